@@ -1,0 +1,72 @@
+# ddata: the commands a user and CI need. The real build is CMake's; this
+# file only strings the steps together.
+#
+#   make demo      build what is needed and run the demo
+#   make test      install what is missing, build, run every suite
+#   make bench     run the benchmarks (one JSON object per line)
+#   make fuzz      build libFuzzer targets and run each for FUZZ_SECONDS
+#   make install   install library, header, pkg-config and CMake files
+#   make symbols   regenerate abi/ddata.symbols and abi/ddata.map
+#   make format    apply .clang-format
+
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 30
+PREFIX ?= /usr/local
+CTEST_FLAGS ?= --output-on-failure -j $(JOBS) --timeout 900
+
+.PHONY: all deps build asan test test-c test-asan bench fuzz demo install symbols format clean
+
+all: build
+
+deps:
+	@sh tools/install-deps.sh
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+$(ASAN_BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DDDATA_SANITIZE=ON -DDDATA_BENCH=OFF
+
+asan: deps $(ASAN_BUILD)/CMakeCache.txt
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+test-c: build
+	ctest --test-dir $(BUILD) $(CTEST_FLAGS)
+
+test-asan: asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	ctest --test-dir $(ASAN_BUILD) $(CTEST_FLAGS) -LE style
+
+test: test-c test-asan
+	@echo "make test: all suites passed"
+
+bench: build
+	@sh tools/bench.sh $(BUILD)
+
+fuzz:
+	@DDATA_FUZZ_DEPS=1 sh tools/install-deps.sh
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+	  -DCMAKE_BUILD_TYPE=Debug -DDDATA_FUZZ=ON -DDDATA_TESTS=OFF -DDDATA_BENCH=OFF
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@sh tools/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+demo: build
+	./$(BUILD)/ddata demo
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+symbols:
+	python3 tools/abi/symbols.py update
+
+format:
+	sh tools/format.sh fix
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,0 +1,32 @@
+/*
+ * Shared helpers of the handle layer (the abi/ sources): argument checks that set
+ * the error message, and conversions between public and core structs.
+ */
+#ifndef DD_ABI_ABI_H
+#define DD_ABI_ABI_H
+
+#ifndef DDATA_BUILDING
+#define DDATA_BUILDING 1
+#endif
+#include "ddata.h"
+
+#include "handle.h"
+#include "util/error.h"
+#include "util/limits.h"
+#include "util/status.h"
+
+/* Returns DD_EINVAL naming the parameter when `ptr` is NULL. */
+#define ABI_REQUIRE(ptr, name)                                                                     \
+    do {                                                                                           \
+        if (!(ptr))                                                                                \
+            return error_set(DD_EINVAL, "%s must not be NULL", name);                              \
+    } while (0)
+
+/* Copies a public dd_limits (NULL = defaults) into the core's struct. */
+int abi_limits(const dd_limits *in, limits *out);
+
+/* Moves a core buffer into a dd_buf (ownership passes to the caller). */
+struct bytes;
+int abi_buf_from_bytes(dd_buf *out, struct bytes *b);
+
+#endif

@@ -1,0 +1,167 @@
+/*
+ * ddata: replicated, durable state for many runtimes, through one C ABI.
+ *
+ * This is the only public header. Every binding (Python, Node, Rust) is
+ * generated from it, and ABI.md is its contract; read that first. In short:
+ *
+ *  - Functions return an int status: DD_OK (0) or a negative DD_E* code.
+ *    Results come back through out-parameters, `out` first.
+ *  - On failure, dd_error_last() describes what went wrong on this thread.
+ *  - What a call hands out through `out`, the caller frees with the matching
+ *    dd_*_free / dd_*_close (all NULL-safe); byte strings come back as a
+ *    dd_buf freed with dd_buf_free. Never free() anything from ddata.
+ *  - Handles are opaque. A NULL, closed or forged handle is detected and
+ *    yields DD_EMISUSE; it is never dereferenced.
+ *  - Options structs begin with `uint32_t version`; initialise them with
+ *    their DD_*_INIT macro or dd_*_init() function.
+ */
+#ifndef DDATA_H
+#define DDATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(DDATA_BUILDING) && defined(__GNUC__)
+#define DD_API __attribute__((visibility("default")))
+#else
+#define DD_API
+#endif
+
+/* ---------------------------------------------------------------------------
+ * Versions
+ * ------------------------------------------------------------------------- */
+
+#define DDATA_VERSION_MAJOR 1
+#define DDATA_VERSION_MINOR 0
+#define DDATA_VERSION_PATCH 0
+#define DDATA_VERSION "1.0.0"
+/* MAJOR * 1000000 + MINOR * 1000 + PATCH, as SQLite numbers its releases. */
+#define DDATA_VERSION_NUMBER 1000000
+/* Bumped, with the SONAME, only when a released symbol changes meaning. */
+#define DDATA_ABI_VERSION 1
+
+/* The version of the library actually loaded, which may be newer than the
+ * header a program was compiled with. */
+DD_API const char *dd_version(void);
+DD_API int dd_version_number(void);
+DD_API int dd_abi_version(void);
+
+/* Prepares process-wide state (libsodium). Idempotent and thread-safe; every
+ * constructor calls it, so calling it yourself is optional. */
+DD_API int dd_init(void);
+
+/* ---------------------------------------------------------------------------
+ * Status codes and errors
+ * ------------------------------------------------------------------------- */
+
+typedef enum dd_status {
+    DD_OK = 0,
+    DD_EINVAL = -1,       /* an argument is wrong: NULL, empty, out of range */
+    DD_ENOMEM = -2,       /* an allocation failed; nothing was changed */
+    DD_EMISUSE = -3,      /* NULL, closed or wrong-kind handle; call out of order */
+    DD_ENOTFOUND = -4,    /* no such key, persistence id, snapshot or member */
+    DD_ECONFLICT = -5,    /* compare-and-set lost: sequence or revision moved */
+    DD_ECORRUPT = -6,     /* stored or received bytes are malformed */
+    DD_ECRYPTO = -7,      /* wrong key, tampered data, failed handshake */
+    DD_ELIMIT = -8,       /* a configured limit (bytes, count, depth) was hit */
+    DD_EIO = -9,          /* the operating system or a storage engine failed */
+    DD_ETIMEOUT = -10,    /* a consistency level was not reached in time */
+    DD_EDELETED = -11,    /* the key was deleted and may not be updated */
+    DD_ETYPE = -12,       /* the key or value holds another data type */
+    DD_EBUSY = -13,       /* a resource is locked by someone else; retry */
+    DD_EDONE = -14,       /* no more items: iteration ended, queue empty */
+    DD_EUNSUPPORTED = -15 /* not available in this build or on this CPU */
+} dd_status;
+
+/* Names a status: "DD_EINVAL". Never NULL ("DD_E?" for unknown codes). */
+DD_API const char *dd_status_name(int code);
+/* Describes a status: "invalid argument". Never NULL. */
+DD_API const char *dd_status_str(int code);
+
+typedef struct dd_error {
+    int code;            /* the DD_* status of the last failure */
+    const char *message; /* lowercase, names the thing; valid until the next
+                            ddata call on this thread */
+} dd_error;
+
+/* The last failure on the calling thread. Never NULL; a thread without
+ * failures gets {DD_OK, "no error"}. Successful calls leave it unchanged. */
+DD_API const dd_error *dd_error_last(void);
+DD_API void dd_error_clear(void);
+
+/* ---------------------------------------------------------------------------
+ * Byte buffers
+ * ------------------------------------------------------------------------- */
+
+/* Bytes handed out by ddata. The caller owns `data`; release it with
+ * dd_buf_free, which also resets the struct, so freeing twice is safe. */
+typedef struct dd_buf {
+    uint8_t *data;
+    size_t len;
+} dd_buf;
+
+#define DD_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0                                                                                    \
+    }
+
+DD_API void dd_buf_free(dd_buf *buf);
+
+/* ---------------------------------------------------------------------------
+ * Decoding limits
+ *
+ * Everything ddata decodes (CRDT values, JSON, gossip, stored records) is
+ * bounded. Exceeding a limit yields DD_ELIMIT; malformed input DD_ECORRUPT.
+ * ------------------------------------------------------------------------- */
+
+typedef struct dd_limits {
+    uint32_t version;           /* DD_LIMITS_VERSION */
+    uint32_t max_depth;         /* nesting of maps in maps */
+    uint64_t max_bytes;         /* size of one encoded value or message */
+    uint64_t max_elements;      /* entries in one set, map or dot store */
+    uint64_t max_value_bytes;   /* one element, key or register value */
+    uint64_t max_clock_skew_ms; /* how far into the future a timestamp may be */
+} dd_limits;
+
+#define DD_LIMITS_VERSION 1
+#define DD_LIMITS_INIT                                                                             \
+    {                                                                                              \
+        DD_LIMITS_VERSION, 32, 64u << 20, 4u << 20, 1u << 20, 300000                               \
+    }
+
+/* Fills `opts` with the defaults of DD_LIMITS_INIT. DD_EINVAL for a version
+ * this library does not know. */
+DD_API int dd_limits_init(dd_limits *opts, uint32_t version);
+
+/* ---------------------------------------------------------------------------
+ * Handles (opaque; see ABI.md for which may be shared between threads)
+ * ------------------------------------------------------------------------- */
+
+typedef struct dd_crdt dd_crdt;               /* one CRDT value */
+typedef struct dd_system dd_system;           /* a node: identity, clock, transport */
+typedef struct dd_replica dd_replica;         /* a node's replicated key-value store */
+typedef struct dd_journal dd_journal;         /* event journal + snapshot store */
+typedef struct dd_state_store dd_state_store; /* durable state: key -> (revision, bytes) */
+typedef struct dd_keyring dd_keyring;         /* keys for sealing data at rest */
+
+/* ===== section: crdt (issue 4) ===== */
+/* ===== end section: crdt ===== */
+
+/* ===== section: store (issue 5) ===== */
+/* ===== end section: store ===== */
+
+/* ===== section: replica (issue 6) ===== */
+/* ===== end section: replica ===== */
+
+/* ===== section: system (issue 7) ===== */
+/* ===== end section: system ===== */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DDATA_H */

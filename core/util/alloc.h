@@ -1,0 +1,57 @@
+/*
+ * Allocation with the size arithmetic checked first.
+ *
+ * Every decoder sizes allocations from untrusted counts; these helpers make
+ * the overflow check impossible to forget. They return NULL on overflow or
+ * exhaustion and never set the error themselves, so the caller can say what
+ * it was allocating.
+ */
+#ifndef DD_UTIL_ALLOC_H
+#define DD_UTIL_ALLOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+static inline bool size_mul_ok(size_t a, size_t b, size_t *out)
+{
+    return !__builtin_mul_overflow(a, b, out);
+}
+
+static inline bool size_add_ok(size_t a, size_t b, size_t *out)
+{
+    return !__builtin_add_overflow(a, b, out);
+}
+
+/* malloc(count * size), or NULL when the product overflows. */
+static inline void *alloc_array(size_t count, size_t size)
+{
+    size_t total;
+    if (!size_mul_ok(count, size, &total))
+        return NULL;
+    return malloc(total ? total : 1);
+}
+
+/* realloc to count * size, or NULL (old block untouched) on overflow. */
+static inline void *realloc_array(void *ptr, size_t count, size_t size)
+{
+    size_t total;
+    if (!size_mul_ok(count, size, &total))
+        return NULL;
+    return realloc(ptr, total ? total : 1);
+}
+
+/* Growth policy shared by every dynamic array: at least `need`, doubling. */
+static inline size_t grow_capacity(size_t current, size_t need)
+{
+    size_t cap = current ? current : 8;
+    while (cap < need) {
+        if (cap > SIZE_MAX / 2)
+            return need;
+        cap *= 2;
+    }
+    return cap;
+}
+
+#endif

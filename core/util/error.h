@@ -1,0 +1,29 @@
+/*
+ * The thread-local "last error" of the calling thread.
+ *
+ * Errors are set once, at the place that knows what went wrong, and passed up
+ * unchanged (libgit2's git_error_set). The message is formatted into a fixed
+ * per-thread buffer, so reporting an error never allocates and never fails.
+ */
+#ifndef DD_UTIL_ERROR_H
+#define DD_UTIL_ERROR_H
+
+#include <stddef.h>
+
+#define ERROR_MESSAGE_MAX 512
+
+/* Records `code` and a printf-style message; returns `code` so callers can
+ * write `return error_set(ST_EINVAL, "...")`. */
+int error_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prefixes the current message with more context, keeping the code. */
+int error_wrap(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void error_clear(void);
+int error_code(void);
+const char *error_message(void);
+
+/* Convenience for the most common failure. */
+int error_oom(void);
+
+#endif

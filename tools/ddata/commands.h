@@ -1,0 +1,24 @@
+/*
+ * The `ddata` command's subcommands. Each lives in its own cmd_<name>.c and
+ * takes argc/argv after the subcommand name; it returns the process exit
+ * code (0 success, 1 failure, 2 usage error).
+ */
+#ifndef DD_TOOLS_COMMANDS_H
+#define DD_TOOLS_COMMANDS_H
+
+typedef struct command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+    void (*help)(void);
+} command;
+
+int cmd_version(int argc, char **argv);
+void cmd_version_help(void);
+int cmd_demo(int argc, char **argv);
+void cmd_demo_help(void);
+
+/* True when argv holds -h or --help. */
+int wants_help(int argc, char **argv);
+
+#endif

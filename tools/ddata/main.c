@@ -1,0 +1,58 @@
+/*
+ * The `ddata` command: a dispatcher over the subcommands in cmd_*.c.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "ddata.h"
+
+static const command commands[] = {
+    {"demo", "run the end-to-end demo", cmd_demo, cmd_demo_help},
+    {"version", "print library and ABI versions", cmd_version, cmd_version_help},
+};
+#define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
+
+int wants_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return 1;
+    return 0;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: ddata <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < COMMAND_COUNT; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n`ddata <command> --help` tells more.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < COMMAND_COUNT; i++) {
+        if (strcmp(argv[1], commands[i].name) != 0)
+            continue;
+        if (wants_help(argc - 2, argv + 2)) {
+            commands[i].help();
+            return 0;
+        }
+        if (dd_init() != DD_OK) {
+            fprintf(stderr, "ddata: %s\n", dd_error_last()->message);
+            return 1;
+        }
+        return commands[i].run(argc - 2, argv + 2);
+    }
+    fprintf(stderr, "ddata: unknown command '%s'; `ddata --help` lists the commands\n", argv[1]);
+    return 2;
+}

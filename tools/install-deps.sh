@@ -1,0 +1,35 @@
+#!/bin/sh
+# Installs what building and testing ddata needs, from Debian's packages.
+# Idempotent and non-interactive: it does nothing when everything is there,
+# and it needs root (or sudo) only when something is missing.
+set -eu
+
+need=""
+have_pc() { pkg-config --exists "$1" 2>/dev/null; }
+have_cmd() { command -v "$1" >/dev/null 2>&1; }
+
+have_cmd pkg-config || need="$need pkg-config"
+have_cmd cmake || need="$need cmake"
+have_cmd cc || need="$need gcc"
+have_cmd c++ || need="$need g++"
+have_cmd clang-format || need="$need clang-format"
+have_pc sqlite3 || need="$need libsqlite3-dev"
+have_pc libsodium || need="$need libsodium-dev"
+have_pc zlib || need="$need zlib1g-dev"
+have_pc libcjson || need="$need libcjson-dev"
+have_cmd sqlite3 || need="$need sqlite3"
+if [ "${DDATA_FUZZ_DEPS:-0}" = 1 ]; then
+    have_cmd clang || need="$need clang"
+    [ -n "$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null)" ] \
+        || need="$need libclang-rt-14-dev"
+fi
+
+[ -n "$need" ] || exit 0
+
+echo "install-deps: installing$need"
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $need
