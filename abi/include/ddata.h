@@ -149,6 +149,62 @@ typedef struct dd_state_store dd_state_store; /* durable state: key -> (revision
 typedef struct dd_keyring dd_keyring;         /* keys for sealing data at rest */
 
 /* ===== section: crdt (issue 4) ===== */
+
+/* ---------------------------------------------------------------------------
+ * CRDT types and operations
+ *
+ * An operation is described by a dd_op, the same for a standalone dd_crdt
+ * value and for a key of a replica. Maps nest: an ORMap update names the
+ * key, the type of the value there and the op to apply to it (`nested`).
+ * Elements, keys and values are byte strings (UTF-8 text is the common case).
+ * ------------------------------------------------------------------------- */
+
+/* Numbering is part of the wire and storage formats and never changes. */
+typedef enum dd_crdt_type {
+    DD_GCOUNTER = 1,
+    DD_PNCOUNTER = 2,
+    DD_GSET = 3,
+    DD_ORSET = 4,
+    DD_LWWREGISTER = 5,
+    DD_FLAG = 6,
+    DD_MVREGISTER = 7,
+    DD_ORMAP = 8,
+    DD_LWWMAP = 9,
+    DD_PNCOUNTERMAP = 10,
+    DD_GCOUNTERMAP = 11,
+    DD_ORMULTIMAP = 12
+} dd_crdt_type;
+
+typedef enum dd_op_kind {
+    DD_OP_INCREMENT = 1, /* counters; counter maps with key: amount */
+    DD_OP_DECREMENT = 2, /* PNCounter; PNCounterMap with key: amount */
+    DD_OP_ADD = 3,       /* GSet, ORSet: value; ORMultiMap: key + value */
+    DD_OP_REMOVE = 4,    /* ORSet: value; maps: key; ORMultiMap: key (+ value) */
+    DD_OP_CLEAR = 5,     /* ORSet, maps, MVRegister: remove all observed */
+    DD_OP_ASSIGN = 6,    /* LWWRegister, MVRegister: value; LWWMap: key + value */
+    DD_OP_ENABLE = 7,    /* Flag */
+    DD_OP_UPDATE = 8     /* ORMap: key, value_type and nested op */
+} dd_op_kind;
+
+typedef struct dd_op {
+    uint32_t version; /* DD_OP_VERSION */
+    uint32_t kind;    /* dd_op_kind */
+    uint64_t amount;  /* counters */
+    const uint8_t *key;
+    size_t key_len;
+    const uint8_t *value;
+    size_t value_len;
+    uint32_t value_type;        /* dd_crdt_type of the value at key (ORMap) */
+    const struct dd_op *nested; /* the op on that value (ORMap) */
+} dd_op;
+
+#define DD_OP_VERSION 1
+#define DD_OP_INIT                                                                                 \
+    {                                                                                              \
+        DD_OP_VERSION, 0, 0, NULL, 0, NULL, 0, 0, NULL                                             \
+    }
+
+DD_API int dd_op_init(dd_op *op, uint32_t version);
 /* ===== end section: crdt ===== */
 
 /* ===== section: store (issue 5) ===== */
