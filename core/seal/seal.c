@@ -1,0 +1,186 @@
+/*
+ * Sealing and opening of blobs: zlib, then XChaCha20-Poly1305 or
+ * AES-256-GCM from libsodium, inside the envelope of envelope.h.
+ *
+ * Nonces are random per blob (24 bytes for XChaCha20, where random nonces
+ * are safe for any number of messages; 12 for AES-GCM, safe for far more
+ * blobs than one key should seal before rotation).
+ */
+#include "seal/seal.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "seal/envelope.h"
+#include "util/error.h"
+#include "util/status.h"
+
+struct sealer {
+    keyring *ring;
+    seal_options opts;
+};
+
+int sealer_new(sealer **out, keyring *ring, const seal_options *opts)
+{
+    if (!out || !ring)
+        return error_set(ST_EINVAL, "sealer: key ring must not be NULL");
+    seal_options o = opts ? *opts : seal_options_default();
+    if (o.compression_level < 0 || o.compression_level > 9)
+        return error_set(ST_EINVAL, "compression level %d is not in 0..9", o.compression_level);
+    if (!o.max_plain_bytes || o.max_plain_bytes > UINT32_MAX)
+        o.max_plain_bytes = UINT32_MAX;
+    sealer *s = calloc(1, sizeof(*s));
+    if (!s)
+        return error_oom();
+    s->ring = keyring_retain(ring);
+    s->opts = o;
+    *out = s;
+    return ST_OK;
+}
+
+void sealer_free(sealer *s)
+{
+    if (!s)
+        return;
+    keyring_release(s->ring);
+    free(s);
+}
+
+static int aead_encrypt(seal_alg alg, uint8_t *c, const uint8_t *m, size_t mlen, const uint8_t *ad,
+                        size_t adlen, const uint8_t *nonce, const uint8_t *key)
+{
+    unsigned long long clen;
+    if (alg == SEAL_AES256GCM)
+        return crypto_aead_aes256gcm_encrypt(c, &clen, m, mlen, ad, adlen, NULL, nonce, key);
+    return crypto_aead_xchacha20poly1305_ietf_encrypt(c, &clen, m, mlen, ad, adlen, NULL, nonce,
+                                                      key);
+}
+
+static int aead_decrypt(seal_alg alg, uint8_t *m, const uint8_t *c, size_t clen, const uint8_t *ad,
+                        size_t adlen, const uint8_t *nonce, const uint8_t *key)
+{
+    unsigned long long mlen;
+    if (alg == SEAL_AES256GCM)
+        return crypto_aead_aes256gcm_decrypt(m, &mlen, NULL, c, clen, ad, adlen, nonce, key);
+    return crypto_aead_xchacha20poly1305_ietf_decrypt(m, &mlen, NULL, c, clen, ad, adlen, nonce,
+                                                      key);
+}
+
+int seal_blob(sealer *s, const uint8_t *aad, size_t aad_len, const uint8_t *plain, size_t len,
+              bytes *out)
+{
+    if (len > UINT32_MAX || len > s->opts.max_plain_bytes)
+        return error_set(ST_ELIMIT, "blob of %zu bytes is larger than the sealing limit %llu", len,
+                         (unsigned long long)s->opts.max_plain_bytes);
+    uint32_t key_id;
+    const uint8_t *key;
+    seal_alg alg;
+    int rc = keyring_active(s->ring, &key_id, &key, &alg);
+    if (rc != ST_OK)
+        return rc;
+    uint8_t *packed = NULL;
+    const uint8_t *body = plain ? plain : (const uint8_t *)"";
+    size_t body_len = len;
+    uint8_t flags = 0;
+    if (s->opts.compression_level > 0 && len >= s->opts.compress_threshold && len > 0) {
+        uLongf bound = compressBound((uLong)len);
+        packed = malloc(bound);
+        if (!packed)
+            return error_oom();
+        if (compress2(packed, &bound, plain, (uLong)len, s->opts.compression_level) == Z_OK &&
+            bound < len) {
+            body = packed;
+            body_len = bound;
+            flags = ENVELOPE_FLAG_ZLIB;
+        }
+    }
+    size_t nonce_len = envelope_nonce_bytes((uint8_t)alg);
+    uint8_t header[ENVELOPE_FIXED_BYTES + 24];
+    memcpy(header, ENVELOPE_MAGIC, 4);
+    header[4] = ENVELOPE_VERSION;
+    header[5] = (uint8_t)alg;
+    header[6] = flags;
+    header[7] = 0;
+    store_u32le(header + 8, key_id);
+    store_u32le(header + 12, (uint32_t)len);
+    randombytes_buf(header + ENVELOPE_FIXED_BYTES, nonce_len);
+    size_t header_len = ENVELOPE_FIXED_BYTES + nonce_len;
+
+    bytes ad = BYTES_INIT;
+    bytes_put(&ad, header, header_len);
+    bytes_put(&ad, aad, aad_len);
+    size_t start = out->len;
+    bytes_put(out, header, header_len);
+    if (ad.failed || !bytes_reserve(out, body_len + ENVELOPE_TAG_BYTES)) {
+        rc = error_oom();
+        goto done;
+    }
+    aead_encrypt(alg, out->data + out->len, body, body_len, ad.data, ad.len,
+                 header + ENVELOPE_FIXED_BYTES, key);
+    out->len += body_len + ENVELOPE_TAG_BYTES;
+    (void)start;
+done:
+    bytes_free(&ad);
+    free(packed);
+    return rc;
+}
+
+int seal_open(sealer *s, const uint8_t *aad, size_t aad_len, const uint8_t *blob, size_t len,
+              bytes *out)
+{
+    envelope env;
+    int rc = envelope_parse(blob, len, s->opts.max_plain_bytes, &env);
+    if (rc != ST_OK)
+        return rc;
+    const uint8_t *key;
+    if (keyring_lookup(s->ring, env.key_id, &key) != ST_OK)
+        return error_set(ST_ECRYPTO, "sealed with key id %u, which is not in the key ring",
+                         env.key_id);
+    if (!seal_alg_available((seal_alg)env.alg))
+        return error_set(ST_EUNSUPPORTED, "sealed with aes-256-gcm, which this cpu lacks");
+    size_t body_len = env.cipher_len - ENVELOPE_TAG_BYTES;
+    uint8_t *body = malloc(body_len ? body_len : 1);
+    bytes ad = BYTES_INIT;
+    if (!body) {
+        rc = error_oom();
+        goto done;
+    }
+    bytes_put(&ad, env.header, env.header_len);
+    bytes_put(&ad, aad, aad_len);
+    if (ad.failed) {
+        rc = error_oom();
+        goto done;
+    }
+    if (aead_decrypt((seal_alg)env.alg, body, env.cipher, env.cipher_len, ad.data, ad.len,
+                     env.nonce, key) != 0) {
+        rc = error_set(ST_ECRYPTO, "sealed blob failed authentication (wrong key, tampered "
+                                   "bytes, or moved from another record)");
+        goto done;
+    }
+    if (!(env.flags & ENVELOPE_FLAG_ZLIB)) {
+        bytes_put(out, body, body_len);
+    } else {
+        if (!bytes_reserve(out, env.plain_len ? env.plain_len : 1)) {
+            rc = error_oom();
+            goto done;
+        }
+        uLongf got = env.plain_len;
+        if (uncompress(out->data + out->len, &got, body, (uLong)body_len) != Z_OK ||
+            got != env.plain_len) {
+            rc = error_set(ST_ECORRUPT, "sealed blob does not inflate to its declared size");
+            goto done;
+        }
+        out->len += got;
+    }
+    if (out->failed)
+        rc = error_oom();
+done:
+    if (body) {
+        sodium_memzero(body, body_len);
+        free(body);
+    }
+    bytes_free(&ad);
+    return rc;
+}

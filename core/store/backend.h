@@ -1,0 +1,150 @@
+/*
+ * The storage backend interface: one table of functions per engine.
+ *
+ * The journal, the snapshot store and the durable state store are written
+ * once (journal.c, state_store.c) above this table; an engine (memory,
+ * SQLite, file system, PostgreSQL later, a user's own) only stores and
+ * finds opaque blobs. Sealing (compression + AEAD, core/seal) happens above
+ * the table too, so every engine gets it without knowing: the blobs an
+ * engine sees are already sealed, and only the sequence numbers, revisions,
+ * timestamps and tags it must index stay in the clear.
+ *
+ * Rules every engine keeps (the contract suite in tests/c/store checks
+ * them against each engine):
+ *  - journal_append is all-or-nothing; it writes events numbered
+ *    expected_seq + 1 .. expected_seq + count only when the highest
+ *    sequence number of the pid is expected_seq, ST_ECONFLICT otherwise.
+ *  - the highest sequence number never decreases, even after deletion.
+ *  - every event gets a global `ordering`, increasing in commit order and
+ *    never reused; by-tag queries return events in that order.
+ *  - state records follow state_store.h (revisions, compare-and-set).
+ *  - callbacks receive pointers valid only during the call; a non-zero
+ *    return stops the iteration and is returned.
+ *  - nothing an engine writes is visible half-done after a crash.
+ */
+#ifndef DD_STORE_BACKEND_H
+#define DD_STORE_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/state_store.h"
+
+/* Sequence numbers and timestamps are stored as SQL INTEGER (signed 64
+ * bit) by some engines, so the usable range stops here. */
+#define STORE_SEQ_MAX ((uint64_t)INT64_MAX)
+
+typedef struct store_event {
+    uint64_t seq;
+    uint64_t timestamp_ms;
+    uint64_t ordering; /* global order; ignored on append */
+    const uint8_t *pid;
+    size_t pid_len; /* set on output (by-tag); ignored on append */
+    const uint8_t *payload;
+    size_t payload_len;
+    const uint8_t *tags; /* encoded with store_tags_encode (tags.h); may be NULL */
+    size_t tags_len;
+} store_event;
+
+typedef int (*store_event_fn)(void *ctx, const store_event *ev);
+typedef int (*store_pid_fn)(void *ctx, const uint8_t *pid, size_t pid_len);
+
+/* A snapshot matches when min_seq <= seq <= max_seq and
+ * min_ts <= timestamp <= max_ts (bounds inclusive). */
+typedef struct snapshot_criteria {
+    uint64_t min_seq, max_seq;
+    uint64_t min_ts, max_ts;
+} snapshot_criteria;
+
+static inline snapshot_criteria snapshot_criteria_any(void)
+{
+    snapshot_criteria c = {0, STORE_SEQ_MAX, 0, STORE_SEQ_MAX};
+    return c;
+}
+
+typedef struct store_snapshot {
+    uint64_t seq;
+    uint64_t timestamp_ms;
+    const uint8_t *data;
+    size_t len;
+} store_snapshot;
+
+typedef int (*store_snapshot_fn)(void *ctx, const store_snapshot *snap);
+
+typedef struct store_backend store_backend;
+
+typedef struct store_backend_ops {
+    const char *name;
+
+    /* Journal. */
+    int (*journal_append)(store_backend *b, const uint8_t *pid, size_t pid_len,
+                          uint64_t expected_seq, const store_event *events, size_t count);
+    /* Events with from <= seq <= to, ascending, at most max. */
+    int (*journal_replay)(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t from,
+                          uint64_t to, uint64_t max, store_event_fn fn, void *ctx);
+    /* 0 for an unknown pid. */
+    int (*journal_highest)(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t *out);
+    int (*journal_delete_to)(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t to);
+    /* Pids greater than `after` (all when after_len is 0), ascending, at
+     * most `limit`. */
+    int (*journal_pids)(store_backend *b, const uint8_t *after, size_t after_len, uint64_t limit,
+                        store_pid_fn fn, void *ctx);
+    /* Events carrying `tag` with ordering > after, ascending, at most max. */
+    int (*journal_by_tag)(store_backend *b, const uint8_t *tag, size_t tag_len, uint64_t after,
+                          uint64_t max, store_event_fn fn, void *ctx);
+
+    /* Snapshots. Save replaces a snapshot at the same (pid, seq). */
+    int (*snapshot_save)(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t seq,
+                         uint64_t timestamp_ms, const uint8_t *data, size_t len);
+    /* Calls fn for matching snapshots, newest (highest seq) first, until fn
+     * returns non-zero; ST_ENOTFOUND when none matched. */
+    int (*snapshot_find)(store_backend *b, const uint8_t *pid, size_t pid_len,
+                         const snapshot_criteria *c, store_snapshot_fn fn, void *ctx);
+    int (*snapshot_delete)(store_backend *b, const uint8_t *pid, size_t pid_len,
+                           const snapshot_criteria *c);
+    /* Keeps the newest `keep` snapshots of pid, deletes the rest. */
+    int (*snapshot_prune)(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t keep);
+
+    /* Durable state, as state_store.h describes (expected_revision is
+     * never STATE_ANY_REVISION here when the caller seals). */
+    int (*state_upsert)(store_backend *b, const uint8_t *key, size_t key_len,
+                        uint64_t expected_revision, const uint8_t *state, size_t state_len,
+                        uint64_t *new_revision);
+    int (*state_get)(store_backend *b, const uint8_t *key, size_t key_len, uint64_t *revision,
+                     bytes *state);
+    int (*state_delete)(store_backend *b, const uint8_t *key, size_t key_len,
+                        uint64_t expected_revision);
+    int (*state_scan)(store_backend *b, const uint8_t *prefix, size_t prefix_len, state_scan_fn fn,
+                      void *ctx);
+    int (*state_begin)(store_backend *b);
+    int (*state_commit)(store_backend *b);
+
+    void (*close)(store_backend *b);
+} store_backend_ops;
+
+/* Engines embed this as their first member. */
+struct store_backend {
+    const store_backend_ops *ops;
+};
+
+/* Orders keys and pids: bytewise, a prefix before its extensions. */
+static inline int store_key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    size_t n = alen < blen ? alen : blen;
+    int c = n ? __builtin_memcmp(a, b, n) : 0;
+    if (c)
+        return c;
+    return alen < blen ? -1 : alen > blen ? 1 : 0;
+}
+
+/* Engines. */
+int store_backend_open_memory(store_backend **out);
+
+typedef enum store_sync {
+    STORE_SYNC_OFF = 0,
+    STORE_SYNC_NORMAL = 1,
+    STORE_SYNC_FULL = 2,
+} store_sync;
+
+#endif

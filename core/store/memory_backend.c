@@ -1,0 +1,587 @@
+/*
+ * The memory engine: everything in sorted arrays, nothing on disk.
+ *
+ * For tests, caches and as the reference the other engines are compared
+ * with, so it favours obviously-right over fast: pids and state keys are
+ * sorted arrays found by binary search; a pid's events are an array in
+ * sequence order (appends go at the end, deletions cut the front). By-tag
+ * queries scan every event, which is fine at test sizes.
+ *
+ * All-or-nothing appends: every copy and every array growth an append
+ * needs is made before the first event is linked in.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/backend.h"
+#include "store/tags.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "util/status.h"
+
+typedef struct mem_event {
+    uint64_t seq, ts, ordering;
+    uint8_t *payload;
+    size_t payload_len;
+    uint8_t *tags;
+    size_t tags_len;
+} mem_event;
+
+typedef struct mem_snap {
+    uint64_t seq, ts;
+    uint8_t *data;
+    size_t len;
+} mem_snap;
+
+typedef struct mem_pid {
+    uint8_t *pid;
+    size_t pid_len;
+    uint64_t highest;
+    mem_event *ev;
+    size_t nev, cap_ev;
+    mem_snap *snap;
+    size_t nsnap, cap_snap;
+} mem_pid;
+
+typedef struct mem_rec {
+    uint8_t *key;
+    size_t key_len;
+    uint64_t revision;
+    uint8_t *data;
+    size_t len;
+} mem_rec;
+
+typedef struct mem_backend {
+    store_backend base;
+    mem_pid **pids;
+    size_t npids, cap_pids;
+    mem_rec *recs;
+    size_t nrecs, cap_recs;
+    uint64_t next_ordering;
+} mem_backend;
+
+static uint8_t *dup_bytes(const uint8_t *p, size_t n)
+{
+    uint8_t *d = malloc(n ? n : 1);
+    if (d && n)
+        memcpy(d, p, n);
+    return d;
+}
+
+/* Index of the first pid >= (pid, len); *found when equal. */
+static size_t pid_search(mem_backend *m, const uint8_t *pid, size_t len, int *found)
+{
+    size_t lo = 0, hi = m->npids;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (store_key_cmp(m->pids[mid]->pid, m->pids[mid]->pid_len, pid, len) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = lo < m->npids && store_key_cmp(m->pids[lo]->pid, m->pids[lo]->pid_len, pid, len) == 0;
+    return lo;
+}
+
+static mem_pid *pid_find(mem_backend *m, const uint8_t *pid, size_t len)
+{
+    int found;
+    size_t i = pid_search(m, pid, len, &found);
+    return found ? m->pids[i] : NULL;
+}
+
+static int pid_get_or_add(mem_backend *m, const uint8_t *pid, size_t len, mem_pid **out)
+{
+    int found;
+    size_t i = pid_search(m, pid, len, &found);
+    if (found) {
+        *out = m->pids[i];
+        return ST_OK;
+    }
+    if (m->npids == m->cap_pids) {
+        size_t cap = grow_capacity(m->cap_pids, m->npids + 1);
+        mem_pid **p = realloc_array(m->pids, cap, sizeof(*p));
+        if (!p)
+            return error_oom();
+        m->pids = p;
+        m->cap_pids = cap;
+    }
+    mem_pid *p = calloc(1, sizeof(*p));
+    if (!p || !(p->pid = dup_bytes(pid, len))) {
+        free(p);
+        return error_oom();
+    }
+    p->pid_len = len;
+    memmove(m->pids + i + 1, m->pids + i, (m->npids - i) * sizeof(*m->pids));
+    m->pids[i] = p;
+    m->npids++;
+    *out = p;
+    return ST_OK;
+}
+
+/* First event index with seq >= from. */
+static size_t event_lower_bound(const mem_pid *p, uint64_t from)
+{
+    size_t lo = 0, hi = p->nev;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->ev[mid].seq < from)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int mem_journal_append(store_backend *b, const uint8_t *pid, size_t pid_len,
+                              uint64_t expected_seq, const store_event *events, size_t count)
+{
+    mem_backend *m = (mem_backend *)b;
+    mem_pid *existing = pid_find(m, pid, pid_len);
+    uint64_t highest = existing ? existing->highest : 0;
+    if (highest != expected_seq)
+        return error_set(ST_ECONFLICT, "journal '%.*s': expected sequence %llu, found %llu",
+                         (int)(pid_len > 64 ? 64 : pid_len), (const char *)pid,
+                         (unsigned long long)expected_seq, (unsigned long long)highest);
+    int rc = ST_OK;
+    mem_event *copies = alloc_array(count, sizeof(*copies));
+    size_t made = 0;
+    if (!copies)
+        return error_oom();
+    for (; made < count; made++) {
+        const store_event *e = &events[made];
+        mem_event *c = &copies[made];
+        c->seq = expected_seq + made + 1;
+        c->ts = e->timestamp_ms;
+        c->payload_len = e->payload_len;
+        c->tags_len = e->tags ? e->tags_len : 0;
+        c->payload = dup_bytes(e->payload, e->payload_len);
+        c->tags = c->tags_len ? dup_bytes(e->tags, e->tags_len) : NULL;
+        if (!c->payload || (c->tags_len && !c->tags)) {
+            free(c->payload);
+            free(c->tags);
+            rc = error_oom();
+            goto done;
+        }
+    }
+    mem_pid *p;
+    if ((rc = pid_get_or_add(m, pid, pid_len, &p)) != ST_OK)
+        goto done;
+    if (p->nev + count > p->cap_ev) {
+        size_t cap = grow_capacity(p->cap_ev, p->nev + count);
+        mem_event *ev = realloc_array(p->ev, cap, sizeof(*ev));
+        if (!ev) {
+            rc = error_oom();
+            goto done;
+        }
+        p->ev = ev;
+        p->cap_ev = cap;
+    }
+    for (size_t i = 0; i < count; i++) {
+        copies[i].ordering = ++m->next_ordering;
+        p->ev[p->nev++] = copies[i];
+    }
+    p->highest = expected_seq + count;
+    made = 0;
+done:
+    for (size_t i = 0; i < made; i++) {
+        free(copies[i].payload);
+        free(copies[i].tags);
+    }
+    free(copies);
+    return rc;
+}
+
+static store_event event_view(const mem_pid *p, const mem_event *e)
+{
+    store_event v = {e->seq,     e->ts,          e->ordering, p->pid,     p->pid_len,
+                     e->payload, e->payload_len, e->tags,     e->tags_len};
+    return v;
+}
+
+static int mem_journal_replay(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t from,
+                              uint64_t to, uint64_t max, store_event_fn fn, void *ctx)
+{
+    mem_pid *p = pid_find((mem_backend *)b, pid, pid_len);
+    if (!p)
+        return ST_OK;
+    uint64_t sent = 0;
+    for (size_t i = event_lower_bound(p, from); i < p->nev && sent < max; i++, sent++) {
+        if (p->ev[i].seq > to)
+            break;
+        store_event v = event_view(p, &p->ev[i]);
+        int rc = fn(ctx, &v);
+        if (rc)
+            return rc;
+    }
+    return ST_OK;
+}
+
+static int mem_journal_highest(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t *out)
+{
+    mem_pid *p = pid_find((mem_backend *)b, pid, pid_len);
+    *out = p ? p->highest : 0;
+    return ST_OK;
+}
+
+static int mem_journal_delete_to(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t to)
+{
+    mem_pid *p = pid_find((mem_backend *)b, pid, pid_len);
+    if (!p)
+        return ST_OK;
+    size_t cut = event_lower_bound(p, to == UINT64_MAX ? to : to + 1);
+    for (size_t i = 0; i < cut; i++) {
+        free(p->ev[i].payload);
+        free(p->ev[i].tags);
+    }
+    memmove(p->ev, p->ev + cut, (p->nev - cut) * sizeof(*p->ev));
+    p->nev -= cut;
+    return ST_OK;
+}
+
+static int mem_journal_pids(store_backend *b, const uint8_t *after, size_t after_len,
+                            uint64_t limit, store_pid_fn fn, void *ctx)
+{
+    mem_backend *m = (mem_backend *)b;
+    int found = 0;
+    size_t i = after_len ? pid_search(m, after, after_len, &found) : 0;
+    if (found)
+        i++;
+    for (uint64_t sent = 0; i < m->npids && sent < limit; i++, sent++) {
+        int rc = fn(ctx, m->pids[i]->pid, m->pids[i]->pid_len);
+        if (rc)
+            return rc;
+    }
+    return ST_OK;
+}
+
+typedef struct tag_hit {
+    const mem_pid *p;
+    const mem_event *e;
+} tag_hit;
+
+static int tag_hit_cmp(const void *a, const void *b)
+{
+    uint64_t x = ((const tag_hit *)a)->e->ordering, y = ((const tag_hit *)b)->e->ordering;
+    return x < y ? -1 : x > y;
+}
+
+static int mem_journal_by_tag(store_backend *b, const uint8_t *tag, size_t tag_len, uint64_t after,
+                              uint64_t max, store_event_fn fn, void *ctx)
+{
+    mem_backend *m = (mem_backend *)b;
+    tag_hit *hits = NULL;
+    size_t n = 0, cap = 0;
+    int rc = ST_OK;
+    for (size_t i = 0; i < m->npids; i++) {
+        const mem_pid *p = m->pids[i];
+        for (size_t j = 0; j < p->nev; j++) {
+            const mem_event *e = &p->ev[j];
+            if (e->ordering <= after || !store_tags_contain(e->tags, e->tags_len, tag, tag_len))
+                continue;
+            if (n == cap) {
+                size_t nc = grow_capacity(cap, n + 1);
+                tag_hit *h = realloc_array(hits, nc, sizeof(*h));
+                if (!h) {
+                    rc = error_oom();
+                    goto done;
+                }
+                hits = h;
+                cap = nc;
+            }
+            hits[n].p = p;
+            hits[n].e = e;
+            n++;
+        }
+    }
+    if (n)
+        qsort(hits, n, sizeof(*hits), tag_hit_cmp);
+    for (size_t i = 0; i < n && i < max; i++) {
+        store_event v = event_view(hits[i].p, hits[i].e);
+        if ((rc = fn(ctx, &v)) != 0)
+            goto done;
+    }
+done:
+    free(hits);
+    return rc;
+}
+
+static int mem_snapshot_save(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t seq,
+                             uint64_t ts, const uint8_t *data, size_t len)
+{
+    mem_backend *m = (mem_backend *)b;
+    uint8_t *copy = dup_bytes(data, len);
+    if (!copy)
+        return error_oom();
+    mem_pid *p;
+    int rc = pid_get_or_add(m, pid, pid_len, &p);
+    if (rc != ST_OK) {
+        free(copy);
+        return rc;
+    }
+    size_t i = 0;
+    while (i < p->nsnap && p->snap[i].seq < seq)
+        i++;
+    if (i < p->nsnap && p->snap[i].seq == seq) {
+        free(p->snap[i].data);
+        p->snap[i].data = copy;
+        p->snap[i].len = len;
+        p->snap[i].ts = ts;
+        return ST_OK;
+    }
+    if (p->nsnap == p->cap_snap) {
+        size_t cap = grow_capacity(p->cap_snap, p->nsnap + 1);
+        mem_snap *s = realloc_array(p->snap, cap, sizeof(*s));
+        if (!s) {
+            free(copy);
+            return error_oom();
+        }
+        p->snap = s;
+        p->cap_snap = cap;
+    }
+    memmove(p->snap + i + 1, p->snap + i, (p->nsnap - i) * sizeof(*p->snap));
+    p->snap[i] = (mem_snap){seq, ts, copy, len};
+    p->nsnap++;
+    return ST_OK;
+}
+
+static int snap_matches(const mem_snap *s, const snapshot_criteria *c)
+{
+    return s->seq >= c->min_seq && s->seq <= c->max_seq && s->ts >= c->min_ts && s->ts <= c->max_ts;
+}
+
+static int mem_snapshot_find(store_backend *b, const uint8_t *pid, size_t pid_len,
+                             const snapshot_criteria *c, store_snapshot_fn fn, void *ctx)
+{
+    mem_pid *p = pid_find((mem_backend *)b, pid, pid_len);
+    int any = 0;
+    for (size_t i = p ? p->nsnap : 0; i-- > 0;) {
+        if (!snap_matches(&p->snap[i], c))
+            continue;
+        any = 1;
+        store_snapshot v = {p->snap[i].seq, p->snap[i].ts, p->snap[i].data, p->snap[i].len};
+        int rc = fn(ctx, &v);
+        if (rc)
+            return rc;
+    }
+    if (!any)
+        return error_set(ST_ENOTFOUND, "no snapshot of '%.*s' matches",
+                         (int)(pid_len > 64 ? 64 : pid_len), (const char *)pid);
+    return ST_OK;
+}
+
+static int mem_snapshot_delete(store_backend *b, const uint8_t *pid, size_t pid_len,
+                               const snapshot_criteria *c)
+{
+    mem_pid *p = pid_find((mem_backend *)b, pid, pid_len);
+    if (!p)
+        return ST_OK;
+    size_t kept = 0;
+    for (size_t i = 0; i < p->nsnap; i++) {
+        if (snap_matches(&p->snap[i], c))
+            free(p->snap[i].data);
+        else
+            p->snap[kept++] = p->snap[i];
+    }
+    p->nsnap = kept;
+    return ST_OK;
+}
+
+static int mem_snapshot_prune(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t keep)
+{
+    mem_pid *p = pid_find((mem_backend *)b, pid, pid_len);
+    if (!p || p->nsnap <= keep)
+        return ST_OK;
+    size_t drop = p->nsnap - (size_t)keep;
+    for (size_t i = 0; i < drop; i++)
+        free(p->snap[i].data);
+    memmove(p->snap, p->snap + drop, (size_t)keep * sizeof(*p->snap));
+    p->nsnap = (size_t)keep;
+    return ST_OK;
+}
+
+static size_t rec_search(mem_backend *m, const uint8_t *key, size_t len, int *found)
+{
+    size_t lo = 0, hi = m->nrecs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (store_key_cmp(m->recs[mid].key, m->recs[mid].key_len, key, len) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = lo < m->nrecs && store_key_cmp(m->recs[lo].key, m->recs[lo].key_len, key, len) == 0;
+    return lo;
+}
+
+static int state_conflict(const uint8_t *key, size_t key_len, uint64_t expected, uint64_t found)
+{
+    return error_set(ST_ECONFLICT, "state '%.*s': expected revision %llu, found %llu",
+                     (int)(key_len > 64 ? 64 : key_len), (const char *)key,
+                     (unsigned long long)expected, (unsigned long long)found);
+}
+
+static int mem_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected,
+                            const uint8_t *state, size_t state_len, uint64_t *new_revision)
+{
+    mem_backend *m = (mem_backend *)b;
+    int found;
+    size_t i = rec_search(m, key, key_len, &found);
+    uint64_t current = found ? m->recs[i].revision : 0;
+    if (expected != STATE_ANY_REVISION && expected != current)
+        return state_conflict(key, key_len, expected, current);
+    uint8_t *copy = dup_bytes(state, state_len);
+    if (!copy)
+        return error_oom();
+    if (found) {
+        free(m->recs[i].data);
+        m->recs[i].data = copy;
+        m->recs[i].len = state_len;
+        m->recs[i].revision = current + 1;
+    } else {
+        uint8_t *kc = dup_bytes(key, key_len);
+        if (!kc) {
+            free(copy);
+            return error_oom();
+        }
+        if (m->nrecs + 1 > m->cap_recs) {
+            size_t cap = grow_capacity(m->cap_recs, m->nrecs + 1);
+            mem_rec *r = realloc_array(m->recs, cap, sizeof(*r));
+            if (!r) {
+                free(copy);
+                free(kc);
+                return error_oom();
+            }
+            m->recs = r;
+            m->cap_recs = cap;
+        }
+        memmove(m->recs + i + 1, m->recs + i, (m->nrecs - i) * sizeof(*m->recs));
+        m->recs[i] = (mem_rec){kc, key_len, 1, copy, state_len};
+        m->nrecs++;
+    }
+    if (new_revision)
+        *new_revision = current + 1;
+    return ST_OK;
+}
+
+static int not_found(const uint8_t *key, size_t key_len)
+{
+    return error_set(ST_ENOTFOUND, "state '%.*s' not found", (int)(key_len > 64 ? 64 : key_len),
+                     (const char *)key);
+}
+
+static int mem_state_get(store_backend *b, const uint8_t *key, size_t key_len, uint64_t *revision,
+                         bytes *state)
+{
+    mem_backend *m = (mem_backend *)b;
+    int found;
+    size_t i = rec_search(m, key, key_len, &found);
+    if (!found)
+        return not_found(key, key_len);
+    if (state) {
+        bytes_reset(state);
+        bytes_put(state, m->recs[i].data, m->recs[i].len);
+        if (state->failed)
+            return error_oom();
+    }
+    if (revision)
+        *revision = m->recs[i].revision;
+    return ST_OK;
+}
+
+static int mem_state_delete(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected)
+{
+    mem_backend *m = (mem_backend *)b;
+    int found;
+    size_t i = rec_search(m, key, key_len, &found);
+    if (!found)
+        return not_found(key, key_len);
+    if (expected != STATE_ANY_REVISION && expected != m->recs[i].revision)
+        return state_conflict(key, key_len, expected, m->recs[i].revision);
+    free(m->recs[i].key);
+    free(m->recs[i].data);
+    memmove(m->recs + i, m->recs + i + 1, (m->nrecs - i - 1) * sizeof(*m->recs));
+    m->nrecs--;
+    return ST_OK;
+}
+
+static int mem_state_scan(store_backend *b, const uint8_t *prefix, size_t prefix_len,
+                          state_scan_fn fn, void *ctx)
+{
+    mem_backend *m = (mem_backend *)b;
+    int found;
+    size_t i = prefix_len ? rec_search(m, prefix, prefix_len, &found) : 0;
+    for (; i < m->nrecs; i++) {
+        mem_rec *r = &m->recs[i];
+        if (r->key_len < prefix_len || (prefix_len && memcmp(r->key, prefix, prefix_len) != 0))
+            break;
+        int rc = fn(ctx, r->key, r->key_len, r->revision, r->data, r->len);
+        if (rc)
+            return rc;
+    }
+    return ST_OK;
+}
+
+static int mem_noop(store_backend *b)
+{
+    (void)b;
+    return ST_OK;
+}
+
+static void mem_close(store_backend *b)
+{
+    mem_backend *m = (mem_backend *)b;
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->npids; i++) {
+        mem_pid *p = m->pids[i];
+        for (size_t j = 0; j < p->nev; j++) {
+            free(p->ev[j].payload);
+            free(p->ev[j].tags);
+        }
+        for (size_t j = 0; j < p->nsnap; j++)
+            free(p->snap[j].data);
+        free(p->ev);
+        free(p->snap);
+        free(p->pid);
+        free(p);
+    }
+    for (size_t i = 0; i < m->nrecs; i++) {
+        free(m->recs[i].key);
+        free(m->recs[i].data);
+    }
+    free(m->pids);
+    free(m->recs);
+    free(m);
+}
+
+static const store_backend_ops mem_ops = {
+    .name = "memory",
+    .journal_append = mem_journal_append,
+    .journal_replay = mem_journal_replay,
+    .journal_highest = mem_journal_highest,
+    .journal_delete_to = mem_journal_delete_to,
+    .journal_pids = mem_journal_pids,
+    .journal_by_tag = mem_journal_by_tag,
+    .snapshot_save = mem_snapshot_save,
+    .snapshot_find = mem_snapshot_find,
+    .snapshot_delete = mem_snapshot_delete,
+    .snapshot_prune = mem_snapshot_prune,
+    .state_upsert = mem_state_upsert,
+    .state_get = mem_state_get,
+    .state_delete = mem_state_delete,
+    .state_scan = mem_state_scan,
+    .state_begin = mem_noop,
+    .state_commit = mem_noop,
+    .close = mem_close,
+};
+
+int store_backend_open_memory(store_backend **out)
+{
+    mem_backend *m = calloc(1, sizeof(*m));
+    if (!m)
+        return error_oom();
+    m->base.ops = &mem_ops;
+    *out = &m->base;
+    return ST_OK;
+}

@@ -1,0 +1,257 @@
+/*
+ * The durable state store: state_store.h's contract over any engine.
+ *
+ * This layer owns what every engine would otherwise repeat: the lock that
+ * makes a store safe to share between threads, argument checks, and the
+ * sealing of records (compression + AEAD). A sealed record's associated
+ * data names the store kind, the key and the revision it is written as,
+ * so a record copied under another key or replayed at another revision
+ * fails to open. Because the revision must be known before sealing, an
+ * unconditional (STATE_ANY_REVISION) upsert on a sealed store reads the
+ * current revision and retries its compare-and-set until it wins.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "seal/seal.h"
+#include "store/backend.h"
+#include "store/state_store.h"
+#include "store/store.h"
+#include "util/error.h"
+#include "util/status.h"
+
+struct state_store {
+    store_backend *be;
+    sealer *seal; /* NULL: records stored as given */
+    pthread_mutex_t mu;
+};
+
+int state_store_open_backend(state_store **out, store_backend *be, sealer *seal)
+{
+    if (!out || !be)
+        return error_set(ST_EINVAL, "state store: backend must not be NULL");
+    *out = NULL;
+    state_store *s = calloc(1, sizeof(*s));
+    if (!s) {
+        be->ops->close(be);
+        sealer_free(seal);
+        return error_oom();
+    }
+    s->be = be;
+    s->seal = seal;
+    pthread_mutex_init(&s->mu, NULL);
+    *out = s;
+    return ST_OK;
+}
+
+int state_store_open_memory(state_store **out)
+{
+    store_backend *be;
+    int rc = store_backend_open_memory(&be);
+    if (rc != ST_OK)
+        return rc;
+    return state_store_open_backend(out, be, NULL);
+}
+
+static int check_key(const uint8_t *key, size_t key_len)
+{
+    if (!key || !key_len)
+        return error_set(ST_EINVAL, "state key must not be empty");
+    if (key_len > STORE_MAX_KEY_BYTES)
+        return error_set(ST_ELIMIT, "state key is %zu bytes, at most %u", key_len,
+                         STORE_MAX_KEY_BYTES);
+    return ST_OK;
+}
+
+static void state_aad(bytes *aad, const uint8_t *key, size_t key_len, uint64_t revision)
+{
+    bytes_put_u8(aad, SEAL_KIND_STATE);
+    bytes_put_blob(aad, key, key_len);
+    bytes_put_u64(aad, revision);
+}
+
+static int sealed_upsert(state_store *s, const uint8_t *key, size_t key_len, uint64_t expected,
+                         const uint8_t *state, size_t state_len, uint64_t *new_revision)
+{
+    bytes aad = BYTES_INIT, blob = BYTES_INIT;
+    int rc;
+    for (int attempt = 0;; attempt++) {
+        uint64_t base = expected;
+        if (expected == STATE_ANY_REVISION) {
+            rc = s->be->ops->state_get(s->be, key, key_len, &base, NULL);
+            if (rc == ST_ENOTFOUND)
+                base = 0;
+            else if (rc != ST_OK)
+                goto done;
+        }
+        bytes_reset(&aad);
+        state_aad(&aad, key, key_len, base + 1);
+        if (aad.failed) {
+            rc = error_oom();
+            goto done;
+        }
+        bytes_reset(&blob);
+        if ((rc = seal_blob(s->seal, aad.data, aad.len, state, state_len, &blob)) != ST_OK)
+            goto done;
+        rc = s->be->ops->state_upsert(s->be, key, key_len, base, blob.data, blob.len, new_revision);
+        if (rc != ST_ECONFLICT || expected != STATE_ANY_REVISION || attempt >= 100)
+            break;
+    }
+done:
+    bytes_free(&aad);
+    bytes_free(&blob);
+    return rc;
+}
+
+int state_store_upsert(state_store *s, const uint8_t *key, size_t key_len,
+                       uint64_t expected_revision, const uint8_t *state, size_t state_len,
+                       uint64_t *new_revision)
+{
+    if (!s)
+        return error_set(ST_EMISUSE, "state store is NULL");
+    int rc = check_key(key, key_len);
+    if (rc != ST_OK)
+        return rc;
+    if (!state && state_len)
+        return error_set(ST_EINVAL, "state must not be NULL when state_len is %zu", state_len);
+    if (expected_revision != STATE_ANY_REVISION && expected_revision >= STORE_SEQ_MAX)
+        return error_set(ST_EINVAL, "expected revision %llu is out of range",
+                         (unsigned long long)expected_revision);
+    pthread_mutex_lock(&s->mu);
+    if (s->seal)
+        rc = sealed_upsert(s, key, key_len, expected_revision, state, state_len, new_revision);
+    else
+        rc = s->be->ops->state_upsert(s->be, key, key_len, expected_revision, state, state_len,
+                                      new_revision);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+static int open_record(sealer *seal, const uint8_t *key, size_t key_len, uint64_t revision,
+                       const uint8_t *blob, size_t len, bytes *out)
+{
+    bytes aad = BYTES_INIT;
+    state_aad(&aad, key, key_len, revision);
+    int rc = aad.failed ? error_oom() : seal_open(seal, aad.data, aad.len, blob, len, out);
+    bytes_free(&aad);
+    if (rc != ST_OK)
+        error_wrap("state '%.*s' revision %llu", (int)(key_len > 64 ? 64 : key_len),
+                   (const char *)key, (unsigned long long)revision);
+    return rc;
+}
+
+int state_store_get(state_store *s, const uint8_t *key, size_t key_len, uint64_t *revision,
+                    bytes *state)
+{
+    if (!s)
+        return error_set(ST_EMISUSE, "state store is NULL");
+    int rc = check_key(key, key_len);
+    if (rc != ST_OK)
+        return rc;
+    bytes raw = BYTES_INIT;
+    uint64_t rev = 0;
+    pthread_mutex_lock(&s->mu);
+    rc = s->be->ops->state_get(s->be, key, key_len, &rev, (s->seal && state) ? &raw : state);
+    pthread_mutex_unlock(&s->mu);
+    if (rc == ST_OK && s->seal && state) {
+        bytes plain = BYTES_INIT;
+        rc = open_record(s->seal, key, key_len, rev, raw.data, raw.len, &plain);
+        if (rc == ST_OK) {
+            bytes_free(state);
+            *state = plain;
+        } else {
+            bytes_free(&plain);
+        }
+    }
+    bytes_free(&raw);
+    if (rc == ST_OK && revision)
+        *revision = rev;
+    return rc;
+}
+
+int state_store_delete(state_store *s, const uint8_t *key, size_t key_len,
+                       uint64_t expected_revision)
+{
+    if (!s)
+        return error_set(ST_EMISUSE, "state store is NULL");
+    int rc = check_key(key, key_len);
+    if (rc != ST_OK)
+        return rc;
+    if (expected_revision == 0)
+        return error_set(ST_EINVAL, "delete needs an expected revision (or STATE_ANY_REVISION)");
+    pthread_mutex_lock(&s->mu);
+    rc = s->be->ops->state_delete(s->be, key, key_len, expected_revision);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+typedef struct scan_ctx {
+    sealer *seal;
+    state_scan_fn fn;
+    void *ctx;
+    bytes plain;
+    int error;
+} scan_ctx;
+
+static int unseal_scan(void *c, const uint8_t *key, size_t key_len, uint64_t revision,
+                       const uint8_t *blob, size_t len)
+{
+    scan_ctx *sc = c;
+    bytes_reset(&sc->plain);
+    int rc = open_record(sc->seal, key, key_len, revision, blob, len, &sc->plain);
+    if (rc != ST_OK) {
+        sc->error = rc;
+        return rc;
+    }
+    return sc->fn(sc->ctx, key, key_len, revision, sc->plain.data, sc->plain.len);
+}
+
+int state_store_scan(state_store *s, const uint8_t *prefix, size_t prefix_len, state_scan_fn fn,
+                     void *ctx)
+{
+    if (!s)
+        return error_set(ST_EMISUSE, "state store is NULL");
+    if (!fn || (!prefix && prefix_len))
+        return error_set(ST_EINVAL, "state scan: callback and prefix must not be NULL");
+    int rc;
+    pthread_mutex_lock(&s->mu);
+    if (s->seal) {
+        scan_ctx sc = {s->seal, fn, ctx, BYTES_INIT, 0};
+        rc = s->be->ops->state_scan(s->be, prefix, prefix_len, unseal_scan, &sc);
+        bytes_free(&sc.plain);
+    } else {
+        rc = s->be->ops->state_scan(s->be, prefix, prefix_len, fn, ctx);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+int state_store_begin(state_store *s)
+{
+    if (!s)
+        return error_set(ST_EMISUSE, "state store is NULL");
+    pthread_mutex_lock(&s->mu);
+    int rc = s->be->ops->state_begin(s->be);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+int state_store_commit(state_store *s)
+{
+    if (!s)
+        return error_set(ST_EMISUSE, "state store is NULL");
+    pthread_mutex_lock(&s->mu);
+    int rc = s->be->ops->state_commit(s->be);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+void state_store_close(state_store *s)
+{
+    if (!s)
+        return;
+    s->be->ops->close(s->be);
+    sealer_free(s->seal);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
