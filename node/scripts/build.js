@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// Builds the addon at `npm install` time, without node-gyp: node-gyp would
+// download Node's headers, while the node-api-headers package already holds
+// everything a Node-API (ABI-stable) addon needs, so one build serves every
+// Node version.
+//
+// The library comes from pkg-config when `ddata` (1.x) is installed;
+// otherwise it is built from the source tree this package sits in, as a
+// static library linked into the addon, so nothing has to be installed.
+'use strict';
+
+const { execFileSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const pkgDir = path.resolve(__dirname, '..');
+const buildDir = path.join(pkgDir, 'build');
+const jobs = String(process.env.DDATA_JOBS || Math.min(2, os.cpus().length || 1));
+
+function run(cmd, args) {
+  console.error('ddata: ' + cmd + ' ' + args.join(' '));
+  execFileSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+}
+
+function installedLibrary() {
+  if (process.env.DDATA_FROM_TREE === '1') return false;
+  try {
+    execFileSync('pkg-config', ['--exists', 'ddata >= 1.0', 'ddata < 2.0'], { stdio: 'ignore' });
+    return true;
+  } catch (_) {
+    return false;
+  }
+}
+
+function findSourceTree() {
+  const candidates = [process.env.DDATA_SOURCE_DIR, path.resolve(pkgDir, '..')];
+  for (const dir of candidates) {
+    if (dir && fs.existsSync(path.join(dir, 'abi', 'include', 'ddata.h'))) return dir;
+  }
+  return null;
+}
+
+function main() {
+  const headers = require('node-api-headers');
+  const args = [
+    '-S', pkgDir, '-B', path.join(buildDir, 'addon'),
+    '-DCMAKE_BUILD_TYPE=Release',
+    '-DNODE_API_INCLUDE_DIR=' + headers.include_dir,
+    '-DDDATA_ADDON_OUT=' + path.join(buildDir, 'Release'),
+  ];
+  if (installedLibrary()) {
+    args.push('-DDDATA_USE_PKGCONFIG=ON');
+  } else {
+    const tree = findSourceTree();
+    if (!tree) {
+      throw new Error('ddata: the library is not installed (pkg-config ddata) and no source tree ' +
+        'was found; set DDATA_SOURCE_DIR to a ddata checkout');
+    }
+    // DDATA_BUILD_DIR reuses a configured build of the tree (make test-node
+    // passes the one `make build` made) instead of compiling the library twice.
+    const libBuild = process.env.DDATA_BUILD_DIR || path.join(buildDir, 'lib');
+    if (!process.env.DDATA_BUILD_DIR) {
+      run('cmake', ['-S', tree, '-B', libBuild, '-DCMAKE_BUILD_TYPE=RelWithDebInfo',
+        '-DDDATA_TESTS=OFF', '-DDDATA_BENCH=OFF']);
+    }
+    run('cmake', ['--build', libBuild, '--target', 'ddata_static', '-j', jobs]);
+    args.push('-DDDATA_SOURCE_DIR=' + tree, '-DDDATA_STATIC_LIB=' + path.join(libBuild, 'libddata.a'));
+  }
+  run('cmake', args);
+  run('cmake', ['--build', path.join(buildDir, 'addon'), '-j', jobs]);
+}
+
+try {
+  main();
+} catch (e) {
+  console.error(e.message);
+  process.exit(1);
+}

@@ -1,0 +1,55 @@
+/*
+ * Shared pieces of the Node addon: per-environment state, argument helpers
+ * and the one way errors reach JavaScript.
+ *
+ * Errors are built by a JavaScript factory (lib/errors.js registers it at
+ * load time) so that a failing call throws the right Error subclass, with
+ * `status` and `code`, straight from C; no JS wrapper has to catch and
+ * rethrow on the hot path.
+ */
+#ifndef DDATA_NODE_ADDON_H
+#define DDATA_NODE_ADDON_H
+
+#include <node_api.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ddata.h"
+
+typedef struct addon_state {
+    napi_ref error_factory; /* (status, message) => Error */
+} addon_state;
+
+/* Throws the JS error for a failed ddata call: status `rc` and the message
+ * from dd_error_last(). Returns NULL so callers can `return addon_fail(...)`. */
+napi_value addon_fail(napi_env env, int rc);
+/* Throws a DD_EINVAL error with `message` (bad JS argument). */
+napi_value addon_type_error(napi_env env, const char *message);
+
+/* Argument conversions; each throws and returns false on a wrong type. */
+bool addon_arg_double(napi_env env, napi_value v, double *out, const char *what);
+bool addon_arg_u32(napi_env env, napi_value v, uint32_t *out, const char *what);
+bool addon_arg_u64(napi_env env, napi_value v, uint64_t *out, const char *what);
+/* Borrows the bytes of a Buffer/TypedArray, or of a string copied into
+ * `scratch` (caller frees *scratch with free()). */
+bool addon_arg_bytes(napi_env env, napi_value v, const uint8_t **data, size_t *len, char **scratch,
+                     const char *what);
+
+napi_value addon_buf_to_js(napi_env env, dd_buf *buf); /* frees buf */
+napi_value addon_int(napi_env env, int64_t v);
+napi_value addon_undefined(napi_env env);
+
+/* Adds the named functions of one area to `exports`. */
+typedef struct addon_fn {
+    const char *name;
+    napi_callback cb;
+} addon_fn;
+bool addon_export(napi_env env, napi_value exports, const addon_fn *fns, size_t n);
+
+/* Each area registers its functions from here (add one line per area in
+ * addon.c). */
+bool addon_init_core(napi_env env, napi_value exports);
+
+#define ADDON_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif
