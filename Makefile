@@ -7,6 +7,8 @@
 #   make fuzz      build libFuzzer targets and run each for FUZZ_SECONDS
 #   make install   install library, header, pkg-config and CMake files
 #   make symbols   regenerate abi/ddata.symbols and abi/ddata.map
+#   make bindings  regenerate the bindings' declarations from the header
+#   make test-python  install ./python against this build and run pytest
 #   make format    apply .clang-format
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -17,7 +19,7 @@ FUZZ_SECONDS ?= 30
 PREFIX ?= /usr/local
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS) --timeout 900
 
-.PHONY: all deps build asan test test-c test-asan bench fuzz demo install symbols format clean
+.PHONY: all deps build asan test test-c test-asan test-python bench fuzz demo install symbols bindings format clean
 
 all: build
 
@@ -43,7 +45,14 @@ test-asan: asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	ctest --test-dir $(ASAN_BUILD) $(CTEST_FLAGS) -LE style
 
-test: test-c test-asan
+# The package links this build's libddata.a (DDATA_BUILD_DIR) instead of
+# compiling the library a second time; `pip install ./python` alone builds it.
+test-python: build
+	@python3 -m pytest --version >/dev/null 2>&1 || python3 -m pip install -q pytest
+	DDATA_BUILD_DIR=$(abspath $(BUILD)) python3 -m pip install -q --force-reinstall $(PIP_FLAGS) ./python
+	cd tests/python && python3 -m pytest -q -p no:cacheprovider .
+
+test: test-c test-asan test-python
 	@echo "make test: all suites passed"
 
 bench: build
@@ -64,6 +73,9 @@ install: build
 
 symbols:
 	python3 tools/abi/symbols.py update
+
+bindings:
+	python3 bindings/gen/gen.py update
 
 format:
 	sh tools/format.sh fix

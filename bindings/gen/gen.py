@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""The binding generator: abi/include/ddata.h -> what each binding needs.
+
+  gen.py update   rewrite the generated files (`make bindings`)
+  gen.py check    regenerate in memory and fail when a checked-in file
+                  differs, when the header exports a function a binding
+                  cannot reach, or when the computed struct layouts differ
+                  from the C compiler's (a ctest entry, part of `make test`)
+
+Outputs (all checked in, never edited by hand):
+  python/ddata/_cdef.py              cffi cdef for the API-mode extension
+  rust-sys/ddata-sys/src/ffi.rs      extern "C" declarations + layout tests
+  node/src/generated/exports.h       the N-API addon's export table
+  bindings/gen/layout.txt            sizes/offsets the Rust layout tests use
+
+Reachability: the generated outputs cover every function by construction.
+The Python package's wrappers are written by hand, so every function must
+appear there as `lib.dd_name`, or be listed with a reason in
+bindings/gen/python_unwrapped.txt; a listed function that is wrapped, or no
+longer exists, also fails (the list stays honest).
+"""
+import argparse
+import difflib
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import emit  # noqa: E402
+import header  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+HEADER = "abi/include/ddata.h"
+OUTPUTS = {
+    "python/ddata/_cdef.py": emit.cffi_cdef,
+    "rust-sys/ddata-sys/src/ffi.rs": emit.rust_ffi,
+    "node/src/generated/exports.h": emit.node_exports,
+    "bindings/gen/layout.txt": emit.layout_table,
+}
+ALLOW_PYTHON = "bindings/gen/python_unwrapped.txt"
+
+
+def generate(root):
+    hdr = header.parse(root / HEADER)
+    return hdr, {path: fn(hdr) for path, fn in OUTPUTS.items()}
+
+
+def update(root):
+    hdr, files = generate(root)
+    for path, text in files.items():
+        p = root / path
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if not p.exists() or p.read_text() != text:
+            p.write_text(text)
+            print("gen.py: wrote %s" % path)
+    print("gen.py: %d functions, %d structs, %d enums" % (len(hdr.functions), len(hdr.structs), len(hdr.enums)))
+
+
+def python_wrapped(root):
+    names = set()
+    for p in sorted((root / "python/ddata").glob("*.py")):
+        if p.name == "_cdef.py":
+            continue
+        names.update(re.findall(r"\blib\.(dd_\w+)", p.read_text()))
+    # The build script's C shims call the ABI directly (for speed).
+    build = root / "python/ddata_build.py"
+    if build.exists():
+        names.update(re.findall(r"\b(dd_\w+)\(", build.read_text()))
+    return names
+
+
+def read_allow(root):
+    allow = {}
+    p = root / ALLOW_PYTHON
+    if p.exists():
+        for line in p.read_text().splitlines():
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            name, _, reason = line.partition(" ")
+            allow[name] = reason.strip()
+    return allow
+
+
+def check_layout(root, hdr, problems):
+    cc = os.environ.get("CC", "cc")
+    with tempfile.TemporaryDirectory() as tmp:
+        src = pathlib.Path(tmp) / "layout.c"
+        exe = pathlib.Path(tmp) / "layout"
+        src.write_text(emit.layout_program(hdr))
+        try:
+            subprocess.run([cc, "-std=c11", "-I", str(root / "abi/include"), "-o", str(exe), str(src)],
+                           check=True, capture_output=True, text=True)
+        except FileNotFoundError:
+            problems.append("no C compiler (%s) to verify struct layouts" % cc)
+            return
+        except subprocess.CalledProcessError as e:
+            problems.append("layout program does not compile:\n" + e.stderr)
+            return
+        real = subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout
+    want = emit.layout_table(hdr)
+    if real != want:
+        diff = "".join(difflib.unified_diff(want.splitlines(True), real.splitlines(True), "computed", "compiler"))
+        problems.append("computed layouts differ from the compiler's:\n" + diff)
+
+
+def check(root):
+    problems = []
+    hdr, files = generate(root)
+    for path, text in files.items():
+        p = root / path
+        have = p.read_text() if p.exists() else ""
+        if have != text:
+            diff = "".join(difflib.unified_diff(have.splitlines(True), text.splitlines(True),
+                                                path + " (checked in)", path + " (generated)", n=1))
+            problems.append("%s is stale; run `make bindings`:\n%s" % (path, diff[:4000]))
+    declared = [fn.name for fn in hdr.functions]
+    for path, text in files.items():
+        if path.endswith("layout.txt"):
+            continue
+        missing = [n for n in declared if not re.search(r"\b%s\b" % n, text)]
+        if missing:
+            problems.append("%s cannot reach %s" % (path, ", ".join(missing)))
+    wrapped = python_wrapped(root)
+    allow = read_allow(root)
+    unreached = [n for n in declared if n not in wrapped and n not in allow]
+    if unreached:
+        problems.append("the Python package does not wrap %s (wrap them, or list them with a reason in %s)"
+                        % (", ".join(unreached), ALLOW_PYTHON))
+    for n in sorted(allow):
+        if n not in declared:
+            problems.append("%s lists %s, which the header no longer declares" % (ALLOW_PYTHON, n))
+        elif n in wrapped:
+            problems.append("%s lists %s, which python/ddata now wraps; remove it from the list" % (ALLOW_PYTHON, n))
+        elif not allow[n]:
+            problems.append("%s lists %s without a reason" % (ALLOW_PYTHON, n))
+    unknown = sorted(wrapped - set(declared))
+    if unknown:
+        problems.append("python/ddata calls %s, which the header does not declare" % ", ".join(unknown))
+    check_layout(root, hdr, problems)
+    for p in problems:
+        print("gen.py check: " + p, file=sys.stderr)
+    print("gen.py check: %d functions; %d outputs; %d wrapped in Python, %d allow-listed; %s"
+          % (len(declared), len(files), len(set(declared) & wrapped), len(allow),
+             "FAILED" if problems else "ok"))
+    return 1 if problems else 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("command", choices=["update", "check"])
+    ap.add_argument("--root", default=str(ROOT))
+    args = ap.parse_args()
+    root = pathlib.Path(args.root).resolve()
+    try:
+        if args.command == "update":
+            update(root)
+            return 0
+        return check(root)
+    except header.HeaderError as e:
+        print("gen.py: %s: %s" % (HEADER, e), file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

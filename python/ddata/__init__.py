@@ -1,0 +1,47 @@
+"""ddata: replicated, durable state (CRDTs, gossip, an event journal, a
+durable state store) through the ddata C library.
+
+Everything here is a thin wrapper: each method is one call into the C ABI
+plus conversions (str -> UTF-8 bytes in, bytes out, status -> exception).
+"""
+from ._core import (
+    CrdtType,
+    Limits,
+    OpKind,
+    Status,
+    abi_version,
+    init,
+    status_name,
+    status_str,
+    version,
+    version_number,
+)
+from ._errors import (
+    Busy,
+    Conflict,
+    Corrupt,
+    CryptoError,
+    Deleted,
+    Done,
+    Error,
+    InvalidArgument,
+    IOError_,
+    LimitExceeded,
+    Misuse,
+    NotFound,
+    OutOfMemory,
+    Timeout,
+    TypeMismatch,
+    Unsupported,
+    clear_error,
+    last_error,
+)
+
+__version__ = "1.0.0"
+
+__all__ = [
+    "Busy", "Conflict", "Corrupt", "CrdtType", "CryptoError", "Deleted", "Done", "Error",
+    "IOError_", "InvalidArgument", "LimitExceeded", "Limits", "Misuse", "NotFound", "OpKind",
+    "OutOfMemory", "Status", "Timeout", "TypeMismatch", "Unsupported", "abi_version",
+    "clear_error", "init", "last_error", "status_name", "status_str", "version", "version_number",
+]

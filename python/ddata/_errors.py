@@ -1,0 +1,135 @@
+"""One exception hierarchy for every DD_E* status.
+
+Each ABI call's status goes through check(); a failure raises the subclass
+registered for its code, with the message from dd_error_last() taken on the
+same thread right after the call (it is thread-local in C, so no other
+thread's failure can leak in).
+"""
+from ._ddata import ffi, lib
+
+
+class Error(Exception):
+    """A ddata call failed. `code` is the DD_E* status, `name` its name
+    ("DD_ECONFLICT"), `message` the library's description of what failed."""
+
+    def __init__(self, code, name, message):
+        super().__init__("%s: %s" % (name, message))
+        self.code = code
+        self.name = name
+        self.message = message
+
+
+class InvalidArgument(Error, ValueError):
+    """DD_EINVAL: an argument is wrong (empty, out of range)."""
+
+
+class OutOfMemory(Error, MemoryError):
+    """DD_ENOMEM: an allocation failed; nothing was changed."""
+
+
+class Misuse(Error):
+    """DD_EMISUSE: a closed or wrong-kind handle, or a call out of order."""
+
+
+class NotFound(Error, KeyError):
+    """DD_ENOTFOUND: no such key, persistence id, snapshot or member."""
+
+    def __str__(self):  # KeyError would quote the message
+        return Exception.__str__(self)
+
+
+class Conflict(Error):
+    """DD_ECONFLICT: compare-and-set lost; the sequence or revision moved."""
+
+
+class Corrupt(Error):
+    """DD_ECORRUPT: stored or received bytes are malformed."""
+
+
+class CryptoError(Error):
+    """DD_ECRYPTO: wrong key, tampered data, failed handshake."""
+
+
+class LimitExceeded(Error):
+    """DD_ELIMIT: a configured limit (bytes, count, depth) was hit."""
+
+
+class IOError_(Error, OSError):
+    """DD_EIO: the operating system or a storage engine failed."""
+
+    def __init__(self, code, name, message):
+        Error.__init__(self, code, name, message)
+
+
+class Timeout(Error, TimeoutError):
+    """DD_ETIMEOUT: a consistency level was not reached in time."""
+
+    def __init__(self, code, name, message):
+        Error.__init__(self, code, name, message)
+
+
+class Deleted(Error):
+    """DD_EDELETED: the key was deleted and may not be updated."""
+
+
+class TypeMismatch(Error, TypeError):
+    """DD_ETYPE: the key or value holds another data type."""
+
+
+class Busy(Error):
+    """DD_EBUSY: a resource is locked by someone else; retry."""
+
+
+class Done(Error):
+    """DD_EDONE: no more items. Wrappers turn it into StopIteration or None;
+    it reaches callers only from low-level calls."""
+
+
+class Unsupported(Error, NotImplementedError):
+    """DD_EUNSUPPORTED: not available in this build or on this CPU."""
+
+
+_BY_CODE = {
+    lib.DD_EINVAL: InvalidArgument,
+    lib.DD_ENOMEM: OutOfMemory,
+    lib.DD_EMISUSE: Misuse,
+    lib.DD_ENOTFOUND: NotFound,
+    lib.DD_ECONFLICT: Conflict,
+    lib.DD_ECORRUPT: Corrupt,
+    lib.DD_ECRYPTO: CryptoError,
+    lib.DD_ELIMIT: LimitExceeded,
+    lib.DD_EIO: IOError_,
+    lib.DD_ETIMEOUT: Timeout,
+    lib.DD_EDELETED: Deleted,
+    lib.DD_ETYPE: TypeMismatch,
+    lib.DD_EBUSY: Busy,
+    lib.DD_EDONE: Done,
+    lib.DD_EUNSUPPORTED: Unsupported,
+}
+
+
+def error_for(code):
+    """The exception for status `code`, with the thread's last message."""
+    err = lib.dd_error_last()
+    message = ffi.string(err.message).decode("utf-8", "replace") if err.code == code else ""
+    if not message:
+        message = ffi.string(lib.dd_status_str(code)).decode()
+    name = ffi.string(lib.dd_status_name(code)).decode()
+    return _BY_CODE.get(code, Error)(code, name, message)
+
+
+def check(code):
+    """Raises for a negative status; returns the status otherwise."""
+    if code < 0:
+        raise error_for(code)
+    return code
+
+
+def last_error():
+    """(code, message) of this thread's last failure; (0, "no error") if none."""
+    err = lib.dd_error_last()
+    return err.code, ffi.string(err.message).decode("utf-8", "replace")
+
+
+def clear_error():
+    lib.dd_error_clear()

@@ -1,0 +1,139 @@
+"""cffi build script: compiles ddata._ddata in API mode against libddata.
+
+Where the library comes from, in order:
+
+1. DDATA_BUILD_DIR=<dir>: an existing CMake build of this checkout
+   (`make test` passes its own, so the library is not compiled twice).
+2. An installed libddata found by pkg-config, but only when its ddata.h is
+   the same as this checkout's (or there is no checkout): a different
+   header would not match the generated declarations in _cdef.py.
+3. This checkout, built with CMake into python/build/ddata-cmake and linked
+   statically, with its dependencies from pkg-config (sqlite3 libsodium
+   zlib libcjson), so the extension needs no libddata.so at run time.
+
+The C shims below (ddpy_*) exist for speed only: they fill a dd_op on the C
+stack so a hot call such as counter.increment(3) is one crossing into C
+instead of several attribute writes on a cffi struct. They contain no
+behaviour beyond packing arguments.
+"""
+import os
+import pathlib
+import shlex
+import subprocess
+import sys
+
+from cffi import FFI
+
+HERE = pathlib.Path(os.path.abspath(globals().get("__file__", "ddata_build.py"))).parent
+ROOT = HERE.parent
+TREE_HEADER = ROOT / "abi" / "include" / "ddata.h"
+DEPS = ["sqlite3", "libsodium", "zlib", "libcjson"]
+
+SHIMS = r"""
+static int ddpy_op(dd_op *op, uint32_t kind, uint64_t amount, const uint8_t *key, size_t key_len,
+                   const uint8_t *value, size_t value_len)
+{
+    int rc = dd_op_init(op, DD_OP_VERSION);
+    if (rc != DD_OK)
+        return rc;
+    op->kind = kind;
+    op->amount = amount;
+    op->key = key;
+    op->key_len = key_len;
+    op->value = value;
+    op->value_len = value_len;
+    return DD_OK;
+}
+"""
+
+SHIM_CDEF = r"""
+int ddpy_op(dd_op *op, uint32_t kind, uint64_t amount, const uint8_t *key, size_t key_len,
+            const uint8_t *value, size_t value_len);
+"""
+
+
+def _cdef():
+    scope = {}
+    exec(compile((HERE / "ddata" / "_cdef.py").read_text(), "_cdef.py", "exec"), scope)
+    return scope["CDEF"]
+
+
+def _pkg_config(*args):
+    try:
+        out = subprocess.run(["pkg-config", *args], check=True, capture_output=True, text=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return shlex.split(out)
+
+
+def _split_flags(flags):
+    kw = {"include_dirs": [], "library_dirs": [], "libraries": [], "extra_link_args": []}
+    for f in flags:
+        if f.startswith("-I"):
+            kw["include_dirs"].append(f[2:])
+        elif f.startswith("-L"):
+            kw["library_dirs"].append(f[2:])
+        elif f.startswith("-l"):
+            kw["libraries"].append(f[2:])
+        else:
+            kw["extra_link_args"].append(f)
+    return kw
+
+
+def _static_from(build_dir):
+    lib = pathlib.Path(build_dir) / "libddata.a"
+    if not lib.exists():
+        sys.exit("ddata: %s not found (build the library first)" % lib)
+    deps = _pkg_config("--libs", "--static", *DEPS)
+    if deps is None:
+        sys.exit("ddata: pkg-config cannot find %s; install the -dev packages" % " ".join(DEPS))
+    kw = _split_flags(deps)
+    kw["include_dirs"].append(str(TREE_HEADER.parent))
+    kw["extra_objects"] = [str(lib)]
+    return kw
+
+
+def _installed():
+    if os.environ.get("DDATA_FROM_SOURCE") == "1":
+        return None
+    cflags = _pkg_config("--cflags-only-I", "ddata")
+    libs = _pkg_config("--libs", "ddata")
+    if cflags is None or libs is None:
+        return None
+    inc = [f[2:] for f in cflags] + ["/usr/local/include", "/usr/include"]
+    header = next((pathlib.Path(d) / "ddata.h" for d in inc if (pathlib.Path(d) / "ddata.h").exists()), None)
+    if header is None:
+        return None
+    if TREE_HEADER.exists() and header.read_bytes() != TREE_HEADER.read_bytes():
+        print("ddata: installed %s differs from this checkout's; building from source" % header)
+        return None
+    kw = _split_flags(cflags + libs)
+    kw["runtime_library_dirs"] = list(kw["library_dirs"])
+    return kw
+
+
+def _build_tree():
+    if not (ROOT / "CMakeLists.txt").exists() or not TREE_HEADER.exists():
+        sys.exit("ddata: no installed libddata (pkg-config ddata) and no source tree at %s" % ROOT)
+    build = HERE / "build" / "ddata-cmake"
+    jobs = os.environ.get("DDATA_JOBS", "2")
+    subprocess.run(["cmake", "-S", str(ROOT), "-B", str(build), "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
+                    "-DDDATA_TESTS=OFF", "-DDDATA_BENCH=OFF"], check=True, stdout=sys.stderr)
+    subprocess.run(["cmake", "--build", str(build), "--target", "ddata_static", "-j", jobs],
+                   check=True, stdout=sys.stderr)
+    return _static_from(build)
+
+
+def library_flags():
+    if os.environ.get("DDATA_BUILD_DIR"):
+        return _static_from(os.environ["DDATA_BUILD_DIR"])
+    return _installed() or _build_tree()
+
+
+ffibuilder = FFI()
+ffibuilder.cdef(_cdef() + SHIM_CDEF)
+ffibuilder.set_source("ddata._ddata", '#include "ddata.h"\n' + SHIMS, extra_compile_args=["-O2"],
+                      **library_flags())
+
+if __name__ == "__main__":
+    ffibuilder.compile(verbose=True)

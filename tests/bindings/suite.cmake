@@ -1,0 +1,7 @@
+# The bindings' generated declarations match the public header, every
+# function the header exports is reachable from every binding, and the
+# struct layouts the generator computed match this compiler's.
+add_test(NAME bindings.generated
+  COMMAND python3 ${CMAKE_SOURCE_DIR}/bindings/gen/gen.py check --root ${CMAKE_SOURCE_DIR})
+set_tests_properties(bindings.generated PROPERTIES LABELS bindings TIMEOUT 120
+  ENVIRONMENT "CC=${CMAKE_C_COMPILER}")

@@ -1,0 +1,46 @@
+"""Shared fixtures for the Python package's tests.
+
+The tests import the installed package (`make test-python` installs it from
+./python first), never the source directory, so they see what a user sees.
+Randomised tests draw from `seed`: DD_SEED=n replays one, and the seed is
+printed on failure.
+"""
+import os
+import pathlib
+import random
+import time
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def pytest_report_header(config):
+    import ddata
+
+    return "ddata %s from %s" % (ddata.version(), os.path.dirname(ddata.__file__))
+
+
+@pytest.fixture
+def seed(request):
+    value = int(os.environ.get("DD_SEED", "0")) or int(time.time_ns() % 1_000_000_007)
+    yield value
+    rep = getattr(request.node, "rep_call", None)
+    if rep is not None and rep.failed:
+        print("replay with DD_SEED=%d" % value)
+
+
+@pytest.fixture
+def rng(seed):
+    return random.Random(seed)
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
+
+
+def long_mode():
+    return os.environ.get("DD_LONG") == "1"
