@@ -1,0 +1,308 @@
+/*
+ * The handshake and frame state machine, in memory (no sockets): who gets
+ * in, what a wrong secret learns, and what hostile frames do.
+ */
+#include <string.h>
+
+#include "net/session.h"
+#include "test.h"
+#include "util/rng.h"
+#include "util/status.h"
+
+static const uint8_t SECRET[32] = "0123456789abcdef0123456789abcde";
+static const uint8_t OTHER[32] = "a-different-cluster-secret-here";
+
+typedef struct pair {
+    session a, b; /* a connected to b */
+    bytes a_out, b_out;
+    session_item last_a, last_b;
+    int opened_a, opened_b;
+    int msgs_a, msgs_b;
+    int rc_a, rc_b;
+} pair;
+
+static session_config config(const uint8_t *secret, uint64_t id, const char *addr)
+{
+    session_config c = {secret, secret == NULL, id, id * 1000, addr, 1 << 16};
+    return c;
+}
+
+/* Moves `from_out` into `to` and drains `to`; returns its last status. */
+static int deliver(bytes *from_out, session *to, bytes *to_out, session_item *last, int *opened,
+                   int *msgs)
+{
+    if (from_out->len == 0)
+        return ST_EDONE;
+    int rc = session_input(to, from_out->data, from_out->len);
+    bytes_reset(from_out);
+    if (rc != ST_OK)
+        return rc;
+    for (;;) {
+        session_item it;
+        rc = session_next(to, to_out, &it);
+        if (rc != ST_OK)
+            return rc;
+        *last = it;
+        if (it.kind == SESSION_ITEM_OPENED)
+            (*opened)++;
+        else
+            (*msgs)++;
+    }
+}
+
+static void pump(pair *p)
+{
+    for (int round = 0; round < 8; round++) {
+        p->rc_b = deliver(&p->a_out, &p->b, &p->b_out, &p->last_b, &p->opened_b, &p->msgs_b);
+        p->rc_a = deliver(&p->b_out, &p->a, &p->a_out, &p->last_a, &p->opened_a, &p->msgs_a);
+        if (p->a_out.len == 0 && p->b_out.len == 0)
+            return;
+    }
+}
+
+static void pair_init(pair *p, const uint8_t *sa, const uint8_t *sb)
+{
+    memset(p, 0, sizeof(*p));
+    session_config ca = config(sa, 1, "127.0.0.1:7001");
+    session_config cb = config(sb, 2, "127.0.0.1:7002");
+    ASSERT_OK(session_init(&p->a, &ca, true, &p->a_out));
+    ASSERT_OK(session_init(&p->b, &cb, false, &p->b_out));
+}
+
+static void pair_free(pair *p)
+{
+    session_free(&p->a);
+    session_free(&p->b);
+    bytes_free(&p->a_out);
+    bytes_free(&p->b_out);
+}
+
+TEST(test_handshake_opens_both_sides_and_exchanges_identities)
+{
+    pair p;
+    pair_init(&p, SECRET, SECRET);
+    pump(&p);
+    ASSERT_EQ_INT(p.a.state, SESSION_OPEN);
+    ASSERT_EQ_INT(p.b.state, SESSION_OPEN);
+    ASSERT_EQ_INT(p.opened_a, 1);
+    ASSERT_EQ_INT(p.opened_b, 1);
+    ASSERT_EQ_U64(p.a.peer.node_id, 2);
+    ASSERT_EQ_U64(p.b.peer.node_id, 1);
+    ASSERT_EQ_U64(p.b.peer.incarnation, 1000);
+    ASSERT_STR_EQ(p.a.peer.addr, "127.0.0.1:7002");
+    ASSERT_STR_EQ(p.b.peer.addr, "127.0.0.1:7001");
+    pair_free(&p);
+}
+
+TEST(test_messages_flow_both_ways_with_class)
+{
+    pair p;
+    pair_init(&p, SECRET, SECRET);
+    pump(&p);
+    ASSERT_OK(session_seal(&p.a, NET_CLASS_DELTA, (const uint8_t *)"hello", 5, &p.a_out));
+    pump(&p);
+    ASSERT_EQ_INT(p.msgs_b, 1);
+    ASSERT_EQ_INT(p.last_b.msg_class, NET_CLASS_DELTA);
+    ASSERT_MEM_EQ(p.last_b.data, p.last_b.len, "hello", 5);
+    ASSERT_OK(session_seal(&p.b, NET_CLASS_FULL, (const uint8_t *)"", 0, &p.b_out));
+    pump(&p);
+    ASSERT_EQ_INT(p.msgs_a, 1);
+    ASSERT_EQ_INT(p.last_a.len, 0);
+    ASSERT_EQ_INT(p.last_a.msg_class, NET_CLASS_FULL);
+    pair_free(&p);
+}
+
+TEST(test_ciphertext_does_not_contain_the_plaintext)
+{
+    pair p;
+    pair_init(&p, SECRET, SECRET);
+    pump(&p);
+    const char *msg = "a very recognisable plaintext";
+    ASSERT_OK(session_seal(&p.a, 0, (const uint8_t *)msg, strlen(msg), &p.a_out));
+    ASSERT(memmem(p.a_out.data, p.a_out.len, "recognisable", 12) == NULL);
+    pair_free(&p);
+}
+
+TEST(test_wrong_secret_fails_both_sides_and_reveals_no_identity)
+{
+    pair p;
+    pair_init(&p, SECRET, OTHER);
+    pump(&p);
+    ASSERT_EQ_INT(p.a.state, SESSION_FAILED);
+    ASSERT_EQ_INT(p.b.state, SESSION_FAILED);
+    ASSERT_EQ_INT(p.a.failure, SESSION_FAIL_HANDSHAKE);
+    ASSERT_EQ_INT(p.opened_a + p.opened_b, 0);
+    ASSERT_EQ_U64(p.a.peer.node_id, 0);
+    ASSERT_EQ_U64(p.b.peer.node_id, 0);
+    ASSERT_STR_EQ(p.b.peer.addr, "");
+    pair_free(&p);
+}
+
+TEST(test_auth_message_does_not_show_node_id_or_address_in_clear)
+{
+    pair p;
+    pair_init(&p, SECRET, SECRET);
+    p.rc_b = deliver(&p.a_out, &p.b, &p.b_out, &p.last_b, &p.opened_b, &p.msgs_b);
+    /* b_out now holds b's HELLO and b's AUTH. */
+    ASSERT(memmem(p.b_out.data, p.b_out.len, "127.0.0.1", 9) == NULL);
+    pair_free(&p);
+}
+
+TEST(test_plaintext_mode_works_only_when_both_agree)
+{
+    pair p;
+    pair_init(&p, NULL, NULL);
+    pump(&p);
+    ASSERT_EQ_INT(p.a.state, SESSION_OPEN);
+    ASSERT_OK(session_seal(&p.a, 0, (const uint8_t *)"plain", 5, &p.a_out));
+    ASSERT(memmem(p.a_out.data, p.a_out.len, "plain", 5) != NULL);
+    pump(&p);
+    ASSERT_EQ_INT(p.msgs_b, 1);
+    pair_free(&p);
+
+    pair_init(&p, NULL, SECRET);
+    pump(&p);
+    ASSERT_EQ_INT(p.a.state, SESSION_FAILED);
+    ASSERT_EQ_INT(p.b.state, SESSION_FAILED);
+    ASSERT_EQ_INT(p.opened_a + p.opened_b, 0);
+    pair_free(&p);
+}
+
+TEST(test_replayed_frame_fails_the_session)
+{
+    pair p;
+    pair_init(&p, SECRET, SECRET);
+    pump(&p);
+    ASSERT_OK(session_seal(&p.a, 0, (const uint8_t *)"pay 10", 6, &p.a_out));
+    bytes copy = BYTES_INIT;
+    bytes_put(&copy, p.a_out.data, p.a_out.len);
+    pump(&p);
+    ASSERT_EQ_INT(p.msgs_b, 1);
+    ASSERT_OK(session_input(&p.b, copy.data, copy.len));
+    session_item it;
+    ASSERT_STATUS(session_next(&p.b, &p.b_out, &it), ST_ECRYPTO);
+    ASSERT_EQ_INT(p.b.failure, SESSION_FAIL_AUTH);
+    ASSERT_EQ_INT(p.msgs_b, 1);
+    bytes_free(&copy);
+    pair_free(&p);
+}
+
+TEST(test_reordered_frames_fail_the_session)
+{
+    pair p;
+    pair_init(&p, SECRET, SECRET);
+    pump(&p);
+    bytes first = BYTES_INIT, second = BYTES_INIT;
+    ASSERT_OK(session_seal(&p.a, 0, (const uint8_t *)"one", 3, &first));
+    ASSERT_OK(session_seal(&p.a, 0, (const uint8_t *)"two", 3, &second));
+    ASSERT_OK(session_input(&p.b, second.data, second.len));
+    session_item it;
+    ASSERT_STATUS(session_next(&p.b, &p.b_out, &it), ST_ECRYPTO);
+    bytes_free(&first);
+    bytes_free(&second);
+    pair_free(&p);
+}
+
+TEST(test_flipped_bit_anywhere_in_a_frame_is_rejected)
+{
+    rng g;
+    rng_seed(&g, test_seed());
+    for (unsigned i = 0; i < test_cases(50); i++) {
+        pair p;
+        pair_init(&p, SECRET, SECRET);
+        pump(&p);
+        ASSERT_OK(session_seal(&p.a, 1, (const uint8_t *)"payload", 7, &p.a_out));
+        size_t at = rng_below(&g, p.a_out.len);
+        p.a_out.data[at] ^= (uint8_t)(1u << rng_below(&g, 8));
+        pump(&p);
+        ASSERT_EQ_INT(p.msgs_b, 0);
+        /* A larger length just waits for bytes that never come. */
+        if (at >= 4 || p.b.state != SESSION_OPEN)
+            ASSERT_EQ_INT(p.b.state, SESSION_FAILED);
+        pair_free(&p);
+    }
+}
+
+TEST(test_zero_and_oversized_lengths_fail_before_buffering)
+{
+    session s;
+    bytes out = BYTES_INIT;
+    session_config c = config(SECRET, 1, "");
+    ASSERT_OK(session_init(&s, &c, false, &out));
+    uint8_t huge[4] = {0xff, 0xff, 0xff, 0x7f};
+    ASSERT_OK(session_input(&s, huge, 4));
+    session_item it;
+    ASSERT_STATUS(session_next(&s, &out, &it), ST_ELIMIT);
+    ASSERT_EQ_INT(s.failure, SESSION_FAIL_MALFORMED);
+    ASSERT(s.in.cap < 1024);
+    session_free(&s);
+
+    ASSERT_OK(session_init(&s, &c, false, &out));
+    uint8_t zero[4] = {0, 0, 0, 0};
+    ASSERT_OK(session_input(&s, zero, 4));
+    ASSERT_STATUS(session_next(&s, &out, &it), ST_ECORRUPT);
+    session_free(&s);
+    bytes_free(&out);
+}
+
+TEST(test_oversized_message_is_refused_by_seal_and_by_receiver)
+{
+    pair p;
+    pair_init(&p, SECRET, SECRET);
+    pump(&p);
+    static uint8_t big[(1 << 16) + 1];
+    ASSERT_STATUS(session_seal(&p.a, 0, big, sizeof(big), &p.a_out), ST_ELIMIT);
+    ASSERT_OK(session_seal(&p.a, 0, big, sizeof(big) - 1, &p.a_out));
+    pump(&p);
+    ASSERT_EQ_INT(p.msgs_b, 1);
+    ASSERT_EQ_INT(p.last_b.len, sizeof(big) - 1);
+    pair_free(&p);
+}
+
+TEST(test_byte_at_a_time_delivery_gives_the_same_messages)
+{
+    pair p;
+    pair_init(&p, SECRET, SECRET);
+    pump(&p);
+    for (int i = 0; i < 5; i++)
+        ASSERT_OK(session_seal(&p.a, 0, (const uint8_t *)"abcdef", (size_t)i, &p.a_out));
+    int msgs = 0;
+    for (size_t i = 0; i < p.a_out.len; i++) {
+        ASSERT_OK(session_input(&p.b, p.a_out.data + i, 1));
+        session_item it;
+        int rc;
+        while ((rc = session_next(&p.b, &p.b_out, &it)) == ST_OK) {
+            ASSERT_EQ_INT(it.len, msgs);
+            msgs++;
+        }
+        ASSERT_STATUS(rc, ST_EDONE);
+    }
+    ASSERT_EQ_INT(msgs, 5);
+    pair_free(&p);
+}
+
+TEST(test_random_bytes_never_open_a_session)
+{
+    rng g;
+    rng_seed(&g, test_seed());
+    session_config c = config(SECRET, 1, "");
+    for (unsigned i = 0; i < test_cases(500); i++) {
+        session s;
+        bytes out = BYTES_INIT;
+        ASSERT_OK(session_init(&s, &c, rng_below(&g, 2), &out));
+        uint8_t junk[512];
+        size_t n = rng_below(&g, sizeof(junk));
+        for (size_t k = 0; k < n; k++)
+            junk[k] = (uint8_t)rng_next(&g);
+        if (n >= 4 && rng_below(&g, 2))
+            store_u32le(junk, (uint32_t)rng_below(&g, n)); /* plausible lengths too */
+        ASSERT_OK(session_input(&s, junk, n));
+        session_item it;
+        int rc;
+        while ((rc = session_next(&s, &out, &it)) == ST_OK)
+            ASSERT_MSG(it.kind != SESSION_ITEM_OPENED, "random bytes opened a session");
+        ASSERT(s.state != SESSION_OPEN);
+        session_free(&s);
+        bytes_free(&out);
+    }
+}
