@@ -1,0 +1,155 @@
+//! Errors: each failing call becomes an [`Error`] with the library's status
+//! and the message `dd_error_last()` holds for this thread right after the
+//! call (it is thread-local in C, so no other thread's failure leaks in).
+use std::ffi::CStr;
+use std::fmt;
+
+use ddata_sys as sys;
+
+/// The DD_E* status of a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Status {
+    InvalidArgument,
+    OutOfMemory,
+    Misuse,
+    NotFound,
+    Conflict,
+    Corrupt,
+    Crypto,
+    Limit,
+    Io,
+    Timeout,
+    Deleted,
+    TypeMismatch,
+    Busy,
+    Done,
+    Unsupported,
+    /// A code this crate does not know (a newer library).
+    Other(i32),
+}
+
+impl Status {
+    pub fn from_code(code: i32) -> Status {
+        match code {
+            sys::DD_EINVAL => Status::InvalidArgument,
+            sys::DD_ENOMEM => Status::OutOfMemory,
+            sys::DD_EMISUSE => Status::Misuse,
+            sys::DD_ENOTFOUND => Status::NotFound,
+            sys::DD_ECONFLICT => Status::Conflict,
+            sys::DD_ECORRUPT => Status::Corrupt,
+            sys::DD_ECRYPTO => Status::Crypto,
+            sys::DD_ELIMIT => Status::Limit,
+            sys::DD_EIO => Status::Io,
+            sys::DD_ETIMEOUT => Status::Timeout,
+            sys::DD_EDELETED => Status::Deleted,
+            sys::DD_ETYPE => Status::TypeMismatch,
+            sys::DD_EBUSY => Status::Busy,
+            sys::DD_EDONE => Status::Done,
+            sys::DD_EUNSUPPORTED => Status::Unsupported,
+            other => Status::Other(other),
+        }
+    }
+
+    pub fn code(self) -> i32 {
+        match self {
+            Status::InvalidArgument => sys::DD_EINVAL,
+            Status::OutOfMemory => sys::DD_ENOMEM,
+            Status::Misuse => sys::DD_EMISUSE,
+            Status::NotFound => sys::DD_ENOTFOUND,
+            Status::Conflict => sys::DD_ECONFLICT,
+            Status::Corrupt => sys::DD_ECORRUPT,
+            Status::Crypto => sys::DD_ECRYPTO,
+            Status::Limit => sys::DD_ELIMIT,
+            Status::Io => sys::DD_EIO,
+            Status::Timeout => sys::DD_ETIMEOUT,
+            Status::Deleted => sys::DD_EDELETED,
+            Status::TypeMismatch => sys::DD_ETYPE,
+            Status::Busy => sys::DD_EBUSY,
+            Status::Done => sys::DD_EDONE,
+            Status::Unsupported => sys::DD_EUNSUPPORTED,
+            Status::Other(c) => c,
+        }
+    }
+
+    /// "DD_ECONFLICT".
+    pub fn name(self) -> &'static str {
+        cstr_static(unsafe { sys::dd_status_name(self.code()) })
+    }
+
+    /// "compare-and-set lost ...".
+    pub fn description(self) -> &'static str {
+        cstr_static(unsafe { sys::dd_status_str(self.code()) })
+    }
+}
+
+/// The library's names and descriptions are static strings, never NULL.
+pub(crate) fn cstr_static(p: *const std::os::raw::c_char) -> &'static str {
+    if p.is_null() {
+        return "";
+    }
+    unsafe { CStr::from_ptr(p) }.to_str().unwrap_or("")
+}
+
+/// A failed ddata call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    status: Status,
+    message: String,
+}
+
+impl Error {
+    pub fn new(status: Status, message: impl Into<String>) -> Error {
+        Error { status, message: message.into() }
+    }
+
+    /// Builds the error for status `rc` from this thread's last error.
+    pub(crate) fn last(rc: i32) -> Error {
+        let e = unsafe { sys::dd_error_last() };
+        let message = if e.is_null() {
+            None
+        } else {
+            let e = unsafe { &*e };
+            if e.code == rc && !e.message.is_null() {
+                Some(unsafe { CStr::from_ptr(e.message) }.to_string_lossy().into_owned())
+            } else {
+                None
+            }
+        };
+        let status = Status::from_code(rc);
+        Error { status, message: message.unwrap_or_else(|| status.description().to_owned()) }
+    }
+
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// The negative DD_E* number.
+    pub fn code(&self) -> i32 {
+        self.status.code()
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.status.name(), self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Turns a status into a Result, reading the message on failure.
+#[inline]
+pub(crate) fn check(rc: i32) -> Result<()> {
+    if rc >= 0 {
+        Ok(())
+    } else {
+        Err(Error::last(rc))
+    }
+}

@@ -1,0 +1,18 @@
+//! Safe Rust bindings to ddata: replicated, durable state (CRDTs, a gossip
+//! replicator, an event journal, a durable state store) through the ddata C
+//! library.
+//!
+//! Every method is one call into the C ABI plus conversions; behaviour lives
+//! in C. Handles are RAII values that close themselves on drop, failures are
+//! [`Error`]s carrying the library's status and message, and no `unsafe` is
+//! needed to use the crate.
+#![deny(unsafe_op_in_unsafe_fn)]
+
+mod error;
+mod version;
+
+pub use error::{Error, Result, Status};
+pub use version::{abi_version, init, version, version_number};
+
+/// The raw FFI, for what this crate does not wrap yet.
+pub use ddata_sys as sys;
