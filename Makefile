@@ -9,6 +9,8 @@
 #   make symbols   regenerate abi/ddata.symbols and abi/ddata.map
 #   make bindings  regenerate the bindings' declarations from the header
 #   make test-python  install ./python against this build and run pytest
+#   make test-node    npm install ./node against this build and run node --test
+#   make test-rust    cargo test the rust-sys workspace against this build
 #   make format    apply .clang-format
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -19,7 +21,7 @@ FUZZ_SECONDS ?= 30
 PREFIX ?= /usr/local
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS) --timeout 900
 
-.PHONY: all deps build asan test test-c test-asan test-python bench fuzz demo install symbols bindings format clean
+.PHONY: all deps build asan test test-c test-asan test-python test-node test-rust bench fuzz demo install symbols bindings format clean
 
 all: build
 
@@ -52,7 +54,16 @@ test-python: build
 	DDATA_BUILD_DIR=$(abspath $(BUILD)) python3 -m pip install -q --force-reinstall $(PIP_FLAGS) ./python
 	cd tests/python && python3 -m pytest -q -p no:cacheprovider .
 
-test: test-c test-asan test-python
+# Node and Rust also link this build's libddata.a (DDATA_BUILD_DIR); alone,
+# `npm install ./node` and `cargo build` compile the library themselves.
+test-node: build
+	cd node && DDATA_BUILD_DIR=$(abspath $(BUILD)) npm install --no-audit --no-fund
+	cd node && node --test test/
+
+test-rust: build
+	cd rust-sys && DDATA_BUILD_DIR=$(abspath $(BUILD)) DDATA_FROM_TREE=1 cargo test --workspace
+
+test: test-c test-asan test-python test-node test-rust
 	@echo "make test: all suites passed"
 
 bench: build

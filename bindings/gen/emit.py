@@ -27,6 +27,9 @@ def cffi_cdef(hdr):
     for s in hdr.structs:
         if s.opaque:
             out.append("typedef struct %s %s;" % (s.name, s.name))
+    for cb in hdr.callbacks:
+        params = ", ".join(_c_decl(p.type, p.name) for p in cb.params) or "void"
+        out.append("typedef %s(*%s)(%s);" % (_c_decl(cb.ret, "").rstrip() + " ", cb.name, params))
     for s in hdr.structs:
         if s.opaque:
             continue
@@ -56,9 +59,11 @@ def _c_decl(ctype, name, struct_prefix=False, hdr=None):
     if struct_prefix and hdr is not None and hdr.struct(base) and ctype.pointers:
         base = "struct " + base
     s = ("const " if ctype.const else "") + base
+    if ctype.pointers:
+        s += " "
     for pc in ctype.pointers:
-        s += " *" + ("const " if pc else "")
-    s = s.replace("* *", "**").rstrip()
+        s += "*const " if pc else "*"
+    s = s.rstrip()
     if s.endswith("*"):
         s += name
     else:
@@ -74,7 +79,7 @@ def _c_decl(ctype, name, struct_prefix=False, hdr=None):
 def _rust_type(hdr, ctype, for_return=False):
     if ctype.base in SCALARS:
         base = SCALARS[ctype.base][2]
-    elif hdr.enum(ctype.base) or hdr.struct(ctype.base):
+    elif hdr.enum(ctype.base) or hdr.struct(ctype.base) or hdr.callback(ctype.base):
         base = ctype.base
     else:
         raise ValueError("no Rust type for %r" % ctype.base)
@@ -128,6 +133,12 @@ def rust_ffi(hdr):
             for f in s.fields:
                 out.append("    pub %s: %s," % (_rust_ident(f.name), _rust_type(hdr, f.type)))
             out.append("}")
+        out.append("")
+    for cb in hdr.callbacks:
+        params = ", ".join("%s: %s" % (_rust_ident(p.name), _rust_type(hdr, p.type)) for p in cb.params)
+        ret = _rust_type(hdr, cb.ret, for_return=True)
+        out.append('pub type %s = Option<unsafe extern "C" fn(%s)%s>;' % (cb.name, params, " -> " + ret if ret else ""))
+    if hdr.callbacks:
         out.append("")
     out.append('extern "C" {')
     for fn in hdr.functions:
@@ -184,7 +195,7 @@ def node_exports(hdr):
         " * function: X(name, return type, parameter count, codes, C parameters).",
         " * Codes, one per parameter: h handle, H handle out (T **), b byte",
         " * pointer, B buf out (dd_buf *), n size_t, u uint32/64, i int,",
-        " * s const char *, S struct pointer, p other pointer.",
+        " * s const char *, S struct pointer, f function pointer, p other pointer.",
         " */",
         "#ifndef DD_NODE_EXPORTS_GEN_H",
         "#define DD_NODE_EXPORTS_GEN_H",
@@ -212,6 +223,8 @@ def _node_code(hdr, t):
         return "B"
     if s is not None:
         return "S"
+    if hdr.callback(t.base):
+        return "f"
     if t.pointers:
         if t.base == "char" and t.const:
             return "s"

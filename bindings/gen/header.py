@@ -54,9 +54,11 @@ class CType:
 
     def c(self, name=""):
         s = ("const " if self.const else "") + self.base
+        if self.pointers:
+            s += " "
         for pc in self.pointers:
-            s += " *" + ("const" if pc else "")
-        s = s.replace("* *", "**")
+            s += "*const " if pc else "*"
+        s = s.rstrip()
         if name:
             s += name if s.endswith("*") else " " + name
         if self.array is not None:
@@ -95,6 +97,10 @@ class Function:
         self.params = params  # [Field]
 
 
+class Callback(Function):
+    """A function pointer type: `typedef int (*dd_x_fn)(void *ctx, ...);`."""
+
+
 class Header:
     def __init__(self):
         self.constants = []  # [(NAME, int)]
@@ -102,6 +108,13 @@ class Header:
         self.enums = []
         self.structs = []  # in declaration order, opaque ones included
         self.functions = []
+        self.callbacks = []
+
+    def callback(self, name):
+        for c in self.callbacks:
+            if c.name == name:
+                return c
+        return None
 
     def struct(self, name):
         for s in self.structs:
@@ -276,17 +289,22 @@ def _statement(hdr, stmt, line, known):
         if not hdr.struct(m.group(1)):
             hdr.structs.append(Struct(m.group(1), [], opaque=True))
         return
+    m = re.match(r"typedef (.+?)\(\s*\*\s*(dd_\w+)\s*\) ?\((.*)\);$", stmt)
+    if m:
+        hdr.callbacks.append(Callback(m.group(2), parse_type(m.group(1), line), _params(m.group(3), line)))
+        return
     m = re.match(r"DD_API (.+?)\b(dd_\w+) ?\((.*)\);$", stmt)
     if m:
-        ret = parse_type(m.group(1), line)
-        params = []
-        plist = m.group(3).strip()
-        if plist != "void":
-            for p in plist.split(","):
-                params.append(parse_decl(p, line))
-        hdr.functions.append(Function(m.group(2), ret, params))
+        hdr.functions.append(Function(m.group(2), parse_type(m.group(1), line), _params(m.group(3), line)))
         return
     raise HeaderError("line %d: the generator does not understand %r" % (line, stmt[:100]))
+
+
+def _params(plist, line):
+    plist = plist.strip()
+    if plist == "void":
+        return []
+    return [parse_decl(p, line) for p in plist.split(",")]
 
 
 def _split_declarators(decl):
@@ -301,7 +319,7 @@ def _split_declarators(decl):
 
 def type_layout(hdr, ctype):
     """(size, align) of a field type on LP64."""
-    if ctype.pointers:
+    if ctype.pointers or hdr.callback(ctype.base):
         size, align = POINTER_SIZE, POINTER_SIZE
     elif ctype.base in SCALARS:
         size, align = SCALARS[ctype.base][0], SCALARS[ctype.base][1]

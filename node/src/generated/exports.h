@@ -4,7 +4,7 @@
  * function: X(name, return type, parameter count, codes, C parameters).
  * Codes, one per parameter: h handle, H handle out (T **), b byte
  * pointer, B buf out (dd_buf *), n size_t, u uint32/64, i int,
- * s const char *, S struct pointer, p other pointer.
+ * s const char *, S struct pointer, f function pointer, p other pointer.
  */
 #ifndef DD_NODE_EXPORTS_GEN_H
 #define DD_NODE_EXPORTS_GEN_H
