@@ -25,14 +25,6 @@ static state_store *open_variant(int v, const char *dir)
 
 #define K(str) (const uint8_t *)(str), strlen(str)
 
-static void fresh_dir(char *buf, size_t n, int v, const char *name)
-{
-    snprintf(buf, n, "%s/%s-%d", test_tmpdir(), name, v);
-    char cmd[1200];
-    snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", buf);
-    ASSERT(system(cmd) == 0);
-}
-
 TEST(test_insert_then_cas_updates_revision)
 {
     for (int v = 0; v < V_COUNT; v++) {

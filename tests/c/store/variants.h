@@ -8,7 +8,10 @@
 
 #include <stdio.h>
 
+#include <stdlib.h>
+
 #include "seal/seal.h"
+#include "store/journal.h"
 #include "store/sqlite_backend.h"
 #include "store/store.h"
 #include "test.h"
@@ -61,6 +64,31 @@ static inline store_backend *open_engine(int v, const char *dir)
 static inline int variant_sealed(int v)
 {
     return v >= V_COUNT_ENGINES;
+}
+
+/* A fresh directory under the test's temporary one. */
+static inline void fresh_dir(char *buf, size_t n, int v, const char *name)
+{
+    snprintf(buf, n, "%s/%s-%d", test_tmpdir(), name, v);
+    char cmd[1200];
+    snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", buf);
+    ASSERT(system(cmd) == 0);
+}
+
+static inline journal *open_journal_variant(int v, const char *dir, uint64_t snapshot_keep)
+{
+    store_backend *be = open_engine(v, dir);
+    sealer *seal = NULL;
+    if (variant_sealed(v)) {
+        keyring *k = test_keyring();
+        seal = test_sealer(k);
+        keyring_release(k);
+    }
+    journal_options o = journal_options_default();
+    o.snapshot_keep = snapshot_keep;
+    journal *j;
+    ASSERT_OK(journal_open_backend(&j, be, seal, &o));
+    return j;
 }
 
 #endif

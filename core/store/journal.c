@@ -1,0 +1,435 @@
+/*
+ * The journal: argument checks, locking and sealing above an engine. See
+ * journal.h for the contract; the engines (backend.h) do the storing.
+ */
+#include "store/journal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+#include "store/tags.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "util/status.h"
+
+struct journal {
+    store_backend *be;
+    sealer *seal;
+    journal_options opts;
+    pthread_mutex_t mu;
+};
+
+int journal_open_backend(journal **out, store_backend *be, sealer *seal,
+                         const journal_options *opts)
+{
+    if (!out || !be) {
+        sealer_free(seal);
+        return error_set(ST_EINVAL, "journal: backend must not be NULL");
+    }
+    *out = NULL;
+    journal *j = calloc(1, sizeof(*j));
+    if (!j) {
+        be->ops->close(be);
+        sealer_free(seal);
+        return error_oom();
+    }
+    j->be = be;
+    j->seal = seal;
+    j->opts = opts ? *opts : journal_options_default();
+    if (!j->opts.max_event_bytes)
+        j->opts.max_event_bytes = journal_options_default().max_event_bytes;
+    pthread_mutex_init(&j->mu, NULL);
+    *out = j;
+    return ST_OK;
+}
+
+int journal_open_memory(journal **out)
+{
+    store_backend *be;
+    int rc = store_backend_open_memory(&be);
+    if (rc != ST_OK)
+        return rc;
+    return journal_open_backend(out, be, NULL, NULL);
+}
+
+void journal_close(journal *j)
+{
+    if (!j)
+        return;
+    j->be->ops->close(j->be);
+    sealer_free(j->seal);
+    pthread_mutex_destroy(&j->mu);
+    free(j);
+}
+
+static int check_pid(const uint8_t *pid, size_t pid_len)
+{
+    if (!pid || !pid_len)
+        return error_set(ST_EINVAL, "persistence id must not be empty");
+    if (pid_len > STORE_MAX_KEY_BYTES)
+        return error_set(ST_ELIMIT, "persistence id is %zu bytes, at most %u", pid_len,
+                         STORE_MAX_KEY_BYTES);
+    return ST_OK;
+}
+
+static void event_aad(bytes *aad, const uint8_t *pid, size_t pid_len, uint64_t seq, uint64_t ts,
+                      const uint8_t *tags, size_t tags_len)
+{
+    bytes_reset(aad);
+    bytes_put_u8(aad, SEAL_KIND_EVENT);
+    bytes_put_blob(aad, pid, pid_len);
+    bytes_put_u64(aad, seq);
+    bytes_put_u64(aad, ts);
+    bytes_put_blob(aad, tags, tags ? tags_len : 0);
+}
+
+static void snapshot_aad(bytes *aad, const uint8_t *pid, size_t pid_len, uint64_t seq, uint64_t ts)
+{
+    bytes_reset(aad);
+    bytes_put_u8(aad, SEAL_KIND_SNAPSHOT);
+    bytes_put_blob(aad, pid, pid_len);
+    bytes_put_u64(aad, seq);
+    bytes_put_u64(aad, ts);
+}
+
+int journal_append(journal *j, const uint8_t *pid, size_t pid_len, uint64_t expected_seq,
+                   const journal_event_in *events, size_t count)
+{
+    if (!j)
+        return error_set(ST_EMISUSE, "journal is NULL");
+    int rc = check_pid(pid, pid_len);
+    if (rc != ST_OK)
+        return rc;
+    if (!events || !count)
+        return error_set(ST_EINVAL, "journal append needs at least one event");
+    if (count > JOURNAL_MAX_BATCH)
+        return error_set(ST_ELIMIT, "%zu events in one append, at most %u", count,
+                         JOURNAL_MAX_BATCH);
+    if (expected_seq >= STORE_SEQ_MAX || STORE_SEQ_MAX - expected_seq < count)
+        return error_set(ST_ELIMIT, "journal sequence numbers would pass %llu",
+                         (unsigned long long)STORE_SEQ_MAX);
+    store_event *out = alloc_array(count, sizeof(*out));
+    bytes *tags = alloc_array(count, sizeof(*tags));
+    bytes *sealed = j->seal ? alloc_array(count, sizeof(*sealed)) : NULL;
+    bytes aad = BYTES_INIT;
+    if (!out || !tags || (j->seal && !sealed)) {
+        free(out);
+        free(tags);
+        free(sealed);
+        return error_oom();
+    }
+    for (size_t i = 0; i < count; i++) {
+        tags[i] = (bytes)BYTES_INIT;
+        if (sealed)
+            sealed[i] = (bytes)BYTES_INIT;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const journal_event_in *e = &events[i];
+        if (!e->payload && e->len) {
+            rc = error_set(ST_EINVAL, "event %zu: payload is NULL with length %zu", i, e->len);
+            goto done;
+        }
+        if (e->len > j->opts.max_event_bytes) {
+            rc = error_set(ST_ELIMIT, "event %zu is %zu bytes, at most %llu", i, e->len,
+                           (unsigned long long)j->opts.max_event_bytes);
+            goto done;
+        }
+        if (e->timestamp_ms > STORE_SEQ_MAX) {
+            rc = error_set(ST_EINVAL, "event %zu: timestamp out of range", i);
+            goto done;
+        }
+        if (e->tag_count && (rc = store_tags_encode(&tags[i], e->tags, e->tag_count)) != ST_OK) {
+            error_wrap("event %zu", i);
+            goto done;
+        }
+        out[i].seq = expected_seq + i + 1;
+        out[i].timestamp_ms = e->timestamp_ms;
+        out[i].payload = e->payload;
+        out[i].payload_len = e->len;
+        out[i].tags = tags[i].len ? tags[i].data : NULL;
+        out[i].tags_len = tags[i].len;
+        if (sealed) {
+            event_aad(&aad, pid, pid_len, out[i].seq, e->timestamp_ms, out[i].tags,
+                      out[i].tags_len);
+            if (aad.failed) {
+                rc = error_oom();
+                goto done;
+            }
+            rc = seal_blob(j->seal, aad.data, aad.len, e->payload, e->len, &sealed[i]);
+            if (rc != ST_OK)
+                goto done;
+            out[i].payload = sealed[i].data;
+            out[i].payload_len = sealed[i].len;
+        }
+    }
+    pthread_mutex_lock(&j->mu);
+    rc = j->be->ops->journal_append(j->be, pid, pid_len, expected_seq, out, count);
+    pthread_mutex_unlock(&j->mu);
+done:
+    for (size_t i = 0; i < count; i++) {
+        bytes_free(&tags[i]);
+        if (sealed)
+            bytes_free(&sealed[i]);
+    }
+    bytes_free(&aad);
+    free(out);
+    free(tags);
+    free(sealed);
+    return rc;
+}
+
+typedef struct unseal_ctx {
+    sealer *seal;
+    store_event_fn fn;
+    void *ctx;
+    bytes aad, plain;
+} unseal_ctx;
+
+static int unseal_event(void *c, const store_event *ev)
+{
+    unseal_ctx *u = c;
+    event_aad(&u->aad, ev->pid, ev->pid_len, ev->seq, ev->timestamp_ms, ev->tags, ev->tags_len);
+    bytes_reset(&u->plain);
+    int rc = u->aad.failed ? error_oom()
+                           : seal_open(u->seal, u->aad.data, u->aad.len, ev->payload,
+                                       ev->payload_len, &u->plain);
+    if (rc != ST_OK) {
+        error_wrap("journal '%.*s' event %llu", (int)(ev->pid_len > 64 ? 64 : ev->pid_len),
+                   (const char *)ev->pid, (unsigned long long)ev->seq);
+        return rc;
+    }
+    store_event plain = *ev;
+    plain.payload = u->plain.data ? u->plain.data : (const uint8_t *)"";
+    plain.payload_len = u->plain.len;
+    return u->fn(u->ctx, &plain);
+}
+
+int journal_replay(journal *j, const uint8_t *pid, size_t pid_len, uint64_t from, uint64_t to,
+                   uint64_t max, store_event_fn fn, void *ctx)
+{
+    if (!j)
+        return error_set(ST_EMISUSE, "journal is NULL");
+    int rc = check_pid(pid, pid_len);
+    if (rc != ST_OK)
+        return rc;
+    if (!fn)
+        return error_set(ST_EINVAL, "journal replay needs a callback");
+    if (from > to || max == 0)
+        return ST_OK;
+    pthread_mutex_lock(&j->mu);
+    if (j->seal) {
+        unseal_ctx u = {j->seal, fn, ctx, BYTES_INIT, BYTES_INIT};
+        rc = j->be->ops->journal_replay(j->be, pid, pid_len, from, to, max, unseal_event, &u);
+        bytes_free(&u.aad);
+        bytes_free(&u.plain);
+    } else {
+        rc = j->be->ops->journal_replay(j->be, pid, pid_len, from, to, max, fn, ctx);
+    }
+    pthread_mutex_unlock(&j->mu);
+    return rc;
+}
+
+int journal_highest(journal *j, const uint8_t *pid, size_t pid_len, uint64_t *out)
+{
+    if (!j)
+        return error_set(ST_EMISUSE, "journal is NULL");
+    int rc = check_pid(pid, pid_len);
+    if (rc != ST_OK)
+        return rc;
+    if (!out)
+        return error_set(ST_EINVAL, "out must not be NULL");
+    pthread_mutex_lock(&j->mu);
+    rc = j->be->ops->journal_highest(j->be, pid, pid_len, out);
+    pthread_mutex_unlock(&j->mu);
+    return rc;
+}
+
+int journal_delete_to(journal *j, const uint8_t *pid, size_t pid_len, uint64_t to)
+{
+    if (!j)
+        return error_set(ST_EMISUSE, "journal is NULL");
+    int rc = check_pid(pid, pid_len);
+    if (rc != ST_OK)
+        return rc;
+    pthread_mutex_lock(&j->mu);
+    uint64_t highest;
+    rc = j->be->ops->journal_highest(j->be, pid, pid_len, &highest);
+    if (rc == ST_OK && highest > 0)
+        rc = j->be->ops->journal_delete_to(j->be, pid, pid_len, to < highest ? to : highest);
+    pthread_mutex_unlock(&j->mu);
+    return rc;
+}
+
+int journal_pids(journal *j, const uint8_t *after, size_t after_len, uint64_t limit,
+                 store_pid_fn fn, void *ctx)
+{
+    if (!j)
+        return error_set(ST_EMISUSE, "journal is NULL");
+    if (!fn || (!after && after_len))
+        return error_set(ST_EINVAL, "journal pids: callback and cursor must not be NULL");
+    if (!limit)
+        return ST_OK;
+    pthread_mutex_lock(&j->mu);
+    int rc = j->be->ops->journal_pids(j->be, after, after_len, limit, fn, ctx);
+    pthread_mutex_unlock(&j->mu);
+    return rc;
+}
+
+int journal_by_tag(journal *j, const char *tag, uint64_t after_ordering, uint64_t max,
+                   store_event_fn fn, void *ctx)
+{
+    if (!j)
+        return error_set(ST_EMISUSE, "journal is NULL");
+    if (!tag || !tag[0] || !fn)
+        return error_set(ST_EINVAL, "journal by tag: tag and callback must not be empty");
+    size_t tag_len = strlen(tag);
+    if (tag_len > STORE_MAX_TAG_BYTES)
+        return error_set(ST_ELIMIT, "tag is %zu bytes, at most %u", tag_len, STORE_MAX_TAG_BYTES);
+    if (!max)
+        return ST_OK;
+    int rc;
+    pthread_mutex_lock(&j->mu);
+    if (j->seal) {
+        unseal_ctx u = {j->seal, fn, ctx, BYTES_INIT, BYTES_INIT};
+        rc = j->be->ops->journal_by_tag(j->be, (const uint8_t *)tag, tag_len, after_ordering, max,
+                                        unseal_event, &u);
+        bytes_free(&u.aad);
+        bytes_free(&u.plain);
+    } else {
+        rc = j->be->ops->journal_by_tag(j->be, (const uint8_t *)tag, tag_len, after_ordering, max,
+                                        fn, ctx);
+    }
+    pthread_mutex_unlock(&j->mu);
+    return rc;
+}
+
+int journal_snapshot_save(journal *j, const uint8_t *pid, size_t pid_len, uint64_t seq,
+                          uint64_t timestamp_ms, const uint8_t *data, size_t len)
+{
+    if (!j)
+        return error_set(ST_EMISUSE, "journal is NULL");
+    int rc = check_pid(pid, pid_len);
+    if (rc != ST_OK)
+        return rc;
+    if (!data && len)
+        return error_set(ST_EINVAL, "snapshot data is NULL with length %zu", len);
+    if (seq > STORE_SEQ_MAX || timestamp_ms > STORE_SEQ_MAX)
+        return error_set(ST_EINVAL, "snapshot sequence number or timestamp out of range");
+    if (len > j->opts.max_event_bytes)
+        return error_set(ST_ELIMIT, "snapshot is %zu bytes, at most %llu", len,
+                         (unsigned long long)j->opts.max_event_bytes);
+    bytes aad = BYTES_INIT, sealed = BYTES_INIT;
+    if (j->seal) {
+        snapshot_aad(&aad, pid, pid_len, seq, timestamp_ms);
+        rc = aad.failed ? error_oom() : seal_blob(j->seal, aad.data, aad.len, data, len, &sealed);
+        if (rc != ST_OK)
+            goto done;
+        data = sealed.data;
+        len = sealed.len;
+    }
+    pthread_mutex_lock(&j->mu);
+    rc = j->be->ops->snapshot_save(j->be, pid, pid_len, seq, timestamp_ms, data, len);
+    if (rc == ST_OK && j->opts.snapshot_keep) {
+        /* Pruning is housekeeping: the snapshot is saved, so a failure here
+         * is left for the next save to retry. */
+        int code = error_code();
+        char msg[ERROR_MESSAGE_MAX];
+        memcpy(msg, error_message(), sizeof(msg));
+        msg[sizeof(msg) - 1] = 0;
+        if (j->be->ops->snapshot_prune(j->be, pid, pid_len, j->opts.snapshot_keep) != ST_OK)
+            error_set(code, "%s", msg);
+    }
+    pthread_mutex_unlock(&j->mu);
+done:
+    bytes_free(&aad);
+    bytes_free(&sealed);
+    return rc;
+}
+
+typedef struct load_ctx {
+    uint64_t seq, ts;
+    bytes *data;
+    int got;
+} load_ctx;
+
+static int take_first(void *c, const store_snapshot *s)
+{
+    load_ctx *l = c;
+    l->seq = s->seq;
+    l->ts = s->timestamp_ms;
+    bytes_reset(l->data);
+    bytes_put(l->data, s->data, s->len);
+    l->got = 1;
+    return 1;
+}
+
+int journal_snapshot_load(journal *j, const uint8_t *pid, size_t pid_len,
+                          const snapshot_criteria *c, uint64_t *seq, uint64_t *timestamp_ms,
+                          bytes *data)
+{
+    if (!j)
+        return error_set(ST_EMISUSE, "journal is NULL");
+    int rc = check_pid(pid, pid_len);
+    if (rc != ST_OK)
+        return rc;
+    if (!data)
+        return error_set(ST_EINVAL, "snapshot load needs a buffer");
+    snapshot_criteria any = snapshot_criteria_any();
+    bytes raw = BYTES_INIT, aad = BYTES_INIT, plain = BYTES_INIT;
+    load_ctx l = {0, 0, &raw, 0};
+    pthread_mutex_lock(&j->mu);
+    rc = j->be->ops->snapshot_find(j->be, pid, pid_len, c ? c : &any, take_first, &l);
+    pthread_mutex_unlock(&j->mu);
+    if (rc == 1 && l.got)
+        rc = ST_OK;
+    if (rc != ST_OK)
+        goto done;
+    if (raw.failed) {
+        rc = error_oom();
+        goto done;
+    }
+    if (j->seal) {
+        snapshot_aad(&aad, pid, pid_len, l.seq, l.ts);
+        rc = aad.failed ? error_oom()
+                        : seal_open(j->seal, aad.data, aad.len, raw.data, raw.len, &plain);
+        if (rc != ST_OK) {
+            error_wrap("snapshot '%.*s' at %llu", (int)(pid_len > 64 ? 64 : pid_len),
+                       (const char *)pid, (unsigned long long)l.seq);
+            goto done;
+        }
+        bytes_free(data);
+        *data = plain;
+        plain = (bytes)BYTES_INIT;
+    } else {
+        bytes_free(data);
+        *data = raw;
+        raw = (bytes)BYTES_INIT;
+    }
+    if (seq)
+        *seq = l.seq;
+    if (timestamp_ms)
+        *timestamp_ms = l.ts;
+done:
+    bytes_free(&raw);
+    bytes_free(&aad);
+    bytes_free(&plain);
+    return rc;
+}
+
+int journal_snapshot_delete(journal *j, const uint8_t *pid, size_t pid_len,
+                            const snapshot_criteria *c)
+{
+    if (!j)
+        return error_set(ST_EMISUSE, "journal is NULL");
+    int rc = check_pid(pid, pid_len);
+    if (rc != ST_OK)
+        return rc;
+    if (!c)
+        return error_set(ST_EINVAL, "snapshot delete needs criteria");
+    pthread_mutex_lock(&j->mu);
+    rc = j->be->ops->snapshot_delete(j->be, pid, pid_len, c);
+    pthread_mutex_unlock(&j->mu);
+    return rc;
+}
