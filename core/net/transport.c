@@ -232,8 +232,12 @@ static void close_conn(net *n, conn *c, int reason, bool silent)
     }
     c->next = n->graveyard;
     n->graveyard = c;
-    if (c->accepted && c->sess.state != SESSION_OPEN)
-        n->pending--;
+    if (c->sess.state != SESSION_OPEN) {
+        if (c->accepted)
+            n->pending--;
+        if (!c->connecting)
+            n->stats.rejected_connections++;
+    }
     peer *p = c->peer;
     if (p && p->conn == c) {
         p->conn = NULL;
@@ -248,24 +252,15 @@ static void close_conn(net *n, conn *c, int reason, bool silent)
     }
 }
 
-static void close_for_failure(net *n, conn *c)
+/* `reason` is the session's status: ST_ECRYPTO, ST_ECORRUPT or ST_ELIMIT. */
+static void close_for_failure(net *n, conn *c, int reason)
 {
-    bool open = c->peer != NULL;
-    int reason = ST_ECORRUPT;
     switch (c->sess.failure) {
-    case SESSION_FAIL_HANDSHAKE:
-        n->stats.handshake_failures++;
-        reason = ST_ECRYPTO;
-        break;
+    case SESSION_FAIL_HANDSHAKE: n->stats.handshake_failures++; break;
     case SESSION_FAIL_MALFORMED: n->stats.malformed_frames++; break;
-    case SESSION_FAIL_AUTH:
-        n->stats.auth_failures++;
-        reason = ST_ECRYPTO;
-        break;
+    case SESSION_FAIL_AUTH: n->stats.auth_failures++; break;
     case SESSION_FAIL_NONE: break;
     }
-    if (!open)
-        n->stats.rejected_connections++;
     close_conn(n, c, reason, false);
 }
 
@@ -330,7 +325,6 @@ static void on_opened(net *n, conn *c)
     if (sp->node_id == n->cfg.node_id) {
         if (c->dial)
             c->dial->is_self = true;
-        n->stats.rejected_connections++;
         close_conn(n, c, ST_EINVAL, true);
         return;
     }
@@ -428,7 +422,7 @@ static bool drain_session(net *n, conn *c)
         if (rc == ST_EDONE)
             return true;
         if (rc != ST_OK) {
-            close_for_failure(n, c);
+            close_for_failure(n, c, rc);
             return false;
         }
         if (item.kind == SESSION_ITEM_OPENED) {
@@ -555,7 +549,6 @@ static int run_timers(net *n, uint64_t now)
             continue;
         if (now >= c->deadline_ms) {
             n->stats.handshake_timeouts++;
-            n->stats.rejected_connections++;
             close_conn(n, c, ST_ETIMEOUT, false);
         } else if (c->deadline_ms < next) {
             next = c->deadline_ms;

@@ -100,7 +100,7 @@ typedef struct net_peer_stats {
 
 typedef struct net_stats {
     uint64_t accepted, dialled, handshakes;
-    uint64_t rejected_connections; /* closed before authenticating, any reason below */
+    uint64_t rejected_connections; /* closed before authenticating, for any reason */
     uint64_t handshake_failures;   /* bad hello, mode mismatch, wrong secret */
     uint64_t handshake_timeouts;
     uint64_t pending_rejected; /* refused at accept: too many unauthenticated */

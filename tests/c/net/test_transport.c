@@ -1,0 +1,462 @@
+/*
+ * The TCP transport over real sockets on 127.0.0.1: delivery both ways,
+ * who is refused, what hostile or slow peers can and cannot do, queues,
+ * reconnects and shutdown. Every wait has a deadline of a few seconds.
+ */
+#include <stdlib.h>
+
+#include "net_test_util.h"
+#include "util/rng.h"
+
+static void connect_pair(net *a, net *b)
+{
+    char addr[64];
+    ASSERT_OK(net_connect(a, addr_of(b, addr, sizeof(addr))));
+    ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, NULL));
+    ASSERT(wait_event(b, NET_EV_CONNECTED, 3000, NULL));
+}
+
+TEST(test_two_nets_exchange_messages_both_ways)
+{
+    net *a = open_net(1, TEST_SECRET), *b = open_net(2, TEST_SECRET);
+    char addr[64];
+    ASSERT_OK(net_connect(a, addr_of(b, addr, sizeof(addr))));
+    net_event ev;
+    ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, &ev));
+    ASSERT_EQ_U64(ev.node_id, 2);
+    ASSERT_STR_EQ(ev.addr, net_address(b));
+    net_event_clear(&ev);
+    ASSERT(wait_event(b, NET_EV_CONNECTED, 3000, &ev));
+    ASSERT_EQ_U64(ev.node_id, 1);
+    ASSERT_STR_EQ(ev.addr, net_address(a));
+    net_event_clear(&ev);
+
+    ASSERT_OK(net_send(a, 2, "ping", 4, NET_RELIABLE, NET_CLASS_DELTA));
+    ASSERT(wait_event(b, NET_EV_MESSAGE, 3000, &ev));
+    ASSERT_EQ_U64(ev.node_id, 1);
+    ASSERT_EQ_INT(ev.msg_class, NET_CLASS_DELTA);
+    ASSERT_MEM_EQ(ev.data, ev.len, "ping", 4);
+    net_event_clear(&ev);
+    ASSERT_OK(net_send_to(b, net_address(a), "pong", 4, NET_DROPPABLE, NET_CLASS_FULL));
+    ASSERT(wait_event(a, NET_EV_MESSAGE, 3000, &ev));
+    ASSERT_MEM_EQ(ev.data, ev.len, "pong", 4);
+    ASSERT_EQ_INT(ev.msg_class, NET_CLASS_FULL);
+    net_event_clear(&ev);
+
+    net_peer_stats ps;
+    ASSERT_OK(net_peer_stats_get(a, 2, &ps));
+    ASSERT(ps.connected);
+    ASSERT_EQ_U64(ps.frames_out, 1);
+    ASSERT_EQ_U64(ps.frames_in, 1);
+    ASSERT_EQ_U64(ps.class_frames_out[NET_CLASS_DELTA], 1);
+    ASSERT_EQ_U64(ps.class_frames_in[NET_CLASS_FULL], 1);
+    ASSERT(ps.bytes_out > 4 && ps.bytes_in > 4);
+    ASSERT_EQ_INT(stats_of(a).peers_connected, 1);
+    net_close(a);
+    net_close(b);
+}
+
+TEST(test_messages_arrive_in_order_and_intact)
+{
+    net *a = open_net(1, TEST_SECRET), *b = open_net(2, TEST_SECRET);
+    connect_pair(a, b);
+    rng g;
+    rng_seed(&g, test_seed());
+    uint8_t buf[3000];
+    for (uint32_t i = 0; i < 300; i++) {
+        size_t len = 4 + rng_below(&g, sizeof(buf) - 4);
+        store_u32le(buf, i);
+        memset(buf + 4, (int)(i & 0xff), len - 4);
+        ASSERT_OK(net_send(a, 2, buf, len, NET_RELIABLE, 0));
+    }
+    for (uint32_t i = 0; i < 300; i++) {
+        net_event ev;
+        ASSERT(wait_event(b, NET_EV_MESSAGE, 3000, &ev));
+        ASSERT_EQ_INT(load_u32le(ev.data), i);
+        for (size_t k = 4; k < ev.len; k++)
+            ASSERT_EQ_INT(ev.data[k], i & 0xff);
+        net_event_clear(&ev);
+    }
+    net_close(a);
+    net_close(b);
+}
+
+TEST(test_wrong_secret_is_refused_counted_and_learns_nothing)
+{
+    net *a = open_net(1, TEST_SECRET), *intruder = open_net(9, WRONG_SECRET);
+    char addr[64];
+    ASSERT_OK(net_connect(intruder, addr_of(a, addr, sizeof(addr))));
+    ASSERT(WAIT_UNTIL(stats_of(a).handshake_failures >= 1, 3000));
+    ASSERT(stats_of(a).rejected_connections >= 1);
+    ASSERT(stats_of(intruder).handshake_failures >= 1);
+    ASSERT(!wait_event(a, NET_EV_CONNECTED, 200, NULL));
+    ASSERT(!wait_event(intruder, NET_EV_CONNECTED, 10, NULL));
+    ASSERT_STATUS(net_send(intruder, 1, "x", 1, NET_RELIABLE, 0), ST_ENOTFOUND);
+    net_peer_stats ps;
+    ASSERT_STATUS(net_peer_stats_get(intruder, 1, &ps), ST_ENOTFOUND);
+    ASSERT_EQ_INT(stats_of(a).peers_connected, 0);
+    net_close(intruder);
+    net_close(a);
+}
+
+TEST(test_raw_peer_with_wrong_secret_never_gets_an_identity)
+{
+    net *a = open_net(1, TEST_SECRET);
+    raw_peer r;
+    ASSERT(!raw_peer_open(&r, net_port(a), WRONG_SECRET, 5));
+    ASSERT_EQ_U64(r.s.peer.node_id, 0);
+    ASSERT_STR_EQ(r.s.peer.addr, "");
+    raw_peer_close(&r);
+    /* The raw side gave up on our AUTH; all `a` saw was a peer leaving. */
+    ASSERT(WAIT_UNTIL(stats_of(a).rejected_connections == 1, 3000));
+    ASSERT_EQ_INT(stats_of(a).peers_connected, 0);
+    net_close(a);
+}
+
+TEST(test_plaintext_node_cannot_join_an_encrypted_cluster)
+{
+    net *a = open_net(1, TEST_SECRET), *p = open_net(3, NULL);
+    char addr[64];
+    ASSERT_OK(net_connect(p, addr_of(a, addr, sizeof(addr))));
+    ASSERT(WAIT_UNTIL(stats_of(a).handshake_failures >= 1, 3000));
+    ASSERT_EQ_INT(stats_of(a).peers_connected, 0);
+    net_close(p);
+    net_close(a);
+}
+
+TEST(test_plaintext_mode_works_when_both_sides_choose_it)
+{
+    net *a = open_net(1, NULL), *b = open_net(2, NULL);
+    connect_pair(a, b);
+    ASSERT_OK(net_send(a, 2, "clear", 5, NET_RELIABLE, 0));
+    net_event ev;
+    ASSERT(wait_event(b, NET_EV_MESSAGE, 3000, &ev));
+    ASSERT_MEM_EQ(ev.data, ev.len, "clear", 5);
+    net_event_clear(&ev);
+    net_close(a);
+    net_close(b);
+}
+
+TEST(test_random_bytes_on_the_port_are_rejected_and_node_keeps_serving)
+{
+    net *a = open_net(1, TEST_SECRET);
+    rng g;
+    rng_seed(&g, test_seed());
+    for (int i = 0; i < 10; i++) {
+        int fd = raw_connect(net_port(a));
+        uint8_t junk[2048];
+        size_t n = 1 + rng_below(&g, sizeof(junk));
+        for (size_t k = 0; k < n; k++)
+            junk[k] = (uint8_t)rng_next(&g);
+        raw_send(fd, junk, n);
+        close(fd);
+    }
+    ASSERT(WAIT_UNTIL(stats_of(a).accepted == 10, 3000));
+    net *b = open_net(2, TEST_SECRET);
+    connect_pair(b, a);
+    ASSERT_EQ_INT(stats_of(a).peers_connected, 1);
+    net_close(b);
+    net_close(a);
+}
+
+TEST(test_half_open_connection_times_out_without_blocking_others)
+{
+    net_config c = test_config(1, TEST_SECRET);
+    c.handshake_timeout_ms = 300;
+    net *a;
+    ASSERT_OK(net_open(&a, &c));
+    int silent = raw_connect(net_port(a));
+    int partial = raw_connect(net_port(a));
+    raw_send(partial,
+             "\x46\x00\x00\x00"
+             "DDN1",
+             8); /* half a hello */
+    net *b = open_net(2, TEST_SECRET);
+    uint64_t t0 = clock_monotonic_ms();
+    connect_pair(b, a);
+    ASSERT(clock_monotonic_ms() - t0 < 250);
+    ASSERT(raw_sees_close(silent, 3000));
+    ASSERT(raw_sees_close(partial, 3000));
+    ASSERT_EQ_U64(stats_of(a).handshake_timeouts, 2);
+    ASSERT_EQ_INT(stats_of(a).peers_connected, 1);
+    close(silent);
+    close(partial);
+    net_close(b);
+    net_close(a);
+}
+
+TEST(test_unauthenticated_connections_beyond_the_cap_are_refused)
+{
+    net_config c = test_config(1, TEST_SECRET);
+    c.max_pending = 2;
+    net *a;
+    ASSERT_OK(net_open(&a, &c));
+    int fds[4];
+    for (int i = 0; i < 4; i++)
+        fds[i] = raw_connect(net_port(a));
+    ASSERT(WAIT_UNTIL(stats_of(a).pending_rejected == 2, 3000));
+    for (int i = 0; i < 4; i++)
+        close(fds[i]);
+    net *b = open_net(2, TEST_SECRET);
+    connect_pair(b, a);
+    net_close(b);
+    net_close(a);
+}
+
+TEST(test_slow_reader_gets_drops_while_others_keep_flowing)
+{
+    net_config c = test_config(1, TEST_SECRET);
+    c.queue_soft_bytes = 64 << 10;
+    c.queue_hard_bytes = 256 << 10;
+    net *a;
+    ASSERT_OK(net_open(&a, &c));
+    net *b = open_net(2, TEST_SECRET);
+    connect_pair(b, a);
+    raw_peer slow;
+    ASSERT(raw_peer_open(&slow, net_port(a), TEST_SECRET, 7));
+    ASSERT(WAIT_UNTIL(net_send(a, 7, "x", 1, NET_DROPPABLE, 0) == ST_OK, 3000));
+
+    static uint8_t msg[1024];
+    int dropped = 0, delivered_to_b = 0;
+    for (int i = 0; i < 4000 && dropped < 50; i++) {
+        int rc = net_send(a, 7, msg, sizeof(msg), NET_DROPPABLE, NET_CLASS_DELTA);
+        ASSERT(rc == ST_OK || rc == ST_EBUSY);
+        dropped += rc == ST_EBUSY;
+        if (i % 100 == 0)
+            usleep(1000);
+    }
+    ASSERT(dropped >= 50);
+    for (int i = 0; i < 100; i++)
+        ASSERT_OK(net_send(a, 2, msg, sizeof(msg), NET_RELIABLE, 0));
+    for (int i = 0; i < 100; i++) {
+        net_event ev;
+        ASSERT(wait_event(b, NET_EV_MESSAGE, 3000, &ev));
+        delivered_to_b++;
+        net_event_clear(&ev);
+    }
+    ASSERT_EQ_INT(delivered_to_b, 100);
+    net_peer_stats ps;
+    ASSERT_OK(net_peer_stats_get(a, 7, &ps));
+    ASSERT_EQ_U64(ps.queue_drops, (uint64_t)dropped);
+    ASSERT(ps.queued_bytes <= c.queue_soft_bytes);
+    ASSERT_EQ_U64(stats_of(a).queue_drops, (uint64_t)dropped);
+    raw_peer_close(&slow);
+    net_close(b);
+    net_close(a);
+}
+
+TEST(test_reliable_overflow_closes_the_link_and_reports_it)
+{
+    net_config c = test_config(1, TEST_SECRET);
+    c.queue_soft_bytes = 16 << 10;
+    c.queue_hard_bytes = 64 << 10;
+    net *a;
+    ASSERT_OK(net_open(&a, &c));
+    raw_peer slow;
+    ASSERT(raw_peer_open(&slow, net_port(a), TEST_SECRET, 7));
+    ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, NULL));
+    static uint8_t msg[4096];
+    int rc = ST_OK;
+    for (int i = 0; i < 20000 && rc == ST_OK; i++)
+        rc = net_send(a, 7, msg, sizeof(msg), NET_RELIABLE, 0);
+    ASSERT_STATUS(rc, ST_ELIMIT);
+    net_event ev;
+    ASSERT(wait_event(a, NET_EV_DISCONNECTED, 3000, &ev));
+    ASSERT_EQ_U64(ev.node_id, 7);
+    ASSERT_EQ_INT(ev.reason, ST_ELIMIT);
+    net_event_clear(&ev);
+    ASSERT_EQ_U64(stats_of(a).reliable_overflows, 1);
+    ASSERT_STATUS(net_send(a, 7, msg, 1, NET_RELIABLE, 0), ST_ENOTFOUND);
+    raw_peer_close(&slow);
+    net_close(a);
+}
+
+TEST(test_oversized_frame_closes_the_connection)
+{
+    net_config c = test_config(1, TEST_SECRET);
+    c.max_message_bytes = 1024;
+    net *a;
+    ASSERT_OK(net_open(&a, &c));
+    raw_peer r;
+    ASSERT(raw_peer_open(&r, net_port(a), TEST_SECRET, 7));
+    ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, NULL));
+    uint8_t hdr[4];
+    store_u32le(hdr, 1u << 20);
+    raw_send(r.fd, hdr, 4);
+    net_event ev;
+    ASSERT(wait_event(a, NET_EV_DISCONNECTED, 3000, &ev));
+    ASSERT_EQ_INT(ev.reason, ST_ELIMIT);
+    net_event_clear(&ev);
+    ASSERT_EQ_U64(stats_of(a).malformed_frames, 1);
+    ASSERT(raw_sees_close(r.fd, 3000));
+    ASSERT_STATUS(net_send(a, 7, "x", 1, NET_RELIABLE, 0), ST_ENOTFOUND);
+    uint8_t big[2000] = {0};
+    ASSERT_STATUS(net_send(a, 7, big, sizeof(big), NET_RELIABLE, 0), ST_ENOTFOUND);
+    raw_peer_close(&r);
+    net_close(a);
+}
+
+TEST(test_replayed_frame_is_rejected_and_closes_the_connection)
+{
+    net *a = open_net(1, TEST_SECRET);
+    raw_peer r;
+    ASSERT(raw_peer_open(&r, net_port(a), TEST_SECRET, 7));
+    ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, NULL));
+    bytes frame = BYTES_INIT;
+    ASSERT_OK(session_seal(&r.s, 0, (const uint8_t *)"transfer 10", 11, &frame));
+    raw_send(r.fd, frame.data, frame.len);
+    raw_send(r.fd, frame.data, frame.len); /* the captured frame, again */
+    net_event ev;
+    ASSERT(wait_event(a, NET_EV_MESSAGE, 3000, &ev));
+    ASSERT_MEM_EQ(ev.data, ev.len, "transfer 10", 11);
+    net_event_clear(&ev);
+    ASSERT(wait_event(a, NET_EV_DISCONNECTED, 3000, &ev));
+    ASSERT_EQ_INT(ev.reason, ST_ECRYPTO);
+    net_event_clear(&ev);
+    ASSERT(!wait_event(a, NET_EV_MESSAGE, 100, NULL));
+    ASSERT_EQ_U64(stats_of(a).auth_failures, 1);
+    bytes_free(&frame);
+    raw_peer_close(&r);
+    net_close(a);
+}
+
+TEST(test_reconnects_after_the_peer_restarts_on_the_same_port)
+{
+    net *a = open_net(1, TEST_SECRET), *b = open_net(2, TEST_SECRET);
+    char addr[64];
+    addr_of(b, addr, sizeof(addr));
+    connect_pair(a, b);
+    net_close(b);
+    net_event ev;
+    ASSERT(wait_event(a, NET_EV_DISCONNECTED, 3000, &ev));
+    ASSERT_EQ_U64(ev.node_id, 2);
+    net_event_clear(&ev);
+    usleep(100 * 1000); /* a few failed redials: the backoff grows */
+
+    net_config c = test_config(2, TEST_SECRET);
+    c.listen_addr = addr;
+    ASSERT_OK(net_open(&b, &c));
+    ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, &ev));
+    ASSERT_EQ_U64(ev.node_id, 2);
+    net_event_clear(&ev);
+    ASSERT_OK(net_send(a, 2, "back", 4, NET_RELIABLE, 0));
+    ASSERT(wait_event(b, NET_EV_MESSAGE, 3000, &ev));
+    ASSERT_MEM_EQ(ev.data, ev.len, "back", 4);
+    net_event_clear(&ev);
+    net_peer_stats ps;
+    ASSERT_OK(net_peer_stats_get(a, 2, &ps));
+    ASSERT_EQ_U64(ps.connects, 2);
+    net_close(a);
+    net_close(b);
+}
+
+TEST(test_dialling_each_other_keeps_one_link)
+{
+    net *a = open_net(1, TEST_SECRET), *b = open_net(2, TEST_SECRET);
+    char addr_a[64], addr_b[64];
+    ASSERT_OK(net_connect(a, addr_of(b, addr_b, sizeof(addr_b))));
+    ASSERT_OK(net_connect(b, addr_of(a, addr_a, sizeof(addr_a))));
+    ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, NULL));
+    ASSERT(wait_event(b, NET_EV_CONNECTED, 3000, NULL));
+    usleep(300 * 1000);
+    ASSERT(!wait_event(a, NET_EV_DISCONNECTED, 10, NULL));
+    ASSERT(!wait_event(b, NET_EV_DISCONNECTED, 10, NULL));
+    ASSERT_EQ_INT(stats_of(a).peers_connected, 1);
+    ASSERT_EQ_INT(stats_of(b).peers_connected, 1);
+    ASSERT_OK(net_send(a, 2, "one", 3, NET_RELIABLE, 0));
+    ASSERT_OK(net_send(b, 1, "two", 3, NET_RELIABLE, 0));
+    ASSERT(wait_event(b, NET_EV_MESSAGE, 3000, NULL));
+    ASSERT(wait_event(a, NET_EV_MESSAGE, 3000, NULL));
+    net_close(a);
+    net_close(b);
+}
+
+TEST(test_close_with_traffic_in_flight_delivers_and_frees)
+{
+    net *a = open_net(1, TEST_SECRET), *b = open_net(2, TEST_SECRET);
+    connect_pair(a, b);
+    static uint8_t msg[1024];
+    for (int i = 0; i < 1000; i++)
+        ASSERT_OK(net_send(a, 2, msg, sizeof(msg), NET_RELIABLE, 0));
+    net_close(a);
+    int got = 0;
+    net_event ev;
+    while (wait_event(b, NET_EV_MESSAGE, 2000, &ev)) {
+        got++;
+        net_event_clear(&ev);
+        if (got == 1000)
+            break;
+    }
+    ASSERT_EQ_INT(got, 1000);
+    ASSERT(WAIT_UNTIL(stats_of(b).peers_connected == 0, 3000));
+    net_close(b);
+}
+
+TEST(test_undrained_inbound_queue_pauses_reading_and_loses_nothing)
+{
+    net_config c = test_config(2, TEST_SECRET);
+    c.inbound_cap_bytes = 32 << 10;
+    net *b;
+    ASSERT_OK(net_open(&b, &c));
+    net *a = open_net(1, TEST_SECRET);
+    connect_pair(a, b);
+    static uint8_t msg[1024];
+    for (uint32_t i = 0; i < 2000; i++) {
+        store_u32le(msg, i);
+        ASSERT_OK(net_send(a, 2, msg, sizeof(msg), NET_RELIABLE, 0));
+    }
+    usleep(200 * 1000);
+    net_peer_stats ps;
+    ASSERT_OK(net_peer_stats_get(b, 1, &ps));
+    ASSERT(ps.frames_in < 2000); /* b stopped reading */
+    for (uint32_t i = 0; i < 2000; i++) {
+        net_event ev;
+        ASSERT(wait_event(b, NET_EV_MESSAGE, 3000, &ev));
+        ASSERT_EQ_INT(load_u32le(ev.data), i);
+        net_event_clear(&ev);
+    }
+    net_close(a);
+    net_close(b);
+}
+
+TEST(test_bad_arguments_are_errors_not_crashes)
+{
+    net *a = open_net(1, TEST_SECRET);
+    net_config c = test_config(1, NULL);
+    c.plaintext = false;
+    net *x = NULL;
+    ASSERT_STATUS(net_open(&x, &c), ST_EINVAL);
+    ASSERT(x == NULL);
+    ASSERT_STATUS(net_open(NULL, &c), ST_EINVAL);
+    c = test_config(1, TEST_SECRET);
+    c.listen_addr = "not-an-address";
+    ASSERT_STATUS(net_open(&x, &c), ST_EINVAL);
+    c.listen_addr = "127.0.0.1:99999";
+    ASSERT_STATUS(net_open(&x, &c), ST_EINVAL);
+    c = test_config(1, TEST_SECRET);
+    c.queue_hard_bytes = c.queue_soft_bytes - 1;
+    ASSERT_STATUS(net_open(&x, &c), ST_EINVAL);
+    ASSERT_STATUS(net_connect(a, "nope"), ST_EINVAL);
+    ASSERT_STATUS(net_connect(NULL, "127.0.0.1:1"), ST_EINVAL);
+    ASSERT_STATUS(net_send(a, 2, NULL, 3, NET_RELIABLE, 0), ST_EINVAL);
+    ASSERT_STATUS(net_send(a, 2, "x", 1, (net_priority)7, 0), ST_EINVAL);
+    ASSERT_STATUS(net_send(a, 2, "x", 1, NET_RELIABLE, 0), ST_ENOTFOUND);
+    ASSERT_STATUS(net_send_to(a, "127.0.0.1:1", "x", 1, NET_RELIABLE, 0), ST_ENOTFOUND);
+    ASSERT_STATUS(net_poll(a, NULL), ST_EINVAL);
+    net_event ev;
+    ASSERT_STATUS(net_poll(a, &ev), ST_EDONE);
+    ASSERT_STATUS(net_wait(a, 1), ST_ETIMEOUT);
+    net_event_clear(NULL);
+    net_close(NULL);
+    net_close(a);
+}
+
+TEST(test_dialling_itself_gives_up_quietly)
+{
+    net *a = open_net(1, TEST_SECRET);
+    char addr[64];
+    ASSERT_OK(net_connect(a, addr_of(a, addr, sizeof(addr))));
+    ASSERT(!wait_event(a, NET_EV_CONNECTED, 300, NULL));
+    ASSERT(stats_of(a).dialled <= 2);
+    net_close(a);
+}
