@@ -1,0 +1,711 @@
+/*
+ * Anti-entropy: digest gossip, delta propagation and tombstone agreement.
+ *
+ * Digest gossip. Each gossip interval a node sends GOSSIP to `fanout`
+ * random peers: its member list and a status of `nb` bucket digests, each
+ * the XOR of the per-key digests of the keys whose leaf falls in the
+ * bucket (keytable.h). nb grows with the store (about 64 keys a bucket) so
+ * an unchanged store of 100,000 keys costs about 16 KiB a status instead of
+ * the megabytes of a full-state push. The receiver answers the buckets that
+ * differ with KEYS (its (key, digest) pairs there, reply_wanted set); the
+ * initiator wants what it lacks or holds differently (WANT), sends its own
+ * differing states (STATE) and its own KEYS for those buckets, so keys only
+ * the initiator has reach the receiver in the same exchange.
+ *
+ * Deltas (delta-state CRDTs, Almeida, Shoker and Baquero 2018). A local
+ * update's delta carries (origin actor, per-key sequence number). A
+ * receiver merges a delta for a causal type only when it is the next one
+ * from that origin; on a gap it sends NACK and the origin answers with the
+ * full state, whose sequence vector tells the receiver where the origin's
+ * deltas continue. Non-causal types merge any delta.
+ *
+ * Tombstones. A delete is pushed as a tombstone state. Nodes holding a
+ * tombstone gossip TOMB_SEEN (who is known to hold it) every interval; once
+ * every member that is not removed has it, the tombstone waits a grace
+ * period (for messages still in flight) and is collected.
+ *
+ * Every list message is built by a batch that starts a new message before
+ * the cap is passed; only a single entry larger than the cap is split into
+ * FRAG pieces by engine_send.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "replicator/engine_internal.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "util/hash.h"
+#include "util/status.h"
+
+#define MAX_LIST 1000000u
+#define MAX_PEERS 4096u
+
+/* ---- batches ----------------------------------------------------------- */
+
+typedef struct batch {
+    engine *e;
+    wire_type type;
+    const char *to; /* NULL: every up peer */
+    size_t to_len;
+    bytes prefix, prefix_next; /* fields before the count; _next after the first flush */
+    bytes body;
+    uint64_t count;
+    size_t entry_start;
+    size_t budget;
+} batch;
+
+static void batch_init(batch *bt, engine *e, wire_type type, const char *to, size_t to_len)
+{
+    memset(bt, 0, sizeof(*bt));
+    bt->e = e;
+    bt->type = type;
+    bt->to = to;
+    bt->to_len = to_len;
+    bt->budget = e->cfg.max_message_bytes - WIRE_HEADER_MAX - 64;
+}
+
+static void send_to_peers(engine *e, bytes *msg)
+{
+    const member *peers[MAX_PEERS];
+    size_t n = membership_up_peers(e, peers, MAX_PEERS);
+    if (n > MAX_PEERS)
+        n = MAX_PEERS;
+    for (size_t i = 0; i < n; i++) {
+        bytes copy = BYTES_INIT;
+        bytes_put(&copy, msg->data, msg->len);
+        (void)engine_send(e, peers[i]->id, peers[i]->id_len, &copy);
+    }
+    bytes_free(msg);
+}
+
+static void batch_emit(batch *bt, const uint8_t *body, size_t len, uint64_t count)
+{
+    bytes m = BYTES_INIT;
+    wire_header(&m, bt->type, bt->e->incarnation);
+    bytes_put(&m, bt->prefix.data, bt->prefix.len);
+    bytes_put_varint(&m, count);
+    bytes_put(&m, body, len);
+    if (bt->to)
+        (void)engine_send(bt->e, bt->to, bt->to_len, &m);
+    else
+        send_to_peers(bt->e, &m);
+    if (bt->prefix_next.len || bt->prefix_next.data) {
+        bytes_reset(&bt->prefix);
+        bytes_put(&bt->prefix, bt->prefix_next.data, bt->prefix_next.len);
+    }
+}
+
+static void batch_begin(batch *bt)
+{
+    bt->entry_start = bt->body.len;
+}
+
+/* Ends an entry: when it pushed the body over budget, what came before it
+ * leaves as one message and the entry starts the next. */
+static void batch_end(batch *bt)
+{
+    bt->count++;
+    if (bt->body.len <= bt->budget || bt->count == 1)
+        return;
+    batch_emit(bt, bt->body.data, bt->entry_start, bt->count - 1);
+    size_t tail = bt->body.len - bt->entry_start;
+    memmove(bt->body.data, bt->body.data + bt->entry_start, tail);
+    bt->body.len = tail;
+    bt->count = 1;
+}
+
+/* Sends what is left; with `always`, also an empty list. */
+static void batch_finish(batch *bt, bool always)
+{
+    if (bt->count || always)
+        batch_emit(bt, bt->body.data, bt->body.len, bt->count);
+    bytes_free(&bt->body);
+    bytes_free(&bt->prefix);
+    bytes_free(&bt->prefix_next);
+}
+
+/* ---- pushes ------------------------------------------------------------ */
+
+void ae_push_delta(engine *e, uint32_t idx, const crdt *delta, uint64_t seq)
+{
+    if (!membership_up_peers(e, NULL, 0))
+        return;
+    kentry *ke = kt_at(&e->kt, idx);
+    batch bt;
+    batch_init(&bt, e, WIRE_DELTA, NULL, 0);
+    bytes v = BYTES_INIT;
+    if (crdt_encode(delta, &v) != ST_OK) {
+        bytes_free(&v);
+        return; /* digest gossip carries the change instead */
+    }
+    batch_begin(&bt);
+    bytes_put_blob(&bt.body, ke->key, ke->key_len);
+    bytes_put_u8(&bt.body, ke->type);
+    bytes_put_u64(&bt.body, e->actor);
+    bytes_put_varint(&bt.body, seq);
+    bytes_put_varint(&bt.body, ke->changed_ms);
+    bytes_put_blob(&bt.body, v.data, v.len);
+    batch_end(&bt);
+    bytes_free(&v);
+    batch_finish(&bt, false);
+}
+
+void ae_flush_batched(engine *e)
+{
+    if (!e->nbatched)
+        return;
+    bool peers = membership_up_peers(e, NULL, 0) > 0;
+    batch bt;
+    batch_init(&bt, e, WIRE_DELTA, NULL, 0);
+    for (size_t i = 0; i < e->nbatched; i++) {
+        kentry *ke = kt_at(&e->kt, e->batched[i]);
+        if (!ke->used || !(ke->flags & KE_DELTA_PENDING))
+            continue;
+        ke->flags &= (uint8_t)~KE_DELTA_PENDING;
+        if (!ke->pending_delta || (ke->flags & KE_TOMB))
+            continue;
+        ke->my_seq++;
+        (void)kt_seq_set(ke, e->actor, ke->my_seq);
+        bytes v = BYTES_INIT;
+        if (peers && crdt_encode(ke->pending_delta, &v) == ST_OK) {
+            batch_begin(&bt);
+            bytes_put_blob(&bt.body, ke->key, ke->key_len);
+            bytes_put_u8(&bt.body, ke->type);
+            bytes_put_u64(&bt.body, e->actor);
+            bytes_put_varint(&bt.body, ke->my_seq);
+            bytes_put_varint(&bt.body, ke->changed_ms);
+            bytes_put_blob(&bt.body, v.data, v.len);
+            batch_end(&bt);
+        }
+        bytes_free(&v);
+        crdt_free(ke->pending_delta);
+        ke->pending_delta = NULL;
+    }
+    e->nbatched = 0;
+    batch_finish(&bt, false);
+}
+
+void ae_push_state_all(engine *e, uint32_t idx, uint64_t request_id)
+{
+    if (!membership_up_peers(e, NULL, 0))
+        return;
+    batch bt;
+    batch_init(&bt, e, WIRE_STATE, NULL, 0);
+    bytes_put_varint(&bt.prefix, request_id);
+    batch_begin(&bt);
+    if (engine_put_state_entry(e, &bt.body, idx) == ST_OK)
+        batch_end(&bt);
+    batch_finish(&bt, false);
+}
+
+/* ---- gossip round -------------------------------------------------------- */
+
+static uint32_t choose_buckets(const engine *e)
+{
+    uint64_t want = e->kt.live / 64;
+    uint32_t nb = 1;
+    while (nb < want && nb < KT_LEAVES)
+        nb *= 2;
+    return nb;
+}
+
+static void send_gossip(engine *e, const member *to, bool with_status)
+{
+    bytes b = BYTES_INIT;
+    wire_header(&b, WIRE_GOSSIP, e->incarnation);
+    membership_put(e, &b);
+    bytes_put_u8(&b, with_status ? 1 : 0);
+    if (with_status) {
+        uint32_t nb = choose_buckets(e);
+        uint32_t per = KT_LEAVES / nb;
+        bytes_put_varint(&b, nb);
+        for (uint32_t i = 0; i < nb; i++)
+            bytes_put_u64(&b, kt_bucket_xor(&e->kt, i * per, per));
+    }
+    (void)engine_send(e, to->id, to->id_len, &b);
+}
+
+void ae_gossip_round(engine *e)
+{
+    engine_refresh_digests(e);
+    /* Candidates: live members; down or removed ones now and then, so a
+     * node the cluster gave up on learns it and refutes. */
+    size_t n = 0, nother = 0;
+    for (size_t i = 1; i < e->nmembers; i++) {
+        if (e->members[i].state == MEMBER_UP || e->members[i].state == MEMBER_JOINING)
+            n++;
+        else
+            nother++;
+    }
+    for (uint32_t k = 0; k < e->cfg.gossip_fanout && n; k++) {
+        uint64_t pick = rng_below(&e->rng, n);
+        for (size_t i = 1; i < e->nmembers; i++) {
+            const member *m = &e->members[i];
+            if (m->state != MEMBER_UP && m->state != MEMBER_JOINING)
+                continue;
+            if (pick-- == 0) {
+                send_gossip(e, m, true);
+                break;
+            }
+        }
+    }
+    if (nother && rng_chance(&e->rng, 1, 4)) {
+        uint64_t pick = rng_below(&e->rng, nother);
+        for (size_t i = 1; i < e->nmembers; i++) {
+            const member *m = &e->members[i];
+            if (m->state == MEMBER_UP || m->state == MEMBER_JOINING)
+                continue;
+            if (pick-- == 0) {
+                send_gossip(e, m, false);
+                break;
+            }
+        }
+    }
+}
+
+/* ---- tombstones ------------------------------------------------------- */
+
+static bool tomb_has(const kentry *ke, uint64_t h)
+{
+    for (uint32_t i = 0; i < ke->tomb_seen_n; i++)
+        if (ke->tomb_seen[i] == h)
+            return true;
+    return false;
+}
+
+static void tomb_add(kentry *ke, uint64_t h)
+{
+    if (tomb_has(ke, h) || ke->tomb_seen_n >= MAX_PEERS)
+        return;
+    uint64_t *s = realloc_array(ke->tomb_seen, (size_t)ke->tomb_seen_n + 1, sizeof(uint64_t));
+    if (!s)
+        return;
+    ke->tomb_seen = s;
+    s[ke->tomb_seen_n++] = h;
+}
+
+void ae_tomb_check(engine *e, uint32_t idx)
+{
+    kentry *ke = kt_at(&e->kt, idx);
+    if (!ke->used || !(ke->flags & KE_TOMB))
+        return;
+    if (!ke->tomb_ms) {
+        for (size_t i = 0; i < e->nmembers; i++)
+            if (membership_counts_for_tombstones(&e->members[i]) &&
+                !tomb_has(ke, e->members[i].id_hash))
+                return;
+        ke->tomb_ms = e->now_ms ? e->now_ms : 1;
+        return;
+    }
+    if (e->now_ms - ke->tomb_ms < e->cfg.tombstone_grace_ms)
+        return;
+    if (ke->flags & KE_DURABLE)
+        (void)durable_remove(e, ke->key, ke->key_len);
+    kt_remove(&e->kt, idx);
+    e->stats.tombstones_collected++;
+}
+
+void ae_tomb_round(engine *e)
+{
+    size_t w = 0;
+    batch bt;
+    batch_init(&bt, e, WIRE_TOMB_SEEN, NULL, 0);
+    bool peers = membership_up_peers(e, NULL, 0) > 0;
+    for (size_t i = 0; i < e->ntombs; i++) {
+        uint32_t idx = e->tombs[i];
+        kentry *ke = kt_at(&e->kt, idx);
+        if (!ke->used || !(ke->flags & KE_TOMB))
+            continue;
+        bool dup = false;
+        for (size_t j = 0; j < w && !dup; j++)
+            dup = e->tombs[j] == idx;
+        if (dup)
+            continue;
+        ae_tomb_check(e, idx);
+        if (!ke->used)
+            continue;
+        e->tombs[w++] = idx;
+        if (!peers)
+            continue;
+        batch_begin(&bt);
+        bytes_put_blob(&bt.body, ke->key, ke->key_len);
+        bytes_put_varint(&bt.body, ke->tomb_seen_n);
+        for (uint32_t k = 0; k < ke->tomb_seen_n; k++)
+            bytes_put_u64(&bt.body, ke->tomb_seen[k]);
+        batch_end(&bt);
+    }
+    e->ntombs = w;
+    batch_finish(&bt, false);
+}
+
+/* ---- handlers ---------------------------------------------------------- */
+
+static int corrupt(const char *what)
+{
+    return error_set(ST_ECORRUPT, "replicator: malformed %s message", what);
+}
+
+static void keys_for_buckets(engine *e, batch *bt, const uint32_t *buckets, size_t n, uint32_t nb)
+{
+    uint32_t per = KT_LEAVES / nb;
+    for (size_t i = 0; i < n; i++) {
+        for (uint32_t leaf = buckets[i] * per; leaf < (buckets[i] + 1) * per; leaf++) {
+            for (uint32_t idx = e->kt.leaf_head[leaf]; idx != KT_NONE;
+                 idx = kt_at(&e->kt, idx)->leaf_next) {
+                const kentry *ke = kt_at(&e->kt, idx);
+                batch_begin(bt);
+                bytes_put_blob(&bt->body, ke->key, ke->key_len);
+                bytes_put_u64(&bt->body, ke->digest);
+                batch_end(bt);
+            }
+        }
+    }
+}
+
+/* Sends KEYS for `buckets`; the prefix names them only in the first
+ * message, and only that one asks for the peer's keys in return. */
+static void send_keys(engine *e, const char *to, size_t to_len, bool reply_wanted,
+                      const uint32_t *buckets, size_t n, uint32_t nb)
+{
+    batch bt;
+    batch_init(&bt, e, WIRE_KEYS, to, to_len);
+    bytes_put_u8(&bt.prefix, reply_wanted ? 1 : 0);
+    bytes_put_varint(&bt.prefix, nb);
+    bytes_put_varint(&bt.prefix, reply_wanted ? n : 0);
+    if (reply_wanted)
+        for (size_t i = 0; i < n; i++)
+            bytes_put_varint(&bt.prefix, buckets[i]);
+    bytes_put_u8(&bt.prefix_next, 0);
+    bytes_put_varint(&bt.prefix_next, nb);
+    bytes_put_varint(&bt.prefix_next, 0);
+    keys_for_buckets(e, &bt, buckets, n, nb);
+    batch_finish(&bt, true);
+}
+
+static int handle_gossip(engine *e, member *m, const char *from, size_t from_len, reader *r)
+{
+    int rc = membership_read(e, r, m);
+    if (rc)
+        return rc;
+    uint8_t has_status = reader_u8(r);
+    if (!reader_ok(r) || has_status > 1)
+        return corrupt("gossip");
+    if (m && (m->state == MEMBER_DOWN || m->state == MEMBER_REMOVED))
+        send_gossip(e, m, false); /* tell it what the cluster decided */
+    if (!has_status)
+        return reader_done(r) ? ST_OK : corrupt("gossip");
+    uint64_t nb = reader_varint(r);
+    if (!reader_ok(r) || !nb || nb > KT_LEAVES || (nb & (nb - 1)) || reader_left(r) != nb * 8)
+        return corrupt("gossip status");
+    engine_refresh_digests(e);
+    uint32_t per = KT_LEAVES / (uint32_t)nb;
+    uint32_t *diff = alloc_array(nb, sizeof(uint32_t));
+    if (!diff)
+        return error_oom();
+    size_t nd = 0;
+    for (uint32_t i = 0; i < nb; i++)
+        if (reader_u64(r) != kt_bucket_xor(&e->kt, i * per, per))
+            diff[nd++] = i;
+    if (nd)
+        send_keys(e, from, from_len, true, diff, nd, (uint32_t)nb);
+    free(diff);
+    return ST_OK;
+}
+
+static int handle_keys(engine *e, const char *from, size_t from_len, reader *r)
+{
+    uint8_t reply_wanted = reader_u8(r);
+    uint64_t nb = reader_varint(r);
+    uint64_t nbk = reader_varint(r);
+    if (!reader_ok(r) || reply_wanted > 1 || !nb || nb > KT_LEAVES || (nb & (nb - 1)) || nbk > nb ||
+        nbk > reader_left(r))
+        return corrupt("keys");
+    uint32_t *buckets = alloc_array(nbk ? nbk : 1, sizeof(uint32_t));
+    if (!buckets)
+        return error_oom();
+    for (uint64_t i = 0; i < nbk; i++) {
+        uint64_t b = reader_varint(r);
+        buckets[i] = (uint32_t)b;
+        if (b >= nb)
+            r->failed = true;
+    }
+    uint64_t n = reader_varint(r);
+    if (!reader_ok(r) || n > reader_left(r) / 9 || n > MAX_LIST) {
+        free(buckets);
+        return corrupt("keys");
+    }
+    engine_refresh_digests(e);
+    batch want, state;
+    batch_init(&want, e, WIRE_WANT, from, from_len);
+    batch_init(&state, e, WIRE_STATE, from, from_len);
+    bytes_put_varint(&state.prefix, 0);
+    int rc = ST_OK;
+    for (uint64_t i = 0; i < n; i++) {
+        size_t klen;
+        const uint8_t *key = reader_blob(r, e->cfg.lim.max_value_bytes, &klen);
+        uint64_t digest = reader_u64(r);
+        if (!reader_ok(r) || !klen) {
+            rc = corrupt("keys");
+            break;
+        }
+        uint32_t idx = kt_find(&e->kt, key, klen);
+        const kentry *ke = idx == KT_NONE ? NULL : kt_at(&e->kt, idx);
+        if (ke && ke->digest == digest)
+            continue;
+        if (!ke || !(ke->flags & KE_TOMB)) {
+            batch_begin(&want);
+            bytes_put_blob(&want.body, key, klen);
+            batch_end(&want);
+        }
+        if (ke) {
+            batch_begin(&state);
+            if (engine_put_state_entry(e, &state.body, idx) == ST_OK)
+                batch_end(&state);
+            else
+                state.body.len = state.entry_start;
+        }
+    }
+    batch_finish(&want, false);
+    batch_finish(&state, false);
+    if (rc == ST_OK && reply_wanted && nbk)
+        send_keys(e, from, from_len, false, buckets, nbk, (uint32_t)nb);
+    free(buckets);
+    if (rc == ST_OK && !reader_done(r))
+        rc = corrupt("keys");
+    return rc;
+}
+
+static int handle_want(engine *e, const char *from, size_t from_len, reader *r)
+{
+    uint64_t n = reader_varint(r);
+    if (!reader_ok(r) || n > reader_left(r) || n > MAX_LIST)
+        return corrupt("want");
+    batch state;
+    batch_init(&state, e, WIRE_STATE, from, from_len);
+    bytes_put_varint(&state.prefix, 0);
+    int rc = ST_OK;
+    for (uint64_t i = 0; i < n; i++) {
+        size_t klen;
+        const uint8_t *key = reader_blob(r, e->cfg.lim.max_value_bytes, &klen);
+        if (!reader_ok(r) || !klen) {
+            rc = corrupt("want");
+            break;
+        }
+        uint32_t idx = kt_find(&e->kt, key, klen);
+        if (idx == KT_NONE)
+            continue;
+        batch_begin(&state);
+        if (engine_put_state_entry(e, &state.body, idx) == ST_OK)
+            batch_end(&state);
+        else
+            state.body.len = state.entry_start;
+        e->stats.full_states_sent++;
+    }
+    batch_finish(&state, false);
+    return rc == ST_OK && !reader_done(r) ? corrupt("want") : rc;
+}
+
+static int handle_state(engine *e, const char *from, size_t from_len, reader *r)
+{
+    uint64_t req = reader_varint(r);
+    uint64_t n = reader_varint(r);
+    if (!reader_ok(r) || n > reader_left(r) || n > MAX_LIST)
+        return corrupt("state");
+    uint64_t fh = hash_bytes(from, from_len, 0);
+    for (uint64_t i = 0; i < n; i++) {
+        uint32_t idx;
+        int rc = engine_read_state_entry(e, r, &idx);
+        if (rc)
+            return rc;
+        if (idx != KT_NONE && (kt_at(&e->kt, idx)->flags & KE_TOMB)) {
+            tomb_add(kt_at(&e->kt, idx), fh);
+            ae_tomb_check(e, idx);
+        }
+    }
+    if (!reader_done(r))
+        return corrupt("state");
+    if (req) {
+        bytes b = BYTES_INIT;
+        wire_header(&b, WIRE_WRITE_ACK, e->incarnation);
+        bytes_put_varint(&b, req);
+        (void)engine_send(e, from, from_len, &b);
+    }
+    return ST_OK;
+}
+
+static int handle_delta(engine *e, const char *from, size_t from_len, reader *r)
+{
+    uint64_t n = reader_varint(r);
+    if (!reader_ok(r) || n > reader_left(r) || n > MAX_LIST)
+        return corrupt("delta");
+    batch nack;
+    batch_init(&nack, e, WIRE_NACK, from, from_len);
+    int rc = ST_OK;
+    for (uint64_t i = 0; i < n && rc == ST_OK; i++) {
+        size_t klen, dlen;
+        const uint8_t *key = reader_blob(r, e->cfg.lim.max_value_bytes, &klen);
+        uint8_t type = reader_u8(r);
+        uint64_t origin = reader_u64(r);
+        uint64_t seq = reader_varint(r);
+        uint64_t changed_ms = reader_varint(r);
+        const uint8_t *d = reader_blob(r, e->cfg.lim.max_bytes, &dlen);
+        if (!reader_ok(r) || !klen || type < 1 || type > CRDT_TYPE_MAX || !seq) {
+            rc = corrupt("delta");
+            break;
+        }
+        uint32_t idx = kt_find(&e->kt, key, klen);
+        kentry *ke = idx == KT_NONE ? NULL : kt_at(&e->kt, idx);
+        if (ke && ((ke->flags & KE_TOMB) || ke->type != type))
+            continue; /* deleted, or a type conflict the full-state path settles */
+        uint64_t last = ke ? kt_seq_get(ke, origin) : 0;
+        bool causal = crdt_needs_causal_delta((crdt_type)type);
+        if (seq <= last && causal)
+            continue;
+        if (causal && seq != last + 1) {
+            batch_begin(&nack);
+            bytes_put_blob(&nack.body, key, klen);
+            bytes_put_u64(&nack.body, origin);
+            batch_end(&nack);
+            e->stats.nacks_sent++;
+            continue;
+        }
+        crdt *delta = NULL;
+        rc = crdt_decode(&delta, d, dlen, &e->cfg.lim, e->now_ms);
+        if (rc)
+            break;
+        if (crdt_type_of(delta) != (crdt_type)type) {
+            crdt_free(delta);
+            rc = corrupt("delta");
+            break;
+        }
+        rc = engine_merge_state(e, key, klen, (crdt_type)type, false, delta, changed_ms, &idx);
+        if (rc == ST_OK && idx != KT_NONE && seq > kt_seq_get(kt_at(&e->kt, idx), origin))
+            (void)kt_seq_set(kt_at(&e->kt, idx), origin, seq);
+    }
+    batch_finish(&nack, false);
+    return rc == ST_OK && !reader_done(r) ? corrupt("delta") : rc;
+}
+
+static int handle_nack(engine *e, const char *from, size_t from_len, reader *r)
+{
+    uint64_t n = reader_varint(r);
+    if (!reader_ok(r) || n > reader_left(r) / 9 || n > MAX_LIST)
+        return corrupt("nack");
+    batch state;
+    batch_init(&state, e, WIRE_STATE, from, from_len);
+    bytes_put_varint(&state.prefix, 0);
+    int rc = ST_OK;
+    for (uint64_t i = 0; i < n; i++) {
+        size_t klen;
+        const uint8_t *key = reader_blob(r, e->cfg.lim.max_value_bytes, &klen);
+        (void)reader_u64(r);
+        if (!reader_ok(r) || !klen) {
+            rc = corrupt("nack");
+            break;
+        }
+        uint32_t idx = kt_find(&e->kt, key, klen);
+        if (idx == KT_NONE)
+            continue;
+        batch_begin(&state);
+        if (engine_put_state_entry(e, &state.body, idx) == ST_OK)
+            batch_end(&state);
+        else
+            state.body.len = state.entry_start;
+        e->stats.full_states_sent++;
+    }
+    batch_finish(&state, false);
+    return rc == ST_OK && !reader_done(r) ? corrupt("nack") : rc;
+}
+
+static int handle_tomb_seen(engine *e, const char *from, size_t from_len, reader *r)
+{
+    uint64_t n = reader_varint(r);
+    if (!reader_ok(r) || n > reader_left(r) / 2 || n > MAX_LIST)
+        return corrupt("tombstone");
+    uint64_t fh = hash_bytes(from, from_len, 0);
+    for (uint64_t i = 0; i < n; i++) {
+        size_t klen;
+        const uint8_t *key = reader_blob(r, e->cfg.lim.max_value_bytes, &klen);
+        uint64_t ns = reader_varint(r);
+        if (!reader_ok(r) || !klen || ns > MAX_PEERS || ns > reader_left(r) / 8)
+            return corrupt("tombstone");
+        uint32_t idx = kt_find(&e->kt, key, klen);
+        kentry *ke = idx == KT_NONE ? NULL : kt_at(&e->kt, idx);
+        bool mine = ke && (ke->flags & KE_TOMB);
+        for (uint64_t k = 0; k < ns; k++) {
+            uint64_t h = reader_u64(r);
+            if (mine)
+                tomb_add(ke, h);
+        }
+        if (mine) {
+            tomb_add(ke, fh);
+            ae_tomb_check(e, idx);
+        }
+    }
+    return reader_done(r) ? ST_OK : corrupt("tombstone");
+}
+
+static int handle_read(engine *e, const char *from, size_t from_len, reader *r)
+{
+    uint64_t req = reader_varint(r);
+    size_t klen;
+    const uint8_t *key = reader_blob(r, e->cfg.lim.max_value_bytes, &klen);
+    if (!reader_done(r) || !klen || !req)
+        return corrupt("read");
+    uint32_t idx = kt_find(&e->kt, key, klen);
+    bytes b = BYTES_INIT;
+    wire_header(&b, WIRE_READ_REPLY, e->incarnation);
+    bytes_put_varint(&b, req);
+    bytes_put_u8(&b, idx != KT_NONE);
+    if (idx != KT_NONE && engine_put_state_entry(e, &b, idx) != ST_OK) {
+        bytes_free(&b);
+        return error_code();
+    }
+    return engine_send(e, from, from_len, &b);
+}
+
+static int handle_read_reply(engine *e, const char *from, size_t from_len, reader *r)
+{
+    uint64_t req = reader_varint(r);
+    uint8_t found = reader_u8(r);
+    if (!reader_ok(r) || found > 1 || !req)
+        return corrupt("read reply");
+    if (found) {
+        uint32_t idx;
+        int rc = engine_read_state_entry(e, r, &idx);
+        if (rc)
+            return rc;
+    }
+    if (!reader_done(r))
+        return corrupt("read reply");
+    return requests_on_ack(e, hash_bytes(from, from_len, 0), req);
+}
+
+int ae_handle(engine *e, member *from, const char *from_id, size_t from_len, wire_type type,
+              reader *r)
+{
+    switch (type) {
+    case WIRE_JOIN:
+        if (!reader_done(r))
+            return corrupt("join");
+        if (from)
+            send_gossip(e, from, false);
+        return ST_OK;
+    case WIRE_GOSSIP: return handle_gossip(e, from, from_id, from_len, r);
+    case WIRE_KEYS: return handle_keys(e, from_id, from_len, r);
+    case WIRE_WANT: return handle_want(e, from_id, from_len, r);
+    case WIRE_STATE: return handle_state(e, from_id, from_len, r);
+    case WIRE_DELTA: return handle_delta(e, from_id, from_len, r);
+    case WIRE_NACK: return handle_nack(e, from_id, from_len, r);
+    case WIRE_TOMB_SEEN: return handle_tomb_seen(e, from_id, from_len, r);
+    case WIRE_WRITE_ACK: {
+        uint64_t req = reader_varint(r);
+        if (!reader_done(r) || !req)
+            return corrupt("write ack");
+        return requests_on_ack(e, hash_bytes(from_id, from_len, 0), req);
+    }
+    case WIRE_READ: return handle_read(e, from_id, from_len, r);
+    case WIRE_READ_REPLY: return handle_read_reply(e, from_id, from_len, r);
+    default: return corrupt("unknown");
+    }
+}

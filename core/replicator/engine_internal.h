@@ -1,0 +1,165 @@
+/*
+ * The engine's state, shared by its source files (engine.c: lifecycle,
+ * local operations, events; membership.c; antientropy.c; requests.c;
+ * durable.c). Nothing outside core/replicator includes this.
+ */
+#ifndef DD_REPLICATOR_ENGINE_INTERNAL_H
+#define DD_REPLICATOR_ENGINE_INTERNAL_H
+
+#include "replicator/engine.h"
+#include "replicator/keytable.h"
+#include "replicator/wire.h"
+#include "util/rng.h"
+
+typedef struct member {
+    char *id;
+    size_t id_len;
+    uint64_t id_hash; /* hash_bytes(id, 0): compact identity in tombstone sets */
+    uint64_t incarnation;
+    uint64_t actor;
+    engine_member_state state; /* gossiped: joining, up, down, removed */
+    bool reachable;            /* local failure-detector view */
+    uint64_t heartbeat;        /* the member's own counter, max seen */
+    uint64_t last_seen_ms;     /* when the heartbeat last advanced */
+    double mean_interval_ms;
+    uint64_t state_since_ms;
+    uint64_t unreachable_since_ms;
+} member;
+
+typedef struct outmsg {
+    char *to;
+    size_t to_len;
+    uint8_t *data;
+    size_t len;
+} outmsg;
+
+typedef struct subscription {
+    uint8_t *key;
+    size_t len;
+    bool is_prefix;
+} subscription;
+
+typedef struct request {
+    uint64_t id;
+    bool is_read;
+    uint8_t *key;
+    size_t key_len;
+    uint32_t needed; /* replicas including this one */
+    uint32_t got;    /* replies, this one included */
+    uint64_t deadline_ms;
+    uint64_t *from; /* id hashes that replied */
+    uint32_t nfrom;
+} request;
+
+typedef struct partial {
+    uint64_t from_hash, msg_id;
+    uint32_t count, have;
+    uint64_t started_ms;
+    bytes *pieces;
+} partial;
+
+struct engine {
+    engine_config cfg;
+    char *node_id;
+    size_t node_id_len;
+    uint64_t incarnation;
+    uint64_t actor;
+    rng rng;
+    uint64_t now_ms;
+    uint64_t next_gossip_ms, next_notify_ms, next_flush_ms;
+    uint64_t heartbeat;
+    bool joined;
+
+    keytable kt;
+
+    member *members; /* members[0] is this node */
+    size_t nmembers, cap_members;
+
+    outmsg *out; /* ring buffer */
+    size_t out_head, out_len, out_cap;
+    uint64_t out_bytes;
+
+    engine_event *events; /* ring buffer */
+    size_t ev_head, ev_len, ev_cap;
+    uint64_t ev_dropped;
+
+    subscription *subs;
+    size_t nsubs;
+
+    engine_pattern *durable; /* owned copies */
+    engine_pattern *expiry;
+
+    request *reqs;
+    size_t nreqs, cap_reqs;
+    uint64_t next_request_id;
+
+    partial *partials;
+    size_t npartials;
+    uint64_t next_msg_id;
+
+    /* Entry indices with work pending, deduplicated by the KE_* flags. */
+    uint32_t *stale, *notify, *batched, *dirty, *tombs;
+    size_t nstale, nnotify, nbatched, ndirty, ntombs;
+    size_t cap_stale, cap_notify, cap_batched, cap_dirty, cap_tombs;
+
+    engine_stats stats;
+};
+
+/* engine.c */
+int engine_send(engine *e, const char *to, size_t to_len, bytes *msg);
+void engine_emit(engine *e, engine_event *ev);
+int idx_push(uint32_t **v, size_t *n, size_t *cap, uint32_t idx);
+/* Everything that must follow a change of an entry's value: digest,
+ * subscriptions, durability, expiry clock. `kind` is the event kind. */
+void engine_changed(engine *e, uint32_t idx, engine_event_kind kind);
+void engine_refresh_digests(engine *e);
+uint64_t engine_entry_digest(const kentry *ke);
+bool engine_pattern_match(const engine_pattern *p, size_t n, const uint8_t *key, size_t len);
+/* Merges a received full state (value NULL with tomb) into the key. */
+int engine_merge_state(engine *e, const uint8_t *key, size_t key_len, crdt_type type, bool tomb,
+                       crdt *value, uint64_t changed_ms, uint32_t *idx_out);
+/* A local update; requests.c builds writes on it. */
+int engine_local_apply(engine *e, uint64_t now_ms, const uint8_t *key, size_t key_len,
+                       crdt_type type, const crdt_op *op, uint32_t *idx_out);
+int engine_check_key(const engine *e, const uint8_t *key, size_t len);
+/* Appends one STATE entry for `idx`. */
+int engine_put_state_entry(engine *e, bytes *b, uint32_t idx);
+int engine_read_state_entry(engine *e, reader *r, uint32_t *idx_out);
+
+/* membership.c */
+int membership_init(engine *e);
+void membership_free(engine *e);
+member *membership_find(engine *e, const char *id, size_t len);
+/* Applies what the header of a message from `from` says (incarnation). */
+member *membership_heard(engine *e, const char *from, size_t from_len, uint64_t incarnation,
+                         bool add);
+void membership_put(engine *e, bytes *b);
+int membership_read(engine *e, reader *r, member *sender);
+void membership_tick(engine *e);
+/* Up members other than self, in a stable order. */
+size_t membership_up_peers(const engine *e, const member **out, size_t max);
+uint32_t membership_up_count(const engine *e); /* self included */
+bool membership_counts_for_tombstones(const member *m);
+
+/* antientropy.c */
+void ae_gossip_round(engine *e);
+int ae_handle(engine *e, member *from, const char *from_id, size_t from_len, wire_type type,
+              reader *r);
+void ae_push_delta(engine *e, uint32_t idx, const crdt *delta, uint64_t seq);
+void ae_flush_batched(engine *e);
+void ae_push_state_all(engine *e, uint32_t idx, uint64_t request_id);
+void ae_tomb_round(engine *e);
+void ae_tomb_check(engine *e, uint32_t idx);
+
+/* requests.c */
+int requests_on_ack(engine *e, uint64_t from_hash, uint64_t id);
+void requests_tick(engine *e);
+void requests_free(engine *e);
+
+/* durable.c */
+int durable_load(engine *e);
+int durable_write(engine *e, uint32_t idx);
+int durable_remove(engine *e, const uint8_t *key, size_t len);
+int durable_flush(engine *e);
+
+#endif
