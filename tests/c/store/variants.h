@@ -11,18 +11,20 @@
 #include <stdlib.h>
 
 #include "seal/seal.h"
+#include "store/fs_backend.h"
 #include "store/journal.h"
 #include "store/sqlite_backend.h"
 #include "store/store.h"
 #include "test.h"
 #include "util/status.h"
 
-enum { V_MEMORY, V_SQLITE, V_COUNT_ENGINES };
+enum { V_MEMORY, V_SQLITE, V_FS, V_COUNT_ENGINES };
 #define V_COUNT (V_COUNT_ENGINES * 2)
 
 static inline const char *variant_name(int v)
 {
-    static const char *names[] = {"memory", "sqlite", "memory+sealed", "sqlite+sealed"};
+    static const char *names[] = {"memory",        "sqlite",        "fs",
+                                  "memory+sealed", "sqlite+sealed", "fs+sealed"};
     return names[v];
 }
 
@@ -56,6 +58,10 @@ static inline store_backend *open_engine(int v, const char *dir)
     case V_SQLITE:
         snprintf(path, sizeof(path), "%s/store.db", dir);
         ASSERT_OK(store_backend_open_sqlite(&be, path, NULL));
+        break;
+    case V_FS:
+        snprintf(path, sizeof(path), "%s/fs", dir);
+        ASSERT_OK(store_backend_open_fs(&be, path, NULL));
         break;
     }
     return be;
