@@ -111,4 +111,23 @@ int crdt_prune(crdt *v, uint64_t removed, uint64_t survivor);
  * limits and statistics. */
 uint64_t crdt_count(const crdt *v);
 
+/* ---- reads (added with the types; ST_ETYPE when the type has no such read) */
+
+/* The value a user sees, as canonical JSON ({"type":"PNCounter","value":5});
+ * docs/json.md lists every type's form. crdt_to_json adds the full state. */
+int crdt_value_json(const crdt *v, bytes *out);
+/* GCounter, PNCounter. ST_ELIMIT when the value does not fit in int64. */
+int crdt_counter_value(const crdt *v, int64_t *out);
+/* Set element (GSet, ORSet), register value (MVRegister) or map key. */
+int crdt_contains(const crdt *v, const uint8_t *elem, size_t len, bool *out);
+/* LWWRegister: a view of the value (valid until the next change);
+ * ST_ENOTFOUND when it was never assigned. */
+int crdt_register_get(const crdt *v, const uint8_t **value, size_t *len);
+int crdt_flag_value(const crdt *v, bool *out);
+/* Map value at `key` (borrowed; NULL when absent or `map` is not a map). */
+const crdt *crdt_map_get(const crdt *map, const uint8_t *key, size_t len);
+/* Elements (sets), values (MVRegister) or keys (maps) in bytewise order,
+ * each as a 4-byte little-endian length and the bytes. */
+int crdt_elements(const crdt *v, bytes *out);
+
 #endif

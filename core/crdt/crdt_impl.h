@@ -1,0 +1,76 @@
+/*
+ * The inside of a crdt value, shared by the type files (counter.c, set.c,
+ * register.c, map.c) and the dispatcher (crdt.c). Nothing outside core/crdt
+ * includes this.
+ */
+#ifndef DD_CRDT_IMPL_H
+#define DD_CRDT_IMPL_H
+
+#include "crdt/crdt.h"
+#include "crdt/dotset.h"
+
+#define CRDT_CODEC_VERSION 1
+
+/* A grow-only counter: one slot per actor, sorted by actor. */
+typedef struct gcounter {
+    uint64_t *actors;
+    uint64_t *counts;
+    uint32_t n, cap;
+} gcounter;
+
+typedef struct lwwreg {
+    bool has;
+    uint64_t ts;
+    uint64_t actor;
+    uint8_t *value;
+    size_t len;
+} lwwreg;
+
+struct crdt {
+    crdt_type type;
+    union {
+        gcounter gc; /* GCounter */
+        struct {     /* PNCounter */
+            gcounter p, n;
+        } pn;
+        dotset ds;  /* GSet, ORSet, MVRegister, every map */
+        lwwreg reg; /* LWWRegister */
+        bool flag;  /* Flag */
+    } u;
+};
+
+crdt *crdt_alloc(crdt_type type);
+
+/* counter.c */
+void gc_free(gcounter *g);
+int gc_clone(gcounter *dst, const gcounter *src);
+int gc_add(gcounter *g, uint64_t actor, uint64_t amount, uint64_t *total);
+int gc_set(gcounter *g, uint64_t actor, uint64_t total);
+int gc_merge(gcounter *dst, const gcounter *src);
+uint64_t gc_sum(const gcounter *g, bool *overflow);
+void gc_encode(const gcounter *g, bytes *out);
+int gc_decode(gcounter *g, reader *r, const limits *lim);
+int gc_prune(gcounter *g, uint64_t removed, uint64_t survivor);
+int counter_value(const crdt *v, int64_t *out);
+
+/* register.c */
+void lww_free(lwwreg *r);
+int lww_clone(lwwreg *dst, const lwwreg *src);
+int lww_assign(lwwreg *r, const uint8_t *value, size_t len, const crdt_ctx *ctx);
+int lww_merge(lwwreg *dst, const lwwreg *src);
+void lww_encode(const lwwreg *r, bytes *out);
+int lww_decode(lwwreg *r, reader *rd, const limits *lim, uint64_t now_ms);
+
+/* map.c */
+bool crdt_is_map(crdt_type t);
+crdt_type map_fixed_type(crdt_type t); /* 0 for ORMap (any value type) */
+int map_apply(crdt *v, const crdt_op *op, const crdt_ctx *ctx, crdt *delta);
+
+/* codec: bodies without the version byte, used for nested values */
+int crdt_encode_body(const crdt *v, bytes *out);
+int crdt_decode_body(crdt **out, reader *r, const limits *lim, uint64_t now_ms, uint32_t depth);
+
+/* json: the value form */
+int crdt_value_json(const crdt *v, bytes *out);
+
+#endif

@@ -1,0 +1,252 @@
+/*
+ * The value semantics of each type, one small story per behaviour.
+ */
+#include "crdt_support.h"
+
+static crdt *make(crdt_type t)
+{
+    crdt *v;
+    ASSERT_OK(crdt_new(&v, t));
+    return v;
+}
+
+TEST(test_gcounter_sums_increments_of_all_actors)
+{
+    crdt *a = make(CRDT_GCOUNTER), *b = make(CRDT_GCOUNTER);
+    apply_ok(a, op_amount(CRDT_OP_INCREMENT, 3), 1, 0);
+    apply_ok(b, op_amount(CRDT_OP_INCREMENT, 4), 2, 0);
+    apply_ok(a, op_amount(CRDT_OP_INCREMENT, 1), 1, 0);
+    ASSERT_OK(crdt_merge(a, b));
+    ASSERT_OK(crdt_merge(a, b));
+    ASSERT_STR_EQ(value_of(a), "{\"type\":\"GCounter\",\"value\":8}");
+    crdt_free(a);
+    crdt_free(b);
+}
+
+TEST(test_gcounter_rejects_decrement_with_etype)
+{
+    crdt *a = make(CRDT_GCOUNTER);
+    crdt_op op = op_amount(CRDT_OP_DECREMENT, 1);
+    crdt_ctx ctx = {1, 0};
+    ASSERT_STATUS(crdt_apply(a, &op, &ctx, NULL), ST_ETYPE);
+    crdt_free(a);
+}
+
+TEST(test_pncounter_goes_negative)
+{
+    crdt *a = make(CRDT_PNCOUNTER);
+    apply_ok(a, op_amount(CRDT_OP_INCREMENT, 2), 1, 0);
+    apply_ok(a, op_amount(CRDT_OP_DECREMENT, 5), 1, 0);
+    int64_t v;
+    ASSERT_OK(crdt_counter_value(a, &v));
+    ASSERT_EQ_INT(v, -3);
+    crdt_free(a);
+}
+
+TEST(test_orset_concurrent_add_wins_over_remove)
+{
+    crdt *a = make(CRDT_ORSET), *b = make(CRDT_ORSET);
+    apply_ok(a, op_val(CRDT_OP_ADD, "x"), 1, 0);
+    ASSERT_OK(crdt_merge(b, a));
+    apply_ok(b, op_val(CRDT_OP_REMOVE, "x"), 2, 0);
+    apply_ok(a, op_val(CRDT_OP_ADD, "x"), 1, 0);
+    ASSERT_OK(crdt_merge(a, b));
+    ASSERT_OK(crdt_merge(b, a));
+    ASSERT_STR_EQ(value_of(a), "{\"elements\":[\"x\"],\"type\":\"ORSet\"}");
+    ASSERT(crdt_equal(a, b));
+    crdt_free(a);
+    crdt_free(b);
+}
+
+TEST(test_orset_observed_remove_removes_everywhere)
+{
+    crdt *a = make(CRDT_ORSET), *b = make(CRDT_ORSET);
+    apply_ok(a, op_val(CRDT_OP_ADD, "x"), 1, 0);
+    apply_ok(a, op_val(CRDT_OP_ADD, "y"), 1, 0);
+    ASSERT_OK(crdt_merge(b, a));
+    apply_ok(b, op_val(CRDT_OP_REMOVE, "x"), 2, 0);
+    ASSERT_OK(crdt_merge(a, b));
+    ASSERT_STR_EQ(value_of(a), "{\"elements\":[\"y\"],\"type\":\"ORSet\"}");
+    ASSERT_EQ_U64(crdt_count(a), 1);
+    crdt_free(a);
+    crdt_free(b);
+}
+
+TEST(test_orset_remove_leaves_no_tombstone)
+{
+    crdt *a = make(CRDT_ORSET), *empty = make(CRDT_ORSET);
+    char e[32];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(e, sizeof e, "element-%d", i);
+        apply_ok(a, op_val(CRDT_OP_ADD, e), 1, 0);
+    }
+    for (int i = 0; i < 1000; i++) {
+        snprintf(e, sizeof e, "element-%d", i);
+        apply_ok(a, op_val(CRDT_OP_REMOVE, e), 1, 0);
+    }
+    bytes x = BYTES_INIT, y = BYTES_INIT;
+    ASSERT_OK(crdt_encode(a, &x));
+    ASSERT_OK(crdt_encode(empty, &y));
+    /* one actor and its counter: the context only, no per-element residue */
+    ASSERT(x.len <= y.len + 16);
+    bytes_free(&x);
+    bytes_free(&y);
+    crdt_free(a);
+    crdt_free(empty);
+}
+
+TEST(test_gset_is_a_union)
+{
+    crdt *a = make(CRDT_GSET), *b = make(CRDT_GSET);
+    apply_ok(a, op_val(CRDT_OP_ADD, "b"), 1, 0);
+    apply_ok(b, op_val(CRDT_OP_ADD, "a"), 2, 0);
+    apply_ok(b, op_val(CRDT_OP_ADD, "b"), 2, 0);
+    ASSERT_OK(crdt_merge(a, b));
+    ASSERT_STR_EQ(value_of(a), "{\"elements\":[\"a\",\"b\"],\"type\":\"GSet\"}");
+    crdt_free(a);
+    crdt_free(b);
+}
+
+TEST(test_lww_later_timestamp_wins_and_ties_go_to_higher_actor)
+{
+    crdt *a = make(CRDT_LWWREGISTER), *b = make(CRDT_LWWREGISTER);
+    apply_ok(a, op_val(CRDT_OP_ASSIGN, "old"), 1, 100);
+    apply_ok(b, op_val(CRDT_OP_ASSIGN, "new"), 2, 200);
+    ASSERT_OK(crdt_merge(a, b));
+    ASSERT_STR_EQ(value_of(a), "{\"type\":\"LWWRegister\",\"value\":\"new\"}");
+    crdt *c = make(CRDT_LWWREGISTER), *d = make(CRDT_LWWREGISTER);
+    apply_ok(c, op_val(CRDT_OP_ASSIGN, "from-9"), 9, 500);
+    apply_ok(d, op_val(CRDT_OP_ASSIGN, "from-3"), 3, 500);
+    ASSERT_OK(crdt_merge(d, c));
+    ASSERT_STR_EQ(value_of(d), "{\"type\":\"LWWRegister\",\"value\":\"from-9\"}");
+    crdt_free(a);
+    crdt_free(b);
+    crdt_free(c);
+    crdt_free(d);
+}
+
+TEST(test_lww_local_write_wins_even_with_a_clock_behind)
+{
+    crdt *a = make(CRDT_LWWREGISTER);
+    apply_ok(a, op_val(CRDT_OP_ASSIGN, "first"), 1, 1000);
+    apply_ok(a, op_val(CRDT_OP_ASSIGN, "second"), 1, 10);
+    ASSERT_STR_EQ(value_of(a), "{\"type\":\"LWWRegister\",\"value\":\"second\"}");
+    crdt_free(a);
+}
+
+TEST(test_lww_empty_register_always_loses)
+{
+    crdt *a = make(CRDT_LWWREGISTER), *empty = make(CRDT_LWWREGISTER);
+    apply_ok(a, op_val(CRDT_OP_ASSIGN, "v"), 1, 0);
+    ASSERT_OK(crdt_merge(a, empty));
+    ASSERT_OK(crdt_merge(empty, a));
+    ASSERT_STR_EQ(value_of(empty), "{\"type\":\"LWWRegister\",\"value\":\"v\"}");
+    crdt_free(a);
+    crdt_free(empty);
+}
+
+TEST(test_flag_stays_enabled)
+{
+    crdt *a = make(CRDT_FLAG), *b = make(CRDT_FLAG);
+    apply_ok(a, op_val(CRDT_OP_ENABLE, NULL), 1, 0);
+    ASSERT_OK(crdt_merge(a, b));
+    ASSERT_OK(crdt_merge(b, a));
+    ASSERT_STR_EQ(value_of(b), "{\"type\":\"Flag\",\"value\":true}");
+    crdt_free(a);
+    crdt_free(b);
+}
+
+TEST(test_mvregister_keeps_concurrent_values_and_later_assign_replaces_them)
+{
+    crdt *a = make(CRDT_MVREGISTER), *b = make(CRDT_MVREGISTER);
+    apply_ok(a, op_val(CRDT_OP_ASSIGN, "x"), 1, 0);
+    apply_ok(b, op_val(CRDT_OP_ASSIGN, "y"), 2, 0);
+    ASSERT_OK(crdt_merge(a, b));
+    ASSERT_STR_EQ(value_of(a), "{\"type\":\"MVRegister\",\"values\":[\"x\",\"y\"]}");
+    apply_ok(a, op_val(CRDT_OP_ASSIGN, "z"), 1, 0);
+    ASSERT_OK(crdt_merge(b, a));
+    ASSERT_STR_EQ(value_of(b), "{\"type\":\"MVRegister\",\"values\":[\"z\"]}");
+    crdt_free(a);
+    crdt_free(b);
+}
+
+TEST(test_ormap_nests_values_and_merges_them)
+{
+    crdt *a = make(CRDT_ORMAP), *b = make(CRDT_ORMAP);
+    crdt_op inc = op_amount(CRDT_OP_INCREMENT, 2);
+    crdt_op up = op_key(CRDT_OP_UPDATE, "hits", NULL, 0);
+    up.value_type = CRDT_GCOUNTER;
+    up.nested = &inc;
+    apply_ok(a, up, 1, 0);
+    apply_ok(b, up, 2, 0);
+    crdt_op add = op_val(CRDT_OP_ADD, "u1");
+    crdt_op up2 = op_key(CRDT_OP_UPDATE, "users", NULL, 0);
+    up2.value_type = CRDT_ORSET;
+    up2.nested = &add;
+    apply_ok(b, up2, 2, 0);
+    ASSERT_OK(crdt_merge(a, b));
+    ASSERT_STR_EQ(value_of(a), "{\"entries\":[{\"key\":\"hits\",\"value\":{\"type\":\"GCounter\","
+                               "\"value\":4}},{\"key\":\"users\",\"value\":{\"elements\":[\"u1\"],"
+                               "\"type\":\"ORSet\"}}],\"type\":\"ORMap\"}");
+    crdt_free(a);
+    crdt_free(b);
+}
+
+TEST(test_ormap_update_with_another_type_fails_with_etype)
+{
+    crdt *a = make(CRDT_ORMAP);
+    crdt_op inc = op_amount(CRDT_OP_INCREMENT, 2);
+    crdt_op up = op_key(CRDT_OP_UPDATE, "k", NULL, 0);
+    up.value_type = CRDT_GCOUNTER;
+    up.nested = &inc;
+    apply_ok(a, up, 1, 0);
+    crdt_op add = op_val(CRDT_OP_ADD, "x");
+    up.value_type = CRDT_ORSET;
+    up.nested = &add;
+    crdt_ctx ctx = {1, 0};
+    ASSERT_STATUS(crdt_apply(a, &up, &ctx, NULL), ST_ETYPE);
+    crdt_free(a);
+}
+
+TEST(test_fixed_maps_take_their_shortcut_ops)
+{
+    crdt *lww = make(CRDT_LWWMAP), *pn = make(CRDT_PNCOUNTERMAP), *gc = make(CRDT_GCOUNTERMAP),
+         *mm = make(CRDT_ORMULTIMAP);
+    apply_ok(lww, op_key(CRDT_OP_ASSIGN, "k", "v", 0), 1, 5);
+    apply_ok(pn, op_key(CRDT_OP_DECREMENT, "k", NULL, 3), 1, 0);
+    apply_ok(gc, op_key(CRDT_OP_INCREMENT, "k", NULL, 3), 1, 0);
+    apply_ok(mm, op_key(CRDT_OP_ADD, "k", "a", 0), 1, 0);
+    apply_ok(mm, op_key(CRDT_OP_ADD, "k", "b", 0), 1, 0);
+    apply_ok(mm, op_key(CRDT_OP_REMOVE, "k", "a", 0), 1, 0);
+    ASSERT_STR_EQ(value_of(lww),
+                  "{\"entries\":[{\"key\":\"k\",\"value\":\"v\"}],\"type\":\"LWWMap\"}");
+    ASSERT_STR_EQ(value_of(pn),
+                  "{\"entries\":[{\"key\":\"k\",\"value\":-3}],\"type\":\"PNCounterMap\"}");
+    ASSERT_STR_EQ(value_of(gc),
+                  "{\"entries\":[{\"key\":\"k\",\"value\":3}],\"type\":\"GCounterMap\"}");
+    ASSERT_STR_EQ(value_of(mm),
+                  "{\"entries\":[{\"key\":\"k\",\"value\":[\"b\"]}],\"type\":\"ORMultiMap\"}");
+    apply_ok(mm, op_key(CRDT_OP_REMOVE, "k", NULL, 0), 1, 0);
+    ASSERT_STR_EQ(value_of(mm), "{\"entries\":[],\"type\":\"ORMultiMap\"}");
+    crdt_free(lww);
+    crdt_free(pn);
+    crdt_free(gc);
+    crdt_free(mm);
+}
+
+TEST(test_map_remove_loses_to_concurrent_update)
+{
+    crdt *a = make(CRDT_PNCOUNTERMAP), *b = make(CRDT_PNCOUNTERMAP);
+    apply_ok(a, op_key(CRDT_OP_INCREMENT, "k", NULL, 1), 1, 0);
+    ASSERT_OK(crdt_merge(b, a));
+    apply_ok(b, op_key(CRDT_OP_REMOVE, "k", NULL, 0), 2, 0);
+    apply_ok(a, op_key(CRDT_OP_INCREMENT, "k", NULL, 1), 1, 0);
+    ASSERT_OK(crdt_merge(b, a));
+    ASSERT_OK(crdt_merge(a, b));
+    ASSERT(crdt_equal(a, b));
+    bool has;
+    ASSERT_OK(crdt_contains(a, (const uint8_t *)"k", 1, &has));
+    ASSERT(has);
+    crdt_free(a);
+    crdt_free(b);
+}
