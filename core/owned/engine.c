@@ -305,9 +305,16 @@ int owned_tick(owned *e, uint64_t now_ms)
 {
     if (!e)
         return error_set(ST_EINVAL, "owned: engine must not be NULL");
-    /* Host time may step back (a clock adjustment); timers only move on. */
-    if (now_ms > e->now_ms)
+    /* Engine time advances by the host's forward steps only: a host clock
+     * that steps back (an adjustment) neither rewinds the timers nor
+     * freezes them until it catches up. */
+    if (!e->ticked) {
         e->now_ms = now_ms;
+        e->ticked = true;
+    } else if (now_ms > e->host_ms) {
+        e->now_ms += now_ms - e->host_ms;
+    }
+    e->host_ms = now_ms;
     owned_owner_tick(e);
     owned_reader_tick(e);
     return ST_OK;

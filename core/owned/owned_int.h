@@ -72,7 +72,9 @@ struct owned {
     uint64_t incarnation;
     owned_persist persist;
     limits lim;
-    uint64_t now_ms;
+    uint64_t now_ms;  /* engine time: monotonic */
+    uint64_t host_ms; /* the host's time at the last tick */
+    bool ticked;
 
     owned_type *types;
     size_t n_types, cap_types;

@@ -11,6 +11,9 @@
  *   feed_with_periodic_sync  the same, plus a snapshot every
  *                            sync_interval_ms
  *   periodic_only            a snapshot every sync_interval_ms
+ * An active-push type also announces its generation in a feed every
+ * sync_interval_ms (a few bytes), so a reader that lost a push learns of
+ * the gap and pulls even when the owner stays quiet afterwards.
  * The urgency moves the due time: immediate (now), delayed (within
  * delay_ms), suppressed (no announcement; the next one carries it) or the
  * strategy's default. Whatever is sent carries every unsent delta, so a
@@ -451,9 +454,15 @@ void owned_owner_tick(owned *e)
         owned_type *t = &e->types[i];
         if (t->push_due_ms <= now)
             flush(e, t);
-        if (is_feed(t) && now >= t->next_feed_ms) {
-            t->next_feed_ms = now + t->opt.feed_interval_ms;
-            if (t->feed_dirty) {
+        /* An active-push type announces its generation every sync
+         * interval, so a reader that lost the last push notices and pulls. */
+        bool heartbeat = t->opt.strategy == OWNED_ACTIVE_PUSH && now >= t->next_sync_ms;
+        if (heartbeat)
+            t->next_sync_ms = now + t->opt.sync_interval_ms;
+        if (heartbeat || (is_feed(t) && now >= t->next_feed_ms)) {
+            if (!heartbeat)
+                t->next_feed_ms = now + t->opt.feed_interval_ms;
+            if (t->feed_dirty || heartbeat) {
                 if (!feed && !(feed = alloc_array(e->n_types, sizeof(*feed)))) {
                     e->stats.outgoing_dropped++;
                     continue; /* stays dirty: the next tick retries */

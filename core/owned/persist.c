@@ -83,22 +83,3 @@ done:
         owned_record_free(out);
     return rc;
 }
-
-static int store_load(void *ctx, const uint8_t *key, size_t key_len, bytes *out)
-{
-    uint64_t revision = 0;
-    return state_store_get(ctx, key, key_len, &revision, out);
-}
-
-static int store_save(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *data,
-                      size_t len)
-{
-    uint64_t revision = 0;
-    return state_store_upsert(ctx, key, key_len, STATE_ANY_REVISION, data, len, &revision);
-}
-
-owned_persist owned_persist_state_store(state_store *s)
-{
-    owned_persist p = {s, store_load, store_save};
-    return p;
-}

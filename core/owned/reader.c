@@ -230,17 +230,20 @@ static void apply_feed(owned *e, owned_member *m, size_t type, const owned_feed_
 {
     owned_view *v = &m->views[type];
     owned_gen g = {f->incarnation, f->age};
+    /* Lazy strategies pull only for a waiting read; an active-push reader
+     * that is behind missed a push and repairs at once. */
+    bool eager = e->types[type].opt.strategy == OWNED_ACTIVE_PUSH || v->want_pull;
     announce(v, g);
     if (!v->present) {
-        if (v->want_pull)
+        if (eager)
             want_pull(e, m, type);
         return;
     }
     int c = owned_gen_cmp(g, owned_chain_gen(&v->chain));
     if (c == 0)
         confirmed(e, m, type);
-    else if (c > 0 && v->want_pull)
-        want_pull(e, m, type); /* a query waits: chase the newer generation */
+    else if (c > 0 && eager)
+        want_pull(e, m, type);
     else if (c < 0)
         e->stats.stale_dropped++;
 }

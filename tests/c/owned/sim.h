@@ -205,7 +205,7 @@ static inline void sim_enqueue(sim *s, uint64_t from, uint64_t to, const uint8_t
     m->len = len;
 }
 
-static inline size_t sim_index(const sim *s, uint64_t id)
+static inline size_t sim_index(uint64_t id)
 {
     return (size_t)(id - 100);
 }
@@ -243,7 +243,7 @@ static inline void sim_step(sim *s)
             s->q[keep++] = m;
             continue;
         }
-        size_t fi = sim_index(s, m.from), ti = sim_index(s, m.to);
+        size_t fi = sim_index(m.from), ti = sim_index(m.to);
         if (ti < s->n && s->nodes[ti].alive && !s->cut[fi][ti]) {
             owned_deliver(s->nodes[ti].e, m.from, m.data, m.len);
             s->delivered++;
