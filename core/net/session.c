@@ -24,10 +24,12 @@
 uint32_t session_max_frame_len(const session *s)
 {
     uint32_t tag = s->plaintext ? 0 : AEAD_TAG;
-    uint32_t data = 2 + s->max_message_bytes + tag;
     uint32_t auth = AUTH_FIXED + SESSION_ADDR_MAX + tag;
-    uint32_t m = data > auth ? data : auth;
-    return m > SESSION_HELLO_BYTES ? m : SESSION_HELLO_BYTES;
+    /* Before the peer authenticated only HELLO and AUTH are possible: an
+     * unauthenticated connection can never make us buffer more than this. */
+    if (s->state != SESSION_OPEN)
+        return auth > SESSION_HELLO_BYTES ? auth : SESSION_HELLO_BYTES;
+    return 2 + s->max_message_bytes + tag;
 }
 
 static int fail(session *s, session_failure why, int code, const char *what)

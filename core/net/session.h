@@ -121,7 +121,8 @@ typedef struct session {
     session_peer peer;
 } session;
 
-/* Largest acceptable frame length field for this session. */
+/* Largest acceptable frame length field in the current state: a few
+ * hundred bytes until the peer authenticated, then the message limit. */
 uint32_t session_max_frame_len(const session *s);
 
 /* Sets the session up and appends our HELLO to `out`. */

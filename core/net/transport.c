@@ -99,6 +99,7 @@ struct net {
     ev_node *ev_head, *ev_tail;
     size_t inbound_bytes;
     uint32_t pending;
+    uint64_t listen_resume_ms; /* nonzero: the listener is parked until then */
     net_stats stats;
 };
 
@@ -285,8 +286,14 @@ static conn *new_conn(net *n, int fd, bool initiator, const char *addr, uint64_t
         return NULL;
     }
     c->want_out = true;
-    int one = 1;
+    int one = 1, idle_s = 10, interval_s = 5, probes = 3;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    /* A peer that vanished without a FIN (power loss, partition) is found
+     * by TCP keepalive within idle + interval * probes = 25 s. */
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle_s, sizeof(idle_s));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval_s, sizeof(interval_s));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof(probes));
     struct epoll_event ev = {0};
     ev.events = EPOLLIN | EPOLLOUT;
     ev.data.ptr = c;
@@ -366,6 +373,8 @@ static void on_opened(net *n, conn *c)
     snprintf(p->addr, sizeof(p->addr), "%s", sp->addr[0] ? sp->addr : c->addr);
     if (announce)
         push_event(n, NET_EV_CONNECTED, p, ST_OK, 0, NULL, 0);
+    if (n->paused)
+        update_epoll(n, c);
 }
 
 /* ---- reading and writing ---- */
@@ -435,6 +444,7 @@ static bool drain_session(net *n, conn *c)
         p->st.frames_in++;
         p->st.bytes_in += item.frame_bytes;
         p->st.class_frames_in[item.msg_class]++;
+        p->st.class_bytes_in[item.msg_class] += item.frame_bytes;
         n->stats.frames_in++;
         n->stats.bytes_in += item.frame_bytes;
         if (p->conn == c)
@@ -490,6 +500,13 @@ static void handle_accept(net *n)
         struct sockaddr_storage ss;
         socklen_t len = sizeof(ss);
         int fd = accept4(n->listen_fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+            /* Out of descriptors: the listener would stay readable and spin
+             * the thread; stop watching it for a moment instead. */
+            epoll_ctl(n->epfd, EPOLL_CTL_DEL, n->listen_fd, NULL);
+            n->listen_resume_ms = now + 100;
+            return;
+        }
         if (fd < 0)
             return;
         n->stats.accepted++;
@@ -543,6 +560,15 @@ static void start_dial(net *n, dial *d, uint64_t now)
 static int run_timers(net *n, uint64_t now)
 {
     uint64_t next = now + 1000;
+    if (n->listen_resume_ms && now >= n->listen_resume_ms) {
+        struct epoll_event ev = {0};
+        ev.events = EPOLLIN;
+        ev.data.ptr = &n->listen_fd;
+        epoll_ctl(n->epfd, EPOLL_CTL_ADD, n->listen_fd, &ev);
+        n->listen_resume_ms = 0;
+    } else if (n->listen_resume_ms) {
+        next = n->listen_resume_ms;
+    }
     for (conn *c = n->conns, *nx; c; c = nx) {
         nx = c->next;
         if (c->sess.state == SESSION_OPEN)
@@ -881,6 +907,7 @@ static int send_locked(net *n, peer *p, const void *data, size_t len, net_priori
     p->st.frames_out++;
     p->st.bytes_out += frame;
     p->st.class_frames_out[msg_class]++;
+    p->st.class_bytes_out[msg_class] += frame;
     n->stats.frames_out++;
     n->stats.bytes_out += frame;
     if (!c->want_out)

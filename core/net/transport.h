@@ -92,7 +92,9 @@ typedef struct net_peer_stats {
     uint64_t node_id;
     bool connected;
     uint64_t bytes_in, bytes_out, frames_in, frames_out;
+    /* By NET_CLASS_*: deltas vs full-state transfers vs the rest. */
     uint64_t class_frames_in[NET_CLASS_COUNT], class_frames_out[NET_CLASS_COUNT];
+    uint64_t class_bytes_in[NET_CLASS_COUNT], class_bytes_out[NET_CLASS_COUNT];
     uint64_t queue_drops;  /* DROPPABLE messages refused */
     uint64_t queued_bytes; /* waiting in the outgoing queue now */
     uint64_t connects;     /* times a connection to it authenticated */
@@ -107,7 +109,8 @@ typedef struct net_stats {
     uint64_t malformed_frames; /* length 0, oversized, bad type */
     uint64_t auth_failures;    /* a frame on an open link failed the AEAD (replay, forgery) */
     uint64_t queue_drops, reliable_overflows;
-    uint64_t bytes_in, bytes_out, frames_in, frames_out; /* all peers, data frames */
+    /* All peers, authenticated data frames on the wire (handshakes excluded). */
+    uint64_t bytes_in, bytes_out, frames_in, frames_out;
     uint32_t peers_connected;
 } net_stats;
 

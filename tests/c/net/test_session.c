@@ -245,6 +245,17 @@ TEST(test_zero_and_oversized_lengths_fail_before_buffering)
     bytes_free(&out);
 }
 
+TEST(test_frame_limit_is_small_until_the_peer_authenticated)
+{
+    pair p;
+    pair_init(&p, SECRET, SECRET);
+    uint32_t before = session_max_frame_len(&p.b);
+    ASSERT(before < 1024);
+    pump(&p);
+    ASSERT(session_max_frame_len(&p.b) > (1u << 16));
+    pair_free(&p);
+}
+
 TEST(test_oversized_message_is_refused_by_seal_and_by_receiver)
 {
     pair p;

@@ -50,6 +50,8 @@ TEST(test_two_nets_exchange_messages_both_ways)
     ASSERT_EQ_U64(ps.frames_in, 1);
     ASSERT_EQ_U64(ps.class_frames_out[NET_CLASS_DELTA], 1);
     ASSERT_EQ_U64(ps.class_frames_in[NET_CLASS_FULL], 1);
+    ASSERT_EQ_U64(ps.class_bytes_out[NET_CLASS_DELTA], ps.bytes_out);
+    ASSERT_EQ_U64(ps.class_bytes_in[NET_CLASS_FULL], ps.bytes_in);
     ASSERT(ps.bytes_out > 4 && ps.bytes_in > 4);
     ASSERT_EQ_INT(stats_of(a).peers_connected, 1);
     net_close(a);
@@ -353,7 +355,7 @@ TEST(test_reconnects_after_the_peer_restarts_on_the_same_port)
     net_close(b);
 }
 
-TEST(test_dialling_each_other_keeps_one_link)
+TEST(test_dialling_each_other_settles_on_one_link)
 {
     net *a = open_net(1, TEST_SECRET), *b = open_net(2, TEST_SECRET);
     char addr_a[64], addr_b[64];
@@ -361,17 +363,68 @@ TEST(test_dialling_each_other_keeps_one_link)
     ASSERT_OK(net_connect(b, addr_of(a, addr_a, sizeof(addr_a))));
     ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, NULL));
     ASSERT(wait_event(b, NET_EV_CONNECTED, 3000, NULL));
+    /* Both sides retire the duplicate link by the same rule; a brief
+     * flap is allowed, the end state is one link each way. */
+    ASSERT(WAIT_UNTIL(stats_of(a).peers_connected == 1 && stats_of(b).peers_connected == 1, 3000));
     usleep(300 * 1000);
-    ASSERT(!wait_event(a, NET_EV_DISCONNECTED, 10, NULL));
-    ASSERT(!wait_event(b, NET_EV_DISCONNECTED, 10, NULL));
     ASSERT_EQ_INT(stats_of(a).peers_connected, 1);
     ASSERT_EQ_INT(stats_of(b).peers_connected, 1);
-    ASSERT_OK(net_send(a, 2, "one", 3, NET_RELIABLE, 0));
-    ASSERT_OK(net_send(b, 1, "two", 3, NET_RELIABLE, 0));
+    ASSERT(WAIT_UNTIL(net_send(a, 2, "one", 3, NET_RELIABLE, 0) == ST_OK, 3000));
+    ASSERT(WAIT_UNTIL(net_send(b, 1, "two", 3, NET_RELIABLE, 0) == ST_OK, 3000));
     ASSERT(wait_event(b, NET_EV_MESSAGE, 3000, NULL));
     ASSERT(wait_event(a, NET_EV_MESSAGE, 3000, NULL));
     net_close(a);
     net_close(b);
+}
+
+TEST(test_slow_sender_does_not_stall_other_peers)
+{
+    net *a = open_net(1, TEST_SECRET);
+    raw_peer slow;
+    ASSERT(raw_peer_open(&slow, net_port(a), TEST_SECRET, 7));
+    ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, NULL));
+    bytes frame = BYTES_INIT;
+    uint8_t payload[200];
+    memset(payload, 'z', sizeof(payload));
+    ASSERT_OK(session_seal(&slow.s, 0, payload, sizeof(payload), &frame));
+    net *b = open_net(2, TEST_SECRET);
+    char addr[64];
+    ASSERT_OK(net_connect(b, addr_of(a, addr, sizeof(addr))));
+    int from_b = 0;
+    for (size_t i = 0; i < frame.len; i++) {
+        raw_send(slow.fd, frame.data + i, 1); /* one byte at a time */
+        if (i % 20 == 0 && net_send(b, 1, "hi", 2, NET_RELIABLE, 0) == ST_OK) {
+            net_event ev;
+            ASSERT(wait_event(a, NET_EV_MESSAGE, 3000, &ev));
+            ASSERT_EQ_U64(ev.node_id, 2);
+            net_event_clear(&ev);
+            from_b++;
+        }
+        usleep(1000);
+    }
+    ASSERT(from_b >= 3);
+    net_event ev;
+    ASSERT(wait_event(a, NET_EV_MESSAGE, 3000, &ev));
+    ASSERT_EQ_U64(ev.node_id, 7);
+    ASSERT_MEM_EQ(ev.data, ev.len, payload, sizeof(payload));
+    net_event_clear(&ev);
+    bytes_free(&frame);
+    raw_peer_close(&slow);
+    net_close(b);
+    net_close(a);
+}
+
+TEST(test_unauthenticated_peer_cannot_announce_a_large_frame)
+{
+    net *a = open_net(1, TEST_SECRET);
+    int fd = raw_connect(net_port(a));
+    uint8_t hdr[4];
+    store_u32le(hdr, 100000); /* far below max_message_bytes, far above a hello */
+    raw_send(fd, hdr, 4);
+    ASSERT(raw_sees_close(fd, 3000));
+    ASSERT(WAIT_UNTIL(stats_of(a).malformed_frames == 1, 3000));
+    close(fd);
+    net_close(a);
 }
 
 TEST(test_close_with_traffic_in_flight_delivers_and_frees)
