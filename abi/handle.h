@@ -30,6 +30,7 @@ typedef enum handle_kind {
     HK_STATE_STORE,
     HK_KEYRING,
     HK_OWNED,
+    HK_JOURNAL_CURSOR,
     HK_KIND_COUNT
 } handle_kind;
 
