@@ -34,7 +34,7 @@ void engine_config_default(engine_config *c)
     c->max_message_bytes = 128u * 1024u;
     c->notify_interval_ms = 500;
     c->failure_timeout_ms = 5000;
-    c->phi_threshold = 8.0;
+    c->phi_threshold = 3.0; /* exponential model: about 7 mean intervals of silence */
     c->down_after_ms = 30000;
     c->remove_after_ms = 300000;
     c->tombstone_grace_ms = 60000;

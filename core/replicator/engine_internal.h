@@ -136,7 +136,8 @@ member *membership_heard(engine *e, const char *from, size_t from_len, uint64_t 
 void membership_put(engine *e, bytes *b);
 int membership_read(engine *e, reader *r, member *sender);
 void membership_tick(engine *e);
-/* Up members other than self, in a stable order. */
+/* Members other than self in state up (reachable or not: sending to a
+ * member wrongly suspected costs little), in a stable order. */
 size_t membership_up_peers(const engine *e, const member **out, size_t max);
 uint32_t membership_up_count(const engine *e); /* self included */
 bool membership_counts_for_tombstones(const member *m);

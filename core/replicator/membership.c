@@ -339,7 +339,7 @@ size_t membership_up_peers(const engine *e, const member **out, size_t max)
     size_t n = 0;
     for (size_t i = 1; i < e->nmembers; i++) {
         const member *m = &e->members[i];
-        if (m->state == MEMBER_UP && m->reachable) {
+        if (m->state == MEMBER_UP) {
             if (out && n < max)
                 out[n] = m;
             n++;
@@ -350,7 +350,13 @@ size_t membership_up_peers(const engine *e, const member **out, size_t max)
 
 uint32_t membership_up_count(const engine *e)
 {
-    return (uint32_t)membership_up_peers(e, NULL, 0) + 1;
+    /* Unreachable members still count: a majority is of the cluster, not
+     * of whoever this node happens to hear right now. */
+    uint32_t n = 1;
+    for (size_t i = 1; i < e->nmembers; i++)
+        if (e->members[i].state == MEMBER_UP)
+            n++;
+    return n;
 }
 
 bool membership_counts_for_tombstones(const member *m)
@@ -360,7 +366,10 @@ bool membership_counts_for_tombstones(const member *m)
 
 size_t engine_up_peers(const engine *e)
 {
-    return membership_up_peers(e, NULL, 0);
+    size_t n = 0;
+    for (size_t i = 1; i < e->nmembers; i++)
+        n += e->members[i].state == MEMBER_UP && e->members[i].reachable;
+    return n;
 }
 
 int engine_member_state_of(const engine *e, const char *node_id, engine_member_state *state)

@@ -3,7 +3,8 @@
  * majority_plus(n) and all.
  *
  * The number of replicas a level needs is fixed when the request starts,
- * from the members up at that moment (this node included): majority is
+ * from the members up at that moment, this node and unreachable ones
+ * included (a partition must not shrink what a majority means): majority is
  * floor(N/2)+1, majority_plus(n) is majority + n and all is N, each capped
  * at N; from(n) is n and may exceed N, in which case the request can only
  * time out. A write applies locally first and keeps that effect whatever

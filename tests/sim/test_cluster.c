@@ -1,0 +1,331 @@
+/*
+ * Targeted cluster scenarios in the simulator: joining, delta and digest
+ * propagation under each strategy, deletes and tombstone collection,
+ * consistency levels, membership changes, oversized values, expiry-free
+ * restarts with durable keys.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "sim.h"
+#include "test.h"
+#include "util/status.h"
+
+static sim *cluster(uint32_t nodes, engine_delta_strategy strategy)
+{
+    sim_config c;
+    sim_config_default(&c);
+    c.seed = test_seed();
+    c.nodes = nodes;
+    c.strategy = strategy;
+    sim *s = NULL;
+    if (sim_new(&s, &c) != ST_OK)
+        return NULL;
+    sim_run(s, 3000);
+    return s;
+}
+
+TEST(test_nodes_join_through_the_seed_and_see_each_other_up)
+{
+    sim *s = cluster(4, ENGINE_DELTA_IMMEDIATE);
+    ASSERT(s);
+    for (uint32_t i = 0; i < 4; i++) {
+        ASSERT_EQ_U64(engine_up_peers(sim_node_at(s, i)->e), 3);
+        engine_member_state st;
+        ASSERT_OK(engine_member_state_of(sim_node_at(s, i)->e, "n3", &st));
+        ASSERT_EQ_INT(st, MEMBER_UP);
+    }
+    sim_free(s);
+}
+
+static void propagates_with(engine_delta_strategy strategy)
+{
+    sim *s = cluster(3, strategy);
+    ASSERT(s);
+    ASSERT_OK(sim_increment(s, 0, "hits", 2));
+    ASSERT_OK(sim_increment(s, 1, "hits", 3));
+    ASSERT_OK(sim_set_add(s, 2, "tags", "red", false));
+    ASSERT(sim_run_until_converged(s, 30000, 500) != UINT64_MAX);
+    for (uint32_t i = 0; i < 3; i++)
+        ASSERT_EQ_INT(sim_counter(sim_node_at(s, i)->e, "hits"), 5);
+    sim_free(s);
+}
+
+TEST(test_updates_propagate_with_immediate_deltas)
+{
+    propagates_with(ENGINE_DELTA_IMMEDIATE);
+}
+
+TEST(test_updates_propagate_with_batched_deltas)
+{
+    propagates_with(ENGINE_DELTA_BATCHED);
+}
+
+TEST(test_updates_propagate_by_digest_gossip_alone)
+{
+    propagates_with(ENGINE_DELTA_NONE);
+}
+
+TEST(test_immediate_delta_arrives_within_one_step)
+{
+    sim *s = cluster(3, ENGINE_DELTA_IMMEDIATE);
+    ASSERT(s);
+    ASSERT_OK(sim_increment(s, 0, "x", 7));
+    sim_run(s, 100);
+    ASSERT_EQ_INT(sim_counter(sim_node_at(s, 1)->e, "x"), 7);
+    ASSERT_EQ_INT(sim_counter(sim_node_at(s, 2)->e, "x"), 7);
+    sim_free(s);
+}
+
+TEST(test_causal_gap_is_repaired_by_nack_and_full_state)
+{
+    sim *s = cluster(2, ENGINE_DELTA_IMMEDIATE);
+    ASSERT(s);
+    ASSERT_OK(sim_set_add(s, 0, "set", "a", false));
+    sim_run(s, 200);
+    /* Lose the next delta, then send one more: the receiver sees a gap. */
+    sim_set_faults(s, 100, 0);
+    ASSERT_OK(sim_set_add(s, 0, "set", "b", false));
+    sim_run(s, 10);
+    sim_set_faults(s, 0, 0);
+    ASSERT_OK(sim_set_add(s, 0, "set", "c", false));
+    sim_run(s, 300);
+    engine_stats st;
+    engine_get_stats(sim_node_at(s, 1)->e, &st);
+    ASSERT(st.nacks_sent >= 1);
+    const char *why;
+    ASSERT_MSG(sim_converged(s, &why), "%s", why);
+    sim_free(s);
+}
+
+TEST(test_delete_reaches_every_node_and_updates_then_fail)
+{
+    sim *s = cluster(3, ENGINE_DELTA_IMMEDIATE);
+    ASSERT(s);
+    ASSERT_OK(sim_increment(s, 0, "k", 1));
+    sim_run(s, 500);
+    engine *e1 = sim_node_at(s, 1)->e;
+    ASSERT_OK(engine_delete(e1, sim_node_now(s, 1), (const uint8_t *)"k", 1));
+    sim_run(s, 500);
+    for (uint32_t i = 0; i < 3; i++) {
+        crdt *v = NULL;
+        ASSERT_STATUS(engine_get(sim_node_at(s, i)->e, (const uint8_t *)"k", 1, &v), ST_EDELETED);
+        ASSERT_STATUS(sim_increment(s, i, "k", 1), ST_EDELETED);
+    }
+    sim_free(s);
+}
+
+TEST(test_delete_wins_over_a_concurrent_update_in_a_partition)
+{
+    sim *s = cluster(3, ENGINE_DELTA_IMMEDIATE);
+    ASSERT(s);
+    ASSERT_OK(sim_increment(s, 0, "k", 1));
+    sim_run(s, 500);
+    int groups[3] = {0, 1, 1};
+    sim_partition(s, groups);
+    ASSERT_OK(engine_delete(sim_node_at(s, 0)->e, sim_node_now(s, 0), (const uint8_t *)"k", 1));
+    ASSERT_OK(sim_increment(s, 2, "k", 5));
+    sim_run(s, 3000);
+    sim_heal(s);
+    ASSERT(sim_run_until_converged(s, 30000, 500) != UINT64_MAX);
+    for (uint32_t i = 0; i < 3; i++)
+        ASSERT_EQ_INT(sim_counter(sim_node_at(s, i)->e, "k"), -1);
+    sim_free(s);
+}
+
+TEST(test_tombstones_are_collected_once_every_member_has_them)
+{
+    sim *s = cluster(3, ENGINE_DELTA_IMMEDIATE);
+    ASSERT(s);
+    ASSERT_OK(sim_increment(s, 0, "gone", 1));
+    sim_run(s, 500);
+    ASSERT_OK(engine_delete(sim_node_at(s, 0)->e, sim_node_now(s, 0), (const uint8_t *)"gone", 4));
+    sim_run(s, 40000); /* > rounds to agree + the 20 s grace */
+    for (uint32_t i = 0; i < 3; i++) {
+        engine_stats st;
+        engine_get_stats(sim_node_at(s, i)->e, &st);
+        ASSERT_MSG(st.tombstones_collected == 1, "n%u collected %llu", i,
+                   (unsigned long long)st.tombstones_collected);
+        crdt *v = NULL;
+        ASSERT_STATUS(engine_get(sim_node_at(s, i)->e, (const uint8_t *)"gone", 4, &v),
+                      ST_ENOTFOUND);
+    }
+    sim_free(s);
+}
+
+TEST(test_tombstone_is_kept_while_a_member_is_cut_off)
+{
+    sim *s = cluster(3, ENGINE_DELTA_IMMEDIATE);
+    ASSERT(s);
+    ASSERT_OK(sim_increment(s, 0, "gone", 1));
+    sim_run(s, 500);
+    int groups[3] = {0, 0, 1};
+    sim_partition(s, groups);
+    ASSERT_OK(engine_delete(sim_node_at(s, 0)->e, sim_node_now(s, 0), (const uint8_t *)"gone", 4));
+    sim_run(s, 25000); /* n2 is unreachable (not yet down): it must block collection */
+    engine_stats st;
+    engine_get_stats(sim_node_at(s, 0)->e, &st);
+    ASSERT_EQ_U64(st.tombstones_collected, 0);
+    sim_heal(s);
+    ASSERT(sim_run_until_converged(s, 30000, 500) != UINT64_MAX);
+    ASSERT_EQ_INT(sim_counter(sim_node_at(s, 2)->e, "gone"), -1);
+    sim_free(s);
+}
+
+typedef struct done_log {
+    uint64_t id;
+    int status;
+    int count;
+} done_log;
+
+static void on_done(void *ctx, uint32_t node, const engine_event *ev)
+{
+    (void)node;
+    done_log *d = ctx;
+    if (ev->kind == ENGINE_EV_REQUEST_DONE && ev->request_id == d->id) {
+        d->status = ev->status;
+        d->count++;
+    }
+}
+
+TEST(test_majority_write_completes_when_a_majority_acknowledges)
+{
+    sim *s = cluster(5, ENGINE_DELTA_IMMEDIATE);
+    ASSERT(s);
+    done_log d = {0};
+    sim_on_event(s, on_done, &d);
+    crdt_op op = {0};
+    op.kind = CRDT_OP_INCREMENT;
+    op.amount = 4;
+    ASSERT_OK(engine_write(sim_node_at(s, 0)->e, sim_node_now(s, 0), (const uint8_t *)"w", 1,
+                           CRDT_GCOUNTER, &op, ENGINE_MAJORITY, 0, 2000, &d.id));
+    sim_run(s, 500);
+    ASSERT_EQ_INT(d.count, 1);
+    ASSERT_STATUS(d.status, ST_OK);
+    sim_free(s);
+}
+
+TEST(test_write_to_all_times_out_in_a_partition_but_keeps_its_local_effect)
+{
+    sim *s = cluster(3, ENGINE_DELTA_IMMEDIATE);
+    ASSERT(s);
+    done_log d = {0};
+    sim_on_event(s, on_done, &d);
+    int groups[3] = {0, 0, 1};
+    sim_partition(s, groups);
+    crdt_op op = {0};
+    op.kind = CRDT_OP_INCREMENT;
+    op.amount = 1;
+    ASSERT_OK(engine_write(sim_node_at(s, 0)->e, sim_node_now(s, 0), (const uint8_t *)"w", 1,
+                           CRDT_GCOUNTER, &op, ENGINE_ALL, 0, 1000, &d.id));
+    sim_run(s, 2000);
+    ASSERT_EQ_INT(d.count, 1);
+    ASSERT_STATUS(d.status, ST_ETIMEOUT);
+    ASSERT_EQ_INT(sim_counter(sim_node_at(s, 0)->e, "w"), 1);
+    sim_free(s);
+}
+
+TEST(test_majority_read_merges_what_the_replies_carry)
+{
+    sim *s = cluster(3, ENGINE_DELTA_NONE);
+    ASSERT(s);
+    ASSERT_OK(sim_increment(s, 1, "r", 9));
+    done_log d = {0};
+    sim_on_event(s, on_done, &d);
+    ASSERT_OK(engine_read(sim_node_at(s, 0)->e, sim_node_now(s, 0), (const uint8_t *)"r", 1,
+                          ENGINE_ALL, 0, 2000, &d.id));
+    sim_run(s, 300);
+    ASSERT_EQ_INT(d.count, 1);
+    ASSERT_STATUS(d.status, ST_OK);
+    ASSERT_EQ_INT(sim_counter(sim_node_at(s, 0)->e, "r"), 9);
+    sim_free(s);
+}
+
+TEST(test_crashed_node_becomes_unreachable_then_down)
+{
+    sim *s = cluster(3, ENGINE_DELTA_IMMEDIATE);
+    ASSERT(s);
+    sim_crash(s, 2);
+    sim_run(s, 15000);
+    engine_member_state st;
+    ASSERT_OK(engine_member_state_of(sim_node_at(s, 0)->e, "n2", &st));
+    ASSERT_EQ_INT(st, MEMBER_UNREACHABLE);
+    sim_run(s, 40000);
+    ASSERT_OK(engine_member_state_of(sim_node_at(s, 0)->e, "n2", &st));
+    ASSERT_EQ_INT(st, MEMBER_DOWN);
+    ASSERT_EQ_U64(engine_up_peers(sim_node_at(s, 0)->e), 1);
+    sim_free(s);
+}
+
+TEST(test_restarted_node_replaces_its_old_self_and_catches_up)
+{
+    sim *s = cluster(3, ENGINE_DELTA_IMMEDIATE);
+    ASSERT(s);
+    ASSERT_OK(sim_increment(s, 0, "k", 3));
+    sim_run(s, 500);
+    sim_crash(s, 2);
+    sim_run(s, 2000);
+    ASSERT_OK(sim_restart(s, 2, false));
+    ASSERT(sim_run_until_converged(s, 30000, 500) != UINT64_MAX);
+    ASSERT_EQ_INT(sim_counter(sim_node_at(s, 2)->e, "k"), 3);
+    engine_member_state st;
+    ASSERT_OK(engine_member_state_of(sim_node_at(s, 0)->e, "n2", &st));
+    ASSERT_EQ_INT(st, MEMBER_UP);
+    sim_free(s);
+}
+
+TEST(test_value_larger_than_the_message_cap_still_replicates)
+{
+    sim_config c;
+    sim_config_default(&c);
+    c.seed = test_seed();
+    c.max_message_bytes = 1024;
+    c.strategy = ENGINE_DELTA_NONE;
+    sim *s;
+    ASSERT_OK(sim_new(&s, &c));
+    sim_run(s, 3000);
+    char elem[32];
+    for (int i = 0; i < 2000; i++) {
+        snprintf(elem, sizeof(elem), "element-%d", i);
+        ASSERT_OK(sim_set_add(s, 0, "big", elem, false));
+    }
+    ASSERT(sim_run_until_converged(s, 30000, 500) != UINT64_MAX);
+    sim_free(s);
+}
+
+TEST(test_durable_keys_survive_a_full_cluster_restart)
+{
+    static const engine_pattern durable[] = {{(const uint8_t *)"keep/", 5, true},
+                                             {(const uint8_t *)"exact", 5, false}};
+    sim_config c;
+    sim_config_default(&c);
+    c.seed = test_seed();
+    c.stores = true;
+    c.durable = durable;
+    c.durable_count = 2;
+    sim *s;
+    ASSERT_OK(sim_new(&s, &c));
+    sim_run(s, 3000);
+    ASSERT_OK(sim_increment(s, 0, "keep/a", 5));
+    ASSERT_OK(sim_increment(s, 1, "keep/a", 6));
+    ASSERT_OK(sim_increment(s, 2, "exact", 7));
+    ASSERT_OK(sim_increment(s, 2, "volatile", 8));
+    ASSERT_OK(sim_increment(s, 0, "keep/gone", 1));
+    sim_run(s, 1000);
+    ASSERT_OK(
+        engine_delete(sim_node_at(s, 1)->e, sim_node_now(s, 1), (const uint8_t *)"keep/gone", 9));
+    ASSERT(sim_run_until_converged(s, 30000, 500) != UINT64_MAX);
+    for (uint32_t i = 0; i < 3; i++)
+        sim_crash(s, i);
+    for (uint32_t i = 0; i < 3; i++) {
+        ASSERT_OK(sim_restart(s, i, true));
+        /* Loaded before the engine answers anything. */
+        engine *e = sim_node_at(s, i)->e;
+        ASSERT_EQ_INT(sim_counter(e, "keep/a"), 11);
+        ASSERT_EQ_INT(sim_counter(e, "exact"), 7);
+        ASSERT_EQ_INT(sim_counter(e, "volatile"), -1);
+        crdt *v = NULL;
+        ASSERT_STATUS(engine_get(e, (const uint8_t *)"keep/gone", 9, &v), ST_EDELETED);
+    }
+    sim_free(s);
+}
