@@ -205,6 +205,78 @@ typedef struct dd_op {
     }
 
 DD_API int dd_op_init(dd_op *op, uint32_t version);
+
+/* ---------------------------------------------------------------------------
+ * Standalone CRDT values (dd_crdt). See ABI.md, "CRDT values".
+ *
+ * A dd_crdt is one value of one type. It is not locked: use a value from one
+ * thread at a time (freeing it from any thread is safe). Actors are 64-bit
+ * replica ids (node id plus incarnation); now_ms is the caller's clock in
+ * ms since the Unix epoch, used by LWW timestamps only.
+ * ------------------------------------------------------------------------- */
+
+/* A new empty value of `type` (a dd_crdt_type). Free with dd_crdt_free. */
+DD_API int dd_crdt_new(dd_crdt **out, uint32_t type);
+/* NULL-safe. DD_EMISUSE when `v` was already freed. */
+DD_API int dd_crdt_free(dd_crdt *v);
+DD_API int dd_crdt_clone(dd_crdt **out, const dd_crdt *v);
+/* The dd_crdt_type of `v` (> 0), or a negative status. */
+DD_API int dd_crdt_type_of(const dd_crdt *v);
+/* "ORSet", ...; NULL for an unknown type. */
+DD_API const char *dd_crdt_type_name(uint32_t type);
+/* 1 when deltas of `type` must be delivered in causal order (ORSet,
+ * MVRegister, the maps), 0 when any order works, DD_EINVAL if unknown. */
+DD_API int dd_crdt_needs_causal_delta(uint32_t type);
+
+/* Applies `op` as `actor` at `now_ms`. When `delta_out` is not NULL it
+ * receives the mutation's delta, a value of the same type to send to other
+ * replicas and merge there (caller frees). DD_ETYPE when the op does not fit
+ * the type; on any failure `v` is unchanged. */
+DD_API int dd_crdt_apply(dd_crdt *v, const dd_op *op, uint64_t actor, uint64_t now_ms,
+                         dd_crdt **delta_out);
+/* Joins `src` (a full value or a delta) into `dst`; DD_ETYPE if their
+ * types differ. Commutative, associative, idempotent. */
+DD_API int dd_crdt_merge(dd_crdt *dst, const dd_crdt *src);
+/* 1 when equal (same state, not only the same visible value), 0 when not. */
+DD_API int dd_crdt_equal(const dd_crdt *a, const dd_crdt *b);
+/* A 64-bit hash of the canonical encoding: equal states, equal digests. */
+DD_API int dd_crdt_digest(uint64_t *out, const dd_crdt *v);
+
+/* The canonical, versioned binary form (equal states, equal bytes). */
+DD_API int dd_crdt_encode(dd_buf *out, const dd_crdt *v);
+/* Decodes bounded by `limits` (NULL = DD_LIMITS_INIT): DD_ELIMIT past a
+ * limit (including an LWW timestamp beyond now_ms + max_clock_skew_ms),
+ * DD_ECORRUPT for malformed or non-canonical bytes. */
+DD_API int dd_crdt_decode(dd_crdt **out, const uint8_t *data, size_t len, const dd_limits *limits,
+                          uint64_t now_ms);
+/* The full state as canonical JSON; dd_crdt_from_json reads it back
+ * exactly. Form: {"state":"<base64 of the binary form>","type":...,
+ * "value":<value form>} (docs/json.md). */
+DD_API int dd_crdt_to_json(dd_buf *out, const dd_crdt *v);
+DD_API int dd_crdt_from_json(dd_crdt **out, const char *json, size_t len,
+                             const dd_limits *limits);
+/* The value a user sees, as canonical JSON: {"type":"PNCounter","value":5},
+ * {"elements":["a","b"],"type":"ORSet"}, ... (docs/json.md). */
+DD_API int dd_crdt_value_json(dd_buf *out, const dd_crdt *v);
+
+/* Typed reads. DD_ETYPE when the value has no such read. */
+/* GCounter, PNCounter; DD_ELIMIT if the sum does not fit in int64. */
+DD_API int dd_crdt_counter_value(int64_t *out, const dd_crdt *v);
+/* Elements (GSet, ORSet), values (MVRegister), keys (maps): 1 or 0. */
+DD_API int dd_crdt_contains(const dd_crdt *v, const uint8_t *elem, size_t len);
+/* Set elements, map keys, register values (0/1), counter slots. */
+DD_API int dd_crdt_count(uint64_t *out, const dd_crdt *v);
+/* LWWRegister: a copy of the value; DD_ENOTFOUND when never assigned. */
+DD_API int dd_crdt_register_get(dd_buf *out, const dd_crdt *v);
+/* Flag: 1 or 0. */
+DD_API int dd_crdt_flag_value(const dd_crdt *v);
+/* Maps: a copy of the value at `key` (LWWRegister for LWWMap, PNCounter
+ * for PNCounterMap, ...); DD_ENOTFOUND when absent. */
+DD_API int dd_crdt_map_get(dd_crdt **out, const dd_crdt *map, const uint8_t *key,
+                           size_t key_len);
+/* Set elements, MVRegister values or map keys, in bytewise order, each as a
+ * 4-byte little-endian length followed by the bytes. */
+DD_API int dd_crdt_elements(dd_buf *out, const dd_crdt *v);
 /* ===== end section: crdt ===== */
 
 /* ===== section: store (issue 5) ===== */
