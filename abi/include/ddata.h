@@ -280,10 +280,341 @@ DD_API int dd_crdt_elements(dd_buf *out, const dd_crdt *v);
 /* ===== end section: crdt ===== */
 
 /* ===== section: store (issue 5) ===== */
+
+/* ---------------------------------------------------------------------------
+ * Persistence: event journal, snapshots, durable state, sealing
+ *
+ * A dd_journal is an event journal plus a snapshot store; a dd_state_store
+ * maps keys to (revision, bytes) with compare-and-set. Both sit on a
+ * backend chosen in dd_store_options (memory, SQLite, a directory of
+ * files) and, given a dd_keyring, seal what they write: zlib, then
+ * XChaCha20-Poly1305 (or AES-256-GCM), bound to the record's identity so a
+ * blob moved to another record fails with DD_ECRYPTO. Callers always pass
+ * and receive plaintext. See ABI.md, "Persistence".
+ * ------------------------------------------------------------------------- */
+
+typedef struct dd_journal_cursor dd_journal_cursor; /* iterates events or pids */
+
+typedef enum dd_backend {
+    DD_BACKEND_MEMORY = 1, /* in this process only; for tests and caches */
+    DD_BACKEND_SQLITE = 2, /* one file (WAL); the default for durable use */
+    DD_BACKEND_FS = 3      /* a directory, one file per record; shareable */
+} dd_backend;
+
+typedef enum dd_sync {
+    DD_SYNC_OFF = 0,    /* never fsync: fastest, loses data on a crash */
+    DD_SYNC_NORMAL = 1, /* survives a process crash (SQLite: may lose the last
+                           commits on power loss) */
+    DD_SYNC_FULL = 2    /* DD_OK means on disk */
+} dd_sync;
+
+typedef enum dd_seal_algorithm {
+    DD_SEAL_XCHACHA20POLY1305 = 1, /* the default; any CPU */
+    DD_SEAL_AES256GCM = 2          /* only on CPUs with AES-NI (DD_EUNSUPPORTED) */
+} dd_seal_algorithm;
+
+typedef struct dd_store_options {
+    uint32_t version;               /* DD_STORE_OPTIONS_VERSION */
+    uint32_t backend;               /* dd_backend */
+    const char *path;               /* SQLite file or fs directory */
+    const char *snapshot_path;      /* SQLite: snapshots in this second file;
+                                       NULL = in `path` */
+    uint32_t sync;                  /* dd_sync */
+    uint32_t busy_timeout_ms;       /* SQLite: wait this long for a writer */
+    dd_keyring *keyring;            /* NULL = not sealed; borrowed during open */
+    int32_t compression_level;      /* 0 = off, 1..9 (zlib); sealed stores only */
+    uint32_t compression_threshold; /* compress blobs of at least this many bytes */
+    uint32_t snapshot_keep;         /* keep the newest N snapshots per pid; 0 = all */
+} dd_store_options;
+
+#define DD_STORE_OPTIONS_VERSION 1
+#define DD_STORE_OPTIONS_INIT                                                                      \
+    {                                                                                              \
+        DD_STORE_OPTIONS_VERSION, DD_BACKEND_MEMORY, NULL, NULL, DD_SYNC_NORMAL, 5000, NULL, 6,    \
+            256, 0                                                                                 \
+    }
+
+DD_API int dd_store_options_init(dd_store_options *opts, uint32_t version);
+
+/* Key rings. Keys are 32 bytes, named by a caller-chosen id that is written
+ * into every sealed blob; the first key added is active. Rotation: add a
+ * new key, make it active; blobs sealed under older keys still open while
+ * those keys stay in the ring. Key bytes are kept in locked memory and
+ * wiped when the last store using the ring is closed. */
+DD_API int dd_keyring_new(dd_keyring **out);
+DD_API int dd_keyring_add_key(dd_keyring *ring, uint32_t key_id, const uint8_t *key,
+                              size_t key_len);
+DD_API int dd_keyring_set_active(dd_keyring *ring, uint32_t key_id);
+/* DD_EUNSUPPORTED for AES-256-GCM on a CPU without it. */
+DD_API int dd_keyring_set_algorithm(dd_keyring *ring, uint32_t algorithm);
+/* 1 when this CPU can seal with `algorithm` (dd_seal_algorithm), else 0. */
+DD_API int dd_seal_algorithm_available(uint32_t algorithm);
+/* Stores opened with the ring keep their own reference. NULL-safe. */
+DD_API int dd_keyring_free(dd_keyring *ring);
+
+/* One event to append. Tags are NUL-terminated, non-empty, at most 256
+ * bytes, at most 64 per event. */
+typedef struct dd_event {
+    const uint8_t *payload;
+    size_t len;
+    uint64_t timestamp_ms;
+    const char *const *tags;
+    size_t tag_count;
+} dd_event;
+
+/* One event read back, valid until the next call on its cursor. */
+typedef struct dd_journal_event {
+    uint64_t seq;
+    uint64_t timestamp_ms;
+    uint64_t ordering; /* global order; resume dd_journal_by_tag after it */
+    const uint8_t *pid;
+    size_t pid_len;
+    const uint8_t *payload;
+    size_t len;
+    const char *const *tags;
+    size_t tag_count;
+} dd_journal_event;
+
+DD_API int dd_journal_open(dd_journal **out, const dd_store_options *opts);
+DD_API int dd_journal_close(dd_journal *journal);
+
+/* Appends events expected_seq + 1 .. expected_seq + count atomically.
+ * expected_seq is the highest sequence number the writer has seen (0 for a
+ * new pid); when it differs, DD_ECONFLICT and nothing is written. */
+DD_API int dd_journal_append(dd_journal *journal, const uint8_t *pid, size_t pid_len,
+                             uint64_t expected_seq, const dd_event *events, size_t count);
+/* The highest sequence number ever written for pid (0 if none); it never
+ * decreases, not even after dd_journal_delete_to. */
+DD_API int dd_journal_highest_seq(uint64_t *out, dd_journal *journal, const uint8_t *pid,
+                                  size_t pid_len);
+/* Deletes events with seq <= to_seq. */
+DD_API int dd_journal_delete_to(dd_journal *journal, const uint8_t *pid, size_t pid_len,
+                                uint64_t to_seq);
+
+/* Cursors. Each reads lazily in pages and is used from one thread at a
+ * time; it keeps its journal alive until closed. dd_journal_cursor_next
+ * fills `ev` and returns DD_OK, or DD_EDONE at the end. */
+/* Events with from_seq <= seq <= to_seq (inclusive), at most max. */
+DD_API int dd_journal_replay(dd_journal_cursor **out, dd_journal *journal, const uint8_t *pid,
+                             size_t pid_len, uint64_t from_seq, uint64_t to_seq, uint64_t max);
+/* Events carrying `tag` with ordering > after_ordering, in global order,
+ * at most max: what a projection reads, resuming from its last ordering. */
+DD_API int dd_journal_by_tag(dd_journal_cursor **out, dd_journal *journal, const char *tag,
+                             uint64_t after_ordering, uint64_t max);
+/* Persistence ids greater than `after` (all when after_len is 0), in byte
+ * order, at most max; next() fills only ev->pid and ev->pid_len. */
+DD_API int dd_journal_pids(dd_journal_cursor **out, dd_journal *journal, const uint8_t *after,
+                           size_t after_len, uint64_t max);
+DD_API int dd_journal_cursor_next(dd_journal_cursor *cursor, dd_journal_event *ev);
+DD_API int dd_journal_cursor_close(dd_journal_cursor *cursor);
+
+/* Snapshot selection; bounds are inclusive. The default matches all. */
+typedef struct dd_snapshot_criteria {
+    uint32_t version; /* DD_SNAPSHOT_CRITERIA_VERSION */
+    uint64_t min_seq;
+    uint64_t max_seq;
+    uint64_t min_timestamp_ms;
+    uint64_t max_timestamp_ms;
+} dd_snapshot_criteria;
+
+#define DD_SNAPSHOT_CRITERIA_VERSION 1
+#define DD_SNAPSHOT_CRITERIA_INIT                                                                  \
+    {                                                                                              \
+        DD_SNAPSHOT_CRITERIA_VERSION, 0, UINT64_MAX, 0, UINT64_MAX                                 \
+    }
+
+DD_API int dd_snapshot_criteria_init(dd_snapshot_criteria *criteria, uint32_t version);
+
+/* Saves a snapshot, replacing one at the same seq; then prunes to
+ * snapshot_keep (a failed prune does not fail the save). */
+DD_API int dd_snapshot_save(dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t seq,
+                            uint64_t timestamp_ms, const uint8_t *state, size_t len);
+/* The newest snapshot matching criteria (NULL = any): DD_ENOTFOUND when
+ * none. seq and timestamp_ms may be NULL. */
+DD_API int dd_snapshot_load(dd_buf *out, uint64_t *seq, uint64_t *timestamp_ms,
+                            dd_journal *journal, const uint8_t *pid, size_t pid_len,
+                            const dd_snapshot_criteria *criteria);
+/* Deletes the snapshot at seq (DD_OK if there is none). */
+DD_API int dd_snapshot_delete(dd_journal *journal, const uint8_t *pid, size_t pid_len,
+                              uint64_t seq);
+DD_API int dd_snapshot_delete_matching(dd_journal *journal, const uint8_t *pid, size_t pid_len,
+                                       const dd_snapshot_criteria *criteria);
+
+/* Durable state. Revisions start at 1 and grow by one per upsert.
+ * expected_revision 0 inserts (DD_ECONFLICT if the key exists); N replaces
+ * revision N (DD_ECONFLICT otherwise); DD_ANY_REVISION writes regardless. */
+#define DD_ANY_REVISION UINT64_MAX
+DD_API uint64_t dd_any_revision(void);
+
+DD_API int dd_state_store_open(dd_state_store **out, const dd_store_options *opts);
+DD_API int dd_state_store_close(dd_state_store *store);
+/* `out` (may be NULL) receives the new revision. */
+DD_API int dd_state_store_upsert(uint64_t *out, dd_state_store *store, const uint8_t *key,
+                                 size_t key_len, uint64_t expected_revision,
+                                 const uint8_t *state, size_t len);
+/* DD_ENOTFOUND when the key has no record; revision may be NULL. */
+DD_API int dd_state_store_get(dd_buf *out, uint64_t *revision, dd_state_store *store,
+                              const uint8_t *key, size_t key_len);
+/* expected_revision: N or DD_ANY_REVISION (0 is DD_EINVAL). */
+DD_API int dd_state_store_delete(dd_state_store *store, const uint8_t *key, size_t key_len,
+                                 uint64_t expected_revision);
 /* ===== end section: store ===== */
 
 /* ===== section: replica (issue 6) ===== */
 /* ===== end section: replica ===== */
+
+/* ===== section: owned (issue 10) ===== */
+
+/* ---------------------------------------------------------------------------
+ * Node-owned state (the dstate model)
+ *
+ * A named state type is registered on every node; each node owns one
+ * instance and is its only writer, every other node holds a read-only view.
+ * The owner publishes full views or view deltas (opaque bytes); a reader
+ * gets, per node, the last full view plus the deltas after it, in order,
+ * and folds them itself. Versions are generations (incarnation, age),
+ * ordered lexicographically. The engine is pumped by the host (tick,
+ * deliver, next_outgoing) and persists an owner's instance in the durable
+ * state store (key "owned/<type>") before publishing it. See ABI.md.
+ * ------------------------------------------------------------------------- */
+
+typedef struct dd_owned dd_owned; /* one node's owned-state engine */
+
+typedef enum dd_owned_strategy {
+    DD_OWNED_ACTIVE_PUSH = 1,             /* every mutation is pushed */
+    DD_OWNED_FEED_LAZY_PULL = 2,          /* batched feed; reads pull when stale */
+    DD_OWNED_FEED_WITH_PERIODIC_SYNC = 3, /* the feed plus periodic snapshots */
+    DD_OWNED_PERIODIC_ONLY = 4            /* periodic snapshots only */
+} dd_owned_strategy;
+
+typedef enum dd_owned_mismatch {
+    DD_OWNED_KEEP_STALE = 1,   /* keep the last matching view, flagged */
+    DD_OWNED_DROP_AND_WAIT = 2 /* remove the view until versions match */
+} dd_owned_mismatch;
+
+typedef enum dd_owned_urgency {
+    DD_OWNED_URGENCY_DEFAULT = 0, /* the strategy's */
+    DD_OWNED_URGENCY_IMMEDIATE = 1,
+    DD_OWNED_URGENCY_DELAYED = 2, /* within delay_ms */
+    DD_OWNED_URGENCY_SUPPRESSED = 3
+} dd_owned_urgency;
+
+typedef enum dd_owned_event_kind {
+    DD_OWNED_EV_VIEW_CHANGED = 1,     /* node's view moved to (incarnation, age) */
+    DD_OWNED_EV_VIEW_REMOVED = 2,     /* node left, or its version no longer matches */
+    DD_OWNED_EV_QUERY_DONE = 3,       /* request_id finished with status */
+    DD_OWNED_EV_VERSION_MISMATCH = 4, /* node speaks peer_version of type */
+    DD_OWNED_EV_COMPACT_WANTED = 5    /* own type: publish a full view */
+} dd_owned_event_kind;
+
+typedef struct dd_owned_options {
+    uint32_t version;        /* DD_OWNED_OPTIONS_VERSION */
+    uint64_t node_id;        /* this node */
+    uint64_t incarnation;    /* > 0, larger at every fresh start */
+    dd_state_store *store;   /* NULL: nothing persisted; kept open while used */
+    const dd_limits *limits; /* NULL: defaults */
+    uint64_t max_queued;     /* outgoing messages and events; 0: 65536 each */
+} dd_owned_options;
+
+#define DD_OWNED_OPTIONS_VERSION 1
+#define DD_OWNED_OPTIONS_INIT                                                                      \
+    {                                                                                              \
+        DD_OWNED_OPTIONS_VERSION, 0, 1, NULL, NULL, 0                                              \
+    }
+DD_API int dd_owned_options_init(dd_owned_options *opts, uint32_t version);
+
+typedef struct dd_owned_type_options {
+    uint32_t version;         /* DD_OWNED_TYPE_OPTIONS_VERSION */
+    uint32_t strategy;        /* dd_owned_strategy */
+    uint32_t wire_version;    /* of the view bytes on the wire */
+    uint32_t storage_version; /* of the persisted view bytes */
+    uint32_t on_mismatch;     /* dd_owned_mismatch */
+    uint32_t compact_every;   /* deltas before DD_OWNED_EV_COMPACT_WANTED; 0: never */
+    uint64_t feed_interval_ms;
+    uint64_t sync_interval_ms; /* periodic snapshots; active push: heartbeat */
+    uint64_t pull_retry_ms;
+    uint64_t pull_timeout_ms; /* a pending query fails with DD_ETIMEOUT */
+} dd_owned_type_options;
+
+#define DD_OWNED_TYPE_OPTIONS_VERSION 1
+#define DD_OWNED_TYPE_OPTIONS_INIT                                                                 \
+    {                                                                                              \
+        DD_OWNED_TYPE_OPTIONS_VERSION, DD_OWNED_ACTIVE_PUSH, 1, 1, DD_OWNED_KEEP_STALE, 64, 100,   \
+            1000, 200, 5000                                                                        \
+    }
+DD_API int dd_owned_type_options_init(dd_owned_type_options *opts, uint32_t version);
+
+/* A copy of a view (or of this node's own instance): the base view at
+ * base_age, then the deltas for ages base_age + 1 .. age, in order.
+ * Release with dd_owned_view_free (NULL-safe; resets the struct). */
+typedef struct dd_owned_view {
+    uint64_t node_id;
+    uint64_t incarnation;
+    uint64_t age;
+    uint64_t base_age;
+    uint32_t wire_version;
+    uint32_t version_mismatch; /* 1: kept stale under DD_OWNED_KEEP_STALE */
+    uint64_t confirmed_ms;     /* engine time the owner last confirmed it */
+    dd_buf base;
+    dd_buf *deltas;
+    size_t delta_count;
+} dd_owned_view;
+
+DD_API void dd_owned_view_free(dd_owned_view *view);
+
+typedef struct dd_owned_event {
+    uint32_t kind;  /* dd_owned_event_kind */
+    int32_t status; /* DD_OWNED_EV_QUERY_DONE: DD_OK, DD_ETIMEOUT, DD_ENOTFOUND,
+                       DD_EUNSUPPORTED (version mismatch) */
+    uint64_t node_id;
+    uint64_t incarnation;
+    uint64_t age;
+    uint64_t request_id;
+    uint32_t peer_version;
+    char type[128]; /* NUL-terminated */
+} dd_owned_event;
+
+/* Opens an engine in pump mode and keeps `store` open while it lives. */
+DD_API int dd_owned_open(dd_owned **out, const dd_owned_options *opts);
+DD_API int dd_owned_close(dd_owned *owned);
+
+/* Registers a type (1..127 bytes, no NUL) and loads this node's persisted
+ * instance. DD_ECONFLICT when registered already. */
+DD_API int dd_owned_register(dd_owned *owned, const char *type, const dd_owned_type_options *opts);
+
+/* Persists, then publishes a full view (is_full = 1; replaces base and
+ * deltas) or a delta. On failure nothing is published. The new generation
+ * goes to *out_incarnation and *out_age (either may be NULL). */
+DD_API int dd_owned_publish(dd_owned *owned, const char *type, int is_full, const uint8_t *data,
+                            size_t len, uint32_t urgency, uint64_t delay_ms,
+                            uint64_t *out_incarnation, uint64_t *out_age);
+
+/* The pump. Times are the host's monotonic milliseconds. */
+DD_API int dd_owned_tick(dd_owned *owned, uint64_t now_ms);
+DD_API int dd_owned_deliver(dd_owned *owned, uint64_t from_node, const uint8_t *data, size_t len);
+/* DD_EDONE when nothing is queued. */
+DD_API int dd_owned_next_outgoing(dd_buf *out, uint64_t *to_node, dd_owned *owned);
+DD_API int dd_owned_member_up(dd_owned *owned, uint64_t node_id, uint64_t incarnation);
+DD_API int dd_owned_member_left(dd_owned *owned, uint64_t node_id);
+
+/* A read with a maximum staleness (UINT64_MAX: any). *out_request is 0
+ * when the view is fresh; otherwise the engine pulls and the answer is the
+ * DD_OWNED_EV_QUERY_DONE event with that request id. */
+DD_API int dd_owned_query(uint64_t *out_request, dd_owned *owned, const char *type,
+                          uint64_t node_id, uint64_t max_staleness_ms);
+/* Copies node's current view (this node's id: its own instance).
+ * DD_ENOTFOUND when there is none. */
+DD_API int dd_owned_read(dd_owned_view *out, dd_owned *owned, const char *type, uint64_t node_id);
+/* The members that are up, ascending; *out_count is the full count even
+ * when cap is smaller. */
+DD_API int dd_owned_nodes(uint64_t *out, size_t cap, size_t *out_count, dd_owned *owned);
+
+/* DD_EDONE when drained. */
+DD_API int dd_owned_next_event(dd_owned_event *out, dd_owned *owned);
+/* A descriptor readable while events are queued (poll it, then drain). */
+DD_API int dd_owned_event_fd(int *out, dd_owned *owned);
+
+/* ===== end section: owned ===== */
 
 /* ===== section: system (issue 7) ===== */
 /* ===== end section: system ===== */
