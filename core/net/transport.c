@@ -46,6 +46,7 @@ typedef struct conn {
     struct conn *next;
     int fd;
     bool initiator, connecting, want_out, reading, dead, accepted;
+    bool opened; /* authenticated once (stays set if the session fails later) */
     session sess;
     bytes out;
     size_t out_off;
@@ -233,7 +234,7 @@ static void close_conn(net *n, conn *c, int reason, bool silent)
     }
     c->next = n->graveyard;
     n->graveyard = c;
-    if (c->sess.state != SESSION_OPEN) {
+    if (!c->opened) {
         if (c->accepted)
             n->pending--;
         if (!c->connecting)
@@ -327,6 +328,7 @@ static bool new_link_wins(net *n, const conn *old, const conn *c, uint64_t incar
 static void on_opened(net *n, conn *c)
 {
     const session_peer *sp = &c->sess.peer;
+    c->opened = true;
     if (c->accepted)
         n->pending--;
     if (sp->node_id == n->cfg.node_id) {
@@ -571,7 +573,7 @@ static int run_timers(net *n, uint64_t now)
     }
     for (conn *c = n->conns, *nx; c; c = nx) {
         nx = c->next;
-        if (c->sess.state == SESSION_OPEN)
+        if (c->opened)
             continue;
         if (now >= c->deadline_ms) {
             n->stats.handshake_timeouts++;

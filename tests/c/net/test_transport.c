@@ -298,6 +298,11 @@ TEST(test_oversized_frame_closes_the_connection)
     uint8_t big[2000] = {0};
     ASSERT_STATUS(net_send(a, 7, big, sizeof(big), NET_RELIABLE, 0), ST_ENOTFOUND);
     raw_peer_close(&r);
+    for (uint64_t id = 2; id < 5; id++) { /* the node still admits others */
+        net *b = open_net(id, TEST_SECRET);
+        connect_pair(b, a);
+        net_close(b);
+    }
     net_close(a);
 }
 
@@ -320,8 +325,12 @@ TEST(test_replayed_frame_is_rejected_and_closes_the_connection)
     net_event_clear(&ev);
     ASSERT(!wait_event(a, NET_EV_MESSAGE, 100, NULL));
     ASSERT_EQ_U64(stats_of(a).auth_failures, 1);
+    ASSERT_EQ_U64(stats_of(a).rejected_connections, 0); /* it had authenticated */
     bytes_free(&frame);
     raw_peer_close(&r);
+    net *b = open_net(2, TEST_SECRET); /* the node still admits others */
+    connect_pair(b, a);
+    net_close(b);
     net_close(a);
 }
 
