@@ -1,0 +1,479 @@
+/*
+ * dd_journal, its cursors and dd_snapshot_*: the handle layer over
+ * core/store/journal.
+ *
+ * Cursors read in pages (JOURNAL_CURSOR_PAGE events per core call) into
+ * their own memory, so no lock is held between dd_journal_cursor_next
+ * calls and a binding can iterate at its own pace; the events a call hands
+ * out stay valid until the next call on that cursor. A cursor holds a
+ * reference on its journal, so closing the journal first is deferred.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "abi.h"
+#include "store/journal.h"
+#include "store/store.h"
+#include "store/tags.h"
+#include "util/alloc.h"
+
+#define JOURNAL_CURSOR_PAGE 512u
+
+/* From abi/store.c. */
+int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer **seal,
+                         journal_options *jo);
+
+static void journal_destroy(void *obj)
+{
+    journal_close(obj);
+}
+
+DD_API int dd_journal_open(dd_journal **out, const dd_store_options *opts)
+{
+    ABI_REQUIRE(out, "out");
+    *out = NULL;
+    store_backend *be;
+    sealer *seal;
+    journal_options jo;
+    int rc = abi_store_open_parts(opts, &be, &seal, &jo);
+    if (rc != DD_OK)
+        return rc;
+    journal *j;
+    if ((rc = journal_open_backend(&j, be, seal, &jo)) != ST_OK)
+        return rc;
+    uintptr_t h = handle_register(j, HK_JOURNAL, journal_destroy);
+    if (!h) {
+        journal_close(j);
+        return DD_ENOMEM;
+    }
+    *out = (dd_journal *)h;
+    return DD_OK;
+}
+
+DD_API int dd_journal_close(dd_journal *journal)
+{
+    return handle_close(journal, HK_JOURNAL, "journal");
+}
+
+DD_API int dd_journal_append(dd_journal *jh, const uint8_t *pid, size_t pid_len,
+                             uint64_t expected_seq, const dd_event *events, size_t count)
+{
+    journal *j = handle_acquire(jh, HK_JOURNAL, "journal");
+    if (!j)
+        return DD_EMISUSE;
+    /* dd_event and journal_event_in have the same fields; copying keeps
+     * the public struct free to grow. */
+    journal_event_in stack[16];
+    journal_event_in *in = count <= 16 ? stack : alloc_array(count, sizeof(*in));
+    int rc;
+    if (!in) {
+        rc = error_oom();
+        goto done;
+    }
+    for (size_t i = 0; events && i < count; i++) {
+        in[i].payload = events[i].payload;
+        in[i].len = events[i].len;
+        in[i].timestamp_ms = events[i].timestamp_ms;
+        in[i].tags = events[i].tags;
+        in[i].tag_count = events[i].tag_count;
+    }
+    rc = journal_append(j, pid, pid_len, expected_seq, events ? in : NULL, count);
+    if (in != stack)
+        free(in);
+done:
+    handle_release(jh);
+    return rc;
+}
+
+DD_API int dd_journal_highest_seq(uint64_t *out, dd_journal *jh, const uint8_t *pid, size_t pid_len)
+{
+    ABI_REQUIRE(out, "out");
+    journal *j = handle_acquire(jh, HK_JOURNAL, "journal");
+    if (!j)
+        return DD_EMISUSE;
+    int rc = journal_highest(j, pid, pid_len, out);
+    handle_release(jh);
+    return rc;
+}
+
+DD_API int dd_journal_delete_to(dd_journal *jh, const uint8_t *pid, size_t pid_len, uint64_t to_seq)
+{
+    journal *j = handle_acquire(jh, HK_JOURNAL, "journal");
+    if (!j)
+        return DD_EMISUSE;
+    int rc = journal_delete_to(j, pid, pid_len, to_seq);
+    handle_release(jh);
+    return rc;
+}
+
+/* ---- cursors ---------------------------------------------------------- */
+
+enum { CURSOR_REPLAY, CURSOR_TAG, CURSOR_PIDS };
+
+typedef struct cursor_item {
+    uint64_t seq, ts, ordering;
+    size_t pid_off, pid_len, payload_off, payload_len, tags_off, tags_len;
+} cursor_item;
+
+typedef struct journal_cursor {
+    int kind;
+    dd_journal *jh; /* retained */
+    journal *j;
+    bytes query; /* the pid (replay), the tag (by tag), the last pid (pids) */
+    uint64_t next_from, to, remaining, after;
+    int exhausted;
+    cursor_item *items;
+    size_t n, cap, pos;
+    bytes arena; /* pids, payloads and tags of the current page */
+    char **tags; /* the current event's tags, NUL-terminated */
+    char *tag_block;
+} journal_cursor;
+
+static void cursor_destroy(void *obj)
+{
+    journal_cursor *c = obj;
+    handle_release(c->jh);
+    bytes_free(&c->query);
+    bytes_free(&c->arena);
+    free(c->items);
+    free(c->tags);
+    free(c->tag_block);
+    free(c);
+}
+
+static int page_add(journal_cursor *c, const store_event *ev)
+{
+    if (c->n == c->cap) {
+        size_t cap = grow_capacity(c->cap, c->n + 1);
+        cursor_item *p = realloc_array(c->items, cap, sizeof(*p));
+        if (!p)
+            return error_oom();
+        c->items = p;
+        c->cap = cap;
+    }
+    cursor_item *it = &c->items[c->n];
+    it->seq = ev->seq;
+    it->ts = ev->timestamp_ms;
+    it->ordering = ev->ordering;
+    it->pid_off = c->arena.len;
+    it->pid_len = ev->pid_len;
+    bytes_put(&c->arena, ev->pid, ev->pid_len);
+    it->payload_off = c->arena.len;
+    it->payload_len = ev->payload_len;
+    bytes_put(&c->arena, ev->payload, ev->payload_len);
+    it->tags_off = c->arena.len;
+    it->tags_len = ev->tags ? ev->tags_len : 0;
+    bytes_put(&c->arena, ev->tags, it->tags_len);
+    if (c->arena.failed)
+        return error_oom();
+    c->n++;
+    return 0;
+}
+
+static int page_event(void *ctx, const store_event *ev)
+{
+    return page_add(ctx, ev);
+}
+
+static int page_pid(void *ctx, const uint8_t *pid, size_t pid_len)
+{
+    store_event ev = {0};
+    ev.pid = pid;
+    ev.pid_len = pid_len;
+    return page_add(ctx, &ev);
+}
+
+static int cursor_fetch(journal_cursor *c)
+{
+    c->n = c->pos = 0;
+    bytes_reset(&c->arena);
+    uint64_t want = c->remaining < JOURNAL_CURSOR_PAGE ? c->remaining : JOURNAL_CURSOR_PAGE;
+    int rc;
+    switch (c->kind) {
+    case CURSOR_REPLAY:
+        rc = journal_replay(c->j, c->query.data, c->query.len, c->next_from, c->to, want,
+                            page_event, c);
+        break;
+    case CURSOR_TAG:
+        rc = journal_by_tag(c->j, (const char *)c->query.data, c->after, want, page_event, c);
+        break;
+    default:
+        rc = journal_pids(c->j, c->query.len ? c->query.data : NULL, c->query.len, want, page_pid,
+                          c);
+        break;
+    }
+    if (rc != ST_OK) {
+        c->n = 0;
+        return rc;
+    }
+    if (c->n < want)
+        c->exhausted = 1;
+    c->remaining -= c->n;
+    if (c->n) {
+        const cursor_item *last = &c->items[c->n - 1];
+        if (last->seq == STORE_SEQ_MAX)
+            c->exhausted = 1;
+        c->next_from = last->seq + 1;
+        c->after = last->ordering;
+        if (c->kind == CURSOR_PIDS) {
+            bytes_reset(&c->query);
+            bytes_put(&c->query, c->arena.data + last->pid_off, last->pid_len);
+            if (c->query.failed)
+                return error_oom();
+        }
+    }
+    return ST_OK;
+}
+
+static int cursor_new(dd_journal_cursor **out, dd_journal *jh, int kind, const uint8_t *query,
+                      size_t query_len, uint64_t max, journal_cursor **made)
+{
+    ABI_REQUIRE(out, "out");
+    *out = NULL;
+    journal *j = handle_acquire(jh, HK_JOURNAL, "journal");
+    if (!j)
+        return DD_EMISUSE;
+    journal_cursor *c = calloc(1, sizeof(*c));
+    if (!c) {
+        handle_release(jh);
+        return error_oom();
+    }
+    c->kind = kind;
+    c->j = j;
+    c->jh = jh; /* the acquire's reference now belongs to the cursor */
+    c->remaining = max;
+    bytes_put(&c->query, query, query_len);
+    if (kind == CURSOR_TAG)
+        bytes_put_u8(&c->query, 0);
+    if (c->query.failed) {
+        cursor_destroy(c);
+        return error_oom();
+    }
+    uintptr_t h = handle_register(c, HK_JOURNAL_CURSOR, cursor_destroy);
+    if (!h) {
+        cursor_destroy(c);
+        return DD_ENOMEM;
+    }
+    *made = c;
+    *out = (dd_journal_cursor *)h;
+    return DD_OK;
+}
+
+DD_API int dd_journal_replay(dd_journal_cursor **out, dd_journal *jh, const uint8_t *pid,
+                             size_t pid_len, uint64_t from_seq, uint64_t to_seq, uint64_t max)
+{
+    if (!pid || !pid_len)
+        return error_set(DD_EINVAL, "persistence id must not be empty");
+    if (pid_len > STORE_MAX_KEY_BYTES)
+        return error_set(DD_ELIMIT, "persistence id is %zu bytes, at most %u", pid_len,
+                         STORE_MAX_KEY_BYTES);
+    journal_cursor *c;
+    int rc = cursor_new(out, jh, CURSOR_REPLAY, pid, pid_len, max, &c);
+    if (rc == DD_OK) {
+        c->next_from = from_seq;
+        c->to = to_seq;
+        if (from_seq > to_seq)
+            c->exhausted = 1;
+    }
+    return rc;
+}
+
+DD_API int dd_journal_by_tag(dd_journal_cursor **out, dd_journal *jh, const char *tag,
+                             uint64_t after_ordering, uint64_t max)
+{
+    if (!tag || !tag[0])
+        return error_set(DD_EINVAL, "tag must not be empty");
+    size_t len = strlen(tag);
+    if (len > STORE_MAX_TAG_BYTES)
+        return error_set(DD_ELIMIT, "tag is %zu bytes, at most %u", len, STORE_MAX_TAG_BYTES);
+    journal_cursor *c;
+    int rc = cursor_new(out, jh, CURSOR_TAG, (const uint8_t *)tag, len, max, &c);
+    if (rc == DD_OK)
+        c->after = after_ordering;
+    return rc;
+}
+
+DD_API int dd_journal_pids(dd_journal_cursor **out, dd_journal *jh, const uint8_t *after,
+                           size_t after_len, uint64_t max)
+{
+    if (!after && after_len)
+        return error_set(DD_EINVAL, "after must not be NULL when after_len is %zu", after_len);
+    if (after_len > STORE_MAX_KEY_BYTES)
+        return error_set(DD_ELIMIT, "after is %zu bytes, at most %u", after_len,
+                         STORE_MAX_KEY_BYTES);
+    journal_cursor *c;
+    return cursor_new(out, jh, CURSOR_PIDS, after, after_len, max, &c);
+}
+
+/* Decodes the current item's tags into NUL-terminated strings. */
+static int cursor_tags(journal_cursor *c, const cursor_item *it, dd_journal_event *ev)
+{
+    free(c->tags);
+    free(c->tag_block);
+    c->tags = NULL;
+    c->tag_block = NULL;
+    ev->tags = NULL;
+    ev->tag_count = 0;
+    if (!it->tags_len)
+        return DD_OK;
+    reader r;
+    size_t count;
+    const uint8_t *t;
+    size_t tl;
+    int rc = store_tags_begin(&r, c->arena.data + it->tags_off, it->tags_len, &count);
+    if (rc != ST_OK)
+        return rc;
+    c->tags = alloc_array(count ? count : 1, sizeof(char *));
+    c->tag_block = malloc(it->tags_len + count + 1);
+    if (!c->tags || !c->tag_block)
+        return error_oom();
+    size_t off = 0, n = 0, left = count;
+    while ((rc = store_tags_next(&r, &left, &t, &tl)) == 1) {
+        memcpy(c->tag_block + off, t, tl);
+        c->tag_block[off + tl] = 0;
+        c->tags[n++] = c->tag_block + off;
+        off += tl + 1;
+    }
+    if (rc != 0)
+        return rc;
+    ev->tags = (const char *const *)c->tags;
+    ev->tag_count = n;
+    return DD_OK;
+}
+
+DD_API int dd_journal_cursor_next(dd_journal_cursor *cursor, dd_journal_event *ev)
+{
+    ABI_REQUIRE(ev, "ev");
+    memset(ev, 0, sizeof(*ev));
+    journal_cursor *c = handle_acquire(cursor, HK_JOURNAL_CURSOR, "journal cursor");
+    if (!c)
+        return DD_EMISUSE;
+    int rc = DD_OK;
+    if (c->pos == c->n) {
+        if (c->exhausted || c->remaining == 0) {
+            rc = DD_EDONE;
+            goto done;
+        }
+        if ((rc = cursor_fetch(c)) != ST_OK)
+            goto done;
+        if (c->n == 0) {
+            rc = DD_EDONE;
+            goto done;
+        }
+    }
+    const cursor_item *it = &c->items[c->pos++];
+    ev->seq = it->seq;
+    ev->timestamp_ms = it->ts;
+    ev->ordering = it->ordering;
+    ev->pid = c->arena.data + it->pid_off;
+    ev->pid_len = it->pid_len;
+    ev->payload = c->arena.data + it->payload_off;
+    ev->len = it->payload_len;
+    rc = cursor_tags(c, it, ev);
+done:
+    handle_release(cursor);
+    return rc;
+}
+
+DD_API int dd_journal_cursor_close(dd_journal_cursor *cursor)
+{
+    return handle_close(cursor, HK_JOURNAL_CURSOR, "journal cursor");
+}
+
+/* ---- snapshots -------------------------------------------------------- */
+
+DD_API int dd_snapshot_criteria_init(dd_snapshot_criteria *criteria, uint32_t version)
+{
+    ABI_REQUIRE(criteria, "criteria");
+    if (version != DD_SNAPSHOT_CRITERIA_VERSION)
+        return error_set(DD_EINVAL,
+                         "dd_snapshot_criteria version %u is not supported (this library knows "
+                         "%u)",
+                         version, DD_SNAPSHOT_CRITERIA_VERSION);
+    dd_snapshot_criteria defaults = DD_SNAPSHOT_CRITERIA_INIT;
+    *criteria = defaults;
+    return DD_OK;
+}
+
+static uint64_t clamp(uint64_t v)
+{
+    return v > STORE_SEQ_MAX ? STORE_SEQ_MAX : v;
+}
+
+static int criteria_in(const dd_snapshot_criteria *in, snapshot_criteria *out)
+{
+    *out = snapshot_criteria_any();
+    if (!in)
+        return DD_OK;
+    if (in->version != DD_SNAPSHOT_CRITERIA_VERSION)
+        return error_set(DD_EINVAL,
+                         "dd_snapshot_criteria version %u is not supported (this library knows "
+                         "%u)",
+                         in->version, DD_SNAPSHOT_CRITERIA_VERSION);
+    out->min_seq = clamp(in->min_seq);
+    out->max_seq = clamp(in->max_seq);
+    out->min_ts = clamp(in->min_timestamp_ms);
+    out->max_ts = clamp(in->max_timestamp_ms);
+    return DD_OK;
+}
+
+DD_API int dd_snapshot_save(dd_journal *jh, const uint8_t *pid, size_t pid_len, uint64_t seq,
+                            uint64_t timestamp_ms, const uint8_t *state, size_t len)
+{
+    journal *j = handle_acquire(jh, HK_JOURNAL, "journal");
+    if (!j)
+        return DD_EMISUSE;
+    int rc = journal_snapshot_save(j, pid, pid_len, seq, timestamp_ms, state, len);
+    handle_release(jh);
+    return rc;
+}
+
+DD_API int dd_snapshot_load(dd_buf *out, uint64_t *seq, uint64_t *timestamp_ms, dd_journal *jh,
+                            const uint8_t *pid, size_t pid_len,
+                            const dd_snapshot_criteria *criteria)
+{
+    ABI_REQUIRE(out, "out");
+    out->data = NULL;
+    out->len = 0;
+    snapshot_criteria c;
+    int rc = criteria_in(criteria, &c);
+    if (rc != DD_OK)
+        return rc;
+    journal *j = handle_acquire(jh, HK_JOURNAL, "journal");
+    if (!j)
+        return DD_EMISUSE;
+    bytes b = BYTES_INIT;
+    rc = journal_snapshot_load(j, pid, pid_len, &c, seq, timestamp_ms, &b);
+    handle_release(jh);
+    if (rc == ST_OK)
+        return abi_buf_from_bytes(out, &b);
+    bytes_free(&b);
+    return rc;
+}
+
+DD_API int dd_snapshot_delete(dd_journal *jh, const uint8_t *pid, size_t pid_len, uint64_t seq)
+{
+    journal *j = handle_acquire(jh, HK_JOURNAL, "journal");
+    if (!j)
+        return DD_EMISUSE;
+    snapshot_criteria c = snapshot_criteria_any();
+    c.min_seq = c.max_seq = clamp(seq);
+    int rc = journal_snapshot_delete(j, pid, pid_len, &c);
+    handle_release(jh);
+    return rc;
+}
+
+DD_API int dd_snapshot_delete_matching(dd_journal *jh, const uint8_t *pid, size_t pid_len,
+                                       const dd_snapshot_criteria *criteria)
+{
+    snapshot_criteria c;
+    int rc = criteria_in(criteria, &c);
+    if (rc != DD_OK)
+        return rc;
+    journal *j = handle_acquire(jh, HK_JOURNAL, "journal");
+    if (!j)
+        return DD_EMISUSE;
+    rc = journal_snapshot_delete(j, pid, pid_len, &c);
+    handle_release(jh);
+    return rc;
+}

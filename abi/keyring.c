@@ -1,0 +1,73 @@
+/*
+ * dd_keyring: the handle layer over core/seal/keyring. The core ring is
+ * reference counted, so a store opened with a ring keeps its keys after
+ * the caller frees the handle.
+ */
+#include "abi.h"
+#include "seal/keyring.h"
+
+static void keyring_destroy(void *obj)
+{
+    keyring_release(obj);
+}
+
+DD_API int dd_keyring_new(dd_keyring **out)
+{
+    ABI_REQUIRE(out, "out");
+    *out = NULL;
+    int rc = dd_init();
+    if (rc != DD_OK)
+        return rc;
+    keyring *k;
+    if ((rc = keyring_new(&k)) != ST_OK)
+        return rc;
+    uintptr_t h = handle_register(k, HK_KEYRING, keyring_destroy);
+    if (!h) {
+        keyring_release(k);
+        return DD_ENOMEM;
+    }
+    *out = (dd_keyring *)h;
+    return DD_OK;
+}
+
+DD_API int dd_keyring_add_key(dd_keyring *ring, uint32_t key_id, const uint8_t *key, size_t key_len)
+{
+    keyring *k = handle_acquire(ring, HK_KEYRING, "keyring");
+    if (!k)
+        return DD_EMISUSE;
+    int rc = keyring_add(k, key_id, key, key_len);
+    handle_release(ring);
+    return rc;
+}
+
+DD_API int dd_keyring_set_active(dd_keyring *ring, uint32_t key_id)
+{
+    keyring *k = handle_acquire(ring, HK_KEYRING, "keyring");
+    if (!k)
+        return DD_EMISUSE;
+    int rc = keyring_set_active(k, key_id);
+    handle_release(ring);
+    return rc;
+}
+
+DD_API int dd_keyring_set_algorithm(dd_keyring *ring, uint32_t algorithm)
+{
+    keyring *k = handle_acquire(ring, HK_KEYRING, "keyring");
+    if (!k)
+        return DD_EMISUSE;
+    int rc = keyring_set_algorithm(k, (seal_alg)algorithm);
+    handle_release(ring);
+    return rc;
+}
+
+DD_API int dd_seal_algorithm_available(uint32_t algorithm)
+{
+    if (algorithm != DD_SEAL_XCHACHA20POLY1305 && algorithm != DD_SEAL_AES256GCM)
+        return 0;
+    return seal_alg_available((seal_alg)algorithm);
+}
+
+DD_API int dd_keyring_free(dd_keyring *ring)
+{
+    return handle_close(ring, HK_KEYRING, "keyring");
+}

@@ -1,0 +1,166 @@
+/*
+ * dd_store_options and dd_state_store: the handle layer over
+ * core/store/state_store. The options are turned into an engine and a
+ * sealer here once, for the journal (abi/journal.c) too.
+ */
+#include <string.h>
+
+#include "abi.h"
+#include "seal/seal.h"
+#include "store/fs_backend.h"
+#include "store/journal.h"
+#include "store/sqlite_backend.h"
+#include "store/store.h"
+
+/* Shared with abi/journal.c (declared there too; abi/ has no per-area
+ * headers). */
+int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer **seal,
+                         journal_options *jo);
+
+DD_API int dd_store_options_init(dd_store_options *opts, uint32_t version)
+{
+    ABI_REQUIRE(opts, "opts");
+    if (version != DD_STORE_OPTIONS_VERSION)
+        return error_set(DD_EINVAL,
+                         "dd_store_options version %u is not supported (this library knows %u)",
+                         version, DD_STORE_OPTIONS_VERSION);
+    dd_store_options defaults = DD_STORE_OPTIONS_INIT;
+    *opts = defaults;
+    return DD_OK;
+}
+
+int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer **seal,
+                         journal_options *jo)
+{
+    *be = NULL;
+    *seal = NULL;
+    ABI_REQUIRE(o, "opts");
+    if (o->version != DD_STORE_OPTIONS_VERSION)
+        return error_set(DD_EINVAL,
+                         "dd_store_options version %u is not supported (this library knows %u)",
+                         o->version, DD_STORE_OPTIONS_VERSION);
+    if (o->sync > DD_SYNC_FULL)
+        return error_set(DD_EINVAL, "unknown sync mode %u", o->sync);
+    if (o->busy_timeout_ms > INT32_MAX)
+        return error_set(DD_EINVAL, "busy timeout %u ms is out of range", o->busy_timeout_ms);
+    if (o->backend != DD_BACKEND_MEMORY && (!o->path || !o->path[0]))
+        return error_set(DD_EINVAL, "this backend needs a path");
+    int rc = dd_init();
+    if (rc != DD_OK)
+        return rc;
+    if (jo) {
+        *jo = journal_options_default();
+        jo->snapshot_keep = o->snapshot_keep;
+    }
+    if (o->keyring) {
+        keyring *k = handle_acquire(o->keyring, HK_KEYRING, "keyring");
+        if (!k)
+            return DD_EMISUSE;
+        seal_options so = seal_options_default();
+        so.compression_level = o->compression_level;
+        so.compress_threshold = o->compression_threshold;
+        rc = sealer_new(seal, k, &so);
+        handle_release(o->keyring);
+        if (rc != ST_OK)
+            return rc;
+    }
+    switch (o->backend) {
+    case DD_BACKEND_MEMORY: rc = store_backend_open_memory(be); break;
+    case DD_BACKEND_SQLITE: {
+        sqlite_options so = sqlite_options_default();
+        so.sync = (store_sync)o->sync;
+        so.busy_timeout_ms = (int)o->busy_timeout_ms;
+        so.snapshot_path = o->snapshot_path;
+        rc = store_backend_open_sqlite(be, o->path, &so);
+        break;
+    }
+    case DD_BACKEND_FS: {
+        fs_options fo = {(store_sync)o->sync};
+        rc = store_backend_open_fs(be, o->path, &fo);
+        break;
+    }
+    default: rc = error_set(DD_EINVAL, "unknown backend %u", o->backend); break;
+    }
+    if (rc != ST_OK) {
+        sealer_free(*seal);
+        *seal = NULL;
+    }
+    return rc;
+}
+
+static void state_destroy(void *obj)
+{
+    state_store_close(obj);
+}
+
+DD_API uint64_t dd_any_revision(void)
+{
+    return DD_ANY_REVISION;
+}
+
+DD_API int dd_state_store_open(dd_state_store **out, const dd_store_options *opts)
+{
+    ABI_REQUIRE(out, "out");
+    *out = NULL;
+    store_backend *be;
+    sealer *seal;
+    int rc = abi_store_open_parts(opts, &be, &seal, NULL);
+    if (rc != DD_OK)
+        return rc;
+    state_store *s;
+    if ((rc = state_store_open_backend(&s, be, seal)) != ST_OK)
+        return rc;
+    uintptr_t h = handle_register(s, HK_STATE_STORE, state_destroy);
+    if (!h) {
+        state_store_close(s);
+        return DD_ENOMEM;
+    }
+    *out = (dd_state_store *)h;
+    return DD_OK;
+}
+
+DD_API int dd_state_store_close(dd_state_store *store)
+{
+    return handle_close(store, HK_STATE_STORE, "state store");
+}
+
+DD_API int dd_state_store_upsert(uint64_t *out, dd_state_store *store, const uint8_t *key,
+                                 size_t key_len, uint64_t expected_revision, const uint8_t *state,
+                                 size_t len)
+{
+    state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
+    if (!s)
+        return DD_EMISUSE;
+    int rc = state_store_upsert(s, key, key_len, expected_revision, state, len, out);
+    handle_release(store);
+    return rc;
+}
+
+DD_API int dd_state_store_get(dd_buf *out, uint64_t *revision, dd_state_store *store,
+                              const uint8_t *key, size_t key_len)
+{
+    ABI_REQUIRE(out, "out");
+    out->data = NULL;
+    out->len = 0;
+    state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
+    if (!s)
+        return DD_EMISUSE;
+    bytes b = BYTES_INIT;
+    int rc = state_store_get(s, key, key_len, revision, &b);
+    handle_release(store);
+    if (rc == ST_OK)
+        return abi_buf_from_bytes(out, &b);
+    bytes_free(&b);
+    return rc;
+}
+
+DD_API int dd_state_store_delete(dd_state_store *store, const uint8_t *key, size_t key_len,
+                                 uint64_t expected_revision)
+{
+    state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
+    if (!s)
+        return DD_EMISUSE;
+    int rc = state_store_delete(s, key, key_len, expected_revision);
+    handle_release(store);
+    return rc;
+}

@@ -1,0 +1,266 @@
+/*
+ * The journal and snapshots through the public header and libddata.so
+ * only: every backend, sealed and not, cursors, misuse of handles.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ddata.h"
+#include "test.h"
+
+#define PID(s) (const uint8_t *)(s), strlen(s)
+
+static dd_keyring *ring(void)
+{
+    dd_keyring *k = NULL;
+    uint8_t key[32];
+    memset(key, 0x5a, sizeof(key));
+    ASSERT_OK(dd_keyring_new(&k));
+    ASSERT_OK(dd_keyring_add_key(k, 7, key, sizeof(key)));
+    return k;
+}
+
+static dd_journal *open_journal(int variant, const char *name)
+{
+    dd_store_options o = DD_STORE_OPTIONS_INIT;
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s-%d", test_tmpdir(), name, variant);
+    o.backend = (uint32_t)(variant % 3 + 1);
+    o.path = path;
+    dd_keyring *k = variant >= 3 ? ring() : NULL;
+    o.keyring = k;
+    dd_journal *j = NULL;
+    ASSERT_OK(dd_journal_open(&j, &o));
+    ASSERT_OK(dd_keyring_free(k)); /* the journal keeps its own reference */
+    return j;
+}
+
+TEST(test_append_and_replay_through_a_cursor)
+{
+    for (int v = 0; v < 6; v++) {
+        dd_journal *j = open_journal(v, "replay");
+        const char *tags[] = {"green", "blue"};
+        dd_event ev[3] = {{(const uint8_t *)"one", 3, 11, NULL, 0},
+                          {(const uint8_t *)"two", 3, 12, tags, 2},
+                          {(const uint8_t *)"three", 5, 13, NULL, 0}};
+        ASSERT_OK(dd_journal_append(j, PID("order-1"), 0, ev, 3));
+        ASSERT_STATUS(dd_journal_append(j, PID("order-1"), 0, ev, 1), DD_ECONFLICT);
+        uint64_t h = 0;
+        ASSERT_OK(dd_journal_highest_seq(&h, j, PID("order-1")));
+        ASSERT_EQ_U64(h, 3);
+        dd_journal_cursor *c = NULL;
+        ASSERT_OK(dd_journal_replay(&c, j, PID("order-1"), 2, UINT64_MAX, UINT64_MAX));
+        dd_journal_event e;
+        ASSERT_OK(dd_journal_cursor_next(c, &e));
+        ASSERT_EQ_U64(e.seq, 2);
+        ASSERT_EQ_U64(e.timestamp_ms, 12);
+        ASSERT_MEM_EQ(e.payload, e.len, "two", 3);
+        ASSERT_MEM_EQ(e.pid, e.pid_len, "order-1", 7);
+        ASSERT_EQ_U64(e.tag_count, 2);
+        ASSERT_STR_EQ(e.tags[0], "green");
+        ASSERT_STR_EQ(e.tags[1], "blue");
+        ASSERT_OK(dd_journal_cursor_next(c, &e));
+        ASSERT_EQ_U64(e.seq, 3);
+        ASSERT_EQ_U64(e.tag_count, 0);
+        ASSERT_STATUS(dd_journal_cursor_next(c, &e), DD_EDONE);
+        ASSERT_STATUS(dd_journal_cursor_next(c, &e), DD_EDONE);
+        ASSERT_OK(dd_journal_cursor_close(c));
+        ASSERT_OK(dd_journal_close(j));
+    }
+}
+
+TEST(test_cursor_pages_through_many_events)
+{
+    dd_journal *j = open_journal(1, "pages");
+    dd_event batch[100];
+    char payloads[100][8];
+    for (int round = 0; round < 13; round++) {
+        for (int i = 0; i < 100; i++) {
+            snprintf(payloads[i], sizeof(payloads[i]), "%d", round * 100 + i + 1);
+            batch[i] = (dd_event){(const uint8_t *)payloads[i], strlen(payloads[i]), 0, NULL, 0};
+        }
+        ASSERT_OK(dd_journal_append(j, PID("p"), (uint64_t)round * 100, batch, 100));
+    }
+    dd_journal_cursor *c;
+    ASSERT_OK(dd_journal_replay(&c, j, PID("p"), 1, 1250, 1200));
+    dd_journal_event e;
+    uint64_t expect = 1;
+    while (dd_journal_cursor_next(c, &e) == DD_OK) {
+        ASSERT_EQ_U64(e.seq, expect);
+        char want[8];
+        snprintf(want, sizeof(want), "%llu", (unsigned long long)expect);
+        ASSERT_MEM_EQ(e.payload, e.len, want, strlen(want));
+        expect++;
+    }
+    ASSERT_EQ_U64(expect, 1201);
+    ASSERT_OK(dd_journal_cursor_close(c));
+    ASSERT_OK(dd_journal_close(j));
+}
+
+TEST(test_by_tag_and_pids_cursors)
+{
+    for (int v = 0; v < 6; v++) {
+        dd_journal *j = open_journal(v, "tagpid");
+        const char *t[] = {"t"};
+        dd_event ev = {(const uint8_t *)"x", 1, 0, t, 1};
+        ASSERT_OK(dd_journal_append(j, PID("b"), 0, &ev, 1));
+        ASSERT_OK(dd_journal_append(j, PID("a"), 0, &ev, 1));
+        ASSERT_OK(dd_journal_append(j, PID("c"), 0, &ev, 1));
+        dd_journal_cursor *c;
+        dd_journal_event e;
+        ASSERT_OK(dd_journal_by_tag(&c, j, "t", 0, UINT64_MAX));
+        const char *order[] = {"b", "a", "c"};
+        uint64_t last = 0;
+        for (int i = 0; i < 3; i++) {
+            ASSERT_OK(dd_journal_cursor_next(c, &e));
+            ASSERT_MEM_EQ(e.pid, e.pid_len, order[i], 1);
+            ASSERT(e.ordering > last);
+            last = e.ordering;
+        }
+        ASSERT_STATUS(dd_journal_cursor_next(c, &e), DD_EDONE);
+        ASSERT_OK(dd_journal_cursor_close(c));
+        ASSERT_OK(dd_journal_pids(&c, j, PID("a"), 10));
+        ASSERT_OK(dd_journal_cursor_next(c, &e));
+        ASSERT_MEM_EQ(e.pid, e.pid_len, "b", 1);
+        ASSERT_OK(dd_journal_cursor_next(c, &e));
+        ASSERT_MEM_EQ(e.pid, e.pid_len, "c", 1);
+        ASSERT_STATUS(dd_journal_cursor_next(c, &e), DD_EDONE);
+        ASSERT_OK(dd_journal_cursor_close(c));
+        ASSERT_OK(dd_journal_close(j));
+    }
+}
+
+TEST(test_snapshots_through_the_abi)
+{
+    for (int v = 0; v < 6; v++) {
+        dd_journal *j = open_journal(v, "snap");
+        ASSERT_OK(dd_snapshot_save(j, PID("p"), 10, 100, (const uint8_t *)"ten", 3));
+        ASSERT_OK(dd_snapshot_save(j, PID("p"), 20, 200, (const uint8_t *)"twenty", 6));
+        dd_buf b = DD_BUF_INIT;
+        uint64_t seq = 0, ts = 0;
+        ASSERT_OK(dd_snapshot_load(&b, &seq, &ts, j, PID("p"), NULL));
+        ASSERT_EQ_U64(seq, 20);
+        ASSERT_EQ_U64(ts, 200);
+        ASSERT_MEM_EQ(b.data, b.len, "twenty", 6);
+        dd_buf_free(&b);
+        dd_snapshot_criteria c;
+        ASSERT_OK(dd_snapshot_criteria_init(&c, DD_SNAPSHOT_CRITERIA_VERSION));
+        c.max_seq = 15;
+        ASSERT_OK(dd_snapshot_load(&b, &seq, NULL, j, PID("p"), &c));
+        ASSERT_EQ_U64(seq, 10);
+        dd_buf_free(&b);
+        ASSERT_OK(dd_snapshot_delete(j, PID("p"), 10));
+        ASSERT_STATUS(dd_snapshot_load(&b, &seq, NULL, j, PID("p"), &c), DD_ENOTFOUND);
+        ASSERT(b.data == NULL);
+        ASSERT_OK(dd_snapshot_delete_matching(j, PID("p"), NULL));
+        ASSERT_STATUS(dd_snapshot_load(&b, NULL, NULL, j, PID("p"), NULL), DD_ENOTFOUND);
+        ASSERT_OK(dd_journal_close(j));
+    }
+}
+
+TEST(test_closed_null_and_forged_handles_are_misuse)
+{
+    dd_journal *j = open_journal(0, "misuse");
+    ASSERT_OK(dd_journal_close(j));
+    dd_event ev = {(const uint8_t *)"x", 1, 0, NULL, 0};
+    ASSERT_STATUS(dd_journal_append(j, PID("p"), 0, &ev, 1), DD_EMISUSE);
+    ASSERT_STATUS(dd_journal_close(j), DD_EMISUSE);
+    ASSERT_STATUS(dd_journal_append(NULL, PID("p"), 0, &ev, 1), DD_EMISUSE);
+    ASSERT_STATUS(
+        dd_journal_append((dd_journal *)(uintptr_t)0xdeadbeef12345ull, PID("p"), 0, &ev, 1),
+        DD_EMISUSE);
+    ASSERT(strlen(dd_error_last()->message) > 0);
+    uint64_t h;
+    ASSERT_STATUS(dd_journal_highest_seq(&h, NULL, PID("p")), DD_EMISUSE);
+    ASSERT_STATUS(dd_journal_highest_seq(NULL, NULL, PID("p")), DD_EINVAL);
+    dd_journal_cursor *c;
+    ASSERT_STATUS(dd_journal_replay(&c, NULL, PID("p"), 1, 2, 3), DD_EMISUSE);
+    ASSERT_STATUS(dd_journal_cursor_next(NULL, &(dd_journal_event){0}), DD_EMISUSE);
+    ASSERT_OK(dd_journal_cursor_close(NULL));
+    dd_buf b = DD_BUF_INIT;
+    ASSERT_STATUS(dd_snapshot_load(&b, NULL, NULL, NULL, PID("p"), NULL), DD_EMISUSE);
+    ASSERT_STATUS(dd_journal_open(NULL, NULL), DD_EINVAL);
+    ASSERT_STATUS(dd_journal_open(&j, NULL), DD_EINVAL);
+}
+
+TEST(test_cursor_keeps_a_closed_journal_alive)
+{
+    dd_journal *j = open_journal(1, "deferred");
+    dd_event ev = {(const uint8_t *)"x", 1, 0, NULL, 0};
+    ASSERT_OK(dd_journal_append(j, PID("p"), 0, &ev, 1));
+    dd_journal_cursor *c;
+    ASSERT_OK(dd_journal_replay(&c, j, PID("p"), 1, UINT64_MAX, UINT64_MAX));
+    ASSERT_OK(dd_journal_close(j));
+    dd_journal_event e;
+    ASSERT_OK(dd_journal_cursor_next(c, &e));
+    ASSERT_MEM_EQ(e.payload, e.len, "x", 1);
+    ASSERT_OK(dd_journal_cursor_close(c));
+    ASSERT_STATUS(dd_journal_cursor_close(c), DD_EMISUSE);
+}
+
+TEST(test_bad_options_are_rejected)
+{
+    dd_store_options o;
+    ASSERT_STATUS(dd_store_options_init(&o, 99), DD_EINVAL);
+    ASSERT_OK(dd_store_options_init(&o, DD_STORE_OPTIONS_VERSION));
+    dd_store_options m = DD_STORE_OPTIONS_INIT;
+    ASSERT(o.version == m.version && o.backend == m.backend && o.path == m.path &&
+           o.snapshot_path == m.snapshot_path && o.sync == m.sync &&
+           o.busy_timeout_ms == m.busy_timeout_ms && o.keyring == m.keyring &&
+           o.compression_level == m.compression_level &&
+           o.compression_threshold == m.compression_threshold &&
+           o.snapshot_keep == m.snapshot_keep);
+    dd_journal *j = NULL;
+    o.backend = DD_BACKEND_SQLITE; /* no path */
+    ASSERT_STATUS(dd_journal_open(&j, &o), DD_EINVAL);
+    o.backend = 42;
+    o.path = "/tmp/x";
+    ASSERT_STATUS(dd_journal_open(&j, &o), DD_EINVAL);
+    o.backend = DD_BACKEND_MEMORY;
+    o.version = 7;
+    ASSERT_STATUS(dd_journal_open(&j, &o), DD_EINVAL);
+    o.version = DD_STORE_OPTIONS_VERSION;
+    o.compression_level = 12;
+    o.keyring = ring();
+    ASSERT_STATUS(dd_journal_open(&j, &o), DD_EINVAL);
+    ASSERT_OK(dd_keyring_free(o.keyring));
+    o.compression_level = 6;
+    ASSERT_STATUS(dd_journal_open(&j, &o), DD_EMISUSE); /* freed key ring */
+    ASSERT(j == NULL);
+    dd_snapshot_criteria c1, c2 = DD_SNAPSHOT_CRITERIA_INIT;
+    ASSERT_OK(dd_snapshot_criteria_init(&c1, DD_SNAPSHOT_CRITERIA_VERSION));
+    ASSERT(c1.version == c2.version && c1.min_seq == c2.min_seq && c1.max_seq == c2.max_seq &&
+           c1.min_timestamp_ms == c2.min_timestamp_ms &&
+           c1.max_timestamp_ms == c2.max_timestamp_ms);
+}
+
+TEST(test_sealed_journal_refuses_a_wrong_key)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/wrongkey.db", test_tmpdir());
+    dd_store_options o = DD_STORE_OPTIONS_INIT;
+    o.backend = DD_BACKEND_SQLITE;
+    o.path = path;
+    o.keyring = ring();
+    dd_journal *j;
+    ASSERT_OK(dd_journal_open(&j, &o));
+    dd_event ev = {(const uint8_t *)"secret", 6, 0, NULL, 0};
+    ASSERT_OK(dd_journal_append(j, PID("p"), 0, &ev, 1));
+    ASSERT_OK(dd_journal_close(j));
+    ASSERT_OK(dd_keyring_free(o.keyring));
+    dd_keyring *other;
+    uint8_t key[32];
+    memset(key, 0x11, sizeof(key));
+    ASSERT_OK(dd_keyring_new(&other));
+    ASSERT_OK(dd_keyring_add_key(other, 7, key, sizeof(key)));
+    o.keyring = other;
+    ASSERT_OK(dd_journal_open(&j, &o));
+    dd_journal_cursor *c;
+    dd_journal_event e;
+    ASSERT_OK(dd_journal_replay(&c, j, PID("p"), 1, UINT64_MAX, UINT64_MAX));
+    ASSERT_STATUS(dd_journal_cursor_next(c, &e), DD_ECRYPTO);
+    ASSERT_EQ_INT(dd_error_last()->code, DD_ECRYPTO);
+    ASSERT_OK(dd_journal_cursor_close(c));
+    ASSERT_OK(dd_journal_close(j));
+    ASSERT_OK(dd_keyring_free(other));
+}

@@ -1,0 +1,114 @@
+/*
+ * Durable state and key rings through the public header and libddata.so
+ * only.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ddata.h"
+#include "test.h"
+
+#define KEY(s) (const uint8_t *)(s), strlen(s)
+
+static dd_state_store *open_store(int variant, dd_keyring *k)
+{
+    static int n;
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/state-%d-%d", test_tmpdir(), variant, n++);
+    dd_store_options o = DD_STORE_OPTIONS_INIT;
+    o.backend = (uint32_t)(variant % 3 + 1);
+    o.path = path;
+    o.sync = DD_SYNC_FULL;
+    o.keyring = k;
+    dd_state_store *s = NULL;
+    ASSERT_OK(dd_state_store_open(&s, &o));
+    return s;
+}
+
+TEST(test_compare_and_set_through_the_abi)
+{
+    dd_keyring *k;
+    uint8_t key[32] = {9};
+    ASSERT_OK(dd_keyring_new(&k));
+    ASSERT_OK(dd_keyring_add_key(k, 1, key, 32));
+    for (int v = 0; v < 6; v++) {
+        dd_state_store *s = open_store(v, v >= 3 ? k : NULL);
+        uint64_t rev = 0;
+        ASSERT_OK(dd_state_store_upsert(&rev, s, KEY("cart"), 0, KEY("[]")));
+        ASSERT_EQ_U64(rev, 1);
+        ASSERT_STATUS(dd_state_store_upsert(&rev, s, KEY("cart"), 0, KEY("[1]")), DD_ECONFLICT);
+        ASSERT(strstr(dd_error_last()->message, "expected revision 0, found 1") != NULL);
+        ASSERT_OK(dd_state_store_upsert(&rev, s, KEY("cart"), 1, KEY("[1]")));
+        ASSERT_OK(dd_state_store_upsert(NULL, s, KEY("cart"), dd_any_revision(), KEY("[2]")));
+        dd_buf b = DD_BUF_INIT;
+        ASSERT_OK(dd_state_store_get(&b, &rev, s, KEY("cart")));
+        ASSERT_EQ_U64(rev, 3);
+        ASSERT_MEM_EQ(b.data, b.len, "[2]", 3);
+        dd_buf_free(&b);
+        dd_buf_free(&b);
+        ASSERT_STATUS(dd_state_store_delete(s, KEY("cart"), 0), DD_EINVAL);
+        ASSERT_STATUS(dd_state_store_delete(s, KEY("cart"), 2), DD_ECONFLICT);
+        ASSERT_OK(dd_state_store_delete(s, KEY("cart"), 3));
+        ASSERT_STATUS(dd_state_store_get(&b, &rev, s, KEY("cart")), DD_ENOTFOUND);
+        ASSERT_OK(dd_state_store_close(s));
+    }
+    ASSERT_OK(dd_keyring_free(k));
+}
+
+TEST(test_state_store_misuse_is_reported)
+{
+    dd_state_store *s = open_store(0, NULL);
+    ASSERT_OK(dd_state_store_close(s));
+    ASSERT_STATUS(dd_state_store_upsert(NULL, s, KEY("k"), 0, KEY("v")), DD_EMISUSE);
+    ASSERT_STATUS(dd_state_store_close(s), DD_EMISUSE);
+    dd_buf b = DD_BUF_INIT;
+    ASSERT_STATUS(dd_state_store_get(&b, NULL, NULL, KEY("k")), DD_EMISUSE);
+    ASSERT_STATUS(dd_state_store_get(NULL, NULL, NULL, KEY("k")), DD_EINVAL);
+    s = open_store(0, NULL);
+    ASSERT_STATUS(dd_state_store_upsert(NULL, s, NULL, 0, 0, KEY("v")), DD_EINVAL);
+    ASSERT_STATUS(dd_state_store_upsert(NULL, s, KEY("k"), 0, NULL, 4), DD_EINVAL);
+    /* A journal handle is not a state store. */
+    dd_journal *j;
+    dd_store_options o = DD_STORE_OPTIONS_INIT;
+    ASSERT_OK(dd_journal_open(&j, &o));
+    ASSERT_STATUS(dd_state_store_upsert(NULL, (dd_state_store *)j, KEY("k"), 0, KEY("v")),
+                  DD_EMISUSE);
+    ASSERT_OK(dd_journal_close(j));
+    ASSERT_OK(dd_state_store_close(s));
+    ASSERT_OK(dd_state_store_close(NULL));
+}
+
+TEST(test_keyring_rotation_through_the_abi)
+{
+    dd_keyring *k;
+    uint8_t k1[32], k2[32];
+    memset(k1, 1, 32);
+    memset(k2, 2, 32);
+    ASSERT_OK(dd_keyring_new(&k));
+    ASSERT_OK(dd_keyring_add_key(k, 1, k1, 32));
+    dd_state_store *s = open_store(1, k);
+    ASSERT_OK(dd_state_store_upsert(NULL, s, KEY("old"), 0, KEY("sealed with 1")));
+    ASSERT_OK(dd_keyring_add_key(k, 2, k2, 32));
+    ASSERT_STATUS(dd_keyring_add_key(k, 2, k2, 32), DD_ECONFLICT);
+    ASSERT_STATUS(dd_keyring_add_key(k, 3, k2, 31), DD_EINVAL);
+    ASSERT_STATUS(dd_keyring_set_active(k, 9), DD_ENOTFOUND);
+    ASSERT_OK(dd_keyring_set_active(k, 2));
+    ASSERT_OK(dd_state_store_upsert(NULL, s, KEY("new"), 0, KEY("sealed with 2")));
+    dd_buf b = DD_BUF_INIT;
+    ASSERT_OK(dd_state_store_get(&b, NULL, s, KEY("old")));
+    ASSERT_MEM_EQ(b.data, b.len, "sealed with 1", 13);
+    dd_buf_free(&b);
+    ASSERT_OK(dd_state_store_get(&b, NULL, s, KEY("new")));
+    ASSERT_MEM_EQ(b.data, b.len, "sealed with 2", 13);
+    dd_buf_free(&b);
+    ASSERT_OK(dd_state_store_close(s));
+    int aes = dd_seal_algorithm_available(DD_SEAL_AES256GCM);
+    ASSERT_EQ_INT(dd_keyring_set_algorithm(k, DD_SEAL_AES256GCM), aes ? DD_OK : DD_EUNSUPPORTED);
+    ASSERT_EQ_INT(dd_seal_algorithm_available(DD_SEAL_XCHACHA20POLY1305), 1);
+    ASSERT_EQ_INT(dd_seal_algorithm_available(99), 0);
+    ASSERT_STATUS(dd_keyring_set_algorithm(k, 99), DD_EINVAL);
+    ASSERT_OK(dd_keyring_free(k));
+    ASSERT_STATUS(dd_keyring_free(k), DD_EMISUSE);
+    ASSERT_STATUS(dd_keyring_add_key(k, 4, k1, 32), DD_EMISUSE);
+    ASSERT_OK(dd_keyring_free(NULL));
+}
