@@ -431,8 +431,8 @@ DD_API int dd_snapshot_save(dd_journal *journal, const uint8_t *pid, size_t pid_
                             uint64_t timestamp_ms, const uint8_t *state, size_t len);
 /* The newest snapshot matching criteria (NULL = any): DD_ENOTFOUND when
  * none. seq and timestamp_ms may be NULL. */
-DD_API int dd_snapshot_load(dd_buf *out, uint64_t *seq, uint64_t *timestamp_ms,
-                            dd_journal *journal, const uint8_t *pid, size_t pid_len,
+DD_API int dd_snapshot_load(dd_buf *out, uint64_t *seq, uint64_t *timestamp_ms, dd_journal *journal,
+                            const uint8_t *pid, size_t pid_len,
                             const dd_snapshot_criteria *criteria);
 /* Deletes the snapshot at seq (DD_OK if there is none). */
 DD_API int dd_snapshot_delete(dd_journal *journal, const uint8_t *pid, size_t pid_len,
@@ -450,8 +450,8 @@ DD_API int dd_state_store_open(dd_state_store **out, const dd_store_options *opt
 DD_API int dd_state_store_close(dd_state_store *store);
 /* `out` (may be NULL) receives the new revision. */
 DD_API int dd_state_store_upsert(uint64_t *out, dd_state_store *store, const uint8_t *key,
-                                 size_t key_len, uint64_t expected_revision,
-                                 const uint8_t *state, size_t len);
+                                 size_t key_len, uint64_t expected_revision, const uint8_t *state,
+                                 size_t len);
 /* DD_ENOTFOUND when the key has no record; revision may be NULL. */
 DD_API int dd_state_store_get(dd_buf *out, uint64_t *revision, dd_state_store *store,
                               const uint8_t *key, size_t key_len);
