@@ -38,6 +38,7 @@
 #define READ_CHUNK 65536
 #define READS_PER_EVENT 8
 #define MAX_EVENTS 64
+#define OUT_KEEP_BYTES (1u << 20)
 
 typedef struct dial dial;
 typedef struct peer peer;
@@ -403,6 +404,8 @@ static void flush_conn(net *n, conn *c)
     }
     c->out.len = 0;
     c->out_off = 0;
+    if (c->out.cap > OUT_KEEP_BYTES)
+        bytes_free(&c->out); /* a burst's buffer is not kept per idle peer */
     if (c->want_out) {
         c->want_out = false;
         update_epoll(n, c);
@@ -1034,4 +1037,19 @@ int net_peer_stats_get(net *n, uint64_t node_id, net_peer_stats *out)
     }
     pthread_mutex_unlock(&n->mu);
     return rc;
+}
+
+int net_peer_stats_all(net *n, net_peer_stats *out, size_t cap, size_t *count)
+{
+    if (!n || !count || (cap && !out))
+        return error_set(ST_EINVAL, "net: NULL argument to net_peer_stats_all");
+    pthread_mutex_lock(&n->mu);
+    for (size_t i = 0; i < n->npeers && i < cap; i++) {
+        const peer *p = n->peers[i];
+        out[i] = p->st;
+        out[i].queued_bytes = p->conn ? p->conn->out.len - p->conn->out_off : 0;
+    }
+    *count = n->npeers;
+    pthread_mutex_unlock(&n->mu);
+    return ST_OK;
 }

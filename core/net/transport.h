@@ -149,5 +149,8 @@ int net_wait(net *n, int timeout_ms);
 int net_stats_get(net *n, net_stats *out);
 /* ST_ENOTFOUND for a node never authenticated. */
 int net_peer_stats_get(net *n, uint64_t node_id, net_peer_stats *out);
+/* Every peer ever authenticated: writes up to `cap` entries and sets
+ * *count to how many there are (call with cap 0 to size the array). */
+int net_peer_stats_all(net *n, net_peer_stats *out, size_t cap, size_t *count);
 
 #endif

@@ -54,6 +54,14 @@ TEST(test_two_nets_exchange_messages_both_ways)
     ASSERT_EQ_U64(ps.class_bytes_in[NET_CLASS_FULL], ps.bytes_in);
     ASSERT(ps.bytes_out > 4 && ps.bytes_in > 4);
     ASSERT_EQ_INT(stats_of(a).peers_connected, 1);
+    size_t count = 9;
+    ASSERT_OK(net_peer_stats_all(a, NULL, 0, &count));
+    ASSERT_EQ_INT(count, 1);
+    net_peer_stats all[2];
+    ASSERT_OK(net_peer_stats_all(a, all, 2, &count));
+    ASSERT_EQ_U64(all[0].node_id, 2);
+    ASSERT_EQ_U64(all[0].frames_out, 1);
+    ASSERT_STATUS(net_peer_stats_all(a, NULL, 2, &count), ST_EINVAL);
     net_close(a);
     net_close(b);
 }
