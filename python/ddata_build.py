@@ -30,25 +30,25 @@ TREE_HEADER = ROOT / "abi" / "include" / "ddata.h"
 DEPS = ["sqlite3", "libsodium", "zlib", "libcjson"]
 
 SHIMS = r"""
-static int ddpy_op(dd_op *op, uint32_t kind, uint64_t amount, const uint8_t *key, size_t key_len,
-                   const uint8_t *value, size_t value_len)
+static int ddpy_apply(dd_crdt *v, uint32_t kind, uint64_t amount, const uint8_t *key, size_t key_len,
+                      const uint8_t *value, size_t value_len, uint64_t actor, uint64_t now_ms,
+                      dd_crdt **delta_out)
 {
-    int rc = dd_op_init(op, DD_OP_VERSION);
-    if (rc != DD_OK)
-        return rc;
-    op->kind = kind;
-    op->amount = amount;
-    op->key = key;
-    op->key_len = key_len;
-    op->value = value;
-    op->value_len = value_len;
-    return DD_OK;
+    dd_op op = DD_OP_INIT;
+    op.kind = kind;
+    op.amount = amount;
+    op.key = key;
+    op.key_len = key_len;
+    op.value = value;
+    op.value_len = value_len;
+    return dd_crdt_apply(v, &op, actor, now_ms, delta_out);
 }
 """
 
 SHIM_CDEF = r"""
-int ddpy_op(dd_op *op, uint32_t kind, uint64_t amount, const uint8_t *key, size_t key_len,
-            const uint8_t *value, size_t value_len);
+int ddpy_apply(dd_crdt *v, uint32_t kind, uint64_t amount, const uint8_t *key, size_t key_len,
+               const uint8_t *value, size_t value_len, uint64_t actor, uint64_t now_ms,
+               dd_crdt **delta_out);
 """
 
 

@@ -109,7 +109,8 @@ def rust_ffi(hdr):
         "",
     ]
     for name, value in hdr.constants:
-        out.append("pub const %s: %s = %d;" % (name, "u32" if 0 <= value < 2**32 else "i64", value))
+        rt = "u32" if 0 <= value < 2**32 else "u64" if 0 <= value < 2**64 else "i64"
+        out.append("pub const %s: %s = %d;" % (name, rt, value))
     for name, value in hdr.strings:
         out.append('pub const %s: &str = "%s";' % (name, value))
     out.append("")
@@ -250,8 +251,11 @@ def layout_program(hdr):
         out.append('    printf("%s size %%zu align %%zu\\n", sizeof(%s), _Alignof(%s));' % (s.name, s.name, s.name))
         for f in s.fields:
             out.append('    printf("%s.%s offset %%zu\\n", offsetof(%s, %s));' % (s.name, f.name, s.name, f.name))
-    for name, _ in hdr.constants:
-        out.append('    printf("%s = %%lld\\n", (long long)(%s));' % (name, name))
+    for name, value in hdr.constants:
+        if value < 0:
+            out.append('    printf("%s = %%lld\\n", (long long)(%s));' % (name, name))
+        else:
+            out.append('    printf("%s = %%llu\\n", (unsigned long long)(%s));' % (name, name))
     for e in hdr.enums:
         out.append('    printf("enum %s size %%zu\\n", sizeof(%s));' % (e.name, e.name))
     out.append("    return 0;")

@@ -37,6 +37,13 @@ SCALARS = {
     "uint64_t": (8, 8, "u64", "int"),
 }
 POINTER_SIZE = 8
+LIMIT_MACROS = {
+    "UINT64_MAX": 2**64 - 1,
+    "INT64_MAX": 2**63 - 1,
+    "UINT32_MAX": 2**32 - 1,
+    "INT32_MAX": 2**31 - 1,
+    "SIZE_MAX": 2**64 - 1,
+}
 
 
 class HeaderError(Exception):
@@ -137,6 +144,8 @@ def _strip_comments(text):
 def _eval_int(expr, known):
     """Evaluates the integer expressions the header's constants use."""
     e = expr.strip()
+    for name, value in LIMIT_MACROS.items():
+        e = re.sub(r"\b%s\b" % name, str(value), e)
     e = re.sub(r"\b(\d+)[uUlL]+\b", r"\1", e)
     e = re.sub(r"\b0[xX]([0-9a-fA-F]+)[uUlL]*\b", lambda m: str(int(m.group(1), 16)), e)
     for name, value in sorted(known.items(), key=lambda kv: -len(kv[0])):

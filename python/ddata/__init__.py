@@ -16,6 +16,24 @@ from ._core import (
     version,
     version_number,
 )
+from ._crdt import (
+    Crdt,
+    Flag,
+    GCounter,
+    GCounterMap,
+    GSet,
+    LWWMap,
+    LWWRegister,
+    MVRegister,
+    Op,
+    ORMap,
+    ORMultiMap,
+    ORSet,
+    PNCounter,
+    PNCounterMap,
+    needs_causal_delta,
+    type_name,
+)
 from ._errors import (
     Busy,
     Conflict,
@@ -36,10 +54,28 @@ from ._errors import (
     clear_error,
     last_error,
 )
+from ._store import (
+    ANY_REVISION,
+    Backend,
+    Event,
+    Journal,
+    JournalEvent,
+    Keyring,
+    SealAlgorithm,
+    Snapshot,
+    State,
+    StateStore,
+    Sync,
+    seal_algorithm_available,
+)
 
 __version__ = "1.0.0"
 
 __all__ = [
+    "ANY_REVISION", "Backend", "Event", "Journal", "JournalEvent", "Keyring", "SealAlgorithm", "Snapshot", "State",
+    "StateStore", "Sync", "seal_algorithm_available",
+    "Crdt", "Flag", "GCounter", "GCounterMap", "GSet", "LWWMap", "LWWRegister", "MVRegister", "Op", "ORMap",
+    "ORMultiMap", "ORSet", "PNCounter", "PNCounterMap", "needs_causal_delta", "type_name",
     "Busy", "Conflict", "Corrupt", "CrdtType", "CryptoError", "Deleted", "Done", "Error",
     "IOError_", "InvalidArgument", "LimitExceeded", "Limits", "Misuse", "NotFound", "OpKind",
     "OutOfMemory", "Status", "Timeout", "TypeMismatch", "Unsupported", "abi_version",

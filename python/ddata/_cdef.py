@@ -9,6 +9,11 @@ CDEF = r"""
 #define DDATA_ABI_VERSION 1
 #define DD_LIMITS_VERSION 1
 #define DD_OP_VERSION 1
+#define DD_STORE_OPTIONS_VERSION 1
+#define DD_SNAPSHOT_CRITERIA_VERSION 1
+#define DD_ANY_REVISION 18446744073709551615
+#define DD_OWNED_OPTIONS_VERSION 1
+#define DD_OWNED_TYPE_OPTIONS_VERSION 1
 
 typedef enum dd_status {
     DD_OK = 0,
@@ -52,6 +57,43 @@ typedef enum dd_op_kind {
     DD_OP_ENABLE = 7,
     DD_OP_UPDATE = 8,
 } dd_op_kind;
+typedef enum dd_backend {
+    DD_BACKEND_MEMORY = 1,
+    DD_BACKEND_SQLITE = 2,
+    DD_BACKEND_FS = 3,
+} dd_backend;
+typedef enum dd_sync {
+    DD_SYNC_OFF = 0,
+    DD_SYNC_NORMAL = 1,
+    DD_SYNC_FULL = 2,
+} dd_sync;
+typedef enum dd_seal_algorithm {
+    DD_SEAL_XCHACHA20POLY1305 = 1,
+    DD_SEAL_AES256GCM = 2,
+} dd_seal_algorithm;
+typedef enum dd_owned_strategy {
+    DD_OWNED_ACTIVE_PUSH = 1,
+    DD_OWNED_FEED_LAZY_PULL = 2,
+    DD_OWNED_FEED_WITH_PERIODIC_SYNC = 3,
+    DD_OWNED_PERIODIC_ONLY = 4,
+} dd_owned_strategy;
+typedef enum dd_owned_mismatch {
+    DD_OWNED_KEEP_STALE = 1,
+    DD_OWNED_DROP_AND_WAIT = 2,
+} dd_owned_mismatch;
+typedef enum dd_owned_urgency {
+    DD_OWNED_URGENCY_DEFAULT = 0,
+    DD_OWNED_URGENCY_IMMEDIATE = 1,
+    DD_OWNED_URGENCY_DELAYED = 2,
+    DD_OWNED_URGENCY_SUPPRESSED = 3,
+} dd_owned_urgency;
+typedef enum dd_owned_event_kind {
+    DD_OWNED_EV_VIEW_CHANGED = 1,
+    DD_OWNED_EV_VIEW_REMOVED = 2,
+    DD_OWNED_EV_QUERY_DONE = 3,
+    DD_OWNED_EV_VERSION_MISMATCH = 4,
+    DD_OWNED_EV_COMPACT_WANTED = 5,
+} dd_owned_event_kind;
 
 typedef struct dd_crdt dd_crdt;
 typedef struct dd_system dd_system;
@@ -59,6 +101,8 @@ typedef struct dd_replica dd_replica;
 typedef struct dd_journal dd_journal;
 typedef struct dd_state_store dd_state_store;
 typedef struct dd_keyring dd_keyring;
+typedef struct dd_journal_cursor dd_journal_cursor;
+typedef struct dd_owned dd_owned;
 typedef struct dd_error {
     int code;
     const char *message;
@@ -86,6 +130,85 @@ typedef struct dd_op {
     uint32_t value_type;
     const struct dd_op *nested;
 } dd_op;
+typedef struct dd_store_options {
+    uint32_t version;
+    uint32_t backend;
+    const char *path;
+    const char *snapshot_path;
+    uint32_t sync;
+    uint32_t busy_timeout_ms;
+    struct dd_keyring *keyring;
+    int32_t compression_level;
+    uint32_t compression_threshold;
+    uint32_t snapshot_keep;
+} dd_store_options;
+typedef struct dd_event {
+    const uint8_t *payload;
+    size_t len;
+    uint64_t timestamp_ms;
+    const char *const *tags;
+    size_t tag_count;
+} dd_event;
+typedef struct dd_journal_event {
+    uint64_t seq;
+    uint64_t timestamp_ms;
+    uint64_t ordering;
+    const uint8_t *pid;
+    size_t pid_len;
+    const uint8_t *payload;
+    size_t len;
+    const char *const *tags;
+    size_t tag_count;
+} dd_journal_event;
+typedef struct dd_snapshot_criteria {
+    uint32_t version;
+    uint64_t min_seq;
+    uint64_t max_seq;
+    uint64_t min_timestamp_ms;
+    uint64_t max_timestamp_ms;
+} dd_snapshot_criteria;
+typedef struct dd_owned_options {
+    uint32_t version;
+    uint64_t node_id;
+    uint64_t incarnation;
+    struct dd_state_store *store;
+    const struct dd_limits *limits;
+    uint64_t max_queued;
+} dd_owned_options;
+typedef struct dd_owned_type_options {
+    uint32_t version;
+    uint32_t strategy;
+    uint32_t wire_version;
+    uint32_t storage_version;
+    uint32_t on_mismatch;
+    uint32_t compact_every;
+    uint64_t feed_interval_ms;
+    uint64_t sync_interval_ms;
+    uint64_t pull_retry_ms;
+    uint64_t pull_timeout_ms;
+} dd_owned_type_options;
+typedef struct dd_owned_view {
+    uint64_t node_id;
+    uint64_t incarnation;
+    uint64_t age;
+    uint64_t base_age;
+    uint32_t wire_version;
+    uint32_t version_mismatch;
+    uint64_t confirmed_ms;
+    dd_buf base;
+    struct dd_buf *deltas;
+    size_t delta_count;
+} dd_owned_view;
+typedef struct dd_owned_event {
+    uint32_t kind;
+    int32_t status;
+    uint64_t node_id;
+    uint64_t incarnation;
+    uint64_t age;
+    uint64_t request_id;
+    uint32_t peer_version;
+    char type[128];
+} dd_owned_event;
 
 const char *dd_version(void);
 int dd_version_number(void);
@@ -98,6 +221,73 @@ void dd_error_clear(void);
 void dd_buf_free(dd_buf *buf);
 int dd_limits_init(dd_limits *opts, uint32_t version);
 int dd_op_init(dd_op *op, uint32_t version);
+int dd_crdt_new(dd_crdt **out, uint32_t type);
+int dd_crdt_free(dd_crdt *v);
+int dd_crdt_clone(dd_crdt **out, const dd_crdt *v);
+int dd_crdt_type_of(const dd_crdt *v);
+const char *dd_crdt_type_name(uint32_t type);
+int dd_crdt_needs_causal_delta(uint32_t type);
+int dd_crdt_apply(dd_crdt *v, const dd_op *op, uint64_t actor, uint64_t now_ms, dd_crdt **delta_out);
+int dd_crdt_merge(dd_crdt *dst, const dd_crdt *src);
+int dd_crdt_equal(const dd_crdt *a, const dd_crdt *b);
+int dd_crdt_digest(uint64_t *out, const dd_crdt *v);
+int dd_crdt_encode(dd_buf *out, const dd_crdt *v);
+int dd_crdt_decode(dd_crdt **out, const uint8_t *data, size_t len, const dd_limits *limits, uint64_t now_ms);
+int dd_crdt_to_json(dd_buf *out, const dd_crdt *v);
+int dd_crdt_from_json(dd_crdt **out, const char *json, size_t len, const dd_limits *limits);
+int dd_crdt_value_json(dd_buf *out, const dd_crdt *v);
+int dd_crdt_counter_value(int64_t *out, const dd_crdt *v);
+int dd_crdt_contains(const dd_crdt *v, const uint8_t *elem, size_t len);
+int dd_crdt_count(uint64_t *out, const dd_crdt *v);
+int dd_crdt_register_get(dd_buf *out, const dd_crdt *v);
+int dd_crdt_flag_value(const dd_crdt *v);
+int dd_crdt_map_get(dd_crdt **out, const dd_crdt *map, const uint8_t *key, size_t key_len);
+int dd_crdt_elements(dd_buf *out, const dd_crdt *v);
+int dd_store_options_init(dd_store_options *opts, uint32_t version);
+int dd_keyring_new(dd_keyring **out);
+int dd_keyring_add_key(dd_keyring *ring, uint32_t key_id, const uint8_t *key, size_t key_len);
+int dd_keyring_set_active(dd_keyring *ring, uint32_t key_id);
+int dd_keyring_set_algorithm(dd_keyring *ring, uint32_t algorithm);
+int dd_seal_algorithm_available(uint32_t algorithm);
+int dd_keyring_free(dd_keyring *ring);
+int dd_journal_open(dd_journal **out, const dd_store_options *opts);
+int dd_journal_close(dd_journal *journal);
+int dd_journal_append(dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t expected_seq, const dd_event *events, size_t count);
+int dd_journal_highest_seq(uint64_t *out, dd_journal *journal, const uint8_t *pid, size_t pid_len);
+int dd_journal_delete_to(dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t to_seq);
+int dd_journal_replay(dd_journal_cursor **out, dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t from_seq, uint64_t to_seq, uint64_t max);
+int dd_journal_by_tag(dd_journal_cursor **out, dd_journal *journal, const char *tag, uint64_t after_ordering, uint64_t max);
+int dd_journal_pids(dd_journal_cursor **out, dd_journal *journal, const uint8_t *after, size_t after_len, uint64_t max);
+int dd_journal_cursor_next(dd_journal_cursor *cursor, dd_journal_event *ev);
+int dd_journal_cursor_close(dd_journal_cursor *cursor);
+int dd_snapshot_criteria_init(dd_snapshot_criteria *criteria, uint32_t version);
+int dd_snapshot_save(dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t seq, uint64_t timestamp_ms, const uint8_t *state, size_t len);
+int dd_snapshot_load(dd_buf *out, uint64_t *seq, uint64_t *timestamp_ms, dd_journal *journal, const uint8_t *pid, size_t pid_len, const dd_snapshot_criteria *criteria);
+int dd_snapshot_delete(dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t seq);
+int dd_snapshot_delete_matching(dd_journal *journal, const uint8_t *pid, size_t pid_len, const dd_snapshot_criteria *criteria);
+uint64_t dd_any_revision(void);
+int dd_state_store_open(dd_state_store **out, const dd_store_options *opts);
+int dd_state_store_close(dd_state_store *store);
+int dd_state_store_upsert(uint64_t *out, dd_state_store *store, const uint8_t *key, size_t key_len, uint64_t expected_revision, const uint8_t *state, size_t len);
+int dd_state_store_get(dd_buf *out, uint64_t *revision, dd_state_store *store, const uint8_t *key, size_t key_len);
+int dd_state_store_delete(dd_state_store *store, const uint8_t *key, size_t key_len, uint64_t expected_revision);
+int dd_owned_options_init(dd_owned_options *opts, uint32_t version);
+int dd_owned_type_options_init(dd_owned_type_options *opts, uint32_t version);
+void dd_owned_view_free(dd_owned_view *view);
+int dd_owned_open(dd_owned **out, const dd_owned_options *opts);
+int dd_owned_close(dd_owned *owned);
+int dd_owned_register(dd_owned *owned, const char *type, const dd_owned_type_options *opts);
+int dd_owned_publish(dd_owned *owned, const char *type, int is_full, const uint8_t *data, size_t len, uint32_t urgency, uint64_t delay_ms, uint64_t *out_incarnation, uint64_t *out_age);
+int dd_owned_tick(dd_owned *owned, uint64_t now_ms);
+int dd_owned_deliver(dd_owned *owned, uint64_t from_node, const uint8_t *data, size_t len);
+int dd_owned_next_outgoing(dd_buf *out, uint64_t *to_node, dd_owned *owned);
+int dd_owned_member_up(dd_owned *owned, uint64_t node_id, uint64_t incarnation);
+int dd_owned_member_left(dd_owned *owned, uint64_t node_id);
+int dd_owned_query(uint64_t *out_request, dd_owned *owned, const char *type, uint64_t node_id, uint64_t max_staleness_ms);
+int dd_owned_read(dd_owned_view *out, dd_owned *owned, const char *type, uint64_t node_id);
+int dd_owned_nodes(uint64_t *out, size_t cap, size_t *out_count, dd_owned *owned);
+int dd_owned_next_event(dd_owned_event *out, dd_owned *owned);
+int dd_owned_event_fd(int *out, dd_owned *owned);
 """
 
 STRINGS = {
@@ -116,4 +306,71 @@ FUNCTIONS = (
     'dd_buf_free',
     'dd_limits_init',
     'dd_op_init',
+    'dd_crdt_new',
+    'dd_crdt_free',
+    'dd_crdt_clone',
+    'dd_crdt_type_of',
+    'dd_crdt_type_name',
+    'dd_crdt_needs_causal_delta',
+    'dd_crdt_apply',
+    'dd_crdt_merge',
+    'dd_crdt_equal',
+    'dd_crdt_digest',
+    'dd_crdt_encode',
+    'dd_crdt_decode',
+    'dd_crdt_to_json',
+    'dd_crdt_from_json',
+    'dd_crdt_value_json',
+    'dd_crdt_counter_value',
+    'dd_crdt_contains',
+    'dd_crdt_count',
+    'dd_crdt_register_get',
+    'dd_crdt_flag_value',
+    'dd_crdt_map_get',
+    'dd_crdt_elements',
+    'dd_store_options_init',
+    'dd_keyring_new',
+    'dd_keyring_add_key',
+    'dd_keyring_set_active',
+    'dd_keyring_set_algorithm',
+    'dd_seal_algorithm_available',
+    'dd_keyring_free',
+    'dd_journal_open',
+    'dd_journal_close',
+    'dd_journal_append',
+    'dd_journal_highest_seq',
+    'dd_journal_delete_to',
+    'dd_journal_replay',
+    'dd_journal_by_tag',
+    'dd_journal_pids',
+    'dd_journal_cursor_next',
+    'dd_journal_cursor_close',
+    'dd_snapshot_criteria_init',
+    'dd_snapshot_save',
+    'dd_snapshot_load',
+    'dd_snapshot_delete',
+    'dd_snapshot_delete_matching',
+    'dd_any_revision',
+    'dd_state_store_open',
+    'dd_state_store_close',
+    'dd_state_store_upsert',
+    'dd_state_store_get',
+    'dd_state_store_delete',
+    'dd_owned_options_init',
+    'dd_owned_type_options_init',
+    'dd_owned_view_free',
+    'dd_owned_open',
+    'dd_owned_close',
+    'dd_owned_register',
+    'dd_owned_publish',
+    'dd_owned_tick',
+    'dd_owned_deliver',
+    'dd_owned_next_outgoing',
+    'dd_owned_member_up',
+    'dd_owned_member_left',
+    'dd_owned_query',
+    'dd_owned_read',
+    'dd_owned_nodes',
+    'dd_owned_next_event',
+    'dd_owned_event_fd',
 )

@@ -9,7 +9,7 @@
 #ifndef DD_NODE_EXPORTS_GEN_H
 #define DD_NODE_EXPORTS_GEN_H
 
-#define DD_EXPORT_COUNT 11
+#define DD_EXPORT_COUNT 78
 
 #define DD_EXPORTS(X) \
     X(dd_version, "const char *", 0, "", "void") \
@@ -22,6 +22,73 @@
     X(dd_error_clear, "void", 0, "", "void") \
     X(dd_buf_free, "void", 1, "B", "dd_buf *buf") \
     X(dd_limits_init, "int", 2, "Su", "dd_limits *opts, uint32_t version") \
-    X(dd_op_init, "int", 2, "Su", "dd_op *op, uint32_t version")
+    X(dd_op_init, "int", 2, "Su", "dd_op *op, uint32_t version") \
+    X(dd_crdt_new, "int", 2, "Hu", "dd_crdt **out, uint32_t type") \
+    X(dd_crdt_free, "int", 1, "h", "dd_crdt *v") \
+    X(dd_crdt_clone, "int", 2, "Hh", "dd_crdt **out, const dd_crdt *v") \
+    X(dd_crdt_type_of, "int", 1, "h", "const dd_crdt *v") \
+    X(dd_crdt_type_name, "const char *", 1, "u", "uint32_t type") \
+    X(dd_crdt_needs_causal_delta, "int", 1, "u", "uint32_t type") \
+    X(dd_crdt_apply, "int", 5, "hSuuH", "dd_crdt *v, const dd_op *op, uint64_t actor, uint64_t now_ms, dd_crdt **delta_out") \
+    X(dd_crdt_merge, "int", 2, "hh", "dd_crdt *dst, const dd_crdt *src") \
+    X(dd_crdt_equal, "int", 2, "hh", "const dd_crdt *a, const dd_crdt *b") \
+    X(dd_crdt_digest, "int", 2, "ph", "uint64_t *out, const dd_crdt *v") \
+    X(dd_crdt_encode, "int", 2, "Bh", "dd_buf *out, const dd_crdt *v") \
+    X(dd_crdt_decode, "int", 5, "HbnSu", "dd_crdt **out, const uint8_t *data, size_t len, const dd_limits *limits, uint64_t now_ms") \
+    X(dd_crdt_to_json, "int", 2, "Bh", "dd_buf *out, const dd_crdt *v") \
+    X(dd_crdt_from_json, "int", 4, "HsnS", "dd_crdt **out, const char *json, size_t len, const dd_limits *limits") \
+    X(dd_crdt_value_json, "int", 2, "Bh", "dd_buf *out, const dd_crdt *v") \
+    X(dd_crdt_counter_value, "int", 2, "ph", "int64_t *out, const dd_crdt *v") \
+    X(dd_crdt_contains, "int", 3, "hbn", "const dd_crdt *v, const uint8_t *elem, size_t len") \
+    X(dd_crdt_count, "int", 2, "ph", "uint64_t *out, const dd_crdt *v") \
+    X(dd_crdt_register_get, "int", 2, "Bh", "dd_buf *out, const dd_crdt *v") \
+    X(dd_crdt_flag_value, "int", 1, "h", "const dd_crdt *v") \
+    X(dd_crdt_map_get, "int", 4, "Hhbn", "dd_crdt **out, const dd_crdt *map, const uint8_t *key, size_t key_len") \
+    X(dd_crdt_elements, "int", 2, "Bh", "dd_buf *out, const dd_crdt *v") \
+    X(dd_store_options_init, "int", 2, "Su", "dd_store_options *opts, uint32_t version") \
+    X(dd_keyring_new, "int", 1, "H", "dd_keyring **out") \
+    X(dd_keyring_add_key, "int", 4, "hubn", "dd_keyring *ring, uint32_t key_id, const uint8_t *key, size_t key_len") \
+    X(dd_keyring_set_active, "int", 2, "hu", "dd_keyring *ring, uint32_t key_id") \
+    X(dd_keyring_set_algorithm, "int", 2, "hu", "dd_keyring *ring, uint32_t algorithm") \
+    X(dd_seal_algorithm_available, "int", 1, "u", "uint32_t algorithm") \
+    X(dd_keyring_free, "int", 1, "h", "dd_keyring *ring") \
+    X(dd_journal_open, "int", 2, "HS", "dd_journal **out, const dd_store_options *opts") \
+    X(dd_journal_close, "int", 1, "h", "dd_journal *journal") \
+    X(dd_journal_append, "int", 6, "hbnuSn", "dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t expected_seq, const dd_event *events, size_t count") \
+    X(dd_journal_highest_seq, "int", 4, "phbn", "uint64_t *out, dd_journal *journal, const uint8_t *pid, size_t pid_len") \
+    X(dd_journal_delete_to, "int", 4, "hbnu", "dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t to_seq") \
+    X(dd_journal_replay, "int", 7, "Hhbnuuu", "dd_journal_cursor **out, dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t from_seq, uint64_t to_seq, uint64_t max") \
+    X(dd_journal_by_tag, "int", 5, "Hhsuu", "dd_journal_cursor **out, dd_journal *journal, const char *tag, uint64_t after_ordering, uint64_t max") \
+    X(dd_journal_pids, "int", 5, "Hhbnu", "dd_journal_cursor **out, dd_journal *journal, const uint8_t *after, size_t after_len, uint64_t max") \
+    X(dd_journal_cursor_next, "int", 2, "hS", "dd_journal_cursor *cursor, dd_journal_event *ev") \
+    X(dd_journal_cursor_close, "int", 1, "h", "dd_journal_cursor *cursor") \
+    X(dd_snapshot_criteria_init, "int", 2, "Su", "dd_snapshot_criteria *criteria, uint32_t version") \
+    X(dd_snapshot_save, "int", 7, "hbnuubn", "dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t seq, uint64_t timestamp_ms, const uint8_t *state, size_t len") \
+    X(dd_snapshot_load, "int", 7, "BpphbnS", "dd_buf *out, uint64_t *seq, uint64_t *timestamp_ms, dd_journal *journal, const uint8_t *pid, size_t pid_len, const dd_snapshot_criteria *criteria") \
+    X(dd_snapshot_delete, "int", 4, "hbnu", "dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t seq") \
+    X(dd_snapshot_delete_matching, "int", 4, "hbnS", "dd_journal *journal, const uint8_t *pid, size_t pid_len, const dd_snapshot_criteria *criteria") \
+    X(dd_any_revision, "uint64_t", 0, "", "void") \
+    X(dd_state_store_open, "int", 2, "HS", "dd_state_store **out, const dd_store_options *opts") \
+    X(dd_state_store_close, "int", 1, "h", "dd_state_store *store") \
+    X(dd_state_store_upsert, "int", 7, "phbnubn", "uint64_t *out, dd_state_store *store, const uint8_t *key, size_t key_len, uint64_t expected_revision, const uint8_t *state, size_t len") \
+    X(dd_state_store_get, "int", 5, "Bphbn", "dd_buf *out, uint64_t *revision, dd_state_store *store, const uint8_t *key, size_t key_len") \
+    X(dd_state_store_delete, "int", 4, "hbnu", "dd_state_store *store, const uint8_t *key, size_t key_len, uint64_t expected_revision") \
+    X(dd_owned_options_init, "int", 2, "Su", "dd_owned_options *opts, uint32_t version") \
+    X(dd_owned_type_options_init, "int", 2, "Su", "dd_owned_type_options *opts, uint32_t version") \
+    X(dd_owned_view_free, "void", 1, "S", "dd_owned_view *view") \
+    X(dd_owned_open, "int", 2, "HS", "dd_owned **out, const dd_owned_options *opts") \
+    X(dd_owned_close, "int", 1, "h", "dd_owned *owned") \
+    X(dd_owned_register, "int", 3, "hsS", "dd_owned *owned, const char *type, const dd_owned_type_options *opts") \
+    X(dd_owned_publish, "int", 9, "hsibnuupp", "dd_owned *owned, const char *type, int is_full, const uint8_t *data, size_t len, uint32_t urgency, uint64_t delay_ms, uint64_t *out_incarnation, uint64_t *out_age") \
+    X(dd_owned_tick, "int", 2, "hu", "dd_owned *owned, uint64_t now_ms") \
+    X(dd_owned_deliver, "int", 4, "hubn", "dd_owned *owned, uint64_t from_node, const uint8_t *data, size_t len") \
+    X(dd_owned_next_outgoing, "int", 3, "Bph", "dd_buf *out, uint64_t *to_node, dd_owned *owned") \
+    X(dd_owned_member_up, "int", 3, "huu", "dd_owned *owned, uint64_t node_id, uint64_t incarnation") \
+    X(dd_owned_member_left, "int", 2, "hu", "dd_owned *owned, uint64_t node_id") \
+    X(dd_owned_query, "int", 5, "phsuu", "uint64_t *out_request, dd_owned *owned, const char *type, uint64_t node_id, uint64_t max_staleness_ms") \
+    X(dd_owned_read, "int", 4, "Shsu", "dd_owned_view *out, dd_owned *owned, const char *type, uint64_t node_id") \
+    X(dd_owned_nodes, "int", 4, "pnph", "uint64_t *out, size_t cap, size_t *out_count, dd_owned *owned") \
+    X(dd_owned_next_event, "int", 2, "Sh", "dd_owned_event *out, dd_owned *owned") \
+    X(dd_owned_event_fd, "int", 2, "ph", "int *out, dd_owned *owned")
 
 #endif

@@ -14,6 +14,11 @@ pub const DDATA_VERSION_NUMBER: u32 = 1000000;
 pub const DDATA_ABI_VERSION: u32 = 1;
 pub const DD_LIMITS_VERSION: u32 = 1;
 pub const DD_OP_VERSION: u32 = 1;
+pub const DD_STORE_OPTIONS_VERSION: u32 = 1;
+pub const DD_SNAPSHOT_CRITERIA_VERSION: u32 = 1;
+pub const DD_ANY_REVISION: u64 = 18446744073709551615;
+pub const DD_OWNED_OPTIONS_VERSION: u32 = 1;
+pub const DD_OWNED_TYPE_OPTIONS_VERSION: u32 = 1;
 pub const DDATA_VERSION: &str = "1.0.0";
 
 pub type dd_status = c_int;
@@ -57,6 +62,43 @@ pub const DD_OP_CLEAR: dd_op_kind = 5;
 pub const DD_OP_ASSIGN: dd_op_kind = 6;
 pub const DD_OP_ENABLE: dd_op_kind = 7;
 pub const DD_OP_UPDATE: dd_op_kind = 8;
+
+pub type dd_backend = c_uint;
+pub const DD_BACKEND_MEMORY: dd_backend = 1;
+pub const DD_BACKEND_SQLITE: dd_backend = 2;
+pub const DD_BACKEND_FS: dd_backend = 3;
+
+pub type dd_sync = c_uint;
+pub const DD_SYNC_OFF: dd_sync = 0;
+pub const DD_SYNC_NORMAL: dd_sync = 1;
+pub const DD_SYNC_FULL: dd_sync = 2;
+
+pub type dd_seal_algorithm = c_uint;
+pub const DD_SEAL_XCHACHA20POLY1305: dd_seal_algorithm = 1;
+pub const DD_SEAL_AES256GCM: dd_seal_algorithm = 2;
+
+pub type dd_owned_strategy = c_uint;
+pub const DD_OWNED_ACTIVE_PUSH: dd_owned_strategy = 1;
+pub const DD_OWNED_FEED_LAZY_PULL: dd_owned_strategy = 2;
+pub const DD_OWNED_FEED_WITH_PERIODIC_SYNC: dd_owned_strategy = 3;
+pub const DD_OWNED_PERIODIC_ONLY: dd_owned_strategy = 4;
+
+pub type dd_owned_mismatch = c_uint;
+pub const DD_OWNED_KEEP_STALE: dd_owned_mismatch = 1;
+pub const DD_OWNED_DROP_AND_WAIT: dd_owned_mismatch = 2;
+
+pub type dd_owned_urgency = c_uint;
+pub const DD_OWNED_URGENCY_DEFAULT: dd_owned_urgency = 0;
+pub const DD_OWNED_URGENCY_IMMEDIATE: dd_owned_urgency = 1;
+pub const DD_OWNED_URGENCY_DELAYED: dd_owned_urgency = 2;
+pub const DD_OWNED_URGENCY_SUPPRESSED: dd_owned_urgency = 3;
+
+pub type dd_owned_event_kind = c_uint;
+pub const DD_OWNED_EV_VIEW_CHANGED: dd_owned_event_kind = 1;
+pub const DD_OWNED_EV_VIEW_REMOVED: dd_owned_event_kind = 2;
+pub const DD_OWNED_EV_QUERY_DONE: dd_owned_event_kind = 3;
+pub const DD_OWNED_EV_VERSION_MISMATCH: dd_owned_event_kind = 4;
+pub const DD_OWNED_EV_COMPACT_WANTED: dd_owned_event_kind = 5;
 
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
@@ -133,6 +175,121 @@ pub struct dd_op {
     pub nested: *const dd_op,
 }
 
+#[repr(C)]
+pub struct dd_journal_cursor {
+    _opaque: [u8; 0],
+    _not_send_sync: core::marker::PhantomData<(*mut u8, core::marker::PhantomPinned)>,
+}
+
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct dd_store_options {
+    pub version: u32,
+    pub backend: u32,
+    pub path: *const c_char,
+    pub snapshot_path: *const c_char,
+    pub sync: u32,
+    pub busy_timeout_ms: u32,
+    pub keyring: *mut dd_keyring,
+    pub compression_level: i32,
+    pub compression_threshold: u32,
+    pub snapshot_keep: u32,
+}
+
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct dd_event {
+    pub payload: *const u8,
+    pub len: usize,
+    pub timestamp_ms: u64,
+    pub tags: *const *const c_char,
+    pub tag_count: usize,
+}
+
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct dd_journal_event {
+    pub seq: u64,
+    pub timestamp_ms: u64,
+    pub ordering: u64,
+    pub pid: *const u8,
+    pub pid_len: usize,
+    pub payload: *const u8,
+    pub len: usize,
+    pub tags: *const *const c_char,
+    pub tag_count: usize,
+}
+
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct dd_snapshot_criteria {
+    pub version: u32,
+    pub min_seq: u64,
+    pub max_seq: u64,
+    pub min_timestamp_ms: u64,
+    pub max_timestamp_ms: u64,
+}
+
+#[repr(C)]
+pub struct dd_owned {
+    _opaque: [u8; 0],
+    _not_send_sync: core::marker::PhantomData<(*mut u8, core::marker::PhantomPinned)>,
+}
+
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct dd_owned_options {
+    pub version: u32,
+    pub node_id: u64,
+    pub incarnation: u64,
+    pub store: *mut dd_state_store,
+    pub limits: *const dd_limits,
+    pub max_queued: u64,
+}
+
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct dd_owned_type_options {
+    pub version: u32,
+    pub strategy: u32,
+    pub wire_version: u32,
+    pub storage_version: u32,
+    pub on_mismatch: u32,
+    pub compact_every: u32,
+    pub feed_interval_ms: u64,
+    pub sync_interval_ms: u64,
+    pub pull_retry_ms: u64,
+    pub pull_timeout_ms: u64,
+}
+
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct dd_owned_view {
+    pub node_id: u64,
+    pub incarnation: u64,
+    pub age: u64,
+    pub base_age: u64,
+    pub wire_version: u32,
+    pub version_mismatch: u32,
+    pub confirmed_ms: u64,
+    pub base: dd_buf,
+    pub deltas: *mut dd_buf,
+    pub delta_count: usize,
+}
+
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct dd_owned_event {
+    pub kind: u32,
+    pub status: i32,
+    pub node_id: u64,
+    pub incarnation: u64,
+    pub age: u64,
+    pub request_id: u64,
+    pub peer_version: u32,
+    pub r#type: [c_char; 128],
+}
+
 extern "C" {
     pub fn dd_version() -> *const c_char;
     pub fn dd_version_number() -> c_int;
@@ -145,6 +302,73 @@ extern "C" {
     pub fn dd_buf_free(buf: *mut dd_buf);
     pub fn dd_limits_init(opts: *mut dd_limits, version: u32) -> c_int;
     pub fn dd_op_init(op: *mut dd_op, version: u32) -> c_int;
+    pub fn dd_crdt_new(out: *mut *mut dd_crdt, r#type: u32) -> c_int;
+    pub fn dd_crdt_free(v: *mut dd_crdt) -> c_int;
+    pub fn dd_crdt_clone(out: *mut *mut dd_crdt, v: *const dd_crdt) -> c_int;
+    pub fn dd_crdt_type_of(v: *const dd_crdt) -> c_int;
+    pub fn dd_crdt_type_name(r#type: u32) -> *const c_char;
+    pub fn dd_crdt_needs_causal_delta(r#type: u32) -> c_int;
+    pub fn dd_crdt_apply(v: *mut dd_crdt, op: *const dd_op, actor: u64, now_ms: u64, delta_out: *mut *mut dd_crdt) -> c_int;
+    pub fn dd_crdt_merge(dst: *mut dd_crdt, src: *const dd_crdt) -> c_int;
+    pub fn dd_crdt_equal(a: *const dd_crdt, b: *const dd_crdt) -> c_int;
+    pub fn dd_crdt_digest(out: *mut u64, v: *const dd_crdt) -> c_int;
+    pub fn dd_crdt_encode(out: *mut dd_buf, v: *const dd_crdt) -> c_int;
+    pub fn dd_crdt_decode(out: *mut *mut dd_crdt, data: *const u8, len: usize, limits: *const dd_limits, now_ms: u64) -> c_int;
+    pub fn dd_crdt_to_json(out: *mut dd_buf, v: *const dd_crdt) -> c_int;
+    pub fn dd_crdt_from_json(out: *mut *mut dd_crdt, json: *const c_char, len: usize, limits: *const dd_limits) -> c_int;
+    pub fn dd_crdt_value_json(out: *mut dd_buf, v: *const dd_crdt) -> c_int;
+    pub fn dd_crdt_counter_value(out: *mut i64, v: *const dd_crdt) -> c_int;
+    pub fn dd_crdt_contains(v: *const dd_crdt, elem: *const u8, len: usize) -> c_int;
+    pub fn dd_crdt_count(out: *mut u64, v: *const dd_crdt) -> c_int;
+    pub fn dd_crdt_register_get(out: *mut dd_buf, v: *const dd_crdt) -> c_int;
+    pub fn dd_crdt_flag_value(v: *const dd_crdt) -> c_int;
+    pub fn dd_crdt_map_get(out: *mut *mut dd_crdt, map: *const dd_crdt, key: *const u8, key_len: usize) -> c_int;
+    pub fn dd_crdt_elements(out: *mut dd_buf, v: *const dd_crdt) -> c_int;
+    pub fn dd_store_options_init(opts: *mut dd_store_options, version: u32) -> c_int;
+    pub fn dd_keyring_new(out: *mut *mut dd_keyring) -> c_int;
+    pub fn dd_keyring_add_key(ring: *mut dd_keyring, key_id: u32, key: *const u8, key_len: usize) -> c_int;
+    pub fn dd_keyring_set_active(ring: *mut dd_keyring, key_id: u32) -> c_int;
+    pub fn dd_keyring_set_algorithm(ring: *mut dd_keyring, algorithm: u32) -> c_int;
+    pub fn dd_seal_algorithm_available(algorithm: u32) -> c_int;
+    pub fn dd_keyring_free(ring: *mut dd_keyring) -> c_int;
+    pub fn dd_journal_open(out: *mut *mut dd_journal, opts: *const dd_store_options) -> c_int;
+    pub fn dd_journal_close(journal: *mut dd_journal) -> c_int;
+    pub fn dd_journal_append(journal: *mut dd_journal, pid: *const u8, pid_len: usize, expected_seq: u64, events: *const dd_event, count: usize) -> c_int;
+    pub fn dd_journal_highest_seq(out: *mut u64, journal: *mut dd_journal, pid: *const u8, pid_len: usize) -> c_int;
+    pub fn dd_journal_delete_to(journal: *mut dd_journal, pid: *const u8, pid_len: usize, to_seq: u64) -> c_int;
+    pub fn dd_journal_replay(out: *mut *mut dd_journal_cursor, journal: *mut dd_journal, pid: *const u8, pid_len: usize, from_seq: u64, to_seq: u64, max: u64) -> c_int;
+    pub fn dd_journal_by_tag(out: *mut *mut dd_journal_cursor, journal: *mut dd_journal, tag: *const c_char, after_ordering: u64, max: u64) -> c_int;
+    pub fn dd_journal_pids(out: *mut *mut dd_journal_cursor, journal: *mut dd_journal, after: *const u8, after_len: usize, max: u64) -> c_int;
+    pub fn dd_journal_cursor_next(cursor: *mut dd_journal_cursor, ev: *mut dd_journal_event) -> c_int;
+    pub fn dd_journal_cursor_close(cursor: *mut dd_journal_cursor) -> c_int;
+    pub fn dd_snapshot_criteria_init(criteria: *mut dd_snapshot_criteria, version: u32) -> c_int;
+    pub fn dd_snapshot_save(journal: *mut dd_journal, pid: *const u8, pid_len: usize, seq: u64, timestamp_ms: u64, state: *const u8, len: usize) -> c_int;
+    pub fn dd_snapshot_load(out: *mut dd_buf, seq: *mut u64, timestamp_ms: *mut u64, journal: *mut dd_journal, pid: *const u8, pid_len: usize, criteria: *const dd_snapshot_criteria) -> c_int;
+    pub fn dd_snapshot_delete(journal: *mut dd_journal, pid: *const u8, pid_len: usize, seq: u64) -> c_int;
+    pub fn dd_snapshot_delete_matching(journal: *mut dd_journal, pid: *const u8, pid_len: usize, criteria: *const dd_snapshot_criteria) -> c_int;
+    pub fn dd_any_revision() -> u64;
+    pub fn dd_state_store_open(out: *mut *mut dd_state_store, opts: *const dd_store_options) -> c_int;
+    pub fn dd_state_store_close(store: *mut dd_state_store) -> c_int;
+    pub fn dd_state_store_upsert(out: *mut u64, store: *mut dd_state_store, key: *const u8, key_len: usize, expected_revision: u64, state: *const u8, len: usize) -> c_int;
+    pub fn dd_state_store_get(out: *mut dd_buf, revision: *mut u64, store: *mut dd_state_store, key: *const u8, key_len: usize) -> c_int;
+    pub fn dd_state_store_delete(store: *mut dd_state_store, key: *const u8, key_len: usize, expected_revision: u64) -> c_int;
+    pub fn dd_owned_options_init(opts: *mut dd_owned_options, version: u32) -> c_int;
+    pub fn dd_owned_type_options_init(opts: *mut dd_owned_type_options, version: u32) -> c_int;
+    pub fn dd_owned_view_free(view: *mut dd_owned_view);
+    pub fn dd_owned_open(out: *mut *mut dd_owned, opts: *const dd_owned_options) -> c_int;
+    pub fn dd_owned_close(owned: *mut dd_owned) -> c_int;
+    pub fn dd_owned_register(owned: *mut dd_owned, r#type: *const c_char, opts: *const dd_owned_type_options) -> c_int;
+    pub fn dd_owned_publish(owned: *mut dd_owned, r#type: *const c_char, is_full: c_int, data: *const u8, len: usize, urgency: u32, delay_ms: u64, out_incarnation: *mut u64, out_age: *mut u64) -> c_int;
+    pub fn dd_owned_tick(owned: *mut dd_owned, now_ms: u64) -> c_int;
+    pub fn dd_owned_deliver(owned: *mut dd_owned, from_node: u64, data: *const u8, len: usize) -> c_int;
+    pub fn dd_owned_next_outgoing(out: *mut dd_buf, to_node: *mut u64, owned: *mut dd_owned) -> c_int;
+    pub fn dd_owned_member_up(owned: *mut dd_owned, node_id: u64, incarnation: u64) -> c_int;
+    pub fn dd_owned_member_left(owned: *mut dd_owned, node_id: u64) -> c_int;
+    pub fn dd_owned_query(out_request: *mut u64, owned: *mut dd_owned, r#type: *const c_char, node_id: u64, max_staleness_ms: u64) -> c_int;
+    pub fn dd_owned_read(out: *mut dd_owned_view, owned: *mut dd_owned, r#type: *const c_char, node_id: u64) -> c_int;
+    pub fn dd_owned_nodes(out: *mut u64, cap: usize, out_count: *mut usize, owned: *mut dd_owned) -> c_int;
+    pub fn dd_owned_next_event(out: *mut dd_owned_event, owned: *mut dd_owned) -> c_int;
+    pub fn dd_owned_event_fd(out: *mut c_int, owned: *mut dd_owned) -> c_int;
 }
 
 /// Every function the header exports, for binding-coverage checks.
@@ -160,6 +384,73 @@ pub const FUNCTIONS: &[&str] = &[
     "dd_buf_free",
     "dd_limits_init",
     "dd_op_init",
+    "dd_crdt_new",
+    "dd_crdt_free",
+    "dd_crdt_clone",
+    "dd_crdt_type_of",
+    "dd_crdt_type_name",
+    "dd_crdt_needs_causal_delta",
+    "dd_crdt_apply",
+    "dd_crdt_merge",
+    "dd_crdt_equal",
+    "dd_crdt_digest",
+    "dd_crdt_encode",
+    "dd_crdt_decode",
+    "dd_crdt_to_json",
+    "dd_crdt_from_json",
+    "dd_crdt_value_json",
+    "dd_crdt_counter_value",
+    "dd_crdt_contains",
+    "dd_crdt_count",
+    "dd_crdt_register_get",
+    "dd_crdt_flag_value",
+    "dd_crdt_map_get",
+    "dd_crdt_elements",
+    "dd_store_options_init",
+    "dd_keyring_new",
+    "dd_keyring_add_key",
+    "dd_keyring_set_active",
+    "dd_keyring_set_algorithm",
+    "dd_seal_algorithm_available",
+    "dd_keyring_free",
+    "dd_journal_open",
+    "dd_journal_close",
+    "dd_journal_append",
+    "dd_journal_highest_seq",
+    "dd_journal_delete_to",
+    "dd_journal_replay",
+    "dd_journal_by_tag",
+    "dd_journal_pids",
+    "dd_journal_cursor_next",
+    "dd_journal_cursor_close",
+    "dd_snapshot_criteria_init",
+    "dd_snapshot_save",
+    "dd_snapshot_load",
+    "dd_snapshot_delete",
+    "dd_snapshot_delete_matching",
+    "dd_any_revision",
+    "dd_state_store_open",
+    "dd_state_store_close",
+    "dd_state_store_upsert",
+    "dd_state_store_get",
+    "dd_state_store_delete",
+    "dd_owned_options_init",
+    "dd_owned_type_options_init",
+    "dd_owned_view_free",
+    "dd_owned_open",
+    "dd_owned_close",
+    "dd_owned_register",
+    "dd_owned_publish",
+    "dd_owned_tick",
+    "dd_owned_deliver",
+    "dd_owned_next_outgoing",
+    "dd_owned_member_up",
+    "dd_owned_member_left",
+    "dd_owned_query",
+    "dd_owned_read",
+    "dd_owned_nodes",
+    "dd_owned_next_event",
+    "dd_owned_event_fd",
 ];
 
 /// Sizes, alignments and field offsets the generator computed for LP64;
@@ -211,5 +502,116 @@ mod layout {
         assert_eq!(offset_of!(dd_op, value_len), 40);
         assert_eq!(offset_of!(dd_op, value_type), 48);
         assert_eq!(offset_of!(dd_op, nested), 56);
+    }
+
+    #[test]
+    fn layout_dd_store_options() {
+        assert_eq!(size_of::<dd_store_options>(), 56);
+        assert_eq!(align_of::<dd_store_options>(), 8);
+        assert_eq!(offset_of!(dd_store_options, version), 0);
+        assert_eq!(offset_of!(dd_store_options, backend), 4);
+        assert_eq!(offset_of!(dd_store_options, path), 8);
+        assert_eq!(offset_of!(dd_store_options, snapshot_path), 16);
+        assert_eq!(offset_of!(dd_store_options, sync), 24);
+        assert_eq!(offset_of!(dd_store_options, busy_timeout_ms), 28);
+        assert_eq!(offset_of!(dd_store_options, keyring), 32);
+        assert_eq!(offset_of!(dd_store_options, compression_level), 40);
+        assert_eq!(offset_of!(dd_store_options, compression_threshold), 44);
+        assert_eq!(offset_of!(dd_store_options, snapshot_keep), 48);
+    }
+
+    #[test]
+    fn layout_dd_event() {
+        assert_eq!(size_of::<dd_event>(), 40);
+        assert_eq!(align_of::<dd_event>(), 8);
+        assert_eq!(offset_of!(dd_event, payload), 0);
+        assert_eq!(offset_of!(dd_event, len), 8);
+        assert_eq!(offset_of!(dd_event, timestamp_ms), 16);
+        assert_eq!(offset_of!(dd_event, tags), 24);
+        assert_eq!(offset_of!(dd_event, tag_count), 32);
+    }
+
+    #[test]
+    fn layout_dd_journal_event() {
+        assert_eq!(size_of::<dd_journal_event>(), 72);
+        assert_eq!(align_of::<dd_journal_event>(), 8);
+        assert_eq!(offset_of!(dd_journal_event, seq), 0);
+        assert_eq!(offset_of!(dd_journal_event, timestamp_ms), 8);
+        assert_eq!(offset_of!(dd_journal_event, ordering), 16);
+        assert_eq!(offset_of!(dd_journal_event, pid), 24);
+        assert_eq!(offset_of!(dd_journal_event, pid_len), 32);
+        assert_eq!(offset_of!(dd_journal_event, payload), 40);
+        assert_eq!(offset_of!(dd_journal_event, len), 48);
+        assert_eq!(offset_of!(dd_journal_event, tags), 56);
+        assert_eq!(offset_of!(dd_journal_event, tag_count), 64);
+    }
+
+    #[test]
+    fn layout_dd_snapshot_criteria() {
+        assert_eq!(size_of::<dd_snapshot_criteria>(), 40);
+        assert_eq!(align_of::<dd_snapshot_criteria>(), 8);
+        assert_eq!(offset_of!(dd_snapshot_criteria, version), 0);
+        assert_eq!(offset_of!(dd_snapshot_criteria, min_seq), 8);
+        assert_eq!(offset_of!(dd_snapshot_criteria, max_seq), 16);
+        assert_eq!(offset_of!(dd_snapshot_criteria, min_timestamp_ms), 24);
+        assert_eq!(offset_of!(dd_snapshot_criteria, max_timestamp_ms), 32);
+    }
+
+    #[test]
+    fn layout_dd_owned_options() {
+        assert_eq!(size_of::<dd_owned_options>(), 48);
+        assert_eq!(align_of::<dd_owned_options>(), 8);
+        assert_eq!(offset_of!(dd_owned_options, version), 0);
+        assert_eq!(offset_of!(dd_owned_options, node_id), 8);
+        assert_eq!(offset_of!(dd_owned_options, incarnation), 16);
+        assert_eq!(offset_of!(dd_owned_options, store), 24);
+        assert_eq!(offset_of!(dd_owned_options, limits), 32);
+        assert_eq!(offset_of!(dd_owned_options, max_queued), 40);
+    }
+
+    #[test]
+    fn layout_dd_owned_type_options() {
+        assert_eq!(size_of::<dd_owned_type_options>(), 56);
+        assert_eq!(align_of::<dd_owned_type_options>(), 8);
+        assert_eq!(offset_of!(dd_owned_type_options, version), 0);
+        assert_eq!(offset_of!(dd_owned_type_options, strategy), 4);
+        assert_eq!(offset_of!(dd_owned_type_options, wire_version), 8);
+        assert_eq!(offset_of!(dd_owned_type_options, storage_version), 12);
+        assert_eq!(offset_of!(dd_owned_type_options, on_mismatch), 16);
+        assert_eq!(offset_of!(dd_owned_type_options, compact_every), 20);
+        assert_eq!(offset_of!(dd_owned_type_options, feed_interval_ms), 24);
+        assert_eq!(offset_of!(dd_owned_type_options, sync_interval_ms), 32);
+        assert_eq!(offset_of!(dd_owned_type_options, pull_retry_ms), 40);
+        assert_eq!(offset_of!(dd_owned_type_options, pull_timeout_ms), 48);
+    }
+
+    #[test]
+    fn layout_dd_owned_view() {
+        assert_eq!(size_of::<dd_owned_view>(), 80);
+        assert_eq!(align_of::<dd_owned_view>(), 8);
+        assert_eq!(offset_of!(dd_owned_view, node_id), 0);
+        assert_eq!(offset_of!(dd_owned_view, incarnation), 8);
+        assert_eq!(offset_of!(dd_owned_view, age), 16);
+        assert_eq!(offset_of!(dd_owned_view, base_age), 24);
+        assert_eq!(offset_of!(dd_owned_view, wire_version), 32);
+        assert_eq!(offset_of!(dd_owned_view, version_mismatch), 36);
+        assert_eq!(offset_of!(dd_owned_view, confirmed_ms), 40);
+        assert_eq!(offset_of!(dd_owned_view, base), 48);
+        assert_eq!(offset_of!(dd_owned_view, deltas), 64);
+        assert_eq!(offset_of!(dd_owned_view, delta_count), 72);
+    }
+
+    #[test]
+    fn layout_dd_owned_event() {
+        assert_eq!(size_of::<dd_owned_event>(), 176);
+        assert_eq!(align_of::<dd_owned_event>(), 8);
+        assert_eq!(offset_of!(dd_owned_event, kind), 0);
+        assert_eq!(offset_of!(dd_owned_event, status), 4);
+        assert_eq!(offset_of!(dd_owned_event, node_id), 8);
+        assert_eq!(offset_of!(dd_owned_event, incarnation), 16);
+        assert_eq!(offset_of!(dd_owned_event, age), 24);
+        assert_eq!(offset_of!(dd_owned_event, request_id), 32);
+        assert_eq!(offset_of!(dd_owned_event, peer_version), 40);
+        assert_eq!(offset_of!(dd_owned_event, r#type), 44);
     }
 }

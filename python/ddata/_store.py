@@ -1,0 +1,305 @@
+"""Persistence: key rings, the event journal with snapshots, and the durable
+state store (dd_keyring, dd_journal, dd_state_store).
+
+Stores are opened from keyword options that map one to one onto
+dd_store_options (filled by dd_store_options_init first, so the library's
+defaults apply to whatever is not given). Reads that walk many records
+(replay, by_tag, pids) are generators over a dd_journal_cursor, which is
+closed when the generator finishes or is collected.
+"""
+import collections
+import enum
+import time
+
+from ._ddata import ffi, lib
+from ._errors import check
+from ._handle import Handle
+from ._util import take_buf, to_bytes
+
+
+class Backend(enum.IntEnum):
+    MEMORY = lib.DD_BACKEND_MEMORY
+    SQLITE = lib.DD_BACKEND_SQLITE
+    FS = lib.DD_BACKEND_FS
+
+
+class Sync(enum.IntEnum):
+    OFF = lib.DD_SYNC_OFF
+    NORMAL = lib.DD_SYNC_NORMAL
+    FULL = lib.DD_SYNC_FULL
+
+
+class SealAlgorithm(enum.IntEnum):
+    XCHACHA20POLY1305 = lib.DD_SEAL_XCHACHA20POLY1305
+    AES256GCM = lib.DD_SEAL_AES256GCM
+
+
+ANY_REVISION = lib.dd_any_revision()
+MAX_SEQ = 2**64 - 1
+
+
+def seal_algorithm_available(algorithm):
+    """True when this CPU can seal with `algorithm` (a SealAlgorithm)."""
+    return bool(check(lib.dd_seal_algorithm_available(int(algorithm))))
+
+
+class Keyring(Handle):
+    """Keys for sealing at rest: 32-byte keys named by an integer id. The
+    first key added is active; rotate by adding a key and activating it."""
+
+    __slots__ = ()
+
+    def __init__(self, keys=None, active=None, algorithm=None):
+        out = ffi.new("dd_keyring **")
+        check(lib.dd_keyring_new(out))
+        Handle.__init__(self, out[0], lib.dd_keyring_free)
+        for key_id, key in (keys or {}).items():
+            self.add_key(key_id, key)
+        if active is not None:
+            self.set_active(active)
+        if algorithm is not None:
+            self.set_algorithm(algorithm)
+
+    def add_key(self, key_id, key):
+        if not isinstance(key, (bytes, bytearray, memoryview)):
+            raise TypeError("a key is 32 bytes, not %s" % type(key).__name__)
+        key = bytes(key)
+        check(lib.dd_keyring_add_key(self._h, key_id, key, len(key)))
+
+    def set_active(self, key_id):
+        check(lib.dd_keyring_set_active(self._h, key_id))
+
+    def set_algorithm(self, algorithm):
+        check(lib.dd_keyring_set_algorithm(self._h, int(algorithm)))
+
+
+def _backend(value):
+    if isinstance(value, str):
+        try:
+            return Backend[value.upper()]
+        except KeyError:
+            raise ValueError("backend must be memory, sqlite or fs, not %r" % value) from None
+    return Backend(value)
+
+
+def _options(keep, backend="memory", path=None, snapshot_path=None, sync=None, busy_timeout_ms=None, keyring=None,
+             compression_level=None, compression_threshold=None, snapshot_keep=None):
+    opts = ffi.new("dd_store_options *")
+    keep.append(opts)
+    check(lib.dd_store_options_init(opts, lib.DD_STORE_OPTIONS_VERSION))
+    opts.backend = _backend(backend)
+    for name, value in (("path", path), ("snapshot_path", snapshot_path)):
+        if value is not None:
+            if hasattr(value, "__fspath__"):
+                value = value.__fspath__()
+            c = ffi.new("char[]", to_bytes(value, name))
+            keep.append(c)
+            setattr(opts, name, c)
+    if sync is not None:
+        opts.sync = Sync(sync)
+    if keyring is not None:
+        if not isinstance(keyring, Keyring):
+            raise TypeError("keyring must be a ddata.Keyring")
+        opts.keyring = keyring._h
+    for name, value in (("busy_timeout_ms", busy_timeout_ms), ("compression_level", compression_level),
+                        ("compression_threshold", compression_threshold), ("snapshot_keep", snapshot_keep)):
+        if value is not None:
+            setattr(opts, name, value)
+    return opts
+
+
+Event = collections.namedtuple("Event", "payload timestamp_ms tags", defaults=(0, ()))
+Event.__doc__ = "An event to append: payload (bytes or str), timestamp_ms, tags (strs)."
+
+JournalEvent = collections.namedtuple("JournalEvent", "pid seq payload timestamp_ms ordering tags")
+JournalEvent.__doc__ = "An event read back from a journal."
+
+Snapshot = collections.namedtuple("Snapshot", "seq timestamp_ms state")
+State = collections.namedtuple("State", "revision value")
+
+
+def _tags(tags, keep):
+    if not tags:
+        return ffi.NULL, 0
+    cs = [ffi.new("char[]", to_bytes(t, "tag")) for t in tags]
+    arr = ffi.new("char *[]", cs)
+    keep.extend(cs)
+    keep.append(arr)
+    return arr, len(cs)
+
+
+def _criteria(keep, min_seq=None, max_seq=None, min_timestamp_ms=None, max_timestamp_ms=None):
+    c = ffi.new("dd_snapshot_criteria *")
+    keep.append(c)
+    check(lib.dd_snapshot_criteria_init(c, lib.DD_SNAPSHOT_CRITERIA_VERSION))
+    for name, value in (("min_seq", min_seq), ("max_seq", max_seq), ("min_timestamp_ms", min_timestamp_ms),
+                        ("max_timestamp_ms", max_timestamp_ms)):
+        if value is not None:
+            setattr(c, name, value)
+    return c
+
+
+class _Cursor(Handle):
+    __slots__ = ()
+
+
+def _strings(arr, n):
+    return tuple(ffi.string(arr[i]).decode("utf-8") for i in range(n))
+
+
+def _walk(journal, open_cursor, pids_only=False):
+    """Yields events from a cursor opened by open_cursor(out), then closes it."""
+    out = ffi.new("dd_journal_cursor **")
+    check(open_cursor(out))
+    cursor = _Cursor(out[0], lib.dd_journal_cursor_close, parent=journal)
+    ev = ffi.new("dd_journal_event *")
+    try:
+        while True:
+            rc = lib.dd_journal_cursor_next(cursor._h, ev)
+            if rc == lib.DD_EDONE:
+                return
+            check(rc)
+            pid = bytes(ffi.buffer(ev.pid, ev.pid_len))
+            if pids_only:
+                yield pid
+                continue
+            yield JournalEvent(pid, ev.seq, bytes(ffi.buffer(ev.payload, ev.len)) if ev.len else b"",
+                               ev.timestamp_ms, ev.ordering, _strings(ev.tags, ev.tag_count))
+    finally:
+        cursor.close()
+
+
+class Journal(Handle):
+    """An event journal plus a snapshot store.
+
+    Journal(backend="sqlite", path="events.db", keyring=ring, sync=Sync.FULL)
+    """
+
+    __slots__ = ()
+
+    def __init__(self, backend="memory", path=None, **options):
+        keep = []
+        opts = _options(keep, backend, path, **options)
+        out = ffi.new("dd_journal **")
+        check(lib.dd_journal_open(out, opts))
+        Handle.__init__(self, out[0], lib.dd_journal_close)
+
+    def append(self, pid, events, expected_seq):
+        """Appends events expected_seq+1.. atomically; returns the new highest
+        sequence number. Conflict when expected_seq is not the highest."""
+        pid = to_bytes(pid, "pid")
+        events = [e if isinstance(e, Event) else Event(e) for e in events]
+        keep = []
+        arr = ffi.new("dd_event[]", len(events)) if events else ffi.NULL
+        for i, e in enumerate(events):
+            payload = to_bytes(e.payload, "payload")
+            keep.append(payload)
+            arr[i].payload = ffi.from_buffer(payload)
+            arr[i].len = len(payload)
+            arr[i].timestamp_ms = e.timestamp_ms or time.time_ns() // 1_000_000
+            arr[i].tags, arr[i].tag_count = _tags(e.tags, keep)
+        check(lib.dd_journal_append(self._h, pid, len(pid), expected_seq, arr, len(events)))
+        return expected_seq + len(events)
+
+    def highest_seq(self, pid):
+        pid = to_bytes(pid, "pid")
+        out = ffi.new("uint64_t *")
+        check(lib.dd_journal_highest_seq(out, self._h, pid, len(pid)))
+        return out[0]
+
+    def delete_to(self, pid, to_seq):
+        pid = to_bytes(pid, "pid")
+        check(lib.dd_journal_delete_to(self._h, pid, len(pid), to_seq))
+
+    def replay(self, pid, from_seq=1, to_seq=MAX_SEQ, max=MAX_SEQ):
+        """Events with from_seq <= seq <= to_seq, at most `max`."""
+        pid = to_bytes(pid, "pid")
+        return _walk(self, lambda out: lib.dd_journal_replay(out, self._h, pid, len(pid), from_seq, to_seq, max))
+
+    def by_tag(self, tag, after_ordering=0, max=MAX_SEQ):
+        """Events carrying `tag` after `after_ordering`, in global order."""
+        tag = ffi.new("char[]", to_bytes(tag, "tag"))
+        return _walk(self, lambda out: lib.dd_journal_by_tag(out, self._h, tag, after_ordering, max))
+
+    def pids(self, after=b"", max=MAX_SEQ):
+        """Persistence ids greater than `after`, in byte order."""
+        after = to_bytes(after, "after")
+        return _walk(self, lambda out: lib.dd_journal_pids(out, self._h, after, len(after), max), pids_only=True)
+
+    # ---- snapshots
+
+    def save_snapshot(self, pid, seq, state, timestamp_ms=None):
+        pid, state = to_bytes(pid, "pid"), to_bytes(state, "state")
+        ts = timestamp_ms if timestamp_ms is not None else time.time_ns() // 1_000_000
+        check(lib.dd_snapshot_save(self._h, pid, len(pid), seq, ts, state, len(state)))
+
+    def load_snapshot(self, pid, **criteria):
+        """The newest snapshot matching min_seq/max_seq/min_timestamp_ms/
+        max_timestamp_ms, as Snapshot(seq, timestamp_ms, state), or None."""
+        pid = to_bytes(pid, "pid")
+        keep = []
+        crit = _criteria(keep, **criteria) if criteria else ffi.NULL
+        buf = ffi.new("dd_buf *")
+        seq, ts = ffi.new("uint64_t *"), ffi.new("uint64_t *")
+        rc = lib.dd_snapshot_load(buf, seq, ts, self._h, pid, len(pid), crit)
+        if rc == lib.DD_ENOTFOUND:
+            return None
+        check(rc)
+        return Snapshot(seq[0], ts[0], take_buf(buf))
+
+    def delete_snapshot(self, pid, seq):
+        pid = to_bytes(pid, "pid")
+        check(lib.dd_snapshot_delete(self._h, pid, len(pid), seq))
+
+    def delete_snapshots(self, pid, **criteria):
+        pid = to_bytes(pid, "pid")
+        keep = []
+        check(lib.dd_snapshot_delete_matching(self._h, pid, len(pid), _criteria(keep, **criteria)))
+
+
+class StateStore(Handle):
+    """Durable state: key -> (revision, bytes) with compare-and-set.
+
+    Revisions start at 1. upsert(key, state, expected_revision=0) inserts,
+    =N replaces revision N, =ANY_REVISION (the default) writes regardless.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, backend="memory", path=None, **options):
+        keep = []
+        opts = _options(keep, backend, path, **options)
+        out = ffi.new("dd_state_store **")
+        check(lib.dd_state_store_open(out, opts))
+        Handle.__init__(self, out[0], lib.dd_state_store_close)
+
+    def upsert(self, key, state, expected_revision=ANY_REVISION):
+        """Writes and returns the new revision; Conflict when the revision moved."""
+        key, state = to_bytes(key, "key"), to_bytes(state, "state")
+        out = ffi.new("uint64_t *")
+        check(lib.dd_state_store_upsert(out, self._h, key, len(key), expected_revision, state, len(state)))
+        return out[0]
+
+    def get(self, key):
+        """State(revision, value) for key, or None when it has no record."""
+        key = to_bytes(key, "key")
+        buf = ffi.new("dd_buf *")
+        rev = ffi.new("uint64_t *")
+        rc = lib.dd_state_store_get(buf, rev, self._h, key, len(key))
+        if rc == lib.DD_ENOTFOUND:
+            return None
+        check(rc)
+        return State(rev[0], take_buf(buf))
+
+    def __getitem__(self, key):
+        st = self.get(key)
+        if st is None:
+            raise KeyError(key)
+        return st.value
+
+    def __contains__(self, key):
+        return self.get(key) is not None
+
+    def delete(self, key, expected_revision=ANY_REVISION):
+        key = to_bytes(key, "key")
+        check(lib.dd_state_store_delete(self._h, key, len(key), expected_revision))

@@ -1,0 +1,184 @@
+"""Journal, snapshots, durable state and key rings through the package."""
+import gc
+
+import pytest
+
+import ddata
+from ddata import Event
+
+KEY1, KEY2 = b"\x01" * 32, b"\x02" * 32
+
+
+@pytest.fixture(params=["memory", "sqlite", "fs"])
+def journal(request, tmp_path):
+    path = None if request.param == "memory" else tmp_path / ("j.db" if request.param == "sqlite" else "j")
+    with ddata.Journal(request.param, path) as j:
+        yield j
+
+
+def seqs(events):
+    return [e.seq for e in events]
+
+
+def test_append_then_replay_with_bounds(journal):
+    assert journal.append("p", [b"1", b"2", b"3", "4", "5"], 0) == 5
+    assert seqs(journal.replay("p")) == [1, 2, 3, 4, 5]
+    assert seqs(journal.replay("p", 2, 4)) == [2, 3, 4]
+    assert seqs(journal.replay("p", 3, 3)) == [3]
+    assert seqs(journal.replay("p", max=2)) == [1, 2]
+    assert seqs(journal.replay("p", max=0)) == []
+    assert seqs(journal.replay("p", 4, 2)) == []
+    assert seqs(journal.replay("unknown")) == []
+    assert [e.payload for e in journal.replay("p")] == [b"1", b"2", b"3", b"4", b"5"]
+
+
+def test_append_with_a_stale_expected_seq_conflicts_and_writes_nothing(journal):
+    journal.append("p", [b"a"], 0)
+    with pytest.raises(ddata.Conflict) as info:
+        journal.append("p", [b"b", b"c"], 0)
+    assert "expected" in info.value.message
+    assert seqs(journal.replay("p")) == [1]
+
+
+def test_deleted_range_is_not_replayed_and_highest_seq_stays(journal):
+    journal.append("p", [b"%d" % i for i in range(5)], 0)
+    journal.delete_to("p", 3)
+    assert seqs(journal.replay("p")) == [4, 5]
+    assert journal.highest_seq("p") == 5
+    journal.delete_to("p", 5)
+    assert journal.highest_seq("p") == 5
+
+
+def test_tags_timestamps_and_ordering(journal):
+    journal.append("a", [Event(b"x", 1000, ("red",)), Event(b"y", 1001, ("blue", "red"))], 0)
+    journal.append("b", [Event(b"z", 1002, ("red",))], 0)
+    red = list(journal.by_tag("red"))
+    assert [(e.pid, e.payload) for e in red] == [(b"a", b"x"), (b"a", b"y"), (b"b", b"z")]
+    assert red[1].tags == ("blue", "red") or set(red[1].tags) == {"blue", "red"}
+    assert red[0].timestamp_ms == 1000
+    after = list(journal.by_tag("red", after_ordering=red[1].ordering))
+    assert [e.payload for e in after] == [b"z"]
+    assert list(journal.pids()) == [b"a", b"b"]
+    assert list(journal.pids(after="a")) == [b"b"]
+
+
+def test_snapshots_latest_wins_and_criteria_select(journal):
+    assert journal.load_snapshot("p") is None
+    journal.save_snapshot("p", 1, b"one", timestamp_ms=100)
+    journal.save_snapshot("p", 5, b"five", timestamp_ms=200)
+    assert journal.load_snapshot("p") == (5, 200, b"five")
+    assert journal.load_snapshot("p", max_seq=4).state == b"one"
+    assert journal.load_snapshot("p", max_timestamp_ms=150).seq == 1
+    journal.save_snapshot("p", 5, b"again", timestamp_ms=300)
+    assert journal.load_snapshot("p").state == b"again"
+    journal.delete_snapshot("p", 5)
+    assert journal.load_snapshot("p").seq == 1
+    journal.delete_snapshots("p", max_seq=10)
+    assert journal.load_snapshot("p") is None
+    big = bytes(range(256)) * 40
+    journal.save_snapshot("p", 9, big)
+    assert journal.load_snapshot("p").state == big
+
+
+def test_sqlite_journal_survives_reopen(tmp_path):
+    path = tmp_path / "j.db"
+    with ddata.Journal("sqlite", path, sync=ddata.Sync.FULL) as j:
+        j.append("p", [b"kept"], 0)
+    with ddata.Journal("sqlite", str(path)) as j:
+        assert [e.payload for e in j.replay("p")] == [b"kept"]
+
+
+def test_state_store_compare_and_set():
+    s = ddata.StateStore()
+    assert s.get("k") is None and "k" not in s
+    assert s.upsert("k", b"v1", 0) == 1
+    with pytest.raises(ddata.Conflict):
+        s.upsert("k", b"x", 0)
+    assert s.upsert("k", b"v2", 1) == 2
+    with pytest.raises(ddata.Conflict):
+        s.upsert("k", b"x", 1)
+    assert s.get("k") == (2, b"v2") and s["k"] == b"v2"
+    assert s.upsert("k", b"v3") == 3
+    with pytest.raises(ddata.InvalidArgument):
+        s.delete("k", 0)
+    s.delete("k", 3)
+    assert s.get("k") is None
+    with pytest.raises(KeyError):
+        s["k"]
+
+
+def test_sealed_store_opens_with_the_right_key_only(tmp_path):
+    path = tmp_path / "s.db"
+    with ddata.Keyring({7: KEY1}) as ring, ddata.StateStore("sqlite", path, keyring=ring) as s:
+        s.upsert("secret", b"plaintext" * 10)
+    raw = path.read_bytes()
+    assert b"plaintext" not in raw
+    with ddata.Keyring({7: KEY2}) as wrong, ddata.StateStore("sqlite", path, keyring=wrong) as s:
+        with pytest.raises(ddata.CryptoError):
+            s.get("secret")
+    with ddata.Keyring({7: KEY1}) as ring, ddata.StateStore("sqlite", path, keyring=ring) as s:
+        assert s["secret"] == b"plaintext" * 10
+
+
+def test_tampered_sealed_record_is_crypto_error_and_other_records_survive(tmp_path):
+    path = tmp_path / "store"
+    ring = ddata.Keyring({1: KEY1})
+    with ddata.StateStore("fs", path, keyring=ring) as s:
+        s.upsert("a", b"alpha" * 20)
+        s.upsert("b", b"beta" * 20)
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.stat().st_size > 40)
+    assert files
+    bad = bytearray(files[0].read_bytes())
+    bad[-1] ^= 1
+    files[0].write_bytes(bytes(bad))
+    with ddata.StateStore("fs", path, keyring=ring) as s:
+        results = []
+        for k in ("a", "b"):
+            try:
+                results.append(s[k])
+            except (ddata.CryptoError, ddata.Corrupt):
+                results.append(None)
+    assert results.count(None) == 1 and (b"alpha" * 20 in results or b"beta" * 20 in results)
+
+
+def test_keyring_rejects_bad_keys_and_unknown_ids():
+    ring = ddata.Keyring()
+    with pytest.raises(ddata.InvalidArgument):
+        ring.add_key(1, b"short")
+    with pytest.raises(TypeError):
+        ring.add_key(1, "text is not a key")
+    with pytest.raises(ddata.Error):
+        ring.set_active(42)
+    assert ddata.seal_algorithm_available(ddata.SealAlgorithm.XCHACHA20POLY1305)
+
+
+def test_bad_options_raise_before_anything_is_opened(tmp_path):
+    with pytest.raises(ValueError):
+        ddata.Journal("floppy")
+    with pytest.raises(ddata.Error):
+        ddata.Journal("sqlite", tmp_path / "no" / "such" / "dir" / "j.db")
+
+
+def test_cursor_outlives_a_closed_journal():
+    j = ddata.Journal()
+    j.append("p", [b"1", b"2"], 0)
+    it = j.replay("p")
+    first = next(it)
+    j.close()
+    assert [first.seq] + [e.seq for e in it] == [1, 2]
+    with pytest.raises(ddata.Misuse):
+        j.highest_seq("p")
+
+
+def test_journals_and_cursors_collected_in_random_order(rng):
+    objs = []
+    for i in range(50):
+        j = ddata.Journal()
+        j.append("p", [b"x"] * 3, 0)
+        it = j.replay("p")
+        next(it)
+        objs += [j, it]
+    rng.shuffle(objs)
+    while objs:
+        del objs[rng.randrange(len(objs))]
+    gc.collect()
