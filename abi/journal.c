@@ -56,12 +56,12 @@ DD_API int dd_journal_close(dd_journal *journal)
 }
 
 DD_API int dd_journal_append(dd_journal *jh, const uint8_t *pid, size_t pid_len,
-                             uint64_t expected_seq, const dd_event *events, size_t count)
+                             uint64_t expected_seq, const dd_append_event *events, size_t count)
 {
     journal *j = handle_acquire(jh, HK_JOURNAL, "journal");
     if (!j)
         return DD_EMISUSE;
-    /* dd_event and journal_event_in have the same fields; copying keeps
+    /* dd_append_event and journal_event_in have the same fields; copying keeps
      * the public struct free to grow. */
     journal_event_in stack[16];
     journal_event_in *in = count <= 16 ? stack : alloc_array(count, sizeof(*in));

@@ -354,13 +354,13 @@ DD_API int dd_keyring_free(dd_keyring *ring);
 
 /* One event to append. Tags are NUL-terminated, non-empty, at most 256
  * bytes, at most 64 per event. */
-typedef struct dd_event {
+typedef struct dd_append_event {
     const uint8_t *payload;
     size_t len;
     uint64_t timestamp_ms;
     const char *const *tags;
     size_t tag_count;
-} dd_event;
+} dd_append_event;
 
 /* One event read back, valid until the next call on its cursor. */
 typedef struct dd_journal_event {
@@ -382,7 +382,7 @@ DD_API int dd_journal_close(dd_journal *journal);
  * expected_seq is the highest sequence number the writer has seen (0 for a
  * new pid); when it differs, DD_ECONFLICT and nothing is written. */
 DD_API int dd_journal_append(dd_journal *journal, const uint8_t *pid, size_t pid_len,
-                             uint64_t expected_seq, const dd_event *events, size_t count);
+                             uint64_t expected_seq, const dd_append_event *events, size_t count);
 /* The highest sequence number ever written for pid (0 if none); it never
  * decreases, not even after dd_journal_delete_to. */
 DD_API int dd_journal_highest_seq(uint64_t *out, dd_journal *journal, const uint8_t *pid,
@@ -461,6 +461,107 @@ DD_API int dd_state_store_delete(dd_state_store *store, const uint8_t *key, size
 /* ===== end section: store ===== */
 
 /* ===== section: replica (issue 6) ===== */
+
+/* ---------------------------------------------------------------------------
+ * The replicated key-value store (dd_replica)
+ *
+ * Every node holds a replica: a map from keys (byte strings) to CRDT values.
+ * Updates are local and immediate; gossip makes every replica converge.
+ * A replica belongs to a dd_system (one per system) and shares its lock,
+ * so every call is safe from any thread. See ABI.md, "Replica".
+ * ------------------------------------------------------------------------- */
+
+/* How deltas leave a node after a local update. */
+typedef enum dd_delta_strategy {
+    DD_DELTA_IMMEDIATE = 0, /* pushed to every up member at once (default) */
+    DD_DELTA_BATCHED = 1,   /* joined per key, pushed each gossip interval */
+    DD_DELTA_NONE = 2       /* periodic digest anti-entropy only */
+} dd_delta_strategy;
+
+/* How many replicas a read or write must reach. N is the number of members
+ * in state up (this node included); majority is floor(N/2)+1. */
+typedef enum dd_consistency {
+    DD_CONSISTENCY_LOCAL = 0,
+    DD_CONSISTENCY_FROM = 1,          /* n replicas, this one included */
+    DD_CONSISTENCY_MAJORITY = 2,      /* floor(N/2)+1 */
+    DD_CONSISTENCY_MAJORITY_PLUS = 3, /* majority + n, at most N */
+    DD_CONSISTENCY_ALL = 4
+} dd_consistency;
+
+typedef struct dd_replica_options {
+    uint32_t version;              /* DD_REPLICA_OPTIONS_VERSION */
+    uint32_t delta_strategy;       /* dd_delta_strategy */
+    uint64_t gossip_interval_ms;   /* digest gossip period (> 0) */
+    uint32_t gossip_fanout;        /* peers per interval (> 0) */
+    uint32_t max_message_bytes;    /* no gossip message is larger (>= 1024) */
+    uint64_t notify_interval_ms;   /* subscription events are coalesced per interval */
+    uint64_t tombstone_grace_ms;   /* kept this long after every member saw a delete */
+    dd_state_store *store;         /* durable keys live here; NULL = none durable.
+                                      Kept open (referenced) while the replica is */
+    const char *const *durable_keys; /* exact keys, or "prefix*" wildcards */
+    size_t durable_key_count;
+    uint32_t write_behind;         /* 0 = write-through; 1 = flush per interval */
+    uint64_t write_behind_interval_ms;
+    const char *const *expiry_prefixes; /* keys starting so expire when idle */
+    size_t expiry_prefix_count;
+    uint64_t expire_after_ms;      /* idle time before such a key expires */
+} dd_replica_options;
+
+#define DD_REPLICA_OPTIONS_VERSION 1
+#define DD_REPLICA_OPTIONS_INIT                                                                    \
+    {                                                                                              \
+        DD_REPLICA_OPTIONS_VERSION, DD_DELTA_IMMEDIATE, 1000, 1, 131072, 500, 60000, NULL, NULL,   \
+            0, 0, 1000, NULL, 0, 0                                                                 \
+    }
+
+DD_API int dd_replica_options_init(dd_replica_options *opts, uint32_t version);
+
+/* Opens the system's replica (one per system; DD_EBUSY if one is open). With
+ * a store, every durable key is loaded before this returns. The replica
+ * keeps the system and the store alive until dd_replica_close. */
+DD_API int dd_replica_open(dd_replica **out, dd_system *sys, const dd_replica_options *opts);
+/* Flushes write-behind keys and stops replicating. NULL is a no-op. */
+DD_API int dd_replica_close(dd_replica *r);
+
+/* Applies `op` to `key`, creating it as `type` (a dd_crdt_type) when
+ * missing. DD_ETYPE if the key holds another type, DD_EDELETED if it was
+ * deleted. Nothing changes on failure. */
+DD_API int dd_replica_update(dd_replica *r, const uint8_t *key, size_t key_len, uint32_t type,
+                             const dd_op *op);
+/* A copy of the value, as a standalone dd_crdt (free with dd_crdt_free).
+ * DD_ENOTFOUND, DD_EDELETED. */
+DD_API int dd_replica_get(dd_crdt **out, dd_replica *r, const uint8_t *key, size_t key_len);
+/* The value as canonical JSON (the same text as dd_crdt_to_json). */
+DD_API int dd_replica_to_json(dd_buf *out, dd_replica *r, const uint8_t *key, size_t key_len);
+/* Deletes the key everywhere. A tombstone keeps gossip from bringing it
+ * back and is collected once every member has seen it. Deleting a missing
+ * or deleted key succeeds. */
+DD_API int dd_replica_delete(dd_replica *r, const uint8_t *key, size_t key_len);
+/* One page of live keys, at most `max` (0 = 1000). Start with *cursor = 0;
+ * DD_EDONE when no key is left. `out` holds each key as a 4-byte
+ * little-endian length followed by the bytes. */
+DD_API int dd_replica_keys(dd_buf *out, dd_replica *r, uint64_t *cursor, uint32_t max);
+DD_API int dd_replica_key_count(uint64_t *out, dd_replica *r);
+/* Queues DD_EVENT_CHANGED / _DELETED / _EXPIRED events for `key`, or for
+ * every key starting with it (keys created later included) when
+ * is_prefix is non-zero. Events are coalesced per notify interval and
+ * drained with dd_system_next_event. */
+DD_API int dd_replica_subscribe(dd_replica *r, const uint8_t *key, size_t key_len, int is_prefix);
+/* Applies `op` locally at once (kept even if the request times out), then
+ * replicates it to `consistency` (n for FROM and MAJORITY_PLUS). Completion
+ * is a DD_EVENT_REQUEST_DONE event with *request_id and DD_OK or
+ * DD_ETIMEOUT. */
+DD_API int dd_replica_write(dd_replica *r, const uint8_t *key, size_t key_len, uint32_t type,
+                            const dd_op *op, uint32_t consistency, uint32_t n,
+                            uint64_t timeout_ms, uint64_t *request_id);
+/* Asks `consistency` replicas for the key and merges every reply into the
+ * local value; on the DD_EVENT_REQUEST_DONE event (DD_OK, or DD_ETIMEOUT
+ * with what arrived merged) read it with dd_replica_get. */
+DD_API int dd_replica_read(dd_replica *r, const uint8_t *key, size_t key_len,
+                           uint32_t consistency, uint32_t n, uint64_t timeout_ms,
+                           uint64_t *request_id);
+/* Writes write-behind keys now. */
+DD_API int dd_replica_flush(dd_replica *r);
 /* ===== end section: replica ===== */
 
 /* ===== section: owned (issue 10) ===== */
@@ -617,6 +718,110 @@ DD_API int dd_owned_event_fd(int *out, dd_owned *owned);
 /* ===== end section: owned ===== */
 
 /* ===== section: system (issue 7) ===== */
+
+/* ---------------------------------------------------------------------------
+ * A node (dd_system): identity, membership, the message pump, events
+ *
+ * With DD_TRANSPORT_NONE the host carries the messages (pump mode): it
+ * calls dd_system_tick regularly, hands every message it receives to
+ * dd_system_deliver and sends whatever dd_system_next_outgoing yields to
+ * the node it names. Nodes are named by id strings; mapping ids to
+ * addresses is the transport's business. Times are milliseconds since the
+ * Unix epoch (they also stamp LWW values and drive expiry).
+ * Events are queued, never called back: drain them with
+ * dd_system_next_event, and wait on dd_system_event_fd to learn when there
+ * are some. Every call is safe from any thread (one lock per system).
+ * ------------------------------------------------------------------------- */
+
+typedef enum dd_transport {
+    DD_TRANSPORT_NONE = 0 /* pump mode: the host moves the bytes */
+} dd_transport;
+
+typedef struct dd_system_options {
+    uint32_t version;         /* DD_SYSTEM_OPTIONS_VERSION */
+    const char *node_id;      /* required: 1..255 bytes, unique in the cluster */
+    uint64_t incarnation;     /* 0 = a new one, larger than any before */
+    uint64_t seed;            /* peer choice; 0 = random */
+    uint32_t transport;       /* dd_transport */
+    const char *const *seeds; /* node ids to join through; may list node_id */
+    size_t seed_count;        /* 0 = this node starts a cluster */
+    uint64_t failure_timeout_ms; /* silence before a member is unreachable (floor) */
+    uint64_t down_after_ms;   /* unreachable this long -> down */
+    uint64_t remove_after_ms; /* down this long -> removed */
+    uint32_t max_events;      /* queue cap; beyond it one DD_EVENT_OVERFLOW */
+    const dd_limits *limits;  /* for everything received; NULL = defaults */
+} dd_system_options;
+
+#define DD_SYSTEM_OPTIONS_VERSION 1
+#define DD_SYSTEM_OPTIONS_INIT                                                                     \
+    {                                                                                              \
+        DD_SYSTEM_OPTIONS_VERSION, NULL, 0, 0, DD_TRANSPORT_NONE, NULL, 0, 5000, 30000, 300000,    \
+            65536, NULL                                                                            \
+    }
+
+DD_API int dd_system_options_init(dd_system_options *opts, uint32_t version);
+
+DD_API int dd_system_open(dd_system **out, const dd_system_options *opts);
+/* Closing with an open replica is deferred until the replica closes. */
+DD_API int dd_system_close(dd_system *sys);
+
+/* The pump. tick: let time pass (gossip, failure detection, timeouts).
+ * deliver: one message from node `from`; malformed bytes yield
+ * DD_ECORRUPT / DD_ELIMIT and change nothing already stored.
+ * next_outgoing: the next message to send and its destination node id
+ * (both freed by the caller with dd_buf_free); DD_EDONE when none. Before a
+ * replica is open the node takes no part: tick and deliver do nothing. */
+DD_API int dd_system_tick(dd_system *sys, uint64_t now_ms);
+DD_API int dd_system_deliver(dd_system *sys, uint64_t now_ms, const char *from, size_t from_len,
+                             const uint8_t *bytes, size_t len);
+DD_API int dd_system_next_outgoing(dd_system *sys, dd_buf *to_node, dd_buf *msg);
+
+typedef enum dd_event_kind {
+    DD_EVENT_MEMBER = 1,       /* member_id is now member_state */
+    DD_EVENT_CHANGED = 2,      /* a subscribed key changed (key) */
+    DD_EVENT_DELETED = 3,      /* a subscribed key was deleted */
+    DD_EVENT_EXPIRED = 4,      /* a subscribed key expired */
+    DD_EVENT_REQUEST_DONE = 5, /* request_id finished with status */
+    DD_EVENT_OVERFLOW = 6      /* the queue was full: `dropped` events were lost */
+} dd_event_kind;
+
+typedef enum dd_member_state {
+    DD_MEMBER_JOINING = 1,
+    DD_MEMBER_UP = 2,
+    DD_MEMBER_UNREACHABLE = 3, /* this node's failure detector suspects it */
+    DD_MEMBER_DOWN = 4,
+    DD_MEMBER_REMOVED = 5
+} dd_member_state;
+
+/* One event. dd_system_next_event fills it; the caller owns the buffers
+ * and releases them with dd_event_clear (also safe on a cleared event). */
+typedef struct dd_event {
+    uint32_t version; /* DD_EVENT_VERSION, set by the caller */
+    uint32_t kind;    /* dd_event_kind */
+    dd_buf key;
+    uint64_t request_id;
+    int32_t status;      /* DD_EVENT_REQUEST_DONE: DD_OK or DD_ETIMEOUT */
+    dd_buf member_id;    /* DD_EVENT_MEMBER */
+    uint64_t member_incarnation;
+    uint32_t member_state; /* dd_member_state */
+    uint64_t dropped;      /* DD_EVENT_OVERFLOW */
+} dd_event;
+
+#define DD_EVENT_VERSION 1
+#define DD_EVENT_INIT                                                                              \
+    {                                                                                              \
+        DD_EVENT_VERSION, 0, DD_BUF_INIT, 0, 0, DD_BUF_INIT, 0, 0, 0                               \
+    }
+
+DD_API int dd_event_init(dd_event *ev, uint32_t version);
+DD_API void dd_event_clear(dd_event *ev);
+/* The next queued event; DD_EDONE when the queue is empty. */
+DD_API int dd_system_next_event(dd_system *sys, dd_event *out);
+/* A file descriptor that is readable while events are queued (an
+ * eventfd); poll it, never read or close it. Valid until dd_system_close. */
+DD_API int dd_system_event_fd(dd_system *sys, int *fd);
+/* This node's incarnation (chosen at open when the options said 0). */
+DD_API int dd_system_incarnation(dd_system *sys, uint64_t *out);
 /* ===== end section: system ===== */
 
 #ifdef __cplusplus

@@ -40,9 +40,9 @@ TEST(test_append_and_replay_through_a_cursor)
     for (int v = 0; v < 6; v++) {
         dd_journal *j = open_journal(v, "replay");
         const char *tags[] = {"green", "blue"};
-        dd_event ev[3] = {{(const uint8_t *)"one", 3, 11, NULL, 0},
-                          {(const uint8_t *)"two", 3, 12, tags, 2},
-                          {(const uint8_t *)"three", 5, 13, NULL, 0}};
+        dd_append_event ev[3] = {{(const uint8_t *)"one", 3, 11, NULL, 0},
+                                 {(const uint8_t *)"two", 3, 12, tags, 2},
+                                 {(const uint8_t *)"three", 5, 13, NULL, 0}};
         ASSERT_OK(dd_journal_append(j, PID("order-1"), 0, ev, 3));
         ASSERT_STATUS(dd_journal_append(j, PID("order-1"), 0, ev, 1), DD_ECONFLICT);
         uint64_t h = 0;
@@ -72,12 +72,13 @@ TEST(test_append_and_replay_through_a_cursor)
 TEST(test_cursor_pages_through_many_events)
 {
     dd_journal *j = open_journal(1, "pages");
-    dd_event batch[100];
+    dd_append_event batch[100];
     char payloads[100][8];
     for (int round = 0; round < 13; round++) {
         for (int i = 0; i < 100; i++) {
             snprintf(payloads[i], sizeof(payloads[i]), "%d", round * 100 + i + 1);
-            batch[i] = (dd_event){(const uint8_t *)payloads[i], strlen(payloads[i]), 0, NULL, 0};
+            batch[i] =
+                (dd_append_event){(const uint8_t *)payloads[i], strlen(payloads[i]), 0, NULL, 0};
         }
         ASSERT_OK(dd_journal_append(j, PID("p"), (uint64_t)round * 100, batch, 100));
     }
@@ -102,7 +103,7 @@ TEST(test_by_tag_and_pids_cursors)
     for (int v = 0; v < 6; v++) {
         dd_journal *j = open_journal(v, "tagpid");
         const char *t[] = {"t"};
-        dd_event ev = {(const uint8_t *)"x", 1, 0, t, 1};
+        dd_append_event ev = {(const uint8_t *)"x", 1, 0, t, 1};
         ASSERT_OK(dd_journal_append(j, PID("b"), 0, &ev, 1));
         ASSERT_OK(dd_journal_append(j, PID("a"), 0, &ev, 1));
         ASSERT_OK(dd_journal_append(j, PID("c"), 0, &ev, 1));
@@ -162,7 +163,7 @@ TEST(test_closed_null_and_forged_handles_are_misuse)
 {
     dd_journal *j = open_journal(0, "misuse");
     ASSERT_OK(dd_journal_close(j));
-    dd_event ev = {(const uint8_t *)"x", 1, 0, NULL, 0};
+    dd_append_event ev = {(const uint8_t *)"x", 1, 0, NULL, 0};
     ASSERT_STATUS(dd_journal_append(j, PID("p"), 0, &ev, 1), DD_EMISUSE);
     ASSERT_STATUS(dd_journal_close(j), DD_EMISUSE);
     ASSERT_STATUS(dd_journal_append(NULL, PID("p"), 0, &ev, 1), DD_EMISUSE);
@@ -186,7 +187,7 @@ TEST(test_closed_null_and_forged_handles_are_misuse)
 TEST(test_cursor_keeps_a_closed_journal_alive)
 {
     dd_journal *j = open_journal(1, "deferred");
-    dd_event ev = {(const uint8_t *)"x", 1, 0, NULL, 0};
+    dd_append_event ev = {(const uint8_t *)"x", 1, 0, NULL, 0};
     ASSERT_OK(dd_journal_append(j, PID("p"), 0, &ev, 1));
     dd_journal_cursor *c;
     ASSERT_OK(dd_journal_replay(&c, j, PID("p"), 1, UINT64_MAX, UINT64_MAX));
@@ -244,7 +245,7 @@ TEST(test_sealed_journal_refuses_a_wrong_key)
     o.keyring = ring();
     dd_journal *j;
     ASSERT_OK(dd_journal_open(&j, &o));
-    dd_event ev = {(const uint8_t *)"secret", 6, 0, NULL, 0};
+    dd_append_event ev = {(const uint8_t *)"secret", 6, 0, NULL, 0};
     ASSERT_OK(dd_journal_append(j, PID("p"), 0, &ev, 1));
     ASSERT_OK(dd_journal_close(j));
     ASSERT_OK(dd_keyring_free(o.keyring));
