@@ -489,22 +489,22 @@ typedef enum dd_consistency {
 } dd_consistency;
 
 typedef struct dd_replica_options {
-    uint32_t version;              /* DD_REPLICA_OPTIONS_VERSION */
-    uint32_t delta_strategy;       /* dd_delta_strategy */
-    uint64_t gossip_interval_ms;   /* digest gossip period (> 0) */
-    uint32_t gossip_fanout;        /* peers per interval (> 0) */
-    uint32_t max_message_bytes;    /* no gossip message is larger (>= 1024) */
-    uint64_t notify_interval_ms;   /* subscription events are coalesced per interval */
-    uint64_t tombstone_grace_ms;   /* kept this long after every member saw a delete */
-    dd_state_store *store;         /* durable keys live here; NULL = none durable.
-                                      Kept open (referenced) while the replica is */
+    uint32_t version;                /* DD_REPLICA_OPTIONS_VERSION */
+    uint32_t delta_strategy;         /* dd_delta_strategy */
+    uint64_t gossip_interval_ms;     /* digest gossip period (> 0) */
+    uint32_t gossip_fanout;          /* peers per interval (> 0) */
+    uint32_t max_message_bytes;      /* no gossip message is larger (>= 1024) */
+    uint64_t notify_interval_ms;     /* subscription events are coalesced per interval */
+    uint64_t tombstone_grace_ms;     /* kept this long after every member saw a delete */
+    dd_state_store *store;           /* durable keys live here; NULL = none durable.
+                                        Kept open (referenced) while the replica is */
     const char *const *durable_keys; /* exact keys, or "prefix*" wildcards */
     size_t durable_key_count;
-    uint32_t write_behind;         /* 0 = write-through; 1 = flush per interval */
+    uint32_t write_behind; /* 0 = write-through; 1 = flush per interval */
     uint64_t write_behind_interval_ms;
     const char *const *expiry_prefixes; /* keys starting so expire when idle */
     size_t expiry_prefix_count;
-    uint64_t expire_after_ms;      /* idle time before such a key expires */
+    uint64_t expire_after_ms; /* idle time before such a key expires */
 } dd_replica_options;
 
 #define DD_REPLICA_OPTIONS_VERSION 1
@@ -552,14 +552,13 @@ DD_API int dd_replica_subscribe(dd_replica *r, const uint8_t *key, size_t key_le
  * is a DD_EVENT_REQUEST_DONE event with *request_id and DD_OK or
  * DD_ETIMEOUT. */
 DD_API int dd_replica_write(dd_replica *r, const uint8_t *key, size_t key_len, uint32_t type,
-                            const dd_op *op, uint32_t consistency, uint32_t n,
-                            uint64_t timeout_ms, uint64_t *request_id);
+                            const dd_op *op, uint32_t consistency, uint32_t n, uint64_t timeout_ms,
+                            uint64_t *request_id);
 /* Asks `consistency` replicas for the key and merges every reply into the
  * local value; on the DD_EVENT_REQUEST_DONE event (DD_OK, or DD_ETIMEOUT
  * with what arrived merged) read it with dd_replica_get. */
-DD_API int dd_replica_read(dd_replica *r, const uint8_t *key, size_t key_len,
-                           uint32_t consistency, uint32_t n, uint64_t timeout_ms,
-                           uint64_t *request_id);
+DD_API int dd_replica_read(dd_replica *r, const uint8_t *key, size_t key_len, uint32_t consistency,
+                           uint32_t n, uint64_t timeout_ms, uint64_t *request_id);
 /* Writes write-behind keys now. */
 DD_API int dd_replica_flush(dd_replica *r);
 /* ===== end section: replica ===== */
@@ -738,18 +737,18 @@ typedef enum dd_transport {
 } dd_transport;
 
 typedef struct dd_system_options {
-    uint32_t version;         /* DD_SYSTEM_OPTIONS_VERSION */
-    const char *node_id;      /* required: 1..255 bytes, unique in the cluster */
-    uint64_t incarnation;     /* 0 = a new one, larger than any before */
-    uint64_t seed;            /* peer choice; 0 = random */
-    uint32_t transport;       /* dd_transport */
-    const char *const *seeds; /* node ids to join through; may list node_id */
-    size_t seed_count;        /* 0 = this node starts a cluster */
+    uint32_t version;            /* DD_SYSTEM_OPTIONS_VERSION */
+    const char *node_id;         /* required: 1..255 bytes, unique in the cluster */
+    uint64_t incarnation;        /* 0 = a new one, larger than any before */
+    uint64_t seed;               /* peer choice; 0 = random */
+    uint32_t transport;          /* dd_transport */
+    const char *const *seeds;    /* node ids to join through; may list node_id */
+    size_t seed_count;           /* 0 = this node starts a cluster */
     uint64_t failure_timeout_ms; /* silence before a member is unreachable (floor) */
-    uint64_t down_after_ms;   /* unreachable this long -> down */
-    uint64_t remove_after_ms; /* down this long -> removed */
-    uint32_t max_events;      /* queue cap; beyond it one DD_EVENT_OVERFLOW */
-    const dd_limits *limits;  /* for everything received; NULL = defaults */
+    uint64_t down_after_ms;      /* unreachable this long -> down */
+    uint64_t remove_after_ms;    /* down this long -> removed */
+    uint32_t max_events;         /* queue cap; beyond it one DD_EVENT_OVERFLOW */
+    const dd_limits *limits;     /* for everything received; NULL = defaults */
 } dd_system_options;
 
 #define DD_SYSTEM_OPTIONS_VERSION 1
@@ -800,8 +799,8 @@ typedef struct dd_event {
     uint32_t kind;    /* dd_event_kind */
     dd_buf key;
     uint64_t request_id;
-    int32_t status;      /* DD_EVENT_REQUEST_DONE: DD_OK or DD_ETIMEOUT */
-    dd_buf member_id;    /* DD_EVENT_MEMBER */
+    int32_t status;   /* DD_EVENT_REQUEST_DONE: DD_OK or DD_ETIMEOUT */
+    dd_buf member_id; /* DD_EVENT_MEMBER */
     uint64_t member_incarnation;
     uint32_t member_state; /* dd_member_state */
     uint64_t dropped;      /* DD_EVENT_OVERFLOW */

@@ -1,0 +1,279 @@
+/*
+ * dd_system in pump mode: a node's identity and options, the lock, the
+ * message pump (tick, deliver, next_outgoing) and the event queue with its
+ * pollable fd (DESIGN.md section 2: no callbacks from hidden threads).
+ *
+ * The event fd is an eventfd kept "readable" exactly while events are
+ * queued: written once when the queue becomes non-empty (after any call
+ * that may queue events) and drained when dd_system_next_event empties
+ * the queue, so a host's poll loop wakes once per batch, not per event.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "abi.h"
+#include "system_internal.h"
+#include "util/clock.h"
+#include "util/hash.h"
+
+void system_lock(sysobj *s)
+{
+    pthread_mutex_lock(&s->mu);
+}
+
+void system_unlock(sysobj *s)
+{
+    bool want = s->e && engine_event_count(s->e) > 0;
+    if (want && !s->event_fd_signaled && s->event_fd >= 0) {
+        uint64_t one = 1;
+        if (write(s->event_fd, &one, sizeof(one)) == (ssize_t)sizeof(one))
+            s->event_fd_signaled = true;
+    } else if (!want && s->event_fd_signaled && s->event_fd >= 0) {
+        uint64_t v;
+        if (read(s->event_fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+            s->event_fd_signaled = false;
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+uint64_t system_now(const sysobj *s)
+{
+    return s->now_ms ? s->now_ms : clock_wall_ms();
+}
+
+DD_API int dd_system_options_init(dd_system_options *opts, uint32_t version)
+{
+    ABI_REQUIRE(opts, "opts");
+    if (version != DD_SYSTEM_OPTIONS_VERSION)
+        return error_set(DD_EINVAL,
+                         "dd_system_options version %u is not supported (this library knows %u)",
+                         version, DD_SYSTEM_OPTIONS_VERSION);
+    dd_system_options defaults = DD_SYSTEM_OPTIONS_INIT;
+    *opts = defaults;
+    return DD_OK;
+}
+
+static void system_destroy(void *obj)
+{
+    sysobj *s = obj;
+    if (!s)
+        return;
+    engine_free(s->e); /* normally already gone with the replica */
+    if (s->event_fd >= 0)
+        close(s->event_fd);
+    for (size_t i = 0; i < s->seed_count; i++)
+        free(s->seeds[i]);
+    free(s->seeds);
+    free(s->node_id);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+static int valid_node_id(const char *id, const char *what)
+{
+    if (!id || !id[0])
+        return error_set(DD_EINVAL, "%s must not be empty", what);
+    if (strlen(id) > 255)
+        return error_set(DD_EINVAL, "%s is longer than 255 bytes", what);
+    return DD_OK;
+}
+
+DD_API int dd_system_open(dd_system **out, const dd_system_options *opts)
+{
+    ABI_REQUIRE(out, "out");
+    *out = NULL;
+    ABI_REQUIRE(opts, "opts");
+    if (opts->version != DD_SYSTEM_OPTIONS_VERSION)
+        return error_set(DD_EINVAL,
+                         "dd_system_options version %u is not supported (this library knows %u)",
+                         opts->version, DD_SYSTEM_OPTIONS_VERSION);
+    int rc = valid_node_id(opts->node_id, "node id");
+    if (rc)
+        return rc;
+    if (opts->transport != DD_TRANSPORT_NONE)
+        return error_set(DD_EUNSUPPORTED, "transport %u is not available in this build",
+                         opts->transport);
+    if (opts->seed_count && !opts->seeds)
+        return error_set(DD_EINVAL, "seeds must not be NULL when seed_count is %zu",
+                         opts->seed_count);
+    if (opts->seed_count > 4096)
+        return error_set(DD_EINVAL, "at most 4096 seeds");
+    for (size_t i = 0; i < opts->seed_count; i++)
+        if ((rc = valid_node_id(opts->seeds[i], "seed node id")) != DD_OK)
+            return rc;
+    if (!opts->max_events)
+        return error_set(DD_EINVAL, "max_events must be positive");
+    limits lim;
+    if ((rc = abi_limits(opts->limits, &lim)) != DD_OK)
+        return rc;
+    if ((rc = dd_init()) != DD_OK)
+        return rc;
+    sysobj *s = calloc(1, sizeof(*s));
+    if (!s)
+        return error_oom();
+    pthread_mutex_init(&s->mu, NULL);
+    s->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    s->node_id = strdup(opts->node_id);
+    s->seeds = calloc(opts->seed_count ? opts->seed_count : 1, sizeof(char *));
+    if (s->event_fd < 0 || !s->node_id || !s->seeds) {
+        rc = s->event_fd < 0 ? error_set(DD_EIO, "cannot create the event fd") : error_oom();
+        system_destroy(s);
+        return rc;
+    }
+    for (size_t i = 0; i < opts->seed_count; i++) {
+        s->seeds[i] = strdup(opts->seeds[i]);
+        if (!s->seeds[i]) {
+            system_destroy(s);
+            return error_oom();
+        }
+        s->seed_count++;
+    }
+    /* A restart must never reuse its former self's incarnation (and so its
+     * CRDT actor); the wall clock in ms grows across restarts. */
+    s->incarnation = opts->incarnation ? opts->incarnation : clock_wall_ms();
+    s->seed = opts->seed ? opts->seed : hash_seed_default() ^ clock_monotonic_ns();
+    s->failure_timeout_ms = opts->failure_timeout_ms;
+    s->down_after_ms = opts->down_after_ms;
+    s->remove_after_ms = opts->remove_after_ms;
+    s->max_events = opts->max_events;
+    s->lim = lim;
+    uintptr_t h = handle_register(s, HK_SYSTEM, system_destroy);
+    if (!h) {
+        system_destroy(s);
+        return DD_ENOMEM;
+    }
+    *out = (dd_system *)h;
+    return DD_OK;
+}
+
+DD_API int dd_system_close(dd_system *sys)
+{
+    return handle_close(sys, HK_SYSTEM, "system");
+}
+
+#define SYSTEM_ENTER(var, h)                                                                       \
+    sysobj *var = handle_acquire((h), HK_SYSTEM, "system");                                        \
+    if (!var)                                                                                      \
+        return DD_EMISUSE;                                                                         \
+    system_lock(var)
+
+#define SYSTEM_LEAVE(var, h)                                                                       \
+    system_unlock(var);                                                                            \
+    handle_release(h)
+
+DD_API int dd_system_tick(dd_system *sys, uint64_t now_ms)
+{
+    SYSTEM_ENTER(s, sys);
+    if (now_ms > s->now_ms)
+        s->now_ms = now_ms;
+    int rc = s->e ? engine_tick(s->e, now_ms) : DD_OK;
+    SYSTEM_LEAVE(s, sys);
+    return rc;
+}
+
+DD_API int dd_system_deliver(dd_system *sys, uint64_t now_ms, const char *from, size_t from_len,
+                             const uint8_t *bytes, size_t len)
+{
+    ABI_REQUIRE(from, "from");
+    if (!bytes && len)
+        return error_set(DD_EINVAL, "bytes must not be NULL");
+    SYSTEM_ENTER(s, sys);
+    if (now_ms > s->now_ms)
+        s->now_ms = now_ms;
+    int rc = s->e ? engine_deliver(s->e, now_ms, from, from_len, bytes, len) : DD_OK;
+    SYSTEM_LEAVE(s, sys);
+    return rc;
+}
+
+DD_API int dd_system_next_outgoing(dd_system *sys, dd_buf *to_node, dd_buf *msg)
+{
+    ABI_REQUIRE(to_node, "to_node");
+    ABI_REQUIRE(msg, "msg");
+    to_node->data = msg->data = NULL;
+    to_node->len = msg->len = 0;
+    SYSTEM_ENTER(s, sys);
+    bytes to = BYTES_INIT, m = BYTES_INIT;
+    int rc = s->e ? engine_next_outgoing(s->e, &to, &m) : DD_EDONE;
+    SYSTEM_LEAVE(s, sys);
+    if (rc == DD_OK) {
+        rc = abi_buf_from_bytes(to_node, &to);
+        if (rc == DD_OK)
+            rc = abi_buf_from_bytes(msg, &m);
+        if (rc != DD_OK)
+            dd_buf_free(to_node);
+    }
+    bytes_free(&to);
+    bytes_free(&m);
+    return rc;
+}
+
+DD_API int dd_event_init(dd_event *ev, uint32_t version)
+{
+    ABI_REQUIRE(ev, "event");
+    if (version != DD_EVENT_VERSION)
+        return error_set(DD_EINVAL, "dd_event version %u is not supported (this library knows %u)",
+                         version, DD_EVENT_VERSION);
+    dd_event defaults = DD_EVENT_INIT;
+    *ev = defaults;
+    return DD_OK;
+}
+
+DD_API void dd_event_clear(dd_event *ev)
+{
+    if (!ev)
+        return;
+    dd_buf_free(&ev->key);
+    dd_buf_free(&ev->member_id);
+    uint32_t version = ev->version;
+    dd_event defaults = DD_EVENT_INIT;
+    *ev = defaults;
+    ev->version = version;
+}
+
+DD_API int dd_system_next_event(dd_system *sys, dd_event *out)
+{
+    ABI_REQUIRE(out, "out");
+    if (out->version != DD_EVENT_VERSION)
+        return error_set(DD_EINVAL, "dd_event version %u is not supported (this library knows %u)",
+                         out->version, DD_EVENT_VERSION);
+    dd_event_clear(out);
+    SYSTEM_ENTER(s, sys);
+    engine_event ev;
+    int rc = s->e ? engine_next_event(s->e, &ev) : DD_EDONE;
+    SYSTEM_LEAVE(s, sys);
+    if (rc != DD_OK)
+        return rc;
+    out->kind = (uint32_t)ev.kind;
+    out->key.data = ev.key;
+    out->key.len = ev.key_len;
+    out->request_id = ev.request_id;
+    out->status = ev.status;
+    if (ev.member_id) {
+        out->member_id.data = (uint8_t *)ev.member_id;
+        out->member_id.len = strlen(ev.member_id);
+    }
+    out->member_incarnation = ev.member_incarnation;
+    out->member_state = (uint32_t)ev.member_state;
+    out->dropped = ev.dropped;
+    return DD_OK;
+}
+
+DD_API int dd_system_event_fd(dd_system *sys, int *fd)
+{
+    ABI_REQUIRE(fd, "fd");
+    SYSTEM_ENTER(s, sys);
+    *fd = s->event_fd;
+    SYSTEM_LEAVE(s, sys);
+    return DD_OK;
+}
+
+DD_API int dd_system_incarnation(dd_system *sys, uint64_t *out)
+{
+    ABI_REQUIRE(out, "out");
+    SYSTEM_ENTER(s, sys);
+    *out = s->e ? engine_incarnation(s->e) : s->incarnation;
+    SYSTEM_LEAVE(s, sys);
+    return DD_OK;
+}

@@ -1,0 +1,40 @@
+/*
+ * What abi/system.c and abi/replica.c share: the object behind a dd_system
+ * handle. A system owns the lock every public call of the system and its
+ * replica takes, the event fd, and (once a replica is open) the engine.
+ * The engine is created by dd_replica_open because its configuration is
+ * the union of the system's (identity, membership) and the replica's
+ * (gossip, durability); until then the node does not take part.
+ */
+#ifndef DD_ABI_SYSTEM_INTERNAL_H
+#define DD_ABI_SYSTEM_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "replicator/engine.h"
+#include "util/limits.h"
+
+typedef struct sysobj {
+    pthread_mutex_t mu;
+    char *node_id;
+    uint64_t incarnation;
+    uint64_t seed;
+    char **seeds;
+    size_t seed_count;
+    uint64_t failure_timeout_ms, down_after_ms, remove_after_ms;
+    uint32_t max_events;
+    limits lim;
+    uint64_t now_ms; /* the last time the host gave */
+    engine *e;       /* NULL until a replica is open */
+    int event_fd;
+    bool event_fd_signaled;
+} sysobj;
+
+void system_lock(sysobj *s);
+/* Updates the event fd to match the queue, then unlocks. */
+void system_unlock(sysobj *s);
+/* The time for local operations: the host's last `now`, else the wall clock. */
+uint64_t system_now(const sysobj *s);
+
+#endif
