@@ -18,7 +18,8 @@
  * The decoder borrows from the input (the blobs point into it) and
  * allocates only the arrays of deltas and feed entries, bounded by the
  * limits it is given; it never reads past the input and rejects trailing
- * bytes, so anything it accepts re-encodes to the same bytes.
+ * bytes. Encoding is canonical (shortest varints); the decoder also
+ * accepts longer varint forms, so compare decoded messages, not bytes.
  */
 #ifndef DD_OWNED_WIRE_H
 #define DD_OWNED_WIRE_H
