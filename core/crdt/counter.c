@@ -37,6 +37,7 @@ int gc_clone(gcounter *dst, const gcounter *src)
     memcpy(dst->actors, src->actors, src->n * sizeof *dst->actors);
     memcpy(dst->counts, src->counts, src->n * sizeof *dst->counts);
     dst->n = dst->cap = src->n;
+    dst->sum = src->sum;
     return ST_OK;
 }
 
@@ -93,6 +94,7 @@ int gc_add(gcounter *g, uint64_t actor, uint64_t amount, uint64_t *total)
     if (rc)
         return rc;
     g->counts[slot] += amount;
+    g->sum += amount;
     *total = g->counts[slot];
     if (g->counts[slot] == 0) {
         /* adding 0 to a new actor: keep the encoding canonical (no zeros) */
@@ -103,6 +105,21 @@ int gc_add(gcounter *g, uint64_t actor, uint64_t amount, uint64_t *total)
     return ST_OK;
 }
 
+int gc_increment_fast(gcounter *g, uint64_t actor, uint64_t amount)
+{
+    /* the common case: an actor that already has a slot, far from overflow */
+    if (amount <= (uint64_t)INT64_MAX && g->sum <= (uint64_t)INT64_MAX - amount) {
+        uint32_t p = gc_lower(g, actor);
+        if (p < g->n && g->actors[p] == actor) {
+            g->counts[p] += amount;
+            g->sum += amount;
+            return ST_OK;
+        }
+    }
+    uint64_t total;
+    return gc_add(g, actor, amount, &total);
+}
+
 int gc_set(gcounter *g, uint64_t actor, uint64_t total)
 {
     if (!total)
@@ -111,8 +128,11 @@ int gc_set(gcounter *g, uint64_t actor, uint64_t total)
     int rc = gc_slot(g, actor, &slot);
     if (rc)
         return rc;
-    if (total > g->counts[slot])
+    if (total > g->counts[slot]) {
+        if (__builtin_add_overflow(g->sum, total - g->counts[slot], &g->sum))
+            g->sum = UINT64_MAX;
         g->counts[slot] = total;
+    }
     return ST_OK;
 }
 
@@ -128,12 +148,8 @@ int gc_merge(gcounter *dst, const gcounter *src)
 
 uint64_t gc_sum(const gcounter *g, bool *overflow)
 {
-    uint64_t s = 0;
-    *overflow = false;
-    for (uint32_t i = 0; i < g->n; i++)
-        if (__builtin_add_overflow(s, g->counts[i], &s))
-            *overflow = true;
-    return s;
+    *overflow = g->sum == UINT64_MAX;
+    return g->sum;
 }
 
 void gc_encode(const gcounter *g, bytes *out)
@@ -178,6 +194,8 @@ int gc_decode(gcounter *g, reader *r, const limits *lim)
         g->actors[i] = a;
         g->counts[i] = c;
         g->n = (uint32_t)i + 1;
+        if (__builtin_add_overflow(g->sum, c, &g->sum))
+            g->sum = UINT64_MAX;
     }
     return ST_OK;
 }

@@ -205,6 +205,8 @@ int crdt_apply(crdt *v, const crdt_op *op, const crdt_ctx *ctx, crdt **delta)
 {
     if (delta)
         *delta = NULL;
+    else if (v->type == CRDT_GCOUNTER && op->kind == CRDT_OP_INCREMENT)
+        return gc_increment_fast(&v->u.gc, ctx->actor, op->amount);
     uint32_t depth = 0;
     for (const crdt_op *o = op; o; o = o->kind == CRDT_OP_UPDATE ? o->nested : NULL) {
         if (++depth > LIMITS_DEFAULT_DEPTH)

@@ -16,6 +16,7 @@ typedef struct gcounter {
     uint64_t *actors;
     uint64_t *counts;
     uint32_t n, cap;
+    uint64_t sum; /* cached total, saturating at UINT64_MAX */
 } gcounter;
 
 typedef struct lwwreg {
@@ -45,6 +46,8 @@ crdt *crdt_alloc(crdt_type type);
 void gc_free(gcounter *g);
 int gc_clone(gcounter *dst, const gcounter *src);
 int gc_add(gcounter *g, uint64_t actor, uint64_t amount, uint64_t *total);
+/* gc_add without the total, for the hot path of a counter without delta */
+int gc_increment_fast(gcounter *g, uint64_t actor, uint64_t amount);
 int gc_set(gcounter *g, uint64_t actor, uint64_t total);
 int gc_merge(gcounter *dst, const gcounter *src);
 uint64_t gc_sum(const gcounter *g, bool *overflow);
