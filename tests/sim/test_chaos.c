@@ -41,9 +41,20 @@ typedef struct scenario {
     size_t ndeleted;
 } scenario;
 
+static int verbose(void)
+{
+    const char *v = getenv("DD_SIM_VERBOSE");
+    return v ? atoi(v) : 0;
+}
+
 static void on_event(void *ctx, uint32_t node, const engine_event *ev)
 {
     scenario *sc = ctx;
+    if (verbose() >= 2 && ev->kind == ENGINE_EV_MEMBER)
+        fprintf(stderr, "  n%u sees %s as %d\n", node, ev->member_id, (int)ev->member_state);
+    if (verbose() >= 2 && ev->kind == ENGINE_EV_REQUEST_DONE)
+        fprintf(stderr, "  n%u request %llu done: %d\n", node, (unsigned long long)ev->request_id,
+                ev->status);
     if (ev->kind != ENGINE_EV_REQUEST_DONE || ev->status != ST_OK)
         return;
     for (size_t i = 0; i < sc->nwrites; i++) {
@@ -139,6 +150,9 @@ static const char *run_scenario(uint64_t seed)
                 sc.writes[sc.nwrites].request_id = id;
                 sc.writes[sc.nwrites].amount = op.amount;
                 sc.nwrites++;
+                if (verbose() >= 2)
+                    fprintf(stderr, "%llu: n%u write %llu +%llu\n", (unsigned long long)sim_now(s),
+                            node, (unsigned long long)id, (unsigned long long)op.amount);
             }
         } else if (roll < 76 && !partitioned) {
             int groups[SIM_MAX_NODES];
@@ -146,12 +160,20 @@ static const char *run_scenario(uint64_t seed)
                 groups[i] = (int)rng_below(&r, 2);
             sim_partition(s, groups);
             partitioned = true;
+            if (verbose() >= 2)
+                for (uint32_t i = 0; i < n; i++)
+                    fprintf(stderr, "%llu: partition n%u -> %d\n", (unsigned long long)sim_now(s),
+                            i, groups[i]);
         } else if (roll < 84 && partitioned) {
             sim_heal(s);
             partitioned = false;
+            if (verbose() >= 2)
+                fprintf(stderr, "%llu: heal\n", (unsigned long long)sim_now(s));
         } else if (roll < 90 && sn->e && crashed + 1 < majority) {
             sim_crash(s, node);
             crashed++;
+            if (verbose() >= 2)
+                fprintf(stderr, "%llu: crash n%u\n", (unsigned long long)sim_now(s), node);
             /* Its pending requests die with it (and ids restart at 1). */
             for (size_t w = 0; w < sc.nwrites;)
                 if (sc.writes[w].node == node)
@@ -166,6 +188,9 @@ static const char *run_scenario(uint64_t seed)
                     if (sc.deleted_by[d] == node)
                         sc.deleted_lost[d] = true;
             }
+            if (verbose() >= 2)
+                fprintf(stderr, "%llu: restart n%u keep=%d\n", (unsigned long long)sim_now(s), node,
+                        keep);
             if (sim_restart(s, node, keep) != ST_OK)
                 return "restart failed";
             crashed--;
@@ -208,7 +233,7 @@ static const char *run_scenario(uint64_t seed)
             }
         }
     }
-    if (getenv("DD_SIM_VERBOSE"))
+    if (verbose())
         fprintf(stderr,
                 "seed %llu: %u nodes, %llu acked, %zu deleted, %llu bytes, converged in %llu ms\n",
                 (unsigned long long)seed, n, (unsigned long long)sc.acked_total, sc.ndeleted,

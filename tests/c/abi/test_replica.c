@@ -1,0 +1,323 @@
+/*
+ * dd_system (pump mode) and dd_replica through the public header and
+ * libddata.so only: two or three nodes in one process whose messages the
+ * test carries by hand, as a host with its own transport would.
+ */
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ddata.h"
+#include "test.h"
+
+typedef struct node {
+    dd_system *sys;
+    dd_replica *rep;
+    char id[16];
+} node;
+
+static uint64_t now_ms = 1700000000000ull;
+
+static void node_open(node *n, const char *id, const char *seed, dd_state_store *store,
+                      const char *const *durable, size_t ndurable)
+{
+    snprintf(n->id, sizeof(n->id), "%s", id);
+    dd_system_options so;
+    ASSERT_OK(dd_system_options_init(&so, DD_SYSTEM_OPTIONS_VERSION));
+    so.node_id = id;
+    so.seed = 42;
+    const char *seeds[1] = {seed};
+    so.seeds = seeds;
+    so.seed_count = 1;
+    ASSERT_OK(dd_system_open(&n->sys, &so));
+    /* The test's clock is not the wall clock: give it before the replica
+     * starts its timers. */
+    ASSERT_OK(dd_system_tick(n->sys, now_ms));
+    dd_replica_options ro;
+    ASSERT_OK(dd_replica_options_init(&ro, DD_REPLICA_OPTIONS_VERSION));
+    ro.store = store;
+    ro.durable_keys = durable;
+    ro.durable_key_count = ndurable;
+    ro.notify_interval_ms = 100;
+    ASSERT_OK(dd_replica_open(&n->rep, n->sys, &ro));
+}
+
+static void node_close(node *n)
+{
+    ASSERT_OK(dd_replica_close(n->rep));
+    ASSERT_OK(dd_system_close(n->sys));
+}
+
+/* Carries every queued message to its destination, then lets time pass. */
+static void pump(node *nodes, size_t count, int rounds)
+{
+    for (int r = 0; r < rounds; r++) {
+        now_ms += 100;
+        for (size_t i = 0; i < count; i++)
+            ASSERT_OK(dd_system_tick(nodes[i].sys, now_ms));
+        for (int moved = 1; moved;) {
+            moved = 0;
+            for (size_t i = 0; i < count; i++) {
+                dd_buf to = DD_BUF_INIT, msg = DD_BUF_INIT;
+                while (dd_system_next_outgoing(nodes[i].sys, &to, &msg) == DD_OK) {
+                    moved = 1;
+                    for (size_t j = 0; j < count; j++)
+                        if (to.len == strlen(nodes[j].id) && !memcmp(to.data, nodes[j].id, to.len))
+                            (void)dd_system_deliver(nodes[j].sys, now_ms, nodes[i].id,
+                                                    strlen(nodes[i].id), msg.data, msg.len);
+                    dd_buf_free(&to);
+                    dd_buf_free(&msg);
+                }
+            }
+        }
+    }
+}
+
+static dd_op increment(uint64_t amount)
+{
+    dd_op op = DD_OP_INIT;
+    op.kind = DD_OP_INCREMENT;
+    op.amount = amount;
+    return op;
+}
+
+static int64_t counter(dd_replica *r, const char *key)
+{
+    dd_crdt *v = NULL;
+    int64_t out = -1;
+    if (dd_replica_get(&v, r, (const uint8_t *)key, strlen(key)) == DD_OK)
+        ASSERT_OK(dd_crdt_counter_value(&out, v));
+    dd_crdt_free(v);
+    return out;
+}
+
+#define K(s) (const uint8_t *)(s), strlen(s)
+
+TEST(test_options_reject_unknown_versions_and_bad_values)
+{
+    dd_system_options so;
+    ASSERT_STATUS(dd_system_options_init(&so, 99), DD_EINVAL);
+    ASSERT_STATUS(dd_system_options_init(NULL, DD_SYSTEM_OPTIONS_VERSION), DD_EINVAL);
+    ASSERT_OK(dd_system_options_init(&so, DD_SYSTEM_OPTIONS_VERSION));
+    dd_system *sys = NULL;
+    ASSERT_STATUS(dd_system_open(&sys, &so), DD_EINVAL); /* no node id */
+    ASSERT(strstr(dd_error_last()->message, "node id"));
+    ASSERT_STATUS(dd_system_open(&sys, NULL), DD_EINVAL);
+    so.node_id = "a";
+    so.transport = 77;
+    ASSERT_STATUS(dd_system_open(&sys, &so), DD_EUNSUPPORTED);
+    so.transport = DD_TRANSPORT_NONE;
+    ASSERT_OK(dd_system_open(&sys, &so));
+    dd_replica_options ro;
+    ASSERT_STATUS(dd_replica_options_init(&ro, 0), DD_EINVAL);
+    ASSERT_OK(dd_replica_options_init(&ro, DD_REPLICA_OPTIONS_VERSION));
+    ro.max_message_bytes = 10;
+    dd_replica *r = NULL;
+    ASSERT_STATUS(dd_replica_open(&r, sys, &ro), DD_EINVAL);
+    ASSERT(r == NULL);
+    ASSERT_OK(dd_system_close(sys));
+}
+
+TEST(test_update_get_to_json_keys_and_delete)
+{
+    node a;
+    node_open(&a, "a", "a", NULL, NULL, 0);
+    dd_op op = increment(3);
+    ASSERT_OK(dd_replica_update(a.rep, K("hits"), DD_GCOUNTER, &op));
+    ASSERT_OK(dd_replica_update(a.rep, K("hits"), DD_GCOUNTER, &op));
+    ASSERT_EQ_INT(counter(a.rep, "hits"), 6);
+    dd_buf json = DD_BUF_INIT;
+    ASSERT_OK(dd_replica_to_json(&json, a.rep, K("hits")));
+    ASSERT(json.len > 0 && strstr((const char *)json.data, "6"));
+    dd_buf_free(&json);
+
+    dd_op add = DD_OP_INIT;
+    add.kind = DD_OP_ADD;
+    add.value = (const uint8_t *)"x";
+    add.value_len = 1;
+    ASSERT_STATUS(dd_replica_update(a.rep, K("hits"), DD_ORSET, &add), DD_ETYPE);
+    ASSERT_EQ_INT(counter(a.rep, "hits"), 6);
+    ASSERT_OK(dd_replica_update(a.rep, K("tags"), DD_ORSET, &add));
+
+    uint64_t n = 0;
+    ASSERT_OK(dd_replica_key_count(&n, a.rep));
+    ASSERT_EQ_U64(n, 2);
+    uint64_t cursor = 0;
+    dd_buf page = DD_BUF_INIT;
+    size_t seen = 0;
+    while (dd_replica_keys(&page, a.rep, &cursor, 1) == DD_OK) {
+        ASSERT(page.len >= 4);
+        seen++;
+        dd_buf_free(&page);
+    }
+    ASSERT_EQ_INT(seen, 2);
+    ASSERT_STATUS(dd_replica_keys(&page, a.rep, &cursor, 1), DD_EDONE);
+
+    ASSERT_OK(dd_replica_delete(a.rep, K("hits")));
+    ASSERT_OK(dd_replica_delete(a.rep, K("hits"))); /* again: still fine */
+    dd_crdt *v = NULL;
+    ASSERT_STATUS(dd_replica_get(&v, a.rep, K("hits")), DD_EDELETED);
+    ASSERT_STATUS(dd_replica_update(a.rep, K("hits"), DD_GCOUNTER, &op), DD_EDELETED);
+    ASSERT_STATUS(dd_replica_get(&v, a.rep, K("never")), DD_ENOTFOUND);
+    ASSERT_OK(dd_replica_key_count(&n, a.rep));
+    ASSERT_EQ_U64(n, 1);
+    node_close(&a);
+}
+
+TEST(test_null_closed_and_garbage_inputs_are_refused_with_codes)
+{
+    node a;
+    node_open(&a, "a", "a", NULL, NULL, 0);
+    dd_op op = increment(1);
+    ASSERT_OK(dd_replica_update(a.rep, K("k"), DD_GCOUNTER, &op));
+    ASSERT_STATUS(dd_replica_update(NULL, K("k"), DD_GCOUNTER, &op), DD_EMISUSE);
+    ASSERT_STATUS(dd_replica_update(a.rep, NULL, 0, DD_GCOUNTER, &op), DD_EINVAL);
+    ASSERT_STATUS(dd_replica_update(a.rep, K("k"), DD_GCOUNTER, NULL), DD_EINVAL);
+    ASSERT_STATUS(dd_replica_update(a.rep, K("k2"), 99, &op), DD_EINVAL);
+    ASSERT_STATUS(dd_system_tick((dd_system *)(uintptr_t)0x12345, now_ms), DD_EMISUSE);
+    ASSERT(strlen(dd_error_last()->message) > 0);
+
+    /* Garbage from the network: an error, and nothing stored is lost. */
+    uint8_t junk[64];
+    for (size_t i = 0; i < sizeof(junk); i++)
+        junk[i] = (uint8_t)(i * 37 + 11);
+    ASSERT_STATUS(dd_system_deliver(a.sys, now_ms, "b", 1, junk, sizeof(junk)), DD_ECORRUPT);
+    junk[0] = 0xDD;
+    junk[1] = 1;
+    junk[2] = 5; /* a STATE message with a nonsense body */
+    int rc = dd_system_deliver(a.sys, now_ms, "b", 1, junk, sizeof(junk));
+    ASSERT(rc == DD_ECORRUPT || rc == DD_ELIMIT);
+    ASSERT_STATUS(dd_system_deliver(a.sys, now_ms, NULL, 1, junk, 4), DD_EINVAL);
+    ASSERT_EQ_INT(counter(a.rep, "k"), 1);
+
+    dd_replica *closed = a.rep;
+    ASSERT_OK(dd_replica_close(a.rep));
+    ASSERT_STATUS(dd_replica_update(closed, K("k"), DD_GCOUNTER, &op), DD_EMISUSE);
+    ASSERT_STATUS(dd_replica_close(closed), DD_EMISUSE);
+    ASSERT_OK(dd_system_close(a.sys));
+    ASSERT_STATUS(dd_system_close(a.sys), DD_EMISUSE);
+    ASSERT_OK(dd_replica_close(NULL));
+    ASSERT_OK(dd_system_close(NULL));
+}
+
+TEST(test_two_pumped_nodes_converge_and_report_membership)
+{
+    node n[2];
+    node_open(&n[0], "a", "a", NULL, NULL, 0);
+    node_open(&n[1], "b", "a", NULL, NULL, 0);
+    pump(n, 2, 15);
+    dd_op op = increment(2);
+    ASSERT_OK(dd_replica_update(n[0].rep, K("c"), DD_GCOUNTER, &op));
+    ASSERT_OK(dd_replica_update(n[1].rep, K("c"), DD_GCOUNTER, &op));
+    pump(n, 2, 15);
+    ASSERT_EQ_INT(counter(n[0].rep, "c"), 4);
+    ASSERT_EQ_INT(counter(n[1].rep, "c"), 4);
+
+    bool saw_b_up = false;
+    dd_event ev = DD_EVENT_INIT;
+    while (dd_system_next_event(n[0].sys, &ev) == DD_OK)
+        if (ev.kind == DD_EVENT_MEMBER && ev.member_id.len == 1 && ev.member_id.data[0] == 'b' &&
+            ev.member_state == DD_MEMBER_UP)
+            saw_b_up = true;
+    dd_event_clear(&ev);
+    ASSERT(saw_b_up);
+    node_close(&n[0]);
+    node_close(&n[1]);
+}
+
+TEST(test_event_fd_is_readable_exactly_while_events_are_queued)
+{
+    node a;
+    node_open(&a, "a", "a", NULL, NULL, 0);
+    int fd = -1;
+    ASSERT_OK(dd_system_event_fd(a.sys, &fd));
+    ASSERT(fd >= 0);
+    ASSERT_OK(dd_replica_subscribe(a.rep, K("user/"), 1));
+    dd_op op = increment(1);
+    ASSERT_OK(dd_replica_update(a.rep, K("user/1"), DD_GCOUNTER, &op));
+    ASSERT_OK(dd_replica_update(a.rep, K("user/1"), DD_GCOUNTER, &op)); /* coalesced */
+    ASSERT_OK(dd_replica_update(a.rep, K("other"), DD_GCOUNTER, &op));
+    now_ms += 1000;
+    ASSERT_OK(dd_system_tick(a.sys, now_ms));
+    struct pollfd p = {fd, POLLIN, 0};
+    ASSERT_EQ_INT(poll(&p, 1, 0), 1);
+    int changed = 0;
+    dd_event ev = DD_EVENT_INIT;
+    while (dd_system_next_event(a.sys, &ev) == DD_OK)
+        if (ev.kind == DD_EVENT_CHANGED) {
+            ASSERT_MEM_EQ(ev.key.data, ev.key.len, "user/1", 6);
+            changed++;
+        }
+    dd_event_clear(&ev);
+    ASSERT_EQ_INT(changed, 1);
+    p.revents = 0;
+    ASSERT_EQ_INT(poll(&p, 1, 0), 0);
+    node_close(&a);
+}
+
+TEST(test_majority_write_completes_with_an_event_carrying_its_id)
+{
+    node n[3];
+    node_open(&n[0], "a", "a", NULL, NULL, 0);
+    node_open(&n[1], "b", "a", NULL, NULL, 0);
+    node_open(&n[2], "c", "a", NULL, NULL, 0);
+    pump(n, 3, 20);
+    dd_op op = increment(5);
+    uint64_t id = 0;
+    ASSERT_OK(dd_replica_write(n[0].rep, K("w"), DD_GCOUNTER, &op, DD_CONSISTENCY_MAJORITY, 0, 5000,
+                               &id));
+    ASSERT(id != 0);
+    pump(n, 3, 3);
+    int done = 0;
+    dd_event ev = DD_EVENT_INIT;
+    while (dd_system_next_event(n[0].sys, &ev) == DD_OK)
+        if (ev.kind == DD_EVENT_REQUEST_DONE && ev.request_id == id) {
+            ASSERT_STATUS(ev.status, DD_OK);
+            done++;
+        }
+    dd_event_clear(&ev);
+    ASSERT_EQ_INT(done, 1);
+    ASSERT_STATUS(dd_replica_write(n[0].rep, K("w"), DD_GCOUNTER, &op, 9, 0, 5000, &id), DD_EINVAL);
+    for (int i = 0; i < 3; i++)
+        node_close(&n[i]);
+}
+
+TEST(test_durable_keys_come_back_when_the_replica_reopens)
+{
+    dd_store_options so;
+    ASSERT_OK(dd_store_options_init(&so, DD_STORE_OPTIONS_VERSION));
+    so.backend = DD_BACKEND_MEMORY;
+    dd_state_store *store = NULL;
+    ASSERT_OK(dd_state_store_open(&store, &so));
+    const char *durable[] = {"cart/*", "config"};
+    node a;
+    node_open(&a, "a", "a", store, durable, 2);
+    dd_op op = increment(7);
+    ASSERT_OK(dd_replica_update(a.rep, K("cart/1"), DD_GCOUNTER, &op));
+    ASSERT_OK(dd_replica_update(a.rep, K("config"), DD_GCOUNTER, &op));
+    ASSERT_OK(dd_replica_update(a.rep, K("scratch"), DD_GCOUNTER, &op));
+    ASSERT_OK(dd_state_store_close(store)); /* deferred: the replica holds it */
+    node_close(&a);
+
+    /* The store is gone now; use a fresh one to show the handle died. */
+    ASSERT_STATUS(dd_state_store_close(store), DD_EMISUSE);
+    ASSERT_OK(dd_state_store_open(&store, &so));
+    node_open(&a, "a", "a", store, durable, 2);
+    ASSERT_OK(dd_replica_update(a.rep, K("cart/1"), DD_GCOUNTER, &op));
+    node_close(&a);
+    node_open(&a, "a", "a", store, durable, 2);
+    ASSERT_EQ_INT(counter(a.rep, "cart/1"), 7);
+    ASSERT_EQ_INT(counter(a.rep, "scratch"), -1);
+    node_close(&a);
+    ASSERT_OK(dd_state_store_close(store));
+}
+
+TEST(test_second_replica_on_one_system_is_busy)
+{
+    node a;
+    node_open(&a, "a", "a", NULL, NULL, 0);
+    dd_replica_options ro = DD_REPLICA_OPTIONS_INIT;
+    dd_replica *r2 = NULL;
+    ASSERT_STATUS(dd_replica_open(&r2, a.sys, &ro), DD_EBUSY);
+    node_close(&a);
+}
