@@ -40,6 +40,8 @@
 #include "util/status.h"
 
 #define SCHEMA_VERSION 1
+/* Rows per multi-row journal INSERT. */
+#define INSERT_ROWS 16
 
 enum {
     Q_BEGIN,
@@ -50,6 +52,7 @@ enum {
     Q_ROLLBACK_TO,
     Q_J_HIGHEST,
     Q_J_INSERT,
+    Q_J_INSERT_MULTI,
     Q_J_TAG,
     Q_J_META,
     Q_J_REPLAY,
@@ -192,36 +195,52 @@ static int sql_journal_append(store_backend *b, const uint8_t *pid, size_t pid_l
         rc = pid_conflict(pid, pid_len, expected_seq, highest);
         goto fail;
     }
-    sqlite3_stmt *ins = s->q[Q_J_INSERT], *tag = s->q[Q_J_TAG];
-    for (size_t i = 0; i < count; i++) {
-        const store_event *e = &events[i];
-        bind_blob(ins, 1, pid, pid_len);
-        bind_u64(ins, 2, expected_seq + i + 1);
-        bind_u64(ins, 3, e->timestamp_ms);
-        bind_blob(ins, 4, e->payload, e->payload_len);
-        if (e->tags && e->tags_len)
-            bind_blob(ins, 5, e->tags, e->tags_len);
-        else
-            sqlite3_bind_null(ins, 5);
-        if ((rc = run(s, Q_J_INSERT)) != ST_OK)
+    sqlite3_stmt *tag = s->q[Q_J_TAG];
+    for (size_t i = 0; i < count;) {
+        /* Whole groups go through the multi-row statement: one VDBE run
+         * per INSERT_ROWS events instead of one per event. */
+        size_t n = count - i >= INSERT_ROWS ? INSERT_ROWS : 1;
+        int q = n == INSERT_ROWS ? Q_J_INSERT_MULTI : Q_J_INSERT;
+        sqlite3_stmt *ins = s->q[q];
+        for (size_t k = 0; k < n; k++) {
+            const store_event *e = &events[i + k];
+            int at = (int)k * 5;
+            bind_blob(ins, at + 1, pid, pid_len);
+            bind_u64(ins, at + 2, expected_seq + i + k + 1);
+            bind_u64(ins, at + 3, e->timestamp_ms);
+            bind_blob(ins, at + 4, e->payload, e->payload_len);
+            if (e->tags && e->tags_len)
+                bind_blob(ins, at + 5, e->tags, e->tags_len);
+            else
+                sqlite3_bind_null(ins, at + 5);
+        }
+        if ((rc = run(s, q)) != ST_OK)
             goto fail;
-        if (!e->tags || !e->tags_len)
-            continue;
-        sqlite3_int64 ordering = sqlite3_last_insert_rowid(s->db);
-        reader r;
-        size_t left;
-        const uint8_t *t;
-        size_t tl;
-        if ((rc = store_tags_begin(&r, e->tags, e->tags_len, &left)) != ST_OK)
-            goto fail;
-        while ((rc = store_tags_next(&r, &left, &t, &tl)) == 1) {
-            bind_blob(tag, 1, t, tl);
-            sqlite3_bind_int64(tag, 2, ordering);
-            if ((rc = run(s, Q_J_TAG)) != ST_OK)
+        /* Rows of one INSERT get consecutive rowids (the table is locked
+         * and AUTOINCREMENT only counts up), so each event's ordering
+         * follows from the last one. */
+        sqlite3_int64 last = sqlite3_last_insert_rowid(s->db);
+        for (size_t k = 0; k < n; k++) {
+            const store_event *e = &events[i + k];
+            if (!e->tags || !e->tags_len)
+                continue;
+            sqlite3_int64 ordering = last - (sqlite3_int64)(n - 1 - k);
+            reader r;
+            size_t left;
+            const uint8_t *t;
+            size_t tl;
+            if ((rc = store_tags_begin(&r, e->tags, e->tags_len, &left)) != ST_OK)
+                goto fail;
+            while ((rc = store_tags_next(&r, &left, &t, &tl)) == 1) {
+                bind_blob(tag, 1, t, tl);
+                sqlite3_bind_int64(tag, 2, ordering);
+                if ((rc = run(s, Q_J_TAG)) != ST_OK)
+                    goto fail;
+            }
+            if (rc != 0)
                 goto fail;
         }
-        if (rc != 0)
-            goto fail;
+        i += n;
     }
     sqlite3_stmt *meta = s->q[Q_J_META];
     bind_blob(meta, 1, pid, pid_len);
@@ -724,6 +743,18 @@ static int prepare_all(sql_backend *s, const char *snap)
         [Q_K_SCAN] = "SELECT key, revision, data FROM state WHERE key >= ?1 ORDER BY key",
     };
     for (int i = 0; i < Q_COUNT; i++) {
+        if (i == Q_J_INSERT_MULTI) {
+            int at = snprintf(buf[i], sizeof(buf[i]),
+                              "INSERT INTO journal(pid, seq, ts, payload, tags) VALUES");
+            for (int r = 0; r < INSERT_ROWS; r++)
+                at += snprintf(buf[i] + at, sizeof(buf[i]) - (size_t)at, "%s(?,?,?,?,?)",
+                               r ? "," : "");
+            int rc =
+                sqlite3_prepare_v3(s->db, buf[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i], NULL);
+            if (rc != SQLITE_OK)
+                return map_sqlite(s, rc, "preparing statements");
+            continue;
+        }
         snprintf(buf[i], sizeof(buf[i]), fixed[i], snap, snap);
         int rc = sqlite3_prepare_v3(s->db, buf[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i], NULL);
         if (rc != SQLITE_OK)

@@ -314,3 +314,32 @@ TEST(test_sqlite_journal_survives_reopen_and_separate_snapshot_file)
         journal_close(j);
     }
 }
+
+TEST(test_large_tagged_batch_keeps_tags_on_the_right_events)
+{
+    EACH_VARIANT("bigbatch")
+    {
+        journal *j = open_journal_variant(v, dir, 0);
+        const char *odd[] = {"odd"};
+        journal_event_in batch[40];
+        char payloads[40][8];
+        for (int i = 0; i < 40; i++) {
+            snprintf(payloads[i], sizeof(payloads[i]), "e%d", i + 1);
+            int is_odd = (i + 1) % 2;
+            batch[i] = (journal_event_in){(const uint8_t *)payloads[i], strlen(payloads[i]),
+                                          (uint64_t)i, is_odd ? odd : NULL, is_odd ? 1u : 0u};
+        }
+        ASSERT_OK(journal_append(j, PID("p"), 0, batch, 40));
+        seen s = {0};
+        ASSERT_OK(journal_by_tag(j, "odd", 0, UINT64_MAX, record, &s));
+        ASSERT_EQ_INT(s.n, 20);
+        for (int i = 0; i < 20; i++) {
+            ASSERT_EQ_U64(s.seqs[i], (uint64_t)(2 * i + 1));
+            char want[8];
+            snprintf(want, sizeof(want), "e%d", 2 * i + 1);
+            ASSERT_STR_EQ(s.payload[i], want);
+            ASSERT(s.tags[i]);
+        }
+        journal_close(j);
+    }
+}
