@@ -19,12 +19,13 @@
 #define TYPE_DATA 0x01
 #define TYPE_AUTH 0x02
 #define AEAD_TAG 16
-#define AUTH_FIXED (1 + 32 + 8 + 8 + 1)
+#define AUTH_FIXED (1 + 32 + 8 + 1 + 1) /* with empty id and address */
+#define AUTH_MAX (AUTH_FIXED + SESSION_ID_MAX + SESSION_ADDR_MAX)
 
 uint32_t session_max_frame_len(const session *s)
 {
     uint32_t tag = s->plaintext ? 0 : AEAD_TAG;
-    uint32_t auth = AUTH_FIXED + SESSION_ADDR_MAX + tag;
+    uint32_t auth = AUTH_MAX + tag;
     /* Before the peer authenticated only HELLO and AUTH are possible: an
      * unauthenticated connection can never make us buffer more than this. */
     if (s->state != SESSION_OPEN)
@@ -92,6 +93,9 @@ int session_init(session *s, const session_config *cfg, bool initiator, bytes *o
         return error_set(ST_EINVAL, "net session: a secret is required unless plaintext is set");
     if (sodium_init() < 0)
         return error_set(ST_ECRYPTO, "net session: libsodium failed to initialise");
+    size_t idlen = cfg->node_id ? strlen(cfg->node_id) : 0;
+    if (idlen == 0 || idlen > SESSION_ID_MAX)
+        return error_set(ST_EINVAL, "net session: node id must be 1..%d bytes", SESSION_ID_MAX);
     const char *addr = cfg->advertised_addr ? cfg->advertised_addr : "";
     size_t alen = strlen(addr);
     if (alen > SESSION_ADDR_MAX)
@@ -102,7 +106,7 @@ int session_init(session *s, const session_config *cfg, bool initiator, bytes *o
                          cfg->max_message_bytes);
     s->initiator = initiator;
     s->plaintext = cfg->plaintext;
-    s->node_id = cfg->node_id;
+    memcpy(s->node_id, cfg->node_id, idlen + 1);
     s->incarnation = cfg->incarnation;
     memcpy(s->addr, addr, alen + 1);
     s->max_message_bytes = cfg->max_message_bytes;
@@ -186,8 +190,8 @@ static int on_hello(session *s, const uint8_t *body, size_t len, bytes *out)
         sodium_memzero(rx, sizeof(rx));
         sodium_memzero(tx, sizeof(tx));
     }
-    uint8_t auth[AUTH_FIXED + SESSION_ADDR_MAX];
-    size_t alen = strlen(s->addr);
+    uint8_t auth[AUTH_MAX];
+    size_t idlen = strlen(s->node_id), alen = strlen(s->addr);
     auth[0] = TYPE_AUTH;
     if (s->plaintext) {
         memset(auth + 1, 0, 32);
@@ -197,11 +201,15 @@ static int on_hello(session *s, const uint8_t *body, size_t len, bytes *out)
         memcpy(msg + 1, s->transcript, 32);
         crypto_auth(auth + 1, msg, sizeof(msg), s->mac_key);
     }
-    store_u64le(auth + 33, s->node_id);
-    store_u64le(auth + 41, s->incarnation);
-    auth[49] = (uint8_t)alen;
-    memcpy(auth + AUTH_FIXED, s->addr, alen);
-    int rc = seal_frame(s, out, auth, AUTH_FIXED + alen, NULL, 0);
+    store_u64le(auth + 33, s->incarnation);
+    size_t at = 41;
+    auth[at++] = (uint8_t)idlen;
+    memcpy(auth + at, s->node_id, idlen);
+    at += idlen;
+    auth[at++] = (uint8_t)alen;
+    memcpy(auth + at, s->addr, alen);
+    at += alen;
+    int rc = seal_frame(s, out, auth, at, NULL, 0);
     if (rc != ST_OK)
         return rc;
     s->state = SESSION_AUTH;
@@ -231,22 +239,30 @@ static int on_auth(session *s, const uint8_t *hdr, uint8_t *body, size_t len, se
     if (n < 0)
         return fail(s, SESSION_FAIL_HANDSHAKE, ST_ECRYPTO,
                     "peer failed authentication (wrong cluster secret?)");
-    if ((size_t)n < AUTH_FIXED || body[0] != TYPE_AUTH ||
-        (size_t)n != AUTH_FIXED + (size_t)body[49])
+    reader r = reader_make(body, (size_t)n);
+    uint8_t type = reader_u8(&r);
+    const uint8_t *mac = reader_take(&r, 32);
+    uint64_t incarnation = reader_u64(&r);
+    uint8_t idlen = reader_u8(&r);
+    const uint8_t *id = reader_take(&r, idlen);
+    uint8_t alen = reader_u8(&r);
+    const uint8_t *addr = reader_take(&r, alen);
+    if (!reader_done(&r) || type != TYPE_AUTH || idlen == 0 || memchr(id, 0, idlen) ||
+        (alen && memchr(addr, 0, alen)))
         return fail(s, SESSION_FAIL_HANDSHAKE, ST_ECRYPTO, "peer sent a malformed auth message");
     if (!s->plaintext) {
         uint8_t msg[33];
         msg[0] = s->initiator ? 'S' : 'C';
         memcpy(msg + 1, s->transcript, 32);
-        if (crypto_auth_verify(body + 1, msg, sizeof(msg), s->mac_key) != 0)
+        if (crypto_auth_verify(mac, msg, sizeof(msg), s->mac_key) != 0)
             return fail(s, SESSION_FAIL_HANDSHAKE, ST_ECRYPTO, "peer's transcript proof is wrong");
     }
-    s->peer.node_id = load_u64le(body + 33);
-    s->peer.incarnation = load_u64le(body + 41);
-    memcpy(s->peer.addr, body + AUTH_FIXED, body[49]);
-    s->peer.addr[body[49]] = '\0';
-    if (strlen(s->peer.addr) != body[49])
-        return fail(s, SESSION_FAIL_HANDSHAKE, ST_ECRYPTO, "peer's address contains a NUL");
+    s->peer.incarnation = incarnation;
+    memcpy(s->peer.node_id, id, idlen);
+    s->peer.node_id[idlen] = '\0';
+    if (alen)
+        memcpy(s->peer.addr, addr, alen);
+    s->peer.addr[alen] = '\0';
     s->state = SESSION_OPEN;
     item->kind = SESSION_ITEM_OPENED;
     item->msg_class = 0;

@@ -11,7 +11,7 @@
  *
  *   frame   = len:u32 body[len]              0 < len <= session_max_frame_len
  *   HELLO   = "DDN1" version:u8 mode:u8 eph_pk[32] nonce[32]     (plain body)
- *   AUTH    = 0x02 mac[32] node_id:u64 incarnation:u64 alen:u8 addr[alen]
+ *   AUTH    = 0x02 mac[32] incarnation:u64 idlen:u8 id[idlen] alen:u8 addr[alen]
  *   DATA    = 0x01 class:u8 payload
  *
  * Both sides send HELLO at once (no waiting for the other), so the
@@ -46,6 +46,7 @@
 
 #define SESSION_SECRET_BYTES 32
 #define SESSION_ADDR_MAX 255
+#define SESSION_ID_MAX 255 /* node ids are opaque strings, as in the engine */
 #define SESSION_HELLO_BYTES 70
 /* AEAD tag plus the DATA header: what a message adds to its frame. */
 #define SESSION_FRAME_OVERHEAD (4 + 16 + 2)
@@ -77,14 +78,14 @@ typedef enum session_failure {
 typedef struct session_config {
     const uint8_t *secret; /* SESSION_SECRET_BYTES; ignored in plaintext mode */
     bool plaintext;
-    uint64_t node_id;
-    uint64_t incarnation;        /* random per process: tells a restarted peer apart */
+    const char *node_id;         /* 1..SESSION_ID_MAX bytes, no NUL inside */
+    uint64_t incarnation;        /* changes per process start: tells a restarted peer apart */
     const char *advertised_addr; /* where peers can reach us; may be "" */
     uint32_t max_message_bytes;  /* largest DATA payload either way */
 } session_config;
 
 typedef struct session_peer {
-    uint64_t node_id;
+    char node_id[SESSION_ID_MAX + 1];
     uint64_t incarnation;
     char addr[SESSION_ADDR_MAX + 1];
 } session_peer;
@@ -107,7 +108,8 @@ typedef struct session {
     session_failure failure;
     bool initiator;
     bool plaintext;
-    uint64_t node_id, incarnation;
+    char node_id[SESSION_ID_MAX + 1];
+    uint64_t incarnation;
     char addr[SESSION_ADDR_MAX + 1];
     uint32_t max_message_bytes;
     uint8_t secret[SESSION_SECRET_BYTES];

@@ -65,7 +65,7 @@ struct dial {
     uint64_t next_ms;
     uint32_t backoff_ms;
     bool has_node, is_self;
-    uint64_t node_id;
+    char node_id[SESSION_ID_MAX + 1];
 };
 
 struct peer {
@@ -75,16 +75,18 @@ struct peer {
     net_peer_stats st;
 };
 
+/* One allocation per event: the payload, then the node id and the
+ * address as NUL-terminated strings. */
 typedef struct ev_node {
     struct ev_node *next;
     net_event ev;
-    char addr[SESSION_ADDR_MAX + 1];
     uint8_t data[];
 } ev_node;
 
 struct net {
     net_config cfg;
     uint8_t secret[SESSION_SECRET_BYTES];
+    char node_id[SESSION_ID_MAX + 1];
     char advertised[SESSION_ADDR_MAX + 1];
     char bound[NET_ADDR_TEXT_MAX];
     uint16_t port;
@@ -138,17 +140,20 @@ static void drain_fd(int fd)
 static void push_event(net *n, net_event_kind kind, const peer *p, int reason, uint8_t msg_class,
                        const uint8_t *data, size_t len)
 {
-    size_t total;
-    if (!size_add_ok(sizeof(ev_node), len, &total))
+    size_t idlen = strlen(p->st.node_id), alen = strlen(p->addr), total;
+    if (!size_add_ok(sizeof(ev_node) + idlen + alen + 2, len, &total))
         return;
     ev_node *e = malloc(total);
     if (!e)
         return; /* out of memory: the engine's timeouts cover the lost message */
     e->next = NULL;
-    memcpy(e->addr, p->addr, sizeof(e->addr));
     if (len)
         memcpy(e->data, data, len);
-    e->ev = (net_event){kind, p->st.node_id, e->addr, reason, msg_class, e->data, len, e};
+    char *id = (char *)e->data + len;
+    memcpy(id, p->st.node_id, idlen + 1);
+    char *addr = id + idlen + 1;
+    memcpy(addr, p->addr, alen + 1);
+    e->ev = (net_event){kind, id, idlen, p->incarnation, addr, reason, msg_class, e->data, len, e};
     if (n->ev_tail)
         n->ev_tail->next = e;
     else
@@ -181,17 +186,17 @@ static void update_epoll(net *n, conn *c)
     epoll_ctl(n->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
-static peer *find_peer(net *n, uint64_t node_id)
+static peer *find_peer(net *n, const char *node_id)
 {
     for (size_t i = 0; i < n->npeers; i++)
-        if (n->peers[i]->st.node_id == node_id)
+        if (strcmp(n->peers[i]->st.node_id, node_id) == 0)
             return n->peers[i];
     return NULL;
 }
 
 /* Peers are never forgotten (their statistics outlive a link), and each is
  * its own allocation so connections can point at one across growth. */
-static peer *add_peer(net *n, uint64_t node_id)
+static peer *add_peer(net *n, const char *node_id)
 {
     if (n->npeers == n->peers_cap) {
         size_t cap = grow_capacity(n->peers_cap, n->npeers + 1);
@@ -204,7 +209,7 @@ static peer *add_peer(net *n, uint64_t node_id)
     peer *p = calloc(1, sizeof(*p));
     if (!p)
         return NULL;
-    p->st.node_id = node_id;
+    snprintf(p->st.node_id, sizeof(p->st.node_id), "%s", node_id);
     n->peers[n->npeers++] = p;
     return p;
 }
@@ -278,7 +283,7 @@ static conn *new_conn(net *n, int fd, bool initiator, const char *addr, uint64_t
     c->deadline_ms = now + n->cfg.handshake_timeout_ms;
     session_config sc = {n->cfg.plaintext ? NULL : n->secret,
                          n->cfg.plaintext,
-                         n->cfg.node_id,
+                         n->node_id,
                          n->incarnation,
                          n->advertised,
                          n->cfg.max_message_bytes};
@@ -318,11 +323,12 @@ static bool new_link_wins(net *n, const conn *old, const conn *c, uint64_t incar
 {
     if (incarnation != p->incarnation)
         return true;
-    uint64_t peer_id = p->st.node_id;
-    uint64_t init_old = old->initiator ? n->cfg.node_id : peer_id;
-    uint64_t init_new = c->initiator ? n->cfg.node_id : peer_id;
-    if (init_old != init_new)
-        return init_new < init_old;
+    const char *peer_id = p->st.node_id;
+    const char *init_old = old->initiator ? n->node_id : peer_id;
+    const char *init_new = c->initiator ? n->node_id : peer_id;
+    int cmp = strcmp(init_new, init_old);
+    if (cmp != 0)
+        return cmp < 0;
     return true;
 }
 
@@ -332,7 +338,7 @@ static void on_opened(net *n, conn *c)
     c->opened = true;
     if (c->accepted)
         n->pending--;
-    if (sp->node_id == n->cfg.node_id) {
+    if (strcmp(sp->node_id, n->node_id) == 0) {
         if (c->dial)
             c->dial->is_self = true;
         close_conn(n, c, ST_EINVAL, true);
@@ -346,7 +352,7 @@ static void on_opened(net *n, conn *c)
     }
     if (c->dial) {
         c->dial->has_node = true;
-        c->dial->node_id = sp->node_id;
+        memcpy(c->dial->node_id, sp->node_id, sizeof(c->dial->node_id));
         c->dial->backoff_ms = n->cfg.reconnect_min_ms;
     }
     c->peer = p;
@@ -708,6 +714,9 @@ static int open_listener(net *n)
 
 static int check_config(const net_config *cfg)
 {
+    size_t idlen = cfg->node_id ? strlen(cfg->node_id) : 0;
+    if (idlen == 0 || idlen > SESSION_ID_MAX)
+        return error_set(ST_EINVAL, "net: node id must be 1..%d bytes", SESSION_ID_MAX);
     if (!cfg->plaintext && !cfg->secret)
         return error_set(ST_EINVAL, "net: a 32-byte cluster secret is required "
                                     "(or set plaintext explicitly)");
@@ -739,12 +748,16 @@ int net_open(net **out, const net_config *cfg)
     if (!n)
         return error_oom();
     n->cfg = *cfg;
+    memcpy(n->node_id, cfg->node_id, strlen(cfg->node_id) + 1);
+    n->cfg.node_id = NULL;
     n->cfg.secret = NULL;
     n->cfg.listen_addr = NULL;
     n->cfg.advertised_addr = NULL;
     if (!cfg->plaintext)
         memcpy(n->secret, cfg->secret, SESSION_SECRET_BYTES);
-    randombytes_buf(&n->incarnation, sizeof(n->incarnation));
+    n->incarnation = cfg->incarnation;
+    while (n->incarnation == 0)
+        randombytes_buf(&n->incarnation, sizeof(n->incarnation));
     n->listen_fd = n->epfd = n->wake_fd = n->event_fd = -1;
     pthread_mutex_init(&n->mu, NULL);
     n->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -836,9 +849,9 @@ const char *net_address(const net *n)
     return n ? n->bound : "";
 }
 
-uint64_t net_node_id(const net *n)
+const char *net_node_id(const net *n)
 {
-    return n ? n->cfg.node_id : 0;
+    return n ? n->node_id : "";
 }
 
 static void wake_io(net *n)
@@ -896,15 +909,15 @@ static int send_locked(net *n, peer *p, const void *data, size_t len, net_priori
     if (prio == NET_DROPPABLE && queued + frame > n->cfg.queue_soft_bytes) {
         p->st.queue_drops++;
         n->stats.queue_drops++;
-        return error_set(ST_EBUSY, "net: queue to node %llu is full; message dropped",
-                         (unsigned long long)p->st.node_id);
+        return error_set(ST_EBUSY, "net: queue to node '%.64s' is full; message dropped",
+                         p->st.node_id);
     }
     if (prio == NET_RELIABLE && queued + frame > n->cfg.queue_hard_bytes) {
         n->stats.reliable_overflows++;
         close_conn(n, c, ST_ELIMIT, false);
         return error_set(ST_ELIMIT,
-                         "net: queue to node %llu passed its hard cap; connection closed",
-                         (unsigned long long)p->st.node_id);
+                         "net: queue to node '%.64s' passed its hard cap; connection closed",
+                         p->st.node_id);
     }
     int rc = session_seal(&c->sess, msg_class, data, len, &c->out);
     if (rc != ST_OK)
@@ -929,17 +942,18 @@ static int check_send_args(net *n, const void *data, size_t len, net_priority pr
     return ST_OK;
 }
 
-int net_send(net *n, uint64_t node_id, const void *data, size_t len, net_priority prio,
+int net_send(net *n, const char *node_id, const void *data, size_t len, net_priority prio,
              uint8_t msg_class)
 {
     int rc = check_send_args(n, data, len, prio);
     if (rc != ST_OK)
         return rc;
+    if (!node_id)
+        return error_set(ST_EINVAL, "net: NULL node id");
     pthread_mutex_lock(&n->mu);
     peer *p = find_peer(n, node_id);
     if (!p || !p->conn)
-        rc =
-            error_set(ST_ENOTFOUND, "net: node %llu is not connected", (unsigned long long)node_id);
+        rc = error_set(ST_ENOTFOUND, "net: node '%.64s' is not connected", node_id);
     else
         rc = send_locked(n, p, data, len, prio, msg_class);
     pthread_mutex_unlock(&n->mu);
@@ -1022,15 +1036,15 @@ int net_stats_get(net *n, net_stats *out)
     return ST_OK;
 }
 
-int net_peer_stats_get(net *n, uint64_t node_id, net_peer_stats *out)
+int net_peer_stats_get(net *n, const char *node_id, net_peer_stats *out)
 {
-    if (!n || !out)
+    if (!n || !out || !node_id)
         return error_set(ST_EINVAL, "net: NULL argument to net_peer_stats_get");
     pthread_mutex_lock(&n->mu);
     peer *p = find_peer(n, node_id);
     int rc = ST_OK;
     if (!p) {
-        rc = error_set(ST_ENOTFOUND, "net: node %llu never connected", (unsigned long long)node_id);
+        rc = error_set(ST_ENOTFOUND, "net: node '%.64s' never connected", node_id);
     } else {
         *out = p->st;
         out->queued_bytes = p->conn ? p->conn->out.len - p->conn->out_off : 0;

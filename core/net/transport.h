@@ -16,7 +16,10 @@
  * announced inside the encrypted channel, and messages are sent by node id.
  * If two connections reach the same node (both sides dialled), both sides
  * keep the same one: a restarted peer (new incarnation) wins, otherwise the
- * connection initiated by the smaller node id, otherwise the newer.
+ * connection initiated by the smaller node id (bytewise), otherwise the newer.
+ * Node ids are opaque strings, the replicator engine's own ids, so the node
+ * shell passes engine_next_outgoing's `to` and engine_deliver's `from`
+ * straight through.
  *
  * Backpressure. Each peer has one outgoing byte queue. NET_DROPPABLE
  * (gossip) is refused with ST_EBUSY and counted when the queue would pass
@@ -52,9 +55,10 @@ typedef enum net_priority {
 typedef struct net_config {
     const char *listen_addr;     /* "127.0.0.1:0" picks a port; NULL: do not listen */
     const char *advertised_addr; /* told to peers; NULL: the bound listen address */
-    uint64_t node_id;
-    const uint8_t *secret; /* SESSION_SECRET_BYTES, copied; required unless plaintext */
-    bool plaintext;        /* explicit opt-out of authentication and encryption */
+    const char *node_id;         /* 1..SESSION_ID_MAX bytes (the engine's id), copied */
+    uint64_t incarnation;        /* the engine's; 0 picks a random one */
+    const uint8_t *secret;       /* SESSION_SECRET_BYTES, copied; required unless plaintext */
+    bool plaintext;              /* explicit opt-out of authentication and encryption */
     uint32_t max_message_bytes;
     size_t queue_soft_bytes; /* per peer: DROPPABLE beyond this is dropped */
     size_t queue_hard_bytes; /* per peer: RELIABLE beyond this closes the link */
@@ -76,8 +80,10 @@ typedef enum net_event_kind {
 
 typedef struct net_event {
     net_event_kind kind;
-    uint64_t node_id;
-    const char *addr; /* the peer's announced (or dialled) address */
+    const char *node_id; /* NUL-terminated; node_id_len bytes */
+    size_t node_id_len;
+    uint64_t incarnation; /* the peer's, as it announced it */
+    const char *addr;     /* the peer's announced (or dialled) address */
     int reason;
     uint8_t msg_class;
     const uint8_t *data;
@@ -89,7 +95,7 @@ typedef struct net_event {
 void net_event_clear(net_event *ev);
 
 typedef struct net_peer_stats {
-    uint64_t node_id;
+    char node_id[SESSION_ID_MAX + 1];
     bool connected;
     uint64_t bytes_in, bytes_out, frames_in, frames_out;
     /* By NET_CLASS_*: deltas vs full-state transfers vs the rest. */
@@ -123,7 +129,7 @@ void net_close(net *n);
 /* The bound port (0 when not listening) and "ip:port" text. */
 uint16_t net_port(const net *n);
 const char *net_address(const net *n);
-uint64_t net_node_id(const net *n);
+const char *net_node_id(const net *n);
 
 /* Dials `address` now and after every disconnect, with backoff. Dialling an
  * address twice is a no-op. */
@@ -132,7 +138,7 @@ int net_connect(net *n, const char *address);
 /* Queues `len` bytes for `node_id`. ST_ENOTFOUND when that node has no
  * authenticated connection, ST_EBUSY when a DROPPABLE message was dropped,
  * ST_ELIMIT when a RELIABLE one overflowed the hard cap (link closed). */
-int net_send(net *n, uint64_t node_id, const void *data, size_t len, net_priority prio,
+int net_send(net *n, const char *node_id, const void *data, size_t len, net_priority prio,
              uint8_t msg_class);
 /* The same, addressed by the peer's announced or dialled address. */
 int net_send_to(net *n, const char *address, const void *data, size_t len, net_priority prio,
@@ -148,7 +154,7 @@ int net_wait(net *n, int timeout_ms);
 
 int net_stats_get(net *n, net_stats *out);
 /* ST_ENOTFOUND for a node never authenticated. */
-int net_peer_stats_get(net *n, uint64_t node_id, net_peer_stats *out);
+int net_peer_stats_get(net *n, const char *node_id, net_peer_stats *out);
 /* Every peer ever authenticated: writes up to `cap` entries and sets
  * *count to how many there are (call with cap 0 to size the array). */
 int net_peer_stats_all(net *n, net_peer_stats *out, size_t cap, size_t *count);

@@ -25,9 +25,9 @@
 
 static const uint8_t SECRET[32] = "fuzz-cluster-secret-32-bytes-ok";
 
-static session_config config(bool plaintext, uint64_t id)
+static session_config config(bool plaintext, const char *id)
 {
-    session_config c = {SECRET, plaintext, id, id, "127.0.0.1:7000", 4096};
+    session_config c = {SECRET, plaintext, id, 1, "127.0.0.1:7000", 4096};
     return c;
 }
 
@@ -69,7 +69,7 @@ static void scenario_pair(const uint8_t *data, size_t len, size_t chunk)
 {
     session a, b;
     bytes ao = BYTES_INIT, bo = BYTES_INIT, frame = BYTES_INIT;
-    session_config ca = config(false, 1), cb = config(false, 2);
+    session_config ca = config(false, "a"), cb = config(false, "b");
     if (session_init(&a, &ca, true, &ao) != ST_OK || session_init(&b, &cb, false, &bo) != ST_OK)
         __builtin_trap();
     handshake(&a, &ao, &b, &bo);
@@ -113,7 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
     }
     session s;
     bytes out = BYTES_INIT;
-    session_config c = config(mode == 2, 9);
+    session_config c = config(mode == 2, "fuzz");
     if (session_init(&s, &c, mode == 1, &out) != ST_OK)
         __builtin_trap();
     int opened = feed(&s, &out, data, len, chunk);

@@ -26,12 +26,25 @@
 static const uint8_t TEST_SECRET[32] = "test-cluster-secret-32-bytes-ok";
 static const uint8_t WRONG_SECRET[32] = "some-other-cluster-secret-value";
 
+/* Node ids in the tests are the decimal text of a number; the returned
+ * pointer stays valid for the next 63 calls, long enough for net_open to
+ * copy it. */
+static inline const char *id_text(uint64_t id)
+{
+    static char ring[64][24];
+    static unsigned next;
+    char *s = ring[next++ % 64];
+    snprintf(s, 24, "%llu", (unsigned long long)id);
+    return s;
+}
+
 static inline net_config test_config(uint64_t id, const uint8_t *secret)
 {
     net_config c;
     net_config_default(&c);
     c.listen_addr = "127.0.0.1:0";
-    c.node_id = id;
+    c.node_id = id_text(id);
+    c.incarnation = 1000 + id; /* fixed, so tests can check what peers see */
     c.secret = secret;
     c.plaintext = secret == NULL;
     c.reconnect_min_ms = 20;
@@ -136,11 +149,12 @@ typedef struct raw_peer {
 } raw_peer;
 
 /* Connects to `port` and runs the handshake by hand; true when it opened. */
-static inline bool raw_peer_open(raw_peer *r, uint16_t port, const uint8_t *secret, uint64_t id)
+static inline bool raw_peer_open_as(raw_peer *r, uint16_t port, const uint8_t *secret, uint64_t id,
+                                    uint64_t incarnation)
 {
     memset(r, 0, sizeof(*r));
     r->fd = raw_connect(port);
-    session_config c = {secret, secret == NULL, id, 77, "127.0.0.1:1", 4u << 20};
+    session_config c = {secret, secret == NULL, id_text(id), incarnation, "127.0.0.1:1", 4u << 20};
     ASSERT_OK(session_init(&r->s, &c, true, &r->out));
     uint64_t deadline = clock_monotonic_ms() + 3000;
     while (clock_monotonic_ms() < deadline) {
@@ -162,6 +176,33 @@ static inline bool raw_peer_open(raw_peer *r, uint16_t port, const uint8_t *secr
             }
         }
         if (rc != ST_EDONE)
+            return false;
+    }
+    return false;
+}
+
+static inline bool raw_peer_open(raw_peer *r, uint16_t port, const uint8_t *secret, uint64_t id)
+{
+    return raw_peer_open_as(r, port, secret, id, 77);
+}
+
+/* Reads one message from an opened raw peer; true when it arrived in time. */
+static inline bool raw_peer_read(raw_peer *r, uint8_t *buf, size_t cap, size_t *len)
+{
+    uint64_t deadline = clock_monotonic_ms() + 3000;
+    while (clock_monotonic_ms() < deadline) {
+        session_item it;
+        int rc = session_next(&r->s, &r->out, &it);
+        if (rc == ST_OK && it.kind == SESSION_ITEM_MESSAGE) {
+            *len = it.len < cap ? it.len : cap;
+            memcpy(buf, it.data, *len);
+            return true;
+        }
+        if (rc != ST_EDONE)
+            return false;
+        uint8_t chunk[4096];
+        ssize_t n = recv(r->fd, chunk, sizeof(chunk), 0);
+        if (n <= 0 || session_input(&r->s, chunk, (size_t)n) != ST_OK)
             return false;
     }
     return false;

@@ -21,9 +21,9 @@ typedef struct pair {
     int rc_a, rc_b;
 } pair;
 
-static session_config config(const uint8_t *secret, uint64_t id, const char *addr)
+static session_config config(const uint8_t *secret, const char *id, const char *addr)
 {
-    session_config c = {secret, secret == NULL, id, id * 1000, addr, 1 << 16};
+    session_config c = {secret, secret == NULL, id, strlen(id) * 1000, addr, 1 << 16};
     return c;
 }
 
@@ -63,8 +63,8 @@ static void pump(pair *p)
 static void pair_init(pair *p, const uint8_t *sa, const uint8_t *sb)
 {
     memset(p, 0, sizeof(*p));
-    session_config ca = config(sa, 1, "127.0.0.1:7001");
-    session_config cb = config(sb, 2, "127.0.0.1:7002");
+    session_config ca = config(sa, "node-a", "127.0.0.1:7001");
+    session_config cb = config(sb, "b", "127.0.0.1:7002");
     ASSERT_OK(session_init(&p->a, &ca, true, &p->a_out));
     ASSERT_OK(session_init(&p->b, &cb, false, &p->b_out));
 }
@@ -86,9 +86,9 @@ TEST(test_handshake_opens_both_sides_and_exchanges_identities)
     ASSERT_EQ_INT(p.b.state, SESSION_OPEN);
     ASSERT_EQ_INT(p.opened_a, 1);
     ASSERT_EQ_INT(p.opened_b, 1);
-    ASSERT_EQ_U64(p.a.peer.node_id, 2);
-    ASSERT_EQ_U64(p.b.peer.node_id, 1);
-    ASSERT_EQ_U64(p.b.peer.incarnation, 1000);
+    ASSERT_STR_EQ(p.a.peer.node_id, "b");
+    ASSERT_STR_EQ(p.b.peer.node_id, "node-a");
+    ASSERT_EQ_U64(p.b.peer.incarnation, 6000);
     ASSERT_STR_EQ(p.a.peer.addr, "127.0.0.1:7002");
     ASSERT_STR_EQ(p.b.peer.addr, "127.0.0.1:7001");
     pair_free(&p);
@@ -132,8 +132,8 @@ TEST(test_wrong_secret_fails_both_sides_and_reveals_no_identity)
     ASSERT_EQ_INT(p.b.state, SESSION_FAILED);
     ASSERT_EQ_INT(p.a.failure, SESSION_FAIL_HANDSHAKE);
     ASSERT_EQ_INT(p.opened_a + p.opened_b, 0);
-    ASSERT_EQ_U64(p.a.peer.node_id, 0);
-    ASSERT_EQ_U64(p.b.peer.node_id, 0);
+    ASSERT_STR_EQ(p.a.peer.node_id, "");
+    ASSERT_STR_EQ(p.b.peer.node_id, "");
     ASSERT_STR_EQ(p.b.peer.addr, "");
     pair_free(&p);
 }
@@ -145,7 +145,28 @@ TEST(test_auth_message_does_not_show_node_id_or_address_in_clear)
     p.rc_b = deliver(&p.a_out, &p.b, &p.b_out, &p.last_b, &p.opened_b, &p.msgs_b);
     /* b_out now holds b's HELLO and b's AUTH. */
     ASSERT(memmem(p.b_out.data, p.b_out.len, "127.0.0.1", 9) == NULL);
+    p.rc_a = deliver(&p.b_out, &p.a, &p.a_out, &p.last_a, &p.opened_a, &p.msgs_a);
+    /* a_out now holds a's AUTH, with its id and address inside. */
+    ASSERT(p.a_out.len > 0);
+    ASSERT(memmem(p.a_out.data, p.a_out.len, "node-a", 6) == NULL);
+    ASSERT(memmem(p.a_out.data, p.a_out.len, "127.0.0.1", 9) == NULL);
     pair_free(&p);
+}
+
+TEST(test_bad_node_ids_are_refused_at_init)
+{
+    session s;
+    bytes out = BYTES_INIT;
+    char long_id[SESSION_ID_MAX + 2];
+    memset(long_id, 'x', sizeof(long_id) - 1);
+    long_id[sizeof(long_id) - 1] = '\0';
+    session_config c = config(SECRET, "", "");
+    ASSERT_STATUS(session_init(&s, &c, true, &out), ST_EINVAL);
+    c.node_id = long_id;
+    ASSERT_STATUS(session_init(&s, &c, true, &out), ST_EINVAL);
+    c.node_id = NULL;
+    ASSERT_STATUS(session_init(&s, &c, true, &out), ST_EINVAL);
+    bytes_free(&out);
 }
 
 TEST(test_plaintext_mode_works_only_when_both_agree)
@@ -227,7 +248,7 @@ TEST(test_zero_and_oversized_lengths_fail_before_buffering)
 {
     session s;
     bytes out = BYTES_INIT;
-    session_config c = config(SECRET, 1, "");
+    session_config c = config(SECRET, "x", "");
     ASSERT_OK(session_init(&s, &c, false, &out));
     uint8_t huge[4] = {0xff, 0xff, 0xff, 0x7f};
     ASSERT_OK(session_input(&s, huge, 4));
@@ -296,7 +317,7 @@ TEST(test_random_bytes_never_open_a_session)
 {
     rng g;
     rng_seed(&g, test_seed());
-    session_config c = config(SECRET, 1, "");
+    session_config c = config(SECRET, "x", "");
     for (unsigned i = 0; i < test_cases(500); i++) {
         session s;
         bytes out = BYTES_INIT;

@@ -23,17 +23,19 @@ TEST(test_two_nets_exchange_messages_both_ways)
     ASSERT_OK(net_connect(a, addr_of(b, addr, sizeof(addr))));
     net_event ev;
     ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, &ev));
-    ASSERT_EQ_U64(ev.node_id, 2);
+    ASSERT_STR_EQ(ev.node_id, "2");
+    ASSERT_EQ_INT(ev.node_id_len, 1);
+    ASSERT_EQ_U64(ev.incarnation, 1002);
     ASSERT_STR_EQ(ev.addr, net_address(b));
     net_event_clear(&ev);
     ASSERT(wait_event(b, NET_EV_CONNECTED, 3000, &ev));
-    ASSERT_EQ_U64(ev.node_id, 1);
+    ASSERT_STR_EQ(ev.node_id, "1");
     ASSERT_STR_EQ(ev.addr, net_address(a));
     net_event_clear(&ev);
 
-    ASSERT_OK(net_send(a, 2, "ping", 4, NET_RELIABLE, NET_CLASS_DELTA));
+    ASSERT_OK(net_send(a, "2", "ping", 4, NET_RELIABLE, NET_CLASS_DELTA));
     ASSERT(wait_event(b, NET_EV_MESSAGE, 3000, &ev));
-    ASSERT_EQ_U64(ev.node_id, 1);
+    ASSERT_STR_EQ(ev.node_id, "1");
     ASSERT_EQ_INT(ev.msg_class, NET_CLASS_DELTA);
     ASSERT_MEM_EQ(ev.data, ev.len, "ping", 4);
     net_event_clear(&ev);
@@ -44,7 +46,7 @@ TEST(test_two_nets_exchange_messages_both_ways)
     net_event_clear(&ev);
 
     net_peer_stats ps;
-    ASSERT_OK(net_peer_stats_get(a, 2, &ps));
+    ASSERT_OK(net_peer_stats_get(a, "2", &ps));
     ASSERT(ps.connected);
     ASSERT_EQ_U64(ps.frames_out, 1);
     ASSERT_EQ_U64(ps.frames_in, 1);
@@ -59,7 +61,7 @@ TEST(test_two_nets_exchange_messages_both_ways)
     ASSERT_EQ_INT(count, 1);
     net_peer_stats all[2];
     ASSERT_OK(net_peer_stats_all(a, all, 2, &count));
-    ASSERT_EQ_U64(all[0].node_id, 2);
+    ASSERT_STR_EQ(all[0].node_id, "2");
     ASSERT_EQ_U64(all[0].frames_out, 1);
     ASSERT_STATUS(net_peer_stats_all(a, NULL, 2, &count), ST_EINVAL);
     net_close(a);
@@ -77,7 +79,7 @@ TEST(test_messages_arrive_in_order_and_intact)
         size_t len = 4 + rng_below(&g, sizeof(buf) - 4);
         store_u32le(buf, i);
         memset(buf + 4, (int)(i & 0xff), len - 4);
-        ASSERT_OK(net_send(a, 2, buf, len, NET_RELIABLE, 0));
+        ASSERT_OK(net_send(a, "2", buf, len, NET_RELIABLE, 0));
     }
     for (uint32_t i = 0; i < 300; i++) {
         net_event ev;
@@ -101,9 +103,9 @@ TEST(test_wrong_secret_is_refused_counted_and_learns_nothing)
     ASSERT(stats_of(intruder).handshake_failures >= 1);
     ASSERT(!wait_event(a, NET_EV_CONNECTED, 200, NULL));
     ASSERT(!wait_event(intruder, NET_EV_CONNECTED, 10, NULL));
-    ASSERT_STATUS(net_send(intruder, 1, "x", 1, NET_RELIABLE, 0), ST_ENOTFOUND);
+    ASSERT_STATUS(net_send(intruder, "1", "x", 1, NET_RELIABLE, 0), ST_ENOTFOUND);
     net_peer_stats ps;
-    ASSERT_STATUS(net_peer_stats_get(intruder, 1, &ps), ST_ENOTFOUND);
+    ASSERT_STATUS(net_peer_stats_get(intruder, "1", &ps), ST_ENOTFOUND);
     ASSERT_EQ_INT(stats_of(a).peers_connected, 0);
     net_close(intruder);
     net_close(a);
@@ -114,7 +116,7 @@ TEST(test_raw_peer_with_wrong_secret_never_gets_an_identity)
     net *a = open_net(1, TEST_SECRET);
     raw_peer r;
     ASSERT(!raw_peer_open(&r, net_port(a), WRONG_SECRET, 5));
-    ASSERT_EQ_U64(r.s.peer.node_id, 0);
+    ASSERT_STR_EQ(r.s.peer.node_id, "");
     ASSERT_STR_EQ(r.s.peer.addr, "");
     raw_peer_close(&r);
     /* The raw side gave up on our AUTH; all `a` saw was a peer leaving. */
@@ -138,7 +140,7 @@ TEST(test_plaintext_mode_works_when_both_sides_choose_it)
 {
     net *a = open_net(1, NULL), *b = open_net(2, NULL);
     connect_pair(a, b);
-    ASSERT_OK(net_send(a, 2, "clear", 5, NET_RELIABLE, 0));
+    ASSERT_OK(net_send(a, "2", "clear", 5, NET_RELIABLE, 0));
     net_event ev;
     ASSERT(wait_event(b, NET_EV_MESSAGE, 3000, &ev));
     ASSERT_MEM_EQ(ev.data, ev.len, "clear", 5);
@@ -227,12 +229,12 @@ TEST(test_slow_reader_gets_drops_while_others_keep_flowing)
     connect_pair(b, a);
     raw_peer slow;
     ASSERT(raw_peer_open(&slow, net_port(a), TEST_SECRET, 7));
-    ASSERT(WAIT_UNTIL(net_send(a, 7, "x", 1, NET_DROPPABLE, 0) == ST_OK, 3000));
+    ASSERT(WAIT_UNTIL(net_send(a, "7", "x", 1, NET_DROPPABLE, 0) == ST_OK, 3000));
 
     static uint8_t msg[1024];
     int dropped = 0, delivered_to_b = 0;
     for (int i = 0; i < 4000 && dropped < 50; i++) {
-        int rc = net_send(a, 7, msg, sizeof(msg), NET_DROPPABLE, NET_CLASS_DELTA);
+        int rc = net_send(a, "7", msg, sizeof(msg), NET_DROPPABLE, NET_CLASS_DELTA);
         ASSERT(rc == ST_OK || rc == ST_EBUSY);
         dropped += rc == ST_EBUSY;
         if (i % 100 == 0)
@@ -240,7 +242,7 @@ TEST(test_slow_reader_gets_drops_while_others_keep_flowing)
     }
     ASSERT(dropped >= 50);
     for (int i = 0; i < 100; i++)
-        ASSERT_OK(net_send(a, 2, msg, sizeof(msg), NET_RELIABLE, 0));
+        ASSERT_OK(net_send(a, "2", msg, sizeof(msg), NET_RELIABLE, 0));
     for (int i = 0; i < 100; i++) {
         net_event ev;
         ASSERT(wait_event(b, NET_EV_MESSAGE, 3000, &ev));
@@ -249,7 +251,7 @@ TEST(test_slow_reader_gets_drops_while_others_keep_flowing)
     }
     ASSERT_EQ_INT(delivered_to_b, 100);
     net_peer_stats ps;
-    ASSERT_OK(net_peer_stats_get(a, 7, &ps));
+    ASSERT_OK(net_peer_stats_get(a, "7", &ps));
     ASSERT_EQ_U64(ps.queue_drops, (uint64_t)dropped);
     ASSERT(ps.queued_bytes <= c.queue_soft_bytes);
     ASSERT_EQ_U64(stats_of(a).queue_drops, (uint64_t)dropped);
@@ -271,15 +273,15 @@ TEST(test_reliable_overflow_closes_the_link_and_reports_it)
     static uint8_t msg[4096];
     int rc = ST_OK;
     for (int i = 0; i < 20000 && rc == ST_OK; i++)
-        rc = net_send(a, 7, msg, sizeof(msg), NET_RELIABLE, 0);
+        rc = net_send(a, "7", msg, sizeof(msg), NET_RELIABLE, 0);
     ASSERT_STATUS(rc, ST_ELIMIT);
     net_event ev;
     ASSERT(wait_event(a, NET_EV_DISCONNECTED, 3000, &ev));
-    ASSERT_EQ_U64(ev.node_id, 7);
+    ASSERT_STR_EQ(ev.node_id, "7");
     ASSERT_EQ_INT(ev.reason, ST_ELIMIT);
     net_event_clear(&ev);
     ASSERT_EQ_U64(stats_of(a).reliable_overflows, 1);
-    ASSERT_STATUS(net_send(a, 7, msg, 1, NET_RELIABLE, 0), ST_ENOTFOUND);
+    ASSERT_STATUS(net_send(a, "7", msg, 1, NET_RELIABLE, 0), ST_ENOTFOUND);
     raw_peer_close(&slow);
     net_close(a);
 }
@@ -302,9 +304,9 @@ TEST(test_oversized_frame_closes_the_connection)
     net_event_clear(&ev);
     ASSERT_EQ_U64(stats_of(a).malformed_frames, 1);
     ASSERT(raw_sees_close(r.fd, 3000));
-    ASSERT_STATUS(net_send(a, 7, "x", 1, NET_RELIABLE, 0), ST_ENOTFOUND);
+    ASSERT_STATUS(net_send(a, "7", "x", 1, NET_RELIABLE, 0), ST_ENOTFOUND);
     uint8_t big[2000] = {0};
-    ASSERT_STATUS(net_send(a, 7, big, sizeof(big), NET_RELIABLE, 0), ST_ENOTFOUND);
+    ASSERT_STATUS(net_send(a, "7", big, sizeof(big), NET_RELIABLE, 0), ST_ENOTFOUND);
     raw_peer_close(&r);
     for (uint64_t id = 2; id < 5; id++) { /* the node still admits others */
         net *b = open_net(id, TEST_SECRET);
@@ -351,7 +353,7 @@ TEST(test_reconnects_after_the_peer_restarts_on_the_same_port)
     net_close(b);
     net_event ev;
     ASSERT(wait_event(a, NET_EV_DISCONNECTED, 3000, &ev));
-    ASSERT_EQ_U64(ev.node_id, 2);
+    ASSERT_STR_EQ(ev.node_id, "2");
     net_event_clear(&ev);
     usleep(100 * 1000); /* a few failed redials: the backoff grows */
 
@@ -359,14 +361,14 @@ TEST(test_reconnects_after_the_peer_restarts_on_the_same_port)
     c.listen_addr = addr;
     ASSERT_OK(net_open(&b, &c));
     ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, &ev));
-    ASSERT_EQ_U64(ev.node_id, 2);
+    ASSERT_STR_EQ(ev.node_id, "2");
     net_event_clear(&ev);
-    ASSERT_OK(net_send(a, 2, "back", 4, NET_RELIABLE, 0));
+    ASSERT_OK(net_send(a, "2", "back", 4, NET_RELIABLE, 0));
     ASSERT(wait_event(b, NET_EV_MESSAGE, 3000, &ev));
     ASSERT_MEM_EQ(ev.data, ev.len, "back", 4);
     net_event_clear(&ev);
     net_peer_stats ps;
-    ASSERT_OK(net_peer_stats_get(a, 2, &ps));
+    ASSERT_OK(net_peer_stats_get(a, "2", &ps));
     ASSERT_EQ_U64(ps.connects, 2);
     net_close(a);
     net_close(b);
@@ -386,12 +388,47 @@ TEST(test_dialling_each_other_settles_on_one_link)
     usleep(300 * 1000);
     ASSERT_EQ_INT(stats_of(a).peers_connected, 1);
     ASSERT_EQ_INT(stats_of(b).peers_connected, 1);
-    ASSERT(WAIT_UNTIL(net_send(a, 2, "one", 3, NET_RELIABLE, 0) == ST_OK, 3000));
-    ASSERT(WAIT_UNTIL(net_send(b, 1, "two", 3, NET_RELIABLE, 0) == ST_OK, 3000));
+    ASSERT(WAIT_UNTIL(net_send(a, "2", "one", 3, NET_RELIABLE, 0) == ST_OK, 3000));
+    ASSERT(WAIT_UNTIL(net_send(b, "1", "two", 3, NET_RELIABLE, 0) == ST_OK, 3000));
     ASSERT(wait_event(b, NET_EV_MESSAGE, 3000, NULL));
     ASSERT(wait_event(a, NET_EV_MESSAGE, 3000, NULL));
     net_close(a);
     net_close(b);
+}
+
+TEST(test_restarted_peer_replaces_its_old_link_and_duplicates_are_retired)
+{
+    net *a = open_net(1, TEST_SECRET);
+    raw_peer first, second, third;
+    ASSERT(raw_peer_open_as(&first, net_port(a), TEST_SECRET, 7, 100));
+    ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, NULL));
+
+    /* Same node id, new incarnation, while the old link still looks fine:
+     * the node restarted, so the old link goes and the host hears of it. */
+    ASSERT(raw_peer_open_as(&second, net_port(a), TEST_SECRET, 7, 101));
+    net_event ev;
+    ASSERT(wait_event(a, NET_EV_DISCONNECTED, 3000, &ev));
+    ASSERT_EQ_U64(ev.incarnation, 100);
+    net_event_clear(&ev);
+    ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, &ev));
+    ASSERT_EQ_U64(ev.incarnation, 101);
+    net_event_clear(&ev);
+    ASSERT(raw_sees_close(first.fd, 3000));
+
+    /* Same incarnation again: a duplicate link, replaced without events. */
+    ASSERT(raw_peer_open_as(&third, net_port(a), TEST_SECRET, 7, 101));
+    ASSERT(raw_sees_close(second.fd, 3000));
+    ASSERT(!wait_event(a, NET_EV_DISCONNECTED, 100, NULL));
+    ASSERT_OK(net_send(a, "7", "to-third", 8, NET_RELIABLE, 0));
+    uint8_t buf[32];
+    size_t len = 0;
+    ASSERT(raw_peer_read(&third, buf, sizeof(buf), &len));
+    ASSERT_MEM_EQ(buf, len, "to-third", 8);
+    ASSERT_EQ_INT(stats_of(a).peers_connected, 1);
+    raw_peer_close(&first);
+    raw_peer_close(&second);
+    raw_peer_close(&third);
+    net_close(a);
 }
 
 TEST(test_slow_sender_does_not_stall_other_peers)
@@ -410,10 +447,10 @@ TEST(test_slow_sender_does_not_stall_other_peers)
     int from_b = 0;
     for (size_t i = 0; i < frame.len; i++) {
         raw_send(slow.fd, frame.data + i, 1); /* one byte at a time */
-        if (i % 20 == 0 && net_send(b, 1, "hi", 2, NET_RELIABLE, 0) == ST_OK) {
+        if (i % 20 == 0 && net_send(b, "1", "hi", 2, NET_RELIABLE, 0) == ST_OK) {
             net_event ev;
             ASSERT(wait_event(a, NET_EV_MESSAGE, 3000, &ev));
-            ASSERT_EQ_U64(ev.node_id, 2);
+            ASSERT_STR_EQ(ev.node_id, "2");
             net_event_clear(&ev);
             from_b++;
         }
@@ -422,7 +459,7 @@ TEST(test_slow_sender_does_not_stall_other_peers)
     ASSERT(from_b >= 3);
     net_event ev;
     ASSERT(wait_event(a, NET_EV_MESSAGE, 3000, &ev));
-    ASSERT_EQ_U64(ev.node_id, 7);
+    ASSERT_STR_EQ(ev.node_id, "7");
     ASSERT_MEM_EQ(ev.data, ev.len, payload, sizeof(payload));
     net_event_clear(&ev);
     bytes_free(&frame);
@@ -450,7 +487,7 @@ TEST(test_close_with_traffic_in_flight_delivers_and_frees)
     connect_pair(a, b);
     static uint8_t msg[1024];
     for (int i = 0; i < 1000; i++)
-        ASSERT_OK(net_send(a, 2, msg, sizeof(msg), NET_RELIABLE, 0));
+        ASSERT_OK(net_send(a, "2", msg, sizeof(msg), NET_RELIABLE, 0));
     net_close(a);
     int got = 0;
     net_event ev;
@@ -476,11 +513,11 @@ TEST(test_undrained_inbound_queue_pauses_reading_and_loses_nothing)
     static uint8_t msg[1024];
     for (uint32_t i = 0; i < 2000; i++) {
         store_u32le(msg, i);
-        ASSERT_OK(net_send(a, 2, msg, sizeof(msg), NET_RELIABLE, 0));
+        ASSERT_OK(net_send(a, "2", msg, sizeof(msg), NET_RELIABLE, 0));
     }
     usleep(200 * 1000);
     net_peer_stats ps;
-    ASSERT_OK(net_peer_stats_get(b, 1, &ps));
+    ASSERT_OK(net_peer_stats_get(b, "1", &ps));
     ASSERT(ps.frames_in < 2000); /* b stopped reading */
     for (uint32_t i = 0; i < 2000; i++) {
         net_event ev;
@@ -502,6 +539,11 @@ TEST(test_bad_arguments_are_errors_not_crashes)
     ASSERT(x == NULL);
     ASSERT_STATUS(net_open(NULL, &c), ST_EINVAL);
     c = test_config(1, TEST_SECRET);
+    c.node_id = NULL;
+    ASSERT_STATUS(net_open(&x, &c), ST_EINVAL);
+    c.node_id = "";
+    ASSERT_STATUS(net_open(&x, &c), ST_EINVAL);
+    c = test_config(1, TEST_SECRET);
     c.listen_addr = "not-an-address";
     ASSERT_STATUS(net_open(&x, &c), ST_EINVAL);
     c.listen_addr = "127.0.0.1:99999";
@@ -511,9 +553,12 @@ TEST(test_bad_arguments_are_errors_not_crashes)
     ASSERT_STATUS(net_open(&x, &c), ST_EINVAL);
     ASSERT_STATUS(net_connect(a, "nope"), ST_EINVAL);
     ASSERT_STATUS(net_connect(NULL, "127.0.0.1:1"), ST_EINVAL);
-    ASSERT_STATUS(net_send(a, 2, NULL, 3, NET_RELIABLE, 0), ST_EINVAL);
-    ASSERT_STATUS(net_send(a, 2, "x", 1, (net_priority)7, 0), ST_EINVAL);
-    ASSERT_STATUS(net_send(a, 2, "x", 1, NET_RELIABLE, 0), ST_ENOTFOUND);
+    ASSERT_STATUS(net_send(a, "2", NULL, 3, NET_RELIABLE, 0), ST_EINVAL);
+    ASSERT_STATUS(net_send(a, NULL, "x", 1, NET_RELIABLE, 0), ST_EINVAL);
+    net_peer_stats ps;
+    ASSERT_STATUS(net_peer_stats_get(a, NULL, &ps), ST_EINVAL);
+    ASSERT_STATUS(net_send(a, "2", "x", 1, (net_priority)7, 0), ST_EINVAL);
+    ASSERT_STATUS(net_send(a, "2", "x", 1, NET_RELIABLE, 0), ST_ENOTFOUND);
     ASSERT_STATUS(net_send_to(a, "127.0.0.1:1", "x", 1, NET_RELIABLE, 0), ST_ENOTFOUND);
     ASSERT_STATUS(net_poll(a, NULL), ST_EINVAL);
     net_event ev;
