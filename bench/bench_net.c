@@ -26,10 +26,12 @@ static const uint8_t SECRET[32] = "bench-cluster-secret-32-bytes-x";
 
 static net *open_node(uint64_t id)
 {
+    char name[32];
+    snprintf(name, sizeof(name), "bench-%llu", (unsigned long long)id);
     net_config c;
     net_config_default(&c);
     c.listen_addr = "127.0.0.1:0";
-    c.node_id = id;
+    c.node_id = name;
     c.secret = SECRET;
     net *n = NULL;
     if (net_open(&n, &c) != ST_OK) {
@@ -84,7 +86,7 @@ static int bench_handshake(void)
 
 typedef struct sender {
     net *n;
-    uint64_t to;
+    const char *to;
     uint64_t dropped;
 } sender;
 
@@ -115,7 +117,7 @@ static int bench_throughput(void)
     net_connect(a, net_address(b));
     if (!wait_kind(a, NET_EV_CONNECTED, 5000) || !wait_kind(b, NET_EV_CONNECTED, 5000))
         return 1;
-    sender s = {a, 2, 0};
+    sender s = {a, "bench-2", 0};
     pthread_t t;
     double t0 = bench_now_s();
     pthread_create(&t, NULL, send_all, &s);
