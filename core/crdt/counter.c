@@ -164,9 +164,9 @@ void gc_encode(const gcounter *g, bytes *out)
 int gc_decode(gcounter *g, reader *r, const limits *lim)
 {
     memset(g, 0, sizeof *g);
-    uint64_t n = reader_varint(r);
+    uint64_t n = crdt_varint(r);
     if (!reader_ok(r))
-        return error_set(ST_ECORRUPT, "crdt value is truncated");
+        return error_set(ST_ECORRUPT, "crdt value is truncated or malformed");
     if (n > lim->max_elements)
         return error_set(ST_ELIMIT, "counter with %llu actors exceeds the limit of %llu",
                          (unsigned long long)n, (unsigned long long)lim->max_elements);
@@ -182,10 +182,10 @@ int gc_decode(gcounter *g, reader *r, const limits *lim)
     }
     g->cap = (uint32_t)n;
     for (uint64_t i = 0; i < n; i++) {
-        uint64_t a = reader_u64(r), c = reader_varint(r);
+        uint64_t a = reader_u64(r), c = crdt_varint(r);
         if (!reader_ok(r)) {
             gc_free(g);
-            return error_set(ST_ECORRUPT, "crdt value is truncated");
+            return error_set(ST_ECORRUPT, "crdt value is truncated or malformed");
         }
         if ((i && a <= g->actors[i - 1]) || c == 0) {
             gc_free(g);

@@ -1217,7 +1217,7 @@ done:
 
 static int truncated(void)
 {
-    return error_set(ST_ECORRUPT, "crdt value is truncated");
+    return error_set(ST_ECORRUPT, "crdt value is truncated or malformed");
 }
 
 int ds_decode(dotset *s, reader *r, bool dots, const limits *lim,
@@ -1226,7 +1226,7 @@ int ds_decode(dotset *s, reader *r, bool dots, const limits *lim,
     int rc = ST_OK;
     uint8_t *used = NULL;
     if (dots) {
-        uint64_t na = reader_varint(r);
+        uint64_t na = crdt_varint(r);
         if (!reader_ok(r))
             return truncated();
         if (na > reader_left(r) / 9)
@@ -1240,7 +1240,7 @@ int ds_decode(dotset *s, reader *r, bool dots, const limits *lim,
             return error_oom();
         for (uint64_t i = 0; i < na; i++) {
             uint64_t actor = reader_u64(r);
-            uint64_t v = reader_varint(r);
+            uint64_t v = crdt_varint(r);
             if (!reader_ok(r)) {
                 rc = truncated();
                 goto done;
@@ -1264,7 +1264,7 @@ int ds_decode(dotset *s, reader *r, bool dots, const limits *lim,
             s->nactors = (uint32_t)i + 1;
             used[i] = v != 0;
         }
-        uint64_t nc = reader_varint(r);
+        uint64_t nc = crdt_varint(r);
         if (!reader_ok(r)) {
             rc = truncated();
             goto done;
@@ -1287,7 +1287,7 @@ int ds_decode(dotset *s, reader *r, bool dots, const limits *lim,
             s->capcloud = (uint32_t)nc;
         }
         for (uint64_t i = 0; i < nc; i++) {
-            uint64_t ax = reader_varint(r), ctr = reader_varint(r);
+            uint64_t ax = crdt_varint(r), ctr = crdt_varint(r);
             if (!reader_ok(r)) {
                 rc = truncated();
                 goto done;
@@ -1310,7 +1310,7 @@ int ds_decode(dotset *s, reader *r, bool dots, const limits *lim,
             }
         }
     }
-    uint64_t n = reader_varint(r);
+    uint64_t n = crdt_varint(r);
     if (!reader_ok(r)) {
         rc = truncated();
         goto done;
@@ -1332,7 +1332,7 @@ int ds_decode(dotset *s, reader *r, bool dots, const limits *lim,
     const uint8_t *prev = NULL;
     size_t prev_len = 0;
     for (uint64_t k = 0; k < n; k++) {
-        uint64_t len = reader_varint(r);
+        uint64_t len = crdt_varint(r);
         if (reader_ok(r) && len > lim->max_value_bytes) {
             rc = error_set(ST_ELIMIT, "element of %llu bytes exceeds the limit of %llu",
                            (unsigned long long)len, (unsigned long long)lim->max_value_bytes);
@@ -1354,7 +1354,7 @@ int ds_decode(dotset *s, reader *r, bool dots, const limits *lim,
         if (rc)
             goto done;
         if (dots) {
-            uint64_t nd = reader_varint(r);
+            uint64_t nd = crdt_varint(r);
             if (!reader_ok(r)) {
                 rc = truncated();
                 goto done;
@@ -1371,7 +1371,7 @@ int ds_decode(dotset *s, reader *r, bool dots, const limits *lim,
             if (!d || !v)
                 rc = error_oom();
             for (uint64_t j = 0; j < nd && rc == ST_OK; j++) {
-                uint64_t ax = reader_varint(r), ctr = reader_varint(r);
+                uint64_t ax = crdt_varint(r), ctr = crdt_varint(r);
                 if (!reader_ok(r))
                     rc = truncated();
                 else if (ax >= s->nactors || ctr == 0 || !ds_ctx_has(s, (uint32_t)ax, ctr))

@@ -31,6 +31,22 @@
 #include "util/bytes.h"
 #include "util/limits.h"
 
+/* reader_varint, but a non-minimal encoding fails the reader: the
+ * encoding is canonical, so one value has one byte string. */
+static inline uint64_t crdt_varint(reader *r)
+{
+    const uint8_t *start = r->p;
+    uint64_t v = reader_varint(r);
+    if (!r->failed) {
+        size_t used = (size_t)(r->p - start), need = 1;
+        for (uint64_t x = v >> 7; x; x >>= 7)
+            need++;
+        if (used != need)
+            r->failed = true;
+    }
+    return v;
+}
+
 #define DS_MULTI UINT32_MAX       /* entry's dots live in the side pool */
 #define DS_NODOT (UINT32_MAX - 1) /* GSet: elements carry no dots */
 
