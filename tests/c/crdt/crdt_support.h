@@ -10,6 +10,7 @@
 
 #include "crdt/crdt.h"
 #include "test.h"
+#include "util/error.h"
 #include "util/status.h"
 
 static inline crdt_op op_val(crdt_op_kind k, const char *value)
