@@ -43,12 +43,29 @@ static int ddpy_apply(dd_crdt *v, uint32_t kind, uint64_t amount, const uint8_t 
     op.value_len = value_len;
     return dd_crdt_apply(v, &op, actor, now_ms, delta_out);
 }
+
+static int ddpy_replica_update(dd_replica *r, const uint8_t *key, size_t key_len, uint32_t type,
+                               uint32_t kind, uint64_t amount, const uint8_t *op_key,
+                               size_t op_key_len, const uint8_t *value, size_t value_len)
+{
+    dd_op op = DD_OP_INIT;
+    op.kind = kind;
+    op.amount = amount;
+    op.key = op_key;
+    op.key_len = op_key_len;
+    op.value = value;
+    op.value_len = value_len;
+    return dd_replica_update(r, key, key_len, type, &op);
+}
 """
 
 SHIM_CDEF = r"""
 int ddpy_apply(dd_crdt *v, uint32_t kind, uint64_t amount, const uint8_t *key, size_t key_len,
                const uint8_t *value, size_t value_len, uint64_t actor, uint64_t now_ms,
                dd_crdt **delta_out);
+int ddpy_replica_update(dd_replica *r, const uint8_t *key, size_t key_len, uint32_t type,
+                        uint32_t kind, uint64_t amount, const uint8_t *op_key, size_t op_key_len,
+                        const uint8_t *value, size_t value_len);
 """
 
 

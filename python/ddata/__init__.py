@@ -68,10 +68,12 @@ from ._store import (
     Sync,
     seal_algorithm_available,
 )
+from ._system import Consistency, DeltaStrategy, EventKind, MemberState, Replica, System, SystemEvent
 
 __version__ = "1.0.0"
 
 __all__ = [
+    "Consistency", "DeltaStrategy", "EventKind", "MemberState", "Replica", "System", "SystemEvent",
     "ANY_REVISION", "Backend", "Event", "Journal", "JournalEvent", "Keyring", "SealAlgorithm", "Snapshot", "State",
     "StateStore", "Sync", "seal_algorithm_available",
     "Crdt", "Flag", "GCounter", "GCounterMap", "GSet", "LWWMap", "LWWRegister", "MVRegister", "Op", "ORMap",

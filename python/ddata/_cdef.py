@@ -12,8 +12,11 @@ CDEF = r"""
 #define DD_STORE_OPTIONS_VERSION 1
 #define DD_SNAPSHOT_CRITERIA_VERSION 1
 #define DD_ANY_REVISION 18446744073709551615
+#define DD_REPLICA_OPTIONS_VERSION 1
 #define DD_OWNED_OPTIONS_VERSION 1
 #define DD_OWNED_TYPE_OPTIONS_VERSION 1
+#define DD_SYSTEM_OPTIONS_VERSION 1
+#define DD_EVENT_VERSION 1
 
 typedef enum dd_status {
     DD_OK = 0,
@@ -71,6 +74,18 @@ typedef enum dd_seal_algorithm {
     DD_SEAL_XCHACHA20POLY1305 = 1,
     DD_SEAL_AES256GCM = 2,
 } dd_seal_algorithm;
+typedef enum dd_delta_strategy {
+    DD_DELTA_IMMEDIATE = 0,
+    DD_DELTA_BATCHED = 1,
+    DD_DELTA_NONE = 2,
+} dd_delta_strategy;
+typedef enum dd_consistency {
+    DD_CONSISTENCY_LOCAL = 0,
+    DD_CONSISTENCY_FROM = 1,
+    DD_CONSISTENCY_MAJORITY = 2,
+    DD_CONSISTENCY_MAJORITY_PLUS = 3,
+    DD_CONSISTENCY_ALL = 4,
+} dd_consistency;
 typedef enum dd_owned_strategy {
     DD_OWNED_ACTIVE_PUSH = 1,
     DD_OWNED_FEED_LAZY_PULL = 2,
@@ -94,6 +109,24 @@ typedef enum dd_owned_event_kind {
     DD_OWNED_EV_VERSION_MISMATCH = 4,
     DD_OWNED_EV_COMPACT_WANTED = 5,
 } dd_owned_event_kind;
+typedef enum dd_transport {
+    DD_TRANSPORT_NONE = 0,
+} dd_transport;
+typedef enum dd_event_kind {
+    DD_EVENT_MEMBER = 1,
+    DD_EVENT_CHANGED = 2,
+    DD_EVENT_DELETED = 3,
+    DD_EVENT_EXPIRED = 4,
+    DD_EVENT_REQUEST_DONE = 5,
+    DD_EVENT_OVERFLOW = 6,
+} dd_event_kind;
+typedef enum dd_member_state {
+    DD_MEMBER_JOINING = 1,
+    DD_MEMBER_UP = 2,
+    DD_MEMBER_UNREACHABLE = 3,
+    DD_MEMBER_DOWN = 4,
+    DD_MEMBER_REMOVED = 5,
+} dd_member_state;
 
 typedef struct dd_crdt dd_crdt;
 typedef struct dd_system dd_system;
@@ -142,13 +175,13 @@ typedef struct dd_store_options {
     uint32_t compression_threshold;
     uint32_t snapshot_keep;
 } dd_store_options;
-typedef struct dd_event {
+typedef struct dd_append_event {
     const uint8_t *payload;
     size_t len;
     uint64_t timestamp_ms;
     const char *const *tags;
     size_t tag_count;
-} dd_event;
+} dd_append_event;
 typedef struct dd_journal_event {
     uint64_t seq;
     uint64_t timestamp_ms;
@@ -167,6 +200,23 @@ typedef struct dd_snapshot_criteria {
     uint64_t min_timestamp_ms;
     uint64_t max_timestamp_ms;
 } dd_snapshot_criteria;
+typedef struct dd_replica_options {
+    uint32_t version;
+    uint32_t delta_strategy;
+    uint64_t gossip_interval_ms;
+    uint32_t gossip_fanout;
+    uint32_t max_message_bytes;
+    uint64_t notify_interval_ms;
+    uint64_t tombstone_grace_ms;
+    struct dd_state_store *store;
+    const char *const *durable_keys;
+    size_t durable_key_count;
+    uint32_t write_behind;
+    uint64_t write_behind_interval_ms;
+    const char *const *expiry_prefixes;
+    size_t expiry_prefix_count;
+    uint64_t expire_after_ms;
+} dd_replica_options;
 typedef struct dd_owned_options {
     uint32_t version;
     uint64_t node_id;
@@ -209,6 +259,31 @@ typedef struct dd_owned_event {
     uint32_t peer_version;
     char type[128];
 } dd_owned_event;
+typedef struct dd_system_options {
+    uint32_t version;
+    const char *node_id;
+    uint64_t incarnation;
+    uint64_t seed;
+    uint32_t transport;
+    const char *const *seeds;
+    size_t seed_count;
+    uint64_t failure_timeout_ms;
+    uint64_t down_after_ms;
+    uint64_t remove_after_ms;
+    uint32_t max_events;
+    const struct dd_limits *limits;
+} dd_system_options;
+typedef struct dd_event {
+    uint32_t version;
+    uint32_t kind;
+    dd_buf key;
+    uint64_t request_id;
+    int32_t status;
+    dd_buf member_id;
+    uint64_t member_incarnation;
+    uint32_t member_state;
+    uint64_t dropped;
+} dd_event;
 
 const char *dd_version(void);
 int dd_version_number(void);
@@ -252,7 +327,7 @@ int dd_seal_algorithm_available(uint32_t algorithm);
 int dd_keyring_free(dd_keyring *ring);
 int dd_journal_open(dd_journal **out, const dd_store_options *opts);
 int dd_journal_close(dd_journal *journal);
-int dd_journal_append(dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t expected_seq, const dd_event *events, size_t count);
+int dd_journal_append(dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t expected_seq, const dd_append_event *events, size_t count);
 int dd_journal_highest_seq(uint64_t *out, dd_journal *journal, const uint8_t *pid, size_t pid_len);
 int dd_journal_delete_to(dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t to_seq);
 int dd_journal_replay(dd_journal_cursor **out, dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t from_seq, uint64_t to_seq, uint64_t max);
@@ -271,6 +346,19 @@ int dd_state_store_close(dd_state_store *store);
 int dd_state_store_upsert(uint64_t *out, dd_state_store *store, const uint8_t *key, size_t key_len, uint64_t expected_revision, const uint8_t *state, size_t len);
 int dd_state_store_get(dd_buf *out, uint64_t *revision, dd_state_store *store, const uint8_t *key, size_t key_len);
 int dd_state_store_delete(dd_state_store *store, const uint8_t *key, size_t key_len, uint64_t expected_revision);
+int dd_replica_options_init(dd_replica_options *opts, uint32_t version);
+int dd_replica_open(dd_replica **out, dd_system *sys, const dd_replica_options *opts);
+int dd_replica_close(dd_replica *r);
+int dd_replica_update(dd_replica *r, const uint8_t *key, size_t key_len, uint32_t type, const dd_op *op);
+int dd_replica_get(dd_crdt **out, dd_replica *r, const uint8_t *key, size_t key_len);
+int dd_replica_to_json(dd_buf *out, dd_replica *r, const uint8_t *key, size_t key_len);
+int dd_replica_delete(dd_replica *r, const uint8_t *key, size_t key_len);
+int dd_replica_keys(dd_buf *out, dd_replica *r, uint64_t *cursor, uint32_t max);
+int dd_replica_key_count(uint64_t *out, dd_replica *r);
+int dd_replica_subscribe(dd_replica *r, const uint8_t *key, size_t key_len, int is_prefix);
+int dd_replica_write(dd_replica *r, const uint8_t *key, size_t key_len, uint32_t type, const dd_op *op, uint32_t consistency, uint32_t n, uint64_t timeout_ms, uint64_t *request_id);
+int dd_replica_read(dd_replica *r, const uint8_t *key, size_t key_len, uint32_t consistency, uint32_t n, uint64_t timeout_ms, uint64_t *request_id);
+int dd_replica_flush(dd_replica *r);
 int dd_owned_options_init(dd_owned_options *opts, uint32_t version);
 int dd_owned_type_options_init(dd_owned_type_options *opts, uint32_t version);
 void dd_owned_view_free(dd_owned_view *view);
@@ -288,6 +376,17 @@ int dd_owned_read(dd_owned_view *out, dd_owned *owned, const char *type, uint64_
 int dd_owned_nodes(uint64_t *out, size_t cap, size_t *out_count, dd_owned *owned);
 int dd_owned_next_event(dd_owned_event *out, dd_owned *owned);
 int dd_owned_event_fd(int *out, dd_owned *owned);
+int dd_system_options_init(dd_system_options *opts, uint32_t version);
+int dd_system_open(dd_system **out, const dd_system_options *opts);
+int dd_system_close(dd_system *sys);
+int dd_system_tick(dd_system *sys, uint64_t now_ms);
+int dd_system_deliver(dd_system *sys, uint64_t now_ms, const char *from, size_t from_len, const uint8_t *bytes, size_t len);
+int dd_system_next_outgoing(dd_system *sys, dd_buf *to_node, dd_buf *msg);
+int dd_event_init(dd_event *ev, uint32_t version);
+void dd_event_clear(dd_event *ev);
+int dd_system_next_event(dd_system *sys, dd_event *out);
+int dd_system_event_fd(dd_system *sys, int *fd);
+int dd_system_incarnation(dd_system *sys, uint64_t *out);
 """
 
 STRINGS = {
@@ -356,6 +455,19 @@ FUNCTIONS = (
     'dd_state_store_upsert',
     'dd_state_store_get',
     'dd_state_store_delete',
+    'dd_replica_options_init',
+    'dd_replica_open',
+    'dd_replica_close',
+    'dd_replica_update',
+    'dd_replica_get',
+    'dd_replica_to_json',
+    'dd_replica_delete',
+    'dd_replica_keys',
+    'dd_replica_key_count',
+    'dd_replica_subscribe',
+    'dd_replica_write',
+    'dd_replica_read',
+    'dd_replica_flush',
     'dd_owned_options_init',
     'dd_owned_type_options_init',
     'dd_owned_view_free',
@@ -373,4 +485,15 @@ FUNCTIONS = (
     'dd_owned_nodes',
     'dd_owned_next_event',
     'dd_owned_event_fd',
+    'dd_system_options_init',
+    'dd_system_open',
+    'dd_system_close',
+    'dd_system_tick',
+    'dd_system_deliver',
+    'dd_system_next_outgoing',
+    'dd_event_init',
+    'dd_event_clear',
+    'dd_system_next_event',
+    'dd_system_event_fd',
+    'dd_system_incarnation',
 )

@@ -190,7 +190,7 @@ class Journal(Handle):
         pid = to_bytes(pid, "pid")
         events = [e if isinstance(e, Event) else Event(e) for e in events]
         keep = []
-        arr = ffi.new("dd_event[]", len(events)) if events else ffi.NULL
+        arr = ffi.new("dd_append_event[]", len(events)) if events else ffi.NULL
         for i, e in enumerate(events):
             payload = to_bytes(e.payload, "payload")
             keep.append(payload)

@@ -9,7 +9,7 @@
 #ifndef DD_NODE_EXPORTS_GEN_H
 #define DD_NODE_EXPORTS_GEN_H
 
-#define DD_EXPORT_COUNT 78
+#define DD_EXPORT_COUNT 102
 
 #define DD_EXPORTS(X) \
     X(dd_version, "const char *", 0, "", "void") \
@@ -54,7 +54,7 @@
     X(dd_keyring_free, "int", 1, "h", "dd_keyring *ring") \
     X(dd_journal_open, "int", 2, "HS", "dd_journal **out, const dd_store_options *opts") \
     X(dd_journal_close, "int", 1, "h", "dd_journal *journal") \
-    X(dd_journal_append, "int", 6, "hbnuSn", "dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t expected_seq, const dd_event *events, size_t count") \
+    X(dd_journal_append, "int", 6, "hbnuSn", "dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t expected_seq, const dd_append_event *events, size_t count") \
     X(dd_journal_highest_seq, "int", 4, "phbn", "uint64_t *out, dd_journal *journal, const uint8_t *pid, size_t pid_len") \
     X(dd_journal_delete_to, "int", 4, "hbnu", "dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t to_seq") \
     X(dd_journal_replay, "int", 7, "Hhbnuuu", "dd_journal_cursor **out, dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t from_seq, uint64_t to_seq, uint64_t max") \
@@ -73,6 +73,19 @@
     X(dd_state_store_upsert, "int", 7, "phbnubn", "uint64_t *out, dd_state_store *store, const uint8_t *key, size_t key_len, uint64_t expected_revision, const uint8_t *state, size_t len") \
     X(dd_state_store_get, "int", 5, "Bphbn", "dd_buf *out, uint64_t *revision, dd_state_store *store, const uint8_t *key, size_t key_len") \
     X(dd_state_store_delete, "int", 4, "hbnu", "dd_state_store *store, const uint8_t *key, size_t key_len, uint64_t expected_revision") \
+    X(dd_replica_options_init, "int", 2, "Su", "dd_replica_options *opts, uint32_t version") \
+    X(dd_replica_open, "int", 3, "HhS", "dd_replica **out, dd_system *sys, const dd_replica_options *opts") \
+    X(dd_replica_close, "int", 1, "h", "dd_replica *r") \
+    X(dd_replica_update, "int", 5, "hbnuS", "dd_replica *r, const uint8_t *key, size_t key_len, uint32_t type, const dd_op *op") \
+    X(dd_replica_get, "int", 4, "Hhbn", "dd_crdt **out, dd_replica *r, const uint8_t *key, size_t key_len") \
+    X(dd_replica_to_json, "int", 4, "Bhbn", "dd_buf *out, dd_replica *r, const uint8_t *key, size_t key_len") \
+    X(dd_replica_delete, "int", 3, "hbn", "dd_replica *r, const uint8_t *key, size_t key_len") \
+    X(dd_replica_keys, "int", 4, "Bhpu", "dd_buf *out, dd_replica *r, uint64_t *cursor, uint32_t max") \
+    X(dd_replica_key_count, "int", 2, "ph", "uint64_t *out, dd_replica *r") \
+    X(dd_replica_subscribe, "int", 4, "hbni", "dd_replica *r, const uint8_t *key, size_t key_len, int is_prefix") \
+    X(dd_replica_write, "int", 9, "hbnuSuuup", "dd_replica *r, const uint8_t *key, size_t key_len, uint32_t type, const dd_op *op, uint32_t consistency, uint32_t n, uint64_t timeout_ms, uint64_t *request_id") \
+    X(dd_replica_read, "int", 7, "hbnuuup", "dd_replica *r, const uint8_t *key, size_t key_len, uint32_t consistency, uint32_t n, uint64_t timeout_ms, uint64_t *request_id") \
+    X(dd_replica_flush, "int", 1, "h", "dd_replica *r") \
     X(dd_owned_options_init, "int", 2, "Su", "dd_owned_options *opts, uint32_t version") \
     X(dd_owned_type_options_init, "int", 2, "Su", "dd_owned_type_options *opts, uint32_t version") \
     X(dd_owned_view_free, "void", 1, "S", "dd_owned_view *view") \
@@ -89,6 +102,17 @@
     X(dd_owned_read, "int", 4, "Shsu", "dd_owned_view *out, dd_owned *owned, const char *type, uint64_t node_id") \
     X(dd_owned_nodes, "int", 4, "pnph", "uint64_t *out, size_t cap, size_t *out_count, dd_owned *owned") \
     X(dd_owned_next_event, "int", 2, "Sh", "dd_owned_event *out, dd_owned *owned") \
-    X(dd_owned_event_fd, "int", 2, "ph", "int *out, dd_owned *owned")
+    X(dd_owned_event_fd, "int", 2, "ph", "int *out, dd_owned *owned") \
+    X(dd_system_options_init, "int", 2, "Su", "dd_system_options *opts, uint32_t version") \
+    X(dd_system_open, "int", 2, "HS", "dd_system **out, const dd_system_options *opts") \
+    X(dd_system_close, "int", 1, "h", "dd_system *sys") \
+    X(dd_system_tick, "int", 2, "hu", "dd_system *sys, uint64_t now_ms") \
+    X(dd_system_deliver, "int", 6, "husnbn", "dd_system *sys, uint64_t now_ms, const char *from, size_t from_len, const uint8_t *bytes, size_t len") \
+    X(dd_system_next_outgoing, "int", 3, "hBB", "dd_system *sys, dd_buf *to_node, dd_buf *msg") \
+    X(dd_event_init, "int", 2, "Su", "dd_event *ev, uint32_t version") \
+    X(dd_event_clear, "void", 1, "S", "dd_event *ev") \
+    X(dd_system_next_event, "int", 2, "hS", "dd_system *sys, dd_event *out") \
+    X(dd_system_event_fd, "int", 2, "hp", "dd_system *sys, int *fd") \
+    X(dd_system_incarnation, "int", 2, "hp", "dd_system *sys, uint64_t *out")
 
 #endif

@@ -17,8 +17,11 @@ pub const DD_OP_VERSION: u32 = 1;
 pub const DD_STORE_OPTIONS_VERSION: u32 = 1;
 pub const DD_SNAPSHOT_CRITERIA_VERSION: u32 = 1;
 pub const DD_ANY_REVISION: u64 = 18446744073709551615;
+pub const DD_REPLICA_OPTIONS_VERSION: u32 = 1;
 pub const DD_OWNED_OPTIONS_VERSION: u32 = 1;
 pub const DD_OWNED_TYPE_OPTIONS_VERSION: u32 = 1;
+pub const DD_SYSTEM_OPTIONS_VERSION: u32 = 1;
+pub const DD_EVENT_VERSION: u32 = 1;
 pub const DDATA_VERSION: &str = "1.0.0";
 
 pub type dd_status = c_int;
@@ -77,6 +80,18 @@ pub type dd_seal_algorithm = c_uint;
 pub const DD_SEAL_XCHACHA20POLY1305: dd_seal_algorithm = 1;
 pub const DD_SEAL_AES256GCM: dd_seal_algorithm = 2;
 
+pub type dd_delta_strategy = c_uint;
+pub const DD_DELTA_IMMEDIATE: dd_delta_strategy = 0;
+pub const DD_DELTA_BATCHED: dd_delta_strategy = 1;
+pub const DD_DELTA_NONE: dd_delta_strategy = 2;
+
+pub type dd_consistency = c_uint;
+pub const DD_CONSISTENCY_LOCAL: dd_consistency = 0;
+pub const DD_CONSISTENCY_FROM: dd_consistency = 1;
+pub const DD_CONSISTENCY_MAJORITY: dd_consistency = 2;
+pub const DD_CONSISTENCY_MAJORITY_PLUS: dd_consistency = 3;
+pub const DD_CONSISTENCY_ALL: dd_consistency = 4;
+
 pub type dd_owned_strategy = c_uint;
 pub const DD_OWNED_ACTIVE_PUSH: dd_owned_strategy = 1;
 pub const DD_OWNED_FEED_LAZY_PULL: dd_owned_strategy = 2;
@@ -99,6 +114,24 @@ pub const DD_OWNED_EV_VIEW_REMOVED: dd_owned_event_kind = 2;
 pub const DD_OWNED_EV_QUERY_DONE: dd_owned_event_kind = 3;
 pub const DD_OWNED_EV_VERSION_MISMATCH: dd_owned_event_kind = 4;
 pub const DD_OWNED_EV_COMPACT_WANTED: dd_owned_event_kind = 5;
+
+pub type dd_transport = c_uint;
+pub const DD_TRANSPORT_NONE: dd_transport = 0;
+
+pub type dd_event_kind = c_uint;
+pub const DD_EVENT_MEMBER: dd_event_kind = 1;
+pub const DD_EVENT_CHANGED: dd_event_kind = 2;
+pub const DD_EVENT_DELETED: dd_event_kind = 3;
+pub const DD_EVENT_EXPIRED: dd_event_kind = 4;
+pub const DD_EVENT_REQUEST_DONE: dd_event_kind = 5;
+pub const DD_EVENT_OVERFLOW: dd_event_kind = 6;
+
+pub type dd_member_state = c_uint;
+pub const DD_MEMBER_JOINING: dd_member_state = 1;
+pub const DD_MEMBER_UP: dd_member_state = 2;
+pub const DD_MEMBER_UNREACHABLE: dd_member_state = 3;
+pub const DD_MEMBER_DOWN: dd_member_state = 4;
+pub const DD_MEMBER_REMOVED: dd_member_state = 5;
 
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
@@ -198,7 +231,7 @@ pub struct dd_store_options {
 
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
-pub struct dd_event {
+pub struct dd_append_event {
     pub payload: *const u8,
     pub len: usize,
     pub timestamp_ms: u64,
@@ -228,6 +261,26 @@ pub struct dd_snapshot_criteria {
     pub max_seq: u64,
     pub min_timestamp_ms: u64,
     pub max_timestamp_ms: u64,
+}
+
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct dd_replica_options {
+    pub version: u32,
+    pub delta_strategy: u32,
+    pub gossip_interval_ms: u64,
+    pub gossip_fanout: u32,
+    pub max_message_bytes: u32,
+    pub notify_interval_ms: u64,
+    pub tombstone_grace_ms: u64,
+    pub store: *mut dd_state_store,
+    pub durable_keys: *const *const c_char,
+    pub durable_key_count: usize,
+    pub write_behind: u32,
+    pub write_behind_interval_ms: u64,
+    pub expiry_prefixes: *const *const c_char,
+    pub expiry_prefix_count: usize,
+    pub expire_after_ms: u64,
 }
 
 #[repr(C)]
@@ -290,6 +343,37 @@ pub struct dd_owned_event {
     pub r#type: [c_char; 128],
 }
 
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct dd_system_options {
+    pub version: u32,
+    pub node_id: *const c_char,
+    pub incarnation: u64,
+    pub seed: u64,
+    pub transport: u32,
+    pub seeds: *const *const c_char,
+    pub seed_count: usize,
+    pub failure_timeout_ms: u64,
+    pub down_after_ms: u64,
+    pub remove_after_ms: u64,
+    pub max_events: u32,
+    pub limits: *const dd_limits,
+}
+
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct dd_event {
+    pub version: u32,
+    pub kind: u32,
+    pub key: dd_buf,
+    pub request_id: u64,
+    pub status: i32,
+    pub member_id: dd_buf,
+    pub member_incarnation: u64,
+    pub member_state: u32,
+    pub dropped: u64,
+}
+
 extern "C" {
     pub fn dd_version() -> *const c_char;
     pub fn dd_version_number() -> c_int;
@@ -333,7 +417,7 @@ extern "C" {
     pub fn dd_keyring_free(ring: *mut dd_keyring) -> c_int;
     pub fn dd_journal_open(out: *mut *mut dd_journal, opts: *const dd_store_options) -> c_int;
     pub fn dd_journal_close(journal: *mut dd_journal) -> c_int;
-    pub fn dd_journal_append(journal: *mut dd_journal, pid: *const u8, pid_len: usize, expected_seq: u64, events: *const dd_event, count: usize) -> c_int;
+    pub fn dd_journal_append(journal: *mut dd_journal, pid: *const u8, pid_len: usize, expected_seq: u64, events: *const dd_append_event, count: usize) -> c_int;
     pub fn dd_journal_highest_seq(out: *mut u64, journal: *mut dd_journal, pid: *const u8, pid_len: usize) -> c_int;
     pub fn dd_journal_delete_to(journal: *mut dd_journal, pid: *const u8, pid_len: usize, to_seq: u64) -> c_int;
     pub fn dd_journal_replay(out: *mut *mut dd_journal_cursor, journal: *mut dd_journal, pid: *const u8, pid_len: usize, from_seq: u64, to_seq: u64, max: u64) -> c_int;
@@ -352,6 +436,19 @@ extern "C" {
     pub fn dd_state_store_upsert(out: *mut u64, store: *mut dd_state_store, key: *const u8, key_len: usize, expected_revision: u64, state: *const u8, len: usize) -> c_int;
     pub fn dd_state_store_get(out: *mut dd_buf, revision: *mut u64, store: *mut dd_state_store, key: *const u8, key_len: usize) -> c_int;
     pub fn dd_state_store_delete(store: *mut dd_state_store, key: *const u8, key_len: usize, expected_revision: u64) -> c_int;
+    pub fn dd_replica_options_init(opts: *mut dd_replica_options, version: u32) -> c_int;
+    pub fn dd_replica_open(out: *mut *mut dd_replica, sys: *mut dd_system, opts: *const dd_replica_options) -> c_int;
+    pub fn dd_replica_close(r: *mut dd_replica) -> c_int;
+    pub fn dd_replica_update(r: *mut dd_replica, key: *const u8, key_len: usize, r#type: u32, op: *const dd_op) -> c_int;
+    pub fn dd_replica_get(out: *mut *mut dd_crdt, r: *mut dd_replica, key: *const u8, key_len: usize) -> c_int;
+    pub fn dd_replica_to_json(out: *mut dd_buf, r: *mut dd_replica, key: *const u8, key_len: usize) -> c_int;
+    pub fn dd_replica_delete(r: *mut dd_replica, key: *const u8, key_len: usize) -> c_int;
+    pub fn dd_replica_keys(out: *mut dd_buf, r: *mut dd_replica, cursor: *mut u64, max: u32) -> c_int;
+    pub fn dd_replica_key_count(out: *mut u64, r: *mut dd_replica) -> c_int;
+    pub fn dd_replica_subscribe(r: *mut dd_replica, key: *const u8, key_len: usize, is_prefix: c_int) -> c_int;
+    pub fn dd_replica_write(r: *mut dd_replica, key: *const u8, key_len: usize, r#type: u32, op: *const dd_op, consistency: u32, n: u32, timeout_ms: u64, request_id: *mut u64) -> c_int;
+    pub fn dd_replica_read(r: *mut dd_replica, key: *const u8, key_len: usize, consistency: u32, n: u32, timeout_ms: u64, request_id: *mut u64) -> c_int;
+    pub fn dd_replica_flush(r: *mut dd_replica) -> c_int;
     pub fn dd_owned_options_init(opts: *mut dd_owned_options, version: u32) -> c_int;
     pub fn dd_owned_type_options_init(opts: *mut dd_owned_type_options, version: u32) -> c_int;
     pub fn dd_owned_view_free(view: *mut dd_owned_view);
@@ -369,6 +466,17 @@ extern "C" {
     pub fn dd_owned_nodes(out: *mut u64, cap: usize, out_count: *mut usize, owned: *mut dd_owned) -> c_int;
     pub fn dd_owned_next_event(out: *mut dd_owned_event, owned: *mut dd_owned) -> c_int;
     pub fn dd_owned_event_fd(out: *mut c_int, owned: *mut dd_owned) -> c_int;
+    pub fn dd_system_options_init(opts: *mut dd_system_options, version: u32) -> c_int;
+    pub fn dd_system_open(out: *mut *mut dd_system, opts: *const dd_system_options) -> c_int;
+    pub fn dd_system_close(sys: *mut dd_system) -> c_int;
+    pub fn dd_system_tick(sys: *mut dd_system, now_ms: u64) -> c_int;
+    pub fn dd_system_deliver(sys: *mut dd_system, now_ms: u64, from: *const c_char, from_len: usize, bytes: *const u8, len: usize) -> c_int;
+    pub fn dd_system_next_outgoing(sys: *mut dd_system, to_node: *mut dd_buf, msg: *mut dd_buf) -> c_int;
+    pub fn dd_event_init(ev: *mut dd_event, version: u32) -> c_int;
+    pub fn dd_event_clear(ev: *mut dd_event);
+    pub fn dd_system_next_event(sys: *mut dd_system, out: *mut dd_event) -> c_int;
+    pub fn dd_system_event_fd(sys: *mut dd_system, fd: *mut c_int) -> c_int;
+    pub fn dd_system_incarnation(sys: *mut dd_system, out: *mut u64) -> c_int;
 }
 
 /// Every function the header exports, for binding-coverage checks.
@@ -434,6 +542,19 @@ pub const FUNCTIONS: &[&str] = &[
     "dd_state_store_upsert",
     "dd_state_store_get",
     "dd_state_store_delete",
+    "dd_replica_options_init",
+    "dd_replica_open",
+    "dd_replica_close",
+    "dd_replica_update",
+    "dd_replica_get",
+    "dd_replica_to_json",
+    "dd_replica_delete",
+    "dd_replica_keys",
+    "dd_replica_key_count",
+    "dd_replica_subscribe",
+    "dd_replica_write",
+    "dd_replica_read",
+    "dd_replica_flush",
     "dd_owned_options_init",
     "dd_owned_type_options_init",
     "dd_owned_view_free",
@@ -451,6 +572,17 @@ pub const FUNCTIONS: &[&str] = &[
     "dd_owned_nodes",
     "dd_owned_next_event",
     "dd_owned_event_fd",
+    "dd_system_options_init",
+    "dd_system_open",
+    "dd_system_close",
+    "dd_system_tick",
+    "dd_system_deliver",
+    "dd_system_next_outgoing",
+    "dd_event_init",
+    "dd_event_clear",
+    "dd_system_next_event",
+    "dd_system_event_fd",
+    "dd_system_incarnation",
 ];
 
 /// Sizes, alignments and field offsets the generator computed for LP64;
@@ -521,14 +653,14 @@ mod layout {
     }
 
     #[test]
-    fn layout_dd_event() {
-        assert_eq!(size_of::<dd_event>(), 40);
-        assert_eq!(align_of::<dd_event>(), 8);
-        assert_eq!(offset_of!(dd_event, payload), 0);
-        assert_eq!(offset_of!(dd_event, len), 8);
-        assert_eq!(offset_of!(dd_event, timestamp_ms), 16);
-        assert_eq!(offset_of!(dd_event, tags), 24);
-        assert_eq!(offset_of!(dd_event, tag_count), 32);
+    fn layout_dd_append_event() {
+        assert_eq!(size_of::<dd_append_event>(), 40);
+        assert_eq!(align_of::<dd_append_event>(), 8);
+        assert_eq!(offset_of!(dd_append_event, payload), 0);
+        assert_eq!(offset_of!(dd_append_event, len), 8);
+        assert_eq!(offset_of!(dd_append_event, timestamp_ms), 16);
+        assert_eq!(offset_of!(dd_append_event, tags), 24);
+        assert_eq!(offset_of!(dd_append_event, tag_count), 32);
     }
 
     #[test]
@@ -555,6 +687,27 @@ mod layout {
         assert_eq!(offset_of!(dd_snapshot_criteria, max_seq), 16);
         assert_eq!(offset_of!(dd_snapshot_criteria, min_timestamp_ms), 24);
         assert_eq!(offset_of!(dd_snapshot_criteria, max_timestamp_ms), 32);
+    }
+
+    #[test]
+    fn layout_dd_replica_options() {
+        assert_eq!(size_of::<dd_replica_options>(), 104);
+        assert_eq!(align_of::<dd_replica_options>(), 8);
+        assert_eq!(offset_of!(dd_replica_options, version), 0);
+        assert_eq!(offset_of!(dd_replica_options, delta_strategy), 4);
+        assert_eq!(offset_of!(dd_replica_options, gossip_interval_ms), 8);
+        assert_eq!(offset_of!(dd_replica_options, gossip_fanout), 16);
+        assert_eq!(offset_of!(dd_replica_options, max_message_bytes), 20);
+        assert_eq!(offset_of!(dd_replica_options, notify_interval_ms), 24);
+        assert_eq!(offset_of!(dd_replica_options, tombstone_grace_ms), 32);
+        assert_eq!(offset_of!(dd_replica_options, store), 40);
+        assert_eq!(offset_of!(dd_replica_options, durable_keys), 48);
+        assert_eq!(offset_of!(dd_replica_options, durable_key_count), 56);
+        assert_eq!(offset_of!(dd_replica_options, write_behind), 64);
+        assert_eq!(offset_of!(dd_replica_options, write_behind_interval_ms), 72);
+        assert_eq!(offset_of!(dd_replica_options, expiry_prefixes), 80);
+        assert_eq!(offset_of!(dd_replica_options, expiry_prefix_count), 88);
+        assert_eq!(offset_of!(dd_replica_options, expire_after_ms), 96);
     }
 
     #[test]
@@ -613,5 +766,38 @@ mod layout {
         assert_eq!(offset_of!(dd_owned_event, request_id), 32);
         assert_eq!(offset_of!(dd_owned_event, peer_version), 40);
         assert_eq!(offset_of!(dd_owned_event, r#type), 44);
+    }
+
+    #[test]
+    fn layout_dd_system_options() {
+        assert_eq!(size_of::<dd_system_options>(), 96);
+        assert_eq!(align_of::<dd_system_options>(), 8);
+        assert_eq!(offset_of!(dd_system_options, version), 0);
+        assert_eq!(offset_of!(dd_system_options, node_id), 8);
+        assert_eq!(offset_of!(dd_system_options, incarnation), 16);
+        assert_eq!(offset_of!(dd_system_options, seed), 24);
+        assert_eq!(offset_of!(dd_system_options, transport), 32);
+        assert_eq!(offset_of!(dd_system_options, seeds), 40);
+        assert_eq!(offset_of!(dd_system_options, seed_count), 48);
+        assert_eq!(offset_of!(dd_system_options, failure_timeout_ms), 56);
+        assert_eq!(offset_of!(dd_system_options, down_after_ms), 64);
+        assert_eq!(offset_of!(dd_system_options, remove_after_ms), 72);
+        assert_eq!(offset_of!(dd_system_options, max_events), 80);
+        assert_eq!(offset_of!(dd_system_options, limits), 88);
+    }
+
+    #[test]
+    fn layout_dd_event() {
+        assert_eq!(size_of::<dd_event>(), 80);
+        assert_eq!(align_of::<dd_event>(), 8);
+        assert_eq!(offset_of!(dd_event, version), 0);
+        assert_eq!(offset_of!(dd_event, kind), 4);
+        assert_eq!(offset_of!(dd_event, key), 8);
+        assert_eq!(offset_of!(dd_event, request_id), 24);
+        assert_eq!(offset_of!(dd_event, status), 32);
+        assert_eq!(offset_of!(dd_event, member_id), 40);
+        assert_eq!(offset_of!(dd_event, member_incarnation), 56);
+        assert_eq!(offset_of!(dd_event, member_state), 64);
+        assert_eq!(offset_of!(dd_event, dropped), 72);
     }
 }

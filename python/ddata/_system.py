@@ -1,0 +1,629 @@
+"""A node (dd_system) and its replicated key-value store (dd_replica).
+
+In pump mode the host moves the bytes: tick() lets time pass, deliver()
+hands in a message from another node, outgoing() yields what to send and to
+whom. Events (membership, subscribed keys, finished requests) are queued in
+C and drained here; fileno() is the pollable eventfd, so asyncio can wait
+for them (`async for ev in node.events():`) without a callback ever running
+on a hidden thread.
+
+`replica.counter("hits")` and friends are typed views of one key: each
+mutation is one dd_replica_update through a C shim that fills the dd_op on
+the C stack (see python/ddata_build.py), each read is dd_replica_get plus
+the typed read of the copy.
+"""
+import asyncio
+import collections
+import enum
+import time
+
+from ._core import CrdtType, OpKind, _limits_ptr
+from ._crdt import Op, _elements, _wrap
+from ._ddata import ffi, lib
+from ._errors import Deleted, InvalidArgument, check
+from ._handle import Handle
+from ._util import take_buf, to_bytes
+
+
+class EventKind(enum.IntEnum):
+    MEMBER = lib.DD_EVENT_MEMBER
+    CHANGED = lib.DD_EVENT_CHANGED
+    DELETED = lib.DD_EVENT_DELETED
+    EXPIRED = lib.DD_EVENT_EXPIRED
+    REQUEST_DONE = lib.DD_EVENT_REQUEST_DONE
+    OVERFLOW = lib.DD_EVENT_OVERFLOW
+
+
+class MemberState(enum.IntEnum):
+    JOINING = lib.DD_MEMBER_JOINING
+    UP = lib.DD_MEMBER_UP
+    UNREACHABLE = lib.DD_MEMBER_UNREACHABLE
+    DOWN = lib.DD_MEMBER_DOWN
+    REMOVED = lib.DD_MEMBER_REMOVED
+
+
+class Consistency(enum.IntEnum):
+    LOCAL = lib.DD_CONSISTENCY_LOCAL
+    FROM = lib.DD_CONSISTENCY_FROM
+    MAJORITY = lib.DD_CONSISTENCY_MAJORITY
+    MAJORITY_PLUS = lib.DD_CONSISTENCY_MAJORITY_PLUS
+    ALL = lib.DD_CONSISTENCY_ALL
+
+
+class DeltaStrategy(enum.IntEnum):
+    IMMEDIATE = lib.DD_DELTA_IMMEDIATE
+    BATCHED = lib.DD_DELTA_BATCHED
+    NONE = lib.DD_DELTA_NONE
+
+
+SystemEvent = collections.namedtuple(
+    "SystemEvent", "kind key request_id status member_id member_incarnation member_state dropped")
+SystemEvent.__doc__ = "One queued event; fields not used by its kind are None."
+
+
+def _now():
+    return time.time_ns() // 1_000_000
+
+
+def _cstrings(values, keep, what):
+    if not values:
+        return ffi.NULL, 0
+    cs = [ffi.new("char[]", to_bytes(v, what)) for v in values]
+    arr = ffi.new("char *[]", cs)
+    keep.extend(cs)
+    keep.append(arr)
+    return arr, len(cs)
+
+
+class System(Handle):
+    """One node. System("node-a", seeds=["node-a"]) starts a cluster;
+    other nodes list a member in `seeds` to join it."""
+
+    __slots__ = ("_replica",)
+
+    def __init__(self, node_id, incarnation=0, seed=0, seeds=(), failure_timeout_ms=None, down_after_ms=None,
+                 remove_after_ms=None, max_events=None, limits=None):
+        keep = []
+        opts = ffi.new("dd_system_options *")
+        check(lib.dd_system_options_init(opts, lib.DD_SYSTEM_OPTIONS_VERSION))
+        nid = ffi.new("char[]", to_bytes(node_id, "node_id"))
+        opts.node_id = nid
+        opts.incarnation = incarnation
+        opts.seed = seed
+        opts.seeds, opts.seed_count = _cstrings(seeds, keep, "seed")
+        for name, value in (("failure_timeout_ms", failure_timeout_ms), ("down_after_ms", down_after_ms),
+                            ("remove_after_ms", remove_after_ms), ("max_events", max_events)):
+            if value is not None:
+                setattr(opts, name, value)
+        opts.limits = _limits_ptr(limits)
+        out = ffi.new("dd_system **")
+        check(lib.dd_system_open(out, opts))
+        Handle.__init__(self, out[0], lib.dd_system_close)
+        self._replica = None
+
+    @property
+    def incarnation(self):
+        out = ffi.new("uint64_t *")
+        check(lib.dd_system_incarnation(self._h, out))
+        return out[0]
+
+    # ---- the pump
+
+    def tick(self, now_ms=None):
+        check(lib.dd_system_tick(self._h, _now() if now_ms is None else now_ms))
+
+    def deliver(self, from_node, data, now_ms=None):
+        """Hands in one message from node `from_node`. Malformed bytes raise
+        Corrupt or LimitExceeded and change nothing already stored."""
+        frm, data = to_bytes(from_node, "from_node"), to_bytes(data, "data")
+        check(lib.dd_system_deliver(self._h, _now() if now_ms is None else now_ms, frm, len(frm), data, len(data)))
+
+    def next_outgoing(self):
+        """(to_node, message) as (str, bytes), or None when nothing is queued."""
+        to, msg = ffi.new("dd_buf *"), ffi.new("dd_buf *")
+        rc = lib.dd_system_next_outgoing(self._h, to, msg)
+        if rc == lib.DD_EDONE:
+            return None
+        try:
+            check(rc)
+        except BaseException:
+            lib.dd_buf_free(to)
+            lib.dd_buf_free(msg)
+            raise
+        return take_buf(to).decode("utf-8", "surrogateescape"), take_buf(msg)
+
+    def outgoing(self):
+        """Drains the outgoing queue: a list of (to_node, message)."""
+        out = []
+        while True:
+            m = self.next_outgoing()
+            if m is None:
+                return out
+            out.append(m)
+
+    # ---- events
+
+    def fileno(self):
+        """The eventfd, readable while events are queued. Poll it; never
+        read or close it."""
+        fd = ffi.new("int *")
+        check(lib.dd_system_event_fd(self._h, fd))
+        return fd[0]
+
+    def next_event(self):
+        """The next queued SystemEvent, or None when the queue is empty."""
+        ev = ffi.new("dd_event *")
+        check(lib.dd_event_init(ev, lib.DD_EVENT_VERSION))
+        try:
+            rc = lib.dd_system_next_event(self._h, ev)
+            if rc == lib.DD_EDONE:
+                return None
+            check(rc)
+            kind = EventKind(ev.kind) if ev.kind in EventKind._value2member_map_ else ev.kind
+            key = bytes(ffi.buffer(ev.key.data, ev.key.len)) if ev.key.data != ffi.NULL else None
+            member = (bytes(ffi.buffer(ev.member_id.data, ev.member_id.len)).decode("utf-8", "surrogateescape")
+                      if ev.member_id.data != ffi.NULL else None)
+            return SystemEvent(
+                kind, key,
+                ev.request_id if kind == EventKind.REQUEST_DONE else None,
+                ev.status if kind == EventKind.REQUEST_DONE else None,
+                member,
+                ev.member_incarnation if kind == EventKind.MEMBER else None,
+                MemberState(ev.member_state) if kind == EventKind.MEMBER else None,
+                ev.dropped if kind == EventKind.OVERFLOW else None)
+        finally:
+            lib.dd_event_clear(ev)
+
+    def drain_events(self):
+        out = []
+        while True:
+            ev = self.next_event()
+            if ev is None:
+                return out
+            out.append(ev)
+
+    def events(self):
+        """An async iterator over events: waits on fileno() with the running
+        loop's add_reader between batches. Ends when the system is closed."""
+        return _EventIterator(self)
+
+    # ---- the replica
+
+    def replica(self, **options):
+        """Opens this node's replica (one per system). Options map onto
+        dd_replica_options: delta_strategy, gossip_interval_ms,
+        gossip_fanout, max_message_bytes, notify_interval_ms,
+        tombstone_grace_ms, store (a StateStore), durable_keys,
+        write_behind, write_behind_interval_ms, expiry_prefixes,
+        expire_after_ms."""
+        return Replica(self, **options)
+
+
+class _EventIterator:
+    __slots__ = ("_sys",)
+
+    def __init__(self, system):
+        self._sys = system
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        while True:
+            if self._sys.closed:
+                raise StopAsyncIteration
+            ev = self._sys.next_event()
+            if ev is not None:
+                return ev
+            loop = asyncio.get_running_loop()
+            fut = loop.create_future()
+            fd = self._sys.fileno()
+
+            def ready():
+                if not fut.done():
+                    fut.set_result(None)
+
+            loop.add_reader(fd, ready)
+            try:
+                await fut
+            finally:
+                loop.remove_reader(fd)
+
+
+class Replica(Handle):
+    """The node's replicated key-value store. Keys are str (UTF-8) or bytes."""
+
+    __slots__ = ()
+
+    def __init__(self, system, delta_strategy=None, gossip_interval_ms=None, gossip_fanout=None,
+                 max_message_bytes=None, notify_interval_ms=None, tombstone_grace_ms=None, store=None,
+                 durable_keys=(), write_behind=None, write_behind_interval_ms=None, expiry_prefixes=(),
+                 expire_after_ms=None):
+        if not isinstance(system, System):
+            raise TypeError("a Replica belongs to a ddata.System")
+        keep = []
+        opts = ffi.new("dd_replica_options *")
+        check(lib.dd_replica_options_init(opts, lib.DD_REPLICA_OPTIONS_VERSION))
+        for name, value in (("delta_strategy", delta_strategy), ("gossip_interval_ms", gossip_interval_ms),
+                            ("gossip_fanout", gossip_fanout), ("max_message_bytes", max_message_bytes),
+                            ("notify_interval_ms", notify_interval_ms), ("tombstone_grace_ms", tombstone_grace_ms),
+                            ("write_behind", write_behind), ("write_behind_interval_ms", write_behind_interval_ms),
+                            ("expire_after_ms", expire_after_ms)):
+            if value is not None:
+                setattr(opts, name, int(value))
+        if store is not None:
+            opts.store = store._h
+        opts.durable_keys, opts.durable_key_count = _cstrings(durable_keys, keep, "durable key")
+        opts.expiry_prefixes, opts.expiry_prefix_count = _cstrings(expiry_prefixes, keep, "expiry prefix")
+        out = ffi.new("dd_replica **")
+        check(lib.dd_replica_open(out, system._h, opts))
+        Handle.__init__(self, out[0], lib.dd_replica_close, parent=system)
+
+    # ---- generic
+
+    def update(self, key, crdt_type, op):
+        """Applies an Op to key, creating it as crdt_type when missing."""
+        key = to_bytes(key, "key")
+        keep = []
+        check(lib.dd_replica_update(self._h, key, len(key), int(crdt_type), op._to_c(keep)))
+
+    def _update(self, key, crdt_type, kind, amount=0, mkey=None, value=None):
+        mk, mn = (ffi.NULL, 0) if mkey is None else (mkey, len(mkey))
+        vp, vn = (ffi.NULL, 0) if value is None else (value, len(value))
+        try:
+            rc = lib.ddpy_replica_update(self._h, key, len(key), crdt_type, kind, amount, mk, mn, vp, vn)
+        except OverflowError:
+            raise InvalidArgument(lib.DD_EINVAL, "DD_EINVAL", "amount must be between 0 and 2**64-1") from None
+        if rc < 0:
+            check(rc)
+
+    def get(self, key):
+        """A copy of the value at key (a typed Crdt), or None when absent."""
+        key = to_bytes(key, "key")
+        out = ffi.new("dd_crdt **")
+        rc = lib.dd_replica_get(out, self._h, key, len(key))
+        if rc == lib.DD_ENOTFOUND:
+            return None
+        check(rc)
+        return _wrap(out[0])
+
+    def __getitem__(self, key):
+        v = self.get(key)
+        if v is None:
+            raise KeyError(key)
+        return v
+
+    def __contains__(self, key):
+        try:
+            v = self.get(key)
+        except Deleted:
+            return False
+        if v is None:
+            return False
+        v.close()
+        return True
+
+    def to_json(self, key):
+        key = to_bytes(key, "key")
+        buf = ffi.new("dd_buf *")
+        check(lib.dd_replica_to_json(buf, self._h, key, len(key)))
+        return take_buf(buf).decode("utf-8")
+
+    def delete(self, key):
+        key = to_bytes(key, "key")
+        check(lib.dd_replica_delete(self._h, key, len(key)))
+
+    __delitem__ = delete
+
+    def keys(self, page=1000):
+        """Live keys (bytes), fetched a page at a time."""
+        cursor = ffi.new("uint64_t *")
+        while True:
+            buf = ffi.new("dd_buf *")
+            rc = lib.dd_replica_keys(buf, self._h, cursor, page)
+            if rc == lib.DD_EDONE:
+                lib.dd_buf_free(buf)
+                return
+            check(rc)
+            yield from _elements(buf)
+
+    def __len__(self):
+        out = ffi.new("uint64_t *")
+        check(lib.dd_replica_key_count(out, self._h))
+        return out[0]
+
+    def subscribe(self, key, prefix=False):
+        """Queues CHANGED/DELETED/EXPIRED events for key (or every key
+        starting with it when prefix is true)."""
+        key = to_bytes(key, "key")
+        check(lib.dd_replica_subscribe(self._h, key, len(key), 1 if prefix else 0))
+
+    def write(self, key, crdt_type, op, consistency=Consistency.MAJORITY, n=0, timeout_ms=5000):
+        """Applies op locally now, replicates it to `consistency`; returns
+        the request id its REQUEST_DONE event will carry."""
+        key = to_bytes(key, "key")
+        keep = []
+        rid = ffi.new("uint64_t *")
+        check(lib.dd_replica_write(self._h, key, len(key), int(crdt_type), op._to_c(keep), int(consistency), n,
+                                   timeout_ms, rid))
+        return rid[0]
+
+    def read(self, key, consistency=Consistency.MAJORITY, n=0, timeout_ms=5000):
+        """Asks `consistency` replicas for key; returns the request id. Read
+        the merged value with get() after its REQUEST_DONE event."""
+        key = to_bytes(key, "key")
+        rid = ffi.new("uint64_t *")
+        check(lib.dd_replica_read(self._h, key, len(key), int(consistency), n, timeout_ms, rid))
+        return rid[0]
+
+    def flush(self):
+        check(lib.dd_replica_flush(self._h))
+
+    # ---- typed views of one key
+
+    def counter(self, key):
+        return PNCounterRef(self, key)
+
+    def gcounter(self, key):
+        return GCounterRef(self, key)
+
+    def gset(self, key):
+        return GSetRef(self, key)
+
+    def orset(self, key):
+        return ORSetRef(self, key)
+
+    def register(self, key):
+        return LWWRegisterRef(self, key)
+
+    lwwregister = register
+
+    def mvregister(self, key):
+        return MVRegisterRef(self, key)
+
+    def flag(self, key):
+        return FlagRef(self, key)
+
+    def ormap(self, key):
+        return ORMapRef(self, key)
+
+    def lwwmap(self, key):
+        return LWWMapRef(self, key)
+
+    def pncountermap(self, key):
+        return PNCounterMapRef(self, key)
+
+    def gcountermap(self, key):
+        return GCounterMapRef(self, key)
+
+    def ormultimap(self, key):
+        return ORMultiMapRef(self, key)
+
+
+_INC, _DEC, _ADD, _REMOVE, _CLEAR, _ASSIGN, _ENABLE = (int(k) for k in (
+    OpKind.INCREMENT, OpKind.DECREMENT, OpKind.ADD, OpKind.REMOVE, OpKind.CLEAR, OpKind.ASSIGN, OpKind.ENABLE))
+
+
+class KeyRef:
+    """A typed view of one key of a replica; holds no C state of its own."""
+
+    __slots__ = ("replica", "key")
+    TYPE = None
+
+    def __init__(self, replica, key):
+        self.replica = replica
+        self.key = to_bytes(key, "key")
+
+    def _read(self):
+        return self.replica.get(self.key)
+
+    def crdt(self):
+        """A copy of the current value (a typed Crdt), or None."""
+        return self._read()
+
+    def to_json(self):
+        return self.replica.to_json(self.key)
+
+    def delete(self):
+        self.replica.delete(self.key)
+
+    def subscribe(self):
+        self.replica.subscribe(self.key)
+
+    def __repr__(self):
+        return "<%s %r>" % (type(self).__name__, self.key)
+
+
+def _with(ref, read, default):
+    v = ref._read()
+    if v is None:
+        return default
+    with v:
+        return read(v)
+
+
+class GCounterRef(KeyRef):
+    __slots__ = ()
+    TYPE = int(CrdtType.GCOUNTER)
+
+    def increment(self, n=1):
+        r = self.replica
+        try:
+            rc = lib.ddpy_replica_update(r._h, self.key, len(self.key), self.TYPE, _INC, n, ffi.NULL, 0, ffi.NULL, 0)
+        except OverflowError:
+            raise InvalidArgument(lib.DD_EINVAL, "DD_EINVAL", "amount must be between 0 and 2**64-1") from None
+        if rc < 0:
+            check(rc)
+
+    @property
+    def value(self):
+        return _with(self, lambda v: v._counter(), 0)
+
+
+class PNCounterRef(GCounterRef):
+    __slots__ = ()
+    TYPE = int(CrdtType.PNCOUNTER)
+
+    def decrement(self, n=1):
+        self.replica._update(self.key, self.TYPE, _DEC, n)
+
+
+class GSetRef(KeyRef):
+    __slots__ = ()
+    TYPE = int(CrdtType.GSET)
+
+    def add(self, element):
+        self.replica._update(self.key, self.TYPE, _ADD, value=to_bytes(element, "element"))
+
+    def elements(self):
+        return _with(self, lambda v: v._elements(), [])
+
+    def __contains__(self, element):
+        return _with(self, lambda v: v._contains(element), False)
+
+    def __iter__(self):
+        return iter(self.elements())
+
+    def __len__(self):
+        return _with(self, len, 0)
+
+
+class ORSetRef(GSetRef):
+    __slots__ = ()
+    TYPE = int(CrdtType.ORSET)
+
+    def remove(self, element):
+        self.replica._update(self.key, self.TYPE, _REMOVE, value=to_bytes(element, "element"))
+
+    def clear(self):
+        self.replica._update(self.key, self.TYPE, _CLEAR)
+
+
+class LWWRegisterRef(KeyRef):
+    __slots__ = ()
+    TYPE = int(CrdtType.LWWREGISTER)
+
+    def assign(self, value):
+        self.replica._update(self.key, self.TYPE, _ASSIGN, value=to_bytes(value))
+
+    set = assign
+
+    def get(self):
+        return _with(self, lambda v: v.get(), None)
+
+    value = property(get)
+
+
+class MVRegisterRef(KeyRef):
+    __slots__ = ()
+    TYPE = int(CrdtType.MVREGISTER)
+
+    def assign(self, value):
+        self.replica._update(self.key, self.TYPE, _ASSIGN, value=to_bytes(value))
+
+    def clear(self):
+        self.replica._update(self.key, self.TYPE, _CLEAR)
+
+    def values(self):
+        return _with(self, lambda v: v._elements(), [])
+
+
+class FlagRef(KeyRef):
+    __slots__ = ()
+    TYPE = int(CrdtType.FLAG)
+
+    def enable(self):
+        self.replica._update(self.key, self.TYPE, _ENABLE)
+
+    @property
+    def value(self):
+        return _with(self, lambda v: v.value, False)
+
+    def __bool__(self):
+        return self.value
+
+
+class _MapRef(KeyRef):
+    __slots__ = ()
+
+    def keys(self):
+        return _with(self, lambda v: v._elements(), [])
+
+    def __contains__(self, k):
+        return _with(self, lambda v: v._contains(k), False)
+
+    def remove(self, k):
+        self.replica._update(self.key, self.TYPE, _REMOVE, mkey=to_bytes(k, "key"))
+
+    def clear(self):
+        self.replica._update(self.key, self.TYPE, _CLEAR)
+
+
+class ORMapRef(_MapRef):
+    __slots__ = ()
+    TYPE = int(CrdtType.ORMAP)
+
+    def update(self, k, value_type, op):
+        self.replica.update(self.key, self.TYPE, Op(OpKind.UPDATE, key=k, value_type=value_type, nested=op))
+
+    def get(self, k):
+        return _with(self, lambda v: v.get(k), None)
+
+
+class LWWMapRef(_MapRef):
+    __slots__ = ()
+    TYPE = int(CrdtType.LWWMAP)
+
+    def assign(self, k, value):
+        self.replica._update(self.key, self.TYPE, _ASSIGN, mkey=to_bytes(k, "key"), value=to_bytes(value))
+
+    __setitem__ = assign
+
+    def get(self, k, default=None):
+        return _with(self, lambda v: v.get(k, default), default)
+
+    def __getitem__(self, k):
+        v = self.get(k)
+        if v is None:
+            raise KeyError(k)
+        return v
+
+
+class GCounterMapRef(_MapRef):
+    __slots__ = ()
+    TYPE = int(CrdtType.GCOUNTERMAP)
+
+    def increment(self, k, n=1):
+        self.replica._update(self.key, self.TYPE, _INC, n, mkey=to_bytes(k, "key"))
+
+    def get(self, k, default=0):
+        return _with(self, lambda v: v.get(k, default), default)
+
+    def __getitem__(self, k):
+        return self.get(k)
+
+
+class PNCounterMapRef(GCounterMapRef):
+    __slots__ = ()
+    TYPE = int(CrdtType.PNCOUNTERMAP)
+
+    def decrement(self, k, n=1):
+        self.replica._update(self.key, self.TYPE, _DEC, n, mkey=to_bytes(k, "key"))
+
+
+class ORMultiMapRef(_MapRef):
+    __slots__ = ()
+    TYPE = int(CrdtType.ORMULTIMAP)
+
+    def add(self, k, value):
+        self.replica._update(self.key, self.TYPE, _ADD, mkey=to_bytes(k, "key"), value=to_bytes(value))
+
+    def remove(self, k, value=None):
+        self.replica._update(self.key, self.TYPE, _REMOVE, mkey=to_bytes(k, "key"),
+                             value=None if value is None else to_bytes(value))
+
+    def get(self, k):
+        return _with(self, lambda v: v.get(k), [])
+
+
+__all__ = ["System", "Replica", "SystemEvent", "EventKind", "MemberState", "Consistency", "DeltaStrategy"]

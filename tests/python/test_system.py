@@ -1,0 +1,200 @@
+"""Nodes and replicas in pump mode: typed handles, convergence through the
+host's message pump, events via fileno() and async for, lifetimes."""
+import asyncio
+import gc
+import select
+import time
+
+import pytest
+
+import ddata
+from ddata import Consistency, CrdtType, EventKind, Op, OpKind
+
+
+
+def now_ms():
+    # Engine time follows the host's clock (it also stamps LWW values), so
+    # tests start from the current time, never a fixed one.
+    return time.time_ns() // 1_000_000
+
+
+def pump(nodes, now, rounds=20, step=200):
+    """Moves every queued message to its destination and ticks time on."""
+    by_id = {name: n for name, n in nodes.items()}
+    for _ in range(rounds):
+        now += step
+        for n in by_id.values():
+            n.tick(now)
+        moved = 0
+        for name, n in by_id.items():
+            for to, msg in n.outgoing():
+                if to in by_id:
+                    by_id[to].deliver(name, msg, now)
+                    moved += 1
+    return now
+
+
+@pytest.fixture
+def cluster():
+    a = ddata.System("a", seeds=["a"], seed=1)
+    b = ddata.System("b", seeds=["a"], seed=2)
+    ra, rb = a.replica(), b.replica()
+    yield {"a": a, "b": b}, ra, rb
+    for x in (ra, rb, a, b):
+        x.close()
+
+
+def test_typed_handles_read_what_they_wrote():
+    with ddata.System("solo", seeds=["solo"]) as node, node.replica() as rep:
+        rep.counter("hits").increment(3)
+        rep.counter("hits").decrement()
+        assert rep.counter("hits").value == 2
+        rep.orset("cart").add("apple")
+        rep.orset("cart").add(b"pear")
+        rep.orset("cart").remove("pear")
+        assert rep.orset("cart").elements() == [b"apple"] and "apple" in rep.orset("cart")
+        rep.register("name").assign("ddata")
+        assert rep.register("name").value == b"ddata"
+        rep.flag("on").enable()
+        assert rep.flag("on")
+        rep.lwwmap("cfg")["k"] = "v"
+        assert rep.lwwmap("cfg")["k"] == b"v"
+        rep.pncountermap("votes").increment("x", 4)
+        assert rep.pncountermap("votes")["x"] == 4
+        rep.ormultimap("tags").add("t", "1")
+        assert rep.ormultimap("tags").get("t") == [b"1"]
+        rep.ormap("doc").update("n", CrdtType.GCOUNTER, Op(OpKind.INCREMENT, amount=2))
+        assert rep.ormap("doc").get("n").value == 2
+        assert sorted(rep.keys()) == [b"cart", b"cfg", b"doc", b"hits", b"name", b"on", b"tags", b"votes"]
+        assert len(rep) == 8
+        assert rep.counter("missing").value == 0 and rep.get("missing") is None
+
+
+def test_key_of_another_type_is_type_mismatch_and_deleted_key_stays_deleted():
+    with ddata.System("solo", seeds=["solo"]) as node, node.replica() as rep:
+        rep.orset("k").add("x")
+        with pytest.raises(ddata.TypeMismatch):
+            rep.counter("k").increment()
+        assert rep.orset("k").elements() == [b"x"]
+        rep.delete("k")
+        assert "k" not in rep
+        with pytest.raises(ddata.Deleted):
+            rep.orset("k").add("y")
+
+
+def test_two_nodes_converge_through_the_pump(cluster):
+    T0 = now_ms()
+    nodes, ra, rb = cluster
+    now = pump(nodes, T0)
+    ra.counter("hits").increment(3)
+    rb.counter("hits").increment(4)
+    ra.orset("cart").add("apple")
+    rb.orset("cart").add("pear")
+    pump(nodes, now)
+    for r in (ra, rb):
+        assert r.counter("hits").value == 7
+        assert r.orset("cart").elements() == [b"apple", b"pear"]
+
+
+def test_garbage_messages_are_rejected_and_lose_nothing(cluster, rng):
+    T0 = now_ms()
+    nodes, ra, rb = cluster
+    ra.counter("c").increment(5)
+    for _ in range(50):
+        junk = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 64)))
+        try:
+            nodes["a"].deliver("b", junk, T0)
+        except (ddata.Corrupt, ddata.LimitExceeded, ddata.CryptoError, ddata.InvalidArgument):
+            pass
+    assert ra.counter("c").value == 5
+
+
+def test_subscription_events_arrive_and_fd_becomes_readable():
+    T0 = now_ms()
+    with ddata.System("solo", seeds=["solo"]) as node, node.replica(notify_interval_ms=10) as rep:
+        rep.subscribe("k")
+        node.tick(T0)
+        node.drain_events()
+        rep.counter("k").increment()
+        node.tick(T0 + 1000)
+        r, _, _ = select.select([node.fileno()], [], [], 1.0)
+        assert r, "event fd not readable with events queued"
+        evs = [e for e in node.drain_events() if e.kind == EventKind.CHANGED]
+        assert evs and evs[0].key == b"k"
+        assert node.next_event() is None
+
+
+def test_async_for_yields_events_as_they_are_queued():
+    T0 = now_ms()
+
+    async def main():
+        node = ddata.System("solo", seeds=["solo"])
+        rep = node.replica(notify_interval_ms=10)
+        rep.subscribe("k", prefix=True)
+        node.tick(T0)
+        node.drain_events()
+
+        async def producer():
+            await asyncio.sleep(0.01)
+            rep.counter("k1").increment()
+            node.tick(T0 + 1000)
+
+        task = asyncio.ensure_future(producer())
+        got = None
+        async for ev in node.events():
+            if ev.kind == EventKind.CHANGED:
+                got = ev
+                break
+        await task
+        rep.close()
+        node.close()
+        return got
+
+    ev = asyncio.run(asyncio.wait_for(main(), 10))
+    assert ev.key == b"k1"
+
+
+def test_local_write_request_completes_with_an_event():
+    T0 = now_ms()
+    with ddata.System("solo", seeds=["solo"]) as node, node.replica() as rep:
+        node.tick(T0)
+        rid = rep.write("k", CrdtType.GCOUNTER, Op(OpKind.INCREMENT, amount=1), Consistency.LOCAL)
+        node.tick(T0 + 10)
+        done = [e for e in node.drain_events() if e.kind == EventKind.REQUEST_DONE and e.request_id == rid]
+        assert done and done[0].status == 0
+        assert rep.counter("k").value == 1
+
+
+def test_closing_the_system_first_defers_until_the_replica_closes():
+    T0 = now_ms()
+    node = ddata.System("solo", seeds=["solo"])
+    rep = node.replica()
+    node.close()
+    rep.counter("k").increment()
+    assert rep.counter("k").value == 1
+    with pytest.raises(ddata.Misuse):
+        node.tick(T0)
+    rep.close()
+    with pytest.raises(ddata.Misuse):
+        rep.counter("k").increment()
+
+
+def test_second_replica_is_busy():
+    with ddata.System("solo", seeds=["solo"]) as node, node.replica():
+        with pytest.raises(ddata.Busy):
+            node.replica()
+
+
+def test_systems_replicas_and_values_collected_in_random_order(rng):
+    objs = []
+    for i in range(30):
+        node = ddata.System("n%d" % i, seeds=["n%d" % i])
+        rep = node.replica()
+        rep.counter("c").increment()
+        objs += [node, rep, rep.get("c")]
+    rng.shuffle(objs)
+    while objs:
+        del objs[rng.randrange(len(objs))]
+        if rng.random() < 0.1:
+            gc.collect()
+    gc.collect()
