@@ -73,6 +73,7 @@ void owned_close(owned *e)
         free(e->out[(e->out_head + i) % e->out_cap].data);
     free(e->out);
     free(e->events);
+    bytes_free(&e->scratch);
     free(e);
 }
 

@@ -93,6 +93,7 @@ struct owned {
     size_t ev_head, ev_len, ev_cap, max_events;
 
     owned_stats stats;
+    bytes scratch; /* record encoding for saves */
 };
 
 /* engine.c */

@@ -357,13 +357,14 @@ static int persist(owned *e, owned_type *t, bool full, const uint8_t *data, size
         return ST_OK;
     char key[sizeof(OWNED_KEY_PREFIX) + OWNED_TYPE_NAME_MAX];
     size_t key_len = owned_record_key(key, (const uint8_t *)t->name, t->name_len);
-    bytes rec = BYTES_INIT;
-    encode_next_record(&rec, t, full, data, len);
-    int rc = rec.failed ? error_oom()
-                        : e->persist.save(e->persist.ctx, (const uint8_t *)key, key_len, rec.data,
-                                          rec.len);
-    bytes_free(&rec);
-    return rc;
+    /* One scratch buffer for every save: records are rewritten often. */
+    bytes *rec = &e->scratch;
+    bytes_reset(rec);
+    rec->failed = false;
+    encode_next_record(rec, t, full, data, len);
+    return rec->failed ? error_oom()
+                       : e->persist.save(e->persist.ctx, (const uint8_t *)key, key_len, rec->data,
+                                         rec->len);
 }
 
 int owned_publish(owned *e, const char *type, bool full, const uint8_t *data, size_t len,

@@ -75,6 +75,9 @@ typedef struct sim {
     uint64_t next_incarnation;
     sim_setup_fn setup;
     void *setup_ctx;
+    /* When set, node i persists through persist[i] instead of its
+     * sim_store (the benchmark uses the real state store). */
+    const owned_persist *persist;
     uint64_t delivered, dropped;
 } sim;
 
@@ -158,6 +161,8 @@ static inline int sim_start(sim *s, size_t i)
     o.persist.ctx = &nd->store;
     o.persist.load = sim_store_load;
     o.persist.save = sim_store_save;
+    if (s->persist)
+        o.persist = s->persist[i];
     o.lim = limits_default();
     int rc = owned_open(&nd->e, &o);
     if (rc)
