@@ -1,0 +1,176 @@
+/*
+ * Persistence strategies and recovery: the state after recovery equals
+ * the state before, with Light and Full (with and without compaction) on
+ * every engine; a gap in the log fails loudly.
+ */
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store/recovery.h"
+#include "variants.h"
+
+#define PID(s) (const uint8_t *)(s), strlen(s)
+#define EACH_VARIANT(name)                                                                         \
+    for (int v = 0; v < V_COUNT; v++)                                                              \
+        for (char dir[1024], once_ = (fresh_dir(dir, sizeof(dir), v, name), 1); once_; once_ = 0)
+
+/* The actor: a running sum of the events' single-byte payloads. */
+typedef struct counter {
+    uint64_t sum;
+    uint64_t events_applied;
+    uint64_t snapshot_seq;
+} counter;
+
+static int apply_snapshot(void *ctx, uint64_t seq, const uint8_t *state, size_t len)
+{
+    counter *c = ctx;
+    ASSERT_EQ_U64(len, 8);
+    memcpy(&c->sum, state, 8);
+    c->snapshot_seq = seq;
+    return 0;
+}
+
+static int apply_event(void *ctx, const store_event *ev)
+{
+    counter *c = ctx;
+    c->sum += ev->payload[0];
+    c->events_applied++;
+    return 0;
+}
+
+static uint64_t run_actor(journal *j, const persist_options *o, int events)
+{
+    uint64_t sum = 0, seq = 0;
+    for (int i = 0; i < events; i++) {
+        uint8_t b = (uint8_t)(i * 7 + 1);
+        sum += b;
+        journal_event_in ev = {&b, 1, (uint64_t)i, NULL, 0};
+        ASSERT_OK(
+            persist_event(j, PID("actor"), seq, &ev, (const uint8_t *)&sum, sizeof(sum), o, &seq));
+    }
+    return sum;
+}
+
+TEST(test_light_recovers_from_the_last_snapshot)
+{
+    EACH_VARIANT("light")
+    {
+        journal *j = open_journal_variant(v, dir, 0);
+        persist_options o = {PERSIST_LIGHT, 0, false};
+        uint64_t sum = run_actor(j, &o, 30);
+        counter c = {0};
+        uint64_t rec;
+        ASSERT_OK(recover(j, PID("actor"), apply_snapshot, apply_event, &c, &rec));
+        ASSERT_EQ_U64(c.sum, sum);
+        ASSERT_EQ_U64(c.snapshot_seq, 30);
+        ASSERT_EQ_U64(c.events_applied, 0);
+        ASSERT_EQ_U64(rec, 30);
+        journal_close(j);
+    }
+}
+
+TEST(test_full_snapshots_every_n_and_replays_the_rest)
+{
+    EACH_VARIANT("full")
+    {
+        journal *j = open_journal_variant(v, dir, 0);
+        persist_options o = {PERSIST_FULL, 10, false};
+        uint64_t sum = run_actor(j, &o, 37);
+        counter c = {0};
+        uint64_t rec;
+        ASSERT_OK(recover(j, PID("actor"), apply_snapshot, apply_event, &c, &rec));
+        ASSERT_EQ_U64(c.sum, sum);
+        ASSERT_EQ_U64(c.snapshot_seq, 30);
+        ASSERT_EQ_U64(c.events_applied, 7);
+        ASSERT_EQ_U64(rec, 37);
+        journal_close(j);
+    }
+}
+
+TEST(test_full_with_compaction_deletes_covered_events)
+{
+    EACH_VARIANT("compact")
+    {
+        journal *j = open_journal_variant(v, dir, 0);
+        persist_options o = {PERSIST_FULL, 10, true};
+        uint64_t sum = run_actor(j, &o, 25);
+        counter c = {0};
+        ASSERT_OK(recover(j, PID("actor"), apply_snapshot, apply_event, &c, NULL));
+        ASSERT_EQ_U64(c.sum, sum);
+        ASSERT_EQ_U64(c.events_applied, 5);
+        /* Events up to the snapshot are gone; the highest stays. */
+        uint64_t h;
+        ASSERT_OK(journal_highest(j, PID("actor"), &h));
+        ASSERT_EQ_U64(h, 25);
+        counter none = {0};
+        ASSERT_OK(journal_replay(j, PID("actor"), 1, 20, UINT64_MAX, apply_event, &none));
+        ASSERT_EQ_U64(none.events_applied, 0);
+        journal_close(j);
+    }
+}
+
+TEST(test_default_full_snapshots_every_hundred)
+{
+    journal *j;
+    ASSERT_OK(journal_open_memory(&j));
+    persist_options o = {PERSIST_FULL, 0, false};
+    run_actor(j, &o, 150);
+    counter c = {0};
+    ASSERT_OK(recover(j, PID("actor"), apply_snapshot, apply_event, &c, NULL));
+    ASSERT_EQ_U64(c.snapshot_seq, 100);
+    ASSERT_EQ_U64(c.events_applied, 50);
+    journal_close(j);
+}
+
+TEST(test_gap_in_the_log_fails_loudly)
+{
+    EACH_VARIANT("gap")
+    {
+        journal *j = open_journal_variant(v, dir, 0);
+        persist_options o = {PERSIST_FULL, 1000, false};
+        run_actor(j, &o, 12);
+        /* Events deleted with no snapshot covering them. */
+        ASSERT_OK(journal_delete_to(j, PID("actor"), 4));
+        counter c = {0};
+        ASSERT_STATUS(recover(j, PID("actor"), apply_snapshot, apply_event, &c, NULL), ST_ECORRUPT);
+        ASSERT(strstr(test_last_error(), "event 1 is missing") != NULL);
+        ASSERT_EQ_U64(c.events_applied, 0);
+        journal_close(j);
+    }
+}
+
+TEST(test_unknown_pid_recovers_empty)
+{
+    journal *j;
+    ASSERT_OK(journal_open_memory(&j));
+    counter c = {0};
+    uint64_t rec = 99;
+    ASSERT_OK(recover(j, PID("nobody"), apply_snapshot, apply_event, &c, &rec));
+    ASSERT_EQ_U64(rec, 0);
+    ASSERT_EQ_U64(c.events_applied, 0);
+    journal_close(j);
+}
+
+TEST(test_event_missing_in_the_middle_fails_loudly)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/middle.db", test_tmpdir());
+    store_backend *be;
+    ASSERT_OK(store_backend_open_sqlite(&be, path, NULL));
+    journal *j;
+    ASSERT_OK(journal_open_backend(&j, be, NULL, NULL));
+    persist_options o = {PERSIST_FULL, 5, false};
+    run_actor(j, &o, 12);
+    journal_close(j);
+    sqlite3 *db;
+    ASSERT(sqlite3_open(path, &db) == SQLITE_OK);
+    ASSERT(sqlite3_exec(db, "DELETE FROM journal WHERE seq = 11", NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    ASSERT_OK(store_backend_open_sqlite(&be, path, NULL));
+    ASSERT_OK(journal_open_backend(&j, be, NULL, NULL));
+    counter c = {0};
+    ASSERT_STATUS(recover(j, PID("actor"), apply_snapshot, apply_event, &c, NULL), ST_ECORRUPT);
+    ASSERT(strstr(test_last_error(), "event 11 is missing") != NULL);
+    journal_close(j);
+}
