@@ -306,6 +306,38 @@ int net_connect(net *n, const char *address)
     return ST_OK;
 }
 
+int net_disconnect(net *n, const char *address)
+{
+    if (!n || !address)
+        return error_set(ST_EINVAL, "net: NULL argument to net_disconnect");
+    bool found = false;
+    pthread_mutex_lock(&n->mu);
+    for (dial **pp = &n->dials; *pp; pp = &(*pp)->next) {
+        dial *d = *pp;
+        if (strcmp(d->addr, address) != 0)
+            continue;
+        *pp = d->next;
+        if (d->conn) {
+            d->conn->dial = NULL;
+            net_close_conn(n, d->conn, ST_ECLOSED, false);
+        }
+        free(d);
+        found = true;
+        break;
+    }
+    for (size_t i = 0; i < n->npeers; i++) {
+        peer *p = n->peers[i];
+        if (p->conn && (strcmp(p->addr, address) == 0 || strcmp(p->conn->addr, address) == 0)) {
+            net_close_conn(n, p->conn, ST_ECLOSED, false);
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&n->mu);
+    if (!found)
+        return error_set(ST_ENOTFOUND, "net: nothing dialled or connected at '%.64s'", address);
+    return ST_OK;
+}
+
 static int send_locked(net *n, peer *p, const void *data, size_t len, net_priority prio,
                        uint8_t msg_class)
 {

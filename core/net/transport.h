@@ -134,6 +134,10 @@ const char *net_node_id(const net *n);
 /* Dials `address` now and after every disconnect, with backoff. Dialling an
  * address twice is a no-op. */
 int net_connect(net *n, const char *address);
+/* Stops dialling `address` and closes the link to the peer there (a
+ * DISCONNECTED event follows). The peer may still dial us. ST_ENOTFOUND
+ * when nothing was dialled or connected at that address. */
+int net_disconnect(net *n, const char *address);
 
 /* Queues `len` bytes for `node_id`. ST_ENOTFOUND when that node has no
  * authenticated connection, ST_EBUSY when a DROPPABLE message was dropped,

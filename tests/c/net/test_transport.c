@@ -374,6 +374,27 @@ TEST(test_reconnects_after_the_peer_restarts_on_the_same_port)
     net_close(b);
 }
 
+TEST(test_disconnect_stops_redialling)
+{
+    net *a = open_net(1, TEST_SECRET), *b = open_net(2, TEST_SECRET);
+    char addr[64];
+    addr_of(b, addr, sizeof(addr));
+    connect_pair(a, b);
+    ASSERT_OK(net_disconnect(a, addr));
+    net_event ev;
+    ASSERT(wait_event(a, NET_EV_DISCONNECTED, 3000, &ev));
+    ASSERT_STR_EQ(ev.node_id, "2");
+    net_event_clear(&ev);
+    ASSERT(wait_event(b, NET_EV_DISCONNECTED, 3000, NULL));
+    uint64_t dialled = stats_of(a).dialled;
+    ASSERT(!wait_event(a, NET_EV_CONNECTED, 300, NULL)); /* backoff max is 200 ms */
+    ASSERT_EQ_U64(stats_of(a).dialled, dialled);
+    ASSERT_STATUS(net_disconnect(a, addr), ST_ENOTFOUND);
+    ASSERT_STATUS(net_disconnect(a, NULL), ST_EINVAL);
+    net_close(a);
+    net_close(b);
+}
+
 TEST(test_dialling_each_other_settles_on_one_link)
 {
     net *a = open_net(1, TEST_SECRET), *b = open_net(2, TEST_SECRET);
