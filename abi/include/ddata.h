@@ -253,8 +253,7 @@ DD_API int dd_crdt_decode(dd_crdt **out, const uint8_t *data, size_t len, const 
  * exactly. Form: {"state":"<base64 of the binary form>","type":...,
  * "value":<value form>} (docs/json.md). */
 DD_API int dd_crdt_to_json(dd_buf *out, const dd_crdt *v);
-DD_API int dd_crdt_from_json(dd_crdt **out, const char *json, size_t len,
-                             const dd_limits *limits);
+DD_API int dd_crdt_from_json(dd_crdt **out, const char *json, size_t len, const dd_limits *limits);
 /* The value a user sees, as canonical JSON: {"type":"PNCounter","value":5},
  * {"elements":["a","b"],"type":"ORSet"}, ... (docs/json.md). */
 DD_API int dd_crdt_value_json(dd_buf *out, const dd_crdt *v);
@@ -272,8 +271,7 @@ DD_API int dd_crdt_register_get(dd_buf *out, const dd_crdt *v);
 DD_API int dd_crdt_flag_value(const dd_crdt *v);
 /* Maps: a copy of the value at `key` (LWWRegister for LWWMap, PNCounter
  * for PNCounterMap, ...); DD_ENOTFOUND when absent. */
-DD_API int dd_crdt_map_get(dd_crdt **out, const dd_crdt *map, const uint8_t *key,
-                           size_t key_len);
+DD_API int dd_crdt_map_get(dd_crdt **out, const dd_crdt *map, const uint8_t *key, size_t key_len);
 /* Set elements, MVRegister values or map keys, in bytewise order, each as a
  * 4-byte little-endian length followed by the bytes. */
 DD_API int dd_crdt_elements(dd_buf *out, const dd_crdt *v);
