@@ -13,6 +13,7 @@
 
 #include "abi.h"
 #include "store/journal.h"
+#include "store/recovery.h"
 #include "store/store.h"
 #include "store/tags.h"
 #include "util/alloc.h"
@@ -305,40 +306,50 @@ DD_API int dd_journal_pids(dd_journal_cursor **out, dd_journal *jh, const uint8_
     return cursor_new(out, jh, CURSOR_PIDS, after, after_len, max, &c);
 }
 
-/* Decodes the current item's tags into NUL-terminated strings. */
-static int cursor_tags(journal_cursor *c, const cursor_item *it, dd_journal_event *ev)
+/* Decodes an encoded tag list into NUL-terminated strings in two fresh
+ * allocations (*tags, *block), replacing and freeing the old ones. */
+static int decode_tags(const uint8_t *blob, size_t len, char ***tags, char **block,
+                       size_t *count_out)
 {
-    free(c->tags);
-    free(c->tag_block);
-    c->tags = NULL;
-    c->tag_block = NULL;
-    ev->tags = NULL;
-    ev->tag_count = 0;
-    if (!it->tags_len)
+    free(*tags);
+    free(*block);
+    *tags = NULL;
+    *block = NULL;
+    *count_out = 0;
+    if (!blob || !len)
         return DD_OK;
     reader r;
     size_t count;
     const uint8_t *t;
     size_t tl;
-    int rc = store_tags_begin(&r, c->arena.data + it->tags_off, it->tags_len, &count);
+    int rc = store_tags_begin(&r, blob, len, &count);
     if (rc != ST_OK)
         return rc;
-    c->tags = alloc_array(count ? count : 1, sizeof(char *));
-    c->tag_block = malloc(it->tags_len + count + 1);
-    if (!c->tags || !c->tag_block)
+    *tags = alloc_array(count ? count : 1, sizeof(char *));
+    *block = malloc(len + count + 1);
+    if (!*tags || !*block)
         return error_oom();
     size_t off = 0, n = 0, left = count;
     while ((rc = store_tags_next(&r, &left, &t, &tl)) == 1) {
-        memcpy(c->tag_block + off, t, tl);
-        c->tag_block[off + tl] = 0;
-        c->tags[n++] = c->tag_block + off;
+        memcpy(*block + off, t, tl);
+        (*block)[off + tl] = 0;
+        (*tags)[n++] = *block + off;
         off += tl + 1;
     }
     if (rc != 0)
         return rc;
-    ev->tags = (const char *const *)c->tags;
-    ev->tag_count = n;
+    *count_out = n;
     return DD_OK;
+}
+
+static int cursor_tags(journal_cursor *c, const cursor_item *it, dd_journal_event *ev)
+{
+    size_t n;
+    int rc = decode_tags(it->tags_len ? c->arena.data + it->tags_off : NULL, it->tags_len, &c->tags,
+                         &c->tag_block, &n);
+    ev->tags = n ? (const char *const *)c->tags : NULL;
+    ev->tag_count = n;
+    return rc;
 }
 
 DD_API int dd_journal_cursor_next(dd_journal_cursor *cursor, dd_journal_event *ev)
@@ -474,6 +485,94 @@ DD_API int dd_snapshot_delete_matching(dd_journal *jh, const uint8_t *pid, size_
     if (!j)
         return DD_EMISUSE;
     rc = journal_snapshot_delete(j, pid, pid_len, &c);
+    handle_release(jh);
+    return rc;
+}
+
+/* ---- persistence strategies and recovery ------------------------------ */
+
+DD_API int dd_persist_options_init(dd_persist_options *opts, uint32_t version)
+{
+    ABI_REQUIRE(opts, "opts");
+    if (version != DD_PERSIST_OPTIONS_VERSION)
+        return error_set(DD_EINVAL,
+                         "dd_persist_options version %u is not supported (this library knows %u)",
+                         version, DD_PERSIST_OPTIONS_VERSION);
+    dd_persist_options defaults = DD_PERSIST_OPTIONS_INIT;
+    *opts = defaults;
+    return DD_OK;
+}
+
+DD_API int dd_journal_persist(uint64_t *out, dd_journal *jh, const uint8_t *pid, size_t pid_len,
+                              uint64_t expected_seq, const dd_append_event *event,
+                              const uint8_t *state, size_t state_len,
+                              const dd_persist_options *opts)
+{
+    ABI_REQUIRE(event, "event");
+    ABI_REQUIRE(opts, "opts");
+    if (opts->version != DD_PERSIST_OPTIONS_VERSION)
+        return error_set(DD_EINVAL,
+                         "dd_persist_options version %u is not supported (this library knows %u)",
+                         opts->version, DD_PERSIST_OPTIONS_VERSION);
+    journal *j = handle_acquire(jh, HK_JOURNAL, "journal");
+    if (!j)
+        return DD_EMISUSE;
+    journal_event_in in = {event->payload, event->len, event->timestamp_ms, event->tags,
+                           event->tag_count};
+    persist_options po = {(persist_strategy)opts->strategy, opts->snapshot_every,
+                          opts->compact != 0};
+    int rc = persist_event(j, pid, pid_len, expected_seq, &in, state, state_len, &po, out);
+    handle_release(jh);
+    return rc;
+}
+
+typedef struct recover_ctx {
+    dd_recover_snapshot_fn on_snapshot;
+    dd_recover_event_fn on_event;
+    void *ctx;
+    char **tags;
+    char *tag_block;
+} recover_ctx;
+
+static int recover_snapshot(void *c, uint64_t seq, const uint8_t *state, size_t len)
+{
+    recover_ctx *r = c;
+    return r->on_snapshot ? r->on_snapshot(r->ctx, seq, state ? state : (const uint8_t *)"", len)
+                          : 0;
+}
+
+static int recover_event(void *c, const store_event *ev)
+{
+    recover_ctx *r = c;
+    dd_journal_event e;
+    size_t n;
+    int rc = decode_tags(ev->tags, ev->tags_len, &r->tags, &r->tag_block, &n);
+    if (rc != DD_OK)
+        return rc;
+    e.seq = ev->seq;
+    e.timestamp_ms = ev->timestamp_ms;
+    e.ordering = ev->ordering;
+    e.pid = ev->pid;
+    e.pid_len = ev->pid_len;
+    e.payload = ev->payload;
+    e.len = ev->payload_len;
+    e.tags = n ? (const char *const *)r->tags : NULL;
+    e.tag_count = n;
+    return r->on_event(r->ctx, &e);
+}
+
+DD_API int dd_journal_recover(uint64_t *out, dd_journal *jh, const uint8_t *pid, size_t pid_len,
+                              dd_recover_snapshot_fn on_snapshot, dd_recover_event_fn on_event,
+                              void *ctx)
+{
+    ABI_REQUIRE(on_event, "on_event");
+    journal *j = handle_acquire(jh, HK_JOURNAL, "journal");
+    if (!j)
+        return DD_EMISUSE;
+    recover_ctx r = {on_snapshot, on_event, ctx, NULL, NULL};
+    int rc = recover(j, pid, pid_len, recover_snapshot, recover_event, &r, out);
+    free(r.tags);
+    free(r.tag_block);
     handle_release(jh);
     return rc;
 }

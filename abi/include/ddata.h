@@ -456,6 +456,49 @@ DD_API int dd_state_store_get(dd_buf *out, uint64_t *revision, dd_state_store *s
 /* expected_revision: N or DD_ANY_REVISION (0 is DD_EINVAL). */
 DD_API int dd_state_store_delete(dd_state_store *store, const uint8_t *key, size_t key_len,
                                  uint64_t expected_revision);
+/* Persistence strategies for event-sourced actors. Light: every event is
+ * written with a snapshot of the state after it. Full: events, and a
+ * snapshot every snapshot_every events (100 by default); with compact,
+ * the events a snapshot covers are deleted. */
+typedef enum dd_persist_strategy { DD_PERSIST_LIGHT = 1, DD_PERSIST_FULL = 2 } dd_persist_strategy;
+
+typedef struct dd_persist_options {
+    uint32_t version;        /* DD_PERSIST_OPTIONS_VERSION */
+    uint32_t strategy;       /* dd_persist_strategy */
+    uint64_t snapshot_every; /* Full: 0 = 100 */
+    uint32_t compact;        /* Full: 1 = delete events covered by a snapshot */
+} dd_persist_options;
+
+#define DD_PERSIST_OPTIONS_VERSION 1
+#define DD_PERSIST_OPTIONS_INIT                                                                    \
+    {                                                                                              \
+        DD_PERSIST_OPTIONS_VERSION, DD_PERSIST_FULL, 100, 0                                        \
+    }
+
+DD_API int dd_persist_options_init(dd_persist_options *opts, uint32_t version);
+
+/* Appends `event` at expected_seq + 1 and, as the strategy says, a snapshot
+ * of `state` (the state after the event). DD_OK once the event is stored,
+ * even if the snapshot that follows fails (recovery then replays more).
+ * `out` (may be NULL) receives the event's sequence number. */
+DD_API int dd_journal_persist(uint64_t *out, dd_journal *journal, const uint8_t *pid,
+                              size_t pid_len, uint64_t expected_seq, const dd_append_event *event,
+                              const uint8_t *state, size_t state_len,
+                              const dd_persist_options *opts);
+
+/* Recovery callbacks run on the caller's thread, during the call, with no
+ * lock held; pointers are valid during the callback only. A non-zero
+ * return stops recovery and is returned. */
+typedef int (*dd_recover_snapshot_fn)(void *ctx, uint64_t seq, const uint8_t *state, size_t len);
+typedef int (*dd_recover_event_fn)(void *ctx, const dd_journal_event *ev);
+
+/* Loads the latest snapshot (on_snapshot, may be NULL) and replays the
+ * events after it (on_event). DD_ECORRUPT when an event is missing: a gap
+ * is never recovered into a wrong state. `out` (may be NULL) receives the
+ * last sequence number applied (0 for a pid with no history). */
+DD_API int dd_journal_recover(uint64_t *out, dd_journal *journal, const uint8_t *pid,
+                              size_t pid_len, dd_recover_snapshot_fn on_snapshot,
+                              dd_recover_event_fn on_event, void *ctx);
 /* ===== end section: store ===== */
 
 /* ===== section: replica (issue 6) ===== */

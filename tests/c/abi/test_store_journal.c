@@ -265,3 +265,54 @@ TEST(test_sealed_journal_refuses_a_wrong_key)
     ASSERT_OK(dd_journal_close(j));
     ASSERT_OK(dd_keyring_free(other));
 }
+
+typedef struct sum_actor {
+    uint64_t sum, applied, from_snapshot;
+} sum_actor;
+
+static int on_snap(void *ctx, uint64_t seq, const uint8_t *state, size_t len)
+{
+    sum_actor *a = ctx;
+    ASSERT_EQ_U64(len, 8);
+    memcpy(&a->sum, state, 8);
+    a->from_snapshot = seq;
+    return 0;
+}
+
+static int on_ev(void *ctx, const dd_journal_event *ev)
+{
+    sum_actor *a = ctx;
+    a->sum += ev->payload[0];
+    a->applied++;
+    return 0;
+}
+
+TEST(test_persist_and_recover_through_the_abi)
+{
+    dd_journal *j = open_journal(1, "recover");
+    dd_persist_options o;
+    ASSERT_OK(dd_persist_options_init(&o, DD_PERSIST_OPTIONS_VERSION));
+    o.snapshot_every = 4;
+    uint64_t seq = 0, sum = 0;
+    for (int i = 0; i < 10; i++) {
+        uint8_t b = (uint8_t)(i + 1);
+        sum += b;
+        dd_append_event ev = {&b, 1, 0, NULL, 0};
+        ASSERT_OK(dd_journal_persist(&seq, j, PID("a"), seq, &ev, (const uint8_t *)&sum, 8, &o));
+    }
+    ASSERT_EQ_U64(seq, 10);
+    sum_actor a = {0};
+    uint64_t rec;
+    ASSERT_OK(dd_journal_recover(&rec, j, PID("a"), on_snap, on_ev, &a));
+    ASSERT_EQ_U64(rec, 10);
+    ASSERT_EQ_U64(a.sum, sum);
+    ASSERT_EQ_U64(a.from_snapshot, 8);
+    ASSERT_EQ_U64(a.applied, 2);
+    ASSERT_STATUS(dd_journal_recover(&rec, j, PID("a"), on_snap, NULL, &a), DD_EINVAL);
+    o.strategy = 9;
+    uint8_t b = 1;
+    dd_append_event ev = {&b, 1, 0, NULL, 0};
+    ASSERT_STATUS(dd_journal_persist(&seq, j, PID("a"), seq, &ev, &b, 1, &o), DD_EINVAL);
+    ASSERT_OK(dd_journal_close(j));
+    ASSERT_STATUS(dd_journal_recover(&rec, j, PID("a"), on_snap, on_ev, &a), DD_EMISUSE);
+}
