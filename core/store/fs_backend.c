@@ -60,6 +60,7 @@ typedef struct fs_backend {
     char *root;
     int sync;
     int lock_fd;
+    uint64_t tmp_prefix; /* random: nodes sharing the directory may share pids */
     unsigned long tmp_counter;
 } fs_backend;
 
@@ -119,7 +120,8 @@ static void put_crc(bytes *b)
 static int write_atomic(fs_backend *f, const char *dir, const char *name, const bytes *b)
 {
     char tmp[4096], final[4096];
-    snprintf(tmp, sizeof(tmp), "%s/.tmp.%d.%lu", dir, (int)getpid(), ++f->tmp_counter);
+    snprintf(tmp, sizeof(tmp), "%s/.tmp.%016llx.%d.%lu", dir, (unsigned long long)f->tmp_prefix,
+             (int)getpid(), ++f->tmp_counter);
     snprintf(final, sizeof(final), "%s/%s", dir, name);
     if (b->failed)
         return error_oom();
@@ -1170,6 +1172,7 @@ int store_backend_open_fs(store_backend **out, const char *root, const fs_option
     }
     f->base.ops = &fs_ops;
     f->lock_fd = -1;
+    randombytes_buf(&f->tmp_prefix, sizeof(f->tmp_prefix));
     f->sync = !opts || opts->sync != STORE_SYNC_OFF;
     char path[4096];
     int rc = mkdir_p(root);
