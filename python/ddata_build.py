@@ -57,6 +57,15 @@ static int ddpy_replica_update(dd_replica *r, const uint8_t *key, size_t key_len
     op.value_len = value_len;
     return dd_replica_update(r, key, key_len, type, &op);
 }
+
+static int ddpy_replica_count(dd_replica *r, const uint8_t *key, size_t key_len, uint32_t type,
+                              uint32_t kind, uint64_t amount)
+{
+    dd_op op = DD_OP_INIT;
+    op.kind = kind;
+    op.amount = amount;
+    return dd_replica_update(r, key, key_len, type, &op);
+}
 """
 
 SHIM_CDEF = r"""
@@ -66,6 +75,8 @@ int ddpy_apply(dd_crdt *v, uint32_t kind, uint64_t amount, const uint8_t *key, s
 int ddpy_replica_update(dd_replica *r, const uint8_t *key, size_t key_len, uint32_t type,
                         uint32_t kind, uint64_t amount, const uint8_t *op_key, size_t op_key_len,
                         const uint8_t *value, size_t value_len);
+int ddpy_replica_count(dd_replica *r, const uint8_t *key, size_t key_len, uint32_t type,
+                       uint32_t kind, uint64_t amount);
 """
 
 

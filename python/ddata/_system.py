@@ -404,15 +404,19 @@ _INC, _DEC, _ADD, _REMOVE, _CLEAR, _ASSIGN, _ENABLE = (int(k) for k in (
     OpKind.INCREMENT, OpKind.DECREMENT, OpKind.ADD, OpKind.REMOVE, OpKind.CLEAR, OpKind.ASSIGN, OpKind.ENABLE))
 
 
+_count = lib.ddpy_replica_count
+
+
 class KeyRef:
     """A typed view of one key of a replica; holds no C state of its own."""
 
-    __slots__ = ("replica", "key")
+    __slots__ = ("replica", "key", "_len")
     TYPE = None
 
     def __init__(self, replica, key):
         self.replica = replica
         self.key = to_bytes(key, "key")
+        self._len = len(self.key)
 
     def _read(self):
         return self.replica.get(self.key)
@@ -447,9 +451,10 @@ class GCounterRef(KeyRef):
     TYPE = int(CrdtType.GCOUNTER)
 
     def increment(self, n=1):
-        r = self.replica
+        # The hot path of the package (python.counter.increment): one
+        # crossing into C, no optional arguments to convert.
         try:
-            rc = lib.ddpy_replica_update(r._h, self.key, len(self.key), self.TYPE, _INC, n, ffi.NULL, 0, ffi.NULL, 0)
+            rc = _count(self.replica._h, self.key, self._len, self.TYPE, _INC, n)
         except OverflowError:
             raise InvalidArgument(lib.DD_EINVAL, "DD_EINVAL", "amount must be between 0 and 2**64-1") from None
         if rc < 0:
@@ -465,7 +470,12 @@ class PNCounterRef(GCounterRef):
     TYPE = int(CrdtType.PNCOUNTER)
 
     def decrement(self, n=1):
-        self.replica._update(self.key, self.TYPE, _DEC, n)
+        try:
+            rc = _count(self.replica._h, self.key, self._len, self.TYPE, _DEC, n)
+        except OverflowError:
+            raise InvalidArgument(lib.DD_EINVAL, "DD_EINVAL", "amount must be between 0 and 2**64-1") from None
+        if rc < 0:
+            check(rc)
 
 
 class GSetRef(KeyRef):
