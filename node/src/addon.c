@@ -206,7 +206,8 @@ NAPI_MODULE_INIT()
         return NULL;
     }
     static const addon_fn fns[] = {{"setErrorFactory", set_error_factory}};
-    if (!addon_export(env, exports, fns, ADDON_COUNT(fns)) || !addon_init_core(env, exports))
+    if (!addon_export(env, exports, fns, ADDON_COUNT(fns)) || !addon_init_core(env, exports) ||
+        !addon_init_watch(env, exports))
         return NULL;
     return exports;
 }

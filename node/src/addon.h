@@ -49,6 +49,7 @@ bool addon_export(napi_env env, napi_value exports, const addon_fn *fns, size_t 
 /* Each area registers its functions from here (add one line per area in
  * addon.c). */
 bool addon_init_core(napi_env env, napi_value exports);
+bool addon_init_watch(napi_env env, napi_value exports);
 
 #define ADDON_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
