@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "owned/owned.h"
+#include "owned/owned_int.h" /* white-box: queue caps */
 #include "sim.h"
 #include "test.h"
 
@@ -519,4 +520,48 @@ TEST(test_register_rejects_bad_options_and_duplicates)
     ASSERT_EQ_U64(nodes[0], 3);
     ASSERT_EQ_U64(nodes[1], 5);
     owned_close(e);
+}
+
+TEST(test_publish_limits_size_and_delta_count)
+{
+    owned_options o;
+    memset(&o, 0, sizeof(o));
+    o.node_id = 1;
+    o.incarnation = 1;
+    o.lim = limits_default();
+    o.lim.max_bytes = 64;
+    owned *e = NULL;
+    ASSERT_OK(owned_open(&e, &o));
+    owned_type_options t = owned_type_defaults();
+    t.compact_every = 0;
+    ASSERT_OK(owned_register(e, "load", &t));
+    uint8_t big[65] = {0};
+    ASSERT_STATUS(owned_publish(e, "load", true, big, sizeof(big), 0, 0, NULL), ST_ELIMIT);
+    for (unsigned k = 0; k < OWNED_DELTAS_MAX; k++)
+        ASSERT_OK(owned_publish(e, "load", false, big, 1, 0, 0, NULL));
+    ASSERT_STATUS(owned_publish(e, "load", false, big, 1, 0, 0, NULL), ST_ELIMIT);
+    owned_gen g;
+    ASSERT_OK(owned_publish(e, "load", true, big, 8, 0, 0, &g)); /* compaction frees it */
+    ASSERT_EQ_U64(g.age, OWNED_DELTAS_MAX + 1);
+    ASSERT_OK(owned_publish(e, "load", false, big, 1, 0, 0, NULL));
+    owned_close(e);
+}
+
+TEST(test_full_queues_drop_and_the_protocol_repairs)
+{
+    sim s;
+    g_opts = owned_type_defaults();
+    g_opts.sync_interval_ms = 100;
+    sim_init(&s, 3, test_seed(), setup_load, NULL);
+    for (size_t i = 0; i < 3; i++)
+        ASSERT_OK(sim_start(&s, i));
+    sim_run(&s, 20);
+    /* Node 0's engine may queue only two messages: most pushes are lost. */
+    s.nodes[0].e->max_outgoing = 2;
+    for (int k = 0; k < 10; k++)
+        ASSERT_OK(sim_add(&s, 0, "load", 1, false, OWNED_URGENCY_IMMEDIATE));
+    ASSERT(owned_get_stats(s.nodes[0].e).outgoing_dropped > 0);
+    s.nodes[0].e->max_outgoing = 65536;
+    ASSERT(sim_run_until_converged(&s, "load", 2000));
+    sim_free(&s);
 }

@@ -384,3 +384,32 @@ TEST(test_ten_node_full_mesh_converges_through_a_lossy_network)
     ASSERT(sim_converged(&s, "periodic"));
     sim_free(&s);
 }
+
+TEST(test_partition_with_membership_changes_heals)
+{
+    sim s;
+    monitor mon;
+    boot(&s, &mon, 6);
+    churn(&s, &mon, 200, 4);
+    /* The failure detectors on each side declare the other side gone. */
+    sim_partition(&s, 3);
+    for (size_t a = 0; a < 6; a++)
+        for (size_t b = 0; b < 6; b++)
+            if ((a < 3) != (b < 3))
+                ASSERT_OK(owned_member_left(s.nodes[a].e, s.nodes[b].id));
+    memset(&mon, 0, sizeof(mon));
+    churn(&s, &mon, 600, 4);
+    uint64_t v;
+    owned_gen g;
+    ASSERT(!sim_view(&s, 0, 4, "push", &v, &g));
+    /* Heal: everyone is up again, views come back by greeting. */
+    sim_heal(&s);
+    for (size_t a = 0; a < 6; a++)
+        for (size_t b = 0; b < 6; b++)
+            if ((a < 3) != (b < 3))
+                ASSERT_OK(owned_member_up(s.nodes[a].e, s.nodes[b].id, 2));
+    ASSERT(settle(&s, &mon, 3000, EAGER));
+    query_all_lazy(&s, &mon);
+    ASSERT(all_converged(&s, 0xf));
+    sim_free(&s);
+}
