@@ -116,6 +116,7 @@ class Header:
         self.structs = []  # in declaration order, opaque ones included
         self.functions = []
         self.callbacks = []
+        self.order = []  # structs (with a body) and callbacks, as declared
 
     def callback(self, name):
         for c in self.callbacks:
@@ -289,7 +290,9 @@ def _statement(hdr, stmt, line, known):
         if prev:
             prev.fields, prev.opaque = fields, False
         else:
-            hdr.structs.append(Struct(m.group(1), fields))
+            prev = Struct(m.group(1), fields)
+            hdr.structs.append(prev)
+        hdr.order.append(prev)
         return
     m = re.match(r"typedef struct (\w+) (\w+);$", stmt)
     if m:
@@ -301,6 +304,7 @@ def _statement(hdr, stmt, line, known):
     m = re.match(r"typedef (.+?)\(\s*\*\s*(dd_\w+)\s*\) ?\((.*)\);$", stmt)
     if m:
         hdr.callbacks.append(Callback(m.group(2), parse_type(m.group(1), line), _params(m.group(3), line)))
+        hdr.order.append(hdr.callbacks[-1])
         return
     m = re.match(r"DD_API (.+?)\b(dd_\w+) ?\((.*)\);$", stmt)
     if m:

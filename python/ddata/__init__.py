@@ -61,6 +61,7 @@ from ._store import (
     Journal,
     JournalEvent,
     Keyring,
+    PersistStrategy,
     SealAlgorithm,
     Snapshot,
     State,
@@ -74,7 +75,7 @@ __version__ = "1.0.0"
 
 __all__ = [
     "Consistency", "DeltaStrategy", "EventKind", "MemberState", "Replica", "System", "SystemEvent",
-    "ANY_REVISION", "Backend", "Event", "Journal", "JournalEvent", "Keyring", "SealAlgorithm", "Snapshot", "State",
+    "ANY_REVISION", "Backend", "Event", "Journal", "JournalEvent", "Keyring", "PersistStrategy", "SealAlgorithm", "Snapshot", "State",
     "StateStore", "Sync", "seal_algorithm_available",
     "Crdt", "Flag", "GCounter", "GCounterMap", "GSet", "LWWMap", "LWWRegister", "MVRegister", "Op", "ORMap",
     "ORMultiMap", "ORSet", "PNCounter", "PNCounterMap", "needs_causal_delta", "type_name",

@@ -12,6 +12,7 @@ CDEF = r"""
 #define DD_STORE_OPTIONS_VERSION 1
 #define DD_SNAPSHOT_CRITERIA_VERSION 1
 #define DD_ANY_REVISION 18446744073709551615
+#define DD_PERSIST_OPTIONS_VERSION 1
 #define DD_REPLICA_OPTIONS_VERSION 1
 #define DD_OWNED_OPTIONS_VERSION 1
 #define DD_OWNED_TYPE_OPTIONS_VERSION 1
@@ -74,6 +75,10 @@ typedef enum dd_seal_algorithm {
     DD_SEAL_XCHACHA20POLY1305 = 1,
     DD_SEAL_AES256GCM = 2,
 } dd_seal_algorithm;
+typedef enum dd_persist_strategy {
+    DD_PERSIST_LIGHT = 1,
+    DD_PERSIST_FULL = 2,
+} dd_persist_strategy;
 typedef enum dd_delta_strategy {
     DD_DELTA_IMMEDIATE = 0,
     DD_DELTA_BATCHED = 1,
@@ -200,6 +205,14 @@ typedef struct dd_snapshot_criteria {
     uint64_t min_timestamp_ms;
     uint64_t max_timestamp_ms;
 } dd_snapshot_criteria;
+typedef struct dd_persist_options {
+    uint32_t version;
+    uint32_t strategy;
+    uint64_t snapshot_every;
+    uint32_t compact;
+} dd_persist_options;
+typedef int (*dd_recover_snapshot_fn)(void *ctx, uint64_t seq, const uint8_t *state, size_t len);
+typedef int (*dd_recover_event_fn)(void *ctx, const dd_journal_event *ev);
 typedef struct dd_replica_options {
     uint32_t version;
     uint32_t delta_strategy;
@@ -346,6 +359,9 @@ int dd_state_store_close(dd_state_store *store);
 int dd_state_store_upsert(uint64_t *out, dd_state_store *store, const uint8_t *key, size_t key_len, uint64_t expected_revision, const uint8_t *state, size_t len);
 int dd_state_store_get(dd_buf *out, uint64_t *revision, dd_state_store *store, const uint8_t *key, size_t key_len);
 int dd_state_store_delete(dd_state_store *store, const uint8_t *key, size_t key_len, uint64_t expected_revision);
+int dd_persist_options_init(dd_persist_options *opts, uint32_t version);
+int dd_journal_persist(uint64_t *out, dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t expected_seq, const dd_append_event *event, const uint8_t *state, size_t state_len, const dd_persist_options *opts);
+int dd_journal_recover(uint64_t *out, dd_journal *journal, const uint8_t *pid, size_t pid_len, dd_recover_snapshot_fn on_snapshot, dd_recover_event_fn on_event, void *ctx);
 int dd_replica_options_init(dd_replica_options *opts, uint32_t version);
 int dd_replica_open(dd_replica **out, dd_system *sys, const dd_replica_options *opts);
 int dd_replica_close(dd_replica *r);
@@ -455,6 +471,9 @@ FUNCTIONS = (
     'dd_state_store_upsert',
     'dd_state_store_get',
     'dd_state_store_delete',
+    'dd_persist_options_init',
+    'dd_journal_persist',
+    'dd_journal_recover',
     'dd_replica_options_init',
     'dd_replica_open',
     'dd_replica_close',

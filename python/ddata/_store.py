@@ -43,6 +43,11 @@ def seal_algorithm_available(algorithm):
     return bool(check(lib.dd_seal_algorithm_available(int(algorithm))))
 
 
+class PersistStrategy(enum.IntEnum):
+    LIGHT = lib.DD_PERSIST_LIGHT
+    FULL = lib.DD_PERSIST_FULL
+
+
 class Keyring(Handle):
     """Keys for sealing at rest: 32-byte keys named by an integer id. The
     first key added is active; rotate by adding a key and activating it."""
@@ -147,6 +152,45 @@ def _strings(arr, n):
     return tuple(ffi.string(arr[i]).decode("utf-8") for i in range(n))
 
 
+def _event(ev):
+    return JournalEvent(bytes(ffi.buffer(ev.pid, ev.pid_len)), ev.seq,
+                        bytes(ffi.buffer(ev.payload, ev.len)) if ev.len else b"", ev.timestamp_ms, ev.ordering,
+                        _strings(ev.tags, ev.tag_count))
+
+
+class _Recovery:
+    """What dd_journal_recover's callbacks reach through their ctx: the
+    Python callables, and the first exception one raised (re-raised after
+    the C call returns, since it cannot cross C frames)."""
+
+    __slots__ = ("on_snapshot", "on_event", "error")
+
+    def __init__(self, on_snapshot, on_event):
+        self.on_snapshot, self.on_event, self.error = on_snapshot, on_event, None
+
+
+@ffi.def_extern()
+def ddpy_on_snapshot(ctx, seq, state, length):
+    rec = ffi.from_handle(ctx)
+    try:
+        rec.on_snapshot(seq, bytes(ffi.buffer(state, length)) if length else b"")
+        return 0
+    except BaseException as e:  # re-raised by Journal.recover
+        rec.error = e
+        return 1
+
+
+@ffi.def_extern()
+def ddpy_on_event(ctx, ev):
+    rec = ffi.from_handle(ctx)
+    try:
+        rec.on_event(_event(ev))
+        return 0
+    except BaseException as e:  # re-raised by Journal.recover
+        rec.error = e
+        return 1
+
+
 def _walk(journal, open_cursor, pids_only=False):
     """Yields events from a cursor opened by open_cursor(out), then closes it."""
     out = ffi.new("dd_journal_cursor **")
@@ -159,12 +203,7 @@ def _walk(journal, open_cursor, pids_only=False):
             if rc == lib.DD_EDONE:
                 return
             check(rc)
-            pid = bytes(ffi.buffer(ev.pid, ev.pid_len))
-            if pids_only:
-                yield pid
-                continue
-            yield JournalEvent(pid, ev.seq, bytes(ffi.buffer(ev.payload, ev.len)) if ev.len else b"",
-                               ev.timestamp_ms, ev.ordering, _strings(ev.tags, ev.tag_count))
+            yield bytes(ffi.buffer(ev.pid, ev.pid_len)) if pids_only else _event(ev)
     finally:
         cursor.close()
 
@@ -225,6 +264,47 @@ class Journal(Handle):
         """Persistence ids greater than `after`, in byte order."""
         after = to_bytes(after, "after")
         return _walk(self, lambda out: lib.dd_journal_pids(out, self._h, after, len(after), max), pids_only=True)
+
+    # ---- event-sourced actors
+
+    def persist(self, pid, event, state, expected_seq, strategy=PersistStrategy.FULL, snapshot_every=None,
+                compact=False):
+        """Appends one event at expected_seq + 1 and, as `strategy` says, a
+        snapshot of `state` (the state after it). Returns the event's seq."""
+        pid, state = to_bytes(pid, "pid"), to_bytes(state, "state")
+        e = event if isinstance(event, Event) else Event(event)
+        keep = []
+        payload = to_bytes(e.payload, "payload")
+        ev = ffi.new("dd_append_event *")
+        ev.payload, ev.len = ffi.from_buffer(payload), len(payload)
+        ev.timestamp_ms = e.timestamp_ms or time.time_ns() // 1_000_000
+        ev.tags, ev.tag_count = _tags(e.tags, keep)
+        opts = ffi.new("dd_persist_options *")
+        check(lib.dd_persist_options_init(opts, lib.DD_PERSIST_OPTIONS_VERSION))
+        opts.strategy = PersistStrategy(strategy)
+        if snapshot_every is not None:
+            opts.snapshot_every = snapshot_every
+        opts.compact = 1 if compact else 0
+        out = ffi.new("uint64_t *")
+        check(lib.dd_journal_persist(out, self._h, pid, len(pid), expected_seq, ev, state, len(state), opts))
+        return out[0]
+
+    def recover(self, pid, on_event, on_snapshot=None):
+        """Calls on_snapshot(seq, state) with the latest snapshot (if any),
+        then on_event(JournalEvent) for each event after it; returns the
+        last sequence number applied. Corrupt when an event is missing. An
+        exception raised by a callback stops recovery and propagates."""
+        pid = to_bytes(pid, "pid")
+        rec = _Recovery(on_snapshot, on_event)
+        ctx = ffi.new_handle(rec)
+        out = ffi.new("uint64_t *")
+        rc = lib.dd_journal_recover(out, self._h, pid, len(pid),
+                                    lib.ddpy_on_snapshot if on_snapshot is not None else ffi.NULL,
+                                    lib.ddpy_on_event, ctx)
+        if rec.error is not None:
+            raise rec.error
+        check(rc)
+        return out[0]
 
     # ---- snapshots
 

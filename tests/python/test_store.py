@@ -182,3 +182,45 @@ def test_journals_and_cursors_collected_in_random_order(rng):
     while objs:
         del objs[rng.randrange(len(objs))]
     gc.collect()
+
+
+def test_persist_full_snapshots_every_n_and_recover_replays_the_rest():
+    j = ddata.Journal()
+    seq = 0
+    for i in range(1, 6):
+        seq = j.persist("acc", b"+%d" % i, b"total=%d" % sum(range(1, i + 1)), seq, snapshot_every=2)
+    assert seq == 5
+    snaps, events = [], []
+    last = j.recover("acc", events.append, lambda s, state: snaps.append((s, state)))
+    assert last == 5
+    assert snaps == [(4, b"total=10")]
+    assert [e.payload for e in events] == [b"+5"]
+
+
+def test_persist_light_keeps_a_snapshot_per_event():
+    j = ddata.Journal()
+    j.persist("a", b"e1", b"s1", 0, strategy=ddata.PersistStrategy.LIGHT)
+    j.persist("a", b"e2", b"s2", 1, strategy=ddata.PersistStrategy.LIGHT)
+    assert j.load_snapshot("a").state == b"s2"
+    with pytest.raises(ddata.Conflict):
+        j.persist("a", b"e3", b"s3", 1, strategy=ddata.PersistStrategy.LIGHT)
+
+
+def test_recover_of_an_unknown_pid_applies_nothing():
+    j = ddata.Journal()
+    assert j.recover("nobody", lambda e: pytest.fail("no events expected")) == 0
+
+
+def test_an_exception_in_a_recovery_callback_stops_and_propagates():
+    j = ddata.Journal()
+    j.append("p", [b"1", b"2", b"3"], 0)
+    seen = []
+
+    def on_event(e):
+        seen.append(e.seq)
+        if e.seq == 2:
+            raise RuntimeError("stop here")
+
+    with pytest.raises(RuntimeError, match="stop here"):
+        j.recover("p", on_event)
+    assert seen == [1, 2]

@@ -17,6 +17,7 @@ pub const DD_OP_VERSION: u32 = 1;
 pub const DD_STORE_OPTIONS_VERSION: u32 = 1;
 pub const DD_SNAPSHOT_CRITERIA_VERSION: u32 = 1;
 pub const DD_ANY_REVISION: u64 = 18446744073709551615;
+pub const DD_PERSIST_OPTIONS_VERSION: u32 = 1;
 pub const DD_REPLICA_OPTIONS_VERSION: u32 = 1;
 pub const DD_OWNED_OPTIONS_VERSION: u32 = 1;
 pub const DD_OWNED_TYPE_OPTIONS_VERSION: u32 = 1;
@@ -79,6 +80,10 @@ pub const DD_SYNC_FULL: dd_sync = 2;
 pub type dd_seal_algorithm = c_uint;
 pub const DD_SEAL_XCHACHA20POLY1305: dd_seal_algorithm = 1;
 pub const DD_SEAL_AES256GCM: dd_seal_algorithm = 2;
+
+pub type dd_persist_strategy = c_uint;
+pub const DD_PERSIST_LIGHT: dd_persist_strategy = 1;
+pub const DD_PERSIST_FULL: dd_persist_strategy = 2;
 
 pub type dd_delta_strategy = c_uint;
 pub const DD_DELTA_IMMEDIATE: dd_delta_strategy = 0;
@@ -265,6 +270,15 @@ pub struct dd_snapshot_criteria {
 
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
+pub struct dd_persist_options {
+    pub version: u32,
+    pub strategy: u32,
+    pub snapshot_every: u64,
+    pub compact: u32,
+}
+
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
 pub struct dd_replica_options {
     pub version: u32,
     pub delta_strategy: u32,
@@ -374,6 +388,9 @@ pub struct dd_event {
     pub dropped: u64,
 }
 
+pub type dd_recover_snapshot_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, seq: u64, state: *const u8, len: usize) -> c_int>;
+pub type dd_recover_event_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, ev: *const dd_journal_event) -> c_int>;
+
 extern "C" {
     pub fn dd_version() -> *const c_char;
     pub fn dd_version_number() -> c_int;
@@ -436,6 +453,9 @@ extern "C" {
     pub fn dd_state_store_upsert(out: *mut u64, store: *mut dd_state_store, key: *const u8, key_len: usize, expected_revision: u64, state: *const u8, len: usize) -> c_int;
     pub fn dd_state_store_get(out: *mut dd_buf, revision: *mut u64, store: *mut dd_state_store, key: *const u8, key_len: usize) -> c_int;
     pub fn dd_state_store_delete(store: *mut dd_state_store, key: *const u8, key_len: usize, expected_revision: u64) -> c_int;
+    pub fn dd_persist_options_init(opts: *mut dd_persist_options, version: u32) -> c_int;
+    pub fn dd_journal_persist(out: *mut u64, journal: *mut dd_journal, pid: *const u8, pid_len: usize, expected_seq: u64, event: *const dd_append_event, state: *const u8, state_len: usize, opts: *const dd_persist_options) -> c_int;
+    pub fn dd_journal_recover(out: *mut u64, journal: *mut dd_journal, pid: *const u8, pid_len: usize, on_snapshot: dd_recover_snapshot_fn, on_event: dd_recover_event_fn, ctx: *mut c_void) -> c_int;
     pub fn dd_replica_options_init(opts: *mut dd_replica_options, version: u32) -> c_int;
     pub fn dd_replica_open(out: *mut *mut dd_replica, sys: *mut dd_system, opts: *const dd_replica_options) -> c_int;
     pub fn dd_replica_close(r: *mut dd_replica) -> c_int;
@@ -542,6 +562,9 @@ pub const FUNCTIONS: &[&str] = &[
     "dd_state_store_upsert",
     "dd_state_store_get",
     "dd_state_store_delete",
+    "dd_persist_options_init",
+    "dd_journal_persist",
+    "dd_journal_recover",
     "dd_replica_options_init",
     "dd_replica_open",
     "dd_replica_close",
@@ -687,6 +710,16 @@ mod layout {
         assert_eq!(offset_of!(dd_snapshot_criteria, max_seq), 16);
         assert_eq!(offset_of!(dd_snapshot_criteria, min_timestamp_ms), 24);
         assert_eq!(offset_of!(dd_snapshot_criteria, max_timestamp_ms), 32);
+    }
+
+    #[test]
+    fn layout_dd_persist_options() {
+        assert_eq!(size_of::<dd_persist_options>(), 24);
+        assert_eq!(align_of::<dd_persist_options>(), 8);
+        assert_eq!(offset_of!(dd_persist_options, version), 0);
+        assert_eq!(offset_of!(dd_persist_options, strategy), 4);
+        assert_eq!(offset_of!(dd_persist_options, snapshot_every), 8);
+        assert_eq!(offset_of!(dd_persist_options, compact), 16);
     }
 
     #[test]
