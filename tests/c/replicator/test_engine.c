@@ -1,0 +1,365 @@
+/*
+ * The engine on its own and in pairs driven by hand: local operations,
+ * hostile input (truncations and bit flips of real messages never crash
+ * and never lose stored data), the message cap, subscriptions, expiry and
+ * the event queue's cap.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "replicator/engine.h"
+#include "store/state_store.h"
+#include "test.h"
+#include "util/rng.h"
+#include "util/status.h"
+
+static engine *open_engine(const char *id, const char *seed, size_t max_message_bytes)
+{
+    engine_config c;
+    engine_config_default(&c);
+    c.node_id = id;
+    c.incarnation = 1;
+    const char *seeds[1] = {seed};
+    c.seeds = seed ? seeds : NULL;
+    c.seed_count = seed ? 1 : 0;
+    if (max_message_bytes)
+        c.max_message_bytes = max_message_bytes;
+    engine *e = NULL;
+    return engine_new(&e, &c, 1000000) == ST_OK ? e : NULL;
+}
+
+static int incr(engine *e, uint64_t now, const char *key, uint64_t amount)
+{
+    crdt_op op = {0};
+    op.kind = CRDT_OP_INCREMENT;
+    op.amount = amount;
+    return engine_update(e, now, (const uint8_t *)key, strlen(key), CRDT_GCOUNTER, &op);
+}
+
+static int add(engine *e, uint64_t now, const char *key, const char *elem)
+{
+    crdt_op op = {0};
+    op.kind = CRDT_OP_ADD;
+    op.value = (const uint8_t *)elem;
+    op.value_len = strlen(elem);
+    return engine_update(e, now, (const uint8_t *)key, strlen(key), CRDT_ORSET, &op);
+}
+
+/* Moves every message between two engines; records them in `log` when given. */
+typedef struct msglog {
+    bytes msgs[256];
+    size_t n;
+    size_t max_len;
+} msglog;
+
+static void exchange(engine *a, const char *aid, engine *b, const char *bid, uint64_t now,
+                     msglog *log)
+{
+    bytes to = BYTES_INIT, m = BYTES_INIT;
+    for (int moved = 1; moved;) {
+        moved = 0;
+        while (engine_next_outgoing(a, &to, &m) == ST_OK) {
+            moved = 1;
+            if (log) {
+                if (m.len > log->max_len)
+                    log->max_len = m.len;
+                if (log->n < 256) {
+                    bytes_put(&log->msgs[log->n], m.data, m.len);
+                    log->n++;
+                }
+            }
+            (void)engine_deliver(b, now, aid, strlen(aid), m.data, m.len);
+        }
+        while (engine_next_outgoing(b, &to, &m) == ST_OK) {
+            moved = 1;
+            if (log && m.len > log->max_len)
+                log->max_len = m.len;
+            (void)engine_deliver(a, now, bid, strlen(bid), m.data, m.len);
+        }
+    }
+    bytes_free(&to);
+    bytes_free(&m);
+}
+
+static void run(engine *a, engine *b, uint64_t *now, int rounds, msglog *log)
+{
+    for (int i = 0; i < rounds; i++) {
+        *now += 500;
+        ASSERT_OK(engine_tick(a, *now));
+        ASSERT_OK(engine_tick(b, *now));
+        exchange(a, "a", b, "b", *now, log);
+    }
+}
+
+static int64_t value_of(engine *e, const char *key)
+{
+    crdt *v = NULL;
+    int64_t out = -1;
+    bytes j = BYTES_INIT;
+    if (engine_get(e, (const uint8_t *)key, strlen(key), &v) == ST_OK &&
+        crdt_to_json(v, &j) == ST_OK) {
+        bytes_put_u8(&j, 0);
+        const char *p = (const char *)j.data;
+        while ((p = strstr(p, "\"value\":")) != NULL) {
+            p += 8;
+            if (*p >= '0' && *p <= '9') {
+                out = strtoll(p, NULL, 10);
+                break;
+            }
+        }
+    }
+    bytes_free(&j);
+    crdt_free(v);
+    return out;
+}
+
+TEST(test_config_is_checked)
+{
+    engine_config c;
+    engine_config_default(&c);
+    engine *e = NULL;
+    ASSERT_STATUS(engine_new(&e, &c, 0), ST_EINVAL); /* no node id */
+    c.node_id = "a";
+    c.max_message_bytes = 100;
+    ASSERT_STATUS(engine_new(&e, &c, 0), ST_EINVAL);
+    c.max_message_bytes = 4096;
+    c.gossip_interval_ms = 0;
+    ASSERT_STATUS(engine_new(&e, &c, 0), ST_EINVAL);
+    ASSERT(e == NULL);
+}
+
+TEST(test_local_update_type_and_deleted_errors_change_nothing)
+{
+    engine *e = open_engine("a", NULL, 0);
+    ASSERT(e);
+    ASSERT_OK(incr(e, 1000000, "k", 2));
+    ASSERT_STATUS(add(e, 1000000, "k", "x"), ST_ETYPE);
+    ASSERT_EQ_INT(value_of(e, "k"), 2);
+    crdt_op bad = {0};
+    bad.kind = CRDT_OP_ASSIGN; /* not a counter op */
+    ASSERT(engine_update(e, 1000000, (const uint8_t *)"k", 1, CRDT_GCOUNTER, &bad) != ST_OK);
+    ASSERT_EQ_INT(value_of(e, "k"), 2);
+    ASSERT_OK(engine_delete(e, 1000000, (const uint8_t *)"k", 1));
+    ASSERT_STATUS(incr(e, 1000000, "k", 1), ST_EDELETED);
+    ASSERT_STATUS(engine_update(e, 1000000, NULL, 0, CRDT_GCOUNTER, &bad), ST_EINVAL);
+    ASSERT_EQ_U64(engine_key_count(e), 0);
+    engine_free(e);
+}
+
+TEST(test_truncated_and_flipped_messages_never_lose_stored_data)
+{
+    uint64_t now = 1000000;
+    engine *a = open_engine("a", "a", 1024);
+    engine *b = open_engine("b", "a", 1024);
+    ASSERT(a && b);
+    msglog log;
+    memset(&log, 0, sizeof(log));
+    run(a, b, &now, 4, NULL);
+    ASSERT_OK(incr(a, now, "count", 5));
+    ASSERT_OK(add(a, now, "set", "x"));
+    ASSERT_OK(engine_delete(a, now, (const uint8_t *)"gone", 4));
+    run(a, b, &now, 6, &log);
+    ASSERT(log.n > 5);
+    ASSERT_EQ_INT(value_of(b, "count"), 5);
+
+    rng r;
+    rng_seed(&r, test_seed());
+    unsigned cases = test_cases(3000);
+    for (unsigned i = 0; i < cases; i++) {
+        bytes *m = &log.msgs[rng_below(&r, log.n)];
+        bytes mut = BYTES_INIT;
+        bytes_put(&mut, m->data, m->len);
+        if (rng_chance(&r, 1, 2)) {
+            mut.len = (size_t)rng_below(&r, mut.len + 1);
+        } else {
+            for (int f = 0; f < 3; f++)
+                mut.data[rng_below(&r, mut.len)] ^= (uint8_t)(1u << rng_below(&r, 8));
+        }
+        (void)engine_deliver(b, now, "a", 1, mut.data, mut.len);
+        bytes_free(&mut);
+        /* A flipped byte may be a valid but different value that merges
+         * in; it can only grow a counter, never lose what b holds. */
+        ASSERT(value_of(b, "count") >= 5);
+        crdt *v = NULL;
+        ASSERT_STATUS(engine_get(b, (const uint8_t *)"gone", 4, &v), ST_EDELETED);
+    }
+    for (size_t i = 0; i < log.n; i++)
+        bytes_free(&log.msgs[i]);
+    engine_free(a);
+    engine_free(b);
+}
+
+TEST(test_no_message_exceeds_the_cap_even_for_a_huge_value)
+{
+    uint64_t now = 1000000;
+    engine *a = open_engine("a", "a", 1024);
+    engine *b = open_engine("b", "a", 1024);
+    ASSERT(a && b);
+    run(a, b, &now, 4, NULL);
+    char elem[32];
+    for (int i = 0; i < 3000; i++) {
+        snprintf(elem, sizeof(elem), "element-%05d", i);
+        ASSERT_OK(add(a, now, "big", elem));
+    }
+    for (int i = 0; i < 300; i++) {
+        snprintf(elem, sizeof(elem), "key-%d", i);
+        ASSERT_OK(incr(a, now, elem, 1));
+    }
+    msglog log;
+    memset(&log, 0, sizeof(log));
+    /* b restarts empty: the big set must travel as full state. */
+    engine_free(b);
+    b = open_engine("b", "a", 1024);
+    ASSERT(b);
+    run(a, b, &now, 20, &log);
+    ASSERT_MSG(log.max_len <= 1024, "a message of %zu bytes", log.max_len);
+    crdt *va = NULL, *vb = NULL;
+    ASSERT_OK(engine_get(a, (const uint8_t *)"big", 3, &va));
+    ASSERT_OK(engine_get(b, (const uint8_t *)"big", 3, &vb));
+    ASSERT(crdt_equal(va, vb));
+    ASSERT_EQ_U64(engine_key_count(b), 301);
+    crdt_free(va);
+    crdt_free(vb);
+    for (size_t i = 0; i < log.n; i++)
+        bytes_free(&log.msgs[i]);
+    engine_free(a);
+    engine_free(b);
+}
+
+TEST(test_prefix_subscription_coalesces_and_covers_later_keys)
+{
+    engine *e = open_engine("a", NULL, 0);
+    ASSERT(e);
+    ASSERT_OK(engine_subscribe(e, (const uint8_t *)"cart/", 5, true));
+    ASSERT_OK(engine_subscribe(e, (const uint8_t *)"exact", 5, false));
+    ASSERT_OK(incr(e, 1000000, "cart/1", 1));
+    ASSERT_OK(incr(e, 1000000, "cart/1", 1));
+    ASSERT_OK(incr(e, 1000000, "cart/2", 1));
+    ASSERT_OK(incr(e, 1000000, "other", 1));
+    ASSERT_OK(incr(e, 1000000, "exact", 1));
+    ASSERT_OK(engine_delete(e, 1000000, (const uint8_t *)"cart/2", 6));
+    ASSERT_OK(engine_tick(e, 1001000));
+    int changed = 0, deleted = 0;
+    engine_event ev;
+    while (engine_next_event(e, &ev) == ST_OK) {
+        if (ev.kind == ENGINE_EV_CHANGED)
+            changed++;
+        if (ev.kind == ENGINE_EV_DELETED) {
+            ASSERT_MEM_EQ(ev.key, ev.key_len, "cart/2", 6);
+            deleted++;
+        }
+        ASSERT(ev.kind != ENGINE_EV_CHANGED || ev.key_len != 5 || memcmp(ev.key, "other", 5));
+        engine_event_clear(&ev);
+    }
+    ASSERT_EQ_INT(changed, 2); /* cart/1 once, exact once */
+    ASSERT_EQ_INT(deleted, 1);
+    engine_free(e);
+}
+
+TEST(test_keys_under_an_expiry_prefix_expire_when_idle)
+{
+    static const engine_pattern expiry[] = {{(const uint8_t *)"session/", 8, true}};
+    engine_config c;
+    engine_config_default(&c);
+    c.node_id = "a";
+    c.expiry = expiry;
+    c.expiry_count = 1;
+    c.expire_after_ms = 10000;
+    engine *e;
+    ASSERT_OK(engine_new(&e, &c, 1000000));
+    ASSERT_OK(engine_subscribe(e, (const uint8_t *)"session/", 8, true));
+    ASSERT_OK(incr(e, 1000000, "session/1", 1));
+    ASSERT_OK(incr(e, 1000000, "session/2", 1));
+    ASSERT_OK(incr(e, 1000000, "keep", 1));
+    ASSERT_OK(engine_tick(e, 1006000));
+    ASSERT_OK(incr(e, 1006000, "session/2", 1)); /* activity resets the clock */
+    ASSERT_OK(engine_tick(e, 1012000));
+    ASSERT_EQ_INT(value_of(e, "session/1"), -1);
+    ASSERT_EQ_INT(value_of(e, "session/2"), 2);
+    ASSERT_EQ_INT(value_of(e, "keep"), 1);
+    int expired = 0;
+    engine_event ev;
+    while (engine_next_event(e, &ev) == ST_OK) {
+        expired += ev.kind == ENGINE_EV_EXPIRED;
+        engine_event_clear(&ev);
+    }
+    ASSERT_EQ_INT(expired, 1);
+    /* Expired, not deleted: the key may be used again. */
+    ASSERT_OK(incr(e, 1012000, "session/1", 1));
+    engine_free(e);
+}
+
+TEST(test_event_queue_is_capped_and_reports_the_overflow)
+{
+    engine_config c;
+    engine_config_default(&c);
+    c.node_id = "a";
+    c.max_events = 3;
+    engine *e;
+    ASSERT_OK(engine_new(&e, &c, 1000000));
+    ASSERT_OK(engine_subscribe(e, (const uint8_t *)"", 0, true));
+    char key[16];
+    for (int i = 0; i < 10; i++) {
+        snprintf(key, sizeof(key), "k%d", i);
+        ASSERT_OK(incr(e, 1000000, key, 1));
+    }
+    ASSERT_OK(engine_tick(e, 1001000));
+    int n = 0;
+    uint64_t dropped = 0;
+    engine_event ev;
+    while (engine_next_event(e, &ev) == ST_OK) {
+        n++;
+        if (ev.kind == ENGINE_EV_OVERFLOW)
+            dropped = ev.dropped;
+        engine_event_clear(&ev);
+    }
+    ASSERT_EQ_INT(n, 4);
+    ASSERT_EQ_U64(dropped, 7);
+    engine_free(e);
+}
+
+TEST(test_durable_write_behind_flushes_on_close)
+{
+    state_store *st;
+    ASSERT_OK(state_store_open_memory(&st));
+    static const engine_pattern all[] = {{(const uint8_t *)"", 0, true}};
+    engine_config c;
+    engine_config_default(&c);
+    c.node_id = "a";
+    c.store = st;
+    c.durable = all;
+    c.durable_count = 1;
+    c.write_behind = true;
+    c.write_behind_interval_ms = 60000;
+    engine *e;
+    ASSERT_OK(engine_new(&e, &c, 1000000));
+    ASSERT_OK(incr(e, 1000000, "k", 4));
+    bytes rec = BYTES_INIT;
+    uint64_t rev;
+    ASSERT_STATUS(state_store_get(st, (const uint8_t *)"k", 1, &rev, &rec), ST_ENOTFOUND);
+    engine_free(e);
+    ASSERT_OK(state_store_get(st, (const uint8_t *)"k", 1, &rev, &rec));
+    bytes_free(&rec);
+    c.incarnation = 2;
+    ASSERT_OK(engine_new(&e, &c, 1000000));
+    ASSERT_EQ_INT(value_of(e, "k"), 4);
+    engine_free(e);
+    state_store_close(st);
+}
+
+TEST(test_corrupt_durable_record_fails_the_open_loudly)
+{
+    state_store *st;
+    ASSERT_OK(state_store_open_memory(&st));
+    ASSERT_OK(state_store_upsert(st, (const uint8_t *)"bad", 3, 0, (const uint8_t *)"\x01\x00\x01",
+                                 3, NULL));
+    engine_config c;
+    engine_config_default(&c);
+    c.node_id = "a";
+    c.store = st;
+    engine *e = NULL;
+    ASSERT_STATUS(engine_new(&e, &c, 1000000), ST_ECORRUPT);
+    ASSERT(e == NULL);
+    state_store_close(st);
+}
