@@ -28,6 +28,7 @@
 #define SIM_MAX_NODES 16
 #define SIM_MAX_RECORDS 8
 #define SIM_EPOCH_MS 1000000000ull /* so negative skews stay positive */
+#define SIM_MAX_TYPES 8
 
 typedef struct sim_record {
     char key[160];
@@ -50,7 +51,7 @@ typedef struct sim_node {
     bool alive;
     int64_t skew_ms;
     sim_store store;
-    uint64_t value; /* the owner's counter (the application's state) */
+    uint64_t values[SIM_MAX_TYPES]; /* the owner's counters, per type */
 } sim_node;
 
 typedef struct sim_msg {
@@ -79,6 +80,7 @@ typedef struct sim {
      * sim_store (the benchmark uses the real state store). */
     const owned_persist *persist;
     uint64_t delivered, dropped;
+    const char *type_names[SIM_MAX_TYPES]; /* slots of sim_node.values */
 } sim;
 
 static inline int sim_store_load(void *ctx, const uint8_t *key, size_t key_len, bytes *out)
@@ -308,17 +310,28 @@ static inline uint64_t bytes_u64(const uint8_t *p, size_t len)
     return v;
 }
 
+/* Node i's counter of `type` (the application's state). */
+static inline uint64_t *sim_value(sim *s, size_t i, const char *type)
+{
+    size_t k = 0;
+    while (k < SIM_MAX_TYPES - 1 && s->type_names[k] && strcmp(s->type_names[k], type) != 0)
+        k++;
+    if (!s->type_names[k])
+        s->type_names[k] = type;
+    return &s->nodes[i].values[k];
+}
+
 /* The counter application: node i adds `inc` (a delta) or, with full,
  * publishes its whole value. */
 static inline int sim_add(sim *s, size_t i, const char *type, uint64_t inc, bool full,
                           uint32_t urgency)
 {
-    sim_node *nd = &s->nodes[i];
+    uint64_t *value = sim_value(s, i, type);
     uint8_t buf[8];
-    u64_bytes(buf, full ? nd->value + inc : inc);
-    int rc = owned_publish(nd->e, type, full, buf, 8, urgency, 50, NULL);
+    u64_bytes(buf, full ? *value + inc : inc);
+    int rc = owned_publish(s->nodes[i].e, type, full, buf, 8, urgency, 50, NULL);
     if (rc == ST_OK)
-        nd->value += inc;
+        *value += inc;
     return rc;
 }
 

@@ -176,7 +176,7 @@ TEST(test_crash_and_restart_without_state_takes_a_new_incarnation)
     ASSERT(sim_view(&s, 0, 0, "push", &v, &before));
     sim_crash(&s, 0, false);
     sim_store_wipe(&s.nodes[0].store);
-    s.nodes[0].value = 0;
+    *sim_value(&s, 0, "push") = 0;
     ASSERT_OK(sim_start(&s, 0));
     ASSERT(settle(&s, &mon, 2000, PUSH));
     ASSERT(sim_view(&s, 1, 0, "push", &v, &seen));
@@ -198,7 +198,7 @@ TEST(test_crash_and_restart_with_a_failed_load_takes_a_new_incarnation)
     ASSERT(sim_view(&s, 2, 2, "push", &v, &before));
     sim_crash(&s, 2, false);
     s.nodes[2].store.fail_load = true;
-    s.nodes[2].value = 0;
+    *sim_value(&s, 2, "push") = 0;
     ASSERT_OK(sim_start(&s, 2));
     s.nodes[2].store.fail_load = false;
     ASSERT(sim_view(&s, 2, 2, "push", &v, &after));
@@ -409,6 +409,61 @@ TEST(test_partition_with_membership_changes_heals)
             if ((a < 3) != (b < 3))
                 ASSERT_OK(owned_member_up(s.nodes[a].e, s.nodes[b].id, 2));
     ASSERT(settle(&s, &mon, 3000, EAGER));
+    query_all_lazy(&s, &mon);
+    ASSERT(all_converged(&s, 0xf));
+    sim_free(&s);
+}
+
+/* dstate's chaos suite in small: rounds of random faults (crashes with and
+ * without the store, failed loads, partitions, loss, duplication, long
+ * delays, clock jumps), then a quiet period in which everything must
+ * converge. DD_LONG=1 runs twenty times as many rounds. */
+TEST(test_chaos_rounds_converge_after_the_faults_stop)
+{
+    sim s;
+    monitor mon;
+    boot(&s, &mon, 7);
+    unsigned rounds = test_cases(4);
+    for (unsigned round = 0; round < rounds; round++) {
+        s.drop_pct = (unsigned)rng_below(&s.r, 25);
+        s.dup_pct = (unsigned)rng_below(&s.r, 15);
+        s.max_delay_ms = 1 + rng_below(&s.r, 200);
+        if (rng_chance(&s.r, 1, 2))
+            sim_partition(&s, 1 + (size_t)rng_below(&s.r, s.n - 1));
+        size_t victim = (size_t)rng_below(&s.r, s.n);
+        s.nodes[(victim + 1) % s.n].skew_ms += (int64_t)rng_below(&s.r, 7200000) - 3600000;
+        churn(&s, &mon, 150, 4);
+        /* Crash a node; restart it with its store, without, or with a
+         * failed load. */
+        sim_crash(&s, victim, rng_chance(&s.r, 1, 2));
+        run_checked(&s, &mon, 20);
+        int how = (int)rng_below(&s.r, 3);
+        if (how == 1)
+            sim_store_wipe(&s.nodes[victim].store);
+        s.nodes[victim].store.fail_load = how == 2;
+        if (how != 0)
+            memset(s.nodes[victim].values, 0, sizeof(s.nodes[victim].values));
+        ASSERT_OK(sim_start(&s, victim));
+        s.nodes[victim].store.fail_load = false;
+        /* A restarted node's persisted value is what it had published. */
+        if (how == 0) {
+            uint64_t v;
+            owned_gen g;
+            ASSERT(sim_view(&s, victim, victim, "push", &v, &g));
+            ASSERT_EQ_U64(v, *sim_value(&s, victim, "push"));
+        }
+        /* Peers that were told it left learn it is back. */
+        for (size_t j = 0; j < s.n; j++)
+            if (j != victim)
+                ASSERT_OK(owned_member_up(s.nodes[j].e, s.nodes[victim].id, 100 + round));
+        memset(&mon, 0, sizeof(mon)); /* the victim's views restart */
+        churn(&s, &mon, 150, 4);
+        sim_heal(&s);
+    }
+    s.drop_pct = s.dup_pct = 0;
+    s.max_delay_ms = 5;
+    churn(&s, &mon, 10, 4);
+    ASSERT(settle(&s, &mon, 5000, EAGER));
     query_all_lazy(&s, &mon);
     ASSERT(all_converged(&s, 0xf));
     sim_free(&s);
