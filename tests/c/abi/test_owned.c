@@ -4,6 +4,7 @@
  * by hand, events and their fd, and persistence through a dd_state_store.
  */
 #include <poll.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "ddata.h"
@@ -206,4 +207,45 @@ TEST(test_owned_restart_reloads_from_the_state_store)
     ASSERT_OK(dd_owned_publish(a, "load", 0, (const uint8_t *)"d3", 2, 0, 0, &inc, &age));
     ASSERT_EQ_U64(age, 3);
     ASSERT_OK(dd_owned_close(a));
+}
+
+static void *publisher(void *arg)
+{
+    dd_owned *h = arg;
+    for (int k = 0; k < 2000; k++)
+        if (dd_owned_publish(h, "load", k % 100 == 0, (const uint8_t *)"d", 1, 0, 0, NULL, NULL) !=
+            DD_OK)
+            return (void *)1;
+    return NULL;
+}
+
+TEST(test_owned_handle_may_be_shared_between_threads)
+{
+    dd_owned *a = open_node(1, 1, NULL), *b = open_node(2, 1, NULL);
+    ASSERT_OK(dd_owned_member_up(a, 2, 1));
+    ASSERT_OK(dd_owned_member_up(b, 1, 1));
+    pthread_t t;
+    ASSERT_EQ_INT(pthread_create(&t, NULL, publisher, a), 0);
+    dd_owned_event ev;
+    for (uint64_t now = 1; now < 3000; now++) {
+        ASSERT_OK(dd_owned_tick(a, now));
+        pump(a, 1, b, 2);
+        pump(b, 2, a, 1);
+        while (dd_owned_next_event(&ev, a) == DD_OK)
+            ;
+    }
+    void *res;
+    ASSERT_EQ_INT(pthread_join(t, &res), 0);
+    ASSERT(res == NULL);
+    pump(a, 1, b, 2);
+    pump(b, 2, a, 1);
+    pump(a, 1, b, 2);
+    dd_owned_view v;
+    ASSERT_OK(dd_owned_read(&v, b, "load", 1));
+    ASSERT_EQ_U64(v.age, 2000);
+    ASSERT_EQ_U64(v.base_age, 1901);
+    ASSERT_EQ_INT(v.delta_count, 99);
+    dd_owned_view_free(&v);
+    ASSERT_OK(dd_owned_close(a));
+    ASSERT_OK(dd_owned_close(b));
 }
