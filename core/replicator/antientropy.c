@@ -387,6 +387,7 @@ static int handle_gossip(engine *e, member *m, const char *from, size_t from_len
     int rc = membership_read(e, r, m);
     if (rc)
         return rc;
+    m = membership_find(e, from, from_len); /* the member table may have moved */
     uint8_t has_status = reader_u8(r);
     if (!reader_ok(r) || has_status > 1)
         return corrupt("gossip");

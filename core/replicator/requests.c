@@ -24,6 +24,10 @@
 static uint32_t needed_for(const engine *e, engine_consistency level, uint32_t n)
 {
     uint32_t total = membership_up_count(e);
+    /* A node that has not joined yet knows only itself; counting its seeds
+     * keeps it from calling itself a majority of one. */
+    if (!e->joined && e->cfg.seed_count + 1 > total)
+        total = (uint32_t)e->cfg.seed_count + 1;
     uint32_t majority = total / 2 + 1;
     switch (level) {
     case ENGINE_LOCAL: return 1;
