@@ -1319,7 +1319,9 @@ int ds_decode(dotset *s, reader *r, bool dots, const limits *lim,
                        (unsigned long long)lim->max_elements);
         goto done;
     }
-    if (n > reader_left(r)) {
+    /* an element takes at least a length byte, and with dots a dot count
+     * and one dot: bound the allocation by the input before making it */
+    if (n > reader_left(r) / (dots ? 4 : 1)) {
         rc = error_set(ST_ECORRUPT, "element count %llu exceeds the input", (unsigned long long)n);
         goto done;
     }
