@@ -150,8 +150,10 @@ int owned_open(owned **out, const owned_options *opts);
 void owned_close(owned *e);
 
 /* Registers a type and loads this node's persisted instance of it. A
- * record that does not load (corrupt, other storage version) is replaced
- * at the next publish by a fresh instance with a larger incarnation. */
+ * record that does not load (missing, corrupt, other storage version) is
+ * replaced at the next publish by a fresh instance with a larger
+ * incarnation. A store that fails otherwise (ST_EIO, ST_ECRYPTO: a wrong
+ * key) fails the registration, so a readable record is never overwritten. */
 int owned_register(owned *e, const char *type, const owned_type_options *opts);
 
 /* Publishes a full view (full = true, replaces base and deltas) or a

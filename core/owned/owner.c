@@ -252,10 +252,15 @@ static int load_own(owned *e, owned_type *t)
     owned_record rec;
     int rc = e->persist.load(e->persist.ctx, (const uint8_t *)key, key_len, &raw);
     if (rc) {
+        /* Missing or corrupt: start fresh. A wrong key or an I/O error is
+         * the host's to fix; starting fresh would overwrite a record that
+         * may still be readable, so registration fails instead. */
         bytes_free(&raw);
-        return rc == ST_ENOTFOUND || rc == ST_EIO || rc == ST_ECORRUPT || rc == ST_ECRYPTO
-                   ? ST_OK /* a failed load starts fresh */
-                   : rc;
+        if (rc == ST_ENOTFOUND || rc == ST_ECORRUPT)
+            return ST_OK;
+        if (error_code() != rc) /* a persistence that set no message */
+            error_set(rc, "the store failed");
+        return rc;
     }
     if (owned_record_decode(&rec, raw.data, raw.len, &e->lim) != ST_OK) {
         bytes_free(&raw);
@@ -318,8 +323,10 @@ int owned_register(owned *e, const char *type, const owned_type_options *opts)
     memcpy(t->name, type, len + 1);
     t->name_len = len;
     t->opt = *opts;
-    if ((rc = load_own(e, t)))
-        return error_wrap("owned type '%s': loading", type);
+    if ((rc = load_own(e, t))) {
+        error_wrap("owned type '%s': loading", type);
+        return rc;
+    }
     t->pushed_age = owned_chain_gen(&t->own).age;
     t->push_due_ms = UINT64_MAX;
     t->next_feed_ms = e->now_ms + opts->feed_interval_ms;
@@ -362,9 +369,12 @@ static int persist(owned *e, owned_type *t, bool full, const uint8_t *data, size
     bytes_reset(rec);
     rec->failed = false;
     encode_next_record(rec, t, full, data, len);
-    return rec->failed ? error_oom()
-                       : e->persist.save(e->persist.ctx, (const uint8_t *)key, key_len, rec->data,
-                                         rec->len);
+    if (rec->failed)
+        return error_oom();
+    int rc = e->persist.save(e->persist.ctx, (const uint8_t *)key, key_len, rec->data, rec->len);
+    if (rc && error_code() != rc) /* a persistence that set no message */
+        error_set(rc, "the store failed");
+    return rc;
 }
 
 int owned_publish(owned *e, const char *type, bool full, const uint8_t *data, size_t len,

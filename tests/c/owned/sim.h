@@ -87,7 +87,7 @@ static inline int sim_store_load(void *ctx, const uint8_t *key, size_t key_len, 
 {
     sim_store *s = ctx;
     if (s->fail_load)
-        return ST_EIO;
+        return ST_ECORRUPT; /* a damaged record */
     for (size_t i = 0; i < s->n; i++)
         if (strlen(s->recs[i].key) == key_len && memcmp(s->recs[i].key, key, key_len) == 0) {
             bytes_put(out, s->recs[i].data, s->recs[i].len);

@@ -11,6 +11,7 @@
 #include "owned/owned_int.h" /* white-box: queue caps */
 #include "sim.h"
 #include "test.h"
+#include "util/error.h"
 
 static owned_type_options g_opts;
 
@@ -563,5 +564,38 @@ TEST(test_full_queues_drop_and_the_protocol_repairs)
     ASSERT(owned_get_stats(s.nodes[0].e).outgoing_dropped > 0);
     s.nodes[0].e->max_outgoing = 65536;
     ASSERT(sim_run_until_converged(&s, "load", 2000));
+    sim_free(&s);
+}
+
+static int load_fails_crypto(void *ctx, const uint8_t *key, size_t key_len, bytes *out)
+{
+    (void)ctx, (void)key, (void)key_len, (void)out;
+    return ST_ECRYPTO;
+}
+
+TEST(test_a_store_that_cannot_be_read_fails_registration)
+{
+    owned_options o;
+    memset(&o, 0, sizeof(o));
+    o.node_id = 1;
+    o.incarnation = 1;
+    o.persist.load = load_fails_crypto;
+    owned *e = NULL;
+    ASSERT_OK(owned_open(&e, &o));
+    owned_type_options t = owned_type_defaults();
+    ASSERT_STATUS(owned_register(e, "load", &t), ST_ECRYPTO);
+    owned_view_copy v;
+    ASSERT_STATUS(owned_read(e, "load", 1, &v), ST_ENOTFOUND);
+    owned_close(e);
+}
+
+TEST(test_failed_save_reports_the_type_and_the_code)
+{
+    sim s;
+    start(&s, 1, OWNED_ACTIVE_PUSH);
+    s.nodes[0].store.fail_save = true;
+    ASSERT_STATUS(sim_add(&s, 0, "load", 1, false, OWNED_URGENCY_DEFAULT), ST_EIO);
+    ASSERT_EQ_INT(error_code(), ST_EIO);
+    ASSERT(strstr(error_message(), "owned publish 'load'") != NULL);
     sim_free(&s);
 }
