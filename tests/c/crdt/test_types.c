@@ -250,3 +250,46 @@ TEST(test_map_remove_loses_to_concurrent_update)
     crdt_free(a);
     crdt_free(b);
 }
+
+TEST(test_orset_survives_growth_compaction_and_merge_at_scale)
+{
+    crdt *a = make(CRDT_ORSET), *b;
+    char e[40];
+    for (int i = 0; i < 20000; i++) {
+        snprintf(e, sizeof e, "element-with-a-longer-name-%d", i);
+        apply_ok(a, op_val(CRDT_OP_ADD, e), 1, 0);
+    }
+    ASSERT_OK(crdt_clone(&b, a));
+    for (int i = 0; i < 20000; i += 2) {
+        snprintf(e, sizeof e, "element-with-a-longer-name-%d", i);
+        apply_ok(a, op_val(CRDT_OP_REMOVE, e), 1, 0);
+    }
+    for (int i = 1; i < 20000; i += 4) {
+        snprintf(e, sizeof e, "element-with-a-longer-name-%d", i);
+        apply_ok(b, op_val(CRDT_OP_ADD, e), 2, 0); /* a second dot, concurrent */
+    }
+    for (int i = 0; i < 20000; i++) {
+        snprintf(e, sizeof e, "element-with-a-longer-name-%d", i);
+        bool has;
+        ASSERT_OK(crdt_contains(a, (const uint8_t *)e, strlen(e), &has));
+        ASSERT_EQ_INT(has, i % 2);
+    }
+    crdt *ab, *ba;
+    ASSERT_OK(crdt_clone(&ab, a));
+    ASSERT_OK(crdt_clone(&ba, b));
+    ASSERT_OK(crdt_merge(ab, b));
+    ASSERT_OK(crdt_merge(ba, a));
+    ASSERT(crdt_equal(ab, ba));
+    ASSERT_EQ_U64(crdt_count(ab), 10000);
+    bytes x = BYTES_INIT;
+    ASSERT_OK(crdt_encode(ab, &x));
+    crdt *back;
+    ASSERT_OK(crdt_decode(&back, x.data, x.len, NULL, 0));
+    ASSERT(crdt_equal(back, ab));
+    bytes_free(&x);
+    crdt_free(back);
+    crdt_free(ab);
+    crdt_free(ba);
+    crdt_free(a);
+    crdt_free(b);
+}
