@@ -720,7 +720,9 @@ DD_API int dd_owned_open(dd_owned **out, const dd_owned_options *opts);
 DD_API int dd_owned_close(dd_owned *owned);
 
 /* Registers a type (1..127 bytes, no NUL) and loads this node's persisted
- * instance. DD_ECONFLICT when registered already. */
+ * instance (missing or unreadable: a fresh one). DD_ECONFLICT when
+ * registered already; DD_EIO or DD_ECRYPTO when the store cannot be read,
+ * so that a record a right key could read is never overwritten. */
 DD_API int dd_owned_register(dd_owned *owned, const char *type, const dd_owned_type_options *opts);
 
 /* Persists, then publishes a full view (is_full = 1; replaces base and
