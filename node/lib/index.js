@@ -4,6 +4,8 @@
 
 const native = require('./native');
 const errors = require('./errors');
+const crdt = require('./crdt');
+const { FdEventEmitter } = require('./events');
 
 function version() {
   return native.version();
@@ -37,4 +39,6 @@ module.exports = {
   statusStr,
   init,
   ...errors,
+  ...crdt,
+  FdEventEmitter,
 };

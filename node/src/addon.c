@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static addon_state *state_of(napi_env env)
+addon_state *addon_get_state(napi_env env)
 {
     addon_state *st = NULL;
     napi_get_instance_data(env, (void **)&st);
@@ -22,7 +22,7 @@ static napi_value throw_status(napi_env env, int rc, const char *message)
     napi_is_exception_pending(env, &pending);
     if (pending)
         return NULL;
-    addon_state *st = state_of(env);
+    addon_state *st = addon_get_state(env);
     napi_value factory = NULL, args[2], err = NULL;
     if (st && st->error_factory &&
         napi_get_reference_value(env, st->error_factory, &factory) == napi_ok && factory &&
@@ -181,7 +181,7 @@ static napi_value set_error_factory(napi_env env, napi_callback_info info)
     napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
     if (argc < 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_function)
         return addon_type_error(env, "error factory must be a function");
-    addon_state *st = state_of(env);
+    addon_state *st = addon_get_state(env);
     if (st->error_factory)
         napi_delete_reference(env, st->error_factory);
     napi_create_reference(env, argv[0], 1, &st->error_factory);
@@ -194,6 +194,8 @@ static void state_free(napi_env env, void *data, void *hint)
     addon_state *st = data;
     if (st->error_factory)
         napi_delete_reference(env, st->error_factory);
+    if (st->crdt_ctor)
+        napi_delete_reference(env, st->crdt_ctor);
     free(st);
 }
 
@@ -207,7 +209,7 @@ NAPI_MODULE_INIT()
     }
     static const addon_fn fns[] = {{"setErrorFactory", set_error_factory}};
     if (!addon_export(env, exports, fns, ADDON_COUNT(fns)) || !addon_init_core(env, exports) ||
-        !addon_init_watch(env, exports))
+        !addon_init_watch(env, exports) || !addon_init_crdt(env, exports))
         return NULL;
     return exports;
 }

@@ -18,7 +18,10 @@
 
 typedef struct addon_state {
     napi_ref error_factory; /* (status, message) => Error */
+    napi_ref crdt_ctor;     /* the Crdt class, for values made in C */
 } addon_state;
+
+addon_state *addon_get_state(napi_env env);
 
 /* Throws the JS error for a failed ddata call: status `rc` and the message
  * from dd_error_last(). Returns NULL so callers can `return addon_fail(...)`. */
@@ -50,6 +53,7 @@ bool addon_export(napi_env env, napi_value exports, const addon_fn *fns, size_t 
  * addon.c). */
 bool addon_init_core(napi_env env, napi_value exports);
 bool addon_init_watch(napi_env env, napi_value exports);
+bool addon_init_crdt(napi_env env, napi_value exports);
 
 #define ADDON_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 

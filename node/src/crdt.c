@@ -1,0 +1,678 @@
+/*
+ * Crdt: a JS class wrapping one dd_crdt value. The typed JS classes
+ * (lib/crdt.js) extend it, so their methods reach C in one N-API call.
+ *
+ * increment(n) is the hot path the benchmark measures: it takes a number,
+ * builds the dd_op on the stack and calls dd_crdt_apply with the actor
+ * stored in the object; no JS object is allocated per call. Everything
+ * else goes through apply(op), which reads a plain op object
+ * ({kind, amount, key, value, valueType, nested}).
+ *
+ * Lifetimes: close() frees the value at once; the finalizer frees it if
+ * close() was never called. After close() every method sees a NULL handle,
+ * and the library answers DD_EMISUSE, which is thrown as MisuseError.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "addon.h"
+
+#define OP_MAX_DEPTH 32
+
+typedef struct node_crdt {
+    dd_crdt *h;
+    uint64_t actor;
+} node_crdt;
+
+static void crdt_finalize(napi_env env, void *data, void *hint)
+{
+    (void)env;
+    (void)hint;
+    node_crdt *c = data;
+    if (c->h)
+        dd_crdt_free(c->h);
+    free(c);
+}
+
+static node_crdt *unwrap_this(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv)
+{
+    napi_value self;
+    node_crdt *c = NULL;
+    if (napi_get_cb_info(env, info, argc, argv, &self, NULL) != napi_ok ||
+        napi_unwrap(env, self, (void **)&c) != napi_ok || !c) {
+        addon_type_error(env, "not a Crdt");
+        return NULL;
+    }
+    return c;
+}
+
+static node_crdt *unwrap_arg(napi_env env, napi_value v, const char *what)
+{
+    node_crdt *c = NULL;
+    if (napi_unwrap(env, v, (void **)&c) != napi_ok || !c) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "%s must be a Crdt", what);
+        addon_type_error(env, msg);
+        return NULL;
+    }
+    return c;
+}
+
+/* Wraps a new dd_crdt in a fresh Crdt object (used for deltas, clones,
+ * decoded values, map entries). Takes ownership of `h`. */
+static napi_value wrap_new(napi_env env, dd_crdt *h, uint64_t actor)
+{
+    napi_value ctor, obj, args[2];
+    napi_get_reference_value(env, addon_get_state(env)->crdt_ctor, &ctor);
+    napi_get_null(env, &args[0]);
+    napi_create_int64(env, 0, &args[1]);
+    if (napi_new_instance(env, ctor, 2, args, &obj) != napi_ok) {
+        dd_crdt_free(h);
+        return NULL;
+    }
+    node_crdt *c = NULL;
+    napi_unwrap(env, obj, (void **)&c);
+    c->h = h;
+    c->actor = actor;
+    return obj;
+}
+
+/* new Crdt(type, actor): type a dd_crdt_type number, or null for an
+ * internal empty shell that wrap_new fills. */
+static napi_value crdt_construct(napi_env env, napi_callback_info info)
+{
+    size_t argc = 2;
+    napi_value argv[2], self;
+    napi_valuetype t = napi_undefined;
+    napi_get_cb_info(env, info, &argc, argv, &self, NULL);
+    node_crdt *c = calloc(1, sizeof *c);
+    if (!c)
+        return addon_fail(env, DD_ENOMEM);
+    c->actor = 1;
+    if (argc > 1 && napi_typeof(env, argv[1], &t) == napi_ok && t != napi_undefined) {
+        if (!addon_arg_u64(env, argv[1], &c->actor, "actor")) {
+            free(c);
+            return NULL;
+        }
+    }
+    if (argc > 0 && napi_typeof(env, argv[0], &t) == napi_ok && t != napi_null) {
+        uint32_t type;
+        if (!addon_arg_u32(env, argv[0], &type, "type")) {
+            free(c);
+            return NULL;
+        }
+        int rc = dd_crdt_new(&c->h, type);
+        if (rc) {
+            free(c);
+            return addon_fail(env, rc);
+        }
+    }
+    if (napi_wrap(env, self, c, crdt_finalize, NULL, NULL) != napi_ok) {
+        crdt_finalize(env, c, NULL);
+        return addon_fail(env, DD_ENOMEM);
+    }
+    return self;
+}
+
+/* increment(amount): counters and counter maps without a key. */
+static napi_value crdt_increment(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1];
+    node_crdt *c = unwrap_this(env, info, &argc, argv);
+    if (!c)
+        return NULL;
+    double d = 1;
+    if (argc > 0 && napi_get_value_double(env, argv[0], &d) != napi_ok)
+        return addon_type_error(env, "amount must be a number");
+    if (!(d >= 0 && d <= 18446744073709549568.0) || d != (double)(uint64_t)d)
+        return addon_type_error(env, "amount must be a non-negative integer");
+    dd_op op = DD_OP_INIT;
+    op.kind = DD_OP_INCREMENT;
+    op.amount = (uint64_t)d;
+    int rc = dd_crdt_apply(c->h, &op, c->actor, 0, NULL);
+    return rc ? addon_fail(env, rc) : NULL;
+}
+
+/* ---- ops from JS objects */
+
+typedef struct op_scratch {
+    dd_op ops[OP_MAX_DEPTH];
+    char *strings[OP_MAX_DEPTH * 2];
+    int nstrings;
+} op_scratch;
+
+static const char *const KIND_NAMES[] = {NULL,    "increment", "decrement", "add",   "remove",
+                                         "clear", "assign",    "enable",    "update"};
+
+static bool get_prop(napi_env env, napi_value obj, const char *name, napi_value *out)
+{
+    bool has = false;
+    napi_valuetype t = napi_undefined;
+    if (napi_has_named_property(env, obj, name, &has) != napi_ok || !has)
+        return false;
+    if (napi_get_named_property(env, obj, name, out) != napi_ok)
+        return false;
+    return napi_typeof(env, *out, &t) == napi_ok && t != napi_undefined && t != napi_null;
+}
+
+static bool read_kind(napi_env env, napi_value v, uint32_t *out, const char *what)
+{
+    napi_valuetype t;
+    napi_typeof(env, v, &t);
+    if (t == napi_string) {
+        char name[16];
+        size_t n = 0;
+        napi_get_value_string_utf8(env, v, name, sizeof name, &n);
+        for (uint32_t k = 1; k < sizeof KIND_NAMES / sizeof KIND_NAMES[0]; k++)
+            if (strcmp(name, KIND_NAMES[k]) == 0) {
+                *out = k;
+                return true;
+            }
+        char msg[96];
+        snprintf(msg, sizeof msg, "%s: unknown op kind '%s'", what, name);
+        addon_type_error(env, msg);
+        return false;
+    }
+    return addon_arg_u32(env, v, out, what);
+}
+
+static bool read_op(napi_env env, napi_value obj, op_scratch *s, int depth)
+{
+    napi_valuetype t;
+    if (depth >= OP_MAX_DEPTH) {
+        addon_type_error(env, "op: nested ops deeper than 32");
+        return false;
+    }
+    if (napi_typeof(env, obj, &t) != napi_ok || t != napi_object) {
+        addon_type_error(env, "op must be an object");
+        return false;
+    }
+    dd_op *op = &s->ops[depth];
+    dd_op_init(op, DD_OP_VERSION);
+    napi_value v;
+    if (!get_prop(env, obj, "kind", &v)) {
+        addon_type_error(env, "op.kind is required");
+        return false;
+    }
+    if (!read_kind(env, v, &op->kind, "op.kind"))
+        return false;
+    if (get_prop(env, obj, "amount", &v) && !addon_arg_u64(env, v, &op->amount, "op.amount"))
+        return false;
+    if (get_prop(env, obj, "key", &v)) {
+        char *scratch = NULL;
+        if (!addon_arg_bytes(env, v, &op->key, &op->key_len, &scratch, "op.key"))
+            return false;
+        if (scratch)
+            s->strings[s->nstrings++] = scratch;
+    }
+    if (get_prop(env, obj, "value", &v)) {
+        char *scratch = NULL;
+        if (!addon_arg_bytes(env, v, &op->value, &op->value_len, &scratch, "op.value"))
+            return false;
+        if (scratch)
+            s->strings[s->nstrings++] = scratch;
+    }
+    if (get_prop(env, obj, "valueType", &v) &&
+        !addon_arg_u32(env, v, &op->value_type, "op.valueType"))
+        return false;
+    if (get_prop(env, obj, "nested", &v)) {
+        if (!read_op(env, v, s, depth + 1))
+            return false;
+        op->nested = &s->ops[depth + 1];
+    }
+    return true;
+}
+
+static void scratch_free(op_scratch *s)
+{
+    for (int i = 0; i < s->nstrings; i++)
+        free(s->strings[i]);
+}
+
+/* apply(op, nowMs = 0, wantDelta = false, actor = this.actor) -> delta | undefined */
+static napi_value crdt_apply(napi_env env, napi_callback_info info)
+{
+    size_t argc = 4;
+    napi_value argv[4];
+    node_crdt *c = unwrap_this(env, info, &argc, argv);
+    if (!c)
+        return NULL;
+    if (argc < 1)
+        return addon_type_error(env, "apply(op) needs an op");
+    uint64_t now = 0, actor = c->actor;
+    bool want = false;
+    napi_valuetype t;
+    if (argc > 1 && napi_typeof(env, argv[1], &t) == napi_ok && t != napi_undefined &&
+        !addon_arg_u64(env, argv[1], &now, "nowMs"))
+        return NULL;
+    if (argc > 2)
+        napi_get_value_bool(env, argv[2], &want);
+    if (argc > 3 && napi_typeof(env, argv[3], &t) == napi_ok && t != napi_undefined &&
+        !addon_arg_u64(env, argv[3], &actor, "actor"))
+        return NULL;
+    op_scratch s;
+    s.nstrings = 0;
+    napi_value result = NULL;
+    if (read_op(env, argv[0], &s, 0)) {
+        dd_crdt *delta = NULL;
+        int rc = dd_crdt_apply(c->h, &s.ops[0], actor, now, want ? &delta : NULL);
+        if (rc)
+            addon_fail(env, rc);
+        else
+            result = delta ? wrap_new(env, delta, c->actor) : addon_undefined(env);
+    }
+    scratch_free(&s);
+    return result;
+}
+
+static napi_value crdt_merge(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1];
+    node_crdt *c = unwrap_this(env, info, &argc, argv), *o;
+    if (!c)
+        return NULL;
+    if (argc < 1 || !(o = unwrap_arg(env, argv[0], "other")))
+        return NULL;
+    int rc = dd_crdt_merge(c->h, o->h);
+    return rc ? addon_fail(env, rc) : addon_undefined(env);
+}
+
+static napi_value crdt_equals(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1], out;
+    node_crdt *c = unwrap_this(env, info, &argc, argv), *o;
+    if (!c)
+        return NULL;
+    if (argc < 1 || !(o = unwrap_arg(env, argv[0], "other")))
+        return NULL;
+    int rc = dd_crdt_equal(c->h, o->h);
+    if (rc < 0)
+        return addon_fail(env, rc);
+    napi_get_boolean(env, rc == 1, &out);
+    return out;
+}
+
+static napi_value crdt_clone(napi_env env, napi_callback_info info)
+{
+    size_t argc = 0;
+    node_crdt *c = unwrap_this(env, info, &argc, NULL);
+    if (!c)
+        return NULL;
+    dd_crdt *copy = NULL;
+    int rc = dd_crdt_clone(&copy, c->h);
+    return rc ? addon_fail(env, rc) : wrap_new(env, copy, c->actor);
+}
+
+static napi_value crdt_close(napi_env env, napi_callback_info info)
+{
+    size_t argc = 0;
+    node_crdt *c = unwrap_this(env, info, &argc, NULL);
+    if (!c)
+        return NULL;
+    int rc = c->h ? dd_crdt_free(c->h) : 0;
+    c->h = NULL;
+    return rc ? addon_fail(env, rc) : addon_undefined(env);
+}
+
+static napi_value crdt_type(napi_env env, napi_callback_info info)
+{
+    size_t argc = 0;
+    node_crdt *c = unwrap_this(env, info, &argc, NULL);
+    if (!c)
+        return NULL;
+    int rc = dd_crdt_type_of(c->h);
+    return rc < 0 ? addon_fail(env, rc) : addon_int(env, rc);
+}
+
+typedef int (*buf_read_fn)(dd_buf *out, const dd_crdt *v);
+
+static napi_value buf_read(napi_env env, napi_callback_info info, buf_read_fn fn, bool as_string)
+{
+    size_t argc = 0;
+    node_crdt *c = unwrap_this(env, info, &argc, NULL);
+    if (!c)
+        return NULL;
+    dd_buf b = DD_BUF_INIT;
+    int rc = fn(&b, c->h);
+    if (rc)
+        return addon_fail(env, rc);
+    if (!as_string)
+        return addon_buf_to_js(env, &b);
+    napi_value out = NULL;
+    napi_create_string_utf8(env, (const char *)b.data, b.len, &out);
+    dd_buf_free(&b);
+    return out;
+}
+
+static napi_value crdt_encode(napi_env env, napi_callback_info info)
+{
+    return buf_read(env, info, dd_crdt_encode, false);
+}
+
+static napi_value crdt_to_json(napi_env env, napi_callback_info info)
+{
+    return buf_read(env, info, dd_crdt_to_json, true);
+}
+
+static napi_value crdt_value_json(napi_env env, napi_callback_info info)
+{
+    return buf_read(env, info, dd_crdt_value_json, true);
+}
+
+static napi_value crdt_register_get(napi_env env, napi_callback_info info)
+{
+    return buf_read(env, info, dd_crdt_register_get, false);
+}
+
+static napi_value crdt_elements(napi_env env, napi_callback_info info)
+{
+    size_t argc = 0;
+    node_crdt *c = unwrap_this(env, info, &argc, NULL);
+    if (!c)
+        return NULL;
+    dd_buf b = DD_BUF_INIT;
+    int rc = dd_crdt_elements(&b, c->h);
+    if (rc)
+        return addon_fail(env, rc);
+    napi_value arr;
+    napi_create_array(env, &arr);
+    uint32_t i = 0;
+    for (size_t off = 0; off + 4 <= b.len; i++) {
+        uint32_t n = (uint32_t)b.data[off] | (uint32_t)b.data[off + 1] << 8 |
+                     (uint32_t)b.data[off + 2] << 16 | (uint32_t)b.data[off + 3] << 24;
+        off += 4;
+        if (n > b.len - off)
+            break;
+        napi_value item;
+        void *dst;
+        napi_create_buffer_copy(env, n, n ? b.data + off : (const uint8_t *)"", &dst, &item);
+        napi_set_element(env, arr, i, item);
+        off += n;
+    }
+    dd_buf_free(&b);
+    return arr;
+}
+
+/* counterValue() -> number when exact, else bigint */
+static napi_value crdt_counter_value(napi_env env, napi_callback_info info)
+{
+    size_t argc = 0;
+    node_crdt *c = unwrap_this(env, info, &argc, NULL);
+    if (!c)
+        return NULL;
+    int64_t v = 0;
+    int rc = dd_crdt_counter_value(&v, c->h);
+    if (rc)
+        return addon_fail(env, rc);
+    napi_value out;
+    if (v > 9007199254740991LL || v < -9007199254740991LL)
+        napi_create_bigint_int64(env, v, &out);
+    else
+        napi_create_int64(env, v, &out);
+    return out;
+}
+
+static napi_value crdt_digest(napi_env env, napi_callback_info info)
+{
+    size_t argc = 0;
+    node_crdt *c = unwrap_this(env, info, &argc, NULL);
+    if (!c)
+        return NULL;
+    uint64_t v = 0;
+    int rc = dd_crdt_digest(&v, c->h);
+    if (rc)
+        return addon_fail(env, rc);
+    napi_value out;
+    napi_create_bigint_uint64(env, v, &out);
+    return out;
+}
+
+static napi_value crdt_count(napi_env env, napi_callback_info info)
+{
+    size_t argc = 0;
+    node_crdt *c = unwrap_this(env, info, &argc, NULL);
+    if (!c)
+        return NULL;
+    uint64_t v = 0;
+    int rc = dd_crdt_count(&v, c->h);
+    return rc ? addon_fail(env, rc) : addon_int(env, (int64_t)v);
+}
+
+static napi_value bool_result(napi_env env, int rc)
+{
+    if (rc < 0)
+        return addon_fail(env, rc);
+    napi_value out;
+    napi_get_boolean(env, rc == 1, &out);
+    return out;
+}
+
+static napi_value crdt_flag_value(napi_env env, napi_callback_info info)
+{
+    size_t argc = 0;
+    node_crdt *c = unwrap_this(env, info, &argc, NULL);
+    return c ? bool_result(env, dd_crdt_flag_value(c->h)) : NULL;
+}
+
+static napi_value crdt_contains(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1];
+    node_crdt *c = unwrap_this(env, info, &argc, argv);
+    if (!c)
+        return NULL;
+    if (argc < 1)
+        return addon_type_error(env, "contains(element) needs an element");
+    const uint8_t *p;
+    size_t n;
+    char *scratch = NULL;
+    if (!addon_arg_bytes(env, argv[0], &p, &n, &scratch, "element"))
+        return NULL;
+    napi_value out = bool_result(env, dd_crdt_contains(c->h, p, n));
+    free(scratch);
+    return out;
+}
+
+/* mapGet(key) -> Crdt | undefined */
+static napi_value crdt_map_get(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1];
+    node_crdt *c = unwrap_this(env, info, &argc, argv);
+    if (!c)
+        return NULL;
+    if (argc < 1)
+        return addon_type_error(env, "mapGet(key) needs a key");
+    const uint8_t *p;
+    size_t n;
+    char *scratch = NULL;
+    if (!addon_arg_bytes(env, argv[0], &p, &n, &scratch, "key"))
+        return NULL;
+    dd_crdt *v = NULL;
+    int rc = dd_crdt_map_get(&v, c->h, p, n);
+    free(scratch);
+    if (rc == DD_ENOTFOUND)
+        return addon_undefined(env);
+    return rc ? addon_fail(env, rc) : wrap_new(env, v, c->actor);
+}
+
+static bool read_limits(napi_env env, napi_value v, dd_limits *lim)
+{
+    dd_limits_init(lim, DD_LIMITS_VERSION);
+    napi_valuetype t;
+    if (napi_typeof(env, v, &t) != napi_ok || t == napi_undefined || t == napi_null)
+        return true;
+    if (t != napi_object) {
+        addon_type_error(env, "limits must be an object");
+        return false;
+    }
+    napi_value f;
+    uint64_t x;
+    struct {
+        const char *name;
+        uint64_t *dst64;
+        uint32_t *dst32;
+    } fields[] = {{"maxBytes", &lim->max_bytes, NULL},
+                  {"maxElements", &lim->max_elements, NULL},
+                  {"maxValueBytes", &lim->max_value_bytes, NULL},
+                  {"maxClockSkewMs", &lim->max_clock_skew_ms, NULL},
+                  {"maxDepth", NULL, &lim->max_depth}};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        if (!get_prop(env, v, fields[i].name, &f))
+            continue;
+        if (!addon_arg_u64(env, f, &x, fields[i].name))
+            return false;
+        if (fields[i].dst64)
+            *fields[i].dst64 = x;
+        else
+            *fields[i].dst32 = x > UINT32_MAX ? UINT32_MAX : (uint32_t)x;
+    }
+    return true;
+}
+
+/* Crdt.decode(bytes, limits?, nowMs = Date.now()) */
+static napi_value crdt_decode(napi_env env, napi_callback_info info)
+{
+    size_t argc = 3;
+    napi_value argv[3];
+    napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+    if (argc < 1)
+        return addon_type_error(env, "decode(bytes) needs bytes");
+    const uint8_t *p;
+    size_t n;
+    char *scratch = NULL;
+    dd_limits lim;
+    uint64_t now = 0;
+    if (!addon_arg_bytes(env, argv[0], &p, &n, &scratch, "bytes"))
+        return NULL;
+    napi_value out = NULL;
+    if ((argc < 2 || read_limits(env, argv[1], &lim)) &&
+        (argc < 3 || addon_arg_u64(env, argv[2], &now, "nowMs"))) {
+        if (argc < 2)
+            dd_limits_init(&lim, DD_LIMITS_VERSION);
+        dd_crdt *v = NULL;
+        int rc = dd_crdt_decode(&v, p, n, &lim, now);
+        out = rc ? addon_fail(env, rc) : wrap_new(env, v, 1);
+    }
+    free(scratch);
+    return out;
+}
+
+/* Crdt.fromJson(text, limits?) */
+static napi_value crdt_from_json(napi_env env, napi_callback_info info)
+{
+    size_t argc = 2;
+    napi_value argv[2];
+    napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+    if (argc < 1)
+        return addon_type_error(env, "fromJson(text) needs text");
+    const uint8_t *p;
+    size_t n;
+    char *scratch = NULL;
+    dd_limits lim;
+    if (!addon_arg_bytes(env, argv[0], &p, &n, &scratch, "text"))
+        return NULL;
+    napi_value out = NULL;
+    if (argc < 2 || read_limits(env, argv[1], &lim)) {
+        if (argc < 2)
+            dd_limits_init(&lim, DD_LIMITS_VERSION);
+        dd_crdt *v = NULL;
+        int rc = dd_crdt_from_json(&v, (const char *)p, n, &lim);
+        out = rc ? addon_fail(env, rc) : wrap_new(env, v, 1);
+    }
+    free(scratch);
+    return out;
+}
+
+static napi_value type_name(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1], out;
+    uint32_t type;
+    napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+    if (argc < 1 || !addon_arg_u32(env, argv[0], &type, "type"))
+        return NULL;
+    const char *name = dd_crdt_type_name(type);
+    if (!name)
+        return addon_undefined(env);
+    napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &out);
+    return out;
+}
+
+/* Runs the benchmark's loop in C, in this process: `n` increments of 1 on
+ * `counter` through dd_crdt_apply, returning the seconds it took. The
+ * baseline for node.counter.increment. */
+static napi_value bench_c_increments(napi_env env, napi_callback_info info)
+{
+    size_t argc = 2;
+    napi_value argv[2];
+    napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+    node_crdt *c;
+    double n;
+    if (argc < 2 || !(c = unwrap_arg(env, argv[0], "counter")) ||
+        !addon_arg_double(env, argv[1], &n, "count"))
+        return NULL;
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (uint64_t i = 0; i < (uint64_t)n; i++) {
+        dd_op op = DD_OP_INIT;
+        op.kind = DD_OP_INCREMENT;
+        op.amount = 1;
+        int rc = dd_crdt_apply(c->h, &op, c->actor, 0, NULL);
+        if (rc)
+            return addon_fail(env, rc);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    napi_value out;
+    napi_create_double(env, (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9, &out);
+    return out;
+}
+
+#define M(name, fn)                                                                                \
+    {                                                                                              \
+        name, NULL, fn, NULL, NULL, NULL, napi_default_method, NULL                                \
+    }
+#define S(name, fn)                                                                                \
+    {                                                                                              \
+        name, NULL, fn, NULL, NULL, NULL, napi_static, NULL                                        \
+    }
+
+bool addon_init_crdt(napi_env env, napi_value exports)
+{
+    napi_property_descriptor props[] = {
+        M("increment", crdt_increment),
+        M("apply", crdt_apply),
+        M("merge", crdt_merge),
+        M("equals", crdt_equals),
+        M("clone", crdt_clone),
+        M("close", crdt_close),
+        M("typeOf", crdt_type),
+        M("encode", crdt_encode),
+        M("toJson", crdt_to_json),
+        M("valueJson", crdt_value_json),
+        M("counterValue", crdt_counter_value),
+        M("digest", crdt_digest),
+        M("count", crdt_count),
+        M("flagValue", crdt_flag_value),
+        M("contains", crdt_contains),
+        M("registerGet", crdt_register_get),
+        M("elements", crdt_elements),
+        M("mapGet", crdt_map_get),
+        S("decode", crdt_decode),
+        S("fromJson", crdt_from_json),
+    };
+    napi_value cls;
+    if (napi_define_class(env, "Crdt", NAPI_AUTO_LENGTH, crdt_construct, NULL,
+                          sizeof props / sizeof props[0], props, &cls) != napi_ok ||
+        napi_create_reference(env, cls, 1, &addon_get_state(env)->crdt_ctor) != napi_ok ||
+        napi_set_named_property(env, exports, "Crdt", cls) != napi_ok)
+        return false;
+    static const addon_fn fns[] = {{"crdtTypeName", type_name},
+                                   {"benchCIncrements", bench_c_increments}};
+    return addon_export(env, exports, fns, ADDON_COUNT(fns));
+}
