@@ -1,0 +1,248 @@
+/*
+ * The file-system engine's file handling: atomic writes (temporary file,
+ * fsync, rename, directory fsync), checksummed reads, the writer lock and
+ * the naming of ids. See fs_io.h.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "store/fs_io.h"
+#include "store/journal.h"
+#include "store/store.h"
+#include "store/tags.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "util/status.h"
+
+int fs_io_error(const char *what, const char *path)
+{
+    return error_set(ST_EIO, "fs store: %s '%s': %s", what, path, strerror(errno));
+}
+
+void fs_id_name(const uint8_t *id, size_t len, char out[FS_ID_MAX])
+{
+    static const char hex[] = "0123456789abcdef";
+    if (len <= 100) {
+        out[0] = 'x';
+        for (size_t i = 0; i < len; i++) {
+            out[1 + 2 * i] = hex[id[i] >> 4];
+            out[2 + 2 * i] = hex[id[i] & 15];
+        }
+        out[1 + 2 * len] = 0;
+        return;
+    }
+    uint8_t h[16];
+    crypto_generichash(h, sizeof(h), id, len, NULL, 0);
+    out[0] = 'h';
+    for (size_t i = 0; i < sizeof(h); i++) {
+        out[1 + 2 * i] = hex[h[i] >> 4];
+        out[2 + 2 * i] = hex[h[i] & 15];
+    }
+    out[1 + 2 * sizeof(h)] = 0;
+}
+
+int fs_mkdir_p(const char *path)
+{
+    if (mkdir(path, 0777) == 0 || errno == EEXIST)
+        return ST_OK;
+    return fs_io_error("creating directory", path);
+}
+
+int fs_fsync_dir(fs_backend *f, const char *dir)
+{
+    if (!f->sync)
+        return ST_OK;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return fs_io_error("opening directory", dir);
+    int rc = fsync(fd) == 0 ? ST_OK : fs_io_error("syncing directory", dir);
+    close(fd);
+    return rc;
+}
+
+/* Appends a CRC-32 of everything so far; files are checked on read. */
+void fs_put_crc(bytes *b)
+{
+    uint32_t crc = (uint32_t)crc32(0, b->data, (uInt)b->len);
+    bytes_put_u32(b, crc);
+}
+
+int fs_write_atomic(fs_backend *f, const char *dir, const char *name, const bytes *b)
+{
+    char tmp[4096], final[4096];
+    snprintf(tmp, sizeof(tmp), "%s/.tmp.%016llx.%d.%lu", dir, (unsigned long long)f->tmp_prefix,
+             (int)getpid(), ++f->tmp_counter);
+    snprintf(final, sizeof(final), "%s/%s", dir, name);
+    if (b->failed)
+        return error_oom();
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return fs_io_error("creating", tmp);
+    size_t off = 0;
+    while (off < b->len) {
+        ssize_t n = write(fd, b->data + off, b->len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int rc = fs_io_error("writing", tmp);
+            close(fd);
+            unlink(tmp);
+            return rc;
+        }
+        off += (size_t)n;
+    }
+    if (f->sync && fsync(fd) != 0) {
+        int rc = fs_io_error("syncing", tmp);
+        close(fd);
+        unlink(tmp);
+        return rc;
+    }
+    close(fd);
+    if (rename(tmp, final) != 0) {
+        int rc = fs_io_error("renaming", final);
+        unlink(tmp);
+        return rc;
+    }
+    return fs_fsync_dir(f, dir);
+}
+
+/* ST_ENOTFOUND (no message) when the file does not exist. */
+int fs_read_file(const char *path, bytes *out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? ST_ENOTFOUND : fs_io_error("opening", path);
+    bytes_reset(out);
+    int rc = ST_OK;
+    for (;;) {
+        if (!bytes_reserve(out, 65536)) {
+            rc = error_oom();
+            break;
+        }
+        ssize_t n = read(fd, out->data + out->len, 65536);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = fs_io_error("reading", path);
+            break;
+        }
+        if (n == 0)
+            break;
+        out->len += (size_t)n;
+        if (out->len > FS_MAX_FILE_BYTES) {
+            rc = error_set(ST_ELIMIT, "fs store: '%s' is larger than %llu bytes", path,
+                           (unsigned long long)FS_MAX_FILE_BYTES);
+            break;
+        }
+    }
+    close(fd);
+    return rc;
+}
+
+/* Checks magic and CRC; on success *r reads the body. */
+int fs_open_record(const bytes *b, const char *magic, const char *path, reader *r)
+{
+    if (b->len < 9 || memcmp(b->data, magic, 4) != 0 || b->data[4] != 1)
+        return error_set(ST_ECORRUPT, "fs store: '%s' is not a %s file", path, magic);
+    uint32_t want = load_u32le(b->data + b->len - 4);
+    if ((uint32_t)crc32(0, b->data, (uInt)(b->len - 4)) != want)
+        return error_set(ST_ECORRUPT, "fs store: '%s' fails its checksum", path);
+    *r = reader_make(b->data + 5, b->len - 9);
+    return ST_OK;
+}
+
+int fs_lock_all(fs_backend *f)
+{
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    while (fcntl(f->lock_fd, F_OFD_SETLKW, &fl) != 0) {
+        if (errno != EINTR)
+            return fs_io_error("locking", f->root);
+    }
+    return ST_OK;
+}
+
+void fs_unlock_all(fs_backend *f)
+{
+    struct flock fl = {.l_type = F_UNLCK, .l_whence = SEEK_SET};
+    fcntl(f->lock_fd, F_OFD_SETLK, &fl);
+}
+
+void fs_path_of(fs_backend *f, char *out, size_t n, const char *area, const uint8_t *id,
+                size_t id_len)
+{
+    char name[FS_ID_MAX];
+    fs_id_name(id, id_len, name);
+    snprintf(out, n, "%s/%s/%s", f->root, area, name);
+}
+
+/* Names of the entries of an area directory (journal/, snapshots/,
+ * state/), excluding temporaries. */
+int fs_list_names(const char *dir, char ***out, size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? ST_OK : fs_io_error("listing", dir);
+    size_t cap = 0;
+    int rc = ST_OK;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] != 'x' && e->d_name[0] != 'h')
+            continue;
+        if (*count == cap) {
+            cap = grow_capacity(cap, *count + 1);
+            char **p = realloc_array(*out, cap, sizeof(*p));
+            if (!p) {
+                rc = error_oom();
+                break;
+            }
+            *out = p;
+        }
+        if (!((*out)[*count] = strdup(e->d_name))) {
+            rc = error_oom();
+            break;
+        }
+        (*count)++;
+    }
+    closedir(d);
+    return rc;
+}
+
+void fs_free_names(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+int fs_id_item_cmp(const void *a, const void *b)
+{
+    const id_item *x = a, *y = b;
+    return store_key_cmp(x->id, x->len, y->id, y->len);
+}
+
+void fs_free_items(id_item *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(items[i].id);
+        free(items[i].data);
+    }
+    free(items);
+}
+
+uint8_t *fs_dup_bytes(const uint8_t *p, size_t n)
+{
+    uint8_t *d = malloc(n ? n : 1);
+    if (d && n)
+        memcpy(d, p, n);
+    return d;
+}

@@ -1,0 +1,74 @@
+/*
+ * Internals shared by the file-system engine's sources: the engine struct,
+ * atomic file writing, checksummed records, the writer lock, naming. See
+ * fs_backend.c for the layout on disk.
+ */
+#ifndef DD_STORE_FS_IO_H
+#define DD_STORE_FS_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/backend.h"
+#include "util/bytes.h"
+
+#define FS_MAX_FILE_BYTES (256ull << 20)
+#define FS_ID_MAX 240
+
+typedef struct fs_backend {
+    store_backend base;
+    char *root;
+    int sync;
+    int lock_fd;
+    uint64_t tmp_prefix; /* random: nodes sharing the directory may share pids */
+    unsigned long tmp_counter;
+} fs_backend;
+
+int fs_io_error(const char *what, const char *path);
+/* The file name of a pid or key: "x" + hex up to 100 bytes, else "h" +
+ * BLAKE2b-128 hex. */
+void fs_id_name(const uint8_t *id, size_t len, char out[FS_ID_MAX]);
+void fs_path_of(fs_backend *f, char *out, size_t n, const char *area, const uint8_t *id,
+                size_t id_len);
+int fs_mkdir_p(const char *path);
+int fs_fsync_dir(fs_backend *f, const char *dir);
+/* Appends a CRC-32 of everything so far; files are checked on read. */
+void fs_put_crc(bytes *b);
+/* Temporary file, fsync, rename over `name`, fsync the directory. */
+int fs_write_atomic(fs_backend *f, const char *dir, const char *name, const bytes *b);
+/* ST_ENOTFOUND (no message) when the file does not exist. */
+int fs_read_file(const char *path, bytes *out);
+/* Checks magic, version and CRC; on success *r reads the body. */
+int fs_open_record(const bytes *b, const char *magic, const char *path, reader *r);
+int fs_lock_all(fs_backend *f);
+void fs_unlock_all(fs_backend *f);
+
+/* Entry names (ids) of an area directory, temporaries excluded. */
+int fs_list_names(const char *dir, char ***out, size_t *count);
+void fs_free_names(char **names, size_t n);
+
+typedef struct id_item {
+    uint8_t *id;
+    size_t len;
+    uint64_t revision;
+    uint8_t *data;
+    size_t data_len;
+} id_item;
+
+int fs_id_item_cmp(const void *a, const void *b);
+void fs_free_items(id_item *items, size_t n);
+uint8_t *fs_dup_bytes(const uint8_t *p, size_t n);
+
+/* The journal operations (fs_journal.c). */
+int fs_journal_append(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t expected_seq,
+                      const store_event *events, size_t count);
+int fs_journal_replay(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t from,
+                      uint64_t to, uint64_t max, store_event_fn fn, void *ctx);
+int fs_journal_highest(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t *out);
+int fs_journal_delete_to(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t to);
+int fs_journal_pids(store_backend *b, const uint8_t *after, size_t after_len, uint64_t limit,
+                    store_pid_fn fn, void *ctx);
+int fs_journal_by_tag(store_backend *b, const uint8_t *tag, size_t tag_len, uint64_t after,
+                      uint64_t max, store_event_fn fn, void *ctx);
+
+#endif
