@@ -69,12 +69,35 @@ from ._store import (
     Sync,
     seal_algorithm_available,
 )
-from ._system import Consistency, DeltaStrategy, EventKind, MemberState, Replica, System, SystemEvent
+from ._system import (
+    Consistency,
+    DeltaStrategy,
+    EventKind,
+    FlagRef,
+    GCounterMapRef,
+    GCounterRef,
+    GSetRef,
+    KeyRef,
+    LWWMapRef,
+    LWWRegisterRef,
+    MemberState,
+    MVRegisterRef,
+    ORMapRef,
+    ORMultiMapRef,
+    ORSetRef,
+    PNCounterMapRef,
+    PNCounterRef,
+    Replica,
+    System,
+    SystemEvent,
+)
 
 __version__ = "1.0.0"
 
 __all__ = [
-    "Consistency", "DeltaStrategy", "EventKind", "MemberState", "Replica", "System", "SystemEvent",
+    "Consistency", "DeltaStrategy", "EventKind", "MemberState", "Replica", "System", "SystemEvent", "KeyRef",
+    "FlagRef", "GCounterMapRef", "GCounterRef", "GSetRef", "LWWMapRef", "LWWRegisterRef", "MVRegisterRef", "ORMapRef",
+    "ORMultiMapRef", "ORSetRef", "PNCounterMapRef", "PNCounterRef",
     "ANY_REVISION", "Backend", "Event", "Journal", "JournalEvent", "Keyring", "PersistStrategy", "SealAlgorithm", "Snapshot", "State",
     "StateStore", "Sync", "seal_algorithm_available",
     "Crdt", "Flag", "GCounter", "GCounterMap", "GSet", "LWWMap", "LWWRegister", "MVRegister", "Op", "ORMap",

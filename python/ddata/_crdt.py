@@ -86,7 +86,7 @@ def _new_ptr(crdt_type):
     return out[0]
 
 
-_CLASSES = {}
+_CLASSES: dict = {}
 
 
 def _wrap(ptr, actor=None):
@@ -182,7 +182,7 @@ class Crdt(Handle):
         eq = self.__eq__(other)
         return eq if eq is NotImplemented else not eq
 
-    __hash__ = None  # mutable
+    __hash__ = None  # type: ignore[assignment]  # mutable
 
     def digest(self):
         out = ffi.new("uint64_t *")
@@ -442,7 +442,8 @@ class LWWMap(_MapReads, Crdt):
         return self._op(_ASSIGN, key=to_bytes(key, "key"), value=to_bytes(value), delta=delta,
                         now=now_ms if now_ms is not None else _clock_ms())
 
-    __setitem__ = assign
+    def __setitem__(self, key, value):
+        self.assign(key, value)
 
     def get(self, key, default=None):
         reg = self._map_get(key)

@@ -411,7 +411,7 @@ class KeyRef:
     """A typed view of one key of a replica; holds no C state of its own."""
 
     __slots__ = ("replica", "key", "_len")
-    TYPE = None
+    TYPE = 0  # the dd_crdt_type of the key; set by each subclass
 
     def __init__(self, replica, key):
         self.replica = replica

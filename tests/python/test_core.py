@@ -94,3 +94,22 @@ def test_limits_reject_unknown_fields_and_negative_values():
 def test_crdt_type_numbers_are_the_wire_numbers():
     assert [int(t) for t in ddata.CrdtType] == list(range(1, 13))
     assert ddata.OpKind.UPDATE == 8
+
+
+def test_type_stubs_ship_and_declare_every_public_name():
+    import ast
+    import pathlib
+
+    pkg = pathlib.Path(ddata.__file__).parent
+    assert (pkg / "py.typed").exists()
+    tree = ast.parse((pkg / "__init__.pyi").read_text())
+    declared = set()
+    for node in tree.body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+            declared.add(node.name)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            declared.add(node.target.id)
+        elif isinstance(node, ast.Assign):
+            declared.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    missing = sorted(set(ddata.__all__) - declared)
+    assert not missing, "__init__.pyi lacks %s" % missing
