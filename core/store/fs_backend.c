@@ -27,8 +27,9 @@
  * number is max(meta, last batch), and meta is rewritten before any
  * deletion, so it never decreases.
  *
- * Reads take no lock; they list the directory and open files, retrying
- * when a concurrent writer renamed a file away under them. By-tag queries
+ * Reads take no lock; they list the directory and open files, skipping
+ * a file a concurrent deletion removed under them (renames replace
+ * atomically, so a file that is there is whole). By-tag queries
  * read every batch: this engine is for durability and sharing, not for
  * projections over large journals (use SQLite there).
  */

@@ -3,6 +3,7 @@
  * Pekko persistence TCK's JournalSpec cases (replay bounds, max, deletion,
  * highest sequence number, atomic batches), plus tags, pids and ordering.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "store/journal.h"
@@ -339,6 +340,70 @@ TEST(test_large_tagged_batch_keeps_tags_on_the_right_events)
             snprintf(want, sizeof(want), "e%d", 2 * i + 1);
             ASSERT_STR_EQ(s.payload[i], want);
             ASSERT(s.tags[i]);
+        }
+        journal_close(j);
+    }
+}
+
+typedef struct racer {
+    int variant;
+    const char *dir;
+    int wins;
+} racer;
+
+static void *append_race(void *arg)
+{
+    racer *r = arg;
+    store_backend *be = NULL;
+    char path[1100];
+    if (r->variant == V_SQLITE) {
+        snprintf(path, sizeof(path), "%s/store.db", r->dir);
+        if (store_backend_open_sqlite(&be, path, NULL) != ST_OK)
+            return NULL;
+    } else {
+        snprintf(path, sizeof(path), "%s/fs", r->dir);
+        if (store_backend_open_fs(&be, path, NULL) != ST_OK)
+            return NULL;
+    }
+    journal *j;
+    if (journal_open_backend(&j, be, NULL, NULL) != ST_OK)
+        return NULL;
+    for (int i = 0; i < 60; i++) {
+        uint64_t h;
+        if (journal_highest(j, PID("shared"), &h) != ST_OK)
+            break;
+        journal_event_in ev[2] = {{(const uint8_t *)"a", 1, 0, NULL, 0},
+                                  {(const uint8_t *)"b", 1, 0, NULL, 0}};
+        if (journal_append(j, PID("shared"), h, ev, 2) == ST_OK)
+            r->wins++;
+    }
+    journal_close(j);
+    return NULL;
+}
+
+TEST(test_racing_writers_on_one_store_never_interleave_batches)
+{
+    int engines[] = {V_SQLITE, V_FS};
+    for (int e = 0; e < 2; e++) {
+        char dir[1024];
+        fresh_dir(dir, sizeof(dir), engines[e], "race");
+        journal *j = open_journal_variant(engines[e], dir, 0); /* creates the store */
+        racer r[3] = {{engines[e], dir, 0}, {engines[e], dir, 0}, {engines[e], dir, 0}};
+        pthread_t t[3];
+        for (int i = 0; i < 3; i++)
+            ASSERT(pthread_create(&t[i], NULL, append_race, &r[i]) == 0);
+        for (int i = 0; i < 3; i++)
+            pthread_join(t[i], NULL);
+        int wins = r[0].wins + r[1].wins + r[2].wins;
+        ASSERT(wins > 0);
+        uint64_t h;
+        ASSERT_OK(journal_highest(j, PID("shared"), &h));
+        ASSERT_EQ_U64(h, (uint64_t)wins * 2);
+        seen s = {0};
+        ASSERT_OK(journal_replay(j, PID("shared"), 1, 256, UINT64_MAX, record, &s));
+        for (int i = 0; i < s.n; i++) {
+            ASSERT_EQ_U64(s.seqs[i], (uint64_t)i + 1);
+            ASSERT_STR_EQ(s.payload[i], i % 2 ? "b" : "a");
         }
         journal_close(j);
     }
