@@ -4,6 +4,7 @@
  * by hand, events and their fd, and persistence through a dd_state_store.
  */
 #include <poll.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -248,4 +249,34 @@ TEST(test_owned_handle_may_be_shared_between_threads)
     dd_owned_view_free(&v);
     ASSERT_OK(dd_owned_close(a));
     ASSERT_OK(dd_owned_close(b));
+}
+
+TEST(test_owned_instance_survives_a_restart_on_sqlite)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/owned.db", test_tmpdir());
+    dd_store_options so = DD_STORE_OPTIONS_INIT;
+    so.backend = DD_BACKEND_SQLITE;
+    so.path = path;
+    so.sync = DD_SYNC_FULL;
+    dd_state_store *store = NULL;
+    ASSERT_OK(dd_state_store_open(&store, &so));
+    dd_owned *a = open_node(1, 11, store);
+    ASSERT_OK(dd_owned_publish(a, "load", 1, (const uint8_t *)"shards:0-63", 11, 0, 0, NULL, NULL));
+    ASSERT_OK(dd_owned_publish(a, "load", 0, (const uint8_t *)"+64", 3, 0, 0, NULL, NULL));
+    ASSERT_OK(dd_owned_close(a));
+    ASSERT_OK(dd_state_store_close(store));
+
+    /* A new process: the store file is all that is left. */
+    ASSERT_OK(dd_state_store_open(&store, &so));
+    a = open_node(1, 12, store);
+    dd_owned_view v;
+    ASSERT_OK(dd_owned_read(&v, a, "load", 1));
+    ASSERT_EQ_U64(v.incarnation, 11);
+    ASSERT_EQ_U64(v.age, 2);
+    ASSERT_MEM_EQ(v.base.data, v.base.len, "shards:0-63", 11);
+    ASSERT_EQ_INT(v.delta_count, 1);
+    dd_owned_view_free(&v);
+    ASSERT_OK(dd_owned_close(a));
+    ASSERT_OK(dd_state_store_close(store));
 }
