@@ -462,7 +462,7 @@ static bool subscribed(const engine *e, const uint8_t *key, size_t len)
     return false;
 }
 
-void engine_changed(engine *e, uint32_t idx, engine_event_kind kind)
+int engine_changed(engine *e, uint32_t idx, engine_event_kind kind)
 {
     kentry *ke = kt_at(&e->kt, idx);
     if (!(ke->flags & KE_DIGEST_STALE)) {
@@ -486,9 +486,10 @@ void engine_changed(engine *e, uint32_t idx, engine_event_kind kind)
                 idx_push(&e->dirty, &e->ndirty, &e->cap_dirty, idx) == ST_OK)
                 ke->flags |= KE_DURABLE_DIRTY;
         } else {
-            (void)durable_write(e, idx);
+            return durable_write(e, idx);
         }
     }
+    return ST_OK;
 }
 
 static void notify_flush(engine *e)
@@ -751,7 +752,9 @@ static int local_apply(engine *e, uint64_t now_ms, const uint8_t *key, size_t ke
             goto done;
     }
     ke->changed_ms = e->now_ms;
-    engine_changed(e, idx, ENGINE_EV_CHANGED);
+    /* A failed write-through is reported, but the update stays applied in
+     * memory and replicates: the store catches up on the next change. */
+    int durable_rc = engine_changed(e, idx, ENGINE_EV_CHANGED);
     if (e->cfg.delta_strategy == ENGINE_DELTA_IMMEDIATE && delta) {
         ke->my_seq++;
         (void)kt_seq_set(ke, e->actor, ke->my_seq);
@@ -768,6 +771,7 @@ static int local_apply(engine *e, uint64_t now_ms, const uint8_t *key, size_t ke
         }
     }
     *idx_out = idx;
+    rc = durable_rc;
 done:
     crdt_free(fresh);
     crdt_free(delta);

@@ -110,8 +110,9 @@ int engine_send(engine *e, const char *to, size_t to_len, bytes *msg);
 void engine_emit(engine *e, engine_event *ev);
 int idx_push(uint32_t **v, size_t *n, size_t *cap, uint32_t idx);
 /* Everything that must follow a change of an entry's value: digest,
- * subscriptions, durability, expiry clock. `kind` is the event kind. */
-void engine_changed(engine *e, uint32_t idx, engine_event_kind kind);
+ * subscriptions, durability, expiry clock. `kind` is the event kind.
+ * Returns the write-through status (the change itself always stands). */
+int engine_changed(engine *e, uint32_t idx, engine_event_kind kind);
 void engine_refresh_digests(engine *e);
 uint64_t engine_entry_digest(const kentry *ke);
 bool engine_pattern_match(const engine_pattern *p, size_t n, const uint8_t *key, size_t len);

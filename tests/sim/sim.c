@@ -145,6 +145,9 @@ static int start_node(sim *s, uint32_t i, bool first_start)
     c.store = n->store;
     c.durable = s->cfg.durable;
     c.durable_count = s->cfg.durable_count;
+    c.expiry = s->cfg.expiry;
+    c.expiry_count = s->cfg.expiry_count;
+    c.expire_after_ms = s->cfg.expire_after_ms;
     /* The first start joins through node 0 (which starts the cluster);
      * a restart asks every other node, since node 0 may be down. */
     const char *self_seed[1] = {s->nodes[0].id};

@@ -37,6 +37,9 @@ typedef struct sim_config {
     const engine_pattern *durable;
     size_t durable_count;
     uint64_t tombstone_grace_ms;
+    const engine_pattern *expiry;
+    size_t expiry_count;
+    uint64_t expire_after_ms;
 } sim_config;
 
 void sim_config_default(sim_config *c);

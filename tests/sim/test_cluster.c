@@ -342,3 +342,78 @@ TEST(test_durable_keys_survive_a_full_cluster_restart)
     }
     sim_free(s);
 }
+
+TEST(test_idle_keys_expire_on_every_node_and_do_not_come_back)
+{
+    static const engine_pattern expiry[] = {{(const uint8_t *)"sess/", 5, true}};
+    sim_config c;
+    sim_config_default(&c);
+    c.seed = test_seed();
+    c.expiry = expiry;
+    c.expiry_count = 1;
+    c.expire_after_ms = 20000;
+    c.max_skew_ms = 200;
+    sim *s;
+    ASSERT_OK(sim_new(&s, &c));
+    sim_run(s, 10000);
+    ASSERT_OK(sim_increment(s, 0, "sess/1", 1));
+    ASSERT_OK(sim_increment(s, 1, "sess/2", 1));
+    ASSERT_OK(sim_increment(s, 2, "plain", 1));
+    sim_run(s, 12000);
+    ASSERT_OK(sim_increment(s, 1, "sess/2", 1)); /* still in use */
+    for (uint32_t i = 0; i < 3; i++)
+        ASSERT_EQ_INT(sim_counter(sim_node_at(s, i)->e, "sess/1"), 1);
+    sim_run(s, 15000);
+    for (uint32_t i = 0; i < 3; i++) {
+        ASSERT_EQ_INT(sim_counter(sim_node_at(s, i)->e, "sess/1"), -1);
+        ASSERT_EQ_INT(sim_counter(sim_node_at(s, i)->e, "sess/2"), 2);
+        ASSERT_EQ_INT(sim_counter(sim_node_at(s, i)->e, "plain"), 1);
+    }
+    sim_run(s, 30000);
+    const char *why;
+    ASSERT_MSG(sim_converged(s, &why), "%s", why);
+    for (uint32_t i = 0; i < 3; i++)
+        ASSERT_EQ_INT(sim_counter(sim_node_at(s, i)->e, "sess/2"), -1);
+    sim_free(s);
+}
+
+static uint64_t write_at(sim *s, engine_consistency level, uint32_t n, done_log *d)
+{
+    crdt_op op = {0};
+    op.kind = CRDT_OP_INCREMENT;
+    op.amount = 1;
+    d->count = 0;
+    ASSERT_OK(engine_write(sim_node_at(s, 0)->e, sim_node_now(s, 0), (const uint8_t *)"w", 1,
+                           CRDT_GCOUNTER, &op, level, n, 1500, &d->id));
+    sim_run(s, 2000);
+    ASSERT_EQ_INT(d->count, 1);
+    return d->id;
+}
+
+TEST(test_levels_count_replicas_as_documented)
+{
+    /* Five nodes, two cut off: three replicas reachable from n0. */
+    sim *s = cluster(5, ENGINE_DELTA_IMMEDIATE);
+    ASSERT(s);
+    done_log d = {0};
+    sim_on_event(s, on_done, &d);
+    int groups[5] = {0, 0, 0, 1, 1};
+    sim_partition(s, groups);
+    write_at(s, ENGINE_LOCAL, 0, &d);
+    ASSERT_STATUS(d.status, ST_OK);
+    write_at(s, ENGINE_FROM, 3, &d);
+    ASSERT_STATUS(d.status, ST_OK);
+    write_at(s, ENGINE_FROM, 4, &d);
+    ASSERT_STATUS(d.status, ST_ETIMEOUT);
+    write_at(s, ENGINE_MAJORITY, 0, &d); /* 3 of 5 */
+    ASSERT_STATUS(d.status, ST_OK);
+    write_at(s, ENGINE_MAJORITY_PLUS, 1, &d); /* 4 of 5 */
+    ASSERT_STATUS(d.status, ST_ETIMEOUT);
+    write_at(s, ENGINE_ALL, 0, &d);
+    ASSERT_STATUS(d.status, ST_ETIMEOUT);
+    sim_heal(s);
+    sim_run(s, 3000);
+    write_at(s, ENGINE_ALL, 0, &d);
+    ASSERT_STATUS(d.status, ST_OK);
+    sim_free(s);
+}
