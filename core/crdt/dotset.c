@@ -212,7 +212,7 @@ static uint32_t ds_slot_of(const dotset *s, uint32_t i)
     return p;
 }
 
-static void ds_release_multi(dotset *s, ds_entry *e)
+void ds_release_multi(dotset *s, ds_entry *e)
 {
     if (e->ax != DS_MULTI)
         return;
@@ -524,87 +524,6 @@ int ds_set_dots(dotset *s, uint32_t i, const ds_dot *dots, uint32_t n)
     return ST_OK;
 }
 
-/* ---- map values ----------------------------------------------------------- */
-
-const crdt *ds_dot_val(const dotset *s, uint32_t i, uint32_t k)
-{
-    const ds_entry *e = &s->entries[i];
-    if (e->ax == DS_MULTI)
-        return s->multi[e->ctr].vals[k];
-    return s->vals[i];
-}
-
-static int val_join(crdt **dst, const crdt *src);
-
-/* Frees what entry i owns (per-dot values and the joined value). */
-static void drop_vals(dotset *s, uint32_t i)
-{
-    ds_release_multi(s, &s->entries[i]);
-    crdt_free(s->vals[i]);
-    s->vals[i] = NULL;
-}
-
-int ds_set_dot_vals(dotset *s, uint32_t i, const ds_dot *dots, crdt **v, uint32_t n)
-{
-    int rc = ST_OK;
-    crdt *joined = NULL;
-    crdt **own = NULL;
-    if (n > 1) {
-        own = alloc_array(n, sizeof *own);
-        if (!own) {
-            rc = error_oom();
-            goto fail;
-        }
-        rc = crdt_clone(&joined, v[0]);
-        for (uint32_t k = 1; k < n && !rc; k++)
-            rc = val_join(&joined, v[k]);
-        if (rc)
-            goto fail;
-    }
-    drop_vals(s, i);
-    if (n == 1) {
-        s->entries[i].ax = dots[0].ax;
-        s->entries[i].ctr = dots[0].ctr;
-        s->vals[i] = v[0];
-        return ST_OK;
-    }
-    rc = ds_set_dots(s, i, dots, n);
-    if (rc)
-        goto fail;
-    memcpy(own, v, n * sizeof *own);
-    s->multi[s->entries[i].ctr].vals = own;
-    s->vals[i] = joined;
-    return ST_OK;
-fail:
-    free(own);
-    crdt_free(joined);
-    for (uint32_t k = 0; k < n; k++)
-        crdt_free(v[k]);
-    return rc;
-}
-
-static int clone_dot_vals(dotset *dst, uint32_t idx, const dotset *src, uint32_t i, const ds_dot *d,
-                          uint32_t n)
-{
-    crdt *stackv[4];
-    crdt **v = n <= 4 ? stackv : alloc_array(n, sizeof *v);
-    if (!v)
-        return error_oom();
-    int rc = ST_OK;
-    uint32_t k = 0;
-    for (; k < n && !rc; k++)
-        rc = crdt_clone(&v[k], ds_dot_val(src, i, k));
-    if (rc) {
-        for (uint32_t j = 0; j + 1 < k; j++)
-            crdt_free(v[j]);
-    } else {
-        rc = ds_set_dot_vals(dst, idx, d, v, n);
-    }
-    if (v != stackv)
-        free(v);
-    return rc;
-}
-
 /* ---- clone -------------------------------------------------------------- */
 
 int ds_clone(dotset *dst, const dotset *src)
@@ -641,7 +560,7 @@ int ds_clone(dotset *dst, const dotset *src)
             uint32_t n;
             const ds_dot *d = ds_dots(src, e, &one, &n);
             if (src->vals && src->vals != (crdt **)src)
-                rc = clone_dot_vals(dst, idx, src, i, d, n);
+                rc = ds_clone_dot_vals(dst, idx, src, i, d, n);
             else if (n)
                 rc = ds_set_dots(dst, idx, d, n);
             if (rc)
@@ -659,7 +578,7 @@ fail:
 /* ---- mutators ------------------------------------------------------------ */
 
 /* Makes `d` an empty delta carrying the given dots in its context. */
-static int delta_ctx_dots(dotset *d, const dotset *s, const ds_dot *dots, uint32_t n)
+int ds_delta_ctx_dots(dotset *d, const dotset *s, const ds_dot *dots, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++) {
         uint32_t ax;
@@ -689,7 +608,7 @@ int ds_add(dotset *s, const uint8_t *e, size_t len, uint64_t actor, dotset *delt
             ds_dot one;
             uint32_t n;
             const ds_dot *d = ds_dots(s, &s->entries[found], &one, &n);
-            rc = delta_ctx_dots(delta, s, d, n);
+            rc = ds_delta_ctx_dots(delta, s, d, n);
             if (rc)
                 return rc;
         }
@@ -728,7 +647,7 @@ int ds_remove(dotset *s, const uint8_t *e, size_t len, dotset *delta)
         ds_dot one;
         uint32_t n;
         const ds_dot *d = ds_dots(s, &s->entries[found], &one, &n);
-        int rc = delta_ctx_dots(delta, s, d, n);
+        int rc = ds_delta_ctx_dots(delta, s, d, n);
         if (rc)
             return rc;
     }
@@ -781,115 +700,12 @@ static uint32_t join_dots(const dotset *dst, const ds_dot *a, uint32_t na, const
     return n;
 }
 
-/* Map values join by crdt_merge; differing types (two replicas created the
- * key concurrently as different types) resolve to the higher type number,
- * so the join stays a join. */
-static int val_join(crdt **dst, const crdt *src)
-{
-    crdt_type dt = crdt_type_of(*dst), st = crdt_type_of(src);
-    if (dt == st)
-        return crdt_merge(*dst, src);
-    if (st < dt)
-        return ST_OK;
-    crdt *c;
-    int rc = crdt_clone(&c, src);
-    if (rc)
-        return rc;
-    crdt_free(*dst);
-    *dst = c;
-    return ST_OK;
-}
-
-static int dot_cmp(const void *x, const void *y)
+int ds_dot_cmp(const void *x, const void *y)
 {
     const ds_dot *a = x, *b = y;
     if (a->ax != b->ax)
         return a->ax < b->ax ? -1 : 1;
     return a->ctr < b->ctr ? -1 : a->ctr > b->ctr ? 1 : 0;
-}
-
-typedef struct vdot {
-    ds_dot d;
-    const crdt *val;
-} vdot;
-
-static int vdot_cmp(const void *x, const void *y)
-{
-    return dot_cmp(&((const vdot *)x)->d, &((const vdot *)y)->d);
-}
-
-/* Maps: entry i of dst becomes the surviving dots of both sides, each with
- * its (immutable) value. `b` is NULL when the key is only in dst, `j` < 0
- * when only in src (then i is a fresh entry). */
-static int join_map_entry(dotset *dst, uint32_t i, const ds_dot *a, uint32_t na, const dotset *src,
-                          int64_t j, const ds_dot *b, uint32_t nb, const uint32_t *map,
-                          const uint32_t *rmap, bool *removed)
-{
-    vdot stackv[8];
-    uint32_t cap = na + nb;
-    vdot *keep = cap <= 8 ? stackv : alloc_array(cap, sizeof *keep);
-    crdt *stackc[8];
-    crdt **vals = cap <= 8 ? stackc : alloc_array(cap, sizeof *vals);
-    int rc = ST_OK;
-    if (!keep || !vals) {
-        rc = error_oom();
-        goto done;
-    }
-    uint32_t n = 0;
-    for (uint32_t k = 0; k < na; k++) {
-        bool in_b = false;
-        for (uint32_t m = 0; m < nb; m++)
-            if (map[b[m].ax] == a[k].ax && b[m].ctr == a[k].ctr)
-                in_b = true;
-        uint32_t sax = rmap[a[k].ax];
-        if (in_b || sax == UINT32_MAX || !ds_ctx_has(src, sax, a[k].ctr)) {
-            keep[n].d = a[k];
-            keep[n].val = ds_dot_val(dst, i, k);
-            n++;
-        }
-    }
-    for (uint32_t m = 0; m < nb; m++) {
-        uint32_t dax = map[b[m].ax];
-        bool in_a = false;
-        for (uint32_t k = 0; k < na; k++)
-            if (a[k].ax == dax && a[k].ctr == b[m].ctr)
-                in_a = true;
-        if (!in_a && !ds_ctx_has(dst, dax, b[m].ctr)) {
-            keep[n].d.ax = dax;
-            keep[n].d.ctr = b[m].ctr;
-            keep[n].val = ds_dot_val(src, (uint32_t)j, m);
-            n++;
-        }
-    }
-    *removed = n == 0;
-    if (n == 0)
-        goto done;
-    qsort(keep, n, sizeof *keep, vdot_cmp);
-    ds_dot stackd[8];
-    ds_dot *dots = n <= 8 ? stackd : alloc_array(n, sizeof *dots);
-    if (!dots) {
-        rc = error_oom();
-        goto done;
-    }
-    uint32_t k = 0;
-    for (; k < n && !rc; k++) {
-        dots[k] = keep[k].d;
-        rc = crdt_clone(&vals[k], keep[k].val);
-    }
-    if (rc) {
-        for (uint32_t m = 0; m + 1 < k; m++)
-            crdt_free(vals[m]);
-    } else {
-        rc = ds_set_dot_vals(dst, i, dots, vals, n);
-    }
-    if (dots != stackd)
-        free(dots);
-done:
-    if (keep != stackv)
-        free(keep);
-    if (vals != stackc)
-        free(vals);
-    return rc;
 }
 
 int ds_merge(dotset *dst, const dotset *src)
@@ -943,7 +759,7 @@ int ds_merge(dotset *dst, const dotset *src)
                 i++; /* unseen by src: unchanged */
                 continue;
             }
-            rc = join_map_entry(dst, i, a, na, src, j, b, nb, map, rmap, &removed);
+            rc = ds_join_map_entry(dst, i, a, na, src, j, b, nb, map, rmap, &removed);
             if (rc)
                 goto done;
             if (removed)
@@ -967,7 +783,7 @@ int ds_merge(dotset *dst, const dotset *src)
             continue; /* the last entry moved into i */
         }
         if (n > 1)
-            qsort(buf, n, sizeof *buf, dot_cmp);
+            qsort(buf, n, sizeof *buf, ds_dot_cmp);
         rc = ds_set_dots(dst, i, buf, n);
         if (rc)
             goto done;
@@ -1006,10 +822,10 @@ int ds_merge(dotset *dst, const dotset *src)
             goto done;
         if (vals) {
             bool removed;
-            rc = join_map_entry(dst, idx, NULL, 0, src, j, b, nb, map, rmap, &removed);
+            rc = ds_join_map_entry(dst, idx, NULL, 0, src, j, b, nb, map, rmap, &removed);
         } else {
             if (n > 1)
-                qsort(buf, n, sizeof *buf, dot_cmp);
+                qsort(buf, n, sizeof *buf, ds_dot_cmp);
             rc = ds_set_dots(dst, idx, buf, n);
         }
         if (rc) {
@@ -1030,383 +846,5 @@ done:
     free(buf);
     free(map);
     free(rmap);
-    return rc;
-}
-
-int ds_map_put(dotset *s, const uint8_t *key, size_t len, uint64_t actor, crdt *val, dotset *delta)
-{
-    uint32_t ax;
-    int rc = ds_actor_slot(s, actor, &ax);
-    if (rc)
-        goto fail;
-    uint64_t ctr = ds_next_ctr(s, ax);
-    uint32_t h = ds_hash(key, len);
-    int64_t found = ds_find(s, key, len, h);
-    if (delta) {
-        uint32_t dax, didx;
-        if (found >= 0) {
-            ds_dot one;
-            uint32_t n;
-            const ds_dot *d = ds_dots(s, &s->entries[found], &one, &n);
-            rc = delta_ctx_dots(delta, s, d, n);
-            if (rc)
-                goto fail;
-        }
-        rc = ds_actor_slot(delta, actor, &dax);
-        if (!rc)
-            rc = ds_ctx_add(delta, dax, ctr);
-        if (!rc)
-            rc = ds_insert(delta, key, len, h, &didx);
-        if (!rc)
-            rc = crdt_clone(&delta->vals[didx], val);
-        if (rc)
-            goto fail;
-        delta->entries[didx].ax = dax;
-        delta->entries[didx].ctr = ctr;
-    }
-    uint32_t idx;
-    if (found < 0) {
-        rc = ds_insert(s, key, len, h, &idx);
-        if (rc)
-            goto fail;
-    } else {
-        idx = (uint32_t)found;
-    }
-    ds_dot d = {ax, ctr};
-    rc = ds_set_dot_vals(s, idx, &d, &val, 1);
-    if (rc)
-        return rc; /* val already freed */
-    return ds_ctx_add(s, ax, ctr);
-fail:
-    crdt_free(val);
-    return rc;
-}
-
-/* ---- canonical order and codec -------------------------------------------- */
-
-static _Thread_local const dotset *sort_set;
-static int sort_cmp(const void *x, const void *y)
-{
-    const ds_entry *a = &sort_set->entries[*(const uint32_t *)x];
-    const ds_entry *b = &sort_set->entries[*(const uint32_t *)y];
-    return ds_elem_cmp(ds_elem(sort_set, a), a->len, ds_elem(sort_set, b), b->len);
-}
-
-uint32_t *ds_sorted(const dotset *s)
-{
-    uint32_t *order = alloc_array(s->n ? s->n : 1, sizeof *order);
-    if (!order)
-        return NULL;
-    for (uint32_t i = 0; i < s->n; i++)
-        order[i] = i;
-    /* qsort has no context argument in C11, hence the thread-local */
-    sort_set = s;
-    qsort(order, s->n, sizeof *order, sort_cmp);
-    sort_set = NULL;
-    return order;
-}
-
-typedef struct edot {
-    uint32_t ax; /* the encoded actor index */
-    uint32_t k;  /* position in the entry's own dot list */
-    uint64_t ctr;
-} edot;
-
-static int enc_dot_cmp(const void *x, const void *y)
-{
-    const edot *a = x, *b = y;
-    if (a->ax != b->ax)
-        return a->ax < b->ax ? -1 : 1;
-    return a->ctr < b->ctr ? -1 : a->ctr > b->ctr ? 1 : 0;
-}
-
-static _Thread_local const uint64_t *actor_ids;
-static int actor_cmp(const void *x, const void *y)
-{
-    uint64_t a = actor_ids[*(const uint32_t *)x], b = actor_ids[*(const uint32_t *)y];
-    return a < b ? -1 : a > b;
-}
-
-int ds_encode(const dotset *s, bool dots, bytes *out, int (*put_val)(const crdt *, bytes *))
-{
-    uint32_t *enc = NULL, *used = NULL, *order = NULL;
-    edot *tmp = NULL;
-    uint32_t tmpcap = 0;
-    int rc = ST_OK;
-    if (dots) {
-        enc = alloc_array(s->nactors + 1, sizeof *enc);
-        used = alloc_array(s->nactors + 1, sizeof *used);
-        if (!enc || !used) {
-            rc = error_oom();
-            goto done;
-        }
-        for (uint32_t i = 0; i < s->nactors; i++)
-            enc[i] = UINT32_MAX;
-        for (uint32_t i = 0; i < s->ncloud; i++)
-            enc[s->cloud[i].ax] = 0;
-        uint32_t nused = 0;
-        for (uint32_t i = 0; i < s->nactors; i++)
-            if (s->vv[i] || enc[i] == 0)
-                used[nused++] = i;
-        actor_ids = s->actors;
-        qsort(used, nused, sizeof *used, actor_cmp);
-        bytes_put_varint(out, nused);
-        for (uint32_t i = 0; i < nused; i++) {
-            enc[used[i]] = i;
-            bytes_put_u64(out, s->actors[used[i]]);
-            bytes_put_varint(out, s->vv[used[i]]);
-        }
-        bytes_put_varint(out, s->ncloud);
-        for (uint32_t i = 0; i < s->ncloud; i++) {
-            bytes_put_varint(out, enc[s->cloud[i].ax]);
-            bytes_put_varint(out, s->cloud[i].ctr);
-        }
-    }
-    order = ds_sorted(s);
-    if (!order) {
-        rc = error_oom();
-        goto done;
-    }
-    bytes_put_varint(out, s->n);
-    for (uint32_t k = 0; k < s->n; k++) {
-        uint32_t i = order[k];
-        const ds_entry *e = &s->entries[i];
-        bytes_put_blob(out, ds_elem(s, e), e->len);
-        if (dots) {
-            ds_dot one;
-            uint32_t n;
-            const ds_dot *d = ds_dots(s, e, &one, &n);
-            bytes_put_varint(out, n);
-            if (n > tmpcap) {
-                tmpcap = n;
-                edot *t = realloc_array(tmp, tmpcap, sizeof *tmp);
-                if (!t) {
-                    rc = error_oom();
-                    goto done;
-                }
-                tmp = t;
-            }
-            for (uint32_t j = 0; j < n; j++) {
-                tmp[j].ax = enc[d[j].ax];
-                tmp[j].ctr = d[j].ctr;
-                tmp[j].k = j;
-            }
-            if (n > 1)
-                qsort(tmp, n, sizeof *tmp, enc_dot_cmp);
-            for (uint32_t j = 0; j < n; j++) {
-                bytes_put_varint(out, tmp[j].ax);
-                bytes_put_varint(out, tmp[j].ctr);
-                if (put_val) {
-                    rc = put_val(ds_dot_val(s, i, tmp[j].k), out);
-                    if (rc)
-                        goto done;
-                }
-            }
-        }
-    }
-    if (out->failed)
-        rc = error_oom();
-done:
-    free(enc);
-    free(used);
-    free(order);
-    free(tmp);
-    return rc;
-}
-
-static int truncated(void)
-{
-    return error_set(ST_ECORRUPT, "crdt value is truncated or malformed");
-}
-
-int ds_decode(dotset *s, reader *r, bool dots, const limits *lim,
-              int (*get_val)(crdt **, reader *, void *), void *arg)
-{
-    int rc = ST_OK;
-    uint8_t *used = NULL;
-    if (dots) {
-        uint64_t na = crdt_varint(r);
-        if (!reader_ok(r))
-            return truncated();
-        if (na > reader_left(r) / 9)
-            return error_set(ST_ECORRUPT, "actor count %llu exceeds the input",
-                             (unsigned long long)na);
-        if (na > lim->max_elements)
-            return error_set(ST_ELIMIT, "%llu actors exceed the limit of %llu",
-                             (unsigned long long)na, (unsigned long long)lim->max_elements);
-        used = calloc(na + 1, 1);
-        if (!used)
-            return error_oom();
-        for (uint64_t i = 0; i < na; i++) {
-            uint64_t actor = reader_u64(r);
-            uint64_t v = crdt_varint(r);
-            if (!reader_ok(r)) {
-                rc = truncated();
-                goto done;
-            }
-            if (i && actor <= s->actors[i - 1]) {
-                rc = error_set(ST_ECORRUPT, "actors are not strictly ascending");
-                goto done;
-            }
-            if (i == 0) {
-                s->actors = alloc_array(na, sizeof *s->actors);
-                s->vv = alloc_array(na, sizeof *s->vv);
-                if (!s->actors || !s->vv) {
-                    rc = error_oom();
-                    goto done;
-                }
-                s->capactors = (uint32_t)na;
-            }
-            /* strictly ascending, so every actor takes the next slot */
-            s->actors[i] = actor;
-            s->vv[i] = v;
-            s->nactors = (uint32_t)i + 1;
-            used[i] = v != 0;
-        }
-        uint64_t nc = crdt_varint(r);
-        if (!reader_ok(r)) {
-            rc = truncated();
-            goto done;
-        }
-        if (nc > reader_left(r) / 2) {
-            rc = error_set(ST_ECORRUPT, "dot cloud count exceeds the input");
-            goto done;
-        }
-        if (nc > lim->max_elements) {
-            rc =
-                error_set(ST_ELIMIT, "dot cloud of %llu exceeds the limit", (unsigned long long)nc);
-            goto done;
-        }
-        if (nc) {
-            s->cloud = alloc_array(nc, sizeof *s->cloud);
-            if (!s->cloud) {
-                rc = error_oom();
-                goto done;
-            }
-            s->capcloud = (uint32_t)nc;
-        }
-        for (uint64_t i = 0; i < nc; i++) {
-            uint64_t ax = crdt_varint(r), ctr = crdt_varint(r);
-            if (!reader_ok(r)) {
-                rc = truncated();
-                goto done;
-            }
-            if (ax >= na || ctr <= s->vv[ax] + 1 ||
-                (i && (ax < s->cloud[i - 1].ax ||
-                       (ax == s->cloud[i - 1].ax && ctr <= s->cloud[i - 1].ctr)))) {
-                rc = error_set(ST_ECORRUPT, "dot cloud is not canonical");
-                goto done;
-            }
-            s->cloud[i].ax = (uint32_t)ax;
-            s->cloud[i].ctr = ctr;
-            s->ncloud = (uint32_t)i + 1;
-            used[ax] = 1;
-        }
-        for (uint64_t i = 0; i < na; i++) {
-            if (!used[i]) {
-                rc = error_set(ST_ECORRUPT, "actor without dots in the context");
-                goto done;
-            }
-        }
-    }
-    uint64_t n = crdt_varint(r);
-    if (!reader_ok(r)) {
-        rc = truncated();
-        goto done;
-    }
-    if (n > lim->max_elements) {
-        rc = error_set(ST_ELIMIT, "%llu elements exceed the limit of %llu", (unsigned long long)n,
-                       (unsigned long long)lim->max_elements);
-        goto done;
-    }
-    /* an element takes at least a length byte, and with dots a dot count
-     * and one dot: bound the allocation by the input before making it */
-    if (n > reader_left(r) / (dots ? 4 : 1)) {
-        rc = error_set(ST_ECORRUPT, "element count %llu exceeds the input", (unsigned long long)n);
-        goto done;
-    }
-    if (n) {
-        rc = ds_reserve(s, (uint32_t)n);
-        if (rc)
-            goto done;
-    }
-    const uint8_t *prev = NULL;
-    size_t prev_len = 0;
-    for (uint64_t k = 0; k < n; k++) {
-        uint64_t len = crdt_varint(r);
-        if (reader_ok(r) && len > lim->max_value_bytes) {
-            rc = error_set(ST_ELIMIT, "element of %llu bytes exceeds the limit of %llu",
-                           (unsigned long long)len, (unsigned long long)lim->max_value_bytes);
-            goto done;
-        }
-        const uint8_t *e = reader_take(r, (size_t)len);
-        if (!reader_ok(r)) {
-            rc = truncated();
-            goto done;
-        }
-        if (k && ds_elem_cmp(prev, prev_len, e, (size_t)len) >= 0) {
-            rc = error_set(ST_ECORRUPT, "elements are not strictly ascending");
-            goto done;
-        }
-        prev = e;
-        prev_len = (size_t)len;
-        uint32_t idx;
-        rc = ds_insert(s, e, (size_t)len, ds_hash(e, (size_t)len), &idx);
-        if (rc)
-            goto done;
-        if (dots) {
-            uint64_t nd = crdt_varint(r);
-            if (!reader_ok(r)) {
-                rc = truncated();
-                goto done;
-            }
-            if (nd == 0 || nd > reader_left(r) / 2 || nd > s->nactors * 64ull + 64) {
-                rc = error_set(ST_ECORRUPT, "element has a bad dot count");
-                goto done;
-            }
-            ds_dot stackd[4];
-            crdt *stackv[4];
-            ds_dot *d = nd <= 4 ? stackd : alloc_array(nd, sizeof *d);
-            crdt **v = nd <= 4 ? stackv : alloc_array(nd, sizeof *v);
-            uint64_t nv = 0;
-            if (!d || !v)
-                rc = error_oom();
-            for (uint64_t j = 0; j < nd && rc == ST_OK; j++) {
-                uint64_t ax = crdt_varint(r), ctr = crdt_varint(r);
-                if (!reader_ok(r))
-                    rc = truncated();
-                else if (ax >= s->nactors || ctr == 0 || !ds_ctx_has(s, (uint32_t)ax, ctr))
-                    rc = error_set(ST_ECORRUPT, "element dot outside the causal context");
-                else if (j && (ax < d[j - 1].ax || (ax == d[j - 1].ax && ctr <= d[j - 1].ctr)))
-                    rc = error_set(ST_ECORRUPT, "element dots are not canonical");
-                d[j].ax = (uint32_t)ax;
-                d[j].ctr = ctr;
-                if (!rc && get_val) {
-                    rc = get_val(&v[j], r, arg);
-                    if (!rc)
-                        nv++;
-                }
-            }
-            if (!rc && get_val) {
-                rc = ds_set_dot_vals(s, idx, d, v, (uint32_t)nd);
-                nv = 0; /* owned by the entry now, or freed */
-            } else if (!rc) {
-                rc = ds_set_dots(s, idx, d, (uint32_t)nd);
-            }
-            for (uint64_t j = 0; j < nv; j++)
-                crdt_free(v[j]);
-            if (d && d != stackd)
-                free(d);
-            if (v && v != stackv)
-                free(v);
-            if (rc)
-                goto done;
-        } else if (get_val) {
-            rc = error_set(ST_ECORRUPT, "map entries need dots");
-            goto done;
-        }
-    }
-done:
-    free(used);
     return rc;
 }

@@ -139,6 +139,17 @@ int ds_map_put(dotset *s, const uint8_t *key, size_t len, uint64_t actor, crdt *
 uint32_t *ds_sorted(const dotset *s);
 int ds_elem_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 
+/* Shared by dotset.c and dotset_map.c. */
+void ds_release_multi(dotset *s, ds_entry *e);
+int ds_delta_ctx_dots(dotset *d, const dotset *s, const ds_dot *dots, uint32_t n);
+int ds_dot_cmp(const void *x, const void *y);
+int ds_val_join(crdt **dst, const crdt *src);
+int ds_clone_dot_vals(dotset *dst, uint32_t idx, const dotset *src, uint32_t i, const ds_dot *d,
+                      uint32_t n);
+int ds_join_map_entry(dotset *dst, uint32_t i, const ds_dot *a, uint32_t na, const dotset *src,
+                      int64_t j, const ds_dot *b, uint32_t nb, const uint32_t *map,
+                      const uint32_t *rmap, bool *removed);
+
 /* Canonical binary body. nested: per-entry value encoder/decoder hooks. */
 /* Maps put one value after each dot. */
 int ds_encode(const dotset *s, bool dots, bytes *out, int (*put_val)(const crdt *, bytes *));
