@@ -54,6 +54,16 @@ from ._errors import (
     clear_error,
     last_error,
 )
+from ._owned import (
+    ANY_STALENESS,
+    Owned,
+    OwnedEvent,
+    OwnedEventKind,
+    OwnedMismatch,
+    OwnedStrategy,
+    OwnedUrgency,
+    OwnedView,
+)
 from ._store import (
     ANY_REVISION,
     Backend,
@@ -95,6 +105,8 @@ from ._system import (
 __version__ = "1.0.0"
 
 __all__ = [
+    "ANY_STALENESS", "Owned", "OwnedEvent", "OwnedEventKind", "OwnedMismatch", "OwnedStrategy", "OwnedUrgency",
+    "OwnedView",
     "Consistency", "DeltaStrategy", "EventKind", "MemberState", "Replica", "System", "SystemEvent", "KeyRef",
     "FlagRef", "GCounterMapRef", "GCounterRef", "GSetRef", "LWWMapRef", "LWWRegisterRef", "MVRegisterRef", "ORMapRef",
     "ORMultiMapRef", "ORSetRef", "PNCounterMapRef", "PNCounterRef",

@@ -580,3 +580,91 @@ class Replica(_Handle):
     def pncountermap(self, key: _BytesLike) -> PNCounterMapRef: ...
     def gcountermap(self, key: _BytesLike) -> GCounterMapRef: ...
     def ormultimap(self, key: _BytesLike) -> ORMultiMapRef: ...
+
+# ---- node-owned state
+
+ANY_STALENESS: int
+
+class OwnedStrategy(enum.IntEnum):
+    ACTIVE_PUSH = 1
+    FEED_LAZY_PULL = 2
+    FEED_WITH_PERIODIC_SYNC = 3
+    PERIODIC_ONLY = 4
+
+class OwnedMismatch(enum.IntEnum):
+    KEEP_STALE = 1
+    DROP_AND_WAIT = 2
+
+class OwnedUrgency(enum.IntEnum):
+    DEFAULT = 0
+    IMMEDIATE = 1
+    DELAYED = 2
+    SUPPRESSED = 3
+
+class OwnedEventKind(enum.IntEnum):
+    VIEW_CHANGED = 1
+    VIEW_REMOVED = 2
+    QUERY_DONE = 3
+    VERSION_MISMATCH = 4
+    COMPACT_WANTED = 5
+
+class OwnedView(NamedTuple):
+    node_id: int
+    incarnation: int
+    age: int
+    base_age: int
+    wire_version: int
+    version_mismatch: bool
+    confirmed_ms: int
+    base: bytes
+    deltas: List[bytes]
+
+class OwnedEvent(NamedTuple):
+    kind: OwnedEventKind
+    type: str
+    node_id: int
+    incarnation: int
+    age: int
+    request_id: int
+    status: int
+    peer_version: int
+
+class Owned(_Handle):
+    def __init__(
+        self,
+        node_id: int,
+        incarnation: int = 1,
+        store: Optional[StateStore] = None,
+        limits: Optional[Limits] = None,
+        max_queued: int = 0,
+    ) -> None: ...
+    def register(
+        self,
+        type_name: _BytesLike,
+        *,
+        strategy: int = ...,
+        wire_version: int = ...,
+        storage_version: int = ...,
+        on_mismatch: int = ...,
+        compact_every: int = ...,
+        feed_interval_ms: int = ...,
+        sync_interval_ms: int = ...,
+        pull_retry_ms: int = ...,
+        pull_timeout_ms: int = ...,
+    ) -> None: ...
+    def publish(
+        self, type_name: _BytesLike, data: _BytesLike, full: bool = False, urgency: int = ..., delay_ms: int = 0
+    ) -> Tuple[int, int]: ...
+    def tick(self, now_ms: int) -> None: ...
+    def deliver(self, from_node: int, data: _BytesLike) -> None: ...
+    def next_outgoing(self) -> Optional[Tuple[int, bytes]]: ...
+    def outgoing(self) -> List[Tuple[int, bytes]]: ...
+    def member_up(self, node_id: int, incarnation: int = 1) -> None: ...
+    def member_left(self, node_id: int) -> None: ...
+    def query(self, type_name: _BytesLike, node_id: int, max_staleness_ms: int = ...) -> int: ...
+    def read(self, type_name: _BytesLike, node_id: int) -> Optional[OwnedView]: ...
+    def nodes(self) -> List[int]: ...
+    def fileno(self) -> int: ...
+    def next_event(self) -> Optional[OwnedEvent]: ...
+    def drain_events(self) -> List[OwnedEvent]: ...
+    def events(self) -> AsyncIterator[OwnedEvent]: ...

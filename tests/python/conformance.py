@@ -39,8 +39,11 @@ def load_cases(root=VECTORS):
     out = []
     for path in sorted(root.rglob("*.json")):
         doc = json.loads(path.read_text(encoding="utf-8"))
+        # Ids as the schemas give them: "sets.json:<name>" for the CRDT
+        # vectors, "owned/push.json:<name>" for the owned-state ones.
+        prefix = "" if path.parent.name == "crdt" else path.parent.name + "/"
         for case in doc.get("cases", []):
-            out.append(("%s:%s" % (path.name, case["name"]), path.parent.name, case))
+            out.append(("%s%s:%s" % (prefix, path.name, case["name"]), path.parent.name, case))
     return out
 
 
@@ -135,7 +138,155 @@ def run_crdt(case):
             r.close()
 
 
-RUNNERS = {"crdt": run_crdt}
+# ---- owned-state vectors (tests/conformance/owned/README.md)
+
+OWNED_TYPE_ENUMS = {"strategy": ddata.OwnedStrategy, "on_mismatch": ddata.OwnedMismatch}
+
+
+def _owned_type_options(spec):
+    opts = {}
+    for name, value in spec.items():
+        enum_cls = OWNED_TYPE_ENUMS.get(name)
+        opts[name] = enum_cls[value.upper()] if enum_cls else value
+    return opts
+
+
+def _urgency(name):
+    try:
+        return ddata.OwnedUrgency[name.upper()]
+    except KeyError:
+        return 0x7FFFFFFF  # "anything else is passed as an invalid value"
+
+
+class OwnedCase:
+    def __init__(self, case):
+        self.case = case
+        self.nodes = {}  # node id -> Owned, in open order
+        self.stores = {}  # store name -> StateStore, kept across restarts
+        self.last_request = {}
+
+    def close(self):
+        for n in self.nodes.values():
+            n.close()
+        for s in self.stores.values():
+            s.close()
+
+    def step(self, s):
+        op = s["op"]
+        node = self.nodes.get(s.get("node"))
+        if op == "open":
+            store = None
+            if "store" in s:
+                store = self.stores.get(s["store"])
+                if store is None:
+                    store = self.stores[s["store"]] = ddata.StateStore()
+            o = ddata.Owned(s["node"], incarnation=s.get("incarnation", 1), store=store)
+            self.nodes[s["node"]] = o
+            for name, spec in s.get("types", self.case.get("types", {})).items():
+                o.register(name, **_owned_type_options(spec))
+        elif op == "close":
+            self.nodes.pop(s["node"]).close()
+        elif op == "mesh":
+            for a, na in self.nodes.items():
+                for b in self.nodes:
+                    if a != b:
+                        na.member_up(b, s.get("incarnation", 1))
+        elif op == "member_up":
+            node.member_up(s["peer"], s.get("incarnation", 1))
+        elif op == "member_left":
+            node.member_left(s["peer"])
+        elif op == "tick":
+            node.tick(s["now_ms"])
+        elif op == "pump":
+            moved = True
+            while moved:
+                moved = False
+                for nid, n in list(self.nodes.items()):
+                    for to, msg in n.outgoing():
+                        moved = True
+                        if to in self.nodes:
+                            self.nodes[to].deliver(nid, msg)
+        elif op == "drop":
+            node.outgoing()
+        elif op == "publish":
+            gen = node.publish(s["type"], byte_string(s["data"]), full=s.get("full", False),
+                               urgency=_urgency(s.get("urgency", "default")), delay_ms=s.get("delay_ms", 0))
+            want = s.get("expect", {})
+            got = {"incarnation": gen[0], "age": gen[1]}
+            for k, v in want.items():
+                if got[k] != v:
+                    raise CaseFailed("publish gave %s %d, expected %d" % (k, got[k], v))
+        elif op == "deliver":
+            node.deliver(s["from"], bytes.fromhex(s["hex"]))
+        elif op == "read":
+            view = node.read(s["type"], s["of"])
+            if view is None:
+                raise ddata.NotFound(ddata.Status.ENOTFOUND, "DD_ENOTFOUND", "no view")
+            for k, v in s.get("expect", {}).items():
+                got = getattr(view, k)
+                if k == "base":
+                    v = byte_string(v)
+                elif k == "deltas":
+                    v = [byte_string(x) for x in v]
+                elif k == "version_mismatch":
+                    v = bool(v)
+                if got != v:
+                    raise CaseFailed("read %s is %r, expected %r" % (k, got, v))
+        elif op == "query":
+            rid = node.query(s["type"], s["of"], s.get("max_staleness_ms", ddata.ANY_STALENESS))
+            self.last_request[s["node"]] = rid
+            if "pending" in s and bool(rid) != s["pending"]:
+                raise CaseFailed("query pending is %s, expected %s" % (bool(rid), s["pending"]))
+        elif op in ("expect_event", "expect_no_event"):
+            found = False
+            while True:
+                ev = node.next_event()
+                if ev is None:
+                    break
+                if self._matches(s, ev):
+                    found = True
+                    if op == "expect_event":
+                        break
+            if op == "expect_event" and not found:
+                raise CaseFailed("no %s event matching %s" % (s["kind"], s))
+            if op == "expect_no_event" and found:
+                raise CaseFailed("an unexpected %s event matching %s" % (s["kind"], s))
+        elif op == "nodes":
+            got = node.nodes()
+            if got != s["expect"]:
+                raise CaseFailed("nodes are %s, expected %s" % (got, s["expect"]))
+        else:
+            raise CaseFailed("unknown op %r" % op)
+
+    def _matches(self, s, ev):
+        if ev.kind != ddata.OwnedEventKind[s["kind"].upper()]:
+            return False
+        fields = {"of": ev.node_id, "type": ev.type, "age": ev.age, "incarnation": ev.incarnation,
+                  "peer_version": ev.peer_version}
+        for k, v in fields.items():
+            if k in s and s[k] != v:
+                return False
+        if ev.kind == ddata.OwnedEventKind.QUERY_DONE:
+            if ev.request_id != self.last_request.get(s["node"]):
+                return False
+            if "status" in s and ddata.status_name(ev.status) != s["status"]:
+                return False
+        return True
+
+
+def run_owned(case):
+    oc = OwnedCase(case)
+    try:
+        for pos, s in enumerate(case["steps"], 1):
+            status, _ = status_of(lambda: oc.step(s))
+            want = s.get("expect_status", "DD_OK")
+            if status != want:
+                raise CaseFailed("step %d (%s): returned %s, expected %s" % (pos, s["op"], status, want))
+    finally:
+        oc.close()
+
+
+RUNNERS = {"crdt": run_crdt, "owned": run_owned}
 
 
 def run_case(kind, case):

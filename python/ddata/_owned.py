@@ -1,0 +1,201 @@
+"""Node-owned state (dd_owned): each node owns one instance of a named
+type and is its only writer; every other node reads a view of it, a base
+plus the deltas after it, which the reader folds itself (ABI.md,
+"Node-owned state").
+
+Like System, an Owned engine runs in pump mode: tick(), deliver() and
+outgoing() move the bytes, events are drained with next_event() or awaited
+with `async for ev in owned.events()` on the eventfd from fileno().
+"""
+import collections
+import enum
+
+from ._core import _limits_ptr
+from ._ddata import ffi, lib
+from ._errors import check
+from ._handle import Handle
+from ._system import _EventIterator
+from ._util import take_buf, to_bytes
+
+ANY_STALENESS = 2**64 - 1
+
+
+class OwnedStrategy(enum.IntEnum):
+    ACTIVE_PUSH = lib.DD_OWNED_ACTIVE_PUSH
+    FEED_LAZY_PULL = lib.DD_OWNED_FEED_LAZY_PULL
+    FEED_WITH_PERIODIC_SYNC = lib.DD_OWNED_FEED_WITH_PERIODIC_SYNC
+    PERIODIC_ONLY = lib.DD_OWNED_PERIODIC_ONLY
+
+
+class OwnedMismatch(enum.IntEnum):
+    KEEP_STALE = lib.DD_OWNED_KEEP_STALE
+    DROP_AND_WAIT = lib.DD_OWNED_DROP_AND_WAIT
+
+
+class OwnedUrgency(enum.IntEnum):
+    DEFAULT = lib.DD_OWNED_URGENCY_DEFAULT
+    IMMEDIATE = lib.DD_OWNED_URGENCY_IMMEDIATE
+    DELAYED = lib.DD_OWNED_URGENCY_DELAYED
+    SUPPRESSED = lib.DD_OWNED_URGENCY_SUPPRESSED
+
+
+class OwnedEventKind(enum.IntEnum):
+    VIEW_CHANGED = lib.DD_OWNED_EV_VIEW_CHANGED
+    VIEW_REMOVED = lib.DD_OWNED_EV_VIEW_REMOVED
+    QUERY_DONE = lib.DD_OWNED_EV_QUERY_DONE
+    VERSION_MISMATCH = lib.DD_OWNED_EV_VERSION_MISMATCH
+    COMPACT_WANTED = lib.DD_OWNED_EV_COMPACT_WANTED
+
+
+OwnedView = collections.namedtuple(
+    "OwnedView", "node_id incarnation age base_age wire_version version_mismatch confirmed_ms base deltas")
+OwnedView.__doc__ = "A copy of a node's view: base (bytes) at base_age, then deltas (list of bytes) up to age."
+
+OwnedEvent = collections.namedtuple(
+    "OwnedEvent", "kind type node_id incarnation age request_id status peer_version")
+
+_TYPE_FIELDS = ("strategy", "wire_version", "storage_version", "on_mismatch", "compact_every", "feed_interval_ms",
+                "sync_interval_ms", "pull_retry_ms", "pull_timeout_ms")
+
+
+def _ctype(name):
+    return ffi.new("char[]", to_bytes(name, "type"))
+
+
+class Owned(Handle):
+    """One node's owned-state engine. Owned(node_id=1, incarnation=1,
+    store=ddata.StateStore()) persists this node's instances in `store`."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, node_id, incarnation=1, store=None, limits=None, max_queued=0):
+        opts = ffi.new("dd_owned_options *")
+        check(lib.dd_owned_options_init(opts, lib.DD_OWNED_OPTIONS_VERSION))
+        opts.node_id = node_id
+        opts.incarnation = incarnation
+        opts.store = store._h if store is not None else ffi.NULL
+        opts.limits = _limits_ptr(limits)
+        opts.max_queued = max_queued
+        out = ffi.new("dd_owned **")
+        check(lib.dd_owned_open(out, opts))
+        Handle.__init__(self, out[0], lib.dd_owned_close)
+        self._store = store
+
+    def register(self, type_name, **options):
+        """Registers a state type (and loads this node's persisted instance).
+        Options: strategy, wire_version, storage_version, on_mismatch,
+        compact_every, feed_interval_ms, sync_interval_ms, pull_retry_ms,
+        pull_timeout_ms; the rest keep DD_OWNED_TYPE_OPTIONS_INIT."""
+        opts = ffi.new("dd_owned_type_options *")
+        check(lib.dd_owned_type_options_init(opts, lib.DD_OWNED_TYPE_OPTIONS_VERSION))
+        for name, value in options.items():
+            if name not in _TYPE_FIELDS:
+                raise TypeError("unknown owned type option %r" % name)
+            setattr(opts, name, int(value))
+        check(lib.dd_owned_register(self._h, _ctype(type_name), opts))
+
+    def publish(self, type_name, data, full=False, urgency=OwnedUrgency.DEFAULT, delay_ms=0):
+        """Persists, then publishes a full view or a delta; returns the new
+        generation as (incarnation, age)."""
+        data = to_bytes(data, "data")
+        inc, age = ffi.new("uint64_t *"), ffi.new("uint64_t *")
+        check(lib.dd_owned_publish(self._h, _ctype(type_name), 1 if full else 0, data, len(data), int(urgency),
+                                   delay_ms, inc, age))
+        return inc[0], age[0]
+
+    # ---- the pump
+
+    def tick(self, now_ms):
+        check(lib.dd_owned_tick(self._h, now_ms))
+
+    def deliver(self, from_node, data):
+        data = to_bytes(data, "data")
+        check(lib.dd_owned_deliver(self._h, from_node, data, len(data)))
+
+    def next_outgoing(self):
+        """(to_node, message) or None when nothing is queued."""
+        buf, to = ffi.new("dd_buf *"), ffi.new("uint64_t *")
+        rc = lib.dd_owned_next_outgoing(buf, to, self._h)
+        if rc == lib.DD_EDONE:
+            return None
+        check(rc)
+        return to[0], take_buf(buf)
+
+    def outgoing(self):
+        out = []
+        while True:
+            m = self.next_outgoing()
+            if m is None:
+                return out
+            out.append(m)
+
+    def member_up(self, node_id, incarnation=1):
+        check(lib.dd_owned_member_up(self._h, node_id, incarnation))
+
+    def member_left(self, node_id):
+        check(lib.dd_owned_member_left(self._h, node_id))
+
+    # ---- reads
+
+    def query(self, type_name, node_id, max_staleness_ms=ANY_STALENESS):
+        """0 when node's view is fresh enough; otherwise the request id its
+        QUERY_DONE event will carry."""
+        out = ffi.new("uint64_t *")
+        check(lib.dd_owned_query(out, self._h, _ctype(type_name), node_id, max_staleness_ms))
+        return out[0]
+
+    def read(self, type_name, node_id):
+        """A copy of node's view (OwnedView), or None when there is none."""
+        v = ffi.new("dd_owned_view *")
+        rc = lib.dd_owned_read(v, self._h, _ctype(type_name), node_id)
+        if rc == lib.DD_ENOTFOUND:
+            return None
+        try:
+            check(rc)
+            base = bytes(ffi.buffer(v.base.data, v.base.len)) if v.base.data != ffi.NULL else b""
+            deltas = [bytes(ffi.buffer(v.deltas[i].data, v.deltas[i].len)) if v.deltas[i].data != ffi.NULL else b""
+                      for i in range(v.delta_count)]
+            return OwnedView(v.node_id, v.incarnation, v.age, v.base_age, v.wire_version, bool(v.version_mismatch),
+                             v.confirmed_ms, base, deltas)
+        finally:
+            lib.dd_owned_view_free(v)
+
+    def nodes(self):
+        """The members that are up, ascending."""
+        count = ffi.new("size_t *")
+        cap = 16
+        while True:
+            arr = ffi.new("uint64_t[]", cap)
+            check(lib.dd_owned_nodes(arr, cap, count, self._h))
+            if count[0] <= cap:
+                return [arr[i] for i in range(count[0])]
+            cap = count[0]
+
+    # ---- events
+
+    def fileno(self):
+        fd = ffi.new("int *")
+        check(lib.dd_owned_event_fd(fd, self._h))
+        return fd[0]
+
+    def next_event(self):
+        ev = ffi.new("dd_owned_event *")
+        rc = lib.dd_owned_next_event(ev, self._h)
+        if rc == lib.DD_EDONE:
+            return None
+        check(rc)
+        kind = OwnedEventKind(ev.kind) if ev.kind in OwnedEventKind._value2member_map_ else ev.kind
+        return OwnedEvent(kind, ffi.string(ev.type).decode("utf-8", "replace"), ev.node_id, ev.incarnation, ev.age,
+                          ev.request_id, ev.status, ev.peer_version)
+
+    def drain_events(self):
+        out = []
+        while True:
+            ev = self.next_event()
+            if ev is None:
+                return out
+            out.append(ev)
+
+    def events(self):
+        """An async iterator over events (waits on fileno())."""
+        return _EventIterator(self)
