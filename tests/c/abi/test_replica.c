@@ -321,3 +321,67 @@ TEST(test_second_replica_on_one_system_is_busy)
     ASSERT_STATUS(dd_replica_open(&r2, a.sys, &ro), DD_EBUSY);
     node_close(&a);
 }
+
+TEST(test_every_replica_and_system_call_survives_null_and_closed_handles)
+{
+    node a;
+    node_open(&a, "a", "a", NULL, NULL, 0);
+    dd_replica *r = a.rep;
+    dd_system *sys = a.sys;
+    ASSERT_OK(dd_replica_close(r));
+    ASSERT_OK(dd_system_close(sys));
+    dd_op op = increment(1);
+    dd_crdt *v = NULL;
+    dd_buf b = DD_BUF_INIT;
+    uint64_t u = 0, cursor = 0;
+    int fd = 0;
+    dd_event ev = DD_EVENT_INIT;
+    dd_replica *handles[2] = {NULL, r};
+    for (int i = 0; i < 2; i++) {
+        dd_replica *h = handles[i];
+        ASSERT_STATUS(dd_replica_update(h, K("k"), DD_GCOUNTER, &op), DD_EMISUSE);
+        ASSERT_STATUS(dd_replica_get(&v, h, K("k")), DD_EMISUSE);
+        ASSERT_STATUS(dd_replica_to_json(&b, h, K("k")), DD_EMISUSE);
+        ASSERT_STATUS(dd_replica_delete(h, K("k")), DD_EMISUSE);
+        ASSERT_STATUS(dd_replica_keys(&b, h, &cursor, 0), DD_EMISUSE);
+        ASSERT_STATUS(dd_replica_key_count(&u, h), DD_EMISUSE);
+        ASSERT_STATUS(dd_replica_subscribe(h, K("k"), 0), DD_EMISUSE);
+        ASSERT_STATUS(dd_replica_write(h, K("k"), DD_GCOUNTER, &op, 0, 0, 10, &u), DD_EMISUSE);
+        ASSERT_STATUS(dd_replica_read(h, K("k"), 0, 0, 10, &u), DD_EMISUSE);
+        ASSERT_STATUS(dd_replica_flush(h), DD_EMISUSE);
+        ASSERT(strlen(dd_error_last()->message) > 0);
+    }
+    dd_system *sys_handles[2] = {NULL, sys};
+    for (int i = 0; i < 2; i++) {
+        dd_system *h = sys_handles[i];
+        ASSERT_STATUS(dd_system_tick(h, now_ms), DD_EMISUSE);
+        ASSERT_STATUS(dd_system_deliver(h, now_ms, "b", 1, (const uint8_t *)"x", 1), DD_EMISUSE);
+        dd_buf to = DD_BUF_INIT;
+        ASSERT_STATUS(dd_system_next_outgoing(h, &to, &b), DD_EMISUSE);
+        ASSERT_STATUS(dd_system_next_event(h, &ev), DD_EMISUSE);
+        ASSERT_STATUS(dd_system_event_fd(h, &fd), DD_EMISUSE);
+        ASSERT_STATUS(dd_system_incarnation(h, &u), DD_EMISUSE);
+        dd_replica *out = NULL;
+        dd_replica_options ro = DD_REPLICA_OPTIONS_INIT;
+        ASSERT_STATUS(dd_replica_open(&out, h, &ro), DD_EMISUSE);
+    }
+    /* NULL out-parameters are argument errors, not crashes. */
+    node_open(&a, "a", "a", NULL, NULL, 0);
+    ASSERT_STATUS(dd_replica_get(NULL, a.rep, K("k")), DD_EINVAL);
+    ASSERT_STATUS(dd_replica_to_json(NULL, a.rep, K("k")), DD_EINVAL);
+    ASSERT_STATUS(dd_replica_keys(&b, a.rep, NULL, 0), DD_EINVAL);
+    ASSERT_STATUS(dd_replica_key_count(NULL, a.rep), DD_EINVAL);
+    ASSERT_STATUS(dd_replica_write(a.rep, K("k"), DD_GCOUNTER, &op, 0, 0, 10, NULL), DD_EINVAL);
+    ASSERT_STATUS(dd_replica_read(a.rep, K("k"), 0, 0, 10, NULL), DD_EINVAL);
+    ASSERT_STATUS(dd_replica_read(a.rep, K("k"), 17, 0, 10, &u), DD_EINVAL);
+    ASSERT_STATUS(dd_replica_subscribe(a.rep, NULL, 3, 0), DD_EINVAL);
+    ASSERT_STATUS(dd_system_next_outgoing(a.sys, NULL, &b), DD_EINVAL);
+    ASSERT_STATUS(dd_system_next_event(a.sys, NULL), DD_EINVAL);
+    dd_event bad = DD_EVENT_INIT;
+    bad.version = 42;
+    ASSERT_STATUS(dd_system_next_event(a.sys, &bad), DD_EINVAL);
+    ASSERT_STATUS(dd_system_event_fd(a.sys, NULL), DD_EINVAL);
+    ASSERT_STATUS(dd_replica_open(NULL, a.sys, NULL), DD_EINVAL);
+    dd_event_clear(NULL);
+    node_close(&a);
+}
