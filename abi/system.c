@@ -25,6 +25,8 @@ void system_lock(sysobj *s)
 
 void system_unlock(sysobj *s)
 {
+    if (s->net && s->e && engine_outgoing_count(s->e) > 0)
+        system_net_wake(s);
     bool want = s->e && engine_event_count(s->e) > 0;
     if (want && !s->event_fd_signaled && s->event_fd >= 0) {
         uint64_t one = 1;
@@ -60,6 +62,7 @@ static void system_destroy(void *obj)
     sysobj *s = obj;
     if (!s)
         return;
+    system_net_stop(s);
     engine_free(s->e); /* normally already gone with the replica */
     if (s->event_fd >= 0)
         close(s->event_fd);
@@ -92,7 +95,7 @@ DD_API int dd_system_open(dd_system **out, const dd_system_options *opts)
     int rc = valid_node_id(opts->node_id, "node id");
     if (rc)
         return rc;
-    if (opts->transport != DD_TRANSPORT_NONE)
+    if (opts->transport != DD_TRANSPORT_NONE && opts->transport != DD_TRANSPORT_TCP)
         return error_set(DD_EUNSUPPORTED, "transport %u is not available in this build",
                          opts->transport);
     if (opts->seed_count && !opts->seeds)
@@ -139,6 +142,10 @@ DD_API int dd_system_open(dd_system **out, const dd_system_options *opts)
     s->remove_after_ms = opts->remove_after_ms;
     s->max_events = opts->max_events;
     s->lim = lim;
+    if (opts->transport == DD_TRANSPORT_TCP && (rc = system_net_start(s, opts)) != DD_OK) {
+        system_destroy(s);
+        return rc;
+    }
     uintptr_t h = handle_register(s, HK_SYSTEM, system_destroy);
     if (!h) {
         system_destroy(s);

@@ -12,8 +12,12 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "ddata.h"
 #include "replicator/engine.h"
+#include "util/bytes.h"
 #include "util/limits.h"
+
+typedef struct sysnet sysnet; /* the built-in transport's driver (system_net.c) */
 
 typedef struct sysobj {
     pthread_mutex_t mu;
@@ -29,6 +33,7 @@ typedef struct sysobj {
     engine *e;       /* NULL until a replica is open */
     int event_fd;
     bool event_fd_signaled;
+    sysnet *net; /* NULL in pump mode */
 } sysobj;
 
 void system_lock(sysobj *s);
@@ -36,5 +41,12 @@ void system_lock(sysobj *s);
 void system_unlock(sysobj *s);
 /* The time for local operations: the host's last `now`, else the wall clock. */
 uint64_t system_now(const sysobj *s);
+
+/* The built-in transport (system_net.c). start dials the seeds and starts
+ * the driver thread; stop joins it and closes the transport (NULL-safe);
+ * wake asks the driver to send what the engine queued. */
+int system_net_start(sysobj *s, const dd_system_options *o);
+void system_net_stop(sysobj *s);
+void system_net_wake(sysobj *s);
 
 #endif

@@ -773,11 +773,23 @@ DD_API int dd_owned_event_fd(int *out, dd_owned *owned);
  * Events are queued, never called back: drain them with
  * dd_system_next_event, and wait on dd_system_event_fd to learn when there
  * are some. Every call is safe from any thread (one lock per system).
+ *
+ * With DD_TRANSPORT_TCP the node carries its own messages: it listens on
+ * listen_address, dials the seeds (then "ip:port" addresses), authenticates
+ * every link with the cluster's 32-byte secret and runs one driver thread
+ * that delivers, ticks and sends under the same lock; the pump calls are
+ * then not needed (tick and deliver still work, for tests). See ABI.md,
+ * "System", and docs/cluster.md.
  * ------------------------------------------------------------------------- */
 
 typedef enum dd_transport {
-    DD_TRANSPORT_NONE = 0 /* pump mode: the host moves the bytes */
+    DD_TRANSPORT_NONE = 0, /* pump mode: the host moves the bytes */
+    DD_TRANSPORT_TCP = 1   /* built-in authenticated TCP with a driver thread */
 } dd_transport;
+
+/* Length of the cluster secret of the TCP transport. */
+#define DD_SECRET_BYTES 32
+DD_API uint32_t dd_secret_bytes(void);
 
 typedef struct dd_system_options {
     uint32_t version;            /* DD_SYSTEM_OPTIONS_VERSION */
@@ -785,20 +797,26 @@ typedef struct dd_system_options {
     uint64_t incarnation;        /* 0 = a new one, larger than any before */
     uint64_t seed;               /* peer choice; 0 = random */
     uint32_t transport;          /* dd_transport */
-    const char *const *seeds;    /* node ids to join through; may list node_id */
+    const char *const *seeds;    /* node ids to join through (TCP: "ip:port"); may list self */
     size_t seed_count;           /* 0 = this node starts a cluster */
     uint64_t failure_timeout_ms; /* silence before a member is unreachable (floor) */
     uint64_t down_after_ms;      /* unreachable this long -> down */
     uint64_t remove_after_ms;    /* down this long -> removed */
     uint32_t max_events;         /* queue cap; beyond it one DD_EVENT_OVERFLOW */
     const dd_limits *limits;     /* for everything received; NULL = defaults */
+    /* DD_TRANSPORT_TCP only (appended; pump mode ignores them): */
+    const char *listen_address;     /* "ip:port"; port 0 picks a free one */
+    const char *advertised_address; /* told to peers; NULL = the bound address */
+    const uint8_t *secret;          /* DD_SECRET_BYTES shared by the cluster; copied */
+    uint32_t plaintext;             /* 1 = no secret: unauthenticated, unencrypted */
+    uint32_t tick_interval_ms;      /* driver's timer granularity; 0 = 10 */
 } dd_system_options;
 
 #define DD_SYSTEM_OPTIONS_VERSION 1
 #define DD_SYSTEM_OPTIONS_INIT                                                                     \
     {                                                                                              \
         DD_SYSTEM_OPTIONS_VERSION, NULL, 0, 0, DD_TRANSPORT_NONE, NULL, 0, 5000, 30000, 300000,    \
-            65536, NULL                                                                            \
+            65536, NULL, NULL, NULL, NULL, 0, 0                                                    \
     }
 
 DD_API int dd_system_options_init(dd_system_options *opts, uint32_t version);
@@ -864,6 +882,18 @@ DD_API int dd_system_next_event(dd_system *sys, dd_event *out);
 DD_API int dd_system_event_fd(dd_system *sys, int *fd);
 /* This node's incarnation (chosen at open when the options said 0). */
 DD_API int dd_system_incarnation(dd_system *sys, uint64_t *out);
+
+/* The built-in transport. listen_address: the bound "ip:port" (useful with
+ * port 0). connect: dial one more address, and again after every
+ * disconnect until the system closes. Both DD_EUNSUPPORTED in pump mode. */
+DD_API int dd_system_listen_address(dd_buf *out, dd_system *sys);
+DD_API int dd_system_connect(dd_system *sys, const char *address);
+/* Statistics as canonical JSON: {"engine":{...},"node":id,"peers":[...],
+ * "transport":{...}} where each peer has bytes/frames in and out, delta
+ * and full-state frames and bytes apart, queue drops and queued bytes; the
+ * transport totals count rejected connections, handshake and AEAD
+ * failures and drops ("peers" absent and "transport" null in pump mode). */
+DD_API int dd_system_stats_json(dd_buf *out, dd_system *sys);
 /* ===== end section: system ===== */
 
 #ifdef __cplusplus

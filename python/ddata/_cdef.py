@@ -16,6 +16,7 @@ CDEF = r"""
 #define DD_REPLICA_OPTIONS_VERSION 1
 #define DD_OWNED_OPTIONS_VERSION 1
 #define DD_OWNED_TYPE_OPTIONS_VERSION 1
+#define DD_SECRET_BYTES 32
 #define DD_SYSTEM_OPTIONS_VERSION 1
 #define DD_EVENT_VERSION 1
 
@@ -116,6 +117,7 @@ typedef enum dd_owned_event_kind {
 } dd_owned_event_kind;
 typedef enum dd_transport {
     DD_TRANSPORT_NONE = 0,
+    DD_TRANSPORT_TCP = 1,
 } dd_transport;
 typedef enum dd_event_kind {
     DD_EVENT_MEMBER = 1,
@@ -285,6 +287,11 @@ typedef struct dd_system_options {
     uint64_t remove_after_ms;
     uint32_t max_events;
     const struct dd_limits *limits;
+    const char *listen_address;
+    const char *advertised_address;
+    const uint8_t *secret;
+    uint32_t plaintext;
+    uint32_t tick_interval_ms;
 } dd_system_options;
 typedef struct dd_event {
     uint32_t version;
@@ -392,6 +399,7 @@ int dd_owned_read(dd_owned_view *out, dd_owned *owned, const char *type, uint64_
 int dd_owned_nodes(uint64_t *out, size_t cap, size_t *out_count, dd_owned *owned);
 int dd_owned_next_event(dd_owned_event *out, dd_owned *owned);
 int dd_owned_event_fd(int *out, dd_owned *owned);
+uint32_t dd_secret_bytes(void);
 int dd_system_options_init(dd_system_options *opts, uint32_t version);
 int dd_system_open(dd_system **out, const dd_system_options *opts);
 int dd_system_close(dd_system *sys);
@@ -403,6 +411,9 @@ void dd_event_clear(dd_event *ev);
 int dd_system_next_event(dd_system *sys, dd_event *out);
 int dd_system_event_fd(dd_system *sys, int *fd);
 int dd_system_incarnation(dd_system *sys, uint64_t *out);
+int dd_system_listen_address(dd_buf *out, dd_system *sys);
+int dd_system_connect(dd_system *sys, const char *address);
+int dd_system_stats_json(dd_buf *out, dd_system *sys);
 """
 
 STRINGS = {
@@ -504,6 +515,7 @@ FUNCTIONS = (
     'dd_owned_nodes',
     'dd_owned_next_event',
     'dd_owned_event_fd',
+    'dd_secret_bytes',
     'dd_system_options_init',
     'dd_system_open',
     'dd_system_close',
@@ -515,4 +527,7 @@ FUNCTIONS = (
     'dd_system_next_event',
     'dd_system_event_fd',
     'dd_system_incarnation',
+    'dd_system_listen_address',
+    'dd_system_connect',
+    'dd_system_stats_json',
 )

@@ -9,7 +9,7 @@
 #ifndef DD_NODE_EXPORTS_GEN_H
 #define DD_NODE_EXPORTS_GEN_H
 
-#define DD_EXPORT_COUNT 105
+#define DD_EXPORT_COUNT 109
 
 #define DD_EXPORTS(X) \
     X(dd_version, "const char *", 0, "", "void") \
@@ -106,6 +106,7 @@
     X(dd_owned_nodes, "int", 4, "pnph", "uint64_t *out, size_t cap, size_t *out_count, dd_owned *owned") \
     X(dd_owned_next_event, "int", 2, "Sh", "dd_owned_event *out, dd_owned *owned") \
     X(dd_owned_event_fd, "int", 2, "ph", "int *out, dd_owned *owned") \
+    X(dd_secret_bytes, "uint32_t", 0, "", "void") \
     X(dd_system_options_init, "int", 2, "Su", "dd_system_options *opts, uint32_t version") \
     X(dd_system_open, "int", 2, "HS", "dd_system **out, const dd_system_options *opts") \
     X(dd_system_close, "int", 1, "h", "dd_system *sys") \
@@ -116,6 +117,9 @@
     X(dd_event_clear, "void", 1, "S", "dd_event *ev") \
     X(dd_system_next_event, "int", 2, "hS", "dd_system *sys, dd_event *out") \
     X(dd_system_event_fd, "int", 2, "hp", "dd_system *sys, int *fd") \
-    X(dd_system_incarnation, "int", 2, "hp", "dd_system *sys, uint64_t *out")
+    X(dd_system_incarnation, "int", 2, "hp", "dd_system *sys, uint64_t *out") \
+    X(dd_system_listen_address, "int", 2, "Bh", "dd_buf *out, dd_system *sys") \
+    X(dd_system_connect, "int", 2, "hs", "dd_system *sys, const char *address") \
+    X(dd_system_stats_json, "int", 2, "Bh", "dd_buf *out, dd_system *sys")
 
 #endif

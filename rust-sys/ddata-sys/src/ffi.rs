@@ -21,6 +21,7 @@ pub const DD_PERSIST_OPTIONS_VERSION: u32 = 1;
 pub const DD_REPLICA_OPTIONS_VERSION: u32 = 1;
 pub const DD_OWNED_OPTIONS_VERSION: u32 = 1;
 pub const DD_OWNED_TYPE_OPTIONS_VERSION: u32 = 1;
+pub const DD_SECRET_BYTES: u32 = 32;
 pub const DD_SYSTEM_OPTIONS_VERSION: u32 = 1;
 pub const DD_EVENT_VERSION: u32 = 1;
 pub const DDATA_VERSION: &str = "1.0.0";
@@ -122,6 +123,7 @@ pub const DD_OWNED_EV_COMPACT_WANTED: dd_owned_event_kind = 5;
 
 pub type dd_transport = c_uint;
 pub const DD_TRANSPORT_NONE: dd_transport = 0;
+pub const DD_TRANSPORT_TCP: dd_transport = 1;
 
 pub type dd_event_kind = c_uint;
 pub const DD_EVENT_MEMBER: dd_event_kind = 1;
@@ -372,6 +374,11 @@ pub struct dd_system_options {
     pub remove_after_ms: u64,
     pub max_events: u32,
     pub limits: *const dd_limits,
+    pub listen_address: *const c_char,
+    pub advertised_address: *const c_char,
+    pub secret: *const u8,
+    pub plaintext: u32,
+    pub tick_interval_ms: u32,
 }
 
 #[repr(C)]
@@ -486,6 +493,7 @@ extern "C" {
     pub fn dd_owned_nodes(out: *mut u64, cap: usize, out_count: *mut usize, owned: *mut dd_owned) -> c_int;
     pub fn dd_owned_next_event(out: *mut dd_owned_event, owned: *mut dd_owned) -> c_int;
     pub fn dd_owned_event_fd(out: *mut c_int, owned: *mut dd_owned) -> c_int;
+    pub fn dd_secret_bytes() -> u32;
     pub fn dd_system_options_init(opts: *mut dd_system_options, version: u32) -> c_int;
     pub fn dd_system_open(out: *mut *mut dd_system, opts: *const dd_system_options) -> c_int;
     pub fn dd_system_close(sys: *mut dd_system) -> c_int;
@@ -497,6 +505,9 @@ extern "C" {
     pub fn dd_system_next_event(sys: *mut dd_system, out: *mut dd_event) -> c_int;
     pub fn dd_system_event_fd(sys: *mut dd_system, fd: *mut c_int) -> c_int;
     pub fn dd_system_incarnation(sys: *mut dd_system, out: *mut u64) -> c_int;
+    pub fn dd_system_listen_address(out: *mut dd_buf, sys: *mut dd_system) -> c_int;
+    pub fn dd_system_connect(sys: *mut dd_system, address: *const c_char) -> c_int;
+    pub fn dd_system_stats_json(out: *mut dd_buf, sys: *mut dd_system) -> c_int;
 }
 
 /// Every function the header exports, for binding-coverage checks.
@@ -595,6 +606,7 @@ pub const FUNCTIONS: &[&str] = &[
     "dd_owned_nodes",
     "dd_owned_next_event",
     "dd_owned_event_fd",
+    "dd_secret_bytes",
     "dd_system_options_init",
     "dd_system_open",
     "dd_system_close",
@@ -606,6 +618,9 @@ pub const FUNCTIONS: &[&str] = &[
     "dd_system_next_event",
     "dd_system_event_fd",
     "dd_system_incarnation",
+    "dd_system_listen_address",
+    "dd_system_connect",
+    "dd_system_stats_json",
 ];
 
 /// Sizes, alignments and field offsets the generator computed for LP64;
@@ -803,7 +818,7 @@ mod layout {
 
     #[test]
     fn layout_dd_system_options() {
-        assert_eq!(size_of::<dd_system_options>(), 96);
+        assert_eq!(size_of::<dd_system_options>(), 128);
         assert_eq!(align_of::<dd_system_options>(), 8);
         assert_eq!(offset_of!(dd_system_options, version), 0);
         assert_eq!(offset_of!(dd_system_options, node_id), 8);
@@ -817,6 +832,11 @@ mod layout {
         assert_eq!(offset_of!(dd_system_options, remove_after_ms), 72);
         assert_eq!(offset_of!(dd_system_options, max_events), 80);
         assert_eq!(offset_of!(dd_system_options, limits), 88);
+        assert_eq!(offset_of!(dd_system_options, listen_address), 96);
+        assert_eq!(offset_of!(dd_system_options, advertised_address), 104);
+        assert_eq!(offset_of!(dd_system_options, secret), 112);
+        assert_eq!(offset_of!(dd_system_options, plaintext), 120);
+        assert_eq!(offset_of!(dd_system_options, tick_interval_ms), 124);
     }
 
     #[test]

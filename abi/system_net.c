@@ -1,0 +1,570 @@
+/*
+ * dd_system with the built-in TCP transport (DD_TRANSPORT_TCP): the node
+ * shell that joins the sans-I/O engine to core/net with one driver thread.
+ *
+ * The driver waits on two fds, the transport's event fd (messages and
+ * peers arriving) and a wake eventfd (a public call left messages in the
+ * engine's outgoing queue), with a timeout of one tick interval. Each round
+ * it takes the system lock, delivers what arrived, ticks the engine when
+ * the interval has passed, and moves every outgoing message to the
+ * transport. Public calls take the same lock, so the engine stays
+ * single-threaded; waking the driver from system_unlock is what sends an
+ * immediate delta within a millisecond instead of at the next tick.
+ *
+ * Addressing. Seeds are addresses here, and they are handed to the engine
+ * as its seed "node ids": the engine sends JOIN to them, and a message for
+ * an id with no authenticated link is retried by address (net_send_to), so
+ * the JOIN reaches whoever listens there. The engine then learns real node
+ * ids from gossip. To reach members it never dialled, nodes swap an address
+ * book: on every new link each node sends its connected peers' (id,
+ * address) pairs to all its peers, and dials the addresses it did not know.
+ *
+ * Every message on the wire starts with a channel byte, so other engines
+ * (node-owned state) can share the links later without a new handshake.
+ */
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "abi.h"
+#include "net/transport.h"
+#include "replicator/wire.h"
+#include "system_internal.h"
+#include "util/alloc.h"
+#include "util/bytes.h"
+#include "util/clock.h"
+#include "util/json.h"
+
+enum { CH_REPLICATOR = 0, CH_BOOK = 1 };
+
+#define BOOK_MAX 4096u
+#define ADDR_MAX 255u
+#define ROUND_EVENTS 4096
+
+typedef struct book_entry {
+    char *id;
+    char *addr;
+    bool connected;
+    bool dialled; /* we keep a dial alive to addr */
+} book_entry;
+
+struct sysnet {
+    net *n;
+    pthread_t thread;
+    bool thread_started;
+    int wake_fd;
+    atomic_bool stop;
+    atomic_bool wake_pending;
+    uint32_t tick_ms;
+    uint64_t next_tick_mono;
+    book_entry *book;
+    size_t book_n, book_cap;
+    bool book_dirty;
+    uint64_t unroutable; /* messages for a node with no link (dropped) */
+    uint64_t book_errors;
+    bytes scratch;
+};
+
+static book_entry *book_find(sysnet *sn, const char *id)
+{
+    for (size_t i = 0; i < sn->book_n; i++)
+        if (strcmp(sn->book[i].id, id) == 0)
+            return &sn->book[i];
+    return NULL;
+}
+
+static book_entry *book_put(sysnet *sn, const char *id, const char *addr)
+{
+    book_entry *b = book_find(sn, id);
+    if (!b) {
+        if (sn->book_n >= BOOK_MAX)
+            return NULL;
+        if (sn->book_n == sn->book_cap) {
+            size_t cap = sn->book_cap ? sn->book_cap * 2 : 8;
+            book_entry *nb = realloc(sn->book, cap * sizeof(*nb));
+            if (!nb)
+                return NULL;
+            sn->book = nb;
+            sn->book_cap = cap;
+        }
+        b = &sn->book[sn->book_n];
+        memset(b, 0, sizeof(*b));
+        b->id = strdup(id);
+        b->addr = strdup(addr ? addr : "");
+        if (!b->id || !b->addr) {
+            free(b->id);
+            free(b->addr);
+            return NULL;
+        }
+        sn->book_n++;
+        return b;
+    }
+    if (addr && addr[0] && strcmp(b->addr, addr) != 0) {
+        char *a = strdup(addr);
+        if (a) {
+            free(b->addr);
+            b->addr = a;
+            b->dialled = false;
+        }
+    }
+    return b;
+}
+
+static void book_send(sysnet *sn)
+{
+    bytes *b = &sn->scratch;
+    bytes_reset(b);
+    bytes_put_u8(b, CH_BOOK);
+    size_t n = 0;
+    for (size_t i = 0; i < sn->book_n; i++)
+        n += sn->book[i].connected && sn->book[i].addr[0];
+    bytes_put_varint(b, n);
+    for (size_t i = 0; i < sn->book_n; i++) {
+        if (!sn->book[i].connected || !sn->book[i].addr[0])
+            continue;
+        bytes_put_blob(b, sn->book[i].id, strlen(sn->book[i].id));
+        bytes_put_blob(b, sn->book[i].addr, strlen(sn->book[i].addr));
+    }
+    if (b->failed)
+        return;
+    for (size_t i = 0; i < sn->book_n; i++)
+        if (sn->book[i].connected)
+            (void)net_send(sn->n, sn->book[i].id, b->data, b->len, NET_DROPPABLE, NET_CLASS_OTHER);
+}
+
+/* A peer's book: dial every address of a node we have no link to. Bounded
+ * like every decoder; a bad book is counted and ignored. */
+static void book_receive(sysnet *sn, const uint8_t *data, size_t len)
+{
+    reader r = reader_make(data, len);
+    uint64_t n = reader_varint(&r);
+    if (!reader_ok(&r) || n > BOOK_MAX) {
+        sn->book_errors++;
+        return;
+    }
+    const char *self = net_node_id(sn->n);
+    for (uint64_t i = 0; i < n; i++) {
+        size_t id_len, addr_len;
+        const uint8_t *id = reader_blob(&r, SESSION_ID_MAX, &id_len);
+        const uint8_t *addr = reader_blob(&r, ADDR_MAX, &addr_len);
+        if (!reader_ok(&r) || !id_len || !addr_len || memchr(id, 0, id_len) ||
+            memchr(addr, 0, addr_len)) {
+            sn->book_errors++;
+            return;
+        }
+        char ids[SESSION_ID_MAX + 1], addrs[ADDR_MAX + 1];
+        memcpy(ids, id, id_len);
+        ids[id_len] = 0;
+        memcpy(addrs, addr, addr_len);
+        addrs[addr_len] = 0;
+        if (strcmp(ids, self) == 0)
+            continue;
+        book_entry *b = book_find(sn, ids);
+        if (b && (b->connected || b->dialled))
+            continue;
+        if (!b && !(b = book_put(sn, ids, addrs)))
+            continue;
+        if (net_connect(sn->n, b->addr) == ST_OK)
+            b->dialled = true;
+    }
+}
+
+/* Which link class and priority a replicator message travels with: deltas
+ * and full states are counted apart (the statistics the issue asks for);
+ * replies that a waiting request needs are never silently dropped. */
+static void classify(const uint8_t *msg, size_t len, uint8_t *cls, net_priority *prio)
+{
+    uint8_t type = len > 2 ? msg[2] : 0;
+    *cls = type == WIRE_DELTA ? NET_CLASS_DELTA
+                              : (type == WIRE_STATE ? NET_CLASS_FULL : NET_CLASS_OTHER);
+    *prio = (type == WIRE_WRITE_ACK || type == WIRE_READ || type == WIRE_READ_REPLY ||
+             type == WIRE_NACK)
+                ? NET_RELIABLE
+                : NET_DROPPABLE;
+}
+
+static void flush_outgoing(sysobj *s, sysnet *sn)
+{
+    if (!s->e)
+        return;
+    bytes to = BYTES_INIT, msg = BYTES_INIT;
+    while (engine_next_outgoing(s->e, &to, &msg) == ST_OK) {
+        char id[SESSION_ID_MAX + 1];
+        size_t idl = to.len < SESSION_ID_MAX ? to.len : SESSION_ID_MAX;
+        memcpy(id, to.data, idl);
+        id[idl] = 0;
+        bytes *b = &sn->scratch;
+        bytes_reset(b);
+        bytes_put_u8(b, CH_REPLICATOR);
+        bytes_put(b, msg.data, msg.len);
+        uint8_t cls;
+        net_priority prio;
+        classify(msg.data, msg.len, &cls, &prio);
+        if (!b->failed) {
+            int rc = net_send(sn->n, id, b->data, b->len, prio, cls);
+            if (rc == ST_ENOTFOUND)
+                rc = net_send_to(sn->n, id, b->data, b->len, prio, cls);
+            if (rc == ST_ENOTFOUND)
+                sn->unroutable++;
+        }
+        bytes_free(&to);
+        bytes_free(&msg);
+    }
+}
+
+static void handle_event(sysobj *s, sysnet *sn, const net_event *ev, uint64_t wall)
+{
+    switch (ev->kind) {
+    case NET_EV_CONNECTED: {
+        book_entry *b = book_put(sn, ev->node_id, ev->addr);
+        if (b)
+            b->connected = true;
+        sn->book_dirty = true;
+        break;
+    }
+    case NET_EV_DISCONNECTED: {
+        book_entry *b = book_find(sn, ev->node_id);
+        if (b)
+            b->connected = false;
+        break;
+    }
+    case NET_EV_MESSAGE:
+        if (!ev->len)
+            break;
+        if (ev->data[0] == CH_REPLICATOR && s->e)
+            (void)engine_deliver(s->e, wall, ev->node_id, ev->node_id_len, ev->data + 1,
+                                 ev->len - 1);
+        else if (ev->data[0] == CH_BOOK)
+            book_receive(sn, ev->data + 1, ev->len - 1);
+        break;
+    }
+}
+
+static void driver_round(sysobj *s, sysnet *sn)
+{
+    uint64_t wall = clock_wall_ms();
+    net_event ev;
+    memset(&ev, 0, sizeof(ev));
+    for (int i = 0; i < ROUND_EVENTS && net_poll(sn->n, &ev) == ST_OK; i++) {
+        handle_event(s, sn, &ev, wall);
+        net_event_clear(&ev);
+    }
+    uint64_t mono = clock_monotonic_ms();
+    if (mono >= sn->next_tick_mono) {
+        if (s->e)
+            (void)engine_tick(s->e, wall);
+        sn->next_tick_mono = mono + sn->tick_ms;
+    }
+    if (sn->book_dirty) {
+        book_send(sn);
+        sn->book_dirty = false;
+    }
+    flush_outgoing(s, sn);
+}
+
+static void *driver_main(void *arg)
+{
+    sysobj *s = arg;
+    sysnet *sn = s->net;
+    struct pollfd fds[2] = {{net_event_fd(sn->n), POLLIN, 0}, {sn->wake_fd, POLLIN, 0}};
+    while (!atomic_load(&sn->stop)) {
+        uint64_t mono = clock_monotonic_ms();
+        int timeout = sn->next_tick_mono > mono ? (int)(sn->next_tick_mono - mono) : 0;
+        (void)poll(fds, 2, timeout);
+        if (fds[1].revents & POLLIN) {
+            uint64_t v;
+            ssize_t r = read(sn->wake_fd, &v, sizeof(v));
+            (void)r;
+            atomic_store(&sn->wake_pending, false);
+        }
+        system_lock(s);
+        driver_round(s, sn);
+        system_unlock(s);
+    }
+    return NULL;
+}
+
+void system_net_wake(sysobj *s)
+{
+    sysnet *sn = s->net;
+    if (!sn || atomic_exchange(&sn->wake_pending, true))
+        return;
+    uint64_t one = 1;
+    ssize_t w = write(sn->wake_fd, &one, sizeof(one));
+    (void)w;
+}
+
+void system_net_stop(sysobj *s)
+{
+    sysnet *sn = s->net;
+    if (!sn)
+        return;
+    if (sn->thread_started) {
+        atomic_store(&sn->stop, true);
+        uint64_t one = 1;
+        ssize_t w = write(sn->wake_fd, &one, sizeof(one));
+        (void)w;
+        pthread_join(sn->thread, NULL);
+    }
+    /* Whatever the engine still wants sent (a final delta) gets the
+     * transport's linger to leave. */
+    system_lock(s);
+    if (sn->n)
+        flush_outgoing(s, sn);
+    s->net = NULL;
+    system_unlock(s);
+    net_close(sn->n);
+    if (sn->wake_fd >= 0)
+        close(sn->wake_fd);
+    for (size_t i = 0; i < sn->book_n; i++) {
+        free(sn->book[i].id);
+        free(sn->book[i].addr);
+    }
+    free(sn->book);
+    bytes_free(&sn->scratch);
+    free(sn);
+}
+
+int system_net_start(sysobj *s, const dd_system_options *o)
+{
+    if (!o->listen_address || !o->listen_address[0])
+        return error_set(DD_EINVAL, "the tcp transport needs a listen address (\"ip:port\", "
+                                    "port 0 picks one)");
+    if (!o->secret && !o->plaintext)
+        return error_set(DD_EINVAL,
+                         "the tcp transport needs a %d-byte secret, or plaintext = 1 "
+                         "to run unauthenticated on purpose",
+                         SESSION_SECRET_BYTES);
+    sysnet *sn = calloc(1, sizeof(*sn));
+    if (!sn)
+        return error_oom();
+    sn->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    sn->tick_ms = o->tick_interval_ms ? o->tick_interval_ms : 10;
+    atomic_init(&sn->stop, false);
+    atomic_init(&sn->wake_pending, false);
+    s->net = sn;
+    if (sn->wake_fd < 0) {
+        system_net_stop(s);
+        return error_set(DD_EIO, "cannot create the driver's wake fd");
+    }
+    net_config cfg;
+    net_config_default(&cfg);
+    cfg.listen_addr = o->listen_address;
+    cfg.advertised_addr = o->advertised_address;
+    cfg.node_id = s->node_id;
+    cfg.incarnation = s->incarnation;
+    cfg.secret = o->secret;
+    cfg.plaintext = o->plaintext != 0;
+    int rc = net_open(&sn->n, &cfg);
+    if (rc != ST_OK) {
+        system_net_stop(s);
+        return rc;
+    }
+    for (size_t i = 0; i < s->seed_count; i++) {
+        if (strcmp(s->seeds[i], net_address(sn->n)) == 0)
+            continue;
+        if ((rc = net_connect(sn->n, s->seeds[i])) != ST_OK) {
+            system_net_stop(s);
+            return rc;
+        }
+    }
+    if (pthread_create(&sn->thread, NULL, driver_main, s) != 0) {
+        system_net_stop(s);
+        return error_set(DD_EIO, "cannot start the node's driver thread");
+    }
+    sn->thread_started = true;
+    return DD_OK;
+}
+
+static void put_key(bytes *b, const char *k, bool first)
+{
+    if (!first)
+        bytes_put_u8(b, ',');
+    json_put_string(b, (const uint8_t *)k, strlen(k));
+    bytes_put_u8(b, ':');
+}
+
+static void put_u64(bytes *b, const char *k, uint64_t v, bool first)
+{
+    put_key(b, k, first);
+    json_put_u64(b, v);
+}
+
+static void put_peer(bytes *b, const net_peer_stats *p)
+{
+    bytes_put_u8(b, '{');
+    put_u64(b, "bytes_in", p->bytes_in, true);
+    put_u64(b, "bytes_out", p->bytes_out, false);
+    put_key(b, "connected", false);
+    bytes_put_str(b, p->connected ? "true" : "false");
+    put_u64(b, "connects", p->connects, false);
+    put_u64(b, "delta_bytes_in", p->class_bytes_in[NET_CLASS_DELTA], false);
+    put_u64(b, "delta_bytes_out", p->class_bytes_out[NET_CLASS_DELTA], false);
+    put_u64(b, "delta_frames_in", p->class_frames_in[NET_CLASS_DELTA], false);
+    put_u64(b, "delta_frames_out", p->class_frames_out[NET_CLASS_DELTA], false);
+    put_u64(b, "frames_in", p->frames_in, false);
+    put_u64(b, "frames_out", p->frames_out, false);
+    put_u64(b, "full_bytes_in", p->class_bytes_in[NET_CLASS_FULL], false);
+    put_u64(b, "full_bytes_out", p->class_bytes_out[NET_CLASS_FULL], false);
+    put_u64(b, "full_frames_in", p->class_frames_in[NET_CLASS_FULL], false);
+    put_u64(b, "full_frames_out", p->class_frames_out[NET_CLASS_FULL], false);
+    put_key(b, "node", false);
+    json_put_string(b, (const uint8_t *)p->node_id, strlen(p->node_id));
+    put_u64(b, "queue_drops", p->queue_drops, false);
+    put_u64(b, "queued_bytes", p->queued_bytes, false);
+    bytes_put_u8(b, '}');
+}
+
+/* Canonical JSON (keys sorted): the engine's counters, and with a
+ * transport its totals and one object per peer ever authenticated. */
+static int system_stats_json(sysobj *s, bytes *b)
+{
+    engine_stats es;
+    memset(&es, 0, sizeof(es));
+    if (s->e)
+        engine_get_stats(s->e, &es);
+    bytes_put_u8(b, '{');
+    put_key(b, "engine", true);
+    bytes_put_u8(b, '{');
+    put_u64(b, "bytes_received", es.bytes_received, true);
+    put_u64(b, "bytes_sent", es.bytes_sent, false);
+    put_u64(b, "decode_errors", es.decode_errors, false);
+    put_u64(b, "expired", es.expired, false);
+    put_u64(b, "full_states_sent", es.full_states_sent, false);
+    put_u64(b, "msgs_received", es.msgs_received, false);
+    put_u64(b, "msgs_sent", es.msgs_sent, false);
+    put_u64(b, "nacks_sent", es.nacks_sent, false);
+    put_u64(b, "tombstones_collected", es.tombstones_collected, false);
+    bytes_put_u8(b, '}');
+    put_key(b, "node", false);
+    json_put_string(b, (const uint8_t *)s->node_id, strlen(s->node_id));
+    if (!s->net) {
+        put_key(b, "transport", false);
+        bytes_put_str(b, "null}");
+        return b->failed ? error_oom() : DD_OK;
+    }
+    sysnet *sn = s->net;
+    size_t count = 0;
+    net_peer_stats *peers = NULL;
+    int rc = net_peer_stats_all(sn->n, NULL, 0, &count);
+    if (rc == ST_OK && count) {
+        peers = alloc_array(count, sizeof(*peers));
+        if (!peers)
+            return error_oom();
+        size_t cap = count;
+        rc = net_peer_stats_all(sn->n, peers, cap, &count);
+        if (count > cap)
+            count = cap;
+    }
+    net_stats ns;
+    if (rc == ST_OK)
+        rc = net_stats_get(sn->n, &ns);
+    if (rc != ST_OK) {
+        free(peers);
+        return rc;
+    }
+    put_key(b, "peers", false);
+    bytes_put_u8(b, '[');
+    for (size_t i = 0; i < count; i++) {
+        if (i)
+            bytes_put_u8(b, ',');
+        put_peer(b, &peers[i]);
+    }
+    bytes_put_u8(b, ']');
+    free(peers);
+    put_key(b, "transport", false);
+    bytes_put_u8(b, '{');
+    put_u64(b, "accepted", ns.accepted, true);
+    put_key(b, "address", false);
+    json_put_string(b, (const uint8_t *)net_address(sn->n), strlen(net_address(sn->n)));
+    put_u64(b, "auth_failures", ns.auth_failures, false);
+    put_u64(b, "book_errors", sn->book_errors, false);
+    put_u64(b, "bytes_in", ns.bytes_in, false);
+    put_u64(b, "bytes_out", ns.bytes_out, false);
+    put_u64(b, "dialled", ns.dialled, false);
+    put_u64(b, "frames_in", ns.frames_in, false);
+    put_u64(b, "frames_out", ns.frames_out, false);
+    put_u64(b, "handshake_failures", ns.handshake_failures, false);
+    put_u64(b, "handshake_timeouts", ns.handshake_timeouts, false);
+    put_u64(b, "handshakes", ns.handshakes, false);
+    put_u64(b, "malformed_frames", ns.malformed_frames, false);
+    put_u64(b, "peers_connected", ns.peers_connected, false);
+    put_u64(b, "pending_rejected", ns.pending_rejected, false);
+    put_u64(b, "queue_drops", ns.queue_drops, false);
+    put_u64(b, "rejected_connections", ns.rejected_connections, false);
+    put_u64(b, "reliable_overflows", ns.reliable_overflows, false);
+    put_u64(b, "unroutable", sn->unroutable, false);
+    bytes_put_str(b, "}}");
+    return b->failed ? error_oom() : DD_OK;
+}
+
+/* ---- the public calls of the built-in transport ---- */
+
+DD_API uint32_t dd_secret_bytes(void)
+{
+    return DD_SECRET_BYTES;
+}
+
+#define NET_ENTER(var, h)                                                                          \
+    sysobj *var = handle_acquire((h), HK_SYSTEM, "system");                                        \
+    if (!var)                                                                                      \
+        return DD_EMISUSE;                                                                         \
+    system_lock(var)
+
+#define NET_LEAVE(var, h)                                                                          \
+    system_unlock(var);                                                                            \
+    handle_release(h)
+
+DD_API int dd_system_listen_address(dd_buf *out, dd_system *sys)
+{
+    ABI_REQUIRE(out, "out");
+    out->data = NULL;
+    out->len = 0;
+    NET_ENTER(s, sys);
+    bytes b = BYTES_INIT;
+    int rc = DD_OK;
+    if (!s->net)
+        rc = error_set(DD_EUNSUPPORTED, "system '%s' has no built-in transport (pump mode)",
+                       s->node_id);
+    else
+        bytes_put_str(&b, net_address(s->net->n));
+    NET_LEAVE(s, sys);
+    if (rc == DD_OK)
+        rc = b.failed ? error_oom() : abi_buf_from_bytes(out, &b);
+    bytes_free(&b);
+    return rc;
+}
+
+DD_API int dd_system_connect(dd_system *sys, const char *address)
+{
+    ABI_REQUIRE(address, "address");
+    if (!address[0] || strlen(address) > ADDR_MAX)
+        return error_set(DD_EINVAL, "address must be 1..%u bytes (\"ip:port\")", ADDR_MAX);
+    NET_ENTER(s, sys);
+    int rc;
+    if (!s->net)
+        rc = error_set(DD_EUNSUPPORTED, "system '%s' has no built-in transport (pump mode)",
+                       s->node_id);
+    else
+        rc = net_connect(s->net->n, address);
+    NET_LEAVE(s, sys);
+    return rc;
+}
+
+DD_API int dd_system_stats_json(dd_buf *out, dd_system *sys)
+{
+    ABI_REQUIRE(out, "out");
+    out->data = NULL;
+    out->len = 0;
+    NET_ENTER(s, sys);
+    bytes b = BYTES_INIT;
+    int rc = system_stats_json(s, &b);
+    NET_LEAVE(s, sys);
+    if (rc == DD_OK)
+        rc = abi_buf_from_bytes(out, &b);
+    bytes_free(&b);
+    return rc;
+}

@@ -1,0 +1,192 @@
+/*
+ * dd_system with the built-in TCP transport, through the public header and
+ * libddata.so only: several nodes in one process, each with its own
+ * listener and driver thread, talking over loopback. Every wait is bounded
+ * (a few seconds) so a regression fails instead of hanging.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ddata.h"
+#include "test.h"
+
+typedef struct tnode {
+    dd_system *sys;
+    dd_replica *rep;
+    char addr[64];
+} tnode;
+
+static const uint8_t secret_a[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+static const uint8_t secret_b[32] = {9, 9, 9};
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void tnode_open(tnode *n, const char *id, const char *seed, const uint8_t *secret)
+{
+    dd_system_options so;
+    ASSERT_OK(dd_system_options_init(&so, DD_SYSTEM_OPTIONS_VERSION));
+    so.node_id = id;
+    so.transport = DD_TRANSPORT_TCP;
+    so.listen_address = "127.0.0.1:0";
+    so.secret = secret;
+    so.failure_timeout_ms = 1000;
+    const char *seeds[1] = {seed};
+    so.seeds = seeds;
+    so.seed_count = seed ? 1 : 0;
+    ASSERT_OK(dd_system_open(&n->sys, &so));
+    dd_buf a = DD_BUF_INIT;
+    ASSERT_OK(dd_system_listen_address(&a, n->sys));
+    ASSERT(a.len > 0 && a.len < sizeof(n->addr));
+    memcpy(n->addr, a.data, a.len);
+    n->addr[a.len] = 0;
+    dd_buf_free(&a);
+    dd_replica_options ro;
+    ASSERT_OK(dd_replica_options_init(&ro, DD_REPLICA_OPTIONS_VERSION));
+    ro.gossip_interval_ms = 100;
+    ro.notify_interval_ms = 50;
+    ASSERT_OK(dd_replica_open(&n->rep, n->sys, &ro));
+}
+
+static void tnode_close(tnode *n)
+{
+    ASSERT_OK(dd_replica_close(n->rep));
+    ASSERT_OK(dd_system_close(n->sys));
+}
+
+static void incr(tnode *n, const char *key, uint64_t amount)
+{
+    dd_op op = DD_OP_INIT;
+    op.kind = DD_OP_INCREMENT;
+    op.amount = amount;
+    ASSERT_OK(dd_replica_update(n->rep, (const uint8_t *)key, strlen(key), DD_GCOUNTER, &op));
+}
+
+static int64_t counter(tnode *n, const char *key)
+{
+    dd_crdt *v = NULL;
+    if (dd_replica_get(&v, n->rep, (const uint8_t *)key, strlen(key)) != DD_OK)
+        return -1;
+    int64_t out = -1;
+    ASSERT_OK(dd_crdt_counter_value(&out, v));
+    dd_crdt_free(v);
+    return out;
+}
+
+/* Waits up to timeout_ms for every node to read `want`. */
+static int wait_counter(tnode *nodes, size_t count, const char *key, int64_t want, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 10) {
+        size_t agree = 0;
+        for (size_t i = 0; i < count; i++)
+            agree += counter(&nodes[i], key) == want;
+        if (agree == count)
+            return 1;
+        sleep_ms(10);
+    }
+    return 0;
+}
+
+TEST(test_three_tcp_nodes_converge_on_concurrent_increments)
+{
+    tnode n[3];
+    tnode_open(&n[0], "a", NULL, secret_a);
+    tnode_open(&n[1], "b", n[0].addr, secret_a);
+    tnode_open(&n[2], "c", n[0].addr, secret_a);
+    for (int i = 0; i < 3; i++)
+        incr(&n[i], "hits", (uint64_t)i + 1);
+    ASSERT_MSG(wait_counter(n, 3, "hits", 6, 8000), "nodes did not converge on 6");
+    /* After joining, an update travels as a delta at once. */
+    incr(&n[2], "hits", 10);
+    ASSERT_MSG(wait_counter(n, 3, "hits", 16, 3000), "nodes did not converge on 16");
+    for (int i = 2; i >= 0; i--)
+        tnode_close(&n[i]);
+}
+
+TEST(test_stats_json_counts_peers_and_deltas)
+{
+    tnode n[2];
+    tnode_open(&n[0], "a", NULL, secret_a);
+    tnode_open(&n[1], "b", n[0].addr, secret_a);
+    incr(&n[0], "k", 1);
+    ASSERT(wait_counter(n, 2, "k", 1, 8000));
+    incr(&n[0], "k", 1);
+    ASSERT(wait_counter(n, 2, "k", 2, 3000));
+    dd_buf js = DD_BUF_INIT;
+    ASSERT_OK(dd_system_stats_json(&js, n[0].sys));
+    char *text = strndup((const char *)js.data, js.len);
+    dd_buf_free(&js);
+    ASSERT(text);
+    ASSERT_MSG(strstr(text, "\"node\":\"b\""), "no peer b in %s", text);
+    ASSERT_MSG(strstr(text, "\"rejected_connections\":"), "no rejected count in %s", text);
+    ASSERT_MSG(!strstr(text, "\"delta_frames_out\":0,"), "no delta left a: %s", text);
+    free(text);
+    tnode_close(&n[1]);
+    tnode_close(&n[0]);
+}
+
+TEST(test_wrong_secret_is_refused_and_learns_nothing)
+{
+    tnode n[3];
+    tnode_open(&n[0], "a", NULL, secret_a);
+    tnode_open(&n[1], "b", n[0].addr, secret_a);
+    incr(&n[0], "secret-key", 7);
+    ASSERT(wait_counter(n, 2, "secret-key", 7, 8000));
+    tnode_open(&n[2], "intruder", n[0].addr, secret_b);
+    sleep_ms(1500);
+    ASSERT_EQ_INT(counter(&n[2], "secret-key"), -1);
+    dd_buf js = DD_BUF_INIT;
+    ASSERT_OK(dd_system_stats_json(&js, n[0].sys));
+    char *text = strndup((const char *)js.data, js.len);
+    dd_buf_free(&js);
+    ASSERT_MSG(!strstr(text, "\"handshake_failures\":0,"), "no failure counted: %s", text);
+    ASSERT_MSG(!strstr(text, "intruder"), "the intruder became a peer: %s", text);
+    free(text);
+    for (int i = 2; i >= 0; i--)
+        tnode_close(&n[i]);
+}
+
+TEST(test_tcp_options_are_checked)
+{
+    dd_system *s = NULL;
+    dd_system_options so;
+    ASSERT_OK(dd_system_options_init(&so, DD_SYSTEM_OPTIONS_VERSION));
+    so.node_id = "x";
+    so.transport = DD_TRANSPORT_TCP;
+    ASSERT_STATUS(dd_system_open(&s, &so), DD_EINVAL); /* no listen address */
+    so.listen_address = "127.0.0.1:0";
+    ASSERT_STATUS(dd_system_open(&s, &so), DD_EINVAL); /* no secret */
+    so.listen_address = "not an address";
+    so.plaintext = 1;
+    ASSERT(dd_system_open(&s, &so) < 0);
+    ASSERT(s == NULL);
+    so.transport = 7;
+    ASSERT_STATUS(dd_system_open(&s, &so), DD_EUNSUPPORTED);
+    ASSERT_EQ_INT((int)dd_secret_bytes(), DD_SECRET_BYTES);
+}
+
+TEST(test_transport_calls_in_pump_mode_and_on_closed_handles)
+{
+    dd_system *s = NULL;
+    dd_system_options so;
+    ASSERT_OK(dd_system_options_init(&so, DD_SYSTEM_OPTIONS_VERSION));
+    so.node_id = "pump";
+    ASSERT_OK(dd_system_open(&s, &so));
+    dd_buf b = DD_BUF_INIT;
+    ASSERT_STATUS(dd_system_listen_address(&b, s), DD_EUNSUPPORTED);
+    ASSERT_STATUS(dd_system_connect(s, "127.0.0.1:1"), DD_EUNSUPPORTED);
+    ASSERT_STATUS(dd_system_connect(s, NULL), DD_EINVAL);
+    ASSERT_OK(dd_system_stats_json(&b, s));
+    ASSERT(b.len > 0 && memmem(b.data, b.len, "\"transport\":null", 16));
+    dd_buf_free(&b);
+    ASSERT_OK(dd_system_close(s));
+    ASSERT_STATUS(dd_system_stats_json(&b, s), DD_EMISUSE);
+    ASSERT_STATUS(dd_system_listen_address(&b, s), DD_EMISUSE);
+    ASSERT_STATUS(dd_system_stats_json(NULL, NULL), DD_EINVAL);
+    ASSERT_STATUS(dd_system_stats_json(&b, NULL), DD_EMISUSE);
+}
