@@ -117,6 +117,13 @@ typedef struct store_backend_ops {
                         uint64_t expected_revision);
     int (*state_scan)(store_backend *b, const uint8_t *prefix, size_t prefix_len, state_scan_fn fn,
                       void *ctx);
+    /* Up to |count| records: from `from` (inclusive; the first key when
+     * from_len is 0) in key order when count > 0, from `from` (inclusive;
+     * the last key when from_len is 0) in reverse key order when count < 0. */
+    int (*state_range)(store_backend *b, const uint8_t *from, size_t from_len, int64_t count,
+                       state_scan_fn fn, void *ctx);
+    /* Deletes every state record. */
+    int (*state_purge)(store_backend *b);
     int (*state_begin)(store_backend *b);
     int (*state_commit)(store_backend *b);
 

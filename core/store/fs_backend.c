@@ -358,10 +358,10 @@ done:
     return rc;
 }
 
-static int fs_state_scan(store_backend *b, const uint8_t *prefix, size_t prefix_len,
-                         state_scan_fn fn, void *ctx)
+/* Every record whose key starts with prefix, sorted by key. */
+static int collect_state(fs_backend *f, const uint8_t *prefix, size_t prefix_len, id_item **out,
+                         size_t *count)
 {
-    fs_backend *f = (fs_backend *)b;
     char area[4096];
     snprintf(area, sizeof(area), "%s/state", f->root);
     char **names;
@@ -401,13 +401,84 @@ static int fs_state_scan(store_backend *b, const uint8_t *prefix, size_t prefix_
         got++;
     }
     bytes_free(&buf);
+    fs_free_names(names, n);
     if (rc == ST_OK && got)
         qsort(items, got, sizeof(*items), fs_id_item_cmp);
-    for (size_t i = 0; rc == ST_OK && i < got; i++)
-        rc =
-            fn(ctx, items[i].id, items[i].len, items[i].revision, items[i].data, items[i].data_len);
-    fs_free_items(items, got);
+    if (rc != ST_OK) {
+        fs_free_items(items, got);
+        items = NULL;
+        got = 0;
+    }
+    *out = items;
+    *count = got;
+    return rc;
+}
+
+static int emit(const id_item *it, state_scan_fn fn, void *ctx)
+{
+    return fn(ctx, it->id, it->len, it->revision, it->data, it->data_len);
+}
+
+static int fs_state_scan(store_backend *b, const uint8_t *prefix, size_t prefix_len,
+                         state_scan_fn fn, void *ctx)
+{
+    id_item *items;
+    size_t n;
+    int rc = collect_state((fs_backend *)b, prefix, prefix_len, &items, &n);
+    for (size_t i = 0; rc == ST_OK && i < n; i++)
+        rc = emit(&items[i], fn, ctx);
+    fs_free_items(items, n);
+    return rc;
+}
+
+static int fs_state_range(store_backend *b, const uint8_t *from, size_t from_len, int64_t count,
+                          state_scan_fn fn, void *ctx)
+{
+    id_item *items;
+    size_t n;
+    int rc = collect_state((fs_backend *)b, NULL, 0, &items, &n);
+    if (count > 0) {
+        int64_t sent = 0;
+        for (size_t i = 0; rc == ST_OK && i < n && sent < count; i++) {
+            if (from_len && store_key_cmp(items[i].id, items[i].len, from, from_len) < 0)
+                continue;
+            sent++;
+            rc = emit(&items[i], fn, ctx);
+        }
+    } else if (count < 0) {
+        uint64_t sent = 0, want = (uint64_t)(-(count + 1)) + 1; /* -count, without overflow */
+        for (size_t i = n; rc == ST_OK && i > 0 && sent < want; i--) {
+            if (from_len && store_key_cmp(items[i - 1].id, items[i - 1].len, from, from_len) > 0)
+                continue;
+            sent++;
+            rc = emit(&items[i - 1], fn, ctx);
+        }
+    }
+    fs_free_items(items, n);
+    return rc;
+}
+
+static int fs_state_purge(store_backend *b)
+{
+    fs_backend *f = (fs_backend *)b;
+    char area[4096];
+    snprintf(area, sizeof(area), "%s/state", f->root);
+    int rc = fs_lock_all(f);
+    if (rc != ST_OK)
+        return rc;
+    char **names;
+    size_t n;
+    rc = fs_list_names(area, &names, &n);
+    for (size_t i = 0; rc == ST_OK && i < n; i++) {
+        char path[4200];
+        snprintf(path, sizeof(path), "%s/%s", area, names[i]);
+        if (unlink(path) != 0 && errno != ENOENT)
+            rc = fs_io_error("deleting", path);
+    }
     fs_free_names(names, n);
+    if (rc == ST_OK)
+        rc = fs_fsync_dir(f, area);
+    fs_unlock_all(f);
     return rc;
 }
 
@@ -444,6 +515,8 @@ static const store_backend_ops fs_ops = {
     .state_get = fs_state_get,
     .state_delete = fs_state_delete,
     .state_scan = fs_state_scan,
+    .state_range = fs_state_range,
+    .state_purge = fs_state_purge,
     .state_begin = fs_noop,
     .state_commit = fs_noop,
     .close = fs_close,

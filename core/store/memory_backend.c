@@ -522,6 +522,48 @@ static int mem_state_scan(store_backend *b, const uint8_t *prefix, size_t prefix
     return ST_OK;
 }
 
+static int mem_state_range(store_backend *b, const uint8_t *from, size_t from_len, int64_t count,
+                           state_scan_fn fn, void *ctx)
+{
+    mem_backend *m = (mem_backend *)b;
+    int found = 0;
+    if (count > 0) {
+        size_t i = from_len ? rec_search(m, from, from_len, &found) : 0;
+        for (int64_t sent = 0; i < m->nrecs && sent < count; i++, sent++) {
+            mem_rec *r = &m->recs[i];
+            int rc = fn(ctx, r->key, r->key_len, r->revision, r->data, r->len);
+            if (rc)
+                return rc;
+        }
+    } else if (count < 0) {
+        size_t end = m->nrecs; /* one past the first record to visit */
+        if (from_len) {
+            end = rec_search(m, from, from_len, &found);
+            if (found)
+                end++;
+        }
+        uint64_t want = (uint64_t)(-(count + 1)) + 1; /* -count, without overflow */
+        for (uint64_t sent = 0; end > 0 && sent < want; end--, sent++) {
+            mem_rec *r = &m->recs[end - 1];
+            int rc = fn(ctx, r->key, r->key_len, r->revision, r->data, r->len);
+            if (rc)
+                return rc;
+        }
+    }
+    return ST_OK;
+}
+
+static int mem_state_purge(store_backend *b)
+{
+    mem_backend *m = (mem_backend *)b;
+    for (size_t i = 0; i < m->nrecs; i++) {
+        free(m->recs[i].key);
+        free(m->recs[i].data);
+    }
+    m->nrecs = 0;
+    return ST_OK;
+}
+
 static int mem_noop(store_backend *b)
 {
     (void)b;
@@ -571,6 +613,8 @@ static const store_backend_ops mem_ops = {
     .state_get = mem_state_get,
     .state_delete = mem_state_delete,
     .state_scan = mem_state_scan,
+    .state_range = mem_state_range,
+    .state_purge = mem_state_purge,
     .state_begin = mem_noop,
     .state_commit = mem_noop,
     .close = mem_close,

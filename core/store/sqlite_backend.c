@@ -70,6 +70,9 @@ enum {
     Q_K_ANY,
     Q_K_DELETE,
     Q_K_SCAN,
+    Q_K_RANGE_FWD,
+    Q_K_RANGE_REV,
+    Q_K_PURGE,
     Q_COUNT
 };
 
@@ -580,6 +583,26 @@ static int sql_state_scan(store_backend *b, const uint8_t *prefix, size_t prefix
     return c.past_prefix ? ST_OK : rc;
 }
 
+static int sql_state_range(store_backend *b, const uint8_t *from, size_t from_len, int64_t count,
+                           state_scan_fn fn, void *ctx)
+{
+    sql_backend *s = (sql_backend *)b;
+    if (count == 0)
+        return ST_OK;
+    sqlite3_stmt *st = s->q[count > 0 ? Q_K_RANGE_FWD : Q_K_RANGE_REV];
+    bind_blob(st, 1, from, from_len);
+    sqlite3_bind_int64(st, 2, count > 0 ? count : -(count + 1) + (count > INT64_MIN));
+    if (count < 0)
+        sqlite3_bind_int(st, 3, from_len ? 1 : 0);
+    scan_ctx c = {(const uint8_t *)"", 0, fn, ctx, 0};
+    return step_rows(s, st, scan_row, &c);
+}
+
+static int sql_state_purge(store_backend *b)
+{
+    return run((sql_backend *)b, Q_K_PURGE);
+}
+
 static int sql_state_begin(store_backend *b)
 {
     return tx_begin((sql_backend *)b);
@@ -626,6 +649,8 @@ static const store_backend_ops sql_ops = {
     .state_get = sql_state_get,
     .state_delete = sql_state_delete,
     .state_scan = sql_state_scan,
+    .state_range = sql_state_range,
+    .state_purge = sql_state_purge,
     .state_begin = sql_state_begin,
     .state_commit = sql_state_commit,
     .close = sql_close,
@@ -741,6 +766,11 @@ static int prepare_all(sql_backend *s, const char *snap)
                     " data = excluded.data RETURNING revision",
         [Q_K_DELETE] = "DELETE FROM state WHERE key = ?1 AND (?2 = -1 OR revision = ?2)",
         [Q_K_SCAN] = "SELECT key, revision, data FROM state WHERE key >= ?1 ORDER BY key",
+        [Q_K_RANGE_FWD] = "SELECT key, revision, data FROM state WHERE key >= ?1 ORDER BY key"
+                          " LIMIT ?2",
+        [Q_K_RANGE_REV] = "SELECT key, revision, data FROM state WHERE (?3 = 0 OR key <= ?1)"
+                          " ORDER BY key DESC LIMIT ?2",
+        [Q_K_PURGE] = "DELETE FROM state",
     };
     for (int i = 0; i < Q_COUNT; i++) {
         if (i == Q_J_INSERT_MULTI) {

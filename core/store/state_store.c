@@ -226,6 +226,71 @@ int state_store_scan(state_store *s, const uint8_t *prefix, size_t prefix_len, s
     return rc;
 }
 
+int state_store_range(state_store *s, const uint8_t *from, size_t from_len, int64_t count,
+                      state_scan_fn fn, void *ctx)
+{
+    if (!s)
+        return error_set(ST_EMISUSE, "state store is NULL");
+    if (!fn || (!from && from_len))
+        return error_set(ST_EINVAL, "state range: callback and start key must not be NULL");
+    int rc;
+    pthread_mutex_lock(&s->mu);
+    if (s->seal) {
+        scan_ctx sc = {s->seal, fn, ctx, BYTES_INIT, 0};
+        rc = s->be->ops->state_range(s->be, from, from_len, count, unseal_scan, &sc);
+        bytes_free(&sc.plain);
+    } else {
+        rc = s->be->ops->state_range(s->be, from, from_len, count, fn, ctx);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+typedef struct last_ctx {
+    bytes *key, *state;
+    uint64_t *revision;
+    int found;
+} last_ctx;
+
+static int take_last(void *c, const uint8_t *key, size_t key_len, uint64_t revision,
+                     const uint8_t *state, size_t state_len)
+{
+    last_ctx *l = c;
+    l->found = 1;
+    if (l->key) {
+        bytes_reset(l->key);
+        bytes_put(l->key, key, key_len);
+    }
+    if (l->state) {
+        bytes_reset(l->state);
+        bytes_put(l->state, state, state_len);
+    }
+    if (l->revision)
+        *l->revision = revision;
+    if ((l->key && l->key->failed) || (l->state && l->state->failed))
+        return error_oom();
+    return 0;
+}
+
+int state_store_last(state_store *s, bytes *key, uint64_t *revision, bytes *state)
+{
+    last_ctx l = {key, state, revision, 0};
+    int rc = state_store_range(s, NULL, 0, -1, take_last, &l);
+    if (rc == ST_OK && !l.found)
+        return error_set(ST_ENOTFOUND, "the state store is empty");
+    return rc;
+}
+
+int state_store_purge(state_store *s)
+{
+    if (!s)
+        return error_set(ST_EMISUSE, "state store is NULL");
+    pthread_mutex_lock(&s->mu);
+    int rc = s->be->ops->state_purge(s->be);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
 int state_store_begin(state_store *s)
 {
     if (!s)

@@ -51,6 +51,18 @@ int state_store_begin(state_store *s);
 int state_store_commit(state_store *s);
 void state_store_close(state_store *s);
 
+/* The rest of the collection operations ave-actors' store contract names
+ * (added after the contract above; existing callers are unaffected). */
+/* Visits up to |count| records starting at `from` (inclusive): forward in
+ * key order when count > 0 (from the first key when from_len is 0),
+ * backward when count < 0 (from the last key when from_len is 0). */
+int state_store_range(state_store *s, const uint8_t *from, size_t from_len, int64_t count,
+                      state_scan_fn fn, void *ctx);
+/* The record with the greatest key; ST_ENOTFOUND when the store is empty. */
+int state_store_last(state_store *s, bytes *key, uint64_t *revision, bytes *state);
+/* Deletes every record. */
+int state_store_purge(state_store *s);
+
 /* Backends. More (SQLite, file system) are declared in their own headers
  * beside their sources. */
 int state_store_open_memory(state_store **out);

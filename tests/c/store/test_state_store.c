@@ -290,3 +290,51 @@ TEST(test_random_ops_match_memory_model)
         state_store_close(s);
     }
 }
+
+TEST(test_range_forward_backward_last_and_purge)
+{
+    const char *keys[] = {"d", "a", "c", "e", "b"};
+    for (int v = 0; v < V_COUNT; v++) {
+        char dir[1024];
+        fresh_dir(dir, sizeof(dir), v, "range");
+        state_store *s = open_variant(v, dir);
+        bytes key = BYTES_INIT, val = BYTES_INIT;
+        uint64_t rev;
+        ASSERT_STATUS(state_store_last(s, &key, &rev, &val), ST_ENOTFOUND);
+        for (int i = 0; i < 5; i++)
+            ASSERT_OK(state_store_upsert(s, K(keys[i]), 0, K(keys[i]), NULL));
+        collected c = {0};
+        ASSERT_OK(state_store_range(s, (const uint8_t *)"b", 1, 3, collect, &c));
+        ASSERT_EQ_INT(c.n, 3);
+        ASSERT_STR_EQ(c.keys[0], "b");
+        ASSERT_STR_EQ(c.keys[2], "d");
+        memset(&c, 0, sizeof(c));
+        ASSERT_OK(state_store_range(s, (const uint8_t *)"bb", 2, -2, collect, &c));
+        ASSERT_EQ_INT(c.n, 2);
+        ASSERT_STR_EQ(c.keys[0], "b");
+        ASSERT_STR_EQ(c.keys[1], "a");
+        memset(&c, 0, sizeof(c));
+        ASSERT_OK(state_store_range(s, NULL, 0, -100, collect, &c));
+        ASSERT_EQ_INT(c.n, 5);
+        ASSERT_STR_EQ(c.keys[0], "e");
+        ASSERT_STR_EQ(c.keys[4], "a");
+        memset(&c, 0, sizeof(c));
+        ASSERT_OK(state_store_range(s, NULL, 0, INT64_MIN, collect, &c));
+        ASSERT_EQ_INT(c.n, 5);
+        memset(&c, 0, sizeof(c));
+        ASSERT_OK(state_store_range(s, NULL, 0, 0, collect, &c));
+        ASSERT_EQ_INT(c.n, 0);
+        ASSERT_OK(state_store_last(s, &key, &rev, &val));
+        ASSERT_MEM_EQ(key.data, key.len, "e", 1);
+        ASSERT_MEM_EQ(val.data, val.len, "e", 1);
+        ASSERT_EQ_U64(rev, 1);
+        ASSERT_OK(state_store_purge(s));
+        memset(&c, 0, sizeof(c));
+        ASSERT_OK(state_store_scan(s, NULL, 0, collect, &c));
+        ASSERT_EQ_INT(c.n, 0);
+        ASSERT_STATUS(state_store_get(s, K("a"), NULL, NULL), ST_ENOTFOUND);
+        bytes_free(&key);
+        bytes_free(&val);
+        state_store_close(s);
+    }
+}
