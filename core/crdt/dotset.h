@@ -13,7 +13,7 @@
  *  - entries: a dense array of 24-byte records (hash, arena offset, length,
  *    one inline dot); an element with several dots (concurrent adds) keeps
  *    them in a side pool instead;
- *  - index: open addressing over uint32 entry numbers, linear probing with
+ *  - index: open addressing over (hash, entry number) words, linear probing with
  *    backward-shift deletion (no tombstones); removal swaps the last entry in;
  *  - arena: element bytes back to back, compacted when half of it is garbage;
  *  - context: a version vector per actor slot plus a sorted "dot cloud" of
@@ -72,7 +72,7 @@ typedef struct ds_multi {
 typedef struct dotset {
     ds_entry *entries;
     uint32_t n, cap;
-    uint32_t *index; /* 0 = empty, else entry number + 1 */
+    uint64_t *index; /* 0 = empty, else hash << 32 | (entry number + 1) */
     uint32_t mask;   /* index size - 1, or 0 when no index yet */
     uint8_t *arena;
     size_t arena_len, arena_cap, arena_garbage;
