@@ -100,7 +100,10 @@ pub struct Error {
 
 impl Error {
     pub fn new(status: Status, message: impl Into<String>) -> Error {
-        Error { status, message: message.into() }
+        Error {
+            status,
+            message: message.into(),
+        }
     }
 
     /// Builds the error for status `rc` from this thread's last error.
@@ -111,13 +114,20 @@ impl Error {
         } else {
             let e = unsafe { &*e };
             if e.code == rc && !e.message.is_null() {
-                Some(unsafe { CStr::from_ptr(e.message) }.to_string_lossy().into_owned())
+                Some(
+                    unsafe { CStr::from_ptr(e.message) }
+                        .to_string_lossy()
+                        .into_owned(),
+                )
             } else {
                 None
             }
         };
         let status = Status::from_code(rc);
-        Error { status, message: message.unwrap_or_else(|| status.description().to_owned()) }
+        Error {
+            status,
+            message: message.unwrap_or_else(|| status.description().to_owned()),
+        }
     }
 
     pub fn status(&self) -> Status {

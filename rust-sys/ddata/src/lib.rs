@@ -8,9 +8,13 @@
 //! needed to use the crate.
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod buf;
+mod crdt;
 mod error;
 mod version;
 
+pub use buf::Limits;
+pub use crdt::{Crdt, CrdtType, Op, OpKind};
 pub use error::{Error, Result, Status};
 pub use version::{abi_version, init, version, version_number};
 

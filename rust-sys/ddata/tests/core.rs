@@ -3,7 +3,10 @@ use ddata::{Error, Status};
 #[test]
 fn version_number_matches_version_string() {
     let parts: Vec<i32> = ddata::version().split('.').map(|p| p.parse().unwrap()).collect();
-    assert_eq!(ddata::version_number(), parts[0] * 1_000_000 + parts[1] * 1000 + parts[2]);
+    assert_eq!(
+        ddata::version_number(),
+        parts[0] * 1_000_000 + parts[1] * 1000 + parts[2]
+    );
     assert!(ddata::abi_version() >= 1);
 }
 

@@ -1,0 +1,425 @@
+//! CRDT values: [`Crdt`] owns one `dd_crdt` and frees it on drop. An
+//! operation is an [`Op`], the same for every type (ABI.md, "CRDT values");
+//! maps nest ops with [`Op::update`].
+//!
+//! Thread contract (the header's): a value is not locked, so it may move
+//! between threads (`Send`) but not be shared by them (`!Sync`).
+use std::ptr::{self, NonNull};
+
+use ddata_sys as sys;
+
+use crate::buf::{empty, take, Limits};
+use crate::error::{check, cstr_static, Error, Result, Status};
+
+/// The data types; numbering is the library's and never changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum CrdtType {
+    GCounter = 1,
+    PNCounter = 2,
+    GSet = 3,
+    ORSet = 4,
+    LWWRegister = 5,
+    Flag = 6,
+    MVRegister = 7,
+    ORMap = 8,
+    LWWMap = 9,
+    PNCounterMap = 10,
+    GCounterMap = 11,
+    ORMultiMap = 12,
+}
+
+const ALL_TYPES: [CrdtType; 12] = [
+    CrdtType::GCounter,
+    CrdtType::PNCounter,
+    CrdtType::GSet,
+    CrdtType::ORSet,
+    CrdtType::LWWRegister,
+    CrdtType::Flag,
+    CrdtType::MVRegister,
+    CrdtType::ORMap,
+    CrdtType::LWWMap,
+    CrdtType::PNCounterMap,
+    CrdtType::GCounterMap,
+    CrdtType::ORMultiMap,
+];
+
+impl CrdtType {
+    pub fn from_code(code: u32) -> Option<CrdtType> {
+        ALL_TYPES.iter().copied().find(|t| *t as u32 == code)
+    }
+
+    /// The library's name: "ORSet".
+    pub fn name(self) -> &'static str {
+        cstr_static(unsafe { sys::dd_crdt_type_name(self as u32) })
+    }
+
+    pub fn from_name(name: &str) -> Option<CrdtType> {
+        ALL_TYPES.iter().copied().find(|t| t.name() == name)
+    }
+}
+
+/// What an op does (`dd_op_kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum OpKind {
+    Increment = 1,
+    Decrement = 2,
+    Add = 3,
+    Remove = 4,
+    Clear = 5,
+    Assign = 6,
+    Enable = 7,
+    Update = 8,
+}
+
+impl OpKind {
+    pub fn from_name(name: &str) -> Option<OpKind> {
+        Some(match name {
+            "increment" => OpKind::Increment,
+            "decrement" => OpKind::Decrement,
+            "add" => OpKind::Add,
+            "remove" => OpKind::Remove,
+            "clear" => OpKind::Clear,
+            "assign" => OpKind::Assign,
+            "enable" => OpKind::Enable,
+            "update" => OpKind::Update,
+            _ => return None,
+        })
+    }
+}
+
+/// One operation. Build with the constructors; fields left out are those of
+/// DD_OP_INIT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Op {
+    pub kind: OpKind,
+    pub amount: u64,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    pub value_type: Option<CrdtType>,
+    pub nested: Option<Box<Op>>,
+}
+
+impl Op {
+    pub fn new(kind: OpKind) -> Op {
+        Op {
+            kind,
+            amount: 0,
+            key: None,
+            value: None,
+            value_type: None,
+            nested: None,
+        }
+    }
+    pub fn increment(amount: u64) -> Op {
+        Op {
+            amount,
+            ..Op::new(OpKind::Increment)
+        }
+    }
+    pub fn decrement(amount: u64) -> Op {
+        Op {
+            amount,
+            ..Op::new(OpKind::Decrement)
+        }
+    }
+    pub fn add(value: impl AsRef<[u8]>) -> Op {
+        Op::new(OpKind::Add).value(value)
+    }
+    pub fn remove(value: impl AsRef<[u8]>) -> Op {
+        Op::new(OpKind::Remove).value(value)
+    }
+    pub fn clear() -> Op {
+        Op::new(OpKind::Clear)
+    }
+    pub fn assign(value: impl AsRef<[u8]>) -> Op {
+        Op::new(OpKind::Assign).value(value)
+    }
+    pub fn enable() -> Op {
+        Op::new(OpKind::Enable)
+    }
+    /// ORMap: apply `nested` to the value of type `value_type` at `key`.
+    pub fn update(key: impl AsRef<[u8]>, value_type: CrdtType, nested: Op) -> Op {
+        Op {
+            value_type: Some(value_type),
+            nested: Some(Box::new(nested)),
+            ..Op::new(OpKind::Update)
+        }
+        .key(key)
+    }
+    /// Sets the map key (counter maps, LWWMap, ORMultiMap, removes).
+    pub fn key(mut self, key: impl AsRef<[u8]>) -> Op {
+        self.key = Some(key.as_ref().to_vec());
+        self
+    }
+    pub fn value(mut self, value: impl AsRef<[u8]>) -> Op {
+        self.value = Some(value.as_ref().to_vec());
+        self
+    }
+
+    /// Calls `f` with the dd_op view of this op; nested ops live on the
+    /// stack frames of the recursion, so every pointer stays valid.
+    fn with_raw<R>(&self, f: &mut dyn FnMut(&sys::dd_op) -> R) -> R {
+        let (kp, kl) = self
+            .key
+            .as_deref()
+            .map_or((ptr::null(), 0), |k| (k.as_ptr(), k.len()));
+        let (vp, vl) = self
+            .value
+            .as_deref()
+            .map_or((ptr::null(), 0), |v| (v.as_ptr(), v.len()));
+        let mut raw = sys::dd_op {
+            version: sys::DD_OP_VERSION,
+            kind: self.kind as u32,
+            amount: self.amount,
+            key: kp,
+            key_len: kl,
+            value: vp,
+            value_len: vl,
+            value_type: self.value_type.map_or(0, |t| t as u32),
+            nested: ptr::null(),
+        };
+        match &self.nested {
+            None => f(&raw),
+            Some(n) => n.with_raw(&mut |inner| {
+                raw.nested = inner;
+                f(&raw)
+            }),
+        }
+    }
+}
+
+/// One CRDT value.
+pub struct Crdt {
+    h: NonNull<sys::dd_crdt>,
+    actor: u64,
+}
+
+// The C contract: one thread at a time, freeing from any thread is safe.
+unsafe impl Send for Crdt {}
+
+impl Crdt {
+    /// A new empty value; ops are applied as actor 1 (see [`Crdt::with_actor`]).
+    pub fn new(ty: CrdtType) -> Result<Crdt> {
+        Crdt::with_actor(ty, 1)
+    }
+
+    /// A new empty value whose ops are applied as `actor` (a replica id).
+    pub fn with_actor(ty: CrdtType, actor: u64) -> Result<Crdt> {
+        let mut h = ptr::null_mut();
+        check(unsafe { sys::dd_crdt_new(&mut h, ty as u32) })?;
+        Ok(Crdt::own(h, actor))
+    }
+
+    fn own(h: *mut sys::dd_crdt, actor: u64) -> Crdt {
+        Crdt {
+            h: NonNull::new(h).expect("ddata returned a NULL value with DD_OK"),
+            actor,
+        }
+    }
+
+    fn ptr(&self) -> *mut sys::dd_crdt {
+        self.h.as_ptr()
+    }
+
+    pub fn actor(&self) -> u64 {
+        self.actor
+    }
+
+    pub fn set_actor(&mut self, actor: u64) {
+        self.actor = actor;
+    }
+
+    pub fn crdt_type(&self) -> CrdtType {
+        let t = unsafe { sys::dd_crdt_type_of(self.ptr()) };
+        CrdtType::from_code(t as u32).expect("a live value has a known type")
+    }
+
+    /// Counters: adds `amount` (the hot path: one ABI call, no allocation).
+    #[inline]
+    pub fn increment(&mut self, amount: u64) -> Result<()> {
+        let op = sys::dd_op {
+            version: sys::DD_OP_VERSION,
+            kind: OpKind::Increment as u32,
+            amount,
+            key: ptr::null(),
+            key_len: 0,
+            value: ptr::null(),
+            value_len: 0,
+            value_type: 0,
+            nested: ptr::null(),
+        };
+        check(unsafe { sys::dd_crdt_apply(self.ptr(), &op, self.actor, 0, ptr::null_mut()) })
+    }
+
+    /// Applies `op` at `now_ms` (LWW timestamps). On failure nothing changes.
+    pub fn apply(&mut self, op: &Op, now_ms: u64) -> Result<()> {
+        let (h, actor) = (self.ptr(), self.actor);
+        op.with_raw(&mut |raw| check(unsafe { sys::dd_crdt_apply(h, raw, actor, now_ms, ptr::null_mut()) }))
+    }
+
+    /// Applies `op` as `actor` and returns its delta (to merge elsewhere).
+    pub fn apply_delta_as(&mut self, op: &Op, actor: u64, now_ms: u64) -> Result<Crdt> {
+        let h = self.ptr();
+        let mut delta = ptr::null_mut();
+        op.with_raw(&mut |raw| check(unsafe { sys::dd_crdt_apply(h, raw, actor, now_ms, &mut delta) }))?;
+        Ok(Crdt::own(delta, self.actor))
+    }
+
+    pub fn apply_delta(&mut self, op: &Op, now_ms: u64) -> Result<Crdt> {
+        self.apply_delta_as(op, self.actor, now_ms)
+    }
+
+    /// Joins `other` (a full value or a delta) into this one.
+    pub fn merge(&mut self, other: &Crdt) -> Result<()> {
+        check(unsafe { sys::dd_crdt_merge(self.ptr(), other.ptr()) })
+    }
+
+    pub fn try_clone(&self) -> Result<Crdt> {
+        let mut h = ptr::null_mut();
+        check(unsafe { sys::dd_crdt_clone(&mut h, self.ptr()) })?;
+        Ok(Crdt::own(h, self.actor))
+    }
+
+    pub fn digest(&self) -> Result<u64> {
+        let mut d = 0;
+        check(unsafe { sys::dd_crdt_digest(&mut d, self.ptr()) })?;
+        Ok(d)
+    }
+
+    /// The canonical binary form.
+    pub fn encode(&self) -> Result<Vec<u8>> {
+        let mut b = empty();
+        check(unsafe { sys::dd_crdt_encode(&mut b, self.ptr()) })?;
+        Ok(take(b))
+    }
+
+    pub fn decode(bytes: &[u8], limits: &Limits, now_ms: u64) -> Result<Crdt> {
+        let raw = limits.raw();
+        let mut h = ptr::null_mut();
+        check(unsafe { sys::dd_crdt_decode(&mut h, bytes.as_ptr(), bytes.len(), &raw, now_ms) })?;
+        Ok(Crdt::own(h, 1))
+    }
+
+    /// The full state as canonical JSON.
+    pub fn to_json(&self) -> Result<String> {
+        let mut b = empty();
+        check(unsafe { sys::dd_crdt_to_json(&mut b, self.ptr()) })?;
+        utf8(take(b))
+    }
+
+    pub fn from_json(json: &str, limits: &Limits) -> Result<Crdt> {
+        let raw = limits.raw();
+        let mut h = ptr::null_mut();
+        check(unsafe { sys::dd_crdt_from_json(&mut h, json.as_ptr().cast(), json.len(), &raw) })?;
+        Ok(Crdt::own(h, 1))
+    }
+
+    /// The value a user sees, as canonical JSON ({"type":"PNCounter","value":5}).
+    pub fn value_json(&self) -> Result<String> {
+        let mut b = empty();
+        check(unsafe { sys::dd_crdt_value_json(&mut b, self.ptr()) })?;
+        utf8(take(b))
+    }
+
+    /// GCounter, PNCounter.
+    pub fn counter_value(&self) -> Result<i64> {
+        let mut v = 0;
+        check(unsafe { sys::dd_crdt_counter_value(&mut v, self.ptr()) })?;
+        Ok(v)
+    }
+
+    /// Set element, MVRegister value or map key.
+    pub fn contains(&self, element: impl AsRef<[u8]>) -> Result<bool> {
+        let e = element.as_ref();
+        let rc = unsafe { sys::dd_crdt_contains(self.ptr(), e.as_ptr(), e.len()) };
+        check(rc)?;
+        Ok(rc == 1)
+    }
+
+    pub fn count(&self) -> Result<u64> {
+        let mut n = 0;
+        check(unsafe { sys::dd_crdt_count(&mut n, self.ptr()) })?;
+        Ok(n)
+    }
+
+    /// LWWRegister: the value, or None when never assigned.
+    pub fn register_get(&self) -> Result<Option<Vec<u8>>> {
+        let mut b = empty();
+        match check(unsafe { sys::dd_crdt_register_get(&mut b, self.ptr()) }) {
+            Ok(()) => Ok(Some(take(b))),
+            Err(e) if e.status() == Status::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn flag_value(&self) -> Result<bool> {
+        let rc = unsafe { sys::dd_crdt_flag_value(self.ptr()) };
+        check(rc)?;
+        Ok(rc == 1)
+    }
+
+    /// Maps: a copy of the value at `key`, or None.
+    pub fn map_get(&self, key: impl AsRef<[u8]>) -> Result<Option<Crdt>> {
+        let k = key.as_ref();
+        let mut h = ptr::null_mut();
+        match check(unsafe { sys::dd_crdt_map_get(&mut h, self.ptr(), k.as_ptr(), k.len()) }) {
+            Ok(()) => Ok(Some(Crdt::own(h, self.actor))),
+            Err(e) if e.status() == Status::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Set elements, MVRegister values or map keys, in bytewise order.
+    pub fn elements(&self) -> Result<Vec<Vec<u8>>> {
+        let mut b = empty();
+        check(unsafe { sys::dd_crdt_elements(&mut b, self.ptr()) })?;
+        let bytes = take(b);
+        let mut out = Vec::new();
+        let mut rest = &bytes[..];
+        while rest.len() >= 4 {
+            let n = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+            rest = &rest[4..];
+            if n > rest.len() {
+                return Err(Error::new(Status::Corrupt, "dd_crdt_elements: truncated element"));
+            }
+            out.push(rest[..n].to_vec());
+            rest = &rest[n..];
+        }
+        Ok(out)
+    }
+}
+
+fn utf8(v: Vec<u8>) -> Result<String> {
+    String::from_utf8(v).map_err(|_| Error::new(Status::Corrupt, "ddata returned JSON that is not UTF-8"))
+}
+
+impl PartialEq for Crdt {
+    /// Same full state (not only the same visible value).
+    fn eq(&self, other: &Crdt) -> bool {
+        unsafe { sys::dd_crdt_equal(self.ptr(), other.ptr()) == 1 }
+    }
+}
+
+impl Clone for Crdt {
+    /// Panics only when the library is out of memory; see [`Crdt::try_clone`].
+    fn clone(&self) -> Crdt {
+        self.try_clone().expect("dd_crdt_clone failed")
+    }
+}
+
+impl std::fmt::Debug for Crdt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.value_json() {
+            Ok(j) => write!(f, "Crdt({j})"),
+            Err(e) => write!(f, "Crdt(<{e}>)"),
+        }
+    }
+}
+
+impl Drop for Crdt {
+    fn drop(&mut self) {
+        unsafe { sys::dd_crdt_free(self.ptr()) };
+    }
+}
