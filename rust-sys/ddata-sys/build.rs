@@ -88,4 +88,3 @@ fn run(cmd: &mut Command) {
         panic!("ddata-sys: {cmd:?} failed with {status}");
     }
 }
-
