@@ -98,8 +98,10 @@ from ._system import (
     PNCounterMapRef,
     PNCounterRef,
     Replica,
+    SECRET_BYTES,
     System,
     SystemEvent,
+    Transport,
 )
 
 __version__ = "1.0.0"
@@ -107,7 +109,7 @@ __version__ = "1.0.0"
 __all__ = [
     "ANY_STALENESS", "Owned", "OwnedEvent", "OwnedEventKind", "OwnedMismatch", "OwnedStrategy", "OwnedUrgency",
     "OwnedView",
-    "Consistency", "DeltaStrategy", "EventKind", "MemberState", "Replica", "System", "SystemEvent", "KeyRef",
+    "Consistency", "DeltaStrategy", "EventKind", "MemberState", "Replica", "System", "SystemEvent", "KeyRef", "SECRET_BYTES", "Transport",
     "FlagRef", "GCounterMapRef", "GCounterRef", "GSetRef", "LWWMapRef", "LWWRegisterRef", "MVRegisterRef", "ORMapRef",
     "ORMultiMapRef", "ORSetRef", "PNCounterMapRef", "PNCounterRef",
     "ANY_REVISION", "Backend", "Event", "Journal", "JournalEvent", "Keyring", "PersistStrategy", "SealAlgorithm", "Snapshot", "State",

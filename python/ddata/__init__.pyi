@@ -409,6 +409,12 @@ class DeltaStrategy(enum.IntEnum):
     BATCHED = 1
     NONE = 2
 
+class Transport(enum.IntEnum):
+    NONE = 0
+    TCP = 1
+
+SECRET_BYTES: int
+
 class SystemEvent(NamedTuple):
     kind: EventKind
     key: Optional[bytes]
@@ -431,9 +437,20 @@ class System(_Handle):
         remove_after_ms: Optional[int] = None,
         max_events: Optional[int] = None,
         limits: Optional[Limits] = None,
+        transport: Union[str, int] = ...,
+        listen_address: Optional[_BytesLike] = None,
+        advertised_address: Optional[_BytesLike] = None,
+        secret: Optional[bytes] = None,
+        plaintext: bool = False,
+        tick_interval_ms: Optional[int] = None,
     ) -> None: ...
     @property
     def incarnation(self) -> int: ...
+    @property
+    def listen_address(self) -> str: ...
+    def connect(self, address: _BytesLike) -> None: ...
+    def stats_json(self) -> str: ...
+    def stats(self) -> Dict[str, Any]: ...
     def tick(self, now_ms: Optional[int] = None) -> None: ...
     def deliver(self, from_node: _BytesLike, data: _BytesLike, now_ms: Optional[int] = None) -> None: ...
     def next_outgoing(self) -> Optional[Tuple[str, bytes]]: ...

@@ -15,6 +15,7 @@ the typed read of the copy.
 import asyncio
 import collections
 import enum
+import json
 import time
 
 from ._core import CrdtType, OpKind, _limits_ptr
@@ -23,6 +24,14 @@ from ._ddata import ffi, lib
 from ._errors import Deleted, InvalidArgument, check
 from ._handle import Handle
 from ._util import take_buf, to_bytes
+
+
+class Transport(enum.IntEnum):
+    NONE = lib.DD_TRANSPORT_NONE  # pump mode: the host moves the bytes
+    TCP = lib.DD_TRANSPORT_TCP  # built-in authenticated TCP, one driver thread
+
+
+SECRET_BYTES = lib.dd_secret_bytes()
 
 
 class EventKind(enum.IntEnum):
@@ -82,7 +91,9 @@ class System(Handle):
     __slots__ = ("_replica",)
 
     def __init__(self, node_id, incarnation=0, seed=0, seeds=(), failure_timeout_ms=None, down_after_ms=None,
-                 remove_after_ms=None, max_events=None, limits=None):
+                 remove_after_ms=None, max_events=None, limits=None, transport=Transport.NONE,
+                 listen_address=None, advertised_address=None, secret=None, plaintext=False,
+                 tick_interval_ms=None):
         keep = []
         opts = ffi.new("dd_system_options *")
         check(lib.dd_system_options_init(opts, lib.DD_SYSTEM_OPTIONS_VERSION))
@@ -96,6 +107,23 @@ class System(Handle):
             if value is not None:
                 setattr(opts, name, value)
         opts.limits = _limits_ptr(limits)
+        if isinstance(transport, str):
+            transport = Transport[transport.upper()]
+        opts.transport = int(transport)
+        for name, value in (("listen_address", listen_address), ("advertised_address", advertised_address)):
+            if value is not None:
+                c = ffi.new("char[]", to_bytes(value, name))
+                keep.append(c)
+                setattr(opts, name, c)
+        if secret is not None:
+            if not isinstance(secret, (bytes, bytearray, memoryview)) or len(secret) != SECRET_BYTES:
+                raise ValueError("secret must be %d bytes" % SECRET_BYTES)
+            s = ffi.new("uint8_t[]", bytes(secret))
+            keep.append(s)
+            opts.secret = s
+        opts.plaintext = 1 if plaintext else 0
+        if tick_interval_ms is not None:
+            opts.tick_interval_ms = tick_interval_ms
         out = ffi.new("dd_system **")
         check(lib.dd_system_open(out, opts))
         Handle.__init__(self, out[0], lib.dd_system_close)
@@ -106,6 +134,28 @@ class System(Handle):
         out = ffi.new("uint64_t *")
         check(lib.dd_system_incarnation(self._h, out))
         return out[0]
+
+    # ---- the built-in transport
+
+    @property
+    def listen_address(self):
+        """The bound "ip:port" (TCP transport; Unsupported in pump mode)."""
+        buf = ffi.new("dd_buf *")
+        check(lib.dd_system_listen_address(buf, self._h))
+        return take_buf(buf).decode("utf-8")
+
+    def connect(self, address):
+        """Dials one more "ip:port", and again after every disconnect."""
+        check(lib.dd_system_connect(self._h, ffi.new("char[]", to_bytes(address, "address"))))
+
+    def stats_json(self):
+        buf = ffi.new("dd_buf *")
+        check(lib.dd_system_stats_json(buf, self._h))
+        return take_buf(buf).decode("utf-8")
+
+    def stats(self):
+        """Engine, peer and transport statistics as a dict."""
+        return json.loads(self.stats_json())
 
     # ---- the pump
 
@@ -636,4 +686,4 @@ class ORMultiMapRef(_MapRef):
         return _with(self, lambda v: v.get(k), [])
 
 
-__all__ = ["System", "Replica", "SystemEvent", "EventKind", "MemberState", "Consistency", "DeltaStrategy"]
+__all__ = ["System", "Replica", "Transport", "SECRET_BYTES", "SystemEvent", "EventKind", "MemberState", "Consistency", "DeltaStrategy"]

@@ -198,3 +198,33 @@ def test_systems_replicas_and_values_collected_in_random_order(rng):
         if rng.random() < 0.1:
             gc.collect()
     gc.collect()
+
+
+def test_tcp_transport_converges_two_nodes_on_loopback():
+    secret = bytes(range(ddata.SECRET_BYTES))
+    a = ddata.System("a", transport="tcp", listen_address="127.0.0.1:0", secret=secret)
+    b = ddata.System("b", transport=ddata.Transport.TCP, listen_address="127.0.0.1:0", secret=secret,
+                     seeds=[a.listen_address])
+    ra, rb = a.replica(), b.replica()
+    try:
+        ra.counter("x").increment(5)
+        deadline = time.monotonic() + 10
+        while rb.counter("x").value != 5 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert rb.counter("x").value == 5
+        stats = a.stats()
+        assert stats["node"] == "a" and isinstance(stats["peers"], list)
+    finally:
+        for x in (ra, rb, a, b):
+            x.close()
+
+
+def test_transport_calls_in_pump_mode_are_unsupported_and_bad_secret_is_rejected():
+    with ddata.System("solo") as node:
+        with pytest.raises(ddata.Unsupported):
+            node.listen_address
+        with pytest.raises(ddata.Unsupported):
+            node.connect("127.0.0.1:1")
+        assert "engine" in node.stats()
+    with pytest.raises(ValueError):
+        ddata.System("x", transport="tcp", secret=b"short")
