@@ -36,31 +36,48 @@ def test_generator_rejects_what_it_does_not_understand(tmp_path):
     assert r.returncode != 0 and "does not understand" in r.stderr
 
 
-def test_a_stale_output_fails_the_check(tmp_path):
-    shutil.copytree(ROOT / "abi", tmp_path / "abi")
-    shutil.copytree(ROOT / "bindings", tmp_path / "bindings")
-    shutil.copytree(ROOT / "python/ddata", tmp_path / "python/ddata")
-    shutil.copy(ROOT / "python/ddata_build.py", tmp_path / "python/ddata_build.py")
+def _copy_inputs(dst):
+    """The files gen.py reads and writes, copied under dst."""
+    shutil.copytree(ROOT / "abi/include", dst / "abi/include")
+    shutil.copytree(ROOT / "bindings/gen", dst / "bindings/gen", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "python/ddata", dst / "python/ddata", ignore=shutil.ignore_patterns("__pycache__", "*.so"))
+    shutil.copy(ROOT / "python/ddata_build.py", dst / "python/ddata_build.py")
     for d in ("rust-sys/ddata-sys/src", "node/src/generated"):
-        shutil.copytree(ROOT / d, tmp_path / d)
-    gen = [sys.executable, str(ROOT / "bindings/gen/gen.py"), "check", "--root", str(tmp_path)]
-    assert subprocess.run(gen, capture_output=True).returncode == 0
+        shutil.copytree(ROOT / d, dst / d)
+
+
+def _gen(root, command="check"):
+    return subprocess.run([sys.executable, str(ROOT / "bindings/gen/gen.py"), command, "--root", str(root)],
+                          capture_output=True, text=True)
+
+
+def test_a_stale_output_fails_the_check(tmp_path):
+    _copy_inputs(tmp_path)
+    assert _gen(tmp_path).returncode == 0
     ffi = tmp_path / "rust-sys/ddata-sys/src/ffi.rs"
     ffi.write_text(ffi.read_text().replace("pub fn dd_version(", "pub fn dd_versio("))
-    r = subprocess.run(gen, capture_output=True, text=True)
+    r = _gen(tmp_path)
     assert r.returncode != 0 and "ffi.rs is stale" in r.stderr
 
 
 def test_an_unwrapped_function_fails_the_check(tmp_path):
-    shutil.copytree(ROOT, tmp_path / "r", ignore=shutil.ignore_patterns("build*", "target", ".git", "node_modules"))
-    root = tmp_path / "r"
-    h = root / "abi/include/ddata.h"
-    h.write_text(h.read_text().replace("DD_API int dd_init(void);", "DD_API int dd_init(void);\nDD_API int dd_frobnicate(int x);"))
-    subprocess.run([sys.executable, str(root / "bindings/gen/gen.py"), "update", "--root", str(root)], check=True,
-                   capture_output=True)
-    r = subprocess.run([sys.executable, str(root / "bindings/gen/gen.py"), "check", "--root", str(root)],
-                       capture_output=True, text=True)
+    _copy_inputs(tmp_path)
+    h = tmp_path / "abi/include/ddata.h"
+    h.write_text(h.read_text().replace("DD_API int dd_init(void);",
+                                       "DD_API int dd_init(void);\nDD_API int dd_frobnicate(int x);"))
+    assert _gen(tmp_path, "update").returncode == 0
+    r = _gen(tmp_path)
     assert r.returncode != 0 and "does not wrap dd_frobnicate" in r.stderr
+
+
+def test_allow_list_entries_must_be_real_unwrapped_functions(tmp_path):
+    _copy_inputs(tmp_path)
+    (tmp_path / "bindings/gen/python_unwrapped.txt").write_text(
+        "dd_version wrapped already\ndd_nonexistent gone\n")
+    r = _gen(tmp_path)
+    assert r.returncode != 0
+    assert "dd_version, which python/ddata now wraps" in r.stderr
+    assert "dd_nonexistent, which the header no longer declares" in r.stderr
 
 
 @pytest.mark.skipif(shutil.which("rustc") is None, reason="rustc not installed")
