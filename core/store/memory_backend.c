@@ -247,7 +247,10 @@ static int mem_journal_pids(store_backend *b, const uint8_t *after, size_t after
     size_t i = after_len ? pid_search(m, after, after_len, &found) : 0;
     if (found)
         i++;
-    for (uint64_t sent = 0; i < m->npids && sent < limit; i++, sent++) {
+    for (uint64_t sent = 0; i < m->npids && sent < limit; i++) {
+        if (!m->pids[i]->highest)
+            continue; /* only snapshots: not a journal pid, as in the other engines */
+        sent++;
         int rc = fn(ctx, m->pids[i]->pid, m->pids[i]->pid_len);
         if (rc)
             return rc;

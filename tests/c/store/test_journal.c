@@ -257,6 +257,8 @@ TEST(test_pids_are_paginated_in_order)
         const char *names[] = {"delta", "alpha", "charlie", "bravo", "echo"};
         for (int i = 0; i < 5; i++)
             write_events(j, names[i], 1, 1);
+        /* A pid with snapshots only is not a journal pid. */
+        ASSERT_OK(journal_snapshot_save(j, PID("bz-snapshot-only"), 1, 1, (const uint8_t *)"s", 1));
         pid_list page = {0};
         ASSERT_OK(journal_pids(j, NULL, 0, 2, add_pid, &page));
         ASSERT_EQ_INT(page.n, 2);
