@@ -11,11 +11,16 @@
 mod buf;
 mod crdt;
 mod error;
+mod store;
 mod version;
 
 pub use buf::Limits;
 pub use crdt::{Crdt, CrdtType, Op, OpKind};
 pub use error::{Error, Result, Status};
+pub use store::{
+    Backend, Event, Events, Journal, Keyring, NewEvent, PersistStrategy, Recover, Snapshot, SnapshotCriteria,
+    StateStore, StoreOptions, Sync, ANY_REVISION,
+};
 pub use version::{abi_version, init, version, version_number};
 
 /// The raw FFI, for what this crate does not wrap yet.

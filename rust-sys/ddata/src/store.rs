@@ -1,0 +1,673 @@
+//! Persistence: [`Journal`] (events + snapshots), [`StateStore`] (key ->
+//! revision, bytes) and [`Keyring`] (keys for sealing at rest). Both stores
+//! may be shared between threads (each call takes the object's lock in C),
+//! so they are `Send + Sync`; a [`Keyring`] is configured before opening
+//! and borrowed during open only.
+use std::ffi::{c_void, CString};
+use std::os::raw::c_int;
+use std::path::{Path, PathBuf};
+use std::ptr::{self, NonNull};
+
+use ddata_sys as sys;
+
+use crate::buf::{empty, take};
+use crate::error::{check, Error, Result, Status};
+
+/// Where a store keeps its records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// In this process only; for tests and caches.
+    Memory,
+    /// One SQLite file (WAL).
+    Sqlite(PathBuf),
+    /// A directory, one file per record.
+    Fs(PathBuf),
+}
+
+/// Durability of a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sync {
+    Off = 0,
+    Normal = 1,
+    Full = 2,
+}
+
+/// Keys for sealing data at rest (zlib, then XChaCha20-Poly1305 or AES-256-GCM).
+pub struct Keyring {
+    h: NonNull<sys::dd_keyring>,
+}
+
+unsafe impl Send for Keyring {}
+
+impl Keyring {
+    pub fn new() -> Result<Keyring> {
+        let mut h = ptr::null_mut();
+        check(unsafe { sys::dd_keyring_new(&mut h) })?;
+        Ok(Keyring {
+            h: NonNull::new(h).expect("DD_OK with NULL"),
+        })
+    }
+
+    /// Adds a 32-byte key; the first key added is active.
+    pub fn add_key(&mut self, key_id: u32, key: &[u8]) -> Result<()> {
+        check(unsafe { sys::dd_keyring_add_key(self.h.as_ptr(), key_id, key.as_ptr(), key.len()) })
+    }
+
+    pub fn set_active(&mut self, key_id: u32) -> Result<()> {
+        check(unsafe { sys::dd_keyring_set_active(self.h.as_ptr(), key_id) })
+    }
+}
+
+impl Drop for Keyring {
+    fn drop(&mut self) {
+        unsafe { sys::dd_keyring_free(self.h.as_ptr()) };
+    }
+}
+
+/// How to open a journal or state store. `StoreOptions::memory()` or
+/// `StoreOptions::sqlite(path)`, then the builder methods.
+pub struct StoreOptions<'a> {
+    pub backend: Backend,
+    pub snapshot_path: Option<PathBuf>,
+    pub sync: Sync,
+    pub busy_timeout_ms: u32,
+    pub keyring: Option<&'a Keyring>,
+    pub compression_level: i32,
+    pub compression_threshold: u32,
+    pub snapshot_keep: u32,
+}
+
+impl<'a> StoreOptions<'a> {
+    pub fn new(backend: Backend) -> StoreOptions<'a> {
+        let mut raw = std::mem::MaybeUninit::<sys::dd_store_options>::zeroed();
+        let rc = unsafe { sys::dd_store_options_init(raw.as_mut_ptr(), sys::DD_STORE_OPTIONS_VERSION) };
+        assert_eq!(rc, 0, "dd_store_options_init rejected its own version");
+        let raw = unsafe { raw.assume_init() };
+        StoreOptions {
+            backend,
+            snapshot_path: None,
+            sync: match raw.sync {
+                0 => Sync::Off,
+                2 => Sync::Full,
+                _ => Sync::Normal,
+            },
+            busy_timeout_ms: raw.busy_timeout_ms,
+            keyring: None,
+            compression_level: raw.compression_level,
+            compression_threshold: raw.compression_threshold,
+            snapshot_keep: raw.snapshot_keep,
+        }
+    }
+
+    pub fn memory() -> StoreOptions<'a> {
+        StoreOptions::new(Backend::Memory)
+    }
+
+    pub fn sqlite(path: impl AsRef<Path>) -> StoreOptions<'a> {
+        StoreOptions::new(Backend::Sqlite(path.as_ref().to_path_buf()))
+    }
+
+    pub fn fs(dir: impl AsRef<Path>) -> StoreOptions<'a> {
+        StoreOptions::new(Backend::Fs(dir.as_ref().to_path_buf()))
+    }
+
+    pub fn keyring(mut self, ring: &'a Keyring) -> Self {
+        self.keyring = Some(ring);
+        self
+    }
+
+    pub fn sync(mut self, sync: Sync) -> Self {
+        self.sync = sync;
+        self
+    }
+
+    pub fn snapshot_keep(mut self, n: u32) -> Self {
+        self.snapshot_keep = n;
+        self
+    }
+
+    /// Calls `f` with the C struct; the path strings live for the call.
+    fn with_raw<R>(&self, f: impl FnOnce(&sys::dd_store_options) -> Result<R>) -> Result<R> {
+        let cpath = |p: &Path| {
+            CString::new(p.to_string_lossy().into_owned())
+                .map_err(|_| Error::new(Status::InvalidArgument, "store path contains a NUL byte"))
+        };
+        let (backend, path) = match &self.backend {
+            Backend::Memory => (1u32, None),
+            Backend::Sqlite(p) => (2, Some(cpath(p)?)),
+            Backend::Fs(p) => (3, Some(cpath(p)?)),
+        };
+        let snap = self.snapshot_path.as_deref().map(cpath).transpose()?;
+        let raw = sys::dd_store_options {
+            version: sys::DD_STORE_OPTIONS_VERSION,
+            backend,
+            path: path.as_ref().map_or(ptr::null(), |c| c.as_ptr()),
+            snapshot_path: snap.as_ref().map_or(ptr::null(), |c| c.as_ptr()),
+            sync: self.sync as u32,
+            busy_timeout_ms: self.busy_timeout_ms,
+            keyring: self.keyring.map_or(ptr::null_mut(), |k| k.h.as_ptr()),
+            compression_level: self.compression_level,
+            compression_threshold: self.compression_threshold,
+            snapshot_keep: self.snapshot_keep,
+        };
+        f(&raw)
+    }
+}
+
+/// One event to append.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewEvent {
+    pub payload: Vec<u8>,
+    pub timestamp_ms: u64,
+    pub tags: Vec<String>,
+}
+
+impl NewEvent {
+    pub fn new(payload: impl Into<Vec<u8>>) -> NewEvent {
+        NewEvent {
+            payload: payload.into(),
+            ..NewEvent::default()
+        }
+    }
+
+    pub fn tag(mut self, tag: impl Into<String>) -> NewEvent {
+        self.tags.push(tag.into());
+        self
+    }
+}
+
+/// One event read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub pid: Vec<u8>,
+    pub seq: u64,
+    pub timestamp_ms: u64,
+    pub ordering: u64,
+    pub payload: Vec<u8>,
+    pub tags: Vec<String>,
+}
+
+unsafe fn slice<'x>(p: *const u8, n: usize) -> &'x [u8] {
+    if p.is_null() || n == 0 {
+        &[]
+    } else {
+        unsafe { std::slice::from_raw_parts(p, n) }
+    }
+}
+
+impl Event {
+    unsafe fn from_raw(ev: &sys::dd_journal_event) -> Event {
+        let tags = (0..ev.tag_count)
+            .map(|i| {
+                unsafe { std::ffi::CStr::from_ptr(*ev.tags.add(i)) }
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        Event {
+            pid: unsafe { slice(ev.pid, ev.pid_len) }.to_vec(),
+            seq: ev.seq,
+            timestamp_ms: ev.timestamp_ms,
+            ordering: ev.ordering,
+            payload: unsafe { slice(ev.payload, ev.len) }.to_vec(),
+            tags,
+        }
+    }
+}
+
+/// Keeps the C views of NewEvents (tag pointer arrays) alive for one call.
+struct RawEvents {
+    _tags: Vec<Vec<CString>>,
+    _ptrs: Vec<Vec<*const std::os::raw::c_char>>,
+    raw: Vec<sys::dd_append_event>,
+}
+
+fn raw_events(events: &[NewEvent]) -> Result<RawEvents> {
+    let mut tags = Vec::with_capacity(events.len());
+    for e in events {
+        let t: std::result::Result<Vec<CString>, _> =
+            e.tags.iter().map(|t| CString::new(t.as_str())).collect();
+        tags.push(t.map_err(|_| Error::new(Status::InvalidArgument, "tag contains a NUL byte"))?);
+    }
+    let ptrs: Vec<Vec<_>> = tags
+        .iter()
+        .map(|ts| ts.iter().map(|t| t.as_ptr()).collect())
+        .collect();
+    let raw = events
+        .iter()
+        .zip(&ptrs)
+        .map(|(e, p)| sys::dd_append_event {
+            payload: e.payload.as_ptr(),
+            len: e.payload.len(),
+            timestamp_ms: e.timestamp_ms,
+            tags: if p.is_empty() { ptr::null() } else { p.as_ptr() },
+            tag_count: p.len(),
+        })
+        .collect();
+    Ok(RawEvents {
+        _tags: tags,
+        _ptrs: ptrs,
+        raw,
+    })
+}
+
+/// An event journal with a snapshot store.
+pub struct Journal {
+    h: NonNull<sys::dd_journal>,
+}
+
+unsafe impl Send for Journal {}
+unsafe impl std::marker::Sync for Journal {}
+
+/// Snapshot selection by sequence number and time (inclusive bounds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotCriteria {
+    pub min_seq: u64,
+    pub max_seq: u64,
+    pub min_timestamp_ms: u64,
+    pub max_timestamp_ms: u64,
+}
+
+impl Default for SnapshotCriteria {
+    fn default() -> Self {
+        SnapshotCriteria {
+            min_seq: 0,
+            max_seq: u64::MAX,
+            min_timestamp_ms: 0,
+            max_timestamp_ms: u64::MAX,
+        }
+    }
+}
+
+impl SnapshotCriteria {
+    fn raw(&self) -> sys::dd_snapshot_criteria {
+        sys::dd_snapshot_criteria {
+            version: sys::DD_SNAPSHOT_CRITERIA_VERSION,
+            min_seq: self.min_seq,
+            max_seq: self.max_seq,
+            min_timestamp_ms: self.min_timestamp_ms,
+            max_timestamp_ms: self.max_timestamp_ms,
+        }
+    }
+}
+
+/// A stored snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub seq: u64,
+    pub timestamp_ms: u64,
+    pub state: Vec<u8>,
+}
+
+/// How [`Journal::persist`] stores snapshots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersistStrategy {
+    /// Every event with a snapshot of the state after it.
+    Light,
+    /// Events, and a snapshot every `snapshot_every` (0 = 100); `compact`
+    /// deletes the events a snapshot covers.
+    Full { snapshot_every: u64, compact: bool },
+}
+
+/// What recovery hands the caller, in order: at most one snapshot, then events.
+pub trait Recover {
+    fn snapshot(&mut self, seq: u64, state: &[u8]) -> Result<()>;
+    fn event(&mut self, event: &Event) -> Result<()>;
+}
+
+struct RecoverCtx<'r> {
+    r: &'r mut dyn Recover,
+    err: Option<Error>,
+}
+
+unsafe extern "C" fn on_snapshot(ctx: *mut c_void, seq: u64, state: *const u8, len: usize) -> c_int {
+    let ctx = unsafe { &mut *(ctx as *mut RecoverCtx) };
+    let state = unsafe { slice(state, len) };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ctx.r.snapshot(seq, state))) {
+        Ok(Ok(())) => 0,
+        Ok(Err(e)) => {
+            let code = e.code();
+            ctx.err = Some(e);
+            code
+        }
+        Err(_) => {
+            ctx.err = Some(Error::new(
+                Status::InvalidArgument,
+                "recovery snapshot handler panicked",
+            ));
+            sys::DD_EINVAL
+        }
+    }
+}
+
+unsafe extern "C" fn on_event(ctx: *mut c_void, ev: *const sys::dd_journal_event) -> c_int {
+    let ctx = unsafe { &mut *(ctx as *mut RecoverCtx) };
+    let ev = unsafe { Event::from_raw(&*ev) };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ctx.r.event(&ev))) {
+        Ok(Ok(())) => 0,
+        Ok(Err(e)) => {
+            let code = e.code();
+            ctx.err = Some(e);
+            code
+        }
+        Err(_) => {
+            ctx.err = Some(Error::new(
+                Status::InvalidArgument,
+                "recovery event handler panicked",
+            ));
+            sys::DD_EINVAL
+        }
+    }
+}
+
+impl Journal {
+    pub fn open(opts: &StoreOptions) -> Result<Journal> {
+        opts.with_raw(|raw| {
+            let mut h = ptr::null_mut();
+            check(unsafe { sys::dd_journal_open(&mut h, raw) })?;
+            Ok(Journal {
+                h: NonNull::new(h).expect("DD_OK with NULL"),
+            })
+        })
+    }
+
+    fn ptr(&self) -> *mut sys::dd_journal {
+        self.h.as_ptr()
+    }
+
+    /// Appends events expected_seq + 1 .. atomically; [`Status::Conflict`]
+    /// and nothing written when expected_seq is not the highest sequence.
+    pub fn append(&self, pid: impl AsRef<[u8]>, expected_seq: u64, events: &[NewEvent]) -> Result<()> {
+        let pid = pid.as_ref();
+        let r = raw_events(events)?;
+        check(unsafe {
+            sys::dd_journal_append(
+                self.ptr(),
+                pid.as_ptr(),
+                pid.len(),
+                expected_seq,
+                r.raw.as_ptr(),
+                r.raw.len(),
+            )
+        })
+    }
+
+    pub fn highest_seq(&self, pid: impl AsRef<[u8]>) -> Result<u64> {
+        let pid = pid.as_ref();
+        let mut out = 0;
+        check(unsafe { sys::dd_journal_highest_seq(&mut out, self.ptr(), pid.as_ptr(), pid.len()) })?;
+        Ok(out)
+    }
+
+    pub fn delete_to(&self, pid: impl AsRef<[u8]>, to_seq: u64) -> Result<()> {
+        let pid = pid.as_ref();
+        check(unsafe { sys::dd_journal_delete_to(self.ptr(), pid.as_ptr(), pid.len(), to_seq) })
+    }
+
+    /// Events from_seq ..= to_seq, at most max, as an iterator.
+    pub fn replay(&self, pid: impl AsRef<[u8]>, from_seq: u64, to_seq: u64, max: u64) -> Result<Events> {
+        let pid = pid.as_ref();
+        let mut c = ptr::null_mut();
+        check(unsafe {
+            sys::dd_journal_replay(&mut c, self.ptr(), pid.as_ptr(), pid.len(), from_seq, to_seq, max)
+        })?;
+        Ok(Events::own(c))
+    }
+
+    /// Events tagged `tag` after `after_ordering`, in global order.
+    pub fn by_tag(&self, tag: &str, after_ordering: u64, max: u64) -> Result<Events> {
+        let tag =
+            CString::new(tag).map_err(|_| Error::new(Status::InvalidArgument, "tag contains a NUL byte"))?;
+        let mut c = ptr::null_mut();
+        check(unsafe { sys::dd_journal_by_tag(&mut c, self.ptr(), tag.as_ptr(), after_ordering, max) })?;
+        Ok(Events::own(c))
+    }
+
+    pub fn save_snapshot(
+        &self,
+        pid: impl AsRef<[u8]>,
+        seq: u64,
+        timestamp_ms: u64,
+        state: &[u8],
+    ) -> Result<()> {
+        let pid = pid.as_ref();
+        check(unsafe {
+            sys::dd_snapshot_save(
+                self.ptr(),
+                pid.as_ptr(),
+                pid.len(),
+                seq,
+                timestamp_ms,
+                state.as_ptr(),
+                state.len(),
+            )
+        })
+    }
+
+    /// The newest snapshot matching `criteria`, or None.
+    pub fn load_snapshot(
+        &self,
+        pid: impl AsRef<[u8]>,
+        criteria: &SnapshotCriteria,
+    ) -> Result<Option<Snapshot>> {
+        let pid = pid.as_ref();
+        let raw = criteria.raw();
+        let (mut b, mut seq, mut ts) = (empty(), 0, 0);
+        match check(unsafe {
+            sys::dd_snapshot_load(
+                &mut b,
+                &mut seq,
+                &mut ts,
+                self.ptr(),
+                pid.as_ptr(),
+                pid.len(),
+                &raw,
+            )
+        }) {
+            Ok(()) => Ok(Some(Snapshot {
+                seq,
+                timestamp_ms: ts,
+                state: take(b),
+            })),
+            Err(e) if e.status() == Status::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn delete_snapshots(&self, pid: impl AsRef<[u8]>, criteria: &SnapshotCriteria) -> Result<()> {
+        let pid = pid.as_ref();
+        let raw = criteria.raw();
+        check(unsafe { sys::dd_snapshot_delete_matching(self.ptr(), pid.as_ptr(), pid.len(), &raw) })
+    }
+
+    /// Appends `event` at expected_seq + 1 and, per `strategy`, a snapshot
+    /// of `state` (the state after the event). Returns the event's seq.
+    pub fn persist(
+        &self,
+        pid: impl AsRef<[u8]>,
+        expected_seq: u64,
+        event: &NewEvent,
+        state: &[u8],
+        strategy: PersistStrategy,
+    ) -> Result<u64> {
+        let pid = pid.as_ref();
+        let r = raw_events(std::slice::from_ref(event))?;
+        let opts = match strategy {
+            PersistStrategy::Light => sys::dd_persist_options {
+                version: sys::DD_PERSIST_OPTIONS_VERSION,
+                strategy: sys::DD_PERSIST_LIGHT as u32,
+                snapshot_every: 0,
+                compact: 0,
+            },
+            PersistStrategy::Full {
+                snapshot_every,
+                compact,
+            } => sys::dd_persist_options {
+                version: sys::DD_PERSIST_OPTIONS_VERSION,
+                strategy: sys::DD_PERSIST_FULL as u32,
+                snapshot_every,
+                compact: compact as u32,
+            },
+        };
+        let mut seq = 0;
+        check(unsafe {
+            sys::dd_journal_persist(
+                &mut seq,
+                self.ptr(),
+                pid.as_ptr(),
+                pid.len(),
+                expected_seq,
+                r.raw.as_ptr(),
+                state.as_ptr(),
+                state.len(),
+                &opts,
+            )
+        })?;
+        Ok(seq)
+    }
+
+    /// Loads the latest snapshot and replays the events after it into `r`;
+    /// returns the last sequence number applied. A gap is [`Status::Corrupt`];
+    /// an error from `r` stops recovery and is returned as is.
+    pub fn recover(&self, pid: impl AsRef<[u8]>, r: &mut dyn Recover) -> Result<u64> {
+        let pid = pid.as_ref();
+        let mut ctx = RecoverCtx { r, err: None };
+        let mut last = 0;
+        let rc = unsafe {
+            sys::dd_journal_recover(
+                &mut last,
+                self.ptr(),
+                pid.as_ptr(),
+                pid.len(),
+                Some(on_snapshot),
+                Some(on_event),
+                &mut ctx as *mut RecoverCtx as *mut c_void,
+            )
+        };
+        if let Some(e) = ctx.err {
+            return Err(e);
+        }
+        check(rc)?;
+        Ok(last)
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        unsafe { sys::dd_journal_close(self.ptr()) };
+    }
+}
+
+/// A journal cursor as an iterator of `Result<Event>`; it keeps its journal
+/// alive (in C) until dropped.
+pub struct Events {
+    c: NonNull<sys::dd_journal_cursor>,
+    done: bool,
+}
+
+unsafe impl Send for Events {}
+
+impl Events {
+    fn own(c: *mut sys::dd_journal_cursor) -> Events {
+        Events {
+            c: NonNull::new(c).expect("DD_OK with NULL"),
+            done: false,
+        }
+    }
+}
+
+impl Iterator for Events {
+    type Item = Result<Event>;
+
+    fn next(&mut self) -> Option<Result<Event>> {
+        if self.done {
+            return None;
+        }
+        let mut ev = std::mem::MaybeUninit::<sys::dd_journal_event>::zeroed();
+        let rc = unsafe { sys::dd_journal_cursor_next(self.c.as_ptr(), ev.as_mut_ptr()) };
+        if rc == sys::DD_EDONE {
+            self.done = true;
+            return None;
+        }
+        if let Err(e) = check(rc) {
+            self.done = true;
+            return Some(Err(e));
+        }
+        Some(Ok(unsafe { Event::from_raw(&ev.assume_init()) }))
+    }
+}
+
+impl Drop for Events {
+    fn drop(&mut self) {
+        unsafe { sys::dd_journal_cursor_close(self.c.as_ptr()) };
+    }
+}
+
+/// Durable state: key -> (revision, bytes) with compare-and-set.
+pub struct StateStore {
+    h: NonNull<sys::dd_state_store>,
+}
+
+unsafe impl Send for StateStore {}
+unsafe impl std::marker::Sync for StateStore {}
+
+/// Write whatever revision the key has.
+pub const ANY_REVISION: u64 = u64::MAX;
+
+impl StateStore {
+    pub fn open(opts: &StoreOptions) -> Result<StateStore> {
+        opts.with_raw(|raw| {
+            let mut h = ptr::null_mut();
+            check(unsafe { sys::dd_state_store_open(&mut h, raw) })?;
+            Ok(StateStore {
+                h: NonNull::new(h).expect("DD_OK with NULL"),
+            })
+        })
+    }
+
+    fn ptr(&self) -> *mut sys::dd_state_store {
+        self.h.as_ptr()
+    }
+
+    /// expected_revision 0 inserts, N replaces revision N, [`ANY_REVISION`]
+    /// writes regardless; returns the new revision.
+    pub fn upsert(&self, key: impl AsRef<[u8]>, expected_revision: u64, state: &[u8]) -> Result<u64> {
+        let key = key.as_ref();
+        let mut rev = 0;
+        check(unsafe {
+            sys::dd_state_store_upsert(
+                &mut rev,
+                self.ptr(),
+                key.as_ptr(),
+                key.len(),
+                expected_revision,
+                state.as_ptr(),
+                state.len(),
+            )
+        })?;
+        Ok(rev)
+    }
+
+    /// (revision, bytes), or None when the key has no record.
+    pub fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<(u64, Vec<u8>)>> {
+        let key = key.as_ref();
+        let (mut b, mut rev) = (empty(), 0);
+        match check(unsafe { sys::dd_state_store_get(&mut b, &mut rev, self.ptr(), key.as_ptr(), key.len()) })
+        {
+            Ok(()) => Ok(Some((rev, take(b)))),
+            Err(e) if e.status() == Status::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn delete(&self, key: impl AsRef<[u8]>, expected_revision: u64) -> Result<()> {
+        let key = key.as_ref();
+        check(unsafe { sys::dd_state_store_delete(self.ptr(), key.as_ptr(), key.len(), expected_revision) })
+    }
+}
+
+impl Drop for StateStore {
+    fn drop(&mut self) {
+        unsafe { sys::dd_state_store_close(self.ptr()) };
+    }
+}
