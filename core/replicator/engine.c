@@ -918,6 +918,7 @@ int engine_tick(engine *e, uint64_t now_ms)
         ae_tomb_round(e);
         for (size_t i = 0; i < e->npartials;) {
             if (e->partials[i].started_ms + PARTIAL_TIMEOUT_MS < now_ms) {
+                e->partial_bytes -= e->partials[i].bytes;
                 for (uint32_t j = 0; j < e->partials[i].count; j++)
                     bytes_free(&e->partials[i].pieces[j]);
                 free(e->partials[i].pieces);
@@ -983,6 +984,11 @@ static int handle_frag(engine *e, const char *from, size_t from_len, reader *r, 
         e->npartials++;
     }
     if (!p->pieces[index].data) {
+        /* Bound what a peer can make us hold for messages it never ends. */
+        if (p->bytes + n > e->cfg.lim.max_bytes || e->partial_bytes + n > 2 * e->cfg.lim.max_bytes)
+            return error_set(ST_ELIMIT, "replicator: message in pieces exceeds the limit");
+        p->bytes += n;
+        e->partial_bytes += n;
         bytes_put(&p->pieces[index], piece, n);
         if (p->pieces[index].failed)
             return error_oom();
@@ -994,6 +1000,7 @@ static int handle_frag(engine *e, const char *from, size_t from_len, reader *r, 
     for (uint32_t i = 0; i < p->count; i++)
         bytes_put(&whole, p->pieces[i].data, p->pieces[i].len);
     size_t at = (size_t)(p - e->partials);
+    e->partial_bytes -= p->bytes;
     for (uint32_t j = 0; j < p->count; j++)
         bytes_free(&p->pieces[j]);
     free(p->pieces);

@@ -54,6 +54,7 @@ typedef struct request {
 typedef struct partial {
     uint64_t from_hash, msg_id;
     uint32_t count, have;
+    uint64_t bytes;
     uint64_t started_ms;
     bytes *pieces;
 } partial;
@@ -95,6 +96,7 @@ struct engine {
 
     partial *partials;
     size_t npartials;
+    uint64_t partial_bytes; /* all partials together, bounded by 2 * max_bytes */
     uint64_t next_msg_id;
 
     /* Entry indices with work pending, deduplicated by the KE_* flags. */

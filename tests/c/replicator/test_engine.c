@@ -363,3 +363,58 @@ TEST(test_corrupt_durable_record_fails_the_open_loudly)
     ASSERT(e == NULL);
     state_store_close(st);
 }
+
+static void frag(bytes *b, uint64_t id, uint64_t index, uint64_t count, const uint8_t *piece,
+                 size_t n)
+{
+    bytes_reset(b);
+    bytes_put_u8(b, 0xDD);
+    bytes_put_u8(b, 1);
+    bytes_put_u8(b, 12); /* FRAG */
+    bytes_put_varint(b, 1);
+    bytes_put_varint(b, id);
+    bytes_put_varint(b, index);
+    bytes_put_varint(b, count);
+    bytes_put_blob(b, piece, n);
+}
+
+TEST(test_pieces_reassemble_in_any_order_within_limits)
+{
+    engine_config c;
+    engine_config_default(&c);
+    c.node_id = "a";
+    c.lim.max_bytes = 4096;
+    engine *e;
+    ASSERT_OK(engine_new(&e, &c, 1000000));
+    /* A WRITE_ACK (0xDD 1 9 inc req) in two pieces, last piece first. */
+    static const uint8_t ack[] = {0xDD, 1, 9, 1, 5};
+    bytes b = BYTES_INIT;
+    frag(&b, 7, 1, 2, ack + 3, 2);
+    ASSERT_OK(engine_deliver(e, 1000000, "b", 1, b.data, b.len));
+    frag(&b, 7, 0, 2, ack, 3);
+    ASSERT_OK(engine_deliver(e, 1000000, "b", 1, b.data, b.len));
+    /* A message whose pieces add up to more than max_bytes is refused. */
+    static uint8_t big[2000];
+    memset(big, 0xAB, sizeof(big));
+    frag(&b, 8, 0, 3, big, sizeof(big));
+    ASSERT_OK(engine_deliver(e, 1000000, "b", 1, b.data, b.len));
+    frag(&b, 8, 1, 3, big, sizeof(big));
+    ASSERT_OK(engine_deliver(e, 1000000, "b", 1, b.data, b.len));
+    frag(&b, 8, 2, 3, big, sizeof(big));
+    ASSERT_STATUS(engine_deliver(e, 1000000, "b", 1, b.data, b.len), ST_ELIMIT);
+    /* Pieces inside pieces, a zero count and an index past the count are
+     * malformed. */
+    frag(&b, 9, 3, 2, big, 10);
+    ASSERT_STATUS(engine_deliver(e, 1000000, "b", 1, b.data, b.len), ST_ECORRUPT);
+    frag(&b, 9, 0, 0, big, 10);
+    ASSERT_STATUS(engine_deliver(e, 1000000, "b", 1, b.data, b.len), ST_ECORRUPT);
+    /* At most 16 messages in reassembly per engine. */
+    int limited = 0;
+    for (uint64_t id = 100; id < 120; id++) {
+        frag(&b, id, 0, 2, big, 10);
+        limited += engine_deliver(e, 1000000, "b", 1, b.data, b.len) == ST_ELIMIT;
+    }
+    ASSERT(limited >= 4);
+    bytes_free(&b);
+    engine_free(e);
+}
