@@ -47,3 +47,41 @@ def test_values_and_deltas_collected_in_random_order(rng):
         if rng.random() < 0.05:
             gc.collect()
     gc.collect()
+
+
+@pytest.mark.parametrize("make,use", [
+    (lambda: ddata.Keyring(), lambda k: k.add_key(1, bytes(32))),
+    (lambda: ddata.StateStore(), lambda s: s.upsert("k", b"v")),
+    (lambda: ddata.Journal(), lambda j: j.append("p", [b"e"], 0)),
+    (lambda: ddata.System("n", seeds=["n"]), lambda n: n.tick(1)),
+    (lambda: ddata.Owned(1), lambda o: o.tick(1)),
+    (lambda: ddata.LWWMap(), lambda m: m.assign("k", "v")),
+], ids=["keyring", "state_store", "journal", "system", "owned", "crdt"])
+def test_every_handle_kind_raises_misuse_after_close(make, use):
+    h = make()
+    use(h)
+    h.close()
+    with pytest.raises(ddata.Misuse) as info:
+        use(h)
+    assert info.value.message
+
+
+def test_a_store_keeps_working_after_its_keyring_is_closed():
+    ring = ddata.Keyring({1: bytes(range(32))})
+    store = ddata.StateStore(keyring=ring)
+    ring.close()
+    store.upsert("k", b"sealed")
+    assert store["k"] == b"sealed"
+    store.close()
+
+
+def test_a_replica_keeps_its_durable_store_alive():
+    store = ddata.StateStore()
+    node = ddata.System("n", seeds=["n"])
+    rep = node.replica(store=store, durable_keys=["d*"])
+    store.close()
+    node.close()
+    rep.counter("d1").increment(2)
+    assert rep.counter("d1").value == 2
+    rep.close()
+    gc.collect()
