@@ -320,6 +320,18 @@ void membership_tick(engine *e)
             emit_member(e, m);
         }
     }
+    /* Forget members removed long ago, so churn does not grow the member
+     * list (and every GOSSIP) without bound. By then every node has had
+     * remove_after_ms to learn of the removal. */
+    for (size_t i = 1; i < e->nmembers;) {
+        member *m = &e->members[i];
+        if (m->state == MEMBER_REMOVED && now - m->state_since_ms >= e->cfg.remove_after_ms) {
+            free(m->id);
+            e->members[i] = e->members[--e->nmembers];
+        } else {
+            i++;
+        }
+    }
     /* Not joined yet, or cut off from everyone: ask the seeds (again). */
     if (!e->joined || !any_up) {
         for (size_t i = 0; i < e->cfg.seed_count; i++) {

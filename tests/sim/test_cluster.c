@@ -417,3 +417,25 @@ TEST(test_levels_count_replicas_as_documented)
     ASSERT_STATUS(d.status, ST_OK);
     sim_free(s);
 }
+
+TEST(test_removed_members_are_eventually_forgotten)
+{
+    sim *s = cluster(3, ENGINE_DELTA_IMMEDIATE);
+    ASSERT(s);
+    state_log log = {{0}, 0};
+    sim_on_event(s, on_member, &log);
+    sim_crash(s, 2);
+    sim_run(s, 400000); /* down after ~40 s, removed 300 s later */
+    ASSERT_EQ_INT(log.n, 3);
+    ASSERT_EQ_INT(log.seen[2], MEMBER_REMOVED);
+    engine_member_state st;
+    ASSERT_OK(engine_member_state_of(sim_node_at(s, 0)->e, "n2", &st));
+    sim_run(s, 310000);
+    ASSERT_STATUS(engine_member_state_of(sim_node_at(s, 0)->e, "n2", &st), ST_ENOTFOUND);
+    /* The node can still come back, as a new incarnation. */
+    ASSERT_OK(sim_restart(s, 2, false));
+    sim_run(s, 10000);
+    ASSERT_OK(engine_member_state_of(sim_node_at(s, 0)->e, "n2", &st));
+    ASSERT_EQ_INT(st, MEMBER_UP);
+    sim_free(s);
+}
