@@ -228,3 +228,15 @@ def test_transport_calls_in_pump_mode_are_unsupported_and_bad_secret_is_rejected
         assert "engine" in node.stats()
     with pytest.raises(ValueError):
         ddata.System("x", transport="tcp", secret=b"short")
+
+
+def test_durable_keys_survive_a_restart(tmp_path):
+    path = tmp_path / "durable.db"
+    with ddata.StateStore("sqlite", path) as store:
+        with ddata.System("n", seeds=["n"]) as node, node.replica(store=store, durable_keys=["cart*"]) as rep:
+            rep.orset("cart-1").add("apple")
+            rep.counter("volatile").increment()
+    with ddata.StateStore("sqlite", path) as store:
+        with ddata.System("n", seeds=["n"]) as node, node.replica(store=store, durable_keys=["cart*"]) as rep:
+            assert rep.orset("cart-1").elements() == [b"apple"]
+            assert rep.get("volatile") is None
