@@ -240,3 +240,20 @@ def test_durable_keys_survive_a_restart(tmp_path):
         with ddata.System("n", seeds=["n"]) as node, node.replica(store=store, durable_keys=["cart*"]) as rep:
             assert rep.orset("cart-1").elements() == [b"apple"]
             assert rep.get("volatile") is None
+
+
+def test_threads_share_a_replica():
+    import threading
+
+    with ddata.System("n", seeds=["n"]) as node, node.replica() as rep:
+        def work():
+            c = rep.counter("hits")
+            for _ in range(5000):
+                c.increment()
+
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert rep.counter("hits").value == 20000
