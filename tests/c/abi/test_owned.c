@@ -78,6 +78,11 @@ TEST(test_owned_survives_null_closed_and_garbage)
     ASSERT_STATUS(dd_owned_open(&h, &o), DD_EMISUSE);
 
     h = open_node(1, 1, NULL);
+    ASSERT_STATUS(dd_owned_register(h, "other", NULL), DD_EINVAL);
+    ASSERT_STATUS(dd_owned_register(h, "", &(dd_owned_type_options)DD_OWNED_TYPE_OPTIONS_INIT),
+                  DD_EINVAL);
+    ASSERT_STATUS(dd_owned_register(h, "load", &(dd_owned_type_options)DD_OWNED_TYPE_OPTIONS_INIT),
+                  DD_ECONFLICT);
     uint8_t junk[] = {1, 1, 200, 200, 200, 200, 200, 200};
     ASSERT_STATUS(dd_owned_deliver(h, 2, junk, sizeof(junk)), DD_ECORRUPT);
     ASSERT_STATUS(dd_owned_deliver(h, 2, NULL, 5), DD_EINVAL);
@@ -108,8 +113,20 @@ TEST(test_owned_survives_null_closed_and_garbage)
     ASSERT_STATUS(dd_owned_event_fd(&fd, h), DD_EMISUSE);
     ASSERT_STATUS(dd_owned_register(h, "x", &(dd_owned_type_options)DD_OWNED_TYPE_OPTIONS_INIT),
                   DD_EMISUSE);
+    ASSERT_STATUS(dd_owned_query(&req, h, "load", 2, 0), DD_EMISUSE);
+    size_t count;
+    ASSERT_STATUS(dd_owned_nodes(NULL, 0, &count, h), DD_EMISUSE);
+    ASSERT_STATUS(dd_owned_next_outgoing(&msg, &to, h), DD_EMISUSE);
+    ASSERT_STATUS(dd_owned_nodes(NULL, 4, &count, h), DD_EINVAL);
+    ASSERT_STATUS(dd_owned_query(NULL, h, "load", 2, 0), DD_EINVAL);
     ASSERT_OK(dd_owned_close(NULL));
     dd_owned_view_free(NULL);
+    /* A handle of another kind is refused too. */
+    dd_store_options so = DD_STORE_OPTIONS_INIT;
+    dd_state_store *store = NULL;
+    ASSERT_OK(dd_state_store_open(&store, &so));
+    ASSERT_STATUS(dd_owned_tick((dd_owned *)store, 1), DD_EMISUSE);
+    ASSERT_OK(dd_state_store_close(store));
 }
 
 TEST(test_owned_two_nodes_publish_and_read_through_the_abi)
