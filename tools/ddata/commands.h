@@ -17,6 +17,15 @@ int cmd_version(int argc, char **argv);
 void cmd_version_help(void);
 int cmd_demo(int argc, char **argv);
 void cmd_demo_help(void);
+int cmd_node(int argc, char **argv);
+void cmd_node_help(void);
+int cmd_inspect(int argc, char **argv);
+void cmd_inspect_help(void);
+
+/* Reads a 32-byte key (raw, or 64 hex digits) from `path`; 0 or -1 after
+ * printing what is wrong. */
+#include <stdint.h>
+int read_key_file(const char *path, uint8_t key[32]);
 
 /* True when argv holds -h or --help. */
 int wants_help(int argc, char **argv);

@@ -8,7 +8,10 @@
 #include "ddata.h"
 
 static const command commands[] = {
-    {"demo", "run the end-to-end demo", cmd_demo, cmd_demo_help},
+    {"demo", "run a 3-process cluster: updates, kill -9, restart, convergence", cmd_demo,
+     cmd_demo_help},
+    {"inspect", "list and dump what a store holds", cmd_inspect, cmd_inspect_help},
+    {"node", "run one cluster node", cmd_node, cmd_node_help},
     {"version", "print library and ABI versions", cmd_version, cmd_version_help},
 };
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))

@@ -1,0 +1,480 @@
+/*
+ * `ddata node`: one cluster node as a process (the built-in TCP transport,
+ * optionally a SQLite store for durable keys), logging membership changes
+ * to stderr.
+ *
+ * With --control it also reads line commands on stdin and answers each
+ * with exactly one line on stdout; that is how `ddata demo` and the
+ * integration tests drive real processes. Without it the node runs until
+ * SIGINT/SIGTERM (or stdin closes, with --control).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "ddata.h"
+
+#define MAX_SEEDS 64
+#define MAX_DURABLE 64
+#define MAX_MEMBERS 256
+
+typedef struct member_view {
+    char id[256];
+    uint32_t state;
+} member_view;
+
+typedef struct node_ctx {
+    dd_system *sys;
+    dd_replica *rep;
+    dd_state_store *store;
+    member_view members[MAX_MEMBERS];
+    size_t nmembers;
+    const char *id;
+} node_ctx;
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+void cmd_node_help(void)
+{
+    printf("usage: ddata node --id ID --listen IP:PORT [options]\n"
+           "\n"
+           "Runs one cluster node over the built-in authenticated TCP transport.\n"
+           "\n"
+           "options:\n"
+           "  --id ID            this node's id, unique in the cluster (required)\n"
+           "  --listen IP:PORT   where to listen; port 0 picks one (required)\n"
+           "  --seed IP:PORT     a node to join through (repeatable)\n"
+           "  --key-file FILE    the cluster secret: 32 bytes, raw or as 64 hex digits\n"
+           "  --plaintext        no secret: unauthenticated and unencrypted (tests only)\n"
+           "  --store PATH       SQLite file for durable keys\n"
+           "  --durable PATTERN  a durable key, or PREFIX* (repeatable; needs --store)\n"
+           "  --gossip-ms N      digest gossip interval (default 200)\n"
+           "  --control          read commands on stdin, answer one line each on stdout:\n"
+           "                       inc KEY N | add KEY ELEM | remove KEY ELEM | get KEY |\n"
+           "                       delete KEY | keys | members | stats | addr | quit\n"
+           "\n"
+           "Membership changes are logged to stderr. Stops on SIGINT or SIGTERM.\n");
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int read_key_file(const char *path, uint8_t key[32])
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "ddata: cannot open key file '%s': %s\n", path, strerror(errno));
+        return -1;
+    }
+    uint8_t buf[130];
+    size_t n = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+        n--;
+    if (n == 32) {
+        memcpy(key, buf, 32);
+        return 0;
+    }
+    if (n == 64) {
+        for (size_t i = 0; i < 32; i++) {
+            int hi = hexval(buf[2 * i]), lo = hexval(buf[2 * i + 1]);
+            if (hi < 0 || lo < 0)
+                goto bad;
+            key[i] = (uint8_t)(hi << 4 | lo);
+        }
+        return 0;
+    }
+bad:
+    fprintf(stderr,
+            "ddata: key file '%s' must hold 32 bytes, raw or as 64 hex digits (make one with "
+            "`head -c 32 /dev/urandom > FILE`)\n",
+            path);
+    return -1;
+}
+
+static const char *state_name(uint32_t s)
+{
+    switch (s) {
+    case DD_MEMBER_JOINING: return "joining";
+    case DD_MEMBER_UP: return "up";
+    case DD_MEMBER_UNREACHABLE: return "unreachable";
+    case DD_MEMBER_DOWN: return "down";
+    case DD_MEMBER_REMOVED: return "removed";
+    default: return "unknown";
+    }
+}
+
+static void drain_events(node_ctx *c)
+{
+    dd_event ev = DD_EVENT_INIT;
+    while (dd_system_next_event(c->sys, &ev) == DD_OK) {
+        if (ev.kind == DD_EVENT_MEMBER) {
+            char id[256];
+            size_t len = ev.member_id.len < 255 ? ev.member_id.len : 255;
+            memcpy(id, ev.member_id.data, len);
+            id[len] = 0;
+            fprintf(stderr, "[%s] member %s is %s (incarnation %llu)\n", c->id, id,
+                    state_name(ev.member_state), (unsigned long long)ev.member_incarnation);
+            size_t i = 0;
+            while (i < c->nmembers && strcmp(c->members[i].id, id) != 0)
+                i++;
+            if (i == c->nmembers && c->nmembers < MAX_MEMBERS)
+                snprintf(c->members[c->nmembers++].id, sizeof(c->members[0].id), "%s", id);
+            if (i < c->nmembers)
+                c->members[i].state = ev.member_state;
+        } else if (ev.kind == DD_EVENT_OVERFLOW) {
+            fprintf(stderr, "[%s] %llu events dropped (queue full)\n", c->id,
+                    (unsigned long long)ev.dropped);
+        }
+        dd_event_clear(&ev);
+    }
+}
+
+static void put_json_string(FILE *f, const char *s, size_t len)
+{
+    fputc('"', f);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '"' || ch == '\\')
+            fprintf(f, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(f, "\\u%04x", ch);
+        else
+            fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+static void answer_error(const char *what)
+{
+    printf("error %s: %s\n", what, dd_error_last()->message);
+}
+
+static void answer_buf(const dd_buf *b)
+{
+    fwrite(b->data, 1, b->len, stdout);
+    fputc('\n', stdout);
+}
+
+static void cmd_update(node_ctx *c, uint32_t type, uint32_t kind, const char *key, const char *arg)
+{
+    dd_op op = DD_OP_INIT;
+    op.kind = kind;
+    if (kind == DD_OP_INCREMENT) {
+        char *end;
+        long long n = strtoll(arg, &end, 10);
+        if (*end || end == arg) {
+            printf("error inc: '%s' is not a number\n", arg);
+            return;
+        }
+        op.kind = n < 0 ? DD_OP_DECREMENT : DD_OP_INCREMENT;
+        op.amount = (uint64_t)(n < 0 ? -n : n);
+    } else {
+        op.value = (const uint8_t *)arg;
+        op.value_len = strlen(arg);
+    }
+    if (dd_replica_update(c->rep, (const uint8_t *)key, strlen(key), type, &op) != DD_OK)
+        answer_error("update");
+    else
+        printf("ok\n");
+}
+
+static void cmd_get(node_ctx *c, const char *key)
+{
+    dd_crdt *v = NULL;
+    int rc = dd_replica_get(&v, c->rep, (const uint8_t *)key, strlen(key));
+    if (rc == DD_ENOTFOUND || rc == DD_EDELETED) {
+        printf("null\n");
+        return;
+    }
+    if (rc != DD_OK) {
+        answer_error("get");
+        return;
+    }
+    dd_buf b = DD_BUF_INIT;
+    if (dd_crdt_value_json(&b, v) == DD_OK)
+        answer_buf(&b);
+    else
+        answer_error("get");
+    dd_buf_free(&b);
+    dd_crdt_free(v);
+}
+
+static void cmd_keys(node_ctx *c)
+{
+    uint64_t cursor = 0;
+    int first = 1;
+    dd_buf page = DD_BUF_INIT;
+    printf("[");
+    while (dd_replica_keys(&page, c->rep, &cursor, 0) == DD_OK) {
+        for (size_t at = 0; at + 4 <= page.len;) {
+            uint32_t len = (uint32_t)page.data[at] | (uint32_t)page.data[at + 1] << 8 |
+                           (uint32_t)page.data[at + 2] << 16 | (uint32_t)page.data[at + 3] << 24;
+            at += 4;
+            if (len > page.len - at)
+                break;
+            if (!first)
+                printf(",");
+            first = 0;
+            put_json_string(stdout, (const char *)page.data + at, len);
+            at += len;
+        }
+        dd_buf_free(&page);
+    }
+    printf("]\n");
+}
+
+static void cmd_members(node_ctx *c)
+{
+    /* Sorted by id so the line is canonical. */
+    for (size_t i = 1; i < c->nmembers; i++)
+        for (size_t j = i; j > 0 && strcmp(c->members[j - 1].id, c->members[j].id) > 0; j--) {
+            member_view t = c->members[j];
+            c->members[j] = c->members[j - 1];
+            c->members[j - 1] = t;
+        }
+    printf("{");
+    for (size_t i = 0; i < c->nmembers; i++) {
+        if (i)
+            printf(",");
+        put_json_string(stdout, c->members[i].id, strlen(c->members[i].id));
+        printf(":\"%s\"", state_name(c->members[i].state));
+    }
+    printf("}\n");
+}
+
+/* One command line; returns 0 to stop. */
+static int control_line(node_ctx *c, char *line)
+{
+    char *save = NULL;
+    char *verb = strtok_r(line, " \t\r\n", &save);
+    char *a1 = strtok_r(NULL, " \t\r\n", &save);
+    char *a2 = strtok_r(NULL, "\r\n", &save);
+    if (!verb) {
+        printf("error: empty command\n");
+    } else if (strcmp(verb, "quit") == 0) {
+        printf("bye\n");
+        return 0;
+    } else if (strcmp(verb, "inc") == 0 && a1 && a2) {
+        cmd_update(c, DD_PNCOUNTER, DD_OP_INCREMENT, a1, a2);
+    } else if (strcmp(verb, "add") == 0 && a1 && a2) {
+        cmd_update(c, DD_ORSET, DD_OP_ADD, a1, a2);
+    } else if (strcmp(verb, "remove") == 0 && a1 && a2) {
+        cmd_update(c, DD_ORSET, DD_OP_REMOVE, a1, a2);
+    } else if (strcmp(verb, "get") == 0 && a1) {
+        cmd_get(c, a1);
+    } else if (strcmp(verb, "delete") == 0 && a1) {
+        if (dd_replica_delete(c->rep, (const uint8_t *)a1, strlen(a1)) != DD_OK)
+            answer_error("delete");
+        else
+            printf("ok\n");
+    } else if (strcmp(verb, "keys") == 0) {
+        cmd_keys(c);
+    } else if (strcmp(verb, "members") == 0) {
+        cmd_members(c);
+    } else if (strcmp(verb, "stats") == 0 || strcmp(verb, "addr") == 0) {
+        dd_buf b = DD_BUF_INIT;
+        int rc = verb[0] == 's' ? dd_system_stats_json(&b, c->sys)
+                                : dd_system_listen_address(&b, c->sys);
+        if (rc == DD_OK)
+            answer_buf(&b);
+        else
+            answer_error(verb);
+        dd_buf_free(&b);
+    } else {
+        printf("error: unknown command or missing argument '%s' (try: inc KEY N, add KEY ELEM, "
+               "get KEY, keys, members, stats, addr, quit)\n",
+               verb);
+    }
+    return 1;
+}
+
+static int run_loop(node_ctx *c, int control)
+{
+    int efd = -1;
+    if (dd_system_event_fd(c->sys, &efd) != DD_OK)
+        return 1;
+    char line[4096];
+    size_t used = 0;
+    int stdin_open = control;
+    while (!stop_flag) {
+        struct pollfd fds[2] = {{efd, POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
+        int n = poll(fds, stdin_open ? 2 : 1, 200);
+        if (n < 0 && errno != EINTR)
+            return 1;
+        drain_events(c);
+        if (!stdin_open || !(fds[1].revents & (POLLIN | POLLHUP)))
+            continue;
+        ssize_t r = read(STDIN_FILENO, line + used, sizeof(line) - 1 - used);
+        if (r <= 0) {
+            if (r < 0 && errno == EINTR)
+                continue;
+            return 0; /* the controller went away: stop */
+        }
+        used += (size_t)r;
+        char *nl;
+        while ((nl = memchr(line, '\n', used)) != NULL) {
+            *nl = 0;
+            int go = control_line(c, line);
+            fflush(stdout);
+            size_t rest = used - (size_t)(nl + 1 - line);
+            memmove(line, nl + 1, rest);
+            used = rest;
+            if (!go)
+                return 0;
+        }
+        if (used == sizeof(line) - 1) {
+            printf("error: command longer than %zu bytes\n", sizeof(line) - 2);
+            fflush(stdout);
+            used = 0;
+        }
+    }
+    return 0;
+}
+
+int cmd_node(int argc, char **argv)
+{
+    const char *id = NULL, *listen = NULL, *key_file = NULL, *store_path = NULL;
+    const char *seeds[MAX_SEEDS], *durable[MAX_DURABLE];
+    size_t nseeds = 0, ndurable = 0;
+    int plaintext = 0, control = 0;
+    unsigned long gossip_ms = 200;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes = 1;
+        if (strcmp(a, "--plaintext") == 0) {
+            plaintext = 1;
+            takes = 0;
+        } else if (strcmp(a, "--control") == 0) {
+            control = 1;
+            takes = 0;
+        } else if (!v) {
+            fprintf(stderr,
+                    "ddata node: '%s' needs a value or is unknown; see `ddata node --help`\n", a);
+            return 2;
+        } else if (strcmp(a, "--id") == 0) {
+            id = v;
+        } else if (strcmp(a, "--listen") == 0) {
+            listen = v;
+        } else if (strcmp(a, "--key-file") == 0) {
+            key_file = v;
+        } else if (strcmp(a, "--store") == 0) {
+            store_path = v;
+        } else if (strcmp(a, "--gossip-ms") == 0) {
+            gossip_ms = strtoul(v, NULL, 10);
+        } else if (strcmp(a, "--seed") == 0 && nseeds < MAX_SEEDS) {
+            seeds[nseeds++] = v;
+        } else if (strcmp(a, "--durable") == 0 && ndurable < MAX_DURABLE) {
+            durable[ndurable++] = v;
+        } else {
+            fprintf(stderr, "ddata node: unknown option '%s'; see `ddata node --help`\n", a);
+            return 2;
+        }
+        i += takes;
+    }
+    if (!id || !listen) {
+        fprintf(stderr, "ddata node: --id and --listen are required; see `ddata node --help`\n");
+        return 2;
+    }
+    if (!key_file && !plaintext) {
+        fprintf(stderr, "ddata node: give the cluster secret with --key-file FILE (or --plaintext "
+                        "for an unauthenticated test cluster)\n");
+        return 2;
+    }
+    if (ndurable && !store_path) {
+        fprintf(stderr, "ddata node: --durable needs --store PATH\n");
+        return 2;
+    }
+    if (!gossip_ms) {
+        fprintf(stderr, "ddata node: --gossip-ms must be a positive number\n");
+        return 2;
+    }
+    uint8_t secret[32];
+    if (key_file && read_key_file(key_file, secret) != 0)
+        return 1;
+
+    node_ctx c;
+    memset(&c, 0, sizeof(c));
+    c.id = id;
+    int status = 1;
+    if (store_path) {
+        dd_store_options so;
+        dd_store_options_init(&so, DD_STORE_OPTIONS_VERSION);
+        so.backend = DD_BACKEND_SQLITE;
+        so.path = store_path;
+        if (dd_state_store_open(&c.store, &so) != DD_OK) {
+            fprintf(stderr, "ddata node: cannot open store '%s': %s\n", store_path,
+                    dd_error_last()->message);
+            goto done;
+        }
+    }
+    dd_system_options o;
+    dd_system_options_init(&o, DD_SYSTEM_OPTIONS_VERSION);
+    o.node_id = id;
+    o.transport = DD_TRANSPORT_TCP;
+    o.listen_address = listen;
+    o.secret = key_file ? secret : NULL;
+    o.plaintext = (uint32_t)plaintext;
+    o.seeds = seeds;
+    o.seed_count = nseeds;
+    o.failure_timeout_ms = 1000;
+    o.down_after_ms = 10000;
+    if (dd_system_open(&c.sys, &o) != DD_OK) {
+        fprintf(stderr, "ddata node: cannot start node '%s' on %s: %s\n", id, listen,
+                dd_error_last()->message);
+        goto done;
+    }
+    dd_replica_options ro;
+    dd_replica_options_init(&ro, DD_REPLICA_OPTIONS_VERSION);
+    ro.gossip_interval_ms = gossip_ms;
+    ro.notify_interval_ms = 50;
+    ro.store = c.store;
+    ro.durable_keys = durable;
+    ro.durable_key_count = ndurable;
+    if (dd_replica_open(&c.rep, c.sys, &ro) != DD_OK) {
+        fprintf(stderr, "ddata node: cannot open the replica: %s\n", dd_error_last()->message);
+        goto done;
+    }
+    dd_buf addr = DD_BUF_INIT;
+    if (dd_system_listen_address(&addr, c.sys) == DD_OK) {
+        fprintf(stderr, "[%s] listening on %.*s\n", id, (int)addr.len, (const char *)addr.data);
+        if (control) {
+            printf("ready %.*s\n", (int)addr.len, (const char *)addr.data);
+            fflush(stdout);
+        }
+    }
+    dd_buf_free(&addr);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    status = run_loop(&c, control);
+    fprintf(stderr, "[%s] stopping\n", id);
+done:
+    dd_replica_close(c.rep);
+    dd_system_close(c.sys);
+    dd_state_store_close(c.store);
+    return status;
+}
