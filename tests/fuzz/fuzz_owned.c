@@ -17,15 +17,6 @@
 #include "owned/wire.h"
 #include "util/status.h"
 
-/* The fuzz build instruments only this file, so the engine's sources are
- * compiled into it (their symbols then take the place of the library's):
- * libFuzzer sees coverage of the code it is meant to explore. */
-#include "../../core/owned/engine.c"
-#include "../../core/owned/owner.c"
-#include "../../core/owned/persist.c"
-#include "../../core/owned/reader.c"
-#include "../../core/owned/wire.c"
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
