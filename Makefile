@@ -58,10 +58,10 @@ test-python: build
 # `npm install ./node` and `cargo build` compile the library themselves.
 test-node: build
 	cd node && DDATA_BUILD_DIR=$(abspath $(BUILD)) npm install --no-audit --no-fund
-	cd node && node --test test/
+	cd node && node --expose-gc --test test/
 
 test-rust: build
-	cd rust-sys && DDATA_BUILD_DIR=$(abspath $(BUILD)) DDATA_FROM_TREE=1 cargo test --workspace
+	cd rust-sys && DDATA_BUILD_DIR=$(abspath $(BUILD)) DDATA_FROM_TREE=1 cargo test --workspace --features ddata/tokio
 
 test: test-c test-asan test-python test-node test-rust
 	@echo "make test: all suites passed"

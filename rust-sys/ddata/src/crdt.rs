@@ -160,7 +160,7 @@ impl Op {
 
     /// Calls `f` with the dd_op view of this op; nested ops live on the
     /// stack frames of the recursion, so every pointer stays valid.
-    fn with_raw<R>(&self, f: &mut dyn FnMut(&sys::dd_op) -> R) -> R {
+    pub(crate) fn with_raw<R>(&self, f: &mut dyn FnMut(&sys::dd_op) -> R) -> R {
         let (kp, kl) = self
             .key
             .as_deref()
@@ -210,6 +210,10 @@ impl Crdt {
         let mut h = ptr::null_mut();
         check(unsafe { sys::dd_crdt_new(&mut h, ty as u32) })?;
         Ok(Crdt::own(h, actor))
+    }
+
+    pub(crate) fn from_raw(h: *mut sys::dd_crdt) -> Crdt {
+        Crdt::own(h, 1)
     }
 
     fn own(h: *mut sys::dd_crdt, actor: u64) -> Crdt {

@@ -12,6 +12,9 @@ mod buf;
 mod crdt;
 mod error;
 mod store;
+#[cfg(feature = "tokio")]
+mod stream;
+mod system;
 mod version;
 
 pub use buf::Limits;
@@ -20,6 +23,12 @@ pub use error::{Error, Result, Status};
 pub use store::{
     Backend, Event, Events, Journal, Keyring, NewEvent, PersistStrategy, Recover, Snapshot, SnapshotCriteria,
     StateStore, StoreOptions, Sync, ANY_REVISION,
+};
+#[cfg(feature = "tokio")]
+pub use stream::EventStream;
+pub use system::{
+    Consistency, Event as SystemEvent, Events as SystemEvents, MemberState, Replica, ReplicaOptions, System,
+    SystemOptions,
 };
 pub use version::{abi_version, init, version, version_number};
 

@@ -625,7 +625,7 @@ impl StateStore {
         })
     }
 
-    fn ptr(&self) -> *mut sys::dd_state_store {
+    pub(crate) fn ptr(&self) -> *mut sys::dd_state_store {
         self.h.as_ptr()
     }
 

@@ -1,0 +1,509 @@
+//! A node ([`System`]) and its replicated key-value store ([`Replica`]).
+//!
+//! Pump mode is the default: the host carries messages. Call
+//! [`System::tick`], hand received bytes to [`System::deliver`] and send what
+//! [`System::outgoing`] yields; an actor framework can carry them over its
+//! own transport this way. Events are queued in C and drained here as an
+//! iterator ([`System::events`]) or, with the `tokio` feature, awaited on the
+//! event fd ([`crate::EventStream`]). Both handles are `Send + Sync`: every
+//! call takes the system's lock in C.
+use std::ffi::CString;
+use std::ptr::{self, NonNull};
+use std::sync::Arc;
+
+use ddata_sys as sys;
+
+use crate::buf::{empty, take};
+use crate::crdt::{Crdt, CrdtType, Op};
+use crate::error::{check, Error, Result, Status};
+use crate::store::StateStore;
+
+fn cstring(s: &str, what: &str) -> Result<CString> {
+    CString::new(s).map_err(|_| Error::new(Status::InvalidArgument, format!("{what} contains a NUL byte")))
+}
+
+/// How a node starts (pump mode unless `tcp_listen` is set).
+#[derive(Debug, Clone)]
+pub struct SystemOptions {
+    pub node_id: String,
+    pub incarnation: u64,
+    pub seed: u64,
+    pub seeds: Vec<String>,
+    pub failure_timeout_ms: u64,
+    pub down_after_ms: u64,
+    pub remove_after_ms: u64,
+    pub max_events: u32,
+    /// Built-in TCP transport: listen here ("ip:port"); None = pump mode.
+    pub tcp_listen: Option<String>,
+    /// TCP: the cluster's 32-byte secret; None = plaintext.
+    pub secret: Option<[u8; 32]>,
+}
+
+impl SystemOptions {
+    pub fn new(node_id: impl Into<String>) -> SystemOptions {
+        let mut raw = std::mem::MaybeUninit::<sys::dd_system_options>::zeroed();
+        let rc = unsafe { sys::dd_system_options_init(raw.as_mut_ptr(), sys::DD_SYSTEM_OPTIONS_VERSION) };
+        assert_eq!(rc, 0, "dd_system_options_init rejected its own version");
+        let raw = unsafe { raw.assume_init() };
+        SystemOptions {
+            node_id: node_id.into(),
+            incarnation: raw.incarnation,
+            seed: raw.seed,
+            seeds: Vec::new(),
+            failure_timeout_ms: raw.failure_timeout_ms,
+            down_after_ms: raw.down_after_ms,
+            remove_after_ms: raw.remove_after_ms,
+            max_events: raw.max_events,
+            tcp_listen: None,
+            secret: None,
+        }
+    }
+
+    pub fn seeds<I: IntoIterator<Item = S>, S: Into<String>>(mut self, seeds: I) -> SystemOptions {
+        self.seeds = seeds.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
+pub(crate) struct SystemHandle(NonNull<sys::dd_system>);
+unsafe impl Send for SystemHandle {}
+unsafe impl std::marker::Sync for SystemHandle {}
+
+impl Drop for SystemHandle {
+    fn drop(&mut self) {
+        unsafe { sys::dd_system_close(self.0.as_ptr()) };
+    }
+}
+
+/// One node. Cheap to clone (shared handle); closed when the last clone
+/// and its replica are dropped.
+#[derive(Clone)]
+pub struct System {
+    pub(crate) h: Arc<SystemHandle>,
+}
+
+/// A membership state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberState {
+    Joining,
+    Up,
+    Unreachable,
+    Down,
+    Removed,
+    Other(u32),
+}
+
+/// One queued event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Member {
+        node: String,
+        incarnation: u64,
+        state: MemberState,
+    },
+    Changed {
+        key: Vec<u8>,
+    },
+    Deleted {
+        key: Vec<u8>,
+    },
+    Expired {
+        key: Vec<u8>,
+    },
+    /// A write or read with a consistency level finished: Ok or Timeout.
+    RequestDone {
+        request_id: u64,
+        status: std::result::Result<(), Status>,
+    },
+    /// The queue was full; this many events were lost.
+    Overflow {
+        dropped: u64,
+    },
+    Other {
+        kind: u32,
+    },
+}
+
+impl Event {
+    fn from_raw(ev: &mut sys::dd_event) -> Event {
+        let take_buf = |b: &mut sys::dd_buf| take(std::mem::replace(b, empty()));
+        match ev.kind as i32 {
+            k if k == sys::DD_EVENT_MEMBER as i32 => Event::Member {
+                node: String::from_utf8_lossy(&take_buf(&mut ev.member_id)).into_owned(),
+                incarnation: ev.member_incarnation,
+                state: match ev.member_state {
+                    1 => MemberState::Joining,
+                    2 => MemberState::Up,
+                    3 => MemberState::Unreachable,
+                    4 => MemberState::Down,
+                    5 => MemberState::Removed,
+                    s => MemberState::Other(s),
+                },
+            },
+            k if k == sys::DD_EVENT_CHANGED as i32 => Event::Changed {
+                key: take_buf(&mut ev.key),
+            },
+            k if k == sys::DD_EVENT_DELETED as i32 => Event::Deleted {
+                key: take_buf(&mut ev.key),
+            },
+            k if k == sys::DD_EVENT_EXPIRED as i32 => Event::Expired {
+                key: take_buf(&mut ev.key),
+            },
+            k if k == sys::DD_EVENT_REQUEST_DONE as i32 => Event::RequestDone {
+                request_id: ev.request_id,
+                status: if ev.status == 0 {
+                    Ok(())
+                } else {
+                    Err(Status::from_code(ev.status))
+                },
+            },
+            k if k == sys::DD_EVENT_OVERFLOW as i32 => Event::Overflow { dropped: ev.dropped },
+            _ => Event::Other { kind: ev.kind },
+        }
+    }
+}
+
+impl System {
+    pub fn open(opts: &SystemOptions) -> Result<System> {
+        let node = cstring(&opts.node_id, "node_id")?;
+        let seeds: Vec<CString> = opts
+            .seeds
+            .iter()
+            .map(|s| cstring(s, "seed"))
+            .collect::<Result<_>>()?;
+        let seed_ptrs: Vec<_> = seeds.iter().map(|s| s.as_ptr()).collect();
+        let listen = opts
+            .tcp_listen
+            .as_deref()
+            .map(|s| cstring(s, "listen address"))
+            .transpose()?;
+        let raw = sys::dd_system_options {
+            version: sys::DD_SYSTEM_OPTIONS_VERSION,
+            node_id: node.as_ptr(),
+            incarnation: opts.incarnation,
+            seed: opts.seed,
+            transport: if listen.is_some() {
+                sys::DD_TRANSPORT_TCP as u32
+            } else {
+                sys::DD_TRANSPORT_NONE as u32
+            },
+            seeds: if seed_ptrs.is_empty() {
+                ptr::null()
+            } else {
+                seed_ptrs.as_ptr()
+            },
+            seed_count: seed_ptrs.len(),
+            failure_timeout_ms: opts.failure_timeout_ms,
+            down_after_ms: opts.down_after_ms,
+            remove_after_ms: opts.remove_after_ms,
+            max_events: opts.max_events,
+            limits: ptr::null(),
+            listen_address: listen.as_ref().map_or(ptr::null(), |c| c.as_ptr()),
+            advertised_address: ptr::null(),
+            secret: opts.secret.as_ref().map_or(ptr::null(), |s| s.as_ptr()),
+            plaintext: (listen.is_some() && opts.secret.is_none()) as u32,
+            tick_interval_ms: 0,
+        };
+        let mut h = ptr::null_mut();
+        check(unsafe { sys::dd_system_open(&mut h, &raw) })?;
+        Ok(System {
+            h: Arc::new(SystemHandle(NonNull::new(h).expect("DD_OK with NULL"))),
+        })
+    }
+
+    pub(crate) fn ptr(&self) -> *mut sys::dd_system {
+        self.h.0.as_ptr()
+    }
+
+    pub fn incarnation(&self) -> Result<u64> {
+        let mut v = 0;
+        check(unsafe { sys::dd_system_incarnation(self.ptr(), &mut v) })?;
+        Ok(v)
+    }
+
+    /// Lets time pass: gossip, failure detection, timeouts.
+    pub fn tick(&self, now_ms: u64) -> Result<()> {
+        check(unsafe { sys::dd_system_tick(self.ptr(), now_ms) })
+    }
+
+    /// One message received from node `from`. Malformed bytes are an error
+    /// and change nothing.
+    pub fn deliver(&self, now_ms: u64, from: &str, bytes: &[u8]) -> Result<()> {
+        check(unsafe {
+            sys::dd_system_deliver(
+                self.ptr(),
+                now_ms,
+                from.as_ptr().cast(),
+                from.len(),
+                bytes.as_ptr(),
+                bytes.len(),
+            )
+        })
+    }
+
+    /// The next message to send: (destination node id, bytes), or None.
+    pub fn next_outgoing(&self) -> Result<Option<(String, Vec<u8>)>> {
+        let (mut to, mut msg) = (empty(), empty());
+        let rc = unsafe { sys::dd_system_next_outgoing(self.ptr(), &mut to, &mut msg) };
+        if rc == sys::DD_EDONE {
+            return Ok(None);
+        }
+        check(rc)?;
+        Ok(Some((String::from_utf8_lossy(&take(to)).into_owned(), take(msg))))
+    }
+
+    /// Every queued outgoing message.
+    pub fn outgoing(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        let mut out = Vec::new();
+        while let Some(m) = self.next_outgoing()? {
+            out.push(m);
+        }
+        Ok(out)
+    }
+
+    /// The next queued event, or None when the queue is empty.
+    pub fn next_event(&self) -> Result<Option<Event>> {
+        let mut ev = std::mem::MaybeUninit::<sys::dd_event>::zeroed();
+        unsafe { sys::dd_event_init(ev.as_mut_ptr(), sys::DD_EVENT_VERSION) };
+        let mut ev = unsafe { ev.assume_init() };
+        let rc = unsafe { sys::dd_system_next_event(self.ptr(), &mut ev) };
+        if rc == sys::DD_EDONE {
+            return Ok(None);
+        }
+        let r = check(rc).map(|()| Some(Event::from_raw(&mut ev)));
+        unsafe { sys::dd_event_clear(&mut ev) };
+        r
+    }
+
+    /// Drains the queued events (never blocks).
+    pub fn events(&self) -> Events<'_> {
+        Events { sys: self }
+    }
+
+    /// A descriptor readable while events are queued: poll it, never read
+    /// or close it.
+    pub fn event_fd(&self) -> Result<i32> {
+        let mut fd = -1;
+        check(unsafe { sys::dd_system_event_fd(self.ptr(), &mut fd) })?;
+        Ok(fd)
+    }
+}
+
+/// Iterator over queued events; ends when the queue is empty (an error
+/// ends it too, after yielding it).
+pub struct Events<'a> {
+    sys: &'a System,
+}
+
+impl Iterator for Events<'_> {
+    type Item = Result<Event>;
+    fn next(&mut self) -> Option<Result<Event>> {
+        self.sys.next_event().transpose()
+    }
+}
+
+/// How many replicas a read or write must reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consistency {
+    Local,
+    From(u32),
+    Majority,
+    MajorityPlus(u32),
+    All,
+}
+
+impl Consistency {
+    fn raw(self) -> (u32, u32) {
+        match self {
+            Consistency::Local => (0, 0),
+            Consistency::From(n) => (1, n),
+            Consistency::Majority => (2, 0),
+            Consistency::MajorityPlus(n) => (3, n),
+            Consistency::All => (4, 0),
+        }
+    }
+}
+
+/// Replica settings; defaults are DD_REPLICA_OPTIONS_INIT.
+pub struct ReplicaOptions<'a> {
+    pub gossip_interval_ms: u64,
+    pub notify_interval_ms: u64,
+    pub store: Option<&'a StateStore>,
+    pub durable_keys: Vec<String>,
+    raw: sys::dd_replica_options,
+}
+
+impl<'a> Default for ReplicaOptions<'a> {
+    fn default() -> Self {
+        let mut raw = std::mem::MaybeUninit::<sys::dd_replica_options>::zeroed();
+        let rc = unsafe { sys::dd_replica_options_init(raw.as_mut_ptr(), sys::DD_REPLICA_OPTIONS_VERSION) };
+        assert_eq!(rc, 0);
+        let raw = unsafe { raw.assume_init() };
+        ReplicaOptions {
+            gossip_interval_ms: raw.gossip_interval_ms,
+            notify_interval_ms: raw.notify_interval_ms,
+            store: None,
+            durable_keys: Vec::new(),
+            raw,
+        }
+    }
+}
+
+/// The node's replicated key-value store. Keeps its system alive.
+pub struct Replica {
+    h: NonNull<sys::dd_replica>,
+    system: System,
+}
+
+unsafe impl Send for Replica {}
+unsafe impl std::marker::Sync for Replica {}
+
+impl Replica {
+    pub fn open(system: &System, opts: &ReplicaOptions) -> Result<Replica> {
+        let keys: Vec<CString> = opts
+            .durable_keys
+            .iter()
+            .map(|k| cstring(k, "durable key"))
+            .collect::<Result<_>>()?;
+        let key_ptrs: Vec<_> = keys.iter().map(|k| k.as_ptr()).collect();
+        let mut raw = opts.raw;
+        raw.gossip_interval_ms = opts.gossip_interval_ms;
+        raw.notify_interval_ms = opts.notify_interval_ms;
+        raw.store = opts.store.map_or(ptr::null_mut(), |s| s.ptr());
+        raw.durable_keys = if key_ptrs.is_empty() {
+            ptr::null()
+        } else {
+            key_ptrs.as_ptr()
+        };
+        raw.durable_key_count = key_ptrs.len();
+        let mut h = ptr::null_mut();
+        check(unsafe { sys::dd_replica_open(&mut h, system.ptr(), &raw) })?;
+        Ok(Replica {
+            h: NonNull::new(h).expect("DD_OK with NULL"),
+            system: system.clone(),
+        })
+    }
+
+    fn ptr(&self) -> *mut sys::dd_replica {
+        self.h.as_ptr()
+    }
+
+    pub fn system(&self) -> &System {
+        &self.system
+    }
+
+    /// Applies `op` to `key`, creating it as `ty` when missing.
+    pub fn update(&self, key: impl AsRef<[u8]>, ty: CrdtType, op: &Op) -> Result<()> {
+        let (k, h) = (key.as_ref(), self.ptr());
+        op.with_raw(&mut |raw| {
+            check(unsafe { sys::dd_replica_update(h, k.as_ptr(), k.len(), ty as u32, raw) })
+        })
+    }
+
+    /// A copy of the value at `key`, or None when absent or deleted.
+    pub fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<Crdt>> {
+        let k = key.as_ref();
+        let mut out = ptr::null_mut();
+        match check(unsafe { sys::dd_replica_get(&mut out, self.ptr(), k.as_ptr(), k.len()) }) {
+            Ok(()) => Ok(Some(Crdt::from_raw(out))),
+            Err(e) if matches!(e.status(), Status::NotFound | Status::Deleted) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn delete(&self, key: impl AsRef<[u8]>) -> Result<()> {
+        let k = key.as_ref();
+        check(unsafe { sys::dd_replica_delete(self.ptr(), k.as_ptr(), k.len()) })
+    }
+
+    pub fn key_count(&self) -> Result<u64> {
+        let mut n = 0;
+        check(unsafe { sys::dd_replica_key_count(&mut n, self.ptr()) })?;
+        Ok(n)
+    }
+
+    /// Every live key.
+    pub fn keys(&self) -> Result<Vec<Vec<u8>>> {
+        let mut cursor = 0u64;
+        let mut out = Vec::new();
+        loop {
+            let mut b = empty();
+            let rc = unsafe { sys::dd_replica_keys(&mut b, self.ptr(), &mut cursor, 0) };
+            if rc == sys::DD_EDONE {
+                return Ok(out);
+            }
+            check(rc)?;
+            let bytes = take(b);
+            let mut rest = &bytes[..];
+            while rest.len() >= 4 {
+                let n = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+                rest = &rest[4..];
+                if n > rest.len() {
+                    return Err(Error::new(Status::Corrupt, "dd_replica_keys: truncated key"));
+                }
+                out.push(rest[..n].to_vec());
+                rest = &rest[n..];
+            }
+        }
+    }
+
+    /// Queue Changed/Deleted/Expired events for `key` (or every key with
+    /// that prefix).
+    pub fn subscribe(&self, key: impl AsRef<[u8]>, prefix: bool) -> Result<()> {
+        let k = key.as_ref();
+        check(unsafe { sys::dd_replica_subscribe(self.ptr(), k.as_ptr(), k.len(), prefix as i32) })
+    }
+
+    /// Applies locally at once, then replicates to `consistency`; returns
+    /// the request id whose [`Event::RequestDone`] reports the outcome.
+    pub fn write(
+        &self,
+        key: impl AsRef<[u8]>,
+        ty: CrdtType,
+        op: &Op,
+        consistency: Consistency,
+        timeout_ms: u64,
+    ) -> Result<u64> {
+        let (k, h) = (key.as_ref(), self.ptr());
+        let (level, n) = consistency.raw();
+        let mut id = 0;
+        op.with_raw(&mut |raw| {
+            check(unsafe {
+                sys::dd_replica_write(
+                    h,
+                    k.as_ptr(),
+                    k.len(),
+                    ty as u32,
+                    raw,
+                    level,
+                    n,
+                    timeout_ms,
+                    &mut id,
+                )
+            })
+        })?;
+        Ok(id)
+    }
+
+    /// Asks `consistency` replicas for `key`; read it with [`Replica::get`]
+    /// after its [`Event::RequestDone`].
+    pub fn read(&self, key: impl AsRef<[u8]>, consistency: Consistency, timeout_ms: u64) -> Result<u64> {
+        let k = key.as_ref();
+        let (level, n) = consistency.raw();
+        let mut id = 0;
+        check(unsafe {
+            sys::dd_replica_read(self.ptr(), k.as_ptr(), k.len(), level, n, timeout_ms, &mut id)
+        })?;
+        Ok(id)
+    }
+
+    pub fn flush(&self) -> Result<()> {
+        check(unsafe { sys::dd_replica_flush(self.ptr()) })
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        unsafe { sys::dd_replica_close(self.ptr()) };
+    }
+}

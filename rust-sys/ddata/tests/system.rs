@@ -1,0 +1,135 @@
+use ddata::{
+    Consistency, CrdtType, MemberState, Op, Replica, ReplicaOptions, System, SystemEvent, SystemOptions,
+};
+
+/// Moves every queued message between the nodes until none is left.
+fn pump(nodes: &[(&str, &System)], now: u64) {
+    for _ in 0..50 {
+        let mut moved = false;
+        for (from, sys) in nodes {
+            for (to, msg) in sys.outgoing().unwrap() {
+                if let Some((_, dst)) = nodes.iter().find(|(id, _)| *id == to) {
+                    dst.deliver(now, from, &msg).unwrap();
+                    moved = true;
+                }
+            }
+        }
+        if !moved {
+            return;
+        }
+    }
+}
+
+fn cluster() -> (System, System, Replica, Replica) {
+    let a = System::open(&SystemOptions::new("a").seeds(["a"])).unwrap();
+    let b = System::open(&SystemOptions::new("b").seeds(["a"])).unwrap();
+    let ra = Replica::open(&a, &ReplicaOptions::default()).unwrap();
+    let rb = Replica::open(&b, &ReplicaOptions::default()).unwrap();
+    let mut now = 1_000_000;
+    for _ in 0..20 {
+        now += 200;
+        a.tick(now).unwrap();
+        b.tick(now).unwrap();
+        pump(&[("a", &a), ("b", &b)], now);
+    }
+    (a, b, ra, rb)
+}
+
+#[test]
+fn two_nodes_in_pump_mode_converge() {
+    let (a, b, ra, rb) = cluster();
+    ra.update("hits", CrdtType::GCounter, &Op::increment(3)).unwrap();
+    rb.update("hits", CrdtType::GCounter, &Op::increment(4)).unwrap();
+    let mut now = 2_000_000;
+    for _ in 0..20 {
+        now += 500;
+        a.tick(now).unwrap();
+        b.tick(now).unwrap();
+        pump(&[("a", &a), ("b", &b)], now);
+    }
+    assert_eq!(ra.get("hits").unwrap().unwrap().counter_value().unwrap(), 7);
+    assert_eq!(rb.get("hits").unwrap().unwrap().counter_value().unwrap(), 7);
+    let ups = a
+        .events()
+        .filter_map(|e| match e.unwrap() {
+            SystemEvent::Member {
+                node,
+                state: MemberState::Up,
+                ..
+            } => Some(node),
+            _ => None,
+        })
+        .count();
+    assert!(ups >= 1, "node a saw no member come up");
+}
+
+#[test]
+fn a_majority_write_completes_with_an_event() {
+    let (a, b, ra, _rb) = cluster();
+    a.events().for_each(drop);
+    let id = ra
+        .write("k", CrdtType::ORSet, &Op::add("x"), Consistency::All, 5000)
+        .unwrap();
+    let mut now = 3_000_000;
+    let mut done = None;
+    for _ in 0..20 {
+        now += 100;
+        a.tick(now).unwrap();
+        b.tick(now).unwrap();
+        pump(&[("a", &a), ("b", &b)], now);
+        for e in a.events() {
+            if let SystemEvent::RequestDone { request_id, status } = e.unwrap() {
+                if request_id == id {
+                    done = Some(status);
+                }
+            }
+        }
+        if done.is_some() {
+            break;
+        }
+    }
+    assert_eq!(done, Some(Ok(())));
+}
+
+#[test]
+fn subscriptions_queue_changed_events_and_the_fd_is_valid() {
+    let a = System::open(&SystemOptions::new("solo").seeds(["solo"])).unwrap();
+    // The test's clock: given before the replica starts its timers.
+    let now = 1_700_000_000_000u64;
+    a.tick(now).unwrap();
+    let r = Replica::open(&a, &ReplicaOptions::default()).unwrap();
+    assert!(a.event_fd().unwrap() >= 0);
+    r.subscribe("cart/", true).unwrap();
+    r.update("cart/1", CrdtType::GCounter, &Op::increment(1)).unwrap();
+    for t in 1..10 {
+        a.tick(now + t * 1000).unwrap();
+    }
+    let changed: Vec<_> = a
+        .events()
+        .filter_map(|e| match e.unwrap() {
+            SystemEvent::Changed { key } => Some(key),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(changed, vec![b"cart/1".to_vec()]);
+    assert_eq!(r.keys().unwrap(), vec![b"cart/1".to_vec()]);
+}
+
+#[test]
+fn garbage_messages_are_rejected_and_change_nothing() {
+    let (a, _b, ra, _rb) = cluster();
+    ra.update("k", CrdtType::GCounter, &Op::increment(2)).unwrap();
+    let err = a.deliver(5_000_000, "b", &[0xff, 0x00, 0x13, 0x37]).unwrap_err();
+    assert!(err.code() < 0);
+    assert_eq!(ra.get("k").unwrap().unwrap().counter_value().unwrap(), 2);
+}
+
+#[test]
+fn a_system_outlives_its_handle_while_its_replica_is_open() {
+    let a = System::open(&SystemOptions::new("x")).unwrap();
+    let r = Replica::open(&a, &ReplicaOptions::default()).unwrap();
+    drop(a);
+    r.update("k", CrdtType::Flag, &Op::enable()).unwrap();
+    assert!(r.get("k").unwrap().unwrap().flag_value().unwrap());
+    assert_eq!(r.system().next_outgoing().unwrap(), None);
+}
