@@ -216,3 +216,33 @@ TEST(test_damaged_database_page_is_ecorrupt_not_a_crash)
         ASSERT_EQ_INT(rc, ST_ECORRUPT);
     }
 }
+
+TEST(test_newer_schema_is_refused_not_misread)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/future.db", test_tmpdir());
+    state_store *s;
+    ASSERT_OK(state_store_open_sqlite(&s, path, NULL));
+    ASSERT_OK(state_store_upsert(s, K("a"), 0, K("alpha"), NULL));
+    state_store_close(s);
+    raw_exec(path, "PRAGMA user_version = 99");
+    ASSERT_STATUS(state_store_open_sqlite(&s, path, NULL), ST_EUNSUPPORTED);
+    ASSERT(strstr(test_last_error(), "schema version 99") != NULL);
+    raw_exec(path, "PRAGMA user_version = 1");
+    ASSERT_OK(state_store_open_sqlite(&s, path, NULL));
+    expect_value(s, "a", "alpha");
+    state_store_close(s);
+}
+
+TEST(test_not_a_database_is_ecorrupt)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/garbage.db", test_tmpdir());
+    FILE *f = fopen(path, "wb");
+    ASSERT(f != NULL);
+    for (int i = 0; i < 8192; i++)
+        fputc((i * 131) & 0xff, f);
+    fclose(f);
+    state_store *s;
+    ASSERT_STATUS(state_store_open_sqlite(&s, path, NULL), ST_ECORRUPT);
+}
