@@ -88,12 +88,13 @@ int read_key_file(const char *path, uint8_t key[32])
     uint8_t buf[130];
     size_t n = fread(buf, 1, sizeof(buf), f);
     fclose(f);
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
-        n--;
+    /* Raw keys are any 32 bytes, whitespace included; only hex is trimmed. */
     if (n == 32) {
         memcpy(key, buf, 32);
         return 0;
     }
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+        n--;
     if (n == 64) {
         for (size_t i = 0; i < 32; i++) {
             int hi = hexval(buf[2 * i]), lo = hexval(buf[2 * i + 1]);

@@ -1,0 +1,16 @@
+# Integration tests (tests/integration): real `ddata node` processes on
+# loopback, driven by a standard-library Python script. Skipped with a
+# message when python3 is missing.
+find_program(DD_PYTHON3 python3)
+if(DD_PYTHON3 AND TARGET ddata_cli)
+  set(dd_it_scale 1)
+  if(DDATA_SANITIZE)
+    set(dd_it_scale 3)
+  endif()
+  add_test(NAME integration.cluster
+    COMMAND ${DD_PYTHON3} ${CMAKE_SOURCE_DIR}/tests/integration/test_cluster.py)
+  set_tests_properties(integration.cluster PROPERTIES LABELS integration TIMEOUT 300
+    ENVIRONMENT "DDATA_BIN=$<TARGET_FILE:ddata_cli>;DDATA_TIME_SCALE=${dd_it_scale}")
+else()
+  message(STATUS "integration tests skipped: python3 or the ddata command is missing")
+endif()

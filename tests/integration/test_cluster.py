@@ -1,0 +1,355 @@
+#!/usr/bin/env python3
+"""Integration tests: real `ddata node --control` processes on loopback.
+
+Each test starts its own nodes (ports picked by the kernel, SQLite stores
+in a fresh temporary directory), drives them through the line protocol of
+`ddata node --control`, and stops every process it started, whatever
+happens. Every wait has a deadline and every test an alarm, so a hang is a
+failure, never a stuck run. Only the standard library is used; the binary
+comes from DDATA_BIN (set by tests/integration/suite.cmake).
+
+Run one test: DDATA_BIN=build/ddata python3 tests/integration/test_cluster.py NAME
+"""
+import json
+import os
+import random
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+BIN = os.environ.get("DDATA_BIN", "build/ddata")
+SEED = int(os.environ.get("DD_SEED", str(int(time.time()))))
+# Sanitizer builds are several times slower; deadlines scale with them.
+SLOW = float(os.environ.get("DDATA_TIME_SCALE", "1"))
+
+KEY_A = bytes(range(32))
+KEY_B = bytes(range(1, 33))
+
+
+class Node:
+    def __init__(self, tmp, name, seeds=(), listen="127.0.0.1:0", key=KEY_A, durable=("d:*",)):
+        self.tmp, self.name, self.seeds, self.key = tmp, name, list(seeds), key
+        self.durable = list(durable)
+        self.listen = listen
+        self.proc = None
+        self.buf = b""
+        self.start()
+
+    def start(self):
+        key_file = os.path.join(self.tmp, "%s.key" % self.name)
+        with open(key_file, "wb") as f:
+            f.write(self.key)
+        args = [BIN, "node", "--control", "--id", self.name, "--listen", self.listen,
+                "--key-file", key_file, "--store", os.path.join(self.tmp, self.name + ".db"),
+                "--gossip-ms", "100"]
+        for s in self.seeds:
+            args += ["--seed", s]
+        for d in self.durable:
+            args += ["--durable", d]
+        self.log = open(os.path.join(self.tmp, self.name + ".log"), "ab")
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.log)
+        self.buf = b""
+        line = self.read_line(10)
+        assert line.startswith("ready "), "%s did not start: %r" % (self.name, line)
+        self.addr = line[6:]
+        self.listen = self.addr  # a restart comes back on the same address
+
+    def read_line(self, timeout=5):
+        deadline = time.monotonic() + timeout * SLOW
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("%s: no answer within %.1f s" % (self.name, timeout * SLOW))
+            r, _, _ = select.select([fd], [], [], left)
+            if r:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    raise AssertionError("%s exited (status %s)" % (self.name, self.proc.poll()))
+                self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.decode()
+
+    def ask(self, line, timeout=5):
+        self.proc.stdin.write((line + "\n").encode())
+        self.proc.stdin.flush()
+        return self.read_line(timeout)
+
+    def ok(self, line):
+        answer = self.ask(line)
+        assert answer == "ok", "%s: %r answered %r" % (self.name, line, answer)
+
+    def get(self, key):
+        answer = self.ask("get " + key)
+        return None if answer == "null" else json.loads(answer)["value" if "PNCounter" in answer
+                                                                 else "elements"]
+
+    def members(self):
+        return json.loads(self.ask("members"))
+
+    def stats(self):
+        return json.loads(self.ask("stats"))
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        if self.proc:
+            self.proc.stdin.close()
+            self.proc.stdout.close()
+        self.log.close()
+        self.proc = None
+
+    def stop(self):
+        if not self.proc:
+            return
+        if self.proc.poll() is None:
+            try:
+                os.kill(self.proc.pid, signal.SIGCONT)
+                self.ask("quit", 3)
+                self.proc.wait(5 * SLOW)
+            except Exception:
+                pass
+        self.kill()
+
+
+class Cluster:
+    """Starts nodes in a temporary directory and stops them all on exit."""
+
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix="ddata-it-")
+        self.nodes = []
+        self.failed = False
+
+    def __enter__(self):
+        return self
+
+    def add(self, name, **kw):
+        n = Node(self.tmp, name, **kw)
+        self.nodes.append(n)
+        return n
+
+    def __exit__(self, exc_type, exc, tb):
+        for n in self.nodes:
+            n.stop()
+        if exc_type is None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        else:
+            print("  logs kept in %s" % self.tmp)
+        return False
+
+
+def wait_until(what, cond, timeout):
+    deadline = time.monotonic() + timeout * SLOW
+    last = None
+    while time.monotonic() < deadline:
+        last = cond()
+        if last is True:
+            return
+        time.sleep(0.02)
+    raise AssertionError("%s: not within %.1f s (last: %r)" % (what, timeout * SLOW, last))
+
+
+def agree(nodes, key, want):
+    def cond():
+        got = [n.get(key) for n in nodes]
+        return True if all(g == want for g in got) else got
+    return cond
+
+
+def wait_up(nodes, timeout=10):
+    for n in nodes:
+        others = {m.name for m in nodes if m is not n}
+        wait_until("%s sees %s up" % (n.name, sorted(others)),
+                   lambda n=n, others=others: True if all(n.members().get(o) == "up"
+                                                          for o in others) else n.members(),
+                   timeout)
+
+
+def start_cluster(c, count, **kw):
+    first = c.add("n1", **kw)
+    for i in range(2, count + 1):
+        c.add("n%d" % i, seeds=[first.addr], **kw)
+    wait_up(c.nodes)
+    return c.nodes
+
+
+# ---- tests ----
+
+def test_five_nodes_converge_on_concurrent_updates():
+    with Cluster() as c:
+        nodes = start_cluster(c, 5)
+        for rnd in range(10):
+            for i, n in enumerate(nodes):
+                n.proc.stdin.write(("inc d:count %d\nadd d:set e%d-%d\n" % (i + 1, i, rnd)).encode())
+                n.proc.stdin.flush()
+            for n in nodes:
+                assert n.read_line() == "ok" and n.read_line() == "ok"
+        wait_until("count agrees", agree(nodes, "d:count", 10 * 15), 10)
+        want = sorted("e%d-%d" % (i, r) for i in range(5) for r in range(10))
+        wait_until("set agrees", agree(nodes, "d:set", want), 10)
+        peers = nodes[0].stats()["peers"]
+        assert any(p["delta_frames_out"] > 0 for p in peers), peers
+
+
+def test_kill9_and_restart_keeps_durable_keys():
+    with Cluster() as c:
+        n1, n2, n3 = start_cluster(c, 3)
+        n3.ok("inc d:count 5")
+        n1.ok("inc d:count 7")
+        n3.ok("add d:set x")
+        wait_until("agree before the kill", agree([n1, n2, n3], "d:count", 12), 10)
+        wait_until("set before the kill", agree([n1, n2, n3], "d:set", ["x"]), 10)
+        n3.kill()
+        n1.ok("inc d:count 100")
+        n3.start()
+        # Durable keys come from n3's own store, before or without peers.
+        assert n3.get("d:count") in (12, 112), n3.get("d:count")
+        assert n3.get("d:set") == ["x"]
+        wait_until("agree after the restart", agree([n1, n2, n3], "d:count", 112), 10)
+        wait_up([n1, n2, n3])
+
+
+def test_full_cluster_restart_keeps_durable_keys_only():
+    with Cluster() as c:
+        nodes = start_cluster(c, 3)
+        for i, n in enumerate(nodes):
+            n.ok("inc d:count %d" % (i + 1))
+            n.ok("inc volatile %d" % (i + 1))
+        wait_until("agree", agree(nodes, "d:count", 6), 10)
+        wait_until("agree volatile", agree(nodes, "volatile", 6), 10)
+        for n in nodes:
+            n.kill()
+        for n in nodes:
+            n.start()
+        for n in nodes:
+            assert n.get("d:count") == 6, (n.name, n.get("d:count"))
+            assert n.get("volatile") is None, (n.name, n.get("volatile"))
+        wait_up(nodes)
+        nodes[1].ok("inc d:count 1")
+        wait_until("agree after the restart", agree(nodes, "d:count", 7), 10)
+
+
+def test_partition_by_sigstop_heals_and_converges():
+    with Cluster() as c:
+        n1, n2, n3 = start_cluster(c, 3)
+        n3.ok("inc d:count 1")
+        wait_until("agree", agree([n1, n2, n3], "d:count", 1), 10)
+        n3.signal(signal.SIGSTOP)
+        try:
+            for _ in range(20):
+                n1.ok("inc d:count 1")
+                n2.ok("add d:set during")
+            wait_until("n1 sees n3 unreachable",
+                       lambda: True if n1.members().get("n3") in ("unreachable", "down")
+                       else n1.members(), 10)
+            wait_until("majority side agrees", agree([n1, n2], "d:count", 21), 10)
+        finally:
+            n3.signal(signal.SIGCONT)
+        wait_until("healed", agree([n1, n2, n3], "d:count", 21), 10)
+        wait_until("healed set", agree([n1, n2, n3], "d:set", ["during"]), 10)
+        wait_up([n1, n2, n3], 15)
+
+
+def test_wrong_secret_is_refused_and_learns_nothing():
+    with Cluster() as c:
+        n1, n2 = start_cluster(c, 2)
+        n1.ok("inc d:secret 42")
+        wait_until("agree", agree([n1, n2], "d:secret", 42), 10)
+        bad = c.add("intruder", seeds=[n1.addr, n2.addr], key=KEY_B)
+        time.sleep(1.5 * SLOW)
+        assert bad.get("d:secret") is None
+        assert bad.members() == {}, bad.members()
+        assert "intruder" not in n1.members()
+        t = n1.stats()["transport"]
+        assert t["handshake_failures"] > 0 and t["rejected_connections"] > 0, t
+        assert all(p["node"] != "intruder" for p in n1.stats()["peers"])
+
+
+def test_garbage_half_open_and_slow_senders_do_not_stall_a_node():
+    rng = random.Random(SEED)
+    with Cluster() as c:
+        n1, n2 = start_cluster(c, 2)
+        host, port = n1.addr.rsplit(":", 1)
+        port = int(port)
+        socks = []
+        try:
+            for _ in range(20):  # random bytes, then closed
+                s = socket.create_connection((host, port), timeout=2)
+                try:
+                    s.sendall(bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 4096))))
+                except OSError:
+                    pass  # the node may already have closed it
+                s.close()
+            for _ in range(10):  # half-open: connect and say nothing
+                socks.append(socket.create_connection((host, port), timeout=2))
+            slow = socket.create_connection((host, port), timeout=2)
+            socks.append(slow)
+            huge = socket.create_connection((host, port), timeout=2)
+            huge.sendall(b"\xff\xff\xff\xff")  # a frame length past any cap
+            socks.append(huge)
+            deadline = time.monotonic() + 2 * SLOW
+            count = 0
+            # A slow sender: a plausible frame (length 64, little-endian),
+            # one byte every 50 ms, until the handshake deadline closes it.
+            trickle = b"\x40\x00\x00\x00" + bytes(rng.getrandbits(8) for _ in range(64))
+            while time.monotonic() < deadline:
+                try:
+                    if count < len(trickle):
+                        slow.send(trickle[count:count + 1])
+                except OSError:
+                    pass  # closed by the node: it must still serve everyone else
+                n1.ok("inc d:count 1")
+                count += 1
+                time.sleep(0.05)
+            wait_until("still converging", agree([n1, n2], "d:count", count), 10)
+        finally:
+            for s in socks:
+                s.close()
+        t = n1.stats()["transport"]
+        assert t["rejected_connections"] >= 20, t
+        n2.ok("inc d:count 1")
+        wait_until("still converging after", agree([n1, n2], "d:count", count + 1), 10)
+
+
+TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
+
+
+def main():
+    if not os.access(BIN, os.X_OK):
+        print("skipped: DDATA_BIN=%s is not an executable" % BIN)
+        return 0
+    only = set(sys.argv[1:])
+    failed = 0
+    passed = 0
+    print("seed %d (DD_SEED=%d to replay)" % (SEED, SEED))
+    for t in TESTS:
+        if only and t.__name__ not in only:
+            continue
+        signal.alarm(int(90 * SLOW))
+        start = time.monotonic()
+        try:
+            t()
+            passed += 1
+            print("ok   %s (%.1f s)" % (t.__name__, time.monotonic() - start))
+        except Exception as e:  # one failing test must not hide the others
+            failed += 1
+            print("FAIL %s: %s: %s" % (t.__name__, type(e).__name__, e))
+        finally:
+            signal.alarm(0)
+        sys.stdout.flush()
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
