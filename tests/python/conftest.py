@@ -44,3 +44,8 @@ def pytest_runtest_makereport(item, call):
 
 def long_mode():
     return os.environ.get("DD_LONG") == "1"
+
+
+def cases(n):
+    """How many cases a property test runs: n, or 20 n with DD_LONG=1."""
+    return n * 20 if long_mode() else n

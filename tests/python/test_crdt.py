@@ -3,6 +3,7 @@ merge laws, encodings, bytes/str handling and bad input."""
 import pytest
 
 import ddata
+from conftest import cases
 from ddata import CrdtType, Op, OpKind
 
 A, B, C = 11, 22, 33
@@ -122,19 +123,20 @@ def test_delta_merged_elsewhere_equals_applying_there():
 
 
 def test_merge_is_commutative_associative_and_idempotent(rng):
-    values = []
-    for actor in (A, B, C):
-        s = ddata.ORSet(actor=actor)
-        for _ in range(rng.randrange(1, 8)):
-            e = "e%d" % rng.randrange(10)
-            (s.remove if rng.random() < 0.3 else s.add)(e)
-        values.append(s)
-    x, y, z = values
-    xy = x.copy().merge(y)
-    yx = y.copy().merge(x)
-    assert xy == yx
-    assert x.copy().merge(y).merge(z) == x.copy().merge(y.copy().merge(z))
-    assert xy.copy().merge(xy) == xy
+    for _ in range(cases(20)):
+        values = []
+        for actor in (A, B, C):
+            s = ddata.ORSet(actor=actor)
+            for _ in range(rng.randrange(1, 8)):
+                e = "e%d" % rng.randrange(10)
+                (s.remove if rng.random() < 0.3 else s.add)(e)
+            values.append(s)
+        x, y, z = values
+        xy = x.copy().merge(y)
+        yx = y.copy().merge(x)
+        assert xy == yx
+        assert x.copy().merge(y).merge(z) == x.copy().merge(y.copy().merge(z))
+        assert xy.copy().merge(xy) == xy
 
 
 def test_merge_of_different_types_is_type_mismatch():
@@ -159,7 +161,7 @@ def test_garbage_bytes_and_json_raise_corrupt_never_crash(rng):
     good = ddata.ORSet()
     good.add("a")
     enc = bytearray(good.encode())
-    for _ in range(200):
+    for _ in range(cases(200)):
         data = bytearray(enc)
         for _ in range(rng.randrange(1, 4)):
             data[rng.randrange(len(data))] = rng.randrange(256)
