@@ -515,10 +515,13 @@ static int handle_state(engine *e, const char *from, size_t from_len, reader *r)
     uint64_t fh = hash_bytes(from, from_len, 0);
     for (uint64_t i = 0; i < n; i++) {
         uint32_t idx;
-        int rc = engine_read_state_entry(e, r, &idx);
+        bool sender_tomb;
+        int rc = engine_read_state_entry(e, r, &idx, &sender_tomb);
         if (rc)
             return rc;
-        if (idx != KT_NONE && (kt_at(&e->kt, idx)->flags & KE_TOMB)) {
+        /* Only a sender that sent the tombstone is known to hold it; a live
+         * copy arriving here says the opposite. */
+        if (sender_tomb && idx != KT_NONE && (kt_at(&e->kt, idx)->flags & KE_TOMB)) {
             tomb_add(kt_at(&e->kt, idx), fh);
             ae_tomb_check(e, idx);
         }
@@ -673,7 +676,8 @@ static int handle_read_reply(engine *e, const char *from, size_t from_len, reade
         return corrupt("read reply");
     if (found) {
         uint32_t idx;
-        int rc = engine_read_state_entry(e, r, &idx);
+        bool sender_tomb;
+        int rc = engine_read_state_entry(e, r, &idx, &sender_tomb);
         if (rc)
             return rc;
     }

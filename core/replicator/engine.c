@@ -641,7 +641,7 @@ int engine_put_state_entry(engine *e, bytes *b, uint32_t idx)
     return b->failed ? error_oom() : ST_OK;
 }
 
-int engine_read_state_entry(engine *e, reader *r, uint32_t *idx_out)
+int engine_read_state_entry(engine *e, reader *r, uint32_t *idx_out, bool *was_tomb)
 {
     size_t key_len, vlen = 0;
     const uint8_t *key = reader_blob(r, e->cfg.lim.max_value_bytes, &key_len);
@@ -653,6 +653,7 @@ int engine_read_state_entry(engine *e, reader *r, uint32_t *idx_out)
         v = reader_blob(r, e->cfg.lim.max_bytes, &vlen);
     uint64_t nseqs = reader_varint(r);
     *idx_out = KT_NONE;
+    *was_tomb = (flags & 1) != 0;
     if (!reader_ok(r) || !key_len || type < 1 || type > CRDT_TYPE_MAX || (flags & ~1u) ||
         nseqs > UINT16_MAX || nseqs > reader_left(r) / 9)
         return error_set(ST_ECORRUPT, "replicator: malformed state entry");

@@ -127,7 +127,9 @@ int engine_local_apply(engine *e, uint64_t now_ms, const uint8_t *key, size_t ke
 int engine_check_key(const engine *e, const uint8_t *key, size_t len);
 /* Appends one STATE entry for `idx`. */
 int engine_put_state_entry(engine *e, bytes *b, uint32_t idx);
-int engine_read_state_entry(engine *e, reader *r, uint32_t *idx_out);
+/* Reads and merges one STATE entry; *was_tomb says whether the entry
+ * itself was a tombstone (what the sender holds), whatever the result. */
+int engine_read_state_entry(engine *e, reader *r, uint32_t *idx_out, bool *was_tomb);
 
 /* membership.c */
 int membership_init(engine *e);

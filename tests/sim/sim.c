@@ -34,6 +34,7 @@ struct sim {
     flight *heap;
     size_t nheap, cap_heap;
     uint64_t bytes_sent;
+    size_t max_message;
     sim_event_fn on_event;
     void *on_event_ctx;
     bytes to, msg;
@@ -236,6 +237,8 @@ static void drain_outgoing(sim *s, uint32_t i)
     while (n->e && engine_next_outgoing(n->e, &s->to, &s->msg) == ST_OK) {
         int to = node_index(s, s->to.data, s->to.len);
         s->bytes_sent += s->msg.len;
+        if (s->msg.len > s->max_message)
+            s->max_message = s->msg.len;
         if (to < 0 || s->nodes[to].group != n->group)
             continue;
         if (s->cfg.drop_pct && rng_below(&s->rng, 100) < s->cfg.drop_pct)
@@ -404,6 +407,11 @@ uint64_t sim_run_until_converged(sim *s, uint64_t max_ms, uint64_t check_ms)
 uint64_t sim_bytes_sent(const sim *s)
 {
     return s->bytes_sent;
+}
+
+size_t sim_max_message(const sim *s)
+{
+    return s->max_message;
 }
 
 void sim_reset_bytes(sim *s)

@@ -83,6 +83,8 @@ uint64_t sim_run_until_converged(sim *s, uint64_t max_ms, uint64_t check_ms);
 
 /* Cluster-wide bytes handed to the network since the last reset. */
 uint64_t sim_bytes_sent(const sim *s);
+/* The largest message any node has sent. */
+size_t sim_max_message(const sim *s);
 void sim_reset_bytes(sim *s);
 
 /* Called for every event a node yields (may be NULL). */

@@ -9,7 +9,8 @@
  *  - no acknowledged majority write is lost while a majority survives
  *    (restarts without a store, which lose a node's copies, are limited to
  *    N - majority per run, so a majority of copies always survives);
- *  - deleted keys stay deleted.
+ *  - deleted keys stay deleted;
+ *  - no message ever exceeds the configured cap.
  *
  * 500 seeds by default (100 under ASan, 10,000 with DD_LONG=1, or
  * DD_SIM_SEEDS). A failure prints the seed; DD_SEED=<seed> DD_SIM_SEEDS=1
@@ -131,13 +132,19 @@ static const char *run_scenario(uint64_t seed)
             if (was_deleted) {
                 /* nothing */
             } else if (rng_chance(&r, 2, 3)) {
-                (void)sim_increment(s, node, k, 1);
+                int rc = sim_increment(s, node, k, 1);
+                if (verbose() >= 2)
+                    fprintf(stderr, "%llu: n%u increment %s: %d\n", (unsigned long long)sim_now(s),
+                            node, k, rc);
             } else if (sc.ndeleted < 8 && engine_delete(sn->e, sim_node_now(s, node),
                                                         (const uint8_t *)k, 3) == ST_OK) {
                 snprintf(sc.deleted[sc.ndeleted], 8, "%s", k);
                 sc.deleted_by[sc.ndeleted] = node;
                 sc.deleted_lost[sc.ndeleted] = false;
                 sc.ndeleted++;
+                if (verbose() >= 2)
+                    fprintf(stderr, "%llu: n%u delete %s\n", (unsigned long long)sim_now(s), node,
+                            k);
             }
         } else if (roll < 70 && sn->e && sc.nwrites < MAX_WRITES) {
             crdt_op op = {0};
@@ -196,6 +203,21 @@ static const char *run_scenario(uint64_t seed)
             crashed--;
         }
         sim_run(s, rng_below(&r, 2000));
+        if (verbose() >= 3) {
+            for (uint32_t i = 0; i < n; i++) {
+                engine *e = sim_node_at(s, i)->e;
+                if (!e)
+                    continue;
+                crdt *v = NULL;
+                int rc = engine_get(e, (const uint8_t *)"dx2", 3, &v);
+                crdt_free(v);
+                engine_stats st;
+                engine_get_stats(e, &st);
+                fprintf(stderr, "    %llu n%u dx2=%d collected=%llu\n",
+                        (unsigned long long)sim_now(s), i, rc,
+                        (unsigned long long)st.tombstones_collected);
+            }
+        }
     }
 
     /* Heal: no faults, everyone back (with their stores). */
@@ -210,6 +232,12 @@ static const char *run_scenario(uint64_t seed)
     if (took == UINT64_MAX) {
         (void)sim_converged(s, &diff);
         snprintf(why, sizeof(why), "no convergence after heal: %s", diff);
+        sim_free(s);
+        return why;
+    }
+    if (sim_max_message(s) > c.max_message_bytes) {
+        snprintf(why, sizeof(why), "a %zu-byte message exceeded the %zu-byte cap",
+                 sim_max_message(s), c.max_message_bytes);
         sim_free(s);
         return why;
     }
