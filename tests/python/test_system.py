@@ -257,3 +257,17 @@ def test_threads_share_a_replica():
         for t in threads:
             t.join()
         assert rep.counter("hits").value == 20000
+
+
+def test_majority_write_and_read_complete_through_the_pump(cluster):
+    nodes, ra, rb = cluster
+    now = pump(nodes, now_ms())
+    rid = ra.write("k", CrdtType.GCOUNTER, Op(OpKind.INCREMENT, amount=2), Consistency.ALL, timeout_ms=5000)
+    now = pump(nodes, now)
+    done = [e for e in nodes["a"].drain_events() if e.kind == EventKind.REQUEST_DONE and e.request_id == rid]
+    assert done and ddata.status_name(done[0].status) == "DD_OK"
+    rid = rb.read("k", Consistency.MAJORITY)
+    pump(nodes, now)
+    done = [e for e in nodes["b"].drain_events() if e.kind == EventKind.REQUEST_DONE and e.request_id == rid]
+    assert done and done[0].status == 0
+    assert rb.gcounter("k").value == 2
