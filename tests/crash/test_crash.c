@@ -92,8 +92,9 @@ static uint64_t read_acked(int fd, acks *a)
     return a->acked;
 }
 
-/* Checks the whole journal; returns its highest sequence number. */
-static uint64_t verify_store(const char *backend, const char *path, uint64_t acked)
+/* Checks the journal from `from` on (the batch boundaries always from the
+ * start); returns its highest sequence number. */
+static uint64_t verify_store(const char *backend, const char *path, uint64_t acked, uint64_t from)
 {
     dd_journal *j;
     dd_keyring *ring;
@@ -123,7 +124,7 @@ static uint64_t verify_store(const char *backend, const char *path, uint64_t ack
         expect++;
     }
     ASSERT_EQ_INT(rc, DD_EDONE);
-    ASSERT_EQ_U64(expect - 1, highest);
+    ASSERT_EQ_U64(expect - 1, highest > from - 1 ? highest : from - 1);
     ASSERT_OK(dd_journal_cursor_close(c));
     ASSERT_OK(dd_journal_close(j));
     ASSERT_OK(dd_keyring_free(ring));
@@ -156,7 +157,10 @@ static void run_trials(const char *backend, unsigned trials)
         ASSERT_MSG(WIFSIGNALED(status), "writer exited by itself (status %d) in trial %u",
                    WIFEXITED(status) ? WEXITSTATUS(status) : -1, t);
         uint64_t acked = read_acked(fd, &a);
-        uint64_t h = verify_store(backend, path, acked);
+        /* The whole journal every 25 trials and at the end; otherwise what
+         * the last trials wrote (keeps the long mode linear). */
+        uint64_t from = (t % 25 == 0 || t + 1 == trials || highest < 64) ? 1 : highest - 63;
+        uint64_t h = verify_store(backend, path, acked, from);
         ASSERT_MSG(h >= highest, "highest went back from %llu to %llu", (unsigned long long)highest,
                    (unsigned long long)h);
         highest = h;
