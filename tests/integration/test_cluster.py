@@ -321,6 +321,41 @@ def test_garbage_half_open_and_slow_senders_do_not_stall_a_node():
         wait_until("still converging after", agree([n1, n2], "d:count", count + 1), 10)
 
 
+def inspect(*args):
+    r = subprocess.run([BIN, "inspect"] + list(args), capture_output=True, timeout=30 * SLOW)
+    return r.returncode, r.stdout.decode(), r.stderr.decode()
+
+
+def test_inspect_lists_and_decodes_a_node_store():
+    with Cluster() as c:
+        (n1,) = start_cluster(c, 1)
+        n1.ok("inc d:count 5")
+        n1.ok("add d:set hello")
+        n1.ok("inc volatile 1")
+        n1.stop()
+        db = os.path.join(c.tmp, "n1.db")
+        rc, out, err = inspect(db, "--json")
+        assert rc == 0, err
+        keys = [json.loads(line) for line in out.splitlines()]
+        assert [k["key"] for k in keys] == ["d:count", "d:set"], keys
+        rc, out, err = inspect(db, "--key", "d:count", "--json")
+        assert rc == 0, err
+        rec = json.loads(out)
+        assert rec["replica"]["crdt"]["value"] == {"type": "PNCounter", "value": 5}, rec
+        rc, out, err = inspect(db, "--key", "volatile")
+        assert rc == 1 and "no state key" in err, (rc, err)
+        junk = os.path.join(c.tmp, "junk.db")
+        with open(junk, "wb") as f:
+            f.write(bytes(random.Random(SEED).getrandbits(8) for _ in range(8192)))
+        rc, out, err = inspect(junk)
+        assert rc == 1 and "cannot open" in err, (rc, err)
+        rc, out, err = inspect(os.path.join(c.tmp, "missing.db"))
+        assert rc == 1 and "No such file" in err, (rc, err)
+        assert not os.path.exists(os.path.join(c.tmp, "missing.db"))
+        rc, out, err = inspect("--help")
+        assert rc == 0 and "usage: ddata inspect" in out
+
+
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
 
 

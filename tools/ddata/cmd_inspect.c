@@ -1,19 +1,410 @@
 /*
- * `ddata inspect`: placeholder until written.
+ * `ddata inspect PATH`: what a store holds, for people debugging a node.
+ *
+ * Without --pid/--key it lists the journal's persistence ids (highest
+ * sequence number, event count, newest snapshot) and the state store's
+ * keys with their revisions. --pid dumps that pid's events and newest
+ * snapshot; --key dumps one state record, decoded as a CRDT when it is a
+ * durable replica key (record.h). Everything is read through the public
+ * store API, so sealed stores open with --key-file exactly as a node
+ * would; the only exception is the list of state keys, which the public
+ * API cannot enumerate yet: for a SQLite file it is read from the `state`
+ * table directly (read-only), keys being stored in the clear.
+ *
+ * Output is one canonical JSON object per line with --json, else text.
+ * A missing file, a file that is not a store, a wrong key and a damaged
+ * record each get their own message saying what to try.
  */
+#include <errno.h>
+#include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "commands.h"
 #include "ddata.h"
+#include "record.h"
+
+typedef struct inspect_opts {
+    const char *path;
+    const char *key_file;
+    uint32_t key_id;
+    const char *pid;
+    const char *key;
+    int json;
+    uint64_t max_events;
+} inspect_opts;
 
 void cmd_inspect_help(void)
 {
-    printf("usage: ddata inspect PATH\n");
+    printf("usage: ddata inspect PATH [options]\n"
+           "\n"
+           "Lists what a store (a SQLite file, or an fs-backend directory) holds:\n"
+           "persistence ids with their sequence numbers and snapshots, and state keys\n"
+           "with their revisions.\n"
+           "\n"
+           "options:\n"
+           "  --pid P          dump the events and the newest snapshot of pid P\n"
+           "  --key K          dump state key K (a replica's durable key as its CRDT)\n"
+           "  --key-file FILE  key of a sealed store: 32 bytes, raw or 64 hex digits\n"
+           "  --key-id N       the id that key was added with (default 1)\n"
+           "  --max N          dump at most N events (default 1000)\n"
+           "  --json           one canonical JSON object per line\n");
+}
+
+static void put_b64(FILE *f, const uint8_t *s, size_t len)
+{
+    static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (size_t i = 0; i < len; i += 3) {
+        uint32_t v = (uint32_t)s[i] << 16;
+        if (i + 1 < len)
+            v |= (uint32_t)s[i + 1] << 8;
+        if (i + 2 < len)
+            v |= s[i + 2];
+        fputc(t[v >> 18 & 63], f);
+        fputc(t[v >> 12 & 63], f);
+        fputc(i + 1 < len ? t[v >> 6 & 63] : '=', f);
+        fputc(i + 2 < len ? t[v & 63] : '=', f);
+    }
+}
+
+/* Printable ASCII as a JSON string, anything else as {"$bytes":...}, the
+ * canonical JSON form of byte strings (docs/json.md). */
+static void put_bytes(FILE *f, const uint8_t *s, size_t len)
+{
+    int text = 1;
+    for (size_t i = 0; i < len && text; i++)
+        text = s[i] >= 0x20 && s[i] < 0x7f;
+    if (!text) {
+        fputs("{\"$bytes\":\"", f);
+        put_b64(f, s, len);
+        fputs("\"}", f);
+        return;
+    }
+    fputc('"', f);
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"' || s[i] == '\\')
+            fputc('\\', f);
+        fputc(s[i], f);
+    }
+    fputc('"', f);
+}
+
+static int open_stores(const inspect_opts *o, dd_journal **j, dd_state_store **st)
+{
+    struct stat sb;
+    if (stat(o->path, &sb) != 0) {
+        fprintf(stderr, "ddata inspect: '%s': %s\n", o->path, strerror(errno));
+        return 1;
+    }
+    dd_keyring *ring = NULL;
+    if (o->key_file) {
+        uint8_t key[32];
+        if (read_key_file(o->key_file, key) != 0)
+            return 1;
+        if (dd_keyring_new(&ring) != DD_OK ||
+            dd_keyring_add_key(ring, o->key_id, key, sizeof(key)) != DD_OK) {
+            fprintf(stderr, "ddata inspect: key file '%s': %s\n", o->key_file,
+                    dd_error_last()->message);
+            dd_keyring_free(ring);
+            return 1;
+        }
+    }
+    dd_store_options so;
+    dd_store_options_init(&so, DD_STORE_OPTIONS_VERSION);
+    so.backend = S_ISDIR(sb.st_mode) ? DD_BACKEND_FS : DD_BACKEND_SQLITE;
+    so.path = o->path;
+    so.keyring = ring;
+    int rc = dd_journal_open(j, &so);
+    if (rc == DD_OK)
+        rc = dd_state_store_open(st, &so);
+    dd_keyring_free(ring);
+    if (rc != DD_OK) {
+        fprintf(stderr,
+                "ddata inspect: cannot open '%s' as a ddata store: %s (is it a store written "
+                "by ddata? a damaged file must be restored from a backup)\n",
+                o->path, dd_error_last()->message);
+        return 1;
+    }
+    return 0;
+}
+
+static void explain_read_error(const char *what, int rc, const inspect_opts *o)
+{
+    const char *hint = "";
+    if (rc == DD_ECRYPTO)
+        hint = o->key_file ? " (wrong key file or --key-id?)"
+                           : " (the store is sealed: give --key-file)";
+    else if (rc == DD_ECORRUPT)
+        hint = o->key_file ? " (damaged, or the store is not sealed: try without --key-file)"
+                           : " (the record is damaged)";
+    fprintf(stderr, "ddata inspect: %s: %s%s\n", what, dd_error_last()->message, hint);
+}
+
+static int dump_pid(const inspect_opts *o, dd_journal *j)
+{
+    const uint8_t *pid = (const uint8_t *)o->pid;
+    size_t pid_len = strlen(o->pid);
+    uint64_t highest = 0;
+    int rc = dd_journal_highest_seq(&highest, j, pid, pid_len);
+    if (rc != DD_OK) {
+        explain_read_error("highest sequence number", rc, o);
+        return 1;
+    }
+    dd_journal_cursor *cur = NULL;
+    rc = dd_journal_replay(&cur, j, pid, pid_len, 1, UINT64_MAX, o->max_events);
+    if (rc != DD_OK) {
+        explain_read_error("replay", rc, o);
+        return 1;
+    }
+    dd_journal_event ev;
+    while ((rc = dd_journal_cursor_next(cur, &ev)) == DD_OK) {
+        if (o->json) {
+            printf("{\"event\":{\"ordering\":%llu,\"payload\":", (unsigned long long)ev.ordering);
+            put_bytes(stdout, ev.payload, ev.len);
+            printf(",\"pid\":");
+            put_bytes(stdout, ev.pid, ev.pid_len);
+            printf(",\"seq\":%llu,\"tags\":[", (unsigned long long)ev.seq);
+            for (size_t i = 0; i < ev.tag_count; i++) {
+                if (i)
+                    printf(",");
+                put_bytes(stdout, (const uint8_t *)ev.tags[i], strlen(ev.tags[i]));
+            }
+            printf("],\"timestamp_ms\":%llu}}\n", (unsigned long long)ev.timestamp_ms);
+        } else {
+            printf("event %llu at %llu ms: ", (unsigned long long)ev.seq,
+                   (unsigned long long)ev.timestamp_ms);
+            put_bytes(stdout, ev.payload, ev.len);
+            printf("\n");
+        }
+    }
+    dd_journal_cursor_close(cur);
+    if (rc != DD_EDONE) {
+        explain_read_error("reading events", rc, o);
+        return 1;
+    }
+    dd_buf snap = DD_BUF_INIT;
+    uint64_t seq = 0, ts = 0;
+    rc = dd_snapshot_load(&snap, &seq, &ts, j, pid, pid_len, NULL);
+    if (rc == DD_OK) {
+        if (o->json) {
+            printf("{\"snapshot\":{\"seq\":%llu,\"state\":", (unsigned long long)seq);
+            put_bytes(stdout, snap.data, snap.len);
+            printf(",\"timestamp_ms\":%llu}}\n", (unsigned long long)ts);
+        } else {
+            printf("snapshot at %llu (%llu ms): ", (unsigned long long)seq, (unsigned long long)ts);
+            put_bytes(stdout, snap.data, snap.len);
+            printf("\n");
+        }
+    } else if (rc != DD_ENOTFOUND) {
+        explain_read_error("snapshot", rc, o);
+        return 1;
+    }
+    dd_buf_free(&snap);
+    if (!o->json)
+        printf("highest sequence number: %llu\n", (unsigned long long)highest);
+    return 0;
+}
+
+static int dump_key(const inspect_opts *o, dd_state_store *st)
+{
+    dd_buf rec = DD_BUF_INIT;
+    uint64_t revision = 0;
+    int rc = dd_state_store_get(&rec, &revision, st, (const uint8_t *)o->key, strlen(o->key));
+    if (rc == DD_ENOTFOUND) {
+        fprintf(stderr, "ddata inspect: no state key '%s' (run without --key to list them)\n",
+                o->key);
+        return 1;
+    }
+    if (rc != DD_OK) {
+        explain_read_error("reading the key", rc, o);
+        return 1;
+    }
+    durable_record r;
+    dd_buf js = DD_BUF_INIT;
+    printf(o->json ? "{\"key\":" : "key ");
+    put_bytes(stdout, (const uint8_t *)o->key, strlen(o->key));
+    if (record_decode(&r, rec.data, rec.len) == DD_OK &&
+        (r.tombstone || dd_crdt_to_json(&js, r.value) == DD_OK)) {
+        if (o->json)
+            printf(",\"replica\":{\"changed_ms\":%llu,\"crdt\":%.*s,\"tombstone\":%s}",
+                   (unsigned long long)r.changed_ms, r.tombstone ? 4 : (int)js.len,
+                   r.tombstone ? "null" : (const char *)js.data, r.tombstone ? "true" : "false");
+        else
+            printf(" revision %llu: %s %.*s\n", (unsigned long long)revision,
+                   r.tombstone ? "deleted" : "replica value", r.tombstone ? 0 : (int)js.len,
+                   r.tombstone ? "" : (const char *)js.data);
+    } else if (o->json) {
+        printf(",\"state\":");
+        put_bytes(stdout, rec.data, rec.len);
+    } else {
+        printf(" revision %llu: ", (unsigned long long)revision);
+        put_bytes(stdout, rec.data, rec.len);
+        printf("\n");
+    }
+    if (o->json)
+        printf(",\"revision\":%llu}\n", (unsigned long long)revision);
+    dd_crdt_free(r.value);
+    dd_buf_free(&js);
+    dd_buf_free(&rec);
+    return 0;
+}
+
+static int list_pids(const inspect_opts *o, dd_journal *j)
+{
+    dd_journal_cursor *cur = NULL;
+    int rc = dd_journal_pids(&cur, j, NULL, 0, 0);
+    if (rc != DD_OK) {
+        explain_read_error("listing persistence ids", rc, o);
+        return 1;
+    }
+    dd_journal_event ev;
+    int n = 0;
+    while ((rc = dd_journal_cursor_next(cur, &ev)) == DD_OK) {
+        uint64_t highest = 0, snap_seq = 0;
+        dd_journal_highest_seq(&highest, j, ev.pid, ev.pid_len);
+        dd_buf snap = DD_BUF_INIT;
+        int has_snap =
+            dd_snapshot_load(&snap, &snap_seq, NULL, j, ev.pid, ev.pid_len, NULL) == DD_OK;
+        dd_buf_free(&snap);
+        if (o->json) {
+            printf("{\"pid\":");
+            put_bytes(stdout, ev.pid, ev.pid_len);
+            printf(",\"highest_seq\":%llu,\"snapshot_seq\":", (unsigned long long)highest);
+            if (has_snap)
+                printf("%llu}\n", (unsigned long long)snap_seq);
+            else
+                printf("null}\n");
+        } else {
+            if (!n)
+                printf("%-32s %12s %12s\n", "persistence id", "highest seq", "snapshot at");
+            printf("%-32.*s %12llu ", (int)ev.pid_len, (const char *)ev.pid,
+                   (unsigned long long)highest);
+            if (has_snap)
+                printf("%12llu\n", (unsigned long long)snap_seq);
+            else
+                printf("%12s\n", "-");
+        }
+        n++;
+    }
+    dd_journal_cursor_close(cur);
+    if (rc != DD_EDONE) {
+        explain_read_error("listing persistence ids", rc, o);
+        return 1;
+    }
+    if (!o->json && !n)
+        printf("no persistence ids\n");
+    return 0;
+}
+
+static int list_state_keys(const inspect_opts *o)
+{
+    struct stat sb;
+    if (stat(o->path, &sb) != 0 || S_ISDIR(sb.st_mode)) {
+        if (!o->json)
+            printf("(state keys of an fs store are not listed; read one with --key)\n");
+        return 0;
+    }
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_open_v2(o->path, &db, SQLITE_OPEN_READONLY, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, "SELECT key, revision FROM state ORDER BY key", -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        fprintf(stderr, "ddata inspect: cannot list state keys of '%s': %s\n", o->path,
+                db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return 1;
+    }
+    int n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const uint8_t *key = sqlite3_column_blob(st, 0);
+        size_t len = (size_t)sqlite3_column_bytes(st, 0);
+        long long revision = sqlite3_column_int64(st, 1);
+        if (o->json) {
+            printf("{\"key\":");
+            put_bytes(stdout, key, len);
+            printf(",\"revision\":%lld}\n", revision);
+        } else {
+            if (!n)
+                printf("%-32s %12s\n", "state key", "revision");
+            printf("%-32.*s %12lld\n", (int)len, key ? (const char *)key : "", revision);
+        }
+        n++;
+    }
+    int ok = rc == SQLITE_DONE;
+    if (!ok)
+        fprintf(stderr, "ddata inspect: reading state keys: %s\n", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    if (ok && !o->json && !n)
+        printf("no state keys\n");
+    return ok ? 0 : 1;
 }
 
 int cmd_inspect(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return 1;
+    inspect_opts o;
+    memset(&o, 0, sizeof(o));
+    o.key_id = 1;
+    o.max_events = 1000;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--json") == 0) {
+            o.json = 1;
+            continue;
+        }
+        if (a[0] != '-') {
+            if (o.path) {
+                fprintf(stderr, "ddata inspect: one PATH only; see `ddata inspect --help`\n");
+                return 2;
+            }
+            o.path = a;
+            continue;
+        }
+        if (!v) {
+            fprintf(stderr,
+                    "ddata inspect: '%s' needs a value or is unknown; see `ddata inspect "
+                    "--help`\n",
+                    a);
+            return 2;
+        }
+        if (strcmp(a, "--pid") == 0)
+            o.pid = v;
+        else if (strcmp(a, "--key") == 0)
+            o.key = v;
+        else if (strcmp(a, "--key-file") == 0)
+            o.key_file = v;
+        else if (strcmp(a, "--key-id") == 0)
+            o.key_id = (uint32_t)strtoul(v, NULL, 10);
+        else if (strcmp(a, "--max") == 0)
+            o.max_events = strtoull(v, NULL, 10);
+        else {
+            fprintf(stderr, "ddata inspect: unknown option '%s'; see `ddata inspect --help`\n", a);
+            return 2;
+        }
+        i++;
+    }
+    if (!o.path) {
+        fprintf(stderr, "ddata inspect: which store? `ddata inspect PATH` (see --help)\n");
+        return 2;
+    }
+    dd_journal *j = NULL;
+    dd_state_store *st = NULL;
+    int status = open_stores(&o, &j, &st);
+    if (status == 0) {
+        if (o.pid)
+            status = dump_pid(&o, j);
+        if (o.key && status == 0)
+            status = dump_key(&o, st);
+        if (!o.pid && !o.key) {
+            status = list_pids(&o, j);
+            if (status == 0)
+                status = list_state_keys(&o);
+        }
+    }
+    dd_state_store_close(st);
+    dd_journal_close(j);
+    return status;
 }
