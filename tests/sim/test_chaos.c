@@ -90,7 +90,7 @@ static const char *run_scenario(uint64_t seed)
     sim_config_default(&c);
     c.seed = seed;
     c.nodes = 3 + (uint32_t)rng_below(&r, 4);
-    c.drop_pct = (uint32_t)rng_below(&r, 16);
+    c.drop_pct = (uint32_t)rng_below(&r, 26);
     c.dup_pct = (uint32_t)rng_below(&r, 11);
     c.min_delay_ms = 1;
     c.max_delay_ms = 1 + rng_below(&r, 400);
@@ -115,7 +115,27 @@ static const char *run_scenario(uint64_t seed)
         uint64_t roll = rng_below(&r, 100);
         uint32_t node = (uint32_t)rng_below(&r, n);
         sim_node *sn = sim_node_at(s, node);
-        if (roll < 45 && sn->e) {
+        if (roll < 12 && sn->e) {
+            /* Registers (LWW under clock skew) and PN counters. */
+            crdt_op op = {0};
+            char val[16];
+            const char *key = rng_chance(&r, 1, 2) ? "r0" : "dr0";
+            crdt_type type = CRDT_LWWREGISTER;
+            op.kind = CRDT_OP_ASSIGN;
+            snprintf(val, sizeof(val), "v%u", (unsigned)rng_below(&r, 1000));
+            op.value = (const uint8_t *)val;
+            op.value_len = strlen(val);
+            if (rng_chance(&r, 1, 2)) {
+                key = "pn0";
+                type = CRDT_PNCOUNTER;
+                op.kind = rng_chance(&r, 1, 2) ? CRDT_OP_INCREMENT : CRDT_OP_DECREMENT;
+                op.amount = 1 + rng_below(&r, 3);
+                op.value = NULL;
+                op.value_len = 0;
+            }
+            (void)engine_update(sn->e, sim_node_now(s, node), (const uint8_t *)key, strlen(key),
+                                type, &op);
+        } else if (roll < 45 && sn->e) {
             if (rng_chance(&r, 1, 2))
                 (void)sim_increment(s, node, pick(&r, counters, 5), 1 + rng_below(&r, 5));
             else
