@@ -27,8 +27,8 @@ pub use store::{
 #[cfg(feature = "tokio")]
 pub use stream::EventStream;
 pub use system::{
-    Consistency, Event as SystemEvent, Events as SystemEvents, MemberState, Replica, ReplicaOptions, System,
-    SystemOptions,
+    Consistency, DeltaStrategy, Event as SystemEvent, Events as SystemEvents, MemberState, Replica,
+    ReplicaOptions, System, SystemOptions,
 };
 pub use version::{abi_version, init, version, version_number};
 

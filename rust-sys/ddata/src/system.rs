@@ -324,13 +324,35 @@ impl Consistency {
     }
 }
 
+/// How deltas leave a node after a local update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeltaStrategy {
+    /// Pushed to every up member at once.
+    Immediate = 0,
+    /// Joined per key, pushed each gossip interval.
+    Batched = 1,
+    /// Periodic digest anti-entropy only.
+    None = 2,
+}
+
 /// Replica settings; defaults are DD_REPLICA_OPTIONS_INIT.
 pub struct ReplicaOptions<'a> {
+    pub delta_strategy: DeltaStrategy,
     pub gossip_interval_ms: u64,
+    pub gossip_fanout: u32,
+    pub max_message_bytes: u32,
     pub notify_interval_ms: u64,
+    pub tombstone_grace_ms: u64,
+    /// Durable keys live here (kept open by the replica); None = none durable.
     pub store: Option<&'a StateStore>,
+    /// Exact keys or "prefix*" wildcards.
     pub durable_keys: Vec<String>,
-    raw: sys::dd_replica_options,
+    /// Flush durable keys every `write_behind_interval_ms` instead of on every change.
+    pub write_behind: bool,
+    pub write_behind_interval_ms: u64,
+    /// Keys starting so expire after `expire_after_ms` idle.
+    pub expiry_prefixes: Vec<String>,
+    pub expire_after_ms: u64,
 }
 
 impl<'a> Default for ReplicaOptions<'a> {
@@ -340,11 +362,22 @@ impl<'a> Default for ReplicaOptions<'a> {
         assert_eq!(rc, 0);
         let raw = unsafe { raw.assume_init() };
         ReplicaOptions {
+            delta_strategy: match raw.delta_strategy {
+                1 => DeltaStrategy::Batched,
+                2 => DeltaStrategy::None,
+                _ => DeltaStrategy::Immediate,
+            },
             gossip_interval_ms: raw.gossip_interval_ms,
+            gossip_fanout: raw.gossip_fanout,
+            max_message_bytes: raw.max_message_bytes,
             notify_interval_ms: raw.notify_interval_ms,
+            tombstone_grace_ms: raw.tombstone_grace_ms,
             store: None,
             durable_keys: Vec::new(),
-            raw,
+            write_behind: raw.write_behind != 0,
+            write_behind_interval_ms: raw.write_behind_interval_ms,
+            expiry_prefixes: Vec::new(),
+            expire_after_ms: raw.expire_after_ms,
         }
     }
 }
@@ -366,16 +399,37 @@ impl Replica {
             .map(|k| cstring(k, "durable key"))
             .collect::<Result<_>>()?;
         let key_ptrs: Vec<_> = keys.iter().map(|k| k.as_ptr()).collect();
-        let mut raw = opts.raw;
-        raw.gossip_interval_ms = opts.gossip_interval_ms;
-        raw.notify_interval_ms = opts.notify_interval_ms;
-        raw.store = opts.store.map_or(ptr::null_mut(), |s| s.ptr());
-        raw.durable_keys = if key_ptrs.is_empty() {
-            ptr::null()
-        } else {
-            key_ptrs.as_ptr()
+        let prefixes: Vec<CString> = opts
+            .expiry_prefixes
+            .iter()
+            .map(|k| cstring(k, "expiry prefix"))
+            .collect::<Result<_>>()?;
+        let prefix_ptrs: Vec<_> = prefixes.iter().map(|k| k.as_ptr()).collect();
+        let raw = sys::dd_replica_options {
+            version: sys::DD_REPLICA_OPTIONS_VERSION,
+            delta_strategy: opts.delta_strategy as u32,
+            gossip_interval_ms: opts.gossip_interval_ms,
+            gossip_fanout: opts.gossip_fanout,
+            max_message_bytes: opts.max_message_bytes,
+            notify_interval_ms: opts.notify_interval_ms,
+            tombstone_grace_ms: opts.tombstone_grace_ms,
+            store: opts.store.map_or(ptr::null_mut(), |s| s.ptr()),
+            durable_keys: if key_ptrs.is_empty() {
+                ptr::null()
+            } else {
+                key_ptrs.as_ptr()
+            },
+            durable_key_count: key_ptrs.len(),
+            write_behind: opts.write_behind as u32,
+            write_behind_interval_ms: opts.write_behind_interval_ms,
+            expiry_prefixes: if prefix_ptrs.is_empty() {
+                ptr::null()
+            } else {
+                prefix_ptrs.as_ptr()
+            },
+            expiry_prefix_count: prefix_ptrs.len(),
+            expire_after_ms: opts.expire_after_ms,
         };
-        raw.durable_key_count = key_ptrs.len();
         let mut h = ptr::null_mut();
         check(unsafe { sys::dd_replica_open(&mut h, system.ptr(), &raw) })?;
         Ok(Replica {
