@@ -418,3 +418,57 @@ TEST(test_pieces_reassemble_in_any_order_within_limits)
     bytes_free(&b);
     engine_free(e);
 }
+
+TEST(test_stale_incarnation_does_not_replace_the_newer_member)
+{
+    engine *e = open_engine("a", NULL, 0);
+    ASSERT(e);
+    uint8_t join_new[] = {0xDD, 1, 1, 7}; /* JOIN from b, incarnation 7 */
+    uint8_t join_old[] = {0xDD, 1, 1, 3}; /* a ghost: b's former self */
+    ASSERT_OK(engine_deliver(e, 1000000, "b", 1, join_new, sizeof(join_new)));
+    ASSERT_OK(engine_deliver(e, 1000100, "b", 1, join_old, sizeof(join_old)));
+    engine_member_state st;
+    ASSERT_OK(engine_member_state_of(e, "b", &st));
+    ASSERT_EQ_INT(st, MEMBER_UP);
+    uint64_t last_inc = 0;
+    engine_event ev;
+    while (engine_next_event(e, &ev) == ST_OK) {
+        if (ev.kind == ENGINE_EV_MEMBER && strcmp(ev.member_id, "b") == 0)
+            last_inc = ev.member_incarnation;
+        engine_event_clear(&ev);
+    }
+    ASSERT_EQ_U64(last_inc, 7);
+    /* A newer incarnation does replace it. */
+    uint8_t join_newer[] = {0xDD, 1, 1, 9};
+    ASSERT_OK(engine_deliver(e, 1000200, "b", 1, join_newer, sizeof(join_newer)));
+    while (engine_next_event(e, &ev) == ST_OK) {
+        if (ev.kind == ENGINE_EV_MEMBER && strcmp(ev.member_id, "b") == 0)
+            last_inc = ev.member_incarnation;
+        engine_event_clear(&ev);
+    }
+    ASSERT_EQ_U64(last_inc, 9);
+    engine_free(e);
+}
+
+TEST(test_node_told_it_is_down_refutes_with_a_new_incarnation)
+{
+    engine *e = open_engine("a", NULL, 0);
+    ASSERT(e);
+    uint64_t before = engine_incarnation(e), actor = engine_actor(e);
+    bytes b = BYTES_INIT;
+    bytes_put_u8(&b, 0xDD);
+    bytes_put_u8(&b, 1);
+    bytes_put_u8(&b, 2); /* GOSSIP */
+    bytes_put_varint(&b, 1);
+    bytes_put_varint(&b, 1); /* one member: a, same incarnation, down */
+    bytes_put_blob(&b, "a", 1);
+    bytes_put_varint(&b, before);
+    bytes_put_u8(&b, MEMBER_DOWN);
+    bytes_put_varint(&b, 5);
+    bytes_put_u8(&b, 0); /* no status */
+    ASSERT_OK(engine_deliver(e, 1000000, "b", 1, b.data, b.len));
+    ASSERT(engine_incarnation(e) > before);
+    ASSERT(engine_actor(e) != actor);
+    bytes_free(&b);
+    engine_free(e);
+}
