@@ -4,8 +4,8 @@
  * Digest gossip. Each gossip interval a node sends GOSSIP to `fanout`
  * random peers: its member list and a status of `nb` bucket digests, each
  * the XOR of the per-key digests of the keys whose leaf falls in the
- * bucket (keytable.h). nb grows with the store (about 64 keys a bucket) so
- * an unchanged store of 100,000 keys costs about 16 KiB a status instead of
+ * bucket (keytable.h). nb grows with the store (about 128 keys a bucket) so
+ * an unchanged store of 100,000 keys costs about 8 KiB a status instead of
  * the megabytes of a full-state push. The receiver answers the buckets that
  * differ with KEYS (its (key, digest) pairs there, reply_wanted set); the
  * initiator wants what it lacks or holds differently (WANT), sends its own
@@ -202,7 +202,7 @@ void ae_push_state_all(engine *e, uint32_t idx, uint64_t request_id)
 
 static uint32_t choose_buckets(const engine *e)
 {
-    uint64_t want = e->kt.live / 64;
+    uint64_t want = e->kt.live / 128;
     uint32_t nb = 1;
     while (nb < want && nb < KT_LEAVES)
         nb *= 2;
