@@ -238,5 +238,5 @@ const ORMultiMap = defineGetters(typed('ORMultiMap', {}), mapBase, {
 
 module.exports = {
   CrdtType, OpKind, Crdt, GCounter, PNCounter, GSet, ORSet, LWWRegister, Flag, MVRegister,
-  ORMap, LWWMap, PNCounterMap, GCounterMap, ORMultiMap, normalizeOp,
+  ORMap, LWWMap, PNCounterMap, GCounterMap, ORMultiMap, normalizeOp, retype, typeNumber,
 };

@@ -6,6 +6,8 @@ const native = require('./native');
 const errors = require('./errors');
 const crdt = require('./crdt');
 const { FdEventEmitter } = require('./events');
+const system = require('./system');
+const store = require('./store');
 
 function version() {
   return native.version();
@@ -40,5 +42,7 @@ module.exports = {
   init,
   ...errors,
   ...crdt,
+  ...system,
+  ...store,
   FdEventEmitter,
 };

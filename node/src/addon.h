@@ -42,6 +42,20 @@ napi_value addon_buf_to_js(napi_env env, dd_buf *buf); /* frees buf */
 napi_value addon_int(napi_env env, int64_t v);
 napi_value addon_undefined(napi_env env);
 
+/* Ops from JS objects ({kind, amount, key, value, valueType, nested});
+ * strings converted to bytes live in the scratch until addon_op_free. */
+#define OP_MAX_DEPTH 32
+typedef struct op_scratch {
+    dd_op ops[OP_MAX_DEPTH];
+    char *strings[OP_MAX_DEPTH * 2];
+    int nstrings;
+} op_scratch;
+bool addon_read_op(napi_env env, napi_value obj, op_scratch *s); /* ops[0] is the op */
+void addon_op_free(op_scratch *s);
+bool addon_read_limits(napi_env env, napi_value v, dd_limits *lim);
+/* A new JS Crdt owning `h` (freed on failure). */
+napi_value addon_wrap_crdt(napi_env env, dd_crdt *h, uint64_t actor);
+
 /* Adds the named functions of one area to `exports`. */
 typedef struct addon_fn {
     const char *name;
@@ -54,6 +68,8 @@ bool addon_export(napi_env env, napi_value exports, const addon_fn *fns, size_t 
 bool addon_init_core(napi_env env, napi_value exports);
 bool addon_init_watch(napi_env env, napi_value exports);
 bool addon_init_crdt(napi_env env, napi_value exports);
+bool addon_init_system(napi_env env, napi_value exports);
+bool addon_init_store(napi_env env, napi_value exports);
 
 #define ADDON_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 

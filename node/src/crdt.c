@@ -19,8 +19,6 @@
 
 #include "addon.h"
 
-#define OP_MAX_DEPTH 32
-
 typedef struct node_crdt {
     dd_crdt *h;
     uint64_t actor;
@@ -62,7 +60,7 @@ static node_crdt *unwrap_arg(napi_env env, napi_value v, const char *what)
 
 /* Wraps a new dd_crdt in a fresh Crdt object (used for deltas, clones,
  * decoded values, map entries). Takes ownership of `h`. */
-static napi_value wrap_new(napi_env env, dd_crdt *h, uint64_t actor)
+napi_value addon_wrap_crdt(napi_env env, dd_crdt *h, uint64_t actor)
 {
     napi_value ctor, obj, args[2];
     napi_get_reference_value(env, addon_get_state(env)->crdt_ctor, &ctor);
@@ -80,7 +78,7 @@ static napi_value wrap_new(napi_env env, dd_crdt *h, uint64_t actor)
 }
 
 /* new Crdt(type, actor): type a dd_crdt_type number, or null for an
- * internal empty shell that wrap_new fills. */
+ * internal empty shell that addon_wrap_crdt fills. */
 static napi_value crdt_construct(napi_env env, napi_callback_info info)
 {
     size_t argc = 2;
@@ -138,12 +136,6 @@ static napi_value crdt_increment(napi_env env, napi_callback_info info)
 
 /* ---- ops from JS objects */
 
-typedef struct op_scratch {
-    dd_op ops[OP_MAX_DEPTH];
-    char *strings[OP_MAX_DEPTH * 2];
-    int nstrings;
-} op_scratch;
-
 static const char *const KIND_NAMES[] = {NULL,    "increment", "decrement", "add",   "remove",
                                          "clear", "assign",    "enable",    "update"};
 
@@ -179,7 +171,7 @@ static bool read_kind(napi_env env, napi_value v, uint32_t *out, const char *wha
     return addon_arg_u32(env, v, out, what);
 }
 
-static bool read_op(napi_env env, napi_value obj, op_scratch *s, int depth)
+static bool read_op_at(napi_env env, napi_value obj, op_scratch *s, int depth)
 {
     napi_valuetype t;
     if (depth >= OP_MAX_DEPTH) {
@@ -219,14 +211,20 @@ static bool read_op(napi_env env, napi_value obj, op_scratch *s, int depth)
         !addon_arg_u32(env, v, &op->value_type, "op.valueType"))
         return false;
     if (get_prop(env, obj, "nested", &v)) {
-        if (!read_op(env, v, s, depth + 1))
+        if (!read_op_at(env, v, s, depth + 1))
             return false;
         op->nested = &s->ops[depth + 1];
     }
     return true;
 }
 
-static void scratch_free(op_scratch *s)
+bool addon_read_op(napi_env env, napi_value obj, op_scratch *s)
+{
+    s->nstrings = 0;
+    return read_op_at(env, obj, s, 0);
+}
+
+void addon_op_free(op_scratch *s)
 {
     for (int i = 0; i < s->nstrings; i++)
         free(s->strings[i]);
@@ -254,17 +252,16 @@ static napi_value crdt_apply(napi_env env, napi_callback_info info)
         !addon_arg_u64(env, argv[3], &actor, "actor"))
         return NULL;
     op_scratch s;
-    s.nstrings = 0;
     napi_value result = NULL;
-    if (read_op(env, argv[0], &s, 0)) {
+    if (addon_read_op(env, argv[0], &s)) {
         dd_crdt *delta = NULL;
         int rc = dd_crdt_apply(c->h, &s.ops[0], actor, now, want ? &delta : NULL);
         if (rc)
             addon_fail(env, rc);
         else
-            result = delta ? wrap_new(env, delta, c->actor) : addon_undefined(env);
+            result = delta ? addon_wrap_crdt(env, delta, c->actor) : addon_undefined(env);
     }
-    scratch_free(&s);
+    addon_op_free(&s);
     return result;
 }
 
@@ -305,7 +302,7 @@ static napi_value crdt_clone(napi_env env, napi_callback_info info)
         return NULL;
     dd_crdt *copy = NULL;
     int rc = dd_crdt_clone(&copy, c->h);
-    return rc ? addon_fail(env, rc) : wrap_new(env, copy, c->actor);
+    return rc ? addon_fail(env, rc) : addon_wrap_crdt(env, copy, c->actor);
 }
 
 static napi_value crdt_close(napi_env env, napi_callback_info info)
@@ -498,10 +495,10 @@ static napi_value crdt_map_get(napi_env env, napi_callback_info info)
     free(scratch);
     if (rc == DD_ENOTFOUND)
         return addon_undefined(env);
-    return rc ? addon_fail(env, rc) : wrap_new(env, v, c->actor);
+    return rc ? addon_fail(env, rc) : addon_wrap_crdt(env, v, c->actor);
 }
 
-static bool read_limits(napi_env env, napi_value v, dd_limits *lim)
+bool addon_read_limits(napi_env env, napi_value v, dd_limits *lim)
 {
     dd_limits_init(lim, DD_LIMITS_VERSION);
     napi_valuetype t;
@@ -551,13 +548,13 @@ static napi_value crdt_decode(napi_env env, napi_callback_info info)
     if (!addon_arg_bytes(env, argv[0], &p, &n, &scratch, "bytes"))
         return NULL;
     napi_value out = NULL;
-    if ((argc < 2 || read_limits(env, argv[1], &lim)) &&
+    if ((argc < 2 || addon_read_limits(env, argv[1], &lim)) &&
         (argc < 3 || addon_arg_u64(env, argv[2], &now, "nowMs"))) {
         if (argc < 2)
             dd_limits_init(&lim, DD_LIMITS_VERSION);
         dd_crdt *v = NULL;
         int rc = dd_crdt_decode(&v, p, n, &lim, now);
-        out = rc ? addon_fail(env, rc) : wrap_new(env, v, 1);
+        out = rc ? addon_fail(env, rc) : addon_wrap_crdt(env, v, 1);
     }
     free(scratch);
     return out;
@@ -578,12 +575,12 @@ static napi_value crdt_from_json(napi_env env, napi_callback_info info)
     if (!addon_arg_bytes(env, argv[0], &p, &n, &scratch, "text"))
         return NULL;
     napi_value out = NULL;
-    if (argc < 2 || read_limits(env, argv[1], &lim)) {
+    if (argc < 2 || addon_read_limits(env, argv[1], &lim)) {
         if (argc < 2)
             dd_limits_init(&lim, DD_LIMITS_VERSION);
         dd_crdt *v = NULL;
         int rc = dd_crdt_from_json(&v, (const char *)p, n, &lim);
-        out = rc ? addon_fail(env, rc) : wrap_new(env, v, 1);
+        out = rc ? addon_fail(env, rc) : addon_wrap_crdt(env, v, 1);
     }
     free(scratch);
     return out;

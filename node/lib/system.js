@@ -1,0 +1,169 @@
+// System (a node) and Replica (its replicated key-value store).
+//
+// Events: the library queues them and signals its event fd; System is an
+// EventEmitter fed from that fd on libuv's loop (lib/events.js), emitting
+// 'member', 'changed', 'deleted', 'expired' and 'overflow'. Consistency-
+// level writes and reads return Promises settled by their 'requestDone'
+// event: resolved on DD_OK, rejected with TimeoutError on DD_ETIMEOUT (a
+// timed-out write still applied locally and keeps spreading by gossip).
+//
+// Pump mode (the default): call tick() regularly, hand received bytes to
+// deliver() and send what outgoing() returns; with {tcpListen} the library
+// carries its own messages.
+'use strict';
+
+const native = require('./native');
+const { FdEventEmitter } = require('./events');
+const { makeError } = require('./errors');
+const { retype, typeNumber, normalizeOp } = require('./crdt');
+
+const Consistency = Object.freeze({ local: 0, from: 1, majority: 2, majorityPlus: 3, all: 4 });
+
+function level(c) {
+  if (c === undefined) return Consistency.majority;
+  if (typeof c === 'number') return c;
+  const v = Consistency[c];
+  if (v === undefined) throw makeError(-1, `unknown consistency '${c}'`);
+  return v;
+}
+
+class System extends FdEventEmitter {
+  constructor(options) {
+    const handle = new native.System(options);
+    super(handle.eventFd(), () => this._drainEvents());
+    this._native = handle;
+    this._pending = new Map();
+  }
+
+  _drainEvents() {
+    const out = [];
+    if (this._closed) return out;
+    for (let ev = this._native.nextEvent(); ev !== undefined; ev = this._native.nextEvent()) {
+      if (ev.kind === 'requestDone') this._settle(ev);
+      else out.push([ev.kind, ev]);
+    }
+    return out;
+  }
+
+  _settle(ev) {
+    const key = String(ev.requestId);
+    const p = this._pending.get(key);
+    if (!p) return;
+    this._pending.delete(key);
+    if (this._pending.size === 0 && this._watcher && !this._hasUserListeners()) this._watcher.ref(false);
+    if (ev.status === 0) p.resolve();
+    else p.reject(makeError(ev.status, `request ${key} finished with ${native.statusName(ev.status)}`));
+  }
+
+  // A Promise for request `id` (pending requests keep the process alive).
+  _await(id) {
+    return new Promise((resolve, reject) => {
+      this._pending.set(String(id), { resolve, reject });
+      if (this._watcher) this._watcher.ref(true);
+      // The event may already be queued: drain now rather than wait for
+      // the next readiness edge.
+      setImmediate(() => {
+        for (const [name, payload] of this._drainEvents()) this.emit(name, payload);
+      });
+    });
+  }
+
+  get incarnation() {
+    return this._native.incarnation();
+  }
+
+  tick(nowMs = Date.now()) {
+    this._native.tick(nowMs);
+  }
+
+  deliver(from, bytes, nowMs = Date.now()) {
+    this._native.deliver(nowMs, from, bytes);
+  }
+
+  // Every queued outgoing message as [toNodeId, Buffer].
+  outgoing() {
+    const out = [];
+    for (let m = this._native.nextOutgoing(); m !== undefined; m = this._native.nextOutgoing()) out.push(m);
+    return out;
+  }
+
+  close() {
+    if (this._closed) return;
+    this._closed = true;
+    super.close();
+    for (const p of this._pending.values()) p.reject(makeError(-3, 'system closed with the request pending'));
+    this._pending.clear();
+    this._native.close();
+  }
+}
+
+class Replica {
+  constructor(system, options = {}) {
+    const opts = { ...options };
+    if (opts.store) opts.store = opts.store._native || opts.store;
+    this._native = new native.Replica(system._native, opts);
+    this.system = system;
+  }
+
+  update(key, type, op) {
+    this._native.update(key, typeNumber(type), normalizeOp(op));
+  }
+
+  // A copy of the value at key (a typed Crdt), or undefined.
+  get(key) {
+    const v = this._native.get(key);
+    return v === undefined ? undefined : retype(v);
+  }
+
+  delete(key) {
+    this._native.delete(key);
+  }
+
+  keys() {
+    return this._native.keys();
+  }
+
+  get size() {
+    return this._native.keyCount();
+  }
+
+  // 'changed' / 'deleted' / 'expired' events for key (or every key with
+  // that prefix) arrive on the system.
+  subscribe(key, { prefix = false } = {}) {
+    this._native.subscribe(key, prefix);
+  }
+
+  // Applies at once locally, then resolves when `consistency` replicas
+  // have it ('local', 'majority', 'all', {from: n}, {majorityPlus: n}).
+  write(key, type, op, { consistency, timeoutMs = 5000 } = {}) {
+    const [lvl, n] = levelAndN(consistency);
+    const id = this._native.write(key, typeNumber(type), normalizeOp(op), lvl, n, timeoutMs);
+    return this.system._await(id);
+  }
+
+  // Resolves with the merged value (or undefined) once `consistency`
+  // replicas answered.
+  async read(key, { consistency, timeoutMs = 5000 } = {}) {
+    const [lvl, n] = levelAndN(consistency);
+    await this.system._await(this._native.read(key, lvl, n, timeoutMs));
+    return this.get(key);
+  }
+
+  flush() {
+    this._native.flush();
+  }
+
+  close() {
+    this._native.close();
+  }
+}
+
+function levelAndN(c) {
+  if (c !== null && typeof c === 'object') {
+    if (c.from !== undefined) return [Consistency.from, c.from];
+    if (c.majorityPlus !== undefined) return [Consistency.majorityPlus, c.majorityPlus];
+  }
+  return [level(c), 0];
+}
+
+module.exports = { System, Replica, Consistency };

@@ -1,0 +1,112 @@
+/* Shared plumbing of the handle classes; see handle.h. */
+#include "handle.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static void handle_finalize(napi_env env, void *data, void *hint)
+{
+    (void)env;
+    (void)hint;
+    js_handle *j = data;
+    if (j->h)
+        j->close(j->h);
+    free(j);
+}
+
+bool handle_wrap(napi_env env, napi_value self, void *h, handle_close_fn close)
+{
+    js_handle *j = calloc(1, sizeof *j);
+    if (!j) {
+        close(h);
+        addon_fail(env, DD_ENOMEM);
+        return false;
+    }
+    j->h = h;
+    j->close = close;
+    if (napi_wrap(env, self, j, handle_finalize, NULL, NULL) != napi_ok) {
+        handle_finalize(env, j, NULL);
+        addon_type_error(env, "cannot wrap the handle");
+        return false;
+    }
+    return true;
+}
+
+static js_handle *unwrap(napi_env env, napi_value v)
+{
+    js_handle *j = NULL;
+    if (napi_unwrap(env, v, (void **)&j) != napi_ok)
+        return NULL;
+    return j;
+}
+
+bool handle_this(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv, void **out)
+{
+    napi_value self;
+    napi_get_cb_info(env, info, argc, argv, &self, NULL);
+    js_handle *j = unwrap(env, self);
+    if (!j) {
+        addon_type_error(env, "method called on the wrong object");
+        return false;
+    }
+    *out = j->h;
+    return true;
+}
+
+bool handle_arg(napi_env env, napi_value v, void **out, const char *what)
+{
+    js_handle *j = unwrap(env, v);
+    if (!j) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "%s must be a ddata handle object", what);
+        addon_type_error(env, msg);
+        return false;
+    }
+    *out = j->h;
+    return true;
+}
+
+napi_value handle_close_method(napi_env env, napi_callback_info info)
+{
+    napi_value self;
+    size_t argc = 0;
+    napi_get_cb_info(env, info, &argc, NULL, &self, NULL);
+    js_handle *j = unwrap(env, self);
+    if (!j)
+        return addon_type_error(env, "close() called on the wrong object");
+    int rc = 0;
+    if (j->h)
+        rc = j->close(j->h);
+    j->h = NULL;
+    return rc ? addon_fail(env, rc) : addon_undefined(env);
+}
+
+bool addon_prop(napi_env env, napi_value obj, const char *name, napi_value *out)
+{
+    bool has = false;
+    napi_valuetype t = napi_undefined;
+    if (napi_typeof(env, obj, &t) != napi_ok || t != napi_object)
+        return false;
+    if (napi_has_named_property(env, obj, name, &has) != napi_ok || !has)
+        return false;
+    if (napi_get_named_property(env, obj, name, out) != napi_ok)
+        return false;
+    return napi_typeof(env, *out, &t) == napi_ok && t != napi_undefined && t != napi_null;
+}
+
+napi_value addon_u64(napi_env env, uint64_t v)
+{
+    napi_value out = NULL;
+    if (v <= 9007199254740991ull)
+        napi_create_double(env, (double)v, &out);
+    else
+        napi_create_bigint_uint64(env, v, &out);
+    return out;
+}
+
+napi_value addon_str(napi_env env, const uint8_t *p, size_t n)
+{
+    napi_value out = NULL;
+    napi_create_string_utf8(env, p ? (const char *)p : "", n, &out);
+    return out;
+}

@@ -1,0 +1,445 @@
+/*
+ * Journal and StateStore: native classes over dd_journal / dd_state_store.
+ * Calls are synchronous (local storage, like the Python package); reads
+ * come back as plain objects with Buffers.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handle.h"
+
+static int close_journal(void *h)
+{
+    return dd_journal_close(h);
+}
+
+static int close_state_store(void *h)
+{
+    return dd_state_store_close(h);
+}
+
+/* {backend: 'memory'|'sqlite'|'fs', path} -> dd_store_options. `path`
+ * points into *scratch (caller frees). */
+static bool read_store_options(napi_env env, napi_value o, dd_store_options *so, char **scratch)
+{
+    napi_value v;
+    dd_store_options_init(so, DD_STORE_OPTIONS_VERSION);
+    *scratch = NULL;
+    if (addon_prop(env, o, "backend", &v)) {
+        char name[16];
+        size_t n = 0;
+        if (napi_get_value_string_utf8(env, v, name, sizeof name, &n) != napi_ok) {
+            addon_type_error(env, "options.backend must be 'memory', 'sqlite' or 'fs'");
+            return false;
+        }
+        if (strcmp(name, "memory") == 0)
+            so->backend = DD_BACKEND_MEMORY;
+        else if (strcmp(name, "sqlite") == 0)
+            so->backend = DD_BACKEND_SQLITE;
+        else if (strcmp(name, "fs") == 0)
+            so->backend = DD_BACKEND_FS;
+        else {
+            addon_type_error(env, "options.backend must be 'memory', 'sqlite' or 'fs'");
+            return false;
+        }
+    }
+    if (addon_prop(env, o, "path", &v)) {
+        size_t n = 0;
+        if (napi_get_value_string_utf8(env, v, NULL, 0, &n) != napi_ok) {
+            addon_type_error(env, "options.path must be a string");
+            return false;
+        }
+        if (!(*scratch = malloc(n + 1))) {
+            addon_fail(env, DD_ENOMEM);
+            return false;
+        }
+        napi_get_value_string_utf8(env, v, *scratch, n + 1, &n);
+        so->path = *scratch;
+    }
+    if (addon_prop(env, o, "snapshotKeep", &v) &&
+        !addon_arg_u32(env, v, &so->snapshot_keep, "options.snapshotKeep"))
+        return false;
+    return true;
+}
+
+static napi_value journal_new(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1], self;
+    napi_get_cb_info(env, info, &argc, argv, &self, NULL);
+    dd_store_options so;
+    char *scratch = NULL;
+    napi_value out = NULL;
+    if (read_store_options(env, argc ? argv[0] : NULL, &so, &scratch)) {
+        dd_journal *j = NULL;
+        int rc = dd_journal_open(&j, &so);
+        if (rc)
+            addon_fail(env, rc);
+        else if (handle_wrap(env, self, j, close_journal))
+            out = self;
+    }
+    free(scratch);
+    return out;
+}
+
+static napi_value state_store_new(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1], self;
+    napi_get_cb_info(env, info, &argc, argv, &self, NULL);
+    dd_store_options so;
+    char *scratch = NULL;
+    napi_value out = NULL;
+    if (read_store_options(env, argc ? argv[0] : NULL, &so, &scratch)) {
+        dd_state_store *s = NULL;
+        int rc = dd_state_store_open(&s, &so);
+        if (rc)
+            addon_fail(env, rc);
+        else if (handle_wrap(env, self, s, close_state_store))
+            out = self;
+    }
+    free(scratch);
+    return out;
+}
+
+#define MAX_BATCH 4096
+
+/* append(pid, expectedSeq, [{payload, timestampMs}]) */
+static napi_value journal_append(napi_env env, napi_callback_info info)
+{
+    size_t argc = 3;
+    napi_value argv[3];
+    void *h;
+    const uint8_t *pid;
+    size_t pid_len;
+    char *pid_scratch = NULL;
+    uint64_t expected;
+    uint32_t n = 0;
+    if (!handle_this(env, info, &argc, argv, &h))
+        return NULL;
+    if (argc < 3)
+        return addon_type_error(env, "append(pid, expectedSeq, events) needs three arguments");
+    if (!addon_arg_bytes(env, argv[0], &pid, &pid_len, &pid_scratch, "pid"))
+        return NULL;
+    napi_value out = NULL;
+    dd_append_event *evs = NULL;
+    char **scratch = NULL;
+    if (!addon_arg_u64(env, argv[1], &expected, "expectedSeq"))
+        goto done;
+    if (napi_get_array_length(env, argv[2], &n) != napi_ok || n > MAX_BATCH) {
+        addon_type_error(env, "events must be an array of at most 4096 events");
+        goto done;
+    }
+    evs = calloc(n ? n : 1, sizeof *evs);
+    scratch = calloc(n ? n : 1, sizeof *scratch);
+    if (!evs || !scratch) {
+        addon_fail(env, DD_ENOMEM);
+        goto done;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        napi_value e, v;
+        napi_get_element(env, argv[2], i, &e);
+        if (!addon_prop(env, e, "payload", &v)) {
+            addon_type_error(env, "every event needs a payload");
+            goto done;
+        }
+        if (!addon_arg_bytes(env, v, &evs[i].payload, &evs[i].len, &scratch[i], "event.payload"))
+            goto done;
+        if (addon_prop(env, e, "timestampMs", &v) &&
+            !addon_arg_u64(env, v, &evs[i].timestamp_ms, "event.timestampMs"))
+            goto done;
+    }
+    int rc = dd_journal_append(h, pid, pid_len, expected, evs, n);
+    out = rc ? addon_fail(env, rc) : addon_undefined(env);
+done:
+    if (scratch)
+        for (uint32_t i = 0; i < n; i++)
+            free(scratch[i]);
+    free(scratch);
+    free(evs);
+    free(pid_scratch);
+    return out;
+}
+
+static napi_value journal_highest_seq(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1];
+    void *h;
+    const uint8_t *pid;
+    size_t n;
+    char *scratch = NULL;
+    uint64_t v = 0;
+    if (!handle_this(env, info, &argc, argv, &h))
+        return NULL;
+    if (argc < 1 || !addon_arg_bytes(env, argv[0], &pid, &n, &scratch, "pid"))
+        return argc < 1 ? addon_type_error(env, "pid is required") : NULL;
+    int rc = dd_journal_highest_seq(&v, h, pid, n);
+    free(scratch);
+    return rc ? addon_fail(env, rc) : addon_u64(env, v);
+}
+
+static napi_value journal_delete_to(napi_env env, napi_callback_info info)
+{
+    size_t argc = 2;
+    napi_value argv[2];
+    void *h;
+    const uint8_t *pid;
+    size_t n;
+    char *scratch = NULL;
+    uint64_t to;
+    if (!handle_this(env, info, &argc, argv, &h))
+        return NULL;
+    if (argc < 2)
+        return addon_type_error(env, "deleteTo(pid, toSeq) needs two arguments");
+    if (!addon_arg_bytes(env, argv[0], &pid, &n, &scratch, "pid"))
+        return NULL;
+    napi_value out = NULL;
+    if (addon_arg_u64(env, argv[1], &to, "toSeq")) {
+        int rc = dd_journal_delete_to(h, pid, n, to);
+        out = rc ? addon_fail(env, rc) : addon_undefined(env);
+    }
+    free(scratch);
+    return out;
+}
+
+/* replay(pid, fromSeq, toSeq, max) -> [{seq, timestampMs, payload}] */
+static napi_value journal_replay(napi_env env, napi_callback_info info)
+{
+    size_t argc = 4;
+    napi_value argv[4];
+    void *h;
+    const uint8_t *pid;
+    size_t n;
+    char *scratch = NULL;
+    uint64_t from, to, max;
+    if (!handle_this(env, info, &argc, argv, &h))
+        return NULL;
+    if (argc < 4)
+        return addon_type_error(env, "replay(pid, fromSeq, toSeq, max) needs four arguments");
+    if (!addon_arg_bytes(env, argv[0], &pid, &n, &scratch, "pid"))
+        return NULL;
+    napi_value out = NULL;
+    dd_journal_cursor *c = NULL;
+    if (addon_arg_u64(env, argv[1], &from, "fromSeq") &&
+        addon_arg_u64(env, argv[2], &to, "toSeq") && addon_arg_u64(env, argv[3], &max, "max")) {
+        int rc = dd_journal_replay(&c, h, pid, n, from, to, max);
+        if (rc) {
+            addon_fail(env, rc);
+            goto done;
+        }
+        napi_value arr;
+        napi_create_array(env, &arr);
+        dd_journal_event ev;
+        uint32_t i = 0;
+        while ((rc = dd_journal_cursor_next(c, &ev)) == DD_OK) {
+            napi_value o, payload;
+            void *dst;
+            napi_create_object(env, &o);
+            napi_set_named_property(env, o, "seq", addon_u64(env, ev.seq));
+            napi_set_named_property(env, o, "timestampMs", addon_u64(env, ev.timestamp_ms));
+            napi_create_buffer_copy(env, ev.len, ev.len ? ev.payload : (const uint8_t *)"", &dst,
+                                    &payload);
+            napi_set_named_property(env, o, "payload", payload);
+            napi_set_element(env, arr, i++, o);
+        }
+        if (rc != DD_EDONE)
+            addon_fail(env, rc);
+        else
+            out = arr;
+    }
+done:
+    dd_journal_cursor_close(c);
+    free(scratch);
+    return out;
+}
+
+/* saveSnapshot(pid, seq, timestampMs, state) */
+static napi_value journal_save_snapshot(napi_env env, napi_callback_info info)
+{
+    size_t argc = 4;
+    napi_value argv[4];
+    void *h;
+    const uint8_t *pid, *state;
+    size_t n, len;
+    char *s1 = NULL, *s2 = NULL;
+    uint64_t seq, ts;
+    if (!handle_this(env, info, &argc, argv, &h))
+        return NULL;
+    if (argc < 4)
+        return addon_type_error(env,
+                                "saveSnapshot(pid, seq, timestampMs, state) needs four arguments");
+    napi_value out = NULL;
+    if (addon_arg_bytes(env, argv[0], &pid, &n, &s1, "pid") &&
+        addon_arg_u64(env, argv[1], &seq, "seq") &&
+        addon_arg_u64(env, argv[2], &ts, "timestampMs") &&
+        addon_arg_bytes(env, argv[3], &state, &len, &s2, "state")) {
+        int rc = dd_snapshot_save(h, pid, n, seq, ts, state, len);
+        out = rc ? addon_fail(env, rc) : addon_undefined(env);
+    }
+    free(s1);
+    free(s2);
+    return out;
+}
+
+/* loadSnapshot(pid, maxSeq?) -> {seq, timestampMs, state} | undefined */
+static napi_value journal_load_snapshot(napi_env env, napi_callback_info info)
+{
+    size_t argc = 2;
+    napi_value argv[2];
+    void *h;
+    const uint8_t *pid;
+    size_t n;
+    char *scratch = NULL;
+    if (!handle_this(env, info, &argc, argv, &h))
+        return NULL;
+    if (argc < 1)
+        return addon_type_error(env, "pid is required");
+    if (!addon_arg_bytes(env, argv[0], &pid, &n, &scratch, "pid"))
+        return NULL;
+    dd_snapshot_criteria crit;
+    dd_snapshot_criteria_init(&crit, DD_SNAPSHOT_CRITERIA_VERSION);
+    napi_valuetype t = napi_undefined;
+    napi_value out = NULL;
+    if (argc > 1 && napi_typeof(env, argv[1], &t) == napi_ok && t != napi_undefined &&
+        !addon_arg_u64(env, argv[1], &crit.max_seq, "maxSeq"))
+        goto done;
+    dd_buf b = DD_BUF_INIT;
+    uint64_t seq = 0, ts = 0;
+    int rc = dd_snapshot_load(&b, &seq, &ts, h, pid, n, &crit);
+    if (rc == DD_ENOTFOUND) {
+        out = addon_undefined(env);
+    } else if (rc) {
+        addon_fail(env, rc);
+    } else {
+        napi_create_object(env, &out);
+        napi_set_named_property(env, out, "seq", addon_u64(env, seq));
+        napi_set_named_property(env, out, "timestampMs", addon_u64(env, ts));
+        napi_set_named_property(env, out, "state", addon_buf_to_js(env, &b));
+    }
+done:
+    free(scratch);
+    return out;
+}
+
+/* upsert(key, expectedRevision, state) -> revision; expectedRevision -1 = any */
+static napi_value store_upsert(napi_env env, napi_callback_info info)
+{
+    size_t argc = 3;
+    napi_value argv[3];
+    void *h;
+    const uint8_t *key, *state;
+    size_t kn, len;
+    char *s1 = NULL, *s2 = NULL;
+    uint64_t expected, rev = 0;
+    if (!handle_this(env, info, &argc, argv, &h))
+        return NULL;
+    if (argc < 3)
+        return addon_type_error(env, "upsert(key, expectedRevision, state) needs three arguments");
+    napi_value out = NULL;
+    double d = 0;
+    if (napi_get_value_double(env, argv[1], &d) == napi_ok && d == -1)
+        expected = dd_any_revision();
+    else if (!addon_arg_u64(env, argv[1], &expected, "expectedRevision"))
+        goto done;
+    if (addon_arg_bytes(env, argv[0], &key, &kn, &s1, "key") &&
+        addon_arg_bytes(env, argv[2], &state, &len, &s2, "state")) {
+        int rc = dd_state_store_upsert(&rev, h, key, kn, expected, state, len);
+        out = rc ? addon_fail(env, rc) : addon_u64(env, rev);
+    }
+done:
+    free(s1);
+    free(s2);
+    return out;
+}
+
+/* get(key) -> {revision, state} | undefined */
+static napi_value store_get(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1];
+    void *h;
+    const uint8_t *key;
+    size_t kn;
+    char *scratch = NULL;
+    if (!handle_this(env, info, &argc, argv, &h))
+        return NULL;
+    if (argc < 1)
+        return addon_type_error(env, "key is required");
+    if (!addon_arg_bytes(env, argv[0], &key, &kn, &scratch, "key"))
+        return NULL;
+    dd_buf b = DD_BUF_INIT;
+    uint64_t rev = 0;
+    int rc = dd_state_store_get(&b, &rev, h, key, kn);
+    free(scratch);
+    if (rc == DD_ENOTFOUND)
+        return addon_undefined(env);
+    if (rc)
+        return addon_fail(env, rc);
+    napi_value out;
+    napi_create_object(env, &out);
+    napi_set_named_property(env, out, "revision", addon_u64(env, rev));
+    napi_set_named_property(env, out, "state", addon_buf_to_js(env, &b));
+    return out;
+}
+
+/* delete(key, expectedRevision) ; -1 = any */
+static napi_value store_delete(napi_env env, napi_callback_info info)
+{
+    size_t argc = 2;
+    napi_value argv[2];
+    void *h;
+    const uint8_t *key;
+    size_t kn;
+    char *scratch = NULL;
+    uint64_t expected;
+    if (!handle_this(env, info, &argc, argv, &h))
+        return NULL;
+    if (argc < 2)
+        return addon_type_error(env, "delete(key, expectedRevision) needs two arguments");
+    double d = 0;
+    if (napi_get_value_double(env, argv[1], &d) == napi_ok && d == -1)
+        expected = dd_any_revision();
+    else if (!addon_arg_u64(env, argv[1], &expected, "expectedRevision"))
+        return NULL;
+    if (!addon_arg_bytes(env, argv[0], &key, &kn, &scratch, "key"))
+        return NULL;
+    int rc = dd_state_store_delete(h, key, kn, expected);
+    free(scratch);
+    return rc ? addon_fail(env, rc) : addon_undefined(env);
+}
+
+#define M(name, fn)                                                                                \
+    {                                                                                              \
+        name, NULL, fn, NULL, NULL, NULL, napi_default_method, NULL                                \
+    }
+
+static bool define(napi_env env, napi_value exports, const char *name, napi_callback ctor,
+                   const napi_property_descriptor *props, size_t n)
+{
+    napi_value cls;
+    return napi_define_class(env, name, NAPI_AUTO_LENGTH, ctor, NULL, n, props, &cls) == napi_ok &&
+           napi_set_named_property(env, exports, name, cls) == napi_ok;
+}
+
+bool addon_init_store(napi_env env, napi_value exports)
+{
+    napi_property_descriptor j[] = {
+        M("append", journal_append),
+        M("highestSeq", journal_highest_seq),
+        M("deleteTo", journal_delete_to),
+        M("replay", journal_replay),
+        M("saveSnapshot", journal_save_snapshot),
+        M("loadSnapshot", journal_load_snapshot),
+        M("close", handle_close_method),
+    };
+    napi_property_descriptor s[] = {
+        M("upsert", store_upsert),
+        M("get", store_get),
+        M("delete", store_delete),
+        M("close", handle_close_method),
+    };
+    return define(env, exports, "Journal", journal_new, j, sizeof j / sizeof j[0]) &&
+           define(env, exports, "StateStore", state_store_new, s, sizeof s / sizeof s[0]);
+}

@@ -1,0 +1,559 @@
+/*
+ * System and Replica: native classes over dd_system / dd_replica. Each
+ * method is one ABI call plus conversions; lib/system.js adds the
+ * EventEmitter (fed from the event fd through FdWatcher) and the Promises
+ * for consistency-level reads and writes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handle.h"
+
+static int close_system(void *h)
+{
+    return dd_system_close(h);
+}
+
+static int close_replica(void *h)
+{
+    return dd_replica_close(h);
+}
+
+/* Copies a JS string into malloc'd memory (caller frees). */
+static char *dup_string(napi_env env, napi_value v, const char *what)
+{
+    size_t n = 0;
+    if (napi_get_value_string_utf8(env, v, NULL, 0, &n) != napi_ok) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "%s must be a string", what);
+        addon_type_error(env, msg);
+        return NULL;
+    }
+    char *s = malloc(n + 1);
+    if (!s) {
+        addon_fail(env, DD_ENOMEM);
+        return NULL;
+    }
+    napi_get_value_string_utf8(env, v, s, n + 1, &n);
+    return s;
+}
+
+#define MAX_SEEDS 64
+
+/* new System({nodeId, seeds, incarnation, seed, tcpListen, secret, ...}) */
+static napi_value system_new(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1], self, v;
+    napi_get_cb_info(env, info, &argc, argv, &self, NULL);
+    dd_system_options so;
+    dd_system_options_init(&so, DD_SYSTEM_OPTIONS_VERSION);
+    char *node_id = NULL, *listen = NULL, *seeds[MAX_SEEDS];
+    const char *seed_ptrs[MAX_SEEDS];
+    uint32_t nseeds = 0;
+    const uint8_t *secret = NULL;
+    size_t secret_len = 0;
+    char *secret_scratch = NULL;
+    napi_value result = NULL;
+    dd_system *sys = NULL;
+
+    if (argc < 1 || !addon_prop(env, argv[0], "nodeId", &v)) {
+        addon_type_error(env, "options.nodeId is required");
+        goto done;
+    }
+    if (!(node_id = dup_string(env, v, "options.nodeId")))
+        goto done;
+    so.node_id = node_id;
+    if (addon_prop(env, argv[0], "seeds", &v)) {
+        uint32_t n = 0;
+        if (napi_get_array_length(env, v, &n) != napi_ok || n > MAX_SEEDS) {
+            addon_type_error(env, "options.seeds must be an array of at most 64 strings");
+            goto done;
+        }
+        for (; nseeds < n; nseeds++) {
+            napi_value item;
+            napi_get_element(env, v, nseeds, &item);
+            if (!(seeds[nseeds] = dup_string(env, item, "options.seeds[i]")))
+                goto done;
+            seed_ptrs[nseeds] = seeds[nseeds];
+        }
+        so.seeds = seed_ptrs;
+        so.seed_count = nseeds;
+    }
+    if (addon_prop(env, argv[0], "incarnation", &v) &&
+        !addon_arg_u64(env, v, &so.incarnation, "options.incarnation"))
+        goto done;
+    if (addon_prop(env, argv[0], "seed", &v) && !addon_arg_u64(env, v, &so.seed, "options.seed"))
+        goto done;
+    if (addon_prop(env, argv[0], "failureTimeoutMs", &v) &&
+        !addon_arg_u64(env, v, &so.failure_timeout_ms, "options.failureTimeoutMs"))
+        goto done;
+    if (addon_prop(env, argv[0], "maxEvents", &v) &&
+        !addon_arg_u32(env, v, &so.max_events, "options.maxEvents"))
+        goto done;
+    if (addon_prop(env, argv[0], "tcpListen", &v)) {
+        if (!(listen = dup_string(env, v, "options.tcpListen")))
+            goto done;
+        so.transport = DD_TRANSPORT_TCP;
+        so.listen_address = listen;
+        so.plaintext = 1;
+    }
+    if (addon_prop(env, argv[0], "secret", &v)) {
+        if (!addon_arg_bytes(env, v, &secret, &secret_len, &secret_scratch, "options.secret"))
+            goto done;
+        if (secret_len != dd_secret_bytes()) {
+            addon_type_error(env, "options.secret must be 32 bytes");
+            goto done;
+        }
+        so.secret = secret;
+        so.plaintext = 0;
+    }
+    int rc = dd_system_open(&sys, &so);
+    if (rc) {
+        addon_fail(env, rc);
+        goto done;
+    }
+    if (handle_wrap(env, self, sys, close_system))
+        result = self;
+done:
+    free(node_id);
+    free(listen);
+    free(secret_scratch);
+    for (uint32_t i = 0; i < nseeds; i++)
+        free(seeds[i]);
+    return result;
+}
+
+static napi_value system_tick(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1];
+    void *h;
+    uint64_t now;
+    if (!handle_this(env, info, &argc, argv, &h))
+        return NULL;
+    if (argc < 1 || !addon_arg_u64(env, argv[0], &now, "nowMs"))
+        return NULL;
+    int rc = dd_system_tick(h, now);
+    return rc ? addon_fail(env, rc) : addon_undefined(env);
+}
+
+/* deliver(nowMs, from, bytes) */
+static napi_value system_deliver(napi_env env, napi_callback_info info)
+{
+    size_t argc = 3;
+    napi_value argv[3];
+    void *h;
+    uint64_t now;
+    const uint8_t *from, *bytes;
+    size_t from_len, len;
+    char *s1 = NULL, *s2 = NULL;
+    if (!handle_this(env, info, &argc, argv, &h))
+        return NULL;
+    if (argc < 3)
+        return addon_type_error(env, "deliver(nowMs, from, bytes) needs three arguments");
+    napi_value out = NULL;
+    if (addon_arg_u64(env, argv[0], &now, "nowMs") &&
+        addon_arg_bytes(env, argv[1], &from, &from_len, &s1, "from") &&
+        addon_arg_bytes(env, argv[2], &bytes, &len, &s2, "bytes")) {
+        int rc = dd_system_deliver(h, now, (const char *)from, from_len, bytes, len);
+        out = rc ? addon_fail(env, rc) : addon_undefined(env);
+    }
+    free(s1);
+    free(s2);
+    return out;
+}
+
+/* nextOutgoing() -> [toNodeId, Buffer] | undefined */
+static napi_value system_next_outgoing(napi_env env, napi_callback_info info)
+{
+    size_t argc = 0;
+    void *h;
+    if (!handle_this(env, info, &argc, NULL, &h))
+        return NULL;
+    dd_buf to = DD_BUF_INIT, msg = DD_BUF_INIT;
+    int rc = dd_system_next_outgoing(h, &to, &msg);
+    if (rc == DD_EDONE)
+        return addon_undefined(env);
+    if (rc)
+        return addon_fail(env, rc);
+    napi_value arr;
+    napi_create_array_with_length(env, 2, &arr);
+    napi_set_element(env, arr, 0, addon_str(env, to.data, to.len));
+    napi_set_element(env, arr, 1, addon_buf_to_js(env, &msg));
+    dd_buf_free(&to);
+    return arr;
+}
+
+static const char *const MEMBER_STATES[] = {"unknown",     "joining", "up",
+                                            "unreachable", "down",    "removed"};
+
+static void set(napi_env env, napi_value obj, const char *name, napi_value v)
+{
+    napi_set_named_property(env, obj, name, v);
+}
+
+/* nextEvent() -> {kind, ...} | undefined */
+static napi_value system_next_event(napi_env env, napi_callback_info info)
+{
+    size_t argc = 0;
+    void *h;
+    if (!handle_this(env, info, &argc, NULL, &h))
+        return NULL;
+    dd_event ev = DD_EVENT_INIT;
+    int rc = dd_system_next_event(h, &ev);
+    if (rc == DD_EDONE)
+        return addon_undefined(env);
+    if (rc)
+        return addon_fail(env, rc);
+    napi_value obj;
+    napi_create_object(env, &obj);
+    const char *kind = "unknown";
+    switch (ev.kind) {
+    case DD_EVENT_MEMBER:
+        kind = "member";
+        set(env, obj, "node", addon_str(env, ev.member_id.data, ev.member_id.len));
+        set(env, obj, "incarnation", addon_u64(env, ev.member_incarnation));
+        set(env, obj, "state",
+            addon_str(env,
+                      (const uint8_t *)MEMBER_STATES[ev.member_state <= 5 ? ev.member_state : 0],
+                      strlen(MEMBER_STATES[ev.member_state <= 5 ? ev.member_state : 0])));
+        break;
+    case DD_EVENT_CHANGED:
+    case DD_EVENT_DELETED:
+    case DD_EVENT_EXPIRED:
+        kind = ev.kind == DD_EVENT_CHANGED   ? "changed"
+               : ev.kind == DD_EVENT_DELETED ? "deleted"
+                                             : "expired";
+        set(env, obj, "key", addon_str(env, ev.key.data, ev.key.len));
+        break;
+    case DD_EVENT_REQUEST_DONE:
+        kind = "requestDone";
+        set(env, obj, "requestId", addon_u64(env, ev.request_id));
+        set(env, obj, "status", addon_int(env, ev.status));
+        break;
+    case DD_EVENT_OVERFLOW:
+        kind = "overflow";
+        set(env, obj, "dropped", addon_u64(env, ev.dropped));
+        break;
+    }
+    set(env, obj, "kind", addon_str(env, (const uint8_t *)kind, strlen(kind)));
+    dd_event_clear(&ev);
+    return obj;
+}
+
+static napi_value system_event_fd(napi_env env, napi_callback_info info)
+{
+    size_t argc = 0;
+    void *h;
+    int fd = -1;
+    if (!handle_this(env, info, &argc, NULL, &h))
+        return NULL;
+    int rc = dd_system_event_fd(h, &fd);
+    return rc ? addon_fail(env, rc) : addon_int(env, fd);
+}
+
+static napi_value system_incarnation(napi_env env, napi_callback_info info)
+{
+    size_t argc = 0;
+    void *h;
+    uint64_t v = 0;
+    if (!handle_this(env, info, &argc, NULL, &h))
+        return NULL;
+    int rc = dd_system_incarnation(h, &v);
+    return rc ? addon_fail(env, rc) : addon_u64(env, v);
+}
+
+/* ---- Replica */
+
+/* new Replica(system, {gossipIntervalMs, notifyIntervalMs, store, durableKeys}) */
+static napi_value replica_new(napi_env env, napi_callback_info info)
+{
+    size_t argc = 2;
+    napi_value argv[2], self, v;
+    void *sys = NULL, *store = NULL;
+    napi_get_cb_info(env, info, &argc, argv, &self, NULL);
+    if (argc < 1 || !handle_arg(env, argv[0], &sys, "system"))
+        return NULL;
+    dd_replica_options ro;
+    dd_replica_options_init(&ro, DD_REPLICA_OPTIONS_VERSION);
+    char *keys[64];
+    const char *key_ptrs[64];
+    uint32_t nkeys = 0;
+    napi_value result = NULL;
+    if (argc > 1) {
+        if (addon_prop(env, argv[1], "gossipIntervalMs", &v) &&
+            !addon_arg_u64(env, v, &ro.gossip_interval_ms, "gossipIntervalMs"))
+            goto done;
+        if (addon_prop(env, argv[1], "notifyIntervalMs", &v) &&
+            !addon_arg_u64(env, v, &ro.notify_interval_ms, "notifyIntervalMs"))
+            goto done;
+        if (addon_prop(env, argv[1], "store", &v)) {
+            if (!handle_arg(env, v, &store, "store"))
+                goto done;
+            ro.store = store;
+        }
+        if (addon_prop(env, argv[1], "durableKeys", &v)) {
+            uint32_t n = 0;
+            if (napi_get_array_length(env, v, &n) != napi_ok || n > 64) {
+                addon_type_error(env, "durableKeys must be an array of at most 64 strings");
+                goto done;
+            }
+            for (; nkeys < n; nkeys++) {
+                napi_value item;
+                napi_get_element(env, v, nkeys, &item);
+                if (!(keys[nkeys] = dup_string(env, item, "durableKeys[i]")))
+                    goto done;
+                key_ptrs[nkeys] = keys[nkeys];
+            }
+            ro.durable_keys = key_ptrs;
+            ro.durable_key_count = nkeys;
+        }
+    }
+    dd_replica *r = NULL;
+    int rc = dd_replica_open(&r, sys, &ro);
+    if (rc)
+        addon_fail(env, rc);
+    else if (handle_wrap(env, self, r, close_replica))
+        result = self;
+done:
+    for (uint32_t i = 0; i < nkeys; i++)
+        free(keys[i]);
+    return result;
+}
+
+/* Reads argument `i` as key bytes. */
+static bool key_arg(napi_env env, napi_value *argv, size_t argc, size_t i, const uint8_t **p,
+                    size_t *n, char **scratch)
+{
+    if (argc <= i) {
+        addon_type_error(env, "key is required");
+        return false;
+    }
+    return addon_arg_bytes(env, argv[i], p, n, scratch, "key");
+}
+
+/* update(key, type, op) */
+static napi_value replica_update(napi_env env, napi_callback_info info)
+{
+    size_t argc = 3;
+    napi_value argv[3];
+    void *h;
+    const uint8_t *k;
+    size_t kn;
+    char *scratch = NULL;
+    uint32_t type;
+    op_scratch ops;
+    if (!handle_this(env, info, &argc, argv, &h) || !key_arg(env, argv, argc, 0, &k, &kn, &scratch))
+        return NULL;
+    napi_value out = NULL;
+    if (argc >= 3 && addon_arg_u32(env, argv[1], &type, "type") &&
+        addon_read_op(env, argv[2], &ops)) {
+        int rc = dd_replica_update(h, k, kn, type, &ops.ops[0]);
+        addon_op_free(&ops);
+        out = rc ? addon_fail(env, rc) : addon_undefined(env);
+    } else if (argc < 3) {
+        addon_type_error(env, "update(key, type, op) needs three arguments");
+    }
+    free(scratch);
+    return out;
+}
+
+/* get(key) -> Crdt | undefined */
+static napi_value replica_get(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1];
+    void *h;
+    const uint8_t *k;
+    size_t kn;
+    char *scratch = NULL;
+    if (!handle_this(env, info, &argc, argv, &h) || !key_arg(env, argv, argc, 0, &k, &kn, &scratch))
+        return NULL;
+    dd_crdt *v = NULL;
+    int rc = dd_replica_get(&v, h, k, kn);
+    free(scratch);
+    if (rc == DD_ENOTFOUND || rc == DD_EDELETED)
+        return addon_undefined(env);
+    return rc ? addon_fail(env, rc) : addon_wrap_crdt(env, v, 1);
+}
+
+static napi_value replica_delete(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1];
+    void *h;
+    const uint8_t *k;
+    size_t kn;
+    char *scratch = NULL;
+    if (!handle_this(env, info, &argc, argv, &h) || !key_arg(env, argv, argc, 0, &k, &kn, &scratch))
+        return NULL;
+    int rc = dd_replica_delete(h, k, kn);
+    free(scratch);
+    return rc ? addon_fail(env, rc) : addon_undefined(env);
+}
+
+/* subscribe(key, prefix = false) */
+static napi_value replica_subscribe(napi_env env, napi_callback_info info)
+{
+    size_t argc = 2;
+    napi_value argv[2];
+    void *h;
+    const uint8_t *k;
+    size_t kn;
+    char *scratch = NULL;
+    bool prefix = false;
+    if (!handle_this(env, info, &argc, argv, &h) || !key_arg(env, argv, argc, 0, &k, &kn, &scratch))
+        return NULL;
+    if (argc > 1)
+        napi_get_value_bool(env, argv[1], &prefix);
+    int rc = dd_replica_subscribe(h, k, kn, prefix);
+    free(scratch);
+    return rc ? addon_fail(env, rc) : addon_undefined(env);
+}
+
+/* keys() -> [string] */
+static napi_value replica_keys(napi_env env, napi_callback_info info)
+{
+    size_t argc = 0;
+    void *h;
+    if (!handle_this(env, info, &argc, NULL, &h))
+        return NULL;
+    napi_value arr;
+    napi_create_array(env, &arr);
+    uint64_t cursor = 0;
+    uint32_t idx = 0;
+    for (;;) {
+        dd_buf b = DD_BUF_INIT;
+        int rc = dd_replica_keys(&b, h, &cursor, 0);
+        if (rc == DD_EDONE)
+            break;
+        if (rc)
+            return addon_fail(env, rc);
+        for (size_t off = 0; off + 4 <= b.len;) {
+            uint32_t n = (uint32_t)b.data[off] | (uint32_t)b.data[off + 1] << 8 |
+                         (uint32_t)b.data[off + 2] << 16 | (uint32_t)b.data[off + 3] << 24;
+            off += 4;
+            if (n > b.len - off)
+                break;
+            napi_set_element(env, arr, idx++, addon_str(env, b.data + off, n));
+            off += n;
+        }
+        dd_buf_free(&b);
+    }
+    return arr;
+}
+
+/* write(key, type, op, consistency, n, timeoutMs) -> requestId
+ * read(key, consistency, n, timeoutMs) -> requestId */
+static napi_value replica_write(napi_env env, napi_callback_info info)
+{
+    size_t argc = 6;
+    napi_value argv[6];
+    void *h;
+    const uint8_t *k;
+    size_t kn;
+    char *scratch = NULL;
+    uint32_t type, level, n;
+    uint64_t timeout, id = 0;
+    op_scratch ops;
+    if (!handle_this(env, info, &argc, argv, &h) || !key_arg(env, argv, argc, 0, &k, &kn, &scratch))
+        return NULL;
+    napi_value out = NULL;
+    if (argc < 6) {
+        addon_type_error(env,
+                         "write(key, type, op, consistency, n, timeoutMs) needs six arguments");
+    } else if (addon_arg_u32(env, argv[1], &type, "type") &&
+               addon_arg_u32(env, argv[3], &level, "consistency") &&
+               addon_arg_u32(env, argv[4], &n, "n") &&
+               addon_arg_u64(env, argv[5], &timeout, "timeoutMs") &&
+               addon_read_op(env, argv[2], &ops)) {
+        int rc = dd_replica_write(h, k, kn, type, &ops.ops[0], level, n, timeout, &id);
+        addon_op_free(&ops);
+        out = rc ? addon_fail(env, rc) : addon_u64(env, id);
+    }
+    free(scratch);
+    return out;
+}
+
+static napi_value replica_read(napi_env env, napi_callback_info info)
+{
+    size_t argc = 4;
+    napi_value argv[4];
+    void *h;
+    const uint8_t *k;
+    size_t kn;
+    char *scratch = NULL;
+    uint32_t level, n;
+    uint64_t timeout, id = 0;
+    if (!handle_this(env, info, &argc, argv, &h) || !key_arg(env, argv, argc, 0, &k, &kn, &scratch))
+        return NULL;
+    napi_value out = NULL;
+    if (argc < 4) {
+        addon_type_error(env, "read(key, consistency, n, timeoutMs) needs four arguments");
+    } else if (addon_arg_u32(env, argv[1], &level, "consistency") &&
+               addon_arg_u32(env, argv[2], &n, "n") &&
+               addon_arg_u64(env, argv[3], &timeout, "timeoutMs")) {
+        int rc = dd_replica_read(h, k, kn, level, n, timeout, &id);
+        out = rc ? addon_fail(env, rc) : addon_u64(env, id);
+    }
+    free(scratch);
+    return out;
+}
+
+static napi_value replica_flush(napi_env env, napi_callback_info info)
+{
+    size_t argc = 0;
+    void *h;
+    if (!handle_this(env, info, &argc, NULL, &h))
+        return NULL;
+    int rc = dd_replica_flush(h);
+    return rc ? addon_fail(env, rc) : addon_undefined(env);
+}
+
+static napi_value replica_key_count(napi_env env, napi_callback_info info)
+{
+    size_t argc = 0;
+    void *h;
+    uint64_t n = 0;
+    if (!handle_this(env, info, &argc, NULL, &h))
+        return NULL;
+    int rc = dd_replica_key_count(&n, h);
+    return rc ? addon_fail(env, rc) : addon_u64(env, n);
+}
+
+#define M(name, fn)                                                                                \
+    {                                                                                              \
+        name, NULL, fn, NULL, NULL, NULL, napi_default_method, NULL                                \
+    }
+
+static bool define(napi_env env, napi_value exports, const char *name, napi_callback ctor,
+                   const napi_property_descriptor *props, size_t n)
+{
+    napi_value cls;
+    return napi_define_class(env, name, NAPI_AUTO_LENGTH, ctor, NULL, n, props, &cls) == napi_ok &&
+           napi_set_named_property(env, exports, name, cls) == napi_ok;
+}
+
+bool addon_init_system(napi_env env, napi_value exports)
+{
+    napi_property_descriptor sys[] = {
+        M("tick", system_tick),
+        M("deliver", system_deliver),
+        M("nextOutgoing", system_next_outgoing),
+        M("nextEvent", system_next_event),
+        M("eventFd", system_event_fd),
+        M("incarnation", system_incarnation),
+        M("close", handle_close_method),
+    };
+    napi_property_descriptor rep[] = {
+        M("update", replica_update), M("get", replica_get),
+        M("delete", replica_delete), M("subscribe", replica_subscribe),
+        M("keys", replica_keys),     M("keyCount", replica_key_count),
+        M("write", replica_write),   M("read", replica_read),
+        M("flush", replica_flush),   M("close", handle_close_method),
+    };
+    return define(env, exports, "System", system_new, sys, sizeof sys / sizeof sys[0]) &&
+           define(env, exports, "Replica", replica_new, rep, sizeof rep / sizeof rep[0]);
+}

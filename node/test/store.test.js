@@ -1,0 +1,61 @@
+'use strict';
+
+const test = require('node:test');
+const assert = require('node:assert');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const ddata = require('..');
+
+test('append and replay with bounds; a stale writer conflicts and writes nothing', () => {
+  const j = new ddata.Journal();
+  j.append('p', 0, ['e1', 'e2', 'e3', 'e4', 'e5']);
+  assert.strictEqual(j.highestSeq('p'), 5);
+  assert.deepStrictEqual(j.replay('p', 2, 4).map((e) => e.seq), [2, 3, 4]);
+  assert.deepStrictEqual(j.replay('p', 1, 5, 1).map((e) => e.payload.toString()), ['e1']);
+  assert.throws(() => j.append('p', 3, ['x']), ddata.ConflictError);
+  assert.strictEqual(j.highestSeq('p'), 5);
+  j.deleteTo('p', 2);
+  assert.deepStrictEqual(j.replay('p').map((e) => e.seq), [3, 4, 5]);
+  assert.strictEqual(j.highestSeq('p'), 5);
+  j.close();
+});
+
+test('snapshots: latest wins, maxSeq selects an older one, absent is undefined', () => {
+  const j = new ddata.Journal();
+  assert.strictEqual(j.loadSnapshot('p'), undefined);
+  j.saveSnapshot('p', 5, 'five');
+  j.saveSnapshot('p', 9, 'nine');
+  assert.strictEqual(j.loadSnapshot('p').state.toString(), 'nine');
+  assert.strictEqual(j.loadSnapshot('p', 8).seq, 5);
+  j.close();
+});
+
+test('state store compare-and-set and durability across reopen', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ddata-node-store-'));
+  const file = path.join(dir, 's.db');
+  let s = new ddata.StateStore({ backend: 'sqlite', path: file });
+  assert.strictEqual(s.upsert('k', 0, 'v1'), 1);
+  assert.throws(() => s.upsert('k', 0, 'again'), ddata.ConflictError);
+  assert.strictEqual(s.upsert('k', 1, 'v2'), 2);
+  assert.strictEqual(s.upsert('k', ddata.ANY_REVISION, 'v3'), 3);
+  s.close();
+  s = new ddata.StateStore({ backend: 'sqlite', path: file });
+  const got = s.get('k');
+  assert.strictEqual(got.revision, 3);
+  assert.strictEqual(got.state.toString(), 'v3');
+  s.delete('k', 3);
+  assert.strictEqual(s.get('k'), undefined);
+  s.close();
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('bad options and arguments throw with a status', () => {
+  assert.throws(() => new ddata.Journal({ backend: 'tape' }), ddata.InvalidArgumentError);
+  assert.throws(() => new ddata.Journal({ backend: 'sqlite' }), ddata.DdataError);
+  const j = new ddata.Journal();
+  assert.throws(() => j.append('p', 0, [{}]), ddata.InvalidArgumentError);
+  assert.throws(() => j.append('p', -1, ['x']), ddata.InvalidArgumentError);
+  j.close();
+  assert.throws(() => j.highestSeq('p'), ddata.MisuseError);
+});

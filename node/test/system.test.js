@@ -1,0 +1,116 @@
+'use strict';
+
+const test = require('node:test');
+const assert = require('node:assert');
+const ddata = require('..');
+
+// Two nodes in pump mode, moved by a timer as a host would.
+function cluster() {
+  const a = new ddata.System({ nodeId: 'a', seeds: ['a'] });
+  const b = new ddata.System({ nodeId: 'b', seeds: ['a'] });
+  a.tick();
+  b.tick();
+  const ra = new ddata.Replica(a, { notifyIntervalMs: 20, gossipIntervalMs: 100 });
+  const rb = new ddata.Replica(b, { notifyIntervalMs: 20, gossipIntervalMs: 100 });
+  const nodes = { a, b };
+  const pump = () => {
+    for (const [id, sys] of Object.entries(nodes)) {
+      sys.tick();
+      for (const [to, msg] of sys.outgoing()) if (nodes[to]) nodes[to].deliver(id, msg);
+    }
+  };
+  const timer = setInterval(pump, 5);
+  const close = () => {
+    clearInterval(timer);
+    ra.close();
+    rb.close();
+    a.close();
+    b.close();
+  };
+  return { a, b, ra, rb, pump, close };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+test('a majority write resolves once the peer has it, and the peer reads it', async () => {
+  const c = cluster();
+  try {
+    let up = false;
+    c.a.on('member', (ev) => { if (ev.node === 'b' && ev.state === 'up') up = true; });
+    for (let i = 0; i < 100 && !up; i++) await sleep(10);
+    assert.ok(up, 'node b never came up');
+    await c.ra.write('hits', 'GCounter', { kind: 'increment', amount: 5 }, { consistency: 'all', timeoutMs: 3000 });
+    const v = await c.rb.read('hits', { consistency: 'local' });
+    assert.strictEqual(v.value, 5);
+    assert.ok(v instanceof ddata.GCounter);
+  } finally {
+    c.close();
+  }
+});
+
+test('a subscription emits changed events on the EventEmitter', async () => {
+  const c = cluster();
+  try {
+    c.rb.subscribe('cart/', { prefix: true });
+    const changed = new Promise((resolve) => c.b.on('changed', (ev) => { if (ev.key === 'cart/1') resolve(ev); }));
+    c.rb.update('cart/1', 'ORSet', { kind: 'add', value: 'apple' });
+    const ev = await Promise.race([changed, sleep(3000).then(() => null)]);
+    assert.ok(ev, 'no changed event');
+    assert.deepStrictEqual(c.rb.keys(), ['cart/1']);
+    assert.deepStrictEqual(c.rb.get('cart/1').elementStrings(), ['apple']);
+  } finally {
+    c.close();
+  }
+});
+
+test('an unreachable majority rejects with TimeoutError but keeps the local write', async () => {
+  const a = new ddata.System({ nodeId: 'a', seeds: ['a'] });
+  a.tick();
+  const r = new ddata.Replica(a);
+  const timer = setInterval(() => a.tick(), 5);
+  try {
+    // Only itself is up, so 'from 2' cannot be reached.
+    await assert.rejects(
+      r.write('k', 'GCounter', { kind: 'increment', amount: 1 }, { consistency: { from: 2 }, timeoutMs: 50 }),
+      (e) => e instanceof ddata.TimeoutError && e.code === 'DD_ETIMEOUT',
+    );
+    assert.strictEqual(r.get('k').value, 1);
+  } finally {
+    clearInterval(timer);
+    r.close();
+    a.close();
+  }
+});
+
+test('garbage messages are rejected and change nothing', () => {
+  const a = new ddata.System({ nodeId: 'a', seeds: ['a'] });
+  a.tick();
+  const r = new ddata.Replica(a);
+  r.update('k', 'GCounter', { kind: 'increment', amount: 2 });
+  assert.throws(() => a.deliver('b', Buffer.from([0xde, 0xad, 0xbe, 0xef])), ddata.DdataError);
+  assert.strictEqual(r.get('k').value, 2);
+  r.close();
+  a.close();
+});
+
+test('misuse: closed handles, wrong objects and bad options throw', () => {
+  assert.throws(() => new ddata.System({}), ddata.InvalidArgumentError);
+  assert.throws(() => new ddata.System({ nodeId: 'x', seeds: 'nope' }), ddata.InvalidArgumentError);
+  const a = new ddata.System({ nodeId: 'a' });
+  const r = new ddata.Replica(a);
+  r.close();
+  assert.throws(() => r.update('k', 'GCounter', { kind: 'increment', amount: 1 }), ddata.MisuseError);
+  r.close();
+  a.close();
+  assert.throws(() => a.tick(), ddata.MisuseError);
+  assert.throws(() => new ddata.Replica({ _native: {} }), ddata.InvalidArgumentError);
+});
+
+test('a replica keeps its system alive when the system is closed first', () => {
+  const a = new ddata.System({ nodeId: 'a', seeds: ['a'] });
+  const r = new ddata.Replica(a);
+  a.close();
+  r.update('k', 'Flag', { kind: 'enable' });
+  assert.strictEqual(r.get('k').enabled, true);
+  r.close();
+});
