@@ -36,3 +36,224 @@ export class DoneError extends DdataError {}
 export class UnsupportedError extends DdataError {}
 /** Builds the error subclass for a status (what the addon throws). */
 export function makeError(status: number, message: string): DdataError;
+
+// ---------------------------------------------------------------- CRDT values
+
+export type Bytes = string | Buffer | Uint8Array;
+export type CrdtTypeName =
+  | 'GCounter' | 'PNCounter' | 'GSet' | 'ORSet' | 'LWWRegister' | 'Flag' | 'MVRegister'
+  | 'ORMap' | 'LWWMap' | 'PNCounterMap' | 'GCounterMap' | 'ORMultiMap';
+export const CrdtType: Readonly<Record<CrdtTypeName, number>>;
+export type OpKindName =
+  | 'increment' | 'decrement' | 'add' | 'remove' | 'clear' | 'assign' | 'enable' | 'update';
+export const OpKind: Readonly<Record<OpKindName, number>>;
+
+/** An operation, the same for every type; maps nest ops with `update`. */
+export interface Op {
+  kind: OpKindName | number;
+  amount?: number | bigint;
+  key?: Bytes;
+  value?: Bytes;
+  valueType?: CrdtTypeName | number;
+  nested?: Op;
+}
+
+export interface Limits {
+  maxDepth?: number;
+  maxBytes?: number;
+  maxElements?: number;
+  maxValueBytes?: number;
+  maxClockSkewMs?: number;
+}
+
+/** One CRDT value. Not locked: use it from one thread (worker) at a time. */
+export class Crdt {
+  constructor(type: CrdtTypeName | number, options?: { actor?: number | bigint });
+  static create(type: CrdtTypeName | number, options?: { actor?: number | bigint }): Crdt;
+  static decode(bytes: Bytes, limits?: Limits, nowMs?: number): Crdt;
+  static fromJson(text: string | object, limits?: Limits): Crdt;
+  readonly type: CrdtTypeName;
+  typeOf(): number;
+  /** Returns the op's delta when `delta` is set. */
+  apply(op: Op, options?: { nowMs?: number; delta?: boolean; actor?: number | bigint }): Crdt | undefined;
+  merge(other: Crdt): void;
+  equals(other: Crdt): boolean;
+  clone(): this;
+  /** Frees the value now; later calls throw MisuseError. */
+  close(): void;
+  encode(): Buffer;
+  toJson(): string;
+  toJSON(): unknown;
+  valueJson(): string;
+  toValue(): { type: CrdtTypeName; [k: string]: unknown };
+  digest(): bigint;
+  count(): number;
+  contains(element: Bytes): boolean;
+  counterValue(): number | bigint;
+  flagValue(): boolean;
+  registerGet(): Buffer;
+  elements(): Buffer[];
+  elementStrings(): string[];
+  mapGet(key: Bytes): Crdt | undefined;
+  get(key: Bytes): Crdt | undefined;
+}
+
+export class GCounter extends Crdt {
+  constructor(options?: { actor?: number | bigint });
+  /** One call into C, no allocation. */
+  increment(amount?: number): void;
+  readonly value: number | bigint;
+}
+export class PNCounter extends GCounter {
+  decrement(amount?: number): void;
+}
+export class GSet extends Crdt {
+  constructor(options?: { actor?: number | bigint });
+  add(element: Bytes): void;
+  has(element: Bytes): boolean;
+  readonly size: number;
+}
+export class ORSet extends GSet {
+  remove(element: Bytes): void;
+  clear(): void;
+}
+export class LWWRegister extends Crdt {
+  constructor(options?: { actor?: number | bigint });
+  assign(value: Bytes, nowMs?: number): void;
+  readonly value: Buffer | undefined;
+}
+export class Flag extends Crdt {
+  constructor(options?: { actor?: number | bigint });
+  enable(): void;
+  readonly enabled: boolean;
+}
+export class MVRegister extends Crdt {
+  constructor(options?: { actor?: number | bigint });
+  assign(value: Bytes): void;
+  clear(): void;
+  readonly values: Buffer[];
+}
+declare class CrdtMap extends Crdt {
+  constructor(options?: { actor?: number | bigint });
+  remove(key: Bytes): void;
+  clear(): void;
+  has(key: Bytes): boolean;
+  keys(): Buffer[];
+  readonly size: number;
+}
+export class ORMap extends CrdtMap {
+  update(key: Bytes, valueType: CrdtTypeName | number, nested: Op): void;
+}
+export class LWWMap extends CrdtMap {
+  set(key: Bytes, value: Bytes, nowMs?: number): void;
+}
+export class PNCounterMap extends CrdtMap {
+  increment(key: Bytes, amount?: number): void;
+  decrement(key: Bytes, amount?: number): void;
+}
+export class GCounterMap extends CrdtMap {
+  increment(key: Bytes, amount?: number): void;
+}
+export class ORMultiMap extends CrdtMap {
+  add(key: Bytes, value: Bytes): void;
+  remove(key: Bytes, value?: Bytes): void;
+}
+
+// ---------------------------------------------------------------- events
+
+import { EventEmitter } from 'events';
+
+/** An EventEmitter fed from a pollable fd on libuv's loop. */
+export class FdEventEmitter extends EventEmitter {
+  constructor(fd: number, drain: () => Array<[string, unknown]>);
+  close(): void;
+}
+
+// ---------------------------------------------------------------- system and replica
+
+export interface SystemOptions {
+  nodeId: string;
+  seeds?: string[];
+  incarnation?: number | bigint;
+  seed?: number | bigint;
+  failureTimeoutMs?: number;
+  maxEvents?: number;
+  /** Built-in TCP transport: "ip:port" to listen on. Absent = pump mode. */
+  tcpListen?: string;
+  /** TCP: the cluster's 32-byte secret (absent = plaintext). */
+  secret?: Bytes;
+}
+
+export interface MemberEvent { kind: 'member'; node: string; incarnation: number | bigint; state: 'joining' | 'up' | 'unreachable' | 'down' | 'removed' | 'unknown'; }
+export interface KeyEvent { kind: 'changed' | 'deleted' | 'expired'; key: string; }
+export interface OverflowEvent { kind: 'overflow'; dropped: number | bigint; }
+
+/** A node. Emits 'member', 'changed', 'deleted', 'expired', 'overflow'. */
+export class System extends FdEventEmitter {
+  constructor(options: SystemOptions);
+  readonly incarnation: number | bigint;
+  tick(nowMs?: number): void;
+  deliver(from: string, bytes: Bytes, nowMs?: number): void;
+  outgoing(): Array<[string, Buffer]>;
+  close(): void;
+  on(event: 'member', listener: (ev: MemberEvent) => void): this;
+  on(event: 'changed' | 'deleted' | 'expired', listener: (ev: KeyEvent) => void): this;
+  on(event: 'overflow', listener: (ev: OverflowEvent) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+export const Consistency: Readonly<{ local: 0; from: 1; majority: 2; majorityPlus: 3; all: 4 }>;
+export type ConsistencyLevel = 'local' | 'majority' | 'all' | { from: number } | { majorityPlus: number };
+
+export interface ReplicaOptions {
+  gossipIntervalMs?: number;
+  notifyIntervalMs?: number;
+  store?: StateStore;
+  durableKeys?: string[];
+}
+
+export class Replica {
+  constructor(system: System, options?: ReplicaOptions);
+  readonly system: System;
+  readonly size: number;
+  update(key: Bytes, type: CrdtTypeName | number, op: Op): void;
+  get(key: Bytes): Crdt | undefined;
+  delete(key: Bytes): void;
+  keys(): string[];
+  subscribe(key: Bytes, options?: { prefix?: boolean }): void;
+  /** Applies locally at once; resolves when the level is reached, rejects with TimeoutError. */
+  write(key: Bytes, type: CrdtTypeName | number, op: Op, options?: { consistency?: ConsistencyLevel; timeoutMs?: number }): Promise<void>;
+  read(key: Bytes, options?: { consistency?: ConsistencyLevel; timeoutMs?: number }): Promise<Crdt | undefined>;
+  flush(): void;
+  close(): void;
+}
+
+// ---------------------------------------------------------------- persistence
+
+export interface StoreOptions {
+  backend?: 'memory' | 'sqlite' | 'fs';
+  path?: string;
+  snapshotKeep?: number;
+}
+export interface JournalEvent { seq: number | bigint; timestampMs: number | bigint; payload: Buffer; }
+export interface NewEvent { payload: Bytes; timestampMs?: number; }
+
+export class Journal {
+  constructor(options?: StoreOptions);
+  append(pid: Bytes, expectedSeq: number, events: Array<NewEvent | Bytes>): void;
+  highestSeq(pid: Bytes): number | bigint;
+  deleteTo(pid: Bytes, toSeq: number): void;
+  replay(pid: Bytes, fromSeq?: number, toSeq?: number, max?: number): JournalEvent[];
+  saveSnapshot(pid: Bytes, seq: number, state: Bytes, timestampMs?: number): void;
+  loadSnapshot(pid: Bytes, maxSeq?: number): { seq: number | bigint; timestampMs: number | bigint; state: Buffer } | undefined;
+  close(): void;
+}
+
+export const ANY_REVISION: -1;
+export class StateStore {
+  constructor(options?: StoreOptions);
+  upsert(key: Bytes, expectedRevision: number, state: Bytes): number | bigint;
+  get(key: Bytes): { revision: number | bigint; state: Buffer } | undefined;
+  delete(key: Bytes, expectedRevision?: number): void;
+  close(): void;
+}
