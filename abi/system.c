@@ -202,7 +202,11 @@ DD_API int dd_system_next_outgoing(dd_system *sys, dd_buf *to_node, dd_buf *msg)
     to_node->len = msg->len = 0;
     SYSTEM_ENTER(s, sys);
     bytes to = BYTES_INIT, m = BYTES_INIT;
-    int rc = s->e ? engine_next_outgoing(s->e, &to, &m) : DD_EDONE;
+    /* With the built-in transport the driver thread owns the queue. */
+    int rc = s->net ? error_set(DD_EMISUSE, "system '%s' sends its own messages (tcp transport)",
+                                s->node_id)
+             : s->e ? engine_next_outgoing(s->e, &to, &m)
+                    : DD_EDONE;
     SYSTEM_LEAVE(s, sys);
     if (rc == DD_OK) {
         rc = abi_buf_from_bytes(to_node, &to);

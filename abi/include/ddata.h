@@ -778,7 +778,8 @@ DD_API int dd_owned_event_fd(int *out, dd_owned *owned);
  * listen_address, dials the seeds (then "ip:port" addresses), authenticates
  * every link with the cluster's 32-byte secret and runs one driver thread
  * that delivers, ticks and sends under the same lock; the pump calls are
- * then not needed (tick and deliver still work, for tests). See ABI.md,
+ * then not needed (tick and deliver still work, for tests; next_outgoing
+ * is DD_EMISUSE, the driver owns that queue). See ABI.md,
  * "System", and docs/cluster.md.
  * ------------------------------------------------------------------------- */
 

@@ -117,6 +117,8 @@ TEST(test_stats_json_counts_peers_and_deltas)
     ASSERT(wait_counter(n, 2, "k", 1, 8000));
     incr(&n[0], "k", 1);
     ASSERT(wait_counter(n, 2, "k", 2, 3000));
+    dd_buf to = DD_BUF_INIT, msg = DD_BUF_INIT;
+    ASSERT_STATUS(dd_system_next_outgoing(n[0].sys, &to, &msg), DD_EMISUSE);
     dd_buf js = DD_BUF_INIT;
     ASSERT_OK(dd_system_stats_json(&js, n[0].sys));
     char *text = strndup((const char *)js.data, js.len);
