@@ -41,8 +41,22 @@ function findSourceTree() {
   return null;
 }
 
+// node-api-headers is a dependency of this package; npm may hoist it to
+// the installing project (`npm install ./node` from a checkout), which
+// plain resolution from here finds, or keep it beside the project that
+// ran npm (INIT_CWD).
+function nodeApiHeaders() {
+  const paths = [pkgDir, process.env.INIT_CWD, process.cwd()].filter(Boolean);
+  try {
+    return require(require.resolve('node-api-headers', { paths }));
+  } catch (_) {
+    throw new Error('ddata: the node-api-headers package is missing; run `npm install` in ' + pkgDir +
+      ' or install this package from inside its checkout (`npm install ./node`)');
+  }
+}
+
 function main() {
-  const headers = require('node-api-headers');
+  const headers = nodeApiHeaders();
   const args = [
     '-S', pkgDir, '-B', path.join(buildDir, 'addon'),
     '-DCMAKE_BUILD_TYPE=Release',
