@@ -4,6 +4,7 @@
  * listener and driver thread, talking over loopback. Every wait is bounded
  * (a few seconds) so a regression fails instead of hanging.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,4 +192,59 @@ TEST(test_transport_calls_in_pump_mode_and_on_closed_handles)
     ASSERT_STATUS(dd_system_listen_address(&b, s), DD_EMISUSE);
     ASSERT_STATUS(dd_system_stats_json(NULL, NULL), DD_EINVAL);
     ASSERT_STATUS(dd_system_stats_json(&b, NULL), DD_EMISUSE);
+}
+
+typedef struct hammer {
+    tnode *node;
+    int id;
+} hammer;
+
+static void *hammer_main(void *arg)
+{
+    hammer *h = arg;
+    for (int i = 0; i < 500; i++) {
+        incr(h->node, "shared", 1);
+        if (i % 50 == 0) {
+            dd_buf js = DD_BUF_INIT;
+            (void)dd_system_stats_json(&js, h->node->sys);
+            dd_buf_free(&js);
+            (void)counter(h->node, "shared");
+        }
+    }
+    return NULL;
+}
+
+TEST(test_calls_from_many_threads_while_the_driver_runs)
+{
+    tnode n[2];
+    tnode_open(&n[0], "a", NULL, secret_a);
+    tnode_open(&n[1], "b", n[0].addr, secret_a);
+    pthread_t t[4];
+    hammer h[4];
+    for (int i = 0; i < 4; i++) {
+        h[i] = (hammer){&n[i % 2], i};
+        ASSERT(pthread_create(&t[i], NULL, hammer_main, &h[i]) == 0);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    ASSERT_MSG(wait_counter(n, 2, "shared", 2000, 8000), "the nodes did not reach 2000");
+    tnode_close(&n[1]);
+    tnode_close(&n[0]);
+}
+
+TEST(test_system_closed_before_its_replica_stops_cleanly)
+{
+    tnode n[2];
+    tnode_open(&n[0], "a", NULL, secret_a);
+    tnode_open(&n[1], "b", n[0].addr, secret_a);
+    incr(&n[1], "k", 3);
+    ASSERT(wait_counter(n, 2, "k", 3, 8000));
+    ASSERT_OK(dd_system_close(n[0].sys)); /* deferred: the replica is open */
+    incr(&n[0], "k", 1);                  /* the node still works meanwhile */
+    ASSERT(wait_counter(n, 2, "k", 4, 3000));
+    ASSERT_OK(dd_replica_close(n[0].rep)); /* now the driver stops */
+    ASSERT_STATUS(dd_system_stats_json(&(dd_buf)DD_BUF_INIT, n[0].sys), DD_EMISUSE);
+    incr(&n[1], "k", 1); /* the survivor keeps going alone */
+    ASSERT_EQ_INT(counter(&n[1], "k"), 5);
+    tnode_close(&n[1]);
 }
