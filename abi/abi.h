@@ -29,4 +29,9 @@ int abi_limits(const dd_limits *in, limits *out);
 struct bytes;
 int abi_buf_from_bytes(dd_buf *out, struct bytes *b);
 
+/* Checks a public dd_op chain and turns it into crdt_op structs, one per
+ * nesting level, in `ops` (at least `max` of them). */
+struct crdt_op;
+int abi_op_convert(const dd_op *op, struct crdt_op *ops, uint32_t max);
+
 #endif

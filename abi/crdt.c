@@ -78,37 +78,6 @@ DD_API int dd_crdt_needs_causal_delta(uint32_t type)
     return crdt_needs_causal_delta((crdt_type)type) ? 1 : 0;
 }
 
-/* dd_op chains become crdt_op chains; `ops` holds one per nesting level. */
-static int convert_op(const dd_op *op, crdt_op *ops, uint32_t max)
-{
-    uint32_t i = 0;
-    for (const dd_op *o = op; o; o = o->nested, i++) {
-        if (i == max)
-            return error_set(DD_ELIMIT, "op nesting exceeds %u levels", max);
-        if (o->version != DD_OP_VERSION)
-            return error_set(DD_EINVAL, "dd_op version %u is not supported (this library knows %u)",
-                             o->version, DD_OP_VERSION);
-        if (o->kind < DD_OP_INCREMENT || o->kind > DD_OP_UPDATE)
-            return error_set(DD_EINVAL, "unknown op kind %u", o->kind);
-        if ((!o->key && o->key_len) || (!o->value && o->value_len))
-            return error_set(DD_EINVAL, "op key or value is NULL with a non-zero length");
-        crdt_op *c = &ops[i];
-        memset(c, 0, sizeof *c);
-        c->kind = (crdt_op_kind)o->kind;
-        c->amount = o->amount;
-        c->key = o->key;
-        c->key_len = o->key_len;
-        c->value = o->value;
-        c->value_len = o->value_len;
-        c->value_type = (crdt_type)o->value_type;
-        if (i)
-            ops[i - 1].nested = c;
-        if (o->kind != DD_OP_UPDATE)
-            break;
-    }
-    return DD_OK;
-}
-
 DD_API int dd_crdt_apply(dd_crdt *vh, const dd_op *op, uint64_t actor, uint64_t now_ms,
                          dd_crdt **delta_out)
 {
@@ -116,7 +85,7 @@ DD_API int dd_crdt_apply(dd_crdt *vh, const dd_op *op, uint64_t actor, uint64_t 
         *delta_out = NULL;
     ABI_REQUIRE(op, "op");
     crdt_op ops[LIMITS_DEFAULT_DEPTH];
-    int rc = convert_op(op, ops, LIMITS_DEFAULT_DEPTH);
+    int rc = abi_op_convert(op, ops, LIMITS_DEFAULT_DEPTH);
     if (rc)
         return rc;
     ACQUIRE(v, vh);

@@ -204,39 +204,6 @@ DD_API int dd_replica_close(dd_replica *r)
     system_unlock(var);                                                                            \
     handle_release(h)
 
-/* dd_op chains become crdt_op chains, one per nesting level. */
-static int convert_op(const dd_op *op, crdt_op *ops, uint32_t max)
-{
-    if (!op)
-        return error_set(DD_EINVAL, "op must not be NULL");
-    uint32_t i = 0;
-    for (const dd_op *o = op; o; o = o->nested, i++) {
-        if (i == max)
-            return error_set(DD_ELIMIT, "op nesting exceeds %u levels", max);
-        if (o->version != DD_OP_VERSION)
-            return error_set(DD_EINVAL, "dd_op version %u is not supported (this library knows %u)",
-                             o->version, DD_OP_VERSION);
-        if (o->kind < DD_OP_INCREMENT || o->kind > DD_OP_UPDATE)
-            return error_set(DD_EINVAL, "unknown op kind %u", o->kind);
-        if ((!o->key && o->key_len) || (!o->value && o->value_len))
-            return error_set(DD_EINVAL, "op key or value is NULL with a non-zero length");
-        crdt_op *c = &ops[i];
-        memset(c, 0, sizeof(*c));
-        c->kind = (crdt_op_kind)o->kind;
-        c->amount = o->amount;
-        c->key = o->key;
-        c->key_len = o->key_len;
-        c->value = o->value;
-        c->value_len = o->value_len;
-        c->value_type = (crdt_type)o->value_type;
-        if (i)
-            ops[i - 1].nested = c;
-        if (o->kind != DD_OP_UPDATE)
-            break;
-    }
-    return DD_OK;
-}
-
 static int check_key(const uint8_t *key, size_t key_len)
 {
     if (!key || !key_len)
@@ -249,7 +216,7 @@ DD_API int dd_replica_update(dd_replica *r, const uint8_t *key, size_t key_len, 
 {
     crdt_op ops[LIMITS_DEFAULT_DEPTH];
     int rc = check_key(key, key_len);
-    if (rc || (rc = convert_op(op, ops, LIMITS_DEFAULT_DEPTH)) != DD_OK)
+    if (rc || (rc = abi_op_convert(op, ops, LIMITS_DEFAULT_DEPTH)) != DD_OK)
         return rc;
     REPLICA_ENTER(s, r);
     rc = s->e ? engine_update(s->e, system_now(s), key, key_len, (crdt_type)type, &ops[0])
@@ -385,7 +352,7 @@ DD_API int dd_replica_write(dd_replica *r, const uint8_t *key, size_t key_len, u
     *request_id = 0;
     crdt_op ops[LIMITS_DEFAULT_DEPTH];
     int rc = check_key(key, key_len);
-    if (rc || (rc = convert_op(op, ops, LIMITS_DEFAULT_DEPTH)) != DD_OK)
+    if (rc || (rc = abi_op_convert(op, ops, LIMITS_DEFAULT_DEPTH)) != DD_OK)
         return rc;
     if (consistency > DD_CONSISTENCY_ALL)
         return error_set(DD_EINVAL, "unknown consistency level %u", consistency);
