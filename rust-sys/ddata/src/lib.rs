@@ -11,6 +11,7 @@
 mod buf;
 mod crdt;
 mod error;
+mod owned;
 mod store;
 #[cfg(feature = "tokio")]
 mod stream;
@@ -20,6 +21,9 @@ mod version;
 pub use buf::Limits;
 pub use crdt::{Crdt, CrdtType, Op, OpKind};
 pub use error::{Error, Result, Status};
+pub use owned::{
+    OnMismatch, Owned, OwnedEvent, OwnedEventKind, OwnedStrategy, OwnedTypeOptions, OwnedView, Urgency,
+};
 pub use store::{
     Backend, Event, Events, Journal, Keyring, NewEvent, PersistStrategy, Recover, Snapshot, SnapshotCriteria,
     StateStore, StoreOptions, Sync, ANY_REVISION,

@@ -1,14 +1,16 @@
 //! The conformance runner: plays tests/conformance/crdt/*.json (format in
 //! tests/conformance/SCHEMA.md) through this crate. Cases listed in
 //! tests/conformance/known_failures_rust.txt must fail; a listed case that
-//! passes fails the run, so the list only shrinks. owned/*.json is
-//! enumerated too; the crate does not wrap dd_owned_* yet, so those cases
-//! count as failures and are listed.
+//! passes fails the run, so the list only shrinks. owned/*.json (format in
+//! tests/conformance/owned/README.md) runs through ddata::Owned.
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use ddata::{Crdt, CrdtType, Limits, Op, OpKind};
 use serde_json::Value;
+
+mod owned_runner;
+use owned_runner as owned;
 
 fn root() -> PathBuf {
     std::env::var_os("DDATA_CONFORMANCE_DIR")
@@ -16,7 +18,7 @@ fn root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/conformance"))
 }
 
-fn base64(s: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn base64(s: &str) -> Result<Vec<u8>, String> {
     const ALPHA: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = Vec::new();
     let (mut acc, mut bits) = (0u32, 0);
@@ -32,7 +34,7 @@ fn base64(s: &str) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-fn hex(s: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn hex(s: &str) -> Result<Vec<u8>, String> {
     if s.len() % 2 != 0 {
         return Err("odd hex".into());
     }
@@ -199,7 +201,7 @@ fn conformance_vectors() {
                 let id = format!("{fname}:{}", c["name"].as_str().unwrap());
                 seen.insert(id.clone());
                 let result = if dir == "owned" {
-                    Err("dd_owned_* is not wrapped by the Rust crate yet".to_string())
+                    owned::run_case(c)
                 } else if c.get("decode").is_some() {
                     decode_case(c)
                 } else {
