@@ -14,3 +14,8 @@ if(DD_PYTHON3 AND TARGET ddata_cli)
 else()
   message(STATUS "integration tests skipped: python3 or the ddata command is missing")
 endif()
+
+# A hostile peer that knows the secret: a bare core/net endpoint against a
+# public dd_system, so it links the static library.
+dd_add_test(${CMAKE_SOURCE_DIR}/tests/integration/test_hostile_peer.c ddata_static)
+target_include_directories(integration_test_hostile_peer PRIVATE ${CMAKE_SOURCE_DIR}/abi/include)
