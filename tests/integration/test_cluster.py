@@ -32,8 +32,10 @@ KEY_B = bytes(range(1, 33))
 
 
 class Node:
-    def __init__(self, tmp, name, seeds=(), listen="127.0.0.1:0", key=KEY_A, durable=("d:*",)):
+    def __init__(self, tmp, name, seeds=(), listen="127.0.0.1:0", key=KEY_A, durable=("d:*",),
+                 store_key=None):
         self.tmp, self.name, self.seeds, self.key = tmp, name, list(seeds), key
+        self.store_key = store_key
         self.durable = list(durable)
         self.listen = listen
         self.proc = None
@@ -51,6 +53,11 @@ class Node:
             args += ["--seed", s]
         for d in self.durable:
             args += ["--durable", d]
+        if self.store_key:
+            store_key_file = os.path.join(self.tmp, "%s.store.key" % self.name)
+            with open(store_key_file, "wb") as f:
+                f.write(self.store_key)
+            args += ["--store-key-file", store_key_file]
         self.log = open(os.path.join(self.tmp, self.name + ".log"), "ab")
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self.log)
@@ -354,6 +361,25 @@ def test_inspect_lists_and_decodes_a_node_store():
         assert not os.path.exists(os.path.join(c.tmp, "missing.db"))
         rc, out, err = inspect("--help")
         assert rc == 0 and "usage: ddata inspect" in out
+
+
+def test_inspect_opens_a_sealed_store_only_with_its_key():
+    with Cluster() as c:
+        (n1,) = start_cluster(c, 1, store_key=KEY_B)
+        n1.ok("inc d:count 9")
+        n1.stop()
+        db = os.path.join(c.tmp, "n1.db")
+        rc, out, err = inspect(db, "--key", "d:count", "--json")
+        assert rc == 1 and "--key-file" in err, (rc, err)
+        rc, out, err = inspect(db, "--key", "d:count", "--json", "--key-file",
+                               os.path.join(c.tmp, "n1.key"))  # the cluster key: wrong
+        assert rc == 1 and "wrong key" in err, (rc, err)
+        rc, out, err = inspect(db, "--key", "d:count", "--json", "--key-file",
+                               os.path.join(c.tmp, "n1.store.key"))
+        assert rc == 0, err
+        assert json.loads(out)["replica"]["crdt"]["value"]["value"] == 9, out
+        n1.start()  # the node reopens its sealed store
+        assert n1.get("d:count") == 9
 
 
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]

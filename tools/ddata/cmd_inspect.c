@@ -221,6 +221,16 @@ static int dump_key(const inspect_opts *o, dd_state_store *st)
         explain_read_error("reading the key", rc, o);
         return 1;
     }
+    /* A store opened without a key ring hands sealed blobs back as they
+     * are; the envelope's magic (core/seal/envelope.h) gives them away. */
+    if (!o->key_file && rec.len >= 4 && memcmp(rec.data, "DDSE", 4) == 0) {
+        fprintf(stderr,
+                "ddata inspect: key '%s' is sealed: give the store's key with --key-file "
+                "(and --key-id if it is not 1)\n",
+                o->key);
+        dd_buf_free(&rec);
+        return 1;
+    }
     durable_record r;
     dd_buf js = DD_BUF_INIT;
     printf(o->json ? "{\"key\":" : "key ");

@@ -58,6 +58,7 @@ void cmd_node_help(void)
            "  --key-file FILE    the cluster secret: 32 bytes, raw or as 64 hex digits\n"
            "  --plaintext        no secret: unauthenticated and unencrypted (tests only)\n"
            "  --store PATH       SQLite file for durable keys\n"
+           "  --store-key-file F seal the store with this 32-byte key (key id 1)\n"
            "  --durable PATTERN  a durable key, or PREFIX* (repeatable; needs --store)\n"
            "  --gossip-ms N      digest gossip interval (default 200)\n"
            "  --control          read commands on stdin, answer one line each on stdout:\n"
@@ -354,7 +355,8 @@ static int run_loop(node_ctx *c, int control)
 
 int cmd_node(int argc, char **argv)
 {
-    const char *id = NULL, *listen = NULL, *key_file = NULL, *store_path = NULL;
+    const char *id = NULL, *listen = NULL, *key_file = NULL, *store_path = NULL,
+               *store_key_file = NULL;
     const char *seeds[MAX_SEEDS], *durable[MAX_DURABLE];
     size_t nseeds = 0, ndurable = 0;
     int plaintext = 0, control = 0;
@@ -381,6 +383,8 @@ int cmd_node(int argc, char **argv)
             key_file = v;
         } else if (strcmp(a, "--store") == 0) {
             store_path = v;
+        } else if (strcmp(a, "--store-key-file") == 0) {
+            store_key_file = v;
         } else if (strcmp(a, "--gossip-ms") == 0) {
             gossip_ms = strtoul(v, NULL, 10);
         } else if (strcmp(a, "--seed") == 0 && nseeds < MAX_SEEDS) {
@@ -402,8 +406,8 @@ int cmd_node(int argc, char **argv)
                         "for an unauthenticated test cluster)\n");
         return 2;
     }
-    if (ndurable && !store_path) {
-        fprintf(stderr, "ddata node: --durable needs --store PATH\n");
+    if ((ndurable || store_key_file) && !store_path) {
+        fprintf(stderr, "ddata node: --durable and --store-key-file need --store PATH\n");
         return 2;
     }
     if (!gossip_ms) {
@@ -423,7 +427,22 @@ int cmd_node(int argc, char **argv)
         dd_store_options_init(&so, DD_STORE_OPTIONS_VERSION);
         so.backend = DD_BACKEND_SQLITE;
         so.path = store_path;
-        if (dd_state_store_open(&c.store, &so) != DD_OK) {
+        dd_keyring *ring = NULL;
+        if (store_key_file) {
+            uint8_t skey[32];
+            if (read_key_file(store_key_file, skey) != 0)
+                goto done;
+            if (dd_keyring_new(&ring) != DD_OK ||
+                dd_keyring_add_key(ring, 1, skey, sizeof(skey)) != DD_OK) {
+                fprintf(stderr, "ddata node: store key: %s\n", dd_error_last()->message);
+                dd_keyring_free(ring);
+                goto done;
+            }
+            so.keyring = ring;
+        }
+        int src = dd_state_store_open(&c.store, &so);
+        dd_keyring_free(ring);
+        if (src != DD_OK) {
             fprintf(stderr, "ddata node: cannot open store '%s': %s\n", store_path,
                     dd_error_last()->message);
             goto done;
