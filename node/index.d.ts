@@ -257,3 +257,50 @@ export class StateStore {
   delete(key: Bytes, expectedRevision?: number): void;
   close(): void;
 }
+
+// ---------------------------------------------------------------- node-owned state
+
+export const Strategy: Readonly<{ activePush: 1; feedLazyPull: 2; feedWithPeriodicSync: 3; periodicOnly: 4 }>;
+export const OnMismatch: Readonly<{ keepStale: 1; dropAndWait: 2 }>;
+export const Urgency: Readonly<{ default: 0; immediate: 1; delayed: 2; suppressed: 3 }>;
+export type U64 = number | bigint;
+
+export interface OwnedTypeOptions {
+  strategy?: keyof typeof Strategy | 'active_push' | 'feed_lazy_pull' | 'feed_with_periodic_sync' | 'periodic_only' | number;
+  onMismatch?: keyof typeof OnMismatch | 'keep_stale' | 'drop_and_wait' | number;
+  wireVersion?: number;
+  storageVersion?: number;
+  compactEvery?: number;
+  feedIntervalMs?: number;
+  syncIntervalMs?: number;
+  pullRetryMs?: number;
+  pullTimeoutMs?: number;
+}
+
+export interface OwnedView {
+  nodeId: U64; incarnation: U64; age: U64; baseAge: U64; wireVersion: number;
+  versionMismatch: boolean; confirmedMs: U64; base: Buffer; deltas: Buffer[];
+}
+
+export interface OwnedEvent {
+  kind: 'viewChanged' | 'viewRemoved' | 'queryDone' | 'versionMismatch' | 'compactWanted' | 'unknown';
+  status: number; nodeId: U64; incarnation: U64; age: U64; requestId: U64; peerVersion: number; type: string;
+}
+
+/** Node-owned state; emits the OwnedEvent kinds as event names. */
+export class Owned extends FdEventEmitter {
+  constructor(options: { nodeId: U64; incarnation?: U64; store?: StateStore });
+  register(type: string, options?: OwnedTypeOptions): void;
+  publish(type: string, data: Bytes, options?: { full?: boolean; urgency?: keyof typeof Urgency | number; delayMs?: number }): { incarnation: U64; age: U64 };
+  tick(nowMs: number): void;
+  deliver(fromNode: U64, bytes: Bytes): void;
+  outgoing(): Array<[U64, Buffer]>;
+  memberUp(node: U64, incarnation: U64): void;
+  memberLeft(node: U64): void;
+  /** 0 when the view may be read now, else the request id of a pull. */
+  query(type: string, node: U64, maxStalenessMs?: number): U64;
+  read(type: string, node: U64): OwnedView;
+  nodes(): U64[];
+  nextEvent(): OwnedEvent | undefined;
+  close(): void;
+}

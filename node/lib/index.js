@@ -8,6 +8,7 @@ const crdt = require('./crdt');
 const { FdEventEmitter } = require('./events');
 const system = require('./system');
 const store = require('./store');
+const owned = require('./owned');
 
 function version() {
   return native.version();
@@ -44,5 +45,6 @@ module.exports = {
   ...crdt,
   ...system,
   ...store,
+  ...owned,
   FdEventEmitter,
 };

@@ -4,13 +4,14 @@
 // tests/conformance/SCHEMA.md) through this package, one node:test per
 // case. Cases in tests/conformance/known_failures_node.txt must fail, and a
 // listed case that passes fails the run, so the list only shrinks.
-// owned/*.json is enumerated too: the package does not wrap dd_owned_*
-// yet, so those cases count as failures and must be listed.
+// owned/*.json (tests/conformance/owned/README.md) runs through
+// ddata.Owned (test/owned_runner.js).
 const test = require('node:test');
 const assert = require('node:assert');
 const fs = require('fs');
 const path = require('path');
 const ddata = require('..');
+const { runOwnedCase } = require('../test-support/owned_runner');
 
 const root = process.env.DDATA_CONFORMANCE_DIR || path.resolve(__dirname, '../../tests/conformance');
 const knownFile = path.join(root, 'known_failures_node.txt');
@@ -99,7 +100,7 @@ function runDecode(c) {
 }
 
 function runCase(file, c) {
-  if (file.startsWith('owned/')) throw new Error('dd_owned_* is not wrapped by the Node package yet');
+  if (file.startsWith('owned/')) return runOwnedCase(c);
   if (c.decode) runDecode(c);
   else runScenario(c);
 }
