@@ -280,6 +280,28 @@ impl System {
         Events { sys: self }
     }
 
+    /// TCP transport: the bound "ip:port" (useful with port 0).
+    /// [`Status::Unsupported`] in pump mode.
+    pub fn listen_address(&self) -> Result<String> {
+        let mut b = empty();
+        check(unsafe { sys::dd_system_listen_address(&mut b, self.ptr()) })?;
+        Ok(String::from_utf8_lossy(&take(b)).into_owned())
+    }
+
+    /// TCP transport: dial one more address (and again after every
+    /// disconnect until the system closes).
+    pub fn connect(&self, address: &str) -> Result<()> {
+        let a = cstring(address, "address")?;
+        check(unsafe { sys::dd_system_connect(self.ptr(), a.as_ptr()) })
+    }
+
+    /// Statistics as canonical JSON (engine, peers, transport).
+    pub fn stats_json(&self) -> Result<String> {
+        let mut b = empty();
+        check(unsafe { sys::dd_system_stats_json(&mut b, self.ptr()) })?;
+        String::from_utf8(take(b)).map_err(|_| Error::new(Status::Corrupt, "stats are not UTF-8"))
+    }
+
     /// A descriptor readable while events are queued: poll it, never read
     /// or close it.
     pub fn event_fd(&self) -> Result<i32> {

@@ -133,3 +133,57 @@ fn a_system_outlives_its_handle_while_its_replica_is_open() {
     assert!(r.get("k").unwrap().unwrap().flag_value().unwrap());
     assert_eq!(r.system().next_outgoing().unwrap(), None);
 }
+
+#[test]
+fn tcp_only_calls_are_unsupported_in_pump_mode_and_stats_are_json() {
+    let a = System::open(&SystemOptions::new("p").seeds(["p"])).unwrap();
+    assert_eq!(
+        a.listen_address().unwrap_err().status(),
+        ddata::Status::Unsupported
+    );
+    assert_eq!(
+        a.connect("127.0.0.1:1").unwrap_err().status(),
+        ddata::Status::Unsupported
+    );
+    let stats: serde_json::Value = serde_json::from_str(&a.stats_json().unwrap()).unwrap();
+    assert_eq!(stats["node"], "p");
+}
+
+#[test]
+fn two_nodes_over_the_builtin_tcp_transport_converge() {
+    let mut oa = SystemOptions::new("ta");
+    oa.tcp_listen = Some("127.0.0.1:0".into());
+    oa.secret = Some([9u8; 32]);
+    let a = System::open(&oa).unwrap();
+    let addr = a.listen_address().unwrap();
+    let mut ob = SystemOptions::new("tb").seeds([addr.clone()]);
+    ob.tcp_listen = Some("127.0.0.1:0".into());
+    ob.secret = Some([9u8; 32]);
+    let b = System::open(&ob).unwrap();
+    let ra = Replica::open(
+        &a,
+        &ReplicaOptions {
+            gossip_interval_ms: 50,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let rb = Replica::open(
+        &b,
+        &ReplicaOptions {
+            gossip_interval_ms: 50,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    ra.update("k", CrdtType::GCounter, &Op::increment(3)).unwrap();
+    let mut got = None;
+    for _ in 0..200 {
+        got = rb.get("k").unwrap().map(|c| c.counter_value().unwrap());
+        if got == Some(3) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    assert_eq!(got, Some(3), "the update never crossed the TCP transport");
+}
