@@ -230,10 +230,20 @@ export class Replica {
 
 // ---------------------------------------------------------------- persistence
 
+export class Keyring {
+  constructor();
+  /** A 32-byte key named keyId; the first key added is active. */
+  addKey(keyId: number, key: Bytes): this;
+  setActive(keyId: number): void;
+  close(): void;
+}
+
 export interface StoreOptions {
   backend?: 'memory' | 'sqlite' | 'fs';
   path?: string;
   snapshotKeep?: number;
+  /** Seal records at rest (zlib, then AEAD). */
+  keyring?: Keyring;
 }
 export interface JournalEvent { seq: number | bigint; timestampMs: number | bigint; payload: Buffer; }
 export interface NewEvent { payload: Bytes; timestampMs?: number; }
@@ -246,6 +256,8 @@ export class Journal {
   replay(pid: Bytes, fromSeq?: number, toSeq?: number, max?: number): JournalEvent[];
   saveSnapshot(pid: Bytes, seq: number, state: Bytes, timestampMs?: number): void;
   loadSnapshot(pid: Bytes, maxSeq?: number): { seq: number | bigint; timestampMs: number | bigint; state: Buffer } | undefined;
+  persist(pid: Bytes, expectedSeq: number, payload: Bytes, state: Bytes, options?: { strategy?: 'light' | 'full'; snapshotEvery?: number; compact?: boolean }): number | bigint;
+  recover(pid: Bytes, handlers: { onSnapshot?: (seq: number | bigint, state: Buffer) => void; onEvent?: (ev: JournalEvent) => void }): number | bigint;
   close(): void;
 }
 

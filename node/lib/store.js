@@ -7,9 +7,34 @@ const native = require('./native');
 
 const ANY_REVISION = -1;
 
+// Keys for sealing stores at rest (32-byte keys named by an id; the first
+// added is active). Pass as {keyring} when opening a store.
+class Keyring {
+  constructor() {
+    this._native = new native.Keyring();
+  }
+
+  addKey(keyId, key) {
+    this._native.addKey(keyId, key);
+    return this;
+  }
+
+  setActive(keyId) {
+    this._native.setActive(keyId);
+  }
+
+  close() {
+    this._native.close();
+  }
+}
+
+function storeOptions(options) {
+  return options.keyring ? { ...options, keyring: options.keyring._native } : options;
+}
+
 class Journal {
   constructor(options = {}) {
-    this._native = new native.Journal(options);
+    this._native = new native.Journal(storeOptions(options));
   }
 
   // Appends events expectedSeq + 1.. atomically; ConflictError (nothing
@@ -41,6 +66,20 @@ class Journal {
     return this._native.loadSnapshot(pid, maxSeq);
   }
 
+  // Appends `payload` at expectedSeq + 1 and, per the strategy, a snapshot
+  // of `state` (the state after it): {strategy: 'light'} or {strategy:
+  // 'full', snapshotEvery: 100, compact: false}. Returns the event's seq.
+  persist(pid, expectedSeq, payload, state, { strategy = 'full', snapshotEvery = 100, compact = false } = {}) {
+    return this._native.persist(pid, expectedSeq, payload, state, strategy === 'light' ? 1 : 2, snapshotEvery, compact);
+  }
+
+  // Loads the latest snapshot into onSnapshot(seq, state), then replays the
+  // events after it into onEvent({seq, timestampMs, payload}); returns the
+  // last seq applied. A gap is a CorruptError; a throw stops recovery.
+  recover(pid, { onSnapshot, onEvent } = {}) {
+    return this._native.recover(pid, onSnapshot, onEvent);
+  }
+
   close() {
     this._native.close();
   }
@@ -48,7 +87,7 @@ class Journal {
 
 class StateStore {
   constructor(options = {}) {
-    this._native = new native.StateStore(options);
+    this._native = new native.StateStore(storeOptions(options));
   }
 
   // expectedRevision 0 inserts, N replaces revision N, ANY_REVISION writes
@@ -70,4 +109,4 @@ class StateStore {
   }
 }
 
-module.exports = { Journal, StateStore, ANY_REVISION };
+module.exports = { Journal, StateStore, Keyring, ANY_REVISION };

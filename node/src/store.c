@@ -60,7 +60,66 @@ static bool read_store_options(napi_env env, napi_value o, dd_store_options *so,
     if (addon_prop(env, o, "snapshotKeep", &v) &&
         !addon_arg_u32(env, v, &so->snapshot_keep, "options.snapshotKeep"))
         return false;
+    if (addon_prop(env, o, "keyring", &v)) {
+        void *ring;
+        if (!handle_arg(env, v, &ring, "options.keyring"))
+            return false;
+        so->keyring = ring;
+    }
     return true;
+}
+
+static int close_keyring(void *h)
+{
+    return dd_keyring_free(h);
+}
+
+static napi_value keyring_new(napi_env env, napi_callback_info info)
+{
+    size_t argc = 0;
+    napi_value self;
+    napi_get_cb_info(env, info, &argc, NULL, &self, NULL);
+    dd_keyring *k = NULL;
+    int rc = dd_keyring_new(&k);
+    if (rc)
+        return addon_fail(env, rc);
+    return handle_wrap(env, self, k, close_keyring) ? self : NULL;
+}
+
+/* addKey(keyId, key32) */
+static napi_value keyring_add_key(napi_env env, napi_callback_info info)
+{
+    size_t argc = 2;
+    napi_value argv[2];
+    void *h;
+    uint32_t id;
+    const uint8_t *key;
+    size_t len;
+    char *scratch = NULL;
+    if (!handle_this(env, info, &argc, argv, &h))
+        return NULL;
+    if (argc < 2)
+        return addon_type_error(env, "addKey(keyId, key) needs two arguments");
+    if (!addon_arg_u32(env, argv[0], &id, "keyId") ||
+        !addon_arg_bytes(env, argv[1], &key, &len, &scratch, "key"))
+        return NULL;
+    int rc = dd_keyring_add_key(h, id, key, len);
+    free(scratch);
+    return rc ? addon_fail(env, rc) : addon_undefined(env);
+}
+
+static napi_value keyring_set_active(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1];
+    void *h;
+    uint32_t id;
+    if (!handle_this(env, info, &argc, argv, &h))
+        return NULL;
+    if (argc < 1 || !addon_arg_u32(env, argv[0], &id, "keyId"))
+        return argc < 1 ? addon_type_error(env, "setActive(keyId)") : NULL;
+    int rc = dd_keyring_set_active(h, id);
+    return rc ? addon_fail(env, rc) : addon_undefined(env);
 }
 
 static napi_value journal_new(napi_env env, napi_callback_info info)
@@ -323,6 +382,114 @@ done:
     return out;
 }
 
+/* persist(pid, expectedSeq, payload, state, strategy, snapshotEvery, compact) -> seq
+ * strategy: 1 light, 2 full */
+static napi_value journal_persist(napi_env env, napi_callback_info info)
+{
+    size_t argc = 7;
+    napi_value argv[7];
+    void *h;
+    const uint8_t *pid, *payload, *state;
+    size_t pn, plen, slen;
+    char *s1 = NULL, *s2 = NULL, *s3 = NULL;
+    uint64_t expected, every, seq = 0;
+    uint32_t strategy;
+    bool compact = false;
+    if (!handle_this(env, info, &argc, argv, &h))
+        return NULL;
+    if (argc < 7)
+        return addon_type_error(
+            env, "persist(pid, expectedSeq, payload, state, strategy, every, compact)");
+    napi_value out = NULL;
+    napi_get_value_bool(env, argv[6], &compact);
+    if (addon_arg_bytes(env, argv[0], &pid, &pn, &s1, "pid") &&
+        addon_arg_u64(env, argv[1], &expected, "expectedSeq") &&
+        addon_arg_bytes(env, argv[2], &payload, &plen, &s2, "payload") &&
+        addon_arg_bytes(env, argv[3], &state, &slen, &s3, "state") &&
+        addon_arg_u32(env, argv[4], &strategy, "strategy") &&
+        addon_arg_u64(env, argv[5], &every, "snapshotEvery")) {
+        dd_append_event ev = {payload, plen, 0, NULL, 0};
+        dd_persist_options po;
+        dd_persist_options_init(&po, DD_PERSIST_OPTIONS_VERSION);
+        po.strategy = strategy;
+        po.snapshot_every = every;
+        po.compact = compact;
+        int rc = dd_journal_persist(&seq, h, pid, pn, expected, &ev, state, slen, &po);
+        out = rc ? addon_fail(env, rc) : addon_u64(env, seq);
+    }
+    free(s1);
+    free(s2);
+    free(s3);
+    return out;
+}
+
+typedef struct recover_ctx {
+    napi_env env;
+    napi_value on_snapshot, on_event;
+} recover_ctx;
+
+/* Calls back into JS on this thread, during dd_journal_recover; a throw
+ * stops recovery (the exception stays pending and is rethrown). */
+static int call_js(recover_ctx *c, napi_value fn, size_t argc, napi_value *argv)
+{
+    napi_valuetype t = napi_undefined;
+    if (!fn || napi_typeof(c->env, fn, &t) != napi_ok || t != napi_function)
+        return 0;
+    napi_value global, result;
+    napi_get_global(c->env, &global);
+    return napi_call_function(c->env, global, fn, argc, argv, &result) == napi_ok ? 0 : DD_EINVAL;
+}
+
+static int on_snapshot(void *ctx, uint64_t seq, const uint8_t *state, size_t len)
+{
+    recover_ctx *c = ctx;
+    napi_value argv[2];
+    void *dst;
+    argv[0] = addon_u64(c->env, seq);
+    napi_create_buffer_copy(c->env, len, len ? state : (const uint8_t *)"", &dst, &argv[1]);
+    return call_js(c, c->on_snapshot, 2, argv);
+}
+
+static int on_event(void *ctx, const dd_journal_event *ev)
+{
+    recover_ctx *c = ctx;
+    napi_value o, payload;
+    void *dst;
+    napi_create_object(c->env, &o);
+    napi_set_named_property(c->env, o, "seq", addon_u64(c->env, ev->seq));
+    napi_set_named_property(c->env, o, "timestampMs", addon_u64(c->env, ev->timestamp_ms));
+    napi_create_buffer_copy(c->env, ev->len, ev->len ? ev->payload : (const uint8_t *)"", &dst,
+                            &payload);
+    napi_set_named_property(c->env, o, "payload", payload);
+    return call_js(c, c->on_event, 1, &o);
+}
+
+/* recover(pid, onSnapshot(seq, state), onEvent(event)) -> last seq */
+static napi_value journal_recover(napi_env env, napi_callback_info info)
+{
+    size_t argc = 3;
+    napi_value argv[3];
+    void *h;
+    const uint8_t *pid;
+    size_t pn;
+    char *scratch = NULL;
+    if (!handle_this(env, info, &argc, argv, &h))
+        return NULL;
+    if (argc < 3)
+        return addon_type_error(env, "recover(pid, onSnapshot, onEvent)");
+    if (!addon_arg_bytes(env, argv[0], &pid, &pn, &scratch, "pid"))
+        return NULL;
+    recover_ctx c = {env, argv[1], argv[2]};
+    uint64_t last = 0;
+    int rc = dd_journal_recover(&last, h, pid, pn, on_snapshot, on_event, &c);
+    free(scratch);
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending)
+        return NULL;
+    return rc ? addon_fail(env, rc) : addon_u64(env, last);
+}
+
 /* upsert(key, expectedRevision, state) -> revision; expectedRevision -1 = any */
 static napi_value store_upsert(napi_env env, napi_callback_info info)
 {
@@ -432,6 +599,13 @@ bool addon_init_store(napi_env env, napi_value exports)
         M("replay", journal_replay),
         M("saveSnapshot", journal_save_snapshot),
         M("loadSnapshot", journal_load_snapshot),
+        M("persist", journal_persist),
+        M("recover", journal_recover),
+        M("close", handle_close_method),
+    };
+    napi_property_descriptor k[] = {
+        M("addKey", keyring_add_key),
+        M("setActive", keyring_set_active),
         M("close", handle_close_method),
     };
     napi_property_descriptor s[] = {
@@ -440,6 +614,7 @@ bool addon_init_store(napi_env env, napi_value exports)
         M("delete", store_delete),
         M("close", handle_close_method),
     };
-    return define(env, exports, "Journal", journal_new, j, sizeof j / sizeof j[0]) &&
+    return define(env, exports, "Keyring", keyring_new, k, sizeof k / sizeof k[0]) &&
+           define(env, exports, "Journal", journal_new, j, sizeof j / sizeof j[0]) &&
            define(env, exports, "StateStore", state_store_new, s, sizeof s / sizeof s[0]);
 }

@@ -59,3 +59,38 @@ test('bad options and arguments throw with a status', () => {
   j.close();
   assert.throws(() => j.highestSeq('p'), ddata.MisuseError);
 });
+
+test('persist with snapshots, then recover from the snapshot plus the tail', () => {
+  const j = new ddata.Journal();
+  let total = 0;
+  for (let i = 1; i <= 7; i++) {
+    total += i;
+    assert.strictEqual(j.persist('acc', i - 1, String(i), String(total), { strategy: 'full', snapshotEvery: 3 }), i);
+  }
+  let recovered = 0;
+  let snapshots = 0;
+  const last = j.recover('acc', {
+    onSnapshot: (seq, state) => { snapshots++; recovered = Number(state.toString()); },
+    onEvent: (ev) => { recovered += Number(ev.payload.toString()); },
+  });
+  assert.strictEqual(last, 7);
+  assert.strictEqual(recovered, 28);
+  assert.strictEqual(snapshots, 1);
+  assert.throws(() => j.recover('acc', { onEvent: () => { throw new Error('boom'); } }), /boom/);
+  j.close();
+});
+
+test('a sealed store opens only with the right key', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ddata-node-sealed-'));
+  const file = path.join(dir, 's.db');
+  const ring = new ddata.Keyring().addKey(1, Buffer.alloc(32, 7));
+  let s = new ddata.StateStore({ backend: 'sqlite', path: file, keyring: ring });
+  s.upsert('k', 0, 'secret');
+  s.close();
+  const wrong = new ddata.Keyring().addKey(1, Buffer.alloc(32, 8));
+  s = new ddata.StateStore({ backend: 'sqlite', path: file, keyring: wrong });
+  assert.throws(() => s.get('k'), ddata.CryptoError);
+  s.close();
+  assert.throws(() => new ddata.Keyring().addKey(1, Buffer.alloc(5)), ddata.InvalidArgumentError);
+  fs.rmSync(dir, { recursive: true });
+});
