@@ -20,12 +20,27 @@ void gc_free(gcounter *g)
 {
     free(g->actors);
     free(g->counts);
+    free(g->markers);
     memset(g, 0, sizeof *g);
+}
+
+static int clone_markers(gcounter *dst, const gcounter *src)
+{
+    if (!src->nmarkers)
+        return ST_OK;
+    dst->markers = alloc_array(src->nmarkers, sizeof *dst->markers);
+    if (!dst->markers)
+        return error_oom();
+    memcpy(dst->markers, src->markers, src->nmarkers * sizeof *dst->markers);
+    dst->nmarkers = src->nmarkers;
+    return ST_OK;
 }
 
 int gc_clone(gcounter *dst, const gcounter *src)
 {
     memset(dst, 0, sizeof *dst);
+    if (clone_markers(dst, src))
+        return error_oom();
     if (!src->n)
         return ST_OK;
     dst->actors = alloc_array(src->n, sizeof *dst->actors);
@@ -52,6 +67,81 @@ static uint32_t gc_lower(const gcounter *g, uint64_t actor)
             hi = mid;
     }
     return lo;
+}
+
+static int64_t marker_find(const gcounter *g, uint64_t removed)
+{
+    uint32_t lo = 0, hi = g->nmarkers;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (g->markers[mid].removed < removed)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < g->nmarkers && g->markers[lo].removed == removed ? (int64_t)lo : -1 - (int64_t)lo;
+}
+
+static void recount(gcounter *g)
+{
+    g->sum = 0;
+    for (uint32_t i = 0; i < g->n; i++)
+        if (__builtin_add_overflow(g->sum, g->counts[i], &g->sum))
+            g->sum = UINT64_MAX;
+}
+
+/* Drops the slot of `actor` if there is one; its count is returned. */
+static uint64_t drop_slot(gcounter *g, uint64_t actor)
+{
+    uint32_t p = gc_lower(g, actor);
+    if (p >= g->n || g->actors[p] != actor)
+        return 0;
+    uint64_t c = g->counts[p];
+    memmove(&g->actors[p], &g->actors[p + 1], (g->n - p - 1) * sizeof *g->actors);
+    memmove(&g->counts[p], &g->counts[p + 1], (g->n - p - 1) * sizeof *g->counts);
+    g->n--;
+    if (g->sum != UINT64_MAX)
+        g->sum -= c;
+    else
+        recount(g);
+    return c;
+}
+
+static int marker_cmp(const gc_marker *a, const gc_marker *b)
+{
+    if (a->survivor != b->survivor)
+        return a->survivor < b->survivor ? -1 : 1;
+    if (a->folded != b->folded)
+        return a->folded < b->folded ? -1 : 1;
+    return 0;
+}
+
+/* Adds marker m (or keeps the smaller of two for one actor) and drops the
+ * marked actor's slot. */
+static int marker_put(gcounter *g, const gc_marker *m)
+{
+    int64_t f = marker_find(g, m->removed);
+    if (f >= 0) {
+        if (marker_cmp(m, &g->markers[f]) < 0)
+            g->markers[f] = *m;
+        return ST_OK;
+    }
+    uint32_t p = (uint32_t)(-1 - f);
+    gc_marker *nm = realloc_array(g->markers, (size_t)g->nmarkers + 1, sizeof *nm);
+    if (!nm)
+        return error_oom();
+    g->markers = nm;
+    memmove(&nm[p + 1], &nm[p], (g->nmarkers - p) * sizeof *nm);
+    nm[p] = *m;
+    g->nmarkers++;
+    (void)drop_slot(g, m->removed);
+    return ST_OK;
+}
+
+bool gc_holds(const gcounter *g, uint64_t actor)
+{
+    uint32_t p = gc_lower(g, actor);
+    return p < g->n && g->actors[p] == actor;
 }
 
 /* Slot of `actor`, inserted with count 0 if missing. */
@@ -122,8 +212,8 @@ int gc_increment_fast(gcounter *g, uint64_t actor, uint64_t amount)
 
 int gc_set(gcounter *g, uint64_t actor, uint64_t total)
 {
-    if (!total)
-        return ST_OK;
+    if (!total || (g->nmarkers && marker_find(g, actor) >= 0))
+        return ST_OK; /* a pruned actor's count lives in its survivor */
     uint32_t slot;
     int rc = gc_slot(g, actor, &slot);
     if (rc)
@@ -138,6 +228,11 @@ int gc_set(gcounter *g, uint64_t actor, uint64_t total)
 
 int gc_merge(gcounter *dst, const gcounter *src)
 {
+    for (uint32_t i = 0; i < src->nmarkers; i++) {
+        int rc = marker_put(dst, &src->markers[i]);
+        if (rc)
+            return rc;
+    }
     for (uint32_t i = 0; i < src->n; i++) {
         int rc = gc_set(dst, src->actors[i], src->counts[i]);
         if (rc)
@@ -152,16 +247,69 @@ uint64_t gc_sum(const gcounter *g, bool *overflow)
     return g->sum;
 }
 
-void gc_encode(const gcounter *g, bytes *out)
+void gc_encode(const gcounter *g, bool with_markers, bytes *out)
 {
     bytes_put_varint(out, g->n);
     for (uint32_t i = 0; i < g->n; i++) {
         bytes_put_u64(out, g->actors[i]);
         bytes_put_varint(out, g->counts[i]);
     }
+    if (!with_markers)
+        return;
+    bytes_put_varint(out, g->nmarkers);
+    for (uint32_t i = 0; i < g->nmarkers; i++) {
+        bytes_put_u64(out, g->markers[i].removed);
+        bytes_put_u64(out, g->markers[i].survivor);
+        bytes_put_varint(out, g->markers[i].folded);
+    }
 }
 
-int gc_decode(gcounter *g, reader *r, const limits *lim)
+static int gc_decode_slots(gcounter *g, reader *r, const limits *lim);
+
+static int decode_markers(gcounter *g, reader *r, const limits *lim)
+{
+    uint64_t n = crdt_varint(r);
+    if (!reader_ok(r))
+        return error_set(ST_ECORRUPT, "crdt value is truncated or malformed");
+    if (n > lim->max_elements)
+        return error_set(ST_ELIMIT, "counter with %llu pruning markers exceeds the limit of %llu",
+                         (unsigned long long)n, (unsigned long long)lim->max_elements);
+    if (n > reader_left(r) / 17)
+        return error_set(ST_ECORRUPT, "counter marker count exceeds the input");
+    if (!n)
+        return ST_OK;
+    g->markers = alloc_array(n, sizeof *g->markers);
+    if (!g->markers)
+        return error_oom();
+    for (uint64_t i = 0; i < n; i++) {
+        gc_marker m;
+        m.removed = reader_u64(r);
+        m.survivor = reader_u64(r);
+        m.folded = crdt_varint(r);
+        if (!reader_ok(r))
+            return error_set(ST_ECORRUPT, "crdt value is truncated or malformed");
+        /* canonical: sorted, one per actor, never the survivor of itself,
+         * and no slot left for a pruned actor */
+        if ((i && m.removed <= g->markers[i - 1].removed) || m.removed == m.survivor ||
+            gc_holds(g, m.removed))
+            return error_set(ST_ECORRUPT, "counter pruning markers are not canonical");
+        g->markers[i] = m;
+        g->nmarkers = (uint32_t)i + 1;
+    }
+    return ST_OK;
+}
+
+int gc_decode(gcounter *g, reader *r, const limits *lim, bool with_markers)
+{
+    int rc = gc_decode_slots(g, r, lim);
+    if (!rc && with_markers)
+        rc = decode_markers(g, r, lim);
+    if (rc)
+        gc_free(g);
+    return rc;
+}
+
+static int gc_decode_slots(gcounter *g, reader *r, const limits *lim)
 {
     memset(g, 0, sizeof *g);
     uint64_t n = crdt_varint(r);
@@ -202,18 +350,29 @@ int gc_decode(gcounter *g, reader *r, const limits *lim)
 
 int gc_prune(gcounter *g, uint64_t removed, uint64_t survivor)
 {
+    if (removed == survivor || !gc_holds(g, removed))
+        return ST_OK; /* nothing to fold (or folded already: the marker stays) */
+    if (g->nmarkers && marker_find(g, survivor) >= 0)
+        return error_set(ST_EINVAL, "cannot prune into actor %016llx: it was pruned itself",
+                         (unsigned long long)survivor);
     uint32_t p = gc_lower(g, removed);
-    if (p >= g->n || g->actors[p] != removed)
-        return ST_OK;
     uint64_t c = g->counts[p];
-    memmove(&g->actors[p], &g->actors[p + 1], (g->n - p - 1) * sizeof *g->actors);
-    memmove(&g->counts[p], &g->counts[p + 1], (g->n - p - 1) * sizeof *g->counts);
-    g->n--;
+    gc_marker m = {removed, survivor, c};
     uint32_t slot;
+    /* room first, so a failure leaves the counter as it was */
     int rc = gc_slot(g, survivor, &slot);
     if (rc)
         return rc;
-    g->counts[slot] += c;
+    rc = marker_put(g, &m); /* drops the removed slot */
+    if (rc) {
+        if (!g->counts[gc_lower(g, survivor)])
+            (void)drop_slot(g, survivor);
+        return rc;
+    }
+    slot = gc_lower(g, survivor);
+    if (__builtin_add_overflow(g->counts[slot], c, &g->counts[slot]))
+        g->counts[slot] = UINT64_MAX;
+    recount(g);
     return ST_OK;
 }
 

@@ -283,29 +283,41 @@ bool crdt_equal(const crdt *a, const crdt *b)
 
 /* ---- codec ------------------------------------------------------------- */
 
-int crdt_encode_body(const crdt *v, bytes *out)
+static int put_val_v1(const crdt *v, bytes *out)
 {
+    return crdt_encode_body_v(v, CRDT_CODEC_VERSION, out);
+}
+
+static int put_val_v2(const crdt *v, bytes *out)
+{
+    return crdt_encode_body_v(v, CRDT_CODEC_VERSION_MARKERS, out);
+}
+
+int crdt_encode_body_v(const crdt *v, uint8_t ver, bytes *out)
+{
+    bool mk = ver >= CRDT_CODEC_VERSION_MARKERS;
     bytes_put_u8(out, (uint8_t)v->type);
     switch (v->type) {
-    case CRDT_GCOUNTER: gc_encode(&v->u.gc, out); break;
+    case CRDT_GCOUNTER: gc_encode(&v->u.gc, mk, out); break;
     case CRDT_PNCOUNTER:
-        gc_encode(&v->u.pn.p, out);
-        gc_encode(&v->u.pn.n, out);
+        gc_encode(&v->u.pn.p, mk, out);
+        gc_encode(&v->u.pn.n, mk, out);
         break;
     case CRDT_LWWREGISTER: lww_encode(&v->u.reg, out); break;
     case CRDT_FLAG: bytes_put_u8(out, v->u.flag ? 1 : 0); break;
     case CRDT_GSET: return ds_encode(&v->u.ds, false, out, NULL);
     case CRDT_ORSET:
     case CRDT_MVREGISTER: return ds_encode(&v->u.ds, true, out, NULL);
-    default: return ds_encode(&v->u.ds, true, out, crdt_encode_body);
+    default: return ds_encode(&v->u.ds, true, out, mk ? put_val_v2 : put_val_v1);
     }
     return out->failed ? error_oom() : ST_OK;
 }
 
 int crdt_encode(const crdt *v, bytes *out)
 {
-    bytes_put_u8(out, CRDT_CODEC_VERSION);
-    return crdt_encode_body(v, out);
+    uint8_t ver = crdt_has_prune_markers(v) ? CRDT_CODEC_VERSION_MARKERS : CRDT_CODEC_VERSION;
+    bytes_put_u8(out, ver);
+    return crdt_encode_body_v(v, ver, out);
 }
 
 typedef struct nested_arg {
@@ -313,12 +325,13 @@ typedef struct nested_arg {
     uint64_t now_ms;
     uint32_t depth;
     crdt_type fixed;
+    uint8_t ver;
 } nested_arg;
 
 static int get_nested(crdt **out, reader *r, void *argp)
 {
     nested_arg *a = argp;
-    int rc = crdt_decode_body(out, r, a->lim, a->now_ms, a->depth + 1);
+    int rc = crdt_decode_body(out, r, a->lim, a->now_ms, a->depth + 1, a->ver);
     if (!rc && a->fixed && (*out)->type != a->fixed) {
         crdt_type got = (*out)->type;
         crdt_free(*out);
@@ -329,8 +342,10 @@ static int get_nested(crdt **out, reader *r, void *argp)
     return rc;
 }
 
-int crdt_decode_body(crdt **out, reader *r, const limits *lim, uint64_t now_ms, uint32_t depth)
+int crdt_decode_body(crdt **out, reader *r, const limits *lim, uint64_t now_ms, uint32_t depth,
+                     uint8_t ver)
 {
+    bool mk = ver >= CRDT_CODEC_VERSION_MARKERS;
     *out = NULL;
     if (depth > lim->max_depth)
         return error_set(ST_ELIMIT, "crdt nesting exceeds the depth limit of %u", lim->max_depth);
@@ -344,11 +359,11 @@ int crdt_decode_body(crdt **out, reader *r, const limits *lim, uint64_t now_ms, 
         return error_oom();
     int rc = ST_OK;
     switch (v->type) {
-    case CRDT_GCOUNTER: rc = gc_decode(&v->u.gc, r, lim); break;
+    case CRDT_GCOUNTER: rc = gc_decode(&v->u.gc, r, lim, mk); break;
     case CRDT_PNCOUNTER:
-        rc = gc_decode(&v->u.pn.p, r, lim);
+        rc = gc_decode(&v->u.pn.p, r, lim, mk);
         if (!rc)
-            rc = gc_decode(&v->u.pn.n, r, lim);
+            rc = gc_decode(&v->u.pn.n, r, lim, mk);
         break;
     case CRDT_LWWREGISTER: rc = lww_decode(&v->u.reg, r, lim, now_ms); break;
     case CRDT_FLAG: {
@@ -364,7 +379,7 @@ int crdt_decode_body(crdt **out, reader *r, const limits *lim, uint64_t now_ms, 
     case CRDT_ORSET:
     case CRDT_MVREGISTER: rc = ds_decode(&v->u.ds, r, true, lim, NULL, NULL); break;
     default: {
-        nested_arg a = {lim, now_ms, depth, map_fixed_type(v->type)};
+        nested_arg a = {lim, now_ms, depth, map_fixed_type(v->type), ver};
         rc = ds_decode(&v->u.ds, r, true, lim, get_nested, &a);
         break;
     }
@@ -392,12 +407,16 @@ int crdt_decode(crdt **out, const uint8_t *data, size_t len, const limits *lim, 
     uint8_t ver = reader_u8(&r);
     if (!reader_ok(&r))
         return error_set(ST_ECORRUPT, "crdt value is empty");
-    if (ver != CRDT_CODEC_VERSION)
+    if (ver != CRDT_CODEC_VERSION && ver != CRDT_CODEC_VERSION_MARKERS)
         return error_set(ST_ECORRUPT, "crdt encoding version %u is not supported", ver);
     crdt *v;
-    int rc = crdt_decode_body(&v, &r, lim, now_ms, 1);
+    int rc = crdt_decode_body(&v, &r, lim, now_ms, 1, ver);
     if (rc)
         return rc;
+    if (ver == CRDT_CODEC_VERSION_MARKERS && !crdt_has_prune_markers(v)) {
+        crdt_free(v);
+        return error_set(ST_ECORRUPT, "crdt encoding version 2 without pruning markers");
+    }
     if (!reader_done(&r)) {
         crdt_free(v);
         return error_set(ST_ECORRUPT, "%zu trailing bytes after the crdt value", reader_left(&r));
@@ -416,25 +435,93 @@ uint64_t crdt_digest(const crdt *v)
     return h;
 }
 
-int crdt_prune(crdt *v, uint64_t removed, uint64_t survivor)
+/* Calls fn on every counter in v: the value itself, or every nested value
+ * of a map, per dot and joined (see map.c: each dot carries a value). */
+typedef int (*gc_visit)(gcounter *g, void *arg);
+
+static int visit_counters(crdt *v, gc_visit fn, void *arg)
 {
-    /* Dots of a removed node stay valid (they are just history); only the
-     * counters fold the removed node's slot into the survivor's. */
     switch (v->type) {
-    case CRDT_GCOUNTER: return gc_prune(&v->u.gc, removed, survivor);
+    case CRDT_GCOUNTER: return fn(&v->u.gc, arg);
     case CRDT_PNCOUNTER: {
-        int rc = gc_prune(&v->u.pn.p, removed, survivor);
-        return rc ? rc : gc_prune(&v->u.pn.n, removed, survivor);
+        int rc = fn(&v->u.pn.p, arg);
+        return rc ? rc : fn(&v->u.pn.n, arg);
     }
-    default:
-        if (crdt_is_map(v->type) && v->u.ds.vals)
-            for (uint32_t i = 0; i < v->u.ds.n; i++) {
-                int rc = crdt_prune(v->u.ds.vals[i], removed, survivor);
+    default: break;
+    }
+    if (!crdt_is_map(v->type) || !v->u.ds.n)
+        return ST_OK;
+    dotset *s = &v->u.ds;
+    for (uint32_t i = 0; i < s->n; i++) {
+        ds_entry *e = &s->entries[i];
+        if (e->ax == DS_MULTI) {
+            ds_multi *m = &s->multi[e->ctr];
+            for (uint32_t k = 0; k < m->n; k++) {
+                int rc = visit_counters(m->vals[k], fn, arg);
                 if (rc)
                     return rc;
             }
-        return ST_OK;
+        }
+        int rc = visit_counters(s->vals[i], fn, arg);
+        if (rc)
+            return rc;
     }
+    return ST_OK;
+}
+
+typedef struct prune_arg {
+    uint64_t removed, survivor;
+} prune_arg;
+
+static int prune_one(gcounter *g, void *argp)
+{
+    const prune_arg *a = argp;
+    return gc_prune(g, a->removed, a->survivor);
+}
+
+int crdt_prune(crdt *v, uint64_t removed, uint64_t survivor)
+{
+    /* Dots of a removed node stay (they are history, and a dot set does not
+     * grow per update); only counters fold the removed slot and keep a
+     * marker. */
+    if (removed == survivor)
+        return error_set(ST_EINVAL, "cannot prune an actor into itself");
+    prune_arg a = {removed, survivor};
+    return visit_counters(v, prune_one, &a);
+}
+
+static int holds_one(gcounter *g, void *argp)
+{
+    return gc_holds(g, *(const uint64_t *)argp) ? 1 : 0;
+}
+
+bool crdt_holds_actor(const crdt *v, uint64_t actor)
+{
+    return visit_counters((crdt *)v, holds_one, &actor) == 1;
+}
+
+static int markers_one(gcounter *g, void *arg)
+{
+    (void)arg;
+    return g->nmarkers ? 1 : 0;
+}
+
+bool crdt_has_prune_markers(const crdt *v)
+{
+    return visit_counters((crdt *)v, markers_one, NULL) == 1;
+}
+
+static int slots_one(gcounter *g, void *arg)
+{
+    *(uint64_t *)arg += g->n;
+    return 0;
+}
+
+uint64_t crdt_counter_slots(const crdt *v)
+{
+    uint64_t n = 0;
+    (void)visit_counters((crdt *)v, slots_one, &n);
+    return n;
 }
 
 uint64_t crdt_count(const crdt *v)

@@ -103,9 +103,18 @@ int crdt_to_json(const crdt *v, bytes *out);
 int crdt_from_json(crdt **out, const char *json, size_t len, const limits *lim);
 uint64_t crdt_digest(const crdt *v);
 
-/* Removed-node pruning: folds what `removed` contributed into `survivor`
- * (counters) and forgets `removed` where that is safe. */
+/* Removed-node pruning (counter.c): in every counter of v (nested ones in
+ * maps included) folds the slot of `removed` into `survivor`'s and leaves a
+ * marker, so later merges ignore `removed` (an unpruned copy is then
+ * counted once). Idempotent. Safe only once `survivor` has merged every
+ * copy that may hold more of `removed` (the replicator's protocol). ORSet
+ * and map dots of `removed` stay: they do not grow per update. */
 int crdt_prune(crdt *v, uint64_t removed, uint64_t survivor);
+/* Whether some counter in v has a slot for `actor` (it could be pruned). */
+bool crdt_holds_actor(const crdt *v, uint64_t actor);
+bool crdt_has_prune_markers(const crdt *v);
+/* Counter slots in v, nested ones included (statistics, benchmarks). */
+uint64_t crdt_counter_slots(const crdt *v);
 
 /* Number of elements (set members, map entries, register values); used for
  * limits and statistics. */

@@ -9,14 +9,30 @@
 #include "crdt/crdt.h"
 #include "crdt/dotset.h"
 
+/* Version 1: no pruning markers anywhere in the value. Version 2: every
+ * counter (nested ones included) is followed by its marker list. A value
+ * is written as version 2 only when it holds a marker, so values that were
+ * never pruned keep their version-1 bytes (and digests). */
 #define CRDT_CODEC_VERSION 1
+#define CRDT_CODEC_VERSION_MARKERS 2
 
-/* A grow-only counter: one slot per actor, sorted by actor. */
+/* A pruned actor: its count was folded into `survivor`'s slot; slots of
+ * `removed` are ignored from then on (counter.c explains why). */
+typedef struct gc_marker {
+    uint64_t removed;
+    uint64_t survivor;
+    uint64_t folded;
+} gc_marker;
+
+/* A grow-only counter: one slot per actor, sorted by actor, and the
+ * pruning markers, sorted by removed actor (no actor is in both). */
 typedef struct gcounter {
     uint64_t *actors;
     uint64_t *counts;
     uint32_t n, cap;
     uint64_t sum; /* cached total, saturating at UINT64_MAX */
+    gc_marker *markers;
+    uint32_t nmarkers;
 } gcounter;
 
 typedef struct lwwreg {
@@ -51,8 +67,9 @@ int gc_increment_fast(gcounter *g, uint64_t actor, uint64_t amount);
 int gc_set(gcounter *g, uint64_t actor, uint64_t total);
 int gc_merge(gcounter *dst, const gcounter *src);
 uint64_t gc_sum(const gcounter *g, bool *overflow);
-void gc_encode(const gcounter *g, bytes *out);
-int gc_decode(gcounter *g, reader *r, const limits *lim);
+void gc_encode(const gcounter *g, bool with_markers, bytes *out);
+int gc_decode(gcounter *g, reader *r, const limits *lim, bool with_markers);
+bool gc_holds(const gcounter *g, uint64_t actor);
 int gc_prune(gcounter *g, uint64_t removed, uint64_t survivor);
 int counter_value(const crdt *v, int64_t *out);
 
@@ -70,8 +87,10 @@ crdt_type map_fixed_type(crdt_type t); /* 0 for ORMap (any value type) */
 int map_apply(crdt *v, const crdt_op *op, const crdt_ctx *ctx, crdt *delta);
 
 /* codec: bodies without the version byte, used for nested values */
-int crdt_encode_body(const crdt *v, bytes *out);
-int crdt_decode_body(crdt **out, reader *r, const limits *lim, uint64_t now_ms, uint32_t depth);
+/* `ver` is the top-level codec version (markers follow counters in 2). */
+int crdt_encode_body_v(const crdt *v, uint8_t ver, bytes *out);
+int crdt_decode_body(crdt **out, reader *r, const limits *lim, uint64_t now_ms, uint32_t depth,
+                     uint8_t ver);
 
 /* json: the value form */
 int crdt_value_json(const crdt *v, bytes *out);

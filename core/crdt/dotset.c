@@ -759,6 +759,13 @@ int ds_merge(dotset *dst, const dotset *src)
         }
         /* fast path: one identical dot (and so the same value) on both sides */
         if (na == 1 && nb == 1 && map[b[0].ax] == a[0].ax && b[0].ctr == a[0].ctr) {
+            /* ... unless the other side's value was pruned (crdt_prune
+             * rewrites a dot's value in place; the pruned form wins) */
+            if (vals && crdt_has_prune_markers(src->vals[j])) {
+                rc = ds_val_join(&dst->vals[i], src->vals[j]);
+                if (rc)
+                    goto done;
+            }
             i++;
             continue;
         }

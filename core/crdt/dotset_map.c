@@ -111,6 +111,7 @@ int ds_val_join(crdt **dst, const crdt *src)
 typedef struct vdot {
     ds_dot d;
     const crdt *val;
+    const crdt *other; /* the same dot's value on the other side, if any */
 } vdot;
 
 static int vdot_cmp(const void *x, const void *y)
@@ -145,6 +146,10 @@ int ds_join_map_entry(dotset *dst, uint32_t i, const ds_dot *a, uint32_t na, con
         if (in_b || sax == UINT32_MAX || !ds_ctx_has(src, sax, a[k].ctr)) {
             keep[n].d = a[k];
             keep[n].val = ds_dot_val(dst, i, k);
+            keep[n].other = NULL;
+            for (uint32_t m = 0; in_b && m < nb; m++)
+                if (map[b[m].ax] == a[k].ax && b[m].ctr == a[k].ctr)
+                    keep[n].other = ds_dot_val(src, (uint32_t)j, m);
             n++;
         }
     }
@@ -158,6 +163,7 @@ int ds_join_map_entry(dotset *dst, uint32_t i, const ds_dot *a, uint32_t na, con
             keep[n].d.ax = dax;
             keep[n].d.ctr = b[m].ctr;
             keep[n].val = ds_dot_val(src, (uint32_t)j, m);
+            keep[n].other = NULL;
             n++;
         }
     }
@@ -175,6 +181,16 @@ int ds_join_map_entry(dotset *dst, uint32_t i, const ds_dot *a, uint32_t na, con
     for (; k < n && !rc; k++) {
         dots[k] = keep[k].d;
         rc = crdt_clone(&vals[k], keep[k].val);
+        /* One dot, one value, except that pruning (crdt_prune) rewrites a
+         * value in place: the pruned form must win on every replica. */
+        if (!rc && keep[k].other && crdt_has_prune_markers(keep[k].other)) {
+            rc = ds_val_join(&vals[k], keep[k].other);
+            if (rc) {
+                crdt_free(vals[k]);
+                k++;
+                break;
+            }
+        }
     }
     if (rc) {
         for (uint32_t m = 0; m + 1 < k; m++)
