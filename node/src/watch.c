@@ -15,9 +15,13 @@
  * The callback is invoked through napi_make_callback so promise reactions
  * and nextTicks queued by listeners run right after it, as for any I/O.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "addon.h"
 #include "uv_min.h"
@@ -28,10 +32,15 @@ typedef struct watcher {
     napi_async_context async; /* for napi_make_callback */
     napi_ref self;            /* the JS object; strong only while ref'd */
     bool strong;
+    int fd; /* our dup of the watched fd, closed after the handle */
 } watcher;
 
+/* The handle's data carries the watcher's own fd (+1) once closing. */
 static void poll_closed(uv_handle_t *h)
 {
+    int fd = (int)(intptr_t)uv_handle_get_data(h) - 1;
+    if (fd >= 0)
+        close(fd);
     free(h);
 }
 
@@ -40,6 +49,7 @@ static void poll_release(watcher *w)
     if (!w->poll)
         return;
     uv_poll_stop(w->poll);
+    uv_handle_set_data((uv_handle_t *)w->poll, (void *)(intptr_t)(w->fd + 1));
     uv_close((uv_handle_t *)w->poll, poll_closed);
     w->poll = NULL;
 }
@@ -133,12 +143,20 @@ static napi_value watcher_new(napi_env env, napi_callback_info info)
         free(w);
         return addon_fail(env, DD_ENOMEM);
     }
-    int rc = uv_poll_init(loop, w->poll, fd);
+    /* Poll a duplicate: the library may close its fd (its system finalized
+     * first) while this handle is still registered, and a reused fd number
+     * must never be polled in its place. The duplicate keeps the same
+     * eventfd alive and readable exactly as the original. */
+    w->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    int rc = w->fd < 0 ? -errno : uv_poll_init(loop, w->poll, w->fd);
     if (rc != 0) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "cannot watch fd %d: %s", (int)fd,
+                 w->fd < 0 ? strerror(-rc) : uv_strerror(rc));
+        if (w->fd >= 0)
+            close(w->fd);
         free(w->poll);
         free(w);
-        char msg[128];
-        snprintf(msg, sizeof msg, "cannot watch fd %d: %s", (int)fd, uv_strerror(rc));
         return addon_type_error(env, msg);
     }
     uv_handle_set_data((uv_handle_t *)w->poll, w);

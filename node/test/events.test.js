@@ -79,3 +79,21 @@ test('finalizers of dropped watchers run safely after GC', { skip: typeof global
   await new Promise((r) => setTimeout(r, 10));
   for (const f of fifos) f.cleanup();
 });
+
+test('watchers poll their own duplicate of the fd and close it afterwards', async () => {
+  const { fd, cleanup } = fifo();
+  const count = () => fs.readdirSync('/proc/self/fd').length;
+  const before = count();
+  for (let i = 0; i < 100; i++) new FdEventEmitter(fd, () => drainFifo(fd)).close();
+  await new Promise((r) => setImmediate(r)); // uv_close callbacks run on the next loop turn
+  assert.strictEqual(count(), before);
+  // The owner closing its fd first leaves the watcher polling a valid duplicate.
+  const sys = new ddata.System({ nodeId: 'w', seeds: ['w'] });
+  const em = new FdEventEmitter(sys._native.eventFd(), () => []);
+  sys._native.close();
+  em.on('x', () => {});
+  await new Promise((r) => setTimeout(r, 10));
+  em.close();
+  sys.close();
+  cleanup();
+});
