@@ -113,6 +113,8 @@ static int marker_cmp(const gc_marker *a, const gc_marker *b)
         return a->survivor < b->survivor ? -1 : 1;
     if (a->folded != b->folded)
         return a->folded < b->folded ? -1 : 1;
+    if (a->keep_until_ms != b->keep_until_ms)
+        return a->keep_until_ms < b->keep_until_ms ? -1 : 1;
     return 0;
 }
 
@@ -261,6 +263,7 @@ void gc_encode(const gcounter *g, bool with_markers, bytes *out)
         bytes_put_u64(out, g->markers[i].removed);
         bytes_put_u64(out, g->markers[i].survivor);
         bytes_put_varint(out, g->markers[i].folded);
+        bytes_put_varint(out, g->markers[i].keep_until_ms);
     }
 }
 
@@ -274,7 +277,7 @@ static int decode_markers(gcounter *g, reader *r, const limits *lim)
     if (n > lim->max_elements)
         return error_set(ST_ELIMIT, "counter with %llu pruning markers exceeds the limit of %llu",
                          (unsigned long long)n, (unsigned long long)lim->max_elements);
-    if (n > reader_left(r) / 17)
+    if (n > reader_left(r) / 18)
         return error_set(ST_ECORRUPT, "counter marker count exceeds the input");
     if (!n)
         return ST_OK;
@@ -286,6 +289,7 @@ static int decode_markers(gcounter *g, reader *r, const limits *lim)
         m.removed = reader_u64(r);
         m.survivor = reader_u64(r);
         m.folded = crdt_varint(r);
+        m.keep_until_ms = crdt_varint(r);
         if (!reader_ok(r))
             return error_set(ST_ECORRUPT, "crdt value is truncated or malformed");
         /* canonical: sorted, one per actor, never the survivor of itself,
@@ -348,7 +352,22 @@ static int gc_decode_slots(gcounter *g, reader *r, const limits *lim)
     return ST_OK;
 }
 
-int gc_prune(gcounter *g, uint64_t removed, uint64_t survivor)
+bool gc_drop_markers(gcounter *g, uint64_t now_ms)
+{
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < g->nmarkers; i++)
+        if (!g->markers[i].keep_until_ms || g->markers[i].keep_until_ms > now_ms)
+            g->markers[k++] = g->markers[i];
+    bool dropped = k != g->nmarkers;
+    g->nmarkers = k;
+    if (!k) {
+        free(g->markers);
+        g->markers = NULL;
+    }
+    return dropped;
+}
+
+int gc_prune(gcounter *g, uint64_t removed, uint64_t survivor, uint64_t keep_until_ms)
 {
     if (removed == survivor || !gc_holds(g, removed))
         return ST_OK; /* nothing to fold (or folded already: the marker stays) */
@@ -357,7 +376,7 @@ int gc_prune(gcounter *g, uint64_t removed, uint64_t survivor)
                          (unsigned long long)survivor);
     uint32_t p = gc_lower(g, removed);
     uint64_t c = g->counts[p];
-    gc_marker m = {removed, survivor, c};
+    gc_marker m = {removed, survivor, c, keep_until_ms};
     uint32_t slot;
     /* room first, so a failure leaves the counter as it was */
     int rc = gc_slot(g, survivor, &slot);

@@ -470,23 +470,23 @@ static int visit_counters(crdt *v, gc_visit fn, void *arg)
 }
 
 typedef struct prune_arg {
-    uint64_t removed, survivor;
+    uint64_t removed, survivor, keep_until_ms;
 } prune_arg;
 
 static int prune_one(gcounter *g, void *argp)
 {
     const prune_arg *a = argp;
-    return gc_prune(g, a->removed, a->survivor);
+    return gc_prune(g, a->removed, a->survivor, a->keep_until_ms);
 }
 
-int crdt_prune(crdt *v, uint64_t removed, uint64_t survivor)
+int crdt_prune(crdt *v, uint64_t removed, uint64_t survivor, uint64_t keep_until_ms)
 {
     /* Dots of a removed node stay (they are history, and a dot set does not
      * grow per update); only counters fold the removed slot and keep a
      * marker. */
     if (removed == survivor)
         return error_set(ST_EINVAL, "cannot prune an actor into itself");
-    prune_arg a = {removed, survivor};
+    prune_arg a = {removed, survivor, keep_until_ms};
     return visit_counters(v, prune_one, &a);
 }
 
@@ -509,6 +509,48 @@ static int markers_one(gcounter *g, void *arg)
 bool crdt_has_prune_markers(const crdt *v)
 {
     return visit_counters((crdt *)v, markers_one, NULL) == 1;
+}
+
+typedef struct drop_arg {
+    uint64_t now_ms;
+    bool dropped;
+} drop_arg;
+
+static int drop_one(gcounter *g, void *argp)
+{
+    drop_arg *a = argp;
+    if (g->nmarkers && gc_drop_markers(g, a->now_ms))
+        a->dropped = true;
+    return 0;
+}
+
+bool crdt_drop_prune_markers(crdt *v, uint64_t now_ms)
+{
+    drop_arg a = {now_ms, false};
+    (void)visit_counters(v, drop_one, &a);
+    return a.dropped;
+}
+
+typedef struct each_arg {
+    int (*fn)(uint64_t actor, void *arg);
+    void *arg;
+} each_arg;
+
+static int each_one(gcounter *g, void *argp)
+{
+    each_arg *a = argp;
+    for (uint32_t i = 0; i < g->n; i++) {
+        int rc = a->fn(g->actors[i], a->arg);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int crdt_each_counter_actor(const crdt *v, int (*fn)(uint64_t actor, void *arg), void *arg)
+{
+    each_arg a = {fn, arg};
+    return visit_counters((crdt *)v, each_one, &a);
 }
 
 static int slots_one(gcounter *g, void *arg)

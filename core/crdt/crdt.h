@@ -106,10 +106,17 @@ uint64_t crdt_digest(const crdt *v);
 /* Removed-node pruning (counter.c): in every counter of v (nested ones in
  * maps included) folds the slot of `removed` into `survivor`'s and leaves a
  * marker, so later merges ignore `removed` (an unpruned copy is then
- * counted once). Idempotent. Safe only once `survivor` has merged every
+ * counted once). The marker lives until keep_until_ms (0: forever).
+ * Idempotent. Safe only once `survivor` has merged every
  * copy that may hold more of `removed` (the replicator's protocol). ORSet
  * and map dots of `removed` stay: they do not grow per update. */
-int crdt_prune(crdt *v, uint64_t removed, uint64_t survivor);
+int crdt_prune(crdt *v, uint64_t removed, uint64_t survivor, uint64_t keep_until_ms);
+/* Drops the markers whose keep_until_ms has passed (every replica does so
+ * on its own clock); true if v changed. */
+bool crdt_drop_prune_markers(crdt *v, uint64_t now_ms);
+/* Calls fn for every counter slot's actor in v (repeats across nested
+ * counters); stops at and returns fn's first nonzero result. */
+int crdt_each_counter_actor(const crdt *v, int (*fn)(uint64_t actor, void *arg), void *arg);
 /* Whether some counter in v has a slot for `actor` (it could be pruned). */
 bool crdt_holds_actor(const crdt *v, uint64_t actor);
 bool crdt_has_prune_markers(const crdt *v);

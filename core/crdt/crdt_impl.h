@@ -22,6 +22,7 @@ typedef struct gc_marker {
     uint64_t removed;
     uint64_t survivor;
     uint64_t folded;
+    uint64_t keep_until_ms; /* dropped after this time; 0 = kept forever */
 } gc_marker;
 
 /* A grow-only counter: one slot per actor, sorted by actor, and the
@@ -70,7 +71,9 @@ uint64_t gc_sum(const gcounter *g, bool *overflow);
 void gc_encode(const gcounter *g, bool with_markers, bytes *out);
 int gc_decode(gcounter *g, reader *r, const limits *lim, bool with_markers);
 bool gc_holds(const gcounter *g, uint64_t actor);
-int gc_prune(gcounter *g, uint64_t removed, uint64_t survivor);
+int gc_prune(gcounter *g, uint64_t removed, uint64_t survivor, uint64_t keep_until_ms);
+/* Drops markers whose time has come; true if any was dropped. */
+bool gc_drop_markers(gcounter *g, uint64_t now_ms);
 int counter_value(const crdt *v, int64_t *out);
 
 /* register.c */

@@ -75,7 +75,7 @@ TEST(test_prune_folds_the_removed_slot_into_the_survivor)
     increment(v, 3, 1);
     ASSERT_EQ_U64(crdt_counter_slots(v), 4);
     ASSERT_EQ_U64(version_byte(v), 1);
-    ASSERT_OK(crdt_prune(v, REMOVED, SURVIVOR));
+    ASSERT_OK(crdt_prune(v, REMOVED, SURVIVOR, 0));
     ASSERT_EQ_INT(counter(v), 11);
     ASSERT_EQ_U64(crdt_counter_slots(v), 3);
     ASSERT(!crdt_holds_actor(v, REMOVED));
@@ -84,9 +84,9 @@ TEST(test_prune_folds_the_removed_slot_into_the_survivor)
     assert_roundtrip(v);
     /* idempotent */
     crdt *again = clone_of(v);
-    ASSERT_OK(crdt_prune(again, REMOVED, SURVIVOR));
+    ASSERT_OK(crdt_prune(again, REMOVED, SURVIVOR, 0));
     ASSERT(crdt_equal(v, again));
-    ASSERT_STATUS(crdt_prune(again, SURVIVOR, SURVIVOR), ST_EINVAL);
+    ASSERT_STATUS(crdt_prune(again, SURVIVOR, SURVIVOR, 0), ST_EINVAL);
     crdt_free(again);
     crdt_free(v);
 }
@@ -97,7 +97,7 @@ TEST(test_removed_slot_in_a_later_delta_or_merge_is_ignored)
     increment(old, SURVIVOR, 2);
     increment(old, REMOVED, 3);
     crdt *pruned = clone_of(old);
-    ASSERT_OK(crdt_prune(pruned, REMOVED, SURVIVOR));
+    ASSERT_OK(crdt_prune(pruned, REMOVED, SURVIVOR, 0));
     /* a stale delta of the removed actor arrives after the prune */
     crdt *delta = new_value(CRDT_GCOUNTER);
     increment(delta, REMOVED, 3);
@@ -141,7 +141,7 @@ TEST(test_pruned_and_unpruned_copies_merge_in_any_order_to_the_true_total)
         crdt *coord = clone_of(rep[SURVIVOR - 1]);
         for (int i = 0; i < NR; i++)
             ASSERT_OK(crdt_merge(coord, rep[i]));
-        ASSERT_OK(crdt_prune(coord, REMOVED, SURVIVOR));
+        ASSERT_OK(crdt_prune(coord, REMOVED, SURVIVOR, 0));
         ASSERT_EQ_INT(counter(coord), truth);
         /* after the prune only live actors write */
         crdt *pool[NR + 3];
@@ -224,7 +224,7 @@ static void check_map_prune(crdt_type type)
     ASSERT_OK(crdt_merge(old, x));
     crdt *coord = clone_of(old);
     ASSERT(crdt_holds_actor(coord, REMOVED));
-    ASSERT_OK(crdt_prune(coord, REMOVED, SURVIVOR));
+    ASSERT_OK(crdt_prune(coord, REMOVED, SURVIVOR, 0));
     ASSERT(!crdt_holds_actor(coord, REMOVED));
     ASSERT_MSG(strcmp(value_of(coord), value_of(old)) == 0, "%s", value_of(coord));
     assert_roundtrip(coord);
@@ -275,11 +275,11 @@ TEST(test_decoder_rejects_bad_markers_and_survives_every_truncation)
     crdt *v = new_value(CRDT_GCOUNTER);
     increment(v, SURVIVOR, 2);
     increment(v, REMOVED, 3);
-    ASSERT_OK(crdt_prune(v, REMOVED, SURVIVOR));
+    ASSERT_OK(crdt_prune(v, REMOVED, SURVIVOR, 0));
     bytes b = BYTES_INIT;
     ASSERT_OK(crdt_encode(v, &b));
-    /* 2, type, n=1, actor(8), count, nmarkers=1, removed(8), survivor(8), folded */
-    ASSERT_EQ_U64(b.len, 1 + 1 + 1 + 9 + 1 + 17);
+    /* 2, type, n=1, actor(8), count, nmarkers=1, removed(8), survivor(8), folded, keep */
+    ASSERT_EQ_U64(b.len, 1 + 1 + 1 + 9 + 1 + 18);
     crdt *d = NULL;
     for (size_t len = 0; len < b.len; len++)
         ASSERT(crdt_decode(&d, b.data, len, NULL, 1) != ST_OK);
@@ -304,8 +304,8 @@ TEST(test_conflicting_markers_resolve_to_the_smallest_survivor_everywhere)
     crdt *a = new_value(CRDT_GCOUNTER), *b;
     increment(a, REMOVED, 3);
     b = clone_of(a);
-    ASSERT_OK(crdt_prune(a, REMOVED, 5));
-    ASSERT_OK(crdt_prune(b, REMOVED, 4));
+    ASSERT_OK(crdt_prune(a, REMOVED, 5, 0));
+    ASSERT_OK(crdt_prune(b, REMOVED, 4, 0));
     crdt *ab = clone_of(a), *ba = clone_of(b);
     ASSERT_OK(crdt_merge(ab, b));
     ASSERT_OK(crdt_merge(ba, a));
@@ -313,4 +313,19 @@ TEST(test_conflicting_markers_resolve_to_the_smallest_survivor_everywhere)
     crdt *objs[] = {a, b, ab, ba};
     for (size_t i = 0; i < 4; i++)
         crdt_free(objs[i]);
+}
+
+TEST(test_markers_are_dropped_once_their_time_has_passed)
+{
+    crdt *v = new_value(CRDT_GCOUNTER);
+    increment(v, SURVIVOR, 2);
+    increment(v, REMOVED, 3);
+    ASSERT_OK(crdt_prune(v, REMOVED, SURVIVOR, 1000));
+    ASSERT(!crdt_drop_prune_markers(v, 999));
+    ASSERT(crdt_has_prune_markers(v));
+    ASSERT(crdt_drop_prune_markers(v, 1000));
+    ASSERT(!crdt_has_prune_markers(v));
+    ASSERT_EQ_INT(counter(v), 5);
+    ASSERT_EQ_U64(version_byte(v), 1);
+    crdt_free(v);
 }
