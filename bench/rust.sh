@@ -14,11 +14,11 @@ trap 'rm -rf "$tmp"' EXIT
 cc -O2 -std=c11 -Iabi/include rust-sys/bench/counter_baseline.c "$abs/libddata.a" \
     $(pkg-config --libs sqlite3 libsodium zlib libcjson) -lpthread -o "$tmp/baseline"
 (cd rust-sys && DDATA_BUILD_DIR="$abs" DDATA_FROM_TREE=1 cargo build -q --release --example bench_counter >&2)
-# Alternate the two sides so a busy machine slows both alike; best of each.
+# Alternate the two sides so a busy machine slows both alike; best of five each.
 n=${DDATA_BENCH_N:-20000000}
 c=0
 r=0
-for _ in 1 2 3; do
+for _ in 1 2 3 4 5; do
     c=$(printf '%s\n%s\n' "$c" "$("$tmp/baseline" "$n")" | sort -g | tail -1)
     r=$(printf '%s\n%s\n' "$r" "$(rust-sys/target/release/examples/bench_counter --n "$n" --raw)" | sort -g | tail -1)
 done
