@@ -48,5 +48,9 @@ uint64_t system_now(const sysobj *s);
 int system_net_start(sysobj *s, const dd_system_options *o);
 void system_net_stop(sysobj *s);
 void system_net_wake(sysobj *s);
+/* Hands what the engine queued to the transport now; called locked, a
+ * no-op in pump mode. For dd_replica_close, so the last deltas leave
+ * before the engine is freed. */
+void system_net_flush(sysobj *s);
 
 #endif

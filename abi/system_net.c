@@ -297,6 +297,12 @@ void system_net_wake(sysobj *s)
     (void)w;
 }
 
+void system_net_flush(sysobj *s)
+{
+    if (s->net)
+        flush_outgoing(s, s->net);
+}
+
 void system_net_stop(sysobj *s)
 {
     sysnet *sn = s->net;
