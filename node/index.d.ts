@@ -11,6 +11,9 @@ export function statusName(status: number): string;
 export function statusStr(status: number): string;
 /** Prepares process-wide state; idempotent. Constructors call it. */
 export function init(): void;
+/** The last failure on this thread. */
+export function lastError(): { status: number; message: string };
+export function clearError(): void;
 
 /** Every failing ddata call throws a subclass of this. */
 export class DdataError extends Error {
@@ -246,7 +249,8 @@ export interface StoreOptions {
   keyring?: Keyring;
 }
 export interface JournalEvent { seq: number | bigint; timestampMs: number | bigint; payload: Buffer; }
-export interface NewEvent { payload: Bytes; timestampMs?: number; }
+export interface NewEvent { payload: Bytes; timestampMs?: number; tags?: string[]; }
+export interface TaggedEvent extends JournalEvent { pid: string; ordering: number | bigint; }
 
 export class Journal {
   constructor(options?: StoreOptions);
@@ -254,6 +258,7 @@ export class Journal {
   highestSeq(pid: Bytes): number | bigint;
   deleteTo(pid: Bytes, toSeq: number): void;
   replay(pid: Bytes, fromSeq?: number, toSeq?: number, max?: number): JournalEvent[];
+  byTag(tag: string, afterOrdering?: number, max?: number): TaggedEvent[];
   saveSnapshot(pid: Bytes, seq: number, state: Bytes, timestampMs?: number): void;
   loadSnapshot(pid: Bytes, maxSeq?: number): { seq: number | bigint; timestampMs: number | bigint; state: Buffer } | undefined;
   persist(pid: Bytes, expectedSeq: number, payload: Bytes, state: Bytes, options?: { strategy?: 'light' | 'full'; snapshotEvery?: number; compact?: boolean }): number | bigint;

@@ -34,6 +34,17 @@ function init() {
   native.init();
 }
 
+// The last failure on this thread as {status, message} (the Error already
+// carries it; this mirrors dd_error_last for completeness).
+function lastError() {
+  const [status, message] = native.errorLast();
+  return { status, message };
+}
+
+function clearError() {
+  native.errorClear();
+}
+
 module.exports = {
   version,
   versionNumber,
@@ -41,6 +52,8 @@ module.exports = {
   statusName,
   statusStr,
   init,
+  lastError,
+  clearError,
   ...errors,
   ...crdt,
   ...system,

@@ -57,6 +57,12 @@ class Journal {
     return this._native.replay(pid, fromSeq, toSeq, max);
   }
 
+  // Events tagged `tag` after `afterOrdering`, in global order (what a
+  // projection reads, resuming from its last ordering).
+  byTag(tag, afterOrdering = 0, max = Number.MAX_SAFE_INTEGER) {
+    return this._native.byTag(tag, afterOrdering, max);
+  }
+
   saveSnapshot(pid, seq, state, timestampMs = Date.now()) {
     this._native.saveSnapshot(pid, seq, timestampMs, state);
   }

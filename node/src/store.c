@@ -184,6 +184,8 @@ static napi_value journal_append(napi_env env, napi_callback_info info)
     napi_value out = NULL;
     dd_append_event *evs = NULL;
     char **scratch = NULL;
+    char ***tag_lists = NULL;
+    uint32_t *tag_counts = NULL;
     if (!addon_arg_u64(env, argv[1], &expected, "expectedSeq"))
         goto done;
     if (napi_get_array_length(env, argv[2], &n) != napi_ok || n > MAX_BATCH) {
@@ -192,7 +194,9 @@ static napi_value journal_append(napi_env env, napi_callback_info info)
     }
     evs = calloc(n ? n : 1, sizeof *evs);
     scratch = calloc(n ? n : 1, sizeof *scratch);
-    if (!evs || !scratch) {
+    tag_lists = calloc(n ? n : 1, sizeof *tag_lists);
+    tag_counts = calloc(n ? n : 1, sizeof *tag_counts);
+    if (!evs || !scratch || !tag_lists || !tag_counts) {
         addon_fail(env, DD_ENOMEM);
         goto done;
     }
@@ -208,6 +212,36 @@ static napi_value journal_append(napi_env env, napi_callback_info info)
         if (addon_prop(env, e, "timestampMs", &v) &&
             !addon_arg_u64(env, v, &evs[i].timestamp_ms, "event.timestampMs"))
             goto done;
+        if (addon_prop(env, e, "tags", &v)) {
+            uint32_t nt = 0;
+            if (napi_get_array_length(env, v, &nt) != napi_ok || nt > 64) {
+                addon_type_error(env, "event.tags must be an array of at most 64 strings");
+                goto done;
+            }
+            char **tags = calloc(nt ? nt : 1, sizeof *tags);
+            if (!tags) {
+                addon_fail(env, DD_ENOMEM);
+                goto done;
+            }
+            tag_lists[i] = tags;
+            tag_counts[i] = nt;
+            for (uint32_t t = 0; t < nt; t++) {
+                napi_value item;
+                size_t len = 0;
+                napi_get_element(env, v, t, &item);
+                if (napi_get_value_string_utf8(env, item, NULL, 0, &len) != napi_ok) {
+                    addon_type_error(env, "event.tags must hold strings");
+                    goto done;
+                }
+                if (!(tags[t] = malloc(len + 1))) {
+                    addon_fail(env, DD_ENOMEM);
+                    goto done;
+                }
+                napi_get_value_string_utf8(env, item, tags[t], len + 1, &len);
+            }
+            evs[i].tags = (const char *const *)tags;
+            evs[i].tag_count = nt;
+        }
     }
     int rc = dd_journal_append(h, pid, pid_len, expected, evs, n);
     out = rc ? addon_fail(env, rc) : addon_undefined(env);
@@ -215,6 +249,14 @@ done:
     if (scratch)
         for (uint32_t i = 0; i < n; i++)
             free(scratch[i]);
+    if (tag_lists)
+        for (uint32_t i = 0; i < n; i++) {
+            for (uint32_t t = 0; tag_lists[i] && t < tag_counts[i]; t++)
+                free(tag_lists[i][t]);
+            free(tag_lists[i]);
+        }
+    free(tag_lists);
+    free(tag_counts);
     free(scratch);
     free(evs);
     free(pid_scratch);
@@ -312,6 +354,50 @@ done:
     dd_journal_cursor_close(c);
     free(scratch);
     return out;
+}
+
+/* byTag(tag, afterOrdering, max) -> [{pid, seq, ordering, timestampMs, payload}] */
+static napi_value journal_by_tag(napi_env env, napi_callback_info info)
+{
+    size_t argc = 3;
+    napi_value argv[3];
+    void *h;
+    char tag[260];
+    size_t n = 0;
+    uint64_t after, max;
+    if (!handle_this(env, info, &argc, argv, &h))
+        return NULL;
+    if (argc < 3)
+        return addon_type_error(env, "byTag(tag, afterOrdering, max) needs three arguments");
+    if (napi_get_value_string_utf8(env, argv[0], NULL, 0, &n) != napi_ok || n >= sizeof tag)
+        return addon_type_error(env, "tag must be a string of at most 256 bytes");
+    napi_get_value_string_utf8(env, argv[0], tag, sizeof tag, &n);
+    if (!addon_arg_u64(env, argv[1], &after, "afterOrdering") ||
+        !addon_arg_u64(env, argv[2], &max, "max"))
+        return NULL;
+    dd_journal_cursor *c = NULL;
+    int rc = dd_journal_by_tag(&c, h, tag, after, max);
+    if (rc)
+        return addon_fail(env, rc);
+    napi_value arr;
+    napi_create_array(env, &arr);
+    dd_journal_event ev;
+    uint32_t i = 0;
+    while ((rc = dd_journal_cursor_next(c, &ev)) == DD_OK) {
+        napi_value o, payload;
+        void *dst;
+        napi_create_object(env, &o);
+        napi_set_named_property(env, o, "pid", addon_str(env, ev.pid, ev.pid_len));
+        napi_set_named_property(env, o, "seq", addon_u64(env, ev.seq));
+        napi_set_named_property(env, o, "ordering", addon_u64(env, ev.ordering));
+        napi_set_named_property(env, o, "timestampMs", addon_u64(env, ev.timestamp_ms));
+        napi_create_buffer_copy(env, ev.len, ev.len ? ev.payload : (const uint8_t *)"", &dst,
+                                &payload);
+        napi_set_named_property(env, o, "payload", payload);
+        napi_set_element(env, arr, i++, o);
+    }
+    dd_journal_cursor_close(c);
+    return rc == DD_EDONE ? arr : addon_fail(env, rc);
 }
 
 /* saveSnapshot(pid, seq, timestampMs, state) */
@@ -599,6 +685,7 @@ bool addon_init_store(napi_env env, napi_value exports)
         M("replay", journal_replay),
         M("saveSnapshot", journal_save_snapshot),
         M("loadSnapshot", journal_load_snapshot),
+        M("byTag", journal_by_tag),
         M("persist", journal_persist),
         M("recover", journal_recover),
         M("close", handle_close_method),

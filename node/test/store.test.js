@@ -94,3 +94,17 @@ test('a sealed store opens only with the right key', () => {
   assert.throws(() => new ddata.Keyring().addKey(1, Buffer.alloc(5)), ddata.InvalidArgumentError);
   fs.rmSync(dir, { recursive: true });
 });
+
+test('tagged events are read in global order, resuming after an ordering', () => {
+  const j = new ddata.Journal();
+  j.append('a', 0, [{ payload: 'a1', tags: ['order'] }, { payload: 'a2' }]);
+  j.append('b', 0, [{ payload: 'b1', tags: ['order', 'vip'] }]);
+  const all = j.byTag('order');
+  assert.deepStrictEqual(all.map((e) => [e.pid, e.payload.toString()]), [['a', 'a1'], ['b', 'b1']]);
+  assert.deepStrictEqual(j.byTag('order', all[0].ordering).map((e) => e.pid), ['b']);
+  assert.throws(() => j.append('c', 0, [{ payload: 'x', tags: [''] }]), ddata.InvalidArgumentError);
+  assert.strictEqual(ddata.lastError().status, -1);
+  ddata.clearError();
+  assert.strictEqual(ddata.lastError().status, 0);
+  j.close();
+});
