@@ -36,6 +36,9 @@ static void replica_destroy(void *obj)
 {
     replobj *ro = obj;
     system_lock(ro->sys);
+    /* The last deltas go to the transport before the engine that queued
+     * them is gone. */
+    system_net_flush(ro->sys);
     engine_free(ro->sys->e); /* flushes write-behind keys */
     ro->sys->e = NULL;
     system_unlock(ro->sys);
