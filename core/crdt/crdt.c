@@ -473,10 +473,59 @@ typedef struct prune_arg {
     uint64_t removed, survivor, keep_until_ms;
 } prune_arg;
 
-static int prune_one(gcounter *g, void *argp)
+static int prune_value(crdt *v, const prune_arg *a, bool top);
+
+/* A map key's value is the join of its dots' values (map.c), and a
+ * survivor's slot overlaps across those values (max, not sum), so folding
+ * the removed slot into the survivor's one dot value at a time would lose
+ * counts. A key with one dot is pruned in place (its dot value is the
+ * key's value). A key with several dots (concurrent updates) is first
+ * collapsed, at the top level only: the survivor updates it with a no-op,
+ * one fresh dot carrying the pruned join, as any update would. Nested maps
+ * are not collapsed (a fresh dot inside a value could reuse one of the
+ * survivor's dots with another meaning), so their multi-dot keys wait
+ * until the next update makes them single. */
+static int prune_map(crdt *v, const prune_arg *a, bool top)
 {
-    const prune_arg *a = argp;
-    return gc_prune(g, a->removed, a->survivor, a->keep_until_ms);
+    dotset *s = &v->u.ds;
+    for (uint32_t i = 0; i < s->n; i++) {
+        ds_entry *e = &s->entries[i];
+        crdt *joined = s->vals[i];
+        if (!crdt_holds_actor(joined, a->removed))
+            continue;
+        if (e->ax != DS_MULTI) {
+            int rc = prune_value(joined, a, false);
+            if (rc)
+                return rc;
+            continue;
+        }
+        if (!top || crdt_is_map(joined->type))
+            continue;
+        crdt *c;
+        int rc = crdt_clone(&c, joined);
+        if (!rc)
+            rc = prune_value(c, a, false);
+        if (rc) {
+            crdt_free(c);
+            return rc;
+        }
+        rc = ds_map_put(s, ds_elem(s, e), e->len, a->survivor, c, NULL);
+        if (rc)
+            return rc;
+    }
+    return ST_OK;
+}
+
+static int prune_value(crdt *v, const prune_arg *a, bool top)
+{
+    switch (v->type) {
+    case CRDT_GCOUNTER: return gc_prune(&v->u.gc, a->removed, a->survivor, a->keep_until_ms);
+    case CRDT_PNCOUNTER: {
+        int rc = gc_prune(&v->u.pn.p, a->removed, a->survivor, a->keep_until_ms);
+        return rc ? rc : gc_prune(&v->u.pn.n, a->removed, a->survivor, a->keep_until_ms);
+    }
+    default: return crdt_is_map(v->type) ? prune_map(v, a, top) : ST_OK;
+    }
 }
 
 int crdt_prune(crdt *v, uint64_t removed, uint64_t survivor, uint64_t keep_until_ms)
@@ -487,7 +536,7 @@ int crdt_prune(crdt *v, uint64_t removed, uint64_t survivor, uint64_t keep_until
     if (removed == survivor)
         return error_set(ST_EINVAL, "cannot prune an actor into itself");
     prune_arg a = {removed, survivor, keep_until_ms};
-    return visit_counters(v, prune_one, &a);
+    return prune_value(v, &a, true);
 }
 
 static int holds_one(gcounter *g, void *argp)

@@ -711,6 +711,7 @@ int ae_handle(engine *e, member *from, const char *from_id, size_t from_len, wir
     }
     case WIRE_READ: return handle_read(e, from_id, from_len, r);
     case WIRE_READ_REPLY: return handle_read_reply(e, from_id, from_len, r);
+    case WIRE_PRUNE: return prune_handle(e, from, from_id, from_len, r);
     default: return corrupt("unknown");
     }
 }

@@ -42,6 +42,9 @@ void engine_config_default(engine_config *c)
     c->expire_after_ms = 0;
     c->max_events = 65536;
     c->lim = limits_default();
+    c->prune_interval_ms = 30000;
+    c->prune_delay_ms = 30000;
+    c->prune_marker_ttl_ms = 6ull * 3600 * 1000; /* Pekko's default */
 }
 
 uint64_t engine_actor_of(const char *node_id, size_t len, uint64_t incarnation)
@@ -239,6 +242,7 @@ void engine_free(engine *e)
     free_patterns(e->durable, e->cfg.durable_count);
     free_patterns(e->expiry, e->cfg.expiry_count);
     requests_free(e);
+    prune_free(e);
     for (size_t i = 0; i < e->npartials; i++) {
         for (uint32_t j = 0; j < e->partials[i].count; j++)
             bytes_free(&e->partials[i].pieces[j]);
@@ -917,6 +921,7 @@ int engine_tick(engine *e, uint64_t now_ms)
         ae_flush_batched(e);
         ae_gossip_round(e);
         ae_tomb_round(e);
+        prune_tick(e);
         for (size_t i = 0; i < e->npartials;) {
             if (e->partials[i].started_ms + PARTIAL_TIMEOUT_MS < now_ms) {
                 e->partial_bytes -= e->partials[i].bytes;

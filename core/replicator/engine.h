@@ -114,6 +114,14 @@ typedef struct engine_config {
 
     size_t max_events;
     limits lim;
+
+    /* Removed-node pruning (pruning.c): counter slots of dead actors (a
+     * removed member, or a member's former incarnation) are folded into
+     * the coordinator's slot. */
+    bool prune_disabled;
+    uint64_t prune_interval_ms;   /* the coordinator looks for dead actors this often */
+    uint64_t prune_delay_ms;      /* an actor dead this long may be pruned */
+    uint64_t prune_marker_ttl_ms; /* then its markers are dropped (and it is forgotten) */
 } engine_config;
 
 void engine_config_default(engine_config *c);
@@ -178,6 +186,7 @@ int engine_flush(engine *e);
 typedef struct engine_stats {
     uint64_t msgs_sent, bytes_sent, msgs_received, bytes_received;
     uint64_t decode_errors, nacks_sent, full_states_sent, tombstones_collected, expired;
+    uint64_t actors_pruned; /* dead actors this node pruned as coordinator */
 } engine_stats;
 void engine_get_stats(const engine *e, engine_stats *out);
 

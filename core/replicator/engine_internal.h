@@ -51,6 +51,20 @@ typedef struct request {
     uint32_t nfrom;
 } request;
 
+/* An actor that will never write again: a removed member's, or the one a
+ * member used before it took a new incarnation (pruning.c). */
+typedef struct dead_actor {
+    uint64_t actor;
+    uint64_t since_ms;
+} dead_actor;
+
+/* The coordinator's phase 1 for one dead actor: who has acknowledged. */
+typedef struct prune_task {
+    uint64_t removed;
+    uint64_t *acked; /* id hashes of members */
+    uint32_t nacked;
+} prune_task;
+
 typedef struct partial {
     uint64_t from_hash, msg_id;
     uint32_t count, have;
@@ -104,6 +118,14 @@ struct engine {
     size_t nstale, nnotify, nbatched, ndirty, ntombs;
     size_t cap_stale, cap_notify, cap_batched, cap_dirty, cap_tombs;
 
+    dead_actor *dead; /* oldest first */
+    size_t ndead, cap_dead;
+    prune_task *tasks;
+    size_t ntasks;
+    uint64_t next_prune_ms, next_marker_drop_ms;
+    uint32_t peak_up; /* most up members (self included) seen lately */
+    uint64_t peak_at_ms;
+
     engine_stats stats;
 };
 
@@ -156,6 +178,12 @@ void ae_flush_batched(engine *e);
 void ae_push_state_all(engine *e, uint32_t idx, uint64_t request_id);
 void ae_tomb_round(engine *e);
 void ae_tomb_check(engine *e, uint32_t idx);
+
+/* pruning.c */
+void prune_note_dead(engine *e, uint64_t actor);
+void prune_tick(engine *e);
+int prune_handle(engine *e, member *from, const char *from_id, size_t from_len, reader *r);
+void prune_free(engine *e);
 
 /* requests.c */
 int requests_on_ack(engine *e, uint64_t from_hash, uint64_t id);

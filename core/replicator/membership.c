@@ -131,8 +131,11 @@ member *membership_find(engine *e, const char *id, size_t len)
 
 static void replace_incarnation(engine *e, member *m, uint64_t inc, engine_member_state state)
 {
+    prune_note_dead(e, m->actor); /* the old incarnation never writes again */
     m->incarnation = inc;
     m->actor = engine_actor_of(m->id, m->id_len, inc);
+    if (state == MEMBER_REMOVED)
+        prune_note_dead(e, m->actor);
     m->state = state == MEMBER_JOINING ? MEMBER_UP : state;
     m->reachable = true;
     m->heartbeat = 0;
@@ -194,6 +197,7 @@ void membership_put(engine *e, bytes *b)
 static void refute(engine *e, uint64_t seen_incarnation)
 {
     uint64_t inc = seen_incarnation > e->incarnation ? seen_incarnation : e->incarnation;
+    prune_note_dead(e, e->actor);
     e->incarnation = inc + 1;
     e->actor = engine_actor_of(e->node_id, e->node_id_len, e->incarnation);
     member *self = &e->members[0];
@@ -243,6 +247,8 @@ int membership_read(engine *e, reader *r, member *sender)
         }
         member *m = membership_find(e, id, ms[i].len);
         if (!m) {
+            if (st == MEMBER_REMOVED)
+                prune_note_dead(e, engine_actor_of(id, ms[i].len, ms[i].inc));
             if (severity(st) >= severity(MEMBER_DOWN))
                 continue; /* nothing to learn about a stranger that left */
             m = add_member(e, id, ms[i].len, ms[i].inc);
@@ -262,6 +268,8 @@ int membership_read(engine *e, reader *r, member *sender)
         if (severity(st) > severity(m->state)) {
             m->state = st;
             m->state_since_ms = e->now_ms;
+            if (st == MEMBER_REMOVED)
+                prune_note_dead(e, m->actor);
             emit_member(e, m);
         }
         if (ms[i].hb > m->heartbeat) {
@@ -317,6 +325,7 @@ void membership_tick(engine *e)
         } else if (m->state == MEMBER_DOWN && now - m->state_since_ms >= e->cfg.remove_after_ms) {
             m->state = MEMBER_REMOVED;
             m->state_since_ms = now;
+            prune_note_dead(e, m->actor);
             emit_member(e, m);
         }
     }

@@ -41,7 +41,8 @@ typedef enum wire_type {
     WIRE_READ = 10,       /* request id, key */
     WIRE_READ_REPLY = 11, /* request id, found, state entry */
     WIRE_FRAG = 12,       /* a piece of a message above the cap */
-    WIRE_TYPE_MAX = 12
+    WIRE_PRUNE = 13,      /* removed-node pruning: init (coordinator) or ack */
+    WIRE_TYPE_MAX = 13
 } wire_type;
 
 static inline void wire_header(bytes *b, wire_type type, uint64_t incarnation)

@@ -149,6 +149,17 @@ static int start_node(sim *s, uint32_t i, bool first_start)
     c.expiry = s->cfg.expiry;
     c.expiry_count = s->cfg.expiry_count;
     c.expire_after_ms = s->cfg.expire_after_ms;
+    if (s->cfg.down_after_ms)
+        c.down_after_ms = s->cfg.down_after_ms;
+    if (s->cfg.remove_after_ms)
+        c.remove_after_ms = s->cfg.remove_after_ms;
+    if (s->cfg.prune_interval_ms)
+        c.prune_interval_ms = s->cfg.prune_interval_ms;
+    if (s->cfg.prune_delay_ms)
+        c.prune_delay_ms = s->cfg.prune_delay_ms;
+    if (s->cfg.prune_marker_ttl_ms)
+        c.prune_marker_ttl_ms = s->cfg.prune_marker_ttl_ms;
+    c.prune_disabled = s->cfg.prune_disabled;
     /* The first start joins through node 0 (which starts the cluster);
      * a restart asks every other node, since node 0 may be down. */
     const char *self_seed[1] = {s->nodes[0].id};

@@ -40,6 +40,10 @@ typedef struct sim_config {
     const engine_pattern *expiry;
     size_t expiry_count;
     uint64_t expire_after_ms;
+    /* membership and pruning; 0 keeps the engine's default */
+    uint64_t down_after_ms, remove_after_ms;
+    uint64_t prune_interval_ms, prune_delay_ms, prune_marker_ttl_ms;
+    bool prune_disabled;
 } sim_config;
 
 void sim_config_default(sim_config *c);

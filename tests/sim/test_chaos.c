@@ -98,6 +98,9 @@ static const char *run_scenario(uint64_t seed)
     c.strategy = (engine_delta_strategy)rng_below(&r, 3);
     c.max_message_bytes = rng_chance(&r, 1, 2) ? 1024 : 64 * 1024;
     c.stores = true;
+    /* prune restarted nodes' former actors within the run */
+    c.prune_interval_ms = 3000;
+    c.prune_delay_ms = 3000;
     c.durable = durable;
     c.durable_count = 1;
     sim *s;
@@ -281,11 +284,20 @@ static const char *run_scenario(uint64_t seed)
             }
         }
     }
-    if (verbose())
+    if (verbose()) {
+        uint64_t pruned = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            engine_stats st;
+            engine_get_stats(sim_node_at(s, i)->e, &st);
+            pruned += st.actors_pruned;
+        }
         fprintf(stderr,
-                "seed %llu: %u nodes, %llu acked, %zu deleted, %llu bytes, converged in %llu ms\n",
+                "seed %llu: %u nodes, %llu acked, %zu deleted, %llu pruned, %llu bytes, converged "
+                "in %llu ms\n",
                 (unsigned long long)seed, n, (unsigned long long)sc.acked_total, sc.ndeleted,
-                (unsigned long long)sim_bytes_sent(s), (unsigned long long)took);
+                (unsigned long long)pruned, (unsigned long long)sim_bytes_sent(s),
+                (unsigned long long)took);
+    }
     sim_free(s);
     return NULL;
 }
