@@ -120,10 +120,19 @@ static slot *slot_of(const void *h, uint32_t *gen)
 
 static const char *kind_name(uint32_t kind)
 {
+    /* Designated initialisers: a kind added to handle.h without a name here
+     * prints "?" instead of reading past the table. */
     static const char *names[HK_KIND_COUNT] = {
-        "?", "crdt", "system", "replica", "journal", "state store", "keyring", "owned state",
+        [HK_CRDT] = "crdt",
+        [HK_SYSTEM] = "system",
+        [HK_REPLICA] = "replica",
+        [HK_JOURNAL] = "journal",
+        [HK_STATE_STORE] = "state store",
+        [HK_KEYRING] = "keyring",
+        [HK_OWNED] = "owned state",
+        [HK_JOURNAL_CURSOR] = "journal cursor",
     };
-    return kind < HK_KIND_COUNT ? names[kind] : "?";
+    return kind < HK_KIND_COUNT && names[kind] ? names[kind] : "?";
 }
 
 static void *misuse(const void *h, const char *what, const char *why)

@@ -112,3 +112,16 @@ TEST(test_concurrent_acquire_and_close_destroy_exactly_once)
         pthread_join(t[i], NULL);
     ASSERT_EQ_INT(destroyed, 1);
 }
+
+TEST(test_every_kind_has_a_name_in_wrong_kind_messages)
+{
+    int obj = 1;
+    for (int kind = HK_CRDT; kind < HK_KIND_COUNT; kind++) {
+        uintptr_t h = handle_register(&obj, (handle_kind)kind, NULL);
+        handle_kind other = kind == HK_CRDT ? HK_SYSTEM : HK_CRDT;
+        ASSERT(handle_acquire((void *)h, other, "x") == NULL);
+        ASSERT_MSG(strstr(error_message(), "got a ?") == NULL, "kind %d has no name: %s", kind,
+                   error_message());
+        ASSERT_OK(handle_close((void *)h, (handle_kind)kind, "x"));
+    }
+}
