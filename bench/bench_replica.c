@@ -14,6 +14,10 @@
  *  replica.keys_10.open_ms / replica.keys_1e6.open_ms  time to open an
  *      engine whose SQLite store holds 10 / 1,000,000 durable keys, until
  *      it answers a get.
+ *  replica.pruning.slots_after_churn  counter slots left in one GCounter
+ *      after 50 joins and deaths of fresh incarnations of one node (each
+ *      increments once) beside 3 stable nodes, in the simulator, with
+ *      removed-node pruning; baseline = the same run without pruning.
  *
  * BENCH_QUICK=1 shrinks the big cases for a smoke run.
  */
@@ -232,6 +236,55 @@ static void open_time(uint64_t keys, const char *name)
     unlink(aux);
 }
 
+/* Slots left in "c" on node 0 after `rounds` incarnations of node 3 came,
+ * incremented and died; -1 if the value is wrong. */
+static double churn_slots(bool prune, int rounds)
+{
+    sim_config c;
+    sim_config_default(&c);
+    c.seed = 11;
+    c.nodes = 4;
+    c.down_after_ms = 5000;
+    c.remove_after_ms = 5000;
+    c.prune_interval_ms = 2000;
+    c.prune_delay_ms = 2000;
+    c.prune_marker_ttl_ms = 60000;
+    c.prune_disabled = !prune;
+    sim *s;
+    if (sim_new(&s, &c) != ST_OK)
+        return -1;
+    sim_run(s, 10000);
+    int64_t total = 0;
+    for (uint32_t i = 0; i < 3; i++, total++)
+        (void)sim_increment(s, i, "c", 1);
+    sim_crash(s, 3);
+    for (int r = 0; r < rounds; r++) {
+        if (sim_restart(s, 3, false) != ST_OK)
+            break;
+        sim_run(s, 3000);
+        (void)sim_increment(s, 3, "c", 1);
+        total++;
+        sim_run(s, 2000);
+        sim_crash(s, 3);
+        sim_run(s, 15000);
+    }
+    sim_run(s, 30000);
+    double slots = -1;
+    crdt *v = NULL;
+    engine *e = sim_node_at(s, 0)->e;
+    if (sim_counter(e, "c") == total && engine_get(e, (const uint8_t *)"c", 1, &v) == ST_OK)
+        slots = (double)crdt_counter_slots(v);
+    crdt_free(v);
+    sim_free(s);
+    return slots;
+}
+
+static void pruning_churn(void)
+{
+    double with = churn_slots(true, 50), without = churn_slots(false, 50);
+    bench_report_vs("replica.pruning.slots_after_churn", "slots", with, without, false);
+}
+
 int main(void)
 {
     convergence(32);
@@ -239,6 +292,7 @@ int main(void)
     convergence(256);
     bytes_per_round();
     update_rate();
+    pruning_churn();
     open_time(10, "replica.keys_10.open_ms");
     if (quick())
         open_time(100000, "replica.keys_1e5.open_ms(quick)");
