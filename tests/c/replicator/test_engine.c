@@ -472,3 +472,81 @@ TEST(test_node_told_it_is_down_refutes_with_a_new_incarnation)
     bytes_free(&b);
     engine_free(e);
 }
+
+static void put_u64_le(bytes *b, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        bytes_put_u8(b, (uint8_t)(v >> (8 * i)));
+}
+
+/* PRUNE init from `from` (header: magic, version 1, type 13, incarnation 1). */
+static void prune_init(bytes *b, uint64_t survivor, const uint64_t *actors, uint8_t n)
+{
+    const uint8_t head[] = {0xDD, 1, 13, 1, 1};
+    bytes_put(b, head, sizeof(head));
+    put_u64_le(b, survivor);
+    bytes_put_u8(b, n);
+    for (uint8_t i = 0; i < n; i++)
+        put_u64_le(b, actors[i]);
+}
+
+/* The PRUNE messages b queued, concatenated; how many. */
+static int prune_msgs(engine *e, bytes *out)
+{
+    bytes to = BYTES_INIT, m = BYTES_INIT;
+    int n = 0;
+    while (engine_next_outgoing(e, &to, &m) == ST_OK)
+        if (m.len > 2 && m.data[2] == 13) {
+            bytes_put(out, m.data, m.len);
+            n++;
+        }
+    bytes_free(&to);
+    bytes_free(&m);
+    return n;
+}
+
+TEST(test_prune_init_is_acked_only_for_the_coordinator_and_dead_actors)
+{
+    uint64_t now = 1000000;
+    engine *a = open_engine("a", "a", 0);
+    engine *b = open_engine("b", "a", 0);
+    ASSERT(a && b);
+    run(a, b, &now, 4, NULL);
+    ASSERT_OK(incr(b, now, "count", 5));
+    run(a, b, &now, 2, NULL);
+    uint64_t dead = 42, alive[2] = {dead, engine_actor(b)};
+
+    /* a survivor that is not a's actor: no ack */
+    bytes msg = BYTES_INIT, acks = BYTES_INIT;
+    prune_init(&msg, engine_actor(a) + 1, alive, 2);
+    ASSERT_OK(engine_deliver(b, now, "a", 1, msg.data, msg.len));
+    ASSERT_EQ_INT(prune_msgs(b, &acks), 0);
+    /* from b's view "b" is not the coordinator either (a is smaller) */
+    bytes_reset(&msg);
+    prune_init(&msg, engine_actor(b), alive, 2);
+    ASSERT_OK(engine_deliver(a, now, "b", 1, msg.data, msg.len));
+    ASSERT_EQ_INT(prune_msgs(a, &acks), 0);
+    /* the coordinator: b acks the unknown actor, never its own */
+    bytes_reset(&msg);
+    prune_init(&msg, engine_actor(a), alive, 2);
+    ASSERT_OK(engine_deliver(b, now, "a", 1, msg.data, msg.len));
+    ASSERT_EQ_INT(prune_msgs(b, &acks), 1);
+    ASSERT_EQ_U64(acks.len, 15);    /* header, kind, 1, actor, 0 states (none holds it) */
+    ASSERT_EQ_INT(acks.data[4], 2); /* ack */
+    ASSERT_EQ_INT(acks.data[5], 1); /* one actor */
+    ASSERT_EQ_INT(acks.data[6], 42);
+    ASSERT_EQ_INT(acks.data[14], 0);
+
+    /* every truncation of the init and the ack is refused or harmless */
+    for (size_t len = 0; len < msg.len; len++)
+        (void)engine_deliver(b, now, "a", 1, msg.data, len);
+    for (size_t len = 0; len < acks.len; len++)
+        (void)engine_deliver(a, now, "b", 1, acks.data, len);
+    ASSERT_STATUS(engine_deliver(b, now, "a", 1, msg.data, msg.len - 1), ST_ECORRUPT);
+    ASSERT_EQ_INT(value_of(a, "count"), 5);
+    ASSERT_EQ_INT(value_of(b, "count"), 5);
+    bytes_free(&msg);
+    bytes_free(&acks);
+    engine_free(a);
+    engine_free(b);
+}
