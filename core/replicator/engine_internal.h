@@ -1,6 +1,6 @@
 /*
  * The engine's state, shared by its source files (engine.c: lifecycle,
- * local operations, events; membership.c; antientropy.c; requests.c;
+ * local operations, events; membership.c; antientropy.c; pruning.c; requests.c;
  * durable.c). Nothing outside core/replicator includes this.
  */
 #ifndef DD_REPLICATOR_ENGINE_INTERNAL_H
