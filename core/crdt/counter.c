@@ -177,6 +177,13 @@ static int gc_slot(gcounter *g, uint64_t actor, uint32_t *slot)
 
 int gc_add(gcounter *g, uint64_t actor, uint64_t amount, uint64_t *total)
 {
+    /* An actor is pruned only once the cluster removed its node; a write
+     * under it would sit beside its own marker. The node refutes with a
+     * new incarnation (a new actor) as soon as it hears of the removal. */
+    if (g->nmarkers && marker_find(g, actor) >= 0)
+        return error_set(ST_ECONFLICT,
+                         "actor %016llx was pruned from this counter (its node was removed)",
+                         (unsigned long long)actor);
     bool ovf;
     uint64_t sum = gc_sum(g, &ovf);
     if (ovf || amount > (uint64_t)INT64_MAX || sum + amount > (uint64_t)INT64_MAX)

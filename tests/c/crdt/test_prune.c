@@ -329,3 +329,20 @@ TEST(test_markers_are_dropped_once_their_time_has_passed)
     ASSERT_EQ_U64(version_byte(v), 1);
     crdt_free(v);
 }
+
+TEST(test_a_pruned_actor_cannot_write_again)
+{
+    crdt *v = new_value(CRDT_PNCOUNTER);
+    increment(v, SURVIVOR, 1);
+    increment(v, REMOVED, 1);
+    ASSERT_OK(crdt_prune(v, REMOVED, SURVIVOR, 0));
+    crdt_ctx ctx = {REMOVED, 1};
+    crdt_op op = op_amount(CRDT_OP_INCREMENT, 1);
+    ASSERT_STATUS(crdt_apply(v, &op, &ctx, NULL), ST_ECONFLICT);
+    crdt *d = NULL;
+    ASSERT_STATUS(crdt_apply(v, &op, &ctx, &d), ST_ECONFLICT);
+    ASSERT(d == NULL);
+    ASSERT_EQ_INT(counter(v), 2);
+    assert_roundtrip(v);
+    crdt_free(v);
+}
