@@ -64,6 +64,7 @@
 #define MAX_DEAD 65536u
 #define MAX_PRUNE_LIST 4096u
 #define MAX_PRUNE_PEERS 4096u
+#define PUSH_MAX 64u
 
 enum { PRUNE_INIT = 1, PRUNE_ACK = 2 };
 
@@ -252,6 +253,7 @@ static void perform(engine *e, uint64_t removed)
     uint64_t keep_until = e->now_ms + e->cfg.prune_marker_ttl_ms;
     if (keep_until < e->now_ms)
         keep_until = UINT64_MAX;
+    uint32_t pushed = 0;
     for (uint32_t idx = 0; idx < e->kt.nents; idx++) {
         kentry *ke = kt_at(&e->kt, idx);
         if (!live_value(ke) || !crdt_holds_actor(ke->value, removed))
@@ -259,7 +261,10 @@ static void perform(engine *e, uint64_t removed)
         if (crdt_prune(ke->value, removed, e->actor, keep_until) != ST_OK)
             continue; /* left as it was; the next scan tries again */
         (void)engine_changed(e, idx, ENGINE_EV_CHANGED);
-        ae_push_state_all(e, idx, 0);
+        /* a few keys go out at once; many are left to digest gossip,
+         * which batches them, rather than one message per key and peer */
+        if (pushed++ < PUSH_MAX)
+            ae_push_state_all(e, idx, 0);
     }
     e->stats.actors_pruned++;
 }
