@@ -346,3 +346,86 @@ TEST(test_a_pruned_actor_cannot_write_again)
     assert_roundtrip(v);
     crdt_free(v);
 }
+
+/* As above for a PNCounterMap, where concurrent updates give a key several
+ * dots (collapsed by the prune) and a replica that has not seen the prune
+ * keeps writing, superseding dots the coordinator pruned. */
+TEST(test_pruned_counter_maps_merge_in_any_order_to_the_true_totals)
+{
+    rng r;
+    rng_seed(&r, test_seed());
+    unsigned cases = test_cases(150);
+    static const char *const keys[] = {"a", "b", "c"};
+    for (unsigned c = 0; c < cases; c++) {
+        enum { NR = 4 };
+        crdt *rep[NR];
+        int64_t truth[3] = {0, 0, 0};
+        for (int i = 0; i < NR; i++)
+            rep[i] = new_value(CRDT_PNCOUNTERMAP);
+        for (int step = 0; step < 30; step++) {
+            int i = (int)rng_below(&r, NR);
+            if (rng_chance(&r, 1, 3)) {
+                ASSERT_OK(crdt_merge(rep[i], rep[rng_below(&r, NR)]));
+                continue;
+            }
+            int k = (int)rng_below(&r, 3);
+            int64_t amt = (int64_t)rng_below(&r, 9) - 3;
+            map_increment(rep[i], keys[k], (uint64_t)i + 1, amt); /* actor i+1 at replica i */
+            truth[k] += amt;
+        }
+        crdt *coord = clone_of(rep[SURVIVOR - 1]);
+        for (int i = 0; i < NR; i++)
+            ASSERT_OK(crdt_merge(coord, rep[i]));
+        ASSERT_OK(crdt_prune(coord, REMOVED, SURVIVOR, 0));
+        ASSERT(!crdt_holds_actor(coord, REMOVED));
+        for (int k = 0; k < 3; k++) {
+            const crdt *kv = crdt_map_get(coord, (const uint8_t *)keys[k], 1);
+            int64_t x = 0;
+            if (kv)
+                ASSERT_OK(crdt_counter_value(kv, &x));
+            ASSERT_EQ_INT(x, truth[k]);
+        }
+        /* after the prune, live actors keep writing: the survivor on the
+         * pruned copy, actor 3 on its own copy that has not seen it */
+        for (int step = 0; step < 6; step++) {
+            int k = (int)rng_below(&r, 3);
+            int64_t amt = 1 + (int64_t)rng_below(&r, 4);
+            if (rng_chance(&r, 1, 2))
+                map_increment(coord, keys[k], SURVIVOR, amt);
+            else
+                map_increment(rep[2], keys[k], 3, amt);
+            truth[k] += amt;
+        }
+        crdt *pool[NR + 1];
+        for (int i = 0; i < NR; i++)
+            pool[i] = rep[i];
+        pool[NR] = coord;
+        int order[NR + 1];
+        for (int i = 0; i <= NR; i++)
+            order[i] = i;
+        for (int i = NR; i > 0; i--) {
+            int j = (int)rng_below(&r, (uint64_t)i + 1), t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        crdt *x = new_value(CRDT_PNCOUNTERMAP), *y = new_value(CRDT_PNCOUNTERMAP);
+        for (int i = 0; i <= NR; i++) {
+            ASSERT_OK(crdt_merge(x, pool[order[i]]));
+            ASSERT_OK(crdt_merge(y, pool[NR - i]));
+        }
+        ASSERT(crdt_equal(x, y));
+        for (int k = 0; k < 3; k++) {
+            const crdt *kv = crdt_map_get(x, (const uint8_t *)keys[k], 1);
+            int64_t v = 0;
+            if (kv)
+                ASSERT_OK(crdt_counter_value(kv, &v));
+            ASSERT_MSG(v == truth[k], "case %u key %s: %lld != %lld", c, keys[k], (long long)v,
+                       (long long)truth[k]);
+        }
+        assert_roundtrip(x);
+        crdt_free(x);
+        crdt_free(y);
+        for (int i = 0; i <= NR; i++)
+            crdt_free(pool[i]);
+    }
+}
