@@ -456,7 +456,7 @@ static int visit_counters(crdt *v, gc_visit fn, void *arg)
         ds_entry *e = &s->entries[i];
         if (e->ax == DS_MULTI) {
             ds_multi *m = &s->multi[e->ctr];
-            for (uint32_t k = 0; k < m->n; k++) {
+            for (uint32_t k = 0; m->vals && k < m->n; k++) {
                 int rc = visit_counters(m->vals[k], fn, arg);
                 if (rc)
                     return rc;
