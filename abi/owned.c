@@ -9,6 +9,11 @@
  * The durable store is borrowed through its handle: the dd_state_store
  * handle is retained for the engine's lifetime, and its object (the core
  * state_store) is used through the owned persistence adapter.
+ *
+ * Attached to a TCP system (options.system), the system's driver thread
+ * pumps the engine (system_net.c): it takes the system lock, then this
+ * lock. The host's calls take this lock only, and a call that leaves
+ * messages queued wakes the driver through its wake fd.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -19,6 +24,7 @@
 #include "abi.h"
 #include "owned/owned.h"
 #include "owned/persist.h"
+#include "system_internal.h"
 #include "util/bytes.h"
 
 _Static_assert((int)DD_OWNED_ACTIVE_PUSH == (int)OWNED_ACTIVE_PUSH &&
@@ -43,6 +49,8 @@ typedef struct abi_owned {
     const void *store_handle; /* retained; NULL when not persisting */
     int event_fd;             /* -1 until asked for */
     bool fd_armed;
+    bool attached; /* driven by a system's driver thread */
+    int wake_fd;   /* the driver's, while attached; else -1 */
 } abi_owned;
 
 static void abi_owned_destroy(void *obj)
@@ -82,12 +90,54 @@ static abi_owned *acquire(dd_owned *h)
     return o;
 }
 
+/* Wakes an attached engine's driver when messages wait to leave. */
+static void wake_driver(abi_owned *o)
+{
+    if (o->wake_fd >= 0 && owned_outgoing_count(o->engine) > 0) {
+        uint64_t one = 1;
+        ssize_t w = write(o->wake_fd, &one, sizeof(one));
+        (void)w;
+    }
+}
+
 static int release(dd_owned *h, abi_owned *o, int rc)
 {
     sync_fd(o);
+    wake_driver(o);
     pthread_mutex_unlock(&o->lock);
     handle_release(h);
     return rc;
+}
+
+void abi_owned_lock(abi_owned *o)
+{
+    pthread_mutex_lock(&o->lock);
+}
+
+void abi_owned_unlock(abi_owned *o)
+{
+    sync_fd(o);
+    pthread_mutex_unlock(&o->lock);
+}
+
+owned *abi_owned_engine(abi_owned *o)
+{
+    return o->engine;
+}
+
+void abi_owned_set_attached(abi_owned *o, int wake_fd)
+{
+    o->attached = wake_fd >= 0;
+    o->wake_fd = wake_fd;
+}
+
+/* The pump calls belong to whoever drives the engine. */
+static int refuse_if_attached(const abi_owned *o)
+{
+    if (o->attached)
+        return error_set(DD_EMISUSE, "owned engine is attached to a system whose driver thread "
+                                     "pumps it (tick, deliver, outgoing, membership)");
+    return DD_OK;
 }
 
 static int check_type(const char *type)
@@ -140,10 +190,32 @@ DD_API int dd_owned_open(dd_owned **out, const dd_owned_options *opts)
     int rc = abi_limits(opts->limits, &co.lim);
     if (rc)
         return rc;
+    sysobj *sys = NULL;
+    if (opts->system) {
+        if (!(sys = handle_acquire(opts->system, HK_SYSTEM, "system")))
+            return DD_EMISUSE;
+        system_lock(sys);
+        co.node_id = system_owned_id(sys->node_id, strlen(sys->node_id));
+        co.incarnation = sys->e ? engine_incarnation(sys->e) : sys->incarnation;
+        if (!sys->net)
+            rc = error_set(DD_EUNSUPPORTED,
+                           "system '%s' has no built-in transport: pump the owned engine "
+                           "yourself (options.system = NULL)",
+                           sys->node_id);
+        system_unlock(sys);
+        if (rc) {
+            handle_release(opts->system);
+            return rc;
+        }
+    }
     abi_owned *o = calloc(1, sizeof(*o));
-    if (!o)
+    if (!o) {
+        if (sys)
+            handle_release(opts->system);
         return error_oom();
+    }
     o->event_fd = -1;
+    o->wake_fd = -1;
     pthread_mutex_init(&o->lock, NULL);
     if (opts->store) {
         state_store *s = handle_acquire(opts->store, HK_STATE_STORE, "state store");
@@ -163,11 +235,34 @@ DD_API int dd_owned_open(dd_owned **out, const dd_owned_options *opts)
         rc = DD_ENOMEM;
         goto fail;
     }
+    if (sys) {
+        system_lock(sys);
+        rc = system_net_attach_owned(sys, (const void *)h, o);
+        system_unlock(sys);
+        handle_release(opts->system);
+        if (rc) {
+            (void)handle_close((const void *)h, HK_OWNED, "owned");
+            return rc;
+        }
+    }
     *out = (dd_owned *)h;
     return DD_OK;
 fail:
+    if (sys)
+        handle_release(opts->system);
     abi_owned_destroy(o);
     return rc;
+}
+
+DD_API int dd_owned_node_of(uint64_t *out, const char *node_id, size_t len)
+{
+    ABI_REQUIRE(out, "out");
+    *out = 0;
+    ABI_REQUIRE(node_id, "node_id");
+    if (len == 0 || len > 255)
+        return error_set(DD_EINVAL, "node id must be 1 to 255 bytes, not %zu", len);
+    *out = system_owned_id(node_id, len);
+    return DD_OK;
 }
 
 DD_API int dd_owned_close(dd_owned *owned)
@@ -222,7 +317,8 @@ DD_API int dd_owned_tick(dd_owned *h, uint64_t now_ms)
     abi_owned *o = acquire(h);
     if (!o)
         return DD_EMISUSE;
-    return release(h, o, owned_tick(o->engine, now_ms));
+    int rc = refuse_if_attached(o);
+    return release(h, o, rc ? rc : owned_tick(o->engine, now_ms));
 }
 
 DD_API int dd_owned_deliver(dd_owned *h, uint64_t from_node, const uint8_t *data, size_t len)
@@ -232,7 +328,8 @@ DD_API int dd_owned_deliver(dd_owned *h, uint64_t from_node, const uint8_t *data
     abi_owned *o = acquire(h);
     if (!o)
         return DD_EMISUSE;
-    return release(h, o, owned_deliver(o->engine, from_node, data, len));
+    int rc = refuse_if_attached(o);
+    return release(h, o, rc ? rc : owned_deliver(o->engine, from_node, data, len));
 }
 
 DD_API int dd_owned_next_outgoing(dd_buf *out, uint64_t *to_node, dd_owned *h)
@@ -245,7 +342,9 @@ DD_API int dd_owned_next_outgoing(dd_buf *out, uint64_t *to_node, dd_owned *h)
     if (!o)
         return DD_EMISUSE;
     bytes msg = BYTES_INIT;
-    int rc = owned_next_outgoing(o->engine, to_node, &msg);
+    int rc = refuse_if_attached(o);
+    if (rc == DD_OK)
+        rc = owned_next_outgoing(o->engine, to_node, &msg);
     if (rc == DD_OK)
         rc = abi_buf_from_bytes(out, &msg);
     return release(h, o, rc);
@@ -256,7 +355,8 @@ DD_API int dd_owned_member_up(dd_owned *h, uint64_t node_id, uint64_t incarnatio
     abi_owned *o = acquire(h);
     if (!o)
         return DD_EMISUSE;
-    return release(h, o, owned_member_up(o->engine, node_id, incarnation));
+    int rc = refuse_if_attached(o);
+    return release(h, o, rc ? rc : owned_member_up(o->engine, node_id, incarnation));
 }
 
 DD_API int dd_owned_member_left(dd_owned *h, uint64_t node_id)
@@ -264,7 +364,8 @@ DD_API int dd_owned_member_left(dd_owned *h, uint64_t node_id)
     abi_owned *o = acquire(h);
     if (!o)
         return DD_EMISUSE;
-    return release(h, o, owned_member_left(o->engine, node_id));
+    int rc = refuse_if_attached(o);
+    return release(h, o, rc ? rc : owned_member_left(o->engine, node_id));
 }
 
 DD_API int dd_owned_query(uint64_t *out_request, dd_owned *h, const char *type, uint64_t node_id,

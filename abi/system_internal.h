@@ -15,6 +15,7 @@
 #include "ddata.h"
 #include "replicator/engine.h"
 #include "util/bytes.h"
+#include "util/hash.h"
 #include "util/limits.h"
 
 typedef struct sysnet sysnet; /* the built-in transport's driver (system_net.c) */
@@ -52,5 +53,31 @@ void system_net_wake(sysobj *s);
  * no-op in pump mode. For dd_replica_close, so the last deltas leave
  * before the engine is freed. */
 void system_net_flush(sysobj *s);
+
+/* Node-owned state on the built-in transport (the driver side in
+ * system_net.c, the engine side in owned.c). One owned engine per system.
+ * Lock order: the system lock, then the owned lock; never the reverse. */
+typedef struct abi_owned abi_owned;
+/* A system node id's owned-state id (dd_owned_node_of): the fixed-seed
+ * hash the replicator also uses for member identity, so every node and
+ * every binding maps a name to the same id. */
+static inline uint64_t system_owned_id(const char *node_id, size_t len)
+{
+    return hash_bytes(node_id, len, 0);
+}
+/* Attaches `o` (handle `h`, retained until detached); called with the
+ * system locked. DD_EUNSUPPORTED in pump mode, DD_ECONFLICT when another
+ * engine is attached. */
+int system_net_attach_owned(sysobj *s, const void *h, abi_owned *o);
+
+/* owned.c: what the driver uses on an attached engine. lock/unlock take
+ * the engine's lock (unlock re-arms its event fd); set_attached marks the
+ * engine driven (pump calls refused) and gives it the driver's wake fd
+ * (-1 on detach), called locked. */
+struct owned;
+void abi_owned_lock(abi_owned *o);
+void abi_owned_unlock(abi_owned *o);
+struct owned *abi_owned_engine(abi_owned *o);
+void abi_owned_set_attached(abi_owned *o, int wake_fd);
 
 #endif

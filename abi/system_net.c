@@ -20,7 +20,18 @@
  * address) pairs to all its peers, and dials the addresses it did not know.
  *
  * Every message on the wire starts with a channel byte, so other engines
- * (node-owned state) can share the links later without a new handshake.
+ * share the links without a new handshake: 0 the replicator, 1 the address
+ * book, 2 node-owned state.
+ *
+ * Node-owned state. An attached dd_owned engine (one per system) is
+ * pumped by the same driver: it is ticked with the engine, its messages
+ * travel on channel 2, and its membership follows the replicator's: every
+ * round the driver compares the members the replicator has up with the
+ * ones it told the owned engine about, and reports the difference (up,
+ * with the member's incarnation; down, removed or gone: left). Owned ids
+ * are system_owned_id of the node ids; the driver keeps the names to send
+ * to. Snapshots, deltas and feeds go droppable (the engine re-syncs);
+ * pulls and their answers reliable, because a query waits on them.
  */
 #include <poll.h>
 #include <stdatomic.h>
@@ -31,6 +42,9 @@
 
 #include "abi.h"
 #include "net/transport.h"
+#include "owned/owned.h"
+#include "owned/wire.h"
+#include "replicator/members_view.h"
 #include "replicator/wire.h"
 #include "system_internal.h"
 #include "util/alloc.h"
@@ -38,11 +52,19 @@
 #include "util/clock.h"
 #include "util/json.h"
 
-enum { CH_REPLICATOR = 0, CH_BOOK = 1 };
+enum { CH_REPLICATOR = 0, CH_BOOK = 1, CH_OWNED = 2 };
 
 #define BOOK_MAX 4096u
 #define ADDR_MAX 255u
 #define ROUND_EVENTS 4096
+
+/* A member the attached owned engine was told is up. */
+typedef struct owned_peer {
+    uint64_t id; /* system_owned_id(name) */
+    uint64_t incarnation;
+    char *name;
+    bool seen; /* still up this round */
+} owned_peer;
 
 typedef struct book_entry {
     char *id;
@@ -66,6 +88,12 @@ struct sysnet {
     uint64_t unroutable; /* messages for a node with no link (dropped) */
     uint64_t book_errors;
     bytes scratch;
+    /* the attached owned engine, if any */
+    const void *owned_h; /* retained */
+    abi_owned *owned;
+    owned_peer *opeers;
+    size_t opeers_n, opeers_cap;
+    uint64_t owned_unroutable;
 };
 
 static book_entry *book_find(sysnet *sn, const char *id)
@@ -186,6 +214,205 @@ static void classify(const uint8_t *msg, size_t len, uint8_t *cls, net_priority 
                 : NET_DROPPABLE;
 }
 
+/* ---- node-owned state (channel 2) ---- */
+
+static owned_peer *opeer_find(sysnet *sn, uint64_t id)
+{
+    for (size_t i = 0; i < sn->opeers_n; i++)
+        if (sn->opeers[i].id == id)
+            return &sn->opeers[i];
+    return NULL;
+}
+
+static owned_peer *opeer_add(sysnet *sn, uint64_t id, const char *name, size_t len)
+{
+    if (sn->opeers_n == sn->opeers_cap) {
+        size_t cap = grow_capacity(sn->opeers_cap, sn->opeers_n + 1);
+        owned_peer *np = realloc_array(sn->opeers, cap, sizeof(*np));
+        if (!np)
+            return NULL;
+        sn->opeers = np;
+        sn->opeers_cap = cap;
+    }
+    owned_peer *p = &sn->opeers[sn->opeers_n];
+    memset(p, 0, sizeof(*p));
+    if (!(p->name = strndup(name, len)))
+        return NULL;
+    p->id = id;
+    sn->opeers_n++;
+    return p;
+}
+
+/* Reports to the owned engine how the replicator's membership moved since
+ * the last call: members now up (or up with a new incarnation) and members
+ * no longer up. Linear in members times peers told: clusters of the size a
+ * full-mesh transport serves. Both locks held. */
+static void owned_sync_members(sysobj *s, sysnet *sn, owned *oe)
+{
+    if (!s->e)
+        return; /* no membership until a replica opens the engine */
+    for (size_t i = 0; i < sn->opeers_n; i++)
+        sn->opeers[i].seen = false;
+    uint64_t self = owned_node_id(oe);
+    size_t count = engine_member_count(s->e);
+    for (size_t i = 0; i < count; i++) {
+        engine_member_info mi;
+        if (engine_member_at(s->e, i, &mi) != ST_OK || mi.is_self || mi.state != MEMBER_UP ||
+            !mi.id_len || mi.id_len > SESSION_ID_MAX)
+            continue;
+        uint64_t id = system_owned_id(mi.id, mi.id_len);
+        if (id == self)
+            continue;
+        owned_peer *p = opeer_find(sn, id);
+        bool fresh = !p;
+        if (!p && !(p = opeer_add(sn, id, mi.id, mi.id_len)))
+            continue;
+        p->seen = true;
+        if ((fresh || p->incarnation != mi.incarnation) &&
+            owned_member_up(oe, id, mi.incarnation) == ST_OK)
+            p->incarnation = mi.incarnation;
+    }
+    for (size_t i = 0; i < sn->opeers_n;) {
+        if (sn->opeers[i].seen) {
+            i++;
+            continue;
+        }
+        (void)owned_member_left(oe, sn->opeers[i].id);
+        free(sn->opeers[i].name);
+        sn->opeers[i] = sn->opeers[--sn->opeers_n];
+    }
+}
+
+/* Pulls and pull answers are what a waiting query needs: reliable. The
+ * rest is repeated by the engine's feeds and syncs: droppable. Reads the
+ * message header only (owned/wire.h); anything unreadable goes droppable. */
+static net_priority owned_priority(const uint8_t *msg, size_t len)
+{
+    reader r = reader_make(msg, len);
+    (void)reader_u8(&r);
+    uint8_t kind = reader_u8(&r);
+    if (!reader_ok(&r))
+        return NET_DROPPABLE;
+    if (kind == OWNED_MSG_PULL)
+        return NET_RELIABLE;
+    if (kind != OWNED_MSG_SNAPSHOT)
+        return NET_DROPPABLE;
+    size_t type_len;
+    (void)reader_blob(&r, OWNED_TYPE_NAME_MAX, &type_len);
+    (void)reader_varint(&r); /* type version */
+    (void)reader_varint(&r); /* incarnation */
+    (void)reader_varint(&r); /* base age */
+    uint8_t flags = reader_u8(&r);
+    return reader_ok(&r) && (flags & OWNED_SNAP_REPLY) ? NET_RELIABLE : NET_DROPPABLE;
+}
+
+static void owned_flush(sysnet *sn, owned *oe)
+{
+    uint64_t to;
+    bytes msg = BYTES_INIT;
+    while (owned_next_outgoing(oe, &to, &msg) == ST_OK) {
+        owned_peer *p = opeer_find(sn, to);
+        bytes *b = &sn->scratch;
+        bytes_reset(b);
+        bytes_put_u8(b, CH_OWNED);
+        bytes_put(b, msg.data, msg.len);
+        if (!p || b->failed ||
+            net_send(sn->n, p->name, b->data, b->len, owned_priority(msg.data, msg.len),
+                     NET_CLASS_OTHER) == ST_ENOTFOUND)
+            sn->owned_unroutable++;
+    }
+    bytes_free(&msg);
+}
+
+/* Detaches the owned engine: it returns to pump mode, its views of other
+ * nodes are removed (this node no longer hears from them), and the
+ * system's reference goes. System lock held. */
+static void owned_detach(sysnet *sn)
+{
+    if (!sn->owned)
+        return;
+    abi_owned_lock(sn->owned);
+    owned *oe = abi_owned_engine(sn->owned);
+    owned_flush(sn, oe);
+    for (size_t i = 0; i < sn->opeers_n; i++) {
+        (void)owned_member_left(oe, sn->opeers[i].id);
+        free(sn->opeers[i].name);
+    }
+    sn->opeers_n = 0;
+    /* What the departures queued has no one left to go to. */
+    uint64_t to;
+    bytes msg = BYTES_INIT;
+    while (owned_next_outgoing(oe, &to, &msg) == ST_OK)
+        ;
+    bytes_free(&msg);
+    abi_owned_set_attached(sn->owned, -1);
+    abi_owned_unlock(sn->owned);
+    const void *h = sn->owned_h;
+    sn->owned = NULL;
+    sn->owned_h = NULL;
+    handle_release(h); /* may free the engine: its handle was closed */
+}
+
+/* A closed owned handle is the host's detach: its last reference is ours. */
+static void owned_check_closed(sysnet *sn)
+{
+    if (!sn->owned)
+        return;
+    if (handle_acquire(sn->owned_h, HK_OWNED, "owned")) {
+        handle_release(sn->owned_h);
+        return;
+    }
+    error_clear();
+    owned_detach(sn);
+}
+
+static void owned_deliver_from(sysobj *s, sysnet *sn, const net_event *ev)
+{
+    uint64_t from = system_owned_id(ev->node_id, ev->node_id_len);
+    abi_owned_lock(sn->owned);
+    owned *oe = abi_owned_engine(sn->owned);
+    /* A member the replicator saw come up since the last round is told
+     * first, so its greeting is not dropped as a ghost's. */
+    if (!opeer_find(sn, from))
+        owned_sync_members(s, sn, oe);
+    (void)owned_deliver(oe, from, ev->data + 1, ev->len - 1);
+    abi_owned_unlock(sn->owned);
+}
+
+static void owned_round(sysobj *s, sysnet *sn, bool ticked)
+{
+    if (ticked)
+        owned_check_closed(sn);
+    if (!sn->owned)
+        return;
+    abi_owned_lock(sn->owned);
+    owned *oe = abi_owned_engine(sn->owned);
+    owned_sync_members(s, sn, oe);
+    if (ticked)
+        (void)owned_tick(oe, clock_monotonic_ms());
+    owned_flush(sn, oe);
+    abi_owned_unlock(sn->owned);
+}
+
+int system_net_attach_owned(sysobj *s, const void *h, abi_owned *o)
+{
+    sysnet *sn = s->net;
+    if (!sn)
+        return error_set(DD_EUNSUPPORTED, "system '%s' has no built-in transport (pump mode)",
+                         s->node_id);
+    owned_check_closed(sn);
+    if (sn->owned)
+        return error_set(DD_ECONFLICT, "system '%s' already carries an owned engine", s->node_id);
+    handle_retain(h);
+    sn->owned_h = h;
+    sn->owned = o;
+    abi_owned_lock(o);
+    abi_owned_set_attached(o, sn->wake_fd);
+    abi_owned_unlock(o);
+    system_net_wake(s);
+    return DD_OK;
+}
+
 static void flush_outgoing(sysobj *s, sysnet *sn)
 {
     if (!s->e)
@@ -239,6 +466,8 @@ static void handle_event(sysobj *s, sysnet *sn, const net_event *ev, uint64_t wa
                                  ev->len - 1);
         else if (ev->data[0] == CH_BOOK)
             book_receive(sn, ev->data + 1, ev->len - 1);
+        else if (ev->data[0] == CH_OWNED && sn->owned)
+            owned_deliver_from(s, sn, ev);
         break;
     }
 }
@@ -253,11 +482,13 @@ static void driver_round(sysobj *s, sysnet *sn)
         net_event_clear(&ev);
     }
     uint64_t mono = clock_monotonic_ms();
-    if (mono >= sn->next_tick_mono) {
+    bool ticked = mono >= sn->next_tick_mono;
+    if (ticked) {
         if (s->e)
             (void)engine_tick(s->e, wall);
         sn->next_tick_mono = mono + sn->tick_ms;
     }
+    owned_round(s, sn, ticked);
     if (sn->book_dirty) {
         book_send(sn);
         sn->book_dirty = false;
@@ -320,6 +551,8 @@ void system_net_stop(sysobj *s)
     system_lock(s);
     if (sn->n)
         flush_outgoing(s, sn);
+    if (sn->n)
+        owned_detach(sn);
     s->net = NULL;
     system_unlock(s);
     net_close(sn->n);
@@ -330,6 +563,7 @@ void system_net_stop(sysobj *s)
         free(sn->book[i].addr);
     }
     free(sn->book);
+    free(sn->opeers);
     bytes_free(&sn->scratch);
     free(sn);
 }
@@ -497,6 +731,7 @@ static int system_stats_json(sysobj *s, bytes *b)
     put_u64(b, "handshake_timeouts", ns.handshake_timeouts, false);
     put_u64(b, "handshakes", ns.handshakes, false);
     put_u64(b, "malformed_frames", ns.malformed_frames, false);
+    put_u64(b, "owned_unroutable", sn->owned_unroutable, false);
     put_u64(b, "peers_connected", ns.peers_connected, false);
     put_u64(b, "pending_rejected", ns.pending_rejected, false);
     put_u64(b, "queue_drops", ns.queue_drops, false);

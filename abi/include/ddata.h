@@ -655,12 +655,21 @@ typedef struct dd_owned_options {
     dd_state_store *store;   /* NULL: nothing persisted; kept open while used */
     const dd_limits *limits; /* NULL: defaults */
     uint64_t max_queued;     /* outgoing messages and events; 0: 65536 each */
+    /* Appended. NULL: pump mode. A system with the built-in transport
+     * (DD_TRANSPORT_TCP): the engine is attached to it and driven by its
+     * driver thread: node_id and incarnation are ignored and taken from the
+     * system (dd_owned_node_of of its node id, its incarnation), membership
+     * follows the replicator's (so a replica must be open on the system),
+     * and messages travel on the system's links. The pump calls then
+     * return DD_EMISUSE. The system keeps the engine alive while attached;
+     * closing either first is safe. */
+    dd_system *system;
 } dd_owned_options;
 
 #define DD_OWNED_OPTIONS_VERSION 1
 #define DD_OWNED_OPTIONS_INIT                                                                      \
     {                                                                                              \
-        DD_OWNED_OPTIONS_VERSION, 0, 1, NULL, NULL, 0                                              \
+        DD_OWNED_OPTIONS_VERSION, 0, 1, NULL, NULL, 0, NULL                                        \
     }
 DD_API int dd_owned_options_init(dd_owned_options *opts, uint32_t version);
 
@@ -756,6 +765,10 @@ DD_API int dd_owned_nodes(uint64_t *out, size_t cap, size_t *out_count, dd_owned
 DD_API int dd_owned_next_event(dd_owned_event *out, dd_owned *owned);
 /* A descriptor readable while events are queued (poll it, then drain). */
 DD_API int dd_owned_event_fd(int *out, dd_owned *owned);
+
+/* The owned-state node id of a system node id (1..255 bytes): the 64-bit
+ * hash every attached engine uses for it (views, events, dd_owned_read). */
+DD_API int dd_owned_node_of(uint64_t *out, const char *node_id, size_t len);
 
 /* ===== end section: owned ===== */
 

@@ -1,0 +1,296 @@
+/*
+ * dd_owned attached to a dd_system with the built-in TCP transport,
+ * through the public header and libddata.so only: nodes in one process on
+ * loopback, each system's driver thread pumping its owned engine over
+ * channel 2 with membership taken from the replicator. Every wait is
+ * bounded so a regression fails instead of hanging.
+ */
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ddata.h"
+#include "test.h"
+
+#define TYPE "load"
+
+typedef struct onode {
+    const char *name;
+    dd_system *sys;
+    dd_replica *rep;
+    dd_owned *own;
+    uint64_t id; /* dd_owned_node_of(name) */
+    char addr[64];
+} onode;
+
+static const uint8_t secret[32] = {7, 1, 7, 1, 7};
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void onode_open(onode *n, const char *name, const char *seed, uint32_t strategy)
+{
+    memset(n, 0, sizeof(*n));
+    n->name = name;
+    dd_system_options so;
+    ASSERT_OK(dd_system_options_init(&so, DD_SYSTEM_OPTIONS_VERSION));
+    so.node_id = name;
+    so.transport = DD_TRANSPORT_TCP;
+    so.listen_address = "127.0.0.1:0";
+    so.secret = secret;
+    so.failure_timeout_ms = 300;
+    so.down_after_ms = 300;
+    const char *seeds[1] = {seed};
+    so.seeds = seeds;
+    so.seed_count = seed ? 1 : 0;
+    ASSERT_OK(dd_system_open(&n->sys, &so));
+    dd_buf a = DD_BUF_INIT;
+    ASSERT_OK(dd_system_listen_address(&a, n->sys));
+    ASSERT(a.len > 0 && a.len < sizeof(n->addr));
+    memcpy(n->addr, a.data, a.len);
+    n->addr[a.len] = 0;
+    dd_buf_free(&a);
+    dd_replica_options ro;
+    ASSERT_OK(dd_replica_options_init(&ro, DD_REPLICA_OPTIONS_VERSION));
+    ro.gossip_interval_ms = 100;
+    ASSERT_OK(dd_replica_open(&n->rep, n->sys, &ro));
+    dd_owned_options oo;
+    ASSERT_OK(dd_owned_options_init(&oo, DD_OWNED_OPTIONS_VERSION));
+    oo.system = n->sys;
+    ASSERT_OK(dd_owned_open(&n->own, &oo));
+    dd_owned_type_options to;
+    ASSERT_OK(dd_owned_type_options_init(&to, DD_OWNED_TYPE_OPTIONS_VERSION));
+    to.strategy = strategy;
+    to.sync_interval_ms = 300;
+    to.compact_every = 0;
+    ASSERT_OK(dd_owned_register(n->own, TYPE, &to));
+    ASSERT_OK(dd_owned_node_of(&n->id, name, strlen(name)));
+}
+
+static void onode_close(onode *n)
+{
+    ASSERT_OK(dd_owned_close(n->own));
+    ASSERT_OK(dd_replica_close(n->rep));
+    ASSERT_OK(dd_system_close(n->sys));
+}
+
+static void publish(onode *n, int full, const char *text)
+{
+    ASSERT_OK(dd_owned_publish(n->own, TYPE, full, (const uint8_t *)text, strlen(text),
+                               DD_OWNED_URGENCY_DEFAULT, 0, NULL, NULL));
+}
+
+/* 1 when `reader` holds `owner`'s view with this base and `deltas` deltas
+ * "d0".."d<deltas-1>" in order. */
+static int view_is(onode *reader, onode *owner, const char *base, size_t deltas)
+{
+    dd_owned_view v;
+    if (dd_owned_read(&v, reader->own, TYPE, owner->id) != DD_OK)
+        return 0;
+    int ok = v.node_id == owner->id && v.base.len == strlen(base) &&
+             memcmp(v.base.data, base, v.base.len) == 0 && v.delta_count == deltas &&
+             v.age == v.base_age + deltas;
+    for (size_t i = 0; ok && i < deltas; i++) {
+        char want[16];
+        snprintf(want, sizeof(want), "d%zu", i);
+        ok = v.deltas[i].len == strlen(want) && memcmp(v.deltas[i].data, want, strlen(want)) == 0;
+    }
+    dd_owned_view_free(&v);
+    return ok;
+}
+
+static size_t node_count(onode *n)
+{
+    size_t count = 0;
+    ASSERT_OK(dd_owned_nodes(NULL, 0, &count, n->own));
+    return count;
+}
+
+static int wait_nodes(onode *n, size_t count, size_t want, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 10) {
+        size_t agree = 0;
+        for (size_t i = 0; i < count; i++)
+            agree += node_count(&n[i]) == want;
+        if (agree == count)
+            return 1;
+        sleep_ms(10);
+    }
+    return 0;
+}
+
+/* Drains events until one of `kind` about `node` arrives; 0 on timeout. */
+static int wait_event(onode *n, uint32_t kind, uint64_t node, uint64_t request, int timeout_ms,
+                      int32_t *status)
+{
+    int fd = -1;
+    ASSERT_OK(dd_owned_event_fd(&fd, n->own));
+    for (int waited = 0; waited <= timeout_ms; waited += 20) {
+        dd_owned_event ev;
+        while (dd_owned_next_event(&ev, n->own) == DD_OK)
+            if (ev.kind == kind && ev.node_id == node && ev.request_id == request) {
+                if (status)
+                    *status = ev.status;
+                return 1;
+            }
+        struct pollfd p = {fd, POLLIN, 0};
+        (void)poll(&p, 1, 20);
+    }
+    return 0;
+}
+
+TEST(test_three_tcp_nodes_see_each_others_owned_state)
+{
+    onode n[3];
+    onode_open(&n[0], "a", NULL, DD_OWNED_ACTIVE_PUSH);
+    onode_open(&n[1], "b", n[0].addr, DD_OWNED_ACTIVE_PUSH);
+    onode_open(&n[2], "c", n[0].addr, DD_OWNED_ACTIVE_PUSH);
+    ASSERT_MSG(wait_nodes(n, 3, 2, 10000), "owned membership did not reach 2 peers each");
+    char bases[3][16];
+    for (int i = 0; i < 3; i++) {
+        snprintf(bases[i], sizeof(bases[i]), "base-%s", n[i].name);
+        publish(&n[i], 1, bases[i]);
+    }
+    int all = 0;
+    for (int waited = 0; !all && waited <= 8000; waited += 10) {
+        all = 1;
+        for (int r = 0; r < 3; r++)
+            for (int o = 0; o < 3; o++)
+                all &= view_is(&n[r], &n[o], bases[o], 0);
+        if (!all)
+            sleep_ms(10);
+    }
+    ASSERT_MSG(all, "not every node read every view");
+    uint64_t ids[4];
+    size_t count = 0;
+    ASSERT_OK(dd_owned_nodes(ids, 4, &count, n[0].own));
+    ASSERT_EQ_U64(count, 2);
+    ASSERT((ids[0] == n[1].id && ids[1] == n[2].id) || (ids[0] == n[2].id && ids[1] == n[1].id));
+
+    /* A delta stream arrives complete and in order. */
+    for (int i = 0; i < 30; i++) {
+        char d[16];
+        snprintf(d, sizeof(d), "d%d", i);
+        publish(&n[0], 0, d);
+    }
+    int streamed = 0;
+    for (int waited = 0; !streamed && waited <= 8000; waited += 10) {
+        streamed = view_is(&n[1], &n[0], bases[0], 30) && view_is(&n[2], &n[0], bases[0], 30);
+        if (!streamed)
+            sleep_ms(10);
+    }
+    ASSERT_MSG(streamed, "the delta stream did not arrive in order");
+
+    /* The driver pumps: the host's pump calls are refused. */
+    dd_buf out = DD_BUF_INIT;
+    uint64_t to = 0;
+    ASSERT_STATUS(dd_owned_tick(n[0].own, 1), DD_EMISUSE);
+    ASSERT_STATUS(dd_owned_next_outgoing(&out, &to, n[0].own), DD_EMISUSE);
+    ASSERT_STATUS(dd_owned_member_up(n[0].own, 99, 1), DD_EMISUSE);
+    ASSERT_STATUS(dd_owned_member_left(n[0].own, n[1].id), DD_EMISUSE);
+    ASSERT_STATUS(dd_owned_deliver(n[0].own, n[1].id, (const uint8_t *)"x", 1), DD_EMISUSE);
+    ASSERT(view_is(&n[0], &n[1], bases[1], 0));
+
+    /* A node that closes goes down in the replicator: its view goes. */
+    onode_close(&n[2]);
+    int32_t st = 0;
+    ASSERT_MSG(wait_event(&n[0], DD_OWNED_EV_VIEW_REMOVED, n[2].id, 0, 10000, &st),
+               "a did not drop c's view");
+    ASSERT_STATUS(dd_owned_read(&(dd_owned_view){0}, n[0].own, TYPE, n[2].id), DD_ENOTFOUND);
+    ASSERT_MSG(wait_nodes(n, 2, 1, 10000), "a and b still count c");
+    ASSERT(view_is(&n[1], &n[0], bases[0], 30));
+    onode_close(&n[1]);
+    onode_close(&n[0]);
+}
+
+TEST(test_fresh_read_pulls_through_the_transport)
+{
+    onode n[2];
+    onode_open(&n[0], "a", NULL, DD_OWNED_FEED_LAZY_PULL);
+    onode_open(&n[1], "b", n[0].addr, DD_OWNED_FEED_LAZY_PULL);
+    ASSERT_MSG(wait_nodes(n, 2, 1, 10000), "owned membership did not form");
+    publish(&n[0], 1, "v1");
+    publish(&n[0], 0, "d0");
+    uint64_t req = 0;
+    ASSERT_OK(dd_owned_query(&req, n[1].own, TYPE, n[0].id, 0));
+    ASSERT_MSG(req != 0, "a zero-staleness read must pull");
+    int32_t st = -1;
+    ASSERT_MSG(wait_event(&n[1], DD_OWNED_EV_QUERY_DONE, n[0].id, req, 8000, &st),
+               "the pull did not complete");
+    ASSERT_STATUS(st, DD_OK);
+    ASSERT(view_is(&n[1], &n[0], "v1", 1));
+    /* A node that is not a member is not found. */
+    ASSERT_STATUS(dd_owned_query(&req, n[1].own, TYPE, 12345, 0), DD_ENOTFOUND);
+    onode_close(&n[1]);
+    onode_close(&n[0]);
+}
+
+TEST(test_closing_system_and_owned_in_either_order_is_safe)
+{
+    onode n;
+    onode_open(&n, "solo", NULL, DD_OWNED_ACTIVE_PUSH);
+    publish(&n, 1, "mine");
+    /* One engine per system; a closed one makes room. */
+    dd_owned_options oo;
+    ASSERT_OK(dd_owned_options_init(&oo, DD_OWNED_OPTIONS_VERSION));
+    oo.system = n.sys;
+    dd_owned *second = NULL;
+    ASSERT_STATUS(dd_owned_open(&second, &oo), DD_ECONFLICT);
+    ASSERT(second == NULL);
+    ASSERT_OK(dd_owned_close(n.own));
+    ASSERT_STATUS(dd_owned_publish(n.own, TYPE, 1, (const uint8_t *)"x", 1, 0, 0, NULL, NULL),
+                  DD_EMISUSE);
+    ASSERT_OK(dd_owned_open(&second, &oo));
+
+    /* System first: the engine survives in pump mode with its own state. */
+    dd_owned_type_options to;
+    ASSERT_OK(dd_owned_type_options_init(&to, DD_OWNED_TYPE_OPTIONS_VERSION));
+    ASSERT_OK(dd_owned_register(second, TYPE, &to));
+    ASSERT_OK(dd_owned_publish(second, TYPE, 1, (const uint8_t *)"kept", 4, 0, 0, NULL, NULL));
+    ASSERT_OK(dd_replica_close(n.rep));
+    ASSERT_OK(dd_system_close(n.sys));
+    ASSERT_OK(dd_owned_tick(second, 5)); /* detached: the host pumps again */
+    dd_owned_view v;
+    ASSERT_OK(dd_owned_read(&v, second, TYPE, n.id));
+    ASSERT_MEM_EQ(v.base.data, v.base.len, "kept", 4);
+    dd_owned_view_free(&v);
+    ASSERT_OK(dd_owned_close(second));
+    ASSERT_STATUS(dd_owned_open(&second, &oo), DD_EMISUSE); /* closed system */
+}
+
+TEST(test_attach_is_checked)
+{
+    dd_system *pump = NULL;
+    dd_system_options so;
+    ASSERT_OK(dd_system_options_init(&so, DD_SYSTEM_OPTIONS_VERSION));
+    so.node_id = "pump";
+    ASSERT_OK(dd_system_open(&pump, &so));
+    dd_owned_options oo;
+    ASSERT_OK(dd_owned_options_init(&oo, DD_OWNED_OPTIONS_VERSION));
+    ASSERT(oo.system == NULL);
+    oo.system = pump;
+    dd_owned *o = NULL;
+    ASSERT_STATUS(dd_owned_open(&o, &oo), DD_EUNSUPPORTED);
+    ASSERT(o == NULL && strstr(dd_error_last()->message, "pump"));
+    oo.system = (dd_system *)(uintptr_t)0xdead;
+    ASSERT_STATUS(dd_owned_open(&o, &oo), DD_EMISUSE);
+    ASSERT_OK(dd_system_close(pump));
+
+    uint64_t a = 0, b = 0, a2 = 0;
+    ASSERT_OK(dd_owned_node_of(&a, "node-a", 6));
+    ASSERT_OK(dd_owned_node_of(&a2, "node-a", 6));
+    ASSERT_OK(dd_owned_node_of(&b, "node-b", 6));
+    ASSERT_EQ_U64(a, a2);
+    ASSERT(a != b);
+    ASSERT_STATUS(dd_owned_node_of(NULL, "x", 1), DD_EINVAL);
+    ASSERT_STATUS(dd_owned_node_of(&a, NULL, 1), DD_EINVAL);
+    ASSERT_STATUS(dd_owned_node_of(&a, "x", 0), DD_EINVAL);
+    char long_id[300];
+    memset(long_id, 'x', sizeof(long_id));
+    ASSERT_STATUS(dd_owned_node_of(&a, long_id, sizeof(long_id)), DD_EINVAL);
+}
