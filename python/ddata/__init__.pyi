@@ -649,12 +649,15 @@ class OwnedEvent(NamedTuple):
 class Owned(_Handle):
     def __init__(
         self,
-        node_id: int,
+        node_id: int = 0,
         incarnation: int = 1,
         store: Optional[StateStore] = None,
         limits: Optional[Limits] = None,
         max_queued: int = 0,
+        system: Optional[System] = None,
     ) -> None: ...
+    @staticmethod
+    def node_of(node_id: _BytesLike) -> int: ...
     def register(
         self,
         type_name: _BytesLike,

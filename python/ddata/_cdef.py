@@ -239,6 +239,7 @@ typedef struct dd_owned_options {
     struct dd_state_store *store;
     const struct dd_limits *limits;
     uint64_t max_queued;
+    struct dd_system *system;
 } dd_owned_options;
 typedef struct dd_owned_type_options {
     uint32_t version;
@@ -399,6 +400,7 @@ int dd_owned_read(dd_owned_view *out, dd_owned *owned, const char *type, uint64_
 int dd_owned_nodes(uint64_t *out, size_t cap, size_t *out_count, dd_owned *owned);
 int dd_owned_next_event(dd_owned_event *out, dd_owned *owned);
 int dd_owned_event_fd(int *out, dd_owned *owned);
+int dd_owned_node_of(uint64_t *out, const char *node_id, size_t len);
 uint32_t dd_secret_bytes(void);
 int dd_system_options_init(dd_system_options *opts, uint32_t version);
 int dd_system_open(dd_system **out, const dd_system_options *opts);
@@ -515,6 +517,7 @@ FUNCTIONS = (
     'dd_owned_nodes',
     'dd_owned_next_event',
     'dd_owned_event_fd',
+    'dd_owned_node_of',
     'dd_secret_bytes',
     'dd_system_options_init',
     'dd_system_open',

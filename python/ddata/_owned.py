@@ -64,11 +64,15 @@ def _ctype(name):
 
 class Owned(Handle):
     """One node's owned-state engine. Owned(node_id=1, incarnation=1,
-    store=ddata.StateStore()) persists this node's instances in `store`."""
+    store=ddata.StateStore()) persists this node's instances in `store`.
+    Owned(system=sys) attaches it to a System with the built-in TCP
+    transport: its driver thread pumps the engine, node ids are
+    Owned.node_of(name) of the system's node ids, and membership follows
+    the system's replica."""
 
-    __slots__ = ("_store",)
+    __slots__ = ("_store", "_system")
 
-    def __init__(self, node_id, incarnation=1, store=None, limits=None, max_queued=0):
+    def __init__(self, node_id=0, incarnation=1, store=None, limits=None, max_queued=0, system=None):
         opts = ffi.new("dd_owned_options *")
         check(lib.dd_owned_options_init(opts, lib.DD_OWNED_OPTIONS_VERSION))
         opts.node_id = node_id
@@ -76,10 +80,20 @@ class Owned(Handle):
         opts.store = store._h if store is not None else ffi.NULL
         opts.limits = _limits_ptr(limits)
         opts.max_queued = max_queued
+        opts.system = system._h if system is not None else ffi.NULL
         out = ffi.new("dd_owned **")
         check(lib.dd_owned_open(out, opts))
         Handle.__init__(self, out[0], lib.dd_owned_close)
         self._store = store
+        self._system = system
+
+    @staticmethod
+    def node_of(node_id):
+        """The owned-state id (int) of a system node id (str or bytes)."""
+        b = to_bytes(node_id, "node_id")
+        out = ffi.new("uint64_t *")
+        check(lib.dd_owned_node_of(out, b, len(b)))
+        return out[0]
 
     def register(self, type_name, **options):
         """Registers a state type (and loads this node's persisted instance).

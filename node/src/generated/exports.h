@@ -9,7 +9,7 @@
 #ifndef DD_NODE_EXPORTS_GEN_H
 #define DD_NODE_EXPORTS_GEN_H
 
-#define DD_EXPORT_COUNT 109
+#define DD_EXPORT_COUNT 110
 
 #define DD_EXPORTS(X) \
     X(dd_version, "const char *", 0, "", "void") \
@@ -106,6 +106,7 @@
     X(dd_owned_nodes, "int", 4, "pnph", "uint64_t *out, size_t cap, size_t *out_count, dd_owned *owned") \
     X(dd_owned_next_event, "int", 2, "Sh", "dd_owned_event *out, dd_owned *owned") \
     X(dd_owned_event_fd, "int", 2, "ph", "int *out, dd_owned *owned") \
+    X(dd_owned_node_of, "int", 3, "psn", "uint64_t *out, const char *node_id, size_t len") \
     X(dd_secret_bytes, "uint32_t", 0, "", "void") \
     X(dd_system_options_init, "int", 2, "Su", "dd_system_options *opts, uint32_t version") \
     X(dd_system_open, "int", 2, "HS", "dd_system **out, const dd_system_options *opts") \

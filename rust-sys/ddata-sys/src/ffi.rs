@@ -314,6 +314,7 @@ pub struct dd_owned_options {
     pub store: *mut dd_state_store,
     pub limits: *const dd_limits,
     pub max_queued: u64,
+    pub system: *mut dd_system,
 }
 
 #[repr(C)]
@@ -493,6 +494,7 @@ extern "C" {
     pub fn dd_owned_nodes(out: *mut u64, cap: usize, out_count: *mut usize, owned: *mut dd_owned) -> c_int;
     pub fn dd_owned_next_event(out: *mut dd_owned_event, owned: *mut dd_owned) -> c_int;
     pub fn dd_owned_event_fd(out: *mut c_int, owned: *mut dd_owned) -> c_int;
+    pub fn dd_owned_node_of(out: *mut u64, node_id: *const c_char, len: usize) -> c_int;
     pub fn dd_secret_bytes() -> u32;
     pub fn dd_system_options_init(opts: *mut dd_system_options, version: u32) -> c_int;
     pub fn dd_system_open(out: *mut *mut dd_system, opts: *const dd_system_options) -> c_int;
@@ -606,6 +608,7 @@ pub const FUNCTIONS: &[&str] = &[
     "dd_owned_nodes",
     "dd_owned_next_event",
     "dd_owned_event_fd",
+    "dd_owned_node_of",
     "dd_secret_bytes",
     "dd_system_options_init",
     "dd_system_open",
@@ -760,7 +763,7 @@ mod layout {
 
     #[test]
     fn layout_dd_owned_options() {
-        assert_eq!(size_of::<dd_owned_options>(), 48);
+        assert_eq!(size_of::<dd_owned_options>(), 56);
         assert_eq!(align_of::<dd_owned_options>(), 8);
         assert_eq!(offset_of!(dd_owned_options, version), 0);
         assert_eq!(offset_of!(dd_owned_options, node_id), 8);
@@ -768,6 +771,7 @@ mod layout {
         assert_eq!(offset_of!(dd_owned_options, store), 24);
         assert_eq!(offset_of!(dd_owned_options, limits), 32);
         assert_eq!(offset_of!(dd_owned_options, max_queued), 40);
+        assert_eq!(offset_of!(dd_owned_options, system), 48);
     }
 
     #[test]
