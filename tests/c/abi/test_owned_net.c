@@ -6,6 +6,7 @@
  * bounded so a regression fails instead of hanging.
  */
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,7 +97,7 @@ static int view_is(onode *reader, onode *owner, const char *base, size_t deltas)
              memcmp(v.base.data, base, v.base.len) == 0 && v.delta_count == deltas &&
              v.age == v.base_age + deltas;
     for (size_t i = 0; ok && i < deltas; i++) {
-        char want[16];
+        char want[32];
         snprintf(want, sizeof(want), "d%zu", i);
         ok = v.deltas[i].len == strlen(want) && memcmp(v.deltas[i].data, want, strlen(want)) == 0;
     }
@@ -293,4 +294,55 @@ TEST(test_attach_is_checked)
     char long_id[300];
     memset(long_id, 'x', sizeof(long_id));
     ASSERT_STATUS(dd_owned_node_of(&a, long_id, sizeof(long_id)), DD_EINVAL);
+}
+
+typedef struct querier {
+    onode *reader;
+    onode *owner;
+    int done;
+} querier;
+
+static void *query_main(void *arg)
+{
+    querier *q = arg;
+    for (int i = 0; i < 200; i++) {
+        uint64_t req = 0;
+        (void)dd_owned_query(&req, q->reader->own, TYPE, q->owner->id, 0);
+        dd_owned_view v;
+        if (dd_owned_read(&v, q->reader->own, TYPE, q->owner->id) == DD_OK)
+            dd_owned_view_free(&v);
+        dd_owned_event ev;
+        while (dd_owned_next_event(&ev, q->reader->own) == DD_OK)
+            ;
+    }
+    q->done = 1;
+    return NULL;
+}
+
+TEST(test_host_threads_and_the_drivers_share_the_engines)
+{
+    onode n[2];
+    onode_open(&n[0], "a", NULL, DD_OWNED_ACTIVE_PUSH);
+    onode_open(&n[1], "b", n[0].addr, DD_OWNED_ACTIVE_PUSH);
+    ASSERT_MSG(wait_nodes(n, 2, 1, 10000), "owned membership did not form");
+    publish(&n[0], 1, "start");
+    querier q = {&n[1], &n[0], 0};
+    pthread_t t;
+    ASSERT(pthread_create(&t, NULL, query_main, &q) == 0);
+    for (int i = 0; i < 200; i++) {
+        char d[32];
+        snprintf(d, sizeof(d), "d%d", i);
+        publish(&n[0], 0, d);
+    }
+    pthread_join(t, NULL);
+    ASSERT(q.done);
+    int streamed = 0;
+    for (int waited = 0; !streamed && waited <= 8000; waited += 10) {
+        streamed = view_is(&n[1], &n[0], "start", 200);
+        if (!streamed)
+            sleep_ms(10);
+    }
+    ASSERT_MSG(streamed, "b did not get a's 200 deltas in order");
+    onode_close(&n[1]);
+    onode_close(&n[0]);
 }
