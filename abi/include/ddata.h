@@ -615,7 +615,8 @@ DD_API int dd_replica_flush(dd_replica *r);
  * gets, per node, the last full view plus the deltas after it, in order,
  * and folds them itself. Versions are generations (incarnation, age),
  * ordered lexicographically. The engine is pumped by the host (tick,
- * deliver, next_outgoing) and persists an owner's instance in the durable
+ * deliver, next_outgoing), or by a TCP system it is attached to
+ * (options.system), and persists an owner's instance in the durable
  * state store (key "owned/<type>") before publishing it. See ABI.md.
  * ------------------------------------------------------------------------- */
 
