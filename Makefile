@@ -13,6 +13,8 @@
 #   make test-rust    cargo test the rust-sys workspace against this build
 #   make format    apply .clang-format
 
+SHELL := /bin/bash
+
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
@@ -21,7 +23,7 @@ FUZZ_SECONDS ?= 30
 PREFIX ?= /usr/local
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS) --timeout 900
 
-.PHONY: all deps build asan test test-c test-asan test-python test-node test-rust bench fuzz demo install symbols bindings format clean
+.PHONY: all deps build asan test test-suites test-c test-asan test-python test-node test-rust bench fuzz demo install symbols bindings format clean
 
 all: build
 
@@ -63,8 +65,14 @@ test-node: build
 test-rust: build
 	cd rust-sys && DDATA_BUILD_DIR=$(abspath $(BUILD)) DDATA_FROM_TREE=1 cargo test --workspace --features ddata/tokio
 
-test: test-c test-asan test-python test-node test-rust
-	@echo "make test: all suites passed"
+# Every suite, then one closing line that adds up what they all reported
+# ("total: N passed, N failed"), read from the combined log.
+TEST_LOG ?= $(BUILD)-test.log
+test:
+	@set -o pipefail; $(MAKE) --no-print-directory test-suites 2>&1 | tee $(TEST_LOG)
+	@python3 tools/test_summary.py $(TEST_LOG)
+
+test-suites: test-c test-asan test-python test-node test-rust
 
 bench: build
 	@sh tools/bench.sh $(BUILD)
