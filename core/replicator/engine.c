@@ -844,6 +844,12 @@ int engine_keys_next(engine *e, uint64_t *cursor, const uint8_t **key, size_t *k
     return ST_EDONE;
 }
 
+uint32_t engine_key_origins(const engine *e, const uint8_t *key, size_t key_len)
+{
+    uint32_t idx = kt_find(&e->kt, key, key_len);
+    return idx == KT_NONE ? 0 : kt_at(&e->kt, idx)->nseqs;
+}
+
 uint64_t engine_key_count(const engine *e)
 {
     uint64_t n = 0;

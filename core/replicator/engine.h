@@ -156,6 +156,9 @@ int engine_delete(engine *e, uint64_t now_ms, const uint8_t *key, size_t key_len
  * pointer is valid until the next mutation of the engine. */
 int engine_keys_next(engine *e, uint64_t *cursor, const uint8_t **key, size_t *key_len);
 uint64_t engine_key_count(const engine *e); /* live keys */
+/* Delta origins (actors) whose sequence numbers the key tracks; 0 if the
+ * key is unknown. Statistics and tests: pruning forgets dead ones. */
+uint32_t engine_key_origins(const engine *e, const uint8_t *key, size_t key_len);
 
 int engine_subscribe(engine *e, const uint8_t *key, size_t key_len, bool is_prefix);
 

@@ -303,3 +303,12 @@ int kt_seq_set(kentry *e, uint64_t origin, uint64_t seq)
     e->nseqs++;
     return ST_OK;
 }
+
+void kt_seq_drop(kentry *e, bool (*drop)(uint64_t origin, void *arg), void *arg)
+{
+    uint16_t k = 0;
+    for (uint16_t i = 0; i < e->nseqs; i++)
+        if (!drop(e->seqs[i].origin, arg))
+            e->seqs[k++] = e->seqs[i];
+    e->nseqs = k;
+}

@@ -102,5 +102,7 @@ uint64_t kt_bucket_xor(const keytable *t, uint32_t first, uint32_t count);
 /* Per-origin sequence numbers. */
 uint64_t kt_seq_get(const kentry *e, uint64_t origin);
 int kt_seq_set(kentry *e, uint64_t origin, uint64_t seq);
+/* Forgets origins for which drop(origin, arg) is true (dead actors). */
+void kt_seq_drop(kentry *e, bool (*drop)(uint64_t origin, void *arg), void *arg);
 
 #endif

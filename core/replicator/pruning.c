@@ -165,6 +165,12 @@ static int mark_hit(uint64_t actor, void *arg)
     return 0;
 }
 
+static bool in_set(uint64_t actor, void *arg)
+{
+    const actor_set *s = arg;
+    return bsearch(&actor, s->actors, s->n, sizeof actor, u64_cmp) != NULL;
+}
+
 static bool live_value(const kentry *ke)
 {
     return ke->used && !(ke->flags & KE_TOMB) && ke->value;
@@ -276,13 +282,30 @@ static void drop_markers(engine *e)
         if (live_value(ke) && crdt_drop_prune_markers(ke->value, e->now_ms))
             (void)engine_changed(e, idx, ENGINE_EV_CHANGED);
     }
-    /* forget actors whose markers are gone everywhere by now */
-    size_t k = 0;
+    /* Forget actors whose markers are gone everywhere by now, with the
+     * per-key delta sequence numbers they left (one per key they wrote,
+     * which would otherwise grow with churn too): no delta of theirs can
+     * still be in flight. */
+    size_t k = 0, nforget = 0;
     uint64_t keep = e->cfg.prune_delay_ms + e->cfg.prune_interval_ms + e->cfg.prune_marker_ttl_ms;
-    for (size_t i = 0; i < e->ndead; i++)
+    uint64_t *forget = alloc_array(e->ndead ? e->ndead : 1, sizeof *forget);
+    for (size_t i = 0; i < e->ndead; i++) {
         if (e->now_ms - e->dead[i].since_ms < keep)
             e->dead[k++] = e->dead[i];
+        else if (forget)
+            forget[nforget++] = e->dead[i].actor;
+    }
     e->ndead = k;
+    if (nforget) {
+        qsort(forget, nforget, sizeof *forget, u64_cmp);
+        actor_set set = {forget, nforget, NULL};
+        for (uint32_t idx = 0; idx < e->kt.nents; idx++) {
+            kentry *ke = kt_at(&e->kt, idx);
+            if (ke->used && ke->nseqs)
+                kt_seq_drop(ke, in_set, &set);
+        }
+    }
+    free(forget);
 }
 
 static bool has_quorum(engine *e)

@@ -144,8 +144,15 @@ static uint64_t churn(bool prune, size_t *size_mid, size_t *size_end)
     sim_run(s, 30000);
     ASSERT(sim_run_until_converged(s, 30000, 500) != UINT64_MAX);
     *size_end = encoded_size_at(s, 0, "c");
-    for (uint32_t i = 0; i < 3; i++)
+    for (uint32_t i = 0; i < 3; i++) {
         ASSERT_EQ_INT(sim_counter(sim_node_at(s, i)->e, "c"), total);
+        /* delta origins of forgotten incarnations are dropped too */
+        uint32_t origins = engine_key_origins(sim_node_at(s, i)->e, (const uint8_t *)"c", 1);
+        if (prune)
+            ASSERT_MSG(origins <= 8, "n%u tracks %u origins", i, origins);
+        else
+            ASSERT_MSG(origins >= 20, "n%u tracks %u origins", i, origins);
+    }
     uint64_t slots = slots_at(s, 0, "c");
     sim_free(s);
     return slots;
