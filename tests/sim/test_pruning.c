@@ -233,3 +233,30 @@ TEST(test_pruning_waits_for_every_up_member_to_acknowledge)
     }
     sim_free(s);
 }
+
+TEST(test_next_coordinator_takes_over_when_the_coordinator_dies)
+{
+    sim_config c = quick_config(5);
+    sim *s = start(&c);
+    ASSERT(s);
+    for (uint32_t i = 0; i < 5; i++)
+        ASSERT_OK(sim_increment(s, i, "c", 1 + i));
+    ASSERT(sim_run_until_converged(s, 30000, 500) != UINT64_MAX);
+    uint64_t a4 = engine_actor(sim_node_at(s, 4)->e), a0 = engine_actor(sim_node_at(s, 0)->e);
+    sim_crash(s, 4);
+    sim_run(s, 9000); /* n4 is being removed */
+    sim_crash(s, 0);  /* and the coordinator dies too */
+    sim_run(s, 60000);
+    ASSERT(sim_run_until_converged(s, 30000, 500) != UINT64_MAX);
+    engine_stats st;
+    engine_get_stats(sim_node_at(s, 1)->e, &st);
+    ASSERT(st.actors_pruned >= 1);
+    for (uint32_t i = 1; i < 4; i++) {
+        ASSERT_EQ_INT(sim_counter(sim_node_at(s, i)->e, "c"), 15);
+        crdt *v = value_at(s, i, "c");
+        ASSERT(v && !crdt_holds_actor(v, a4) && !crdt_holds_actor(v, a0));
+        ASSERT_EQ_U64(crdt_counter_slots(v), 3);
+        crdt_free(v);
+    }
+    sim_free(s);
+}
