@@ -59,9 +59,10 @@ typedef struct reader {
 
 static inline reader reader_make(const void *data, size_t len)
 {
-    reader r = {(const uint8_t *)data, (const uint8_t *)data + len, false};
-    if (!data)
-        r.p = r.end = NULL;
+    /* NULL + 0 is undefined behaviour in C, so an empty NULL input gets
+     * NULL bounds without the addition. */
+    const uint8_t *p = (const uint8_t *)data;
+    reader r = {p, p ? p + len : NULL, false};
     return r;
 }
 

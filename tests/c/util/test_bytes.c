@@ -93,3 +93,12 @@ TEST(test_printf_appends_without_terminator)
     ASSERT_MEM_EQ(b.data, b.len, "42-x!", 5);
     bytes_free(&b);
 }
+
+TEST(test_reader_over_null_input_is_empty)
+{
+    reader r = reader_make(NULL, 0);
+    ASSERT_EQ_U64(reader_left(&r), 0);
+    ASSERT(reader_done(&r));
+    ASSERT_EQ_INT(reader_u8(&r), 0);
+    ASSERT(!reader_ok(&r));
+}
