@@ -44,8 +44,10 @@ static void onode_open(onode *n, const char *name, const char *seed, uint32_t st
     so.transport = DD_TRANSPORT_TCP;
     so.listen_address = "127.0.0.1:0";
     so.secret = secret;
-    so.failure_timeout_ms = 300;
-    so.down_after_ms = 300;
+    /* Short enough to see a departure, long enough not to flap under ASan
+     * on a busy machine (a member marked down stays down). */
+    so.failure_timeout_ms = 1000;
+    so.down_after_ms = 1000;
     const char *seeds[1] = {seed};
     so.seeds = seeds;
     so.seed_count = seed ? 1 : 0;
@@ -343,6 +345,35 @@ TEST(test_host_threads_and_the_drivers_share_the_engines)
             sleep_ms(10);
     }
     ASSERT_MSG(streamed, "b did not get a's 200 deltas in order");
+    onode_close(&n[1]);
+    onode_close(&n[0]);
+}
+
+TEST(test_a_restarted_node_is_seen_with_its_new_instance)
+{
+    onode n[2];
+    onode_open(&n[0], "a", NULL, DD_OWNED_ACTIVE_PUSH);
+    onode_open(&n[1], "b", n[0].addr, DD_OWNED_ACTIVE_PUSH);
+    ASSERT_MSG(wait_nodes(n, 2, 1, 10000), "owned membership did not form");
+    publish(&n[1], 1, "before");
+    int seen = 0;
+    for (int waited = 0; !seen && waited <= 8000; waited += 10) {
+        seen = view_is(&n[0], &n[1], "before", 0);
+        if (!seen)
+            sleep_ms(10);
+    }
+    ASSERT_MSG(seen, "a did not read b");
+    onode_close(&n[1]);
+    sleep_ms(5); /* the next incarnation (wall ms) is larger */
+    onode_open(&n[1], "b", n[0].addr, DD_OWNED_ACTIVE_PUSH);
+    publish(&n[1], 1, "after");
+    seen = 0;
+    for (int waited = 0; !seen && waited <= 10000; waited += 10) {
+        seen = view_is(&n[0], &n[1], "after", 0);
+        if (!seen)
+            sleep_ms(10);
+    }
+    ASSERT_MSG(seen, "a did not read the restarted b's new instance");
     onode_close(&n[1]);
     onode_close(&n[0]);
 }
