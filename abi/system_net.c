@@ -658,8 +658,36 @@ static void put_peer(bytes *b, const net_peer_stats *p)
     bytes_put_u8(b, '}');
 }
 
+/* The attached owned engine's counters (system lock held; takes its lock). */
+static void put_owned(bytes *b, sysnet *sn)
+{
+    abi_owned_lock(sn->owned);
+    owned *oe = abi_owned_engine(sn->owned);
+    owned_stats st = owned_get_stats(oe);
+    uint64_t id = owned_node_id(oe);
+    abi_owned_unlock(sn->owned);
+    put_key(b, "owned", false);
+    bytes_put_u8(b, '{');
+    put_u64(b, "corrupt", st.corrupt, true);
+    put_u64(b, "deltas_applied", st.deltas_applied, false);
+    put_u64(b, "events_dropped", st.events_dropped, false);
+    put_u64(b, "ghost_dropped", st.ghost_dropped, false);
+    put_u64(b, "members", sn->opeers_n, false);
+    put_u64(b, "messages_in", st.messages_in, false);
+    put_u64(b, "node_id", id, false);
+    put_u64(b, "outgoing_dropped", st.outgoing_dropped, false);
+    put_u64(b, "pulls_sent", st.pulls_sent, false);
+    put_u64(b, "snapshots_applied", st.snapshots_applied, false);
+    put_u64(b, "stale_dropped", st.stale_dropped, false);
+    put_u64(b, "unknown_type", st.unknown_type, false);
+    put_u64(b, "unroutable", sn->owned_unroutable, false);
+    put_u64(b, "version_dropped", st.version_dropped, false);
+    bytes_put_u8(b, '}');
+}
+
 /* Canonical JSON (keys sorted): the engine's counters, and with a
- * transport its totals and one object per peer ever authenticated. */
+ * transport its totals, one object per peer ever authenticated and, when
+ * an owned engine is attached, its counters. */
 static int system_stats_json(sysobj *s, bytes *b)
 {
     engine_stats es;
@@ -687,6 +715,8 @@ static int system_stats_json(sysobj *s, bytes *b)
         return b->failed ? error_oom() : DD_OK;
     }
     sysnet *sn = s->net;
+    if (sn->owned)
+        put_owned(b, sn);
     size_t count = 0;
     net_peer_stats *peers = NULL;
     int rc = net_peer_stats_all(sn->n, NULL, 0, &count);
@@ -731,7 +761,6 @@ static int system_stats_json(sysobj *s, bytes *b)
     put_u64(b, "handshake_timeouts", ns.handshake_timeouts, false);
     put_u64(b, "handshakes", ns.handshakes, false);
     put_u64(b, "malformed_frames", ns.malformed_frames, false);
-    put_u64(b, "owned_unroutable", sn->owned_unroutable, false);
     put_u64(b, "peers_connected", ns.peers_connected, false);
     put_u64(b, "pending_rejected", ns.pending_rejected, false);
     put_u64(b, "queue_drops", ns.queue_drops, false);

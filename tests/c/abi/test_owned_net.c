@@ -188,6 +188,16 @@ TEST(test_three_tcp_nodes_see_each_others_owned_state)
             sleep_ms(10);
     }
     ASSERT_MSG(streamed, "the delta stream did not arrive in order");
+    dd_buf js = DD_BUF_INIT;
+    ASSERT_OK(dd_system_stats_json(&js, n[1].sys));
+    char *text = strndup((const char *)js.data, js.len);
+    dd_buf_free(&js);
+    ASSERT(text);
+    ASSERT_MSG(strstr(text, "\"owned\":{\"corrupt\":0,\"deltas_applied\":"), "no owned stats: %s",
+               text);
+    ASSERT_MSG(strstr(text, "\"members\":2,"), "b's owned engine does not count 2 members: %s",
+               text);
+    free(text);
 
     /* The driver pumps: the host's pump calls are refused. */
     dd_buf out = DD_BUF_INIT;
