@@ -65,3 +65,31 @@ def test_closed_engine_is_misuse():
     o.close()
     with pytest.raises(ddata.Misuse):
         o.tick(1)
+
+
+def test_owned_state_rides_the_tcp_transport_of_its_system():
+    import time
+
+    secret = bytes(range(ddata.SECRET_BYTES))
+    a = ddata.System("a", transport="tcp", listen_address="127.0.0.1:0", secret=secret)
+    b = ddata.System("b", transport="tcp", listen_address="127.0.0.1:0", secret=secret,
+                     seeds=[a.listen_address])
+    ra, rb = a.replica(), b.replica()  # membership comes from the replicas
+    oa, ob = ddata.Owned(system=a), ddata.Owned(system=b)
+    try:
+        for o in (oa, ob):
+            o.register("load", strategy=ddata.OwnedStrategy.ACTIVE_PUSH)
+        with pytest.raises(ddata.Misuse):
+            oa.outgoing()  # the system's driver moves the bytes now
+        oa.publish("load", "42", full=True)
+        ida = ddata.Owned.node_of("a")
+        deadline = time.monotonic() + 10
+        view = ob.read("load", ida)  # None until a's view arrives
+        while view is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+            view = ob.read("load", ida)
+        assert view is not None and view.base == b"42"
+        assert ob.nodes() == [ida]
+    finally:
+        for x in (oa, ob, ra, rb, a, b):
+            x.close()
