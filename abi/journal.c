@@ -7,6 +7,13 @@
  * calls and a binding can iterate at its own pace; the events a call hands
  * out stay valid until the next call on that cursor. A cursor holds a
  * reference on its journal, so closing the journal first is deferred.
+ *
+ * The same cursor walks a durable state store's keys and ranges
+ * (dd_state_store_keys/_range, opened from abi/store.c through
+ * abi_state_cursor_new): an item's pid is the key, seq the revision and
+ * payload the state, so bindings iterate one cursor type. Those pages
+ * resume inclusively from the last key seen and skip it, since the core's
+ * range starts at a key rather than after it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +21,7 @@
 #include "abi.h"
 #include "store/journal.h"
 #include "store/recovery.h"
+#include "store/state_store.h"
 #include "store/store.h"
 #include "store/tags.h"
 #include "util/alloc.h"
@@ -109,7 +117,10 @@ DD_API int dd_journal_delete_to(dd_journal *jh, const uint8_t *pid, size_t pid_l
 
 /* ---- cursors ---------------------------------------------------------- */
 
-enum { CURSOR_REPLAY, CURSOR_TAG, CURSOR_PIDS };
+enum { CURSOR_REPLAY, CURSOR_TAG, CURSOR_PIDS, CURSOR_STATE_KEYS, CURSOR_STATE_RANGE };
+
+/* A state scan callback's way of saying "past the prefix, stop". */
+#define STATE_PAGE_STOP 1
 
 typedef struct cursor_item {
     uint64_t seq, ts, ordering;
@@ -118,11 +129,17 @@ typedef struct cursor_item {
 
 typedef struct journal_cursor {
     int kind;
-    dd_journal *jh; /* retained */
+    const void *parent; /* the dd_journal or dd_state_store, retained */
     journal *j;
-    bytes query; /* the pid (replay), the tag (by tag), the last pid (pids) */
+    state_store *s;
+    bytes query;  /* the pid (replay), the tag (by tag), the last pid (pids),
+                     the key to resume at (state) */
+    bytes prefix; /* state keys: only keys starting with it */
     uint64_t next_from, to, remaining, after;
+    uint64_t seen; /* state: records the core visited for this page */
     int exhausted;
+    int reverse;   /* state range walks backward */
+    int skip_same; /* state: the page's first key may repeat the last one */
     cursor_item *items;
     size_t n, cap, pos;
     bytes arena; /* pids, payloads and tags of the current page */
@@ -133,8 +150,9 @@ typedef struct journal_cursor {
 static void cursor_destroy(void *obj)
 {
     journal_cursor *c = obj;
-    handle_release(c->jh);
+    handle_release(c->parent);
     bytes_free(&c->query);
+    bytes_free(&c->prefix);
     bytes_free(&c->arena);
     free(c->items);
     free(c->tags);
@@ -184,6 +202,50 @@ static int page_pid(void *ctx, const uint8_t *pid, size_t pid_len)
     return page_add(ctx, &ev);
 }
 
+static int page_state(void *ctx, const uint8_t *key, size_t key_len, uint64_t revision,
+                      const uint8_t *state, size_t state_len)
+{
+    journal_cursor *c = ctx;
+    c->seen++;
+    if (c->skip_same) {
+        c->skip_same = 0;
+        if (key_len == c->query.len && (!key_len || memcmp(key, c->query.data, key_len) == 0))
+            return 0;
+    }
+    if (c->kind == CURSOR_STATE_KEYS &&
+        (key_len < c->prefix.len ||
+         (c->prefix.len && memcmp(key, c->prefix.data, c->prefix.len) != 0))) {
+        c->exhausted = 1;
+        return STATE_PAGE_STOP;
+    }
+    store_event ev = {0};
+    ev.pid = key;
+    ev.pid_len = key_len;
+    ev.seq = revision;
+    if (c->kind == CURSOR_STATE_RANGE) {
+        ev.payload = state;
+        ev.payload_len = state_len;
+    }
+    return page_add(c, &ev);
+}
+
+/* One page of a state cursor: asks the core for one record more than wanted
+ * when resuming, because the first may be the key the last page ended on.
+ * Fewer records visited than asked for means the store has no more. */
+static int state_fetch(journal_cursor *c, uint64_t want)
+{
+    int64_t count = (int64_t)want + (c->skip_same ? 1 : 0);
+    c->seen = 0;
+    int rc = state_store_range(c->s, c->query.len ? c->query.data : NULL, c->query.len,
+                               c->reverse ? -count : count, page_state, c);
+    if (rc == STATE_PAGE_STOP)
+        rc = ST_OK;
+    if (c->seen < (uint64_t)count)
+        c->exhausted = 1;
+    c->skip_same = 0;
+    return rc;
+}
+
 static int cursor_fetch(journal_cursor *c)
 {
     c->n = c->pos = 0;
@@ -198,50 +260,58 @@ static int cursor_fetch(journal_cursor *c)
     case CURSOR_TAG:
         rc = journal_by_tag(c->j, (const char *)c->query.data, c->after, want, page_event, c);
         break;
-    default:
+    case CURSOR_PIDS:
         rc = journal_pids(c->j, c->query.len ? c->query.data : NULL, c->query.len, want, page_pid,
                           c);
         break;
+    default: rc = state_fetch(c, want); break;
     }
     if (rc != ST_OK) {
         c->n = 0;
         return rc;
     }
-    if (c->n < want)
+    if (c->n < want && c->kind != CURSOR_STATE_KEYS && c->kind != CURSOR_STATE_RANGE)
         c->exhausted = 1;
     c->remaining -= c->n;
     if (c->n) {
         const cursor_item *last = &c->items[c->n - 1];
-        if (last->seq == STORE_SEQ_MAX)
+        if (last->seq == STORE_SEQ_MAX && c->kind != CURSOR_STATE_KEYS &&
+            c->kind != CURSOR_STATE_RANGE)
             c->exhausted = 1;
         c->next_from = last->seq + 1;
         c->after = last->ordering;
-        if (c->kind == CURSOR_PIDS) {
+        if (c->kind != CURSOR_REPLAY && c->kind != CURSOR_TAG) {
             bytes_reset(&c->query);
             bytes_put(&c->query, c->arena.data + last->pid_off, last->pid_len);
             if (c->query.failed)
                 return error_oom();
+            c->skip_same = 1;
         }
     }
     return ST_OK;
 }
 
-static int cursor_new(dd_journal_cursor **out, dd_journal *jh, int kind, const uint8_t *query,
+static int cursor_new(dd_journal_cursor **out, const void *parent, int kind, const uint8_t *query,
                       size_t query_len, uint64_t max, journal_cursor **made)
 {
     ABI_REQUIRE(out, "out");
     *out = NULL;
-    journal *j = handle_acquire(jh, HK_JOURNAL, "journal");
-    if (!j)
+    int state = kind == CURSOR_STATE_KEYS || kind == CURSOR_STATE_RANGE;
+    void *obj = state ? handle_acquire(parent, HK_STATE_STORE, "state store")
+                      : handle_acquire(parent, HK_JOURNAL, "journal");
+    if (!obj)
         return DD_EMISUSE;
     journal_cursor *c = calloc(1, sizeof(*c));
     if (!c) {
-        handle_release(jh);
+        handle_release(parent);
         return error_oom();
     }
     c->kind = kind;
-    c->j = j;
-    c->jh = jh; /* the acquire's reference now belongs to the cursor */
+    if (state)
+        c->s = obj;
+    else
+        c->j = obj;
+    c->parent = parent; /* the acquire's reference now belongs to the cursor */
     c->remaining = max;
     bytes_put(&c->query, query, query_len);
     if (kind == CURSOR_TAG)
@@ -304,6 +374,34 @@ DD_API int dd_journal_pids(dd_journal_cursor **out, dd_journal *jh, const uint8_
                          STORE_MAX_KEY_BYTES);
     journal_cursor *c;
     return cursor_new(out, jh, CURSOR_PIDS, after, after_len, max, &c);
+}
+
+/* For abi/store.c: a cursor over a state store's keys starting with
+ * `start` (keys), or over up to |count| records from `start` (negative =
+ * backward; 0 = none). Arguments are checked by the caller. */
+int abi_state_cursor_new(dd_journal_cursor **out, dd_state_store *store, const uint8_t *start,
+                         size_t start_len, int keys, int64_t count);
+
+int abi_state_cursor_new(dd_journal_cursor **out, dd_state_store *store, const uint8_t *start,
+                         size_t start_len, int keys, int64_t count)
+{
+    /* |INT64_MIN| does not fit an int64_t, but does a uint64_t. */
+    uint64_t max = keys ? UINT64_MAX : count >= 0 ? (uint64_t)count : (uint64_t)(-(count + 1)) + 1u;
+    journal_cursor *c;
+    int rc = cursor_new(out, store, keys ? CURSOR_STATE_KEYS : CURSOR_STATE_RANGE, start, start_len,
+                        max, &c);
+    if (rc != DD_OK)
+        return rc;
+    c->reverse = count < 0;
+    if (keys) {
+        bytes_put(&c->prefix, start, start_len);
+        if (c->prefix.failed) {
+            dd_journal_cursor_close(*out);
+            *out = NULL;
+            return error_oom();
+        }
+    }
+    return DD_OK;
 }
 
 /* Decodes an encoded tag list into NUL-terminated strings in two fresh

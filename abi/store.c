@@ -164,3 +164,77 @@ DD_API int dd_state_store_delete(dd_state_store *store, const uint8_t *key, size
     handle_release(store);
     return rc;
 }
+
+/* From abi/journal.c: state cursors share the journal cursor. */
+int abi_state_cursor_new(dd_journal_cursor **out, dd_state_store *store, const uint8_t *start,
+                         size_t start_len, int keys, int64_t count);
+
+static int check_start(const uint8_t *start, size_t len, const char *what)
+{
+    if (!start && len)
+        return error_set(DD_EINVAL, "%s must not be NULL when its length is %zu", what, len);
+    if (len > STORE_MAX_KEY_BYTES)
+        return error_set(DD_ELIMIT, "%s is %zu bytes, at most %u", what, len, STORE_MAX_KEY_BYTES);
+    return DD_OK;
+}
+
+DD_API int dd_state_store_keys(dd_journal_cursor **out, dd_state_store *store,
+                               const uint8_t *prefix, size_t prefix_len)
+{
+    ABI_REQUIRE(out, "out");
+    *out = NULL;
+    int rc = check_start(prefix, prefix_len, "prefix");
+    if (rc != DD_OK)
+        return rc;
+    return abi_state_cursor_new(out, store, prefix, prefix_len, 1, 0);
+}
+
+DD_API int dd_state_store_range(dd_journal_cursor **out, dd_state_store *store, const uint8_t *from,
+                                size_t from_len, int64_t count)
+{
+    ABI_REQUIRE(out, "out");
+    *out = NULL;
+    int rc = check_start(from, from_len, "from");
+    if (rc != DD_OK)
+        return rc;
+    return abi_state_cursor_new(out, store, from, from_len, 0, count);
+}
+
+DD_API int dd_state_store_last(dd_buf *out, dd_buf *key, uint64_t *revision, dd_state_store *store)
+{
+    ABI_REQUIRE(out, "out");
+    out->data = NULL;
+    out->len = 0;
+    if (key) {
+        key->data = NULL;
+        key->len = 0;
+    }
+    state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
+    if (!s)
+        return DD_EMISUSE;
+    bytes k = BYTES_INIT, b = BYTES_INIT;
+    int rc = state_store_last(s, key ? &k : NULL, revision, &b);
+    handle_release(store);
+    if (rc == ST_OK && key)
+        rc = abi_buf_from_bytes(key, &k);
+    if (rc == ST_OK)
+        rc = abi_buf_from_bytes(out, &b);
+    if (rc != ST_OK && key) {
+        dd_buf_free(key);
+        key->data = NULL;
+        key->len = 0;
+    }
+    bytes_free(&k);
+    bytes_free(&b);
+    return rc;
+}
+
+DD_API int dd_state_store_purge(dd_state_store *store)
+{
+    state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
+    if (!s)
+        return DD_EMISUSE;
+    int rc = state_store_purge(s);
+    handle_release(store);
+    return rc;
+}

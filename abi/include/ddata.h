@@ -456,6 +456,24 @@ DD_API int dd_state_store_get(dd_buf *out, uint64_t *revision, dd_state_store *s
 /* expected_revision: N or DD_ANY_REVISION (0 is DD_EINVAL). */
 DD_API int dd_state_store_delete(dd_state_store *store, const uint8_t *key, size_t key_len,
                                  uint64_t expected_revision);
+/* Cursors over a state store; they read in pages (no lock held between
+ * next() calls, so writes in between may or may not be seen), keep the
+ * store alive until closed, and are read with dd_journal_cursor_next:
+ * ev->pid is the key, ev->seq its revision, ev->payload the state (keys
+ * only: len 0); timestamps, ordering and tags are 0. */
+/* Keys starting with `prefix` (all when prefix_len is 0), in byte order. */
+DD_API int dd_state_store_keys(dd_journal_cursor **out, dd_state_store *store,
+                               const uint8_t *prefix, size_t prefix_len);
+/* Up to |count| records from `from` (inclusive): in byte order when
+ * count > 0 (from the first key when from_len is 0), in reverse when
+ * count < 0 (from the last key when from_len is 0); none when 0. */
+DD_API int dd_state_store_range(dd_journal_cursor **out, dd_state_store *store, const uint8_t *from,
+                                size_t from_len, int64_t count);
+/* The record with the greatest key: its state in `out`, its key in `key`
+ * and revision in `revision` (both may be NULL). DD_ENOTFOUND when empty. */
+DD_API int dd_state_store_last(dd_buf *out, dd_buf *key, uint64_t *revision, dd_state_store *store);
+/* Deletes every record. */
+DD_API int dd_state_store_purge(dd_state_store *store);
 /* Persistence strategies for event-sourced actors. Light: every event is
  * written with a snapshot of the state after it. Full: events, and a
  * snapshot every snapshot_every events (100 by default); with compact,

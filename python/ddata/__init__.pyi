@@ -303,6 +303,15 @@ class State(NamedTuple):
     revision: int
     value: bytes
 
+class KeyRevision(NamedTuple):
+    key: bytes
+    revision: int
+
+class Record(NamedTuple):
+    key: bytes
+    revision: int
+    value: bytes
+
 class Journal(_Handle):
     def __init__(
         self,
@@ -379,6 +388,10 @@ class StateStore(_Handle):
     def __getitem__(self, key: _BytesLike) -> bytes: ...
     def __contains__(self, key: _BytesLike) -> bool: ...
     def delete(self, key: _BytesLike, expected_revision: int = ...) -> None: ...
+    def keys(self, prefix: _BytesLike = b"") -> Iterator[KeyRevision]: ...
+    def range(self, start: _BytesLike = b"", count: int = 1) -> Iterator[Record]: ...
+    def last(self) -> Optional[Record]: ...
+    def purge(self) -> None: ...
 
 # ---- nodes and replicas
 

@@ -367,6 +367,10 @@ int dd_state_store_close(dd_state_store *store);
 int dd_state_store_upsert(uint64_t *out, dd_state_store *store, const uint8_t *key, size_t key_len, uint64_t expected_revision, const uint8_t *state, size_t len);
 int dd_state_store_get(dd_buf *out, uint64_t *revision, dd_state_store *store, const uint8_t *key, size_t key_len);
 int dd_state_store_delete(dd_state_store *store, const uint8_t *key, size_t key_len, uint64_t expected_revision);
+int dd_state_store_keys(dd_journal_cursor **out, dd_state_store *store, const uint8_t *prefix, size_t prefix_len);
+int dd_state_store_range(dd_journal_cursor **out, dd_state_store *store, const uint8_t *from, size_t from_len, int64_t count);
+int dd_state_store_last(dd_buf *out, dd_buf *key, uint64_t *revision, dd_state_store *store);
+int dd_state_store_purge(dd_state_store *store);
 int dd_persist_options_init(dd_persist_options *opts, uint32_t version);
 int dd_journal_persist(uint64_t *out, dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t expected_seq, const dd_append_event *event, const uint8_t *state, size_t state_len, const dd_persist_options *opts);
 int dd_journal_recover(uint64_t *out, dd_journal *journal, const uint8_t *pid, size_t pid_len, dd_recover_snapshot_fn on_snapshot, dd_recover_event_fn on_event, void *ctx);
@@ -484,6 +488,10 @@ FUNCTIONS = (
     'dd_state_store_upsert',
     'dd_state_store_get',
     'dd_state_store_delete',
+    'dd_state_store_keys',
+    'dd_state_store_range',
+    'dd_state_store_last',
+    'dd_state_store_purge',
     'dd_persist_options_init',
     'dd_journal_persist',
     'dd_journal_recover',

@@ -4,7 +4,7 @@ state store (dd_keyring, dd_journal, dd_state_store).
 Stores are opened from keyword options that map one to one onto
 dd_store_options (filled by dd_store_options_init first, so the library's
 defaults apply to whatever is not given). Reads that walk many records
-(replay, by_tag, pids) are generators over a dd_journal_cursor, which is
+(replay, by_tag, pids; a state store's keys and range) are generators over a dd_journal_cursor, which is
 closed when the generator finishes or is collected.
 """
 import collections
@@ -121,6 +121,10 @@ JournalEvent.__doc__ = "An event read back from a journal."
 
 Snapshot = collections.namedtuple("Snapshot", "seq timestamp_ms state")
 State = collections.namedtuple("State", "revision value")
+KeyRevision = collections.namedtuple("KeyRevision", "key revision")
+KeyRevision.__doc__ = "A state store key and its revision (StateStore.keys)."
+Record = collections.namedtuple("Record", "key revision value")
+Record.__doc__ = "A state store record (StateStore.range, StateStore.last)."
 
 
 def _tags(tags, keep):
@@ -191,8 +195,9 @@ def ddpy_on_event(ctx, ev):
         return 1
 
 
-def _walk(journal, open_cursor, pids_only=False):
-    """Yields events from a cursor opened by open_cursor(out), then closes it."""
+def _walk(journal, open_cursor, pids_only=False, convert=None):
+    """Yields events from a cursor opened by open_cursor(out), then closes it
+    (convert(ev), when given, makes each item instead)."""
     out = ffi.new("dd_journal_cursor **")
     check(open_cursor(out))
     cursor = _Cursor(out[0], lib.dd_journal_cursor_close, parent=journal)
@@ -203,7 +208,10 @@ def _walk(journal, open_cursor, pids_only=False):
             if rc == lib.DD_EDONE:
                 return
             check(rc)
-            yield bytes(ffi.buffer(ev.pid, ev.pid_len)) if pids_only else _event(ev)
+            if convert is not None:
+                yield convert(ev)
+            else:
+                yield bytes(ffi.buffer(ev.pid, ev.pid_len)) if pids_only else _event(ev)
     finally:
         cursor.close()
 
@@ -383,3 +391,41 @@ class StateStore(Handle):
     def delete(self, key, expected_revision=ANY_REVISION):
         key = to_bytes(key, "key")
         check(lib.dd_state_store_delete(self._h, key, len(key), expected_revision))
+
+    def keys(self, prefix=b""):
+        """KeyRevision(key, revision) for every key starting with `prefix`,
+        in byte order (a generator, read in pages)."""
+        prefix = to_bytes(prefix, "prefix")
+        return _walk(self, lambda out: lib.dd_state_store_keys(out, self._h, prefix, len(prefix)),
+                     convert=_key_revision)
+
+    def range(self, start=b"", count=1):
+        """Up to abs(count) Records from `start` (inclusive): forward in byte
+        order when count > 0 (from the first key when start is empty),
+        backward when count < 0 (from the last key when start is empty)."""
+        start = to_bytes(start, "start")
+        return _walk(self, lambda out: lib.dd_state_store_range(out, self._h, start, len(start), count),
+                     convert=_record)
+
+    def last(self):
+        """The Record with the greatest key, or None when the store is empty."""
+        buf, key = ffi.new("dd_buf *"), ffi.new("dd_buf *")
+        rev = ffi.new("uint64_t *")
+        rc = lib.dd_state_store_last(buf, key, rev, self._h)
+        if rc == lib.DD_ENOTFOUND:
+            return None
+        check(rc)
+        return Record(take_buf(key), rev[0], take_buf(buf))
+
+    def purge(self):
+        """Deletes every record."""
+        check(lib.dd_state_store_purge(self._h))
+
+
+def _key_revision(ev):
+    return KeyRevision(bytes(ffi.buffer(ev.pid, ev.pid_len)), ev.seq)
+
+
+def _record(ev):
+    return Record(bytes(ffi.buffer(ev.pid, ev.pid_len)), ev.seq,
+                  bytes(ffi.buffer(ev.payload, ev.len)) if ev.len else b"")

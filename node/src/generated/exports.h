@@ -9,7 +9,7 @@
 #ifndef DD_NODE_EXPORTS_GEN_H
 #define DD_NODE_EXPORTS_GEN_H
 
-#define DD_EXPORT_COUNT 110
+#define DD_EXPORT_COUNT 114
 
 #define DD_EXPORTS(X) \
     X(dd_version, "const char *", 0, "", "void") \
@@ -73,6 +73,10 @@
     X(dd_state_store_upsert, "int", 7, "phbnubn", "uint64_t *out, dd_state_store *store, const uint8_t *key, size_t key_len, uint64_t expected_revision, const uint8_t *state, size_t len") \
     X(dd_state_store_get, "int", 5, "Bphbn", "dd_buf *out, uint64_t *revision, dd_state_store *store, const uint8_t *key, size_t key_len") \
     X(dd_state_store_delete, "int", 4, "hbnu", "dd_state_store *store, const uint8_t *key, size_t key_len, uint64_t expected_revision") \
+    X(dd_state_store_keys, "int", 4, "Hhbn", "dd_journal_cursor **out, dd_state_store *store, const uint8_t *prefix, size_t prefix_len") \
+    X(dd_state_store_range, "int", 5, "Hhbni", "dd_journal_cursor **out, dd_state_store *store, const uint8_t *from, size_t from_len, int64_t count") \
+    X(dd_state_store_last, "int", 4, "BBph", "dd_buf *out, dd_buf *key, uint64_t *revision, dd_state_store *store") \
+    X(dd_state_store_purge, "int", 1, "h", "dd_state_store *store") \
     X(dd_persist_options_init, "int", 2, "Su", "dd_persist_options *opts, uint32_t version") \
     X(dd_journal_persist, "int", 9, "phbnuSbnS", "uint64_t *out, dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t expected_seq, const dd_append_event *event, const uint8_t *state, size_t state_len, const dd_persist_options *opts") \
     X(dd_journal_recover, "int", 7, "phbnffp", "uint64_t *out, dd_journal *journal, const uint8_t *pid, size_t pid_len, dd_recover_snapshot_fn on_snapshot, dd_recover_event_fn on_event, void *ctx") \

@@ -461,6 +461,10 @@ extern "C" {
     pub fn dd_state_store_upsert(out: *mut u64, store: *mut dd_state_store, key: *const u8, key_len: usize, expected_revision: u64, state: *const u8, len: usize) -> c_int;
     pub fn dd_state_store_get(out: *mut dd_buf, revision: *mut u64, store: *mut dd_state_store, key: *const u8, key_len: usize) -> c_int;
     pub fn dd_state_store_delete(store: *mut dd_state_store, key: *const u8, key_len: usize, expected_revision: u64) -> c_int;
+    pub fn dd_state_store_keys(out: *mut *mut dd_journal_cursor, store: *mut dd_state_store, prefix: *const u8, prefix_len: usize) -> c_int;
+    pub fn dd_state_store_range(out: *mut *mut dd_journal_cursor, store: *mut dd_state_store, from: *const u8, from_len: usize, count: i64) -> c_int;
+    pub fn dd_state_store_last(out: *mut dd_buf, key: *mut dd_buf, revision: *mut u64, store: *mut dd_state_store) -> c_int;
+    pub fn dd_state_store_purge(store: *mut dd_state_store) -> c_int;
     pub fn dd_persist_options_init(opts: *mut dd_persist_options, version: u32) -> c_int;
     pub fn dd_journal_persist(out: *mut u64, journal: *mut dd_journal, pid: *const u8, pid_len: usize, expected_seq: u64, event: *const dd_append_event, state: *const u8, state_len: usize, opts: *const dd_persist_options) -> c_int;
     pub fn dd_journal_recover(out: *mut u64, journal: *mut dd_journal, pid: *const u8, pid_len: usize, on_snapshot: dd_recover_snapshot_fn, on_event: dd_recover_event_fn, ctx: *mut c_void) -> c_int;
@@ -575,6 +579,10 @@ pub const FUNCTIONS: &[&str] = &[
     "dd_state_store_upsert",
     "dd_state_store_get",
     "dd_state_store_delete",
+    "dd_state_store_keys",
+    "dd_state_store_range",
+    "dd_state_store_last",
+    "dd_state_store_purge",
     "dd_persist_options_init",
     "dd_journal_persist",
     "dd_journal_recover",
