@@ -6,17 +6,15 @@
  * keys with their revisions. --pid dumps that pid's events and newest
  * snapshot; --key dumps one state record, decoded as a CRDT when it is a
  * durable replica key (record.h). Everything is read through the public
- * store API, so sealed stores open with --key-file exactly as a node
- * would; the only exception is the list of state keys, which the public
- * API cannot enumerate yet: for a SQLite file it is read from the `state`
- * table directly (read-only), keys being stored in the clear.
+ * store API (dd_journal_pids, dd_state_store_keys, ...), so every
+ * backend lists the same way and sealed stores open with --key-file
+ * exactly as a node would.
  *
  * Output is one canonical JSON object per line with --json, else text.
  * A missing file, a file that is not a store, a wrong key and a damaged
  * record each get their own message saying what to try.
  */
 #include <errno.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,7 +262,7 @@ static int dump_key(const inspect_opts *o, dd_state_store *st)
 static int list_pids(const inspect_opts *o, dd_journal *j)
 {
     dd_journal_cursor *cur = NULL;
-    int rc = dd_journal_pids(&cur, j, NULL, 0, 0);
+    int rc = dd_journal_pids(&cur, j, NULL, 0, UINT64_MAX);
     if (rc != DD_OK) {
         explain_read_error("listing persistence ids", rc, o);
         return 1;
@@ -308,49 +306,37 @@ static int list_pids(const inspect_opts *o, dd_journal *j)
     return 0;
 }
 
-static int list_state_keys(const inspect_opts *o)
+static int list_state_keys(const inspect_opts *o, dd_state_store *st)
 {
-    struct stat sb;
-    if (stat(o->path, &sb) != 0 || S_ISDIR(sb.st_mode)) {
-        if (!o->json)
-            printf("(state keys of an fs store are not listed; read one with --key)\n");
-        return 0;
-    }
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_open_v2(o->path, &db, SQLITE_OPEN_READONLY, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(db, "SELECT key, revision FROM state ORDER BY key", -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        fprintf(stderr, "ddata inspect: cannot list state keys of '%s': %s\n", o->path,
-                db ? sqlite3_errmsg(db) : "out of memory");
-        sqlite3_close(db);
+    dd_journal_cursor *cur = NULL;
+    int rc = dd_state_store_keys(&cur, st, NULL, 0);
+    if (rc != DD_OK) {
+        explain_read_error("listing state keys", rc, o);
         return 1;
     }
+    dd_journal_event ev;
     int n = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const uint8_t *key = sqlite3_column_blob(st, 0);
-        size_t len = (size_t)sqlite3_column_bytes(st, 0);
-        long long revision = sqlite3_column_int64(st, 1);
+    while ((rc = dd_journal_cursor_next(cur, &ev)) == DD_OK) {
         if (o->json) {
             printf("{\"key\":");
-            put_bytes(stdout, key, len);
-            printf(",\"revision\":%lld}\n", revision);
+            put_bytes(stdout, ev.pid, ev.pid_len);
+            printf(",\"revision\":%llu}\n", (unsigned long long)ev.seq);
         } else {
             if (!n)
                 printf("%-32s %12s\n", "state key", "revision");
-            printf("%-32.*s %12lld\n", (int)len, key ? (const char *)key : "", revision);
+            printf("%-32.*s %12llu\n", (int)ev.pid_len, (const char *)ev.pid,
+                   (unsigned long long)ev.seq);
         }
         n++;
     }
-    int ok = rc == SQLITE_DONE;
-    if (!ok)
-        fprintf(stderr, "ddata inspect: reading state keys: %s\n", sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    if (ok && !o->json && !n)
+    dd_journal_cursor_close(cur);
+    if (rc != DD_EDONE) {
+        explain_read_error("listing state keys", rc, o);
+        return 1;
+    }
+    if (!o->json && !n)
         printf("no state keys\n");
-    return ok ? 0 : 1;
+    return 0;
 }
 
 int cmd_inspect(int argc, char **argv)
@@ -411,7 +397,7 @@ int cmd_inspect(int argc, char **argv)
         if (!o.pid && !o.key) {
             status = list_pids(&o, j);
             if (status == 0)
-                status = list_state_keys(&o);
+                status = list_state_keys(&o, st);
         }
     }
     dd_state_store_close(st);
