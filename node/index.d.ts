@@ -195,6 +195,10 @@ export interface OverflowEvent { kind: 'overflow'; dropped: number | bigint; }
 export class System extends FdEventEmitter {
   constructor(options: SystemOptions);
   readonly incarnation: number | bigint;
+  /** The bound "ip:port" of a TCP node; give it to others as a seed. */
+  readonly listenAddress: string;
+  /** Per-peer and engine statistics (dd_system_stats_json), parsed. */
+  stats(): Record<string, unknown>;
   tick(nowMs?: number): void;
   deliver(from: string, bytes: Bytes, nowMs?: number): void;
   outgoing(): Array<[string, Buffer]>;
@@ -306,7 +310,11 @@ export interface OwnedEvent {
 
 /** Node-owned state; emits the OwnedEvent kinds as event names. */
 export class Owned extends FdEventEmitter {
-  constructor(options: { nodeId: U64; incarnation?: U64; store?: StateStore });
+  /** With `system` (a TCP System with an open Replica), the system carries
+   * the messages and membership; nodeId and incarnation come from it. */
+  constructor(options: { nodeId?: U64; incarnation?: U64; store?: StateStore; system?: System });
+  /** The id views use for a system's node id. */
+  static nodeOf(nodeId: string): U64;
   register(type: string, options?: OwnedTypeOptions): void;
   publish(type: string, data: Bytes, options?: { full?: boolean; urgency?: keyof typeof Urgency | number; delayMs?: number }): { incarnation: U64; age: U64 };
   tick(nowMs: number): void;

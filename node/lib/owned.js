@@ -22,18 +22,26 @@ function enumValue(table, v, what) {
 }
 
 class Owned extends FdEventEmitter {
-  // {nodeId, incarnation = 1, store?: StateStore}
-  constructor({ nodeId, incarnation = 1, store } = {}) {
-    const handle = new native.Owned(nodeId, incarnation, store ? store._native : undefined);
-    super(handle.eventFd(), () => this._drain());
+  // {nodeId, incarnation = 1, store?: StateStore, system?: System}. With a
+  // TCP system, the system's driver carries the messages and membership,
+  // and nodeId/incarnation come from the system.
+  constructor({ nodeId, incarnation = 1, store, system } = {}) {
+    const handle = new native.Owned(nodeId ?? (system ? 0 : undefined), incarnation, store ? store._native : undefined,
+      system ? system._native : undefined);
+    super(handle.eventFd(), () => this._drainEvents());
     this._native = handle;
   }
 
-  _drain() {
+  _drainEvents() {
     const out = [];
     if (this._closed) return out;
     for (let ev = this._native.nextEvent(); ev !== undefined; ev = this._native.nextEvent()) out.push([ev.kind, ev]);
     return out;
+  }
+
+  // The id views use for a system's node id (a string).
+  static nodeOf(nodeId) {
+    return native.Owned.nodeOf(nodeId);
   }
 
   register(type, options = {}) {

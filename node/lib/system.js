@@ -72,6 +72,16 @@ class System extends FdEventEmitter {
     return this._native.incarnation();
   }
 
+  // The bound "ip:port" of a TCP node (give it to others as a seed).
+  get listenAddress() {
+    return this._native.listenAddress();
+  }
+
+  // Per-peer and engine statistics (dd_system_stats_json), parsed.
+  stats() {
+    return JSON.parse(this._native.statsJson());
+  }
+
   tick(nowMs = Date.now()) {
     this._native.tick(nowMs);
   }

@@ -28,25 +28,36 @@ static bool type_arg(napi_env env, napi_value v, char *buf, size_t cap)
     return true;
 }
 
-/* new Owned(nodeId, incarnation, store?) */
+/* An optional handle argument (undefined or null = none). */
+static bool optional_handle(napi_env env, size_t argc, napi_value *argv, size_t i, void **out,
+                            const char *what)
+{
+    napi_valuetype t = napi_undefined;
+    *out = NULL;
+    if (argc <= i || napi_typeof(env, argv[i], &t) != napi_ok || t == napi_undefined ||
+        t == napi_null)
+        return true;
+    return handle_arg(env, argv[i], out, what);
+}
+
+/* new Owned(nodeId, incarnation, store?, system?) */
 static napi_value owned_new(napi_env env, napi_callback_info info)
 {
-    size_t argc = 3;
-    napi_value argv[3], self;
+    size_t argc = 4;
+    napi_value argv[4], self;
     napi_get_cb_info(env, info, &argc, argv, &self, NULL);
     dd_owned_options o;
     dd_owned_options_init(&o, DD_OWNED_OPTIONS_VERSION);
     if (argc < 2 || !addon_arg_u64(env, argv[0], &o.node_id, "nodeId") ||
         !addon_arg_u64(env, argv[1], &o.incarnation, "incarnation"))
-        return argc < 2 ? addon_type_error(env, "new Owned(nodeId, incarnation, store?)") : NULL;
-    napi_valuetype t = napi_undefined;
-    if (argc > 2 && napi_typeof(env, argv[2], &t) == napi_ok && t != napi_undefined &&
-        t != napi_null) {
-        void *store;
-        if (!handle_arg(env, argv[2], &store, "store"))
-            return NULL;
-        o.store = store;
-    }
+        return argc < 2 ? addon_type_error(env, "new Owned(nodeId, incarnation, store?, system?)")
+                        : NULL;
+    void *store, *system;
+    if (!optional_handle(env, argc, argv, 2, &store, "store") ||
+        !optional_handle(env, argc, argv, 3, &system, "system"))
+        return NULL;
+    o.store = store;
+    o.system = system;
     dd_owned *h = NULL;
     int rc = dd_owned_open(&h, &o);
     if (rc)
@@ -348,6 +359,25 @@ static napi_value owned_event_fd(napi_env env, napi_callback_info info)
     return rc ? addon_fail(env, rc) : addon_int(env, fd);
 }
 
+/* Owned.nodeOf(nodeId): the id views use for a system's node id. */
+static napi_value owned_node_of(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1];
+    napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+    const uint8_t *data;
+    size_t len;
+    char *scratch = NULL;
+    if (argc < 1)
+        return addon_type_error(env, "Owned.nodeOf(nodeId)");
+    if (!addon_arg_bytes(env, argv[0], &data, &len, &scratch, "nodeId"))
+        return NULL;
+    uint64_t id = 0;
+    int rc = dd_owned_node_of(&id, (const char *)data, len);
+    free(scratch);
+    return rc ? addon_fail(env, rc) : addon_u64(env, id);
+}
+
 #define M(name, fn)                                                                                \
     {                                                                                              \
         name, NULL, fn, NULL, NULL, NULL, napi_default_method, NULL                                \
@@ -369,6 +399,7 @@ bool addon_init_owned(napi_env env, napi_value exports)
         M("nextEvent", owned_next_event),
         M("eventFd", owned_event_fd),
         M("close", handle_close_method),
+        {"nodeOf", NULL, owned_node_of, NULL, NULL, NULL, napi_static, NULL},
     };
     napi_value cls;
     return napi_define_class(env, "Owned", NAPI_AUTO_LENGTH, owned_new, NULL,

@@ -265,6 +265,36 @@ static napi_value system_incarnation(napi_env env, napi_callback_info info)
     return rc ? addon_fail(env, rc) : addon_u64(env, v);
 }
 
+/* A call that fills a dd_buf with text, as a JS string. */
+static napi_value text_call(napi_env env, napi_callback_info info,
+                            int (*fn)(dd_buf *out, dd_system *sys))
+{
+    size_t argc = 0;
+    void *h;
+    dd_buf out = DD_BUF_INIT;
+    if (!handle_this(env, info, &argc, NULL, &h))
+        return NULL;
+    int rc = fn(&out, h);
+    if (rc)
+        return addon_fail(env, rc);
+    napi_value str;
+    napi_create_string_utf8(env, (const char *)out.data, out.len, &str);
+    dd_buf_free(&out);
+    return str;
+}
+
+/* The bound "ip:port" of a TCP node. */
+static napi_value system_listen_address(napi_env env, napi_callback_info info)
+{
+    return text_call(env, info, dd_system_listen_address);
+}
+
+/* Statistics as the library's canonical JSON text (lib/ parses it). */
+static napi_value system_stats_json(napi_env env, napi_callback_info info)
+{
+    return text_call(env, info, dd_system_stats_json);
+}
+
 /* ---- Replica */
 
 /* new Replica(system, {gossipIntervalMs, notifyIntervalMs, store, durableKeys}) */
@@ -545,6 +575,8 @@ bool addon_init_system(napi_env env, napi_value exports)
         M("nextEvent", system_next_event),
         M("eventFd", system_event_fd),
         M("incarnation", system_incarnation),
+        M("listenAddress", system_listen_address),
+        M("statsJson", system_stats_json),
         M("close", handle_close_method),
     };
     napi_property_descriptor rep[] = {
