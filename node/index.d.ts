@@ -267,6 +267,8 @@ export class Journal {
   loadSnapshot(pid: Bytes, maxSeq?: number): { seq: number | bigint; timestampMs: number | bigint; state: Buffer } | undefined;
   persist(pid: Bytes, expectedSeq: number, payload: Bytes, state: Bytes, options?: { strategy?: 'light' | 'full'; snapshotEvery?: number; compact?: boolean }): number | bigint;
   recover(pid: Bytes, handlers: { onSnapshot?: (seq: number | bigint, state: Buffer) => void; onEvent?: (ev: JournalEvent) => void }): number | bigint;
+  /** Persistence ids greater than `after` ('' = all), in byte order. */
+  pids(after?: Bytes, max?: number): string[];
   close(): void;
 }
 
@@ -276,8 +278,17 @@ export class StateStore {
   upsert(key: Bytes, expectedRevision: number, state: Bytes): number | bigint;
   get(key: Bytes): { revision: number | bigint; state: Buffer } | undefined;
   delete(key: Bytes, expectedRevision?: number): void;
+  /** Keys starting with `prefix`, in byte order. */
+  keys(prefix?: Bytes): Array<{ key: Buffer; revision: number | bigint }>;
+  /** Up to |count| records from `from` (inclusive); count < 0 walks backward. */
+  range(from?: Bytes, count?: number): StateRecord[];
+  /** The record with the greatest key, or undefined when empty. */
+  last(): StateRecord | undefined;
+  /** Deletes every record. */
+  purge(): void;
   close(): void;
 }
+export interface StateRecord { key: Buffer; revision: number | bigint; state: Buffer; }
 
 // ---------------------------------------------------------------- node-owned state
 

@@ -86,6 +86,12 @@ class Journal {
     return this._native.recover(pid, onSnapshot, onEvent);
   }
 
+  // Persistence ids greater than `after` ('' = all), in byte order, at
+  // most max.
+  pids(after = '', max = Number.MAX_SAFE_INTEGER) {
+    return this._native.pids(after, max);
+  }
+
   close() {
     this._native.close();
   }
@@ -108,6 +114,28 @@ class StateStore {
 
   delete(key, expectedRevision = ANY_REVISION) {
     this._native.delete(key, expectedRevision);
+  }
+
+  // [{key: Buffer, revision}] for keys starting with `prefix`, in byte order.
+  keys(prefix = '') {
+    return this._native.keys(prefix);
+  }
+
+  // Up to |count| records [{key, revision, state}] from `from` (inclusive):
+  // forward when count > 0 (from the first key when `from` is empty),
+  // backward when count < 0 (from the last key when `from` is empty).
+  range(from = '', count = 1) {
+    return this._native.range(from, count);
+  }
+
+  // The record with the greatest key, or undefined when the store is empty.
+  last() {
+    return this._native.last();
+  }
+
+  // Deletes every record.
+  purge() {
+    this._native.purge();
   }
 
   close() {

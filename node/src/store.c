@@ -663,6 +663,148 @@ static napi_value store_delete(napi_env env, napi_callback_info info)
     return rc ? addon_fail(env, rc) : addon_undefined(env);
 }
 
+/* pids(after, max) -> [pid strings greater than `after`, in byte order] */
+static napi_value journal_pids(napi_env env, napi_callback_info info)
+{
+    size_t argc = 2;
+    napi_value argv[2];
+    void *h;
+    const uint8_t *after;
+    size_t n;
+    char *scratch = NULL;
+    uint64_t max;
+    if (!handle_this(env, info, &argc, argv, &h))
+        return NULL;
+    if (argc < 2)
+        return addon_type_error(env, "pids(after, max) needs two arguments");
+    if (!addon_arg_bytes(env, argv[0], &after, &n, &scratch, "after"))
+        return NULL;
+    if (!addon_arg_u64(env, argv[1], &max, "max")) {
+        free(scratch);
+        return NULL;
+    }
+    dd_journal_cursor *c = NULL;
+    int rc = dd_journal_pids(&c, h, after, n, max);
+    free(scratch);
+    if (rc)
+        return addon_fail(env, rc);
+    napi_value arr;
+    napi_create_array(env, &arr);
+    dd_journal_event ev;
+    uint32_t i = 0;
+    while ((rc = dd_journal_cursor_next(c, &ev)) == DD_OK)
+        napi_set_element(env, arr, i++, addon_str(env, ev.pid, ev.pid_len));
+    dd_journal_cursor_close(c);
+    return rc == DD_EDONE ? arr : addon_fail(env, rc);
+}
+
+/* A state cursor drained into [{key: Buffer, revision[, state: Buffer]}]. */
+static napi_value state_records(napi_env env, dd_journal_cursor *c, bool with_state)
+{
+    napi_value arr;
+    napi_create_array(env, &arr);
+    dd_journal_event ev;
+    uint32_t i = 0;
+    int rc;
+    while ((rc = dd_journal_cursor_next(c, &ev)) == DD_OK) {
+        napi_value o, key, state;
+        void *dst;
+        napi_create_object(env, &o);
+        napi_create_buffer_copy(env, ev.pid_len, ev.pid_len ? ev.pid : (const uint8_t *)"", &dst,
+                                &key);
+        napi_set_named_property(env, o, "key", key);
+        napi_set_named_property(env, o, "revision", addon_u64(env, ev.seq));
+        if (with_state) {
+            napi_create_buffer_copy(env, ev.len, ev.len ? ev.payload : (const uint8_t *)"", &dst,
+                                    &state);
+            napi_set_named_property(env, o, "state", state);
+        }
+        napi_set_element(env, arr, i++, o);
+    }
+    dd_journal_cursor_close(c);
+    return rc == DD_EDONE ? arr : addon_fail(env, rc);
+}
+
+/* keys(prefix) -> [{key, revision}] in byte order */
+static napi_value store_keys(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1];
+    void *h;
+    const uint8_t *prefix;
+    size_t n;
+    char *scratch = NULL;
+    if (!handle_this(env, info, &argc, argv, &h))
+        return NULL;
+    if (argc < 1)
+        return addon_type_error(env, "keys(prefix) needs one argument");
+    if (!addon_arg_bytes(env, argv[0], &prefix, &n, &scratch, "prefix"))
+        return NULL;
+    dd_journal_cursor *c = NULL;
+    int rc = dd_state_store_keys(&c, h, prefix, n);
+    free(scratch);
+    return rc ? addon_fail(env, rc) : state_records(env, c, false);
+}
+
+/* range(from, count) -> [{key, revision, state}]; count < 0 walks backward */
+static napi_value store_range(napi_env env, napi_callback_info info)
+{
+    size_t argc = 2;
+    napi_value argv[2];
+    void *h;
+    const uint8_t *from;
+    size_t n;
+    char *scratch = NULL;
+    double d;
+    if (!handle_this(env, info, &argc, argv, &h))
+        return NULL;
+    if (argc < 2)
+        return addon_type_error(env, "range(from, count) needs two arguments");
+    if (!addon_arg_double(env, argv[1], &d, "count"))
+        return NULL;
+    if (d != d || d > 9007199254740991.0 || d < -9007199254740991.0 || d != (double)(int64_t)d)
+        return addon_type_error(env, "count must be a safe integer");
+    if (!addon_arg_bytes(env, argv[0], &from, &n, &scratch, "from"))
+        return NULL;
+    dd_journal_cursor *c = NULL;
+    int rc = dd_state_store_range(&c, h, from, n, (int64_t)d);
+    free(scratch);
+    return rc ? addon_fail(env, rc) : state_records(env, c, true);
+}
+
+/* last() -> {key, revision, state} | undefined */
+static napi_value store_last(napi_env env, napi_callback_info info)
+{
+    size_t argc = 0;
+    void *h;
+    if (!handle_this(env, info, &argc, NULL, &h))
+        return NULL;
+    dd_buf state = DD_BUF_INIT, key = DD_BUF_INIT;
+    uint64_t rev = 0;
+    int rc = dd_state_store_last(&state, &key, &rev, h);
+    if (rc == DD_ENOTFOUND)
+        return addon_undefined(env);
+    if (rc)
+        return addon_fail(env, rc);
+    napi_value out;
+    napi_create_object(env, &out);
+    napi_set_named_property(env, out, "key", addon_buf_to_js(env, &key));
+    napi_set_named_property(env, out, "revision", addon_u64(env, rev));
+    napi_set_named_property(env, out, "state", addon_buf_to_js(env, &state));
+    return out;
+}
+
+/* purge(): deletes every record */
+static napi_value store_purge(napi_env env, napi_callback_info info)
+{
+    size_t argc = 0;
+    void *h;
+    if (!handle_this(env, info, &argc, NULL, &h))
+        return NULL;
+    int rc = dd_state_store_purge(h);
+    return rc ? addon_fail(env, rc) : addon_undefined(env);
+}
+
 #define M(name, fn)                                                                                \
     {                                                                                              \
         name, NULL, fn, NULL, NULL, NULL, napi_default_method, NULL                                \
@@ -688,6 +830,7 @@ bool addon_init_store(napi_env env, napi_value exports)
         M("byTag", journal_by_tag),
         M("persist", journal_persist),
         M("recover", journal_recover),
+        M("pids", journal_pids),
         M("close", handle_close_method),
     };
     napi_property_descriptor k[] = {
@@ -696,10 +839,10 @@ bool addon_init_store(napi_env env, napi_value exports)
         M("close", handle_close_method),
     };
     napi_property_descriptor s[] = {
-        M("upsert", store_upsert),
-        M("get", store_get),
-        M("delete", store_delete),
-        M("close", handle_close_method),
+        M("upsert", store_upsert), M("get", store_get),
+        M("delete", store_delete), M("keys", store_keys),
+        M("range", store_range),   M("last", store_last),
+        M("purge", store_purge),   M("close", handle_close_method),
     };
     return define(env, exports, "Keyring", keyring_new, k, sizeof k / sizeof k[0]) &&
            define(env, exports, "Journal", journal_new, j, sizeof j / sizeof j[0]) &&
