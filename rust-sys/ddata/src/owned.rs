@@ -12,6 +12,7 @@ use ddata_sys as sys;
 use crate::buf::{empty, take};
 use crate::error::{check, Error, Result, Status};
 use crate::store::StateStore;
+use crate::system::System;
 
 /// How a type's views spread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,12 +152,31 @@ impl Owned {
     /// `incarnation` must be larger at every fresh start; with `store`, this
     /// node's instances persist there (the store stays open while used).
     pub fn open(node_id: u64, incarnation: u64, store: Option<&StateStore>) -> Result<Owned> {
+        Self::open_raw(node_id, incarnation, store, None)
+    }
+
+    /// Attaches to a TCP `system`: its driver thread carries the messages and
+    /// feeds membership from the system's replica (which must be open), and
+    /// the node id and incarnation are the system's (see [`Owned::node_of`]).
+    pub fn attach(system: &System, store: Option<&StateStore>) -> Result<Owned> {
+        Self::open_raw(0, 0, store, Some(system))
+    }
+
+    /// The id views use for a system's node id.
+    pub fn node_of(node_id: &str) -> Result<u64> {
+        let mut out = 0u64;
+        check(unsafe { sys::dd_owned_node_of(&mut out, node_id.as_ptr().cast(), node_id.len()) })?;
+        Ok(out)
+    }
+
+    fn open_raw(node_id: u64, incarnation: u64, store: Option<&StateStore>, system: Option<&System>) -> Result<Owned> {
         let mut raw = std::mem::MaybeUninit::<sys::dd_owned_options>::zeroed();
         check(unsafe { sys::dd_owned_options_init(raw.as_mut_ptr(), sys::DD_OWNED_OPTIONS_VERSION) })?;
         let mut raw = unsafe { raw.assume_init() };
         raw.node_id = node_id;
         raw.incarnation = incarnation;
         raw.store = store.map_or(ptr::null_mut(), |s| s.ptr());
+        raw.system = system.map_or(ptr::null_mut(), |s| s.ptr());
         let mut h = ptr::null_mut();
         check(unsafe { sys::dd_owned_open(&mut h, &raw) })?;
         Ok(Owned {
