@@ -1,5 +1,8 @@
 /*
- * The dot store (see dotset.h for the layout and the papers it follows).
+ * The dot store's table (see dotset.h for the layout and the papers it
+ * follows): the element index and arena, the dots of each entry, clone and
+ * the causal mutators. The causal context lives in dotset_ctx.c, the join in
+ * dotset_join.c, map values in dotset_map.c and the codec in dotset_codec.c.
  */
 #include "crdt/dotset.h"
 
@@ -29,6 +32,19 @@ static crdt **ds_valp(const dotset *s, uint32_t i)
     return (s->vals && s->vals != (crdt **)s) ? &s->vals[i] : NULL;
 }
 
+/* Frees a pool slot's dots and values; the slot itself stays. */
+static void multi_free(ds_multi *m)
+{
+    if (m->vals) {
+        for (uint32_t k = 0; k < m->n; k++)
+            crdt_free(m->vals[k]);
+        free(m->vals);
+        m->vals = NULL;
+    }
+    free(m->dots);
+    m->dots = NULL;
+}
+
 void ds_free(dotset *s)
 {
     if (ds_has_vals(s) && s->vals != (crdt **)s) {
@@ -36,14 +52,8 @@ void ds_free(dotset *s)
             crdt_free(s->vals[i]);
         free(s->vals);
     }
-    for (uint32_t i = 0; i < s->nmulti; i++) {
-        if (s->multi[i].vals) {
-            for (uint32_t k = 0; k < s->multi[i].n; k++)
-                crdt_free(s->multi[i].vals[k]);
-            free(s->multi[i].vals);
-        }
-        free(s->multi[i].dots);
-    }
+    for (uint32_t i = 0; i < s->nmulti; i++)
+        multi_free(&s->multi[i]);
     free(s->multi);
     free(s->entries);
     free(s->index);
@@ -227,15 +237,8 @@ void ds_release_multi(dotset *s, ds_entry *e)
     if (e->ax != DS_MULTI)
         return;
     ds_multi *m = &s->multi[e->ctr];
-    if (m->vals) {
-        for (uint32_t k = 0; k < m->n; k++)
-            crdt_free(m->vals[k]);
-        free(m->vals);
-        m->vals = NULL;
-    }
-    free(m->dots);
-    m->dots = NULL;
-    m->n = m->cap = 0;
+    multi_free(m);
+    m->n = 0;
     m->cap = s->free_multi; /* free-list link */
     s->free_multi = (uint32_t)e->ctr;
     e->ax = DS_NODOT;
@@ -295,174 +298,6 @@ void ds_remove_all(dotset *s)
         memset(s->index, 0, ((size_t)s->mask + 1) * sizeof *s->index);
 }
 
-/* ---- actors and context ------------------------------------------------ */
-
-int ds_actor_slot(dotset *s, uint64_t actor, uint32_t *ax)
-{
-    for (uint32_t i = s->nactors; i-- > 0;) {
-        if (s->actors[i] == actor) {
-            *ax = i;
-            return ST_OK;
-        }
-    }
-    if (s->nactors == s->capactors) {
-        uint32_t ncap = (uint32_t)grow_capacity(s->capactors, s->nactors + 1);
-        uint64_t *a = realloc_array(s->actors, ncap, sizeof *a);
-        if (!a)
-            return error_oom();
-        s->actors = a;
-        uint64_t *v = realloc_array(s->vv, ncap, sizeof *v);
-        if (!v)
-            return error_oom();
-        s->vv = v;
-        s->capactors = ncap;
-    }
-    s->actors[s->nactors] = actor;
-    s->vv[s->nactors] = 0;
-    *ax = s->nactors++;
-    return ST_OK;
-}
-
-static int cloud_cmp(const dotset *s, uint32_t ax1, uint64_t c1, uint32_t ax2, uint64_t c2)
-{
-    uint64_t a1 = s->actors[ax1], a2 = s->actors[ax2];
-    if (a1 != a2)
-        return a1 < a2 ? -1 : 1;
-    return c1 < c2 ? -1 : c1 > c2 ? 1 : 0;
-}
-
-/* Position of the first cloud dot >= (ax, ctr). */
-static uint32_t cloud_lower(const dotset *s, uint32_t ax, uint64_t ctr)
-{
-    uint32_t lo = 0, hi = s->ncloud;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (cloud_cmp(s, s->cloud[mid].ax, s->cloud[mid].ctr, ax, ctr) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-bool ds_ctx_has(const dotset *s, uint32_t ax, uint64_t ctr)
-{
-    if (ctr <= s->vv[ax])
-        return true;
-    if (!s->ncloud)
-        return false;
-    uint32_t p = cloud_lower(s, ax, ctr);
-    return p < s->ncloud && s->cloud[p].ax == ax && s->cloud[p].ctr == ctr;
-}
-
-/* Folds cloud dots that have become contiguous into the version vector. */
-static void ds_compact_ctx(dotset *s)
-{
-    uint32_t w = 0;
-    for (uint32_t i = 0; i < s->ncloud; i++) {
-        ds_dot d = s->cloud[i];
-        if (d.ctr <= s->vv[d.ax])
-            continue;
-        if (d.ctr == s->vv[d.ax] + 1) {
-            s->vv[d.ax] = d.ctr;
-            /* later dots of the same actor may now be contiguous too; the
-             * cloud is sorted, so they follow immediately */
-            continue;
-        }
-        s->cloud[w++] = d;
-    }
-    s->ncloud = w;
-}
-
-int ds_ctx_add(dotset *s, uint32_t ax, uint64_t ctr)
-{
-    if (ctr <= s->vv[ax])
-        return ST_OK;
-    if (ctr == s->vv[ax] + 1) {
-        s->vv[ax] = ctr;
-        if (s->ncloud) {
-            /* absorb a run that just became contiguous */
-            uint32_t p = cloud_lower(s, ax, ctr + 1);
-            uint32_t q = p;
-            while (q < s->ncloud && s->cloud[q].ax == ax && s->cloud[q].ctr == s->vv[ax] + 1) {
-                s->vv[ax]++;
-                q++;
-            }
-            if (q > p) {
-                memmove(&s->cloud[p], &s->cloud[q], (s->ncloud - q) * sizeof *s->cloud);
-                s->ncloud -= q - p;
-            }
-        }
-        return ST_OK;
-    }
-    uint32_t p = cloud_lower(s, ax, ctr);
-    if (p < s->ncloud && s->cloud[p].ax == ax && s->cloud[p].ctr == ctr)
-        return ST_OK;
-    if (s->ncloud == s->capcloud) {
-        uint32_t ncap = (uint32_t)grow_capacity(s->capcloud, s->ncloud + 1);
-        ds_dot *c = realloc_array(s->cloud, ncap, sizeof *c);
-        if (!c)
-            return error_oom();
-        s->cloud = c;
-        s->capcloud = ncap;
-    }
-    memmove(&s->cloud[p + 1], &s->cloud[p], (s->ncloud - p) * sizeof *s->cloud);
-    s->cloud[p].ax = ax;
-    s->cloud[p].ctr = ctr;
-    s->ncloud++;
-    return ST_OK;
-}
-
-void ds_ctx_raise(dotset *s, uint32_t ax, uint64_t ctr)
-{
-    if (ctr <= s->vv[ax])
-        return;
-    s->vv[ax] = ctr;
-    ds_compact_ctx(s);
-}
-
-uint64_t ds_next_ctr(const dotset *s, uint32_t ax)
-{
-    uint64_t c = s->vv[ax];
-    for (uint32_t i = 0; i < s->ncloud; i++)
-        if (s->cloud[i].ax == ax && s->cloud[i].ctr > c)
-            c = s->cloud[i].ctr;
-    return c + 1;
-}
-
-/* Maps each of src's actor slots to a slot of dst (adding actors). */
-static int ds_map_actors(dotset *dst, const dotset *src, uint32_t **map)
-{
-    *map = alloc_array(src->nactors ? src->nactors : 1, sizeof **map);
-    if (!*map)
-        return error_oom();
-    for (uint32_t i = 0; i < src->nactors; i++) {
-        int rc = ds_actor_slot(dst, src->actors[i], &(*map)[i]);
-        if (rc) {
-            free(*map);
-            *map = NULL;
-            return rc;
-        }
-    }
-    return ST_OK;
-}
-
-int ds_ctx_join(dotset *dst, const dotset *src)
-{
-    uint32_t *map;
-    int rc = ds_map_actors(dst, src, &map);
-    if (rc)
-        return rc;
-    for (uint32_t i = 0; i < src->nactors; i++)
-        if (src->vv[i] > dst->vv[map[i]])
-            dst->vv[map[i]] = src->vv[i];
-    for (uint32_t i = 0; i < src->ncloud && !rc; i++)
-        rc = ds_ctx_add(dst, map[src->cloud[i].ax], src->cloud[i].ctr);
-    ds_compact_ctx(dst);
-    free(map);
-    return rc;
-}
-
 /* ---- dots of entries --------------------------------------------------- */
 
 const ds_dot *ds_dots(const dotset *s, const ds_entry *e, ds_dot *one, uint32_t *n)
@@ -498,13 +333,7 @@ int ds_set_dots(dotset *s, uint32_t i, const ds_dot *dots, uint32_t n)
     memcpy(copy, dots, n * sizeof *copy);
     if (e->ax == DS_MULTI) {
         ds_multi *m = &s->multi[e->ctr];
-        if (m->vals) {
-            for (uint32_t k = 0; k < m->n; k++)
-                crdt_free(m->vals[k]);
-            free(m->vals);
-            m->vals = NULL;
-        }
-        free(m->dots);
+        multi_free(m);
         m->dots = copy;
         m->n = m->cap = n;
         return ST_OK;
@@ -601,6 +430,31 @@ int ds_delta_ctx_dots(dotset *d, const dotset *s, const ds_dot *dots, uint32_t n
     return ST_OK;
 }
 
+int ds_delta_add(dotset *delta, const dotset *s, int64_t found, const uint8_t *e, size_t len,
+                 uint32_t hash, uint64_t actor, uint64_t ctr, uint32_t *didx)
+{
+    int rc;
+    if (found >= 0) {
+        ds_dot one;
+        uint32_t n;
+        const ds_dot *d = ds_dots(s, &s->entries[found], &one, &n);
+        rc = ds_delta_ctx_dots(delta, s, d, n);
+        if (rc)
+            return rc;
+    }
+    uint32_t dax;
+    rc = ds_actor_slot(delta, actor, &dax);
+    if (!rc)
+        rc = ds_ctx_add(delta, dax, ctr);
+    if (!rc)
+        rc = ds_insert(delta, e, len, hash, didx);
+    if (rc)
+        return rc;
+    delta->entries[*didx].ax = dax;
+    delta->entries[*didx].ctr = ctr;
+    return ST_OK;
+}
+
 int ds_add(dotset *s, const uint8_t *e, size_t len, uint64_t actor, dotset *delta,
            uint32_t *idx_out)
 {
@@ -613,24 +467,10 @@ int ds_add(dotset *s, const uint8_t *e, size_t len, uint64_t actor, dotset *delt
     int64_t found = ds_find(s, e, len, h);
     uint32_t idx;
     if (delta) {
-        uint32_t dax, didx;
-        if (found >= 0) {
-            ds_dot one;
-            uint32_t n;
-            const ds_dot *d = ds_dots(s, &s->entries[found], &one, &n);
-            rc = ds_delta_ctx_dots(delta, s, d, n);
-            if (rc)
-                return rc;
-        }
-        rc = ds_actor_slot(delta, actor, &dax);
-        if (!rc)
-            rc = ds_ctx_add(delta, dax, ctr);
-        if (!rc)
-            rc = ds_insert(delta, e, len, h, &didx);
+        uint32_t didx;
+        rc = ds_delta_add(delta, s, found, e, len, h, actor, ctr, &didx);
         if (rc)
             return rc;
-        delta->entries[didx].ax = dax;
-        delta->entries[didx].ctr = ctr;
     }
     if (found < 0) {
         rc = ds_insert(s, e, len, h, &idx);
@@ -674,194 +514,4 @@ int ds_clear(dotset *s, dotset *delta)
     }
     ds_remove_all(s);
     return ST_OK;
-}
-
-/* ---- join ----------------------------------------------------------------- */
-
-/* The surviving dots of one element: (a ∩ b) ∪ (a \ cb) ∪ (b \ ca). `a` uses
- * dst slots; `b` uses src slots mapped through `map`. */
-static uint32_t join_dots(const dotset *dst, const ds_dot *a, uint32_t na, const dotset *src,
-                          const uint32_t *map, const uint32_t *rmap, const ds_dot *b, uint32_t nb,
-                          ds_dot *out)
-{
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < na; i++) {
-        bool in_b = false;
-        for (uint32_t j = 0; j < nb; j++)
-            if (map[b[j].ax] == a[i].ax && b[j].ctr == a[i].ctr)
-                in_b = true;
-        uint32_t sax = rmap[a[i].ax];
-        bool seen_by_src = sax != UINT32_MAX && ds_ctx_has(src, sax, a[i].ctr);
-        if (in_b || !seen_by_src)
-            out[n++] = a[i];
-    }
-    for (uint32_t j = 0; j < nb; j++) {
-        uint32_t dax = map[b[j].ax];
-        bool in_a = false;
-        for (uint32_t i = 0; i < na; i++)
-            if (a[i].ax == dax && a[i].ctr == b[j].ctr)
-                in_a = true;
-        if (!in_a && !ds_ctx_has(dst, dax, b[j].ctr)) {
-            out[n].ax = dax;
-            out[n].ctr = b[j].ctr;
-            n++;
-        }
-    }
-    return n;
-}
-
-int ds_dot_cmp(const void *x, const void *y)
-{
-    const ds_dot *a = x, *b = y;
-    if (a->ax != b->ax)
-        return a->ax < b->ax ? -1 : 1;
-    return a->ctr < b->ctr ? -1 : a->ctr > b->ctr ? 1 : 0;
-}
-
-int ds_merge(dotset *dst, const dotset *src)
-{
-    uint32_t *map = NULL, *rmap = NULL;
-    ds_dot *buf = NULL;
-    uint8_t *met = NULL;
-    uint32_t bufcap = 0;
-    int rc = ds_map_actors(dst, src, &map);
-    if (rc)
-        return rc;
-    rmap = alloc_array(dst->nactors ? dst->nactors : 1, sizeof *rmap);
-    if (!rmap) {
-        rc = error_oom();
-        goto done;
-    }
-    for (uint32_t i = 0; i < dst->nactors; i++)
-        rmap[i] = UINT32_MAX;
-    for (uint32_t i = 0; i < src->nactors; i++)
-        rmap[map[i]] = i;
-    bool vals = dst->vals != NULL;
-
-    /* The context must stay dst's own until every element is decided, so the
-     * union of contexts comes last. The dst-side pass marks which src
-     * entries it met, so the src-side pass needs no second lookup. */
-    met = calloc(src->n ? src->n : 1, 1);
-    if (!met) {
-        rc = error_oom();
-        goto done;
-    }
-    for (uint32_t i = 0; i < dst->n;) {
-        ds_entry *e = &dst->entries[i];
-        int64_t j = ds_find(src, ds_elem(dst, e), e->len, e->hash);
-        ds_dot onea, oneb;
-        uint32_t na, nb = 0;
-        const ds_dot *a = ds_dots(dst, e, &onea, &na);
-        const ds_dot *b = NULL;
-        if (j >= 0) {
-            met[j] = 1;
-            b = ds_dots(src, &src->entries[j], &oneb, &nb);
-        }
-        /* fast path: one identical dot (and so the same value) on both sides */
-        if (na == 1 && nb == 1 && map[b[0].ax] == a[0].ax && b[0].ctr == a[0].ctr) {
-            /* ... unless the other side's value was pruned (crdt_prune
-             * rewrites a dot's value in place; the pruned form wins) */
-            if (vals && crdt_has_prune_markers(src->vals[j])) {
-                rc = ds_val_join(&dst->vals[i], src->vals[j]);
-                if (rc)
-                    goto done;
-            }
-            i++;
-            continue;
-        }
-        if (vals) {
-            bool removed;
-            if (na == 1 && nb == 0 &&
-                (rmap[a[0].ax] == UINT32_MAX || !ds_ctx_has(src, rmap[a[0].ax], a[0].ctr))) {
-                i++; /* unseen by src: unchanged */
-                continue;
-            }
-            rc = ds_join_map_entry(dst, i, a, na, src, j, b, nb, map, rmap, &removed);
-            if (rc)
-                goto done;
-            if (removed)
-                ds_remove_at(dst, i);
-            else
-                i++;
-            continue;
-        }
-        if (na + nb > bufcap) {
-            bufcap = na + nb + 8;
-            ds_dot *nbuf = realloc_array(buf, bufcap, sizeof *buf);
-            if (!nbuf) {
-                rc = error_oom();
-                goto done;
-            }
-            buf = nbuf;
-        }
-        uint32_t n = join_dots(dst, a, na, src, map, rmap, b, nb, buf);
-        if (n == 0) {
-            ds_remove_at(dst, i);
-            continue; /* the last entry moved into i */
-        }
-        if (n > 1)
-            qsort(buf, n, sizeof *buf, ds_dot_cmp);
-        rc = ds_set_dots(dst, i, buf, n);
-        if (rc)
-            goto done;
-        i++;
-    }
-    for (uint32_t j = 0; j < src->n; j++) {
-        if (met[j])
-            continue;
-        const ds_entry *e = &src->entries[j];
-        ds_dot oneb;
-        uint32_t nb;
-        const ds_dot *b = ds_dots(src, e, &oneb, &nb);
-        if (nb + 1 > bufcap) {
-            bufcap = nb + 8;
-            ds_dot *nbuf = realloc_array(buf, bufcap, sizeof *buf);
-            if (!nbuf) {
-                rc = error_oom();
-                goto done;
-            }
-            buf = nbuf;
-        }
-        uint32_t n = 0;
-        for (uint32_t k = 0; k < nb; k++) {
-            uint32_t dax = map[b[k].ax];
-            if (!ds_ctx_has(dst, dax, b[k].ctr)) {
-                buf[n].ax = dax;
-                buf[n].ctr = b[k].ctr;
-                n++;
-            }
-        }
-        if (n == 0)
-            continue;
-        uint32_t idx;
-        rc = ds_insert(dst, ds_elem(src, e), e->len, e->hash, &idx);
-        if (rc)
-            goto done;
-        if (vals) {
-            bool removed;
-            rc = ds_join_map_entry(dst, idx, NULL, 0, src, j, b, nb, map, rmap, &removed);
-        } else {
-            if (n > 1)
-                qsort(buf, n, sizeof *buf, ds_dot_cmp);
-            rc = ds_set_dots(dst, idx, buf, n);
-        }
-        if (rc) {
-            ds_remove_at(dst, idx);
-            goto done;
-        }
-    }
-    free(met);
-    met = NULL;
-    for (uint32_t i = 0; i < src->nactors; i++)
-        if (src->vv[i] > dst->vv[map[i]])
-            dst->vv[map[i]] = src->vv[i];
-    for (uint32_t i = 0; i < src->ncloud && !rc; i++)
-        rc = ds_ctx_add(dst, map[src->cloud[i].ax], src->cloud[i].ctr);
-    ds_compact_ctx(dst);
-done:
-    free(met);
-    free(buf);
-    free(map);
-    free(rmap);
-    return rc;
 }

@@ -117,6 +117,11 @@ void ds_ctx_raise(dotset *s, uint32_t ax, uint64_t ctr);
 uint64_t ds_next_ctr(const dotset *s, uint32_t ax);
 /* Copies src's whole context into dst (dst actors are added as needed). */
 int ds_ctx_join(dotset *dst, const dotset *src);
+/* Maps each of src's actor slots to a slot of dst, adding actors (caller
+ * frees *map). */
+int ds_map_actors(dotset *dst, const dotset *src, uint32_t **map);
+/* ds_ctx_join with the actor map already made. */
+int ds_ctx_join_mapped(dotset *dst, const dotset *src, const uint32_t *map);
 
 /* Causal mutators; `delta` (may be NULL) is an empty dotset to fill. */
 int ds_add(dotset *s, const uint8_t *e, size_t len, uint64_t actor, dotset *delta,
@@ -142,6 +147,11 @@ int ds_elem_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 /* Shared by dotset.c and dotset_map.c. */
 void ds_release_multi(dotset *s, ds_entry *e);
 int ds_delta_ctx_dots(dotset *d, const dotset *s, const ds_dot *dots, uint32_t n);
+/* The delta of giving element e (entry `found` of s, or -1) the one fresh dot
+ * (actor, ctr): the old dots go to the context, the element with the new dot
+ * becomes delta entry *didx. */
+int ds_delta_add(dotset *delta, const dotset *s, int64_t found, const uint8_t *e, size_t len,
+                 uint32_t hash, uint64_t actor, uint64_t ctr, uint32_t *didx);
 int ds_dot_cmp(const void *x, const void *y);
 int ds_val_join(crdt **dst, const crdt *src);
 int ds_clone_dot_vals(dotset *dst, uint32_t idx, const dotset *src, uint32_t i, const ds_dot *d,

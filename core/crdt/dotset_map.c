@@ -218,26 +218,12 @@ int ds_map_put(dotset *s, const uint8_t *key, size_t len, uint64_t actor, crdt *
     uint32_t h = ds_hash(key, len);
     int64_t found = ds_find(s, key, len, h);
     if (delta) {
-        uint32_t dax, didx;
-        if (found >= 0) {
-            ds_dot one;
-            uint32_t n;
-            const ds_dot *d = ds_dots(s, &s->entries[found], &one, &n);
-            rc = ds_delta_ctx_dots(delta, s, d, n);
-            if (rc)
-                goto fail;
-        }
-        rc = ds_actor_slot(delta, actor, &dax);
-        if (!rc)
-            rc = ds_ctx_add(delta, dax, ctr);
-        if (!rc)
-            rc = ds_insert(delta, key, len, h, &didx);
+        uint32_t didx;
+        rc = ds_delta_add(delta, s, found, key, len, h, actor, ctr, &didx);
         if (!rc)
             rc = crdt_clone(&delta->vals[didx], val);
         if (rc)
             goto fail;
-        delta->entries[didx].ax = dax;
-        delta->entries[didx].ctr = ctr;
     }
     uint32_t idx;
     if (found < 0) {
