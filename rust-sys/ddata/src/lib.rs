@@ -25,8 +25,8 @@ pub use owned::{
     OnMismatch, Owned, OwnedEvent, OwnedEventKind, OwnedStrategy, OwnedTypeOptions, OwnedView, Urgency,
 };
 pub use store::{
-    Backend, Event, Events, Journal, Keyring, NewEvent, PersistStrategy, Recover, Snapshot, SnapshotCriteria,
-    StateStore, StoreOptions, Sync, ANY_REVISION,
+    Backend, Event, Events, Journal, Keyring, NewEvent, PersistStrategy, Pids, Record, Records, Recover,
+    Snapshot, SnapshotCriteria, StateStore, StoreOptions, Sync, ANY_REVISION,
 };
 #[cfg(feature = "tokio")]
 pub use stream::EventStream;

@@ -414,6 +414,15 @@ impl Journal {
         Ok(Events::own(c))
     }
 
+    /// Persistence ids greater than `after` (all when empty), in byte order,
+    /// at most max.
+    pub fn pids(&self, after: impl AsRef<[u8]>, max: u64) -> Result<Pids> {
+        let after = after.as_ref();
+        let mut c = ptr::null_mut();
+        check(unsafe { sys::dd_journal_pids(&mut c, self.ptr(), after.as_ptr(), after.len(), max) })?;
+        Ok(Pids(Events::own(c)))
+    }
+
     /// Events tagged `tag` after `after_ordering`, in global order.
     pub fn by_tag(&self, tag: &str, after_ordering: u64, max: u64) -> Result<Events> {
         let tag =
@@ -603,6 +612,44 @@ impl Drop for Events {
     }
 }
 
+/// Persistence ids from [`Journal::pids`].
+pub struct Pids(Events);
+
+impl Iterator for Pids {
+    type Item = Result<Vec<u8>>;
+
+    fn next(&mut self) -> Option<Result<Vec<u8>>> {
+        self.0.next().map(|r| r.map(|e| e.pid))
+    }
+}
+
+/// One durable state record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub key: Vec<u8>,
+    pub revision: u64,
+    pub state: Vec<u8>,
+}
+
+/// Records from [`StateStore::range`], or keys with their revisions (state
+/// left empty) from [`StateStore::keys`]. Reads in pages; keeps its store
+/// alive (in C) until dropped.
+pub struct Records(Events);
+
+impl Iterator for Records {
+    type Item = Result<Record>;
+
+    fn next(&mut self) -> Option<Result<Record>> {
+        self.0.next().map(|r| {
+            r.map(|e| Record {
+                key: e.pid,
+                revision: e.seq,
+                state: e.payload,
+            })
+        })
+    }
+}
+
 /// Durable state: key -> (revision, bytes) with compare-and-set.
 pub struct StateStore {
     h: NonNull<sys::dd_state_store>,
@@ -663,6 +710,44 @@ impl StateStore {
     pub fn delete(&self, key: impl AsRef<[u8]>, expected_revision: u64) -> Result<()> {
         let key = key.as_ref();
         check(unsafe { sys::dd_state_store_delete(self.ptr(), key.as_ptr(), key.len(), expected_revision) })
+    }
+
+    /// Keys starting with `prefix` (all when empty), in byte order; each
+    /// Record carries the key and its revision, with an empty state.
+    pub fn keys(&self, prefix: impl AsRef<[u8]>) -> Result<Records> {
+        let prefix = prefix.as_ref();
+        let mut c = ptr::null_mut();
+        check(unsafe { sys::dd_state_store_keys(&mut c, self.ptr(), prefix.as_ptr(), prefix.len()) })?;
+        Ok(Records(Events::own(c)))
+    }
+
+    /// Up to |count| records from `from` (inclusive): forward in byte order
+    /// when count > 0 (from the first key when `from` is empty), backward
+    /// when count < 0 (from the last key when `from` is empty).
+    pub fn range(&self, from: impl AsRef<[u8]>, count: i64) -> Result<Records> {
+        let from = from.as_ref();
+        let mut c = ptr::null_mut();
+        check(unsafe { sys::dd_state_store_range(&mut c, self.ptr(), from.as_ptr(), from.len(), count) })?;
+        Ok(Records(Events::own(c)))
+    }
+
+    /// The record with the greatest key, or None when the store is empty.
+    pub fn last(&self) -> Result<Option<Record>> {
+        let (mut state, mut key, mut revision) = (empty(), empty(), 0);
+        match check(unsafe { sys::dd_state_store_last(&mut state, &mut key, &mut revision, self.ptr()) }) {
+            Ok(()) => Ok(Some(Record {
+                key: take(key),
+                revision,
+                state: take(state),
+            })),
+            Err(e) if e.status() == Status::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes every record.
+    pub fn purge(&self) -> Result<()> {
+        check(unsafe { sys::dd_state_store_purge(self.ptr()) })
     }
 }
 
