@@ -1,7 +1,7 @@
 /*
- * The engine's state, shared by its source files (engine.c: lifecycle,
- * local operations, events; membership.c; antientropy.c; pruning.c; requests.c;
- * durable.c). Nothing outside core/replicator includes this.
+ * The engine's state, shared by its source files (engine.c: lifecycle;
+ * engine_queues.c; engine_changes.c; engine_local.c; engine_dispatch.c; membership.c;
+ * antientropy.c; pruning.c; requests.c; durable.c). Nothing outside core/replicator includes this.
  */
 #ifndef DD_REPLICATOR_ENGINE_INTERNAL_H
 #define DD_REPLICATOR_ENGINE_INTERNAL_H
@@ -129,29 +129,50 @@ struct engine {
     engine_stats stats;
 };
 
+/* Node ids are at most this many bytes (no NUL inside). */
+#define ENGINE_MAX_NODE_ID 255u
+
 /* engine.c */
+int idx_push(uint32_t **v, size_t *n, size_t *cap, uint32_t idx);
+bool engine_pattern_match(const engine_pattern *p, size_t n, const uint8_t *key, size_t len);
+
+/* engine_queues.c */
 int engine_send(engine *e, const char *to, size_t to_len, bytes *msg);
 void engine_emit(engine *e, engine_event *ev);
-int idx_push(uint32_t **v, size_t *n, size_t *cap, uint32_t idx);
+
+/* engine_changes.c */
 /* Everything that must follow a change of an entry's value: digest,
  * subscriptions, durability, expiry clock. `kind` is the event kind.
  * Returns the write-through status (the change itself always stands). */
 int engine_changed(engine *e, uint32_t idx, engine_event_kind kind);
 void engine_refresh_digests(engine *e);
 uint64_t engine_entry_digest(const kentry *ke);
-bool engine_pattern_match(const engine_pattern *p, size_t n, const uint8_t *key, size_t len);
 /* Merges a received full state (value NULL with tomb) into the key. */
 int engine_merge_state(engine *e, const uint8_t *key, size_t key_len, crdt_type type, bool tomb,
                        crdt *value, uint64_t changed_ms, uint32_t *idx_out);
-/* A local update; requests.c builds writes on it. */
-int engine_local_apply(engine *e, uint64_t now_ms, const uint8_t *key, size_t key_len,
-                       crdt_type type, const crdt_op *op, uint32_t *idx_out);
-int engine_check_key(const engine *e, const uint8_t *key, size_t len);
+/* Makes entry idx a tombstone (value dropped, delete event). */
+void engine_mark_tomb(engine *e, uint32_t idx);
+/* Inserts a key of `type`, durable when a durable pattern matches it. */
+int engine_new_entry(engine *e, const uint8_t *key, size_t len, crdt_type type, uint32_t *idx);
+/* Emits the change events collected since the last notify interval. */
+void engine_notify_flush(engine *e);
+/* Drops the keys whose expiry time has passed. */
+void engine_expiry_scan(engine *e);
 /* Appends one STATE entry for `idx`. */
 int engine_put_state_entry(engine *e, bytes *b, uint32_t idx);
 /* Reads and merges one STATE entry; *was_tomb says whether the entry
  * itself was a tombstone (what the sender holds), whatever the result. */
 int engine_read_state_entry(engine *e, reader *r, uint32_t *idx_out, bool *was_tomb);
+
+/* engine_local.c */
+/* A local update; requests.c builds writes on it. */
+int engine_local_apply(engine *e, uint64_t now_ms, const uint8_t *key, size_t key_len,
+                       crdt_type type, const crdt_op *op, uint32_t *idx_out);
+int engine_check_key(const engine *e, const uint8_t *key, size_t len);
+
+/* engine_dispatch.c */
+/* Frees partially reassembled message `at` (the last one moves into it). */
+void engine_partial_drop(engine *e, size_t at);
 
 /* membership.c */
 int membership_init(engine *e);
