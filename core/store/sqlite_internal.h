@@ -1,0 +1,123 @@
+/*
+ * What the SQLite engine's files share (sqlite_backend.c: the connection,
+ * schema and migrations; sqlite_journal.c; sqlite_snapshots.c;
+ * sqlite_state.c): the prepared statements, the backend struct and the
+ * small helpers every query uses. Nothing outside core/store includes this.
+ */
+#ifndef DD_STORE_SQLITE_INTERNAL_H
+#define DD_STORE_SQLITE_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "store/sqlite_backend.h"
+
+/* Rows per multi-row journal INSERT. */
+#define SQL_INSERT_ROWS 16
+
+enum {
+    Q_BEGIN,
+    Q_COMMIT,
+    Q_ROLLBACK,
+    Q_SAVEPOINT,
+    Q_RELEASE,
+    Q_ROLLBACK_TO,
+    Q_J_HIGHEST,
+    Q_J_INSERT,
+    Q_J_INSERT_MULTI,
+    Q_J_TAG,
+    Q_J_META,
+    Q_J_REPLAY,
+    Q_J_DEL_TAGS,
+    Q_J_DEL,
+    Q_J_PIDS,
+    Q_J_BY_TAG,
+    Q_S_SAVE,
+    Q_S_FIND,
+    Q_S_DELETE,
+    Q_S_PRUNE,
+    Q_K_GET,
+    Q_K_INSERT,
+    Q_K_UPDATE,
+    Q_K_ANY,
+    Q_K_DELETE,
+    Q_K_SCAN,
+    Q_K_RANGE_FWD,
+    Q_K_RANGE_REV,
+    Q_K_PURGE,
+    Q_COUNT
+};
+
+typedef struct sql_backend {
+    store_backend base;
+    sqlite3 *db;
+    sqlite3_stmt *q[Q_COUNT];
+    int depth; /* open transaction levels (BEGIN, then SAVEPOINTs) */
+    char *path;
+} sql_backend;
+
+/* Maps an SQLite result code to an ST_E* code with a message naming the
+ * file and `what` was being done. */
+int sql_error(sql_backend *s, int src, const char *what);
+int sql_exec(sql_backend *s, const char *sql);
+/* Steps prepared statement q once and resets it. */
+int sql_run(sql_backend *s, int q);
+/* BEGIN IMMEDIATE, or a SAVEPOINT inside an open transaction. */
+int sql_tx_begin(sql_backend *s);
+int sql_tx_commit(sql_backend *s);
+/* Rolls back one level, keeping the error that caused it. */
+void sql_tx_rollback(sql_backend *s);
+/* Steps a query, handing each row to `row`; resets the statement. */
+int sql_step_rows(sql_backend *s, sqlite3_stmt *st, int (*row)(void *, sqlite3_stmt *), void *ctx);
+
+static inline void sql_bind_u64(sqlite3_stmt *st, int i, uint64_t v)
+{
+    sqlite3_bind_int64(st, i, v > (uint64_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)v);
+}
+
+static inline void sql_bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
+{
+    /* A zero-length blob must still be a blob (not NULL): keys compare
+     * by type first. */
+    sqlite3_bind_blob64(st, i, n ? p : "", n, SQLITE_STATIC);
+}
+
+static inline const uint8_t *sql_col_blob(sqlite3_stmt *st, int i, size_t *len)
+{
+    const uint8_t *p = sqlite3_column_blob(st, i);
+    *len = (size_t)sqlite3_column_bytes(st, i);
+    return p ? p : (const uint8_t *)"";
+}
+
+/* The backend operations, one file per table family. */
+int sql_journal_append(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t expected_seq,
+                       const store_event *events, size_t count);
+int sql_journal_replay(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t from,
+                       uint64_t to, uint64_t max, store_event_fn fn, void *ctx);
+int sql_journal_highest(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t *out);
+int sql_journal_delete_to(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t to);
+int sql_journal_pids(store_backend *b, const uint8_t *after, size_t after_len, uint64_t limit,
+                     store_pid_fn fn, void *ctx);
+int sql_journal_by_tag(store_backend *b, const uint8_t *tag, size_t tag_len, uint64_t after,
+                       uint64_t max, store_event_fn fn, void *ctx);
+int sql_snapshot_save(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t seq,
+                      uint64_t ts, const uint8_t *data, size_t len);
+int sql_snapshot_find(store_backend *b, const uint8_t *pid, size_t pid_len,
+                      const snapshot_criteria *c, store_snapshot_fn fn, void *ctx);
+int sql_snapshot_delete(store_backend *b, const uint8_t *pid, size_t pid_len,
+                        const snapshot_criteria *c);
+int sql_snapshot_prune(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t keep);
+int sql_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected,
+                     const uint8_t *state, size_t state_len, uint64_t *new_revision);
+int sql_state_get(store_backend *b, const uint8_t *key, size_t key_len, uint64_t *revision,
+                  bytes *state);
+int sql_state_delete(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected);
+int sql_state_scan(store_backend *b, const uint8_t *prefix, size_t prefix_len, state_scan_fn fn,
+                   void *ctx);
+int sql_state_range(store_backend *b, const uint8_t *from, size_t from_len, int64_t count,
+                    state_scan_fn fn, void *ctx);
+int sql_state_purge(store_backend *b);
+int sql_state_begin(store_backend *b);
+int sql_state_commit(store_backend *b);
+
+#endif

@@ -1,0 +1,179 @@
+/*
+ * The SQLite engine's state table: key -> (revision, data). Writes are
+ * single statements with the compare-and-set in the WHERE clause, so they
+ * need no explicit transaction outside a batch; a failed compare reads the
+ * current revision once, for the error message.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/sqlite_internal.h"
+#include "store/store.h"
+#include "store/tags.h"
+#include "util/error.h"
+#include "util/status.h"
+
+static int key_msg(int code, const uint8_t *key, size_t key_len, const char *what,
+                   uint64_t expected, uint64_t found)
+{
+    if (code == ST_ENOTFOUND)
+        return error_set(code, "state '%.*s' not found", (int)(key_len > 64 ? 64 : key_len),
+                         (const char *)key);
+    (void)what;
+    return error_set(code, "state '%.*s': expected revision %llu, found %llu",
+                     (int)(key_len > 64 ? 64 : key_len), (const char *)key,
+                     (unsigned long long)expected, (unsigned long long)found);
+}
+
+int sql_state_get(store_backend *b, const uint8_t *key, size_t key_len, uint64_t *revision,
+                  bytes *state)
+{
+    sql_backend *s = (sql_backend *)b;
+    sqlite3_stmt *st = s->q[Q_K_GET];
+    sql_bind_blob(st, 1, key, key_len);
+    int rc = sqlite3_step(st), out = ST_OK;
+    if (rc == SQLITE_ROW) {
+        if (revision)
+            *revision = (uint64_t)sqlite3_column_int64(st, 0);
+        if (state) {
+            size_t n;
+            const uint8_t *p = sql_col_blob(st, 1, &n);
+            bytes_reset(state);
+            bytes_put(state, p, n);
+            if (state->failed)
+                out = error_oom();
+        }
+    } else if (rc == SQLITE_DONE) {
+        out = key_msg(ST_ENOTFOUND, key, key_len, NULL, 0, 0);
+    } else {
+        out = sql_error(s, rc, "reading state");
+    }
+    sqlite3_reset(st);
+    return out;
+}
+
+static int current_revision(sql_backend *s, const uint8_t *key, size_t key_len, uint64_t *rev)
+{
+    int rc = sql_state_get(&s->base, key, key_len, rev, NULL);
+    if (rc == ST_ENOTFOUND) {
+        *rev = 0;
+        return ST_OK;
+    }
+    return rc;
+}
+
+int sql_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected,
+                     const uint8_t *state, size_t state_len, uint64_t *new_revision)
+{
+    sql_backend *s = (sql_backend *)b;
+    int q = expected == 0 ? Q_K_INSERT : expected == STATE_ANY_REVISION ? Q_K_ANY : Q_K_UPDATE;
+    sqlite3_stmt *st = s->q[q];
+    sql_bind_blob(st, 1, key, key_len);
+    sql_bind_blob(st, 2, state, state_len);
+    if (q == Q_K_UPDATE)
+        sql_bind_u64(st, 3, expected);
+    int rc = sqlite3_step(st);
+    uint64_t rev = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW) {
+        if (new_revision)
+            *new_revision = rev;
+        return ST_OK;
+    }
+    if (rc != SQLITE_DONE)
+        return sql_error(s, rc, "writing state");
+    uint64_t found;
+    int rc2 = current_revision(s, key, key_len, &found);
+    if (rc2 != ST_OK)
+        return rc2;
+    return key_msg(ST_ECONFLICT, key, key_len, "upsert", expected, found);
+}
+
+int sql_state_delete(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected)
+{
+    sql_backend *s = (sql_backend *)b;
+    sqlite3_stmt *st = s->q[Q_K_DELETE];
+    sql_bind_blob(st, 1, key, key_len);
+    sqlite3_bind_int64(st, 2, expected == STATE_ANY_REVISION ? -1 : (sqlite3_int64)expected);
+    int rc = sql_run(s, Q_K_DELETE);
+    if (rc != ST_OK)
+        return rc;
+    if (sqlite3_changes(s->db) > 0)
+        return ST_OK;
+    uint64_t found;
+    if ((rc = current_revision(s, key, key_len, &found)) != ST_OK)
+        return rc;
+    if (found == 0)
+        return key_msg(ST_ENOTFOUND, key, key_len, NULL, 0, 0);
+    return key_msg(ST_ECONFLICT, key, key_len, "delete", expected, found);
+}
+
+typedef struct scan_ctx {
+    const uint8_t *prefix;
+    size_t prefix_len;
+    state_scan_fn fn;
+    void *ctx;
+    int past_prefix; /* the scan stopped itself, not the callback */
+} scan_ctx;
+
+static int scan_row(void *c, sqlite3_stmt *st)
+{
+    scan_ctx *sc = c;
+    size_t kn, dn;
+    const uint8_t *k = sql_col_blob(st, 0, &kn);
+    if (kn < sc->prefix_len || memcmp(k, sc->prefix, sc->prefix_len) != 0) {
+        sc->past_prefix = 1;
+        return 1;
+    }
+    const uint8_t *d = sql_col_blob(st, 2, &dn);
+    return sc->fn(sc->ctx, k, kn, (uint64_t)sqlite3_column_int64(st, 1), d, dn);
+}
+
+int sql_state_scan(store_backend *b, const uint8_t *prefix, size_t prefix_len, state_scan_fn fn,
+                   void *ctx)
+{
+    sql_backend *s = (sql_backend *)b;
+    sqlite3_stmt *st = s->q[Q_K_SCAN];
+    sql_bind_blob(st, 1, prefix, prefix_len);
+    scan_ctx c = {prefix_len ? prefix : (const uint8_t *)"", prefix_len, fn, ctx, 0};
+    int rc = sql_step_rows(s, st, scan_row, &c);
+    return c.past_prefix ? ST_OK : rc;
+}
+
+int sql_state_range(store_backend *b, const uint8_t *from, size_t from_len, int64_t count,
+                    state_scan_fn fn, void *ctx)
+{
+    sql_backend *s = (sql_backend *)b;
+    if (count == 0)
+        return ST_OK;
+    sqlite3_stmt *st = s->q[count > 0 ? Q_K_RANGE_FWD : Q_K_RANGE_REV];
+    sql_bind_blob(st, 1, from, from_len);
+    sqlite3_bind_int64(st, 2, count > 0 ? count : -(count + 1) + (count > INT64_MIN));
+    if (count < 0)
+        sqlite3_bind_int(st, 3, from_len ? 1 : 0);
+    scan_ctx c = {(const uint8_t *)"", 0, fn, ctx, 0};
+    return sql_step_rows(s, st, scan_row, &c);
+}
+
+int sql_state_purge(store_backend *b)
+{
+    return sql_run((sql_backend *)b, Q_K_PURGE);
+}
+
+int sql_state_begin(store_backend *b)
+{
+    return sql_tx_begin((sql_backend *)b);
+}
+
+int sql_state_commit(store_backend *b)
+{
+    sql_backend *s = (sql_backend *)b;
+    if (!s->depth)
+        return error_set(ST_EMISUSE, "state store: commit without begin");
+    int rc = sql_tx_commit(s);
+    if (rc != ST_OK)
+        sql_tx_rollback(s);
+    return rc;
+}
