@@ -268,7 +268,7 @@ export class Journal {
   persist(pid: Bytes, expectedSeq: number, payload: Bytes, state: Bytes, options?: { strategy?: 'light' | 'full'; snapshotEvery?: number; compact?: boolean }): number | bigint;
   recover(pid: Bytes, handlers: { onSnapshot?: (seq: number | bigint, state: Buffer) => void; onEvent?: (ev: JournalEvent) => void }): number | bigint;
   /** Persistence ids greater than `after` ('' = all), in byte order. */
-  pids(after?: Bytes, max?: number): string[];
+  pids(after?: Bytes, max?: number): Buffer[];
   close(): void;
 }
 

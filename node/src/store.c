@@ -663,7 +663,7 @@ static napi_value store_delete(napi_env env, napi_callback_info info)
     return rc ? addon_fail(env, rc) : addon_undefined(env);
 }
 
-/* pids(after, max) -> [pid strings greater than `after`, in byte order] */
+/* pids(after, max) -> [pid Buffers greater than `after`, in byte order] */
 static napi_value journal_pids(napi_env env, napi_callback_info info)
 {
     size_t argc = 2;
@@ -692,8 +692,13 @@ static napi_value journal_pids(napi_env env, napi_callback_info info)
     napi_create_array(env, &arr);
     dd_journal_event ev;
     uint32_t i = 0;
-    while ((rc = dd_journal_cursor_next(c, &ev)) == DD_OK)
-        napi_set_element(env, arr, i++, addon_str(env, ev.pid, ev.pid_len));
+    while ((rc = dd_journal_cursor_next(c, &ev)) == DD_OK) {
+        napi_value pid;
+        void *dst;
+        napi_create_buffer_copy(env, ev.pid_len, ev.pid_len ? ev.pid : (const uint8_t *)"", &dst,
+                                &pid);
+        napi_set_element(env, arr, i++, pid);
+    }
     dd_journal_cursor_close(c);
     return rc == DD_EDONE ? arr : addon_fail(env, rc);
 }

@@ -87,8 +87,8 @@ test('journal pids in byte order after a bound, at most max', () => {
   const j = new ddata.Journal();
   for (const pid of ['b', 'a', 'c'])
     j.append(pid, 0, ['e']);
-  assert.deepStrictEqual(j.pids(), ['a', 'b', 'c']);
-  assert.deepStrictEqual(j.pids('a', 1), ['b']);
+  assert.deepStrictEqual(j.pids().map(String), ['a', 'b', 'c']);
+  assert.deepStrictEqual(j.pids('a', 1).map(String), ['b']);
   assert.deepStrictEqual(j.pids('c'), []);
   j.close();
   assert.throws(() => j.pids(), ddata.MisuseError);

@@ -1,0 +1,388 @@
+/*
+ * The C runner of the store conformance vectors (the .json files in
+ * tests/conformance/store/, format in the README there): state store
+ * compare-and-set, keys, range, last, purge, and journal pids, played
+ * through the public ABI only, as the Python, Node and Rust runners play
+ * them through their bindings. A failure names the file, the case and the
+ * step.
+ */
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ddata.h"
+#include "test.h"
+
+#define MAX_BYTES 8192
+
+typedef struct run {
+    dd_state_store *s;
+    dd_journal *j;
+    char failure[512];
+} run;
+
+typedef struct blob {
+    uint8_t data[MAX_BYTES];
+    size_t len;
+} blob;
+
+static int fail(run *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->failure, sizeof(r->failure), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static const cJSON *get(const cJSON *o, const char *k)
+{
+    return cJSON_GetObjectItemCaseSensitive(o, k);
+}
+
+static int b64_digit(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* A JSON string (its UTF-8 bytes) or {"$bytes": base64}; absent = empty. */
+static int to_blob(run *r, const cJSON *v, blob *out)
+{
+    out->len = 0;
+    if (!v)
+        return 0;
+    if (cJSON_IsString(v)) {
+        size_t n = strlen(v->valuestring);
+        if (n > MAX_BYTES)
+            return fail(r, "byte string too long");
+        memcpy(out->data, v->valuestring, n);
+        out->len = n;
+        return 0;
+    }
+    const cJSON *b = get(v, "$bytes");
+    if (!cJSON_IsString(b))
+        return fail(r, "expected a string or {\"$bytes\":...}");
+    uint32_t acc = 0;
+    int bits = 0;
+    for (const char *p = b->valuestring; *p && *p != '='; p++) {
+        int x = b64_digit(*p);
+        if (x < 0 || out->len == MAX_BYTES)
+            return fail(r, "bad base64");
+        acc = acc << 6 | (uint32_t)x;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out->data[out->len++] = (uint8_t)(acc >> bits);
+        }
+    }
+    return 0;
+}
+
+static bool blob_is(const blob *b, const uint8_t *p, size_t n)
+{
+    return b->len == n && (n == 0 || memcmp(b->data, p, n) == 0);
+}
+
+static uint64_t revision_of(const cJSON *v)
+{
+    return cJSON_IsString(v) && strcmp(v->valuestring, "any") == 0 ? dd_any_revision()
+           : cJSON_IsNumber(v)                                     ? (uint64_t)v->valuedouble
+                                                                   : 0;
+}
+
+static int status_of_name(const char *name)
+{
+    for (int c = 0; c >= -64; c--)
+        if (strcmp(dd_status_name(c), name) == 0)
+            return c;
+    return 1;
+}
+
+/* Reads a state or pid cursor to its end and compares it with `expect`:
+ * rows of [key, revision(, value)] (fields > 1), or bare pids (fields 1). */
+static int check_cursor(run *r, dd_journal_cursor *c, const cJSON *expect, int fields)
+{
+    dd_journal_event ev;
+    int rc, i = 0;
+    const cJSON *row = expect ? expect->child : NULL;
+    blob want;
+    while ((rc = dd_journal_cursor_next(c, &ev)) == DD_OK) {
+        if (!row)
+            return fail(r, "more items than expected (item %d: '%.*s')", i, (int)ev.pid_len,
+                        (const char *)ev.pid);
+        const cJSON *key = fields == 1 ? row : cJSON_GetArrayItem(row, 0);
+        if (to_blob(r, key, &want))
+            return -1;
+        if (!blob_is(&want, ev.pid, ev.pid_len))
+            return fail(r, "item %d: key '%.*s'", i, (int)ev.pid_len, (const char *)ev.pid);
+        if (fields > 1 && ev.seq != (uint64_t)cJSON_GetArrayItem(row, 1)->valuedouble)
+            return fail(r, "item %d: revision %llu", i, (unsigned long long)ev.seq);
+        if (fields > 2) {
+            if (to_blob(r, cJSON_GetArrayItem(row, 2), &want))
+                return -1;
+            if (!blob_is(&want, ev.payload, ev.len))
+                return fail(r, "item %d: value '%.*s'", i, (int)ev.len, (const char *)ev.payload);
+        }
+        row = row->next;
+        i++;
+    }
+    if (rc != DD_EDONE)
+        return fail(r, "cursor: %s", dd_status_name(rc));
+    if (row)
+        return fail(r, "fewer items than expected (%d)", i);
+    return 0;
+}
+
+/* Runs the step's call; returns its status, or 1 when the runner failed
+ * (r->failure set), and checks `expect` only when the call succeeded. */
+static int call(run *r, const cJSON *step, const char *op)
+{
+    blob key, value;
+    const cJSON *expect = get(step, "expect");
+    int rc;
+    if (strcmp(op, "upsert") == 0) {
+        if (to_blob(r, get(step, "key"), &key) || to_blob(r, get(step, "value"), &value))
+            return 1;
+        uint64_t rev = 0;
+        rc = dd_state_store_upsert(&rev, r->s, key.data, key.len,
+                                   revision_of(get(step, "expected")), value.data, value.len);
+        if (rc == DD_OK && expect && rev != (uint64_t)expect->valuedouble) {
+            fail(r, "new revision %llu", (unsigned long long)rev);
+            return 1;
+        }
+        return rc;
+    }
+    if (strcmp(op, "get") == 0) {
+        if (to_blob(r, get(step, "key"), &key))
+            return 1;
+        dd_buf b = DD_BUF_INIT;
+        uint64_t rev = 0;
+        rc = dd_state_store_get(&b, &rev, r->s, key.data, key.len);
+        if (cJSON_IsNull(expect) && rc == DD_ENOTFOUND) {
+            rc = DD_OK;
+        } else if (rc == DD_OK && cJSON_IsNull(expect)) {
+            fail(r, "found a record, expected none");
+            rc = 1;
+        } else if (rc == DD_OK && expect) {
+            if (to_blob(r, get(expect, "value"), &value)) {
+                rc = 1;
+            } else if (!blob_is(&value, b.data, b.len) ||
+                       rev != (uint64_t)get(expect, "revision")->valuedouble) {
+                fail(r, "revision %llu, value '%.*s'", (unsigned long long)rev, (int)b.len,
+                     (const char *)b.data);
+                rc = 1;
+            }
+        }
+        dd_buf_free(&b);
+        return rc;
+    }
+    if (strcmp(op, "delete") == 0) {
+        if (to_blob(r, get(step, "key"), &key))
+            return 1;
+        return dd_state_store_delete(r->s, key.data, key.len, revision_of(get(step, "expected")));
+    }
+    if (strcmp(op, "keys") == 0 || strcmp(op, "range") == 0 || strcmp(op, "pids") == 0) {
+        bool keys = op[0] == 'k', range = op[0] == 'r';
+        if (to_blob(r, get(step, keys ? "prefix" : range ? "from" : "after"), &key))
+            return 1;
+        dd_journal_cursor *c = NULL;
+        const cJSON *n = get(step, range ? "count" : "max");
+        if (keys)
+            rc = dd_state_store_keys(&c, r->s, key.data, key.len);
+        else if (range)
+            rc = dd_state_store_range(&c, r->s, key.data, key.len,
+                                      (int64_t)(n ? n->valuedouble : 0));
+        else
+            rc = dd_journal_pids(&c, r->j, key.data, key.len,
+                                 cJSON_IsNumber(n) ? (uint64_t)n->valuedouble : UINT64_MAX);
+        if (rc == DD_OK && check_cursor(r, c, expect, keys ? 2 : range ? 3 : 1))
+            rc = 1;
+        dd_journal_cursor_close(c);
+        return rc;
+    }
+    if (strcmp(op, "last") == 0) {
+        dd_buf st = DD_BUF_INIT, k = DD_BUF_INIT;
+        uint64_t rev = 0;
+        rc = dd_state_store_last(&st, &k, &rev, r->s);
+        if (cJSON_IsNull(expect) && rc == DD_ENOTFOUND) {
+            rc = DD_OK;
+        } else if (rc == DD_OK && cJSON_IsNull(expect)) {
+            fail(r, "found a last record, expected none");
+            rc = 1;
+        } else if (rc == DD_OK && expect) {
+            blob wk, wv;
+            if (to_blob(r, cJSON_GetArrayItem(expect, 0), &wk) ||
+                to_blob(r, cJSON_GetArrayItem(expect, 2), &wv)) {
+                rc = 1;
+            } else if (!blob_is(&wk, k.data, k.len) || !blob_is(&wv, st.data, st.len) ||
+                       rev != (uint64_t)cJSON_GetArrayItem(expect, 1)->valuedouble) {
+                fail(r, "last is '%.*s' at %llu", (int)k.len, (const char *)k.data,
+                     (unsigned long long)rev);
+                rc = 1;
+            }
+        }
+        dd_buf_free(&st);
+        dd_buf_free(&k);
+        return rc;
+    }
+    if (strcmp(op, "purge") == 0)
+        return dd_state_store_purge(r->s);
+    if (strcmp(op, "append") == 0) {
+        if (to_blob(r, get(step, "pid"), &key))
+            return 1;
+        const cJSON *evs = get(step, "events");
+        int n = cJSON_GetArraySize(evs);
+        blob *payloads = calloc((size_t)n + 1, sizeof(*payloads));
+        dd_append_event *in = calloc((size_t)n + 1, sizeof(*in));
+        rc = payloads && in ? DD_OK : 1;
+        for (int i = 0; rc == DD_OK && i < n; i++) {
+            if (to_blob(r, cJSON_GetArrayItem(evs, i), &payloads[i]))
+                rc = 1;
+            in[i].payload = payloads[i].data;
+            in[i].len = payloads[i].len;
+            in[i].timestamp_ms = 1000;
+        }
+        if (rc == DD_OK)
+            rc = dd_journal_append(r->j, key.data, key.len,
+                                   (uint64_t)get(step, "expected_seq")->valuedouble, in, (size_t)n);
+        free(payloads);
+        free(in);
+        return rc;
+    }
+    fail(r, "unknown op");
+    return 1;
+}
+
+static int do_step(run *r, const cJSON *step)
+{
+    const cJSON *op = get(step, "op");
+    if (!cJSON_IsString(op))
+        return fail(r, "step without op");
+    const cJSON *es = get(step, "expect_status");
+    int want = cJSON_IsString(es) ? status_of_name(es->valuestring) : DD_OK;
+    int rc = call(r, step, op->valuestring);
+    if (rc == 1)
+        return -1;
+    if (rc != want)
+        return fail(r, "status %s (%s), expected %s", dd_status_name(rc), dd_error_last()->message,
+                    dd_status_name(want));
+    return 0;
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf)
+        buf[n] = 0;
+    return buf;
+}
+
+/* Whether "store/<file>:<case>" is listed in known_failures_c.txt. */
+static bool known_failure(const char *dir, const char *file, const char *name)
+{
+    char path[2048], line[512], id[512];
+    snprintf(path, sizeof(path), "%s/../known_failures_c.txt", dir);
+    snprintf(id, sizeof(id), "store/%s:%s", file, name);
+    FILE *f = fopen(path, "r");
+    bool found = false;
+    while (f && !found && fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\r\n")] = 0;
+        found = strcmp(line, id) == 0;
+    }
+    if (f)
+        fclose(f);
+    return found;
+}
+
+static int run_file(const char *dir, const char *file, int *cases)
+{
+    char path[2048];
+    snprintf(path, sizeof(path), "%s/%s", dir, file);
+    char *text = read_text(path);
+    cJSON *doc = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    if (!doc) {
+        fprintf(stderr, "  %s: cannot read or parse\n", file);
+        return 1;
+    }
+    int failures = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, get(doc, "cases"))
+    {
+        const cJSON *name = get(c, "name");
+        const char *cname = cJSON_IsString(name) ? name->valuestring : "?";
+        run r;
+        memset(&r, 0, sizeof(r));
+        dd_store_options o = DD_STORE_OPTIONS_INIT;
+        bool failed = dd_state_store_open(&r.s, &o) != DD_OK || dd_journal_open(&r.j, &o) != DD_OK;
+        int s = 0;
+        const cJSON *step;
+        cJSON_ArrayForEach(step, get(c, "steps"))
+        {
+            if (failed)
+                break;
+            if (do_step(&r, step)) {
+                const cJSON *op = get(step, "op");
+                fprintf(stderr, "  store/%s: %s: step %d (%s): %s\n", file, cname, s,
+                        cJSON_IsString(op) ? op->valuestring : "?", r.failure);
+                failed = true;
+            }
+            s++;
+        }
+        if (known_failure(dir, file, cname)) {
+            if (!failed)
+                fprintf(stderr, "  store/%s: %s: listed as a known failure but passes\n", file,
+                        cname);
+            failed = !failed;
+        }
+        failures += failed;
+        dd_state_store_close(r.s);
+        dd_journal_close(r.j);
+        (*cases)++;
+    }
+    cJSON_Delete(doc);
+    return failures;
+}
+
+TEST(test_store_conformance_vectors_pass)
+{
+    const char *src = getenv("DDATA_SOURCE_DIR");
+    char dir[1024];
+    snprintf(dir, sizeof(dir), "%s/tests/conformance/store", src ? src : ".");
+    DIR *d = opendir(dir);
+    ASSERT_MSG(d, "cannot open %s", dir);
+    int failures = 0, cases = 0, files = 0;
+    struct dirent *ent;
+    while ((ent = readdir(d))) {
+        size_t n = strlen(ent->d_name);
+        if (n > 5 && strcmp(ent->d_name + n - 5, ".json") == 0) {
+            failures += run_file(dir, ent->d_name, &cases);
+            files++;
+        }
+    }
+    closedir(d);
+    fprintf(stderr, "  store conformance: %d files, %d cases, %d failed\n", files, cases, failures);
+    ASSERT(files > 0 && cases > 0);
+    ASSERT_EQ_INT(failures, 0);
+}
