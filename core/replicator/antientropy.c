@@ -476,11 +476,16 @@ static int handle_keys(engine *e, const char *from, size_t from_len, reader *r)
     return rc;
 }
 
-static int handle_want(engine *e, const char *from, size_t from_len, reader *r)
+/* Replies with the full state of each listed key this node holds: the
+ * answer to WANT (keys) and to NACK (keys, each followed by the sequence
+ * number the sender missed, which a full state makes moot). */
+static int send_listed_states(engine *e, const char *from, size_t from_len, reader *r,
+                              bool with_seq, const char *what)
 {
     uint64_t n = reader_varint(r);
-    if (!reader_ok(r) || n > reader_left(r) || n > MAX_LIST)
-        return corrupt("want");
+    uint64_t min_entry = with_seq ? 9 : 1;
+    if (!reader_ok(r) || n > reader_left(r) / min_entry || n > MAX_LIST)
+        return corrupt(what);
     batch state;
     batch_init(&state, e, WIRE_STATE, from, from_len);
     bytes_put_varint(&state.prefix, 0);
@@ -488,8 +493,10 @@ static int handle_want(engine *e, const char *from, size_t from_len, reader *r)
     for (uint64_t i = 0; i < n; i++) {
         size_t klen;
         const uint8_t *key = reader_blob(r, e->cfg.lim.max_value_bytes, &klen);
+        if (with_seq)
+            (void)reader_u64(r);
         if (!reader_ok(r) || !klen) {
-            rc = corrupt("want");
+            rc = corrupt(what);
             break;
         }
         uint32_t idx = kt_find(&e->kt, key, klen);
@@ -503,7 +510,12 @@ static int handle_want(engine *e, const char *from, size_t from_len, reader *r)
         e->stats.full_states_sent++;
     }
     batch_finish(&state, false);
-    return rc == ST_OK && !reader_done(r) ? corrupt("want") : rc;
+    return rc == ST_OK && !reader_done(r) ? corrupt(what) : rc;
+}
+
+static int handle_want(engine *e, const char *from, size_t from_len, reader *r)
+{
+    return send_listed_states(e, from, from_len, r, false, "want");
 }
 
 static int handle_state(engine *e, const char *from, size_t from_len, reader *r)
@@ -592,33 +604,7 @@ static int handle_delta(engine *e, const char *from, size_t from_len, reader *r)
 
 static int handle_nack(engine *e, const char *from, size_t from_len, reader *r)
 {
-    uint64_t n = reader_varint(r);
-    if (!reader_ok(r) || n > reader_left(r) / 9 || n > MAX_LIST)
-        return corrupt("nack");
-    batch state;
-    batch_init(&state, e, WIRE_STATE, from, from_len);
-    bytes_put_varint(&state.prefix, 0);
-    int rc = ST_OK;
-    for (uint64_t i = 0; i < n; i++) {
-        size_t klen;
-        const uint8_t *key = reader_blob(r, e->cfg.lim.max_value_bytes, &klen);
-        (void)reader_u64(r);
-        if (!reader_ok(r) || !klen) {
-            rc = corrupt("nack");
-            break;
-        }
-        uint32_t idx = kt_find(&e->kt, key, klen);
-        if (idx == KT_NONE)
-            continue;
-        batch_begin(&state);
-        if (engine_put_state_entry(e, &state.body, idx) == ST_OK)
-            batch_end(&state);
-        else
-            state.body.len = state.entry_start;
-        e->stats.full_states_sent++;
-    }
-    batch_finish(&state, false);
-    return rc == ST_OK && !reader_done(r) ? corrupt("nack") : rc;
+    return send_listed_states(e, from, from_len, r, true, "nack");
 }
 
 static int handle_tomb_seen(engine *e, const char *from, size_t from_len, reader *r)
