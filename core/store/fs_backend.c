@@ -86,46 +86,13 @@ static int fs_snapshot_save(store_backend *b, const uint8_t *pid, size_t pid_len
     return rc;
 }
 
-/* Snapshot seqs of a pid, descending. */
+/* Snapshot sequence numbers of a pid, newest first. */
 static int list_snaps(fs_backend *f, const uint8_t *pid, size_t pid_len, uint64_t **out,
                       size_t *count)
 {
     char dir[4096];
     fs_path_of(f, dir, sizeof(dir), "snapshots", pid, pid_len);
-    *out = NULL;
-    *count = 0;
-    DIR *d = opendir(dir);
-    if (!d)
-        return errno == ENOENT ? ST_OK : fs_io_error("listing", dir);
-    size_t cap = 0;
-    int rc = ST_OK;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        char *end;
-        uint64_t seq = strtoull(e->d_name, &end, 10);
-        if (*end)
-            continue;
-        if (*count == cap) {
-            cap = grow_capacity(cap, *count + 1);
-            uint64_t *p = realloc_array(*out, cap, sizeof(*p));
-            if (!p) {
-                rc = error_oom();
-                break;
-            }
-            *out = p;
-        }
-        (*out)[(*count)++] = seq;
-    }
-    closedir(d);
-    for (size_t i = 1; i < *count; i++)
-        for (size_t k = i; k > 0 && (*out)[k - 1] < (*out)[k]; k--) {
-            uint64_t t = (*out)[k];
-            (*out)[k] = (*out)[k - 1];
-            (*out)[k - 1] = t;
-        }
-    return rc;
+    return fs_list_numbered(dir, 0, true, out, count);
 }
 
 static int read_snap(fs_backend *f, const uint8_t *pid, size_t pid_len, uint64_t seq, bytes *buf,
@@ -156,14 +123,17 @@ static int snap_matches(const store_snapshot *s, const snapshot_criteria *c)
            s->timestamp_ms <= c->max_ts;
 }
 
-static int fs_snapshot_find(store_backend *b, const uint8_t *pid, size_t pid_len,
-                            const snapshot_criteria *c, store_snapshot_fn fn, void *ctx)
+/* Calls fn for each readable snapshot of pid matching c, newest first;
+ * *any says whether there was one. */
+static int each_matching_snap(fs_backend *f, const uint8_t *pid, size_t pid_len,
+                              const snapshot_criteria *c, store_snapshot_fn fn, void *ctx,
+                              bool *any)
 {
-    fs_backend *f = (fs_backend *)b;
     uint64_t *seqs;
     size_t n;
-    int rc = list_snaps(f, pid, pid_len, &seqs, &n), any = 0;
+    int rc = list_snaps(f, pid, pid_len, &seqs, &n);
     bytes buf = BYTES_INIT;
+    *any = false;
     for (size_t i = 0; rc == ST_OK && i < n; i++) {
         if (seqs[i] < c->min_seq || seqs[i] > c->max_seq)
             continue;
@@ -175,43 +145,46 @@ static int fs_snapshot_find(store_backend *b, const uint8_t *pid, size_t pid_len
         }
         if (rc != ST_OK || !snap_matches(&s, c))
             continue;
-        any = 1;
+        *any = true;
         rc = fn(ctx, &s);
     }
     bytes_free(&buf);
     free(seqs);
+    return rc;
+}
+
+static int fs_snapshot_find(store_backend *b, const uint8_t *pid, size_t pid_len,
+                            const snapshot_criteria *c, store_snapshot_fn fn, void *ctx)
+{
+    bool any;
+    int rc = each_matching_snap((fs_backend *)b, pid, pid_len, c, fn, ctx, &any);
     if (rc == ST_OK && !any)
         return error_set(ST_ENOTFOUND, "no snapshot of '%.*s' matches",
                          (int)(pid_len > 64 ? 64 : pid_len), (const char *)pid);
     return rc;
 }
 
+typedef struct snap_owner {
+    fs_backend *f;
+    const uint8_t *pid;
+    size_t pid_len;
+} snap_owner;
+
+static int unlink_snap(void *ctx, const store_snapshot *s)
+{
+    const snap_owner *o = ctx;
+    char path[4200];
+    snap_path(o->f, path, sizeof(path), o->pid, o->pid_len, s->seq);
+    unlink(path);
+    return ST_OK;
+}
+
 static int fs_snapshot_delete(store_backend *b, const uint8_t *pid, size_t pid_len,
                               const snapshot_criteria *c)
 {
-    fs_backend *f = (fs_backend *)b;
-    uint64_t *seqs;
-    size_t n;
-    int rc = list_snaps(f, pid, pid_len, &seqs, &n);
-    bytes buf = BYTES_INIT;
-    for (size_t i = 0; rc == ST_OK && i < n; i++) {
-        if (seqs[i] < c->min_seq || seqs[i] > c->max_seq)
-            continue;
-        store_snapshot s;
-        rc = read_snap(f, pid, pid_len, seqs[i], &buf, &s);
-        if (rc == ST_ENOTFOUND) {
-            rc = ST_OK;
-            continue;
-        }
-        if (rc == ST_OK && snap_matches(&s, c)) {
-            char path[4200];
-            snap_path(f, path, sizeof(path), pid, pid_len, seqs[i]);
-            unlink(path);
-        }
-    }
-    bytes_free(&buf);
-    free(seqs);
-    return rc;
+    snap_owner o = {(fs_backend *)b, pid, pid_len};
+    bool any;
+    return each_matching_snap(o.f, pid, pid_len, c, unlink_snap, &o, &any);
 }
 
 static int fs_snapshot_prune(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t keep)

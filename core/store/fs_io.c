@@ -183,6 +183,47 @@ void fs_path_of(fs_backend *f, char *out, size_t n, const char *area, const uint
     snprintf(out, n, "%s/%s/%s", f->root, area, name);
 }
 
+int fs_list_numbered(const char *dir, char prefix, bool descending, uint64_t **out, size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? ST_OK : fs_io_error("listing", dir);
+    size_t cap = 0;
+    int rc = ST_OK;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *num = e->d_name + (prefix ? 1 : 0);
+        if (prefix ? e->d_name[0] != prefix : (num[0] < '0' || num[0] > '9'))
+            continue;
+        char *end;
+        uint64_t v = strtoull(num, &end, 10);
+        if (*end)
+            continue;
+        if (*count == cap) {
+            cap = grow_capacity(cap, *count + 1);
+            uint64_t *p = realloc_array(*out, cap, sizeof(*p));
+            if (!p) {
+                rc = error_oom();
+                break;
+            }
+            *out = p;
+        }
+        (*out)[(*count)++] = v;
+    }
+    closedir(d);
+    /* insertion sort: a directory of one pid holds few files */
+    for (size_t i = 1; i < *count; i++)
+        for (size_t k = i;
+             k > 0 && (descending ? (*out)[k - 1] < (*out)[k] : (*out)[k - 1] > (*out)[k]); k--) {
+            uint64_t t = (*out)[k];
+            (*out)[k] = (*out)[k - 1];
+            (*out)[k - 1] = t;
+        }
+    return rc;
+}
+
 /* Names of the entries of an area directory (journal/, snapshots/,
  * state/), excluding temporaries. */
 int fs_list_names(const char *dir, char ***out, size_t *count)

@@ -6,6 +6,7 @@
 #ifndef DD_STORE_FS_IO_H
 #define DD_STORE_FS_IO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,9 @@ int fs_open_record(const bytes *b, const char *magic, const char *path, reader *
 int fs_lock_all(fs_backend *f);
 void fs_unlock_all(fs_backend *f);
 
+/* The numbers of the entries named `prefix` + decimal (prefix 0: the name is
+ * the number), sorted; a missing directory lists nothing. Caller frees. */
+int fs_list_numbered(const char *dir, char prefix, bool descending, uint64_t **out, size_t *count);
 /* Entry names (ids) of an area directory, temporaries excluded. */
 int fs_list_names(const char *dir, char ***out, size_t *count);
 void fs_free_names(char **names, size_t n);

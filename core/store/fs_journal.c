@@ -71,40 +71,7 @@ static int write_meta(fs_backend *f, const char *dir, const uint8_t *pid, size_t
 /* Batch files of a pid directory, as first sequence numbers, ascending. */
 static int list_batches(const char *dir, uint64_t **out, size_t *count)
 {
-    *out = NULL;
-    *count = 0;
-    DIR *d = opendir(dir);
-    if (!d)
-        return errno == ENOENT ? ST_OK : fs_io_error("listing", dir);
-    size_t cap = 0;
-    int rc = ST_OK;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] != 'b')
-            continue;
-        char *end;
-        uint64_t first = strtoull(e->d_name + 1, &end, 10);
-        if (*end)
-            continue;
-        if (*count == cap) {
-            cap = grow_capacity(cap, *count + 1);
-            uint64_t *p = realloc_array(*out, cap, sizeof(*p));
-            if (!p) {
-                rc = error_oom();
-                break;
-            }
-            *out = p;
-        }
-        (*out)[(*count)++] = first;
-    }
-    closedir(d);
-    for (size_t i = 1; i < *count; i++) /* insertion sort: a pid has few batches */
-        for (size_t k = i; k > 0 && (*out)[k - 1] > (*out)[k]; k--) {
-            uint64_t t = (*out)[k];
-            (*out)[k] = (*out)[k - 1];
-            (*out)[k - 1] = t;
-        }
-    return rc;
+    return fs_list_numbered(dir, 'b', false, out, count);
 }
 
 typedef int (*batch_event_fn)(void *ctx, const store_event *ev);
@@ -353,15 +320,21 @@ done:
     return rc;
 }
 
+/* The pid directories of the journal area (`area` receives its path). */
+static int list_pid_dirs(fs_backend *f, char *area, size_t area_size, char ***names, size_t *n)
+{
+    snprintf(area, area_size, "%s/journal", f->root);
+    return fs_list_names(area, names, n);
+}
+
 int fs_journal_pids(store_backend *b, const uint8_t *after, size_t after_len, uint64_t limit,
                     store_pid_fn fn, void *ctx)
 {
     fs_backend *f = (fs_backend *)b;
     char area[4096];
-    snprintf(area, sizeof(area), "%s/journal", f->root);
     char **names;
     size_t n;
-    int rc = fs_list_names(area, &names, &n);
+    int rc = list_pid_dirs(f, area, sizeof(area), &names, &n);
     id_item *items = n ? calloc(n, sizeof(*items)) : NULL;
     size_t got = 0;
     if (rc == ST_OK && n && !items)
@@ -455,10 +428,9 @@ int fs_journal_by_tag(store_backend *b, const uint8_t *tag, size_t tag_len, uint
 {
     fs_backend *f = (fs_backend *)b;
     char area[4096];
-    snprintf(area, sizeof(area), "%s/journal", f->root);
     char **names;
     size_t n;
-    int rc = fs_list_names(area, &names, &n);
+    int rc = list_pid_dirs(f, area, sizeof(area), &names, &n);
     tag_ctx t = {tag, tag_len, after, 0, NULL, 0, 0};
     for (size_t i = 0; rc == ST_OK && i < n; i++) {
         char dir[4200];
