@@ -276,18 +276,29 @@ void gc_encode(const gcounter *g, bool with_markers, bytes *out)
 
 static int gc_decode_slots(gcounter *g, reader *r, const limits *lim);
 
+/* Reads a list's length, bounded by the limits and by what is left of the
+ * input (min_bytes per entry), so nothing is allocated for bytes that are
+ * not there. */
+static int read_count(reader *r, const limits *lim, size_t min_bytes, const char *plural,
+                      const char *singular, uint64_t *n)
+{
+    *n = crdt_varint(r);
+    if (!reader_ok(r))
+        return crdt_truncated();
+    if (*n > lim->max_elements)
+        return error_set(ST_ELIMIT, "counter with %llu %s exceeds the limit of %llu",
+                         (unsigned long long)*n, plural, (unsigned long long)lim->max_elements);
+    if (*n > reader_left(r) / min_bytes)
+        return error_set(ST_ECORRUPT, "counter %s count exceeds the input", singular);
+    return ST_OK;
+}
+
 static int decode_markers(gcounter *g, reader *r, const limits *lim)
 {
-    uint64_t n = crdt_varint(r);
-    if (!reader_ok(r))
-        return error_set(ST_ECORRUPT, "crdt value is truncated or malformed");
-    if (n > lim->max_elements)
-        return error_set(ST_ELIMIT, "counter with %llu pruning markers exceeds the limit of %llu",
-                         (unsigned long long)n, (unsigned long long)lim->max_elements);
-    if (n > reader_left(r) / 18)
-        return error_set(ST_ECORRUPT, "counter marker count exceeds the input");
-    if (!n)
-        return ST_OK;
+    uint64_t n;
+    int rc = read_count(r, lim, 18, "pruning markers", "marker", &n);
+    if (rc || !n)
+        return rc;
     g->markers = alloc_array(n, sizeof *g->markers);
     if (!g->markers)
         return error_oom();
@@ -298,7 +309,7 @@ static int decode_markers(gcounter *g, reader *r, const limits *lim)
         m.folded = crdt_varint(r);
         m.keep_until_ms = crdt_varint(r);
         if (!reader_ok(r))
-            return error_set(ST_ECORRUPT, "crdt value is truncated or malformed");
+            return crdt_truncated();
         /* canonical: sorted, one per actor, never the survivor of itself,
          * and no slot left for a pruned actor */
         if ((i && m.removed <= g->markers[i - 1].removed) || m.removed == m.survivor ||
@@ -323,16 +334,10 @@ int gc_decode(gcounter *g, reader *r, const limits *lim, bool with_markers)
 static int gc_decode_slots(gcounter *g, reader *r, const limits *lim)
 {
     memset(g, 0, sizeof *g);
-    uint64_t n = crdt_varint(r);
-    if (!reader_ok(r))
-        return error_set(ST_ECORRUPT, "crdt value is truncated or malformed");
-    if (n > lim->max_elements)
-        return error_set(ST_ELIMIT, "counter with %llu actors exceeds the limit of %llu",
-                         (unsigned long long)n, (unsigned long long)lim->max_elements);
-    if (n > reader_left(r) / 9)
-        return error_set(ST_ECORRUPT, "counter actor count exceeds the input");
-    if (!n)
-        return ST_OK;
+    uint64_t n;
+    int rc = read_count(r, lim, 9, "actors", "actor", &n);
+    if (rc || !n)
+        return rc;
     g->actors = alloc_array(n, sizeof *g->actors);
     g->counts = alloc_array(n, sizeof *g->counts);
     if (!g->actors || !g->counts) {
@@ -344,7 +349,7 @@ static int gc_decode_slots(gcounter *g, reader *r, const limits *lim)
         uint64_t a = reader_u64(r), c = crdt_varint(r);
         if (!reader_ok(r)) {
             gc_free(g);
-            return error_set(ST_ECORRUPT, "crdt value is truncated or malformed");
+            return crdt_truncated();
         }
         if ((i && a <= g->actors[i - 1]) || c == 0) {
             gc_free(g);

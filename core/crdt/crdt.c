@@ -351,7 +351,7 @@ int crdt_decode_body(crdt **out, reader *r, const limits *lim, uint64_t now_ms, 
         return error_set(ST_ELIMIT, "crdt nesting exceeds the depth limit of %u", lim->max_depth);
     uint8_t t = reader_u8(r);
     if (!reader_ok(r))
-        return error_set(ST_ECORRUPT, "crdt value is truncated or malformed");
+        return crdt_truncated();
     if (!crdt_type_name((crdt_type)t))
         return error_set(ST_ECORRUPT, "unknown crdt type %u", t);
     crdt *v = crdt_alloc((crdt_type)t);
@@ -369,7 +369,7 @@ int crdt_decode_body(crdt **out, reader *r, const limits *lim, uint64_t now_ms, 
     case CRDT_FLAG: {
         uint8_t f = reader_u8(r);
         if (!reader_ok(r))
-            rc = error_set(ST_ECORRUPT, "crdt value is truncated or malformed");
+            rc = crdt_truncated();
         else if (f > 1)
             rc = error_set(ST_ECORRUPT, "flag byte %u is not 0 or 1", f);
         v->u.flag = f == 1;

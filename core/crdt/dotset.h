@@ -160,6 +160,10 @@ int ds_join_map_entry(dotset *dst, uint32_t i, const ds_dot *a, uint32_t na, con
                       int64_t j, const ds_dot *b, uint32_t nb, const uint32_t *map,
                       const uint32_t *rmap, bool *removed);
 
+/* ST_ECORRUPT with the one message every decoder uses when bytes end early
+ * or the reader failed. */
+int crdt_truncated(void);
+
 /* Canonical binary body. nested: per-entry value encoder/decoder hooks. */
 /* Maps put one value after each dot. */
 int ds_encode(const dotset *s, bool dots, bytes *out, int (*put_val)(const crdt *, bytes *));

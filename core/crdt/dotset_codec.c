@@ -149,7 +149,7 @@ done:
     return rc;
 }
 
-static int truncated(void)
+int crdt_truncated(void)
 {
     return error_set(ST_ECORRUPT, "crdt value is truncated or malformed");
 }
@@ -162,7 +162,7 @@ int ds_decode(dotset *s, reader *r, bool dots, const limits *lim,
     if (dots) {
         uint64_t na = crdt_varint(r);
         if (!reader_ok(r))
-            return truncated();
+            return crdt_truncated();
         if (na > reader_left(r) / 9)
             return error_set(ST_ECORRUPT, "actor count %llu exceeds the input",
                              (unsigned long long)na);
@@ -176,7 +176,7 @@ int ds_decode(dotset *s, reader *r, bool dots, const limits *lim,
             uint64_t actor = reader_u64(r);
             uint64_t v = crdt_varint(r);
             if (!reader_ok(r)) {
-                rc = truncated();
+                rc = crdt_truncated();
                 goto done;
             }
             if (i && actor <= s->actors[i - 1]) {
@@ -200,7 +200,7 @@ int ds_decode(dotset *s, reader *r, bool dots, const limits *lim,
         }
         uint64_t nc = crdt_varint(r);
         if (!reader_ok(r)) {
-            rc = truncated();
+            rc = crdt_truncated();
             goto done;
         }
         if (nc > reader_left(r) / 2) {
@@ -223,7 +223,7 @@ int ds_decode(dotset *s, reader *r, bool dots, const limits *lim,
         for (uint64_t i = 0; i < nc; i++) {
             uint64_t ax = crdt_varint(r), ctr = crdt_varint(r);
             if (!reader_ok(r)) {
-                rc = truncated();
+                rc = crdt_truncated();
                 goto done;
             }
             if (ax >= na || ctr <= s->vv[ax] + 1 ||
@@ -246,7 +246,7 @@ int ds_decode(dotset *s, reader *r, bool dots, const limits *lim,
     }
     uint64_t n = crdt_varint(r);
     if (!reader_ok(r)) {
-        rc = truncated();
+        rc = crdt_truncated();
         goto done;
     }
     if (n > lim->max_elements) {
@@ -276,7 +276,7 @@ int ds_decode(dotset *s, reader *r, bool dots, const limits *lim,
         }
         const uint8_t *e = reader_take(r, (size_t)len);
         if (!reader_ok(r)) {
-            rc = truncated();
+            rc = crdt_truncated();
             goto done;
         }
         if (k && ds_elem_cmp(prev, prev_len, e, (size_t)len) >= 0) {
@@ -292,7 +292,7 @@ int ds_decode(dotset *s, reader *r, bool dots, const limits *lim,
         if (dots) {
             uint64_t nd = crdt_varint(r);
             if (!reader_ok(r)) {
-                rc = truncated();
+                rc = crdt_truncated();
                 goto done;
             }
             if (nd == 0 || nd > reader_left(r) / 2 || nd > s->nactors * 64ull + 64) {
@@ -309,7 +309,7 @@ int ds_decode(dotset *s, reader *r, bool dots, const limits *lim,
             for (uint64_t j = 0; j < nd && rc == ST_OK; j++) {
                 uint64_t ax = crdt_varint(r), ctr = crdt_varint(r);
                 if (!reader_ok(r))
-                    rc = truncated();
+                    rc = crdt_truncated();
                 else if (ax >= s->nactors || ctr == 0 || !ds_ctx_has(s, (uint32_t)ax, ctr))
                     rc = error_set(ST_ECORRUPT, "element dot outside the causal context");
                 else if (j && (ax < d[j - 1].ax || (ax == d[j - 1].ax && ctr <= d[j - 1].ctr)))

@@ -101,7 +101,7 @@ int lww_decode(lwwreg *r, reader *rd, const limits *lim, uint64_t now_ms)
     memset(r, 0, sizeof *r);
     uint8_t has = reader_u8(rd);
     if (!reader_ok(rd))
-        return error_set(ST_ECORRUPT, "crdt value is truncated or malformed");
+        return crdt_truncated();
     if (has > 1)
         return error_set(ST_ECORRUPT, "register flag byte %u is not 0 or 1", has);
     if (!has)
@@ -110,13 +110,13 @@ int lww_decode(lwwreg *r, reader *rd, const limits *lim, uint64_t now_ms)
     uint64_t actor = reader_u64(rd);
     uint64_t len = crdt_varint(rd);
     if (!reader_ok(rd))
-        return error_set(ST_ECORRUPT, "crdt value is truncated or malformed");
+        return crdt_truncated();
     if (len > lim->max_value_bytes)
         return error_set(ST_ELIMIT, "register value of %llu bytes exceeds the limit of %llu",
                          (unsigned long long)len, (unsigned long long)lim->max_value_bytes);
     const uint8_t *v = reader_take(rd, (size_t)len);
     if (!reader_ok(rd))
-        return error_set(ST_ECORRUPT, "crdt value is truncated or malformed");
+        return crdt_truncated();
     if (now_ms != UINT64_MAX && ts > now_ms && ts - now_ms > lim->max_clock_skew_ms)
         return error_set(ST_ELIMIT,
                          "register timestamp %llu is more than %llu ms ahead of now (%llu)",
