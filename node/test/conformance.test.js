@@ -5,13 +5,16 @@
 // case. Cases in tests/conformance/known_failures_node.txt must fail, and a
 // listed case that passes fails the run, so the list only shrinks.
 // owned/*.json (tests/conformance/owned/README.md) runs through
-// ddata.Owned (test/owned_runner.js).
+// ddata.Owned (test/owned_runner.js); store/*.json
+// (tests/conformance/store/README.md) through ddata.StateStore and
+// ddata.Journal (test-support/store_runner.js).
 const test = require('node:test');
 const assert = require('node:assert');
 const fs = require('fs');
 const path = require('path');
 const ddata = require('..');
 const { runOwnedCase } = require('../test-support/owned_runner');
+const { runStoreCase } = require('../test-support/store_runner');
 
 const root = process.env.DDATA_CONFORMANCE_DIR || path.resolve(__dirname, '../../tests/conformance');
 const knownFile = path.join(root, 'known_failures_node.txt');
@@ -101,13 +104,14 @@ function runDecode(c) {
 
 function runCase(file, c) {
   if (file.startsWith('owned/')) return runOwnedCase(c);
+  if (file.startsWith('store/')) return runStoreCase(c);
   if (c.decode) runDecode(c);
   else runScenario(c);
 }
 
 const known = readKnown();
 const seen = new Set();
-for (const dir of ['crdt', 'owned']) {
+for (const dir of ['crdt', 'owned', 'store']) {
   const d = path.join(root, dir);
   if (!fs.existsSync(d)) continue;
   for (const name of fs.readdirSync(d).filter((f) => f.endsWith('.json')).sort()) {

@@ -286,7 +286,65 @@ def run_owned(case):
         oc.close()
 
 
-RUNNERS = {"crdt": run_crdt, "owned": run_owned}
+# ---- store vectors (tests/conformance/store/README.md)
+
+def _revision(v):
+    return ddata.ANY_REVISION if v == "any" else v
+
+
+def _store_step(store, journal, s):
+    """Runs one step; returns what the step's `expect` is compared with."""
+    op = s["op"]
+    if op == "upsert":
+        return store.upsert(byte_string(s["key"]), byte_string(s["value"]), _revision(s["expected"]))
+    if op == "get":
+        st = store.get(byte_string(s["key"]))
+        return None if st is None else {"revision": st.revision, "value": st.value}
+    if op == "delete":
+        return store.delete(byte_string(s["key"]), _revision(s["expected"]))
+    if op == "keys":
+        return [[k.key, k.revision] for k in store.keys(byte_string(s.get("prefix", "")))]
+    if op == "range":
+        return [[r.key, r.revision, r.value] for r in store.range(byte_string(s.get("from", "")), s["count"])]
+    if op == "last":
+        r = store.last()
+        return None if r is None else [r.key, r.revision, r.value]
+    if op == "purge":
+        return store.purge()
+    if op == "append":
+        return journal.append(byte_string(s["pid"]), [byte_string(e) for e in s["events"]], s["expected_seq"])
+    if op == "pids":
+        return list(journal.pids(byte_string(s.get("after", "")), s.get("max", 2**64 - 1)))
+    raise CaseFailed("unknown store op %r" % op)
+
+
+def _store_expected(v):
+    """The expect value with every byte string decoded (numbers stay)."""
+    if isinstance(v, list):
+        return [_store_expected(x) for x in v]
+    if isinstance(v, dict) and "$bytes" not in v:
+        return {k: _store_expected(x) for k, x in v.items()}
+    if isinstance(v, (str, dict)):
+        return byte_string(v)
+    return v
+
+
+def run_store(case):
+    store, journal = ddata.StateStore(), ddata.Journal()
+    try:
+        for pos, s in enumerate(case["steps"], 1):
+            status, got = status_of(lambda: _store_step(store, journal, s))
+            want = s.get("expect_status", "DD_OK")
+            if status != want:
+                raise CaseFailed("step %d (%s): returned %s, expected %s" % (pos, s["op"], status, want))
+            if status == "DD_OK" and "expect" in s and got != _store_expected(s["expect"]):
+                raise CaseFailed("step %d (%s): got %r, expected %r" % (pos, s["op"], got, s["expect"]))
+    finally:
+        store.close()
+        journal.close()
+
+
+RUNNERS = {"crdt": run_crdt, "owned": run_owned, "store": run_store}
 
 
 def run_case(kind, case):

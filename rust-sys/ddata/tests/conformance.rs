@@ -2,7 +2,8 @@
 //! tests/conformance/SCHEMA.md) through this crate. Cases listed in
 //! tests/conformance/known_failures_rust.txt must fail; a listed case that
 //! passes fails the run, so the list only shrinks. owned/*.json (format in
-//! tests/conformance/owned/README.md) runs through ddata::Owned.
+//! tests/conformance/owned/README.md) runs through ddata::Owned, store/*.json
+//! (tests/conformance/store/README.md) through ddata::StateStore and Journal.
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -11,6 +12,7 @@ use serde_json::Value;
 
 mod owned_runner;
 use owned_runner as owned;
+mod store_runner;
 
 fn root() -> PathBuf {
     std::env::var_os("DDATA_CONFORMANCE_DIR")
@@ -185,7 +187,7 @@ fn conformance_vectors() {
     let mut seen = BTreeSet::new();
     let mut problems = Vec::new();
     let (mut passed, mut expected_failures) = (0, 0);
-    for dir in ["crdt", "owned"] {
+    for dir in ["crdt", "owned", "store"] {
         let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
             continue;
         };
@@ -202,6 +204,8 @@ fn conformance_vectors() {
                 seen.insert(id.clone());
                 let result = if dir == "owned" {
                     owned::run_case(c)
+                } else if dir == "store" {
+                    store_runner::run_case(c)
                 } else if c.get("decode").is_some() {
                     decode_case(c)
                 } else {
