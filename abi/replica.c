@@ -233,17 +233,24 @@ static void destroy_crdt(void *obj)
     crdt_free(obj);
 }
 
+/* A copy of the key's current value (caller frees), for the readers below. */
+static int replica_value(dd_replica *r, const uint8_t *key, size_t key_len, crdt **v)
+{
+    int rc = check_key(key, key_len);
+    if (rc)
+        return rc;
+    REPLICA_ENTER(s, r);
+    rc = s->e ? engine_get(s->e, key, key_len, v) : error_set(DD_EMISUSE, "replica is closed");
+    REPLICA_LEAVE(s, r);
+    return rc;
+}
+
 DD_API int dd_replica_get(dd_crdt **out, dd_replica *r, const uint8_t *key, size_t key_len)
 {
     ABI_REQUIRE(out, "out");
     *out = NULL;
-    int rc = check_key(key, key_len);
-    if (rc)
-        return rc;
     crdt *v = NULL;
-    REPLICA_ENTER(s, r);
-    rc = s->e ? engine_get(s->e, key, key_len, &v) : error_set(DD_EMISUSE, "replica is closed");
-    REPLICA_LEAVE(s, r);
+    int rc = replica_value(r, key, key_len, &v);
     if (rc)
         return rc;
     uintptr_t h = handle_register(v, HK_CRDT, destroy_crdt);
@@ -260,13 +267,8 @@ DD_API int dd_replica_to_json(dd_buf *out, dd_replica *r, const uint8_t *key, si
     ABI_REQUIRE(out, "out");
     out->data = NULL;
     out->len = 0;
-    int rc = check_key(key, key_len);
-    if (rc)
-        return rc;
     crdt *v = NULL;
-    REPLICA_ENTER(s, r);
-    rc = s->e ? engine_get(s->e, key, key_len, &v) : error_set(DD_EMISUSE, "replica is closed");
-    REPLICA_LEAVE(s, r);
+    int rc = replica_value(r, key, key_len, &v);
     if (rc)
         return rc;
     bytes b = BYTES_INIT;
