@@ -247,3 +247,87 @@ TEST(test_state_cursor_misuse_is_reported)
     ASSERT_STATUS(dd_journal_cursor_next(live, &ev), DD_EMISUSE);
     ASSERT_OK(dd_state_store_close(NULL));
 }
+
+/* A sorted model of the store: keys "k0".."k299" as indexes, revision 0 =
+ * absent. */
+enum { MODEL_KEYS = 300 };
+
+static void model_key(int i, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "k%d", i);
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+    char ka[16], kb[16];
+    model_key(*(const int *)a, ka, sizeof(ka));
+    model_key(*(const int *)b, kb, sizeof(kb));
+    return strcmp(ka, kb);
+}
+
+/* Random upserts, deletes and purges; after each, a random keys() or
+ * range() must list exactly what the model holds, in order. Small pages
+ * are not configurable, so the store is big enough to span several. */
+TEST(test_keys_and_range_match_a_model_after_random_writes)
+{
+    uint64_t seed = test_seed();
+    srand((unsigned)seed);
+    int order[MODEL_KEYS];
+    for (int i = 0; i < MODEL_KEYS; i++)
+        order[i] = i;
+    qsort(order, MODEL_KEYS, sizeof(int), cmp_keys);
+    for (int v = 0; v < 2; v++) {
+        dd_state_store *s = open_store(v);
+        uint64_t rev[MODEL_KEYS] = {0};
+        char key[16], want[16];
+        unsigned cases = test_cases(200);
+        for (unsigned n = 0; n < cases; n++) {
+            int op = rand() % 100, k = rand() % MODEL_KEYS;
+            model_key(k, key, sizeof(key));
+            if (op < 70) {
+                ASSERT_OK(dd_state_store_upsert(NULL, s, KEY(key), rev[k], KEY(key)));
+                rev[k]++;
+            } else if (op < 98) {
+                int rc = dd_state_store_delete(s, KEY(key), dd_any_revision());
+                ASSERT_STATUS(rc, rev[k] ? DD_OK : DD_ENOTFOUND);
+                rev[k] = 0;
+            } else {
+                ASSERT_OK(dd_state_store_purge(s));
+                memset(rev, 0, sizeof(rev));
+            }
+            /* Check a random walk: start position in sorted order and a
+             * signed count. */
+            int start = rand() % MODEL_KEYS;
+            int64_t count = (int64_t)(rand() % 200) - 100;
+            model_key(order[start], key, sizeof(key));
+            dd_journal_cursor *c;
+            dd_journal_event ev;
+            ASSERT_OK(dd_state_store_range(&c, s, KEY(key), count));
+            int64_t seen = 0;
+            for (int i = start; i >= 0 && i < MODEL_KEYS && seen < (count < 0 ? -count : count);
+                 i += count < 0 ? -1 : 1) {
+                if (!rev[order[i]])
+                    continue;
+                model_key(order[i], want, sizeof(want));
+                ASSERT_OK(dd_journal_cursor_next(c, &ev));
+                ASSERT_MEM_EQ(ev.pid, ev.pid_len, want, strlen(want));
+                ASSERT_EQ_U64(ev.seq, rev[order[i]]);
+                seen++;
+            }
+            ASSERT_STATUS(dd_journal_cursor_next(c, &ev), DD_EDONE);
+            ASSERT_OK(dd_journal_cursor_close(c));
+            /* keys("k1"): every model key starting with "k1". */
+            ASSERT_OK(dd_state_store_keys(&c, s, KEY("k1")));
+            for (int i = 0; i < MODEL_KEYS; i++) {
+                model_key(order[i], want, sizeof(want));
+                if (!rev[order[i]] || strncmp(want, "k1", 2) != 0)
+                    continue;
+                ASSERT_OK(dd_journal_cursor_next(c, &ev));
+                ASSERT_MEM_EQ(ev.pid, ev.pid_len, want, strlen(want));
+            }
+            ASSERT_STATUS(dd_journal_cursor_next(c, &ev), DD_EDONE);
+            ASSERT_OK(dd_journal_cursor_close(c));
+        }
+        ASSERT_OK(dd_state_store_close(s));
+    }
+}
