@@ -12,15 +12,17 @@
 static state_store *open_variant(int v, const char *dir)
 {
     store_backend *be = open_engine(v, dir);
-    sealer *seal = NULL;
-    if (variant_sealed(v)) {
-        keyring *k = test_keyring();
-        seal = test_sealer(k);
-        keyring_release(k);
-    }
     state_store *s;
-    ASSERT_OK(state_store_open_backend(&s, be, seal));
+    ASSERT_OK(state_store_open_backend(&s, be, variant_sealer(v)));
     return s;
+}
+
+/* Variant v on a fresh directory `name`. */
+static state_store *open_fresh(int v, const char *name)
+{
+    char dir[1024];
+    fresh_dir(dir, sizeof(dir), v, name);
+    return open_variant(v, dir);
 }
 
 #define K(str) (const uint8_t *)(str), strlen(str)
@@ -28,9 +30,7 @@ static state_store *open_variant(int v, const char *dir)
 TEST(test_insert_then_cas_updates_revision)
 {
     for (int v = 0; v < V_COUNT; v++) {
-        char dir[1024];
-        fresh_dir(dir, sizeof(dir), v, "cas");
-        state_store *s = open_variant(v, dir);
+        state_store *s = open_fresh(v, "cas");
         uint64_t rev = 0;
         ASSERT_OK(state_store_upsert(s, K("a"), 0, K("one"), &rev));
         ASSERT_EQ_U64(rev, 1);
@@ -51,9 +51,7 @@ TEST(test_insert_then_cas_updates_revision)
 TEST(test_failed_upsert_changes_nothing)
 {
     for (int v = 0; v < V_COUNT; v++) {
-        char dir[1024];
-        fresh_dir(dir, sizeof(dir), v, "nochange");
-        state_store *s = open_variant(v, dir);
+        state_store *s = open_fresh(v, "nochange");
         ASSERT_OK(state_store_upsert(s, K("k"), 0, K("v1"), NULL));
         ASSERT_STATUS(state_store_upsert(s, K("k"), 7, K("v2"), NULL), ST_ECONFLICT);
         bytes out = BYTES_INIT;
@@ -69,9 +67,7 @@ TEST(test_failed_upsert_changes_nothing)
 TEST(test_any_revision_writes_unconditionally)
 {
     for (int v = 0; v < V_COUNT; v++) {
-        char dir[1024];
-        fresh_dir(dir, sizeof(dir), v, "any");
-        state_store *s = open_variant(v, dir);
+        state_store *s = open_fresh(v, "any");
         uint64_t rev;
         ASSERT_OK(state_store_upsert(s, K("x"), STATE_ANY_REVISION, K("a"), &rev));
         ASSERT_EQ_U64(rev, 1);
@@ -88,9 +84,7 @@ TEST(test_any_revision_writes_unconditionally)
 TEST(test_get_missing_is_not_found)
 {
     for (int v = 0; v < V_COUNT; v++) {
-        char dir[1024];
-        fresh_dir(dir, sizeof(dir), v, "missing");
-        state_store *s = open_variant(v, dir);
+        state_store *s = open_fresh(v, "missing");
         bytes out = BYTES_INIT;
         uint64_t rev;
         ASSERT_STATUS(state_store_get(s, K("nope"), &rev, &out), ST_ENOTFOUND);
@@ -103,9 +97,7 @@ TEST(test_get_missing_is_not_found)
 TEST(test_delete_checks_revision_and_removes)
 {
     for (int v = 0; v < V_COUNT; v++) {
-        char dir[1024];
-        fresh_dir(dir, sizeof(dir), v, "delete");
-        state_store *s = open_variant(v, dir);
+        state_store *s = open_fresh(v, "delete");
         ASSERT_OK(state_store_upsert(s, K("d"), 0, K("v"), NULL));
         ASSERT_STATUS(state_store_delete(s, K("d"), 0), ST_EINVAL);
         ASSERT_STATUS(state_store_delete(s, K("d"), 5), ST_ECONFLICT);
@@ -122,9 +114,7 @@ TEST(test_delete_checks_revision_and_removes)
 TEST(test_empty_state_round_trips)
 {
     for (int v = 0; v < V_COUNT; v++) {
-        char dir[1024];
-        fresh_dir(dir, sizeof(dir), v, "empty");
-        state_store *s = open_variant(v, dir);
+        state_store *s = open_fresh(v, "empty");
         ASSERT_OK(state_store_upsert(s, K("e"), 0, NULL, 0, NULL));
         bytes out = BYTES_INIT;
         uint64_t rev;
@@ -172,9 +162,7 @@ TEST(test_scan_visits_prefix_in_key_order)
 {
     const char *keys[] = {"b/2", "a", "b/1", "b", "c", "b/10", "ba"};
     for (int v = 0; v < V_COUNT; v++) {
-        char dir[1024];
-        fresh_dir(dir, sizeof(dir), v, "scan");
-        state_store *s = open_variant(v, dir);
+        state_store *s = open_fresh(v, "scan");
         for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
             ASSERT_OK(state_store_upsert(s, K(keys[i]), 0, K(keys[i]), NULL));
         collected c = {0};
@@ -200,9 +188,7 @@ TEST(test_scan_visits_prefix_in_key_order)
 TEST(test_batched_upserts_commit_together)
 {
     for (int v = 0; v < V_COUNT; v++) {
-        char dir[1024];
-        fresh_dir(dir, sizeof(dir), v, "batch");
-        state_store *s = open_variant(v, dir);
+        state_store *s = open_fresh(v, "batch");
         ASSERT_OK(state_store_begin(s));
         for (int i = 0; i < 50; i++) {
             char key[16];
@@ -246,9 +232,7 @@ TEST(test_random_ops_match_memory_model)
     rng_seed(&g, test_seed());
     unsigned cases = test_cases(300);
     for (int v = 1; v < V_COUNT; v++) {
-        char dir[1024];
-        fresh_dir(dir, sizeof(dir), v, "model");
-        state_store *s = open_variant(v, dir);
+        state_store *s = open_fresh(v, "model");
         state_store *model;
         ASSERT_OK(state_store_open_memory(&model));
         for (unsigned i = 0; i < cases; i++) {
@@ -295,9 +279,7 @@ TEST(test_range_forward_backward_last_and_purge)
 {
     const char *keys[] = {"d", "a", "c", "e", "b"};
     for (int v = 0; v < V_COUNT; v++) {
-        char dir[1024];
-        fresh_dir(dir, sizeof(dir), v, "range");
-        state_store *s = open_variant(v, dir);
+        state_store *s = open_fresh(v, "range");
         bytes key = BYTES_INIT, val = BYTES_INIT;
         uint64_t rev;
         ASSERT_STATUS(state_store_last(s, &key, &rev, &val), ST_ENOTFOUND);

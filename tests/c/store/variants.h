@@ -52,7 +52,7 @@ static inline sealer *test_sealer(keyring *k)
 static inline store_backend *open_engine(int v, const char *dir)
 {
     store_backend *be = NULL;
-    char path[1024];
+    char path[1100]; /* room for dir (< 1024) and a file name */
     switch (v % V_COUNT_ENGINES) {
     case V_MEMORY: ASSERT_OK(store_backend_open_memory(&be)); break;
     case V_SQLITE:
@@ -81,19 +81,24 @@ static inline void fresh_dir(char *buf, size_t n, int v, const char *name)
     ASSERT(system(cmd) == 0);
 }
 
+/* The sealer of variant v (with its own test keyring), or NULL. */
+static inline sealer *variant_sealer(int v)
+{
+    if (!variant_sealed(v))
+        return NULL;
+    keyring *k = test_keyring();
+    sealer *seal = test_sealer(k);
+    keyring_release(k);
+    return seal;
+}
+
 static inline journal *open_journal_variant(int v, const char *dir, uint64_t snapshot_keep)
 {
     store_backend *be = open_engine(v, dir);
-    sealer *seal = NULL;
-    if (variant_sealed(v)) {
-        keyring *k = test_keyring();
-        seal = test_sealer(k);
-        keyring_release(k);
-    }
     journal_options o = journal_options_default();
     o.snapshot_keep = snapshot_keep;
     journal *j;
-    ASSERT_OK(journal_open_backend(&j, be, seal, &o));
+    ASSERT_OK(journal_open_backend(&j, be, variant_sealer(v), &o));
     return j;
 }
 
