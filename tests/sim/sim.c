@@ -462,6 +462,12 @@ int sim_increment(sim *s, uint32_t node, const char *key, uint64_t amount)
                          CRDT_GCOUNTER, &op);
 }
 
+int sim_delete(sim *s, uint32_t node, const char *key)
+{
+    return engine_delete(s->nodes[node].e, sim_node_now(s, node), (const uint8_t *)key,
+                         strlen(key));
+}
+
 int sim_set_add(sim *s, uint32_t node, const char *key, const char *element, bool remove)
 {
     crdt_op op = {0};

@@ -99,6 +99,7 @@ void sim_on_event(sim *s, sim_event_fn fn, void *ctx);
  * and one-line updates on a running node at its own clock. */
 int64_t sim_counter(engine *e, const char *key);
 int sim_increment(sim *s, uint32_t node, const char *key, uint64_t amount);
+int sim_delete(sim *s, uint32_t node, const char *key);
 int sim_set_add(sim *s, uint32_t node, const char *key, const char *element, bool remove);
 /* How many scenario seeds to run: DD_SIM_SEEDS, else `normal` (a fifth
  * of it under AddressSanitizer), times 20 with DD_LONG. */

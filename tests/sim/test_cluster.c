@@ -106,8 +106,7 @@ TEST(test_delete_reaches_every_node_and_updates_then_fail)
     ASSERT(s);
     ASSERT_OK(sim_increment(s, 0, "k", 1));
     sim_run(s, 500);
-    engine *e1 = sim_node_at(s, 1)->e;
-    ASSERT_OK(engine_delete(e1, sim_node_now(s, 1), (const uint8_t *)"k", 1));
+    ASSERT_OK(sim_delete(s, 1, "k"));
     sim_run(s, 500);
     for (uint32_t i = 0; i < 3; i++) {
         crdt *v = NULL;
@@ -125,7 +124,7 @@ TEST(test_delete_wins_over_a_concurrent_update_in_a_partition)
     sim_run(s, 500);
     int groups[3] = {0, 1, 1};
     sim_partition(s, groups);
-    ASSERT_OK(engine_delete(sim_node_at(s, 0)->e, sim_node_now(s, 0), (const uint8_t *)"k", 1));
+    ASSERT_OK(sim_delete(s, 0, "k"));
     ASSERT_OK(sim_increment(s, 2, "k", 5));
     sim_run(s, 3000);
     sim_heal(s);
@@ -141,7 +140,7 @@ TEST(test_tombstones_are_collected_once_every_member_has_them)
     ASSERT(s);
     ASSERT_OK(sim_increment(s, 0, "gone", 1));
     sim_run(s, 500);
-    ASSERT_OK(engine_delete(sim_node_at(s, 0)->e, sim_node_now(s, 0), (const uint8_t *)"gone", 4));
+    ASSERT_OK(sim_delete(s, 0, "gone"));
     sim_run(s, 40000); /* > rounds to agree + the 20 s grace */
     for (uint32_t i = 0; i < 3; i++) {
         engine_stats st;
@@ -163,7 +162,7 @@ TEST(test_tombstone_is_kept_while_a_member_is_cut_off)
     sim_run(s, 500);
     int groups[3] = {0, 0, 1};
     sim_partition(s, groups);
-    ASSERT_OK(engine_delete(sim_node_at(s, 0)->e, sim_node_now(s, 0), (const uint8_t *)"gone", 4));
+    ASSERT_OK(sim_delete(s, 0, "gone"));
     sim_run(s, 25000); /* n2 is unreachable (not yet down): it must block collection */
     engine_stats st;
     engine_get_stats(sim_node_at(s, 0)->e, &st);
@@ -325,8 +324,7 @@ TEST(test_durable_keys_survive_a_full_cluster_restart)
     ASSERT_OK(sim_increment(s, 2, "volatile", 8));
     ASSERT_OK(sim_increment(s, 0, "keep/gone", 1));
     sim_run(s, 1000);
-    ASSERT_OK(
-        engine_delete(sim_node_at(s, 1)->e, sim_node_now(s, 1), (const uint8_t *)"keep/gone", 9));
+    ASSERT_OK(sim_delete(s, 1, "keep/gone"));
     ASSERT(sim_run_until_converged(s, 30000, 500) != UINT64_MAX);
     for (uint32_t i = 0; i < 3; i++)
         sim_crash(s, i);
