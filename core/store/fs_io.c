@@ -183,78 +183,97 @@ void fs_path_of(fs_backend *f, char *out, size_t n, const char *area, const uint
     snprintf(out, n, "%s/%s/%s", f->root, area, name);
 }
 
-int fs_list_numbered(const char *dir, char prefix, bool descending, uint64_t **out, size_t *count)
+/* Calls fn with the name of each entry of dir until it returns non-zero; a
+ * missing directory has no entries. */
+static int each_entry(const char *dir, int (*fn)(void *ctx, const char *name), void *ctx)
 {
-    *out = NULL;
-    *count = 0;
     DIR *d = opendir(dir);
     if (!d)
         return errno == ENOENT ? ST_OK : fs_io_error("listing", dir);
-    size_t cap = 0;
     int rc = ST_OK;
     struct dirent *e;
-    while ((e = readdir(d))) {
-        const char *num = e->d_name + (prefix ? 1 : 0);
-        if (prefix ? e->d_name[0] != prefix : (num[0] < '0' || num[0] > '9'))
-            continue;
-        char *end;
-        uint64_t v = strtoull(num, &end, 10);
-        if (*end)
-            continue;
-        if (*count == cap) {
-            cap = grow_capacity(cap, *count + 1);
-            uint64_t *p = realloc_array(*out, cap, sizeof(*p));
-            if (!p) {
-                rc = error_oom();
-                break;
-            }
-            *out = p;
-        }
-        (*out)[(*count)++] = v;
-    }
+    while (rc == ST_OK && (e = readdir(d)))
+        rc = fn(ctx, e->d_name);
     closedir(d);
-    /* insertion sort: a directory of one pid holds few files */
-    for (size_t i = 1; i < *count; i++)
-        for (size_t k = i;
-             k > 0 && (descending ? (*out)[k - 1] < (*out)[k] : (*out)[k - 1] > (*out)[k]); k--) {
-            uint64_t t = (*out)[k];
-            (*out)[k] = (*out)[k - 1];
-            (*out)[k - 1] = t;
-        }
     return rc;
+}
+
+typedef struct numbered {
+    char prefix;
+    uint64_t *v;
+    size_t n, cap;
+} numbered;
+
+static int add_numbered(void *ctx, const char *name)
+{
+    numbered *l = ctx;
+    const char *num = name + (l->prefix ? 1 : 0);
+    if (l->prefix ? name[0] != l->prefix : (num[0] < '0' || num[0] > '9'))
+        return ST_OK;
+    char *end;
+    uint64_t v = strtoull(num, &end, 10);
+    if (*end)
+        return ST_OK;
+    if (l->n == l->cap) {
+        size_t cap = grow_capacity(l->cap, l->n + 1);
+        uint64_t *p = realloc_array(l->v, cap, sizeof(*p));
+        if (!p)
+            return error_oom();
+        l->v = p;
+        l->cap = cap;
+    }
+    l->v[l->n++] = v;
+    return ST_OK;
+}
+
+int fs_list_numbered(const char *dir, char prefix, bool descending, uint64_t **out, size_t *count)
+{
+    numbered l = {prefix, NULL, 0, 0};
+    int rc = each_entry(dir, add_numbered, &l);
+    /* insertion sort: a directory of one pid holds few files */
+    for (size_t i = 1; i < l.n; i++)
+        for (size_t k = i; k > 0 && (descending ? l.v[k - 1] < l.v[k] : l.v[k - 1] > l.v[k]); k--) {
+            uint64_t t = l.v[k];
+            l.v[k] = l.v[k - 1];
+            l.v[k - 1] = t;
+        }
+    *out = l.v;
+    *count = l.n;
+    return rc;
+}
+
+typedef struct names {
+    char **v;
+    size_t n, cap;
+} names;
+
+static int add_name(void *ctx, const char *name)
+{
+    names *l = ctx;
+    if (name[0] != 'x' && name[0] != 'h')
+        return ST_OK;
+    if (l->n == l->cap) {
+        size_t cap = grow_capacity(l->cap, l->n + 1);
+        char **p = realloc_array(l->v, cap, sizeof(*p));
+        if (!p)
+            return error_oom();
+        l->v = p;
+        l->cap = cap;
+    }
+    if (!(l->v[l->n] = strdup(name)))
+        return error_oom();
+    l->n++;
+    return ST_OK;
 }
 
 /* Names of the entries of an area directory (journal/, snapshots/,
  * state/), excluding temporaries. */
 int fs_list_names(const char *dir, char ***out, size_t *count)
 {
-    *out = NULL;
-    *count = 0;
-    DIR *d = opendir(dir);
-    if (!d)
-        return errno == ENOENT ? ST_OK : fs_io_error("listing", dir);
-    size_t cap = 0;
-    int rc = ST_OK;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] != 'x' && e->d_name[0] != 'h')
-            continue;
-        if (*count == cap) {
-            cap = grow_capacity(cap, *count + 1);
-            char **p = realloc_array(*out, cap, sizeof(*p));
-            if (!p) {
-                rc = error_oom();
-                break;
-            }
-            *out = p;
-        }
-        if (!((*out)[*count] = strdup(e->d_name))) {
-            rc = error_oom();
-            break;
-        }
-        (*count)++;
-    }
-    closedir(d);
+    names l = {NULL, 0, 0};
+    int rc = each_entry(dir, add_name, &l);
+    *out = l.v;
+    *count = l.n;
     return rc;
 }
 
