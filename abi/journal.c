@@ -27,6 +27,9 @@
 #include "util/alloc.h"
 
 #define JOURNAL_CURSOR_PAGE 512u
+/* Key listings carry no states, so their pages can be larger; that matters
+ * on the fs backend, whose range reads the whole directory per call. */
+#define STATE_KEYS_PAGE 4096u
 
 /* From abi/store.c. */
 int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer **seal,
@@ -250,7 +253,8 @@ static int cursor_fetch(journal_cursor *c)
 {
     c->n = c->pos = 0;
     bytes_reset(&c->arena);
-    uint64_t want = c->remaining < JOURNAL_CURSOR_PAGE ? c->remaining : JOURNAL_CURSOR_PAGE;
+    uint64_t page = c->kind == CURSOR_STATE_KEYS ? STATE_KEYS_PAGE : JOURNAL_CURSOR_PAGE;
+    uint64_t want = c->remaining < page ? c->remaining : page;
     int rc;
     switch (c->kind) {
     case CURSOR_REPLAY:

@@ -161,7 +161,7 @@ TEST(test_last_and_purge)
 /* More keys than one page; a resumed page must neither repeat nor skip. */
 TEST(test_cursors_resume_across_pages)
 {
-    enum { N = 1300 };
+    enum { N = 4200 }; /* more than one key page (4096) and eight range pages (512) */
     for (int v = 0; v < 6; v++) {
         if (v % 3 == 2 && v != 2)
             continue; /* sealed fs adds nothing the others do not cover */
