@@ -39,7 +39,7 @@ def test_range_forward_backward_and_from_a_missing_key(store):
 def test_last_and_purge(store):
     assert store.last() is None
     fill(store)
-    assert store.last() == ddata._store.Record(b"users", 1, b"u")
+    assert store.last() == ddata.Record(b"users", 1, b"u")
     store.purge()
     assert store.last() is None and list(store.keys()) == [] and store.get(b"user/amy") is None
     assert store.upsert(b"user/amy", b"again", 0) == 1
