@@ -169,7 +169,12 @@ impl Owned {
         Ok(out)
     }
 
-    fn open_raw(node_id: u64, incarnation: u64, store: Option<&StateStore>, system: Option<&System>) -> Result<Owned> {
+    fn open_raw(
+        node_id: u64,
+        incarnation: u64,
+        store: Option<&StateStore>,
+        system: Option<&System>,
+    ) -> Result<Owned> {
         let mut raw = std::mem::MaybeUninit::<sys::dd_owned_options>::zeroed();
         check(unsafe { sys::dd_owned_options_init(raw.as_mut_ptr(), sys::DD_OWNED_OPTIONS_VERSION) })?;
         let mut raw = unsafe { raw.assume_init() };
