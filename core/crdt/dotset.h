@@ -109,7 +109,13 @@ int ds_actor_slot(dotset *s, uint64_t actor, uint32_t *ax);
 /* The dots of entry i: returns a pointer to `one` (filled) or to the pool. */
 const ds_dot *ds_dots(const dotset *s, const ds_entry *e, ds_dot *one, uint32_t *n);
 int ds_set_dots(dotset *s, uint32_t i, const ds_dot *dots, uint32_t n);
-bool ds_ctx_has(const dotset *s, uint32_t ax, uint64_t ctr);
+bool ds_cloud_has(const dotset *s, uint32_t ax, uint64_t ctr);
+/* Inline because the join asks it for every dot of both sides; the version
+ * vector answers almost always, the cloud (dotset_ctx.c) rarely. */
+static inline bool ds_ctx_has(const dotset *s, uint32_t ax, uint64_t ctr)
+{
+    return ctr <= s->vv[ax] || (s->ncloud && ds_cloud_has(s, ax, ctr));
+}
 int ds_ctx_add(dotset *s, uint32_t ax, uint64_t ctr);
 /* Claims every dot of `ax` up to `ctr` as seen. */
 void ds_ctx_raise(dotset *s, uint32_t ax, uint64_t ctr);

@@ -60,12 +60,8 @@ static uint32_t cloud_lower(const dotset *s, uint32_t ax, uint64_t ctr)
     return lo;
 }
 
-bool ds_ctx_has(const dotset *s, uint32_t ax, uint64_t ctr)
+bool ds_cloud_has(const dotset *s, uint32_t ax, uint64_t ctr)
 {
-    if (ctr <= s->vv[ax])
-        return true;
-    if (!s->ncloud)
-        return false;
     uint32_t p = cloud_lower(s, ax, ctr);
     return p < s->ncloud && s->cloud[p].ax == ax && s->cloud[p].ctr == ctr;
 }
