@@ -74,7 +74,9 @@ test:
 
 test-suites: test-c test-asan test-python test-node test-rust
 
-bench: build
+# stdout carries only the JSON lines; building and progress go to stderr.
+bench:
+	@$(MAKE) --no-print-directory build 1>&2
 	@sh tools/bench.sh $(BUILD)
 
 fuzz:
