@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "addon.h"
+#include "handle.h"
 
 typedef struct node_crdt {
     dd_crdt *h;
@@ -379,18 +379,7 @@ static napi_value crdt_elements(napi_env env, napi_callback_info info)
     napi_value arr;
     napi_create_array(env, &arr);
     uint32_t i = 0;
-    for (size_t off = 0; off + 4 <= b.len; i++) {
-        uint32_t n = (uint32_t)b.data[off] | (uint32_t)b.data[off + 1] << 8 |
-                     (uint32_t)b.data[off + 2] << 16 | (uint32_t)b.data[off + 3] << 24;
-        off += 4;
-        if (n > b.len - off)
-            break;
-        napi_value item;
-        void *dst;
-        napi_create_buffer_copy(env, n, n ? b.data + off : (const uint8_t *)"", &dst, &item);
-        napi_set_element(env, arr, i, item);
-        off += n;
-    }
+    addon_lp_append(env, arr, &i, &b, false);
     dd_buf_free(&b);
     return arr;
 }

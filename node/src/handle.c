@@ -110,3 +110,52 @@ napi_value addon_str(napi_env env, const uint8_t *p, size_t n)
     napi_create_string_utf8(env, p ? (const char *)p : "", n, &out);
     return out;
 }
+
+napi_value addon_bytes(napi_env env, const uint8_t *p, size_t n)
+{
+    napi_value out = NULL;
+    void *dst;
+    napi_create_buffer_copy(env, n, n ? p : (const uint8_t *)"", &dst, &out);
+    return out;
+}
+
+char *addon_dup_string(napi_env env, napi_value v, const char *what)
+{
+    size_t n = 0;
+    if (napi_get_value_string_utf8(env, v, NULL, 0, &n) != napi_ok) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "%s must be a string", what);
+        addon_type_error(env, msg);
+        return NULL;
+    }
+    char *s = malloc(n + 1);
+    if (!s) {
+        addon_fail(env, DD_ENOMEM);
+        return NULL;
+    }
+    napi_get_value_string_utf8(env, v, s, n + 1, &n);
+    return s;
+}
+
+void addon_lp_append(napi_env env, napi_value arr, uint32_t *idx, const dd_buf *b, bool as_string)
+{
+    for (size_t off = 0; off + 4 <= b->len;) {
+        uint32_t n = (uint32_t)b->data[off] | (uint32_t)b->data[off + 1] << 8 |
+                     (uint32_t)b->data[off + 2] << 16 | (uint32_t)b->data[off + 3] << 24;
+        off += 4;
+        if (n > b->len - off)
+            break;
+        const uint8_t *p = b->data + off;
+        napi_set_element(env, arr, (*idx)++,
+                         as_string ? addon_str(env, p, n) : addon_bytes(env, p, n));
+        off += n;
+    }
+}
+
+bool addon_define_class(napi_env env, napi_value exports, const char *name, napi_callback ctor,
+                        const napi_property_descriptor *props, size_t n)
+{
+    napi_value cls;
+    return napi_define_class(env, name, NAPI_AUTO_LENGTH, ctor, NULL, n, props, &cls) == napi_ok &&
+           napi_set_named_property(env, exports, name, cls) == napi_ok;
+}

@@ -31,5 +31,23 @@ bool addon_prop(napi_env env, napi_value obj, const char *name, napi_value *out)
 /* Returns a u64 as a number when exact, else a bigint. */
 napi_value addon_u64(napi_env env, uint64_t v);
 napi_value addon_str(napi_env env, const uint8_t *p, size_t n);
+/* A new Buffer holding a copy of p[0..n) (p may be NULL when n is 0). */
+napi_value addon_bytes(napi_env env, const uint8_t *p, size_t n);
+/* Copies a JS string into malloc'd memory (caller frees); throws and
+ * returns NULL when `v` is no string. */
+char *addon_dup_string(napi_env env, napi_value v, const char *what);
+/* Appends the items of a length-prefixed list (u32 little-endian length,
+ * then the bytes; the library's list format) to `arr` from index *idx, as
+ * strings or Buffers; stops at a truncated item. */
+void addon_lp_append(napi_env env, napi_value arr, uint32_t *idx, const dd_buf *b, bool as_string);
+
+/* A prototype method, for the property tables of the classes. */
+#define ADDON_METHOD(name, fn)                                                                     \
+    {                                                                                              \
+        name, NULL, fn, NULL, NULL, NULL, napi_default_method, NULL                                \
+    }
+/* Defines class `name` with constructor `ctor` and sets exports[name]. */
+bool addon_define_class(napi_env env, napi_value exports, const char *name, napi_callback ctor,
+                        const napi_property_descriptor *props, size_t n);
 
 #endif

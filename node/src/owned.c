@@ -263,7 +263,6 @@ static napi_value owned_read(napi_env env, napi_callback_info info)
     if (rc)
         return addon_fail(env, rc);
     napi_value o, deltas, b;
-    void *dst;
     napi_create_object(env, &o);
     napi_set_named_property(env, o, "nodeId", addon_u64(env, v.node_id));
     napi_set_named_property(env, o, "incarnation", addon_u64(env, v.incarnation));
@@ -273,14 +272,11 @@ static napi_value owned_read(napi_env env, napi_callback_info info)
     napi_get_boolean(env, v.version_mismatch != 0, &b);
     napi_set_named_property(env, o, "versionMismatch", b);
     napi_set_named_property(env, o, "confirmedMs", addon_u64(env, v.confirmed_ms));
-    napi_create_buffer_copy(env, v.base.len, v.base.len ? v.base.data : (const uint8_t *)"", &dst,
-                            &b);
-    napi_set_named_property(env, o, "base", b);
+    napi_set_named_property(env, o, "base", addon_bytes(env, v.base.data, v.base.len));
     napi_create_array_with_length(env, v.delta_count, &deltas);
     for (size_t i = 0; i < v.delta_count; i++) {
-        napi_create_buffer_copy(env, v.deltas[i].len,
-                                v.deltas[i].len ? v.deltas[i].data : (const uint8_t *)"", &dst, &b);
-        napi_set_element(env, deltas, (uint32_t)i, b);
+        napi_set_element(env, deltas, (uint32_t)i,
+                         addon_bytes(env, v.deltas[i].data, v.deltas[i].len));
     }
     napi_set_named_property(env, o, "deltas", deltas);
     dd_owned_view_free(&v);
@@ -378,10 +374,7 @@ static napi_value owned_node_of(napi_env env, napi_callback_info info)
     return rc ? addon_fail(env, rc) : addon_u64(env, id);
 }
 
-#define M(name, fn)                                                                                \
-    {                                                                                              \
-        name, NULL, fn, NULL, NULL, NULL, napi_default_method, NULL                                \
-    }
+#define M ADDON_METHOD
 
 bool addon_init_owned(napi_env env, napi_value exports)
 {
@@ -401,8 +394,5 @@ bool addon_init_owned(napi_env env, napi_value exports)
         M("close", handle_close_method),
         {"nodeOf", NULL, owned_node_of, NULL, NULL, NULL, napi_static, NULL},
     };
-    napi_value cls;
-    return napi_define_class(env, "Owned", NAPI_AUTO_LENGTH, owned_new, NULL,
-                             sizeof p / sizeof p[0], p, &cls) == napi_ok &&
-           napi_set_named_property(env, exports, "Owned", cls) == napi_ok;
+    return addon_define_class(env, exports, "Owned", owned_new, p, sizeof p / sizeof p[0]);
 }

@@ -20,23 +20,28 @@ static int close_replica(void *h)
     return dd_replica_close(h);
 }
 
-/* Copies a JS string into malloc'd memory (caller frees). */
-static char *dup_string(napi_env env, napi_value v, const char *what)
+/* Reads an array of at most `max` strings into strs[0..*n) (malloc'd; the
+ * caller frees those read, also on failure) and their pointers into ptrs. */
+static bool string_array(napi_env env, napi_value v, uint32_t max, char **strs, const char **ptrs,
+                         uint32_t *n, const char *what)
 {
-    size_t n = 0;
-    if (napi_get_value_string_utf8(env, v, NULL, 0, &n) != napi_ok) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "%s must be a string", what);
+    uint32_t len = 0;
+    if (napi_get_array_length(env, v, &len) != napi_ok || len > max) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "%s must be an array of at most %u strings", what, max);
         addon_type_error(env, msg);
-        return NULL;
+        return false;
     }
-    char *s = malloc(n + 1);
-    if (!s) {
-        addon_fail(env, DD_ENOMEM);
-        return NULL;
+    char item_what[96];
+    snprintf(item_what, sizeof item_what, "%s[i]", what);
+    for (; *n < len; (*n)++) {
+        napi_value item;
+        napi_get_element(env, v, *n, &item);
+        if (!(strs[*n] = addon_dup_string(env, item, item_what)))
+            return false;
+        ptrs[*n] = strs[*n];
     }
-    napi_get_value_string_utf8(env, v, s, n + 1, &n);
-    return s;
+    return true;
 }
 
 #define MAX_SEEDS 64
@@ -62,22 +67,12 @@ static napi_value system_new(napi_env env, napi_callback_info info)
         addon_type_error(env, "options.nodeId is required");
         goto done;
     }
-    if (!(node_id = dup_string(env, v, "options.nodeId")))
+    if (!(node_id = addon_dup_string(env, v, "options.nodeId")))
         goto done;
     so.node_id = node_id;
     if (addon_prop(env, argv[0], "seeds", &v)) {
-        uint32_t n = 0;
-        if (napi_get_array_length(env, v, &n) != napi_ok || n > MAX_SEEDS) {
-            addon_type_error(env, "options.seeds must be an array of at most 64 strings");
+        if (!string_array(env, v, MAX_SEEDS, seeds, seed_ptrs, &nseeds, "options.seeds"))
             goto done;
-        }
-        for (; nseeds < n; nseeds++) {
-            napi_value item;
-            napi_get_element(env, v, nseeds, &item);
-            if (!(seeds[nseeds] = dup_string(env, item, "options.seeds[i]")))
-                goto done;
-            seed_ptrs[nseeds] = seeds[nseeds];
-        }
         so.seeds = seed_ptrs;
         so.seed_count = nseeds;
     }
@@ -93,7 +88,7 @@ static napi_value system_new(napi_env env, napi_callback_info info)
         !addon_arg_u32(env, v, &so.max_events, "options.maxEvents"))
         goto done;
     if (addon_prop(env, argv[0], "tcpListen", &v)) {
-        if (!(listen = dup_string(env, v, "options.tcpListen")))
+        if (!(listen = addon_dup_string(env, v, "options.tcpListen")))
             goto done;
         so.transport = DD_TRANSPORT_TCP;
         so.listen_address = listen;
@@ -325,18 +320,8 @@ static napi_value replica_new(napi_env env, napi_callback_info info)
             ro.store = store;
         }
         if (addon_prop(env, argv[1], "durableKeys", &v)) {
-            uint32_t n = 0;
-            if (napi_get_array_length(env, v, &n) != napi_ok || n > 64) {
-                addon_type_error(env, "durableKeys must be an array of at most 64 strings");
+            if (!string_array(env, v, 64, keys, key_ptrs, &nkeys, "durableKeys"))
                 goto done;
-            }
-            for (; nkeys < n; nkeys++) {
-                napi_value item;
-                napi_get_element(env, v, nkeys, &item);
-                if (!(keys[nkeys] = dup_string(env, item, "durableKeys[i]")))
-                    goto done;
-                key_ptrs[nkeys] = keys[nkeys];
-            }
             ro.durable_keys = key_ptrs;
             ro.durable_key_count = nkeys;
         }
@@ -461,15 +446,7 @@ static napi_value replica_keys(napi_env env, napi_callback_info info)
             break;
         if (rc)
             return addon_fail(env, rc);
-        for (size_t off = 0; off + 4 <= b.len;) {
-            uint32_t n = (uint32_t)b.data[off] | (uint32_t)b.data[off + 1] << 8 |
-                         (uint32_t)b.data[off + 2] << 16 | (uint32_t)b.data[off + 3] << 24;
-            off += 4;
-            if (n > b.len - off)
-                break;
-            napi_set_element(env, arr, idx++, addon_str(env, b.data + off, n));
-            off += n;
-        }
+        addon_lp_append(env, arr, &idx, &b, true);
         dd_buf_free(&b);
     }
     return arr;
@@ -553,18 +530,7 @@ static napi_value replica_key_count(napi_env env, napi_callback_info info)
     return rc ? addon_fail(env, rc) : addon_u64(env, n);
 }
 
-#define M(name, fn)                                                                                \
-    {                                                                                              \
-        name, NULL, fn, NULL, NULL, NULL, napi_default_method, NULL                                \
-    }
-
-static bool define(napi_env env, napi_value exports, const char *name, napi_callback ctor,
-                   const napi_property_descriptor *props, size_t n)
-{
-    napi_value cls;
-    return napi_define_class(env, name, NAPI_AUTO_LENGTH, ctor, NULL, n, props, &cls) == napi_ok &&
-           napi_set_named_property(env, exports, name, cls) == napi_ok;
-}
+#define M ADDON_METHOD
 
 bool addon_init_system(napi_env env, napi_value exports)
 {
@@ -586,6 +552,8 @@ bool addon_init_system(napi_env env, napi_value exports)
         M("write", replica_write),   M("read", replica_read),
         M("flush", replica_flush),   M("close", handle_close_method),
     };
-    return define(env, exports, "System", system_new, sys, sizeof sys / sizeof sys[0]) &&
-           define(env, exports, "Replica", replica_new, rep, sizeof rep / sizeof rep[0]);
+    return addon_define_class(env, exports, "System", system_new, sys,
+                              sizeof sys / sizeof sys[0]) &&
+           addon_define_class(env, exports, "Replica", replica_new, rep,
+                              sizeof rep / sizeof rep[0]);
 }
