@@ -45,16 +45,8 @@ static bool read_store_options(napi_env env, napi_value o, dd_store_options *so,
         }
     }
     if (addon_prop(env, o, "path", &v)) {
-        size_t n = 0;
-        if (napi_get_value_string_utf8(env, v, NULL, 0, &n) != napi_ok) {
-            addon_type_error(env, "options.path must be a string");
+        if (!(*scratch = addon_dup_string(env, v, "options.path")))
             return false;
-        }
-        if (!(*scratch = malloc(n + 1))) {
-            addon_fail(env, DD_ENOMEM);
-            return false;
-        }
-        napi_get_value_string_utf8(env, v, *scratch, n + 1, &n);
         so->path = *scratch;
     }
     if (addon_prop(env, o, "snapshotKeep", &v) &&
@@ -122,7 +114,21 @@ static napi_value keyring_set_active(napi_env env, napi_callback_info info)
     return rc ? addon_fail(env, rc) : addon_undefined(env);
 }
 
-static napi_value journal_new(napi_env env, napi_callback_info info)
+typedef int (*open_fn)(void **out, const dd_store_options *so);
+
+static int open_journal(void **out, const dd_store_options *so)
+{
+    return dd_journal_open((dd_journal **)out, so);
+}
+
+static int open_state_store(void **out, const dd_store_options *so)
+{
+    return dd_state_store_open((dd_state_store **)out, so);
+}
+
+/* new Journal(options) / new StateStore(options) */
+static napi_value store_class_new(napi_env env, napi_callback_info info, open_fn open,
+                                  handle_close_fn close)
 {
     size_t argc = 1;
     napi_value argv[1], self;
@@ -131,35 +137,82 @@ static napi_value journal_new(napi_env env, napi_callback_info info)
     char *scratch = NULL;
     napi_value out = NULL;
     if (read_store_options(env, argc ? argv[0] : NULL, &so, &scratch)) {
-        dd_journal *j = NULL;
-        int rc = dd_journal_open(&j, &so);
+        void *h = NULL;
+        int rc = open(&h, &so);
         if (rc)
             addon_fail(env, rc);
-        else if (handle_wrap(env, self, j, close_journal))
+        else if (handle_wrap(env, self, h, close))
             out = self;
     }
     free(scratch);
     return out;
 }
 
+static napi_value journal_new(napi_env env, napi_callback_info info)
+{
+    return store_class_new(env, info, open_journal, close_journal);
+}
+
 static napi_value state_store_new(napi_env env, napi_callback_info info)
 {
-    size_t argc = 1;
-    napi_value argv[1], self;
-    napi_get_cb_info(env, info, &argc, argv, &self, NULL);
-    dd_store_options so;
-    char *scratch = NULL;
-    napi_value out = NULL;
-    if (read_store_options(env, argc ? argv[0] : NULL, &so, &scratch)) {
-        dd_state_store *s = NULL;
-        int rc = dd_state_store_open(&s, &so);
-        if (rc)
-            addon_fail(env, rc);
-        else if (handle_wrap(env, self, s, close_state_store))
-            out = self;
+    return store_class_new(env, info, open_state_store, close_state_store);
+}
+
+/* The shapes a journal cursor's records take in JS. */
+typedef enum row_shape {
+    ROW_EVENT,     /* {seq, timestampMs, payload} */
+    ROW_TAGGED,    /* {pid, seq, ordering, timestampMs, payload} */
+    ROW_PID,       /* Buffer */
+    ROW_KEY,       /* {key, revision} */
+    ROW_KEY_STATE, /* {key, revision, state} */
+} row_shape;
+
+static napi_value row_to_js(napi_env env, const dd_journal_event *ev, row_shape shape)
+{
+    if (shape == ROW_PID)
+        return addon_bytes(env, ev->pid, ev->pid_len);
+    napi_value o;
+    napi_create_object(env, &o);
+    if (shape == ROW_KEY || shape == ROW_KEY_STATE) {
+        napi_set_named_property(env, o, "key", addon_bytes(env, ev->pid, ev->pid_len));
+        napi_set_named_property(env, o, "revision", addon_u64(env, ev->seq));
+        if (shape == ROW_KEY_STATE)
+            napi_set_named_property(env, o, "state", addon_bytes(env, ev->payload, ev->len));
+        return o;
     }
-    free(scratch);
-    return out;
+    if (shape == ROW_TAGGED)
+        napi_set_named_property(env, o, "pid", addon_str(env, ev->pid, ev->pid_len));
+    napi_set_named_property(env, o, "seq", addon_u64(env, ev->seq));
+    if (shape == ROW_TAGGED)
+        napi_set_named_property(env, o, "ordering", addon_u64(env, ev->ordering));
+    napi_set_named_property(env, o, "timestampMs", addon_u64(env, ev->timestamp_ms));
+    napi_set_named_property(env, o, "payload", addon_bytes(env, ev->payload, ev->len));
+    return o;
+}
+
+/* Drains and closes `c` into a JS array of `shape` rows. */
+static napi_value cursor_to_js(napi_env env, dd_journal_cursor *c, row_shape shape)
+{
+    napi_value arr;
+    napi_create_array(env, &arr);
+    dd_journal_event ev;
+    uint32_t i = 0;
+    int rc;
+    while ((rc = dd_journal_cursor_next(c, &ev)) == DD_OK)
+        napi_set_element(env, arr, i++, row_to_js(env, &ev, shape));
+    dd_journal_cursor_close(c);
+    return rc == DD_EDONE ? arr : addon_fail(env, rc);
+}
+
+/* An expected revision: -1 means any. */
+static bool revision_arg(napi_env env, napi_value v, uint64_t *out)
+{
+    double d = 0;
+    if (napi_get_value_double(env, v, &d) == napi_ok && d == -1) {
+        *out = dd_any_revision();
+        return true;
+    }
+    return addon_arg_u64(env, v, out, "expectedRevision");
 }
 
 #define MAX_BATCH 4096
@@ -322,36 +375,12 @@ static napi_value journal_replay(napi_env env, napi_callback_info info)
     if (!addon_arg_bytes(env, argv[0], &pid, &n, &scratch, "pid"))
         return NULL;
     napi_value out = NULL;
-    dd_journal_cursor *c = NULL;
     if (addon_arg_u64(env, argv[1], &from, "fromSeq") &&
         addon_arg_u64(env, argv[2], &to, "toSeq") && addon_arg_u64(env, argv[3], &max, "max")) {
+        dd_journal_cursor *c = NULL;
         int rc = dd_journal_replay(&c, h, pid, n, from, to, max);
-        if (rc) {
-            addon_fail(env, rc);
-            goto done;
-        }
-        napi_value arr;
-        napi_create_array(env, &arr);
-        dd_journal_event ev;
-        uint32_t i = 0;
-        while ((rc = dd_journal_cursor_next(c, &ev)) == DD_OK) {
-            napi_value o, payload;
-            void *dst;
-            napi_create_object(env, &o);
-            napi_set_named_property(env, o, "seq", addon_u64(env, ev.seq));
-            napi_set_named_property(env, o, "timestampMs", addon_u64(env, ev.timestamp_ms));
-            napi_create_buffer_copy(env, ev.len, ev.len ? ev.payload : (const uint8_t *)"", &dst,
-                                    &payload);
-            napi_set_named_property(env, o, "payload", payload);
-            napi_set_element(env, arr, i++, o);
-        }
-        if (rc != DD_EDONE)
-            addon_fail(env, rc);
-        else
-            out = arr;
+        out = rc ? addon_fail(env, rc) : cursor_to_js(env, c, ROW_EVENT);
     }
-done:
-    dd_journal_cursor_close(c);
     free(scratch);
     return out;
 }
@@ -377,27 +406,7 @@ static napi_value journal_by_tag(napi_env env, napi_callback_info info)
         return NULL;
     dd_journal_cursor *c = NULL;
     int rc = dd_journal_by_tag(&c, h, tag, after, max);
-    if (rc)
-        return addon_fail(env, rc);
-    napi_value arr;
-    napi_create_array(env, &arr);
-    dd_journal_event ev;
-    uint32_t i = 0;
-    while ((rc = dd_journal_cursor_next(c, &ev)) == DD_OK) {
-        napi_value o, payload;
-        void *dst;
-        napi_create_object(env, &o);
-        napi_set_named_property(env, o, "pid", addon_str(env, ev.pid, ev.pid_len));
-        napi_set_named_property(env, o, "seq", addon_u64(env, ev.seq));
-        napi_set_named_property(env, o, "ordering", addon_u64(env, ev.ordering));
-        napi_set_named_property(env, o, "timestampMs", addon_u64(env, ev.timestamp_ms));
-        napi_create_buffer_copy(env, ev.len, ev.len ? ev.payload : (const uint8_t *)"", &dst,
-                                &payload);
-        napi_set_named_property(env, o, "payload", payload);
-        napi_set_element(env, arr, i++, o);
-    }
-    dd_journal_cursor_close(c);
-    return rc == DD_EDONE ? arr : addon_fail(env, rc);
+    return rc ? addon_fail(env, rc) : cursor_to_js(env, c, ROW_TAGGED);
 }
 
 /* saveSnapshot(pid, seq, timestampMs, state) */
@@ -529,24 +538,14 @@ static int call_js(recover_ctx *c, napi_value fn, size_t argc, napi_value *argv)
 static int on_snapshot(void *ctx, uint64_t seq, const uint8_t *state, size_t len)
 {
     recover_ctx *c = ctx;
-    napi_value argv[2];
-    void *dst;
-    argv[0] = addon_u64(c->env, seq);
-    napi_create_buffer_copy(c->env, len, len ? state : (const uint8_t *)"", &dst, &argv[1]);
+    napi_value argv[2] = {addon_u64(c->env, seq), addon_bytes(c->env, state, len)};
     return call_js(c, c->on_snapshot, 2, argv);
 }
 
 static int on_event(void *ctx, const dd_journal_event *ev)
 {
     recover_ctx *c = ctx;
-    napi_value o, payload;
-    void *dst;
-    napi_create_object(c->env, &o);
-    napi_set_named_property(c->env, o, "seq", addon_u64(c->env, ev->seq));
-    napi_set_named_property(c->env, o, "timestampMs", addon_u64(c->env, ev->timestamp_ms));
-    napi_create_buffer_copy(c->env, ev->len, ev->len ? ev->payload : (const uint8_t *)"", &dst,
-                            &payload);
-    napi_set_named_property(c->env, o, "payload", payload);
+    napi_value o = row_to_js(c->env, ev, ROW_EVENT);
     return call_js(c, c->on_event, 1, &o);
 }
 
@@ -591,17 +590,12 @@ static napi_value store_upsert(napi_env env, napi_callback_info info)
     if (argc < 3)
         return addon_type_error(env, "upsert(key, expectedRevision, state) needs three arguments");
     napi_value out = NULL;
-    double d = 0;
-    if (napi_get_value_double(env, argv[1], &d) == napi_ok && d == -1)
-        expected = dd_any_revision();
-    else if (!addon_arg_u64(env, argv[1], &expected, "expectedRevision"))
-        goto done;
-    if (addon_arg_bytes(env, argv[0], &key, &kn, &s1, "key") &&
+    if (revision_arg(env, argv[1], &expected) &&
+        addon_arg_bytes(env, argv[0], &key, &kn, &s1, "key") &&
         addon_arg_bytes(env, argv[2], &state, &len, &s2, "state")) {
         int rc = dd_state_store_upsert(&rev, h, key, kn, expected, state, len);
         out = rc ? addon_fail(env, rc) : addon_u64(env, rev);
     }
-done:
     free(s1);
     free(s2);
     return out;
@@ -651,10 +645,7 @@ static napi_value store_delete(napi_env env, napi_callback_info info)
         return NULL;
     if (argc < 2)
         return addon_type_error(env, "delete(key, expectedRevision) needs two arguments");
-    double d = 0;
-    if (napi_get_value_double(env, argv[1], &d) == napi_ok && d == -1)
-        expected = dd_any_revision();
-    else if (!addon_arg_u64(env, argv[1], &expected, "expectedRevision"))
+    if (!revision_arg(env, argv[1], &expected))
         return NULL;
     if (!addon_arg_bytes(env, argv[0], &key, &kn, &scratch, "key"))
         return NULL;
@@ -686,48 +677,7 @@ static napi_value journal_pids(napi_env env, napi_callback_info info)
     dd_journal_cursor *c = NULL;
     int rc = dd_journal_pids(&c, h, after, n, max);
     free(scratch);
-    if (rc)
-        return addon_fail(env, rc);
-    napi_value arr;
-    napi_create_array(env, &arr);
-    dd_journal_event ev;
-    uint32_t i = 0;
-    while ((rc = dd_journal_cursor_next(c, &ev)) == DD_OK) {
-        napi_value pid;
-        void *dst;
-        napi_create_buffer_copy(env, ev.pid_len, ev.pid_len ? ev.pid : (const uint8_t *)"", &dst,
-                                &pid);
-        napi_set_element(env, arr, i++, pid);
-    }
-    dd_journal_cursor_close(c);
-    return rc == DD_EDONE ? arr : addon_fail(env, rc);
-}
-
-/* A state cursor drained into [{key: Buffer, revision[, state: Buffer]}]. */
-static napi_value state_records(napi_env env, dd_journal_cursor *c, bool with_state)
-{
-    napi_value arr;
-    napi_create_array(env, &arr);
-    dd_journal_event ev;
-    uint32_t i = 0;
-    int rc;
-    while ((rc = dd_journal_cursor_next(c, &ev)) == DD_OK) {
-        napi_value o, key, state;
-        void *dst;
-        napi_create_object(env, &o);
-        napi_create_buffer_copy(env, ev.pid_len, ev.pid_len ? ev.pid : (const uint8_t *)"", &dst,
-                                &key);
-        napi_set_named_property(env, o, "key", key);
-        napi_set_named_property(env, o, "revision", addon_u64(env, ev.seq));
-        if (with_state) {
-            napi_create_buffer_copy(env, ev.len, ev.len ? ev.payload : (const uint8_t *)"", &dst,
-                                    &state);
-            napi_set_named_property(env, o, "state", state);
-        }
-        napi_set_element(env, arr, i++, o);
-    }
-    dd_journal_cursor_close(c);
-    return rc == DD_EDONE ? arr : addon_fail(env, rc);
+    return rc ? addon_fail(env, rc) : cursor_to_js(env, c, ROW_PID);
 }
 
 /* keys(prefix) -> [{key, revision}] in byte order */
@@ -748,7 +698,7 @@ static napi_value store_keys(napi_env env, napi_callback_info info)
     dd_journal_cursor *c = NULL;
     int rc = dd_state_store_keys(&c, h, prefix, n);
     free(scratch);
-    return rc ? addon_fail(env, rc) : state_records(env, c, false);
+    return rc ? addon_fail(env, rc) : cursor_to_js(env, c, ROW_KEY);
 }
 
 /* range(from, count) -> [{key, revision, state}]; count < 0 walks backward */
@@ -774,7 +724,7 @@ static napi_value store_range(napi_env env, napi_callback_info info)
     dd_journal_cursor *c = NULL;
     int rc = dd_state_store_range(&c, h, from, n, (int64_t)d);
     free(scratch);
-    return rc ? addon_fail(env, rc) : state_records(env, c, true);
+    return rc ? addon_fail(env, rc) : cursor_to_js(env, c, ROW_KEY_STATE);
 }
 
 /* last() -> {key, revision, state} | undefined */
@@ -810,18 +760,7 @@ static napi_value store_purge(napi_env env, napi_callback_info info)
     return rc ? addon_fail(env, rc) : addon_undefined(env);
 }
 
-#define M(name, fn)                                                                                \
-    {                                                                                              \
-        name, NULL, fn, NULL, NULL, NULL, napi_default_method, NULL                                \
-    }
-
-static bool define(napi_env env, napi_value exports, const char *name, napi_callback ctor,
-                   const napi_property_descriptor *props, size_t n)
-{
-    napi_value cls;
-    return napi_define_class(env, name, NAPI_AUTO_LENGTH, ctor, NULL, n, props, &cls) == napi_ok &&
-           napi_set_named_property(env, exports, name, cls) == napi_ok;
-}
+#define M ADDON_METHOD
 
 bool addon_init_store(napi_env env, napi_value exports)
 {
@@ -849,7 +788,8 @@ bool addon_init_store(napi_env env, napi_value exports)
         M("range", store_range),   M("last", store_last),
         M("purge", store_purge),   M("close", handle_close_method),
     };
-    return define(env, exports, "Keyring", keyring_new, k, sizeof k / sizeof k[0]) &&
-           define(env, exports, "Journal", journal_new, j, sizeof j / sizeof j[0]) &&
-           define(env, exports, "StateStore", state_store_new, s, sizeof s / sizeof s[0]);
+    return addon_define_class(env, exports, "Keyring", keyring_new, k, sizeof k / sizeof k[0]) &&
+           addon_define_class(env, exports, "Journal", journal_new, j, sizeof j / sizeof j[0]) &&
+           addon_define_class(env, exports, "StateStore", state_store_new, s,
+                              sizeof s / sizeof s[0]);
 }
