@@ -14,8 +14,8 @@ from ._core import _limits_ptr
 from ._ddata import ffi, lib
 from ._errors import check
 from ._handle import Handle
-from ._system import _EventIterator
-from ._util import take_buf, to_bytes
+from ._pump import Pump
+from ._util import copy_bytes, take_buf, to_bytes
 
 ANY_STALENESS = 2**64 - 1
 
@@ -62,7 +62,7 @@ def _ctype(name):
     return ffi.new("char[]", to_bytes(name, "type"))
 
 
-class Owned(Handle):
+class Owned(Handle, Pump):
     """One node's owned-state engine. Owned(node_id=1, incarnation=1,
     store=ddata.StateStore()) persists this node's instances in `store`.
     Owned(system=sys) attaches it to a System with the built-in TCP
@@ -135,14 +135,6 @@ class Owned(Handle):
         check(rc)
         return to[0], take_buf(buf)
 
-    def outgoing(self):
-        out = []
-        while True:
-            m = self.next_outgoing()
-            if m is None:
-                return out
-            out.append(m)
-
     def member_up(self, node_id, incarnation=1):
         check(lib.dd_owned_member_up(self._h, node_id, incarnation))
 
@@ -166,9 +158,8 @@ class Owned(Handle):
             return None
         try:
             check(rc)
-            base = bytes(ffi.buffer(v.base.data, v.base.len)) if v.base.data != ffi.NULL else b""
-            deltas = [bytes(ffi.buffer(v.deltas[i].data, v.deltas[i].len)) if v.deltas[i].data != ffi.NULL else b""
-                      for i in range(v.delta_count)]
+            base = copy_bytes(v.base.data, v.base.len)
+            deltas = [copy_bytes(v.deltas[i].data, v.deltas[i].len) for i in range(v.delta_count)]
             return OwnedView(v.node_id, v.incarnation, v.age, v.base_age, v.wire_version, bool(v.version_mismatch),
                              v.confirmed_ms, base, deltas)
         finally:
@@ -201,15 +192,3 @@ class Owned(Handle):
         kind = OwnedEventKind(ev.kind) if ev.kind in OwnedEventKind._value2member_map_ else ev.kind
         return OwnedEvent(kind, ffi.string(ev.type).decode("utf-8", "replace"), ev.node_id, ev.incarnation, ev.age,
                           ev.request_id, ev.status, ev.peer_version)
-
-    def drain_events(self):
-        out = []
-        while True:
-            ev = self.next_event()
-            if ev is None:
-                return out
-            out.append(ev)
-
-    def events(self):
-        """An async iterator over events (waits on fileno())."""
-        return _EventIterator(self)

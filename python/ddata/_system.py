@@ -12,7 +12,6 @@ mutation is one dd_replica_update through a C shim that fills the dd_op on
 the C stack (see python/ddata_build.py), each read is dd_replica_get plus
 the typed read of the copy.
 """
-import asyncio
 import collections
 import enum
 import json
@@ -23,6 +22,7 @@ from ._crdt import Op, _elements, _wrap
 from ._ddata import ffi, lib
 from ._errors import Deleted, InvalidArgument, check
 from ._handle import Handle
+from ._pump import Pump
 from ._util import take_buf, to_bytes
 
 
@@ -84,7 +84,7 @@ def _cstrings(values, keep, what):
     return arr, len(cs)
 
 
-class System(Handle):
+class System(Handle, Pump):
     """One node. System("node-a", seeds=["node-a"]) starts a cluster;
     other nodes list a member in `seeds` to join it."""
 
@@ -182,15 +182,6 @@ class System(Handle):
             raise
         return take_buf(to).decode("utf-8", "surrogateescape"), take_buf(msg)
 
-    def outgoing(self):
-        """Drains the outgoing queue: a list of (to_node, message)."""
-        out = []
-        while True:
-            m = self.next_outgoing()
-            if m is None:
-                return out
-            out.append(m)
-
     # ---- events
 
     def fileno(self):
@@ -224,19 +215,6 @@ class System(Handle):
         finally:
             lib.dd_event_clear(ev)
 
-    def drain_events(self):
-        out = []
-        while True:
-            ev = self.next_event()
-            if ev is None:
-                return out
-            out.append(ev)
-
-    def events(self):
-        """An async iterator over events: waits on fileno() with the running
-        loop's add_reader between batches. Ends when the system is closed."""
-        return _EventIterator(self)
-
     # ---- the replica
 
     def replica(self, **options):
@@ -247,37 +225,6 @@ class System(Handle):
         write_behind, write_behind_interval_ms, expiry_prefixes,
         expire_after_ms."""
         return Replica(self, **options)
-
-
-class _EventIterator:
-    __slots__ = ("_sys",)
-
-    def __init__(self, system):
-        self._sys = system
-
-    def __aiter__(self):
-        return self
-
-    async def __anext__(self):
-        while True:
-            if self._sys.closed:
-                raise StopAsyncIteration
-            ev = self._sys.next_event()
-            if ev is not None:
-                return ev
-            loop = asyncio.get_running_loop()
-            fut = loop.create_future()
-            fd = self._sys.fileno()
-
-            def ready():
-                if not fut.done():
-                    fut.set_result(None)
-
-            loop.add_reader(fd, ready)
-            try:
-                await fut
-            finally:
-                loop.remove_reader(fd)
 
 
 class Replica(Handle):

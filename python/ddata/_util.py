@@ -18,10 +18,15 @@ def to_bytes(value, what="value"):
     raise TypeError("%s must be str or bytes, not %s" % (what, type(value).__name__))
 
 
+def copy_bytes(data, length):
+    """bytes of length `length` at `data` (NULL or empty gives b"")."""
+    return bytes(ffi.buffer(data, length)) if length and data != ffi.NULL else b""
+
+
 def take_buf(buf):
     """Copies a dd_buf the library handed out into bytes and frees it."""
     try:
-        return bytes(ffi.buffer(buf.data, buf.len)) if buf.data != ffi.NULL else b""
+        return copy_bytes(buf.data, buf.len)
     finally:
         lib.dd_buf_free(buf)
 
