@@ -14,7 +14,7 @@ import time
 from ._ddata import ffi, lib
 from ._errors import check
 from ._handle import Handle
-from ._util import take_buf, to_bytes
+from ._util import copy_bytes, take_buf, to_bytes
 
 
 class Backend(enum.IntEnum):
@@ -158,7 +158,7 @@ def _strings(arr, n):
 
 def _event(ev):
     return JournalEvent(bytes(ffi.buffer(ev.pid, ev.pid_len)), ev.seq,
-                        bytes(ffi.buffer(ev.payload, ev.len)) if ev.len else b"", ev.timestamp_ms, ev.ordering,
+                        copy_bytes(ev.payload, ev.len), ev.timestamp_ms, ev.ordering,
                         _strings(ev.tags, ev.tag_count))
 
 
@@ -177,7 +177,7 @@ class _Recovery:
 def ddpy_on_snapshot(ctx, seq, state, length):
     rec = ffi.from_handle(ctx)
     try:
-        rec.on_snapshot(seq, bytes(ffi.buffer(state, length)) if length else b"")
+        rec.on_snapshot(seq, copy_bytes(state, length))
         return 0
     except BaseException as e:  # re-raised by Journal.recover
         rec.error = e
@@ -428,4 +428,4 @@ def _key_revision(ev):
 
 def _record(ev):
     return Record(bytes(ffi.buffer(ev.pid, ev.pid_len)), ev.seq,
-                  bytes(ffi.buffer(ev.payload, ev.len)) if ev.len else b"")
+                  copy_bytes(ev.payload, ev.len))
