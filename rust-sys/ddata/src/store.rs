@@ -320,44 +320,40 @@ struct RecoverCtx<'r> {
     err: Option<Error>,
 }
 
+impl RecoverCtx<'_> {
+    /// Runs one handler call for C: 0 when it succeeds; otherwise keeps the
+    /// error (a panic becomes one, it must not unwind into C) and returns
+    /// its status, which stops recovery.
+    fn run(&mut self, what: &str, f: impl FnOnce(&mut dyn Recover) -> Result<()>) -> c_int {
+        let r = &mut *self.r;
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(r))) {
+            Ok(Ok(())) => 0,
+            Ok(Err(e)) => {
+                let code = e.code();
+                self.err = Some(e);
+                code
+            }
+            Err(_) => {
+                self.err = Some(Error::new(
+                    Status::InvalidArgument,
+                    format!("recovery {what} handler panicked"),
+                ));
+                sys::DD_EINVAL
+            }
+        }
+    }
+}
+
 unsafe extern "C" fn on_snapshot(ctx: *mut c_void, seq: u64, state: *const u8, len: usize) -> c_int {
     let ctx = unsafe { &mut *(ctx as *mut RecoverCtx) };
     let state = unsafe { slice(state, len) };
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ctx.r.snapshot(seq, state))) {
-        Ok(Ok(())) => 0,
-        Ok(Err(e)) => {
-            let code = e.code();
-            ctx.err = Some(e);
-            code
-        }
-        Err(_) => {
-            ctx.err = Some(Error::new(
-                Status::InvalidArgument,
-                "recovery snapshot handler panicked",
-            ));
-            sys::DD_EINVAL
-        }
-    }
+    ctx.run("snapshot", |r| r.snapshot(seq, state))
 }
 
 unsafe extern "C" fn on_event(ctx: *mut c_void, ev: *const sys::dd_journal_event) -> c_int {
     let ctx = unsafe { &mut *(ctx as *mut RecoverCtx) };
     let ev = unsafe { Event::from_raw(&*ev) };
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ctx.r.event(&ev))) {
-        Ok(Ok(())) => 0,
-        Ok(Err(e)) => {
-            let code = e.code();
-            ctx.err = Some(e);
-            code
-        }
-        Err(_) => {
-            ctx.err = Some(Error::new(
-                Status::InvalidArgument,
-                "recovery event handler panicked",
-            ));
-            sys::DD_EINVAL
-        }
-    }
+    ctx.run("event", |r| r.event(&ev))
 }
 
 impl Journal {
