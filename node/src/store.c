@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "handle.h"
+#include "call.h"
 
 static int close_journal(void *h)
 {
@@ -81,37 +81,25 @@ static napi_value keyring_new(napi_env env, napi_callback_info info)
 /* addKey(keyId, key32) */
 static napi_value keyring_add_key(napi_env env, napi_callback_info info)
 {
-    size_t argc = 2;
-    napi_value argv[2];
-    void *h;
+    addon_call c;
     uint32_t id;
     const uint8_t *key;
     size_t len;
-    char *scratch = NULL;
-    if (!handle_this(env, info, &argc, argv, &h))
+    if (!call_begin(&c, env, info, 2, "addKey(keyId, key) needs two arguments"))
         return NULL;
-    if (argc < 2)
-        return addon_type_error(env, "addKey(keyId, key) needs two arguments");
-    if (!addon_arg_u32(env, argv[0], &id, "keyId") ||
-        !addon_arg_bytes(env, argv[1], &key, &len, &scratch, "key"))
-        return NULL;
-    int rc = dd_keyring_add_key(h, id, key, len);
-    free(scratch);
-    return rc ? addon_fail(env, rc) : addon_undefined(env);
+    if (!addon_arg_u32(env, c.argv[0], &id, "keyId") || !call_bytes(&c, 1, &key, &len, "key"))
+        return call_end(&c, DD_OK, NULL);
+    return call_end(&c, dd_keyring_add_key(c.h, id, key, len), addon_undefined(env));
 }
 
 static napi_value keyring_set_active(napi_env env, napi_callback_info info)
 {
-    size_t argc = 1;
-    napi_value argv[1];
-    void *h;
+    addon_call c;
     uint32_t id;
-    if (!handle_this(env, info, &argc, argv, &h))
+    if (!call_begin(&c, env, info, 1, "setActive(keyId)") ||
+        !addon_arg_u32(env, c.argv[0], &id, "keyId"))
         return NULL;
-    if (argc < 1 || !addon_arg_u32(env, argv[0], &id, "keyId"))
-        return argc < 1 ? addon_type_error(env, "setActive(keyId)") : NULL;
-    int rc = dd_keyring_set_active(h, id);
-    return rc ? addon_fail(env, rc) : addon_undefined(env);
+    return call_end(&c, dd_keyring_set_active(c.h, id), addon_undefined(env));
 }
 
 typedef int (*open_fn)(void **out, const dd_store_options *so);
@@ -202,6 +190,13 @@ static napi_value cursor_to_js(napi_env env, dd_journal_cursor *c, row_shape sha
         napi_set_element(env, arr, i++, row_to_js(env, &ev, shape));
     dd_journal_cursor_close(c);
     return rc == DD_EDONE ? arr : addon_fail(env, rc);
+}
+
+/* The result of a call that opened cursor `cur`: its rows, or the throw. */
+static napi_value cursor_result(addon_call *c, int rc, dd_journal_cursor *cur, row_shape shape)
+{
+    call_free(c);
+    return rc ? addon_fail(c->env, rc) : cursor_to_js(c->env, cur, shape);
 }
 
 /* An expected revision: -1 means any. */
@@ -318,162 +313,114 @@ done:
 
 static napi_value journal_highest_seq(napi_env env, napi_callback_info info)
 {
-    size_t argc = 1;
-    napi_value argv[1];
-    void *h;
+    addon_call c;
     const uint8_t *pid;
     size_t n;
-    char *scratch = NULL;
     uint64_t v = 0;
-    if (!handle_this(env, info, &argc, argv, &h))
+    if (!call_begin(&c, env, info, 1, "pid is required"))
         return NULL;
-    if (argc < 1 || !addon_arg_bytes(env, argv[0], &pid, &n, &scratch, "pid"))
-        return argc < 1 ? addon_type_error(env, "pid is required") : NULL;
-    int rc = dd_journal_highest_seq(&v, h, pid, n);
-    free(scratch);
-    return rc ? addon_fail(env, rc) : addon_u64(env, v);
+    if (!call_bytes(&c, 0, &pid, &n, "pid"))
+        return call_end(&c, DD_OK, NULL);
+    int rc = dd_journal_highest_seq(&v, c.h, pid, n);
+    return call_end(&c, rc, addon_u64(env, v));
 }
 
 static napi_value journal_delete_to(napi_env env, napi_callback_info info)
 {
-    size_t argc = 2;
-    napi_value argv[2];
-    void *h;
+    addon_call c;
     const uint8_t *pid;
     size_t n;
-    char *scratch = NULL;
     uint64_t to;
-    if (!handle_this(env, info, &argc, argv, &h))
+    if (!call_begin(&c, env, info, 2, "deleteTo(pid, toSeq) needs two arguments"))
         return NULL;
-    if (argc < 2)
-        return addon_type_error(env, "deleteTo(pid, toSeq) needs two arguments");
-    if (!addon_arg_bytes(env, argv[0], &pid, &n, &scratch, "pid"))
-        return NULL;
-    napi_value out = NULL;
-    if (addon_arg_u64(env, argv[1], &to, "toSeq")) {
-        int rc = dd_journal_delete_to(h, pid, n, to);
-        out = rc ? addon_fail(env, rc) : addon_undefined(env);
-    }
-    free(scratch);
-    return out;
+    if (!call_bytes(&c, 0, &pid, &n, "pid") || !addon_arg_u64(env, c.argv[1], &to, "toSeq"))
+        return call_end(&c, DD_OK, NULL);
+    return call_end(&c, dd_journal_delete_to(c.h, pid, n, to), addon_undefined(env));
 }
 
 /* replay(pid, fromSeq, toSeq, max) -> [{seq, timestampMs, payload}] */
 static napi_value journal_replay(napi_env env, napi_callback_info info)
 {
-    size_t argc = 4;
-    napi_value argv[4];
-    void *h;
+    addon_call c;
     const uint8_t *pid;
     size_t n;
-    char *scratch = NULL;
     uint64_t from, to, max;
-    if (!handle_this(env, info, &argc, argv, &h))
+    if (!call_begin(&c, env, info, 4, "replay(pid, fromSeq, toSeq, max) needs four arguments"))
         return NULL;
-    if (argc < 4)
-        return addon_type_error(env, "replay(pid, fromSeq, toSeq, max) needs four arguments");
-    if (!addon_arg_bytes(env, argv[0], &pid, &n, &scratch, "pid"))
-        return NULL;
-    napi_value out = NULL;
-    if (addon_arg_u64(env, argv[1], &from, "fromSeq") &&
-        addon_arg_u64(env, argv[2], &to, "toSeq") && addon_arg_u64(env, argv[3], &max, "max")) {
-        dd_journal_cursor *c = NULL;
-        int rc = dd_journal_replay(&c, h, pid, n, from, to, max);
-        out = rc ? addon_fail(env, rc) : cursor_to_js(env, c, ROW_EVENT);
-    }
-    free(scratch);
-    return out;
+    if (!call_bytes(&c, 0, &pid, &n, "pid") || !addon_arg_u64(env, c.argv[1], &from, "fromSeq") ||
+        !addon_arg_u64(env, c.argv[2], &to, "toSeq") || !addon_arg_u64(env, c.argv[3], &max, "max"))
+        return call_end(&c, DD_OK, NULL);
+    dd_journal_cursor *cur = NULL;
+    int rc = dd_journal_replay(&cur, c.h, pid, n, from, to, max);
+    return cursor_result(&c, rc, cur, ROW_EVENT);
 }
 
 /* byTag(tag, afterOrdering, max) -> [{pid, seq, ordering, timestampMs, payload}] */
 static napi_value journal_by_tag(napi_env env, napi_callback_info info)
 {
-    size_t argc = 3;
-    napi_value argv[3];
-    void *h;
+    addon_call c;
     char tag[260];
     size_t n = 0;
     uint64_t after, max;
-    if (!handle_this(env, info, &argc, argv, &h))
+    if (!call_begin(&c, env, info, 3, "byTag(tag, afterOrdering, max) needs three arguments"))
         return NULL;
-    if (argc < 3)
-        return addon_type_error(env, "byTag(tag, afterOrdering, max) needs three arguments");
-    if (napi_get_value_string_utf8(env, argv[0], NULL, 0, &n) != napi_ok || n >= sizeof tag)
+    if (napi_get_value_string_utf8(env, c.argv[0], NULL, 0, &n) != napi_ok || n >= sizeof tag)
         return addon_type_error(env, "tag must be a string of at most 256 bytes");
-    napi_get_value_string_utf8(env, argv[0], tag, sizeof tag, &n);
-    if (!addon_arg_u64(env, argv[1], &after, "afterOrdering") ||
-        !addon_arg_u64(env, argv[2], &max, "max"))
+    napi_get_value_string_utf8(env, c.argv[0], tag, sizeof tag, &n);
+    if (!addon_arg_u64(env, c.argv[1], &after, "afterOrdering") ||
+        !addon_arg_u64(env, c.argv[2], &max, "max"))
         return NULL;
-    dd_journal_cursor *c = NULL;
-    int rc = dd_journal_by_tag(&c, h, tag, after, max);
-    return rc ? addon_fail(env, rc) : cursor_to_js(env, c, ROW_TAGGED);
+    dd_journal_cursor *cur = NULL;
+    int rc = dd_journal_by_tag(&cur, c.h, tag, after, max);
+    return cursor_result(&c, rc, cur, ROW_TAGGED);
 }
 
 /* saveSnapshot(pid, seq, timestampMs, state) */
 static napi_value journal_save_snapshot(napi_env env, napi_callback_info info)
 {
-    size_t argc = 4;
-    napi_value argv[4];
-    void *h;
+    addon_call c;
     const uint8_t *pid, *state;
     size_t n, len;
-    char *s1 = NULL, *s2 = NULL;
     uint64_t seq, ts;
-    if (!handle_this(env, info, &argc, argv, &h))
+    if (!call_begin(&c, env, info, 4,
+                    "saveSnapshot(pid, seq, timestampMs, state) needs four arguments"))
         return NULL;
-    if (argc < 4)
-        return addon_type_error(env,
-                                "saveSnapshot(pid, seq, timestampMs, state) needs four arguments");
-    napi_value out = NULL;
-    if (addon_arg_bytes(env, argv[0], &pid, &n, &s1, "pid") &&
-        addon_arg_u64(env, argv[1], &seq, "seq") &&
-        addon_arg_u64(env, argv[2], &ts, "timestampMs") &&
-        addon_arg_bytes(env, argv[3], &state, &len, &s2, "state")) {
-        int rc = dd_snapshot_save(h, pid, n, seq, ts, state, len);
-        out = rc ? addon_fail(env, rc) : addon_undefined(env);
-    }
-    free(s1);
-    free(s2);
-    return out;
+    if (!call_bytes(&c, 0, &pid, &n, "pid") || !addon_arg_u64(env, c.argv[1], &seq, "seq") ||
+        !addon_arg_u64(env, c.argv[2], &ts, "timestampMs") ||
+        !call_bytes(&c, 3, &state, &len, "state"))
+        return call_end(&c, DD_OK, NULL);
+    int rc = dd_snapshot_save(c.h, pid, n, seq, ts, state, len);
+    return call_end(&c, rc, addon_undefined(env));
 }
 
 /* loadSnapshot(pid, maxSeq?) -> {seq, timestampMs, state} | undefined */
 static napi_value journal_load_snapshot(napi_env env, napi_callback_info info)
 {
-    size_t argc = 2;
-    napi_value argv[2];
-    void *h;
+    addon_call c;
     const uint8_t *pid;
     size_t n;
-    char *scratch = NULL;
-    if (!handle_this(env, info, &argc, argv, &h))
-        return NULL;
-    if (argc < 1)
-        return addon_type_error(env, "pid is required");
-    if (!addon_arg_bytes(env, argv[0], &pid, &n, &scratch, "pid"))
+    if (!call_begin(&c, env, info, 1, "pid is required"))
         return NULL;
     dd_snapshot_criteria crit;
     dd_snapshot_criteria_init(&crit, DD_SNAPSHOT_CRITERIA_VERSION);
     napi_valuetype t = napi_undefined;
-    napi_value out = NULL;
-    if (argc > 1 && napi_typeof(env, argv[1], &t) == napi_ok && t != napi_undefined &&
-        !addon_arg_u64(env, argv[1], &crit.max_seq, "maxSeq"))
-        goto done;
+    if (!call_bytes(&c, 0, &pid, &n, "pid") ||
+        (c.argc > 1 && napi_typeof(env, c.argv[1], &t) == napi_ok && t != napi_undefined &&
+         !addon_arg_u64(env, c.argv[1], &crit.max_seq, "maxSeq")))
+        return call_end(&c, DD_OK, NULL);
     dd_buf b = DD_BUF_INIT;
     uint64_t seq = 0, ts = 0;
-    int rc = dd_snapshot_load(&b, &seq, &ts, h, pid, n, &crit);
-    if (rc == DD_ENOTFOUND) {
-        out = addon_undefined(env);
-    } else if (rc) {
-        addon_fail(env, rc);
-    } else {
-        napi_create_object(env, &out);
-        napi_set_named_property(env, out, "seq", addon_u64(env, seq));
-        napi_set_named_property(env, out, "timestampMs", addon_u64(env, ts));
-        napi_set_named_property(env, out, "state", addon_buf_to_js(env, &b));
-    }
-done:
-    free(scratch);
+    int rc = dd_snapshot_load(&b, &seq, &ts, c.h, pid, n, &crit);
+    call_free(&c);
+    if (rc == DD_ENOTFOUND)
+        return addon_undefined(env);
+    if (rc)
+        return addon_fail(env, rc);
+    napi_value out;
+    napi_create_object(env, &out);
+    napi_set_named_property(env, out, "seq", addon_u64(env, seq));
+    napi_set_named_property(env, out, "timestampMs", addon_u64(env, ts));
+    napi_set_named_property(env, out, "state", addon_buf_to_js(env, &b));
     return out;
 }
 
@@ -481,41 +428,31 @@ done:
  * strategy: 1 light, 2 full */
 static napi_value journal_persist(napi_env env, napi_callback_info info)
 {
-    size_t argc = 7;
-    napi_value argv[7];
-    void *h;
+    addon_call c;
     const uint8_t *pid, *payload, *state;
     size_t pn, plen, slen;
-    char *s1 = NULL, *s2 = NULL, *s3 = NULL;
     uint64_t expected, every, seq = 0;
     uint32_t strategy;
     bool compact = false;
-    if (!handle_this(env, info, &argc, argv, &h))
+    if (!call_begin(&c, env, info, 7,
+                    "persist(pid, expectedSeq, payload, state, strategy, every, compact)"))
         return NULL;
-    if (argc < 7)
-        return addon_type_error(
-            env, "persist(pid, expectedSeq, payload, state, strategy, every, compact)");
-    napi_value out = NULL;
-    napi_get_value_bool(env, argv[6], &compact);
-    if (addon_arg_bytes(env, argv[0], &pid, &pn, &s1, "pid") &&
-        addon_arg_u64(env, argv[1], &expected, "expectedSeq") &&
-        addon_arg_bytes(env, argv[2], &payload, &plen, &s2, "payload") &&
-        addon_arg_bytes(env, argv[3], &state, &slen, &s3, "state") &&
-        addon_arg_u32(env, argv[4], &strategy, "strategy") &&
-        addon_arg_u64(env, argv[5], &every, "snapshotEvery")) {
-        dd_append_event ev = {payload, plen, 0, NULL, 0};
-        dd_persist_options po;
-        dd_persist_options_init(&po, DD_PERSIST_OPTIONS_VERSION);
-        po.strategy = strategy;
-        po.snapshot_every = every;
-        po.compact = compact;
-        int rc = dd_journal_persist(&seq, h, pid, pn, expected, &ev, state, slen, &po);
-        out = rc ? addon_fail(env, rc) : addon_u64(env, seq);
-    }
-    free(s1);
-    free(s2);
-    free(s3);
-    return out;
+    napi_get_value_bool(env, c.argv[6], &compact);
+    if (!call_bytes(&c, 0, &pid, &pn, "pid") ||
+        !addon_arg_u64(env, c.argv[1], &expected, "expectedSeq") ||
+        !call_bytes(&c, 2, &payload, &plen, "payload") ||
+        !call_bytes(&c, 3, &state, &slen, "state") ||
+        !addon_arg_u32(env, c.argv[4], &strategy, "strategy") ||
+        !addon_arg_u64(env, c.argv[5], &every, "snapshotEvery"))
+        return call_end(&c, DD_OK, NULL);
+    dd_append_event ev = {payload, plen, 0, NULL, 0};
+    dd_persist_options po;
+    dd_persist_options_init(&po, DD_PERSIST_OPTIONS_VERSION);
+    po.strategy = strategy;
+    po.snapshot_every = every;
+    po.compact = compact;
+    int rc = dd_journal_persist(&seq, c.h, pid, pn, expected, &ev, state, slen, &po);
+    return call_end(&c, rc, addon_u64(env, seq));
 }
 
 typedef struct recover_ctx {
@@ -552,22 +489,17 @@ static int on_event(void *ctx, const dd_journal_event *ev)
 /* recover(pid, onSnapshot(seq, state), onEvent(event)) -> last seq */
 static napi_value journal_recover(napi_env env, napi_callback_info info)
 {
-    size_t argc = 3;
-    napi_value argv[3];
-    void *h;
+    addon_call c;
     const uint8_t *pid;
     size_t pn;
-    char *scratch = NULL;
-    if (!handle_this(env, info, &argc, argv, &h))
+    if (!call_begin(&c, env, info, 3, "recover(pid, onSnapshot, onEvent)"))
         return NULL;
-    if (argc < 3)
-        return addon_type_error(env, "recover(pid, onSnapshot, onEvent)");
-    if (!addon_arg_bytes(env, argv[0], &pid, &pn, &scratch, "pid"))
-        return NULL;
-    recover_ctx c = {env, argv[1], argv[2]};
+    if (!call_bytes(&c, 0, &pid, &pn, "pid"))
+        return call_end(&c, DD_OK, NULL);
+    recover_ctx rc_ctx = {env, c.argv[1], c.argv[2]};
     uint64_t last = 0;
-    int rc = dd_journal_recover(&last, h, pid, pn, on_snapshot, on_event, &c);
-    free(scratch);
+    int rc = dd_journal_recover(&last, c.h, pid, pn, on_snapshot, on_event, &rc_ctx);
+    call_free(&c);
     bool pending = false;
     napi_is_exception_pending(env, &pending);
     if (pending)
@@ -578,48 +510,33 @@ static napi_value journal_recover(napi_env env, napi_callback_info info)
 /* upsert(key, expectedRevision, state) -> revision; expectedRevision -1 = any */
 static napi_value store_upsert(napi_env env, napi_callback_info info)
 {
-    size_t argc = 3;
-    napi_value argv[3];
-    void *h;
+    addon_call c;
     const uint8_t *key, *state;
     size_t kn, len;
-    char *s1 = NULL, *s2 = NULL;
     uint64_t expected, rev = 0;
-    if (!handle_this(env, info, &argc, argv, &h))
+    if (!call_begin(&c, env, info, 3, "upsert(key, expectedRevision, state) needs three arguments"))
         return NULL;
-    if (argc < 3)
-        return addon_type_error(env, "upsert(key, expectedRevision, state) needs three arguments");
-    napi_value out = NULL;
-    if (revision_arg(env, argv[1], &expected) &&
-        addon_arg_bytes(env, argv[0], &key, &kn, &s1, "key") &&
-        addon_arg_bytes(env, argv[2], &state, &len, &s2, "state")) {
-        int rc = dd_state_store_upsert(&rev, h, key, kn, expected, state, len);
-        out = rc ? addon_fail(env, rc) : addon_u64(env, rev);
-    }
-    free(s1);
-    free(s2);
-    return out;
+    if (!revision_arg(env, c.argv[1], &expected) || !call_bytes(&c, 0, &key, &kn, "key") ||
+        !call_bytes(&c, 2, &state, &len, "state"))
+        return call_end(&c, DD_OK, NULL);
+    int rc = dd_state_store_upsert(&rev, c.h, key, kn, expected, state, len);
+    return call_end(&c, rc, addon_u64(env, rev));
 }
 
 /* get(key) -> {revision, state} | undefined */
 static napi_value store_get(napi_env env, napi_callback_info info)
 {
-    size_t argc = 1;
-    napi_value argv[1];
-    void *h;
+    addon_call c;
     const uint8_t *key;
     size_t kn;
-    char *scratch = NULL;
-    if (!handle_this(env, info, &argc, argv, &h))
+    if (!call_begin(&c, env, info, 1, "key is required"))
         return NULL;
-    if (argc < 1)
-        return addon_type_error(env, "key is required");
-    if (!addon_arg_bytes(env, argv[0], &key, &kn, &scratch, "key"))
-        return NULL;
+    if (!call_bytes(&c, 0, &key, &kn, "key"))
+        return call_end(&c, DD_OK, NULL);
     dd_buf b = DD_BUF_INIT;
     uint64_t rev = 0;
-    int rc = dd_state_store_get(&b, &rev, h, key, kn);
-    free(scratch);
+    int rc = dd_state_store_get(&b, &rev, c.h, key, kn);
+    call_free(&c);
     if (rc == DD_ENOTFOUND)
         return addon_undefined(env);
     if (rc)
@@ -634,109 +551,76 @@ static napi_value store_get(napi_env env, napi_callback_info info)
 /* delete(key, expectedRevision) ; -1 = any */
 static napi_value store_delete(napi_env env, napi_callback_info info)
 {
-    size_t argc = 2;
-    napi_value argv[2];
-    void *h;
+    addon_call c;
     const uint8_t *key;
     size_t kn;
-    char *scratch = NULL;
     uint64_t expected;
-    if (!handle_this(env, info, &argc, argv, &h))
+    if (!call_begin(&c, env, info, 2, "delete(key, expectedRevision) needs two arguments"))
         return NULL;
-    if (argc < 2)
-        return addon_type_error(env, "delete(key, expectedRevision) needs two arguments");
-    if (!revision_arg(env, argv[1], &expected))
-        return NULL;
-    if (!addon_arg_bytes(env, argv[0], &key, &kn, &scratch, "key"))
-        return NULL;
-    int rc = dd_state_store_delete(h, key, kn, expected);
-    free(scratch);
-    return rc ? addon_fail(env, rc) : addon_undefined(env);
+    if (!revision_arg(env, c.argv[1], &expected) || !call_bytes(&c, 0, &key, &kn, "key"))
+        return call_end(&c, DD_OK, NULL);
+    return call_end(&c, dd_state_store_delete(c.h, key, kn, expected), addon_undefined(env));
 }
 
 /* pids(after, max) -> [pid Buffers greater than `after`, in byte order] */
 static napi_value journal_pids(napi_env env, napi_callback_info info)
 {
-    size_t argc = 2;
-    napi_value argv[2];
-    void *h;
+    addon_call c;
     const uint8_t *after;
     size_t n;
-    char *scratch = NULL;
     uint64_t max;
-    if (!handle_this(env, info, &argc, argv, &h))
+    if (!call_begin(&c, env, info, 2, "pids(after, max) needs two arguments"))
         return NULL;
-    if (argc < 2)
-        return addon_type_error(env, "pids(after, max) needs two arguments");
-    if (!addon_arg_bytes(env, argv[0], &after, &n, &scratch, "after"))
-        return NULL;
-    if (!addon_arg_u64(env, argv[1], &max, "max")) {
-        free(scratch);
-        return NULL;
-    }
-    dd_journal_cursor *c = NULL;
-    int rc = dd_journal_pids(&c, h, after, n, max);
-    free(scratch);
-    return rc ? addon_fail(env, rc) : cursor_to_js(env, c, ROW_PID);
+    if (!call_bytes(&c, 0, &after, &n, "after") || !addon_arg_u64(env, c.argv[1], &max, "max"))
+        return call_end(&c, DD_OK, NULL);
+    dd_journal_cursor *cur = NULL;
+    int rc = dd_journal_pids(&cur, c.h, after, n, max);
+    return cursor_result(&c, rc, cur, ROW_PID);
 }
 
 /* keys(prefix) -> [{key, revision}] in byte order */
 static napi_value store_keys(napi_env env, napi_callback_info info)
 {
-    size_t argc = 1;
-    napi_value argv[1];
-    void *h;
+    addon_call c;
     const uint8_t *prefix;
     size_t n;
-    char *scratch = NULL;
-    if (!handle_this(env, info, &argc, argv, &h))
+    if (!call_begin(&c, env, info, 1, "keys(prefix) needs one argument"))
         return NULL;
-    if (argc < 1)
-        return addon_type_error(env, "keys(prefix) needs one argument");
-    if (!addon_arg_bytes(env, argv[0], &prefix, &n, &scratch, "prefix"))
-        return NULL;
-    dd_journal_cursor *c = NULL;
-    int rc = dd_state_store_keys(&c, h, prefix, n);
-    free(scratch);
-    return rc ? addon_fail(env, rc) : cursor_to_js(env, c, ROW_KEY);
+    if (!call_bytes(&c, 0, &prefix, &n, "prefix"))
+        return call_end(&c, DD_OK, NULL);
+    dd_journal_cursor *cur = NULL;
+    int rc = dd_state_store_keys(&cur, c.h, prefix, n);
+    return cursor_result(&c, rc, cur, ROW_KEY);
 }
 
 /* range(from, count) -> [{key, revision, state}]; count < 0 walks backward */
 static napi_value store_range(napi_env env, napi_callback_info info)
 {
-    size_t argc = 2;
-    napi_value argv[2];
-    void *h;
+    addon_call c;
     const uint8_t *from;
     size_t n;
-    char *scratch = NULL;
     double d;
-    if (!handle_this(env, info, &argc, argv, &h))
-        return NULL;
-    if (argc < 2)
-        return addon_type_error(env, "range(from, count) needs two arguments");
-    if (!addon_arg_double(env, argv[1], &d, "count"))
+    if (!call_begin(&c, env, info, 2, "range(from, count) needs two arguments") ||
+        !addon_arg_double(env, c.argv[1], &d, "count"))
         return NULL;
     if (d != d || d > 9007199254740991.0 || d < -9007199254740991.0 || d != (double)(int64_t)d)
         return addon_type_error(env, "count must be a safe integer");
-    if (!addon_arg_bytes(env, argv[0], &from, &n, &scratch, "from"))
-        return NULL;
-    dd_journal_cursor *c = NULL;
-    int rc = dd_state_store_range(&c, h, from, n, (int64_t)d);
-    free(scratch);
-    return rc ? addon_fail(env, rc) : cursor_to_js(env, c, ROW_KEY_STATE);
+    if (!call_bytes(&c, 0, &from, &n, "from"))
+        return call_end(&c, DD_OK, NULL);
+    dd_journal_cursor *cur = NULL;
+    int rc = dd_state_store_range(&cur, c.h, from, n, (int64_t)d);
+    return cursor_result(&c, rc, cur, ROW_KEY_STATE);
 }
 
 /* last() -> {key, revision, state} | undefined */
 static napi_value store_last(napi_env env, napi_callback_info info)
 {
-    size_t argc = 0;
-    void *h;
-    if (!handle_this(env, info, &argc, NULL, &h))
+    addon_call c;
+    if (!call_begin(&c, env, info, 0, NULL))
         return NULL;
     dd_buf state = DD_BUF_INIT, key = DD_BUF_INIT;
     uint64_t rev = 0;
-    int rc = dd_state_store_last(&state, &key, &rev, h);
+    int rc = dd_state_store_last(&state, &key, &rev, c.h);
     if (rc == DD_ENOTFOUND)
         return addon_undefined(env);
     if (rc)
@@ -752,12 +636,10 @@ static napi_value store_last(napi_env env, napi_callback_info info)
 /* purge(): deletes every record */
 static napi_value store_purge(napi_env env, napi_callback_info info)
 {
-    size_t argc = 0;
-    void *h;
-    if (!handle_this(env, info, &argc, NULL, &h))
+    addon_call c;
+    if (!call_begin(&c, env, info, 0, NULL))
         return NULL;
-    int rc = dd_state_store_purge(h);
-    return rc ? addon_fail(env, rc) : addon_undefined(env);
+    return call_end(&c, dd_state_store_purge(c.h), addon_undefined(env));
 }
 
 #define M ADDON_METHOD
