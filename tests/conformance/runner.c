@@ -8,12 +8,12 @@
  * the run, and so does a listed case that passes (the list must shrink).
  */
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "conformance.h"
 #include "ddata.h"
 
 #define MAX_REPLICAS 8
@@ -30,27 +30,6 @@ static int fail(const char *fmt, ...)
     return -1;
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf) {
-        buf[n] = 0;
-        *len = (size_t)n;
-    }
-    return buf;
-}
-
 static int type_of_name(const char *name)
 {
     for (uint32_t t = 1; t < 64; t++) {
@@ -59,14 +38,6 @@ static int type_of_name(const char *name)
             return (int)t;
     }
     return -1;
-}
-
-static int status_of_name(const char *name)
-{
-    for (int c = 0; c >= -64; c--)
-        if (strcmp(dd_status_name(c), name) == 0)
-            return c;
-    return 1;
 }
 
 static int kind_of_name(const char *name)
@@ -84,39 +55,11 @@ static int hexval(char c)
     return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* A JSON string, or {"$bytes": base64} (decoded by hand: tiny inputs). */
+/* A JSON string, or {"$bytes": base64}. */
 static int read_bytes(const cJSON *item, uint8_t *buf, size_t cap, size_t *len)
 {
-    if (cJSON_IsString(item)) {
-        size_t n = strlen(item->valuestring);
-        if (n > cap)
-            return fail("string too long");
-        memcpy(buf, item->valuestring, n);
-        *len = n;
-        return 0;
-    }
-    const cJSON *b = cJSON_GetObjectItemCaseSensitive(item, "$bytes");
-    if (!cJSON_IsString(b))
-        return fail("expected a string or {\"$bytes\":...}");
-    static const char *alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    uint32_t acc = 0;
-    int bits = 0;
-    size_t n = 0;
-    for (const char *p = b->valuestring; *p && *p != '='; p++) {
-        const char *q = strchr(alpha, *p);
-        if (!q)
-            return fail("bad base64");
-        acc = acc << 6 | (uint32_t)(q - alpha);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (n == cap)
-                return fail("bytes too long");
-            buf[n++] = (uint8_t)(acc >> bits);
-        }
-    }
-    *len = n;
-    return 0;
+    const char *err = conf_bytes(item, buf, cap, len);
+    return err ? fail("%s", err) : 0;
 }
 
 typedef struct opbuf {
@@ -224,7 +167,7 @@ static int run_decode_case(const cJSON *c)
     int rc = dd_crdt_decode(&v, buf, n, &lim, now ? (uint64_t)now->valuedouble : 0);
     free(buf);
     dd_crdt_free(v);
-    if (rc != status_of_name(want->valuestring))
+    if (rc != conf_status_of_name(want->valuestring))
         return fail("decode returned %s, expected %s (%s)", dd_status_name(rc), want->valuestring,
                     dd_error_last()->message);
     return 0;
@@ -273,7 +216,7 @@ static int run_case(const cJSON *c)
             uint64_t t = now ? (uint64_t)now->valuedouble : 1000 + (uint64_t)index;
             dd_crdt *delta = NULL;
             int st = dd_crdt_apply(rep[ri], &b.ops[0], a, t, &delta);
-            int expect_st = want ? status_of_name(want->valuestring) : DD_OK;
+            int expect_st = want ? conf_status_of_name(want->valuestring) : DD_OK;
             if (st != expect_st) {
                 rc = fail("step %d: apply returned %s, expected %s (%s)", index, dd_status_name(st),
                           dd_status_name(expect_st), dd_error_last()->message);
@@ -340,56 +283,32 @@ static int run_case(const cJSON *c)
     return rc;
 }
 
-static int listed(char **known, int nknown, const char *id)
-{
-    for (int i = 0; i < nknown; i++)
-        if (strcmp(known[i], id) == 0)
-            return 1;
-    return 0;
-}
-
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "tests/conformance";
     char path[4096];
-    char *known[1024];
-    int nknown = 0;
     size_t len;
+    conf_known known;
     snprintf(path, sizeof path, "%s/known_failures_c.txt", dir);
-    char *kf = read_file(path, &len);
-    for (char *line = kf ? strtok(kf, "\n") : NULL; line && nknown < 1024;
-         line = strtok(NULL, "\n"))
-        if (line[0] && line[0] != '#')
-            known[nknown++] = line;
-    snprintf(path, sizeof path, "%s/crdt", dir);
-    DIR *d = opendir(path);
-    if (!d) {
-        fprintf(stderr, "conformance: cannot open %s\n", path);
+    if (conf_known_load(&known, path)) {
+        fprintf(stderr, "conformance: out of memory reading %s\n", path);
         return 2;
     }
-    char *files[256];
-    int nfiles = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) && nfiles < 256) {
-        size_t l = strlen(e->d_name);
-        if (l > 5 && strcmp(e->d_name + l - 5, ".json") == 0)
-            files[nfiles++] = strdup(e->d_name);
+    snprintf(path, sizeof path, "%s/crdt", dir);
+    conf_files files;
+    if (conf_json_files(&files, path)) {
+        fprintf(stderr, "conformance: cannot open %s\n", path);
+        conf_known_free(&known);
+        return 2;
     }
-    closedir(d);
-    qsort(files, (size_t)nfiles, sizeof *files, by_name);
     int passed = 0, failed = 0, xfail = 0;
-    for (int f = 0; f < nfiles; f++) {
-        snprintf(path, sizeof path, "%s/crdt/%s", dir, files[f]);
-        char *text = read_file(path, &len);
+    for (size_t f = 0; f < files.count; f++) {
+        snprintf(path, sizeof path, "%s/crdt/%s", dir, files.names[f]);
+        char *text = conf_read_file(path, &len);
         cJSON *doc = text ? cJSON_ParseWithLength(text, len) : NULL;
         const cJSON *cases = cJSON_GetObjectItemCaseSensitive(doc, "cases");
         if (!cJSON_IsArray(cases)) {
-            fprintf(stderr, "FAIL %s: not a vector file\n", files[f]);
+            fprintf(stderr, "FAIL %s: not a vector file\n", files.names[f]);
             failed++;
         }
         const cJSON *c;
@@ -397,11 +316,11 @@ int main(int argc, char **argv)
         {
             const cJSON *name = cJSON_GetObjectItemCaseSensitive(c, "name");
             char id[512];
-            snprintf(id, sizeof id, "%s:%s", files[f],
+            snprintf(id, sizeof id, "%s:%s", files.names[f],
                      cJSON_IsString(name) ? name->valuestring : "?");
             failure[0] = 0;
             int rc = run_case(c);
-            int known_bad = listed(known, nknown, id);
+            bool known_bad = conf_known_has(&known, id);
             if (rc && known_bad) {
                 xfail++;
             } else if (rc) {
@@ -416,9 +335,9 @@ int main(int argc, char **argv)
         }
         cJSON_Delete(doc);
         free(text);
-        free(files[f]);
     }
-    free(kf);
+    conf_files_free(&files);
+    conf_known_free(&known);
     printf("conformance: %d passed, %d failed, %d known failures\n", passed, failed, xfail);
     return failed ? 1 : 0;
 }

@@ -8,12 +8,12 @@
  * step drops them). A failure names the file, the case and the step.
  */
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "conformance.h"
 #include "ddata.h"
 #include "test.h"
 
@@ -39,25 +39,6 @@ static int fail(run *r, const char *fmt, ...)
     return -1;
 }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf)
-        buf[n] = 0;
-    return buf;
-}
-
 static const cJSON *get(const cJSON *o, const char *k)
 {
     return cJSON_GetObjectItemCaseSensitive(o, k);
@@ -75,55 +56,11 @@ static const char *str(const cJSON *o, const char *k, const char *dflt)
     return cJSON_IsString(v) ? v->valuestring : dflt;
 }
 
-static int status_of_name(const char *name)
-{
-    for (int c = 0; c >= -64; c--)
-        if (strcmp(dd_status_name(c), name) == 0)
-            return c;
-    return 1;
-}
-
-static int b64(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
 /* A JSON string (its UTF-8 bytes) or {"$bytes": base64}, into buf. */
 static int bytes_of(run *r, const cJSON *v, uint8_t *buf, size_t cap, size_t *len)
 {
-    if (cJSON_IsString(v)) {
-        *len = strlen(v->valuestring);
-        if (*len > cap)
-            return fail(r, "byte string too long");
-        memcpy(buf, v->valuestring, *len);
-        return 0;
-    }
-    const cJSON *b = get(v, "$bytes");
-    if (!cJSON_IsString(b))
-        return fail(r, "expected a string or {\"$bytes\":...}");
-    uint32_t acc = 0;
-    int bits = 0;
-    *len = 0;
-    for (const char *p = b->valuestring; *p && *p != '='; p++) {
-        int x = b64(*p);
-        if (x < 0)
-            return fail(r, "bad base64");
-        acc = acc << 6 | (uint32_t)x;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (*len == cap)
-                return fail(r, "byte string too long");
-            buf[(*len)++] = (uint8_t)(acc >> bits);
-        }
-    }
-    return 0;
+    const char *err = conf_bytes(v, buf, cap, len);
+    return err ? fail(r, "%s", err) : 0;
 }
 
 static int node_index(run *r, uint64_t id)
@@ -222,7 +159,7 @@ static int pump(run *r)
 
 static int check_status(run *r, const cJSON *step, int rc)
 {
-    int want = status_of_name(str(step, "expect_status", "DD_OK"));
+    int want = conf_status_of_name(str(step, "expect_status", "DD_OK"));
     if (rc != want)
         return fail(r, "returned %s (%s), expected %s", dd_status_name(rc),
                     dd_error_last()->message, str(step, "expect_status", "DD_OK"));
@@ -287,7 +224,7 @@ static int find_event(run *r, dd_owned *h, int idx, const cJSON *step, bool *fou
         if (kind == DD_OWNED_EV_QUERY_DONE) {
             if (ev.request_id != r->last_request[idx])
                 continue;
-            if (ev.status != status_of_name(str(step, "status", "DD_OK")))
+            if (ev.status != conf_status_of_name(str(step, "status", "DD_OK")))
                 return fail(r, "query finished with %s", dd_status_name(ev.status));
         }
         *found = true;
@@ -428,88 +365,34 @@ static void run_free(run *r)
         dd_state_store_close(r->stores[i]);
 }
 
-/* Whether "owned/<file>:<case>" is listed in known_failures_c.txt (shared
- * with the CRDT vectors, tests/conformance/SCHEMA.md). */
-static bool known_failure(const char *dir, const char *file, const char *name)
+/* One case: a fresh set of nodes plays the steps until one fails. */
+static int play_case(const char *file, const char *name, const cJSON *c)
 {
-    char path[2048], line[512], id[512];
-    snprintf(path, sizeof(path), "%s/../known_failures_c.txt", dir);
-    snprintf(id, sizeof(id), "owned/%s:%s", file, name);
-    FILE *f = fopen(path, "r");
-    bool found = false;
-    while (f && !found && fgets(line, sizeof(line), f)) {
-        line[strcspn(line, "\r\n")] = 0;
-        found = strcmp(line, id) == 0;
-    }
-    if (f)
-        fclose(f);
-    return found;
-}
-
-/* Runs every case of one file; returns the number of failures. */
-static int run_file(const char *dir, const char *name, int *cases)
-{
-    char path[2048];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    char *text = read_file(path);
-    cJSON *doc = text ? cJSON_Parse(text) : NULL;
-    free(text);
-    if (!doc) {
-        fprintf(stderr, "  %s: cannot read or parse\n", name);
-        return 1;
-    }
-    int failures = 0;
-    const cJSON *c;
-    cJSON_ArrayForEach(c, get(doc, "cases"))
+    run r;
+    memset(&r, 0, sizeof(r));
+    r.types = get(c, "types");
+    int s = 0, failed = 0;
+    const cJSON *step;
+    cJSON_ArrayForEach(step, get(c, "steps"))
     {
-        run r;
-        memset(&r, 0, sizeof(r));
-        r.types = get(c, "types");
-        int s = 0;
-        bool failed = false;
-        const cJSON *step;
-        cJSON_ArrayForEach(step, get(c, "steps"))
-        {
-            if (do_step(&r, step)) {
-                fprintf(stderr, "  %s: %s: step %d (%s): %s\n", name, str(c, "name", "?"), s,
-                        str(step, "op", "?"), r.failure);
-                failed = true;
-                break;
-            }
-            s++;
+        if (do_step(&r, step)) {
+            fprintf(stderr, "  owned/%s: %s: step %d (%s): %s\n", file, name, s,
+                    str(step, "op", "?"), r.failure);
+            failed = 1;
+            break;
         }
-        if (known_failure(dir, name, str(c, "name", "?"))) {
-            if (!failed)
-                fprintf(stderr, "  %s: %s: listed as a known failure but passes\n", name,
-                        str(c, "name", "?"));
-            failed = !failed;
-        }
-        failures += failed;
-        run_free(&r);
-        (*cases)++;
+        s++;
     }
-    cJSON_Delete(doc);
-    return failures;
+    run_free(&r);
+    return failed;
 }
 
 TEST(test_owned_conformance_vectors_pass)
 {
-    const char *src = getenv("DDATA_SOURCE_DIR");
-    char dir[1024];
-    snprintf(dir, sizeof(dir), "%s/tests/conformance/owned", src ? src : ".");
-    DIR *d = opendir(dir);
-    ASSERT_MSG(d, "cannot open %s", dir);
-    int failures = 0, cases = 0, files = 0;
-    struct dirent *ent;
-    while ((ent = readdir(d))) {
-        size_t n = strlen(ent->d_name);
-        if (n > 5 && strcmp(ent->d_name + n - 5, ".json") == 0) {
-            failures += run_file(dir, ent->d_name, &cases);
-            files++;
-        }
-    }
-    closedir(d);
-    fprintf(stderr, "  owned conformance: %d files, %d cases, %d failed\n", files, cases, failures);
-    ASSERT(files > 0 && cases > 0);
-    ASSERT_EQ_INT(failures, 0);
+    conf_tally t;
+    ASSERT_MSG(conf_run_area("owned", play_case, &t) == 0, "cannot read the owned vectors");
+    fprintf(stderr, "  owned conformance: %d files, %d cases, %d failed\n", t.files, t.cases,
+            t.failures);
+    ASSERT(t.files > 0 && t.cases > 0);
+    ASSERT_EQ_INT(t.failures, 0);
 }

@@ -7,13 +7,13 @@
  * step.
  */
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "conformance.h"
 #include "ddata.h"
 #include "test.h"
 
@@ -44,48 +44,14 @@ static const cJSON *get(const cJSON *o, const char *k)
     return cJSON_GetObjectItemCaseSensitive(o, k);
 }
 
-static int b64_digit(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
 /* A JSON string (its UTF-8 bytes) or {"$bytes": base64}; absent = empty. */
 static int to_blob(run *r, const cJSON *v, blob *out)
 {
     out->len = 0;
     if (!v)
         return 0;
-    if (cJSON_IsString(v)) {
-        size_t n = strlen(v->valuestring);
-        if (n > MAX_BYTES)
-            return fail(r, "byte string too long");
-        memcpy(out->data, v->valuestring, n);
-        out->len = n;
-        return 0;
-    }
-    const cJSON *b = get(v, "$bytes");
-    if (!cJSON_IsString(b))
-        return fail(r, "expected a string or {\"$bytes\":...}");
-    uint32_t acc = 0;
-    int bits = 0;
-    for (const char *p = b->valuestring; *p && *p != '='; p++) {
-        int x = b64_digit(*p);
-        if (x < 0 || out->len == MAX_BYTES)
-            return fail(r, "bad base64");
-        acc = acc << 6 | (uint32_t)x;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out->data[out->len++] = (uint8_t)(acc >> bits);
-        }
-    }
-    return 0;
+    const char *err = conf_bytes(v, out->data, MAX_BYTES, &out->len);
+    return err ? fail(r, "%s", err) : 0;
 }
 
 static bool blob_is(const blob *b, const uint8_t *p, size_t n)
@@ -98,14 +64,6 @@ static uint64_t revision_of(const cJSON *v)
     return cJSON_IsString(v) && strcmp(v->valuestring, "any") == 0 ? dd_any_revision()
            : cJSON_IsNumber(v)                                     ? (uint64_t)v->valuedouble
                                                                    : 0;
-}
-
-static int status_of_name(const char *name)
-{
-    for (int c = 0; c >= -64; c--)
-        if (strcmp(dd_status_name(c), name) == 0)
-            return c;
-    return 1;
 }
 
 /* Reads a state or pid cursor to its end and compares it with `expect`:
@@ -269,7 +227,7 @@ static int do_step(run *r, const cJSON *step)
     if (!cJSON_IsString(op))
         return fail(r, "step without op");
     const cJSON *es = get(step, "expect_status");
-    int want = cJSON_IsString(es) ? status_of_name(es->valuestring) : DD_OK;
+    int want = cJSON_IsString(es) ? conf_status_of_name(es->valuestring) : DD_OK;
     int rc = call(r, step, op->valuestring);
     if (rc == 1)
         return -1;
@@ -279,110 +237,39 @@ static int do_step(run *r, const cJSON *step)
     return 0;
 }
 
-static char *read_text(const char *path)
+/* One case: a fresh in-memory store and journal play the steps until one
+ * fails. */
+static int play_case(const char *file, const char *name, const cJSON *c)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf)
-        buf[n] = 0;
-    return buf;
-}
-
-/* Whether "store/<file>:<case>" is listed in known_failures_c.txt. */
-static bool known_failure(const char *dir, const char *file, const char *name)
-{
-    char path[2048], line[512], id[512];
-    snprintf(path, sizeof(path), "%s/../known_failures_c.txt", dir);
-    snprintf(id, sizeof(id), "store/%s:%s", file, name);
-    FILE *f = fopen(path, "r");
-    bool found = false;
-    while (f && !found && fgets(line, sizeof(line), f)) {
-        line[strcspn(line, "\r\n")] = 0;
-        found = strcmp(line, id) == 0;
-    }
-    if (f)
-        fclose(f);
-    return found;
-}
-
-static int run_file(const char *dir, const char *file, int *cases)
-{
-    char path[2048];
-    snprintf(path, sizeof(path), "%s/%s", dir, file);
-    char *text = read_text(path);
-    cJSON *doc = text ? cJSON_Parse(text) : NULL;
-    free(text);
-    if (!doc) {
-        fprintf(stderr, "  %s: cannot read or parse\n", file);
-        return 1;
-    }
-    int failures = 0;
-    const cJSON *c;
-    cJSON_ArrayForEach(c, get(doc, "cases"))
+    run r;
+    memset(&r, 0, sizeof(r));
+    dd_store_options o = DD_STORE_OPTIONS_INIT;
+    bool failed = dd_state_store_open(&r.s, &o) != DD_OK || dd_journal_open(&r.j, &o) != DD_OK;
+    int s = 0;
+    const cJSON *step;
+    cJSON_ArrayForEach(step, get(c, "steps"))
     {
-        const cJSON *name = get(c, "name");
-        const char *cname = cJSON_IsString(name) ? name->valuestring : "?";
-        run r;
-        memset(&r, 0, sizeof(r));
-        dd_store_options o = DD_STORE_OPTIONS_INIT;
-        bool failed = dd_state_store_open(&r.s, &o) != DD_OK || dd_journal_open(&r.j, &o) != DD_OK;
-        int s = 0;
-        const cJSON *step;
-        cJSON_ArrayForEach(step, get(c, "steps"))
-        {
-            if (failed)
-                break;
-            if (do_step(&r, step)) {
-                const cJSON *op = get(step, "op");
-                fprintf(stderr, "  store/%s: %s: step %d (%s): %s\n", file, cname, s,
-                        cJSON_IsString(op) ? op->valuestring : "?", r.failure);
-                failed = true;
-            }
-            s++;
+        if (failed)
+            break;
+        if (do_step(&r, step)) {
+            const cJSON *op = get(step, "op");
+            fprintf(stderr, "  store/%s: %s: step %d (%s): %s\n", file, name, s,
+                    cJSON_IsString(op) ? op->valuestring : "?", r.failure);
+            failed = true;
         }
-        if (known_failure(dir, file, cname)) {
-            if (!failed)
-                fprintf(stderr, "  store/%s: %s: listed as a known failure but passes\n", file,
-                        cname);
-            failed = !failed;
-        }
-        failures += failed;
-        dd_state_store_close(r.s);
-        dd_journal_close(r.j);
-        (*cases)++;
+        s++;
     }
-    cJSON_Delete(doc);
-    return failures;
+    dd_state_store_close(r.s);
+    dd_journal_close(r.j);
+    return failed;
 }
 
 TEST(test_store_conformance_vectors_pass)
 {
-    const char *src = getenv("DDATA_SOURCE_DIR");
-    char dir[1024];
-    snprintf(dir, sizeof(dir), "%s/tests/conformance/store", src ? src : ".");
-    DIR *d = opendir(dir);
-    ASSERT_MSG(d, "cannot open %s", dir);
-    int failures = 0, cases = 0, files = 0;
-    struct dirent *ent;
-    while ((ent = readdir(d))) {
-        size_t n = strlen(ent->d_name);
-        if (n > 5 && strcmp(ent->d_name + n - 5, ".json") == 0) {
-            failures += run_file(dir, ent->d_name, &cases);
-            files++;
-        }
-    }
-    closedir(d);
-    fprintf(stderr, "  store conformance: %d files, %d cases, %d failed\n", files, cases, failures);
-    ASSERT(files > 0 && cases > 0);
-    ASSERT_EQ_INT(failures, 0);
+    conf_tally t;
+    ASSERT_MSG(conf_run_area("store", play_case, &t) == 0, "cannot read the store vectors");
+    fprintf(stderr, "  store conformance: %d files, %d cases, %d failed\n", t.files, t.cases,
+            t.failures);
+    ASSERT(t.files > 0 && t.cases > 0);
+    ASSERT_EQ_INT(t.failures, 0);
 }

@@ -1,0 +1,68 @@
+/*
+ * Helpers shared by the C runners of the conformance vectors
+ * (tests/conformance/runner.c for crdt/, tests/c/abi/test_owned_conformance.c
+ * and test_store_conformance.c): reading a vector file, the byte-string
+ * encoding of SCHEMA.md, status names, and the known-failures list.
+ *
+ * They see only the public header and libcjson, like the runners, so the
+ * runner that links nothing but libddata.so can use them too; hence they
+ * return messages instead of asserting (test.h is not linked there).
+ */
+#ifndef DD_TEST_CONFORMANCE_H
+#define DD_TEST_CONFORMANCE_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The whole file, NUL-terminated; NULL when unreadable. The caller frees;
+ * len (may be NULL) receives the size without the NUL. */
+char *conf_read_file(const char *path, size_t *len);
+
+/* The status whose dd_status_name is `name`, or 1 (no status) when none. */
+int conf_status_of_name(const char *name);
+
+/* A JSON string (its UTF-8 bytes) or {"$bytes": base64} into buf (at most
+ * cap bytes). NULL on success, else what was wrong. */
+const char *conf_bytes(const cJSON *v, uint8_t *buf, size_t cap, size_t *len);
+
+/* known_failures_c.txt: one case id per line, '#' starts a comment. A listed
+ * case must fail; one that passes fails the run, so the list only shrinks. */
+typedef struct conf_known {
+    char *text;
+    char **ids;
+    size_t count;
+} conf_known;
+
+/* A missing file is an empty list; -1 only when out of memory. */
+int conf_known_load(conf_known *k, const char *path);
+bool conf_known_has(const conf_known *k, const char *id);
+void conf_known_free(conf_known *k);
+
+/* The *.json names in dir, sorted so runs report in the same order. */
+typedef struct conf_files {
+    char **names;
+    size_t count;
+} conf_files;
+
+/* -1 when dir cannot be opened or memory runs out. */
+int conf_json_files(conf_files *out, const char *dir);
+void conf_files_free(conf_files *f);
+
+/* Plays one case of `file`; 0 when it passes, else nonzero after printing
+ * why to stderr. */
+typedef int (*conf_case_fn)(const char *file, const char *name, const cJSON *c);
+
+typedef struct conf_tally {
+    int files, cases, failures;
+} conf_tally;
+
+/* Plays every case of every vector file in
+ * $DDATA_SOURCE_DIR/tests/conformance/<area>/. A case listed as
+ * "<area>/<file>:<name>" in known_failures_c.txt counts as failed when it
+ * passes and as passed when it fails. An unparsable file is one failure.
+ * -1 when the directory cannot be read. */
+int conf_run_area(const char *area, conf_case_fn play, conf_tally *tally);
+
+#endif
