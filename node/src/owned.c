@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "handle.h"
+#include "call.h"
 
 static int close_owned(void *h)
 {
@@ -107,28 +107,23 @@ static napi_value owned_register(napi_env env, napi_callback_info info)
 /* publish(type, full, data, urgency, delayMs) -> [incarnation, age] */
 static napi_value owned_publish(napi_env env, napi_callback_info info)
 {
-    size_t argc = 5;
-    napi_value argv[5];
-    void *h;
+    addon_call c;
     char type[128];
     bool full = false;
     const uint8_t *data;
     size_t len;
-    char *scratch = NULL;
     uint32_t urgency;
     uint64_t delay, inc = 0, age = 0;
-    if (!handle_this(env, info, &argc, argv, &h))
+    if (!call_begin(&c, env, info, 5, "publish(type, full, data, urgency, delayMs)"))
         return NULL;
-    if (argc < 5)
-        return addon_type_error(env, "publish(type, full, data, urgency, delayMs)");
-    napi_get_value_bool(env, argv[1], &full);
-    if (!type_arg(env, argv[0], type, sizeof type) ||
-        !addon_arg_u32(env, argv[3], &urgency, "urgency") ||
-        !addon_arg_u64(env, argv[4], &delay, "delayMs") ||
-        !addon_arg_bytes(env, argv[2], &data, &len, &scratch, "data"))
-        return NULL;
-    int rc = dd_owned_publish(h, type, full, data, len, urgency, delay, &inc, &age);
-    free(scratch);
+    napi_get_value_bool(env, c.argv[1], &full);
+    if (!type_arg(env, c.argv[0], type, sizeof type) ||
+        !addon_arg_u32(env, c.argv[3], &urgency, "urgency") ||
+        !addon_arg_u64(env, c.argv[4], &delay, "delayMs") ||
+        !call_bytes(&c, 2, &data, &len, "data"))
+        return call_end(&c, DD_OK, NULL);
+    int rc = dd_owned_publish(c.h, type, full, data, len, urgency, delay, &inc, &age);
+    call_free(&c);
     if (rc)
         return addon_fail(env, rc);
     napi_value arr;
@@ -140,37 +135,26 @@ static napi_value owned_publish(napi_env env, napi_callback_info info)
 
 static napi_value owned_tick(napi_env env, napi_callback_info info)
 {
-    size_t argc = 1;
-    napi_value argv[1];
-    void *h;
+    addon_call c;
     uint64_t now;
-    if (!handle_this(env, info, &argc, argv, &h))
+    if (!call_begin(&c, env, info, 1, "tick(nowMs)") ||
+        !addon_arg_u64(env, c.argv[0], &now, "nowMs"))
         return NULL;
-    if (argc < 1 || !addon_arg_u64(env, argv[0], &now, "nowMs"))
-        return argc < 1 ? addon_type_error(env, "tick(nowMs)") : NULL;
-    int rc = dd_owned_tick(h, now);
-    return rc ? addon_fail(env, rc) : addon_undefined(env);
+    return call_end(&c, dd_owned_tick(c.h, now), addon_undefined(env));
 }
 
 static napi_value owned_deliver(napi_env env, napi_callback_info info)
 {
-    size_t argc = 2;
-    napi_value argv[2];
-    void *h;
+    addon_call c;
     uint64_t from;
     const uint8_t *data;
     size_t len;
-    char *scratch = NULL;
-    if (!handle_this(env, info, &argc, argv, &h))
+    if (!call_begin(&c, env, info, 2, "deliver(fromNode, bytes)"))
         return NULL;
-    if (argc < 2)
-        return addon_type_error(env, "deliver(fromNode, bytes)");
-    if (!addon_arg_u64(env, argv[0], &from, "fromNode") ||
-        !addon_arg_bytes(env, argv[1], &data, &len, &scratch, "bytes"))
-        return NULL;
-    int rc = dd_owned_deliver(h, from, data, len);
-    free(scratch);
-    return rc ? addon_fail(env, rc) : addon_undefined(env);
+    if (!addon_arg_u64(env, c.argv[0], &from, "fromNode") ||
+        !call_bytes(&c, 1, &data, &len, "bytes"))
+        return call_end(&c, DD_OK, NULL);
+    return call_end(&c, dd_owned_deliver(c.h, from, data, len), addon_undefined(env));
 }
 
 /* nextOutgoing() -> [toNode, Buffer] | undefined */
@@ -196,31 +180,23 @@ static napi_value owned_next_outgoing(napi_env env, napi_callback_info info)
 
 static napi_value owned_member_up(napi_env env, napi_callback_info info)
 {
-    size_t argc = 2;
-    napi_value argv[2];
-    void *h;
+    addon_call c;
     uint64_t node, inc;
-    if (!handle_this(env, info, &argc, argv, &h))
+    if (!call_begin(&c, env, info, 2, "memberUp(node, incarnation)") ||
+        !addon_arg_u64(env, c.argv[0], &node, "node") ||
+        !addon_arg_u64(env, c.argv[1], &inc, "incarnation"))
         return NULL;
-    if (argc < 2 || !addon_arg_u64(env, argv[0], &node, "node") ||
-        !addon_arg_u64(env, argv[1], &inc, "incarnation"))
-        return argc < 2 ? addon_type_error(env, "memberUp(node, incarnation)") : NULL;
-    int rc = dd_owned_member_up(h, node, inc);
-    return rc ? addon_fail(env, rc) : addon_undefined(env);
+    return call_end(&c, dd_owned_member_up(c.h, node, inc), addon_undefined(env));
 }
 
 static napi_value owned_member_left(napi_env env, napi_callback_info info)
 {
-    size_t argc = 1;
-    napi_value argv[1];
-    void *h;
+    addon_call c;
     uint64_t node;
-    if (!handle_this(env, info, &argc, argv, &h))
+    if (!call_begin(&c, env, info, 1, "memberLeft(node)") ||
+        !addon_arg_u64(env, c.argv[0], &node, "node"))
         return NULL;
-    if (argc < 1 || !addon_arg_u64(env, argv[0], &node, "node"))
-        return argc < 1 ? addon_type_error(env, "memberLeft(node)") : NULL;
-    int rc = dd_owned_member_left(h, node);
-    return rc ? addon_fail(env, rc) : addon_undefined(env);
+    return call_end(&c, dd_owned_member_left(c.h, node), addon_undefined(env));
 }
 
 /* query(type, node, maxStalenessMs?) -> requestId (0: fresh, read now) */
@@ -346,13 +322,12 @@ static napi_value owned_next_event(napi_env env, napi_callback_info info)
 
 static napi_value owned_event_fd(napi_env env, napi_callback_info info)
 {
-    size_t argc = 0;
-    void *h;
+    addon_call c;
     int fd = -1;
-    if (!handle_this(env, info, &argc, NULL, &h))
+    if (!call_begin(&c, env, info, 0, NULL))
         return NULL;
-    int rc = dd_owned_event_fd(&fd, h);
-    return rc ? addon_fail(env, rc) : addon_int(env, fd);
+    int rc = dd_owned_event_fd(&fd, c.h);
+    return call_end(&c, rc, addon_int(env, fd));
 }
 
 /* Owned.nodeOf(nodeId): the id views use for a system's node id. */

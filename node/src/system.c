@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "handle.h"
+#include "call.h"
 
 static int close_system(void *h)
 {
@@ -122,42 +122,28 @@ done:
 
 static napi_value system_tick(napi_env env, napi_callback_info info)
 {
-    size_t argc = 1;
-    napi_value argv[1];
-    void *h;
+    addon_call c;
     uint64_t now;
-    if (!handle_this(env, info, &argc, argv, &h))
+    if (!call_begin(&c, env, info, 1, "tick(nowMs)") ||
+        !addon_arg_u64(env, c.argv[0], &now, "nowMs"))
         return NULL;
-    if (argc < 1 || !addon_arg_u64(env, argv[0], &now, "nowMs"))
-        return NULL;
-    int rc = dd_system_tick(h, now);
-    return rc ? addon_fail(env, rc) : addon_undefined(env);
+    return call_end(&c, dd_system_tick(c.h, now), addon_undefined(env));
 }
 
 /* deliver(nowMs, from, bytes) */
 static napi_value system_deliver(napi_env env, napi_callback_info info)
 {
-    size_t argc = 3;
-    napi_value argv[3];
-    void *h;
+    addon_call c;
     uint64_t now;
     const uint8_t *from, *bytes;
     size_t from_len, len;
-    char *s1 = NULL, *s2 = NULL;
-    if (!handle_this(env, info, &argc, argv, &h))
+    if (!call_begin(&c, env, info, 3, "deliver(nowMs, from, bytes) needs three arguments"))
         return NULL;
-    if (argc < 3)
-        return addon_type_error(env, "deliver(nowMs, from, bytes) needs three arguments");
-    napi_value out = NULL;
-    if (addon_arg_u64(env, argv[0], &now, "nowMs") &&
-        addon_arg_bytes(env, argv[1], &from, &from_len, &s1, "from") &&
-        addon_arg_bytes(env, argv[2], &bytes, &len, &s2, "bytes")) {
-        int rc = dd_system_deliver(h, now, (const char *)from, from_len, bytes, len);
-        out = rc ? addon_fail(env, rc) : addon_undefined(env);
-    }
-    free(s1);
-    free(s2);
-    return out;
+    if (!addon_arg_u64(env, c.argv[0], &now, "nowMs") ||
+        !call_bytes(&c, 1, &from, &from_len, "from") || !call_bytes(&c, 2, &bytes, &len, "bytes"))
+        return call_end(&c, DD_OK, NULL);
+    int rc = dd_system_deliver(c.h, now, (const char *)from, from_len, bytes, len);
+    return call_end(&c, rc, addon_undefined(env));
 }
 
 /* nextOutgoing() -> [toNodeId, Buffer] | undefined */
@@ -240,24 +226,22 @@ static napi_value system_next_event(napi_env env, napi_callback_info info)
 
 static napi_value system_event_fd(napi_env env, napi_callback_info info)
 {
-    size_t argc = 0;
-    void *h;
+    addon_call c;
     int fd = -1;
-    if (!handle_this(env, info, &argc, NULL, &h))
+    if (!call_begin(&c, env, info, 0, NULL))
         return NULL;
-    int rc = dd_system_event_fd(h, &fd);
-    return rc ? addon_fail(env, rc) : addon_int(env, fd);
+    int rc = dd_system_event_fd(c.h, &fd);
+    return call_end(&c, rc, addon_int(env, fd));
 }
 
 static napi_value system_incarnation(napi_env env, napi_callback_info info)
 {
-    size_t argc = 0;
-    void *h;
+    addon_call c;
     uint64_t v = 0;
-    if (!handle_this(env, info, &argc, NULL, &h))
+    if (!call_begin(&c, env, info, 0, NULL))
         return NULL;
-    int rc = dd_system_incarnation(h, &v);
-    return rc ? addon_fail(env, rc) : addon_u64(env, v);
+    int rc = dd_system_incarnation(c.h, &v);
+    return call_end(&c, rc, addon_u64(env, v));
 }
 
 /* A call that fills a dd_buf with text, as a JS string. */
@@ -338,57 +322,42 @@ done:
     return result;
 }
 
-/* Reads argument `i` as key bytes. */
-static bool key_arg(napi_env env, napi_value *argv, size_t argc, size_t i, const uint8_t **p,
-                    size_t *n, char **scratch)
-{
-    if (argc <= i) {
-        addon_type_error(env, "key is required");
-        return false;
-    }
-    return addon_arg_bytes(env, argv[i], p, n, scratch, "key");
-}
-
 /* update(key, type, op) */
 static napi_value replica_update(napi_env env, napi_callback_info info)
 {
-    size_t argc = 3;
-    napi_value argv[3];
-    void *h;
+    addon_call c;
     const uint8_t *k;
     size_t kn;
-    char *scratch = NULL;
     uint32_t type;
     op_scratch ops;
-    if (!handle_this(env, info, &argc, argv, &h) || !key_arg(env, argv, argc, 0, &k, &kn, &scratch))
+    if (!call_begin(&c, env, info, 1, "key is required"))
         return NULL;
-    napi_value out = NULL;
-    if (argc >= 3 && addon_arg_u32(env, argv[1], &type, "type") &&
-        addon_read_op(env, argv[2], &ops)) {
-        int rc = dd_replica_update(h, k, kn, type, &ops.ops[0]);
-        addon_op_free(&ops);
-        out = rc ? addon_fail(env, rc) : addon_undefined(env);
-    } else if (argc < 3) {
+    if (!call_bytes(&c, 0, &k, &kn, "key"))
+        return call_end(&c, DD_OK, NULL);
+    if (c.argc < 3) {
         addon_type_error(env, "update(key, type, op) needs three arguments");
+        return call_end(&c, DD_OK, NULL);
     }
-    free(scratch);
-    return out;
+    if (!addon_arg_u32(env, c.argv[1], &type, "type") || !addon_read_op(env, c.argv[2], &ops))
+        return call_end(&c, DD_OK, NULL);
+    int rc = dd_replica_update(c.h, k, kn, type, &ops.ops[0]);
+    addon_op_free(&ops);
+    return call_end(&c, rc, addon_undefined(env));
 }
 
 /* get(key) -> Crdt | undefined */
 static napi_value replica_get(napi_env env, napi_callback_info info)
 {
-    size_t argc = 1;
-    napi_value argv[1];
-    void *h;
+    addon_call c;
     const uint8_t *k;
     size_t kn;
-    char *scratch = NULL;
-    if (!handle_this(env, info, &argc, argv, &h) || !key_arg(env, argv, argc, 0, &k, &kn, &scratch))
+    if (!call_begin(&c, env, info, 1, "key is required"))
         return NULL;
+    if (!call_bytes(&c, 0, &k, &kn, "key"))
+        return call_end(&c, DD_OK, NULL);
     dd_crdt *v = NULL;
-    int rc = dd_replica_get(&v, h, k, kn);
-    free(scratch);
+    int rc = dd_replica_get(&v, c.h, k, kn);
+    call_free(&c);
     if (rc == DD_ENOTFOUND || rc == DD_EDELETED)
         return addon_undefined(env);
     return rc ? addon_fail(env, rc) : addon_wrap_crdt(env, v, 1);
@@ -396,36 +365,30 @@ static napi_value replica_get(napi_env env, napi_callback_info info)
 
 static napi_value replica_delete(napi_env env, napi_callback_info info)
 {
-    size_t argc = 1;
-    napi_value argv[1];
-    void *h;
+    addon_call c;
     const uint8_t *k;
     size_t kn;
-    char *scratch = NULL;
-    if (!handle_this(env, info, &argc, argv, &h) || !key_arg(env, argv, argc, 0, &k, &kn, &scratch))
+    if (!call_begin(&c, env, info, 1, "key is required"))
         return NULL;
-    int rc = dd_replica_delete(h, k, kn);
-    free(scratch);
-    return rc ? addon_fail(env, rc) : addon_undefined(env);
+    if (!call_bytes(&c, 0, &k, &kn, "key"))
+        return call_end(&c, DD_OK, NULL);
+    return call_end(&c, dd_replica_delete(c.h, k, kn), addon_undefined(env));
 }
 
 /* subscribe(key, prefix = false) */
 static napi_value replica_subscribe(napi_env env, napi_callback_info info)
 {
-    size_t argc = 2;
-    napi_value argv[2];
-    void *h;
+    addon_call c;
     const uint8_t *k;
     size_t kn;
-    char *scratch = NULL;
     bool prefix = false;
-    if (!handle_this(env, info, &argc, argv, &h) || !key_arg(env, argv, argc, 0, &k, &kn, &scratch))
+    if (!call_begin(&c, env, info, 1, "key is required"))
         return NULL;
-    if (argc > 1)
-        napi_get_value_bool(env, argv[1], &prefix);
-    int rc = dd_replica_subscribe(h, k, kn, prefix);
-    free(scratch);
-    return rc ? addon_fail(env, rc) : addon_undefined(env);
+    if (!call_bytes(&c, 0, &k, &kn, "key"))
+        return call_end(&c, DD_OK, NULL);
+    if (c.argc > 1)
+        napi_get_value_bool(env, c.argv[1], &prefix);
+    return call_end(&c, dd_replica_subscribe(c.h, k, kn, prefix), addon_undefined(env));
 }
 
 /* keys() -> [string] */
@@ -456,78 +419,71 @@ static napi_value replica_keys(napi_env env, napi_callback_info info)
  * read(key, consistency, n, timeoutMs) -> requestId */
 static napi_value replica_write(napi_env env, napi_callback_info info)
 {
-    size_t argc = 6;
-    napi_value argv[6];
-    void *h;
+    addon_call c;
     const uint8_t *k;
     size_t kn;
-    char *scratch = NULL;
     uint32_t type, level, n;
     uint64_t timeout, id = 0;
     op_scratch ops;
-    if (!handle_this(env, info, &argc, argv, &h) || !key_arg(env, argv, argc, 0, &k, &kn, &scratch))
+    if (!call_begin(&c, env, info, 1, "key is required"))
         return NULL;
-    napi_value out = NULL;
-    if (argc < 6) {
+    if (!call_bytes(&c, 0, &k, &kn, "key"))
+        return call_end(&c, DD_OK, NULL);
+    if (c.argc < 6) {
         addon_type_error(env,
                          "write(key, type, op, consistency, n, timeoutMs) needs six arguments");
-    } else if (addon_arg_u32(env, argv[1], &type, "type") &&
-               addon_arg_u32(env, argv[3], &level, "consistency") &&
-               addon_arg_u32(env, argv[4], &n, "n") &&
-               addon_arg_u64(env, argv[5], &timeout, "timeoutMs") &&
-               addon_read_op(env, argv[2], &ops)) {
-        int rc = dd_replica_write(h, k, kn, type, &ops.ops[0], level, n, timeout, &id);
-        addon_op_free(&ops);
-        out = rc ? addon_fail(env, rc) : addon_u64(env, id);
+        return call_end(&c, DD_OK, NULL);
     }
-    free(scratch);
-    return out;
+    if (!addon_arg_u32(env, c.argv[1], &type, "type") ||
+        !addon_arg_u32(env, c.argv[3], &level, "consistency") ||
+        !addon_arg_u32(env, c.argv[4], &n, "n") ||
+        !addon_arg_u64(env, c.argv[5], &timeout, "timeoutMs") ||
+        !addon_read_op(env, c.argv[2], &ops))
+        return call_end(&c, DD_OK, NULL);
+    int rc = dd_replica_write(c.h, k, kn, type, &ops.ops[0], level, n, timeout, &id);
+    addon_op_free(&ops);
+    return call_end(&c, rc, addon_u64(env, id));
 }
 
 static napi_value replica_read(napi_env env, napi_callback_info info)
 {
-    size_t argc = 4;
-    napi_value argv[4];
-    void *h;
+    addon_call c;
     const uint8_t *k;
     size_t kn;
-    char *scratch = NULL;
     uint32_t level, n;
     uint64_t timeout, id = 0;
-    if (!handle_this(env, info, &argc, argv, &h) || !key_arg(env, argv, argc, 0, &k, &kn, &scratch))
+    if (!call_begin(&c, env, info, 1, "key is required"))
         return NULL;
-    napi_value out = NULL;
-    if (argc < 4) {
+    if (!call_bytes(&c, 0, &k, &kn, "key"))
+        return call_end(&c, DD_OK, NULL);
+    if (c.argc < 4) {
         addon_type_error(env, "read(key, consistency, n, timeoutMs) needs four arguments");
-    } else if (addon_arg_u32(env, argv[1], &level, "consistency") &&
-               addon_arg_u32(env, argv[2], &n, "n") &&
-               addon_arg_u64(env, argv[3], &timeout, "timeoutMs")) {
-        int rc = dd_replica_read(h, k, kn, level, n, timeout, &id);
-        out = rc ? addon_fail(env, rc) : addon_u64(env, id);
+        return call_end(&c, DD_OK, NULL);
     }
-    free(scratch);
-    return out;
+    if (!addon_arg_u32(env, c.argv[1], &level, "consistency") ||
+        !addon_arg_u32(env, c.argv[2], &n, "n") ||
+        !addon_arg_u64(env, c.argv[3], &timeout, "timeoutMs"))
+        return call_end(&c, DD_OK, NULL);
+    int rc = dd_replica_read(c.h, k, kn, level, n, timeout, &id);
+    return call_end(&c, rc, addon_u64(env, id));
 }
 
 static napi_value replica_flush(napi_env env, napi_callback_info info)
 {
-    size_t argc = 0;
-    void *h;
-    if (!handle_this(env, info, &argc, NULL, &h))
+    addon_call c;
+    if (!call_begin(&c, env, info, 0, NULL))
         return NULL;
-    int rc = dd_replica_flush(h);
-    return rc ? addon_fail(env, rc) : addon_undefined(env);
+    return call_end(&c, dd_replica_flush(c.h), addon_undefined(env));
 }
 
 static napi_value replica_key_count(napi_env env, napi_callback_info info)
 {
-    size_t argc = 0;
-    void *h;
+    addon_call c;
     uint64_t n = 0;
-    if (!handle_this(env, info, &argc, NULL, &h))
+    if (!call_begin(&c, env, info, 0, NULL))
         return NULL;
-    int rc = dd_replica_key_count(&n, h);
-    return rc ? addon_fail(env, rc) : addon_u64(env, n);
+    int rc = dd_replica_key_count(&n, c.h);
+    return call_end(&c, rc, addon_u64(env, n));
 }
 
 #define M ADDON_METHOD
