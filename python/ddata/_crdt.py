@@ -101,6 +101,18 @@ def _wrap(ptr, actor=None):
     return obj
 
 
+def _lookup(fn, h, key, actor=None):
+    """The copy fn(out, h, key, len) hands out, wrapped; None when fn says
+    DD_ENOTFOUND. Map entries and replica keys are looked up alike."""
+    key = to_bytes(key, "key")
+    out = ffi.new("dd_crdt **")
+    rc = fn(out, h, key, len(key))
+    if rc == lib.DD_ENOTFOUND:
+        return None
+    check(rc)
+    return _wrap(out[0], actor)
+
+
 def type_name(crdt_type):
     """"ORSet" for CrdtType.ORSET; None for an unknown number."""
     s = lib.dd_crdt_type_name(int(crdt_type))
@@ -251,13 +263,7 @@ class Crdt(Handle):
         return out[0]
 
     def _map_get(self, key):
-        key = to_bytes(key, "key")
-        out = ffi.new("dd_crdt **")
-        rc = lib.dd_crdt_map_get(out, self._h, key, len(key))
-        if rc == lib.DD_ENOTFOUND:
-            return None
-        check(rc)
-        return _wrap(out[0], self.actor)
+        return _lookup(lib.dd_crdt_map_get, self._h, key, self.actor)
 
     def __repr__(self):
         if self.closed:

@@ -18,7 +18,7 @@ import json
 import time
 
 from ._core import CrdtType, OpKind, _limits_ptr
-from ._crdt import Op, _elements, _wrap
+from ._crdt import Op, _elements, _lookup
 from ._ddata import ffi, lib
 from ._errors import Deleted, InvalidArgument, check
 from ._handle import Handle
@@ -276,13 +276,7 @@ class Replica(Handle):
 
     def get(self, key):
         """A copy of the value at key (a typed Crdt), or None when absent."""
-        key = to_bytes(key, "key")
-        out = ffi.new("dd_crdt **")
-        rc = lib.dd_replica_get(out, self._h, key, len(key))
-        if rc == lib.DD_ENOTFOUND:
-            return None
-        check(rc)
-        return _wrap(out[0])
+        return _lookup(lib.dd_replica_get, self._h, key)
 
     def __getitem__(self, key):
         v = self.get(key)
