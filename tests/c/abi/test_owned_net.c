@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ddata.h"
+#include "tcp_node.h"
 #include "test.h"
 
 #define TYPE "load"
@@ -23,41 +23,23 @@ typedef struct onode {
     dd_replica *rep;
     dd_owned *own;
     uint64_t id; /* dd_owned_node_of(name) */
-    char addr[64];
+    char addr[TCP_NODE_ADDR_BYTES];
 } onode;
 
 static const uint8_t secret[32] = {7, 1, 7, 1, 7};
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 static void onode_open(onode *n, const char *name, const char *seed, uint32_t strategy)
 {
     memset(n, 0, sizeof(*n));
     n->name = name;
-    dd_system_options so;
-    ASSERT_OK(dd_system_options_init(&so, DD_SYSTEM_OPTIONS_VERSION));
-    so.node_id = name;
-    so.transport = DD_TRANSPORT_TCP;
-    so.listen_address = "127.0.0.1:0";
-    so.secret = secret;
     /* Short enough to see a departure, long enough not to flap under ASan
      * on a busy machine (a member marked down stays down). */
-    so.failure_timeout_ms = 1000;
-    so.down_after_ms = 1000;
-    const char *seeds[1] = {seed};
-    so.seeds = seeds;
-    so.seed_count = seed ? 1 : 0;
-    ASSERT_OK(dd_system_open(&n->sys, &so));
-    dd_buf a = DD_BUF_INIT;
-    ASSERT_OK(dd_system_listen_address(&a, n->sys));
-    ASSERT(a.len > 0 && a.len < sizeof(n->addr));
-    memcpy(n->addr, a.data, a.len);
-    n->addr[a.len] = 0;
-    dd_buf_free(&a);
+    tcp_node_options o = {.node_id = name,
+                          .secret = secret,
+                          .seed = seed,
+                          .failure_timeout_ms = 1000,
+                          .down_after_ms = 1000};
+    ASSERT_OK(tcp_system_open(&n->sys, n->addr, &o));
     dd_replica_options ro;
     ASSERT_OK(dd_replica_options_init(&ro, DD_REPLICA_OPTIONS_VERSION));
     ro.gossip_interval_ms = 100;
@@ -114,17 +96,25 @@ static size_t node_count(onode *n)
     return count;
 }
 
-static int wait_nodes(onode *n, size_t count, size_t want, int timeout_ms)
+typedef struct nodes_goal {
+    onode *nodes;
+    size_t count, want;
+} nodes_goal;
+
+static bool all_count(void *arg)
 {
-    for (int waited = 0; waited <= timeout_ms; waited += 10) {
-        size_t agree = 0;
-        for (size_t i = 0; i < count; i++)
-            agree += node_count(&n[i]) == want;
-        if (agree == count)
-            return 1;
-        sleep_ms(10);
-    }
-    return 0;
+    nodes_goal *g = arg;
+    for (size_t i = 0; i < g->count; i++)
+        if (node_count(&g->nodes[i]) != g->want)
+            return false;
+    return true;
+}
+
+/* Waits up to timeout_ms for every node to count `want` owned peers. */
+static bool wait_nodes(onode *n, size_t count, size_t want, int timeout_ms)
+{
+    nodes_goal g = {n, count, want};
+    return tcp_wait_until(all_count, &g, timeout_ms);
 }
 
 /* Drains events until one of `kind` about `node` arrives; 0 on timeout. */
@@ -166,7 +156,7 @@ TEST(test_three_tcp_nodes_see_each_others_owned_state)
             for (int o = 0; o < 3; o++)
                 all &= view_is(&n[r], &n[o], bases[o], 0);
         if (!all)
-            sleep_ms(10);
+            tcp_sleep_ms(10);
     }
     ASSERT_MSG(all, "not every node read every view");
     uint64_t ids[4];
@@ -185,13 +175,10 @@ TEST(test_three_tcp_nodes_see_each_others_owned_state)
     for (int waited = 0; !streamed && waited <= 8000; waited += 10) {
         streamed = view_is(&n[1], &n[0], bases[0], 30) && view_is(&n[2], &n[0], bases[0], 30);
         if (!streamed)
-            sleep_ms(10);
+            tcp_sleep_ms(10);
     }
     ASSERT_MSG(streamed, "the delta stream did not arrive in order");
-    dd_buf js = DD_BUF_INIT;
-    ASSERT_OK(dd_system_stats_json(&js, n[1].sys));
-    char *text = strndup((const char *)js.data, js.len);
-    dd_buf_free(&js);
+    char *text = tcp_stats_text(n[1].sys);
     ASSERT(text);
     ASSERT_MSG(strstr(text, "\"owned\":{\"corrupt\":0,\"deltas_applied\":"), "no owned stats: %s",
                text);
@@ -352,7 +339,7 @@ TEST(test_host_threads_and_the_drivers_share_the_engines)
     for (int waited = 0; !streamed && waited <= 8000; waited += 10) {
         streamed = view_is(&n[1], &n[0], "start", 200);
         if (!streamed)
-            sleep_ms(10);
+            tcp_sleep_ms(10);
     }
     ASSERT_MSG(streamed, "b did not get a's 200 deltas in order");
     onode_close(&n[1]);
@@ -370,18 +357,18 @@ TEST(test_a_restarted_node_is_seen_with_its_new_instance)
     for (int waited = 0; !seen && waited <= 8000; waited += 10) {
         seen = view_is(&n[0], &n[1], "before", 0);
         if (!seen)
-            sleep_ms(10);
+            tcp_sleep_ms(10);
     }
     ASSERT_MSG(seen, "a did not read b");
     onode_close(&n[1]);
-    sleep_ms(5); /* the next incarnation (wall ms) is larger */
+    tcp_sleep_ms(5); /* the next incarnation (wall ms) is larger */
     onode_open(&n[1], "b", n[0].addr, DD_OWNED_ACTIVE_PUSH);
     publish(&n[1], 1, "after");
     seen = 0;
     for (int waited = 0; !seen && waited <= 10000; waited += 10) {
         seen = view_is(&n[0], &n[1], "after", 0);
         if (!seen)
-            sleep_ms(10);
+            tcp_sleep_ms(10);
     }
     ASSERT_MSG(seen, "a did not read the restarted b's new instance");
     onode_close(&n[1]);

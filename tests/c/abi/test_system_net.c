@@ -8,45 +8,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ddata.h"
+#include "tcp_node.h"
 #include "test.h"
 
 typedef struct tnode {
     dd_system *sys;
     dd_replica *rep;
-    char addr[64];
+    char addr[TCP_NODE_ADDR_BYTES];
 } tnode;
 
 static const uint8_t secret_a[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
 static const uint8_t secret_b[32] = {9, 9, 9};
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static void tnode_open(tnode *n, const char *id, const char *seed, const uint8_t *secret)
 {
-    dd_system_options so;
-    ASSERT_OK(dd_system_options_init(&so, DD_SYSTEM_OPTIONS_VERSION));
-    so.node_id = id;
-    so.transport = DD_TRANSPORT_TCP;
-    so.listen_address = "127.0.0.1:0";
-    so.secret = secret;
-    so.failure_timeout_ms = 1000;
-    const char *seeds[1] = {seed};
-    so.seeds = seeds;
-    so.seed_count = seed ? 1 : 0;
-    ASSERT_OK(dd_system_open(&n->sys, &so));
-    dd_buf a = DD_BUF_INIT;
-    ASSERT_OK(dd_system_listen_address(&a, n->sys));
-    ASSERT(a.len > 0 && a.len < sizeof(n->addr));
-    memcpy(n->addr, a.data, a.len);
-    n->addr[a.len] = 0;
-    dd_buf_free(&a);
+    tcp_node_options o = {
+        .node_id = id, .secret = secret, .seed = seed, .failure_timeout_ms = 1000};
+    ASSERT_OK(tcp_system_open(&n->sys, n->addr, &o));
     dd_replica_options ro;
     ASSERT_OK(dd_replica_options_init(&ro, DD_REPLICA_OPTIONS_VERSION));
     ro.gossip_interval_ms = 100;
@@ -79,18 +59,27 @@ static int64_t counter(tnode *n, const char *key)
     return out;
 }
 
-/* Waits up to timeout_ms for every node to read `want`. */
-static int wait_counter(tnode *nodes, size_t count, const char *key, int64_t want, int timeout_ms)
+typedef struct counter_goal {
+    tnode *nodes;
+    size_t count;
+    const char *key;
+    int64_t want;
+} counter_goal;
+
+static bool all_read(void *arg)
 {
-    for (int waited = 0; waited <= timeout_ms; waited += 10) {
-        size_t agree = 0;
-        for (size_t i = 0; i < count; i++)
-            agree += counter(&nodes[i], key) == want;
-        if (agree == count)
-            return 1;
-        sleep_ms(10);
-    }
-    return 0;
+    counter_goal *g = arg;
+    for (size_t i = 0; i < g->count; i++)
+        if (counter(&g->nodes[i], g->key) != g->want)
+            return false;
+    return true;
+}
+
+/* Waits up to timeout_ms for every node to read `want`. */
+static bool wait_counter(tnode *nodes, size_t count, const char *key, int64_t want, int timeout_ms)
+{
+    counter_goal g = {nodes, count, key, want};
+    return tcp_wait_until(all_read, &g, timeout_ms);
 }
 
 TEST(test_three_tcp_nodes_converge_on_concurrent_increments)
@@ -120,10 +109,7 @@ TEST(test_stats_json_counts_peers_and_deltas)
     ASSERT(wait_counter(n, 2, "k", 2, 3000));
     dd_buf to = DD_BUF_INIT, msg = DD_BUF_INIT;
     ASSERT_STATUS(dd_system_next_outgoing(n[0].sys, &to, &msg), DD_EMISUSE);
-    dd_buf js = DD_BUF_INIT;
-    ASSERT_OK(dd_system_stats_json(&js, n[0].sys));
-    char *text = strndup((const char *)js.data, js.len);
-    dd_buf_free(&js);
+    char *text = tcp_stats_text(n[0].sys);
     ASSERT(text);
     ASSERT_MSG(strstr(text, "\"node\":\"b\""), "no peer b in %s", text);
     ASSERT_MSG(strstr(text, "\"rejected_connections\":"), "no rejected count in %s", text);
@@ -141,12 +127,10 @@ TEST(test_wrong_secret_is_refused_and_learns_nothing)
     incr(&n[0], "secret-key", 7);
     ASSERT(wait_counter(n, 2, "secret-key", 7, 8000));
     tnode_open(&n[2], "intruder", n[0].addr, secret_b);
-    sleep_ms(1500);
+    tcp_sleep_ms(1500);
     ASSERT_EQ_INT(counter(&n[2], "secret-key"), -1);
-    dd_buf js = DD_BUF_INIT;
-    ASSERT_OK(dd_system_stats_json(&js, n[0].sys));
-    char *text = strndup((const char *)js.data, js.len);
-    dd_buf_free(&js);
+    char *text = tcp_stats_text(n[0].sys);
+    ASSERT(text);
     ASSERT_MSG(!strstr(text, "\"handshake_failures\":0,"), "no failure counted: %s", text);
     ASSERT_MSG(!strstr(text, "intruder"), "the intruder became a peer: %s", text);
     free(text);
