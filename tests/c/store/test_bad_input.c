@@ -49,14 +49,21 @@ static void expect_value(state_store *s, const char *key, const char *value)
     bytes_free(&b);
 }
 
-TEST(test_tampered_record_is_ecrypto_and_others_readable)
+/* A closed sealed store at <tmpdir>/<name> holding a=alpha and b=bravo,
+ * for a test to damage. */
+static void write_two_records(char path[1024], const char *name)
 {
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/tamper.db", test_tmpdir());
+    snprintf(path, 1024, "%s/%s", test_tmpdir(), name);
     state_store *s = open_sealed(path, 0);
     ASSERT_OK(state_store_upsert(s, K("a"), 0, K("alpha"), NULL));
     ASSERT_OK(state_store_upsert(s, K("b"), 0, K("bravo"), NULL));
     state_store_close(s);
+}
+
+TEST(test_tampered_record_is_ecrypto_and_others_readable)
+{
+    char path[1024];
+    write_two_records(path, "tamper.db");
     /* Flip one bit in the middle of a's sealed record. */
     sqlite3 *db;
     ASSERT(sqlite3_open(path, &db) == SQLITE_OK);
@@ -76,7 +83,7 @@ TEST(test_tampered_record_is_ecrypto_and_others_readable)
     ASSERT(sqlite3_step(st) == SQLITE_DONE);
     sqlite3_finalize(st);
     sqlite3_close(db);
-    s = open_sealed(path, 0);
+    state_store *s = open_sealed(path, 0);
     bytes b = BYTES_INIT;
     int rc = state_store_get(s, K("a"), NULL, &b);
     ASSERT_MSG(rc == ST_ECRYPTO || rc == ST_ECORRUPT, "rc %d", rc);
@@ -88,14 +95,10 @@ TEST(test_tampered_record_is_ecrypto_and_others_readable)
 TEST(test_record_copied_to_another_key_fails_to_open)
 {
     char path[1024];
-    snprintf(path, sizeof(path), "%s/moved.db", test_tmpdir());
-    state_store *s = open_sealed(path, 0);
-    ASSERT_OK(state_store_upsert(s, K("a"), 0, K("alpha"), NULL));
-    ASSERT_OK(state_store_upsert(s, K("b"), 0, K("bravo"), NULL));
-    state_store_close(s);
+    write_two_records(path, "moved.db");
     raw_exec(path, "UPDATE state SET data = (SELECT data FROM state WHERE key = CAST('a' AS "
                    "BLOB)) WHERE key = CAST('b' AS BLOB)");
-    s = open_sealed(path, 0);
+    state_store *s = open_sealed(path, 0);
     ASSERT_STATUS(state_store_get(s, K("b"), NULL, NULL), ST_OK); /* no state asked */
     bytes out = BYTES_INIT;
     ASSERT_STATUS(state_store_get(s, K("b"), NULL, &out), ST_ECRYPTO);

@@ -52,20 +52,28 @@ static uint64_t run_actor(journal *j, const persist_options *o, int events)
     return sum;
 }
 
+/* Persists `events` events with o, then recovers: the actor's sum comes
+ * back whole, from the snapshot at `snapshot_seq` plus `replayed` events. */
+static void expect_recovery(journal *j, const persist_options *o, int events, uint64_t snapshot_seq,
+                            uint64_t replayed)
+{
+    uint64_t sum = run_actor(j, o, events);
+    counter c = {0};
+    uint64_t rec;
+    ASSERT_OK(recover(j, PID("actor"), apply_snapshot, apply_event, &c, &rec));
+    ASSERT_EQ_U64(c.sum, sum);
+    ASSERT_EQ_U64(c.snapshot_seq, snapshot_seq);
+    ASSERT_EQ_U64(c.events_applied, replayed);
+    ASSERT_EQ_U64(rec, (uint64_t)events);
+}
+
 TEST(test_light_recovers_from_the_last_snapshot)
 {
     EACH_VARIANT("light")
     {
         journal *j = open_journal_variant(v, dir, 0);
         persist_options o = {PERSIST_LIGHT, 0, false};
-        uint64_t sum = run_actor(j, &o, 30);
-        counter c = {0};
-        uint64_t rec;
-        ASSERT_OK(recover(j, PID("actor"), apply_snapshot, apply_event, &c, &rec));
-        ASSERT_EQ_U64(c.sum, sum);
-        ASSERT_EQ_U64(c.snapshot_seq, 30);
-        ASSERT_EQ_U64(c.events_applied, 0);
-        ASSERT_EQ_U64(rec, 30);
+        expect_recovery(j, &o, 30, 30, 0);
         journal_close(j);
     }
 }
@@ -76,14 +84,7 @@ TEST(test_full_snapshots_every_n_and_replays_the_rest)
     {
         journal *j = open_journal_variant(v, dir, 0);
         persist_options o = {PERSIST_FULL, 10, false};
-        uint64_t sum = run_actor(j, &o, 37);
-        counter c = {0};
-        uint64_t rec;
-        ASSERT_OK(recover(j, PID("actor"), apply_snapshot, apply_event, &c, &rec));
-        ASSERT_EQ_U64(c.sum, sum);
-        ASSERT_EQ_U64(c.snapshot_seq, 30);
-        ASSERT_EQ_U64(c.events_applied, 7);
-        ASSERT_EQ_U64(rec, 37);
+        expect_recovery(j, &o, 37, 30, 7);
         journal_close(j);
     }
 }
@@ -94,11 +95,7 @@ TEST(test_full_with_compaction_deletes_covered_events)
     {
         journal *j = open_journal_variant(v, dir, 0);
         persist_options o = {PERSIST_FULL, 10, true};
-        uint64_t sum = run_actor(j, &o, 25);
-        counter c = {0};
-        ASSERT_OK(recover(j, PID("actor"), apply_snapshot, apply_event, &c, NULL));
-        ASSERT_EQ_U64(c.sum, sum);
-        ASSERT_EQ_U64(c.events_applied, 5);
+        expect_recovery(j, &o, 25, 20, 5);
         /* Events up to the snapshot are gone; the highest stays. */
         uint64_t h;
         ASSERT_OK(journal_highest(j, PID("actor"), &h));
