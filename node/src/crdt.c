@@ -46,6 +46,13 @@ static node_crdt *unwrap_this(napi_env env, napi_callback_info info, size_t *arg
     return c;
 }
 
+/* `this` for a method without arguments. */
+static node_crdt *this_crdt(napi_env env, napi_callback_info info)
+{
+    size_t argc = 0;
+    return unwrap_this(env, info, &argc, NULL);
+}
+
 static node_crdt *unwrap_arg(napi_env env, napi_value v, const char *what)
 {
     node_crdt *c = NULL;
@@ -296,8 +303,7 @@ static napi_value crdt_equals(napi_env env, napi_callback_info info)
 
 static napi_value crdt_clone(napi_env env, napi_callback_info info)
 {
-    size_t argc = 0;
-    node_crdt *c = unwrap_this(env, info, &argc, NULL);
+    node_crdt *c = this_crdt(env, info);
     if (!c)
         return NULL;
     dd_crdt *copy = NULL;
@@ -307,8 +313,7 @@ static napi_value crdt_clone(napi_env env, napi_callback_info info)
 
 static napi_value crdt_close(napi_env env, napi_callback_info info)
 {
-    size_t argc = 0;
-    node_crdt *c = unwrap_this(env, info, &argc, NULL);
+    node_crdt *c = this_crdt(env, info);
     if (!c)
         return NULL;
     int rc = c->h ? dd_crdt_free(c->h) : 0;
@@ -318,8 +323,7 @@ static napi_value crdt_close(napi_env env, napi_callback_info info)
 
 static napi_value crdt_type(napi_env env, napi_callback_info info)
 {
-    size_t argc = 0;
-    node_crdt *c = unwrap_this(env, info, &argc, NULL);
+    node_crdt *c = this_crdt(env, info);
     if (!c)
         return NULL;
     int rc = dd_crdt_type_of(c->h);
@@ -330,8 +334,7 @@ typedef int (*buf_read_fn)(dd_buf *out, const dd_crdt *v);
 
 static napi_value buf_read(napi_env env, napi_callback_info info, buf_read_fn fn, bool as_string)
 {
-    size_t argc = 0;
-    node_crdt *c = unwrap_this(env, info, &argc, NULL);
+    node_crdt *c = this_crdt(env, info);
     if (!c)
         return NULL;
     dd_buf b = DD_BUF_INIT;
@@ -368,8 +371,7 @@ static napi_value crdt_register_get(napi_env env, napi_callback_info info)
 
 static napi_value crdt_elements(napi_env env, napi_callback_info info)
 {
-    size_t argc = 0;
-    node_crdt *c = unwrap_this(env, info, &argc, NULL);
+    node_crdt *c = this_crdt(env, info);
     if (!c)
         return NULL;
     dd_buf b = DD_BUF_INIT;
@@ -387,8 +389,7 @@ static napi_value crdt_elements(napi_env env, napi_callback_info info)
 /* counterValue() -> number when exact, else bigint */
 static napi_value crdt_counter_value(napi_env env, napi_callback_info info)
 {
-    size_t argc = 0;
-    node_crdt *c = unwrap_this(env, info, &argc, NULL);
+    node_crdt *c = this_crdt(env, info);
     if (!c)
         return NULL;
     int64_t v = 0;
@@ -403,30 +404,33 @@ static napi_value crdt_counter_value(napi_env env, napi_callback_info info)
     return out;
 }
 
+/* Runs a reader that fills one unsigned integer from `this`'s value; false
+ * when it threw. */
+static bool read_u64(napi_env env, napi_callback_info info,
+                     int (*fn)(uint64_t *out, const dd_crdt *v), uint64_t *v)
+{
+    node_crdt *c = this_crdt(env, info);
+    if (!c)
+        return false;
+    int rc = fn(v, c->h);
+    if (rc)
+        addon_fail(env, rc);
+    return rc == 0;
+}
+
 static napi_value crdt_digest(napi_env env, napi_callback_info info)
 {
-    size_t argc = 0;
-    node_crdt *c = unwrap_this(env, info, &argc, NULL);
-    if (!c)
-        return NULL;
     uint64_t v = 0;
-    int rc = dd_crdt_digest(&v, c->h);
-    if (rc)
-        return addon_fail(env, rc);
-    napi_value out;
-    napi_create_bigint_uint64(env, v, &out);
+    napi_value out = NULL;
+    if (read_u64(env, info, dd_crdt_digest, &v))
+        napi_create_bigint_uint64(env, v, &out);
     return out;
 }
 
 static napi_value crdt_count(napi_env env, napi_callback_info info)
 {
-    size_t argc = 0;
-    node_crdt *c = unwrap_this(env, info, &argc, NULL);
-    if (!c)
-        return NULL;
     uint64_t v = 0;
-    int rc = dd_crdt_count(&v, c->h);
-    return rc ? addon_fail(env, rc) : addon_int(env, (int64_t)v);
+    return read_u64(env, info, dd_crdt_count, &v) ? addon_int(env, (int64_t)v) : NULL;
 }
 
 static napi_value bool_result(napi_env env, int rc)
@@ -440,8 +444,7 @@ static napi_value bool_result(napi_env env, int rc)
 
 static napi_value crdt_flag_value(napi_env env, napi_callback_info info)
 {
-    size_t argc = 0;
-    node_crdt *c = unwrap_this(env, info, &argc, NULL);
+    node_crdt *c = this_crdt(env, info);
     return c ? bool_result(env, dd_crdt_flag_value(c->h)) : NULL;
 }
 

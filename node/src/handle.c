@@ -159,3 +159,12 @@ bool addon_define_class(napi_env env, napi_value exports, const char *name, napi
     return napi_define_class(env, name, NAPI_AUTO_LENGTH, ctor, NULL, n, props, &cls) == napi_ok &&
            napi_set_named_property(env, exports, name, cls) == napi_ok;
 }
+
+napi_value addon_pair(napi_env env, napi_value a, napi_value b)
+{
+    napi_value arr = NULL;
+    napi_create_array_with_length(env, 2, &arr);
+    napi_set_element(env, arr, 0, a);
+    napi_set_element(env, arr, 1, b);
+    return arr;
+}

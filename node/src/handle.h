@@ -31,6 +31,9 @@ bool addon_prop(napi_env env, napi_value obj, const char *name, napi_value *out)
 /* Returns a u64 as a number when exact, else a bigint. */
 napi_value addon_u64(napi_env env, uint64_t v);
 napi_value addon_str(napi_env env, const uint8_t *p, size_t n);
+/* [a, b]: the two-value results (destination and message, incarnation
+ * and age). */
+napi_value addon_pair(napi_env env, napi_value a, napi_value b);
 /* A new Buffer holding a copy of p[0..n) (p may be NULL when n is 0). */
 napi_value addon_bytes(napi_env env, const uint8_t *p, size_t n);
 /* Copies a JS string into malloc'd memory (caller frees); throws and

@@ -126,11 +126,7 @@ static napi_value owned_publish(napi_env env, napi_callback_info info)
     call_free(&c);
     if (rc)
         return addon_fail(env, rc);
-    napi_value arr;
-    napi_create_array_with_length(env, 2, &arr);
-    napi_set_element(env, arr, 0, addon_u64(env, inc));
-    napi_set_element(env, arr, 1, addon_u64(env, age));
-    return arr;
+    return addon_pair(env, addon_u64(env, inc), addon_u64(env, age));
 }
 
 static napi_value owned_tick(napi_env env, napi_callback_info info)
@@ -171,11 +167,7 @@ static napi_value owned_next_outgoing(napi_env env, napi_callback_info info)
         return addon_undefined(env);
     if (rc)
         return addon_fail(env, rc);
-    napi_value arr;
-    napi_create_array_with_length(env, 2, &arr);
-    napi_set_element(env, arr, 0, addon_u64(env, to));
-    napi_set_element(env, arr, 1, addon_buf_to_js(env, &b));
-    return arr;
+    return addon_pair(env, addon_u64(env, to), addon_buf_to_js(env, &b));
 }
 
 static napi_value owned_member_up(napi_env env, napi_callback_info info)

@@ -159,10 +159,7 @@ static napi_value system_next_outgoing(napi_env env, napi_callback_info info)
         return addon_undefined(env);
     if (rc)
         return addon_fail(env, rc);
-    napi_value arr;
-    napi_create_array_with_length(env, 2, &arr);
-    napi_set_element(env, arr, 0, addon_str(env, to.data, to.len));
-    napi_set_element(env, arr, 1, addon_buf_to_js(env, &msg));
+    napi_value arr = addon_pair(env, addon_str(env, to.data, to.len), addon_buf_to_js(env, &msg));
     dd_buf_free(&to);
     return arr;
 }
