@@ -41,14 +41,6 @@ static void raw_exec(const char *path, const char *sql)
     sqlite3_close(db);
 }
 
-static void expect_value(state_store *s, const char *key, const char *value)
-{
-    bytes b = BYTES_INIT;
-    ASSERT_OK(state_store_get(s, K(key), NULL, &b));
-    ASSERT_MEM_EQ(b.data, b.len, value, strlen(value));
-    bytes_free(&b);
-}
-
 /* A closed sealed store at <tmpdir>/<name> holding a=alpha and b=bravo,
  * for a test to damage. */
 static void write_two_records(char path[1024], const char *name)
@@ -87,7 +79,7 @@ TEST(test_tampered_record_is_ecrypto_and_others_readable)
     bytes b = BYTES_INIT;
     int rc = state_store_get(s, K("a"), NULL, &b);
     ASSERT_MSG(rc == ST_ECRYPTO || rc == ST_ECORRUPT, "rc %d", rc);
-    expect_value(s, "b", "bravo");
+    expect_state(s, "b", 0, "bravo");
     bytes_free(&b);
     state_store_close(s);
 }
@@ -102,7 +94,7 @@ TEST(test_record_copied_to_another_key_fails_to_open)
     ASSERT_STATUS(state_store_get(s, K("b"), NULL, NULL), ST_OK); /* no state asked */
     bytes out = BYTES_INIT;
     ASSERT_STATUS(state_store_get(s, K("b"), NULL, &out), ST_ECRYPTO);
-    expect_value(s, "a", "alpha");
+    expect_state(s, "a", 0, "alpha");
     bytes_free(&out);
     state_store_close(s);
 }
@@ -121,7 +113,7 @@ TEST(test_wrong_key_reads_fail_and_write_nothing)
     bytes_free(&out);
     state_store_close(s);
     s = open_sealed(path, 0);
-    expect_value(s, "a", "alpha");
+    expect_state(s, "a", 0, "alpha");
     state_store_close(s);
 }
 
@@ -233,7 +225,7 @@ TEST(test_newer_schema_is_refused_not_misread)
     ASSERT(strstr(test_last_error(), "schema version 99") != NULL);
     raw_exec(path, "PRAGMA user_version = 1");
     ASSERT_OK(state_store_open_sqlite(&s, path, NULL));
-    expect_value(s, "a", "alpha");
+    expect_state(s, "a", 0, "alpha");
     state_store_close(s);
 }
 

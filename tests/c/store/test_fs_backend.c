@@ -31,12 +31,7 @@ TEST(test_two_nodes_sharing_a_directory_see_each_others_cas)
     ASSERT_STATUS(state_store_upsert(b, K("k"), 0, K("from b"), NULL), ST_ECONFLICT);
     ASSERT_OK(state_store_upsert(b, K("k"), 1, K("from b"), NULL));
     ASSERT_STATUS(state_store_upsert(a, K("k"), 1, K("stale a"), NULL), ST_ECONFLICT);
-    bytes v = BYTES_INIT;
-    uint64_t rev;
-    ASSERT_OK(state_store_get(a, K("k"), &rev, &v));
-    ASSERT_EQ_U64(rev, 2);
-    ASSERT_MEM_EQ(v.data, v.len, "from b", 6);
-    bytes_free(&v);
+    expect_state(a, "k", 2, "from b");
     state_store_close(a);
     state_store_close(b);
 }
@@ -107,10 +102,7 @@ TEST(test_leftover_temporary_files_are_ignored)
     int n = 0;
     ASSERT_OK(state_store_scan(s, NULL, 0, count_records, &n));
     ASSERT_EQ_INT(n, 1);
-    bytes v = BYTES_INIT;
-    ASSERT_OK(state_store_get(s, K("a"), NULL, &v));
-    ASSERT_MEM_EQ(v.data, v.len, "1", 1);
-    bytes_free(&v);
+    expect_state(s, "a", 0, "1");
     state_store_close(s);
 }
 

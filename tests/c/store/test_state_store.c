@@ -38,12 +38,7 @@ TEST(test_insert_then_cas_updates_revision)
         ASSERT_STATUS(state_store_upsert(s, K("a"), 2, K("wrong"), &rev), ST_ECONFLICT);
         ASSERT_OK(state_store_upsert(s, K("a"), 1, K("two"), &rev));
         ASSERT_EQ_U64(rev, 2);
-        bytes out = BYTES_INIT;
-        uint64_t got = 0;
-        ASSERT_OK(state_store_get(s, K("a"), &got, &out));
-        ASSERT_EQ_U64(got, 2);
-        ASSERT_MEM_EQ(out.data, out.len, "two", 3);
-        bytes_free(&out);
+        expect_state(s, "a", 2, "two");
         state_store_close(s);
     }
 }
@@ -54,12 +49,7 @@ TEST(test_failed_upsert_changes_nothing)
         state_store *s = open_fresh(v, "nochange");
         ASSERT_OK(state_store_upsert(s, K("k"), 0, K("v1"), NULL));
         ASSERT_STATUS(state_store_upsert(s, K("k"), 7, K("v2"), NULL), ST_ECONFLICT);
-        bytes out = BYTES_INIT;
-        uint64_t rev;
-        ASSERT_OK(state_store_get(s, K("k"), &rev, &out));
-        ASSERT_EQ_U64(rev, 1);
-        ASSERT_MEM_EQ(out.data, out.len, "v1", 2);
-        bytes_free(&out);
+        expect_state(s, "k", 1, "v1");
         state_store_close(s);
     }
 }
@@ -217,12 +207,7 @@ TEST(test_sqlite_state_survives_reopen)
     ASSERT_OK(state_store_upsert(s, K("durable"), 1, K("still"), NULL));
     state_store_close(s);
     ASSERT_OK(state_store_open_sqlite(&s, path, NULL));
-    bytes out = BYTES_INIT;
-    uint64_t rev;
-    ASSERT_OK(state_store_get(s, K("durable"), &rev, &out));
-    ASSERT_EQ_U64(rev, 2);
-    ASSERT_MEM_EQ(out.data, out.len, "still", 5);
-    bytes_free(&out);
+    expect_state(s, "durable", 2, "still");
     state_store_close(s);
 }
 

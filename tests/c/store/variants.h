@@ -9,11 +9,13 @@
 #include <stdio.h>
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "seal/seal.h"
 #include "store/fs_backend.h"
 #include "store/journal.h"
 #include "store/sqlite_backend.h"
+#include "store/state_store.h"
 #include "store/store.h"
 #include "test.h"
 #include "util/status.h"
@@ -90,6 +92,19 @@ static inline sealer *variant_sealer(int v)
     sealer *seal = test_sealer(k);
     keyring_release(k);
     return seal;
+}
+
+/* Asserts that `key` reads back as `value`, at revision `rev` unless rev
+ * is 0. */
+static inline void expect_state(state_store *s, const char *key, uint64_t rev, const char *value)
+{
+    bytes out = BYTES_INIT;
+    uint64_t got = 0;
+    ASSERT_OK(state_store_get(s, (const uint8_t *)key, strlen(key), &got, &out));
+    if (rev)
+        ASSERT_EQ_U64(got, rev);
+    ASSERT_MEM_EQ(out.data, out.len, value, strlen(value));
+    bytes_free(&out);
 }
 
 static inline journal *open_journal_variant(int v, const char *dir, uint64_t snapshot_keep)
