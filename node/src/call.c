@@ -44,3 +44,14 @@ napi_value call_end(addon_call *c, int rc, napi_value ok)
     call_free(c);
     return rc ? addon_fail(c->env, rc) : ok;
 }
+
+bool call_found(addon_call *c, int rc, napi_value *out)
+{
+    call_free(c);
+    *out = NULL;
+    if (rc == DD_ENOTFOUND)
+        *out = addon_undefined(c->env);
+    else if (rc)
+        addon_fail(c->env, rc);
+    return rc == DD_OK;
+}

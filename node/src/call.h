@@ -35,4 +35,9 @@ void call_free(addon_call *c);
  * conversion already threw. */
 napi_value call_end(addon_call *c, int rc, napi_value ok);
 
+/* Ends a lookup: frees the call; true when `rc` is DD_OK and the caller
+ * builds the result into *out; otherwise *out is undefined (DD_ENOTFOUND)
+ * or NULL with the error thrown. */
+bool call_found(addon_call *c, int rc, napi_value *out);
+
 #endif

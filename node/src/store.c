@@ -410,17 +410,13 @@ static napi_value journal_load_snapshot(napi_env env, napi_callback_info info)
         return call_end(&c, DD_OK, NULL);
     dd_buf b = DD_BUF_INIT;
     uint64_t seq = 0, ts = 0;
-    int rc = dd_snapshot_load(&b, &seq, &ts, c.h, pid, n, &crit);
-    call_free(&c);
-    if (rc == DD_ENOTFOUND)
-        return addon_undefined(env);
-    if (rc)
-        return addon_fail(env, rc);
     napi_value out;
-    napi_create_object(env, &out);
-    napi_set_named_property(env, out, "seq", addon_u64(env, seq));
-    napi_set_named_property(env, out, "timestampMs", addon_u64(env, ts));
-    napi_set_named_property(env, out, "state", addon_buf_to_js(env, &b));
+    if (call_found(&c, dd_snapshot_load(&b, &seq, &ts, c.h, pid, n, &crit), &out)) {
+        napi_create_object(env, &out);
+        napi_set_named_property(env, out, "seq", addon_u64(env, seq));
+        napi_set_named_property(env, out, "timestampMs", addon_u64(env, ts));
+        napi_set_named_property(env, out, "state", addon_buf_to_js(env, &b));
+    }
     return out;
 }
 
@@ -535,16 +531,12 @@ static napi_value store_get(napi_env env, napi_callback_info info)
         return call_end(&c, DD_OK, NULL);
     dd_buf b = DD_BUF_INIT;
     uint64_t rev = 0;
-    int rc = dd_state_store_get(&b, &rev, c.h, key, kn);
-    call_free(&c);
-    if (rc == DD_ENOTFOUND)
-        return addon_undefined(env);
-    if (rc)
-        return addon_fail(env, rc);
     napi_value out;
-    napi_create_object(env, &out);
-    napi_set_named_property(env, out, "revision", addon_u64(env, rev));
-    napi_set_named_property(env, out, "state", addon_buf_to_js(env, &b));
+    if (call_found(&c, dd_state_store_get(&b, &rev, c.h, key, kn), &out)) {
+        napi_create_object(env, &out);
+        napi_set_named_property(env, out, "revision", addon_u64(env, rev));
+        napi_set_named_property(env, out, "state", addon_buf_to_js(env, &b));
+    }
     return out;
 }
 
@@ -620,16 +612,13 @@ static napi_value store_last(napi_env env, napi_callback_info info)
         return NULL;
     dd_buf state = DD_BUF_INIT, key = DD_BUF_INIT;
     uint64_t rev = 0;
-    int rc = dd_state_store_last(&state, &key, &rev, c.h);
-    if (rc == DD_ENOTFOUND)
-        return addon_undefined(env);
-    if (rc)
-        return addon_fail(env, rc);
     napi_value out;
-    napi_create_object(env, &out);
-    napi_set_named_property(env, out, "key", addon_buf_to_js(env, &key));
-    napi_set_named_property(env, out, "revision", addon_u64(env, rev));
-    napi_set_named_property(env, out, "state", addon_buf_to_js(env, &state));
+    if (call_found(&c, dd_state_store_last(&state, &key, &rev, c.h), &out)) {
+        napi_create_object(env, &out);
+        napi_set_named_property(env, out, "key", addon_buf_to_js(env, &key));
+        napi_set_named_property(env, out, "revision", addon_u64(env, rev));
+        napi_set_named_property(env, out, "state", addon_buf_to_js(env, &state));
+    }
     return out;
 }
 
