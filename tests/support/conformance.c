@@ -230,5 +230,7 @@ int conf_run_area(const char *area, conf_case_fn play, conf_tally *tally)
     }
     conf_known_free(&known);
     conf_files_free(&files);
+    fprintf(stderr, "  %s conformance: %d files, %d cases, %d failed\n", area, tally->files,
+            tally->cases, tally->failures);
     return 0;
 }

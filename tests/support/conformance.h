@@ -62,7 +62,7 @@ typedef struct conf_tally {
  * $DDATA_SOURCE_DIR/tests/conformance/<area>/. A case listed as
  * "<area>/<file>:<name>" in known_failures_c.txt counts as failed when it
  * passes and as passed when it fails. An unparsable file is one failure.
- * -1 when the directory cannot be read. */
+ * Prints the tally to stderr; -1 when the directory cannot be read. */
 int conf_run_area(const char *area, conf_case_fn play, conf_tally *tally);
 
 #endif

@@ -391,8 +391,6 @@ TEST(test_owned_conformance_vectors_pass)
 {
     conf_tally t;
     ASSERT_MSG(conf_run_area("owned", play_case, &t) == 0, "cannot read the owned vectors");
-    fprintf(stderr, "  owned conformance: %d files, %d cases, %d failed\n", t.files, t.cases,
-            t.failures);
     ASSERT(t.files > 0 && t.cases > 0);
     ASSERT_EQ_INT(t.failures, 0);
 }

@@ -268,8 +268,6 @@ TEST(test_store_conformance_vectors_pass)
 {
     conf_tally t;
     ASSERT_MSG(conf_run_area("store", play_case, &t) == 0, "cannot read the store vectors");
-    fprintf(stderr, "  store conformance: %d files, %d cases, %d failed\n", t.files, t.cases,
-            t.failures);
     ASSERT(t.files > 0 && t.cases > 0);
     ASSERT_EQ_INT(t.failures, 0);
 }
