@@ -8,7 +8,6 @@
  * the run, and so does a listed case that passes (the list must shrink).
  */
 #include <cjson/cJSON.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,14 +20,8 @@
 
 static char failure[1024];
 
-static int fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(failure, sizeof failure, fmt, ap);
-    va_end(ap);
-    return -1;
-}
+/* Records why the case failed; -1. */
+#define fail(...) conf_fail(failure, sizeof failure, __VA_ARGS__)
 
 static int type_of_name(const char *name)
 {

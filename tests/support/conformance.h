@@ -16,6 +16,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Writes a case's failure message into msg (cap bytes) and returns -1, so a
+ * step can `return conf_fail(...)`. */
+int conf_fail(char *msg, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* o's member k (case-sensitive), NULL when o is not an object or lacks it. */
+const cJSON *conf_get(const cJSON *o, const char *k);
+
 /* The whole file, NUL-terminated; NULL when unreadable. The caller frees;
  * len (may be NULL) receives the size without the NUL. */
 char *conf_read_file(const char *path, size_t *len);

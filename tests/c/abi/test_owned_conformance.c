@@ -8,7 +8,6 @@
  * step drops them). A failure names the file, the case and the step.
  */
 #include <cjson/cJSON.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,29 +29,18 @@ typedef struct run {
     char failure[512];
 } run;
 
-static int fail(run *r, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->failure, sizeof(r->failure), fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-static const cJSON *get(const cJSON *o, const char *k)
-{
-    return cJSON_GetObjectItemCaseSensitive(o, k);
-}
+/* Records why the case failed in r; -1. */
+#define fail(r, ...) conf_fail((r)->failure, sizeof((r)->failure), __VA_ARGS__)
 
 static uint64_t num(const cJSON *o, const char *k, uint64_t dflt)
 {
-    const cJSON *v = get(o, k);
+    const cJSON *v = conf_get(o, k);
     return cJSON_IsNumber(v) ? (uint64_t)v->valuedouble : dflt;
 }
 
 static const char *str(const cJSON *o, const char *k, const char *dflt)
 {
-    const cJSON *v = get(o, k);
+    const cJSON *v = conf_get(o, k);
     return cJSON_IsString(v) ? v->valuestring : dflt;
 }
 
@@ -171,23 +159,23 @@ static int check_view(run *r, const dd_owned_view *v, const cJSON *expect)
     uint8_t buf[1024];
     size_t len;
     const cJSON *e;
-    if ((e = get(expect, "incarnation")) && v->incarnation != (uint64_t)e->valuedouble)
+    if ((e = conf_get(expect, "incarnation")) && v->incarnation != (uint64_t)e->valuedouble)
         return fail(r, "incarnation %llu, expected %g", (unsigned long long)v->incarnation,
                     e->valuedouble);
-    if ((e = get(expect, "age")) && v->age != (uint64_t)e->valuedouble)
+    if ((e = conf_get(expect, "age")) && v->age != (uint64_t)e->valuedouble)
         return fail(r, "age %llu, expected %g", (unsigned long long)v->age, e->valuedouble);
-    if ((e = get(expect, "base_age")) && v->base_age != (uint64_t)e->valuedouble)
+    if ((e = conf_get(expect, "base_age")) && v->base_age != (uint64_t)e->valuedouble)
         return fail(r, "base_age %llu, expected %g", (unsigned long long)v->base_age,
                     e->valuedouble);
-    if ((e = get(expect, "version_mismatch")) && (v->version_mismatch != 0) != cJSON_IsTrue(e))
+    if ((e = conf_get(expect, "version_mismatch")) && (v->version_mismatch != 0) != cJSON_IsTrue(e))
         return fail(r, "version_mismatch %u", v->version_mismatch);
-    if ((e = get(expect, "base"))) {
+    if ((e = conf_get(expect, "base"))) {
         if (bytes_of(r, e, buf, sizeof(buf), &len))
             return -1;
         if (len != v->base.len || memcmp(buf, v->base.data, len) != 0)
             return fail(r, "base differs (%zu bytes, expected %zu)", v->base.len, len);
     }
-    if ((e = get(expect, "deltas"))) {
+    if ((e = conf_get(expect, "deltas"))) {
         if ((size_t)cJSON_GetArraySize(e) != v->delta_count)
             return fail(r, "%zu deltas, expected %d", v->delta_count, cJSON_GetArraySize(e));
         for (size_t i = 0; i < v->delta_count; i++) {
@@ -211,15 +199,15 @@ static int find_event(run *r, dd_owned *h, int idx, const cJSON *step, bool *fou
     while (!*found && dd_owned_next_event(&ev, h) == DD_OK) {
         if ((int)ev.kind != kind)
             continue;
-        if (get(step, "of") && ev.node_id != num(step, "of", 0))
+        if (conf_get(step, "of") && ev.node_id != num(step, "of", 0))
             continue;
-        if (get(step, "type") && strcmp(ev.type, str(step, "type", "")) != 0)
+        if (conf_get(step, "type") && strcmp(ev.type, str(step, "type", "")) != 0)
             continue;
-        if (get(step, "age") && ev.age != num(step, "age", 0))
+        if (conf_get(step, "age") && ev.age != num(step, "age", 0))
             continue;
-        if (get(step, "incarnation") && ev.incarnation != num(step, "incarnation", 0))
+        if (conf_get(step, "incarnation") && ev.incarnation != num(step, "incarnation", 0))
             continue;
-        if (get(step, "peer_version") && ev.peer_version != num(step, "peer_version", 0))
+        if (conf_get(step, "peer_version") && ev.peer_version != num(step, "peer_version", 0))
             continue;
         if (kind == DD_OWNED_EV_QUERY_DONE) {
             if (ev.request_id != r->last_request[idx])
@@ -241,14 +229,14 @@ static int do_step(run *r, const cJSON *step)
         dd_owned_options o = DD_OWNED_OPTIONS_INIT;
         o.node_id = num(step, "node", 0);
         o.incarnation = num(step, "incarnation", 1);
-        if (get(step, "store") && !(o.store = store_named(r, str(step, "store", ""))))
+        if (conf_get(step, "store") && !(o.store = store_named(r, str(step, "store", ""))))
             return fail(r, "cannot open store");
         if (h)
             return fail(r, "node %llu is open", (unsigned long long)o.node_id);
         int rc = dd_owned_open(&r->h[idx], &o);
         if (rc != DD_OK)
             return fail(r, "open: %s", dd_error_last()->message);
-        const cJSON *types = get(step, "types") ? get(step, "types") : r->types;
+        const cJSON *types = conf_get(step, "types") ? conf_get(step, "types") : r->types;
         return register_types(r, r->h[idx], types);
     }
     if (strcmp(op, "pump") == 0)
@@ -284,16 +272,16 @@ static int do_step(run *r, const cJSON *step)
     if (strcmp(op, "publish") == 0) {
         uint8_t buf[1024];
         size_t len = 0;
-        if (bytes_of(r, get(step, "data"), buf, sizeof(buf), &len))
+        if (bytes_of(r, conf_get(step, "data"), buf, sizeof(buf), &len))
             return -1;
         int u = enum_of(str(step, "urgency", "default"), URGENCIES, 4);
         uint64_t inc = 0, age = 0;
         int rc =
-            dd_owned_publish(h, str(step, "type", ""), cJSON_IsTrue(get(step, "full")), buf, len,
-                             u < 0 ? 99u : (uint32_t)u, num(step, "delay_ms", 0), &inc, &age);
+            dd_owned_publish(h, str(step, "type", ""), cJSON_IsTrue(conf_get(step, "full")), buf,
+                             len, u < 0 ? 99u : (uint32_t)u, num(step, "delay_ms", 0), &inc, &age);
         if (check_status(r, step, rc))
             return -1;
-        const cJSON *e = get(step, "expect");
+        const cJSON *e = conf_get(step, "expect");
         if (rc == DD_OK && e && (inc != num(e, "incarnation", inc) || age != num(e, "age", age)))
             return fail(r, "published (%llu, %llu)", (unsigned long long)inc,
                         (unsigned long long)age);
@@ -317,7 +305,9 @@ static int do_step(run *r, const cJSON *step)
         int rc = dd_owned_read(&v, h, str(step, "type", ""), num(step, "of", 0));
         if (check_status(r, step, rc))
             return -1;
-        int bad = rc == DD_OK && get(step, "expect") ? check_view(r, &v, get(step, "expect")) : 0;
+        int bad = rc == DD_OK && conf_get(step, "expect")
+                      ? check_view(r, &v, conf_get(step, "expect"))
+                      : 0;
         dd_owned_view_free(&v);
         return bad;
     }
@@ -328,7 +318,7 @@ static int do_step(run *r, const cJSON *step)
         if (check_status(r, step, rc))
             return -1;
         r->last_request[idx] = req;
-        const cJSON *pending = get(step, "pending");
+        const cJSON *pending = conf_get(step, "pending");
         if (pending && (req != 0) != cJSON_IsTrue(pending))
             return fail(r, "query %s", req ? "is pending" : "was fresh");
         return 0;
@@ -346,7 +336,7 @@ static int do_step(run *r, const cJSON *step)
         uint64_t ids[MAX_NODES];
         size_t n = 0;
         dd_owned_nodes(ids, MAX_NODES, &n, h);
-        const cJSON *e = get(step, "expect");
+        const cJSON *e = conf_get(step, "expect");
         if ((size_t)cJSON_GetArraySize(e) != n)
             return fail(r, "%zu nodes, expected %d", n, cJSON_GetArraySize(e));
         for (size_t i = 0; i < n; i++)
@@ -370,10 +360,10 @@ static int play_case(const char *file, const char *name, const cJSON *c)
 {
     run r;
     memset(&r, 0, sizeof(r));
-    r.types = get(c, "types");
+    r.types = conf_get(c, "types");
     int s = 0, failed = 0;
     const cJSON *step;
-    cJSON_ArrayForEach(step, get(c, "steps"))
+    cJSON_ArrayForEach(step, conf_get(c, "steps"))
     {
         if (do_step(&r, step)) {
             fprintf(stderr, "  owned/%s: %s: step %d (%s): %s\n", file, name, s,

@@ -7,7 +7,6 @@
  * step.
  */
 #include <cjson/cJSON.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,19 +29,8 @@ typedef struct blob {
     size_t len;
 } blob;
 
-static int fail(run *r, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->failure, sizeof(r->failure), fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-static const cJSON *get(const cJSON *o, const char *k)
-{
-    return cJSON_GetObjectItemCaseSensitive(o, k);
-}
+/* Records why the case failed in r; -1. */
+#define fail(r, ...) conf_fail((r)->failure, sizeof((r)->failure), __VA_ARGS__)
 
 /* A JSON string (its UTF-8 bytes) or {"$bytes": base64}; absent = empty. */
 static int to_blob(run *r, const cJSON *v, blob *out)
@@ -106,14 +94,14 @@ static int check_cursor(run *r, dd_journal_cursor *c, const cJSON *expect, int f
 static int call(run *r, const cJSON *step, const char *op)
 {
     blob key, value;
-    const cJSON *expect = get(step, "expect");
+    const cJSON *expect = conf_get(step, "expect");
     int rc;
     if (strcmp(op, "upsert") == 0) {
-        if (to_blob(r, get(step, "key"), &key) || to_blob(r, get(step, "value"), &value))
+        if (to_blob(r, conf_get(step, "key"), &key) || to_blob(r, conf_get(step, "value"), &value))
             return 1;
         uint64_t rev = 0;
         rc = dd_state_store_upsert(&rev, r->s, key.data, key.len,
-                                   revision_of(get(step, "expected")), value.data, value.len);
+                                   revision_of(conf_get(step, "expected")), value.data, value.len);
         if (rc == DD_OK && expect && rev != (uint64_t)expect->valuedouble) {
             fail(r, "new revision %llu", (unsigned long long)rev);
             return 1;
@@ -121,7 +109,7 @@ static int call(run *r, const cJSON *step, const char *op)
         return rc;
     }
     if (strcmp(op, "get") == 0) {
-        if (to_blob(r, get(step, "key"), &key))
+        if (to_blob(r, conf_get(step, "key"), &key))
             return 1;
         dd_buf b = DD_BUF_INIT;
         uint64_t rev = 0;
@@ -132,10 +120,10 @@ static int call(run *r, const cJSON *step, const char *op)
             fail(r, "found a record, expected none");
             rc = 1;
         } else if (rc == DD_OK && expect) {
-            if (to_blob(r, get(expect, "value"), &value)) {
+            if (to_blob(r, conf_get(expect, "value"), &value)) {
                 rc = 1;
             } else if (!blob_is(&value, b.data, b.len) ||
-                       rev != (uint64_t)get(expect, "revision")->valuedouble) {
+                       rev != (uint64_t)conf_get(expect, "revision")->valuedouble) {
                 fail(r, "revision %llu, value '%.*s'", (unsigned long long)rev, (int)b.len,
                      (const char *)b.data);
                 rc = 1;
@@ -145,16 +133,17 @@ static int call(run *r, const cJSON *step, const char *op)
         return rc;
     }
     if (strcmp(op, "delete") == 0) {
-        if (to_blob(r, get(step, "key"), &key))
+        if (to_blob(r, conf_get(step, "key"), &key))
             return 1;
-        return dd_state_store_delete(r->s, key.data, key.len, revision_of(get(step, "expected")));
+        return dd_state_store_delete(r->s, key.data, key.len,
+                                     revision_of(conf_get(step, "expected")));
     }
     if (strcmp(op, "keys") == 0 || strcmp(op, "range") == 0 || strcmp(op, "pids") == 0) {
         bool keys = op[0] == 'k', range = op[0] == 'r';
-        if (to_blob(r, get(step, keys ? "prefix" : range ? "from" : "after"), &key))
+        if (to_blob(r, conf_get(step, keys ? "prefix" : range ? "from" : "after"), &key))
             return 1;
         dd_journal_cursor *c = NULL;
-        const cJSON *n = get(step, range ? "count" : "max");
+        const cJSON *n = conf_get(step, range ? "count" : "max");
         if (keys)
             rc = dd_state_store_keys(&c, r->s, key.data, key.len);
         else if (range)
@@ -196,9 +185,9 @@ static int call(run *r, const cJSON *step, const char *op)
     if (strcmp(op, "purge") == 0)
         return dd_state_store_purge(r->s);
     if (strcmp(op, "append") == 0) {
-        if (to_blob(r, get(step, "pid"), &key))
+        if (to_blob(r, conf_get(step, "pid"), &key))
             return 1;
-        const cJSON *evs = get(step, "events");
+        const cJSON *evs = conf_get(step, "events");
         int n = cJSON_GetArraySize(evs);
         blob *payloads = calloc((size_t)n + 1, sizeof(*payloads));
         dd_append_event *in = calloc((size_t)n + 1, sizeof(*in));
@@ -212,7 +201,8 @@ static int call(run *r, const cJSON *step, const char *op)
         }
         if (rc == DD_OK)
             rc = dd_journal_append(r->j, key.data, key.len,
-                                   (uint64_t)get(step, "expected_seq")->valuedouble, in, (size_t)n);
+                                   (uint64_t)conf_get(step, "expected_seq")->valuedouble, in,
+                                   (size_t)n);
         free(payloads);
         free(in);
         return rc;
@@ -223,10 +213,10 @@ static int call(run *r, const cJSON *step, const char *op)
 
 static int do_step(run *r, const cJSON *step)
 {
-    const cJSON *op = get(step, "op");
+    const cJSON *op = conf_get(step, "op");
     if (!cJSON_IsString(op))
         return fail(r, "step without op");
-    const cJSON *es = get(step, "expect_status");
+    const cJSON *es = conf_get(step, "expect_status");
     int want = cJSON_IsString(es) ? conf_status_of_name(es->valuestring) : DD_OK;
     int rc = call(r, step, op->valuestring);
     if (rc == 1)
@@ -247,12 +237,12 @@ static int play_case(const char *file, const char *name, const cJSON *c)
     bool failed = dd_state_store_open(&r.s, &o) != DD_OK || dd_journal_open(&r.j, &o) != DD_OK;
     int s = 0;
     const cJSON *step;
-    cJSON_ArrayForEach(step, get(c, "steps"))
+    cJSON_ArrayForEach(step, conf_get(c, "steps"))
     {
         if (failed)
             break;
         if (do_step(&r, step)) {
-            const cJSON *op = get(step, "op");
+            const cJSON *op = conf_get(step, "op");
             fprintf(stderr, "  store/%s: %s: step %d (%s): %s\n", file, name, s,
                     cJSON_IsString(op) ? op->valuestring : "?", r.failure);
             failed = true;
