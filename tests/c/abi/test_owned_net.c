@@ -37,8 +37,8 @@ static void onode_open(onode *n, const char *name, const char *seed, uint32_t st
     tcp_node_options o = {.node_id = name,
                           .secret = secret,
                           .seed = seed,
-                          .failure_timeout_ms = 1000,
-                          .down_after_ms = 1000};
+                          .failure_timeout_ms = 2000,
+                          .down_after_ms = 2000};
     ASSERT_OK(tcp_system_open(&n->sys, n->addr, &o));
     dd_replica_options ro;
     ASSERT_OK(dd_replica_options_init(&ro, DD_REPLICA_OPTIONS_VERSION));
@@ -216,12 +216,19 @@ TEST(test_fresh_read_pulls_through_the_transport)
     ASSERT_MSG(wait_nodes(n, 2, 1, 10000), "owned membership did not form");
     publish(&n[0], 1, "v1");
     publish(&n[0], 0, "d0");
+    /* A member the failure detector drops (a starved ASan run) ends the
+     * pull with DD_ENOTFOUND, by design; the point here is that a pull over
+     * a stable link completes, so such a flap gets a few more tries. */
     uint64_t req = 0;
-    ASSERT_OK(dd_owned_query(&req, n[1].own, TYPE, n[0].id, 0));
-    ASSERT_MSG(req != 0, "a zero-staleness read must pull");
     int32_t st = -1;
-    ASSERT_MSG(wait_event(&n[1], DD_OWNED_EV_QUERY_DONE, n[0].id, req, 8000, &st),
-               "the pull did not complete");
+    for (int attempt = 0; attempt < 3 && st != DD_OK; attempt++) {
+        ASSERT_MSG(wait_nodes(n, 2, 1, 10000), "owned membership did not re-form");
+        ASSERT_OK(dd_owned_query(&req, n[1].own, TYPE, n[0].id, 0));
+        ASSERT_MSG(req != 0, "a zero-staleness read must pull");
+        ASSERT_MSG(wait_event(&n[1], DD_OWNED_EV_QUERY_DONE, n[0].id, req, 8000, &st),
+                   "the pull did not complete");
+        ASSERT_MSG(st == DD_OK || st == DD_ENOTFOUND, "the pull ended with %d", st);
+    }
     ASSERT_STATUS(st, DD_OK);
     ASSERT(view_is(&n[1], &n[0], "v1", 1));
     /* A node that is not a member is not found. */
