@@ -25,6 +25,9 @@ enum {
     ST_EBUSY = -13,
     ST_EDONE = -14,
     ST_EUNSUPPORTED = -15,
+    /* Internal only: why the transport closed a connection (a reason in
+     * its events and statistics). No ABI call returns it, so it has no
+     * public DD_* twin. */
     ST_ECLOSED = -16,
 };
 
