@@ -12,6 +12,8 @@ Outputs (all checked in, never edited by hand):
   rust-sys/ddata-sys/src/ffi.rs      extern "C" declarations + layout tests
   node/src/generated/exports.h       the N-API addon's export table
   bindings/gen/layout.txt            sizes/offsets the Rust layout tests use
+  bindings/gen/layout_versions.txt   per-version struct layouts (versions.py);
+                                     kept, not regenerated: see its rules
 
 Reachability: the generated outputs cover every function by construction.
 The Python package's wrappers are written by hand, so every function must
@@ -31,6 +33,7 @@ import tempfile
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import emit  # noqa: E402
 import header  # noqa: E402
+import versions  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 HEADER = "abi/include/ddata.h"
@@ -56,7 +59,21 @@ def update(root):
         if not p.exists() or p.read_text() != text:
             p.write_text(text)
             print("gen.py: wrote %s" % path)
+    update_versions(root, hdr)
     print("gen.py: %d functions, %d structs, %d enums" % (len(hdr.functions), len(hdr.structs), len(hdr.enums)))
+
+
+def read_versions(root):
+    p = root / versions.TABLE
+    return versions.parse(p.read_text()) if p.exists() else versions.Table()
+
+
+def update_versions(root, hdr):
+    p = root / versions.TABLE
+    text = versions.update(hdr, read_versions(root)).text()
+    if not p.exists() or p.read_text() != text:
+        p.write_text(text)
+        print("gen.py: wrote %s" % versions.TABLE)
 
 
 def python_wrapped(root):
@@ -141,6 +158,10 @@ def check(root):
     if unknown:
         problems.append("python/ddata calls %s, which the header does not declare" % ", ".join(unknown))
     check_layout(root, hdr, problems)
+    try:
+        problems.extend(versions.check(hdr, read_versions(root)))
+    except ValueError as e:
+        problems.append(str(e))
     for p in problems:
         print("gen.py check: " + p, file=sys.stderr)
     print("gen.py check: %d functions; %d outputs; %d wrapped in Python, %d allow-listed; %s"
