@@ -8,6 +8,7 @@
 #   make install   install library, header, pkg-config and CMake files
 #   make symbols   regenerate abi/ddata.symbols and abi/ddata.map
 #   make bindings  regenerate the bindings' declarations from the header
+#   make abi-baseline  rewrite abi/ddata.abi.xml (abidw) after a compatible change
 #   make test-python  install ./python against this build and run pytest
 #   make test-node    npm install ./node against this build and run node --test
 #   make test-rust    cargo test the rust-sys workspace against this build
@@ -23,7 +24,7 @@ FUZZ_SECONDS ?= 30
 PREFIX ?= /usr/local
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS) --timeout 900
 
-.PHONY: all deps build asan test test-suites test-c test-asan test-python test-node test-rust bench fuzz demo install symbols bindings format clean
+.PHONY: all deps build asan test test-suites test-c test-asan test-python test-node test-rust bench fuzz demo install symbols bindings abi-baseline format clean
 
 all: build
 
@@ -97,6 +98,12 @@ symbols:
 
 bindings:
 	python3 bindings/gen/gen.py update
+
+# Builds only the shared library (with debug info: abidw reads DWARF), then
+# describes it; ctest abi.baseline compares every build with the result.
+abi-baseline: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target ddata
+	python3 tools/abi/baseline.py update --lib $(BUILD)/libddata.so
 
 format:
 	sh tools/format.sh fix

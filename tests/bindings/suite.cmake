@@ -11,3 +11,8 @@ set_tests_properties(bindings.generated PROPERTIES LABELS bindings TIMEOUT 120
 add_test(NAME bindings.layout_versions
   COMMAND python3 ${CMAKE_SOURCE_DIR}/tests/bindings/test_layout_versions.py)
 set_tests_properties(bindings.layout_versions PROPERTIES LABELS bindings TIMEOUT 120)
+
+# What tools/abi/baseline.py (ctest abi.baseline) accepts from abidiff.
+add_test(NAME bindings.abi_baseline_rules
+  COMMAND python3 ${CMAKE_SOURCE_DIR}/tests/bindings/test_abi_baseline.py)
+set_tests_properties(bindings.abi_baseline_rules PROPERTIES LABELS bindings TIMEOUT 120)
