@@ -12,6 +12,7 @@
 #   make test-python  install ./python against this build and run pytest
 #   make test-node    npm install ./node against this build and run node --test
 #   make test-rust    cargo test the rust-sys workspace against this build
+#   make test-go      the Go (cgo) contract test in tests/bindings/go, under -race
 #   make format    apply .clang-format
 
 SHELL := /bin/bash
@@ -24,7 +25,7 @@ FUZZ_SECONDS ?= 30
 PREFIX ?= /usr/local
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS) --timeout 900
 
-.PHONY: all deps build asan test test-suites test-c test-asan test-python test-node test-rust bench fuzz demo install symbols bindings abi-baseline format clean
+.PHONY: all deps build asan test test-suites test-c test-asan test-python test-node test-rust test-go bench fuzz demo install symbols bindings abi-baseline format clean
 
 all: build
 
@@ -66,6 +67,13 @@ test-node: build
 test-rust: build
 	cd rust-sys && DDATA_BUILD_DIR=$(abspath $(BUILD)) DDATA_FROM_TREE=1 cargo test --workspace --features ddata/tokio
 
+# A fourth binding written from ABI.md and the header alone (#14): the
+# shared conformance vectors and the error rules under the race detector.
+# It links this build's libddata.so and needs nothing from the network.
+test-go: build
+	cd tests/bindings/go && GOPROXY=off GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=1 \
+	  CGO_LDFLAGS="-L$(abspath $(BUILD)) -Wl,-rpath,$(abspath $(BUILD))" go test -race -count=1 -v .
+
 # Every suite, then one closing line that adds up what they all reported
 # ("total: N passed, N failed"), read from the combined log.
 TEST_LOG ?= $(BUILD)-test.log
@@ -73,7 +81,7 @@ test:
 	@set -o pipefail; $(MAKE) --no-print-directory test-suites 2>&1 | tee $(TEST_LOG)
 	@python3 tools/test_summary.py $(TEST_LOG)
 
-test-suites: test-c test-asan test-python test-node test-rust
+test-suites: test-c test-asan test-python test-node test-rust test-go
 
 # stdout carries only the JSON lines; building and progress go to stderr.
 bench:

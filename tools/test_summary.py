@@ -26,6 +26,8 @@ PATTERNS = [
 ]
 NODE_PASS = re.compile(r"^# pass (\d+)$")
 NODE_FAIL = re.compile(r"^# fail (\d+)$")
+# go test -v: one "--- PASS: TestX (0.01s)" or "--- FAIL: ..." per test
+GO_RESULT = re.compile(r"^--- (PASS|FAIL): ")
 
 
 def main(path):
@@ -46,6 +48,10 @@ def main(path):
             m = NODE_FAIL.match(line)
             if m:
                 failed += int(m[1])
+            m = GO_RESULT.match(line)
+            if m:
+                passed += m[1] == "PASS"
+                failed += m[1] == "FAIL"
     print("total: %d passed, %d failed" % (passed, failed))
     return 1 if failed or not passed else 0
 

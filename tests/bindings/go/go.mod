@@ -1,0 +1,3 @@
+module ddata.test/ddgo
+
+go 1.26
