@@ -225,6 +225,61 @@ TEST(test_two_pumped_nodes_converge_and_report_membership)
     node_close(&n[1]);
 }
 
+/* b's count of undecodable messages, from dd_system_stats_json. */
+static long long decode_errors(dd_system *sys)
+{
+    dd_buf js = DD_BUF_INIT;
+    ASSERT_OK(dd_system_stats_json(&js, sys));
+    const char *at = strstr((const char *)js.data, "\"decode_errors\":");
+    long long n = at ? strtoll(at + strlen("\"decode_errors\":"), NULL, 10) : -1;
+    dd_buf_free(&js);
+    return n;
+}
+
+/* A node of a later release during a rolling upgrade: gossip in format
+ * version 2 (byte 1 of every message) is refused by name, counted in
+ * decode_errors and changes nothing; the same bytes in version 1 still
+ * deliver (ABI.md, "Compatibility on disk and on the wire"). */
+TEST(test_future_gossip_version_is_refused_and_counted)
+{
+    node n[2];
+    node_open(&n[0], "a", "a", NULL, NULL, 0);
+    node_open(&n[1], "b", "a", NULL, NULL, 0);
+    pump(n, 2, 15);
+    dd_op op = increment(3);
+    ASSERT_OK(dd_replica_update(n[0].rep, K("c"), DD_GCOUNTER, &op));
+    now_ms += 100;
+    ASSERT_OK(dd_system_tick(n[0].sys, now_ms));
+    long long before = decode_errors(n[1].sys), refused = 0;
+    dd_buf to = DD_BUF_INIT, held[64];
+    while (refused < 64 && dd_system_next_outgoing(n[0].sys, &to, &held[refused]) == DD_OK) {
+        dd_buf *msg = &held[refused];
+        if (to.len == 1 && to.data[0] == 'b') {
+            msg->data[1] = 2;
+            ASSERT_STATUS(dd_system_deliver(n[1].sys, now_ms, "a", 1, msg->data, msg->len),
+                          DD_ECORRUPT);
+            ASSERT(strstr(dd_error_last()->message, "version 2 is not supported") != NULL);
+            msg->data[1] = 1;
+            refused++;
+        } else {
+            dd_buf_free(msg);
+        }
+        dd_buf_free(&to);
+    }
+    ASSERT(refused > 0);
+    ASSERT_EQ_INT(decode_errors(n[1].sys), before + refused);
+    ASSERT(counter(n[1].rep, "c") != 3);
+    for (long long i = 0; i < refused; i++) {
+        ASSERT_OK(dd_system_deliver(n[1].sys, now_ms, "a", 1, held[i].data, held[i].len));
+        dd_buf_free(&held[i]);
+    }
+    ASSERT_EQ_INT(counter(n[1].rep, "c"), 3);
+    pump(n, 2, 15);
+    ASSERT_EQ_INT(counter(n[1].rep, "c"), 3);
+    node_close(&n[0]);
+    node_close(&n[1]);
+}
+
 TEST(test_event_fd_is_readable_exactly_while_events_are_queued)
 {
     node a;

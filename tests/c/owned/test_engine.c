@@ -310,6 +310,28 @@ TEST(test_garbage_input_changes_nothing)
     owned_close(e);
 }
 
+/* A node of a later release (wire format OWNED_WIRE_FORMAT + 1) during a
+ * rolling upgrade: its messages are refused by name, counted, and change
+ * nothing; the same message in this node's format still applies
+ * (ABI.md, "Compatibility on disk and on the wire"). */
+TEST(test_future_wire_format_is_refused_and_counted)
+{
+    owned *e = reader_engine();
+    owned_gen before = view_gen(e, 2);
+    bytes b = BYTES_INIT;
+    deltas_msg(&b, "load", 5, 4, 1, 1);
+    b.data[0] = OWNED_WIRE_FORMAT + 1;
+    ASSERT_STATUS(owned_deliver(e, 2, b.data, b.len), ST_EUNSUPPORTED);
+    ASSERT(strstr(error_message(), "wire format 2 is not supported") != NULL);
+    ASSERT(owned_gen_cmp(view_gen(e, 2), before) == 0);
+    ASSERT_EQ_U64(owned_get_stats(e).corrupt, 1);
+    b.data[0] = OWNED_WIRE_FORMAT;
+    ASSERT_OK(owned_deliver(e, 2, b.data, b.len));
+    ASSERT_EQ_U64(view_gen(e, 2).age, 4);
+    bytes_free(&b);
+    owned_close(e);
+}
+
 TEST(test_active_push_reaches_every_member)
 {
     sim s;
