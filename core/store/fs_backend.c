@@ -3,6 +3,7 @@
  * objects, so a directory can be shared by several nodes (a network file
  * system) or synced by tools that only understand whole files.
  *
+ *   <root>/format                the layout version (fs_layout.h)
  *   <root>/lock                  writers hold an OFD lock on it (fcntl),
  *                                which excludes other processes, other
  *                                nodes over NFS, and other handles in
@@ -46,6 +47,7 @@
 
 #include "store/fs_backend.h"
 #include "store/fs_io.h"
+#include "store/fs_layout.h"
 #include "store/journal.h"
 #include "store/store.h"
 #include "store/tags.h"
@@ -526,6 +528,8 @@ int store_backend_open_fs(store_backend **out, const char *root, const fs_option
         if (f->lock_fd < 0)
             rc = fs_io_error("opening", path);
     }
+    if (rc == ST_OK)
+        rc = fs_layout_check(f);
     if (rc != ST_OK) {
         fs_close(&f->base);
         return rc;

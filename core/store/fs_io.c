@@ -147,14 +147,19 @@ int fs_read_file(const char *path, bytes *out)
     return rc;
 }
 
-/* Checks magic and CRC; on success *r reads the body. */
+/* Checks magic, CRC and format byte, in that order, so a whole file of a
+ * later format is ST_EUNSUPPORTED and bit rot ST_ECORRUPT; on success *r
+ * reads the body. */
 int fs_open_record(const bytes *b, const char *magic, const char *path, reader *r)
 {
-    if (b->len < 9 || memcmp(b->data, magic, 4) != 0 || b->data[4] != 1)
+    if (b->len < 9 || memcmp(b->data, magic, 4) != 0)
         return error_set(ST_ECORRUPT, "fs store: '%s' is not a %s file", path, magic);
     uint32_t want = load_u32le(b->data + b->len - 4);
     if ((uint32_t)crc32(0, b->data, (uInt)(b->len - 4)) != want)
         return error_set(ST_ECORRUPT, "fs store: '%s' fails its checksum", path);
+    if (b->data[4] != 1)
+        return error_set(ST_EUNSUPPORTED, "fs store: '%s' is %s format %u; this library reads 1",
+                         path, magic, b->data[4]);
     *r = reader_make(b->data + 5, b->len - 9);
     return ST_OK;
 }
