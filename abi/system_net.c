@@ -238,6 +238,8 @@ static void book_receive(sysnet *sn, const char *from, size_t from_len, const ui
         if (net_connect(sn->n, b->addr) == ST_OK) {
             b->dialled = true;
             b->dial_ms = now;
+        } else if (!b->answered) {
+            b->cooling_ms = now + BOOK_COOLDOWN_MS; /* unusable: cool, do not hold a quota slot */
         }
     }
 }
@@ -259,8 +261,8 @@ static bool book_addr_in_use(const sysobj *s, const sysnet *sn, const book_entry
 }
 
 /* Announced addresses that never answered stop being dialled and cool;
- * cooled ones leave the book. Runs every driver round; linear in the book,
- * which quotas keep small. */
+ * cooled ones leave the book. Runs every tick; linear in the book, which
+ * the quotas keep small. */
 static void book_expire(sysobj *s, sysnet *sn, uint64_t now)
 {
     for (size_t i = 0; i < sn->book_n;) {
