@@ -1,5 +1,6 @@
 /*
- * dd_limits: the options-struct convention in its simplest form.
+ * dd_limits: the options-struct convention in its simplest form, plus the
+ * one check every caller's limits pass through: the depth ceiling.
  */
 #include "abi.h"
 
@@ -14,6 +15,13 @@ DD_API int dd_limits_init(dd_limits *opts, uint32_t version)
     return DD_OK;
 }
 
+_Static_assert(DD_LIMITS_MAX_DEPTH == LIMITS_MAX_DEPTH, "public and core depth ceilings agree");
+
+DD_API uint32_t dd_limits_max_depth(void)
+{
+    return DD_LIMITS_MAX_DEPTH;
+}
+
 int abi_limits(const dd_limits *in, limits *out)
 {
     *out = limits_default();
@@ -22,6 +30,9 @@ int abi_limits(const dd_limits *in, limits *out)
     if (in->version != DD_LIMITS_VERSION)
         return error_set(DD_EINVAL, "dd_limits version %u is not supported (this library knows %u)",
                          in->version, DD_LIMITS_VERSION);
+    if (in->max_depth > DD_LIMITS_MAX_DEPTH)
+        return error_set(DD_EINVAL, "dd_limits max_depth %u exceeds the ceiling of %u",
+                         in->max_depth, DD_LIMITS_MAX_DEPTH);
     out->max_depth = in->max_depth;
     out->max_bytes = in->max_bytes;
     out->max_elements = in->max_elements;

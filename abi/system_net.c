@@ -18,6 +18,15 @@
  * ids from gossip. To reach members it never dialled, nodes swap an address
  * book: on every new link each node sends its connected peers' (id,
  * address) pairs to all its peers, and dials the addresses it did not know.
+ * A member holding the secret can announce anything, so the book trusts an
+ * announcement only so far: each peer may have at most BOOK_PER_ANNOUNCER
+ * entries that never answered (further ones are refused, so no peer fills
+ * the book); an announced address that has not answered within
+ * BOOK_UNANSWERED_MS stops being dialled (the transport's own backoff,
+ * doubling up to its cap, paces the dials until then) and stays in the
+ * book, cooling and still counted against its announcer, for
+ * BOOK_COOLDOWN_MS, so re-announcing it does not restart the dialling.
+ * Thousands of throwaway ids then cost a few hundred dials, not a flood.
  *
  * Every message on the wire starts with a channel byte, so other engines
  * share the links without a new handshake: 0 the replicator, 1 the address
@@ -50,11 +59,15 @@
 #include "util/alloc.h"
 #include "util/bytes.h"
 #include "util/clock.h"
+#include "util/hash.h"
 #include "util/json.h"
 
 enum { CH_REPLICATOR = 0, CH_BOOK = 1, CH_OWNED = 2 };
 
 #define BOOK_MAX 4096u
+#define BOOK_PER_ANNOUNCER 32u
+#define BOOK_UNANSWERED_MS 20000u
+#define BOOK_COOLDOWN_MS 60000u
 #define ADDR_MAX 255u
 #define ROUND_EVENTS 4096
 
@@ -70,7 +83,11 @@ typedef struct book_entry {
     char *id;
     char *addr;
     bool connected;
-    bool dialled; /* we keep a dial alive to addr */
+    bool dialled;        /* we keep a dial alive to addr */
+    bool answered;       /* a link to this id was up once: never expires */
+    uint64_t announcer;  /* hash of the announcing peer's id; 0: learned from a link */
+    uint64_t dial_ms;    /* monotonic, when the dial started */
+    uint64_t cooling_ms; /* monotonic, until when it stays refused; 0: not cooling */
 } book_entry;
 
 struct sysnet {
@@ -87,6 +104,8 @@ struct sysnet {
     bool book_dirty;
     uint64_t unroutable; /* messages for a node with no link (dropped) */
     uint64_t book_errors;
+    uint64_t book_refused; /* announcements beyond an announcer's quota */
+    uint64_t book_expired; /* announced addresses that never answered */
     bytes scratch;
     /* the attached owned engine, if any */
     const void *owned_h; /* retained */
@@ -163,10 +182,24 @@ static void book_send(sysnet *sn)
             (void)net_send(sn->n, sn->book[i].id, b->data, b->len, NET_DROPPABLE, NET_CLASS_OTHER);
 }
 
-/* A peer's book: dial every address of a node we have no link to. Bounded
- * like every decoder; a bad book is counted and ignored. */
-static void book_receive(sysnet *sn, const uint8_t *data, size_t len)
+/* Entries announced by `announcer` that never answered (dialling or
+ * cooling): what its quota counts. */
+static size_t book_unanswered_by(const sysnet *sn, uint64_t announcer)
 {
+    size_t n = 0;
+    for (size_t i = 0; i < sn->book_n; i++)
+        n += sn->book[i].announcer == announcer && !sn->book[i].answered;
+    return n;
+}
+
+/* A peer's book: dial every address of a node we have no link to, within
+ * the announcer's quota. Bounded like every decoder; a bad book is counted
+ * and ignored. */
+static void book_receive(sysnet *sn, const char *from, size_t from_len, const uint8_t *data,
+                         size_t len)
+{
+    uint64_t announcer = hash_bytes(from, from_len, 0) | 1; /* never 0: that means "a link" */
+    uint64_t now = clock_monotonic_ms();
     reader r = reader_make(data, len);
     uint64_t n = reader_varint(&r);
     if (!reader_ok(&r) || n > BOOK_MAX) {
@@ -191,12 +224,64 @@ static void book_receive(sysnet *sn, const uint8_t *data, size_t len)
         if (strcmp(ids, self) == 0)
             continue;
         book_entry *b = book_find(sn, ids);
-        if (b && (b->connected || b->dialled))
+        if (b && (b->connected || b->dialled || b->cooling_ms))
             continue;
-        if (!b && !(b = book_put(sn, ids, addrs)))
-            continue;
-        if (net_connect(sn->n, b->addr) == ST_OK)
+        if (!b) {
+            if (book_unanswered_by(sn, announcer) >= BOOK_PER_ANNOUNCER) {
+                sn->book_refused++;
+                continue;
+            }
+            if (!(b = book_put(sn, ids, addrs)))
+                continue;
+            b->announcer = announcer;
+        }
+        if (net_connect(sn->n, b->addr) == ST_OK) {
             b->dialled = true;
+            b->dial_ms = now;
+        } else if (!b->answered) {
+            b->cooling_ms = now + BOOK_COOLDOWN_MS; /* unusable: cool, do not hold a quota slot */
+        }
+    }
+}
+
+/* Whether stopping the dial to `addr` would cut something we want: a seed,
+ * or a node that answered there (a ghost may be announced at a real
+ * member's address). */
+static bool book_addr_in_use(const sysobj *s, const sysnet *sn, const book_entry *ghost)
+{
+    for (size_t i = 0; i < s->seed_count; i++)
+        if (strcmp(s->seeds[i], ghost->addr) == 0)
+            return true;
+    for (size_t i = 0; i < sn->book_n; i++) {
+        const book_entry *b = &sn->book[i];
+        if (b != ghost && (b->connected || b->answered) && strcmp(b->addr, ghost->addr) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Announced addresses that never answered stop being dialled and cool;
+ * cooled ones leave the book. Runs every tick; linear in the book, which
+ * the quotas keep small. */
+static void book_expire(sysobj *s, sysnet *sn, uint64_t now)
+{
+    for (size_t i = 0; i < sn->book_n;) {
+        book_entry *b = &sn->book[i];
+        if (b->cooling_ms && now >= b->cooling_ms) {
+            free(b->id);
+            free(b->addr);
+            sn->book[i] = sn->book[--sn->book_n];
+            continue;
+        }
+        if (b->dialled && !b->connected && !b->answered && b->announcer &&
+            now - b->dial_ms >= BOOK_UNANSWERED_MS) {
+            if (!book_addr_in_use(s, sn, b))
+                (void)net_disconnect(sn->n, b->addr);
+            b->dialled = false;
+            b->cooling_ms = now + BOOK_COOLDOWN_MS;
+            sn->book_expired++;
+        }
+        i++;
     }
 }
 
@@ -447,8 +532,11 @@ static void handle_event(sysobj *s, sysnet *sn, const net_event *ev, uint64_t wa
     switch (ev->kind) {
     case NET_EV_CONNECTED: {
         book_entry *b = book_put(sn, ev->node_id, ev->addr);
-        if (b)
+        if (b) {
             b->connected = true;
+            b->answered = true;
+            b->cooling_ms = 0;
+        }
         sn->book_dirty = true;
         break;
     }
@@ -465,7 +553,7 @@ static void handle_event(sysobj *s, sysnet *sn, const net_event *ev, uint64_t wa
             (void)engine_deliver(s->e, wall, ev->node_id, ev->node_id_len, ev->data + 1,
                                  ev->len - 1);
         else if (ev->data[0] == CH_BOOK)
-            book_receive(sn, ev->data + 1, ev->len - 1);
+            book_receive(sn, ev->node_id, ev->node_id_len, ev->data + 1, ev->len - 1);
         else if (ev->data[0] == CH_OWNED && sn->owned)
             owned_deliver_from(s, sn, ev);
         break;
@@ -489,6 +577,8 @@ static void driver_round(sysobj *s, sysnet *sn)
         sn->next_tick_mono = mono + sn->tick_ms;
     }
     owned_round(s, sn, ticked);
+    if (ticked)
+        book_expire(s, sn, mono);
     if (sn->book_dirty) {
         book_send(sn);
         sn->book_dirty = false;
@@ -751,7 +841,10 @@ static int system_stats_json(sysobj *s, bytes *b)
     put_key(b, "address", false);
     json_put_string(b, (const uint8_t *)net_address(sn->n), strlen(net_address(sn->n)));
     put_u64(b, "auth_failures", ns.auth_failures, false);
+    put_u64(b, "book_entries", sn->book_n, false);
     put_u64(b, "book_errors", sn->book_errors, false);
+    put_u64(b, "book_expired", sn->book_expired, false);
+    put_u64(b, "book_refused", sn->book_refused, false);
     put_u64(b, "bytes_in", ns.bytes_in, false);
     put_u64(b, "bytes_out", ns.bytes_out, false);
     put_u64(b, "dialled", ns.dialled, false);

@@ -137,6 +137,14 @@ typedef struct dd_limits {
  * this library does not know. */
 DD_API int dd_limits_init(dd_limits *opts, uint32_t version);
 
+/* The hard ceiling on dd_limits.max_depth. Decoding recurses once per level
+ * of nesting, and 128 levels fit a 256 KiB thread stack; a dd_limits asking
+ * for more is DD_EINVAL wherever one is accepted (dd_crdt_decode,
+ * dd_crdt_from_json, replica and system options). dd_limits_max_depth() is
+ * its function twin. */
+#define DD_LIMITS_MAX_DEPTH 128
+DD_API uint32_t dd_limits_max_depth(void);
+
 /* ---------------------------------------------------------------------------
  * Handles (opaque; see ABI.md for which may be shared between threads)
  * ------------------------------------------------------------------------- */

@@ -347,8 +347,10 @@ int crdt_decode_body(crdt **out, reader *r, const limits *lim, uint64_t now_ms, 
 {
     bool mk = ver >= CRDT_CODEC_VERSION_MARKERS;
     *out = NULL;
-    if (depth > lim->max_depth)
-        return error_set(ST_ELIMIT, "crdt nesting exceeds the depth limit of %u", lim->max_depth);
+    /* the ceiling holds even for a caller that skipped limits validation */
+    uint32_t max_depth = lim->max_depth < LIMITS_MAX_DEPTH ? lim->max_depth : LIMITS_MAX_DEPTH;
+    if (depth > max_depth)
+        return error_set(ST_ELIMIT, "crdt nesting exceeds the depth limit of %u", max_depth);
     uint8_t t = reader_u8(r);
     if (!reader_ok(r))
         return crdt_truncated();

@@ -22,7 +22,13 @@
  * Tombstones. A delete is pushed as a tombstone state. Nodes holding a
  * tombstone gossip TOMB_SEEN (who is known to hold it) every interval; once
  * every member that is not removed has it, the tombstone waits a grace
- * period (for messages still in flight) and is collected.
+ * period (for messages still in flight) and is collected. Nodes collect at
+ * different times, and to a node that has collected a tombstone its
+ * absence looks like any key it lacks: were digest repair to offer it back
+ * (in KEYS, or as the STATE a WANT asks for), it would be re-created,
+ * reported deleted again and collected again, round after round (in a
+ * 2-node cluster, forever). So a tombstone is never offered to a peer
+ * already known to hold it; that peer has it, or has collected it.
  *
  * Every list message is built by a batch that starts a new message before
  * the cap is passed; only a single entry larger than the cap is split into
@@ -345,7 +351,16 @@ static int corrupt(const char *what)
     return error_set(ST_ECORRUPT, "replicator: malformed %s message", what);
 }
 
-static void keys_for_buckets(engine *e, batch *bt, const uint32_t *buckets, size_t n, uint32_t nb)
+/* True when `ke` is a tombstone the peer with id hash `peer_hash` is known
+ * to hold (or to have held and collected): digest repair must not offer it
+ * back (see the top of this file). */
+static bool tomb_known_to(const kentry *ke, uint64_t peer_hash)
+{
+    return (ke->flags & KE_TOMB) && tomb_has(ke, peer_hash);
+}
+
+static void keys_for_buckets(engine *e, batch *bt, uint64_t to_hash, const uint32_t *buckets,
+                             size_t n, uint32_t nb)
 {
     uint32_t per = KT_LEAVES / nb;
     for (size_t i = 0; i < n; i++) {
@@ -353,6 +368,8 @@ static void keys_for_buckets(engine *e, batch *bt, const uint32_t *buckets, size
             for (uint32_t idx = e->kt.leaf_head[leaf]; idx != KT_NONE;
                  idx = kt_at(&e->kt, idx)->leaf_next) {
                 const kentry *ke = kt_at(&e->kt, idx);
+                if (tomb_known_to(ke, to_hash))
+                    continue;
                 batch_begin(bt);
                 bytes_put_blob(&bt->body, ke->key, ke->key_len);
                 bytes_put_u64(&bt->body, ke->digest);
@@ -378,7 +395,7 @@ static void send_keys(engine *e, const char *to, size_t to_len, bool reply_wante
     bytes_put_u8(&bt.prefix_next, 0);
     bytes_put_varint(&bt.prefix_next, nb);
     bytes_put_varint(&bt.prefix_next, 0);
-    keys_for_buckets(e, &bt, buckets, n, nb);
+    keys_for_buckets(e, &bt, hash_bytes(to, to_len, 0), buckets, n, nb);
     batch_finish(&bt, true);
 }
 
@@ -486,6 +503,7 @@ static int send_listed_states(engine *e, const char *from, size_t from_len, read
     uint64_t min_entry = with_seq ? 9 : 1;
     if (!reader_ok(r) || n > reader_left(r) / min_entry || n > MAX_LIST)
         return corrupt(what);
+    uint64_t from_hash = hash_bytes(from, from_len, 0);
     batch state;
     batch_init(&state, e, WIRE_STATE, from, from_len);
     bytes_put_varint(&state.prefix, 0);
@@ -500,7 +518,7 @@ static int send_listed_states(engine *e, const char *from, size_t from_len, read
             break;
         }
         uint32_t idx = kt_find(&e->kt, key, klen);
-        if (idx == KT_NONE)
+        if (idx == KT_NONE || tomb_known_to(kt_at(&e->kt, idx), from_hash))
             continue;
         batch_begin(&state);
         if (engine_put_state_entry(e, &state.body, idx) == ST_OK)

@@ -18,6 +18,11 @@ typedef struct limits {
 } limits;
 
 #define LIMITS_DEFAULT_DEPTH 32u
+/* The hard ceiling on max_depth (the public DD_LIMITS_MAX_DEPTH). Decoding
+ * and everything done with a decoded value (encode, clone, merge, JSON,
+ * free) recurse once per level; 128 levels fit a 256 KiB thread stack with
+ * room to spare even in an ASan build (tests/c/crdt/test_depth.c). */
+#define LIMITS_MAX_DEPTH 128u
 #define LIMITS_DEFAULT_BYTES (64ull << 20)
 #define LIMITS_DEFAULT_ELEMENTS (4ull << 20)
 #define LIMITS_DEFAULT_VALUE_BYTES (1ull << 20)

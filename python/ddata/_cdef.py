@@ -8,6 +8,7 @@ CDEF = r"""
 #define DDATA_VERSION_NUMBER 1000000
 #define DDATA_ABI_VERSION 1
 #define DD_LIMITS_VERSION 1
+#define DD_LIMITS_MAX_DEPTH 128
 #define DD_OP_VERSION 1
 #define DD_STORE_OPTIONS_VERSION 1
 #define DD_SNAPSHOT_CRITERIA_VERSION 1
@@ -316,6 +317,7 @@ const dd_error *dd_error_last(void);
 void dd_error_clear(void);
 void dd_buf_free(dd_buf *buf);
 int dd_limits_init(dd_limits *opts, uint32_t version);
+uint32_t dd_limits_max_depth(void);
 int dd_op_init(dd_op *op, uint32_t version);
 int dd_crdt_new(dd_crdt **out, uint32_t type);
 int dd_crdt_free(dd_crdt *v);
@@ -437,6 +439,7 @@ FUNCTIONS = (
     'dd_error_clear',
     'dd_buf_free',
     'dd_limits_init',
+    'dd_limits_max_depth',
     'dd_op_init',
     'dd_crdt_new',
     'dd_crdt_free',

@@ -9,7 +9,7 @@
 #ifndef DD_NODE_EXPORTS_GEN_H
 #define DD_NODE_EXPORTS_GEN_H
 
-#define DD_EXPORT_COUNT 114
+#define DD_EXPORT_COUNT 115
 
 #define DD_EXPORTS(X) \
     X(dd_version, "const char *", 0, "", "void") \
@@ -22,6 +22,7 @@
     X(dd_error_clear, "void", 0, "", "void") \
     X(dd_buf_free, "void", 1, "B", "dd_buf *buf") \
     X(dd_limits_init, "int", 2, "Su", "dd_limits *opts, uint32_t version") \
+    X(dd_limits_max_depth, "uint32_t", 0, "", "void") \
     X(dd_op_init, "int", 2, "Su", "dd_op *op, uint32_t version") \
     X(dd_crdt_new, "int", 2, "Hu", "dd_crdt **out, uint32_t type") \
     X(dd_crdt_free, "int", 1, "h", "dd_crdt *v") \

@@ -13,6 +13,7 @@ pub const DDATA_VERSION_PATCH: u32 = 0;
 pub const DDATA_VERSION_NUMBER: u32 = 1000000;
 pub const DDATA_ABI_VERSION: u32 = 1;
 pub const DD_LIMITS_VERSION: u32 = 1;
+pub const DD_LIMITS_MAX_DEPTH: u32 = 128;
 pub const DD_OP_VERSION: u32 = 1;
 pub const DD_STORE_OPTIONS_VERSION: u32 = 1;
 pub const DD_SNAPSHOT_CRITERIA_VERSION: u32 = 1;
@@ -410,6 +411,7 @@ extern "C" {
     pub fn dd_error_clear();
     pub fn dd_buf_free(buf: *mut dd_buf);
     pub fn dd_limits_init(opts: *mut dd_limits, version: u32) -> c_int;
+    pub fn dd_limits_max_depth() -> u32;
     pub fn dd_op_init(op: *mut dd_op, version: u32) -> c_int;
     pub fn dd_crdt_new(out: *mut *mut dd_crdt, r#type: u32) -> c_int;
     pub fn dd_crdt_free(v: *mut dd_crdt) -> c_int;
@@ -528,6 +530,7 @@ pub const FUNCTIONS: &[&str] = &[
     "dd_error_clear",
     "dd_buf_free",
     "dd_limits_init",
+    "dd_limits_max_depth",
     "dd_op_init",
     "dd_crdt_new",
     "dd_crdt_free",
