@@ -24,6 +24,7 @@
 #include "net/net_internal.h"
 #include "util/alloc.h"
 #include "util/clock.h"
+#include "util/error.h"
 #include "util/status.h"
 
 /* ---- epoll bookkeeping ---- */
@@ -120,8 +121,14 @@ static void close_for_failure(net *n, conn *c, int reason)
     case SESSION_FAIL_HANDSHAKE: n->stats.handshake_failures++; break;
     case SESSION_FAIL_MALFORMED: n->stats.malformed_frames++; break;
     case SESSION_FAIL_AUTH: n->stats.auth_failures++; break;
+    case SESSION_FAIL_REFUSED: n->stats.refused_peers++; break;
     case SESSION_FAIL_NONE: break;
     }
+    /* Refusals an operator must act on (an old peer, a key not admitted)
+     * get one line each; random bytes from strangers do not. */
+    if (reason == ST_EUNSUPPORTED || c->sess.failure == SESSION_FAIL_REFUSED)
+        fprintf(stderr, "ddata net: %s %s: %s\n", c->initiator ? "link to" : "connection from",
+                c->addr, error_message());
     net_close_conn(n, c, reason, false);
 }
 
@@ -325,6 +332,15 @@ static void handle_read(net *n, conn *c, uint8_t *buf)
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
         if (r <= 0) {
+            if (c->initiator && c->sess.state == SESSION_AUTH) {
+                /* We proved the PSK in message 3 and the responder hung up
+                 * instead of sending its AUTH: it refused us. */
+                n->stats.handshake_failures++;
+                fprintf(stderr,
+                        "ddata net: link to %s: peer closed after our handshake (wrong cluster "
+                        "secret, or our key is not admitted there)\n",
+                        c->addr);
+            }
             net_close_conn(n, c, r == 0 ? ST_ECLOSED : ST_EIO, false);
             return;
         }

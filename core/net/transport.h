@@ -114,6 +114,7 @@ typedef struct net_stats {
     uint64_t pending_rejected; /* refused at accept: too many unauthenticated */
     uint64_t malformed_frames; /* length 0, oversized, bad type */
     uint64_t auth_failures;    /* a frame on an open link failed the AEAD (replay, forgery) */
+    uint64_t refused_peers;    /* proved the secret, but key or id not admitted */
     uint64_t queue_drops, reliable_overflows;
     /* All peers, authenticated data frames on the wire (handshakes excluded). */
     uint64_t bytes_in, bytes_out, frames_in, frames_out;

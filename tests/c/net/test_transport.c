@@ -180,9 +180,10 @@ TEST(test_half_open_connection_times_out_without_blocking_others)
     int silent = raw_connect(net_port(a));
     int partial = raw_connect(net_port(a));
     raw_send(partial,
-             "\x46\x00\x00\x00"
-             "DDN1",
-             8); /* half a hello */
+             "DDN\x02"
+             "\x00\x30"
+             "half an ephemeral",
+             23); /* the preamble and half of message 1 */
     net *b = open_net(2, TEST_SECRET);
     connect_pair(b, a);
     /* b got in while both stalled connections were still pending. */
@@ -295,9 +296,8 @@ TEST(test_oversized_frame_closes_the_connection)
     raw_peer r;
     ASSERT(raw_peer_open(&r, net_port(a), TEST_SECRET, 7));
     ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, NULL));
-    uint8_t hdr[4];
-    store_u32le(hdr, 1u << 20);
-    raw_send(r.fd, hdr, 4);
+    uint8_t hdr[2] = {0xff, 0xff}; /* one Noise message, more than 1024 + overhead */
+    raw_send(r.fd, hdr, 2);
     net_event ev;
     ASSERT(wait_event(a, NET_EV_DISCONNECTED, 3000, &ev));
     ASSERT_EQ_INT(ev.reason, ST_ELIMIT);
@@ -493,9 +493,10 @@ TEST(test_unauthenticated_peer_cannot_announce_a_large_frame)
 {
     net *a = open_net(1, TEST_SECRET);
     int fd = raw_connect(net_port(a));
-    uint8_t hdr[4];
-    store_u32le(hdr, 100000); /* far below max_message_bytes, far above a hello */
-    raw_send(fd, hdr, 4);
+    /* A valid preamble, then a message length far below one Noise message,
+     * far above any handshake message. */
+    uint8_t hdr[6] = {'D', 'D', 'N', 2, 0x40, 0x00};
+    raw_send(fd, hdr, 6);
     ASSERT(raw_sees_close(fd, 3000));
     ASSERT(WAIT_UNTIL(stats_of(a).malformed_frames == 1, 3000));
     close(fd);
