@@ -132,6 +132,15 @@ static void close_for_failure(net *n, conn *c, int reason)
     net_close_conn(n, c, reason, false);
 }
 
+/* The session's admission hook: runs on the I/O thread, under net.mu. */
+static const char *admit_peer(void *ctx, const session_peer *sp)
+{
+    net *n = ctx;
+    peer *p = net_find_peer(n, sp->node_id);
+    const uint8_t *pinned = n->cfg.pin_node_keys && p && p->has_key ? p->st.static_pk : NULL;
+    return peer_keys_check(&n->keys, sp->node_id, sp->static_pk, pinned);
+}
+
 static conn *new_conn(net *n, int fd, bool initiator, const char *addr, uint64_t now)
 {
     conn *c = calloc(1, sizeof(*c));
@@ -141,12 +150,18 @@ static conn *new_conn(net *n, int fd, bool initiator, const char *addr, uint64_t
     c->initiator = initiator;
     snprintf(c->addr, sizeof(c->addr), "%s", addr);
     c->deadline_ms = now + n->cfg.handshake_timeout_ms;
-    session_config sc = {n->cfg.plaintext ? NULL : n->secret,
-                         n->cfg.plaintext,
-                         n->node_id,
-                         n->incarnation,
-                         n->advertised,
-                         n->cfg.max_message_bytes};
+    session_config sc = {
+        .secret = n->cfg.plaintext ? NULL : n->secret,
+        .plaintext = n->cfg.plaintext,
+        .node_id = n->node_id,
+        .incarnation = n->incarnation,
+        .advertised_addr = n->advertised,
+        .max_message_bytes = n->cfg.max_message_bytes,
+        .static_sk = n->static_sk,
+        .next_secret = n->has_next_secret ? n->next_secret : NULL,
+        .admit = n->cfg.plaintext ? NULL : admit_peer,
+        .admit_ctx = n,
+    };
     if (session_init(&c->sess, &sc, initiator, &c->out) != ST_OK) {
         bytes_free(&c->out);
         free(c);
@@ -216,6 +231,10 @@ static void on_opened(net *n, conn *c)
         c->dial->backoff_ms = n->cfg.reconnect_min_ms;
     }
     c->peer = p;
+    if (!n->cfg.plaintext) {
+        memcpy(p->st.static_pk, sp->static_pk, SESSION_KEY_BYTES);
+        p->has_key = true;
+    }
     conn *old = p->conn;
     bool restarted = old && sp->incarnation != p->incarnation;
     if (old && !new_link_wins(n, old, c, sp->incarnation, p)) {

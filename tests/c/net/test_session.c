@@ -24,7 +24,12 @@ typedef struct pair {
 
 static session_config config(const uint8_t *secret, const char *id, const char *addr)
 {
-    session_config c = {secret, secret == NULL, id, strlen(id) * 1000, addr, 1 << 16};
+    session_config c = {.secret = secret,
+                        .plaintext = secret == NULL,
+                        .node_id = id,
+                        .incarnation = strlen(id) * 1000,
+                        .advertised_addr = addr,
+                        .max_message_bytes = 1 << 16};
     return c;
 }
 

@@ -3,6 +3,7 @@
  * who is refused, what hostile or slow peers can and cannot do, queues,
  * reconnects and shutdown. Every wait has a deadline of a few seconds.
  */
+#include <sodium.h>
 #include <stdlib.h>
 
 #include "net_test_util.h"
@@ -598,5 +599,99 @@ TEST(test_dialling_itself_gives_up_quietly)
     ASSERT_OK(net_connect(a, addr_of(a, addr, sizeof(addr))));
     ASSERT(!wait_event(a, NET_EV_CONNECTED, 300, NULL));
     ASSERT(stats_of(a).dialled <= 2);
+    net_close(a);
+}
+
+static net *open_net_with_key(uint64_t id, const uint8_t sk[32], bool pin)
+{
+    net_config c = test_config(id, TEST_SECRET);
+    c.static_sk = sk;
+    c.pin_node_keys = pin;
+    net *n = NULL;
+    ASSERT_OK(net_open(&n, &c));
+    return n;
+}
+
+static peer_key listed(net *n, const char *id)
+{
+    peer_key k;
+    memset(&k, 0, sizeof(k));
+    net_public_key(n, k.public_key);
+    snprintf(k.node_id, sizeof(k.node_id), "%s", id ? id : "");
+    return k;
+}
+
+TEST(test_allow_list_refuses_an_unlisted_key_and_a_reload_closes_removed_links)
+{
+    uint8_t sk_b[32], sk_c[32];
+    randombytes_buf(sk_b, 32);
+    randombytes_buf(sk_c, 32);
+    net *a = open_net(1, TEST_SECRET), *b = open_net_with_key(2, sk_b, false),
+        *c = open_net_with_key(3, sk_c, false);
+    peer_key keys[1] = {listed(b, "2")};
+    ASSERT_OK(net_set_peer_keys(a, keys, 1));
+    connect_pair(b, a);
+    char addr[64];
+    ASSERT_OK(net_connect(c, addr_of(a, addr, sizeof(addr))));
+    ASSERT(WAIT_UNTIL(stats_of(a).refused_peers >= 1, 3000));
+    ASSERT(WAIT_UNTIL(stats_of(c).handshake_failures >= 1, 3000));
+    ASSERT(!wait_event(c, NET_EV_CONNECTED, 50, NULL));
+    /* b's key leaves the list: its link closes and it stays out. */
+    peer_key only_c[1] = {listed(c, "3")};
+    ASSERT_OK(net_set_peer_keys(a, only_c, 1));
+    net_event ev;
+    ASSERT(wait_event(a, NET_EV_DISCONNECTED, 3000, &ev));
+    ASSERT_STR_EQ(ev.node_id, "2");
+    ASSERT_EQ_INT(ev.reason, ST_ECRYPTO);
+    net_event_clear(&ev);
+    ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, &ev)); /* c, on its next redial */
+    ASSERT_STR_EQ(ev.node_id, "3");
+    net_event_clear(&ev);
+    ASSERT(WAIT_UNTIL(stats_of(a).refused_peers >= 2, 3000)); /* b's redial */
+    net_peer_stats ps;
+    ASSERT_OK(net_peer_stats_get(a, "2", &ps));
+    ASSERT(!ps.connected);
+    net_close(c);
+    net_close(b);
+    net_close(a);
+}
+
+TEST(test_allow_list_entry_binds_the_key_to_its_node_id)
+{
+    uint8_t sk_b[32];
+    randombytes_buf(sk_b, 32);
+    net *a = open_net(1, TEST_SECRET), *b = open_net_with_key(2, sk_b, false);
+    peer_key keys[1] = {listed(b, "someone-else")};
+    ASSERT_OK(net_set_peer_keys(a, keys, 1));
+    char addr[64];
+    ASSERT_OK(net_connect(b, addr_of(a, addr, sizeof(addr))));
+    ASSERT(WAIT_UNTIL(stats_of(a).refused_peers >= 1, 3000));
+    ASSERT_EQ_INT(stats_of(a).peers_connected, 0);
+    net_close(b);
+    net_close(a);
+}
+
+TEST(test_pinned_node_id_refuses_a_second_key)
+{
+    uint8_t sk_a[32], sk_b1[32], sk_b2[32];
+    randombytes_buf(sk_a, 32);
+    randombytes_buf(sk_b1, 32);
+    randombytes_buf(sk_b2, 32);
+    net *a = open_net_with_key(1, sk_a, true);
+    net *b1 = open_net_with_key(2, sk_b1, true);
+    connect_pair(b1, a);
+    net_close(b1);
+    ASSERT(wait_event(a, NET_EV_DISCONNECTED, 3000, NULL));
+    /* Another process claims id 2 with another key: refused. */
+    net *b2 = open_net_with_key(2, sk_b2, true);
+    char addr[64];
+    ASSERT_OK(net_connect(b2, addr_of(a, addr, sizeof(addr))));
+    ASSERT(WAIT_UNTIL(stats_of(a).refused_peers >= 1, 3000));
+    ASSERT(!wait_event(a, NET_EV_CONNECTED, 100, NULL));
+    net_close(b2);
+    /* The first key comes back: admitted again. */
+    net *b3 = open_net_with_key(2, sk_b1, true);
+    connect_pair(b3, a);
+    net_close(b3);
     net_close(a);
 }
