@@ -166,6 +166,12 @@ int net_open(net **out, const net_config *cfg)
     n->cfg.advertised_addr = NULL;
     n->cfg.static_sk = NULL;
     n->cfg.next_secret = NULL;
+    n->cfg.peer_keys = NULL;
+    if (cfg->peer_key_count &&
+        (rc = peer_keys_set(&n->keys, cfg->peer_keys, cfg->peer_key_count)) != ST_OK) {
+        free(n);
+        return rc;
+    }
     if (!cfg->plaintext) {
         memcpy(n->secret, cfg->secret, SESSION_SECRET_BYTES);
         if (cfg->next_secret) {

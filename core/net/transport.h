@@ -72,6 +72,8 @@ typedef struct net_config {
     const uint8_t *static_sk;   /* SESSION_KEY_BYTES, copied; NULL = a fresh pair at open */
     const uint8_t *next_secret; /* a second PSK accepted during a rotation; NULL = none */
     bool pin_node_keys;         /* bind an id to the first key it proves (needs stable keys) */
+    const peer_key *peer_keys; /* the allow-list in force from the start, copied; see peer_keys.h */
+    size_t peer_key_count;     /* 0 = none */
 } net_config;
 
 /* Fills every field with its default (no listen address, no secret). */
