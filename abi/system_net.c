@@ -704,6 +704,12 @@ static void put_peer(bytes *b, const net_peer_stats *p)
     put_u64(b, "full_bytes_out", p->class_bytes_out[NET_CLASS_FULL], false);
     put_u64(b, "full_frames_in", p->class_frames_in[NET_CLASS_FULL], false);
     put_u64(b, "full_frames_out", p->class_frames_out[NET_CLASS_FULL], false);
+    static const uint8_t no_key[SESSION_KEY_BYTES];
+    char hex[2 * SESSION_KEY_BYTES + 1] = "";
+    if (memcmp(p->static_pk, no_key, SESSION_KEY_BYTES) != 0)
+        sodium_bin2hex(hex, sizeof(hex), p->static_pk, SESSION_KEY_BYTES);
+    put_key(b, "key", false); /* the static key it proved, for allow-lists and logs */
+    json_put_string(b, (const uint8_t *)hex, strlen(hex));
     put_key(b, "node", false);
     json_put_string(b, (const uint8_t *)p->node_id, strlen(p->node_id));
     put_u64(b, "queue_drops", p->queue_drops, false);
@@ -817,6 +823,7 @@ static int system_stats_json(sysobj *s, bytes *b)
     put_u64(b, "peers_connected", ns.peers_connected, false);
     put_u64(b, "pending_rejected", ns.pending_rejected, false);
     put_u64(b, "queue_drops", ns.queue_drops, false);
+    put_u64(b, "refused_peers", ns.refused_peers, false);
     put_u64(b, "rejected_connections", ns.rejected_connections, false);
     put_u64(b, "reliable_overflows", ns.reliable_overflows, false);
     put_u64(b, "unroutable", sn->unroutable, false);
