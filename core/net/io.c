@@ -158,6 +158,7 @@ static conn *new_conn(net *n, int fd, bool initiator, const char *addr, uint64_t
         .advertised_addr = n->advertised,
         .max_message_bytes = n->cfg.max_message_bytes,
         .static_sk = n->static_sk,
+        .static_pk = n->static_pk,
         .next_secret = n->has_next_secret ? n->next_secret : NULL,
         .admit = n->cfg.plaintext ? NULL : admit_peer,
         .admit_ctx = n,

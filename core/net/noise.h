@@ -89,6 +89,7 @@ typedef struct noise_handshake_config {
     const uint8_t *prologue;
     size_t prologue_len;
     const uint8_t *static_sk;     /* NOISE_DHLEN, or NULL for patterns without s */
+    const uint8_t *static_pk;     /* its public half if known (saves a scalar mult), or NULL */
     const uint8_t *ephemeral_sk;  /* NULL = generate (only test vectors fix it) */
     const uint8_t *remote_static; /* the pre-message key (IK's initiator), or NULL */
     const uint8_t *psk;           /* NOISE_PSKLEN for psk patterns */

@@ -70,7 +70,10 @@ int noise_handshake_init(noise_handshake *hs, const noise_handshake_config *cfg)
     hs->initiator = cfg->initiator;
     if (cfg->static_sk) {
         memcpy(hs->s_sk, cfg->static_sk, NOISE_DHLEN);
-        crypto_scalarmult_base(hs->s_pk, hs->s_sk);
+        if (cfg->static_pk)
+            memcpy(hs->s_pk, cfg->static_pk, NOISE_DHLEN);
+        else
+            crypto_scalarmult_base(hs->s_pk, hs->s_sk);
         hs->has_s = true;
     }
     if (cfg->ephemeral_sk) {

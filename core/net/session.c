@@ -146,8 +146,13 @@ static bool read_auth(session *s, const uint8_t *body, size_t len)
 static int start_handshake(session *s, const uint8_t *psk)
 {
     uint8_t prologue[SESSION_PREAMBLE_BYTES] = {'D', 'D', 'N', SESSION_VERSION};
-    noise_handshake_config hc = {NOISE_XXPSK3, s->initiator, prologue, sizeof(prologue),
-                                 s->static_sk, NULL,         NULL,     psk};
+    noise_handshake_config hc = {.pattern = NOISE_XXPSK3,
+                                 .initiator = s->initiator,
+                                 .prologue = prologue,
+                                 .prologue_len = sizeof(prologue),
+                                 .static_sk = s->static_sk,
+                                 .static_pk = s->static_pk,
+                                 .psk = psk};
     return noise_handshake_init(&s->hs, &hc);
 }
 
@@ -191,6 +196,10 @@ int session_init(session *s, const session_config *cfg, bool initiator, bytes *o
             memcpy(s->static_sk, cfg->static_sk, SESSION_KEY_BYTES);
         else
             randombytes_buf(s->static_sk, SESSION_KEY_BYTES);
+        if (cfg->static_sk && cfg->static_pk)
+            memcpy(s->static_pk, cfg->static_pk, SESSION_KEY_BYTES);
+        else
+            crypto_scalarmult_base(s->static_pk, s->static_sk);
         int rc = start_handshake(s, s->psk[0]);
         if (rc != ST_OK)
             return rc;

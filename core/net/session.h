@@ -111,6 +111,7 @@ typedef struct session_config {
     uint32_t max_message_bytes;  /* largest DATA payload either way */
     /* Appended for Noise; zero/NULL keeps the defaults. */
     const uint8_t *static_sk;   /* our X25519 private key; NULL = a fresh one per session */
+    const uint8_t *static_pk;   /* its public half, if the caller has it (saves a scalar mult) */
     const uint8_t *next_secret; /* a second accepted PSK during a rotation, or NULL */
     uint32_t rekey_interval;    /* 0 = SESSION_REKEY_DEFAULT */
     session_admit_fn admit;     /* NULL = admit any peer that proved the PSK */
@@ -152,7 +153,7 @@ typedef struct session {
     uint32_t rekey_interval;
     uint8_t psk[2][SESSION_SECRET_BYTES];
     int psk_count;
-    uint8_t static_sk[SESSION_KEY_BYTES];
+    uint8_t static_sk[SESSION_KEY_BYTES], static_pk[SESSION_KEY_BYTES];
     session_admit_fn admit;
     void *admit_ctx;
     noise_handshake hs;

@@ -97,8 +97,8 @@ static void init_side(noise_handshake *hs, const cJSON *v, noise_pattern p, bool
     snprintf(field, sizeof(field), "%s_prologue", side);
     const char *pro = str(v, field);
     noise_handshake_config c = {
-        p,    initiator, prologue, pro ? unhex(pro, prologue, sizeof(prologue)) : 0,
-        NULL, NULL,      NULL,     NULL};
+        p,    initiator, prologue, pro ? unhex(pro, prologue, sizeof(prologue)) : 0, NULL, NULL,
+        NULL, NULL,      NULL};
     snprintf(field, sizeof(field), "%s_static", side);
     c.static_sk = key_field(v, field, s);
     snprintf(field, sizeof(field), "%s_ephemeral", side);
