@@ -167,7 +167,7 @@ static void book_send(sysnet *sn)
 
 /* A peer's book: dial every address of a node we have no link to. Bounded
  * like every decoder; a bad book is counted and ignored. */
-static void book_receive(sysnet *sn, const uint8_t *data, size_t len)
+static void book_receive(sysnet *sn, const char *from, const uint8_t *data, size_t len)
 {
     reader r = reader_make(data, len);
     uint64_t n = reader_varint(&r);
@@ -190,7 +190,7 @@ static void book_receive(sysnet *sn, const uint8_t *data, size_t len)
         ids[id_len] = 0;
         memcpy(addrs, addr, addr_len);
         addrs[addr_len] = 0;
-        if (strcmp(ids, self) == 0)
+        if (strcmp(ids, self) == 0 || !net_book_entry_trusted(sn->n, from, ids))
             continue;
         book_entry *b = book_find(sn, ids);
         if (b && (b->connected || b->dialled))
@@ -467,7 +467,7 @@ static void handle_event(sysobj *s, sysnet *sn, const net_event *ev, uint64_t wa
             (void)engine_deliver(s->e, wall, ev->node_id, ev->node_id_len, ev->data + 1,
                                  ev->len - 1);
         else if (ev->data[0] == CH_BOOK)
-            book_receive(sn, ev->data + 1, ev->len - 1);
+            book_receive(sn, ev->node_id, ev->data + 1, ev->len - 1);
         else if (ev->data[0] == CH_OWNED && sn->owned)
             owned_deliver_from(s, sn, ev);
         break;

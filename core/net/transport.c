@@ -557,3 +557,13 @@ int net_set_peer_keys(net *n, const peer_key *keys, size_t count)
     pthread_mutex_unlock(&n->mu);
     return rc;
 }
+
+bool net_book_entry_trusted(net *n, const char *announcer, const char *node_id)
+{
+    pthread_mutex_lock(&n->mu);
+    bool trusted = n->keys.count == 0 || strcmp(announcer, node_id) == 0;
+    for (size_t i = 0; !trusted && i < n->keys.count; i++)
+        trusted = strcmp(n->keys.keys[i].node_id, node_id) == 0;
+    pthread_mutex_unlock(&n->mu);
+    return trusted;
+}

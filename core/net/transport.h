@@ -136,6 +136,12 @@ void net_public_key(const net *n, uint8_t out[SESSION_KEY_BYTES]);
  * reason ST_ECRYPTO). Takes effect for every later handshake. */
 int net_set_peer_keys(net *n, const peer_key *keys, size_t count);
 
+/* Whether an address-book entry for `node_id`, heard from the authenticated
+ * peer `announcer`, may be dialled: always without an allow-list; with
+ * one, only for the announcer itself or an id the list binds to a key (so
+ * whoever answers there must prove that key). */
+bool net_book_entry_trusted(net *n, const char *announcer, const char *node_id);
+
 /* Starts the I/O thread. The listening socket is bound before returning. */
 int net_open(net **out, const net_config *cfg);
 /* Flushes queues for at most close_linger_ms, stops the thread, frees
