@@ -2,7 +2,7 @@
  * Transport benchmarks over loopback:
  *
  *   net.handshake_ms        median time from net_connect to CONNECTED
- *                           (TCP connect, X25519, PSK mixing, AUTH both ways)
+ *                           (TCP connect, Noise XXpsk3: three messages, AUTH back)
  *   net.frame_throughput    MB/s of 1 KiB messages from one net to another,
  *                           sealed, sent, opened and polled by the owner
  *
