@@ -70,9 +70,25 @@ fn auth_id(plain: &[u8]) -> String {
 
 /// One whole frame (one DATA chunk: the node's frames here are small).
 fn data(msg_class: u8, payload: &[u8]) -> Vec<u8> {
+    data_head(msg_class, payload.len(), payload)
+}
+
+/// A frame as the framing rule cuts it: DATA(first 65513 bytes), MORE(65518)...
+fn chunks(frame: &[u8]) -> Vec<Vec<u8>> {
+    let first = frame.len().min(65535 - 16 - 6);
+    let mut out = vec![data_head(0, frame.len(), &frame[..first])];
+    for more in frame[first..].chunks(65535 - 16 - 1) {
+        let mut m = vec![0x03];
+        m.extend_from_slice(more);
+        out.push(m);
+    }
+    out
+}
+
+fn data_head(msg_class: u8, total: usize, first: &[u8]) -> Vec<u8> {
     let mut d = vec![0x01, msg_class];
-    d.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    d.extend_from_slice(payload);
+    d.extend_from_slice(&(total as u32).to_le_bytes());
+    d.extend_from_slice(first);
     d
 }
 
@@ -108,6 +124,25 @@ fn snow_initiates(
     psk: &[u8; 32],
     id: &str,
 ) -> Option<(snow::TransportState, TcpStream)> {
+    snow_handshake(sys, "ddata-r", key, psk, id)
+}
+
+fn snow_initiates_as(
+    sys: &System,
+    node_id: &str,
+    key: &snow::Keypair,
+    id: &str,
+) -> Option<(snow::TransportState, TcpStream)> {
+    snow_handshake(sys, node_id, key, &SECRET, id)
+}
+
+fn snow_handshake(
+    sys: &System,
+    node_id: &str,
+    key: &snow::Keypair,
+    psk: &[u8; 32],
+    id: &str,
+) -> Option<(snow::TransportState, TcpStream)> {
     let mut s = connect(sys);
     let mut hs = builder(key, psk).build_initiator().unwrap();
     let mut buf = vec![0u8; 65535];
@@ -123,7 +158,7 @@ fn snow_initiates(
     let mut t = hs.into_transport_mode().unwrap();
     let m = recv(&mut s)?;
     let n = t.read_message(&m, &mut plain).unwrap();
-    assert_eq!(auth_id(&plain[..n]), "ddata-r");
+    assert_eq!(auth_id(&plain[..n]), node_id);
     Some((t, s))
 }
 
@@ -154,7 +189,22 @@ fn snow_initiator_completes_the_handshake_and_exchanges_messages_with_a_node() {
         let st: serde_json::Value = serde_json::from_str(&sys.stats_json().unwrap()).unwrap();
         peer(&st, "snow-i").is_some_and(|p| p["frames_in"].as_u64() >= Some(1))
     }));
+    // A frame longer than one Noise message, chunked by the framing rule
+    // (DATA with the first 65513 bytes, then full MORE chunks, then the rest).
+    let mut big = vec![9u8; 150_000]; // channel 9: no engine listens there
+    big[1] = 1;
+    for (i, chunk) in chunks(&big).iter().enumerate() {
+        let n = t.write_message(chunk, &mut buf).unwrap();
+        assert!(n <= 65535, "chunk {i} does not fit one Noise message");
+        send(&mut s, &buf[..n]);
+    }
+    assert!(wait_until(|| {
+        let st: serde_json::Value = serde_json::from_str(&sys.stats_json().unwrap()).unwrap();
+        peer(&st, "snow-i").is_some_and(|p| p["frames_in"].as_u64() >= Some(2))
+    }));
     let st: serde_json::Value = serde_json::from_str(&sys.stats_json().unwrap()).unwrap();
+    assert_eq!(st["transport"]["malformed_frames"], 0);
+    assert_eq!(peer(&st, "snow-i").unwrap()["connected"], true);
     assert_eq!(st["transport"]["book_errors"], 0);
     assert_eq!(st["transport"]["auth_failures"], 0);
     let hex: String = key.public.iter().map(|b| format!("{b:02x}")).collect();
@@ -256,4 +306,27 @@ fn snow_with_an_unlisted_key_is_refused_and_a_listed_one_admitted() {
         }
     }
     assert!(closed, "the node kept the link of a removed key");
+}
+
+#[test]
+fn a_generated_key_file_is_the_static_key_snow_sees() {
+    let dir = std::env::temp_dir().join(format!("ddata-snow-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("node.key");
+    let _ = std::fs::remove_file(&path);
+    let public = ddata::generate_node_key(path.to_str().unwrap()).unwrap();
+    assert!(
+        ddata::generate_node_key(path.to_str().unwrap()).is_err(),
+        "a key file was overwritten"
+    );
+    let mut o = SystemOptions::new("ddata-keyed");
+    o.tcp_listen = Some("127.0.0.1:0".into());
+    o.secret = Some(SECRET);
+    o.node_key_file = Some(path.to_str().unwrap().into());
+    let sys = System::open(&o).unwrap();
+    let _r = Replica::open(&sys, &ReplicaOptions::default()).unwrap();
+    assert_eq!(sys.public_key().unwrap(), public);
+    // snow_initiates checks the key in message 2 against the node's public key.
+    assert!(snow_initiates_as(&sys, "ddata-keyed", &keypair(), "snow-k").is_some());
+    std::fs::remove_dir_all(&dir).unwrap();
 }
