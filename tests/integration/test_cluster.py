@@ -357,6 +357,12 @@ def test_node_keys_allow_list_refuses_until_sighup_reloads_it():
         peer = [p for p in a.stats()["peers"] if p["node"] == "b"][0]
         assert peer["key"] == keys["b"], peer
 
+        def logged():
+            with open(os.path.join(c.tmp, "a.log")) as f:
+                text = f.read()
+            return True if ", key %s)" % keys["b"][:16] in text else text
+        wait_until("a logs b's key fingerprint with its membership", logged, 10)
+
 
 def inspect(*args):
     r = subprocess.run([BIN, "inspect"] + list(args), capture_output=True, timeout=30 * SLOW)

@@ -149,6 +149,31 @@ static const char *state_name(uint32_t s)
     }
 }
 
+/* The first 16 hex digits of the static key member `id` proved on its
+ * link, read from the statistics ("key" sorts just before "node" in each
+ * canonical peer object); "" when unknown. Membership changes are rare, so
+ * one stats call per change is cheap. */
+static void member_fingerprint(dd_system *sys, const char *id, char out[17])
+{
+    out[0] = 0;
+    if (strpbrk(id, "\"\\") || strlen(id) > 255)
+        return;
+    dd_buf stats = DD_BUF_INIT;
+    if (dd_system_stats_json(&stats, sys) != DD_OK)
+        return;
+    char needle[300];
+    snprintf(needle, sizeof(needle), "\",\"node\":\"%s\"", id);
+    const char *text = (const char *)stats.data, *at = NULL;
+    for (size_t i = 0; !at && i + strlen(needle) <= stats.len; i++)
+        if (memcmp(text + i, needle, strlen(needle)) == 0)
+            at = text + i;
+    if (at && at - text >= 64 + 7 && memcmp(at - 64 - 7, "\"key\":\"", 7) == 0) {
+        memcpy(out, at - 64, 16);
+        out[16] = 0;
+    }
+    dd_buf_free(&stats);
+}
+
 static void drain_events(node_ctx *c)
 {
     dd_event ev = DD_EVENT_INIT;
@@ -158,8 +183,11 @@ static void drain_events(node_ctx *c)
             size_t len = ev.member_id.len < 255 ? ev.member_id.len : 255;
             memcpy(id, ev.member_id.data, len);
             id[len] = 0;
-            fprintf(stderr, "[%s] member %s is %s (incarnation %llu)\n", c->id, id,
-                    state_name(ev.member_state), (unsigned long long)ev.member_incarnation);
+            char fp[17];
+            member_fingerprint(c->sys, id, fp);
+            fprintf(stderr, "[%s] member %s is %s (incarnation %llu%s%s)\n", c->id, id,
+                    state_name(ev.member_state), (unsigned long long)ev.member_incarnation,
+                    fp[0] ? ", key " : "", fp);
             size_t i = 0;
             while (i < c->nmembers && strcmp(c->members[i].id, id) != 0)
                 i++;
