@@ -9,6 +9,7 @@
  * ChaChaPoly_BLAKE2b) so the name hashed into h is the one the peer uses.
  */
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "net/noise.h"
@@ -157,7 +158,7 @@ int noise_handshake_write(noise_handshake *hs, const uint8_t *payload, size_t pa
         cap = NOISE_MAX_MESSAGE;
     size_t at = 0, n = 0;
     for (const token *t = p->tokens[hs->message];
-         *t != T_END && t < p->tokens[hs->message] + MAX_TOKENS; t++) {
+         t < p->tokens[hs->message] + MAX_TOKENS && *t != T_END; t++) {
         int rc = ST_OK;
         switch (*t) {
         case T_E:
@@ -206,7 +207,7 @@ int noise_handshake_read(noise_handshake *hs, const uint8_t *msg, size_t len, ui
     const pattern_def *p = &PATTERNS[hs->pattern];
     size_t at = 0, n = 0;
     for (const token *t = p->tokens[hs->message];
-         *t != T_END && t < p->tokens[hs->message] + MAX_TOKENS; t++) {
+         t < p->tokens[hs->message] + MAX_TOKENS && *t != T_END; t++) {
         int rc = ST_OK;
         switch (*t) {
         case T_E:
