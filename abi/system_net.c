@@ -43,6 +43,7 @@
  * pulls and their answers reliable, because a query waits on them.
  */
 #include <poll.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,7 @@
 #include <unistd.h>
 
 #include "abi.h"
+#include "net/key_file.h"
 #include "net/transport.h"
 #include "owned/owned.h"
 #include "owned/wire.h"
@@ -221,7 +223,7 @@ static void book_receive(sysnet *sn, const char *from, size_t from_len, const ui
         ids[id_len] = 0;
         memcpy(addrs, addr, addr_len);
         addrs[addr_len] = 0;
-        if (strcmp(ids, self) == 0)
+        if (strcmp(ids, self) == 0 || !net_book_entry_trusted(sn->n, from, ids))
             continue;
         book_entry *b = book_find(sn, ids);
         if (b && (b->connected || b->dialled || b->cooling_ms))
@@ -658,6 +660,35 @@ void system_net_stop(sysobj *s)
     free(sn);
 }
 
+/* The allow-list as the ABI passes it (keys back to back, optional ids)
+ * turned into the transport's entries; *out is freed by the caller. */
+static int peer_keys_from(const uint8_t *keys, const char *const *ids, size_t count, peer_key **out)
+{
+    *out = NULL;
+    if (!count)
+        return DD_OK;
+    if (!keys)
+        return error_set(DD_EINVAL, "peer keys must not be NULL when their count is %zu", count);
+    if (count > PEER_KEYS_MAX)
+        return error_set(DD_ELIMIT, "%zu peer keys exceed the limit of %d", count, PEER_KEYS_MAX);
+    peer_key *list = calloc(count, sizeof(*list));
+    if (!list)
+        return error_oom();
+    for (size_t i = 0; i < count; i++) {
+        memcpy(list[i].public_key, keys + i * DD_KEY_BYTES, DD_KEY_BYTES);
+        const char *id = ids ? ids[i] : NULL;
+        if (id && strlen(id) > SESSION_ID_MAX) {
+            free(list);
+            return error_set(DD_EINVAL, "peer key %zu: node id longer than %d bytes", i,
+                             SESSION_ID_MAX);
+        }
+        if (id)
+            memcpy(list[i].node_id, id, strlen(id) + 1);
+    }
+    *out = list;
+    return DD_OK;
+}
+
 int system_net_start(sysobj *s, const dd_system_options *o)
 {
     if (!o->listen_address || !o->listen_address[0])
@@ -688,7 +719,29 @@ int system_net_start(sysobj *s, const dd_system_options *o)
     cfg.incarnation = s->incarnation;
     cfg.secret = o->secret;
     cfg.plaintext = o->plaintext != 0;
-    int rc = net_open(&sn->n, &cfg);
+    uint8_t node_key[DD_KEY_BYTES];
+    peer_key *keys = NULL;
+    int rc = DD_OK;
+    if (!cfg.plaintext) {
+        if (o->node_key_file && o->node_key)
+            rc = error_set(DD_EINVAL, "give node_key_file or node_key, not both");
+        else if (o->node_key_file)
+            rc = key_file_read(o->node_key_file, node_key);
+        else if (o->node_key)
+            memcpy(node_key, o->node_key, DD_KEY_BYTES);
+        /* A node with a lasting key lets its peers pin its id to it. */
+        cfg.static_sk = o->node_key_file || o->node_key ? node_key : NULL;
+        cfg.pin_node_keys = cfg.static_sk != NULL;
+        cfg.next_secret = o->next_secret;
+        if (rc == DD_OK)
+            rc = peer_keys_from(o->peer_keys, o->peer_key_ids, o->peer_key_count, &keys);
+        cfg.peer_keys = keys;
+        cfg.peer_key_count = keys ? o->peer_key_count : 0;
+    }
+    if (rc == DD_OK)
+        rc = net_open(&sn->n, &cfg);
+    sodium_memzero(node_key, sizeof(node_key));
+    free(keys);
     if (rc != ST_OK) {
         system_net_stop(s);
         return rc;
@@ -741,6 +794,12 @@ static void put_peer(bytes *b, const net_peer_stats *p)
     put_u64(b, "full_bytes_out", p->class_bytes_out[NET_CLASS_FULL], false);
     put_u64(b, "full_frames_in", p->class_frames_in[NET_CLASS_FULL], false);
     put_u64(b, "full_frames_out", p->class_frames_out[NET_CLASS_FULL], false);
+    static const uint8_t no_key[SESSION_KEY_BYTES];
+    char hex[2 * SESSION_KEY_BYTES + 1] = "";
+    if (memcmp(p->static_pk, no_key, SESSION_KEY_BYTES) != 0)
+        sodium_bin2hex(hex, sizeof(hex), p->static_pk, SESSION_KEY_BYTES);
+    put_key(b, "key", false); /* the static key it proved, for allow-lists and logs */
+    json_put_string(b, (const uint8_t *)hex, strlen(hex));
     put_key(b, "node", false);
     json_put_string(b, (const uint8_t *)p->node_id, strlen(p->node_id));
     put_u64(b, "queue_drops", p->queue_drops, false);
@@ -857,6 +916,7 @@ static int system_stats_json(sysobj *s, bytes *b)
     put_u64(b, "peers_connected", ns.peers_connected, false);
     put_u64(b, "pending_rejected", ns.pending_rejected, false);
     put_u64(b, "queue_drops", ns.queue_drops, false);
+    put_u64(b, "refused_peers", ns.refused_peers, false);
     put_u64(b, "rejected_connections", ns.rejected_connections, false);
     put_u64(b, "reliable_overflows", ns.reliable_overflows, false);
     put_u64(b, "unroutable", sn->unroutable, false);
@@ -929,5 +989,73 @@ DD_API int dd_system_stats_json(dd_buf *out, dd_system *sys)
     if (rc == DD_OK)
         rc = abi_buf_from_bytes(out, &b);
     bytes_free(&b);
+    return rc;
+}
+
+DD_API uint32_t dd_key_bytes(void)
+{
+    return DD_KEY_BYTES;
+}
+
+DD_API int dd_node_key_generate(dd_buf *public_key, const char *path)
+{
+    ABI_REQUIRE(public_key, "public_key");
+    public_key->data = NULL;
+    public_key->len = 0;
+    ABI_REQUIRE(path, "path");
+    uint8_t pk[DD_KEY_BYTES];
+    int rc = key_file_generate(path, pk);
+    if (rc != ST_OK)
+        return rc;
+    bytes b = BYTES_INIT;
+    bytes_put(&b, pk, sizeof(pk));
+    rc = b.failed ? error_oom() : abi_buf_from_bytes(public_key, &b);
+    bytes_free(&b);
+    return rc;
+}
+
+DD_API int dd_system_public_key(dd_buf *out, dd_system *sys)
+{
+    ABI_REQUIRE(out, "out");
+    out->data = NULL;
+    out->len = 0;
+    NET_ENTER(s, sys);
+    bytes b = BYTES_INIT;
+    int rc = DD_OK;
+    if (!s->net) {
+        rc = error_set(DD_EUNSUPPORTED, "system '%s' has no built-in transport (pump mode)",
+                       s->node_id);
+    } else {
+        uint8_t pk[DD_KEY_BYTES];
+        net_public_key(s->net->n, pk);
+        bytes_put(&b, pk, sizeof(pk));
+    }
+    NET_LEAVE(s, sys);
+    if (rc == DD_OK)
+        rc = b.failed ? error_oom() : abi_buf_from_bytes(out, &b);
+    bytes_free(&b);
+    return rc;
+}
+
+DD_API int dd_system_set_peer_keys(dd_system *sys, const uint8_t *public_keys,
+                                   const char *const *node_ids, size_t count)
+{
+    peer_key *keys = NULL;
+    int rc = peer_keys_from(public_keys, node_ids, count, &keys);
+    if (rc != DD_OK)
+        return rc;
+    sysobj *s = handle_acquire(sys, HK_SYSTEM, "system");
+    if (!s) {
+        free(keys);
+        return DD_EMISUSE;
+    }
+    system_lock(s);
+    if (!s->net)
+        rc = error_set(DD_EUNSUPPORTED, "system '%s' has no built-in transport (pump mode)",
+                       s->node_id);
+    else
+        rc = net_set_peer_keys(s->net->n, keys, keys ? count : 0);
+    NET_LEAVE(s, sys);
+    free(keys);
     return rc;
 }

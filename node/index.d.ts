@@ -185,7 +185,19 @@ export interface SystemOptions {
   tcpListen?: string;
   /** TCP: the cluster's 32-byte secret (absent = plaintext). */
   secret?: Bytes;
+  /** TCP: this node's key file (from generateNodeKey / `ddata keygen`); absent = a fresh key. */
+  nodeKeyFile?: string;
+  /** TCP: a second 32-byte secret accepted while the cluster's secret rotates. */
+  nextSecret?: Bytes;
+  /** TCP: the allow-list; absent or [] = any node with the secret. */
+  peerKeys?: PeerKey[];
 }
+
+/** A 32-byte public key, or one bound to the node id it must claim. */
+export type PeerKey = Buffer | { key: Buffer; nodeId?: string };
+
+/** Writes a node key file (mode 0600, never overwriting) and returns its public key. */
+export function generateNodeKey(path: string): Buffer;
 
 export interface MemberEvent { kind: 'member'; node: string; incarnation: number | bigint; state: 'joining' | 'up' | 'unreachable' | 'down' | 'removed' | 'unknown'; }
 export interface KeyEvent { kind: 'changed' | 'deleted' | 'expired'; key: string; }
@@ -197,6 +209,10 @@ export class System extends FdEventEmitter {
   readonly incarnation: number | bigint;
   /** The bound "ip:port" of a TCP node; give it to others as a seed. */
   readonly listenAddress: string;
+  /** This node's static X25519 public key. */
+  readonly publicKey: Buffer;
+  /** Replaces the allow-list ([] = none); links of peers no longer admitted close. */
+  setPeerKeys(keys: PeerKey[]): void;
   /** Per-peer and engine statistics (dd_system_stats_json), parsed. */
   stats(): Record<string, unknown>;
   tick(nowMs?: number): void;

@@ -831,6 +831,9 @@ typedef enum dd_transport {
 /* Length of the cluster secret of the TCP transport. */
 #define DD_SECRET_BYTES 32
 DD_API uint32_t dd_secret_bytes(void);
+/* Length of a node's static X25519 key (private or public). */
+#define DD_KEY_BYTES 32
+DD_API uint32_t dd_key_bytes(void);
 
 typedef struct dd_system_options {
     uint32_t version;            /* DD_SYSTEM_OPTIONS_VERSION */
@@ -851,13 +854,20 @@ typedef struct dd_system_options {
     const uint8_t *secret;          /* DD_SECRET_BYTES shared by the cluster; copied */
     uint32_t plaintext;             /* 1 = no secret: unauthenticated, unencrypted */
     uint32_t tick_interval_ms;      /* driver's timer granularity; 0 = 10 */
+    /* DD_TRANSPORT_TCP node identity (appended; ignored with plaintext): */
+    const char *node_key_file;       /* from dd_node_key_generate / `ddata keygen`; or: */
+    const uint8_t *node_key;         /* DD_KEY_BYTES private key, copied; both NULL = fresh */
+    const uint8_t *next_secret;      /* DD_SECRET_BYTES also accepted during a PSK rotation */
+    const uint8_t *peer_keys;        /* allow-list: peer_key_count * DD_KEY_BYTES public keys */
+    const char *const *peer_key_ids; /* NULL, or the node id each key must claim ("" = any) */
+    size_t peer_key_count;           /* 0 = no allow-list: any key that has the secret */
 } dd_system_options;
 
 #define DD_SYSTEM_OPTIONS_VERSION 1
 #define DD_SYSTEM_OPTIONS_INIT                                                                     \
     {                                                                                              \
         DD_SYSTEM_OPTIONS_VERSION, NULL, 0, 0, DD_TRANSPORT_NONE, NULL, 0, 5000, 30000, 300000,    \
-            65536, NULL, NULL, NULL, NULL, 0, 0                                                    \
+            65536, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, 0                   \
     }
 
 DD_API int dd_system_options_init(dd_system_options *opts, uint32_t version);
@@ -935,6 +945,17 @@ DD_API int dd_system_connect(dd_system *sys, const char *address);
  * transport totals count rejected connections, handshake and AEAD
  * failures and drops ("peers" absent and "transport" null in pump mode). */
 DD_API int dd_system_stats_json(dd_buf *out, dd_system *sys);
+/* Node identities of the built-in transport. generate: creates `path`
+ * (mode 0600, never overwriting) holding a fresh X25519 key pair and
+ * returns its public key. public_key: this node's static public key.
+ * set_peer_keys: replaces the allow-list (`count` public keys of
+ * DD_KEY_BYTES each, back to back; `node_ids` NULL or one id per key, NULL
+ * or "" = any id; count 0 = no list) and closes the links of peers it no
+ * longer admits. The last two are DD_EUNSUPPORTED in pump mode. */
+DD_API int dd_node_key_generate(dd_buf *public_key, const char *path);
+DD_API int dd_system_public_key(dd_buf *out, dd_system *sys);
+DD_API int dd_system_set_peer_keys(dd_system *sys, const uint8_t *public_keys,
+                                   const char *const *node_ids, size_t count);
 /* ===== end section: system ===== */
 
 #ifdef __cplusplus

@@ -24,6 +24,7 @@
 #include "net/net_internal.h"
 #include "util/alloc.h"
 #include "util/clock.h"
+#include "util/error.h"
 #include "util/status.h"
 
 /* ---- epoll bookkeeping ---- */
@@ -120,9 +121,24 @@ static void close_for_failure(net *n, conn *c, int reason)
     case SESSION_FAIL_HANDSHAKE: n->stats.handshake_failures++; break;
     case SESSION_FAIL_MALFORMED: n->stats.malformed_frames++; break;
     case SESSION_FAIL_AUTH: n->stats.auth_failures++; break;
+    case SESSION_FAIL_REFUSED: n->stats.refused_peers++; break;
     case SESSION_FAIL_NONE: break;
     }
+    /* Refusals an operator must act on (an old peer, a key not admitted)
+     * get one line each; random bytes from strangers do not. */
+    if (reason == ST_EUNSUPPORTED || c->sess.failure == SESSION_FAIL_REFUSED)
+        fprintf(stderr, "ddata net: %s %s: %s\n", c->initiator ? "link to" : "connection from",
+                c->addr, error_message());
     net_close_conn(n, c, reason, false);
+}
+
+/* The session's admission hook: runs on the I/O thread, under net.mu. */
+static const char *admit_peer(void *ctx, const session_peer *sp)
+{
+    net *n = ctx;
+    peer *p = net_find_peer(n, sp->node_id);
+    const uint8_t *pinned = n->cfg.pin_node_keys && p && p->has_key ? p->st.static_pk : NULL;
+    return peer_keys_check(&n->keys, sp->node_id, sp->static_pk, pinned);
 }
 
 static conn *new_conn(net *n, int fd, bool initiator, const char *addr, uint64_t now)
@@ -134,12 +150,19 @@ static conn *new_conn(net *n, int fd, bool initiator, const char *addr, uint64_t
     c->initiator = initiator;
     snprintf(c->addr, sizeof(c->addr), "%s", addr);
     c->deadline_ms = now + n->cfg.handshake_timeout_ms;
-    session_config sc = {n->cfg.plaintext ? NULL : n->secret,
-                         n->cfg.plaintext,
-                         n->node_id,
-                         n->incarnation,
-                         n->advertised,
-                         n->cfg.max_message_bytes};
+    session_config sc = {
+        .secret = n->cfg.plaintext ? NULL : n->secret,
+        .plaintext = n->cfg.plaintext,
+        .node_id = n->node_id,
+        .incarnation = n->incarnation,
+        .advertised_addr = n->advertised,
+        .max_message_bytes = n->cfg.max_message_bytes,
+        .static_sk = n->static_sk,
+        .static_pk = n->static_pk,
+        .next_secret = n->has_next_secret ? n->next_secret : NULL,
+        .admit = n->cfg.plaintext ? NULL : admit_peer,
+        .admit_ctx = n,
+    };
     if (session_init(&c->sess, &sc, initiator, &c->out) != ST_OK) {
         bytes_free(&c->out);
         free(c);
@@ -209,6 +232,10 @@ static void on_opened(net *n, conn *c)
         c->dial->backoff_ms = n->cfg.reconnect_min_ms;
     }
     c->peer = p;
+    if (!n->cfg.plaintext) {
+        memcpy(p->st.static_pk, sp->static_pk, SESSION_KEY_BYTES);
+        p->has_key = true;
+    }
     conn *old = p->conn;
     bool restarted = old && sp->incarnation != p->incarnation;
     if (old && !new_link_wins(n, old, c, sp->incarnation, p)) {
@@ -325,6 +352,15 @@ static void handle_read(net *n, conn *c, uint8_t *buf)
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
         if (r <= 0) {
+            if (c->initiator && c->sess.state == SESSION_AUTH) {
+                /* We proved the PSK in message 3 and the responder hung up
+                 * instead of sending its AUTH: it refused us. */
+                n->stats.handshake_failures++;
+                fprintf(stderr,
+                        "ddata net: link to %s: peer closed after our handshake (wrong cluster "
+                        "secret, or our key is not admitted there)\n",
+                        c->addr);
+            }
             net_close_conn(n, c, r == 0 ? ST_ECLOSED : ST_EIO, false);
             return;
         }

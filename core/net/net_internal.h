@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "net/address.h"
+#include "net/peer_keys.h"
 #include "net/session.h"
 #include "net/transport.h"
 #include "util/bytes.h"
@@ -54,7 +55,8 @@ struct peer {
     uint64_t incarnation;
     conn *conn; /* the current authenticated link, or NULL */
     char addr[SESSION_ADDR_MAX + 1];
-    net_peer_stats st;
+    net_peer_stats st; /* st.static_pk: the key it proved last (pinned when pinning) */
+    bool has_key;
 };
 
 /* One allocation per event: the payload, then the node id and the
@@ -68,6 +70,10 @@ typedef struct ev_node {
 struct net {
     net_config cfg;
     uint8_t secret[SESSION_SECRET_BYTES];
+    uint8_t next_secret[SESSION_SECRET_BYTES];
+    bool has_next_secret;
+    uint8_t static_sk[SESSION_KEY_BYTES], static_pk[SESSION_KEY_BYTES];
+    peer_keys keys; /* the allow-list; see peer_keys.h */
     char node_id[SESSION_ID_MAX + 1];
     char advertised[SESSION_ADDR_MAX + 1];
     char bound[NET_ADDR_TEXT_MAX];

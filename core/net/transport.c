@@ -164,8 +164,26 @@ int net_open(net **out, const net_config *cfg)
     n->cfg.secret = NULL;
     n->cfg.listen_addr = NULL;
     n->cfg.advertised_addr = NULL;
-    if (!cfg->plaintext)
+    n->cfg.static_sk = NULL;
+    n->cfg.next_secret = NULL;
+    n->cfg.peer_keys = NULL;
+    if (cfg->peer_key_count &&
+        (rc = peer_keys_set(&n->keys, cfg->peer_keys, cfg->peer_key_count)) != ST_OK) {
+        free(n);
+        return rc;
+    }
+    if (!cfg->plaintext) {
         memcpy(n->secret, cfg->secret, SESSION_SECRET_BYTES);
+        if (cfg->next_secret) {
+            memcpy(n->next_secret, cfg->next_secret, SESSION_SECRET_BYTES);
+            n->has_next_secret = true;
+        }
+        if (cfg->static_sk)
+            memcpy(n->static_sk, cfg->static_sk, SESSION_KEY_BYTES);
+        else
+            randombytes_buf(n->static_sk, SESSION_KEY_BYTES);
+        crypto_scalarmult_base(n->static_pk, n->static_sk);
+    }
     n->incarnation = cfg->incarnation;
     while (n->incarnation == 0)
         randombytes_buf(&n->incarnation, sizeof(n->incarnation));
@@ -247,6 +265,9 @@ void net_close(net *n)
         close(n->event_fd);
     pthread_mutex_destroy(&n->mu);
     sodium_memzero(n->secret, sizeof(n->secret));
+    sodium_memzero(n->next_secret, sizeof(n->next_secret));
+    sodium_memzero(n->static_sk, sizeof(n->static_sk));
+    peer_keys_free(&n->keys);
     free(n);
 }
 
@@ -509,4 +530,40 @@ int net_peer_stats_all(net *n, net_peer_stats *out, size_t cap, size_t *count)
     *count = n->npeers;
     pthread_mutex_unlock(&n->mu);
     return ST_OK;
+}
+
+void net_public_key(const net *n, uint8_t out[SESSION_KEY_BYTES])
+{
+    memcpy(out, n->static_pk, SESSION_KEY_BYTES);
+}
+
+int net_set_peer_keys(net *n, const peer_key *keys, size_t count)
+{
+    if (!n || (count && !keys))
+        return error_set(ST_EINVAL, "net: NULL argument to net_set_peer_keys");
+    pthread_mutex_lock(&n->mu);
+    int rc = peer_keys_set(&n->keys, keys, count);
+    for (size_t i = 0; rc == ST_OK && i < n->npeers; i++) {
+        peer *p = n->peers[i];
+        if (!p->conn || !p->has_key)
+            continue;
+        const char *why = peer_keys_check(&n->keys, p->st.node_id, p->st.static_pk, NULL);
+        if (why) {
+            fprintf(stderr, "ddata net: closing the link to '%.64s': %s\n", p->st.node_id, why);
+            n->stats.refused_peers++;
+            net_close_conn(n, p->conn, ST_ECRYPTO, false);
+        }
+    }
+    pthread_mutex_unlock(&n->mu);
+    return rc;
+}
+
+bool net_book_entry_trusted(net *n, const char *announcer, const char *node_id)
+{
+    pthread_mutex_lock(&n->mu);
+    bool trusted = n->keys.count == 0 || strcmp(announcer, node_id) == 0;
+    for (size_t i = 0; !trusted && i < n->keys.count; i++)
+        trusted = strcmp(n->keys.keys[i].node_id, node_id) == 0;
+    pthread_mutex_unlock(&n->mu);
+    return trusted;
 }

@@ -43,6 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net/peer_keys.h"
 #include "net/session.h"
 
 typedef struct net net;
@@ -67,6 +68,12 @@ typedef struct net_config {
     uint32_t handshake_timeout_ms;
     uint32_t max_pending;     /* unauthenticated inbound connections at once */
     uint32_t close_linger_ms; /* net_close: how long to try flushing queues */
+    /* Identities (appended). */
+    const uint8_t *static_sk;   /* SESSION_KEY_BYTES, copied; NULL = a fresh pair at open */
+    const uint8_t *next_secret; /* a second PSK accepted during a rotation; NULL = none */
+    bool pin_node_keys;         /* bind an id to the first key it proves (needs stable keys) */
+    const peer_key *peer_keys; /* the allow-list in force from the start, copied; see peer_keys.h */
+    size_t peer_key_count;     /* 0 = none */
 } net_config;
 
 /* Fills every field with its default (no listen address, no secret). */
@@ -101,9 +108,10 @@ typedef struct net_peer_stats {
     /* By NET_CLASS_*: deltas vs full-state transfers vs the rest. */
     uint64_t class_frames_in[NET_CLASS_COUNT], class_frames_out[NET_CLASS_COUNT];
     uint64_t class_bytes_in[NET_CLASS_COUNT], class_bytes_out[NET_CLASS_COUNT];
-    uint64_t queue_drops;  /* DROPPABLE messages refused */
-    uint64_t queued_bytes; /* waiting in the outgoing queue now */
-    uint64_t connects;     /* times a connection to it authenticated */
+    uint64_t queue_drops;                 /* DROPPABLE messages refused */
+    uint64_t queued_bytes;                /* waiting in the outgoing queue now */
+    uint64_t connects;                    /* times a connection to it authenticated */
+    uint8_t static_pk[SESSION_KEY_BYTES]; /* the key it proved last; zero if none */
 } net_peer_stats;
 
 typedef struct net_stats {
@@ -114,11 +122,25 @@ typedef struct net_stats {
     uint64_t pending_rejected; /* refused at accept: too many unauthenticated */
     uint64_t malformed_frames; /* length 0, oversized, bad type */
     uint64_t auth_failures;    /* a frame on an open link failed the AEAD (replay, forgery) */
+    uint64_t refused_peers;    /* proved the secret, but key or id not admitted */
     uint64_t queue_drops, reliable_overflows;
     /* All peers, authenticated data frames on the wire (handshakes excluded). */
     uint64_t bytes_in, bytes_out, frames_in, frames_out;
     uint32_t peers_connected;
 } net_stats;
+
+/* This node's static public key (zero in plain-text mode). */
+void net_public_key(const net *n, uint8_t out[SESSION_KEY_BYTES]);
+/* Replaces the allow-list (count 0: none, any key with the PSK) and closes
+ * every link whose peer it no longer admits (a DISCONNECTED event follows,
+ * reason ST_ECRYPTO). Takes effect for every later handshake. */
+int net_set_peer_keys(net *n, const peer_key *keys, size_t count);
+
+/* Whether an address-book entry for `node_id`, heard from the authenticated
+ * peer `announcer`, may be dialled: always without an allow-list; with
+ * one, only for the announcer itself or an id the list binds to a key (so
+ * whoever answers there must prove that key). */
+bool net_book_entry_trusted(net *n, const char *announcer, const char *node_id);
 
 /* Starts the I/O thread. The listening socket is bound before returning. */
 int net_open(net **out, const net_config *cfg);

@@ -77,6 +77,17 @@ class System extends FdEventEmitter {
     return this._native.listenAddress();
   }
 
+  // This node's static X25519 public key (a Buffer), for peers' allow-lists.
+  get publicKey() {
+    return this._native.publicKey();
+  }
+
+  // Replaces the allow-list: [key, ...] or [{ key, nodeId }, ...]; [] = none.
+  // Links of peers no longer admitted close.
+  setPeerKeys(keys) {
+    this._native.setPeerKeys(keys);
+  }
+
   // Per-peer and engine statistics (dd_system_stats_json), parsed.
   stats() {
     return JSON.parse(this._native.statsJson());
@@ -176,4 +187,9 @@ function levelAndN(c) {
   return [level(c), 0];
 }
 
-module.exports = { System, Replica, Consistency };
+// Writes a node key file (mode 0600, never overwriting one); returns its public key.
+function generateNodeKey(path) {
+  return native.generateNodeKey(path);
+}
+
+module.exports = { System, Replica, Consistency, generateNodeKey };

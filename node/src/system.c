@@ -45,6 +45,77 @@ static bool string_array(napi_env env, napi_value v, uint32_t max, char **strs, 
 }
 
 #define MAX_SEEDS 64
+#define MAX_PEER_KEYS 4096
+
+/* An allow-list read from JS: keys back to back and one id (or NULL) per key. */
+typedef struct peer_list {
+    uint8_t *keys;
+    char **ids;
+    uint32_t n;
+} peer_list;
+
+static void peer_list_free(peer_list *pl)
+{
+    for (uint32_t i = 0; i < pl->n; i++)
+        free(pl->ids[i]);
+    free(pl->ids);
+    free(pl->keys);
+    memset(pl, 0, sizeof(*pl));
+}
+
+/* [key, ...] or [{key, nodeId}, ...], each key a 32-byte Buffer. */
+static bool peer_list_read(napi_env env, napi_value v, peer_list *pl, const char *what)
+{
+    uint32_t len = 0;
+    char msg[160];
+    memset(pl, 0, sizeof(*pl));
+    if (napi_get_array_length(env, v, &len) != napi_ok || len > MAX_PEER_KEYS) {
+        snprintf(msg, sizeof msg, "%s must be an array of at most %u keys", what, MAX_PEER_KEYS);
+        addon_type_error(env, msg);
+        return false;
+    }
+    if (!len)
+        return true;
+    pl->keys = calloc(len, 32);
+    pl->ids = calloc(len, sizeof(char *));
+    if (!pl->keys || !pl->ids) {
+        addon_fail(env, DD_ENOMEM);
+        return false;
+    }
+    for (; pl->n < len; pl->n++) {
+        napi_value item, key = NULL, id = NULL;
+        napi_get_element(env, v, pl->n, &item);
+        bool is_buffer = false;
+        napi_is_buffer(env, item, &is_buffer);
+        if (is_buffer) {
+            key = item;
+        } else if (!addon_prop(env, item, "key", &key)) {
+            key = NULL;
+        } else if (addon_prop(env, item, "nodeId", &id) &&
+                   !(pl->ids[pl->n] = addon_dup_string(env, id, "peer key nodeId"))) {
+            return false;
+        }
+        const uint8_t *data = NULL;
+        size_t data_len = 0;
+        char *scratch = NULL;
+        if (!key || !addon_arg_bytes(env, key, &data, &data_len, &scratch, "peer key") ||
+            data_len != 32) {
+            free(scratch);
+            if (key && data_len != 32) {
+                snprintf(msg, sizeof msg, "%s[%u]: a key must be 32 bytes", what, pl->n);
+                addon_type_error(env, msg);
+            } else if (!key) {
+                snprintf(msg, sizeof msg, "%s[%u] must be a Buffer or {key, nodeId}", what, pl->n);
+                addon_type_error(env, msg);
+            }
+            pl->n++; /* its id, if any, is freed with the rest */
+            return false;
+        }
+        memcpy(pl->keys + (size_t)pl->n * 32, data, 32);
+        free(scratch);
+    }
+    return true;
+}
 
 /* new System({nodeId, seeds, incarnation, seed, tcpListen, secret, ...}) */
 static napi_value system_new(napi_env env, napi_callback_info info)
@@ -57,9 +128,10 @@ static napi_value system_new(napi_env env, napi_callback_info info)
     char *node_id = NULL, *listen = NULL, *seeds[MAX_SEEDS];
     const char *seed_ptrs[MAX_SEEDS];
     uint32_t nseeds = 0;
-    const uint8_t *secret = NULL;
-    size_t secret_len = 0;
-    char *secret_scratch = NULL;
+    const uint8_t *secret = NULL, *next_secret = NULL;
+    size_t secret_len = 0, next_len = 0;
+    char *secret_scratch = NULL, *next_scratch = NULL, *key_file = NULL;
+    peer_list peers = {0};
     napi_value result = NULL;
     dd_system *sys = NULL;
 
@@ -104,6 +176,27 @@ static napi_value system_new(napi_env env, napi_callback_info info)
         so.secret = secret;
         so.plaintext = 0;
     }
+    if (addon_prop(env, argv[0], "nodeKeyFile", &v)) {
+        if (!(key_file = addon_dup_string(env, v, "options.nodeKeyFile")))
+            goto done;
+        so.node_key_file = key_file;
+    }
+    if (addon_prop(env, argv[0], "nextSecret", &v)) {
+        if (!addon_arg_bytes(env, v, &next_secret, &next_len, &next_scratch, "options.nextSecret"))
+            goto done;
+        if (next_len != dd_secret_bytes()) {
+            addon_type_error(env, "options.nextSecret must be 32 bytes");
+            goto done;
+        }
+        so.next_secret = next_secret;
+    }
+    if (addon_prop(env, argv[0], "peerKeys", &v)) {
+        if (!peer_list_read(env, v, &peers, "options.peerKeys"))
+            goto done;
+        so.peer_keys = peers.keys;
+        so.peer_key_ids = (const char *const *)peers.ids;
+        so.peer_key_count = peers.n;
+    }
     int rc = dd_system_open(&sys, &so);
     if (rc) {
         addon_fail(env, rc);
@@ -115,6 +208,9 @@ done:
     free(node_id);
     free(listen);
     free(secret_scratch);
+    free(next_scratch);
+    free(key_file);
+    peer_list_free(&peers);
     for (uint32_t i = 0; i < nseeds; i++)
         free(seeds[i]);
     return result;
@@ -269,6 +365,56 @@ static napi_value system_listen_address(napi_env env, napi_callback_info info)
 static napi_value system_stats_json(napi_env env, napi_callback_info info)
 {
     return text_call(env, info, dd_system_stats_json);
+}
+
+/* This node's static public key, as a Buffer. */
+static napi_value system_public_key(napi_env env, napi_callback_info info)
+{
+    size_t argc = 0;
+    void *h;
+    dd_buf out = DD_BUF_INIT;
+    if (!handle_this(env, info, &argc, NULL, &h))
+        return NULL;
+    int rc = dd_system_public_key(&out, h);
+    if (rc)
+        return addon_fail(env, rc);
+    return addon_buf_to_js(env, &out);
+}
+
+/* setPeerKeys([key | {key, nodeId}, ...]): replaces the allow-list. */
+static napi_value system_set_peer_keys(napi_env env, napi_callback_info info)
+{
+    addon_call c;
+    peer_list pl;
+    if (!call_begin(&c, env, info, 1, "setPeerKeys(keys)"))
+        return NULL;
+    if (!peer_list_read(env, c.argv[0], &pl, "keys")) {
+        peer_list_free(&pl);
+        call_free(&c);
+        return NULL;
+    }
+    int rc = dd_system_set_peer_keys(c.h, pl.keys, (const char *const *)pl.ids, pl.n);
+    peer_list_free(&pl);
+    return call_end(&c, rc, addon_undefined(env));
+}
+
+/* generateNodeKey(path): writes a key file (0600), returns its public key. */
+static napi_value generate_node_key(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1];
+    napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+    if (argc < 1)
+        return addon_type_error(env, "generateNodeKey(path) needs a path");
+    char *path = addon_dup_string(env, argv[0], "path");
+    if (!path)
+        return NULL;
+    dd_buf out = DD_BUF_INIT;
+    int rc = dd_node_key_generate(&out, path);
+    free(path);
+    if (rc)
+        return addon_fail(env, rc);
+    return addon_buf_to_js(env, &out);
 }
 
 /* ---- Replica */
@@ -496,6 +642,8 @@ bool addon_init_system(napi_env env, napi_value exports)
         M("incarnation", system_incarnation),
         M("listenAddress", system_listen_address),
         M("statsJson", system_stats_json),
+        M("publicKey", system_public_key),
+        M("setPeerKeys", system_set_peer_keys),
         M("close", handle_close_method),
     };
     napi_property_descriptor rep[] = {
@@ -505,7 +653,9 @@ bool addon_init_system(napi_env env, napi_value exports)
         M("write", replica_write),   M("read", replica_read),
         M("flush", replica_flush),   M("close", handle_close_method),
     };
-    return addon_define_class(env, exports, "System", system_new, sys,
+    static const addon_fn fns[] = {{"generateNodeKey", generate_node_key}};
+    return addon_export(env, exports, fns, ADDON_COUNT(fns)) &&
+           addon_define_class(env, exports, "System", system_new, sys,
                               sizeof sys / sizeof sys[0]) &&
            addon_define_class(env, exports, "Replica", replica_new, rep,
                               sizeof rep / sizeof rep[0]);

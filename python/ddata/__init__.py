@@ -99,11 +99,13 @@ from ._system import (
     ORSetRef,
     PNCounterMapRef,
     PNCounterRef,
+    KEY_BYTES,
     Replica,
     SECRET_BYTES,
     System,
     SystemEvent,
     Transport,
+    generate_node_key,
 )
 
 __version__ = "1.0.0"
@@ -112,6 +114,7 @@ __all__ = [
     "ANY_STALENESS", "Owned", "OwnedEvent", "OwnedEventKind", "OwnedMismatch", "OwnedStrategy", "OwnedUrgency",
     "OwnedView",
     "Consistency", "DeltaStrategy", "EventKind", "MemberState", "Replica", "System", "SystemEvent", "KeyRef", "SECRET_BYTES", "Transport",
+    "KEY_BYTES", "generate_node_key",
     "FlagRef", "GCounterMapRef", "GCounterRef", "GSetRef", "LWWMapRef", "LWWRegisterRef", "MVRegisterRef", "ORMapRef",
     "ORMultiMapRef", "ORSetRef", "PNCounterMapRef", "PNCounterRef",
     "ANY_REVISION", "Backend", "Event", "Journal", "JournalEvent", "Keyring", "PersistStrategy", "SealAlgorithm", "Snapshot", "State",

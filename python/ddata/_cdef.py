@@ -18,6 +18,7 @@ CDEF = r"""
 #define DD_OWNED_OPTIONS_VERSION 1
 #define DD_OWNED_TYPE_OPTIONS_VERSION 1
 #define DD_SECRET_BYTES 32
+#define DD_KEY_BYTES 32
 #define DD_SYSTEM_OPTIONS_VERSION 1
 #define DD_EVENT_VERSION 1
 
@@ -294,6 +295,12 @@ typedef struct dd_system_options {
     const uint8_t *secret;
     uint32_t plaintext;
     uint32_t tick_interval_ms;
+    const char *node_key_file;
+    const uint8_t *node_key;
+    const uint8_t *next_secret;
+    const uint8_t *peer_keys;
+    const char *const *peer_key_ids;
+    size_t peer_key_count;
 } dd_system_options;
 typedef struct dd_event {
     uint32_t version;
@@ -408,6 +415,7 @@ int dd_owned_next_event(dd_owned_event *out, dd_owned *owned);
 int dd_owned_event_fd(int *out, dd_owned *owned);
 int dd_owned_node_of(uint64_t *out, const char *node_id, size_t len);
 uint32_t dd_secret_bytes(void);
+uint32_t dd_key_bytes(void);
 int dd_system_options_init(dd_system_options *opts, uint32_t version);
 int dd_system_open(dd_system **out, const dd_system_options *opts);
 int dd_system_close(dd_system *sys);
@@ -422,6 +430,9 @@ int dd_system_incarnation(dd_system *sys, uint64_t *out);
 int dd_system_listen_address(dd_buf *out, dd_system *sys);
 int dd_system_connect(dd_system *sys, const char *address);
 int dd_system_stats_json(dd_buf *out, dd_system *sys);
+int dd_node_key_generate(dd_buf *public_key, const char *path);
+int dd_system_public_key(dd_buf *out, dd_system *sys);
+int dd_system_set_peer_keys(dd_system *sys, const uint8_t *public_keys, const char *const *node_ids, size_t count);
 """
 
 STRINGS = {
@@ -530,6 +541,7 @@ FUNCTIONS = (
     'dd_owned_event_fd',
     'dd_owned_node_of',
     'dd_secret_bytes',
+    'dd_key_bytes',
     'dd_system_options_init',
     'dd_system_open',
     'dd_system_close',
@@ -544,4 +556,7 @@ FUNCTIONS = (
     'dd_system_listen_address',
     'dd_system_connect',
     'dd_system_stats_json',
+    'dd_node_key_generate',
+    'dd_system_public_key',
+    'dd_system_set_peer_keys',
 )

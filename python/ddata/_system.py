@@ -32,6 +32,37 @@ class Transport(enum.IntEnum):
 
 
 SECRET_BYTES = lib.dd_secret_bytes()
+KEY_BYTES = lib.dd_key_bytes()
+
+
+def generate_node_key(path):
+    """Writes a new node key file (mode 0600, never overwriting one) and
+    returns its public key, for peers' allow-lists."""
+    buf = ffi.new("dd_buf *")
+    check(lib.dd_node_key_generate(buf, ffi.new("char[]", to_bytes(path, "path"))))
+    return take_buf(buf)
+
+
+def _key_bytes(value, size, what):
+    if not isinstance(value, (bytes, bytearray, memoryview)) or len(value) != size:
+        raise ValueError("%s must be %d bytes" % (what, size))
+    return bytes(value)
+
+
+def _peer_key_arrays(peer_keys, keep):
+    """peer_keys: public keys, or (public key, node id) pairs."""
+    keys, ids = [], []
+    for entry in peer_keys or ():
+        key, nid = (entry, None) if isinstance(entry, (bytes, bytearray, memoryview)) else entry
+        keys.append(_key_bytes(key, KEY_BYTES, "a peer key"))
+        ids.append(nid)
+    if not keys:
+        return ffi.NULL, ffi.NULL, 0
+    blob = ffi.new("uint8_t[]", b"".join(keys))
+    cids = [ffi.new("char[]", to_bytes(i, "node id")) if i else ffi.NULL for i in ids]
+    arr = ffi.new("char *[]", cids)
+    keep.extend([blob, arr] + cids)
+    return blob, arr, len(keys)
 
 
 class EventKind(enum.IntEnum):
@@ -93,7 +124,8 @@ class System(Handle, Pump):
     def __init__(self, node_id, incarnation=0, seed=0, seeds=(), failure_timeout_ms=None, down_after_ms=None,
                  remove_after_ms=None, max_events=None, limits=None, transport=Transport.NONE,
                  listen_address=None, advertised_address=None, secret=None, plaintext=False,
-                 tick_interval_ms=None):
+                 tick_interval_ms=None, node_key_file=None, node_key=None, next_secret=None,
+                 peer_keys=None):
         keep = []
         opts = ffi.new("dd_system_options *")
         check(lib.dd_system_options_init(opts, lib.DD_SYSTEM_OPTIONS_VERSION))
@@ -124,6 +156,16 @@ class System(Handle, Pump):
         opts.plaintext = 1 if plaintext else 0
         if tick_interval_ms is not None:
             opts.tick_interval_ms = tick_interval_ms
+        if node_key_file is not None:
+            c = ffi.new("char[]", to_bytes(node_key_file, "node_key_file"))
+            keep.append(c)
+            opts.node_key_file = c
+        for name, value, size in (("node_key", node_key, KEY_BYTES), ("next_secret", next_secret, SECRET_BYTES)):
+            if value is not None:
+                c = ffi.new("uint8_t[]", _key_bytes(value, size, name))
+                keep.append(c)
+                setattr(opts, name, c)
+        opts.peer_keys, opts.peer_key_ids, opts.peer_key_count = _peer_key_arrays(peer_keys, keep)
         out = ffi.new("dd_system **")
         check(lib.dd_system_open(out, opts))
         Handle.__init__(self, out[0], lib.dd_system_close)
@@ -147,6 +189,20 @@ class System(Handle, Pump):
     def connect(self, address):
         """Dials one more "ip:port", and again after every disconnect."""
         check(lib.dd_system_connect(self._h, ffi.new("char[]", to_bytes(address, "address"))))
+
+    @property
+    def public_key(self):
+        """This node's static X25519 public key (TCP transport)."""
+        buf = ffi.new("dd_buf *")
+        check(lib.dd_system_public_key(buf, self._h))
+        return take_buf(buf)
+
+    def set_peer_keys(self, peer_keys):
+        """Replaces the allow-list (public keys, or (key, node id) pairs;
+        empty = none) and closes the links of peers no longer admitted."""
+        keep = []
+        blob, ids, count = _peer_key_arrays(peer_keys, keep)
+        check(lib.dd_system_set_peer_keys(self._h, blob, ids, count))
 
     def stats_json(self):
         buf = ffi.new("dd_buf *")

@@ -27,7 +27,12 @@ static const uint8_t SECRET[32] = "fuzz-cluster-secret-32-bytes-ok";
 
 static session_config config(bool plaintext, const char *id)
 {
-    session_config c = {SECRET, plaintext, id, 1, "127.0.0.1:7000", 4096};
+    session_config c = {.secret = SECRET,
+                        .plaintext = plaintext,
+                        .node_id = id,
+                        .incarnation = 1,
+                        .advertised_addr = "127.0.0.1:7000",
+                        .max_message_bytes = 4096};
     return c;
 }
 

@@ -33,8 +33,9 @@ KEY_B = bytes(range(1, 33))
 
 class Node:
     def __init__(self, tmp, name, seeds=(), listen="127.0.0.1:0", key=KEY_A, durable=("d:*",),
-                 store_key=None):
+                 store_key=None, extra=()):
         self.tmp, self.name, self.seeds, self.key = tmp, name, list(seeds), key
+        self.extra = list(extra)
         self.store_key = store_key
         self.durable = list(durable)
         self.listen = listen
@@ -53,6 +54,7 @@ class Node:
             args += ["--seed", s]
         for d in self.durable:
             args += ["--durable", d]
+        args += self.extra
         if self.store_key:
             store_key_file = os.path.join(self.tmp, "%s.store.key" % self.name)
             with open(store_key_file, "wb") as f:
@@ -326,6 +328,40 @@ def test_garbage_half_open_and_slow_senders_do_not_stall_a_node():
         assert t["rejected_connections"] >= 20, t
         n2.ok("inc d:count 1")
         wait_until("still converging after", agree([n1, n2], "d:count", count + 1), 10)
+
+
+def keygen(path):
+    out = subprocess.run([BIN, "keygen", path], capture_output=True, text=True, timeout=10)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.split()[1]
+
+
+def test_node_keys_allow_list_refuses_until_sighup_reloads_it():
+    with Cluster() as c:
+        paths = {n: os.path.join(c.tmp, n + ".node") for n in ("a", "b", "c")}
+        keys = {n: keygen(p) for n, p in paths.items()}
+        assert os.stat(paths["a"]).st_mode & 0o777 == 0o600
+        again = subprocess.run([BIN, "keygen", paths["a"]], capture_output=True, text=True)
+        assert again.returncode != 0 and "cannot create" in again.stderr, again.stderr
+        allow = os.path.join(c.tmp, "a.peers")
+        with open(allow, "w") as f:
+            f.write("# only c for now\n%s c\n" % keys["c"])
+        a = c.add("a", extra=["--node-key", paths["a"], "--peer-keys", allow])
+        b = c.add("b", seeds=[a.addr], extra=["--node-key", paths["b"]])
+        wait_until("a refuses b's key", lambda: a.stats()["transport"]["refused_peers"] >= 1, 10)
+        assert a.members().get("b") != "up"
+        with open(allow, "w") as f:
+            f.write("%s c\n%s b\n" % (keys["c"], keys["b"]))
+        a.signal(signal.SIGHUP)
+        wait_up([a, b])
+        peer = [p for p in a.stats()["peers"] if p["node"] == "b"][0]
+        assert peer["key"] == keys["b"], peer
+
+        def logged():
+            with open(os.path.join(c.tmp, "a.log")) as f:
+                text = f.read()
+            return True if ", key %s)" % keys["b"][:16] in text else text
+        wait_until("a logs b's key fingerprint with its membership", logged, 10)
 
 
 def inspect(*args):

@@ -18,6 +18,7 @@
 
 #include "commands.h"
 #include "ddata.h"
+#include "peer_keys_file.h"
 
 #define MAX_SEEDS 64
 #define MAX_DURABLE 64
@@ -35,14 +36,32 @@ typedef struct node_ctx {
     member_view members[MAX_MEMBERS];
     size_t nmembers;
     const char *id;
+    const char *peer_keys_path; /* reloaded on SIGHUP; NULL = none */
 } node_ctx;
 
-static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t stop_flag, reload_flag;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop_flag = 1;
+    if (sig == SIGHUP)
+        reload_flag = 1;
+    else
+        stop_flag = 1;
+}
+
+/* SIGHUP: re-read --peer-keys; a bad file keeps the list in force. */
+static void reload_peer_keys(dd_system *sys, const char *path, const char *id)
+{
+    peer_keys_file pk;
+    if (peer_keys_file_read(path, &pk) != 0) {
+        fprintf(stderr, "[%s] peer keys not reloaded; the previous list stays in force\n", id);
+        return;
+    }
+    if (dd_system_set_peer_keys(sys, pk.keys, (const char *const *)pk.node_ids, pk.count) != DD_OK)
+        fprintf(stderr, "[%s] peer keys not reloaded: %s\n", id, dd_error_last()->message);
+    else
+        fprintf(stderr, "[%s] peer keys reloaded: %zu keys from %s\n", id, pk.count, path);
+    peer_keys_file_free(&pk);
 }
 
 void cmd_node_help(void)
@@ -56,6 +75,11 @@ void cmd_node_help(void)
            "  --listen IP:PORT   where to listen; port 0 picks one (required)\n"
            "  --seed IP:PORT     a node to join through (repeatable)\n"
            "  --key-file FILE    the cluster secret: 32 bytes, raw or as 64 hex digits\n"
+           "  --next-key-file F  a second cluster secret accepted while the secret rotates\n"
+           "  --node-key FILE    this node's key pair, from `ddata keygen` (default: a new\n"
+           "                     one per start, and peers do not pin this node's id)\n"
+           "  --peer-keys FILE   allow-list: one public key (64 hex) per line, optionally\n"
+           "                     followed by the node id it must claim; SIGHUP reloads it\n"
            "  --plaintext        no secret: unauthenticated and unencrypted (tests only)\n"
            "  --store PATH       SQLite file for durable keys\n"
            "  --store-key-file F seal the store with this 32-byte key (key id 1)\n"
@@ -125,6 +149,31 @@ static const char *state_name(uint32_t s)
     }
 }
 
+/* The first 16 hex digits of the static key member `id` proved on its
+ * link, read from the statistics ("key" sorts just before "node" in each
+ * canonical peer object); "" when unknown. Membership changes are rare, so
+ * one stats call per change is cheap. */
+static void member_fingerprint(dd_system *sys, const char *id, char out[17])
+{
+    out[0] = 0;
+    if (strpbrk(id, "\"\\") || strlen(id) > 255)
+        return;
+    dd_buf stats = DD_BUF_INIT;
+    if (dd_system_stats_json(&stats, sys) != DD_OK)
+        return;
+    char needle[300];
+    snprintf(needle, sizeof(needle), "\",\"node\":\"%s\"", id);
+    const char *text = (const char *)stats.data, *at = NULL;
+    for (size_t i = 0; !at && i + strlen(needle) <= stats.len; i++)
+        if (memcmp(text + i, needle, strlen(needle)) == 0)
+            at = text + i;
+    if (at && at - text >= 64 + 7 && memcmp(at - 64 - 7, "\"key\":\"", 7) == 0) {
+        memcpy(out, at - 64, 16);
+        out[16] = 0;
+    }
+    dd_buf_free(&stats);
+}
+
 static void drain_events(node_ctx *c)
 {
     dd_event ev = DD_EVENT_INIT;
@@ -134,8 +183,11 @@ static void drain_events(node_ctx *c)
             size_t len = ev.member_id.len < 255 ? ev.member_id.len : 255;
             memcpy(id, ev.member_id.data, len);
             id[len] = 0;
-            fprintf(stderr, "[%s] member %s is %s (incarnation %llu)\n", c->id, id,
-                    state_name(ev.member_state), (unsigned long long)ev.member_incarnation);
+            char fp[17];
+            member_fingerprint(c->sys, id, fp);
+            fprintf(stderr, "[%s] member %s is %s (incarnation %llu%s%s)\n", c->id, id,
+                    state_name(ev.member_state), (unsigned long long)ev.member_incarnation,
+                    fp[0] ? ", key " : "", fp);
             size_t i = 0;
             while (i < c->nmembers && strcmp(c->members[i].id, id) != 0)
                 i++;
@@ -324,6 +376,11 @@ static int run_loop(node_ctx *c, int control)
         if (n < 0 && errno != EINTR)
             return 1;
         drain_events(c);
+        if (reload_flag) {
+            reload_flag = 0;
+            if (c->peer_keys_path)
+                reload_peer_keys(c->sys, c->peer_keys_path, c->id);
+        }
         if (!stdin_open || !(fds[1].revents & (POLLIN | POLLHUP)))
             continue;
         ssize_t r = read(STDIN_FILENO, line + used, sizeof(line) - 1 - used);
@@ -356,7 +413,8 @@ static int run_loop(node_ctx *c, int control)
 int cmd_node(int argc, char **argv)
 {
     const char *id = NULL, *listen = NULL, *key_file = NULL, *store_path = NULL,
-               *store_key_file = NULL;
+               *store_key_file = NULL, *node_key = NULL, *peer_keys_path = NULL,
+               *next_key_file = NULL;
     const char *seeds[MAX_SEEDS], *durable[MAX_DURABLE];
     size_t nseeds = 0, ndurable = 0;
     int plaintext = 0, control = 0;
@@ -381,6 +439,12 @@ int cmd_node(int argc, char **argv)
             listen = v;
         } else if (strcmp(a, "--key-file") == 0) {
             key_file = v;
+        } else if (strcmp(a, "--node-key") == 0) {
+            node_key = v;
+        } else if (strcmp(a, "--peer-keys") == 0) {
+            peer_keys_path = v;
+        } else if (strcmp(a, "--next-key-file") == 0) {
+            next_key_file = v;
         } else if (strcmp(a, "--store") == 0) {
             store_path = v;
         } else if (strcmp(a, "--store-key-file") == 0) {
@@ -414,9 +478,20 @@ int cmd_node(int argc, char **argv)
         fprintf(stderr, "ddata node: --gossip-ms must be a positive number\n");
         return 2;
     }
-    uint8_t secret[32];
+    uint8_t secret[32], next_secret[32];
     if (key_file && read_key_file(key_file, secret) != 0)
         return 1;
+    if (next_key_file && read_key_file(next_key_file, next_secret) != 0)
+        return 1;
+    peer_keys_file peers;
+    memset(&peers, 0, sizeof(peers));
+    if (peer_keys_path && peer_keys_file_read(peer_keys_path, &peers) != 0)
+        return 1;
+    if (peer_keys_path && !peers.count)
+        fprintf(stderr,
+                "ddata node: %s lists no keys: no allow-list, any node with the cluster "
+                "secret is admitted\n",
+                peer_keys_path);
 
     node_ctx c;
     memset(&c, 0, sizeof(c));
@@ -457,6 +532,11 @@ int cmd_node(int argc, char **argv)
     o.plaintext = (uint32_t)plaintext;
     o.seeds = seeds;
     o.seed_count = nseeds;
+    o.node_key_file = node_key;
+    o.next_secret = next_key_file ? next_secret : NULL;
+    o.peer_keys = peers.keys;
+    o.peer_key_ids = (const char *const *)peers.node_ids;
+    o.peer_key_count = peers.count;
     o.failure_timeout_ms = 1000;
     o.down_after_ms = 10000;
     if (dd_system_open(&c.sys, &o) != DD_OK) {
@@ -489,6 +569,8 @@ int cmd_node(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    c.peer_keys_path = peer_keys_path;
     signal(SIGPIPE, SIG_IGN);
     status = run_loop(&c, control);
     fprintf(stderr, "[%s] stopping\n", id);
@@ -496,5 +578,6 @@ done:
     dd_replica_close(c.rep);
     dd_system_close(c.sys);
     dd_state_store_close(c.store);
+    peer_keys_file_free(&peers);
     return status;
 }

@@ -19,6 +19,8 @@ int cmd_demo(int argc, char **argv);
 void cmd_demo_help(void);
 int cmd_node(int argc, char **argv);
 void cmd_node_help(void);
+int cmd_keygen(int argc, char **argv);
+void cmd_keygen_help(void);
 int cmd_inspect(int argc, char **argv);
 void cmd_inspect_help(void);
 

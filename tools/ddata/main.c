@@ -11,6 +11,7 @@ static const command commands[] = {
     {"demo", "run a 3-process cluster: updates, kill -9, restart, convergence", cmd_demo,
      cmd_demo_help},
     {"inspect", "list and dump what a store holds", cmd_inspect, cmd_inspect_help},
+    {"keygen", "write a node key pair for the transport's handshake", cmd_keygen, cmd_keygen_help},
     {"node", "run one cluster node", cmd_node, cmd_node_help},
     {"version", "print library and ABI versions", cmd_version, cmd_version_help},
 };

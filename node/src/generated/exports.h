@@ -9,7 +9,7 @@
 #ifndef DD_NODE_EXPORTS_GEN_H
 #define DD_NODE_EXPORTS_GEN_H
 
-#define DD_EXPORT_COUNT 115
+#define DD_EXPORT_COUNT 119
 
 #define DD_EXPORTS(X) \
     X(dd_version, "const char *", 0, "", "void") \
@@ -113,6 +113,7 @@
     X(dd_owned_event_fd, "int", 2, "ph", "int *out, dd_owned *owned") \
     X(dd_owned_node_of, "int", 3, "psn", "uint64_t *out, const char *node_id, size_t len") \
     X(dd_secret_bytes, "uint32_t", 0, "", "void") \
+    X(dd_key_bytes, "uint32_t", 0, "", "void") \
     X(dd_system_options_init, "int", 2, "Su", "dd_system_options *opts, uint32_t version") \
     X(dd_system_open, "int", 2, "HS", "dd_system **out, const dd_system_options *opts") \
     X(dd_system_close, "int", 1, "h", "dd_system *sys") \
@@ -126,6 +127,9 @@
     X(dd_system_incarnation, "int", 2, "hp", "dd_system *sys, uint64_t *out") \
     X(dd_system_listen_address, "int", 2, "Bh", "dd_buf *out, dd_system *sys") \
     X(dd_system_connect, "int", 2, "hs", "dd_system *sys, const char *address") \
-    X(dd_system_stats_json, "int", 2, "Bh", "dd_buf *out, dd_system *sys")
+    X(dd_system_stats_json, "int", 2, "Bh", "dd_buf *out, dd_system *sys") \
+    X(dd_node_key_generate, "int", 2, "Bs", "dd_buf *public_key, const char *path") \
+    X(dd_system_public_key, "int", 2, "Bh", "dd_buf *out, dd_system *sys") \
+    X(dd_system_set_peer_keys, "int", 4, "hbsn", "dd_system *sys, const uint8_t *public_keys, const char *const *node_ids, size_t count")
 
 #endif

@@ -23,6 +23,7 @@ pub const DD_REPLICA_OPTIONS_VERSION: u32 = 1;
 pub const DD_OWNED_OPTIONS_VERSION: u32 = 1;
 pub const DD_OWNED_TYPE_OPTIONS_VERSION: u32 = 1;
 pub const DD_SECRET_BYTES: u32 = 32;
+pub const DD_KEY_BYTES: u32 = 32;
 pub const DD_SYSTEM_OPTIONS_VERSION: u32 = 1;
 pub const DD_EVENT_VERSION: u32 = 1;
 pub const DDATA_VERSION: &str = "1.0.0";
@@ -381,6 +382,12 @@ pub struct dd_system_options {
     pub secret: *const u8,
     pub plaintext: u32,
     pub tick_interval_ms: u32,
+    pub node_key_file: *const c_char,
+    pub node_key: *const u8,
+    pub next_secret: *const u8,
+    pub peer_keys: *const u8,
+    pub peer_key_ids: *const *const c_char,
+    pub peer_key_count: usize,
 }
 
 #[repr(C)]
@@ -502,6 +509,7 @@ extern "C" {
     pub fn dd_owned_event_fd(out: *mut c_int, owned: *mut dd_owned) -> c_int;
     pub fn dd_owned_node_of(out: *mut u64, node_id: *const c_char, len: usize) -> c_int;
     pub fn dd_secret_bytes() -> u32;
+    pub fn dd_key_bytes() -> u32;
     pub fn dd_system_options_init(opts: *mut dd_system_options, version: u32) -> c_int;
     pub fn dd_system_open(out: *mut *mut dd_system, opts: *const dd_system_options) -> c_int;
     pub fn dd_system_close(sys: *mut dd_system) -> c_int;
@@ -516,6 +524,9 @@ extern "C" {
     pub fn dd_system_listen_address(out: *mut dd_buf, sys: *mut dd_system) -> c_int;
     pub fn dd_system_connect(sys: *mut dd_system, address: *const c_char) -> c_int;
     pub fn dd_system_stats_json(out: *mut dd_buf, sys: *mut dd_system) -> c_int;
+    pub fn dd_node_key_generate(public_key: *mut dd_buf, path: *const c_char) -> c_int;
+    pub fn dd_system_public_key(out: *mut dd_buf, sys: *mut dd_system) -> c_int;
+    pub fn dd_system_set_peer_keys(sys: *mut dd_system, public_keys: *const u8, node_ids: *const *const c_char, count: usize) -> c_int;
 }
 
 /// Every function the header exports, for binding-coverage checks.
@@ -621,6 +632,7 @@ pub const FUNCTIONS: &[&str] = &[
     "dd_owned_event_fd",
     "dd_owned_node_of",
     "dd_secret_bytes",
+    "dd_key_bytes",
     "dd_system_options_init",
     "dd_system_open",
     "dd_system_close",
@@ -635,6 +647,9 @@ pub const FUNCTIONS: &[&str] = &[
     "dd_system_listen_address",
     "dd_system_connect",
     "dd_system_stats_json",
+    "dd_node_key_generate",
+    "dd_system_public_key",
+    "dd_system_set_peer_keys",
 ];
 
 /// Sizes, alignments and field offsets the generator computed for LP64;
@@ -833,7 +848,7 @@ mod layout {
 
     #[test]
     fn layout_dd_system_options() {
-        assert_eq!(size_of::<dd_system_options>(), 128);
+        assert_eq!(size_of::<dd_system_options>(), 176);
         assert_eq!(align_of::<dd_system_options>(), 8);
         assert_eq!(offset_of!(dd_system_options, version), 0);
         assert_eq!(offset_of!(dd_system_options, node_id), 8);
@@ -852,6 +867,12 @@ mod layout {
         assert_eq!(offset_of!(dd_system_options, secret), 112);
         assert_eq!(offset_of!(dd_system_options, plaintext), 120);
         assert_eq!(offset_of!(dd_system_options, tick_interval_ms), 124);
+        assert_eq!(offset_of!(dd_system_options, node_key_file), 128);
+        assert_eq!(offset_of!(dd_system_options, node_key), 136);
+        assert_eq!(offset_of!(dd_system_options, next_secret), 144);
+        assert_eq!(offset_of!(dd_system_options, peer_keys), 152);
+        assert_eq!(offset_of!(dd_system_options, peer_key_ids), 160);
+        assert_eq!(offset_of!(dd_system_options, peer_key_count), 168);
     }
 
     #[test]

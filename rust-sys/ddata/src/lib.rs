@@ -30,6 +30,7 @@ pub use store::{
 };
 #[cfg(feature = "tokio")]
 pub use stream::EventStream;
+pub use system::generate_node_key;
 pub use system::{
     Consistency, DeltaStrategy, Event as SystemEvent, Events as SystemEvents, MemberState, Replica,
     ReplicaOptions, System, SystemOptions,

@@ -37,6 +37,70 @@ pub struct SystemOptions {
     pub tcp_listen: Option<String>,
     /// TCP: the cluster's 32-byte secret; None = plaintext.
     pub secret: Option<[u8; 32]>,
+    /// TCP: this node's static key, from a file written by
+    /// [`generate_node_key`] (`ddata keygen`); None = a fresh key per process.
+    pub node_key_file: Option<String>,
+    /// TCP: a second secret accepted while the cluster's secret rotates.
+    pub next_secret: Option<[u8; 32]>,
+    /// TCP: the allow-list, public keys each optionally bound to the node
+    /// id it must claim; empty = any key that has the secret.
+    pub peer_keys: Vec<([u8; 32], Option<String>)>,
+}
+
+/// Writes a new node key file (mode 0600, never overwriting one) and
+/// returns its public key.
+pub fn generate_node_key(path: &str) -> Result<[u8; 32]> {
+    let p = cstring(path, "path")?;
+    let mut b = empty();
+    check(unsafe { sys::dd_node_key_generate(&mut b, p.as_ptr()) })?;
+    key_from(take(b))
+}
+
+fn key_from(bytes: Vec<u8>) -> Result<[u8; 32]> {
+    bytes
+        .try_into()
+        .map_err(|_| Error::new(Status::Corrupt, "a key is not 32 bytes"))
+}
+
+/// The allow-list as the C call takes it; the CStrings back the pointers.
+struct PeerKeyArrays {
+    keys: Vec<u8>,
+    _ids: Vec<Option<CString>>,
+    id_ptrs: Vec<*const std::os::raw::c_char>,
+}
+
+impl PeerKeyArrays {
+    fn new(list: &[([u8; 32], Option<String>)]) -> Result<PeerKeyArrays> {
+        let ids: Vec<Option<CString>> = list
+            .iter()
+            .map(|(_, id)| id.as_deref().map(|s| cstring(s, "peer key node id")).transpose())
+            .collect::<Result<_>>()?;
+        let id_ptrs = ids
+            .iter()
+            .map(|c| c.as_ref().map_or(ptr::null(), |c| c.as_ptr()))
+            .collect();
+        Ok(PeerKeyArrays {
+            keys: list.iter().flat_map(|(k, _)| k.iter().copied()).collect(),
+            _ids: ids,
+            id_ptrs,
+        })
+    }
+
+    fn keys_ptr(&self) -> *const u8 {
+        if self.keys.is_empty() {
+            ptr::null()
+        } else {
+            self.keys.as_ptr()
+        }
+    }
+
+    fn ids_ptr(&self) -> *const *const std::os::raw::c_char {
+        if self.id_ptrs.is_empty() {
+            ptr::null()
+        } else {
+            self.id_ptrs.as_ptr()
+        }
+    }
 }
 
 impl SystemOptions {
@@ -56,6 +120,9 @@ impl SystemOptions {
             max_events: raw.max_events,
             tcp_listen: None,
             secret: None,
+            node_key_file: None,
+            next_secret: None,
+            peer_keys: Vec::new(),
         }
     }
 
@@ -177,6 +244,12 @@ impl System {
             .as_deref()
             .map(|s| cstring(s, "listen address"))
             .transpose()?;
+        let key_file = opts
+            .node_key_file
+            .as_deref()
+            .map(|s| cstring(s, "node key file"))
+            .transpose()?;
+        let peers = PeerKeyArrays::new(&opts.peer_keys)?;
         let raw = sys::dd_system_options {
             version: sys::DD_SYSTEM_OPTIONS_VERSION,
             node_id: node.as_ptr(),
@@ -203,6 +276,12 @@ impl System {
             secret: opts.secret.as_ref().map_or(ptr::null(), |s| s.as_ptr()),
             plaintext: (listen.is_some() && opts.secret.is_none()) as u32,
             tick_interval_ms: 0,
+            node_key_file: key_file.as_ref().map_or(ptr::null(), |c| c.as_ptr()),
+            node_key: ptr::null(),
+            next_secret: opts.next_secret.as_ref().map_or(ptr::null(), |s| s.as_ptr()),
+            peer_keys: peers.keys_ptr(),
+            peer_key_ids: peers.ids_ptr(),
+            peer_key_count: opts.peer_keys.len(),
         };
         let mut h = ptr::null_mut();
         check(unsafe { sys::dd_system_open(&mut h, &raw) })?;
@@ -293,6 +372,22 @@ impl System {
     pub fn connect(&self, address: &str) -> Result<()> {
         let a = cstring(address, "address")?;
         check(unsafe { sys::dd_system_connect(self.ptr(), a.as_ptr()) })
+    }
+
+    /// TCP transport: this node's static X25519 public key.
+    pub fn public_key(&self) -> Result<[u8; 32]> {
+        let mut b = empty();
+        check(unsafe { sys::dd_system_public_key(&mut b, self.ptr()) })?;
+        key_from(take(b))
+    }
+
+    /// TCP transport: replaces the allow-list (empty = none) and closes the
+    /// links of peers it no longer admits.
+    pub fn set_peer_keys(&self, list: &[([u8; 32], Option<String>)]) -> Result<()> {
+        let peers = PeerKeyArrays::new(list)?;
+        check(unsafe {
+            sys::dd_system_set_peer_keys(self.ptr(), peers.keys_ptr(), peers.ids_ptr(), list.len())
+        })
     }
 
     /// Statistics as canonical JSON (engine, peers, transport).

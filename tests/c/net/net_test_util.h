@@ -154,7 +154,12 @@ static inline bool raw_peer_open_as(raw_peer *r, uint16_t port, const uint8_t *s
 {
     memset(r, 0, sizeof(*r));
     r->fd = raw_connect(port);
-    session_config c = {secret, secret == NULL, id_text(id), incarnation, "127.0.0.1:1", 4u << 20};
+    session_config c = {.secret = secret,
+                        .plaintext = secret == NULL,
+                        .node_id = id_text(id),
+                        .incarnation = incarnation,
+                        .advertised_addr = "127.0.0.1:1",
+                        .max_message_bytes = 4u << 20};
     ASSERT_OK(session_init(&r->s, &c, true, &r->out));
     uint64_t deadline = clock_monotonic_ms() + 3000;
     while (clock_monotonic_ms() < deadline) {

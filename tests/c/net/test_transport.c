@@ -3,6 +3,7 @@
  * who is refused, what hostile or slow peers can and cannot do, queues,
  * reconnects and shutdown. Every wait has a deadline of a few seconds.
  */
+#include <sodium.h>
 #include <stdlib.h>
 
 #include "net_test_util.h"
@@ -180,9 +181,10 @@ TEST(test_half_open_connection_times_out_without_blocking_others)
     int silent = raw_connect(net_port(a));
     int partial = raw_connect(net_port(a));
     raw_send(partial,
-             "\x46\x00\x00\x00"
-             "DDN1",
-             8); /* half a hello */
+             "DDN\x02"
+             "\x00\x30"
+             "half an ephemeral",
+             23); /* the preamble and half of message 1 */
     net *b = open_net(2, TEST_SECRET);
     connect_pair(b, a);
     /* b got in while both stalled connections were still pending. */
@@ -295,9 +297,8 @@ TEST(test_oversized_frame_closes_the_connection)
     raw_peer r;
     ASSERT(raw_peer_open(&r, net_port(a), TEST_SECRET, 7));
     ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, NULL));
-    uint8_t hdr[4];
-    store_u32le(hdr, 1u << 20);
-    raw_send(r.fd, hdr, 4);
+    uint8_t hdr[2] = {0xff, 0xff}; /* one Noise message, more than 1024 + overhead */
+    raw_send(r.fd, hdr, 2);
     net_event ev;
     ASSERT(wait_event(a, NET_EV_DISCONNECTED, 3000, &ev));
     ASSERT_EQ_INT(ev.reason, ST_ELIMIT);
@@ -493,9 +494,10 @@ TEST(test_unauthenticated_peer_cannot_announce_a_large_frame)
 {
     net *a = open_net(1, TEST_SECRET);
     int fd = raw_connect(net_port(a));
-    uint8_t hdr[4];
-    store_u32le(hdr, 100000); /* far below max_message_bytes, far above a hello */
-    raw_send(fd, hdr, 4);
+    /* A valid preamble, then a message length far below one Noise message,
+     * far above any handshake message. */
+    uint8_t hdr[6] = {'D', 'D', 'N', 2, 0x40, 0x00};
+    raw_send(fd, hdr, 6);
     ASSERT(raw_sees_close(fd, 3000));
     ASSERT(WAIT_UNTIL(stats_of(a).malformed_frames == 1, 3000));
     close(fd);
@@ -597,5 +599,99 @@ TEST(test_dialling_itself_gives_up_quietly)
     ASSERT_OK(net_connect(a, addr_of(a, addr, sizeof(addr))));
     ASSERT(!wait_event(a, NET_EV_CONNECTED, 300, NULL));
     ASSERT(stats_of(a).dialled <= 2);
+    net_close(a);
+}
+
+static net *open_net_with_key(uint64_t id, const uint8_t sk[32], bool pin)
+{
+    net_config c = test_config(id, TEST_SECRET);
+    c.static_sk = sk;
+    c.pin_node_keys = pin;
+    net *n = NULL;
+    ASSERT_OK(net_open(&n, &c));
+    return n;
+}
+
+static peer_key listed(net *n, const char *id)
+{
+    peer_key k;
+    memset(&k, 0, sizeof(k));
+    net_public_key(n, k.public_key);
+    snprintf(k.node_id, sizeof(k.node_id), "%s", id ? id : "");
+    return k;
+}
+
+TEST(test_allow_list_refuses_an_unlisted_key_and_a_reload_closes_removed_links)
+{
+    uint8_t sk_b[32], sk_c[32];
+    randombytes_buf(sk_b, 32);
+    randombytes_buf(sk_c, 32);
+    net *a = open_net(1, TEST_SECRET), *b = open_net_with_key(2, sk_b, false),
+        *c = open_net_with_key(3, sk_c, false);
+    peer_key keys[1] = {listed(b, "2")};
+    ASSERT_OK(net_set_peer_keys(a, keys, 1));
+    connect_pair(b, a);
+    char addr[64];
+    ASSERT_OK(net_connect(c, addr_of(a, addr, sizeof(addr))));
+    ASSERT(WAIT_UNTIL(stats_of(a).refused_peers >= 1, 3000));
+    ASSERT(WAIT_UNTIL(stats_of(c).handshake_failures >= 1, 3000));
+    ASSERT(!wait_event(c, NET_EV_CONNECTED, 50, NULL));
+    /* b's key leaves the list: its link closes and it stays out. */
+    peer_key only_c[1] = {listed(c, "3")};
+    ASSERT_OK(net_set_peer_keys(a, only_c, 1));
+    net_event ev;
+    ASSERT(wait_event(a, NET_EV_DISCONNECTED, 3000, &ev));
+    ASSERT_STR_EQ(ev.node_id, "2");
+    ASSERT_EQ_INT(ev.reason, ST_ECRYPTO);
+    net_event_clear(&ev);
+    ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, &ev)); /* c, on its next redial */
+    ASSERT_STR_EQ(ev.node_id, "3");
+    net_event_clear(&ev);
+    ASSERT(WAIT_UNTIL(stats_of(a).refused_peers >= 2, 3000)); /* b's redial */
+    net_peer_stats ps;
+    ASSERT_OK(net_peer_stats_get(a, "2", &ps));
+    ASSERT(!ps.connected);
+    net_close(c);
+    net_close(b);
+    net_close(a);
+}
+
+TEST(test_allow_list_entry_binds_the_key_to_its_node_id)
+{
+    uint8_t sk_b[32];
+    randombytes_buf(sk_b, 32);
+    net *a = open_net(1, TEST_SECRET), *b = open_net_with_key(2, sk_b, false);
+    peer_key keys[1] = {listed(b, "someone-else")};
+    ASSERT_OK(net_set_peer_keys(a, keys, 1));
+    char addr[64];
+    ASSERT_OK(net_connect(b, addr_of(a, addr, sizeof(addr))));
+    ASSERT(WAIT_UNTIL(stats_of(a).refused_peers >= 1, 3000));
+    ASSERT_EQ_INT(stats_of(a).peers_connected, 0);
+    net_close(b);
+    net_close(a);
+}
+
+TEST(test_pinned_node_id_refuses_a_second_key)
+{
+    uint8_t sk_a[32], sk_b1[32], sk_b2[32];
+    randombytes_buf(sk_a, 32);
+    randombytes_buf(sk_b1, 32);
+    randombytes_buf(sk_b2, 32);
+    net *a = open_net_with_key(1, sk_a, true);
+    net *b1 = open_net_with_key(2, sk_b1, true);
+    connect_pair(b1, a);
+    net_close(b1);
+    ASSERT(wait_event(a, NET_EV_DISCONNECTED, 3000, NULL));
+    /* Another process claims id 2 with another key: refused. */
+    net *b2 = open_net_with_key(2, sk_b2, true);
+    char addr[64];
+    ASSERT_OK(net_connect(b2, addr_of(a, addr, sizeof(addr))));
+    ASSERT(WAIT_UNTIL(stats_of(a).refused_peers >= 1, 3000));
+    ASSERT(!wait_event(a, NET_EV_CONNECTED, 100, NULL));
+    net_close(b2);
+    /* The first key comes back: admitted again. */
+    net *b3 = open_net_with_key(2, sk_b1, true);
+    connect_pair(b3, a);
+    net_close(b3);
     net_close(a);
 }
