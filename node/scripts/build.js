@@ -4,9 +4,12 @@
 // everything a Node-API (ABI-stable) addon needs, so one build serves every
 // Node version.
 //
-// The library comes from pkg-config when `ddata` (1.x) is installed;
-// otherwise it is built from the source tree this package sits in, as a
-// static library linked into the addon, so nothing has to be installed.
+// Where the library comes from, in order:
+// 1. DDATA_BUILD_DIR: a configured CMake build of the checkout (make test-node).
+// 2. csrc/ in this package: the C sources the npm tarball carries (copied in
+//    by tools/dist/vendor.sh), compiled into the addon; DDATA_SYSTEM=1 skips it.
+// 3. pkg-config, when `ddata` (1.x) is installed.
+// 4. The source tree this package sits in, built as a static library.
 'use strict';
 
 const { execFileSync } = require('child_process');
@@ -63,7 +66,11 @@ function main() {
     '-DNODE_API_INCLUDE_DIR=' + headers.include_dir,
     '-DDDATA_ADDON_OUT=' + path.join(buildDir, 'Release'),
   ];
-  if (installedLibrary()) {
+  const vendored = path.join(pkgDir, 'csrc');
+  if (!process.env.DDATA_BUILD_DIR && process.env.DDATA_SYSTEM !== '1' &&
+      fs.existsSync(path.join(vendored, 'abi', 'include', 'ddata.h'))) {
+    args.push('-DDDATA_VENDORED_DIR=' + vendored);
+  } else if (!process.env.DDATA_BUILD_DIR && installedLibrary()) {
     args.push('-DDDATA_USE_PKGCONFIG=ON');
   } else {
     const tree = findSourceTree();
