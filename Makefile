@@ -43,7 +43,7 @@ FUZZ_SECONDS ?= 30
 PREFIX ?= /usr/local
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS) --timeout 900
 
-.PHONY: all deps build asan release venv test test-suites test-c test-asan test-release test-python test-node test-rust test-dist test-snippets test-versions test-clean-checkout dist bench fuzz demo install symbols bindings format clean
+.PHONY: all deps build asan release venv python-install node-install test test-suites test-c test-asan test-release test-python test-node test-rust test-dist test-snippets test-versions test-clean-checkout dist bench fuzz demo install symbols bindings format clean
 
 all: build
 
@@ -87,15 +87,19 @@ test-asan: asan
 
 # The package links this build's libddata.a (DDATA_BUILD_DIR) instead of
 # compiling the library a second time; `pip install ./python` alone builds it.
-test-python: build venv
+python-install: build venv
 	DDATA_BUILD_DIR=$(abspath $(BUILD)) $(VPY) -m pip install -q --disable-pip-version-check \
 	  --force-reinstall --no-deps --no-build-isolation $(PIP_FLAGS) ./python
+
+test-python: python-install
 	cd tests/python && $(VPY) -m pytest -q -p no:cacheprovider .
 
 # Node and Rust also link this build's libddata.a (DDATA_BUILD_DIR); alone,
 # `npm install ./node` and `cargo build` compile the library themselves.
-test-node: build
+node-install: build
 	cd node && DDATA_BUILD_DIR=$(abspath $(BUILD)) npm install --no-audit --no-fund
+
+test-node: node-install
 	cd node && node --expose-gc --test test/
 
 test-rust: build
@@ -121,13 +125,13 @@ test-versions:
 	$(PYTHON) tools/dist/versions.py
 
 # Every code block in README.md and docs/*.md runs (C, Python, Node, Rust).
-test-snippets: build venv
+test-snippets: python-install node-install
 	$(VPY) tools/dist/snippets.py --build $(abspath $(BUILD)) --python $(VPY)
 
 # make dist, then each artifact installed in a scratch folder outside the
 # checkout, as a user would, and a smoke program run with it.
 test-dist: dist
-	sh tests/packaging/run.sh $(abspath $(DIST))
+	PYTHON=$(PYTHON) sh tests/packaging/run.sh $(abspath $(DIST))
 
 # Nothing a test did may show in the checkout.
 test-clean-checkout:

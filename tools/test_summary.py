@@ -25,7 +25,7 @@ PATTERNS = [
      lambda m: (int(m[1]), int(m[2]))),
 ]
 # tools/dist and tests/packaging: "snippets: 31 passed, 0 failed"
-PATTERNS.append((re.compile(r"^(?:snippets|packaging|versions): (\d+) passed, (\d+) failed$"),
+PATTERNS.append((re.compile(r"^(?:snippets|packaging|versions): (\d+) passed, (\d+) failed\b"),
                  lambda m: (int(m[1]), int(m[2]))))
 NODE_PASS = re.compile(r"^# pass (\d+)$")
 NODE_FAIL = re.compile(r"^# fail (\d+)$")

@@ -48,13 +48,32 @@ function findSourceTree() {
 // the installing project (`npm install ./node` from a checkout), which
 // plain resolution from here finds, or keep it beside the project that
 // ran npm (INIT_CWD).
+//
+// `npm install <checkout>/node` links the folder without installing its
+// dependencies; then node-api-headers is fetched into this package's own
+// node_modules (nothing is written outside the package folder, and neither
+// package.json nor the lock file changes).
 function nodeApiHeaders() {
   const paths = [pkgDir, process.env.INIT_CWD, process.cwd()].filter(Boolean);
+  const find = () => require(require.resolve('node-api-headers', { paths }));
   try {
-    return require(require.resolve('node-api-headers', { paths }));
+    return find();
   } catch (_) {
-    throw new Error('ddata: the node-api-headers package is missing; run `npm install` in ' + pkgDir +
-      ' or install this package from inside its checkout (`npm install ./node`)');
+    // fall through: fetch it
+  }
+  const range = require(path.join(pkgDir, 'package.json')).dependencies['node-api-headers'];
+  const npmArgs = ['install', '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit',
+    '--no-fund', '--prefix', pkgDir, 'node-api-headers@' + range];
+  try {
+    if (process.env.npm_execpath) {
+      execFileSync(process.execPath, [process.env.npm_execpath, ...npmArgs], { cwd: pkgDir, stdio: 'inherit' });
+    } else {
+      execFileSync('npm', npmArgs, { cwd: pkgDir, stdio: 'inherit' });
+    }
+    return find();
+  } catch (e) {
+    throw new Error('ddata: the node-api-headers package is missing and could not be installed into ' +
+      pkgDir + ' (' + e.message + '); run `npm install` there');
   }
 }
 

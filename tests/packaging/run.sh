@@ -9,6 +9,7 @@
 set -u
 dist=$(cd "$1" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
 python=${PYTHON:-python3}
 unset CARGO_TARGET_DIR DDATA_BUILD_DIR DDATA_SOURCE_DIR DDATA_FROM_TREE DDATA_NODE_ADDON
 pass=0
@@ -80,10 +81,22 @@ c_tarball() {
         && echo "c smoke: ok (installed bin/ddata and a pkg-config-linked program run without LD_LIBRARY_PATH)"
 }
 
+# `npm install <checkout>/node` from a project elsewhere, on a fresh clone
+# (of this checkout's HEAD): it must build, run, and write nothing in the
+# clone outside node/.
+node_folder() {
+    git clone -q "$repo" clone && mkdir project && cd project && npm init -y >/dev/null \
+        && npm install --no-audit --no-fund ../clone/node && cp ../smoke.cjs ../smoke.mjs . \
+        && node smoke.cjs && node smoke.mjs \
+        && outside=$(cd ../clone && git status --porcelain --ignored | grep -v ' node/' || true) \
+        && { [ -z "$outside" ] || { echo "written outside node/: $outside"; false; }; }
+}
+
 check c-tarball 'ddata-[0-9]*.tar.gz' c_tarball
 check python-wheel 'ddata_crdt-*.whl' python_wheel
 check python-sdist 'ddata*crdt-*.tar.gz' python_sdist
 check npm-tarball 'ddata-crdt-*.tgz' node_tarball
 check rust-crates 'ddata*.crate' rust_crates
+check npm-folder-install 'ddata-crdt-*.tgz' node_folder
 echo "packaging: $pass passed, $fail failed"
 [ "$fail" = 0 ]
