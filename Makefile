@@ -21,7 +21,8 @@ SHELL := /bin/bash
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
-ASAN_BUILD ?= build-asan
+# (a folder of its own: CMake keeps the compiler a build folder was made with)
+ASAN_BUILD ?= build-asan-clang
 RELEASE_BUILD ?= build-release
 # The sanitizer build is the clang build: one build checks clang's warnings
 # and runs the suites under ASan/UBSan.
@@ -104,6 +105,12 @@ test-node: node-install
 
 test-rust: build
 	cd rust-sys && DDATA_BUILD_DIR=$(abspath $(BUILD)) cargo test --workspace --features ddata/tokio
+	cd rust-sys && DDATA_BUILD_DIR=$(abspath $(BUILD)) cargo clippy -q --workspace --all-targets \
+	  --features ddata/tokio -- -D warnings
+	cd rust-sys && DDATA_BUILD_DIR=$(abspath $(BUILD)) RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps -p ddata-sys -p ddata
+# As docs.rs builds: no C library, no pkg-config.
+	cd rust-sys && DOCS_RS=1 PKG_CONFIG_LIBDIR=/nonexistent RUSTDOCFLAGS="-D warnings" \
+	  cargo doc -q --no-deps -p ddata-sys -p ddata --no-default-features
 
 # Every suite, then one closing line that adds up what they all reported
 # ("total: N passed, N failed"), read from the combined log.

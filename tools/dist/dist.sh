@@ -64,7 +64,8 @@ mkdir -p "$stage/rust-sys"
 (cd rust-sys && tar --exclude=target -cf - .) | (cd "$stage/rust-sys" && tar -xf -)
 sh tools/dist/vendor.sh "$stage/rust-sys/ddata-sys/csrc"
 for c in ddata-sys ddata; do cp LICENSE LICENSE-MIT LICENSE-APACHE "$stage/rust-sys/$c/"; done
-(cd "$stage/rust-sys" && cargo package -q --allow-dirty -p ddata-sys -p ddata -j "$jobs")
+(cd "$stage/rust-sys" && cargo package -q --allow-dirty -p ddata-sys -p ddata -j "$jobs" \
+    && cargo publish -q --dry-run --allow-dirty -p ddata-sys -p ddata -j "$jobs")
 cp "$CARGO_TARGET_DIR"/package/ddata-sys-*.crate "$CARGO_TARGET_DIR"/package/ddata-0*.crate "$dist/"
 
 step "wrote $dist:"
