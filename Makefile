@@ -116,6 +116,7 @@ test-rust: build
 # ("total: N passed, N failed"), read from the combined log.
 TEST_LOG ?= $(BUILD)-test.log
 test:
+	@mkdir -p $(BUILD) && git status --porcelain > $(BUILD)/git-status-before
 	@set -o pipefail; $(MAKE) --no-print-directory WERROR=ON test-suites 2>&1 | tee $(TEST_LOG)
 	@$(PYTHON) tools/test_summary.py $(TEST_LOG)
 
@@ -140,11 +141,13 @@ test-snippets: python-install node-install
 test-dist: dist
 	PYTHON=$(PYTHON) sh tests/packaging/run.sh $(abspath $(DIST))
 
-# Nothing a test did may show in the checkout.
+# Nothing a test did may show in the checkout: `git status --porcelain` is
+# what it was when `make test` started (empty on a clean clone).
 test-clean-checkout:
-	@dirty=$$(git status --porcelain); if [ -n "$$dirty" ]; then \
-	  echo "FAIL: the checkout is not clean after the tests:"; echo "$$dirty"; exit 1; fi; \
-	  echo "PASS: checkout clean (git status --porcelain is empty)"
+	@before=$$(cat $(BUILD)/git-status-before 2>/dev/null); after=$$(git status --porcelain); \
+	if [ "$$before" != "$$after" ]; then echo "FAIL: the tests changed the checkout:"; \
+	  diff <(echo "$$before") <(echo "$$after"); exit 1; fi; \
+	echo "PASS: the tests left the checkout as they found it ($$(echo "$$after" | grep -c . || true) entries before and after)"
 
 dist: venv
 	sh tools/dist/dist.sh $(abspath $(DIST)) $(VPY)
