@@ -2,7 +2,7 @@
 # make dist: every artifact a maintainer would publish, written into DIST:
 #   ddata-X.Y.Z.tar.gz               the C sources (the tracked files)
 #   ddata_crdt-X.Y.Z.tar.gz          Python sdist (carries csrc/)
-#   ddata_crdt-X.Y.Z-*.manylinux_2_34_x86_64.whl
+#   ddata_crdt-X.Y.Z-cp38-abi3-manylinux_2_34_x86_64.whl
 #                                    Python wheel, deps bundled by auditwheel
 #   ddata-crdt-X.Y.Z.tgz             npm tarball (carries csrc/)
 #   ddata-sys-*.crate, ddata-*.crate the two crates (ddata-sys carries csrc/)
