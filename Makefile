@@ -15,19 +15,40 @@
 #   make test-rust    cargo test the rust-sys workspace against this build
 #   make test-go      the Go (cgo) contract test in tests/bindings/go, under -race
 #   make format    apply .clang-format
+#   make dist      write every package into dist/ (C tarball, Python sdist +
+#                  wheel, npm tarball, two .crate files)
+#   make test-dist install each dist/ artifact far from the checkout and run
+#                  a smoke program with it
 
 SHELL := /bin/bash
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
-ASAN_BUILD ?= build-asan
+# (a folder of its own: CMake keeps the compiler a build folder was made with)
+ASAN_BUILD ?= build-asan-clang
+RELEASE_BUILD ?= build-release
+# The sanitizer build is the clang build: one build checks clang's warnings
+# and runs the suites under ASan/UBSan.
+ASAN_CC ?= clang
+ASAN_CXX ?= clang++
+# -Werror is for this project's own checks; a user's `make install` builds
+# without it (`make test` turns it on).
+WERROR ?= OFF
+# Python tools run in a venv of our own: Debian's python3 refuses global
+# pip installs (PEP 668), and a test must not change the user's interpreter.
+PYTHON ?= python3
+VENV ?= $(BUILD)/venv
+VPY := $(abspath $(VENV))/bin/python
+# One Cargo target folder for every cargo run (tests, packaging, smoke).
+export CARGO_TARGET_DIR ?= $(abspath $(BUILD))/cargo-target
+DIST ?= dist
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 30
 SOAK_SECONDS ?= 600
 PREFIX ?= /usr/local
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS) --timeout 900
 
-.PHONY: all deps build asan test test-suites test-c test-asan test-python test-node test-rust test-go bench fuzz soak demo install symbols bindings abi-baseline format clean
+.PHONY: all deps build asan release venv python-install node-install test test-suites test-c test-asan test-release test-python test-node test-rust test-go test-dist test-snippets test-versions test-clean-checkout dist bench fuzz soak demo install symbols bindings abi-baseline format clean
 
 all: build
 
@@ -38,13 +59,29 @@ $(BUILD)/CMakeCache.txt: | deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 
 build: deps $(BUILD)/CMakeCache.txt
+	@cmake -S . -B $(BUILD) -DDDATA_WERROR=$(WERROR) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 $(ASAN_BUILD)/CMakeCache.txt: | deps
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DDDATA_SANITIZE=ON -DDDATA_BENCH=OFF
+	CC=$(ASAN_CC) CXX=$(ASAN_CXX) cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DDDATA_SANITIZE=ON -DDDATA_BENCH=OFF
 
 asan: deps $(ASAN_BUILD)/CMakeCache.txt
+	@cmake -S . -B $(ASAN_BUILD) -DDDATA_WERROR=$(WERROR) >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+# gcc at -O3 (Release) warns about more than -O2 does; building it keeps
+# those warnings at zero too.
+release: deps
+	cmake -S . -B $(RELEASE_BUILD) -DCMAKE_BUILD_TYPE=Release -DDDATA_WERROR=$(WERROR) -DDDATA_BENCH=OFF >/dev/null
+	cmake --build $(RELEASE_BUILD) -j $(JOBS)
+
+test-release: release
+
+$(VPY):
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q --disable-pip-version-check -r tools/dist/requirements-test.txt
+
+venv: $(VPY)
 
 test-c: build
 	ctest --test-dir $(BUILD) $(CTEST_FLAGS)
@@ -55,19 +92,29 @@ test-asan: asan
 
 # The package links this build's libddata.a (DDATA_BUILD_DIR) instead of
 # compiling the library a second time; `pip install ./python` alone builds it.
-test-python: build
-	@python3 -m pytest --version >/dev/null 2>&1 || python3 -m pip install -q pytest
-	DDATA_BUILD_DIR=$(abspath $(BUILD)) python3 -m pip install -q --force-reinstall $(PIP_FLAGS) ./python
-	cd tests/python && python3 -m pytest -q -p no:cacheprovider .
+python-install: build venv
+	DDATA_BUILD_DIR=$(abspath $(BUILD)) $(VPY) -m pip install -q --disable-pip-version-check \
+	  --force-reinstall --no-deps --no-build-isolation $(PIP_FLAGS) ./python
+
+test-python: python-install
+	cd tests/python && $(VPY) -m pytest -q -p no:cacheprovider .
 
 # Node and Rust also link this build's libddata.a (DDATA_BUILD_DIR); alone,
 # `npm install ./node` and `cargo build` compile the library themselves.
-test-node: build
+node-install: build
 	cd node && DDATA_BUILD_DIR=$(abspath $(BUILD)) npm install --no-audit --no-fund
+
+test-node: node-install
 	cd node && node --expose-gc --test test/
 
 test-rust: build
-	cd rust-sys && DDATA_BUILD_DIR=$(abspath $(BUILD)) DDATA_FROM_TREE=1 cargo test --workspace --features ddata/tokio
+	cd rust-sys && DDATA_BUILD_DIR=$(abspath $(BUILD)) cargo test --workspace --features ddata/tokio
+	cd rust-sys && DDATA_BUILD_DIR=$(abspath $(BUILD)) cargo clippy -q --workspace --all-targets \
+	  --features ddata/tokio -- -D warnings
+	cd rust-sys && DDATA_BUILD_DIR=$(abspath $(BUILD)) RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps -p ddata-sys -p ddata
+# As docs.rs builds: no C library, no pkg-config.
+	cd rust-sys && DOCS_RS=1 PKG_CONFIG_LIBDIR=/nonexistent RUSTDOCFLAGS="-D warnings" \
+	  cargo doc -q --no-deps -p ddata-sys -p ddata --no-default-features
 
 # A fourth binding written from ABI.md and the header alone (#14): the
 # shared conformance vectors and the error rules under the race detector.
@@ -80,10 +127,41 @@ test-go: build
 # ("total: N passed, N failed"), read from the combined log.
 TEST_LOG ?= $(BUILD)-test.log
 test:
-	@set -o pipefail; $(MAKE) --no-print-directory test-suites 2>&1 | tee $(TEST_LOG)
-	@python3 tools/test_summary.py $(TEST_LOG)
+	@mkdir -p $(BUILD) && git status --porcelain > $(BUILD)/git-status-before
+	@set -o pipefail; $(MAKE) --no-print-directory WERROR=ON test-suites 2>&1 | tee $(TEST_LOG)
+	@$(PYTHON) tools/test_summary.py $(TEST_LOG)
 
-test-suites: test-c test-asan test-python test-node test-rust test-go
+# The suites `make test` runs, in order; each one's time is printed.
+TEST_SUITES := test-versions test-c test-release test-asan test-python test-node test-rust test-go test-snippets test-dist
+test-suites:
+	@for s in $(TEST_SUITES) test-clean-checkout; do \
+	  start=$$(date +%s); $(MAKE) --no-print-directory $$s || exit 1; \
+	  echo "suite $$s: $$(( $$(date +%s) - start )) s"; \
+	done
+
+# Every manifest's version and licence agree with the header and LICENSE.
+test-versions:
+	$(PYTHON) tools/dist/versions.py
+
+# Every code block in README.md and docs/*.md runs (C, Python, Node, Rust).
+test-snippets: python-install node-install
+	$(VPY) tools/dist/snippets.py --build $(abspath $(BUILD)) --python $(VPY)
+
+# make dist, then each artifact installed in a scratch folder outside the
+# checkout, as a user would, and a smoke program run with it.
+test-dist: dist
+	PYTHON=$(PYTHON) sh tests/packaging/run.sh $(abspath $(DIST))
+
+# Nothing a test did may show in the checkout: `git status --porcelain` is
+# what it was when `make test` started (empty on a clean clone).
+test-clean-checkout:
+	@before=$$(cat $(BUILD)/git-status-before 2>/dev/null); after=$$(git status --porcelain); \
+	if [ "$$before" != "$$after" ]; then echo "FAIL: the tests changed the checkout:"; \
+	  diff <(echo "$$before") <(echo "$$after"); exit 1; fi; \
+	echo "PASS: the tests left the checkout as they found it ($$(echo "$$after" | grep -c . || true) entries before and after)"
+
+dist: venv
+	sh tools/dist/dist.sh $(abspath $(DIST)) $(VPY)
 
 # stdout carries only the JSON lines; building and progress go to stderr.
 bench:
@@ -125,4 +203,4 @@ format:
 	sh tools/format.sh fix
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(RELEASE_BUILD) $(FUZZ_BUILD) $(DIST)

@@ -4,10 +4,16 @@ Where the library comes from, in order:
 
 1. DDATA_BUILD_DIR=<dir>: an existing CMake build of this checkout
    (`make test` passes its own, so the library is not compiled twice).
-2. An installed libddata found by pkg-config, but only when its ddata.h is
+2. csrc/ beside this file: the C sources an sdist carries (copied in by
+   tools/dist/vendor.sh when the sdist is made). They are compiled into the
+   extension itself with the compiler setuptools uses, so building needs no
+   CMake and the wheel needs no libddata.so; the dependencies come from
+   pkg-config (the -dev packages of sqlite3 libsodium zlib libcjson).
+   DDATA_SYSTEM=1 skips this and asks for an installed library instead.
+3. An installed libddata found by pkg-config, but only when its ddata.h is
    the same as this checkout's (or there is no checkout): a different
    header would not match the generated declarations in _cdef.py.
-3. This checkout, built with CMake into python/build/ddata-cmake and linked
+4. This checkout, built with CMake into python/build/ddata-cmake and linked
    statically, with its dependencies from pkg-config (sqlite3 libsodium
    zlib libcjson), so the extension needs no libddata.so at run time.
 
@@ -26,7 +32,10 @@ from cffi import FFI
 
 HERE = pathlib.Path(os.path.abspath(globals().get("__file__", "ddata_build.py"))).parent
 ROOT = HERE.parent
+VENDORED = HERE / "csrc"
 TREE_HEADER = ROOT / "abi" / "include" / "ddata.h"
+if (VENDORED / "abi" / "include" / "ddata.h").exists():
+    TREE_HEADER = VENDORED / "abi" / "include" / "ddata.h"
 DEPS = ["sqlite3", "libsodium", "zlib", "libcjson"]
 
 SHIMS = r"""
@@ -154,16 +163,34 @@ def _build_tree():
     return _static_from(build)
 
 
+def _vendored():
+    if os.environ.get("DDATA_SYSTEM") == "1" or not (VENDORED / "abi" / "include" / "ddata.h").exists():
+        return None
+    deps = _pkg_config("--cflags", "--libs", *DEPS)
+    if deps is None:
+        sys.exit("ddata: pkg-config cannot find %s; install the -dev packages" % " ".join(DEPS))
+    kw = _split_flags(deps)
+    sources = sorted(str(p.relative_to(HERE)) for p in VENDORED.glob("core/**/*.c"))
+    sources += sorted(str(p.relative_to(HERE)) for p in VENDORED.glob("abi/*.c"))
+    kw["sources"] = sources
+    kw["include_dirs"] += [str(VENDORED / "abi" / "include"), str(VENDORED / "core"), str(VENDORED / "abi")]
+    kw["define_macros"] = [("_GNU_SOURCE", None), ("DDATA_BUILDING", "1")]
+    kw["libraries"].append("pthread")
+    return kw
+
+
 def library_flags():
     if os.environ.get("DDATA_BUILD_DIR"):
         return _static_from(os.environ["DDATA_BUILD_DIR"])
-    return _installed() or _build_tree()
+    return _vendored() or _installed() or _build_tree()
 
 
 ffibuilder = FFI()
 ffibuilder.cdef(_cdef() + SHIM_CDEF)
-ffibuilder.set_source("ddata._ddata", '#include "ddata.h"\n' + SHIMS, extra_compile_args=["-O2"],
-                      **library_flags())
+_flags = library_flags()
+ffibuilder.set_source("ddata._ddata", '#include "ddata.h"\n' + SHIMS,
+                      extra_compile_args=["-O2", "-std=gnu11", "-fvisibility=hidden"] + _flags.pop("extra_compile_args", []),
+                      **_flags)
 
 if __name__ == "__main__":
     ffibuilder.compile(verbose=True)

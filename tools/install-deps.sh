@@ -18,6 +18,10 @@ have_pc libsodium || need="$need libsodium-dev"
 have_pc zlib || need="$need zlib1g-dev"
 have_pc libcjson || need="$need libcjson-dev"
 have_cmd sqlite3 || need="$need sqlite3"
+# make test makes its own venv (build/venv) with the system's python3.
+python3 -c 'import ensurepip, venv' 2>/dev/null || need="$need python3-venv"
+# The ASan build is the clang build (clang's warnings are checked there).
+have_cmd clang || need="$need clang"
 if [ "${DDATA_FUZZ_DEPS:-0}" = 1 ]; then
     have_cmd clang || need="$need clang"
     [ -n "$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null)" ] \

@@ -24,6 +24,9 @@ PATTERNS = [
     (re.compile(r"test result: \w+\. (\d+) passed; (\d+) failed"),
      lambda m: (int(m[1]), int(m[2]))),
 ]
+# tools/dist and tests/packaging: "snippets: 31 passed, 0 failed"
+PATTERNS.append((re.compile(r"^(?:snippets|packaging|versions): (\d+) passed, (\d+) failed\b"),
+                 lambda m: (int(m[1]), int(m[2]))))
 NODE_PASS = re.compile(r"^# pass (\d+)$")
 NODE_FAIL = re.compile(r"^# fail (\d+)$")
 # go test -v: one "--- PASS: TestX (0.01s)" or "--- FAIL: ..." per test

@@ -209,6 +209,14 @@ static int fs_snapshot_prune(store_backend *b, const uint8_t *pid, size_t pid_le
 static int read_state(const char *path, bytes *buf, uint64_t *revision, const uint8_t **data,
                       size_t *len, const uint8_t **key, size_t *key_len)
 {
+    /* Outputs are set on every path, so no caller reads an unset one. */
+    *revision = 0;
+    *data = NULL;
+    *len = 0;
+    if (key) {
+        *key = NULL;
+        *key_len = 0;
+    }
     int rc = fs_read_file(path, buf);
     reader r;
     if (rc == ST_OK && (rc = fs_open_record(buf, "DDFK", path, &r)) == ST_OK) {

@@ -82,10 +82,12 @@ static int read_batch(const char *dir, uint64_t first, const uint8_t *pid, size_
                       batch_event_fn fn, void *ctx, uint64_t *last)
 {
     char path[4096];
-    snprintf(path, sizeof(path), "%s/b%020llu", dir, (unsigned long long)first);
     bytes b = BYTES_INIT;
-    int rc = fs_read_file(path, &b);
     reader r;
+    int path_len = snprintf(path, sizeof(path), "%s/b%020llu", dir, (unsigned long long)first);
+    if (path_len < 0 || (size_t)path_len >= sizeof(path))
+        return error_set(ST_ELIMIT, "fs store: batch path under '%.64s' is too long", dir);
+    int rc = fs_read_file(path, &b);
     if (rc == ST_OK)
         rc = fs_open_record(&b, "DDFB", path, &r);
     if (rc != ST_OK)

@@ -5,6 +5,7 @@
 #include "store/journal.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -336,8 +337,9 @@ int journal_snapshot_save(journal *j, const uint8_t *pid, size_t pid_len, uint64
          * is left for the next save to retry. */
         int code = error_code();
         char msg[ERROR_MESSAGE_MAX];
-        memcpy(msg, error_message(), sizeof(msg));
-        msg[sizeof(msg) - 1] = 0;
+        /* error_message() may be a short literal: copy the string, not
+         * ERROR_MESSAGE_MAX bytes (clang's ASan caught the over-read). */
+        snprintf(msg, sizeof(msg), "%s", error_message());
         if (j->be->ops->snapshot_prune(j->be, pid, pid_len, j->opts.snapshot_keep) != ST_OK)
             error_set(code, "%s", msg);
     }

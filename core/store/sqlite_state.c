@@ -56,11 +56,10 @@ int sql_state_get(store_backend *b, const uint8_t *key, size_t key_len, uint64_t
 
 static int current_revision(sql_backend *s, const uint8_t *key, size_t key_len, uint64_t *rev)
 {
+    *rev = 0; /* set on every path; 0 also means "no such key" */
     int rc = sql_state_get(&s->base, key, key_len, rev, NULL);
-    if (rc == ST_ENOTFOUND) {
-        *rev = 0;
+    if (rc == ST_ENOTFOUND)
         return ST_OK;
-    }
     return rc;
 }
 

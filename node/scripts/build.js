@@ -4,9 +4,12 @@
 // everything a Node-API (ABI-stable) addon needs, so one build serves every
 // Node version.
 //
-// The library comes from pkg-config when `ddata` (1.x) is installed;
-// otherwise it is built from the source tree this package sits in, as a
-// static library linked into the addon, so nothing has to be installed.
+// Where the library comes from, in order:
+// 1. DDATA_BUILD_DIR: a configured CMake build of the checkout (make test-node).
+// 2. csrc/ in this package: the C sources the npm tarball carries (copied in
+//    by tools/dist/vendor.sh), compiled into the addon; DDATA_SYSTEM=1 skips it.
+// 3. pkg-config, when `ddata` (1.x) is installed.
+// 4. The source tree this package sits in, built as a static library.
 'use strict';
 
 const { execFileSync } = require('child_process');
@@ -45,13 +48,32 @@ function findSourceTree() {
 // the installing project (`npm install ./node` from a checkout), which
 // plain resolution from here finds, or keep it beside the project that
 // ran npm (INIT_CWD).
+//
+// `npm install <checkout>/node` links the folder without installing its
+// dependencies; then node-api-headers is fetched into this package's own
+// node_modules (nothing is written outside the package folder, and neither
+// package.json nor the lock file changes).
 function nodeApiHeaders() {
   const paths = [pkgDir, process.env.INIT_CWD, process.cwd()].filter(Boolean);
+  const find = () => require(require.resolve('node-api-headers', { paths }));
   try {
-    return require(require.resolve('node-api-headers', { paths }));
+    return find();
   } catch (_) {
-    throw new Error('ddata: the node-api-headers package is missing; run `npm install` in ' + pkgDir +
-      ' or install this package from inside its checkout (`npm install ./node`)');
+    // fall through: fetch it
+  }
+  const range = require(path.join(pkgDir, 'package.json')).dependencies['node-api-headers'];
+  const npmArgs = ['install', '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit',
+    '--no-fund', '--prefix', pkgDir, 'node-api-headers@' + range];
+  try {
+    if (process.env.npm_execpath) {
+      execFileSync(process.execPath, [process.env.npm_execpath, ...npmArgs], { cwd: pkgDir, stdio: 'inherit' });
+    } else {
+      execFileSync('npm', npmArgs, { cwd: pkgDir, stdio: 'inherit' });
+    }
+    return find();
+  } catch (e) {
+    throw new Error('ddata: the node-api-headers package is missing and could not be installed into ' +
+      pkgDir + ' (' + e.message + '); run `npm install` there');
   }
 }
 
@@ -63,7 +85,11 @@ function main() {
     '-DNODE_API_INCLUDE_DIR=' + headers.include_dir,
     '-DDDATA_ADDON_OUT=' + path.join(buildDir, 'Release'),
   ];
-  if (installedLibrary()) {
+  const vendored = path.join(pkgDir, 'csrc');
+  if (!process.env.DDATA_BUILD_DIR && process.env.DDATA_SYSTEM !== '1' &&
+      fs.existsSync(path.join(vendored, 'abi', 'include', 'ddata.h'))) {
+    args.push('-DDDATA_VENDORED_DIR=' + vendored);
+  } else if (!process.env.DDATA_BUILD_DIR && installedLibrary()) {
     args.push('-DDDATA_USE_PKGCONFIG=ON');
   } else {
     const tree = findSourceTree();

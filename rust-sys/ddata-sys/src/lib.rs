@@ -1,8 +1,9 @@
 //! Raw bindings to the ddata C library.
 //!
-//! Everything is in [`ffi`], generated from `abi/include/ddata.h` by
-//! `bindings/gen/gen.py` and re-exported here. Use the safe `ddata` crate
-//! unless you are writing a binding; ABI.md is the contract of every function.
+//! Everything comes from the private `ffi` module, generated from
+//! `abi/include/ddata.h` by `bindings/gen/gen.py`, and is re-exported here.
+//! Use the safe `ddata` crate unless you are writing a binding; ABI.md is
+//! the contract of every function.
 
 
 mod ffi;

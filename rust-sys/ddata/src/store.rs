@@ -500,7 +500,7 @@ impl Journal {
         let opts = match strategy {
             PersistStrategy::Light => sys::dd_persist_options {
                 version: sys::DD_PERSIST_OPTIONS_VERSION,
-                strategy: sys::DD_PERSIST_LIGHT as u32,
+                strategy: sys::DD_PERSIST_LIGHT,
                 snapshot_every: 0,
                 compact: 0,
             },
@@ -509,7 +509,7 @@ impl Journal {
                 compact,
             } => sys::dd_persist_options {
                 version: sys::DD_PERSIST_OPTIONS_VERSION,
-                strategy: sys::DD_PERSIST_FULL as u32,
+                strategy: sys::DD_PERSIST_FULL,
                 snapshot_every,
                 compact: compact as u32,
             },

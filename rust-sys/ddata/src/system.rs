@@ -256,9 +256,9 @@ impl System {
             incarnation: opts.incarnation,
             seed: opts.seed,
             transport: if listen.is_some() {
-                sys::DD_TRANSPORT_TCP as u32
+                sys::DD_TRANSPORT_TCP
             } else {
-                sys::DD_TRANSPORT_NONE as u32
+                sys::DD_TRANSPORT_NONE
             },
             seeds: if seed_ptrs.is_empty() {
                 ptr::null()
