@@ -514,17 +514,29 @@ int store_backend_open_fs(store_backend **out, const char *root, const fs_option
     randombytes_buf(&f->tmp_prefix, sizeof(f->tmp_prefix));
     f->sync = !opts || opts->sync != STORE_SYNC_OFF;
     char path[4096];
-    int rc = fs_mkdir_p(root);
     const char *areas[] = {"journal", "snapshots", "state"};
+    int rc = ST_OK;
+    if (opts && opts->must_exist) {
+        /* A store has all three areas; an empty or foreign folder is not one. */
+        struct stat st;
+        for (int i = 0; rc == ST_OK && i < 3; i++) {
+            snprintf(path, sizeof(path), "%s/%s", root, areas[i]);
+            if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+                rc = error_set(errno == ENOENT && i == 0 && stat(root, &st) != 0 ? ST_ENOTFOUND
+                                                                                  : ST_ECORRUPT,
+                               "fs store '%s' does not exist or is not a ddata store (no '%s')",
+                               root, areas[i]);
+        }
+    } else {
+        rc = fs_mkdir_p(root);
+    }
     for (int i = 0; rc == ST_OK && i < 3; i++) {
         snprintf(path, sizeof(path), "%s/%s", root, areas[i]);
         rc = fs_mkdir_p(path);
     }
     if (rc == ST_OK) {
         snprintf(path, sizeof(path), "%s/lock", root);
-        f->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-        if (f->lock_fd < 0)
-            rc = fs_io_error("opening", path);
+        rc = fs_open_regular(path, O_RDWR | O_CREAT, &f->lock_fd);
     }
     if (rc != ST_OK) {
         fs_close(&f->base);

@@ -51,7 +51,7 @@ void fs_id_name(const uint8_t *id, size_t len, char out[FS_ID_MAX])
 
 int fs_mkdir_p(const char *path)
 {
-    if (mkdir(path, 0777) == 0 || errno == EEXIST)
+    if (mkdir(path, FS_DIR_MODE) == 0 || errno == EEXIST)
         return ST_OK;
     return fs_io_error("creating directory", path);
 }
@@ -83,7 +83,7 @@ int fs_write_atomic(fs_backend *f, const char *dir, const char *name, const byte
     snprintf(final, sizeof(final), "%s/%s", dir, name);
     if (b->failed)
         return error_oom();
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, FS_FILE_MODE);
     if (fd < 0)
         return fs_io_error("creating", tmp);
     size_t off = 0;
@@ -114,14 +114,45 @@ int fs_write_atomic(fs_backend *f, const char *dir, const char *name, const byte
     return fs_fsync_dir(f, dir);
 }
 
+int fs_open_regular(const char *path, int flags, int *out)
+{
+    *out = -1;
+    int fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, FS_FILE_MODE);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return ST_ENOTFOUND;
+        if (errno == ELOOP)
+            return error_set(ST_ECORRUPT, "fs store: '%s' is a symbolic link, not a file", path);
+        return fs_io_error("opening", path);
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int rc = fs_io_error("inspecting", path);
+        close(fd);
+        return rc;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return error_set(ST_ECORRUPT, "fs store: '%s' is not a regular file", path);
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+        int rc = fs_io_error("opening", path);
+        close(fd);
+        return rc;
+    }
+    *out = fd;
+    return ST_OK;
+}
+
 /* ST_ENOTFOUND (no message) when the file does not exist. */
 int fs_read_file(const char *path, bytes *out)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? ST_ENOTFOUND : fs_io_error("opening", path);
+    int fd;
+    int rc = fs_open_regular(path, O_RDONLY, &fd);
+    if (rc != ST_OK)
+        return rc;
     bytes_reset(out);
-    int rc = ST_OK;
     for (;;) {
         if (!bytes_reserve(out, 65536)) {
             rc = error_oom();

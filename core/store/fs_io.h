@@ -25,7 +25,16 @@ typedef struct fs_backend {
     unsigned long tmp_counter;
 } fs_backend;
 
+/* Everything the store creates is private to its owner: application data,
+ * sealed or not (docs/persistence.md). */
+#define FS_DIR_MODE 0700
+#define FS_FILE_MODE 0600
+
 int fs_io_error(const char *what, const char *path);
+/* Opens `path` (flags: O_RDONLY, O_RDWR, may add O_CREAT) without following
+ * a symbolic link and without blocking on a FIFO, and refuses anything but a
+ * regular file with ST_ECORRUPT; ST_ENOTFOUND (no message) when missing. */
+int fs_open_regular(const char *path, int flags, int *out);
 /* The file name of a pid or key: "x" + hex up to 100 bytes, else "h" +
  * BLAKE2b-128 hex. */
 void fs_id_name(const uint8_t *id, size_t len, char out[FS_ID_MAX]);

@@ -32,10 +32,14 @@
  */
 #include "store/sqlite_backend.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "store/sqlite_internal.h"
 #include "store/store.h"
@@ -301,6 +305,36 @@ static int pragmas(sql_backend *s, const char *schema, const sqlite_options *o)
     return sql_exec(s, sql);
 }
 
+/* Creates the file before SQLite does, so it is private (0600: SQLite
+ * would use 0644 minus the umask, and gives its -wal and -shm files the
+ * database's mode), and looks at what is there without blocking: a FIFO
+ * would hang SQLite's first read. With must_exist, a missing or empty file
+ * is refused rather than turned into a new store. */
+static int prepare_file(const char *path, bool must_exist)
+{
+    if (strcmp(path, ":memory:") == 0)
+        return ST_OK;
+    int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | (must_exist ? 0 : O_CREAT);
+    int fd = open(path, flags, 0600);
+    if (fd < 0 && errno == ENOENT && must_exist)
+        return error_set(ST_ENOTFOUND, "sqlite store '%s' does not exist", path);
+    if (fd < 0 && errno == ELOOP)
+        return error_set(ST_ECORRUPT, "sqlite store '%s' is a symbolic link", path);
+    if (fd < 0)
+        return error_set(ST_EIO, "sqlite store '%s': %s", path, strerror(errno));
+    struct stat st;
+    int rc = ST_OK;
+    if (fstat(fd, &st) != 0)
+        rc = error_set(ST_EIO, "sqlite store '%s': %s", path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        rc = error_set(ST_ECORRUPT, "sqlite store '%s' is not a regular file", path);
+    else if (must_exist && st.st_size == 0)
+        rc = error_set(ST_ECORRUPT, "sqlite store '%s' is empty (0 bytes), not a ddata store",
+                       path);
+    close(fd);
+    return rc;
+}
+
 int store_backend_open_sqlite(store_backend **out, const char *path, const sqlite_options *opts)
 {
     sqlite_options o = opts ? *opts : sqlite_options_default();
@@ -317,7 +351,12 @@ int store_backend_open_sqlite(store_backend **out, const char *path, const sqlit
         return error_oom();
     }
     s->base.ops = &sql_ops;
-    int rc = sqlite3_open_v2(
+    int rc = prepare_file(path, o.must_exist);
+    if (rc == ST_OK && o.snapshot_path && o.snapshot_path[0])
+        rc = prepare_file(o.snapshot_path, o.must_exist);
+    if (rc != ST_OK)
+        goto fail;
+    rc = sqlite3_open_v2(
         path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         rc = sql_error(s, rc, "opening");
