@@ -523,7 +523,7 @@ int store_backend_open_fs(store_backend **out, const char *root, const fs_option
             snprintf(path, sizeof(path), "%s/%s", root, areas[i]);
             if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
                 rc = error_set(errno == ENOENT && i == 0 && stat(root, &st) != 0 ? ST_ENOTFOUND
-                                                                                  : ST_ECORRUPT,
+                                                                                 : ST_ECORRUPT,
                                "fs store '%s' does not exist or is not a ddata store (no '%s')",
                                root, areas[i]);
         }

@@ -329,8 +329,8 @@ static int prepare_file(const char *path, bool must_exist)
     else if (!S_ISREG(st.st_mode))
         rc = error_set(ST_ECORRUPT, "sqlite store '%s' is not a regular file", path);
     else if (must_exist && st.st_size == 0)
-        rc = error_set(ST_ECORRUPT, "sqlite store '%s' is empty (0 bytes), not a ddata store",
-                       path);
+        rc =
+            error_set(ST_ECORRUPT, "sqlite store '%s' is empty (0 bytes), not a ddata store", path);
     close(fd);
     return rc;
 }
@@ -356,8 +356,8 @@ int store_backend_open_sqlite(store_backend **out, const char *path, const sqlit
         rc = prepare_file(o.snapshot_path, o.must_exist);
     if (rc != ST_OK)
         goto fail;
-    rc = sqlite3_open_v2(
-        path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    rc = sqlite3_open_v2(path, &s->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         rc = sql_error(s, rc, "opening");
         goto fail;

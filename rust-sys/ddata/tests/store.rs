@@ -207,3 +207,20 @@ fn stores_are_shared_between_threads() {
     }
     assert_eq!(s.get("k3-49").unwrap().unwrap().0, 1);
 }
+
+#[test]
+fn must_exist_refuses_an_empty_file_and_a_missing_path() {
+    let d = tmpdir("must-exist");
+    let empty = d.join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    let err = Journal::open(&StoreOptions::sqlite(&empty).must_exist(true)).err().unwrap();
+    assert_eq!(err.status(), Status::Corrupt);
+    assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0);
+    let missing = d.join("missing");
+    let err = StateStore::open(&StoreOptions::fs(&missing).must_exist(true)).err().unwrap();
+    assert_eq!(err.status(), Status::NotFound);
+    assert!(!missing.exists());
+    Journal::open(&StoreOptions::sqlite(&empty)).unwrap().append("p", 0, &[NewEvent::new("x")]).unwrap();
+    let j = Journal::open(&StoreOptions::sqlite(&empty).must_exist(true)).unwrap();
+    assert_eq!(j.highest_seq("p").unwrap(), 1);
+}
