@@ -11,11 +11,15 @@
  *   snapshot.write.1k.p50/p99 us per 1 KiB snapshot save
  *   snapshot.read.1k.p50      us per latest-snapshot load
  *   state.upsert.p50          us per compare-and-set upsert
+ *   state.upsert.wal_bytes_after_1e5
+ *                             size of the -wal file after 100,000 upserts
+ *                             (bounded by SQLite's automatic checkpoint)
  */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -322,6 +326,18 @@ static void bench_state(void)
         samples[i] = (bench_now_s() - t0) * 1e6;
     }
     bench_report("state.upsert.p50", "us", bench_percentile(samples, STATE_N, 50));
+    for (int i = STATE_N; i < 100000; i++) {
+        char key[16];
+        int k = i % 100;
+        snprintf(key, sizeof(key), "key-%02d", k);
+        state_store_upsert(s, (const uint8_t *)key, strlen(key), revs[k], data, sizeof(data),
+                           &revs[k]);
+    }
+    char wal[600];
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    struct stat st;
+    bench_report("state.upsert.wal_bytes_after_1e5", "bytes",
+                 stat(wal, &st) == 0 ? (double)st.st_size : 0);
     state_store_close(s);
 }
 

@@ -76,6 +76,14 @@ int sql_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint6
         sql_bind_u64(st, 3, expected);
     int rc = sqlite3_step(st);
     uint64_t rev = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+    /* Run the statement to completion: a RETURNING statement reset after
+     * its row never reaches SQLite's commit hook, so the WAL is never
+     * checkpointed and grows without bound. */
+    if (rc == SQLITE_ROW) {
+        int done = sqlite3_step(st);
+        if (done != SQLITE_DONE && done != SQLITE_ROW)
+            rc = done;
+    }
     sqlite3_reset(st);
     if (rc == SQLITE_ROW) {
         if (new_revision)
