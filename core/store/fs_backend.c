@@ -493,6 +493,7 @@ static const store_backend_ops fs_ops = {
     .state_begin = fs_noop,
     .state_commit = fs_noop,
     .close = fs_close,
+    .journal_deleted_to = fs_journal_deleted_to,
 };
 
 int store_backend_open_fs(store_backend **out, const char *root, const fs_options *opts)

@@ -79,6 +79,7 @@ int fs_journal_replay(store_backend *b, const uint8_t *pid, size_t pid_len, uint
                       uint64_t to, uint64_t max, store_event_fn fn, void *ctx);
 int fs_journal_highest(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t *out);
 int fs_journal_delete_to(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t to);
+int fs_journal_deleted_to(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t *out);
 int fs_journal_pids(store_backend *b, const uint8_t *after, size_t after_len, uint64_t limit,
                     store_pid_fn fn, void *ctx);
 int fs_journal_by_tag(store_backend *b, const uint8_t *tag, size_t tag_len, uint64_t after,

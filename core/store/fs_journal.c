@@ -150,6 +150,17 @@ int fs_journal_highest(store_backend *b, const uint8_t *pid, size_t pid_len, uin
     return rc == ST_OK ? pid_highest(dir, &m, out) : rc;
 }
 
+int fs_journal_deleted_to(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t *out)
+{
+    fs_backend *f = (fs_backend *)b;
+    char dir[4096];
+    fs_path_of(f, dir, sizeof(dir), "journal", pid, pid_len);
+    pid_meta m;
+    int rc = read_meta(dir, &m);
+    *out = rc == ST_OK ? m.deleted_to : 0;
+    return rc;
+}
+
 static int read_counter(fs_backend *f, uint64_t *out)
 {
     char path[4096];

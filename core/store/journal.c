@@ -206,6 +206,115 @@ static int unseal_event(void *c, const store_event *ev)
     return u->fn(u->ctx, &plain);
 }
 
+/* What a replay must hand out, checked as it goes: sequence numbers
+ * contiguous from the first expected one (the range's start above the
+ * delete-to mark), orderings strictly increasing. An engine that lost a
+ * row, misread an index or returned files in the wrong order is caught
+ * here, above every engine, and the read ends with ST_ECORRUPT. */
+typedef struct replay_check {
+    const uint8_t *pid;
+    size_t pid_len;
+    uint64_t next_seq; /* the seq the next event must carry; 0: any (head unknown) */
+    uint64_t last_ordering;
+    uint64_t sent;
+    uint64_t bad_seq; /* the event that broke continuity, when gap is set */
+    int gap;          /* stopped on a missing or misplaced event */
+    int callee_stopped;
+    store_event_fn fn;
+    void *ctx;
+} replay_check;
+
+static int check_replayed(void *c, const store_event *ev)
+{
+    replay_check *k = c;
+    if ((k->next_seq && ev->seq != k->next_seq) ||
+        (ev->ordering && k->last_ordering && ev->ordering <= k->last_ordering)) {
+        k->gap = 1;
+        k->bad_seq = ev->seq;
+        return ST_ECORRUPT;
+    }
+    k->next_seq = ev->seq + 1;
+    if (ev->ordering)
+        k->last_ordering = ev->ordering;
+    k->sent++;
+    int rc = k->fn(k->ctx, ev);
+    if (rc)
+        k->callee_stopped = 1;
+    return rc;
+}
+
+static int deleted_to(journal *j, const uint8_t *pid, size_t pid_len, uint64_t *out)
+{
+    *out = 0;
+    if (!j->be->ops->journal_deleted_to)
+        return ST_OK;
+    return j->be->ops->journal_deleted_to(j->be, pid, pid_len, out);
+}
+
+#define PID_SHOWN(len) (int)((len) > 64 ? 64 : (len))
+
+static int replay_checked(journal *j, const uint8_t *pid, size_t pid_len, uint64_t from,
+                          uint64_t to, uint64_t max, store_event_fn fn, void *ctx)
+{
+    uint64_t highest, deleted;
+    int rc = j->be->ops->journal_highest(j->be, pid, pid_len, &highest);
+    if (rc == ST_OK)
+        rc = deleted_to(j, pid, pid_len, &deleted);
+    if (rc != ST_OK)
+        return rc;
+    uint64_t first = from > deleted ? from : deleted + 1;
+    uint64_t last = to < highest ? to : highest;
+    replay_check k = {pid, pid_len, j->be->ops->journal_deleted_to ? first : 0, 0, 0, 0, 0, 0,
+                      fn,  ctx};
+    for (;;) {
+        uint64_t start = k.next_seq ? k.next_seq : from;
+        k.gap = 0;
+        rc = j->be->ops->journal_replay(j->be, pid, pid_len, start, to, max - k.sent,
+                                        check_replayed, &k);
+        if (k.callee_stopped)
+            return rc;
+        if (rc != ST_OK && !k.gap)
+            return rc;
+        uint64_t missing = k.gap ? k.next_seq : 0;
+        if (!k.gap && k.sent < max && k.next_seq && k.next_seq <= last)
+            missing = k.next_seq; /* the range ended early */
+        if (!missing)
+            return ST_OK;
+        /* Another process may have deleted the events meanwhile: then the
+         * mark moved past them, and the replay goes on above it. */
+        uint64_t now_deleted;
+        if ((rc = deleted_to(j, pid, pid_len, &now_deleted)) != ST_OK)
+            return rc;
+        if (missing && now_deleted >= missing && now_deleted > deleted) {
+            deleted = now_deleted;
+            k.next_seq = now_deleted + 1;
+            if (k.next_seq > last)
+                return ST_OK;
+            continue;
+        }
+        if (k.gap && k.bad_seq < k.next_seq)
+            return error_set(ST_ECORRUPT,
+                             "journal '%.*s': event %llu is out of order (expected %llu)",
+                             PID_SHOWN(pid_len), (const char *)pid, (unsigned long long)k.bad_seq,
+                             (unsigned long long)k.next_seq);
+        if (k.gap && k.bad_seq == k.next_seq)
+            return error_set(ST_ECORRUPT,
+                             "journal '%.*s': event %llu is out of global order (ordering not "
+                             "after %llu)",
+                             PID_SHOWN(pid_len), (const char *)pid, (unsigned long long)k.bad_seq,
+                             (unsigned long long)k.last_ordering);
+        if (k.gap)
+            return error_set(ST_ECORRUPT, "journal '%.*s': event %llu is missing (found %llu next)",
+                             PID_SHOWN(pid_len), (const char *)pid, (unsigned long long)missing,
+                             (unsigned long long)k.bad_seq);
+        return error_set(ST_ECORRUPT,
+                         "journal '%.*s': event %llu is missing (highest is %llu, deleted to "
+                         "%llu)",
+                         PID_SHOWN(pid_len), (const char *)pid, (unsigned long long)missing,
+                         (unsigned long long)highest, (unsigned long long)deleted);
+    }
+}
+
 int journal_replay(journal *j, const uint8_t *pid, size_t pid_len, uint64_t from, uint64_t to,
                    uint64_t max, store_event_fn fn, void *ctx)
 {
@@ -221,11 +330,11 @@ int journal_replay(journal *j, const uint8_t *pid, size_t pid_len, uint64_t from
     pthread_mutex_lock(&j->mu);
     if (j->seal) {
         unseal_ctx u = {j->seal, fn, ctx, BYTES_INIT, BYTES_INIT};
-        rc = j->be->ops->journal_replay(j->be, pid, pid_len, from, to, max, unseal_event, &u);
+        rc = replay_checked(j, pid, pid_len, from, to, max, unseal_event, &u);
         bytes_free(&u.aad);
         bytes_free(&u.plain);
     } else {
-        rc = j->be->ops->journal_replay(j->be, pid, pid_len, from, to, max, fn, ctx);
+        rc = replay_checked(j, pid, pid_len, from, to, max, fn, ctx);
     }
     pthread_mutex_unlock(&j->mu);
     return rc;
@@ -277,6 +386,44 @@ int journal_pids(journal *j, const uint8_t *after, size_t after_len, uint64_t li
     return rc;
 }
 
+/* By tag: orderings strictly increasing and after the caller's cursor (a
+ * projection that resumes "after N" must never see N again). */
+typedef struct tag_check {
+    uint64_t last_ordering;
+    int bad;
+    store_event ev;
+    store_event_fn fn;
+    void *ctx;
+} tag_check;
+
+static int check_tagged(void *c, const store_event *ev)
+{
+    tag_check *t = c;
+    if (ev->ordering <= t->last_ordering) {
+        t->bad = 1;
+        t->ev = *ev;
+        return ST_ECORRUPT;
+    }
+    t->last_ordering = ev->ordering;
+    return t->fn(t->ctx, ev);
+}
+
+static int by_tag_checked(journal *j, const char *tag, size_t tag_len, uint64_t after, uint64_t max,
+                          store_event_fn fn, void *ctx)
+{
+    tag_check t = {after, 0, {0}, fn, ctx};
+    int rc = j->be->ops->journal_by_tag(j->be, (const uint8_t *)tag, tag_len, after, max,
+                                        check_tagged, &t);
+    if (t.bad)
+        rc =
+            error_set(ST_ECORRUPT,
+                      "journal '%.*s': event %llu tagged '%s' is out of global order (ordering "
+                      "%llu, not after %llu)",
+                      PID_SHOWN(t.ev.pid_len), (const char *)t.ev.pid, (unsigned long long)t.ev.seq,
+                      tag, (unsigned long long)t.ev.ordering, (unsigned long long)t.last_ordering);
+    return rc;
+}
+
 int journal_by_tag(journal *j, const char *tag, uint64_t after_ordering, uint64_t max,
                    store_event_fn fn, void *ctx)
 {
@@ -293,13 +440,11 @@ int journal_by_tag(journal *j, const char *tag, uint64_t after_ordering, uint64_
     pthread_mutex_lock(&j->mu);
     if (j->seal) {
         unseal_ctx u = {j->seal, fn, ctx, BYTES_INIT, BYTES_INIT};
-        rc = j->be->ops->journal_by_tag(j->be, (const uint8_t *)tag, tag_len, after_ordering, max,
-                                        unseal_event, &u);
+        rc = by_tag_checked(j, tag, tag_len, after_ordering, max, unseal_event, &u);
         bytes_free(&u.aad);
         bytes_free(&u.plain);
     } else {
-        rc = j->be->ops->journal_by_tag(j->be, (const uint8_t *)tag, tag_len, after_ordering, max,
-                                        fn, ctx);
+        rc = by_tag_checked(j, tag, tag_len, after_ordering, max, fn, ctx);
     }
     pthread_mutex_unlock(&j->mu);
     return rc;

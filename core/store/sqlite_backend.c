@@ -20,8 +20,10 @@
  *       order projections resume from and must never be reused after a
  *       deletion. Writers are serialised, so a committed ordering is never
  *       overtaken by a smaller one committed later.
- *   journal_meta(pid PRIMARY KEY, highest)  -- survives deletion, so the
- *       highest sequence number never decreases
+ *   journal_meta(pid PRIMARY KEY, highest, deleted_to)  -- survives
+ *       deletion, so the highest sequence number never decreases, and
+ *       says where deletion ended, so a missing first event is told
+ *       from a deleted one (version 2)
  *   event_tags(tag, ordering) PRIMARY KEY(tag, ordering)
  *   snapshots(pid, seq, ts, data) PRIMARY KEY(pid, seq)
  *       in the same file, or in a second one ATTACHed as `snap`
@@ -47,7 +49,7 @@
 #include "util/error.h"
 #include "util/status.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 int sql_error(sql_backend *s, int src, const char *what)
 {
@@ -161,6 +163,7 @@ static const store_backend_ops sql_ops = {
     .state_begin = sql_state_begin,
     .state_commit = sql_state_commit,
     .close = sql_close,
+    .journal_deleted_to = sql_journal_deleted_to,
 };
 
 /* Migrations, in order; migration i brings a schema from version i to
@@ -174,10 +177,16 @@ static const char *const main_migrations[SCHEMA_VERSION] = {
     " PRIMARY KEY(tag, ordering)) WITHOUT ROWID;"
     "CREATE TABLE state(key BLOB PRIMARY KEY, revision INTEGER NOT NULL, data BLOB NOT NULL)"
     " WITHOUT ROWID;",
+    /* 2: the delete-to mark; a file from version 1 takes it from the
+     * events still there (everything below the first was deleted). */
+    "ALTER TABLE journal_meta ADD COLUMN deleted_to INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE journal_meta SET deleted_to = COALESCE((SELECT MIN(seq) - 1 FROM journal"
+    " WHERE journal.pid = journal_meta.pid), highest);",
 };
 static const char *const snap_migrations[SCHEMA_VERSION] = {
     "CREATE TABLE %s.snapshots(pid BLOB NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,"
     " data BLOB NOT NULL, PRIMARY KEY(pid, seq)) WITHOUT ROWID;",
+    "",
 };
 
 static int user_version(sql_backend *s, const char *schema, int *out)
@@ -249,6 +258,8 @@ static int prepare_all(sql_backend *s, const char *snap)
         [Q_J_DEL_TAGS] = "DELETE FROM event_tags WHERE ordering IN"
                          " (SELECT ordering FROM journal WHERE pid = ?1 AND seq <= ?2)",
         [Q_J_DEL] = "DELETE FROM journal WHERE pid = ?1 AND seq <= ?2",
+        [Q_J_DEL_MARK] = "UPDATE journal_meta SET deleted_to = max(deleted_to, ?2) WHERE pid = ?1",
+        [Q_J_DELETED_TO] = "SELECT deleted_to FROM journal_meta WHERE pid = ?1",
         [Q_J_PIDS] = "SELECT pid FROM journal_meta WHERE (?2 = 0 OR pid > ?1) ORDER BY pid"
                      " LIMIT ?3",
         [Q_J_BY_TAG] = "SELECT j.ordering, j.seq, j.ts, j.payload, j.tags, j.pid"

@@ -30,6 +30,8 @@ enum {
     Q_J_REPLAY,
     Q_J_DEL_TAGS,
     Q_J_DEL,
+    Q_J_DEL_MARK,
+    Q_J_DELETED_TO,
     Q_J_PIDS,
     Q_J_BY_TAG,
     Q_S_SAVE,
@@ -96,6 +98,7 @@ int sql_journal_replay(store_backend *b, const uint8_t *pid, size_t pid_len, uin
                        uint64_t to, uint64_t max, store_event_fn fn, void *ctx);
 int sql_journal_highest(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t *out);
 int sql_journal_delete_to(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t to);
+int sql_journal_deleted_to(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t *out);
 int sql_journal_pids(store_backend *b, const uint8_t *after, size_t after_len, uint64_t limit,
                      store_pid_fn fn, void *ctx);
 int sql_journal_by_tag(store_backend *b, const uint8_t *tag, size_t tag_len, uint64_t after,
