@@ -23,9 +23,13 @@
  *
  * A batch file is the commit point of an append. The ordering counter is
  * advanced (and synced) before the batch is written, so a crash between
- * the two leaves a gap in orderings, never a reuse. The highest sequence
- * number is max(meta, last batch), and meta is rewritten before any
- * deletion, so it never decreases.
+ * the two leaves a gap in orderings, never a reuse. meta is rewritten
+ * after every batch and before any deletion, and the highest sequence
+ * number is max(meta, last batch) (the max covers a crash between batch
+ * and meta), so it never decreases, and a lost last batch is a gap the
+ * journal layer reports (ST_ECORRUPT), not a number to hand out again.
+ * A missing `ordering` in a store with events, or a missing `meta` beside
+ * batch files, is ST_ECORRUPT.
  *
  * Reads take no lock; they list the directory and open files, skipping
  * a file a concurrent deletion removed under them (renames replace

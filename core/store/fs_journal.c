@@ -30,6 +30,29 @@ typedef struct pid_meta {
     uint64_t highest, deleted_to;
 } pid_meta;
 
+/* Batch files of a pid directory, as first sequence numbers, ascending. */
+static int list_batches(const char *dir, uint64_t **out, size_t *count)
+{
+    return fs_list_numbered(dir, 'b', false, out, count);
+}
+
+/* A pid directory without meta is new (meta is its first file) unless it
+ * holds batches: then meta was lost, and with it the highest sequence
+ * number and the delete-to mark. */
+static int meta_missing(const char *dir, const char *path)
+{
+    uint64_t *firsts = NULL;
+    size_t n = 0;
+    int rc = list_batches(dir, &firsts, &n);
+    free(firsts);
+    if (rc == ST_OK && n)
+        rc = error_set(ST_ECORRUPT,
+                       "fs store: '%s' is missing but the journal has %zu batch files; the "
+                       "highest sequence number is lost",
+                       path, n);
+    return rc;
+}
+
 static int read_meta(const char *dir, pid_meta *m)
 {
     char path[4096];
@@ -39,7 +62,7 @@ static int read_meta(const char *dir, pid_meta *m)
     int rc = fs_read_file(path, &b);
     if (rc == ST_ENOTFOUND) {
         bytes_free(&b);
-        return ST_OK;
+        return meta_missing(dir, path);
     }
     reader r;
     if (rc == ST_OK && (rc = fs_open_record(&b, "DDFM", path, &r)) == ST_OK) {
@@ -66,12 +89,6 @@ static int write_meta(fs_backend *f, const char *dir, const uint8_t *pid, size_t
     int rc = fs_write_atomic(f, dir, "meta", &b);
     bytes_free(&b);
     return rc;
-}
-
-/* Batch files of a pid directory, as first sequence numbers, ascending. */
-static int list_batches(const char *dir, uint64_t **out, size_t *count)
-{
-    return fs_list_numbered(dir, 'b', false, out, count);
 }
 
 typedef int (*batch_event_fn)(void *ctx, const store_event *ev);
@@ -161,6 +178,37 @@ int fs_journal_deleted_to(store_backend *b, const uint8_t *pid, size_t pid_len, 
     return rc;
 }
 
+static int list_pid_dirs(fs_backend *f, char *area, size_t area_size, char ***names, size_t *n);
+
+/* The counter is missing in a new store; in one with events it was lost,
+ * and starting again from 0 would hand out orderings a projection has
+ * already passed. */
+static int counter_missing(fs_backend *f, const char *path)
+{
+    char area[4096];
+    char **names;
+    size_t n;
+    int rc = list_pid_dirs(f, area, sizeof(area), &names, &n);
+    for (size_t i = 0; rc == ST_OK && i < n; i++) {
+        char dir[4200];
+        snprintf(dir, sizeof(dir), "%s/%s", area, names[i]);
+        uint64_t *firsts = NULL;
+        size_t nb = 0;
+        rc = list_batches(dir, &firsts, &nb);
+        free(firsts);
+        pid_meta m;
+        if (rc == ST_OK && !nb)
+            rc = read_meta(dir, &m);
+        if (rc == ST_OK && (nb || m.highest))
+            rc = error_set(ST_ECORRUPT,
+                           "fs store: '%s' is missing but the journal has events; global "
+                           "orderings cannot restart",
+                           path);
+    }
+    fs_free_names(names, n);
+    return rc;
+}
+
 static int read_counter(fs_backend *f, uint64_t *out)
 {
     char path[4096];
@@ -170,7 +218,7 @@ static int read_counter(fs_backend *f, uint64_t *out)
     int rc = fs_read_file(path, &b);
     reader r;
     if (rc == ST_ENOTFOUND) {
-        rc = ST_OK;
+        rc = counter_missing(f, path);
     } else if (rc == ST_OK && (rc = fs_open_record(&b, "DDFO", path, &r)) == ST_OK) {
         *out = reader_u64(&r);
         if (!reader_done(&r))
@@ -211,13 +259,14 @@ int fs_journal_append(store_backend *b, const uint8_t *pid, size_t pid_len, uint
                        (unsigned long long)expected_seq, (unsigned long long)highest);
         goto done;
     }
+    if ((rc = read_counter(f, &ordering)) != ST_OK)
+        goto done;
     if (highest == 0 && m.highest == 0) {
         /* First write of this pid: meta first, so the pid is listed. */
         if ((rc = fs_mkdir_p(dir)) != ST_OK || (rc = write_meta(f, dir, pid, pid_len, &m)) != ST_OK)
             goto done;
     }
-    if ((rc = read_counter(f, &ordering)) != ST_OK ||
-        (rc = write_counter(f, ordering + count)) != ST_OK)
+    if ((rc = write_counter(f, ordering + count)) != ST_OK)
         goto done;
     bytes_put(&batch, "DDFB\1", 5);
     bytes_put_blob(&batch, pid, pid_len);
@@ -231,7 +280,13 @@ int fs_journal_append(store_backend *b, const uint8_t *pid, size_t pid_len, uint
     }
     fs_put_crc(&batch);
     snprintf(name, sizeof(name), "b%020llu", (unsigned long long)(expected_seq + 1));
-    rc = fs_write_atomic(f, dir, name, &batch);
+    if ((rc = fs_write_atomic(f, dir, name, &batch)) != ST_OK)
+        goto done;
+    /* The batch is the commit point; meta then records the new highest
+     * apart from it, so losing the last batch file cannot lower the
+     * highest sequence number and let the next append reuse it. */
+    m.highest = expected_seq + count;
+    rc = write_meta(f, dir, pid, pid_len, &m);
 done:
     fs_unlock_all(f);
     bytes_free(&batch);
@@ -356,6 +411,12 @@ int fs_journal_pids(store_backend *b, const uint8_t *after, size_t after_len, ui
         bytes buf = BYTES_INIT;
         reader r;
         int frc = fs_read_file(path, &buf);
+        if (frc == ST_ENOTFOUND) {
+            char dir[4200];
+            snprintf(dir, sizeof(dir), "%s/%s", area, names[i]);
+            frc = meta_missing(dir, path);
+            frc = frc == ST_OK ? ST_ENOTFOUND : frc;
+        }
         if (frc == ST_OK && (frc = fs_open_record(&buf, "DDFM", path, &r)) == ST_OK) {
             size_t len;
             const uint8_t *pid = reader_blob(&r, STORE_MAX_KEY_BYTES, &len);
