@@ -56,18 +56,22 @@ int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer *
         *jo = journal_options_default();
         jo->snapshot_keep = o->snapshot_keep;
     }
+    seal_options so = seal_options_default();
+    so.compression_level = o->compression_level;
+    so.compress_threshold = o->compression_threshold;
     if (o->keyring) {
         keyring *k = handle_acquire(o->keyring, HK_KEYRING, "keyring");
         if (!k)
             return DD_EMISUSE;
-        seal_options so = seal_options_default();
-        so.compression_level = o->compression_level;
-        so.compress_threshold = o->compression_threshold;
         rc = sealer_new(seal, k, &so);
         handle_release(o->keyring);
-        if (rc != ST_OK)
-            return rc;
+    } else {
+        /* Unsealed: the plain envelope, checksummed and compressed as
+         * asked (core/seal/plain.h). */
+        rc = sealer_new(seal, NULL, &so);
     }
+    if (rc != ST_OK)
+        return rc;
     switch (o->backend) {
     case DD_BACKEND_MEMORY: rc = store_backend_open_memory(be); break;
     case DD_BACKEND_SQLITE: {

@@ -320,7 +320,7 @@ typedef struct dd_store_options {
     uint32_t sync;                  /* dd_sync */
     uint32_t busy_timeout_ms;       /* SQLite: wait this long for a writer */
     dd_keyring *keyring;            /* NULL = not sealed; borrowed during open */
-    int32_t compression_level;      /* 0 = off, 1..9 (zlib); sealed stores only */
+    int32_t compression_level;      /* 0 = off, 1..9 (zlib); sealed or not */
     uint32_t compression_threshold; /* compress blobs of at least this many bytes */
     uint32_t snapshot_keep;         /* keep the newest N snapshots per pid; 0 = all */
     uint32_t must_exist;            /* 1: refuse a missing path (DD_ENOTFOUND), a 0-byte

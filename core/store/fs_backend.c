@@ -48,6 +48,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "store/binding.h"
 #include "store/fs_backend.h"
 #include "store/fs_io.h"
 #include "store/journal.h"
@@ -77,7 +78,7 @@ static int fs_snapshot_save(store_backend *b, const uint8_t *pid, size_t pid_len
     fs_path_of(f, dir, sizeof(dir), "snapshots", pid, pid_len);
     snprintf(name, sizeof(name), "%020llu", (unsigned long long)seq);
     bytes buf = BYTES_INIT;
-    bytes_put(&buf, "DDFS\1", 5);
+    bytes_put(&buf, "DDFS\2", 5);
     bytes_put_blob(&buf, pid, pid_len);
     bytes_put_u64(&buf, seq);
     bytes_put_u64(&buf, ts);
@@ -107,7 +108,8 @@ static int read_snap(fs_backend *f, const uint8_t *pid, size_t pid_len, uint64_t
     if (rc == ST_OK)
         rc = fs_read_file(path, buf);
     reader r;
-    if (rc == ST_OK && (rc = fs_open_record(buf, "DDFS", path, &r)) == ST_OK) {
+    int version;
+    if (rc == ST_OK && (rc = fs_open_versioned(buf, "DDFS", path, &r, &version)) == ST_OK) {
         size_t n;
         reader_blob(&r, STORE_MAX_KEY_BYTES, &n);
         out->seq = reader_u64(&r);
@@ -117,6 +119,18 @@ static int read_snap(fs_backend *f, const uint8_t *pid, size_t pid_len, uint64_t
             rc = error_set(ST_ECORRUPT, "fs store: '%s' is malformed", path);
         if (!out->data)
             out->data = (const uint8_t *)"";
+    }
+    if (rc == ST_OK && version < FS_RECORD_VERSION) {
+        bytes binding = BYTES_INIT, wrapped = BYTES_INIT;
+        store_bind_snapshot(&binding, pid, pid_len, out->seq, out->timestamp_ms);
+        rc = fs_legacy_payload(version, &binding, &out->data, &out->len, &wrapped);
+        if (rc == ST_OK && wrapped.data) {
+            bytes_free(buf); /* the snapshot now lives in `wrapped` alone */
+            *buf = wrapped;
+            wrapped = (bytes)BYTES_INIT;
+        }
+        bytes_free(&binding);
+        bytes_free(&wrapped);
     }
     return rc;
 }
@@ -213,17 +227,43 @@ static int read_state(const char *path, bytes *buf, uint64_t *revision, const ui
 {
     int rc = fs_read_file(path, buf);
     reader r;
-    if (rc == ST_OK && (rc = fs_open_record(buf, "DDFK", path, &r)) == ST_OK) {
-        size_t kn;
-        const uint8_t *k = reader_blob(&r, STORE_MAX_KEY_BYTES, &kn);
+    int version;
+    size_t kn = 0;
+    const uint8_t *k = NULL;
+    if (rc == ST_OK && (rc = fs_open_versioned(buf, "DDFK", path, &r, &version)) == ST_OK) {
+        k = reader_blob(&r, STORE_MAX_KEY_BYTES, &kn);
         *revision = reader_u64(&r);
         *data = reader_blob(&r, FS_MAX_FILE_BYTES, len);
         if (!reader_done(&r))
             return error_set(ST_ECORRUPT, "fs store: '%s' is malformed", path);
-        if (key) {
-            *key = k;
-            *key_len = kn;
+        if (!*data)
+            *data = (const uint8_t *)"";
+    }
+    if (rc == ST_OK && version < FS_RECORD_VERSION) {
+        /* The key and the wrapped record move to one new buffer. */
+        bytes binding = BYTES_INIT, wrapped = BYTES_INIT, both = BYTES_INIT;
+        store_bind_state(&binding, k, kn, false, 0);
+        rc = fs_legacy_payload(version, &binding, data, len, &wrapped);
+        if (rc == ST_OK && wrapped.data) {
+            bytes_put(&both, k, kn);
+            bytes_put(&both, *data, *len);
+            if (both.failed) {
+                rc = error_oom();
+            } else {
+                bytes_free(buf);
+                *buf = both;
+                both = (bytes)BYTES_INIT;
+                k = buf->data;
+                *data = buf->data + kn;
+            }
         }
+        bytes_free(&binding);
+        bytes_free(&wrapped);
+        bytes_free(&both);
+    }
+    if (rc == ST_OK && key) {
+        *key = k ? k : (const uint8_t *)"";
+        *key_len = kn;
     }
     return rc;
 }
@@ -291,7 +331,7 @@ static int fs_state_upsert(store_backend *b, const uint8_t *key, size_t key_len,
         rc = state_conflict(key, key_len, expected, current);
         goto done;
     }
-    bytes_put(&buf, "DDFK\1", 5);
+    bytes_put(&buf, "DDFK\2", 5);
     bytes_put_blob(&buf, key, key_len);
     bytes_put_u64(&buf, current + 1);
     bytes_put_blob(&buf, state, state_len);

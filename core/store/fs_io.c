@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "seal/envelope.h"
+#include "seal/plain.h"
 #include "store/fs_io.h"
 #include "store/journal.h"
 #include "store/store.h"
@@ -181,8 +183,20 @@ int fs_read_file(const char *path, bytes *out)
 /* Checks magic and CRC; on success *r reads the body. */
 int fs_open_record(const bytes *b, const char *magic, const char *path, reader *r)
 {
-    if (b->len < 9 || memcmp(b->data, magic, 4) != 0 || b->data[4] != 1)
-        return error_set(ST_ECORRUPT, "fs store: '%s' is not a %s file", path, magic);
+    int version;
+    int rc = fs_open_versioned(b, magic, path, r, &version);
+    if (rc == ST_OK && version != 1)
+        rc = error_set(ST_ECORRUPT, "fs store: '%s' has unknown version %d", path, version);
+    return rc;
+}
+
+int fs_open_versioned(const bytes *b, const char *magic, const char *path, reader *r, int *version)
+{
+    if (b->len < 9 || memcmp(b->data, magic, 4) != 0 || b->data[4] < 1 ||
+        b->data[4] > FS_RECORD_VERSION)
+        return error_set(ST_ECORRUPT, "fs store: '%s' is not a %s file this library reads", path,
+                         magic);
+    *version = b->data[4];
     uint32_t want = load_u32le(b->data + b->len - 4);
     if ((uint32_t)crc32(0, b->data, (uInt)(b->len - 4)) != want)
         return error_set(ST_ECORRUPT, "fs store: '%s' fails its checksum", path);
@@ -336,4 +350,20 @@ uint8_t *fs_dup_bytes(const uint8_t *p, size_t n)
     if (d && n)
         memcpy(d, p, n);
     return d;
+}
+
+int fs_legacy_payload(int version, const bytes *binding, const uint8_t **data, size_t *len,
+                      bytes *scratch)
+{
+    if (version >= 2 || envelope_looks_sealed(*data, *len))
+        return ST_OK;
+    bytes_reset(scratch);
+    if (binding->failed)
+        return error_oom();
+    int rc = plain_wrap(0, 0, binding->data, binding->len, *data, *len, scratch);
+    if (rc == ST_OK) {
+        *data = scratch->data;
+        *len = scratch->len;
+    }
+    return rc;
 }

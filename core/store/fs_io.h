@@ -48,8 +48,21 @@ void fs_put_crc(bytes *b);
 int fs_write_atomic(fs_backend *f, const char *dir, const char *name, const bytes *b);
 /* ST_ENOTFOUND (no message) when the file does not exist. */
 int fs_read_file(const char *path, bytes *out);
-/* Checks magic, version and CRC; on success *r reads the body. */
+/* Checks magic, version (1) and CRC; on success *r reads the body. */
 int fs_open_record(const bytes *b, const char *magic, const char *path, reader *r);
+
+/* Batch, snapshot and state files: version 2 holds payloads as the journal
+ * and state store write them (sealed or plain envelopes); version 1, from
+ * before the plain envelope, holds unsealed payloads bare. Version 1 files
+ * are read, never rewritten: fs_legacy_payload wraps such a payload on
+ * read (its file CRC has just been checked), so the layer above sees one
+ * format. */
+#define FS_RECORD_VERSION 2
+int fs_open_versioned(const bytes *b, const char *magic, const char *path, reader *r, int *version);
+/* For a version 1 file, replaces (*data, *len) with its plain envelope
+ * under `binding` (in `scratch`) unless it is sealed; otherwise nothing. */
+int fs_legacy_payload(int version, const bytes *binding, const uint8_t **data, size_t *len,
+                      bytes *scratch);
 int fs_lock_all(fs_backend *f);
 void fs_unlock_all(fs_backend *f);
 

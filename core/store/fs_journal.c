@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "store/binding.h"
 #include "store/fs_io.h"
 #include "store/journal.h"
 #include "store/store.h"
@@ -103,8 +104,10 @@ static int read_batch(const char *dir, uint64_t first, const uint8_t *pid, size_
     bytes b = BYTES_INIT;
     int rc = fs_read_file(path, &b);
     reader r;
+    int version = FS_RECORD_VERSION;
+    bytes binding = BYTES_INIT, legacy = BYTES_INIT;
     if (rc == ST_OK)
-        rc = fs_open_record(&b, "DDFB", path, &r);
+        rc = fs_open_versioned(&b, "DDFB", path, &r, &version);
     if (rc != ST_OK)
         goto done;
     size_t stored_pid_len;
@@ -129,6 +132,13 @@ static int read_batch(const char *dir, uint64_t first, const uint8_t *pid, size_
             ev.tags = NULL;
         ev.pid = pid ? pid : stored_pid;
         ev.pid_len = pid ? pid_len : stored_pid_len;
+        if (version < FS_RECORD_VERSION && fn) {
+            store_bind_event(&binding, ev.pid, ev.pid_len, ev.seq, ev.timestamp_ms, ev.tags,
+                             ev.tags_len);
+            if ((rc = fs_legacy_payload(version, &binding, &ev.payload, &ev.payload_len,
+                                        &legacy)) != ST_OK)
+                goto done;
+        }
         if (last)
             *last = ev.seq;
         if (fn && (rc = fn(ctx, &ev)) != 0)
@@ -136,6 +146,8 @@ static int read_batch(const char *dir, uint64_t first, const uint8_t *pid, size_
     }
 done:
     bytes_free(&b);
+    bytes_free(&binding);
+    bytes_free(&legacy);
     return rc;
 }
 
@@ -268,7 +280,7 @@ int fs_journal_append(store_backend *b, const uint8_t *pid, size_t pid_len, uint
     }
     if ((rc = write_counter(f, ordering + count)) != ST_OK)
         goto done;
-    bytes_put(&batch, "DDFB\1", 5);
+    bytes_put(&batch, "DDFB\2", 5);
     bytes_put_blob(&batch, pid, pid_len);
     bytes_put_varint(&batch, count);
     for (size_t i = 0; i < count; i++) {

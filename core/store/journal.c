@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/binding.h"
 #include "store/store.h"
 #include "store/tags.h"
 #include "util/alloc.h"
@@ -35,9 +36,21 @@ int journal_open_backend(journal **out, store_backend *be, sealer *seal,
         sealer_free(seal);
         return error_oom();
     }
+    j->opts = opts ? *opts : journal_options_default();
+    if (!seal && !j->opts.bare_records) {
+        /* Unsealed records still get the plain envelope (checksum, and
+         * compression when asked): seal/plain.h. */
+        seal_options so = seal_options_default();
+        so.compression_level = 0;
+        int rc = sealer_new(&seal, NULL, &so);
+        if (rc != ST_OK) {
+            be->ops->close(be);
+            free(j);
+            return rc;
+        }
+    }
     j->be = be;
     j->seal = seal;
-    j->opts = opts ? *opts : journal_options_default();
     if (!j->opts.max_event_bytes)
         j->opts.max_event_bytes = journal_options_default().max_event_bytes;
     pthread_mutex_init(&j->mu, NULL);
@@ -77,21 +90,12 @@ static int check_pid(const uint8_t *pid, size_t pid_len)
 static void event_aad(bytes *aad, const uint8_t *pid, size_t pid_len, uint64_t seq, uint64_t ts,
                       const uint8_t *tags, size_t tags_len)
 {
-    bytes_reset(aad);
-    bytes_put_u8(aad, SEAL_KIND_EVENT);
-    bytes_put_blob(aad, pid, pid_len);
-    bytes_put_u64(aad, seq);
-    bytes_put_u64(aad, ts);
-    bytes_put_blob(aad, tags, tags ? tags_len : 0);
+    store_bind_event(aad, pid, pid_len, seq, ts, tags, tags_len);
 }
 
 static void snapshot_aad(bytes *aad, const uint8_t *pid, size_t pid_len, uint64_t seq, uint64_t ts)
 {
-    bytes_reset(aad);
-    bytes_put_u8(aad, SEAL_KIND_SNAPSHOT);
-    bytes_put_blob(aad, pid, pid_len);
-    bytes_put_u64(aad, seq);
-    bytes_put_u64(aad, ts);
+    store_bind_snapshot(aad, pid, pid_len, seq, ts);
 }
 
 int journal_append(journal *j, const uint8_t *pid, size_t pid_len, uint64_t expected_seq,
@@ -185,24 +189,25 @@ typedef struct unseal_ctx {
     store_event_fn fn;
     void *ctx;
     bytes aad, plain;
+    const uint8_t *view;
+    size_t view_len;
 } unseal_ctx;
 
 static int unseal_event(void *c, const store_event *ev)
 {
     unseal_ctx *u = c;
     event_aad(&u->aad, ev->pid, ev->pid_len, ev->seq, ev->timestamp_ms, ev->tags, ev->tags_len);
-    bytes_reset(&u->plain);
     int rc = u->aad.failed ? error_oom()
-                           : seal_open(u->seal, u->aad.data, u->aad.len, ev->payload,
-                                       ev->payload_len, &u->plain);
+                           : seal_open_view(u->seal, u->aad.data, u->aad.len, ev->payload,
+                                            ev->payload_len, &u->plain, &u->view, &u->view_len);
     if (rc != ST_OK) {
         error_wrap("journal '%.*s' event %llu", (int)(ev->pid_len > 64 ? 64 : ev->pid_len),
                    (const char *)ev->pid, (unsigned long long)ev->seq);
         return rc;
     }
     store_event plain = *ev;
-    plain.payload = u->plain.data ? u->plain.data : (const uint8_t *)"";
-    plain.payload_len = u->plain.len;
+    plain.payload = u->view;
+    plain.payload_len = u->view_len;
     return u->fn(u->ctx, &plain);
 }
 
@@ -329,7 +334,7 @@ int journal_replay(journal *j, const uint8_t *pid, size_t pid_len, uint64_t from
         return ST_OK;
     pthread_mutex_lock(&j->mu);
     if (j->seal) {
-        unseal_ctx u = {j->seal, fn, ctx, BYTES_INIT, BYTES_INIT};
+        unseal_ctx u = {j->seal, fn, ctx, BYTES_INIT, BYTES_INIT, NULL, 0};
         rc = replay_checked(j, pid, pid_len, from, to, max, unseal_event, &u);
         bytes_free(&u.aad);
         bytes_free(&u.plain);
@@ -439,7 +444,7 @@ int journal_by_tag(journal *j, const char *tag, uint64_t after_ordering, uint64_
     int rc;
     pthread_mutex_lock(&j->mu);
     if (j->seal) {
-        unseal_ctx u = {j->seal, fn, ctx, BYTES_INIT, BYTES_INIT};
+        unseal_ctx u = {j->seal, fn, ctx, BYTES_INIT, BYTES_INIT, NULL, 0};
         rc = by_tag_checked(j, tag, tag_len, after_ordering, max, unseal_event, &u);
         bytes_free(&u.aad);
         bytes_free(&u.plain);

@@ -29,6 +29,11 @@
  *       in the same file, or in a second one ATTACHed as `snap`
  *   state(key PRIMARY KEY, revision, data)
  *
+ * Payloads, snapshot data and state data are envelopes (version 3): sealed
+ * ("DDSE", seal/envelope.h) or plain ("DDPE", seal/plain.h: a checksum and
+ * optional zlib). A file from version 1 or 2 is migrated on open: its bare
+ * unsealed records are wrapped in place, in the migration's transaction.
+ *
  * State writes are single statements (compare-and-set in the WHERE
  * clause), so they need no explicit transaction outside a batch.
  */
@@ -49,7 +54,7 @@
 #include "util/error.h"
 #include "util/status.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 int sql_error(sql_backend *s, int src, const char *what)
 {
@@ -182,11 +187,16 @@ static const char *const main_migrations[SCHEMA_VERSION] = {
     "ALTER TABLE journal_meta ADD COLUMN deleted_to INTEGER NOT NULL DEFAULT 0;"
     "UPDATE journal_meta SET deleted_to = COALESCE((SELECT MIN(seq) - 1 FROM journal"
     " WHERE journal.pid = journal_meta.pid), highest);",
+    /* 3: every unsealed record in the plain envelope (seal/plain.h);
+     * sealed records are left as they are (sqlite_wrap.c). */
+    "UPDATE journal SET payload = dd_wrap_event(pid, seq, ts, tags, payload);"
+    "UPDATE state SET data = dd_wrap_state(key, data);",
 };
 static const char *const snap_migrations[SCHEMA_VERSION] = {
     "CREATE TABLE %s.snapshots(pid BLOB NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,"
     " data BLOB NOT NULL, PRIMARY KEY(pid, seq)) WITHOUT ROWID;",
     "",
+    "UPDATE %s.snapshots SET data = dd_wrap_snapshot(pid, seq, ts, data);",
 };
 
 static int user_version(sql_backend *s, const char *schema, int *out)
@@ -391,7 +401,7 @@ int store_backend_open_sqlite(store_backend **out, const char *path, const sqlit
         }
         snap = "snap";
     }
-    if ((rc = pragmas(s, "main", &o)) != ST_OK)
+    if ((rc = sql_register_wrap(s)) != ST_OK || (rc = pragmas(s, "main", &o)) != ST_OK)
         goto fail;
     if (strcmp(snap, "main") != 0 && (rc = pragmas(s, snap, &o)) != ST_OK)
         goto fail;

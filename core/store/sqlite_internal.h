@@ -69,6 +69,9 @@ int sql_tx_begin(sql_backend *s);
 int sql_tx_commit(sql_backend *s);
 /* Rolls back one level, keeping the error that caused it. */
 void sql_tx_rollback(sql_backend *s);
+/* Registers the SQL functions migration 3 wraps old records with
+ * (sqlite_wrap.c). */
+int sql_register_wrap(sql_backend *s);
 /* Steps a query, handing each row to `row`; resets the statement. */
 int sql_step_rows(sql_backend *s, sqlite3_stmt *st, int (*row)(void *, sqlite3_stmt *), void *ctx);
 

@@ -1,0 +1,58 @@
+/*
+ * The identity every stored record is bound to: the bytes a sealed
+ * record's AEAD authenticates and an unsealed record's checksum covers
+ * (seal/seal.h, seal/plain.h). Written once here because three places
+ * must agree byte for byte: the journal and state store that write and
+ * read records, and the engines' migrations that wrap records written
+ * before the plain envelope existed.
+ *
+ *   event     kind 2 | pid (blob) | seq u64 | timestamp u64 | tags (blob)
+ *   snapshot  kind 3 | pid (blob) | seq u64 | timestamp u64
+ *   state     kind 1 | key (blob) [| revision u64, sealed stores only]
+ *
+ * An unsealed state record is bound to its key but not its revision, so
+ * an unconditional upsert needs no read first; a sealed one also binds
+ * the revision, so an old sealed value cannot be replayed over a newer.
+ */
+#ifndef DD_STORE_BINDING_H
+#define DD_STORE_BINDING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "seal/seal.h"
+#include "util/bytes.h"
+
+static inline void store_bind_event(bytes *b, const uint8_t *pid, size_t pid_len, uint64_t seq,
+                                    uint64_t ts, const uint8_t *tags, size_t tags_len)
+{
+    bytes_reset(b);
+    bytes_put_u8(b, SEAL_KIND_EVENT);
+    bytes_put_blob(b, pid, pid_len);
+    bytes_put_u64(b, seq);
+    bytes_put_u64(b, ts);
+    bytes_put_blob(b, tags, tags ? tags_len : 0);
+}
+
+static inline void store_bind_snapshot(bytes *b, const uint8_t *pid, size_t pid_len, uint64_t seq,
+                                       uint64_t ts)
+{
+    bytes_reset(b);
+    bytes_put_u8(b, SEAL_KIND_SNAPSHOT);
+    bytes_put_blob(b, pid, pid_len);
+    bytes_put_u64(b, seq);
+    bytes_put_u64(b, ts);
+}
+
+static inline void store_bind_state(bytes *b, const uint8_t *key, size_t key_len,
+                                    bool with_revision, uint64_t revision)
+{
+    bytes_reset(b);
+    bytes_put_u8(b, SEAL_KIND_STATE);
+    bytes_put_blob(b, key, key_len);
+    if (with_revision)
+        bytes_put_u64(b, revision);
+}
+
+#endif
