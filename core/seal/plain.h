@@ -8,8 +8,8 @@
  *    5     1   flags: bit 0 = the body is zlib-compressed
  *    6     2   reserved, 0
  *    8     4   plaintext length (before compression), little-endian
- *   12     4   CRC-32 (zlib) of bytes 0..11, then the caller's binding,
- *              then the body, little-endian
+ *   12     4   CRC-32C (Castagnoli, crc32c.h) of bytes 0..11, then the
+ *              caller's binding, then the body, little-endian
  *   16     ..  body
  *
  * The binding is the record's identity, the same bytes a sealed record

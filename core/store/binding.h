@@ -20,29 +20,55 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "seal/seal.h"
 #include "util/bytes.h"
 
+/* Every replayed event builds its binding, so these write in place after
+ * one reservation rather than through bytes_put per field (the same bytes:
+ * a blob is a LEB128 length, then the bytes; integers little-endian). */
+static inline uint8_t *store_bind_put_blob(uint8_t *p, const uint8_t *src, size_t n)
+{
+    uint64_t v = n;
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    if (n)
+        memcpy(p, src, n);
+    return p + n;
+}
+
 static inline void store_bind_event(bytes *b, const uint8_t *pid, size_t pid_len, uint64_t seq,
                                     uint64_t ts, const uint8_t *tags, size_t tags_len)
 {
+    size_t tl = tags ? tags_len : 0;
     bytes_reset(b);
-    bytes_put_u8(b, SEAL_KIND_EVENT);
-    bytes_put_blob(b, pid, pid_len);
-    bytes_put_u64(b, seq);
-    bytes_put_u64(b, ts);
-    bytes_put_blob(b, tags, tags ? tags_len : 0);
+    if (!bytes_reserve(b, 1 + 10 + pid_len + 16 + 10 + tl))
+        return;
+    uint8_t *p = b->data;
+    *p++ = SEAL_KIND_EVENT;
+    p = store_bind_put_blob(p, pid, pid_len);
+    store_u64le(p, seq);
+    store_u64le(p + 8, ts);
+    p = store_bind_put_blob(p + 16, tags, tl);
+    b->len = (size_t)(p - b->data);
 }
 
 static inline void store_bind_snapshot(bytes *b, const uint8_t *pid, size_t pid_len, uint64_t seq,
                                        uint64_t ts)
 {
     bytes_reset(b);
-    bytes_put_u8(b, SEAL_KIND_SNAPSHOT);
-    bytes_put_blob(b, pid, pid_len);
-    bytes_put_u64(b, seq);
-    bytes_put_u64(b, ts);
+    if (!bytes_reserve(b, 1 + 10 + pid_len + 16))
+        return;
+    uint8_t *p = b->data;
+    *p++ = SEAL_KIND_SNAPSHOT;
+    p = store_bind_put_blob(p, pid, pid_len);
+    store_u64le(p, seq);
+    store_u64le(p + 8, ts);
+    b->len = (size_t)(p + 16 - b->data);
 }
 
 static inline void store_bind_state(bytes *b, const uint8_t *key, size_t key_len,

@@ -116,19 +116,19 @@ int journal_append(journal *j, const uint8_t *pid, size_t pid_len, uint64_t expe
                          (unsigned long long)STORE_SEQ_MAX);
     store_event *out = alloc_array(count, sizeof(*out));
     bytes *tags = alloc_array(count, sizeof(*tags));
-    bytes *sealed = j->seal ? alloc_array(count, sizeof(*sealed)) : NULL;
-    bytes aad = BYTES_INIT;
-    if (!out || !tags || (j->seal && !sealed)) {
+    /* Sealed (or plain-enveloped) payloads go into one arena, placed by
+     * offset until it stops growing: one allocation per append, not per
+     * event. */
+    size_t *offs = j->seal ? alloc_array(count, sizeof(*offs)) : NULL;
+    bytes blobs = BYTES_INIT, aad = BYTES_INIT;
+    if (!out || !tags || (j->seal && !offs)) {
         free(out);
         free(tags);
-        free(sealed);
+        free(offs);
         return error_oom();
     }
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < count; i++)
         tags[i] = (bytes)BYTES_INIT;
-        if (sealed)
-            sealed[i] = (bytes)BYTES_INIT;
-    }
     for (size_t i = 0; i < count; i++) {
         const journal_event_in *e = &events[i];
         if (!e->payload && e->len) {
@@ -154,33 +154,33 @@ int journal_append(journal *j, const uint8_t *pid, size_t pid_len, uint64_t expe
         out[i].payload_len = e->len;
         out[i].tags = tags[i].len ? tags[i].data : NULL;
         out[i].tags_len = tags[i].len;
-        if (sealed) {
+        if (offs) {
             event_aad(&aad, pid, pid_len, out[i].seq, e->timestamp_ms, out[i].tags,
                       out[i].tags_len);
             if (aad.failed) {
                 rc = error_oom();
                 goto done;
             }
-            rc = seal_blob(j->seal, aad.data, aad.len, e->payload, e->len, &sealed[i]);
+            offs[i] = blobs.len;
+            rc = seal_blob(j->seal, aad.data, aad.len, e->payload, e->len, &blobs);
             if (rc != ST_OK)
                 goto done;
-            out[i].payload = sealed[i].data;
-            out[i].payload_len = sealed[i].len;
+            out[i].payload_len = blobs.len - offs[i];
         }
     }
+    for (size_t i = 0; offs && i < count; i++)
+        out[i].payload = blobs.data + offs[i];
     pthread_mutex_lock(&j->mu);
     rc = j->be->ops->journal_append(j->be, pid, pid_len, expected_seq, out, count);
     pthread_mutex_unlock(&j->mu);
 done:
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < count; i++)
         bytes_free(&tags[i]);
-        if (sealed)
-            bytes_free(&sealed[i]);
-    }
     bytes_free(&aad);
+    bytes_free(&blobs);
     free(out);
     free(tags);
-    free(sealed);
+    free(offs);
     return rc;
 }
 
@@ -541,13 +541,26 @@ int journal_snapshot_load(journal *j, const uint8_t *pid, size_t pid_len,
         goto done;
     }
     if (j->seal) {
+        const uint8_t *view;
+        size_t view_len;
         snapshot_aad(&aad, pid, pid_len, l.seq, l.ts);
         rc = aad.failed ? error_oom()
-                        : seal_open(j->seal, aad.data, aad.len, raw.data, raw.len, &plain);
+                        : seal_open_view(j->seal, aad.data, aad.len, raw.data, raw.len, &plain,
+                                         &view, &view_len);
         if (rc != ST_OK) {
             error_wrap("snapshot '%.*s' at %llu", (int)(pid_len > 64 ? 64 : pid_len),
                        (const char *)pid, (unsigned long long)l.seq);
             goto done;
+        }
+        if (view_len && view != plain.data) {
+            /* An uncompressed plain record: the data is inside `raw`. */
+            memmove(raw.data, view, view_len);
+            raw.len = view_len;
+            bytes_free(&plain);
+            plain = raw;
+            raw = (bytes)BYTES_INIT;
+        } else if (!view_len) {
+            bytes_reset(&plain);
         }
         bytes_free(data);
         *data = plain;
