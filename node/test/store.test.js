@@ -128,3 +128,15 @@ test('mustExist refuses an empty file and a missing path instead of creating a s
   again.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('compressionLevel works without a keyring', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ddata-zip-'));
+  const root = path.join(dir, 'zip');
+  const big = Buffer.alloc(4096, 'a');
+  const s = new ddata.StateStore({ backend: 'fs', path: root, compressionLevel: 9 });
+  s.upsert('k', 0, big);
+  assert.deepStrictEqual(s.get('k').state, big);
+  s.close();
+  assert.ok(fs.statSync(path.join(root, 'state', 'x6b')).size < 300);
+  fs.rmSync(dir, { recursive: true, force: true });
+});

@@ -239,3 +239,12 @@ def test_must_exist_refuses_an_empty_file_and_a_missing_path(tmp_path):
         j.append("p", [b"x"], 0)
     with ddata.Journal("sqlite", empty, must_exist=True) as j:
         assert j.highest_seq("p") == 1
+
+
+def test_compression_works_without_a_keyring(tmp_path):
+    root = tmp_path / "zip"
+    big = b"a" * 4096
+    with ddata.StateStore("fs", root, compression_level=9) as s:
+        s.upsert("k", big, 0)
+        assert s.get("k").value == big
+    assert (root / "state" / "x6b").stat().st_size < 300

@@ -224,3 +224,15 @@ fn must_exist_refuses_an_empty_file_and_a_missing_path() {
     let j = Journal::open(&StoreOptions::sqlite(&empty).must_exist(true)).unwrap();
     assert_eq!(j.highest_seq("p").unwrap(), 1);
 }
+
+#[test]
+fn compression_works_without_a_keyring() {
+    let d = tmpdir("zip");
+    let root = d.join("zip");
+    let big = vec![b'a'; 4096];
+    let s = StateStore::open(&StoreOptions::fs(&root).compression(9, 256)).unwrap();
+    s.upsert("k", 0, &big).unwrap();
+    assert_eq!(s.get("k").unwrap().unwrap().1, big);
+    drop(s);
+    assert!(std::fs::metadata(root.join("state").join("x6b")).unwrap().len() < 300);
+}
