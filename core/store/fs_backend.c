@@ -202,15 +202,20 @@ static int fs_snapshot_delete(store_backend *b, const uint8_t *pid, size_t pid_l
 {
     snap_owner o = {(fs_backend *)b, pid, pid_len};
     bool any;
+    int rc = fs_check_writable(o.f);
+    if (rc != ST_OK)
+        return rc;
     return each_matching_snap(o.f, pid, pid_len, c, unlink_snap, &o, &any);
 }
 
 static int fs_snapshot_prune(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t keep)
 {
     fs_backend *f = (fs_backend *)b;
-    uint64_t *seqs;
-    size_t n;
-    int rc = list_snaps(f, pid, pid_len, &seqs, &n);
+    uint64_t *seqs = NULL;
+    size_t n = 0;
+    int rc = fs_check_writable(f);
+    if (rc == ST_OK)
+        rc = list_snaps(f, pid, pid_len, &seqs, &n);
     for (size_t i = (size_t)keep; rc == ST_OK && i < n; i++) {
         char path[4200];
         snap_path(f, path, sizeof(path), pid, pid_len, seqs[i]);

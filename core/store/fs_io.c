@@ -29,6 +29,43 @@ int fs_io_error(const char *what, const char *path)
     return error_set(ST_EIO, "fs store: %s '%s': %s", what, path, strerror(errno));
 }
 
+static fs_io_faults io_faults;
+
+void fs_io_set_faults(const fs_io_faults *faults)
+{
+    io_faults = faults ? *faults : (fs_io_faults){NULL, NULL};
+}
+
+static ssize_t io_write(int fd, const void *buf, size_t n)
+{
+    return io_faults.write ? io_faults.write(fd, buf, n) : write(fd, buf, n);
+}
+
+static int io_fsync(int fd)
+{
+    return io_faults.fsync ? io_faults.fsync(fd) : fsync(fd);
+}
+
+/* Records the first failure (errno) and reports this one. */
+static int fs_write_failed(fs_backend *f, const char *what, const char *path)
+{
+    int e = errno;
+    if (!f->failed_errno)
+        f->failed_errno = e ? e : EIO;
+    errno = e;
+    return fs_io_error(what, path);
+}
+
+int fs_check_writable(fs_backend *f)
+{
+    if (!f->failed_errno)
+        return ST_OK;
+    return error_set(ST_EIO,
+                     "fs store '%s': an earlier write or fsync failed (%s); nothing more is "
+                     "written until the store is reopened",
+                     f->root, strerror(f->failed_errno));
+}
+
 void fs_id_name(const uint8_t *id, size_t len, char out[FS_ID_MAX])
 {
     static const char hex[] = "0123456789abcdef";
@@ -65,7 +102,7 @@ int fs_fsync_dir(fs_backend *f, const char *dir)
     int fd = open(dir, O_RDONLY | O_DIRECTORY);
     if (fd < 0)
         return fs_io_error("opening directory", dir);
-    int rc = fsync(fd) == 0 ? ST_OK : fs_io_error("syncing directory", dir);
+    int rc = io_fsync(fd) == 0 ? ST_OK : fs_write_failed(f, "syncing directory", dir);
     close(fd);
     return rc;
 }
@@ -85,24 +122,29 @@ int fs_write_atomic(fs_backend *f, const char *dir, const char *name, const byte
     snprintf(final, sizeof(final), "%s/%s", dir, name);
     if (b->failed)
         return error_oom();
+    int rc0 = fs_check_writable(f);
+    if (rc0 != ST_OK)
+        return rc0;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, FS_FILE_MODE);
     if (fd < 0)
         return fs_io_error("creating", tmp);
     size_t off = 0;
     while (off < b->len) {
-        ssize_t n = write(fd, b->data + off, b->len - off);
+        ssize_t n = io_write(fd, b->data + off, b->len - off);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            int rc = fs_io_error("writing", tmp);
+            if (n == 0)
+                errno = ENOSPC;
+            int rc = fs_write_failed(f, "writing", tmp);
             close(fd);
             unlink(tmp);
             return rc;
         }
         off += (size_t)n;
     }
-    if (f->sync && fsync(fd) != 0) {
-        int rc = fs_io_error("syncing", tmp);
+    if (f->sync && io_fsync(fd) != 0) {
+        int rc = fs_write_failed(f, "syncing", tmp);
         close(fd);
         unlink(tmp);
         return rc;
@@ -206,6 +248,9 @@ int fs_open_versioned(const bytes *b, const char *magic, const char *path, reade
 
 int fs_lock_all(fs_backend *f)
 {
+    int rc = fs_check_writable(f);
+    if (rc != ST_OK)
+        return rc;
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
     while (fcntl(f->lock_fd, F_OFD_SETLKW, &fl) != 0) {
         if (errno != EINTR)

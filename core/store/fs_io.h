@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "store/backend.h"
 #include "util/bytes.h"
@@ -23,7 +24,24 @@ typedef struct fs_backend {
     int lock_fd;
     uint64_t tmp_prefix; /* random: nodes sharing the directory may share pids */
     unsigned long tmp_counter;
+    /* errno of the first failed write or fsync, 0 while none failed. After
+     * a failed fsync the kernel may have dropped the dirty pages and a
+     * later fsync may succeed without them (PostgreSQL's lesson), so the
+     * store never retries: every later write is ST_EIO until reopened. */
+    int failed_errno;
 } fs_backend;
+
+/* Test hook: the fs engine's write(2) and fsync(2), so a test can make them
+ * fail (ENOSPC, EIO). NULL members and a NULL table mean the system's.
+ * Process-wide; set it before the writes it should affect. */
+typedef struct fs_io_faults {
+    ssize_t (*write)(int fd, const void *buf, size_t n);
+    int (*fsync)(int fd);
+} fs_io_faults;
+void fs_io_set_faults(const fs_io_faults *faults);
+
+/* ST_EIO (message set) once a write or fsync of this store has failed. */
+int fs_check_writable(fs_backend *f);
 
 /* Everything the store creates is private to its owner: application data,
  * sealed or not (docs/persistence.md). */

@@ -69,6 +69,8 @@ int sql_error(sql_backend *s, int src, const char *what)
     case SQLITE_TOOBIG: code = ST_ELIMIT; break;
     default: code = ST_EIO; break;
     }
+    if (((src & 0xff) == SQLITE_IOERR || (src & 0xff) == SQLITE_FULL) && !s->failed_rc)
+        s->failed_rc = src;
     return error_set(code, "sqlite '%s': %s: %s", s->path ? s->path : "?", what,
                      s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(src));
 }
@@ -81,8 +83,24 @@ int sql_exec(sql_backend *s, const char *sql)
     return rc == SQLITE_OK ? ST_OK : sql_error(s, rc, "executing a statement");
 }
 
+int sql_check_writable(sql_backend *s)
+{
+    if (!s->failed_rc)
+        return ST_OK;
+    return error_set(ST_EIO,
+                     "sqlite '%s': an earlier write or sync failed (%s); nothing more is "
+                     "written until the store is reopened",
+                     s->path, sqlite3_errstr(s->failed_rc));
+}
+
 int sql_run(sql_backend *s, int q)
 {
+    /* Rolling back stays possible: it is how a failed write cleans up. */
+    if (q != Q_ROLLBACK && q != Q_ROLLBACK_TO && q != Q_RELEASE) {
+        int rc = sql_check_writable(s);
+        if (rc != ST_OK)
+            return rc;
+    }
     sqlite3_stmt *st = s->q[q];
     int rc = sqlite3_step(st);
     sqlite3_reset(st);

@@ -56,12 +56,19 @@ typedef struct sql_backend {
     sqlite3_stmt *q[Q_COUNT];
     int depth; /* open transaction levels (BEGIN, then SAVEPOINTs) */
     char *path;
+    /* The first I/O error (SQLITE_IOERR, SQLITE_FULL), 0 while none. A
+     * failed write or fsync is never retried and assumed done (the kernel
+     * may have dropped the pages): later writes are ST_EIO until the
+     * store is reopened. */
+    int failed_rc;
 } sql_backend;
 
 /* Maps an SQLite result code to an ST_E* code with a message naming the
  * file and `what` was being done. */
 int sql_error(sql_backend *s, int src, const char *what);
 int sql_exec(sql_backend *s, const char *sql);
+/* ST_EIO (message set) once an I/O error has been seen. */
+int sql_check_writable(sql_backend *s);
 /* Steps prepared statement q once and resets it. */
 int sql_run(sql_backend *s, int q);
 /* BEGIN IMMEDIATE, or a SAVEPOINT inside an open transaction. */

@@ -68,6 +68,9 @@ int sql_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint6
                      const uint8_t *state, size_t state_len, uint64_t *new_revision)
 {
     sql_backend *s = (sql_backend *)b;
+    int writable = sql_check_writable(s);
+    if (writable != ST_OK)
+        return writable;
     int q = expected == 0 ? Q_K_INSERT : expected == STATE_ANY_REVISION ? Q_K_ANY : Q_K_UPDATE;
     sqlite3_stmt *st = s->q[q];
     sql_bind_blob(st, 1, key, key_len);
