@@ -35,16 +35,16 @@ uint32_t crc32c_portable(uint32_t crc, const uint8_t *p, size_t n)
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <nmmintrin.h>
 
-__attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc, const uint8_t *p,
-                                                               size_t n)
+__attribute__((target("sse4.2"))) static inline uint32_t sse42_run(uint32_t c32, const uint8_t *p,
+                                                                   size_t n)
 {
-    uint64_t c = ~crc;
+    uint64_t c = c32;
     for (; n >= 8; n -= 8, p += 8) {
         uint64_t word;
         memcpy(&word, p, 8);
         c = _mm_crc32_u64(c, word);
     }
-    uint32_t c32 = (uint32_t)c;
+    c32 = (uint32_t)c;
     if (n >= 4) {
         uint32_t word;
         memcpy(&word, p, 4);
@@ -61,21 +61,55 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc, con
     }
     if (n)
         c32 = _mm_crc32_u8(c32, *p);
-    return ~c32;
+    return c32;
+}
+
+__attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc, const uint8_t *p,
+                                                               size_t n)
+{
+    return ~sse42_run(~crc, p, n);
+}
+
+__attribute__((target("sse4.2"))) static uint32_t crc32c_3_sse42(const uint8_t *a, size_t an,
+                                                                 const uint8_t *b, size_t bn,
+                                                                 const uint8_t *c, size_t cn)
+{
+    uint32_t crc = sse42_run(~0u, a, an);
+    crc = sse42_run(crc, b, bn);
+    return ~sse42_run(crc, c, cn);
+}
+
+static int has_sse42(void)
+{
+    static int known = -1;
+    if (known < 0) {
+        __builtin_cpu_init();
+        known = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+    }
+    return known;
 }
 
 uint32_t crc32c(uint32_t crc, const uint8_t *p, size_t n)
 {
-    static int has_sse42 = -1;
-    if (has_sse42 < 0) {
-        __builtin_cpu_init();
-        has_sse42 = __builtin_cpu_supports("sse4.2") ? 1 : 0;
-    }
-    return has_sse42 ? crc32c_sse42(crc, p, n) : crc32c_portable(crc, p, n);
+    return has_sse42() ? crc32c_sse42(crc, p, n) : crc32c_portable(crc, p, n);
+}
+
+uint32_t crc32c_3(const uint8_t *a, size_t an, const uint8_t *b, size_t bn, const uint8_t *c,
+                  size_t cn)
+{
+    if (has_sse42())
+        return crc32c_3_sse42(a, an, b, bn, c, cn);
+    return crc32c_portable(crc32c_portable(crc32c_portable(0, a, an), b, bn), c, cn);
 }
 #else
 uint32_t crc32c(uint32_t crc, const uint8_t *p, size_t n)
 {
     return crc32c_portable(crc, p, n);
+}
+
+uint32_t crc32c_3(const uint8_t *a, size_t an, const uint8_t *b, size_t bn, const uint8_t *c,
+                  size_t cn)
+{
+    return crc32c_portable(crc32c_portable(crc32c_portable(0, a, an), b, bn), c, cn);
 }
 #endif

@@ -15,6 +15,11 @@
  * crc32c(crc32c(0, a), b) == crc32c(0, a || b). */
 uint32_t crc32c(uint32_t crc, const uint8_t *p, size_t n);
 
+/* crc32c over three pieces in a row (a header, a binding, a body): one
+ * call where a record needs three. */
+uint32_t crc32c_3(const uint8_t *a, size_t an, const uint8_t *b, size_t bn, const uint8_t *c,
+                  size_t cn);
+
 /* The portable version, for tests that compare the two. */
 uint32_t crc32c_portable(uint32_t crc, const uint8_t *p, size_t n);
 

@@ -15,11 +15,9 @@
 #include "util/status.h"
 
 static uint32_t plain_crc(const uint8_t *header, const uint8_t *binding, size_t binding_len,
-                          const uint8_t *body, size_t body_len)
+                          const uint8_t *rest, size_t rest_len)
 {
-    uint32_t crc = crc32c(0, header, 12);
-    crc = crc32c(crc, binding, binding_len);
-    return crc32c(crc, body, body_len);
+    return crc32c_3(header, 4, binding, binding_len, rest, rest_len);
 }
 
 int plain_wrap(int level, size_t threshold, const uint8_t *binding, size_t binding_len,
@@ -27,35 +25,30 @@ int plain_wrap(int level, size_t threshold, const uint8_t *binding, size_t bindi
 {
     if (len > UINT32_MAX)
         return error_set(ST_ELIMIT, "record of %zu bytes is larger than 4 GiB", len);
-    if (binding_len > UINT32_MAX)
-        return error_set(ST_ELIMIT, "record binding is too large");
-    uint8_t *packed = NULL;
-    const uint8_t *body = len ? data : (const uint8_t *)"";
-    size_t body_len = len;
-    uint8_t flags = 0;
+    size_t start = out->len;
+    uint8_t header[PLAIN_HEADER_BYTES] = {'D', 'P', PLAIN_VERSION, 0, 0, 0, 0, 0};
+    bytes_put(out, header, sizeof(header));
+    int compressed = 0;
     if (level > 0 && len > 0 && len >= threshold) {
         uLongf bound = compressBound((uLong)len);
-        packed = malloc(bound);
-        if (!packed)
+        if (!bytes_reserve(out, 4 + bound))
             return error_oom();
-        if (compress2(packed, &bound, data, (uLong)len, level) == Z_OK && bound < len) {
-            body = packed;
-            body_len = bound;
-            flags = PLAIN_FLAG_ZLIB;
+        uint8_t *at = out->data + out->len;
+        store_u32le(at, (uint32_t)len);
+        if (compress2(at + 4, &bound, data, (uLong)len, level) == Z_OK && 4 + bound < len) {
+            out->len += 4 + bound;
+            compressed = 1;
         }
     }
-    uint8_t header[PLAIN_HEADER_BYTES];
-    memcpy(header, PLAIN_MAGIC, 4);
-    header[4] = PLAIN_VERSION;
-    header[5] = flags;
-    header[6] = 0;
-    header[7] = 0;
-    store_u32le(header + 8, (uint32_t)len);
-    store_u32le(header + 12, plain_crc(header, binding, binding_len, body, body_len));
-    bytes_put(out, header, sizeof(header));
-    bytes_put(out, body, body_len);
-    free(packed);
-    return out->failed ? error_oom() : ST_OK;
+    if (!compressed)
+        bytes_put(out, len ? data : (const uint8_t *)"", len);
+    if (out->failed)
+        return error_oom();
+    uint8_t *h = out->data + start;
+    h[3] = compressed ? PLAIN_FLAG_ZLIB : 0;
+    size_t rest = out->len - start - PLAIN_HEADER_BYTES;
+    store_u32le(h + 4, plain_crc(h, binding, binding_len, h + PLAIN_HEADER_BYTES, rest));
+    return ST_OK;
 }
 
 int plain_open_view(uint64_t max_plain, const uint8_t *binding, size_t binding_len,
@@ -64,36 +57,41 @@ int plain_open_view(uint64_t max_plain, const uint8_t *binding, size_t binding_l
 {
     *view = NULL;
     *view_len = 0;
-    if (envelope_looks_sealed(blob, len))
-        return error_set(ST_ECRYPTO, "record is sealed; open the store with its key ring");
-    if (!blob || len < PLAIN_HEADER_BYTES || memcmp(blob, PLAIN_MAGIC, 4) != 0)
+    if (!blob || len < PLAIN_HEADER_BYTES || memcmp(blob, PLAIN_MAGIC, PLAIN_MAGIC_BYTES) != 0) {
+        if (envelope_looks_sealed(blob, len))
+            return error_set(ST_ECRYPTO, "record is sealed; open the store with its key ring");
         return error_set(ST_ECORRUPT, "record has no checksum envelope (damaged, or written "
                                       "without one)");
-    if (blob[4] != PLAIN_VERSION)
-        return error_set(ST_ECORRUPT, "record envelope version %u is unknown", blob[4]);
-    if ((blob[5] & ~PLAIN_FLAG_ZLIB) || blob[6] || blob[7])
-        return error_set(ST_ECORRUPT, "record envelope has unknown flags");
-    uint32_t plain_len = load_u32le(blob + 8);
+    }
+    if (blob[2] != PLAIN_VERSION)
+        return error_set(ST_ECORRUPT, "record envelope version %u is unknown", blob[2]);
+    if (blob[3] & ~PLAIN_FLAG_ZLIB)
+        return error_set(ST_ECORRUPT, "record envelope has unknown flags 0x%02x", blob[3]);
+    const uint8_t *rest = blob + PLAIN_HEADER_BYTES;
+    size_t rest_len = len - PLAIN_HEADER_BYTES;
+    if (plain_crc(blob, binding, binding_len, rest, rest_len) != load_u32le(blob + 4))
+        return error_set(ST_ECORRUPT, "record fails its checksum (damaged, or moved from "
+                                      "another record)");
+    if (!(blob[3] & PLAIN_FLAG_ZLIB)) {
+        if (rest_len > max_plain)
+            return error_set(ST_ELIMIT, "record is %zu bytes, the limit is %llu", rest_len,
+                             (unsigned long long)max_plain);
+        *view = rest;
+        *view_len = rest_len;
+        return ST_OK;
+    }
+    if (rest_len < 4)
+        return error_set(ST_ECORRUPT, "compressed record is truncated");
+    uint32_t plain_len = load_u32le(rest);
     if (plain_len > max_plain)
         return error_set(ST_ELIMIT, "record declares %u bytes, the limit is %llu", plain_len,
                          (unsigned long long)max_plain);
-    const uint8_t *body = blob + PLAIN_HEADER_BYTES;
-    size_t body_len = len - PLAIN_HEADER_BYTES;
-    if (plain_crc(blob, binding, binding_len, body, body_len) != load_u32le(blob + 12))
-        return error_set(ST_ECORRUPT, "record fails its checksum (damaged, or moved from "
-                                      "another record)");
-    if (!(blob[5] & PLAIN_FLAG_ZLIB)) {
-        if (body_len != plain_len)
-            return error_set(ST_ECORRUPT, "record length does not match its header");
-        *view = body;
-        *view_len = body_len;
-        return ST_OK;
-    }
     bytes_reset(scratch);
     if (!bytes_reserve(scratch, plain_len ? plain_len : 1))
         return error_oom();
     uLongf got = plain_len;
-    if (uncompress(scratch->data, &got, body, (uLong)body_len) != Z_OK || got != plain_len)
+    if (uncompress(scratch->data, &got, rest + 4, (uLong)(rest_len - 4)) != Z_OK ||
+        got != plain_len)
         return error_set(ST_ECORRUPT, "record does not inflate to its declared size");
     scratch->len = got;
     *view = scratch->data;

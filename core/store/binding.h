@@ -45,8 +45,9 @@ static inline void store_bind_event(bytes *b, const uint8_t *pid, size_t pid_len
                                     uint64_t ts, const uint8_t *tags, size_t tags_len)
 {
     size_t tl = tags ? tags_len : 0;
+    size_t need = 1 + 10 + pid_len + 16 + 10 + tl;
     bytes_reset(b);
-    if (!bytes_reserve(b, 1 + 10 + pid_len + 16 + 10 + tl))
+    if (b->cap < need && !bytes_reserve(b, need))
         return;
     uint8_t *p = b->data;
     *p++ = SEAL_KIND_EVENT;

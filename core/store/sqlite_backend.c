@@ -30,7 +30,7 @@
  *   state(key PRIMARY KEY, revision, data)
  *
  * Payloads, snapshot data and state data are envelopes (version 3): sealed
- * ("DDSE", seal/envelope.h) or plain ("DDPE", seal/plain.h: a checksum and
+ * ("DDSE", seal/envelope.h) or plain ("DP", seal/plain.h: a checksum and
  * optional zlib). A file from version 1 or 2 is migrated on open: its bare
  * unsealed records are wrapped in place, in the migration's transaction.
  *
