@@ -498,10 +498,15 @@ done:
     return rc;
 }
 
+/* Opens the newest matching snapshot while the engine's buffer is still
+ * valid, so a plain record is checked in place and copied once. */
 typedef struct load_ctx {
+    sealer *seal;
+    const uint8_t *pid;
+    size_t pid_len;
     uint64_t seq, ts;
-    bytes *data;
-    int got;
+    bytes aad, scratch, out;
+    int got, rc;
 } load_ctx;
 
 static int take_first(void *c, const store_snapshot *s)
@@ -509,9 +514,34 @@ static int take_first(void *c, const store_snapshot *s)
     load_ctx *l = c;
     l->seq = s->seq;
     l->ts = s->timestamp_ms;
-    bytes_reset(l->data);
-    bytes_put(l->data, s->data, s->len);
     l->got = 1;
+    const uint8_t *view;
+    size_t view_len;
+    snapshot_aad(&l->aad, l->pid, l->pid_len, s->seq, s->timestamp_ms);
+    l->rc = l->aad.failed ? error_oom()
+                          : seal_open_view(l->seal, l->aad.data, l->aad.len, s->data, s->len,
+                                           &l->scratch, &view, &view_len);
+    if (l->rc != ST_OK)
+        return 1;
+    if (view_len && view == l->scratch.data) {
+        l->out = l->scratch;
+        l->scratch = (bytes)BYTES_INIT;
+    } else {
+        bytes_put(&l->out, view, view_len);
+        if (l->out.failed)
+            l->rc = error_oom();
+    }
+    return 1;
+}
+
+static int take_first_bare(void *c, const store_snapshot *s)
+{
+    load_ctx *l = c;
+    l->seq = s->seq;
+    l->ts = s->timestamp_ms;
+    l->got = 1;
+    bytes_put(&l->out, s->data, s->len);
+    l->rc = l->out.failed ? error_oom() : ST_OK;
     return 1;
 }
 
@@ -527,57 +557,30 @@ int journal_snapshot_load(journal *j, const uint8_t *pid, size_t pid_len,
     if (!data)
         return error_set(ST_EINVAL, "snapshot load needs a buffer");
     snapshot_criteria any = snapshot_criteria_any();
-    bytes raw = BYTES_INIT, aad = BYTES_INIT, plain = BYTES_INIT;
-    load_ctx l = {0, 0, &raw, 0};
+    load_ctx l = {j->seal, pid, pid_len, 0, 0, BYTES_INIT, BYTES_INIT, BYTES_INIT, 0, ST_OK};
     pthread_mutex_lock(&j->mu);
-    rc = j->be->ops->snapshot_find(j->be, pid, pid_len, c ? c : &any, take_first, &l);
+    rc = j->be->ops->snapshot_find(j->be, pid, pid_len, c ? c : &any,
+                                   j->seal ? take_first : take_first_bare, &l);
     pthread_mutex_unlock(&j->mu);
     if (rc == 1 && l.got)
-        rc = ST_OK;
-    if (rc != ST_OK)
-        goto done;
-    if (raw.failed) {
-        rc = error_oom();
-        goto done;
-    }
-    if (j->seal) {
-        const uint8_t *view;
-        size_t view_len;
-        snapshot_aad(&aad, pid, pid_len, l.seq, l.ts);
-        rc = aad.failed ? error_oom()
-                        : seal_open_view(j->seal, aad.data, aad.len, raw.data, raw.len, &plain,
-                                         &view, &view_len);
-        if (rc != ST_OK) {
+        rc = l.rc;
+    if (rc != ST_OK) {
+        if (l.got && l.rc != ST_OK)
             error_wrap("snapshot '%.*s' at %llu", (int)(pid_len > 64 ? 64 : pid_len),
                        (const char *)pid, (unsigned long long)l.seq);
-            goto done;
-        }
-        if (view_len && view != plain.data) {
-            /* An uncompressed plain record: the data is inside `raw`. */
-            memmove(raw.data, view, view_len);
-            raw.len = view_len;
-            bytes_free(&plain);
-            plain = raw;
-            raw = (bytes)BYTES_INIT;
-        } else if (!view_len) {
-            bytes_reset(&plain);
-        }
-        bytes_free(data);
-        *data = plain;
-        plain = (bytes)BYTES_INIT;
-    } else {
-        bytes_free(data);
-        *data = raw;
-        raw = (bytes)BYTES_INIT;
+        goto done;
     }
+    bytes_free(data);
+    *data = l.out;
+    l.out = (bytes)BYTES_INIT;
     if (seq)
         *seq = l.seq;
     if (timestamp_ms)
         *timestamp_ms = l.ts;
 done:
-    bytes_free(&raw);
-    bytes_free(&aad);
-    bytes_free(&plain);
+    bytes_free(&l.aad);
+    bytes_free(&l.scratch);
+    bytes_free(&l.out);
     return rc;
 }
 
