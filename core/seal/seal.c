@@ -142,7 +142,7 @@ int seal_open(sealer *s, const uint8_t *aad, size_t aad_len, const uint8_t *blob
 {
     if (!s->ring)
         return plain_open(s->opts.max_plain_bytes, aad, aad_len, blob, len, out);
-    if (len >= 4 && memcmp(blob, PLAIN_MAGIC, 4) == 0)
+    if (len >= PLAIN_MAGIC_BYTES && memcmp(blob, PLAIN_MAGIC, PLAIN_MAGIC_BYTES) == 0)
         return error_set(ST_ECRYPTO, "record is not sealed but the store was opened with a key "
                                      "ring (written unsealed?)");
     envelope env;

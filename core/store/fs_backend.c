@@ -280,9 +280,9 @@ static int fs_state_get(store_backend *b, const uint8_t *key, size_t key_len, ui
     char path[4096];
     fs_path_of(f, path, sizeof(path), "state", key, key_len);
     bytes buf = BYTES_INIT;
-    uint64_t rev;
-    const uint8_t *data;
-    size_t len;
+    uint64_t rev = 0;
+    const uint8_t *data = NULL;
+    size_t len = 0;
     int rc = read_state(path, &buf, &rev, &data, &len, NULL, NULL);
     if (rc == ST_ENOTFOUND)
         rc = error_set(ST_ENOTFOUND, "state '%.*s' not found", (int)(key_len > 64 ? 64 : key_len),
@@ -397,9 +397,9 @@ static int collect_state(fs_backend *f, const uint8_t *prefix, size_t prefix_len
     for (size_t i = 0; rc == ST_OK && i < n; i++) {
         char path[4200];
         snprintf(path, sizeof(path), "%s/%s", area, names[i]);
-        uint64_t rev;
-        const uint8_t *data, *key;
-        size_t len, key_len;
+        uint64_t rev = 0;
+        const uint8_t *data = NULL, *key = NULL;
+        size_t len = 0, key_len = 0;
         int frc = read_state(path, &buf, &rev, &data, &len, &key, &key_len);
         if (frc == ST_ENOTFOUND)
             continue;

@@ -225,7 +225,7 @@ int fs_read_file(const char *path, bytes *out)
 /* Checks magic and CRC; on success *r reads the body. */
 int fs_open_record(const bytes *b, const char *magic, const char *path, reader *r)
 {
-    int version;
+    int version = 0;
     int rc = fs_open_versioned(b, magic, path, r, &version);
     if (rc == ST_OK && version != 1)
         rc = error_set(ST_ECORRUPT, "fs store: '%s' has unknown version %d", path, version);

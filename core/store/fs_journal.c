@@ -99,7 +99,7 @@ typedef int (*batch_event_fn)(void *ctx, const store_event *ev);
 static int read_batch(const char *dir, uint64_t first, const uint8_t *pid, size_t pid_len,
                       batch_event_fn fn, void *ctx, uint64_t *last)
 {
-    char path[4096];
+    char path[4400];
     snprintf(path, sizeof(path), "%s/b%020llu", dir, (unsigned long long)first);
     bytes b = BYTES_INIT;
     int rc = fs_read_file(path, &b);

@@ -271,6 +271,8 @@ static int replay_checked(journal *j, const uint8_t *pid, size_t pid_len, uint64
     uint64_t last = to < highest ? to : highest;
     replay_check k = {pid, pid_len, j->be->ops->journal_deleted_to ? first : 0, 0, 0, 0, 0, 0,
                       fn,  ctx};
+    if (k.next_seq > to)
+        return ST_OK; /* the whole range is deleted */
     for (;;) {
         uint64_t start = k.next_seq ? k.next_seq : from;
         k.gap = 0;

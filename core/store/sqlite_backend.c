@@ -190,29 +190,30 @@ static const store_backend_ops sql_ops = {
 };
 
 /* Migrations, in order; migration i brings a schema from version i to
- * i + 1. `%s` is the schema holding the snapshots table. */
+ * i + 1. `%s` is the schema holding the snapshots table. Each is one
+ * string, parenthesised where several literals make it up. */
 static const char *const main_migrations[SCHEMA_VERSION] = {
-    "CREATE TABLE journal(ordering INTEGER PRIMARY KEY AUTOINCREMENT, pid BLOB NOT NULL,"
-    " seq INTEGER NOT NULL, ts INTEGER NOT NULL, payload BLOB NOT NULL, tags BLOB);"
-    "CREATE UNIQUE INDEX journal_pid_seq ON journal(pid, seq);"
-    "CREATE TABLE journal_meta(pid BLOB PRIMARY KEY, highest INTEGER NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE event_tags(tag BLOB NOT NULL, ordering INTEGER NOT NULL,"
-    " PRIMARY KEY(tag, ordering)) WITHOUT ROWID;"
-    "CREATE TABLE state(key BLOB PRIMARY KEY, revision INTEGER NOT NULL, data BLOB NOT NULL)"
-    " WITHOUT ROWID;",
+    ("CREATE TABLE journal(ordering INTEGER PRIMARY KEY AUTOINCREMENT, pid BLOB NOT NULL,"
+     " seq INTEGER NOT NULL, ts INTEGER NOT NULL, payload BLOB NOT NULL, tags BLOB);"
+     "CREATE UNIQUE INDEX journal_pid_seq ON journal(pid, seq);"
+     "CREATE TABLE journal_meta(pid BLOB PRIMARY KEY, highest INTEGER NOT NULL) WITHOUT ROWID;"
+     "CREATE TABLE event_tags(tag BLOB NOT NULL, ordering INTEGER NOT NULL,"
+     " PRIMARY KEY(tag, ordering)) WITHOUT ROWID;"
+     "CREATE TABLE state(key BLOB PRIMARY KEY, revision INTEGER NOT NULL, data BLOB NOT NULL)"
+     " WITHOUT ROWID;"),
     /* 2: the delete-to mark; a file from version 1 takes it from the
      * events still there (everything below the first was deleted). */
-    "ALTER TABLE journal_meta ADD COLUMN deleted_to INTEGER NOT NULL DEFAULT 0;"
-    "UPDATE journal_meta SET deleted_to = COALESCE((SELECT MIN(seq) - 1 FROM journal"
-    " WHERE journal.pid = journal_meta.pid), highest);",
+    ("ALTER TABLE journal_meta ADD COLUMN deleted_to INTEGER NOT NULL DEFAULT 0;"
+     "UPDATE journal_meta SET deleted_to = COALESCE((SELECT MIN(seq) - 1 FROM journal"
+     " WHERE journal.pid = journal_meta.pid), highest);"),
     /* 3: every unsealed record in the plain envelope (seal/plain.h);
      * sealed records are left as they are (sqlite_wrap.c). */
-    "UPDATE journal SET payload = dd_wrap_event(pid, seq, ts, tags, payload);"
-    "UPDATE state SET data = dd_wrap_state(key, data);",
+    ("UPDATE journal SET payload = dd_wrap_event(pid, seq, ts, tags, payload);"
+     "UPDATE state SET data = dd_wrap_state(key, data);"),
 };
 static const char *const snap_migrations[SCHEMA_VERSION] = {
-    "CREATE TABLE %s.snapshots(pid BLOB NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,"
-    " data BLOB NOT NULL, PRIMARY KEY(pid, seq)) WITHOUT ROWID;",
+    ("CREATE TABLE %s.snapshots(pid BLOB NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,"
+     " data BLOB NOT NULL, PRIMARY KEY(pid, seq)) WITHOUT ROWID;"),
     "",
     "UPDATE %s.snapshots SET data = dd_wrap_snapshot(pid, seq, ts, data);",
 };

@@ -95,7 +95,7 @@ int sql_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint6
     }
     if (rc != SQLITE_DONE)
         return sql_error(s, rc, "writing state");
-    uint64_t found;
+    uint64_t found = 0;
     int rc2 = current_revision(s, key, key_len, &found);
     if (rc2 != ST_OK)
         return rc2;
@@ -113,7 +113,7 @@ int sql_state_delete(store_backend *b, const uint8_t *key, size_t key_len, uint6
         return rc;
     if (sqlite3_changes(s->db) > 0)
         return ST_OK;
-    uint64_t found;
+    uint64_t found = 0;
     if ((rc = current_revision(s, key, key_len, &found)) != ST_OK)
         return rc;
     if (found == 0)
