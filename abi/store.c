@@ -45,6 +45,10 @@ int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer *
         return error_set(DD_EINVAL, "busy timeout %u ms is out of range", o->busy_timeout_ms);
     if (o->backend != DD_BACKEND_MEMORY && (!o->path || !o->path[0]))
         return error_set(DD_EINVAL, "this backend needs a path");
+    if (o->must_exist > 1)
+        return error_set(DD_EINVAL, "must_exist is %u, expected 0 or 1", o->must_exist);
+    if (o->must_exist && o->backend == DD_BACKEND_MEMORY)
+        return error_set(DD_EINVAL, "must_exist: a memory store never exists before it is opened");
     int rc = dd_init();
     if (rc != DD_OK)
         return rc;
@@ -52,18 +56,22 @@ int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer *
         *jo = journal_options_default();
         jo->snapshot_keep = o->snapshot_keep;
     }
+    seal_options so = seal_options_default();
+    so.compression_level = o->compression_level;
+    so.compress_threshold = o->compression_threshold;
     if (o->keyring) {
         keyring *k = handle_acquire(o->keyring, HK_KEYRING, "keyring");
         if (!k)
             return DD_EMISUSE;
-        seal_options so = seal_options_default();
-        so.compression_level = o->compression_level;
-        so.compress_threshold = o->compression_threshold;
         rc = sealer_new(seal, k, &so);
         handle_release(o->keyring);
-        if (rc != ST_OK)
-            return rc;
+    } else {
+        /* Unsealed: the plain envelope, checksummed and compressed as
+         * asked (core/seal/plain.h). */
+        rc = sealer_new(seal, NULL, &so);
     }
+    if (rc != ST_OK)
+        return rc;
     switch (o->backend) {
     case DD_BACKEND_MEMORY: rc = store_backend_open_memory(be); break;
     case DD_BACKEND_SQLITE: {
@@ -71,11 +79,12 @@ int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer *
         so.sync = (store_sync)o->sync;
         so.busy_timeout_ms = (int)o->busy_timeout_ms;
         so.snapshot_path = o->snapshot_path;
+        so.must_exist = o->must_exist != 0;
         rc = store_backend_open_sqlite(be, o->path, &so);
         break;
     }
     case DD_BACKEND_FS: {
-        fs_options fo = {(store_sync)o->sync};
+        fs_options fo = {(store_sync)o->sync, o->must_exist != 0};
         rc = store_backend_open_fs(be, o->path, &fo);
         break;
     }

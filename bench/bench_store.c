@@ -11,11 +11,22 @@
  *   snapshot.write.1k.p50/p99 us per 1 KiB snapshot save
  *   snapshot.read.1k.p50      us per latest-snapshot load
  *   state.upsert.p50          us per compare-and-set upsert
+ *   journal.replay.checksum, journal.append.batch100.checksum,
+ *   snapshot.read.1k.p50.checksum
+ *                             the same figures through the plain envelope
+ *                             (checksums on, the default for unsealed
+ *                             stores) against bare records (off) as the
+ *                             baseline: the median of 5 interleaved runs
+ *                             of each, so machine noise hits both alike
+ *   state.upsert.wal_bytes_after_1e5
+ *                             size of the -wal file after 100,000 upserts
+ *                             (bounded by SQLite's automatic checkpoint)
  */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -41,18 +52,26 @@ static void db_path(char *out, size_t n)
     snprintf(out, n, "%s/db%d", dir, file_counter++);
 }
 
-static journal *open_journal(void)
+/* checked: records in the plain envelope (the default); otherwise bare. */
+static journal *open_journal_checked(bool checked)
 {
     char path[512];
     db_path(path, sizeof(path));
     store_backend *be;
     journal *j;
+    journal_options o = journal_options_default();
+    o.bare_records = !checked;
     if (store_backend_open_sqlite(&be, path, NULL) != ST_OK ||
-        journal_open_backend(&j, be, NULL, NULL) != ST_OK) {
+        journal_open_backend(&j, be, NULL, &o) != ST_OK) {
         fprintf(stderr, "bench_store: %s\n", error_message());
         exit(1);
     }
     return j;
+}
+
+static journal *open_journal(void)
+{
+    return open_journal_checked(true);
 }
 
 /* ---- raw SQLite: the same schema and statements, no layer ------------- */
@@ -301,6 +320,96 @@ static void bench_snapshots(void)
     raw_close(&r);
 }
 
+/* ---- checksums on vs off ---------------------------------------------- */
+
+#define CHECK_RUNS 5
+
+static double median5(double *v)
+{
+    return bench_percentile(v, CHECK_RUNS, 50);
+}
+
+static int64_t replay_sum;
+
+static int sum_event(void *ctx, const store_event *ev)
+{
+    (void)ctx;
+    replay_sum += (int64_t)ev->seq + ev->payload[0];
+    return 0;
+}
+
+static double replay_rate(journal *j)
+{
+    double t0 = bench_now_s();
+    journal_replay(j, (const uint8_t *)PID, PID_LEN, 1, UINT64_MAX, UINT64_MAX, sum_event, NULL);
+    return REPLAY_N / (bench_now_s() - t0);
+}
+
+static double append_rate(journal *j, uint64_t *seq)
+{
+    journal_event_in ev[100];
+    for (int i = 0; i < 100; i++)
+        ev[i] = (journal_event_in){payload, sizeof(payload), 1, NULL, 0};
+    double t0 = bench_now_s();
+    for (int r = 0; r < BATCH_ROUNDS / 2; r++, *seq += 100)
+        journal_append(j, (const uint8_t *)PID, PID_LEN, *seq, ev, 100);
+    return (double)(BATCH_ROUNDS / 2) * 100 / (bench_now_s() - t0);
+}
+
+static double snapshot_read_p50(journal *j)
+{
+    bytes out = BYTES_INIT;
+    snapshot_criteria any = snapshot_criteria_any();
+    for (int i = 0; i < SNAP_N / 4; i++) {
+        double t0 = bench_now_s();
+        journal_snapshot_load(j, (const uint8_t *)PID, PID_LEN, &any, NULL, NULL, &out);
+        samples[i] = (bench_now_s() - t0) * 1e6;
+    }
+    bytes_free(&out);
+    return bench_percentile(samples, SNAP_N / 4, 50);
+}
+
+static void bench_checksums(void)
+{
+    journal *j[2] = {open_journal_checked(false), open_journal_checked(true)};
+    journal_event_in ev[1000];
+    for (int i = 0; i < 1000; i++)
+        ev[i] = (journal_event_in){payload, sizeof(payload), 1, NULL, 0};
+    static uint8_t snap[1024];
+    for (size_t i = 0; i < sizeof(snap); i++)
+        snap[i] = (uint8_t)(i * 13);
+    for (int k = 0; k < 2; k++) {
+        for (uint64_t s = 0; s < REPLAY_N; s += 1000)
+            journal_append(j[k], (const uint8_t *)PID, PID_LEN, s, ev, 1000);
+        journal_snapshot_save(j[k], (const uint8_t *)PID, PID_LEN, 1, 1, snap, sizeof(snap));
+    }
+    double replay[2][CHECK_RUNS], append[2][CHECK_RUNS], read[2][CHECK_RUNS];
+    uint64_t seq[2] = {REPLAY_N, REPLAY_N};
+    for (int run = 0; run < CHECK_RUNS; run++) {
+        /* Alternate which goes first, so neither always gets a warm cache. */
+        for (int n = 0; n < 2; n++) {
+            int k = (run + n) % 2;
+            replay[k][run] = replay_rate(j[k]);
+            read[k][run] = snapshot_read_p50(j[k]);
+        }
+    }
+    /* Appends after the reads: they grow the journals the reads measure. */
+    for (int run = 0; run < CHECK_RUNS; run++) {
+        for (int n = 0; n < 2; n++) {
+            int k = (run + n) % 2;
+            append[k][run] = append_rate(j[k], &seq[k]);
+        }
+    }
+    bench_report_vs("journal.replay.checksum", "events/s", median5(replay[1]), median5(replay[0]),
+                    true);
+    bench_report_vs("journal.append.batch100.checksum", "events/s", median5(append[1]),
+                    median5(append[0]), true);
+    bench_report_vs("snapshot.read.1k.p50.checksum", "us", median5(read[1]), median5(read[0]),
+                    false);
+    journal_close(j[0]);
+    journal_close(j[1]);
+}
+
 /* ---- durable state ----------------------------------------------------- */
 
 static void bench_state(void)
@@ -322,6 +431,18 @@ static void bench_state(void)
         samples[i] = (bench_now_s() - t0) * 1e6;
     }
     bench_report("state.upsert.p50", "us", bench_percentile(samples, STATE_N, 50));
+    for (int i = STATE_N; i < 100000; i++) {
+        char key[16];
+        int k = i % 100;
+        snprintf(key, sizeof(key), "key-%02d", k);
+        state_store_upsert(s, (const uint8_t *)key, strlen(key), revs[k], data, sizeof(data),
+                           &revs[k]);
+    }
+    char wal[600];
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    struct stat st;
+    bench_report("state.upsert.wal_bytes_after_1e5", "bytes",
+                 stat(wal, &st) == 0 ? (double)st.st_size : 0);
     state_store_close(s);
 }
 
@@ -338,6 +459,7 @@ int main(void)
     bench_report_vs("journal.append.batch100", "events/s", batch, batch_raw, true);
     bench_replay();
     bench_snapshots();
+    bench_checksums();
     bench_state();
     char cmd[320];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

@@ -267,6 +267,13 @@ export interface StoreOptions {
   snapshotKeep?: number;
   /** Seal records at rest (zlib, then AEAD). */
   keyring?: Keyring;
+  /** Refuse a missing path, a 0-byte file or a folder that is not a store
+   * instead of creating one (NotFound / Corrupt). */
+  mustExist?: boolean;
+  /** zlib level 0..9 (0 = off, default 6), sealed or not. */
+  compressionLevel?: number;
+  /** Compress records of at least this many bytes (default 256). */
+  compressionThreshold?: number;
 }
 export interface JournalEvent { seq: number | bigint; timestampMs: number | bigint; payload: Buffer; }
 export interface NewEvent { payload: Bytes; timestampMs?: number; tags?: string[]; }

@@ -328,16 +328,19 @@ typedef struct dd_store_options {
     uint32_t sync;                  /* dd_sync */
     uint32_t busy_timeout_ms;       /* SQLite: wait this long for a writer */
     dd_keyring *keyring;            /* NULL = not sealed; borrowed during open */
-    int32_t compression_level;      /* 0 = off, 1..9 (zlib); sealed stores only */
+    int32_t compression_level;      /* 0 = off, 1..9 (zlib); sealed or not */
     uint32_t compression_threshold; /* compress blobs of at least this many bytes */
     uint32_t snapshot_keep;         /* keep the newest N snapshots per pid; 0 = all */
+    uint32_t must_exist;            /* 1: refuse a missing path (DD_ENOTFOUND), a 0-byte
+                                       file or a folder that is not a store (DD_ECORRUPT)
+                                       instead of creating a store; 0 = create */
 } dd_store_options;
 
 #define DD_STORE_OPTIONS_VERSION 1
 #define DD_STORE_OPTIONS_INIT                                                                      \
     {                                                                                              \
         DD_STORE_OPTIONS_VERSION, DD_BACKEND_MEMORY, NULL, NULL, DD_SYNC_NORMAL, 5000, NULL, 6,    \
-            256, 0                                                                                 \
+            256, 0, 0                                                                              \
     }
 
 DD_API int dd_store_options_init(dd_store_options *opts, uint32_t version);

@@ -14,18 +14,19 @@
 #include <zlib.h>
 
 #include "seal/envelope.h"
+#include "seal/plain.h"
 #include "util/error.h"
 #include "util/status.h"
 
 struct sealer {
-    keyring *ring;
+    keyring *ring; /* NULL: plain (seal/plain.h) */
     seal_options opts;
 };
 
 int sealer_new(sealer **out, keyring *ring, const seal_options *opts)
 {
-    if (!out || !ring)
-        return error_set(ST_EINVAL, "sealer: key ring must not be NULL");
+    if (!out)
+        return error_set(ST_EINVAL, "sealer: out must not be NULL");
     seal_options o = opts ? *opts : seal_options_default();
     if (o.compression_level < 0 || o.compression_level > 9)
         return error_set(ST_EINVAL, "compression level %d is not in 0..9", o.compression_level);
@@ -34,17 +35,23 @@ int sealer_new(sealer **out, keyring *ring, const seal_options *opts)
     sealer *s = calloc(1, sizeof(*s));
     if (!s)
         return error_oom();
-    s->ring = keyring_retain(ring);
+    s->ring = ring ? keyring_retain(ring) : NULL;
     s->opts = o;
     *out = s;
     return ST_OK;
+}
+
+bool sealer_is_sealed(const sealer *s)
+{
+    return s && s->ring;
 }
 
 void sealer_free(sealer *s)
 {
     if (!s)
         return;
-    keyring_release(s->ring);
+    if (s->ring)
+        keyring_release(s->ring);
     free(s);
 }
 
@@ -74,6 +81,9 @@ int seal_blob(sealer *s, const uint8_t *aad, size_t aad_len, const uint8_t *plai
     if (len > UINT32_MAX || len > s->opts.max_plain_bytes)
         return error_set(ST_ELIMIT, "blob of %zu bytes is larger than the sealing limit %llu", len,
                          (unsigned long long)s->opts.max_plain_bytes);
+    if (!s->ring)
+        return plain_wrap(s->opts.compression_level, s->opts.compress_threshold, aad, aad_len,
+                          plain, len, out);
     uint32_t key_id;
     const uint8_t *key;
     seal_alg alg;
@@ -130,6 +140,11 @@ done:
 int seal_open(sealer *s, const uint8_t *aad, size_t aad_len, const uint8_t *blob, size_t len,
               bytes *out)
 {
+    if (!s->ring)
+        return plain_open(s->opts.max_plain_bytes, aad, aad_len, blob, len, out);
+    if (len >= PLAIN_MAGIC_BYTES && memcmp(blob, PLAIN_MAGIC, PLAIN_MAGIC_BYTES) == 0)
+        return error_set(ST_ECRYPTO, "record is not sealed but the store was opened with a key "
+                                     "ring (written unsealed?)");
     envelope env;
     int rc = envelope_parse(blob, len, s->opts.max_plain_bytes, &env);
     if (rc != ST_OK)
@@ -182,5 +197,18 @@ done:
         free(body);
     }
     bytes_free(&ad);
+    return rc;
+}
+
+int seal_open_view(sealer *s, const uint8_t *aad, size_t aad_len, const uint8_t *blob, size_t len,
+                   bytes *scratch, const uint8_t **view, size_t *view_len)
+{
+    if (!s->ring)
+        return plain_open_view(s->opts.max_plain_bytes, aad, aad_len, blob, len, scratch, view,
+                               view_len);
+    bytes_reset(scratch);
+    int rc = seal_open(s, aad, aad_len, blob, len, scratch);
+    *view = rc == ST_OK ? (scratch->data ? scratch->data : (const uint8_t *)"") : NULL;
+    *view_len = rc == ST_OK ? scratch->len : 0;
     return rc;
 }

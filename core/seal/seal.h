@@ -11,10 +11,16 @@
  *
  * Compression runs only for plaintexts of at least `compress_threshold`
  * bytes and is kept only when it saves space.
+ *
+ * A sealer made without a key ring is plain: it compresses the same way
+ * and writes the plain envelope (seal/plain.h), a CRC-32 over the record
+ * and its binding instead of the AEAD, so unsealed stores share this one
+ * path and every record is checked on read.
  */
 #ifndef DD_SEAL_SEAL_H
 #define DD_SEAL_SEAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,9 +45,12 @@ static inline seal_options seal_options_default(void)
 
 typedef struct sealer sealer;
 
-/* Takes its own reference on `ring`. opts may be NULL (defaults). */
+/* Takes its own reference on `ring`; ring NULL makes a plain sealer
+ * (checksum and compression, no encryption). opts may be NULL (defaults). */
 int sealer_new(sealer **out, keyring *ring, const seal_options *opts);
 void sealer_free(sealer *s);
+/* true when the sealer encrypts (has a key ring). */
+bool sealer_is_sealed(const sealer *s);
 
 /* Appends the envelope of (plain, len) to `out`. */
 int seal_blob(sealer *s, const uint8_t *aad, size_t aad_len, const uint8_t *plain, size_t len,
@@ -51,5 +60,10 @@ int seal_blob(sealer *s, const uint8_t *aad, size_t aad_len, const uint8_t *plai
  * large. */
 int seal_open(sealer *s, const uint8_t *aad, size_t aad_len, const uint8_t *blob, size_t len,
               bytes *out);
+/* As seal_open, without a copy where it can: *view points into `blob` (an
+ * uncompressed plain record) or into `scratch` (reset first), valid while
+ * both live. */
+int seal_open_view(sealer *s, const uint8_t *aad, size_t aad_len, const uint8_t *blob, size_t len,
+                   bytes *scratch, const uint8_t **view, size_t *view_len);
 
 #endif

@@ -21,6 +21,11 @@
  *  - callbacks receive pointers valid only during the call; a non-zero
  *    return stops the iteration and is returned.
  *  - nothing an engine writes is visible half-done after a crash.
+ *
+ * Engines need not check what they read back: the journal layer checks
+ * every replay for continuity (sequence numbers contiguous from the
+ * delete-to mark to the highest) and order (orderings strictly
+ * increasing), and ends a read that breaks either with ST_ECORRUPT.
  */
 #ifndef DD_STORE_BACKEND_H
 #define DD_STORE_BACKEND_H
@@ -128,6 +133,14 @@ typedef struct store_backend_ops {
     int (*state_commit)(store_backend *b);
 
     void (*close)(store_backend *b);
+
+    /* Optional (NULL is allowed; kept last so engines written against the
+     * table before it still fit): the delete-to mark of pid, the highest
+     * sequence number journal_delete_to has removed (0 when none), kept
+     * apart from the events like the highest sequence number. With it the
+     * journal layer tells a deleted head from a lost one; without it,
+     * replay checks continuity from the first event it reads. */
+    int (*journal_deleted_to)(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t *out);
 } store_backend_ops;
 
 /* Engines embed this as their first member. */

@@ -24,9 +24,13 @@
  *
  * A batch file is the commit point of an append. The ordering counter is
  * advanced (and synced) before the batch is written, so a crash between
- * the two leaves a gap in orderings, never a reuse. The highest sequence
- * number is max(meta, last batch), and meta is rewritten before any
- * deletion, so it never decreases.
+ * the two leaves a gap in orderings, never a reuse. meta is rewritten
+ * after every batch and before any deletion, and the highest sequence
+ * number is max(meta, last batch) (the max covers a crash between batch
+ * and meta), so it never decreases, and a lost last batch is a gap the
+ * journal layer reports (ST_ECORRUPT), not a number to hand out again.
+ * A missing `ordering` in a store with events, or a missing `meta` beside
+ * batch files, is ST_ECORRUPT.
  *
  * Reads take no lock; they list the directory and open files, skipping
  * a file a concurrent deletion removed under them (renames replace
@@ -45,6 +49,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "store/binding.h"
 #include "store/fs_backend.h"
 #include "store/fs_io.h"
 #include "store/fs_layout.h"
@@ -75,7 +80,7 @@ static int fs_snapshot_save(store_backend *b, const uint8_t *pid, size_t pid_len
     fs_path_of(f, dir, sizeof(dir), "snapshots", pid, pid_len);
     snprintf(name, sizeof(name), "%020llu", (unsigned long long)seq);
     bytes buf = BYTES_INIT;
-    bytes_put(&buf, "DDFS\1", 5);
+    bytes_put(&buf, "DDFS\2", 5);
     bytes_put_blob(&buf, pid, pid_len);
     bytes_put_u64(&buf, seq);
     bytes_put_u64(&buf, ts);
@@ -105,7 +110,8 @@ static int read_snap(fs_backend *f, const uint8_t *pid, size_t pid_len, uint64_t
     if (rc == ST_OK)
         rc = fs_read_file(path, buf);
     reader r;
-    if (rc == ST_OK && (rc = fs_open_record(buf, "DDFS", path, &r)) == ST_OK) {
+    int version;
+    if (rc == ST_OK && (rc = fs_open_versioned(buf, "DDFS", path, &r, &version)) == ST_OK) {
         size_t n;
         reader_blob(&r, STORE_MAX_KEY_BYTES, &n);
         out->seq = reader_u64(&r);
@@ -115,6 +121,18 @@ static int read_snap(fs_backend *f, const uint8_t *pid, size_t pid_len, uint64_t
             rc = error_set(ST_ECORRUPT, "fs store: '%s' is malformed", path);
         if (!out->data)
             out->data = (const uint8_t *)"";
+    }
+    if (rc == ST_OK && version < FS_RECORD_VERSION) {
+        bytes binding = BYTES_INIT, wrapped = BYTES_INIT;
+        store_bind_snapshot(&binding, pid, pid_len, out->seq, out->timestamp_ms);
+        rc = fs_legacy_payload(version, &binding, &out->data, &out->len, &wrapped);
+        if (rc == ST_OK && wrapped.data) {
+            bytes_free(buf); /* the snapshot now lives in `wrapped` alone */
+            *buf = wrapped;
+            wrapped = (bytes)BYTES_INIT;
+        }
+        bytes_free(&binding);
+        bytes_free(&wrapped);
     }
     return rc;
 }
@@ -186,15 +204,20 @@ static int fs_snapshot_delete(store_backend *b, const uint8_t *pid, size_t pid_l
 {
     snap_owner o = {(fs_backend *)b, pid, pid_len};
     bool any;
+    int rc = fs_check_writable(o.f);
+    if (rc != ST_OK)
+        return rc;
     return each_matching_snap(o.f, pid, pid_len, c, unlink_snap, &o, &any);
 }
 
 static int fs_snapshot_prune(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t keep)
 {
     fs_backend *f = (fs_backend *)b;
-    uint64_t *seqs;
-    size_t n;
-    int rc = list_snaps(f, pid, pid_len, &seqs, &n);
+    uint64_t *seqs = NULL;
+    size_t n = 0;
+    int rc = fs_check_writable(f);
+    if (rc == ST_OK)
+        rc = list_snaps(f, pid, pid_len, &seqs, &n);
     for (size_t i = (size_t)keep; rc == ST_OK && i < n; i++) {
         char path[4200];
         snap_path(f, path, sizeof(path), pid, pid_len, seqs[i]);
@@ -219,17 +242,43 @@ static int read_state(const char *path, bytes *buf, uint64_t *revision, const ui
     }
     int rc = fs_read_file(path, buf);
     reader r;
-    if (rc == ST_OK && (rc = fs_open_record(buf, "DDFK", path, &r)) == ST_OK) {
-        size_t kn;
-        const uint8_t *k = reader_blob(&r, STORE_MAX_KEY_BYTES, &kn);
+    int version;
+    size_t kn = 0;
+    const uint8_t *k = NULL;
+    if (rc == ST_OK && (rc = fs_open_versioned(buf, "DDFK", path, &r, &version)) == ST_OK) {
+        k = reader_blob(&r, STORE_MAX_KEY_BYTES, &kn);
         *revision = reader_u64(&r);
         *data = reader_blob(&r, FS_MAX_FILE_BYTES, len);
         if (!reader_done(&r))
             return error_set(ST_ECORRUPT, "fs store: '%s' is malformed", path);
-        if (key) {
-            *key = k;
-            *key_len = kn;
+        if (!*data)
+            *data = (const uint8_t *)"";
+    }
+    if (rc == ST_OK && version < FS_RECORD_VERSION) {
+        /* The key and the wrapped record move to one new buffer. */
+        bytes binding = BYTES_INIT, wrapped = BYTES_INIT, both = BYTES_INIT;
+        store_bind_state(&binding, k, kn, false, 0);
+        rc = fs_legacy_payload(version, &binding, data, len, &wrapped);
+        if (rc == ST_OK && wrapped.data) {
+            bytes_put(&both, k, kn);
+            bytes_put(&both, *data, *len);
+            if (both.failed) {
+                rc = error_oom();
+            } else {
+                bytes_free(buf);
+                *buf = both;
+                both = (bytes)BYTES_INIT;
+                k = buf->data;
+                *data = buf->data + kn;
+            }
         }
+        bytes_free(&binding);
+        bytes_free(&wrapped);
+        bytes_free(&both);
+    }
+    if (rc == ST_OK && key) {
+        *key = k ? k : (const uint8_t *)"";
+        *key_len = kn;
     }
     return rc;
 }
@@ -241,9 +290,9 @@ static int fs_state_get(store_backend *b, const uint8_t *key, size_t key_len, ui
     char path[4096];
     fs_path_of(f, path, sizeof(path), "state", key, key_len);
     bytes buf = BYTES_INIT;
-    uint64_t rev;
-    const uint8_t *data;
-    size_t len;
+    uint64_t rev = 0;
+    const uint8_t *data = NULL;
+    size_t len = 0;
     int rc = read_state(path, &buf, &rev, &data, &len, NULL, NULL);
     if (rc == ST_ENOTFOUND)
         rc = error_set(ST_ENOTFOUND, "state '%.*s' not found", (int)(key_len > 64 ? 64 : key_len),
@@ -297,7 +346,7 @@ static int fs_state_upsert(store_backend *b, const uint8_t *key, size_t key_len,
         rc = state_conflict(key, key_len, expected, current);
         goto done;
     }
-    bytes_put(&buf, "DDFK\1", 5);
+    bytes_put(&buf, "DDFK\2", 5);
     bytes_put_blob(&buf, key, key_len);
     bytes_put_u64(&buf, current + 1);
     bytes_put_blob(&buf, state, state_len);
@@ -358,9 +407,9 @@ static int collect_state(fs_backend *f, const uint8_t *prefix, size_t prefix_len
     for (size_t i = 0; rc == ST_OK && i < n; i++) {
         char path[4200];
         snprintf(path, sizeof(path), "%s/%s", area, names[i]);
-        uint64_t rev;
-        const uint8_t *data, *key;
-        size_t len, key_len;
+        uint64_t rev = 0;
+        const uint8_t *data = NULL, *key = NULL;
+        size_t len = 0, key_len = 0;
         int frc = read_state(path, &buf, &rev, &data, &len, &key, &key_len);
         if (frc == ST_ENOTFOUND)
             continue;
@@ -503,6 +552,7 @@ static const store_backend_ops fs_ops = {
     .state_begin = fs_noop,
     .state_commit = fs_noop,
     .close = fs_close,
+    .journal_deleted_to = fs_journal_deleted_to,
 };
 
 int store_backend_open_fs(store_backend **out, const char *root, const fs_options *opts)
@@ -524,17 +574,29 @@ int store_backend_open_fs(store_backend **out, const char *root, const fs_option
     randombytes_buf(&f->tmp_prefix, sizeof(f->tmp_prefix));
     f->sync = !opts || opts->sync != STORE_SYNC_OFF;
     char path[4096];
-    int rc = fs_mkdir_p(root);
     const char *areas[] = {"journal", "snapshots", "state"};
+    int rc = ST_OK;
+    if (opts && opts->must_exist) {
+        /* A store has all three areas; an empty or foreign folder is not one. */
+        struct stat st;
+        for (int i = 0; rc == ST_OK && i < 3; i++) {
+            snprintf(path, sizeof(path), "%s/%s", root, areas[i]);
+            if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+                rc = error_set(errno == ENOENT && i == 0 && stat(root, &st) != 0 ? ST_ENOTFOUND
+                                                                                 : ST_ECORRUPT,
+                               "fs store '%s' does not exist or is not a ddata store (no '%s')",
+                               root, areas[i]);
+        }
+    } else {
+        rc = fs_mkdir_p(root);
+    }
     for (int i = 0; rc == ST_OK && i < 3; i++) {
         snprintf(path, sizeof(path), "%s/%s", root, areas[i]);
         rc = fs_mkdir_p(path);
     }
     if (rc == ST_OK) {
         snprintf(path, sizeof(path), "%s/lock", root);
-        f->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-        if (f->lock_fd < 0)
-            rc = fs_io_error("opening", path);
+        rc = fs_open_regular(path, O_RDWR | O_CREAT, &f->lock_fd);
     }
     if (rc == ST_OK)
         rc = fs_layout_check(f);

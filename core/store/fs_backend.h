@@ -9,9 +9,11 @@
 
 typedef struct fs_options {
     store_sync sync; /* OFF: no fsync (tests); NORMAL and FULL: fsync file and directory */
+    bool must_exist; /* refuse a root that is not already a store instead of creating one */
 } fs_options;
 
-/* Opens (creating) the store rooted at directory `root`; opts may be NULL. */
+/* Opens (creating, folders 0700 and files 0600) the store rooted at
+ * directory `root`; opts may be NULL. */
 int store_backend_open_fs(store_backend **out, const char *root, const fs_options *opts);
 
 #endif

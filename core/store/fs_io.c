@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "seal/envelope.h"
+#include "seal/plain.h"
 #include "store/fs_io.h"
 #include "store/journal.h"
 #include "store/store.h"
@@ -25,6 +27,43 @@
 int fs_io_error(const char *what, const char *path)
 {
     return error_set(ST_EIO, "fs store: %s '%s': %s", what, path, strerror(errno));
+}
+
+static fs_io_faults io_faults;
+
+void fs_io_set_faults(const fs_io_faults *faults)
+{
+    io_faults = faults ? *faults : (fs_io_faults){NULL, NULL};
+}
+
+static ssize_t io_write(int fd, const void *buf, size_t n)
+{
+    return io_faults.write ? io_faults.write(fd, buf, n) : write(fd, buf, n);
+}
+
+static int io_fsync(int fd)
+{
+    return io_faults.fsync ? io_faults.fsync(fd) : fsync(fd);
+}
+
+/* Records the first failure (errno) and reports this one. */
+static int fs_write_failed(fs_backend *f, const char *what, const char *path)
+{
+    int e = errno;
+    if (!f->failed_errno)
+        f->failed_errno = e ? e : EIO;
+    errno = e;
+    return fs_io_error(what, path);
+}
+
+int fs_check_writable(fs_backend *f)
+{
+    if (!f->failed_errno)
+        return ST_OK;
+    return error_set(ST_EIO,
+                     "fs store '%s': an earlier write or fsync failed (%s); nothing more is "
+                     "written until the store is reopened",
+                     f->root, strerror(f->failed_errno));
 }
 
 void fs_id_name(const uint8_t *id, size_t len, char out[FS_ID_MAX])
@@ -51,7 +90,7 @@ void fs_id_name(const uint8_t *id, size_t len, char out[FS_ID_MAX])
 
 int fs_mkdir_p(const char *path)
 {
-    if (mkdir(path, 0777) == 0 || errno == EEXIST)
+    if (mkdir(path, FS_DIR_MODE) == 0 || errno == EEXIST)
         return ST_OK;
     return fs_io_error("creating directory", path);
 }
@@ -63,7 +102,7 @@ int fs_fsync_dir(fs_backend *f, const char *dir)
     int fd = open(dir, O_RDONLY | O_DIRECTORY);
     if (fd < 0)
         return fs_io_error("opening directory", dir);
-    int rc = fsync(fd) == 0 ? ST_OK : fs_io_error("syncing directory", dir);
+    int rc = io_fsync(fd) == 0 ? ST_OK : fs_write_failed(f, "syncing directory", dir);
     close(fd);
     return rc;
 }
@@ -83,24 +122,29 @@ int fs_write_atomic(fs_backend *f, const char *dir, const char *name, const byte
     snprintf(final, sizeof(final), "%s/%s", dir, name);
     if (b->failed)
         return error_oom();
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    int rc0 = fs_check_writable(f);
+    if (rc0 != ST_OK)
+        return rc0;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, FS_FILE_MODE);
     if (fd < 0)
         return fs_io_error("creating", tmp);
     size_t off = 0;
     while (off < b->len) {
-        ssize_t n = write(fd, b->data + off, b->len - off);
+        ssize_t n = io_write(fd, b->data + off, b->len - off);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            int rc = fs_io_error("writing", tmp);
+            if (n == 0)
+                errno = ENOSPC;
+            int rc = fs_write_failed(f, "writing", tmp);
             close(fd);
             unlink(tmp);
             return rc;
         }
         off += (size_t)n;
     }
-    if (f->sync && fsync(fd) != 0) {
-        int rc = fs_io_error("syncing", tmp);
+    if (f->sync && io_fsync(fd) != 0) {
+        int rc = fs_write_failed(f, "syncing", tmp);
         close(fd);
         unlink(tmp);
         return rc;
@@ -114,14 +158,45 @@ int fs_write_atomic(fs_backend *f, const char *dir, const char *name, const byte
     return fs_fsync_dir(f, dir);
 }
 
+int fs_open_regular(const char *path, int flags, int *out)
+{
+    *out = -1;
+    int fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, FS_FILE_MODE);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return ST_ENOTFOUND;
+        if (errno == ELOOP)
+            return error_set(ST_ECORRUPT, "fs store: '%s' is a symbolic link, not a file", path);
+        return fs_io_error("opening", path);
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int rc = fs_io_error("inspecting", path);
+        close(fd);
+        return rc;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return error_set(ST_ECORRUPT, "fs store: '%s' is not a regular file", path);
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+        int rc = fs_io_error("opening", path);
+        close(fd);
+        return rc;
+    }
+    *out = fd;
+    return ST_OK;
+}
+
 /* ST_ENOTFOUND (no message) when the file does not exist. */
 int fs_read_file(const char *path, bytes *out)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? ST_ENOTFOUND : fs_io_error("opening", path);
+    int fd;
+    int rc = fs_open_regular(path, O_RDONLY, &fd);
+    if (rc != ST_OK)
+        return rc;
     bytes_reset(out);
-    int rc = ST_OK;
     for (;;) {
         if (!bytes_reserve(out, 65536)) {
             rc = error_oom();
@@ -152,20 +227,35 @@ int fs_read_file(const char *path, bytes *out)
  * reads the body. */
 int fs_open_record(const bytes *b, const char *magic, const char *path, reader *r)
 {
+    int version = 0;
+    int rc = fs_open_versioned(b, magic, path, r, &version);
+    if (rc == ST_OK && version != 1)
+        rc = error_set(ST_ECORRUPT, "fs store: '%s' has unknown version %d", path, version);
+    return rc;
+}
+
+/* Like fs_open_record for files whose format went through versions: any
+ * version 1..FS_RECORD_VERSION opens, and *version says which. */
+int fs_open_versioned(const bytes *b, const char *magic, const char *path, reader *r, int *version)
+{
     if (b->len < 9 || memcmp(b->data, magic, 4) != 0)
         return error_set(ST_ECORRUPT, "fs store: '%s' is not a %s file", path, magic);
     uint32_t want = load_u32le(b->data + b->len - 4);
     if ((uint32_t)crc32(0, b->data, (uInt)(b->len - 4)) != want)
         return error_set(ST_ECORRUPT, "fs store: '%s' fails its checksum", path);
-    if (b->data[4] != 1)
-        return error_set(ST_EUNSUPPORTED, "fs store: '%s' is %s format %u; this library reads 1",
-                         path, magic, b->data[4]);
+    if (b->data[4] < 1 || b->data[4] > FS_RECORD_VERSION)
+        return error_set(ST_EUNSUPPORTED, "fs store: '%s' is %s format %u; this library reads 1..%d",
+                         path, magic, b->data[4], FS_RECORD_VERSION);
+    *version = b->data[4];
     *r = reader_make(b->data + 5, b->len - 9);
     return ST_OK;
 }
 
 int fs_lock_all(fs_backend *f)
 {
+    int rc = fs_check_writable(f);
+    if (rc != ST_OK)
+        return rc;
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
     while (fcntl(f->lock_fd, F_OFD_SETLKW, &fl) != 0) {
         if (errno != EINTR)
@@ -310,4 +400,20 @@ uint8_t *fs_dup_bytes(const uint8_t *p, size_t n)
     if (d && n)
         memcpy(d, p, n);
     return d;
+}
+
+int fs_legacy_payload(int version, const bytes *binding, const uint8_t **data, size_t *len,
+                      bytes *scratch)
+{
+    if (version >= 2 || envelope_looks_sealed(*data, *len))
+        return ST_OK;
+    bytes_reset(scratch);
+    if (binding->failed)
+        return error_oom();
+    int rc = plain_wrap(0, 0, binding->data, binding->len, *data, *len, scratch);
+    if (rc == ST_OK) {
+        *data = scratch->data;
+        *len = scratch->len;
+    }
+    return rc;
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "store/backend.h"
 #include "util/bytes.h"
@@ -23,9 +24,35 @@ typedef struct fs_backend {
     int lock_fd;
     uint64_t tmp_prefix; /* random: nodes sharing the directory may share pids */
     unsigned long tmp_counter;
+    /* errno of the first failed write or fsync, 0 while none failed. After
+     * a failed fsync the kernel may have dropped the dirty pages and a
+     * later fsync may succeed without them (PostgreSQL's lesson), so the
+     * store never retries: every later write is ST_EIO until reopened. */
+    int failed_errno;
 } fs_backend;
 
+/* Test hook: the fs engine's write(2) and fsync(2), so a test can make them
+ * fail (ENOSPC, EIO). NULL members and a NULL table mean the system's.
+ * Process-wide; set it before the writes it should affect. */
+typedef struct fs_io_faults {
+    ssize_t (*write)(int fd, const void *buf, size_t n);
+    int (*fsync)(int fd);
+} fs_io_faults;
+void fs_io_set_faults(const fs_io_faults *faults);
+
+/* ST_EIO (message set) once a write or fsync of this store has failed. */
+int fs_check_writable(fs_backend *f);
+
+/* Everything the store creates is private to its owner: application data,
+ * sealed or not (docs/persistence.md). */
+#define FS_DIR_MODE 0700
+#define FS_FILE_MODE 0600
+
 int fs_io_error(const char *what, const char *path);
+/* Opens `path` (flags: O_RDONLY, O_RDWR, may add O_CREAT) without following
+ * a symbolic link and without blocking on a FIFO, and refuses anything but a
+ * regular file with ST_ECORRUPT; ST_ENOTFOUND (no message) when missing. */
+int fs_open_regular(const char *path, int flags, int *out);
 /* The file name of a pid or key: "x" + hex up to 100 bytes, else "h" +
  * BLAKE2b-128 hex. */
 void fs_id_name(const uint8_t *id, size_t len, char out[FS_ID_MAX]);
@@ -39,8 +66,21 @@ void fs_put_crc(bytes *b);
 int fs_write_atomic(fs_backend *f, const char *dir, const char *name, const bytes *b);
 /* ST_ENOTFOUND (no message) when the file does not exist. */
 int fs_read_file(const char *path, bytes *out);
-/* Checks magic, version and CRC; on success *r reads the body. */
+/* Checks magic, version (1) and CRC; on success *r reads the body. */
 int fs_open_record(const bytes *b, const char *magic, const char *path, reader *r);
+
+/* Batch, snapshot and state files: version 2 holds payloads as the journal
+ * and state store write them (sealed or plain envelopes); version 1, from
+ * before the plain envelope, holds unsealed payloads bare. Version 1 files
+ * are read, never rewritten: fs_legacy_payload wraps such a payload on
+ * read (its file CRC has just been checked), so the layer above sees one
+ * format. */
+#define FS_RECORD_VERSION 2
+int fs_open_versioned(const bytes *b, const char *magic, const char *path, reader *r, int *version);
+/* For a version 1 file, replaces (*data, *len) with its plain envelope
+ * under `binding` (in `scratch`) unless it is sealed; otherwise nothing. */
+int fs_legacy_payload(int version, const bytes *binding, const uint8_t **data, size_t *len,
+                      bytes *scratch);
 int fs_lock_all(fs_backend *f);
 void fs_unlock_all(fs_backend *f);
 
@@ -70,6 +110,7 @@ int fs_journal_replay(store_backend *b, const uint8_t *pid, size_t pid_len, uint
                       uint64_t to, uint64_t max, store_event_fn fn, void *ctx);
 int fs_journal_highest(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t *out);
 int fs_journal_delete_to(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t to);
+int fs_journal_deleted_to(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t *out);
 int fs_journal_pids(store_backend *b, const uint8_t *after, size_t after_len, uint64_t limit,
                     store_pid_fn fn, void *ctx);
 int fs_journal_by_tag(store_backend *b, const uint8_t *tag, size_t tag_len, uint64_t after,

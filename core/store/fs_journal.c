@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "store/binding.h"
 #include "store/fs_io.h"
 #include "store/journal.h"
 #include "store/store.h"
@@ -30,6 +31,29 @@ typedef struct pid_meta {
     uint64_t highest, deleted_to;
 } pid_meta;
 
+/* Batch files of a pid directory, as first sequence numbers, ascending. */
+static int list_batches(const char *dir, uint64_t **out, size_t *count)
+{
+    return fs_list_numbered(dir, 'b', false, out, count);
+}
+
+/* A pid directory without meta is new (meta is its first file) unless it
+ * holds batches: then meta was lost, and with it the highest sequence
+ * number and the delete-to mark. */
+static int meta_missing(const char *dir, const char *path)
+{
+    uint64_t *firsts = NULL;
+    size_t n = 0;
+    int rc = list_batches(dir, &firsts, &n);
+    free(firsts);
+    if (rc == ST_OK && n)
+        rc = error_set(ST_ECORRUPT,
+                       "fs store: '%s' is missing but the journal has %zu batch files; the "
+                       "highest sequence number is lost",
+                       path, n);
+    return rc;
+}
+
 static int read_meta(const char *dir, pid_meta *m)
 {
     char path[4096];
@@ -39,7 +63,7 @@ static int read_meta(const char *dir, pid_meta *m)
     int rc = fs_read_file(path, &b);
     if (rc == ST_ENOTFOUND) {
         bytes_free(&b);
-        return ST_OK;
+        return meta_missing(dir, path);
     }
     reader r;
     if (rc == ST_OK && (rc = fs_open_record(&b, "DDFM", path, &r)) == ST_OK) {
@@ -68,12 +92,6 @@ static int write_meta(fs_backend *f, const char *dir, const uint8_t *pid, size_t
     return rc;
 }
 
-/* Batch files of a pid directory, as first sequence numbers, ascending. */
-static int list_batches(const char *dir, uint64_t **out, size_t *count)
-{
-    return fs_list_numbered(dir, 'b', false, out, count);
-}
-
 typedef int (*batch_event_fn)(void *ctx, const store_event *ev);
 
 /* Reads batch `first` of dir and calls fn for each event. ST_ENOTFOUND
@@ -81,15 +99,17 @@ typedef int (*batch_event_fn)(void *ctx, const store_event *ev);
 static int read_batch(const char *dir, uint64_t first, const uint8_t *pid, size_t pid_len,
                       batch_event_fn fn, void *ctx, uint64_t *last)
 {
-    char path[4096];
+    char path[4400];
     bytes b = BYTES_INIT;
     reader r;
+    int version = FS_RECORD_VERSION;
+    bytes binding = BYTES_INIT, legacy = BYTES_INIT;
     int path_len = snprintf(path, sizeof(path), "%s/b%020llu", dir, (unsigned long long)first);
     if (path_len < 0 || (size_t)path_len >= sizeof(path))
         return error_set(ST_ELIMIT, "fs store: batch path under '%.64s' is too long", dir);
     int rc = fs_read_file(path, &b);
     if (rc == ST_OK)
-        rc = fs_open_record(&b, "DDFB", path, &r);
+        rc = fs_open_versioned(&b, "DDFB", path, &r, &version);
     if (rc != ST_OK)
         goto done;
     size_t stored_pid_len;
@@ -114,6 +134,13 @@ static int read_batch(const char *dir, uint64_t first, const uint8_t *pid, size_
             ev.tags = NULL;
         ev.pid = pid ? pid : stored_pid;
         ev.pid_len = pid ? pid_len : stored_pid_len;
+        if (version < FS_RECORD_VERSION && fn) {
+            store_bind_event(&binding, ev.pid, ev.pid_len, ev.seq, ev.timestamp_ms, ev.tags,
+                             ev.tags_len);
+            if ((rc = fs_legacy_payload(version, &binding, &ev.payload, &ev.payload_len,
+                                        &legacy)) != ST_OK)
+                goto done;
+        }
         if (last)
             *last = ev.seq;
         if (fn && (rc = fn(ctx, &ev)) != 0)
@@ -121,6 +148,8 @@ static int read_batch(const char *dir, uint64_t first, const uint8_t *pid, size_
     }
 done:
     bytes_free(&b);
+    bytes_free(&binding);
+    bytes_free(&legacy);
     return rc;
 }
 
@@ -152,6 +181,48 @@ int fs_journal_highest(store_backend *b, const uint8_t *pid, size_t pid_len, uin
     return rc == ST_OK ? pid_highest(dir, &m, out) : rc;
 }
 
+int fs_journal_deleted_to(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t *out)
+{
+    fs_backend *f = (fs_backend *)b;
+    char dir[4096];
+    fs_path_of(f, dir, sizeof(dir), "journal", pid, pid_len);
+    pid_meta m;
+    int rc = read_meta(dir, &m);
+    *out = rc == ST_OK ? m.deleted_to : 0;
+    return rc;
+}
+
+static int list_pid_dirs(fs_backend *f, char *area, size_t area_size, char ***names, size_t *n);
+
+/* The counter is missing in a new store; in one with events it was lost,
+ * and starting again from 0 would hand out orderings a projection has
+ * already passed. */
+static int counter_missing(fs_backend *f, const char *path)
+{
+    char area[4096];
+    char **names;
+    size_t n;
+    int rc = list_pid_dirs(f, area, sizeof(area), &names, &n);
+    for (size_t i = 0; rc == ST_OK && i < n; i++) {
+        char dir[4200];
+        snprintf(dir, sizeof(dir), "%s/%s", area, names[i]);
+        uint64_t *firsts = NULL;
+        size_t nb = 0;
+        rc = list_batches(dir, &firsts, &nb);
+        free(firsts);
+        pid_meta m;
+        if (rc == ST_OK && !nb)
+            rc = read_meta(dir, &m);
+        if (rc == ST_OK && (nb || m.highest))
+            rc = error_set(ST_ECORRUPT,
+                           "fs store: '%s' is missing but the journal has events; global "
+                           "orderings cannot restart",
+                           path);
+    }
+    fs_free_names(names, n);
+    return rc;
+}
+
 static int read_counter(fs_backend *f, uint64_t *out)
 {
     char path[4096];
@@ -161,7 +232,7 @@ static int read_counter(fs_backend *f, uint64_t *out)
     int rc = fs_read_file(path, &b);
     reader r;
     if (rc == ST_ENOTFOUND) {
-        rc = ST_OK;
+        rc = counter_missing(f, path);
     } else if (rc == ST_OK && (rc = fs_open_record(&b, "DDFO", path, &r)) == ST_OK) {
         *out = reader_u64(&r);
         if (!reader_done(&r))
@@ -202,15 +273,16 @@ int fs_journal_append(store_backend *b, const uint8_t *pid, size_t pid_len, uint
                        (unsigned long long)expected_seq, (unsigned long long)highest);
         goto done;
     }
+    if ((rc = read_counter(f, &ordering)) != ST_OK)
+        goto done;
     if (highest == 0 && m.highest == 0) {
         /* First write of this pid: meta first, so the pid is listed. */
         if ((rc = fs_mkdir_p(dir)) != ST_OK || (rc = write_meta(f, dir, pid, pid_len, &m)) != ST_OK)
             goto done;
     }
-    if ((rc = read_counter(f, &ordering)) != ST_OK ||
-        (rc = write_counter(f, ordering + count)) != ST_OK)
+    if ((rc = write_counter(f, ordering + count)) != ST_OK)
         goto done;
-    bytes_put(&batch, "DDFB\1", 5);
+    bytes_put(&batch, "DDFB\2", 5);
     bytes_put_blob(&batch, pid, pid_len);
     bytes_put_varint(&batch, count);
     for (size_t i = 0; i < count; i++) {
@@ -222,7 +294,13 @@ int fs_journal_append(store_backend *b, const uint8_t *pid, size_t pid_len, uint
     }
     fs_put_crc(&batch);
     snprintf(name, sizeof(name), "b%020llu", (unsigned long long)(expected_seq + 1));
-    rc = fs_write_atomic(f, dir, name, &batch);
+    if ((rc = fs_write_atomic(f, dir, name, &batch)) != ST_OK)
+        goto done;
+    /* The batch is the commit point; meta then records the new highest
+     * apart from it, so losing the last batch file cannot lower the
+     * highest sequence number and let the next append reuse it. */
+    m.highest = expected_seq + count;
+    rc = write_meta(f, dir, pid, pid_len, &m);
 done:
     fs_unlock_all(f);
     bytes_free(&batch);
@@ -347,6 +425,12 @@ int fs_journal_pids(store_backend *b, const uint8_t *after, size_t after_len, ui
         bytes buf = BYTES_INIT;
         reader r;
         int frc = fs_read_file(path, &buf);
+        if (frc == ST_ENOTFOUND) {
+            char dir[4200];
+            snprintf(dir, sizeof(dir), "%s/%s", area, names[i]);
+            frc = meta_missing(dir, path);
+            frc = frc == ST_OK ? ST_ENOTFOUND : frc;
+        }
         if (frc == ST_OK && (frc = fs_open_record(&buf, "DDFM", path, &r)) == ST_OK) {
             size_t len;
             const uint8_t *pid = reader_blob(&r, STORE_MAX_KEY_BYTES, &len);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/binding.h"
 #include "store/store.h"
 #include "store/tags.h"
 #include "util/alloc.h"
@@ -36,9 +37,21 @@ int journal_open_backend(journal **out, store_backend *be, sealer *seal,
         sealer_free(seal);
         return error_oom();
     }
+    j->opts = opts ? *opts : journal_options_default();
+    if (!seal && !j->opts.bare_records) {
+        /* Unsealed records still get the plain envelope (checksum, and
+         * compression when asked): seal/plain.h. */
+        seal_options so = seal_options_default();
+        so.compression_level = 0;
+        int rc = sealer_new(&seal, NULL, &so);
+        if (rc != ST_OK) {
+            be->ops->close(be);
+            free(j);
+            return rc;
+        }
+    }
     j->be = be;
     j->seal = seal;
-    j->opts = opts ? *opts : journal_options_default();
     if (!j->opts.max_event_bytes)
         j->opts.max_event_bytes = journal_options_default().max_event_bytes;
     pthread_mutex_init(&j->mu, NULL);
@@ -78,21 +91,12 @@ static int check_pid(const uint8_t *pid, size_t pid_len)
 static void event_aad(bytes *aad, const uint8_t *pid, size_t pid_len, uint64_t seq, uint64_t ts,
                       const uint8_t *tags, size_t tags_len)
 {
-    bytes_reset(aad);
-    bytes_put_u8(aad, SEAL_KIND_EVENT);
-    bytes_put_blob(aad, pid, pid_len);
-    bytes_put_u64(aad, seq);
-    bytes_put_u64(aad, ts);
-    bytes_put_blob(aad, tags, tags ? tags_len : 0);
+    store_bind_event(aad, pid, pid_len, seq, ts, tags, tags_len);
 }
 
 static void snapshot_aad(bytes *aad, const uint8_t *pid, size_t pid_len, uint64_t seq, uint64_t ts)
 {
-    bytes_reset(aad);
-    bytes_put_u8(aad, SEAL_KIND_SNAPSHOT);
-    bytes_put_blob(aad, pid, pid_len);
-    bytes_put_u64(aad, seq);
-    bytes_put_u64(aad, ts);
+    store_bind_snapshot(aad, pid, pid_len, seq, ts);
 }
 
 int journal_append(journal *j, const uint8_t *pid, size_t pid_len, uint64_t expected_seq,
@@ -113,19 +117,19 @@ int journal_append(journal *j, const uint8_t *pid, size_t pid_len, uint64_t expe
                          (unsigned long long)STORE_SEQ_MAX);
     store_event *out = alloc_array(count, sizeof(*out));
     bytes *tags = alloc_array(count, sizeof(*tags));
-    bytes *sealed = j->seal ? alloc_array(count, sizeof(*sealed)) : NULL;
-    bytes aad = BYTES_INIT;
-    if (!out || !tags || (j->seal && !sealed)) {
+    /* Sealed (or plain-enveloped) payloads go into one arena, placed by
+     * offset until it stops growing: one allocation per append, not per
+     * event. */
+    size_t *offs = j->seal ? alloc_array(count, sizeof(*offs)) : NULL;
+    bytes blobs = BYTES_INIT, aad = BYTES_INIT;
+    if (!out || !tags || (j->seal && !offs)) {
         free(out);
         free(tags);
-        free(sealed);
+        free(offs);
         return error_oom();
     }
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < count; i++)
         tags[i] = (bytes)BYTES_INIT;
-        if (sealed)
-            sealed[i] = (bytes)BYTES_INIT;
-    }
     for (size_t i = 0; i < count; i++) {
         const journal_event_in *e = &events[i];
         if (!e->payload && e->len) {
@@ -151,33 +155,33 @@ int journal_append(journal *j, const uint8_t *pid, size_t pid_len, uint64_t expe
         out[i].payload_len = e->len;
         out[i].tags = tags[i].len ? tags[i].data : NULL;
         out[i].tags_len = tags[i].len;
-        if (sealed) {
+        if (offs) {
             event_aad(&aad, pid, pid_len, out[i].seq, e->timestamp_ms, out[i].tags,
                       out[i].tags_len);
             if (aad.failed) {
                 rc = error_oom();
                 goto done;
             }
-            rc = seal_blob(j->seal, aad.data, aad.len, e->payload, e->len, &sealed[i]);
+            offs[i] = blobs.len;
+            rc = seal_blob(j->seal, aad.data, aad.len, e->payload, e->len, &blobs);
             if (rc != ST_OK)
                 goto done;
-            out[i].payload = sealed[i].data;
-            out[i].payload_len = sealed[i].len;
+            out[i].payload_len = blobs.len - offs[i];
         }
     }
+    for (size_t i = 0; offs && i < count; i++)
+        out[i].payload = blobs.data + offs[i];
     pthread_mutex_lock(&j->mu);
     rc = j->be->ops->journal_append(j->be, pid, pid_len, expected_seq, out, count);
     pthread_mutex_unlock(&j->mu);
 done:
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < count; i++)
         bytes_free(&tags[i]);
-        if (sealed)
-            bytes_free(&sealed[i]);
-    }
     bytes_free(&aad);
+    bytes_free(&blobs);
     free(out);
     free(tags);
-    free(sealed);
+    free(offs);
     return rc;
 }
 
@@ -186,25 +190,137 @@ typedef struct unseal_ctx {
     store_event_fn fn;
     void *ctx;
     bytes aad, plain;
+    const uint8_t *view;
+    size_t view_len;
 } unseal_ctx;
 
 static int unseal_event(void *c, const store_event *ev)
 {
     unseal_ctx *u = c;
     event_aad(&u->aad, ev->pid, ev->pid_len, ev->seq, ev->timestamp_ms, ev->tags, ev->tags_len);
-    bytes_reset(&u->plain);
     int rc = u->aad.failed ? error_oom()
-                           : seal_open(u->seal, u->aad.data, u->aad.len, ev->payload,
-                                       ev->payload_len, &u->plain);
+                           : seal_open_view(u->seal, u->aad.data, u->aad.len, ev->payload,
+                                            ev->payload_len, &u->plain, &u->view, &u->view_len);
     if (rc != ST_OK) {
         error_wrap("journal '%.*s' event %llu", (int)(ev->pid_len > 64 ? 64 : ev->pid_len),
                    (const char *)ev->pid, (unsigned long long)ev->seq);
         return rc;
     }
     store_event plain = *ev;
-    plain.payload = u->plain.data ? u->plain.data : (const uint8_t *)"";
-    plain.payload_len = u->plain.len;
+    plain.payload = u->view;
+    plain.payload_len = u->view_len;
     return u->fn(u->ctx, &plain);
+}
+
+/* What a replay must hand out, checked as it goes: sequence numbers
+ * contiguous from the first expected one (the range's start above the
+ * delete-to mark), orderings strictly increasing. An engine that lost a
+ * row, misread an index or returned files in the wrong order is caught
+ * here, above every engine, and the read ends with ST_ECORRUPT. */
+typedef struct replay_check {
+    const uint8_t *pid;
+    size_t pid_len;
+    uint64_t next_seq; /* the seq the next event must carry; 0: any (head unknown) */
+    uint64_t last_ordering;
+    uint64_t sent;
+    uint64_t bad_seq; /* the event that broke continuity, when gap is set */
+    int gap;          /* stopped on a missing or misplaced event */
+    int callee_stopped;
+    store_event_fn fn;
+    void *ctx;
+} replay_check;
+
+static int check_replayed(void *c, const store_event *ev)
+{
+    replay_check *k = c;
+    if ((k->next_seq && ev->seq != k->next_seq) ||
+        (ev->ordering && k->last_ordering && ev->ordering <= k->last_ordering)) {
+        k->gap = 1;
+        k->bad_seq = ev->seq;
+        return ST_ECORRUPT;
+    }
+    k->next_seq = ev->seq + 1;
+    if (ev->ordering)
+        k->last_ordering = ev->ordering;
+    k->sent++;
+    int rc = k->fn(k->ctx, ev);
+    if (rc)
+        k->callee_stopped = 1;
+    return rc;
+}
+
+static int deleted_to(journal *j, const uint8_t *pid, size_t pid_len, uint64_t *out)
+{
+    *out = 0;
+    if (!j->be->ops->journal_deleted_to)
+        return ST_OK;
+    return j->be->ops->journal_deleted_to(j->be, pid, pid_len, out);
+}
+
+#define PID_SHOWN(len) (int)((len) > 64 ? 64 : (len))
+
+static int replay_checked(journal *j, const uint8_t *pid, size_t pid_len, uint64_t from,
+                          uint64_t to, uint64_t max, store_event_fn fn, void *ctx)
+{
+    uint64_t highest, deleted;
+    int rc = j->be->ops->journal_highest(j->be, pid, pid_len, &highest);
+    if (rc == ST_OK)
+        rc = deleted_to(j, pid, pid_len, &deleted);
+    if (rc != ST_OK)
+        return rc;
+    uint64_t first = from > deleted ? from : deleted + 1;
+    uint64_t last = to < highest ? to : highest;
+    replay_check k = {pid, pid_len, j->be->ops->journal_deleted_to ? first : 0, 0, 0, 0, 0, 0,
+                      fn,  ctx};
+    if (k.next_seq > to)
+        return ST_OK; /* the whole range is deleted */
+    for (;;) {
+        uint64_t start = k.next_seq ? k.next_seq : from;
+        k.gap = 0;
+        rc = j->be->ops->journal_replay(j->be, pid, pid_len, start, to, max - k.sent,
+                                        check_replayed, &k);
+        if (k.callee_stopped)
+            return rc;
+        if (rc != ST_OK && !k.gap)
+            return rc;
+        uint64_t missing = k.gap ? k.next_seq : 0;
+        if (!k.gap && k.sent < max && k.next_seq && k.next_seq <= last)
+            missing = k.next_seq; /* the range ended early */
+        if (!missing)
+            return ST_OK;
+        /* Another process may have deleted the events meanwhile: then the
+         * mark moved past them, and the replay goes on above it. */
+        uint64_t now_deleted;
+        if ((rc = deleted_to(j, pid, pid_len, &now_deleted)) != ST_OK)
+            return rc;
+        if (missing && now_deleted >= missing && now_deleted > deleted) {
+            deleted = now_deleted;
+            k.next_seq = now_deleted + 1;
+            if (k.next_seq > last)
+                return ST_OK;
+            continue;
+        }
+        if (k.gap && k.bad_seq < k.next_seq)
+            return error_set(ST_ECORRUPT,
+                             "journal '%.*s': event %llu is out of order (expected %llu)",
+                             PID_SHOWN(pid_len), (const char *)pid, (unsigned long long)k.bad_seq,
+                             (unsigned long long)k.next_seq);
+        if (k.gap && k.bad_seq == k.next_seq)
+            return error_set(ST_ECORRUPT,
+                             "journal '%.*s': event %llu is out of global order (ordering not "
+                             "after %llu)",
+                             PID_SHOWN(pid_len), (const char *)pid, (unsigned long long)k.bad_seq,
+                             (unsigned long long)k.last_ordering);
+        if (k.gap)
+            return error_set(ST_ECORRUPT, "journal '%.*s': event %llu is missing (found %llu next)",
+                             PID_SHOWN(pid_len), (const char *)pid, (unsigned long long)missing,
+                             (unsigned long long)k.bad_seq);
+        return error_set(ST_ECORRUPT,
+                         "journal '%.*s': event %llu is missing (highest is %llu, deleted to "
+                         "%llu)",
+                         PID_SHOWN(pid_len), (const char *)pid, (unsigned long long)missing,
+                         (unsigned long long)highest, (unsigned long long)deleted);
+    }
 }
 
 int journal_replay(journal *j, const uint8_t *pid, size_t pid_len, uint64_t from, uint64_t to,
@@ -221,12 +337,12 @@ int journal_replay(journal *j, const uint8_t *pid, size_t pid_len, uint64_t from
         return ST_OK;
     pthread_mutex_lock(&j->mu);
     if (j->seal) {
-        unseal_ctx u = {j->seal, fn, ctx, BYTES_INIT, BYTES_INIT};
-        rc = j->be->ops->journal_replay(j->be, pid, pid_len, from, to, max, unseal_event, &u);
+        unseal_ctx u = {j->seal, fn, ctx, BYTES_INIT, BYTES_INIT, NULL, 0};
+        rc = replay_checked(j, pid, pid_len, from, to, max, unseal_event, &u);
         bytes_free(&u.aad);
         bytes_free(&u.plain);
     } else {
-        rc = j->be->ops->journal_replay(j->be, pid, pid_len, from, to, max, fn, ctx);
+        rc = replay_checked(j, pid, pid_len, from, to, max, fn, ctx);
     }
     pthread_mutex_unlock(&j->mu);
     return rc;
@@ -278,6 +394,44 @@ int journal_pids(journal *j, const uint8_t *after, size_t after_len, uint64_t li
     return rc;
 }
 
+/* By tag: orderings strictly increasing and after the caller's cursor (a
+ * projection that resumes "after N" must never see N again). */
+typedef struct tag_check {
+    uint64_t last_ordering;
+    int bad;
+    store_event ev;
+    store_event_fn fn;
+    void *ctx;
+} tag_check;
+
+static int check_tagged(void *c, const store_event *ev)
+{
+    tag_check *t = c;
+    if (ev->ordering <= t->last_ordering) {
+        t->bad = 1;
+        t->ev = *ev;
+        return ST_ECORRUPT;
+    }
+    t->last_ordering = ev->ordering;
+    return t->fn(t->ctx, ev);
+}
+
+static int by_tag_checked(journal *j, const char *tag, size_t tag_len, uint64_t after, uint64_t max,
+                          store_event_fn fn, void *ctx)
+{
+    tag_check t = {after, 0, {0}, fn, ctx};
+    int rc = j->be->ops->journal_by_tag(j->be, (const uint8_t *)tag, tag_len, after, max,
+                                        check_tagged, &t);
+    if (t.bad)
+        rc =
+            error_set(ST_ECORRUPT,
+                      "journal '%.*s': event %llu tagged '%s' is out of global order (ordering "
+                      "%llu, not after %llu)",
+                      PID_SHOWN(t.ev.pid_len), (const char *)t.ev.pid, (unsigned long long)t.ev.seq,
+                      tag, (unsigned long long)t.ev.ordering, (unsigned long long)t.last_ordering);
+    return rc;
+}
+
 int journal_by_tag(journal *j, const char *tag, uint64_t after_ordering, uint64_t max,
                    store_event_fn fn, void *ctx)
 {
@@ -293,14 +447,12 @@ int journal_by_tag(journal *j, const char *tag, uint64_t after_ordering, uint64_
     int rc;
     pthread_mutex_lock(&j->mu);
     if (j->seal) {
-        unseal_ctx u = {j->seal, fn, ctx, BYTES_INIT, BYTES_INIT};
-        rc = j->be->ops->journal_by_tag(j->be, (const uint8_t *)tag, tag_len, after_ordering, max,
-                                        unseal_event, &u);
+        unseal_ctx u = {j->seal, fn, ctx, BYTES_INIT, BYTES_INIT, NULL, 0};
+        rc = by_tag_checked(j, tag, tag_len, after_ordering, max, unseal_event, &u);
         bytes_free(&u.aad);
         bytes_free(&u.plain);
     } else {
-        rc = j->be->ops->journal_by_tag(j->be, (const uint8_t *)tag, tag_len, after_ordering, max,
-                                        fn, ctx);
+        rc = by_tag_checked(j, tag, tag_len, after_ordering, max, fn, ctx);
     }
     pthread_mutex_unlock(&j->mu);
     return rc;
@@ -350,10 +502,15 @@ done:
     return rc;
 }
 
+/* Opens the newest matching snapshot while the engine's buffer is still
+ * valid, so a plain record is checked in place and copied once. */
 typedef struct load_ctx {
+    sealer *seal;
+    const uint8_t *pid;
+    size_t pid_len;
     uint64_t seq, ts;
-    bytes *data;
-    int got;
+    bytes aad, scratch, out;
+    int got, rc;
 } load_ctx;
 
 static int take_first(void *c, const store_snapshot *s)
@@ -361,9 +518,34 @@ static int take_first(void *c, const store_snapshot *s)
     load_ctx *l = c;
     l->seq = s->seq;
     l->ts = s->timestamp_ms;
-    bytes_reset(l->data);
-    bytes_put(l->data, s->data, s->len);
     l->got = 1;
+    const uint8_t *view;
+    size_t view_len;
+    snapshot_aad(&l->aad, l->pid, l->pid_len, s->seq, s->timestamp_ms);
+    l->rc = l->aad.failed ? error_oom()
+                          : seal_open_view(l->seal, l->aad.data, l->aad.len, s->data, s->len,
+                                           &l->scratch, &view, &view_len);
+    if (l->rc != ST_OK)
+        return 1;
+    if (view_len && view == l->scratch.data) {
+        l->out = l->scratch;
+        l->scratch = (bytes)BYTES_INIT;
+    } else {
+        bytes_put(&l->out, view, view_len);
+        if (l->out.failed)
+            l->rc = error_oom();
+    }
+    return 1;
+}
+
+static int take_first_bare(void *c, const store_snapshot *s)
+{
+    load_ctx *l = c;
+    l->seq = s->seq;
+    l->ts = s->timestamp_ms;
+    l->got = 1;
+    bytes_put(&l->out, s->data, s->len);
+    l->rc = l->out.failed ? error_oom() : ST_OK;
     return 1;
 }
 
@@ -379,44 +561,30 @@ int journal_snapshot_load(journal *j, const uint8_t *pid, size_t pid_len,
     if (!data)
         return error_set(ST_EINVAL, "snapshot load needs a buffer");
     snapshot_criteria any = snapshot_criteria_any();
-    bytes raw = BYTES_INIT, aad = BYTES_INIT, plain = BYTES_INIT;
-    load_ctx l = {0, 0, &raw, 0};
+    load_ctx l = {j->seal, pid, pid_len, 0, 0, BYTES_INIT, BYTES_INIT, BYTES_INIT, 0, ST_OK};
     pthread_mutex_lock(&j->mu);
-    rc = j->be->ops->snapshot_find(j->be, pid, pid_len, c ? c : &any, take_first, &l);
+    rc = j->be->ops->snapshot_find(j->be, pid, pid_len, c ? c : &any,
+                                   j->seal ? take_first : take_first_bare, &l);
     pthread_mutex_unlock(&j->mu);
     if (rc == 1 && l.got)
-        rc = ST_OK;
-    if (rc != ST_OK)
-        goto done;
-    if (raw.failed) {
-        rc = error_oom();
-        goto done;
-    }
-    if (j->seal) {
-        snapshot_aad(&aad, pid, pid_len, l.seq, l.ts);
-        rc = aad.failed ? error_oom()
-                        : seal_open(j->seal, aad.data, aad.len, raw.data, raw.len, &plain);
-        if (rc != ST_OK) {
+        rc = l.rc;
+    if (rc != ST_OK) {
+        if (l.got && l.rc != ST_OK)
             error_wrap("snapshot '%.*s' at %llu", (int)(pid_len > 64 ? 64 : pid_len),
                        (const char *)pid, (unsigned long long)l.seq);
-            goto done;
-        }
-        bytes_free(data);
-        *data = plain;
-        plain = (bytes)BYTES_INIT;
-    } else {
-        bytes_free(data);
-        *data = raw;
-        raw = (bytes)BYTES_INIT;
+        goto done;
     }
+    bytes_free(data);
+    *data = l.out;
+    l.out = (bytes)BYTES_INIT;
     if (seq)
         *seq = l.seq;
     if (timestamp_ms)
         *timestamp_ms = l.ts;
 done:
-    bytes_free(&raw);
-    bytes_free(&aad);
-    bytes_free(&plain);
+    bytes_free(&l.aad);
+    bytes_free(&l.scratch);
+    bytes_free(&l.out);
     return rc;
 }
 

@@ -12,13 +12,16 @@
  *
  * Callers pass and receive plaintext; sealing happens here, with each
  * event bound to (pid, seq, timestamp, tags) and each snapshot to
- * (pid, seq, timestamp). A journal may be shared between threads; every
- * call takes its lock, and callbacks run under it (they must not call
- * back into the same journal).
+ * (pid, seq, timestamp) (store/binding.h). Without a key ring the same
+ * path writes the plain envelope (seal/plain.h): a checksum over the
+ * record and that binding, checked on every read (ST_ECORRUPT). A journal may be shared between
+ * threads; every call takes its lock, and callbacks run under it (they must not call back into the
+ * same journal).
  */
 #ifndef DD_STORE_JOURNAL_H
 #define DD_STORE_JOURNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,11 +35,15 @@ typedef struct journal journal;
 typedef struct journal_options {
     uint64_t snapshot_keep; /* keep the newest N snapshots per pid; 0 = all */
     uint64_t max_event_bytes;
+    /* Benchmarks and format tests only: without a sealer, store records
+     * bare, as format 1 did (no checksum envelope). A store written so
+     * is not readable by a journal opened without it. */
+    bool bare_records;
 } journal_options;
 
 static inline journal_options journal_options_default(void)
 {
-    journal_options o = {0, 64ull << 20};
+    journal_options o = {0, 64ull << 20, false};
     return o;
 }
 
@@ -48,8 +55,9 @@ typedef struct journal_event_in {
     size_t tag_count;
 } journal_event_in;
 
-/* Takes ownership of `be` and `seal` (NULL = unsealed), also on failure.
- * opts may be NULL. */
+/* Takes ownership of `be` and `seal` (NULL = unsealed: a plain sealer,
+ * checksums without compression, unless opts->bare_records), also on
+ * failure. opts may be NULL. */
 int journal_open_backend(journal **out, store_backend *be, sealer *seal,
                          const journal_options *opts);
 int journal_open_memory(journal **out);

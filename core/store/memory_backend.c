@@ -37,6 +37,7 @@ typedef struct mem_pid {
     uint8_t *pid;
     size_t pid_len;
     uint64_t highest;
+    uint64_t deleted_to;
     mem_event *ev;
     size_t nev, cap_ev;
     mem_snap *snap;
@@ -229,6 +230,8 @@ static int mem_journal_delete_to(store_backend *b, const uint8_t *pid, size_t pi
     mem_pid *p = pid_find((mem_backend *)b, pid, pid_len);
     if (!p)
         return ST_OK;
+    if (to > p->deleted_to)
+        p->deleted_to = to;
     size_t cut = event_lower_bound(p, to == UINT64_MAX ? to : to + 1);
     for (size_t i = 0; i < cut; i++) {
         free(p->ev[i].payload);
@@ -236,6 +239,14 @@ static int mem_journal_delete_to(store_backend *b, const uint8_t *pid, size_t pi
     }
     memmove(p->ev, p->ev + cut, (p->nev - cut) * sizeof(*p->ev));
     p->nev -= cut;
+    return ST_OK;
+}
+
+static int mem_journal_deleted_to(store_backend *b, const uint8_t *pid, size_t pid_len,
+                                  uint64_t *out)
+{
+    mem_pid *p = pid_find((mem_backend *)b, pid, pid_len);
+    *out = p ? p->deleted_to : 0;
     return ST_OK;
 }
 
@@ -621,6 +632,7 @@ static const store_backend_ops mem_ops = {
     .state_begin = mem_noop,
     .state_commit = mem_noop,
     .close = mem_close,
+    .journal_deleted_to = mem_journal_deleted_to,
 };
 
 int store_backend_open_memory(store_backend **out)

@@ -20,22 +20,33 @@
  *       order projections resume from and must never be reused after a
  *       deletion. Writers are serialised, so a committed ordering is never
  *       overtaken by a smaller one committed later.
- *   journal_meta(pid PRIMARY KEY, highest)  -- survives deletion, so the
- *       highest sequence number never decreases
+ *   journal_meta(pid PRIMARY KEY, highest, deleted_to)  -- survives
+ *       deletion, so the highest sequence number never decreases, and
+ *       says where deletion ended, so a missing first event is told
+ *       from a deleted one (version 2)
  *   event_tags(tag, ordering) PRIMARY KEY(tag, ordering)
  *   snapshots(pid, seq, ts, data) PRIMARY KEY(pid, seq)
  *       in the same file, or in a second one ATTACHed as `snap`
  *   state(key PRIMARY KEY, revision, data)
+ *
+ * Payloads, snapshot data and state data are envelopes (version 3): sealed
+ * ("DDSE", seal/envelope.h) or plain ("DP", seal/plain.h: a checksum and
+ * optional zlib). A file from version 1 or 2 is migrated on open: its bare
+ * unsealed records are wrapped in place, in the migration's transaction.
  *
  * State writes are single statements (compare-and-set in the WHERE
  * clause), so they need no explicit transaction outside a batch.
  */
 #include "store/sqlite_backend.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "store/sqlite_internal.h"
 #include "store/store.h"
@@ -43,7 +54,7 @@
 #include "util/error.h"
 #include "util/status.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 3
 
 int sql_error(sql_backend *s, int src, const char *what)
 {
@@ -58,6 +69,8 @@ int sql_error(sql_backend *s, int src, const char *what)
     case SQLITE_TOOBIG: code = ST_ELIMIT; break;
     default: code = ST_EIO; break;
     }
+    if (((src & 0xff) == SQLITE_IOERR || (src & 0xff) == SQLITE_FULL) && !s->failed_rc)
+        s->failed_rc = src;
     return error_set(code, "sqlite '%s': %s: %s", s->path ? s->path : "?", what,
                      s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(src));
 }
@@ -70,8 +83,24 @@ int sql_exec(sql_backend *s, const char *sql)
     return rc == SQLITE_OK ? ST_OK : sql_error(s, rc, "executing a statement");
 }
 
+int sql_check_writable(sql_backend *s)
+{
+    if (!s->failed_rc)
+        return ST_OK;
+    return error_set(ST_EIO,
+                     "sqlite '%s': an earlier write or sync failed (%s); nothing more is "
+                     "written until the store is reopened",
+                     s->path, sqlite3_errstr(s->failed_rc));
+}
+
 int sql_run(sql_backend *s, int q)
 {
+    /* Rolling back stays possible: it is how a failed write cleans up. */
+    if (q != Q_ROLLBACK && q != Q_ROLLBACK_TO && q != Q_RELEASE) {
+        int rc = sql_check_writable(s);
+        if (rc != ST_OK)
+            return rc;
+    }
     sqlite3_stmt *st = s->q[q];
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
@@ -157,23 +186,36 @@ static const store_backend_ops sql_ops = {
     .state_begin = sql_state_begin,
     .state_commit = sql_state_commit,
     .close = sql_close,
+    .journal_deleted_to = sql_journal_deleted_to,
 };
 
 /* Migrations, in order; migration i brings a schema from version i to
- * i + 1. `%s` is the schema holding the snapshots table. */
+ * i + 1. `%s` is the schema holding the snapshots table. Each is one
+ * string, parenthesised where several literals make it up. */
 static const char *const main_migrations[SCHEMA_VERSION] = {
-    "CREATE TABLE journal(ordering INTEGER PRIMARY KEY AUTOINCREMENT, pid BLOB NOT NULL,"
-    " seq INTEGER NOT NULL, ts INTEGER NOT NULL, payload BLOB NOT NULL, tags BLOB);"
-    "CREATE UNIQUE INDEX journal_pid_seq ON journal(pid, seq);"
-    "CREATE TABLE journal_meta(pid BLOB PRIMARY KEY, highest INTEGER NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE event_tags(tag BLOB NOT NULL, ordering INTEGER NOT NULL,"
-    " PRIMARY KEY(tag, ordering)) WITHOUT ROWID;"
-    "CREATE TABLE state(key BLOB PRIMARY KEY, revision INTEGER NOT NULL, data BLOB NOT NULL)"
-    " WITHOUT ROWID;",
+    ("CREATE TABLE journal(ordering INTEGER PRIMARY KEY AUTOINCREMENT, pid BLOB NOT NULL,"
+     " seq INTEGER NOT NULL, ts INTEGER NOT NULL, payload BLOB NOT NULL, tags BLOB);"
+     "CREATE UNIQUE INDEX journal_pid_seq ON journal(pid, seq);"
+     "CREATE TABLE journal_meta(pid BLOB PRIMARY KEY, highest INTEGER NOT NULL) WITHOUT ROWID;"
+     "CREATE TABLE event_tags(tag BLOB NOT NULL, ordering INTEGER NOT NULL,"
+     " PRIMARY KEY(tag, ordering)) WITHOUT ROWID;"
+     "CREATE TABLE state(key BLOB PRIMARY KEY, revision INTEGER NOT NULL, data BLOB NOT NULL)"
+     " WITHOUT ROWID;"),
+    /* 2: the delete-to mark; a file from version 1 takes it from the
+     * events still there (everything below the first was deleted). */
+    ("ALTER TABLE journal_meta ADD COLUMN deleted_to INTEGER NOT NULL DEFAULT 0;"
+     "UPDATE journal_meta SET deleted_to = COALESCE((SELECT MIN(seq) - 1 FROM journal"
+     " WHERE journal.pid = journal_meta.pid), highest);"),
+    /* 3: every unsealed record in the plain envelope (seal/plain.h);
+     * sealed records are left as they are (sqlite_wrap.c). */
+    ("UPDATE journal SET payload = dd_wrap_event(pid, seq, ts, tags, payload);"
+     "UPDATE state SET data = dd_wrap_state(key, data);"),
 };
 static const char *const snap_migrations[SCHEMA_VERSION] = {
-    "CREATE TABLE %s.snapshots(pid BLOB NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,"
-    " data BLOB NOT NULL, PRIMARY KEY(pid, seq)) WITHOUT ROWID;",
+    ("CREATE TABLE %s.snapshots(pid BLOB NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,"
+     " data BLOB NOT NULL, PRIMARY KEY(pid, seq)) WITHOUT ROWID;"),
+    "",
+    "UPDATE %s.snapshots SET data = dd_wrap_snapshot(pid, seq, ts, data);",
 };
 
 static int user_version(sql_backend *s, const char *schema, int *out)
@@ -245,6 +287,8 @@ static int prepare_all(sql_backend *s, const char *snap)
         [Q_J_DEL_TAGS] = "DELETE FROM event_tags WHERE ordering IN"
                          " (SELECT ordering FROM journal WHERE pid = ?1 AND seq <= ?2)",
         [Q_J_DEL] = "DELETE FROM journal WHERE pid = ?1 AND seq <= ?2",
+        [Q_J_DEL_MARK] = "UPDATE journal_meta SET deleted_to = max(deleted_to, ?2) WHERE pid = ?1",
+        [Q_J_DELETED_TO] = "SELECT deleted_to FROM journal_meta WHERE pid = ?1",
         [Q_J_PIDS] = "SELECT pid FROM journal_meta WHERE (?2 = 0 OR pid > ?1) ORDER BY pid"
                      " LIMIT ?3",
         [Q_J_BY_TAG] = "SELECT j.ordering, j.seq, j.ts, j.payload, j.tags, j.pid"
@@ -301,6 +345,36 @@ static int pragmas(sql_backend *s, const char *schema, const sqlite_options *o)
     return sql_exec(s, sql);
 }
 
+/* Creates the file before SQLite does, so it is private (0600: SQLite
+ * would use 0644 minus the umask, and gives its -wal and -shm files the
+ * database's mode), and looks at what is there without blocking: a FIFO
+ * would hang SQLite's first read. With must_exist, a missing or empty file
+ * is refused rather than turned into a new store. */
+static int prepare_file(const char *path, bool must_exist)
+{
+    if (strcmp(path, ":memory:") == 0)
+        return ST_OK;
+    int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | (must_exist ? 0 : O_CREAT);
+    int fd = open(path, flags, 0600);
+    if (fd < 0 && errno == ENOENT && must_exist)
+        return error_set(ST_ENOTFOUND, "sqlite store '%s' does not exist", path);
+    if (fd < 0 && errno == ELOOP)
+        return error_set(ST_ECORRUPT, "sqlite store '%s' is a symbolic link", path);
+    if (fd < 0)
+        return error_set(ST_EIO, "sqlite store '%s': %s", path, strerror(errno));
+    struct stat st;
+    int rc = ST_OK;
+    if (fstat(fd, &st) != 0)
+        rc = error_set(ST_EIO, "sqlite store '%s': %s", path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        rc = error_set(ST_ECORRUPT, "sqlite store '%s' is not a regular file", path);
+    else if (must_exist && st.st_size == 0)
+        rc =
+            error_set(ST_ECORRUPT, "sqlite store '%s' is empty (0 bytes), not a ddata store", path);
+    close(fd);
+    return rc;
+}
+
 int store_backend_open_sqlite(store_backend **out, const char *path, const sqlite_options *opts)
 {
     sqlite_options o = opts ? *opts : sqlite_options_default();
@@ -317,8 +391,13 @@ int store_backend_open_sqlite(store_backend **out, const char *path, const sqlit
         return error_oom();
     }
     s->base.ops = &sql_ops;
-    int rc = sqlite3_open_v2(
-        path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = prepare_file(path, o.must_exist);
+    if (rc == ST_OK && o.snapshot_path && o.snapshot_path[0])
+        rc = prepare_file(o.snapshot_path, o.must_exist);
+    if (rc != ST_OK)
+        goto fail;
+    rc = sqlite3_open_v2(path, &s->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         rc = sql_error(s, rc, "opening");
         goto fail;
@@ -341,7 +420,7 @@ int store_backend_open_sqlite(store_backend **out, const char *path, const sqlit
         }
         snap = "snap";
     }
-    if ((rc = pragmas(s, "main", &o)) != ST_OK)
+    if ((rc = sql_register_wrap(s)) != ST_OK || (rc = pragmas(s, "main", &o)) != ST_OK)
         goto fail;
     if (strcmp(snap, "main") != 0 && (rc = pragmas(s, snap, &o)) != ST_OK)
         goto fail;

@@ -30,6 +30,8 @@ enum {
     Q_J_REPLAY,
     Q_J_DEL_TAGS,
     Q_J_DEL,
+    Q_J_DEL_MARK,
+    Q_J_DELETED_TO,
     Q_J_PIDS,
     Q_J_BY_TAG,
     Q_S_SAVE,
@@ -54,12 +56,19 @@ typedef struct sql_backend {
     sqlite3_stmt *q[Q_COUNT];
     int depth; /* open transaction levels (BEGIN, then SAVEPOINTs) */
     char *path;
+    /* The first I/O error (SQLITE_IOERR, SQLITE_FULL), 0 while none. A
+     * failed write or fsync is never retried and assumed done (the kernel
+     * may have dropped the pages): later writes are ST_EIO until the
+     * store is reopened. */
+    int failed_rc;
 } sql_backend;
 
 /* Maps an SQLite result code to an ST_E* code with a message naming the
  * file and `what` was being done. */
 int sql_error(sql_backend *s, int src, const char *what);
 int sql_exec(sql_backend *s, const char *sql);
+/* ST_EIO (message set) once an I/O error has been seen. */
+int sql_check_writable(sql_backend *s);
 /* Steps prepared statement q once and resets it. */
 int sql_run(sql_backend *s, int q);
 /* BEGIN IMMEDIATE, or a SAVEPOINT inside an open transaction. */
@@ -67,6 +76,9 @@ int sql_tx_begin(sql_backend *s);
 int sql_tx_commit(sql_backend *s);
 /* Rolls back one level, keeping the error that caused it. */
 void sql_tx_rollback(sql_backend *s);
+/* Registers the SQL functions migration 3 wraps old records with
+ * (sqlite_wrap.c). */
+int sql_register_wrap(sql_backend *s);
 /* Steps a query, handing each row to `row`; resets the statement. */
 int sql_step_rows(sql_backend *s, sqlite3_stmt *st, int (*row)(void *, sqlite3_stmt *), void *ctx);
 
@@ -96,6 +108,7 @@ int sql_journal_replay(store_backend *b, const uint8_t *pid, size_t pid_len, uin
                        uint64_t to, uint64_t max, store_event_fn fn, void *ctx);
 int sql_journal_highest(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t *out);
 int sql_journal_delete_to(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t to);
+int sql_journal_deleted_to(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t *out);
 int sql_journal_pids(store_backend *b, const uint8_t *after, size_t after_len, uint64_t limit,
                      store_pid_fn fn, void *ctx);
 int sql_journal_by_tag(store_backend *b, const uint8_t *tag, size_t tag_len, uint64_t after,

@@ -162,7 +162,7 @@ int sql_journal_delete_to(store_backend *b, const uint8_t *pid, size_t pid_len, 
     int rc = sql_tx_begin(s);
     if (rc != ST_OK)
         return rc;
-    for (int q = Q_J_DEL_TAGS; q <= Q_J_DEL; q++) {
+    for (int q = Q_J_DEL_TAGS; q <= Q_J_DEL_MARK; q++) {
         sql_bind_blob(s->q[q], 1, pid, pid_len);
         sql_bind_u64(s->q[q], 2, to);
         if ((rc = sql_run(s, q)) != ST_OK) {
@@ -173,6 +173,17 @@ int sql_journal_delete_to(store_backend *b, const uint8_t *pid, size_t pid_len, 
     if ((rc = sql_tx_commit(s)) != ST_OK)
         sql_tx_rollback(s);
     return rc;
+}
+
+int sql_journal_deleted_to(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t *out)
+{
+    sql_backend *s = (sql_backend *)b;
+    sqlite3_stmt *st = s->q[Q_J_DELETED_TO];
+    sql_bind_blob(st, 1, pid, pid_len);
+    int rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? ST_OK : sql_error(s, rc, "reading a journal");
 }
 
 typedef struct pid_ctx {

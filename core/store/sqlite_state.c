@@ -67,6 +67,9 @@ int sql_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint6
                      const uint8_t *state, size_t state_len, uint64_t *new_revision)
 {
     sql_backend *s = (sql_backend *)b;
+    int writable = sql_check_writable(s);
+    if (writable != ST_OK)
+        return writable;
     int q = expected == 0 ? Q_K_INSERT : expected == STATE_ANY_REVISION ? Q_K_ANY : Q_K_UPDATE;
     sqlite3_stmt *st = s->q[q];
     sql_bind_blob(st, 1, key, key_len);
@@ -75,6 +78,14 @@ int sql_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint6
         sql_bind_u64(st, 3, expected);
     int rc = sqlite3_step(st);
     uint64_t rev = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+    /* Run the statement to completion: a RETURNING statement reset after
+     * its row never reaches SQLite's commit hook, so the WAL is never
+     * checkpointed and grows without bound. */
+    if (rc == SQLITE_ROW) {
+        int done = sqlite3_step(st);
+        if (done != SQLITE_DONE && done != SQLITE_ROW)
+            rc = done;
+    }
     sqlite3_reset(st);
     if (rc == SQLITE_ROW) {
         if (new_revision)
@@ -83,7 +94,7 @@ int sql_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint6
     }
     if (rc != SQLITE_DONE)
         return sql_error(s, rc, "writing state");
-    uint64_t found;
+    uint64_t found = 0;
     int rc2 = current_revision(s, key, key_len, &found);
     if (rc2 != ST_OK)
         return rc2;
@@ -101,7 +112,7 @@ int sql_state_delete(store_backend *b, const uint8_t *key, size_t key_len, uint6
         return rc;
     if (sqlite3_changes(s->db) > 0)
         return ST_OK;
-    uint64_t found;
+    uint64_t found = 0;
     if ((rc = current_revision(s, key, key_len, &found)) != ST_OK)
         return rc;
     if (found == 0)

@@ -8,13 +8,17 @@
  * so a record copied under another key or replayed at another revision
  * fails to open. Because the revision must be known before sealing, an
  * unconditional (STATE_ANY_REVISION) upsert on a sealed store reads the
- * current revision and retries its compare-and-set until it wins.
+ * current revision and retries its compare-and-set until it wins. An
+ * unsealed store goes the same way with a plain sealer (seal/plain.h): its
+ * records carry a checksum bound to the key (not the revision, so an
+ * unconditional upsert is one write), checked on every read.
  */
 #include <pthread.h>
 #include <stdlib.h>
 
 #include "seal/seal.h"
 #include "store/backend.h"
+#include "store/binding.h"
 #include "store/state_store.h"
 #include "store/store.h"
 #include "util/error.h"
@@ -22,7 +26,7 @@
 
 struct state_store {
     store_backend *be;
-    sealer *seal; /* NULL: records stored as given */
+    sealer *seal; /* sealed, or plain (checksum + compression): never NULL */
     pthread_mutex_t mu;
 };
 
@@ -31,6 +35,15 @@ int state_store_open_backend(state_store **out, store_backend *be, sealer *seal)
     if (!out || !be)
         return error_set(ST_EINVAL, "state store: backend must not be NULL");
     *out = NULL;
+    if (!seal) {
+        seal_options so = seal_options_default();
+        so.compression_level = 0;
+        int rc = sealer_new(&seal, NULL, &so);
+        if (rc != ST_OK) {
+            be->ops->close(be);
+            return rc;
+        }
+    }
     state_store *s = calloc(1, sizeof(*s));
     if (!s) {
         be->ops->close(be);
@@ -63,11 +76,10 @@ static int check_key(const uint8_t *key, size_t key_len)
     return ST_OK;
 }
 
-static void state_aad(bytes *aad, const uint8_t *key, size_t key_len, uint64_t revision)
+static void state_aad(const sealer *seal, bytes *aad, const uint8_t *key, size_t key_len,
+                      uint64_t revision)
 {
-    bytes_put_u8(aad, SEAL_KIND_STATE);
-    bytes_put_blob(aad, key, key_len);
-    bytes_put_u64(aad, revision);
+    store_bind_state(aad, key, key_len, sealer_is_sealed(seal), revision);
 }
 
 static int sealed_upsert(state_store *s, const uint8_t *key, size_t key_len, uint64_t expected,
@@ -77,15 +89,14 @@ static int sealed_upsert(state_store *s, const uint8_t *key, size_t key_len, uin
     int rc;
     for (int attempt = 0;; attempt++) {
         uint64_t base = expected;
-        if (expected == STATE_ANY_REVISION) {
+        if (expected == STATE_ANY_REVISION && sealer_is_sealed(s->seal)) {
             rc = s->be->ops->state_get(s->be, key, key_len, &base, NULL);
             if (rc == ST_ENOTFOUND)
                 base = 0;
             else if (rc != ST_OK)
                 goto done;
         }
-        bytes_reset(&aad);
-        state_aad(&aad, key, key_len, base + 1);
+        state_aad(s->seal, &aad, key, key_len, base + 1);
         if (aad.failed) {
             rc = error_oom();
             goto done;
@@ -94,7 +105,8 @@ static int sealed_upsert(state_store *s, const uint8_t *key, size_t key_len, uin
         if ((rc = seal_blob(s->seal, aad.data, aad.len, state, state_len, &blob)) != ST_OK)
             goto done;
         rc = s->be->ops->state_upsert(s->be, key, key_len, base, blob.data, blob.len, new_revision);
-        if (rc != ST_ECONFLICT || expected != STATE_ANY_REVISION || attempt >= 100)
+        if (rc != ST_ECONFLICT || expected != STATE_ANY_REVISION || attempt >= 100 ||
+            !sealer_is_sealed(s->seal))
             break;
     }
 done:
@@ -131,7 +143,7 @@ static int open_record(sealer *seal, const uint8_t *key, size_t key_len, uint64_
                        const uint8_t *blob, size_t len, bytes *out)
 {
     bytes aad = BYTES_INIT;
-    state_aad(&aad, key, key_len, revision);
+    state_aad(seal, &aad, key, key_len, revision);
     int rc = aad.failed ? error_oom() : seal_open(seal, aad.data, aad.len, blob, len, out);
     bytes_free(&aad);
     if (rc != ST_OK)

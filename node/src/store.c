@@ -3,6 +3,7 @@
  * Calls are synchronous (local storage, like the Python package); reads
  * come back as plain objects with Buffers.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,23 @@ static bool read_store_options(napi_env env, napi_value o, dd_store_options *so,
     }
     if (addon_prop(env, o, "snapshotKeep", &v) &&
         !addon_arg_u32(env, v, &so->snapshot_keep, "options.snapshotKeep"))
+        return false;
+    if (addon_prop(env, o, "mustExist", &v)) {
+        bool must_exist;
+        if (napi_get_value_bool(env, v, &must_exist) != napi_ok) {
+            addon_type_error(env, "options.mustExist must be a boolean");
+            return false;
+        }
+        so->must_exist = must_exist ? 1 : 0;
+    }
+    uint32_t level;
+    if (addon_prop(env, o, "compressionLevel", &v)) {
+        if (!addon_arg_u32(env, v, &level, "options.compressionLevel"))
+            return false;
+        so->compression_level = (int32_t)(level > INT32_MAX ? INT32_MAX : level);
+    }
+    if (addon_prop(env, o, "compressionThreshold", &v) &&
+        !addon_arg_u32(env, v, &so->compression_threshold, "options.compressionThreshold"))
         return false;
     if (addon_prop(env, o, "keyring", &v)) {
         void *ring;

@@ -108,3 +108,35 @@ test('tagged events are read in global order, resuming after an ordering', () =>
   assert.strictEqual(ddata.lastError().status, 0);
   j.close();
 });
+
+test('mustExist refuses an empty file and a missing path instead of creating a store', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ddata-must-exist-'));
+  const empty = path.join(dir, 'empty.db');
+  fs.writeFileSync(empty, '');
+  assert.throws(() => new ddata.Journal({ backend: 'sqlite', path: empty, mustExist: true }),
+    ddata.CorruptError);
+  assert.strictEqual(fs.statSync(empty).size, 0);
+  const missing = path.join(dir, 'missing');
+  assert.throws(() => new ddata.StateStore({ backend: 'fs', path: missing, mustExist: true }),
+    ddata.NotFoundError);
+  assert.strictEqual(fs.existsSync(missing), false);
+  const j = new ddata.Journal({ backend: 'sqlite', path: empty });
+  j.append('p', 0, ['x']);
+  j.close();
+  const again = new ddata.Journal({ backend: 'sqlite', path: empty, mustExist: true });
+  assert.strictEqual(again.highestSeq('p'), 1);
+  again.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('compressionLevel works without a keyring', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ddata-zip-'));
+  const root = path.join(dir, 'zip');
+  const big = Buffer.alloc(4096, 'a');
+  const s = new ddata.StateStore({ backend: 'fs', path: root, compressionLevel: 9 });
+  s.upsert('k', 0, big);
+  assert.deepStrictEqual(s.get('k').state, big);
+  s.close();
+  assert.ok(fs.statSync(path.join(root, 'state', 'x6b')).size < 300);
+  fs.rmSync(dir, { recursive: true, force: true });
+});

@@ -88,7 +88,7 @@ def _backend(value):
 
 
 def _options(keep, backend="memory", path=None, snapshot_path=None, sync=None, busy_timeout_ms=None, keyring=None,
-             compression_level=None, compression_threshold=None, snapshot_keep=None):
+             compression_level=None, compression_threshold=None, snapshot_keep=None, must_exist=False):
     opts = ffi.new("dd_store_options *")
     keep.append(opts)
     check(lib.dd_store_options_init(opts, lib.DD_STORE_OPTIONS_VERSION))
@@ -110,6 +110,9 @@ def _options(keep, backend="memory", path=None, snapshot_path=None, sync=None, b
                         ("compression_threshold", compression_threshold), ("snapshot_keep", snapshot_keep)):
         if value is not None:
             setattr(opts, name, value)
+    if not isinstance(must_exist, bool):
+        raise TypeError("must_exist must be True or False")
+    opts.must_exist = 1 if must_exist else 0
     return opts
 
 

@@ -224,3 +224,27 @@ def test_an_exception_in_a_recovery_callback_stops_and_propagates():
     with pytest.raises(RuntimeError, match="stop here"):
         j.recover("p", on_event)
     assert seen == [1, 2]
+
+
+def test_must_exist_refuses_an_empty_file_and_a_missing_path(tmp_path):
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    with pytest.raises(ddata.Corrupt):
+        ddata.Journal("sqlite", empty, must_exist=True)
+    assert empty.stat().st_size == 0
+    with pytest.raises(ddata.NotFound):
+        ddata.StateStore("fs", tmp_path / "missing", must_exist=True)
+    assert not (tmp_path / "missing").exists()
+    with ddata.Journal("sqlite", empty) as j:
+        j.append("p", [b"x"], 0)
+    with ddata.Journal("sqlite", empty, must_exist=True) as j:
+        assert j.highest_seq("p") == 1
+
+
+def test_compression_works_without_a_keyring(tmp_path):
+    root = tmp_path / "zip"
+    big = b"a" * 4096
+    with ddata.StateStore("fs", root, compression_level=9) as s:
+        s.upsert("k", big, 0)
+        assert s.get("k").value == big
+    assert (root / "state" / "x6b").stat().st_size < 300

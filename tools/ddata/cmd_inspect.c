@@ -114,6 +114,7 @@ static int open_stores(const inspect_opts *o, dd_journal **j, dd_state_store **s
     so.backend = S_ISDIR(sb.st_mode) ? DD_BACKEND_FS : DD_BACKEND_SQLITE;
     so.path = o->path;
     so.keyring = ring;
+    so.must_exist = 1; /* a 0-byte file or a plain folder is not a store to inspect */
     int rc = dd_journal_open(j, &so);
     if (rc == DD_OK)
         rc = dd_state_store_open(st, &so);

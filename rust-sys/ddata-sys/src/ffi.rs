@@ -236,6 +236,7 @@ pub struct dd_store_options {
     pub compression_level: i32,
     pub compression_threshold: u32,
     pub snapshot_keep: u32,
+    pub must_exist: u32,
 }
 
 #[repr(C)]
@@ -717,6 +718,7 @@ mod layout {
         assert_eq!(offset_of!(dd_store_options, compression_level), 40);
         assert_eq!(offset_of!(dd_store_options, compression_threshold), 44);
         assert_eq!(offset_of!(dd_store_options, snapshot_keep), 48);
+        assert_eq!(offset_of!(dd_store_options, must_exist), 52);
     }
 
     #[test]

@@ -75,6 +75,9 @@ pub struct StoreOptions<'a> {
     pub compression_level: i32,
     pub compression_threshold: u32,
     pub snapshot_keep: u32,
+    /// Refuse a missing path, a 0-byte file or a folder that is not a store
+    /// instead of creating one.
+    pub must_exist: bool,
 }
 
 impl<'a> StoreOptions<'a> {
@@ -96,6 +99,7 @@ impl<'a> StoreOptions<'a> {
             compression_level: raw.compression_level,
             compression_threshold: raw.compression_threshold,
             snapshot_keep: raw.snapshot_keep,
+            must_exist: raw.must_exist != 0,
         }
     }
 
@@ -126,6 +130,20 @@ impl<'a> StoreOptions<'a> {
         self
     }
 
+    /// Open only a store that is already there (see `must_exist`).
+    pub fn must_exist(mut self, yes: bool) -> Self {
+        self.must_exist = yes;
+        self
+    }
+
+    /// zlib level 0..=9 (0 = off) for records of at least `threshold`
+    /// bytes, sealed or not.
+    pub fn compression(mut self, level: i32, threshold: u32) -> Self {
+        self.compression_level = level;
+        self.compression_threshold = threshold;
+        self
+    }
+
     /// Calls `f` with the C struct; the path strings live for the call.
     fn with_raw<R>(&self, f: impl FnOnce(&sys::dd_store_options) -> Result<R>) -> Result<R> {
         let cpath = |p: &Path| {
@@ -149,6 +167,7 @@ impl<'a> StoreOptions<'a> {
             compression_level: self.compression_level,
             compression_threshold: self.compression_threshold,
             snapshot_keep: self.snapshot_keep,
+            must_exist: self.must_exist as u32,
         };
         f(&raw)
     }

@@ -207,3 +207,32 @@ fn stores_are_shared_between_threads() {
     }
     assert_eq!(s.get("k3-49").unwrap().unwrap().0, 1);
 }
+
+#[test]
+fn must_exist_refuses_an_empty_file_and_a_missing_path() {
+    let d = tmpdir("must-exist");
+    let empty = d.join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    let err = Journal::open(&StoreOptions::sqlite(&empty).must_exist(true)).err().unwrap();
+    assert_eq!(err.status(), Status::Corrupt);
+    assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0);
+    let missing = d.join("missing");
+    let err = StateStore::open(&StoreOptions::fs(&missing).must_exist(true)).err().unwrap();
+    assert_eq!(err.status(), Status::NotFound);
+    assert!(!missing.exists());
+    Journal::open(&StoreOptions::sqlite(&empty)).unwrap().append("p", 0, &[NewEvent::new("x")]).unwrap();
+    let j = Journal::open(&StoreOptions::sqlite(&empty).must_exist(true)).unwrap();
+    assert_eq!(j.highest_seq("p").unwrap(), 1);
+}
+
+#[test]
+fn compression_works_without_a_keyring() {
+    let d = tmpdir("zip");
+    let root = d.join("zip");
+    let big = vec![b'a'; 4096];
+    let s = StateStore::open(&StoreOptions::fs(&root).compression(9, 256)).unwrap();
+    s.upsert("k", 0, &big).unwrap();
+    assert_eq!(s.get("k").unwrap().unwrap().1, big);
+    drop(s);
+    assert!(std::fs::metadata(root.join("state").join("x6b")).unwrap().len() < 300);
+}

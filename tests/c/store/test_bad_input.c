@@ -41,6 +41,19 @@ static void raw_exec(const char *path, const char *sql)
     sqlite3_close(db);
 }
 
+static int raw_user_version(const char *path)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    ASSERT(sqlite3_open(path, &db) == SQLITE_OK);
+    ASSERT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK);
+    ASSERT(sqlite3_step(st) == SQLITE_ROW);
+    int v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
 /* A closed sealed store at <tmpdir>/<name> holding a=alpha and b=bravo,
  * for a test to damage. */
 static void write_two_records(char path[1024], const char *name)
@@ -220,10 +233,13 @@ TEST(test_newer_schema_is_refused_not_misread)
     ASSERT_OK(state_store_open_sqlite(&s, path, NULL));
     ASSERT_OK(state_store_upsert(s, K("a"), 0, K("alpha"), NULL));
     state_store_close(s);
+    int current = raw_user_version(path);
     raw_exec(path, "PRAGMA user_version = 99");
     ASSERT_STATUS(state_store_open_sqlite(&s, path, NULL), ST_EUNSUPPORTED);
     ASSERT(strstr(test_last_error(), "schema version 99") != NULL);
-    raw_exec(path, "PRAGMA user_version = 1");
+    char sql[64];
+    snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", current);
+    raw_exec(path, sql);
     ASSERT_OK(state_store_open_sqlite(&s, path, NULL));
     expect_state(s, "a", 0, "alpha");
     state_store_close(s);
