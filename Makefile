@@ -23,7 +23,7 @@ FUZZ_SECONDS ?= 30
 PREFIX ?= /usr/local
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS) --timeout 900
 
-.PHONY: all deps build asan test test-suites test-c test-asan test-python test-node test-rust bench fuzz demo install symbols bindings format clean
+.PHONY: all deps build asan test test-suites test-c test-asan test-python test-node test-rust test-postgres bench fuzz demo install symbols bindings format clean
 
 all: build
 
@@ -72,7 +72,16 @@ test:
 	@set -o pipefail; $(MAKE) --no-print-directory test-suites 2>&1 | tee $(TEST_LOG)
 	@python3 tools/test_summary.py $(TEST_LOG)
 
-test-suites: test-c test-asan test-python test-node test-rust
+test-suites: test-c test-asan test-python test-node test-rust test-postgres
+
+# The PostgreSQL suite (ctest label `postgres`) in the normal build: the
+# store contract on the postgres engine, concurrency and fault tests. The
+# ctest fixture starts a throwaway server (tools/pg-test-server.sh) and
+# removes it afterwards; DDATA_PG_URL points the tests at your own server.
+test-postgres: build
+	@test -x "$$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)/initdb" || \
+	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
+	ctest --test-dir $(BUILD) $(CTEST_FLAGS) -L postgres
 
 # stdout carries only the JSON lines; building and progress go to stderr.
 bench:
