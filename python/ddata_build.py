@@ -8,7 +8,7 @@ Where the library comes from, in order:
    the same as this checkout's (or there is no checkout): a different
    header would not match the generated declarations in _cdef.py.
 3. This checkout, built with CMake into python/build/ddata-cmake and linked
-   statically, with its dependencies from pkg-config (sqlite3 libsodium
+   statically, with its dependencies from pkg-config (sqlite3 libsodium libpq
    zlib libcjson), so the extension needs no libddata.so at run time.
 
 The C shims below (ddpy_*) exist for speed only: they fill a dd_op on the C
@@ -28,6 +28,9 @@ HERE = pathlib.Path(os.path.abspath(globals().get("__file__", "ddata_build.py"))
 ROOT = HERE.parent
 TREE_HEADER = ROOT / "abi" / "include" / "ddata.h"
 DEPS = ["sqlite3", "libsodium", "zlib", "libcjson"]
+# Linked as a shared library: Debian's libpq.pc names static archives
+# (pgcommon, pgport) that only the server's -dev package ships.
+SHARED_DEPS = ["libpq"]
 
 SHIMS = r"""
 static int ddpy_apply(dd_crdt *v, uint32_t kind, uint64_t amount, const uint8_t *key, size_t key_len,
@@ -115,8 +118,10 @@ def _static_from(build_dir):
     if not lib.exists():
         sys.exit("ddata: %s not found (build the library first)" % lib)
     deps = _pkg_config("--libs", "--static", *DEPS)
-    if deps is None:
-        sys.exit("ddata: pkg-config cannot find %s; install the -dev packages" % " ".join(DEPS))
+    shared = _pkg_config("--libs", *SHARED_DEPS)
+    if deps is None or shared is None:
+        sys.exit("ddata: pkg-config cannot find %s; install the -dev packages" % " ".join(DEPS + SHARED_DEPS))
+    deps = deps + shared
     kw = _split_flags(deps)
     kw["include_dirs"].append(str(TREE_HEADER.parent))
     kw["extra_objects"] = [str(lib)]

@@ -71,7 +71,7 @@ fn build_from_tree() {
     println!("cargo:rustc-link-search=native={}", build.display());
     println!("cargo:rustc-link-lib=static=ddata");
     println!("cargo:include={}", tree.join("abi/include").display());
-    for dep in ["sqlite3", "libsodium", "zlib", "libcjson"] {
+    for dep in ["sqlite3", "libsodium", "zlib", "libcjson", "libpq"] {
         pkg_config::Config::new()
             .cargo_metadata(true)
             .probe(dep)

@@ -30,3 +30,9 @@ foreach(src IN LISTS pg_only)
   set_tests_properties(store.${name} PROPERTIES LABELS "store;postgres" TIMEOUT 900
     FIXTURES_REQUIRED pg_server ENVIRONMENT "${DDATA_PG_ENV};DDATA_STORE_ENGINES=postgres")
 endforeach()
+
+# The ABI's view of the backend (tests/c/abi/test_store_postgres.c).
+if(TEST abi.test_store_postgres)
+  set_tests_properties(abi.test_store_postgres PROPERTIES LABELS "abi;postgres" TIMEOUT 900
+    FIXTURES_REQUIRED pg_server ENVIRONMENT "${DDATA_PG_ENV}")
+endif()

@@ -224,3 +224,13 @@ def test_an_exception_in_a_recovery_callback_stops_and_propagates():
     with pytest.raises(RuntimeError, match="stop here"):
         j.recover("p", on_event)
     assert seen == [1, 2]
+
+
+def test_postgres_backend_is_named_and_its_schema_printed():
+    sql = ddata.store_schema("postgres")
+    assert "CREATE TABLE ddata_journal" in sql
+    with pytest.raises(ddata.Unsupported):
+        ddata.store_schema("sqlite")
+    with pytest.raises(OSError) as err:
+        ddata.Journal("postgres", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
+    assert "postgres: connecting" in str(err.value)

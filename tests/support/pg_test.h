@@ -14,32 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg_url.h"
 #include "test.h"
-
-/* The server's URL; fails the test (never skips) when there is none. */
-static inline const char *pg_test_url(void)
-{
-    static char url[1024];
-    if (url[0])
-        return url;
-    const char *env = getenv("DDATA_PG_URL");
-    if (env && env[0]) {
-        snprintf(url, sizeof(url), "%s", env);
-        return url;
-    }
-    const char *file = getenv("DDATA_PG_URL_FILE");
-    FILE *f = file ? fopen(file, "r") : NULL;
-    ASSERT_MSG(f,
-               "no PostgreSQL server: set DDATA_PG_URL or run through ctest, whose"
-               " postgres.server fixture starts one (DDATA_PG_URL_FILE=%s)",
-               file ? file : "(unset)");
-    if (!fgets(url, sizeof(url), f))
-        url[0] = 0;
-    fclose(f);
-    url[strcspn(url, "\r\n")] = 0;
-    ASSERT_MSG(url[0], "%s is empty", file);
-    return url;
-}
 
 /* A schema name for `key` (a test directory): t_<64-bit FNV-1a in hex>. */
 static inline void pg_test_schema_name(char *out, size_t n, const char *key)

@@ -57,7 +57,7 @@ void cmd_node_help(void)
            "  --seed IP:PORT     a node to join through (repeatable)\n"
            "  --key-file FILE    the cluster secret: 32 bytes, raw or as 64 hex digits\n"
            "  --plaintext        no secret: unauthenticated and unencrypted (tests only)\n"
-           "  --store PATH       SQLite file for durable keys\n"
+           "  --store PATH       SQLite file or postgresql:// URI for durable keys\n"
            "  --store-key-file F seal the store with this 32-byte key (key id 1)\n"
            "  --durable PATTERN  a durable key, or PREFIX* (repeatable; needs --store)\n"
            "  --gossip-ms N      digest gossip interval (default 200)\n"
@@ -425,7 +425,7 @@ int cmd_node(int argc, char **argv)
     if (store_path) {
         dd_store_options so;
         dd_store_options_init(&so, DD_STORE_OPTIONS_VERSION);
-        so.backend = DD_BACKEND_SQLITE;
+        so.backend = store_path_is_postgres(store_path) ? DD_BACKEND_POSTGRES : DD_BACKEND_SQLITE;
         so.path = store_path;
         dd_keyring *ring = NULL;
         if (store_key_file) {

@@ -21,6 +21,12 @@ int cmd_node(int argc, char **argv);
 void cmd_node_help(void);
 int cmd_inspect(int argc, char **argv);
 void cmd_inspect_help(void);
+int cmd_schema(int argc, char **argv);
+void cmd_schema_help(void);
+
+/* True when a --store / inspect path is a PostgreSQL URI
+ * (postgresql://... or postgres://...). */
+int store_path_is_postgres(const char *path);
 
 /* Reads a 32-byte key (raw, or 64 hex digits) from `path`; 0 or -1 after
  * printing what is wrong. */

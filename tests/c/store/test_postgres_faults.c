@@ -219,3 +219,37 @@ TEST(test_client_killed_mid_batch_leaves_no_partial_batch)
     }
     ASSERT_EQ_INT(kills, 4);
 }
+
+TEST(test_role_that_may_not_create_tables_is_told_to_run_the_schema_sql)
+{
+    char dir[1024], schema[40], conninfo[1400], as_role[1500], sql[8192];
+    fresh_dir(dir, sizeof(dir), V_POSTGRES, "role");
+    pg_test_schema_name(schema, sizeof(schema), dir);
+    pg_test_conninfo(conninfo, sizeof(conninfo), schema);
+    snprintf(sql, sizeof(sql),
+             "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ddata_plain')"
+             " THEN CREATE ROLE ddata_plain LOGIN; END IF; END $$;"
+             " GRANT USAGE ON SCHEMA %s TO ddata_plain",
+             schema);
+    pg_test_exec(sql);
+    snprintf(as_role, sizeof(as_role), "%s%suser=ddata_plain", conninfo,
+             strstr(conninfo, "://") ? "&" : " ");
+
+    store_backend *be = NULL;
+    ASSERT_STATUS(store_backend_open_postgres(&be, as_role, NULL), ST_EUNSUPPORTED);
+    ASSERT_MSG(strstr(error_message(), "permission denied") &&
+                   strstr(error_message(), "ddata schema postgres"),
+               "message: %s", error_message());
+
+    /* The owner runs the printed SQL and grants the role its rows. */
+    snprintf(sql, sizeof(sql),
+             "SET search_path = %s; %s GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN"
+             " SCHEMA %s TO ddata_plain",
+             schema, pg_schema_sql(), schema);
+    pg_test_exec(sql);
+    ASSERT_OK(store_backend_open_postgres(&be, as_role, NULL));
+    journal *j;
+    ASSERT_OK(journal_open_backend(&j, be, NULL, NULL));
+    append_one(j, 0, ST_OK);
+    journal_close(j);
+}
