@@ -24,11 +24,16 @@ foreach(name test_journal test_snapshots test_state_store test_recovery)
   endif()
 endforeach()
 
-file(GLOB pg_only CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/c/store/test_postgres_*.c)
+# Every tests/c/<module>/test_postgres_*.c (registered as <module>.test_postgres_*).
+file(GLOB pg_only CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/c/*/test_postgres_*.c)
 foreach(src IN LISTS pg_only)
   get_filename_component(name ${src} NAME_WE)
-  set_tests_properties(store.${name} PROPERTIES LABELS "store;postgres" TIMEOUT 900
-    FIXTURES_REQUIRED pg_server ENVIRONMENT "${DDATA_PG_ENV};DDATA_STORE_ENGINES=postgres")
+  get_filename_component(dir ${src} DIRECTORY)
+  get_filename_component(group ${dir} NAME)
+  if(TEST ${group}.${name})
+    set_tests_properties(${group}.${name} PROPERTIES LABELS "${group};postgres" TIMEOUT 900
+      FIXTURES_REQUIRED pg_server ENVIRONMENT "${DDATA_PG_ENV};DDATA_STORE_ENGINES=postgres")
+  endif()
 endforeach()
 
 # The ABI's view of the backend (tests/c/abi/test_store_postgres.c).
