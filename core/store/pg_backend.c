@@ -58,40 +58,33 @@
 /* Serialises concurrent first opens: pg_advisory_xact_lock key ("ddat"). */
 #define SCHEMA_LOCK_KEY "1684300916"
 
-/* Migration i brings a schema from version i to i + 1. */
-static const char *const migrations[SCHEMA_VERSION] = {
-    "CREATE TABLE ddata_journal(pid bytea NOT NULL, seq bigint NOT NULL,"
-    " ordering bigint NOT NULL UNIQUE, ts bigint NOT NULL, payload bytea NOT NULL, tags bytea,"
-    " PRIMARY KEY(pid, seq));\n"
-    "CREATE TABLE ddata_journal_meta(pid bytea PRIMARY KEY, highest bigint NOT NULL);\n"
-    "CREATE TABLE ddata_ordering(id integer PRIMARY KEY CHECK (id = 1), next bigint NOT NULL);\n"
-    "INSERT INTO ddata_ordering VALUES (1, 0);\n"
-    "CREATE TABLE ddata_event_tags(tag bytea NOT NULL, ordering bigint NOT NULL,"
-    " PRIMARY KEY(tag, ordering));\n"
-    "CREATE INDEX ddata_event_tags_ordering ON ddata_event_tags(ordering);\n"
-    "CREATE TABLE ddata_snapshots(pid bytea NOT NULL, seq bigint NOT NULL, ts bigint NOT NULL,"
-    " data bytea NOT NULL, PRIMARY KEY(pid, seq));\n"
-    "CREATE TABLE ddata_state(key bytea PRIMARY KEY, revision bigint NOT NULL,"
-    " data bytea NOT NULL);\n",
-};
+/* Migration 1: the tables. Migration i brings a schema from version i to
+ * i + 1; each is a macro so the full schema below is one literal. */
+#define MIGRATION_1                                                                                \
+    "CREATE TABLE ddata_journal(pid bytea NOT NULL, seq bigint NOT NULL,"                          \
+    " ordering bigint NOT NULL UNIQUE, ts bigint NOT NULL, payload bytea NOT NULL, tags bytea,"    \
+    " PRIMARY KEY(pid, seq));\n"                                                                   \
+    "CREATE TABLE ddata_journal_meta(pid bytea PRIMARY KEY, highest bigint NOT NULL);\n"           \
+    "CREATE TABLE ddata_ordering(id integer PRIMARY KEY CHECK (id = 1), next bigint NOT NULL);\n"  \
+    "INSERT INTO ddata_ordering VALUES (1, 0);\n"                                                  \
+    "CREATE TABLE ddata_event_tags(tag bytea NOT NULL, ordering bigint NOT NULL,"                  \
+    " PRIMARY KEY(tag, ordering));\n"                                                              \
+    "CREATE INDEX ddata_event_tags_ordering ON ddata_event_tags(ordering);\n"                      \
+    "CREATE TABLE ddata_snapshots(pid bytea NOT NULL, seq bigint NOT NULL, ts bigint NOT NULL,"    \
+    " data bytea NOT NULL, PRIMARY KEY(pid, seq));\n"                                              \
+    "CREATE TABLE ddata_state(key bytea PRIMARY KEY, revision bigint NOT NULL,"                    \
+    " data bytea NOT NULL);\n"
 
-static const char schema_table_sql[] = "CREATE TABLE ddata_schema(version integer NOT NULL);\n"
-                                       "INSERT INTO ddata_schema VALUES (0);\n";
+#define SCHEMA_TABLE                                                                               \
+    "CREATE TABLE ddata_schema(version integer NOT NULL);\n"                                       \
+    "INSERT INTO ddata_schema VALUES (0);\n"
+
+static const char *const migrations[SCHEMA_VERSION] = {MIGRATION_1};
 
 const char *pg_schema_sql(void)
 {
-    static char sql[4096];
-    static int built;
-    if (!built) {
-        int at = snprintf(sql, sizeof(sql), "-- ddata PostgreSQL schema, version %d\nBEGIN;\n%s",
-                          SCHEMA_VERSION, schema_table_sql);
-        for (int v = 0; v < SCHEMA_VERSION; v++)
-            at += snprintf(sql + at, sizeof(sql) - (size_t)at, "%s", migrations[v]);
-        snprintf(sql + at, sizeof(sql) - (size_t)at,
-                 "UPDATE ddata_schema SET version = %d;\nCOMMIT;\n", SCHEMA_VERSION);
-        built = 1;
-    }
-    return sql;
+    return "-- ddata PostgreSQL schema, version 1\nBEGIN;\n" SCHEMA_TABLE MIGRATION_1
+           "UPDATE ddata_schema SET version = 1;\nCOMMIT;\n";
 }
 
 const char *const pg_statements[PQ_COUNT] = {
@@ -311,8 +304,16 @@ static int setup_session(pg_backend *pg)
     return ST_OK;
 }
 
+static int lost_batch(void)
+{
+    return error_set(ST_EIO, "postgres: the connection was lost inside a batch, which the server"
+                             " rolled back; commit to end it");
+}
+
 int pg_ready(pg_backend *pg)
 {
+    if (pg->depth < 0)
+        return lost_batch(); /* nothing runs outside the batch the caller thinks is open */
     if (PQstatus(pg->conn) == CONNECTION_OK && pg->prepared)
         return ST_OK;
     if (PQstatus(pg->conn) != CONNECTION_OK) {
@@ -322,11 +323,14 @@ int pg_ready(pg_backend *pg)
         PQreset(pg->conn);
         if (PQstatus(pg->conn) != CONNECTION_OK)
             return pg_error(pg, NULL, "reconnecting");
-        if (in_batch) {
+        int rc = setup_session(pg);
+        if (rc == ST_OK && in_batch) {
             /* The server rolled the batch back with the old connection;
              * the caller's commit must hear it. Run nothing until then. */
             pg->depth = -1;
+            return lost_batch();
         }
+        return rc;
     }
     return setup_session(pg);
 }
@@ -336,9 +340,6 @@ int pg_tx_begin(pg_backend *pg)
     int rc = pg_ready(pg);
     if (rc != ST_OK)
         return rc;
-    if (pg->depth < 0)
-        return error_set(ST_EIO, "postgres: the connection was lost inside a batch, which the"
-                                 " server rolled back; commit to end it");
     rc = pg_exec(pg, pg->depth ? "SAVEPOINT dd" : "BEGIN", "beginning a transaction");
     if (rc == ST_OK)
         pg->depth++;
@@ -347,19 +348,14 @@ int pg_tx_begin(pg_backend *pg)
 
 int pg_tx_commit(pg_backend *pg)
 {
+    int rc = pg_ready(pg);
     if (pg->depth < 0) {
         pg->depth = 0;
         return error_set(ST_EIO, "postgres: the connection was lost inside a batch, which the"
                                  " server rolled back");
     }
-    int rc = pg_ready(pg);
     if (rc != ST_OK)
         return rc;
-    if (pg->depth < 0) {
-        pg->depth = 0;
-        return error_set(ST_EIO, "postgres: the connection was lost inside a batch, which the"
-                                 " server rolled back");
-    }
     rc = pg_exec(pg, pg->depth > 1 ? "RELEASE dd" : "COMMIT", "committing");
     if (rc == ST_OK)
         pg->depth--;
@@ -444,7 +440,7 @@ static int migrate(pg_backend *pg)
         ST_OK)
         goto fail;
     const char *what = "creating the tables";
-    if (strcmp(buf, "t") != 0 && (rc = pg_exec(pg, schema_table_sql, what)) != ST_OK)
+    if (strcmp(buf, "t") != 0 && (rc = pg_exec(pg, SCHEMA_TABLE, what)) != ST_OK)
         goto refused;
     if ((rc = query_text(pg, "SELECT version FROM ddata_schema", buf, sizeof(buf))) != ST_OK)
         goto fail;

@@ -89,8 +89,12 @@ TEST(test_server_restart_fails_with_eio_then_reconnects)
     ASSERT_OK(state_store_upsert(s, PID("k"), 0, PID("v"), NULL));
     server_script("restart", NULL, 0);
     ASSERT_STATUS(state_store_upsert(s, PID("k2"), 0, PID("v"), NULL), ST_EIO);
+    /* Reconnected, but still inside the batch the caller thinks is open:
+     * nothing may run (and commit) on its own until the commit. */
+    ASSERT_STATUS(state_store_upsert(s, PID("k3"), 0, PID("v"), NULL), ST_EIO);
     ASSERT_STATUS(state_store_commit(s), ST_EIO);
     ASSERT_STATUS(state_store_get(s, PID("k"), NULL, NULL), ST_ENOTFOUND);
+    ASSERT_STATUS(state_store_get(s, PID("k3"), NULL, NULL), ST_ENOTFOUND);
     ASSERT_OK(state_store_upsert(s, PID("k"), 0, PID("v"), NULL));
     state_store_close(s);
 }
