@@ -108,3 +108,9 @@ test('tagged events are read in global order, resuming after an ordering', () =>
   assert.strictEqual(ddata.lastError().status, 0);
   j.close();
 });
+
+test("backend 'postgres' opens through libpq and reports the server's error", () => {
+  const url = 'postgresql://nobody@127.0.0.1:1/none?connect_timeout=2';
+  assert.throws(() => new ddata.Journal({ backend: 'postgres', path: url }),
+    (e) => e instanceof ddata.IOError && /postgres: connecting/.test(e.message));
+});

@@ -207,3 +207,11 @@ fn stores_are_shared_between_threads() {
     }
     assert_eq!(s.get("k3-49").unwrap().unwrap().0, 1);
 }
+
+#[test]
+fn postgres_backend_reports_the_servers_error() {
+    let opts = StoreOptions::postgres("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2");
+    let e = Journal::open(&opts).unwrap_err();
+    assert_eq!(e.status(), Status::Io);
+    assert!(e.message().contains("postgres: connecting"), "{}", e.message());
+}
