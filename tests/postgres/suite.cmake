@@ -41,3 +41,12 @@ if(TEST abi.test_store_postgres)
   set_tests_properties(abi.test_store_postgres PROPERTIES LABELS "abi;postgres" TIMEOUT 900
     FIXTURES_REQUIRED pg_server ENVIRONMENT "${DDATA_PG_ENV}")
 endif()
+
+# The `ddata` command on a PostgreSQL store (schema, node --store, inspect).
+find_program(DD_PG_PYTHON3 python3)
+if(DD_PG_PYTHON3 AND TARGET ddata_cli)
+  add_test(NAME postgres.cli COMMAND ${DD_PG_PYTHON3} ${CMAKE_SOURCE_DIR}/tests/postgres/test_cli.py)
+  set_tests_properties(postgres.cli PROPERTIES LABELS postgres TIMEOUT 300
+    FIXTURES_REQUIRED pg_server
+    ENVIRONMENT "${DDATA_PG_ENV};DDATA_BIN=$<TARGET_FILE:ddata_cli>")
+endif()

@@ -123,10 +123,11 @@ static int open_stores(const inspect_opts *o, dd_journal **j, dd_state_store **s
         rc = dd_state_store_open(st, &so);
     dd_keyring_free(ring);
     if (rc != DD_OK) {
+        char shown[1024];
         fprintf(stderr,
                 "ddata inspect: cannot open '%s' as a ddata store: %s (is it a store written "
                 "by ddata? a damaged file must be restored from a backup)\n",
-                o->path, dd_error_last()->message);
+                store_path_for_display(o->path, shown, sizeof(shown)), dd_error_last()->message);
         return 1;
     }
     return 0;

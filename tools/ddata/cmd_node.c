@@ -443,7 +443,9 @@ int cmd_node(int argc, char **argv)
         int src = dd_state_store_open(&c.store, &so);
         dd_keyring_free(ring);
         if (src != DD_OK) {
-            fprintf(stderr, "ddata node: cannot open store '%s': %s\n", store_path,
+            char shown[1024];
+            fprintf(stderr, "ddata node: cannot open store '%s': %s\n",
+                    store_path_for_display(store_path, shown, sizeof(shown)),
                     dd_error_last()->message);
             goto done;
         }

@@ -24,6 +24,20 @@ int store_path_is_postgres(const char *path)
            (strncmp(path, "postgresql://", 13) == 0 || strncmp(path, "postgres://", 11) == 0);
 }
 
+const char *store_path_for_display(const char *path, char *buf, size_t n)
+{
+    if (!store_path_is_postgres(path))
+        return path;
+    /* scheme://user:password@host... */
+    const char *user = strstr(path, "://") + 3;
+    const char *at = strchr(user, '@');
+    const char *colon = strchr(user, ':');
+    if (!at || !colon || colon > at)
+        return path;
+    snprintf(buf, n, "%.*s:***%s", (int)(colon - path), path, at);
+    return buf;
+}
+
 int cmd_schema(int argc, char **argv)
 {
     if (argc != 1 || (strcmp(argv[0], "postgres") != 0 && strcmp(argv[0], "postgresql") != 0)) {
