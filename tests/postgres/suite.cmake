@@ -38,6 +38,8 @@ endforeach()
 
 # The ABI's view of the backend (tests/c/abi/test_store_postgres.c).
 if(TEST abi.test_store_postgres)
+  # It makes its own schema with libpq (tests/support/pg_test.h).
+  target_link_libraries(abi_test_store_postgres PRIVATE PkgConfig::LIBPQ)
   set_tests_properties(abi.test_store_postgres PROPERTIES LABELS "abi;postgres" TIMEOUT 900
     FIXTURES_REQUIRED pg_server ENVIRONMENT "${DDATA_PG_ENV}")
 endif()

@@ -6,7 +6,9 @@ first wrote), and `ddata inspect postgresql://...` lists them.
 
 The server's URL comes from DDATA_PG_URL or the file DDATA_PG_URL_FILE names
 (the ctest fixture's throwaway server). Standard library only."""
+import glob
 import os
+import shutil
 import subprocess
 import sys
 
@@ -20,6 +22,22 @@ def server_url():
             url = f.read().strip()
     assert url, "no PostgreSQL server (DDATA_PG_URL or the ctest fixture)"
     return url
+
+
+def psql():
+    found = shutil.which("psql") or sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))[-1:]
+    assert found, "psql is needed to make the test's schema"
+    return found if isinstance(found, str) else found[0]
+
+
+def fresh_schema_url(url, schema):
+    """Makes an empty schema of this test's own (other tests' records in the
+    server's public schema are not durable keys) and returns a URL using it."""
+    sql = "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s" % (schema, schema)
+    r = subprocess.run([psql(), "-q", "-d", url, "-c", sql], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    return url + ("&" if "?" in url else "?") + "options=-csearch_path%3D" + schema
 
 
 def node(url, name, commands):
@@ -40,8 +58,8 @@ def test_schema_prints_the_sql():
 
 
 def test_node_keeps_durable_keys_on_the_server_and_inspect_lists_them():
-    url = server_url()
-    key = "cli:hits-%d" % os.getpid()
+    url = fresh_schema_url(server_url(), "cli_%d" % os.getpid())
+    key = "cli:hits"
     out = node(url, "a", ["inc %s 5" % key, "get %s" % key])
     assert '"value":5' in out[-2], out
     out = node(url, "b", ["get %s" % key])  # a cold start from the store alone

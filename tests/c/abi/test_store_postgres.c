@@ -8,17 +8,23 @@
 #include <time.h>
 
 #include "ddata.h"
-#include "pg_url.h"
+#include "pg_test.h"
 #include "test.h"
 
 #define B(str) (const uint8_t *)(str), strlen(str)
 
+/* Options for a fresh schema of this test's own. */
 static dd_store_options pg_options(void)
 {
+    static char conninfo[1400];
+    char schema[40];
+    pg_test_schema_name(schema, sizeof(schema), test_tmpdir());
+    pg_test_fresh_schema(schema);
+    pg_test_conninfo(conninfo, sizeof(conninfo), schema);
     dd_store_options o;
     ASSERT_EQ_INT(dd_store_options_init(&o, DD_STORE_OPTIONS_VERSION), DD_OK);
     o.backend = DD_BACKEND_POSTGRES;
-    o.path = pg_test_url();
+    o.path = conninfo;
     return o;
 }
 
