@@ -48,7 +48,7 @@ SOAK_SECONDS ?= 600
 PREFIX ?= /usr/local
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS) --timeout 900
 
-.PHONY: all deps build asan release venv python-install node-install test test-suites test-c test-asan test-release test-python test-node test-rust test-go test-dist test-snippets test-versions test-clean-checkout dist bench fuzz soak demo install symbols bindings abi-baseline format clean
+.PHONY: all deps build asan release venv python-install node-install test test-suites test-c test-asan test-release test-python test-node test-rust test-go test-postgres test-dist test-snippets test-versions test-clean-checkout dist bench fuzz soak demo install symbols bindings abi-baseline format clean
 
 all: build
 
@@ -132,7 +132,7 @@ test:
 	@$(PYTHON) tools/test_summary.py $(TEST_LOG)
 
 # The suites `make test` runs, in order; each one's time is printed.
-TEST_SUITES := test-versions test-c test-release test-asan test-python test-node test-rust test-go test-snippets test-dist
+TEST_SUITES := test-versions test-c test-release test-asan test-python test-node test-rust test-go test-postgres test-snippets test-dist
 test-suites:
 	@for s in $(TEST_SUITES) test-clean-checkout; do \
 	  start=$$(date +%s); $(MAKE) --no-print-directory $$s || exit 1; \
@@ -162,6 +162,15 @@ test-clean-checkout:
 
 dist: venv
 	sh tools/dist/dist.sh $(abspath $(DIST)) $(VPY)
+
+# The PostgreSQL suite (ctest label `postgres`) in the normal build: the
+# store contract on the postgres engine, concurrency and fault tests. The
+# ctest fixture starts a throwaway server (tools/pg-test-server.sh) and
+# removes it afterwards; DDATA_PG_URL points the tests at your own server.
+test-postgres: build
+	@test -x "$$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)/initdb" || \
+	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
+	ctest --test-dir $(BUILD) $(CTEST_FLAGS) -L postgres
 
 # stdout carries only the JSON lines; building and progress go to stderr.
 bench:

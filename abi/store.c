@@ -9,6 +9,7 @@
 #include "seal/seal.h"
 #include "store/fs_backend.h"
 #include "store/journal.h"
+#include "store/pg_backend.h"
 #include "store/sqlite_backend.h"
 #include "store/store.h"
 
@@ -27,6 +28,18 @@ DD_API int dd_store_options_init(dd_store_options *opts, uint32_t version)
     dd_store_options defaults = DD_STORE_OPTIONS_INIT;
     *opts = defaults;
     return DD_OK;
+}
+
+DD_API int dd_store_schema(dd_buf *out, uint32_t backend)
+{
+    ABI_REQUIRE(out, "out");
+    out->data = NULL;
+    out->len = 0;
+    if (backend != DD_BACKEND_POSTGRES)
+        return error_set(DD_EUNSUPPORTED, "backend %u has no SQL schema to print", backend);
+    bytes b = BYTES_INIT;
+    bytes_put(&b, pg_schema_sql(), strlen(pg_schema_sql()));
+    return abi_buf_from_bytes(out, &b);
 }
 
 int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer **seal,
@@ -86,6 +99,12 @@ int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer *
     case DD_BACKEND_FS: {
         fs_options fo = {(store_sync)o->sync, o->must_exist != 0};
         rc = store_backend_open_fs(be, o->path, &fo);
+        break;
+    }
+    case DD_BACKEND_POSTGRES: {
+        pg_options po = pg_options_default();
+        po.statement_timeout_ms = (int)o->busy_timeout_ms;
+        rc = store_backend_open_postgres(be, o->path, &po);
         break;
     }
     default: rc = error_set(DD_EINVAL, "unknown backend %u", o->backend); break;

@@ -13,5 +13,5 @@ DDATA_BUILD_DIR="$(dirname "$lib")" python3 -m pip install -q --disable-pip-vers
     --target "$tmp/site" ./python >&2
 # shellcheck disable=SC2046
 cc -O2 -std=c11 -Iabi/include bench/python_baseline.c "$lib" \
-    $(pkg-config --libs --static sqlite3 libsodium zlib libcjson) -o "$tmp/baseline"
+    $(pkg-config --libs --static sqlite3 libsodium zlib libcjson) $(pkg-config --libs libpq) -o "$tmp/baseline"
 PYTHONPATH="$tmp/site" python3 bench/python_bench.py "$tmp/baseline" "${BENCH_PY_CALLS:-1000000}"

@@ -12,7 +12,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # shellcheck disable=SC2046
 cc -O2 -std=c11 -Iabi/include rust-sys/bench/counter_baseline.c "$abs/libddata.a" \
-    $(pkg-config --libs sqlite3 libsodium zlib libcjson) -lpthread -o "$tmp/baseline"
+    $(pkg-config --libs sqlite3 libsodium zlib libcjson libpq) -lpthread -o "$tmp/baseline"
 (cd rust-sys && DDATA_BUILD_DIR="$abs" DDATA_FROM_TREE=1 cargo build -q --release --example bench_counter >&2)
 # Alternate the two sides so a busy machine slows both alike; best of five each.
 n=${DDATA_BENCH_N:-20000000}

@@ -262,7 +262,7 @@ export class Keyring {
 }
 
 export interface StoreOptions {
-  backend?: 'memory' | 'sqlite' | 'fs';
+  backend?: 'memory' | 'sqlite' | 'fs' | 'postgres';
   path?: string;
   snapshotKeep?: number;
   /** Seal records at rest (zlib, then AEAD). */

@@ -14,7 +14,7 @@ Where the library comes from, in order:
    the same as this checkout's (or there is no checkout): a different
    header would not match the generated declarations in _cdef.py.
 4. This checkout, built with CMake into python/build/ddata-cmake and linked
-   statically, with its dependencies from pkg-config (sqlite3 libsodium
+   statically, with its dependencies from pkg-config (sqlite3 libsodium libpq
    zlib libcjson), so the extension needs no libddata.so at run time.
 
 The C shims below (ddpy_*) exist for speed only: they fill a dd_op on the C
@@ -37,6 +37,9 @@ TREE_HEADER = ROOT / "abi" / "include" / "ddata.h"
 if (VENDORED / "abi" / "include" / "ddata.h").exists():
     TREE_HEADER = VENDORED / "abi" / "include" / "ddata.h"
 DEPS = ["sqlite3", "libsodium", "zlib", "libcjson"]
+# Linked as a shared library: Debian's libpq.pc names static archives
+# (pgcommon, pgport) that only the server's -dev package ships.
+SHARED_DEPS = ["libpq"]
 
 SHIMS = r"""
 static int ddpy_apply(dd_crdt *v, uint32_t kind, uint64_t amount, const uint8_t *key, size_t key_len,
@@ -124,8 +127,10 @@ def _static_from(build_dir):
     if not lib.exists():
         sys.exit("ddata: %s not found (build the library first)" % lib)
     deps = _pkg_config("--libs", "--static", *DEPS)
-    if deps is None:
-        sys.exit("ddata: pkg-config cannot find %s; install the -dev packages" % " ".join(DEPS))
+    shared = _pkg_config("--libs", *SHARED_DEPS)
+    if deps is None or shared is None:
+        sys.exit("ddata: pkg-config cannot find %s; install the -dev packages" % " ".join(DEPS + SHARED_DEPS))
+    deps = deps + shared
     kw = _split_flags(deps)
     kw["include_dirs"].append(str(TREE_HEADER.parent))
     kw["extra_objects"] = [str(lib)]
@@ -166,9 +171,9 @@ def _build_tree():
 def _vendored():
     if os.environ.get("DDATA_SYSTEM") == "1" or not (VENDORED / "abi" / "include" / "ddata.h").exists():
         return None
-    deps = _pkg_config("--cflags", "--libs", *DEPS)
+    deps = _pkg_config("--cflags", "--libs", *(DEPS + SHARED_DEPS))
     if deps is None:
-        sys.exit("ddata: pkg-config cannot find %s; install the -dev packages" % " ".join(DEPS))
+        sys.exit("ddata: pkg-config cannot find %s; install the -dev packages" % " ".join(DEPS + SHARED_DEPS))
     kw = _split_flags(deps)
     sources = sorted(str(p.relative_to(HERE)) for p in VENDORED.glob("core/**/*.c"))
     sources += sorted(str(p.relative_to(HERE)) for p in VENDORED.glob("abi/*.c"))

@@ -17,6 +17,8 @@ have_pc sqlite3 || need="$need libsqlite3-dev"
 have_pc libsodium || need="$need libsodium-dev"
 have_pc zlib || need="$need zlib1g-dev"
 have_pc libcjson || need="$need libcjson-dev"
+have_pc libpq || need="$need libpq-dev"
+[ -n "$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null)" ] || need="$need postgresql"
 have_cmd sqlite3 || need="$need sqlite3"
 # make test makes its own venv (build/venv) with the system's python3.
 python3 -c 'import ensurepip, venv' 2>/dev/null || need="$need python3-venv"

@@ -302,9 +302,11 @@ DD_API int dd_crdt_elements(dd_buf *out, const dd_crdt *v);
 typedef struct dd_journal_cursor dd_journal_cursor; /* iterates events or pids */
 
 typedef enum dd_backend {
-    DD_BACKEND_MEMORY = 1, /* in this process only; for tests and caches */
-    DD_BACKEND_SQLITE = 2, /* one file (WAL); the default for durable use */
-    DD_BACKEND_FS = 3      /* a directory, one file per record; shareable */
+    DD_BACKEND_MEMORY = 1,  /* in this process only; for tests and caches */
+    DD_BACKEND_SQLITE = 2,  /* one file (WAL); the default for durable use */
+    DD_BACKEND_FS = 3,      /* a directory, one file per record; shareable */
+    DD_BACKEND_POSTGRES = 4 /* a PostgreSQL server shared by every node; `path` is a
+                               libpq connection string or URI */
 } dd_backend;
 
 typedef enum dd_sync {
@@ -322,11 +324,14 @@ typedef enum dd_seal_algorithm {
 typedef struct dd_store_options {
     uint32_t version;               /* DD_STORE_OPTIONS_VERSION */
     uint32_t backend;               /* dd_backend */
-    const char *path;               /* SQLite file or fs directory */
+    const char *path;               /* SQLite file, fs directory or PostgreSQL
+                                       connection string / URI */
     const char *snapshot_path;      /* SQLite: snapshots in this second file;
                                        NULL = in `path` */
     uint32_t sync;                  /* dd_sync */
-    uint32_t busy_timeout_ms;       /* SQLite: wait this long for a writer */
+    uint32_t busy_timeout_ms;       /* SQLite: wait this long for a writer;
+                                       PostgreSQL: statement timeout
+                                       (DD_ETIMEOUT), 0 = none */
     dd_keyring *keyring;            /* NULL = not sealed; borrowed during open */
     int32_t compression_level;      /* 0 = off, 1..9 (zlib); sealed or not */
     uint32_t compression_threshold; /* compress blobs of at least this many bytes */
@@ -344,6 +349,11 @@ typedef struct dd_store_options {
     }
 
 DD_API int dd_store_options_init(dd_store_options *opts, uint32_t version);
+/* The SQL that creates `backend`'s tables (DD_BACKEND_POSTGRES), for the
+ * tables' owner to run when the store's own role may not create them;
+ * DD_EUNSUPPORTED for a backend that has no SQL schema to hand out.
+ * Free `out` with dd_buf_free. */
+DD_API int dd_store_schema(dd_buf *out, uint32_t backend);
 
 /* Key rings. Keys are 32 bytes, named by a caller-chosen id that is written
  * into every sealed blob; the first key added is active. Rotation: add a

@@ -11,6 +11,16 @@
  * Write-through (default) upserts on every change; write-behind marks the
  * key and flushes all marked keys in one store transaction per interval
  * (and on engine_free).
+ *
+ * Several replicas may share one store (a PostgreSQL server every node
+ * reaches, or one SQLite file), each writing the same keys without
+ * hearing from the others. A blind write would keep only the last
+ * writer's state, so a write is read-merge-write under compare-and-set:
+ * read the stored record and its revision, merge the stored CRDT into the
+ * local one (the join, so nothing another replica wrote is lost), and
+ * write the result expecting that revision; when another replica wrote in
+ * between (ST_ECONFLICT), read and merge again. The stored value is then
+ * always the join of everything written.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,24 +31,78 @@
 
 #define RECORD_VERSION 1u
 
+/* Merges the value of a stored record into ke's, when both are values of
+ * the same type (a tombstone or another type on either side: the local
+ * entry wins, as it would over the network). */
+static int merge_stored(engine *e, uint32_t idx, const bytes *stored)
+{
+    kentry *ke = kt_at(&e->kt, idx);
+    reader r = reader_make(stored->data, stored->len);
+    uint8_t version = reader_u8(&r), flags = reader_u8(&r), type = reader_u8(&r);
+    (void)reader_varint(&r);
+    if (!reader_ok(&r) || version != RECORD_VERSION || (flags & 1) || (ke->flags & KE_TOMB) ||
+        type != ke->type)
+        return ST_OK;
+    crdt *value = NULL;
+    int rc = crdt_decode(&value, r.p, reader_left(&r), &e->cfg.lim, UINT64_MAX / 2);
+    if (rc)
+        return error_wrap("durable key '%.*s'", (int)(ke->key_len > 64 ? 64 : ke->key_len),
+                          (const char *)ke->key);
+    uint64_t before = crdt_digest(ke->value);
+    rc = crdt_merge(ke->value, value);
+    crdt_free(value);
+    if (rc == ST_OK && crdt_digest(ke->value) != before)
+        kt_set_digest(&e->kt, idx, engine_entry_digest(ke));
+    return rc;
+}
+
+static int encode_record(const kentry *ke, bytes *b)
+{
+    bytes_reset(b);
+    bytes_put_u8(b, RECORD_VERSION);
+    bytes_put_u8(b, (ke->flags & KE_TOMB) ? 1 : 0);
+    bytes_put_u8(b, ke->type);
+    bytes_put_varint(b, ke->changed_ms);
+    int rc = ST_OK;
+    if (!(ke->flags & KE_TOMB))
+        rc = crdt_encode(ke->value, b);
+    if (rc == ST_OK && b->failed)
+        rc = error_oom();
+    return rc;
+}
+
+/* Another replica may win every round only while it keeps writing this
+ * key; give up (ST_EBUSY) rather than spin forever. */
+#define DURABLE_MAX_ROUNDS 1000
+
 int durable_write(engine *e, uint32_t idx)
 {
     if (!e->cfg.store)
         return ST_OK;
     kentry *ke = kt_at(&e->kt, idx);
-    bytes b = BYTES_INIT;
-    bytes_put_u8(&b, RECORD_VERSION);
-    bytes_put_u8(&b, (ke->flags & KE_TOMB) ? 1 : 0);
-    bytes_put_u8(&b, ke->type);
-    bytes_put_varint(&b, ke->changed_ms);
+    bytes stored = BYTES_INIT, b = BYTES_INIT;
     int rc = ST_OK;
-    if (!(ke->flags & KE_TOMB))
-        rc = crdt_encode(ke->value, &b);
-    if (rc == ST_OK && b.failed)
-        rc = error_oom();
-    if (rc == ST_OK)
-        rc = state_store_upsert(e->cfg.store, ke->key, ke->key_len, STATE_ANY_REVISION, b.data,
-                                b.len, NULL);
+    for (int round = 0; round < DURABLE_MAX_ROUNDS; round++) {
+        uint64_t revision = 0;
+        rc = state_store_get(e->cfg.store, ke->key, ke->key_len, &revision, &stored);
+        if (rc == ST_ENOTFOUND) {
+            revision = 0;
+        } else if (rc != ST_OK) {
+            goto done;
+        } else if ((rc = merge_stored(e, idx, &stored)) != ST_OK) {
+            goto done;
+        }
+        if ((rc = encode_record(ke, &b)) != ST_OK)
+            goto done;
+        rc = state_store_upsert(e->cfg.store, ke->key, ke->key_len, revision, b.data, b.len, NULL);
+        if (rc != ST_ECONFLICT)
+            goto done;
+    }
+    rc = error_set(ST_EBUSY, "durable key '%.*s': other writers won %d rounds in a row",
+                   (int)(ke->key_len > 64 ? 64 : ke->key_len), (const char *)ke->key,
+                   DURABLE_MAX_ROUNDS);
+done:
+    bytes_free(&stored);
     bytes_free(&b);
     return rc;
 }

@@ -3,7 +3,7 @@
  *
  * The journal, the snapshot store and the durable state store are written
  * once (journal.c, state_store.c) above this table; an engine (memory,
- * SQLite, file system, PostgreSQL later, a user's own) only stores and
+ * SQLite, file system, PostgreSQL, a user's own) only stores and
  * finds opaque blobs. Sealing (compression + AEAD, core/seal) happens above
  * the table too, so every engine gets it without knowing: the blobs an
  * engine sees are already sealed, and only the sequence numbers, revisions,

@@ -1,6 +1,6 @@
 // Journal (events + snapshots) and StateStore (key -> revision, bytes).
 // Synchronous: local storage, like the Python package. Options:
-// {backend: 'memory' | 'sqlite' | 'fs', path, snapshotKeep}.
+// {backend: 'memory' | 'sqlite' | 'fs' | 'postgres', path, snapshotKeep}.
 'use strict';
 
 const native = require('./native');

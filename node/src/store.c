@@ -20,7 +20,7 @@ static int close_state_store(void *h)
     return dd_state_store_close(h);
 }
 
-/* {backend: 'memory'|'sqlite'|'fs', path} -> dd_store_options. `path`
+/* {backend: 'memory'|'sqlite'|'fs'|'postgres', path} -> dd_store_options. `path`
  * points into *scratch (caller frees). */
 static bool read_store_options(napi_env env, napi_value o, dd_store_options *so, char **scratch)
 {
@@ -31,7 +31,7 @@ static bool read_store_options(napi_env env, napi_value o, dd_store_options *so,
         char name[16];
         size_t n = 0;
         if (napi_get_value_string_utf8(env, v, name, sizeof name, &n) != napi_ok) {
-            addon_type_error(env, "options.backend must be 'memory', 'sqlite' or 'fs'");
+            addon_type_error(env, "options.backend must be 'memory', 'sqlite', 'fs' or 'postgres'");
             return false;
         }
         if (strcmp(name, "memory") == 0)
@@ -40,8 +40,10 @@ static bool read_store_options(napi_env env, napi_value o, dd_store_options *so,
             so->backend = DD_BACKEND_SQLITE;
         else if (strcmp(name, "fs") == 0)
             so->backend = DD_BACKEND_FS;
+        else if (strcmp(name, "postgres") == 0)
+            so->backend = DD_BACKEND_POSTGRES;
         else {
-            addon_type_error(env, "options.backend must be 'memory', 'sqlite' or 'fs'");
+            addon_type_error(env, "options.backend must be 'memory', 'sqlite', 'fs' or 'postgres'");
             return false;
         }
     }

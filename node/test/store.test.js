@@ -140,3 +140,9 @@ test('compressionLevel works without a keyring', () => {
   assert.ok(fs.statSync(path.join(root, 'state', 'x6b')).size < 300);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test("backend 'postgres' opens through libpq and reports the server's error", () => {
+  const url = 'postgresql://nobody@127.0.0.1:1/none?connect_timeout=2';
+  assert.throws(() => new ddata.Journal({ backend: 'postgres', path: url }),
+    (e) => e instanceof ddata.IOError && /postgres: connecting/.test(e.message));
+});

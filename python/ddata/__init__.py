@@ -80,6 +80,7 @@ from ._store import (
     StateStore,
     Sync,
     seal_algorithm_available,
+    store_schema,
 )
 from ._system import (
     Consistency,

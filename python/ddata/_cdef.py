@@ -68,6 +68,7 @@ typedef enum dd_backend {
     DD_BACKEND_MEMORY = 1,
     DD_BACKEND_SQLITE = 2,
     DD_BACKEND_FS = 3,
+    DD_BACKEND_POSTGRES = 4,
 } dd_backend;
 typedef enum dd_sync {
     DD_SYNC_OFF = 0,
@@ -350,6 +351,7 @@ int dd_crdt_flag_value(const dd_crdt *v);
 int dd_crdt_map_get(dd_crdt **out, const dd_crdt *map, const uint8_t *key, size_t key_len);
 int dd_crdt_elements(dd_buf *out, const dd_crdt *v);
 int dd_store_options_init(dd_store_options *opts, uint32_t version);
+int dd_store_schema(dd_buf *out, uint32_t backend);
 int dd_keyring_new(dd_keyring **out);
 int dd_keyring_add_key(dd_keyring *ring, uint32_t key_id, const uint8_t *key, size_t key_len);
 int dd_keyring_set_active(dd_keyring *ring, uint32_t key_id);
@@ -476,6 +478,7 @@ FUNCTIONS = (
     'dd_crdt_map_get',
     'dd_crdt_elements',
     'dd_store_options_init',
+    'dd_store_schema',
     'dd_keyring_new',
     'dd_keyring_add_key',
     'dd_keyring_set_active',

@@ -21,6 +21,7 @@ class Backend(enum.IntEnum):
     MEMORY = lib.DD_BACKEND_MEMORY
     SQLITE = lib.DD_BACKEND_SQLITE
     FS = lib.DD_BACKEND_FS
+    POSTGRES = lib.DD_BACKEND_POSTGRES
 
 
 class Sync(enum.IntEnum):
@@ -83,8 +84,16 @@ def _backend(value):
         try:
             return Backend[value.upper()]
         except KeyError:
-            raise ValueError("backend must be memory, sqlite or fs, not %r" % value) from None
+            raise ValueError("backend must be memory, sqlite, fs or postgres, not %r" % value) from None
     return Backend(value)
+
+
+def store_schema(backend="postgres"):
+    """The SQL that creates `backend`'s tables (only "postgres" has one), for
+    the tables' owner to run when the store's role may not create them."""
+    out = ffi.new("dd_buf *")
+    check(lib.dd_store_schema(out, _backend(backend)))
+    return take_buf(out).decode()
 
 
 def _options(keep, backend="memory", path=None, snapshot_path=None, sync=None, busy_timeout_ms=None, keyring=None,

@@ -16,7 +16,7 @@ use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const DEPS: [&str; 4] = ["sqlite3", "libsodium", "zlib", "libcjson"];
+const DEPS: [&str; 5] = ["sqlite3", "libsodium", "zlib", "libcjson", "libpq"];
 
 fn main() {
     for var in ["DDATA_SYSTEM", "DDATA_SOURCE_DIR", "DDATA_BUILD_DIR", "DOCS_RS"] {

@@ -248,3 +248,13 @@ def test_compression_works_without_a_keyring(tmp_path):
         s.upsert("k", big, 0)
         assert s.get("k").value == big
     assert (root / "state" / "x6b").stat().st_size < 300
+
+
+def test_postgres_backend_is_named_and_its_schema_printed():
+    sql = ddata.store_schema("postgres")
+    assert "CREATE TABLE ddata_journal" in sql
+    with pytest.raises(ddata.Unsupported):
+        ddata.store_schema("sqlite")
+    with pytest.raises(OSError) as err:
+        ddata.Journal("postgres", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
+    assert "postgres: connecting" in str(err.value)

@@ -38,7 +38,8 @@ void cmd_inspect_help(void)
 {
     printf("usage: ddata inspect PATH [options]\n"
            "\n"
-           "Lists what a store (a SQLite file, or an fs-backend directory) holds:\n"
+           "Lists what a store (a SQLite file, an fs-backend directory or a\n"
+           "postgresql:// URI) holds:\n"
            "persistence ids with their sequence numbers and snapshots, and state keys\n"
            "with their revisions.\n"
            "\n"
@@ -92,7 +93,8 @@ static void put_bytes(FILE *f, const uint8_t *s, size_t len)
 static int open_stores(const inspect_opts *o, dd_journal **j, dd_state_store **st)
 {
     struct stat sb;
-    if (stat(o->path, &sb) != 0) {
+    int postgres = store_path_is_postgres(o->path);
+    if (!postgres && stat(o->path, &sb) != 0) {
         fprintf(stderr, "ddata inspect: '%s': %s\n", o->path, strerror(errno));
         return 1;
     }
@@ -111,7 +113,9 @@ static int open_stores(const inspect_opts *o, dd_journal **j, dd_state_store **s
     }
     dd_store_options so;
     dd_store_options_init(&so, DD_STORE_OPTIONS_VERSION);
-    so.backend = S_ISDIR(sb.st_mode) ? DD_BACKEND_FS : DD_BACKEND_SQLITE;
+    so.backend = postgres              ? DD_BACKEND_POSTGRES
+                 : S_ISDIR(sb.st_mode) ? DD_BACKEND_FS
+                                       : DD_BACKEND_SQLITE;
     so.path = o->path;
     so.keyring = ring;
     so.must_exist = 1; /* a 0-byte file or a plain folder is not a store to inspect */
@@ -120,10 +124,11 @@ static int open_stores(const inspect_opts *o, dd_journal **j, dd_state_store **s
         rc = dd_state_store_open(st, &so);
     dd_keyring_free(ring);
     if (rc != DD_OK) {
+        char shown[1024];
         fprintf(stderr,
                 "ddata inspect: cannot open '%s' as a ddata store: %s (is it a store written "
                 "by ddata? a damaged file must be restored from a backup)\n",
-                o->path, dd_error_last()->message);
+                store_path_for_display(o->path, shown, sizeof(shown)), dd_error_last()->message);
         return 1;
     }
     return 0;

@@ -81,7 +81,7 @@ void cmd_node_help(void)
            "  --peer-keys FILE   allow-list: one public key (64 hex) per line, optionally\n"
            "                     followed by the node id it must claim; SIGHUP reloads it\n"
            "  --plaintext        no secret: unauthenticated and unencrypted (tests only)\n"
-           "  --store PATH       SQLite file for durable keys\n"
+           "  --store PATH       SQLite file or postgresql:// URI for durable keys\n"
            "  --store-key-file F seal the store with this 32-byte key (key id 1)\n"
            "  --durable PATTERN  a durable key, or PREFIX* (repeatable; needs --store)\n"
            "  --gossip-ms N      digest gossip interval (default 200)\n"
@@ -500,7 +500,7 @@ int cmd_node(int argc, char **argv)
     if (store_path) {
         dd_store_options so;
         dd_store_options_init(&so, DD_STORE_OPTIONS_VERSION);
-        so.backend = DD_BACKEND_SQLITE;
+        so.backend = store_path_is_postgres(store_path) ? DD_BACKEND_POSTGRES : DD_BACKEND_SQLITE;
         so.path = store_path;
         dd_keyring *ring = NULL;
         if (store_key_file) {
@@ -518,7 +518,9 @@ int cmd_node(int argc, char **argv)
         int src = dd_state_store_open(&c.store, &so);
         dd_keyring_free(ring);
         if (src != DD_OK) {
-            fprintf(stderr, "ddata node: cannot open store '%s': %s\n", store_path,
+            char shown[1024];
+            fprintf(stderr, "ddata node: cannot open store '%s': %s\n",
+                    store_path_for_display(store_path, shown, sizeof(shown)),
                     dd_error_last()->message);
             goto done;
         }

@@ -23,9 +23,19 @@ int cmd_keygen(int argc, char **argv);
 void cmd_keygen_help(void);
 int cmd_inspect(int argc, char **argv);
 void cmd_inspect_help(void);
+int cmd_schema(int argc, char **argv);
+void cmd_schema_help(void);
+
+/* True when a --store / inspect path is a PostgreSQL URI
+ * (postgresql://... or postgres://...). */
+int store_path_is_postgres(const char *path);
+/* `path` fit for a message: a PostgreSQL URI's password replaced by ***.
+ * Returns buf (or path itself when there is nothing to hide). */
+const char *store_path_for_display(const char *path, char *buf, size_t n);
 
 /* Reads a 32-byte key (raw, or 64 hex digits) from `path`; 0 or -1 after
  * printing what is wrong. */
+#include <stddef.h>
 #include <stdint.h>
 int read_key_file(const char *path, uint8_t key[32]);
 

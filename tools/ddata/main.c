@@ -13,6 +13,8 @@ static const command commands[] = {
     {"inspect", "list and dump what a store holds", cmd_inspect, cmd_inspect_help},
     {"keygen", "write a node key pair for the transport's handshake", cmd_keygen, cmd_keygen_help},
     {"node", "run one cluster node", cmd_node, cmd_node_help},
+    {"schema", "print the SQL that creates a PostgreSQL store's tables", cmd_schema,
+     cmd_schema_help},
     {"version", "print library and ABI versions", cmd_version, cmd_version_help},
 };
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))

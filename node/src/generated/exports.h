@@ -9,7 +9,7 @@
 #ifndef DD_NODE_EXPORTS_GEN_H
 #define DD_NODE_EXPORTS_GEN_H
 
-#define DD_EXPORT_COUNT 119
+#define DD_EXPORT_COUNT 120
 
 #define DD_EXPORTS(X) \
     X(dd_version, "const char *", 0, "", "void") \
@@ -47,6 +47,7 @@
     X(dd_crdt_map_get, "int", 4, "Hhbn", "dd_crdt **out, const dd_crdt *map, const uint8_t *key, size_t key_len") \
     X(dd_crdt_elements, "int", 2, "Bh", "dd_buf *out, const dd_crdt *v") \
     X(dd_store_options_init, "int", 2, "Su", "dd_store_options *opts, uint32_t version") \
+    X(dd_store_schema, "int", 2, "Bu", "dd_buf *out, uint32_t backend") \
     X(dd_keyring_new, "int", 1, "H", "dd_keyring **out") \
     X(dd_keyring_add_key, "int", 4, "hubn", "dd_keyring *ring, uint32_t key_id, const uint8_t *key, size_t key_len") \
     X(dd_keyring_set_active, "int", 2, "hu", "dd_keyring *ring, uint32_t key_id") \

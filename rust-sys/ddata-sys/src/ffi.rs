@@ -74,6 +74,7 @@ pub type dd_backend = c_uint;
 pub const DD_BACKEND_MEMORY: dd_backend = 1;
 pub const DD_BACKEND_SQLITE: dd_backend = 2;
 pub const DD_BACKEND_FS: dd_backend = 3;
+pub const DD_BACKEND_POSTGRES: dd_backend = 4;
 
 pub type dd_sync = c_uint;
 pub const DD_SYNC_OFF: dd_sync = 0;
@@ -444,6 +445,7 @@ extern "C" {
     pub fn dd_crdt_map_get(out: *mut *mut dd_crdt, map: *const dd_crdt, key: *const u8, key_len: usize) -> c_int;
     pub fn dd_crdt_elements(out: *mut dd_buf, v: *const dd_crdt) -> c_int;
     pub fn dd_store_options_init(opts: *mut dd_store_options, version: u32) -> c_int;
+    pub fn dd_store_schema(out: *mut dd_buf, backend: u32) -> c_int;
     pub fn dd_keyring_new(out: *mut *mut dd_keyring) -> c_int;
     pub fn dd_keyring_add_key(ring: *mut dd_keyring, key_id: u32, key: *const u8, key_len: usize) -> c_int;
     pub fn dd_keyring_set_active(ring: *mut dd_keyring, key_id: u32) -> c_int;
@@ -567,6 +569,7 @@ pub const FUNCTIONS: &[&str] = &[
     "dd_crdt_map_get",
     "dd_crdt_elements",
     "dd_store_options_init",
+    "dd_store_schema",
     "dd_keyring_new",
     "dd_keyring_add_key",
     "dd_keyring_set_active",

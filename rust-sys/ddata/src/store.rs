@@ -22,6 +22,10 @@ pub enum Backend {
     Sqlite(PathBuf),
     /// A directory, one file per record.
     Fs(PathBuf),
+    /// A PostgreSQL server shared by every node: a libpq connection string
+    /// or URI (`postgresql://user@host/db`). `busy_timeout_ms` is the
+    /// statement timeout there.
+    Postgres(String),
 }
 
 /// Durability of a write.
@@ -115,6 +119,11 @@ impl<'a> StoreOptions<'a> {
         StoreOptions::new(Backend::Fs(dir.as_ref().to_path_buf()))
     }
 
+    /// A PostgreSQL server: a libpq connection string or URI.
+    pub fn postgres(conninfo: impl Into<String>) -> StoreOptions<'a> {
+        StoreOptions::new(Backend::Postgres(conninfo.into()))
+    }
+
     pub fn keyring(mut self, ring: &'a Keyring) -> Self {
         self.keyring = Some(ring);
         self
@@ -154,6 +163,12 @@ impl<'a> StoreOptions<'a> {
             Backend::Memory => (1u32, None),
             Backend::Sqlite(p) => (2, Some(cpath(p)?)),
             Backend::Fs(p) => (3, Some(cpath(p)?)),
+            Backend::Postgres(url) => (
+                4,
+                Some(CString::new(url.as_str()).map_err(|_| {
+                    Error::new(Status::InvalidArgument, "connection string contains a NUL byte")
+                })?),
+            ),
         };
         let snap = self.snapshot_path.as_deref().map(cpath).transpose()?;
         let raw = sys::dd_store_options {

@@ -236,3 +236,14 @@ fn compression_works_without_a_keyring() {
     drop(s);
     assert!(std::fs::metadata(root.join("state").join("x6b")).unwrap().len() < 300);
 }
+
+#[test]
+fn postgres_backend_reports_the_servers_error() {
+    let opts = StoreOptions::postgres("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2");
+    let e = match Journal::open(&opts) {
+        Ok(_) => panic!("opened a journal on a closed port"),
+        Err(e) => e,
+    };
+    assert_eq!(e.status(), Status::Io);
+    assert!(e.message().contains("postgres: connecting"), "{}", e.message());
+}

@@ -69,8 +69,8 @@ static void expect_replay(journal *j, uint64_t from, uint64_t to, uint64_t max, 
 }
 
 #define EACH_VARIANT(name)                                                                         \
-    for (int v = 0; v < V_COUNT; v++)                                                              \
-        for (char dir[1024], once_ = (fresh_dir(dir, sizeof(dir), v, name), 1); once_; once_ = 0)
+    FOR_EACH_VARIANT(v)                                                                            \
+    for (char dir[1024], once_ = (fresh_dir(dir, sizeof(dir), v, name), 1); once_; once_ = 0)
 
 TEST(test_replay_all_and_bounded)
 {
@@ -357,16 +357,8 @@ static void *append_race(void *arg)
 {
     racer *r = arg;
     store_backend *be = NULL;
-    char path[1100];
-    if (r->variant == V_SQLITE) {
-        snprintf(path, sizeof(path), "%s/store.db", r->dir);
-        if (store_backend_open_sqlite(&be, path, NULL) != ST_OK)
-            return NULL;
-    } else {
-        snprintf(path, sizeof(path), "%s/fs", r->dir);
-        if (store_backend_open_fs(&be, path, NULL) != ST_OK)
-            return NULL;
-    }
+    if (open_engine_status(r->variant, r->dir, &be) != ST_OK)
+        return NULL;
     journal *j;
     if (journal_open_backend(&j, be, NULL, NULL) != ST_OK)
         return NULL;
@@ -385,8 +377,10 @@ static void *append_race(void *arg)
 
 TEST(test_racing_writers_on_one_store_never_interleave_batches)
 {
-    int engines[] = {V_SQLITE, V_FS};
-    for (int e = 0; e < 2; e++) {
+    int engines[] = {V_SQLITE, V_FS, V_POSTGRES};
+    for (int e = 0; e < 3; e++) {
+        if (!variant_on(engines[e]))
+            continue;
         char dir[1024];
         fresh_dir(dir, sizeof(dir), engines[e], "race");
         journal *j = open_journal_variant(engines[e], dir, 0); /* creates the store */

@@ -12,8 +12,8 @@
 
 #define PID(s) (const uint8_t *)(s), strlen(s)
 #define EACH_VARIANT(name)                                                                         \
-    for (int v = 0; v < V_COUNT; v++)                                                              \
-        for (char dir[1024], once_ = (fresh_dir(dir, sizeof(dir), v, name), 1); once_; once_ = 0)
+    FOR_EACH_VARIANT(v)                                                                            \
+    for (char dir[1024], once_ = (fresh_dir(dir, sizeof(dir), v, name), 1); once_; once_ = 0)
 
 /* The actor: a running sum of the events' single-byte payloads. */
 typedef struct counter {

@@ -12,8 +12,8 @@
 
 #define PID(str) (const uint8_t *)(str), strlen(str)
 #define EACH_VARIANT(name)                                                                         \
-    for (int v = 0; v < V_COUNT; v++)                                                              \
-        for (char dir[1024], once_ = (fresh_dir(dir, sizeof(dir), v, name), 1); once_; once_ = 0)
+    FOR_EACH_VARIANT(v)                                                                            \
+    for (char dir[1024], once_ = (fresh_dir(dir, sizeof(dir), v, name), 1); once_; once_ = 0)
 
 /* Snapshots at seq 1..5 with timestamps 100, 200, ... 500. */
 static void save_five(journal *j)

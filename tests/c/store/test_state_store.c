@@ -29,7 +29,8 @@ static state_store *open_fresh(int v, const char *name)
 
 TEST(test_insert_then_cas_updates_revision)
 {
-    for (int v = 0; v < V_COUNT; v++) {
+    FOR_EACH_VARIANT(v)
+    {
         state_store *s = open_fresh(v, "cas");
         uint64_t rev = 0;
         ASSERT_OK(state_store_upsert(s, K("a"), 0, K("one"), &rev));
@@ -45,7 +46,8 @@ TEST(test_insert_then_cas_updates_revision)
 
 TEST(test_failed_upsert_changes_nothing)
 {
-    for (int v = 0; v < V_COUNT; v++) {
+    FOR_EACH_VARIANT(v)
+    {
         state_store *s = open_fresh(v, "nochange");
         ASSERT_OK(state_store_upsert(s, K("k"), 0, K("v1"), NULL));
         ASSERT_STATUS(state_store_upsert(s, K("k"), 7, K("v2"), NULL), ST_ECONFLICT);
@@ -56,7 +58,8 @@ TEST(test_failed_upsert_changes_nothing)
 
 TEST(test_any_revision_writes_unconditionally)
 {
-    for (int v = 0; v < V_COUNT; v++) {
+    FOR_EACH_VARIANT(v)
+    {
         state_store *s = open_fresh(v, "any");
         uint64_t rev;
         ASSERT_OK(state_store_upsert(s, K("x"), STATE_ANY_REVISION, K("a"), &rev));
@@ -73,7 +76,8 @@ TEST(test_any_revision_writes_unconditionally)
 
 TEST(test_get_missing_is_not_found)
 {
-    for (int v = 0; v < V_COUNT; v++) {
+    FOR_EACH_VARIANT(v)
+    {
         state_store *s = open_fresh(v, "missing");
         bytes out = BYTES_INIT;
         uint64_t rev;
@@ -86,7 +90,8 @@ TEST(test_get_missing_is_not_found)
 
 TEST(test_delete_checks_revision_and_removes)
 {
-    for (int v = 0; v < V_COUNT; v++) {
+    FOR_EACH_VARIANT(v)
+    {
         state_store *s = open_fresh(v, "delete");
         ASSERT_OK(state_store_upsert(s, K("d"), 0, K("v"), NULL));
         ASSERT_STATUS(state_store_delete(s, K("d"), 0), ST_EINVAL);
@@ -103,7 +108,8 @@ TEST(test_delete_checks_revision_and_removes)
 
 TEST(test_empty_state_round_trips)
 {
-    for (int v = 0; v < V_COUNT; v++) {
+    FOR_EACH_VARIANT(v)
+    {
         state_store *s = open_fresh(v, "empty");
         ASSERT_OK(state_store_upsert(s, K("e"), 0, NULL, 0, NULL));
         bytes out = BYTES_INIT;
@@ -151,7 +157,8 @@ static int collect(void *ctx, const uint8_t *key, size_t key_len, uint64_t revis
 TEST(test_scan_visits_prefix_in_key_order)
 {
     const char *keys[] = {"b/2", "a", "b/1", "b", "c", "b/10", "ba"};
-    for (int v = 0; v < V_COUNT; v++) {
+    FOR_EACH_VARIANT(v)
+    {
         state_store *s = open_fresh(v, "scan");
         for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
             ASSERT_OK(state_store_upsert(s, K(keys[i]), 0, K(keys[i]), NULL));
@@ -177,7 +184,8 @@ TEST(test_scan_visits_prefix_in_key_order)
 
 TEST(test_batched_upserts_commit_together)
 {
-    for (int v = 0; v < V_COUNT; v++) {
+    FOR_EACH_VARIANT(v)
+    {
         state_store *s = open_fresh(v, "batch");
         ASSERT_OK(state_store_begin(s));
         for (int i = 0; i < 50; i++) {
@@ -216,7 +224,10 @@ TEST(test_random_ops_match_memory_model)
     rng g;
     rng_seed(&g, test_seed());
     unsigned cases = test_cases(300);
-    for (int v = 1; v < V_COUNT; v++) {
+    FOR_EACH_VARIANT(v)
+    {
+        if (v == V_MEMORY)
+            continue; /* the model itself */
         state_store *s = open_fresh(v, "model");
         state_store *model;
         ASSERT_OK(state_store_open_memory(&model));
@@ -263,7 +274,8 @@ TEST(test_random_ops_match_memory_model)
 TEST(test_range_forward_backward_last_and_purge)
 {
     const char *keys[] = {"d", "a", "c", "e", "b"};
-    for (int v = 0; v < V_COUNT; v++) {
+    FOR_EACH_VARIANT(v)
+    {
         state_store *s = open_fresh(v, "range");
         bytes key = BYTES_INIT, val = BYTES_INIT;
         uint64_t rev;

@@ -2,6 +2,13 @@
  * The store variants every contract test runs against: each engine,
  * unsealed and sealed. Shared by the store tests in this directory (a
  * header, not a test: only test_*.c become executables).
+ *
+ * DDATA_STORE_ENGINES (a comma-separated list of engine names) picks the
+ * engines a run covers; by default memory, sqlite and fs. The postgres.*
+ * ctest entries run these same executables with it set to "postgres"
+ * against a real server (tests/postgres/suite.cmake). Each run ends with a
+ * line counting the cases every variant ran, so the counts of two engines
+ * can be compared.
  */
 #ifndef DD_TEST_STORE_VARIANTS_H
 #define DD_TEST_STORE_VARIANTS_H
@@ -12,23 +19,62 @@
 #include <string.h>
 
 #include "seal/seal.h"
+#include "pg_test.h"
 #include "store/fs_backend.h"
 #include "store/journal.h"
+#include "store/pg_backend.h"
 #include "store/sqlite_backend.h"
 #include "store/state_store.h"
 #include "store/store.h"
 #include "test.h"
 #include "util/status.h"
 
-enum { V_MEMORY, V_SQLITE, V_FS, V_COUNT_ENGINES };
+enum { V_MEMORY, V_SQLITE, V_FS, V_POSTGRES, V_COUNT_ENGINES };
 #define V_COUNT (V_COUNT_ENGINES * 2)
 
 static inline const char *variant_name(int v)
 {
-    static const char *names[] = {"memory",        "sqlite",        "fs",
-                                  "memory+sealed", "sqlite+sealed", "fs+sealed"};
+    static const char *names[] = {"memory",        "sqlite",        "fs",        "postgres",
+                                  "memory+sealed", "sqlite+sealed", "fs+sealed", "postgres+sealed"};
     return names[v];
 }
+
+static int variant_cases[V_COUNT];
+
+static void variant_report(void)
+{
+    printf("variant cases:");
+    for (int v = 0; v < V_COUNT; v++)
+        if (variant_cases[v])
+            printf(" %s=%d", variant_name(v), variant_cases[v]);
+    printf("\n");
+}
+
+/* 1 when this run covers the engine of variant v (and counts the case). */
+static inline int variant_on(int v)
+{
+    static int registered;
+    const char *want = getenv("DDATA_STORE_ENGINES");
+    if (!want || !want[0])
+        want = "memory,sqlite,fs";
+    const char *name = variant_name(v % V_COUNT_ENGINES);
+    size_t n = strlen(name);
+    for (const char *at = want; (at = strstr(at, name)) != NULL; at += n) {
+        if ((at == want || at[-1] == ',') && (at[n] == ',' || at[n] == 0)) {
+            if (!registered++)
+                atexit(variant_report);
+            variant_cases[v]++;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Loops v over the variants this run covers. */
+#define FOR_EACH_VARIANT(v)                                                                        \
+    for (int v = 0; v < V_COUNT; v++)                                                              \
+        if (!variant_on(v)) {                                                                      \
+        } else
 
 static inline keyring *test_keyring(void)
 {
@@ -50,22 +96,33 @@ static inline sealer *test_sealer(keyring *k)
     return s;
 }
 
-/* Opens engine v % V_COUNT_ENGINES in `dir` (a fresh one per call site). */
+/* Opens engine v % V_COUNT_ENGINES in `dir` (a fresh one per call site;
+ * on postgres, the schema fresh_dir made for it). Safe off the test's
+ * thread: it reports, never asserts. */
+static inline int open_engine_status(int v, const char *dir, store_backend **be)
+{
+    char path[1100]; /* room for dir (< 1024) and a file name */
+    switch (v % V_COUNT_ENGINES) {
+    case V_MEMORY: return store_backend_open_memory(be);
+    case V_SQLITE:
+        snprintf(path, sizeof(path), "%s/store.db", dir);
+        return store_backend_open_sqlite(be, path, NULL);
+    case V_FS:
+        snprintf(path, sizeof(path), "%s/fs", dir);
+        return store_backend_open_fs(be, path, NULL);
+    default: {
+        char schema[40], conninfo[1400];
+        pg_test_schema_name(schema, sizeof(schema), dir);
+        pg_test_conninfo(conninfo, sizeof(conninfo), schema);
+        return store_backend_open_postgres(be, conninfo, NULL);
+    }
+    }
+}
+
 static inline store_backend *open_engine(int v, const char *dir)
 {
     store_backend *be = NULL;
-    char path[1100]; /* room for dir (< 1024) and a file name */
-    switch (v % V_COUNT_ENGINES) {
-    case V_MEMORY: ASSERT_OK(store_backend_open_memory(&be)); break;
-    case V_SQLITE:
-        snprintf(path, sizeof(path), "%s/store.db", dir);
-        ASSERT_OK(store_backend_open_sqlite(&be, path, NULL));
-        break;
-    case V_FS:
-        snprintf(path, sizeof(path), "%s/fs", dir);
-        ASSERT_OK(store_backend_open_fs(&be, path, NULL));
-        break;
-    }
+    ASSERT_OK(open_engine_status(v, dir, &be));
     return be;
 }
 
@@ -81,6 +138,11 @@ static inline void fresh_dir(char *buf, size_t n, int v, const char *name)
     char cmd[1200];
     snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", buf);
     ASSERT(system(cmd) == 0);
+    if (v % V_COUNT_ENGINES == V_POSTGRES) {
+        char schema[40];
+        pg_test_schema_name(schema, sizeof(schema), buf);
+        pg_test_fresh_schema(schema);
+    }
 }
 
 /* The sealer of variant v (with its own test keyring), or NULL. */
