@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/sqlite_group_commit.h"
 #include "store/sqlite_internal.h"
 #include "store/store.h"
 #include "store/tags.h"
@@ -129,6 +130,7 @@ static void sql_close(store_backend *b)
         return;
     if (s->depth && s->db && !sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    sql_group_leave(s->group);
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(s->q[i]);
     sqlite3_close_v2(s->db);

@@ -54,6 +54,10 @@ typedef struct sql_backend {
     sqlite3_stmt *q[Q_COUNT];
     int depth; /* open transaction levels (BEGIN, then SAVEPOINTs) */
     char *path;
+    /* Group commit (sqlite_group_commit.h): joined at the first append,
+     * left at close; NULL when the file has no group. */
+    struct sql_group *group;
+    int group_checked;
 } sql_backend;
 
 /* Maps an SQLite result code to an ST_E* code with a message naming the
