@@ -219,7 +219,8 @@ int main(void)
     crdt_free(a);
     crdt_free(b);
 
-    double inc_median = median(inc_rate, 5), add = median(add_rate, 3), merge = median(merge_ms, 11);
+    double inc_median = median(inc_rate, 5), add = median(add_rate, 3),
+           merge = median(merge_ms, 11);
     double bytes = (double)(rss1 - rss0) / N_ADD;
     bench_peer pekko;
     bench_peer_run(&pekko, "sh bench/pekko_peer.sh run crdt");

@@ -48,9 +48,9 @@ static int append_forever(dd_journal *j, const char *pid, int thread)
         /* One write per line: lines from several threads never interleave
          * (a pipe write under PIPE_BUF is atomic). */
         char line[48];
-        int len = thread < 0 ? snprintf(line, sizeof(line), "%llu\n", (unsigned long long)seq)
-                             : snprintf(line, sizeof(line), "%d %llu\n", thread,
-                                        (unsigned long long)seq);
+        int len = thread < 0
+                      ? snprintf(line, sizeof(line), "%llu\n", (unsigned long long)seq)
+                      : snprintf(line, sizeof(line), "%d %llu\n", thread, (unsigned long long)seq);
         if (write(1, line, (size_t)len) != len)
             return 5;
     }

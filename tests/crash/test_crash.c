@@ -62,8 +62,7 @@ static void feed(acks *a, const char *buf, ssize_t n)
         } else if (buf[i] == '\n') {
             if (a->cur > a->acked)
                 a->acked = a->cur;
-            if (a->has_thread && a->thread < CRASH_GROUP_THREADS &&
-                a->cur > a->acked_by[a->thread])
+            if (a->has_thread && a->thread < CRASH_GROUP_THREADS && a->cur > a->acked_by[a->thread])
                 a->acked_by[a->thread] = a->cur;
             a->has_thread = 0;
             a->cur = 0;
@@ -108,8 +107,8 @@ static uint64_t read_acked(int fd, acks *a)
 
 /* Checks the journal from `from` on (the batch boundaries always from the
  * start); returns its highest sequence number. */
-static uint64_t verify_store(const char *backend, const char *path, const char *pid,
-                             uint64_t acked, uint64_t from)
+static uint64_t verify_store(const char *backend, const char *path, const char *pid, uint64_t acked,
+                             uint64_t from)
 {
     dd_journal *j;
     dd_keyring *ring;
@@ -125,7 +124,8 @@ static uint64_t verify_store(const char *backend, const char *path, const char *
     ASSERT_MSG(end == highest, "highest %llu is inside a batch (it ends at %llu)",
                (unsigned long long)highest, (unsigned long long)end);
     dd_journal_cursor *c;
-    ASSERT_OK(dd_journal_replay(&c, j, (const uint8_t *)pid, strlen(pid), 1, UINT64_MAX, UINT64_MAX));
+    ASSERT_OK(
+        dd_journal_replay(&c, j, (const uint8_t *)pid, strlen(pid), 1, UINT64_MAX, UINT64_MAX));
     dd_journal_event ev;
     uint64_t expect = 1;
     int rc;

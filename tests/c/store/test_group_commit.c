@@ -127,8 +127,8 @@ static int keep(void *ctx, const store_event *ev)
 static void replay_pid(journal *j, const char *pid, replayed *out)
 {
     memset(out, 0, sizeof(*out));
-    ASSERT_OK(journal_replay(j, (const uint8_t *)pid, strlen(pid), 1, UINT64_MAX, UINT64_MAX, keep,
-                             out));
+    ASSERT_OK(
+        journal_replay(j, (const uint8_t *)pid, strlen(pid), 1, UINT64_MAX, UINT64_MAX, keep, out));
 }
 
 static void store_path(char *out, size_t n, const char *name)
@@ -190,8 +190,7 @@ TEST(test_conflicting_append_fails_alone_while_its_batch_commits)
     ASSERT_EQ_INT(w[2].rc, ST_ECONFLICT);
     ASSERT_MSG(strstr(w[2].message, "journal 'actor-2': expected sequence 5, found 0") != NULL,
                "message: %s", w[2].message);
-    ASSERT_MSG((w[0].rc == ST_OK) != (w[1].rc == ST_OK), "contested: %d and %d", w[0].rc,
-               w[1].rc);
+    ASSERT_MSG((w[0].rc == ST_OK) != (w[1].rc == ST_OK), "contested: %d and %d", w[0].rc, w[1].rc);
     int loser = w[0].rc == ST_OK ? 1 : 0;
     ASSERT_EQ_INT(w[loser].rc, ST_ECONFLICT);
     journal *j;
