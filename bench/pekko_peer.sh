@@ -20,6 +20,7 @@ build() {
         echo "pekko_peer: installing default-jdk-headless and maven" >&2
         sudo=""
         [ "$(id -u)" = 0 ] || sudo=sudo
+        $sudo apt-get update -q >&2 || true
         $sudo apt-get install -y -q default-jdk-headless maven >&2
     fi
     if [ -f "$class" ] && [ -d "$dir/target/lib" ] &&

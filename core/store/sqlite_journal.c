@@ -117,7 +117,15 @@ int sql_journal_append(store_backend *b, const uint8_t *pid, size_t pid_len, uin
                        const store_event *events, size_t count)
 {
     sql_backend *s = (sql_backend *)b;
-    sql_append a = {pid, pid_len, expected_seq, events, count, ST_OK, {0}, false, NULL};
+    sql_append a; /* the message buffer is written only on failure */
+    a.pid = pid;
+    a.pid_len = pid_len;
+    a.expected_seq = expected_seq;
+    a.events = events;
+    a.count = count;
+    a.rc = ST_OK;
+    a.done = false;
+    a.next = NULL;
     if (!s->group_checked) {
         s->group = sql_group_join(s);
         s->group_checked = 1;
