@@ -19,8 +19,25 @@
  *      increments once) beside 3 stable nodes, in the simulator, with
  *      removed-node pruning; baseline = the same run without pruning.
  *
+ *
+ * Scale (issue 20), in the simulator at 1,024 and 4,096 nodes (the
+ * membership cap):
+ *  gossip.convergence_rounds.n1024/.n4096  as above; baseline = the
+ *      target 2*log2(N)+2 (ratio > 1: under it).
+ *  gossip.round_ms.n256/.n1024/.n4096  wall-clock ms one simulated gossip
+ *      round takes for the whole cluster (every node's ticks, sends and
+ *      deliveries), so the cost of growth is visible.
+ *  gossip.bytes_per_node_round.n1024  bytes each node sends per gossip
+ *      round, 1,024 nodes holding the same 10,000 keys, 10 keys updated per
+ *      round (immediate deltas); baseline = pushing the full store to one
+ *      peer per round.
+ *  replica.bytes_per_key.n1024  heap bytes per key per node for those
+ *      10,000 keys (malloc's in-use bytes after convergence, minus before
+ *      the keys): the key table, values, digest tree and version vectors.
+ *
  * BENCH_QUICK=1 shrinks the big cases for a smoke run.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +54,22 @@ static bool quick(void)
     return q && *q && strcmp(q, "0") != 0;
 }
 
+/* True once every node counts every other node as an up peer. */
+static bool all_know_all(sim *s)
+{
+    uint32_t n = sim_nodes(s);
+    for (uint32_t i = 0; i < n; i++)
+        if (engine_up_peers(sim_node_at(s, i)->e) != n - 1)
+            return false;
+    return true;
+}
+
+static uint64_t heap_in_use(void)
+{
+    struct mallinfo2 m = mallinfo2();
+    return (uint64_t)m.uordblks + (uint64_t)m.hblkhd;
+}
+
 static void convergence(uint32_t n)
 {
     sim_config c;
@@ -51,7 +84,14 @@ static void convergence(uint32_t n)
         return;
     }
     /* Let membership settle: everyone knows everyone. */
-    sim_run(s, 40 * c.gossip_interval_ms);
+    bool large = n > 256;
+    if (large) {
+        for (int r = 0; r < 60 && !all_know_all(s); r++)
+            sim_run(s, c.gossip_interval_ms);
+        sim_run(s, 2 * c.gossip_interval_ms);
+    } else {
+        sim_run(s, 40 * c.gossip_interval_ms);
+    }
     char key[32];
     for (uint32_t i = 0; i < n; i++) {
         snprintf(key, sizeof(key), "k%u", i % 64);
@@ -59,13 +99,74 @@ static void convergence(uint32_t n)
     }
     const char *why;
     uint32_t rounds = 0;
+    double wall = 0;
     while (!sim_converged(s, &why) && rounds < 200) {
+        double t0 = bench_now_s();
         sim_run(s, c.gossip_interval_ms);
+        wall += bench_now_s() - t0;
         rounds++;
     }
     char name[64];
     snprintf(name, sizeof(name), "gossip.convergence_rounds.n%u", n);
-    bench_report(name, "rounds", rounds);
+    uint32_t log2n = 0;
+    while ((1u << log2n) < n)
+        log2n++;
+    if (large)
+        bench_report_vs(name, "rounds", rounds, 2.0 * log2n + 2, false);
+    else
+        bench_report(name, "rounds", rounds);
+    if (n >= 256) {
+        snprintf(name, sizeof(name), "gossip.round_ms.n%u", n);
+        bench_report(name, "ms", wall * 1000 / (rounds ? rounds : 1));
+    }
+    sim_free(s);
+}
+
+static uint64_t full_state_bytes(engine *e);
+
+/* 1,024 nodes, 10,000 keys: bytes per node per round, heap bytes per key. */
+static void scale_keys(uint32_t n, uint32_t keys)
+{
+    sim_config c;
+    sim_config_default(&c);
+    c.seed = 13;
+    c.nodes = n;
+    c.max_delay_ms = 20;
+    sim *s;
+    if (sim_new(&s, &c) != ST_OK)
+        return;
+    for (int r = 0; r < 60 && !all_know_all(s); r++)
+        sim_run(s, c.gossip_interval_ms);
+    sim_run(s, 3 * c.gossip_interval_ms);
+    uint64_t heap0 = heap_in_use();
+    char key[32];
+    for (uint32_t i = 0; i < keys; i++) {
+        snprintf(key, sizeof(key), "key-%u", i);
+        (void)sim_increment(s, i % n, key, 1);
+        if (i % 100 == 99)
+            sim_run(s, 100);
+    }
+    if (sim_run_until_converged(s, 600000, 1000) == UINT64_MAX)
+        fprintf(stderr, "bench: %u keys on %u nodes did not converge\n", keys, n);
+    sim_run(s, 3 * c.gossip_interval_ms); /* nothing left in flight */
+    uint64_t heap1 = heap_in_use();
+    uint32_t rounds = 10;
+    rng r;
+    rng_seed(&r, 5);
+    sim_reset_bytes(s);
+    for (uint32_t k = 0; k < rounds; k++) {
+        for (int u = 0; u < 10; u++) {
+            snprintf(key, sizeof(key), "key-%u", (uint32_t)rng_below(&r, keys));
+            (void)sim_increment(s, (uint32_t)rng_below(&r, n), key, 1);
+        }
+        sim_run(s, c.gossip_interval_ms);
+    }
+    char name[80];
+    snprintf(name, sizeof(name), "gossip.bytes_per_node_round.n%u%s", n, quick() ? "(quick)" : "");
+    bench_report_vs(name, "bytes", (double)sim_bytes_sent(s) / rounds / n,
+                    (double)full_state_bytes(sim_node_at(s, 0)->e), false);
+    snprintf(name, sizeof(name), "replica.bytes_per_key.n%u%s", n, quick() ? "(quick)" : "");
+    bench_report(name, "bytes", (double)(heap1 - heap0) / ((double)n * keys));
     sim_free(s);
 }
 
@@ -287,9 +388,22 @@ static void pruning_churn(void)
 
 int main(void)
 {
+    /* One case alone: BENCH_NODES=n converges n nodes, BENCH_KEYS=k runs
+     * the 1,024-node case with k keys. */
+    if (getenv("BENCH_NODES") || getenv("BENCH_KEYS")) {
+        if (getenv("BENCH_NODES"))
+            convergence((uint32_t)atoi(getenv("BENCH_NODES")));
+        if (getenv("BENCH_KEYS"))
+            scale_keys(1024, (uint32_t)atoi(getenv("BENCH_KEYS")));
+        return 0;
+    }
     convergence(32);
     convergence(128);
     convergence(256);
+    convergence(1024);
+    if (!quick())
+        convergence(4096);
+    scale_keys(1024, quick() ? 1000 : 10000);
     bytes_per_round();
     update_rate();
     pruning_churn();

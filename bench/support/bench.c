@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,4 +69,46 @@ uint64_t bench_rss_bytes(void)
         resident = 0;
     fclose(f);
     return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+void bench_peer_run(bench_peer *p, const char *cmd)
+{
+    p->n = 0;
+    FILE *f = popen(cmd, "r");
+    if (!f)
+        return;
+    char line[512];
+    while (fgets(line, sizeof line, f) && p->n < BENCH_PEER_MAX) {
+        const char *name = strstr(line, "\"name\":\"");
+        const char *value = strstr(line, "\"value\":");
+        if (!name || !value)
+            continue;
+        name += 8;
+        const char *end = strchr(name, '"');
+        if (!end || end - name >= 64)
+            continue;
+        memcpy(p->names[p->n], name, (size_t)(end - name));
+        p->names[p->n][end - name] = 0;
+        p->values[p->n] = atof(value + 8);
+        p->n++;
+    }
+    if (pclose(f) != 0)
+        fprintf(stderr, "bench: peer '%s' failed\n", cmd);
+}
+
+double bench_peer_value(const bench_peer *p, const char *name)
+{
+    for (int i = 0; i < p->n; i++)
+        if (strcmp(p->names[i], name) == 0)
+            return p->values[i];
+    return 0;
+}
+
+void bench_report_peer(const char *name, const char *unit, double value, double base,
+                       bool higher_is_better)
+{
+    if (base > 0)
+        bench_report_vs(name, unit, value, base, higher_is_better);
+    else
+        bench_report(name, unit, value);
 }

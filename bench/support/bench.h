@@ -23,4 +23,21 @@ double bench_percentile(double *samples, uint64_t n, double p);
 /* The process's resident set size in bytes (from /proc/self/statm). */
 uint64_t bench_rss_bytes(void);
 
+/* A peer's figures: the JSON lines another program printed, by name. */
+#define BENCH_PEER_MAX 32
+typedef struct bench_peer {
+    char names[BENCH_PEER_MAX][64];
+    double values[BENCH_PEER_MAX];
+    int n;
+} bench_peer;
+
+/* Runs the shell command `cmd` and keeps the lines it prints; a peer that
+ * cannot run leaves `p` empty (its stderr says why). */
+void bench_peer_run(bench_peer *p, const char *cmd);
+/* The value of the line named exactly `name`; 0 when there is none. */
+double bench_peer_value(const bench_peer *p, const char *name);
+/* bench_report_vs when the peer measured `base`, bench_report otherwise. */
+void bench_report_peer(const char *name, const char *unit, double value, double base,
+                       bool higher_is_better);
+
 #endif

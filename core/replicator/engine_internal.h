@@ -89,6 +89,10 @@ struct engine {
 
     member *members; /* members[0] is this node */
     size_t nmembers, cap_members;
+    /* membership_find's index: open addressing by id_hash, each slot the
+     * member's index + 1 (0: empty); NULL falls back to a scan. */
+    uint32_t *member_slots;
+    size_t member_slots_cap;
 
     outmsg *out; /* ring buffer */
     size_t out_head, out_len, out_cap;

@@ -48,6 +48,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store/sqlite_group_commit.h"
 #include "store/sqlite_internal.h"
 #include "store/store.h"
 #include "store/tags.h"
@@ -158,6 +159,7 @@ static void sql_close(store_backend *b)
         return;
     if (s->depth && s->db && !sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    sql_group_leave(s->group);
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(s->q[i]);
     sqlite3_close_v2(s->db);

@@ -61,6 +61,10 @@ typedef struct sql_backend {
      * may have dropped the pages): later writes are ST_EIO until the
      * store is reopened. */
     int failed_rc;
+    /* Group commit (sqlite_group_commit.h): joined at the first append,
+     * left at close; NULL when the file has no group. */
+    struct sql_group *group;
+    int group_checked;
 } sql_backend;
 
 /* Maps an SQLite result code to an ST_E* code with a message naming the

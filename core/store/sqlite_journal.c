@@ -2,13 +2,15 @@
  * The SQLite engine's journal: appends (one multi-row INSERT per
  * SQL_INSERT_ROWS events, under one transaction with the tag rows and the
  * highest-sequence row), replay by sequence, deletion up to a sequence, the
- * persistence id listing and the by-tag query in global order.
+ * persistence id listing and the by-tag query in global order. Concurrent
+ * appends to one file share transactions (sqlite_group_commit.c).
  */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/sqlite_group_commit.h"
 #include "store/sqlite_internal.h"
 #include "store/store.h"
 #include "store/tags.h"
@@ -32,10 +34,15 @@ static int read_highest(sql_backend *s, const uint8_t *pid, size_t pid_len, uint
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? ST_OK : sql_error(s, rc, "reading a journal");
 }
 
-int sql_journal_append(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t expected_seq,
-                       const store_event *events, size_t count)
+/* One append in its own transaction level: BEGIN when alone, a SAVEPOINT
+ * inside a group's shared transaction. */
+static int append_one(sql_backend *s, const sql_append *a)
 {
-    sql_backend *s = (sql_backend *)b;
+    const uint8_t *pid = a->pid;
+    size_t pid_len = a->pid_len;
+    uint64_t expected_seq = a->expected_seq;
+    const store_event *events = a->events;
+    size_t count = a->count;
     int rc = sql_tx_begin(s);
     if (rc != ST_OK)
         return rc;
@@ -104,6 +111,30 @@ int sql_journal_append(store_backend *b, const uint8_t *pid, size_t pid_len, uin
 fail:
     sql_tx_rollback(s);
     return rc;
+}
+
+int sql_journal_append(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t expected_seq,
+                       const store_event *events, size_t count)
+{
+    sql_backend *s = (sql_backend *)b;
+    sql_append a; /* the message buffer is written only on failure */
+    a.pid = pid;
+    a.pid_len = pid_len;
+    a.expected_seq = expected_seq;
+    a.events = events;
+    a.count = count;
+    a.rc = ST_OK;
+    a.done = false;
+    a.next = NULL;
+    if (!s->group_checked) {
+        s->group = sql_group_join(s);
+        s->group_checked = 1;
+    }
+    /* Inside a transaction of its own connection an append cannot wait
+     * for another connection's commit. */
+    if (!s->group || s->depth)
+        return append_one(s, &a);
+    return sql_group_append(s->group, s, &a, append_one);
 }
 
 static int emit_event(sqlite3_stmt *st, int first_col, const uint8_t *pid, size_t pid_len,

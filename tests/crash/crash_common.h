@@ -15,6 +15,14 @@
 
 #define CRASH_PID "crash-pid"
 
+/* The group-commit writer: threads, each with its own journal and pid. */
+#define CRASH_GROUP_THREADS 8
+
+static inline void crash_group_pid(char *out, size_t n, int thread)
+{
+    snprintf(out, n, "crash-pid-%d", thread);
+}
+
 /* Events in the batch that starts at `first`: 1..7. */
 static inline uint64_t crash_batch_size(uint64_t first)
 {
@@ -31,7 +39,8 @@ static inline uint8_t crash_payload_byte(uint64_t seq, size_t i)
     return (uint8_t)(seq * 31 + i * 7);
 }
 
-/* Opens the store: backend "sqlite" (synchronous=FULL) or "fs" (sealed). */
+/* Opens the store: backend "sqlite" or "sqlite-group" (synchronous=FULL)
+ * or "fs" (sealed). */
 static inline int crash_open(dd_journal **out, const char *backend, const char *path,
                              dd_keyring **ring)
 {

@@ -5,7 +5,9 @@
  * whole and byte-exact, and never half of a batch.
  *
  * 200 SQLite trials and 100 file-system trials in `make test`; DD_LONG=1
- * runs twenty times as many.
+ * runs twenty times as many. The group-commit trials (100) kill a writer
+ * whose threads append through journals of their own on one SQLite file,
+ * so their appends share transactions; each thread's pid is checked.
  */
 #include <errno.h>
 #include <poll.h>
@@ -38,10 +40,14 @@ static pid_t spawn_writer(const char *backend, const char *path, int *out_fd)
 }
 
 /* Parses the writer's output: "R" once the store is open, then one
- * acknowledged sequence number per line. */
+ * acknowledged sequence number per line, or "THREAD SEQ" from the group
+ * writer (`acked` is then the highest of any thread). */
 typedef struct acks {
     uint64_t acked, cur;
     int ready;
+    uint64_t thread;
+    int has_thread;
+    uint64_t acked_by[CRASH_GROUP_THREADS];
 } acks;
 
 static void feed(acks *a, const char *buf, ssize_t n)
@@ -49,9 +55,16 @@ static void feed(acks *a, const char *buf, ssize_t n)
     for (ssize_t i = 0; i < n; i++) {
         if (buf[i] == 'R') {
             a->ready = 1;
+        } else if (buf[i] == ' ') {
+            a->thread = a->cur;
+            a->has_thread = 1;
+            a->cur = 0;
         } else if (buf[i] == '\n') {
             if (a->cur > a->acked)
                 a->acked = a->cur;
+            if (a->has_thread && a->thread < CRASH_GROUP_THREADS && a->cur > a->acked_by[a->thread])
+                a->acked_by[a->thread] = a->cur;
+            a->has_thread = 0;
             a->cur = 0;
         } else {
             a->cur = a->cur * 10 + (uint64_t)(buf[i] - '0');
@@ -94,14 +107,15 @@ static uint64_t read_acked(int fd, acks *a)
 
 /* Checks the journal from `from` on (the batch boundaries always from the
  * start); returns its highest sequence number. */
-static uint64_t verify_store(const char *backend, const char *path, uint64_t acked, uint64_t from)
+static uint64_t verify_store(const char *backend, const char *path, const char *pid, uint64_t acked,
+                             uint64_t from)
 {
     dd_journal *j;
     dd_keyring *ring;
     ASSERT_OK(crash_open(&j, backend, path, &ring));
     uint64_t highest;
-    ASSERT_OK(dd_journal_highest_seq(&highest, j, (const uint8_t *)CRASH_PID, strlen(CRASH_PID)));
-    ASSERT_MSG(highest >= acked, "acknowledged %llu but only %llu survived",
+    ASSERT_OK(dd_journal_highest_seq(&highest, j, (const uint8_t *)pid, strlen(pid)));
+    ASSERT_MSG(highest >= acked, "%s: acknowledged %llu but only %llu survived", pid,
                (unsigned long long)acked, (unsigned long long)highest);
     /* The highest must end a batch: walk the batch boundaries. */
     uint64_t end = 0;
@@ -110,8 +124,8 @@ static uint64_t verify_store(const char *backend, const char *path, uint64_t ack
     ASSERT_MSG(end == highest, "highest %llu is inside a batch (it ends at %llu)",
                (unsigned long long)highest, (unsigned long long)end);
     dd_journal_cursor *c;
-    ASSERT_OK(dd_journal_replay(&c, j, (const uint8_t *)CRASH_PID, strlen(CRASH_PID), 1, UINT64_MAX,
-                                UINT64_MAX));
+    ASSERT_OK(
+        dd_journal_replay(&c, j, (const uint8_t *)pid, strlen(pid), 1, UINT64_MAX, UINT64_MAX));
     dd_journal_event ev;
     uint64_t expect = 1;
     int rc;
@@ -137,13 +151,16 @@ static void run_trials(const char *backend, unsigned trials)
     rng_seed(&g, test_seed() ^ (uint64_t)backend[0]);
     char path[1024];
     snprintf(path, sizeof(path), "%s/%s-store", test_tmpdir(), backend);
-    uint64_t acked_total = 0, highest = 0;
+    int group = strcmp(backend, "sqlite-group") == 0;
+    int pids = group ? CRASH_GROUP_THREADS : 1;
+    uint64_t acked_total = 0, highest[CRASH_GROUP_THREADS] = {0}, events = 0;
     for (unsigned t = 0; t < trials; t++) {
         int fd;
         pid_t pid = spawn_writer(backend, path, &fd);
         /* One in ten during start-up or open, one in ten around the first
          * append, the rest in the middle of the append loop. */
-        acks a = {0, 0, 0};
+        acks a;
+        memset(&a, 0, sizeof(a));
         uint64_t when = rng_below(&g, 10);
         if (when == 0) {
             usleep((useconds_t)rng_below(&g, 3000));
@@ -157,25 +174,40 @@ static void run_trials(const char *backend, unsigned trials)
         ASSERT_MSG(WIFSIGNALED(status), "writer exited by itself (status %d) in trial %u",
                    WIFEXITED(status) ? WEXITSTATUS(status) : -1, t);
         uint64_t acked = read_acked(fd, &a);
-        /* The whole journal every 25 trials and at the end; otherwise what
-         * the last trials wrote (keeps the long mode linear). */
-        uint64_t from = (t % 25 == 0 || t + 1 == trials || highest < 64) ? 1 : highest - 63;
-        uint64_t h = verify_store(backend, path, acked, from);
-        ASSERT_MSG(h >= highest, "highest went back from %llu to %llu", (unsigned long long)highest,
-                   (unsigned long long)h);
-        highest = h;
+        events = 0;
+        for (int p = 0; p < pids; p++) {
+            char pid[32];
+            if (group)
+                crash_group_pid(pid, sizeof(pid), p);
+            else
+                snprintf(pid, sizeof(pid), "%s", CRASH_PID);
+            /* The whole journal every 25 trials and at the end; otherwise
+             * what the last trials wrote (keeps the long mode linear). */
+            uint64_t from =
+                (t % 25 == 0 || t + 1 == trials || highest[p] < 64) ? 1 : highest[p] - 63;
+            uint64_t h = verify_store(backend, path, pid, group ? a.acked_by[p] : acked, from);
+            ASSERT_MSG(h >= highest[p], "%s: highest went back from %llu to %llu", pid,
+                       (unsigned long long)highest[p], (unsigned long long)h);
+            highest[p] = h;
+            events += h;
+        }
         acked_total += acked > 0;
     }
     /* Most kills must land after appends began, or the test proves little. */
     ASSERT_MSG(acked_total >= trials / 2, "only %llu of %u trials saw an acknowledged append",
                (unsigned long long)acked_total, trials);
     fprintf(stderr, "%s: %u trials, %llu with acknowledged appends, %llu events\n", backend, trials,
-            (unsigned long long)acked_total, (unsigned long long)highest);
+            (unsigned long long)acked_total, (unsigned long long)events);
 }
 
 TEST(test_sqlite_full_sync_keeps_every_acknowledged_append)
 {
     run_trials("sqlite", test_cases(200));
+}
+
+TEST(test_sqlite_group_commit_keeps_every_acknowledged_append)
+{
+    run_trials("sqlite-group", test_cases(100));
 }
 
 TEST(test_fs_keeps_every_acknowledged_append)

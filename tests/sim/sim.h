@@ -19,7 +19,7 @@
 #include "replicator/engine.h"
 #include "util/rng.h"
 
-#define SIM_MAX_NODES 512
+#define SIM_MAX_NODES 4096
 
 typedef struct sim_config {
     uint32_t nodes;
