@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "abi.h"
 #include "crdt/crdt.h"
 #include "util/bytes.h"
@@ -68,7 +70,20 @@ DD_API int dd_crdt_type_of(const dd_crdt *vh)
 
 DD_API const char *dd_crdt_type_name(uint32_t type)
 {
-    return crdt_type_name((crdt_type)type);
+    const char *name = crdt_type_name((crdt_type)type);
+    return name ? name : "unknown";
+}
+
+DD_API int dd_actor_id_random(uint64_t *out)
+{
+    ABI_REQUIRE(out, "out");
+    int rc = dd_init();
+    if (rc != DD_OK)
+        return rc;
+    do
+        randombytes_buf(out, sizeof(*out));
+    while (*out == 0);
+    return DD_OK;
 }
 
 DD_API int dd_crdt_needs_causal_delta(uint32_t type)

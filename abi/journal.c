@@ -454,7 +454,7 @@ static int cursor_tags(journal_cursor *c, const cursor_item *it, dd_journal_even
     return rc;
 }
 
-DD_API int dd_journal_cursor_next(dd_journal_cursor *cursor, dd_journal_event *ev)
+DD_API int dd_journal_cursor_next(dd_journal_event *ev, dd_journal_cursor *cursor)
 {
     ABI_REQUIRE(ev, "ev");
     memset(ev, 0, sizeof(*ev));

@@ -289,9 +289,9 @@ DD_API int dd_owned_register(dd_owned *h, const char *type, const dd_owned_type_
     return release(h, o, owned_register(o->engine, type, &co));
 }
 
-DD_API int dd_owned_publish(dd_owned *h, const char *type, int is_full, const uint8_t *data,
-                            size_t len, uint32_t urgency, uint64_t delay_ms,
-                            uint64_t *out_incarnation, uint64_t *out_age)
+DD_API int dd_owned_publish(uint64_t *out_incarnation, uint64_t *out_age, dd_owned *h,
+                            const char *type, int is_full, const uint8_t *data, size_t len,
+                            uint32_t urgency, uint64_t delay_ms)
 {
     int rc = check_type(type);
     if (rc)
@@ -455,13 +455,13 @@ DD_API int dd_owned_nodes(uint64_t *out, size_t cap, size_t *out_count, dd_owned
 DD_API int dd_owned_next_event(dd_owned_event *out, dd_owned *h)
 {
     ABI_REQUIRE(out, "out");
+    memset(out, 0, sizeof(*out));
     abi_owned *o = acquire(h);
     if (!o)
         return DD_EMISUSE;
     owned_event ev;
     int rc = owned_next_event(o->engine, &ev);
     if (rc == DD_OK) {
-        memset(out, 0, sizeof(*out));
         out->kind = ev.kind;
         out->status = ev.status;
         out->node_id = ev.node;

@@ -349,9 +349,9 @@ DD_API int dd_replica_subscribe(dd_replica *r, const uint8_t *key, size_t key_le
     return rc;
 }
 
-DD_API int dd_replica_write(dd_replica *r, const uint8_t *key, size_t key_len, uint32_t type,
-                            const dd_op *op, uint32_t consistency, uint32_t n, uint64_t timeout_ms,
-                            uint64_t *request_id)
+DD_API int dd_replica_write(uint64_t *request_id, dd_replica *r, const uint8_t *key, size_t key_len,
+                            uint32_t type, const dd_op *op, uint32_t consistency, uint32_t n,
+                            uint64_t timeout_ms)
 {
     ABI_REQUIRE(request_id, "request_id");
     *request_id = 0;
@@ -369,8 +369,8 @@ DD_API int dd_replica_write(dd_replica *r, const uint8_t *key, size_t key_len, u
     return rc;
 }
 
-DD_API int dd_replica_read(dd_replica *r, const uint8_t *key, size_t key_len, uint32_t consistency,
-                           uint32_t n, uint64_t timeout_ms, uint64_t *request_id)
+DD_API int dd_replica_read(uint64_t *request_id, dd_replica *r, const uint8_t *key, size_t key_len,
+                           uint32_t consistency, uint32_t n, uint64_t timeout_ms)
 {
     ABI_REQUIRE(request_id, "request_id");
     *request_id = 0;

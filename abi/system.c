@@ -194,10 +194,10 @@ DD_API int dd_system_deliver(dd_system *sys, uint64_t now_ms, const char *from, 
     return rc;
 }
 
-DD_API int dd_system_next_outgoing(dd_system *sys, dd_buf *to_node, dd_buf *msg)
+DD_API int dd_system_next_outgoing(dd_buf *msg, dd_buf *to_node, dd_system *sys)
 {
-    ABI_REQUIRE(to_node, "to_node");
     ABI_REQUIRE(msg, "msg");
+    ABI_REQUIRE(to_node, "to_node");
     to_node->data = msg->data = NULL;
     to_node->len = msg->len = 0;
     SYSTEM_ENTER(s, sys);
@@ -243,7 +243,7 @@ DD_API void dd_event_clear(dd_event *ev)
     ev->version = version;
 }
 
-DD_API int dd_system_next_event(dd_system *sys, dd_event *out)
+DD_API int dd_system_next_event(dd_event *out, dd_system *sys)
 {
     ABI_REQUIRE(out, "out");
     if (out->version != DD_EVENT_VERSION)
@@ -271,7 +271,7 @@ DD_API int dd_system_next_event(dd_system *sys, dd_event *out)
     return DD_OK;
 }
 
-DD_API int dd_system_event_fd(dd_system *sys, int *fd)
+DD_API int dd_system_event_fd(int *fd, dd_system *sys)
 {
     ABI_REQUIRE(fd, "fd");
     SYSTEM_ENTER(s, sys);
@@ -280,7 +280,7 @@ DD_API int dd_system_event_fd(dd_system *sys, int *fd)
     return DD_OK;
 }
 
-DD_API int dd_system_incarnation(dd_system *sys, uint64_t *out)
+DD_API int dd_system_incarnation(uint64_t *out, dd_system *sys)
 {
     ABI_REQUIRE(out, "out");
     SYSTEM_ENTER(s, sys);

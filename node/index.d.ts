@@ -14,6 +14,7 @@ export function init(): void;
 /** The last failure on this thread. */
 export function lastError(): { status: number; message: string };
 export function clearError(): void;
+export function randomActor(): bigint;
 
 /** Every failing ddata call throws a subclass of this. */
 export class DdataError extends Error {

@@ -222,8 +222,14 @@ DD_API int dd_crdt_free(dd_crdt *v);
 DD_API int dd_crdt_clone(dd_crdt **out, const dd_crdt *v);
 /* The dd_crdt_type of `v` (> 0), or a negative status. */
 DD_API int dd_crdt_type_of(const dd_crdt *v);
-/* "ORSet", ...; NULL for an unknown type. */
+/* "ORSet", ...; never NULL: "unknown" for an unknown type (the rule of
+ * every name function: dd_status_name gives "DD_E?"). */
 DD_API const char *dd_crdt_type_name(uint32_t type);
+/* A random actor id for standalone values (never 0; 64 bits from the
+ * system's CSPRNG, so two processes collide with probability ~2^-64 per
+ * pair). Actors that share an id corrupt each other's dots: use one id per
+ * writer, and a fresh one after losing the writer's state. */
+DD_API int dd_actor_id_random(uint64_t *out);
 /* 1 when deltas of `type` must be delivered in causal order (ORSet,
  * MVRegister, the maps), 0 when any order works, DD_EINVAL if unknown. */
 DD_API int dd_crdt_needs_causal_delta(uint32_t type);
@@ -403,7 +409,7 @@ DD_API int dd_journal_by_tag(dd_journal_cursor **out, dd_journal *journal, const
  * order, at most max; next() fills only ev->pid and ev->pid_len. */
 DD_API int dd_journal_pids(dd_journal_cursor **out, dd_journal *journal, const uint8_t *after,
                            size_t after_len, uint64_t max);
-DD_API int dd_journal_cursor_next(dd_journal_cursor *cursor, dd_journal_event *ev);
+DD_API int dd_journal_cursor_next(dd_journal_event *ev, dd_journal_cursor *cursor);
 DD_API int dd_journal_cursor_close(dd_journal_cursor *cursor);
 
 /* Snapshot selection; bounds are inclusive. The default matches all. */
@@ -610,14 +616,14 @@ DD_API int dd_replica_subscribe(dd_replica *r, const uint8_t *key, size_t key_le
  * replicates it to `consistency` (n for FROM and MAJORITY_PLUS). Completion
  * is a DD_EVENT_REQUEST_DONE event with *request_id and DD_OK or
  * DD_ETIMEOUT. */
-DD_API int dd_replica_write(dd_replica *r, const uint8_t *key, size_t key_len, uint32_t type,
-                            const dd_op *op, uint32_t consistency, uint32_t n, uint64_t timeout_ms,
-                            uint64_t *request_id);
+DD_API int dd_replica_write(uint64_t *request_id, dd_replica *r, const uint8_t *key, size_t key_len,
+                            uint32_t type, const dd_op *op, uint32_t consistency, uint32_t n,
+                            uint64_t timeout_ms);
 /* Asks `consistency` replicas for the key and merges every reply into the
  * local value; on the DD_EVENT_REQUEST_DONE event (DD_OK, or DD_ETIMEOUT
  * with what arrived merged) read it with dd_replica_get. */
-DD_API int dd_replica_read(dd_replica *r, const uint8_t *key, size_t key_len, uint32_t consistency,
-                           uint32_t n, uint64_t timeout_ms, uint64_t *request_id);
+DD_API int dd_replica_read(uint64_t *request_id, dd_replica *r, const uint8_t *key, size_t key_len,
+                           uint32_t consistency, uint32_t n, uint64_t timeout_ms);
 /* Writes write-behind keys now. */
 DD_API int dd_replica_flush(dd_replica *r);
 /* ===== end section: replica ===== */
@@ -756,9 +762,9 @@ DD_API int dd_owned_register(dd_owned *owned, const char *type, const dd_owned_t
 /* Persists, then publishes a full view (is_full = 1; replaces base and
  * deltas) or a delta. On failure nothing is published. The new generation
  * goes to *out_incarnation and *out_age (either may be NULL). */
-DD_API int dd_owned_publish(dd_owned *owned, const char *type, int is_full, const uint8_t *data,
-                            size_t len, uint32_t urgency, uint64_t delay_ms,
-                            uint64_t *out_incarnation, uint64_t *out_age);
+DD_API int dd_owned_publish(uint64_t *out_incarnation, uint64_t *out_age, dd_owned *owned,
+                            const char *type, int is_full, const uint8_t *data, size_t len,
+                            uint32_t urgency, uint64_t delay_ms);
 
 /* The pump. Times are the host's monotonic milliseconds. */
 DD_API int dd_owned_tick(dd_owned *owned, uint64_t now_ms);
@@ -867,7 +873,7 @@ DD_API int dd_system_close(dd_system *sys);
 DD_API int dd_system_tick(dd_system *sys, uint64_t now_ms);
 DD_API int dd_system_deliver(dd_system *sys, uint64_t now_ms, const char *from, size_t from_len,
                              const uint8_t *bytes, size_t len);
-DD_API int dd_system_next_outgoing(dd_system *sys, dd_buf *to_node, dd_buf *msg);
+DD_API int dd_system_next_outgoing(dd_buf *msg, dd_buf *to_node, dd_system *sys);
 
 typedef enum dd_event_kind {
     DD_EVENT_MEMBER = 1,       /* member_id is now member_state */
@@ -909,12 +915,12 @@ typedef struct dd_event {
 DD_API int dd_event_init(dd_event *ev, uint32_t version);
 DD_API void dd_event_clear(dd_event *ev);
 /* The next queued event; DD_EDONE when the queue is empty. */
-DD_API int dd_system_next_event(dd_system *sys, dd_event *out);
+DD_API int dd_system_next_event(dd_event *out, dd_system *sys);
 /* A file descriptor that is readable while events are queued (an
  * eventfd); poll it, never read or close it. Valid until dd_system_close. */
-DD_API int dd_system_event_fd(dd_system *sys, int *fd);
+DD_API int dd_system_event_fd(int *fd, dd_system *sys);
 /* This node's incarnation (chosen at open when the options said 0). */
-DD_API int dd_system_incarnation(dd_system *sys, uint64_t *out);
+DD_API int dd_system_incarnation(uint64_t *out, dd_system *sys);
 
 /* The built-in transport. listen_address: the bound "ip:port" (useful with
  * port 0). connect: dial one more address, and again after every

@@ -12,6 +12,7 @@
  * close() was never called. After close() every method sees a NULL handle,
  * and the library answers DD_EMISUSE, which is thrown as MisuseError.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,32 @@ napi_value addon_wrap_crdt(napi_env env, dd_crdt *h, uint64_t actor)
     return obj;
 }
 
+/* The actor of values made without one: one random id per process, drawn
+ * at first use (dd_actor_id_random); the first thread to draw wins. */
+static uint64_t process_actor(void)
+{
+    static _Atomic uint64_t actor;
+    uint64_t cur = atomic_load(&actor), fresh = 0;
+    if (cur)
+        return cur;
+    if (dd_actor_id_random(&fresh) != DD_OK)
+        fresh = 1;
+    return atomic_compare_exchange_strong(&actor, &cur, fresh) ? fresh : cur;
+}
+
+/* randomActor() -> bigint: a fresh random actor id (never 0). */
+static napi_value random_actor(napi_env env, napi_callback_info info)
+{
+    (void)info;
+    uint64_t v;
+    napi_value out;
+    int rc = dd_actor_id_random(&v);
+    if (rc != DD_OK)
+        return addon_fail(env, rc);
+    napi_create_bigint_uint64(env, v, &out);
+    return out;
+}
+
 /* new Crdt(type, actor): type a dd_crdt_type number, or null for an
  * internal empty shell that addon_wrap_crdt fills. */
 static napi_value crdt_construct(napi_env env, napi_callback_info info)
@@ -95,7 +122,7 @@ static napi_value crdt_construct(napi_env env, napi_callback_info info)
     node_crdt *c = calloc(1, sizeof *c);
     if (!c)
         return addon_fail(env, DD_ENOMEM);
-    c->actor = 1;
+    c->actor = process_actor();
     if (argc > 1 && napi_typeof(env, argv[1], &t) == napi_ok && t != napi_undefined) {
         if (!addon_arg_u64(env, argv[1], &c->actor, "actor")) {
             free(c);
@@ -587,7 +614,7 @@ static napi_value type_name(napi_env env, napi_callback_info info)
     if (argc < 1 || !addon_arg_u32(env, argv[0], &type, "type"))
         return NULL;
     const char *name = dd_crdt_type_name(type);
-    if (!name)
+    if (strcmp(name, "unknown") == 0)
         return addon_undefined(env);
     napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &out);
     return out;
@@ -662,6 +689,7 @@ bool addon_init_crdt(napi_env env, napi_value exports)
         napi_set_named_property(env, exports, "Crdt", cls) != napi_ok)
         return false;
     static const addon_fn fns[] = {{"crdtTypeName", type_name},
+                                   {"randomActor", random_actor},
                                    {"benchCIncrements", bench_c_increments}};
     return addon_export(env, exports, fns, ADDON_COUNT(fns));
 }

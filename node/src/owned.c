@@ -122,7 +122,7 @@ static napi_value owned_publish(napi_env env, napi_callback_info info)
         !addon_arg_u64(env, c.argv[4], &delay, "delayMs") ||
         !call_bytes(&c, 2, &data, &len, "data"))
         return call_end(&c, DD_OK, NULL);
-    int rc = dd_owned_publish(c.h, type, full, data, len, urgency, delay, &inc, &age);
+    int rc = dd_owned_publish(&inc, &age, c.h, type, full, data, len, urgency, delay);
     call_free(&c);
     if (rc)
         return addon_fail(env, rc);

@@ -186,7 +186,7 @@ static napi_value cursor_to_js(napi_env env, dd_journal_cursor *c, row_shape sha
     dd_journal_event ev;
     uint32_t i = 0;
     int rc;
-    while ((rc = dd_journal_cursor_next(c, &ev)) == DD_OK)
+    while ((rc = dd_journal_cursor_next(&ev, c)) == DD_OK)
         napi_set_element(env, arr, i++, row_to_js(env, &ev, shape));
     dd_journal_cursor_close(c);
     return rc == DD_EDONE ? arr : addon_fail(env, rc);

@@ -8,7 +8,6 @@ generic path (Op + Crdt.apply) is what the conformance runner uses, the
 typed methods are what people write.
 """
 import json
-import os
 import struct
 import time
 
@@ -18,9 +17,18 @@ from ._errors import InvalidArgument, check
 from ._handle import Handle
 from ._util import take_buf, text, to_bytes
 
+
+
+def random_actor():
+    """A fresh random actor id (never 0) from dd_actor_id_random."""
+    out = ffi.new("uint64_t *")
+    check(lib.dd_actor_id_random(out))
+    return out[0]
+
+
 # A process-wide actor for values created without one: random, so two
 # processes never share counter slots or dots by accident.
-DEFAULT_ACTOR = int.from_bytes(os.urandom(8), "little") | 1
+DEFAULT_ACTOR = random_actor()
 
 
 def _clock_ms():
@@ -115,8 +123,8 @@ def _lookup(fn, h, key, actor=None):
 
 def type_name(crdt_type):
     """"ORSet" for CrdtType.ORSET; None for an unknown number."""
-    s = lib.dd_crdt_type_name(int(crdt_type))
-    return None if s == ffi.NULL else text(s)
+    name = text(lib.dd_crdt_type_name(int(crdt_type)))
+    return None if name == "unknown" else name
 
 
 def needs_causal_delta(crdt_type):

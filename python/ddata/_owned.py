@@ -113,8 +113,7 @@ class Owned(Handle, Pump):
         generation as (incarnation, age)."""
         data = to_bytes(data, "data")
         inc, age = ffi.new("uint64_t *"), ffi.new("uint64_t *")
-        check(lib.dd_owned_publish(self._h, _ctype(type_name), 1 if full else 0, data, len(data), int(urgency),
-                                   delay_ms, inc, age))
+        check(lib.dd_owned_publish(inc, age, self._h, _ctype(type_name), 1 if full else 0, data, len(data), int(urgency), delay_ms))
         return inc[0], age[0]
 
     # ---- the pump

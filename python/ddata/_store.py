@@ -204,7 +204,7 @@ def _walk(journal, open_cursor, pids_only=False, convert=None):
     ev = ffi.new("dd_journal_event *")
     try:
         while True:
-            rc = lib.dd_journal_cursor_next(cursor._h, ev)
+            rc = lib.dd_journal_cursor_next(ev, cursor._h)
             if rc == lib.DD_EDONE:
                 return
             check(rc)

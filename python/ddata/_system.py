@@ -132,7 +132,7 @@ class System(Handle, Pump):
     @property
     def incarnation(self):
         out = ffi.new("uint64_t *")
-        check(lib.dd_system_incarnation(self._h, out))
+        check(lib.dd_system_incarnation(out, self._h))
         return out[0]
 
     # ---- the built-in transport
@@ -171,7 +171,7 @@ class System(Handle, Pump):
     def next_outgoing(self):
         """(to_node, message) as (str, bytes), or None when nothing is queued."""
         to, msg = ffi.new("dd_buf *"), ffi.new("dd_buf *")
-        rc = lib.dd_system_next_outgoing(self._h, to, msg)
+        rc = lib.dd_system_next_outgoing(msg, to, self._h)
         if rc == lib.DD_EDONE:
             return None
         try:
@@ -188,7 +188,7 @@ class System(Handle, Pump):
         """The eventfd, readable while events are queued. Poll it; never
         read or close it."""
         fd = ffi.new("int *")
-        check(lib.dd_system_event_fd(self._h, fd))
+        check(lib.dd_system_event_fd(fd, self._h))
         return fd[0]
 
     def next_event(self):
@@ -196,7 +196,7 @@ class System(Handle, Pump):
         ev = ffi.new("dd_event *")
         check(lib.dd_event_init(ev, lib.DD_EVENT_VERSION))
         try:
-            rc = lib.dd_system_next_event(self._h, ev)
+            rc = lib.dd_system_next_event(ev, self._h)
             if rc == lib.DD_EDONE:
                 return None
             check(rc)
@@ -335,8 +335,7 @@ class Replica(Handle):
         key = to_bytes(key, "key")
         keep = []
         rid = ffi.new("uint64_t *")
-        check(lib.dd_replica_write(self._h, key, len(key), int(crdt_type), op._to_c(keep), int(consistency), n,
-                                   timeout_ms, rid))
+        check(lib.dd_replica_write(rid, self._h, key, len(key), int(crdt_type), op._to_c(keep), int(consistency), n, timeout_ms))
         return rid[0]
 
     def read(self, key, consistency=Consistency.MAJORITY, n=0, timeout_ms=5000):
@@ -344,7 +343,7 @@ class Replica(Handle):
         the merged value with get() after its REQUEST_DONE event."""
         key = to_bytes(key, "key")
         rid = ffi.new("uint64_t *")
-        check(lib.dd_replica_read(self._h, key, len(key), int(consistency), n, timeout_ms, rid))
+        check(lib.dd_replica_read(rid, self._h, key, len(key), int(consistency), n, timeout_ms))
         return rid[0]
 
     def flush(self):

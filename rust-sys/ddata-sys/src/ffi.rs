@@ -416,6 +416,7 @@ extern "C" {
     pub fn dd_crdt_clone(out: *mut *mut dd_crdt, v: *const dd_crdt) -> c_int;
     pub fn dd_crdt_type_of(v: *const dd_crdt) -> c_int;
     pub fn dd_crdt_type_name(r#type: u32) -> *const c_char;
+    pub fn dd_actor_id_random(out: *mut u64) -> c_int;
     pub fn dd_crdt_needs_causal_delta(r#type: u32) -> c_int;
     pub fn dd_crdt_apply(v: *mut dd_crdt, op: *const dd_op, actor: u64, now_ms: u64, delta_out: *mut *mut dd_crdt) -> c_int;
     pub fn dd_crdt_merge(dst: *mut dd_crdt, src: *const dd_crdt) -> c_int;
@@ -448,7 +449,7 @@ extern "C" {
     pub fn dd_journal_replay(out: *mut *mut dd_journal_cursor, journal: *mut dd_journal, pid: *const u8, pid_len: usize, from_seq: u64, to_seq: u64, max: u64) -> c_int;
     pub fn dd_journal_by_tag(out: *mut *mut dd_journal_cursor, journal: *mut dd_journal, tag: *const c_char, after_ordering: u64, max: u64) -> c_int;
     pub fn dd_journal_pids(out: *mut *mut dd_journal_cursor, journal: *mut dd_journal, after: *const u8, after_len: usize, max: u64) -> c_int;
-    pub fn dd_journal_cursor_next(cursor: *mut dd_journal_cursor, ev: *mut dd_journal_event) -> c_int;
+    pub fn dd_journal_cursor_next(ev: *mut dd_journal_event, cursor: *mut dd_journal_cursor) -> c_int;
     pub fn dd_journal_cursor_close(cursor: *mut dd_journal_cursor) -> c_int;
     pub fn dd_snapshot_criteria_init(criteria: *mut dd_snapshot_criteria, version: u32) -> c_int;
     pub fn dd_snapshot_save(journal: *mut dd_journal, pid: *const u8, pid_len: usize, seq: u64, timestamp_ms: u64, state: *const u8, len: usize) -> c_int;
@@ -478,8 +479,8 @@ extern "C" {
     pub fn dd_replica_keys(out: *mut dd_buf, r: *mut dd_replica, cursor: *mut u64, max: u32) -> c_int;
     pub fn dd_replica_key_count(out: *mut u64, r: *mut dd_replica) -> c_int;
     pub fn dd_replica_subscribe(r: *mut dd_replica, key: *const u8, key_len: usize, is_prefix: c_int) -> c_int;
-    pub fn dd_replica_write(r: *mut dd_replica, key: *const u8, key_len: usize, r#type: u32, op: *const dd_op, consistency: u32, n: u32, timeout_ms: u64, request_id: *mut u64) -> c_int;
-    pub fn dd_replica_read(r: *mut dd_replica, key: *const u8, key_len: usize, consistency: u32, n: u32, timeout_ms: u64, request_id: *mut u64) -> c_int;
+    pub fn dd_replica_write(request_id: *mut u64, r: *mut dd_replica, key: *const u8, key_len: usize, r#type: u32, op: *const dd_op, consistency: u32, n: u32, timeout_ms: u64) -> c_int;
+    pub fn dd_replica_read(request_id: *mut u64, r: *mut dd_replica, key: *const u8, key_len: usize, consistency: u32, n: u32, timeout_ms: u64) -> c_int;
     pub fn dd_replica_flush(r: *mut dd_replica) -> c_int;
     pub fn dd_owned_options_init(opts: *mut dd_owned_options, version: u32) -> c_int;
     pub fn dd_owned_type_options_init(opts: *mut dd_owned_type_options, version: u32) -> c_int;
@@ -487,7 +488,7 @@ extern "C" {
     pub fn dd_owned_open(out: *mut *mut dd_owned, opts: *const dd_owned_options) -> c_int;
     pub fn dd_owned_close(owned: *mut dd_owned) -> c_int;
     pub fn dd_owned_register(owned: *mut dd_owned, r#type: *const c_char, opts: *const dd_owned_type_options) -> c_int;
-    pub fn dd_owned_publish(owned: *mut dd_owned, r#type: *const c_char, is_full: c_int, data: *const u8, len: usize, urgency: u32, delay_ms: u64, out_incarnation: *mut u64, out_age: *mut u64) -> c_int;
+    pub fn dd_owned_publish(out_incarnation: *mut u64, out_age: *mut u64, owned: *mut dd_owned, r#type: *const c_char, is_full: c_int, data: *const u8, len: usize, urgency: u32, delay_ms: u64) -> c_int;
     pub fn dd_owned_tick(owned: *mut dd_owned, now_ms: u64) -> c_int;
     pub fn dd_owned_deliver(owned: *mut dd_owned, from_node: u64, data: *const u8, len: usize) -> c_int;
     pub fn dd_owned_next_outgoing(out: *mut dd_buf, to_node: *mut u64, owned: *mut dd_owned) -> c_int;
@@ -505,12 +506,12 @@ extern "C" {
     pub fn dd_system_close(sys: *mut dd_system) -> c_int;
     pub fn dd_system_tick(sys: *mut dd_system, now_ms: u64) -> c_int;
     pub fn dd_system_deliver(sys: *mut dd_system, now_ms: u64, from: *const c_char, from_len: usize, bytes: *const u8, len: usize) -> c_int;
-    pub fn dd_system_next_outgoing(sys: *mut dd_system, to_node: *mut dd_buf, msg: *mut dd_buf) -> c_int;
+    pub fn dd_system_next_outgoing(msg: *mut dd_buf, to_node: *mut dd_buf, sys: *mut dd_system) -> c_int;
     pub fn dd_event_init(ev: *mut dd_event, version: u32) -> c_int;
     pub fn dd_event_clear(ev: *mut dd_event);
-    pub fn dd_system_next_event(sys: *mut dd_system, out: *mut dd_event) -> c_int;
-    pub fn dd_system_event_fd(sys: *mut dd_system, fd: *mut c_int) -> c_int;
-    pub fn dd_system_incarnation(sys: *mut dd_system, out: *mut u64) -> c_int;
+    pub fn dd_system_next_event(out: *mut dd_event, sys: *mut dd_system) -> c_int;
+    pub fn dd_system_event_fd(fd: *mut c_int, sys: *mut dd_system) -> c_int;
+    pub fn dd_system_incarnation(out: *mut u64, sys: *mut dd_system) -> c_int;
     pub fn dd_system_listen_address(out: *mut dd_buf, sys: *mut dd_system) -> c_int;
     pub fn dd_system_connect(sys: *mut dd_system, address: *const c_char) -> c_int;
     pub fn dd_system_stats_json(out: *mut dd_buf, sys: *mut dd_system) -> c_int;
@@ -534,6 +535,7 @@ pub const FUNCTIONS: &[&str] = &[
     "dd_crdt_clone",
     "dd_crdt_type_of",
     "dd_crdt_type_name",
+    "dd_actor_id_random",
     "dd_crdt_needs_causal_delta",
     "dd_crdt_apply",
     "dd_crdt_merge",

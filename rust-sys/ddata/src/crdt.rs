@@ -190,6 +190,14 @@ impl Op {
     }
 }
 
+/// A fresh random actor id (never 0), from the library's CSPRNG: one per
+/// writer; writers sharing an id corrupt each other's dots.
+pub fn random_actor() -> Result<u64> {
+    let mut out = 0u64;
+    check(unsafe { sys::dd_actor_id_random(&mut out) })?;
+    Ok(out)
+}
+
 /// One CRDT value.
 pub struct Crdt {
     h: NonNull<sys::dd_crdt>,
@@ -200,9 +208,12 @@ pub struct Crdt {
 unsafe impl Send for Crdt {}
 
 impl Crdt {
-    /// A new empty value; ops are applied as actor 1 (see [`Crdt::with_actor`]).
+    /// A new empty value; ops are applied as this process's random actor
+    /// (one [`random_actor`] drawn at first use; see [`Crdt::with_actor`]).
     pub fn new(ty: CrdtType) -> Result<Crdt> {
-        Crdt::with_actor(ty, 1)
+        static PROCESS_ACTOR: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        let actor = PROCESS_ACTOR.get_or_init(|| random_actor().unwrap_or(1));
+        Crdt::with_actor(ty, *actor)
     }
 
     /// A new empty value whose ops are applied as `actor` (a replica id).

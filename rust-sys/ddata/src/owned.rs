@@ -224,6 +224,8 @@ impl Owned {
         let (mut inc, mut age) = (0, 0);
         check(unsafe {
             sys::dd_owned_publish(
+                &mut inc,
+                &mut age,
                 self.ptr(),
                 t.as_ptr(),
                 full as i32,
@@ -231,8 +233,6 @@ impl Owned {
                 data.len(),
                 urgency.raw(),
                 delay_ms,
-                &mut inc,
-                &mut age,
             )
         })?;
         Ok((inc, age))

@@ -589,7 +589,7 @@ impl Iterator for Events {
             return None;
         }
         let mut ev = std::mem::MaybeUninit::<sys::dd_journal_event>::zeroed();
-        let rc = unsafe { sys::dd_journal_cursor_next(self.c.as_ptr(), ev.as_mut_ptr()) };
+        let rc = unsafe { sys::dd_journal_cursor_next(ev.as_mut_ptr(), self.c.as_ptr()) };
         if rc == sys::DD_EDONE {
             self.done = true;
             return None;

@@ -217,7 +217,7 @@ impl System {
 
     pub fn incarnation(&self) -> Result<u64> {
         let mut v = 0;
-        check(unsafe { sys::dd_system_incarnation(self.ptr(), &mut v) })?;
+        check(unsafe { sys::dd_system_incarnation(&mut v, self.ptr()) })?;
         Ok(v)
     }
 
@@ -244,7 +244,7 @@ impl System {
     /// The next message to send: (destination node id, bytes), or None.
     pub fn next_outgoing(&self) -> Result<Option<(String, Vec<u8>)>> {
         let (mut to, mut msg) = (empty(), empty());
-        let rc = unsafe { sys::dd_system_next_outgoing(self.ptr(), &mut to, &mut msg) };
+        let rc = unsafe { sys::dd_system_next_outgoing(&mut msg, &mut to, self.ptr()) };
         if rc == sys::DD_EDONE {
             return Ok(None);
         }
@@ -266,7 +266,7 @@ impl System {
         let mut ev = std::mem::MaybeUninit::<sys::dd_event>::zeroed();
         unsafe { sys::dd_event_init(ev.as_mut_ptr(), sys::DD_EVENT_VERSION) };
         let mut ev = unsafe { ev.assume_init() };
-        let rc = unsafe { sys::dd_system_next_event(self.ptr(), &mut ev) };
+        let rc = unsafe { sys::dd_system_next_event(&mut ev, self.ptr()) };
         if rc == sys::DD_EDONE {
             return Ok(None);
         }
@@ -306,7 +306,7 @@ impl System {
     /// or close it.
     pub fn event_fd(&self) -> Result<i32> {
         let mut fd = -1;
-        check(unsafe { sys::dd_system_event_fd(self.ptr(), &mut fd) })?;
+        check(unsafe { sys::dd_system_event_fd(&mut fd, self.ptr()) })?;
         Ok(fd)
     }
 }
@@ -546,6 +546,7 @@ impl Replica {
         op.with_raw(&mut |raw| {
             check(unsafe {
                 sys::dd_replica_write(
+                    &mut id,
                     h,
                     k.as_ptr(),
                     k.len(),
@@ -554,7 +555,6 @@ impl Replica {
                     level,
                     n,
                     timeout_ms,
-                    &mut id,
                 )
             })
         })?;
@@ -568,7 +568,7 @@ impl Replica {
         let (level, n) = consistency.raw();
         let mut id = 0;
         check(unsafe {
-            sys::dd_replica_read(self.ptr(), k.as_ptr(), k.len(), level, n, timeout_ms, &mut id)
+            sys::dd_replica_read(&mut id, self.ptr(), k.as_ptr(), k.len(), level, n, timeout_ms)
         })?;
         Ok(id)
     }

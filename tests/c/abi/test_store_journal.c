@@ -51,7 +51,7 @@ TEST(test_append_and_replay_through_a_cursor)
         dd_journal_cursor *c = NULL;
         ASSERT_OK(dd_journal_replay(&c, j, PID("order-1"), 2, UINT64_MAX, UINT64_MAX));
         dd_journal_event e;
-        ASSERT_OK(dd_journal_cursor_next(c, &e));
+        ASSERT_OK(dd_journal_cursor_next(&e, c));
         ASSERT_EQ_U64(e.seq, 2);
         ASSERT_EQ_U64(e.timestamp_ms, 12);
         ASSERT_MEM_EQ(e.payload, e.len, "two", 3);
@@ -59,11 +59,11 @@ TEST(test_append_and_replay_through_a_cursor)
         ASSERT_EQ_U64(e.tag_count, 2);
         ASSERT_STR_EQ(e.tags[0], "green");
         ASSERT_STR_EQ(e.tags[1], "blue");
-        ASSERT_OK(dd_journal_cursor_next(c, &e));
+        ASSERT_OK(dd_journal_cursor_next(&e, c));
         ASSERT_EQ_U64(e.seq, 3);
         ASSERT_EQ_U64(e.tag_count, 0);
-        ASSERT_STATUS(dd_journal_cursor_next(c, &e), DD_EDONE);
-        ASSERT_STATUS(dd_journal_cursor_next(c, &e), DD_EDONE);
+        ASSERT_STATUS(dd_journal_cursor_next(&e, c), DD_EDONE);
+        ASSERT_STATUS(dd_journal_cursor_next(&e, c), DD_EDONE);
         ASSERT_OK(dd_journal_cursor_close(c));
         ASSERT_OK(dd_journal_close(j));
     }
@@ -86,7 +86,7 @@ TEST(test_cursor_pages_through_many_events)
     ASSERT_OK(dd_journal_replay(&c, j, PID("p"), 1, 1250, 1200));
     dd_journal_event e;
     uint64_t expect = 1;
-    while (dd_journal_cursor_next(c, &e) == DD_OK) {
+    while (dd_journal_cursor_next(&e, c) == DD_OK) {
         ASSERT_EQ_U64(e.seq, expect);
         char want[8];
         snprintf(want, sizeof(want), "%llu", (unsigned long long)expect);
@@ -113,19 +113,19 @@ TEST(test_by_tag_and_pids_cursors)
         const char *order[] = {"b", "a", "c"};
         uint64_t last = 0;
         for (int i = 0; i < 3; i++) {
-            ASSERT_OK(dd_journal_cursor_next(c, &e));
+            ASSERT_OK(dd_journal_cursor_next(&e, c));
             ASSERT_MEM_EQ(e.pid, e.pid_len, order[i], 1);
             ASSERT(e.ordering > last);
             last = e.ordering;
         }
-        ASSERT_STATUS(dd_journal_cursor_next(c, &e), DD_EDONE);
+        ASSERT_STATUS(dd_journal_cursor_next(&e, c), DD_EDONE);
         ASSERT_OK(dd_journal_cursor_close(c));
         ASSERT_OK(dd_journal_pids(&c, j, PID("a"), 10));
-        ASSERT_OK(dd_journal_cursor_next(c, &e));
+        ASSERT_OK(dd_journal_cursor_next(&e, c));
         ASSERT_MEM_EQ(e.pid, e.pid_len, "b", 1);
-        ASSERT_OK(dd_journal_cursor_next(c, &e));
+        ASSERT_OK(dd_journal_cursor_next(&e, c));
         ASSERT_MEM_EQ(e.pid, e.pid_len, "c", 1);
-        ASSERT_STATUS(dd_journal_cursor_next(c, &e), DD_EDONE);
+        ASSERT_STATUS(dd_journal_cursor_next(&e, c), DD_EDONE);
         ASSERT_OK(dd_journal_cursor_close(c));
         ASSERT_OK(dd_journal_close(j));
     }
@@ -176,7 +176,7 @@ TEST(test_closed_null_and_forged_handles_are_misuse)
     ASSERT_STATUS(dd_journal_highest_seq(NULL, NULL, PID("p")), DD_EINVAL);
     dd_journal_cursor *c;
     ASSERT_STATUS(dd_journal_replay(&c, NULL, PID("p"), 1, 2, 3), DD_EMISUSE);
-    ASSERT_STATUS(dd_journal_cursor_next(NULL, &(dd_journal_event){0}), DD_EMISUSE);
+    ASSERT_STATUS(dd_journal_cursor_next(&(dd_journal_event){0}, NULL), DD_EMISUSE);
     ASSERT_OK(dd_journal_cursor_close(NULL));
     dd_buf b = DD_BUF_INIT;
     ASSERT_STATUS(dd_snapshot_load(&b, NULL, NULL, NULL, PID("p"), NULL), DD_EMISUSE);
@@ -193,7 +193,7 @@ TEST(test_cursor_keeps_a_closed_journal_alive)
     ASSERT_OK(dd_journal_replay(&c, j, PID("p"), 1, UINT64_MAX, UINT64_MAX));
     ASSERT_OK(dd_journal_close(j));
     dd_journal_event e;
-    ASSERT_OK(dd_journal_cursor_next(c, &e));
+    ASSERT_OK(dd_journal_cursor_next(&e, c));
     ASSERT_MEM_EQ(e.payload, e.len, "x", 1);
     ASSERT_OK(dd_journal_cursor_close(c));
     ASSERT_STATUS(dd_journal_cursor_close(c), DD_EMISUSE);
@@ -259,7 +259,7 @@ TEST(test_sealed_journal_refuses_a_wrong_key)
     dd_journal_cursor *c;
     dd_journal_event e;
     ASSERT_OK(dd_journal_replay(&c, j, PID("p"), 1, UINT64_MAX, UINT64_MAX));
-    ASSERT_STATUS(dd_journal_cursor_next(c, &e), DD_ECRYPTO);
+    ASSERT_STATUS(dd_journal_cursor_next(&e, c), DD_ECRYPTO);
     ASSERT_EQ_INT(dd_error_last()->code, DD_ECRYPTO);
     ASSERT_OK(dd_journal_cursor_close(c));
     ASSERT_OK(dd_journal_close(j));
