@@ -45,6 +45,10 @@ int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer *
         return error_set(DD_EINVAL, "busy timeout %u ms is out of range", o->busy_timeout_ms);
     if (o->backend != DD_BACKEND_MEMORY && (!o->path || !o->path[0]))
         return error_set(DD_EINVAL, "this backend needs a path");
+    if (o->seal > DD_SEAL_REQUIRED)
+        return error_set(DD_EINVAL, "unknown seal mode %u", o->seal);
+    if (o->seal == DD_SEAL_REQUIRED && !o->keyring)
+        return error_set(DD_EINVAL, "store options: seal is required but keyring is NULL");
     int rc = dd_init();
     if (rc != DD_OK)
         return rc;

@@ -317,6 +317,15 @@ typedef enum dd_seal_algorithm {
     DD_SEAL_AES256GCM = 2          /* only on CPUs with AES-NI (DD_EUNSUPPORTED) */
 } dd_seal_algorithm;
 
+/* Whether a store must be sealed. A keyring handle that is NULL, closed or
+ * forged must never be mistaken for "no sealing": with DD_SEAL_REQUIRED a
+ * NULL keyring is DD_EINVAL, and a closed or forged one is DD_EMISUSE in
+ * either mode, so nothing is ever written in clear by accident. */
+typedef enum dd_seal_mode {
+    DD_SEAL_IF_KEYRING = 0, /* sealed exactly when `keyring` is not NULL */
+    DD_SEAL_REQUIRED = 1    /* sealed; a NULL keyring is refused (DD_EINVAL) */
+} dd_seal_mode;
+
 typedef struct dd_store_options {
     uint32_t version;               /* DD_STORE_OPTIONS_VERSION */
     uint32_t backend;               /* dd_backend */
@@ -329,13 +338,14 @@ typedef struct dd_store_options {
     int32_t compression_level;      /* 0 = off, 1..9 (zlib); sealed stores only */
     uint32_t compression_threshold; /* compress blobs of at least this many bytes */
     uint32_t snapshot_keep;         /* keep the newest N snapshots per pid; 0 = all */
+    uint32_t seal;                  /* dd_seal_mode (appended) */
 } dd_store_options;
 
 #define DD_STORE_OPTIONS_VERSION 1
 #define DD_STORE_OPTIONS_INIT                                                                      \
     {                                                                                              \
         DD_STORE_OPTIONS_VERSION, DD_BACKEND_MEMORY, NULL, NULL, DD_SYNC_NORMAL, 5000, NULL, 6,    \
-            256, 0                                                                                 \
+            256, 0, DD_SEAL_IF_KEYRING                                                             \
     }
 
 DD_API int dd_store_options_init(dd_store_options *opts, uint32_t version);

@@ -46,6 +46,11 @@ napi_value addon_fail(napi_env env, int rc)
     return throw_status(env, rc, msg);
 }
 
+napi_value addon_throw(napi_env env, int rc, const char *message)
+{
+    return throw_status(env, rc, message);
+}
+
 napi_value addon_type_error(napi_env env, const char *message)
 {
     return throw_status(env, DD_EINVAL, message);

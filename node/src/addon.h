@@ -26,6 +26,9 @@ addon_state *addon_get_state(napi_env env);
 /* Throws the JS error for a failed ddata call: status `rc` and the message
  * from dd_error_last(). Returns NULL so callers can `return addon_fail(...)`. */
 napi_value addon_fail(napi_env env, int rc);
+/* Throws the JS error for status `rc` with `message` (a failure found in
+ * the addon, before any ABI call). Returns NULL. */
+napi_value addon_throw(napi_env env, int rc, const char *message);
 /* Throws a DD_EINVAL error with `message` (bad JS argument). */
 napi_value addon_type_error(napi_env env, const char *message);
 

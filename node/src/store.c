@@ -57,6 +57,7 @@ static bool read_store_options(napi_env env, napi_value o, dd_store_options *so,
         if (!handle_arg(env, v, &ring, "options.keyring"))
             return false;
         so->keyring = ring;
+        so->seal = DD_SEAL_REQUIRED;
     }
     return true;
 }

@@ -76,6 +76,10 @@ typedef enum dd_seal_algorithm {
     DD_SEAL_XCHACHA20POLY1305 = 1,
     DD_SEAL_AES256GCM = 2,
 } dd_seal_algorithm;
+typedef enum dd_seal_mode {
+    DD_SEAL_IF_KEYRING = 0,
+    DD_SEAL_REQUIRED = 1,
+} dd_seal_mode;
 typedef enum dd_persist_strategy {
     DD_PERSIST_LIGHT = 1,
     DD_PERSIST_FULL = 2,
@@ -181,6 +185,7 @@ typedef struct dd_store_options {
     int32_t compression_level;
     uint32_t compression_threshold;
     uint32_t snapshot_keep;
+    uint32_t seal;
 } dd_store_options;
 typedef struct dd_append_event {
     const uint8_t *payload;

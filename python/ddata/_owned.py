@@ -13,7 +13,7 @@ import enum
 from ._core import _limits_ptr
 from ._ddata import ffi, lib
 from ._errors import check
-from ._handle import Handle
+from ._handle import Handle, handle_arg
 from ._pump import Pump
 from ._util import copy_bytes, take_buf, to_bytes
 
@@ -77,10 +77,10 @@ class Owned(Handle, Pump):
         check(lib.dd_owned_options_init(opts, lib.DD_OWNED_OPTIONS_VERSION))
         opts.node_id = node_id
         opts.incarnation = incarnation
-        opts.store = store._h if store is not None else ffi.NULL
+        opts.store = handle_arg(store, "state store") if store is not None else ffi.NULL
         opts.limits = _limits_ptr(limits)
         opts.max_queued = max_queued
-        opts.system = system._h if system is not None else ffi.NULL
+        opts.system = handle_arg(system, "system") if system is not None else ffi.NULL
         out = ffi.new("dd_owned **")
         check(lib.dd_owned_open(out, opts))
         Handle.__init__(self, out[0], lib.dd_owned_close)

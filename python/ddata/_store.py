@@ -13,7 +13,7 @@ import time
 
 from ._ddata import ffi, lib
 from ._errors import check
-from ._handle import Handle
+from ._handle import Handle, handle_arg
 from ._util import copy_bytes, take_buf, to_bytes
 
 
@@ -105,7 +105,8 @@ def _options(keep, backend="memory", path=None, snapshot_path=None, sync=None, b
     if keyring is not None:
         if not isinstance(keyring, Keyring):
             raise TypeError("keyring must be a ddata.Keyring")
-        opts.keyring = keyring._h
+        opts.keyring = handle_arg(keyring, "keyring")
+        opts.seal = lib.DD_SEAL_REQUIRED
     for name, value in (("busy_timeout_ms", busy_timeout_ms), ("compression_level", compression_level),
                         ("compression_threshold", compression_threshold), ("snapshot_keep", snapshot_keep)):
         if value is not None:

@@ -21,7 +21,7 @@ from ._core import CrdtType, OpKind, _limits_ptr
 from ._crdt import Op, _elements, _lookup
 from ._ddata import ffi, lib
 from ._errors import Deleted, InvalidArgument, check
-from ._handle import Handle
+from ._handle import Handle, handle_arg
 from ._pump import Pump
 from ._util import take_buf, to_bytes
 
@@ -249,11 +249,11 @@ class Replica(Handle):
             if value is not None:
                 setattr(opts, name, int(value))
         if store is not None:
-            opts.store = store._h
+            opts.store = handle_arg(store, "state store")
         opts.durable_keys, opts.durable_key_count = _cstrings(durable_keys, keep, "durable key")
         opts.expiry_prefixes, opts.expiry_prefix_count = _cstrings(expiry_prefixes, keep, "expiry prefix")
         out = ffi.new("dd_replica **")
-        check(lib.dd_replica_open(out, system._h, opts))
+        check(lib.dd_replica_open(out, handle_arg(system, "system"), opts))
         Handle.__init__(self, out[0], lib.dd_replica_close, parent=system)
 
     # ---- generic

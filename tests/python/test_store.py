@@ -224,3 +224,30 @@ def test_an_exception_in_a_recovery_callback_stops_and_propagates():
     with pytest.raises(RuntimeError, match="stop here"):
         j.recover("p", on_event)
     assert seen == [1, 2]
+
+
+@pytest.mark.parametrize("kind", ["journal", "state_store"])
+def test_a_closed_keyring_is_misuse_and_never_writes_plaintext(tmp_path, kind):
+    path = tmp_path / "sealed.db"
+    ring = ddata.Keyring({1: KEY1})
+    ring.close()
+    with pytest.raises(ddata.Misuse):
+        if kind == "journal":
+            ddata.Journal("sqlite", path, keyring=ring).append("p", [b"TOP-SECRET"], 0)
+        else:
+            ddata.StateStore("sqlite", path, keyring=ring).upsert("k", b"TOP-SECRET")
+    assert not path.exists() or b"TOP-SECRET" not in path.read_bytes()
+
+
+def test_a_closed_store_or_system_passed_as_an_argument_is_misuse():
+    store = ddata.StateStore()
+    store.close()
+    with pytest.raises(ddata.Misuse):
+        ddata.Owned(node_id=1, store=store)
+    with ddata.System("n1") as node:
+        with pytest.raises(ddata.Misuse):
+            node.replica(store=store)
+    node = ddata.System("n2")
+    node.close()
+    with pytest.raises(ddata.Misuse):
+        ddata.Owned(system=node)

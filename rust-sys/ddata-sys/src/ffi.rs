@@ -82,6 +82,10 @@ pub type dd_seal_algorithm = c_uint;
 pub const DD_SEAL_XCHACHA20POLY1305: dd_seal_algorithm = 1;
 pub const DD_SEAL_AES256GCM: dd_seal_algorithm = 2;
 
+pub type dd_seal_mode = c_uint;
+pub const DD_SEAL_IF_KEYRING: dd_seal_mode = 0;
+pub const DD_SEAL_REQUIRED: dd_seal_mode = 1;
+
 pub type dd_persist_strategy = c_uint;
 pub const DD_PERSIST_LIGHT: dd_persist_strategy = 1;
 pub const DD_PERSIST_FULL: dd_persist_strategy = 2;
@@ -234,6 +238,7 @@ pub struct dd_store_options {
     pub compression_level: i32,
     pub compression_threshold: u32,
     pub snapshot_keep: u32,
+    pub seal: u32,
 }
 
 #[repr(C)]
@@ -701,6 +706,7 @@ mod layout {
         assert_eq!(offset_of!(dd_store_options, compression_level), 40);
         assert_eq!(offset_of!(dd_store_options, compression_threshold), 44);
         assert_eq!(offset_of!(dd_store_options, snapshot_keep), 48);
+        assert_eq!(offset_of!(dd_store_options, seal), 52);
     }
 
     #[test]

@@ -149,6 +149,13 @@ impl<'a> StoreOptions<'a> {
             compression_level: self.compression_level,
             compression_threshold: self.compression_threshold,
             snapshot_keep: self.snapshot_keep,
+            // A keyring given means sealed, always: the library refuses a
+            // NULL one rather than write in clear.
+            seal: if self.keyring.is_some() {
+                sys::DD_SEAL_REQUIRED
+            } else {
+                sys::DD_SEAL_IF_KEYRING
+            },
         };
         f(&raw)
     }

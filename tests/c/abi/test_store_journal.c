@@ -210,7 +210,7 @@ TEST(test_bad_options_are_rejected)
            o.busy_timeout_ms == m.busy_timeout_ms && o.keyring == m.keyring &&
            o.compression_level == m.compression_level &&
            o.compression_threshold == m.compression_threshold &&
-           o.snapshot_keep == m.snapshot_keep);
+           o.snapshot_keep == m.snapshot_keep && o.seal == m.seal);
     dd_journal *j = NULL;
     o.backend = DD_BACKEND_SQLITE; /* no path */
     ASSERT_STATUS(dd_journal_open(&j, &o), DD_EINVAL);
@@ -264,6 +264,54 @@ TEST(test_sealed_journal_refuses_a_wrong_key)
     ASSERT_OK(dd_journal_cursor_close(c));
     ASSERT_OK(dd_journal_close(j));
     ASSERT_OK(dd_keyring_free(other));
+}
+
+static int file_contains(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    static char data[1 << 20];
+    size_t n = fread(data, 1, sizeof(data), f);
+    fclose(f);
+    size_t m = strlen(needle);
+    for (size_t i = 0; i + m <= n; i++)
+        if (memcmp(data + i, needle, m) == 0)
+            return 1;
+    return 0;
+}
+
+TEST(test_seal_required_refuses_a_null_or_closed_keyring_and_writes_no_plaintext)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/required.db", test_tmpdir());
+    dd_store_options o = DD_STORE_OPTIONS_INIT;
+    o.backend = DD_BACKEND_SQLITE;
+    o.path = path;
+    o.seal = DD_SEAL_REQUIRED;
+    dd_journal *j = NULL;
+    dd_state_store *s = NULL;
+    /* What a binding sends when its keyring wrapper was closed: NULL. */
+    ASSERT_STATUS(dd_journal_open(&j, &o), DD_EINVAL);
+    ASSERT(strstr(dd_error_last()->message, "keyring") != NULL);
+    ASSERT_STATUS(dd_state_store_open(&s, &o), DD_EINVAL);
+    ASSERT(j == NULL && s == NULL);
+    o.keyring = ring();
+    ASSERT_OK(dd_keyring_free(o.keyring)); /* closed: its handle is stale */
+    ASSERT_STATUS(dd_journal_open(&j, &o), DD_EMISUSE);
+    o.seal = DD_SEAL_IF_KEYRING;
+    ASSERT_STATUS(dd_state_store_open(&s, &o), DD_EMISUSE);
+    o.seal = 9;
+    o.keyring = NULL;
+    ASSERT_STATUS(dd_journal_open(&j, &o), DD_EINVAL);
+    o.seal = DD_SEAL_REQUIRED;
+    o.keyring = ring();
+    ASSERT_OK(dd_journal_open(&j, &o));
+    dd_append_event ev = {(const uint8_t *)"TOP-SECRET", 10, 0, NULL, 0};
+    ASSERT_OK(dd_journal_append(j, PID("p"), 0, &ev, 1));
+    ASSERT_OK(dd_journal_close(j));
+    ASSERT_OK(dd_keyring_free(o.keyring));
+    ASSERT(!file_contains(path, "TOP-SECRET"));
 }
 
 typedef struct sum_actor {
