@@ -17,7 +17,7 @@
 int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer **seal,
                          journal_options *jo);
 
-DD_API int dd_store_options_init(dd_store_options *opts, uint32_t version)
+int abi_impl_dd_store_options_init(dd_store_options *opts, uint32_t version)
 {
     ABI_REQUIRE(opts, "opts");
     if (version != DD_STORE_OPTIONS_VERSION)
@@ -102,7 +102,7 @@ DD_API uint64_t dd_any_revision(void)
     return DD_ANY_REVISION;
 }
 
-DD_API int dd_state_store_open(dd_state_store **out, const dd_store_options *opts)
+int abi_impl_dd_state_store_open(dd_state_store **out, const dd_store_options *opts)
 {
     ABI_REQUIRE(out, "out");
     *out = NULL;
@@ -123,14 +123,14 @@ DD_API int dd_state_store_open(dd_state_store **out, const dd_store_options *opt
     return DD_OK;
 }
 
-DD_API int dd_state_store_close(dd_state_store *store)
+int abi_impl_dd_state_store_close(dd_state_store *store)
 {
     return handle_close(store, HK_STATE_STORE, "state store");
 }
 
-DD_API int dd_state_store_upsert(uint64_t *out, dd_state_store *store, const uint8_t *key,
-                                 size_t key_len, uint64_t expected_revision, const uint8_t *state,
-                                 size_t len)
+int abi_impl_dd_state_store_upsert(uint64_t *out, dd_state_store *store, const uint8_t *key,
+                                   size_t key_len, uint64_t expected_revision, const uint8_t *state,
+                                   size_t len)
 {
     state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
     if (!s)
@@ -140,8 +140,8 @@ DD_API int dd_state_store_upsert(uint64_t *out, dd_state_store *store, const uin
     return rc;
 }
 
-DD_API int dd_state_store_get(dd_buf *out, uint64_t *revision, dd_state_store *store,
-                              const uint8_t *key, size_t key_len)
+int abi_impl_dd_state_store_get(dd_buf *out, uint64_t *revision, dd_state_store *store,
+                                const uint8_t *key, size_t key_len)
 {
     ABI_REQUIRE(out, "out");
     out->data = NULL;
@@ -158,8 +158,8 @@ DD_API int dd_state_store_get(dd_buf *out, uint64_t *revision, dd_state_store *s
     return rc;
 }
 
-DD_API int dd_state_store_delete(dd_state_store *store, const uint8_t *key, size_t key_len,
-                                 uint64_t expected_revision)
+int abi_impl_dd_state_store_delete(dd_state_store *store, const uint8_t *key, size_t key_len,
+                                   uint64_t expected_revision)
 {
     state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
     if (!s)
@@ -182,8 +182,8 @@ static int check_start(const uint8_t *start, size_t len, const char *what)
     return DD_OK;
 }
 
-DD_API int dd_state_store_keys(dd_journal_cursor **out, dd_state_store *store,
-                               const uint8_t *prefix, size_t prefix_len)
+int abi_impl_dd_state_store_keys(dd_journal_cursor **out, dd_state_store *store,
+                                 const uint8_t *prefix, size_t prefix_len)
 {
     ABI_REQUIRE(out, "out");
     *out = NULL;
@@ -193,8 +193,8 @@ DD_API int dd_state_store_keys(dd_journal_cursor **out, dd_state_store *store,
     return abi_state_cursor_new(out, store, prefix, prefix_len, 1, 0);
 }
 
-DD_API int dd_state_store_range(dd_journal_cursor **out, dd_state_store *store, const uint8_t *from,
-                                size_t from_len, int64_t count)
+int abi_impl_dd_state_store_range(dd_journal_cursor **out, dd_state_store *store,
+                                  const uint8_t *from, size_t from_len, int64_t count)
 {
     ABI_REQUIRE(out, "out");
     *out = NULL;
@@ -204,7 +204,8 @@ DD_API int dd_state_store_range(dd_journal_cursor **out, dd_state_store *store, 
     return abi_state_cursor_new(out, store, from, from_len, 0, count);
 }
 
-DD_API int dd_state_store_last(dd_buf *out, dd_buf *key, uint64_t *revision, dd_state_store *store)
+int abi_impl_dd_state_store_last(dd_buf *out, dd_buf *key, uint64_t *revision,
+                                 dd_state_store *store)
 {
     ABI_REQUIRE(out, "out");
     out->data = NULL;
@@ -233,7 +234,7 @@ DD_API int dd_state_store_last(dd_buf *out, dd_buf *key, uint64_t *revision, dd_
     return rc;
 }
 
-DD_API int dd_state_store_purge(dd_state_store *store)
+int abi_impl_dd_state_store_purge(dd_state_store *store)
 {
     state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
     if (!s)

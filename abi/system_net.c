@@ -788,7 +788,7 @@ DD_API uint32_t dd_secret_bytes(void)
     system_unlock(var);                                                                            \
     handle_release(h)
 
-DD_API int dd_system_listen_address(dd_buf *out, dd_system *sys)
+int abi_impl_dd_system_listen_address(dd_buf *out, dd_system *sys)
 {
     ABI_REQUIRE(out, "out");
     out->data = NULL;
@@ -808,7 +808,7 @@ DD_API int dd_system_listen_address(dd_buf *out, dd_system *sys)
     return rc;
 }
 
-DD_API int dd_system_connect(dd_system *sys, const char *address)
+int abi_impl_dd_system_connect(dd_system *sys, const char *address)
 {
     ABI_REQUIRE(address, "address");
     if (!address[0] || strlen(address) > ADDR_MAX)
@@ -824,7 +824,7 @@ DD_API int dd_system_connect(dd_system *sys, const char *address)
     return rc;
 }
 
-DD_API int dd_system_stats_json(dd_buf *out, dd_system *sys)
+int abi_impl_dd_system_stats_json(dd_buf *out, dd_system *sys)
 {
     ABI_REQUIRE(out, "out");
     out->data = NULL;

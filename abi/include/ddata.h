@@ -93,6 +93,15 @@ typedef struct dd_error {
 DD_API const dd_error *dd_error_last(void);
 DD_API void dd_error_clear(void);
 
+/* The last failure of a call made with `handle` (any kind: the first
+ * handle argument of the call), from whichever thread made it, the way
+ * sqlite3_errmsg(db) works: for runtimes whose tasks move between threads.
+ * Points *out at {code, message} ({DD_OK, "no error"} before any failure);
+ * valid until the next call on that handle. DD_EMISUSE (in dd_error_last)
+ * for a NULL, closed, stale or forged handle. Calls without a handle
+ * (constructors, dd_*_init) report through dd_error_last only. */
+DD_API int dd_handle_error(const dd_error **out, const void *handle);
+
 /* ---------------------------------------------------------------------------
  * Byte buffers
  * ------------------------------------------------------------------------- */

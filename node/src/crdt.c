@@ -291,7 +291,7 @@ static napi_value crdt_apply(napi_env env, napi_callback_info info)
         dd_crdt *delta = NULL;
         int rc = dd_crdt_apply(c->h, &s.ops[0], actor, now, want ? &delta : NULL);
         if (rc)
-            addon_fail(env, rc);
+            addon_fail_on(env, rc, c->h);
         else
             result = delta ? addon_wrap_crdt(env, delta, c->actor) : addon_undefined(env);
     }
@@ -309,7 +309,7 @@ static napi_value crdt_merge(napi_env env, napi_callback_info info)
     if (argc < 1 || !(o = unwrap_arg(env, argv[0], "other")))
         return NULL;
     int rc = dd_crdt_merge(c->h, o->h);
-    return rc ? addon_fail(env, rc) : addon_undefined(env);
+    return rc ? addon_fail_on(env, rc, c->h) : addon_undefined(env);
 }
 
 static napi_value crdt_equals(napi_env env, napi_callback_info info)
@@ -323,7 +323,7 @@ static napi_value crdt_equals(napi_env env, napi_callback_info info)
         return NULL;
     int rc = dd_crdt_equal(c->h, o->h);
     if (rc < 0)
-        return addon_fail(env, rc);
+        return addon_fail_on(env, rc, c->h);
     napi_get_boolean(env, rc == 1, &out);
     return out;
 }
@@ -335,7 +335,7 @@ static napi_value crdt_clone(napi_env env, napi_callback_info info)
         return NULL;
     dd_crdt *copy = NULL;
     int rc = dd_crdt_clone(&copy, c->h);
-    return rc ? addon_fail(env, rc) : addon_wrap_crdt(env, copy, c->actor);
+    return rc ? addon_fail_on(env, rc, c->h) : addon_wrap_crdt(env, copy, c->actor);
 }
 
 static napi_value crdt_close(napi_env env, napi_callback_info info)
@@ -345,7 +345,7 @@ static napi_value crdt_close(napi_env env, napi_callback_info info)
         return NULL;
     int rc = c->h ? dd_crdt_free(c->h) : 0;
     c->h = NULL;
-    return rc ? addon_fail(env, rc) : addon_undefined(env);
+    return rc ? addon_fail_on(env, rc, c->h) : addon_undefined(env);
 }
 
 static napi_value crdt_type(napi_env env, napi_callback_info info)
@@ -354,7 +354,7 @@ static napi_value crdt_type(napi_env env, napi_callback_info info)
     if (!c)
         return NULL;
     int rc = dd_crdt_type_of(c->h);
-    return rc < 0 ? addon_fail(env, rc) : addon_int(env, rc);
+    return rc < 0 ? addon_fail_on(env, rc, c->h) : addon_int(env, rc);
 }
 
 typedef int (*buf_read_fn)(dd_buf *out, const dd_crdt *v);
@@ -367,7 +367,7 @@ static napi_value buf_read(napi_env env, napi_callback_info info, buf_read_fn fn
     dd_buf b = DD_BUF_INIT;
     int rc = fn(&b, c->h);
     if (rc)
-        return addon_fail(env, rc);
+        return addon_fail_on(env, rc, c->h);
     if (!as_string)
         return addon_buf_to_js(env, &b);
     napi_value out = NULL;
@@ -404,7 +404,7 @@ static napi_value crdt_elements(napi_env env, napi_callback_info info)
     dd_buf b = DD_BUF_INIT;
     int rc = dd_crdt_elements(&b, c->h);
     if (rc)
-        return addon_fail(env, rc);
+        return addon_fail_on(env, rc, c->h);
     napi_value arr;
     napi_create_array(env, &arr);
     uint32_t i = 0;
@@ -422,7 +422,7 @@ static napi_value crdt_counter_value(napi_env env, napi_callback_info info)
     int64_t v = 0;
     int rc = dd_crdt_counter_value(&v, c->h);
     if (rc)
-        return addon_fail(env, rc);
+        return addon_fail_on(env, rc, c->h);
     napi_value out;
     if (v > 9007199254740991LL || v < -9007199254740991LL)
         napi_create_bigint_int64(env, v, &out);
@@ -441,7 +441,7 @@ static bool read_u64(napi_env env, napi_callback_info info,
         return false;
     int rc = fn(v, c->h);
     if (rc)
-        addon_fail(env, rc);
+        addon_fail_on(env, rc, c->h);
     return rc == 0;
 }
 

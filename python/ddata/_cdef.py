@@ -319,6 +319,7 @@ const char *dd_status_name(int code);
 const char *dd_status_str(int code);
 const dd_error *dd_error_last(void);
 void dd_error_clear(void);
+int dd_handle_error(const dd_error **out, const void *handle);
 void dd_buf_free(dd_buf *buf);
 int dd_limits_init(dd_limits *opts, uint32_t version);
 int dd_op_init(dd_op *op, uint32_t version);
@@ -441,6 +442,7 @@ FUNCTIONS = (
     'dd_status_str',
     'dd_error_last',
     'dd_error_clear',
+    'dd_handle_error',
     'dd_buf_free',
     'dd_limits_init',
     'dd_op_init',

@@ -150,7 +150,7 @@ class Crdt(Handle):
 
     @property
     def type(self):
-        return CrdtType(check(lib.dd_crdt_type_of(self._h)))
+        return CrdtType(check(lib.dd_crdt_type_of(self._h), self._h))
 
     # ---- mutation
 
@@ -161,7 +161,7 @@ class Crdt(Handle):
         c_op = op._to_c(keep)
         out = ffi.new("dd_crdt **") if delta else ffi.NULL
         check(lib.dd_crdt_apply(self._h, c_op, self.actor, now_ms if now_ms is not None else _clock_ms(),
-                                out))
+                                out), self._h)
         return _wrap(out[0], self.actor) if delta else None
 
     def _op(self, kind, amount=0, key=None, value=None, delta=False, now=0):
@@ -181,12 +181,12 @@ class Crdt(Handle):
         """Joins `other` (a full value or a delta) into this value."""
         if not isinstance(other, Crdt):
             raise TypeError("merge needs a ddata.Crdt")
-        check(lib.dd_crdt_merge(self._h, other._h))
+        check(lib.dd_crdt_merge(self._h, other._h), self._h)
         return self
 
     def copy(self):
         out = ffi.new("dd_crdt **")
-        check(lib.dd_crdt_clone(out, self._h))
+        check(lib.dd_crdt_clone(out, self._h), self._h)
         return _wrap(out[0], self.actor)
 
     __copy__ = copy
@@ -196,7 +196,7 @@ class Crdt(Handle):
     def __eq__(self, other):
         if not isinstance(other, Crdt):
             return NotImplemented
-        return bool(check(lib.dd_crdt_equal(self._h, other._h)))
+        return bool(check(lib.dd_crdt_equal(self._h, other._h), self._h))
 
     def __ne__(self, other):
         eq = self.__eq__(other)
@@ -206,13 +206,13 @@ class Crdt(Handle):
 
     def digest(self):
         out = ffi.new("uint64_t *")
-        check(lib.dd_crdt_digest(out, self._h))
+        check(lib.dd_crdt_digest(out, self._h), self._h)
         return out[0]
 
     def encode(self):
         """The canonical binary form (bytes)."""
         buf = ffi.new("dd_buf *")
-        check(lib.dd_crdt_encode(buf, self._h))
+        check(lib.dd_crdt_encode(buf, self._h), self._h)
         return take_buf(buf)
 
     @staticmethod
@@ -226,7 +226,7 @@ class Crdt(Handle):
     def to_json(self):
         """The full state as canonical JSON text (reads back exactly)."""
         buf = ffi.new("dd_buf *")
-        check(lib.dd_crdt_to_json(buf, self._h))
+        check(lib.dd_crdt_to_json(buf, self._h), self._h)
         return take_buf(buf).decode("utf-8")
 
     @staticmethod
@@ -239,7 +239,7 @@ class Crdt(Handle):
     def value_json(self):
         """The value a user sees, as canonical JSON text."""
         buf = ffi.new("dd_buf *")
-        check(lib.dd_crdt_value_json(buf, self._h))
+        check(lib.dd_crdt_value_json(buf, self._h), self._h)
         return take_buf(buf).decode("utf-8")
 
     @property
@@ -253,21 +253,21 @@ class Crdt(Handle):
 
     def __len__(self):
         out = ffi.new("uint64_t *")
-        check(lib.dd_crdt_count(out, self._h))
+        check(lib.dd_crdt_count(out, self._h), self._h)
         return out[0]
 
     def _contains(self, item):
         item = to_bytes(item, "element")
-        return bool(check(lib.dd_crdt_contains(self._h, item, len(item))))
+        return bool(check(lib.dd_crdt_contains(self._h, item, len(item)), self._h))
 
     def _elements(self):
         buf = ffi.new("dd_buf *")
-        check(lib.dd_crdt_elements(buf, self._h))
+        check(lib.dd_crdt_elements(buf, self._h), self._h)
         return _elements(buf)
 
     def _counter(self):
         out = ffi.new("int64_t *")
-        check(lib.dd_crdt_counter_value(out, self._h))
+        check(lib.dd_crdt_counter_value(out, self._h), self._h)
         return out[0]
 
     def _map_get(self, key):
@@ -404,7 +404,7 @@ class Flag(Crdt):
 
     @property
     def value(self):
-        return bool(check(lib.dd_crdt_flag_value(self._h)))
+        return bool(check(lib.dd_crdt_flag_value(self._h), self._h))
 
     def __bool__(self):
         return self.value

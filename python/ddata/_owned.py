@@ -106,24 +106,24 @@ class Owned(Handle, Pump):
             if name not in _TYPE_FIELDS:
                 raise TypeError("unknown owned type option %r" % name)
             setattr(opts, name, int(value))
-        check(lib.dd_owned_register(self._h, _ctype(type_name), opts))
+        check(lib.dd_owned_register(self._h, _ctype(type_name), opts), self._h)
 
     def publish(self, type_name, data, full=False, urgency=OwnedUrgency.DEFAULT, delay_ms=0):
         """Persists, then publishes a full view or a delta; returns the new
         generation as (incarnation, age)."""
         data = to_bytes(data, "data")
         inc, age = ffi.new("uint64_t *"), ffi.new("uint64_t *")
-        check(lib.dd_owned_publish(inc, age, self._h, _ctype(type_name), 1 if full else 0, data, len(data), int(urgency), delay_ms))
+        check(lib.dd_owned_publish(inc, age, self._h, _ctype(type_name), 1 if full else 0, data, len(data), int(urgency), delay_ms), self._h)
         return inc[0], age[0]
 
     # ---- the pump
 
     def tick(self, now_ms):
-        check(lib.dd_owned_tick(self._h, now_ms))
+        check(lib.dd_owned_tick(self._h, now_ms), self._h)
 
     def deliver(self, from_node, data):
         data = to_bytes(data, "data")
-        check(lib.dd_owned_deliver(self._h, from_node, data, len(data)))
+        check(lib.dd_owned_deliver(self._h, from_node, data, len(data)), self._h)
 
     def next_outgoing(self):
         """(to_node, message) or None when nothing is queued."""
@@ -135,10 +135,10 @@ class Owned(Handle, Pump):
         return to[0], take_buf(buf)
 
     def member_up(self, node_id, incarnation=1):
-        check(lib.dd_owned_member_up(self._h, node_id, incarnation))
+        check(lib.dd_owned_member_up(self._h, node_id, incarnation), self._h)
 
     def member_left(self, node_id):
-        check(lib.dd_owned_member_left(self._h, node_id))
+        check(lib.dd_owned_member_left(self._h, node_id), self._h)
 
     # ---- reads
 
@@ -146,7 +146,7 @@ class Owned(Handle, Pump):
         """0 when node's view is fresh enough; otherwise the request id its
         QUERY_DONE event will carry."""
         out = ffi.new("uint64_t *")
-        check(lib.dd_owned_query(out, self._h, _ctype(type_name), node_id, max_staleness_ms))
+        check(lib.dd_owned_query(out, self._h, _ctype(type_name), node_id, max_staleness_ms), self._h)
         return out[0]
 
     def read(self, type_name, node_id):
@@ -170,7 +170,7 @@ class Owned(Handle, Pump):
         cap = 16
         while True:
             arr = ffi.new("uint64_t[]", cap)
-            check(lib.dd_owned_nodes(arr, cap, count, self._h))
+            check(lib.dd_owned_nodes(arr, cap, count, self._h), self._h)
             if count[0] <= cap:
                 return [arr[i] for i in range(count[0])]
             cap = count[0]
@@ -179,7 +179,7 @@ class Owned(Handle, Pump):
 
     def fileno(self):
         fd = ffi.new("int *")
-        check(lib.dd_owned_event_fd(fd, self._h))
+        check(lib.dd_owned_event_fd(fd, self._h), self._h)
         return fd[0]
 
     def next_event(self):

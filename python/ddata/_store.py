@@ -69,13 +69,13 @@ class Keyring(Handle):
         if not isinstance(key, (bytes, bytearray, memoryview)):
             raise TypeError("a key is 32 bytes, not %s" % type(key).__name__)
         key = bytes(key)
-        check(lib.dd_keyring_add_key(self._h, key_id, key, len(key)))
+        check(lib.dd_keyring_add_key(self._h, key_id, key, len(key)), self._h)
 
     def set_active(self, key_id):
-        check(lib.dd_keyring_set_active(self._h, key_id))
+        check(lib.dd_keyring_set_active(self._h, key_id), self._h)
 
     def set_algorithm(self, algorithm):
-        check(lib.dd_keyring_set_algorithm(self._h, int(algorithm)))
+        check(lib.dd_keyring_set_algorithm(self._h, int(algorithm)), self._h)
 
 
 def _backend(value):
@@ -246,18 +246,18 @@ class Journal(Handle):
             arr[i].len = len(payload)
             arr[i].timestamp_ms = e.timestamp_ms or time.time_ns() // 1_000_000
             arr[i].tags, arr[i].tag_count = _tags(e.tags, keep)
-        check(lib.dd_journal_append(self._h, pid, len(pid), expected_seq, arr, len(events)))
+        check(lib.dd_journal_append(self._h, pid, len(pid), expected_seq, arr, len(events)), self._h)
         return expected_seq + len(events)
 
     def highest_seq(self, pid):
         pid = to_bytes(pid, "pid")
         out = ffi.new("uint64_t *")
-        check(lib.dd_journal_highest_seq(out, self._h, pid, len(pid)))
+        check(lib.dd_journal_highest_seq(out, self._h, pid, len(pid)), self._h)
         return out[0]
 
     def delete_to(self, pid, to_seq):
         pid = to_bytes(pid, "pid")
-        check(lib.dd_journal_delete_to(self._h, pid, len(pid), to_seq))
+        check(lib.dd_journal_delete_to(self._h, pid, len(pid), to_seq), self._h)
 
     def replay(self, pid, from_seq=1, to_seq=MAX_SEQ, max=MAX_SEQ):
         """Events with from_seq <= seq <= to_seq, at most `max`."""
@@ -295,7 +295,7 @@ class Journal(Handle):
             opts.snapshot_every = snapshot_every
         opts.compact = 1 if compact else 0
         out = ffi.new("uint64_t *")
-        check(lib.dd_journal_persist(out, self._h, pid, len(pid), expected_seq, ev, state, len(state), opts))
+        check(lib.dd_journal_persist(out, self._h, pid, len(pid), expected_seq, ev, state, len(state), opts), self._h)
         return out[0]
 
     def recover(self, pid, on_event, on_snapshot=None):
@@ -320,7 +320,7 @@ class Journal(Handle):
     def save_snapshot(self, pid, seq, state, timestamp_ms=None):
         pid, state = to_bytes(pid, "pid"), to_bytes(state, "state")
         ts = timestamp_ms if timestamp_ms is not None else time.time_ns() // 1_000_000
-        check(lib.dd_snapshot_save(self._h, pid, len(pid), seq, ts, state, len(state)))
+        check(lib.dd_snapshot_save(self._h, pid, len(pid), seq, ts, state, len(state)), self._h)
 
     def load_snapshot(self, pid, **criteria):
         """The newest snapshot matching min_seq/max_seq/min_timestamp_ms/
@@ -338,12 +338,12 @@ class Journal(Handle):
 
     def delete_snapshot(self, pid, seq):
         pid = to_bytes(pid, "pid")
-        check(lib.dd_snapshot_delete(self._h, pid, len(pid), seq))
+        check(lib.dd_snapshot_delete(self._h, pid, len(pid), seq), self._h)
 
     def delete_snapshots(self, pid, **criteria):
         pid = to_bytes(pid, "pid")
         keep = []
-        check(lib.dd_snapshot_delete_matching(self._h, pid, len(pid), _criteria(keep, **criteria)))
+        check(lib.dd_snapshot_delete_matching(self._h, pid, len(pid), _criteria(keep, **criteria)), self._h)
 
 
 class StateStore(Handle):
@@ -366,7 +366,7 @@ class StateStore(Handle):
         """Writes and returns the new revision; Conflict when the revision moved."""
         key, state = to_bytes(key, "key"), to_bytes(state, "state")
         out = ffi.new("uint64_t *")
-        check(lib.dd_state_store_upsert(out, self._h, key, len(key), expected_revision, state, len(state)))
+        check(lib.dd_state_store_upsert(out, self._h, key, len(key), expected_revision, state, len(state)), self._h)
         return out[0]
 
     def get(self, key):
@@ -391,7 +391,7 @@ class StateStore(Handle):
 
     def delete(self, key, expected_revision=ANY_REVISION):
         key = to_bytes(key, "key")
-        check(lib.dd_state_store_delete(self._h, key, len(key), expected_revision))
+        check(lib.dd_state_store_delete(self._h, key, len(key), expected_revision), self._h)
 
     def keys(self, prefix=b""):
         """KeyRevision(key, revision) for every key starting with `prefix`,
@@ -420,7 +420,7 @@ class StateStore(Handle):
 
     def purge(self):
         """Deletes every record."""
-        check(lib.dd_state_store_purge(self._h))
+        check(lib.dd_state_store_purge(self._h), self._h)
 
 
 def _key_revision(ev):

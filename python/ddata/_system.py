@@ -132,7 +132,7 @@ class System(Handle, Pump):
     @property
     def incarnation(self):
         out = ffi.new("uint64_t *")
-        check(lib.dd_system_incarnation(out, self._h))
+        check(lib.dd_system_incarnation(out, self._h), self._h)
         return out[0]
 
     # ---- the built-in transport
@@ -141,16 +141,16 @@ class System(Handle, Pump):
     def listen_address(self):
         """The bound "ip:port" (TCP transport; Unsupported in pump mode)."""
         buf = ffi.new("dd_buf *")
-        check(lib.dd_system_listen_address(buf, self._h))
+        check(lib.dd_system_listen_address(buf, self._h), self._h)
         return take_buf(buf).decode("utf-8")
 
     def connect(self, address):
         """Dials one more "ip:port", and again after every disconnect."""
-        check(lib.dd_system_connect(self._h, ffi.new("char[]", to_bytes(address, "address"))))
+        check(lib.dd_system_connect(self._h, ffi.new("char[]", to_bytes(address, "address"))), self._h)
 
     def stats_json(self):
         buf = ffi.new("dd_buf *")
-        check(lib.dd_system_stats_json(buf, self._h))
+        check(lib.dd_system_stats_json(buf, self._h), self._h)
         return take_buf(buf).decode("utf-8")
 
     def stats(self):
@@ -160,13 +160,13 @@ class System(Handle, Pump):
     # ---- the pump
 
     def tick(self, now_ms=None):
-        check(lib.dd_system_tick(self._h, _now() if now_ms is None else now_ms))
+        check(lib.dd_system_tick(self._h, _now() if now_ms is None else now_ms), self._h)
 
     def deliver(self, from_node, data, now_ms=None):
         """Hands in one message from node `from_node`. Malformed bytes raise
         Corrupt or LimitExceeded and change nothing already stored."""
         frm, data = to_bytes(from_node, "from_node"), to_bytes(data, "data")
-        check(lib.dd_system_deliver(self._h, _now() if now_ms is None else now_ms, frm, len(frm), data, len(data)))
+        check(lib.dd_system_deliver(self._h, _now() if now_ms is None else now_ms, frm, len(frm), data, len(data)), self._h)
 
     def next_outgoing(self):
         """(to_node, message) as (str, bytes), or None when nothing is queued."""
@@ -188,7 +188,7 @@ class System(Handle, Pump):
         """The eventfd, readable while events are queued. Poll it; never
         read or close it."""
         fd = ffi.new("int *")
-        check(lib.dd_system_event_fd(fd, self._h))
+        check(lib.dd_system_event_fd(fd, self._h), self._h)
         return fd[0]
 
     def next_event(self):
@@ -262,7 +262,7 @@ class Replica(Handle):
         """Applies an Op to key, creating it as crdt_type when missing."""
         key = to_bytes(key, "key")
         keep = []
-        check(lib.dd_replica_update(self._h, key, len(key), int(crdt_type), op._to_c(keep)))
+        check(lib.dd_replica_update(self._h, key, len(key), int(crdt_type), op._to_c(keep)), self._h)
 
     def _update(self, key, crdt_type, kind, amount=0, mkey=None, value=None):
         mk, mn = (ffi.NULL, 0) if mkey is None else (mkey, len(mkey))
@@ -297,12 +297,12 @@ class Replica(Handle):
     def to_json(self, key):
         key = to_bytes(key, "key")
         buf = ffi.new("dd_buf *")
-        check(lib.dd_replica_to_json(buf, self._h, key, len(key)))
+        check(lib.dd_replica_to_json(buf, self._h, key, len(key)), self._h)
         return take_buf(buf).decode("utf-8")
 
     def delete(self, key):
         key = to_bytes(key, "key")
-        check(lib.dd_replica_delete(self._h, key, len(key)))
+        check(lib.dd_replica_delete(self._h, key, len(key)), self._h)
 
     __delitem__ = delete
 
@@ -320,14 +320,14 @@ class Replica(Handle):
 
     def __len__(self):
         out = ffi.new("uint64_t *")
-        check(lib.dd_replica_key_count(out, self._h))
+        check(lib.dd_replica_key_count(out, self._h), self._h)
         return out[0]
 
     def subscribe(self, key, prefix=False):
         """Queues CHANGED/DELETED/EXPIRED events for key (or every key
         starting with it when prefix is true)."""
         key = to_bytes(key, "key")
-        check(lib.dd_replica_subscribe(self._h, key, len(key), 1 if prefix else 0))
+        check(lib.dd_replica_subscribe(self._h, key, len(key), 1 if prefix else 0), self._h)
 
     def write(self, key, crdt_type, op, consistency=Consistency.MAJORITY, n=0, timeout_ms=5000):
         """Applies op locally now, replicates it to `consistency`; returns
@@ -335,7 +335,7 @@ class Replica(Handle):
         key = to_bytes(key, "key")
         keep = []
         rid = ffi.new("uint64_t *")
-        check(lib.dd_replica_write(rid, self._h, key, len(key), int(crdt_type), op._to_c(keep), int(consistency), n, timeout_ms))
+        check(lib.dd_replica_write(rid, self._h, key, len(key), int(crdt_type), op._to_c(keep), int(consistency), n, timeout_ms), self._h)
         return rid[0]
 
     def read(self, key, consistency=Consistency.MAJORITY, n=0, timeout_ms=5000):
@@ -343,11 +343,11 @@ class Replica(Handle):
         the merged value with get() after its REQUEST_DONE event."""
         key = to_bytes(key, "key")
         rid = ffi.new("uint64_t *")
-        check(lib.dd_replica_read(rid, self._h, key, len(key), int(consistency), n, timeout_ms))
+        check(lib.dd_replica_read(rid, self._h, key, len(key), int(consistency), n, timeout_ms), self._h)
         return rid[0]
 
     def flush(self):
-        check(lib.dd_replica_flush(self._h))
+        check(lib.dd_replica_flush(self._h), self._h)
 
     # ---- typed views of one key
 

@@ -9,7 +9,7 @@
 #ifndef DD_NODE_EXPORTS_GEN_H
 #define DD_NODE_EXPORTS_GEN_H
 
-#define DD_EXPORT_COUNT 115
+#define DD_EXPORT_COUNT 116
 
 #define DD_EXPORTS(X) \
     X(dd_version, "const char *", 0, "", "void") \
@@ -20,6 +20,7 @@
     X(dd_status_str, "const char *", 1, "i", "int code") \
     X(dd_error_last, "const dd_error *", 0, "", "void") \
     X(dd_error_clear, "void", 0, "", "void") \
+    X(dd_handle_error, "int", 2, "Sp", "const dd_error **out, const void *handle") \
     X(dd_buf_free, "void", 1, "B", "dd_buf *buf") \
     X(dd_limits_init, "int", 2, "Su", "dd_limits *opts, uint32_t version") \
     X(dd_op_init, "int", 2, "Su", "dd_op *op, uint32_t version") \

@@ -413,6 +413,7 @@ extern "C" {
     pub fn dd_status_str(code: c_int) -> *const c_char;
     pub fn dd_error_last() -> *const dd_error;
     pub fn dd_error_clear();
+    pub fn dd_handle_error(out: *mut *const dd_error, handle: *const c_void) -> c_int;
     pub fn dd_buf_free(buf: *mut dd_buf);
     pub fn dd_limits_init(opts: *mut dd_limits, version: u32) -> c_int;
     pub fn dd_op_init(op: *mut dd_op, version: u32) -> c_int;
@@ -532,6 +533,7 @@ pub const FUNCTIONS: &[&str] = &[
     "dd_status_str",
     "dd_error_last",
     "dd_error_clear",
+    "dd_handle_error",
     "dd_buf_free",
     "dd_limits_init",
     "dd_op_init",
