@@ -638,11 +638,31 @@ typedef struct recover_ctx {
     char *tag_block;
 } recover_ctx;
 
+/* What a callback's return becomes (DD_CALLBACK_CODE_MAX): a code of its
+ * own, DD_ECALLBACK naming it; a DD_E* status, itself, keeping the message
+ * of a ddata failure the callback forwards (one it set while running). */
+static int callback_status(int rc, const char *which, unsigned long serial_before)
+{
+    if (rc == 0)
+        return 0;
+    if (rc > 0)
+        return error_set(DD_ECALLBACK, "recovery callback %s stopped with code %d", which, rc);
+    if (rc < DD_ECALLBACK)
+        return error_set(DD_ECALLBACK, "recovery callback %s returned %d, not a DD_E* status",
+                         which, rc);
+    if (error_serial() != serial_before && error_code() == rc)
+        return error_wrap("recovery callback %s", which);
+    return error_set(rc, "recovery callback %s returned %s", which, dd_status_name(rc));
+}
+
 static int recover_snapshot(void *c, uint64_t seq, const uint8_t *state, size_t len)
 {
     recover_ctx *r = c;
-    return r->on_snapshot ? r->on_snapshot(r->ctx, seq, state ? state : (const uint8_t *)"", len)
-                          : 0;
+    if (!r->on_snapshot)
+        return 0;
+    unsigned long serial = error_serial();
+    int rc = r->on_snapshot(r->ctx, seq, state ? state : (const uint8_t *)"", len);
+    return callback_status(rc, "on_snapshot", serial);
 }
 
 static int recover_event(void *c, const store_event *ev)
@@ -662,7 +682,8 @@ static int recover_event(void *c, const store_event *ev)
     e.len = ev->payload_len;
     e.tags = n ? (const char *const *)r->tags : NULL;
     e.tag_count = n;
-    return r->on_event(r->ctx, &e);
+    unsigned long serial = error_serial();
+    return callback_status(r->on_event(r->ctx, &e), "on_event", serial);
 }
 
 int abi_impl_dd_journal_recover(uint64_t *out, dd_journal *jh, const uint8_t *pid, size_t pid_len,

@@ -60,22 +60,31 @@ DD_API int dd_init(void);
 
 typedef enum dd_status {
     DD_OK = 0,
-    DD_EINVAL = -1,       /* an argument is wrong: NULL, empty, out of range */
-    DD_ENOMEM = -2,       /* an allocation failed; nothing was changed */
-    DD_EMISUSE = -3,      /* NULL, closed or wrong-kind handle; call out of order */
-    DD_ENOTFOUND = -4,    /* no such key, persistence id, snapshot or member */
-    DD_ECONFLICT = -5,    /* compare-and-set lost: sequence or revision moved */
-    DD_ECORRUPT = -6,     /* stored or received bytes are malformed */
-    DD_ECRYPTO = -7,      /* wrong key, tampered data, failed handshake */
-    DD_ELIMIT = -8,       /* a configured limit (bytes, count, depth) was hit */
-    DD_EIO = -9,          /* the operating system or a storage engine failed */
-    DD_ETIMEOUT = -10,    /* a consistency level was not reached in time */
-    DD_EDELETED = -11,    /* the key was deleted and may not be updated */
-    DD_ETYPE = -12,       /* the key or value holds another data type */
-    DD_EBUSY = -13,       /* a resource is locked by someone else; retry */
-    DD_EDONE = -14,       /* no more items: iteration ended, queue empty */
-    DD_EUNSUPPORTED = -15 /* not available in this build or on this CPU */
+    DD_EINVAL = -1,        /* an argument is wrong: NULL, empty, out of range */
+    DD_ENOMEM = -2,        /* an allocation failed; nothing was changed */
+    DD_EMISUSE = -3,       /* NULL, closed or wrong-kind handle; call out of order */
+    DD_ENOTFOUND = -4,     /* no such key, persistence id, snapshot or member */
+    DD_ECONFLICT = -5,     /* compare-and-set lost: sequence or revision moved */
+    DD_ECORRUPT = -6,      /* stored or received bytes are malformed */
+    DD_ECRYPTO = -7,       /* wrong key, tampered data, failed handshake */
+    DD_ELIMIT = -8,        /* a configured limit (bytes, count, depth) was hit */
+    DD_EIO = -9,           /* the operating system or a storage engine failed */
+    DD_ETIMEOUT = -10,     /* a consistency level was not reached in time */
+    DD_EDELETED = -11,     /* the key was deleted and may not be updated */
+    DD_ETYPE = -12,        /* the key or value holds another data type */
+    DD_EBUSY = -13,        /* a resource is locked by someone else; retry */
+    DD_EDONE = -14,        /* no more items: iteration ended, queue empty */
+    DD_EUNSUPPORTED = -15, /* not available in this build or on this CPU */
+    DD_ECALLBACK = -16     /* a caller's callback stopped the call (its code
+                              is in the message) */
 } dd_status;
+
+/* Callbacks return 0 to go on, or a code of their own, 1 ..
+ * DD_CALLBACK_CODE_MAX, to stop: the call then returns DD_ECALLBACK and
+ * its message names the code ("... stopped with code 7"). A negative
+ * return is read as a DD_E* status: kept (message: "returned DD_EIO")
+ * when it is one, DD_ECALLBACK otherwise. See ABI.md, "Errors". */
+#define DD_CALLBACK_CODE_MAX 0x7fffffff
 
 /* Names a status: "DD_EINVAL". Never NULL ("DD_E?" for unknown codes). */
 DD_API const char *dd_status_name(int code);
@@ -530,8 +539,10 @@ DD_API int dd_journal_persist(uint64_t *out, dd_journal *journal, const uint8_t 
                               const dd_persist_options *opts);
 
 /* Recovery callbacks run on the caller's thread, during the call, with no
- * lock held; pointers are valid during the callback only. A non-zero
- * return stops recovery and is returned. */
+ * lock held (so they may call ddata, on this journal too); pointers are
+ * valid during the callback only. A non-zero return stops recovery: a
+ * positive code comes back as DD_ECALLBACK with the code in the message,
+ * a negative DD_E* status as itself (see DD_CALLBACK_CODE_MAX). */
 typedef int (*dd_recover_snapshot_fn)(void *ctx, uint64_t seq, const uint8_t *state, size_t len);
 typedef int (*dd_recover_event_fn)(void *ctx, const dd_journal_event *ev);
 

@@ -18,8 +18,16 @@ static _Thread_local int saved_valid;
 static _Thread_local int saved_code;
 static _Thread_local char saved_message[ERROR_MESSAGE_MAX];
 
+static _Thread_local unsigned long serial;
+
+unsigned long error_serial(void)
+{
+    return serial;
+}
+
 static void save_before_overwrite(void)
 {
+    serial++;
     if (call_depth == 0 || saved_valid)
         return;
     saved_code = last_code;

@@ -20,6 +20,9 @@ int error_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3
 int error_wrap(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 void error_clear(void);
+/* Counts the errors set on this thread: a caller can tell whether code it
+ * ran (a callback) set one. */
+unsigned long error_serial(void);
 int error_code(void);
 const char *error_message(void);
 

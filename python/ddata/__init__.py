@@ -52,6 +52,7 @@ from ._errors import (
     Timeout,
     TypeMismatch,
     Unsupported,
+    CallbackError,
     clear_error,
     last_error,
 )
@@ -121,6 +122,6 @@ __all__ = [
     "ORMultiMap", "ORSet", "PNCounter", "PNCounterMap", "needs_causal_delta", "random_actor", "type_name",
     "Busy", "Conflict", "Corrupt", "CrdtType", "CryptoError", "Deleted", "Done", "Error",
     "IOError_", "InvalidArgument", "LimitExceeded", "Limits", "Misuse", "NotFound", "OpKind",
-    "OutOfMemory", "Status", "Timeout", "TypeMismatch", "Unsupported", "abi_version",
+    "OutOfMemory", "Status", "Timeout", "TypeMismatch", "Unsupported", "CallbackError", "abi_version",
     "clear_error", "init", "last_error", "status_name", "status_str", "version", "version_number",
 ]

@@ -7,6 +7,7 @@ CDEF = r"""
 #define DDATA_VERSION_PATCH 0
 #define DDATA_VERSION_NUMBER 1000000
 #define DDATA_ABI_VERSION 1
+#define DD_CALLBACK_CODE_MAX 2147483647
 #define DD_LIMITS_VERSION 1
 #define DD_OP_VERSION 1
 #define DD_STORE_OPTIONS_VERSION 1
@@ -37,6 +38,7 @@ typedef enum dd_status {
     DD_EBUSY = -13,
     DD_EDONE = -14,
     DD_EUNSUPPORTED = -15,
+    DD_ECALLBACK = -16,
 } dd_status;
 typedef enum dd_crdt_type {
     DD_GCOUNTER = 1,

@@ -91,6 +91,11 @@ class Unsupported(Error, NotImplementedError):
     """DD_EUNSUPPORTED: not available in this build or on this CPU."""
 
 
+class CallbackError(Error):
+    """DD_ECALLBACK: a callback stopped the call with a code of its own
+    (named in the message)."""
+
+
 _BY_CODE = {
     lib.DD_EINVAL: InvalidArgument,
     lib.DD_ENOMEM: OutOfMemory,
@@ -107,6 +112,7 @@ _BY_CODE = {
     lib.DD_EBUSY: Busy,
     lib.DD_EDONE: Done,
     lib.DD_EUNSUPPORTED: Unsupported,
+    lib.DD_ECALLBACK: CallbackError,
 }
 
 

@@ -12,6 +12,7 @@ pub const DDATA_VERSION_MINOR: u32 = 0;
 pub const DDATA_VERSION_PATCH: u32 = 0;
 pub const DDATA_VERSION_NUMBER: u32 = 1000000;
 pub const DDATA_ABI_VERSION: u32 = 1;
+pub const DD_CALLBACK_CODE_MAX: u32 = 2147483647;
 pub const DD_LIMITS_VERSION: u32 = 1;
 pub const DD_OP_VERSION: u32 = 1;
 pub const DD_STORE_OPTIONS_VERSION: u32 = 1;
@@ -43,6 +44,7 @@ pub const DD_ETYPE: dd_status = -12;
 pub const DD_EBUSY: dd_status = -13;
 pub const DD_EDONE: dd_status = -14;
 pub const DD_EUNSUPPORTED: dd_status = -15;
+pub const DD_ECALLBACK: dd_status = -16;
 
 pub type dd_crdt_type = c_uint;
 pub const DD_GCOUNTER: dd_crdt_type = 1;

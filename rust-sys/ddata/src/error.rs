@@ -29,6 +29,8 @@ pub enum Status {
     Busy,
     Done,
     Unsupported,
+    /// A callback stopped the call with a code of its own (in the message).
+    Callback,
     /// A code this crate does not know (a newer library).
     Other(i32),
 }
@@ -51,6 +53,7 @@ impl Status {
             sys::DD_EBUSY => Status::Busy,
             sys::DD_EDONE => Status::Done,
             sys::DD_EUNSUPPORTED => Status::Unsupported,
+            sys::DD_ECALLBACK => Status::Callback,
             other => Status::Other(other),
         }
     }
@@ -72,6 +75,7 @@ impl Status {
             Status::Busy => sys::DD_EBUSY,
             Status::Done => sys::DD_EDONE,
             Status::Unsupported => sys::DD_EUNSUPPORTED,
+            Status::Callback => sys::DD_ECALLBACK,
             Status::Other(c) => c,
         }
     }

@@ -153,3 +153,66 @@ TEST(test_done_is_not_an_error_and_leaves_outputs_empty)
     ASSERT_OK(dd_journal_cursor_close(c));
     ASSERT_OK(dd_journal_close(j));
 }
+
+typedef struct callback_story {
+    dd_journal *j;
+    int stop_with;     /* what on_event returns */
+    int appended_seq;  /* > 0: append inside the callback (re-entrancy) */
+    int forward_inner; /* 1: make a ddata call fail and return its status */
+    int events;
+} callback_story;
+
+static int story_event(void *ctx, const dd_journal_event *ev)
+{
+    callback_story *s = ctx;
+    s->events++;
+    if (s->appended_seq) {
+        /* ddata inside a callback, on the journal being recovered */
+        dd_append_event more = {(const uint8_t *)"z", 1, 0, NULL, 0};
+        ASSERT_OK(dd_journal_append(s->j, PID("other"), 0, &more, 1));
+        uint64_t seq = 0;
+        ASSERT_OK(dd_journal_highest_seq(&seq, s->j, PID("other")));
+        s->appended_seq = (int)seq;
+    }
+    if (s->forward_inner)
+        return dd_journal_append(s->j, PID("other"), 99,
+                                 &(dd_append_event){ev->payload, 1, 0, NULL, 0}, 1);
+    return s->stop_with;
+}
+
+TEST(test_a_positive_callback_code_is_ecallback_with_the_code_in_the_message)
+{
+    dd_journal *j = memory_journal();
+    append_one(j, "p", 0);
+    callback_story s = {j, 7, 0, 0, 0};
+    ASSERT_STATUS(dd_journal_recover(NULL, j, PID("p"), NULL, story_event, &s), DD_ECALLBACK);
+    ASSERT(strstr(dd_error_last()->message, "stopped with code 7") != NULL);
+    const dd_error *e = NULL;
+    ASSERT_OK(dd_handle_error(&e, j));
+    ASSERT_EQ_INT(e->code, DD_ECALLBACK);
+    /* -5 is a status (DD_ECONFLICT), said to come from the callback, and a
+     * number below the DD_E* range is DD_ECALLBACK. */
+    s.stop_with = DD_ECONFLICT;
+    ASSERT_STATUS(dd_journal_recover(NULL, j, PID("p"), NULL, story_event, &s), DD_ECONFLICT);
+    ASSERT(strstr(dd_error_last()->message, "callback on_event returned DD_ECONFLICT") != NULL);
+    s.stop_with = -1000;
+    ASSERT_STATUS(dd_journal_recover(NULL, j, PID("p"), NULL, story_event, &s), DD_ECALLBACK);
+    ASSERT(strstr(dd_error_last()->message, "-1000") != NULL);
+    ASSERT_OK(dd_journal_close(j));
+}
+
+TEST(test_ddata_calls_inside_a_callback_work_and_forwarded_failures_keep_their_message)
+{
+    dd_journal *j = memory_journal();
+    append_one(j, "p", 0);
+    callback_story s = {j, 0, 1, 0, 0};
+    uint64_t last = 0;
+    ASSERT_OK(dd_journal_recover(&last, j, PID("p"), NULL, story_event, &s));
+    ASSERT_EQ_U64(last, 1);
+    ASSERT_EQ_INT(s.appended_seq, 1);
+    s = (callback_story){j, 0, 0, 1, 0};
+    ASSERT_STATUS(dd_journal_recover(NULL, j, PID("p"), NULL, story_event, &s), DD_ECONFLICT);
+    ASSERT(strstr(dd_error_last()->message, "recovery callback on_event: ") != NULL);
+    ASSERT(strstr(dd_error_last()->message, "'other'") != NULL);
+    ASSERT_OK(dd_journal_close(j));
+}
