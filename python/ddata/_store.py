@@ -198,7 +198,10 @@ def ddpy_on_event(ctx, ev):
 
 def _walk(journal, open_cursor, pids_only=False, convert=None):
     """Yields events from a cursor opened by open_cursor(out), then closes it
-    (convert(ev), when given, makes each item instead)."""
+    (convert(ev), when given, makes each item instead). The cursor never
+    leaves this generator, and a generator runs in one thread at a time
+    (Python raises "generator already executing" otherwise), which is the
+    cursor's C contract: no lock needed."""
     out = ffi.new("dd_journal_cursor **")
     check(open_cursor(out))
     cursor = _Cursor(out[0], lib.dd_journal_cursor_close, parent=journal)
