@@ -6,7 +6,9 @@
  *
  *  - Functions return an int status: DD_OK (0) or a negative DD_E* code.
  *    Results come back through out-parameters, `out` first.
- *  - On failure, dd_error_last() describes what went wrong on this thread.
+ *  - On failure, dd_handle_error() describes what went wrong in the last
+ *    failed call made with a handle, dd_error_last() on this thread.
+ *    Successful calls leave both unchanged.
  *  - What a call hands out through `out`, the caller frees with the matching
  *    dd_*_free / dd_*_close (all NULL-safe); byte strings come back as a
  *    dd_buf freed with dd_buf_free. Never free() anything from ddata.

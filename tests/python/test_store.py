@@ -251,3 +251,26 @@ def test_a_closed_store_or_system_passed_as_an_argument_is_misuse():
     node.close()
     with pytest.raises(ddata.Misuse):
         ddata.Owned(system=node)
+
+
+def test_a_failure_is_recorded_on_its_handle_and_read_from_any_thread():
+    import threading
+
+    from ddata._ddata import lib
+    from ddata._errors import error_for
+
+    j = ddata.Journal()
+    j.append("p", [b"a"], 0)
+    with pytest.raises(ddata.Conflict) as failed:
+        j.append("p", [b"b"], 0)
+    assert "'p'" in failed.value.message
+    seen = []
+    # Another thread has no error of its own: the message it gets is the
+    # one recorded on the journal (dd_handle_error).
+    t = threading.Thread(target=lambda: seen.append(error_for(lib.DD_ECONFLICT, j._h)))
+    t.start()
+    t.join()
+    assert isinstance(seen[0], ddata.Conflict)
+    assert seen[0].message == failed.value.message
+    assert ddata.last_error()[0] == lib.DD_ECONFLICT  # this thread's copy is untouched
+    j.close()
