@@ -423,7 +423,7 @@ class LWWRegister(Crdt):
             rc = lib.dd_crdt_register_get(buf, self._h)
         if rc == lib.DD_ENOTFOUND:
             return None
-        check(rc)
+        check(rc, self._h)
         return take_buf(buf)
 
     value = property(get)

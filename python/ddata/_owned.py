@@ -131,7 +131,7 @@ class Owned(Handle, Pump):
         rc = lib.dd_owned_next_outgoing(buf, to, self._h)
         if rc == lib.DD_EDONE:
             return None
-        check(rc)
+        check(rc, self._h)
         return to[0], take_buf(buf)
 
     def member_up(self, node_id, incarnation=1):
@@ -156,7 +156,7 @@ class Owned(Handle, Pump):
         if rc == lib.DD_ENOTFOUND:
             return None
         try:
-            check(rc)
+            check(rc, self._h)
             base = copy_bytes(v.base.data, v.base.len)
             deltas = [copy_bytes(v.deltas[i].data, v.deltas[i].len) for i in range(v.delta_count)]
             return OwnedView(v.node_id, v.incarnation, v.age, v.base_age, v.wire_version, bool(v.version_mismatch),
@@ -187,7 +187,7 @@ class Owned(Handle, Pump):
         rc = lib.dd_owned_next_event(ev, self._h)
         if rc == lib.DD_EDONE:
             return None
-        check(rc)
+        check(rc, self._h)
         kind = OwnedEventKind(ev.kind) if ev.kind in OwnedEventKind._value2member_map_ else ev.kind
         return OwnedEvent(kind, ffi.string(ev.type).decode("utf-8", "replace"), ev.node_id, ev.incarnation, ev.age,
                           ev.request_id, ev.status, ev.peer_version)

@@ -315,7 +315,7 @@ class Journal(Handle):
                                     lib.ddpy_on_event, ctx)
         if rec.error is not None:
             raise rec.error
-        check(rc)
+        check(rc, self._h)
         return out[0]
 
     # ---- snapshots
@@ -336,7 +336,7 @@ class Journal(Handle):
         rc = lib.dd_snapshot_load(buf, seq, ts, self._h, pid, len(pid), crit)
         if rc == lib.DD_ENOTFOUND:
             return None
-        check(rc)
+        check(rc, self._h)
         return Snapshot(seq[0], ts[0], take_buf(buf))
 
     def delete_snapshot(self, pid, seq):
@@ -380,7 +380,7 @@ class StateStore(Handle):
         rc = lib.dd_state_store_get(buf, rev, self._h, key, len(key))
         if rc == lib.DD_ENOTFOUND:
             return None
-        check(rc)
+        check(rc, self._h)
         return State(rev[0], take_buf(buf))
 
     def __getitem__(self, key):
@@ -418,7 +418,7 @@ class StateStore(Handle):
         rc = lib.dd_state_store_last(buf, key, rev, self._h)
         if rc == lib.DD_ENOTFOUND:
             return None
-        check(rc)
+        check(rc, self._h)
         return Record(take_buf(key), rev[0], take_buf(buf))
 
     def purge(self):

@@ -175,7 +175,7 @@ class System(Handle, Pump):
         if rc == lib.DD_EDONE:
             return None
         try:
-            check(rc)
+            check(rc, self._h)
         except BaseException:
             lib.dd_buf_free(to)
             lib.dd_buf_free(msg)
@@ -199,7 +199,7 @@ class System(Handle, Pump):
             rc = lib.dd_system_next_event(ev, self._h)
             if rc == lib.DD_EDONE:
                 return None
-            check(rc)
+            check(rc, self._h)
             kind = EventKind(ev.kind) if ev.kind in EventKind._value2member_map_ else ev.kind
             key = bytes(ffi.buffer(ev.key.data, ev.key.len)) if ev.key.data != ffi.NULL else None
             member = (bytes(ffi.buffer(ev.member_id.data, ev.member_id.len)).decode("utf-8", "surrogateescape")
@@ -315,7 +315,7 @@ class Replica(Handle):
             if rc == lib.DD_EDONE:
                 lib.dd_buf_free(buf)
                 return
-            check(rc)
+            check(rc, self._h)
             yield from _elements(buf)
 
     def __len__(self):
