@@ -293,7 +293,7 @@ static napi_value journal_append(napi_env env, napi_callback_info info)
         }
     }
     int rc = dd_journal_append(h, pid, pid_len, expected, evs, n);
-    out = rc ? addon_fail(env, rc) : addon_undefined(env);
+    out = rc ? addon_fail_on(env, rc, h) : addon_undefined(env);
 done:
     if (scratch)
         for (uint32_t i = 0; i < n; i++)
@@ -501,7 +501,7 @@ static napi_value journal_recover(napi_env env, napi_callback_info info)
     napi_is_exception_pending(env, &pending);
     if (pending)
         return NULL;
-    return rc ? addon_fail(env, rc) : addon_u64(env, last);
+    return rc ? addon_fail_on(env, rc, c.h) : addon_u64(env, last);
 }
 
 /* upsert(key, expectedRevision, state) -> revision; expectedRevision -1 = any */

@@ -158,7 +158,7 @@ static napi_value system_next_outgoing(napi_env env, napi_callback_info info)
     if (rc == DD_EDONE)
         return addon_undefined(env);
     if (rc)
-        return addon_fail(env, rc);
+        return addon_fail_on(env, rc, h);
     napi_value arr = addon_pair(env, addon_str(env, to.data, to.len), addon_buf_to_js(env, &msg));
     dd_buf_free(&to);
     return arr;
@@ -184,7 +184,7 @@ static napi_value system_next_event(napi_env env, napi_callback_info info)
     if (rc == DD_EDONE)
         return addon_undefined(env);
     if (rc)
-        return addon_fail(env, rc);
+        return addon_fail_on(env, rc, h);
     napi_value obj;
     napi_create_object(env, &obj);
     const char *kind = "unknown";
@@ -357,7 +357,7 @@ static napi_value replica_get(napi_env env, napi_callback_info info)
     call_free(&c);
     if (rc == DD_ENOTFOUND || rc == DD_EDELETED)
         return addon_undefined(env);
-    return rc ? addon_fail(env, rc) : addon_wrap_crdt(env, v, 1);
+    return rc ? addon_fail_on(env, rc, c.h) : addon_wrap_crdt(env, v, 1);
 }
 
 static napi_value replica_delete(napi_env env, napi_callback_info info)
@@ -405,7 +405,7 @@ static napi_value replica_keys(napi_env env, napi_callback_info info)
         if (rc == DD_EDONE)
             break;
         if (rc)
-            return addon_fail(env, rc);
+            return addon_fail_on(env, rc, h);
         addon_lp_append(env, arr, &idx, &b, true);
         dd_buf_free(&b);
     }
