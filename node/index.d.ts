@@ -14,6 +14,7 @@ export function init(): void;
 /** The last failure on this thread. */
 export function lastError(): { status: number; message: string };
 export function clearError(): void;
+export function randomActor(): bigint;
 
 /** Every failing ddata call throws a subclass of this. */
 export class DdataError extends Error {
@@ -37,6 +38,8 @@ export class TypeMismatchError extends DdataError {}
 export class BusyError extends DdataError {}
 export class DoneError extends DdataError {}
 export class UnsupportedError extends DdataError {}
+/** DD_ECALLBACK: a callback stopped the call; its code is in the message. */
+export class CallbackError extends DdataError {}
 /** Builds the error subclass for a status (what the addon throws). */
 export function makeError(status: number, message: string): DdataError;
 

@@ -77,6 +77,7 @@ static bool read_store_options(napi_env env, napi_value o, dd_store_options *so,
         if (!handle_arg(env, v, &ring, "options.keyring"))
             return false;
         so->keyring = ring;
+        so->seal = DD_SEAL_REQUIRED;
     }
     return true;
 }
@@ -206,7 +207,7 @@ static napi_value cursor_to_js(napi_env env, dd_journal_cursor *c, row_shape sha
     dd_journal_event ev;
     uint32_t i = 0;
     int rc;
-    while ((rc = dd_journal_cursor_next(c, &ev)) == DD_OK)
+    while ((rc = dd_journal_cursor_next(&ev, c)) == DD_OK)
         napi_set_element(env, arr, i++, row_to_js(env, &ev, shape));
     dd_journal_cursor_close(c);
     return rc == DD_EDONE ? arr : addon_fail(env, rc);
@@ -312,7 +313,7 @@ static napi_value journal_append(napi_env env, napi_callback_info info)
         }
     }
     int rc = dd_journal_append(h, pid, pid_len, expected, evs, n);
-    out = rc ? addon_fail(env, rc) : addon_undefined(env);
+    out = rc ? addon_fail_on(env, rc, h) : addon_undefined(env);
 done:
     if (scratch)
         for (uint32_t i = 0; i < n; i++)
@@ -520,7 +521,7 @@ static napi_value journal_recover(napi_env env, napi_callback_info info)
     napi_is_exception_pending(env, &pending);
     if (pending)
         return NULL;
-    return rc ? addon_fail(env, rc) : addon_u64(env, last);
+    return rc ? addon_fail_on(env, rc, c.h) : addon_u64(env, last);
 }
 
 /* upsert(key, expectedRevision, state) -> revision; expectedRevision -1 = any */

@@ -250,11 +250,11 @@ static napi_value system_next_outgoing(napi_env env, napi_callback_info info)
     if (!handle_this(env, info, &argc, NULL, &h))
         return NULL;
     dd_buf to = DD_BUF_INIT, msg = DD_BUF_INIT;
-    int rc = dd_system_next_outgoing(h, &to, &msg);
+    int rc = dd_system_next_outgoing(&msg, &to, h);
     if (rc == DD_EDONE)
         return addon_undefined(env);
     if (rc)
-        return addon_fail(env, rc);
+        return addon_fail_on(env, rc, h);
     napi_value arr = addon_pair(env, addon_str(env, to.data, to.len), addon_buf_to_js(env, &msg));
     dd_buf_free(&to);
     return arr;
@@ -276,11 +276,11 @@ static napi_value system_next_event(napi_env env, napi_callback_info info)
     if (!handle_this(env, info, &argc, NULL, &h))
         return NULL;
     dd_event ev = DD_EVENT_INIT;
-    int rc = dd_system_next_event(h, &ev);
+    int rc = dd_system_next_event(&ev, h);
     if (rc == DD_EDONE)
         return addon_undefined(env);
     if (rc)
-        return addon_fail(env, rc);
+        return addon_fail_on(env, rc, h);
     napi_value obj;
     napi_create_object(env, &obj);
     const char *kind = "unknown";
@@ -323,7 +323,7 @@ static napi_value system_event_fd(napi_env env, napi_callback_info info)
     int fd = -1;
     if (!call_begin(&c, env, info, 0, NULL))
         return NULL;
-    int rc = dd_system_event_fd(c.h, &fd);
+    int rc = dd_system_event_fd(&fd, c.h);
     return call_end(&c, rc, addon_int(env, fd));
 }
 
@@ -333,7 +333,7 @@ static napi_value system_incarnation(napi_env env, napi_callback_info info)
     uint64_t v = 0;
     if (!call_begin(&c, env, info, 0, NULL))
         return NULL;
-    int rc = dd_system_incarnation(c.h, &v);
+    int rc = dd_system_incarnation(&v, c.h);
     return call_end(&c, rc, addon_u64(env, v));
 }
 
@@ -503,7 +503,7 @@ static napi_value replica_get(napi_env env, napi_callback_info info)
     call_free(&c);
     if (rc == DD_ENOTFOUND || rc == DD_EDELETED)
         return addon_undefined(env);
-    return rc ? addon_fail(env, rc) : addon_wrap_crdt(env, v, 1);
+    return rc ? addon_fail_on(env, rc, c.h) : addon_wrap_crdt(env, v, 1);
 }
 
 static napi_value replica_delete(napi_env env, napi_callback_info info)
@@ -551,7 +551,7 @@ static napi_value replica_keys(napi_env env, napi_callback_info info)
         if (rc == DD_EDONE)
             break;
         if (rc)
-            return addon_fail(env, rc);
+            return addon_fail_on(env, rc, h);
         addon_lp_append(env, arr, &idx, &b, true);
         dd_buf_free(&b);
     }
@@ -583,7 +583,7 @@ static napi_value replica_write(napi_env env, napi_callback_info info)
         !addon_arg_u64(env, c.argv[5], &timeout, "timeoutMs") ||
         !addon_read_op(env, c.argv[2], &ops))
         return call_end(&c, DD_OK, NULL);
-    int rc = dd_replica_write(c.h, k, kn, type, &ops.ops[0], level, n, timeout, &id);
+    int rc = dd_replica_write(&id, c.h, k, kn, type, &ops.ops[0], level, n, timeout);
     addon_op_free(&ops);
     return call_end(&c, rc, addon_u64(env, id));
 }
@@ -607,7 +607,7 @@ static napi_value replica_read(napi_env env, napi_callback_info info)
         !addon_arg_u32(env, c.argv[2], &n, "n") ||
         !addon_arg_u64(env, c.argv[3], &timeout, "timeoutMs"))
         return call_end(&c, DD_OK, NULL);
-    int rc = dd_replica_read(c.h, k, kn, level, n, timeout, &id);
+    int rc = dd_replica_read(&id, c.h, k, kn, level, n, timeout);
     return call_end(&c, rc, addon_u64(env, id));
 }
 

@@ -146,3 +146,21 @@ test("backend 'postgres' opens through libpq and reports the server's error", ()
   assert.throws(() => new ddata.Journal({ backend: 'postgres', path: url }),
     (e) => e instanceof ddata.IOError && /postgres: connecting/.test(e.message));
 });
+
+test('a closed keyring is misuse and the store file holds no plaintext', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ddata-node-closed-ring-'));
+  const file = path.join(dir, 'j.db');
+  const ring = new ddata.Keyring().addKey(1, Buffer.alloc(32, 7));
+  ring.close();
+  assert.throws(() => {
+    const j = new ddata.Journal({ backend: 'sqlite', path: file, keyring: ring });
+    j.append('p', 0, ['TOP-SECRET']);
+  }, ddata.MisuseError);
+  assert.ok(!fs.existsSync(file) || !fs.readFileSync(file).includes('TOP-SECRET'));
+  const store = new ddata.StateStore();
+  store.close();
+  const sys = new ddata.System({ nodeId: 'closed-args' });
+  assert.throws(() => new ddata.Replica(sys, { store }), ddata.MisuseError);
+  sys.close();
+  fs.rmSync(dir, { recursive: true });
+});

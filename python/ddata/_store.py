@@ -13,7 +13,7 @@ import time
 
 from ._ddata import ffi, lib
 from ._errors import check
-from ._handle import Handle
+from ._handle import Handle, handle_arg
 from ._util import copy_bytes, take_buf, to_bytes
 
 
@@ -70,13 +70,13 @@ class Keyring(Handle):
         if not isinstance(key, (bytes, bytearray, memoryview)):
             raise TypeError("a key is 32 bytes, not %s" % type(key).__name__)
         key = bytes(key)
-        check(lib.dd_keyring_add_key(self._h, key_id, key, len(key)))
+        check(lib.dd_keyring_add_key(self._h, key_id, key, len(key)), self._h)
 
     def set_active(self, key_id):
-        check(lib.dd_keyring_set_active(self._h, key_id))
+        check(lib.dd_keyring_set_active(self._h, key_id), self._h)
 
     def set_algorithm(self, algorithm):
-        check(lib.dd_keyring_set_algorithm(self._h, int(algorithm)))
+        check(lib.dd_keyring_set_algorithm(self._h, int(algorithm)), self._h)
 
 
 def _backend(value):
@@ -114,7 +114,8 @@ def _options(keep, backend="memory", path=None, snapshot_path=None, sync=None, b
     if keyring is not None:
         if not isinstance(keyring, Keyring):
             raise TypeError("keyring must be a ddata.Keyring")
-        opts.keyring = keyring._h
+        opts.keyring = handle_arg(keyring, "keyring")
+        opts.seal = lib.DD_SEAL_REQUIRED
     for name, value in (("busy_timeout_ms", busy_timeout_ms), ("compression_level", compression_level),
                         ("compression_threshold", compression_threshold), ("snapshot_keep", snapshot_keep)):
         if value is not None:
@@ -209,14 +210,17 @@ def ddpy_on_event(ctx, ev):
 
 def _walk(journal, open_cursor, pids_only=False, convert=None):
     """Yields events from a cursor opened by open_cursor(out), then closes it
-    (convert(ev), when given, makes each item instead)."""
+    (convert(ev), when given, makes each item instead). The cursor never
+    leaves this generator, and a generator runs in one thread at a time
+    (Python raises "generator already executing" otherwise), which is the
+    cursor's C contract: no lock needed."""
     out = ffi.new("dd_journal_cursor **")
     check(open_cursor(out))
     cursor = _Cursor(out[0], lib.dd_journal_cursor_close, parent=journal)
     ev = ffi.new("dd_journal_event *")
     try:
         while True:
-            rc = lib.dd_journal_cursor_next(cursor._h, ev)
+            rc = lib.dd_journal_cursor_next(ev, cursor._h)
             if rc == lib.DD_EDONE:
                 return
             check(rc)
@@ -257,18 +261,18 @@ class Journal(Handle):
             arr[i].len = len(payload)
             arr[i].timestamp_ms = e.timestamp_ms or time.time_ns() // 1_000_000
             arr[i].tags, arr[i].tag_count = _tags(e.tags, keep)
-        check(lib.dd_journal_append(self._h, pid, len(pid), expected_seq, arr, len(events)))
+        check(lib.dd_journal_append(self._h, pid, len(pid), expected_seq, arr, len(events)), self._h)
         return expected_seq + len(events)
 
     def highest_seq(self, pid):
         pid = to_bytes(pid, "pid")
         out = ffi.new("uint64_t *")
-        check(lib.dd_journal_highest_seq(out, self._h, pid, len(pid)))
+        check(lib.dd_journal_highest_seq(out, self._h, pid, len(pid)), self._h)
         return out[0]
 
     def delete_to(self, pid, to_seq):
         pid = to_bytes(pid, "pid")
-        check(lib.dd_journal_delete_to(self._h, pid, len(pid), to_seq))
+        check(lib.dd_journal_delete_to(self._h, pid, len(pid), to_seq), self._h)
 
     def replay(self, pid, from_seq=1, to_seq=MAX_SEQ, max=MAX_SEQ):
         """Events with from_seq <= seq <= to_seq, at most `max`."""
@@ -306,7 +310,7 @@ class Journal(Handle):
             opts.snapshot_every = snapshot_every
         opts.compact = 1 if compact else 0
         out = ffi.new("uint64_t *")
-        check(lib.dd_journal_persist(out, self._h, pid, len(pid), expected_seq, ev, state, len(state), opts))
+        check(lib.dd_journal_persist(out, self._h, pid, len(pid), expected_seq, ev, state, len(state), opts), self._h)
         return out[0]
 
     def recover(self, pid, on_event, on_snapshot=None):
@@ -323,7 +327,7 @@ class Journal(Handle):
                                     lib.ddpy_on_event, ctx)
         if rec.error is not None:
             raise rec.error
-        check(rc)
+        check(rc, self._h)
         return out[0]
 
     # ---- snapshots
@@ -331,7 +335,7 @@ class Journal(Handle):
     def save_snapshot(self, pid, seq, state, timestamp_ms=None):
         pid, state = to_bytes(pid, "pid"), to_bytes(state, "state")
         ts = timestamp_ms if timestamp_ms is not None else time.time_ns() // 1_000_000
-        check(lib.dd_snapshot_save(self._h, pid, len(pid), seq, ts, state, len(state)))
+        check(lib.dd_snapshot_save(self._h, pid, len(pid), seq, ts, state, len(state)), self._h)
 
     def load_snapshot(self, pid, **criteria):
         """The newest snapshot matching min_seq/max_seq/min_timestamp_ms/
@@ -344,17 +348,17 @@ class Journal(Handle):
         rc = lib.dd_snapshot_load(buf, seq, ts, self._h, pid, len(pid), crit)
         if rc == lib.DD_ENOTFOUND:
             return None
-        check(rc)
+        check(rc, self._h)
         return Snapshot(seq[0], ts[0], take_buf(buf))
 
     def delete_snapshot(self, pid, seq):
         pid = to_bytes(pid, "pid")
-        check(lib.dd_snapshot_delete(self._h, pid, len(pid), seq))
+        check(lib.dd_snapshot_delete(self._h, pid, len(pid), seq), self._h)
 
     def delete_snapshots(self, pid, **criteria):
         pid = to_bytes(pid, "pid")
         keep = []
-        check(lib.dd_snapshot_delete_matching(self._h, pid, len(pid), _criteria(keep, **criteria)))
+        check(lib.dd_snapshot_delete_matching(self._h, pid, len(pid), _criteria(keep, **criteria)), self._h)
 
 
 class StateStore(Handle):
@@ -377,7 +381,7 @@ class StateStore(Handle):
         """Writes and returns the new revision; Conflict when the revision moved."""
         key, state = to_bytes(key, "key"), to_bytes(state, "state")
         out = ffi.new("uint64_t *")
-        check(lib.dd_state_store_upsert(out, self._h, key, len(key), expected_revision, state, len(state)))
+        check(lib.dd_state_store_upsert(out, self._h, key, len(key), expected_revision, state, len(state)), self._h)
         return out[0]
 
     def get(self, key):
@@ -388,7 +392,7 @@ class StateStore(Handle):
         rc = lib.dd_state_store_get(buf, rev, self._h, key, len(key))
         if rc == lib.DD_ENOTFOUND:
             return None
-        check(rc)
+        check(rc, self._h)
         return State(rev[0], take_buf(buf))
 
     def __getitem__(self, key):
@@ -402,7 +406,7 @@ class StateStore(Handle):
 
     def delete(self, key, expected_revision=ANY_REVISION):
         key = to_bytes(key, "key")
-        check(lib.dd_state_store_delete(self._h, key, len(key), expected_revision))
+        check(lib.dd_state_store_delete(self._h, key, len(key), expected_revision), self._h)
 
     def keys(self, prefix=b""):
         """KeyRevision(key, revision) for every key starting with `prefix`,
@@ -426,12 +430,12 @@ class StateStore(Handle):
         rc = lib.dd_state_store_last(buf, key, rev, self._h)
         if rc == lib.DD_ENOTFOUND:
             return None
-        check(rc)
+        check(rc, self._h)
         return Record(take_buf(key), rev[0], take_buf(buf))
 
     def purge(self):
         """Deletes every record."""
-        check(lib.dd_state_store_purge(self._h))
+        check(lib.dd_state_store_purge(self._h), self._h)
 
 
 def _key_revision(ev):

@@ -21,7 +21,7 @@ from ._core import CrdtType, OpKind, _limits_ptr
 from ._crdt import Op, _elements, _lookup
 from ._ddata import ffi, lib
 from ._errors import Deleted, InvalidArgument, check
-from ._handle import Handle
+from ._handle import Handle, handle_arg
 from ._pump import Pump
 from ._util import take_buf, to_bytes
 
@@ -174,7 +174,7 @@ class System(Handle, Pump):
     @property
     def incarnation(self):
         out = ffi.new("uint64_t *")
-        check(lib.dd_system_incarnation(self._h, out))
+        check(lib.dd_system_incarnation(out, self._h), self._h)
         return out[0]
 
     # ---- the built-in transport
@@ -183,12 +183,12 @@ class System(Handle, Pump):
     def listen_address(self):
         """The bound "ip:port" (TCP transport; Unsupported in pump mode)."""
         buf = ffi.new("dd_buf *")
-        check(lib.dd_system_listen_address(buf, self._h))
+        check(lib.dd_system_listen_address(buf, self._h), self._h)
         return take_buf(buf).decode("utf-8")
 
     def connect(self, address):
         """Dials one more "ip:port", and again after every disconnect."""
-        check(lib.dd_system_connect(self._h, ffi.new("char[]", to_bytes(address, "address"))))
+        check(lib.dd_system_connect(self._h, ffi.new("char[]", to_bytes(address, "address"))), self._h)
 
     @property
     def public_key(self):
@@ -206,7 +206,7 @@ class System(Handle, Pump):
 
     def stats_json(self):
         buf = ffi.new("dd_buf *")
-        check(lib.dd_system_stats_json(buf, self._h))
+        check(lib.dd_system_stats_json(buf, self._h), self._h)
         return take_buf(buf).decode("utf-8")
 
     def stats(self):
@@ -216,22 +216,22 @@ class System(Handle, Pump):
     # ---- the pump
 
     def tick(self, now_ms=None):
-        check(lib.dd_system_tick(self._h, _now() if now_ms is None else now_ms))
+        check(lib.dd_system_tick(self._h, _now() if now_ms is None else now_ms), self._h)
 
     def deliver(self, from_node, data, now_ms=None):
         """Hands in one message from node `from_node`. Malformed bytes raise
         Corrupt or LimitExceeded and change nothing already stored."""
         frm, data = to_bytes(from_node, "from_node"), to_bytes(data, "data")
-        check(lib.dd_system_deliver(self._h, _now() if now_ms is None else now_ms, frm, len(frm), data, len(data)))
+        check(lib.dd_system_deliver(self._h, _now() if now_ms is None else now_ms, frm, len(frm), data, len(data)), self._h)
 
     def next_outgoing(self):
         """(to_node, message) as (str, bytes), or None when nothing is queued."""
         to, msg = ffi.new("dd_buf *"), ffi.new("dd_buf *")
-        rc = lib.dd_system_next_outgoing(self._h, to, msg)
+        rc = lib.dd_system_next_outgoing(msg, to, self._h)
         if rc == lib.DD_EDONE:
             return None
         try:
-            check(rc)
+            check(rc, self._h)
         except BaseException:
             lib.dd_buf_free(to)
             lib.dd_buf_free(msg)
@@ -244,7 +244,7 @@ class System(Handle, Pump):
         """The eventfd, readable while events are queued. Poll it; never
         read or close it."""
         fd = ffi.new("int *")
-        check(lib.dd_system_event_fd(self._h, fd))
+        check(lib.dd_system_event_fd(fd, self._h), self._h)
         return fd[0]
 
     def next_event(self):
@@ -252,10 +252,10 @@ class System(Handle, Pump):
         ev = ffi.new("dd_event *")
         check(lib.dd_event_init(ev, lib.DD_EVENT_VERSION))
         try:
-            rc = lib.dd_system_next_event(self._h, ev)
+            rc = lib.dd_system_next_event(ev, self._h)
             if rc == lib.DD_EDONE:
                 return None
-            check(rc)
+            check(rc, self._h)
             kind = EventKind(ev.kind) if ev.kind in EventKind._value2member_map_ else ev.kind
             key = bytes(ffi.buffer(ev.key.data, ev.key.len)) if ev.key.data != ffi.NULL else None
             member = (bytes(ffi.buffer(ev.member_id.data, ev.member_id.len)).decode("utf-8", "surrogateescape")
@@ -305,11 +305,11 @@ class Replica(Handle):
             if value is not None:
                 setattr(opts, name, int(value))
         if store is not None:
-            opts.store = store._h
+            opts.store = handle_arg(store, "state store")
         opts.durable_keys, opts.durable_key_count = _cstrings(durable_keys, keep, "durable key")
         opts.expiry_prefixes, opts.expiry_prefix_count = _cstrings(expiry_prefixes, keep, "expiry prefix")
         out = ffi.new("dd_replica **")
-        check(lib.dd_replica_open(out, system._h, opts))
+        check(lib.dd_replica_open(out, handle_arg(system, "system"), opts))
         Handle.__init__(self, out[0], lib.dd_replica_close, parent=system)
 
     # ---- generic
@@ -318,7 +318,7 @@ class Replica(Handle):
         """Applies an Op to key, creating it as crdt_type when missing."""
         key = to_bytes(key, "key")
         keep = []
-        check(lib.dd_replica_update(self._h, key, len(key), int(crdt_type), op._to_c(keep)))
+        check(lib.dd_replica_update(self._h, key, len(key), int(crdt_type), op._to_c(keep)), self._h)
 
     def _update(self, key, crdt_type, kind, amount=0, mkey=None, value=None):
         mk, mn = (ffi.NULL, 0) if mkey is None else (mkey, len(mkey))
@@ -353,12 +353,12 @@ class Replica(Handle):
     def to_json(self, key):
         key = to_bytes(key, "key")
         buf = ffi.new("dd_buf *")
-        check(lib.dd_replica_to_json(buf, self._h, key, len(key)))
+        check(lib.dd_replica_to_json(buf, self._h, key, len(key)), self._h)
         return take_buf(buf).decode("utf-8")
 
     def delete(self, key):
         key = to_bytes(key, "key")
-        check(lib.dd_replica_delete(self._h, key, len(key)))
+        check(lib.dd_replica_delete(self._h, key, len(key)), self._h)
 
     __delitem__ = delete
 
@@ -371,19 +371,19 @@ class Replica(Handle):
             if rc == lib.DD_EDONE:
                 lib.dd_buf_free(buf)
                 return
-            check(rc)
+            check(rc, self._h)
             yield from _elements(buf)
 
     def __len__(self):
         out = ffi.new("uint64_t *")
-        check(lib.dd_replica_key_count(out, self._h))
+        check(lib.dd_replica_key_count(out, self._h), self._h)
         return out[0]
 
     def subscribe(self, key, prefix=False):
         """Queues CHANGED/DELETED/EXPIRED events for key (or every key
         starting with it when prefix is true)."""
         key = to_bytes(key, "key")
-        check(lib.dd_replica_subscribe(self._h, key, len(key), 1 if prefix else 0))
+        check(lib.dd_replica_subscribe(self._h, key, len(key), 1 if prefix else 0), self._h)
 
     def write(self, key, crdt_type, op, consistency=Consistency.MAJORITY, n=0, timeout_ms=5000):
         """Applies op locally now, replicates it to `consistency`; returns
@@ -391,8 +391,7 @@ class Replica(Handle):
         key = to_bytes(key, "key")
         keep = []
         rid = ffi.new("uint64_t *")
-        check(lib.dd_replica_write(self._h, key, len(key), int(crdt_type), op._to_c(keep), int(consistency), n,
-                                   timeout_ms, rid))
+        check(lib.dd_replica_write(rid, self._h, key, len(key), int(crdt_type), op._to_c(keep), int(consistency), n, timeout_ms), self._h)
         return rid[0]
 
     def read(self, key, consistency=Consistency.MAJORITY, n=0, timeout_ms=5000):
@@ -400,11 +399,11 @@ class Replica(Handle):
         the merged value with get() after its REQUEST_DONE event."""
         key = to_bytes(key, "key")
         rid = ffi.new("uint64_t *")
-        check(lib.dd_replica_read(self._h, key, len(key), int(consistency), n, timeout_ms, rid))
+        check(lib.dd_replica_read(rid, self._h, key, len(key), int(consistency), n, timeout_ms), self._h)
         return rid[0]
 
     def flush(self):
-        check(lib.dd_replica_flush(self._h))
+        check(lib.dd_replica_flush(self._h), self._h)
 
     # ---- typed views of one key
 

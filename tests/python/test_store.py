@@ -258,3 +258,53 @@ def test_postgres_backend_is_named_and_its_schema_printed():
     with pytest.raises(OSError) as err:
         ddata.Journal("postgres", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
     assert "postgres: connecting" in str(err.value)
+
+
+@pytest.mark.parametrize("kind", ["journal", "state_store"])
+def test_a_closed_keyring_is_misuse_and_never_writes_plaintext(tmp_path, kind):
+    path = tmp_path / "sealed.db"
+    ring = ddata.Keyring({1: KEY1})
+    ring.close()
+    with pytest.raises(ddata.Misuse):
+        if kind == "journal":
+            ddata.Journal("sqlite", path, keyring=ring).append("p", [b"TOP-SECRET"], 0)
+        else:
+            ddata.StateStore("sqlite", path, keyring=ring).upsert("k", b"TOP-SECRET")
+    assert not path.exists() or b"TOP-SECRET" not in path.read_bytes()
+
+
+def test_a_closed_store_or_system_passed_as_an_argument_is_misuse():
+    store = ddata.StateStore()
+    store.close()
+    with pytest.raises(ddata.Misuse):
+        ddata.Owned(node_id=1, store=store)
+    with ddata.System("n1") as node:
+        with pytest.raises(ddata.Misuse):
+            node.replica(store=store)
+    node = ddata.System("n2")
+    node.close()
+    with pytest.raises(ddata.Misuse):
+        ddata.Owned(system=node)
+
+
+def test_a_failure_is_recorded_on_its_handle_and_read_from_any_thread():
+    import threading
+
+    from ddata._ddata import lib
+    from ddata._errors import error_for
+
+    j = ddata.Journal()
+    j.append("p", [b"a"], 0)
+    with pytest.raises(ddata.Conflict) as failed:
+        j.append("p", [b"b"], 0)
+    assert "'p'" in failed.value.message
+    seen = []
+    # Another thread has no error of its own: the message it gets is the
+    # one recorded on the journal (dd_handle_error).
+    t = threading.Thread(target=lambda: seen.append(error_for(lib.DD_ECONFLICT, j._h)))
+    t.start()
+    t.join()
+    assert isinstance(seen[0], ddata.Conflict)
+    assert seen[0].message == failed.value.message
+    assert ddata.last_error()[0] == lib.DD_ECONFLICT  # this thread's copy is untouched
+    j.close()

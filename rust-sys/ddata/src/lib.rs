@@ -19,7 +19,7 @@ mod system;
 mod version;
 
 pub use buf::Limits;
-pub use crdt::{Crdt, CrdtType, Op, OpKind};
+pub use crdt::{random_actor, Crdt, CrdtType, Op, OpKind};
 pub use error::{Error, Result, Status};
 pub use owned::{
     OnMismatch, Owned, OwnedEvent, OwnedEventKind, OwnedStrategy, OwnedTypeOptions, OwnedView, Urgency,
