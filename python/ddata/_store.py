@@ -231,9 +231,10 @@ class Journal(Handle):
         check(lib.dd_journal_open(out, opts))
         Handle.__init__(self, out[0], lib.dd_journal_close)
 
-    def append(self, pid, events, expected_seq):
+    def append(self, pid, expected_seq, events):
         """Appends events expected_seq+1.. atomically; returns the new highest
-        sequence number. Conflict when expected_seq is not the highest."""
+        sequence number. Conflict when expected_seq is not the highest.
+        Arguments in the C order (pid, expected_seq, events)."""
         pid = to_bytes(pid, "pid")
         events = [e if isinstance(e, Event) else Event(e) for e in events]
         keep = []
@@ -275,7 +276,7 @@ class Journal(Handle):
 
     # ---- event-sourced actors
 
-    def persist(self, pid, event, state, expected_seq, strategy=PersistStrategy.FULL, snapshot_every=None,
+    def persist(self, pid, expected_seq, event, state, strategy=PersistStrategy.FULL, snapshot_every=None,
                 compact=False):
         """Appends one event at expected_seq + 1 and, as `strategy` says, a
         snapshot of `state` (the state after it). Returns the event's seq."""
@@ -348,8 +349,10 @@ class Journal(Handle):
 class StateStore(Handle):
     """Durable state: key -> (revision, bytes) with compare-and-set.
 
-    Revisions start at 1. upsert(key, state, expected_revision=0) inserts,
-    =N replaces revision N, =ANY_REVISION (the default) writes regardless.
+    Revisions start at 1. upsert(key, 0, state) inserts, upsert(key, N,
+    state) replaces revision N, upsert(key, ANY_REVISION, state) writes
+    regardless. The expected revision is always given (the C order: key,
+    expected_revision, state).
     """
 
     __slots__ = ()
@@ -361,7 +364,7 @@ class StateStore(Handle):
         check(lib.dd_state_store_open(out, opts))
         Handle.__init__(self, out[0], lib.dd_state_store_close)
 
-    def upsert(self, key, state, expected_revision=ANY_REVISION):
+    def upsert(self, key, expected_revision, state):
         """Writes and returns the new revision; Conflict when the revision moved."""
         key, state = to_bytes(key, "key"), to_bytes(state, "state")
         out = ffi.new("uint64_t *")
@@ -388,7 +391,9 @@ class StateStore(Handle):
     def __contains__(self, key):
         return self.get(key) is not None
 
-    def delete(self, key, expected_revision=ANY_REVISION):
+    def delete(self, key, expected_revision):
+        """Deletes key; Conflict when its revision is not expected_revision
+        (ANY_REVISION deletes whatever revision it has)."""
         key = to_bytes(key, "key")
         check(lib.dd_state_store_delete(self._h, key, len(key), expected_revision))
 
