@@ -46,6 +46,11 @@ napi_value addon_fail(napi_env env, int rc)
     return throw_status(env, rc, msg);
 }
 
+napi_value addon_throw_status(napi_env env, int rc, const char *message)
+{
+    return throw_status(env, rc, message);
+}
+
 napi_value addon_type_error(napi_env env, const char *message)
 {
     return throw_status(env, DD_EINVAL, message);
@@ -211,6 +216,7 @@ NAPI_MODULE_INIT()
     if (!addon_export(env, exports, fns, ADDON_COUNT(fns)) || !addon_init_core(env, exports) ||
         !addon_init_watch(env, exports) || !addon_init_crdt(env, exports) ||
         !addon_init_system(env, exports) || !addon_init_store(env, exports) ||
+        !addon_init_store_async(env, exports) ||
         !addon_init_owned(env, exports))
         return NULL;
     return exports;

@@ -1,13 +1,15 @@
 /*
  * Journal and StateStore: native classes over dd_journal / dd_state_store.
- * Calls are synchronous (local storage, like the Python package); reads
- * come back as plain objects with Buffers.
+ * These are the synchronous forms (lib/store.js names them ...Sync); the
+ * Promise forms are in store_async.c. Reads come back as plain objects
+ * with Buffers.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "call.h"
+#include "store.h"
 
 static int close_journal(void *h)
 {
@@ -146,16 +148,7 @@ static napi_value state_store_new(napi_env env, napi_callback_info info)
     return store_class_new(env, info, open_state_store, close_state_store);
 }
 
-/* The shapes a journal cursor's records take in JS. */
-typedef enum row_shape {
-    ROW_EVENT,     /* {seq, timestampMs, payload} */
-    ROW_TAGGED,    /* {pid, seq, ordering, timestampMs, payload} */
-    ROW_PID,       /* Buffer */
-    ROW_KEY,       /* {key, revision} */
-    ROW_KEY_STATE, /* {key, revision, state} */
-} row_shape;
-
-static napi_value row_to_js(napi_env env, const dd_journal_event *ev, row_shape shape)
+napi_value row_to_js(napi_env env, const dd_journal_event *ev, row_shape shape)
 {
     if (shape == ROW_PID)
         return addon_bytes(env, ev->pid, ev->pid_len);
@@ -199,8 +192,7 @@ static napi_value cursor_result(addon_call *c, int rc, dd_journal_cursor *cur, r
     return rc ? addon_fail(c->env, rc) : cursor_to_js(c->env, cur, shape);
 }
 
-/* An expected revision: -1 means any. */
-static bool revision_arg(napi_env env, napi_value v, uint64_t *out)
+bool revision_arg(napi_env env, napi_value v, uint64_t *out)
 {
     double d = 0;
     if (napi_get_value_double(env, v, &d) == napi_ok && d == -1) {
@@ -212,102 +204,111 @@ static bool revision_arg(napi_env env, napi_value v, uint64_t *out)
 
 #define MAX_BATCH 4096
 
-/* append(pid, expectedSeq, [{payload, timestampMs}]) */
-static napi_value journal_append(napi_env env, napi_callback_info info)
+bool append_args_read(napi_env env, size_t argc, napi_value *argv, append_args *a)
 {
-    size_t argc = 3;
-    napi_value argv[3];
-    void *h;
-    const uint8_t *pid;
-    size_t pid_len;
-    char *pid_scratch = NULL;
-    uint64_t expected;
+    memset(a, 0, sizeof *a);
+    if (argc < 3) {
+        addon_type_error(env, "append(pid, expectedSeq, events) needs three arguments");
+        return false;
+    }
+    if (!addon_arg_bytes(env, argv[0], &a->pid, &a->pid_len, &a->pid_scratch, "pid") ||
+        !addon_arg_u64(env, argv[1], &a->expected, "expectedSeq"))
+        return false;
     uint32_t n = 0;
-    if (!handle_this(env, info, &argc, argv, &h))
-        return NULL;
-    if (argc < 3)
-        return addon_type_error(env, "append(pid, expectedSeq, events) needs three arguments");
-    if (!addon_arg_bytes(env, argv[0], &pid, &pid_len, &pid_scratch, "pid"))
-        return NULL;
-    napi_value out = NULL;
-    dd_append_event *evs = NULL;
-    char **scratch = NULL;
-    char ***tag_lists = NULL;
-    uint32_t *tag_counts = NULL;
-    if (!addon_arg_u64(env, argv[1], &expected, "expectedSeq"))
-        goto done;
     if (napi_get_array_length(env, argv[2], &n) != napi_ok || n > MAX_BATCH) {
         addon_type_error(env, "events must be an array of at most 4096 events");
-        goto done;
+        return false;
     }
-    evs = calloc(n ? n : 1, sizeof *evs);
-    scratch = calloc(n ? n : 1, sizeof *scratch);
-    tag_lists = calloc(n ? n : 1, sizeof *tag_lists);
-    tag_counts = calloc(n ? n : 1, sizeof *tag_counts);
-    if (!evs || !scratch || !tag_lists || !tag_counts) {
+    a->evs = calloc(n ? n : 1, sizeof *a->evs);
+    a->scratch = calloc(n ? n : 1, sizeof *a->scratch);
+    a->tag_lists = calloc(n ? n : 1, sizeof *a->tag_lists);
+    a->tag_counts = calloc(n ? n : 1, sizeof *a->tag_counts);
+    if (!a->evs || !a->scratch || !a->tag_lists || !a->tag_counts) {
         addon_fail(env, DD_ENOMEM);
-        goto done;
+        return false;
     }
+    a->n = n;
     for (uint32_t i = 0; i < n; i++) {
         napi_value e, v;
+        dd_append_event *ev = &a->evs[i];
         napi_get_element(env, argv[2], i, &e);
         if (!addon_prop(env, e, "payload", &v)) {
             addon_type_error(env, "every event needs a payload");
-            goto done;
+            return false;
         }
-        if (!addon_arg_bytes(env, v, &evs[i].payload, &evs[i].len, &scratch[i], "event.payload"))
-            goto done;
+        if (!addon_arg_bytes(env, v, &ev->payload, &ev->len, &a->scratch[i], "event.payload"))
+            return false;
         if (addon_prop(env, e, "timestampMs", &v) &&
-            !addon_arg_u64(env, v, &evs[i].timestamp_ms, "event.timestampMs"))
-            goto done;
+            !addon_arg_u64(env, v, &ev->timestamp_ms, "event.timestampMs"))
+            return false;
         if (addon_prop(env, e, "tags", &v)) {
             uint32_t nt = 0;
             if (napi_get_array_length(env, v, &nt) != napi_ok || nt > 64) {
                 addon_type_error(env, "event.tags must be an array of at most 64 strings");
-                goto done;
+                return false;
             }
             char **tags = calloc(nt ? nt : 1, sizeof *tags);
             if (!tags) {
                 addon_fail(env, DD_ENOMEM);
-                goto done;
+                return false;
             }
-            tag_lists[i] = tags;
-            tag_counts[i] = nt;
+            a->tag_lists[i] = tags;
+            a->tag_counts[i] = nt;
             for (uint32_t t = 0; t < nt; t++) {
                 napi_value item;
                 size_t len = 0;
                 napi_get_element(env, v, t, &item);
                 if (napi_get_value_string_utf8(env, item, NULL, 0, &len) != napi_ok) {
                     addon_type_error(env, "event.tags must hold strings");
-                    goto done;
+                    return false;
                 }
                 if (!(tags[t] = malloc(len + 1))) {
                     addon_fail(env, DD_ENOMEM);
-                    goto done;
+                    return false;
                 }
                 napi_get_value_string_utf8(env, item, tags[t], len + 1, &len);
             }
-            evs[i].tags = (const char *const *)tags;
-            evs[i].tag_count = nt;
+            ev->tags = (const char *const *)tags;
+            ev->tag_count = nt;
         }
     }
-    int rc = dd_journal_append(h, pid, pid_len, expected, evs, n);
-    out = rc ? addon_fail(env, rc) : addon_undefined(env);
-done:
-    if (scratch)
-        for (uint32_t i = 0; i < n; i++)
-            free(scratch[i]);
-    if (tag_lists)
-        for (uint32_t i = 0; i < n; i++) {
-            for (uint32_t t = 0; tag_lists[i] && t < tag_counts[i]; t++)
-                free(tag_lists[i][t]);
-            free(tag_lists[i]);
+    return true;
+}
+
+void append_args_free(append_args *a)
+{
+    if (a->scratch)
+        for (uint32_t i = 0; i < a->n; i++)
+            free(a->scratch[i]);
+    if (a->tag_lists)
+        for (uint32_t i = 0; i < a->n; i++) {
+            for (uint32_t t = 0; a->tag_lists[i] && t < a->tag_counts[i]; t++)
+                free(a->tag_lists[i][t]);
+            free(a->tag_lists[i]);
         }
-    free(tag_lists);
-    free(tag_counts);
-    free(scratch);
-    free(evs);
-    free(pid_scratch);
+    free(a->tag_lists);
+    free(a->tag_counts);
+    free(a->scratch);
+    free(a->evs);
+    free(a->pid_scratch);
+    memset(a, 0, sizeof *a);
+}
+
+/* appendSync(pid, expectedSeq, [{payload, timestampMs, tags}]) */
+static napi_value journal_append(napi_env env, napi_callback_info info)
+{
+    size_t argc = 3;
+    napi_value argv[3];
+    void *h;
+    append_args a;
+    napi_value out = NULL;
+    if (!handle_this(env, info, &argc, argv, &h))
+        return NULL;
+    if (append_args_read(env, argc, argv, &a)) {
+        int rc = dd_journal_append(h, a.pid, a.pid_len, a.expected, a.evs, a.n);
+        out = rc ? addon_fail(env, rc) : addon_undefined(env);
+    }
+    append_args_free(&a);
     return out;
 }
 
