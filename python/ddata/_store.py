@@ -11,6 +11,7 @@ import collections
 import enum
 import time
 
+from ._aio import add_async_forms
 from ._ddata import ffi, lib
 from ._errors import check
 from ._handle import Handle
@@ -434,3 +435,10 @@ def _key_revision(ev):
 def _record(ev):
     return Record(bytes(ffi.buffer(ev.pid, ev.pid_len)), ev.seq,
                   copy_bytes(ev.payload, ev.len))
+
+
+# asyncio forms (_aio.py): append_async, replay_async, upsert_async, ...
+add_async_forms(Journal, ("append", "highest_seq", "delete_to", "persist", "recover", "save_snapshot",
+                          "load_snapshot", "delete_snapshot", "delete_snapshots"),
+                ("replay", "by_tag", "pids"))
+add_async_forms(StateStore, ("upsert", "get", "delete", "last", "purge"), ("keys", "range"))
