@@ -347,6 +347,15 @@ def run_store(case):
 RUNNERS = {"crdt": run_crdt, "owned": run_owned, "store": run_store}
 
 
+def _run_replicator(case):
+    from replicator_runner import run_replicator  # imports this module
+
+    run_replicator(case)
+
+
+RUNNERS["replicator"] = _run_replicator
+
+
 def run_case(kind, case):
     runner = RUNNERS.get(kind)
     if runner is None:
