@@ -214,9 +214,20 @@ export type ConsistencyLevel = 'local' | 'majority' | 'all' | { from: number } |
 
 export interface ReplicaOptions {
   gossipIntervalMs?: number;
+  gossipFanout?: number;
   notifyIntervalMs?: number;
+  /** How long a tombstone is kept after every member saw the delete. */
+  tombstoneGraceMs?: number;
   store?: StateStore;
   durableKeys?: string[];
+  /** Flush durable keys every writeBehindIntervalMs instead of on every change. */
+  writeBehind?: boolean;
+  writeBehindIntervalMs?: number;
+  /** Keys starting so expire after expireAfterMs idle. */
+  expiryPrefixes?: string[];
+  expireAfterMs?: number;
+  /** 0 immediate, 1 batched, 2 none (digest anti-entropy only). */
+  deltaStrategy?: number;
 }
 
 export class Replica {

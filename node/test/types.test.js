@@ -12,6 +12,6 @@ test('index.d.ts and a strict TypeScript use of it compile', () => {
   const tsc = require.resolve('typescript/bin/tsc', { paths: [pkg] }); // a devDependency
   const r = spawnSync(process.execPath, [tsc, '--strict', '--noEmit', '--target', 'es2020', '--module', 'node16',
     '--moduleResolution', 'node16', '--types', 'node', '--skipLibCheck', 'false',
-    path.join(pkg, 'index.d.ts'), path.join(__dirname, 'types', 'check.ts')], { cwd: pkg, encoding: 'utf8' });
+    path.join(pkg, 'index.d.ts'), path.join(pkg, 'testing.d.ts'), path.join(__dirname, 'types', 'check.ts')], { cwd: pkg, encoding: 'utf8' });
   assert.strictEqual(r.status, 0, r.stdout + r.stderr);
 });

@@ -2,6 +2,7 @@
 // must type-check, and these uses of it must agree with it.
 import * as ddata from 'ddata';
 import { ANY_REVISION, Journal, StateStore, System } from 'ddata';
+import { SimCluster, memoryStore } from 'ddata/testing';
 
 async function stores(): Promise<number> {
   const journal = new Journal({ backend: 'memory' });
@@ -33,4 +34,15 @@ function counters(): number {
   return Number(c.value);
 }
 
-export { stores, counters };
+function simulated(): Record<string, number> {
+  const sim = new SimCluster({ nodes: 3, seed: 1, replica: { expiryPrefixes: ['s/'], expireAfterMs: 1000 } });
+  sim.partition(['n0'], ['n1', 'n2']);
+  sim.run(100);
+  sim.heal();
+  const out = sim.values('k', (r, k) => (r.get(k) === undefined ? 0 : 1));
+  sim.close();
+  memoryStore().close();
+  return out;
+}
+
+export { stores, counters, simulated };
