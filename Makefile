@@ -65,7 +65,7 @@ test-node: build
 	cd node && node --expose-gc --test test/
 
 test-rust: build
-	cd rust-sys && DDATA_BUILD_DIR=$(abspath $(BUILD)) DDATA_FROM_TREE=1 cargo test --workspace --features ddata/tokio
+	cd rust-sys && DDATA_BUILD_DIR=$(abspath $(BUILD)) DDATA_FROM_TREE=1 cargo test --workspace --features ddata/tokio,ddata/testing
 
 # A fourth binding written from ABI.md and the header alone (#14): the
 # shared conformance vectors and the error rules under the race detector.

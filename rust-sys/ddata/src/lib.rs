@@ -16,6 +16,8 @@ mod store;
 #[cfg(feature = "tokio")]
 mod stream;
 mod system;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod version;
 
 pub use buf::Limits;
