@@ -253,13 +253,24 @@ export class Keyring {
   /** A 32-byte key named keyId; the first key added is active. */
   addKey(keyId: number, key: Bytes): this;
   setActive(keyId: number): void;
+  /** 'aes256gcm' throws UnsupportedError on a CPU without AES-NI. */
+  setAlgorithm(name: 'xchacha20poly1305' | 'aes256gcm'): this;
   close(): void;
 }
+/** Whether this CPU can seal with the algorithm. */
+export function sealAlgorithmAvailable(name: 'xchacha20poly1305' | 'aes256gcm'): boolean;
 
 export interface StoreOptions {
   backend?: 'memory' | 'sqlite' | 'fs';
   path?: string;
   snapshotKeep?: number;
+  /** 'off' | 'normal' (the default) | 'full': how hard writes are flushed. */
+  sync?: 'off' | 'normal' | 'full';
+  /** SQLite: how long to wait for another writer. */
+  busyTimeoutMs?: number;
+  /** zlib level 0..9 for sealed records of at least compressionThreshold bytes. */
+  compressionLevel?: number;
+  compressionThreshold?: number;
   /** Seal records at rest (zlib, then AEAD). */
   keyring?: Keyring;
 }

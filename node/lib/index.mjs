@@ -12,6 +12,6 @@ export const {
   TypeMismatchError, BusyError, DoneError, UnsupportedError,
   CrdtType, OpKind, Crdt, GCounter, PNCounter, GSet, ORSet, LWWRegister, Flag, MVRegister, ORMap,
   LWWMap, PNCounterMap, GCounterMap, ORMultiMap, normalizeOp, retype, typeNumber,
-  System, Replica, Consistency, Journal, StateStore, Keyring, ANY_REVISION,
+  System, Replica, Consistency, Journal, StateStore, Keyring, ANY_REVISION, sealAlgorithmAvailable,
   Owned, Strategy, OnMismatch, Urgency, FdEventEmitter,
 } = ddata;

@@ -24,6 +24,13 @@ class Keyring {
     this._native.setActive(keyId);
   }
 
+  // 'xchacha20poly1305' (the default) or 'aes256gcm' (UnsupportedError on
+  // a CPU without AES-NI; see sealAlgorithmAvailable).
+  setAlgorithm(name) {
+    this._native.setAlgorithm(name);
+    return this;
+  }
+
   close() {
     this._native.close();
   }
@@ -261,4 +268,9 @@ class StateStore {
   }
 }
 
-module.exports = { Journal, StateStore, Keyring, ANY_REVISION };
+// Whether this CPU can seal with `name` ('aes256gcm', 'xchacha20poly1305').
+function sealAlgorithmAvailable(name) {
+  return native.sealAlgorithmAvailable(name);
+}
+
+module.exports = { Journal, StateStore, Keyring, ANY_REVISION, sealAlgorithmAvailable };

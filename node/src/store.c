@@ -54,6 +54,28 @@ static bool read_store_options(napi_env env, napi_value o, dd_store_options *so,
     if (addon_prop(env, o, "snapshotKeep", &v) &&
         !addon_arg_u32(env, v, &so->snapshot_keep, "options.snapshotKeep"))
         return false;
+    if (addon_prop(env, o, "busyTimeoutMs", &v) &&
+        !addon_arg_u32(env, v, &so->busy_timeout_ms, "options.busyTimeoutMs"))
+        return false;
+    if (addon_prop(env, o, "compressionThreshold", &v) &&
+        !addon_arg_u32(env, v, &so->compression_threshold, "options.compressionThreshold"))
+        return false;
+    if (addon_prop(env, o, "compressionLevel", &v)) {
+        uint32_t level = 0;
+        if (!addon_arg_u32(env, v, &level, "options.compressionLevel"))
+            return false;
+        so->compression_level = (int32_t)level; /* the library checks the range */
+    }
+    if (addon_prop(env, o, "sync", &v)) {
+        char name[16];
+        size_t n = 0;
+        if (napi_get_value_string_utf8(env, v, name, sizeof name, &n) != napi_ok ||
+            (strcmp(name, "off") && strcmp(name, "normal") && strcmp(name, "full"))) {
+            addon_type_error(env, "options.sync must be 'off', 'normal' or 'full'");
+            return false;
+        }
+        so->sync = name[0] == 'o' ? DD_SYNC_OFF : name[0] == 'n' ? DD_SYNC_NORMAL : DD_SYNC_FULL;
+    }
     if (addon_prop(env, o, "keyring", &v)) {
         void *ring;
         if (!handle_arg(env, v, &ring, "options.keyring"))
@@ -92,6 +114,21 @@ static napi_value keyring_add_key(napi_env env, napi_callback_info info)
     if (!addon_arg_u32(env, c.argv[0], &id, "keyId") || !call_bytes(&c, 1, &key, &len, "key"))
         return call_end(&c, DD_OK, NULL);
     return call_end(&c, dd_keyring_add_key(c.h, id, key, len), addon_undefined(env));
+}
+
+/* setAlgorithm('xchacha20poly1305' | 'aes256gcm') */
+static napi_value keyring_set_algorithm(napi_env env, napi_callback_info info)
+{
+    addon_call c;
+    char name[24];
+    size_t n = 0;
+    if (!call_begin(&c, env, info, 1, "setAlgorithm(name)"))
+        return NULL;
+    if (napi_get_value_string_utf8(env, c.argv[0], name, sizeof name, &n) != napi_ok ||
+        (strcmp(name, "xchacha20poly1305") && strcmp(name, "aes256gcm")))
+        return addon_type_error(env, "algorithm must be 'xchacha20poly1305' or 'aes256gcm'");
+    uint32_t alg = name[0] == 'a' ? DD_SEAL_AES256GCM : DD_SEAL_XCHACHA20POLY1305;
+    return call_end(&c, dd_keyring_set_algorithm(c.h, alg), addon_undefined(env));
 }
 
 static napi_value keyring_set_active(napi_env env, napi_callback_info info)
@@ -632,6 +669,22 @@ static napi_value store_purge(napi_env env, napi_callback_info info)
     return call_end(&c, dd_state_store_purge(c.h), addon_undefined(env));
 }
 
+/* sealAlgorithmAvailable('aes256gcm' | 'xchacha20poly1305') -> bool */
+static napi_value seal_algorithm_available(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1], out;
+    char name[24];
+    size_t n = 0;
+    napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+    if (argc < 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &n) != napi_ok ||
+        (strcmp(name, "xchacha20poly1305") && strcmp(name, "aes256gcm")))
+        return addon_type_error(env, "algorithm must be 'xchacha20poly1305' or 'aes256gcm'");
+    int rc = dd_seal_algorithm_available(name[0] == 'a' ? DD_SEAL_AES256GCM : DD_SEAL_XCHACHA20POLY1305);
+    napi_get_boolean(env, rc == 1, &out);
+    return out;
+}
+
 #define M ADDON_METHOD
 
 bool addon_init_store(napi_env env, napi_value exports)
@@ -652,6 +705,7 @@ bool addon_init_store(napi_env env, napi_value exports)
     napi_property_descriptor k[] = {
         M("addKey", keyring_add_key),
         M("setActive", keyring_set_active),
+        M("setAlgorithm", keyring_set_algorithm),
         M("close", handle_close_method),
     };
     napi_property_descriptor s[] = {
@@ -660,7 +714,9 @@ bool addon_init_store(napi_env env, napi_value exports)
         M("range", store_range),   M("last", store_last),
         M("purge", store_purge),   M("close", handle_close_method),
     };
-    return addon_define_class(env, exports, "Keyring", keyring_new, k, sizeof k / sizeof k[0]) &&
+    static const addon_fn fns[] = {{"sealAlgorithmAvailable", seal_algorithm_available}};
+    return addon_export(env, exports, fns, ADDON_COUNT(fns)) &&
+           addon_define_class(env, exports, "Keyring", keyring_new, k, sizeof k / sizeof k[0]) &&
            addon_define_class(env, exports, "Journal", journal_new, j, sizeof j / sizeof j[0]) &&
            addon_define_class(env, exports, "StateStore", state_store_new, s,
                               sizeof s / sizeof s[0]);

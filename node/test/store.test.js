@@ -108,3 +108,21 @@ test('tagged events are read in global order, resuming after an ordering', () =>
   assert.strictEqual(ddata.lastError().status, 0);
   j.close();
 });
+
+test('stores take sync, busyTimeoutMs and compression options; a keyring can seal with AES-256-GCM', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ddata-node-aes-'));
+  const ring = new ddata.Keyring().addKey(1, Buffer.alloc(32, 9));
+  if (!ddata.sealAlgorithmAvailable('aes256gcm')) {
+    assert.throws(() => ring.setAlgorithm('aes256gcm'), ddata.UnsupportedError);
+  } else {
+    ring.setAlgorithm('aes256gcm');
+    const s = new ddata.StateStore({ backend: 'sqlite', path: path.join(dir, 's.db'), keyring: ring, sync: 'full',
+      busyTimeoutMs: 1000, compressionLevel: 9, compressionThreshold: 16 });
+    await s.upsert('k', 0, Buffer.alloc(4096, 120));
+    assert.deepStrictEqual((await s.get('k')).state, Buffer.alloc(4096, 120));
+    s.close();
+  }
+  assert.throws(() => new ddata.StateStore({ sync: 'sometimes' }), ddata.InvalidArgumentError);
+  assert.throws(() => ring.setAlgorithm('rot13'), ddata.InvalidArgumentError);
+  fs.rmSync(dir, { recursive: true });
+});
