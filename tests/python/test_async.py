@@ -199,3 +199,29 @@ def test_a_blocking_store_call_releases_the_gil(tmp_path):
     t.join()
     assert result == {"rev": 2}
     store.close()
+
+
+def test_an_events_iterator_and_an_awaited_request_share_the_event_fd(trio):
+    nodes, reps = trio
+    now = settle(nodes, now_ms())
+    nodes["a"].drain_events()
+    reps["a"].subscribe("k")
+
+    async def main():
+        pumping = asyncio.create_task(pump_forever(nodes, now))
+
+        async def first_changed():
+            async for ev in nodes["a"].events():
+                if ev.kind == EventKind.CHANGED:
+                    return ev.key
+
+        try:
+            watcher = asyncio.create_task(first_changed())
+            await asyncio.sleep(0)  # the iterator waits on the fd first
+            await reps["b"].counter("k").increment(1, consistency=Consistency.ALL)
+            done = await reps["a"].counter("k").increment(1, consistency=Consistency.ALL)
+            return done, await watcher
+        finally:
+            pumping.cancel()
+
+    assert asyncio.run(asyncio.wait_for(main(), 20)) == (None, b"k")
