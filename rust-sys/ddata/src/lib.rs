@@ -28,7 +28,7 @@ pub use owned::{
 };
 pub use store::{
     Backend, Event, Events, Journal, Keyring, NewEvent, PersistStrategy, Pids, Record, Records, Recover,
-    Snapshot, SnapshotCriteria, StateStore, StoreOptions, Sync, ANY_REVISION,
+    SealAlgorithm, Snapshot, SnapshotCriteria, StateStore, StoreOptions, Sync, ANY_REVISION,
 };
 #[cfg(feature = "tokio")]
 pub use stream::EventStream;
