@@ -28,9 +28,9 @@ struct async_job {
     void *h;
     int rc;
     char message[256];
-    void (*run)(async_job *job);                         /* pool thread */
+    void (*run)(async_job *job);                        /* pool thread */
     napi_value (*result)(napi_env env, async_job *job); /* main thread, rc == 0 */
-    void (*release)(async_job *job);                     /* frees what `data` owns */
+    void (*release)(async_job *job);                    /* frees what `data` owns */
     void *data;
 };
 

@@ -680,7 +680,8 @@ static napi_value seal_algorithm_available(napi_env env, napi_callback_info info
     if (argc < 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &n) != napi_ok ||
         (strcmp(name, "xchacha20poly1305") && strcmp(name, "aes256gcm")))
         return addon_type_error(env, "algorithm must be 'xchacha20poly1305' or 'aes256gcm'");
-    int rc = dd_seal_algorithm_available(name[0] == 'a' ? DD_SEAL_AES256GCM : DD_SEAL_XCHACHA20POLY1305);
+    int rc =
+        dd_seal_algorithm_available(name[0] == 'a' ? DD_SEAL_AES256GCM : DD_SEAL_XCHACHA20POLY1305);
     napi_get_boolean(env, rc == 1, &out);
     return out;
 }

@@ -103,7 +103,8 @@ typedef struct op_call {
     store_op *op;
 } op_call;
 
-static bool op_begin(napi_env env, napi_callback_info info, op_call *c, size_t min_args, const char *usage)
+static bool op_begin(napi_env env, napi_callback_info info, op_call *c, size_t min_args,
+                     const char *usage)
 {
     void *h = NULL;
     c->argc = 8;
@@ -171,7 +172,8 @@ static napi_value result_cursor(napi_env env, async_job *job)
     op->cursor = NULL; /* handle_wrap owns it now, even on failure */
     if (!handle_wrap(env, o, cur, close_cursor))
         return NULL;
-    if (napi_create_function(env, "close", NAPI_AUTO_LENGTH, handle_close_method, NULL, &close_fn) != napi_ok ||
+    if (napi_create_function(env, "close", NAPI_AUTO_LENGTH, handle_close_method, NULL,
+                             &close_fn) != napi_ok ||
         napi_set_named_property(env, o, "close", close_fn) != napi_ok)
         return NULL;
     return o;
@@ -241,7 +243,8 @@ static void run_save_snapshot(async_job *job)
 static napi_value journal_save_snapshot_async(napi_env env, napi_callback_info info)
 {
     op_call c;
-    if (!op_begin(env, info, &c, 4, "saveSnapshot(pid, seq, timestampMs, state) needs four arguments"))
+    if (!op_begin(env, info, &c, 4,
+                  "saveSnapshot(pid, seq, timestampMs, state) needs four arguments"))
         return NULL;
     if (!dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "pid") ||
         !addon_arg_u64(env, c.argv[1], &c.op->u1, "seq") ||
@@ -306,11 +309,13 @@ static void run_persist(async_job *job)
                                              op->state2, op->state2_len, &po));
 }
 
-/* persistAsync(pid, expectedSeq, payload, state, strategy, snapshotEvery, compact) -> Promise<seq> */
+/* persistAsync(pid, expectedSeq, payload, state, strategy, snapshotEvery, compact) -> Promise<seq>
+ */
 static napi_value journal_persist_async(napi_env env, napi_callback_info info)
 {
     op_call c;
-    if (!op_begin(env, info, &c, 7, "persist(pid, expectedSeq, payload, state, strategy, every, compact)"))
+    if (!op_begin(env, info, &c, 7,
+                  "persist(pid, expectedSeq, payload, state, strategy, every, compact)"))
         return NULL;
     napi_get_value_bool(env, c.argv[6], &c.op->compact);
     if (!dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "pid") ||
@@ -326,8 +331,8 @@ static napi_value journal_persist_async(napi_env env, napi_callback_info info)
 static void run_replay_open(async_job *job)
 {
     store_op *op = job->data;
-    async_job_status(job, dd_journal_replay(&op->cursor, job->h, op->key, op->key_len, op->u1, op->u2,
-                                            op->u3));
+    async_job_status(
+        job, dd_journal_replay(&op->cursor, job->h, op->key, op->key_len, op->u1, op->u2, op->u3));
 }
 
 /* replayOpen(pid, fromSeq, toSeq, max) -> Promise<cursor> */
@@ -578,7 +583,8 @@ static void recover_batch_js(napi_env env, napi_value js_cb, void *context, void
         napi_get_element(env, keep, 2, &on_snapshot);
         napi_get_element(env, keep, 3, &on_event);
         if (r->have_snapshot) {
-            napi_value argv[2] = {addon_u64(env, r->snap_seq), addon_bytes(env, r->snap, r->snap_len)};
+            napi_value argv[2] = {addon_u64(env, r->snap_seq),
+                                  addon_bytes(env, r->snap, r->snap_len)};
             recover_call(env, r, on_snapshot, 2, argv);
         }
         for (size_t i = 0; i < r->batch.nrows && !r->stopped; i++) {
@@ -639,8 +645,8 @@ static napi_value journal_recover_async(napi_env env, napi_callback_info info)
     job->release = recover_release;
     if (!dup_bytes(env, argv[0], &r->pid, &r->pid_len, "pid") ||
         napi_create_string_utf8(env, "ddata.journal.recover", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-        napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, NULL, recover_batch_js,
-                                        &r->tsfn) != napi_ok) {
+        napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, NULL,
+                                        recover_batch_js, &r->tsfn) != napi_ok) {
         recover_release(job);
         free(job->data);
         free(job);
@@ -656,8 +662,8 @@ static napi_value journal_recover_async(napi_env env, napi_callback_info info)
 static void run_upsert(async_job *job)
 {
     store_op *op = job->data;
-    async_job_status(job, dd_state_store_upsert(&op->out, job->h, op->key, op->key_len, op->u1, op->state,
-                                                op->state_len));
+    async_job_status(job, dd_state_store_upsert(&op->out, job->h, op->key, op->key_len, op->u1,
+                                                op->state, op->state_len));
 }
 
 /* upsertAsync(key, expectedRevision, state) -> Promise<revision> */
@@ -739,7 +745,8 @@ static napi_value store_keys_open(napi_env env, napi_callback_info info)
 static void run_range_open(async_job *job)
 {
     store_op *op = job->data;
-    async_job_status(job, dd_state_store_range(&op->cursor, job->h, op->key, op->key_len, op->count));
+    async_job_status(job,
+                     dd_state_store_range(&op->cursor, job->h, op->key, op->key_len, op->count));
 }
 
 static napi_value store_range_open(napi_env env, napi_callback_info info)
@@ -805,8 +812,8 @@ static napi_value store_purge_async(napi_env env, napi_callback_info info)
 #define M ADDON_METHOD
 
 /* Adds `props` to exports[cls].prototype (the class store.c defined). */
-static bool add_methods(napi_env env, napi_value exports, const char *cls, const napi_property_descriptor *props,
-                        size_t n)
+static bool add_methods(napi_env env, napi_value exports, const char *cls,
+                        const napi_property_descriptor *props, size_t n)
 {
     napi_value ctor, proto;
     return napi_get_named_property(env, exports, cls, &ctor) == napi_ok &&

@@ -103,7 +103,8 @@ static int node_open(run *r, node *n)
     so.seed = (uint64_t)n->index + 1;
     so.seeds = seeds;
     so.seed_count = 1;
-    so.failure_timeout_ms = num(conf_get(r->c, "system"), "failure_timeout_ms", so.failure_timeout_ms);
+    so.failure_timeout_ms =
+        num(conf_get(r->c, "system"), "failure_timeout_ms", so.failure_timeout_ms);
     so.down_after_ms = num(conf_get(r->c, "system"), "down_after_ms", so.down_after_ms);
     int rc = dd_system_open(&n->sys, &so);
     if (rc)
@@ -156,7 +157,8 @@ static bool is_cut(const cJSON *cut, const char *from, const char *to)
     const cJSON *it;
     cJSON_ArrayForEach(it, cut)
     {
-        if (cJSON_IsString(it) && (strcmp(it->valuestring, from) == 0 || strcmp(it->valuestring, to) == 0))
+        if (cJSON_IsString(it) &&
+            (strcmp(it->valuestring, from) == 0 || strcmp(it->valuestring, to) == 0))
             return true;
     }
     return false;
@@ -239,8 +241,7 @@ static int step_release(run *r, const cJSON *s)
         held *h = &r->held[i];
         node *dst = find_str(r, h->to, strlen(h->to));
         if (dst && dst->sys)
-            dd_system_deliver(dst->sys, r->now, h->from, strlen(h->from), h->msg.data,
-                              h->msg.len);
+            dd_system_deliver(dst->sys, r->now, h->from, strlen(h->from), h->msg.data, h->msg.len);
     }
     for (int i = 0; i < r->nheld; i++)
         dd_buf_free(&r->held[i].msg);
@@ -266,7 +267,8 @@ typedef struct flat_op {
 /* {kind, amount, key, value}: the flat ops of SCHEMA.md (no nesting). */
 static int read_op(run *r, const cJSON *j, flat_op *f)
 {
-    static const char *const kinds[] = {"increment", "decrement", "add", "remove", "clear", "assign", "enable"};
+    static const char *const kinds[] = {"increment", "decrement", "add",   "remove",
+                                        "clear",     "assign",    "enable"};
     const cJSON *kind = conf_get(j, "kind"), *v;
     dd_op_init(&f->op, DD_OP_VERSION);
     for (uint32_t k = 0; cJSON_IsString(kind) && k < 7; k++)
@@ -278,7 +280,8 @@ static int read_op(run *r, const cJSON *j, flat_op *f)
     const char *err = NULL;
     if ((v = conf_get(j, "key")) && !(err = conf_bytes(v, f->key, MAX_BYTES, &f->op.key_len)))
         f->op.key = f->key;
-    if (!err && (v = conf_get(j, "value")) && !(err = conf_bytes(v, f->value, MAX_BYTES, &f->op.value_len)))
+    if (!err && (v = conf_get(j, "value")) &&
+        !(err = conf_bytes(v, f->value, MAX_BYTES, &f->op.value_len)))
         f->op.value = f->value;
     return err ? fail(r, "%s", err) : 0;
 }
@@ -316,18 +319,20 @@ static int step_expect_events(run *r, node *n, const cJSON *s)
     dd_event_init(&ev, DD_EVENT_VERSION);
     while (out == 0 && (rc = next_event(n->sys, &ev)) == DD_OK) {
         if (ev.kind != DD_EVENT_MEMBER) {
-            const cJSON *k = conf_get(w, "kind"), *key = conf_get(w, "key"), *st = conf_get(w, "status");
+            const cJSON *k = conf_get(w, "kind"), *key = conf_get(w, "key"),
+                        *st = conf_get(w, "status");
             uint8_t kb[MAX_BYTES];
             size_t kl = 0;
             if (!w)
-                out = fail(r, "unexpected event %d: %s '%.*s'", i, event_kind_name(ev.kind), (int)ev.key.len,
-                           (const char *)ev.key.data);
+                out = fail(r, "unexpected event %d: %s '%.*s'", i, event_kind_name(ev.kind),
+                           (int)ev.key.len, (const char *)ev.key.data);
             else if (!cJSON_IsString(k) || strcmp(k->valuestring, event_kind_name(ev.kind)) != 0)
                 out = fail(r, "event %d: %s, expected %s", i, event_kind_name(ev.kind),
                            cJSON_IsString(k) ? k->valuestring : "?");
             else if (key && (conf_bytes(key, kb, sizeof kb, &kl) || kl != ev.key.len ||
                              memcmp(kb, ev.key.data, kl) != 0))
-                out = fail(r, "event %d: key '%.*s'", i, (int)ev.key.len, (const char *)ev.key.data);
+                out =
+                    fail(r, "event %d: key '%.*s'", i, (int)ev.key.len, (const char *)ev.key.data);
             else if (cJSON_IsString(st) && conf_status_of_name(st->valuestring) != ev.status)
                 out = fail(r, "event %d: status %s", i, dd_status_name(ev.status));
             w = w ? w->next : NULL;
@@ -352,7 +357,8 @@ static int step_expect(run *r, node *n, const uint8_t *key, size_t klen, const c
         return rc == DD_ENOTFOUND ? 0 : fail(r, "%s has the key (%s)", n->name, dd_status_name(rc));
     if (cJSON_IsString(want) && strcmp(want->valuestring, "$deleted") == 0) {
         dd_crdt_free(v);
-        return rc == DD_EDELETED ? 0 : fail(r, "%s: %s, expected deleted", n->name, dd_status_name(rc));
+        return rc == DD_EDELETED ? 0
+                                 : fail(r, "%s: %s, expected deleted", n->name, dd_status_name(rc));
     }
     if (rc)
         return fail(r, "%s: get: %s", n->name, dd_status_name(rc));
@@ -377,13 +383,15 @@ static int step_expect_keys(run *r, node *n, const cJSON *s)
     int rc, i = 0;
     while ((rc = dd_replica_keys(&b, n->rep, &cursor, 0)) == DD_OK) {
         for (size_t p = 0; p + 4 <= b.len;) {
-            uint32_t len = (uint32_t)b.data[p] | (uint32_t)b.data[p + 1] << 8 | (uint32_t)b.data[p + 2] << 16 |
-                           (uint32_t)b.data[p + 3] << 24;
+            uint32_t len = (uint32_t)b.data[p] | (uint32_t)b.data[p + 1] << 8 |
+                           (uint32_t)b.data[p + 2] << 16 | (uint32_t)b.data[p + 3] << 24;
             uint8_t kb[MAX_BYTES];
             size_t kl = 0;
-            if (!w || conf_bytes(w, kb, sizeof kb, &kl) || kl != len || memcmp(kb, b.data + p + 4, len) != 0) {
+            if (!w || conf_bytes(w, kb, sizeof kb, &kl) || kl != len ||
+                memcmp(kb, b.data + p + 4, len) != 0) {
                 dd_buf_free(&b);
-                return fail(r, "%s: key %d is '%.*s'", n->name, i, (int)len, (const char *)b.data + p + 4);
+                return fail(r, "%s: key %d is '%.*s'", n->name, i, (int)len,
+                            (const char *)b.data + p + 4);
             }
             w = w->next;
             i++;
@@ -440,8 +448,8 @@ static int call(run *r, const cJSON *s, const char *op)
         return dd_replica_subscribe(n->rep, key, klen, cJSON_IsTrue(conf_get(s, "prefix")));
     if (strcmp(op, "read") == 0) {
         uint64_t rid = 0;
-        return dd_replica_read(n->rep, key, klen, (uint32_t)consistency_of(s), (uint32_t)num(s, "n", 0),
-                               num(s, "timeout_ms", 5000), &rid);
+        return dd_replica_read(n->rep, key, klen, (uint32_t)consistency_of(s),
+                               (uint32_t)num(s, "n", 0), num(s, "timeout_ms", 5000), &rid);
     }
     if (strcmp(op, "update") == 0 || strcmp(op, "write") == 0) {
         const cJSON *type = conf_get(s, "type");
@@ -453,11 +461,12 @@ static int call(run *r, const cJSON *s, const char *op)
         if (read_op(r, conf_get(s, "apply"), &f))
             return 1;
         if (op[0] == 'u')
-            return dd_replica_update(n->rep, key, klen, (uint32_t)type_of_name(type->valuestring), &f.op);
+            return dd_replica_update(n->rep, key, klen, (uint32_t)type_of_name(type->valuestring),
+                                     &f.op);
         uint64_t rid = 0;
         return dd_replica_write(n->rep, key, klen, (uint32_t)type_of_name(type->valuestring), &f.op,
-                                (uint32_t)consistency_of(s), (uint32_t)num(s, "n", 0), num(s, "timeout_ms", 5000),
-                                &rid);
+                                (uint32_t)consistency_of(s), (uint32_t)num(s, "n", 0),
+                                num(s, "timeout_ms", 5000), &rid);
     }
     fail(r, "unknown op");
     return 1;
@@ -493,7 +502,8 @@ static int play_case(const char *file, const char *name, const cJSON *c)
             break;
         const cJSON *op = conf_get(it, "op"), *es = conf_get(it, "expect_status");
         int want = cJSON_IsString(es) ? conf_status_of_name(es->valuestring) : DD_OK;
-        int rc = cJSON_IsString(op) ? call(r, it, op->valuestring) : (fail(r, "step without op"), 1);
+        int rc =
+            cJSON_IsString(op) ? call(r, it, op->valuestring) : (fail(r, "step without op"), 1);
         if (rc == 1 || rc != want) {
             if (rc != 1)
                 fail(r, "status %s (%s), expected %s", dd_status_name(rc), dd_error_last()->message,
@@ -517,7 +527,8 @@ static int play_case(const char *file, const char *name, const cJSON *c)
 TEST(test_replicator_conformance_vectors_pass)
 {
     conf_tally t;
-    ASSERT_MSG(conf_run_area("replicator", play_case, &t) == 0, "cannot read the replicator vectors");
+    ASSERT_MSG(conf_run_area("replicator", play_case, &t) == 0,
+               "cannot read the replicator vectors");
     ASSERT(t.files > 0 && t.cases > 0);
     ASSERT_EQ_INT(t.failures, 0);
 }
