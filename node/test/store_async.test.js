@@ -139,3 +139,15 @@ test('the state store async forms: C argument order, required expected revision'
   assert.strictEqual(await s.last(), undefined);
   s.close();
 });
+
+test('closing a store while its calls run on the pool is safe', async () => {
+  for (let i = 0; i < 20; i++) {
+    const j = new ddata.Journal();
+    const pending = [j.append('p', 0, batch(64)), j.highestSeq('p'), j.replay('p').toArray()];
+    j.close();
+    const settled = await Promise.allSettled(pending);
+    for (const s of settled) {
+      if (s.status === 'rejected') assert.ok(s.reason instanceof ddata.MisuseError, String(s.reason));
+    }
+  }
+});
