@@ -180,7 +180,13 @@ export interface SystemOptions {
   incarnation?: number | bigint;
   seed?: number | bigint;
   failureTimeoutMs?: number;
+  /** Unreachable this long -> down. */
+  downAfterMs?: number;
+  /** Down this long -> removed. */
+  removeAfterMs?: number;
   maxEvents?: number;
+  /** TCP: the driver's timer granularity (0 = 10 ms). */
+  tickIntervalMs?: number;
   /** Built-in TCP transport: "ip:port" to listen on. Absent = pump mode. */
   tcpListen?: string;
   /** TCP: the cluster's 32-byte secret (absent = plaintext). */
@@ -215,6 +221,8 @@ export type ConsistencyLevel = 'local' | 'majority' | 'all' | { from: number } |
 export interface ReplicaOptions {
   gossipIntervalMs?: number;
   gossipFanout?: number;
+  /** No gossip message is larger (>= 1024). */
+  maxMessageBytes?: number;
   notifyIntervalMs?: number;
   /** How long a tombstone is kept after every member saw the delete. */
   tombstoneGraceMs?: number;

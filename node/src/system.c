@@ -87,6 +87,15 @@ static napi_value system_new(napi_env env, napi_callback_info info)
     if (addon_prop(env, argv[0], "maxEvents", &v) &&
         !addon_arg_u32(env, v, &so.max_events, "options.maxEvents"))
         goto done;
+    if (addon_prop(env, argv[0], "downAfterMs", &v) &&
+        !addon_arg_u64(env, v, &so.down_after_ms, "options.downAfterMs"))
+        goto done;
+    if (addon_prop(env, argv[0], "removeAfterMs", &v) &&
+        !addon_arg_u64(env, v, &so.remove_after_ms, "options.removeAfterMs"))
+        goto done;
+    if (addon_prop(env, argv[0], "tickIntervalMs", &v) &&
+        !addon_arg_u32(env, v, &so.tick_interval_ms, "options.tickIntervalMs"))
+        goto done;
     if (addon_prop(env, argv[0], "tcpListen", &v)) {
         if (!(listen = addon_dup_string(env, v, "options.tcpListen")))
             goto done;
@@ -294,6 +303,9 @@ static napi_value replica_new(napi_env env, napi_callback_info info)
         bool write_behind = false;
         if (addon_prop(env, argv[1], "gossipFanout", &v) &&
             !addon_arg_u32(env, v, &ro.gossip_fanout, "gossipFanout"))
+            goto done;
+        if (addon_prop(env, argv[1], "maxMessageBytes", &v) &&
+            !addon_arg_u32(env, v, &ro.max_message_bytes, "maxMessageBytes"))
             goto done;
         if (addon_prop(env, argv[1], "tombstoneGraceMs", &v) &&
             !addon_arg_u64(env, v, &ro.tombstone_grace_ms, "tombstoneGraceMs"))
