@@ -159,6 +159,15 @@ static napi_value system_new(napi_env env, napi_callback_info info)
     if (addon_prop(env, argv[0], "maxEvents", &v) &&
         !addon_arg_u32(env, v, &so.max_events, "options.maxEvents"))
         goto done;
+    if (addon_prop(env, argv[0], "downAfterMs", &v) &&
+        !addon_arg_u64(env, v, &so.down_after_ms, "options.downAfterMs"))
+        goto done;
+    if (addon_prop(env, argv[0], "removeAfterMs", &v) &&
+        !addon_arg_u64(env, v, &so.remove_after_ms, "options.removeAfterMs"))
+        goto done;
+    if (addon_prop(env, argv[0], "tickIntervalMs", &v) &&
+        !addon_arg_u32(env, v, &so.tick_interval_ms, "options.tickIntervalMs"))
+        goto done;
     if (addon_prop(env, argv[0], "tcpListen", &v)) {
         if (!(listen = addon_dup_string(env, v, "options.tcpListen")))
             goto done;
@@ -419,7 +428,9 @@ static napi_value generate_node_key(napi_env env, napi_callback_info info)
 
 /* ---- Replica */
 
-/* new Replica(system, {gossipIntervalMs, notifyIntervalMs, store, durableKeys}) */
+/* new Replica(system, {gossipIntervalMs, gossipFanout, notifyIntervalMs,
+ * tombstoneGraceMs, store, durableKeys, writeBehind, writeBehindIntervalMs,
+ * expiryPrefixes, expireAfterMs, deltaStrategy}) */
 static napi_value replica_new(napi_env env, napi_callback_info info)
 {
     size_t argc = 2;
@@ -430,11 +441,40 @@ static napi_value replica_new(napi_env env, napi_callback_info info)
         return NULL;
     dd_replica_options ro;
     dd_replica_options_init(&ro, DD_REPLICA_OPTIONS_VERSION);
-    char *keys[64];
-    const char *key_ptrs[64];
-    uint32_t nkeys = 0;
+    char *keys[64], *prefixes[64];
+    const char *key_ptrs[64], *prefix_ptrs[64];
+    uint32_t nkeys = 0, nprefixes = 0;
     napi_value result = NULL;
     if (argc > 1) {
+        bool write_behind = false;
+        if (addon_prop(env, argv[1], "gossipFanout", &v) &&
+            !addon_arg_u32(env, v, &ro.gossip_fanout, "gossipFanout"))
+            goto done;
+        if (addon_prop(env, argv[1], "maxMessageBytes", &v) &&
+            !addon_arg_u32(env, v, &ro.max_message_bytes, "maxMessageBytes"))
+            goto done;
+        if (addon_prop(env, argv[1], "tombstoneGraceMs", &v) &&
+            !addon_arg_u64(env, v, &ro.tombstone_grace_ms, "tombstoneGraceMs"))
+            goto done;
+        if (addon_prop(env, argv[1], "expireAfterMs", &v) &&
+            !addon_arg_u64(env, v, &ro.expire_after_ms, "expireAfterMs"))
+            goto done;
+        if (addon_prop(env, argv[1], "writeBehindIntervalMs", &v) &&
+            !addon_arg_u64(env, v, &ro.write_behind_interval_ms, "writeBehindIntervalMs"))
+            goto done;
+        if (addon_prop(env, argv[1], "deltaStrategy", &v) &&
+            !addon_arg_u32(env, v, &ro.delta_strategy, "deltaStrategy"))
+            goto done;
+        if (addon_prop(env, argv[1], "writeBehind", &v)) {
+            napi_get_value_bool(env, v, &write_behind);
+            ro.write_behind = write_behind ? 1 : 0;
+        }
+        if (addon_prop(env, argv[1], "expiryPrefixes", &v)) {
+            if (!string_array(env, v, 64, prefixes, prefix_ptrs, &nprefixes, "expiryPrefixes"))
+                goto done;
+            ro.expiry_prefixes = prefix_ptrs;
+            ro.expiry_prefix_count = nprefixes;
+        }
         if (addon_prop(env, argv[1], "gossipIntervalMs", &v) &&
             !addon_arg_u64(env, v, &ro.gossip_interval_ms, "gossipIntervalMs"))
             goto done;
@@ -462,6 +502,8 @@ static napi_value replica_new(napi_env env, napi_callback_info info)
 done:
     for (uint32_t i = 0; i < nkeys; i++)
         free(keys[i]);
+    for (uint32_t i = 0; i < nprefixes; i++)
+        free(prefixes[i]);
     return result;
 }
 

@@ -110,13 +110,14 @@ from ._system import (
     Transport,
     generate_node_key,
 )
+from ._requests import Request
 
 __version__ = "1.0.0"
 
 __all__ = [
     "ANY_STALENESS", "Owned", "OwnedEvent", "OwnedEventKind", "OwnedMismatch", "OwnedStrategy", "OwnedUrgency",
     "OwnedView",
-    "Consistency", "DeltaStrategy", "EventKind", "MemberState", "Replica", "System", "SystemEvent", "KeyRef", "SECRET_BYTES", "Transport",
+    "Consistency", "DeltaStrategy", "EventKind", "MemberState", "Replica", "System", "SystemEvent", "KeyRef", "Request", "SECRET_BYTES", "Transport",
     "KEY_BYTES", "generate_node_key",
     "FlagRef", "GCounterMapRef", "GCounterRef", "GSetRef", "LWWMapRef", "LWWRegisterRef", "MVRegisterRef", "ORMapRef",
     "ORMultiMapRef", "ORSetRef", "PNCounterMapRef", "PNCounterRef",

@@ -11,6 +11,7 @@ import collections
 import enum
 import time
 
+from ._aio import add_async_forms
 from ._ddata import ffi, lib
 from ._errors import check
 from ._handle import Handle, handle_arg
@@ -247,9 +248,10 @@ class Journal(Handle):
         check(lib.dd_journal_open(out, opts))
         Handle.__init__(self, out[0], lib.dd_journal_close)
 
-    def append(self, pid, events, expected_seq):
+    def append(self, pid, expected_seq, events):
         """Appends events expected_seq+1.. atomically; returns the new highest
-        sequence number. Conflict when expected_seq is not the highest."""
+        sequence number. Conflict when expected_seq is not the highest.
+        Arguments in the C order (pid, expected_seq, events)."""
         pid = to_bytes(pid, "pid")
         events = [e if isinstance(e, Event) else Event(e) for e in events]
         keep = []
@@ -291,7 +293,7 @@ class Journal(Handle):
 
     # ---- event-sourced actors
 
-    def persist(self, pid, event, state, expected_seq, strategy=PersistStrategy.FULL, snapshot_every=None,
+    def persist(self, pid, expected_seq, event, state, strategy=PersistStrategy.FULL, snapshot_every=None,
                 compact=False):
         """Appends one event at expected_seq + 1 and, as `strategy` says, a
         snapshot of `state` (the state after it). Returns the event's seq."""
@@ -364,8 +366,10 @@ class Journal(Handle):
 class StateStore(Handle):
     """Durable state: key -> (revision, bytes) with compare-and-set.
 
-    Revisions start at 1. upsert(key, state, expected_revision=0) inserts,
-    =N replaces revision N, =ANY_REVISION (the default) writes regardless.
+    Revisions start at 1. upsert(key, 0, state) inserts, upsert(key, N,
+    state) replaces revision N, upsert(key, ANY_REVISION, state) writes
+    regardless. The expected revision is always given (the C order: key,
+    expected_revision, state).
     """
 
     __slots__ = ()
@@ -377,7 +381,7 @@ class StateStore(Handle):
         check(lib.dd_state_store_open(out, opts))
         Handle.__init__(self, out[0], lib.dd_state_store_close)
 
-    def upsert(self, key, state, expected_revision=ANY_REVISION):
+    def upsert(self, key, expected_revision, state):
         """Writes and returns the new revision; Conflict when the revision moved."""
         key, state = to_bytes(key, "key"), to_bytes(state, "state")
         out = ffi.new("uint64_t *")
@@ -404,7 +408,9 @@ class StateStore(Handle):
     def __contains__(self, key):
         return self.get(key) is not None
 
-    def delete(self, key, expected_revision=ANY_REVISION):
+    def delete(self, key, expected_revision):
+        """Deletes key; Conflict when its revision is not expected_revision
+        (ANY_REVISION deletes whatever revision it has)."""
         key = to_bytes(key, "key")
         check(lib.dd_state_store_delete(self._h, key, len(key), expected_revision), self._h)
 
@@ -445,3 +451,10 @@ def _key_revision(ev):
 def _record(ev):
     return Record(bytes(ffi.buffer(ev.pid, ev.pid_len)), ev.seq,
                   copy_bytes(ev.payload, ev.len))
+
+
+# asyncio forms (_aio.py): append_async, replay_async, upsert_async, ...
+add_async_forms(Journal, ("append", "highest_seq", "delete_to", "persist", "recover", "save_snapshot",
+                          "load_snapshot", "delete_snapshot", "delete_snapshots"),
+                ("replay", "by_tag", "pids"))
+add_async_forms(StateStore, ("upsert", "get", "delete", "last", "purge"), ("keys", "range"))

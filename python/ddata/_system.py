@@ -23,6 +23,7 @@ from ._ddata import ffi, lib
 from ._errors import Deleted, InvalidArgument, check
 from ._handle import Handle, handle_arg
 from ._pump import Pump
+from ._requests import Request
 from ._util import take_buf, to_bytes
 
 
@@ -119,7 +120,7 @@ class System(Handle, Pump):
     """One node. System("node-a", seeds=["node-a"]) starts a cluster;
     other nodes list a member in `seeds` to join it."""
 
-    __slots__ = ("_replica",)
+    __slots__ = ("_replica", "_backlog", "_awaited")
 
     def __init__(self, node_id, incarnation=0, seed=0, seeds=(), failure_timeout_ms=None, down_after_ms=None,
                  remove_after_ms=None, max_events=None, limits=None, transport=Transport.NONE,
@@ -170,6 +171,8 @@ class System(Handle, Pump):
         check(lib.dd_system_open(out, opts))
         Handle.__init__(self, out[0], lib.dd_system_close)
         self._replica = None
+        self._backlog = collections.deque()  # events read past by a Request (_requests.py)
+        self._awaited = {}  # request id -> status once done, for awaited Requests
 
     @property
     def incarnation(self):
@@ -248,7 +251,33 @@ class System(Handle, Pump):
         return fd[0]
 
     def next_event(self):
-        """The next queued SystemEvent, or None when the queue is empty."""
+        """The next queued SystemEvent, or None when the queue is empty.
+        The REQUEST_DONE of a Request being awaited goes to that Request."""
+        if self._backlog:
+            return self._backlog.popleft()
+        while True:
+            ev = self._next_event_c()
+            if ev is None or not self._route(ev):
+                return ev
+
+    def _route(self, ev):
+        """Takes an awaited request's REQUEST_DONE; True when it did."""
+        if ev.kind == EventKind.REQUEST_DONE and ev.request_id in self._awaited:
+            self._awaited[ev.request_id] = ev.status
+            return True
+        return False
+
+    def _pull(self):
+        """Reads every queued event: awaited REQUEST_DONEs to their
+        Requests, the rest kept in order for next_event()."""
+        while True:
+            ev = self._next_event_c()
+            if ev is None:
+                return
+            if not self._route(ev):
+                self._backlog.append(ev)
+
+    def _next_event_c(self):
         ev = ffi.new("dd_event *")
         check(lib.dd_event_init(ev, lib.DD_EVENT_VERSION))
         try:
@@ -320,7 +349,10 @@ class Replica(Handle):
         keep = []
         check(lib.dd_replica_update(self._h, key, len(key), int(crdt_type), op._to_c(keep)), self._h)
 
-    def _update(self, key, crdt_type, kind, amount=0, mkey=None, value=None):
+    def _update(self, key, crdt_type, kind, amount=0, mkey=None, value=None, consistency=None, replicas=0,
+                timeout_ms=5000):
+        if consistency is not None:  # replicated to a level: an awaitable Request
+            return self.write(key, crdt_type, Op(kind, amount, mkey, value), consistency, replicas, timeout_ms)
         mk, mn = (ffi.NULL, 0) if mkey is None else (mkey, len(mkey))
         vp, vn = (ffi.NULL, 0) if value is None else (value, len(value))
         try:
@@ -386,21 +418,24 @@ class Replica(Handle):
         check(lib.dd_replica_subscribe(self._h, key, len(key), 1 if prefix else 0), self._h)
 
     def write(self, key, crdt_type, op, consistency=Consistency.MAJORITY, n=0, timeout_ms=5000):
-        """Applies op locally now, replicates it to `consistency`; returns
-        the request id its REQUEST_DONE event will carry."""
+        """Applies op locally now, replicates it to `consistency`; returns a
+        Request: `await` it (None, or the failure raised), or match its
+        request_id against REQUEST_DONE events."""
         key = to_bytes(key, "key")
         keep = []
         rid = ffi.new("uint64_t *")
-        check(lib.dd_replica_write(rid, self._h, key, len(key), int(crdt_type), op._to_c(keep), int(consistency), n, timeout_ms), self._h)
-        return rid[0]
+        check(lib.dd_replica_write(rid, self._h, key, len(key), int(crdt_type), op._to_c(keep), int(consistency), n,
+                                   timeout_ms), self._h)
+        return Request(self, rid[0], key, False)
 
     def read(self, key, consistency=Consistency.MAJORITY, n=0, timeout_ms=5000):
-        """Asks `consistency` replicas for key; returns the request id. Read
-        the merged value with get() after its REQUEST_DONE event."""
+        """Asks `consistency` replicas for key; returns a Request whose
+        `await` gives the merged value (as get() does after its
+        REQUEST_DONE event)."""
         key = to_bytes(key, "key")
         rid = ffi.new("uint64_t *")
         check(lib.dd_replica_read(rid, self._h, key, len(key), int(consistency), n, timeout_ms), self._h)
-        return rid[0]
+        return Request(self, rid[0], key, True)
 
     def flush(self):
         check(lib.dd_replica_flush(self._h), self._h)
@@ -480,6 +515,11 @@ class KeyRef:
     def subscribe(self):
         self.replica.subscribe(self.key)
 
+    def read(self, consistency=Consistency.MAJORITY, replicas=0, timeout_ms=5000):
+        """Reads the key from `consistency` replicas: `await` gives the
+        merged value (a typed Crdt copy, or None)."""
+        return self.replica.read(self.key, consistency, replicas, timeout_ms)
+
     def __repr__(self):
         return "<%s %r>" % (type(self).__name__, self.key)
 
@@ -496,7 +536,9 @@ class GCounterRef(KeyRef):
     __slots__ = ()
     TYPE = int(CrdtType.GCOUNTER)
 
-    def increment(self, n=1):
+    def increment(self, n=1, *, consistency=None, replicas=0, timeout_ms=5000):
+        if consistency is not None:
+            return self.replica._update(self.key, self.TYPE, _INC, n, consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
         # The hot path of the package (python.counter.increment): one
         # crossing into C, no optional arguments to convert.
         try:
@@ -515,7 +557,9 @@ class PNCounterRef(GCounterRef):
     __slots__ = ()
     TYPE = int(CrdtType.PNCOUNTER)
 
-    def decrement(self, n=1):
+    def decrement(self, n=1, *, consistency=None, replicas=0, timeout_ms=5000):
+        if consistency is not None:
+            return self.replica._update(self.key, self.TYPE, _DEC, n, consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
         try:
             rc = _count(self.replica._h, self.key, self._len, self.TYPE, _DEC, n)
         except OverflowError:
@@ -528,8 +572,8 @@ class GSetRef(KeyRef):
     __slots__ = ()
     TYPE = int(CrdtType.GSET)
 
-    def add(self, element):
-        self.replica._update(self.key, self.TYPE, _ADD, value=to_bytes(element, "element"))
+    def add(self, element, *, consistency=None, replicas=0, timeout_ms=5000):
+        return self.replica._update(self.key, self.TYPE, _ADD, value=to_bytes(element, "element"), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     def elements(self):
         return _with(self, lambda v: v._elements(), [])
@@ -548,19 +592,19 @@ class ORSetRef(GSetRef):
     __slots__ = ()
     TYPE = int(CrdtType.ORSET)
 
-    def remove(self, element):
-        self.replica._update(self.key, self.TYPE, _REMOVE, value=to_bytes(element, "element"))
+    def remove(self, element, *, consistency=None, replicas=0, timeout_ms=5000):
+        return self.replica._update(self.key, self.TYPE, _REMOVE, value=to_bytes(element, "element"), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
-    def clear(self):
-        self.replica._update(self.key, self.TYPE, _CLEAR)
+    def clear(self, *, consistency=None, replicas=0, timeout_ms=5000):
+        return self.replica._update(self.key, self.TYPE, _CLEAR, consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
 
 class LWWRegisterRef(KeyRef):
     __slots__ = ()
     TYPE = int(CrdtType.LWWREGISTER)
 
-    def assign(self, value):
-        self.replica._update(self.key, self.TYPE, _ASSIGN, value=to_bytes(value))
+    def assign(self, value, *, consistency=None, replicas=0, timeout_ms=5000):
+        return self.replica._update(self.key, self.TYPE, _ASSIGN, value=to_bytes(value), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     set = assign
 
@@ -574,11 +618,11 @@ class MVRegisterRef(KeyRef):
     __slots__ = ()
     TYPE = int(CrdtType.MVREGISTER)
 
-    def assign(self, value):
-        self.replica._update(self.key, self.TYPE, _ASSIGN, value=to_bytes(value))
+    def assign(self, value, *, consistency=None, replicas=0, timeout_ms=5000):
+        return self.replica._update(self.key, self.TYPE, _ASSIGN, value=to_bytes(value), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
-    def clear(self):
-        self.replica._update(self.key, self.TYPE, _CLEAR)
+    def clear(self, *, consistency=None, replicas=0, timeout_ms=5000):
+        return self.replica._update(self.key, self.TYPE, _CLEAR, consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     def values(self):
         return _with(self, lambda v: v._elements(), [])
@@ -588,8 +632,8 @@ class FlagRef(KeyRef):
     __slots__ = ()
     TYPE = int(CrdtType.FLAG)
 
-    def enable(self):
-        self.replica._update(self.key, self.TYPE, _ENABLE)
+    def enable(self, *, consistency=None, replicas=0, timeout_ms=5000):
+        return self.replica._update(self.key, self.TYPE, _ENABLE, consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     @property
     def value(self):
@@ -608,11 +652,11 @@ class _MapRef(KeyRef):
     def __contains__(self, k):
         return _with(self, lambda v: v._contains(k), False)
 
-    def remove(self, k):
-        self.replica._update(self.key, self.TYPE, _REMOVE, mkey=to_bytes(k, "key"))
+    def remove(self, k, *, consistency=None, replicas=0, timeout_ms=5000):
+        return self.replica._update(self.key, self.TYPE, _REMOVE, mkey=to_bytes(k, "key"), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
-    def clear(self):
-        self.replica._update(self.key, self.TYPE, _CLEAR)
+    def clear(self, *, consistency=None, replicas=0, timeout_ms=5000):
+        return self.replica._update(self.key, self.TYPE, _CLEAR, consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
 
 class ORMapRef(_MapRef):
@@ -630,8 +674,8 @@ class LWWMapRef(_MapRef):
     __slots__ = ()
     TYPE = int(CrdtType.LWWMAP)
 
-    def assign(self, k, value):
-        self.replica._update(self.key, self.TYPE, _ASSIGN, mkey=to_bytes(k, "key"), value=to_bytes(value))
+    def assign(self, k, value, *, consistency=None, replicas=0, timeout_ms=5000):
+        return self.replica._update(self.key, self.TYPE, _ASSIGN, mkey=to_bytes(k, "key"), value=to_bytes(value), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     __setitem__ = assign
 
@@ -649,8 +693,8 @@ class GCounterMapRef(_MapRef):
     __slots__ = ()
     TYPE = int(CrdtType.GCOUNTERMAP)
 
-    def increment(self, k, n=1):
-        self.replica._update(self.key, self.TYPE, _INC, n, mkey=to_bytes(k, "key"))
+    def increment(self, k, n=1, *, consistency=None, replicas=0, timeout_ms=5000):
+        return self.replica._update(self.key, self.TYPE, _INC, n, mkey=to_bytes(k, "key"), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     def get(self, k, default=0):
         return _with(self, lambda v: v.get(k, default), default)
@@ -663,20 +707,20 @@ class PNCounterMapRef(GCounterMapRef):
     __slots__ = ()
     TYPE = int(CrdtType.PNCOUNTERMAP)
 
-    def decrement(self, k, n=1):
-        self.replica._update(self.key, self.TYPE, _DEC, n, mkey=to_bytes(k, "key"))
+    def decrement(self, k, n=1, *, consistency=None, replicas=0, timeout_ms=5000):
+        return self.replica._update(self.key, self.TYPE, _DEC, n, mkey=to_bytes(k, "key"), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
 
 class ORMultiMapRef(_MapRef):
     __slots__ = ()
     TYPE = int(CrdtType.ORMULTIMAP)
 
-    def add(self, k, value):
-        self.replica._update(self.key, self.TYPE, _ADD, mkey=to_bytes(k, "key"), value=to_bytes(value))
+    def add(self, k, value, *, consistency=None, replicas=0, timeout_ms=5000):
+        return self.replica._update(self.key, self.TYPE, _ADD, mkey=to_bytes(k, "key"), value=to_bytes(value), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
-    def remove(self, k, value=None):
-        self.replica._update(self.key, self.TYPE, _REMOVE, mkey=to_bytes(k, "key"),
-                             value=None if value is None else to_bytes(value))
+    def remove(self, k, value=None, *, consistency=None, replicas=0, timeout_ms=5000):
+        return self.replica._update(self.key, self.TYPE, _REMOVE, mkey=to_bytes(k, "key"),
+                             value=None if value is None else to_bytes(value), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     def get(self, k):
         return _with(self, lambda v: v.get(k), [])

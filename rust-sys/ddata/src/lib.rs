@@ -16,6 +16,8 @@ mod store;
 #[cfg(feature = "tokio")]
 mod stream;
 mod system;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod version;
 
 pub use buf::Limits;
@@ -26,7 +28,7 @@ pub use owned::{
 };
 pub use store::{
     Backend, Event, Events, Journal, Keyring, NewEvent, PersistStrategy, Pids, Record, Records, Recover,
-    Snapshot, SnapshotCriteria, StateStore, StoreOptions, Sync, ANY_REVISION,
+    SealAlgorithm, Snapshot, SnapshotCriteria, StateStore, StoreOptions, Sync, ANY_REVISION,
 };
 #[cfg(feature = "tokio")]
 pub use stream::EventStream;

@@ -66,6 +66,28 @@ impl Keyring {
             self.h.as_ptr(),
         )
     }
+
+    /// The AEAD new records are sealed with; [`Status::Unsupported`] for
+    /// AES-256-GCM on a CPU without it.
+    pub fn set_algorithm(&mut self, algorithm: SealAlgorithm) -> Result<()> {
+        check(unsafe { sys::dd_keyring_set_algorithm(self.h.as_ptr(), algorithm as u32) })
+    }
+}
+
+/// The AEAD a [`Keyring`] seals with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealAlgorithm {
+    /// The default; any CPU.
+    XChaCha20Poly1305 = 1,
+    /// Only on CPUs with AES-NI.
+    Aes256Gcm = 2,
+}
+
+impl SealAlgorithm {
+    /// Whether this CPU can seal with the algorithm.
+    pub fn available(self) -> bool {
+        unsafe { sys::dd_seal_algorithm_available(self as u32) == 1 }
+    }
 }
 
 impl Drop for Keyring {
@@ -156,6 +178,18 @@ impl<'a> StoreOptions<'a> {
     pub fn compression(mut self, level: i32, threshold: u32) -> Self {
         self.compression_level = level;
         self.compression_threshold = threshold;
+        self
+    }
+
+    /// SQLite: how long to wait for another writer.
+    pub fn busy_timeout_ms(mut self, ms: u32) -> Self {
+        self.busy_timeout_ms = ms;
+        self
+    }
+
+    /// SQLite: snapshots in this second file.
+    pub fn snapshot_path(mut self, path: impl AsRef<Path>) -> Self {
+        self.snapshot_path = Some(path.as_ref().to_path_buf());
         self
     }
 
