@@ -429,7 +429,7 @@ static void run_cursor_next(async_job *job)
     size_t cap = 0, bytes = 0;
     int rc = DD_OK;
     while (op->nrows < op->u1 && bytes < BATCH_BYTES) {
-        rc = dd_journal_cursor_next(job->h, &ev);
+        rc = dd_journal_cursor_next(&ev, job->h);
         if (rc)
             break;
         if ((rc = push_row(op, &cap, &ev)))

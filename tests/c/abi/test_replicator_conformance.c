@@ -53,12 +53,12 @@ typedef struct run {
  * an ABI change would touch). */
 static int next_outgoing(dd_system *sys, dd_buf *to, dd_buf *msg)
 {
-    return dd_system_next_outgoing(sys, to, msg);
+    return dd_system_next_outgoing(msg, to, sys);
 }
 
 static int next_event(dd_system *sys, dd_event *ev)
 {
-    return dd_system_next_event(sys, ev);
+    return dd_system_next_event(ev, sys);
 }
 
 /* The case's clock starts at the wall-clock time (Unix epoch ms, what the
@@ -448,8 +448,8 @@ static int call(run *r, const cJSON *s, const char *op)
         return dd_replica_subscribe(n->rep, key, klen, cJSON_IsTrue(conf_get(s, "prefix")));
     if (strcmp(op, "read") == 0) {
         uint64_t rid = 0;
-        return dd_replica_read(n->rep, key, klen, (uint32_t)consistency_of(s),
-                               (uint32_t)num(s, "n", 0), num(s, "timeout_ms", 5000), &rid);
+        return dd_replica_read(&rid, n->rep, key, klen, (uint32_t)consistency_of(s),
+                               (uint32_t)num(s, "n", 0), num(s, "timeout_ms", 5000));
     }
     if (strcmp(op, "update") == 0 || strcmp(op, "write") == 0) {
         const cJSON *type = conf_get(s, "type");
@@ -464,9 +464,9 @@ static int call(run *r, const cJSON *s, const char *op)
             return dd_replica_update(n->rep, key, klen, (uint32_t)type_of_name(type->valuestring),
                                      &f.op);
         uint64_t rid = 0;
-        return dd_replica_write(n->rep, key, klen, (uint32_t)type_of_name(type->valuestring), &f.op,
-                                (uint32_t)consistency_of(s), (uint32_t)num(s, "n", 0),
-                                num(s, "timeout_ms", 5000), &rid);
+        return dd_replica_write(&rid, n->rep, key, klen, (uint32_t)type_of_name(type->valuestring),
+                                &f.op, (uint32_t)consistency_of(s), (uint32_t)num(s, "n", 0),
+                                num(s, "timeout_ms", 5000));
     }
     fail(r, "unknown op");
     return 1;
