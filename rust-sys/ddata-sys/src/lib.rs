@@ -6,7 +6,6 @@
 //! the contract of every function.
 
 
-#![warn(missing_docs)]
 mod ffi;
 pub use ffi::*;
 
