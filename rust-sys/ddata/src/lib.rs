@@ -7,6 +7,7 @@
 //! [`Error`]s carrying the library's status and message, and no `unsafe` is
 //! needed to use the crate.
 #![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
 
 mod buf;
 mod crdt;

@@ -17,23 +17,31 @@ use crate::system::System;
 /// How a type's views spread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OwnedStrategy {
+    /// Every mutation is pushed to the readers.
     ActivePush = 1,
+    /// A batched feed; reads pull when the view is stale.
     FeedLazyPull = 2,
+    /// The feed plus periodic snapshots.
     FeedWithPeriodicSync = 3,
+    /// Periodic snapshots only.
     PeriodicOnly = 4,
 }
 
 /// What a reader does with a view of another wire version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnMismatch {
+    /// Keep the last matching view, flagged `version_mismatch`.
     KeepStale = 1,
+    /// Remove the view until the versions match.
     DropAndWait = 2,
 }
 
 /// When a publish is announced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Urgency {
+    /// The type's strategy decides.
     Default,
+    /// Announced at once.
     Immediate,
     /// Within `delay_ms` of the publish.
     Delayed,
@@ -58,14 +66,23 @@ impl Urgency {
 /// Per-type settings; defaults are DD_OWNED_TYPE_OPTIONS_INIT.
 #[derive(Debug, Clone, Copy)]
 pub struct OwnedTypeOptions {
+    /// How views spread.
     pub strategy: OwnedStrategy,
+    /// Version of the view bytes on the wire.
     pub wire_version: u32,
+    /// Version of the persisted view bytes.
     pub storage_version: u32,
+    /// What a reader does with a view of another wire version.
     pub on_mismatch: OnMismatch,
+    /// Deltas before a CompactWanted event; 0 = never.
     pub compact_every: u32,
+    /// Announcement period of the feed strategies.
     pub feed_interval_ms: u64,
+    /// Period of full snapshots (active push: the heartbeat).
     pub sync_interval_ms: u64,
+    /// How soon a pull is retried.
     pub pull_retry_ms: u64,
+    /// A pending query fails with Timeout after this long.
     pub pull_timeout_ms: u64,
 }
 
@@ -102,37 +119,61 @@ impl Default for OwnedTypeOptions {
 /// A copy of a view: `base` at `base_age`, then `deltas` for the ages after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwnedView {
+    /// The owner node.
     pub node_id: u64,
+    /// The owner's incarnation.
     pub incarnation: u64,
+    /// Age (version) of the newest delta.
     pub age: u64,
+    /// Age of `base`.
     pub base_age: u64,
+    /// Wire version the owner published with.
     pub wire_version: u32,
+    /// Kept stale under [`OnMismatch::KeepStale`]: the versions differ.
     pub version_mismatch: bool,
+    /// When the owner last confirmed the view (ms, the engine's clock).
     pub confirmed_ms: u64,
+    /// The base bytes at `base_age`.
     pub base: Vec<u8>,
+    /// Deltas for the ages after `base_age`, oldest first.
     pub deltas: Vec<Vec<u8>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What an [`OwnedEvent`] reports.
 pub enum OwnedEventKind {
+    /// A view of another node changed.
     ViewChanged,
+    /// A view was removed: its node left, or its version no longer matches.
     ViewRemoved,
+    /// A query finished (see `status`).
     QueryDone,
+    /// A peer publishes another wire version.
     VersionMismatch,
+    /// This node's deltas reached `compact_every`: publish a new base.
     CompactWanted,
+    /// A kind this crate does not know yet.
     Other(u32),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// One queued owned-state event.
 pub struct OwnedEvent {
+    /// What happened.
     pub kind: OwnedEventKind,
     /// QueryDone: Ok, or Timeout / NotFound / Unsupported.
     pub status: std::result::Result<(), Status>,
+    /// The node the event is about.
     pub node_id: u64,
+    /// That node's incarnation.
     pub incarnation: u64,
+    /// The view's age.
     pub age: u64,
+    /// The query's id (QueryDone).
     pub request_id: u64,
+    /// The peer's wire version (VersionMismatch).
     pub peer_version: u32,
+    /// The registered type the event is about.
     pub type_name: String,
 }
 
@@ -193,6 +234,7 @@ impl Owned {
         self.h.as_ptr()
     }
 
+    /// Registers a type by name with its options; every node registers the same types.
     pub fn register(&self, type_name: &str, o: &OwnedTypeOptions) -> Result<()> {
         let t = ctype(type_name)?;
         let raw = sys::dd_owned_type_options {
@@ -244,6 +286,7 @@ impl Owned {
         Ok((inc, age))
     }
 
+    /// Advances the engine's clock to `now_ms` (pump mode).
     pub fn tick(&self, now_ms: u64) -> Result<()> {
         check_on(unsafe { sys::dd_owned_tick(self.ptr(), now_ms) }, self.ptr())
     }
@@ -267,6 +310,7 @@ impl Owned {
         Ok(Some((to, take(b))))
     }
 
+    /// Tells the engine a node joined (pump mode).
     pub fn member_up(&self, node_id: u64, incarnation: u64) -> Result<()> {
         check_on(
             unsafe { sys::dd_owned_member_up(self.ptr(), node_id, incarnation) },
@@ -274,6 +318,7 @@ impl Owned {
         )
     }
 
+    /// Tells the engine a node left; its views are removed (pump mode).
     pub fn member_left(&self, node_id: u64) -> Result<()> {
         check_on(
             unsafe { sys::dd_owned_member_left(self.ptr(), node_id) },
@@ -353,6 +398,7 @@ impl Owned {
         Ok(ids)
     }
 
+    /// The next queued event, or None when the queue is empty.
     pub fn next_event(&self) -> Result<Option<OwnedEvent>> {
         let mut ev = std::mem::MaybeUninit::<sys::dd_owned_event>::zeroed();
         let rc = unsafe { sys::dd_owned_next_event(ev.as_mut_ptr(), self.ptr()) };
