@@ -231,6 +231,12 @@ export interface SystemOptions {
   tcpListen?: string;
   /** TCP: the cluster's 32-byte secret (absent = plaintext). */
   secret?: Bytes;
+  /** Decode limits for everything received (absent = the defaults). */
+  limits?: Limits;
+  /** TCP: the address told to peers (absent = the bound address). */
+  advertisedAddress?: string;
+  /** TCP: this node's 32-byte private key (instead of nodeKeyFile). */
+  nodeKey?: Bytes;
   /** TCP: this node's key file (from generateNodeKey / `ddata keygen`); absent = a fresh key. */
   nodeKeyFile?: string;
   /** TCP: a second 32-byte secret accepted while the cluster's secret rotates. */
@@ -336,6 +342,8 @@ export function sealAlgorithmAvailable(name: 'xchacha20poly1305' | 'aes256gcm'):
 export interface StoreOptions {
   backend?: 'memory' | 'sqlite' | 'fs' | 'postgres';
   path?: string;
+  /** SQLite: keep snapshots in this second file (default: in `path`). */
+  snapshotPath?: string;
   snapshotKeep?: number;
   /** 'off' | 'normal' (the default) | 'full': how hard writes are flushed. */
   sync?: 'off' | 'normal' | 'full';
@@ -362,6 +370,8 @@ export interface TaggedEvent extends JournalEvent { pid: string; ordering: numbe
 export interface Rows<T> extends AsyncIterable<T> {
   toArray(): Promise<T[]>;
 }
+/** Which snapshots loadSnapshot considers (inclusive bounds; a number alone is maxSeq). The newest match is returned. */
+export interface SnapshotCriteria { minSeq?: U64; maxSeq?: U64; minTimestampMs?: U64; maxTimestampMs?: U64; }
 /** A snapshot of a persistence id: the state at seq. */
 export type Snapshot = { seq: number | bigint; timestampMs: number | bigint; state: Buffer };
 /** How persist() stores: 'light' (every event with a snapshot) or 'full' (events, a snapshot every snapshotEvery, compact deletes covered events). */
@@ -395,8 +405,8 @@ export class Journal {
   saveSnapshot(pid: Bytes, seq: number, state: Bytes, timestampMs?: number): Promise<void>;
   saveSnapshotSync(pid: Bytes, seq: number, state: Bytes, timestampMs?: number): void;
   /** The newest snapshot (with seq <= maxSeq), or undefined. */
-  loadSnapshot(pid: Bytes, maxSeq?: number): Promise<Snapshot | undefined>;
-  loadSnapshotSync(pid: Bytes, maxSeq?: number): Snapshot | undefined;
+  loadSnapshot(pid: Bytes, bound?: number | SnapshotCriteria): Promise<Snapshot | undefined>;
+  loadSnapshotSync(pid: Bytes, bound?: number | SnapshotCriteria): Snapshot | undefined;
   /** Appends one event and, per the strategy, a snapshot of `state`; resolves to the event's seq. */
   persist(pid: Bytes, expectedSeq: number, payload: Bytes, state: Bytes, options?: PersistOptions): Promise<number | bigint>;
   persistSync(pid: Bytes, expectedSeq: number, payload: Bytes, state: Bytes, options?: PersistOptions): number | bigint;
@@ -483,7 +493,13 @@ export interface OwnedEvent {
 export class Owned extends FdEventEmitter {
   /** With `system` (a TCP System with an open Replica), the system carries
    * the messages and membership; nodeId and incarnation come from it. */
-  constructor(options: { nodeId?: U64; incarnation?: U64; store?: StateStore; system?: System });
+  constructor(options: {
+    nodeId?: U64; incarnation?: U64; store?: StateStore; system?: System;
+    /** Decode limits for everything received (absent = the defaults). */
+    limits?: Limits;
+    /** Cap on queued outgoing messages and on queued events, each (0 = 65536). */
+    maxQueued?: U64;
+  });
   /** The id views use for a system's node id. */
   static nodeOf(nodeId: string): U64;
   register(type: string, options?: OwnedTypeOptions): void;

@@ -9,7 +9,7 @@ use std::ptr::{self, NonNull};
 
 use ddata_sys as sys;
 
-use crate::buf::{empty, take};
+use crate::buf::{empty, take, Limits};
 use crate::error::{check, check_on, Error, Result, Status};
 use crate::store::StateStore;
 use crate::system::System;
@@ -177,6 +177,17 @@ pub struct OwnedEvent {
     pub type_name: String,
 }
 
+/// Engine settings beyond the node's identity, for [`Owned::open_with`] and
+/// [`Owned::attach_with`]; the defaults are DD_OWNED_OPTIONS_INIT's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OwnedOptions {
+    /// Decode limits for everything received; None = the library's defaults.
+    pub limits: Option<Limits>,
+    /// Cap on queued outgoing messages and on queued events, each (beyond it
+    /// they are dropped and the protocol repairs); 0 = 65536.
+    pub max_queued: u64,
+}
+
 /// One node's owned-state engine.
 pub struct Owned {
     h: NonNull<sys::dd_owned>,
@@ -193,14 +204,29 @@ impl Owned {
     /// `incarnation` must be larger at every fresh start; with `store`, this
     /// node's instances persist there (the store stays open while used).
     pub fn open(node_id: u64, incarnation: u64, store: Option<&StateStore>) -> Result<Owned> {
-        Self::open_raw(node_id, incarnation, store, None)
+        Self::open_raw(node_id, incarnation, store, None, &OwnedOptions::default())
+    }
+
+    /// [`Owned::open`] with decode limits and a queue cap.
+    pub fn open_with(
+        node_id: u64,
+        incarnation: u64,
+        store: Option<&StateStore>,
+        options: &OwnedOptions,
+    ) -> Result<Owned> {
+        Self::open_raw(node_id, incarnation, store, None, options)
     }
 
     /// Attaches to a TCP `system`: its driver thread carries the messages and
     /// feeds membership from the system's replica (which must be open), and
     /// the node id and incarnation are the system's (see [`Owned::node_of`]).
     pub fn attach(system: &System, store: Option<&StateStore>) -> Result<Owned> {
-        Self::open_raw(0, 0, store, Some(system))
+        Self::open_raw(0, 0, store, Some(system), &OwnedOptions::default())
+    }
+
+    /// [`Owned::attach`] with decode limits and a queue cap.
+    pub fn attach_with(system: &System, store: Option<&StateStore>, options: &OwnedOptions) -> Result<Owned> {
+        Self::open_raw(0, 0, store, Some(system), options)
     }
 
     /// The id views use for a system's node id.
@@ -215,6 +241,7 @@ impl Owned {
         incarnation: u64,
         store: Option<&StateStore>,
         system: Option<&System>,
+        options: &OwnedOptions,
     ) -> Result<Owned> {
         let mut raw = std::mem::MaybeUninit::<sys::dd_owned_options>::zeroed();
         check(unsafe { sys::dd_owned_options_init(raw.as_mut_ptr(), sys::DD_OWNED_OPTIONS_VERSION) })?;
@@ -223,6 +250,11 @@ impl Owned {
         raw.incarnation = incarnation;
         raw.store = store.map_or(ptr::null_mut(), |s| s.ptr());
         raw.system = system.map_or(ptr::null_mut(), |s| s.ptr());
+        let limits = options.limits.map(|l| l.raw());
+        raw.limits = limits
+            .as_ref()
+            .map_or(ptr::null(), |l| l as *const sys::dd_limits);
+        raw.max_queued = options.max_queued;
         let mut h = ptr::null_mut();
         check(unsafe { sys::dd_owned_open(&mut h, &raw) })?;
         Ok(Owned {
