@@ -258,7 +258,8 @@ static napi_value journal_save_snapshot_async(napi_env env, napi_callback_info i
 static void run_load_snapshot(async_job *job)
 {
     store_op *op = job->data;
-    int rc = dd_snapshot_load(&op->buf, &op->out, &op->u2, job->h, op->key, op->key_len, &op->criteria);
+    int rc =
+        dd_snapshot_load(&op->buf, &op->out, &op->u2, job->h, op->key, op->key_len, &op->criteria);
     op->count = rc == DD_ENOTFOUND; /* found nothing: resolves undefined */
     async_job_status(job, rc == DD_ENOTFOUND ? DD_OK : rc);
 }

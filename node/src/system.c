@@ -203,7 +203,8 @@ static napi_value system_new(napi_env env, napi_callback_info info)
         so.node_key_file = key_file;
     }
     if (addon_prop(env, argv[0], "nodeKey", &v)) {
-        if (!addon_arg_bytes(env, v, &node_key, &node_key_len, &node_key_scratch, "options.nodeKey"))
+        if (!addon_arg_bytes(env, v, &node_key, &node_key_len, &node_key_scratch,
+                             "options.nodeKey"))
             goto done;
         if (node_key_len != dd_key_bytes()) {
             addon_type_error(env, "options.nodeKey must be 32 bytes");
