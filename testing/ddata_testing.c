@@ -336,6 +336,8 @@ int dd_testing_cluster_step(dd_testing_cluster *c, uint64_t ms)
             (rc = collect_outgoing(c, i)) != DD_OK)
             return rc;
     }
+    if (c->in_flight_len == 0)
+        return DD_OK; /* (qsort and memmove want a buffer) */
     qsort(c->in_flight, c->in_flight_len, sizeof *c->in_flight, by_arrival);
     while (due < c->in_flight_len && c->in_flight[due].due_ms <= c->now_ms)
         due++;
