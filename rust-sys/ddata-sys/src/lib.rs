@@ -6,6 +6,7 @@
 //! the contract of every function.
 
 
+#![warn(missing_docs)]
 mod ffi;
 pub use ffi::*;
 
