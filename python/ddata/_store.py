@@ -19,6 +19,7 @@ from ._util import copy_bytes, take_buf, to_bytes
 
 
 class Backend(enum.IntEnum):
+    """Where a journal or state store keeps its data: MEMORY, SQLITE, FS or POSTGRES."""
     MEMORY = lib.DD_BACKEND_MEMORY
     SQLITE = lib.DD_BACKEND_SQLITE
     FS = lib.DD_BACKEND_FS
@@ -26,12 +27,15 @@ class Backend(enum.IntEnum):
 
 
 class Sync(enum.IntEnum):
+    """How hard commits are flushed: OFF (never fsync), NORMAL (survives a
+    process crash), FULL (on disk when the call returns)."""
     OFF = lib.DD_SYNC_OFF
     NORMAL = lib.DD_SYNC_NORMAL
     FULL = lib.DD_SYNC_FULL
 
 
 class SealAlgorithm(enum.IntEnum):
+    """The AEAD that seals records at rest: XCHACHA20POLY1305 or AES256GCM."""
     XCHACHA20POLY1305 = lib.DD_SEAL_XCHACHA20POLY1305
     AES256GCM = lib.DD_SEAL_AES256GCM
 
@@ -46,6 +50,8 @@ def seal_algorithm_available(algorithm):
 
 
 class PersistStrategy(enum.IntEnum):
+    """How persist() stores: LIGHT (every event with a snapshot) or FULL
+    (events, and a snapshot every N)."""
     LIGHT = lib.DD_PERSIST_LIGHT
     FULL = lib.DD_PERSIST_FULL
 
@@ -68,15 +74,19 @@ class Keyring(Handle):
             self.set_algorithm(algorithm)
 
     def add_key(self, key_id, key):
+        """Adds a 32-byte `key` named `key_id`; the first key added is active."""
         if not isinstance(key, (bytes, bytearray, memoryview)):
             raise TypeError("a key is 32 bytes, not %s" % type(key).__name__)
         key = bytes(key)
         check(lib.dd_keyring_add_key(self._h, key_id, key, len(key)), self._h)
 
     def set_active(self, key_id):
+        """Makes `key_id` the key new records are sealed with."""
         check(lib.dd_keyring_set_active(self._h, key_id), self._h)
 
     def set_algorithm(self, algorithm):
+        """Chooses the AEAD for new records (a SealAlgorithm); AES256GCM
+        raises Unsupported on a CPU without AES-NI."""
         check(lib.dd_keyring_set_algorithm(self._h, int(algorithm)), self._h)
 
 
@@ -267,12 +277,14 @@ class Journal(Handle):
         return expected_seq + len(events)
 
     def highest_seq(self, pid):
+        """The highest sequence number written for `pid` (0 when none)."""
         pid = to_bytes(pid, "pid")
         out = ffi.new("uint64_t *")
         check(lib.dd_journal_highest_seq(out, self._h, pid, len(pid)), self._h)
         return out[0]
 
     def delete_to(self, pid, to_seq):
+        """Deletes the events of `pid` up to and including `to_seq`."""
         pid = to_bytes(pid, "pid")
         check(lib.dd_journal_delete_to(self._h, pid, len(pid), to_seq), self._h)
 
@@ -335,6 +347,7 @@ class Journal(Handle):
     # ---- snapshots
 
     def save_snapshot(self, pid, seq, state, timestamp_ms=None):
+        """Saves `state` as the snapshot of `pid` at `seq`."""
         pid, state = to_bytes(pid, "pid"), to_bytes(state, "state")
         ts = timestamp_ms if timestamp_ms is not None else time.time_ns() // 1_000_000
         check(lib.dd_snapshot_save(self._h, pid, len(pid), seq, ts, state, len(state)), self._h)
@@ -354,10 +367,12 @@ class Journal(Handle):
         return Snapshot(seq[0], ts[0], take_buf(buf))
 
     def delete_snapshot(self, pid, seq):
+        """Deletes the snapshot of `pid` taken at `seq`."""
         pid = to_bytes(pid, "pid")
         check(lib.dd_snapshot_delete(self._h, pid, len(pid), seq), self._h)
 
     def delete_snapshots(self, pid, **criteria):
+        """Deletes the snapshots of `pid` that match the sequence and timestamp bounds."""
         pid = to_bytes(pid, "pid")
         keep = []
         check(lib.dd_snapshot_delete_matching(self._h, pid, len(pid), _criteria(keep, **criteria)), self._h)

@@ -28,6 +28,8 @@ from ._util import take_buf, to_bytes
 
 
 class Transport(enum.IntEnum):
+    """How a System talks to its peers: PUMP (the host moves the bytes) or
+    TCP (the built-in transport)."""
     NONE = lib.DD_TRANSPORT_NONE  # pump mode: the host moves the bytes
     TCP = lib.DD_TRANSPORT_TCP  # built-in authenticated TCP, one driver thread
 
@@ -67,6 +69,7 @@ def _peer_key_arrays(peer_keys, keep):
 
 
 class EventKind(enum.IntEnum):
+    """The kind of a queued system event (DD_EVENT_*)."""
     MEMBER = lib.DD_EVENT_MEMBER
     CHANGED = lib.DD_EVENT_CHANGED
     DELETED = lib.DD_EVENT_DELETED
@@ -76,6 +79,7 @@ class EventKind(enum.IntEnum):
 
 
 class MemberState(enum.IntEnum):
+    """A membership state (DD_MEMBER_*)."""
     JOINING = lib.DD_MEMBER_JOINING
     UP = lib.DD_MEMBER_UP
     UNREACHABLE = lib.DD_MEMBER_UNREACHABLE
@@ -84,6 +88,8 @@ class MemberState(enum.IntEnum):
 
 
 class Consistency(enum.IntEnum):
+    """How many replicas a read or write must reach (DD_CONSISTENCY_*); FROM
+    and MAJORITY_PLUS take a count."""
     LOCAL = lib.DD_CONSISTENCY_LOCAL
     FROM = lib.DD_CONSISTENCY_FROM
     MAJORITY = lib.DD_CONSISTENCY_MAJORITY
@@ -92,6 +98,8 @@ class Consistency(enum.IntEnum):
 
 
 class DeltaStrategy(enum.IntEnum):
+    """How deltas leave a node after a local update: IMMEDIATE, BATCHED per
+    gossip interval, or NONE (digest anti-entropy only)."""
     IMMEDIATE = lib.DD_DELTA_IMMEDIATE
     BATCHED = lib.DD_DELTA_BATCHED
     NONE = lib.DD_DELTA_NONE
@@ -176,6 +184,7 @@ class System(Handle, Pump):
 
     @property
     def incarnation(self):
+        """This node's incarnation (chosen at open when 0 was given)."""
         out = ffi.new("uint64_t *")
         check(lib.dd_system_incarnation(out, self._h), self._h)
         return out[0]
@@ -208,6 +217,7 @@ class System(Handle, Pump):
         check(lib.dd_system_set_peer_keys(self._h, blob, ids, count))
 
     def stats_json(self):
+        """Per-peer and engine statistics as JSON text (dd_system_stats_json)."""
         buf = ffi.new("dd_buf *")
         check(lib.dd_system_stats_json(buf, self._h), self._h)
         return take_buf(buf).decode("utf-8")
@@ -219,6 +229,7 @@ class System(Handle, Pump):
     # ---- the pump
 
     def tick(self, now_ms=None):
+        """Advances the node's clock to `now_ms` and runs its timers (pump mode)."""
         check(lib.dd_system_tick(self._h, _now() if now_ms is None else now_ms), self._h)
 
     def deliver(self, from_node, data, now_ms=None):
@@ -383,12 +394,14 @@ class Replica(Handle):
         return True
 
     def to_json(self, key):
+        """The value of `key` as JSON text, or None when the key is absent."""
         key = to_bytes(key, "key")
         buf = ffi.new("dd_buf *")
         check(lib.dd_replica_to_json(buf, self._h, key, len(key)), self._h)
         return take_buf(buf).decode("utf-8")
 
     def delete(self, key):
+        """Deletes `key` everywhere (a tombstone until every member saw it)."""
         key = to_bytes(key, "key")
         check(lib.dd_replica_delete(self._h, key, len(key)), self._h)
 
@@ -438,46 +451,59 @@ class Replica(Handle):
         return Request(self, rid[0], key, True)
 
     def flush(self):
+        """Writes pending write-behind keys to the store now."""
         check(lib.dd_replica_flush(self._h), self._h)
 
     # ---- typed views of one key
 
     def counter(self, key):
+        """A PNCounterRef view of `key`."""
         return PNCounterRef(self, key)
 
     def gcounter(self, key):
+        """A GCounterRef view of `key`."""
         return GCounterRef(self, key)
 
     def gset(self, key):
+        """A GSetRef view of `key`."""
         return GSetRef(self, key)
 
     def orset(self, key):
+        """An ORSetRef view of `key`."""
         return ORSetRef(self, key)
 
     def register(self, key):
+        """An LWWRegisterRef view of `key` (also `lwwregister`)."""
         return LWWRegisterRef(self, key)
 
     lwwregister = register
 
     def mvregister(self, key):
+        """An MVRegisterRef view of `key`."""
         return MVRegisterRef(self, key)
 
     def flag(self, key):
+        """A FlagRef view of `key`."""
         return FlagRef(self, key)
 
     def ormap(self, key):
+        """An ORMapRef view of `key`."""
         return ORMapRef(self, key)
 
     def lwwmap(self, key):
+        """An LWWMapRef view of `key`."""
         return LWWMapRef(self, key)
 
     def pncountermap(self, key):
+        """A PNCounterMapRef view of `key`."""
         return PNCounterMapRef(self, key)
 
     def gcountermap(self, key):
+        """A GCounterMapRef view of `key`."""
         return GCounterMapRef(self, key)
 
     def ormultimap(self, key):
+        """An ORMultiMapRef view of `key`."""
         return ORMultiMapRef(self, key)
 
 
@@ -507,12 +533,15 @@ class KeyRef:
         return self._read()
 
     def to_json(self):
+        """The key's value as JSON text, or None."""
         return self.replica.to_json(self.key)
 
     def delete(self):
+        """Deletes the key everywhere."""
         self.replica.delete(self.key)
 
     def subscribe(self):
+        """Subscribes to the key: 'changed', 'deleted' and 'expired' events for it are queued."""
         self.replica.subscribe(self.key)
 
     def read(self, consistency=Consistency.MAJORITY, replicas=0, timeout_ms=5000):
@@ -533,10 +562,12 @@ def _with(ref, read, default):
 
 
 class GCounterRef(KeyRef):
+    """A GCounter key of a replica."""
     __slots__ = ()
     TYPE = int(CrdtType.GCOUNTER)
 
     def increment(self, n=1, *, consistency=None, replicas=0, timeout_ms=5000):
+        """Adds `n`. With `consistency`, returns a Request to await; else applies locally."""
         if consistency is not None:
             return self.replica._update(self.key, self.TYPE, _INC, n, consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
         # The hot path of the package (python.counter.increment): one
@@ -550,14 +581,17 @@ class GCounterRef(KeyRef):
 
     @property
     def value(self):
+        """The counter's value (0 when the key is absent)."""
         return _with(self, lambda v: v._counter(), 0)
 
 
 class PNCounterRef(GCounterRef):
+    """A PNCounter key of a replica."""
     __slots__ = ()
     TYPE = int(CrdtType.PNCOUNTER)
 
     def decrement(self, n=1, *, consistency=None, replicas=0, timeout_ms=5000):
+        """Subtracts `n`. With `consistency`, returns a Request to await; else applies locally."""
         if consistency is not None:
             return self.replica._update(self.key, self.TYPE, _DEC, n, consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
         try:
@@ -569,13 +603,16 @@ class PNCounterRef(GCounterRef):
 
 
 class GSetRef(KeyRef):
+    """A GSet key of a replica."""
     __slots__ = ()
     TYPE = int(CrdtType.GSET)
 
     def add(self, element, *, consistency=None, replicas=0, timeout_ms=5000):
+        """Adds `element`. With `consistency`, returns a Request to await; else applies locally."""
         return self.replica._update(self.key, self.TYPE, _ADD, value=to_bytes(element, "element"), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     def elements(self):
+        """The elements as a list of bytes ([] when the key is absent)."""
         return _with(self, lambda v: v._elements(), [])
 
     def __contains__(self, element):
@@ -589,54 +626,74 @@ class GSetRef(KeyRef):
 
 
 class ORSetRef(GSetRef):
+    """An ORSet key of a replica."""
     __slots__ = ()
     TYPE = int(CrdtType.ORSET)
 
     def remove(self, element, *, consistency=None, replicas=0, timeout_ms=5000):
+        """Removes `element` (the adds this node has seen). With
+        `consistency`, returns a Request to await; else applies locally."""
         return self.replica._update(self.key, self.TYPE, _REMOVE, value=to_bytes(element, "element"), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     def clear(self, *, consistency=None, replicas=0, timeout_ms=5000):
+        """Removes every element this node has seen. With `consistency`,
+        returns a Request to await; else applies locally."""
         return self.replica._update(self.key, self.TYPE, _CLEAR, consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
 
 class LWWRegisterRef(KeyRef):
+    """An LWWRegister key of a replica."""
     __slots__ = ()
     TYPE = int(CrdtType.LWWREGISTER)
 
     def assign(self, value, *, consistency=None, replicas=0, timeout_ms=5000):
+        """Sets the register to `value` (also `set`). With `consistency`,
+        returns a Request to await; else applies locally."""
         return self.replica._update(self.key, self.TYPE, _ASSIGN, value=to_bytes(value), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     set = assign
 
     def get(self):
+        """The register's value (bytes), or None when never assigned (also the `value` property)."""
         return _with(self, lambda v: v.get(), None)
 
     value = property(get)
 
 
 class MVRegisterRef(KeyRef):
+    """An MVRegister key of a replica."""
     __slots__ = ()
     TYPE = int(CrdtType.MVREGISTER)
 
     def assign(self, value, *, consistency=None, replicas=0, timeout_ms=5000):
+        """Sets the register to `value`, replacing the values this node has
+        seen. With `consistency`, returns a Request to await; else
+        applies locally."""
         return self.replica._update(self.key, self.TYPE, _ASSIGN, value=to_bytes(value), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     def clear(self, *, consistency=None, replicas=0, timeout_ms=5000):
+        """Removes the values this node has seen. With `consistency`,
+        returns a Request to await; else applies locally."""
         return self.replica._update(self.key, self.TYPE, _CLEAR, consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     def values(self):
+        """The concurrent values, as a list of bytes."""
         return _with(self, lambda v: v._elements(), [])
 
 
 class FlagRef(KeyRef):
+    """A Flag key of a replica."""
     __slots__ = ()
     TYPE = int(CrdtType.FLAG)
 
     def enable(self, *, consistency=None, replicas=0, timeout_ms=5000):
+        """Enables the flag. With `consistency`, returns a Request to await;
+        else applies locally."""
         return self.replica._update(self.key, self.TYPE, _ENABLE, consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     @property
     def value(self):
+        """Whether the flag is enabled (False when the key is absent)."""
         return _with(self, lambda v: v.value, False)
 
     def __bool__(self):
@@ -660,26 +717,33 @@ class _MapRef(KeyRef):
 
 
 class ORMapRef(_MapRef):
+    """An ORMap key of a replica: nested CRDTs under map keys."""
     __slots__ = ()
     TYPE = int(CrdtType.ORMAP)
 
     def update(self, k, value_type, op):
+        """Applies the Op `op` to the `value_type` value under `k`."""
         self.replica.update(self.key, self.TYPE, Op(OpKind.UPDATE, key=k, value_type=value_type, nested=op))
 
     def get(self, k):
+        """A copy of the value under `k` (a typed Crdt), or None."""
         return _with(self, lambda v: v.get(k), None)
 
 
 class LWWMapRef(_MapRef):
+    """An LWWMap key of a replica."""
     __slots__ = ()
     TYPE = int(CrdtType.LWWMAP)
 
     def assign(self, k, value, *, consistency=None, replicas=0, timeout_ms=5000):
+        """Sets the register under `k` to `value`. With `consistency`,
+        returns a Request to await; else applies locally."""
         return self.replica._update(self.key, self.TYPE, _ASSIGN, mkey=to_bytes(k, "key"), value=to_bytes(value), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     __setitem__ = assign
 
     def get(self, k, default=None):
+        """The value under `k` (bytes), or `default` when absent."""
         return _with(self, lambda v: v.get(k, default), default)
 
     def __getitem__(self, k):
@@ -690,13 +754,17 @@ class LWWMapRef(_MapRef):
 
 
 class GCounterMapRef(_MapRef):
+    """A GCounterMap key of a replica."""
     __slots__ = ()
     TYPE = int(CrdtType.GCOUNTERMAP)
 
     def increment(self, k, n=1, *, consistency=None, replicas=0, timeout_ms=5000):
+        """Adds `n` to the counter under `k`. With `consistency`, returns a
+        Request to await; else applies locally."""
         return self.replica._update(self.key, self.TYPE, _INC, n, mkey=to_bytes(k, "key"), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     def get(self, k, default=0):
+        """The counter under `k`, or `default` when absent."""
         return _with(self, lambda v: v.get(k, default), default)
 
     def __getitem__(self, k):
@@ -704,25 +772,35 @@ class GCounterMapRef(_MapRef):
 
 
 class PNCounterMapRef(GCounterMapRef):
+    """A PNCounterMap key of a replica."""
     __slots__ = ()
     TYPE = int(CrdtType.PNCOUNTERMAP)
 
     def decrement(self, k, n=1, *, consistency=None, replicas=0, timeout_ms=5000):
+        """Subtracts `n` from the counter under `k`. With `consistency`,
+        returns a Request to await; else applies locally."""
         return self.replica._update(self.key, self.TYPE, _DEC, n, mkey=to_bytes(k, "key"), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
 
 class ORMultiMapRef(_MapRef):
+    """An ORMultiMap key of a replica: a set of values per map key."""
     __slots__ = ()
     TYPE = int(CrdtType.ORMULTIMAP)
 
     def add(self, k, value, *, consistency=None, replicas=0, timeout_ms=5000):
+        """Adds `value` to the set under `k`. With `consistency`, returns a
+        Request to await; else applies locally."""
         return self.replica._update(self.key, self.TYPE, _ADD, mkey=to_bytes(k, "key"), value=to_bytes(value), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     def remove(self, k, value=None, *, consistency=None, replicas=0, timeout_ms=5000):
+        """Removes `value` from the set under `k`, or the whole entry when
+        `value` is None. With `consistency`, returns a Request to await;
+        else applies locally."""
         return self.replica._update(self.key, self.TYPE, _REMOVE, mkey=to_bytes(k, "key"),
                              value=None if value is None else to_bytes(value), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     def get(self, k):
+        """The set under `k`, as a list of bytes."""
         return _with(self, lambda v: v.get(k), [])
 
 
