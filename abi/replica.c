@@ -162,6 +162,8 @@ DD_API int dd_replica_open(dd_replica **out, dd_system *sysh, const dd_replica_o
     c.expire_after_ms = opts->expire_after_ms;
     c.max_events = s->max_events;
     c.lim = s->lim;
+    c.wall_clock_ms = system_wall_ms;
+    c.wall_clock_ctx = s;
 
     system_lock(s);
     if (s->e) {

@@ -768,7 +768,8 @@ DD_API int dd_owned_publish(dd_owned *owned, const char *type, int is_full, cons
                             size_t len, uint32_t urgency, uint64_t delay_ms,
                             uint64_t *out_incarnation, uint64_t *out_age);
 
-/* The pump. Times are the host's monotonic milliseconds. */
+/* The pump. Times are the host's monotonic milliseconds, any origin (0 is
+ * a time); a tick before the last is DD_EINVAL and changes nothing. */
 DD_API int dd_owned_tick(dd_owned *owned, uint64_t now_ms);
 DD_API int dd_owned_deliver(dd_owned *owned, uint64_t from_node, const uint8_t *data, size_t len);
 /* DD_EDONE when nothing is queued. */
@@ -808,8 +809,11 @@ DD_API int dd_owned_node_of(uint64_t *out, const char *node_id, size_t len);
  * calls dd_system_tick regularly, hands every message it receives to
  * dd_system_deliver and sends whatever dd_system_next_outgoing yields to
  * the node it names. Nodes are named by id strings; mapping ids to
- * addresses is the transport's business. Times are milliseconds since the
- * Unix epoch (they also stamp LWW values and drive expiry).
+ * addresses is the transport's business. The host's times (now_ms of tick
+ * and deliver) come from any monotonic millisecond clock with any origin
+ * (0 is a time) and alone schedule gossip, failure detection and timeouts;
+ * a time before the last is DD_EINVAL. LWW timestamps and expiry read the
+ * wall clock (CLOCK_REALTIME, or dd_system_set_wall_clock's).
  * Events are queued, never called back: drain them with
  * dd_system_next_event, and wait on dd_system_event_fd to learn when there
  * are some. Every call is safe from any thread (one lock per system).
@@ -871,11 +875,23 @@ DD_API int dd_system_close(dd_system *sys);
  * DD_ECORRUPT / DD_ELIMIT and change nothing already stored.
  * next_outgoing: the next message to send and its destination node id
  * (both freed by the caller with dd_buf_free); DD_EDONE when none. Before a
- * replica is open the node takes no part: tick and deliver do nothing. */
+ * replica is open the node takes no part: tick and deliver do nothing.
+ * now_ms: the host's monotonic clock, never before the last call's
+ * (DD_EINVAL, nothing done); with DD_TRANSPORT_TCP the driver's
+ * CLOCK_MONOTONIC is the time and now_ms is not used. */
 DD_API int dd_system_tick(dd_system *sys, uint64_t now_ms);
 DD_API int dd_system_deliver(dd_system *sys, uint64_t now_ms, const char *from, size_t from_len,
                              const uint8_t *bytes, size_t len);
 DD_API int dd_system_next_outgoing(dd_system *sys, dd_buf *to_node, dd_buf *msg);
+
+/* A clock returning milliseconds since the Unix epoch. */
+typedef uint64_t (*dd_clock_fn)(void *ctx);
+/* Installs the wall clock the replica reads for what every node compares
+ * (LWW timestamps, expiry, the skew check of received values), for tests
+ * and simulations; called with `ctx` under the system's lock, so it must
+ * not call into ddata. NULL restores CLOCK_REALTIME. Scheduling never
+ * reads it (see dd_system_tick). */
+DD_API int dd_system_set_wall_clock(dd_system *sys, dd_clock_fn clock, void *ctx);
 
 typedef enum dd_event_kind {
     DD_EVENT_MEMBER = 1,       /* member_id is now member_state */

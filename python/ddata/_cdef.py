@@ -295,6 +295,7 @@ typedef struct dd_system_options {
     uint32_t plaintext;
     uint32_t tick_interval_ms;
 } dd_system_options;
+typedef uint64_t (*dd_clock_fn)(void *ctx);
 typedef struct dd_event {
     uint32_t version;
     uint32_t kind;
@@ -414,6 +415,7 @@ int dd_system_close(dd_system *sys);
 int dd_system_tick(dd_system *sys, uint64_t now_ms);
 int dd_system_deliver(dd_system *sys, uint64_t now_ms, const char *from, size_t from_len, const uint8_t *bytes, size_t len);
 int dd_system_next_outgoing(dd_system *sys, dd_buf *to_node, dd_buf *msg);
+int dd_system_set_wall_clock(dd_system *sys, dd_clock_fn clock, void *ctx);
 int dd_event_init(dd_event *ev, uint32_t version);
 void dd_event_clear(dd_event *ev);
 int dd_system_next_event(dd_system *sys, dd_event *out);
@@ -536,6 +538,7 @@ FUNCTIONS = (
     'dd_system_tick',
     'dd_system_deliver',
     'dd_system_next_outgoing',
+    'dd_system_set_wall_clock',
     'dd_event_init',
     'dd_event_clear',
     'dd_system_next_event',

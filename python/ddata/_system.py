@@ -71,7 +71,17 @@ SystemEvent.__doc__ = "One queued event; fields not used by its kind are None."
 
 
 def _now():
-    return time.time_ns() // 1_000_000
+    # The one clock tick() and deliver() use when no now_ms is given: this
+    # process's monotonic clock (issue 17.1; the pump's times only schedule).
+    return time.monotonic_ns() // 1_000_000
+
+
+@ffi.def_extern()
+def ddpy_wall_clock(ctx):
+    try:
+        return int(ffi.from_handle(ctx)())
+    except BaseException:  # cannot cross C frames; the realtime clock stands in
+        return time.time_ns() // 1_000_000
 
 
 def _cstrings(values, keep, what):
@@ -88,7 +98,7 @@ class System(Handle, Pump):
     """One node. System("node-a", seeds=["node-a"]) starts a cluster;
     other nodes list a member in `seeds` to join it."""
 
-    __slots__ = ("_replica",)
+    __slots__ = ("_replica", "_wall_clock")
 
     def __init__(self, node_id, incarnation=0, seed=0, seeds=(), failure_timeout_ms=None, down_after_ms=None,
                  remove_after_ms=None, max_events=None, limits=None, transport=Transport.NONE,
@@ -128,6 +138,22 @@ class System(Handle, Pump):
         check(lib.dd_system_open(out, opts))
         Handle.__init__(self, out[0], lib.dd_system_close)
         self._replica = None
+        self._wall_clock = None
+
+    def set_wall_clock(self, clock):
+        """Installs `clock()` (epoch milliseconds) as the time the replica
+        stamps LWW values and measures expiry with, for tests and
+        simulations; None restores the system's realtime clock. Scheduling
+        never reads it: that is tick()'s now_ms."""
+        if clock is None:
+            check(lib.dd_system_set_wall_clock(self._h, ffi.NULL, ffi.NULL))
+            self._wall_clock = None
+            return
+        if not callable(clock):
+            raise InvalidArgument(lib.DD_EINVAL, "DD_EINVAL", "clock must be callable (or None)")
+        handle = ffi.new_handle(clock)
+        check(lib.dd_system_set_wall_clock(self._h, lib.ddpy_wall_clock, handle))
+        self._wall_clock = handle
 
     @property
     def incarnation(self):
@@ -160,6 +186,9 @@ class System(Handle, Pump):
     # ---- the pump
 
     def tick(self, now_ms=None):
+        """Lets time pass. now_ms: the host's monotonic clock in ms, any
+        origin (0 is a time); omitted, time.monotonic() in ms. Mixing the
+        two, or a time before the last, raises InvalidArgument."""
         check(lib.dd_system_tick(self._h, _now() if now_ms is None else now_ms))
 
     def deliver(self, from_node, data, now_ms=None):

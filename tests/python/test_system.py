@@ -271,3 +271,54 @@ def test_majority_write_and_read_complete_through_the_pump(cluster):
     done = [e for e in nodes["b"].drain_events() if e.kind == EventKind.REQUEST_DONE and e.request_id == rid]
     assert done and done[0].status == 0
     assert rb.gcounter("k").value == 2
+
+
+# ---- issue 17.1: the host's clock schedules, any origin; the wall clock stamps
+
+
+def test_pump_cluster_ticking_from_zero_converges():
+    nodes = {n: ddata.System(n, seeds=["a"], seed=i + 1) for i, n in enumerate("abc")}
+    reps = {n: s.replica() for n, s in nodes.items()}
+    for s in nodes.values():
+        s.tick(0)
+    for r in reps.values():
+        r.counter("hits").increment(2)
+    pump(nodes, 0, rounds=60, step=100)
+    assert [reps[n].counter("hits").value for n in "abc"] == [6, 6, 6]
+    for x in list(reps.values()) + list(nodes.values()):
+        x.close()
+
+
+def test_pump_time_going_backwards_raises_invalid_argument():
+    with ddata.System("solo", seeds=["solo"]) as node, node.replica():
+        node.tick(1000)
+        with pytest.raises(ddata.InvalidArgument, match="backwards"):
+            node.tick(999)
+        with pytest.raises(ddata.InvalidArgument, match="backwards"):
+            node.deliver("x", b"\x00", 10)
+        node.tick(1000)
+
+
+def test_tick_without_now_uses_the_monotonic_clock():
+    with ddata.System("solo", seeds=["solo"]) as node, node.replica():
+        node.tick()
+        node.tick(time.monotonic_ns() // 1_000_000 + 10)
+        with pytest.raises(ddata.InvalidArgument):
+            node.tick(0)
+
+
+def test_lww_stamps_come_from_the_installed_wall_clock(cluster):
+    nodes, ra, rb = cluster
+    nodes["a"].set_wall_clock(lambda: 5000)
+    nodes["b"].set_wall_clock(lambda: 9000)
+    now = pump(nodes, 0, rounds=10)
+    rb.register("r").assign("from-b")
+    now += 1000
+    for n in nodes.values():
+        n.tick(now)
+    ra.register("r").assign("from-a")  # later on the pump, earlier on the wall
+    pump(nodes, now, rounds=10)
+    assert ra.register("r").value == rb.register("r").value == b"from-b"
+    nodes["a"].set_wall_clock(None)
+    with pytest.raises(ddata.InvalidArgument):
+        nodes["a"].set_wall_clock(42)

@@ -399,6 +399,7 @@ pub struct dd_event {
 
 pub type dd_recover_snapshot_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, seq: u64, state: *const u8, len: usize) -> c_int>;
 pub type dd_recover_event_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, ev: *const dd_journal_event) -> c_int>;
+pub type dd_clock_fn = Option<unsafe extern "C" fn(ctx: *mut c_void) -> u64>;
 
 extern "C" {
     pub fn dd_version() -> *const c_char;
@@ -508,6 +509,7 @@ extern "C" {
     pub fn dd_system_tick(sys: *mut dd_system, now_ms: u64) -> c_int;
     pub fn dd_system_deliver(sys: *mut dd_system, now_ms: u64, from: *const c_char, from_len: usize, bytes: *const u8, len: usize) -> c_int;
     pub fn dd_system_next_outgoing(sys: *mut dd_system, to_node: *mut dd_buf, msg: *mut dd_buf) -> c_int;
+    pub fn dd_system_set_wall_clock(sys: *mut dd_system, clock: dd_clock_fn, ctx: *mut c_void) -> c_int;
     pub fn dd_event_init(ev: *mut dd_event, version: u32) -> c_int;
     pub fn dd_event_clear(ev: *mut dd_event);
     pub fn dd_system_next_event(sys: *mut dd_system, out: *mut dd_event) -> c_int;
@@ -627,6 +629,7 @@ pub const FUNCTIONS: &[&str] = &[
     "dd_system_tick",
     "dd_system_deliver",
     "dd_system_next_outgoing",
+    "dd_system_set_wall_clock",
     "dd_event_init",
     "dd_event_clear",
     "dd_system_next_event",
