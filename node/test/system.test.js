@@ -114,3 +114,38 @@ test('a replica keeps its system alive when the system is closed first', () => {
   assert.strictEqual(r.get('k').enabled, true);
   r.close();
 });
+
+// Issue 17.1: a host clock starting at 0 schedules everything; it ended
+// at [6, 6, 3] when 0 meant "use the wall clock".
+test('a three-node pump cluster ticking 0, 100, 200, ... converges', () => {
+  const ids = ['a', 'b', 'c'];
+  const nodes = {};
+  const reps = {};
+  for (const id of ids) {
+    nodes[id] = new ddata.System({ nodeId: id, seeds: ['a'] });
+    nodes[id].tick(0);
+    reps[id] = new ddata.Replica(nodes[id]);
+  }
+  for (const id of ids) reps[id].update('hits', 'GCounter', { kind: 'increment', amount: 2 });
+  for (let now = 100; now <= 6000; now += 100) {
+    for (const [id, sys] of Object.entries(nodes)) {
+      sys.tick(now);
+      for (const [to, msg] of sys.outgoing()) if (nodes[to]) nodes[to].deliver(id, msg, now);
+    }
+  }
+  assert.deepStrictEqual(ids.map((id) => reps[id].get('hits').value), [6, 6, 6]);
+  for (const id of ids) { reps[id].close(); nodes[id].close(); }
+});
+
+test('a pump time going backwards throws InvalidArgumentError', () => {
+  const a = new ddata.System({ nodeId: 'a', seeds: ['a'] });
+  const r = new ddata.Replica(a);
+  try {
+    a.tick(1000);
+    assert.throws(() => a.tick(999), (e) => e instanceof ddata.InvalidArgumentError && /backwards/.test(e.message));
+    a.tick(1000);
+  } finally {
+    r.close();
+    a.close();
+  }
+});
