@@ -217,6 +217,8 @@ export interface ReplicaOptions {
   notifyIntervalMs?: number;
   store?: StateStore;
   durableKeys?: string[];
+  /** Where durable records live in the store (default "dd/replica/"); the rest is left alone. */
+  storePrefix?: string;
 }
 
 export class Replica {

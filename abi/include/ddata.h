@@ -572,13 +572,19 @@ typedef struct dd_replica_options {
     const char *const *expiry_prefixes; /* keys starting so expire when idle */
     size_t expiry_prefix_count;
     uint64_t expire_after_ms; /* idle time before such a key expires */
+    /* Appended (issue 17.2). Durable records live under this key prefix in
+     * the store and the replica ignores every other record, so one store
+     * can serve a replica, owned state and the application. NULL:
+     * "dd/replica/"; at most 255 bytes. Records a store holds from before
+     * the prefix (bare durable keys) are moved under it at open. */
+    const char *store_prefix;
 } dd_replica_options;
 
 #define DD_REPLICA_OPTIONS_VERSION 1
 #define DD_REPLICA_OPTIONS_INIT                                                                    \
     {                                                                                              \
         DD_REPLICA_OPTIONS_VERSION, DD_DELTA_IMMEDIATE, 1000, 1, 131072, 500, 60000, NULL, NULL,   \
-            0, 0, 1000, NULL, 0, 0                                                                 \
+            0, 0, 1000, NULL, 0, 0, NULL                                                           \
     }
 
 DD_API int dd_replica_options_init(dd_replica_options *opts, uint32_t version);
@@ -643,7 +649,7 @@ DD_API int dd_replica_flush(dd_replica *r);
  * ordered lexicographically. The engine is pumped by the host (tick,
  * deliver, next_outgoing), or by a TCP system it is attached to
  * (options.system), and persists an owner's instance in the durable
- * state store (key "owned/<type>") before publishing it. See ABI.md.
+ * state store (key "dd/owned/<type>") before publishing it. See ABI.md.
  * ------------------------------------------------------------------------- */
 
 typedef struct dd_owned dd_owned; /* one node's owned-state engine */

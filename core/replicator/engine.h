@@ -129,7 +129,17 @@ typedef struct engine_config {
      * schedules. NULL: now_ms serves for both (the simulator's one clock). */
     uint64_t (*wall_clock_ms)(void *ctx);
     void *wall_clock_ctx;
+
+    /* Durable records live under this key prefix in the store (issue
+     * 17.2), so one store serves a replica, owned state and the
+     * application; the rest is ignored. NULL: ENGINE_DURABLE_PREFIX. At
+     * most ENGINE_DURABLE_PREFIX_MAX bytes; copied. */
+    const uint8_t *durable_prefix;
+    size_t durable_prefix_len;
 } engine_config;
+
+#define ENGINE_DURABLE_PREFIX "dd/replica/"
+#define ENGINE_DURABLE_PREFIX_MAX 255
 
 void engine_config_default(engine_config *c);
 

@@ -81,6 +81,8 @@ struct engine {
     uint64_t actor;
     rng rng;
     uint64_t now_ms;
+    uint8_t durable_prefix[ENGINE_DURABLE_PREFIX_MAX]; /* durable.c */
+    size_t durable_prefix_len;
     uint64_t next_gossip_ms, next_notify_ms, next_flush_ms;
     uint64_t heartbeat;
     bool joined;

@@ -273,7 +273,7 @@ static napi_value system_stats_json(napi_env env, napi_callback_info info)
 
 /* ---- Replica */
 
-/* new Replica(system, {gossipIntervalMs, notifyIntervalMs, store, durableKeys}) */
+/* new Replica(system, {gossipIntervalMs, notifyIntervalMs, store, durableKeys, storePrefix}) */
 static napi_value replica_new(napi_env env, napi_callback_info info)
 {
     size_t argc = 2;
@@ -287,8 +287,21 @@ static napi_value replica_new(napi_env env, napi_callback_info info)
     char *keys[64];
     const char *key_ptrs[64];
     uint32_t nkeys = 0;
+    char prefix[257];
     napi_value result = NULL;
     if (argc > 1) {
+        if (addon_prop(env, argv[1], "storePrefix", &v)) {
+            size_t n = 0;
+            if (napi_get_value_string_utf8(env, v, prefix, sizeof(prefix), &n) != napi_ok) {
+                addon_type_error(env, "storePrefix must be a string");
+                goto done;
+            }
+            if (n > 255) {
+                addon_type_error(env, "storePrefix is longer than 255 bytes");
+                goto done;
+            }
+            ro.store_prefix = prefix;
+        }
         if (addon_prop(env, argv[1], "gossipIntervalMs", &v) &&
             !addon_arg_u64(env, v, &ro.gossip_interval_ms, "gossipIntervalMs"))
             goto done;

@@ -149,3 +149,29 @@ test('a pump time going backwards throws InvalidArgumentError', () => {
     a.close();
   }
 });
+
+// Issue 17.2: the replica keeps its records under its prefix and leaves the
+// rest of the store alone, so one store serves it and the application.
+test('a replica shares its store with the application', () => {
+  const store = new ddata.StateStore();
+  store.upsert('app/user/1', 0, 'x');
+  const a = new ddata.System({ nodeId: 'a', seeds: ['a'] });
+  const r = new ddata.Replica(a, { store, durableKeys: ['*'] });
+  r.update('hits', 'GCounter', { kind: 'increment', amount: 3 });
+  r.close();
+  a.close();
+  assert.deepStrictEqual(store.keys().map((k) => k.key.toString()), ['app/user/1', 'dd/replica/hits']);
+  const b = new ddata.System({ nodeId: 'a', seeds: ['a'] });
+  const r2 = new ddata.Replica(b, { store, durableKeys: ['*'] });
+  assert.strictEqual(r2.get('hits').value, 3);
+  assert.strictEqual(r2.get('app/user/1'), undefined);
+  r2.close();
+  b.close();
+  const c = new ddata.System({ nodeId: 'c', seeds: ['c'] });
+  assert.throws(() => new ddata.Replica(c, { store, storePrefix: 5 }), ddata.InvalidArgumentError);
+  const r3 = new ddata.Replica(c, { store, durableKeys: ['*'], storePrefix: 'other/' });
+  assert.strictEqual(r3.get('hits'), undefined);
+  r3.close();
+  c.close();
+  store.close();
+});

@@ -232,6 +232,7 @@ typedef struct dd_replica_options {
     const char *const *expiry_prefixes;
     size_t expiry_prefix_count;
     uint64_t expire_after_ms;
+    const char *store_prefix;
 } dd_replica_options;
 typedef struct dd_owned_options {
     uint32_t version;

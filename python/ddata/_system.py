@@ -252,7 +252,8 @@ class System(Handle, Pump):
         gossip_fanout, max_message_bytes, notify_interval_ms,
         tombstone_grace_ms, store (a StateStore), durable_keys,
         write_behind, write_behind_interval_ms, expiry_prefixes,
-        expire_after_ms."""
+        expire_after_ms, store_prefix (where durable records live in the
+        store; default "dd/replica/", the rest of the store is left alone)."""
         return Replica(self, **options)
 
 
@@ -264,7 +265,7 @@ class Replica(Handle):
     def __init__(self, system, delta_strategy=None, gossip_interval_ms=None, gossip_fanout=None,
                  max_message_bytes=None, notify_interval_ms=None, tombstone_grace_ms=None, store=None,
                  durable_keys=(), write_behind=None, write_behind_interval_ms=None, expiry_prefixes=(),
-                 expire_after_ms=None):
+                 expire_after_ms=None, store_prefix=None):
         if not isinstance(system, System):
             raise TypeError("a Replica belongs to a ddata.System")
         keep = []
@@ -281,6 +282,10 @@ class Replica(Handle):
             opts.store = store._h
         opts.durable_keys, opts.durable_key_count = _cstrings(durable_keys, keep, "durable key")
         opts.expiry_prefixes, opts.expiry_prefix_count = _cstrings(expiry_prefixes, keep, "expiry prefix")
+        if store_prefix is not None:
+            prefix = ffi.new("char[]", to_bytes(store_prefix, "store_prefix"))
+            keep.append(prefix)
+            opts.store_prefix = prefix
         out = ffi.new("dd_replica **")
         check(lib.dd_replica_open(out, system._h, opts))
         Handle.__init__(self, out[0], lib.dd_replica_close, parent=system)

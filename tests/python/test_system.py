@@ -322,3 +322,27 @@ def test_lww_stamps_come_from_the_installed_wall_clock(cluster):
     nodes["a"].set_wall_clock(None)
     with pytest.raises(ddata.InvalidArgument):
         nodes["a"].set_wall_clock(42)
+
+
+# ---- issue 17.2: one store for a replica, owned state and the application
+
+
+def test_one_store_serves_a_replica_owned_state_and_the_application(tmp_path):
+    path = tmp_path / "shared.db"
+    with ddata.StateStore("sqlite", path) as store:
+        store.upsert("app/user/1", state=b'{"name": "x"}', expected_revision=ddata.ANY_REVISION)
+        with ddata.Owned(node_id=1, store=store) as owned:
+            owned.register("load")
+            owned.publish("load", b"v1", full=True)
+        with ddata.System("n", seeds=["n"]) as node, node.replica(store=store, durable_keys=["*"]) as rep:
+            rep.counter("hits").increment(3)
+        keys = sorted(k.key for k in store.keys())
+        assert keys == [b"app/user/1", b"dd/owned/load", b"dd/replica/hits"]
+    with ddata.StateStore("sqlite", path) as store:
+        with ddata.System("n", seeds=["n"]) as node, node.replica(store=store, durable_keys=["*"]) as rep:
+            assert rep.counter("hits").value == 3
+            assert rep.get("app/user/1") is None
+        with ddata.System("m", seeds=["m"]) as node, node.replica(store=store, durable_keys=["*"],
+                                                                  store_prefix="other/") as rep:
+            assert rep.get("hits") is None
+        assert store["app/user/1"] == b'{"name": "x"}'

@@ -298,6 +298,7 @@ pub struct dd_replica_options {
     pub expiry_prefixes: *const *const c_char,
     pub expiry_prefix_count: usize,
     pub expire_after_ms: u64,
+    pub store_prefix: *const c_char,
 }
 
 #[repr(C)]
@@ -756,7 +757,7 @@ mod layout {
 
     #[test]
     fn layout_dd_replica_options() {
-        assert_eq!(size_of::<dd_replica_options>(), 104);
+        assert_eq!(size_of::<dd_replica_options>(), 112);
         assert_eq!(align_of::<dd_replica_options>(), 8);
         assert_eq!(offset_of!(dd_replica_options, version), 0);
         assert_eq!(offset_of!(dd_replica_options, delta_strategy), 4);
@@ -773,6 +774,7 @@ mod layout {
         assert_eq!(offset_of!(dd_replica_options, expiry_prefixes), 80);
         assert_eq!(offset_of!(dd_replica_options, expiry_prefix_count), 88);
         assert_eq!(offset_of!(dd_replica_options, expire_after_ms), 96);
+        assert_eq!(offset_of!(dd_replica_options, store_prefix), 104);
     }
 
     #[test]
