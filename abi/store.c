@@ -45,6 +45,10 @@ int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer *
         return error_set(DD_EINVAL, "busy timeout %u ms is out of range", o->busy_timeout_ms);
     if (o->backend != DD_BACKEND_MEMORY && (!o->path || !o->path[0]))
         return error_set(DD_EINVAL, "this backend needs a path");
+    if (o->read_only > 1)
+        return error_set(DD_EINVAL, "read_only must be 0 or 1, not %u", o->read_only);
+    if (o->read_only && o->backend == DD_BACKEND_MEMORY)
+        return error_set(DD_EINVAL, "a memory store cannot be opened read-only (it starts empty)");
     int rc = dd_init();
     if (rc != DD_OK)
         return rc;
@@ -71,11 +75,12 @@ int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer *
         so.sync = (store_sync)o->sync;
         so.busy_timeout_ms = (int)o->busy_timeout_ms;
         so.snapshot_path = o->snapshot_path;
+        so.read_only = o->read_only != 0;
         rc = store_backend_open_sqlite(be, o->path, &so);
         break;
     }
     case DD_BACKEND_FS: {
-        fs_options fo = {(store_sync)o->sync};
+        fs_options fo = {(store_sync)o->sync, o->read_only != 0};
         rc = store_backend_open_fs(be, o->path, &fo);
         break;
     }

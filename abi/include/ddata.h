@@ -331,13 +331,18 @@ typedef struct dd_store_options {
     int32_t compression_level;      /* 0 = off, 1..9 (zlib); sealed stores only */
     uint32_t compression_threshold; /* compress blobs of at least this many bytes */
     uint32_t snapshot_keep;         /* keep the newest N snapshots per pid; 0 = all */
+    /* Appended (issue 17.4). 1: open an existing store for reading only:
+     * SQLite read-only, no directory, lock file, schema or layout marker
+     * created; a path that holds no ddata store is DD_ENOTFOUND ("not a
+     * ddata store"); every write fails. Memory: DD_EINVAL. */
+    uint32_t read_only;
 } dd_store_options;
 
 #define DD_STORE_OPTIONS_VERSION 1
 #define DD_STORE_OPTIONS_INIT                                                                      \
     {                                                                                              \
         DD_STORE_OPTIONS_VERSION, DD_BACKEND_MEMORY, NULL, NULL, DD_SYNC_NORMAL, 5000, NULL, 6,    \
-            256, 0                                                                                 \
+            256, 0, 0                                                                              \
     }
 
 DD_API int dd_store_options_init(dd_store_options *opts, uint32_t version);

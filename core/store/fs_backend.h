@@ -9,6 +9,7 @@
 
 typedef struct fs_options {
     store_sync sync; /* OFF: no fsync (tests); NORMAL and FULL: fsync file and directory */
+    bool read_only;  /* an existing store: nothing created, no lock taken, writes fail */
 } fs_options;
 
 /* Opens (creating) the store rooted at directory `root`; opts may be NULL. */

@@ -12,11 +12,12 @@ typedef struct sqlite_options {
     store_sync sync;           /* STORE_SYNC_NORMAL by default; FULL: acked = on disk */
     int busy_timeout_ms;       /* how long to wait for another writer; 5000 by default */
     const char *snapshot_path; /* NULL: snapshots in the journal's file */
+    bool read_only;            /* an existing ddata database, SQLITE_OPEN_READONLY */
 } sqlite_options;
 
 static inline sqlite_options sqlite_options_default(void)
 {
-    sqlite_options o = {STORE_SYNC_NORMAL, 5000, NULL};
+    sqlite_options o = {STORE_SYNC_NORMAL, 5000, NULL, false};
     return o;
 }
 

@@ -182,6 +182,7 @@ typedef struct dd_store_options {
     int32_t compression_level;
     uint32_t compression_threshold;
     uint32_t snapshot_keep;
+    uint32_t read_only;
 } dd_store_options;
 typedef struct dd_append_event {
     const uint8_t *payload;

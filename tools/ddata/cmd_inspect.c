@@ -13,6 +13,12 @@
  * Output is one canonical JSON object per line with --json, else text.
  * A missing file, a file that is not a store, a wrong key and a damaged
  * record each get their own message saying what to try.
+ *
+ * The store is opened read-only (dd_store_options.read_only): inspecting
+ * never creates, migrates, locks or writes anything, and a path that holds
+ * no store is refused with exit code 2 ("not a ddata store"). Exit codes
+ * are one rule: 0 found, 1 a --pid or --key that is not there, sealed data
+ * without --key-file, or a read error; 2 a usage error or not a store.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -89,6 +95,13 @@ static void put_bytes(FILE *f, const uint8_t *s, size_t len)
     fputc('"', f);
 }
 
+/* A store opened without a key ring hands sealed blobs back as they are;
+ * the envelope's magic (core/seal/envelope.h) gives them away. */
+static int is_sealed(const uint8_t *data, size_t len)
+{
+    return len >= 4 && memcmp(data, "DDSE", 4) == 0;
+}
+
 static int open_stores(const inspect_opts *o, dd_journal **j, dd_state_store **st)
 {
     struct stat sb;
@@ -114,10 +127,16 @@ static int open_stores(const inspect_opts *o, dd_journal **j, dd_state_store **s
     so.backend = S_ISDIR(sb.st_mode) ? DD_BACKEND_FS : DD_BACKEND_SQLITE;
     so.path = o->path;
     so.keyring = ring;
+    so.read_only = 1;
     int rc = dd_journal_open(j, &so);
     if (rc == DD_OK)
         rc = dd_state_store_open(st, &so);
     dd_keyring_free(ring);
+    if (rc == DD_ENOTFOUND) {
+        fprintf(stderr, "ddata inspect: '%s' is not a ddata store (%s)\n", o->path,
+                dd_error_last()->message);
+        return 2;
+    }
     if (rc != DD_OK) {
         fprintf(stderr,
                 "ddata inspect: cannot open '%s' as a ddata store: %s (is it a store written "
@@ -157,7 +176,17 @@ static int dump_pid(const inspect_opts *o, dd_journal *j)
         return 1;
     }
     dd_journal_event ev;
+    uint64_t events = 0;
     while ((rc = dd_journal_cursor_next(cur, &ev)) == DD_OK) {
+        if (!o->key_file && is_sealed(ev.payload, ev.len)) {
+            fprintf(stderr,
+                    "ddata inspect: pid '%s' is sealed; pass --key-file (and --key-id "
+                    "if it is not 1)\n",
+                    o->pid);
+            dd_journal_cursor_close(cur);
+            return 1;
+        }
+        events++;
         if (o->json) {
             printf("{\"event\":{\"ordering\":%llu,\"payload\":", (unsigned long long)ev.ordering);
             put_bytes(stdout, ev.payload, ev.len);
@@ -185,6 +214,17 @@ static int dump_pid(const inspect_opts *o, dd_journal *j)
     dd_buf snap = DD_BUF_INIT;
     uint64_t seq = 0, ts = 0;
     rc = dd_snapshot_load(&snap, &seq, &ts, j, pid, pid_len, NULL);
+    if (rc == DD_OK && !o->key_file && is_sealed(snap.data, snap.len)) {
+        fprintf(stderr, "ddata inspect: the snapshot of pid '%s' is sealed; pass --key-file\n",
+                o->pid);
+        dd_buf_free(&snap);
+        return 1;
+    }
+    if (rc == DD_ENOTFOUND && !events && !highest) {
+        fprintf(stderr, "ddata inspect: no persistence id '%s' (run without --pid to list them)\n",
+                o->pid);
+        return 1;
+    }
     if (rc == DD_OK) {
         if (o->json) {
             printf("{\"snapshot\":{\"seq\":%llu,\"state\":", (unsigned long long)seq);
@@ -211,6 +251,13 @@ static int dump_key(const inspect_opts *o, dd_state_store *st)
     uint64_t revision = 0;
     int rc = dd_state_store_get(&rec, &revision, st, (const uint8_t *)o->key, strlen(o->key));
     if (rc == DD_ENOTFOUND) {
+        /* A replica's durable key K is the record dd/replica/K. */
+        char record_key[4096];
+        int n = snprintf(record_key, sizeof(record_key), "%s%s", RECORD_REPLICA_PREFIX, o->key);
+        if (n > 0 && (size_t)n < sizeof(record_key))
+            rc = dd_state_store_get(&rec, &revision, st, (const uint8_t *)record_key, (size_t)n);
+    }
+    if (rc == DD_ENOTFOUND) {
         fprintf(stderr, "ddata inspect: no state key '%s' (run without --key to list them)\n",
                 o->key);
         return 1;
@@ -219,12 +266,10 @@ static int dump_key(const inspect_opts *o, dd_state_store *st)
         explain_read_error("reading the key", rc, o);
         return 1;
     }
-    /* A store opened without a key ring hands sealed blobs back as they
-     * are; the envelope's magic (core/seal/envelope.h) gives them away. */
-    if (!o->key_file && rec.len >= 4 && memcmp(rec.data, "DDSE", 4) == 0) {
+    if (!o->key_file && is_sealed(rec.data, rec.len)) {
         fprintf(stderr,
-                "ddata inspect: key '%s' is sealed: give the store's key with --key-file "
-                "(and --key-id if it is not 1)\n",
+                "ddata inspect: key '%s' is sealed; pass --key-file (and --key-id if it is "
+                "not 1)\n",
                 o->key);
         dd_buf_free(&rec);
         return 1;

@@ -29,7 +29,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: ddata <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < COMMAND_COUNT; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\n`ddata <command> --help` tells more.\n");
+    fprintf(f, "\n`ddata <command> --help` tells more; `ddata --version` prints the version.\n");
 }
 
 int main(int argc, char **argv)
@@ -43,6 +43,8 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
+        return cmd_version(argc - 2, argv + 2);
     for (size_t i = 0; i < COMMAND_COUNT; i++) {
         if (strcmp(argv[1], commands[i].name) != 0)
             continue;

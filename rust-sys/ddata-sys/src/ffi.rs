@@ -235,6 +235,7 @@ pub struct dd_store_options {
     pub compression_level: i32,
     pub compression_threshold: u32,
     pub snapshot_keep: u32,
+    pub read_only: u32,
 }
 
 #[repr(C)]
@@ -706,6 +707,7 @@ mod layout {
         assert_eq!(offset_of!(dd_store_options, compression_level), 40);
         assert_eq!(offset_of!(dd_store_options, compression_threshold), 44);
         assert_eq!(offset_of!(dd_store_options, snapshot_keep), 48);
+        assert_eq!(offset_of!(dd_store_options, read_only), 52);
     }
 
     #[test]

@@ -112,3 +112,38 @@ TEST(test_keyring_rotation_through_the_abi)
     ASSERT_STATUS(dd_keyring_add_key(k, 4, k1, 32), DD_EMISUSE);
     ASSERT_OK(dd_keyring_free(NULL));
 }
+
+/* Issue 17.4: read_only opens an existing store and creates nothing; a path
+ * that holds no store is DD_ENOTFOUND and stays as it was; writes fail. */
+TEST(test_read_only_open_creates_nothing_and_refuses_writes)
+{
+    dd_store_options o = DD_STORE_OPTIONS_INIT;
+    o.read_only = 1;
+    dd_state_store *s = NULL;
+    ASSERT_STATUS(dd_state_store_open(&s, &o), DD_EINVAL); /* memory */
+    for (uint32_t backend = DD_BACKEND_SQLITE; backend <= DD_BACKEND_FS; backend++) {
+        char path[1024];
+        snprintf(path, sizeof(path), "%s/ro-%u", test_tmpdir(), backend);
+        o = (dd_store_options)DD_STORE_OPTIONS_INIT;
+        o.backend = backend;
+        o.path = path;
+        o.read_only = 1;
+        ASSERT_STATUS(dd_state_store_open(&s, &o), DD_ENOTFOUND);
+        ASSERT(strstr(dd_error_last()->message, "not a ddata store") != NULL);
+        FILE *probe = fopen(path, "r");
+        ASSERT(probe == NULL); /* nothing was created */
+        o.read_only = 0;
+        ASSERT_OK(dd_state_store_open(&s, &o));
+        uint64_t rev = 0;
+        ASSERT_OK(dd_state_store_upsert(&rev, s, KEY("k"), DD_ANY_REVISION, KEY("v")));
+        ASSERT_OK(dd_state_store_close(s));
+        o.read_only = 1;
+        ASSERT_OK(dd_state_store_open(&s, &o));
+        dd_buf b = DD_BUF_INIT;
+        ASSERT_OK(dd_state_store_get(&b, &rev, s, KEY("k")));
+        ASSERT_MEM_EQ(b.data, b.len, "v", 1);
+        dd_buf_free(&b);
+        ASSERT(dd_state_store_upsert(&rev, s, KEY("k"), DD_ANY_REVISION, KEY("w")) != DD_OK);
+        ASSERT_OK(dd_state_store_close(s));
+    }
+}
