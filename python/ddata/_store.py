@@ -88,7 +88,8 @@ def _backend(value):
 
 
 def _options(keep, backend="memory", path=None, snapshot_path=None, sync=None, busy_timeout_ms=None, keyring=None,
-             compression_level=None, compression_threshold=None, snapshot_keep=None):
+             compression_level=None, compression_threshold=None, snapshot_keep=None,
+             read_only=False):
     opts = ffi.new("dd_store_options *")
     keep.append(opts)
     check(lib.dd_store_options_init(opts, lib.DD_STORE_OPTIONS_VERSION))
@@ -110,6 +111,8 @@ def _options(keep, backend="memory", path=None, snapshot_path=None, sync=None, b
                         ("compression_threshold", compression_threshold), ("snapshot_keep", snapshot_keep)):
         if value is not None:
             setattr(opts, name, value)
+    # an existing store, read only: nothing created or written (NotFound when none)
+    opts.read_only = 1 if read_only else 0
     return opts
 
 

@@ -224,3 +224,18 @@ def test_an_exception_in_a_recovery_callback_stops_and_propagates():
     with pytest.raises(RuntimeError, match="stop here"):
         j.recover("p", on_event)
     assert seen == [1, 2]
+
+
+def test_read_only_store_creates_nothing_and_refuses_writes(tmp_path):
+    missing = tmp_path / "missing.db"
+    with pytest.raises(ddata.NotFound, match="not a ddata store"):
+        ddata.StateStore("sqlite", missing, read_only=True)
+    assert not missing.exists()
+    with ddata.StateStore("sqlite", missing) as s:
+        s.upsert("k", state=b"v", expected_revision=ddata.ANY_REVISION)
+    with ddata.StateStore("sqlite", missing, read_only=True) as s:
+        assert s["k"] == b"v"
+        with pytest.raises(ddata.Error):
+            s.upsert("k", state=b"w", expected_revision=ddata.ANY_REVISION)
+    with pytest.raises(ddata.InvalidArgument):
+        ddata.StateStore("memory", read_only=True)
