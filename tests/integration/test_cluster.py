@@ -458,6 +458,55 @@ def test_inspect_not_found_is_one_rule_and_sealed_data_asks_for_the_key():
         shutil.rmtree(tmp)
 
 
+def test_backup_of_a_live_store_restores_and_replays():
+    """#17.5: `ddata backup` copies a store while its node keeps writing;
+    a node started on the copy serves what was written before the copy,
+    and `ddata export` reads it; an fs store copies under its lock."""
+    with Cluster() as c:
+        (n1,) = start_cluster(c, 1)
+        for i in range(50):
+            n1.ok("inc d:count 1")
+        src = os.path.join(c.tmp, "n1.db")
+        backups = []
+        for b in range(3):  # each copy made while the node goes on writing
+            dest = os.path.join(c.tmp, "copy%d.db" % b)
+            proc = subprocess.Popen([BIN, "backup", src, dest], stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE)
+            while proc.poll() is None:
+                n1.ok("inc d:count 1")
+            out, err = proc.communicate()
+            assert proc.returncode == 0, err
+            backups.append(dest)
+        written = n1.get("d:count")
+        n1.stop()
+        again = subprocess.run([BIN, "backup", src, backups[0]], capture_output=True, timeout=30)
+        assert again.returncode == 2 and b"never overwrites" in again.stderr, again
+        for dest in backups:
+            restored = os.path.join(c.tmp, "r.db")
+            if os.path.exists(restored):
+                os.remove(restored)
+            shutil.copy(dest, restored)
+            r = c.add("r")
+            value = r.get("d:count")
+            assert 50 <= value <= written, (value, written)
+            r.stop()
+            c.nodes.remove(r)
+            exported = subprocess.run([BIN, "export", dest], capture_output=True, timeout=30)
+            assert exported.returncode == 0 and b"dd/replica/d:count" in exported.stdout, exported
+    tmp = tempfile.mkdtemp(prefix="ddata-backup-")
+    try:
+        src = os.path.join(tmp, "fs")
+        shutil.copytree(os.path.join(FIXTURES, "fs"), src)
+        dest = os.path.join(tmp, "copy")
+        r = subprocess.run([BIN, "backup", src, dest], capture_output=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        a = subprocess.run([BIN, "export", src], capture_output=True, timeout=30)
+        b = subprocess.run([BIN, "export", dest], capture_output=True, timeout=30)
+        assert a.returncode == 0 and a.stdout == b.stdout and b"orders" in a.stdout, (a, b)
+    finally:
+        shutil.rmtree(tmp)
+
+
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
 
 

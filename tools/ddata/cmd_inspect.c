@@ -28,6 +28,8 @@
 
 #include "commands.h"
 #include "ddata.h"
+#include "json_out.h"
+#include "open_store.h"
 #include "record.h"
 
 typedef struct inspect_opts {
@@ -57,94 +59,9 @@ void cmd_inspect_help(void)
            "  --json           one canonical JSON object per line\n");
 }
 
-static void put_b64(FILE *f, const uint8_t *s, size_t len)
-{
-    static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (size_t i = 0; i < len; i += 3) {
-        uint32_t v = (uint32_t)s[i] << 16;
-        if (i + 1 < len)
-            v |= (uint32_t)s[i + 1] << 8;
-        if (i + 2 < len)
-            v |= s[i + 2];
-        fputc(t[v >> 18 & 63], f);
-        fputc(t[v >> 12 & 63], f);
-        fputc(i + 1 < len ? t[v >> 6 & 63] : '=', f);
-        fputc(i + 2 < len ? t[v & 63] : '=', f);
-    }
-}
-
-/* Printable ASCII as a JSON string, anything else as {"$bytes":...}, the
- * canonical JSON form of byte strings (docs/json.md). */
-static void put_bytes(FILE *f, const uint8_t *s, size_t len)
-{
-    int text = 1;
-    for (size_t i = 0; i < len && text; i++)
-        text = s[i] >= 0x20 && s[i] < 0x7f;
-    if (!text) {
-        fputs("{\"$bytes\":\"", f);
-        put_b64(f, s, len);
-        fputs("\"}", f);
-        return;
-    }
-    fputc('"', f);
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '"' || s[i] == '\\')
-            fputc('\\', f);
-        fputc(s[i], f);
-    }
-    fputc('"', f);
-}
-
-/* A store opened without a key ring hands sealed blobs back as they are;
- * the envelope's magic (core/seal/envelope.h) gives them away. */
-static int is_sealed(const uint8_t *data, size_t len)
-{
-    return len >= 4 && memcmp(data, "DDSE", 4) == 0;
-}
-
 static int open_stores(const inspect_opts *o, dd_journal **j, dd_state_store **st)
 {
-    struct stat sb;
-    if (stat(o->path, &sb) != 0) {
-        fprintf(stderr, "ddata inspect: '%s': %s\n", o->path, strerror(errno));
-        return 1;
-    }
-    dd_keyring *ring = NULL;
-    if (o->key_file) {
-        uint8_t key[32];
-        if (read_key_file(o->key_file, key) != 0)
-            return 1;
-        if (dd_keyring_new(&ring) != DD_OK ||
-            dd_keyring_add_key(ring, o->key_id, key, sizeof(key)) != DD_OK) {
-            fprintf(stderr, "ddata inspect: key file '%s': %s\n", o->key_file,
-                    dd_error_last()->message);
-            dd_keyring_free(ring);
-            return 1;
-        }
-    }
-    dd_store_options so;
-    dd_store_options_init(&so, DD_STORE_OPTIONS_VERSION);
-    so.backend = S_ISDIR(sb.st_mode) ? DD_BACKEND_FS : DD_BACKEND_SQLITE;
-    so.path = o->path;
-    so.keyring = ring;
-    so.read_only = 1;
-    int rc = dd_journal_open(j, &so);
-    if (rc == DD_OK)
-        rc = dd_state_store_open(st, &so);
-    dd_keyring_free(ring);
-    if (rc == DD_ENOTFOUND) {
-        fprintf(stderr, "ddata inspect: '%s' is not a ddata store (%s)\n", o->path,
-                dd_error_last()->message);
-        return 2;
-    }
-    if (rc != DD_OK) {
-        fprintf(stderr,
-                "ddata inspect: cannot open '%s' as a ddata store: %s (is it a store written "
-                "by ddata? a damaged file must be restored from a backup)\n",
-                o->path, dd_error_last()->message);
-        return 1;
-    }
-    return 0;
+    return tool_open_store("inspect", o->path, o->key_file, o->key_id, 1, j, st);
 }
 
 static void explain_read_error(const char *what, int rc, const inspect_opts *o)
@@ -178,7 +95,7 @@ static int dump_pid(const inspect_opts *o, dd_journal *j)
     dd_journal_event ev;
     uint64_t events = 0;
     while ((rc = dd_journal_cursor_next(cur, &ev)) == DD_OK) {
-        if (!o->key_file && is_sealed(ev.payload, ev.len)) {
+        if (!o->key_file && json_is_sealed(ev.payload, ev.len)) {
             fprintf(stderr,
                     "ddata inspect: pid '%s' is sealed; pass --key-file (and --key-id "
                     "if it is not 1)\n",
@@ -189,20 +106,20 @@ static int dump_pid(const inspect_opts *o, dd_journal *j)
         events++;
         if (o->json) {
             printf("{\"event\":{\"ordering\":%llu,\"payload\":", (unsigned long long)ev.ordering);
-            put_bytes(stdout, ev.payload, ev.len);
+            json_put_bytes(stdout, ev.payload, ev.len);
             printf(",\"pid\":");
-            put_bytes(stdout, ev.pid, ev.pid_len);
+            json_put_bytes(stdout, ev.pid, ev.pid_len);
             printf(",\"seq\":%llu,\"tags\":[", (unsigned long long)ev.seq);
             for (size_t i = 0; i < ev.tag_count; i++) {
                 if (i)
                     printf(",");
-                put_bytes(stdout, (const uint8_t *)ev.tags[i], strlen(ev.tags[i]));
+                json_put_bytes(stdout, (const uint8_t *)ev.tags[i], strlen(ev.tags[i]));
             }
             printf("],\"timestamp_ms\":%llu}}\n", (unsigned long long)ev.timestamp_ms);
         } else {
             printf("event %llu at %llu ms: ", (unsigned long long)ev.seq,
                    (unsigned long long)ev.timestamp_ms);
-            put_bytes(stdout, ev.payload, ev.len);
+            json_put_bytes(stdout, ev.payload, ev.len);
             printf("\n");
         }
     }
@@ -214,7 +131,7 @@ static int dump_pid(const inspect_opts *o, dd_journal *j)
     dd_buf snap = DD_BUF_INIT;
     uint64_t seq = 0, ts = 0;
     rc = dd_snapshot_load(&snap, &seq, &ts, j, pid, pid_len, NULL);
-    if (rc == DD_OK && !o->key_file && is_sealed(snap.data, snap.len)) {
+    if (rc == DD_OK && !o->key_file && json_is_sealed(snap.data, snap.len)) {
         fprintf(stderr, "ddata inspect: the snapshot of pid '%s' is sealed; pass --key-file\n",
                 o->pid);
         dd_buf_free(&snap);
@@ -228,11 +145,11 @@ static int dump_pid(const inspect_opts *o, dd_journal *j)
     if (rc == DD_OK) {
         if (o->json) {
             printf("{\"snapshot\":{\"seq\":%llu,\"state\":", (unsigned long long)seq);
-            put_bytes(stdout, snap.data, snap.len);
+            json_put_bytes(stdout, snap.data, snap.len);
             printf(",\"timestamp_ms\":%llu}}\n", (unsigned long long)ts);
         } else {
             printf("snapshot at %llu (%llu ms): ", (unsigned long long)seq, (unsigned long long)ts);
-            put_bytes(stdout, snap.data, snap.len);
+            json_put_bytes(stdout, snap.data, snap.len);
             printf("\n");
         }
     } else if (rc != DD_ENOTFOUND) {
@@ -266,7 +183,7 @@ static int dump_key(const inspect_opts *o, dd_state_store *st)
         explain_read_error("reading the key", rc, o);
         return 1;
     }
-    if (!o->key_file && is_sealed(rec.data, rec.len)) {
+    if (!o->key_file && json_is_sealed(rec.data, rec.len)) {
         fprintf(stderr,
                 "ddata inspect: key '%s' is sealed; pass --key-file (and --key-id if it is "
                 "not 1)\n",
@@ -277,7 +194,7 @@ static int dump_key(const inspect_opts *o, dd_state_store *st)
     durable_record r;
     dd_buf js = DD_BUF_INIT;
     printf(o->json ? "{\"key\":" : "key ");
-    put_bytes(stdout, (const uint8_t *)o->key, strlen(o->key));
+    json_put_bytes(stdout, (const uint8_t *)o->key, strlen(o->key));
     if (record_decode(&r, rec.data, rec.len) == DD_OK &&
         (r.tombstone || dd_crdt_to_json(&js, r.value) == DD_OK)) {
         if (o->json)
@@ -290,10 +207,10 @@ static int dump_key(const inspect_opts *o, dd_state_store *st)
                    r.tombstone ? "" : (const char *)js.data);
     } else if (o->json) {
         printf(",\"state\":");
-        put_bytes(stdout, rec.data, rec.len);
+        json_put_bytes(stdout, rec.data, rec.len);
     } else {
         printf(" revision %llu: ", (unsigned long long)revision);
-        put_bytes(stdout, rec.data, rec.len);
+        json_put_bytes(stdout, rec.data, rec.len);
         printf("\n");
     }
     if (o->json)
@@ -323,7 +240,7 @@ static int list_pids(const inspect_opts *o, dd_journal *j)
         dd_buf_free(&snap);
         if (o->json) {
             printf("{\"pid\":");
-            put_bytes(stdout, ev.pid, ev.pid_len);
+            json_put_bytes(stdout, ev.pid, ev.pid_len);
             printf(",\"highest_seq\":%llu,\"snapshot_seq\":", (unsigned long long)highest);
             if (has_snap)
                 printf("%llu}\n", (unsigned long long)snap_seq);
@@ -364,7 +281,7 @@ static int list_state_keys(const inspect_opts *o, dd_state_store *st)
     while ((rc = dd_journal_cursor_next(cur, &ev)) == DD_OK) {
         if (o->json) {
             printf("{\"key\":");
-            put_bytes(stdout, ev.pid, ev.pid_len);
+            json_put_bytes(stdout, ev.pid, ev.pid_len);
             printf(",\"revision\":%llu}\n", (unsigned long long)ev.seq);
         } else {
             if (!n)

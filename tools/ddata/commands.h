@@ -21,6 +21,10 @@ int cmd_node(int argc, char **argv);
 void cmd_node_help(void);
 int cmd_inspect(int argc, char **argv);
 void cmd_inspect_help(void);
+int cmd_export(int argc, char **argv);
+void cmd_export_help(void);
+int cmd_backup(int argc, char **argv);
+void cmd_backup_help(void);
 
 /* Reads a 32-byte key (raw, or 64 hex digits) from `path`; 0 or -1 after
  * printing what is wrong. */

@@ -11,6 +11,9 @@ static const command commands[] = {
     {"demo", "run a 3-process cluster: updates, kill -9, restart, convergence", cmd_demo,
      cmd_demo_help},
     {"inspect", "list and dump what a store holds", cmd_inspect, cmd_inspect_help},
+    {"export", "write every record of a store (decrypted) as JSON lines", cmd_export,
+     cmd_export_help},
+    {"backup", "copy a live store consistently while a writer runs", cmd_backup, cmd_backup_help},
     {"node", "run one cluster node", cmd_node, cmd_node_help},
     {"version", "print library and ABI versions", cmd_version, cmd_version_help},
 };
