@@ -12,7 +12,7 @@ import enum
 import time
 
 from ._ddata import ffi, lib
-from ._errors import check
+from ._errors import InvalidArgument, check
 from ._handle import Handle
 from ._util import copy_bytes, take_buf, to_bytes
 
@@ -48,6 +48,13 @@ class PersistStrategy(enum.IntEnum):
     FULL = lib.DD_PERSIST_FULL
 
 
+def _key_id(key_id):
+    if isinstance(key_id, bool) or not isinstance(key_id, int) or not 1 <= key_id <= 2**32 - 1:
+        raise InvalidArgument(lib.DD_EINVAL, "DD_EINVAL",
+                              "key ids are integers 1..2^32-1, not %r" % (key_id,))
+    return key_id
+
+
 class Keyring(Handle):
     """Keys for sealing at rest: 32-byte keys named by an integer id. The
     first key added is active; rotate by adding a key and activating it."""
@@ -69,10 +76,10 @@ class Keyring(Handle):
         if not isinstance(key, (bytes, bytearray, memoryview)):
             raise TypeError("a key is 32 bytes, not %s" % type(key).__name__)
         key = bytes(key)
-        check(lib.dd_keyring_add_key(self._h, key_id, key, len(key)))
+        check(lib.dd_keyring_add_key(self._h, _key_id(key_id), key, len(key)))
 
     def set_active(self, key_id):
-        check(lib.dd_keyring_set_active(self._h, key_id))
+        check(lib.dd_keyring_set_active(self._h, _key_id(key_id)))
 
     def set_algorithm(self, algorithm):
         check(lib.dd_keyring_set_algorithm(self._h, int(algorithm)))
@@ -198,25 +205,72 @@ def ddpy_on_event(ctx, ev):
         return 1
 
 
-def _walk(journal, open_cursor, pids_only=False, convert=None):
-    """Yields events from a cursor opened by open_cursor(out), then closes it
-    (convert(ev), when given, makes each item instead)."""
-    out = ffi.new("dd_journal_cursor **")
-    check(open_cursor(out))
-    cursor = _Cursor(out[0], lib.dd_journal_cursor_close, parent=journal)
-    ev = ffi.new("dd_journal_event *")
-    try:
-        while True:
-            rc = lib.dd_journal_cursor_next(cursor._h, ev)
+_END = object()
+
+
+def _int_arg(value, name, lo=0, hi=2**64 - 1):
+    """An integer argument checked at the call (issue 17.9): InvalidArgument
+    naming it, never cffi's OverflowError or TypeError later."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgument(lib.DD_EINVAL, "DD_EINVAL",
+                              "%s must be an integer, not %s" % (name, type(value).__name__))
+    if not lo <= value <= hi:
+        raise InvalidArgument(lib.DD_EINVAL, "DD_EINVAL",
+                              "%s must be between %d and %d, not %d" % (name, lo, hi, value))
+    return value
+
+
+class _Walk:
+    """What replay, by_tag, pids, keys and range return: an iterator whose
+    cursor is opened, and whose first item is read, at the call, so a bad
+    argument or an unreadable first record (CryptoError, Corrupt) raises
+    there, not at the first next() (issue 17.9). Later pages are read as
+    iteration reaches them; the cursor closes at the end or on an error."""
+
+    __slots__ = ("_cursor", "_ev", "_convert", "_next")
+
+    def __init__(self, parent, open_cursor, pids_only, convert):
+        out = ffi.new("dd_journal_cursor **")
+        check(open_cursor(out))
+        self._cursor = _Cursor(out[0], lib.dd_journal_cursor_close, parent=parent)
+        self._ev = ffi.new("dd_journal_event *")
+        if convert is None:
+            convert = (lambda ev: bytes(ffi.buffer(ev.pid, ev.pid_len))) if pids_only else _event
+        self._convert = convert
+        self._next = self._read()
+
+    def _read(self):
+        if self._cursor.closed:
+            return _END
+        try:
+            rc = lib.dd_journal_cursor_next(self._cursor._h, self._ev)
             if rc == lib.DD_EDONE:
-                return
+                self._cursor.close()
+                return _END
             check(rc)
-            if convert is not None:
-                yield convert(ev)
-            else:
-                yield bytes(ffi.buffer(ev.pid, ev.pid_len)) if pids_only else _event(ev)
-    finally:
-        cursor.close()
+            return self._convert(self._ev)
+        except BaseException:
+            self._cursor.close()
+            raise
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        item = self._next
+        if item is _END:
+            raise StopIteration
+        self._next = self._read()
+        return item
+
+    def close(self):
+        """Closes the cursor before the end (also done when it is collected)."""
+        self._cursor.close()
+        self._next = _END
+
+
+def _walk(parent, open_cursor, pids_only=False, convert=None):
+    return _Walk(parent, open_cursor, pids_only, convert)
 
 
 class Journal(Handle):
@@ -259,21 +313,25 @@ class Journal(Handle):
 
     def delete_to(self, pid, to_seq):
         pid = to_bytes(pid, "pid")
-        check(lib.dd_journal_delete_to(self._h, pid, len(pid), to_seq))
+        check(lib.dd_journal_delete_to(self._h, pid, len(pid), _int_arg(to_seq, "to_seq")))
 
     def replay(self, pid, from_seq=1, to_seq=MAX_SEQ, max=MAX_SEQ):
         """Events with from_seq <= seq <= to_seq, at most `max`."""
         pid = to_bytes(pid, "pid")
+        from_seq, to_seq = _int_arg(from_seq, "from_seq"), _int_arg(to_seq, "to_seq")
+        max = _int_arg(max, "max")
         return _walk(self, lambda out: lib.dd_journal_replay(out, self._h, pid, len(pid), from_seq, to_seq, max))
 
     def by_tag(self, tag, after_ordering=0, max=MAX_SEQ):
         """Events carrying `tag` after `after_ordering`, in global order."""
         tag = ffi.new("char[]", to_bytes(tag, "tag"))
+        after_ordering, max = _int_arg(after_ordering, "after_ordering"), _int_arg(max, "max")
         return _walk(self, lambda out: lib.dd_journal_by_tag(out, self._h, tag, after_ordering, max))
 
     def pids(self, after=b"", max=MAX_SEQ):
         """Persistence ids greater than `after`, in byte order."""
         after = to_bytes(after, "after")
+        max = _int_arg(max, "max")
         return _walk(self, lambda out: lib.dd_journal_pids(out, self._h, after, len(after), max), pids_only=True)
 
     # ---- event-sourced actors
@@ -397,7 +455,7 @@ class StateStore(Handle):
 
     def keys(self, prefix=b""):
         """KeyRevision(key, revision) for every key starting with `prefix`,
-        in byte order (a generator, read in pages)."""
+        in byte order (an iterator, read in pages; the first at the call)."""
         prefix = to_bytes(prefix, "prefix")
         return _walk(self, lambda out: lib.dd_state_store_keys(out, self._h, prefix, len(prefix)),
                      convert=_key_revision)
@@ -407,6 +465,7 @@ class StateStore(Handle):
         order when count > 0 (from the first key when start is empty),
         backward when count < 0 (from the last key when start is empty)."""
         start = to_bytes(start, "start")
+        count = _int_arg(count, "count", -2**63, 2**63 - 1)
         return _walk(self, lambda out: lib.dd_state_store_range(out, self._h, start, len(start), count),
                      convert=_record)
 
