@@ -11,6 +11,7 @@
 #include "store/journal.h"
 #include "store/sqlite_backend.h"
 #include "store/store.h"
+#include "store/store_path.h"
 
 /* Shared with abi/journal.c (declared there too; abi/ has no per-area
  * headers). */
@@ -47,6 +48,11 @@ int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer *
         return error_set(DD_EINVAL, "this backend needs a path");
     if (o->read_only > 1)
         return error_set(DD_EINVAL, "read_only must be 0 or 1, not %u", o->read_only);
+    if (o->backend == DD_BACKEND_MEMORY && o->path)
+        return error_set(DD_EINVAL,
+                         "a memory store takes no path ('%s'); use DD_BACKEND_SQLITE or "
+                         "DD_BACKEND_FS to keep data in a file",
+                         o->path);
     if (o->read_only && o->backend == DD_BACKEND_MEMORY)
         return error_set(DD_EINVAL, "a memory store cannot be opened read-only (it starts empty)");
     int rc = dd_init();
@@ -76,12 +82,21 @@ int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer *
         so.busy_timeout_ms = (int)o->busy_timeout_ms;
         so.snapshot_path = o->snapshot_path;
         so.read_only = o->read_only != 0;
+        if (!o->read_only) { /* one rule: missing parents are made, 0700 */
+            rc = store_path_prepare(o->path, false);
+            if (rc == ST_OK && o->snapshot_path && o->snapshot_path[0])
+                rc = store_path_prepare(o->snapshot_path, false);
+            if (rc != ST_OK)
+                break;
+        }
         rc = store_backend_open_sqlite(be, o->path, &so);
         break;
     }
     case DD_BACKEND_FS: {
         fs_options fo = {(store_sync)o->sync, o->read_only != 0};
-        rc = store_backend_open_fs(be, o->path, &fo);
+        rc = o->read_only ? ST_OK : store_path_prepare(o->path, true);
+        if (rc == ST_OK)
+            rc = store_backend_open_fs(be, o->path, &fo);
         break;
     }
     default: rc = error_set(DD_EINVAL, "unknown backend %u", o->backend); break;

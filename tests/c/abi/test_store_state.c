@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ddata.h"
 #include "test.h"
@@ -17,7 +18,7 @@ static dd_state_store *open_store(int variant, dd_keyring *k)
     snprintf(path, sizeof(path), "%s/state-%d-%d", test_tmpdir(), variant, n++);
     dd_store_options o = DD_STORE_OPTIONS_INIT;
     o.backend = (uint32_t)(variant % 3 + 1);
-    o.path = path;
+    o.path = o.backend == DD_BACKEND_MEMORY ? NULL : path;
     o.sync = DD_SYNC_FULL;
     o.keyring = k;
     dd_state_store *s = NULL;
@@ -146,4 +147,41 @@ TEST(test_read_only_open_creates_nothing_and_refuses_writes)
         ASSERT(dd_state_store_upsert(&rev, s, KEY("k"), DD_ANY_REVISION, KEY("w")) != DD_OK);
         ASSERT_OK(dd_state_store_close(s));
     }
+}
+
+/* Issue 17.10: one rule for paths. The memory backend refuses one (it
+ * ignored it); SQLite and fs create missing parents, mode 0700 (SQLite
+ * needed them to exist, fs made only the last level). */
+TEST(test_store_paths_follow_one_rule)
+{
+    dd_store_options o = DD_STORE_OPTIONS_INIT;
+    o.path = "ignored.db";
+    dd_state_store *s = NULL;
+    ASSERT_STATUS(dd_state_store_open(&s, &o), DD_EINVAL);
+    ASSERT(strstr(dd_error_last()->message, "ignored.db") != NULL);
+    for (uint32_t backend = DD_BACKEND_SQLITE; backend <= DD_BACKEND_FS; backend++) {
+        char path[1100], parent[1024];
+        snprintf(parent, sizeof(parent), "%s/paths-%u/a", test_tmpdir(), backend);
+        snprintf(path, sizeof(path), "%s/b/store", parent);
+        o = (dd_store_options)DD_STORE_OPTIONS_INIT;
+        o.backend = backend;
+        o.path = path;
+        ASSERT_OK(dd_state_store_open(&s, &o));
+        ASSERT_OK(dd_state_store_close(s));
+        struct stat sb;
+        ASSERT(stat(parent, &sb) == 0 && S_ISDIR(sb.st_mode));
+        ASSERT_EQ_INT(sb.st_mode & 0777, 0700);
+    }
+    /* A parent that cannot be made is named. */
+    char file[1024], below[1100];
+    snprintf(file, sizeof(file), "%s/paths-file", test_tmpdir());
+    FILE *f = fopen(file, "w");
+    ASSERT(f != NULL);
+    fclose(f);
+    snprintf(below, sizeof(below), "%s/sub/store.db", file);
+    o = (dd_store_options)DD_STORE_OPTIONS_INIT;
+    o.backend = DD_BACKEND_SQLITE;
+    o.path = below;
+    ASSERT_STATUS(dd_state_store_open(&s, &o), DD_EIO);
+    ASSERT(strstr(dd_error_last()->message, "paths-file") != NULL);
 }

@@ -31,7 +31,7 @@ static dd_state_store *open_store(int variant)
     snprintf(path, sizeof(path), "%s/keys-%d-%d", test_tmpdir(), variant, n++);
     dd_store_options o = DD_STORE_OPTIONS_INIT;
     o.backend = (uint32_t)(variant % 3 + 1);
-    o.path = path;
+    o.path = o.backend == DD_BACKEND_MEMORY ? NULL : path;
     o.sync = DD_SYNC_OFF;
     o.keyring = variant >= 3 ? ring() : NULL;
     dd_state_store *s = NULL;
