@@ -75,6 +75,9 @@ pub struct StoreOptions<'a> {
     pub compression_level: i32,
     pub compression_threshold: u32,
     pub snapshot_keep: u32,
+    /// Open an existing store for reading only: nothing is created or
+    /// written; a path without a store is `Status::NotFound`.
+    pub read_only: bool,
 }
 
 impl<'a> StoreOptions<'a> {
@@ -96,6 +99,7 @@ impl<'a> StoreOptions<'a> {
             compression_level: raw.compression_level,
             compression_threshold: raw.compression_threshold,
             snapshot_keep: raw.snapshot_keep,
+            read_only: raw.read_only != 0,
         }
     }
 
@@ -126,6 +130,11 @@ impl<'a> StoreOptions<'a> {
         self
     }
 
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
+        self
+    }
+
     /// Calls `f` with the C struct; the path strings live for the call.
     fn with_raw<R>(&self, f: impl FnOnce(&sys::dd_store_options) -> Result<R>) -> Result<R> {
         let cpath = |p: &Path| {
@@ -149,6 +158,7 @@ impl<'a> StoreOptions<'a> {
             compression_level: self.compression_level,
             compression_threshold: self.compression_threshold,
             snapshot_keep: self.snapshot_keep,
+            read_only: self.read_only as u32,
         };
         f(&raw)
     }
