@@ -278,3 +278,13 @@ def test_key_ids_are_integers_with_a_clear_message():
     with pytest.raises(ddata.InvalidArgument, match="key ids"):
         ring.set_active(0)
     ring.close()
+
+
+def test_store_paths_follow_one_rule(tmp_path):
+    with pytest.raises(ddata.InvalidArgument, match="takes no path"):
+        ddata.StateStore("memory", tmp_path / "ignored.db")
+    for backend in ("sqlite", "fs"):
+        path = tmp_path / backend / "a" / "b" / "store"
+        with ddata.StateStore(backend, path) as s:
+            s.upsert("k", state=b"v", expected_revision=ddata.ANY_REVISION)
+        assert (tmp_path / backend / "a").stat().st_mode & 0o777 == 0o700
