@@ -155,8 +155,9 @@ def test_keyring_rejects_bad_keys_and_unknown_ids():
 def test_bad_options_raise_before_anything_is_opened(tmp_path):
     with pytest.raises(ValueError):
         ddata.Journal("floppy")
-    with pytest.raises(ddata.Error):
-        ddata.Journal("sqlite", tmp_path / "no" / "such" / "dir" / "j.db")
+    (tmp_path / "file").write_bytes(b"")  # a parent that cannot be a directory (#17.10)
+    with pytest.raises(ddata.Error, match="file"):
+        ddata.Journal("sqlite", tmp_path / "file" / "such" / "dir" / "j.db")
 
 
 def test_cursor_outlives_a_closed_journal():
