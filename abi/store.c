@@ -181,6 +181,17 @@ DD_API int dd_state_store_delete(dd_state_store *store, const uint8_t *key, size
     if (!s)
         return DD_EMISUSE;
     int rc = state_store_delete(s, key, key_len, expected_revision);
+    /* Missing items are one rule (ABI.md): deleting what is not there
+     * succeeds, as for snapshots and replica keys; a delete that expected
+     * revision N found none, which is a conflict as for upsert. */
+    if (rc == DD_ENOTFOUND && expected_revision == DD_ANY_REVISION) {
+        error_clear();
+        rc = DD_OK;
+    } else if (rc == DD_ENOTFOUND) {
+        rc = error_set(DD_ECONFLICT, "state '%.*s': expected revision %llu, found none",
+                       (int)(key_len > 64 ? 64 : key_len), (const char *)key,
+                       (unsigned long long)expected_revision);
+    }
     handle_release(store);
     return rc;
 }

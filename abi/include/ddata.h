@@ -466,7 +466,9 @@ DD_API int dd_state_store_upsert(uint64_t *out, dd_state_store *store, const uin
 /* DD_ENOTFOUND when the key has no record; revision may be NULL. */
 DD_API int dd_state_store_get(dd_buf *out, uint64_t *revision, dd_state_store *store,
                               const uint8_t *key, size_t key_len);
-/* expected_revision: N or DD_ANY_REVISION (0 is DD_EINVAL). */
+/* expected_revision: N or DD_ANY_REVISION (0 is DD_EINVAL). Deleting a
+ * missing key succeeds with DD_ANY_REVISION and is DD_ECONFLICT with N
+ * (ABI.md, "Missing items"). */
 DD_API int dd_state_store_delete(dd_state_store *store, const uint8_t *key, size_t key_len,
                                  uint64_t expected_revision);
 /* Cursors over a state store; they read in pages (no lock held between

@@ -108,3 +108,23 @@ test('tagged events are read in global order, resuming after an ordering', () =>
   assert.strictEqual(ddata.lastError().status, 0);
   j.close();
 });
+
+// Issue 17.8: missing items are one rule (ABI.md, "Missing items").
+test('missing and deleted read as absent and deletes are idempotent', () => {
+  const s = new ddata.StateStore();
+  assert.strictEqual(s.get('nope'), undefined);
+  s.delete('nope');
+  assert.throws(() => s.delete('nope', 3), ddata.ConflictError);
+  s.close();
+  const a = new ddata.System({ nodeId: 'a', seeds: ['a'] });
+  const r = new ddata.Replica(a);
+  r.update('k', 'ORSet', { kind: 'add', value: 'x' });
+  r.delete('k');
+  r.delete('k');
+  r.delete('never');
+  assert.strictEqual(r.get('k'), undefined);
+  assert.strictEqual(r.get('never'), undefined);
+  assert.throws(() => r.update('k', 'ORSet', { kind: 'add', value: 'y' }), ddata.DeletedError);
+  r.close();
+  a.close();
+});

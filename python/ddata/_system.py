@@ -309,8 +309,13 @@ class Replica(Handle):
             check(rc)
 
     def get(self, key):
-        """A copy of the value at key (a typed Crdt), or None when absent."""
-        return _lookup(lib.dd_replica_get, self._h, key)
+        """A copy of the value at key (a typed Crdt), or None when missing or
+        deleted (ABI.md, "Missing items": reads never raise for absence;
+        writing a deleted key raises Deleted)."""
+        try:
+            return _lookup(lib.dd_replica_get, self._h, key)
+        except Deleted:
+            return None
 
     def __getitem__(self, key):
         v = self.get(key)
@@ -319,10 +324,7 @@ class Replica(Handle):
         return v
 
     def __contains__(self, key):
-        try:
-            v = self.get(key)
-        except Deleted:
-            return False
+        v = self.get(key)
         if v is None:
             return False
         v.close()

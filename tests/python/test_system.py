@@ -346,3 +346,28 @@ def test_one_store_serves_a_replica_owned_state_and_the_application(tmp_path):
                                                                   store_prefix="other/") as rep:
             assert rep.get("hits") is None
         assert store["app/user/1"] == b'{"name": "x"}'
+
+
+# ---- issue 17.8: missing items are one rule (ABI.md, "Missing items")
+
+
+def test_missing_and_deleted_read_as_absent_and_deletes_are_idempotent():
+    with ddata.System("solo", seeds=["solo"]) as node, node.replica() as rep:
+        rep.orset("k").add("x")
+        rep.delete("k")
+        rep.delete("k")  # deleting a deleted key succeeds
+        rep.delete("never")  # and a missing one
+        for key in ("k", "never"):
+            assert rep.get(key) is None and key not in rep
+            assert rep.orset(key).elements() == []  # a typed read: the empty value, no Deleted
+        with pytest.raises(ddata.Deleted):
+            rep.orset("k").add("y")  # writing a deleted key is the error
+    with ddata.StateStore() as s:
+        assert s.get("nope") is None
+        s.delete("nope")  # unconditional: succeeds
+        with pytest.raises(ddata.Conflict, match="found none"):
+            s.delete("nope", expected_revision=3)
+    with ddata.Journal() as j:
+        assert j.load_snapshot("nope") is None
+        j.delete_snapshot("nope", 1)
+        assert j.highest_seq("nope") == 0 and list(j.replay("nope")) == []

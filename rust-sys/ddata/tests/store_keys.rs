@@ -145,3 +145,12 @@ fn read_only_creates_nothing_and_parents_are_created() {
     drop(ro);
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// Issue 17.8: missing items are one rule (ABI.md, "Missing items").
+#[test]
+fn deleting_a_missing_key_succeeds_unless_a_revision_was_expected() {
+    let s = StateStore::open(&StoreOptions::memory()).unwrap();
+    assert!(s.get("nope").unwrap().is_none());
+    s.delete("nope", ANY_REVISION).unwrap();
+    assert_eq!(s.delete("nope", 3).unwrap_err().status(), Status::Conflict);
+}
