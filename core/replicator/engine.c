@@ -174,15 +174,11 @@ int engine_new(engine **out, const engine_config *c, uint64_t now_ms)
         goto done;
     for (size_t i = 0; i < c->seed_count; i++) {
         size_t len = strlen(c->seeds[i]);
-        if (len == e->node_id_len && memcmp(c->seeds[i], e->node_id, len) == 0) {
-            e->joined = true; /* a seed that lists itself starts the cluster */
-            e->members[0].state = MEMBER_UP;
-        }
+        if (len == e->node_id_len && memcmp(c->seeds[i], e->node_id, len) == 0)
+            membership_start_cluster(e); /* a seed that lists itself starts the cluster */
     }
-    if (!c->seed_count) {
-        e->joined = true;
-        e->members[0].state = MEMBER_UP;
-    }
+    if (!c->seed_count)
+        membership_start_cluster(e);
     if (c->seed_count) {
         /* Keep our own copy: the caller's array is borrowed. */
         char **seeds = calloc(c->seed_count, sizeof(char *));

@@ -185,6 +185,8 @@ void engine_partial_drop(engine *e, size_t at);
 /* membership.c */
 int membership_init(engine *e);
 void membership_free(engine *e);
+/* This node starts the cluster: up at once, with its MEMBER event. */
+void membership_start_cluster(engine *e);
 member *membership_find(engine *e, const char *id, size_t len);
 /* Applies what the header of a message from `from` says (incarnation). */
 member *membership_heard(engine *e, const char *from, size_t from_len, uint64_t incarnation,

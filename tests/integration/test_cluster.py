@@ -507,6 +507,14 @@ def test_backup_of_a_live_store_restores_and_replays():
         shutil.rmtree(tmp)
 
 
+def test_the_first_node_of_a_fresh_cluster_lists_itself():
+    """#17.11: `members` on the node that starts a cluster lists it (it was
+    empty until a peer joined)."""
+    with Cluster() as c:
+        (n1,) = start_cluster(c, 1)
+        wait_until("n1 lists itself", lambda: n1.members().get("n1") == "up", 10)
+
+
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
 
 

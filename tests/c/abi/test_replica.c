@@ -524,3 +524,20 @@ TEST(test_lww_stamps_come_from_the_wall_clock_not_the_pump)
     node_close(&n[0]);
     node_close(&n[1]);
 }
+
+/* Issue 17.11: the first node of a fresh cluster reports itself up, as a
+ * node that joins (or restarts) does; it was missing from its own members. */
+TEST(test_first_node_of_a_fresh_cluster_reports_itself_up)
+{
+    node a;
+    node_open(&a, "a", "a", NULL, NULL, 0);
+    bool saw_self_up = false;
+    dd_event ev = DD_EVENT_INIT;
+    while (dd_system_next_event(a.sys, &ev) == DD_OK)
+        if (ev.kind == DD_EVENT_MEMBER && ev.member_id.len == 1 && ev.member_id.data[0] == 'a' &&
+            ev.member_state == DD_MEMBER_UP)
+            saw_self_up = true;
+    dd_event_clear(&ev);
+    ASSERT(saw_self_up);
+    node_close(&a);
+}
