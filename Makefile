@@ -214,7 +214,9 @@ fuzz:
 soak: build
 	python3 tests/soak/soak.py --ddata $(BUILD)/ddata --seconds $(SOAK_SECONDS)
 
-demo: build
+# Only the library and the CLI (not the test and bench targets), quietly.
+demo: deps $(BUILD)/CMakeCache.txt
+	@MAKEFLAGS=--no-print-directory cmake --build $(BUILD) -j $(JOBS) --target ddata_cli
 	./$(BUILD)/ddata demo
 
 install: build

@@ -304,6 +304,8 @@ export interface ReplicaOptions {
   expireAfterMs?: number;
   /** 0 immediate, 1 batched, 2 none (digest anti-entropy only). */
   deltaStrategy?: number;
+  /** Where durable records live in the store (default "dd/replica/"); the rest is left alone. */
+  storePrefix?: string;
 }
 
 /** The replicator of one System: keys holding CRDT values, gossiped to the other members. */

@@ -454,7 +454,7 @@ static napi_value generate_node_key(napi_env env, napi_callback_info info)
 
 /* new Replica(system, {gossipIntervalMs, gossipFanout, notifyIntervalMs,
  * tombstoneGraceMs, store, durableKeys, writeBehind, writeBehindIntervalMs,
- * expiryPrefixes, expireAfterMs, deltaStrategy}) */
+ * expiryPrefixes, expireAfterMs, deltaStrategy, storePrefix}) */
 static napi_value replica_new(napi_env env, napi_callback_info info)
 {
     size_t argc = 2;
@@ -468,9 +468,23 @@ static napi_value replica_new(napi_env env, napi_callback_info info)
     char *keys[64], *prefixes[64];
     const char *key_ptrs[64], *prefix_ptrs[64];
     uint32_t nkeys = 0, nprefixes = 0;
+    char store_prefix[257];
     napi_value result = NULL;
     if (argc > 1) {
         bool write_behind = false;
+        if (addon_prop(env, argv[1], "storePrefix", &v)) {
+            size_t n = 0;
+            if (napi_get_value_string_utf8(env, v, store_prefix, sizeof(store_prefix), &n) !=
+                napi_ok) {
+                addon_type_error(env, "storePrefix must be a string");
+                goto done;
+            }
+            if (n > 255) {
+                addon_type_error(env, "storePrefix is longer than 255 bytes");
+                goto done;
+            }
+            ro.store_prefix = store_prefix;
+        }
         if (addon_prop(env, argv[1], "gossipFanout", &v) &&
             !addon_arg_u32(env, v, &ro.gossip_fanout, "gossipFanout"))
             goto done;

@@ -111,7 +111,17 @@ SystemEvent.__doc__ = "One queued event; fields not used by its kind are None."
 
 
 def _now():
-    return time.time_ns() // 1_000_000
+    # The one clock tick() and deliver() use when no now_ms is given: this
+    # process's monotonic clock (issue 17.1; the pump's times only schedule).
+    return time.monotonic_ns() // 1_000_000
+
+
+@ffi.def_extern()
+def ddpy_wall_clock(ctx):
+    try:
+        return int(ffi.from_handle(ctx)())
+    except BaseException:  # cannot cross C frames; the realtime clock stands in
+        return time.time_ns() // 1_000_000
 
 
 def _cstrings(values, keep, what):
@@ -128,7 +138,7 @@ class System(Handle, Pump):
     """One node. System("node-a", seeds=["node-a"]) starts a cluster;
     other nodes list a member in `seeds` to join it."""
 
-    __slots__ = ("_replica", "_backlog", "_awaited")
+    __slots__ = ("_replica", "_backlog", "_awaited", "_wall_clock")
 
     def __init__(self, node_id, incarnation=0, seed=0, seeds=(), failure_timeout_ms=None, down_after_ms=None,
                  remove_after_ms=None, max_events=None, limits=None, transport=Transport.NONE,
@@ -181,6 +191,22 @@ class System(Handle, Pump):
         self._replica = None
         self._backlog = collections.deque()  # events read past by a Request (_requests.py)
         self._awaited = {}  # request id -> status once done, for awaited Requests
+        self._wall_clock = None
+
+    def set_wall_clock(self, clock):
+        """Installs `clock()` (epoch milliseconds) as the time the replica
+        stamps LWW values and measures expiry with, for tests and
+        simulations; None restores the system's realtime clock. Scheduling
+        never reads it: that is tick()'s now_ms."""
+        if clock is None:
+            check(lib.dd_system_set_wall_clock(self._h, ffi.NULL, ffi.NULL), self._h)
+            self._wall_clock = None
+            return
+        if not callable(clock):
+            raise InvalidArgument(lib.DD_EINVAL, "DD_EINVAL", "clock must be callable (or None)")
+        handle = ffi.new_handle(clock)
+        check(lib.dd_system_set_wall_clock(self._h, lib.ddpy_wall_clock, handle), self._h)
+        self._wall_clock = handle
 
     @property
     def incarnation(self):
@@ -229,7 +255,9 @@ class System(Handle, Pump):
     # ---- the pump
 
     def tick(self, now_ms=None):
-        """Advances the node's clock to `now_ms` and runs its timers (pump mode)."""
+        """Lets time pass. now_ms: the host's monotonic clock in ms, any
+        origin (0 is a time); omitted, time.monotonic() in ms. Mixing the
+        two, or a time before the last, raises InvalidArgument."""
         check(lib.dd_system_tick(self._h, _now() if now_ms is None else now_ms), self._h)
 
     def deliver(self, from_node, data, now_ms=None):
@@ -319,7 +347,8 @@ class System(Handle, Pump):
         gossip_fanout, max_message_bytes, notify_interval_ms,
         tombstone_grace_ms, store (a StateStore), durable_keys,
         write_behind, write_behind_interval_ms, expiry_prefixes,
-        expire_after_ms."""
+        expire_after_ms, store_prefix (where durable records live in the
+        store; default "dd/replica/", the rest of the store is left alone)."""
         return Replica(self, **options)
 
 
@@ -331,7 +360,7 @@ class Replica(Handle):
     def __init__(self, system, delta_strategy=None, gossip_interval_ms=None, gossip_fanout=None,
                  max_message_bytes=None, notify_interval_ms=None, tombstone_grace_ms=None, store=None,
                  durable_keys=(), write_behind=None, write_behind_interval_ms=None, expiry_prefixes=(),
-                 expire_after_ms=None):
+                 expire_after_ms=None, store_prefix=None):
         if not isinstance(system, System):
             raise TypeError("a Replica belongs to a ddata.System")
         keep = []
@@ -348,6 +377,10 @@ class Replica(Handle):
             opts.store = handle_arg(store, "state store")
         opts.durable_keys, opts.durable_key_count = _cstrings(durable_keys, keep, "durable key")
         opts.expiry_prefixes, opts.expiry_prefix_count = _cstrings(expiry_prefixes, keep, "expiry prefix")
+        if store_prefix is not None:
+            prefix = ffi.new("char[]", to_bytes(store_prefix, "store_prefix"))
+            keep.append(prefix)
+            opts.store_prefix = prefix
         out = ffi.new("dd_replica **")
         check(lib.dd_replica_open(out, handle_arg(system, "system"), opts))
         Handle.__init__(self, out[0], lib.dd_replica_close, parent=system)
@@ -374,8 +407,13 @@ class Replica(Handle):
             check(rc)
 
     def get(self, key):
-        """A copy of the value at key (a typed Crdt), or None when absent."""
-        return _lookup(lib.dd_replica_get, self._h, key)
+        """A copy of the value at key (a typed Crdt), or None when missing or
+        deleted (ABI.md, "Missing items": reads never raise for absence;
+        writing a deleted key raises Deleted)."""
+        try:
+            return _lookup(lib.dd_replica_get, self._h, key)
+        except Deleted:
+            return None
 
     def __getitem__(self, key):
         v = self.get(key)
@@ -384,10 +422,7 @@ class Replica(Handle):
         return v
 
     def __contains__(self, key):
-        try:
-            v = self.get(key)
-        except Deleted:
-            return False
+        v = self.get(key)
         if v is None:
             return False
         v.close()

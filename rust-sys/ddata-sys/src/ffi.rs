@@ -412,6 +412,8 @@ pub struct dd_store_options {
     pub must_exist: u32,
     /// dd_seal_mode (appended)
     pub seal: u32,
+    /// `dd_store_options.read_only`: see ddata.h.
+    pub read_only: u32,
 }
 
 /// One event to append. Tags are NUL-terminated, non-empty, at most 256 bytes, at most 64 per event.
@@ -518,6 +520,8 @@ pub struct dd_replica_options {
     pub expiry_prefix_count: usize,
     /// idle time before such a key expires
     pub expire_after_ms: u64,
+    /// `dd_replica_options.store_prefix`: see ddata.h.
+    pub store_prefix: *const c_char,
 }
 
 /// one node's owned-state engine
@@ -701,6 +705,8 @@ pub struct dd_event {
 pub type dd_recover_snapshot_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, seq: u64, state: *const u8, len: usize) -> c_int>;
 /// Recovery callbacks run on the caller's thread, during the call, with no lock held (so they may call ddata, on this journal too); pointers are valid during the callback only. A non-zero return stops recovery: a positive code comes back as DD_ECALLBACK with the code in the message, a negative DD_E* status as itself (see DD_CALLBACK_CODE_MAX).
 pub type dd_recover_event_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, ev: *const dd_journal_event) -> c_int>;
+/// A clock returning milliseconds since the Unix epoch.
+pub type dd_clock_fn = Option<unsafe extern "C" fn(ctx: *mut c_void) -> u64>;
 
 extern "C" {
     /// The version of the library actually loaded, which may be newer than the header a program was compiled with.
@@ -831,7 +837,7 @@ extern "C" {
     pub fn dd_state_store_upsert(out: *mut u64, store: *mut dd_state_store, key: *const u8, key_len: usize, expected_revision: u64, state: *const u8, len: usize) -> c_int;
     /// DD_ENOTFOUND when the key has no record; revision may be NULL.
     pub fn dd_state_store_get(out: *mut dd_buf, revision: *mut u64, store: *mut dd_state_store, key: *const u8, key_len: usize) -> c_int;
-    /// expected_revision: N or DD_ANY_REVISION (0 is DD_EINVAL).
+    /// expected_revision: N or DD_ANY_REVISION (0 is DD_EINVAL). Deleting a missing key succeeds with DD_ANY_REVISION and is DD_ECONFLICT with N (ABI.md, "Missing items").
     pub fn dd_state_store_delete(store: *mut dd_state_store, key: *const u8, key_len: usize, expected_revision: u64) -> c_int;
     /// Keys starting with 'prefix' (all when prefix_len is 0), in byte order.
     pub fn dd_state_store_keys(out: *mut *mut dd_journal_cursor, store: *mut dd_state_store, prefix: *const u8, prefix_len: usize) -> c_int;
@@ -887,9 +893,9 @@ extern "C" {
     pub fn dd_owned_register(owned: *mut dd_owned, r#type: *const c_char, opts: *const dd_owned_type_options) -> c_int;
     /// Persists, then publishes a full view (is_full = 1; replaces base and deltas) or a delta. On failure nothing is published. The new generation goes to *out_incarnation and *out_age (either may be NULL).
     pub fn dd_owned_publish(out_incarnation: *mut u64, out_age: *mut u64, owned: *mut dd_owned, r#type: *const c_char, is_full: c_int, data: *const u8, len: usize, urgency: u32, delay_ms: u64) -> c_int;
-    /// The pump. Times are the host's monotonic milliseconds.
+    /// The pump. Times are the host's monotonic milliseconds, any origin (0 is a time); a tick before the last is DD_EINVAL and changes nothing.
     pub fn dd_owned_tick(owned: *mut dd_owned, now_ms: u64) -> c_int;
-    /// The pump. Times are the host's monotonic milliseconds.
+    /// The pump. Times are the host's monotonic milliseconds, any origin (0 is a time); a tick before the last is DD_EINVAL and changes nothing.
     pub fn dd_owned_deliver(owned: *mut dd_owned, from_node: u64, data: *const u8, len: usize) -> c_int;
     /// DD_EDONE when nothing is queued.
     pub fn dd_owned_next_outgoing(out: *mut dd_buf, to_node: *mut u64, owned: *mut dd_owned) -> c_int;
@@ -919,12 +925,14 @@ extern "C" {
     pub fn dd_system_open(out: *mut *mut dd_system, opts: *const dd_system_options) -> c_int;
     /// Closing with an open replica is deferred until the replica closes.
     pub fn dd_system_close(sys: *mut dd_system) -> c_int;
-    /// The pump. tick: let time pass (gossip, failure detection, timeouts). deliver: one message from node 'from'; malformed bytes yield DD_ECORRUPT / DD_ELIMIT and change nothing already stored. next_outgoing: the next message to send and its destination node id (both freed by the caller with dd_buf_free); DD_EDONE when none. Before a replica is open the node takes no part: tick and deliver do nothing.
+    /// The pump. tick: let time pass (gossip, failure detection, timeouts). deliver: one message from node 'from'; malformed bytes yield DD_ECORRUPT / DD_ELIMIT and change nothing already stored. next_outgoing: the next message to send and its destination node id (both freed by the caller with dd_buf_free); DD_EDONE when none. Before a replica is open the node takes no part: tick and deliver do nothing. now_ms: the host's monotonic clock, never before the last call's (DD_EINVAL, nothing done); with DD_TRANSPORT_TCP the driver's CLOCK_MONOTONIC is the time and now_ms is not used.
     pub fn dd_system_tick(sys: *mut dd_system, now_ms: u64) -> c_int;
-    /// The pump. tick: let time pass (gossip, failure detection, timeouts). deliver: one message from node 'from'; malformed bytes yield DD_ECORRUPT / DD_ELIMIT and change nothing already stored. next_outgoing: the next message to send and its destination node id (both freed by the caller with dd_buf_free); DD_EDONE when none. Before a replica is open the node takes no part: tick and deliver do nothing.
+    /// The pump. tick: let time pass (gossip, failure detection, timeouts). deliver: one message from node 'from'; malformed bytes yield DD_ECORRUPT / DD_ELIMIT and change nothing already stored. next_outgoing: the next message to send and its destination node id (both freed by the caller with dd_buf_free); DD_EDONE when none. Before a replica is open the node takes no part: tick and deliver do nothing. now_ms: the host's monotonic clock, never before the last call's (DD_EINVAL, nothing done); with DD_TRANSPORT_TCP the driver's CLOCK_MONOTONIC is the time and now_ms is not used.
     pub fn dd_system_deliver(sys: *mut dd_system, now_ms: u64, from: *const c_char, from_len: usize, bytes: *const u8, len: usize) -> c_int;
-    /// The pump. tick: let time pass (gossip, failure detection, timeouts). deliver: one message from node 'from'; malformed bytes yield DD_ECORRUPT / DD_ELIMIT and change nothing already stored. next_outgoing: the next message to send and its destination node id (both freed by the caller with dd_buf_free); DD_EDONE when none. Before a replica is open the node takes no part: tick and deliver do nothing.
+    /// The pump. tick: let time pass (gossip, failure detection, timeouts). deliver: one message from node 'from'; malformed bytes yield DD_ECORRUPT / DD_ELIMIT and change nothing already stored. next_outgoing: the next message to send and its destination node id (both freed by the caller with dd_buf_free); DD_EDONE when none. Before a replica is open the node takes no part: tick and deliver do nothing. now_ms: the host's monotonic clock, never before the last call's (DD_EINVAL, nothing done); with DD_TRANSPORT_TCP the driver's CLOCK_MONOTONIC is the time and now_ms is not used.
     pub fn dd_system_next_outgoing(msg: *mut dd_buf, to_node: *mut dd_buf, sys: *mut dd_system) -> c_int;
+    /// Installs the wall clock the replica reads for what every node compares (LWW timestamps, expiry, the skew check of received values), for tests and simulations; called with 'ctx' under the system's lock, so it must not call into ddata. NULL restores CLOCK_REALTIME. Scheduling never reads it (see dd_system_tick).
+    pub fn dd_system_set_wall_clock(sys: *mut dd_system, clock: dd_clock_fn, ctx: *mut c_void) -> c_int;
     /// `dd_event_init`: see ddata.h and ABI.md.
     pub fn dd_event_init(ev: *mut dd_event, version: u32) -> c_int;
     /// `dd_event_clear`: see ddata.h and ABI.md.
@@ -1062,6 +1070,7 @@ pub const FUNCTIONS: &[&str] = &[
     "dd_system_tick",
     "dd_system_deliver",
     "dd_system_next_outgoing",
+    "dd_system_set_wall_clock",
     "dd_event_init",
     "dd_event_clear",
     "dd_system_next_event",
@@ -1142,6 +1151,7 @@ mod layout {
         assert_eq!(offset_of!(dd_store_options, snapshot_keep), 48);
         assert_eq!(offset_of!(dd_store_options, must_exist), 52);
         assert_eq!(offset_of!(dd_store_options, seal), 56);
+        assert_eq!(offset_of!(dd_store_options, read_only), 60);
     }
 
     #[test]
@@ -1193,7 +1203,7 @@ mod layout {
 
     #[test]
     fn layout_dd_replica_options() {
-        assert_eq!(size_of::<dd_replica_options>(), 104);
+        assert_eq!(size_of::<dd_replica_options>(), 112);
         assert_eq!(align_of::<dd_replica_options>(), 8);
         assert_eq!(offset_of!(dd_replica_options, version), 0);
         assert_eq!(offset_of!(dd_replica_options, delta_strategy), 4);
@@ -1210,6 +1220,7 @@ mod layout {
         assert_eq!(offset_of!(dd_replica_options, expiry_prefixes), 80);
         assert_eq!(offset_of!(dd_replica_options, expiry_prefix_count), 88);
         assert_eq!(offset_of!(dd_replica_options, expire_after_ms), 96);
+        assert_eq!(offset_of!(dd_replica_options, store_prefix), 104);
     }
 
     #[test]

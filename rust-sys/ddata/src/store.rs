@@ -123,6 +123,9 @@ pub struct StoreOptions<'a> {
     /// Refuse a missing path, a 0-byte file or a folder that is not a store
     /// instead of creating one.
     pub must_exist: bool,
+    /// Open an existing store for reading only: nothing is created or
+    /// written; a path without a store is `Status::NotFound`.
+    pub read_only: bool,
 }
 
 impl<'a> StoreOptions<'a> {
@@ -146,6 +149,7 @@ impl<'a> StoreOptions<'a> {
             compression_threshold: raw.compression_threshold,
             snapshot_keep: raw.snapshot_keep,
             must_exist: raw.must_exist != 0,
+            read_only: raw.read_only != 0,
         }
     }
 
@@ -213,6 +217,12 @@ impl<'a> StoreOptions<'a> {
         self
     }
 
+    /// Open an existing store for reading only (see `read_only`).
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
+        self
+    }
+
     /// Calls `f` with the C struct; the path strings live for the call.
     fn with_raw<R>(&self, f: impl FnOnce(&sys::dd_store_options) -> Result<R>) -> Result<R> {
         let cpath = |p: &Path| {
@@ -250,6 +260,7 @@ impl<'a> StoreOptions<'a> {
             } else {
                 sys::DD_SEAL_IF_KEYRING
             },
+            read_only: self.read_only as u32,
         };
         f(&raw)
     }

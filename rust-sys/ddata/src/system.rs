@@ -534,6 +534,9 @@ pub struct ReplicaOptions<'a> {
     pub expiry_prefixes: Vec<String>,
     /// Idle time before a key under `expiry_prefixes` expires.
     pub expire_after_ms: u64,
+    /// Durable records live under this key prefix in the store, the rest
+    /// is left alone; None = "dd/replica/".
+    pub store_prefix: Option<String>,
 }
 
 impl<'a> Default for ReplicaOptions<'a> {
@@ -559,6 +562,7 @@ impl<'a> Default for ReplicaOptions<'a> {
             write_behind_interval_ms: raw.write_behind_interval_ms,
             expiry_prefixes: Vec::new(),
             expire_after_ms: raw.expire_after_ms,
+            store_prefix: None,
         }
     }
 }
@@ -587,6 +591,11 @@ impl Replica {
             .map(|k| cstring(k, "expiry prefix"))
             .collect::<Result<_>>()?;
         let prefix_ptrs: Vec<_> = prefixes.iter().map(|k| k.as_ptr()).collect();
+        let store_prefix = opts
+            .store_prefix
+            .as_deref()
+            .map(|p| cstring(p, "store prefix"))
+            .transpose()?;
         let raw = sys::dd_replica_options {
             version: sys::DD_REPLICA_OPTIONS_VERSION,
             delta_strategy: opts.delta_strategy as u32,
@@ -611,6 +620,7 @@ impl Replica {
             },
             expiry_prefix_count: prefix_ptrs.len(),
             expire_after_ms: opts.expire_after_ms,
+            store_prefix: store_prefix.as_ref().map_or(ptr::null(), |p| p.as_ptr()),
         };
         let mut h = ptr::null_mut();
         check(unsafe { sys::dd_replica_open(&mut h, system.ptr(), &raw) })?;
