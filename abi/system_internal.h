@@ -53,6 +53,10 @@ void system_net_wake(sysobj *s);
  * no-op in pump mode. For dd_replica_close, so the last deltas leave
  * before the engine is freed. */
 void system_net_flush(sysobj *s);
+/* The transport's counters for metrics (system_metrics.c); called locked.
+ * ST_ENOTFOUND in pump mode. */
+struct net_stats;
+int system_net_stats(sysobj *s, struct net_stats *out);
 
 /* Node-owned state on the built-in transport (the driver side in
  * system_net.c, the engine side in owned.c). One owned engine per system.

@@ -924,6 +924,13 @@ static int system_stats_json(sysobj *s, bytes *b)
     return b->failed ? error_oom() : DD_OK;
 }
 
+int system_net_stats(sysobj *s, net_stats *out)
+{
+    if (!s->net)
+        return ST_ENOTFOUND;
+    return net_stats_get(s->net->n, out);
+}
+
 /* ---- the public calls of the built-in transport ---- */
 
 DD_API uint32_t dd_secret_bytes(void)

@@ -215,6 +215,8 @@ export class System extends FdEventEmitter {
   setPeerKeys(keys: PeerKey[]): void;
   /** Per-peer and engine statistics (dd_system_stats_json), parsed. */
   stats(): Record<string, unknown>;
+  /** Metrics in the Prometheus text exposition format. */
+  metricsText(): string;
   tick(nowMs?: number): void;
   deliver(from: string, bytes: Bytes, nowMs?: number): void;
   outgoing(): Array<[string, Buffer]>;

@@ -958,6 +958,16 @@ DD_API int dd_system_connect(dd_system *sys, const char *address);
  * transport totals count rejected connections, handshake and AEAD
  * failures and drops ("peers" absent and "transport" null in pump mode). */
 DD_API int dd_system_stats_json(dd_buf *out, dd_system *sys);
+/* Metrics in the Prometheus text exposition format (version 0.0.4), every
+ * family with HELP and TYPE lines: members by state, convergence lag and
+ * heartbeat age per member, replicator messages and bytes by kind, deltas,
+ * full states, NACKs, digest rounds, keys, tombstones, pending consistency
+ * requests and timeouts, queue drops, the transport's handshake and frame
+ * counters (zeros in pump mode), and the store operation latency
+ * histograms, which are process-wide (every journal and state store of
+ * the process). docs/observability.md lists each metric. Caller owns
+ * *out; free it with dd_buf_free. */
+DD_API int dd_system_metrics_text(dd_buf *out, dd_system *sys);
 /* Node identities of the built-in transport. generate: creates `path`
  * (mode 0600, never overwriting) holding a fresh X25519 key pair and
  * returns its public key. public_key: this node's static public key.

@@ -222,6 +222,7 @@ static void send_gossip(engine *e, const member *to, bool with_status)
     membership_put(e, &b);
     bytes_put_u8(&b, with_status ? 1 : 0);
     if (with_status) {
+        e->stats.digest_rounds++;
         uint32_t nb = choose_buckets(e);
         uint32_t per = KT_LEAVES / nb;
         bytes_put_varint(&b, nb);
@@ -426,6 +427,8 @@ static int handle_gossip(engine *e, member *m, const char *from, size_t from_len
             diff[nd++] = i;
     if (nd)
         send_keys(e, from, from_len, true, diff, nd, (uint32_t)nb);
+    else if (m)
+        m->digest_match_ms = e->now_ms; /* the convergence-lag gauge's clock */
     free(diff);
     return ST_OK;
 }

@@ -24,6 +24,9 @@ typedef struct member {
     double mean_interval_ms;
     uint64_t state_since_ms;
     uint64_t unreachable_since_ms;
+    /* When a digest status this member sent last equalled ours, bucket for
+     * bucket (0: never); the convergence-lag gauge. */
+    uint64_t digest_match_ms;
 } member;
 
 typedef struct outmsg {

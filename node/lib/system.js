@@ -88,6 +88,11 @@ class System extends FdEventEmitter {
     this._native.setPeerKeys(keys);
   }
 
+  // Metrics in the Prometheus text exposition format (a string).
+  metricsText() {
+    return this._native.metricsText();
+  }
+
   // Per-peer and engine statistics (dd_system_stats_json), parsed.
   stats() {
     return JSON.parse(this._native.statsJson());

@@ -362,6 +362,11 @@ static napi_value system_listen_address(napi_env env, napi_callback_info info)
 }
 
 /* Statistics as the library's canonical JSON text (lib/ parses it). */
+static napi_value system_metrics_text(napi_env env, napi_callback_info info)
+{
+    return text_call(env, info, dd_system_metrics_text);
+}
+
 static napi_value system_stats_json(napi_env env, napi_callback_info info)
 {
     return text_call(env, info, dd_system_stats_json);
@@ -642,6 +647,7 @@ bool addon_init_system(napi_env env, napi_value exports)
         M("incarnation", system_incarnation),
         M("listenAddress", system_listen_address),
         M("statsJson", system_stats_json),
+        M("metricsText", system_metrics_text),
         M("publicKey", system_public_key),
         M("setPeerKeys", system_set_peer_keys),
         M("close", handle_close_method),

@@ -433,6 +433,7 @@ int dd_system_incarnation(dd_system *sys, uint64_t *out);
 int dd_system_listen_address(dd_buf *out, dd_system *sys);
 int dd_system_connect(dd_system *sys, const char *address);
 int dd_system_stats_json(dd_buf *out, dd_system *sys);
+int dd_system_metrics_text(dd_buf *out, dd_system *sys);
 int dd_node_key_generate(dd_buf *public_key, const char *path);
 int dd_system_public_key(dd_buf *out, dd_system *sys);
 int dd_system_set_peer_keys(dd_system *sys, const uint8_t *public_keys, const char *const *node_ids, size_t count);
@@ -560,6 +561,7 @@ FUNCTIONS = (
     'dd_system_listen_address',
     'dd_system_connect',
     'dd_system_stats_json',
+    'dd_system_metrics_text',
     'dd_node_key_generate',
     'dd_system_public_key',
     'dd_system_set_peer_keys',

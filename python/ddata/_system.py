@@ -213,6 +213,12 @@ class System(Handle, Pump):
         """Engine, peer and transport statistics as a dict."""
         return json.loads(self.stats_json())
 
+    def metrics_text(self):
+        """Metrics in the Prometheus text exposition format (str)."""
+        buf = ffi.new("dd_buf *")
+        check(lib.dd_system_metrics_text(buf, self._h))
+        return take_buf(buf).decode("utf-8")
+
     # ---- the pump
 
     def tick(self, now_ms=None):

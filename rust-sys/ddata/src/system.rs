@@ -397,6 +397,14 @@ impl System {
         String::from_utf8(take(b)).map_err(|_| Error::new(Status::Corrupt, "stats are not UTF-8"))
     }
 
+    /// Metrics in the Prometheus text exposition format.
+    pub fn metrics_text(&self) -> Result<String> {
+        let mut b = empty();
+        check(unsafe { sys::dd_system_metrics_text(&mut b, self.ptr()) })?;
+        String::from_utf8(take(b))
+            .map_err(|_| Error::new(Status::Corrupt, "metrics are not UTF-8"))
+    }
+
     /// A descriptor readable while events are queued: poll it, never read
     /// or close it.
     pub fn event_fd(&self) -> Result<i32> {
