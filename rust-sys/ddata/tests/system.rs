@@ -187,3 +187,14 @@ fn two_nodes_over_the_builtin_tcp_transport_converge() {
     }
     assert_eq!(got, Some(3), "the update never crossed the TCP transport");
 }
+
+#[test]
+fn metrics_text_shows_both_members_up_with_help_and_type() {
+    let (a, _b, _ra, _rb) = cluster();
+    let text = a.metrics_text().unwrap();
+    let help: Vec<&str> = text.lines().filter(|l| l.starts_with("# HELP ")).collect();
+    let types: Vec<&str> = text.lines().filter(|l| l.starts_with("# TYPE ")).collect();
+    assert!(!help.is_empty());
+    assert_eq!(help.len(), types.len());
+    assert!(text.lines().any(|l| l == "ddata_members{state=\"up\"} 2"), "{text}");
+}
