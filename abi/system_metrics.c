@@ -16,7 +16,7 @@
 #include "util/error.h"
 #include "util/status.h"
 
-DD_API int dd_system_metrics_text(dd_buf *out, dd_system *sys)
+int abi_impl_dd_system_metrics_text(dd_buf *out, dd_system *sys)
 {
     ABI_REQUIRE(out, "out");
     out->data = NULL;

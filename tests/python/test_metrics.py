@@ -103,7 +103,7 @@ def test_store_latency_histograms_count_journal_appends(tmp_path, pair):
                 "ddata_store_operation_duration_seconds_count", op="append")
     with ddata.Journal("sqlite", str(tmp_path / "j.db")) as j:
         for i in range(5):
-            j.append("p", [b"e%d" % i], i)
+            j.append("p", i, [b"e%d" % i])
         assert len(list(j.replay("p"))) == 5
     after = families(nodes["a"].metrics_text())
     assert sample(after, "ddata_store_operation_duration_seconds",

@@ -149,7 +149,7 @@ func readAll(handle unsafe.Pointer, open func(**C.dd_journal_cursor) C.int) ([]R
 // cursorNext is dd_journal_cursor_next, out first as every other call;
 // the one place to follow the header's argument order.
 func cursorNext(ev *C.dd_journal_event, c *C.dd_journal_cursor) C.int {
-	return C.dd_journal_cursor_next(c, ev)
+	return C.dd_journal_cursor_next(ev, c)
 }
 
 // Keys is dd_state_store_keys read to the end.
