@@ -14,6 +14,7 @@
 
 #include "ddata.h"
 #include "replicator/engine.h"
+#include "obs/log_queue.h"
 #include "util/bytes.h"
 #include "util/hash.h"
 #include "util/limits.h"
@@ -35,9 +36,17 @@ typedef struct sysobj {
     int event_fd;
     bool event_fd_signaled;
     sysnet *net; /* NULL in pump mode */
+    /* Log records of the system itself (transport, slow fsyncs); the
+     * engine keeps its own. dd_system_next_log drains both. */
+    log_queue logs;
+    uint64_t slow_fsyncs_seen;
 } sysobj;
 
 void system_lock(sysobj *s);
+/* Log records queued (engine's and system's) and the process-wide slow
+ * fsync check, which queues "store.slow_fsync" (system_log.c; locked). */
+size_t system_log_count(const sysobj *s);
+void system_log_slow_fsyncs(sysobj *s);
 /* Updates the event fd to match the queue, then unlocks. */
 void system_unlock(sysobj *s);
 /* The time for local operations: the host's last `now`, else the wall clock. */

@@ -55,6 +55,11 @@ void store_latency_record(store_latency_op op, uint64_t start_ns)
         atomic_fetch_add_explicit(&slow_fsyncs, 1, memory_order_relaxed);
 }
 
+uint64_t store_latency_slow_fsyncs(void)
+{
+    return atomic_load_explicit(&slow_fsyncs, memory_order_relaxed);
+}
+
 void store_latency_seal_failure(void)
 {
     atomic_fetch_add_explicit(&seal_failures, 1, memory_order_relaxed);

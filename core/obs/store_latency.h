@@ -29,6 +29,8 @@ typedef enum store_latency_op {
 uint64_t store_latency_start(void);
 /* Records the time since `start_ns` for `op`. */
 void store_latency_record(store_latency_op op, uint64_t start_ns);
+/* fsyncs that took STORE_SLOW_FSYNC_NS or more, since the process began. */
+uint64_t store_latency_slow_fsyncs(void);
 /* One sealed or enveloped record that failed its check on read. */
 void store_latency_seal_failure(void);
 /* fsyncs slower than this are counted as slow (and logged by hosts). */

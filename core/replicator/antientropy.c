@@ -529,6 +529,10 @@ static int send_listed_states(engine *e, const char *from, size_t from_len, read
         else
             state.body.len = state.entry_start;
         e->stats.full_states_sent++;
+        if (with_seq) { /* a NACK's fallback; WANT answers are ordinary repair */
+            log_field f[2] = {{"key", (const char *)key, klen}, {"to", from, from_len}};
+            log_queue_push(&e->logs, LOG_INFO, "delta.full_state_sent", e->now_ms, f, 2);
+        }
     }
     batch_finish(&state, false);
     return rc == ST_OK && !reader_done(r) ? corrupt(what) : rc;
@@ -604,6 +608,8 @@ static int handle_delta(engine *e, const char *from, size_t from_len, reader *r)
             bytes_put_u64(&nack.body, origin);
             batch_end(&nack);
             e->stats.nacks_sent++;
+            log_field f[2] = {{"key", (const char *)key, klen}, {"to", from, from_len}};
+            log_queue_push(&e->logs, LOG_INFO, "delta.nack_sent", e->now_ms, f, 2);
             continue;
         }
         crdt *delta = NULL;

@@ -201,6 +201,11 @@ typedef struct engine_stats {
 } engine_stats;
 /* The wire type's name for metric labels ("gossip", "delta", ...; "other"). */
 const char *engine_wire_kind_name(unsigned kind);
+/* Log records (obs/log_queue.h): membership changes, NACKs, full-state
+ * fallbacks, durable-store failures. engine_next_log moves the oldest
+ * into *out as JSON; ST_EDONE when none. */
+int engine_next_log(engine *e, bytes *out);
+size_t engine_log_count(const engine *e);
 /* Keys held as tombstones; consistency requests waiting for replies. */
 uint64_t engine_tombstone_count(const engine *e);
 size_t engine_pending_requests(const engine *e);

@@ -9,6 +9,7 @@
 #include "replicator/engine.h"
 #include "replicator/keytable.h"
 #include "replicator/wire.h"
+#include "obs/log_queue.h"
 #include "util/rng.h"
 
 typedef struct member {
@@ -134,6 +135,7 @@ struct engine {
     uint64_t peak_at_ms;
 
     engine_stats stats;
+    log_queue logs; /* log records for the host (engine_next_log) */
 };
 
 /* Node ids are at most this many bytes (no NUL inside). */

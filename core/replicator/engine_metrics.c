@@ -97,7 +97,7 @@ void engine_metrics_write(bytes *b, const engine *e)
     prom_counter(b, "ddata_deltas_sent_total", "Delta messages sent (DELTA, batched per key)",
                  st.msgs_sent_by_type[6]);
     prom_counter(b, "ddata_full_states_sent_total",
-                 "Full states sent instead of deltas, in answer to a NACK", st.full_states_sent);
+                 "Full states sent: digest repair (WANT) and the fallback for a NACK", st.full_states_sent);
     prom_counter(b, "ddata_nacks_sent_total", "NACKs sent: a causal gap in a peer's deltas",
                  st.nacks_sent);
     prom_counter(b, "ddata_digest_rounds_total", "Gossip messages sent with a digest status",

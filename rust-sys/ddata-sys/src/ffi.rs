@@ -537,6 +537,7 @@ extern "C" {
     pub fn dd_system_connect(sys: *mut dd_system, address: *const c_char) -> c_int;
     pub fn dd_system_stats_json(out: *mut dd_buf, sys: *mut dd_system) -> c_int;
     pub fn dd_system_metrics_text(out: *mut dd_buf, sys: *mut dd_system) -> c_int;
+    pub fn dd_system_next_log(out: *mut dd_buf, sys: *mut dd_system) -> c_int;
     pub fn dd_node_key_generate(public_key: *mut dd_buf, path: *const c_char) -> c_int;
     pub fn dd_system_public_key(out: *mut dd_buf, sys: *mut dd_system) -> c_int;
     pub fn dd_system_set_peer_keys(sys: *mut dd_system, public_keys: *const u8, node_ids: *const *const c_char, count: usize) -> c_int;
@@ -664,6 +665,7 @@ pub const FUNCTIONS: &[&str] = &[
     "dd_system_connect",
     "dd_system_stats_json",
     "dd_system_metrics_text",
+    "dd_system_next_log",
     "dd_node_key_generate",
     "dd_system_public_key",
     "dd_system_set_peer_keys",
