@@ -208,6 +208,7 @@ export type PeerKey = Buffer | { key: Buffer; nodeId?: string };
 /** Writes a node key file (mode 0600, never overwriting) and returns its public key. */
 export function generateNodeKey(path: string): Buffer;
 
+export interface LogRecord { event: string; level: 'debug' | 'info' | 'warn' | 'error'; fields: Record<string, string>; timeMs: number; }
 export interface MemberEvent { kind: 'member'; node: string; incarnation: number | bigint; state: 'joining' | 'up' | 'unreachable' | 'down' | 'removed' | 'unknown'; }
 export interface KeyEvent { kind: 'changed' | 'deleted' | 'expired'; key: string; }
 export interface OverflowEvent { kind: 'overflow'; dropped: number | bigint; }
@@ -231,6 +232,8 @@ export class System extends FdEventEmitter {
   outgoing(): Array<[string, Buffer]>;
   close(): void;
   on(event: 'member', listener: (ev: MemberEvent) => void): this;
+  /** A log record (dd_system_next_log): the library prints nothing. */
+  on(event: 'log', listener: (rec: LogRecord) => void): this;
   on(event: 'changed' | 'deleted' | 'expired', listener: (ev: KeyEvent) => void): this;
   on(event: 'overflow', listener: (ev: OverflowEvent) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;

@@ -42,6 +42,12 @@ class System extends FdEventEmitter {
       if (ev.kind === 'requestDone') this._settle(ev);
       else out.push([ev.kind, ev]);
     }
+    // Log records ride the same fd: each is emitted as 'log'
+    // ({event, level, fields, timeMs}); the library itself prints nothing.
+    for (let s = this._native.nextLog(); s !== undefined; s = this._native.nextLog()) {
+      const r = JSON.parse(s);
+      out.push(['log', { event: r.event, level: r.level, fields: r.fields, timeMs: r.time_ms }]);
+    }
     return out;
   }
 

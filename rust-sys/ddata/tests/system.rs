@@ -196,5 +196,8 @@ fn metrics_text_shows_both_members_up_with_help_and_type() {
     let types: Vec<&str> = text.lines().filter(|l| l.starts_with("# TYPE ")).collect();
     assert!(!help.is_empty());
     assert_eq!(help.len(), types.len());
-    assert!(text.lines().any(|l| l == "ddata_members{state=\"up\"} 2"), "{text}");
+    assert!(
+        text.lines().any(|l| l == "ddata_members{state=\"up\"} 2"),
+        "{text}"
+    );
 }
