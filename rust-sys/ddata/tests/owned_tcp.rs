@@ -29,9 +29,7 @@ fn owned_state_attached_to_a_tcp_system_reaches_the_other_node() {
                 base = Some(v.base);
                 break;
             }
-            Err(e) if e.status() == Status::NotFound => {
-                std::thread::sleep(std::time::Duration::from_millis(20))
-            }
+            Err(e) if e.status() == Status::NotFound => std::thread::sleep(std::time::Duration::from_millis(20)),
             Err(e) => panic!("{e}"),
         }
     }

@@ -213,21 +213,14 @@ fn must_exist_refuses_an_empty_file_and_a_missing_path() {
     let d = tmpdir("must-exist");
     let empty = d.join("empty.db");
     std::fs::write(&empty, b"").unwrap();
-    let err = Journal::open(&StoreOptions::sqlite(&empty).must_exist(true))
-        .err()
-        .unwrap();
+    let err = Journal::open(&StoreOptions::sqlite(&empty).must_exist(true)).err().unwrap();
     assert_eq!(err.status(), Status::Corrupt);
     assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0);
     let missing = d.join("missing");
-    let err = StateStore::open(&StoreOptions::fs(&missing).must_exist(true))
-        .err()
-        .unwrap();
+    let err = StateStore::open(&StoreOptions::fs(&missing).must_exist(true)).err().unwrap();
     assert_eq!(err.status(), Status::NotFound);
     assert!(!missing.exists());
-    Journal::open(&StoreOptions::sqlite(&empty))
-        .unwrap()
-        .append("p", 0, &[NewEvent::new("x")])
-        .unwrap();
+    Journal::open(&StoreOptions::sqlite(&empty)).unwrap().append("p", 0, &[NewEvent::new("x")]).unwrap();
     let j = Journal::open(&StoreOptions::sqlite(&empty).must_exist(true)).unwrap();
     assert_eq!(j.highest_seq("p").unwrap(), 1);
 }
@@ -269,10 +262,7 @@ fn a_keyring_can_seal_with_aes_256_gcm_where_the_cpu_has_it() {
         return;
     }
     r.unwrap();
-    let opts = StoreOptions::sqlite(dir.join("s.db"))
-        .keyring(&ring)
-        .compression(9, 16)
-        .busy_timeout_ms(1000);
+    let opts = StoreOptions::sqlite(dir.join("s.db")).keyring(&ring).compression(9, 16).busy_timeout_ms(1000);
     let s = StateStore::open(&opts).unwrap();
     s.upsert("k", ANY_REVISION, &[b'x'; 4096]).unwrap();
     assert_eq!(s.get("k").unwrap().unwrap().1, vec![b'x'; 4096]);
