@@ -114,6 +114,31 @@ def test_convergence_lag_rises_while_a_node_is_stopped_and_falls_after_heal():
         tc.wait_until("n3 has the update", tc.agree([n3], "during", 1), 10)
 
 
+def log_records(node):
+    import json
+    with open(os.path.join(node.tmp, node.name + ".log"), "rb") as f:
+        return [json.loads(l) for l in f.read().decode().splitlines() if l.startswith("{")]
+
+
+def test_log_format_json_prints_membership_records_one_per_line():
+    with tc.Cluster() as c:
+        n1 = c.add("n1", extra=["--log-format", "json"])
+        n2 = c.add("n2", seeds=[n1.addr])
+        n3 = c.add("n3", seeds=[n1.addr], extra=["--log-format", "text"])
+        tc.wait_up([n1, n2, n3])
+        seen = lambda ev: any(r["event"] == ev and r["fields"].get("member") == "n2"
+                              and r["node"] == "n1" for r in log_records(n1))
+        tc.wait_until("n1 logs member.up for n2", lambda: seen("member.up") or log_records(n1), 10)
+        n2.kill()
+        tc.wait_until("n1 logs member.unreachable for n2",
+                      lambda: seen("member.unreachable") or log_records(n1), 15)
+        rec = next(r for r in log_records(n1) if r["event"] == "member.unreachable")
+        assert rec["level"] == "warn" and isinstance(rec["time_ms"], int), rec
+        with open(os.path.join(n3.tmp, "n3.log"), "rb") as f:
+            text = f.read().decode()
+        assert re.search(r"^\[n3\] info member\.up incarnation=\d+ member=n1$", text, re.M), text
+
+
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
 
 

@@ -18,6 +18,7 @@
 
 #include "commands.h"
 #include "ddata.h"
+#include "log_print.h"
 #include "metrics_http.h"
 #include "peer_keys_file.h"
 
@@ -38,6 +39,7 @@ typedef struct node_ctx {
     size_t nmembers;
     const char *id;
     const char *peer_keys_path; /* reloaded on SIGHUP; NULL = none */
+    log_format log_fmt;
 } node_ctx;
 
 static volatile sig_atomic_t stop_flag, reload_flag;
@@ -87,6 +89,8 @@ void cmd_node_help(void)
            "  --durable PATTERN  a durable key, or PREFIX* (repeatable; needs --store)\n"
            "  --gossip-ms N      digest gossip interval (default 200)\n"
            "  --metrics IP:PORT  serve Prometheus metrics at http://IP:PORT/metrics\n"
+           "  --log-format F     text (default) or json: the library's log records on\n"
+           "                     stderr, one per line\n"
            "  --control          read commands on stdin, answer one line each on stdout:\n"
            "                       inc KEY N | add KEY ELEM | remove KEY ELEM | get KEY |\n"
            "                       delete KEY | keys | members | stats | addr | quit\n"
@@ -378,6 +382,7 @@ static int run_loop(node_ctx *c, int control)
         if (n < 0 && errno != EINTR)
             return 1;
         drain_events(c);
+        log_print_drain(stderr, c->sys, c->id, c->log_fmt);
         if (reload_flag) {
             reload_flag = 0;
             if (c->peer_keys_path)
@@ -418,6 +423,7 @@ int cmd_node(int argc, char **argv)
                *store_key_file = NULL, *node_key = NULL, *peer_keys_path = NULL,
                *next_key_file = NULL, *metrics_addr = NULL;
     metrics_http *metrics = NULL;
+    int json_logs = 0;
     const char *seeds[MAX_SEEDS], *durable[MAX_DURABLE];
     size_t nseeds = 0, ndurable = 0;
     int plaintext = 0, control = 0;
@@ -454,6 +460,12 @@ int cmd_node(int argc, char **argv)
             store_key_file = v;
         } else if (strcmp(a, "--metrics") == 0) {
             metrics_addr = v;
+        } else if (strcmp(a, "--log-format") == 0) {
+            if (strcmp(v, "json") != 0 && strcmp(v, "text") != 0) {
+                fprintf(stderr, "ddata node: --log-format is text or json, not '%s'\n", v);
+                return 2;
+            }
+            json_logs = strcmp(v, "json") == 0;
         } else if (strcmp(a, "--gossip-ms") == 0) {
             gossip_ms = strtoul(v, NULL, 10);
         } else if (strcmp(a, "--seed") == 0 && nseeds < MAX_SEEDS) {
@@ -501,6 +513,7 @@ int cmd_node(int argc, char **argv)
     node_ctx c;
     memset(&c, 0, sizeof(c));
     c.id = id;
+    c.log_fmt = json_logs ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT;
     int status = 1;
     if (store_path) {
         dd_store_options so;
