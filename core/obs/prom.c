@@ -67,6 +67,24 @@ void prom_sample_u64(bytes *b, const char *name, const char *label, const char *
     bytes_put(b, num, (size_t)n);
 }
 
+void prom_sample2_u64(bytes *b, const char *name, const char *l1, const char *v1, size_t v1_len,
+                      const char *l2, const char *v2, uint64_t v)
+{
+    char num[24];
+    bytes_put_str(b, name);
+    bytes_put_u8(b, '{');
+    bytes_put_str(b, l1);
+    bytes_put_str(b, "=\"");
+    put_escaped(b, v1, v1_len);
+    bytes_put_str(b, "\",");
+    bytes_put_str(b, l2);
+    bytes_put_str(b, "=\"");
+    put_escaped(b, v2, strlen(v2));
+    bytes_put_str(b, "\"} ");
+    int n = snprintf(num, sizeof(num), "%llu\n", (unsigned long long)v);
+    bytes_put(b, num, (size_t)n);
+}
+
 void prom_sample_double_n(bytes *b, const char *name, const char *label, const char *value,
                           size_t value_len, double v)
 {

@@ -31,6 +31,9 @@ void prom_sample_double(bytes *b, const char *name, const char *label, const cha
 /* A label value of `len` bytes (not NUL-terminated), escaped. */
 void prom_sample_double_n(bytes *b, const char *name, const char *label, const char *value,
                           size_t value_len, double v);
+/* A sample with two labels, the first value `v1_len` bytes. */
+void prom_sample2_u64(bytes *b, const char *name, const char *l1, const char *v1, size_t v1_len,
+                      const char *l2, const char *v2, uint64_t v);
 /* family + one unlabelled sample, the common case. */
 void prom_counter(bytes *b, const char *name, const char *help, uint64_t v);
 void prom_gauge(bytes *b, const char *name, const char *help, double v);

@@ -31,6 +31,20 @@ static void write_members(bytes *b, const engine *e)
     for (int i = 0; i < 5; i++)
         prom_sample_u64(b, "ddata_members", "state", state_names[i], by_state[i]);
 
+    prom_family(b, "ddata_member_state", PROM_GAUGE,
+                "Each member this node knows (itself included), 1 in its current state");
+    for (size_t i = 0; i < n; i++) {
+        engine_member_info mi;
+        if (engine_member_at(e, i, &mi) != 0)
+            continue;
+        engine_member_state st = mi.state;
+        if (st == MEMBER_UP && !mi.reachable && !mi.is_self)
+            st = MEMBER_UNREACHABLE;
+        if (st >= MEMBER_JOINING && st <= MEMBER_REMOVED)
+            prom_sample2_u64(b, "ddata_member_state", "member", mi.id, mi.id_len, "state",
+                             state_names[st - 1], 1);
+    }
+
     prom_family(b, "ddata_member_convergence_lag_seconds", PROM_GAUGE,
                 "Seconds since a digest status this member gossiped equalled this node's "
                 "digest on arrival (members never seen to match have no sample)");
@@ -85,6 +99,13 @@ void engine_metrics_write(bytes *b, const engine *e)
                     "Members this node knows, itself included, by state");
         for (int i = 0; i < 5; i++)
             prom_sample_u64(b, "ddata_members", "state", state_names[i], 0);
+        prom_family(b, "ddata_member_state", PROM_GAUGE,
+                    "Each member this node knows (itself included), 1 in its current state");
+        prom_family(b, "ddata_member_convergence_lag_seconds", PROM_GAUGE,
+                    "Seconds since a digest status this member gossiped equalled this node's "
+                    "digest on arrival (members never seen to match have no sample)");
+        prom_family(b, "ddata_member_heartbeat_age_seconds", PROM_GAUGE,
+                    "Seconds since this member's heartbeat last advanced, as this node saw it");
     }
     write_by_kind(b, "ddata_messages_sent_total", "Replicator messages queued to send, by kind",
                   st.msgs_sent_by_type);

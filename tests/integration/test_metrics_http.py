@@ -139,6 +139,38 @@ def test_log_format_json_prints_membership_records_one_per_line():
         assert re.search(r"^\[n3\] info member\.up incarnation=\d+ member=n1$", text, re.M), text
 
 
+def test_top_under_tmux_shows_three_members_up():
+    if not shutil.which("tmux"):
+        print("  (tmux missing: skipped)")
+        return
+    with tc.Cluster() as c:
+        n1, _, _ = start(c, 3)
+        session = "ddtop%d" % os.getpid()
+        sock = os.path.join(c.tmp, "tmux.sock")
+        tmux = ["tmux", "-S", sock]
+        subprocess.run(tmux + ["new-session", "-d", "-s", session, "-x", "120", "-y", "40",
+                               "%s top %s" % (tc.BIN, n1.metrics)], check=True)
+        try:
+            def screen():
+                out = subprocess.run(tmux + ["capture-pane", "-p", "-t", session],
+                                     capture_output=True, text=True)
+                return out.stdout
+
+            def three_up():
+                text = screen()
+                rows = [l for l in text.splitlines() if re.match(r"^n[123]\s+up\s", l)]
+                return True if len(rows) == 3 and "(3 members)" in text else text
+            tc.wait_until("top shows n1, n2, n3 up", three_up, 15)
+            # A second refresh has rates: "msg/s" appears once two scrapes exist.
+            tc.wait_until("top shows rates", lambda: True if "msg/s" in screen() else screen(), 10)
+            subprocess.run(tmux + ["send-keys", "-t", session, "C-c"], check=True)
+            tc.wait_until("top exits on Ctrl-C",
+                          lambda: subprocess.run(tmux + ["has-session", "-t", session],
+                                                 capture_output=True).returncode != 0, 10)
+        finally:
+            subprocess.run(tmux + ["kill-server"], capture_output=True)
+
+
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
 
 
