@@ -48,16 +48,17 @@ napi_value addon_fail(napi_env env, int rc)
 
 napi_value addon_fail_on(napi_env env, int rc, const void *handle)
 {
-    /* The thread's message first: dd_handle_error on a handle the call
-     * closed fails and sets the thread's error. */
-    char fallback[512];
+    /* The thread's record first: the call ran on this thread, so it is this
+     * call's own; the handle's record is the fallback (read before anything
+     * else touches the thread's slot: dd_handle_error on a handle the call
+     * closed fails and sets it). */
     const dd_error *e = dd_error_last();
-    snprintf(fallback, sizeof fallback, "%s",
-             (e && e->code == rc && e->message) ? e->message : dd_status_str(rc));
+    if (e && e->code == rc && e->message)
+        return throw_status(env, rc, e->message);
     const dd_error *he = NULL;
     if (handle && dd_handle_error(&he, handle) == DD_OK && he->code == rc)
         return throw_status(env, rc, he->message);
-    return throw_status(env, rc, fallback);
+    return throw_status(env, rc, dd_status_str(rc));
 }
 
 napi_value addon_throw(napi_env env, int rc, const char *message)

@@ -117,13 +117,14 @@ _BY_CODE = {
 
 
 def error_for(code, handle=None):
-    """The exception for status `code`: the message recorded on `handle`
-    (dd_handle_error, the per-handle form) when it is the failure of this
-    call, else the thread's last message (calls without a handle, and
-    argument errors found before the handle was looked up)."""
+    """The exception for status `code`: the thread's last message when it is
+    this call's (the call and this read run on one thread, so it is exact
+    even while other threads fail on a shared handle), else the message
+    recorded on `handle` (dd_handle_error, the per-handle form, which any
+    thread can read)."""
     err = lib.dd_error_last()
     message = ffi.string(err.message).decode("utf-8", "replace") if err.code == code else ""
-    if handle is not None and handle != ffi.NULL:
+    if not message and handle is not None and handle != ffi.NULL:
         out = ffi.new("const dd_error **")
         if lib.dd_handle_error(out, handle) == lib.DD_OK and out[0].code == code:
             message = ffi.string(out[0].message).decode("utf-8", "replace")

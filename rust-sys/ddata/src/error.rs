@@ -163,9 +163,18 @@ impl std::error::Error for Error {}
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
-    /// The failure of a call made with `handle`: its recorded error when the
-    /// code matches, else the thread's.
+    /// The failure of a call made with `handle`: the thread's record when it
+    /// is this call's (the call and the read run on this thread, so it is
+    /// exact even when other threads fail on the same handle meanwhile),
+    /// else the record on the handle (`dd_handle_error`).
     pub(crate) fn on<T>(rc: i32, handle: *mut T) -> Error {
+        let t = unsafe { sys::dd_error_last() };
+        if !t.is_null() {
+            let t = unsafe { &*t };
+            if t.code == rc && !t.message.is_null() {
+                return Error::last(rc);
+            }
+        }
         let fallback = Error::last(rc);
         let mut e: *const sys::dd_error = std::ptr::null();
         let ok = unsafe { sys::dd_handle_error(&mut e, handle as *const std::os::raw::c_void) };
