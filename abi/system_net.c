@@ -585,7 +585,8 @@ static void log_handshake_failures(sysobj *s, sysnet *sn, uint64_t wall)
             continue;
         char n[24], total[24];
         log_field f[3] = {log_field_u64("count", seen[i] - sn->handshake_logged[i], n),
-                          log_field_str("reason", kinds[i]), log_field_u64("total", seen[i], total)};
+                          log_field_str("reason", kinds[i]),
+                          log_field_u64("total", seen[i], total)};
         log_queue_push(&s->logs, LOG_WARN, "transport.handshake_failed", wall, f, 3);
         sn->handshake_logged[i] = seen[i];
     }

@@ -35,11 +35,9 @@ void net_metrics_write(bytes *b, const net_stats *ns)
                  "Frames dropped because a peer's send queue was full", ns->queue_drops);
     prom_counter(b, "ddata_transport_reliable_overflows_total",
                  "Links closed because their reliable queue overflowed", ns->reliable_overflows);
-    prom_counter(b, "ddata_transport_frames_received_total", "Data frames received",
-                 ns->frames_in);
+    prom_counter(b, "ddata_transport_frames_received_total", "Data frames received", ns->frames_in);
     prom_counter(b, "ddata_transport_frames_sent_total", "Data frames sent", ns->frames_out);
     prom_counter(b, "ddata_transport_received_bytes_total", "Bytes of data frames received",
                  ns->bytes_in);
-    prom_counter(b, "ddata_transport_sent_bytes_total", "Bytes of data frames sent",
-                 ns->bytes_out);
+    prom_counter(b, "ddata_transport_sent_bytes_total", "Bytes of data frames sent", ns->bytes_out);
 }

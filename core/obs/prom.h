@@ -24,10 +24,8 @@ typedef enum prom_type { PROM_COUNTER, PROM_GAUGE, PROM_HISTOGRAM } prom_type;
 /* "# HELP name help\n# TYPE name type\n". */
 void prom_family(bytes *b, const char *name, prom_type type, const char *help);
 /* A sample with at most one label (label NULL: none). */
-void prom_sample_u64(bytes *b, const char *name, const char *label, const char *value,
-                     uint64_t v);
-void prom_sample_double(bytes *b, const char *name, const char *label, const char *value,
-                        double v);
+void prom_sample_u64(bytes *b, const char *name, const char *label, const char *value, uint64_t v);
+void prom_sample_double(bytes *b, const char *name, const char *label, const char *value, double v);
 /* A label value of `len` bytes (not NUL-terminated), escaped. */
 void prom_sample_double_n(bytes *b, const char *name, const char *label, const char *value,
                           size_t value_len, double v);

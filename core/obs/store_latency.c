@@ -13,8 +13,8 @@
 #define NBOUNDS 13
 
 static const uint64_t bound_ns[NBOUNDS] = {
-    10000ull,     25000ull,     100000ull,     250000ull,     1000000ull,
-    2500000ull,   10000000ull,  25000000ull,   100000000ull,  250000000ull,
+    10000ull,      25000ull,      100000ull,      250000ull,    1000000ull,
+    2500000ull,    10000000ull,   25000000ull,    100000000ull, 250000000ull,
     1000000000ull, 2500000000ull, 10000000000ull,
 };
 static const char *const bound_text[NBOUNDS] = {
@@ -32,8 +32,7 @@ static histogram hists[STORE_LATENCY_OP_COUNT];
 static _Atomic uint64_t seal_failures;
 static _Atomic uint64_t slow_fsyncs;
 
-static const char *const op_name[STORE_LATENCY_OP_COUNT] = {"append", "replay", "upsert",
-                                                            "fsync"};
+static const char *const op_name[STORE_LATENCY_OP_COUNT] = {"append", "replay", "upsert", "fsync"};
 
 uint64_t store_latency_start(void)
 {

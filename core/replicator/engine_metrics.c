@@ -51,12 +51,11 @@ static void write_members(bytes *b, const engine *e)
     uint64_t now = engine_now_ms(e);
     for (size_t i = 1; i < n; i++) {
         engine_member_info mi;
-        if (engine_member_at(e, i, &mi) != 0 || !mi.digest_match_ms ||
-            mi.state == MEMBER_REMOVED)
+        if (engine_member_at(e, i, &mi) != 0 || !mi.digest_match_ms || mi.state == MEMBER_REMOVED)
             continue;
         double lag = now > mi.digest_match_ms ? (double)(now - mi.digest_match_ms) / 1000.0 : 0;
-        prom_sample_double_n(b, "ddata_member_convergence_lag_seconds", "member", mi.id,
-                             mi.id_len, lag);
+        prom_sample_double_n(b, "ddata_member_convergence_lag_seconds", "member", mi.id, mi.id_len,
+                             lag);
     }
     prom_family(b, "ddata_member_heartbeat_age_seconds", PROM_GAUGE,
                 "Seconds since this member's heartbeat last advanced, as this node saw it");
@@ -118,7 +117,8 @@ void engine_metrics_write(bytes *b, const engine *e)
     prom_counter(b, "ddata_deltas_sent_total", "Delta messages sent (DELTA, batched per key)",
                  st.msgs_sent_by_type[6]);
     prom_counter(b, "ddata_full_states_sent_total",
-                 "Full states sent: digest repair (WANT) and the fallback for a NACK", st.full_states_sent);
+                 "Full states sent: digest repair (WANT) and the fallback for a NACK",
+                 st.full_states_sent);
     prom_counter(b, "ddata_nacks_sent_total", "NACKs sent: a causal gap in a peer's deltas",
                  st.nacks_sent);
     prom_counter(b, "ddata_digest_rounds_total", "Gossip messages sent with a digest status",

@@ -58,8 +58,8 @@ static engine_member_state visible_state(const member *m)
 
 static void log_member(engine *e, const member *m, engine_member_state st)
 {
-    static const char *const names[] = {"", "member.joining", "member.up", "member.unreachable",
-                                        "member.down", "member.removed"};
+    static const char *const names[] = {
+        "", "member.joining", "member.up", "member.unreachable", "member.down", "member.removed"};
     if (st < MEMBER_JOINING || st > MEMBER_REMOVED)
         return;
     char inc[24];

@@ -175,8 +175,7 @@ void requests_tick(engine *e)
         if (e->now_ms >= e->reqs[i].deadline_ms) {
             e->stats.request_timeouts++;
             finish(e, i, ST_ETIMEOUT);
-        }
-        else
+        } else
             i++;
     }
 }

@@ -136,8 +136,7 @@ done:
 static void parse(scrape *out, char *text)
 {
     out->n = 0;
-    for (char *line = strtok(text, "\n"); line && out->n < MAX_SAMPLES;
-         line = strtok(NULL, "\n")) {
+    for (char *line = strtok(text, "\n"); line && out->n < MAX_SAMPLES; line = strtok(NULL, "\n")) {
         if (line[0] == '#' || !line[0])
             continue;
         sample *s = &out->s[out->n];
@@ -255,7 +254,8 @@ static void render(const char *address, const scrape *cur, const scrape *prev, i
         char hb_text[32], lag_text[32];
         snprintf(hb_text, sizeof(hb_text), has_hb ? "%.1f s" : "-", hb);
         snprintf(lag_text, sizeof(lag_text), has_lag ? "%.1f s" : "-", lag);
-        printf("%-32.32s %-12s %13s  %15s\n", id, state, members == 0 && !has_hb ? "(self)" : hb_text,
+        printf("%-32.32s %-12s %13s  %15s\n", id, state,
+               members == 0 && !has_hb ? "(self)" : hb_text,
                members == 0 && !has_lag ? "-" : lag_text);
         members++;
     }
@@ -272,8 +272,8 @@ static void render(const char *address, const scrape *cur, const scrape *prev, i
     printf("\nstore        operations    mean latency\n");
     static const char *const ops[] = {"append", "replay", "upsert", "fsync"};
     for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
-        double count = value_with(cur, "ddata_store_operation_duration_seconds_count", "op",
-                                  ops[i], NULL);
+        double count =
+            value_with(cur, "ddata_store_operation_duration_seconds_count", "op", ops[i], NULL);
         double sum =
             value_with(cur, "ddata_store_operation_duration_seconds_sum", "op", ops[i], NULL);
         if (count > 0)

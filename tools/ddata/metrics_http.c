@@ -147,8 +147,8 @@ int metrics_http_start(metrics_http **out, const char *address, dd_system *sys)
     if (m->listen_fd < 0 ||
         setsockopt(m->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
         bind(m->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-        listen(m->listen_fd, 16) != 0 || getsockname(m->listen_fd, (struct sockaddr *)&sa, &sl) != 0 ||
-        pipe(m->stop_pipe) != 0) {
+        listen(m->listen_fd, 16) != 0 ||
+        getsockname(m->listen_fd, (struct sockaddr *)&sa, &sl) != 0 || pipe(m->stop_pipe) != 0) {
         fprintf(stderr, "ddata node: cannot serve metrics on %s: %s\n", address, strerror(errno));
         goto fail;
     }
