@@ -693,6 +693,18 @@ DD_API int dd_system_stats_json(dd_buf *out, dd_system *sys)
     return abi_call_leave(abi_impl_dd_system_stats_json(out, sys), sys);
 }
 
+DD_API int dd_system_metrics_text(dd_buf *out, dd_system *sys)
+{
+    error_call_enter();
+    return abi_call_leave(abi_impl_dd_system_metrics_text(out, sys), sys);
+}
+
+DD_API int dd_system_next_log(dd_buf *out, dd_system *sys)
+{
+    error_call_enter();
+    return abi_call_leave(abi_impl_dd_system_next_log(out, sys), sys);
+}
+
 DD_API int dd_node_key_generate(dd_buf *public_key, const char *path)
 {
     error_call_enter();

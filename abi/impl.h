@@ -149,6 +149,8 @@ int abi_impl_dd_system_incarnation(uint64_t *out, dd_system *sys);
 int abi_impl_dd_system_listen_address(dd_buf *out, dd_system *sys);
 int abi_impl_dd_system_connect(dd_system *sys, const char *address);
 int abi_impl_dd_system_stats_json(dd_buf *out, dd_system *sys);
+int abi_impl_dd_system_metrics_text(dd_buf *out, dd_system *sys);
+int abi_impl_dd_system_next_log(dd_buf *out, dd_system *sys);
 int abi_impl_dd_node_key_generate(dd_buf *public_key, const char *path);
 int abi_impl_dd_system_public_key(dd_buf *out, dd_system *sys);
 int abi_impl_dd_system_set_peer_keys(dd_system *sys, const uint8_t *public_keys,

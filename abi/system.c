@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "abi.h"
+#include "obs/store_latency.h"
 #include "system_internal.h"
 #include "util/clock.h"
 #include "util/hash.h"
@@ -27,7 +28,8 @@ void system_unlock(sysobj *s)
 {
     if (s->net && s->e && engine_outgoing_count(s->e) > 0)
         system_net_wake(s);
-    bool want = s->e && engine_event_count(s->e) > 0;
+    system_log_slow_fsyncs(s);
+    bool want = (s->e && engine_event_count(s->e) > 0) || system_log_count(s) > 0;
     if (want && !s->event_fd_signaled && s->event_fd >= 0) {
         uint64_t one = 1;
         if (write(s->event_fd, &one, sizeof(one)) == (ssize_t)sizeof(one))
@@ -97,6 +99,7 @@ static void system_destroy(void *obj)
         free(s->seeds[i]);
     free(s->seeds);
     free(s->node_id);
+    log_queue_free(&s->logs);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
@@ -146,6 +149,7 @@ int abi_impl_dd_system_open(dd_system **out, const dd_system_options *opts)
     pthread_mutex_init(&s->mu, NULL);
     s->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     s->node_id = strdup(opts->node_id);
+    s->slow_fsyncs_seen = store_latency_slow_fsyncs(); /* only this system's lifetime's */
     s->seeds = calloc(opts->seed_count ? opts->seed_count : 1, sizeof(char *));
     if (s->event_fd < 0 || !s->node_id || !s->seeds) {
         rc = s->event_fd < 0 ? error_set(DD_EIO, "cannot create the event fd") : error_oom();

@@ -14,6 +14,7 @@
 
 #include "ddata.h"
 #include "replicator/engine.h"
+#include "obs/log_queue.h"
 #include "util/bytes.h"
 #include "util/hash.h"
 #include "util/limits.h"
@@ -38,9 +39,17 @@ typedef struct sysobj {
     int event_fd;
     bool event_fd_signaled;
     sysnet *net; /* NULL in pump mode */
+    /* Log records of the system itself (transport, slow fsyncs); the
+     * engine keeps its own. dd_system_next_log drains both. */
+    log_queue logs;
+    uint64_t slow_fsyncs_seen;
 } sysobj;
 
 void system_lock(sysobj *s);
+/* Log records queued (engine's and system's) and the process-wide slow
+ * fsync check, which queues "store.slow_fsync" (system_log.c; locked). */
+size_t system_log_count(const sysobj *s);
+void system_log_slow_fsyncs(sysobj *s);
 /* Updates the event fd to match the queue, then unlocks. */
 void system_unlock(sysobj *s);
 /* The scheduling time for local operations: the host's last `now` in pump
@@ -60,6 +69,10 @@ void system_net_wake(sysobj *s);
  * no-op in pump mode. For dd_replica_close, so the last deltas leave
  * before the engine is freed. */
 void system_net_flush(sysobj *s);
+/* The transport's counters for metrics (system_metrics.c); called locked.
+ * ST_ENOTFOUND in pump mode. */
+struct net_stats;
+int system_net_stats(sysobj *s, struct net_stats *out);
 
 /* Node-owned state on the built-in transport (the driver side in
  * system_net.c, the engine side in owned.c). One owned engine per system.

@@ -93,6 +93,7 @@ typedef struct book_entry {
 } book_entry;
 
 struct sysnet {
+    uint64_t handshake_logged[3]; /* failures, timeouts, refusals already logged */
     net *n;
     pthread_t thread;
     bool thread_started;
@@ -533,6 +534,12 @@ static void handle_event(sysobj *s, sysnet *sn, const net_event *ev, uint64_t no
 {
     switch (ev->kind) {
     case NET_EV_CONNECTED: {
+        book_entry *known = book_find(sn, ev->node_id);
+        log_field f[2] = {log_field_str("address", ev->addr ? ev->addr : ""),
+                          {"peer", ev->node_id, ev->node_id_len}};
+        log_queue_push(&s->logs, LOG_INFO,
+                       known && known->answered ? "transport.reconnected" : "transport.connected",
+                       wall, f, 2);
         book_entry *b = book_put(sn, ev->node_id, ev->addr);
         if (b) {
             b->connected = true;
@@ -543,6 +550,8 @@ static void handle_event(sysobj *s, sysnet *sn, const net_event *ev, uint64_t no
         break;
     }
     case NET_EV_DISCONNECTED: {
+        log_field f[1] = {{"peer", ev->node_id, ev->node_id_len}};
+        log_queue_push(&s->logs, LOG_INFO, "transport.disconnected", wall, f, 1);
         book_entry *b = book_find(sn, ev->node_id);
         if (b)
             b->connected = false;
@@ -559,6 +568,27 @@ static void handle_event(sysobj *s, sysnet *sn, const net_event *ev, uint64_t no
         else if (ev->data[0] == CH_OWNED && sn->owned)
             owned_deliver_from(s, sn, ev);
         break;
+    }
+}
+
+/* The transport counts failed handshakes without an event per failure; a
+ * record per tick that saw new ones says how many and of which kind. */
+static void log_handshake_failures(sysobj *s, sysnet *sn, uint64_t wall)
+{
+    net_stats ns;
+    if (net_stats_get(sn->n, &ns) != ST_OK)
+        return;
+    uint64_t seen[3] = {ns.handshake_failures, ns.handshake_timeouts, ns.refused_peers};
+    static const char *const kinds[3] = {"failed", "timed_out", "refused"};
+    for (int i = 0; i < 3; i++) {
+        if (seen[i] <= sn->handshake_logged[i])
+            continue;
+        char n[24], total[24];
+        log_field f[3] = {log_field_u64("count", seen[i] - sn->handshake_logged[i], n),
+                          log_field_str("reason", kinds[i]),
+                          log_field_u64("total", seen[i], total)};
+        log_queue_push(&s->logs, LOG_WARN, "transport.handshake_failed", wall, f, 3);
+        sn->handshake_logged[i] = seen[i];
     }
 }
 
@@ -581,6 +611,8 @@ static void driver_round(sysobj *s, sysnet *sn)
         sn->next_tick_mono = mono + sn->tick_ms;
     }
     owned_round(s, sn, ticked);
+    if (ticked)
+        log_handshake_failures(s, sn, wall);
     if (ticked)
         book_expire(s, sn, mono);
     if (sn->book_dirty) {
@@ -924,6 +956,13 @@ static int system_stats_json(sysobj *s, bytes *b)
     put_u64(b, "unroutable", sn->unroutable, false);
     bytes_put_str(b, "}}");
     return b->failed ? error_oom() : DD_OK;
+}
+
+int system_net_stats(sysobj *s, net_stats *out)
+{
+    if (!s->net)
+        return ST_ENOTFOUND;
+    return net_stats_get(s->net->n, out);
 }
 
 /* ---- the public calls of the built-in transport ---- */

@@ -120,6 +120,11 @@ int durable_write(engine *e, uint32_t idx)
                    (int)(ke->key_len > 64 ? 64 : ke->key_len), (const char *)ke->key,
                    DURABLE_MAX_ROUNDS);
 done:
+    if (rc != ST_OK) {
+        log_field f[2] = {{"key", (const char *)ke->key, ke->key_len},
+                          log_field_str("message", error_message())};
+        log_queue_push(&e->logs, LOG_ERROR, "store.write_failed", e->now_ms, f, 2);
+    }
     bytes_free(&stored);
     bytes_free(&b);
     bytes_free(&k);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "obs/store_latency.h"
 #include "store/binding.h"
 #include "store/store.h"
 #include "store/tags.h"
@@ -171,9 +172,11 @@ int journal_append(journal *j, const uint8_t *pid, size_t pid_len, uint64_t expe
     }
     for (size_t i = 0; offs && i < count; i++)
         out[i].payload = blobs.data + offs[i];
+    uint64_t started_ns = store_latency_start();
     pthread_mutex_lock(&j->mu);
     rc = j->be->ops->journal_append(j->be, pid, pid_len, expected_seq, out, count);
     pthread_mutex_unlock(&j->mu);
+    store_latency_record(STORE_LATENCY_APPEND, started_ns);
 done:
     for (size_t i = 0; i < count; i++)
         bytes_free(&tags[i]);
@@ -202,6 +205,8 @@ static int unseal_event(void *c, const store_event *ev)
                            : seal_open_view(u->seal, u->aad.data, u->aad.len, ev->payload,
                                             ev->payload_len, &u->plain, &u->view, &u->view_len);
     if (rc != ST_OK) {
+        if (rc == ST_ECORRUPT)
+            store_latency_seal_failure();
         error_wrap("journal '%.*s' event %llu", (int)(ev->pid_len > 64 ? 64 : ev->pid_len),
                    (const char *)ev->pid, (unsigned long long)ev->seq);
         return rc;
@@ -335,6 +340,7 @@ int journal_replay(journal *j, const uint8_t *pid, size_t pid_len, uint64_t from
         return error_set(ST_EINVAL, "journal replay needs a callback");
     if (from > to || max == 0)
         return ST_OK;
+    uint64_t started_ns = store_latency_start();
     pthread_mutex_lock(&j->mu);
     if (j->seal) {
         unseal_ctx u = {j->seal, fn, ctx, BYTES_INIT, BYTES_INIT, NULL, 0};
@@ -345,6 +351,7 @@ int journal_replay(journal *j, const uint8_t *pid, size_t pid_len, uint64_t from
         rc = replay_checked(j, pid, pid_len, from, to, max, fn, ctx);
     }
     pthread_mutex_unlock(&j->mu);
+    store_latency_record(STORE_LATENCY_REPLAY, started_ns);
     return rc;
 }
 

@@ -446,6 +446,8 @@ int dd_system_incarnation(uint64_t *out, dd_system *sys);
 int dd_system_listen_address(dd_buf *out, dd_system *sys);
 int dd_system_connect(dd_system *sys, const char *address);
 int dd_system_stats_json(dd_buf *out, dd_system *sys);
+int dd_system_metrics_text(dd_buf *out, dd_system *sys);
+int dd_system_next_log(dd_buf *out, dd_system *sys);
 int dd_node_key_generate(dd_buf *public_key, const char *path);
 int dd_system_public_key(dd_buf *out, dd_system *sys);
 int dd_system_set_peer_keys(dd_system *sys, const uint8_t *public_keys, const char *const *node_ids, size_t count);
@@ -576,6 +578,8 @@ FUNCTIONS = (
     'dd_system_listen_address',
     'dd_system_connect',
     'dd_system_stats_json',
+    'dd_system_metrics_text',
+    'dd_system_next_log',
     'dd_node_key_generate',
     'dd_system_public_key',
     'dd_system_set_peer_keys',
