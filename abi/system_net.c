@@ -539,7 +539,7 @@ static void handle_event(sysobj *s, sysnet *sn, const net_event *ev, uint64_t no
                           {"peer", ev->node_id, ev->node_id_len}};
         log_queue_push(&s->logs, LOG_INFO,
                        known && known->answered ? "transport.reconnected" : "transport.connected",
-                       wall, f, 2);
+                       clock_wall_ms(), f, 2);
         book_entry *b = book_put(sn, ev->node_id, ev->addr);
         if (b) {
             b->connected = true;
@@ -551,7 +551,7 @@ static void handle_event(sysobj *s, sysnet *sn, const net_event *ev, uint64_t no
     }
     case NET_EV_DISCONNECTED: {
         log_field f[1] = {{"peer", ev->node_id, ev->node_id_len}};
-        log_queue_push(&s->logs, LOG_INFO, "transport.disconnected", wall, f, 1);
+        log_queue_push(&s->logs, LOG_INFO, "transport.disconnected", clock_wall_ms(), f, 1);
         book_entry *b = book_find(sn, ev->node_id);
         if (b)
             b->connected = false;
@@ -612,7 +612,7 @@ static void driver_round(sysobj *s, sysnet *sn)
     }
     owned_round(s, sn, ticked);
     if (ticked)
-        log_handshake_failures(s, sn, wall);
+        log_handshake_failures(s, sn, clock_wall_ms());
     if (ticked)
         book_expire(s, sn, mono);
     if (sn->book_dirty) {

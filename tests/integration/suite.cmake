@@ -32,7 +32,8 @@ if(TARGET ddata_cli)
   find_program(DD_METRICS_PYTHON NAMES python PATHS ${CMAKE_BINARY_DIR}/venv/bin
     ${CMAKE_SOURCE_DIR}/build/venv/bin NO_DEFAULT_PATH)
   if(NOT DD_METRICS_PYTHON)
-    set(DD_METRICS_PYTHON ${DD_PYTHON3})
+    # `make test` makes the venv (with prometheus_client) before ctest runs.
+    set(DD_METRICS_PYTHON ${CMAKE_SOURCE_DIR}/build/venv/bin/python)
   endif()
   if(DD_METRICS_PYTHON)
     add_test(NAME integration.metrics_http

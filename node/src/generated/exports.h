@@ -9,7 +9,7 @@
 #ifndef DD_NODE_EXPORTS_GEN_H
 #define DD_NODE_EXPORTS_GEN_H
 
-#define DD_EXPORT_COUNT 123
+#define DD_EXPORT_COUNT 125
 
 #define DD_EXPORTS(X) \
     X(dd_version, "const char *", 0, "", "void") \
@@ -132,6 +132,8 @@
     X(dd_system_listen_address, "int", 2, "Bh", "dd_buf *out, dd_system *sys") \
     X(dd_system_connect, "int", 2, "hs", "dd_system *sys, const char *address") \
     X(dd_system_stats_json, "int", 2, "Bh", "dd_buf *out, dd_system *sys") \
+    X(dd_system_metrics_text, "int", 2, "Bh", "dd_buf *out, dd_system *sys") \
+    X(dd_system_next_log, "int", 2, "Bh", "dd_buf *out, dd_system *sys") \
     X(dd_node_key_generate, "int", 2, "Bs", "dd_buf *public_key, const char *path") \
     X(dd_system_public_key, "int", 2, "Bh", "dd_buf *out, dd_system *sys") \
     X(dd_system_set_peer_keys, "int", 4, "hbsn", "dd_system *sys, const uint8_t *public_keys, const char *const *node_ids, size_t count")

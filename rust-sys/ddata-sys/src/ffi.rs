@@ -949,6 +949,10 @@ extern "C" {
     pub fn dd_system_connect(sys: *mut dd_system, address: *const c_char) -> c_int;
     /// Statistics as canonical JSON: {"engine":{...},"node":id,"peers":\[...\], "transport":{...}} where each peer has bytes/frames in and out, delta and full-state frames and bytes apart, queue drops and queued bytes; the transport totals count rejected connections, handshake and AEAD failures and drops ("peers" absent and "transport" null in pump mode).
     pub fn dd_system_stats_json(out: *mut dd_buf, sys: *mut dd_system) -> c_int;
+    /// Metrics in the Prometheus text exposition format (version 0.0.4), every family with HELP and TYPE lines: members by state, convergence lag and heartbeat age per member, replicator messages and bytes by kind, deltas, full states, NACKs, digest rounds, keys, tombstones, pending consistency requests and timeouts, queue drops, the transport's handshake and frame counters (zeros in pump mode), and the store operation latency histograms, which are process-wide (every journal and state store of the process). docs/observability.md lists each metric. Caller owns *out; free it with dd_buf_free.
+    pub fn dd_system_metrics_text(out: *mut dd_buf, sys: *mut dd_system) -> c_int;
+    /// The next log record as one JSON object (caller owns *out; free with dd_buf_free); DD_EDONE when none is queued. The library prints nothing: what an operator should know is queued here, and the event fd (dd_system_event_fd) is readable while records are queued, as for events. A record is {"event":NAME,"fields":{KEY:VALUE,...}, "level":"debug"|"info"|"warn"|"error","time_ms":N}, every value a string; NAME is stable (docs/observability.md lists them: member.*, transport.connected/reconnected/disconnected/handshake_failed, delta.nack_sent, delta.full_state_sent, store.write_failed, store.slow_fsync, log.dropped). At most 1024 records wait per queue; beyond that they are counted and reported as one log.dropped record.
+    pub fn dd_system_next_log(out: *mut dd_buf, sys: *mut dd_system) -> c_int;
     /// Node identities of the built-in transport. generate: creates 'path' (mode 0600, never overwriting) holding a fresh X25519 key pair and returns its public key. public_key: this node's static public key. set_peer_keys: replaces the allow-list ('count' public keys of DD_KEY_BYTES each, back to back; 'node_ids' NULL or one id per key, NULL or "" = any id; count 0 = no list) and closes the links of peers it no longer admits. The last two are DD_EUNSUPPORTED in pump mode.
     pub fn dd_node_key_generate(public_key: *mut dd_buf, path: *const c_char) -> c_int;
     /// Node identities of the built-in transport. generate: creates 'path' (mode 0600, never overwriting) holding a fresh X25519 key pair and returns its public key. public_key: this node's static public key. set_peer_keys: replaces the allow-list ('count' public keys of DD_KEY_BYTES each, back to back; 'node_ids' NULL or one id per key, NULL or "" = any id; count 0 = no list) and closes the links of peers it no longer admits. The last two are DD_EUNSUPPORTED in pump mode.
@@ -1079,6 +1083,8 @@ pub const FUNCTIONS: &[&str] = &[
     "dd_system_listen_address",
     "dd_system_connect",
     "dd_system_stats_json",
+    "dd_system_metrics_text",
+    "dd_system_next_log",
     "dd_node_key_generate",
     "dd_system_public_key",
     "dd_system_set_peer_keys",
