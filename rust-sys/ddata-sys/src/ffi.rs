@@ -19,6 +19,7 @@ pub const DD_STORE_OPTIONS_VERSION: u32 = 1;
 pub const DD_SNAPSHOT_CRITERIA_VERSION: u32 = 1;
 pub const DD_ANY_REVISION: u64 = 18446744073709551615;
 pub const DD_PERSIST_OPTIONS_VERSION: u32 = 1;
+pub const DD_BACKEND_OPS_VERSION: u32 = 1;
 pub const DD_REPLICA_OPTIONS_VERSION: u32 = 1;
 pub const DD_OWNED_OPTIONS_VERSION: u32 = 1;
 pub const DD_OWNED_TYPE_OPTIONS_VERSION: u32 = 1;
@@ -285,6 +286,47 @@ pub struct dd_persist_options {
 
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
+pub struct dd_backend_event {
+    pub seq: u64,
+    pub timestamp_ms: u64,
+    pub ordering: u64,
+    pub pid: *const u8,
+    pub pid_len: usize,
+    pub payload: *const u8,
+    pub len: usize,
+    pub tags: *const u8,
+    pub tags_len: usize,
+}
+
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct dd_backend_ops {
+    pub version: u32,
+    pub name: *const c_char,
+    pub journal_append: dd_backend_append_fn,
+    pub journal_replay: dd_backend_replay_fn,
+    pub journal_highest: dd_backend_key_out_fn,
+    pub journal_delete_to: dd_backend_key_u64_fn,
+    pub journal_deleted_to: dd_backend_key_out_fn,
+    pub journal_pids: dd_backend_pids_fn,
+    pub journal_by_tag: dd_backend_by_tag_fn,
+    pub snapshot_save: dd_backend_snapshot_save_fn,
+    pub snapshot_find: dd_backend_snapshot_find_fn,
+    pub snapshot_delete: dd_backend_snapshot_delete_fn,
+    pub snapshot_prune: dd_backend_key_u64_fn,
+    pub state_upsert: dd_backend_state_upsert_fn,
+    pub state_get: dd_backend_state_read_fn,
+    pub state_delete: dd_backend_key_u64_fn,
+    pub state_scan: dd_backend_state_read_fn,
+    pub state_range: dd_backend_state_range_fn,
+    pub state_purge: dd_backend_user_fn,
+    pub state_begin: dd_backend_user_fn,
+    pub state_commit: dd_backend_user_fn,
+    pub close: dd_backend_close_fn,
+}
+
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
 pub struct dd_replica_options {
     pub version: u32,
     pub delta_strategy: u32,
@@ -408,6 +450,25 @@ pub struct dd_event {
 
 pub type dd_recover_snapshot_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, seq: u64, state: *const u8, len: usize) -> c_int>;
 pub type dd_recover_event_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, ev: *const dd_journal_event) -> c_int>;
+pub type dd_backend_event_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, ev: *const dd_backend_event) -> c_int>;
+pub type dd_backend_key_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, key: *const u8, key_len: usize) -> c_int>;
+pub type dd_backend_snapshot_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, seq: u64, timestamp_ms: u64, data: *const u8, len: usize) -> c_int>;
+pub type dd_backend_state_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, key: *const u8, key_len: usize, revision: u64, state: *const u8, len: usize) -> c_int>;
+pub type dd_backend_append_fn = Option<unsafe extern "C" fn(user: *mut c_void, pid: *const u8, pid_len: usize, expected_seq: u64, events: *const dd_backend_event, count: usize) -> c_int>;
+pub type dd_backend_replay_fn = Option<unsafe extern "C" fn(user: *mut c_void, pid: *const u8, pid_len: usize, from: u64, to: u64, max: u64, r#fn: dd_backend_event_fn, ctx: *mut c_void) -> c_int>;
+pub type dd_backend_key_out_fn = Option<unsafe extern "C" fn(user: *mut c_void, key: *const u8, key_len: usize, out: *mut u64) -> c_int>;
+pub type dd_backend_key_u64_fn = Option<unsafe extern "C" fn(user: *mut c_void, key: *const u8, key_len: usize, n: u64) -> c_int>;
+pub type dd_backend_pids_fn = Option<unsafe extern "C" fn(user: *mut c_void, after: *const u8, after_len: usize, limit: u64, r#fn: dd_backend_key_fn, ctx: *mut c_void) -> c_int>;
+pub type dd_backend_by_tag_fn = Option<unsafe extern "C" fn(user: *mut c_void, tag: *const u8, tag_len: usize, after: u64, max: u64, r#fn: dd_backend_event_fn, ctx: *mut c_void) -> c_int>;
+pub type dd_backend_snapshot_save_fn = Option<unsafe extern "C" fn(user: *mut c_void, pid: *const u8, pid_len: usize, seq: u64, timestamp_ms: u64, data: *const u8, len: usize) -> c_int>;
+pub type dd_backend_snapshot_find_fn = Option<unsafe extern "C" fn(user: *mut c_void, pid: *const u8, pid_len: usize, criteria: *const dd_snapshot_criteria, r#fn: dd_backend_snapshot_fn, ctx: *mut c_void) -> c_int>;
+pub type dd_backend_snapshot_delete_fn = Option<unsafe extern "C" fn(user: *mut c_void, pid: *const u8, pid_len: usize, criteria: *const dd_snapshot_criteria) -> c_int>;
+pub type dd_backend_state_upsert_fn = Option<unsafe extern "C" fn(user: *mut c_void, key: *const u8, key_len: usize, expected_revision: u64, state: *const u8, len: usize, new_revision: *mut u64) -> c_int>;
+pub type dd_backend_state_read_fn = Option<unsafe extern "C" fn(user: *mut c_void, key: *const u8, key_len: usize, r#fn: dd_backend_state_fn, ctx: *mut c_void) -> c_int>;
+pub type dd_backend_state_range_fn = Option<unsafe extern "C" fn(user: *mut c_void, from: *const u8, from_len: usize, count: i64, r#fn: dd_backend_state_fn, ctx: *mut c_void) -> c_int>;
+pub type dd_backend_user_fn = Option<unsafe extern "C" fn(user: *mut c_void) -> c_int>;
+pub type dd_backend_close_fn = Option<unsafe extern "C" fn(user: *mut c_void)>;
+pub type dd_backend_new_fn = Option<unsafe extern "C" fn(user: *mut *mut c_void, factory_ctx: *mut c_void) -> c_int>;
 
 extern "C" {
     pub fn dd_version() -> *const c_char;
@@ -480,6 +541,12 @@ extern "C" {
     pub fn dd_persist_options_init(opts: *mut dd_persist_options, version: u32) -> c_int;
     pub fn dd_journal_persist(out: *mut u64, journal: *mut dd_journal, pid: *const u8, pid_len: usize, expected_seq: u64, event: *const dd_append_event, state: *const u8, state_len: usize, opts: *const dd_persist_options) -> c_int;
     pub fn dd_journal_recover(out: *mut u64, journal: *mut dd_journal, pid: *const u8, pid_len: usize, on_snapshot: dd_recover_snapshot_fn, on_event: dd_recover_event_fn, ctx: *mut c_void) -> c_int;
+    pub fn dd_journal_open_custom(out: *mut *mut dd_journal, ops: *const dd_backend_ops, user: *mut c_void, opts: *const dd_store_options) -> c_int;
+    pub fn dd_state_store_open_custom(out: *mut *mut dd_state_store, ops: *const dd_backend_ops, user: *mut c_void, opts: *const dd_store_options) -> c_int;
+    pub fn dd_backend_tags_contain(out: *mut c_int, tags: *const u8, tags_len: usize, tag: *const u8, tag_len: usize) -> c_int;
+    pub fn dd_backend_tags_next(tag: *mut *const u8, tag_len: *mut usize, tags: *const u8, tags_len: usize, pos: *mut usize) -> c_int;
+    pub fn dd_backend_open_builtin(ops: *mut *const dd_backend_ops, user: *mut *mut c_void, opts: *const dd_store_options) -> c_int;
+    pub fn dd_backend_check(report: *mut dd_buf, ops: *const dd_backend_ops, new_store: dd_backend_new_fn, factory_ctx: *mut c_void) -> c_int;
     pub fn dd_replica_options_init(opts: *mut dd_replica_options, version: u32) -> c_int;
     pub fn dd_replica_open(out: *mut *mut dd_replica, sys: *mut dd_system, opts: *const dd_replica_options) -> c_int;
     pub fn dd_replica_close(r: *mut dd_replica) -> c_int;
@@ -604,6 +671,12 @@ pub const FUNCTIONS: &[&str] = &[
     "dd_persist_options_init",
     "dd_journal_persist",
     "dd_journal_recover",
+    "dd_journal_open_custom",
+    "dd_state_store_open_custom",
+    "dd_backend_tags_contain",
+    "dd_backend_tags_next",
+    "dd_backend_open_builtin",
+    "dd_backend_check",
     "dd_replica_options_init",
     "dd_replica_open",
     "dd_replica_close",
@@ -769,6 +842,49 @@ mod layout {
         assert_eq!(offset_of!(dd_persist_options, strategy), 4);
         assert_eq!(offset_of!(dd_persist_options, snapshot_every), 8);
         assert_eq!(offset_of!(dd_persist_options, compact), 16);
+    }
+
+    #[test]
+    fn layout_dd_backend_event() {
+        assert_eq!(size_of::<dd_backend_event>(), 72);
+        assert_eq!(align_of::<dd_backend_event>(), 8);
+        assert_eq!(offset_of!(dd_backend_event, seq), 0);
+        assert_eq!(offset_of!(dd_backend_event, timestamp_ms), 8);
+        assert_eq!(offset_of!(dd_backend_event, ordering), 16);
+        assert_eq!(offset_of!(dd_backend_event, pid), 24);
+        assert_eq!(offset_of!(dd_backend_event, pid_len), 32);
+        assert_eq!(offset_of!(dd_backend_event, payload), 40);
+        assert_eq!(offset_of!(dd_backend_event, len), 48);
+        assert_eq!(offset_of!(dd_backend_event, tags), 56);
+        assert_eq!(offset_of!(dd_backend_event, tags_len), 64);
+    }
+
+    #[test]
+    fn layout_dd_backend_ops() {
+        assert_eq!(size_of::<dd_backend_ops>(), 176);
+        assert_eq!(align_of::<dd_backend_ops>(), 8);
+        assert_eq!(offset_of!(dd_backend_ops, version), 0);
+        assert_eq!(offset_of!(dd_backend_ops, name), 8);
+        assert_eq!(offset_of!(dd_backend_ops, journal_append), 16);
+        assert_eq!(offset_of!(dd_backend_ops, journal_replay), 24);
+        assert_eq!(offset_of!(dd_backend_ops, journal_highest), 32);
+        assert_eq!(offset_of!(dd_backend_ops, journal_delete_to), 40);
+        assert_eq!(offset_of!(dd_backend_ops, journal_deleted_to), 48);
+        assert_eq!(offset_of!(dd_backend_ops, journal_pids), 56);
+        assert_eq!(offset_of!(dd_backend_ops, journal_by_tag), 64);
+        assert_eq!(offset_of!(dd_backend_ops, snapshot_save), 72);
+        assert_eq!(offset_of!(dd_backend_ops, snapshot_find), 80);
+        assert_eq!(offset_of!(dd_backend_ops, snapshot_delete), 88);
+        assert_eq!(offset_of!(dd_backend_ops, snapshot_prune), 96);
+        assert_eq!(offset_of!(dd_backend_ops, state_upsert), 104);
+        assert_eq!(offset_of!(dd_backend_ops, state_get), 112);
+        assert_eq!(offset_of!(dd_backend_ops, state_delete), 120);
+        assert_eq!(offset_of!(dd_backend_ops, state_scan), 128);
+        assert_eq!(offset_of!(dd_backend_ops, state_range), 136);
+        assert_eq!(offset_of!(dd_backend_ops, state_purge), 144);
+        assert_eq!(offset_of!(dd_backend_ops, state_begin), 152);
+        assert_eq!(offset_of!(dd_backend_ops, state_commit), 160);
+        assert_eq!(offset_of!(dd_backend_ops, close), 168);
     }
 
     #[test]
