@@ -11,6 +11,7 @@ import collections
 import enum
 import time
 
+from . import _backend as _custom
 from ._ddata import ffi, lib
 from ._errors import check
 from ._handle import Handle
@@ -238,6 +239,10 @@ class Journal(Handle):
 
     def __init__(self, backend="memory", path=None, **options):
         keep = []
+        if isinstance(backend, _custom.StoreEngine):  # a store of your own (_backend.py)
+            opts = _options(keep, "memory", path, **options)
+            Handle.__init__(self, _custom.open_custom("journal", backend, opts), lib.dd_journal_close)
+            return
         opts = _options(keep, backend, path, **options)
         out = ffi.new("dd_journal **")
         check(lib.dd_journal_open(out, opts))
@@ -368,6 +373,10 @@ class StateStore(Handle):
 
     def __init__(self, backend="memory", path=None, **options):
         keep = []
+        if isinstance(backend, _custom.StoreEngine):  # a store of your own (_backend.py)
+            opts = _options(keep, "memory", path, **options)
+            Handle.__init__(self, _custom.open_custom("state", backend, opts), lib.dd_state_store_close)
+            return
         opts = _options(keep, backend, path, **options)
         out = ffi.new("dd_state_store **")
         check(lib.dd_state_store_open(out, opts))
