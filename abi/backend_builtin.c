@@ -248,7 +248,7 @@ static const dd_backend_ops builtin_ops_marked = {BUILTIN_OPS_COMMON,
                                                   .journal_deleted_to = b_deleted_to};
 static const dd_backend_ops builtin_ops = {BUILTIN_OPS_COMMON};
 
-DD_API int dd_backend_open_builtin(const dd_backend_ops **ops, void **user,
+int abi_impl_dd_backend_open_builtin(const dd_backend_ops **ops, void **user,
                                    const dd_store_options *opts)
 {
     ABI_REQUIRE(ops, "ops");

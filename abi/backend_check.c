@@ -24,9 +24,9 @@ static int open_fresh(void *ctx, store_backend **out)
     void *user = NULL;
     int rc = f->new_store(&user, f->ctx);
     if (rc != DD_OK)
-        return rc < DD_OK && rc >= DD_EUNSUPPORTED
+        return rc < DD_OK && rc >= DD_ECALLBACK
                    ? error_set(rc, "the factory failed (%s)", dd_status_name(rc))
-                   : error_set(DD_EIO, "the factory returned %d", rc);
+                   : error_set(DD_ECALLBACK, "the factory returned %d", rc);
     struct custom_backend *c;
     if ((rc = abi_backend_custom_new(&c, f->ops, user)) != DD_OK) {
         if (f->ops->close)
@@ -38,7 +38,7 @@ static int open_fresh(void *ctx, store_backend **out)
     return DD_OK;
 }
 
-DD_API int dd_backend_check(dd_buf *report, const dd_backend_ops *ops, dd_backend_new_fn new_store,
+int abi_impl_dd_backend_check(dd_buf *report, const dd_backend_ops *ops, dd_backend_new_fn new_store,
                             void *factory_ctx)
 {
     if (report) {

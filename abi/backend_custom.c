@@ -4,8 +4,8 @@
  * on it unchanged, sealing and read checks included.
  *
  * Two things the adapter adds besides translating structs: a user's
- * return value is mapped onto the DD_E* codes (anything else is DD_EIO
- * naming the operation), and a stop requested by the library's own
+ * return value is mapped onto the DD_E* codes (anything else is
+ * DD_ECALLBACK naming the operation), and a stop requested by the library's own
  * callback is returned as the library gave it, whatever the engine
  * returned after it, so a careless engine cannot turn ST_ECORRUPT into
  * success.
@@ -47,10 +47,12 @@ static int custom_status(const custom_backend *c, const char *op, int rc)
 {
     if (rc == DD_OK)
         return ST_OK;
-    if (rc < DD_OK && rc >= DD_EUNSUPPORTED)
+    if (rc < DD_OK && rc >= DD_ECALLBACK)
         return error_set(rc, "backend '%s': %s failed (%s)", custom_name(c), op,
                          dd_status_name(rc));
-    return error_set(DD_EIO, "backend '%s': %s returned %d, which is not a DD_E* code",
+    /* As for every callback (ABI.md, "Errors"): a code that is not a
+     * DD_E* status is the caller's own. */
+    return error_set(DD_ECALLBACK, "backend '%s': %s returned %d, which is not a DD_E* code",
                      custom_name(c), op, rc);
 }
 
@@ -415,7 +417,7 @@ static void state_destroy(void *obj)
     state_store_close(obj);
 }
 
-DD_API int dd_journal_open_custom(dd_journal **out, const dd_backend_ops *ops, void *user,
+int abi_impl_dd_journal_open_custom(dd_journal **out, const dd_backend_ops *ops, void *user,
                                   const dd_store_options *opts)
 {
     ABI_REQUIRE(out, "out");
@@ -443,7 +445,7 @@ DD_API int dd_journal_open_custom(dd_journal **out, const dd_backend_ops *ops, v
     return DD_OK;
 }
 
-DD_API int dd_state_store_open_custom(dd_state_store **out, const dd_backend_ops *ops, void *user,
+int abi_impl_dd_state_store_open_custom(dd_state_store **out, const dd_backend_ops *ops, void *user,
                                       const dd_store_options *opts)
 {
     ABI_REQUIRE(out, "out");
@@ -470,7 +472,7 @@ DD_API int dd_state_store_open_custom(dd_state_store **out, const dd_backend_ops
     return DD_OK;
 }
 
-DD_API int dd_backend_tags_contain(int *out, const uint8_t *tags, size_t tags_len,
+int abi_impl_dd_backend_tags_contain(int *out, const uint8_t *tags, size_t tags_len,
                                    const uint8_t *tag, size_t tag_len)
 {
     ABI_REQUIRE(out, "out");
@@ -482,7 +484,7 @@ DD_API int dd_backend_tags_contain(int *out, const uint8_t *tags, size_t tags_le
     return DD_OK;
 }
 
-DD_API int dd_backend_tags_next(const uint8_t **tag, size_t *tag_len, const uint8_t *tags,
+int abi_impl_dd_backend_tags_next(const uint8_t **tag, size_t *tag_len, const uint8_t *tags,
                                 size_t tags_len, size_t *pos)
 {
     ABI_REQUIRE(tag, "tag");
