@@ -125,7 +125,7 @@ def test_kit_reports_a_python_engine_whose_highest_falls():
 def test_journal_and_state_store_run_on_a_python_engine():
     engine = DictEngine()
     with ddata.Journal(backend=engine) as j:
-        j.append("p", [ddata.Event(b"one", tags=("red",)), b"two"], 0)
+        j.append("p", 0, [ddata.Event(b"one", tags=("red",)), b"two"])
         assert [e.payload for e in j.replay("p")] == [b"one", b"two"]
         assert [e.seq for e in j.by_tag("red")] == [1]
         assert ddata.backend_tags(engine.events[0].tags) == [b"red"]
@@ -135,9 +135,9 @@ def test_journal_and_state_store_run_on_a_python_engine():
 
     engine = DictEngine()
     with ddata.StateStore(backend=engine) as s:
-        assert s.upsert("k", b"v", 0) == 1
+        assert s.upsert("k", 0, b"v") == 1
         try:
-            s.upsert("k", b"w", 0)
+            s.upsert("k", 0, b"w")
             raise AssertionError("expected a conflict")
         except ddata.Conflict:
             pass
