@@ -416,11 +416,34 @@ static void bench_checksums(void)
  * counts the replay alone:
  *   valgrind --tool=callgrind --toggle-collect=profile_replay_run \
  *            build/bench/bench_store profile-replay on
- * Instruction counts do not depend on the machine's load, unlike rates. */
+ * `profile-snapshot on|off` does the same for 1,000 snapshot loads
+ * (--toggle-collect=profile_snapshot_run). Instruction counts do not
+ * depend on the machine's load, unlike rates. */
 
 __attribute__((noinline)) static void profile_replay_run(journal *j)
 {
     replay_rate(j);
+}
+
+/* As profile_replay, for the latest-snapshot load (1 KiB, 1,000 loads). */
+__attribute__((noinline)) static void profile_snapshot_run(journal *j)
+{
+    bytes out = BYTES_INIT;
+    snapshot_criteria any = snapshot_criteria_any();
+    for (int i = 0; i < 1000; i++)
+        journal_snapshot_load(j, (const uint8_t *)PID, PID_LEN, &any, NULL, NULL, &out);
+    bytes_free(&out);
+}
+
+static void profile_snapshot(bool checked)
+{
+    journal *j = open_journal_checked(checked);
+    static uint8_t snap[1024];
+    for (size_t i = 0; i < sizeof(snap); i++)
+        snap[i] = (uint8_t)(i * 13);
+    journal_snapshot_save(j, (const uint8_t *)PID, PID_LEN, 1, 1, snap, sizeof(snap));
+    profile_snapshot_run(j);
+    journal_close(j);
 }
 
 static void profile_replay(bool checked)
@@ -480,6 +503,10 @@ int main(int argc, char **argv)
         payload[i] = (uint8_t)i;
     if (argc > 1 && strcmp(argv[1], "profile-replay") == 0) {
         profile_replay(argc < 3 || strcmp(argv[2], "off") != 0);
+        goto done;
+    }
+    if (argc > 1 && strcmp(argv[1], "profile-snapshot") == 0) {
+        profile_snapshot(argc < 3 || strcmp(argv[2], "off") != 0);
         goto done;
     }
     if (argc > 1 && strcmp(argv[1], "checksums") == 0) {

@@ -96,18 +96,26 @@ static inline void store_bind_event(bytes *b, const uint8_t *pid, size_t pid_len
     b->len = (size_t)(p + tl - b->data);
 }
 
+/* A snapshot's binding written to `out` (STORE_BIND_HEAD_MAX(pid_len) +
+ * 16 bytes); its length. */
+static inline size_t store_bind_snapshot_to(uint8_t *out, const uint8_t *pid, size_t pid_len,
+                                            uint64_t seq, uint64_t ts)
+{
+    uint8_t *p = out;
+    *p++ = SEAL_KIND_SNAPSHOT;
+    p = store_bind_put_blob(p, pid, pid_len);
+    store_bind_u64(p, seq);
+    store_bind_u64(p + 8, ts);
+    return (size_t)(p + 16 - out);
+}
+
 static inline void store_bind_snapshot(bytes *b, const uint8_t *pid, size_t pid_len, uint64_t seq,
                                        uint64_t ts)
 {
     bytes_reset(b);
-    if (!bytes_reserve(b, 1 + 10 + pid_len + 16))
+    if (!bytes_reserve(b, STORE_BIND_HEAD_MAX(pid_len) + 16))
         return;
-    uint8_t *p = b->data;
-    *p++ = SEAL_KIND_SNAPSHOT;
-    p = store_bind_put_blob(p, pid, pid_len);
-    store_u64le(p, seq);
-    store_u64le(p + 8, ts);
-    b->len = (size_t)(p + 16 - b->data);
+    b->len = store_bind_snapshot_to(b->data, pid, pid_len, seq, ts);
 }
 
 static inline void store_bind_state(bytes *b, const uint8_t *key, size_t key_len,

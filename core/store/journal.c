@@ -562,10 +562,20 @@ static int take_first(void *c, const store_snapshot *s)
     l->got = 1;
     const uint8_t *view;
     size_t view_len;
-    snapshot_aad(&l->aad, l->pid, l->pid_len, s->seq, s->timestamp_ms);
+    /* The binding of a short pid on the stack: no allocation per load. */
+    uint8_t local[128];
+    const uint8_t *aad = local;
+    size_t aad_len;
+    if (STORE_BIND_HEAD_MAX(l->pid_len) + 16 <= sizeof(local)) {
+        aad_len = store_bind_snapshot_to(local, l->pid, l->pid_len, s->seq, s->timestamp_ms);
+    } else {
+        snapshot_aad(&l->aad, l->pid, l->pid_len, s->seq, s->timestamp_ms);
+        aad = l->aad.data;
+        aad_len = l->aad.len;
+    }
     l->rc = l->aad.failed ? error_oom()
-                          : seal_open_view(l->seal, l->aad.data, l->aad.len, s->data, s->len,
-                                           &l->scratch, &view, &view_len);
+                          : seal_open_view(l->seal, aad, aad_len, s->data, s->len, &l->scratch,
+                                           &view, &view_len);
     if (l->rc != ST_OK)
         return 1;
     if (view_len && view == l->scratch.data) {
