@@ -295,9 +295,6 @@ export interface StoreOptions {
   sync?: 'off' | 'normal' | 'full';
   /** SQLite: how long to wait for another writer. */
   busyTimeoutMs?: number;
-  /** zlib level 0..9 for sealed records of at least compressionThreshold bytes. */
-  compressionLevel?: number;
-  compressionThreshold?: number;
   /** Seal records at rest (zlib, then AEAD). */
   keyring?: Keyring;
   /** Refuse a missing path, a 0-byte file or a folder that is not a store

@@ -1,6 +1,6 @@
-// TypeScript declarations for `ddata/testing` (lib/testing.js): test
+// TypeScript declarations for `ddata-crdt/testing` (lib/testing.js): test
 // doubles for applications' own tests.
-import { Journal, Replica, ReplicaOptions, StateStore, StoreOptions, System } from 'ddata';
+import { Journal, Replica, ReplicaOptions, StateStore, StoreOptions, System } from 'ddata-crdt';
 
 /** Milliseconds that move only when advanced (starts at the wall clock). */
 export class ManualClock {
