@@ -235,12 +235,12 @@ static void b_close(void *user)
 
 #define BUILTIN_OPS_COMMON                                                                         \
     .version = DD_BACKEND_OPS_VERSION, .name = "builtin", .journal_append = b_append,              \
-    .journal_replay = b_replay, .journal_highest = b_highest, .journal_delete_to = b_delete_to,     \
-    .journal_pids = b_pids, .journal_by_tag = b_by_tag, .snapshot_save = b_snap_save,               \
-    .snapshot_find = b_snap_find, .snapshot_delete = b_snap_delete,                                 \
-    .snapshot_prune = b_snap_prune, .state_upsert = b_upsert, .state_get = b_get,                   \
-    .state_delete = b_delete, .state_scan = b_scan, .state_range = b_range, .state_purge = b_purge, \
-    .state_begin = b_begin, .state_commit = b_commit, .close = b_close
+    .journal_replay = b_replay, .journal_highest = b_highest, .journal_delete_to = b_delete_to,    \
+    .journal_pids = b_pids, .journal_by_tag = b_by_tag, .snapshot_save = b_snap_save,              \
+    .snapshot_find = b_snap_find, .snapshot_delete = b_snap_delete,                                \
+    .snapshot_prune = b_snap_prune, .state_upsert = b_upsert, .state_get = b_get,                  \
+    .state_delete = b_delete, .state_scan = b_scan, .state_range = b_range,                        \
+    .state_purge = b_purge, .state_begin = b_begin, .state_commit = b_commit, .close = b_close
 
 /* Engines that keep the delete-to mark (memory, SQLite, fs) and those
  * that do not (PostgreSQL), so the member is NULL exactly when it is. */
@@ -249,7 +249,7 @@ static const dd_backend_ops builtin_ops_marked = {BUILTIN_OPS_COMMON,
 static const dd_backend_ops builtin_ops = {BUILTIN_OPS_COMMON};
 
 int abi_impl_dd_backend_open_builtin(const dd_backend_ops **ops, void **user,
-                                   const dd_store_options *opts)
+                                     const dd_store_options *opts)
 {
     ABI_REQUIRE(ops, "ops");
     ABI_REQUIRE(user, "user");

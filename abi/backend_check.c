@@ -38,8 +38,8 @@ static int open_fresh(void *ctx, store_backend **out)
     return DD_OK;
 }
 
-int abi_impl_dd_backend_check(dd_buf *report, const dd_backend_ops *ops, dd_backend_new_fn new_store,
-                            void *factory_ctx)
+int abi_impl_dd_backend_check(dd_buf *report, const dd_backend_ops *ops,
+                              dd_backend_new_fn new_store, void *factory_ctx)
 {
     if (report) {
         report->data = NULL;

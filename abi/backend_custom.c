@@ -69,8 +69,7 @@ typedef struct custom_read {
     int stopped;
 } custom_read;
 
-static int custom_read_status(const custom_backend *c, const char *op, const custom_read *r,
-                              int rc)
+static int custom_read_status(const custom_backend *c, const char *op, const custom_read *r, int rc)
 {
     if (r->stopped)
         return r->stopped;
@@ -188,8 +187,7 @@ static int c_highest(store_backend *b, const uint8_t *pid, size_t pid_len, uint6
 {
     custom_backend *c = custom(b);
     *out = 0;
-    return custom_status(c, "journal_highest",
-                         c->ops.journal_highest(c->user, pid, pid_len, out));
+    return custom_status(c, "journal_highest", c->ops.journal_highest(c->user, pid, pid_len, out));
 }
 
 static int c_delete_to(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t to)
@@ -335,11 +333,11 @@ static void c_close(store_backend *b)
 }
 
 #define CUSTOM_OPS_COMMON                                                                          \
-    .name = "custom", .journal_append = c_append, .journal_replay = c_replay,                       \
-    .journal_highest = c_highest, .journal_delete_to = c_delete_to, .journal_pids = c_pids,         \
-    .journal_by_tag = c_by_tag, .snapshot_save = c_snap_save, .snapshot_find = c_snap_find,         \
-    .snapshot_delete = c_snap_delete, .snapshot_prune = c_snap_prune, .state_upsert = c_upsert,     \
-    .state_get = c_get, .state_delete = c_delete, .state_scan = c_scan, .state_range = c_range,     \
+    .name = "custom", .journal_append = c_append, .journal_replay = c_replay,                      \
+    .journal_highest = c_highest, .journal_delete_to = c_delete_to, .journal_pids = c_pids,        \
+    .journal_by_tag = c_by_tag, .snapshot_save = c_snap_save, .snapshot_find = c_snap_find,        \
+    .snapshot_delete = c_snap_delete, .snapshot_prune = c_snap_prune, .state_upsert = c_upsert,    \
+    .state_get = c_get, .state_delete = c_delete, .state_scan = c_scan, .state_range = c_range,    \
     .state_purge = c_purge, .state_begin = c_begin, .state_commit = c_commit, .close = c_close
 
 static const store_backend_ops custom_ops = {CUSTOM_OPS_COMMON};
@@ -418,7 +416,7 @@ static void state_destroy(void *obj)
 }
 
 int abi_impl_dd_journal_open_custom(dd_journal **out, const dd_backend_ops *ops, void *user,
-                                  const dd_store_options *opts)
+                                    const dd_store_options *opts)
 {
     ABI_REQUIRE(out, "out");
     *out = NULL;
@@ -446,7 +444,7 @@ int abi_impl_dd_journal_open_custom(dd_journal **out, const dd_backend_ops *ops,
 }
 
 int abi_impl_dd_state_store_open_custom(dd_state_store **out, const dd_backend_ops *ops, void *user,
-                                      const dd_store_options *opts)
+                                        const dd_store_options *opts)
 {
     ABI_REQUIRE(out, "out");
     *out = NULL;
@@ -473,7 +471,7 @@ int abi_impl_dd_state_store_open_custom(dd_state_store **out, const dd_backend_o
 }
 
 int abi_impl_dd_backend_tags_contain(int *out, const uint8_t *tags, size_t tags_len,
-                                   const uint8_t *tag, size_t tag_len)
+                                     const uint8_t *tag, size_t tag_len)
 {
     ABI_REQUIRE(out, "out");
     *out = 0;
@@ -485,7 +483,7 @@ int abi_impl_dd_backend_tags_contain(int *out, const uint8_t *tags, size_t tags_
 }
 
 int abi_impl_dd_backend_tags_next(const uint8_t **tag, size_t *tag_len, const uint8_t *tags,
-                                size_t tags_len, size_t *pos)
+                                  size_t tags_len, size_t *pos)
 {
     ABI_REQUIRE(tag, "tag");
     ABI_REQUIRE(tag_len, "tag_len");

@@ -637,8 +637,8 @@ typedef int (*dd_backend_event_fn)(void *ctx, const dd_backend_event *ev);
 typedef int (*dd_backend_key_fn)(void *ctx, const uint8_t *key, size_t key_len);
 typedef int (*dd_backend_snapshot_fn)(void *ctx, uint64_t seq, uint64_t timestamp_ms,
                                       const uint8_t *data, size_t len);
-typedef int (*dd_backend_state_fn)(void *ctx, const uint8_t *key, size_t key_len,
-                                   uint64_t revision, const uint8_t *state, size_t len);
+typedef int (*dd_backend_state_fn)(void *ctx, const uint8_t *key, size_t key_len, uint64_t revision,
+                                   const uint8_t *state, size_t len);
 
 /* The members' types (one typedef each, shared where the shapes agree). */
 typedef int (*dd_backend_append_fn)(void *user, const uint8_t *pid, size_t pid_len,
@@ -646,16 +646,15 @@ typedef int (*dd_backend_append_fn)(void *user, const uint8_t *pid, size_t pid_l
                                     size_t count);
 typedef int (*dd_backend_replay_fn)(void *user, const uint8_t *pid, size_t pid_len, uint64_t from,
                                     uint64_t to, uint64_t max, dd_backend_event_fn fn, void *ctx);
-typedef int (*dd_backend_key_out_fn)(void *user, const uint8_t *key, size_t key_len,
-                                     uint64_t *out);
+typedef int (*dd_backend_key_out_fn)(void *user, const uint8_t *key, size_t key_len, uint64_t *out);
 typedef int (*dd_backend_key_u64_fn)(void *user, const uint8_t *key, size_t key_len, uint64_t n);
 typedef int (*dd_backend_pids_fn)(void *user, const uint8_t *after, size_t after_len,
                                   uint64_t limit, dd_backend_key_fn fn, void *ctx);
 typedef int (*dd_backend_by_tag_fn)(void *user, const uint8_t *tag, size_t tag_len, uint64_t after,
                                     uint64_t max, dd_backend_event_fn fn, void *ctx);
 typedef int (*dd_backend_snapshot_save_fn)(void *user, const uint8_t *pid, size_t pid_len,
-                                           uint64_t seq, uint64_t timestamp_ms,
-                                           const uint8_t *data, size_t len);
+                                           uint64_t seq, uint64_t timestamp_ms, const uint8_t *data,
+                                           size_t len);
 typedef int (*dd_backend_snapshot_find_fn)(void *user, const uint8_t *pid, size_t pid_len,
                                            const dd_snapshot_criteria *criteria,
                                            dd_backend_snapshot_fn fn, void *ctx);
@@ -733,8 +732,8 @@ typedef struct dd_backend_ops {
  * DD_EINVAL for an unknown version or a required member left NULL. */
 DD_API int dd_journal_open_custom(dd_journal **out, const dd_backend_ops *ops, void *user,
                                   const dd_store_options *opts);
-DD_API int dd_state_store_open_custom(dd_state_store **out, const dd_backend_ops *ops,
-                                      void *user, const dd_store_options *opts);
+DD_API int dd_state_store_open_custom(dd_state_store **out, const dd_backend_ops *ops, void *user,
+                                      const dd_store_options *opts);
 
 /* *out = 1 when the opaque tags blob of an event carries `tag`, else 0:
  * what journal_by_tag must match. For engines that index tags in a table
@@ -764,8 +763,8 @@ typedef int (*dd_backend_new_fn)(void **user, void *factory_ctx);
  * "FAIL <case> [variant]: <message>", then "<n> passed, <m> failed".
  * DD_OK when every case passed; DD_ECORRUPT when one failed (the first
  * failure is in dd_error_last); DD_EINVAL for bad arguments. */
-DD_API int dd_backend_check(dd_buf *report, const dd_backend_ops *ops,
-                            dd_backend_new_fn new_store, void *factory_ctx);
+DD_API int dd_backend_check(dd_buf *report, const dd_backend_ops *ops, dd_backend_new_fn new_store,
+                            void *factory_ctx);
 /* ===== end section: custom backends ===== */
 
 /* ===== section: replica (issue 6) ===== */

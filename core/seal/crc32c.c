@@ -71,7 +71,6 @@ static uint32_t gf2_x_power(uint64_t n)
     return result;
 }
 
-
 /* Bytes per stretch in the three-way loop, and the constants that move a
  * register past one (shift_1) and two (shift_2) stretches. */
 #define CRC32C_STRETCH 256u
@@ -79,9 +78,8 @@ static uint64_t shift_1, shift_2;
 static int has_clmul;
 
 /* Checksums `rounds` x 3 stretches from p, continuing c. */
-__attribute__((target("sse4.2,pclmul"), noinline)) static uint64_t three_way(uint64_t c,
-                                                                              const uint8_t *p,
-                                                                              size_t rounds)
+__attribute__((target("sse4.2,pclmul"), noinline)) static uint64_t
+three_way(uint64_t c, const uint8_t *p, size_t rounds)
 {
     const __m128i k = _mm_set_epi64x((long long)shift_1, (long long)shift_2);
     for (; rounds; rounds--, p += 3 * CRC32C_STRETCH) {
@@ -155,10 +153,10 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc, con
     return ~sse42_run(~crc, p, n);
 }
 
-__attribute__((target("sse4.2"))) static uint32_t crc32c_from_sse42(uint32_t crc,
-                                                                    const uint8_t *a, size_t an,
-                                                                    const uint8_t *b, size_t bn,
-                                                                    const uint8_t *c, size_t cn)
+__attribute__((target("sse4.2"))) static uint32_t crc32c_from_sse42(uint32_t crc, const uint8_t *a,
+                                                                    size_t an, const uint8_t *b,
+                                                                    size_t bn, const uint8_t *c,
+                                                                    size_t cn)
 {
     crc = sse42_run(~crc, a, an);
     crc = sse42_run(crc, b, bn);

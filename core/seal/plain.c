@@ -77,8 +77,8 @@ static int plain_checksum_failed(void)
 
 /* The body of a record whose header and checksum were checked: in place,
  * or inflated into `scratch`. */
-static inline int plain_body_view(uint64_t max_plain, const uint8_t *blob, size_t len, bytes *scratch,
-                           const uint8_t **view, size_t *view_len)
+static inline int plain_body_view(uint64_t max_plain, const uint8_t *blob, size_t len,
+                                  bytes *scratch, const uint8_t **view, size_t *view_len)
 {
     const uint8_t *rest = blob + PLAIN_HEADER_BYTES;
     size_t rest_len = len - PLAIN_HEADER_BYTES;

@@ -72,8 +72,7 @@ static inline void store_bind_u64(uint8_t *p, uint64_t v)
 }
 
 /* Writes the tail up to (not including) the tags bytes themselves. */
-static inline size_t store_bind_event_tail(uint8_t *out, uint64_t seq, uint64_t ts,
-                                           size_t tags_len)
+static inline size_t store_bind_event_tail(uint8_t *out, uint64_t seq, uint64_t ts, size_t tags_len)
 {
     store_bind_u64(out, seq);
     store_bind_u64(out + 8, ts);

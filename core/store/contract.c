@@ -80,8 +80,8 @@ static int see_event(void *ctx, const store_event *ev)
         s->len[s->n] = ev->payload_len;
         s->first_byte[s->n] = ev->payload_len ? ev->payload[0] : 0;
         s->tags_len[s->n] = ev->tags ? ev->tags_len : 0;
-        snprintf(s->key[s->n], sizeof(s->key[0]), "%.*s", (int)(ev->pid_len < 15 ? ev->pid_len : 15),
-                 ev->pid ? (const char *)ev->pid : "");
+        snprintf(s->key[s->n], sizeof(s->key[0]), "%.*s",
+                 (int)(ev->pid_len < 15 ? ev->pid_len : 15), ev->pid ? (const char *)ev->pid : "");
     }
     s->n++;
     return s->stop_after && (int)s->n >= s->stop_after ? 42 : 0;
@@ -118,7 +118,8 @@ static int append_n(journal *j, const char *pid, uint64_t expected, size_t n, ui
     uint8_t payload[16][4];
     for (size_t i = 0; i < n && i < 16; i++) {
         memset(payload[i], (int)(first + i), sizeof(payload[i]));
-        ev[i] = (journal_event_in){payload[i], sizeof(payload[i]), 1000 + expected + i + 1, NULL, 0};
+        ev[i] =
+            (journal_event_in){payload[i], sizeof(payload[i]), 1000 + expected + i + 1, NULL, 0};
     }
     return journal_append(j, K(pid), expected, ev, n);
 }
@@ -133,7 +134,8 @@ static int append_then_replay_in_order(contract_case *c, journal *j)
     MUST(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, see_event, &s));
     EXPECT(s.n == 5, "replay returned %zu events, expected 5", s.n);
     for (size_t i = 0; i < 5; i++) {
-        EXPECT(s.seq[i] == i + 1, "event %zu has seq %" PRIu64 ", expected %zu", i, s.seq[i], i + 1);
+        EXPECT(s.seq[i] == i + 1, "event %zu has seq %" PRIu64 ", expected %zu", i, s.seq[i],
+               i + 1);
         EXPECT(s.ts[i] == 1000 + i + 1, "event %zu has timestamp %" PRIu64 ", expected %zu", i,
                s.ts[i], 1000 + i + 1);
         EXPECT(s.len[i] == 4 && s.first_byte[i] == 10 + i, "event %zu has the wrong payload", i);
@@ -164,11 +166,12 @@ static int replay_honours_range_and_max(contract_case *c, journal *j)
     MUST(append_n(j, "p", 0, 10, 1));
     seen s = {0};
     MUST(journal_replay(j, K("p"), 3, 7, UINT64_MAX, see_event, &s));
-    EXPECT(s.n == 5 && s.seq[0] == 3 && s.seq[4] == 7, "replay 3..7 returned %zu events from %" PRIu64,
-           s.n, s.seq[0]);
+    EXPECT(s.n == 5 && s.seq[0] == 3 && s.seq[4] == 7,
+           "replay 3..7 returned %zu events from %" PRIu64, s.n, s.seq[0]);
     seen m = {0};
     MUST(journal_replay(j, K("p"), 3, 7, 2, see_event, &m));
-    EXPECT(m.n == 2 && m.seq[0] == 3 && m.seq[1] == 4, "replay 3..7 max 2 returned %zu events", m.n);
+    EXPECT(m.n == 2 && m.seq[0] == 3 && m.seq[1] == 4, "replay 3..7 max 2 returned %zu events",
+           m.n);
     return 0;
 }
 
@@ -199,8 +202,9 @@ static int delete_to_removes_the_head_only(contract_case *c, journal *j)
     MUST(journal_delete_to(j, K("p"), 2));
     seen s = {0};
     MUST(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, see_event, &s));
-    EXPECT(s.n == 3 && s.seq[0] == 3, "after deleting to 2, replay returned %zu events from %" PRIu64,
-           s.n, s.n ? s.seq[0] : 0);
+    EXPECT(s.n == 3 && s.seq[0] == 3,
+           "after deleting to 2, replay returned %zu events from %" PRIu64, s.n,
+           s.n ? s.seq[0] : 0);
     return 0;
 }
 
@@ -210,8 +214,8 @@ static int highest_survives_deleting_everything(contract_case *c, journal *j)
     MUST(journal_delete_to(j, K("p"), 5));
     uint64_t highest;
     MUST(journal_highest(j, K("p"), &highest));
-    EXPECT(highest == 5, "highest fell to %" PRIu64 " after deleting every event; it never decreases",
-           highest);
+    EXPECT(highest == 5,
+           "highest fell to %" PRIu64 " after deleting every event; it never decreases", highest);
     MUST_FAIL(ST_ECONFLICT, append_n(j, "p", 0, 1, 1));
     MUST(append_n(j, "p", 5, 1, 6));
     seen s = {0};
@@ -333,8 +337,9 @@ static int snapshots_latest_criteria_and_replace(contract_case *c, journal *j)
         }
     }
     bytes_free(&out);
-    EXPECT(ok, "snapshots: newest-first, criteria, replace at the same seq or delete by criteria "
-               "went wrong (last result %d, seq %" PRIu64 ")",
+    EXPECT(ok,
+           "snapshots: newest-first, criteria, replace at the same seq or delete by criteria "
+           "went wrong (last result %d, seq %" PRIu64 ")",
            rc, seq);
     return 0;
 }
@@ -507,8 +512,7 @@ static int run_case(size_t i, int sealed, contract_open_fn open, void *ctx, cont
     return rc;
 }
 
-int contract_run(bytes *report, contract_open_fn open, void *ctx, size_t *passed,
-                 size_t *failed)
+int contract_run(bytes *report, contract_open_fn open, void *ctx, size_t *passed, size_t *failed)
 {
     size_t ok = 0, bad = 0;
     char first[480] = "";

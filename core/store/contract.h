@@ -27,7 +27,6 @@ typedef int (*contract_open_fn)(void *ctx, store_backend **out);
  * passed, <m> failed". ST_OK when all passed; ST_ECORRUPT naming the
  * first failure otherwise; an engine that cannot be opened fails its
  * case (the message says so). */
-int contract_run(bytes *report, contract_open_fn open, void *ctx, size_t *passed,
-                 size_t *failed);
+int contract_run(bytes *report, contract_open_fn open, void *ctx, size_t *passed, size_t *failed);
 
 #endif

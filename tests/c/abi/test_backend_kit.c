@@ -115,7 +115,7 @@ static int m_append(void *user, const uint8_t *pid, size_t pid_len, uint64_t exp
 
 static int emit(const ev_row *r, dd_backend_event_fn fn, void *ctx)
 {
-    dd_backend_event e = {r->seq,          r->ts,          r->ordering,   r->pid.data, r->pid.len,
+    dd_backend_event e = {r->seq,          r->ts,          r->ordering,  r->pid.data, r->pid.len,
                           r->payload.data, r->payload.len, r->tags.data, r->tags.len};
     return fn(ctx, &e);
 }
@@ -302,7 +302,7 @@ static int m_snap_prune(void *user, const uint8_t *pid, size_t pid_len, uint64_t
                 newest[b] = t;
             }
     dd_snapshot_criteria c = DD_SNAPSHOT_CRITERIA_INIT;
-    c.max_seq = newest[keep] ;
+    c.max_seq = newest[keep];
     return m_snap_delete(user, pid, pid_len, &c);
 }
 
@@ -334,8 +334,7 @@ static int m_upsert(void *user, const uint8_t *key, size_t key_len, uint64_t exp
     return DD_OK;
 }
 
-static int m_get(void *user, const uint8_t *key, size_t key_len, dd_backend_state_fn fn,
-                 void *ctx)
+static int m_get(void *user, const uint8_t *key, size_t key_len, dd_backend_state_fn fn, void *ctx)
 {
     state_row *r = state_find(user, key, key_len);
     if (!r)
@@ -490,8 +489,8 @@ TEST(test_user_engine_written_against_the_public_table_passes_the_kit)
     factory f = {0};
     dd_buf report = {0};
     int rc = dd_backend_check(&report, &map_ops, new_map, &f);
-    ASSERT_MSG(rc == DD_OK, "kit failed (%d): %s\n%.*s", rc, dd_error_last()->message, (int)report.len,
-               (const char *)report.data);
+    ASSERT_MSG(rc == DD_OK, "kit failed (%d): %s\n%.*s", rc, dd_error_last()->message,
+               (int)report.len, (const char *)report.data);
     ASSERT(strstr((const char *)report.data, "32 passed, 0 failed") != NULL);
     ASSERT_EQ_INT(f.made, 32);
     ASSERT_EQ_INT(f.closed, 32); /* the kit closes every store it made */
