@@ -12,6 +12,7 @@
 #include "store/pg_backend.h"
 #include "store/sqlite_backend.h"
 #include "store/store.h"
+#include "store/store_path.h"
 
 /* Shared with abi/journal.c (declared there too; abi/ has no per-area
  * headers). */
@@ -111,6 +112,15 @@ int abi_store_engine(const dd_store_options *o, store_backend **be)
         return error_set(DD_EINVAL, "must_exist is %u, expected 0 or 1", o->must_exist);
     if (o->must_exist && o->backend == DD_BACKEND_MEMORY)
         return error_set(DD_EINVAL, "must_exist: a memory store never exists before it is opened");
+    if (o->read_only > 1)
+        return error_set(DD_EINVAL, "read_only must be 0 or 1, not %u", o->read_only);
+    if (o->backend == DD_BACKEND_MEMORY && o->path)
+        return error_set(DD_EINVAL,
+                         "a memory store takes no path ('%s'); use DD_BACKEND_SQLITE or "
+                         "DD_BACKEND_FS to keep data in a file",
+                         o->path);
+    if (o->read_only && o->backend == DD_BACKEND_MEMORY)
+        return error_set(DD_EINVAL, "a memory store cannot be opened read-only (it starts empty)");
     if ((rc = dd_init()) != DD_OK)
         return rc;
     switch (o->backend) {
@@ -121,12 +131,22 @@ int abi_store_engine(const dd_store_options *o, store_backend **be)
         so.busy_timeout_ms = (int)o->busy_timeout_ms;
         so.snapshot_path = o->snapshot_path;
         so.must_exist = o->must_exist != 0;
+        so.read_only = o->read_only != 0;
+        if (!o->read_only && !o->must_exist) { /* one rule: missing parents are made, 0700 */
+            rc = store_path_prepare(o->path, false);
+            if (rc == ST_OK && o->snapshot_path && o->snapshot_path[0])
+                rc = store_path_prepare(o->snapshot_path, false);
+            if (rc != ST_OK)
+                break;
+        }
         rc = store_backend_open_sqlite(be, o->path, &so);
         break;
     }
     case DD_BACKEND_FS: {
-        fs_options fo = {(store_sync)o->sync, o->must_exist != 0};
-        rc = store_backend_open_fs(be, o->path, &fo);
+        fs_options fo = {(store_sync)o->sync, o->must_exist != 0, o->read_only != 0};
+        rc = o->read_only || o->must_exist ? ST_OK : store_path_prepare(o->path, true);
+        if (rc == ST_OK)
+            rc = store_backend_open_fs(be, o->path, &fo);
         break;
     }
     case DD_BACKEND_POSTGRES: {
@@ -229,6 +249,17 @@ int abi_impl_dd_state_store_delete(dd_state_store *store, const uint8_t *key, si
     if (!s)
         return DD_EMISUSE;
     int rc = state_store_delete(s, key, key_len, expected_revision);
+    /* Missing items are one rule (ABI.md): deleting what is not there
+     * succeeds, as for snapshots and replica keys; a delete that expected
+     * revision N found none, which is a conflict as for upsert. */
+    if (rc == DD_ENOTFOUND && expected_revision == DD_ANY_REVISION) {
+        error_clear();
+        rc = DD_OK;
+    } else if (rc == DD_ENOTFOUND) {
+        rc = error_set(DD_ECONFLICT, "state '%.*s': expected revision %llu, found none",
+                       (int)(key_len > 64 ? 64 : key_len), (const char *)key,
+                       (unsigned long long)expected_revision);
+    }
     handle_release(store);
     return rc;
 }

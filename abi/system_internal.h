@@ -30,8 +30,11 @@ typedef struct sysobj {
     uint64_t failure_timeout_ms, down_after_ms, remove_after_ms;
     uint32_t max_events;
     limits lim;
-    uint64_t now_ms; /* the last time the host gave */
-    engine *e;       /* NULL until a replica is open */
+    uint64_t now_ms;                   /* pump mode: the last time the host gave (any origin) */
+    bool has_time;                     /* the host has given one (0 is a time, not a sentinel) */
+    uint64_t (*wall_clock)(void *ctx); /* dd_system_set_wall_clock; NULL: realtime */
+    void *wall_clock_ctx;
+    engine *e; /* NULL until a replica is open */
     int event_fd;
     bool event_fd_signaled;
     sysnet *net; /* NULL in pump mode */
@@ -40,8 +43,12 @@ typedef struct sysobj {
 void system_lock(sysobj *s);
 /* Updates the event fd to match the queue, then unlocks. */
 void system_unlock(sysobj *s);
-/* The time for local operations: the host's last `now`, else the wall clock. */
+/* The scheduling time for local operations: the host's last `now` in pump
+ * mode (0 before the first), CLOCK_MONOTONIC with the built-in transport. */
 uint64_t system_now(const sysobj *s);
+/* The engine's wall clock (engine_config.wall_clock_ms; ctx is the sysobj):
+ * the host's installed clock, else CLOCK_REALTIME. Called under the lock. */
+uint64_t system_wall_ms(void *ctx);
 
 /* The built-in transport (system_net.c). start dials the seeds and starts
  * the driver thread; stop joins it and closes the transport (NULL-safe);

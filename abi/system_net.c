@@ -529,7 +529,7 @@ static void flush_outgoing(sysobj *s, sysnet *sn)
     }
 }
 
-static void handle_event(sysobj *s, sysnet *sn, const net_event *ev, uint64_t wall)
+static void handle_event(sysobj *s, sysnet *sn, const net_event *ev, uint64_t now_ms)
 {
     switch (ev->kind) {
     case NET_EV_CONNECTED: {
@@ -552,7 +552,7 @@ static void handle_event(sysobj *s, sysnet *sn, const net_event *ev, uint64_t wa
         if (!ev->len)
             break;
         if (ev->data[0] == CH_REPLICATOR && s->e)
-            (void)engine_deliver(s->e, wall, ev->node_id, ev->node_id_len, ev->data + 1,
+            (void)engine_deliver(s->e, now_ms, ev->node_id, ev->node_id_len, ev->data + 1,
                                  ev->len - 1);
         else if (ev->data[0] == CH_BOOK)
             book_receive(sn, ev->node_id, ev->node_id_len, ev->data + 1, ev->len - 1);
@@ -564,18 +564,20 @@ static void handle_event(sysobj *s, sysnet *sn, const net_event *ev, uint64_t wa
 
 static void driver_round(sysobj *s, sysnet *sn)
 {
-    uint64_t wall = clock_wall_ms();
+    /* The monotonic clock schedules; the engine reads the wall clock
+     * itself where nodes compare times (issue 17.1). */
+    uint64_t mono = clock_monotonic_ms();
     net_event ev;
     memset(&ev, 0, sizeof(ev));
     for (int i = 0; i < ROUND_EVENTS && net_poll(sn->n, &ev) == ST_OK; i++) {
-        handle_event(s, sn, &ev, wall);
+        handle_event(s, sn, &ev, mono);
         net_event_clear(&ev);
     }
-    uint64_t mono = clock_monotonic_ms();
+    mono = clock_monotonic_ms();
     bool ticked = mono >= sn->next_tick_mono;
     if (ticked) {
         if (s->e)
-            (void)engine_tick(s->e, wall);
+            (void)engine_tick(s->e, mono);
         sn->next_tick_mono = mono + sn->tick_ms;
     }
     owned_round(s, sn, ticked);

@@ -110,6 +110,7 @@ extern "Python" int ddpy_be_state_range(void *, const uint8_t *, size_t, int64_t
 extern "Python" int ddpy_be_state_purge(void *);
 extern "Python" void ddpy_be_close(void *);
 extern "Python" int ddpy_be_new(void **, void *);
+extern "Python" uint64_t ddpy_wall_clock(void *ctx);
 """
 
 

@@ -597,7 +597,7 @@ static int new_builtin(void **user, void *ctx)
     snprintf(path, sizeof(path), "%s/store-%d", test_tmpdir(), f->n++);
     dd_store_options o = DD_STORE_OPTIONS_INIT;
     o.backend = f->backend;
-    o.path = path;
+    o.path = f->backend == DD_BACKEND_MEMORY ? NULL : path; /* a memory store takes no path */
     const dd_backend_ops *ops;
     return dd_backend_open_builtin(&ops, user, &o);
 }
@@ -609,7 +609,7 @@ static void check_builtin(uint32_t backend)
     o.backend = backend;
     char path[512];
     snprintf(path, sizeof(path), "%s/probe", test_tmpdir());
-    o.path = path;
+    o.path = backend == DD_BACKEND_MEMORY ? NULL : path;
     const dd_backend_ops *ops;
     void *probe;
     ASSERT_EQ_INT(dd_backend_open_builtin(&ops, &probe, &o), DD_OK);
