@@ -362,6 +362,9 @@ export interface StoreOptions {
   /** Refuse a missing path, a 0-byte file or a folder that is not a store
    * instead of creating one (NotFound / Corrupt). */
   mustExist?: boolean;
+  /** Open an existing store for reading only: nothing created or written
+   * (NotFoundError when the path holds no store). */
+  readOnly?: boolean;
   /** zlib level 0..9 (0 = off, default 6), sealed or not. */
   compressionLevel?: number;
   /** Compress records of at least this many bytes (default 256). */

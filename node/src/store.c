@@ -86,6 +86,14 @@ static bool read_store_options(napi_env env, napi_value o, dd_store_options *so,
         }
         so->must_exist = must_exist ? 1 : 0;
     }
+    if (addon_prop(env, o, "readOnly", &v)) {
+        bool read_only;
+        if (napi_get_value_bool(env, v, &read_only) != napi_ok) {
+            addon_type_error(env, "options.readOnly must be a boolean");
+            return false;
+        }
+        so->read_only = read_only ? 1 : 0;
+    }
     if (addon_prop(env, o, "busyTimeoutMs", &v) &&
         !addon_arg_u32(env, v, &so->busy_timeout_ms, "options.busyTimeoutMs"))
         return false;

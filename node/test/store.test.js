@@ -181,6 +181,8 @@ test('stores take sync, busyTimeoutMs and compression options; a keyring can sea
   assert.throws(() => new ddata.StateStore({ sync: 'sometimes' }), ddata.InvalidArgumentError);
   assert.throws(() => ring.setAlgorithm('rot13'), ddata.InvalidArgumentError);
   fs.rmSync(dir, { recursive: true });
+});
+
 // Issue 17.8: missing items are one rule (ABI.md, "Missing items").
 test('missing and deleted read as absent and deletes are idempotent', () => {
   const s = new ddata.StateStore();
@@ -199,4 +201,22 @@ test('missing and deleted read as absent and deletes are idempotent', () => {
   assert.throws(() => r.update('k', 'ORSet', { kind: 'add', value: 'y' }), ddata.DeletedError);
   r.close();
   a.close();
+});
+
+test('readOnly opens an existing store without writing and refuses a path without one', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ddata-read-only-'));
+  const file = path.join(dir, 'j.db');
+  assert.throws(() => new ddata.Journal({ backend: 'sqlite', path: file, readOnly: true }),
+    ddata.NotFoundError);
+  assert.strictEqual(fs.existsSync(file), false);
+  const j = new ddata.Journal({ backend: 'sqlite', path: file });
+  j.appendSync('p', 0, ['x']);
+  j.close();
+  const ro = new ddata.Journal({ backend: 'sqlite', path: file, readOnly: true });
+  assert.strictEqual(ro.highestSeqSync('p'), 1);
+  assert.throws(() => ro.appendSync('p', 1, ['y']));
+  ro.close();
+  assert.throws(() => new ddata.Journal({ backend: 'sqlite', path: file, readOnly: 'yes' }),
+    ddata.InvalidArgumentError);
+  fs.rmSync(dir, { recursive: true, force: true });
 });

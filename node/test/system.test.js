@@ -121,6 +121,8 @@ test('system and replica options reach the library (downAfterMs, removeAfterMs, 
   const rep = new ddata.Replica(sys, { maxMessageBytes: 2048, expiryPrefixes: ['s/'], expireAfterMs: 1000, tombstoneGraceMs: 10 });
   rep.close();
   sys.close();
+});
+
 // Issue 17.1: a host clock starting at 0 schedules everything; it ended
 // at [6, 6, 3] when 0 meant "use the wall clock".
 test('a three-node pump cluster ticking 0, 100, 200, ... converges', () => {

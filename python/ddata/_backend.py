@@ -38,38 +38,57 @@ class StoreEngine:
 
     # journal
     def journal_append(self, pid, expected_seq, events):
+        """Stores `events` (each with seq, timestamp_ms, payload, tags) numbered
+        expected_seq + 1 ...; all or nothing; raise ddata.Conflict when the
+        highest sequence number of `pid` is not expected_seq."""
         raise NotImplementedError
 
     def journal_replay(self, pid, from_seq, to_seq, max):
+        """Yields the events of `pid` with from_seq <= seq <= to_seq, ascending,
+        at most `max`."""
         raise NotImplementedError
 
     def journal_highest(self, pid):
+        """The highest sequence number `pid` ever had (0 for an unknown pid);
+        it never decreases, not even after journal_delete_to."""
         raise NotImplementedError
 
     def journal_delete_to(self, pid, to_seq):
+        """Deletes the events of `pid` up to and including to_seq."""
         raise NotImplementedError
 
     def journal_pids(self, after, limit):
+        """Yields the persistence ids greater than `after` (all when empty), in
+        byte order, at most `limit`."""
         raise NotImplementedError
 
     def journal_by_tag(self, tag, after_ordering, max):
+        """Yields the events carrying `tag` with ordering > after_ordering, in
+        ordering order, at most `max`."""
         raise NotImplementedError
 
     # snapshots: yield (seq, timestamp_ms, data), highest seq first
     def snapshot_save(self, pid, seq, timestamp_ms, data):
+        """Stores a snapshot, replacing one at the same (pid, seq)."""
         raise NotImplementedError
 
     def snapshot_find(self, pid, min_seq, max_seq, min_timestamp_ms, max_timestamp_ms):
+        """Yields (seq, timestamp_ms, data) of the snapshots inside the bounds
+        (inclusive), highest seq first."""
         raise NotImplementedError
 
     def snapshot_delete(self, pid, min_seq, max_seq, min_timestamp_ms, max_timestamp_ms):
+        """Deletes the snapshots of `pid` inside the bounds (inclusive)."""
         raise NotImplementedError
 
     def snapshot_prune(self, pid, keep):
+        """Keeps the newest `keep` snapshots of `pid` and deletes the rest."""
         raise NotImplementedError
 
     # state: records are (key, revision, data)
     def state_upsert(self, key, expected_revision, data):
+        """Writes `data` under `key` when its revision is expected_revision (0:
+        absent) and returns the new revision; raise ddata.Conflict otherwise."""
         raise NotImplementedError
 
     def state_get(self, key):
@@ -77,18 +96,26 @@ class StoreEngine:
         raise NotImplementedError
 
     def state_delete(self, key, expected_revision):
+        """Deletes `key` when its revision is expected_revision; raise
+        ddata.Conflict otherwise."""
         raise NotImplementedError
 
     def state_scan(self, prefix):
+        """Yields (key, revision, data) of every record whose key starts with
+        `prefix`, in key order."""
         raise NotImplementedError
 
     def state_range(self, from_key, count):
+        """Yields up to |count| records (key, revision, data) from `from_key`
+        (inclusive): forward when count > 0, backward when count < 0."""
         raise NotImplementedError
 
     def state_purge(self):
+        """Deletes every state record."""
         raise NotImplementedError
 
     def close(self):
+        """Called once when the library lets go of the engine."""
         pass
 
 

@@ -350,7 +350,7 @@ def test_read_only_store_creates_nothing_and_refuses_writes(tmp_path):
 
 def test_bad_arguments_raise_at_the_call():
     j = ddata.Journal()
-    j.append("p", ["a", "b"], expected_seq=0)
+    j.append("p", 0, ["a", "b"])
     for call in (lambda: j.replay("p", to_seq=2**64), lambda: j.replay("p", from_seq=-1),
                  lambda: j.by_tag("t", after_ordering=-5), lambda: j.pids(max=-1),
                  lambda: j.delete_to("p", -1), lambda: j.replay("p", max="all")):
@@ -367,7 +367,7 @@ def test_bad_arguments_raise_at_the_call():
 def test_a_sealed_record_read_with_the_wrong_key_raises_at_the_call(tmp_path):
     path = tmp_path / "sealed.db"
     with ddata.Journal("sqlite", path, keyring=ddata.Keyring({1: bytes(32)})) as j:
-        j.append("p", ["secret"], expected_seq=0)
+        j.append("p", 0, ["secret"])
     with ddata.Journal("sqlite", path, keyring=ddata.Keyring({1: bytes([1] * 32)})) as j:
         with pytest.raises(ddata.CryptoError):
             j.replay("p")

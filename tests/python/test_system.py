@@ -365,7 +365,7 @@ def test_missing_and_deleted_read_as_absent_and_deletes_are_idempotent():
             rep.orset("k").add("y")  # writing a deleted key is the error
     with ddata.StateStore() as s:
         assert s.get("nope") is None
-        s.delete("nope")  # unconditional: succeeds
+        s.delete("nope", ddata.ANY_REVISION)  # unconditional: succeeds
         with pytest.raises(ddata.Conflict, match="found none"):
             s.delete("nope", expected_revision=3)
     with ddata.Journal() as j:
