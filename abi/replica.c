@@ -12,11 +12,11 @@
 
 #include "abi.h"
 #include "crdt/crdt.h"
-#include "system_internal.h"
+#include "node/node.h"
 
 typedef struct replobj {
     const void *sys_handle;
-    sysobj *sys;
+    node *sys;
     const void *store_handle; /* NULL when nothing is durable */
 } replobj;
 
@@ -35,13 +35,13 @@ DD_API int dd_replica_options_init(dd_replica_options *opts, uint32_t version)
 static void replica_destroy(void *obj)
 {
     replobj *ro = obj;
-    system_lock(ro->sys);
+    node_lock(ro->sys);
     /* The last deltas go to the transport before the engine that queued
      * them is gone. */
-    system_net_flush(ro->sys);
+    node_net_flush(ro->sys);
     engine_free(ro->sys->e); /* flushes write-behind keys */
     ro->sys->e = NULL;
-    system_unlock(ro->sys);
+    node_unlock(ro->sys);
     if (ro->store_handle)
         handle_release(ro->store_handle);
     handle_release(ro->sys_handle);
@@ -108,7 +108,7 @@ DD_API int dd_replica_open(dd_replica **out, dd_system *sysh, const dd_replica_o
     engine_pattern *durable = NULL, *expiry = NULL;
     replobj *ro = NULL;
     state_store *store = NULL;
-    sysobj *s = handle_acquire(sysh, HK_SYSTEM, "system");
+    node *s = handle_acquire(sysh, HK_SYSTEM, "system");
     if (!s)
         return DD_EMISUSE;
     if (opts->store) {
@@ -163,14 +163,14 @@ DD_API int dd_replica_open(dd_replica **out, dd_system *sysh, const dd_replica_o
     c.max_events = s->max_events;
     c.lim = s->lim;
 
-    system_lock(s);
+    node_lock(s);
     if (s->e) {
-        system_unlock(s);
+        node_unlock(s);
         rc = error_set(DD_EBUSY, "system '%s' already has an open replica", s->node_id);
         goto fail;
     }
-    rc = engine_new(&s->e, &c, system_now(s));
-    system_unlock(s);
+    rc = engine_new(&s->e, &c, node_now(s));
+    node_unlock(s);
     if (rc)
         goto fail;
     free(durable);
@@ -200,11 +200,11 @@ DD_API int dd_replica_close(dd_replica *r)
     replobj *var##_ro = handle_acquire((h), HK_REPLICA, "replica");                                \
     if (!var##_ro)                                                                                 \
         return DD_EMISUSE;                                                                         \
-    sysobj *var = var##_ro->sys;                                                                   \
-    system_lock(var)
+    node *var = var##_ro->sys;                                                                     \
+    node_lock(var)
 
 #define REPLICA_LEAVE(var, h)                                                                      \
-    system_unlock(var);                                                                            \
+    node_unlock(var);                                                                              \
     handle_release(h)
 
 static int check_key(const uint8_t *key, size_t key_len)
@@ -222,7 +222,7 @@ DD_API int dd_replica_update(dd_replica *r, const uint8_t *key, size_t key_len, 
     if (rc || (rc = abi_op_convert(op, ops, LIMITS_DEFAULT_DEPTH)) != DD_OK)
         return rc;
     REPLICA_ENTER(s, r);
-    rc = s->e ? engine_update(s->e, system_now(s), key, key_len, (crdt_type)type, &ops[0])
+    rc = s->e ? engine_update(s->e, node_now(s), key, key_len, (crdt_type)type, &ops[0])
               : error_set(DD_EMISUSE, "replica is closed");
     REPLICA_LEAVE(s, r);
     return rc;
@@ -286,7 +286,7 @@ DD_API int dd_replica_delete(dd_replica *r, const uint8_t *key, size_t key_len)
     if (rc)
         return rc;
     REPLICA_ENTER(s, r);
-    rc = s->e ? engine_delete(s->e, system_now(s), key, key_len)
+    rc = s->e ? engine_delete(s->e, node_now(s), key, key_len)
               : error_set(DD_EMISUSE, "replica is closed");
     REPLICA_LEAVE(s, r);
     return rc;
@@ -362,7 +362,7 @@ DD_API int dd_replica_write(dd_replica *r, const uint8_t *key, size_t key_len, u
     if (consistency > DD_CONSISTENCY_ALL)
         return error_set(DD_EINVAL, "unknown consistency level %u", consistency);
     REPLICA_ENTER(s, r);
-    rc = s->e ? engine_write(s->e, system_now(s), key, key_len, (crdt_type)type, &ops[0],
+    rc = s->e ? engine_write(s->e, node_now(s), key, key_len, (crdt_type)type, &ops[0],
                              (engine_consistency)consistency, n, timeout_ms, request_id)
               : error_set(DD_EMISUSE, "replica is closed");
     REPLICA_LEAVE(s, r);
@@ -380,7 +380,7 @@ DD_API int dd_replica_read(dd_replica *r, const uint8_t *key, size_t key_len, ui
     if (consistency > DD_CONSISTENCY_ALL)
         return error_set(DD_EINVAL, "unknown consistency level %u", consistency);
     REPLICA_ENTER(s, r);
-    rc = s->e ? engine_read(s->e, system_now(s), key, key_len, (engine_consistency)consistency, n,
+    rc = s->e ? engine_read(s->e, node_now(s), key, key_len, (engine_consistency)consistency, n,
                             timeout_ms, request_id)
               : error_set(DD_EMISUSE, "replica is closed");
     REPLICA_LEAVE(s, r);

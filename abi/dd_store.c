@@ -1,22 +1,19 @@
 /*
  * dd_store_options and dd_state_store: the handle layer over
  * core/store/state_store. The options are turned into an engine and a
- * sealer here once, for the journal (abi/journal.c) too.
+ * sealer here once, for the journal (abi/dd_journal.c) too.
  */
 #include <string.h>
 
 #include "abi.h"
+#include "dd_journal_cursor.h"
+#include "dd_store.h"
 #include "seal/seal.h"
 #include "store/fs_backend.h"
 #include "store/journal.h"
 #include "store/pg_backend.h"
 #include "store/sqlite_backend.h"
 #include "store/store.h"
-
-/* Shared with abi/journal.c (declared there too; abi/ has no per-area
- * headers). */
-int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer **seal,
-                         journal_options *jo);
 
 DD_API int dd_store_options_init(dd_store_options *opts, uint32_t version)
 {
@@ -192,10 +189,6 @@ DD_API int dd_state_store_delete(dd_state_store *store, const uint8_t *key, size
     handle_release(store);
     return rc;
 }
-
-/* From abi/journal.c: state cursors share the journal cursor. */
-int abi_state_cursor_new(dd_journal_cursor **out, dd_state_store *store, const uint8_t *start,
-                         size_t start_len, int keys, int64_t count);
 
 static int check_start(const uint8_t *start, size_t len, const char *what)
 {

@@ -1,0 +1,18 @@
+/*
+ * What abi/dd_journal.c needs from abi/dd_store.c: the store options turned
+ * into a backend, a sealer and the journal's options, once for both.
+ */
+#ifndef DD_ABI_DD_STORE_H
+#define DD_ABI_DD_STORE_H
+
+#include "ddata.h"
+#include "seal/seal.h"
+#include "store/journal.h"
+#include "store/store.h"
+
+/* Checks `o` and opens its backend and sealer (both freed by the caller on
+ * success; none left open on failure). `jo` may be NULL. */
+int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer **seal,
+                         journal_options *jo);
+
+#endif
