@@ -27,25 +27,18 @@
 
 #include "net/key_file.h"
 #include "node/node_internal.h"
-#include "replicator/wire.h"
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/status.h"
 
 #define ROUND_EVENTS 4096
 
-/* Which link class and priority a replicator message travels with: deltas
- * and full states are counted apart (the statistics the issue asks for);
- * replies that a waiting request needs are never silently dropped. */
-static void classify(const uint8_t *msg, size_t len, uint8_t *cls, net_priority *prio)
+/* The link class that counts what a replicator message carries. */
+static uint8_t traffic_class(engine_traffic traffic)
 {
-    uint8_t type = len > 2 ? msg[2] : 0;
-    *cls = type == WIRE_DELTA ? NET_CLASS_DELTA
-                              : (type == WIRE_STATE ? NET_CLASS_FULL : NET_CLASS_OTHER);
-    *prio = (type == WIRE_WRITE_ACK || type == WIRE_READ || type == WIRE_READ_REPLY ||
-             type == WIRE_NACK)
-                ? NET_RELIABLE
-                : NET_DROPPABLE;
+    return traffic == ENGINE_TRAFFIC_DELTA  ? NET_CLASS_DELTA
+           : traffic == ENGINE_TRAFFIC_FULL ? NET_CLASS_FULL
+                                            : NET_CLASS_OTHER;
 }
 
 static void flush_outgoing(node *n, node_net *nn)
@@ -53,7 +46,8 @@ static void flush_outgoing(node *n, node_net *nn)
     if (!n->e)
         return;
     bytes to = BYTES_INIT, msg = BYTES_INIT;
-    while (engine_next_outgoing(n->e, &to, &msg) == ST_OK) {
+    engine_outgoing_info info;
+    while (engine_next_outgoing_info(n->e, &to, &msg, &info) == ST_OK) {
         char id[SESSION_ID_MAX + 1];
         size_t idl = to.len < SESSION_ID_MAX ? to.len : SESSION_ID_MAX;
         memcpy(id, to.data, idl);
@@ -62,9 +56,8 @@ static void flush_outgoing(node *n, node_net *nn)
         bytes_reset(b);
         bytes_put_u8(b, CH_REPLICATOR);
         bytes_put(b, msg.data, msg.len);
-        uint8_t cls;
-        net_priority prio;
-        classify(msg.data, msg.len, &cls, &prio);
+        uint8_t cls = traffic_class(info.traffic);
+        net_priority prio = info.reliable ? NET_RELIABLE : NET_DROPPABLE;
         if (!b->failed) {
             int rc = net_send(nn->n, id, b->data, b->len, prio, cls);
             if (rc == ST_ENOTFOUND)

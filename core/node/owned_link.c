@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "node/node_internal.h"
-#include "owned/wire.h"
 #include "replicator/members_view.h"
 #include "util/alloc.h"
 #include "util/clock.h"
@@ -87,41 +86,19 @@ static void owned_sync_members(node *n, node_net *nn, owned *oe)
     }
 }
 
-/* Pulls and pull answers are what a waiting query needs: reliable. The
- * rest is repeated by the engine's feeds and syncs: droppable. Reads the
- * message header only (owned/wire.h); anything unreadable goes droppable. */
-static net_priority owned_priority(const uint8_t *msg, size_t len)
-{
-    reader r = reader_make(msg, len);
-    (void)reader_u8(&r);
-    uint8_t kind = reader_u8(&r);
-    if (!reader_ok(&r))
-        return NET_DROPPABLE;
-    if (kind == OWNED_MSG_PULL)
-        return NET_RELIABLE;
-    if (kind != OWNED_MSG_SNAPSHOT)
-        return NET_DROPPABLE;
-    size_t type_len;
-    (void)reader_blob(&r, OWNED_TYPE_NAME_MAX, &type_len);
-    (void)reader_varint(&r); /* type version */
-    (void)reader_varint(&r); /* incarnation */
-    (void)reader_varint(&r); /* base age */
-    uint8_t flags = reader_u8(&r);
-    return reader_ok(&r) && (flags & OWNED_SNAP_REPLY) ? NET_RELIABLE : NET_DROPPABLE;
-}
-
 static void owned_flush(node_net *nn, owned *oe)
 {
     uint64_t to;
     bytes msg = BYTES_INIT;
-    while (owned_next_outgoing(oe, &to, &msg) == ST_OK) {
+    bool reliable;
+    while (owned_next_outgoing_reliable(oe, &to, &msg, &reliable) == ST_OK) {
         owned_peer *p = opeer_find(nn, to);
         bytes *b = &nn->scratch;
         bytes_reset(b);
         bytes_put_u8(b, CH_OWNED);
         bytes_put(b, msg.data, msg.len);
         if (!p || b->failed ||
-            net_send(nn->n, p->name, b->data, b->len, owned_priority(msg.data, msg.len),
+            net_send(nn->n, p->name, b->data, b->len, reliable ? NET_RELIABLE : NET_DROPPABLE,
                      NET_CLASS_OTHER) == ST_ENOTFOUND)
             nn->owned_unroutable++;
     }

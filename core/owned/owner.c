@@ -135,7 +135,7 @@ static void broadcast(owned *e, const owned_msg *m)
         bytes copy = BYTES_INIT;
         bytes_put(&copy, b.data, b.len);
         copy.failed |= b.failed;
-        owned_send(e, e->members[i].node, &copy);
+        owned_send(e, e->members[i].node, &copy, owned_msg_reliable(m));
     }
     bytes_free(&b);
 }

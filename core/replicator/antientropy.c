@@ -70,7 +70,7 @@ static void batch_init(batch *bt, engine *e, wire_type type, const char *to, siz
     bt->budget = e->cfg.max_message_bytes - WIRE_HEADER_MAX - 64;
 }
 
-static void send_to_peers(engine *e, bytes *msg)
+static void send_to_peers(engine *e, wire_type type, bytes *msg)
 {
     const member *peers[MAX_PEERS];
     size_t n = membership_up_peers(e, peers, MAX_PEERS);
@@ -79,7 +79,7 @@ static void send_to_peers(engine *e, bytes *msg)
     for (size_t i = 0; i < n; i++) {
         bytes copy = BYTES_INIT;
         bytes_put(&copy, msg->data, msg->len);
-        (void)engine_send(e, peers[i]->id, peers[i]->id_len, &copy);
+        (void)engine_send(e, type, peers[i]->id, peers[i]->id_len, &copy);
     }
     bytes_free(msg);
 }
@@ -92,9 +92,9 @@ static void batch_emit(batch *bt, const uint8_t *body, size_t len, uint64_t coun
     bytes_put_varint(&m, count);
     bytes_put(&m, body, len);
     if (bt->to)
-        (void)engine_send(bt->e, bt->to, bt->to_len, &m);
+        (void)engine_send(bt->e, bt->type, bt->to, bt->to_len, &m);
     else
-        send_to_peers(bt->e, &m);
+        send_to_peers(bt->e, bt->type, &m);
     if (bt->prefix_next.len || bt->prefix_next.data) {
         bytes_reset(&bt->prefix);
         bytes_put(&bt->prefix, bt->prefix_next.data, bt->prefix_next.len);
@@ -228,7 +228,7 @@ static void send_gossip(engine *e, const member *to, bool with_status)
         for (uint32_t i = 0; i < nb; i++)
             bytes_put_u64(&b, kt_bucket_xor(&e->kt, i * per, per));
     }
-    (void)engine_send(e, to->id, to->id_len, &b);
+    (void)engine_send(e, WIRE_GOSSIP, to->id, to->id_len, &b);
 }
 
 void ae_gossip_round(engine *e)
@@ -562,7 +562,7 @@ static int handle_state(engine *e, const char *from, size_t from_len, reader *r)
         bytes b = BYTES_INIT;
         wire_header(&b, WIRE_WRITE_ACK, e->incarnation);
         bytes_put_varint(&b, req);
-        (void)engine_send(e, from, from_len, &b);
+        (void)engine_send(e, WIRE_WRITE_ACK, from, from_len, &b);
     }
     return ST_OK;
 }
@@ -669,7 +669,7 @@ static int handle_read(engine *e, const char *from, size_t from_len, reader *r)
         bytes_free(&b);
         return error_code();
     }
-    return engine_send(e, from, from_len, &b);
+    return engine_send(e, WIRE_READ_REPLY, from, from_len, &b);
 }
 
 static int handle_read_reply(engine *e, const char *from, size_t from_len, reader *r)

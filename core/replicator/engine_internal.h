@@ -31,6 +31,7 @@ typedef struct outmsg {
     size_t to_len;
     uint8_t *data;
     size_t len;
+    wire_type type; /* what it carries, for engine_outgoing_info */
 } outmsg;
 
 typedef struct subscription {
@@ -141,7 +142,7 @@ int idx_push(uint32_t **v, size_t *n, size_t *cap, uint32_t idx);
 bool engine_pattern_match(const engine_pattern *p, size_t n, const uint8_t *key, size_t len);
 
 /* engine_queues.c */
-int engine_send(engine *e, const char *to, size_t to_len, bytes *msg);
+int engine_send(engine *e, wire_type type, const char *to, size_t to_len, bytes *msg);
 void engine_emit(engine *e, engine_event *ev);
 
 /* engine_changes.c */
