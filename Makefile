@@ -108,9 +108,9 @@ test-node: node-install
 	cd node && node --expose-gc --test test/
 
 test-rust: build
-	cd rust-sys && DDATA_BUILD_DIR=$(abspath $(BUILD)) cargo test --workspace --features ddata/tokio
+	cd rust-sys && DDATA_BUILD_DIR=$(abspath $(BUILD)) cargo test --workspace --features ddata/tokio,ddata/testing
 	cd rust-sys && DDATA_BUILD_DIR=$(abspath $(BUILD)) cargo clippy -q --workspace --all-targets \
-	  --features ddata/tokio -- -D warnings
+	  --features ddata/tokio,ddata/testing -- -D warnings
 	cd rust-sys && DDATA_BUILD_DIR=$(abspath $(BUILD)) RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps -p ddata-sys -p ddata
 # As docs.rs builds: no C library, no pkg-config.
 	cd rust-sys && DOCS_RS=1 PKG_CONFIG_LIBDIR=/nonexistent RUSTDOCFLAGS="-D warnings" \

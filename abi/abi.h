@@ -15,6 +15,13 @@
 #include "util/limits.h"
 #include "util/status.h"
 
+/* The implementations behind the public functions (abi/impl.h, generated)
+ * and the bracket the generated wrappers (abi/calls.c) put around each:
+ * error_call_enter before, abi_call_leave after, which records a failure
+ * on `handle` (the call's first handle argument, or NULL) and returns rc. */
+#include "impl.h"
+int abi_call_leave(int rc, const void *handle);
+
 /* Returns DD_EINVAL naming the parameter when `ptr` is NULL. */
 #define ABI_REQUIRE(ptr, name)                                                                     \
     do {                                                                                           \

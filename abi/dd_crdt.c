@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "abi.h"
 #include "crdt/crdt.h"
 #include "util/bytes.h"
@@ -33,7 +35,7 @@ static int wrap(dd_crdt **out, crdt *v)
     if (!var)                                                                                      \
     return DD_EMISUSE
 
-DD_API int dd_crdt_new(dd_crdt **out, uint32_t type)
+int abi_impl_dd_crdt_new(dd_crdt **out, uint32_t type)
 {
     ABI_REQUIRE(out, "out");
     *out = NULL;
@@ -42,12 +44,12 @@ DD_API int dd_crdt_new(dd_crdt **out, uint32_t type)
     return rc ? rc : wrap(out, v);
 }
 
-DD_API int dd_crdt_free(dd_crdt *v)
+int abi_impl_dd_crdt_free(dd_crdt *v)
 {
     return handle_close(v, HK_CRDT, "crdt");
 }
 
-DD_API int dd_crdt_clone(dd_crdt **out, const dd_crdt *vh)
+int abi_impl_dd_crdt_clone(dd_crdt **out, const dd_crdt *vh)
 {
     ABI_REQUIRE(out, "out");
     *out = NULL;
@@ -58,7 +60,7 @@ DD_API int dd_crdt_clone(dd_crdt **out, const dd_crdt *vh)
     return rc ? rc : wrap(out, c);
 }
 
-DD_API int dd_crdt_type_of(const dd_crdt *vh)
+int abi_impl_dd_crdt_type_of(const dd_crdt *vh)
 {
     ACQUIRE(v, vh);
     int t = (int)crdt_type_of(v);
@@ -68,18 +70,31 @@ DD_API int dd_crdt_type_of(const dd_crdt *vh)
 
 DD_API const char *dd_crdt_type_name(uint32_t type)
 {
-    return crdt_type_name((crdt_type)type);
+    const char *name = crdt_type_name((crdt_type)type);
+    return name ? name : "unknown";
 }
 
-DD_API int dd_crdt_needs_causal_delta(uint32_t type)
+int abi_impl_dd_actor_id_random(uint64_t *out)
+{
+    ABI_REQUIRE(out, "out");
+    int rc = dd_init();
+    if (rc != DD_OK)
+        return rc;
+    do
+        randombytes_buf(out, sizeof(*out));
+    while (*out == 0);
+    return DD_OK;
+}
+
+int abi_impl_dd_crdt_needs_causal_delta(uint32_t type)
 {
     if (!crdt_type_name((crdt_type)type))
         return error_set(DD_EINVAL, "unknown crdt type %u", type);
     return crdt_needs_causal_delta((crdt_type)type) ? 1 : 0;
 }
 
-DD_API int dd_crdt_apply(dd_crdt *vh, const dd_op *op, uint64_t actor, uint64_t now_ms,
-                         dd_crdt **delta_out)
+int abi_impl_dd_crdt_apply(dd_crdt *vh, const dd_op *op, uint64_t actor, uint64_t now_ms,
+                           dd_crdt **delta_out)
 {
     if (delta_out)
         *delta_out = NULL;
@@ -98,7 +113,7 @@ DD_API int dd_crdt_apply(dd_crdt *vh, const dd_op *op, uint64_t actor, uint64_t 
     return wrap(delta_out, delta);
 }
 
-DD_API int dd_crdt_merge(dd_crdt *dsth, const dd_crdt *srch)
+int abi_impl_dd_crdt_merge(dd_crdt *dsth, const dd_crdt *srch)
 {
     ACQUIRE(dst, dsth);
     crdt *src = handle_acquire(srch, HK_CRDT, "crdt");
@@ -112,7 +127,7 @@ DD_API int dd_crdt_merge(dd_crdt *dsth, const dd_crdt *srch)
     return rc;
 }
 
-DD_API int dd_crdt_equal(const dd_crdt *ah, const dd_crdt *bh)
+int abi_impl_dd_crdt_equal(const dd_crdt *ah, const dd_crdt *bh)
 {
     ACQUIRE(a, ah);
     crdt *b = handle_acquire(bh, HK_CRDT, "crdt");
@@ -126,7 +141,7 @@ DD_API int dd_crdt_equal(const dd_crdt *ah, const dd_crdt *bh)
     return eq;
 }
 
-DD_API int dd_crdt_digest(uint64_t *out, const dd_crdt *vh)
+int abi_impl_dd_crdt_digest(uint64_t *out, const dd_crdt *vh)
 {
     ABI_REQUIRE(out, "out");
     ACQUIRE(v, vh);
@@ -152,28 +167,28 @@ static int to_buf(dd_buf *out, const dd_crdt *vh, int (*fn)(const crdt *, bytes 
     return abi_buf_from_bytes(out, &b);
 }
 
-DD_API int dd_crdt_encode(dd_buf *out, const dd_crdt *v)
+int abi_impl_dd_crdt_encode(dd_buf *out, const dd_crdt *v)
 {
     return to_buf(out, v, crdt_encode);
 }
 
-DD_API int dd_crdt_to_json(dd_buf *out, const dd_crdt *v)
+int abi_impl_dd_crdt_to_json(dd_buf *out, const dd_crdt *v)
 {
     return to_buf(out, v, crdt_to_json);
 }
 
-DD_API int dd_crdt_value_json(dd_buf *out, const dd_crdt *v)
+int abi_impl_dd_crdt_value_json(dd_buf *out, const dd_crdt *v)
 {
     return to_buf(out, v, crdt_value_json);
 }
 
-DD_API int dd_crdt_elements(dd_buf *out, const dd_crdt *v)
+int abi_impl_dd_crdt_elements(dd_buf *out, const dd_crdt *v)
 {
     return to_buf(out, v, crdt_elements);
 }
 
-DD_API int dd_crdt_decode(dd_crdt **out, const uint8_t *data, size_t len, const dd_limits *lim,
-                          uint64_t now_ms)
+int abi_impl_dd_crdt_decode(dd_crdt **out, const uint8_t *data, size_t len, const dd_limits *lim,
+                            uint64_t now_ms)
 {
     ABI_REQUIRE(out, "out");
     *out = NULL;
@@ -188,7 +203,7 @@ DD_API int dd_crdt_decode(dd_crdt **out, const uint8_t *data, size_t len, const 
     return rc ? rc : wrap(out, v);
 }
 
-DD_API int dd_crdt_from_json(dd_crdt **out, const char *json, size_t len, const dd_limits *lim)
+int abi_impl_dd_crdt_from_json(dd_crdt **out, const char *json, size_t len, const dd_limits *lim)
 {
     ABI_REQUIRE(out, "out");
     *out = NULL;
@@ -203,7 +218,7 @@ DD_API int dd_crdt_from_json(dd_crdt **out, const char *json, size_t len, const 
     return rc ? rc : wrap(out, v);
 }
 
-DD_API int dd_crdt_counter_value(int64_t *out, const dd_crdt *vh)
+int abi_impl_dd_crdt_counter_value(int64_t *out, const dd_crdt *vh)
 {
     ABI_REQUIRE(out, "out");
     ACQUIRE(v, vh);
@@ -212,7 +227,7 @@ DD_API int dd_crdt_counter_value(int64_t *out, const dd_crdt *vh)
     return rc;
 }
 
-DD_API int dd_crdt_contains(const dd_crdt *vh, const uint8_t *elem, size_t len)
+int abi_impl_dd_crdt_contains(const dd_crdt *vh, const uint8_t *elem, size_t len)
 {
     if (!elem && len)
         return error_set(DD_EINVAL, "elem is NULL with length %zu", len);
@@ -223,7 +238,7 @@ DD_API int dd_crdt_contains(const dd_crdt *vh, const uint8_t *elem, size_t len)
     return rc ? rc : has ? 1 : 0;
 }
 
-DD_API int dd_crdt_count(uint64_t *out, const dd_crdt *vh)
+int abi_impl_dd_crdt_count(uint64_t *out, const dd_crdt *vh)
 {
     ABI_REQUIRE(out, "out");
     ACQUIRE(v, vh);
@@ -232,7 +247,7 @@ DD_API int dd_crdt_count(uint64_t *out, const dd_crdt *vh)
     return DD_OK;
 }
 
-DD_API int dd_crdt_register_get(dd_buf *out, const dd_crdt *vh)
+int abi_impl_dd_crdt_register_get(dd_buf *out, const dd_crdt *vh)
 {
     ABI_REQUIRE(out, "out");
     out->data = NULL;
@@ -250,7 +265,7 @@ DD_API int dd_crdt_register_get(dd_buf *out, const dd_crdt *vh)
     return rc;
 }
 
-DD_API int dd_crdt_flag_value(const dd_crdt *vh)
+int abi_impl_dd_crdt_flag_value(const dd_crdt *vh)
 {
     ACQUIRE(v, vh);
     bool on = false;
@@ -259,7 +274,7 @@ DD_API int dd_crdt_flag_value(const dd_crdt *vh)
     return rc ? rc : on ? 1 : 0;
 }
 
-DD_API int dd_crdt_map_get(dd_crdt **out, const dd_crdt *mh, const uint8_t *key, size_t key_len)
+int abi_impl_dd_crdt_map_get(dd_crdt **out, const dd_crdt *mh, const uint8_t *key, size_t key_len)
 {
     ABI_REQUIRE(out, "out");
     *out = NULL;

@@ -20,7 +20,7 @@ static void journal_destroy(void *obj)
     journal_close(obj);
 }
 
-DD_API int dd_journal_open(dd_journal **out, const dd_store_options *opts)
+int abi_impl_dd_journal_open(dd_journal **out, const dd_store_options *opts)
 {
     ABI_REQUIRE(out, "out");
     *out = NULL;
@@ -42,13 +42,13 @@ DD_API int dd_journal_open(dd_journal **out, const dd_store_options *opts)
     return DD_OK;
 }
 
-DD_API int dd_journal_close(dd_journal *journal)
+int abi_impl_dd_journal_close(dd_journal *journal)
 {
     return handle_close(journal, HK_JOURNAL, "journal");
 }
 
-DD_API int dd_journal_append(dd_journal *jh, const uint8_t *pid, size_t pid_len,
-                             uint64_t expected_seq, const dd_append_event *events, size_t count)
+int abi_impl_dd_journal_append(dd_journal *jh, const uint8_t *pid, size_t pid_len,
+                               uint64_t expected_seq, const dd_append_event *events, size_t count)
 {
     journal *j = handle_acquire(jh, HK_JOURNAL, "journal");
     if (!j)
@@ -77,7 +77,8 @@ done:
     return rc;
 }
 
-DD_API int dd_journal_highest_seq(uint64_t *out, dd_journal *jh, const uint8_t *pid, size_t pid_len)
+int abi_impl_dd_journal_highest_seq(uint64_t *out, dd_journal *jh, const uint8_t *pid,
+                                    size_t pid_len)
 {
     ABI_REQUIRE(out, "out");
     journal *j = handle_acquire(jh, HK_JOURNAL, "journal");
@@ -88,7 +89,8 @@ DD_API int dd_journal_highest_seq(uint64_t *out, dd_journal *jh, const uint8_t *
     return rc;
 }
 
-DD_API int dd_journal_delete_to(dd_journal *jh, const uint8_t *pid, size_t pid_len, uint64_t to_seq)
+int abi_impl_dd_journal_delete_to(dd_journal *jh, const uint8_t *pid, size_t pid_len,
+                                  uint64_t to_seq)
 {
     journal *j = handle_acquire(jh, HK_JOURNAL, "journal");
     if (!j)
@@ -100,7 +102,7 @@ DD_API int dd_journal_delete_to(dd_journal *jh, const uint8_t *pid, size_t pid_l
 
 /* ---- snapshots -------------------------------------------------------- */
 
-DD_API int dd_snapshot_criteria_init(dd_snapshot_criteria *criteria, uint32_t version)
+int abi_impl_dd_snapshot_criteria_init(dd_snapshot_criteria *criteria, uint32_t version)
 {
     ABI_REQUIRE(criteria, "criteria");
     if (version != DD_SNAPSHOT_CRITERIA_VERSION)
@@ -135,8 +137,8 @@ static int criteria_in(const dd_snapshot_criteria *in, snapshot_criteria *out)
     return DD_OK;
 }
 
-DD_API int dd_snapshot_save(dd_journal *jh, const uint8_t *pid, size_t pid_len, uint64_t seq,
-                            uint64_t timestamp_ms, const uint8_t *state, size_t len)
+int abi_impl_dd_snapshot_save(dd_journal *jh, const uint8_t *pid, size_t pid_len, uint64_t seq,
+                              uint64_t timestamp_ms, const uint8_t *state, size_t len)
 {
     journal *j = handle_acquire(jh, HK_JOURNAL, "journal");
     if (!j)
@@ -146,9 +148,9 @@ DD_API int dd_snapshot_save(dd_journal *jh, const uint8_t *pid, size_t pid_len, 
     return rc;
 }
 
-DD_API int dd_snapshot_load(dd_buf *out, uint64_t *seq, uint64_t *timestamp_ms, dd_journal *jh,
-                            const uint8_t *pid, size_t pid_len,
-                            const dd_snapshot_criteria *criteria)
+int abi_impl_dd_snapshot_load(dd_buf *out, uint64_t *seq, uint64_t *timestamp_ms, dd_journal *jh,
+                              const uint8_t *pid, size_t pid_len,
+                              const dd_snapshot_criteria *criteria)
 {
     ABI_REQUIRE(out, "out");
     out->data = NULL;
@@ -169,7 +171,7 @@ DD_API int dd_snapshot_load(dd_buf *out, uint64_t *seq, uint64_t *timestamp_ms, 
     return rc;
 }
 
-DD_API int dd_snapshot_delete(dd_journal *jh, const uint8_t *pid, size_t pid_len, uint64_t seq)
+int abi_impl_dd_snapshot_delete(dd_journal *jh, const uint8_t *pid, size_t pid_len, uint64_t seq)
 {
     journal *j = handle_acquire(jh, HK_JOURNAL, "journal");
     if (!j)
@@ -181,8 +183,8 @@ DD_API int dd_snapshot_delete(dd_journal *jh, const uint8_t *pid, size_t pid_len
     return rc;
 }
 
-DD_API int dd_snapshot_delete_matching(dd_journal *jh, const uint8_t *pid, size_t pid_len,
-                                       const dd_snapshot_criteria *criteria)
+int abi_impl_dd_snapshot_delete_matching(dd_journal *jh, const uint8_t *pid, size_t pid_len,
+                                         const dd_snapshot_criteria *criteria)
 {
     snapshot_criteria c;
     int rc = criteria_in(criteria, &c);
@@ -198,7 +200,7 @@ DD_API int dd_snapshot_delete_matching(dd_journal *jh, const uint8_t *pid, size_
 
 /* ---- persistence strategies and recovery ------------------------------ */
 
-DD_API int dd_persist_options_init(dd_persist_options *opts, uint32_t version)
+int abi_impl_dd_persist_options_init(dd_persist_options *opts, uint32_t version)
 {
     ABI_REQUIRE(opts, "opts");
     if (version != DD_PERSIST_OPTIONS_VERSION)
@@ -210,10 +212,10 @@ DD_API int dd_persist_options_init(dd_persist_options *opts, uint32_t version)
     return DD_OK;
 }
 
-DD_API int dd_journal_persist(uint64_t *out, dd_journal *jh, const uint8_t *pid, size_t pid_len,
-                              uint64_t expected_seq, const dd_append_event *event,
-                              const uint8_t *state, size_t state_len,
-                              const dd_persist_options *opts)
+int abi_impl_dd_journal_persist(uint64_t *out, dd_journal *jh, const uint8_t *pid, size_t pid_len,
+                                uint64_t expected_seq, const dd_append_event *event,
+                                const uint8_t *state, size_t state_len,
+                                const dd_persist_options *opts)
 {
     ABI_REQUIRE(event, "event");
     ABI_REQUIRE(opts, "opts");
@@ -241,11 +243,31 @@ typedef struct recover_ctx {
     char *tag_block;
 } recover_ctx;
 
+/* What a callback's return becomes (DD_CALLBACK_CODE_MAX): a code of its
+ * own, DD_ECALLBACK naming it; a DD_E* status, itself, keeping the message
+ * of a ddata failure the callback forwards (one it set while running). */
+static int callback_status(int rc, const char *which, unsigned long serial_before)
+{
+    if (rc == 0)
+        return 0;
+    if (rc > 0)
+        return error_set(DD_ECALLBACK, "recovery callback %s stopped with code %d", which, rc);
+    if (rc < DD_ECALLBACK)
+        return error_set(DD_ECALLBACK, "recovery callback %s returned %d, not a DD_E* status",
+                         which, rc);
+    if (error_serial() != serial_before && error_code() == rc)
+        return error_wrap("recovery callback %s", which);
+    return error_set(rc, "recovery callback %s returned %s", which, dd_status_name(rc));
+}
+
 static int recover_snapshot(void *c, uint64_t seq, const uint8_t *state, size_t len)
 {
     recover_ctx *r = c;
-    return r->on_snapshot ? r->on_snapshot(r->ctx, seq, state ? state : (const uint8_t *)"", len)
-                          : 0;
+    if (!r->on_snapshot)
+        return 0;
+    unsigned long serial = error_serial();
+    int rc = r->on_snapshot(r->ctx, seq, state ? state : (const uint8_t *)"", len);
+    return callback_status(rc, "on_snapshot", serial);
 }
 
 static int recover_event(void *c, const store_event *ev)
@@ -265,12 +287,13 @@ static int recover_event(void *c, const store_event *ev)
     e.len = ev->payload_len;
     e.tags = n ? (const char *const *)r->tags : NULL;
     e.tag_count = n;
-    return r->on_event(r->ctx, &e);
+    unsigned long serial = error_serial();
+    return callback_status(r->on_event(r->ctx, &e), "on_event", serial);
 }
 
-DD_API int dd_journal_recover(uint64_t *out, dd_journal *jh, const uint8_t *pid, size_t pid_len,
-                              dd_recover_snapshot_fn on_snapshot, dd_recover_event_fn on_event,
-                              void *ctx)
+int abi_impl_dd_journal_recover(uint64_t *out, dd_journal *jh, const uint8_t *pid, size_t pid_len,
+                                dd_recover_snapshot_fn on_snapshot, dd_recover_event_fn on_event,
+                                void *ctx)
 {
     ABI_REQUIRE(on_event, "on_event");
     journal *j = handle_acquire(jh, HK_JOURNAL, "journal");

@@ -30,6 +30,7 @@
 /* Key listings carry no states, so their pages can be larger; that matters
  * on the fs backend, whose range reads the whole directory per call. */
 #define STATE_KEYS_PAGE 4096u
+
 /* ---- cursors ---------------------------------------------------------- */
 
 enum { CURSOR_REPLAY, CURSOR_TAG, CURSOR_PIDS, CURSOR_STATE_KEYS, CURSOR_STATE_RANGE };
@@ -249,8 +250,8 @@ static int cursor_new(dd_journal_cursor **out, const void *parent, int kind, con
     return DD_OK;
 }
 
-DD_API int dd_journal_replay(dd_journal_cursor **out, dd_journal *jh, const uint8_t *pid,
-                             size_t pid_len, uint64_t from_seq, uint64_t to_seq, uint64_t max)
+int abi_impl_dd_journal_replay(dd_journal_cursor **out, dd_journal *jh, const uint8_t *pid,
+                               size_t pid_len, uint64_t from_seq, uint64_t to_seq, uint64_t max)
 {
     if (!pid || !pid_len)
         return error_set(DD_EINVAL, "persistence id must not be empty");
@@ -268,8 +269,8 @@ DD_API int dd_journal_replay(dd_journal_cursor **out, dd_journal *jh, const uint
     return rc;
 }
 
-DD_API int dd_journal_by_tag(dd_journal_cursor **out, dd_journal *jh, const char *tag,
-                             uint64_t after_ordering, uint64_t max)
+int abi_impl_dd_journal_by_tag(dd_journal_cursor **out, dd_journal *jh, const char *tag,
+                               uint64_t after_ordering, uint64_t max)
 {
     if (!tag || !tag[0])
         return error_set(DD_EINVAL, "tag must not be empty");
@@ -283,8 +284,8 @@ DD_API int dd_journal_by_tag(dd_journal_cursor **out, dd_journal *jh, const char
     return rc;
 }
 
-DD_API int dd_journal_pids(dd_journal_cursor **out, dd_journal *jh, const uint8_t *after,
-                           size_t after_len, uint64_t max)
+int abi_impl_dd_journal_pids(dd_journal_cursor **out, dd_journal *jh, const uint8_t *after,
+                             size_t after_len, uint64_t max)
 {
     if (!after && after_len)
         return error_set(DD_EINVAL, "after must not be NULL when after_len is %zu", after_len);
@@ -361,7 +362,7 @@ static int cursor_tags(journal_cursor *c, const cursor_item *it, dd_journal_even
     return rc;
 }
 
-DD_API int dd_journal_cursor_next(dd_journal_cursor *cursor, dd_journal_event *ev)
+int abi_impl_dd_journal_cursor_next(dd_journal_event *ev, dd_journal_cursor *cursor)
 {
     ABI_REQUIRE(ev, "ev");
     memset(ev, 0, sizeof(*ev));
@@ -395,7 +396,7 @@ done:
     return rc;
 }
 
-DD_API int dd_journal_cursor_close(dd_journal_cursor *cursor)
+int abi_impl_dd_journal_cursor_close(dd_journal_cursor *cursor)
 {
     return handle_close(cursor, HK_JOURNAL_CURSOR, "journal cursor");
 }

@@ -11,7 +11,7 @@ static void keyring_destroy(void *obj)
     keyring_release(obj);
 }
 
-DD_API int dd_keyring_new(dd_keyring **out)
+int abi_impl_dd_keyring_new(dd_keyring **out)
 {
     ABI_REQUIRE(out, "out");
     *out = NULL;
@@ -30,7 +30,8 @@ DD_API int dd_keyring_new(dd_keyring **out)
     return DD_OK;
 }
 
-DD_API int dd_keyring_add_key(dd_keyring *ring, uint32_t key_id, const uint8_t *key, size_t key_len)
+int abi_impl_dd_keyring_add_key(dd_keyring *ring, uint32_t key_id, const uint8_t *key,
+                                size_t key_len)
 {
     keyring *k = handle_acquire(ring, HK_KEYRING, "keyring");
     if (!k)
@@ -40,7 +41,7 @@ DD_API int dd_keyring_add_key(dd_keyring *ring, uint32_t key_id, const uint8_t *
     return rc;
 }
 
-DD_API int dd_keyring_set_active(dd_keyring *ring, uint32_t key_id)
+int abi_impl_dd_keyring_set_active(dd_keyring *ring, uint32_t key_id)
 {
     keyring *k = handle_acquire(ring, HK_KEYRING, "keyring");
     if (!k)
@@ -50,7 +51,7 @@ DD_API int dd_keyring_set_active(dd_keyring *ring, uint32_t key_id)
     return rc;
 }
 
-DD_API int dd_keyring_set_algorithm(dd_keyring *ring, uint32_t algorithm)
+int abi_impl_dd_keyring_set_algorithm(dd_keyring *ring, uint32_t algorithm)
 {
     keyring *k = handle_acquire(ring, HK_KEYRING, "keyring");
     if (!k)
@@ -60,14 +61,14 @@ DD_API int dd_keyring_set_algorithm(dd_keyring *ring, uint32_t algorithm)
     return rc;
 }
 
-DD_API int dd_seal_algorithm_available(uint32_t algorithm)
+int abi_impl_dd_seal_algorithm_available(uint32_t algorithm)
 {
     if (algorithm != DD_SEAL_XCHACHA20POLY1305 && algorithm != DD_SEAL_AES256GCM)
         return 0;
     return seal_alg_available((seal_alg)algorithm);
 }
 
-DD_API int dd_keyring_free(dd_keyring *ring)
+int abi_impl_dd_keyring_free(dd_keyring *ring)
 {
     return handle_close(ring, HK_KEYRING, "keyring");
 }

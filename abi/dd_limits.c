@@ -4,7 +4,7 @@
  */
 #include "abi.h"
 
-DD_API int dd_limits_init(dd_limits *opts, uint32_t version)
+int abi_impl_dd_limits_init(dd_limits *opts, uint32_t version)
 {
     ABI_REQUIRE(opts, "opts");
     if (version != DD_LIMITS_VERSION)

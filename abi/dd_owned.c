@@ -172,7 +172,7 @@ static int check_type(const char *type)
     return DD_OK;
 }
 
-DD_API int dd_owned_options_init(dd_owned_options *opts, uint32_t version)
+int abi_impl_dd_owned_options_init(dd_owned_options *opts, uint32_t version)
 {
     ABI_REQUIRE(opts, "opts");
     if (version != DD_OWNED_OPTIONS_VERSION)
@@ -184,7 +184,7 @@ DD_API int dd_owned_options_init(dd_owned_options *opts, uint32_t version)
     return DD_OK;
 }
 
-DD_API int dd_owned_type_options_init(dd_owned_type_options *opts, uint32_t version)
+int abi_impl_dd_owned_type_options_init(dd_owned_type_options *opts, uint32_t version)
 {
     ABI_REQUIRE(opts, "opts");
     if (version != DD_OWNED_TYPE_OPTIONS_VERSION)
@@ -196,7 +196,7 @@ DD_API int dd_owned_type_options_init(dd_owned_type_options *opts, uint32_t vers
     return DD_OK;
 }
 
-DD_API int dd_owned_open(dd_owned **out, const dd_owned_options *opts)
+int abi_impl_dd_owned_open(dd_owned **out, const dd_owned_options *opts)
 {
     ABI_REQUIRE(out, "out");
     *out = NULL;
@@ -283,7 +283,7 @@ fail:
     return rc;
 }
 
-DD_API int dd_owned_node_of(uint64_t *out, const char *node_id, size_t len)
+int abi_impl_dd_owned_node_of(uint64_t *out, const char *node_id, size_t len)
 {
     ABI_REQUIRE(out, "out");
     *out = 0;
@@ -294,12 +294,12 @@ DD_API int dd_owned_node_of(uint64_t *out, const char *node_id, size_t len)
     return DD_OK;
 }
 
-DD_API int dd_owned_close(dd_owned *owned)
+int abi_impl_dd_owned_close(dd_owned *owned)
 {
     return handle_close(owned, HK_OWNED, "owned");
 }
 
-DD_API int dd_owned_register(dd_owned *h, const char *type, const dd_owned_type_options *opts)
+int abi_impl_dd_owned_register(dd_owned *h, const char *type, const dd_owned_type_options *opts)
 {
     int rc = check_type(type);
     if (rc)
@@ -318,9 +318,9 @@ DD_API int dd_owned_register(dd_owned *h, const char *type, const dd_owned_type_
     return release(h, o, owned_register(o->engine, type, &co));
 }
 
-DD_API int dd_owned_publish(dd_owned *h, const char *type, int is_full, const uint8_t *data,
-                            size_t len, uint32_t urgency, uint64_t delay_ms,
-                            uint64_t *out_incarnation, uint64_t *out_age)
+int abi_impl_dd_owned_publish(uint64_t *out_incarnation, uint64_t *out_age, dd_owned *h,
+                              const char *type, int is_full, const uint8_t *data, size_t len,
+                              uint32_t urgency, uint64_t delay_ms)
 {
     int rc = check_type(type);
     if (rc)
@@ -341,7 +341,7 @@ DD_API int dd_owned_publish(dd_owned *h, const char *type, int is_full, const ui
     return release(h, o, rc);
 }
 
-DD_API int dd_owned_tick(dd_owned *h, uint64_t now_ms)
+int abi_impl_dd_owned_tick(dd_owned *h, uint64_t now_ms)
 {
     abi_owned *o = acquire(h);
     if (!o)
@@ -350,7 +350,7 @@ DD_API int dd_owned_tick(dd_owned *h, uint64_t now_ms)
     return release(h, o, rc ? rc : owned_tick(o->engine, now_ms));
 }
 
-DD_API int dd_owned_deliver(dd_owned *h, uint64_t from_node, const uint8_t *data, size_t len)
+int abi_impl_dd_owned_deliver(dd_owned *h, uint64_t from_node, const uint8_t *data, size_t len)
 {
     if (!data && len)
         return error_set(DD_EINVAL, "data must not be NULL when len is %zu", len);
@@ -361,7 +361,7 @@ DD_API int dd_owned_deliver(dd_owned *h, uint64_t from_node, const uint8_t *data
     return release(h, o, rc ? rc : owned_deliver(o->engine, from_node, data, len));
 }
 
-DD_API int dd_owned_next_outgoing(dd_buf *out, uint64_t *to_node, dd_owned *h)
+int abi_impl_dd_owned_next_outgoing(dd_buf *out, uint64_t *to_node, dd_owned *h)
 {
     ABI_REQUIRE(out, "out");
     ABI_REQUIRE(to_node, "to_node");
@@ -379,7 +379,7 @@ DD_API int dd_owned_next_outgoing(dd_buf *out, uint64_t *to_node, dd_owned *h)
     return release(h, o, rc);
 }
 
-DD_API int dd_owned_member_up(dd_owned *h, uint64_t node_id, uint64_t incarnation)
+int abi_impl_dd_owned_member_up(dd_owned *h, uint64_t node_id, uint64_t incarnation)
 {
     abi_owned *o = acquire(h);
     if (!o)
@@ -388,7 +388,7 @@ DD_API int dd_owned_member_up(dd_owned *h, uint64_t node_id, uint64_t incarnatio
     return release(h, o, rc ? rc : owned_member_up(o->engine, node_id, incarnation));
 }
 
-DD_API int dd_owned_member_left(dd_owned *h, uint64_t node_id)
+int abi_impl_dd_owned_member_left(dd_owned *h, uint64_t node_id)
 {
     abi_owned *o = acquire(h);
     if (!o)
@@ -397,8 +397,8 @@ DD_API int dd_owned_member_left(dd_owned *h, uint64_t node_id)
     return release(h, o, rc ? rc : owned_member_left(o->engine, node_id));
 }
 
-DD_API int dd_owned_query(uint64_t *out_request, dd_owned *h, const char *type, uint64_t node_id,
-                          uint64_t max_staleness_ms)
+int abi_impl_dd_owned_query(uint64_t *out_request, dd_owned *h, const char *type, uint64_t node_id,
+                            uint64_t max_staleness_ms)
 {
     ABI_REQUIRE(out_request, "out_request");
     *out_request = 0;
@@ -448,7 +448,7 @@ static int view_out(dd_owned_view *out, owned_view_copy *v)
     return DD_OK;
 }
 
-DD_API int dd_owned_read(dd_owned_view *out, dd_owned *h, const char *type, uint64_t node_id)
+int abi_impl_dd_owned_read(dd_owned_view *out, dd_owned *h, const char *type, uint64_t node_id)
 {
     ABI_REQUIRE(out, "out");
     memset(out, 0, sizeof(*out));
@@ -469,7 +469,7 @@ DD_API int dd_owned_read(dd_owned_view *out, dd_owned *h, const char *type, uint
     return release(h, o, rc);
 }
 
-DD_API int dd_owned_nodes(uint64_t *out, size_t cap, size_t *out_count, dd_owned *h)
+int abi_impl_dd_owned_nodes(uint64_t *out, size_t cap, size_t *out_count, dd_owned *h)
 {
     ABI_REQUIRE(out_count, "out_count");
     *out_count = 0;
@@ -481,16 +481,16 @@ DD_API int dd_owned_nodes(uint64_t *out, size_t cap, size_t *out_count, dd_owned
     return release(h, o, owned_nodes(o->engine, out, cap, out_count));
 }
 
-DD_API int dd_owned_next_event(dd_owned_event *out, dd_owned *h)
+int abi_impl_dd_owned_next_event(dd_owned_event *out, dd_owned *h)
 {
     ABI_REQUIRE(out, "out");
+    memset(out, 0, sizeof(*out));
     abi_owned *o = acquire(h);
     if (!o)
         return DD_EMISUSE;
     owned_event ev;
     int rc = owned_next_event(o->engine, &ev);
     if (rc == DD_OK) {
-        memset(out, 0, sizeof(*out));
         out->kind = ev.kind;
         out->status = ev.status;
         out->node_id = ev.node;
@@ -503,7 +503,7 @@ DD_API int dd_owned_next_event(dd_owned_event *out, dd_owned *h)
     return release(h, o, rc);
 }
 
-DD_API int dd_owned_event_fd(int *out, dd_owned *h)
+int abi_impl_dd_owned_event_fd(int *out, dd_owned *h)
 {
     ABI_REQUIRE(out, "out");
     *out = -1;

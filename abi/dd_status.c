@@ -21,6 +21,7 @@ SAME(ETYPE);
 SAME(EBUSY);
 SAME(EDONE);
 SAME(EUNSUPPORTED);
+SAME(ECALLBACK);
 
 typedef struct status_info {
     const char *name;
@@ -45,6 +46,7 @@ static const status_info statuses[] = {
     {"DD_EBUSY", "busy"},
     {"DD_EDONE", "no more items"},
     {"DD_EUNSUPPORTED", "unsupported"},
+    {"DD_ECALLBACK", "stopped by a callback"},
 };
 
 static const status_info *lookup(int code)

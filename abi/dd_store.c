@@ -15,7 +15,7 @@
 #include "store/sqlite_backend.h"
 #include "store/store.h"
 
-DD_API int dd_store_options_init(dd_store_options *opts, uint32_t version)
+int abi_impl_dd_store_options_init(dd_store_options *opts, uint32_t version)
 {
     ABI_REQUIRE(opts, "opts");
     if (version != DD_STORE_OPTIONS_VERSION)
@@ -27,7 +27,7 @@ DD_API int dd_store_options_init(dd_store_options *opts, uint32_t version)
     return DD_OK;
 }
 
-DD_API int dd_store_schema(dd_buf *out, uint32_t backend)
+int abi_impl_dd_store_schema(dd_buf *out, uint32_t backend)
 {
     ABI_REQUIRE(out, "out");
     out->data = NULL;
@@ -59,6 +59,10 @@ int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer *
         return error_set(DD_EINVAL, "must_exist is %u, expected 0 or 1", o->must_exist);
     if (o->must_exist && o->backend == DD_BACKEND_MEMORY)
         return error_set(DD_EINVAL, "must_exist: a memory store never exists before it is opened");
+    if (o->seal > DD_SEAL_REQUIRED)
+        return error_set(DD_EINVAL, "unknown seal mode %u", o->seal);
+    if (o->seal == DD_SEAL_REQUIRED && !o->keyring)
+        return error_set(DD_EINVAL, "store options: seal is required but keyring is NULL");
     int rc = dd_init();
     if (rc != DD_OK)
         return rc;
@@ -123,7 +127,7 @@ DD_API uint64_t dd_any_revision(void)
     return DD_ANY_REVISION;
 }
 
-DD_API int dd_state_store_open(dd_state_store **out, const dd_store_options *opts)
+int abi_impl_dd_state_store_open(dd_state_store **out, const dd_store_options *opts)
 {
     ABI_REQUIRE(out, "out");
     *out = NULL;
@@ -144,14 +148,14 @@ DD_API int dd_state_store_open(dd_state_store **out, const dd_store_options *opt
     return DD_OK;
 }
 
-DD_API int dd_state_store_close(dd_state_store *store)
+int abi_impl_dd_state_store_close(dd_state_store *store)
 {
     return handle_close(store, HK_STATE_STORE, "state store");
 }
 
-DD_API int dd_state_store_upsert(uint64_t *out, dd_state_store *store, const uint8_t *key,
-                                 size_t key_len, uint64_t expected_revision, const uint8_t *state,
-                                 size_t len)
+int abi_impl_dd_state_store_upsert(uint64_t *out, dd_state_store *store, const uint8_t *key,
+                                   size_t key_len, uint64_t expected_revision, const uint8_t *state,
+                                   size_t len)
 {
     state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
     if (!s)
@@ -161,8 +165,8 @@ DD_API int dd_state_store_upsert(uint64_t *out, dd_state_store *store, const uin
     return rc;
 }
 
-DD_API int dd_state_store_get(dd_buf *out, uint64_t *revision, dd_state_store *store,
-                              const uint8_t *key, size_t key_len)
+int abi_impl_dd_state_store_get(dd_buf *out, uint64_t *revision, dd_state_store *store,
+                                const uint8_t *key, size_t key_len)
 {
     ABI_REQUIRE(out, "out");
     out->data = NULL;
@@ -179,8 +183,8 @@ DD_API int dd_state_store_get(dd_buf *out, uint64_t *revision, dd_state_store *s
     return rc;
 }
 
-DD_API int dd_state_store_delete(dd_state_store *store, const uint8_t *key, size_t key_len,
-                                 uint64_t expected_revision)
+int abi_impl_dd_state_store_delete(dd_state_store *store, const uint8_t *key, size_t key_len,
+                                   uint64_t expected_revision)
 {
     state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
     if (!s)
@@ -199,8 +203,8 @@ static int check_start(const uint8_t *start, size_t len, const char *what)
     return DD_OK;
 }
 
-DD_API int dd_state_store_keys(dd_journal_cursor **out, dd_state_store *store,
-                               const uint8_t *prefix, size_t prefix_len)
+int abi_impl_dd_state_store_keys(dd_journal_cursor **out, dd_state_store *store,
+                                 const uint8_t *prefix, size_t prefix_len)
 {
     ABI_REQUIRE(out, "out");
     *out = NULL;
@@ -210,8 +214,8 @@ DD_API int dd_state_store_keys(dd_journal_cursor **out, dd_state_store *store,
     return abi_state_cursor_new(out, store, prefix, prefix_len, 1, 0);
 }
 
-DD_API int dd_state_store_range(dd_journal_cursor **out, dd_state_store *store, const uint8_t *from,
-                                size_t from_len, int64_t count)
+int abi_impl_dd_state_store_range(dd_journal_cursor **out, dd_state_store *store,
+                                  const uint8_t *from, size_t from_len, int64_t count)
 {
     ABI_REQUIRE(out, "out");
     *out = NULL;
@@ -221,7 +225,8 @@ DD_API int dd_state_store_range(dd_journal_cursor **out, dd_state_store *store, 
     return abi_state_cursor_new(out, store, from, from_len, 0, count);
 }
 
-DD_API int dd_state_store_last(dd_buf *out, dd_buf *key, uint64_t *revision, dd_state_store *store)
+int abi_impl_dd_state_store_last(dd_buf *out, dd_buf *key, uint64_t *revision,
+                                 dd_state_store *store)
 {
     ABI_REQUIRE(out, "out");
     out->data = NULL;
@@ -250,7 +255,7 @@ DD_API int dd_state_store_last(dd_buf *out, dd_buf *key, uint64_t *revision, dd_
     return rc;
 }
 
-DD_API int dd_state_store_purge(dd_state_store *store)
+int abi_impl_dd_state_store_purge(dd_state_store *store)
 {
     state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
     if (!s)

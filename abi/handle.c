@@ -7,11 +7,12 @@
  * are bumped when a slot is reused, so an old handle never matches a new
  * object in its slot.
  */
-#include "handle.h"
+#include "abi.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "util/error.h"
@@ -24,12 +25,21 @@ _Static_assert(sizeof(uintptr_t) == 8, "ddata handles need 64-bit pointers");
 #define CLOSED_BIT (1ull << 31)
 #define REFS_MASK (CLOSED_BIT - 1)
 
+/* The last failure of a call made with a handle; allocated at the first
+ * failure, so a handle that never fails costs nothing. */
+typedef struct slot_error {
+    dd_error view; /* what dd_handle_error hands out; message points below */
+    char message[ERROR_MESSAGE_MAX];
+} slot_error;
+
 typedef struct slot {
     _Atomic uint64_t state;
     void *obj;
     handle_destroy_fn destroy;
     uint32_t kind;
     uint32_t next_free; /* index + 1 of the next free slot, 0 = none */
+    atomic_flag error_lock;
+    slot_error *error;
 } slot;
 
 static _Atomic(slot *) segments[SEGMENT_COUNT];
@@ -76,8 +86,10 @@ static slot *slot_new_locked(uint32_t *index_out)
         slot *base = calloc((size_t)FIRST_SEGMENT_SLOTS << seg, sizeof(slot));
         if (!base)
             return NULL;
-        for (size_t i = 0; i < ((size_t)FIRST_SEGMENT_SLOTS << seg); i++)
+        for (size_t i = 0; i < ((size_t)FIRST_SEGMENT_SLOTS << seg); i++) {
             atomic_init(&base[i].state, 0);
+            atomic_flag_clear(&base[i].error_lock);
+        }
         atomic_store_explicit(&segments[seg], base, memory_order_release);
     }
     slots_used++;
@@ -176,6 +188,8 @@ static void slot_free(slot *s, uint32_t index)
     handle_destroy_fn destroy = s->destroy;
     s->obj = NULL;
     s->destroy = NULL;
+    free(s->error);
+    s->error = NULL;
     if (destroy)
         destroy(obj);
     atomic_fetch_sub_explicit(&live_objects, 1, memory_order_relaxed);
@@ -229,6 +243,68 @@ int handle_close(const void *h, handle_kind kind, const char *what)
                                                   memory_order_acq_rel, memory_order_acquire))
             break;
     }
+    handle_release(h);
+    return ST_OK;
+}
+
+/* Takes a reference on an open handle of any kind without setting an
+ * error; NULL when it is not one. */
+static slot *slot_ref_quiet(const void *h)
+{
+    uint32_t gen;
+    slot *s = h ? slot_of(h, &gen) : NULL;
+    if (!s)
+        return NULL;
+    uint64_t state = atomic_load_explicit(&s->state, memory_order_acquire);
+    for (;;) {
+        if ((uint32_t)(state >> 32) != gen || state & CLOSED_BIT || (state & REFS_MASK) == 0 ||
+            (state & REFS_MASK) == REFS_MASK)
+            return NULL;
+        if (atomic_compare_exchange_weak_explicit(&s->state, &state, state + 1,
+                                                  memory_order_acq_rel, memory_order_acquire))
+            return s;
+    }
+}
+
+static void error_lock(slot *s)
+{
+    while (atomic_flag_test_and_set_explicit(&s->error_lock, memory_order_acquire))
+        ;
+}
+
+static void error_unlock(slot *s)
+{
+    atomic_flag_clear_explicit(&s->error_lock, memory_order_release);
+}
+
+void handle_record_error(const void *h, int code, const char *message)
+{
+    slot *s = slot_ref_quiet(h);
+    if (!s)
+        return;
+    error_lock(s);
+    if (!s->error)
+        s->error = malloc(sizeof(*s->error));
+    if (s->error) {
+        snprintf(s->error->message, sizeof(s->error->message), "%s", message);
+        s->error->view.code = code;
+        s->error->view.message = s->error->message;
+    }
+    error_unlock(s);
+    handle_release(h);
+}
+
+int handle_last_error(const void *h, const dd_error **out)
+{
+    static const dd_error none = {DD_OK, "no error"};
+    slot *s = slot_ref_quiet(h);
+    if (!s) {
+        misuse(h, "ddata", "closed, stale or not a ddata handle");
+        return ST_EMISUSE;
+    }
+    error_lock(s);
+    *out = s->error ? &s->error->view : &none;
+    error_unlock(s);
     handle_release(h);
     return ST_OK;
 }

@@ -54,6 +54,22 @@ void handle_retain(const void *h);
  * no-op returning 0; closing an already closed handle returns ST_EMISUSE. */
 int handle_close(const void *h, handle_kind kind, const char *what);
 
+/* Per-handle errors (dd_handle_error): the last failure of a call made
+ * with a handle, kept in its slot so that a runtime whose tasks move
+ * between threads reads the right message. */
+
+/* Records a failed call's `code` and `message` on `h`; does nothing when
+ * `h` is not an open handle (a call that closed it, a forged value) or
+ * when there is no memory for the record (the thread's error still has
+ * it). Any kind. */
+void handle_record_error(const void *h, int code, const char *message);
+
+/* Points *out at `h`'s last recorded failure ({DD_OK, "no error"} when
+ * none); ST_EMISUSE (error set) when `h` is not an open handle. It stays
+ * valid until the next failed call on `h` or until `h` is destroyed. */
+struct dd_error;
+int handle_last_error(const void *h, const struct dd_error **out);
+
 /* Number of live (registered, not yet destroyed) objects; for leak tests. */
 uint64_t handle_live_count(void);
 

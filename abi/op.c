@@ -6,7 +6,7 @@
 #include "abi.h"
 #include "crdt/crdt.h"
 
-DD_API int dd_op_init(dd_op *op, uint32_t version)
+int abi_impl_dd_op_init(dd_op *op, uint32_t version)
 {
     ABI_REQUIRE(op, "op");
     if (version != DD_OP_VERSION)

@@ -20,7 +20,7 @@ typedef struct replobj {
     const void *store_handle; /* NULL when nothing is durable */
 } replobj;
 
-DD_API int dd_replica_options_init(dd_replica_options *opts, uint32_t version)
+int abi_impl_dd_replica_options_init(dd_replica_options *opts, uint32_t version)
 {
     ABI_REQUIRE(opts, "opts");
     if (version != DD_REPLICA_OPTIONS_VERSION)
@@ -97,7 +97,7 @@ static int check_options(const dd_replica_options *o)
     return DD_OK;
 }
 
-DD_API int dd_replica_open(dd_replica **out, dd_system *sysh, const dd_replica_options *opts)
+int abi_impl_dd_replica_open(dd_replica **out, dd_system *sysh, const dd_replica_options *opts)
 {
     ABI_REQUIRE(out, "out");
     *out = NULL;
@@ -191,7 +191,7 @@ fail:
     return rc;
 }
 
-DD_API int dd_replica_close(dd_replica *r)
+int abi_impl_dd_replica_close(dd_replica *r)
 {
     return handle_close(r, HK_REPLICA, "replica");
 }
@@ -214,8 +214,8 @@ static int check_key(const uint8_t *key, size_t key_len)
     return DD_OK;
 }
 
-DD_API int dd_replica_update(dd_replica *r, const uint8_t *key, size_t key_len, uint32_t type,
-                             const dd_op *op)
+int abi_impl_dd_replica_update(dd_replica *r, const uint8_t *key, size_t key_len, uint32_t type,
+                               const dd_op *op)
 {
     crdt_op ops[LIMITS_DEFAULT_DEPTH];
     int rc = check_key(key, key_len);
@@ -245,7 +245,7 @@ static int replica_value(dd_replica *r, const uint8_t *key, size_t key_len, crdt
     return rc;
 }
 
-DD_API int dd_replica_get(dd_crdt **out, dd_replica *r, const uint8_t *key, size_t key_len)
+int abi_impl_dd_replica_get(dd_crdt **out, dd_replica *r, const uint8_t *key, size_t key_len)
 {
     ABI_REQUIRE(out, "out");
     *out = NULL;
@@ -262,7 +262,7 @@ DD_API int dd_replica_get(dd_crdt **out, dd_replica *r, const uint8_t *key, size
     return DD_OK;
 }
 
-DD_API int dd_replica_to_json(dd_buf *out, dd_replica *r, const uint8_t *key, size_t key_len)
+int abi_impl_dd_replica_to_json(dd_buf *out, dd_replica *r, const uint8_t *key, size_t key_len)
 {
     ABI_REQUIRE(out, "out");
     out->data = NULL;
@@ -280,7 +280,7 @@ DD_API int dd_replica_to_json(dd_buf *out, dd_replica *r, const uint8_t *key, si
     return rc;
 }
 
-DD_API int dd_replica_delete(dd_replica *r, const uint8_t *key, size_t key_len)
+int abi_impl_dd_replica_delete(dd_replica *r, const uint8_t *key, size_t key_len)
 {
     int rc = check_key(key, key_len);
     if (rc)
@@ -292,7 +292,7 @@ DD_API int dd_replica_delete(dd_replica *r, const uint8_t *key, size_t key_len)
     return rc;
 }
 
-DD_API int dd_replica_keys(dd_buf *out, dd_replica *r, uint64_t *cursor, uint32_t max)
+int abi_impl_dd_replica_keys(dd_buf *out, dd_replica *r, uint64_t *cursor, uint32_t max)
 {
     ABI_REQUIRE(out, "out");
     out->data = NULL;
@@ -326,7 +326,7 @@ DD_API int dd_replica_keys(dd_buf *out, dd_replica *r, uint64_t *cursor, uint32_
     return rc;
 }
 
-DD_API int dd_replica_key_count(uint64_t *out, dd_replica *r)
+int abi_impl_dd_replica_key_count(uint64_t *out, dd_replica *r)
 {
     ABI_REQUIRE(out, "out");
     REPLICA_ENTER(s, r);
@@ -336,7 +336,7 @@ DD_API int dd_replica_key_count(uint64_t *out, dd_replica *r)
     return rc;
 }
 
-DD_API int dd_replica_subscribe(dd_replica *r, const uint8_t *key, size_t key_len, int is_prefix)
+int abi_impl_dd_replica_subscribe(dd_replica *r, const uint8_t *key, size_t key_len, int is_prefix)
 {
     if (!key && key_len)
         return error_set(DD_EINVAL, "key must not be NULL");
@@ -349,9 +349,9 @@ DD_API int dd_replica_subscribe(dd_replica *r, const uint8_t *key, size_t key_le
     return rc;
 }
 
-DD_API int dd_replica_write(dd_replica *r, const uint8_t *key, size_t key_len, uint32_t type,
-                            const dd_op *op, uint32_t consistency, uint32_t n, uint64_t timeout_ms,
-                            uint64_t *request_id)
+int abi_impl_dd_replica_write(uint64_t *request_id, dd_replica *r, const uint8_t *key,
+                              size_t key_len, uint32_t type, const dd_op *op, uint32_t consistency,
+                              uint32_t n, uint64_t timeout_ms)
 {
     ABI_REQUIRE(request_id, "request_id");
     *request_id = 0;
@@ -369,8 +369,8 @@ DD_API int dd_replica_write(dd_replica *r, const uint8_t *key, size_t key_len, u
     return rc;
 }
 
-DD_API int dd_replica_read(dd_replica *r, const uint8_t *key, size_t key_len, uint32_t consistency,
-                           uint32_t n, uint64_t timeout_ms, uint64_t *request_id)
+int abi_impl_dd_replica_read(uint64_t *request_id, dd_replica *r, const uint8_t *key,
+                             size_t key_len, uint32_t consistency, uint32_t n, uint64_t timeout_ms)
 {
     ABI_REQUIRE(request_id, "request_id");
     *request_id = 0;
@@ -387,7 +387,7 @@ DD_API int dd_replica_read(dd_replica *r, const uint8_t *key, size_t key_len, ui
     return rc;
 }
 
-DD_API int dd_replica_flush(dd_replica *r)
+int abi_impl_dd_replica_flush(dd_replica *r)
 {
     REPLICA_ENTER(s, r);
     int rc = s->e ? engine_flush(s->e) : error_set(DD_EMISUSE, "replica is closed");

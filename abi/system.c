@@ -13,7 +13,7 @@
 #include "util/clock.h"
 #include "util/hash.h"
 
-DD_API int dd_system_options_init(dd_system_options *opts, uint32_t version)
+int abi_impl_dd_system_options_init(dd_system_options *opts, uint32_t version)
 {
     ABI_REQUIRE(opts, "opts");
     if (version != DD_SYSTEM_OPTIONS_VERSION)
@@ -39,7 +39,7 @@ static int valid_node_id(const char *id, const char *what)
     return DD_OK;
 }
 
-DD_API int dd_system_open(dd_system **out, const dd_system_options *opts)
+int abi_impl_dd_system_open(dd_system **out, const dd_system_options *opts)
 {
     ABI_REQUIRE(out, "out");
     *out = NULL;
@@ -114,7 +114,7 @@ DD_API int dd_system_open(dd_system **out, const dd_system_options *opts)
     return DD_OK;
 }
 
-DD_API int dd_system_close(dd_system *sys)
+int abi_impl_dd_system_close(dd_system *sys)
 {
     return handle_close(sys, HK_SYSTEM, "system");
 }
@@ -129,7 +129,7 @@ DD_API int dd_system_close(dd_system *sys)
     node_unlock(var);                                                                              \
     handle_release(h)
 
-DD_API int dd_system_tick(dd_system *sys, uint64_t now_ms)
+int abi_impl_dd_system_tick(dd_system *sys, uint64_t now_ms)
 {
     SYSTEM_ENTER(s, sys);
     if (now_ms > s->now_ms)
@@ -139,8 +139,8 @@ DD_API int dd_system_tick(dd_system *sys, uint64_t now_ms)
     return rc;
 }
 
-DD_API int dd_system_deliver(dd_system *sys, uint64_t now_ms, const char *from, size_t from_len,
-                             const uint8_t *bytes, size_t len)
+int abi_impl_dd_system_deliver(dd_system *sys, uint64_t now_ms, const char *from, size_t from_len,
+                               const uint8_t *bytes, size_t len)
 {
     ABI_REQUIRE(from, "from");
     if (!bytes && len)
@@ -153,10 +153,10 @@ DD_API int dd_system_deliver(dd_system *sys, uint64_t now_ms, const char *from, 
     return rc;
 }
 
-DD_API int dd_system_next_outgoing(dd_system *sys, dd_buf *to_node, dd_buf *msg)
+int abi_impl_dd_system_next_outgoing(dd_buf *msg, dd_buf *to_node, dd_system *sys)
 {
-    ABI_REQUIRE(to_node, "to_node");
     ABI_REQUIRE(msg, "msg");
+    ABI_REQUIRE(to_node, "to_node");
     to_node->data = msg->data = NULL;
     to_node->len = msg->len = 0;
     SYSTEM_ENTER(s, sys);
@@ -179,7 +179,7 @@ DD_API int dd_system_next_outgoing(dd_system *sys, dd_buf *to_node, dd_buf *msg)
     return rc;
 }
 
-DD_API int dd_event_init(dd_event *ev, uint32_t version)
+int abi_impl_dd_event_init(dd_event *ev, uint32_t version)
 {
     ABI_REQUIRE(ev, "event");
     if (version != DD_EVENT_VERSION)
@@ -202,7 +202,7 @@ DD_API void dd_event_clear(dd_event *ev)
     ev->version = version;
 }
 
-DD_API int dd_system_next_event(dd_system *sys, dd_event *out)
+int abi_impl_dd_system_next_event(dd_event *out, dd_system *sys)
 {
     ABI_REQUIRE(out, "out");
     if (out->version != DD_EVENT_VERSION)
@@ -230,7 +230,7 @@ DD_API int dd_system_next_event(dd_system *sys, dd_event *out)
     return DD_OK;
 }
 
-DD_API int dd_system_event_fd(dd_system *sys, int *fd)
+int abi_impl_dd_system_event_fd(int *fd, dd_system *sys)
 {
     ABI_REQUIRE(fd, "fd");
     SYSTEM_ENTER(s, sys);
@@ -239,7 +239,7 @@ DD_API int dd_system_event_fd(dd_system *sys, int *fd)
     return DD_OK;
 }
 
-DD_API int dd_system_incarnation(dd_system *sys, uint64_t *out)
+int abi_impl_dd_system_incarnation(uint64_t *out, dd_system *sys)
 {
     ABI_REQUIRE(out, "out");
     SYSTEM_ENTER(s, sys);

@@ -32,7 +32,7 @@ static int no_transport(const node *s)
     node_unlock(var);                                                                              \
     handle_release(h)
 
-DD_API int dd_system_listen_address(dd_buf *out, dd_system *sys)
+int abi_impl_dd_system_listen_address(dd_buf *out, dd_system *sys)
 {
     ABI_REQUIRE(out, "out");
     out->data = NULL;
@@ -51,7 +51,7 @@ DD_API int dd_system_listen_address(dd_buf *out, dd_system *sys)
     return rc;
 }
 
-DD_API int dd_system_connect(dd_system *sys, const char *address)
+int abi_impl_dd_system_connect(dd_system *sys, const char *address)
 {
     ABI_REQUIRE(address, "address");
     if (!address[0] || strlen(address) > NODE_ADDR_MAX)
@@ -66,7 +66,7 @@ DD_API int dd_system_connect(dd_system *sys, const char *address)
     return rc;
 }
 
-DD_API int dd_system_stats_json(dd_buf *out, dd_system *sys)
+int abi_impl_dd_system_stats_json(dd_buf *out, dd_system *sys)
 {
     ABI_REQUIRE(out, "out");
     out->data = NULL;
@@ -86,7 +86,7 @@ DD_API uint32_t dd_key_bytes(void)
     return DD_KEY_BYTES;
 }
 
-DD_API int dd_node_key_generate(dd_buf *public_key, const char *path)
+int abi_impl_dd_node_key_generate(dd_buf *public_key, const char *path)
 {
     ABI_REQUIRE(public_key, "public_key");
     public_key->data = NULL;
@@ -103,7 +103,7 @@ DD_API int dd_node_key_generate(dd_buf *public_key, const char *path)
     return rc;
 }
 
-DD_API int dd_system_public_key(dd_buf *out, dd_system *sys)
+int abi_impl_dd_system_public_key(dd_buf *out, dd_system *sys)
 {
     ABI_REQUIRE(out, "out");
     out->data = NULL;
@@ -125,8 +125,8 @@ DD_API int dd_system_public_key(dd_buf *out, dd_system *sys)
     return rc;
 }
 
-DD_API int dd_system_set_peer_keys(dd_system *sys, const uint8_t *public_keys,
-                                   const char *const *node_ids, size_t count)
+int abi_impl_dd_system_set_peer_keys(dd_system *sys, const uint8_t *public_keys,
+                                     const char *const *node_ids, size_t count)
 {
     peer_key *keys = NULL;
     int rc = node_peer_keys_from(public_keys, node_ids, count, &keys);

@@ -10,17 +10,17 @@ DD_API const char *dd_version(void)
     return DDATA_VERSION;
 }
 
-DD_API int dd_version_number(void)
+int abi_impl_dd_version_number(void)
 {
     return DDATA_VERSION_NUMBER;
 }
 
-DD_API int dd_abi_version(void)
+int abi_impl_dd_abi_version(void)
 {
     return DDATA_ABI_VERSION;
 }
 
-DD_API int dd_init(void)
+int abi_impl_dd_init(void)
 {
     /* sodium_init is itself idempotent and thread-safe; 1 = already done. */
     if (sodium_init() < 0)

@@ -61,7 +61,7 @@ static double walk_rate(dd_state_store *s, int keys_only, int n)
                            : dd_state_store_range(&c, s, NULL, 0, INT64_MAX);
         dd_journal_event ev;
         int seen = 0;
-        while (rc == DD_OK && (rc = dd_journal_cursor_next(c, &ev)) == DD_OK)
+        while (rc == DD_OK && (rc = dd_journal_cursor_next(&ev, c)) == DD_OK)
             seen++;
         double dt = bench_now_s() - t0;
         dd_journal_cursor_close(c);

@@ -11,3 +11,4 @@ if [ ! -f node/build/Release/ddata_node.node ]; then
     (cd node && DDATA_BUILD_DIR="$abs" npm install --no-audit --no-fund >&2)
 fi
 node node/bench/counter.js
+node node/bench/journal.js

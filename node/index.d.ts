@@ -14,6 +14,7 @@ export function init(): void;
 /** The last failure on this thread. */
 export function lastError(): { status: number; message: string };
 export function clearError(): void;
+export function randomActor(): bigint;
 
 /** Every failing ddata call throws a subclass of this. */
 export class DdataError extends Error {
@@ -37,6 +38,8 @@ export class TypeMismatchError extends DdataError {}
 export class BusyError extends DdataError {}
 export class DoneError extends DdataError {}
 export class UnsupportedError extends DdataError {}
+/** DD_ECALLBACK: a callback stopped the call; its code is in the message. */
+export class CallbackError extends DdataError {}
 /** Builds the error subclass for a status (what the addon throws). */
 export function makeError(status: number, message: string): DdataError;
 
@@ -180,7 +183,13 @@ export interface SystemOptions {
   incarnation?: number | bigint;
   seed?: number | bigint;
   failureTimeoutMs?: number;
+  /** Unreachable this long -> down. */
+  downAfterMs?: number;
+  /** Down this long -> removed. */
+  removeAfterMs?: number;
   maxEvents?: number;
+  /** TCP: the driver's timer granularity (0 = 10 ms). */
+  tickIntervalMs?: number;
   /** Built-in TCP transport: "ip:port" to listen on. Absent = pump mode. */
   tcpListen?: string;
   /** TCP: the cluster's 32-byte secret (absent = plaintext). */
@@ -230,9 +239,22 @@ export type ConsistencyLevel = 'local' | 'majority' | 'all' | { from: number } |
 
 export interface ReplicaOptions {
   gossipIntervalMs?: number;
+  gossipFanout?: number;
+  /** No gossip message is larger (>= 1024). */
+  maxMessageBytes?: number;
   notifyIntervalMs?: number;
+  /** How long a tombstone is kept after every member saw the delete. */
+  tombstoneGraceMs?: number;
   store?: StateStore;
   durableKeys?: string[];
+  /** Flush durable keys every writeBehindIntervalMs instead of on every change. */
+  writeBehind?: boolean;
+  writeBehindIntervalMs?: number;
+  /** Keys starting so expire after expireAfterMs idle. */
+  expiryPrefixes?: string[];
+  expireAfterMs?: number;
+  /** 0 immediate, 1 batched, 2 none (digest anti-entropy only). */
+  deltaStrategy?: number;
 }
 
 export class Replica {
@@ -258,13 +280,24 @@ export class Keyring {
   /** A 32-byte key named keyId; the first key added is active. */
   addKey(keyId: number, key: Bytes): this;
   setActive(keyId: number): void;
+  /** 'aes256gcm' throws UnsupportedError on a CPU without AES-NI. */
+  setAlgorithm(name: 'xchacha20poly1305' | 'aes256gcm'): this;
   close(): void;
 }
+/** Whether this CPU can seal with the algorithm. */
+export function sealAlgorithmAvailable(name: 'xchacha20poly1305' | 'aes256gcm'): boolean;
 
 export interface StoreOptions {
   backend?: 'memory' | 'sqlite' | 'fs' | 'postgres';
   path?: string;
   snapshotKeep?: number;
+  /** 'off' | 'normal' (the default) | 'full': how hard writes are flushed. */
+  sync?: 'off' | 'normal' | 'full';
+  /** SQLite: how long to wait for another writer. */
+  busyTimeoutMs?: number;
+  /** zlib level 0..9 for sealed records of at least compressionThreshold bytes. */
+  compressionLevel?: number;
+  compressionThreshold?: number;
   /** Seal records at rest (zlib, then AEAD). */
   keyring?: Keyring;
   /** Refuse a missing path, a 0-byte file or a folder that is not a store
@@ -279,36 +312,83 @@ export interface JournalEvent { seq: number | bigint; timestampMs: number | bigi
 export interface NewEvent { payload: Bytes; timestampMs?: number; tags?: string[]; }
 export interface TaggedEvent extends JournalEvent { pid: string; ordering: number | bigint; }
 
+/** What the async read methods return: iterate once with `for await`, or collect with toArray(). */
+export interface Rows<T> extends AsyncIterable<T> {
+  toArray(): Promise<T[]>;
+}
+export type Snapshot = { seq: number | bigint; timestampMs: number | bigint; state: Buffer };
+export interface PersistOptions { strategy?: 'light' | 'full'; snapshotEvery?: number; compact?: boolean }
+export interface RecoverHandlers {
+  onSnapshot?: (seq: number | bigint, state: Buffer) => void;
+  onEvent?: (ev: JournalEvent) => void;
+}
+
+/**
+ * An event journal plus snapshots. The plain methods return Promises and run
+ * on the libuv thread pool; the `...Sync` forms block the event loop.
+ * Arguments are in the C order: `append(pid, expectedSeq, events)`.
+ */
 export class Journal {
   constructor(options?: StoreOptions);
-  append(pid: Bytes, expectedSeq: number, events: Array<NewEvent | Bytes>): void;
-  highestSeq(pid: Bytes): number | bigint;
-  deleteTo(pid: Bytes, toSeq: number): void;
-  replay(pid: Bytes, fromSeq?: number, toSeq?: number, max?: number): JournalEvent[];
-  byTag(tag: string, afterOrdering?: number, max?: number): TaggedEvent[];
-  saveSnapshot(pid: Bytes, seq: number, state: Bytes, timestampMs?: number): void;
-  loadSnapshot(pid: Bytes, maxSeq?: number): { seq: number | bigint; timestampMs: number | bigint; state: Buffer } | undefined;
-  persist(pid: Bytes, expectedSeq: number, payload: Bytes, state: Bytes, options?: { strategy?: 'light' | 'full'; snapshotEvery?: number; compact?: boolean }): number | bigint;
-  recover(pid: Bytes, handlers: { onSnapshot?: (seq: number | bigint, state: Buffer) => void; onEvent?: (ev: JournalEvent) => void }): number | bigint;
+  /** Appends events expectedSeq + 1..; rejects with ConflictError when expectedSeq is not the highest. */
+  append(pid: Bytes, expectedSeq: number, events: Array<NewEvent | Bytes>): Promise<void>;
+  appendSync(pid: Bytes, expectedSeq: number, events: Array<NewEvent | Bytes>): void;
+  highestSeq(pid: Bytes): Promise<number | bigint>;
+  highestSeqSync(pid: Bytes): number | bigint;
+  deleteTo(pid: Bytes, toSeq: number): Promise<void>;
+  deleteToSync(pid: Bytes, toSeq: number): void;
+  /** Events fromSeq..toSeq (inclusive), at most max, read in batches on the pool. */
+  replay(pid: Bytes, fromSeq?: number, toSeq?: number, max?: number): Rows<JournalEvent>;
+  replaySync(pid: Bytes, fromSeq?: number, toSeq?: number, max?: number): JournalEvent[];
+  /** Events tagged `tag` after `afterOrdering`, in global order. */
+  byTag(tag: string, afterOrdering?: number, max?: number): Rows<TaggedEvent>;
+  byTagSync(tag: string, afterOrdering?: number, max?: number): TaggedEvent[];
+  saveSnapshot(pid: Bytes, seq: number, state: Bytes, timestampMs?: number): Promise<void>;
+  saveSnapshotSync(pid: Bytes, seq: number, state: Bytes, timestampMs?: number): void;
+  /** The newest snapshot (with seq <= maxSeq), or undefined. */
+  loadSnapshot(pid: Bytes, maxSeq?: number): Promise<Snapshot | undefined>;
+  loadSnapshotSync(pid: Bytes, maxSeq?: number): Snapshot | undefined;
+  /** Appends one event and, per the strategy, a snapshot of `state`; resolves to the event's seq. */
+  persist(pid: Bytes, expectedSeq: number, payload: Bytes, state: Bytes, options?: PersistOptions): Promise<number | bigint>;
+  persistSync(pid: Bytes, expectedSeq: number, payload: Bytes, state: Bytes, options?: PersistOptions): number | bigint;
+  /** Reads on the pool; the callbacks run on the main thread between batches. Resolves to the last seq applied. */
+  recover(pid: Bytes, handlers: RecoverHandlers): Promise<number | bigint>;
+  recoverSync(pid: Bytes, handlers: RecoverHandlers): number | bigint;
   /** Persistence ids greater than `after` ('' = all), in byte order. */
-  pids(after?: Bytes, max?: number): Buffer[];
+  pids(after?: Bytes, max?: number): Rows<Buffer>;
+  pidsSync(after?: Bytes, max?: number): Buffer[];
   close(): void;
 }
 
+/** Pass as the expected revision for an unconditional write. */
 export const ANY_REVISION: -1;
+/**
+ * Durable state: key -> (revision, bytes) with compare-and-set. Promise
+ * forms run on the libuv pool; `...Sync` forms block. Arguments are in the
+ * C order: `upsert(key, expectedRevision, state)`; the expected revision is
+ * required (0 inserts, N replaces revision N, ANY_REVISION writes regardless).
+ */
 export class StateStore {
   constructor(options?: StoreOptions);
-  upsert(key: Bytes, expectedRevision: number, state: Bytes): number | bigint;
-  get(key: Bytes): { revision: number | bigint; state: Buffer } | undefined;
-  delete(key: Bytes, expectedRevision?: number): void;
+  /** Resolves to the new revision; rejects with ConflictError when the revision moved. */
+  upsert(key: Bytes, expectedRevision: number, state: Bytes): Promise<number | bigint>;
+  upsertSync(key: Bytes, expectedRevision: number, state: Bytes): number | bigint;
+  get(key: Bytes): Promise<{ revision: number | bigint; state: Buffer } | undefined>;
+  getSync(key: Bytes): { revision: number | bigint; state: Buffer } | undefined;
+  delete(key: Bytes, expectedRevision: number): Promise<void>;
+  deleteSync(key: Bytes, expectedRevision: number): void;
   /** Keys starting with `prefix`, in byte order. */
-  keys(prefix?: Bytes): Array<{ key: Buffer; revision: number | bigint }>;
+  keys(prefix?: Bytes): Rows<{ key: Buffer; revision: number | bigint }>;
+  keysSync(prefix?: Bytes): Array<{ key: Buffer; revision: number | bigint }>;
   /** Up to |count| records from `from` (inclusive); count < 0 walks backward. */
-  range(from?: Bytes, count?: number): StateRecord[];
+  range(from?: Bytes, count?: number): Rows<StateRecord>;
+  rangeSync(from?: Bytes, count?: number): StateRecord[];
   /** The record with the greatest key, or undefined when empty. */
-  last(): StateRecord | undefined;
+  last(): Promise<StateRecord | undefined>;
+  lastSync(): StateRecord | undefined;
   /** Deletes every record. */
-  purge(): void;
+  purge(): Promise<void>;
+  purgeSync(): void;
   close(): void;
 }
 export interface StateRecord { key: Buffer; revision: number | bigint; state: Buffer; }

@@ -6,7 +6,9 @@
  *
  *  - Functions return an int status: DD_OK (0) or a negative DD_E* code.
  *    Results come back through out-parameters, `out` first.
- *  - On failure, dd_error_last() describes what went wrong on this thread.
+ *  - On failure, dd_handle_error() describes what went wrong in the last
+ *    failed call made with a handle, dd_error_last() on this thread.
+ *    Successful calls leave both unchanged.
  *  - What a call hands out through `out`, the caller frees with the matching
  *    dd_*_free / dd_*_close (all NULL-safe); byte strings come back as a
  *    dd_buf freed with dd_buf_free. Never free() anything from ddata.
@@ -60,22 +62,31 @@ DD_API int dd_init(void);
 
 typedef enum dd_status {
     DD_OK = 0,
-    DD_EINVAL = -1,       /* an argument is wrong: NULL, empty, out of range */
-    DD_ENOMEM = -2,       /* an allocation failed; nothing was changed */
-    DD_EMISUSE = -3,      /* NULL, closed or wrong-kind handle; call out of order */
-    DD_ENOTFOUND = -4,    /* no such key, persistence id, snapshot or member */
-    DD_ECONFLICT = -5,    /* compare-and-set lost: sequence or revision moved */
-    DD_ECORRUPT = -6,     /* stored or received bytes are malformed */
-    DD_ECRYPTO = -7,      /* wrong key, tampered data, failed handshake */
-    DD_ELIMIT = -8,       /* a configured limit (bytes, count, depth) was hit */
-    DD_EIO = -9,          /* the operating system or a storage engine failed */
-    DD_ETIMEOUT = -10,    /* a consistency level was not reached in time */
-    DD_EDELETED = -11,    /* the key was deleted and may not be updated */
-    DD_ETYPE = -12,       /* the key or value holds another data type */
-    DD_EBUSY = -13,       /* a resource is locked by someone else; retry */
-    DD_EDONE = -14,       /* no more items: iteration ended, queue empty */
-    DD_EUNSUPPORTED = -15 /* not available in this build or on this CPU */
+    DD_EINVAL = -1,        /* an argument is wrong: NULL, empty, out of range */
+    DD_ENOMEM = -2,        /* an allocation failed; nothing was changed */
+    DD_EMISUSE = -3,       /* NULL, closed or wrong-kind handle; call out of order */
+    DD_ENOTFOUND = -4,     /* no such key, persistence id, snapshot or member */
+    DD_ECONFLICT = -5,     /* compare-and-set lost: sequence or revision moved */
+    DD_ECORRUPT = -6,      /* stored or received bytes are malformed */
+    DD_ECRYPTO = -7,       /* wrong key, tampered data, failed handshake */
+    DD_ELIMIT = -8,        /* a configured limit (bytes, count, depth) was hit */
+    DD_EIO = -9,           /* the operating system or a storage engine failed */
+    DD_ETIMEOUT = -10,     /* a consistency level was not reached in time */
+    DD_EDELETED = -11,     /* the key was deleted and may not be updated */
+    DD_ETYPE = -12,        /* the key or value holds another data type */
+    DD_EBUSY = -13,        /* a resource is locked by someone else; retry */
+    DD_EDONE = -14,        /* no more items: iteration ended, queue empty */
+    DD_EUNSUPPORTED = -15, /* not available in this build or on this CPU */
+    DD_ECALLBACK = -16     /* a caller's callback stopped the call (its code
+                              is in the message) */
 } dd_status;
+
+/* Callbacks return 0 to go on, or a code of their own, 1 ..
+ * DD_CALLBACK_CODE_MAX, to stop: the call then returns DD_ECALLBACK and
+ * its message names the code ("... stopped with code 7"). A negative
+ * return is read as a DD_E* status: kept (message: "returned DD_EIO")
+ * when it is one, DD_ECALLBACK otherwise. See ABI.md, "Errors". */
+#define DD_CALLBACK_CODE_MAX 0x7fffffff
 
 /* Names a status: "DD_EINVAL". Never NULL ("DD_E?" for unknown codes). */
 DD_API const char *dd_status_name(int code);
@@ -92,6 +103,15 @@ typedef struct dd_error {
  * failures gets {DD_OK, "no error"}. Successful calls leave it unchanged. */
 DD_API const dd_error *dd_error_last(void);
 DD_API void dd_error_clear(void);
+
+/* The last failure of a call made with `handle` (any kind: the first
+ * handle argument of the call), from whichever thread made it, the way
+ * sqlite3_errmsg(db) works: for runtimes whose tasks move between threads.
+ * Points *out at {code, message} ({DD_OK, "no error"} before any failure);
+ * valid until the next call on that handle. DD_EMISUSE (in dd_error_last)
+ * for a NULL, closed, stale or forged handle. Calls without a handle
+ * (constructors, dd_*_init) report through dd_error_last only. */
+DD_API int dd_handle_error(const dd_error **out, const void *handle);
 
 /* ---------------------------------------------------------------------------
  * Byte buffers
@@ -230,8 +250,14 @@ DD_API int dd_crdt_free(dd_crdt *v);
 DD_API int dd_crdt_clone(dd_crdt **out, const dd_crdt *v);
 /* The dd_crdt_type of `v` (> 0), or a negative status. */
 DD_API int dd_crdt_type_of(const dd_crdt *v);
-/* "ORSet", ...; NULL for an unknown type. */
+/* "ORSet", ...; never NULL: "unknown" for an unknown type (the rule of
+ * every name function: dd_status_name gives "DD_E?"). */
 DD_API const char *dd_crdt_type_name(uint32_t type);
+/* A random actor id for standalone values (never 0; 64 bits from the
+ * system's CSPRNG, so two processes collide with probability ~2^-64 per
+ * pair). Actors that share an id corrupt each other's dots: use one id per
+ * writer, and a fresh one after losing the writer's state. */
+DD_API int dd_actor_id_random(uint64_t *out);
 /* 1 when deltas of `type` must be delivered in causal order (ORSet,
  * MVRegister, the maps), 0 when any order works, DD_EINVAL if unknown. */
 DD_API int dd_crdt_needs_causal_delta(uint32_t type);
@@ -321,6 +347,15 @@ typedef enum dd_seal_algorithm {
     DD_SEAL_AES256GCM = 2          /* only on CPUs with AES-NI (DD_EUNSUPPORTED) */
 } dd_seal_algorithm;
 
+/* Whether a store must be sealed. A keyring handle that is NULL, closed or
+ * forged must never be mistaken for "no sealing": with DD_SEAL_REQUIRED a
+ * NULL keyring is DD_EINVAL, and a closed or forged one is DD_EMISUSE in
+ * either mode, so nothing is ever written in clear by accident. */
+typedef enum dd_seal_mode {
+    DD_SEAL_IF_KEYRING = 0, /* sealed exactly when `keyring` is not NULL */
+    DD_SEAL_REQUIRED = 1    /* sealed; a NULL keyring is refused (DD_EINVAL) */
+} dd_seal_mode;
+
 typedef struct dd_store_options {
     uint32_t version;               /* DD_STORE_OPTIONS_VERSION */
     uint32_t backend;               /* dd_backend */
@@ -339,13 +374,14 @@ typedef struct dd_store_options {
     uint32_t must_exist;            /* 1: refuse a missing path (DD_ENOTFOUND), a 0-byte
                                        file or a folder that is not a store (DD_ECORRUPT)
                                        instead of creating a store; 0 = create */
+    uint32_t seal;                  /* dd_seal_mode (appended) */
 } dd_store_options;
 
 #define DD_STORE_OPTIONS_VERSION 1
 #define DD_STORE_OPTIONS_INIT                                                                      \
     {                                                                                              \
         DD_STORE_OPTIONS_VERSION, DD_BACKEND_MEMORY, NULL, NULL, DD_SYNC_NORMAL, 5000, NULL, 6,    \
-            256, 0, 0                                                                              \
+            256, 0, 0, DD_SEAL_IF_KEYRING                                                          \
     }
 
 DD_API int dd_store_options_init(dd_store_options *opts, uint32_t version);
@@ -424,7 +460,7 @@ DD_API int dd_journal_by_tag(dd_journal_cursor **out, dd_journal *journal, const
  * order, at most max; next() fills only ev->pid and ev->pid_len. */
 DD_API int dd_journal_pids(dd_journal_cursor **out, dd_journal *journal, const uint8_t *after,
                            size_t after_len, uint64_t max);
-DD_API int dd_journal_cursor_next(dd_journal_cursor *cursor, dd_journal_event *ev);
+DD_API int dd_journal_cursor_next(dd_journal_event *ev, dd_journal_cursor *cursor);
 DD_API int dd_journal_cursor_close(dd_journal_cursor *cursor);
 
 /* Snapshot selection; bounds are inclusive. The default matches all. */
@@ -526,8 +562,10 @@ DD_API int dd_journal_persist(uint64_t *out, dd_journal *journal, const uint8_t 
                               const dd_persist_options *opts);
 
 /* Recovery callbacks run on the caller's thread, during the call, with no
- * lock held; pointers are valid during the callback only. A non-zero
- * return stops recovery and is returned. */
+ * lock held (so they may call ddata, on this journal too); pointers are
+ * valid during the callback only. A non-zero return stops recovery: a
+ * positive code comes back as DD_ECALLBACK with the code in the message,
+ * a negative DD_E* status as itself (see DD_CALLBACK_CODE_MAX). */
 typedef int (*dd_recover_snapshot_fn)(void *ctx, uint64_t seq, const uint8_t *state, size_t len);
 typedef int (*dd_recover_event_fn)(void *ctx, const dd_journal_event *ev);
 
@@ -631,14 +669,14 @@ DD_API int dd_replica_subscribe(dd_replica *r, const uint8_t *key, size_t key_le
  * replicates it to `consistency` (n for FROM and MAJORITY_PLUS). Completion
  * is a DD_EVENT_REQUEST_DONE event with *request_id and DD_OK or
  * DD_ETIMEOUT. */
-DD_API int dd_replica_write(dd_replica *r, const uint8_t *key, size_t key_len, uint32_t type,
-                            const dd_op *op, uint32_t consistency, uint32_t n, uint64_t timeout_ms,
-                            uint64_t *request_id);
+DD_API int dd_replica_write(uint64_t *request_id, dd_replica *r, const uint8_t *key, size_t key_len,
+                            uint32_t type, const dd_op *op, uint32_t consistency, uint32_t n,
+                            uint64_t timeout_ms);
 /* Asks `consistency` replicas for the key and merges every reply into the
  * local value; on the DD_EVENT_REQUEST_DONE event (DD_OK, or DD_ETIMEOUT
  * with what arrived merged) read it with dd_replica_get. */
-DD_API int dd_replica_read(dd_replica *r, const uint8_t *key, size_t key_len, uint32_t consistency,
-                           uint32_t n, uint64_t timeout_ms, uint64_t *request_id);
+DD_API int dd_replica_read(uint64_t *request_id, dd_replica *r, const uint8_t *key, size_t key_len,
+                           uint32_t consistency, uint32_t n, uint64_t timeout_ms);
 /* Writes write-behind keys now. */
 DD_API int dd_replica_flush(dd_replica *r);
 /* ===== end section: replica ===== */
@@ -777,9 +815,9 @@ DD_API int dd_owned_register(dd_owned *owned, const char *type, const dd_owned_t
 /* Persists, then publishes a full view (is_full = 1; replaces base and
  * deltas) or a delta. On failure nothing is published. The new generation
  * goes to *out_incarnation and *out_age (either may be NULL). */
-DD_API int dd_owned_publish(dd_owned *owned, const char *type, int is_full, const uint8_t *data,
-                            size_t len, uint32_t urgency, uint64_t delay_ms,
-                            uint64_t *out_incarnation, uint64_t *out_age);
+DD_API int dd_owned_publish(uint64_t *out_incarnation, uint64_t *out_age, dd_owned *owned,
+                            const char *type, int is_full, const uint8_t *data, size_t len,
+                            uint32_t urgency, uint64_t delay_ms);
 
 /* The pump. Times are the host's monotonic milliseconds. */
 DD_API int dd_owned_tick(dd_owned *owned, uint64_t now_ms);
@@ -898,7 +936,7 @@ DD_API int dd_system_close(dd_system *sys);
 DD_API int dd_system_tick(dd_system *sys, uint64_t now_ms);
 DD_API int dd_system_deliver(dd_system *sys, uint64_t now_ms, const char *from, size_t from_len,
                              const uint8_t *bytes, size_t len);
-DD_API int dd_system_next_outgoing(dd_system *sys, dd_buf *to_node, dd_buf *msg);
+DD_API int dd_system_next_outgoing(dd_buf *msg, dd_buf *to_node, dd_system *sys);
 
 typedef enum dd_event_kind {
     DD_EVENT_MEMBER = 1,       /* member_id is now member_state */
@@ -940,12 +978,12 @@ typedef struct dd_event {
 DD_API int dd_event_init(dd_event *ev, uint32_t version);
 DD_API void dd_event_clear(dd_event *ev);
 /* The next queued event; DD_EDONE when the queue is empty. */
-DD_API int dd_system_next_event(dd_system *sys, dd_event *out);
+DD_API int dd_system_next_event(dd_event *out, dd_system *sys);
 /* A file descriptor that is readable while events are queued (an
  * eventfd); poll it, never read or close it. Valid until dd_system_close. */
-DD_API int dd_system_event_fd(dd_system *sys, int *fd);
+DD_API int dd_system_event_fd(int *fd, dd_system *sys);
 /* This node's incarnation (chosen at open when the options said 0). */
-DD_API int dd_system_incarnation(dd_system *sys, uint64_t *out);
+DD_API int dd_system_incarnation(uint64_t *out, dd_system *sys);
 
 /* The built-in transport. listen_address: the bound "ip:port" (useful with
  * port 0). connect: dial one more address, and again after every

@@ -275,3 +275,76 @@ def layout_table(hdr):
     out.extend("%s = %d" % (n, v) for n, v in hdr.constants)
     out.extend("enum %s size 4" % e.name for e in hdr.enums)
     return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------- the C side's call bracket
+
+# int functions that are not bracketed: dd_handle_error reads the record the
+# bracket writes, so wrapping it would let a failed read overwrite it.
+UNBRACKETED = {"dd_handle_error"}
+
+
+def _bracketed(fn):
+    return fn.ret.base == "int" and not fn.ret.pointers and fn.name not in UNBRACKETED
+
+
+def _call_handle(hdr, fn):
+    for p in fn.params:
+        s = hdr.struct(p.type.base)
+        if s is not None and s.opaque and len(p.type.pointers) == 1:
+            return p.name
+    return None
+
+
+def abi_impl_h(hdr):
+    """abi/impl.h: the prototypes of the implementations (abi_impl_dd_x)
+    that abi/calls.c brackets."""
+    out = [
+        "/* " + BANNER + " */",
+        "/*",
+        " * The implementations of the public int functions. Each dd_x in",
+        " * abi/calls.c brackets abi_impl_dd_x (defined in the abi/ source of",
+        " * its area) with the error rules of ABI.md section 3.",
+        " */",
+        "#ifndef DD_ABI_IMPL_H",
+        "#define DD_ABI_IMPL_H",
+        "",
+    ]
+    for fn in hdr.functions:
+        if _bracketed(fn):
+            params = ", ".join(_c_decl(p.type, p.name) for p in fn.params) or "void"
+            out.append("int abi_impl_%s(%s);" % (fn.name, params))
+    out += ["", "#endif"]
+    return "\n".join(out) + "\n"
+
+
+def abi_calls_c(hdr):
+    """abi/calls.c: every public int function as a bracket around its
+    implementation: the thread's error is restored when the call succeeds
+    (so a failure recovered from inside never leaks out), and a failure is
+    recorded on the call's first handle argument for dd_handle_error."""
+    out = [
+        "/* " + BANNER + " */",
+        "/*",
+        " * One bracket per public int function, so that the error rules hold",
+        " * for every function by construction rather than by care in each:",
+        " * error_call_enter / abi_call_leave (abi/error.c, core/util/error.c).",
+        " */",
+        '#include "abi.h"',
+        "",
+    ]
+    for fn in hdr.functions:
+        if not _bracketed(fn):
+            continue
+        params = ", ".join(_c_decl(p.type, p.name) for p in fn.params) or "void"
+        args = ", ".join(p.name for p in fn.params)
+        handle = _call_handle(hdr, fn) or "NULL"
+        out += [
+            "DD_API int %s(%s)" % (fn.name, params),
+            "{",
+            "    error_call_enter();",
+            "    return abi_call_leave(abi_impl_%s(%s), %s);" % (fn.name, args, handle),
+            "}",
+            "",
+        ]
+    return "\n".join(out)

@@ -14,6 +14,8 @@ Outputs (all checked in, never edited by hand):
   bindings/gen/layout.txt            sizes/offsets the Rust layout tests use
   bindings/gen/layout_versions.txt   per-version struct layouts (versions.py);
                                      kept, not regenerated: see its rules
+  abi/impl.h, abi/calls.c            the library's own bracket around every
+                                     public int function (error rules)
 
 Reachability: the generated outputs cover every function by construction.
 The Python package's wrappers are written by hand, so every function must
@@ -42,13 +44,31 @@ OUTPUTS = {
     "rust-sys/ddata-sys/src/ffi.rs": emit.rust_ffi,
     "node/src/generated/exports.h": emit.node_exports,
     "bindings/gen/layout.txt": emit.layout_table,
+    "abi/impl.h": emit.abi_impl_h,
+    "abi/calls.c": emit.abi_calls_c,
 }
 ALLOW_PYTHON = "bindings/gen/python_unwrapped.txt"
 
 
+# The library's own generated C is held to .clang-format like the rest of
+# abi/ (style.format checks it), so it goes through clang-format here.
+CLANG_FORMATTED = ("abi/impl.h", "abi/calls.c")
+
+
+def _clang_format(root, path, text):
+    # The style is the generator's tree's, so a check under --root elsewhere
+    # formats the same way.
+    return subprocess.run(["clang-format", "--style=file:" + str(ROOT / ".clang-format"),
+                           "--assume-filename=" + path], input=text, capture_output=True, text=True,
+                          check=True).stdout
+
+
 def generate(root):
     hdr = header.parse(root / HEADER)
-    return hdr, {path: fn(hdr) for path, fn in OUTPUTS.items()}
+    files = {path: fn(hdr) for path, fn in OUTPUTS.items()}
+    for path in CLANG_FORMATTED:
+        files[path] = _clang_format(root, path, files[path])
+    return hdr, files
 
 
 def update(root):
@@ -136,8 +156,8 @@ def check(root):
             problems.append("%s is stale; run `make bindings`:\n%s" % (path, diff[:4000]))
     declared = [fn.name for fn in hdr.functions]
     for path, text in files.items():
-        if path.endswith("layout.txt"):
-            continue
+        if path.endswith("layout.txt") or path in CLANG_FORMATTED:
+            continue  # not bindings: the library's own bracket
         missing = [n for n in declared if not re.search(r"\b%s\b" % n, text)]
         if missing:
             problems.append("%s cannot reach %s" % (path, ", ".join(missing)))

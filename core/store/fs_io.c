@@ -244,8 +244,9 @@ int fs_open_versioned(const bytes *b, const char *magic, const char *path, reade
     if ((uint32_t)crc32(0, b->data, (uInt)(b->len - 4)) != want)
         return error_set(ST_ECORRUPT, "fs store: '%s' fails its checksum", path);
     if (b->data[4] < 1 || b->data[4] > FS_RECORD_VERSION)
-        return error_set(ST_EUNSUPPORTED, "fs store: '%s' is %s format %u; this library reads 1..%d",
-                         path, magic, b->data[4], FS_RECORD_VERSION);
+        return error_set(ST_EUNSUPPORTED,
+                         "fs store: '%s' is %s format %u; this library reads 1..%d", path, magic,
+                         b->data[4], FS_RECORD_VERSION);
     *version = b->data[4];
     *r = reader_make(b->data + 5, b->len - 9);
     return ST_OK;

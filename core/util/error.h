@@ -20,10 +20,25 @@ int error_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3
 int error_wrap(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 void error_clear(void);
+/* Counts the errors set on this thread: a caller can tell whether code it
+ * ran (a callback) set one. */
+unsigned long error_serial(void);
 int error_code(void);
 const char *error_message(void);
 
 /* Convenience for the most common failure. */
 int error_oom(void);
+
+/* Call frames: the rule "a successful call leaves the last error as it
+ * was". The ABI brackets every public call with error_call_enter and
+ * error_call_leave (abi/calls.c, generated). Inside the outermost frame the
+ * first error_set lazily saves the error that was there before; when the
+ * call then succeeds (rc >= 0, or ST_EDONE, which is not a failure), the
+ * saved error is put back, so a failure the call recovered from internally
+ * never leaks out. Nested public calls (ddata called from a callback, or
+ * one ABI function calling another) only count depth. The saving costs
+ * nothing on a call that sets no error. */
+void error_call_enter(void);
+int error_call_leave(int rc);
 
 #endif

@@ -25,10 +25,12 @@ enum {
     ST_EBUSY = -13,
     ST_EDONE = -14,
     ST_EUNSUPPORTED = -15,
+    ST_ECALLBACK = -16,
     /* Internal only: why the transport closed a connection (a reason in
      * its events and statistics). No ABI call returns it, so it has no
-     * public DD_* twin. */
-    ST_ECLOSED = -16,
+     * public DD_* twin; it sits far below the public codes so that they
+     * stay contiguous as they grow. */
+    ST_ECLOSED = -64,
 };
 
 #endif

@@ -40,6 +40,7 @@ const classes = {
   BusyError: define('BusyError', -13),
   DoneError: define('DoneError', -14),
   UnsupportedError: define('UnsupportedError', -15),
+  CallbackError: define('CallbackError', -16),
 };
 
 const byStatus = new Map();

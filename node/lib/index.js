@@ -45,6 +45,11 @@ function clearError() {
   native.errorClear();
 }
 
+// A fresh random actor id (a bigint, never 0): one per writer of a value.
+function randomActor() {
+  return native.randomActor();
+}
+
 module.exports = {
   version,
   versionNumber,
@@ -54,6 +59,7 @@ module.exports = {
   init,
   lastError,
   clearError,
+  randomActor,
   ...errors,
   ...crdt,
   ...system,

@@ -1,7 +1,8 @@
 // ES module entry (`import { GCounter } from 'ddata-crdt'`): the CommonJS
 // entry builds its exports with spreads, which Node cannot see as named
-// exports, so they are listed here; test/esm.test.mjs checks that this
-// list and index.js agree.
+// exports, so they are listed here, and `import` and `require` share one
+// instance of the addon; test/esm.test.mjs checks that this list and
+// index.js agree.
 import ddata from './index.js';
 
 export default ddata;
@@ -56,6 +57,7 @@ export const {
   makeError,
   normalizeOp,
   retype,
+  sealAlgorithmAvailable,
   statusName,
   statusStr,
   typeNumber,

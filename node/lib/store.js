@@ -1,6 +1,7 @@
 // Journal (events + snapshots) and StateStore (key -> revision, bytes).
-// Synchronous: local storage, like the Python package. Options:
-// {backend: 'memory' | 'sqlite' | 'fs' | 'postgres', path, snapshotKeep}.
+// Every call has a Promise form run on the libuv pool (the plain name) and
+// a blocking ...Sync form. Options: {backend: 'memory' | 'sqlite' | 'fs' |
+// 'postgres', path, snapshotKeep, keyring, mustExist, compressionLevel}.
 'use strict';
 
 const native = require('./native');
@@ -23,6 +24,13 @@ class Keyring {
     this._native.setActive(keyId);
   }
 
+  // 'xchacha20poly1305' (the default) or 'aes256gcm' (UnsupportedError on
+  // a CPU without AES-NI; see sealAlgorithmAvailable).
+  setAlgorithm(name) {
+    this._native.setAlgorithm(name);
+    return this;
+  }
+
   close() {
     this._native.close();
   }
@@ -32,6 +40,49 @@ function storeOptions(options) {
   return options.keyring ? { ...options, keyring: options.keyring._native } : options;
 }
 
+// How cursor rows look in JS (node/src/store.h row_shape).
+const SHAPE = { event: 0, tagged: 1, pid: 2, key: 3, keyState: 4 };
+// Rows per batch read on the pool; the event loop turns between batches.
+const BATCH_ROWS = 256;
+
+// An async iterable over a cursor that `open()` opens on the libuv pool.
+// open() runs at the call, so a bad argument throws there; the cursor is
+// read in batches on the pool and closed when iteration ends (or by GC
+// when it never starts). Iterate once; toArray() collects every row.
+function cursorIterable(open, shape) {
+  const opened = open();
+  opened.catch(() => {}); // the failure is reported when iterated
+  return {
+    async *[Symbol.asyncIterator]() {
+      const cursor = await opened;
+      try {
+        for (;;) {
+          const rows = await native.cursorNext(cursor, shape, BATCH_ROWS);
+          if (rows.length === 0) return;
+          yield* rows;
+        }
+      } finally {
+        cursor.close();
+      }
+    },
+    async toArray() {
+      const out = [];
+      for await (const row of this) out.push(row);
+      return out;
+    },
+  };
+}
+
+function newEvents(events) {
+  if (!Array.isArray(events)) return events; // the addon says what is wrong
+  return events.map((e) => (typeof e === 'string' || e instanceof Uint8Array ? { payload: e } : e));
+}
+
+const STRATEGY = { light: 1, full: 2 };
+
+// The plain names return Promises and run on the libuv thread pool, so
+// storage never blocks the event loop; the ...Sync forms block, as fs's
+// do. Arguments are in the C order (pid, expectedSeq, events).
 class Journal {
   constructor(options = {}) {
     this._native = new native.Journal(storeOptions(options));
@@ -39,56 +90,98 @@ class Journal {
 
   // Appends events expectedSeq + 1.. atomically; ConflictError (nothing
   // written) when expectedSeq is not the highest sequence number.
-  append(pid, expectedSeq, events) {
-    this._native.append(pid, expectedSeq, events.map((e) =>
-      (typeof e === 'string' || e instanceof Uint8Array ? { payload: e } : e)));
+  async append(pid, expectedSeq, events) {
+    return this._native.appendAsync(pid, expectedSeq, newEvents(events));
   }
 
-  highestSeq(pid) {
+  appendSync(pid, expectedSeq, events) {
+    this._native.append(pid, expectedSeq, newEvents(events));
+  }
+
+  async highestSeq(pid) {
+    return this._native.highestSeqAsync(pid);
+  }
+
+  highestSeqSync(pid) {
     return this._native.highestSeq(pid);
   }
 
-  deleteTo(pid, toSeq) {
+  async deleteTo(pid, toSeq) {
+    return this._native.deleteToAsync(pid, toSeq);
+  }
+
+  deleteToSync(pid, toSeq) {
     this._native.deleteTo(pid, toSeq);
   }
 
-  // Events fromSeq..toSeq (inclusive), at most max: [{seq, timestampMs, payload}].
+  // Events fromSeq..toSeq (inclusive), at most max, as an async iterable
+  // of {seq, timestampMs, payload} read in batches on the pool.
   replay(pid, fromSeq = 1, toSeq = Number.MAX_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER) {
+    return cursorIterable(() => this._native.replayOpen(pid, fromSeq, toSeq, max), SHAPE.event);
+  }
+
+  replaySync(pid, fromSeq = 1, toSeq = Number.MAX_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER) {
     return this._native.replay(pid, fromSeq, toSeq, max);
   }
 
   // Events tagged `tag` after `afterOrdering`, in global order (what a
-  // projection reads, resuming from its last ordering).
+  // projection reads, resuming from its last ordering): an async iterable.
   byTag(tag, afterOrdering = 0, max = Number.MAX_SAFE_INTEGER) {
+    return cursorIterable(() => this._native.byTagOpen(tag, afterOrdering, max), SHAPE.tagged);
+  }
+
+  byTagSync(tag, afterOrdering = 0, max = Number.MAX_SAFE_INTEGER) {
     return this._native.byTag(tag, afterOrdering, max);
   }
 
-  saveSnapshot(pid, seq, state, timestampMs = Date.now()) {
+  async saveSnapshot(pid, seq, state, timestampMs = Date.now()) {
+    return this._native.saveSnapshotAsync(pid, seq, timestampMs, state);
+  }
+
+  saveSnapshotSync(pid, seq, state, timestampMs = Date.now()) {
     this._native.saveSnapshot(pid, seq, timestampMs, state);
   }
 
   // The newest snapshot (with seq <= maxSeq), or undefined.
-  loadSnapshot(pid, maxSeq) {
+  async loadSnapshot(pid, maxSeq) {
+    return this._native.loadSnapshotAsync(pid, maxSeq);
+  }
+
+  loadSnapshotSync(pid, maxSeq) {
     return this._native.loadSnapshot(pid, maxSeq);
   }
 
   // Appends `payload` at expectedSeq + 1 and, per the strategy, a snapshot
   // of `state` (the state after it): {strategy: 'light'} or {strategy:
-  // 'full', snapshotEvery: 100, compact: false}. Returns the event's seq.
-  persist(pid, expectedSeq, payload, state, { strategy = 'full', snapshotEvery = 100, compact = false } = {}) {
-    return this._native.persist(pid, expectedSeq, payload, state, strategy === 'light' ? 1 : 2, snapshotEvery, compact);
+  // 'full', snapshotEvery: 100, compact: false}. Resolves to the event's seq.
+  async persist(pid, expectedSeq, payload, state, { strategy = 'full', snapshotEvery = 100, compact = false } = {}) {
+    return this._native.persistAsync(pid, expectedSeq, payload, state, STRATEGY[strategy] || 0, snapshotEvery, compact);
+  }
+
+  persistSync(pid, expectedSeq, payload, state, { strategy = 'full', snapshotEvery = 100, compact = false } = {}) {
+    return this._native.persist(pid, expectedSeq, payload, state, STRATEGY[strategy] || 0, snapshotEvery, compact);
   }
 
   // Loads the latest snapshot into onSnapshot(seq, state), then replays the
-  // events after it into onEvent({seq, timestampMs, payload}); returns the
-  // last seq applied. A gap is a CorruptError; a throw stops recovery.
-  recover(pid, { onSnapshot, onEvent } = {}) {
+  // events after it into onEvent({seq, timestampMs, payload}); resolves to
+  // the last seq applied. Reading runs on the pool; the callbacks run on
+  // the main thread between batches, in order. A gap is a CorruptError; a
+  // throw stops recovery and rejects with what was thrown.
+  async recover(pid, { onSnapshot, onEvent } = {}) {
+    return this._native.recoverAsync(pid, onSnapshot, onEvent);
+  }
+
+  recoverSync(pid, { onSnapshot, onEvent } = {}) {
     return this._native.recover(pid, onSnapshot, onEvent);
   }
 
   // Persistence ids greater than `after` ('' = all), in byte order, at
-  // most max.
+  // most max: an async iterable of Buffers.
   pids(after = '', max = Number.MAX_SAFE_INTEGER) {
+    return cursorIterable(() => this._native.pidsOpen(after, max), SHAPE.pid);
+  }
+
+  pidsSync(after = '', max = Number.MAX_SAFE_INTEGER) {
     return this._native.pids(after, max);
   }
 
@@ -97,44 +190,76 @@ class Journal {
   }
 }
 
+// Arguments in the C order (key, expectedRevision, state); the expected
+// revision is always given: 0 inserts, N replaces revision N, ANY_REVISION
+// writes regardless.
 class StateStore {
   constructor(options = {}) {
     this._native = new native.StateStore(storeOptions(options));
   }
 
-  // expectedRevision 0 inserts, N replaces revision N, ANY_REVISION writes
-  // regardless; returns the new revision.
-  upsert(key, expectedRevision, state) {
+  // Resolves to the new revision.
+  async upsert(key, expectedRevision, state) {
+    return this._native.upsertAsync(key, expectedRevision, state);
+  }
+
+  upsertSync(key, expectedRevision, state) {
     return this._native.upsert(key, expectedRevision, state);
   }
 
-  get(key) {
+  // {revision, state}, or undefined when the key has no record.
+  async get(key) {
+    return this._native.getAsync(key);
+  }
+
+  getSync(key) {
     return this._native.get(key);
   }
 
-  delete(key, expectedRevision = ANY_REVISION) {
+  async delete(key, expectedRevision) {
+    return this._native.deleteAsync(key, expectedRevision);
+  }
+
+  deleteSync(key, expectedRevision) {
     this._native.delete(key, expectedRevision);
   }
 
-  // [{key: Buffer, revision}] for keys starting with `prefix`, in byte order.
+  // {key: Buffer, revision} for keys starting with `prefix`, in byte
+  // order: an async iterable read in batches on the pool.
   keys(prefix = '') {
+    return cursorIterable(() => this._native.keysOpen(prefix), SHAPE.key);
+  }
+
+  keysSync(prefix = '') {
     return this._native.keys(prefix);
   }
 
-  // Up to |count| records [{key, revision, state}] from `from` (inclusive):
+  // Up to |count| records {key, revision, state} from `from` (inclusive):
   // forward when count > 0 (from the first key when `from` is empty),
   // backward when count < 0 (from the last key when `from` is empty).
   range(from = '', count = 1) {
+    return cursorIterable(() => this._native.rangeOpen(from, count), SHAPE.keyState);
+  }
+
+  rangeSync(from = '', count = 1) {
     return this._native.range(from, count);
   }
 
   // The record with the greatest key, or undefined when the store is empty.
-  last() {
+  async last() {
+    return this._native.lastAsync();
+  }
+
+  lastSync() {
     return this._native.last();
   }
 
   // Deletes every record.
-  purge() {
+  async purge() {
+    return this._native.purgeAsync();
+  }
+
+  purgeSync() {
     this._native.purge();
   }
 
@@ -143,4 +268,9 @@ class StateStore {
   }
 }
 
-module.exports = { Journal, StateStore, Keyring, ANY_REVISION };
+// Whether this CPU can seal with `name` ('aes256gcm', 'xchacha20poly1305').
+function sealAlgorithmAvailable(name) {
+  return native.sealAlgorithmAvailable(name);
+}
+
+module.exports = { Journal, StateStore, Keyring, ANY_REVISION, sealAlgorithmAvailable };

@@ -46,6 +46,26 @@ napi_value addon_fail(napi_env env, int rc)
     return throw_status(env, rc, msg);
 }
 
+napi_value addon_fail_on(napi_env env, int rc, const void *handle)
+{
+    /* The thread's record first: the call ran on this thread, so it is this
+     * call's own; the handle's record is the fallback (read before anything
+     * else touches the thread's slot: dd_handle_error on a handle the call
+     * closed fails and sets it). */
+    const dd_error *e = dd_error_last();
+    if (e && e->code == rc && e->message)
+        return throw_status(env, rc, e->message);
+    const dd_error *he = NULL;
+    if (handle && dd_handle_error(&he, handle) == DD_OK && he->code == rc)
+        return throw_status(env, rc, he->message);
+    return throw_status(env, rc, dd_status_str(rc));
+}
+
+napi_value addon_throw(napi_env env, int rc, const char *message)
+{
+    return throw_status(env, rc, message);
+}
+
 napi_value addon_type_error(napi_env env, const char *message)
 {
     return throw_status(env, DD_EINVAL, message);
@@ -211,7 +231,7 @@ NAPI_MODULE_INIT()
     if (!addon_export(env, exports, fns, ADDON_COUNT(fns)) || !addon_init_core(env, exports) ||
         !addon_init_watch(env, exports) || !addon_init_crdt(env, exports) ||
         !addon_init_system(env, exports) || !addon_init_store(env, exports) ||
-        !addon_init_owned(env, exports))
+        !addon_init_store_async(env, exports) || !addon_init_owned(env, exports))
         return NULL;
     return exports;
 }

@@ -26,6 +26,15 @@ addon_state *addon_get_state(napi_env env);
 /* Throws the JS error for a failed ddata call: status `rc` and the message
  * from dd_error_last(). Returns NULL so callers can `return addon_fail(...)`. */
 napi_value addon_fail(napi_env env, int rc);
+/* The same for a call made with `handle`: the message is the failure
+ * recorded on it (dd_handle_error), falling back to dd_error_last() when
+ * the record is not this call's (an argument error found before the
+ * lookup). */
+napi_value addon_fail_on(napi_env env, int rc, const void *handle);
+/* Throws the JS error for status `rc` with `message` (a failure found in
+ * the addon before any ABI call, or captured on a pool thread where
+ * dd_error_last() was read). Returns NULL. */
+napi_value addon_throw(napi_env env, int rc, const char *message);
 /* Throws a DD_EINVAL error with `message` (bad JS argument). */
 napi_value addon_type_error(napi_env env, const char *message);
 
@@ -70,6 +79,7 @@ bool addon_init_watch(napi_env env, napi_value exports);
 bool addon_init_crdt(napi_env env, napi_value exports);
 bool addon_init_system(napi_env env, napi_value exports);
 bool addon_init_store(napi_env env, napi_value exports);
+bool addon_init_store_async(napi_env env, napi_value exports);
 bool addon_init_owned(napi_env env, napi_value exports);
 
 #define ADDON_COUNT(a) (sizeof(a) / sizeof((a)[0]))

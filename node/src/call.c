@@ -42,7 +42,7 @@ void call_free(addon_call *c)
 napi_value call_end(addon_call *c, int rc, napi_value ok)
 {
     call_free(c);
-    return rc ? addon_fail(c->env, rc) : ok;
+    return rc ? addon_fail_on(c->env, rc, c->h) : ok;
 }
 
 bool call_found(addon_call *c, int rc, napi_value *out)
@@ -52,6 +52,6 @@ bool call_found(addon_call *c, int rc, napi_value *out)
     if (rc == DD_ENOTFOUND)
         *out = addon_undefined(c->env);
     else if (rc)
-        addon_fail(c->env, rc);
+        addon_fail_on(c->env, rc, c->h);
     return rc == DD_OK;
 }

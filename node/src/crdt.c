@@ -12,6 +12,7 @@
  * close() was never called. After close() every method sees a NULL handle,
  * and the library answers DD_EMISUSE, which is thrown as MisuseError.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,32 @@ napi_value addon_wrap_crdt(napi_env env, dd_crdt *h, uint64_t actor)
     return obj;
 }
 
+/* The actor of values made without one: one random id per process, drawn
+ * at first use (dd_actor_id_random); the first thread to draw wins. */
+static uint64_t process_actor(void)
+{
+    static _Atomic uint64_t actor;
+    uint64_t cur = atomic_load(&actor), fresh = 0;
+    if (cur)
+        return cur;
+    if (dd_actor_id_random(&fresh) != DD_OK)
+        fresh = 1;
+    return atomic_compare_exchange_strong(&actor, &cur, fresh) ? fresh : cur;
+}
+
+/* randomActor() -> bigint: a fresh random actor id (never 0). */
+static napi_value random_actor(napi_env env, napi_callback_info info)
+{
+    (void)info;
+    uint64_t v;
+    napi_value out;
+    int rc = dd_actor_id_random(&v);
+    if (rc != DD_OK)
+        return addon_fail(env, rc);
+    napi_create_bigint_uint64(env, v, &out);
+    return out;
+}
+
 /* new Crdt(type, actor): type a dd_crdt_type number, or null for an
  * internal empty shell that addon_wrap_crdt fills. */
 static napi_value crdt_construct(napi_env env, napi_callback_info info)
@@ -95,7 +122,7 @@ static napi_value crdt_construct(napi_env env, napi_callback_info info)
     node_crdt *c = calloc(1, sizeof *c);
     if (!c)
         return addon_fail(env, DD_ENOMEM);
-    c->actor = 1;
+    c->actor = process_actor();
     if (argc > 1 && napi_typeof(env, argv[1], &t) == napi_ok && t != napi_undefined) {
         if (!addon_arg_u64(env, argv[1], &c->actor, "actor")) {
             free(c);
@@ -264,7 +291,7 @@ static napi_value crdt_apply(napi_env env, napi_callback_info info)
         dd_crdt *delta = NULL;
         int rc = dd_crdt_apply(c->h, &s.ops[0], actor, now, want ? &delta : NULL);
         if (rc)
-            addon_fail(env, rc);
+            addon_fail_on(env, rc, c->h);
         else
             result = delta ? addon_wrap_crdt(env, delta, c->actor) : addon_undefined(env);
     }
@@ -282,7 +309,7 @@ static napi_value crdt_merge(napi_env env, napi_callback_info info)
     if (argc < 1 || !(o = unwrap_arg(env, argv[0], "other")))
         return NULL;
     int rc = dd_crdt_merge(c->h, o->h);
-    return rc ? addon_fail(env, rc) : addon_undefined(env);
+    return rc ? addon_fail_on(env, rc, c->h) : addon_undefined(env);
 }
 
 static napi_value crdt_equals(napi_env env, napi_callback_info info)
@@ -296,7 +323,7 @@ static napi_value crdt_equals(napi_env env, napi_callback_info info)
         return NULL;
     int rc = dd_crdt_equal(c->h, o->h);
     if (rc < 0)
-        return addon_fail(env, rc);
+        return addon_fail_on(env, rc, c->h);
     napi_get_boolean(env, rc == 1, &out);
     return out;
 }
@@ -308,7 +335,7 @@ static napi_value crdt_clone(napi_env env, napi_callback_info info)
         return NULL;
     dd_crdt *copy = NULL;
     int rc = dd_crdt_clone(&copy, c->h);
-    return rc ? addon_fail(env, rc) : addon_wrap_crdt(env, copy, c->actor);
+    return rc ? addon_fail_on(env, rc, c->h) : addon_wrap_crdt(env, copy, c->actor);
 }
 
 static napi_value crdt_close(napi_env env, napi_callback_info info)
@@ -318,7 +345,7 @@ static napi_value crdt_close(napi_env env, napi_callback_info info)
         return NULL;
     int rc = c->h ? dd_crdt_free(c->h) : 0;
     c->h = NULL;
-    return rc ? addon_fail(env, rc) : addon_undefined(env);
+    return rc ? addon_fail_on(env, rc, c->h) : addon_undefined(env);
 }
 
 static napi_value crdt_type(napi_env env, napi_callback_info info)
@@ -327,7 +354,7 @@ static napi_value crdt_type(napi_env env, napi_callback_info info)
     if (!c)
         return NULL;
     int rc = dd_crdt_type_of(c->h);
-    return rc < 0 ? addon_fail(env, rc) : addon_int(env, rc);
+    return rc < 0 ? addon_fail_on(env, rc, c->h) : addon_int(env, rc);
 }
 
 typedef int (*buf_read_fn)(dd_buf *out, const dd_crdt *v);
@@ -340,7 +367,7 @@ static napi_value buf_read(napi_env env, napi_callback_info info, buf_read_fn fn
     dd_buf b = DD_BUF_INIT;
     int rc = fn(&b, c->h);
     if (rc)
-        return addon_fail(env, rc);
+        return addon_fail_on(env, rc, c->h);
     if (!as_string)
         return addon_buf_to_js(env, &b);
     napi_value out = NULL;
@@ -377,7 +404,7 @@ static napi_value crdt_elements(napi_env env, napi_callback_info info)
     dd_buf b = DD_BUF_INIT;
     int rc = dd_crdt_elements(&b, c->h);
     if (rc)
-        return addon_fail(env, rc);
+        return addon_fail_on(env, rc, c->h);
     napi_value arr;
     napi_create_array(env, &arr);
     uint32_t i = 0;
@@ -395,7 +422,7 @@ static napi_value crdt_counter_value(napi_env env, napi_callback_info info)
     int64_t v = 0;
     int rc = dd_crdt_counter_value(&v, c->h);
     if (rc)
-        return addon_fail(env, rc);
+        return addon_fail_on(env, rc, c->h);
     napi_value out;
     if (v > 9007199254740991LL || v < -9007199254740991LL)
         napi_create_bigint_int64(env, v, &out);
@@ -414,7 +441,7 @@ static bool read_u64(napi_env env, napi_callback_info info,
         return false;
     int rc = fn(v, c->h);
     if (rc)
-        addon_fail(env, rc);
+        addon_fail_on(env, rc, c->h);
     return rc == 0;
 }
 
@@ -587,7 +614,7 @@ static napi_value type_name(napi_env env, napi_callback_info info)
     if (argc < 1 || !addon_arg_u32(env, argv[0], &type, "type"))
         return NULL;
     const char *name = dd_crdt_type_name(type);
-    if (!name)
+    if (strcmp(name, "unknown") == 0)
         return addon_undefined(env);
     napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &out);
     return out;
@@ -662,6 +689,7 @@ bool addon_init_crdt(napi_env env, napi_value exports)
         napi_set_named_property(env, exports, "Crdt", cls) != napi_ok)
         return false;
     static const addon_fn fns[] = {{"crdtTypeName", type_name},
+                                   {"randomActor", random_actor},
                                    {"benchCIncrements", bench_c_increments}};
     return addon_export(env, exports, fns, ADDON_COUNT(fns));
 }

@@ -62,6 +62,14 @@ bool handle_arg(napi_env env, napi_value v, void **out, const char *what)
         addon_type_error(env, msg);
         return false;
     }
+    /* A closed object as an argument is misuse, never "absent": in an
+     * options struct NULL means no keyring (no sealing) or no store. */
+    if (!j->h) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "%s handle is closed", what);
+        addon_throw(env, DD_EMISUSE, msg);
+        return false;
+    }
     *out = j->h;
     return true;
 }

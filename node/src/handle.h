@@ -22,6 +22,8 @@ bool handle_wrap(napi_env env, napi_value self, void *h, handle_close_fn close);
 /* The handle of `this` (NULL once closed: the library then answers
  * DD_EMISUSE); throws and returns false when `this` is no such object. */
 bool handle_this(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv, void **out);
+/* The handle of `v` passed as an argument; throws DD_EMISUSE when `v` was
+ * closed (a closed keyring must never read as "no keyring"). */
 bool handle_arg(napi_env env, napi_value v, void **out, const char *what);
 /* close(): the method every handle class shares. */
 napi_value handle_close_method(napi_env env, napi_callback_info info);

@@ -101,7 +101,7 @@ static napi_value owned_register(napi_env env, napi_callback_info info)
                      !u64_prop(env, argv[1], "pullTimeoutMs", &o.pull_timeout_ms)))
         return NULL;
     int rc = dd_owned_register(h, type, &o);
-    return rc ? addon_fail(env, rc) : addon_undefined(env);
+    return rc ? addon_fail_on(env, rc, h) : addon_undefined(env);
 }
 
 /* publish(type, full, data, urgency, delayMs) -> [incarnation, age] */
@@ -122,10 +122,10 @@ static napi_value owned_publish(napi_env env, napi_callback_info info)
         !addon_arg_u64(env, c.argv[4], &delay, "delayMs") ||
         !call_bytes(&c, 2, &data, &len, "data"))
         return call_end(&c, DD_OK, NULL);
-    int rc = dd_owned_publish(c.h, type, full, data, len, urgency, delay, &inc, &age);
+    int rc = dd_owned_publish(&inc, &age, c.h, type, full, data, len, urgency, delay);
     call_free(&c);
     if (rc)
-        return addon_fail(env, rc);
+        return addon_fail_on(env, rc, c.h);
     return addon_pair(env, addon_u64(env, inc), addon_u64(env, age));
 }
 
@@ -166,7 +166,7 @@ static napi_value owned_next_outgoing(napi_env env, napi_callback_info info)
     if (rc == DD_EDONE)
         return addon_undefined(env);
     if (rc)
-        return addon_fail(env, rc);
+        return addon_fail_on(env, rc, h);
     return addon_pair(env, addon_u64(env, to), addon_buf_to_js(env, &b));
 }
 
@@ -210,7 +210,7 @@ static napi_value owned_query(napi_env env, napi_callback_info info)
         !addon_arg_u64(env, argv[2], &stale, "maxStalenessMs"))
         return NULL;
     int rc = dd_owned_query(&req, h, type, node, stale);
-    return rc ? addon_fail(env, rc) : addon_u64(env, req);
+    return rc ? addon_fail_on(env, rc, h) : addon_u64(env, req);
 }
 
 static napi_value owned_read(napi_env env, napi_callback_info info)
@@ -229,7 +229,7 @@ static napi_value owned_read(napi_env env, napi_callback_info info)
     dd_owned_view v;
     int rc = dd_owned_read(&v, h, type, node);
     if (rc)
-        return addon_fail(env, rc);
+        return addon_fail_on(env, rc, h);
     napi_value o, deltas, b;
     napi_create_object(env, &o);
     napi_set_named_property(env, o, "nodeId", addon_u64(env, v.node_id));
@@ -261,7 +261,7 @@ static napi_value owned_nodes(napi_env env, napi_callback_info info)
     size_t n = 0;
     int rc = dd_owned_nodes(ids, 256, &n, h);
     if (rc)
-        return addon_fail(env, rc);
+        return addon_fail_on(env, rc, h);
     uint64_t *all = ids;
     if (n > 256) {
         if (!(all = malloc(n * sizeof *all)))
@@ -295,7 +295,7 @@ static napi_value owned_next_event(napi_env env, napi_callback_info info)
     if (rc == DD_EDONE)
         return addon_undefined(env);
     if (rc)
-        return addon_fail(env, rc);
+        return addon_fail_on(env, rc, h);
     const char *kind = EVENT_KINDS[ev.kind <= 5 ? ev.kind : 0];
     napi_value o;
     napi_create_object(env, &o);

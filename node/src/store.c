@@ -1,7 +1,8 @@
 /*
  * Journal and StateStore: native classes over dd_journal / dd_state_store.
- * Calls are synchronous (local storage, like the Python package); reads
- * come back as plain objects with Buffers.
+ * These are the synchronous forms (lib/store.js names them ...Sync); the
+ * Promise forms are in store_async.c. Reads come back as plain objects
+ * with Buffers.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "call.h"
+#include "store.h"
 
 static int close_journal(void *h)
 {
@@ -63,20 +65,34 @@ static bool read_store_options(napi_env env, napi_value o, dd_store_options *so,
         }
         so->must_exist = must_exist ? 1 : 0;
     }
-    uint32_t level;
-    if (addon_prop(env, o, "compressionLevel", &v)) {
-        if (!addon_arg_u32(env, v, &level, "options.compressionLevel"))
-            return false;
-        so->compression_level = (int32_t)(level > INT32_MAX ? INT32_MAX : level);
-    }
+    if (addon_prop(env, o, "busyTimeoutMs", &v) &&
+        !addon_arg_u32(env, v, &so->busy_timeout_ms, "options.busyTimeoutMs"))
+        return false;
     if (addon_prop(env, o, "compressionThreshold", &v) &&
         !addon_arg_u32(env, v, &so->compression_threshold, "options.compressionThreshold"))
         return false;
+    if (addon_prop(env, o, "compressionLevel", &v)) {
+        uint32_t level = 0;
+        if (!addon_arg_u32(env, v, &level, "options.compressionLevel"))
+            return false;
+        so->compression_level = (int32_t)level; /* the library checks the range */
+    }
+    if (addon_prop(env, o, "sync", &v)) {
+        char name[16];
+        size_t n = 0;
+        if (napi_get_value_string_utf8(env, v, name, sizeof name, &n) != napi_ok ||
+            (strcmp(name, "off") && strcmp(name, "normal") && strcmp(name, "full"))) {
+            addon_type_error(env, "options.sync must be 'off', 'normal' or 'full'");
+            return false;
+        }
+        so->sync = name[0] == 'o' ? DD_SYNC_OFF : name[0] == 'n' ? DD_SYNC_NORMAL : DD_SYNC_FULL;
+    }
     if (addon_prop(env, o, "keyring", &v)) {
         void *ring;
         if (!handle_arg(env, v, &ring, "options.keyring"))
             return false;
         so->keyring = ring;
+        so->seal = DD_SEAL_REQUIRED;
     }
     return true;
 }
@@ -110,6 +126,21 @@ static napi_value keyring_add_key(napi_env env, napi_callback_info info)
     if (!addon_arg_u32(env, c.argv[0], &id, "keyId") || !call_bytes(&c, 1, &key, &len, "key"))
         return call_end(&c, DD_OK, NULL);
     return call_end(&c, dd_keyring_add_key(c.h, id, key, len), addon_undefined(env));
+}
+
+/* setAlgorithm('xchacha20poly1305' | 'aes256gcm') */
+static napi_value keyring_set_algorithm(napi_env env, napi_callback_info info)
+{
+    addon_call c;
+    char name[24];
+    size_t n = 0;
+    if (!call_begin(&c, env, info, 1, "setAlgorithm(name)"))
+        return NULL;
+    if (napi_get_value_string_utf8(env, c.argv[0], name, sizeof name, &n) != napi_ok ||
+        (strcmp(name, "xchacha20poly1305") && strcmp(name, "aes256gcm")))
+        return addon_type_error(env, "algorithm must be 'xchacha20poly1305' or 'aes256gcm'");
+    uint32_t alg = name[0] == 'a' ? DD_SEAL_AES256GCM : DD_SEAL_XCHACHA20POLY1305;
+    return call_end(&c, dd_keyring_set_algorithm(c.h, alg), addon_undefined(env));
 }
 
 static napi_value keyring_set_active(napi_env env, napi_callback_info info)
@@ -166,16 +197,7 @@ static napi_value state_store_new(napi_env env, napi_callback_info info)
     return store_class_new(env, info, open_state_store, close_state_store);
 }
 
-/* The shapes a journal cursor's records take in JS. */
-typedef enum row_shape {
-    ROW_EVENT,     /* {seq, timestampMs, payload} */
-    ROW_TAGGED,    /* {pid, seq, ordering, timestampMs, payload} */
-    ROW_PID,       /* Buffer */
-    ROW_KEY,       /* {key, revision} */
-    ROW_KEY_STATE, /* {key, revision, state} */
-} row_shape;
-
-static napi_value row_to_js(napi_env env, const dd_journal_event *ev, row_shape shape)
+napi_value row_to_js(napi_env env, const dd_journal_event *ev, row_shape shape)
 {
     if (shape == ROW_PID)
         return addon_bytes(env, ev->pid, ev->pid_len);
@@ -206,7 +228,7 @@ static napi_value cursor_to_js(napi_env env, dd_journal_cursor *c, row_shape sha
     dd_journal_event ev;
     uint32_t i = 0;
     int rc;
-    while ((rc = dd_journal_cursor_next(c, &ev)) == DD_OK)
+    while ((rc = dd_journal_cursor_next(&ev, c)) == DD_OK)
         napi_set_element(env, arr, i++, row_to_js(env, &ev, shape));
     dd_journal_cursor_close(c);
     return rc == DD_EDONE ? arr : addon_fail(env, rc);
@@ -219,8 +241,7 @@ static napi_value cursor_result(addon_call *c, int rc, dd_journal_cursor *cur, r
     return rc ? addon_fail(c->env, rc) : cursor_to_js(c->env, cur, shape);
 }
 
-/* An expected revision: -1 means any. */
-static bool revision_arg(napi_env env, napi_value v, uint64_t *out)
+bool revision_arg(napi_env env, napi_value v, uint64_t *out)
 {
     double d = 0;
     if (napi_get_value_double(env, v, &d) == napi_ok && d == -1) {
@@ -232,102 +253,111 @@ static bool revision_arg(napi_env env, napi_value v, uint64_t *out)
 
 #define MAX_BATCH 4096
 
-/* append(pid, expectedSeq, [{payload, timestampMs}]) */
-static napi_value journal_append(napi_env env, napi_callback_info info)
+bool append_args_read(napi_env env, size_t argc, napi_value *argv, append_args *a)
 {
-    size_t argc = 3;
-    napi_value argv[3];
-    void *h;
-    const uint8_t *pid;
-    size_t pid_len;
-    char *pid_scratch = NULL;
-    uint64_t expected;
+    memset(a, 0, sizeof *a);
+    if (argc < 3) {
+        addon_type_error(env, "append(pid, expectedSeq, events) needs three arguments");
+        return false;
+    }
+    if (!addon_arg_bytes(env, argv[0], &a->pid, &a->pid_len, &a->pid_scratch, "pid") ||
+        !addon_arg_u64(env, argv[1], &a->expected, "expectedSeq"))
+        return false;
     uint32_t n = 0;
-    if (!handle_this(env, info, &argc, argv, &h))
-        return NULL;
-    if (argc < 3)
-        return addon_type_error(env, "append(pid, expectedSeq, events) needs three arguments");
-    if (!addon_arg_bytes(env, argv[0], &pid, &pid_len, &pid_scratch, "pid"))
-        return NULL;
-    napi_value out = NULL;
-    dd_append_event *evs = NULL;
-    char **scratch = NULL;
-    char ***tag_lists = NULL;
-    uint32_t *tag_counts = NULL;
-    if (!addon_arg_u64(env, argv[1], &expected, "expectedSeq"))
-        goto done;
     if (napi_get_array_length(env, argv[2], &n) != napi_ok || n > MAX_BATCH) {
         addon_type_error(env, "events must be an array of at most 4096 events");
-        goto done;
+        return false;
     }
-    evs = calloc(n ? n : 1, sizeof *evs);
-    scratch = calloc(n ? n : 1, sizeof *scratch);
-    tag_lists = calloc(n ? n : 1, sizeof *tag_lists);
-    tag_counts = calloc(n ? n : 1, sizeof *tag_counts);
-    if (!evs || !scratch || !tag_lists || !tag_counts) {
+    a->evs = calloc(n ? n : 1, sizeof *a->evs);
+    a->scratch = calloc(n ? n : 1, sizeof *a->scratch);
+    a->tag_lists = calloc(n ? n : 1, sizeof *a->tag_lists);
+    a->tag_counts = calloc(n ? n : 1, sizeof *a->tag_counts);
+    if (!a->evs || !a->scratch || !a->tag_lists || !a->tag_counts) {
         addon_fail(env, DD_ENOMEM);
-        goto done;
+        return false;
     }
+    a->n = n;
     for (uint32_t i = 0; i < n; i++) {
         napi_value e, v;
+        dd_append_event *ev = &a->evs[i];
         napi_get_element(env, argv[2], i, &e);
         if (!addon_prop(env, e, "payload", &v)) {
             addon_type_error(env, "every event needs a payload");
-            goto done;
+            return false;
         }
-        if (!addon_arg_bytes(env, v, &evs[i].payload, &evs[i].len, &scratch[i], "event.payload"))
-            goto done;
+        if (!addon_arg_bytes(env, v, &ev->payload, &ev->len, &a->scratch[i], "event.payload"))
+            return false;
         if (addon_prop(env, e, "timestampMs", &v) &&
-            !addon_arg_u64(env, v, &evs[i].timestamp_ms, "event.timestampMs"))
-            goto done;
+            !addon_arg_u64(env, v, &ev->timestamp_ms, "event.timestampMs"))
+            return false;
         if (addon_prop(env, e, "tags", &v)) {
             uint32_t nt = 0;
             if (napi_get_array_length(env, v, &nt) != napi_ok || nt > 64) {
                 addon_type_error(env, "event.tags must be an array of at most 64 strings");
-                goto done;
+                return false;
             }
             char **tags = calloc(nt ? nt : 1, sizeof *tags);
             if (!tags) {
                 addon_fail(env, DD_ENOMEM);
-                goto done;
+                return false;
             }
-            tag_lists[i] = tags;
-            tag_counts[i] = nt;
+            a->tag_lists[i] = tags;
+            a->tag_counts[i] = nt;
             for (uint32_t t = 0; t < nt; t++) {
                 napi_value item;
                 size_t len = 0;
                 napi_get_element(env, v, t, &item);
                 if (napi_get_value_string_utf8(env, item, NULL, 0, &len) != napi_ok) {
                     addon_type_error(env, "event.tags must hold strings");
-                    goto done;
+                    return false;
                 }
                 if (!(tags[t] = malloc(len + 1))) {
                     addon_fail(env, DD_ENOMEM);
-                    goto done;
+                    return false;
                 }
                 napi_get_value_string_utf8(env, item, tags[t], len + 1, &len);
             }
-            evs[i].tags = (const char *const *)tags;
-            evs[i].tag_count = nt;
+            ev->tags = (const char *const *)tags;
+            ev->tag_count = nt;
         }
     }
-    int rc = dd_journal_append(h, pid, pid_len, expected, evs, n);
-    out = rc ? addon_fail(env, rc) : addon_undefined(env);
-done:
-    if (scratch)
-        for (uint32_t i = 0; i < n; i++)
-            free(scratch[i]);
-    if (tag_lists)
-        for (uint32_t i = 0; i < n; i++) {
-            for (uint32_t t = 0; tag_lists[i] && t < tag_counts[i]; t++)
-                free(tag_lists[i][t]);
-            free(tag_lists[i]);
+    return true;
+}
+
+void append_args_free(append_args *a)
+{
+    if (a->scratch)
+        for (uint32_t i = 0; i < a->n; i++)
+            free(a->scratch[i]);
+    if (a->tag_lists)
+        for (uint32_t i = 0; i < a->n; i++) {
+            for (uint32_t t = 0; a->tag_lists[i] && t < a->tag_counts[i]; t++)
+                free(a->tag_lists[i][t]);
+            free(a->tag_lists[i]);
         }
-    free(tag_lists);
-    free(tag_counts);
-    free(scratch);
-    free(evs);
-    free(pid_scratch);
+    free(a->tag_lists);
+    free(a->tag_counts);
+    free(a->scratch);
+    free(a->evs);
+    free(a->pid_scratch);
+    memset(a, 0, sizeof *a);
+}
+
+/* appendSync(pid, expectedSeq, [{payload, timestampMs, tags}]) */
+static napi_value journal_append(napi_env env, napi_callback_info info)
+{
+    size_t argc = 3;
+    napi_value argv[3];
+    void *h;
+    append_args a;
+    napi_value out = NULL;
+    if (!handle_this(env, info, &argc, argv, &h))
+        return NULL;
+    if (append_args_read(env, argc, argv, &a)) {
+        int rc = dd_journal_append(h, a.pid, a.pid_len, a.expected, a.evs, a.n);
+        out = rc ? addon_fail_on(env, rc, h) : addon_undefined(env);
+    }
+    append_args_free(&a);
     return out;
 }
 
@@ -520,7 +550,7 @@ static napi_value journal_recover(napi_env env, napi_callback_info info)
     napi_is_exception_pending(env, &pending);
     if (pending)
         return NULL;
-    return rc ? addon_fail(env, rc) : addon_u64(env, last);
+    return rc ? addon_fail_on(env, rc, c.h) : addon_u64(env, last);
 }
 
 /* upsert(key, expectedRevision, state) -> revision; expectedRevision -1 = any */
@@ -651,6 +681,23 @@ static napi_value store_purge(napi_env env, napi_callback_info info)
     return call_end(&c, dd_state_store_purge(c.h), addon_undefined(env));
 }
 
+/* sealAlgorithmAvailable('aes256gcm' | 'xchacha20poly1305') -> bool */
+static napi_value seal_algorithm_available(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1], out;
+    char name[24];
+    size_t n = 0;
+    napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+    if (argc < 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &n) != napi_ok ||
+        (strcmp(name, "xchacha20poly1305") && strcmp(name, "aes256gcm")))
+        return addon_type_error(env, "algorithm must be 'xchacha20poly1305' or 'aes256gcm'");
+    int rc =
+        dd_seal_algorithm_available(name[0] == 'a' ? DD_SEAL_AES256GCM : DD_SEAL_XCHACHA20POLY1305);
+    napi_get_boolean(env, rc == 1, &out);
+    return out;
+}
+
 #define M ADDON_METHOD
 
 bool addon_init_store(napi_env env, napi_value exports)
@@ -671,6 +718,7 @@ bool addon_init_store(napi_env env, napi_value exports)
     napi_property_descriptor k[] = {
         M("addKey", keyring_add_key),
         M("setActive", keyring_set_active),
+        M("setAlgorithm", keyring_set_algorithm),
         M("close", handle_close_method),
     };
     napi_property_descriptor s[] = {
@@ -679,7 +727,9 @@ bool addon_init_store(napi_env env, napi_value exports)
         M("range", store_range),   M("last", store_last),
         M("purge", store_purge),   M("close", handle_close_method),
     };
-    return addon_define_class(env, exports, "Keyring", keyring_new, k, sizeof k / sizeof k[0]) &&
+    static const addon_fn fns[] = {{"sealAlgorithmAvailable", seal_algorithm_available}};
+    return addon_export(env, exports, fns, ADDON_COUNT(fns)) &&
+           addon_define_class(env, exports, "Keyring", keyring_new, k, sizeof k / sizeof k[0]) &&
            addon_define_class(env, exports, "Journal", journal_new, j, sizeof j / sizeof j[0]) &&
            addon_define_class(env, exports, "StateStore", state_store_new, s,
                               sizeof s / sizeof s[0]);

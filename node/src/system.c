@@ -159,6 +159,15 @@ static napi_value system_new(napi_env env, napi_callback_info info)
     if (addon_prop(env, argv[0], "maxEvents", &v) &&
         !addon_arg_u32(env, v, &so.max_events, "options.maxEvents"))
         goto done;
+    if (addon_prop(env, argv[0], "downAfterMs", &v) &&
+        !addon_arg_u64(env, v, &so.down_after_ms, "options.downAfterMs"))
+        goto done;
+    if (addon_prop(env, argv[0], "removeAfterMs", &v) &&
+        !addon_arg_u64(env, v, &so.remove_after_ms, "options.removeAfterMs"))
+        goto done;
+    if (addon_prop(env, argv[0], "tickIntervalMs", &v) &&
+        !addon_arg_u32(env, v, &so.tick_interval_ms, "options.tickIntervalMs"))
+        goto done;
     if (addon_prop(env, argv[0], "tcpListen", &v)) {
         if (!(listen = addon_dup_string(env, v, "options.tcpListen")))
             goto done;
@@ -250,11 +259,11 @@ static napi_value system_next_outgoing(napi_env env, napi_callback_info info)
     if (!handle_this(env, info, &argc, NULL, &h))
         return NULL;
     dd_buf to = DD_BUF_INIT, msg = DD_BUF_INIT;
-    int rc = dd_system_next_outgoing(h, &to, &msg);
+    int rc = dd_system_next_outgoing(&msg, &to, h);
     if (rc == DD_EDONE)
         return addon_undefined(env);
     if (rc)
-        return addon_fail(env, rc);
+        return addon_fail_on(env, rc, h);
     napi_value arr = addon_pair(env, addon_str(env, to.data, to.len), addon_buf_to_js(env, &msg));
     dd_buf_free(&to);
     return arr;
@@ -276,11 +285,11 @@ static napi_value system_next_event(napi_env env, napi_callback_info info)
     if (!handle_this(env, info, &argc, NULL, &h))
         return NULL;
     dd_event ev = DD_EVENT_INIT;
-    int rc = dd_system_next_event(h, &ev);
+    int rc = dd_system_next_event(&ev, h);
     if (rc == DD_EDONE)
         return addon_undefined(env);
     if (rc)
-        return addon_fail(env, rc);
+        return addon_fail_on(env, rc, h);
     napi_value obj;
     napi_create_object(env, &obj);
     const char *kind = "unknown";
@@ -323,7 +332,7 @@ static napi_value system_event_fd(napi_env env, napi_callback_info info)
     int fd = -1;
     if (!call_begin(&c, env, info, 0, NULL))
         return NULL;
-    int rc = dd_system_event_fd(c.h, &fd);
+    int rc = dd_system_event_fd(&fd, c.h);
     return call_end(&c, rc, addon_int(env, fd));
 }
 
@@ -333,7 +342,7 @@ static napi_value system_incarnation(napi_env env, napi_callback_info info)
     uint64_t v = 0;
     if (!call_begin(&c, env, info, 0, NULL))
         return NULL;
-    int rc = dd_system_incarnation(c.h, &v);
+    int rc = dd_system_incarnation(&v, c.h);
     return call_end(&c, rc, addon_u64(env, v));
 }
 
@@ -419,7 +428,9 @@ static napi_value generate_node_key(napi_env env, napi_callback_info info)
 
 /* ---- Replica */
 
-/* new Replica(system, {gossipIntervalMs, notifyIntervalMs, store, durableKeys}) */
+/* new Replica(system, {gossipIntervalMs, gossipFanout, notifyIntervalMs,
+ * tombstoneGraceMs, store, durableKeys, writeBehind, writeBehindIntervalMs,
+ * expiryPrefixes, expireAfterMs, deltaStrategy}) */
 static napi_value replica_new(napi_env env, napi_callback_info info)
 {
     size_t argc = 2;
@@ -430,11 +441,40 @@ static napi_value replica_new(napi_env env, napi_callback_info info)
         return NULL;
     dd_replica_options ro;
     dd_replica_options_init(&ro, DD_REPLICA_OPTIONS_VERSION);
-    char *keys[64];
-    const char *key_ptrs[64];
-    uint32_t nkeys = 0;
+    char *keys[64], *prefixes[64];
+    const char *key_ptrs[64], *prefix_ptrs[64];
+    uint32_t nkeys = 0, nprefixes = 0;
     napi_value result = NULL;
     if (argc > 1) {
+        bool write_behind = false;
+        if (addon_prop(env, argv[1], "gossipFanout", &v) &&
+            !addon_arg_u32(env, v, &ro.gossip_fanout, "gossipFanout"))
+            goto done;
+        if (addon_prop(env, argv[1], "maxMessageBytes", &v) &&
+            !addon_arg_u32(env, v, &ro.max_message_bytes, "maxMessageBytes"))
+            goto done;
+        if (addon_prop(env, argv[1], "tombstoneGraceMs", &v) &&
+            !addon_arg_u64(env, v, &ro.tombstone_grace_ms, "tombstoneGraceMs"))
+            goto done;
+        if (addon_prop(env, argv[1], "expireAfterMs", &v) &&
+            !addon_arg_u64(env, v, &ro.expire_after_ms, "expireAfterMs"))
+            goto done;
+        if (addon_prop(env, argv[1], "writeBehindIntervalMs", &v) &&
+            !addon_arg_u64(env, v, &ro.write_behind_interval_ms, "writeBehindIntervalMs"))
+            goto done;
+        if (addon_prop(env, argv[1], "deltaStrategy", &v) &&
+            !addon_arg_u32(env, v, &ro.delta_strategy, "deltaStrategy"))
+            goto done;
+        if (addon_prop(env, argv[1], "writeBehind", &v)) {
+            napi_get_value_bool(env, v, &write_behind);
+            ro.write_behind = write_behind ? 1 : 0;
+        }
+        if (addon_prop(env, argv[1], "expiryPrefixes", &v)) {
+            if (!string_array(env, v, 64, prefixes, prefix_ptrs, &nprefixes, "expiryPrefixes"))
+                goto done;
+            ro.expiry_prefixes = prefix_ptrs;
+            ro.expiry_prefix_count = nprefixes;
+        }
         if (addon_prop(env, argv[1], "gossipIntervalMs", &v) &&
             !addon_arg_u64(env, v, &ro.gossip_interval_ms, "gossipIntervalMs"))
             goto done;
@@ -462,6 +502,8 @@ static napi_value replica_new(napi_env env, napi_callback_info info)
 done:
     for (uint32_t i = 0; i < nkeys; i++)
         free(keys[i]);
+    for (uint32_t i = 0; i < nprefixes; i++)
+        free(prefixes[i]);
     return result;
 }
 
@@ -503,7 +545,7 @@ static napi_value replica_get(napi_env env, napi_callback_info info)
     call_free(&c);
     if (rc == DD_ENOTFOUND || rc == DD_EDELETED)
         return addon_undefined(env);
-    return rc ? addon_fail(env, rc) : addon_wrap_crdt(env, v, 1);
+    return rc ? addon_fail_on(env, rc, c.h) : addon_wrap_crdt(env, v, 1);
 }
 
 static napi_value replica_delete(napi_env env, napi_callback_info info)
@@ -551,7 +593,7 @@ static napi_value replica_keys(napi_env env, napi_callback_info info)
         if (rc == DD_EDONE)
             break;
         if (rc)
-            return addon_fail(env, rc);
+            return addon_fail_on(env, rc, h);
         addon_lp_append(env, arr, &idx, &b, true);
         dd_buf_free(&b);
     }
@@ -583,7 +625,7 @@ static napi_value replica_write(napi_env env, napi_callback_info info)
         !addon_arg_u64(env, c.argv[5], &timeout, "timeoutMs") ||
         !addon_read_op(env, c.argv[2], &ops))
         return call_end(&c, DD_OK, NULL);
-    int rc = dd_replica_write(c.h, k, kn, type, &ops.ops[0], level, n, timeout, &id);
+    int rc = dd_replica_write(&id, c.h, k, kn, type, &ops.ops[0], level, n, timeout);
     addon_op_free(&ops);
     return call_end(&c, rc, addon_u64(env, id));
 }
@@ -607,7 +649,7 @@ static napi_value replica_read(napi_env env, napi_callback_info info)
         !addon_arg_u32(env, c.argv[2], &n, "n") ||
         !addon_arg_u64(env, c.argv[3], &timeout, "timeoutMs"))
         return call_end(&c, DD_OK, NULL);
-    int rc = dd_replica_read(c.h, k, kn, level, n, timeout, &id);
+    int rc = dd_replica_read(&id, c.h, k, kn, level, n, timeout);
     return call_end(&c, rc, addon_u64(env, id));
 }
 

@@ -26,21 +26,21 @@ const revision = (v) => (v === 'any' ? ddata.ANY_REVISION : v);
 
 function step(store, journal, s) {
   switch (s.op) {
-    case 'upsert': return store.upsert(bytes(s.key), revision(s.expected), bytes(s.value));
+    case 'upsert': return store.upsertSync(bytes(s.key), revision(s.expected), bytes(s.value));
     case 'get': {
-      const st = store.get(bytes(s.key));
+      const st = store.getSync(bytes(s.key));
       return st === undefined ? null : { revision: st.revision, value: st.state };
     }
-    case 'delete': return store.delete(bytes(s.key), revision(s.expected));
-    case 'keys': return store.keys(bytes(s.prefix)).map((r) => [r.key, r.revision]);
-    case 'range': return store.range(bytes(s.from), s.count).map((r) => [r.key, r.revision, r.state]);
+    case 'delete': return store.deleteSync(bytes(s.key), revision(s.expected));
+    case 'keys': return store.keysSync(bytes(s.prefix)).map((r) => [r.key, r.revision]);
+    case 'range': return store.rangeSync(bytes(s.from), s.count).map((r) => [r.key, r.revision, r.state]);
     case 'last': {
-      const r = store.last();
+      const r = store.lastSync();
       return r === undefined ? null : [r.key, r.revision, r.state];
     }
-    case 'purge': return store.purge();
-    case 'append': return journal.append(bytes(s.pid), s.expected_seq, s.events.map(bytes));
-    case 'pids': return journal.pids(bytes(s.after), s.max === undefined ? Number.MAX_SAFE_INTEGER : s.max);
+    case 'purge': return store.purgeSync();
+    case 'append': return journal.appendSync(bytes(s.pid), s.expected_seq, s.events.map(bytes));
+    case 'pids': return journal.pidsSync(bytes(s.after), s.max === undefined ? Number.MAX_SAFE_INTEGER : s.max);
     default: throw new Error('unknown store op ' + s.op);
   }
 }

@@ -15,6 +15,7 @@ const path = require('path');
 const ddata = require('..');
 const { runOwnedCase } = require('../test-support/owned_runner');
 const { runStoreCase } = require('../test-support/store_runner');
+const { runReplicatorCase } = require('../test-support/replicator_runner');
 
 const root = process.env.DDATA_CONFORMANCE_DIR || path.resolve(__dirname, '../../tests/conformance');
 const knownFile = path.join(root, 'known_failures_node.txt');
@@ -105,13 +106,14 @@ function runDecode(c) {
 function runCase(file, c) {
   if (file.startsWith('owned/')) return runOwnedCase(c);
   if (file.startsWith('store/')) return runStoreCase(c);
+  if (file.startsWith('replicator/')) return runReplicatorCase(c);
   if (c.decode) runDecode(c);
   else runScenario(c);
 }
 
 const known = readKnown();
 const seen = new Set();
-for (const dir of ['crdt', 'owned', 'store']) {
+for (const dir of ['crdt', 'owned', 'store', 'replicator']) {
   const d = path.join(root, dir);
   if (!fs.existsSync(d)) continue;
   for (const name of fs.readdirSync(d).filter((f) => f.endsWith('.json')).sort()) {

@@ -46,3 +46,12 @@ test('init is idempotent', () => {
   ddata.init();
   ddata.init();
 });
+
+test('random actors are non-zero and distinct bigints; DD_ECALLBACK has its class', () => {
+  const a = ddata.randomActor();
+  const b = ddata.randomActor();
+  assert.strictEqual(typeof a, 'bigint');
+  assert.ok(a !== 0n && b !== 0n && a !== b);
+  assert.strictEqual(ddata.CallbackError.status, -16);
+  assert.strictEqual(ddata.statusName(-16), 'DD_ECALLBACK');
+});

@@ -25,9 +25,9 @@ test('dropped systems, replicas, stores and values are finalized in any order', 
     if (i % 3 === 0) sys.close(); // parent closed first, child dropped
     if (i % 3 === 1) rep.close(); // child closed, parent dropped
     const j = new ddata.Journal();
-    j.append('p', 0, ['e']);
+    j.appendSync('p', 0, ['e']);
     const s = new ddata.StateStore();
-    s.upsert('k', 0, 'v');
+    s.upsertSync('k', 0, 'v');
   }
   await collect();
 });

@@ -9,25 +9,25 @@ const ddata = require('..');
 
 test('append and replay with bounds; a stale writer conflicts and writes nothing', () => {
   const j = new ddata.Journal();
-  j.append('p', 0, ['e1', 'e2', 'e3', 'e4', 'e5']);
-  assert.strictEqual(j.highestSeq('p'), 5);
-  assert.deepStrictEqual(j.replay('p', 2, 4).map((e) => e.seq), [2, 3, 4]);
-  assert.deepStrictEqual(j.replay('p', 1, 5, 1).map((e) => e.payload.toString()), ['e1']);
-  assert.throws(() => j.append('p', 3, ['x']), ddata.ConflictError);
-  assert.strictEqual(j.highestSeq('p'), 5);
-  j.deleteTo('p', 2);
-  assert.deepStrictEqual(j.replay('p').map((e) => e.seq), [3, 4, 5]);
-  assert.strictEqual(j.highestSeq('p'), 5);
+  j.appendSync('p', 0, ['e1', 'e2', 'e3', 'e4', 'e5']);
+  assert.strictEqual(j.highestSeqSync('p'), 5);
+  assert.deepStrictEqual(j.replaySync('p', 2, 4).map((e) => e.seq), [2, 3, 4]);
+  assert.deepStrictEqual(j.replaySync('p', 1, 5, 1).map((e) => e.payload.toString()), ['e1']);
+  assert.throws(() => j.appendSync('p', 3, ['x']), ddata.ConflictError);
+  assert.strictEqual(j.highestSeqSync('p'), 5);
+  j.deleteToSync('p', 2);
+  assert.deepStrictEqual(j.replaySync('p').map((e) => e.seq), [3, 4, 5]);
+  assert.strictEqual(j.highestSeqSync('p'), 5);
   j.close();
 });
 
 test('snapshots: latest wins, maxSeq selects an older one, absent is undefined', () => {
   const j = new ddata.Journal();
-  assert.strictEqual(j.loadSnapshot('p'), undefined);
-  j.saveSnapshot('p', 5, 'five');
-  j.saveSnapshot('p', 9, 'nine');
-  assert.strictEqual(j.loadSnapshot('p').state.toString(), 'nine');
-  assert.strictEqual(j.loadSnapshot('p', 8).seq, 5);
+  assert.strictEqual(j.loadSnapshotSync('p'), undefined);
+  j.saveSnapshotSync('p', 5, 'five');
+  j.saveSnapshotSync('p', 9, 'nine');
+  assert.strictEqual(j.loadSnapshotSync('p').state.toString(), 'nine');
+  assert.strictEqual(j.loadSnapshotSync('p', 8).seq, 5);
   j.close();
 });
 
@@ -35,17 +35,17 @@ test('state store compare-and-set and durability across reopen', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ddata-node-store-'));
   const file = path.join(dir, 's.db');
   let s = new ddata.StateStore({ backend: 'sqlite', path: file });
-  assert.strictEqual(s.upsert('k', 0, 'v1'), 1);
-  assert.throws(() => s.upsert('k', 0, 'again'), ddata.ConflictError);
-  assert.strictEqual(s.upsert('k', 1, 'v2'), 2);
-  assert.strictEqual(s.upsert('k', ddata.ANY_REVISION, 'v3'), 3);
+  assert.strictEqual(s.upsertSync('k', 0, 'v1'), 1);
+  assert.throws(() => s.upsertSync('k', 0, 'again'), ddata.ConflictError);
+  assert.strictEqual(s.upsertSync('k', 1, 'v2'), 2);
+  assert.strictEqual(s.upsertSync('k', ddata.ANY_REVISION, 'v3'), 3);
   s.close();
   s = new ddata.StateStore({ backend: 'sqlite', path: file });
-  const got = s.get('k');
+  const got = s.getSync('k');
   assert.strictEqual(got.revision, 3);
   assert.strictEqual(got.state.toString(), 'v3');
-  s.delete('k', 3);
-  assert.strictEqual(s.get('k'), undefined);
+  s.deleteSync('k', 3);
+  assert.strictEqual(s.getSync('k'), undefined);
   s.close();
   fs.rmSync(dir, { recursive: true });
 });
@@ -54,10 +54,10 @@ test('bad options and arguments throw with a status', () => {
   assert.throws(() => new ddata.Journal({ backend: 'tape' }), ddata.InvalidArgumentError);
   assert.throws(() => new ddata.Journal({ backend: 'sqlite' }), ddata.DdataError);
   const j = new ddata.Journal();
-  assert.throws(() => j.append('p', 0, [{}]), ddata.InvalidArgumentError);
-  assert.throws(() => j.append('p', -1, ['x']), ddata.InvalidArgumentError);
+  assert.throws(() => j.appendSync('p', 0, [{}]), ddata.InvalidArgumentError);
+  assert.throws(() => j.appendSync('p', -1, ['x']), ddata.InvalidArgumentError);
   j.close();
-  assert.throws(() => j.highestSeq('p'), ddata.MisuseError);
+  assert.throws(() => j.highestSeqSync('p'), ddata.MisuseError);
 });
 
 test('persist with snapshots, then recover from the snapshot plus the tail', () => {
@@ -65,18 +65,18 @@ test('persist with snapshots, then recover from the snapshot plus the tail', () 
   let total = 0;
   for (let i = 1; i <= 7; i++) {
     total += i;
-    assert.strictEqual(j.persist('acc', i - 1, String(i), String(total), { strategy: 'full', snapshotEvery: 3 }), i);
+    assert.strictEqual(j.persistSync('acc', i - 1, String(i), String(total), { strategy: 'full', snapshotEvery: 3 }), i);
   }
   let recovered = 0;
   let snapshots = 0;
-  const last = j.recover('acc', {
+  const last = j.recoverSync('acc', {
     onSnapshot: (seq, state) => { snapshots++; recovered = Number(state.toString()); },
     onEvent: (ev) => { recovered += Number(ev.payload.toString()); },
   });
   assert.strictEqual(last, 7);
   assert.strictEqual(recovered, 28);
   assert.strictEqual(snapshots, 1);
-  assert.throws(() => j.recover('acc', { onEvent: () => { throw new Error('boom'); } }), /boom/);
+  assert.throws(() => j.recoverSync('acc', { onEvent: () => { throw new Error('boom'); } }), /boom/);
   j.close();
 });
 
@@ -85,11 +85,11 @@ test('a sealed store opens only with the right key', () => {
   const file = path.join(dir, 's.db');
   const ring = new ddata.Keyring().addKey(1, Buffer.alloc(32, 7));
   let s = new ddata.StateStore({ backend: 'sqlite', path: file, keyring: ring });
-  s.upsert('k', 0, 'secret');
+  s.upsertSync('k', 0, 'secret');
   s.close();
   const wrong = new ddata.Keyring().addKey(1, Buffer.alloc(32, 8));
   s = new ddata.StateStore({ backend: 'sqlite', path: file, keyring: wrong });
-  assert.throws(() => s.get('k'), ddata.CryptoError);
+  assert.throws(() => s.getSync('k'), ddata.CryptoError);
   s.close();
   assert.throws(() => new ddata.Keyring().addKey(1, Buffer.alloc(5)), ddata.InvalidArgumentError);
   fs.rmSync(dir, { recursive: true });
@@ -97,12 +97,12 @@ test('a sealed store opens only with the right key', () => {
 
 test('tagged events are read in global order, resuming after an ordering', () => {
   const j = new ddata.Journal();
-  j.append('a', 0, [{ payload: 'a1', tags: ['order'] }, { payload: 'a2' }]);
-  j.append('b', 0, [{ payload: 'b1', tags: ['order', 'vip'] }]);
-  const all = j.byTag('order');
+  j.appendSync('a', 0, [{ payload: 'a1', tags: ['order'] }, { payload: 'a2' }]);
+  j.appendSync('b', 0, [{ payload: 'b1', tags: ['order', 'vip'] }]);
+  const all = j.byTagSync('order');
   assert.deepStrictEqual(all.map((e) => [e.pid, e.payload.toString()]), [['a', 'a1'], ['b', 'b1']]);
-  assert.deepStrictEqual(j.byTag('order', all[0].ordering).map((e) => e.pid), ['b']);
-  assert.throws(() => j.append('c', 0, [{ payload: 'x', tags: [''] }]), ddata.InvalidArgumentError);
+  assert.deepStrictEqual(j.byTagSync('order', all[0].ordering).map((e) => e.pid), ['b']);
+  assert.throws(() => j.appendSync('c', 0, [{ payload: 'x', tags: [''] }]), ddata.InvalidArgumentError);
   assert.strictEqual(ddata.lastError().status, -1);
   ddata.clearError();
   assert.strictEqual(ddata.lastError().status, 0);
@@ -121,10 +121,10 @@ test('mustExist refuses an empty file and a missing path instead of creating a s
     ddata.NotFoundError);
   assert.strictEqual(fs.existsSync(missing), false);
   const j = new ddata.Journal({ backend: 'sqlite', path: empty });
-  j.append('p', 0, ['x']);
+  j.appendSync('p', 0, ['x']);
   j.close();
   const again = new ddata.Journal({ backend: 'sqlite', path: empty, mustExist: true });
-  assert.strictEqual(again.highestSeq('p'), 1);
+  assert.strictEqual(again.highestSeqSync('p'), 1);
   again.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -134,8 +134,8 @@ test('compressionLevel works without a keyring', () => {
   const root = path.join(dir, 'zip');
   const big = Buffer.alloc(4096, 'a');
   const s = new ddata.StateStore({ backend: 'fs', path: root, compressionLevel: 9 });
-  s.upsert('k', 0, big);
-  assert.deepStrictEqual(s.get('k').state, big);
+  s.upsertSync('k', 0, big);
+  assert.deepStrictEqual(s.getSync('k').state, big);
   s.close();
   assert.ok(fs.statSync(path.join(root, 'state', 'x6b')).size < 300);
   fs.rmSync(dir, { recursive: true, force: true });
@@ -145,4 +145,40 @@ test("backend 'postgres' opens through libpq and reports the server's error", ()
   const url = 'postgresql://nobody@127.0.0.1:1/none?connect_timeout=2';
   assert.throws(() => new ddata.Journal({ backend: 'postgres', path: url }),
     (e) => e instanceof ddata.IOError && /postgres: connecting/.test(e.message));
+});
+
+test('a closed keyring is misuse and the store file holds no plaintext', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ddata-node-closed-ring-'));
+  const file = path.join(dir, 'j.db');
+  const ring = new ddata.Keyring().addKey(1, Buffer.alloc(32, 7));
+  ring.close();
+  assert.throws(() => {
+    const j = new ddata.Journal({ backend: 'sqlite', path: file, keyring: ring });
+    j.appendSync('p', 0, ['TOP-SECRET']);
+  }, ddata.MisuseError);
+  assert.ok(!fs.existsSync(file) || !fs.readFileSync(file).includes('TOP-SECRET'));
+  const store = new ddata.StateStore();
+  store.close();
+  const sys = new ddata.System({ nodeId: 'closed-args' });
+  assert.throws(() => new ddata.Replica(sys, { store }), ddata.MisuseError);
+  sys.close();
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('stores take sync, busyTimeoutMs and compression options; a keyring can seal with AES-256-GCM', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ddata-node-aes-'));
+  const ring = new ddata.Keyring().addKey(1, Buffer.alloc(32, 9));
+  if (!ddata.sealAlgorithmAvailable('aes256gcm')) {
+    assert.throws(() => ring.setAlgorithm('aes256gcm'), ddata.UnsupportedError);
+  } else {
+    ring.setAlgorithm('aes256gcm');
+    const s = new ddata.StateStore({ backend: 'sqlite', path: path.join(dir, 's.db'), keyring: ring, sync: 'full',
+      busyTimeoutMs: 1000, compressionLevel: 9, compressionThreshold: 16 });
+    await s.upsert('k', 0, Buffer.alloc(4096, 120));
+    assert.deepStrictEqual((await s.get('k')).state, Buffer.alloc(4096, 120));
+    s.close();
+  }
+  assert.throws(() => new ddata.StateStore({ sync: 'sometimes' }), ddata.InvalidArgumentError);
+  assert.throws(() => ring.setAlgorithm('rot13'), ddata.InvalidArgumentError);
+  fs.rmSync(dir, { recursive: true });
 });

@@ -114,3 +114,11 @@ test('a replica keeps its system alive when the system is closed first', () => {
   assert.strictEqual(r.get('k').enabled, true);
   r.close();
 });
+
+test('system and replica options reach the library (downAfterMs, removeAfterMs, tickIntervalMs, maxMessageBytes)', () => {
+  const sys = new ddata.System({ nodeId: 'opts', seeds: ['opts'], downAfterMs: 100, removeAfterMs: 200, tickIntervalMs: 5 });
+  assert.throws(() => new ddata.Replica(sys, { maxMessageBytes: 10 }), ddata.InvalidArgumentError);
+  const rep = new ddata.Replica(sys, { maxMessageBytes: 2048, expiryPrefixes: ['s/'], expireAfterMs: 1000, tombstoneGraceMs: 10 });
+  rep.close();
+  sys.close();
+});

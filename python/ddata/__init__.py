@@ -32,6 +32,7 @@ from ._crdt import (
     PNCounter,
     PNCounterMap,
     needs_causal_delta,
+    random_actor,
     type_name,
 )
 from ._errors import (
@@ -51,6 +52,7 @@ from ._errors import (
     Timeout,
     TypeMismatch,
     Unsupported,
+    CallbackError,
     clear_error,
     last_error,
 )
@@ -108,22 +110,23 @@ from ._system import (
     Transport,
     generate_node_key,
 )
+from ._requests import Request
 
 __version__ = "1.0.0"
 
 __all__ = [
     "ANY_STALENESS", "Owned", "OwnedEvent", "OwnedEventKind", "OwnedMismatch", "OwnedStrategy", "OwnedUrgency",
     "OwnedView",
-    "Consistency", "DeltaStrategy", "EventKind", "MemberState", "Replica", "System", "SystemEvent", "KeyRef", "SECRET_BYTES", "Transport",
+    "Consistency", "DeltaStrategy", "EventKind", "MemberState", "Replica", "System", "SystemEvent", "KeyRef", "Request", "SECRET_BYTES", "Transport",
     "KEY_BYTES", "generate_node_key",
     "FlagRef", "GCounterMapRef", "GCounterRef", "GSetRef", "LWWMapRef", "LWWRegisterRef", "MVRegisterRef", "ORMapRef",
     "ORMultiMapRef", "ORSetRef", "PNCounterMapRef", "PNCounterRef",
     "ANY_REVISION", "Backend", "Event", "Journal", "JournalEvent", "Keyring", "PersistStrategy", "SealAlgorithm", "Snapshot", "State",
     "StateStore", "Sync", "seal_algorithm_available", "KeyRevision", "Record",
     "Crdt", "Flag", "GCounter", "GCounterMap", "GSet", "LWWMap", "LWWRegister", "MVRegister", "Op", "ORMap",
-    "ORMultiMap", "ORSet", "PNCounter", "PNCounterMap", "needs_causal_delta", "type_name",
+    "ORMultiMap", "ORSet", "PNCounter", "PNCounterMap", "needs_causal_delta", "random_actor", "type_name",
     "Busy", "Conflict", "Corrupt", "CrdtType", "CryptoError", "Deleted", "Done", "Error",
     "IOError_", "InvalidArgument", "LimitExceeded", "Limits", "Misuse", "NotFound", "OpKind",
-    "OutOfMemory", "Status", "Timeout", "TypeMismatch", "Unsupported", "abi_version",
+    "OutOfMemory", "Status", "Timeout", "TypeMismatch", "Unsupported", "CallbackError", "abi_version",
     "clear_error", "init", "last_error", "status_name", "status_str", "version", "version_number",
 ]

@@ -7,6 +7,7 @@ CDEF = r"""
 #define DDATA_VERSION_PATCH 0
 #define DDATA_VERSION_NUMBER 1000000
 #define DDATA_ABI_VERSION 1
+#define DD_CALLBACK_CODE_MAX 2147483647
 #define DD_LIMITS_VERSION 1
 #define DD_LIMITS_MAX_DEPTH 128
 #define DD_OP_VERSION 1
@@ -39,6 +40,7 @@ typedef enum dd_status {
     DD_EBUSY = -13,
     DD_EDONE = -14,
     DD_EUNSUPPORTED = -15,
+    DD_ECALLBACK = -16,
 } dd_status;
 typedef enum dd_crdt_type {
     DD_GCOUNTER = 1,
@@ -79,6 +81,10 @@ typedef enum dd_seal_algorithm {
     DD_SEAL_XCHACHA20POLY1305 = 1,
     DD_SEAL_AES256GCM = 2,
 } dd_seal_algorithm;
+typedef enum dd_seal_mode {
+    DD_SEAL_IF_KEYRING = 0,
+    DD_SEAL_REQUIRED = 1,
+} dd_seal_mode;
 typedef enum dd_persist_strategy {
     DD_PERSIST_LIGHT = 1,
     DD_PERSIST_FULL = 2,
@@ -185,6 +191,7 @@ typedef struct dd_store_options {
     uint32_t compression_threshold;
     uint32_t snapshot_keep;
     uint32_t must_exist;
+    uint32_t seal;
 } dd_store_options;
 typedef struct dd_append_event {
     const uint8_t *payload;
@@ -324,6 +331,7 @@ const char *dd_status_name(int code);
 const char *dd_status_str(int code);
 const dd_error *dd_error_last(void);
 void dd_error_clear(void);
+int dd_handle_error(const dd_error **out, const void *handle);
 void dd_buf_free(dd_buf *buf);
 int dd_limits_init(dd_limits *opts, uint32_t version);
 uint32_t dd_limits_max_depth(void);
@@ -333,6 +341,7 @@ int dd_crdt_free(dd_crdt *v);
 int dd_crdt_clone(dd_crdt **out, const dd_crdt *v);
 int dd_crdt_type_of(const dd_crdt *v);
 const char *dd_crdt_type_name(uint32_t type);
+int dd_actor_id_random(uint64_t *out);
 int dd_crdt_needs_causal_delta(uint32_t type);
 int dd_crdt_apply(dd_crdt *v, const dd_op *op, uint64_t actor, uint64_t now_ms, dd_crdt **delta_out);
 int dd_crdt_merge(dd_crdt *dst, const dd_crdt *src);
@@ -366,7 +375,7 @@ int dd_journal_delete_to(dd_journal *journal, const uint8_t *pid, size_t pid_len
 int dd_journal_replay(dd_journal_cursor **out, dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t from_seq, uint64_t to_seq, uint64_t max);
 int dd_journal_by_tag(dd_journal_cursor **out, dd_journal *journal, const char *tag, uint64_t after_ordering, uint64_t max);
 int dd_journal_pids(dd_journal_cursor **out, dd_journal *journal, const uint8_t *after, size_t after_len, uint64_t max);
-int dd_journal_cursor_next(dd_journal_cursor *cursor, dd_journal_event *ev);
+int dd_journal_cursor_next(dd_journal_event *ev, dd_journal_cursor *cursor);
 int dd_journal_cursor_close(dd_journal_cursor *cursor);
 int dd_snapshot_criteria_init(dd_snapshot_criteria *criteria, uint32_t version);
 int dd_snapshot_save(dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t seq, uint64_t timestamp_ms, const uint8_t *state, size_t len);
@@ -396,8 +405,8 @@ int dd_replica_delete(dd_replica *r, const uint8_t *key, size_t key_len);
 int dd_replica_keys(dd_buf *out, dd_replica *r, uint64_t *cursor, uint32_t max);
 int dd_replica_key_count(uint64_t *out, dd_replica *r);
 int dd_replica_subscribe(dd_replica *r, const uint8_t *key, size_t key_len, int is_prefix);
-int dd_replica_write(dd_replica *r, const uint8_t *key, size_t key_len, uint32_t type, const dd_op *op, uint32_t consistency, uint32_t n, uint64_t timeout_ms, uint64_t *request_id);
-int dd_replica_read(dd_replica *r, const uint8_t *key, size_t key_len, uint32_t consistency, uint32_t n, uint64_t timeout_ms, uint64_t *request_id);
+int dd_replica_write(uint64_t *request_id, dd_replica *r, const uint8_t *key, size_t key_len, uint32_t type, const dd_op *op, uint32_t consistency, uint32_t n, uint64_t timeout_ms);
+int dd_replica_read(uint64_t *request_id, dd_replica *r, const uint8_t *key, size_t key_len, uint32_t consistency, uint32_t n, uint64_t timeout_ms);
 int dd_replica_flush(dd_replica *r);
 int dd_owned_options_init(dd_owned_options *opts, uint32_t version);
 int dd_owned_type_options_init(dd_owned_type_options *opts, uint32_t version);
@@ -405,7 +414,7 @@ void dd_owned_view_free(dd_owned_view *view);
 int dd_owned_open(dd_owned **out, const dd_owned_options *opts);
 int dd_owned_close(dd_owned *owned);
 int dd_owned_register(dd_owned *owned, const char *type, const dd_owned_type_options *opts);
-int dd_owned_publish(dd_owned *owned, const char *type, int is_full, const uint8_t *data, size_t len, uint32_t urgency, uint64_t delay_ms, uint64_t *out_incarnation, uint64_t *out_age);
+int dd_owned_publish(uint64_t *out_incarnation, uint64_t *out_age, dd_owned *owned, const char *type, int is_full, const uint8_t *data, size_t len, uint32_t urgency, uint64_t delay_ms);
 int dd_owned_tick(dd_owned *owned, uint64_t now_ms);
 int dd_owned_deliver(dd_owned *owned, uint64_t from_node, const uint8_t *data, size_t len);
 int dd_owned_next_outgoing(dd_buf *out, uint64_t *to_node, dd_owned *owned);
@@ -424,12 +433,12 @@ int dd_system_open(dd_system **out, const dd_system_options *opts);
 int dd_system_close(dd_system *sys);
 int dd_system_tick(dd_system *sys, uint64_t now_ms);
 int dd_system_deliver(dd_system *sys, uint64_t now_ms, const char *from, size_t from_len, const uint8_t *bytes, size_t len);
-int dd_system_next_outgoing(dd_system *sys, dd_buf *to_node, dd_buf *msg);
+int dd_system_next_outgoing(dd_buf *msg, dd_buf *to_node, dd_system *sys);
 int dd_event_init(dd_event *ev, uint32_t version);
 void dd_event_clear(dd_event *ev);
-int dd_system_next_event(dd_system *sys, dd_event *out);
-int dd_system_event_fd(dd_system *sys, int *fd);
-int dd_system_incarnation(dd_system *sys, uint64_t *out);
+int dd_system_next_event(dd_event *out, dd_system *sys);
+int dd_system_event_fd(int *fd, dd_system *sys);
+int dd_system_incarnation(uint64_t *out, dd_system *sys);
 int dd_system_listen_address(dd_buf *out, dd_system *sys);
 int dd_system_connect(dd_system *sys, const char *address);
 int dd_system_stats_json(dd_buf *out, dd_system *sys);
@@ -451,6 +460,7 @@ FUNCTIONS = (
     'dd_status_str',
     'dd_error_last',
     'dd_error_clear',
+    'dd_handle_error',
     'dd_buf_free',
     'dd_limits_init',
     'dd_limits_max_depth',
@@ -460,6 +470,7 @@ FUNCTIONS = (
     'dd_crdt_clone',
     'dd_crdt_type_of',
     'dd_crdt_type_name',
+    'dd_actor_id_random',
     'dd_crdt_needs_causal_delta',
     'dd_crdt_apply',
     'dd_crdt_merge',

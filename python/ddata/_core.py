@@ -43,6 +43,7 @@ class Status(enum.IntEnum):
     EBUSY = lib.DD_EBUSY
     EDONE = lib.DD_EDONE
     EUNSUPPORTED = lib.DD_EUNSUPPORTED
+    ECALLBACK = lib.DD_ECALLBACK
 
 
 def status_name(code):

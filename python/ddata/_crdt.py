@@ -8,8 +8,8 @@ generic path (Op + Crdt.apply) is what the conformance runner uses, the
 typed methods are what people write.
 """
 import json
-import os
 import struct
+import threading
 import time
 
 from ._core import CrdtType, OpKind, _limits_ptr
@@ -18,9 +18,18 @@ from ._errors import InvalidArgument, check
 from ._handle import Handle
 from ._util import take_buf, text, to_bytes
 
+
+
+def random_actor():
+    """A fresh random actor id (never 0) from dd_actor_id_random."""
+    out = ffi.new("uint64_t *")
+    check(lib.dd_actor_id_random(out))
+    return out[0]
+
+
 # A process-wide actor for values created without one: random, so two
 # processes never share counter slots or dots by accident.
-DEFAULT_ACTOR = int.from_bytes(os.urandom(8), "little") | 1
+DEFAULT_ACTOR = random_actor()
 
 
 def _clock_ms():
@@ -98,7 +107,27 @@ def _wrap(ptr, actor=None):
     obj = Crdt.__new__(_CLASSES.get(t, Crdt))
     Handle.__init__(obj, ptr, lib.dd_crdt_free)
     obj.actor = DEFAULT_ACTOR if actor is None else actor
+    obj._lock = threading.Lock()
     return obj
+
+
+class _both:
+    """Holds the locks of two values (merge, ==) in a fixed order, so two
+    threads merging a into b and b into a cannot deadlock."""
+
+    __slots__ = ("locks",)
+
+    def __init__(self, a, b):
+        self.locks = (a._lock,) if a is b else tuple(x._lock for x in sorted((a, b), key=id))
+
+    def __enter__(self):
+        for lock in self.locks:
+            lock.acquire()
+
+    def __exit__(self, *exc):
+        for lock in reversed(self.locks):
+            lock.release()
+        return False
 
 
 def _lookup(fn, h, key, actor=None):
@@ -115,8 +144,8 @@ def _lookup(fn, h, key, actor=None):
 
 def type_name(crdt_type):
     """"ORSet" for CrdtType.ORSET; None for an unknown number."""
-    s = lib.dd_crdt_type_name(int(crdt_type))
-    return None if s == ffi.NULL else text(s)
+    name = text(lib.dd_crdt_type_name(int(crdt_type)))
+    return None if name == "unknown" else name
 
 
 def needs_causal_delta(crdt_type):
@@ -125,9 +154,15 @@ def needs_causal_delta(crdt_type):
 
 class Crdt(Handle):
     """One CRDT value. Use the typed subclasses (ddata.ORSet(), ...), or
-    Crdt.new(type) when the type is data."""
+    Crdt.new(type) when the type is data.
 
-    __slots__ = ("actor",)
+    A value may be shared between threads: the C library wants one call at
+    a time per value (ABI.md, "Threads"), so every method takes the value's
+    own lock around its C call (merge and == take both values' locks, in a
+    fixed order). The GIL is released during the call, so other values
+    still run in parallel."""
+
+    __slots__ = ("actor", "_lock")
     TYPE = None
 
     def __init__(self, actor=None):
@@ -135,6 +170,11 @@ class Crdt(Handle):
             raise TypeError("use Crdt.new(type) or a typed class such as ddata.ORSet")
         Handle.__init__(self, _new_ptr(self.TYPE), lib.dd_crdt_free)
         self.actor = DEFAULT_ACTOR if actor is None else actor
+        self._lock = threading.Lock()
+
+    def close(self):
+        with self._lock:
+            Handle.close(self)
 
     @staticmethod
     def new(crdt_type, actor=None):
@@ -142,7 +182,8 @@ class Crdt(Handle):
 
     @property
     def type(self):
-        return CrdtType(check(lib.dd_crdt_type_of(self._h)))
+        with self._lock:
+            return CrdtType(check(lib.dd_crdt_type_of(self._h), self._h))
 
     # ---- mutation
 
@@ -152,8 +193,9 @@ class Crdt(Handle):
         keep = []
         c_op = op._to_c(keep)
         out = ffi.new("dd_crdt **") if delta else ffi.NULL
-        check(lib.dd_crdt_apply(self._h, c_op, self.actor, now_ms if now_ms is not None else _clock_ms(),
-                                out))
+        with self._lock:
+            check(lib.dd_crdt_apply(self._h, c_op, self.actor, now_ms if now_ms is not None else _clock_ms(),
+                                    out), self._h)
         return _wrap(out[0], self.actor) if delta else None
 
     def _op(self, kind, amount=0, key=None, value=None, delta=False, now=0):
@@ -162,23 +204,26 @@ class Crdt(Handle):
         kp, kn = (ffi.NULL, 0) if key is None else (key, len(key))
         vp, vn = (ffi.NULL, 0) if value is None else (value, len(value))
         try:
-            rc = lib.ddpy_apply(self._h, kind, amount, kp, kn, vp, vn, self.actor, now, out)
+            with self._lock:
+                rc = lib.ddpy_apply(self._h, kind, amount, kp, kn, vp, vn, self.actor, now, out)
+                if rc < 0:
+                    check(rc, self._h)
         except OverflowError:
             raise InvalidArgument(lib.DD_EINVAL, "DD_EINVAL", "amount must be between 0 and 2**64-1") from None
-        if rc < 0:
-            check(rc)
         return _wrap(out[0], self.actor) if delta else None
 
     def merge(self, other):
         """Joins `other` (a full value or a delta) into this value."""
         if not isinstance(other, Crdt):
             raise TypeError("merge needs a ddata.Crdt")
-        check(lib.dd_crdt_merge(self._h, other._h))
+        with _both(self, other):
+            check(lib.dd_crdt_merge(self._h, other._h), self._h)
         return self
 
     def copy(self):
         out = ffi.new("dd_crdt **")
-        check(lib.dd_crdt_clone(out, self._h))
+        with self._lock:
+            check(lib.dd_crdt_clone(out, self._h), self._h)
         return _wrap(out[0], self.actor)
 
     __copy__ = copy
@@ -188,7 +233,8 @@ class Crdt(Handle):
     def __eq__(self, other):
         if not isinstance(other, Crdt):
             return NotImplemented
-        return bool(check(lib.dd_crdt_equal(self._h, other._h)))
+        with _both(self, other):
+            return bool(check(lib.dd_crdt_equal(self._h, other._h), self._h))
 
     def __ne__(self, other):
         eq = self.__eq__(other)
@@ -198,13 +244,15 @@ class Crdt(Handle):
 
     def digest(self):
         out = ffi.new("uint64_t *")
-        check(lib.dd_crdt_digest(out, self._h))
+        with self._lock:
+            check(lib.dd_crdt_digest(out, self._h), self._h)
         return out[0]
 
     def encode(self):
         """The canonical binary form (bytes)."""
         buf = ffi.new("dd_buf *")
-        check(lib.dd_crdt_encode(buf, self._h))
+        with self._lock:
+            check(lib.dd_crdt_encode(buf, self._h), self._h)
         return take_buf(buf)
 
     @staticmethod
@@ -218,7 +266,8 @@ class Crdt(Handle):
     def to_json(self):
         """The full state as canonical JSON text (reads back exactly)."""
         buf = ffi.new("dd_buf *")
-        check(lib.dd_crdt_to_json(buf, self._h))
+        with self._lock:
+            check(lib.dd_crdt_to_json(buf, self._h), self._h)
         return take_buf(buf).decode("utf-8")
 
     @staticmethod
@@ -231,7 +280,8 @@ class Crdt(Handle):
     def value_json(self):
         """The value a user sees, as canonical JSON text."""
         buf = ffi.new("dd_buf *")
-        check(lib.dd_crdt_value_json(buf, self._h))
+        with self._lock:
+            check(lib.dd_crdt_value_json(buf, self._h), self._h)
         return take_buf(buf).decode("utf-8")
 
     @property
@@ -245,25 +295,30 @@ class Crdt(Handle):
 
     def __len__(self):
         out = ffi.new("uint64_t *")
-        check(lib.dd_crdt_count(out, self._h))
+        with self._lock:
+            check(lib.dd_crdt_count(out, self._h), self._h)
         return out[0]
 
     def _contains(self, item):
         item = to_bytes(item, "element")
-        return bool(check(lib.dd_crdt_contains(self._h, item, len(item))))
+        with self._lock:
+            return bool(check(lib.dd_crdt_contains(self._h, item, len(item)), self._h))
 
     def _elements(self):
         buf = ffi.new("dd_buf *")
-        check(lib.dd_crdt_elements(buf, self._h))
+        with self._lock:
+            check(lib.dd_crdt_elements(buf, self._h), self._h)
         return _elements(buf)
 
     def _counter(self):
         out = ffi.new("int64_t *")
-        check(lib.dd_crdt_counter_value(out, self._h))
+        with self._lock:
+            check(lib.dd_crdt_counter_value(out, self._h), self._h)
         return out[0]
 
     def _map_get(self, key):
-        return _lookup(lib.dd_crdt_map_get, self._h, key, self.actor)
+        with self._lock:
+            return _lookup(lib.dd_crdt_map_get, self._h, key, self.actor)
 
     def __repr__(self):
         if self.closed:
@@ -297,11 +352,12 @@ class GCounter(Crdt):
         if delta:
             return self._op(_INC, n, delta=True)
         try:
-            rc = lib.ddpy_apply(self._h, _INC, n, ffi.NULL, 0, ffi.NULL, 0, self.actor, 0, ffi.NULL)
+            with self._lock:
+                rc = lib.ddpy_apply(self._h, _INC, n, ffi.NULL, 0, ffi.NULL, 0, self.actor, 0, ffi.NULL)
+                if rc < 0:
+                    check(rc, self._h)
         except OverflowError:
             raise InvalidArgument(lib.DD_EINVAL, "DD_EINVAL", "amount must be between 0 and 2**64-1") from None
-        if rc < 0:
-            check(rc)
 
     @property
     def value(self):
@@ -363,10 +419,11 @@ class LWWRegister(Crdt):
     def get(self):
         """The value (bytes), or None when never assigned."""
         buf = ffi.new("dd_buf *")
-        rc = lib.dd_crdt_register_get(buf, self._h)
+        with self._lock:
+            rc = lib.dd_crdt_register_get(buf, self._h)
         if rc == lib.DD_ENOTFOUND:
             return None
-        check(rc)
+        check(rc, self._h)
         return take_buf(buf)
 
     value = property(get)
@@ -396,7 +453,8 @@ class Flag(Crdt):
 
     @property
     def value(self):
-        return bool(check(lib.dd_crdt_flag_value(self._h)))
+        with self._lock:
+            return bool(check(lib.dd_crdt_flag_value(self._h), self._h))
 
     def __bool__(self):
         return self.value

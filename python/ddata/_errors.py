@@ -1,9 +1,11 @@
 """One exception hierarchy for every DD_E* status.
 
 Each ABI call's status goes through check(); a failure raises the subclass
-registered for its code, with the message from dd_error_last() taken on the
-same thread right after the call (it is thread-local in C, so no other
-thread's failure can leak in).
+registered for its code. Calls made with a handle pass it along, and the
+message comes from dd_handle_error (the failure recorded on that handle);
+the thread-local dd_error_last(), read first on the same thread, is the
+fallback for calls without a handle and for a record another thread's
+failure on a shared handle has already replaced (its code differs).
 """
 from ._ddata import ffi, lib
 
@@ -89,6 +91,11 @@ class Unsupported(Error, NotImplementedError):
     """DD_EUNSUPPORTED: not available in this build or on this CPU."""
 
 
+class CallbackError(Error):
+    """DD_ECALLBACK: a callback stopped the call with a code of its own
+    (named in the message)."""
+
+
 _BY_CODE = {
     lib.DD_EINVAL: InvalidArgument,
     lib.DD_ENOMEM: OutOfMemory,
@@ -105,23 +112,33 @@ _BY_CODE = {
     lib.DD_EBUSY: Busy,
     lib.DD_EDONE: Done,
     lib.DD_EUNSUPPORTED: Unsupported,
+    lib.DD_ECALLBACK: CallbackError,
 }
 
 
-def error_for(code):
-    """The exception for status `code`, with the thread's last message."""
+def error_for(code, handle=None):
+    """The exception for status `code`: the thread's last message when it is
+    this call's (the call and this read run on one thread, so it is exact
+    even while other threads fail on a shared handle), else the message
+    recorded on `handle` (dd_handle_error, the per-handle form, which any
+    thread can read)."""
     err = lib.dd_error_last()
     message = ffi.string(err.message).decode("utf-8", "replace") if err.code == code else ""
+    if not message and handle is not None and handle != ffi.NULL:
+        out = ffi.new("const dd_error **")
+        if lib.dd_handle_error(out, handle) == lib.DD_OK and out[0].code == code:
+            message = ffi.string(out[0].message).decode("utf-8", "replace")
     if not message:
         message = ffi.string(lib.dd_status_str(code)).decode()
     name = ffi.string(lib.dd_status_name(code)).decode()
     return _BY_CODE.get(code, Error)(code, name, message)
 
 
-def check(code):
-    """Raises for a negative status; returns the status otherwise."""
+def check(code, handle=None):
+    """Raises for a negative status; returns the status otherwise. `handle`
+    is the call's handle, whose recorded error names the failure."""
     if code < 0:
-        raise error_for(code)
+        raise error_for(code, handle)
     return code
 
 

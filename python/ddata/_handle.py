@@ -8,8 +8,14 @@ memory. The C side also keeps a parent alive while children exist
 (ABI.md section 5), so finalizers may run in any order; children still
 keep a Python reference to their parent so that the parent's options and
 buffers stay reachable as long as they may be used.
+
+A handle passed as an argument (a keyring, a store, a system in an options
+struct) goes through handle_arg: a closed wrapper raises Misuse there,
+because in an options struct NULL means "absent" (no sealing, no durable
+store), and a closed keyring must never turn sealing off.
 """
-from ._ddata import ffi
+from ._ddata import ffi, lib
+from ._errors import Misuse
 
 
 class Handle:
@@ -42,3 +48,11 @@ class Handle:
 
     def __repr__(self):
         return "<%s %s>" % (type(self).__name__, "closed" if self.closed else "open")
+
+
+def handle_arg(obj, what):
+    """The C handle of `obj` for use as an argument; Misuse when closed."""
+    h = obj._h
+    if h == ffi.NULL:
+        raise Misuse(lib.DD_EMISUSE, "DD_EMISUSE", "%s handle is closed" % what)
+    return h

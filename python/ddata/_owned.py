@@ -13,7 +13,7 @@ import enum
 from ._core import _limits_ptr
 from ._ddata import ffi, lib
 from ._errors import check
-from ._handle import Handle
+from ._handle import Handle, handle_arg
 from ._pump import Pump
 from ._util import copy_bytes, take_buf, to_bytes
 
@@ -77,10 +77,10 @@ class Owned(Handle, Pump):
         check(lib.dd_owned_options_init(opts, lib.DD_OWNED_OPTIONS_VERSION))
         opts.node_id = node_id
         opts.incarnation = incarnation
-        opts.store = store._h if store is not None else ffi.NULL
+        opts.store = handle_arg(store, "state store") if store is not None else ffi.NULL
         opts.limits = _limits_ptr(limits)
         opts.max_queued = max_queued
-        opts.system = system._h if system is not None else ffi.NULL
+        opts.system = handle_arg(system, "system") if system is not None else ffi.NULL
         out = ffi.new("dd_owned **")
         check(lib.dd_owned_open(out, opts))
         Handle.__init__(self, out[0], lib.dd_owned_close)
@@ -106,25 +106,24 @@ class Owned(Handle, Pump):
             if name not in _TYPE_FIELDS:
                 raise TypeError("unknown owned type option %r" % name)
             setattr(opts, name, int(value))
-        check(lib.dd_owned_register(self._h, _ctype(type_name), opts))
+        check(lib.dd_owned_register(self._h, _ctype(type_name), opts), self._h)
 
     def publish(self, type_name, data, full=False, urgency=OwnedUrgency.DEFAULT, delay_ms=0):
         """Persists, then publishes a full view or a delta; returns the new
         generation as (incarnation, age)."""
         data = to_bytes(data, "data")
         inc, age = ffi.new("uint64_t *"), ffi.new("uint64_t *")
-        check(lib.dd_owned_publish(self._h, _ctype(type_name), 1 if full else 0, data, len(data), int(urgency),
-                                   delay_ms, inc, age))
+        check(lib.dd_owned_publish(inc, age, self._h, _ctype(type_name), 1 if full else 0, data, len(data), int(urgency), delay_ms), self._h)
         return inc[0], age[0]
 
     # ---- the pump
 
     def tick(self, now_ms):
-        check(lib.dd_owned_tick(self._h, now_ms))
+        check(lib.dd_owned_tick(self._h, now_ms), self._h)
 
     def deliver(self, from_node, data):
         data = to_bytes(data, "data")
-        check(lib.dd_owned_deliver(self._h, from_node, data, len(data)))
+        check(lib.dd_owned_deliver(self._h, from_node, data, len(data)), self._h)
 
     def next_outgoing(self):
         """(to_node, message) or None when nothing is queued."""
@@ -132,14 +131,14 @@ class Owned(Handle, Pump):
         rc = lib.dd_owned_next_outgoing(buf, to, self._h)
         if rc == lib.DD_EDONE:
             return None
-        check(rc)
+        check(rc, self._h)
         return to[0], take_buf(buf)
 
     def member_up(self, node_id, incarnation=1):
-        check(lib.dd_owned_member_up(self._h, node_id, incarnation))
+        check(lib.dd_owned_member_up(self._h, node_id, incarnation), self._h)
 
     def member_left(self, node_id):
-        check(lib.dd_owned_member_left(self._h, node_id))
+        check(lib.dd_owned_member_left(self._h, node_id), self._h)
 
     # ---- reads
 
@@ -147,7 +146,7 @@ class Owned(Handle, Pump):
         """0 when node's view is fresh enough; otherwise the request id its
         QUERY_DONE event will carry."""
         out = ffi.new("uint64_t *")
-        check(lib.dd_owned_query(out, self._h, _ctype(type_name), node_id, max_staleness_ms))
+        check(lib.dd_owned_query(out, self._h, _ctype(type_name), node_id, max_staleness_ms), self._h)
         return out[0]
 
     def read(self, type_name, node_id):
@@ -157,7 +156,7 @@ class Owned(Handle, Pump):
         if rc == lib.DD_ENOTFOUND:
             return None
         try:
-            check(rc)
+            check(rc, self._h)
             base = copy_bytes(v.base.data, v.base.len)
             deltas = [copy_bytes(v.deltas[i].data, v.deltas[i].len) for i in range(v.delta_count)]
             return OwnedView(v.node_id, v.incarnation, v.age, v.base_age, v.wire_version, bool(v.version_mismatch),
@@ -171,7 +170,7 @@ class Owned(Handle, Pump):
         cap = 16
         while True:
             arr = ffi.new("uint64_t[]", cap)
-            check(lib.dd_owned_nodes(arr, cap, count, self._h))
+            check(lib.dd_owned_nodes(arr, cap, count, self._h), self._h)
             if count[0] <= cap:
                 return [arr[i] for i in range(count[0])]
             cap = count[0]
@@ -180,7 +179,7 @@ class Owned(Handle, Pump):
 
     def fileno(self):
         fd = ffi.new("int *")
-        check(lib.dd_owned_event_fd(fd, self._h))
+        check(lib.dd_owned_event_fd(fd, self._h), self._h)
         return fd[0]
 
     def next_event(self):
@@ -188,7 +187,7 @@ class Owned(Handle, Pump):
         rc = lib.dd_owned_next_event(ev, self._h)
         if rc == lib.DD_EDONE:
             return None
-        check(rc)
+        check(rc, self._h)
         kind = OwnedEventKind(ev.kind) if ev.kind in OwnedEventKind._value2member_map_ else ev.kind
         return OwnedEvent(kind, ffi.string(ev.type).decode("utf-8", "replace"), ev.node_id, ev.incarnation, ev.age,
                           ev.request_id, ev.status, ev.peer_version)

@@ -6,7 +6,7 @@ The engines differ only in those calls and in the records they build, so
 the loops live here once. A subclass provides closed, next_outgoing(),
 next_event() and fileno().
 """
-import asyncio
+from ._requests import wait_readable
 
 
 class Pump:
@@ -22,7 +22,8 @@ class Pump:
 
     def events(self):
         """An async iterator over events: waits on fileno() with the running
-        loop's add_reader between batches. Ends when the engine is closed."""
+        loop's add_reader between batches (one reader per fd, shared with
+        awaited Requests). Ends when the engine is closed."""
         return _EventIterator(self)
 
 
@@ -51,16 +52,5 @@ class _EventIterator:
             ev = self._src.next_event()
             if ev is not None:
                 return ev
-            loop = asyncio.get_running_loop()
-            fut = loop.create_future()
-            fd = self._src.fileno()
-
-            def ready():
-                if not fut.done():
-                    fut.set_result(None)
-
-            loop.add_reader(fd, ready)
-            try:
-                await fut
-            finally:
-                loop.remove_reader(fd)
+            # shared with awaited Requests: asyncio allows one reader per fd
+            await wait_readable(self._src.fileno())

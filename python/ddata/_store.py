@@ -11,9 +11,10 @@ import collections
 import enum
 import time
 
+from ._aio import add_async_forms
 from ._ddata import ffi, lib
 from ._errors import check
-from ._handle import Handle
+from ._handle import Handle, handle_arg
 from ._util import copy_bytes, take_buf, to_bytes
 
 
@@ -70,13 +71,13 @@ class Keyring(Handle):
         if not isinstance(key, (bytes, bytearray, memoryview)):
             raise TypeError("a key is 32 bytes, not %s" % type(key).__name__)
         key = bytes(key)
-        check(lib.dd_keyring_add_key(self._h, key_id, key, len(key)))
+        check(lib.dd_keyring_add_key(self._h, key_id, key, len(key)), self._h)
 
     def set_active(self, key_id):
-        check(lib.dd_keyring_set_active(self._h, key_id))
+        check(lib.dd_keyring_set_active(self._h, key_id), self._h)
 
     def set_algorithm(self, algorithm):
-        check(lib.dd_keyring_set_algorithm(self._h, int(algorithm)))
+        check(lib.dd_keyring_set_algorithm(self._h, int(algorithm)), self._h)
 
 
 def _backend(value):
@@ -114,7 +115,8 @@ def _options(keep, backend="memory", path=None, snapshot_path=None, sync=None, b
     if keyring is not None:
         if not isinstance(keyring, Keyring):
             raise TypeError("keyring must be a ddata.Keyring")
-        opts.keyring = keyring._h
+        opts.keyring = handle_arg(keyring, "keyring")
+        opts.seal = lib.DD_SEAL_REQUIRED
     for name, value in (("busy_timeout_ms", busy_timeout_ms), ("compression_level", compression_level),
                         ("compression_threshold", compression_threshold), ("snapshot_keep", snapshot_keep)):
         if value is not None:
@@ -209,14 +211,17 @@ def ddpy_on_event(ctx, ev):
 
 def _walk(journal, open_cursor, pids_only=False, convert=None):
     """Yields events from a cursor opened by open_cursor(out), then closes it
-    (convert(ev), when given, makes each item instead)."""
+    (convert(ev), when given, makes each item instead). The cursor never
+    leaves this generator, and a generator runs in one thread at a time
+    (Python raises "generator already executing" otherwise), which is the
+    cursor's C contract: no lock needed."""
     out = ffi.new("dd_journal_cursor **")
     check(open_cursor(out))
     cursor = _Cursor(out[0], lib.dd_journal_cursor_close, parent=journal)
     ev = ffi.new("dd_journal_event *")
     try:
         while True:
-            rc = lib.dd_journal_cursor_next(cursor._h, ev)
+            rc = lib.dd_journal_cursor_next(ev, cursor._h)
             if rc == lib.DD_EDONE:
                 return
             check(rc)
@@ -243,9 +248,10 @@ class Journal(Handle):
         check(lib.dd_journal_open(out, opts))
         Handle.__init__(self, out[0], lib.dd_journal_close)
 
-    def append(self, pid, events, expected_seq):
+    def append(self, pid, expected_seq, events):
         """Appends events expected_seq+1.. atomically; returns the new highest
-        sequence number. Conflict when expected_seq is not the highest."""
+        sequence number. Conflict when expected_seq is not the highest.
+        Arguments in the C order (pid, expected_seq, events)."""
         pid = to_bytes(pid, "pid")
         events = [e if isinstance(e, Event) else Event(e) for e in events]
         keep = []
@@ -257,18 +263,18 @@ class Journal(Handle):
             arr[i].len = len(payload)
             arr[i].timestamp_ms = e.timestamp_ms or time.time_ns() // 1_000_000
             arr[i].tags, arr[i].tag_count = _tags(e.tags, keep)
-        check(lib.dd_journal_append(self._h, pid, len(pid), expected_seq, arr, len(events)))
+        check(lib.dd_journal_append(self._h, pid, len(pid), expected_seq, arr, len(events)), self._h)
         return expected_seq + len(events)
 
     def highest_seq(self, pid):
         pid = to_bytes(pid, "pid")
         out = ffi.new("uint64_t *")
-        check(lib.dd_journal_highest_seq(out, self._h, pid, len(pid)))
+        check(lib.dd_journal_highest_seq(out, self._h, pid, len(pid)), self._h)
         return out[0]
 
     def delete_to(self, pid, to_seq):
         pid = to_bytes(pid, "pid")
-        check(lib.dd_journal_delete_to(self._h, pid, len(pid), to_seq))
+        check(lib.dd_journal_delete_to(self._h, pid, len(pid), to_seq), self._h)
 
     def replay(self, pid, from_seq=1, to_seq=MAX_SEQ, max=MAX_SEQ):
         """Events with from_seq <= seq <= to_seq, at most `max`."""
@@ -287,7 +293,7 @@ class Journal(Handle):
 
     # ---- event-sourced actors
 
-    def persist(self, pid, event, state, expected_seq, strategy=PersistStrategy.FULL, snapshot_every=None,
+    def persist(self, pid, expected_seq, event, state, strategy=PersistStrategy.FULL, snapshot_every=None,
                 compact=False):
         """Appends one event at expected_seq + 1 and, as `strategy` says, a
         snapshot of `state` (the state after it). Returns the event's seq."""
@@ -306,7 +312,7 @@ class Journal(Handle):
             opts.snapshot_every = snapshot_every
         opts.compact = 1 if compact else 0
         out = ffi.new("uint64_t *")
-        check(lib.dd_journal_persist(out, self._h, pid, len(pid), expected_seq, ev, state, len(state), opts))
+        check(lib.dd_journal_persist(out, self._h, pid, len(pid), expected_seq, ev, state, len(state), opts), self._h)
         return out[0]
 
     def recover(self, pid, on_event, on_snapshot=None):
@@ -323,7 +329,7 @@ class Journal(Handle):
                                     lib.ddpy_on_event, ctx)
         if rec.error is not None:
             raise rec.error
-        check(rc)
+        check(rc, self._h)
         return out[0]
 
     # ---- snapshots
@@ -331,7 +337,7 @@ class Journal(Handle):
     def save_snapshot(self, pid, seq, state, timestamp_ms=None):
         pid, state = to_bytes(pid, "pid"), to_bytes(state, "state")
         ts = timestamp_ms if timestamp_ms is not None else time.time_ns() // 1_000_000
-        check(lib.dd_snapshot_save(self._h, pid, len(pid), seq, ts, state, len(state)))
+        check(lib.dd_snapshot_save(self._h, pid, len(pid), seq, ts, state, len(state)), self._h)
 
     def load_snapshot(self, pid, **criteria):
         """The newest snapshot matching min_seq/max_seq/min_timestamp_ms/
@@ -344,24 +350,26 @@ class Journal(Handle):
         rc = lib.dd_snapshot_load(buf, seq, ts, self._h, pid, len(pid), crit)
         if rc == lib.DD_ENOTFOUND:
             return None
-        check(rc)
+        check(rc, self._h)
         return Snapshot(seq[0], ts[0], take_buf(buf))
 
     def delete_snapshot(self, pid, seq):
         pid = to_bytes(pid, "pid")
-        check(lib.dd_snapshot_delete(self._h, pid, len(pid), seq))
+        check(lib.dd_snapshot_delete(self._h, pid, len(pid), seq), self._h)
 
     def delete_snapshots(self, pid, **criteria):
         pid = to_bytes(pid, "pid")
         keep = []
-        check(lib.dd_snapshot_delete_matching(self._h, pid, len(pid), _criteria(keep, **criteria)))
+        check(lib.dd_snapshot_delete_matching(self._h, pid, len(pid), _criteria(keep, **criteria)), self._h)
 
 
 class StateStore(Handle):
     """Durable state: key -> (revision, bytes) with compare-and-set.
 
-    Revisions start at 1. upsert(key, state, expected_revision=0) inserts,
-    =N replaces revision N, =ANY_REVISION (the default) writes regardless.
+    Revisions start at 1. upsert(key, 0, state) inserts, upsert(key, N,
+    state) replaces revision N, upsert(key, ANY_REVISION, state) writes
+    regardless. The expected revision is always given (the C order: key,
+    expected_revision, state).
     """
 
     __slots__ = ()
@@ -373,11 +381,11 @@ class StateStore(Handle):
         check(lib.dd_state_store_open(out, opts))
         Handle.__init__(self, out[0], lib.dd_state_store_close)
 
-    def upsert(self, key, state, expected_revision=ANY_REVISION):
+    def upsert(self, key, expected_revision, state):
         """Writes and returns the new revision; Conflict when the revision moved."""
         key, state = to_bytes(key, "key"), to_bytes(state, "state")
         out = ffi.new("uint64_t *")
-        check(lib.dd_state_store_upsert(out, self._h, key, len(key), expected_revision, state, len(state)))
+        check(lib.dd_state_store_upsert(out, self._h, key, len(key), expected_revision, state, len(state)), self._h)
         return out[0]
 
     def get(self, key):
@@ -388,7 +396,7 @@ class StateStore(Handle):
         rc = lib.dd_state_store_get(buf, rev, self._h, key, len(key))
         if rc == lib.DD_ENOTFOUND:
             return None
-        check(rc)
+        check(rc, self._h)
         return State(rev[0], take_buf(buf))
 
     def __getitem__(self, key):
@@ -400,9 +408,11 @@ class StateStore(Handle):
     def __contains__(self, key):
         return self.get(key) is not None
 
-    def delete(self, key, expected_revision=ANY_REVISION):
+    def delete(self, key, expected_revision):
+        """Deletes key; Conflict when its revision is not expected_revision
+        (ANY_REVISION deletes whatever revision it has)."""
         key = to_bytes(key, "key")
-        check(lib.dd_state_store_delete(self._h, key, len(key), expected_revision))
+        check(lib.dd_state_store_delete(self._h, key, len(key), expected_revision), self._h)
 
     def keys(self, prefix=b""):
         """KeyRevision(key, revision) for every key starting with `prefix`,
@@ -426,12 +436,12 @@ class StateStore(Handle):
         rc = lib.dd_state_store_last(buf, key, rev, self._h)
         if rc == lib.DD_ENOTFOUND:
             return None
-        check(rc)
+        check(rc, self._h)
         return Record(take_buf(key), rev[0], take_buf(buf))
 
     def purge(self):
         """Deletes every record."""
-        check(lib.dd_state_store_purge(self._h))
+        check(lib.dd_state_store_purge(self._h), self._h)
 
 
 def _key_revision(ev):
@@ -441,3 +451,10 @@ def _key_revision(ev):
 def _record(ev):
     return Record(bytes(ffi.buffer(ev.pid, ev.pid_len)), ev.seq,
                   copy_bytes(ev.payload, ev.len))
+
+
+# asyncio forms (_aio.py): append_async, replay_async, upsert_async, ...
+add_async_forms(Journal, ("append", "highest_seq", "delete_to", "persist", "recover", "save_snapshot",
+                          "load_snapshot", "delete_snapshot", "delete_snapshots"),
+                ("replay", "by_tag", "pids"))
+add_async_forms(StateStore, ("upsert", "get", "delete", "last", "purge"), ("keys", "range"))

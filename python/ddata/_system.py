@@ -21,8 +21,9 @@ from ._core import CrdtType, OpKind, _limits_ptr
 from ._crdt import Op, _elements, _lookup
 from ._ddata import ffi, lib
 from ._errors import Deleted, InvalidArgument, check
-from ._handle import Handle
+from ._handle import Handle, handle_arg
 from ._pump import Pump
+from ._requests import Request
 from ._util import take_buf, to_bytes
 
 
@@ -119,7 +120,7 @@ class System(Handle, Pump):
     """One node. System("node-a", seeds=["node-a"]) starts a cluster;
     other nodes list a member in `seeds` to join it."""
 
-    __slots__ = ("_replica",)
+    __slots__ = ("_replica", "_backlog", "_awaited")
 
     def __init__(self, node_id, incarnation=0, seed=0, seeds=(), failure_timeout_ms=None, down_after_ms=None,
                  remove_after_ms=None, max_events=None, limits=None, transport=Transport.NONE,
@@ -170,11 +171,13 @@ class System(Handle, Pump):
         check(lib.dd_system_open(out, opts))
         Handle.__init__(self, out[0], lib.dd_system_close)
         self._replica = None
+        self._backlog = collections.deque()  # events read past by a Request (_requests.py)
+        self._awaited = {}  # request id -> status once done, for awaited Requests
 
     @property
     def incarnation(self):
         out = ffi.new("uint64_t *")
-        check(lib.dd_system_incarnation(self._h, out))
+        check(lib.dd_system_incarnation(out, self._h), self._h)
         return out[0]
 
     # ---- the built-in transport
@@ -183,12 +186,12 @@ class System(Handle, Pump):
     def listen_address(self):
         """The bound "ip:port" (TCP transport; Unsupported in pump mode)."""
         buf = ffi.new("dd_buf *")
-        check(lib.dd_system_listen_address(buf, self._h))
+        check(lib.dd_system_listen_address(buf, self._h), self._h)
         return take_buf(buf).decode("utf-8")
 
     def connect(self, address):
         """Dials one more "ip:port", and again after every disconnect."""
-        check(lib.dd_system_connect(self._h, ffi.new("char[]", to_bytes(address, "address"))))
+        check(lib.dd_system_connect(self._h, ffi.new("char[]", to_bytes(address, "address"))), self._h)
 
     @property
     def public_key(self):
@@ -206,7 +209,7 @@ class System(Handle, Pump):
 
     def stats_json(self):
         buf = ffi.new("dd_buf *")
-        check(lib.dd_system_stats_json(buf, self._h))
+        check(lib.dd_system_stats_json(buf, self._h), self._h)
         return take_buf(buf).decode("utf-8")
 
     def stats(self):
@@ -216,22 +219,22 @@ class System(Handle, Pump):
     # ---- the pump
 
     def tick(self, now_ms=None):
-        check(lib.dd_system_tick(self._h, _now() if now_ms is None else now_ms))
+        check(lib.dd_system_tick(self._h, _now() if now_ms is None else now_ms), self._h)
 
     def deliver(self, from_node, data, now_ms=None):
         """Hands in one message from node `from_node`. Malformed bytes raise
         Corrupt or LimitExceeded and change nothing already stored."""
         frm, data = to_bytes(from_node, "from_node"), to_bytes(data, "data")
-        check(lib.dd_system_deliver(self._h, _now() if now_ms is None else now_ms, frm, len(frm), data, len(data)))
+        check(lib.dd_system_deliver(self._h, _now() if now_ms is None else now_ms, frm, len(frm), data, len(data)), self._h)
 
     def next_outgoing(self):
         """(to_node, message) as (str, bytes), or None when nothing is queued."""
         to, msg = ffi.new("dd_buf *"), ffi.new("dd_buf *")
-        rc = lib.dd_system_next_outgoing(self._h, to, msg)
+        rc = lib.dd_system_next_outgoing(msg, to, self._h)
         if rc == lib.DD_EDONE:
             return None
         try:
-            check(rc)
+            check(rc, self._h)
         except BaseException:
             lib.dd_buf_free(to)
             lib.dd_buf_free(msg)
@@ -244,18 +247,44 @@ class System(Handle, Pump):
         """The eventfd, readable while events are queued. Poll it; never
         read or close it."""
         fd = ffi.new("int *")
-        check(lib.dd_system_event_fd(self._h, fd))
+        check(lib.dd_system_event_fd(fd, self._h), self._h)
         return fd[0]
 
     def next_event(self):
-        """The next queued SystemEvent, or None when the queue is empty."""
+        """The next queued SystemEvent, or None when the queue is empty.
+        The REQUEST_DONE of a Request being awaited goes to that Request."""
+        if self._backlog:
+            return self._backlog.popleft()
+        while True:
+            ev = self._next_event_c()
+            if ev is None or not self._route(ev):
+                return ev
+
+    def _route(self, ev):
+        """Takes an awaited request's REQUEST_DONE; True when it did."""
+        if ev.kind == EventKind.REQUEST_DONE and ev.request_id in self._awaited:
+            self._awaited[ev.request_id] = ev.status
+            return True
+        return False
+
+    def _pull(self):
+        """Reads every queued event: awaited REQUEST_DONEs to their
+        Requests, the rest kept in order for next_event()."""
+        while True:
+            ev = self._next_event_c()
+            if ev is None:
+                return
+            if not self._route(ev):
+                self._backlog.append(ev)
+
+    def _next_event_c(self):
         ev = ffi.new("dd_event *")
         check(lib.dd_event_init(ev, lib.DD_EVENT_VERSION))
         try:
-            rc = lib.dd_system_next_event(self._h, ev)
+            rc = lib.dd_system_next_event(ev, self._h)
             if rc == lib.DD_EDONE:
                 return None
-            check(rc)
+            check(rc, self._h)
             kind = EventKind(ev.kind) if ev.kind in EventKind._value2member_map_ else ev.kind
             key = bytes(ffi.buffer(ev.key.data, ev.key.len)) if ev.key.data != ffi.NULL else None
             member = (bytes(ffi.buffer(ev.member_id.data, ev.member_id.len)).decode("utf-8", "surrogateescape")
@@ -305,11 +334,11 @@ class Replica(Handle):
             if value is not None:
                 setattr(opts, name, int(value))
         if store is not None:
-            opts.store = store._h
+            opts.store = handle_arg(store, "state store")
         opts.durable_keys, opts.durable_key_count = _cstrings(durable_keys, keep, "durable key")
         opts.expiry_prefixes, opts.expiry_prefix_count = _cstrings(expiry_prefixes, keep, "expiry prefix")
         out = ffi.new("dd_replica **")
-        check(lib.dd_replica_open(out, system._h, opts))
+        check(lib.dd_replica_open(out, handle_arg(system, "system"), opts))
         Handle.__init__(self, out[0], lib.dd_replica_close, parent=system)
 
     # ---- generic
@@ -318,9 +347,12 @@ class Replica(Handle):
         """Applies an Op to key, creating it as crdt_type when missing."""
         key = to_bytes(key, "key")
         keep = []
-        check(lib.dd_replica_update(self._h, key, len(key), int(crdt_type), op._to_c(keep)))
+        check(lib.dd_replica_update(self._h, key, len(key), int(crdt_type), op._to_c(keep)), self._h)
 
-    def _update(self, key, crdt_type, kind, amount=0, mkey=None, value=None):
+    def _update(self, key, crdt_type, kind, amount=0, mkey=None, value=None, consistency=None, replicas=0,
+                timeout_ms=5000):
+        if consistency is not None:  # replicated to a level: an awaitable Request
+            return self.write(key, crdt_type, Op(kind, amount, mkey, value), consistency, replicas, timeout_ms)
         mk, mn = (ffi.NULL, 0) if mkey is None else (mkey, len(mkey))
         vp, vn = (ffi.NULL, 0) if value is None else (value, len(value))
         try:
@@ -353,12 +385,12 @@ class Replica(Handle):
     def to_json(self, key):
         key = to_bytes(key, "key")
         buf = ffi.new("dd_buf *")
-        check(lib.dd_replica_to_json(buf, self._h, key, len(key)))
+        check(lib.dd_replica_to_json(buf, self._h, key, len(key)), self._h)
         return take_buf(buf).decode("utf-8")
 
     def delete(self, key):
         key = to_bytes(key, "key")
-        check(lib.dd_replica_delete(self._h, key, len(key)))
+        check(lib.dd_replica_delete(self._h, key, len(key)), self._h)
 
     __delitem__ = delete
 
@@ -371,40 +403,42 @@ class Replica(Handle):
             if rc == lib.DD_EDONE:
                 lib.dd_buf_free(buf)
                 return
-            check(rc)
+            check(rc, self._h)
             yield from _elements(buf)
 
     def __len__(self):
         out = ffi.new("uint64_t *")
-        check(lib.dd_replica_key_count(out, self._h))
+        check(lib.dd_replica_key_count(out, self._h), self._h)
         return out[0]
 
     def subscribe(self, key, prefix=False):
         """Queues CHANGED/DELETED/EXPIRED events for key (or every key
         starting with it when prefix is true)."""
         key = to_bytes(key, "key")
-        check(lib.dd_replica_subscribe(self._h, key, len(key), 1 if prefix else 0))
+        check(lib.dd_replica_subscribe(self._h, key, len(key), 1 if prefix else 0), self._h)
 
     def write(self, key, crdt_type, op, consistency=Consistency.MAJORITY, n=0, timeout_ms=5000):
-        """Applies op locally now, replicates it to `consistency`; returns
-        the request id its REQUEST_DONE event will carry."""
+        """Applies op locally now, replicates it to `consistency`; returns a
+        Request: `await` it (None, or the failure raised), or match its
+        request_id against REQUEST_DONE events."""
         key = to_bytes(key, "key")
         keep = []
         rid = ffi.new("uint64_t *")
-        check(lib.dd_replica_write(self._h, key, len(key), int(crdt_type), op._to_c(keep), int(consistency), n,
-                                   timeout_ms, rid))
-        return rid[0]
+        check(lib.dd_replica_write(rid, self._h, key, len(key), int(crdt_type), op._to_c(keep), int(consistency), n,
+                                   timeout_ms), self._h)
+        return Request(self, rid[0], key, False)
 
     def read(self, key, consistency=Consistency.MAJORITY, n=0, timeout_ms=5000):
-        """Asks `consistency` replicas for key; returns the request id. Read
-        the merged value with get() after its REQUEST_DONE event."""
+        """Asks `consistency` replicas for key; returns a Request whose
+        `await` gives the merged value (as get() does after its
+        REQUEST_DONE event)."""
         key = to_bytes(key, "key")
         rid = ffi.new("uint64_t *")
-        check(lib.dd_replica_read(self._h, key, len(key), int(consistency), n, timeout_ms, rid))
-        return rid[0]
+        check(lib.dd_replica_read(rid, self._h, key, len(key), int(consistency), n, timeout_ms), self._h)
+        return Request(self, rid[0], key, True)
 
     def flush(self):
-        check(lib.dd_replica_flush(self._h))
+        check(lib.dd_replica_flush(self._h), self._h)
 
     # ---- typed views of one key
 
@@ -481,6 +515,11 @@ class KeyRef:
     def subscribe(self):
         self.replica.subscribe(self.key)
 
+    def read(self, consistency=Consistency.MAJORITY, replicas=0, timeout_ms=5000):
+        """Reads the key from `consistency` replicas: `await` gives the
+        merged value (a typed Crdt copy, or None)."""
+        return self.replica.read(self.key, consistency, replicas, timeout_ms)
+
     def __repr__(self):
         return "<%s %r>" % (type(self).__name__, self.key)
 
@@ -497,7 +536,9 @@ class GCounterRef(KeyRef):
     __slots__ = ()
     TYPE = int(CrdtType.GCOUNTER)
 
-    def increment(self, n=1):
+    def increment(self, n=1, *, consistency=None, replicas=0, timeout_ms=5000):
+        if consistency is not None:
+            return self.replica._update(self.key, self.TYPE, _INC, n, consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
         # The hot path of the package (python.counter.increment): one
         # crossing into C, no optional arguments to convert.
         try:
@@ -516,7 +557,9 @@ class PNCounterRef(GCounterRef):
     __slots__ = ()
     TYPE = int(CrdtType.PNCOUNTER)
 
-    def decrement(self, n=1):
+    def decrement(self, n=1, *, consistency=None, replicas=0, timeout_ms=5000):
+        if consistency is not None:
+            return self.replica._update(self.key, self.TYPE, _DEC, n, consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
         try:
             rc = _count(self.replica._h, self.key, self._len, self.TYPE, _DEC, n)
         except OverflowError:
@@ -529,8 +572,8 @@ class GSetRef(KeyRef):
     __slots__ = ()
     TYPE = int(CrdtType.GSET)
 
-    def add(self, element):
-        self.replica._update(self.key, self.TYPE, _ADD, value=to_bytes(element, "element"))
+    def add(self, element, *, consistency=None, replicas=0, timeout_ms=5000):
+        return self.replica._update(self.key, self.TYPE, _ADD, value=to_bytes(element, "element"), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     def elements(self):
         return _with(self, lambda v: v._elements(), [])
@@ -549,19 +592,19 @@ class ORSetRef(GSetRef):
     __slots__ = ()
     TYPE = int(CrdtType.ORSET)
 
-    def remove(self, element):
-        self.replica._update(self.key, self.TYPE, _REMOVE, value=to_bytes(element, "element"))
+    def remove(self, element, *, consistency=None, replicas=0, timeout_ms=5000):
+        return self.replica._update(self.key, self.TYPE, _REMOVE, value=to_bytes(element, "element"), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
-    def clear(self):
-        self.replica._update(self.key, self.TYPE, _CLEAR)
+    def clear(self, *, consistency=None, replicas=0, timeout_ms=5000):
+        return self.replica._update(self.key, self.TYPE, _CLEAR, consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
 
 class LWWRegisterRef(KeyRef):
     __slots__ = ()
     TYPE = int(CrdtType.LWWREGISTER)
 
-    def assign(self, value):
-        self.replica._update(self.key, self.TYPE, _ASSIGN, value=to_bytes(value))
+    def assign(self, value, *, consistency=None, replicas=0, timeout_ms=5000):
+        return self.replica._update(self.key, self.TYPE, _ASSIGN, value=to_bytes(value), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     set = assign
 
@@ -575,11 +618,11 @@ class MVRegisterRef(KeyRef):
     __slots__ = ()
     TYPE = int(CrdtType.MVREGISTER)
 
-    def assign(self, value):
-        self.replica._update(self.key, self.TYPE, _ASSIGN, value=to_bytes(value))
+    def assign(self, value, *, consistency=None, replicas=0, timeout_ms=5000):
+        return self.replica._update(self.key, self.TYPE, _ASSIGN, value=to_bytes(value), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
-    def clear(self):
-        self.replica._update(self.key, self.TYPE, _CLEAR)
+    def clear(self, *, consistency=None, replicas=0, timeout_ms=5000):
+        return self.replica._update(self.key, self.TYPE, _CLEAR, consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     def values(self):
         return _with(self, lambda v: v._elements(), [])
@@ -589,8 +632,8 @@ class FlagRef(KeyRef):
     __slots__ = ()
     TYPE = int(CrdtType.FLAG)
 
-    def enable(self):
-        self.replica._update(self.key, self.TYPE, _ENABLE)
+    def enable(self, *, consistency=None, replicas=0, timeout_ms=5000):
+        return self.replica._update(self.key, self.TYPE, _ENABLE, consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     @property
     def value(self):
@@ -609,11 +652,11 @@ class _MapRef(KeyRef):
     def __contains__(self, k):
         return _with(self, lambda v: v._contains(k), False)
 
-    def remove(self, k):
-        self.replica._update(self.key, self.TYPE, _REMOVE, mkey=to_bytes(k, "key"))
+    def remove(self, k, *, consistency=None, replicas=0, timeout_ms=5000):
+        return self.replica._update(self.key, self.TYPE, _REMOVE, mkey=to_bytes(k, "key"), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
-    def clear(self):
-        self.replica._update(self.key, self.TYPE, _CLEAR)
+    def clear(self, *, consistency=None, replicas=0, timeout_ms=5000):
+        return self.replica._update(self.key, self.TYPE, _CLEAR, consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
 
 class ORMapRef(_MapRef):
@@ -631,8 +674,8 @@ class LWWMapRef(_MapRef):
     __slots__ = ()
     TYPE = int(CrdtType.LWWMAP)
 
-    def assign(self, k, value):
-        self.replica._update(self.key, self.TYPE, _ASSIGN, mkey=to_bytes(k, "key"), value=to_bytes(value))
+    def assign(self, k, value, *, consistency=None, replicas=0, timeout_ms=5000):
+        return self.replica._update(self.key, self.TYPE, _ASSIGN, mkey=to_bytes(k, "key"), value=to_bytes(value), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     __setitem__ = assign
 
@@ -650,8 +693,8 @@ class GCounterMapRef(_MapRef):
     __slots__ = ()
     TYPE = int(CrdtType.GCOUNTERMAP)
 
-    def increment(self, k, n=1):
-        self.replica._update(self.key, self.TYPE, _INC, n, mkey=to_bytes(k, "key"))
+    def increment(self, k, n=1, *, consistency=None, replicas=0, timeout_ms=5000):
+        return self.replica._update(self.key, self.TYPE, _INC, n, mkey=to_bytes(k, "key"), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     def get(self, k, default=0):
         return _with(self, lambda v: v.get(k, default), default)
@@ -664,20 +707,20 @@ class PNCounterMapRef(GCounterMapRef):
     __slots__ = ()
     TYPE = int(CrdtType.PNCOUNTERMAP)
 
-    def decrement(self, k, n=1):
-        self.replica._update(self.key, self.TYPE, _DEC, n, mkey=to_bytes(k, "key"))
+    def decrement(self, k, n=1, *, consistency=None, replicas=0, timeout_ms=5000):
+        return self.replica._update(self.key, self.TYPE, _DEC, n, mkey=to_bytes(k, "key"), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
 
 class ORMultiMapRef(_MapRef):
     __slots__ = ()
     TYPE = int(CrdtType.ORMULTIMAP)
 
-    def add(self, k, value):
-        self.replica._update(self.key, self.TYPE, _ADD, mkey=to_bytes(k, "key"), value=to_bytes(value))
+    def add(self, k, value, *, consistency=None, replicas=0, timeout_ms=5000):
+        return self.replica._update(self.key, self.TYPE, _ADD, mkey=to_bytes(k, "key"), value=to_bytes(value), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
-    def remove(self, k, value=None):
-        self.replica._update(self.key, self.TYPE, _REMOVE, mkey=to_bytes(k, "key"),
-                             value=None if value is None else to_bytes(value))
+    def remove(self, k, value=None, *, consistency=None, replicas=0, timeout_ms=5000):
+        return self.replica._update(self.key, self.TYPE, _REMOVE, mkey=to_bytes(k, "key"),
+                             value=None if value is None else to_bytes(value), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     def get(self, k):
         return _with(self, lambda v: v.get(k), [])

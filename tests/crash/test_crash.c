@@ -129,7 +129,7 @@ static uint64_t verify_store(const char *backend, const char *path, const char *
     dd_journal_event ev;
     uint64_t expect = 1;
     int rc;
-    while ((rc = dd_journal_cursor_next(c, &ev)) == DD_OK) {
+    while ((rc = dd_journal_cursor_next(&ev, c)) == DD_OK) {
         ASSERT_EQ_U64(ev.seq, expect);
         ASSERT_EQ_U64(ev.len, crash_payload_len(expect));
         for (size_t i = 0; i < ev.len; i++)

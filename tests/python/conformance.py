@@ -296,7 +296,7 @@ def _store_step(store, journal, s):
     """Runs one step; returns what the step's `expect` is compared with."""
     op = s["op"]
     if op == "upsert":
-        return store.upsert(byte_string(s["key"]), byte_string(s["value"]), _revision(s["expected"]))
+        return store.upsert(byte_string(s["key"]), _revision(s["expected"]), byte_string(s["value"]))
     if op == "get":
         st = store.get(byte_string(s["key"]))
         return None if st is None else {"revision": st.revision, "value": st.value}
@@ -312,7 +312,7 @@ def _store_step(store, journal, s):
     if op == "purge":
         return store.purge()
     if op == "append":
-        return journal.append(byte_string(s["pid"]), [byte_string(e) for e in s["events"]], s["expected_seq"])
+        return journal.append(byte_string(s["pid"]), s["expected_seq"], [byte_string(e) for e in s["events"]])
     if op == "pids":
         return list(journal.pids(byte_string(s.get("after", "")), s.get("max", 2**64 - 1)))
     raise CaseFailed("unknown store op %r" % op)
@@ -345,6 +345,15 @@ def run_store(case):
 
 
 RUNNERS = {"crdt": run_crdt, "owned": run_owned, "store": run_store}
+
+
+def _run_replicator(case):
+    from replicator_runner import run_replicator  # imports this module
+
+    run_replicator(case)
+
+
+RUNNERS["replicator"] = _run_replicator
 
 
 def run_case(kind, case):

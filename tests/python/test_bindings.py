@@ -44,6 +44,8 @@ def _copy_inputs(dst):
     shutil.copy(ROOT / "python/ddata_build.py", dst / "python/ddata_build.py")
     for d in ("rust-sys/ddata-sys/src", "node/src/generated"):
         shutil.copytree(ROOT / d, dst / d)
+    for f in ("abi/impl.h", "abi/calls.c"):
+        shutil.copy(ROOT / f, dst / f)
 
 
 def _gen(root, command="check"):

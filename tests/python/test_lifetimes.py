@@ -51,8 +51,8 @@ def test_values_and_deltas_collected_in_random_order(rng):
 
 @pytest.mark.parametrize("make,use", [
     (lambda: ddata.Keyring(), lambda k: k.add_key(1, bytes(32))),
-    (lambda: ddata.StateStore(), lambda s: s.upsert("k", b"v")),
-    (lambda: ddata.Journal(), lambda j: j.append("p", [b"e"], 0)),
+    (lambda: ddata.StateStore(), lambda s: s.upsert("k", ddata.ANY_REVISION, b"v")),
+    (lambda: ddata.Journal(), lambda j: j.append("p", 0, [b"e"])),
     (lambda: ddata.System("n", seeds=["n"]), lambda n: n.tick(1)),
     (lambda: ddata.Owned(1), lambda o: o.tick(1)),
     (lambda: ddata.LWWMap(), lambda m: m.assign("k", "v")),
@@ -70,7 +70,7 @@ def test_a_store_keeps_working_after_its_keyring_is_closed():
     ring = ddata.Keyring({1: bytes(range(32))})
     store = ddata.StateStore(keyring=ring)
     ring.close()
-    store.upsert("k", b"sealed")
+    store.upsert("k", ddata.ANY_REVISION, b"sealed")
     assert store["k"] == b"sealed"
     store.close()
 

@@ -21,7 +21,7 @@ def seqs(events):
 
 
 def test_append_then_replay_with_bounds(journal):
-    assert journal.append("p", [b"1", b"2", b"3", "4", "5"], 0) == 5
+    assert journal.append("p", 0, [b"1", b"2", b"3", "4", "5"]) == 5
     assert seqs(journal.replay("p")) == [1, 2, 3, 4, 5]
     assert seqs(journal.replay("p", 2, 4)) == [2, 3, 4]
     assert seqs(journal.replay("p", 3, 3)) == [3]
@@ -33,15 +33,15 @@ def test_append_then_replay_with_bounds(journal):
 
 
 def test_append_with_a_stale_expected_seq_conflicts_and_writes_nothing(journal):
-    journal.append("p", [b"a"], 0)
+    journal.append("p", 0, [b"a"])
     with pytest.raises(ddata.Conflict) as info:
-        journal.append("p", [b"b", b"c"], 0)
+        journal.append("p", 0, [b"b", b"c"])
     assert "expected" in info.value.message
     assert seqs(journal.replay("p")) == [1]
 
 
 def test_deleted_range_is_not_replayed_and_highest_seq_stays(journal):
-    journal.append("p", [b"%d" % i for i in range(5)], 0)
+    journal.append("p", 0, [b"%d" % i for i in range(5)])
     journal.delete_to("p", 3)
     assert seqs(journal.replay("p")) == [4, 5]
     assert journal.highest_seq("p") == 5
@@ -50,8 +50,8 @@ def test_deleted_range_is_not_replayed_and_highest_seq_stays(journal):
 
 
 def test_tags_timestamps_and_ordering(journal):
-    journal.append("a", [Event(b"x", 1000, ("red",)), Event(b"y", 1001, ("blue", "red"))], 0)
-    journal.append("b", [Event(b"z", 1002, ("red",))], 0)
+    journal.append("a", 0, [Event(b"x", 1000, ("red",)), Event(b"y", 1001, ("blue", "red"))])
+    journal.append("b", 0, [Event(b"z", 1002, ("red",))])
     red = list(journal.by_tag("red"))
     assert [(e.pid, e.payload) for e in red] == [(b"a", b"x"), (b"a", b"y"), (b"b", b"z")]
     assert red[1].tags == ("blue", "red") or set(red[1].tags) == {"blue", "red"}
@@ -83,7 +83,7 @@ def test_snapshots_latest_wins_and_criteria_select(journal):
 def test_sqlite_journal_survives_reopen(tmp_path):
     path = tmp_path / "j.db"
     with ddata.Journal("sqlite", path, sync=ddata.Sync.FULL) as j:
-        j.append("p", [b"kept"], 0)
+        j.append("p", 0, [b"kept"])
     with ddata.Journal("sqlite", str(path)) as j:
         assert [e.payload for e in j.replay("p")] == [b"kept"]
 
@@ -91,14 +91,14 @@ def test_sqlite_journal_survives_reopen(tmp_path):
 def test_state_store_compare_and_set():
     s = ddata.StateStore()
     assert s.get("k") is None and "k" not in s
-    assert s.upsert("k", b"v1", 0) == 1
+    assert s.upsert("k", 0, b"v1") == 1
     with pytest.raises(ddata.Conflict):
-        s.upsert("k", b"x", 0)
-    assert s.upsert("k", b"v2", 1) == 2
+        s.upsert("k", 0, b"x")
+    assert s.upsert("k", 1, b"v2") == 2
     with pytest.raises(ddata.Conflict):
-        s.upsert("k", b"x", 1)
+        s.upsert("k", 1, b"x")
     assert s.get("k") == (2, b"v2") and s["k"] == b"v2"
-    assert s.upsert("k", b"v3") == 3
+    assert s.upsert("k", ddata.ANY_REVISION, b"v3") == 3
     with pytest.raises(ddata.InvalidArgument):
         s.delete("k", 0)
     s.delete("k", 3)
@@ -110,7 +110,7 @@ def test_state_store_compare_and_set():
 def test_sealed_store_opens_with_the_right_key_only(tmp_path):
     path = tmp_path / "s.db"
     with ddata.Keyring({7: KEY1}) as ring, ddata.StateStore("sqlite", path, keyring=ring) as s:
-        s.upsert("secret", b"plaintext" * 10)
+        s.upsert("secret", ddata.ANY_REVISION, b"plaintext" * 10)
     raw = path.read_bytes()
     assert b"plaintext" not in raw
     with ddata.Keyring({7: KEY2}) as wrong, ddata.StateStore("sqlite", path, keyring=wrong) as s:
@@ -124,8 +124,8 @@ def test_tampered_sealed_record_is_crypto_error_and_other_records_survive(tmp_pa
     path = tmp_path / "store"
     ring = ddata.Keyring({1: KEY1})
     with ddata.StateStore("fs", path, keyring=ring) as s:
-        s.upsert("a", b"alpha" * 20)
-        s.upsert("b", b"beta" * 20)
+        s.upsert("a", ddata.ANY_REVISION, b"alpha" * 20)
+        s.upsert("b", ddata.ANY_REVISION, b"beta" * 20)
     files = sorted(p for p in path.rglob("*") if p.is_file() and p.stat().st_size > 40)
     assert files
     bad = bytearray(files[0].read_bytes())
@@ -161,7 +161,7 @@ def test_bad_options_raise_before_anything_is_opened(tmp_path):
 
 def test_cursor_outlives_a_closed_journal():
     j = ddata.Journal()
-    j.append("p", [b"1", b"2"], 0)
+    j.append("p", 0, [b"1", b"2"])
     it = j.replay("p")
     first = next(it)
     j.close()
@@ -174,7 +174,7 @@ def test_journals_and_cursors_collected_in_random_order(rng):
     objs = []
     for i in range(50):
         j = ddata.Journal()
-        j.append("p", [b"x"] * 3, 0)
+        j.append("p", 0, [b"x"] * 3)
         it = j.replay("p")
         next(it)
         objs += [j, it]
@@ -188,7 +188,7 @@ def test_persist_full_snapshots_every_n_and_recover_replays_the_rest():
     j = ddata.Journal()
     seq = 0
     for i in range(1, 6):
-        seq = j.persist("acc", b"+%d" % i, b"total=%d" % sum(range(1, i + 1)), seq, snapshot_every=2)
+        seq = j.persist("acc", seq, b"+%d" % i, b"total=%d" % sum(range(1, i + 1)), snapshot_every=2)
     assert seq == 5
     snaps, events = [], []
     last = j.recover("acc", events.append, lambda s, state: snaps.append((s, state)))
@@ -199,11 +199,11 @@ def test_persist_full_snapshots_every_n_and_recover_replays_the_rest():
 
 def test_persist_light_keeps_a_snapshot_per_event():
     j = ddata.Journal()
-    j.persist("a", b"e1", b"s1", 0, strategy=ddata.PersistStrategy.LIGHT)
-    j.persist("a", b"e2", b"s2", 1, strategy=ddata.PersistStrategy.LIGHT)
+    j.persist("a", 0, b"e1", b"s1", strategy=ddata.PersistStrategy.LIGHT)
+    j.persist("a", 1, b"e2", b"s2", strategy=ddata.PersistStrategy.LIGHT)
     assert j.load_snapshot("a").state == b"s2"
     with pytest.raises(ddata.Conflict):
-        j.persist("a", b"e3", b"s3", 1, strategy=ddata.PersistStrategy.LIGHT)
+        j.persist("a", 1, b"e3", b"s3", strategy=ddata.PersistStrategy.LIGHT)
 
 
 def test_recover_of_an_unknown_pid_applies_nothing():
@@ -213,7 +213,7 @@ def test_recover_of_an_unknown_pid_applies_nothing():
 
 def test_an_exception_in_a_recovery_callback_stops_and_propagates():
     j = ddata.Journal()
-    j.append("p", [b"1", b"2", b"3"], 0)
+    j.append("p", 0, [b"1", b"2", b"3"])
     seen = []
 
     def on_event(e):
@@ -236,7 +236,7 @@ def test_must_exist_refuses_an_empty_file_and_a_missing_path(tmp_path):
         ddata.StateStore("fs", tmp_path / "missing", must_exist=True)
     assert not (tmp_path / "missing").exists()
     with ddata.Journal("sqlite", empty) as j:
-        j.append("p", [b"x"], 0)
+        j.append("p", 0, [b"x"])
     with ddata.Journal("sqlite", empty, must_exist=True) as j:
         assert j.highest_seq("p") == 1
 
@@ -245,7 +245,7 @@ def test_compression_works_without_a_keyring(tmp_path):
     root = tmp_path / "zip"
     big = b"a" * 4096
     with ddata.StateStore("fs", root, compression_level=9) as s:
-        s.upsert("k", big, 0)
+        s.upsert("k", 0, big)
         assert s.get("k").value == big
     assert (root / "state" / "x6b").stat().st_size < 300
 
@@ -258,3 +258,72 @@ def test_postgres_backend_is_named_and_its_schema_printed():
     with pytest.raises(OSError) as err:
         ddata.Journal("postgres", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
     assert "postgres: connecting" in str(err.value)
+
+
+@pytest.mark.parametrize("kind", ["journal", "state_store"])
+def test_a_closed_keyring_is_misuse_and_never_writes_plaintext(tmp_path, kind):
+    path = tmp_path / "sealed.db"
+    ring = ddata.Keyring({1: KEY1})
+    ring.close()
+    with pytest.raises(ddata.Misuse):
+        if kind == "journal":
+            ddata.Journal("sqlite", path, keyring=ring).append("p", 0, [b"TOP-SECRET"])
+        else:
+            ddata.StateStore("sqlite", path, keyring=ring).upsert("k", ddata.ANY_REVISION, b"TOP-SECRET")
+    assert not path.exists() or b"TOP-SECRET" not in path.read_bytes()
+
+
+def test_a_closed_store_or_system_passed_as_an_argument_is_misuse():
+    store = ddata.StateStore()
+    store.close()
+    with pytest.raises(ddata.Misuse):
+        ddata.Owned(node_id=1, store=store)
+    with ddata.System("n1") as node:
+        with pytest.raises(ddata.Misuse):
+            node.replica(store=store)
+    node = ddata.System("n2")
+    node.close()
+    with pytest.raises(ddata.Misuse):
+        ddata.Owned(system=node)
+
+
+def test_a_failure_is_recorded_on_its_handle_and_read_from_any_thread():
+    import threading
+
+    from ddata._ddata import lib
+    from ddata._errors import error_for
+
+    j = ddata.Journal()
+    j.append("p", 0, [b"a"])
+    with pytest.raises(ddata.Conflict) as failed:
+        j.append("p", 0, [b"b"])
+    assert "'p'" in failed.value.message
+    seen = []
+    # Another thread has no error of its own: the message it gets is the
+    # one recorded on the journal (dd_handle_error).
+    t = threading.Thread(target=lambda: seen.append(error_for(lib.DD_ECONFLICT, j._h)))
+    t.start()
+    t.join()
+    assert isinstance(seen[0], ddata.Conflict)
+    assert seen[0].message == failed.value.message
+    assert ddata.last_error()[0] == lib.DD_ECONFLICT  # this thread's copy is untouched
+
+
+def test_upsert_takes_the_c_order_and_requires_an_expected_revision():
+    s = ddata.StateStore()
+    assert s.upsert("k", 0, b"v1") == 1
+    assert s.get("k") == ddata.State(1, b"v1")
+    with pytest.raises(TypeError):
+        s.upsert("k", b"v2")  # no expected revision: no silent overwrite
+    with pytest.raises(TypeError):
+        s.delete("k")
+    s.delete("k", ddata.ANY_REVISION)
+    s.close()
+
+
+def test_append_and_persist_take_pid_expected_seq_then_events():
+    j = ddata.Journal()
+    assert j.append("p", 0, [b"a", b"b"]) == 2
+    assert j.persist("p", 2, b"c", b"state") == 3
+    assert [e.payload for e in j.replay("p")] == [b"a", b"b", b"c"]
+    j.close()

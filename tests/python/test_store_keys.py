@@ -17,7 +17,7 @@ def store(request, tmp_path):
 def fill(s):
     for key, value in [(b"user/bob", b"b"), (b"user/amy", b"a"), (b"order/1", b"o1"), (b"user/amy", b"a2"),
                        (b"users", b"u")]:
-        s.upsert(key, value)
+        s.upsert(key, ddata.ANY_REVISION, value)
 
 
 def test_keys_by_prefix_in_byte_order_with_revisions(store):
@@ -42,7 +42,7 @@ def test_last_and_purge(store):
     assert store.last() == ddata.Record(b"users", 1, b"u")
     store.purge()
     assert store.last() is None and list(store.keys()) == [] and store.get(b"user/amy") is None
-    assert store.upsert(b"user/amy", b"again", 0) == 1
+    assert store.upsert(b"user/amy", 0, b"again") == 1
 
 
 def test_keys_and_range_match_a_model_across_pages(rng):
@@ -51,10 +51,10 @@ def test_keys_and_range_match_a_model_across_pages(rng):
     for _ in range(1500):
         key = "k%d" % rng.randrange(1200)
         if key in model and rng.random() < 0.2:
-            s.delete(key)
+            s.delete(key, ddata.ANY_REVISION)
             del model[key]
         else:
-            s.upsert(key, key + "!")
+            s.upsert(key, ddata.ANY_REVISION, key + "!")
             model[key] = model.get(key, 0) + 1
     order = sorted(k.encode() for k in model)
     assert [(k.key, k.revision) for k in s.keys(b"k")] == [(k, model[k.decode()]) for k in order]
@@ -69,8 +69,8 @@ def test_keys_and_range_match_a_model_across_pages(rng):
 
 def test_state_cursor_outlives_its_store_and_misuse_raises():
     s = ddata.StateStore()
-    s.upsert("a", "1")
-    s.upsert("b", "2")
+    s.upsert("a", ddata.ANY_REVISION, "1")
+    s.upsert("b", ddata.ANY_REVISION, "2")
     it = s.keys()
     first = next(it)  # the cursor opens on the first next()
     s.close()
@@ -90,7 +90,7 @@ def test_state_cursor_outlives_its_store_and_misuse_raises():
 def test_journal_pids_in_byte_order_after_a_bound():
     j = ddata.Journal()
     for pid in [b"b", b"a", b"c"]:
-        j.append(pid, [b"e"], 0)
+        j.append(pid, 0, [b"e"])
     assert list(j.pids()) == [b"a", b"b", b"c"]
     assert list(j.pids(b"a", max=1)) == [b"b"]
     j.close()

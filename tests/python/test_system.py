@@ -158,7 +158,7 @@ def test_local_write_request_completes_with_an_event():
     T0 = now_ms()
     with ddata.System("solo", seeds=["solo"]) as node, node.replica() as rep:
         node.tick(T0)
-        rid = rep.write("k", CrdtType.GCOUNTER, Op(OpKind.INCREMENT, amount=1), Consistency.LOCAL)
+        rid = rep.write("k", CrdtType.GCOUNTER, Op(OpKind.INCREMENT, amount=1), Consistency.LOCAL).request_id
         node.tick(T0 + 10)
         done = [e for e in node.drain_events() if e.kind == EventKind.REQUEST_DONE and e.request_id == rid]
         assert done and done[0].status == 0
@@ -262,11 +262,12 @@ def test_threads_share_a_replica():
 def test_majority_write_and_read_complete_through_the_pump(cluster):
     nodes, ra, rb = cluster
     now = pump(nodes, now_ms())
-    rid = ra.write("k", CrdtType.GCOUNTER, Op(OpKind.INCREMENT, amount=2), Consistency.ALL, timeout_ms=5000)
+    rid = ra.write("k", CrdtType.GCOUNTER, Op(OpKind.INCREMENT, amount=2), Consistency.ALL,
+                   timeout_ms=5000).request_id
     now = pump(nodes, now)
     done = [e for e in nodes["a"].drain_events() if e.kind == EventKind.REQUEST_DONE and e.request_id == rid]
     assert done and ddata.status_name(done[0].status) == "DD_OK"
-    rid = rb.read("k", Consistency.MAJORITY)
+    rid = rb.read("k", Consistency.MAJORITY).request_id
     pump(nodes, now)
     done = [e for e in nodes["b"].drain_events() if e.kind == EventKind.REQUEST_DONE and e.request_id == rid]
     assert done and done[0].status == 0

@@ -163,7 +163,7 @@ static int dump_pid(const inspect_opts *o, dd_journal *j)
         return 1;
     }
     dd_journal_event ev;
-    while ((rc = dd_journal_cursor_next(cur, &ev)) == DD_OK) {
+    while ((rc = dd_journal_cursor_next(&ev, cur)) == DD_OK) {
         if (o->json) {
             printf("{\"event\":{\"ordering\":%llu,\"payload\":", (unsigned long long)ev.ordering);
             put_bytes(stdout, ev.payload, ev.len);
@@ -275,7 +275,7 @@ static int list_pids(const inspect_opts *o, dd_journal *j)
     }
     dd_journal_event ev;
     int n = 0;
-    while ((rc = dd_journal_cursor_next(cur, &ev)) == DD_OK) {
+    while ((rc = dd_journal_cursor_next(&ev, cur)) == DD_OK) {
         uint64_t highest = 0, snap_seq = 0;
         dd_journal_highest_seq(&highest, j, ev.pid, ev.pid_len);
         dd_buf snap = DD_BUF_INIT;
@@ -322,7 +322,7 @@ static int list_state_keys(const inspect_opts *o, dd_state_store *st)
     }
     dd_journal_event ev;
     int n = 0;
-    while ((rc = dd_journal_cursor_next(cur, &ev)) == DD_OK) {
+    while ((rc = dd_journal_cursor_next(&ev, cur)) == DD_OK) {
         if (o->json) {
             printf("{\"key\":");
             put_bytes(stdout, ev.pid, ev.pid_len);

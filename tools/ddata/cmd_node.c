@@ -177,7 +177,7 @@ static void member_fingerprint(dd_system *sys, const char *id, char out[17])
 static void drain_events(node_ctx *c)
 {
     dd_event ev = DD_EVENT_INIT;
-    while (dd_system_next_event(c->sys, &ev) == DD_OK) {
+    while (dd_system_next_event(&ev, c->sys) == DD_OK) {
         if (ev.kind == DD_EVENT_MEMBER) {
             char id[256];
             size_t len = ev.member_id.len < 255 ? ev.member_id.len : 255;
@@ -365,7 +365,7 @@ static int control_line(node_ctx *c, char *line)
 static int run_loop(node_ctx *c, int control)
 {
     int efd = -1;
-    if (dd_system_event_fd(c->sys, &efd) != DD_OK)
+    if (dd_system_event_fd(&efd, c->sys) != DD_OK)
         return 1;
     char line[4096];
     size_t used = 0;

@@ -9,7 +9,7 @@
 #ifndef DD_NODE_EXPORTS_GEN_H
 #define DD_NODE_EXPORTS_GEN_H
 
-#define DD_EXPORT_COUNT 120
+#define DD_EXPORT_COUNT 122
 
 #define DD_EXPORTS(X) \
     X(dd_version, "const char *", 0, "", "void") \
@@ -20,6 +20,7 @@
     X(dd_status_str, "const char *", 1, "i", "int code") \
     X(dd_error_last, "const dd_error *", 0, "", "void") \
     X(dd_error_clear, "void", 0, "", "void") \
+    X(dd_handle_error, "int", 2, "Sp", "const dd_error **out, const void *handle") \
     X(dd_buf_free, "void", 1, "B", "dd_buf *buf") \
     X(dd_limits_init, "int", 2, "Su", "dd_limits *opts, uint32_t version") \
     X(dd_limits_max_depth, "uint32_t", 0, "", "void") \
@@ -29,6 +30,7 @@
     X(dd_crdt_clone, "int", 2, "Hh", "dd_crdt **out, const dd_crdt *v") \
     X(dd_crdt_type_of, "int", 1, "h", "const dd_crdt *v") \
     X(dd_crdt_type_name, "const char *", 1, "u", "uint32_t type") \
+    X(dd_actor_id_random, "int", 1, "p", "uint64_t *out") \
     X(dd_crdt_needs_causal_delta, "int", 1, "u", "uint32_t type") \
     X(dd_crdt_apply, "int", 5, "hSuuH", "dd_crdt *v, const dd_op *op, uint64_t actor, uint64_t now_ms, dd_crdt **delta_out") \
     X(dd_crdt_merge, "int", 2, "hh", "dd_crdt *dst, const dd_crdt *src") \
@@ -62,7 +64,7 @@
     X(dd_journal_replay, "int", 7, "Hhbnuuu", "dd_journal_cursor **out, dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t from_seq, uint64_t to_seq, uint64_t max") \
     X(dd_journal_by_tag, "int", 5, "Hhsuu", "dd_journal_cursor **out, dd_journal *journal, const char *tag, uint64_t after_ordering, uint64_t max") \
     X(dd_journal_pids, "int", 5, "Hhbnu", "dd_journal_cursor **out, dd_journal *journal, const uint8_t *after, size_t after_len, uint64_t max") \
-    X(dd_journal_cursor_next, "int", 2, "hS", "dd_journal_cursor *cursor, dd_journal_event *ev") \
+    X(dd_journal_cursor_next, "int", 2, "Sh", "dd_journal_event *ev, dd_journal_cursor *cursor") \
     X(dd_journal_cursor_close, "int", 1, "h", "dd_journal_cursor *cursor") \
     X(dd_snapshot_criteria_init, "int", 2, "Su", "dd_snapshot_criteria *criteria, uint32_t version") \
     X(dd_snapshot_save, "int", 7, "hbnuubn", "dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t seq, uint64_t timestamp_ms, const uint8_t *state, size_t len") \
@@ -92,8 +94,8 @@
     X(dd_replica_keys, "int", 4, "Bhpu", "dd_buf *out, dd_replica *r, uint64_t *cursor, uint32_t max") \
     X(dd_replica_key_count, "int", 2, "ph", "uint64_t *out, dd_replica *r") \
     X(dd_replica_subscribe, "int", 4, "hbni", "dd_replica *r, const uint8_t *key, size_t key_len, int is_prefix") \
-    X(dd_replica_write, "int", 9, "hbnuSuuup", "dd_replica *r, const uint8_t *key, size_t key_len, uint32_t type, const dd_op *op, uint32_t consistency, uint32_t n, uint64_t timeout_ms, uint64_t *request_id") \
-    X(dd_replica_read, "int", 7, "hbnuuup", "dd_replica *r, const uint8_t *key, size_t key_len, uint32_t consistency, uint32_t n, uint64_t timeout_ms, uint64_t *request_id") \
+    X(dd_replica_write, "int", 9, "phbnuSuuu", "uint64_t *request_id, dd_replica *r, const uint8_t *key, size_t key_len, uint32_t type, const dd_op *op, uint32_t consistency, uint32_t n, uint64_t timeout_ms") \
+    X(dd_replica_read, "int", 7, "phbnuuu", "uint64_t *request_id, dd_replica *r, const uint8_t *key, size_t key_len, uint32_t consistency, uint32_t n, uint64_t timeout_ms") \
     X(dd_replica_flush, "int", 1, "h", "dd_replica *r") \
     X(dd_owned_options_init, "int", 2, "Su", "dd_owned_options *opts, uint32_t version") \
     X(dd_owned_type_options_init, "int", 2, "Su", "dd_owned_type_options *opts, uint32_t version") \
@@ -101,7 +103,7 @@
     X(dd_owned_open, "int", 2, "HS", "dd_owned **out, const dd_owned_options *opts") \
     X(dd_owned_close, "int", 1, "h", "dd_owned *owned") \
     X(dd_owned_register, "int", 3, "hsS", "dd_owned *owned, const char *type, const dd_owned_type_options *opts") \
-    X(dd_owned_publish, "int", 9, "hsibnuupp", "dd_owned *owned, const char *type, int is_full, const uint8_t *data, size_t len, uint32_t urgency, uint64_t delay_ms, uint64_t *out_incarnation, uint64_t *out_age") \
+    X(dd_owned_publish, "int", 9, "pphsibnuu", "uint64_t *out_incarnation, uint64_t *out_age, dd_owned *owned, const char *type, int is_full, const uint8_t *data, size_t len, uint32_t urgency, uint64_t delay_ms") \
     X(dd_owned_tick, "int", 2, "hu", "dd_owned *owned, uint64_t now_ms") \
     X(dd_owned_deliver, "int", 4, "hubn", "dd_owned *owned, uint64_t from_node, const uint8_t *data, size_t len") \
     X(dd_owned_next_outgoing, "int", 3, "Bph", "dd_buf *out, uint64_t *to_node, dd_owned *owned") \
@@ -120,12 +122,12 @@
     X(dd_system_close, "int", 1, "h", "dd_system *sys") \
     X(dd_system_tick, "int", 2, "hu", "dd_system *sys, uint64_t now_ms") \
     X(dd_system_deliver, "int", 6, "husnbn", "dd_system *sys, uint64_t now_ms, const char *from, size_t from_len, const uint8_t *bytes, size_t len") \
-    X(dd_system_next_outgoing, "int", 3, "hBB", "dd_system *sys, dd_buf *to_node, dd_buf *msg") \
+    X(dd_system_next_outgoing, "int", 3, "BBh", "dd_buf *msg, dd_buf *to_node, dd_system *sys") \
     X(dd_event_init, "int", 2, "Su", "dd_event *ev, uint32_t version") \
     X(dd_event_clear, "void", 1, "S", "dd_event *ev") \
-    X(dd_system_next_event, "int", 2, "hS", "dd_system *sys, dd_event *out") \
-    X(dd_system_event_fd, "int", 2, "hp", "dd_system *sys, int *fd") \
-    X(dd_system_incarnation, "int", 2, "hp", "dd_system *sys, uint64_t *out") \
+    X(dd_system_next_event, "int", 2, "Sh", "dd_event *out, dd_system *sys") \
+    X(dd_system_event_fd, "int", 2, "ph", "int *fd, dd_system *sys") \
+    X(dd_system_incarnation, "int", 2, "ph", "uint64_t *out, dd_system *sys") \
     X(dd_system_listen_address, "int", 2, "Bh", "dd_buf *out, dd_system *sys") \
     X(dd_system_connect, "int", 2, "hs", "dd_system *sys, const char *address") \
     X(dd_system_stats_json, "int", 2, "Bh", "dd_buf *out, dd_system *sys") \

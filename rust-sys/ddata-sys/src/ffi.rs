@@ -12,6 +12,7 @@ pub const DDATA_VERSION_MINOR: u32 = 0;
 pub const DDATA_VERSION_PATCH: u32 = 0;
 pub const DDATA_VERSION_NUMBER: u32 = 1000000;
 pub const DDATA_ABI_VERSION: u32 = 1;
+pub const DD_CALLBACK_CODE_MAX: u32 = 2147483647;
 pub const DD_LIMITS_VERSION: u32 = 1;
 pub const DD_LIMITS_MAX_DEPTH: u32 = 128;
 pub const DD_OP_VERSION: u32 = 1;
@@ -45,6 +46,7 @@ pub const DD_ETYPE: dd_status = -12;
 pub const DD_EBUSY: dd_status = -13;
 pub const DD_EDONE: dd_status = -14;
 pub const DD_EUNSUPPORTED: dd_status = -15;
+pub const DD_ECALLBACK: dd_status = -16;
 
 pub type dd_crdt_type = c_uint;
 pub const DD_GCOUNTER: dd_crdt_type = 1;
@@ -84,6 +86,10 @@ pub const DD_SYNC_FULL: dd_sync = 2;
 pub type dd_seal_algorithm = c_uint;
 pub const DD_SEAL_XCHACHA20POLY1305: dd_seal_algorithm = 1;
 pub const DD_SEAL_AES256GCM: dd_seal_algorithm = 2;
+
+pub type dd_seal_mode = c_uint;
+pub const DD_SEAL_IF_KEYRING: dd_seal_mode = 0;
+pub const DD_SEAL_REQUIRED: dd_seal_mode = 1;
 
 pub type dd_persist_strategy = c_uint;
 pub const DD_PERSIST_LIGHT: dd_persist_strategy = 1;
@@ -238,6 +244,7 @@ pub struct dd_store_options {
     pub compression_threshold: u32,
     pub snapshot_keep: u32,
     pub must_exist: u32,
+    pub seal: u32,
 }
 
 #[repr(C)]
@@ -418,6 +425,7 @@ extern "C" {
     pub fn dd_status_str(code: c_int) -> *const c_char;
     pub fn dd_error_last() -> *const dd_error;
     pub fn dd_error_clear();
+    pub fn dd_handle_error(out: *mut *const dd_error, handle: *const c_void) -> c_int;
     pub fn dd_buf_free(buf: *mut dd_buf);
     pub fn dd_limits_init(opts: *mut dd_limits, version: u32) -> c_int;
     pub fn dd_limits_max_depth() -> u32;
@@ -427,6 +435,7 @@ extern "C" {
     pub fn dd_crdt_clone(out: *mut *mut dd_crdt, v: *const dd_crdt) -> c_int;
     pub fn dd_crdt_type_of(v: *const dd_crdt) -> c_int;
     pub fn dd_crdt_type_name(r#type: u32) -> *const c_char;
+    pub fn dd_actor_id_random(out: *mut u64) -> c_int;
     pub fn dd_crdt_needs_causal_delta(r#type: u32) -> c_int;
     pub fn dd_crdt_apply(v: *mut dd_crdt, op: *const dd_op, actor: u64, now_ms: u64, delta_out: *mut *mut dd_crdt) -> c_int;
     pub fn dd_crdt_merge(dst: *mut dd_crdt, src: *const dd_crdt) -> c_int;
@@ -460,7 +469,7 @@ extern "C" {
     pub fn dd_journal_replay(out: *mut *mut dd_journal_cursor, journal: *mut dd_journal, pid: *const u8, pid_len: usize, from_seq: u64, to_seq: u64, max: u64) -> c_int;
     pub fn dd_journal_by_tag(out: *mut *mut dd_journal_cursor, journal: *mut dd_journal, tag: *const c_char, after_ordering: u64, max: u64) -> c_int;
     pub fn dd_journal_pids(out: *mut *mut dd_journal_cursor, journal: *mut dd_journal, after: *const u8, after_len: usize, max: u64) -> c_int;
-    pub fn dd_journal_cursor_next(cursor: *mut dd_journal_cursor, ev: *mut dd_journal_event) -> c_int;
+    pub fn dd_journal_cursor_next(ev: *mut dd_journal_event, cursor: *mut dd_journal_cursor) -> c_int;
     pub fn dd_journal_cursor_close(cursor: *mut dd_journal_cursor) -> c_int;
     pub fn dd_snapshot_criteria_init(criteria: *mut dd_snapshot_criteria, version: u32) -> c_int;
     pub fn dd_snapshot_save(journal: *mut dd_journal, pid: *const u8, pid_len: usize, seq: u64, timestamp_ms: u64, state: *const u8, len: usize) -> c_int;
@@ -490,8 +499,8 @@ extern "C" {
     pub fn dd_replica_keys(out: *mut dd_buf, r: *mut dd_replica, cursor: *mut u64, max: u32) -> c_int;
     pub fn dd_replica_key_count(out: *mut u64, r: *mut dd_replica) -> c_int;
     pub fn dd_replica_subscribe(r: *mut dd_replica, key: *const u8, key_len: usize, is_prefix: c_int) -> c_int;
-    pub fn dd_replica_write(r: *mut dd_replica, key: *const u8, key_len: usize, r#type: u32, op: *const dd_op, consistency: u32, n: u32, timeout_ms: u64, request_id: *mut u64) -> c_int;
-    pub fn dd_replica_read(r: *mut dd_replica, key: *const u8, key_len: usize, consistency: u32, n: u32, timeout_ms: u64, request_id: *mut u64) -> c_int;
+    pub fn dd_replica_write(request_id: *mut u64, r: *mut dd_replica, key: *const u8, key_len: usize, r#type: u32, op: *const dd_op, consistency: u32, n: u32, timeout_ms: u64) -> c_int;
+    pub fn dd_replica_read(request_id: *mut u64, r: *mut dd_replica, key: *const u8, key_len: usize, consistency: u32, n: u32, timeout_ms: u64) -> c_int;
     pub fn dd_replica_flush(r: *mut dd_replica) -> c_int;
     pub fn dd_owned_options_init(opts: *mut dd_owned_options, version: u32) -> c_int;
     pub fn dd_owned_type_options_init(opts: *mut dd_owned_type_options, version: u32) -> c_int;
@@ -499,7 +508,7 @@ extern "C" {
     pub fn dd_owned_open(out: *mut *mut dd_owned, opts: *const dd_owned_options) -> c_int;
     pub fn dd_owned_close(owned: *mut dd_owned) -> c_int;
     pub fn dd_owned_register(owned: *mut dd_owned, r#type: *const c_char, opts: *const dd_owned_type_options) -> c_int;
-    pub fn dd_owned_publish(owned: *mut dd_owned, r#type: *const c_char, is_full: c_int, data: *const u8, len: usize, urgency: u32, delay_ms: u64, out_incarnation: *mut u64, out_age: *mut u64) -> c_int;
+    pub fn dd_owned_publish(out_incarnation: *mut u64, out_age: *mut u64, owned: *mut dd_owned, r#type: *const c_char, is_full: c_int, data: *const u8, len: usize, urgency: u32, delay_ms: u64) -> c_int;
     pub fn dd_owned_tick(owned: *mut dd_owned, now_ms: u64) -> c_int;
     pub fn dd_owned_deliver(owned: *mut dd_owned, from_node: u64, data: *const u8, len: usize) -> c_int;
     pub fn dd_owned_next_outgoing(out: *mut dd_buf, to_node: *mut u64, owned: *mut dd_owned) -> c_int;
@@ -518,12 +527,12 @@ extern "C" {
     pub fn dd_system_close(sys: *mut dd_system) -> c_int;
     pub fn dd_system_tick(sys: *mut dd_system, now_ms: u64) -> c_int;
     pub fn dd_system_deliver(sys: *mut dd_system, now_ms: u64, from: *const c_char, from_len: usize, bytes: *const u8, len: usize) -> c_int;
-    pub fn dd_system_next_outgoing(sys: *mut dd_system, to_node: *mut dd_buf, msg: *mut dd_buf) -> c_int;
+    pub fn dd_system_next_outgoing(msg: *mut dd_buf, to_node: *mut dd_buf, sys: *mut dd_system) -> c_int;
     pub fn dd_event_init(ev: *mut dd_event, version: u32) -> c_int;
     pub fn dd_event_clear(ev: *mut dd_event);
-    pub fn dd_system_next_event(sys: *mut dd_system, out: *mut dd_event) -> c_int;
-    pub fn dd_system_event_fd(sys: *mut dd_system, fd: *mut c_int) -> c_int;
-    pub fn dd_system_incarnation(sys: *mut dd_system, out: *mut u64) -> c_int;
+    pub fn dd_system_next_event(out: *mut dd_event, sys: *mut dd_system) -> c_int;
+    pub fn dd_system_event_fd(fd: *mut c_int, sys: *mut dd_system) -> c_int;
+    pub fn dd_system_incarnation(out: *mut u64, sys: *mut dd_system) -> c_int;
     pub fn dd_system_listen_address(out: *mut dd_buf, sys: *mut dd_system) -> c_int;
     pub fn dd_system_connect(sys: *mut dd_system, address: *const c_char) -> c_int;
     pub fn dd_system_stats_json(out: *mut dd_buf, sys: *mut dd_system) -> c_int;
@@ -542,6 +551,7 @@ pub const FUNCTIONS: &[&str] = &[
     "dd_status_str",
     "dd_error_last",
     "dd_error_clear",
+    "dd_handle_error",
     "dd_buf_free",
     "dd_limits_init",
     "dd_limits_max_depth",
@@ -551,6 +561,7 @@ pub const FUNCTIONS: &[&str] = &[
     "dd_crdt_clone",
     "dd_crdt_type_of",
     "dd_crdt_type_name",
+    "dd_actor_id_random",
     "dd_crdt_needs_causal_delta",
     "dd_crdt_apply",
     "dd_crdt_merge",
@@ -709,7 +720,7 @@ mod layout {
 
     #[test]
     fn layout_dd_store_options() {
-        assert_eq!(size_of::<dd_store_options>(), 56);
+        assert_eq!(size_of::<dd_store_options>(), 64);
         assert_eq!(align_of::<dd_store_options>(), 8);
         assert_eq!(offset_of!(dd_store_options, version), 0);
         assert_eq!(offset_of!(dd_store_options, backend), 4);
@@ -722,6 +733,7 @@ mod layout {
         assert_eq!(offset_of!(dd_store_options, compression_threshold), 44);
         assert_eq!(offset_of!(dd_store_options, snapshot_keep), 48);
         assert_eq!(offset_of!(dd_store_options, must_exist), 52);
+        assert_eq!(offset_of!(dd_store_options, seal), 56);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::ptr::{self, NonNull};
 use ddata_sys as sys;
 
 use crate::buf::{empty, take, Limits};
-use crate::error::{check, cstr_static, Error, Result, Status};
+use crate::error::{check, check_on, cstr_static, Error, Result, Status};
 
 /// The data types; numbering is the library's and never changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -190,6 +190,14 @@ impl Op {
     }
 }
 
+/// A fresh random actor id (never 0), from the library's CSPRNG: one per
+/// writer; writers sharing an id corrupt each other's dots.
+pub fn random_actor() -> Result<u64> {
+    let mut out = 0u64;
+    check(unsafe { sys::dd_actor_id_random(&mut out) })?;
+    Ok(out)
+}
+
 /// One CRDT value.
 pub struct Crdt {
     h: NonNull<sys::dd_crdt>,
@@ -200,9 +208,12 @@ pub struct Crdt {
 unsafe impl Send for Crdt {}
 
 impl Crdt {
-    /// A new empty value; ops are applied as actor 1 (see [`Crdt::with_actor`]).
+    /// A new empty value; ops are applied as this process's random actor
+    /// (one [`random_actor`] drawn at first use; see [`Crdt::with_actor`]).
     pub fn new(ty: CrdtType) -> Result<Crdt> {
-        Crdt::with_actor(ty, 1)
+        static PROCESS_ACTOR: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        let actor = PROCESS_ACTOR.get_or_init(|| random_actor().unwrap_or(1));
+        Crdt::with_actor(ty, *actor)
     }
 
     /// A new empty value whose ops are applied as `actor` (a replica id).
@@ -254,7 +265,10 @@ impl Crdt {
             value_type: 0,
             nested: ptr::null(),
         };
-        check(unsafe { sys::dd_crdt_apply(self.ptr(), &op, self.actor, 0, ptr::null_mut()) })
+        check_on(
+            unsafe { sys::dd_crdt_apply(self.ptr(), &op, self.actor, 0, ptr::null_mut()) },
+            self.ptr(),
+        )
     }
 
     /// Applies `op` at `now_ms` (LWW timestamps). On failure nothing changes.
@@ -277,25 +291,25 @@ impl Crdt {
 
     /// Joins `other` (a full value or a delta) into this one.
     pub fn merge(&mut self, other: &Crdt) -> Result<()> {
-        check(unsafe { sys::dd_crdt_merge(self.ptr(), other.ptr()) })
+        check_on(unsafe { sys::dd_crdt_merge(self.ptr(), other.ptr()) }, self.ptr())
     }
 
     pub fn try_clone(&self) -> Result<Crdt> {
         let mut h = ptr::null_mut();
-        check(unsafe { sys::dd_crdt_clone(&mut h, self.ptr()) })?;
+        check_on(unsafe { sys::dd_crdt_clone(&mut h, self.ptr()) }, self.ptr())?;
         Ok(Crdt::own(h, self.actor))
     }
 
     pub fn digest(&self) -> Result<u64> {
         let mut d = 0;
-        check(unsafe { sys::dd_crdt_digest(&mut d, self.ptr()) })?;
+        check_on(unsafe { sys::dd_crdt_digest(&mut d, self.ptr()) }, self.ptr())?;
         Ok(d)
     }
 
     /// The canonical binary form.
     pub fn encode(&self) -> Result<Vec<u8>> {
         let mut b = empty();
-        check(unsafe { sys::dd_crdt_encode(&mut b, self.ptr()) })?;
+        check_on(unsafe { sys::dd_crdt_encode(&mut b, self.ptr()) }, self.ptr())?;
         Ok(take(b))
     }
 
@@ -309,7 +323,7 @@ impl Crdt {
     /// The full state as canonical JSON.
     pub fn to_json(&self) -> Result<String> {
         let mut b = empty();
-        check(unsafe { sys::dd_crdt_to_json(&mut b, self.ptr()) })?;
+        check_on(unsafe { sys::dd_crdt_to_json(&mut b, self.ptr()) }, self.ptr())?;
         utf8(take(b))
     }
 
@@ -323,14 +337,17 @@ impl Crdt {
     /// The value a user sees, as canonical JSON ({"type":"PNCounter","value":5}).
     pub fn value_json(&self) -> Result<String> {
         let mut b = empty();
-        check(unsafe { sys::dd_crdt_value_json(&mut b, self.ptr()) })?;
+        check_on(unsafe { sys::dd_crdt_value_json(&mut b, self.ptr()) }, self.ptr())?;
         utf8(take(b))
     }
 
     /// GCounter, PNCounter.
     pub fn counter_value(&self) -> Result<i64> {
         let mut v = 0;
-        check(unsafe { sys::dd_crdt_counter_value(&mut v, self.ptr()) })?;
+        check_on(
+            unsafe { sys::dd_crdt_counter_value(&mut v, self.ptr()) },
+            self.ptr(),
+        )?;
         Ok(v)
     }
 
@@ -344,14 +361,17 @@ impl Crdt {
 
     pub fn count(&self) -> Result<u64> {
         let mut n = 0;
-        check(unsafe { sys::dd_crdt_count(&mut n, self.ptr()) })?;
+        check_on(unsafe { sys::dd_crdt_count(&mut n, self.ptr()) }, self.ptr())?;
         Ok(n)
     }
 
     /// LWWRegister: the value, or None when never assigned.
     pub fn register_get(&self) -> Result<Option<Vec<u8>>> {
         let mut b = empty();
-        match check(unsafe { sys::dd_crdt_register_get(&mut b, self.ptr()) }) {
+        match check_on(
+            unsafe { sys::dd_crdt_register_get(&mut b, self.ptr()) },
+            self.ptr(),
+        ) {
             Ok(()) => Ok(Some(take(b))),
             Err(e) if e.status() == Status::NotFound => Ok(None),
             Err(e) => Err(e),
@@ -368,7 +388,10 @@ impl Crdt {
     pub fn map_get(&self, key: impl AsRef<[u8]>) -> Result<Option<Crdt>> {
         let k = key.as_ref();
         let mut h = ptr::null_mut();
-        match check(unsafe { sys::dd_crdt_map_get(&mut h, self.ptr(), k.as_ptr(), k.len()) }) {
+        match check_on(
+            unsafe { sys::dd_crdt_map_get(&mut h, self.ptr(), k.as_ptr(), k.len()) },
+            self.ptr(),
+        ) {
             Ok(()) => Ok(Some(Crdt::own(h, self.actor))),
             Err(e) if e.status() == Status::NotFound => Ok(None),
             Err(e) => Err(e),
@@ -378,7 +401,7 @@ impl Crdt {
     /// Set elements, MVRegister values or map keys, in bytewise order.
     pub fn elements(&self) -> Result<Vec<Vec<u8>>> {
         let mut b = empty();
-        check(unsafe { sys::dd_crdt_elements(&mut b, self.ptr()) })?;
+        check_on(unsafe { sys::dd_crdt_elements(&mut b, self.ptr()) }, self.ptr())?;
         let bytes = take(b);
         let mut out = Vec::new();
         let mut rest = &bytes[..];

@@ -1,6 +1,10 @@
 //! Errors: each failing call becomes an [`Error`] with the library's status
-//! and the message `dd_error_last()` holds for this thread right after the
-//! call (it is thread-local in C, so no other thread's failure leaks in).
+//! and a message. A call made with a handle takes the message recorded on
+//! that handle (`dd_handle_error`, which does not depend on the thread, so
+//! it stays right when an async task moves between threads); calls without
+//! a handle (constructors) read `dd_error_last()` on the calling thread
+//! right after the call, which is also the fallback when the handle's
+//! record is not this call's (its code differs).
 use std::ffi::CStr;
 use std::fmt;
 
@@ -25,6 +29,8 @@ pub enum Status {
     Busy,
     Done,
     Unsupported,
+    /// A callback stopped the call with a code of its own (in the message).
+    Callback,
     /// A code this crate does not know (a newer library).
     Other(i32),
 }
@@ -47,6 +53,7 @@ impl Status {
             sys::DD_EBUSY => Status::Busy,
             sys::DD_EDONE => Status::Done,
             sys::DD_EUNSUPPORTED => Status::Unsupported,
+            sys::DD_ECALLBACK => Status::Callback,
             other => Status::Other(other),
         }
     }
@@ -68,6 +75,7 @@ impl Status {
             Status::Busy => sys::DD_EBUSY,
             Status::Done => sys::DD_EDONE,
             Status::Unsupported => sys::DD_EUNSUPPORTED,
+            Status::Callback => sys::DD_ECALLBACK,
             Status::Other(c) => c,
         }
     }
@@ -153,6 +161,45 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// The failure of a call made with `handle`: the thread's record when it
+    /// is this call's (the call and the read run on this thread, so it is
+    /// exact even when other threads fail on the same handle meanwhile),
+    /// else the record on the handle (`dd_handle_error`).
+    pub(crate) fn on<T>(rc: i32, handle: *mut T) -> Error {
+        let t = unsafe { sys::dd_error_last() };
+        if !t.is_null() {
+            let t = unsafe { &*t };
+            if t.code == rc && !t.message.is_null() {
+                return Error::last(rc);
+            }
+        }
+        let fallback = Error::last(rc);
+        let mut e: *const sys::dd_error = std::ptr::null();
+        let ok = unsafe { sys::dd_handle_error(&mut e, handle as *const std::os::raw::c_void) };
+        if ok == sys::DD_OK && !e.is_null() {
+            let e = unsafe { &*e };
+            if e.code == rc && !e.message.is_null() {
+                let message = unsafe { CStr::from_ptr(e.message) }
+                    .to_string_lossy()
+                    .into_owned();
+                return Error::new(fallback.status, message);
+            }
+        }
+        fallback
+    }
+}
+
+/// Turns the status of a call made with `handle` into a Result.
+#[inline]
+pub(crate) fn check_on<T>(rc: i32, handle: *mut T) -> Result<()> {
+    if rc >= 0 {
+        Ok(())
+    } else {
+        Err(Error::on(rc, handle))
+    }
+}
 
 /// Turns a status into a Result, reading the message on failure.
 #[inline]

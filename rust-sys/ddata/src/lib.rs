@@ -16,17 +16,19 @@ mod store;
 #[cfg(feature = "tokio")]
 mod stream;
 mod system;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod version;
 
 pub use buf::Limits;
-pub use crdt::{Crdt, CrdtType, Op, OpKind};
+pub use crdt::{random_actor, Crdt, CrdtType, Op, OpKind};
 pub use error::{Error, Result, Status};
 pub use owned::{
     OnMismatch, Owned, OwnedEvent, OwnedEventKind, OwnedStrategy, OwnedTypeOptions, OwnedView, Urgency,
 };
 pub use store::{
     Backend, Event, Events, Journal, Keyring, NewEvent, PersistStrategy, Pids, Record, Records, Recover,
-    Snapshot, SnapshotCriteria, StateStore, StoreOptions, Sync, ANY_REVISION,
+    SealAlgorithm, Snapshot, SnapshotCriteria, StateStore, StoreOptions, Sync, ANY_REVISION,
 };
 #[cfg(feature = "tokio")]
 pub use stream::EventStream;

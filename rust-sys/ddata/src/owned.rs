@@ -10,7 +10,7 @@ use std::ptr::{self, NonNull};
 use ddata_sys as sys;
 
 use crate::buf::{empty, take};
-use crate::error::{check, Error, Result, Status};
+use crate::error::{check, check_on, Error, Result, Status};
 use crate::store::StateStore;
 use crate::system::System;
 
@@ -207,7 +207,10 @@ impl Owned {
             pull_retry_ms: o.pull_retry_ms,
             pull_timeout_ms: o.pull_timeout_ms,
         };
-        check(unsafe { sys::dd_owned_register(self.ptr(), t.as_ptr(), &raw) })
+        check_on(
+            unsafe { sys::dd_owned_register(self.ptr(), t.as_ptr(), &raw) },
+            self.ptr(),
+        )
     }
 
     /// Persists, then publishes a full view or a delta; returns the new
@@ -222,29 +225,35 @@ impl Owned {
     ) -> Result<(u64, u64)> {
         let t = ctype(type_name)?;
         let (mut inc, mut age) = (0, 0);
-        check(unsafe {
-            sys::dd_owned_publish(
-                self.ptr(),
-                t.as_ptr(),
-                full as i32,
-                data.as_ptr(),
-                data.len(),
-                urgency.raw(),
-                delay_ms,
-                &mut inc,
-                &mut age,
-            )
-        })?;
+        check_on(
+            unsafe {
+                sys::dd_owned_publish(
+                    &mut inc,
+                    &mut age,
+                    self.ptr(),
+                    t.as_ptr(),
+                    full as i32,
+                    data.as_ptr(),
+                    data.len(),
+                    urgency.raw(),
+                    delay_ms,
+                )
+            },
+            self.ptr(),
+        )?;
         Ok((inc, age))
     }
 
     pub fn tick(&self, now_ms: u64) -> Result<()> {
-        check(unsafe { sys::dd_owned_tick(self.ptr(), now_ms) })
+        check_on(unsafe { sys::dd_owned_tick(self.ptr(), now_ms) }, self.ptr())
     }
 
     /// Undecodable bytes are an error and change nothing.
     pub fn deliver(&self, from_node: u64, data: &[u8]) -> Result<()> {
-        check(unsafe { sys::dd_owned_deliver(self.ptr(), from_node, data.as_ptr(), data.len()) })
+        check_on(
+            unsafe { sys::dd_owned_deliver(self.ptr(), from_node, data.as_ptr(), data.len()) },
+            self.ptr(),
+        )
     }
 
     /// The next message to send: (destination node, bytes), or None.
@@ -259,11 +268,17 @@ impl Owned {
     }
 
     pub fn member_up(&self, node_id: u64, incarnation: u64) -> Result<()> {
-        check(unsafe { sys::dd_owned_member_up(self.ptr(), node_id, incarnation) })
+        check_on(
+            unsafe { sys::dd_owned_member_up(self.ptr(), node_id, incarnation) },
+            self.ptr(),
+        )
     }
 
     pub fn member_left(&self, node_id: u64) -> Result<()> {
-        check(unsafe { sys::dd_owned_member_left(self.ptr(), node_id) })
+        check_on(
+            unsafe { sys::dd_owned_member_left(self.ptr(), node_id) },
+            self.ptr(),
+        )
     }
 
     /// A read with a maximum staleness (None: any). Returns None when the
@@ -272,15 +287,18 @@ impl Owned {
     pub fn query(&self, type_name: &str, node_id: u64, max_staleness_ms: Option<u64>) -> Result<Option<u64>> {
         let t = ctype(type_name)?;
         let mut req = 0;
-        check(unsafe {
-            sys::dd_owned_query(
-                &mut req,
-                self.ptr(),
-                t.as_ptr(),
-                node_id,
-                max_staleness_ms.unwrap_or(u64::MAX),
-            )
-        })?;
+        check_on(
+            unsafe {
+                sys::dd_owned_query(
+                    &mut req,
+                    self.ptr(),
+                    t.as_ptr(),
+                    node_id,
+                    max_staleness_ms.unwrap_or(u64::MAX),
+                )
+            },
+            self.ptr(),
+        )?;
         Ok(if req == 0 { None } else { Some(req) })
     }
 
@@ -288,7 +306,10 @@ impl Owned {
     pub fn read(&self, type_name: &str, node_id: u64) -> Result<OwnedView> {
         let t = ctype(type_name)?;
         let mut v = std::mem::MaybeUninit::<sys::dd_owned_view>::zeroed();
-        check(unsafe { sys::dd_owned_read(v.as_mut_ptr(), self.ptr(), t.as_ptr(), node_id) })?;
+        check_on(
+            unsafe { sys::dd_owned_read(v.as_mut_ptr(), self.ptr(), t.as_ptr(), node_id) },
+            self.ptr(),
+        )?;
         let mut v = unsafe { v.assume_init() };
         let copy = |b: &sys::dd_buf| {
             if b.data.is_null() {
@@ -318,10 +339,16 @@ impl Owned {
     /// The members that are up, ascending.
     pub fn nodes(&self) -> Result<Vec<u64>> {
         let mut n = 0usize;
-        check(unsafe { sys::dd_owned_nodes(ptr::null_mut(), 0, &mut n, self.ptr()) })?;
+        check_on(
+            unsafe { sys::dd_owned_nodes(ptr::null_mut(), 0, &mut n, self.ptr()) },
+            self.ptr(),
+        )?;
         let mut ids = vec![0u64; n];
         let mut got = 0usize;
-        check(unsafe { sys::dd_owned_nodes(ids.as_mut_ptr(), ids.len(), &mut got, self.ptr()) })?;
+        check_on(
+            unsafe { sys::dd_owned_nodes(ids.as_mut_ptr(), ids.len(), &mut got, self.ptr()) },
+            self.ptr(),
+        )?;
         ids.truncate(got.min(n));
         Ok(ids)
     }
@@ -363,7 +390,7 @@ impl Owned {
     /// A descriptor readable while events are queued.
     pub fn event_fd(&self) -> Result<i32> {
         let mut fd = -1;
-        check(unsafe { sys::dd_owned_event_fd(&mut fd, self.ptr()) })?;
+        check_on(unsafe { sys::dd_owned_event_fd(&mut fd, self.ptr()) }, self.ptr())?;
         Ok(fd)
     }
 }

@@ -11,7 +11,7 @@ use std::ptr::{self, NonNull};
 use ddata_sys as sys;
 
 use crate::buf::{empty, take};
-use crate::error::{check, Error, Result, Status};
+use crate::error::{check, check_on, Error, Result, Status};
 
 /// Where a store keeps its records.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,11 +54,39 @@ impl Keyring {
 
     /// Adds a 32-byte key; the first key added is active.
     pub fn add_key(&mut self, key_id: u32, key: &[u8]) -> Result<()> {
-        check(unsafe { sys::dd_keyring_add_key(self.h.as_ptr(), key_id, key.as_ptr(), key.len()) })
+        check_on(
+            unsafe { sys::dd_keyring_add_key(self.h.as_ptr(), key_id, key.as_ptr(), key.len()) },
+            self.h.as_ptr(),
+        )
     }
 
     pub fn set_active(&mut self, key_id: u32) -> Result<()> {
-        check(unsafe { sys::dd_keyring_set_active(self.h.as_ptr(), key_id) })
+        check_on(
+            unsafe { sys::dd_keyring_set_active(self.h.as_ptr(), key_id) },
+            self.h.as_ptr(),
+        )
+    }
+
+    /// The AEAD new records are sealed with; [`Status::Unsupported`] for
+    /// AES-256-GCM on a CPU without it.
+    pub fn set_algorithm(&mut self, algorithm: SealAlgorithm) -> Result<()> {
+        check(unsafe { sys::dd_keyring_set_algorithm(self.h.as_ptr(), algorithm as u32) })
+    }
+}
+
+/// The AEAD a [`Keyring`] seals with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealAlgorithm {
+    /// The default; any CPU.
+    XChaCha20Poly1305 = 1,
+    /// Only on CPUs with AES-NI.
+    Aes256Gcm = 2,
+}
+
+impl SealAlgorithm {
+    /// Whether this CPU can seal with the algorithm.
+    pub fn available(self) -> bool {
+        unsafe { sys::dd_seal_algorithm_available(self as u32) == 1 }
     }
 }
 
@@ -153,6 +181,18 @@ impl<'a> StoreOptions<'a> {
         self
     }
 
+    /// SQLite: how long to wait for another writer.
+    pub fn busy_timeout_ms(mut self, ms: u32) -> Self {
+        self.busy_timeout_ms = ms;
+        self
+    }
+
+    /// SQLite: snapshots in this second file.
+    pub fn snapshot_path(mut self, path: impl AsRef<Path>) -> Self {
+        self.snapshot_path = Some(path.as_ref().to_path_buf());
+        self
+    }
+
     /// Calls `f` with the C struct; the path strings live for the call.
     fn with_raw<R>(&self, f: impl FnOnce(&sys::dd_store_options) -> Result<R>) -> Result<R> {
         let cpath = |p: &Path| {
@@ -183,6 +223,13 @@ impl<'a> StoreOptions<'a> {
             compression_threshold: self.compression_threshold,
             snapshot_keep: self.snapshot_keep,
             must_exist: self.must_exist as u32,
+            // A keyring given means sealed, always: the library refuses a
+            // NULL one rather than write in clear.
+            seal: if self.keyring.is_some() {
+                sys::DD_SEAL_REQUIRED
+            } else {
+                sys::DD_SEAL_IF_KEYRING
+            },
         };
         f(&raw)
     }
@@ -410,37 +457,49 @@ impl Journal {
     pub fn append(&self, pid: impl AsRef<[u8]>, expected_seq: u64, events: &[NewEvent]) -> Result<()> {
         let pid = pid.as_ref();
         let r = raw_events(events)?;
-        check(unsafe {
-            sys::dd_journal_append(
-                self.ptr(),
-                pid.as_ptr(),
-                pid.len(),
-                expected_seq,
-                r.raw.as_ptr(),
-                r.raw.len(),
-            )
-        })
+        check_on(
+            unsafe {
+                sys::dd_journal_append(
+                    self.ptr(),
+                    pid.as_ptr(),
+                    pid.len(),
+                    expected_seq,
+                    r.raw.as_ptr(),
+                    r.raw.len(),
+                )
+            },
+            self.ptr(),
+        )
     }
 
     pub fn highest_seq(&self, pid: impl AsRef<[u8]>) -> Result<u64> {
         let pid = pid.as_ref();
         let mut out = 0;
-        check(unsafe { sys::dd_journal_highest_seq(&mut out, self.ptr(), pid.as_ptr(), pid.len()) })?;
+        check_on(
+            unsafe { sys::dd_journal_highest_seq(&mut out, self.ptr(), pid.as_ptr(), pid.len()) },
+            self.ptr(),
+        )?;
         Ok(out)
     }
 
     pub fn delete_to(&self, pid: impl AsRef<[u8]>, to_seq: u64) -> Result<()> {
         let pid = pid.as_ref();
-        check(unsafe { sys::dd_journal_delete_to(self.ptr(), pid.as_ptr(), pid.len(), to_seq) })
+        check_on(
+            unsafe { sys::dd_journal_delete_to(self.ptr(), pid.as_ptr(), pid.len(), to_seq) },
+            self.ptr(),
+        )
     }
 
     /// Events from_seq ..= to_seq, at most max, as an iterator.
     pub fn replay(&self, pid: impl AsRef<[u8]>, from_seq: u64, to_seq: u64, max: u64) -> Result<Events> {
         let pid = pid.as_ref();
         let mut c = ptr::null_mut();
-        check(unsafe {
-            sys::dd_journal_replay(&mut c, self.ptr(), pid.as_ptr(), pid.len(), from_seq, to_seq, max)
-        })?;
+        check_on(
+            unsafe {
+                sys::dd_journal_replay(&mut c, self.ptr(), pid.as_ptr(), pid.len(), from_seq, to_seq, max)
+            },
+            self.ptr(),
+        )?;
         Ok(Events::own(c))
     }
 
@@ -449,7 +508,10 @@ impl Journal {
     pub fn pids(&self, after: impl AsRef<[u8]>, max: u64) -> Result<Pids> {
         let after = after.as_ref();
         let mut c = ptr::null_mut();
-        check(unsafe { sys::dd_journal_pids(&mut c, self.ptr(), after.as_ptr(), after.len(), max) })?;
+        check_on(
+            unsafe { sys::dd_journal_pids(&mut c, self.ptr(), after.as_ptr(), after.len(), max) },
+            self.ptr(),
+        )?;
         Ok(Pids(Events::own(c)))
     }
 
@@ -458,7 +520,10 @@ impl Journal {
         let tag =
             CString::new(tag).map_err(|_| Error::new(Status::InvalidArgument, "tag contains a NUL byte"))?;
         let mut c = ptr::null_mut();
-        check(unsafe { sys::dd_journal_by_tag(&mut c, self.ptr(), tag.as_ptr(), after_ordering, max) })?;
+        check_on(
+            unsafe { sys::dd_journal_by_tag(&mut c, self.ptr(), tag.as_ptr(), after_ordering, max) },
+            self.ptr(),
+        )?;
         Ok(Events::own(c))
     }
 
@@ -470,17 +535,20 @@ impl Journal {
         state: &[u8],
     ) -> Result<()> {
         let pid = pid.as_ref();
-        check(unsafe {
-            sys::dd_snapshot_save(
-                self.ptr(),
-                pid.as_ptr(),
-                pid.len(),
-                seq,
-                timestamp_ms,
-                state.as_ptr(),
-                state.len(),
-            )
-        })
+        check_on(
+            unsafe {
+                sys::dd_snapshot_save(
+                    self.ptr(),
+                    pid.as_ptr(),
+                    pid.len(),
+                    seq,
+                    timestamp_ms,
+                    state.as_ptr(),
+                    state.len(),
+                )
+            },
+            self.ptr(),
+        )
     }
 
     /// The newest snapshot matching `criteria`, or None.
@@ -492,17 +560,20 @@ impl Journal {
         let pid = pid.as_ref();
         let raw = criteria.raw();
         let (mut b, mut seq, mut ts) = (empty(), 0, 0);
-        match check(unsafe {
-            sys::dd_snapshot_load(
-                &mut b,
-                &mut seq,
-                &mut ts,
-                self.ptr(),
-                pid.as_ptr(),
-                pid.len(),
-                &raw,
-            )
-        }) {
+        match check_on(
+            unsafe {
+                sys::dd_snapshot_load(
+                    &mut b,
+                    &mut seq,
+                    &mut ts,
+                    self.ptr(),
+                    pid.as_ptr(),
+                    pid.len(),
+                    &raw,
+                )
+            },
+            self.ptr(),
+        ) {
             Ok(()) => Ok(Some(Snapshot {
                 seq,
                 timestamp_ms: ts,
@@ -516,7 +587,10 @@ impl Journal {
     pub fn delete_snapshots(&self, pid: impl AsRef<[u8]>, criteria: &SnapshotCriteria) -> Result<()> {
         let pid = pid.as_ref();
         let raw = criteria.raw();
-        check(unsafe { sys::dd_snapshot_delete_matching(self.ptr(), pid.as_ptr(), pid.len(), &raw) })
+        check_on(
+            unsafe { sys::dd_snapshot_delete_matching(self.ptr(), pid.as_ptr(), pid.len(), &raw) },
+            self.ptr(),
+        )
     }
 
     /// Appends `event` at expected_seq + 1 and, per `strategy`, a snapshot
@@ -549,19 +623,22 @@ impl Journal {
             },
         };
         let mut seq = 0;
-        check(unsafe {
-            sys::dd_journal_persist(
-                &mut seq,
-                self.ptr(),
-                pid.as_ptr(),
-                pid.len(),
-                expected_seq,
-                r.raw.as_ptr(),
-                state.as_ptr(),
-                state.len(),
-                &opts,
-            )
-        })?;
+        check_on(
+            unsafe {
+                sys::dd_journal_persist(
+                    &mut seq,
+                    self.ptr(),
+                    pid.as_ptr(),
+                    pid.len(),
+                    expected_seq,
+                    r.raw.as_ptr(),
+                    state.as_ptr(),
+                    state.len(),
+                    &opts,
+                )
+            },
+            self.ptr(),
+        )?;
         Ok(seq)
     }
 
@@ -623,7 +700,7 @@ impl Iterator for Events {
             return None;
         }
         let mut ev = std::mem::MaybeUninit::<sys::dd_journal_event>::zeroed();
-        let rc = unsafe { sys::dd_journal_cursor_next(self.c.as_ptr(), ev.as_mut_ptr()) };
+        let rc = unsafe { sys::dd_journal_cursor_next(ev.as_mut_ptr(), self.c.as_ptr()) };
         if rc == sys::DD_EDONE {
             self.done = true;
             return None;
@@ -711,17 +788,20 @@ impl StateStore {
     pub fn upsert(&self, key: impl AsRef<[u8]>, expected_revision: u64, state: &[u8]) -> Result<u64> {
         let key = key.as_ref();
         let mut rev = 0;
-        check(unsafe {
-            sys::dd_state_store_upsert(
-                &mut rev,
-                self.ptr(),
-                key.as_ptr(),
-                key.len(),
-                expected_revision,
-                state.as_ptr(),
-                state.len(),
-            )
-        })?;
+        check_on(
+            unsafe {
+                sys::dd_state_store_upsert(
+                    &mut rev,
+                    self.ptr(),
+                    key.as_ptr(),
+                    key.len(),
+                    expected_revision,
+                    state.as_ptr(),
+                    state.len(),
+                )
+            },
+            self.ptr(),
+        )?;
         Ok(rev)
     }
 
@@ -729,8 +809,10 @@ impl StateStore {
     pub fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<(u64, Vec<u8>)>> {
         let key = key.as_ref();
         let (mut b, mut rev) = (empty(), 0);
-        match check(unsafe { sys::dd_state_store_get(&mut b, &mut rev, self.ptr(), key.as_ptr(), key.len()) })
-        {
+        match check_on(
+            unsafe { sys::dd_state_store_get(&mut b, &mut rev, self.ptr(), key.as_ptr(), key.len()) },
+            self.ptr(),
+        ) {
             Ok(()) => Ok(Some((rev, take(b)))),
             Err(e) if e.status() == Status::NotFound => Ok(None),
             Err(e) => Err(e),
@@ -739,7 +821,10 @@ impl StateStore {
 
     pub fn delete(&self, key: impl AsRef<[u8]>, expected_revision: u64) -> Result<()> {
         let key = key.as_ref();
-        check(unsafe { sys::dd_state_store_delete(self.ptr(), key.as_ptr(), key.len(), expected_revision) })
+        check_on(
+            unsafe { sys::dd_state_store_delete(self.ptr(), key.as_ptr(), key.len(), expected_revision) },
+            self.ptr(),
+        )
     }
 
     /// Keys starting with `prefix` (all when empty), in byte order; each
@@ -747,7 +832,10 @@ impl StateStore {
     pub fn keys(&self, prefix: impl AsRef<[u8]>) -> Result<Records> {
         let prefix = prefix.as_ref();
         let mut c = ptr::null_mut();
-        check(unsafe { sys::dd_state_store_keys(&mut c, self.ptr(), prefix.as_ptr(), prefix.len()) })?;
+        check_on(
+            unsafe { sys::dd_state_store_keys(&mut c, self.ptr(), prefix.as_ptr(), prefix.len()) },
+            self.ptr(),
+        )?;
         Ok(Records(Events::own(c)))
     }
 
@@ -757,14 +845,20 @@ impl StateStore {
     pub fn range(&self, from: impl AsRef<[u8]>, count: i64) -> Result<Records> {
         let from = from.as_ref();
         let mut c = ptr::null_mut();
-        check(unsafe { sys::dd_state_store_range(&mut c, self.ptr(), from.as_ptr(), from.len(), count) })?;
+        check_on(
+            unsafe { sys::dd_state_store_range(&mut c, self.ptr(), from.as_ptr(), from.len(), count) },
+            self.ptr(),
+        )?;
         Ok(Records(Events::own(c)))
     }
 
     /// The record with the greatest key, or None when the store is empty.
     pub fn last(&self) -> Result<Option<Record>> {
         let (mut state, mut key, mut revision) = (empty(), empty(), 0);
-        match check(unsafe { sys::dd_state_store_last(&mut state, &mut key, &mut revision, self.ptr()) }) {
+        match check_on(
+            unsafe { sys::dd_state_store_last(&mut state, &mut key, &mut revision, self.ptr()) },
+            self.ptr(),
+        ) {
             Ok(()) => Ok(Some(Record {
                 key: take(key),
                 revision,
@@ -777,7 +871,7 @@ impl StateStore {
 
     /// Deletes every record.
     pub fn purge(&self) -> Result<()> {
-        check(unsafe { sys::dd_state_store_purge(self.ptr()) })
+        check_on(unsafe { sys::dd_state_store_purge(self.ptr()) }, self.ptr())
     }
 }
 

@@ -15,7 +15,7 @@ use ddata_sys as sys;
 
 use crate::buf::{empty, take};
 use crate::crdt::{Crdt, CrdtType, Op};
-use crate::error::{check, Error, Result, Status};
+use crate::error::{check, check_on, Error, Result, Status};
 use crate::store::StateStore;
 
 fn cstring(s: &str, what: &str) -> Result<CString> {
@@ -296,34 +296,40 @@ impl System {
 
     pub fn incarnation(&self) -> Result<u64> {
         let mut v = 0;
-        check(unsafe { sys::dd_system_incarnation(self.ptr(), &mut v) })?;
+        check_on(
+            unsafe { sys::dd_system_incarnation(&mut v, self.ptr()) },
+            self.ptr(),
+        )?;
         Ok(v)
     }
 
     /// Lets time pass: gossip, failure detection, timeouts.
     pub fn tick(&self, now_ms: u64) -> Result<()> {
-        check(unsafe { sys::dd_system_tick(self.ptr(), now_ms) })
+        check_on(unsafe { sys::dd_system_tick(self.ptr(), now_ms) }, self.ptr())
     }
 
     /// One message received from node `from`. Malformed bytes are an error
     /// and change nothing.
     pub fn deliver(&self, now_ms: u64, from: &str, bytes: &[u8]) -> Result<()> {
-        check(unsafe {
-            sys::dd_system_deliver(
-                self.ptr(),
-                now_ms,
-                from.as_ptr().cast(),
-                from.len(),
-                bytes.as_ptr(),
-                bytes.len(),
-            )
-        })
+        check_on(
+            unsafe {
+                sys::dd_system_deliver(
+                    self.ptr(),
+                    now_ms,
+                    from.as_ptr().cast(),
+                    from.len(),
+                    bytes.as_ptr(),
+                    bytes.len(),
+                )
+            },
+            self.ptr(),
+        )
     }
 
     /// The next message to send: (destination node id, bytes), or None.
     pub fn next_outgoing(&self) -> Result<Option<(String, Vec<u8>)>> {
         let (mut to, mut msg) = (empty(), empty());
-        let rc = unsafe { sys::dd_system_next_outgoing(self.ptr(), &mut to, &mut msg) };
+        let rc = unsafe { sys::dd_system_next_outgoing(&mut msg, &mut to, self.ptr()) };
         if rc == sys::DD_EDONE {
             return Ok(None);
         }
@@ -345,7 +351,7 @@ impl System {
         let mut ev = std::mem::MaybeUninit::<sys::dd_event>::zeroed();
         unsafe { sys::dd_event_init(ev.as_mut_ptr(), sys::DD_EVENT_VERSION) };
         let mut ev = unsafe { ev.assume_init() };
-        let rc = unsafe { sys::dd_system_next_event(self.ptr(), &mut ev) };
+        let rc = unsafe { sys::dd_system_next_event(&mut ev, self.ptr()) };
         if rc == sys::DD_EDONE {
             return Ok(None);
         }
@@ -363,7 +369,10 @@ impl System {
     /// [`Status::Unsupported`] in pump mode.
     pub fn listen_address(&self) -> Result<String> {
         let mut b = empty();
-        check(unsafe { sys::dd_system_listen_address(&mut b, self.ptr()) })?;
+        check_on(
+            unsafe { sys::dd_system_listen_address(&mut b, self.ptr()) },
+            self.ptr(),
+        )?;
         Ok(String::from_utf8_lossy(&take(b)).into_owned())
     }
 
@@ -371,7 +380,10 @@ impl System {
     /// disconnect until the system closes).
     pub fn connect(&self, address: &str) -> Result<()> {
         let a = cstring(address, "address")?;
-        check(unsafe { sys::dd_system_connect(self.ptr(), a.as_ptr()) })
+        check_on(
+            unsafe { sys::dd_system_connect(self.ptr(), a.as_ptr()) },
+            self.ptr(),
+        )
     }
 
     /// TCP transport: this node's static X25519 public key.
@@ -393,7 +405,10 @@ impl System {
     /// Statistics as canonical JSON (engine, peers, transport).
     pub fn stats_json(&self) -> Result<String> {
         let mut b = empty();
-        check(unsafe { sys::dd_system_stats_json(&mut b, self.ptr()) })?;
+        check_on(
+            unsafe { sys::dd_system_stats_json(&mut b, self.ptr()) },
+            self.ptr(),
+        )?;
         String::from_utf8(take(b)).map_err(|_| Error::new(Status::Corrupt, "stats are not UTF-8"))
     }
 
@@ -401,7 +416,10 @@ impl System {
     /// or close it.
     pub fn event_fd(&self) -> Result<i32> {
         let mut fd = -1;
-        check(unsafe { sys::dd_system_event_fd(self.ptr(), &mut fd) })?;
+        check_on(
+            unsafe { sys::dd_system_event_fd(&mut fd, self.ptr()) },
+            self.ptr(),
+        )?;
         Ok(fd)
     }
 }
@@ -575,7 +593,10 @@ impl Replica {
     pub fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<Crdt>> {
         let k = key.as_ref();
         let mut out = ptr::null_mut();
-        match check(unsafe { sys::dd_replica_get(&mut out, self.ptr(), k.as_ptr(), k.len()) }) {
+        match check_on(
+            unsafe { sys::dd_replica_get(&mut out, self.ptr(), k.as_ptr(), k.len()) },
+            self.ptr(),
+        ) {
             Ok(()) => Ok(Some(Crdt::from_raw(out))),
             Err(e) if matches!(e.status(), Status::NotFound | Status::Deleted) => Ok(None),
             Err(e) => Err(e),
@@ -584,12 +605,18 @@ impl Replica {
 
     pub fn delete(&self, key: impl AsRef<[u8]>) -> Result<()> {
         let k = key.as_ref();
-        check(unsafe { sys::dd_replica_delete(self.ptr(), k.as_ptr(), k.len()) })
+        check_on(
+            unsafe { sys::dd_replica_delete(self.ptr(), k.as_ptr(), k.len()) },
+            self.ptr(),
+        )
     }
 
     pub fn key_count(&self) -> Result<u64> {
         let mut n = 0;
-        check(unsafe { sys::dd_replica_key_count(&mut n, self.ptr()) })?;
+        check_on(
+            unsafe { sys::dd_replica_key_count(&mut n, self.ptr()) },
+            self.ptr(),
+        )?;
         Ok(n)
     }
 
@@ -622,7 +649,10 @@ impl Replica {
     /// that prefix).
     pub fn subscribe(&self, key: impl AsRef<[u8]>, prefix: bool) -> Result<()> {
         let k = key.as_ref();
-        check(unsafe { sys::dd_replica_subscribe(self.ptr(), k.as_ptr(), k.len(), prefix as i32) })
+        check_on(
+            unsafe { sys::dd_replica_subscribe(self.ptr(), k.as_ptr(), k.len(), prefix as i32) },
+            self.ptr(),
+        )
     }
 
     /// Applies locally at once, then replicates to `consistency`; returns
@@ -641,6 +671,7 @@ impl Replica {
         op.with_raw(&mut |raw| {
             check(unsafe {
                 sys::dd_replica_write(
+                    &mut id,
                     h,
                     k.as_ptr(),
                     k.len(),
@@ -649,7 +680,6 @@ impl Replica {
                     level,
                     n,
                     timeout_ms,
-                    &mut id,
                 )
             })
         })?;
@@ -662,14 +692,15 @@ impl Replica {
         let k = key.as_ref();
         let (level, n) = consistency.raw();
         let mut id = 0;
-        check(unsafe {
-            sys::dd_replica_read(self.ptr(), k.as_ptr(), k.len(), level, n, timeout_ms, &mut id)
-        })?;
+        check_on(
+            unsafe { sys::dd_replica_read(&mut id, self.ptr(), k.as_ptr(), k.len(), level, n, timeout_ms) },
+            self.ptr(),
+        )?;
         Ok(id)
     }
 
     pub fn flush(&self) -> Result<()> {
-        check(unsafe { sys::dd_replica_flush(self.ptr()) })
+        check_on(unsafe { sys::dd_replica_flush(self.ptr()) }, self.ptr())
     }
 }
 

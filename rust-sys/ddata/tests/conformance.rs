@@ -3,7 +3,9 @@
 //! tests/conformance/known_failures_rust.txt must fail; a listed case that
 //! passes fails the run, so the list only shrinks. owned/*.json (format in
 //! tests/conformance/owned/README.md) runs through ddata::Owned, store/*.json
-//! (tests/conformance/store/README.md) through ddata::StateStore and Journal.
+//! (tests/conformance/store/README.md) through ddata::StateStore and Journal,
+//! replicator/*.json (tests/conformance/replicator/README.md) through
+//! ddata::System and Replica in pump mode.
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -12,6 +14,7 @@ use serde_json::Value;
 
 mod owned_runner;
 use owned_runner as owned;
+mod replicator_runner;
 mod store_runner;
 
 fn root() -> PathBuf {
@@ -187,7 +190,7 @@ fn conformance_vectors() {
     let mut seen = BTreeSet::new();
     let mut problems = Vec::new();
     let (mut passed, mut expected_failures) = (0, 0);
-    for dir in ["crdt", "owned", "store"] {
+    for dir in ["crdt", "owned", "store", "replicator"] {
         let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
             continue;
         };
@@ -206,6 +209,8 @@ fn conformance_vectors() {
                     owned::run_case(c)
                 } else if dir == "store" {
                     store_runner::run_case(c)
+                } else if dir == "replicator" {
+                    replicator_runner::run_case(c)
                 } else if c.get("decode").is_some() {
                     decode_case(c)
                 } else {

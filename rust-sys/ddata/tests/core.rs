@@ -18,7 +18,7 @@ fn init_is_idempotent() {
 
 #[test]
 fn status_round_trips_through_its_code() {
-    for code in -15..=-1 {
+    for code in -16..=-1 {
         let s = Status::from_code(code);
         assert!(!matches!(s, Status::Other(_)), "code {code} unnamed");
         assert_eq!(s.code(), code);
@@ -26,6 +26,8 @@ fn status_round_trips_through_its_code() {
     }
     assert_eq!(Status::from_code(-99), Status::Other(-99));
     assert_eq!(Status::Conflict.name(), "DD_ECONFLICT");
+    assert_eq!(Status::from_code(-16), Status::Callback);
+    assert_eq!(Status::Callback.name(), "DD_ECALLBACK");
 }
 
 #[test]

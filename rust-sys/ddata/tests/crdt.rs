@@ -153,3 +153,10 @@ fn values_move_between_threads() {
     .unwrap();
     assert_eq!(c.counter_value().unwrap(), 2);
 }
+
+#[test]
+fn random_actors_are_nonzero_and_distinct() {
+    let a = ddata::random_actor().unwrap();
+    let b = ddata::random_actor().unwrap();
+    assert!(a != 0 && b != 0 && a != b);
+}

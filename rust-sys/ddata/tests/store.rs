@@ -247,3 +247,25 @@ fn postgres_backend_reports_the_servers_error() {
     assert_eq!(e.status(), Status::Io);
     assert!(e.message().contains("postgres: connecting"), "{}", e.message());
 }
+
+#[test]
+fn a_keyring_can_seal_with_aes_256_gcm_where_the_cpu_has_it() {
+    use ddata::{Keyring, SealAlgorithm, StateStore, StoreOptions, ANY_REVISION};
+    let dir = std::env::temp_dir().join(format!("ddata-rs-aes-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut ring = Keyring::new().unwrap();
+    ring.add_key(1, &[7u8; 32]).unwrap();
+    let r = ring.set_algorithm(SealAlgorithm::Aes256Gcm);
+    if !SealAlgorithm::Aes256Gcm.available() {
+        assert_eq!(r.unwrap_err().status(), ddata::Status::Unsupported);
+        return;
+    }
+    r.unwrap();
+    let opts = StoreOptions::sqlite(dir.join("s.db")).keyring(&ring).compression(9, 16).busy_timeout_ms(1000);
+    let s = StateStore::open(&opts).unwrap();
+    s.upsert("k", ANY_REVISION, &[b'x'; 4096]).unwrap();
+    assert_eq!(s.get("k").unwrap().unwrap().1, vec![b'x'; 4096]);
+    drop(s);
+    std::fs::remove_dir_all(dir).unwrap();
+}

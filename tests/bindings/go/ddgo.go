@@ -50,21 +50,35 @@ func (e *Error) Error() string { return fmt.Sprintf("%s: %s", StatusName(e.Code)
 func StatusName(code int) string { return C.GoString(C.dd_status_name(C.int(code))) }
 
 // callError turns a status into an error, reading the message the failing
-// call left. The caller has pinned its OS thread since before the call.
-// handle is the object the call was made on (nil for constructors); it is
-// unused while the thread-local slot is the source and becomes the
-// argument of the per-handle error function.
+// call left. The caller pins its OS thread from before the call until this
+// read, so the thread-local slot (dd_error_last) holds exactly this call's
+// failure even when other goroutines fail on the same handle meanwhile; the
+// record on the handle (dd_handle_error) is the fallback, and the only
+// source for a caller that cannot pin (see upsertUnpinned).
 func callError(rc C.int, handle unsafe.Pointer) error {
-	_ = handle
 	if rc == C.DD_OK {
 		return nil
 	}
-	e := C.dd_error_last()
-	msg := "(no message)"
-	if e.code == rc && e.message != nil {
-		msg = C.GoString(e.message)
+	if e := C.dd_error_last(); e.code == rc && e.message != nil {
+		return &Error{Code: int(rc), Message: C.GoString(e.message)}
 	}
-	return &Error{Code: int(rc), Message: msg}
+	if msg, ok := handleError(rc, handle); ok {
+		return &Error{Code: int(rc), Message: msg}
+	}
+	return &Error{Code: int(rc), Message: "(no message)"}
+}
+
+// handleError reads the failure recorded on handle when it is this call's
+// (same code); false for a nil handle or another record.
+func handleError(rc C.int, handle unsafe.Pointer) (string, bool) {
+	if handle == nil {
+		return "", false
+	}
+	var he *C.dd_error
+	if C.dd_handle_error(&he, handle) != C.DD_OK || he == nil || he.code != rc || he.message == nil {
+		return "", false
+	}
+	return C.GoString(he.message), true
 }
 
 // call runs one ABI call pinned to its OS thread and converts its status.

@@ -103,3 +103,38 @@ func TestGoroutinesReadTheirOwnErrors(t *testing.T) {
 	}
 	fmt.Printf("go errors: %d goroutines x %d failures, every message its own\n", goroutines, rounds)
 }
+
+// The per-handle form (dd_handle_error): 32 goroutines, each with a store
+// of its own, fail and read the message without pinning their OS thread;
+// every message still names the goroutine's own key.
+func TestHandleErrorsNeedNoPinnedThread(t *testing.T) {
+	const goroutines, rounds = 32, 200
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wrong := 0
+	for g := 0; g < goroutines; g++ {
+		s, err := OpenMemoryStateStore()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		wg.Add(1)
+		go func(g int, s *StateStore) {
+			defer wg.Done()
+			key := []byte(fmt.Sprintf("handle-%02d", g))
+			for r := 0; r < rounds; r++ {
+				err := s.upsertUnpinned(key, 1000+uint64(r), []byte("v"))
+				if Code(err) != statusOfName("DD_ECONFLICT") || !strings.Contains(err.Error(), "'"+string(key)+"'") {
+					mu.Lock()
+					wrong++
+					mu.Unlock()
+				}
+			}
+		}(g, s)
+	}
+	wg.Wait()
+	if wrong != 0 {
+		t.Fatalf("%d of %d handle errors were not the goroutine's own", wrong, goroutines*rounds)
+	}
+	fmt.Printf("go errors: %d goroutines x %d failures read from their handles, unpinned\n", goroutines, rounds)
+}

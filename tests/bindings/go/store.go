@@ -79,6 +79,27 @@ func (s *StateStore) Upsert(key []byte, expected uint64, state []byte) (uint64, 
 	return uint64(rev), err
 }
 
+// upsertUnpinned is Upsert without pinning the OS thread: its message can
+// only come from the store handle (dd_handle_error), the form that does not
+// depend on which thread the goroutine ran on.
+func (s *StateStore) upsertUnpinned(key []byte, expected uint64, state []byte) error {
+	var m cmem
+	defer m.free()
+	kp, kn := m.bytes(key)
+	vp, vn := m.bytes(state)
+	var rev C.uint64_t
+	rc := C.dd_state_store_upsert(&rev, s.p, kp, kn, C.uint64_t(expected), vp, vn)
+	if rc == C.DD_OK {
+		return nil
+	}
+	runtime.Gosched() // let the goroutine move to another OS thread before the read
+	msg, ok := handleError(rc, unsafe.Pointer(s.p))
+	if !ok {
+		msg = "(no message on the handle)"
+	}
+	return &Error{Code: int(rc), Message: msg}
+}
+
 // Get is dd_state_store_get: the state and its revision.
 func (s *StateStore) Get(key []byte) ([]byte, uint64, error) {
 	var m cmem
@@ -149,7 +170,7 @@ func readAll(handle unsafe.Pointer, open func(**C.dd_journal_cursor) C.int) ([]R
 // cursorNext is dd_journal_cursor_next, out first as every other call;
 // the one place to follow the header's argument order.
 func cursorNext(ev *C.dd_journal_event, c *C.dd_journal_cursor) C.int {
-	return C.dd_journal_cursor_next(c, ev)
+	return C.dd_journal_cursor_next(ev, c)
 }
 
 // Keys is dd_state_store_keys read to the end.

@@ -234,3 +234,22 @@ TEST(test_lww_timestamp_beyond_the_skew_is_elimit)
     dd_crdt_free(out);
     dd_crdt_free(r);
 }
+
+TEST(test_type_name_of_an_unknown_type_is_never_null)
+{
+    ASSERT_STR_EQ(dd_crdt_type_name(0), "unknown");
+    ASSERT_STR_EQ(dd_crdt_type_name(999), "unknown");
+    ASSERT_STR_EQ(dd_crdt_type_name(DD_ORMULTIMAP), "ORMultiMap");
+}
+
+TEST(test_random_actor_ids_are_nonzero_and_distinct)
+{
+    uint64_t seen[64];
+    for (int i = 0; i < 64; i++) {
+        ASSERT_OK(dd_actor_id_random(&seen[i]));
+        ASSERT(seen[i] != 0);
+        for (int j = 0; j < i; j++)
+            ASSERT(seen[i] != seen[j]);
+    }
+    ASSERT_STATUS(dd_actor_id_random(NULL), DD_EINVAL);
+}

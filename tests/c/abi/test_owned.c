@@ -86,9 +86,9 @@ TEST(test_owned_survives_null_closed_and_garbage)
     uint8_t junk[] = {1, 1, 200, 200, 200, 200, 200, 200};
     ASSERT_STATUS(dd_owned_deliver(h, 2, junk, sizeof(junk)), DD_ECORRUPT);
     ASSERT_STATUS(dd_owned_deliver(h, 2, NULL, 5), DD_EINVAL);
-    ASSERT_STATUS(dd_owned_publish(h, NULL, 0, junk, 1, 0, 0, NULL, NULL), DD_EINVAL);
-    ASSERT_STATUS(dd_owned_publish(h, "load", 0, junk, 1, 42, 0, NULL, NULL), DD_EINVAL);
-    ASSERT_STATUS(dd_owned_publish(h, "other", 0, junk, 1, 0, 0, NULL, NULL), DD_ENOTFOUND);
+    ASSERT_STATUS(dd_owned_publish(NULL, NULL, h, NULL, 0, junk, 1, 0, 0), DD_EINVAL);
+    ASSERT_STATUS(dd_owned_publish(NULL, NULL, h, "load", 0, junk, 1, 42, 0), DD_EINVAL);
+    ASSERT_STATUS(dd_owned_publish(NULL, NULL, h, "other", 0, junk, 1, 0, 0), DD_ENOTFOUND);
     dd_owned_view v;
     ASSERT_STATUS(dd_owned_read(&v, h, "load", 2), DD_ENOTFOUND);
     ASSERT_STATUS(dd_owned_read(NULL, h, "load", 2), DD_EINVAL);
@@ -104,7 +104,7 @@ TEST(test_owned_survives_null_closed_and_garbage)
     ASSERT_STATUS(dd_owned_close(h), DD_EMISUSE);
     ASSERT_STATUS(dd_owned_tick(h, 1), DD_EMISUSE);
     ASSERT_STATUS(dd_owned_deliver(h, 2, junk, sizeof(junk)), DD_EMISUSE);
-    ASSERT_STATUS(dd_owned_publish(h, "load", 0, junk, 1, 0, 0, NULL, NULL), DD_EMISUSE);
+    ASSERT_STATUS(dd_owned_publish(NULL, NULL, h, "load", 0, junk, 1, 0, 0), DD_EMISUSE);
     ASSERT_STATUS(dd_owned_member_up(NULL, 2, 1), DD_EMISUSE);
     ASSERT_STATUS(dd_owned_member_left(h, 2), DD_EMISUSE);
     ASSERT_STATUS(dd_owned_read(&v, h, "load", 1), DD_EMISUSE);
@@ -144,12 +144,12 @@ TEST(test_owned_two_nodes_publish_and_read_through_the_abi)
     pump(a, 1, b, 2);
     pump(b, 2, a, 1);
     uint64_t inc = 0, age = 0;
-    ASSERT_OK(dd_owned_publish(a, "load", 1, (const uint8_t *)"base", 4, DD_OWNED_URGENCY_DEFAULT,
-                               0, &inc, &age));
+    ASSERT_OK(dd_owned_publish(&inc, &age, a, "load", 1, (const uint8_t *)"base", 4,
+                               DD_OWNED_URGENCY_DEFAULT, 0));
     ASSERT_EQ_U64(inc, 1);
     ASSERT_EQ_U64(age, 1);
-    ASSERT_OK(dd_owned_publish(a, "load", 0, (const uint8_t *)"+1", 2, DD_OWNED_URGENCY_IMMEDIATE,
-                               0, NULL, &age));
+    ASSERT_OK(dd_owned_publish(NULL, &age, a, "load", 0, (const uint8_t *)"+1", 2,
+                               DD_OWNED_URGENCY_IMMEDIATE, 0));
     ASSERT_EQ_U64(age, 2);
     ASSERT(pump(a, 1, b, 2) >= 2);
     ASSERT_EQ_INT(poll(&p, 1, 0), 1);
@@ -203,8 +203,8 @@ TEST(test_owned_restart_reloads_from_the_state_store)
     ASSERT_OK(dd_state_store_open(&store, &so));
     dd_owned *a = open_node(1, 5, store);
     uint64_t inc, age;
-    ASSERT_OK(dd_owned_publish(a, "load", 1, (const uint8_t *)"v1", 2, 0, 0, &inc, &age));
-    ASSERT_OK(dd_owned_publish(a, "load", 0, (const uint8_t *)"d2", 2, 0, 0, &inc, &age));
+    ASSERT_OK(dd_owned_publish(&inc, &age, a, "load", 1, (const uint8_t *)"v1", 2, 0, 0));
+    ASSERT_OK(dd_owned_publish(&inc, &age, a, "load", 0, (const uint8_t *)"d2", 2, 0, 0));
     ASSERT_OK(dd_owned_close(a));
     /* The record is in the store under owned/load. */
     dd_buf rec = DD_BUF_INIT;
@@ -222,7 +222,7 @@ TEST(test_owned_restart_reloads_from_the_state_store)
     dd_owned_view_free(&v);
     /* The engine keeps the store alive after its handle closes. */
     ASSERT_OK(dd_state_store_close(store));
-    ASSERT_OK(dd_owned_publish(a, "load", 0, (const uint8_t *)"d3", 2, 0, 0, &inc, &age));
+    ASSERT_OK(dd_owned_publish(&inc, &age, a, "load", 0, (const uint8_t *)"d3", 2, 0, 0));
     ASSERT_EQ_U64(age, 3);
     ASSERT_OK(dd_owned_close(a));
 }
@@ -231,7 +231,7 @@ static void *publisher(void *arg)
 {
     dd_owned *h = arg;
     for (int k = 0; k < 2000; k++)
-        if (dd_owned_publish(h, "load", k % 100 == 0, (const uint8_t *)"d", 1, 0, 0, NULL, NULL) !=
+        if (dd_owned_publish(NULL, NULL, h, "load", k % 100 == 0, (const uint8_t *)"d", 1, 0, 0) !=
             DD_OK)
             return (void *)1;
     return NULL;
@@ -279,8 +279,8 @@ TEST(test_owned_instance_survives_a_restart_on_sqlite)
     dd_state_store *store = NULL;
     ASSERT_OK(dd_state_store_open(&store, &so));
     dd_owned *a = open_node(1, 11, store);
-    ASSERT_OK(dd_owned_publish(a, "load", 1, (const uint8_t *)"shards:0-63", 11, 0, 0, NULL, NULL));
-    ASSERT_OK(dd_owned_publish(a, "load", 0, (const uint8_t *)"+64", 3, 0, 0, NULL, NULL));
+    ASSERT_OK(dd_owned_publish(NULL, NULL, a, "load", 1, (const uint8_t *)"shards:0-63", 11, 0, 0));
+    ASSERT_OK(dd_owned_publish(NULL, NULL, a, "load", 0, (const uint8_t *)"+64", 3, 0, 0));
     ASSERT_OK(dd_owned_close(a));
     ASSERT_OK(dd_state_store_close(store));
 

@@ -276,9 +276,9 @@ static int do_step(run *r, const cJSON *step)
             return -1;
         int u = enum_of(str(step, "urgency", "default"), URGENCIES, 4);
         uint64_t inc = 0, age = 0;
-        int rc =
-            dd_owned_publish(h, str(step, "type", ""), cJSON_IsTrue(conf_get(step, "full")), buf,
-                             len, u < 0 ? 99u : (uint32_t)u, num(step, "delay_ms", 0), &inc, &age);
+        int rc = dd_owned_publish(&inc, &age, h, str(step, "type", ""),
+                                  cJSON_IsTrue(conf_get(step, "full")), buf, len,
+                                  u < 0 ? 99u : (uint32_t)u, num(step, "delay_ms", 0));
         if (check_status(r, step, rc))
             return -1;
         const cJSON *e = conf_get(step, "expect");

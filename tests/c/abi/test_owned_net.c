@@ -66,8 +66,8 @@ static void onode_close(onode *n)
 
 static void publish(onode *n, int full, const char *text)
 {
-    ASSERT_OK(dd_owned_publish(n->own, TYPE, full, (const uint8_t *)text, strlen(text),
-                               DD_OWNED_URGENCY_DEFAULT, 0, NULL, NULL));
+    ASSERT_OK(dd_owned_publish(NULL, NULL, n->own, TYPE, full, (const uint8_t *)text, strlen(text),
+                               DD_OWNED_URGENCY_DEFAULT, 0));
 }
 
 /* 1 when `reader` holds `owner`'s view with this base and `deltas` deltas
@@ -250,7 +250,7 @@ TEST(test_closing_system_and_owned_in_either_order_is_safe)
     ASSERT_STATUS(dd_owned_open(&second, &oo), DD_ECONFLICT);
     ASSERT(second == NULL);
     ASSERT_OK(dd_owned_close(n.own));
-    ASSERT_STATUS(dd_owned_publish(n.own, TYPE, 1, (const uint8_t *)"x", 1, 0, 0, NULL, NULL),
+    ASSERT_STATUS(dd_owned_publish(NULL, NULL, n.own, TYPE, 1, (const uint8_t *)"x", 1, 0, 0),
                   DD_EMISUSE);
     ASSERT_OK(dd_owned_open(&second, &oo));
 
@@ -258,7 +258,7 @@ TEST(test_closing_system_and_owned_in_either_order_is_safe)
     dd_owned_type_options to;
     ASSERT_OK(dd_owned_type_options_init(&to, DD_OWNED_TYPE_OPTIONS_VERSION));
     ASSERT_OK(dd_owned_register(second, TYPE, &to));
-    ASSERT_OK(dd_owned_publish(second, TYPE, 1, (const uint8_t *)"kept", 4, 0, 0, NULL, NULL));
+    ASSERT_OK(dd_owned_publish(NULL, NULL, second, TYPE, 1, (const uint8_t *)"kept", 4, 0, 0));
     ASSERT_OK(dd_replica_close(n.rep));
     ASSERT_OK(dd_system_close(n.sys));
     ASSERT_OK(dd_owned_tick(second, 5)); /* detached: the host pumps again */

@@ -59,7 +59,7 @@ static void pump(node *nodes, size_t count, int rounds)
             moved = 0;
             for (size_t i = 0; i < count; i++) {
                 dd_buf to = DD_BUF_INIT, msg = DD_BUF_INIT;
-                while (dd_system_next_outgoing(nodes[i].sys, &to, &msg) == DD_OK) {
+                while (dd_system_next_outgoing(&msg, &to, nodes[i].sys) == DD_OK) {
                     moved = 1;
                     for (size_t j = 0; j < count; j++)
                         if (to.len == strlen(nodes[j].id) && !memcmp(to.data, nodes[j].id, to.len))
@@ -215,7 +215,7 @@ TEST(test_two_pumped_nodes_converge_and_report_membership)
 
     bool saw_b_up = false;
     dd_event ev = DD_EVENT_INIT;
-    while (dd_system_next_event(n[0].sys, &ev) == DD_OK)
+    while (dd_system_next_event(&ev, n[0].sys) == DD_OK)
         if (ev.kind == DD_EVENT_MEMBER && ev.member_id.len == 1 && ev.member_id.data[0] == 'b' &&
             ev.member_state == DD_MEMBER_UP)
             saw_b_up = true;
@@ -252,7 +252,7 @@ TEST(test_future_gossip_version_is_refused_and_counted)
     ASSERT_OK(dd_system_tick(n[0].sys, now_ms));
     long long before = decode_errors(n[1].sys), refused = 0;
     dd_buf to = DD_BUF_INIT, held[64];
-    while (refused < 64 && dd_system_next_outgoing(n[0].sys, &to, &held[refused]) == DD_OK) {
+    while (refused < 64 && dd_system_next_outgoing(&held[refused], &to, n[0].sys) == DD_OK) {
         dd_buf *msg = &held[refused];
         if (to.len == 1 && to.data[0] == 'b') {
             msg->data[1] = 2;
@@ -285,7 +285,7 @@ TEST(test_event_fd_is_readable_exactly_while_events_are_queued)
     node a;
     node_open(&a, "a", "a", NULL, NULL, 0);
     int fd = -1;
-    ASSERT_OK(dd_system_event_fd(a.sys, &fd));
+    ASSERT_OK(dd_system_event_fd(&fd, a.sys));
     ASSERT(fd >= 0);
     ASSERT_OK(dd_replica_subscribe(a.rep, K("user/"), 1));
     dd_op op = increment(1);
@@ -298,7 +298,7 @@ TEST(test_event_fd_is_readable_exactly_while_events_are_queued)
     ASSERT_EQ_INT(poll(&p, 1, 0), 1);
     int changed = 0;
     dd_event ev = DD_EVENT_INIT;
-    while (dd_system_next_event(a.sys, &ev) == DD_OK)
+    while (dd_system_next_event(&ev, a.sys) == DD_OK)
         if (ev.kind == DD_EVENT_CHANGED) {
             ASSERT_MEM_EQ(ev.key.data, ev.key.len, "user/1", 6);
             changed++;
@@ -319,20 +319,20 @@ TEST(test_majority_write_completes_with_an_event_carrying_its_id)
     pump(n, 3, 20);
     dd_op op = increment(5);
     uint64_t id = 0;
-    ASSERT_OK(dd_replica_write(n[0].rep, K("w"), DD_GCOUNTER, &op, DD_CONSISTENCY_MAJORITY, 0, 5000,
-                               &id));
+    ASSERT_OK(dd_replica_write(&id, n[0].rep, K("w"), DD_GCOUNTER, &op, DD_CONSISTENCY_MAJORITY, 0,
+                               5000));
     ASSERT(id != 0);
     pump(n, 3, 3);
     int done = 0;
     dd_event ev = DD_EVENT_INIT;
-    while (dd_system_next_event(n[0].sys, &ev) == DD_OK)
+    while (dd_system_next_event(&ev, n[0].sys) == DD_OK)
         if (ev.kind == DD_EVENT_REQUEST_DONE && ev.request_id == id) {
             ASSERT_STATUS(ev.status, DD_OK);
             done++;
         }
     dd_event_clear(&ev);
     ASSERT_EQ_INT(done, 1);
-    ASSERT_STATUS(dd_replica_write(n[0].rep, K("w"), DD_GCOUNTER, &op, 9, 0, 5000, &id), DD_EINVAL);
+    ASSERT_STATUS(dd_replica_write(&id, n[0].rep, K("w"), DD_GCOUNTER, &op, 9, 0, 5000), DD_EINVAL);
     for (int i = 0; i < 3; i++)
         node_close(&n[i]);
 }
@@ -401,8 +401,8 @@ TEST(test_every_replica_and_system_call_survives_null_and_closed_handles)
         ASSERT_STATUS(dd_replica_keys(&b, h, &cursor, 0), DD_EMISUSE);
         ASSERT_STATUS(dd_replica_key_count(&u, h), DD_EMISUSE);
         ASSERT_STATUS(dd_replica_subscribe(h, K("k"), 0), DD_EMISUSE);
-        ASSERT_STATUS(dd_replica_write(h, K("k"), DD_GCOUNTER, &op, 0, 0, 10, &u), DD_EMISUSE);
-        ASSERT_STATUS(dd_replica_read(h, K("k"), 0, 0, 10, &u), DD_EMISUSE);
+        ASSERT_STATUS(dd_replica_write(&u, h, K("k"), DD_GCOUNTER, &op, 0, 0, 10), DD_EMISUSE);
+        ASSERT_STATUS(dd_replica_read(&u, h, K("k"), 0, 0, 10), DD_EMISUSE);
         ASSERT_STATUS(dd_replica_flush(h), DD_EMISUSE);
         ASSERT(strlen(dd_error_last()->message) > 0);
     }
@@ -412,10 +412,10 @@ TEST(test_every_replica_and_system_call_survives_null_and_closed_handles)
         ASSERT_STATUS(dd_system_tick(h, now_ms), DD_EMISUSE);
         ASSERT_STATUS(dd_system_deliver(h, now_ms, "b", 1, (const uint8_t *)"x", 1), DD_EMISUSE);
         dd_buf to = DD_BUF_INIT;
-        ASSERT_STATUS(dd_system_next_outgoing(h, &to, &b), DD_EMISUSE);
-        ASSERT_STATUS(dd_system_next_event(h, &ev), DD_EMISUSE);
-        ASSERT_STATUS(dd_system_event_fd(h, &fd), DD_EMISUSE);
-        ASSERT_STATUS(dd_system_incarnation(h, &u), DD_EMISUSE);
+        ASSERT_STATUS(dd_system_next_outgoing(&b, &to, h), DD_EMISUSE);
+        ASSERT_STATUS(dd_system_next_event(&ev, h), DD_EMISUSE);
+        ASSERT_STATUS(dd_system_event_fd(&fd, h), DD_EMISUSE);
+        ASSERT_STATUS(dd_system_incarnation(&u, h), DD_EMISUSE);
         dd_replica *out = NULL;
         dd_replica_options ro = DD_REPLICA_OPTIONS_INIT;
         ASSERT_STATUS(dd_replica_open(&out, h, &ro), DD_EMISUSE);
@@ -426,16 +426,16 @@ TEST(test_every_replica_and_system_call_survives_null_and_closed_handles)
     ASSERT_STATUS(dd_replica_to_json(NULL, a.rep, K("k")), DD_EINVAL);
     ASSERT_STATUS(dd_replica_keys(&b, a.rep, NULL, 0), DD_EINVAL);
     ASSERT_STATUS(dd_replica_key_count(NULL, a.rep), DD_EINVAL);
-    ASSERT_STATUS(dd_replica_write(a.rep, K("k"), DD_GCOUNTER, &op, 0, 0, 10, NULL), DD_EINVAL);
-    ASSERT_STATUS(dd_replica_read(a.rep, K("k"), 0, 0, 10, NULL), DD_EINVAL);
-    ASSERT_STATUS(dd_replica_read(a.rep, K("k"), 17, 0, 10, &u), DD_EINVAL);
+    ASSERT_STATUS(dd_replica_write(NULL, a.rep, K("k"), DD_GCOUNTER, &op, 0, 0, 10), DD_EINVAL);
+    ASSERT_STATUS(dd_replica_read(NULL, a.rep, K("k"), 0, 0, 10), DD_EINVAL);
+    ASSERT_STATUS(dd_replica_read(&u, a.rep, K("k"), 17, 0, 10), DD_EINVAL);
     ASSERT_STATUS(dd_replica_subscribe(a.rep, NULL, 3, 0), DD_EINVAL);
-    ASSERT_STATUS(dd_system_next_outgoing(a.sys, NULL, &b), DD_EINVAL);
-    ASSERT_STATUS(dd_system_next_event(a.sys, NULL), DD_EINVAL);
+    ASSERT_STATUS(dd_system_next_outgoing(&b, NULL, a.sys), DD_EINVAL);
+    ASSERT_STATUS(dd_system_next_event(NULL, a.sys), DD_EINVAL);
     dd_event bad = DD_EVENT_INIT;
     bad.version = 42;
-    ASSERT_STATUS(dd_system_next_event(a.sys, &bad), DD_EINVAL);
-    ASSERT_STATUS(dd_system_event_fd(a.sys, NULL), DD_EINVAL);
+    ASSERT_STATUS(dd_system_next_event(&bad, a.sys), DD_EINVAL);
+    ASSERT_STATUS(dd_system_event_fd(NULL, a.sys), DD_EINVAL);
     ASSERT_STATUS(dd_replica_open(NULL, a.sys, NULL), DD_EINVAL);
     dd_event_clear(NULL);
     node_close(&a);

@@ -62,7 +62,7 @@ static int check_cursor(run *r, dd_journal_cursor *c, const cJSON *expect, int f
     int rc, i = 0;
     const cJSON *row = expect ? expect->child : NULL;
     blob want;
-    while ((rc = dd_journal_cursor_next(c, &ev)) == DD_OK) {
+    while ((rc = dd_journal_cursor_next(&ev, c)) == DD_OK) {
         if (!row)
             return fail(r, "more items than expected (item %d: '%.*s')", i, (int)ev.pid_len,
                         (const char *)ev.pid);

@@ -137,7 +137,7 @@ static void expect_orders(dd_journal_cursor *c, const uint64_t *seqs, size_t n)
     size_t i = 0;
     uint64_t last_ordering = 0;
     int rc;
-    while ((rc = dd_journal_cursor_next(c, &ev)) == DD_OK) {
+    while ((rc = dd_journal_cursor_next(&ev, c)) == DD_OK) {
         ASSERT(i < n);
         uint64_t seq = seqs[i];
         ASSERT_EQ_U64(ev.seq, seq);
@@ -170,11 +170,11 @@ static void read_variant(const variant *v, const char *root)
     dd_journal_event ev;
 
     ASSERT_OK(dd_journal_pids(&c, j, NULL, 0, UINT64_MAX));
-    ASSERT_OK(dd_journal_cursor_next(c, &ev));
+    ASSERT_OK(dd_journal_cursor_next(&ev, c));
     ASSERT_MEM_EQ(ev.pid, ev.pid_len, "carts", (size_t)5);
-    ASSERT_OK(dd_journal_cursor_next(c, &ev));
+    ASSERT_OK(dd_journal_cursor_next(&ev, c));
     ASSERT_MEM_EQ(ev.pid, ev.pid_len, "orders", (size_t)6);
-    ASSERT_STATUS(dd_journal_cursor_next(c, &ev), DD_EDONE);
+    ASSERT_STATUS(dd_journal_cursor_next(&ev, c), DD_EDONE);
     ASSERT_OK(dd_journal_cursor_close(c));
 
     uint64_t highest = 0;
@@ -188,10 +188,10 @@ static void read_variant(const variant *v, const char *root)
     ASSERT_OK(dd_journal_by_tag(&c, j, "audit", 0, UINT64_MAX));
     expect_orders(c, audited, 1);
     ASSERT_OK(dd_journal_replay(&c, j, K("carts"), 1, UINT64_MAX, UINT64_MAX));
-    ASSERT_OK(dd_journal_cursor_next(c, &ev));
+    ASSERT_OK(dd_journal_cursor_next(&ev, c));
     ASSERT_MEM_EQ(ev.payload, ev.len, "cart created", (size_t)12);
     ASSERT_EQ_U64(ev.timestamp_ms, T0 + 10);
-    ASSERT_STATUS(dd_journal_cursor_next(c, &ev), DD_EDONE);
+    ASSERT_STATUS(dd_journal_cursor_next(&ev, c), DD_EDONE);
     ASSERT_OK(dd_journal_cursor_close(c));
 
     dd_buf b = DD_BUF_INIT;
@@ -224,7 +224,7 @@ static void read_variant(const variant *v, const char *root)
     dd_buf_free(&b);
     size_t keys = 0;
     ASSERT_OK(dd_state_store_range(&c, s, NULL, 0, 100));
-    while (dd_journal_cursor_next(c, &ev) == DD_OK)
+    while (dd_journal_cursor_next(&ev, c) == DD_OK)
         keys++;
     ASSERT_OK(dd_journal_cursor_close(c));
     ASSERT_EQ_U64(keys, 3);

@@ -51,7 +51,7 @@ TEST(test_append_and_replay_through_a_cursor)
         dd_journal_cursor *c = NULL;
         ASSERT_OK(dd_journal_replay(&c, j, PID("order-1"), 2, UINT64_MAX, UINT64_MAX));
         dd_journal_event e;
-        ASSERT_OK(dd_journal_cursor_next(c, &e));
+        ASSERT_OK(dd_journal_cursor_next(&e, c));
         ASSERT_EQ_U64(e.seq, 2);
         ASSERT_EQ_U64(e.timestamp_ms, 12);
         ASSERT_MEM_EQ(e.payload, e.len, "two", 3);
@@ -59,11 +59,11 @@ TEST(test_append_and_replay_through_a_cursor)
         ASSERT_EQ_U64(e.tag_count, 2);
         ASSERT_STR_EQ(e.tags[0], "green");
         ASSERT_STR_EQ(e.tags[1], "blue");
-        ASSERT_OK(dd_journal_cursor_next(c, &e));
+        ASSERT_OK(dd_journal_cursor_next(&e, c));
         ASSERT_EQ_U64(e.seq, 3);
         ASSERT_EQ_U64(e.tag_count, 0);
-        ASSERT_STATUS(dd_journal_cursor_next(c, &e), DD_EDONE);
-        ASSERT_STATUS(dd_journal_cursor_next(c, &e), DD_EDONE);
+        ASSERT_STATUS(dd_journal_cursor_next(&e, c), DD_EDONE);
+        ASSERT_STATUS(dd_journal_cursor_next(&e, c), DD_EDONE);
         ASSERT_OK(dd_journal_cursor_close(c));
         ASSERT_OK(dd_journal_close(j));
     }
@@ -86,7 +86,7 @@ TEST(test_cursor_pages_through_many_events)
     ASSERT_OK(dd_journal_replay(&c, j, PID("p"), 1, 1250, 1200));
     dd_journal_event e;
     uint64_t expect = 1;
-    while (dd_journal_cursor_next(c, &e) == DD_OK) {
+    while (dd_journal_cursor_next(&e, c) == DD_OK) {
         ASSERT_EQ_U64(e.seq, expect);
         char want[8];
         snprintf(want, sizeof(want), "%llu", (unsigned long long)expect);
@@ -113,19 +113,19 @@ TEST(test_by_tag_and_pids_cursors)
         const char *order[] = {"b", "a", "c"};
         uint64_t last = 0;
         for (int i = 0; i < 3; i++) {
-            ASSERT_OK(dd_journal_cursor_next(c, &e));
+            ASSERT_OK(dd_journal_cursor_next(&e, c));
             ASSERT_MEM_EQ(e.pid, e.pid_len, order[i], 1);
             ASSERT(e.ordering > last);
             last = e.ordering;
         }
-        ASSERT_STATUS(dd_journal_cursor_next(c, &e), DD_EDONE);
+        ASSERT_STATUS(dd_journal_cursor_next(&e, c), DD_EDONE);
         ASSERT_OK(dd_journal_cursor_close(c));
         ASSERT_OK(dd_journal_pids(&c, j, PID("a"), 10));
-        ASSERT_OK(dd_journal_cursor_next(c, &e));
+        ASSERT_OK(dd_journal_cursor_next(&e, c));
         ASSERT_MEM_EQ(e.pid, e.pid_len, "b", 1);
-        ASSERT_OK(dd_journal_cursor_next(c, &e));
+        ASSERT_OK(dd_journal_cursor_next(&e, c));
         ASSERT_MEM_EQ(e.pid, e.pid_len, "c", 1);
-        ASSERT_STATUS(dd_journal_cursor_next(c, &e), DD_EDONE);
+        ASSERT_STATUS(dd_journal_cursor_next(&e, c), DD_EDONE);
         ASSERT_OK(dd_journal_cursor_close(c));
         ASSERT_OK(dd_journal_close(j));
     }
@@ -176,7 +176,7 @@ TEST(test_closed_null_and_forged_handles_are_misuse)
     ASSERT_STATUS(dd_journal_highest_seq(NULL, NULL, PID("p")), DD_EINVAL);
     dd_journal_cursor *c;
     ASSERT_STATUS(dd_journal_replay(&c, NULL, PID("p"), 1, 2, 3), DD_EMISUSE);
-    ASSERT_STATUS(dd_journal_cursor_next(NULL, &(dd_journal_event){0}), DD_EMISUSE);
+    ASSERT_STATUS(dd_journal_cursor_next(&(dd_journal_event){0}, NULL), DD_EMISUSE);
     ASSERT_OK(dd_journal_cursor_close(NULL));
     dd_buf b = DD_BUF_INIT;
     ASSERT_STATUS(dd_snapshot_load(&b, NULL, NULL, NULL, PID("p"), NULL), DD_EMISUSE);
@@ -193,7 +193,7 @@ TEST(test_cursor_keeps_a_closed_journal_alive)
     ASSERT_OK(dd_journal_replay(&c, j, PID("p"), 1, UINT64_MAX, UINT64_MAX));
     ASSERT_OK(dd_journal_close(j));
     dd_journal_event e;
-    ASSERT_OK(dd_journal_cursor_next(c, &e));
+    ASSERT_OK(dd_journal_cursor_next(&e, c));
     ASSERT_MEM_EQ(e.payload, e.len, "x", 1);
     ASSERT_OK(dd_journal_cursor_close(c));
     ASSERT_STATUS(dd_journal_cursor_close(c), DD_EMISUSE);
@@ -210,7 +210,7 @@ TEST(test_bad_options_are_rejected)
            o.busy_timeout_ms == m.busy_timeout_ms && o.keyring == m.keyring &&
            o.compression_level == m.compression_level &&
            o.compression_threshold == m.compression_threshold &&
-           o.snapshot_keep == m.snapshot_keep);
+           o.snapshot_keep == m.snapshot_keep && o.seal == m.seal);
     dd_journal *j = NULL;
     o.backend = DD_BACKEND_SQLITE; /* no path */
     ASSERT_STATUS(dd_journal_open(&j, &o), DD_EINVAL);
@@ -259,11 +259,59 @@ TEST(test_sealed_journal_refuses_a_wrong_key)
     dd_journal_cursor *c;
     dd_journal_event e;
     ASSERT_OK(dd_journal_replay(&c, j, PID("p"), 1, UINT64_MAX, UINT64_MAX));
-    ASSERT_STATUS(dd_journal_cursor_next(c, &e), DD_ECRYPTO);
+    ASSERT_STATUS(dd_journal_cursor_next(&e, c), DD_ECRYPTO);
     ASSERT_EQ_INT(dd_error_last()->code, DD_ECRYPTO);
     ASSERT_OK(dd_journal_cursor_close(c));
     ASSERT_OK(dd_journal_close(j));
     ASSERT_OK(dd_keyring_free(other));
+}
+
+static int file_contains(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    static char data[1 << 20];
+    size_t n = fread(data, 1, sizeof(data), f);
+    fclose(f);
+    size_t m = strlen(needle);
+    for (size_t i = 0; i + m <= n; i++)
+        if (memcmp(data + i, needle, m) == 0)
+            return 1;
+    return 0;
+}
+
+TEST(test_seal_required_refuses_a_null_or_closed_keyring_and_writes_no_plaintext)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/required.db", test_tmpdir());
+    dd_store_options o = DD_STORE_OPTIONS_INIT;
+    o.backend = DD_BACKEND_SQLITE;
+    o.path = path;
+    o.seal = DD_SEAL_REQUIRED;
+    dd_journal *j = NULL;
+    dd_state_store *s = NULL;
+    /* What a binding sends when its keyring wrapper was closed: NULL. */
+    ASSERT_STATUS(dd_journal_open(&j, &o), DD_EINVAL);
+    ASSERT(strstr(dd_error_last()->message, "keyring") != NULL);
+    ASSERT_STATUS(dd_state_store_open(&s, &o), DD_EINVAL);
+    ASSERT(j == NULL && s == NULL);
+    o.keyring = ring();
+    ASSERT_OK(dd_keyring_free(o.keyring)); /* closed: its handle is stale */
+    ASSERT_STATUS(dd_journal_open(&j, &o), DD_EMISUSE);
+    o.seal = DD_SEAL_IF_KEYRING;
+    ASSERT_STATUS(dd_state_store_open(&s, &o), DD_EMISUSE);
+    o.seal = 9;
+    o.keyring = NULL;
+    ASSERT_STATUS(dd_journal_open(&j, &o), DD_EINVAL);
+    o.seal = DD_SEAL_REQUIRED;
+    o.keyring = ring();
+    ASSERT_OK(dd_journal_open(&j, &o));
+    dd_append_event ev = {(const uint8_t *)"TOP-SECRET", 10, 0, NULL, 0};
+    ASSERT_OK(dd_journal_append(j, PID("p"), 0, &ev, 1));
+    ASSERT_OK(dd_journal_close(j));
+    ASSERT_OK(dd_keyring_free(o.keyring));
+    ASSERT(!file_contains(path, "TOP-SECRET"));
 }
 
 typedef struct sum_actor {

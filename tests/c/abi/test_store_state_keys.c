@@ -51,7 +51,7 @@ static void drain(dd_journal_cursor *c, char *out, size_t cap, int with_state)
     out[0] = 0;
     dd_journal_event ev;
     int rc;
-    while ((rc = dd_journal_cursor_next(c, &ev)) == DD_OK) {
+    while ((rc = dd_journal_cursor_next(&ev, c)) == DD_OK) {
         ASSERT(ev.tag_count == 0 && ev.timestamp_ms == 0);
         int w = with_state ? snprintf(out + off, cap - off, "%.*s:%llu=%.*s,", (int)ev.pid_len,
                                       (const char *)ev.pid, (unsigned long long)ev.seq, (int)ev.len,
@@ -64,7 +64,7 @@ static void drain(dd_journal_cursor *c, char *out, size_t cap, int with_state)
         off += (size_t)w;
     }
     ASSERT_STATUS(rc, DD_EDONE);
-    ASSERT_STATUS(dd_journal_cursor_next(c, &ev), DD_EDONE);
+    ASSERT_STATUS(dd_journal_cursor_next(&ev, c), DD_EDONE);
     ASSERT_OK(dd_journal_cursor_close(c));
 }
 
@@ -178,7 +178,7 @@ TEST(test_cursors_resume_across_pages)
         dd_journal_event ev;
         int i = 0;
         ASSERT_OK(dd_state_store_keys(&c, s, KEY("k")));
-        while (dd_journal_cursor_next(c, &ev) == DD_OK) {
+        while (dd_journal_cursor_next(&ev, c) == DD_OK) {
             snprintf(key, sizeof(key), "k%05d", i++);
             ASSERT_MEM_EQ(ev.pid, ev.pid_len, key, strlen(key));
         }
@@ -186,19 +186,19 @@ TEST(test_cursors_resume_across_pages)
         ASSERT_OK(dd_journal_cursor_close(c));
         ASSERT_OK(dd_state_store_range(&c, s, KEY("k99999"), -(N + 5)));
         for (i = N - 1; i >= 0; i--) {
-            ASSERT_OK(dd_journal_cursor_next(c, &ev));
+            ASSERT_OK(dd_journal_cursor_next(&ev, c));
             snprintf(key, sizeof(key), "k%05d", i);
             snprintf(val, sizeof(val), "v%d", i);
             ASSERT_MEM_EQ(ev.pid, ev.pid_len, key, strlen(key));
             ASSERT_MEM_EQ(ev.payload, ev.len, val, strlen(val));
         }
-        ASSERT_OK(dd_journal_cursor_next(c, &ev));
+        ASSERT_OK(dd_journal_cursor_next(&ev, c));
         ASSERT_MEM_EQ(ev.pid, ev.pid_len, "j", 1);
-        ASSERT_STATUS(dd_journal_cursor_next(c, &ev), DD_EDONE);
+        ASSERT_STATUS(dd_journal_cursor_next(&ev, c), DD_EDONE);
         ASSERT_OK(dd_journal_cursor_close(c));
         /* A count that ends exactly on a page boundary. */
         ASSERT_OK(dd_state_store_range(&c, s, NULL, 0, 1024));
-        for (i = 0; dd_journal_cursor_next(c, &ev) == DD_OK; i++)
+        for (i = 0; dd_journal_cursor_next(&ev, c) == DD_OK; i++)
             ;
         ASSERT_EQ_INT(i, 1024);
         ASSERT_OK(dd_journal_cursor_close(c));
@@ -240,11 +240,11 @@ TEST(test_state_cursor_misuse_is_reported)
     ASSERT_STATUS(dd_state_store_keys(&c, s, NULL, 0), DD_EMISUSE);
     ASSERT(c == NULL);
     dd_journal_event ev;
-    ASSERT_OK(dd_journal_cursor_next(live, &ev));
+    ASSERT_OK(dd_journal_cursor_next(&ev, live));
     ASSERT_MEM_EQ(ev.pid, ev.pid_len, "a", 1);
-    ASSERT_STATUS(dd_journal_cursor_next(live, &ev), DD_EDONE);
+    ASSERT_STATUS(dd_journal_cursor_next(&ev, live), DD_EDONE);
     ASSERT_OK(dd_journal_cursor_close(live));
-    ASSERT_STATUS(dd_journal_cursor_next(live, &ev), DD_EMISUSE);
+    ASSERT_STATUS(dd_journal_cursor_next(&ev, live), DD_EMISUSE);
     ASSERT_OK(dd_state_store_close(NULL));
 }
 
@@ -309,12 +309,12 @@ TEST(test_keys_and_range_match_a_model_after_random_writes)
                 if (!rev[order[i]])
                     continue;
                 model_key(order[i], want, sizeof(want));
-                ASSERT_OK(dd_journal_cursor_next(c, &ev));
+                ASSERT_OK(dd_journal_cursor_next(&ev, c));
                 ASSERT_MEM_EQ(ev.pid, ev.pid_len, want, strlen(want));
                 ASSERT_EQ_U64(ev.seq, rev[order[i]]);
                 seen++;
             }
-            ASSERT_STATUS(dd_journal_cursor_next(c, &ev), DD_EDONE);
+            ASSERT_STATUS(dd_journal_cursor_next(&ev, c), DD_EDONE);
             ASSERT_OK(dd_journal_cursor_close(c));
             /* keys("k1"): every model key starting with "k1". */
             ASSERT_OK(dd_state_store_keys(&c, s, KEY("k1")));
@@ -322,10 +322,10 @@ TEST(test_keys_and_range_match_a_model_after_random_writes)
                 model_key(order[i], want, sizeof(want));
                 if (!rev[order[i]] || strncmp(want, "k1", 2) != 0)
                     continue;
-                ASSERT_OK(dd_journal_cursor_next(c, &ev));
+                ASSERT_OK(dd_journal_cursor_next(&ev, c));
                 ASSERT_MEM_EQ(ev.pid, ev.pid_len, want, strlen(want));
             }
-            ASSERT_STATUS(dd_journal_cursor_next(c, &ev), DD_EDONE);
+            ASSERT_STATUS(dd_journal_cursor_next(&ev, c), DD_EDONE);
             ASSERT_OK(dd_journal_cursor_close(c));
         }
         ASSERT_OK(dd_state_store_close(s));

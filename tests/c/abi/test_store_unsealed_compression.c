@@ -35,7 +35,7 @@ TEST(test_unsealed_store_compresses_when_asked)
     dd_journal_cursor *c;
     dd_journal_event e;
     ASSERT_EQ_INT(dd_journal_replay(&c, j, (const uint8_t *)"p", 1, 1, 1, 1), DD_OK);
-    ASSERT_EQ_INT(dd_journal_cursor_next(c, &e), DD_OK);
+    ASSERT_EQ_INT(dd_journal_cursor_next(&e, c), DD_OK);
     ASSERT_MEM_EQ(e.payload, e.len, big, sizeof(big));
     dd_journal_cursor_close(c);
     dd_journal_close(j);

@@ -108,7 +108,7 @@ TEST(test_stats_json_counts_peers_and_deltas)
     incr(&n[0], "k", 1);
     ASSERT(wait_counter(n, 2, "k", 2, 3000));
     dd_buf to = DD_BUF_INIT, msg = DD_BUF_INIT;
-    ASSERT_STATUS(dd_system_next_outgoing(n[0].sys, &to, &msg), DD_EMISUSE);
+    ASSERT_STATUS(dd_system_next_outgoing(&msg, &to, n[0].sys), DD_EMISUSE);
     char *text = tcp_stats_text(n[0].sys);
     ASSERT(text);
     ASSERT_MSG(strstr(text, "\"node\":\"b\""), "no peer b in %s", text);

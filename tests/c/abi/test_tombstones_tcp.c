@@ -41,7 +41,7 @@ static void tnode_open(tnode *n, const char *id, const char *seed)
 static void drain(tnode *n)
 {
     dd_event ev = DD_EVENT_INIT;
-    while (dd_system_next_event(n->sys, &ev) == DD_OK) {
+    while (dd_system_next_event(&ev, n->sys) == DD_OK) {
         if (ev.kind == DD_EVENT_DELETED && ev.key.len == strlen(KEY) &&
             memcmp(ev.key.data, KEY, ev.key.len) == 0)
             n->deleted++;

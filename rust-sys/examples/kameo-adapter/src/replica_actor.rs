@@ -1,0 +1,199 @@
+//! A replica owned by a kameo actor, gossiping over kameo messages.
+use std::collections::HashMap;
+use std::time::Duration;
+
+use ddata::{Crdt, CrdtType, Op, Replica, ReplicaOptions, System, SystemEvent, SystemOptions};
+use kameo::prelude::*;
+
+/// Sent to subscribers when a key they watch changes on this node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyChanged {
+    pub node: String,
+    pub key: Vec<u8>,
+}
+
+/// Apply `op` to `key` (created as `ty` when missing).
+pub struct Update {
+    pub key: Vec<u8>,
+    pub ty: CrdtType,
+    pub op: Op,
+}
+
+/// A copy of the value at `key`.
+pub struct Get {
+    pub key: Vec<u8>,
+}
+
+/// Tell `to` a [`KeyChanged`] whenever `key` (or, with `prefix`, any key
+/// starting with it) changes.
+pub struct Subscribe {
+    pub key: Vec<u8>,
+    pub prefix: bool,
+    pub to: Recipient<KeyChanged>,
+}
+
+/// Introduce the actor serving node `node_id`.
+pub struct Peer {
+    pub node_id: String,
+    pub actor: ActorRef<ReplicaActor>,
+}
+
+/// Engine bytes from node `from`, carried by kameo.
+pub struct Gossip {
+    pub from: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Let time pass (sent by the actor's ticker task).
+pub struct Tick;
+
+pub struct ReplicaArgs {
+    pub node_id: String,
+    /// Node ids to join through (may include this node).
+    pub seeds: Vec<String>,
+    pub tick_every: Duration,
+}
+
+pub struct ReplicaActor {
+    node_id: String,
+    system: System,
+    replica: Replica,
+    peers: HashMap<String, ActorRef<ReplicaActor>>,
+    subscribers: Vec<(Vec<u8>, bool, Recipient<KeyChanged>)>,
+    /// Gossip messages dropped because a peer's mailbox was full.
+    pub dropped: u64,
+}
+
+impl ReplicaActor {
+    /// The I/O pump: route what the engine wants sent, deliver events.
+    /// Gossip is told with try_send: a full (bounded) mailbox drops the
+    /// message instead of blocking this handler on a peer that may itself
+    /// be blocked on us; the replicator's anti-entropy repairs the loss.
+    fn pump(&mut self) {
+        while let Ok(Some((to, bytes))) = self.system.next_outgoing() {
+            if let Some(peer) = self.peers.get(&to) {
+                let gossip = Gossip {
+                    from: self.node_id.clone(),
+                    bytes,
+                };
+                if peer.tell(gossip).try_send().is_err() {
+                    self.dropped += 1;
+                }
+            }
+        }
+        while let Ok(Some(ev)) = self.system.next_event() {
+            if let SystemEvent::Changed { key } = ev {
+                for (k, prefix, to) in &self.subscribers {
+                    if (*prefix && key.starts_with(k)) || (!*prefix && &key == k) {
+                        let _ = to
+                            .tell(KeyChanged {
+                                node: self.node_id.clone(),
+                                key: key.clone(),
+                            })
+                            .try_send();
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Actor for ReplicaActor {
+    type Args = ReplicaArgs;
+    type Error = ddata::Error;
+
+    async fn on_start(args: ReplicaArgs, actor_ref: ActorRef<Self>) -> Result<Self, ddata::Error> {
+        let system = System::open(&SystemOptions::new(&args.node_id).seeds(args.seeds))?;
+        system.tick(crate::now_ms())?;
+        let opts = ReplicaOptions {
+            notify_interval_ms: 50,
+            gossip_interval_ms: 200,
+            ..Default::default()
+        };
+        let replica = Replica::open(&system, &opts)?;
+        // kameo has no send_interval: a task ticks through a weak reference
+        // and ends with the actor.
+        let weak = actor_ref.downgrade();
+        let every = args.tick_every;
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(every);
+            loop {
+                interval.tick().await;
+                let Some(actor) = weak.upgrade() else { break };
+                if let Err(SendError::ActorNotRunning(_)) = actor.tell(Tick).try_send() {
+                    break;
+                } // a full mailbox skips one tick
+            }
+        });
+        Ok(ReplicaActor {
+            node_id: args.node_id,
+            system,
+            replica,
+            peers: HashMap::new(),
+            subscribers: Vec::new(),
+            dropped: 0,
+        })
+    }
+}
+
+impl Message<Update> for ReplicaActor {
+    type Reply = ddata::Result<()>;
+    async fn handle(&mut self, m: Update, _: &mut Context<Self, Self::Reply>) -> Self::Reply {
+        let r = self.replica.update(&m.key, m.ty, &m.op);
+        self.pump();
+        r
+    }
+}
+
+impl Message<Get> for ReplicaActor {
+    type Reply = ddata::Result<Option<Crdt>>;
+    async fn handle(&mut self, m: Get, _: &mut Context<Self, Self::Reply>) -> Self::Reply {
+        self.replica.get(&m.key)
+    }
+}
+
+impl Message<Subscribe> for ReplicaActor {
+    type Reply = ddata::Result<()>;
+    async fn handle(&mut self, m: Subscribe, _: &mut Context<Self, Self::Reply>) -> Self::Reply {
+        self.replica.subscribe(&m.key, m.prefix)?;
+        self.subscribers.push((m.key, m.prefix, m.to));
+        Ok(())
+    }
+}
+
+impl Message<Peer> for ReplicaActor {
+    type Reply = ();
+    async fn handle(&mut self, m: Peer, _: &mut Context<Self, Self::Reply>) {
+        self.peers.insert(m.node_id, m.actor);
+        self.pump();
+    }
+}
+
+impl Message<Gossip> for ReplicaActor {
+    type Reply = ();
+    async fn handle(&mut self, m: Gossip, _: &mut Context<Self, Self::Reply>) {
+        // Bad bytes from a peer are refused by the engine and change
+        // nothing; the actor keeps running.
+        let _ = self.system.deliver(crate::now_ms(), &m.from, &m.bytes);
+        self.pump();
+    }
+}
+
+impl Message<Tick> for ReplicaActor {
+    type Reply = ddata::Result<()>;
+    async fn handle(&mut self, _: Tick, _: &mut Context<Self, Self::Reply>) -> Self::Reply {
+        let r = self.system.tick(crate::now_ms());
+        self.pump();
+        r
+    }
+}
+
+/// How many gossip messages this actor dropped on full mailboxes.
+pub struct Dropped;
+
+impl Message<Dropped> for ReplicaActor {
+    type Reply = u64;
+    async fn handle(&mut self, _: Dropped, _: &mut Context<Self, Self::Reply>) -> u64 {
+        self.dropped
+    }
+}
