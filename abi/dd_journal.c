@@ -105,11 +105,7 @@ int abi_impl_dd_journal_delete_to(dd_journal *jh, const uint8_t *pid, size_t pid
 int abi_impl_dd_snapshot_criteria_init(dd_snapshot_criteria *criteria, uint32_t version)
 {
     ABI_REQUIRE(criteria, "criteria");
-    if (version != DD_SNAPSHOT_CRITERIA_VERSION)
-        return error_set(DD_EINVAL,
-                         "dd_snapshot_criteria version %u is not supported (this library knows "
-                         "%u)",
-                         version, DD_SNAPSHOT_CRITERIA_VERSION);
+    ABI_REQUIRE_VERSION("dd_snapshot_criteria", version, DD_SNAPSHOT_CRITERIA_VERSION);
     dd_snapshot_criteria defaults = DD_SNAPSHOT_CRITERIA_INIT;
     *criteria = defaults;
     return DD_OK;
@@ -125,11 +121,7 @@ static int criteria_in(const dd_snapshot_criteria *in, snapshot_criteria *out)
     *out = snapshot_criteria_any();
     if (!in)
         return DD_OK;
-    if (in->version != DD_SNAPSHOT_CRITERIA_VERSION)
-        return error_set(DD_EINVAL,
-                         "dd_snapshot_criteria version %u is not supported (this library knows "
-                         "%u)",
-                         in->version, DD_SNAPSHOT_CRITERIA_VERSION);
+    ABI_REQUIRE_VERSION("dd_snapshot_criteria", in->version, DD_SNAPSHOT_CRITERIA_VERSION);
     out->min_seq = clamp(in->min_seq);
     out->max_seq = clamp(in->max_seq);
     out->min_ts = clamp(in->min_timestamp_ms);
@@ -203,10 +195,7 @@ int abi_impl_dd_snapshot_delete_matching(dd_journal *jh, const uint8_t *pid, siz
 int abi_impl_dd_persist_options_init(dd_persist_options *opts, uint32_t version)
 {
     ABI_REQUIRE(opts, "opts");
-    if (version != DD_PERSIST_OPTIONS_VERSION)
-        return error_set(DD_EINVAL,
-                         "dd_persist_options version %u is not supported (this library knows %u)",
-                         version, DD_PERSIST_OPTIONS_VERSION);
+    ABI_REQUIRE_VERSION("dd_persist_options", version, DD_PERSIST_OPTIONS_VERSION);
     dd_persist_options defaults = DD_PERSIST_OPTIONS_INIT;
     *opts = defaults;
     return DD_OK;
@@ -219,10 +208,7 @@ int abi_impl_dd_journal_persist(uint64_t *out, dd_journal *jh, const uint8_t *pi
 {
     ABI_REQUIRE(event, "event");
     ABI_REQUIRE(opts, "opts");
-    if (opts->version != DD_PERSIST_OPTIONS_VERSION)
-        return error_set(DD_EINVAL,
-                         "dd_persist_options version %u is not supported (this library knows %u)",
-                         opts->version, DD_PERSIST_OPTIONS_VERSION);
+    ABI_REQUIRE_VERSION("dd_persist_options", opts->version, DD_PERSIST_OPTIONS_VERSION);
     journal *j = handle_acquire(jh, HK_JOURNAL, "journal");
     if (!j)
         return DD_EMISUSE;

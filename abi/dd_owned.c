@@ -175,10 +175,7 @@ static int check_type(const char *type)
 int abi_impl_dd_owned_options_init(dd_owned_options *opts, uint32_t version)
 {
     ABI_REQUIRE(opts, "opts");
-    if (version != DD_OWNED_OPTIONS_VERSION)
-        return error_set(DD_EINVAL,
-                         "dd_owned_options version %u is not supported (this library knows %u)",
-                         version, DD_OWNED_OPTIONS_VERSION);
+    ABI_REQUIRE_VERSION("dd_owned_options", version, DD_OWNED_OPTIONS_VERSION);
     dd_owned_options defaults = DD_OWNED_OPTIONS_INIT;
     *opts = defaults;
     return DD_OK;
@@ -187,10 +184,7 @@ int abi_impl_dd_owned_options_init(dd_owned_options *opts, uint32_t version)
 int abi_impl_dd_owned_type_options_init(dd_owned_type_options *opts, uint32_t version)
 {
     ABI_REQUIRE(opts, "opts");
-    if (version != DD_OWNED_TYPE_OPTIONS_VERSION)
-        return error_set(
-            DD_EINVAL, "dd_owned_type_options version %u is not supported (this library knows %u)",
-            version, DD_OWNED_TYPE_OPTIONS_VERSION);
+    ABI_REQUIRE_VERSION("dd_owned_type_options", version, DD_OWNED_TYPE_OPTIONS_VERSION);
     dd_owned_type_options defaults = DD_OWNED_TYPE_OPTIONS_INIT;
     *opts = defaults;
     return DD_OK;
@@ -201,10 +195,7 @@ int abi_impl_dd_owned_open(dd_owned **out, const dd_owned_options *opts)
     ABI_REQUIRE(out, "out");
     *out = NULL;
     ABI_REQUIRE(opts, "opts");
-    if (opts->version != DD_OWNED_OPTIONS_VERSION)
-        return error_set(DD_EINVAL,
-                         "dd_owned_options version %u is not supported (this library knows %u)",
-                         opts->version, DD_OWNED_OPTIONS_VERSION);
+    ABI_REQUIRE_VERSION("dd_owned_options", opts->version, DD_OWNED_OPTIONS_VERSION);
     owned_options co;
     memset(&co, 0, sizeof(co));
     co.node_id = opts->node_id;
@@ -305,10 +296,7 @@ int abi_impl_dd_owned_register(dd_owned *h, const char *type, const dd_owned_typ
     if (rc)
         return rc;
     ABI_REQUIRE(opts, "opts");
-    if (opts->version != DD_OWNED_TYPE_OPTIONS_VERSION)
-        return error_set(
-            DD_EINVAL, "dd_owned_type_options version %u is not supported (this library knows %u)",
-            opts->version, DD_OWNED_TYPE_OPTIONS_VERSION);
+    ABI_REQUIRE_VERSION("dd_owned_type_options", opts->version, DD_OWNED_TYPE_OPTIONS_VERSION);
     owned_type_options co = {opts->strategy,         opts->wire_version,  opts->storage_version,
                              opts->on_mismatch,      opts->compact_every, opts->feed_interval_ms,
                              opts->sync_interval_ms, opts->pull_retry_ms, opts->pull_timeout_ms};

@@ -18,10 +18,7 @@
 int abi_impl_dd_store_options_init(dd_store_options *opts, uint32_t version)
 {
     ABI_REQUIRE(opts, "opts");
-    if (version != DD_STORE_OPTIONS_VERSION)
-        return error_set(DD_EINVAL,
-                         "dd_store_options version %u is not supported (this library knows %u)",
-                         version, DD_STORE_OPTIONS_VERSION);
+    ABI_REQUIRE_VERSION("dd_store_options", version, DD_STORE_OPTIONS_VERSION);
     dd_store_options defaults = DD_STORE_OPTIONS_INIT;
     *opts = defaults;
     return DD_OK;
@@ -45,10 +42,7 @@ int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer *
     *be = NULL;
     *seal = NULL;
     ABI_REQUIRE(o, "opts");
-    if (o->version != DD_STORE_OPTIONS_VERSION)
-        return error_set(DD_EINVAL,
-                         "dd_store_options version %u is not supported (this library knows %u)",
-                         o->version, DD_STORE_OPTIONS_VERSION);
+    ABI_REQUIRE_VERSION("dd_store_options", o->version, DD_STORE_OPTIONS_VERSION);
     if (o->sync > DD_SYNC_FULL)
         return error_set(DD_EINVAL, "unknown sync mode %u", o->sync);
     if (o->busy_timeout_ms > INT32_MAX)

@@ -23,10 +23,7 @@ typedef struct replobj {
 int abi_impl_dd_replica_options_init(dd_replica_options *opts, uint32_t version)
 {
     ABI_REQUIRE(opts, "opts");
-    if (version != DD_REPLICA_OPTIONS_VERSION)
-        return error_set(DD_EINVAL,
-                         "dd_replica_options version %u is not supported (this library knows %u)",
-                         version, DD_REPLICA_OPTIONS_VERSION);
+    ABI_REQUIRE_VERSION("dd_replica_options", version, DD_REPLICA_OPTIONS_VERSION);
     dd_replica_options defaults = DD_REPLICA_OPTIONS_INIT;
     *opts = defaults;
     return DD_OK;
@@ -80,10 +77,7 @@ static int patterns(const char *const *in, size_t n, bool all_prefix, engine_pat
 
 static int check_options(const dd_replica_options *o)
 {
-    if (o->version != DD_REPLICA_OPTIONS_VERSION)
-        return error_set(DD_EINVAL,
-                         "dd_replica_options version %u is not supported (this library knows %u)",
-                         o->version, DD_REPLICA_OPTIONS_VERSION);
+    ABI_REQUIRE_VERSION("dd_replica_options", o->version, DD_REPLICA_OPTIONS_VERSION);
     if (o->delta_strategy > DD_DELTA_NONE)
         return error_set(DD_EINVAL, "unknown delta strategy %u", o->delta_strategy);
     if (!o->gossip_interval_ms || !o->gossip_fanout || !o->notify_interval_ms)
@@ -196,6 +190,12 @@ int abi_impl_dd_replica_close(dd_replica *r)
     return handle_close(r, HK_REPLICA, "replica");
 }
 
+/* A replica whose engine is gone (closed under a running call). */
+static int replica_closed(void)
+{
+    return error_set(DD_EMISUSE, "replica is closed");
+}
+
 #define REPLICA_ENTER(var, h)                                                                      \
     replobj *var##_ro = handle_acquire((h), HK_REPLICA, "replica");                                \
     if (!var##_ro)                                                                                 \
@@ -223,7 +223,7 @@ int abi_impl_dd_replica_update(dd_replica *r, const uint8_t *key, size_t key_len
         return rc;
     REPLICA_ENTER(s, r);
     rc = s->e ? engine_update(s->e, node_now(s), key, key_len, (crdt_type)type, &ops[0])
-              : error_set(DD_EMISUSE, "replica is closed");
+              : replica_closed();
     REPLICA_LEAVE(s, r);
     return rc;
 }
@@ -240,7 +240,7 @@ static int replica_value(dd_replica *r, const uint8_t *key, size_t key_len, crdt
     if (rc)
         return rc;
     REPLICA_ENTER(s, r);
-    rc = s->e ? engine_get(s->e, key, key_len, v) : error_set(DD_EMISUSE, "replica is closed");
+    rc = s->e ? engine_get(s->e, key, key_len, v) : replica_closed();
     REPLICA_LEAVE(s, r);
     return rc;
 }
@@ -286,8 +286,7 @@ int abi_impl_dd_replica_delete(dd_replica *r, const uint8_t *key, size_t key_len
     if (rc)
         return rc;
     REPLICA_ENTER(s, r);
-    rc = s->e ? engine_delete(s->e, node_now(s), key, key_len)
-              : error_set(DD_EMISUSE, "replica is closed");
+    rc = s->e ? engine_delete(s->e, node_now(s), key, key_len) : replica_closed();
     REPLICA_LEAVE(s, r);
     return rc;
 }
@@ -305,7 +304,7 @@ int abi_impl_dd_replica_keys(dd_buf *out, dd_replica *r, uint64_t *cursor, uint3
     REPLICA_ENTER(s, r);
     int rc = DD_OK;
     if (!s->e) {
-        rc = error_set(DD_EMISUSE, "replica is closed");
+        rc = replica_closed();
     } else {
         const uint8_t *key;
         size_t len;
@@ -330,7 +329,7 @@ int abi_impl_dd_replica_key_count(uint64_t *out, dd_replica *r)
 {
     ABI_REQUIRE(out, "out");
     REPLICA_ENTER(s, r);
-    int rc = s->e ? DD_OK : error_set(DD_EMISUSE, "replica is closed");
+    int rc = s->e ? DD_OK : replica_closed();
     *out = s->e ? engine_key_count(s->e) : 0;
     REPLICA_LEAVE(s, r);
     return rc;
@@ -343,8 +342,7 @@ int abi_impl_dd_replica_subscribe(dd_replica *r, const uint8_t *key, size_t key_
     if (!is_prefix && !key_len)
         return error_set(DD_EINVAL, "an exact subscription needs a key");
     REPLICA_ENTER(s, r);
-    int rc = s->e ? engine_subscribe(s->e, key, key_len, is_prefix != 0)
-                  : error_set(DD_EMISUSE, "replica is closed");
+    int rc = s->e ? engine_subscribe(s->e, key, key_len, is_prefix != 0) : replica_closed();
     REPLICA_LEAVE(s, r);
     return rc;
 }
@@ -364,7 +362,7 @@ int abi_impl_dd_replica_write(uint64_t *request_id, dd_replica *r, const uint8_t
     REPLICA_ENTER(s, r);
     rc = s->e ? engine_write(s->e, node_now(s), key, key_len, (crdt_type)type, &ops[0],
                              (engine_consistency)consistency, n, timeout_ms, request_id)
-              : error_set(DD_EMISUSE, "replica is closed");
+              : replica_closed();
     REPLICA_LEAVE(s, r);
     return rc;
 }
@@ -382,7 +380,7 @@ int abi_impl_dd_replica_read(uint64_t *request_id, dd_replica *r, const uint8_t 
     REPLICA_ENTER(s, r);
     rc = s->e ? engine_read(s->e, node_now(s), key, key_len, (engine_consistency)consistency, n,
                             timeout_ms, request_id)
-              : error_set(DD_EMISUSE, "replica is closed");
+              : replica_closed();
     REPLICA_LEAVE(s, r);
     return rc;
 }
@@ -390,7 +388,7 @@ int abi_impl_dd_replica_read(uint64_t *request_id, dd_replica *r, const uint8_t 
 int abi_impl_dd_replica_flush(dd_replica *r)
 {
     REPLICA_ENTER(s, r);
-    int rc = s->e ? engine_flush(s->e) : error_set(DD_EMISUSE, "replica is closed");
+    int rc = s->e ? engine_flush(s->e) : replica_closed();
     REPLICA_LEAVE(s, r);
     return rc;
 }

@@ -16,10 +16,7 @@
 int abi_impl_dd_system_options_init(dd_system_options *opts, uint32_t version)
 {
     ABI_REQUIRE(opts, "opts");
-    if (version != DD_SYSTEM_OPTIONS_VERSION)
-        return error_set(DD_EINVAL,
-                         "dd_system_options version %u is not supported (this library knows %u)",
-                         version, DD_SYSTEM_OPTIONS_VERSION);
+    ABI_REQUIRE_VERSION("dd_system_options", version, DD_SYSTEM_OPTIONS_VERSION);
     dd_system_options defaults = DD_SYSTEM_OPTIONS_INIT;
     *opts = defaults;
     return DD_OK;
@@ -44,10 +41,7 @@ int abi_impl_dd_system_open(dd_system **out, const dd_system_options *opts)
     ABI_REQUIRE(out, "out");
     *out = NULL;
     ABI_REQUIRE(opts, "opts");
-    if (opts->version != DD_SYSTEM_OPTIONS_VERSION)
-        return error_set(DD_EINVAL,
-                         "dd_system_options version %u is not supported (this library knows %u)",
-                         opts->version, DD_SYSTEM_OPTIONS_VERSION);
+    ABI_REQUIRE_VERSION("dd_system_options", opts->version, DD_SYSTEM_OPTIONS_VERSION);
     int rc = valid_node_id(opts->node_id, "node id");
     if (rc)
         return rc;
@@ -182,9 +176,7 @@ int abi_impl_dd_system_next_outgoing(dd_buf *msg, dd_buf *to_node, dd_system *sy
 int abi_impl_dd_event_init(dd_event *ev, uint32_t version)
 {
     ABI_REQUIRE(ev, "event");
-    if (version != DD_EVENT_VERSION)
-        return error_set(DD_EINVAL, "dd_event version %u is not supported (this library knows %u)",
-                         version, DD_EVENT_VERSION);
+    ABI_REQUIRE_VERSION("dd_event", version, DD_EVENT_VERSION);
     dd_event defaults = DD_EVENT_INIT;
     *ev = defaults;
     return DD_OK;
@@ -205,9 +197,7 @@ DD_API void dd_event_clear(dd_event *ev)
 int abi_impl_dd_system_next_event(dd_event *out, dd_system *sys)
 {
     ABI_REQUIRE(out, "out");
-    if (out->version != DD_EVENT_VERSION)
-        return error_set(DD_EINVAL, "dd_event version %u is not supported (this library knows %u)",
-                         out->version, DD_EVENT_VERSION);
+    ABI_REQUIRE_VERSION("dd_event", out->version, DD_EVENT_VERSION);
     dd_event_clear(out);
     SYSTEM_ENTER(s, sys);
     engine_event ev;

@@ -38,12 +38,12 @@ static int local_apply(engine *e, uint64_t now_ms, const uint8_t *key, size_t ke
     uint32_t idx = kt_find(&e->kt, key, key_len);
     kentry *ke = idx == KT_NONE ? NULL : kt_at(&e->kt, idx);
     if (ke && (ke->flags & KE_TOMB))
-        return error_set(ST_EDELETED, "key '%.*s' was deleted", (int)(key_len > 64 ? 64 : key_len),
+        return error_set(ST_EDELETED, "key '%.*s' was deleted", error_key_len(key_len),
                          (const char *)key);
     if (ke && ke->type != type)
-        return error_set(ST_ETYPE, "key '%.*s' holds a %s, not a %s",
-                         (int)(key_len > 64 ? 64 : key_len), (const char *)key,
-                         crdt_type_name((crdt_type)ke->type), crdt_type_name(type));
+        return error_set(ST_ETYPE, "key '%.*s' holds a %s, not a %s", error_key_len(key_len),
+                         (const char *)key, crdt_type_name((crdt_type)ke->type),
+                         crdt_type_name(type));
     crdt_ctx ctx = {e->actor, e->now_ms};
     bool want_delta = e->cfg.delta_strategy != ENGINE_DELTA_NONE;
     if (!ke) {
@@ -106,11 +106,11 @@ int engine_get(engine *e, const uint8_t *key, size_t key_len, crdt **out)
         return rc;
     uint32_t idx = kt_find(&e->kt, key, key_len);
     if (idx == KT_NONE)
-        return error_set(ST_ENOTFOUND, "no key '%.*s' in the replica",
-                         (int)(key_len > 64 ? 64 : key_len), (const char *)key);
+        return error_set(ST_ENOTFOUND, "no key '%.*s' in the replica", error_key_len(key_len),
+                         (const char *)key);
     kentry *ke = kt_at(&e->kt, idx);
     if (ke->flags & KE_TOMB)
-        return error_set(ST_EDELETED, "key '%.*s' was deleted", (int)(key_len > 64 ? 64 : key_len),
+        return error_set(ST_EDELETED, "key '%.*s' was deleted", error_key_len(key_len),
                          (const char *)key);
     return crdt_clone(out, ke->value);
 }
