@@ -132,27 +132,33 @@ static void batch_finish(batch *bt, bool always)
 
 /* ---- pushes ------------------------------------------------------------ */
 
+/* One delta entry: key, type, origin actor and its per-key sequence, the
+ * change time and the encoded delta. Nothing is added when the delta does
+ * not encode. */
+static void batch_put_delta(batch *bt, const kentry *ke, const crdt *delta, uint64_t seq)
+{
+    bytes v = BYTES_INIT;
+    if (crdt_encode(delta, &v) == ST_OK) {
+        batch_begin(bt);
+        bytes_put_blob(&bt->body, ke->key, ke->key_len);
+        bytes_put_u8(&bt->body, ke->type);
+        bytes_put_u64(&bt->body, bt->e->actor);
+        bytes_put_varint(&bt->body, seq);
+        bytes_put_varint(&bt->body, ke->changed_ms);
+        bytes_put_blob(&bt->body, v.data, v.len);
+        batch_end(bt);
+    }
+    bytes_free(&v);
+}
+
 void ae_push_delta(engine *e, uint32_t idx, const crdt *delta, uint64_t seq)
 {
     if (!membership_up_peers(e, NULL, 0))
         return;
-    kentry *ke = kt_at(&e->kt, idx);
     batch bt;
     batch_init(&bt, e, WIRE_DELTA, NULL, 0);
-    bytes v = BYTES_INIT;
-    if (crdt_encode(delta, &v) != ST_OK) {
-        bytes_free(&v);
-        return; /* digest gossip carries the change instead */
-    }
-    batch_begin(&bt);
-    bytes_put_blob(&bt.body, ke->key, ke->key_len);
-    bytes_put_u8(&bt.body, ke->type);
-    bytes_put_u64(&bt.body, e->actor);
-    bytes_put_varint(&bt.body, seq);
-    bytes_put_varint(&bt.body, ke->changed_ms);
-    bytes_put_blob(&bt.body, v.data, v.len);
-    batch_end(&bt);
-    bytes_free(&v);
+    /* On failure digest gossip carries the change instead. */
+    batch_put_delta(&bt, kt_at(&e->kt, idx), delta, seq);
     batch_finish(&bt, false);
 }
 
@@ -172,18 +178,8 @@ void ae_flush_batched(engine *e)
             continue;
         ke->my_seq++;
         (void)kt_seq_set(ke, e->actor, ke->my_seq);
-        bytes v = BYTES_INIT;
-        if (peers && crdt_encode(ke->pending_delta, &v) == ST_OK) {
-            batch_begin(&bt);
-            bytes_put_blob(&bt.body, ke->key, ke->key_len);
-            bytes_put_u8(&bt.body, ke->type);
-            bytes_put_u64(&bt.body, e->actor);
-            bytes_put_varint(&bt.body, ke->my_seq);
-            bytes_put_varint(&bt.body, ke->changed_ms);
-            bytes_put_blob(&bt.body, v.data, v.len);
-            batch_end(&bt);
-        }
-        bytes_free(&v);
+        if (peers)
+            batch_put_delta(&bt, ke, ke->pending_delta, ke->my_seq);
         crdt_free(ke->pending_delta);
         ke->pending_delta = NULL;
     }
