@@ -23,6 +23,7 @@
 #include "commands.h"
 #include "ddata.h"
 #include "record.h"
+#include "seal/envelope.h" /* the sealed record layout (constants only) */
 
 typedef struct inspect_opts {
     const char *path;
@@ -227,7 +228,7 @@ static int dump_key(const inspect_opts *o, dd_state_store *st)
     }
     /* A store opened without a key ring hands sealed blobs back as they
      * are; the envelope's magic (core/seal/envelope.h) gives them away. */
-    if (!o->key_file && rec.len >= 4 && memcmp(rec.data, "DDSE", 4) == 0) {
+    if (!o->key_file && rec.len >= 4 && memcmp(rec.data, ENVELOPE_MAGIC, 4) == 0) {
         fprintf(stderr,
                 "ddata inspect: key '%s' is sealed: give the store's key with --key-file "
                 "(and --key-id if it is not 1)\n",
