@@ -310,7 +310,7 @@ int abi_state_cursor_new(dd_journal_cursor **out, dd_state_store *store, const u
     if (keys) {
         bytes_put(&c->prefix, start, start_len);
         if (c->prefix.failed) {
-            dd_journal_cursor_close(*out);
+            abi_impl_dd_journal_cursor_close(*out);
             *out = NULL;
             return error_oom();
         }

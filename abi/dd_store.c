@@ -57,7 +57,7 @@ int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer *
         return error_set(DD_EINVAL, "unknown seal mode %u", o->seal);
     if (o->seal == DD_SEAL_REQUIRED && !o->keyring)
         return error_set(DD_EINVAL, "store options: seal is required but keyring is NULL");
-    int rc = dd_init();
+    int rc = abi_impl_dd_init();
     if (rc != DD_OK)
         return rc;
     if (jo) {

@@ -61,7 +61,7 @@ int abi_impl_dd_system_open(dd_system **out, const dd_system_options *opts)
     limits lim;
     if ((rc = abi_limits(opts->limits, &lim)) != DD_OK)
         return rc;
-    if ((rc = dd_init()) != DD_OK)
+    if ((rc = abi_impl_dd_init()) != DD_OK)
         return rc;
     node_config cfg = {
         .node_id = opts->node_id,
