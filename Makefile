@@ -7,6 +7,7 @@
 #   make fuzz      build libFuzzer targets and run each for FUZZ_SECONDS
 #   make soak      steady load on ddata nodes for SOAK_SECONDS; fails if RSS grows
 #   make install   install library, header, pkg-config and CMake files
+#   make docs      the API reference (Rust, Python, Node) in build/docs/
 #   make symbols   regenerate abi/ddata.symbols and abi/ddata.map
 #   make bindings  regenerate the bindings' declarations from the header
 #   make abi-baseline  rewrite abi/ddata.abi.xml (abidw) after a compatible change
@@ -48,7 +49,7 @@ SOAK_SECONDS ?= 600
 PREFIX ?= /usr/local
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS) --timeout 900
 
-.PHONY: all deps build asan release venv python-install node-install test test-suites test-c test-asan test-release test-python test-node test-rust test-go test-postgres test-dist test-snippets test-versions test-clean-checkout dist bench fuzz soak demo install symbols bindings abi-baseline format clean
+.PHONY: docs all deps build asan release venv python-install node-install test test-suites test-c test-asan test-release test-python test-node test-rust test-go test-postgres test-dist test-snippets test-versions test-clean-checkout dist bench fuzz soak demo install symbols bindings abi-baseline format clean
 
 all: build
 
@@ -98,6 +99,7 @@ python-install: build venv
 
 test-python: python-install
 	cd tests/python && $(VPY) -m pytest -q -p no:cacheprovider .
+	$(VPY) tools/docs/check_python.py
 
 # Node and Rust also link this build's libddata.a (DDATA_BUILD_DIR); alone,
 # `npm install ./node` and `cargo build` compile the library themselves.
@@ -106,15 +108,37 @@ node-install: build
 
 test-node: node-install
 	cd node && node --expose-gc --test test/
+	node tools/docs/check_typescript.js
 
 test-rust: build
 	cd rust-sys && DDATA_BUILD_DIR=$(abspath $(BUILD)) cargo test --workspace --features ddata/tokio,ddata/testing
 	cd rust-sys && DDATA_BUILD_DIR=$(abspath $(BUILD)) cargo clippy -q --workspace --all-targets \
 	  --features ddata/tokio,ddata/testing -- -D warnings
-	cd rust-sys && DDATA_BUILD_DIR=$(abspath $(BUILD)) RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps -p ddata-sys -p ddata
+	cd rust-sys && DDATA_BUILD_DIR=$(abspath $(BUILD)) RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps -p ddata-sys -p ddata --features ddata/tokio,ddata/testing
 # As docs.rs builds: no C library, no pkg-config.
 	cd rust-sys && DOCS_RS=1 PKG_CONFIG_LIBDIR=/nonexistent RUSTDOCFLAGS="-D warnings" \
 	  cargo doc -q --no-deps -p ddata-sys -p ddata --no-default-features
+
+# The API reference (#18.8) in $(DOCS): rustdoc for both crates, pydoc
+# pages for the Python package, typedoc pages for the Node declarations
+# (typedoc comes from npm into $(BUILD)/docs-tools; without it the .d.ts
+# files are the reference). The test-* targets fail on an undocumented
+# public item; this target only renders.
+DOCS ?= $(BUILD)/docs
+DOCS_TOOLS ?= $(BUILD)/docs-tools
+docs: python-install
+	rm -rf $(DOCS) && mkdir -p $(DOCS)/python
+	cd rust-sys && DDATA_BUILD_DIR=$(abspath $(BUILD)) RUSTDOCFLAGS="-D warnings" \
+	  cargo doc -q --no-deps -p ddata-sys -p ddata --features ddata/tokio,ddata/testing
+	cp -r $(CARGO_TARGET_DIR)/doc $(DOCS)/rust
+	cd $(DOCS)/python && $(VPY) -m pydoc -w ddata ddata.testing >/dev/null
+	@if [ ! -x $(DOCS_TOOLS)/node_modules/.bin/typedoc ]; then \
+	  npm install -s --no-audit --no-fund --prefix $(DOCS_TOOLS) typedoc@0.26 typescript@5.5 || true; fi
+	@if [ -x $(DOCS_TOOLS)/node_modules/.bin/typedoc ]; then \
+	  cd node && $(abspath $(DOCS_TOOLS))/node_modules/.bin/typedoc --logLevel Error --skipErrorChecking \
+	    --entryPoints index.d.ts testing.d.ts --out $(abspath $(DOCS))/node --name ddata-crdt --readme none; \
+	else mkdir -p $(DOCS)/node && cp node/index.d.ts node/testing.d.ts $(DOCS)/node/; fi
+	@echo "API reference: $(DOCS)/rust/ddata/index.html $(DOCS)/python/ddata.html $(DOCS)/node/index.html"
 
 # A fourth binding written from ABI.md and the header alone (#14): the
 # shared conformance vectors and the error rules under the race detector.
@@ -190,7 +214,9 @@ fuzz:
 soak: build
 	python3 tests/soak/soak.py --ddata $(BUILD)/ddata --seconds $(SOAK_SECONDS)
 
-demo: build
+# Only the library and the CLI (not the test and bench targets), quietly.
+demo: deps $(BUILD)/CMakeCache.txt
+	@MAKEFLAGS=--no-print-directory cmake --build $(BUILD) -j $(JOBS) --target ddata_cli
 	./$(BUILD)/ddata demo
 
 install: build

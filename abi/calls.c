@@ -645,6 +645,12 @@ DD_API int dd_system_next_outgoing(dd_buf *msg, dd_buf *to_node, dd_system *sys)
     return abi_call_leave(abi_impl_dd_system_next_outgoing(msg, to_node, sys), sys);
 }
 
+DD_API int dd_system_set_wall_clock(dd_system *sys, dd_clock_fn clock, void *ctx)
+{
+    error_call_enter();
+    return abi_call_leave(abi_impl_dd_system_set_wall_clock(sys, clock, ctx), sys);
+}
+
 DD_API int dd_event_init(dd_event *ev, uint32_t version)
 {
     error_call_enter();

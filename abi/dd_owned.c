@@ -49,8 +49,10 @@ typedef struct abi_owned {
     const void *store_handle; /* retained; NULL when not persisting */
     int event_fd;             /* -1 until asked for */
     bool fd_armed;
-    bool attached;      /* driven by a system's driver thread */
-    int wake_fd;        /* the driver's, while attached; else -1 */
+    bool attached; /* driven by a system's driver thread */
+    int wake_fd;   /* the driver's, while attached; else -1 */
+    bool ticked;   /* pump mode: the host has given a time */
+    uint64_t last_tick_ms;
     const void *handle; /* its own handle, for the node's reference */
 } abi_owned;
 
@@ -335,7 +337,19 @@ int abi_impl_dd_owned_tick(dd_owned *h, uint64_t now_ms)
     if (!o)
         return DD_EMISUSE;
     int rc = refuse_if_attached(o);
-    return release(h, o, rc ? rc : owned_tick(o->engine, now_ms));
+    /* The host's clock alone schedules (issue 17.1); a step back is the
+     * host's bug, reported rather than absorbed. */
+    if (!rc && o->ticked && now_ms < o->last_tick_ms)
+        rc = error_set(DD_EINVAL,
+                       "owned: now_ms %llu is before the last tick's %llu (the host clock "
+                       "went backwards; pass one monotonic clock)",
+                       (unsigned long long)now_ms, (unsigned long long)o->last_tick_ms);
+    if (!rc) {
+        o->ticked = true;
+        o->last_tick_ms = now_ms;
+        rc = owned_tick(o->engine, now_ms);
+    }
+    return release(h, o, rc);
 }
 
 int abi_impl_dd_owned_deliver(dd_owned *h, uint64_t from_node, const uint8_t *data, size_t len)

@@ -14,6 +14,7 @@
 #include "store/pg_backend.h"
 #include "store/sqlite_backend.h"
 #include "store/store.h"
+#include "store/store_path.h"
 
 int abi_impl_dd_store_options_init(dd_store_options *opts, uint32_t version)
 {
@@ -57,6 +58,15 @@ int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer *
         return error_set(DD_EINVAL, "unknown seal mode %u", o->seal);
     if (o->seal == DD_SEAL_REQUIRED && !o->keyring)
         return error_set(DD_EINVAL, "store options: seal is required but keyring is NULL");
+    if (o->read_only > 1)
+        return error_set(DD_EINVAL, "read_only must be 0 or 1, not %u", o->read_only);
+    if (o->backend == DD_BACKEND_MEMORY && o->path)
+        return error_set(DD_EINVAL,
+                         "a memory store takes no path ('%s'); use DD_BACKEND_SQLITE or "
+                         "DD_BACKEND_FS to keep data in a file",
+                         o->path);
+    if (o->read_only && o->backend == DD_BACKEND_MEMORY)
+        return error_set(DD_EINVAL, "a memory store cannot be opened read-only (it starts empty)");
     int rc = abi_impl_dd_init();
     if (rc != DD_OK)
         return rc;
@@ -88,12 +98,22 @@ int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer *
         so.busy_timeout_ms = (int)o->busy_timeout_ms;
         so.snapshot_path = o->snapshot_path;
         so.must_exist = o->must_exist != 0;
+        so.read_only = o->read_only != 0;
+        if (!o->read_only && !o->must_exist) { /* one rule: missing parents are made, 0700 */
+            rc = store_path_prepare(o->path, false);
+            if (rc == ST_OK && o->snapshot_path && o->snapshot_path[0])
+                rc = store_path_prepare(o->snapshot_path, false);
+            if (rc != ST_OK)
+                break;
+        }
         rc = store_backend_open_sqlite(be, o->path, &so);
         break;
     }
     case DD_BACKEND_FS: {
-        fs_options fo = {(store_sync)o->sync, o->must_exist != 0};
-        rc = store_backend_open_fs(be, o->path, &fo);
+        fs_options fo = {(store_sync)o->sync, o->must_exist != 0, o->read_only != 0};
+        rc = o->read_only || o->must_exist ? ST_OK : store_path_prepare(o->path, true);
+        if (rc == ST_OK)
+            rc = store_backend_open_fs(be, o->path, &fo);
         break;
     }
     case DD_BACKEND_POSTGRES: {
@@ -184,6 +204,17 @@ int abi_impl_dd_state_store_delete(dd_state_store *store, const uint8_t *key, si
     if (!s)
         return DD_EMISUSE;
     int rc = state_store_delete(s, key, key_len, expected_revision);
+    /* Missing items are one rule (ABI.md): deleting what is not there
+     * succeeds, as for snapshots and replica keys; a delete that expected
+     * revision N found none, which is a conflict as for upsert. */
+    if (rc == DD_ENOTFOUND && expected_revision == DD_ANY_REVISION) {
+        error_clear();
+        rc = DD_OK;
+    } else if (rc == DD_ENOTFOUND) {
+        rc = error_set(DD_ECONFLICT, "state '%.*s': expected revision %llu, found none",
+                       error_key_len(key_len), (const char *)key,
+                       (unsigned long long)expected_revision);
+    }
     handle_release(store);
     return rc;
 }

@@ -141,6 +141,7 @@ int abi_impl_dd_system_tick(dd_system *sys, uint64_t now_ms);
 int abi_impl_dd_system_deliver(dd_system *sys, uint64_t now_ms, const char *from, size_t from_len,
                                const uint8_t *bytes, size_t len);
 int abi_impl_dd_system_next_outgoing(dd_buf *msg, dd_buf *to_node, dd_system *sys);
+int abi_impl_dd_system_set_wall_clock(dd_system *sys, dd_clock_fn clock, void *ctx);
 int abi_impl_dd_event_init(dd_event *ev, uint32_t version);
 int abi_impl_dd_system_next_event(dd_event *out, dd_system *sys);
 int abi_impl_dd_system_event_fd(int *fd, dd_system *sys);

@@ -156,6 +156,12 @@ int abi_impl_dd_replica_open(dd_replica **out, dd_system *sysh, const dd_replica
     c.expire_after_ms = opts->expire_after_ms;
     c.max_events = s->max_events;
     c.lim = s->lim;
+    if (opts->store_prefix) {
+        c.durable_prefix = (const uint8_t *)opts->store_prefix;
+        c.durable_prefix_len = strlen(opts->store_prefix);
+    }
+    c.wall_clock_ms = node_wall_ms;
+    c.wall_clock_ctx = s;
 
     node_lock(s);
     if (s->e) {

@@ -13,6 +13,27 @@
 #include "util/clock.h"
 #include "util/hash.h"
 
+/* Pump mode: takes the host's time, refusing one before the last (issue
+ * 17.1: a clock that steps back is reported, never absorbed). With the
+ * built-in transport the driver's monotonic clock is the time and now_ms
+ * is not used. Called under the lock. */
+static int system_take_time(node *s, uint64_t now_ms, uint64_t *out)
+{
+    if (s->net) {
+        *out = clock_monotonic_ms();
+        return DD_OK;
+    }
+    if (s->has_time && now_ms < s->now_ms)
+        return error_set(DD_EINVAL,
+                         "system '%s': now_ms %llu is before the last time %llu (the pump "
+                         "clock went backwards; pass one monotonic clock)",
+                         s->node_id, (unsigned long long)now_ms, (unsigned long long)s->now_ms);
+    s->now_ms = now_ms;
+    s->has_time = true;
+    *out = now_ms;
+    return DD_OK;
+}
+
 int abi_impl_dd_system_options_init(dd_system_options *opts, uint32_t version)
 {
     ABI_REQUIRE(opts, "opts");
@@ -126,11 +147,20 @@ int abi_impl_dd_system_close(dd_system *sys)
 int abi_impl_dd_system_tick(dd_system *sys, uint64_t now_ms)
 {
     SYSTEM_ENTER(s, sys);
-    if (now_ms > s->now_ms)
-        s->now_ms = now_ms;
-    int rc = s->e ? engine_tick(s->e, now_ms) : DD_OK;
+    int rc = system_take_time(s, now_ms, &now_ms);
+    if (rc == DD_OK && s->e)
+        rc = engine_tick(s->e, now_ms);
     SYSTEM_LEAVE(s, sys);
     return rc;
+}
+
+int abi_impl_dd_system_set_wall_clock(dd_system *sys, dd_clock_fn clock, void *ctx)
+{
+    SYSTEM_ENTER(s, sys);
+    s->wall_clock = clock;
+    s->wall_clock_ctx = clock ? ctx : NULL;
+    SYSTEM_LEAVE(s, sys);
+    return DD_OK;
 }
 
 int abi_impl_dd_system_deliver(dd_system *sys, uint64_t now_ms, const char *from, size_t from_len,
@@ -140,9 +170,9 @@ int abi_impl_dd_system_deliver(dd_system *sys, uint64_t now_ms, const char *from
     if (!bytes && len)
         return error_set(DD_EINVAL, "bytes must not be NULL");
     SYSTEM_ENTER(s, sys);
-    if (now_ms > s->now_ms)
-        s->now_ms = now_ms;
-    int rc = s->e ? engine_deliver(s->e, now_ms, from, from_len, bytes, len) : DD_OK;
+    int rc = system_take_time(s, now_ms, &now_ms);
+    if (rc == DD_OK && s->e)
+        rc = engine_deliver(s->e, now_ms, from, from_len, bytes, len);
     SYSTEM_LEAVE(s, sys);
     return rc;
 }

@@ -4,6 +4,7 @@
 export function version(): string;
 /** MAJOR * 1000000 + MINOR * 1000 + PATCH. */
 export function versionNumber(): number;
+/** The ABI version of the loaded library (DD_ABI_VERSION). */
 export function abiVersion(): number;
 /** "DD_ECONFLICT" for -5; "DD_E?" for unknown codes. */
 export function statusName(status: number): string;
@@ -13,7 +14,9 @@ export function statusStr(status: number): string;
 export function init(): void;
 /** The last failure on this thread. */
 export function lastError(): { status: number; message: string };
+/** Clears this thread's last error. */
 export function clearError(): void;
+/** A random 64-bit actor id for a CRDT's local updates. */
 export function randomActor(): bigint;
 
 /** Every failing ddata call throws a subclass of this. */
@@ -23,20 +26,35 @@ export class DdataError extends Error {
   /** The status name, "DD_ECONFLICT". */
   readonly code: string;
 }
+/** DD_EINVAL: an argument is wrong (NULL, empty, out of range). */
 export class InvalidArgumentError extends DdataError {}
+/** DD_ENOMEM: an allocation failed; nothing was changed. */
 export class OutOfMemoryError extends DdataError {}
+/** DD_EMISUSE: a closed or wrong-kind handle, or a call out of order. */
 export class MisuseError extends DdataError {}
+/** DD_ENOTFOUND: no such key, persistence id, snapshot or member. */
 export class NotFoundError extends DdataError {}
+/** DD_ECONFLICT: a compare-and-set lost; the sequence or revision moved. */
 export class ConflictError extends DdataError {}
+/** DD_ECORRUPT: stored or received bytes are malformed. */
 export class CorruptError extends DdataError {}
+/** DD_ECRYPTO: wrong key, tampered data or a failed handshake. */
 export class CryptoError extends DdataError {}
+/** DD_ELIMIT: a configured limit (bytes, count, depth) was hit. */
 export class LimitError extends DdataError {}
+/** DD_EIO: the operating system or a storage engine failed. */
 export class IOError extends DdataError {}
+/** DD_ETIMEOUT: a consistency level was not reached in time. */
 export class TimeoutError extends DdataError {}
+/** DD_EDELETED: the key was deleted and may not be updated. */
 export class DeletedError extends DdataError {}
+/** DD_ETYPE: the key or value holds another data type. */
 export class TypeMismatchError extends DdataError {}
+/** DD_EBUSY: a resource is locked by someone else; retry. */
 export class BusyError extends DdataError {}
+/** DD_EDONE: no more items (iteration ended, queue empty). */
 export class DoneError extends DdataError {}
+/** DD_EUNSUPPORTED: not available in this build or on this CPU. */
 export class UnsupportedError extends DdataError {}
 /** DD_ECALLBACK: a callback stopped the call; its code is in the message. */
 export class CallbackError extends DdataError {}
@@ -45,13 +63,18 @@ export function makeError(status: number, message: string): DdataError;
 
 // ---------------------------------------------------------------- CRDT values
 
+/** Bytes in: a string (as UTF-8), a Buffer or a Uint8Array. */
 export type Bytes = string | Buffer | Uint8Array;
+/** The CRDT type names, as in the conformance vectors. */
 export type CrdtTypeName =
   | 'GCounter' | 'PNCounter' | 'GSet' | 'ORSet' | 'LWWRegister' | 'Flag' | 'MVRegister'
   | 'ORMap' | 'LWWMap' | 'PNCounterMap' | 'GCounterMap' | 'ORMultiMap';
+/** The C code (DD_CRDT_*) of each CRDT type. */
 export const CrdtType: Readonly<Record<CrdtTypeName, number>>;
+/** The op kind names. */
 export type OpKindName =
   | 'increment' | 'decrement' | 'add' | 'remove' | 'clear' | 'assign' | 'enable' | 'update';
+/** The C code (DD_OP_*) of each op kind. */
 export const OpKind: Readonly<Record<OpKindName, number>>;
 
 /** An operation, the same for every type; maps nest ops with `update`. */
@@ -64,6 +87,7 @@ export interface Op {
   nested?: Op;
 }
 
+/** Decode limits for everything received (absent fields keep the defaults). */
 export interface Limits {
   maxDepth?: number;
   maxBytes?: number;
@@ -104,35 +128,42 @@ export class Crdt {
   get(key: Bytes): Crdt | undefined;
 }
 
+/** A grow-only counter. */
 export class GCounter extends Crdt {
   constructor(options?: { actor?: number | bigint });
   /** One call into C, no allocation. */
   increment(amount?: number): void;
   readonly value: number | bigint;
 }
+/** A counter that also decrements. */
 export class PNCounter extends GCounter {
   decrement(amount?: number): void;
 }
+/** A grow-only set of byte strings. */
 export class GSet extends Crdt {
   constructor(options?: { actor?: number | bigint });
   add(element: Bytes): void;
   has(element: Bytes): boolean;
   readonly size: number;
 }
+/** An observed-remove set (add wins over a concurrent remove). */
 export class ORSet extends GSet {
   remove(element: Bytes): void;
   clear(): void;
 }
+/** A last-writer-wins register. */
 export class LWWRegister extends Crdt {
   constructor(options?: { actor?: number | bigint });
   assign(value: Bytes, nowMs?: number): void;
   readonly value: Buffer | undefined;
 }
+/** An enable-only flag. */
 export class Flag extends Crdt {
   constructor(options?: { actor?: number | bigint });
   enable(): void;
   readonly enabled: boolean;
 }
+/** A multi-value register: concurrent assigns are all kept. */
 export class MVRegister extends Crdt {
   constructor(options?: { actor?: number | bigint });
   assign(value: Bytes): void;
@@ -147,19 +178,24 @@ declare class CrdtMap extends Crdt {
   keys(): Buffer[];
   readonly size: number;
 }
+/** An observed-remove map of nested CRDTs. */
 export class ORMap extends CrdtMap {
   update(key: Bytes, valueType: CrdtTypeName | number, nested: Op): void;
 }
+/** A map of last-writer-wins registers. */
 export class LWWMap extends CrdtMap {
   set(key: Bytes, value: Bytes, nowMs?: number): void;
 }
+/** A map of PN counters. */
 export class PNCounterMap extends CrdtMap {
   increment(key: Bytes, amount?: number): void;
   decrement(key: Bytes, amount?: number): void;
 }
+/** A map of grow-only counters. */
 export class GCounterMap extends CrdtMap {
   increment(key: Bytes, amount?: number): void;
 }
+/** An observed-remove multi-map: a set of values per key. */
 export class ORMultiMap extends CrdtMap {
   add(key: Bytes, value: Bytes): void;
   remove(key: Bytes, value?: Bytes): void;
@@ -177,6 +213,7 @@ export class FdEventEmitter extends EventEmitter {
 
 // ---------------------------------------------------------------- system and replica
 
+/** Options of a node (dd_system_options); only nodeId is required. */
 export interface SystemOptions {
   nodeId: string;
   seeds?: string[];
@@ -194,6 +231,12 @@ export interface SystemOptions {
   tcpListen?: string;
   /** TCP: the cluster's 32-byte secret (absent = plaintext). */
   secret?: Bytes;
+  /** Decode limits for everything received (absent = the defaults). */
+  limits?: Limits;
+  /** TCP: the address told to peers (absent = the bound address). */
+  advertisedAddress?: string;
+  /** TCP: this node's 32-byte private key (instead of nodeKeyFile). */
+  nodeKey?: Bytes;
   /** TCP: this node's key file (from generateNodeKey / `ddata keygen`); absent = a fresh key. */
   nodeKeyFile?: string;
   /** TCP: a second 32-byte secret accepted while the cluster's secret rotates. */
@@ -208,8 +251,11 @@ export type PeerKey = Buffer | { key: Buffer; nodeId?: string };
 /** Writes a node key file (mode 0600, never overwriting) and returns its public key. */
 export function generateNodeKey(path: string): Buffer;
 
+/** A 'member' event: a node changed membership state. */
 export interface MemberEvent { kind: 'member'; node: string; incarnation: number | bigint; state: 'joining' | 'up' | 'unreachable' | 'down' | 'removed' | 'unknown'; }
+/** A 'changed', 'deleted' or 'expired' event for a subscribed key. */
 export interface KeyEvent { kind: 'changed' | 'deleted' | 'expired'; key: string; }
+/** An 'overflow' event: the queue was full and this many events were lost. */
 export interface OverflowEvent { kind: 'overflow'; dropped: number | bigint; }
 
 /** A node. Emits 'member', 'changed', 'deleted', 'expired', 'overflow'. */
@@ -234,9 +280,12 @@ export class System extends FdEventEmitter {
   on(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
+/** The consistency levels' C codes (DD_CONSISTENCY_*). */
 export const Consistency: Readonly<{ local: 0; from: 1; majority: 2; majorityPlus: 3; all: 4 }>;
+/** How many replicas a read or write must reach: local, a majority, all, at least `from`, or a majority plus `majorityPlus`. */
 export type ConsistencyLevel = 'local' | 'majority' | 'all' | { from: number } | { majorityPlus: number };
 
+/** Options of the replicator (dd_replica_options); absent fields keep the defaults. */
 export interface ReplicaOptions {
   gossipIntervalMs?: number;
   gossipFanout?: number;
@@ -255,8 +304,11 @@ export interface ReplicaOptions {
   expireAfterMs?: number;
   /** 0 immediate, 1 batched, 2 none (digest anti-entropy only). */
   deltaStrategy?: number;
+  /** Where durable records live in the store (default "dd/replica/"); the rest is left alone. */
+  storePrefix?: string;
 }
 
+/** The replicator of one System: keys holding CRDT values, gossiped to the other members. */
 export class Replica {
   constructor(system: System, options?: ReplicaOptions);
   readonly system: System;
@@ -275,6 +327,7 @@ export class Replica {
 
 // ---------------------------------------------------------------- persistence
 
+/** Keys that seal (encrypt and authenticate) records at rest. */
 export class Keyring {
   constructor();
   /** A 32-byte key named keyId; the first key added is active. */
@@ -287,17 +340,17 @@ export class Keyring {
 /** Whether this CPU can seal with the algorithm. */
 export function sealAlgorithmAvailable(name: 'xchacha20poly1305' | 'aes256gcm'): boolean;
 
+/** Where and how a journal or state store keeps its data (dd_store_options). */
 export interface StoreOptions {
   backend?: 'memory' | 'sqlite' | 'fs' | 'postgres';
   path?: string;
+  /** SQLite: keep snapshots in this second file (default: in `path`). */
+  snapshotPath?: string;
   snapshotKeep?: number;
   /** 'off' | 'normal' (the default) | 'full': how hard writes are flushed. */
   sync?: 'off' | 'normal' | 'full';
   /** SQLite: how long to wait for another writer. */
   busyTimeoutMs?: number;
-  /** zlib level 0..9 for sealed records of at least compressionThreshold bytes. */
-  compressionLevel?: number;
-  compressionThreshold?: number;
   /** Seal records at rest (zlib, then AEAD). */
   keyring?: Keyring;
   /** Refuse a missing path, a 0-byte file or a folder that is not a store
@@ -308,16 +361,24 @@ export interface StoreOptions {
   /** Compress records of at least this many bytes (default 256). */
   compressionThreshold?: number;
 }
+/** One event of a persistence id, as replay returns it. */
 export interface JournalEvent { seq: number | bigint; timestampMs: number | bigint; payload: Buffer; }
+/** An event to append; timestampMs 0 or absent = now. */
 export interface NewEvent { payload: Bytes; timestampMs?: number; tags?: string[]; }
+/** An event found by tag, with its persistence id and global ordering. */
 export interface TaggedEvent extends JournalEvent { pid: string; ordering: number | bigint; }
 
 /** What the async read methods return: iterate once with `for await`, or collect with toArray(). */
 export interface Rows<T> extends AsyncIterable<T> {
   toArray(): Promise<T[]>;
 }
+/** Which snapshots loadSnapshot considers (inclusive bounds; a number alone is maxSeq). The newest match is returned. */
+export interface SnapshotCriteria { minSeq?: U64; maxSeq?: U64; minTimestampMs?: U64; maxTimestampMs?: U64; }
+/** A snapshot of a persistence id: the state at seq. */
 export type Snapshot = { seq: number | bigint; timestampMs: number | bigint; state: Buffer };
+/** How persist() stores: 'light' (every event with a snapshot) or 'full' (events, a snapshot every snapshotEvery, compact deletes covered events). */
 export interface PersistOptions { strategy?: 'light' | 'full'; snapshotEvery?: number; compact?: boolean }
+/** Callbacks of recover(): at most one snapshot, then the events after it, in order. */
 export interface RecoverHandlers {
   onSnapshot?: (seq: number | bigint, state: Buffer) => void;
   onEvent?: (ev: JournalEvent) => void;
@@ -346,8 +407,8 @@ export class Journal {
   saveSnapshot(pid: Bytes, seq: number, state: Bytes, timestampMs?: number): Promise<void>;
   saveSnapshotSync(pid: Bytes, seq: number, state: Bytes, timestampMs?: number): void;
   /** The newest snapshot (with seq <= maxSeq), or undefined. */
-  loadSnapshot(pid: Bytes, maxSeq?: number): Promise<Snapshot | undefined>;
-  loadSnapshotSync(pid: Bytes, maxSeq?: number): Snapshot | undefined;
+  loadSnapshot(pid: Bytes, bound?: number | SnapshotCriteria): Promise<Snapshot | undefined>;
+  loadSnapshotSync(pid: Bytes, bound?: number | SnapshotCriteria): Snapshot | undefined;
   /** Appends one event and, per the strategy, a snapshot of `state`; resolves to the event's seq. */
   persist(pid: Bytes, expectedSeq: number, payload: Bytes, state: Bytes, options?: PersistOptions): Promise<number | bigint>;
   persistSync(pid: Bytes, expectedSeq: number, payload: Bytes, state: Bytes, options?: PersistOptions): number | bigint;
@@ -391,15 +452,21 @@ export class StateStore {
   purgeSync(): void;
   close(): void;
 }
+/** One key of a state store with its revision. */
 export interface StateRecord { key: Buffer; revision: number | bigint; state: Buffer; }
 
 // ---------------------------------------------------------------- node-owned state
 
+/** How a type's views spread (DD_OWNED_* strategy codes). */
 export const Strategy: Readonly<{ activePush: 1; feedLazyPull: 2; feedWithPeriodicSync: 3; periodicOnly: 4 }>;
+/** What a reader does with a view of another wire version. */
 export const OnMismatch: Readonly<{ keepStale: 1; dropAndWait: 2 }>;
+/** When a publish is announced. */
 export const Urgency: Readonly<{ default: 0; immediate: 1; delayed: 2; suppressed: 3 }>;
+/** A 64-bit unsigned value, as a number or a bigint. */
 export type U64 = number | bigint;
 
+/** Per-type settings of node-owned state (dd_owned_type_options); absent fields keep the defaults. */
 export interface OwnedTypeOptions {
   strategy?: keyof typeof Strategy | 'active_push' | 'feed_lazy_pull' | 'feed_with_periodic_sync' | 'periodic_only' | number;
   onMismatch?: keyof typeof OnMismatch | 'keep_stale' | 'drop_and_wait' | number;
@@ -412,11 +479,13 @@ export interface OwnedTypeOptions {
   pullTimeoutMs?: number;
 }
 
+/** A copy of a view: base at baseAge, then deltas for the ages after it. */
 export interface OwnedView {
   nodeId: U64; incarnation: U64; age: U64; baseAge: U64; wireVersion: number;
   versionMismatch: boolean; confirmedMs: U64; base: Buffer; deltas: Buffer[];
 }
 
+/** One owned-state event; status is a DD_* code for queryDone. */
 export interface OwnedEvent {
   kind: 'viewChanged' | 'viewRemoved' | 'queryDone' | 'versionMismatch' | 'compactWanted' | 'unknown';
   status: number; nodeId: U64; incarnation: U64; age: U64; requestId: U64; peerVersion: number; type: string;
@@ -426,7 +495,13 @@ export interface OwnedEvent {
 export class Owned extends FdEventEmitter {
   /** With `system` (a TCP System with an open Replica), the system carries
    * the messages and membership; nodeId and incarnation come from it. */
-  constructor(options: { nodeId?: U64; incarnation?: U64; store?: StateStore; system?: System });
+  constructor(options: {
+    nodeId?: U64; incarnation?: U64; store?: StateStore; system?: System;
+    /** Decode limits for everything received (absent = the defaults). */
+    limits?: Limits;
+    /** Cap on queued outgoing messages and on queued events, each (0 = 65536). */
+    maxQueued?: U64;
+  });
   /** The id views use for a system's node id. */
   static nodeOf(nodeId: string): U64;
   register(type: string, options?: OwnedTypeOptions): void;

@@ -1,6 +1,6 @@
-// TypeScript declarations for `ddata/testing` (lib/testing.js): test
+// TypeScript declarations for `ddata-crdt/testing` (lib/testing.js): test
 // doubles for applications' own tests.
-import { Journal, Replica, ReplicaOptions, StateStore, StoreOptions, System } from 'ddata';
+import { Journal, Replica, ReplicaOptions, StateStore, StoreOptions, System } from 'ddata-crdt';
 
 /** Milliseconds that move only when advanced (starts at the wall clock). */
 export class ManualClock {
@@ -21,6 +21,7 @@ export class SimNetwork {
   connected(a: string, b: string): boolean;
 }
 
+/** Options of a SimCluster. */
 export interface SimClusterOptions {
   /** How many nodes, named "n0".."n{N-1}" (or give `names`). */
   nodes?: number;
@@ -53,5 +54,7 @@ export class SimCluster {
   close(): void;
 }
 
+/** A state store in memory, for tests (gone when closed). */
 export function memoryStore(options?: StoreOptions): StateStore;
+/** A journal in memory, for tests (gone when closed). */
 export function memoryJournal(options?: StoreOptions): Journal;

@@ -91,6 +91,7 @@ int ddpy_replica_count(dd_replica *r, const uint8_t *key, size_t key_len, uint32
                        uint32_t kind, uint64_t amount);
 extern "Python" int ddpy_on_snapshot(void *ctx, uint64_t seq, const uint8_t *state, size_t len);
 extern "Python" int ddpy_on_event(void *ctx, const dd_journal_event *ev);
+extern "Python" uint64_t ddpy_wall_clock(void *ctx);
 """
 
 

@@ -375,13 +375,18 @@ typedef struct dd_store_options {
                                        file or a folder that is not a store (DD_ECORRUPT)
                                        instead of creating a store; 0 = create */
     uint32_t seal;                  /* dd_seal_mode (appended) */
+    /* Appended (issue 17.4). 1: open an existing store for reading only:
+     * SQLite read-only, no directory, lock file, schema or layout marker
+     * created; a path that holds no ddata store is DD_ENOTFOUND ("not a
+     * ddata store"); every write fails. Memory: DD_EINVAL. */
+    uint32_t read_only;
 } dd_store_options;
 
 #define DD_STORE_OPTIONS_VERSION 1
 #define DD_STORE_OPTIONS_INIT                                                                      \
     {                                                                                              \
         DD_STORE_OPTIONS_VERSION, DD_BACKEND_MEMORY, NULL, NULL, DD_SYNC_NORMAL, 5000, NULL, 6,    \
-            256, 0, 0, DD_SEAL_IF_KEYRING                                                          \
+            256, 0, 0, DD_SEAL_IF_KEYRING, 0                                                       \
     }
 
 DD_API int dd_store_options_init(dd_store_options *opts, uint32_t version);
@@ -510,7 +515,9 @@ DD_API int dd_state_store_upsert(uint64_t *out, dd_state_store *store, const uin
 /* DD_ENOTFOUND when the key has no record; revision may be NULL. */
 DD_API int dd_state_store_get(dd_buf *out, uint64_t *revision, dd_state_store *store,
                               const uint8_t *key, size_t key_len);
-/* expected_revision: N or DD_ANY_REVISION (0 is DD_EINVAL). */
+/* expected_revision: N or DD_ANY_REVISION (0 is DD_EINVAL). Deleting a
+ * missing key succeeds with DD_ANY_REVISION and is DD_ECONFLICT with N
+ * (ABI.md, "Missing items"). */
 DD_API int dd_state_store_delete(dd_state_store *store, const uint8_t *key, size_t key_len,
                                  uint64_t expected_revision);
 /* Cursors over a state store; they read in pages (no lock held between
@@ -623,13 +630,19 @@ typedef struct dd_replica_options {
     const char *const *expiry_prefixes; /* keys starting so expire when idle */
     size_t expiry_prefix_count;
     uint64_t expire_after_ms; /* idle time before such a key expires */
+    /* Appended (issue 17.2). Durable records live under this key prefix in
+     * the store and the replica ignores every other record, so one store
+     * can serve a replica, owned state and the application. NULL:
+     * "dd/replica/"; at most 255 bytes. Records a store holds from before
+     * the prefix (bare durable keys) are moved under it at open. */
+    const char *store_prefix;
 } dd_replica_options;
 
 #define DD_REPLICA_OPTIONS_VERSION 1
 #define DD_REPLICA_OPTIONS_INIT                                                                    \
     {                                                                                              \
         DD_REPLICA_OPTIONS_VERSION, DD_DELTA_IMMEDIATE, 1000, 1, 131072, 500, 60000, NULL, NULL,   \
-            0, 0, 1000, NULL, 0, 0                                                                 \
+            0, 0, 1000, NULL, 0, 0, NULL                                                           \
     }
 
 DD_API int dd_replica_options_init(dd_replica_options *opts, uint32_t version);
@@ -694,7 +707,7 @@ DD_API int dd_replica_flush(dd_replica *r);
  * ordered lexicographically. The engine is pumped by the host (tick,
  * deliver, next_outgoing), or by a TCP system it is attached to
  * (options.system), and persists an owner's instance in the durable
- * state store (key "owned/<type>") before publishing it. See ABI.md.
+ * state store (key "dd/owned/<type>") before publishing it. See ABI.md.
  * ------------------------------------------------------------------------- */
 
 typedef struct dd_owned dd_owned; /* one node's owned-state engine */
@@ -819,7 +832,8 @@ DD_API int dd_owned_publish(uint64_t *out_incarnation, uint64_t *out_age, dd_own
                             const char *type, int is_full, const uint8_t *data, size_t len,
                             uint32_t urgency, uint64_t delay_ms);
 
-/* The pump. Times are the host's monotonic milliseconds. */
+/* The pump. Times are the host's monotonic milliseconds, any origin (0 is
+ * a time); a tick before the last is DD_EINVAL and changes nothing. */
 DD_API int dd_owned_tick(dd_owned *owned, uint64_t now_ms);
 DD_API int dd_owned_deliver(dd_owned *owned, uint64_t from_node, const uint8_t *data, size_t len);
 /* DD_EDONE when nothing is queued. */
@@ -859,8 +873,11 @@ DD_API int dd_owned_node_of(uint64_t *out, const char *node_id, size_t len);
  * calls dd_system_tick regularly, hands every message it receives to
  * dd_system_deliver and sends whatever dd_system_next_outgoing yields to
  * the node it names. Nodes are named by id strings; mapping ids to
- * addresses is the transport's business. Times are milliseconds since the
- * Unix epoch (they also stamp LWW values and drive expiry).
+ * addresses is the transport's business. The host's times (now_ms of tick
+ * and deliver) come from any monotonic millisecond clock with any origin
+ * (0 is a time) and alone schedule gossip, failure detection and timeouts;
+ * a time before the last is DD_EINVAL. LWW timestamps and expiry read the
+ * wall clock (CLOCK_REALTIME, or dd_system_set_wall_clock's).
  * Events are queued, never called back: drain them with
  * dd_system_next_event, and wait on dd_system_event_fd to learn when there
  * are some. Every call is safe from any thread (one lock per system).
@@ -932,11 +949,23 @@ DD_API int dd_system_close(dd_system *sys);
  * DD_ECORRUPT / DD_ELIMIT and change nothing already stored.
  * next_outgoing: the next message to send and its destination node id
  * (both freed by the caller with dd_buf_free); DD_EDONE when none. Before a
- * replica is open the node takes no part: tick and deliver do nothing. */
+ * replica is open the node takes no part: tick and deliver do nothing.
+ * now_ms: the host's monotonic clock, never before the last call's
+ * (DD_EINVAL, nothing done); with DD_TRANSPORT_TCP the driver's
+ * CLOCK_MONOTONIC is the time and now_ms is not used. */
 DD_API int dd_system_tick(dd_system *sys, uint64_t now_ms);
 DD_API int dd_system_deliver(dd_system *sys, uint64_t now_ms, const char *from, size_t from_len,
                              const uint8_t *bytes, size_t len);
 DD_API int dd_system_next_outgoing(dd_buf *msg, dd_buf *to_node, dd_system *sys);
+
+/* A clock returning milliseconds since the Unix epoch. */
+typedef uint64_t (*dd_clock_fn)(void *ctx);
+/* Installs the wall clock the replica reads for what every node compares
+ * (LWW timestamps, expiry, the skew check of received values), for tests
+ * and simulations; called with `ctx` under the system's lock, so it must
+ * not call into ddata. NULL restores CLOCK_REALTIME. Scheduling never
+ * reads it (see dd_system_tick). */
+DD_API int dd_system_set_wall_clock(dd_system *sys, dd_clock_fn clock, void *ctx);
 
 typedef enum dd_event_kind {
     DD_EVENT_MEMBER = 1,       /* member_id is now member_state */

@@ -4,6 +4,8 @@ Every output starts with a "generated, do not edit" line naming the command
 that regenerates it, and is a pure function of the header, so `gen.py check`
 can regenerate into memory and compare byte for byte.
 """
+import re
+
 import header
 from header import SCALARS
 
@@ -98,6 +100,83 @@ def _rust_type(hdr, ctype, for_return=False):
     return t
 
 
+
+def _clean_comment(text):
+    """One paragraph of Markdown from a C comment: no code blocks (rustdoc
+    would compile indented lines as doctests), no HTML or link syntax."""
+    text = re.sub(r"^\s*/\*+|\*+/\s*$", "", text.strip())
+    words = " ".join(line.strip().lstrip("*").strip() for line in text.split("\n")).split()
+    out = " ".join(words)
+    for a, b in (("\\", "\\\\"), ("[", "\\["), ("]", "\\]"), ("<", "&lt;"), (">", "&gt;"), ("`", "'")):
+        out = out.replace(a, b)
+    return out
+
+
+class _HeaderDocs:
+    """Doc comments for the Rust FFI, taken from the header's own comments:
+    the block right above a declaration (or above its group of
+    declarations), else the comment at the end of its line, else a pointer
+    to ABI.md."""
+
+    def __init__(self, raw):
+        self.lines = raw.split("\n")
+
+    def _above(self, i):
+        j = i - 1
+        while j >= 0 and self.lines[j].strip() and not self.lines[j].rstrip().endswith("*/"):
+            j -= 1
+        if j < 0 or not self.lines[j].rstrip().endswith("*/"):
+            return None
+        k = j
+        while k >= 0 and "/*" not in self.lines[k]:
+            k -= 1
+        if k < 0 or "/*" not in self.lines[k].lstrip()[:2]:
+            return None  # the end of a trailing comment, not a block
+        block = "\n".join(self.lines[k:j + 1])
+        if "-----" in block or "=====" in block:
+            return None  # a section banner
+        return _clean_comment(block)
+
+    def _trailing(self, i):
+        m = re.search(r"/\*(.*?)(\*/|$)", self.lines[i])
+        return _clean_comment(m.group(1)) if m and m.group(1).strip() else None
+
+    def _find(self, pattern):
+        rx = re.compile(pattern)
+        for i, line in enumerate(self.lines):
+            if rx.search(line.split("/*", 1)[0]):
+                return i
+        return None
+
+    def function(self, name):
+        i = self._find(r"\b%s\s*\(" % re.escape(name))
+        return (i is not None and self._above(i)) or "`%s`: see ddata.h and ABI.md." % name
+
+    def typedef(self, name):
+        i = self._find(r"typedef\s+(struct|enum)\s+%s\b|\}\s*%s;|\(\*%s\)" % ((re.escape(name),) * 3))
+        doc = i is not None and (self._above(i) or self._trailing(i))
+        return doc or "`%s`: see ddata.h and ABI.md." % name
+
+    def constant(self, name):
+        i = self._find(r"(#define\s+%s\b|^\s*%s\s*=?)" % (re.escape(name), re.escape(name)))
+        doc = i is not None and (self._trailing(i) or self._above(i))
+        return doc or "`%s`: see ddata.h." % name
+
+    def field(self, struct, name):
+        start = self._find(r"typedef\s+struct\s+%s\s*\{" % re.escape(struct))
+        if start is not None:
+            for i in range(start + 1, len(self.lines)):
+                code = self.lines[i].split("/*", 1)[0]
+                if re.search(r"\b%s\s*(\[\w*\])?\s*;" % re.escape(name), code):
+                    doc = self._trailing(i)
+                    if doc:
+                        return doc
+                    break
+                if re.match(r"\s*\}", code):
+                    break
+        return "`%s.%s`: see ddata.h." % (struct, name)
+
+
 def rust_ffi(hdr):
     out = [
         "// " + BANNER,
@@ -110,19 +189,26 @@ def rust_ffi(hdr):
         "use std::os::raw::{c_char, c_int, c_uint, c_long, c_void};",
         "",
     ]
+    docs = _HeaderDocs(getattr(hdr, "raw", ""))
     for name, value in hdr.constants:
         rt = "u32" if 0 <= value < 2**32 else "u64" if 0 <= value < 2**64 else "i64"
+        out.append("/// " + docs.constant(name))
         out.append("pub const %s: %s = %d;" % (name, rt, value))
     for name, value in hdr.strings:
+        out.append("/// " + docs.constant(name))
         out.append('pub const %s: &str = "%s";' % (name, value))
     out.append("")
     for e in hdr.enums:
         signed = any(v < 0 for _, v in e.members)
         rt = "c_int" if signed else "c_uint"
+        out.append("/// " + docs.typedef(e.name))
         out.append("pub type %s = %s;" % (e.name, rt))
-        out.extend("pub const %s: %s = %d;" % (n, e.name, v) for n, v in e.members)
+        for n, v in e.members:
+            out.append("/// " + docs.constant(n))
+            out.append("pub const %s: %s = %d;" % (n, e.name, v))
         out.append("")
     for s in hdr.structs:
+        out.append("/// " + docs.typedef(s.name))
         if s.opaque:
             out.append("#[repr(C)]")
             out.append("pub struct %s {" % s.name)
@@ -134,12 +220,14 @@ def rust_ffi(hdr):
             out.append("#[derive(Debug, Copy, Clone)]")
             out.append("pub struct %s {" % s.name)
             for f in s.fields:
+                out.append("    /// " + docs.field(s.name, f.name))
                 out.append("    pub %s: %s," % (_rust_ident(f.name), _rust_type(hdr, f.type)))
             out.append("}")
         out.append("")
     for cb in hdr.callbacks:
         params = ", ".join("%s: %s" % (_rust_ident(p.name), _rust_type(hdr, p.type)) for p in cb.params)
         ret = _rust_type(hdr, cb.ret, for_return=True)
+        out.append("/// " + docs.typedef(cb.name))
         out.append('pub type %s = Option<unsafe extern "C" fn(%s)%s>;' % (cb.name, params, " -> " + ret if ret else ""))
     if hdr.callbacks:
         out.append("")
@@ -147,6 +235,7 @@ def rust_ffi(hdr):
     for fn in hdr.functions:
         params = ", ".join("%s: %s" % (_rust_ident(p.name), _rust_type(hdr, p.type)) for p in fn.params)
         ret = _rust_type(hdr, fn.ret, for_return=True)
+        out.append("    /// " + docs.function(fn.name))
         out.append("    pub fn %s(%s)%s;" % (fn.name, params, " -> " + ret if ret else ""))
     out.append("}")
     out.append("")

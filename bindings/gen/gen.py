@@ -21,7 +21,9 @@ Reachability: the generated outputs cover every function by construction.
 The Python package's wrappers are written by hand, so every function must
 appear there as `lib.dd_name`, or be listed with a reason in
 bindings/gen/python_unwrapped.txt; a listed function that is wrapped, or no
-longer exists, also fails (the list stays honest).
+longer exists, also fails (the list stays honest). The same holds for the
+hand-written layers of Node (node/src) and Rust (the ddata crate), with
+bindings/gen/functions_unexposed.txt as their list.
 """
 import argparse
 import difflib
@@ -48,6 +50,14 @@ OUTPUTS = {
     "abi/calls.c": emit.abi_calls_c,
 }
 ALLOW_PYTHON = "bindings/gen/python_unwrapped.txt"
+# Node and Rust (#18.4): their hand-written layers must call every function
+# too, or bindings/gen/functions_unexposed.txt says why not ("<binding>
+# <function> <reason>"); the generated files do not count.
+ALLOW_OTHERS = "bindings/gen/functions_unexposed.txt"
+HAND_WRITTEN = {
+    "node": ["node/src/*.c", "node/src/*.h"],
+    "rust": ["rust-sys/ddata/src/*.rs"],
+}
 
 
 # The library's own generated C is held to .clang-format like the rest of
@@ -107,6 +117,49 @@ def python_wrapped(root):
     if build.exists():
         names.update(re.findall(r"\b(dd_\w+)\(", build.read_text()))
     return names
+
+
+def hand_written_calls(root, globs):
+    names = set()
+    for g in globs:
+        for p in sorted(root.glob(g)):
+            names.update(re.findall(r"\b(dd_\w+)\b", p.read_text(encoding="utf-8")))
+    return names
+
+
+def read_allow_others(root):
+    allow = {}
+    p = root / ALLOW_OTHERS
+    if p.exists():
+        for line in p.read_text().splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line:
+                binding, name, reason = (line.split(None, 2) + ["", ""])[:3]
+                allow[(binding, name)] = reason
+    return allow
+
+
+def check_others(root, declared, problems):
+    allow = read_allow_others(root)
+    for binding, globs in HAND_WRITTEN.items():
+        calls = hand_written_calls(root, globs)
+        unreached = [n for n in declared if n not in calls and (binding, n) not in allow]
+        if unreached:
+            problems.append("the %s binding does not call %s (expose them, or list them with a reason in %s)"
+                            % (binding, ", ".join(unreached), ALLOW_OTHERS))
+        for (b, n), reason in sorted(allow.items()):
+            if b != binding:
+                continue
+            if n not in declared:
+                problems.append("%s lists %s %s, which the header no longer declares" % (ALLOW_OTHERS, b, n))
+            elif n in calls:
+                problems.append("%s lists %s %s, which that binding now calls; remove it" % (ALLOW_OTHERS, b, n))
+            elif not reason:
+                problems.append("%s lists %s %s without a reason" % (ALLOW_OTHERS, b, n))
+    for b, n in sorted(allow):
+        if b not in HAND_WRITTEN:
+            problems.append("%s names an unknown binding %r" % (ALLOW_OTHERS, b))
+    return len(allow)
 
 
 def read_allow(root):
@@ -177,6 +230,7 @@ def check(root):
     unknown = sorted(wrapped - set(declared))
     if unknown:
         problems.append("python/ddata calls %s, which the header does not declare" % ", ".join(unknown))
+    allowed_others = check_others(root, declared, problems)
     check_layout(root, hdr, problems)
     try:
         problems.extend(versions.check(hdr, read_versions(root)))
@@ -184,8 +238,9 @@ def check(root):
         problems.append(str(e))
     for p in problems:
         print("gen.py check: " + p, file=sys.stderr)
-    print("gen.py check: %d functions; %d outputs; %d wrapped in Python, %d allow-listed; %s"
-          % (len(declared), len(files), len(set(declared) & wrapped), len(allow),
+    print("gen.py check: %d functions; %d outputs; %d wrapped in Python, %d allow-listed; "
+          "%d Node/Rust allow-listed; %s"
+          % (len(declared), len(files), len(set(declared) & wrapped), len(allow), allowed_others,
              "FAILED" if problems else "ok"))
     return 1 if problems else 0
 

@@ -204,6 +204,7 @@ def parse(path):
     # Join macro continuation lines, keeping line numbers roughly right.
     text = re.sub(r"\\\n", " ", text)
     hdr = Header()
+    hdr.raw = raw  # the comments, for the generated docs
     known = {}
 
     # Preprocessor lines: integer constants are kept, everything else

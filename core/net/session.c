@@ -475,6 +475,8 @@ int session_next(session *s, bytes *out, session_item *item)
         if (s->state == SESSION_FAILED)
             return error_set(ST_ECLOSED, "net session: the session has failed");
         size_t avail = s->in.len - s->in_off;
+        if (!avail)
+            break; /* also keeps `in.data + 0` off a NULL buffer */
         uint8_t *hdr = s->in.data + s->in_off;
         if (s->phase == PHASE_PREAMBLE) {
             if (avail < SESSION_PREAMBLE_BYTES)

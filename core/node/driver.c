@@ -70,7 +70,7 @@ static void flush_outgoing(node *n, node_net *nn)
     }
 }
 
-static void handle_event(node *n, node_net *nn, const net_event *ev, uint64_t wall)
+static void handle_event(node *n, node_net *nn, const net_event *ev, uint64_t now_ms)
 {
     switch (ev->kind) {
     case NET_EV_CONNECTED: {
@@ -93,7 +93,7 @@ static void handle_event(node *n, node_net *nn, const net_event *ev, uint64_t wa
         if (!ev->len)
             break;
         if (ev->data[0] == CH_REPLICATOR && n->e)
-            (void)engine_deliver(n->e, wall, ev->node_id, ev->node_id_len, ev->data + 1,
+            (void)engine_deliver(n->e, now_ms, ev->node_id, ev->node_id_len, ev->data + 1,
                                  ev->len - 1);
         else if (ev->data[0] == CH_BOOK)
             address_book_receive(nn, ev->node_id, ev->node_id_len, ev->data + 1, ev->len - 1);
@@ -105,18 +105,20 @@ static void handle_event(node *n, node_net *nn, const net_event *ev, uint64_t wa
 
 static void driver_round(node *n, node_net *nn)
 {
-    uint64_t wall = clock_wall_ms();
+    /* The monotonic clock schedules; the engine reads the wall clock
+     * itself where nodes compare times (issue 17.1). */
+    uint64_t mono = clock_monotonic_ms();
     net_event ev;
     memset(&ev, 0, sizeof(ev));
     for (int i = 0; i < ROUND_EVENTS && net_poll(nn->n, &ev) == ST_OK; i++) {
-        handle_event(n, nn, &ev, wall);
+        handle_event(n, nn, &ev, mono);
         net_event_clear(&ev);
     }
-    uint64_t mono = clock_monotonic_ms();
+    mono = clock_monotonic_ms();
     bool ticked = mono >= nn->next_tick_mono;
     if (ticked) {
         if (n->e)
-            (void)engine_tick(n->e, wall);
+            (void)engine_tick(n->e, mono);
         nn->next_tick_mono = mono + nn->tick_ms;
     }
     owned_link_round(n, nn, ticked);

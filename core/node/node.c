@@ -40,7 +40,13 @@ void node_unlock(node *n)
 
 uint64_t node_now(const node *n)
 {
-    return n->now_ms ? n->now_ms : clock_wall_ms();
+    return n->net ? clock_monotonic_ms() : n->now_ms;
+}
+
+uint64_t node_wall_ms(void *ctx)
+{
+    const node *n = ctx;
+    return n->wall_clock ? n->wall_clock(n->wall_clock_ctx) : clock_wall_ms();
 }
 
 void node_free(node *n)

@@ -47,8 +47,11 @@ typedef struct node {
     uint64_t failure_timeout_ms, down_after_ms, remove_after_ms;
     uint32_t max_events;
     limits lim;
-    uint64_t now_ms; /* the last time the host gave */
-    engine *e;       /* NULL until a replica is open */
+    uint64_t now_ms;                   /* pump mode: the last time the host gave (any origin) */
+    bool has_time;                     /* the host has given one (0 is a time, not a sentinel) */
+    uint64_t (*wall_clock)(void *ctx); /* dd_system_set_wall_clock; NULL: realtime */
+    void *wall_clock_ctx;
+    engine *e; /* NULL until a replica is open */
     int event_fd;
     bool event_fd_signaled;
     node_net *net; /* NULL in pump mode */
@@ -75,8 +78,12 @@ void node_lock(node *n);
 /* Wakes the driver when the engine queued messages, updates the event fd
  * to match the event queue, then unlocks. */
 void node_unlock(node *n);
-/* The time for local operations: the host's last `now`, else the wall clock. */
+/* The scheduling time for local operations: the host's last `now` in pump
+ * mode (0 before the first), CLOCK_MONOTONIC with the built-in transport. */
 uint64_t node_now(const node *n);
+/* The engine's wall clock (engine_config.wall_clock_ms; ctx is the node):
+ * the host's installed clock, else CLOCK_REALTIME. Called under the lock. */
+uint64_t node_wall_ms(void *ctx);
 
 /* A node id's owned-state id (dd_owned_node_of): the fixed-seed hash the
  * replicator also uses for member identity, so every node and every

@@ -600,7 +600,7 @@ static int handle_delta(engine *e, const char *from, size_t from_len, reader *r)
             continue;
         }
         crdt *delta = NULL;
-        rc = crdt_decode(&delta, d, dlen, &e->cfg.lim, e->now_ms);
+        rc = crdt_decode(&delta, d, dlen, &e->cfg.lim, engine_wall_ms(e));
         if (rc)
             break;
         if (crdt_type_of(delta) != (crdt_type)type) {

@@ -8,6 +8,14 @@
  * tombstone). Deleted durable keys keep a tombstone record until the
  * tombstone is collected, so a restart does not bring them back.
  *
+ * Records live under the engine's key prefix (default "dd/replica/",
+ * issue 17.2) and loading reads only that prefix, so the store may hold
+ * other things. A store written before the prefix existed holds them
+ * under the bare key: on open, records outside the prefix whose key
+ * matches a durable pattern, that are not under "dd/" (the library's
+ * namespace) and that parse as a record are loaded and moved under the
+ * prefix in one transaction; anything else is not ours.
+ *
  * Write-through (default) upserts on every change; write-behind marks the
  * key and flushes all marked keys in one store transaction per interval
  * (and on engine_free).
@@ -74,16 +82,26 @@ static int encode_record(const kentry *ke, bytes *b)
  * key; give up (ST_EBUSY) rather than spin forever. */
 #define DURABLE_MAX_ROUNDS 1000
 
+/* The store key of a durable key: the prefix, then the key. */
+static int store_key(const engine *e, const uint8_t *key, size_t len, bytes *out)
+{
+    bytes_put(out, e->durable_prefix, e->durable_prefix_len);
+    bytes_put(out, key, len);
+    return out->failed ? error_oom() : ST_OK;
+}
+
 int durable_write(engine *e, uint32_t idx)
 {
     if (!e->cfg.store)
         return ST_OK;
     kentry *ke = kt_at(&e->kt, idx);
-    bytes stored = BYTES_INIT, b = BYTES_INIT;
-    int rc = ST_OK;
+    bytes stored = BYTES_INIT, b = BYTES_INIT, k = BYTES_INIT;
+    int rc = store_key(e, ke->key, ke->key_len, &k);
+    if (rc != ST_OK)
+        goto done;
     for (int round = 0; round < DURABLE_MAX_ROUNDS; round++) {
         uint64_t revision = 0;
-        rc = state_store_get(e->cfg.store, ke->key, ke->key_len, &revision, &stored);
+        rc = state_store_get(e->cfg.store, k.data, k.len, &revision, &stored);
         if (rc == ST_ENOTFOUND) {
             revision = 0;
         } else if (rc != ST_OK) {
@@ -93,7 +111,7 @@ int durable_write(engine *e, uint32_t idx)
         }
         if ((rc = encode_record(ke, &b)) != ST_OK)
             goto done;
-        rc = state_store_upsert(e->cfg.store, ke->key, ke->key_len, revision, b.data, b.len, NULL);
+        rc = state_store_upsert(e->cfg.store, k.data, k.len, revision, b.data, b.len, NULL);
         if (rc != ST_ECONFLICT)
             goto done;
     }
@@ -102,6 +120,7 @@ int durable_write(engine *e, uint32_t idx)
 done:
     bytes_free(&stored);
     bytes_free(&b);
+    bytes_free(&k);
     return rc;
 }
 
@@ -109,7 +128,11 @@ int durable_remove(engine *e, const uint8_t *key, size_t len)
 {
     if (!e->cfg.store)
         return ST_OK;
-    int rc = state_store_delete(e->cfg.store, key, len, STATE_ANY_REVISION);
+    bytes k = BYTES_INIT;
+    int rc = store_key(e, key, len, &k);
+    if (rc == ST_OK)
+        rc = state_store_delete(e->cfg.store, k.data, k.len, STATE_ANY_REVISION);
+    bytes_free(&k);
     return rc == ST_ENOTFOUND ? ST_OK : rc;
 }
 
@@ -134,11 +157,10 @@ int durable_flush(engine *e)
     return rc ? rc : crc;
 }
 
-static int load_one(void *ctx, const uint8_t *key, size_t key_len, uint64_t revision,
-                    const uint8_t *state, size_t state_len)
+/* Loads one record under its durable key (the store key without prefix). */
+static int load_record(engine *e, const uint8_t *key, size_t key_len, const uint8_t *state,
+                       size_t state_len)
 {
-    (void)revision;
-    engine *e = ctx;
     reader r = reader_make(state, state_len);
     uint8_t version = reader_u8(&r), flags = reader_u8(&r), type = reader_u8(&r);
     uint64_t changed_ms = reader_varint(&r);
@@ -186,7 +208,91 @@ static int load_one(void *ctx, const uint8_t *key, size_t key_len, uint64_t revi
     return ST_OK;
 }
 
+static int load_one(void *ctx, const uint8_t *key, size_t key_len, uint64_t revision,
+                    const uint8_t *state, size_t state_len)
+{
+    (void)revision;
+    engine *e = ctx;
+    return load_record(e, key + e->durable_prefix_len, key_len - e->durable_prefix_len, state,
+                       state_len);
+}
+
+/* Records a store written before the prefix holds under bare keys. */
+typedef struct legacy_scan {
+    engine *e;
+    uint8_t **keys;
+    size_t *lens;
+    size_t n, cap;
+} legacy_scan;
+
+static int legacy_one(void *ctx, const uint8_t *key, size_t key_len, uint64_t revision,
+                      const uint8_t *state, size_t state_len)
+{
+    (void)revision;
+    legacy_scan *ls = ctx;
+    engine *e = ls->e;
+    if (key_len >= e->durable_prefix_len && !memcmp(key, e->durable_prefix, e->durable_prefix_len))
+        return ST_OK; /* loaded already */
+    if (key_len >= 3 && !memcmp(key, "dd/", 3))
+        return ST_OK; /* the library's namespace (owned state, other replicas) */
+    if (!engine_pattern_match(e->durable, e->cfg.durable_count, key, key_len) ||
+        kt_find(&e->kt, key, key_len) != KT_NONE)
+        return ST_OK;
+    if (load_record(e, key, key_len, state, state_len) != ST_OK) {
+        error_clear();
+        return ST_OK; /* not a record of ours: the application's */
+    }
+    if (ls->n == ls->cap) {
+        size_t cap = ls->cap ? ls->cap * 2 : 16;
+        uint8_t **keys = realloc(ls->keys, cap * sizeof(*keys));
+        if (keys)
+            ls->keys = keys;
+        size_t *lens = keys ? realloc(ls->lens, cap * sizeof(*lens)) : NULL;
+        if (!lens)
+            return error_oom();
+        ls->lens = lens;
+        ls->cap = cap;
+    }
+    ls->keys[ls->n] = malloc(key_len);
+    if (!ls->keys[ls->n])
+        return error_oom();
+    memcpy(ls->keys[ls->n], key, key_len);
+    ls->lens[ls->n++] = key_len;
+    return ST_OK;
+}
+
+/* Moves the legacy records found under the prefix, in one transaction. */
+static int legacy_migrate(engine *e, legacy_scan *ls)
+{
+    int rc = state_store_begin(e->cfg.store);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < ls->n && rc == ST_OK; i++) {
+        uint32_t idx = kt_find(&e->kt, ls->keys[i], ls->lens[i]);
+        if (idx == KT_NONE)
+            continue;
+        rc = durable_write(e, idx);
+        if (rc == ST_OK)
+            rc = state_store_delete(e->cfg.store, ls->keys[i], ls->lens[i], STATE_ANY_REVISION);
+    }
+    /* Each move writes before it deletes: a failure part way leaves some
+     * records in both places, and the prefixed copy wins at the next open. */
+    int crc = state_store_commit(e->cfg.store);
+    return rc ? rc : crc;
+}
+
 int durable_load(engine *e)
 {
-    return state_store_scan(e->cfg.store, NULL, 0, load_one, e);
+    int rc = state_store_scan(e->cfg.store, e->durable_prefix, e->durable_prefix_len, load_one, e);
+    if (rc || !e->durable_prefix_len || !e->cfg.durable_count)
+        return rc;
+    legacy_scan ls = {e, NULL, NULL, 0, 0};
+    rc = state_store_scan(e->cfg.store, NULL, 0, legacy_one, &ls);
+    if (rc == ST_OK && ls.n)
+        rc = legacy_migrate(e, &ls);
+    for (size_t i = 0; i < ls.n; i++)
+        free(ls.keys[i]);
+    free(ls.keys);
+    free(ls.lens);
+    return rc;
 }

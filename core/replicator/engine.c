@@ -115,6 +115,10 @@ static int check_config(const engine_config *c)
         return error_set(ST_EINVAL, "replicator: pattern list must not be NULL");
     if (c->expiry_count && !c->expire_after_ms)
         return error_set(ST_EINVAL, "replicator: expiry prefixes need expire_after_ms");
+    if (c->durable_prefix_len > ENGINE_DURABLE_PREFIX_MAX ||
+        (c->durable_prefix_len && !c->durable_prefix))
+        return error_set(ST_EINVAL, "replicator: the store prefix must be at most %d bytes",
+                         ENGINE_DURABLE_PREFIX_MAX);
     return ST_OK;
 }
 
@@ -144,6 +148,15 @@ int engine_new(engine **out, const engine_config *c, uint64_t now_ms)
     e->cfg.durable = e->durable;
     e->cfg.expiry = e->expiry;
     e->cfg.seeds = NULL; /* copied into the member table below */
+    if (c->durable_prefix) {
+        memcpy(e->durable_prefix, c->durable_prefix, c->durable_prefix_len);
+        e->durable_prefix_len = c->durable_prefix_len;
+    } else {
+        e->durable_prefix_len = sizeof(ENGINE_DURABLE_PREFIX) - 1;
+        memcpy(e->durable_prefix, ENGINE_DURABLE_PREFIX, e->durable_prefix_len);
+    }
+    e->cfg.durable_prefix = e->durable_prefix;
+    e->cfg.durable_prefix_len = e->durable_prefix_len;
     e->incarnation = c->incarnation;
     e->actor = engine_actor_of(e->node_id, e->node_id_len, e->incarnation);
     rng_seed(&e->rng, c->seed ^ hash_bytes(e->node_id, e->node_id_len, 0));
@@ -161,15 +174,11 @@ int engine_new(engine **out, const engine_config *c, uint64_t now_ms)
         goto done;
     for (size_t i = 0; i < c->seed_count; i++) {
         size_t len = strlen(c->seeds[i]);
-        if (len == e->node_id_len && memcmp(c->seeds[i], e->node_id, len) == 0) {
-            e->joined = true; /* a seed that lists itself starts the cluster */
-            e->members[0].state = MEMBER_UP;
-        }
+        if (len == e->node_id_len && memcmp(c->seeds[i], e->node_id, len) == 0)
+            membership_start_cluster(e); /* a seed that lists itself starts the cluster */
     }
-    if (!c->seed_count) {
-        e->joined = true;
-        e->members[0].state = MEMBER_UP;
-    }
+    if (!c->seed_count)
+        membership_start_cluster(e);
     if (c->seed_count) {
         /* Keep our own copy: the caller's array is borrowed. */
         char **seeds = calloc(c->seed_count, sizeof(char *));

@@ -122,7 +122,24 @@ typedef struct engine_config {
     uint64_t prune_interval_ms;   /* the coordinator looks for dead actors this often */
     uint64_t prune_delay_ms;      /* an actor dead this long may be pruned */
     uint64_t prune_marker_ttl_ms; /* then its markers are dropped (and it is forgotten) */
+
+    /* The time every node compares (issue 17.1): LWW timestamps, the
+     * clock-skew check of received values, changed times behind expiry and
+     * prune-marker lifetimes. now_ms (the host's clock, any origin) only
+     * schedules. NULL: now_ms serves for both (the simulator's one clock). */
+    uint64_t (*wall_clock_ms)(void *ctx);
+    void *wall_clock_ctx;
+
+    /* Durable records live under this key prefix in the store (issue
+     * 17.2), so one store serves a replica, owned state and the
+     * application; the rest is ignored. NULL: ENGINE_DURABLE_PREFIX. At
+     * most ENGINE_DURABLE_PREFIX_MAX bytes; copied. */
+    const uint8_t *durable_prefix;
+    size_t durable_prefix_len;
 } engine_config;
+
+#define ENGINE_DURABLE_PREFIX "dd/replica/"
+#define ENGINE_DURABLE_PREFIX_MAX 255
 
 void engine_config_default(engine_config *c);
 

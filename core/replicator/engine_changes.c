@@ -135,7 +135,7 @@ int engine_new_entry(engine *e, const uint8_t *key, size_t len, crdt_type type, 
 static bool expired_at(const engine *e, const uint8_t *key, size_t len, uint64_t changed_ms)
 {
     return e->cfg.expiry_count && engine_pattern_match(e->expiry, e->cfg.expiry_count, key, len) &&
-           changed_ms + e->cfg.expire_after_ms <= e->now_ms;
+           changed_ms + e->cfg.expire_after_ms <= engine_wall_ms(e);
 }
 
 int engine_merge_state(engine *e, const uint8_t *key, size_t key_len, crdt_type type, bool tomb,
@@ -258,7 +258,7 @@ int engine_read_state_entry(engine *e, reader *r, uint32_t *idx_out, bool *was_t
         goto done;
     }
     if (!(flags & 1)) {
-        rc = crdt_decode(&value, v, vlen, &e->cfg.lim, e->now_ms);
+        rc = crdt_decode(&value, v, vlen, &e->cfg.lim, engine_wall_ms(e));
         if (rc)
             goto done;
         if (crdt_type_of(value) != (crdt_type)type) {

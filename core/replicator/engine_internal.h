@@ -82,6 +82,8 @@ struct engine {
     uint64_t actor;
     rng rng;
     uint64_t now_ms;
+    uint8_t durable_prefix[ENGINE_DURABLE_PREFIX_MAX]; /* durable.c */
+    size_t durable_prefix_len;
     uint64_t next_gossip_ms, next_notify_ms, next_flush_ms;
     uint64_t heartbeat;
     bool joined;
@@ -171,6 +173,12 @@ int engine_read_state_entry(engine *e, reader *r, uint32_t *idx_out, bool *was_t
 
 /* engine_local.c */
 /* A local update; requests.c builds writes on it. */
+/* The shared time (engine_config.wall_clock_ms, else now_ms). */
+static inline uint64_t engine_wall_ms(const engine *e)
+{
+    return e->cfg.wall_clock_ms ? e->cfg.wall_clock_ms(e->cfg.wall_clock_ctx) : e->now_ms;
+}
+
 int engine_local_apply(engine *e, uint64_t now_ms, const uint8_t *key, size_t key_len,
                        crdt_type type, const crdt_op *op, uint32_t *idx_out);
 int engine_check_key(const engine *e, const uint8_t *key, size_t len);
@@ -182,6 +190,8 @@ void engine_partial_drop(engine *e, size_t at);
 /* membership.c */
 int membership_init(engine *e);
 void membership_free(engine *e);
+/* This node starts the cluster: up at once, with its MEMBER event. */
+void membership_start_cluster(engine *e);
 member *membership_find(engine *e, const char *id, size_t len);
 /* Applies what the header of a message from `from` says (incarnation). */
 member *membership_heard(engine *e, const char *from, size_t from_len, uint64_t incarnation,

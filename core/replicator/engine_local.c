@@ -44,7 +44,7 @@ static int local_apply(engine *e, uint64_t now_ms, const uint8_t *key, size_t ke
         return error_set(ST_ETYPE, "key '%.*s' holds a %s, not a %s", error_key_len(key_len),
                          (const char *)key, crdt_type_name((crdt_type)ke->type),
                          crdt_type_name(type));
-    crdt_ctx ctx = {e->actor, e->now_ms};
+    crdt_ctx ctx = {e->actor, engine_wall_ms(e)};
     bool want_delta = e->cfg.delta_strategy != ENGINE_DELTA_NONE;
     if (!ke) {
         rc = crdt_new(&fresh, type);
@@ -64,7 +64,7 @@ static int local_apply(engine *e, uint64_t now_ms, const uint8_t *key, size_t ke
         if (rc)
             goto done;
     }
-    ke->changed_ms = e->now_ms;
+    ke->changed_ms = ctx.now_ms;
     /* A failed write-through is reported, but the update stays applied in
      * memory and replicates: the store catches up on the next change. */
     int durable_rc = engine_changed(e, idx, ENGINE_EV_CHANGED);
@@ -132,7 +132,7 @@ int engine_delete(engine *e, uint64_t now_ms, const uint8_t *key, size_t key_len
         if (rc)
             return rc;
     }
-    kt_at(&e->kt, idx)->changed_ms = e->now_ms;
+    kt_at(&e->kt, idx)->changed_ms = engine_wall_ms(e);
     engine_mark_tomb(e, idx);
     ae_push_state_all(e, idx, 0);
     return ST_OK;

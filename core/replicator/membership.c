@@ -202,6 +202,17 @@ static void mark_joined(engine *e)
     emit_member(e, &e->members[0]);
 }
 
+void membership_start_cluster(engine *e)
+{
+    /* The first node is up at once and says so, as a node that joins does
+     * in mark_joined (issue 17.11: it was missing from its own members). */
+    e->members[0].state = MEMBER_UP;
+    if (e->joined)
+        return;
+    e->joined = true;
+    emit_member(e, &e->members[0]);
+}
+
 member *membership_heard(engine *e, const char *from, size_t from_len, uint64_t incarnation,
                          bool add)
 {

@@ -256,8 +256,9 @@ static bool all_acked(const engine *e, const prune_task *t)
 
 static void perform(engine *e, uint64_t removed)
 {
-    uint64_t keep_until = e->now_ms + e->cfg.prune_marker_ttl_ms;
-    if (keep_until < e->now_ms)
+    uint64_t wall = engine_wall_ms(e);
+    uint64_t keep_until = wall + e->cfg.prune_marker_ttl_ms;
+    if (keep_until < wall)
         keep_until = UINT64_MAX;
     uint32_t pushed = 0;
     for (uint32_t idx = 0; idx < e->kt.nents; idx++) {
@@ -277,9 +278,10 @@ static void perform(engine *e, uint64_t removed)
 
 static void drop_markers(engine *e)
 {
+    uint64_t wall = engine_wall_ms(e);
     for (uint32_t idx = 0; idx < e->kt.nents; idx++) {
         kentry *ke = kt_at(&e->kt, idx);
-        if (live_value(ke) && crdt_drop_prune_markers(ke->value, e->now_ms))
+        if (live_value(ke) && crdt_drop_prune_markers(ke->value, wall))
             (void)engine_changed(e, idx, ENGINE_EV_CHANGED);
     }
     /* Forget actors whose markers are gone everywhere by now, with the

@@ -555,6 +555,23 @@ static const store_backend_ops fs_ops = {
     .journal_deleted_to = fs_journal_deleted_to,
 };
 
+/* Read-only (issue 17.4): the three areas must exist, the layout marker
+ * (when there is one) must be readable, and nothing is created; with no
+ * lock fd every write fails at fs_lock_all. */
+static int fs_open_read_only(fs_backend *f)
+{
+    char path[4096];
+    static const char *const areas[] = {"journal", "snapshots", "state"};
+    for (int i = 0; i < 3; i++) {
+        struct stat sb;
+        snprintf(path, sizeof(path), "%s/%s", f->root, areas[i]);
+        if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            return error_set(ST_ENOTFOUND, "fs store '%s': not a ddata store (no %s/)", f->root,
+                             areas[i]);
+    }
+    return fs_layout_read(f);
+}
+
 int store_backend_open_fs(store_backend **out, const char *root, const fs_options *opts)
 {
     if (!out || !root || !root[0])
@@ -574,6 +591,15 @@ int store_backend_open_fs(store_backend **out, const char *root, const fs_option
     randombytes_buf(&f->tmp_prefix, sizeof(f->tmp_prefix));
     f->sync = !opts || opts->sync != STORE_SYNC_OFF;
     char path[4096];
+    if (opts && opts->read_only) {
+        int rc = fs_open_read_only(f);
+        if (rc != ST_OK) {
+            fs_close(&f->base);
+            return rc;
+        }
+        *out = &f->base;
+        return ST_OK;
+    }
     const char *areas[] = {"journal", "snapshots", "state"};
     int rc = ST_OK;
     if (opts && opts->must_exist) {

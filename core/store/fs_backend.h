@@ -10,6 +10,7 @@
 typedef struct fs_options {
     store_sync sync; /* OFF: no fsync (tests); NORMAL and FULL: fsync file and directory */
     bool must_exist; /* refuse a root that is not already a store instead of creating one */
+    bool read_only;  /* an existing store: nothing created, no lock taken, writes fail */
 } fs_options;
 
 /* Opens (creating, folders 0700 and files 0600) the store rooted at

@@ -5,7 +5,9 @@
  */
 #include "store/fs_layout.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "util/bytes.h"
 #include "util/error.h"
@@ -22,14 +24,14 @@ static int write_marker(fs_backend *f)
     return rc;
 }
 
-int fs_layout_check(fs_backend *f)
+int fs_layout_read(fs_backend *f)
 {
     char path[4096];
     snprintf(path, sizeof(path), "%s/format", f->root);
     bytes b = BYTES_INIT;
     int rc = fs_read_file(path, &b);
     if (rc == ST_ENOTFOUND) {
-        rc = write_marker(f);
+        rc = ST_OK; /* layout 1, from before the marker */
         goto done;
     }
     reader r;
@@ -45,4 +47,14 @@ int fs_layout_check(fs_backend *f)
 done:
     bytes_free(&b);
     return rc;
+}
+
+int fs_layout_check(fs_backend *f)
+{
+    char path[4096];
+    struct stat sb;
+    snprintf(path, sizeof(path), "%s/format", f->root);
+    if (stat(path, &sb) != 0 && errno == ENOENT)
+        return write_marker(f);
+    return fs_layout_read(f);
 }

@@ -17,5 +17,8 @@
  * marker have layout 1). ST_EUNSUPPORTED for a newer layout, ST_ECORRUPT
  * for an unreadable marker. */
 int fs_layout_check(fs_backend *f);
+/* Checks the marker without writing one (read-only opens): none means
+ * layout 1. */
+int fs_layout_read(fs_backend *f);
 
 #endif

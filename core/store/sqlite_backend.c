@@ -268,6 +268,56 @@ fail:
     return rc;
 }
 
+/* The URI of a read-only open. With no -wal file beside it nobody is
+ * writing the database and the main file is complete: open it immutable,
+ * so that SQLite creates no -shm or -wal file either. With one, a writer
+ * may be live: plain read-only (its -shm exists already). */
+static char *read_only_uri(const char *path)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(path);
+    char *wal = malloc(n + 5);
+    if (!wal)
+        return NULL;
+    snprintf(wal, n + 5, "%s-wal", path);
+    struct stat sb;
+    int immutable = stat(wal, &sb) != 0;
+    free(wal);
+    char *uri = malloc(n * 3 + 32);
+    if (!uri)
+        return NULL;
+    size_t at = (size_t)snprintf(uri, 8, "file:");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)path[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            strchr("/._-~", c)) {
+            uri[at++] = (char)c;
+        } else {
+            uri[at++] = '%';
+            uri[at++] = hex[c >> 4];
+            uri[at++] = hex[c & 15];
+        }
+    }
+    snprintf(uri + at, 24, "?mode=ro%s", immutable ? "&immutable=1" : "");
+    return uri;
+}
+
+/* Read-only opens migrate nothing: the schema must be this library's. A
+ * file SQLite cannot read, or one without the ddata schema, is "not a
+ * ddata store" (ST_ENOTFOUND) and is left exactly as it was. */
+static int read_only_check(sql_backend *s, const char *schema)
+{
+    int v = 0;
+    if (user_version(s, schema, &v) != ST_OK || v == 0)
+        return error_set(ST_ENOTFOUND, "sqlite '%s': not a ddata store", s->path);
+    if (v != SCHEMA_VERSION)
+        return error_set(ST_EUNSUPPORTED,
+                         "sqlite '%s': schema version %d, this library reads %d (open it "
+                         "writable with a matching library to migrate)",
+                         s->path, v, SCHEMA_VERSION);
+    return ST_OK;
+}
+
 static int prepare_all(sql_backend *s, const char *snap)
 {
     char buf[Q_COUNT][512];
@@ -393,15 +443,27 @@ int store_backend_open_sqlite(store_backend **out, const char *path, const sqlit
         return error_oom();
     }
     s->base.ops = &sql_ops;
-    int rc = prepare_file(path, o.must_exist);
-    if (rc == ST_OK && o.snapshot_path && o.snapshot_path[0])
-        rc = prepare_file(o.snapshot_path, o.must_exist);
-    if (rc != ST_OK)
-        goto fail;
-    rc = sqlite3_open_v2(path, &s->db,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = ST_OK;
+    if (!o.read_only) {
+        rc = prepare_file(path, o.must_exist);
+        if (rc == ST_OK && o.snapshot_path && o.snapshot_path[0])
+            rc = prepare_file(o.snapshot_path, o.must_exist);
+        if (rc != ST_OK)
+            goto fail;
+    }
+    int flags = o.read_only ? SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
+                            : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    char *uri = o.read_only ? read_only_uri(path) : NULL;
+    if (o.read_only && !uri) {
+        sql_close(&s->base);
+        return error_oom();
+    }
+    rc = sqlite3_open_v2(uri ? uri : path, &s->db, flags, NULL);
+    free(uri);
     if (rc != SQLITE_OK) {
-        rc = sql_error(s, rc, "opening");
+        rc = o.read_only ? error_set(ST_ENOTFOUND, "sqlite '%s': not a ddata store (%s)", path,
+                                     s->db ? sqlite3_errmsg(s->db) : "cannot open")
+                         : sql_error(s, rc, "opening");
         goto fail;
     }
     sqlite3_extended_result_codes(s->db, 0);
@@ -421,6 +483,16 @@ int store_backend_open_sqlite(store_backend **out, const char *path, const sqlit
             goto fail;
         }
         snap = "snap";
+    }
+    if (o.read_only) {
+        if ((rc = read_only_check(s, "main")) != ST_OK)
+            goto fail;
+        if (strcmp(snap, "main") != 0 && (rc = read_only_check(s, snap)) != ST_OK)
+            goto fail;
+        if ((rc = prepare_all(s, snap)) != ST_OK)
+            goto fail;
+        *out = &s->base;
+        return ST_OK;
     }
     if ((rc = sql_register_wrap(s)) != ST_OK || (rc = pragmas(s, "main", &o)) != ST_OK)
         goto fail;

@@ -13,6 +13,7 @@ typedef struct sqlite_options {
     int busy_timeout_ms;       /* how long to wait for another writer; 5000 by default */
     const char *snapshot_path; /* NULL: snapshots in the journal's file */
     bool must_exist;           /* refuse a missing or 0-byte file instead of creating one */
+    bool read_only;            /* an existing ddata database, SQLITE_OPEN_READONLY */
 } sqlite_options;
 
 static inline sqlite_options sqlite_options_default(void)

@@ -4,6 +4,7 @@
 // Buffers or Uint8Arrays and returned as Buffers; *Strings() helpers decode.
 'use strict';
 
+const util = require('util');
 const native = require('./native');
 
 const CrdtType = Object.freeze({
@@ -75,6 +76,19 @@ class Crdt extends native.Crdt {
 
   toJSON() {
     return JSON.parse(this.toJson());
+  }
+
+  // console.log(counter) prints `GCounter { value: 3 }` (issue 17.12), as
+  // Python's repr prints <GCounter {"type":"GCounter","value":3}>.
+  [util.inspect.custom](depth, options, inspect) {
+    let shown;
+    try {
+      const { type, ...rest } = this.toValue();
+      shown = rest;
+    } catch (e) {
+      return `${this.constructor.name} <${e.message}>`;
+    }
+    return `${this.constructor.name} ${inspect(shown, { ...options, depth: options.depth === null ? null : options.depth - 1 })}`;
   }
 
   get(key) {

@@ -22,12 +22,12 @@ function enumValue(table, v, what) {
 }
 
 class Owned extends FdEventEmitter {
-  // {nodeId, incarnation = 1, store?: StateStore, system?: System}. With a
-  // TCP system, the system's driver carries the messages and membership,
-  // and nodeId/incarnation come from the system.
-  constructor({ nodeId, incarnation = 1, store, system } = {}) {
+  // {nodeId, incarnation = 1, store?: StateStore, system?: System, limits?,
+  // maxQueued?}. With a TCP system, the system's driver carries the messages
+  // and membership, and nodeId/incarnation come from the system.
+  constructor({ nodeId, incarnation = 1, store, system, limits, maxQueued } = {}) {
     const handle = new native.Owned(nodeId ?? (system ? 0 : undefined), incarnation, store ? store._native : undefined,
-      system ? system._native : undefined);
+      system ? system._native : undefined, { limits, maxQueued });
     super(handle.eventFd(), () => this._drainEvents());
     this._native = handle;
   }

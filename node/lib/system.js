@@ -27,6 +27,11 @@ function level(c) {
   return v;
 }
 
+// The one clock tick() and deliver() use without nowMs (issue 17.1).
+function monotonicMs() {
+  return Math.floor(performance.now());
+}
+
 class System extends FdEventEmitter {
   constructor(options) {
     const handle = new native.System(options);
@@ -93,11 +98,14 @@ class System extends FdEventEmitter {
     return JSON.parse(this._native.statsJson());
   }
 
-  tick(nowMs = Date.now()) {
+  // nowMs: the host's monotonic clock in ms, any origin (0 is a time);
+  // omitted, Math.floor(performance.now()). A time before the last throws
+  // InvalidArgumentError (the clock went backwards).
+  tick(nowMs = monotonicMs()) {
     this._native.tick(nowMs);
   }
 
-  deliver(from, bytes, nowMs = Date.now()) {
+  deliver(from, bytes, nowMs = monotonicMs()) {
     this._native.deliver(nowMs, from, bytes);
   }
 

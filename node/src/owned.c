@@ -40,11 +40,12 @@ static bool optional_handle(napi_env env, size_t argc, napi_value *argv, size_t 
     return handle_arg(env, argv[i], out, what);
 }
 
-/* new Owned(nodeId, incarnation, store?, system?) */
+/* new Owned(nodeId, incarnation, store?, system?, {limits, maxQueued}?) */
 static napi_value owned_new(napi_env env, napi_callback_info info)
 {
-    size_t argc = 4;
-    napi_value argv[4], self;
+    size_t argc = 5;
+    napi_value argv[5], self, v;
+    dd_limits limits;
     napi_get_cb_info(env, info, &argc, argv, &self, NULL);
     dd_owned_options o;
     dd_owned_options_init(&o, DD_OWNED_OPTIONS_VERSION);
@@ -58,6 +59,17 @@ static napi_value owned_new(napi_env env, napi_callback_info info)
         return NULL;
     o.store = store;
     o.system = system;
+    napi_valuetype t = napi_undefined;
+    if (argc > 4 && napi_typeof(env, argv[4], &t) == napi_ok && t == napi_object) {
+        if (addon_prop(env, argv[4], "limits", &v)) {
+            if (!addon_read_limits(env, v, &limits))
+                return NULL;
+            o.limits = &limits;
+        }
+        if (addon_prop(env, argv[4], "maxQueued", &v) &&
+            !addon_arg_u64(env, v, &o.max_queued, "maxQueued"))
+            return NULL;
+    }
     dd_owned *h = NULL;
     int rc = dd_owned_open(&h, &o);
     if (rc)

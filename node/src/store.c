@@ -54,6 +54,27 @@ static bool read_store_options(napi_env env, napi_value o, dd_store_options *so,
             return false;
         so->path = *scratch;
     }
+    if (addon_prop(env, o, "snapshotPath", &v)) {
+        /* one scratch per open: the two strings share it, path first */
+        char *snap = addon_dup_string(env, v, "options.snapshotPath");
+        if (!snap)
+            return false;
+        size_t path_len = *scratch ? strlen(*scratch) + 1 : 0, snap_len = strlen(snap) + 1;
+        char *both = malloc(path_len + snap_len);
+        if (!both) {
+            free(snap);
+            addon_fail(env, DD_ENOMEM);
+            return false;
+        }
+        if (path_len)
+            memcpy(both, *scratch, path_len);
+        memcpy(both + path_len, snap, snap_len);
+        free(snap);
+        free(*scratch);
+        *scratch = both;
+        so->path = path_len ? both : NULL;
+        so->snapshot_path = both + path_len;
+    }
     if (addon_prop(env, o, "snapshotKeep", &v) &&
         !addon_arg_u32(env, v, &so->snapshot_keep, "options.snapshotKeep"))
         return false;
@@ -443,7 +464,25 @@ static napi_value journal_save_snapshot(napi_env env, napi_callback_info info)
     return call_end(&c, rc, addon_undefined(env));
 }
 
-/* loadSnapshot(pid, maxSeq?) -> {seq, timestampMs, state} | undefined */
+bool snapshot_criteria_arg(napi_env env, napi_value v, dd_snapshot_criteria *out)
+{
+    napi_valuetype t = napi_undefined;
+    napi_value f;
+    dd_snapshot_criteria_init(out, DD_SNAPSHOT_CRITERIA_VERSION);
+    if (!v || napi_typeof(env, v, &t) != napi_ok || t == napi_undefined)
+        return true;
+    if (t != napi_object)
+        return addon_arg_u64(env, v, &out->max_seq, "maxSeq");
+    return (!addon_prop(env, v, "minSeq", &f) || addon_arg_u64(env, f, &out->min_seq, "minSeq")) &&
+           (!addon_prop(env, v, "maxSeq", &f) || addon_arg_u64(env, f, &out->max_seq, "maxSeq")) &&
+           (!addon_prop(env, v, "minTimestampMs", &f) ||
+            addon_arg_u64(env, f, &out->min_timestamp_ms, "minTimestampMs")) &&
+           (!addon_prop(env, v, "maxTimestampMs", &f) ||
+            addon_arg_u64(env, f, &out->max_timestamp_ms, "maxTimestampMs"));
+}
+
+/* loadSnapshot(pid, maxSeq | {minSeq, maxSeq, minTimestampMs, maxTimestampMs}?)
+ * -> {seq, timestampMs, state} | undefined */
 static napi_value journal_load_snapshot(napi_env env, napi_callback_info info)
 {
     addon_call c;
@@ -452,11 +491,8 @@ static napi_value journal_load_snapshot(napi_env env, napi_callback_info info)
     if (!call_begin(&c, env, info, 1, "pid is required"))
         return NULL;
     dd_snapshot_criteria crit;
-    dd_snapshot_criteria_init(&crit, DD_SNAPSHOT_CRITERIA_VERSION);
-    napi_valuetype t = napi_undefined;
     if (!call_bytes(&c, 0, &pid, &n, "pid") ||
-        (c.argc > 1 && napi_typeof(env, c.argv[1], &t) == napi_ok && t != napi_undefined &&
-         !addon_arg_u64(env, c.argv[1], &crit.max_seq, "maxSeq")))
+        !snapshot_criteria_arg(env, c.argc > 1 ? c.argv[1] : NULL, &crit))
         return call_end(&c, DD_OK, NULL);
     dd_buf b = DD_BUF_INIT;
     uint64_t seq = 0, ts = 0;

@@ -24,6 +24,11 @@ napi_value row_to_js(napi_env env, const dd_journal_event *ev, row_shape shape);
 /* An expected revision: -1 means any. */
 bool revision_arg(napi_env env, napi_value v, uint64_t *out);
 
+/* loadSnapshot's bound: undefined (none), a number (maxSeq) or an object
+ * {minSeq, maxSeq, minTimestampMs, maxTimestampMs}; absent fields keep
+ * DD_SNAPSHOT_CRITERIA_INIT's. */
+bool snapshot_criteria_arg(napi_env env, napi_value v, dd_snapshot_criteria *out);
+
 /* append's arguments (pid, expectedSeq, [{payload, timestampMs, tags}]).
  * Payloads given as Buffers are borrowed: the JS values must stay alive
  * while `evs` is used; strings and tags are copied and freed by

@@ -32,6 +32,7 @@ typedef struct store_op {
     size_t state2_len;
     char *tag;
     uint64_t u1, u2, u3;
+    dd_snapshot_criteria criteria; /* loadSnapshot */
     int64_t count;
     uint32_t strategy;
     bool compact;
@@ -257,11 +258,8 @@ static napi_value journal_save_snapshot_async(napi_env env, napi_callback_info i
 static void run_load_snapshot(async_job *job)
 {
     store_op *op = job->data;
-    dd_snapshot_criteria crit;
-    dd_snapshot_criteria_init(&crit, DD_SNAPSHOT_CRITERIA_VERSION);
-    if (op->u3)
-        crit.max_seq = op->u1;
-    int rc = dd_snapshot_load(&op->buf, &op->out, &op->u2, job->h, op->key, op->key_len, &crit);
+    int rc =
+        dd_snapshot_load(&op->buf, &op->out, &op->u2, job->h, op->key, op->key_len, &op->criteria);
     op->count = rc == DD_ENOTFOUND; /* found nothing: resolves undefined */
     async_job_status(job, rc == DD_ENOTFOUND ? DD_OK : rc);
 }
@@ -279,20 +277,15 @@ static napi_value result_snapshot(napi_env env, async_job *job)
     return o;
 }
 
-/* loadSnapshotAsync(pid, maxSeq?) -> Promise<{seq, timestampMs, state} | undefined> */
+/* loadSnapshotAsync(pid, maxSeq | criteria?) -> Promise<{seq, timestampMs, state} | undefined> */
 static napi_value journal_load_snapshot_async(napi_env env, napi_callback_info info)
 {
     op_call c;
-    napi_valuetype t = napi_undefined;
     if (!op_begin(env, info, &c, 1, "pid is required"))
         return NULL;
-    if (!dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "pid"))
+    if (!dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "pid") ||
+        !snapshot_criteria_arg(env, c.argc > 1 ? c.argv[1] : NULL, &c.op->criteria))
         return op_abort(env, &c);
-    if (c.argc > 1 && napi_typeof(env, c.argv[1], &t) == napi_ok && t != napi_undefined) {
-        if (!addon_arg_u64(env, c.argv[1], &c.op->u1, "maxSeq"))
-            return op_abort(env, &c);
-        c.op->u3 = 1;
-    }
     return op_start(env, &c, run_load_snapshot, result_snapshot, "ddata.journal.loadSnapshot");
 }
 

@@ -128,9 +128,11 @@ static napi_value system_new(napi_env env, napi_callback_info info)
     char *node_id = NULL, *listen = NULL, *seeds[MAX_SEEDS];
     const char *seed_ptrs[MAX_SEEDS];
     uint32_t nseeds = 0;
-    const uint8_t *secret = NULL, *next_secret = NULL;
-    size_t secret_len = 0, next_len = 0;
-    char *secret_scratch = NULL, *next_scratch = NULL, *key_file = NULL;
+    const uint8_t *secret = NULL, *next_secret = NULL, *node_key = NULL;
+    size_t secret_len = 0, next_len = 0, node_key_len = 0;
+    char *node_key_scratch = NULL;
+    char *secret_scratch = NULL, *next_scratch = NULL, *key_file = NULL, *advertised = NULL;
+    dd_limits limits;
     peer_list peers = {0};
     napi_value result = NULL;
     dd_system *sys = NULL;
@@ -175,6 +177,16 @@ static napi_value system_new(napi_env env, napi_callback_info info)
         so.listen_address = listen;
         so.plaintext = 1;
     }
+    if (addon_prop(env, argv[0], "advertisedAddress", &v)) {
+        if (!(advertised = addon_dup_string(env, v, "options.advertisedAddress")))
+            goto done;
+        so.advertised_address = advertised;
+    }
+    if (addon_prop(env, argv[0], "limits", &v)) {
+        if (!addon_read_limits(env, v, &limits))
+            goto done;
+        so.limits = &limits;
+    }
     if (addon_prop(env, argv[0], "secret", &v)) {
         if (!addon_arg_bytes(env, v, &secret, &secret_len, &secret_scratch, "options.secret"))
             goto done;
@@ -189,6 +201,16 @@ static napi_value system_new(napi_env env, napi_callback_info info)
         if (!(key_file = addon_dup_string(env, v, "options.nodeKeyFile")))
             goto done;
         so.node_key_file = key_file;
+    }
+    if (addon_prop(env, argv[0], "nodeKey", &v)) {
+        if (!addon_arg_bytes(env, v, &node_key, &node_key_len, &node_key_scratch,
+                             "options.nodeKey"))
+            goto done;
+        if (node_key_len != dd_key_bytes()) {
+            addon_type_error(env, "options.nodeKey must be 32 bytes");
+            goto done;
+        }
+        so.node_key = node_key;
     }
     if (addon_prop(env, argv[0], "nextSecret", &v)) {
         if (!addon_arg_bytes(env, v, &next_secret, &next_len, &next_scratch, "options.nextSecret"))
@@ -219,6 +241,8 @@ done:
     free(secret_scratch);
     free(next_scratch);
     free(key_file);
+    free(advertised);
+    free(node_key_scratch);
     peer_list_free(&peers);
     for (uint32_t i = 0; i < nseeds; i++)
         free(seeds[i]);
@@ -430,7 +454,7 @@ static napi_value generate_node_key(napi_env env, napi_callback_info info)
 
 /* new Replica(system, {gossipIntervalMs, gossipFanout, notifyIntervalMs,
  * tombstoneGraceMs, store, durableKeys, writeBehind, writeBehindIntervalMs,
- * expiryPrefixes, expireAfterMs, deltaStrategy}) */
+ * expiryPrefixes, expireAfterMs, deltaStrategy, storePrefix}) */
 static napi_value replica_new(napi_env env, napi_callback_info info)
 {
     size_t argc = 2;
@@ -444,9 +468,23 @@ static napi_value replica_new(napi_env env, napi_callback_info info)
     char *keys[64], *prefixes[64];
     const char *key_ptrs[64], *prefix_ptrs[64];
     uint32_t nkeys = 0, nprefixes = 0;
+    char store_prefix[257];
     napi_value result = NULL;
     if (argc > 1) {
         bool write_behind = false;
+        if (addon_prop(env, argv[1], "storePrefix", &v)) {
+            size_t n = 0;
+            if (napi_get_value_string_utf8(env, v, store_prefix, sizeof(store_prefix), &n) !=
+                napi_ok) {
+                addon_type_error(env, "storePrefix must be a string");
+                goto done;
+            }
+            if (n > 255) {
+                addon_type_error(env, "storePrefix is longer than 255 bytes");
+                goto done;
+            }
+            ro.store_prefix = store_prefix;
+        }
         if (addon_prop(env, argv[1], "gossipFanout", &v) &&
             !addon_arg_u32(env, v, &ro.gossip_fanout, "gossipFanout"))
             goto done;

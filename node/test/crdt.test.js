@@ -134,3 +134,15 @@ test('values survive garbage collection in any order', { skip: typeof global.gc 
   }
   global.gc();
 });
+
+// Issue 17.12: console.log of a value prints the value (it printed `GCounter {}`).
+test('values print their contents with util.inspect', () => {
+  const util = require('util');
+  const c = new ddata.GCounter();
+  c.increment(3);
+  assert.strictEqual(util.inspect(c), 'GCounter { value: 3 }');
+  const s = new ddata.ORSet();
+  s.add('apple');
+  assert.strictEqual(util.inspect(s), "ORSet { elements: [ 'apple' ] }");
+  assert.strictEqual(util.inspect([c]), '[ GCounter { value: 3 } ]');
+});

@@ -8,7 +8,7 @@ import * as esm from 'ddata-crdt';
 
 const require = createRequire(import.meta.url);
 
-test('import { System } from "ddata" gives the same objects as require', () => {
+test('import { System } from "ddata-crdt" gives the same objects as require', () => {
   const cjs = require('ddata-crdt');
   assert.strictEqual(System, cjs.System);
   assert.strictEqual(ddata, cjs);

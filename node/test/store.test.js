@@ -181,4 +181,22 @@ test('stores take sync, busyTimeoutMs and compression options; a keyring can sea
   assert.throws(() => new ddata.StateStore({ sync: 'sometimes' }), ddata.InvalidArgumentError);
   assert.throws(() => ring.setAlgorithm('rot13'), ddata.InvalidArgumentError);
   fs.rmSync(dir, { recursive: true });
+// Issue 17.8: missing items are one rule (ABI.md, "Missing items").
+test('missing and deleted read as absent and deletes are idempotent', () => {
+  const s = new ddata.StateStore();
+  assert.strictEqual(s.getSync('nope'), undefined);
+  s.deleteSync('nope', ddata.ANY_REVISION);
+  assert.throws(() => s.deleteSync('nope', 3), ddata.ConflictError);
+  s.close();
+  const a = new ddata.System({ nodeId: 'a', seeds: ['a'] });
+  const r = new ddata.Replica(a);
+  r.update('k', 'ORSet', { kind: 'add', value: 'x' });
+  r.delete('k');
+  r.delete('k');
+  r.delete('never');
+  assert.strictEqual(r.get('k'), undefined);
+  assert.strictEqual(r.get('never'), undefined);
+  assert.throws(() => r.update('k', 'ORSet', { kind: 'add', value: 'y' }), ddata.DeletedError);
+  r.close();
+  a.close();
 });

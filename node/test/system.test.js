@@ -121,4 +121,63 @@ test('system and replica options reach the library (downAfterMs, removeAfterMs, 
   const rep = new ddata.Replica(sys, { maxMessageBytes: 2048, expiryPrefixes: ['s/'], expireAfterMs: 1000, tombstoneGraceMs: 10 });
   rep.close();
   sys.close();
+// Issue 17.1: a host clock starting at 0 schedules everything; it ended
+// at [6, 6, 3] when 0 meant "use the wall clock".
+test('a three-node pump cluster ticking 0, 100, 200, ... converges', () => {
+  const ids = ['a', 'b', 'c'];
+  const nodes = {};
+  const reps = {};
+  for (const id of ids) {
+    nodes[id] = new ddata.System({ nodeId: id, seeds: ['a'] });
+    nodes[id].tick(0);
+    reps[id] = new ddata.Replica(nodes[id]);
+  }
+  for (const id of ids) reps[id].update('hits', 'GCounter', { kind: 'increment', amount: 2 });
+  for (let now = 100; now <= 6000; now += 100) {
+    for (const [id, sys] of Object.entries(nodes)) {
+      sys.tick(now);
+      for (const [to, msg] of sys.outgoing()) if (nodes[to]) nodes[to].deliver(id, msg, now);
+    }
+  }
+  assert.deepStrictEqual(ids.map((id) => reps[id].get('hits').value), [6, 6, 6]);
+  for (const id of ids) { reps[id].close(); nodes[id].close(); }
+});
+
+test('a pump time going backwards throws InvalidArgumentError', () => {
+  const a = new ddata.System({ nodeId: 'a', seeds: ['a'] });
+  const r = new ddata.Replica(a);
+  try {
+    a.tick(1000);
+    assert.throws(() => a.tick(999), (e) => e instanceof ddata.InvalidArgumentError && /backwards/.test(e.message));
+    a.tick(1000);
+  } finally {
+    r.close();
+    a.close();
+  }
+});
+
+// Issue 17.2: the replica keeps its records under its prefix and leaves the
+// rest of the store alone, so one store serves it and the application.
+test('a replica shares its store with the application', () => {
+  const store = new ddata.StateStore();
+  store.upsertSync('app/user/1', 0, 'x');
+  const a = new ddata.System({ nodeId: 'a', seeds: ['a'] });
+  const r = new ddata.Replica(a, { store, durableKeys: ['*'] });
+  r.update('hits', 'GCounter', { kind: 'increment', amount: 3 });
+  r.close();
+  a.close();
+  assert.deepStrictEqual(store.keysSync().map((k) => k.key.toString()), ['app/user/1', 'dd/replica/hits']);
+  const b = new ddata.System({ nodeId: 'a', seeds: ['a'] });
+  const r2 = new ddata.Replica(b, { store, durableKeys: ['*'] });
+  assert.strictEqual(r2.get('hits').value, 3);
+  assert.strictEqual(r2.get('app/user/1'), undefined);
+  r2.close();
+  b.close();
+  const c = new ddata.System({ nodeId: 'c', seeds: ['c'] });
+  assert.throws(() => new ddata.Replica(c, { store, storePrefix: 5 }), ddata.InvalidArgumentError);
+  const r3 = new ddata.Replica(c, { store, durableKeys: ['*'], storePrefix: 'other/' });
+  assert.strictEqual(r3.get('hits'), undefined);
+  r3.close();
+  c.close();
+  store.close();
 });

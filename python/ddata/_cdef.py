@@ -192,6 +192,7 @@ typedef struct dd_store_options {
     uint32_t snapshot_keep;
     uint32_t must_exist;
     uint32_t seal;
+    uint32_t read_only;
 } dd_store_options;
 typedef struct dd_append_event {
     const uint8_t *payload;
@@ -242,6 +243,7 @@ typedef struct dd_replica_options {
     const char *const *expiry_prefixes;
     size_t expiry_prefix_count;
     uint64_t expire_after_ms;
+    const char *store_prefix;
 } dd_replica_options;
 typedef struct dd_owned_options {
     uint32_t version;
@@ -311,6 +313,7 @@ typedef struct dd_system_options {
     const char *const *peer_key_ids;
     size_t peer_key_count;
 } dd_system_options;
+typedef uint64_t (*dd_clock_fn)(void *ctx);
 typedef struct dd_event {
     uint32_t version;
     uint32_t kind;
@@ -434,6 +437,7 @@ int dd_system_close(dd_system *sys);
 int dd_system_tick(dd_system *sys, uint64_t now_ms);
 int dd_system_deliver(dd_system *sys, uint64_t now_ms, const char *from, size_t from_len, const uint8_t *bytes, size_t len);
 int dd_system_next_outgoing(dd_buf *msg, dd_buf *to_node, dd_system *sys);
+int dd_system_set_wall_clock(dd_system *sys, dd_clock_fn clock, void *ctx);
 int dd_event_init(dd_event *ev, uint32_t version);
 void dd_event_clear(dd_event *ev);
 int dd_system_next_event(dd_event *out, dd_system *sys);
@@ -563,6 +567,7 @@ FUNCTIONS = (
     'dd_system_tick',
     'dd_system_deliver',
     'dd_system_next_outgoing',
+    'dd_system_set_wall_clock',
     'dd_event_init',
     'dd_event_clear',
     'dd_system_next_event',

@@ -18,6 +18,7 @@ def version_number():
 
 
 def abi_version():
+    """The ABI version of the loaded library (DD_ABI_VERSION)."""
     return lib.dd_abi_version()
 
 
@@ -27,6 +28,7 @@ def init():
 
 
 class Status(enum.IntEnum):
+    """The library's status codes: OK and the negative DD_E* errors."""
     OK = lib.DD_OK
     EINVAL = lib.DD_EINVAL
     ENOMEM = lib.DD_ENOMEM
@@ -52,10 +54,12 @@ def status_name(code):
 
 
 def status_str(code):
+    """A description of a status code: 'invalid argument'."""
     return text(lib.dd_status_str(int(code)))
 
 
 class CrdtType(enum.IntEnum):
+    """The CRDT types (DD_CRDT_*)."""
     GCOUNTER = lib.DD_GCOUNTER
     PNCOUNTER = lib.DD_PNCOUNTER
     GSET = lib.DD_GSET
@@ -71,6 +75,7 @@ class CrdtType(enum.IntEnum):
 
 
 class OpKind(enum.IntEnum):
+    """The op kinds (DD_OP_*)."""
     INCREMENT = lib.DD_OP_INCREMENT
     DECREMENT = lib.DD_OP_DECREMENT
     ADD = lib.DD_OP_ADD

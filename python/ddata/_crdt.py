@@ -149,6 +149,8 @@ def type_name(crdt_type):
 
 
 def needs_causal_delta(crdt_type):
+    """Whether deltas of `crdt_type` must be delivered in causal order
+    (ORSet, MVRegister, the maps)."""
     return bool(check(lib.dd_crdt_needs_causal_delta(int(crdt_type))))
 
 
@@ -173,15 +175,18 @@ class Crdt(Handle):
         self._lock = threading.Lock()
 
     def close(self):
+        """Frees the C value now (also on garbage collection and at the end of `with`)."""
         with self._lock:
             Handle.close(self)
 
     @staticmethod
     def new(crdt_type, actor=None):
+        """A new empty value of `crdt_type` (a CrdtType or its code), typed as its subclass."""
         return _wrap(_new_ptr(crdt_type), actor)
 
     @property
     def type(self):
+        """The value's CrdtType."""
         with self._lock:
             return CrdtType(check(lib.dd_crdt_type_of(self._h), self._h))
 
@@ -221,6 +226,7 @@ class Crdt(Handle):
         return self
 
     def copy(self):
+        """A deep copy with the same actor."""
         out = ffi.new("dd_crdt **")
         with self._lock:
             check(lib.dd_crdt_clone(out, self._h), self._h)
@@ -243,6 +249,7 @@ class Crdt(Handle):
     __hash__ = None  # type: ignore[assignment]  # mutable
 
     def digest(self):
+        """A stable 64-bit digest of the value: equal values have equal digests."""
         out = ffi.new("uint64_t *")
         with self._lock:
             check(lib.dd_crdt_digest(out, self._h), self._h)
@@ -257,6 +264,7 @@ class Crdt(Handle):
 
     @staticmethod
     def decode(data, limits=None, now_ms=None, actor=None):
+        """Decodes the binary form of encode(), under optional decode `limits`."""
         data = to_bytes(data, "data")
         out = ffi.new("dd_crdt **")
         now = now_ms if now_ms is not None else _clock_ms()
@@ -272,6 +280,7 @@ class Crdt(Handle):
 
     @staticmethod
     def from_json(text_, limits=None, actor=None):
+        """Builds a value from its JSON form (as in the conformance vectors)."""
         data = to_bytes(text_, "json")
         out = ffi.new("dd_crdt **")
         check(lib.dd_crdt_from_json(out, data, len(data), _limits_ptr(limits)))
@@ -346,9 +355,11 @@ _ENABLE = int(OpKind.ENABLE)
 
 @_typed(CrdtType.GCOUNTER)
 class GCounter(Crdt):
+    """A grow-only counter."""
     __slots__ = ()
 
     def increment(self, n=1, delta=False):
+        """Adds `n`. With delta=True, returns the delta as a Crdt."""
         if delta:
             return self._op(_INC, n, delta=True)
         try:
@@ -361,6 +372,7 @@ class GCounter(Crdt):
 
     @property
     def value(self):
+        """The counter's value."""
         return self._counter()
 
     def __int__(self):
@@ -369,9 +381,11 @@ class GCounter(Crdt):
 
 @_typed(CrdtType.PNCOUNTER)
 class PNCounter(GCounter):
+    """A counter that also decrements."""
     __slots__ = ()
 
     def decrement(self, n=1, delta=False):
+        """Subtracts `n`. With delta=True, returns the delta as a Crdt."""
         return self._op(_DEC, n, delta=delta)
 
 
@@ -391,28 +405,35 @@ class _SetReads:
 
 @_typed(CrdtType.GSET)
 class GSet(_SetReads, Crdt):
+    """A grow-only set of byte strings."""
     __slots__ = ()
 
     def add(self, element, delta=False):
+        """Adds `element`. With delta=True, returns the delta as a Crdt."""
         return self._op(_ADD, value=to_bytes(element, "element"), delta=delta)
 
 
 @_typed(CrdtType.ORSET)
 class ORSet(GSet):
+    """An observed-remove set (add wins over a concurrent remove)."""
     __slots__ = ()
 
     def remove(self, element, delta=False):
+        """Removes `element` (the adds seen). With delta=True, returns the delta as a Crdt."""
         return self._op(_REMOVE, value=to_bytes(element, "element"), delta=delta)
 
     def clear(self, delta=False):
+        """Removes every element seen. With delta=True, returns the delta as a Crdt."""
         return self._op(_CLEAR, delta=delta)
 
 
 @_typed(CrdtType.LWWREGISTER)
 class LWWRegister(Crdt):
+    """A last-writer-wins register."""
     __slots__ = ()
 
     def assign(self, value, now_ms=None, delta=False):
+        """Sets the register to `value`. With delta=True, returns the delta as a Crdt."""
         return self._op(_ASSIGN, value=to_bytes(value), delta=delta,
                         now=now_ms if now_ms is not None else _clock_ms())
 
@@ -431,12 +452,15 @@ class LWWRegister(Crdt):
 
 @_typed(CrdtType.MVREGISTER)
 class MVRegister(Crdt):
+    """A multi-value register: concurrent assigns are all kept."""
     __slots__ = ()
 
     def assign(self, value, delta=False):
+        """Sets the register to `value`, replacing the values seen. With delta=True, returns the delta as a Crdt."""
         return self._op(_ASSIGN, value=to_bytes(value), delta=delta)
 
     def clear(self, delta=False):
+        """Removes the values seen. With delta=True, returns the delta as a Crdt."""
         return self._op(_CLEAR, delta=delta)
 
     def values(self):
@@ -446,13 +470,16 @@ class MVRegister(Crdt):
 
 @_typed(CrdtType.FLAG)
 class Flag(Crdt):
+    """An enable-only flag."""
     __slots__ = ()
 
     def enable(self, delta=False):
+        """Enables the flag. With delta=True, returns the delta as a Crdt."""
         return self._op(_ENABLE, delta=delta)
 
     @property
     def value(self):
+        """Whether the flag is enabled."""
         with self._lock:
             return bool(check(lib.dd_crdt_flag_value(self._h), self._h))
 
@@ -481,6 +508,7 @@ class _MapReads:
 
 @_typed(CrdtType.ORMAP)
 class ORMap(_MapReads, Crdt):
+    """An observed-remove map of nested CRDTs."""
     __slots__ = ()
 
     def update(self, key, value_type, op, now_ms=None, delta=False):
@@ -500,9 +528,11 @@ class ORMap(_MapReads, Crdt):
 
 @_typed(CrdtType.LWWMAP)
 class LWWMap(_MapReads, Crdt):
+    """A map of last-writer-wins registers."""
     __slots__ = ()
 
     def assign(self, key, value, now_ms=None, delta=False):
+        """Sets the register under `key` to `value`. With delta=True, returns the delta as a Crdt."""
         return self._op(_ASSIGN, key=to_bytes(key, "key"), value=to_bytes(value), delta=delta,
                         now=now_ms if now_ms is not None else _clock_ms())
 
@@ -510,6 +540,7 @@ class LWWMap(_MapReads, Crdt):
         self.assign(key, value)
 
     def get(self, key, default=None):
+        """The value under `key` (bytes), or `default` when absent."""
         reg = self._map_get(key)
         if reg is None:
             return default
@@ -529,12 +560,15 @@ class LWWMap(_MapReads, Crdt):
 
 @_typed(CrdtType.GCOUNTERMAP)
 class GCounterMap(_MapReads, Crdt):
+    """A map of grow-only counters."""
     __slots__ = ()
 
     def increment(self, key, n=1, delta=False):
+        """Adds `n` to the counter under `key`. With delta=True, returns the delta as a Crdt."""
         return self._op(_INC, n, key=to_bytes(key, "key"), delta=delta)
 
     def get(self, key, default=0):
+        """The counter under `key`, or `default` when absent."""
         c = self._map_get(key)
         if c is None:
             return default
@@ -551,17 +585,21 @@ class GCounterMap(_MapReads, Crdt):
 
 @_typed(CrdtType.PNCOUNTERMAP)
 class PNCounterMap(GCounterMap):
+    """A map of PN counters."""
     __slots__ = ()
 
     def decrement(self, key, n=1, delta=False):
+        """Subtracts `n` from the counter under `key`. With delta=True, returns the delta as a Crdt."""
         return self._op(_DEC, n, key=to_bytes(key, "key"), delta=delta)
 
 
 @_typed(CrdtType.ORMULTIMAP)
 class ORMultiMap(_MapReads, Crdt):
+    """An observed-remove multi-map: a set of values per key."""
     __slots__ = ()
 
     def add(self, key, value, delta=False):
+        """Adds `value` to the set under `key`. With delta=True, returns the delta as a Crdt."""
         return self._op(_ADD, key=to_bytes(key, "key"), value=to_bytes(value), delta=delta)
 
     def remove(self, key, value=None, delta=False):

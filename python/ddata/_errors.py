@@ -149,4 +149,5 @@ def last_error():
 
 
 def clear_error():
+    """Clears this thread's last error."""
     lib.dd_error_clear()

@@ -21,6 +21,7 @@ ANY_STALENESS = 2**64 - 1
 
 
 class OwnedStrategy(enum.IntEnum):
+    """How a type's views spread (DD_OWNED_ACTIVE_PUSH ... DD_OWNED_PERIODIC_ONLY)."""
     ACTIVE_PUSH = lib.DD_OWNED_ACTIVE_PUSH
     FEED_LAZY_PULL = lib.DD_OWNED_FEED_LAZY_PULL
     FEED_WITH_PERIODIC_SYNC = lib.DD_OWNED_FEED_WITH_PERIODIC_SYNC
@@ -28,11 +29,14 @@ class OwnedStrategy(enum.IntEnum):
 
 
 class OwnedMismatch(enum.IntEnum):
+    """What a reader does with a view of another wire version
+    (DD_OWNED_KEEP_STALE, DD_OWNED_DROP_AND_WAIT)."""
     KEEP_STALE = lib.DD_OWNED_KEEP_STALE
     DROP_AND_WAIT = lib.DD_OWNED_DROP_AND_WAIT
 
 
 class OwnedUrgency(enum.IntEnum):
+    """When a publish is announced (DD_OWNED_URGENCY_*)."""
     DEFAULT = lib.DD_OWNED_URGENCY_DEFAULT
     IMMEDIATE = lib.DD_OWNED_URGENCY_IMMEDIATE
     DELAYED = lib.DD_OWNED_URGENCY_DELAYED
@@ -40,6 +44,7 @@ class OwnedUrgency(enum.IntEnum):
 
 
 class OwnedEventKind(enum.IntEnum):
+    """What an OwnedEvent reports (DD_OWNED_EV_*)."""
     VIEW_CHANGED = lib.DD_OWNED_EV_VIEW_CHANGED
     VIEW_REMOVED = lib.DD_OWNED_EV_VIEW_REMOVED
     QUERY_DONE = lib.DD_OWNED_EV_QUERY_DONE
@@ -119,9 +124,11 @@ class Owned(Handle, Pump):
     # ---- the pump
 
     def tick(self, now_ms):
+        """Advances the engine's clock to `now_ms` (pump mode)."""
         check(lib.dd_owned_tick(self._h, now_ms), self._h)
 
     def deliver(self, from_node, data):
+        """Hands the engine a message `data` that arrived from node `from_node` (pump mode)."""
         data = to_bytes(data, "data")
         check(lib.dd_owned_deliver(self._h, from_node, data, len(data)), self._h)
 
@@ -135,9 +142,11 @@ class Owned(Handle, Pump):
         return to[0], take_buf(buf)
 
     def member_up(self, node_id, incarnation=1):
+        """Tells the engine that node `node_id` is up with `incarnation` (pump mode)."""
         check(lib.dd_owned_member_up(self._h, node_id, incarnation), self._h)
 
     def member_left(self, node_id):
+        """Tells the engine that node `node_id` left; its views are removed (pump mode)."""
         check(lib.dd_owned_member_left(self._h, node_id), self._h)
 
     # ---- reads
@@ -178,11 +187,13 @@ class Owned(Handle, Pump):
     # ---- events
 
     def fileno(self):
+        """A file descriptor that is readable while events are queued (for select/asyncio)."""
         fd = ffi.new("int *")
         check(lib.dd_owned_event_fd(fd, self._h), self._h)
         return fd[0]
 
     def next_event(self):
+        """The next queued OwnedEvent, or None when the queue is empty."""
         ev = ffi.new("dd_owned_event *")
         rc = lib.dd_owned_next_event(ev, self._h)
         if rc == lib.DD_EDONE:

@@ -10,15 +10,17 @@ closed when the generator finishes or is collected.
 import collections
 import enum
 import time
+import threading
 
 from ._aio import add_async_forms
 from ._ddata import ffi, lib
-from ._errors import check
+from ._errors import InvalidArgument, check
 from ._handle import Handle, handle_arg
 from ._util import copy_bytes, take_buf, to_bytes
 
 
 class Backend(enum.IntEnum):
+    """Where a journal or state store keeps its data: MEMORY, SQLITE, FS or POSTGRES."""
     MEMORY = lib.DD_BACKEND_MEMORY
     SQLITE = lib.DD_BACKEND_SQLITE
     FS = lib.DD_BACKEND_FS
@@ -26,12 +28,15 @@ class Backend(enum.IntEnum):
 
 
 class Sync(enum.IntEnum):
+    """How hard commits are flushed: OFF (never fsync), NORMAL (survives a
+    process crash), FULL (on disk when the call returns)."""
     OFF = lib.DD_SYNC_OFF
     NORMAL = lib.DD_SYNC_NORMAL
     FULL = lib.DD_SYNC_FULL
 
 
 class SealAlgorithm(enum.IntEnum):
+    """The AEAD that seals records at rest: XCHACHA20POLY1305 or AES256GCM."""
     XCHACHA20POLY1305 = lib.DD_SEAL_XCHACHA20POLY1305
     AES256GCM = lib.DD_SEAL_AES256GCM
 
@@ -46,8 +51,17 @@ def seal_algorithm_available(algorithm):
 
 
 class PersistStrategy(enum.IntEnum):
+    """How persist() stores: LIGHT (every event with a snapshot) or FULL
+    (events, and a snapshot every N)."""
     LIGHT = lib.DD_PERSIST_LIGHT
     FULL = lib.DD_PERSIST_FULL
+
+
+def _key_id(key_id):
+    if isinstance(key_id, bool) or not isinstance(key_id, int) or not 1 <= key_id <= 2**32 - 1:
+        raise InvalidArgument(lib.DD_EINVAL, "DD_EINVAL",
+                              "key ids are integers 1..2^32-1, not %r" % (key_id,))
+    return key_id
 
 
 class Keyring(Handle):
@@ -68,15 +82,19 @@ class Keyring(Handle):
             self.set_algorithm(algorithm)
 
     def add_key(self, key_id, key):
+        """Adds a 32-byte `key` named `key_id`; the first key added is active."""
         if not isinstance(key, (bytes, bytearray, memoryview)):
             raise TypeError("a key is 32 bytes, not %s" % type(key).__name__)
         key = bytes(key)
-        check(lib.dd_keyring_add_key(self._h, key_id, key, len(key)), self._h)
+        check(lib.dd_keyring_add_key(self._h, _key_id(key_id), key, len(key)), self._h)
 
     def set_active(self, key_id):
-        check(lib.dd_keyring_set_active(self._h, key_id), self._h)
+        """Makes `key_id` the key new records are sealed with."""
+        check(lib.dd_keyring_set_active(self._h, _key_id(key_id)), self._h)
 
     def set_algorithm(self, algorithm):
+        """Chooses the AEAD for new records (a SealAlgorithm); AES256GCM
+        raises Unsupported on a CPU without AES-NI."""
         check(lib.dd_keyring_set_algorithm(self._h, int(algorithm)), self._h)
 
 
@@ -98,7 +116,8 @@ def store_schema(backend="postgres"):
 
 
 def _options(keep, backend="memory", path=None, snapshot_path=None, sync=None, busy_timeout_ms=None, keyring=None,
-             compression_level=None, compression_threshold=None, snapshot_keep=None, must_exist=False):
+             compression_level=None, compression_threshold=None, snapshot_keep=None, must_exist=False,
+             read_only=False):
     opts = ffi.new("dd_store_options *")
     keep.append(opts)
     check(lib.dd_store_options_init(opts, lib.DD_STORE_OPTIONS_VERSION))
@@ -124,6 +143,8 @@ def _options(keep, backend="memory", path=None, snapshot_path=None, sync=None, b
     if not isinstance(must_exist, bool):
         raise TypeError("must_exist must be True or False")
     opts.must_exist = 1 if must_exist else 0
+    # an existing store, read only: nothing created or written (NotFound when none)
+    opts.read_only = 1 if read_only else 0
     return opts
 
 
@@ -209,28 +230,77 @@ def ddpy_on_event(ctx, ev):
         return 1
 
 
-def _walk(journal, open_cursor, pids_only=False, convert=None):
-    """Yields events from a cursor opened by open_cursor(out), then closes it
-    (convert(ev), when given, makes each item instead). The cursor never
-    leaves this generator, and a generator runs in one thread at a time
-    (Python raises "generator already executing" otherwise), which is the
-    cursor's C contract: no lock needed."""
-    out = ffi.new("dd_journal_cursor **")
-    check(open_cursor(out))
-    cursor = _Cursor(out[0], lib.dd_journal_cursor_close, parent=journal)
-    ev = ffi.new("dd_journal_event *")
-    try:
-        while True:
-            rc = lib.dd_journal_cursor_next(ev, cursor._h)
+_END = object()
+
+
+def _int_arg(value, name, lo=0, hi=2**64 - 1):
+    """An integer argument checked at the call (issue 17.9): InvalidArgument
+    naming it, never cffi's OverflowError or TypeError later."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgument(lib.DD_EINVAL, "DD_EINVAL",
+                              "%s must be an integer, not %s" % (name, type(value).__name__))
+    if not lo <= value <= hi:
+        raise InvalidArgument(lib.DD_EINVAL, "DD_EINVAL",
+                              "%s must be between %d and %d, not %d" % (name, lo, hi, value))
+    return value
+
+
+class _Walk:
+    """What replay, by_tag, pids, keys and range return: an iterator whose
+    cursor is opened, and whose first item is read, at the call, so a bad
+    argument or an unreadable first record (CryptoError, Corrupt) raises
+    there, not at the first next() (issue 17.9). Later pages are read as
+    iteration reaches them; the cursor closes at the end or on an error.
+
+    A lock serialises next() and close(): the C cursor is one thread at a
+    time, and a Python user may share the iterator between threads.
+    """
+
+    __slots__ = ("_cursor", "_ev", "_convert", "_next", "_lock")
+
+    def __init__(self, parent, open_cursor, pids_only, convert):
+        out = ffi.new("dd_journal_cursor **")
+        check(open_cursor(out))
+        self._cursor = _Cursor(out[0], lib.dd_journal_cursor_close, parent=parent)
+        self._ev = ffi.new("dd_journal_event *")
+        if convert is None:
+            convert = (lambda ev: bytes(ffi.buffer(ev.pid, ev.pid_len))) if pids_only else _event
+        self._convert = convert
+        self._lock = threading.Lock()
+        self._next = self._read()
+
+    def _read(self):
+        if self._cursor.closed:
+            return _END
+        try:
+            rc = lib.dd_journal_cursor_next(self._ev, self._cursor._h)
             if rc == lib.DD_EDONE:
-                return
+                self._cursor.close()
+                return _END
             check(rc)
-            if convert is not None:
-                yield convert(ev)
-            else:
-                yield bytes(ffi.buffer(ev.pid, ev.pid_len)) if pids_only else _event(ev)
-    finally:
-        cursor.close()
+            return self._convert(self._ev)
+        except BaseException:
+            self._cursor.close()
+            raise
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        item = self._next
+        if item is _END:
+            raise StopIteration
+        self._next = self._read()
+        return item
+
+    def close(self):
+        """Closes the cursor before the end (also done when it is collected)."""
+        self._cursor.close()
+        self._next = _END
+
+
+def _walk(parent, open_cursor, pids_only=False, convert=None):
+    return _Walk(parent, open_cursor, pids_only, convert)
 
 
 class Journal(Handle):
@@ -267,28 +337,34 @@ class Journal(Handle):
         return expected_seq + len(events)
 
     def highest_seq(self, pid):
+        """The highest sequence number written for `pid` (0 when none)."""
         pid = to_bytes(pid, "pid")
         out = ffi.new("uint64_t *")
         check(lib.dd_journal_highest_seq(out, self._h, pid, len(pid)), self._h)
         return out[0]
 
     def delete_to(self, pid, to_seq):
+        """Deletes the events of `pid` up to and including `to_seq`."""
         pid = to_bytes(pid, "pid")
-        check(lib.dd_journal_delete_to(self._h, pid, len(pid), to_seq), self._h)
+        check(lib.dd_journal_delete_to(self._h, pid, len(pid), _int_arg(to_seq, "to_seq")), self._h)
 
     def replay(self, pid, from_seq=1, to_seq=MAX_SEQ, max=MAX_SEQ):
         """Events with from_seq <= seq <= to_seq, at most `max`."""
         pid = to_bytes(pid, "pid")
+        from_seq, to_seq = _int_arg(from_seq, "from_seq"), _int_arg(to_seq, "to_seq")
+        max = _int_arg(max, "max")
         return _walk(self, lambda out: lib.dd_journal_replay(out, self._h, pid, len(pid), from_seq, to_seq, max))
 
     def by_tag(self, tag, after_ordering=0, max=MAX_SEQ):
         """Events carrying `tag` after `after_ordering`, in global order."""
         tag = ffi.new("char[]", to_bytes(tag, "tag"))
+        after_ordering, max = _int_arg(after_ordering, "after_ordering"), _int_arg(max, "max")
         return _walk(self, lambda out: lib.dd_journal_by_tag(out, self._h, tag, after_ordering, max))
 
     def pids(self, after=b"", max=MAX_SEQ):
         """Persistence ids greater than `after`, in byte order."""
         after = to_bytes(after, "after")
+        max = _int_arg(max, "max")
         return _walk(self, lambda out: lib.dd_journal_pids(out, self._h, after, len(after), max), pids_only=True)
 
     # ---- event-sourced actors
@@ -335,6 +411,7 @@ class Journal(Handle):
     # ---- snapshots
 
     def save_snapshot(self, pid, seq, state, timestamp_ms=None):
+        """Saves `state` as the snapshot of `pid` at `seq`."""
         pid, state = to_bytes(pid, "pid"), to_bytes(state, "state")
         ts = timestamp_ms if timestamp_ms is not None else time.time_ns() // 1_000_000
         check(lib.dd_snapshot_save(self._h, pid, len(pid), seq, ts, state, len(state)), self._h)
@@ -354,10 +431,12 @@ class Journal(Handle):
         return Snapshot(seq[0], ts[0], take_buf(buf))
 
     def delete_snapshot(self, pid, seq):
+        """Deletes the snapshot of `pid` taken at `seq`."""
         pid = to_bytes(pid, "pid")
         check(lib.dd_snapshot_delete(self._h, pid, len(pid), seq), self._h)
 
     def delete_snapshots(self, pid, **criteria):
+        """Deletes the snapshots of `pid` that match the sequence and timestamp bounds."""
         pid = to_bytes(pid, "pid")
         keep = []
         check(lib.dd_snapshot_delete_matching(self._h, pid, len(pid), _criteria(keep, **criteria)), self._h)
@@ -416,7 +495,7 @@ class StateStore(Handle):
 
     def keys(self, prefix=b""):
         """KeyRevision(key, revision) for every key starting with `prefix`,
-        in byte order (a generator, read in pages)."""
+        in byte order (an iterator, read in pages; the first at the call)."""
         prefix = to_bytes(prefix, "prefix")
         return _walk(self, lambda out: lib.dd_state_store_keys(out, self._h, prefix, len(prefix)),
                      convert=_key_revision)
@@ -426,6 +505,7 @@ class StateStore(Handle):
         order when count > 0 (from the first key when start is empty),
         backward when count < 0 (from the last key when start is empty)."""
         start = to_bytes(start, "start")
+        count = _int_arg(count, "count", -2**63, 2**63 - 1)
         return _walk(self, lambda out: lib.dd_state_store_range(out, self._h, start, len(start), count),
                      convert=_record)
 

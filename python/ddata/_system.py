@@ -28,6 +28,8 @@ from ._util import take_buf, to_bytes
 
 
 class Transport(enum.IntEnum):
+    """How a System talks to its peers: PUMP (the host moves the bytes) or
+    TCP (the built-in transport)."""
     NONE = lib.DD_TRANSPORT_NONE  # pump mode: the host moves the bytes
     TCP = lib.DD_TRANSPORT_TCP  # built-in authenticated TCP, one driver thread
 
@@ -67,6 +69,7 @@ def _peer_key_arrays(peer_keys, keep):
 
 
 class EventKind(enum.IntEnum):
+    """The kind of a queued system event (DD_EVENT_*)."""
     MEMBER = lib.DD_EVENT_MEMBER
     CHANGED = lib.DD_EVENT_CHANGED
     DELETED = lib.DD_EVENT_DELETED
@@ -76,6 +79,7 @@ class EventKind(enum.IntEnum):
 
 
 class MemberState(enum.IntEnum):
+    """A membership state (DD_MEMBER_*)."""
     JOINING = lib.DD_MEMBER_JOINING
     UP = lib.DD_MEMBER_UP
     UNREACHABLE = lib.DD_MEMBER_UNREACHABLE
@@ -84,6 +88,8 @@ class MemberState(enum.IntEnum):
 
 
 class Consistency(enum.IntEnum):
+    """How many replicas a read or write must reach (DD_CONSISTENCY_*); FROM
+    and MAJORITY_PLUS take a count."""
     LOCAL = lib.DD_CONSISTENCY_LOCAL
     FROM = lib.DD_CONSISTENCY_FROM
     MAJORITY = lib.DD_CONSISTENCY_MAJORITY
@@ -92,6 +98,8 @@ class Consistency(enum.IntEnum):
 
 
 class DeltaStrategy(enum.IntEnum):
+    """How deltas leave a node after a local update: IMMEDIATE, BATCHED per
+    gossip interval, or NONE (digest anti-entropy only)."""
     IMMEDIATE = lib.DD_DELTA_IMMEDIATE
     BATCHED = lib.DD_DELTA_BATCHED
     NONE = lib.DD_DELTA_NONE
@@ -103,7 +111,17 @@ SystemEvent.__doc__ = "One queued event; fields not used by its kind are None."
 
 
 def _now():
-    return time.time_ns() // 1_000_000
+    # The one clock tick() and deliver() use when no now_ms is given: this
+    # process's monotonic clock (issue 17.1; the pump's times only schedule).
+    return time.monotonic_ns() // 1_000_000
+
+
+@ffi.def_extern()
+def ddpy_wall_clock(ctx):
+    try:
+        return int(ffi.from_handle(ctx)())
+    except BaseException:  # cannot cross C frames; the realtime clock stands in
+        return time.time_ns() // 1_000_000
 
 
 def _cstrings(values, keep, what):
@@ -120,7 +138,7 @@ class System(Handle, Pump):
     """One node. System("node-a", seeds=["node-a"]) starts a cluster;
     other nodes list a member in `seeds` to join it."""
 
-    __slots__ = ("_replica", "_backlog", "_awaited")
+    __slots__ = ("_replica", "_backlog", "_awaited", "_wall_clock")
 
     def __init__(self, node_id, incarnation=0, seed=0, seeds=(), failure_timeout_ms=None, down_after_ms=None,
                  remove_after_ms=None, max_events=None, limits=None, transport=Transport.NONE,
@@ -173,9 +191,26 @@ class System(Handle, Pump):
         self._replica = None
         self._backlog = collections.deque()  # events read past by a Request (_requests.py)
         self._awaited = {}  # request id -> status once done, for awaited Requests
+        self._wall_clock = None
+
+    def set_wall_clock(self, clock):
+        """Installs `clock()` (epoch milliseconds) as the time the replica
+        stamps LWW values and measures expiry with, for tests and
+        simulations; None restores the system's realtime clock. Scheduling
+        never reads it: that is tick()'s now_ms."""
+        if clock is None:
+            check(lib.dd_system_set_wall_clock(self._h, ffi.NULL, ffi.NULL), self._h)
+            self._wall_clock = None
+            return
+        if not callable(clock):
+            raise InvalidArgument(lib.DD_EINVAL, "DD_EINVAL", "clock must be callable (or None)")
+        handle = ffi.new_handle(clock)
+        check(lib.dd_system_set_wall_clock(self._h, lib.ddpy_wall_clock, handle), self._h)
+        self._wall_clock = handle
 
     @property
     def incarnation(self):
+        """This node's incarnation (chosen at open when 0 was given)."""
         out = ffi.new("uint64_t *")
         check(lib.dd_system_incarnation(out, self._h), self._h)
         return out[0]
@@ -208,6 +243,7 @@ class System(Handle, Pump):
         check(lib.dd_system_set_peer_keys(self._h, blob, ids, count))
 
     def stats_json(self):
+        """Per-peer and engine statistics as JSON text (dd_system_stats_json)."""
         buf = ffi.new("dd_buf *")
         check(lib.dd_system_stats_json(buf, self._h), self._h)
         return take_buf(buf).decode("utf-8")
@@ -219,6 +255,9 @@ class System(Handle, Pump):
     # ---- the pump
 
     def tick(self, now_ms=None):
+        """Lets time pass. now_ms: the host's monotonic clock in ms, any
+        origin (0 is a time); omitted, time.monotonic() in ms. Mixing the
+        two, or a time before the last, raises InvalidArgument."""
         check(lib.dd_system_tick(self._h, _now() if now_ms is None else now_ms), self._h)
 
     def deliver(self, from_node, data, now_ms=None):
@@ -308,7 +347,8 @@ class System(Handle, Pump):
         gossip_fanout, max_message_bytes, notify_interval_ms,
         tombstone_grace_ms, store (a StateStore), durable_keys,
         write_behind, write_behind_interval_ms, expiry_prefixes,
-        expire_after_ms."""
+        expire_after_ms, store_prefix (where durable records live in the
+        store; default "dd/replica/", the rest of the store is left alone)."""
         return Replica(self, **options)
 
 
@@ -320,7 +360,7 @@ class Replica(Handle):
     def __init__(self, system, delta_strategy=None, gossip_interval_ms=None, gossip_fanout=None,
                  max_message_bytes=None, notify_interval_ms=None, tombstone_grace_ms=None, store=None,
                  durable_keys=(), write_behind=None, write_behind_interval_ms=None, expiry_prefixes=(),
-                 expire_after_ms=None):
+                 expire_after_ms=None, store_prefix=None):
         if not isinstance(system, System):
             raise TypeError("a Replica belongs to a ddata.System")
         keep = []
@@ -337,6 +377,10 @@ class Replica(Handle):
             opts.store = handle_arg(store, "state store")
         opts.durable_keys, opts.durable_key_count = _cstrings(durable_keys, keep, "durable key")
         opts.expiry_prefixes, opts.expiry_prefix_count = _cstrings(expiry_prefixes, keep, "expiry prefix")
+        if store_prefix is not None:
+            prefix = ffi.new("char[]", to_bytes(store_prefix, "store_prefix"))
+            keep.append(prefix)
+            opts.store_prefix = prefix
         out = ffi.new("dd_replica **")
         check(lib.dd_replica_open(out, handle_arg(system, "system"), opts))
         Handle.__init__(self, out[0], lib.dd_replica_close, parent=system)
@@ -363,8 +407,13 @@ class Replica(Handle):
             check(rc)
 
     def get(self, key):
-        """A copy of the value at key (a typed Crdt), or None when absent."""
-        return _lookup(lib.dd_replica_get, self._h, key)
+        """A copy of the value at key (a typed Crdt), or None when missing or
+        deleted (ABI.md, "Missing items": reads never raise for absence;
+        writing a deleted key raises Deleted)."""
+        try:
+            return _lookup(lib.dd_replica_get, self._h, key)
+        except Deleted:
+            return None
 
     def __getitem__(self, key):
         v = self.get(key)
@@ -373,22 +422,21 @@ class Replica(Handle):
         return v
 
     def __contains__(self, key):
-        try:
-            v = self.get(key)
-        except Deleted:
-            return False
+        v = self.get(key)
         if v is None:
             return False
         v.close()
         return True
 
     def to_json(self, key):
+        """The value of `key` as JSON text, or None when the key is absent."""
         key = to_bytes(key, "key")
         buf = ffi.new("dd_buf *")
         check(lib.dd_replica_to_json(buf, self._h, key, len(key)), self._h)
         return take_buf(buf).decode("utf-8")
 
     def delete(self, key):
+        """Deletes `key` everywhere (a tombstone until every member saw it)."""
         key = to_bytes(key, "key")
         check(lib.dd_replica_delete(self._h, key, len(key)), self._h)
 
@@ -438,46 +486,59 @@ class Replica(Handle):
         return Request(self, rid[0], key, True)
 
     def flush(self):
+        """Writes pending write-behind keys to the store now."""
         check(lib.dd_replica_flush(self._h), self._h)
 
     # ---- typed views of one key
 
     def counter(self, key):
+        """A PNCounterRef view of `key`."""
         return PNCounterRef(self, key)
 
     def gcounter(self, key):
+        """A GCounterRef view of `key`."""
         return GCounterRef(self, key)
 
     def gset(self, key):
+        """A GSetRef view of `key`."""
         return GSetRef(self, key)
 
     def orset(self, key):
+        """An ORSetRef view of `key`."""
         return ORSetRef(self, key)
 
     def register(self, key):
+        """An LWWRegisterRef view of `key` (also `lwwregister`)."""
         return LWWRegisterRef(self, key)
 
     lwwregister = register
 
     def mvregister(self, key):
+        """An MVRegisterRef view of `key`."""
         return MVRegisterRef(self, key)
 
     def flag(self, key):
+        """A FlagRef view of `key`."""
         return FlagRef(self, key)
 
     def ormap(self, key):
+        """An ORMapRef view of `key`."""
         return ORMapRef(self, key)
 
     def lwwmap(self, key):
+        """An LWWMapRef view of `key`."""
         return LWWMapRef(self, key)
 
     def pncountermap(self, key):
+        """A PNCounterMapRef view of `key`."""
         return PNCounterMapRef(self, key)
 
     def gcountermap(self, key):
+        """A GCounterMapRef view of `key`."""
         return GCounterMapRef(self, key)
 
     def ormultimap(self, key):
+        """An ORMultiMapRef view of `key`."""
         return ORMultiMapRef(self, key)
 
 
@@ -507,12 +568,15 @@ class KeyRef:
         return self._read()
 
     def to_json(self):
+        """The key's value as JSON text, or None."""
         return self.replica.to_json(self.key)
 
     def delete(self):
+        """Deletes the key everywhere."""
         self.replica.delete(self.key)
 
     def subscribe(self):
+        """Subscribes to the key: 'changed', 'deleted' and 'expired' events for it are queued."""
         self.replica.subscribe(self.key)
 
     def read(self, consistency=Consistency.MAJORITY, replicas=0, timeout_ms=5000):
@@ -533,10 +597,12 @@ def _with(ref, read, default):
 
 
 class GCounterRef(KeyRef):
+    """A GCounter key of a replica."""
     __slots__ = ()
     TYPE = int(CrdtType.GCOUNTER)
 
     def increment(self, n=1, *, consistency=None, replicas=0, timeout_ms=5000):
+        """Adds `n`. With `consistency`, returns a Request to await; else applies locally."""
         if consistency is not None:
             return self.replica._update(self.key, self.TYPE, _INC, n, consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
         # The hot path of the package (python.counter.increment): one
@@ -550,14 +616,17 @@ class GCounterRef(KeyRef):
 
     @property
     def value(self):
+        """The counter's value (0 when the key is absent)."""
         return _with(self, lambda v: v._counter(), 0)
 
 
 class PNCounterRef(GCounterRef):
+    """A PNCounter key of a replica."""
     __slots__ = ()
     TYPE = int(CrdtType.PNCOUNTER)
 
     def decrement(self, n=1, *, consistency=None, replicas=0, timeout_ms=5000):
+        """Subtracts `n`. With `consistency`, returns a Request to await; else applies locally."""
         if consistency is not None:
             return self.replica._update(self.key, self.TYPE, _DEC, n, consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
         try:
@@ -569,13 +638,16 @@ class PNCounterRef(GCounterRef):
 
 
 class GSetRef(KeyRef):
+    """A GSet key of a replica."""
     __slots__ = ()
     TYPE = int(CrdtType.GSET)
 
     def add(self, element, *, consistency=None, replicas=0, timeout_ms=5000):
+        """Adds `element`. With `consistency`, returns a Request to await; else applies locally."""
         return self.replica._update(self.key, self.TYPE, _ADD, value=to_bytes(element, "element"), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     def elements(self):
+        """The elements as a list of bytes ([] when the key is absent)."""
         return _with(self, lambda v: v._elements(), [])
 
     def __contains__(self, element):
@@ -589,54 +661,74 @@ class GSetRef(KeyRef):
 
 
 class ORSetRef(GSetRef):
+    """An ORSet key of a replica."""
     __slots__ = ()
     TYPE = int(CrdtType.ORSET)
 
     def remove(self, element, *, consistency=None, replicas=0, timeout_ms=5000):
+        """Removes `element` (the adds this node has seen). With
+        `consistency`, returns a Request to await; else applies locally."""
         return self.replica._update(self.key, self.TYPE, _REMOVE, value=to_bytes(element, "element"), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     def clear(self, *, consistency=None, replicas=0, timeout_ms=5000):
+        """Removes every element this node has seen. With `consistency`,
+        returns a Request to await; else applies locally."""
         return self.replica._update(self.key, self.TYPE, _CLEAR, consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
 
 class LWWRegisterRef(KeyRef):
+    """An LWWRegister key of a replica."""
     __slots__ = ()
     TYPE = int(CrdtType.LWWREGISTER)
 
     def assign(self, value, *, consistency=None, replicas=0, timeout_ms=5000):
+        """Sets the register to `value` (also `set`). With `consistency`,
+        returns a Request to await; else applies locally."""
         return self.replica._update(self.key, self.TYPE, _ASSIGN, value=to_bytes(value), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     set = assign
 
     def get(self):
+        """The register's value (bytes), or None when never assigned (also the `value` property)."""
         return _with(self, lambda v: v.get(), None)
 
     value = property(get)
 
 
 class MVRegisterRef(KeyRef):
+    """An MVRegister key of a replica."""
     __slots__ = ()
     TYPE = int(CrdtType.MVREGISTER)
 
     def assign(self, value, *, consistency=None, replicas=0, timeout_ms=5000):
+        """Sets the register to `value`, replacing the values this node has
+        seen. With `consistency`, returns a Request to await; else
+        applies locally."""
         return self.replica._update(self.key, self.TYPE, _ASSIGN, value=to_bytes(value), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     def clear(self, *, consistency=None, replicas=0, timeout_ms=5000):
+        """Removes the values this node has seen. With `consistency`,
+        returns a Request to await; else applies locally."""
         return self.replica._update(self.key, self.TYPE, _CLEAR, consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     def values(self):
+        """The concurrent values, as a list of bytes."""
         return _with(self, lambda v: v._elements(), [])
 
 
 class FlagRef(KeyRef):
+    """A Flag key of a replica."""
     __slots__ = ()
     TYPE = int(CrdtType.FLAG)
 
     def enable(self, *, consistency=None, replicas=0, timeout_ms=5000):
+        """Enables the flag. With `consistency`, returns a Request to await;
+        else applies locally."""
         return self.replica._update(self.key, self.TYPE, _ENABLE, consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     @property
     def value(self):
+        """Whether the flag is enabled (False when the key is absent)."""
         return _with(self, lambda v: v.value, False)
 
     def __bool__(self):
@@ -660,26 +752,33 @@ class _MapRef(KeyRef):
 
 
 class ORMapRef(_MapRef):
+    """An ORMap key of a replica: nested CRDTs under map keys."""
     __slots__ = ()
     TYPE = int(CrdtType.ORMAP)
 
     def update(self, k, value_type, op):
+        """Applies the Op `op` to the `value_type` value under `k`."""
         self.replica.update(self.key, self.TYPE, Op(OpKind.UPDATE, key=k, value_type=value_type, nested=op))
 
     def get(self, k):
+        """A copy of the value under `k` (a typed Crdt), or None."""
         return _with(self, lambda v: v.get(k), None)
 
 
 class LWWMapRef(_MapRef):
+    """An LWWMap key of a replica."""
     __slots__ = ()
     TYPE = int(CrdtType.LWWMAP)
 
     def assign(self, k, value, *, consistency=None, replicas=0, timeout_ms=5000):
+        """Sets the register under `k` to `value`. With `consistency`,
+        returns a Request to await; else applies locally."""
         return self.replica._update(self.key, self.TYPE, _ASSIGN, mkey=to_bytes(k, "key"), value=to_bytes(value), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     __setitem__ = assign
 
     def get(self, k, default=None):
+        """The value under `k` (bytes), or `default` when absent."""
         return _with(self, lambda v: v.get(k, default), default)
 
     def __getitem__(self, k):
@@ -690,13 +789,17 @@ class LWWMapRef(_MapRef):
 
 
 class GCounterMapRef(_MapRef):
+    """A GCounterMap key of a replica."""
     __slots__ = ()
     TYPE = int(CrdtType.GCOUNTERMAP)
 
     def increment(self, k, n=1, *, consistency=None, replicas=0, timeout_ms=5000):
+        """Adds `n` to the counter under `k`. With `consistency`, returns a
+        Request to await; else applies locally."""
         return self.replica._update(self.key, self.TYPE, _INC, n, mkey=to_bytes(k, "key"), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     def get(self, k, default=0):
+        """The counter under `k`, or `default` when absent."""
         return _with(self, lambda v: v.get(k, default), default)
 
     def __getitem__(self, k):
@@ -704,25 +807,35 @@ class GCounterMapRef(_MapRef):
 
 
 class PNCounterMapRef(GCounterMapRef):
+    """A PNCounterMap key of a replica."""
     __slots__ = ()
     TYPE = int(CrdtType.PNCOUNTERMAP)
 
     def decrement(self, k, n=1, *, consistency=None, replicas=0, timeout_ms=5000):
+        """Subtracts `n` from the counter under `k`. With `consistency`,
+        returns a Request to await; else applies locally."""
         return self.replica._update(self.key, self.TYPE, _DEC, n, mkey=to_bytes(k, "key"), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
 
 class ORMultiMapRef(_MapRef):
+    """An ORMultiMap key of a replica: a set of values per map key."""
     __slots__ = ()
     TYPE = int(CrdtType.ORMULTIMAP)
 
     def add(self, k, value, *, consistency=None, replicas=0, timeout_ms=5000):
+        """Adds `value` to the set under `k`. With `consistency`, returns a
+        Request to await; else applies locally."""
         return self.replica._update(self.key, self.TYPE, _ADD, mkey=to_bytes(k, "key"), value=to_bytes(value), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     def remove(self, k, value=None, *, consistency=None, replicas=0, timeout_ms=5000):
+        """Removes `value` from the set under `k`, or the whole entry when
+        `value` is None. With `consistency`, returns a Request to await;
+        else applies locally."""
         return self.replica._update(self.key, self.TYPE, _REMOVE, mkey=to_bytes(k, "key"),
                              value=None if value is None else to_bytes(value), consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
 
     def get(self, k):
+        """The set under `k`, as a list of bytes."""
         return _with(self, lambda v: v.get(k), [])
 
 

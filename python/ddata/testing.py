@@ -55,12 +55,14 @@ class ManualClock:
         self.now_ms = time.time_ns() // 1_000_000 if start_ms is None else start_ms
 
     def advance(self, ms):
+        """Moves the clock `ms` forward and returns the new time."""
         if ms < 0:
             raise ValueError("a clock does not go back")
         self.now_ms += ms
         return self.now_ms
 
     def __call__(self):
+        """The current time in ms."""
         return self.now_ms
 
 
@@ -84,13 +86,17 @@ class SimNetwork:
         self._groups = {n: i for i, g in enumerate(groups) for n in g}
 
     def heal(self):
+        """Removes every partition."""
         self._groups = None
 
     def connected(self, a, b):
+        """Whether nodes `a` and `b` can reach each other now."""
         g = self._groups
         return g is None or (a in g and b in g and g[a] == g[b])
 
     def send(self, now_ms, frm, to, data):
+        """Sends `data` from `frm` to `to` at `now_ms`: dropped, or queued
+        for delivery after the delay."""
         self.sent += 1
         if not self.connected(frm, to) or (self.drop_rate and self.random.random() < self.drop_rate):
             self.dropped += 1
@@ -136,6 +142,7 @@ class SimCluster:
 
     @property
     def seed(self):
+        """The network seed (print it when a test fails)."""
         return self.network.seed
 
     def _open(self, name):
@@ -150,15 +157,19 @@ class SimCluster:
         self.replicas[name] = system.replica(**options)
 
     def system(self, name):
+        """The System of node `name`."""
         return self.systems[name]
 
     def replica(self, name):
+        """The Replica of node `name`."""
         return self.replicas[name]
 
     def partition(self, *groups):
+        """Splits the nodes into `groups`; nodes in different groups cannot talk."""
         self.network.partition(*groups)
 
     def heal(self):
+        """Removes every partition."""
         self.network.heal()
 
     def stop(self, name):
@@ -174,6 +185,7 @@ class SimCluster:
         self._open(name)
 
     def step(self, ms=50):
+        """Advances the clock by `ms`, ticks every node and delivers what is due."""
         now = self.clock.advance(ms)
         for name, system in self.systems.items():
             system.tick(now)
@@ -197,6 +209,7 @@ class SimCluster:
         return {n: read(r, key) for n, r in self.replicas.items()}
 
     def close(self):
+        """Closes every node and its store."""
         for n in list(self.systems):
             self.stop(n)
         for s in self.stores.values():

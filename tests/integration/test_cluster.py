@@ -380,7 +380,7 @@ def test_inspect_lists_and_decodes_a_node_store():
         rc, out, err = inspect(db, "--json")
         assert rc == 0, err
         keys = [json.loads(line) for line in out.splitlines()]
-        assert [k["key"] for k in keys] == ["d:count", "d:set"], keys
+        assert [k["key"] for k in keys] == ["dd/replica/d:count", "dd/replica/d:set"], keys
         rc, out, err = inspect(db, "--key", "d:count", "--json")
         assert rc == 0, err
         rec = json.loads(out)
@@ -391,7 +391,7 @@ def test_inspect_lists_and_decodes_a_node_store():
         with open(junk, "wb") as f:
             f.write(bytes(random.Random(SEED).getrandbits(8) for _ in range(8192)))
         rc, out, err = inspect(junk)
-        assert rc == 1 and "cannot open" in err, (rc, err)
+        assert rc == 2 and "not a ddata store" in err, (rc, err)
         rc, out, err = inspect(os.path.join(c.tmp, "missing.db"))
         assert rc == 1 and "No such file" in err, (rc, err)
         assert not os.path.exists(os.path.join(c.tmp, "missing.db"))
@@ -416,6 +416,139 @@ def test_inspect_opens_a_sealed_store_only_with_its_key():
         assert json.loads(out)["replica"]["crdt"]["value"]["value"] == 9, out
         n1.start()  # the node reopens its sealed store
         assert n1.get("d:count") == 9
+
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "stores", "v1")
+
+
+def tree_digest(root):
+    """Every file and directory under root (or the file root) with a hash of
+    its bytes: what inspecting must leave exactly as it was."""
+    import hashlib
+    if os.path.isfile(root):
+        return {root: hashlib.sha256(open(root, "rb").read()).hexdigest()}
+    out = {}
+    for d, dirs, files in os.walk(root):
+        out[d] = "dir"
+        for f in files:
+            p = os.path.join(d, f)
+            out[p] = hashlib.sha256(open(p, "rb").read()).hexdigest()
+    return out
+
+
+def test_inspect_writes_nothing_and_refuses_what_is_not_a_store():
+    """#17.4: inspect opens read-only; an ordinary folder or a 0-byte file
+    is refused with exit code 2 and left as it was (it used to gain
+    journal/ snapshots/ state/ lock, or a schema)."""
+    tmp = tempfile.mkdtemp(prefix="ddata-inspect-")
+    try:
+        for name in ("sqlite", "fs"):
+            store = os.path.join(tmp, name)
+            shutil.copytree(os.path.join(FIXTURES, name), store)
+            target = os.path.join(store, "store.db") if name == "sqlite" else store
+            before = tree_digest(store)
+            rc, out, err = inspect(target, "--json")
+            assert rc == 0, (name, err)
+            assert b"orders" in out.encode(), out
+            rc, out, err = inspect(target, "--pid", "orders")
+            assert rc == 0, (name, err)
+            assert tree_digest(store) == before, name
+        folder = os.path.join(tmp, "folder")
+        os.mkdir(folder)
+        rc, out, err = inspect(folder)
+        assert rc == 2 and "not a ddata store" in err, (rc, err)
+        assert os.listdir(folder) == []
+        empty = os.path.join(tmp, "empty.db")
+        open(empty, "wb").close()
+        rc, out, err = inspect(empty)
+        assert rc == 2 and "not a ddata store" in err, (rc, err)
+        assert os.path.getsize(empty) == 0
+    finally:
+        shutil.rmtree(tmp)
+
+
+def test_inspect_not_found_is_one_rule_and_sealed_data_asks_for_the_key():
+    """#17.5, #17.6: --pid nope exits 1 like --key nope (it printed
+    'highest sequence number: 0' and exited 0); a sealed journal without
+    --key-file says so and exits 1 (it printed the ciphertext)."""
+    tmp = tempfile.mkdtemp(prefix="ddata-inspect-")
+    try:
+        db = os.path.join(tmp, "store.db")
+        shutil.copy(os.path.join(FIXTURES, "sqlite", "store.db"), db)
+        rc, out, err = inspect(db, "--pid", "nope")
+        assert rc == 1 and "no persistence id 'nope'" in err, (rc, out, err)
+        rc, out, err = inspect(db, "--key", "nope")
+        assert rc == 1 and "no state key 'nope'" in err, (rc, out, err)
+        sealed = os.path.join(tmp, "sealed.db")
+        shutil.copy(os.path.join(FIXTURES, "sqlite-sealed", "store.db"), sealed)
+        rc, out, err = inspect(sealed, "--pid", "orders")
+        assert rc == 1 and "sealed; pass --key-file" in err, (rc, out, err)
+        key = os.path.join(tmp, "fixture.key")
+        with open(key, "wb") as f:
+            f.write(bytes(i * 3 + 5 for i in range(32)))
+        rc, out, err = inspect(sealed, "--pid", "orders", "--key-file", key, "--key-id", "7")
+        assert rc == 0, err
+        r = subprocess.run([BIN, "--version"], capture_output=True, timeout=30)
+        assert r.returncode == 0 and r.stdout.startswith(b"ddata "), r
+    finally:
+        shutil.rmtree(tmp)
+
+
+def test_backup_of_a_live_store_restores_and_replays():
+    """#17.5: `ddata backup` copies a store while its node keeps writing;
+    a node started on the copy serves what was written before the copy,
+    and `ddata export` reads it; an fs store copies under its lock."""
+    with Cluster() as c:
+        (n1,) = start_cluster(c, 1)
+        for i in range(50):
+            n1.ok("inc d:count 1")
+        src = os.path.join(c.tmp, "n1.db")
+        backups = []
+        for b in range(3):  # each copy made while the node goes on writing
+            dest = os.path.join(c.tmp, "copy%d.db" % b)
+            proc = subprocess.Popen([BIN, "backup", src, dest], stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE)
+            while proc.poll() is None:
+                n1.ok("inc d:count 1")
+            out, err = proc.communicate()
+            assert proc.returncode == 0, err
+            backups.append(dest)
+        written = n1.get("d:count")
+        n1.stop()
+        again = subprocess.run([BIN, "backup", src, backups[0]], capture_output=True, timeout=30)
+        assert again.returncode == 2 and b"never overwrites" in again.stderr, again
+        for dest in backups:
+            restored = os.path.join(c.tmp, "r.db")
+            if os.path.exists(restored):
+                os.remove(restored)
+            shutil.copy(dest, restored)
+            r = c.add("r")
+            value = r.get("d:count")
+            assert 50 <= value <= written, (value, written)
+            r.stop()
+            c.nodes.remove(r)
+            exported = subprocess.run([BIN, "export", dest], capture_output=True, timeout=30)
+            assert exported.returncode == 0 and b"dd/replica/d:count" in exported.stdout, exported
+    tmp = tempfile.mkdtemp(prefix="ddata-backup-")
+    try:
+        src = os.path.join(tmp, "fs")
+        shutil.copytree(os.path.join(FIXTURES, "fs"), src)
+        dest = os.path.join(tmp, "copy")
+        r = subprocess.run([BIN, "backup", src, dest], capture_output=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        a = subprocess.run([BIN, "export", src], capture_output=True, timeout=30)
+        b = subprocess.run([BIN, "export", dest], capture_output=True, timeout=30)
+        assert a.returncode == 0 and a.stdout == b.stdout and b"orders" in a.stdout, (a, b)
+    finally:
+        shutil.rmtree(tmp)
+
+
+def test_the_first_node_of_a_fresh_cluster_lists_itself():
+    """#17.11: `members` on the node that starts a cluster lists it (it was
+    empty until a peer joined)."""
+    with Cluster() as c:
+        (n1,) = start_cluster(c, 1)
+        wait_until("n1 lists itself", lambda: n1.members().get("n1") == "up", 10)
 
 
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]

@@ -42,7 +42,7 @@ def _copy_inputs(dst):
     shutil.copytree(ROOT / "bindings/gen", dst / "bindings/gen", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "python/ddata", dst / "python/ddata", ignore=shutil.ignore_patterns("__pycache__", "*.so"))
     shutil.copy(ROOT / "python/ddata_build.py", dst / "python/ddata_build.py")
-    for d in ("rust-sys/ddata-sys/src", "node/src/generated"):
+    for d in ("rust-sys/ddata-sys/src", "rust-sys/ddata/src", "node/src"):
         shutil.copytree(ROOT / d, dst / d)
     for f in ("abi/impl.h", "abi/calls.c"):
         shutil.copy(ROOT / f, dst / f)
@@ -80,6 +80,29 @@ def test_allow_list_entries_must_be_real_unwrapped_functions(tmp_path):
     assert r.returncode != 0
     assert "dd_version, which python/ddata now wraps" in r.stderr
     assert "dd_nonexistent, which the header no longer declares" in r.stderr
+
+
+def test_a_function_node_or_rust_does_not_call_fails_the_check(tmp_path):
+    _copy_inputs(tmp_path)
+    h = tmp_path / "abi/include/ddata.h"
+    h.write_text(h.read_text().replace("DD_API int dd_init(void);",
+                                       "DD_API int dd_init(void);\nDD_API int dd_frobnicate(int x);"))
+    assert _gen(tmp_path, "update").returncode == 0
+    r = _gen(tmp_path)
+    assert r.returncode != 0
+    assert "the node binding does not call dd_frobnicate" in r.stderr
+    assert "the rust binding does not call dd_frobnicate" in r.stderr
+
+
+def test_node_and_rust_allow_list_entries_must_be_real_and_explained(tmp_path):
+    _copy_inputs(tmp_path)
+    allow = tmp_path / "bindings/gen/functions_unexposed.txt"
+    allow.write_text(allow.read_text() + "node dd_version called already\nrust dd_nonexistent gone\nnode dd_system_connect\n")
+    r = _gen(tmp_path)
+    assert r.returncode != 0
+    assert "node dd_version, which that binding now calls" in r.stderr
+    assert "rust dd_nonexistent, which the header no longer declares" in r.stderr
+    assert "node dd_system_connect without a reason" in r.stderr
 
 
 @pytest.mark.skipif(shutil.which("rustc") is None, reason="rustc not installed")

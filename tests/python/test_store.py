@@ -155,8 +155,9 @@ def test_keyring_rejects_bad_keys_and_unknown_ids():
 def test_bad_options_raise_before_anything_is_opened(tmp_path):
     with pytest.raises(ValueError):
         ddata.Journal("floppy")
-    with pytest.raises(ddata.Error):
-        ddata.Journal("sqlite", tmp_path / "no" / "such" / "dir" / "j.db")
+    (tmp_path / "file").write_bytes(b"")  # a parent that cannot be a directory (#17.10)
+    with pytest.raises(ddata.Error, match="file"):
+        ddata.Journal("sqlite", tmp_path / "file" / "such" / "dir" / "j.db")
 
 
 def test_cursor_outlives_a_closed_journal():
@@ -327,3 +328,67 @@ def test_append_and_persist_take_pid_expected_seq_then_events():
     assert j.persist("p", 2, b"c", b"state") == 3
     assert [e.payload for e in j.replay("p")] == [b"a", b"b", b"c"]
     j.close()
+
+
+def test_read_only_store_creates_nothing_and_refuses_writes(tmp_path):
+    missing = tmp_path / "missing.db"
+    with pytest.raises(ddata.NotFound, match="not a ddata store"):
+        ddata.StateStore("sqlite", missing, read_only=True)
+    assert not missing.exists()
+    with ddata.StateStore("sqlite", missing) as s:
+        s.upsert("k", state=b"v", expected_revision=ddata.ANY_REVISION)
+    with ddata.StateStore("sqlite", missing, read_only=True) as s:
+        assert s["k"] == b"v"
+        with pytest.raises(ddata.Error):
+            s.upsert("k", state=b"w", expected_revision=ddata.ANY_REVISION)
+    with pytest.raises(ddata.InvalidArgument):
+        ddata.StateStore("memory", read_only=True)
+
+
+# ---- issue 17.9: errors at the call, not at the first next()
+
+
+def test_bad_arguments_raise_at_the_call():
+    j = ddata.Journal()
+    j.append("p", ["a", "b"], expected_seq=0)
+    for call in (lambda: j.replay("p", to_seq=2**64), lambda: j.replay("p", from_seq=-1),
+                 lambda: j.by_tag("t", after_ordering=-5), lambda: j.pids(max=-1),
+                 lambda: j.delete_to("p", -1), lambda: j.replay("p", max="all")):
+        with pytest.raises(ddata.InvalidArgument):
+            call()  # not iterated: the error is at the call
+    s = ddata.StateStore()
+    with pytest.raises(ddata.InvalidArgument):
+        s.range("a", count=2**63)
+    assert [e.seq for e in j.replay("p")] == [1, 2]
+    j.close()
+    s.close()
+
+
+def test_a_sealed_record_read_with_the_wrong_key_raises_at_the_call(tmp_path):
+    path = tmp_path / "sealed.db"
+    with ddata.Journal("sqlite", path, keyring=ddata.Keyring({1: bytes(32)})) as j:
+        j.append("p", ["secret"], expected_seq=0)
+    with ddata.Journal("sqlite", path, keyring=ddata.Keyring({1: bytes([1] * 32)})) as j:
+        with pytest.raises(ddata.CryptoError):
+            j.replay("p")
+
+
+def test_key_ids_are_integers_with_a_clear_message():
+    with pytest.raises(ddata.InvalidArgument, match=r"key ids are integers 1\.\.2\^32-1"):
+        ddata.Keyring({"k1": bytes(32)})
+    with pytest.raises(ddata.InvalidArgument, match="key ids"):
+        ddata.Keyring({2**32: bytes(32)})
+    ring = ddata.Keyring({7: bytes(32)})
+    with pytest.raises(ddata.InvalidArgument, match="key ids"):
+        ring.set_active(0)
+    ring.close()
+
+
+def test_store_paths_follow_one_rule(tmp_path):
+    with pytest.raises(ddata.InvalidArgument, match="takes no path"):
+        ddata.StateStore("memory", tmp_path / "ignored.db")
+    for backend in ("sqlite", "fs"):
+        path = tmp_path / backend / "a" / "b" / "store"
+        with ddata.StateStore(backend, path) as s:
+            s.upsert("k", state=b"v", expected_revision=ddata.ANY_REVISION)
+        assert (tmp_path / backend / "a").stat().st_mode & 0o777 == 0o700

@@ -272,3 +272,103 @@ def test_majority_write_and_read_complete_through_the_pump(cluster):
     done = [e for e in nodes["b"].drain_events() if e.kind == EventKind.REQUEST_DONE and e.request_id == rid]
     assert done and done[0].status == 0
     assert rb.gcounter("k").value == 2
+
+
+# ---- issue 17.1: the host's clock schedules, any origin; the wall clock stamps
+
+
+def test_pump_cluster_ticking_from_zero_converges():
+    nodes = {n: ddata.System(n, seeds=["a"], seed=i + 1) for i, n in enumerate("abc")}
+    reps = {n: s.replica() for n, s in nodes.items()}
+    for s in nodes.values():
+        s.tick(0)
+    for r in reps.values():
+        r.counter("hits").increment(2)
+    pump(nodes, 0, rounds=60, step=100)
+    assert [reps[n].counter("hits").value for n in "abc"] == [6, 6, 6]
+    for x in list(reps.values()) + list(nodes.values()):
+        x.close()
+
+
+def test_pump_time_going_backwards_raises_invalid_argument():
+    with ddata.System("solo", seeds=["solo"]) as node, node.replica():
+        node.tick(1000)
+        with pytest.raises(ddata.InvalidArgument, match="backwards"):
+            node.tick(999)
+        with pytest.raises(ddata.InvalidArgument, match="backwards"):
+            node.deliver("x", b"\x00", 10)
+        node.tick(1000)
+
+
+def test_tick_without_now_uses_the_monotonic_clock():
+    with ddata.System("solo", seeds=["solo"]) as node, node.replica():
+        node.tick()
+        node.tick(time.monotonic_ns() // 1_000_000 + 10)
+        with pytest.raises(ddata.InvalidArgument):
+            node.tick(0)
+
+
+def test_lww_stamps_come_from_the_installed_wall_clock(cluster):
+    nodes, ra, rb = cluster
+    nodes["a"].set_wall_clock(lambda: 5000)
+    nodes["b"].set_wall_clock(lambda: 9000)
+    now = pump(nodes, 0, rounds=10)
+    rb.register("r").assign("from-b")
+    now += 1000
+    for n in nodes.values():
+        n.tick(now)
+    ra.register("r").assign("from-a")  # later on the pump, earlier on the wall
+    pump(nodes, now, rounds=10)
+    assert ra.register("r").value == rb.register("r").value == b"from-b"
+    nodes["a"].set_wall_clock(None)
+    with pytest.raises(ddata.InvalidArgument):
+        nodes["a"].set_wall_clock(42)
+
+
+# ---- issue 17.2: one store for a replica, owned state and the application
+
+
+def test_one_store_serves_a_replica_owned_state_and_the_application(tmp_path):
+    path = tmp_path / "shared.db"
+    with ddata.StateStore("sqlite", path) as store:
+        store.upsert("app/user/1", state=b'{"name": "x"}', expected_revision=ddata.ANY_REVISION)
+        with ddata.Owned(node_id=1, store=store) as owned:
+            owned.register("load")
+            owned.publish("load", b"v1", full=True)
+        with ddata.System("n", seeds=["n"]) as node, node.replica(store=store, durable_keys=["*"]) as rep:
+            rep.counter("hits").increment(3)
+        keys = sorted(k.key for k in store.keys())
+        assert keys == [b"app/user/1", b"dd/owned/load", b"dd/replica/hits"]
+    with ddata.StateStore("sqlite", path) as store:
+        with ddata.System("n", seeds=["n"]) as node, node.replica(store=store, durable_keys=["*"]) as rep:
+            assert rep.counter("hits").value == 3
+            assert rep.get("app/user/1") is None
+        with ddata.System("m", seeds=["m"]) as node, node.replica(store=store, durable_keys=["*"],
+                                                                  store_prefix="other/") as rep:
+            assert rep.get("hits") is None
+        assert store["app/user/1"] == b'{"name": "x"}'
+
+
+# ---- issue 17.8: missing items are one rule (ABI.md, "Missing items")
+
+
+def test_missing_and_deleted_read_as_absent_and_deletes_are_idempotent():
+    with ddata.System("solo", seeds=["solo"]) as node, node.replica() as rep:
+        rep.orset("k").add("x")
+        rep.delete("k")
+        rep.delete("k")  # deleting a deleted key succeeds
+        rep.delete("never")  # and a missing one
+        for key in ("k", "never"):
+            assert rep.get(key) is None and key not in rep
+            assert rep.orset(key).elements() == []  # a typed read: the empty value, no Deleted
+        with pytest.raises(ddata.Deleted):
+            rep.orset("k").add("y")  # writing a deleted key is the error
+    with ddata.StateStore() as s:
+        assert s.get("nope") is None
+        s.delete("nope")  # unconditional: succeeds
+        with pytest.raises(ddata.Conflict, match="found none"):
+            s.delete("nope", expected_revision=3)
+    with ddata.Journal() as j:
+        assert j.load_snapshot("nope") is None
+        j.delete_snapshot("nope", 1)
+        assert j.highest_seq("nope") == 0 and list(j.replay("nope")) == []

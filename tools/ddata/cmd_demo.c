@@ -223,12 +223,16 @@ static int read_store(demo *d, int i, const char *key, char *out, size_t cap)
     dd_store_options_init(&so, DD_STORE_OPTIONS_VERSION);
     so.backend = DD_BACKEND_SQLITE;
     so.path = path;
+    so.read_only = 1;
+    char record_key[256];
+    snprintf(record_key, sizeof(record_key), "%s%s", RECORD_REPLICA_PREFIX, key);
     dd_state_store *st = NULL;
     dd_buf rec = DD_BUF_INIT, js = DD_BUF_INIT;
     durable_record r;
     memset(&r, 0, sizeof(r));
     int ok = dd_state_store_open(&st, &so) == DD_OK &&
-             dd_state_store_get(&rec, NULL, st, (const uint8_t *)key, strlen(key)) == DD_OK &&
+             dd_state_store_get(&rec, NULL, st, (const uint8_t *)record_key, strlen(record_key)) ==
+                 DD_OK &&
              record_decode(&r, rec.data, rec.len) == DD_OK && r.value &&
              dd_crdt_value_json(&js, r.value) == DD_OK;
     if (ok)

@@ -13,6 +13,12 @@
  * Output is one canonical JSON object per line with --json, else text.
  * A missing file, a file that is not a store, a wrong key and a damaged
  * record each get their own message saying what to try.
+ *
+ * The store is opened read-only (dd_store_options.read_only): inspecting
+ * never creates, migrates, locks or writes anything, and a path that holds
+ * no store is refused with exit code 2 ("not a ddata store"). Exit codes
+ * are one rule: 0 found, 1 a --pid or --key that is not there, sealed data
+ * without --key-file, or a read error; 2 a usage error or not a store.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,8 +28,9 @@
 
 #include "commands.h"
 #include "ddata.h"
+#include "json_out.h"
+#include "open_store.h"
 #include "record.h"
-#include "seal/envelope.h" /* the sealed record layout (constants only) */
 
 typedef struct inspect_opts {
     const char *path;
@@ -53,86 +60,9 @@ void cmd_inspect_help(void)
            "  --json           one canonical JSON object per line\n");
 }
 
-static void put_b64(FILE *f, const uint8_t *s, size_t len)
-{
-    static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (size_t i = 0; i < len; i += 3) {
-        uint32_t v = (uint32_t)s[i] << 16;
-        if (i + 1 < len)
-            v |= (uint32_t)s[i + 1] << 8;
-        if (i + 2 < len)
-            v |= s[i + 2];
-        fputc(t[v >> 18 & 63], f);
-        fputc(t[v >> 12 & 63], f);
-        fputc(i + 1 < len ? t[v >> 6 & 63] : '=', f);
-        fputc(i + 2 < len ? t[v & 63] : '=', f);
-    }
-}
-
-/* Printable ASCII as a JSON string, anything else as {"$bytes":...}, the
- * canonical JSON form of byte strings (docs/json.md). */
-static void put_bytes(FILE *f, const uint8_t *s, size_t len)
-{
-    int text = 1;
-    for (size_t i = 0; i < len && text; i++)
-        text = s[i] >= 0x20 && s[i] < 0x7f;
-    if (!text) {
-        fputs("{\"$bytes\":\"", f);
-        put_b64(f, s, len);
-        fputs("\"}", f);
-        return;
-    }
-    fputc('"', f);
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '"' || s[i] == '\\')
-            fputc('\\', f);
-        fputc(s[i], f);
-    }
-    fputc('"', f);
-}
-
 static int open_stores(const inspect_opts *o, dd_journal **j, dd_state_store **st)
 {
-    struct stat sb;
-    int postgres = store_path_is_postgres(o->path);
-    if (!postgres && stat(o->path, &sb) != 0) {
-        fprintf(stderr, "ddata inspect: '%s': %s\n", o->path, strerror(errno));
-        return 1;
-    }
-    dd_keyring *ring = NULL;
-    if (o->key_file) {
-        uint8_t key[32];
-        if (read_key_file(o->key_file, key) != 0)
-            return 1;
-        if (dd_keyring_new(&ring) != DD_OK ||
-            dd_keyring_add_key(ring, o->key_id, key, sizeof(key)) != DD_OK) {
-            fprintf(stderr, "ddata inspect: key file '%s': %s\n", o->key_file,
-                    dd_error_last()->message);
-            dd_keyring_free(ring);
-            return 1;
-        }
-    }
-    dd_store_options so;
-    dd_store_options_init(&so, DD_STORE_OPTIONS_VERSION);
-    so.backend = postgres              ? DD_BACKEND_POSTGRES
-                 : S_ISDIR(sb.st_mode) ? DD_BACKEND_FS
-                                       : DD_BACKEND_SQLITE;
-    so.path = o->path;
-    so.keyring = ring;
-    so.must_exist = 1; /* a 0-byte file or a plain folder is not a store to inspect */
-    int rc = dd_journal_open(j, &so);
-    if (rc == DD_OK)
-        rc = dd_state_store_open(st, &so);
-    dd_keyring_free(ring);
-    if (rc != DD_OK) {
-        char shown[1024];
-        fprintf(stderr,
-                "ddata inspect: cannot open '%s' as a ddata store: %s (is it a store written "
-                "by ddata? a damaged file must be restored from a backup)\n",
-                store_path_for_display(o->path, shown, sizeof(shown)), dd_error_last()->message);
-        return 1;
-    }
-    return 0;
+    return tool_open_store("inspect", o->path, o->key_file, o->key_id, 1, j, st);
 }
 
 static void explain_read_error(const char *what, int rc, const inspect_opts *o)
@@ -164,23 +94,33 @@ static int dump_pid(const inspect_opts *o, dd_journal *j)
         return 1;
     }
     dd_journal_event ev;
+    uint64_t events = 0;
     while ((rc = dd_journal_cursor_next(&ev, cur)) == DD_OK) {
+        if (!o->key_file && json_is_sealed(ev.payload, ev.len)) {
+            fprintf(stderr,
+                    "ddata inspect: pid '%s' is sealed; pass --key-file (and --key-id "
+                    "if it is not 1)\n",
+                    o->pid);
+            dd_journal_cursor_close(cur);
+            return 1;
+        }
+        events++;
         if (o->json) {
             printf("{\"event\":{\"ordering\":%llu,\"payload\":", (unsigned long long)ev.ordering);
-            put_bytes(stdout, ev.payload, ev.len);
+            json_put_bytes(stdout, ev.payload, ev.len);
             printf(",\"pid\":");
-            put_bytes(stdout, ev.pid, ev.pid_len);
+            json_put_bytes(stdout, ev.pid, ev.pid_len);
             printf(",\"seq\":%llu,\"tags\":[", (unsigned long long)ev.seq);
             for (size_t i = 0; i < ev.tag_count; i++) {
                 if (i)
                     printf(",");
-                put_bytes(stdout, (const uint8_t *)ev.tags[i], strlen(ev.tags[i]));
+                json_put_bytes(stdout, (const uint8_t *)ev.tags[i], strlen(ev.tags[i]));
             }
             printf("],\"timestamp_ms\":%llu}}\n", (unsigned long long)ev.timestamp_ms);
         } else {
             printf("event %llu at %llu ms: ", (unsigned long long)ev.seq,
                    (unsigned long long)ev.timestamp_ms);
-            put_bytes(stdout, ev.payload, ev.len);
+            json_put_bytes(stdout, ev.payload, ev.len);
             printf("\n");
         }
     }
@@ -192,14 +132,25 @@ static int dump_pid(const inspect_opts *o, dd_journal *j)
     dd_buf snap = DD_BUF_INIT;
     uint64_t seq = 0, ts = 0;
     rc = dd_snapshot_load(&snap, &seq, &ts, j, pid, pid_len, NULL);
+    if (rc == DD_OK && !o->key_file && json_is_sealed(snap.data, snap.len)) {
+        fprintf(stderr, "ddata inspect: the snapshot of pid '%s' is sealed; pass --key-file\n",
+                o->pid);
+        dd_buf_free(&snap);
+        return 1;
+    }
+    if (rc == DD_ENOTFOUND && !events && !highest) {
+        fprintf(stderr, "ddata inspect: no persistence id '%s' (run without --pid to list them)\n",
+                o->pid);
+        return 1;
+    }
     if (rc == DD_OK) {
         if (o->json) {
             printf("{\"snapshot\":{\"seq\":%llu,\"state\":", (unsigned long long)seq);
-            put_bytes(stdout, snap.data, snap.len);
+            json_put_bytes(stdout, snap.data, snap.len);
             printf(",\"timestamp_ms\":%llu}}\n", (unsigned long long)ts);
         } else {
             printf("snapshot at %llu (%llu ms): ", (unsigned long long)seq, (unsigned long long)ts);
-            put_bytes(stdout, snap.data, snap.len);
+            json_put_bytes(stdout, snap.data, snap.len);
             printf("\n");
         }
     } else if (rc != DD_ENOTFOUND) {
@@ -218,6 +169,13 @@ static int dump_key(const inspect_opts *o, dd_state_store *st)
     uint64_t revision = 0;
     int rc = dd_state_store_get(&rec, &revision, st, (const uint8_t *)o->key, strlen(o->key));
     if (rc == DD_ENOTFOUND) {
+        /* A replica's durable key K is the record dd/replica/K. */
+        char record_key[4096];
+        int n = snprintf(record_key, sizeof(record_key), "%s%s", RECORD_REPLICA_PREFIX, o->key);
+        if (n > 0 && (size_t)n < sizeof(record_key))
+            rc = dd_state_store_get(&rec, &revision, st, (const uint8_t *)record_key, (size_t)n);
+    }
+    if (rc == DD_ENOTFOUND) {
         fprintf(stderr, "ddata inspect: no state key '%s' (run without --key to list them)\n",
                 o->key);
         return 1;
@@ -226,12 +184,10 @@ static int dump_key(const inspect_opts *o, dd_state_store *st)
         explain_read_error("reading the key", rc, o);
         return 1;
     }
-    /* A store opened without a key ring hands sealed blobs back as they
-     * are; the envelope's magic (core/seal/envelope.h) gives them away. */
-    if (!o->key_file && rec.len >= 4 && memcmp(rec.data, ENVELOPE_MAGIC, 4) == 0) {
+    if (!o->key_file && json_is_sealed(rec.data, rec.len)) {
         fprintf(stderr,
-                "ddata inspect: key '%s' is sealed: give the store's key with --key-file "
-                "(and --key-id if it is not 1)\n",
+                "ddata inspect: key '%s' is sealed; pass --key-file (and --key-id if it is "
+                "not 1)\n",
                 o->key);
         dd_buf_free(&rec);
         return 1;
@@ -239,7 +195,7 @@ static int dump_key(const inspect_opts *o, dd_state_store *st)
     durable_record r;
     dd_buf js = DD_BUF_INIT;
     printf(o->json ? "{\"key\":" : "key ");
-    put_bytes(stdout, (const uint8_t *)o->key, strlen(o->key));
+    json_put_bytes(stdout, (const uint8_t *)o->key, strlen(o->key));
     if (record_decode(&r, rec.data, rec.len) == DD_OK &&
         (r.tombstone || dd_crdt_to_json(&js, r.value) == DD_OK)) {
         if (o->json)
@@ -252,10 +208,10 @@ static int dump_key(const inspect_opts *o, dd_state_store *st)
                    r.tombstone ? "" : (const char *)js.data);
     } else if (o->json) {
         printf(",\"state\":");
-        put_bytes(stdout, rec.data, rec.len);
+        json_put_bytes(stdout, rec.data, rec.len);
     } else {
         printf(" revision %llu: ", (unsigned long long)revision);
-        put_bytes(stdout, rec.data, rec.len);
+        json_put_bytes(stdout, rec.data, rec.len);
         printf("\n");
     }
     if (o->json)
@@ -285,7 +241,7 @@ static int list_pids(const inspect_opts *o, dd_journal *j)
         dd_buf_free(&snap);
         if (o->json) {
             printf("{\"pid\":");
-            put_bytes(stdout, ev.pid, ev.pid_len);
+            json_put_bytes(stdout, ev.pid, ev.pid_len);
             printf(",\"highest_seq\":%llu,\"snapshot_seq\":", (unsigned long long)highest);
             if (has_snap)
                 printf("%llu}\n", (unsigned long long)snap_seq);
@@ -326,7 +282,7 @@ static int list_state_keys(const inspect_opts *o, dd_state_store *st)
     while ((rc = dd_journal_cursor_next(&ev, cur)) == DD_OK) {
         if (o->json) {
             printf("{\"key\":");
-            put_bytes(stdout, ev.pid, ev.pid_len);
+            json_put_bytes(stdout, ev.pid, ev.pid_len);
             printf(",\"revision\":%llu}\n", (unsigned long long)ev.seq);
         } else {
             if (!n)

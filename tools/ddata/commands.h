@@ -32,6 +32,10 @@ int store_path_is_postgres(const char *path);
 /* `path` fit for a message: a PostgreSQL URI's password replaced by ***.
  * Returns buf (or path itself when there is nothing to hide). */
 const char *store_path_for_display(const char *path, char *buf, size_t n);
+int cmd_export(int argc, char **argv);
+void cmd_export_help(void);
+int cmd_backup(int argc, char **argv);
+void cmd_backup_help(void);
 
 /* Reads a 32-byte key (raw, or 64 hex digits) from `path`; 0 or -1 after
  * printing what is wrong. */

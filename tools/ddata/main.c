@@ -12,6 +12,9 @@ static const command commands[] = {
      cmd_demo_help},
     {"inspect", "list and dump what a store holds", cmd_inspect, cmd_inspect_help},
     {"keygen", "write a node key pair for the transport's handshake", cmd_keygen, cmd_keygen_help},
+    {"export", "write every record of a store (decrypted) as JSON lines", cmd_export,
+     cmd_export_help},
+    {"backup", "copy a live store consistently while a writer runs", cmd_backup, cmd_backup_help},
     {"node", "run one cluster node", cmd_node, cmd_node_help},
     {"schema", "print the SQL that creates a PostgreSQL store's tables", cmd_schema,
      cmd_schema_help},
@@ -32,7 +35,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: ddata <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < COMMAND_COUNT; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\n`ddata <command> --help` tells more.\n");
+    fprintf(f, "\n`ddata <command> --help` tells more; `ddata --version` prints the version.\n");
 }
 
 int main(int argc, char **argv)
@@ -46,6 +49,8 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
+        return cmd_version(argc - 2, argv + 2);
     for (size_t i = 0; i < COMMAND_COUNT; i++) {
         if (strcmp(argv[1], commands[i].name) != 0)
             continue;

@@ -13,6 +13,10 @@
 
 #include "ddata.h"
 
+/* Where a replica keeps durable key K in its store (the default
+ * dd_replica_options.store_prefix): the record "dd/replica/K". */
+#define RECORD_REPLICA_PREFIX "dd/replica/"
+
 typedef struct durable_record {
     int tombstone;
     uint32_t type;

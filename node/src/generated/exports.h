@@ -9,7 +9,7 @@
 #ifndef DD_NODE_EXPORTS_GEN_H
 #define DD_NODE_EXPORTS_GEN_H
 
-#define DD_EXPORT_COUNT 122
+#define DD_EXPORT_COUNT 123
 
 #define DD_EXPORTS(X) \
     X(dd_version, "const char *", 0, "", "void") \
@@ -123,6 +123,7 @@
     X(dd_system_tick, "int", 2, "hu", "dd_system *sys, uint64_t now_ms") \
     X(dd_system_deliver, "int", 6, "husnbn", "dd_system *sys, uint64_t now_ms, const char *from, size_t from_len, const uint8_t *bytes, size_t len") \
     X(dd_system_next_outgoing, "int", 3, "BBh", "dd_buf *msg, dd_buf *to_node, dd_system *sys") \
+    X(dd_system_set_wall_clock, "int", 3, "hfp", "dd_system *sys, dd_clock_fn clock, void *ctx") \
     X(dd_event_init, "int", 2, "Su", "dd_event *ev, uint32_t version") \
     X(dd_event_clear, "void", 1, "S", "dd_event *ev") \
     X(dd_system_next_event, "int", 2, "Sh", "dd_event *out, dd_system *sys") \

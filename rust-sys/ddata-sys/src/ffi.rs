@@ -7,537 +7,953 @@
 
 use std::os::raw::{c_char, c_int, c_uint, c_long, c_void};
 
+/// `DDATA_VERSION_MAJOR`: see ddata.h.
 pub const DDATA_VERSION_MAJOR: u32 = 1;
+/// `DDATA_VERSION_MINOR`: see ddata.h.
 pub const DDATA_VERSION_MINOR: u32 = 0;
+/// `DDATA_VERSION_PATCH`: see ddata.h.
 pub const DDATA_VERSION_PATCH: u32 = 0;
+/// MAJOR * 1000000 + MINOR * 1000 + PATCH, as SQLite numbers its releases.
 pub const DDATA_VERSION_NUMBER: u32 = 1000000;
+/// Bumped, with the SONAME, only when a released symbol changes meaning.
 pub const DDATA_ABI_VERSION: u32 = 1;
+/// Callbacks return 0 to go on, or a code of their own, 1 .. DD_CALLBACK_CODE_MAX, to stop: the call then returns DD_ECALLBACK and its message names the code ("... stopped with code 7"). A negative return is read as a DD_E* status: kept (message: "returned DD_EIO") when it is one, DD_ECALLBACK otherwise. See ABI.md, "Errors".
 pub const DD_CALLBACK_CODE_MAX: u32 = 2147483647;
+/// `DD_LIMITS_VERSION`: see ddata.h.
 pub const DD_LIMITS_VERSION: u32 = 1;
+/// The hard ceiling on dd_limits.max_depth. Decoding recurses once per level of nesting, and 128 levels fit a 256 KiB thread stack; a dd_limits asking for more is DD_EINVAL wherever one is accepted (dd_crdt_decode, dd_crdt_from_json, replica and system options). dd_limits_max_depth() is its function twin.
 pub const DD_LIMITS_MAX_DEPTH: u32 = 128;
+/// `DD_OP_VERSION`: see ddata.h.
 pub const DD_OP_VERSION: u32 = 1;
+/// `DD_STORE_OPTIONS_VERSION`: see ddata.h.
 pub const DD_STORE_OPTIONS_VERSION: u32 = 1;
+/// `DD_SNAPSHOT_CRITERIA_VERSION`: see ddata.h.
 pub const DD_SNAPSHOT_CRITERIA_VERSION: u32 = 1;
+/// Durable state. Revisions start at 1 and grow by one per upsert. expected_revision 0 inserts (DD_ECONFLICT if the key exists); N replaces revision N (DD_ECONFLICT otherwise); DD_ANY_REVISION writes regardless.
 pub const DD_ANY_REVISION: u64 = 18446744073709551615;
+/// `DD_PERSIST_OPTIONS_VERSION`: see ddata.h.
 pub const DD_PERSIST_OPTIONS_VERSION: u32 = 1;
+/// `DD_REPLICA_OPTIONS_VERSION`: see ddata.h.
 pub const DD_REPLICA_OPTIONS_VERSION: u32 = 1;
+/// `DD_OWNED_OPTIONS_VERSION`: see ddata.h.
 pub const DD_OWNED_OPTIONS_VERSION: u32 = 1;
+/// `DD_OWNED_TYPE_OPTIONS_VERSION`: see ddata.h.
 pub const DD_OWNED_TYPE_OPTIONS_VERSION: u32 = 1;
+/// Length of the cluster secret of the TCP transport.
 pub const DD_SECRET_BYTES: u32 = 32;
+/// Length of a node's static X25519 key (private or public).
 pub const DD_KEY_BYTES: u32 = 32;
+/// `DD_SYSTEM_OPTIONS_VERSION`: see ddata.h.
 pub const DD_SYSTEM_OPTIONS_VERSION: u32 = 1;
+/// `DD_EVENT_VERSION`: see ddata.h.
 pub const DD_EVENT_VERSION: u32 = 1;
+/// `DDATA_VERSION`: see ddata.h.
 pub const DDATA_VERSION: &str = "1.0.0";
 
+/// `dd_status`: see ddata.h and ABI.md.
 pub type dd_status = c_int;
+/// `DD_OK`: see ddata.h.
 pub const DD_OK: dd_status = 0;
+/// an argument is wrong: NULL, empty, out of range
 pub const DD_EINVAL: dd_status = -1;
+/// an allocation failed; nothing was changed
 pub const DD_ENOMEM: dd_status = -2;
+/// NULL, closed or wrong-kind handle; call out of order
 pub const DD_EMISUSE: dd_status = -3;
+/// no such key, persistence id, snapshot or member
 pub const DD_ENOTFOUND: dd_status = -4;
+/// compare-and-set lost: sequence or revision moved
 pub const DD_ECONFLICT: dd_status = -5;
+/// stored or received bytes are malformed
 pub const DD_ECORRUPT: dd_status = -6;
+/// wrong key, tampered data, failed handshake
 pub const DD_ECRYPTO: dd_status = -7;
+/// a configured limit (bytes, count, depth) was hit
 pub const DD_ELIMIT: dd_status = -8;
+/// the operating system or a storage engine failed
 pub const DD_EIO: dd_status = -9;
+/// a consistency level was not reached in time
 pub const DD_ETIMEOUT: dd_status = -10;
+/// the key was deleted and may not be updated
 pub const DD_EDELETED: dd_status = -11;
+/// the key or value holds another data type
 pub const DD_ETYPE: dd_status = -12;
+/// a resource is locked by someone else; retry
 pub const DD_EBUSY: dd_status = -13;
+/// no more items: iteration ended, queue empty
 pub const DD_EDONE: dd_status = -14;
+/// not available in this build or on this CPU
 pub const DD_EUNSUPPORTED: dd_status = -15;
+/// a caller's callback stopped the call (its code
 pub const DD_ECALLBACK: dd_status = -16;
 
+/// Numbering is part of the wire and storage formats and never changes.
 pub type dd_crdt_type = c_uint;
+/// Numbering is part of the wire and storage formats and never changes.
 pub const DD_GCOUNTER: dd_crdt_type = 1;
+/// Numbering is part of the wire and storage formats and never changes.
 pub const DD_PNCOUNTER: dd_crdt_type = 2;
+/// Numbering is part of the wire and storage formats and never changes.
 pub const DD_GSET: dd_crdt_type = 3;
+/// Numbering is part of the wire and storage formats and never changes.
 pub const DD_ORSET: dd_crdt_type = 4;
+/// Numbering is part of the wire and storage formats and never changes.
 pub const DD_LWWREGISTER: dd_crdt_type = 5;
+/// Numbering is part of the wire and storage formats and never changes.
 pub const DD_FLAG: dd_crdt_type = 6;
+/// Numbering is part of the wire and storage formats and never changes.
 pub const DD_MVREGISTER: dd_crdt_type = 7;
+/// Numbering is part of the wire and storage formats and never changes.
 pub const DD_ORMAP: dd_crdt_type = 8;
+/// Numbering is part of the wire and storage formats and never changes.
 pub const DD_LWWMAP: dd_crdt_type = 9;
+/// Numbering is part of the wire and storage formats and never changes.
 pub const DD_PNCOUNTERMAP: dd_crdt_type = 10;
+/// Numbering is part of the wire and storage formats and never changes.
 pub const DD_GCOUNTERMAP: dd_crdt_type = 11;
+/// Numbering is part of the wire and storage formats and never changes.
 pub const DD_ORMULTIMAP: dd_crdt_type = 12;
 
+/// `dd_op_kind`: see ddata.h and ABI.md.
 pub type dd_op_kind = c_uint;
+/// counters; counter maps with key: amount
 pub const DD_OP_INCREMENT: dd_op_kind = 1;
+/// PNCounter; PNCounterMap with key: amount
 pub const DD_OP_DECREMENT: dd_op_kind = 2;
+/// GSet, ORSet: value; ORMultiMap: key + value
 pub const DD_OP_ADD: dd_op_kind = 3;
+/// ORSet: value; maps: key; ORMultiMap: key (+ value)
 pub const DD_OP_REMOVE: dd_op_kind = 4;
+/// ORSet, maps, MVRegister: remove all observed
 pub const DD_OP_CLEAR: dd_op_kind = 5;
+/// LWWRegister, MVRegister: value; LWWMap: key + value
 pub const DD_OP_ASSIGN: dd_op_kind = 6;
+/// Flag
 pub const DD_OP_ENABLE: dd_op_kind = 7;
+/// ORMap: key, value_type and nested op
 pub const DD_OP_UPDATE: dd_op_kind = 8;
 
+/// `dd_backend`: see ddata.h and ABI.md.
 pub type dd_backend = c_uint;
+/// in this process only; for tests and caches
 pub const DD_BACKEND_MEMORY: dd_backend = 1;
+/// one file (WAL); the default for durable use
 pub const DD_BACKEND_SQLITE: dd_backend = 2;
+/// a directory, one file per record; shareable
 pub const DD_BACKEND_FS: dd_backend = 3;
+/// a PostgreSQL server shared by every node; 'path' is a
 pub const DD_BACKEND_POSTGRES: dd_backend = 4;
 
+/// `dd_sync`: see ddata.h and ABI.md.
 pub type dd_sync = c_uint;
+/// never fsync: fastest, loses data on a crash
 pub const DD_SYNC_OFF: dd_sync = 0;
+/// survives a process crash (SQLite: may lose the last
 pub const DD_SYNC_NORMAL: dd_sync = 1;
+/// DD_OK means on disk
 pub const DD_SYNC_FULL: dd_sync = 2;
 
+/// `dd_seal_algorithm`: see ddata.h and ABI.md.
 pub type dd_seal_algorithm = c_uint;
+/// the default; any CPU
 pub const DD_SEAL_XCHACHA20POLY1305: dd_seal_algorithm = 1;
+/// only on CPUs with AES-NI (DD_EUNSUPPORTED)
 pub const DD_SEAL_AES256GCM: dd_seal_algorithm = 2;
 
+/// Whether a store must be sealed. A keyring handle that is NULL, closed or forged must never be mistaken for "no sealing": with DD_SEAL_REQUIRED a NULL keyring is DD_EINVAL, and a closed or forged one is DD_EMISUSE in either mode, so nothing is ever written in clear by accident.
 pub type dd_seal_mode = c_uint;
+/// sealed exactly when 'keyring' is not NULL
 pub const DD_SEAL_IF_KEYRING: dd_seal_mode = 0;
+/// sealed; a NULL keyring is refused (DD_EINVAL)
 pub const DD_SEAL_REQUIRED: dd_seal_mode = 1;
 
+/// Persistence strategies for event-sourced actors. Light: every event is written with a snapshot of the state after it. Full: events, and a snapshot every snapshot_every events (100 by default); with compact, the events a snapshot covers are deleted.
 pub type dd_persist_strategy = c_uint;
+/// `DD_PERSIST_LIGHT`: see ddata.h.
 pub const DD_PERSIST_LIGHT: dd_persist_strategy = 1;
+/// `DD_PERSIST_FULL`: see ddata.h.
 pub const DD_PERSIST_FULL: dd_persist_strategy = 2;
 
+/// How deltas leave a node after a local update.
 pub type dd_delta_strategy = c_uint;
+/// pushed to every up member at once (default)
 pub const DD_DELTA_IMMEDIATE: dd_delta_strategy = 0;
+/// joined per key, pushed each gossip interval
 pub const DD_DELTA_BATCHED: dd_delta_strategy = 1;
+/// periodic digest anti-entropy only
 pub const DD_DELTA_NONE: dd_delta_strategy = 2;
 
+/// How many replicas a read or write must reach. N is the number of members in state up (this node included); majority is floor(N/2)+1.
 pub type dd_consistency = c_uint;
+/// How many replicas a read or write must reach. N is the number of members in state up (this node included); majority is floor(N/2)+1.
 pub const DD_CONSISTENCY_LOCAL: dd_consistency = 0;
+/// n replicas, this one included
 pub const DD_CONSISTENCY_FROM: dd_consistency = 1;
+/// floor(N/2)+1
 pub const DD_CONSISTENCY_MAJORITY: dd_consistency = 2;
+/// majority + n, at most N
 pub const DD_CONSISTENCY_MAJORITY_PLUS: dd_consistency = 3;
+/// `DD_CONSISTENCY_ALL`: see ddata.h.
 pub const DD_CONSISTENCY_ALL: dd_consistency = 4;
 
+/// `dd_owned_strategy`: see ddata.h and ABI.md.
 pub type dd_owned_strategy = c_uint;
+/// every mutation is pushed
 pub const DD_OWNED_ACTIVE_PUSH: dd_owned_strategy = 1;
+/// batched feed; reads pull when stale
 pub const DD_OWNED_FEED_LAZY_PULL: dd_owned_strategy = 2;
+/// the feed plus periodic snapshots
 pub const DD_OWNED_FEED_WITH_PERIODIC_SYNC: dd_owned_strategy = 3;
+/// periodic snapshots only
 pub const DD_OWNED_PERIODIC_ONLY: dd_owned_strategy = 4;
 
+/// `dd_owned_mismatch`: see ddata.h and ABI.md.
 pub type dd_owned_mismatch = c_uint;
+/// keep the last matching view, flagged
 pub const DD_OWNED_KEEP_STALE: dd_owned_mismatch = 1;
+/// remove the view until versions match
 pub const DD_OWNED_DROP_AND_WAIT: dd_owned_mismatch = 2;
 
+/// `dd_owned_urgency`: see ddata.h and ABI.md.
 pub type dd_owned_urgency = c_uint;
+/// the strategy's
 pub const DD_OWNED_URGENCY_DEFAULT: dd_owned_urgency = 0;
+/// `DD_OWNED_URGENCY_IMMEDIATE`: see ddata.h.
 pub const DD_OWNED_URGENCY_IMMEDIATE: dd_owned_urgency = 1;
+/// within delay_ms
 pub const DD_OWNED_URGENCY_DELAYED: dd_owned_urgency = 2;
+/// `DD_OWNED_URGENCY_SUPPRESSED`: see ddata.h.
 pub const DD_OWNED_URGENCY_SUPPRESSED: dd_owned_urgency = 3;
 
+/// `dd_owned_event_kind`: see ddata.h and ABI.md.
 pub type dd_owned_event_kind = c_uint;
+/// node's view moved to (incarnation, age)
 pub const DD_OWNED_EV_VIEW_CHANGED: dd_owned_event_kind = 1;
+/// node left, or its version no longer matches
 pub const DD_OWNED_EV_VIEW_REMOVED: dd_owned_event_kind = 2;
+/// request_id finished with status
 pub const DD_OWNED_EV_QUERY_DONE: dd_owned_event_kind = 3;
+/// node speaks peer_version of type
 pub const DD_OWNED_EV_VERSION_MISMATCH: dd_owned_event_kind = 4;
+/// own type: publish a full view
 pub const DD_OWNED_EV_COMPACT_WANTED: dd_owned_event_kind = 5;
 
+/// `dd_transport`: see ddata.h and ABI.md.
 pub type dd_transport = c_uint;
+/// pump mode: the host moves the bytes
 pub const DD_TRANSPORT_NONE: dd_transport = 0;
+/// built-in authenticated TCP with a driver thread
 pub const DD_TRANSPORT_TCP: dd_transport = 1;
 
+/// `dd_event_kind`: see ddata.h and ABI.md.
 pub type dd_event_kind = c_uint;
+/// member_id is now member_state
 pub const DD_EVENT_MEMBER: dd_event_kind = 1;
+/// a subscribed key changed (key)
 pub const DD_EVENT_CHANGED: dd_event_kind = 2;
+/// a subscribed key was deleted
 pub const DD_EVENT_DELETED: dd_event_kind = 3;
+/// a subscribed key expired
 pub const DD_EVENT_EXPIRED: dd_event_kind = 4;
+/// request_id finished with status
 pub const DD_EVENT_REQUEST_DONE: dd_event_kind = 5;
+/// the queue was full: 'dropped' events were lost
 pub const DD_EVENT_OVERFLOW: dd_event_kind = 6;
 
+/// `dd_member_state`: see ddata.h and ABI.md.
 pub type dd_member_state = c_uint;
+/// `DD_MEMBER_JOINING`: see ddata.h.
 pub const DD_MEMBER_JOINING: dd_member_state = 1;
+/// `DD_MEMBER_UP`: see ddata.h.
 pub const DD_MEMBER_UP: dd_member_state = 2;
+/// this node's failure detector suspects it
 pub const DD_MEMBER_UNREACHABLE: dd_member_state = 3;
+/// `DD_MEMBER_DOWN`: see ddata.h.
 pub const DD_MEMBER_DOWN: dd_member_state = 4;
+/// `DD_MEMBER_REMOVED`: see ddata.h.
 pub const DD_MEMBER_REMOVED: dd_member_state = 5;
 
+/// `dd_error`: see ddata.h and ABI.md.
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct dd_error {
+    /// the DD_* status of the last failure
     pub code: c_int,
+    /// lowercase, names the thing; valid until the next
     pub message: *const c_char,
 }
 
+/// Bytes handed out by ddata. The caller owns 'data'; release it with dd_buf_free, which also resets the struct, so freeing twice is safe.
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct dd_buf {
+    /// `dd_buf.data`: see ddata.h.
     pub data: *mut u8,
+    /// `dd_buf.len`: see ddata.h.
     pub len: usize,
 }
 
+/// `dd_limits`: see ddata.h and ABI.md.
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct dd_limits {
+    /// DD_LIMITS_VERSION
     pub version: u32,
+    /// nesting of maps in maps
     pub max_depth: u32,
+    /// size of one encoded value or message
     pub max_bytes: u64,
+    /// entries in one set, map or dot store
     pub max_elements: u64,
+    /// one element, key or register value
     pub max_value_bytes: u64,
+    /// how far into the future a timestamp may be
     pub max_clock_skew_ms: u64,
 }
 
+/// one CRDT value
 #[repr(C)]
 pub struct dd_crdt {
     _opaque: [u8; 0],
     _not_send_sync: core::marker::PhantomData<(*mut u8, core::marker::PhantomPinned)>,
 }
 
+/// a node: identity, clock, transport
 #[repr(C)]
 pub struct dd_system {
     _opaque: [u8; 0],
     _not_send_sync: core::marker::PhantomData<(*mut u8, core::marker::PhantomPinned)>,
 }
 
+/// a node's replicated key-value store
 #[repr(C)]
 pub struct dd_replica {
     _opaque: [u8; 0],
     _not_send_sync: core::marker::PhantomData<(*mut u8, core::marker::PhantomPinned)>,
 }
 
+/// event journal + snapshot store
 #[repr(C)]
 pub struct dd_journal {
     _opaque: [u8; 0],
     _not_send_sync: core::marker::PhantomData<(*mut u8, core::marker::PhantomPinned)>,
 }
 
+/// durable state: key -&gt; (revision, bytes)
 #[repr(C)]
 pub struct dd_state_store {
     _opaque: [u8; 0],
     _not_send_sync: core::marker::PhantomData<(*mut u8, core::marker::PhantomPinned)>,
 }
 
+/// keys for sealing data at rest
 #[repr(C)]
 pub struct dd_keyring {
     _opaque: [u8; 0],
     _not_send_sync: core::marker::PhantomData<(*mut u8, core::marker::PhantomPinned)>,
 }
 
+/// `dd_op`: see ddata.h and ABI.md.
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct dd_op {
+    /// DD_OP_VERSION
     pub version: u32,
+    /// dd_op_kind
     pub kind: u32,
+    /// counters
     pub amount: u64,
+    /// `dd_op.key`: see ddata.h.
     pub key: *const u8,
+    /// `dd_op.key_len`: see ddata.h.
     pub key_len: usize,
+    /// `dd_op.value`: see ddata.h.
     pub value: *const u8,
+    /// `dd_op.value_len`: see ddata.h.
     pub value_len: usize,
+    /// dd_crdt_type of the value at key (ORMap)
     pub value_type: u32,
+    /// the op on that value (ORMap)
     pub nested: *const dd_op,
 }
 
+/// iterates events or pids
 #[repr(C)]
 pub struct dd_journal_cursor {
     _opaque: [u8; 0],
     _not_send_sync: core::marker::PhantomData<(*mut u8, core::marker::PhantomPinned)>,
 }
 
+/// `dd_store_options`: see ddata.h and ABI.md.
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct dd_store_options {
+    /// DD_STORE_OPTIONS_VERSION
     pub version: u32,
+    /// dd_backend
     pub backend: u32,
+    /// SQLite file, fs directory or PostgreSQL
     pub path: *const c_char,
+    /// SQLite: snapshots in this second file;
     pub snapshot_path: *const c_char,
+    /// dd_sync
     pub sync: u32,
+    /// SQLite: wait this long for a writer;
     pub busy_timeout_ms: u32,
+    /// NULL = not sealed; borrowed during open
     pub keyring: *mut dd_keyring,
+    /// 0 = off, 1..9 (zlib); sealed or not
     pub compression_level: i32,
+    /// compress blobs of at least this many bytes
     pub compression_threshold: u32,
+    /// keep the newest N snapshots per pid; 0 = all
     pub snapshot_keep: u32,
+    /// 1: refuse a missing path (DD_ENOTFOUND), a 0-byte
     pub must_exist: u32,
+    /// dd_seal_mode (appended)
     pub seal: u32,
+    /// `dd_store_options.read_only`: see ddata.h.
+    pub read_only: u32,
 }
 
+/// One event to append. Tags are NUL-terminated, non-empty, at most 256 bytes, at most 64 per event.
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct dd_append_event {
+    /// `dd_append_event.payload`: see ddata.h.
     pub payload: *const u8,
+    /// `dd_append_event.len`: see ddata.h.
     pub len: usize,
+    /// `dd_append_event.timestamp_ms`: see ddata.h.
     pub timestamp_ms: u64,
+    /// `dd_append_event.tags`: see ddata.h.
     pub tags: *const *const c_char,
+    /// `dd_append_event.tag_count`: see ddata.h.
     pub tag_count: usize,
 }
 
+/// One event read back, valid until the next call on its cursor.
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct dd_journal_event {
+    /// `dd_journal_event.seq`: see ddata.h.
     pub seq: u64,
+    /// `dd_journal_event.timestamp_ms`: see ddata.h.
     pub timestamp_ms: u64,
+    /// global order; resume dd_journal_by_tag after it
     pub ordering: u64,
+    /// `dd_journal_event.pid`: see ddata.h.
     pub pid: *const u8,
+    /// `dd_journal_event.pid_len`: see ddata.h.
     pub pid_len: usize,
+    /// `dd_journal_event.payload`: see ddata.h.
     pub payload: *const u8,
+    /// `dd_journal_event.len`: see ddata.h.
     pub len: usize,
+    /// `dd_journal_event.tags`: see ddata.h.
     pub tags: *const *const c_char,
+    /// `dd_journal_event.tag_count`: see ddata.h.
     pub tag_count: usize,
 }
 
+/// Snapshot selection; bounds are inclusive. The default matches all.
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct dd_snapshot_criteria {
+    /// DD_SNAPSHOT_CRITERIA_VERSION
     pub version: u32,
+    /// `dd_snapshot_criteria.min_seq`: see ddata.h.
     pub min_seq: u64,
+    /// `dd_snapshot_criteria.max_seq`: see ddata.h.
     pub max_seq: u64,
+    /// `dd_snapshot_criteria.min_timestamp_ms`: see ddata.h.
     pub min_timestamp_ms: u64,
+    /// `dd_snapshot_criteria.max_timestamp_ms`: see ddata.h.
     pub max_timestamp_ms: u64,
 }
 
+/// `dd_persist_options`: see ddata.h and ABI.md.
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct dd_persist_options {
+    /// DD_PERSIST_OPTIONS_VERSION
     pub version: u32,
+    /// dd_persist_strategy
     pub strategy: u32,
+    /// Full: 0 = 100
     pub snapshot_every: u64,
+    /// Full: 1 = delete events covered by a snapshot
     pub compact: u32,
 }
 
+/// `dd_replica_options`: see ddata.h and ABI.md.
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct dd_replica_options {
+    /// DD_REPLICA_OPTIONS_VERSION
     pub version: u32,
+    /// dd_delta_strategy
     pub delta_strategy: u32,
+    /// digest gossip period (&gt; 0)
     pub gossip_interval_ms: u64,
+    /// peers per interval (&gt; 0)
     pub gossip_fanout: u32,
+    /// no gossip message is larger (&gt;= 1024)
     pub max_message_bytes: u32,
+    /// subscription events are coalesced per interval
     pub notify_interval_ms: u64,
+    /// kept this long after every member saw a delete
     pub tombstone_grace_ms: u64,
+    /// durable keys live here; NULL = none durable.
     pub store: *mut dd_state_store,
+    /// exact keys, or "prefix*" wildcards
     pub durable_keys: *const *const c_char,
+    /// `dd_replica_options.durable_key_count`: see ddata.h.
     pub durable_key_count: usize,
+    /// 0 = write-through; 1 = flush per interval
     pub write_behind: u32,
+    /// `dd_replica_options.write_behind_interval_ms`: see ddata.h.
     pub write_behind_interval_ms: u64,
+    /// keys starting so expire when idle
     pub expiry_prefixes: *const *const c_char,
+    /// `dd_replica_options.expiry_prefix_count`: see ddata.h.
     pub expiry_prefix_count: usize,
+    /// idle time before such a key expires
     pub expire_after_ms: u64,
+    /// `dd_replica_options.store_prefix`: see ddata.h.
+    pub store_prefix: *const c_char,
 }
 
+/// one node's owned-state engine
 #[repr(C)]
 pub struct dd_owned {
     _opaque: [u8; 0],
     _not_send_sync: core::marker::PhantomData<(*mut u8, core::marker::PhantomPinned)>,
 }
 
+/// `dd_owned_options`: see ddata.h and ABI.md.
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct dd_owned_options {
+    /// DD_OWNED_OPTIONS_VERSION
     pub version: u32,
+    /// this node
     pub node_id: u64,
+    /// &gt; 0, larger at every fresh start
     pub incarnation: u64,
+    /// NULL: nothing persisted; kept open while used
     pub store: *mut dd_state_store,
+    /// NULL: defaults
     pub limits: *const dd_limits,
+    /// outgoing messages and events; 0: 65536 each
     pub max_queued: u64,
+    /// `dd_owned_options.system`: see ddata.h.
     pub system: *mut dd_system,
 }
 
+/// `dd_owned_type_options`: see ddata.h and ABI.md.
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct dd_owned_type_options {
+    /// DD_OWNED_TYPE_OPTIONS_VERSION
     pub version: u32,
+    /// dd_owned_strategy
     pub strategy: u32,
+    /// of the view bytes on the wire
     pub wire_version: u32,
+    /// of the persisted view bytes
     pub storage_version: u32,
+    /// dd_owned_mismatch
     pub on_mismatch: u32,
+    /// deltas before DD_OWNED_EV_COMPACT_WANTED; 0: never
     pub compact_every: u32,
+    /// `dd_owned_type_options.feed_interval_ms`: see ddata.h.
     pub feed_interval_ms: u64,
+    /// periodic snapshots; active push: heartbeat
     pub sync_interval_ms: u64,
+    /// `dd_owned_type_options.pull_retry_ms`: see ddata.h.
     pub pull_retry_ms: u64,
+    /// a pending query fails with DD_ETIMEOUT
     pub pull_timeout_ms: u64,
 }
 
+/// A copy of a view (or of this node's own instance): the base view at base_age, then the deltas for ages base_age + 1 .. age, in order. Release with dd_owned_view_free (NULL-safe; resets the struct).
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct dd_owned_view {
+    /// `dd_owned_view.node_id`: see ddata.h.
     pub node_id: u64,
+    /// `dd_owned_view.incarnation`: see ddata.h.
     pub incarnation: u64,
+    /// `dd_owned_view.age`: see ddata.h.
     pub age: u64,
+    /// `dd_owned_view.base_age`: see ddata.h.
     pub base_age: u64,
+    /// `dd_owned_view.wire_version`: see ddata.h.
     pub wire_version: u32,
+    /// 1: kept stale under DD_OWNED_KEEP_STALE
     pub version_mismatch: u32,
+    /// engine time the owner last confirmed it
     pub confirmed_ms: u64,
+    /// `dd_owned_view.base`: see ddata.h.
     pub base: dd_buf,
+    /// `dd_owned_view.deltas`: see ddata.h.
     pub deltas: *mut dd_buf,
+    /// `dd_owned_view.delta_count`: see ddata.h.
     pub delta_count: usize,
 }
 
+/// `dd_owned_event`: see ddata.h and ABI.md.
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct dd_owned_event {
+    /// dd_owned_event_kind
     pub kind: u32,
+    /// DD_OWNED_EV_QUERY_DONE: DD_OK, DD_ETIMEOUT, DD_ENOTFOUND,
     pub status: i32,
+    /// `dd_owned_event.node_id`: see ddata.h.
     pub node_id: u64,
+    /// `dd_owned_event.incarnation`: see ddata.h.
     pub incarnation: u64,
+    /// `dd_owned_event.age`: see ddata.h.
     pub age: u64,
+    /// `dd_owned_event.request_id`: see ddata.h.
     pub request_id: u64,
+    /// `dd_owned_event.peer_version`: see ddata.h.
     pub peer_version: u32,
+    /// NUL-terminated
     pub r#type: [c_char; 128],
 }
 
+/// `dd_system_options`: see ddata.h and ABI.md.
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct dd_system_options {
+    /// DD_SYSTEM_OPTIONS_VERSION
     pub version: u32,
+    /// required: 1..255 bytes, unique in the cluster
     pub node_id: *const c_char,
+    /// 0 = a new one, larger than any before
     pub incarnation: u64,
+    /// peer choice; 0 = random
     pub seed: u64,
+    /// dd_transport
     pub transport: u32,
+    /// node ids to join through (TCP: "ip:port"); may list self
     pub seeds: *const *const c_char,
+    /// 0 = this node starts a cluster
     pub seed_count: usize,
+    /// silence before a member is unreachable (floor)
     pub failure_timeout_ms: u64,
+    /// unreachable this long -&gt; down
     pub down_after_ms: u64,
+    /// down this long -&gt; removed
     pub remove_after_ms: u64,
+    /// queue cap; beyond it one DD_EVENT_OVERFLOW
     pub max_events: u32,
+    /// for everything received; NULL = defaults
     pub limits: *const dd_limits,
+    /// "ip:port"; port 0 picks a free one
     pub listen_address: *const c_char,
+    /// told to peers; NULL = the bound address
     pub advertised_address: *const c_char,
+    /// DD_SECRET_BYTES shared by the cluster; copied
     pub secret: *const u8,
+    /// 1 = no secret: unauthenticated, unencrypted
     pub plaintext: u32,
+    /// driver's timer granularity; 0 = 10
     pub tick_interval_ms: u32,
+    /// from dd_node_key_generate / 'ddata keygen'; or:
     pub node_key_file: *const c_char,
+    /// DD_KEY_BYTES private key, copied; both NULL = fresh
     pub node_key: *const u8,
+    /// DD_SECRET_BYTES also accepted during a PSK rotation
     pub next_secret: *const u8,
+    /// allow-list: peer_key_count * DD_KEY_BYTES public keys
     pub peer_keys: *const u8,
+    /// NULL, or the node id each key must claim ("" = any)
     pub peer_key_ids: *const *const c_char,
+    /// 0 = no allow-list: any key that has the secret
     pub peer_key_count: usize,
 }
 
+/// One event. dd_system_next_event fills it; the caller owns the buffers and releases them with dd_event_clear (also safe on a cleared event).
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct dd_event {
+    /// DD_EVENT_VERSION, set by the caller
     pub version: u32,
+    /// dd_event_kind
     pub kind: u32,
+    /// `dd_event.key`: see ddata.h.
     pub key: dd_buf,
+    /// `dd_event.request_id`: see ddata.h.
     pub request_id: u64,
+    /// DD_EVENT_REQUEST_DONE: DD_OK or DD_ETIMEOUT
     pub status: i32,
+    /// DD_EVENT_MEMBER
     pub member_id: dd_buf,
+    /// `dd_event.member_incarnation`: see ddata.h.
     pub member_incarnation: u64,
+    /// dd_member_state
     pub member_state: u32,
+    /// DD_EVENT_OVERFLOW
     pub dropped: u64,
 }
 
+/// Recovery callbacks run on the caller's thread, during the call, with no lock held (so they may call ddata, on this journal too); pointers are valid during the callback only. A non-zero return stops recovery: a positive code comes back as DD_ECALLBACK with the code in the message, a negative DD_E* status as itself (see DD_CALLBACK_CODE_MAX).
 pub type dd_recover_snapshot_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, seq: u64, state: *const u8, len: usize) -> c_int>;
+/// Recovery callbacks run on the caller's thread, during the call, with no lock held (so they may call ddata, on this journal too); pointers are valid during the callback only. A non-zero return stops recovery: a positive code comes back as DD_ECALLBACK with the code in the message, a negative DD_E* status as itself (see DD_CALLBACK_CODE_MAX).
 pub type dd_recover_event_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, ev: *const dd_journal_event) -> c_int>;
+/// A clock returning milliseconds since the Unix epoch.
+pub type dd_clock_fn = Option<unsafe extern "C" fn(ctx: *mut c_void) -> u64>;
 
 extern "C" {
+    /// The version of the library actually loaded, which may be newer than the header a program was compiled with.
     pub fn dd_version() -> *const c_char;
+    /// The version of the library actually loaded, which may be newer than the header a program was compiled with.
     pub fn dd_version_number() -> c_int;
+    /// The version of the library actually loaded, which may be newer than the header a program was compiled with.
     pub fn dd_abi_version() -> c_int;
+    /// Prepares process-wide state (libsodium). Idempotent and thread-safe; every constructor calls it, so calling it yourself is optional.
     pub fn dd_init() -> c_int;
+    /// Names a status: "DD_EINVAL". Never NULL ("DD_E?" for unknown codes).
     pub fn dd_status_name(code: c_int) -> *const c_char;
+    /// Describes a status: "invalid argument". Never NULL.
     pub fn dd_status_str(code: c_int) -> *const c_char;
+    /// `dd_error_last`: see ddata.h and ABI.md.
     pub fn dd_error_last() -> *const dd_error;
+    /// The last failure on the calling thread. Never NULL; a thread without failures gets {DD_OK, "no error"}. Successful calls leave it unchanged.
     pub fn dd_error_clear();
+    /// `dd_handle_error`: see ddata.h and ABI.md.
     pub fn dd_handle_error(out: *mut *const dd_error, handle: *const c_void) -> c_int;
+    /// `dd_buf_free`: see ddata.h and ABI.md.
     pub fn dd_buf_free(buf: *mut dd_buf);
+    /// Fills 'opts' with the defaults of DD_LIMITS_INIT. DD_EINVAL for a version this library does not know.
     pub fn dd_limits_init(opts: *mut dd_limits, version: u32) -> c_int;
+    /// `dd_limits_max_depth`: see ddata.h and ABI.md.
     pub fn dd_limits_max_depth() -> u32;
+    /// `dd_op_init`: see ddata.h and ABI.md.
     pub fn dd_op_init(op: *mut dd_op, version: u32) -> c_int;
+    /// A new empty value of 'type' (a dd_crdt_type). Free with dd_crdt_free.
     pub fn dd_crdt_new(out: *mut *mut dd_crdt, r#type: u32) -> c_int;
+    /// NULL-safe. DD_EMISUSE when 'v' was already freed.
     pub fn dd_crdt_free(v: *mut dd_crdt) -> c_int;
+    /// NULL-safe. DD_EMISUSE when 'v' was already freed.
     pub fn dd_crdt_clone(out: *mut *mut dd_crdt, v: *const dd_crdt) -> c_int;
+    /// The dd_crdt_type of 'v' (&gt; 0), or a negative status.
     pub fn dd_crdt_type_of(v: *const dd_crdt) -> c_int;
+    /// "ORSet", ...; never NULL: "unknown" for an unknown type (the rule of every name function: dd_status_name gives "DD_E?").
     pub fn dd_crdt_type_name(r#type: u32) -> *const c_char;
+    /// A random actor id for standalone values (never 0; 64 bits from the system's CSPRNG, so two processes collide with probability ~2^-64 per pair). Actors that share an id corrupt each other's dots: use one id per writer, and a fresh one after losing the writer's state.
     pub fn dd_actor_id_random(out: *mut u64) -> c_int;
+    /// 1 when deltas of 'type' must be delivered in causal order (ORSet, MVRegister, the maps), 0 when any order works, DD_EINVAL if unknown.
     pub fn dd_crdt_needs_causal_delta(r#type: u32) -> c_int;
+    /// Applies 'op' as 'actor' at 'now_ms'. When 'delta_out' is not NULL it receives the mutation's delta, a value of the same type to send to other replicas and merge there (caller frees). DD_ETYPE when the op does not fit the type; on any failure 'v' is unchanged.
     pub fn dd_crdt_apply(v: *mut dd_crdt, op: *const dd_op, actor: u64, now_ms: u64, delta_out: *mut *mut dd_crdt) -> c_int;
+    /// Joins 'src' (a full value or a delta) into 'dst'; DD_ETYPE if their types differ. Commutative, associative, idempotent.
     pub fn dd_crdt_merge(dst: *mut dd_crdt, src: *const dd_crdt) -> c_int;
+    /// 1 when equal (same state, not only the same visible value), 0 when not.
     pub fn dd_crdt_equal(a: *const dd_crdt, b: *const dd_crdt) -> c_int;
+    /// A 64-bit hash of the canonical encoding: equal states, equal digests.
     pub fn dd_crdt_digest(out: *mut u64, v: *const dd_crdt) -> c_int;
+    /// The canonical, versioned binary form (equal states, equal bytes).
     pub fn dd_crdt_encode(out: *mut dd_buf, v: *const dd_crdt) -> c_int;
+    /// Decodes bounded by 'limits' (NULL = DD_LIMITS_INIT): DD_ELIMIT past a limit (including an LWW timestamp beyond now_ms + max_clock_skew_ms), DD_ECORRUPT for malformed or non-canonical bytes.
     pub fn dd_crdt_decode(out: *mut *mut dd_crdt, data: *const u8, len: usize, limits: *const dd_limits, now_ms: u64) -> c_int;
+    /// The full state as canonical JSON; dd_crdt_from_json reads it back exactly. Form: {"state":"&lt;base64 of the binary form&gt;","type":..., "value":&lt;value form&gt;} (docs/json.md).
     pub fn dd_crdt_to_json(out: *mut dd_buf, v: *const dd_crdt) -> c_int;
+    /// The full state as canonical JSON; dd_crdt_from_json reads it back exactly. Form: {"state":"&lt;base64 of the binary form&gt;","type":..., "value":&lt;value form&gt;} (docs/json.md).
     pub fn dd_crdt_from_json(out: *mut *mut dd_crdt, json: *const c_char, len: usize, limits: *const dd_limits) -> c_int;
+    /// The value a user sees, as canonical JSON: {"type":"PNCounter","value":5}, {"elements":\["a","b"\],"type":"ORSet"}, ... (docs/json.md).
     pub fn dd_crdt_value_json(out: *mut dd_buf, v: *const dd_crdt) -> c_int;
+    /// GCounter, PNCounter; DD_ELIMIT if the sum does not fit in int64.
     pub fn dd_crdt_counter_value(out: *mut i64, v: *const dd_crdt) -> c_int;
+    /// Elements (GSet, ORSet), values (MVRegister), keys (maps): 1 or 0.
     pub fn dd_crdt_contains(v: *const dd_crdt, elem: *const u8, len: usize) -> c_int;
+    /// Set elements, map keys, register values (0/1), counter slots.
     pub fn dd_crdt_count(out: *mut u64, v: *const dd_crdt) -> c_int;
+    /// LWWRegister: a copy of the value; DD_ENOTFOUND when never assigned.
     pub fn dd_crdt_register_get(out: *mut dd_buf, v: *const dd_crdt) -> c_int;
+    /// Flag: 1 or 0.
     pub fn dd_crdt_flag_value(v: *const dd_crdt) -> c_int;
+    /// Maps: a copy of the value at 'key' (LWWRegister for LWWMap, PNCounter for PNCounterMap, ...); DD_ENOTFOUND when absent.
     pub fn dd_crdt_map_get(out: *mut *mut dd_crdt, map: *const dd_crdt, key: *const u8, key_len: usize) -> c_int;
+    /// Set elements, MVRegister values or map keys, in bytewise order, each as a 4-byte little-endian length followed by the bytes.
     pub fn dd_crdt_elements(out: *mut dd_buf, v: *const dd_crdt) -> c_int;
+    /// `dd_store_options_init`: see ddata.h and ABI.md.
     pub fn dd_store_options_init(opts: *mut dd_store_options, version: u32) -> c_int;
+    /// The SQL that creates 'backend''s tables (DD_BACKEND_POSTGRES), for the tables' owner to run when the store's own role may not create them; DD_EUNSUPPORTED for a backend that has no SQL schema to hand out. Free 'out' with dd_buf_free.
     pub fn dd_store_schema(out: *mut dd_buf, backend: u32) -> c_int;
+    /// Key rings. Keys are 32 bytes, named by a caller-chosen id that is written into every sealed blob; the first key added is active. Rotation: add a new key, make it active; blobs sealed under older keys still open while those keys stay in the ring. Key bytes are kept in locked memory and wiped when the last store using the ring is closed.
     pub fn dd_keyring_new(out: *mut *mut dd_keyring) -> c_int;
+    /// Key rings. Keys are 32 bytes, named by a caller-chosen id that is written into every sealed blob; the first key added is active. Rotation: add a new key, make it active; blobs sealed under older keys still open while those keys stay in the ring. Key bytes are kept in locked memory and wiped when the last store using the ring is closed.
     pub fn dd_keyring_add_key(ring: *mut dd_keyring, key_id: u32, key: *const u8, key_len: usize) -> c_int;
+    /// Key rings. Keys are 32 bytes, named by a caller-chosen id that is written into every sealed blob; the first key added is active. Rotation: add a new key, make it active; blobs sealed under older keys still open while those keys stay in the ring. Key bytes are kept in locked memory and wiped when the last store using the ring is closed.
     pub fn dd_keyring_set_active(ring: *mut dd_keyring, key_id: u32) -> c_int;
+    /// DD_EUNSUPPORTED for AES-256-GCM on a CPU without it.
     pub fn dd_keyring_set_algorithm(ring: *mut dd_keyring, algorithm: u32) -> c_int;
+    /// 1 when this CPU can seal with 'algorithm' (dd_seal_algorithm), else 0.
     pub fn dd_seal_algorithm_available(algorithm: u32) -> c_int;
+    /// Stores opened with the ring keep their own reference. NULL-safe.
     pub fn dd_keyring_free(ring: *mut dd_keyring) -> c_int;
+    /// `dd_journal_open`: see ddata.h and ABI.md.
     pub fn dd_journal_open(out: *mut *mut dd_journal, opts: *const dd_store_options) -> c_int;
+    /// `dd_journal_close`: see ddata.h and ABI.md.
     pub fn dd_journal_close(journal: *mut dd_journal) -> c_int;
+    /// Appends events expected_seq + 1 .. expected_seq + count atomically. expected_seq is the highest sequence number the writer has seen (0 for a new pid); when it differs, DD_ECONFLICT and nothing is written.
     pub fn dd_journal_append(journal: *mut dd_journal, pid: *const u8, pid_len: usize, expected_seq: u64, events: *const dd_append_event, count: usize) -> c_int;
+    /// The highest sequence number ever written for pid (0 if none); it never decreases, not even after dd_journal_delete_to.
     pub fn dd_journal_highest_seq(out: *mut u64, journal: *mut dd_journal, pid: *const u8, pid_len: usize) -> c_int;
+    /// Deletes events with seq &lt;= to_seq.
     pub fn dd_journal_delete_to(journal: *mut dd_journal, pid: *const u8, pid_len: usize, to_seq: u64) -> c_int;
+    /// Events with from_seq &lt;= seq &lt;= to_seq (inclusive), at most max.
     pub fn dd_journal_replay(out: *mut *mut dd_journal_cursor, journal: *mut dd_journal, pid: *const u8, pid_len: usize, from_seq: u64, to_seq: u64, max: u64) -> c_int;
+    /// Events carrying 'tag' with ordering &gt; after_ordering, in global order, at most max: what a projection reads, resuming from its last ordering.
     pub fn dd_journal_by_tag(out: *mut *mut dd_journal_cursor, journal: *mut dd_journal, tag: *const c_char, after_ordering: u64, max: u64) -> c_int;
+    /// Persistence ids greater than 'after' (all when after_len is 0), in byte order, at most max; next() fills only ev-&gt;pid and ev-&gt;pid_len.
     pub fn dd_journal_pids(out: *mut *mut dd_journal_cursor, journal: *mut dd_journal, after: *const u8, after_len: usize, max: u64) -> c_int;
+    /// Persistence ids greater than 'after' (all when after_len is 0), in byte order, at most max; next() fills only ev-&gt;pid and ev-&gt;pid_len.
     pub fn dd_journal_cursor_next(ev: *mut dd_journal_event, cursor: *mut dd_journal_cursor) -> c_int;
+    /// Persistence ids greater than 'after' (all when after_len is 0), in byte order, at most max; next() fills only ev-&gt;pid and ev-&gt;pid_len.
     pub fn dd_journal_cursor_close(cursor: *mut dd_journal_cursor) -> c_int;
+    /// `dd_snapshot_criteria_init`: see ddata.h and ABI.md.
     pub fn dd_snapshot_criteria_init(criteria: *mut dd_snapshot_criteria, version: u32) -> c_int;
+    /// Saves a snapshot, replacing one at the same seq; then prunes to snapshot_keep (a failed prune does not fail the save).
     pub fn dd_snapshot_save(journal: *mut dd_journal, pid: *const u8, pid_len: usize, seq: u64, timestamp_ms: u64, state: *const u8, len: usize) -> c_int;
+    /// The newest snapshot matching criteria (NULL = any): DD_ENOTFOUND when none. seq and timestamp_ms may be NULL.
     pub fn dd_snapshot_load(out: *mut dd_buf, seq: *mut u64, timestamp_ms: *mut u64, journal: *mut dd_journal, pid: *const u8, pid_len: usize, criteria: *const dd_snapshot_criteria) -> c_int;
+    /// Deletes the snapshot at seq (DD_OK if there is none).
     pub fn dd_snapshot_delete(journal: *mut dd_journal, pid: *const u8, pid_len: usize, seq: u64) -> c_int;
+    /// Deletes the snapshot at seq (DD_OK if there is none).
     pub fn dd_snapshot_delete_matching(journal: *mut dd_journal, pid: *const u8, pid_len: usize, criteria: *const dd_snapshot_criteria) -> c_int;
+    /// Durable state. Revisions start at 1 and grow by one per upsert. expected_revision 0 inserts (DD_ECONFLICT if the key exists); N replaces revision N (DD_ECONFLICT otherwise); DD_ANY_REVISION writes regardless.
     pub fn dd_any_revision() -> u64;
+    /// `dd_state_store_open`: see ddata.h and ABI.md.
     pub fn dd_state_store_open(out: *mut *mut dd_state_store, opts: *const dd_store_options) -> c_int;
+    /// `dd_state_store_close`: see ddata.h and ABI.md.
     pub fn dd_state_store_close(store: *mut dd_state_store) -> c_int;
+    /// 'out' (may be NULL) receives the new revision.
     pub fn dd_state_store_upsert(out: *mut u64, store: *mut dd_state_store, key: *const u8, key_len: usize, expected_revision: u64, state: *const u8, len: usize) -> c_int;
+    /// DD_ENOTFOUND when the key has no record; revision may be NULL.
     pub fn dd_state_store_get(out: *mut dd_buf, revision: *mut u64, store: *mut dd_state_store, key: *const u8, key_len: usize) -> c_int;
+    /// expected_revision: N or DD_ANY_REVISION (0 is DD_EINVAL). Deleting a missing key succeeds with DD_ANY_REVISION and is DD_ECONFLICT with N (ABI.md, "Missing items").
     pub fn dd_state_store_delete(store: *mut dd_state_store, key: *const u8, key_len: usize, expected_revision: u64) -> c_int;
+    /// Keys starting with 'prefix' (all when prefix_len is 0), in byte order.
     pub fn dd_state_store_keys(out: *mut *mut dd_journal_cursor, store: *mut dd_state_store, prefix: *const u8, prefix_len: usize) -> c_int;
+    /// Up to |count| records from 'from' (inclusive): in byte order when count &gt; 0 (from the first key when from_len is 0), in reverse when count &lt; 0 (from the last key when from_len is 0); none when 0.
     pub fn dd_state_store_range(out: *mut *mut dd_journal_cursor, store: *mut dd_state_store, from: *const u8, from_len: usize, count: i64) -> c_int;
+    /// The record with the greatest key: its state in 'out', its key in 'key' and revision in 'revision' (both may be NULL). DD_ENOTFOUND when empty.
     pub fn dd_state_store_last(out: *mut dd_buf, key: *mut dd_buf, revision: *mut u64, store: *mut dd_state_store) -> c_int;
+    /// Deletes every record.
     pub fn dd_state_store_purge(store: *mut dd_state_store) -> c_int;
+    /// `dd_persist_options_init`: see ddata.h and ABI.md.
     pub fn dd_persist_options_init(opts: *mut dd_persist_options, version: u32) -> c_int;
+    /// Appends 'event' at expected_seq + 1 and, as the strategy says, a snapshot of 'state' (the state after the event). DD_OK once the event is stored, even if the snapshot that follows fails (recovery then replays more). 'out' (may be NULL) receives the event's sequence number.
     pub fn dd_journal_persist(out: *mut u64, journal: *mut dd_journal, pid: *const u8, pid_len: usize, expected_seq: u64, event: *const dd_append_event, state: *const u8, state_len: usize, opts: *const dd_persist_options) -> c_int;
+    /// Loads the latest snapshot (on_snapshot, may be NULL) and replays the events after it (on_event). DD_ECORRUPT when an event is missing: a gap is never recovered into a wrong state. 'out' (may be NULL) receives the last sequence number applied (0 for a pid with no history).
     pub fn dd_journal_recover(out: *mut u64, journal: *mut dd_journal, pid: *const u8, pid_len: usize, on_snapshot: dd_recover_snapshot_fn, on_event: dd_recover_event_fn, ctx: *mut c_void) -> c_int;
+    /// `dd_replica_options_init`: see ddata.h and ABI.md.
     pub fn dd_replica_options_init(opts: *mut dd_replica_options, version: u32) -> c_int;
+    /// Opens the system's replica (one per system; DD_EBUSY if one is open). With a store, every durable key is loaded before this returns. The replica keeps the system and the store alive until dd_replica_close.
     pub fn dd_replica_open(out: *mut *mut dd_replica, sys: *mut dd_system, opts: *const dd_replica_options) -> c_int;
+    /// Flushes write-behind keys and stops replicating. NULL is a no-op.
     pub fn dd_replica_close(r: *mut dd_replica) -> c_int;
+    /// Applies 'op' to 'key', creating it as 'type' (a dd_crdt_type) when missing. DD_ETYPE if the key holds another type, DD_EDELETED if it was deleted. Nothing changes on failure.
     pub fn dd_replica_update(r: *mut dd_replica, key: *const u8, key_len: usize, r#type: u32, op: *const dd_op) -> c_int;
+    /// A copy of the value, as a standalone dd_crdt (free with dd_crdt_free). DD_ENOTFOUND, DD_EDELETED.
     pub fn dd_replica_get(out: *mut *mut dd_crdt, r: *mut dd_replica, key: *const u8, key_len: usize) -> c_int;
+    /// The value as canonical JSON (the same text as dd_crdt_to_json).
     pub fn dd_replica_to_json(out: *mut dd_buf, r: *mut dd_replica, key: *const u8, key_len: usize) -> c_int;
+    /// Deletes the key everywhere. A tombstone keeps gossip from bringing it back and is collected once every member has seen it. Deleting a missing or deleted key succeeds.
     pub fn dd_replica_delete(r: *mut dd_replica, key: *const u8, key_len: usize) -> c_int;
+    /// One page of live keys, at most 'max' (0 = 1000). Start with *cursor = 0; DD_EDONE when no key is left. 'out' holds each key as a 4-byte little-endian length followed by the bytes.
     pub fn dd_replica_keys(out: *mut dd_buf, r: *mut dd_replica, cursor: *mut u64, max: u32) -> c_int;
+    /// One page of live keys, at most 'max' (0 = 1000). Start with *cursor = 0; DD_EDONE when no key is left. 'out' holds each key as a 4-byte little-endian length followed by the bytes.
     pub fn dd_replica_key_count(out: *mut u64, r: *mut dd_replica) -> c_int;
+    /// Queues DD_EVENT_CHANGED / _DELETED / _EXPIRED events for 'key', or for every key starting with it (keys created later included) when is_prefix is non-zero. Events are coalesced per notify interval and drained with dd_system_next_event.
     pub fn dd_replica_subscribe(r: *mut dd_replica, key: *const u8, key_len: usize, is_prefix: c_int) -> c_int;
+    /// Applies 'op' locally at once (kept even if the request times out), then replicates it to 'consistency' (n for FROM and MAJORITY_PLUS). Completion is a DD_EVENT_REQUEST_DONE event with *request_id and DD_OK or DD_ETIMEOUT.
     pub fn dd_replica_write(request_id: *mut u64, r: *mut dd_replica, key: *const u8, key_len: usize, r#type: u32, op: *const dd_op, consistency: u32, n: u32, timeout_ms: u64) -> c_int;
+    /// Asks 'consistency' replicas for the key and merges every reply into the local value; on the DD_EVENT_REQUEST_DONE event (DD_OK, or DD_ETIMEOUT with what arrived merged) read it with dd_replica_get.
     pub fn dd_replica_read(request_id: *mut u64, r: *mut dd_replica, key: *const u8, key_len: usize, consistency: u32, n: u32, timeout_ms: u64) -> c_int;
+    /// Writes write-behind keys now.
     pub fn dd_replica_flush(r: *mut dd_replica) -> c_int;
+    /// `dd_owned_options_init`: see ddata.h and ABI.md.
     pub fn dd_owned_options_init(opts: *mut dd_owned_options, version: u32) -> c_int;
+    /// `dd_owned_type_options_init`: see ddata.h and ABI.md.
     pub fn dd_owned_type_options_init(opts: *mut dd_owned_type_options, version: u32) -> c_int;
+    /// `dd_owned_view_free`: see ddata.h and ABI.md.
     pub fn dd_owned_view_free(view: *mut dd_owned_view);
+    /// Opens an engine in pump mode and keeps 'store' open while it lives.
     pub fn dd_owned_open(out: *mut *mut dd_owned, opts: *const dd_owned_options) -> c_int;
+    /// Opens an engine in pump mode and keeps 'store' open while it lives.
     pub fn dd_owned_close(owned: *mut dd_owned) -> c_int;
+    /// Registers a type (1..127 bytes, no NUL) and loads this node's persisted instance (missing or unreadable: a fresh one). DD_ECONFLICT when registered already; DD_EIO or DD_ECRYPTO when the store cannot be read, so that a record a right key could read is never overwritten.
     pub fn dd_owned_register(owned: *mut dd_owned, r#type: *const c_char, opts: *const dd_owned_type_options) -> c_int;
+    /// Persists, then publishes a full view (is_full = 1; replaces base and deltas) or a delta. On failure nothing is published. The new generation goes to *out_incarnation and *out_age (either may be NULL).
     pub fn dd_owned_publish(out_incarnation: *mut u64, out_age: *mut u64, owned: *mut dd_owned, r#type: *const c_char, is_full: c_int, data: *const u8, len: usize, urgency: u32, delay_ms: u64) -> c_int;
+    /// The pump. Times are the host's monotonic milliseconds, any origin (0 is a time); a tick before the last is DD_EINVAL and changes nothing.
     pub fn dd_owned_tick(owned: *mut dd_owned, now_ms: u64) -> c_int;
+    /// The pump. Times are the host's monotonic milliseconds, any origin (0 is a time); a tick before the last is DD_EINVAL and changes nothing.
     pub fn dd_owned_deliver(owned: *mut dd_owned, from_node: u64, data: *const u8, len: usize) -> c_int;
+    /// DD_EDONE when nothing is queued.
     pub fn dd_owned_next_outgoing(out: *mut dd_buf, to_node: *mut u64, owned: *mut dd_owned) -> c_int;
+    /// DD_EDONE when nothing is queued.
     pub fn dd_owned_member_up(owned: *mut dd_owned, node_id: u64, incarnation: u64) -> c_int;
+    /// DD_EDONE when nothing is queued.
     pub fn dd_owned_member_left(owned: *mut dd_owned, node_id: u64) -> c_int;
+    /// A read with a maximum staleness (UINT64_MAX: any). *out_request is 0 when the view is fresh; otherwise the engine pulls and the answer is the DD_OWNED_EV_QUERY_DONE event with that request id.
     pub fn dd_owned_query(out_request: *mut u64, owned: *mut dd_owned, r#type: *const c_char, node_id: u64, max_staleness_ms: u64) -> c_int;
+    /// Copies node's current view (this node's id: its own instance). DD_ENOTFOUND when there is none.
     pub fn dd_owned_read(out: *mut dd_owned_view, owned: *mut dd_owned, r#type: *const c_char, node_id: u64) -> c_int;
+    /// The members that are up, ascending; *out_count is the full count even when cap is smaller.
     pub fn dd_owned_nodes(out: *mut u64, cap: usize, out_count: *mut usize, owned: *mut dd_owned) -> c_int;
+    /// DD_EDONE when drained.
     pub fn dd_owned_next_event(out: *mut dd_owned_event, owned: *mut dd_owned) -> c_int;
+    /// A descriptor readable while events are queued (poll it, then drain).
     pub fn dd_owned_event_fd(out: *mut c_int, owned: *mut dd_owned) -> c_int;
+    /// The owned-state node id of a system node id (1..255 bytes): the 64-bit hash every attached engine uses for it (views, events, dd_owned_read).
     pub fn dd_owned_node_of(out: *mut u64, node_id: *const c_char, len: usize) -> c_int;
+    /// Length of the cluster secret of the TCP transport.
     pub fn dd_secret_bytes() -> u32;
+    /// Length of a node's static X25519 key (private or public).
     pub fn dd_key_bytes() -> u32;
+    /// `dd_system_options_init`: see ddata.h and ABI.md.
     pub fn dd_system_options_init(opts: *mut dd_system_options, version: u32) -> c_int;
+    /// `dd_system_open`: see ddata.h and ABI.md.
     pub fn dd_system_open(out: *mut *mut dd_system, opts: *const dd_system_options) -> c_int;
+    /// Closing with an open replica is deferred until the replica closes.
     pub fn dd_system_close(sys: *mut dd_system) -> c_int;
+    /// The pump. tick: let time pass (gossip, failure detection, timeouts). deliver: one message from node 'from'; malformed bytes yield DD_ECORRUPT / DD_ELIMIT and change nothing already stored. next_outgoing: the next message to send and its destination node id (both freed by the caller with dd_buf_free); DD_EDONE when none. Before a replica is open the node takes no part: tick and deliver do nothing. now_ms: the host's monotonic clock, never before the last call's (DD_EINVAL, nothing done); with DD_TRANSPORT_TCP the driver's CLOCK_MONOTONIC is the time and now_ms is not used.
     pub fn dd_system_tick(sys: *mut dd_system, now_ms: u64) -> c_int;
+    /// The pump. tick: let time pass (gossip, failure detection, timeouts). deliver: one message from node 'from'; malformed bytes yield DD_ECORRUPT / DD_ELIMIT and change nothing already stored. next_outgoing: the next message to send and its destination node id (both freed by the caller with dd_buf_free); DD_EDONE when none. Before a replica is open the node takes no part: tick and deliver do nothing. now_ms: the host's monotonic clock, never before the last call's (DD_EINVAL, nothing done); with DD_TRANSPORT_TCP the driver's CLOCK_MONOTONIC is the time and now_ms is not used.
     pub fn dd_system_deliver(sys: *mut dd_system, now_ms: u64, from: *const c_char, from_len: usize, bytes: *const u8, len: usize) -> c_int;
+    /// The pump. tick: let time pass (gossip, failure detection, timeouts). deliver: one message from node 'from'; malformed bytes yield DD_ECORRUPT / DD_ELIMIT and change nothing already stored. next_outgoing: the next message to send and its destination node id (both freed by the caller with dd_buf_free); DD_EDONE when none. Before a replica is open the node takes no part: tick and deliver do nothing. now_ms: the host's monotonic clock, never before the last call's (DD_EINVAL, nothing done); with DD_TRANSPORT_TCP the driver's CLOCK_MONOTONIC is the time and now_ms is not used.
     pub fn dd_system_next_outgoing(msg: *mut dd_buf, to_node: *mut dd_buf, sys: *mut dd_system) -> c_int;
+    /// Installs the wall clock the replica reads for what every node compares (LWW timestamps, expiry, the skew check of received values), for tests and simulations; called with 'ctx' under the system's lock, so it must not call into ddata. NULL restores CLOCK_REALTIME. Scheduling never reads it (see dd_system_tick).
+    pub fn dd_system_set_wall_clock(sys: *mut dd_system, clock: dd_clock_fn, ctx: *mut c_void) -> c_int;
+    /// `dd_event_init`: see ddata.h and ABI.md.
     pub fn dd_event_init(ev: *mut dd_event, version: u32) -> c_int;
+    /// `dd_event_clear`: see ddata.h and ABI.md.
     pub fn dd_event_clear(ev: *mut dd_event);
+    /// The next queued event; DD_EDONE when the queue is empty.
     pub fn dd_system_next_event(out: *mut dd_event, sys: *mut dd_system) -> c_int;
+    /// A file descriptor that is readable while events are queued (an eventfd); poll it, never read or close it. Valid until dd_system_close.
     pub fn dd_system_event_fd(fd: *mut c_int, sys: *mut dd_system) -> c_int;
+    /// This node's incarnation (chosen at open when the options said 0).
     pub fn dd_system_incarnation(out: *mut u64, sys: *mut dd_system) -> c_int;
+    /// The built-in transport. listen_address: the bound "ip:port" (useful with port 0). connect: dial one more address, and again after every disconnect until the system closes. Both DD_EUNSUPPORTED in pump mode.
     pub fn dd_system_listen_address(out: *mut dd_buf, sys: *mut dd_system) -> c_int;
+    /// The built-in transport. listen_address: the bound "ip:port" (useful with port 0). connect: dial one more address, and again after every disconnect until the system closes. Both DD_EUNSUPPORTED in pump mode.
     pub fn dd_system_connect(sys: *mut dd_system, address: *const c_char) -> c_int;
+    /// Statistics as canonical JSON: {"engine":{...},"node":id,"peers":\[...\], "transport":{...}} where each peer has bytes/frames in and out, delta and full-state frames and bytes apart, queue drops and queued bytes; the transport totals count rejected connections, handshake and AEAD failures and drops ("peers" absent and "transport" null in pump mode).
     pub fn dd_system_stats_json(out: *mut dd_buf, sys: *mut dd_system) -> c_int;
+    /// Node identities of the built-in transport. generate: creates 'path' (mode 0600, never overwriting) holding a fresh X25519 key pair and returns its public key. public_key: this node's static public key. set_peer_keys: replaces the allow-list ('count' public keys of DD_KEY_BYTES each, back to back; 'node_ids' NULL or one id per key, NULL or "" = any id; count 0 = no list) and closes the links of peers it no longer admits. The last two are DD_EUNSUPPORTED in pump mode.
     pub fn dd_node_key_generate(public_key: *mut dd_buf, path: *const c_char) -> c_int;
+    /// Node identities of the built-in transport. generate: creates 'path' (mode 0600, never overwriting) holding a fresh X25519 key pair and returns its public key. public_key: this node's static public key. set_peer_keys: replaces the allow-list ('count' public keys of DD_KEY_BYTES each, back to back; 'node_ids' NULL or one id per key, NULL or "" = any id; count 0 = no list) and closes the links of peers it no longer admits. The last two are DD_EUNSUPPORTED in pump mode.
     pub fn dd_system_public_key(out: *mut dd_buf, sys: *mut dd_system) -> c_int;
+    /// Node identities of the built-in transport. generate: creates 'path' (mode 0600, never overwriting) holding a fresh X25519 key pair and returns its public key. public_key: this node's static public key. set_peer_keys: replaces the allow-list ('count' public keys of DD_KEY_BYTES each, back to back; 'node_ids' NULL or one id per key, NULL or "" = any id; count 0 = no list) and closes the links of peers it no longer admits. The last two are DD_EUNSUPPORTED in pump mode.
     pub fn dd_system_set_peer_keys(sys: *mut dd_system, public_keys: *const u8, node_ids: *const *const c_char, count: usize) -> c_int;
 }
 
@@ -654,6 +1070,7 @@ pub const FUNCTIONS: &[&str] = &[
     "dd_system_tick",
     "dd_system_deliver",
     "dd_system_next_outgoing",
+    "dd_system_set_wall_clock",
     "dd_event_init",
     "dd_event_clear",
     "dd_system_next_event",
@@ -734,6 +1151,7 @@ mod layout {
         assert_eq!(offset_of!(dd_store_options, snapshot_keep), 48);
         assert_eq!(offset_of!(dd_store_options, must_exist), 52);
         assert_eq!(offset_of!(dd_store_options, seal), 56);
+        assert_eq!(offset_of!(dd_store_options, read_only), 60);
     }
 
     #[test]
@@ -785,7 +1203,7 @@ mod layout {
 
     #[test]
     fn layout_dd_replica_options() {
-        assert_eq!(size_of::<dd_replica_options>(), 104);
+        assert_eq!(size_of::<dd_replica_options>(), 112);
         assert_eq!(align_of::<dd_replica_options>(), 8);
         assert_eq!(offset_of!(dd_replica_options, version), 0);
         assert_eq!(offset_of!(dd_replica_options, delta_strategy), 4);
@@ -802,6 +1220,7 @@ mod layout {
         assert_eq!(offset_of!(dd_replica_options, expiry_prefixes), 80);
         assert_eq!(offset_of!(dd_replica_options, expiry_prefix_count), 88);
         assert_eq!(offset_of!(dd_replica_options, expire_after_ms), 96);
+        assert_eq!(offset_of!(dd_replica_options, store_prefix), 104);
     }
 
     #[test]

@@ -23,10 +23,15 @@ pub(crate) fn empty() -> sys::dd_buf {
 /// Bounds for everything ddata decodes (DD_LIMITS_INIT by default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
+    /// Deepest nesting of maps in maps.
     pub max_depth: u32,
+    /// Largest encoded value or message, in bytes.
     pub max_bytes: u64,
+    /// Most entries in one set, map or dot store.
     pub max_elements: u64,
+    /// Largest single element, key or register value, in bytes.
     pub max_value_bytes: u64,
+    /// How far into the future a timestamp may be, in milliseconds.
     pub max_clock_skew_ms: u64,
 }
 

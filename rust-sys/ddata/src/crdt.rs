@@ -15,17 +15,29 @@ use crate::error::{check, check_on, cstr_static, Error, Result, Status};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u32)]
 pub enum CrdtType {
+    /// Grow-only counter.
     GCounter = 1,
+    /// Counter that increments and decrements.
     PNCounter = 2,
+    /// Grow-only set.
     GSet = 3,
+    /// Observed-remove set (add wins).
     ORSet = 4,
+    /// Last-writer-wins register.
     LWWRegister = 5,
+    /// Enable-only flag.
     Flag = 6,
+    /// Multi-value register (keeps concurrent values).
     MVRegister = 7,
+    /// Observed-remove map of nested CRDTs.
     ORMap = 8,
+    /// Map of last-writer-wins registers.
     LWWMap = 9,
+    /// Map of PN counters.
     PNCounterMap = 10,
+    /// Map of G counters.
     GCounterMap = 11,
+    /// Observed-remove multi-map (a set per key).
     ORMultiMap = 12,
 }
 
@@ -45,6 +57,7 @@ const ALL_TYPES: [CrdtType; 12] = [
 ];
 
 impl CrdtType {
+    /// The type with the C code `code` (`DD_CRDT_*`), or None.
     pub fn from_code(code: u32) -> Option<CrdtType> {
         ALL_TYPES.iter().copied().find(|t| *t as u32 == code)
     }
@@ -54,6 +67,7 @@ impl CrdtType {
         cstr_static(unsafe { sys::dd_crdt_type_name(self as u32) })
     }
 
+    /// The type named `name` as in the vectors and JSON (`"GCounter"`, ...), or None.
     pub fn from_name(name: &str) -> Option<CrdtType> {
         ALL_TYPES.iter().copied().find(|t| t.name() == name)
     }
@@ -63,17 +77,26 @@ impl CrdtType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u32)]
 pub enum OpKind {
+    /// Add `amount` to a counter.
     Increment = 1,
+    /// Subtract `amount` from a PN counter.
     Decrement = 2,
+    /// Add `value` to a set (or under `key` in a multi-map).
     Add = 3,
+    /// Remove `value`, or the entry `key` of a map.
     Remove = 4,
+    /// Remove every element or entry.
     Clear = 5,
+    /// Set a register (or `key` of an LWW map) to `value`.
     Assign = 6,
+    /// Switch a flag on.
     Enable = 7,
+    /// Apply the `nested` op to the value under `key` of an ORMap.
     Update = 8,
 }
 
 impl OpKind {
+    /// The kind named `name` as in the vectors (`"increment"`, ...), or None.
     pub fn from_name(name: &str) -> Option<OpKind> {
         Some(match name {
             "increment" => OpKind::Increment,
@@ -93,15 +116,22 @@ impl OpKind {
 /// DD_OP_INIT.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Op {
+    /// What the op does.
     pub kind: OpKind,
+    /// Counter delta for Increment / Decrement.
     pub amount: u64,
+    /// Map key, when the op targets an entry.
     pub key: Option<Vec<u8>>,
+    /// Element or register value.
     pub value: Option<Vec<u8>>,
+    /// Type of the nested value an ORMap update creates.
     pub value_type: Option<CrdtType>,
+    /// Op applied to the value under `key` (ORMap Update).
     pub nested: Option<Box<Op>>,
 }
 
 impl Op {
+    /// An op of `kind` with no amount, key or value.
     pub fn new(kind: OpKind) -> Op {
         Op {
             kind,
@@ -112,30 +142,37 @@ impl Op {
             nested: None,
         }
     }
+    /// Increment a counter by `amount`.
     pub fn increment(amount: u64) -> Op {
         Op {
             amount,
             ..Op::new(OpKind::Increment)
         }
     }
+    /// Decrement a PN counter by `amount`.
     pub fn decrement(amount: u64) -> Op {
         Op {
             amount,
             ..Op::new(OpKind::Decrement)
         }
     }
+    /// Add `value` to a set.
     pub fn add(value: impl AsRef<[u8]>) -> Op {
         Op::new(OpKind::Add).value(value)
     }
+    /// Remove `value` from a set.
     pub fn remove(value: impl AsRef<[u8]>) -> Op {
         Op::new(OpKind::Remove).value(value)
     }
+    /// Clear a set or map.
     pub fn clear() -> Op {
         Op::new(OpKind::Clear)
     }
+    /// Assign `value` to a register.
     pub fn assign(value: impl AsRef<[u8]>) -> Op {
         Op::new(OpKind::Assign).value(value)
     }
+    /// Enable a flag.
     pub fn enable() -> Op {
         Op::new(OpKind::Enable)
     }
@@ -153,6 +190,7 @@ impl Op {
         self.key = Some(key.as_ref().to_vec());
         self
     }
+    /// Sets the element or register value.
     pub fn value(mut self, value: impl AsRef<[u8]>) -> Op {
         self.value = Some(value.as_ref().to_vec());
         self
@@ -238,14 +276,17 @@ impl Crdt {
         self.h.as_ptr()
     }
 
+    /// The actor id this value's local updates are made as.
     pub fn actor(&self) -> u64 {
         self.actor
     }
 
+    /// Changes the actor id used by [`Crdt::apply`] and friends.
     pub fn set_actor(&mut self, actor: u64) {
         self.actor = actor;
     }
 
+    /// This value's type.
     pub fn crdt_type(&self) -> CrdtType {
         let t = unsafe { sys::dd_crdt_type_of(self.ptr()) };
         CrdtType::from_code(t as u32).expect("a live value has a known type")
@@ -285,6 +326,7 @@ impl Crdt {
         Ok(Crdt::own(delta, self.actor))
     }
 
+    /// Applies `op` as this value's actor and returns its delta.
     pub fn apply_delta(&mut self, op: &Op, now_ms: u64) -> Result<Crdt> {
         self.apply_delta_as(op, self.actor, now_ms)
     }
@@ -294,12 +336,14 @@ impl Crdt {
         check_on(unsafe { sys::dd_crdt_merge(self.ptr(), other.ptr()) }, self.ptr())
     }
 
+    /// A deep copy (same actor).
     pub fn try_clone(&self) -> Result<Crdt> {
         let mut h = ptr::null_mut();
         check_on(unsafe { sys::dd_crdt_clone(&mut h, self.ptr()) }, self.ptr())?;
         Ok(Crdt::own(h, self.actor))
     }
 
+    /// A stable 64-bit digest of the value (equal values, equal digests).
     pub fn digest(&self) -> Result<u64> {
         let mut d = 0;
         check_on(unsafe { sys::dd_crdt_digest(&mut d, self.ptr()) }, self.ptr())?;
@@ -313,6 +357,7 @@ impl Crdt {
         Ok(take(b))
     }
 
+    /// Decodes the binary form of [`Crdt::encode`], under `limits`.
     pub fn decode(bytes: &[u8], limits: &Limits, now_ms: u64) -> Result<Crdt> {
         let raw = limits.raw();
         let mut h = ptr::null_mut();
@@ -327,6 +372,7 @@ impl Crdt {
         utf8(take(b))
     }
 
+    /// Builds a value from its JSON form (as in the conformance vectors), under `limits`.
     pub fn from_json(json: &str, limits: &Limits) -> Result<Crdt> {
         let raw = limits.raw();
         let mut h = ptr::null_mut();
@@ -359,6 +405,7 @@ impl Crdt {
         Ok(rc == 1)
     }
 
+    /// Number of elements (sets), entries (maps) or values (MVRegister).
     pub fn count(&self) -> Result<u64> {
         let mut n = 0;
         check_on(unsafe { sys::dd_crdt_count(&mut n, self.ptr()) }, self.ptr())?;
@@ -378,6 +425,7 @@ impl Crdt {
         }
     }
 
+    /// Whether a flag is enabled.
     pub fn flag_value(&self) -> Result<bool> {
         let rc = unsafe { sys::dd_crdt_flag_value(self.ptr()) };
         check(rc)?;

@@ -14,20 +14,35 @@ use ddata_sys as sys;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Status {
+    /// `DD_EINVAL`: an argument is not valid.
     InvalidArgument,
+    /// `DD_ENOMEM`: an allocation failed.
     OutOfMemory,
+    /// `DD_EMISUSE`: a closed or wrong-kind handle, or a call out of order.
     Misuse,
+    /// `DD_ENOTFOUND`: no such key, pid, snapshot or file.
     NotFound,
+    /// `DD_ECONFLICT`: a compare-and-set lost: the sequence or revision moved.
     Conflict,
+    /// `DD_ECORRUPT`: stored or received bytes do not decode.
     Corrupt,
+    /// `DD_ECRYPTO`: sealing, opening or authentication failed.
     Crypto,
+    /// `DD_ELIMIT`: a decode or size limit was exceeded.
     Limit,
+    /// `DD_EIO`: the operating system or database reported an error.
     Io,
+    /// `DD_ETIMEOUT`: a consistency level was not reached in time.
     Timeout,
+    /// `DD_EDELETED`: the key was deleted and may not be updated.
     Deleted,
+    /// `DD_ETYPE`: the value has another CRDT type.
     TypeMismatch,
+    /// `DD_EBUSY`: a resource is locked by someone else; retry.
     Busy,
+    /// `DD_EDONE`: an iteration has no more items.
     Done,
+    /// `DD_EUNSUPPORTED`: not available in this build or on this CPU.
     Unsupported,
     /// A callback stopped the call with a code of its own (in the message).
     Callback,
@@ -36,6 +51,7 @@ pub enum Status {
 }
 
 impl Status {
+    /// The status for a C return code (negative `DD_E*`).
     pub fn from_code(code: i32) -> Status {
         match code {
             sys::DD_EINVAL => Status::InvalidArgument,
@@ -58,6 +74,7 @@ impl Status {
         }
     }
 
+    /// The C return code of this status.
     pub fn code(self) -> i32 {
         match self {
             Status::InvalidArgument => sys::DD_EINVAL,
@@ -107,6 +124,7 @@ pub struct Error {
 }
 
 impl Error {
+    /// An error with `status` and `message`.
     pub fn new(status: Status, message: impl Into<String>) -> Error {
         Error {
             status,
@@ -138,6 +156,7 @@ impl Error {
         }
     }
 
+    /// The library status this error carries.
     pub fn status(&self) -> Status {
         self.status
     }
@@ -147,6 +166,7 @@ impl Error {
         self.status.code()
     }
 
+    /// The library's message (as `dd_error_last()` gave it).
     pub fn message(&self) -> &str {
         &self.message
     }
@@ -160,6 +180,7 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// A `std::result::Result` whose error is [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {

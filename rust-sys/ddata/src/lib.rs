@@ -7,6 +7,7 @@
 //! [`Error`]s carrying the library's status and message, and no `unsafe` is
 //! needed to use the crate.
 #![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
 
 mod buf;
 mod crdt;
@@ -24,7 +25,8 @@ pub use buf::Limits;
 pub use crdt::{random_actor, Crdt, CrdtType, Op, OpKind};
 pub use error::{Error, Result, Status};
 pub use owned::{
-    OnMismatch, Owned, OwnedEvent, OwnedEventKind, OwnedStrategy, OwnedTypeOptions, OwnedView, Urgency,
+    OnMismatch, Owned, OwnedEvent, OwnedEventKind, OwnedOptions, OwnedStrategy, OwnedTypeOptions, OwnedView,
+    Urgency,
 };
 pub use store::{
     Backend, Event, Events, Journal, Keyring, NewEvent, PersistStrategy, Pids, Record, Records, Recover,

@@ -9,7 +9,7 @@ use std::ptr::{self, NonNull};
 
 use ddata_sys as sys;
 
-use crate::buf::{empty, take};
+use crate::buf::{empty, take, Limits};
 use crate::error::{check, check_on, Error, Result, Status};
 use crate::store::StateStore;
 use crate::system::System;
@@ -17,23 +17,31 @@ use crate::system::System;
 /// How a type's views spread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OwnedStrategy {
+    /// Every mutation is pushed to the readers.
     ActivePush = 1,
+    /// A batched feed; reads pull when the view is stale.
     FeedLazyPull = 2,
+    /// The feed plus periodic snapshots.
     FeedWithPeriodicSync = 3,
+    /// Periodic snapshots only.
     PeriodicOnly = 4,
 }
 
 /// What a reader does with a view of another wire version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnMismatch {
+    /// Keep the last matching view, flagged `version_mismatch`.
     KeepStale = 1,
+    /// Remove the view until the versions match.
     DropAndWait = 2,
 }
 
 /// When a publish is announced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Urgency {
+    /// The type's strategy decides.
     Default,
+    /// Announced at once.
     Immediate,
     /// Within `delay_ms` of the publish.
     Delayed,
@@ -58,14 +66,23 @@ impl Urgency {
 /// Per-type settings; defaults are DD_OWNED_TYPE_OPTIONS_INIT.
 #[derive(Debug, Clone, Copy)]
 pub struct OwnedTypeOptions {
+    /// How views spread.
     pub strategy: OwnedStrategy,
+    /// Version of the view bytes on the wire.
     pub wire_version: u32,
+    /// Version of the persisted view bytes.
     pub storage_version: u32,
+    /// What a reader does with a view of another wire version.
     pub on_mismatch: OnMismatch,
+    /// Deltas before a CompactWanted event; 0 = never.
     pub compact_every: u32,
+    /// Announcement period of the feed strategies.
     pub feed_interval_ms: u64,
+    /// Period of full snapshots (active push: the heartbeat).
     pub sync_interval_ms: u64,
+    /// How soon a pull is retried.
     pub pull_retry_ms: u64,
+    /// A pending query fails with Timeout after this long.
     pub pull_timeout_ms: u64,
 }
 
@@ -102,38 +119,73 @@ impl Default for OwnedTypeOptions {
 /// A copy of a view: `base` at `base_age`, then `deltas` for the ages after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwnedView {
+    /// The owner node.
     pub node_id: u64,
+    /// The owner's incarnation.
     pub incarnation: u64,
+    /// Age (version) of the newest delta.
     pub age: u64,
+    /// Age of `base`.
     pub base_age: u64,
+    /// Wire version the owner published with.
     pub wire_version: u32,
+    /// Kept stale under [`OnMismatch::KeepStale`]: the versions differ.
     pub version_mismatch: bool,
+    /// When the owner last confirmed the view (ms, the engine's clock).
     pub confirmed_ms: u64,
+    /// The base bytes at `base_age`.
     pub base: Vec<u8>,
+    /// Deltas for the ages after `base_age`, oldest first.
     pub deltas: Vec<Vec<u8>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What an [`OwnedEvent`] reports.
 pub enum OwnedEventKind {
+    /// A view of another node changed.
     ViewChanged,
+    /// A view was removed: its node left, or its version no longer matches.
     ViewRemoved,
+    /// A query finished (see `status`).
     QueryDone,
+    /// A peer publishes another wire version.
     VersionMismatch,
+    /// This node's deltas reached `compact_every`: publish a new base.
     CompactWanted,
+    /// A kind this crate does not know yet.
     Other(u32),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// One queued owned-state event.
 pub struct OwnedEvent {
+    /// What happened.
     pub kind: OwnedEventKind,
     /// QueryDone: Ok, or Timeout / NotFound / Unsupported.
     pub status: std::result::Result<(), Status>,
+    /// The node the event is about.
     pub node_id: u64,
+    /// That node's incarnation.
     pub incarnation: u64,
+    /// The view's age.
     pub age: u64,
+    /// The query's id (QueryDone).
     pub request_id: u64,
+    /// The peer's wire version (VersionMismatch).
     pub peer_version: u32,
+    /// The registered type the event is about.
     pub type_name: String,
+}
+
+/// Engine settings beyond the node's identity, for [`Owned::open_with`] and
+/// [`Owned::attach_with`]; the defaults are DD_OWNED_OPTIONS_INIT's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OwnedOptions {
+    /// Decode limits for everything received; None = the library's defaults.
+    pub limits: Option<Limits>,
+    /// Cap on queued outgoing messages and on queued events, each (beyond it
+    /// they are dropped and the protocol repairs); 0 = 65536.
+    pub max_queued: u64,
 }
 
 /// One node's owned-state engine.
@@ -152,14 +204,29 @@ impl Owned {
     /// `incarnation` must be larger at every fresh start; with `store`, this
     /// node's instances persist there (the store stays open while used).
     pub fn open(node_id: u64, incarnation: u64, store: Option<&StateStore>) -> Result<Owned> {
-        Self::open_raw(node_id, incarnation, store, None)
+        Self::open_raw(node_id, incarnation, store, None, &OwnedOptions::default())
+    }
+
+    /// [`Owned::open`] with decode limits and a queue cap.
+    pub fn open_with(
+        node_id: u64,
+        incarnation: u64,
+        store: Option<&StateStore>,
+        options: &OwnedOptions,
+    ) -> Result<Owned> {
+        Self::open_raw(node_id, incarnation, store, None, options)
     }
 
     /// Attaches to a TCP `system`: its driver thread carries the messages and
     /// feeds membership from the system's replica (which must be open), and
     /// the node id and incarnation are the system's (see [`Owned::node_of`]).
     pub fn attach(system: &System, store: Option<&StateStore>) -> Result<Owned> {
-        Self::open_raw(0, 0, store, Some(system))
+        Self::open_raw(0, 0, store, Some(system), &OwnedOptions::default())
+    }
+
+    /// [`Owned::attach`] with decode limits and a queue cap.
+    pub fn attach_with(system: &System, store: Option<&StateStore>, options: &OwnedOptions) -> Result<Owned> {
+        Self::open_raw(0, 0, store, Some(system), options)
     }
 
     /// The id views use for a system's node id.
@@ -174,6 +241,7 @@ impl Owned {
         incarnation: u64,
         store: Option<&StateStore>,
         system: Option<&System>,
+        options: &OwnedOptions,
     ) -> Result<Owned> {
         let mut raw = std::mem::MaybeUninit::<sys::dd_owned_options>::zeroed();
         check(unsafe { sys::dd_owned_options_init(raw.as_mut_ptr(), sys::DD_OWNED_OPTIONS_VERSION) })?;
@@ -182,6 +250,11 @@ impl Owned {
         raw.incarnation = incarnation;
         raw.store = store.map_or(ptr::null_mut(), |s| s.ptr());
         raw.system = system.map_or(ptr::null_mut(), |s| s.ptr());
+        let limits = options.limits.map(|l| l.raw());
+        raw.limits = limits
+            .as_ref()
+            .map_or(ptr::null(), |l| l as *const sys::dd_limits);
+        raw.max_queued = options.max_queued;
         let mut h = ptr::null_mut();
         check(unsafe { sys::dd_owned_open(&mut h, &raw) })?;
         Ok(Owned {
@@ -193,6 +266,7 @@ impl Owned {
         self.h.as_ptr()
     }
 
+    /// Registers a type by name with its options; every node registers the same types.
     pub fn register(&self, type_name: &str, o: &OwnedTypeOptions) -> Result<()> {
         let t = ctype(type_name)?;
         let raw = sys::dd_owned_type_options {
@@ -244,6 +318,7 @@ impl Owned {
         Ok((inc, age))
     }
 
+    /// Advances the engine's clock to `now_ms` (pump mode).
     pub fn tick(&self, now_ms: u64) -> Result<()> {
         check_on(unsafe { sys::dd_owned_tick(self.ptr(), now_ms) }, self.ptr())
     }
@@ -267,6 +342,7 @@ impl Owned {
         Ok(Some((to, take(b))))
     }
 
+    /// Tells the engine a node joined (pump mode).
     pub fn member_up(&self, node_id: u64, incarnation: u64) -> Result<()> {
         check_on(
             unsafe { sys::dd_owned_member_up(self.ptr(), node_id, incarnation) },
@@ -274,6 +350,7 @@ impl Owned {
         )
     }
 
+    /// Tells the engine a node left; its views are removed (pump mode).
     pub fn member_left(&self, node_id: u64) -> Result<()> {
         check_on(
             unsafe { sys::dd_owned_member_left(self.ptr(), node_id) },
@@ -353,6 +430,7 @@ impl Owned {
         Ok(ids)
     }
 
+    /// The next queued event, or None when the queue is empty.
     pub fn next_event(&self) -> Result<Option<OwnedEvent>> {
         let mut ev = std::mem::MaybeUninit::<sys::dd_owned_event>::zeroed();
         let rc = unsafe { sys::dd_owned_next_event(ev.as_mut_ptr(), self.ptr()) };

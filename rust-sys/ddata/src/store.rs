@@ -31,8 +31,11 @@ pub enum Backend {
 /// Durability of a write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sync {
+    /// No fsync (fastest; a crash may lose recent writes).
     Off = 0,
+    /// Survives a process crash (SQLite: may lose the last commits on power loss).
     Normal = 1,
+    /// A successful commit is on disk.
     Full = 2,
 }
 
@@ -44,6 +47,7 @@ pub struct Keyring {
 unsafe impl Send for Keyring {}
 
 impl Keyring {
+    /// An empty keyring; add keys before sealing a store.
     pub fn new() -> Result<Keyring> {
         let mut h = ptr::null_mut();
         check(unsafe { sys::dd_keyring_new(&mut h) })?;
@@ -60,6 +64,7 @@ impl Keyring {
         )
     }
 
+    /// Makes `key_id` the key new blobs are sealed with.
     pub fn set_active(&mut self, key_id: u32) -> Result<()> {
         check_on(
             unsafe { sys::dd_keyring_set_active(self.h.as_ptr(), key_id) },
@@ -99,20 +104,32 @@ impl Drop for Keyring {
 /// How to open a journal or state store. `StoreOptions::memory()` or
 /// `StoreOptions::sqlite(path)`, then the builder methods.
 pub struct StoreOptions<'a> {
+    /// Which backend stores the data.
     pub backend: Backend,
+    /// SQLite: keep snapshots in this second file; None = in the main file.
     pub snapshot_path: Option<PathBuf>,
+    /// How hard commits are flushed.
     pub sync: Sync,
+    /// SQLite: wait this long for a writer; PostgreSQL: statement timeout; 0 = none.
     pub busy_timeout_ms: u32,
+    /// Seal (encrypt and authenticate) blobs with this keyring; None = plain.
     pub keyring: Option<&'a Keyring>,
+    /// 0 = no compression, 1..9 = zlib level.
     pub compression_level: i32,
+    /// Compress blobs of at least this many bytes.
     pub compression_threshold: u32,
+    /// Keep the newest N snapshots per pid; 0 = all.
     pub snapshot_keep: u32,
     /// Refuse a missing path, a 0-byte file or a folder that is not a store
     /// instead of creating one.
     pub must_exist: bool,
+    /// Open an existing store for reading only: nothing is created or
+    /// written; a path without a store is `Status::NotFound`.
+    pub read_only: bool,
 }
 
 impl<'a> StoreOptions<'a> {
+    /// Options for `backend`, other fields at their defaults.
     pub fn new(backend: Backend) -> StoreOptions<'a> {
         let mut raw = std::mem::MaybeUninit::<sys::dd_store_options>::zeroed();
         let rc = unsafe { sys::dd_store_options_init(raw.as_mut_ptr(), sys::DD_STORE_OPTIONS_VERSION) };
@@ -132,17 +149,21 @@ impl<'a> StoreOptions<'a> {
             compression_threshold: raw.compression_threshold,
             snapshot_keep: raw.snapshot_keep,
             must_exist: raw.must_exist != 0,
+            read_only: raw.read_only != 0,
         }
     }
 
+    /// An in-memory store (gone when closed).
     pub fn memory() -> StoreOptions<'a> {
         StoreOptions::new(Backend::Memory)
     }
 
+    /// A SQLite store in the file `path`.
     pub fn sqlite(path: impl AsRef<Path>) -> StoreOptions<'a> {
         StoreOptions::new(Backend::Sqlite(path.as_ref().to_path_buf()))
     }
 
+    /// A file-system store in the folder `dir`.
     pub fn fs(dir: impl AsRef<Path>) -> StoreOptions<'a> {
         StoreOptions::new(Backend::Fs(dir.as_ref().to_path_buf()))
     }
@@ -152,16 +173,19 @@ impl<'a> StoreOptions<'a> {
         StoreOptions::new(Backend::Postgres(conninfo.into()))
     }
 
+    /// Seals blobs with `ring`.
     pub fn keyring(mut self, ring: &'a Keyring) -> Self {
         self.keyring = Some(ring);
         self
     }
 
+    /// Sets the sync mode.
     pub fn sync(mut self, sync: Sync) -> Self {
         self.sync = sync;
         self
     }
 
+    /// Keeps only the newest `n` snapshots per pid.
     pub fn snapshot_keep(mut self, n: u32) -> Self {
         self.snapshot_keep = n;
         self
@@ -190,6 +214,12 @@ impl<'a> StoreOptions<'a> {
     /// SQLite: snapshots in this second file.
     pub fn snapshot_path(mut self, path: impl AsRef<Path>) -> Self {
         self.snapshot_path = Some(path.as_ref().to_path_buf());
+        self
+    }
+
+    /// Open an existing store for reading only (see `read_only`).
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
         self
     }
 
@@ -230,6 +260,7 @@ impl<'a> StoreOptions<'a> {
             } else {
                 sys::DD_SEAL_IF_KEYRING
             },
+            read_only: self.read_only as u32,
         };
         f(&raw)
     }
@@ -238,12 +269,16 @@ impl<'a> StoreOptions<'a> {
 /// One event to append.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NewEvent {
+    /// The event's bytes.
     pub payload: Vec<u8>,
+    /// Event time in ms since the epoch; 0 = now.
     pub timestamp_ms: u64,
+    /// Tags for tag queries.
     pub tags: Vec<String>,
 }
 
 impl NewEvent {
+    /// An event carrying `payload`, stamped at append time.
     pub fn new(payload: impl Into<Vec<u8>>) -> NewEvent {
         NewEvent {
             payload: payload.into(),
@@ -251,6 +286,7 @@ impl NewEvent {
         }
     }
 
+    /// Adds a tag.
     pub fn tag(mut self, tag: impl Into<String>) -> NewEvent {
         self.tags.push(tag.into());
         self
@@ -260,11 +296,17 @@ impl NewEvent {
 /// One event read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
+    /// Persistence id the event belongs to.
     pub pid: Vec<u8>,
+    /// Sequence number within the pid (from 1).
     pub seq: u64,
+    /// Event time in ms since the epoch.
     pub timestamp_ms: u64,
+    /// Global order of the append across pids.
     pub ordering: u64,
+    /// The event's bytes.
     pub payload: Vec<u8>,
+    /// The event's tags.
     pub tags: Vec<String>,
 }
 
@@ -343,9 +385,13 @@ unsafe impl std::marker::Sync for Journal {}
 /// Snapshot selection by sequence number and time (inclusive bounds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SnapshotCriteria {
+    /// Lowest sequence (inclusive).
     pub min_seq: u64,
+    /// Highest sequence (inclusive).
     pub max_seq: u64,
+    /// Earliest timestamp (inclusive, ms).
     pub min_timestamp_ms: u64,
+    /// Latest timestamp (inclusive, ms).
     pub max_timestamp_ms: u64,
 }
 
@@ -375,8 +421,11 @@ impl SnapshotCriteria {
 /// A stored snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
+    /// Sequence number the snapshot was taken at.
     pub seq: u64,
+    /// When it was saved (ms since the epoch).
     pub timestamp_ms: u64,
+    /// The snapshot bytes.
     pub state: Vec<u8>,
 }
 
@@ -387,12 +436,19 @@ pub enum PersistStrategy {
     Light,
     /// Events, and a snapshot every `snapshot_every` (0 = 100); `compact`
     /// deletes the events a snapshot covers.
-    Full { snapshot_every: u64, compact: bool },
+    Full {
+        /// Events between snapshots (0 = 100).
+        snapshot_every: u64,
+        /// Delete the events a snapshot covers.
+        compact: bool,
+    },
 }
 
 /// What recovery hands the caller, in order: at most one snapshot, then events.
 pub trait Recover {
+    /// Called first with the newest snapshot, if any.
     fn snapshot(&mut self, seq: u64, state: &[u8]) -> Result<()>;
+    /// Called for each event after the snapshot, in sequence order.
     fn event(&mut self, event: &Event) -> Result<()>;
 }
 
@@ -438,6 +494,7 @@ unsafe extern "C" fn on_event(ctx: *mut c_void, ev: *const sys::dd_journal_event
 }
 
 impl Journal {
+    /// Opens (or creates) the journal described by `opts`.
     pub fn open(opts: &StoreOptions) -> Result<Journal> {
         opts.with_raw(|raw| {
             let mut h = ptr::null_mut();
@@ -472,6 +529,7 @@ impl Journal {
         )
     }
 
+    /// Highest sequence number written for `pid` (0 = none).
     pub fn highest_seq(&self, pid: impl AsRef<[u8]>) -> Result<u64> {
         let pid = pid.as_ref();
         let mut out = 0;
@@ -482,6 +540,7 @@ impl Journal {
         Ok(out)
     }
 
+    /// Deletes the events of `pid` up to and including `to_seq`.
     pub fn delete_to(&self, pid: impl AsRef<[u8]>, to_seq: u64) -> Result<()> {
         let pid = pid.as_ref();
         check_on(
@@ -527,6 +586,7 @@ impl Journal {
         Ok(Events::own(c))
     }
 
+    /// Saves `state` as the snapshot of `pid` at `seq`.
     pub fn save_snapshot(
         &self,
         pid: impl AsRef<[u8]>,
@@ -584,6 +644,7 @@ impl Journal {
         }
     }
 
+    /// Deletes the snapshots of `pid` that match `criteria`.
     pub fn delete_snapshots(&self, pid: impl AsRef<[u8]>, criteria: &SnapshotCriteria) -> Result<()> {
         let pid = pid.as_ref();
         let raw = criteria.raw();
@@ -733,8 +794,11 @@ impl Iterator for Pids {
 /// One durable state record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
+    /// The key.
     pub key: Vec<u8>,
+    /// Revision of this state (1 for the first write).
     pub revision: u64,
+    /// The state bytes.
     pub state: Vec<u8>,
 }
 
@@ -769,6 +833,7 @@ unsafe impl std::marker::Sync for StateStore {}
 pub const ANY_REVISION: u64 = u64::MAX;
 
 impl StateStore {
+    /// Opens (or creates) the state store described by `opts`.
     pub fn open(opts: &StoreOptions) -> Result<StateStore> {
         opts.with_raw(|raw| {
             let mut h = ptr::null_mut();
@@ -819,6 +884,7 @@ impl StateStore {
         }
     }
 
+    /// Deletes `key` if its revision is `expected_revision`; else a Conflict error.
     pub fn delete(&self, key: impl AsRef<[u8]>, expected_revision: u64) -> Result<()> {
         let key = key.as_ref();
         check_on(

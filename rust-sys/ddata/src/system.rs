@@ -25,13 +25,21 @@ fn cstring(s: &str, what: &str) -> Result<CString> {
 /// How a node starts (pump mode unless `tcp_listen` is set).
 #[derive(Debug, Clone)]
 pub struct SystemOptions {
+    /// This node's id, unique in the cluster.
     pub node_id: String,
+    /// 0 = a new one, larger than any before.
     pub incarnation: u64,
+    /// Seed for peer choice; 0 = random.
     pub seed: u64,
+    /// Node ids to join through; empty = this node starts a cluster.
     pub seeds: Vec<String>,
+    /// Silence before a member is unreachable (ms).
     pub failure_timeout_ms: u64,
+    /// Unreachable this long, then down (ms).
     pub down_after_ms: u64,
+    /// Down this long, then removed (ms).
     pub remove_after_ms: u64,
+    /// Event queue cap; beyond it one Overflow event.
     pub max_events: u32,
     /// Built-in TCP transport: listen here ("ip:port"); None = pump mode.
     pub tcp_listen: Option<String>,
@@ -104,6 +112,7 @@ impl PeerKeyArrays {
 }
 
 impl SystemOptions {
+    /// Options for a pump-mode node named `node_id`, other fields at their defaults.
     pub fn new(node_id: impl Into<String>) -> SystemOptions {
         let mut raw = std::mem::MaybeUninit::<sys::dd_system_options>::zeroed();
         let rc = unsafe { sys::dd_system_options_init(raw.as_mut_ptr(), sys::DD_SYSTEM_OPTIONS_VERSION) };
@@ -126,6 +135,7 @@ impl SystemOptions {
         }
     }
 
+    /// Sets the node ids to join through.
     pub fn seeds<I: IntoIterator<Item = S>, S: Into<String>>(mut self, seeds: I) -> SystemOptions {
         self.seeds = seeds.into_iter().map(Into::into).collect();
         self
@@ -152,41 +162,62 @@ pub struct System {
 /// A membership state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MemberState {
+    /// Joining the cluster.
     Joining,
+    /// A full member.
     Up,
+    /// Silent past the failure timeout.
     Unreachable,
+    /// Unreachable past `down_after_ms`.
     Down,
+    /// Gone from the membership.
     Removed,
+    /// A state this crate does not know yet.
     Other(u32),
 }
 
 /// One queued event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
+    /// A member changed state.
     Member {
+        /// The member's node id.
         node: String,
+        /// Its incarnation.
         incarnation: u64,
+        /// Its new state.
         state: MemberState,
     },
+    /// A subscribed key changed.
     Changed {
+        /// The key.
         key: Vec<u8>,
     },
+    /// A subscribed key was deleted.
     Deleted {
+        /// The key.
         key: Vec<u8>,
     },
+    /// A key expired after being idle.
     Expired {
+        /// The key.
         key: Vec<u8>,
     },
     /// A write or read with a consistency level finished: Ok or Timeout.
     RequestDone {
+        /// The id the write or read returned.
         request_id: u64,
+        /// Ok, or the failure (Timeout).
         status: std::result::Result<(), Status>,
     },
     /// The queue was full; this many events were lost.
     Overflow {
+        /// Number of events lost.
         dropped: u64,
     },
+    /// An event kind this crate does not know yet.
     Other {
+        /// The raw `DD_EVENT_*` kind.
         kind: u32,
     },
 }
@@ -231,6 +262,7 @@ impl Event {
 }
 
 impl System {
+    /// Opens a node with `opts`.
     pub fn open(opts: &SystemOptions) -> Result<System> {
         let node = cstring(&opts.node_id, "node_id")?;
         let seeds: Vec<CString> = opts
@@ -294,6 +326,7 @@ impl System {
         self.h.0.as_ptr()
     }
 
+    /// This node's incarnation.
     pub fn incarnation(&self) -> Result<u64> {
         let mut v = 0;
         check_on(
@@ -440,10 +473,15 @@ impl Iterator for Events<'_> {
 /// How many replicas a read or write must reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Consistency {
+    /// This node only.
     Local,
+    /// N replicas, this one included.
     From(u32),
+    /// floor(N/2)+1 replicas.
     Majority,
+    /// A majority plus N, at most every replica.
     MajorityPlus(u32),
+    /// Every replica.
     All,
 }
 
@@ -472,11 +510,17 @@ pub enum DeltaStrategy {
 
 /// Replica settings; defaults are DD_REPLICA_OPTIONS_INIT.
 pub struct ReplicaOptions<'a> {
+    /// How deltas leave this node.
     pub delta_strategy: DeltaStrategy,
+    /// Digest gossip period (> 0).
     pub gossip_interval_ms: u64,
+    /// Peers gossiped to per interval (> 0).
     pub gossip_fanout: u32,
+    /// No gossip message is larger (>= 1024).
     pub max_message_bytes: u32,
+    /// Subscription events are coalesced per interval.
     pub notify_interval_ms: u64,
+    /// Deleted keys are kept this long after every member saw the delete.
     pub tombstone_grace_ms: u64,
     /// Durable keys live here (kept open by the replica); None = none durable.
     pub store: Option<&'a StateStore>,
@@ -484,10 +528,15 @@ pub struct ReplicaOptions<'a> {
     pub durable_keys: Vec<String>,
     /// Flush durable keys every `write_behind_interval_ms` instead of on every change.
     pub write_behind: bool,
+    /// Flush period with `write_behind`.
     pub write_behind_interval_ms: u64,
     /// Keys starting so expire after `expire_after_ms` idle.
     pub expiry_prefixes: Vec<String>,
+    /// Idle time before a key under `expiry_prefixes` expires.
     pub expire_after_ms: u64,
+    /// Durable records live under this key prefix in the store, the rest
+    /// is left alone; None = "dd/replica/".
+    pub store_prefix: Option<String>,
 }
 
 impl<'a> Default for ReplicaOptions<'a> {
@@ -513,6 +562,7 @@ impl<'a> Default for ReplicaOptions<'a> {
             write_behind_interval_ms: raw.write_behind_interval_ms,
             expiry_prefixes: Vec::new(),
             expire_after_ms: raw.expire_after_ms,
+            store_prefix: None,
         }
     }
 }
@@ -527,6 +577,7 @@ unsafe impl Send for Replica {}
 unsafe impl std::marker::Sync for Replica {}
 
 impl Replica {
+    /// Opens the replicator on `system` (one replica per system).
     pub fn open(system: &System, opts: &ReplicaOptions) -> Result<Replica> {
         let keys: Vec<CString> = opts
             .durable_keys
@@ -540,6 +591,11 @@ impl Replica {
             .map(|k| cstring(k, "expiry prefix"))
             .collect::<Result<_>>()?;
         let prefix_ptrs: Vec<_> = prefixes.iter().map(|k| k.as_ptr()).collect();
+        let store_prefix = opts
+            .store_prefix
+            .as_deref()
+            .map(|p| cstring(p, "store prefix"))
+            .transpose()?;
         let raw = sys::dd_replica_options {
             version: sys::DD_REPLICA_OPTIONS_VERSION,
             delta_strategy: opts.delta_strategy as u32,
@@ -564,6 +620,7 @@ impl Replica {
             },
             expiry_prefix_count: prefix_ptrs.len(),
             expire_after_ms: opts.expire_after_ms,
+            store_prefix: store_prefix.as_ref().map_or(ptr::null(), |p| p.as_ptr()),
         };
         let mut h = ptr::null_mut();
         check(unsafe { sys::dd_replica_open(&mut h, system.ptr(), &raw) })?;
@@ -577,6 +634,7 @@ impl Replica {
         self.h.as_ptr()
     }
 
+    /// The system this replica runs on.
     pub fn system(&self) -> &System {
         &self.system
     }
@@ -603,6 +661,7 @@ impl Replica {
         }
     }
 
+    /// Deletes `key` everywhere (a tombstone until every member saw it).
     pub fn delete(&self, key: impl AsRef<[u8]>) -> Result<()> {
         let k = key.as_ref();
         check_on(
@@ -611,6 +670,7 @@ impl Replica {
         )
     }
 
+    /// Number of keys this replica holds.
     pub fn key_count(&self) -> Result<u64> {
         let mut n = 0;
         check_on(
@@ -699,6 +759,7 @@ impl Replica {
         Ok(id)
     }
 
+    /// Writes pending write-behind keys to the store now.
     pub fn flush(&self) -> Result<()> {
         check_on(unsafe { sys::dd_replica_flush(self.ptr()) }, self.ptr())
     }

@@ -53,11 +53,13 @@ impl ManualClock {
         ManualClock::at(now)
     }
 
+    /// Moves the clock `ms` forward and returns the new time.
     pub fn advance(&mut self, ms: u64) -> u64 {
         self.now_ms += ms;
         self.now_ms
     }
 
+    /// The current time in ms.
     pub fn now(&self) -> u64 {
         self.now_ms
     }
@@ -83,11 +85,14 @@ pub struct SimNetwork {
     groups: Option<HashMap<String, usize>>,
     in_flight: Vec<InFlight>,
     order: u64,
+    /// Messages handed to [`SimNetwork::send`].
     pub sent: u64,
+    /// Messages dropped (randomly or by a partition).
     pub dropped: u64,
 }
 
 impl SimNetwork {
+    /// A connected network with no loss or delay, seeded with `seed`.
     pub fn new(seed: u64) -> SimNetwork {
         SimNetwork {
             seed,
@@ -102,6 +107,7 @@ impl SimNetwork {
         }
     }
 
+    /// The seed (print it when a test fails).
     pub fn seed(&self) -> u64 {
         self.seed
     }
@@ -126,10 +132,12 @@ impl SimNetwork {
         self.groups = Some(m);
     }
 
+    /// Removes every partition.
     pub fn heal(&mut self) {
         self.groups = None;
     }
 
+    /// Whether `a` and `b` can reach each other now.
     pub fn connected(&self, a: &str, b: &str) -> bool {
         match &self.groups {
             None => true,
@@ -137,6 +145,7 @@ impl SimNetwork {
         }
     }
 
+    /// Sends `bytes` from `from` to `to` at `now_ms`: dropped, or queued for delivery after the delay.
     pub fn send(&mut self, now_ms: u64, from: &str, to: &str, bytes: Vec<u8>) {
         self.sent += 1;
         let unit = (self.next() >> 11) as f64 / ((1u64 << 53) as f64);
@@ -181,7 +190,9 @@ type Configure = Box<dyn for<'a> Fn(&mut ReplicaOptions<'a>)>;
 /// and one [`SimNetwork`]; every node joins through the first.
 pub struct SimCluster {
     names: Vec<String>,
+    /// The clock every node reads.
     pub clock: ManualClock,
+    /// The network between the nodes.
     pub network: SimNetwork,
     configure: Option<Configure>,
     stores: HashMap<String, StateStore>,
@@ -215,10 +226,12 @@ impl SimCluster {
         Ok(sim)
     }
 
+    /// The node names, `n0` first.
     pub fn names(&self) -> &[String] {
         &self.names
     }
 
+    /// The network seed (print it when a test fails).
     pub fn seed(&self) -> u64 {
         self.network.seed()
     }
@@ -260,10 +273,12 @@ impl SimCluster {
             .unwrap_or_else(|| panic!("no running node {name}"))
     }
 
+    /// Splits the nodes into `groups`; nodes in different groups cannot talk.
     pub fn partition(&mut self, groups: &[&[&str]]) {
         self.network.partition(groups);
     }
 
+    /// Removes every partition.
     pub fn heal(&mut self) {
         self.network.heal();
     }
@@ -280,6 +295,7 @@ impl SimCluster {
         self.open(name)
     }
 
+    /// Advances the clock by `ms`, ticks every node and delivers what is due.
     pub fn step(&mut self, ms: u64) -> Result<()> {
         let now = self.clock.advance(ms);
         for (name, rep) in &self.nodes {

@@ -13,6 +13,7 @@ pub fn version_number() -> i32 {
     unsafe { sys::dd_version_number() }
 }
 
+/// The ABI version of the loaded library (`DD_ABI_VERSION`).
 pub fn abi_version() -> i32 {
     unsafe { sys::dd_abi_version() }
 }

@@ -123,3 +123,34 @@ fn journal_pids_in_byte_order_after_a_bound() {
     assert_eq!(next, vec![b"b".to_vec()]);
     assert_eq!(j.pids("c", u64::MAX).unwrap().count(), 0);
 }
+
+/// Issue 17.4 / 17.10: a read-only open creates nothing; a writable one
+/// creates missing parent directories.
+#[test]
+fn read_only_creates_nothing_and_parents_are_created() {
+    let d = std::env::temp_dir().join(format!("ddata-rs-ro-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    let path = d.join("a/b/s.db");
+    let err = StateStore::open(&StoreOptions::sqlite(&path).read_only(true))
+        .err()
+        .unwrap();
+    assert_eq!(err.status(), Status::NotFound);
+    assert!(!d.exists());
+    let s = StateStore::open(&StoreOptions::sqlite(&path)).unwrap();
+    s.upsert("k", ANY_REVISION, b"v").unwrap();
+    drop(s);
+    let ro = StateStore::open(&StoreOptions::sqlite(&path).read_only(true)).unwrap();
+    assert_eq!(ro.get("k").unwrap().unwrap().1, b"v".to_vec());
+    assert!(ro.upsert("k", ANY_REVISION, b"w").is_err());
+    drop(ro);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// Issue 17.8: missing items are one rule (ABI.md, "Missing items").
+#[test]
+fn deleting_a_missing_key_succeeds_unless_a_revision_was_expected() {
+    let s = StateStore::open(&StoreOptions::memory()).unwrap();
+    assert!(s.get("nope").unwrap().is_none());
+    s.delete("nope", ANY_REVISION).unwrap();
+    assert_eq!(s.delete("nope", 3).unwrap_err().status(), Status::Conflict);
+}

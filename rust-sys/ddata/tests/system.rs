@@ -70,7 +70,9 @@ fn a_majority_write_completes_with_an_event() {
     let id = ra
         .write("k", CrdtType::ORSet, &Op::add("x"), Consistency::All, 5000)
         .unwrap();
-    let mut now = 3_000_000;
+    // The pump's clock schedules the timeout: go on from where cluster()
+    // left it (a jump of 2000 s would rightly time the request out).
+    let mut now = 1_004_000;
     let mut done = None;
     for _ in 0..20 {
         now += 100;
@@ -186,4 +188,71 @@ fn two_nodes_over_the_builtin_tcp_transport_converge() {
         std::thread::sleep(std::time::Duration::from_millis(25));
     }
     assert_eq!(got, Some(3), "the update never crossed the TCP transport");
+}
+
+/// Issue 17.1: the host's clock may start at 0 (it ended at [6, 6, 3] when
+/// 0 meant "use the wall clock"); a time going backwards is refused.
+#[test]
+fn a_pump_cluster_ticking_from_zero_converges_and_refuses_a_clock_going_back() {
+    let ids = ["a", "b", "c"];
+    let systems: Vec<System> = ids
+        .iter()
+        .map(|id| System::open(&SystemOptions::new(*id).seeds(["a"])).unwrap())
+        .collect();
+    for s in &systems {
+        s.tick(0).unwrap();
+    }
+    let replicas: Vec<Replica> = systems
+        .iter()
+        .map(|s| Replica::open(s, &ReplicaOptions::default()).unwrap())
+        .collect();
+    for r in &replicas {
+        r.update("hits", CrdtType::GCounter, &Op::increment(2)).unwrap();
+    }
+    let nodes: Vec<(&str, &System)> = ids.iter().copied().zip(systems.iter()).collect();
+    let mut now = 0;
+    for _ in 0..60 {
+        now += 100;
+        for s in &systems {
+            s.tick(now).unwrap();
+        }
+        pump(&nodes, now);
+    }
+    let values: Vec<i64> = replicas
+        .iter()
+        .map(|r| r.get("hits").unwrap().unwrap().counter_value().unwrap())
+        .collect();
+    assert_eq!(values, [6, 6, 6]);
+    assert_eq!(
+        systems[0].tick(now - 1).unwrap_err().status(),
+        ddata::Status::InvalidArgument
+    );
+}
+
+/// Issue 17.2: a replica keeps its records under its prefix and leaves the
+/// rest of a shared store alone.
+#[test]
+fn a_replica_shares_its_store_with_the_application() {
+    let store = ddata::StateStore::open(&ddata::StoreOptions::memory()).unwrap();
+    store.upsert("app/user/1", 0, b"x").unwrap();
+    let opts = |prefix: Option<&str>| ReplicaOptions {
+        store: Some(&store),
+        durable_keys: vec!["*".into()],
+        store_prefix: prefix.map(String::from),
+        ..Default::default()
+    };
+    {
+        let a = System::open(&SystemOptions::new("a").seeds(["a"])).unwrap();
+        let r = Replica::open(&a, &opts(None)).unwrap();
+        r.update("hits", CrdtType::GCounter, &Op::increment(3)).unwrap();
+    }
+    let keys: Vec<Vec<u8>> = store.keys("").unwrap().map(|r| r.unwrap().key).collect();
+    assert_eq!(keys, [b"app/user/1".to_vec(), b"dd/replica/hits".to_vec()]);
+    let a = System::open(&SystemOptions::new("a").seeds(["a"])).unwrap();
+    let r = Replica::open(&a, &opts(None)).unwrap();
+    assert_eq!(r.get("hits").unwrap().unwrap().counter_value().unwrap(), 3);
+    assert!(r.get("app/user/1").unwrap().is_none());
+    let c = System::open(&SystemOptions::new("c").seeds(["c"])).unwrap();
+    let other = Replica::open(&c, &opts(Some("other/"))).unwrap();
+    assert!(other.get("hits").unwrap().is_none());
 }

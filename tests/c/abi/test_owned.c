@@ -206,11 +206,16 @@ TEST(test_owned_restart_reloads_from_the_state_store)
     ASSERT_OK(dd_owned_publish(&inc, &age, a, "load", 1, (const uint8_t *)"v1", 2, 0, 0));
     ASSERT_OK(dd_owned_publish(&inc, &age, a, "load", 0, (const uint8_t *)"d2", 2, 0, 0));
     ASSERT_OK(dd_owned_close(a));
-    /* The record is in the store under owned/load. */
+    /* The record is in the store under the library's namespace, dd/owned/load;
+     * a store from before the namespace held it under owned/load: put it
+     * back there to show such a store still loads (and is moved). */
     dd_buf rec = DD_BUF_INIT;
     uint64_t revision = 0;
-    ASSERT_OK(dd_state_store_get(&rec, &revision, store, (const uint8_t *)"owned/load", 10));
+    ASSERT_OK(dd_state_store_get(&rec, &revision, store, (const uint8_t *)"dd/owned/load", 13));
     ASSERT(rec.len > 0);
+    ASSERT_OK(dd_state_store_upsert(&revision, store, (const uint8_t *)"owned/load", 10,
+                                    DD_ANY_REVISION, rec.data, rec.len));
+    ASSERT_OK(dd_state_store_delete(store, (const uint8_t *)"dd/owned/load", 13, DD_ANY_REVISION));
     dd_buf_free(&rec);
     /* Restarted with a new process incarnation: the loaded one is kept. */
     a = open_node(1, 9, store);
@@ -220,6 +225,10 @@ TEST(test_owned_restart_reloads_from_the_state_store)
     ASSERT_EQ_U64(v.age, 2);
     ASSERT_MEM_EQ(v.deltas[0].data, v.deltas[0].len, "d2", 2);
     dd_owned_view_free(&v);
+    ASSERT_STATUS(dd_state_store_get(&rec, &revision, store, (const uint8_t *)"owned/load", 10),
+                  DD_ENOTFOUND);
+    ASSERT_OK(dd_state_store_get(&rec, &revision, store, (const uint8_t *)"dd/owned/load", 13));
+    dd_buf_free(&rec);
     /* The engine keeps the store alive after its handle closes. */
     ASSERT_OK(dd_state_store_close(store));
     ASSERT_OK(dd_owned_publish(&inc, &age, a, "load", 0, (const uint8_t *)"d3", 2, 0, 0));

@@ -26,7 +26,7 @@ static dd_journal *open_journal(int variant, const char *name)
     char path[1024];
     snprintf(path, sizeof(path), "%s/%s-%d", test_tmpdir(), name, variant);
     o.backend = (uint32_t)(variant % 3 + 1);
-    o.path = path;
+    o.path = o.backend == DD_BACKEND_MEMORY ? NULL : path;
     dd_keyring *k = variant >= 3 ? ring() : NULL;
     o.keyring = k;
     dd_journal *j = NULL;
@@ -218,6 +218,8 @@ TEST(test_bad_options_are_rejected)
     o.path = "/tmp/x";
     ASSERT_STATUS(dd_journal_open(&j, &o), DD_EINVAL);
     o.backend = DD_BACKEND_MEMORY;
+    ASSERT_STATUS(dd_journal_open(&j, &o), DD_EINVAL); /* a memory store takes no path */
+    o.path = NULL;
     o.version = 7;
     ASSERT_STATUS(dd_journal_open(&j, &o), DD_EINVAL);
     o.version = DD_STORE_OPTIONS_VERSION;

@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ddata.h"
 #include "test.h"
@@ -17,7 +18,7 @@ static dd_state_store *open_store(int variant, dd_keyring *k)
     snprintf(path, sizeof(path), "%s/state-%d-%d", test_tmpdir(), variant, n++);
     dd_store_options o = DD_STORE_OPTIONS_INIT;
     o.backend = (uint32_t)(variant % 3 + 1);
-    o.path = path;
+    o.path = o.backend == DD_BACKEND_MEMORY ? NULL : path;
     o.sync = DD_SYNC_FULL;
     o.keyring = k;
     dd_state_store *s = NULL;
@@ -111,4 +112,76 @@ TEST(test_keyring_rotation_through_the_abi)
     ASSERT_STATUS(dd_keyring_free(k), DD_EMISUSE);
     ASSERT_STATUS(dd_keyring_add_key(k, 4, k1, 32), DD_EMISUSE);
     ASSERT_OK(dd_keyring_free(NULL));
+}
+
+/* Issue 17.4: read_only opens an existing store and creates nothing; a path
+ * that holds no store is DD_ENOTFOUND and stays as it was; writes fail. */
+TEST(test_read_only_open_creates_nothing_and_refuses_writes)
+{
+    dd_store_options o = DD_STORE_OPTIONS_INIT;
+    o.read_only = 1;
+    dd_state_store *s = NULL;
+    ASSERT_STATUS(dd_state_store_open(&s, &o), DD_EINVAL); /* memory */
+    for (uint32_t backend = DD_BACKEND_SQLITE; backend <= DD_BACKEND_FS; backend++) {
+        char path[1024];
+        snprintf(path, sizeof(path), "%s/ro-%u", test_tmpdir(), backend);
+        o = (dd_store_options)DD_STORE_OPTIONS_INIT;
+        o.backend = backend;
+        o.path = path;
+        o.read_only = 1;
+        ASSERT_STATUS(dd_state_store_open(&s, &o), DD_ENOTFOUND);
+        ASSERT(strstr(dd_error_last()->message, "not a ddata store") != NULL);
+        FILE *probe = fopen(path, "r");
+        ASSERT(probe == NULL); /* nothing was created */
+        o.read_only = 0;
+        ASSERT_OK(dd_state_store_open(&s, &o));
+        uint64_t rev = 0;
+        ASSERT_OK(dd_state_store_upsert(&rev, s, KEY("k"), DD_ANY_REVISION, KEY("v")));
+        ASSERT_OK(dd_state_store_close(s));
+        o.read_only = 1;
+        ASSERT_OK(dd_state_store_open(&s, &o));
+        dd_buf b = DD_BUF_INIT;
+        ASSERT_OK(dd_state_store_get(&b, &rev, s, KEY("k")));
+        ASSERT_MEM_EQ(b.data, b.len, "v", 1);
+        dd_buf_free(&b);
+        ASSERT(dd_state_store_upsert(&rev, s, KEY("k"), DD_ANY_REVISION, KEY("w")) != DD_OK);
+        ASSERT_OK(dd_state_store_close(s));
+    }
+}
+
+/* Issue 17.10: one rule for paths. The memory backend refuses one (it
+ * ignored it); SQLite and fs create missing parents, mode 0700 (SQLite
+ * needed them to exist, fs made only the last level). */
+TEST(test_store_paths_follow_one_rule)
+{
+    dd_store_options o = DD_STORE_OPTIONS_INIT;
+    o.path = "ignored.db";
+    dd_state_store *s = NULL;
+    ASSERT_STATUS(dd_state_store_open(&s, &o), DD_EINVAL);
+    ASSERT(strstr(dd_error_last()->message, "ignored.db") != NULL);
+    for (uint32_t backend = DD_BACKEND_SQLITE; backend <= DD_BACKEND_FS; backend++) {
+        char path[1100], parent[1024];
+        snprintf(parent, sizeof(parent), "%s/paths-%u/a", test_tmpdir(), backend);
+        snprintf(path, sizeof(path), "%s/b/store", parent);
+        o = (dd_store_options)DD_STORE_OPTIONS_INIT;
+        o.backend = backend;
+        o.path = path;
+        ASSERT_OK(dd_state_store_open(&s, &o));
+        ASSERT_OK(dd_state_store_close(s));
+        struct stat sb;
+        ASSERT(stat(parent, &sb) == 0 && S_ISDIR(sb.st_mode));
+        ASSERT_EQ_INT(sb.st_mode & 0777, 0700);
+    }
+    /* A parent that cannot be made is named. */
+    char file[1024], below[1100];
+    snprintf(file, sizeof(file), "%s/paths-file", test_tmpdir());
+    FILE *f = fopen(file, "w");
+    ASSERT(f != NULL);
+    fclose(f);
+    snprintf(below, sizeof(below), "%s/sub/store.db", file);
+    o = (dd_store_options)DD_STORE_OPTIONS_INIT;
+    o.backend = DD_BACKEND_SQLITE;
+    o.path = below;
+    ASSERT_STATUS(dd_state_store_open(&s, &o), DD_EIO);
+    ASSERT(strstr(dd_error_last()->message, "paths-file") != NULL);
 }

@@ -298,6 +298,10 @@ TEST(test_event_queue_is_capped_and_reports_the_overflow)
     c.max_events = 3;
     engine *e;
     ASSERT_OK(engine_new(&e, &c, 1000000));
+    engine_event ev;
+    ASSERT_OK(engine_next_event(e, &ev)); /* the node's own MEMBER up */
+    ASSERT_EQ_INT(ev.kind, ENGINE_EV_MEMBER);
+    engine_event_clear(&ev);
     ASSERT_OK(engine_subscribe(e, (const uint8_t *)"", 0, true));
     char key[16];
     for (int i = 0; i < 10; i++) {
@@ -307,7 +311,6 @@ TEST(test_event_queue_is_capped_and_reports_the_overflow)
     ASSERT_OK(engine_tick(e, 1001000));
     int n = 0;
     uint64_t dropped = 0;
-    engine_event ev;
     while (engine_next_event(e, &ev) == ST_OK) {
         n++;
         if (ev.kind == ENGINE_EV_OVERFLOW)
@@ -337,9 +340,10 @@ TEST(test_durable_write_behind_flushes_on_close)
     ASSERT_OK(incr(e, 1000000, "k", 4));
     bytes rec = BYTES_INIT;
     uint64_t rev;
-    ASSERT_STATUS(state_store_get(st, (const uint8_t *)"k", 1, &rev, &rec), ST_ENOTFOUND);
+    ASSERT_STATUS(state_store_get(st, (const uint8_t *)"dd/replica/k", 12, &rev, &rec),
+                  ST_ENOTFOUND);
     engine_free(e);
-    ASSERT_OK(state_store_get(st, (const uint8_t *)"k", 1, &rev, &rec));
+    ASSERT_OK(state_store_get(st, (const uint8_t *)"dd/replica/k", 12, &rev, &rec));
     bytes_free(&rec);
     c.incarnation = 2;
     ASSERT_OK(engine_new(&e, &c, 1000000));
@@ -352,8 +356,8 @@ TEST(test_corrupt_durable_record_fails_the_open_loudly)
 {
     state_store *st;
     ASSERT_OK(state_store_open_memory(&st));
-    ASSERT_OK(state_store_upsert(st, (const uint8_t *)"bad", 3, 0, (const uint8_t *)"\x01\x00\x01",
-                                 3, NULL));
+    ASSERT_OK(state_store_upsert(st, (const uint8_t *)"dd/replica/bad", 14, 0,
+                                 (const uint8_t *)"\x01\x00\x01", 3, NULL));
     engine_config c;
     engine_config_default(&c);
     c.node_id = "a";
@@ -361,6 +365,75 @@ TEST(test_corrupt_durable_record_fails_the_open_loudly)
     engine *e = NULL;
     ASSERT_STATUS(engine_new(&e, &c, 1000000), ST_ECORRUPT);
     ASSERT(e == NULL);
+    state_store_close(st);
+}
+
+/* Issue 17.2: the replica owns only its prefix; an application's record
+ * (or owned state's) in the same store used to fail the open with
+ * ST_ECORRUPT. */
+TEST(test_records_outside_the_prefix_are_not_the_replicas)
+{
+    state_store *st;
+    ASSERT_OK(state_store_open_memory(&st));
+    ASSERT_OK(state_store_upsert(st, (const uint8_t *)"app/user/1", 10, 0,
+                                 (const uint8_t *)"{\"name\":\"x\"}", 12, NULL));
+    ASSERT_OK(state_store_upsert(st, (const uint8_t *)"dd/owned/load", 13, 0,
+                                 (const uint8_t *)"\x01\x00\x01", 3, NULL));
+    static const engine_pattern all[] = {{(const uint8_t *)"", 0, true}};
+    engine_config c;
+    engine_config_default(&c);
+    c.node_id = "a";
+    c.store = st;
+    c.durable = all;
+    c.durable_count = 1;
+    engine *e = NULL;
+    ASSERT_OK(engine_new(&e, &c, 1000000));
+    ASSERT_OK(incr(e, 1000000, "hits", 3));
+    engine_free(e);
+    /* The application's record is untouched, the replica's is prefixed. */
+    bytes rec = BYTES_INIT;
+    uint64_t rev;
+    ASSERT_OK(state_store_get(st, (const uint8_t *)"app/user/1", 10, &rev, &rec));
+    ASSERT_EQ_INT(rec.len, 12);
+    ASSERT_OK(state_store_get(st, (const uint8_t *)"dd/replica/hits", 15, &rev, &rec));
+    bytes_free(&rec);
+    c.incarnation = 2;
+    ASSERT_OK(engine_new(&e, &c, 1000000));
+    ASSERT_EQ_INT(value_of(e, "hits"), 3);
+    ASSERT(value_of(e, "app/user/1") < 0);
+    engine_free(e);
+    state_store_close(st);
+}
+
+/* A store written before the prefix existed (bare durable keys) still
+ * loads: its records are moved under the prefix at open. */
+TEST(test_bare_durable_records_of_an_older_store_move_under_the_prefix)
+{
+    state_store *st;
+    ASSERT_OK(state_store_open_memory(&st));
+    static const engine_pattern all[] = {{(const uint8_t *)"", 0, true}};
+    engine_config c;
+    engine_config_default(&c);
+    c.node_id = "a";
+    c.store = st;
+    c.durable = all;
+    c.durable_count = 1;
+    c.durable_prefix = (const uint8_t *)"";
+    c.durable_prefix_len = 0; /* writes as the code before the prefix did */
+    engine *e = NULL;
+    ASSERT_OK(engine_new(&e, &c, 1000000));
+    ASSERT_OK(incr(e, 1000000, "hits", 5));
+    engine_free(e);
+    c.durable_prefix = NULL;
+    c.incarnation = 2;
+    ASSERT_OK(engine_new(&e, &c, 1000000));
+    ASSERT_EQ_INT(value_of(e, "hits"), 5);
+    engine_free(e);
+    bytes rec = BYTES_INIT;
+    uint64_t rev;
+    ASSERT_STATUS(state_store_get(st, (const uint8_t *)"hits", 4, &rev, &rec), ST_ENOTFOUND);
+    ASSERT_OK(state_store_get(st, (const uint8_t *)"dd/replica/hits", 15, &rev, &rec));
+    bytes_free(&rec);
     state_store_close(st);
 }
 
