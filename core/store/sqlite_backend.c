@@ -402,16 +402,24 @@ static int pragmas(sql_backend *s, const char *schema, const sqlite_options *o)
  * database's mode), and looks at what is there without blocking: a FIFO
  * would hang SQLite's first read. With must_exist, a missing or empty file
  * is refused rather than turned into a new store. */
-static int prepare_file(const char *path, bool must_exist)
+/* Checks (and, unless must_exist or read_only, creates 0600) the file at
+ * `path` before SQLite opens it: a FIFO or device would block SQLite's
+ * open, a symbolic link may point anywhere. A read-only open (inspect)
+ * reports what is not a store as ST_ENOTFOUND, "not a ddata store". */
+static int prepare_file(const char *path, bool must_exist, bool read_only)
 {
     if (strcmp(path, ":memory:") == 0)
         return ST_OK;
-    int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | (must_exist ? 0 : O_CREAT);
+    must_exist = must_exist || read_only;
+    int flags = (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+                (must_exist ? 0 : O_CREAT);
+    int not_store = read_only ? ST_ENOTFOUND : ST_ECORRUPT;
     int fd = open(path, flags, 0600);
     if (fd < 0 && errno == ENOENT && must_exist)
-        return error_set(ST_ENOTFOUND, "sqlite store '%s' does not exist", path);
+        return error_set(ST_ENOTFOUND, "sqlite store '%s' does not exist%s", path,
+                         read_only ? ", not a ddata store" : "");
     if (fd < 0 && errno == ELOOP)
-        return error_set(ST_ECORRUPT, "sqlite store '%s' is a symbolic link", path);
+        return error_set(not_store, "sqlite store '%s' is a symbolic link", path);
     if (fd < 0)
         return error_set(ST_EIO, "sqlite store '%s': %s", path, strerror(errno));
     struct stat st;
@@ -419,10 +427,10 @@ static int prepare_file(const char *path, bool must_exist)
     if (fstat(fd, &st) != 0)
         rc = error_set(ST_EIO, "sqlite store '%s': %s", path, strerror(errno));
     else if (!S_ISREG(st.st_mode))
-        rc = error_set(ST_ECORRUPT, "sqlite store '%s' is not a regular file", path);
+        rc = error_set(not_store, "sqlite store '%s' is not a regular file, not a ddata store",
+                       path);
     else if (must_exist && st.st_size == 0)
-        rc =
-            error_set(ST_ECORRUPT, "sqlite store '%s' is empty (0 bytes), not a ddata store", path);
+        rc = error_set(not_store, "sqlite store '%s' is empty (0 bytes), not a ddata store", path);
     close(fd);
     return rc;
 }
@@ -443,14 +451,11 @@ int store_backend_open_sqlite(store_backend **out, const char *path, const sqlit
         return error_oom();
     }
     s->base.ops = &sql_ops;
-    int rc = ST_OK;
-    if (!o.read_only) {
-        rc = prepare_file(path, o.must_exist);
-        if (rc == ST_OK && o.snapshot_path && o.snapshot_path[0])
-            rc = prepare_file(o.snapshot_path, o.must_exist);
-        if (rc != ST_OK)
-            goto fail;
-    }
+    int rc = prepare_file(path, o.must_exist, o.read_only);
+    if (rc == ST_OK && o.snapshot_path && o.snapshot_path[0])
+        rc = prepare_file(o.snapshot_path, o.must_exist, o.read_only);
+    if (rc != ST_OK)
+        goto fail;
     int flags = o.read_only ? SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
                             : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     char *uri = o.read_only ? read_only_uri(path) : NULL;

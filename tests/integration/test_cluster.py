@@ -436,6 +436,12 @@ def tree_digest(root):
     return out
 
 
+def migrate(path):
+    """`ddata migrate`: the writable open that upgrades a fixture's format."""
+    r = subprocess.run([BIN, "migrate", path], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, (path, r.stderr)
+
+
 def test_inspect_writes_nothing_and_refuses_what_is_not_a_store():
     """#17.4: inspect opens read-only; an ordinary folder or a 0-byte file
     is refused with exit code 2 and left as it was (it used to gain
@@ -446,6 +452,10 @@ def test_inspect_writes_nothing_and_refuses_what_is_not_a_store():
             store = os.path.join(tmp, name)
             shutil.copytree(os.path.join(FIXTURES, name), store)
             target = os.path.join(store, "store.db") if name == "sqlite" else store
+            if name == "sqlite":  # a format-1 fixture: read-only opens refuse an old schema
+                rc, out, err = inspect(target)
+                assert rc == 1 and "to migrate" in err, (rc, err)
+                migrate(target)
             before = tree_digest(store)
             rc, out, err = inspect(target, "--json")
             assert rc == 0, (name, err)
@@ -475,14 +485,16 @@ def test_inspect_not_found_is_one_rule_and_sealed_data_asks_for_the_key():
     try:
         db = os.path.join(tmp, "store.db")
         shutil.copy(os.path.join(FIXTURES, "sqlite", "store.db"), db)
+        migrate(db)
         rc, out, err = inspect(db, "--pid", "nope")
         assert rc == 1 and "no persistence id 'nope'" in err, (rc, out, err)
         rc, out, err = inspect(db, "--key", "nope")
         assert rc == 1 and "no state key 'nope'" in err, (rc, out, err)
         sealed = os.path.join(tmp, "sealed.db")
         shutil.copy(os.path.join(FIXTURES, "sqlite-sealed", "store.db"), sealed)
+        migrate(sealed)
         rc, out, err = inspect(sealed, "--pid", "orders")
-        assert rc == 1 and "sealed; pass --key-file" in err, (rc, out, err)
+        assert rc == 1 and "sealed" in err and "--key-file" in err and not out, (rc, out, err)
         key = os.path.join(tmp, "fixture.key")
         with open(key, "wb") as f:
             f.write(bytes(i * 3 + 5 for i in range(32)))

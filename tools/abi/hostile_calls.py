@@ -145,13 +145,14 @@ hdr_callbacks = {}
 
 
 def callback_stubs(h):
-    """A no-op callback of each callback type, returning 0, for round 3."""
+    """A no-op callback of each callback type, returning 0 of its return
+    type, for round 3."""
     out = []
     for cb in h.callbacks:
         hdr_callbacks[cb.name] = cb
         params = ", ".join("%s%s %s%s" % ("const " if p.type.const else "", p.type.base,
                                           "*" * len(p.type.pointers), p.name) for p in cb.params)
-        out.append("static int cb_%s(%s)" % (cb.name, params or "void"))
+        out.append("static %s cb_%s(%s)" % (cb.ret.base, cb.name, params or "void"))
         out.append("{")
         out.extend("    (void)%s;" % p.name for p in cb.params)
         out.append("    return 0;")

@@ -34,6 +34,8 @@ int store_path_is_postgres(const char *path);
 const char *store_path_for_display(const char *path, char *buf, size_t n);
 int cmd_export(int argc, char **argv);
 void cmd_export_help(void);
+int cmd_migrate(int argc, char **argv);
+void cmd_migrate_help(void);
 int cmd_backup(int argc, char **argv);
 void cmd_backup_help(void);
 

@@ -15,6 +15,8 @@ static const command commands[] = {
     {"export", "write every record of a store (decrypted) as JSON lines", cmd_export,
      cmd_export_help},
     {"backup", "copy a live store consistently while a writer runs", cmd_backup, cmd_backup_help},
+    {"migrate", "bring a store written by an older ddata to this format, in place", cmd_migrate,
+     cmd_migrate_help},
     {"node", "run one cluster node", cmd_node, cmd_node_help},
     {"schema", "print the SQL that creates a PostgreSQL store's tables", cmd_schema,
      cmd_schema_help},

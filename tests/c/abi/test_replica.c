@@ -533,7 +533,7 @@ TEST(test_first_node_of_a_fresh_cluster_reports_itself_up)
     node_open(&a, "a", "a", NULL, NULL, 0);
     bool saw_self_up = false;
     dd_event ev = DD_EVENT_INIT;
-    while (dd_system_next_event(a.sys, &ev) == DD_OK)
+    while (dd_system_next_event(&ev, a.sys) == DD_OK)
         if (ev.kind == DD_EVENT_MEMBER && ev.member_id.len == 1 && ev.member_id.data[0] == 'a' &&
             ev.member_state == DD_MEMBER_UP)
             saw_self_up = true;

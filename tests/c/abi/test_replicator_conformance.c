@@ -61,13 +61,20 @@ static int next_event(dd_system *sys, dd_event *ev)
     return dd_system_next_event(ev, sys);
 }
 
-/* The case's clock starts at the wall-clock time (Unix epoch ms, what the
- * pump clock is today) and then moves only as the steps say. */
+/* The case's clock starts at the wall-clock time and then moves only as
+ * the steps say. It is both the pump clock (ticks, deliveries) and, through
+ * dd_system_set_wall_clock, the wall clock LWW stamps and expiry read, so a
+ * case is the same whenever and however fast it runs. */
 static uint64_t start_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t case_wall_clock(void *ctx)
+{
+    return ((const run *)ctx)->now;
 }
 
 static node *find(run *r, const cJSON *name)
@@ -109,6 +116,8 @@ static int node_open(run *r, node *n)
     int rc = dd_system_open(&n->sys, &so);
     if (rc)
         return fail(r, "open %s: %s", n->name, dd_error_last()->message);
+    if ((rc = dd_system_set_wall_clock(n->sys, case_wall_clock, r)) != DD_OK)
+        return fail(r, "wall clock of %s: %s", n->name, dd_error_last()->message);
     dd_replica_options ro;
     dd_replica_options_init(&ro, DD_REPLICA_OPTIONS_VERSION);
     ro.gossip_interval_ms = num(opt, "gossip_interval_ms", ro.gossip_interval_ms);
