@@ -151,7 +151,7 @@ static void batch_put_delta(batch *bt, const kentry *ke, const crdt *delta, uint
     bytes_free(&v);
 }
 
-void ae_push_delta(engine *e, uint32_t idx, const crdt *delta, uint64_t seq)
+void antientropy_push_delta(engine *e, uint32_t idx, const crdt *delta, uint64_t seq)
 {
     if (!membership_up_peers(e, NULL, 0))
         return;
@@ -162,7 +162,7 @@ void ae_push_delta(engine *e, uint32_t idx, const crdt *delta, uint64_t seq)
     batch_finish(&bt, false);
 }
 
-void ae_flush_batched(engine *e)
+void antientropy_flush_batched(engine *e)
 {
     if (!e->nbatched)
         return;
@@ -187,7 +187,7 @@ void ae_flush_batched(engine *e)
     batch_finish(&bt, false);
 }
 
-void ae_push_state_all(engine *e, uint32_t idx, uint64_t request_id)
+void antientropy_push_state_all(engine *e, uint32_t idx, uint64_t request_id)
 {
     if (!membership_up_peers(e, NULL, 0))
         return;
@@ -227,7 +227,7 @@ static void send_gossip(engine *e, const member *to, bool with_status)
     (void)engine_send(e, WIRE_GOSSIP, to->id, to->id_len, &b);
 }
 
-void ae_gossip_round(engine *e)
+void antientropy_gossip_round(engine *e)
 {
     engine_refresh_digests(e);
     /* Candidates: live members; down or removed ones now and then, so a
@@ -286,7 +286,7 @@ static void tomb_add(kentry *ke, uint64_t h)
     s[ke->tomb_seen_n++] = h;
 }
 
-void ae_tomb_check(engine *e, uint32_t idx)
+void antientropy_tomb_check(engine *e, uint32_t idx)
 {
     kentry *ke = kt_at(&e->kt, idx);
     if (!ke->used || !(ke->flags & KE_TOMB))
@@ -307,7 +307,7 @@ void ae_tomb_check(engine *e, uint32_t idx)
     e->stats.tombstones_collected++;
 }
 
-void ae_tomb_round(engine *e)
+void antientropy_tomb_round(engine *e)
 {
     size_t w = 0;
     batch bt;
@@ -323,7 +323,7 @@ void ae_tomb_round(engine *e)
             dup = e->tombs[j] == idx;
         if (dup)
             continue;
-        ae_tomb_check(e, idx);
+        antientropy_tomb_check(e, idx);
         if (!ke->used)
             continue;
         e->tombs[w++] = idx;
@@ -549,7 +549,7 @@ static int handle_state(engine *e, const char *from, size_t from_len, reader *r)
          * copy arriving here says the opposite. */
         if (sender_tomb && idx != KT_NONE && (kt_at(&e->kt, idx)->flags & KE_TOMB)) {
             tomb_add(kt_at(&e->kt, idx), fh);
-            ae_tomb_check(e, idx);
+            antientropy_tomb_check(e, idx);
         }
     }
     if (!reader_done(r))
@@ -643,7 +643,7 @@ static int handle_tomb_seen(engine *e, const char *from, size_t from_len, reader
         }
         if (mine) {
             tomb_add(ke, fh);
-            ae_tomb_check(e, idx);
+            antientropy_tomb_check(e, idx);
         }
     }
     return reader_done(r) ? ST_OK : corrupt("tombstone");
@@ -686,8 +686,8 @@ static int handle_read_reply(engine *e, const char *from, size_t from_len, reade
     return requests_on_ack(e, hash_bytes(from, from_len, 0), req);
 }
 
-int ae_handle(engine *e, member *from, const char *from_id, size_t from_len, wire_type type,
-              reader *r)
+int antientropy_handle(engine *e, member *from, const char *from_id, size_t from_len,
+                       wire_type type, reader *r)
 {
     switch (type) {
     case WIRE_JOIN:

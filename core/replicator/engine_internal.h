@@ -206,14 +206,14 @@ uint32_t membership_up_count(const engine *e); /* self included */
 bool membership_counts_for_tombstones(const member *m);
 
 /* antientropy.c */
-void ae_gossip_round(engine *e);
-int ae_handle(engine *e, member *from, const char *from_id, size_t from_len, wire_type type,
-              reader *r);
-void ae_push_delta(engine *e, uint32_t idx, const crdt *delta, uint64_t seq);
-void ae_flush_batched(engine *e);
-void ae_push_state_all(engine *e, uint32_t idx, uint64_t request_id);
-void ae_tomb_round(engine *e);
-void ae_tomb_check(engine *e, uint32_t idx);
+void antientropy_gossip_round(engine *e);
+int antientropy_handle(engine *e, member *from, const char *from_id, size_t from_len,
+                       wire_type type, reader *r);
+void antientropy_push_delta(engine *e, uint32_t idx, const crdt *delta, uint64_t seq);
+void antientropy_flush_batched(engine *e);
+void antientropy_push_state_all(engine *e, uint32_t idx, uint64_t request_id);
+void antientropy_tomb_round(engine *e);
+void antientropy_tomb_check(engine *e, uint32_t idx);
 
 /* pruning.c */
 void prune_note_dead(engine *e, uint64_t actor);

@@ -71,7 +71,7 @@ static int local_apply(engine *e, uint64_t now_ms, const uint8_t *key, size_t ke
     if (e->cfg.delta_strategy == ENGINE_DELTA_IMMEDIATE && delta) {
         ke->my_seq++;
         (void)kt_seq_set(ke, e->actor, ke->my_seq);
-        ae_push_delta(e, idx, delta, ke->my_seq);
+        antientropy_push_delta(e, idx, delta, ke->my_seq);
     } else if (e->cfg.delta_strategy == ENGINE_DELTA_BATCHED && delta) {
         if (!ke->pending_delta) {
             ke->pending_delta = delta;
@@ -134,7 +134,7 @@ int engine_delete(engine *e, uint64_t now_ms, const uint8_t *key, size_t key_len
     }
     kt_at(&e->kt, idx)->changed_ms = engine_wall_ms(e);
     engine_mark_tomb(e, idx);
-    ae_push_state_all(e, idx, 0);
+    antientropy_push_state_all(e, idx, 0);
     return ST_OK;
 }
 

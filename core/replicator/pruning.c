@@ -271,7 +271,7 @@ static void perform(engine *e, uint64_t removed)
         /* a few keys go out at once; many are left to digest gossip,
          * which batches them, rather than one message per key and peer */
         if (pushed++ < PUSH_MAX)
-            ae_push_state_all(e, idx, 0);
+            antientropy_push_state_all(e, idx, 0);
     }
     e->stats.actors_pruned++;
 }

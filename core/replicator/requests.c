@@ -110,7 +110,7 @@ int engine_write(engine *e, uint64_t now_ms, const uint8_t *key, size_t key_len,
         return rc;
     rc = start(e, false, key, key_len, needed_for(e, level, n), timeout_ms, request_id);
     if (rc == ST_OK && level != ENGINE_LOCAL)
-        ae_push_state_all(e, idx, *request_id);
+        antientropy_push_state_all(e, idx, *request_id);
     return rc;
 }
 
