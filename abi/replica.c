@@ -14,11 +14,11 @@
 #include "crdt/crdt.h"
 #include "node/node.h"
 
-typedef struct replobj {
+typedef struct replica_handle {
     const void *sys_handle;
     node *sys;
     const void *store_handle; /* NULL when nothing is durable */
-} replobj;
+} replica_handle;
 
 int abi_impl_dd_replica_options_init(dd_replica_options *opts, uint32_t version)
 {
@@ -31,7 +31,7 @@ int abi_impl_dd_replica_options_init(dd_replica_options *opts, uint32_t version)
 
 static void replica_destroy(void *obj)
 {
-    replobj *ro = obj;
+    replica_handle *ro = obj;
     node_lock(ro->sys);
     /* The last deltas go to the transport before the engine that queued
      * them is gone. */
@@ -100,7 +100,7 @@ int abi_impl_dd_replica_open(dd_replica **out, dd_system *sysh, const dd_replica
     if (rc)
         return rc;
     engine_pattern *durable = NULL, *expiry = NULL;
-    replobj *ro = NULL;
+    replica_handle *ro = NULL;
     state_store *store = NULL;
     node *s = handle_acquire(sysh, HK_SYSTEM, "system");
     if (!s)
@@ -203,7 +203,7 @@ static int replica_closed(void)
 }
 
 #define REPLICA_ENTER(var, h)                                                                      \
-    replobj *var##_ro = handle_acquire((h), HK_REPLICA, "replica");                                \
+    replica_handle *var##_ro = handle_acquire((h), HK_REPLICA, "replica");                         \
     if (!var##_ro)                                                                                 \
         return DD_EMISUSE;                                                                         \
     node *var = var##_ro->sys;                                                                     \

@@ -2,8 +2,8 @@
  * The engine's internals, shared by engine.c (queues, membership, timers),
  * owner.c (this node's instances) and reader.c (views of other nodes).
  */
-#ifndef DD_OWNED_OWNED_INT_H
-#define DD_OWNED_OWNED_INT_H
+#ifndef DD_OWNED_OWNED_INTERNAL_H
+#define DD_OWNED_OWNED_INTERNAL_H
 
 #include "owned/owned.h"
 #include "owned/wire.h"
