@@ -78,16 +78,17 @@ release: deps
 
 test-release: release
 
-$(VPY):
+$(VPY): tools/dist/requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --disable-pip-version-check -r tools/dist/requirements-test.txt
+	touch -h $(VPY)
 
 venv: $(VPY)
 
-test-c: build
+test-c: build venv
 	ctest --test-dir $(BUILD) $(CTEST_FLAGS)
 
-test-asan: asan
+test-asan: asan venv
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	ctest --test-dir $(ASAN_BUILD) $(CTEST_FLAGS) -LE "style|install"
 

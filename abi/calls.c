@@ -415,6 +415,49 @@ DD_API int dd_journal_recover(uint64_t *out, dd_journal *journal, const uint8_t 
         journal);
 }
 
+DD_API int dd_journal_open_custom(dd_journal **out, const dd_backend_ops *ops, void *user,
+                                  const dd_store_options *opts)
+{
+    error_call_enter();
+    return abi_call_leave(abi_impl_dd_journal_open_custom(out, ops, user, opts), NULL);
+}
+
+DD_API int dd_state_store_open_custom(dd_state_store **out, const dd_backend_ops *ops, void *user,
+                                      const dd_store_options *opts)
+{
+    error_call_enter();
+    return abi_call_leave(abi_impl_dd_state_store_open_custom(out, ops, user, opts), NULL);
+}
+
+DD_API int dd_backend_tags_contain(int *out, const uint8_t *tags, size_t tags_len,
+                                   const uint8_t *tag, size_t tag_len)
+{
+    error_call_enter();
+    return abi_call_leave(abi_impl_dd_backend_tags_contain(out, tags, tags_len, tag, tag_len),
+                          NULL);
+}
+
+DD_API int dd_backend_tags_next(const uint8_t **tag, size_t *tag_len, const uint8_t *tags,
+                                size_t tags_len, size_t *pos)
+{
+    error_call_enter();
+    return abi_call_leave(abi_impl_dd_backend_tags_next(tag, tag_len, tags, tags_len, pos), NULL);
+}
+
+DD_API int dd_backend_open_builtin(const dd_backend_ops **ops, void **user,
+                                   const dd_store_options *opts)
+{
+    error_call_enter();
+    return abi_call_leave(abi_impl_dd_backend_open_builtin(ops, user, opts), NULL);
+}
+
+DD_API int dd_backend_check(dd_buf *report, const dd_backend_ops *ops, dd_backend_new_fn new_store,
+                            void *factory_ctx)
+{
+    error_call_enter();
+    return abi_call_leave(abi_impl_dd_backend_check(report, ops, new_store, factory_ctx), NULL);
+}
+
 DD_API int dd_replica_options_init(dd_replica_options *opts, uint32_t version)
 {
     error_call_enter();
@@ -691,6 +734,18 @@ DD_API int dd_system_stats_json(dd_buf *out, dd_system *sys)
 {
     error_call_enter();
     return abi_call_leave(abi_impl_dd_system_stats_json(out, sys), sys);
+}
+
+DD_API int dd_system_metrics_text(dd_buf *out, dd_system *sys)
+{
+    error_call_enter();
+    return abi_call_leave(abi_impl_dd_system_metrics_text(out, sys), sys);
+}
+
+DD_API int dd_system_next_log(dd_buf *out, dd_system *sys)
+{
+    error_call_enter();
+    return abi_call_leave(abi_impl_dd_system_next_log(out, sys), sys);
 }
 
 DD_API int dd_node_key_generate(dd_buf *public_key, const char *path)

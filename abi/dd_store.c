@@ -37,38 +37,29 @@ int abi_impl_dd_store_schema(dd_buf *out, uint32_t backend)
     return abi_buf_from_bytes(out, &b);
 }
 
-int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer **seal,
-                         journal_options *jo)
+/* Options a store refuses whatever its engine. */
+static int check_common(const dd_store_options *o)
 {
-    *be = NULL;
-    *seal = NULL;
-    ABI_REQUIRE(o, "opts");
     ABI_REQUIRE_VERSION("dd_store_options", o->version, DD_STORE_OPTIONS_VERSION);
-    if (o->sync > DD_SYNC_FULL)
-        return error_set(DD_EINVAL, "unknown sync mode %u", o->sync);
-    if (o->busy_timeout_ms > INT32_MAX)
-        return error_set(DD_EINVAL, "busy timeout %u ms is out of range", o->busy_timeout_ms);
-    if (o->backend != DD_BACKEND_MEMORY && (!o->path || !o->path[0]))
-        return error_set(DD_EINVAL, "this backend needs a path");
-    if (o->must_exist > 1)
-        return error_set(DD_EINVAL, "must_exist is %u, expected 0 or 1", o->must_exist);
-    if (o->must_exist && o->backend == DD_BACKEND_MEMORY)
-        return error_set(DD_EINVAL, "must_exist: a memory store never exists before it is opened");
     if (o->seal > DD_SEAL_REQUIRED)
         return error_set(DD_EINVAL, "unknown seal mode %u", o->seal);
     if (o->seal == DD_SEAL_REQUIRED && !o->keyring)
         return error_set(DD_EINVAL, "store options: seal is required but keyring is NULL");
-    if (o->read_only > 1)
-        return error_set(DD_EINVAL, "read_only must be 0 or 1, not %u", o->read_only);
-    if (o->backend == DD_BACKEND_MEMORY && o->path)
-        return error_set(DD_EINVAL,
-                         "a memory store takes no path ('%s'); use DD_BACKEND_SQLITE or "
-                         "DD_BACKEND_FS to keep data in a file",
-                         o->path);
-    if (o->read_only && o->backend == DD_BACKEND_MEMORY)
-        return error_set(DD_EINVAL, "a memory store cannot be opened read-only (it starts empty)");
-    int rc = abi_impl_dd_init();
+    return DD_OK;
+}
+
+/* The sealer and journal options of `o` (NULL: defaults), shared by the
+ * built-in engines and a user's own (abi/backend_custom.c). */
+int abi_store_sealer(const dd_store_options *o, sealer **seal, journal_options *jo)
+{
+    *seal = NULL;
+    dd_store_options defaults = DD_STORE_OPTIONS_INIT;
+    if (!o)
+        o = &defaults;
+    int rc = check_common(o);
     if (rc != DD_OK)
+        return rc;
+    if ((rc = abi_impl_dd_init()) != DD_OK)
         return rc;
     if (jo) {
         *jo = journal_options_default();
@@ -88,7 +79,38 @@ int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer *
          * asked (core/seal/plain.h). */
         rc = sealer_new(seal, NULL, &so);
     }
-    if (rc != ST_OK)
+    return rc;
+}
+
+/* The built-in engine `o` names (also behind the public table:
+ * abi/backend_builtin.c). */
+int abi_store_engine(const dd_store_options *o, store_backend **be)
+{
+    *be = NULL;
+    ABI_REQUIRE(o, "opts");
+    int rc = check_common(o);
+    if (rc != DD_OK)
+        return rc;
+    if (o->sync > DD_SYNC_FULL)
+        return error_set(DD_EINVAL, "unknown sync mode %u", o->sync);
+    if (o->busy_timeout_ms > INT32_MAX)
+        return error_set(DD_EINVAL, "busy timeout %u ms is out of range", o->busy_timeout_ms);
+    if (o->backend != DD_BACKEND_MEMORY && (!o->path || !o->path[0]))
+        return error_set(DD_EINVAL, "this backend needs a path");
+    if (o->must_exist > 1)
+        return error_set(DD_EINVAL, "must_exist is %u, expected 0 or 1", o->must_exist);
+    if (o->must_exist && o->backend == DD_BACKEND_MEMORY)
+        return error_set(DD_EINVAL, "must_exist: a memory store never exists before it is opened");
+    if (o->read_only > 1)
+        return error_set(DD_EINVAL, "read_only must be 0 or 1, not %u", o->read_only);
+    if (o->backend == DD_BACKEND_MEMORY && o->path)
+        return error_set(DD_EINVAL,
+                         "a memory store takes no path ('%s'); use DD_BACKEND_SQLITE or "
+                         "DD_BACKEND_FS to keep data in a file",
+                         o->path);
+    if (o->read_only && o->backend == DD_BACKEND_MEMORY)
+        return error_set(DD_EINVAL, "a memory store cannot be opened read-only (it starts empty)");
+    if ((rc = abi_impl_dd_init()) != DD_OK)
         return rc;
     switch (o->backend) {
     case DD_BACKEND_MEMORY: rc = store_backend_open_memory(be); break;
@@ -124,9 +146,21 @@ int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer *
     }
     default: rc = error_set(DD_EINVAL, "unknown backend %u", o->backend); break;
     }
-    if (rc != ST_OK) {
-        sealer_free(*seal);
-        *seal = NULL;
+    return rc;
+}
+
+int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer **seal,
+                         journal_options *jo)
+{
+    *be = NULL;
+    *seal = NULL;
+    ABI_REQUIRE(o, "opts");
+    int rc = abi_store_engine(o, be);
+    if (rc != ST_OK)
+        return rc;
+    if ((rc = abi_store_sealer(o, seal, jo)) != ST_OK) {
+        (*be)->ops->close(*be);
+        *be = NULL;
     }
     return rc;
 }

@@ -96,6 +96,18 @@ int abi_impl_dd_journal_persist(uint64_t *out, dd_journal *journal, const uint8_
 int abi_impl_dd_journal_recover(uint64_t *out, dd_journal *journal, const uint8_t *pid,
                                 size_t pid_len, dd_recover_snapshot_fn on_snapshot,
                                 dd_recover_event_fn on_event, void *ctx);
+int abi_impl_dd_journal_open_custom(dd_journal **out, const dd_backend_ops *ops, void *user,
+                                    const dd_store_options *opts);
+int abi_impl_dd_state_store_open_custom(dd_state_store **out, const dd_backend_ops *ops, void *user,
+                                        const dd_store_options *opts);
+int abi_impl_dd_backend_tags_contain(int *out, const uint8_t *tags, size_t tags_len,
+                                     const uint8_t *tag, size_t tag_len);
+int abi_impl_dd_backend_tags_next(const uint8_t **tag, size_t *tag_len, const uint8_t *tags,
+                                  size_t tags_len, size_t *pos);
+int abi_impl_dd_backend_open_builtin(const dd_backend_ops **ops, void **user,
+                                     const dd_store_options *opts);
+int abi_impl_dd_backend_check(dd_buf *report, const dd_backend_ops *ops,
+                              dd_backend_new_fn new_store, void *factory_ctx);
 int abi_impl_dd_replica_options_init(dd_replica_options *opts, uint32_t version);
 int abi_impl_dd_replica_open(dd_replica **out, dd_system *sys, const dd_replica_options *opts);
 int abi_impl_dd_replica_close(dd_replica *r);
@@ -149,6 +161,8 @@ int abi_impl_dd_system_incarnation(uint64_t *out, dd_system *sys);
 int abi_impl_dd_system_listen_address(dd_buf *out, dd_system *sys);
 int abi_impl_dd_system_connect(dd_system *sys, const char *address);
 int abi_impl_dd_system_stats_json(dd_buf *out, dd_system *sys);
+int abi_impl_dd_system_metrics_text(dd_buf *out, dd_system *sys);
+int abi_impl_dd_system_next_log(dd_buf *out, dd_system *sys);
 int abi_impl_dd_node_key_generate(dd_buf *public_key, const char *path);
 int abi_impl_dd_system_public_key(dd_buf *out, dd_system *sys);
 int abi_impl_dd_system_set_peer_keys(dd_system *sys, const uint8_t *public_keys,

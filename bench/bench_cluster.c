@@ -179,6 +179,17 @@ int main(void)
         return 1;
     }
     sleep_us(300000);
+    /* BENCH_ONLY=net.updates_per_s: that figure alone, no peer
+     * (bench/metrics_overhead.sh). */
+    if (getenv("BENCH_ONLY") && strcmp(getenv("BENCH_ONLY"), "net.updates_per_s") == 0) {
+        bench_updates();
+        bench_report("net.updates_per_s", "ops/s", updates_per_s);
+        for (int i = NODES - 1; i >= 0; i--) {
+            dd_replica_close(nodes[i].rep);
+            dd_system_close(nodes[i].sys);
+        }
+        return 0;
+    }
     bench_visibility();
     bench_updates();
     for (int i = NODES - 1; i >= 0; i--) {

@@ -391,6 +391,11 @@ int main(void)
 {
     /* One case alone: BENCH_NODES=n converges n nodes, BENCH_KEYS=k runs
      * the 1,024-node case with k keys. */
+    /* BENCH_ONLY=replica.update: that figure alone (bench/metrics_overhead.sh). */
+    if (getenv("BENCH_ONLY") && strcmp(getenv("BENCH_ONLY"), "replica.update") == 0) {
+        update_rate();
+        return 0;
+    }
     if (getenv("BENCH_NODES") || getenv("BENCH_KEYS")) {
         if (getenv("BENCH_NODES"))
             convergence((uint32_t)atoi(getenv("BENCH_NODES")));

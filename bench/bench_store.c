@@ -410,6 +410,54 @@ static void bench_checksums(void)
     journal_close(j[1]);
 }
 
+/* ---- instruction counts (valgrind --tool=callgrind) ---------------------
+ * `bench_store profile-replay on|off` fills a journal with checksums on
+ * (or off) and replays it once through profile_replay_run, so callgrind
+ * counts the replay alone:
+ *   valgrind --tool=callgrind --toggle-collect=profile_replay_run \
+ *            build/bench/bench_store profile-replay on
+ * `profile-snapshot on|off` does the same for 1,000 snapshot loads
+ * (--toggle-collect=profile_snapshot_run). Instruction counts do not
+ * depend on the machine's load, unlike rates. */
+
+__attribute__((noinline)) static void profile_replay_run(journal *j)
+{
+    replay_rate(j);
+}
+
+/* As profile_replay, for the latest-snapshot load (1 KiB, 1,000 loads). */
+__attribute__((noinline)) static void profile_snapshot_run(journal *j)
+{
+    bytes out = BYTES_INIT;
+    snapshot_criteria any = snapshot_criteria_any();
+    for (int i = 0; i < 1000; i++)
+        journal_snapshot_load(j, (const uint8_t *)PID, PID_LEN, &any, NULL, NULL, &out);
+    bytes_free(&out);
+}
+
+static void profile_snapshot(bool checked)
+{
+    journal *j = open_journal_checked(checked);
+    static uint8_t snap[1024];
+    for (size_t i = 0; i < sizeof(snap); i++)
+        snap[i] = (uint8_t)(i * 13);
+    journal_snapshot_save(j, (const uint8_t *)PID, PID_LEN, 1, 1, snap, sizeof(snap));
+    profile_snapshot_run(j);
+    journal_close(j);
+}
+
+static void profile_replay(bool checked)
+{
+    journal *j = open_journal_checked(checked);
+    journal_event_in ev[1000];
+    for (int i = 0; i < 1000; i++)
+        ev[i] = (journal_event_in){payload, sizeof(payload), 1, NULL, 0};
+    for (uint64_t s = 0; s < REPLAY_N; s += 1000)
+        journal_append(j, (const uint8_t *)PID, PID_LEN, s, ev, 1000);
+    profile_replay_run(j);
+    journal_close(j);
+}
+
 /* ---- durable state ----------------------------------------------------- */
 
 static void bench_state(void)
@@ -446,13 +494,25 @@ static void bench_state(void)
     state_store_close(s);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     snprintf(dir, sizeof(dir), "/tmp/ddata-bench-store-XXXXXX");
     if (!mkdtemp(dir))
         return 1;
     for (size_t i = 0; i < sizeof(payload); i++)
         payload[i] = (uint8_t)i;
+    if (argc > 1 && strcmp(argv[1], "profile-replay") == 0) {
+        profile_replay(argc < 3 || strcmp(argv[2], "off") != 0);
+        goto done;
+    }
+    if (argc > 1 && strcmp(argv[1], "profile-snapshot") == 0) {
+        profile_snapshot(argc < 3 || strcmp(argv[2], "off") != 0);
+        goto done;
+    }
+    if (argc > 1 && strcmp(argv[1], "checksums") == 0) {
+        bench_checksums(); /* only the checksum on/off lines */
+        goto done;
+    }
     double single = layer_append(1, SINGLE_N), single_raw = raw_append_rate(1, SINGLE_N);
     bench_report_vs("journal.append.single", "events/s", single, single_raw, true);
     double batch = layer_append(100, BATCH_ROUNDS), batch_raw = raw_append_rate(100, BATCH_ROUNDS);
@@ -461,6 +521,7 @@ int main(void)
     bench_snapshots();
     bench_checksums();
     bench_state();
+done:;
     char cmd[320];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0)

@@ -251,6 +251,8 @@ export type PeerKey = Buffer | { key: Buffer; nodeId?: string };
 /** Writes a node key file (mode 0600, never overwriting) and returns its public key. */
 export function generateNodeKey(path: string): Buffer;
 
+/** A record of the library's log (dd_system_next_log): level, stable event name, fields. */
+export interface LogRecord { event: string; level: 'debug' | 'info' | 'warn' | 'error'; fields: Record<string, string>; timeMs: number; }
 /** A 'member' event: a node changed membership state. */
 export interface MemberEvent { kind: 'member'; node: string; incarnation: number | bigint; state: 'joining' | 'up' | 'unreachable' | 'down' | 'removed' | 'unknown'; }
 /** A 'changed', 'deleted' or 'expired' event for a subscribed key. */
@@ -270,11 +272,15 @@ export class System extends FdEventEmitter {
   setPeerKeys(keys: PeerKey[]): void;
   /** Per-peer and engine statistics (dd_system_stats_json), parsed. */
   stats(): Record<string, unknown>;
+  /** Metrics in the Prometheus text exposition format. */
+  metricsText(): string;
   tick(nowMs?: number): void;
   deliver(from: string, bytes: Bytes, nowMs?: number): void;
   outgoing(): Array<[string, Buffer]>;
   close(): void;
   on(event: 'member', listener: (ev: MemberEvent) => void): this;
+  /** A log record (dd_system_next_log): the library prints nothing. */
+  on(event: 'log', listener: (rec: LogRecord) => void): this;
   on(event: 'changed' | 'deleted' | 'expired', listener: (ev: KeyEvent) => void): this;
   on(event: 'overflow', listener: (ev: OverflowEvent) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;

@@ -91,6 +91,25 @@ int ddpy_replica_count(dd_replica *r, const uint8_t *key, size_t key_len, uint32
                        uint32_t kind, uint64_t amount);
 extern "Python" int ddpy_on_snapshot(void *ctx, uint64_t seq, const uint8_t *state, size_t len);
 extern "Python" int ddpy_on_event(void *ctx, const dd_journal_event *ev);
+extern "Python" int ddpy_be_append(void *, const uint8_t *, size_t, uint64_t, const dd_backend_event *, size_t);
+extern "Python" int ddpy_be_replay(void *, const uint8_t *, size_t, uint64_t, uint64_t, uint64_t, dd_backend_event_fn, void *);
+extern "Python" int ddpy_be_highest(void *, const uint8_t *, size_t, uint64_t *);
+extern "Python" int ddpy_be_deleted_to(void *, const uint8_t *, size_t, uint64_t *);
+extern "Python" int ddpy_be_delete_to(void *, const uint8_t *, size_t, uint64_t);
+extern "Python" int ddpy_be_pids(void *, const uint8_t *, size_t, uint64_t, dd_backend_key_fn, void *);
+extern "Python" int ddpy_be_by_tag(void *, const uint8_t *, size_t, uint64_t, uint64_t, dd_backend_event_fn, void *);
+extern "Python" int ddpy_be_snapshot_save(void *, const uint8_t *, size_t, uint64_t, uint64_t, const uint8_t *, size_t);
+extern "Python" int ddpy_be_snapshot_find(void *, const uint8_t *, size_t, const dd_snapshot_criteria *, dd_backend_snapshot_fn, void *);
+extern "Python" int ddpy_be_snapshot_delete(void *, const uint8_t *, size_t, const dd_snapshot_criteria *);
+extern "Python" int ddpy_be_snapshot_prune(void *, const uint8_t *, size_t, uint64_t);
+extern "Python" int ddpy_be_state_upsert(void *, const uint8_t *, size_t, uint64_t, const uint8_t *, size_t, uint64_t *);
+extern "Python" int ddpy_be_state_get(void *, const uint8_t *, size_t, dd_backend_state_fn, void *);
+extern "Python" int ddpy_be_state_delete(void *, const uint8_t *, size_t, uint64_t);
+extern "Python" int ddpy_be_state_scan(void *, const uint8_t *, size_t, dd_backend_state_fn, void *);
+extern "Python" int ddpy_be_state_range(void *, const uint8_t *, size_t, int64_t, dd_backend_state_fn, void *);
+extern "Python" int ddpy_be_state_purge(void *);
+extern "Python" void ddpy_be_close(void *);
+extern "Python" int ddpy_be_new(void **, void *);
 extern "Python" uint64_t ddpy_wall_clock(void *ctx);
 """
 

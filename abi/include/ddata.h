@@ -585,6 +585,195 @@ DD_API int dd_journal_recover(uint64_t *out, dd_journal *journal, const uint8_t 
                               dd_recover_event_fn on_event, void *ctx);
 /* ===== end section: store ===== */
 
+/* ===== section: custom backends (issue 19.8) ===== */
+
+/* ---------------------------------------------------------------------------
+ * A store of your own: the engine table, public and versioned
+ *
+ * dd_backend_ops is the table the built-in engines (memory, SQLite, fs,
+ * PostgreSQL) implement inside the library. Fill one in and open a journal
+ * or state store on it with dd_journal_open_custom /
+ * dd_state_store_open_custom: sealing, the plain checksum envelope,
+ * compression, argument checks and the read-continuity checks all stay
+ * above the table, so your engine only stores and finds opaque blobs.
+ * Run dd_backend_check against it before trusting it with data.
+ *
+ * Every function gets the `user` pointer given at open. Return DD_OK or a
+ * DD_E* code (DD_ECONFLICT, DD_ENOTFOUND, DD_EIO, ...); any other value
+ * becomes DD_ECALLBACK with a message naming the operation and the
+ * value. The rules:
+ *  - journal_append is all-or-nothing: events expected_seq + 1 .. +count,
+ *    only when the pid's highest sequence number is expected_seq,
+ *    DD_ECONFLICT otherwise. The highest never decreases, not even after
+ *    journal_delete_to. Each event gets a global `ordering`, increasing in
+ *    commit order, never reused (by-tag reads return events in it).
+ *  - `tags` is an opaque blob: store it and hand it back byte for byte;
+ *    journal_by_tag(tag) finds events whose blob contains that tag as
+ *    dd_backend_tags_contain says.
+ *  - reads call `fn` once per item, in the order stated, with pointers
+ *    valid only during the call. When `fn` returns non-zero, stop and
+ *    return that value unchanged. Never call back into the store from a
+ *    callback.
+ *  - state: revisions start at 1 and grow by one per upsert of a key;
+ *    upsert with expected_revision 0 inserts (DD_ECONFLICT if present), N
+ *    replaces revision N (DD_ECONFLICT otherwise), DD_ANY_REVISION writes
+ *    unconditionally. delete: DD_ENOTFOUND when absent, expected as for
+ *    upsert. A failed write changes nothing.
+ *  - the library calls one table from one thread at a time per handle;
+ *    two handles on one `user` may call concurrently.
+ * NULL is allowed only where a member says so. Ownership: the ops struct
+ * is copied at open; `user` is borrowed until the handle is closed, when
+ * close(user) is called once (not when the open fails).
+ * ------------------------------------------------------------------------- */
+
+/* An event as an engine stores it. On append, `ordering` and `pid` are
+ * unset (the pid is the call's); on read, fill every field. */
+typedef struct dd_backend_event {
+    uint64_t seq;
+    uint64_t timestamp_ms;
+    uint64_t ordering;
+    const uint8_t *pid;
+    size_t pid_len;
+    const uint8_t *payload;
+    size_t len;
+    const uint8_t *tags; /* opaque; may be NULL when tags_len is 0 */
+    size_t tags_len;
+} dd_backend_event;
+
+typedef int (*dd_backend_event_fn)(void *ctx, const dd_backend_event *ev);
+typedef int (*dd_backend_key_fn)(void *ctx, const uint8_t *key, size_t key_len);
+typedef int (*dd_backend_snapshot_fn)(void *ctx, uint64_t seq, uint64_t timestamp_ms,
+                                      const uint8_t *data, size_t len);
+typedef int (*dd_backend_state_fn)(void *ctx, const uint8_t *key, size_t key_len, uint64_t revision,
+                                   const uint8_t *state, size_t len);
+
+/* The members' types (one typedef each, shared where the shapes agree). */
+typedef int (*dd_backend_append_fn)(void *user, const uint8_t *pid, size_t pid_len,
+                                    uint64_t expected_seq, const dd_backend_event *events,
+                                    size_t count);
+typedef int (*dd_backend_replay_fn)(void *user, const uint8_t *pid, size_t pid_len, uint64_t from,
+                                    uint64_t to, uint64_t max, dd_backend_event_fn fn, void *ctx);
+typedef int (*dd_backend_key_out_fn)(void *user, const uint8_t *key, size_t key_len, uint64_t *out);
+typedef int (*dd_backend_key_u64_fn)(void *user, const uint8_t *key, size_t key_len, uint64_t n);
+typedef int (*dd_backend_pids_fn)(void *user, const uint8_t *after, size_t after_len,
+                                  uint64_t limit, dd_backend_key_fn fn, void *ctx);
+typedef int (*dd_backend_by_tag_fn)(void *user, const uint8_t *tag, size_t tag_len, uint64_t after,
+                                    uint64_t max, dd_backend_event_fn fn, void *ctx);
+typedef int (*dd_backend_snapshot_save_fn)(void *user, const uint8_t *pid, size_t pid_len,
+                                           uint64_t seq, uint64_t timestamp_ms, const uint8_t *data,
+                                           size_t len);
+typedef int (*dd_backend_snapshot_find_fn)(void *user, const uint8_t *pid, size_t pid_len,
+                                           const dd_snapshot_criteria *criteria,
+                                           dd_backend_snapshot_fn fn, void *ctx);
+typedef int (*dd_backend_snapshot_delete_fn)(void *user, const uint8_t *pid, size_t pid_len,
+                                             const dd_snapshot_criteria *criteria);
+typedef int (*dd_backend_state_upsert_fn)(void *user, const uint8_t *key, size_t key_len,
+                                          uint64_t expected_revision, const uint8_t *state,
+                                          size_t len, uint64_t *new_revision);
+typedef int (*dd_backend_state_read_fn)(void *user, const uint8_t *key, size_t key_len,
+                                        dd_backend_state_fn fn, void *ctx);
+typedef int (*dd_backend_state_range_fn)(void *user, const uint8_t *from, size_t from_len,
+                                         int64_t count, dd_backend_state_fn fn, void *ctx);
+typedef int (*dd_backend_user_fn)(void *user);
+typedef void (*dd_backend_close_fn)(void *user);
+
+typedef struct dd_backend_ops {
+    uint32_t version; /* DD_BACKEND_OPS_VERSION */
+    const char *name; /* for messages; may be NULL */
+
+    /* Journal. */
+    dd_backend_append_fn journal_append;
+    /* Events with from <= seq <= to, ascending, at most max. */
+    dd_backend_replay_fn journal_replay;
+    /* *out = the pid's highest sequence number, 0 for an unknown pid. */
+    dd_backend_key_out_fn journal_highest;
+    /* Removes events with seq <= n. */
+    dd_backend_key_u64_fn journal_delete_to;
+    /* May be NULL: *out = the highest n journal_delete_to was given (0
+     * when none), kept apart from the events. With it, replay tells a
+     * deleted head from a lost one. */
+    dd_backend_key_out_fn journal_deleted_to;
+    /* Pids (with at least one event ever) greater than `after` (all when
+     * after_len is 0), ascending bytewise, at most limit. */
+    dd_backend_pids_fn journal_pids;
+    /* Events carrying `tag` with ordering > after, by ordering, at most max. */
+    dd_backend_by_tag_fn journal_by_tag;
+
+    /* Snapshots: one per (pid, seq); save replaces. */
+    dd_backend_snapshot_save_fn snapshot_save;
+    /* Matching snapshots (bounds inclusive), highest seq first, until fn
+     * returns non-zero; DD_ENOTFOUND when none matched. */
+    dd_backend_snapshot_find_fn snapshot_find;
+    dd_backend_snapshot_delete_fn snapshot_delete;
+    /* Keeps the newest n snapshots of pid. */
+    dd_backend_key_u64_fn snapshot_prune;
+
+    /* Durable state. *new_revision receives the new revision. */
+    dd_backend_state_upsert_fn state_upsert;
+    /* Calls fn once with the record; DD_ENOTFOUND when absent. */
+    dd_backend_state_read_fn state_get;
+    /* n = the expected revision, as for upsert. */
+    dd_backend_key_u64_fn state_delete;
+    /* Records whose key starts with the prefix (all when its length is
+     * 0), in key order. */
+    dd_backend_state_read_fn state_scan;
+    /* Up to |count| records from `from` (inclusive): ascending when
+     * count > 0 (from the first key when from_len is 0), descending when
+     * count < 0 (from the last key when from_len is 0). */
+    dd_backend_state_range_fn state_range;
+    dd_backend_user_fn state_purge;
+    /* May be NULL, both or neither (then each upsert stands alone): group
+     * the upserts between them into one durable transaction. */
+    dd_backend_user_fn state_begin;
+    dd_backend_user_fn state_commit;
+
+    /* May be NULL: the handle is closed; release `user`. */
+    dd_backend_close_fn close;
+} dd_backend_ops;
+
+#define DD_BACKEND_OPS_VERSION 1
+
+/* Opens a journal or state store on your engine. `opts` may be NULL; of
+ * it only keyring, compression_level, compression_threshold and
+ * snapshot_keep apply (backend, path and sync are the engine's business).
+ * DD_EINVAL for an unknown version or a required member left NULL. */
+DD_API int dd_journal_open_custom(dd_journal **out, const dd_backend_ops *ops, void *user,
+                                  const dd_store_options *opts);
+DD_API int dd_state_store_open_custom(dd_state_store **out, const dd_backend_ops *ops, void *user,
+                                      const dd_store_options *opts);
+
+/* *out = 1 when the opaque tags blob of an event carries `tag`, else 0:
+ * what journal_by_tag must match. For engines that index tags in a table
+ * of their own, dd_backend_tags_next walks the blob: *pos starts at 0;
+ * DD_EDONE at the end; DD_ECORRUPT on a malformed blob. */
+DD_API int dd_backend_tags_contain(int *out, const uint8_t *tags, size_t tags_len,
+                                   const uint8_t *tag, size_t tag_len);
+DD_API int dd_backend_tags_next(const uint8_t **tag, size_t *tag_len, const uint8_t *tags,
+                                size_t tags_len, size_t *pos);
+
+/* A built-in engine behind the public table (backend, path, sync and
+ * must_exist from `opts`; sealing options ignored): to wrap it (count,
+ * inject faults, mirror) or to run dd_backend_check on it. *ops is static;
+ * close *user with (*ops)->close, or hand both to an open_custom. */
+DD_API int dd_backend_open_builtin(const dd_backend_ops **ops, void **user,
+                                   const dd_store_options *opts);
+
+/* Makes a fresh, empty store for one case of dd_backend_check: *user
+ * receives the pointer the ops are called with; the check closes it with
+ * ops->close when the case ends. */
+typedef int (*dd_backend_new_fn)(void **user, void *factory_ctx);
+
+/* The contract suite the built-in engines pass, run against your engine:
+ * each case on a fresh store from new_store, once unsealed and once
+ * sealed (a throwaway key). `report` (may be NULL; free with dd_buf_free)
+ * receives one line per case, "ok <case> [variant]" or
+ * "FAIL <case> [variant]: <message>", then "<n> passed, <m> failed".
+ * DD_OK when every case passed; DD_ECORRUPT when one failed (the first
+ * failure is in dd_error_last); DD_EINVAL for bad arguments. */
+DD_API int dd_backend_check(dd_buf *report, const dd_backend_ops *ops, dd_backend_new_fn new_store,
+                            void *factory_ctx);
+/* ===== end section: custom backends ===== */
+
 /* ===== section: replica (issue 6) ===== */
 
 /* ---------------------------------------------------------------------------
@@ -1025,6 +1214,28 @@ DD_API int dd_system_connect(dd_system *sys, const char *address);
  * transport totals count rejected connections, handshake and AEAD
  * failures and drops ("peers" absent and "transport" null in pump mode). */
 DD_API int dd_system_stats_json(dd_buf *out, dd_system *sys);
+/* Metrics in the Prometheus text exposition format (version 0.0.4), every
+ * family with HELP and TYPE lines: members by state, convergence lag and
+ * heartbeat age per member, replicator messages and bytes by kind, deltas,
+ * full states, NACKs, digest rounds, keys, tombstones, pending consistency
+ * requests and timeouts, queue drops, the transport's handshake and frame
+ * counters (zeros in pump mode), and the store operation latency
+ * histograms, which are process-wide (every journal and state store of
+ * the process). docs/observability.md lists each metric. Caller owns
+ * *out; free it with dd_buf_free. */
+DD_API int dd_system_metrics_text(dd_buf *out, dd_system *sys);
+/* The next log record as one JSON object (caller owns *out; free with
+ * dd_buf_free); DD_EDONE when none is queued. The library prints nothing:
+ * what an operator should know is queued here, and the event fd
+ * (dd_system_event_fd) is readable while records are queued, as for
+ * events. A record is {"event":NAME,"fields":{KEY:VALUE,...},
+ * "level":"debug"|"info"|"warn"|"error","time_ms":N}, every value a
+ * string; NAME is stable (docs/observability.md lists them: member.*,
+ * transport.connected/reconnected/disconnected/handshake_failed,
+ * delta.nack_sent, delta.full_state_sent, store.write_failed,
+ * store.slow_fsync, log.dropped). At most 1024 records wait per queue;
+ * beyond that they are counted and reported as one log.dropped record. */
+DD_API int dd_system_next_log(dd_buf *out, dd_system *sys);
 /* Node identities of the built-in transport. generate: creates `path`
  * (mode 0600, never overwriting) holding a fresh X25519 key pair and
  * returns its public key. public_key: this node's static public key.

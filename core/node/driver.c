@@ -74,6 +74,12 @@ static void handle_event(node *n, node_net *nn, const net_event *ev, uint64_t no
 {
     switch (ev->kind) {
     case NET_EV_CONNECTED: {
+        book_entry *known = address_book_find(nn, ev->node_id);
+        log_field f[2] = {log_field_str("address", ev->addr ? ev->addr : ""),
+                          {"peer", ev->node_id, ev->node_id_len}};
+        log_queue_push(&n->logs, LOG_INFO,
+                       known && known->answered ? "transport.reconnected" : "transport.connected",
+                       clock_wall_ms(), f, 2);
         book_entry *b = address_book_put(nn, ev->node_id, ev->addr);
         if (b) {
             b->connected = true;
@@ -84,6 +90,8 @@ static void handle_event(node *n, node_net *nn, const net_event *ev, uint64_t no
         break;
     }
     case NET_EV_DISCONNECTED: {
+        log_field f[1] = {{"peer", ev->node_id, ev->node_id_len}};
+        log_queue_push(&n->logs, LOG_INFO, "transport.disconnected", clock_wall_ms(), f, 1);
         book_entry *b = address_book_find(nn, ev->node_id);
         if (b)
             b->connected = false;
@@ -100,6 +108,27 @@ static void handle_event(node *n, node_net *nn, const net_event *ev, uint64_t no
         else if (ev->data[0] == CH_OWNED && nn->owned_attached)
             owned_link_deliver(n, nn, ev);
         break;
+    }
+}
+
+/* The transport counts failed handshakes without an event per failure; a
+ * record per tick that saw new ones says how many and of which kind. */
+static void log_handshake_failures(node *n, node_net *nn, uint64_t wall)
+{
+    net_stats ns;
+    if (net_stats_get(nn->n, &ns) != ST_OK)
+        return;
+    uint64_t seen[3] = {ns.handshake_failures, ns.handshake_timeouts, ns.refused_peers};
+    static const char *const kinds[3] = {"failed", "timed_out", "refused"};
+    for (int i = 0; i < 3; i++) {
+        if (seen[i] <= nn->handshake_logged[i])
+            continue;
+        char count[24], total[24];
+        log_field f[3] = {log_field_u64("count", seen[i] - nn->handshake_logged[i], count),
+                          log_field_str("reason", kinds[i]),
+                          log_field_u64("total", seen[i], total)};
+        log_queue_push(&n->logs, LOG_WARN, "transport.handshake_failed", wall, f, 3);
+        nn->handshake_logged[i] = seen[i];
     }
 }
 
@@ -122,6 +151,8 @@ static void driver_round(node *n, node_net *nn)
         nn->next_tick_mono = mono + nn->tick_ms;
     }
     owned_link_round(n, nn, ticked);
+    if (ticked)
+        log_handshake_failures(n, nn, clock_wall_ms());
     if (ticked)
         address_book_expire(n, nn, mono);
     if (nn->book_dirty) {
@@ -297,6 +328,13 @@ int node_net_start(node *n, const node_net_config *o)
     }
     nn->thread_started = true;
     return ST_OK;
+}
+
+int node_net_stats(node *n, net_stats *out)
+{
+    if (!n->net)
+        return ST_ENOTFOUND;
+    return net_stats_get(n->net->n, out);
 }
 
 net *node_transport(node *n)

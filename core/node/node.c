@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "node/node.h"
+#include "obs/store_latency.h"
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/status.h"
@@ -25,7 +26,8 @@ void node_unlock(node *n)
 {
     if (n->net && n->e && engine_outgoing_count(n->e) > 0)
         node_net_wake(n);
-    bool want = n->e && engine_event_count(n->e) > 0;
+    node_log_slow_fsyncs(n);
+    bool want = (n->e && engine_event_count(n->e) > 0) || node_log_count(n) > 0;
     if (want && !n->event_fd_signaled && n->event_fd >= 0) {
         uint64_t one = 1;
         if (write(n->event_fd, &one, sizeof(one)) == (ssize_t)sizeof(one))
@@ -41,6 +43,23 @@ void node_unlock(node *n)
 uint64_t node_now(const node *n)
 {
     return n->net ? clock_monotonic_ms() : n->now_ms;
+}
+
+size_t node_log_count(const node *n)
+{
+    return log_queue_count(&n->logs) + (n->e ? engine_log_count(n->e) : 0);
+}
+
+void node_log_slow_fsyncs(node *n)
+{
+    uint64_t slow = store_latency_slow_fsyncs();
+    if (slow <= n->slow_fsyncs_seen)
+        return;
+    char count[24], ms[24];
+    log_field f[2] = {log_field_u64("count", slow - n->slow_fsyncs_seen, count),
+                      log_field_u64("threshold_ms", STORE_SLOW_FSYNC_NS / 1000000u, ms)};
+    log_queue_push(&n->logs, LOG_WARN, "store.slow_fsync", node_now(n), f, 2);
+    n->slow_fsyncs_seen = slow;
 }
 
 uint64_t node_wall_ms(void *ctx)
@@ -61,6 +80,7 @@ void node_free(node *n)
         free(n->seeds[i]);
     free(n->seeds);
     free(n->node_id);
+    log_queue_free(&n->logs);
     pthread_mutex_destroy(&n->mu);
     free(n);
 }
@@ -74,6 +94,7 @@ int node_open(node **out, const node_config *cfg)
     pthread_mutex_init(&n->mu, NULL);
     n->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     n->node_id = strdup(cfg->node_id);
+    n->slow_fsyncs_seen = store_latency_slow_fsyncs(); /* only this node's lifetime's */
     n->seeds = calloc(cfg->seed_count ? cfg->seed_count : 1, sizeof(char *));
     if (n->event_fd < 0 || !n->node_id || !n->seeds) {
         int rc = n->event_fd < 0 ? error_set(ST_EIO, "cannot create the event fd") : error_oom();

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "net/peer_keys.h"
+#include "obs/log_queue.h"
 #include "net/transport.h"
 #include "replicator/engine.h"
 #include "util/bytes.h"
@@ -55,6 +56,10 @@ typedef struct node {
     int event_fd;
     bool event_fd_signaled;
     node_net *net; /* NULL in pump mode */
+    /* Log records of the node itself (transport, slow fsyncs); the engine
+     * keeps its own. dd_system_next_log drains both. */
+    log_queue logs;
+    uint64_t slow_fsyncs_seen;
 } node;
 
 /* What a node is opened with; strings are copied. */
@@ -81,6 +86,14 @@ void node_unlock(node *n);
 /* The scheduling time for local operations: the host's last `now` in pump
  * mode (0 before the first), CLOCK_MONOTONIC with the built-in transport. */
 uint64_t node_now(const node *n);
+/* Log records queued (engine's and node's) and the process-wide slow
+ * fsync check, which queues "store.slow_fsync" (locked). */
+size_t node_log_count(const node *n);
+void node_log_slow_fsyncs(node *n);
+/* The transport's counters for metrics; called locked. ST_ENOTFOUND in
+ * pump mode. */
+int node_net_stats(node *n, net_stats *out);
+
 /* The engine's wall clock (engine_config.wall_clock_ms; ctx is the node):
  * the host's installed clock, else CLOCK_REALTIME. Called under the lock. */
 uint64_t node_wall_ms(void *ctx);

@@ -65,6 +65,7 @@ struct node_net {
     owned_peer *opeers;
     size_t opeers_n, opeers_cap;
     uint64_t owned_unroutable;
+    uint64_t handshake_logged[3]; /* failures, timeouts, refusals already logged */
 };
 
 /* address_book.c */

@@ -218,6 +218,7 @@ static void send_gossip(engine *e, const member *to, bool with_status)
     membership_put(e, &b);
     bytes_put_u8(&b, with_status ? 1 : 0);
     if (with_status) {
+        e->stats.digest_rounds++;
         uint32_t nb = choose_buckets(e);
         uint32_t per = KT_LEAVES / nb;
         bytes_put_varint(&b, nb);
@@ -422,6 +423,8 @@ static int handle_gossip(engine *e, member *m, const char *from, size_t from_len
             diff[nd++] = i;
     if (nd)
         send_keys(e, from, from_len, true, diff, nd, (uint32_t)nb);
+    else if (m)
+        m->digest_match_ms = e->now_ms; /* the convergence-lag gauge's clock */
     free(diff);
     return ST_OK;
 }
@@ -522,6 +525,10 @@ static int send_listed_states(engine *e, const char *from, size_t from_len, read
         else
             state.body.len = state.entry_start;
         e->stats.full_states_sent++;
+        if (with_seq) { /* a NACK's fallback; WANT answers are ordinary repair */
+            log_field f[2] = {{"key", (const char *)key, klen}, {"to", from, from_len}};
+            log_queue_push(&e->logs, LOG_INFO, "delta.full_state_sent", e->now_ms, f, 2);
+        }
     }
     batch_finish(&state, false);
     return rc == ST_OK && !reader_done(r) ? corrupt(what) : rc;
@@ -597,6 +604,8 @@ static int handle_delta(engine *e, const char *from, size_t from_len, reader *r)
             bytes_put_u64(&nack.body, origin);
             batch_end(&nack);
             e->stats.nacks_sent++;
+            log_field f[2] = {{"key", (const char *)key, klen}, {"to", from, from_len}};
+            log_queue_push(&e->logs, LOG_INFO, "delta.nack_sent", e->now_ms, f, 2);
             continue;
         }
         crdt *delta = NULL;

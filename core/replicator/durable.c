@@ -118,6 +118,11 @@ int durable_write(engine *e, uint32_t idx)
     rc = error_set(ST_EBUSY, "durable key '%.*s': other writers won %d rounds in a row",
                    error_key_len(ke->key_len), (const char *)ke->key, DURABLE_MAX_ROUNDS);
 done:
+    if (rc != ST_OK) {
+        log_field f[2] = {{"key", (const char *)ke->key, ke->key_len},
+                          log_field_str("message", error_message())};
+        log_queue_push(&e->logs, LOG_ERROR, "store.write_failed", e->now_ms, f, 2);
+    }
     bytes_free(&stored);
     bytes_free(&b);
     bytes_free(&k);

@@ -238,6 +238,7 @@ void engine_free(engine *e)
         e->ev_len--;
     }
     free(e->events);
+    log_queue_free(&e->logs); /* calloc'd zero is an empty queue */
     for (size_t i = 0; i < e->nsubs; i++)
         free(e->subs[i].key);
     free(e->subs);
@@ -289,6 +290,16 @@ uint64_t engine_incarnation(const engine *e)
 uint64_t engine_actor(const engine *e)
 {
     return e->actor;
+}
+
+int engine_next_log(engine *e, bytes *out)
+{
+    return log_queue_pop(&e->logs, out, e->now_ms);
+}
+
+size_t engine_log_count(const engine *e)
+{
+    return log_queue_count(&e->logs);
 }
 
 void engine_get_stats(const engine *e, engine_stats *out)

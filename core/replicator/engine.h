@@ -216,12 +216,30 @@ int engine_member_state_of(const engine *e, const char *node_id, engine_member_s
 /* Writes all write-behind keys now (also done on engine_free). */
 int engine_flush(engine *e);
 
-/* Statistics, for tests and benchmarks. */
+/* Statistics, for tests, benchmarks and metrics. */
+#define ENGINE_WIRE_KINDS 16
 typedef struct engine_stats {
     uint64_t msgs_sent, bytes_sent, msgs_received, bytes_received;
     uint64_t decode_errors, nacks_sent, full_states_sent, tombstones_collected, expired;
     uint64_t actors_pruned; /* dead actors this node pruned as coordinator */
+    /* Observability (docs/observability.md): messages and bytes by wire
+     * type (index = the type byte; 0 = unknown), gossip rounds that sent a
+     * digest status, consistency requests that timed out, outgoing
+     * messages refused because the queue was full. */
+    uint64_t msgs_sent_by_type[ENGINE_WIRE_KINDS], bytes_sent_by_type[ENGINE_WIRE_KINDS];
+    uint64_t msgs_received_by_type[ENGINE_WIRE_KINDS], bytes_received_by_type[ENGINE_WIRE_KINDS];
+    uint64_t digest_rounds, request_timeouts, outgoing_dropped;
 } engine_stats;
+/* The wire type's name for metric labels ("gossip", "delta", ...; "other"). */
+const char *engine_wire_kind_name(unsigned kind);
+/* Log records (obs/log_queue.h): membership changes, NACKs, full-state
+ * fallbacks, durable-store failures. engine_next_log moves the oldest
+ * into *out as JSON; ST_EDONE when none. */
+int engine_next_log(engine *e, bytes *out);
+size_t engine_log_count(const engine *e);
+/* Keys held as tombstones; consistency requests waiting for replies. */
+uint64_t engine_tombstone_count(const engine *e);
+size_t engine_pending_requests(const engine *e);
 void engine_get_stats(const engine *e, engine_stats *out);
 
 #endif

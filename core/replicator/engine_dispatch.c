@@ -162,6 +162,9 @@ int engine_deliver(engine *e, uint64_t now_ms, const char *from, size_t from_len
         e->now_ms = now_ms;
     e->stats.msgs_received++;
     e->stats.bytes_received += len;
+    unsigned kind = len > 2 && msg[2] < ENGINE_WIRE_KINDS ? msg[2] : 0;
+    e->stats.msgs_received_by_type[kind]++;
+    e->stats.bytes_received_by_type[kind] += len;
     if (len > e->cfg.lim.max_bytes) {
         e->stats.decode_errors++;
         return error_set(ST_ELIMIT, "replicator: message of %zu bytes is above the limit", len);

@@ -9,6 +9,7 @@
 #include "replicator/engine.h"
 #include "replicator/keytable.h"
 #include "replicator/wire.h"
+#include "obs/log_queue.h"
 #include "util/rng.h"
 
 typedef struct member {
@@ -24,6 +25,9 @@ typedef struct member {
     double mean_interval_ms;
     uint64_t state_since_ms;
     uint64_t unreachable_since_ms;
+    /* When a digest status this member sent last equalled ours, bucket for
+     * bucket (0: never); the convergence-lag gauge. */
+    uint64_t digest_match_ms;
 } member;
 
 typedef struct outmsg {
@@ -134,6 +138,7 @@ struct engine {
     uint64_t peak_at_ms;
 
     engine_stats stats;
+    log_queue logs; /* log records for the host (engine_next_log) */
 };
 
 /* Node ids are at most this many bytes (no NUL inside). */

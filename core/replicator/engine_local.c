@@ -158,6 +158,29 @@ uint32_t engine_key_origins(const engine *e, const uint8_t *key, size_t key_len)
     return idx == KT_NONE ? 0 : kt_at(&e->kt, idx)->nseqs;
 }
 
+uint64_t engine_tombstone_count(const engine *e)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < e->kt.nents; i++)
+        if (e->kt.ents[i].used && (e->kt.ents[i].flags & KE_TOMB))
+            n++;
+    return n;
+}
+
+size_t engine_pending_requests(const engine *e)
+{
+    return e->nreqs;
+}
+
+const char *engine_wire_kind_name(unsigned kind)
+{
+    static const char *const names[] = {
+        "other", "join",      "gossip",    "keys", "want",       "state", "delta",
+        "nack",  "tomb_seen", "write_ack", "read", "read_reply", "frag",  "prune",
+    };
+    return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "other";
+}
+
 uint64_t engine_key_count(const engine *e)
 {
     uint64_t n = 0;

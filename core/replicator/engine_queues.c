@@ -21,6 +21,7 @@ static int out_push(engine *e, wire_type type, const char *to, size_t to_len, ui
     if (e->out_bytes + len > OUT_MAX_BYTES) {
         /* The host is not pumping; gossip repairs whatever is dropped. */
         free(data);
+        e->stats.outgoing_dropped++;
         return error_set(ST_ELIMIT, "replicator: outgoing queue is full");
     }
     if (e->out_len == e->out_cap) {
@@ -54,6 +55,9 @@ static int out_push(engine *e, wire_type type, const char *to, size_t to_len, ui
     e->out_bytes += len;
     e->stats.msgs_sent++;
     e->stats.bytes_sent += len;
+    unsigned kind = len > 2 && data[2] < ENGINE_WIRE_KINDS ? data[2] : 0;
+    e->stats.msgs_sent_by_type[kind]++;
+    e->stats.bytes_sent_by_type[kind] += len;
     return ST_OK;
 }
 

@@ -24,5 +24,13 @@ int engine_member_at(const engine *e, size_t index, engine_member_info *out)
     out->state = m->state;
     out->reachable = m->reachable;
     out->is_self = index == 0;
+    out->heartbeat = m->heartbeat;
+    out->last_seen_ms = m->last_seen_ms;
+    out->digest_match_ms = m->digest_match_ms;
     return ST_OK;
+}
+
+uint64_t engine_now_ms(const engine *e)
+{
+    return e ? e->now_ms : 0;
 }

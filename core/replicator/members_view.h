@@ -20,7 +20,12 @@ typedef struct engine_member_info {
     engine_member_state state; /* the gossiped state */
     bool reachable;            /* this node's failure detector */
     bool is_self;
+    uint64_t heartbeat;       /* the member's own counter, the highest seen */
+    uint64_t last_seen_ms;    /* when that heartbeat last advanced (engine time) */
+    uint64_t digest_match_ms; /* when its digest last equalled ours; 0: never */
 } engine_member_info;
+/* The engine's time: the latest `now` it was given. */
+uint64_t engine_now_ms(const engine *e);
 
 /* Members known to the engine, this node included (at index 0). */
 size_t engine_member_count(const engine *e);

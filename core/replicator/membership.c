@@ -56,8 +56,22 @@ static engine_member_state visible_state(const member *m)
     return m->state;
 }
 
+static void log_member(engine *e, const member *m, engine_member_state st)
+{
+    static const char *const names[] = {
+        "", "member.joining", "member.up", "member.unreachable", "member.down", "member.removed"};
+    if (st < MEMBER_JOINING || st > MEMBER_REMOVED)
+        return;
+    char inc[24];
+    log_field f[2] = {log_field_u64("incarnation", m->incarnation, inc),
+                      {"member", m->id, m->id_len}};
+    log_queue_push(&e->logs, st == MEMBER_UNREACHABLE || st == MEMBER_DOWN ? LOG_WARN : LOG_INFO,
+                   names[st], e->now_ms, f, 2);
+}
+
 static void emit_member(engine *e, const member *m)
 {
+    log_member(e, m, visible_state(m));
     engine_event ev = {0};
     ev.kind = ENGINE_EV_MEMBER;
     ev.member_id = malloc(m->id_len + 1);

@@ -172,9 +172,10 @@ int requests_on_ack(engine *e, uint64_t from_hash, uint64_t id)
 void requests_tick(engine *e)
 {
     for (size_t i = 0; i < e->nreqs;) {
-        if (e->now_ms >= e->reqs[i].deadline_ms)
+        if (e->now_ms >= e->reqs[i].deadline_ms) {
+            e->stats.request_timeouts++;
             finish(e, i, ST_ETIMEOUT);
-        else
+        } else
             i++;
     }
 }

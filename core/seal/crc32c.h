@@ -20,6 +20,11 @@ uint32_t crc32c(uint32_t crc, const uint8_t *p, size_t n);
 uint32_t crc32c_3(const uint8_t *a, size_t an, const uint8_t *b, size_t bn, const uint8_t *c,
                   size_t cn);
 
+/* crc32c continued from `crc` over three pieces in a row: a record's
+ * checksum resumed after a precomputed head (plain.h's reader). */
+uint32_t crc32c_from(uint32_t crc, const uint8_t *a, size_t an, const uint8_t *b, size_t bn,
+                     const uint8_t *c, size_t cn);
+
 /* The portable version, for tests that compare the two. */
 uint32_t crc32c_portable(uint32_t crc, const uint8_t *p, size_t n);
 

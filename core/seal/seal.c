@@ -46,6 +46,11 @@ bool sealer_is_sealed(const sealer *s)
     return s && s->ring;
 }
 
+uint64_t sealer_max_plain(const sealer *s)
+{
+    return s->opts.max_plain_bytes;
+}
+
 void sealer_free(sealer *s)
 {
     if (!s)

@@ -51,6 +51,8 @@ int sealer_new(sealer **out, keyring *ring, const seal_options *opts);
 void sealer_free(sealer *s);
 /* true when the sealer encrypts (has a key ring). */
 bool sealer_is_sealed(const sealer *s);
+/* The largest plaintext the sealer opens (seal_options.max_plain_bytes). */
+uint64_t sealer_max_plain(const sealer *s);
 
 /* Appends the envelope of (plain, len) to `out`. */
 int seal_blob(sealer *s, const uint8_t *aad, size_t aad_len, const uint8_t *plain, size_t len,

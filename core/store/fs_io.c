@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "obs/store_latency.h"
 #include "seal/envelope.h"
 #include "seal/plain.h"
 #include "store/fs_io.h"
@@ -43,7 +44,10 @@ static ssize_t io_write(int fd, const void *buf, size_t n)
 
 static int io_fsync(int fd)
 {
-    return io_faults.fsync ? io_faults.fsync(fd) : fsync(fd);
+    uint64_t started_ns = store_latency_start();
+    int rc = io_faults.fsync ? io_faults.fsync(fd) : fsync(fd);
+    store_latency_record(STORE_LATENCY_FSYNC, started_ns);
+    return rc;
 }
 
 /* Records the first failure (errno) and reports this one. */

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "obs/store_latency.h"
+#include "seal/plain.h"
 #include "store/binding.h"
 #include "store/store.h"
 #include "store/tags.h"
@@ -171,9 +173,11 @@ int journal_append(journal *j, const uint8_t *pid, size_t pid_len, uint64_t expe
     }
     for (size_t i = 0; offs && i < count; i++)
         out[i].payload = blobs.data + offs[i];
+    uint64_t started_ns = store_latency_start();
     pthread_mutex_lock(&j->mu);
     rc = j->be->ops->journal_append(j->be, pid, pid_len, expected_seq, out, count);
     pthread_mutex_unlock(&j->mu);
+    store_latency_record(STORE_LATENCY_APPEND, started_ns);
 done:
     for (size_t i = 0; i < count; i++)
         bytes_free(&tags[i]);
@@ -202,6 +206,8 @@ static int unseal_event(void *c, const store_event *ev)
                            : seal_open_view(u->seal, u->aad.data, u->aad.len, ev->payload,
                                             ev->payload_len, &u->plain, &u->view, &u->view_len);
     if (rc != ST_OK) {
+        if (rc == ST_ECORRUPT)
+            store_latency_seal_failure();
         error_wrap("journal '%.*s' event %llu", error_key_len(ev->pid_len), (const char *)ev->pid,
                    (unsigned long long)ev->seq);
         return rc;
@@ -209,6 +215,34 @@ static int unseal_event(void *c, const store_event *ev)
     store_event plain = *ev;
     plain.payload = u->view;
     plain.payload_len = u->view_len;
+    return u->fn(u->ctx, &plain);
+}
+
+/* An unsealed replay of one pid: every record's binding starts with the
+ * same kind and pid, so their checksum is computed once (seal/plain.h's
+ * reader) and each record continues it over its own seq, timestamp and
+ * tags, built on the stack; the body is opened in place. */
+typedef struct plain_replay_ctx {
+    plain_reader reader;
+    store_event_fn fn;
+    void *ctx;
+    bytes scratch;
+} plain_replay_ctx;
+
+static int open_plain_event(void *c, const store_event *ev)
+{
+    plain_replay_ctx *u = c;
+    uint8_t tail[STORE_BIND_TAIL_MAX];
+    size_t tags_len = ev->tags ? ev->tags_len : 0;
+    size_t tail_len = store_bind_event_tail(tail, ev->seq, ev->timestamp_ms, tags_len);
+    store_event plain = *ev;
+    int rc = plain_reader_open(&u->reader, tail, tail_len, ev->tags, tags_len, ev->payload,
+                               ev->payload_len, &u->scratch, &plain.payload, &plain.payload_len);
+    if (rc != ST_OK) {
+        error_wrap("journal '%.*s' event %llu", (int)(ev->pid_len > 64 ? 64 : ev->pid_len),
+                   (const char *)ev->pid, (unsigned long long)ev->seq);
+        return rc;
+    }
     return u->fn(u->ctx, &plain);
 }
 
@@ -335,8 +369,21 @@ int journal_replay(journal *j, const uint8_t *pid, size_t pid_len, uint64_t from
         return error_set(ST_EINVAL, "journal replay needs a callback");
     if (from > to || max == 0)
         return ST_OK;
+    uint64_t started_ns = store_latency_start();
     pthread_mutex_lock(&j->mu);
-    if (j->seal) {
+    if (j->seal && !sealer_is_sealed(j->seal)) {
+        plain_replay_ctx u = {.fn = fn, .ctx = ctx, .scratch = BYTES_INIT};
+        bytes head = BYTES_INIT;
+        if (!bytes_reserve(&head, STORE_BIND_HEAD_MAX(pid_len))) {
+            rc = error_oom();
+        } else {
+            size_t head_len = store_bind_event_head(head.data, pid, pid_len);
+            plain_reader_init(&u.reader, sealer_max_plain(j->seal), head.data, head_len);
+            rc = replay_checked(j, pid, pid_len, from, to, max, open_plain_event, &u);
+        }
+        bytes_free(&head);
+        bytes_free(&u.scratch);
+    } else if (j->seal) {
         unseal_ctx u = {j->seal, fn, ctx, BYTES_INIT, BYTES_INIT, NULL, 0};
         rc = replay_checked(j, pid, pid_len, from, to, max, unseal_event, &u);
         bytes_free(&u.aad);
@@ -345,6 +392,7 @@ int journal_replay(journal *j, const uint8_t *pid, size_t pid_len, uint64_t from
         rc = replay_checked(j, pid, pid_len, from, to, max, fn, ctx);
     }
     pthread_mutex_unlock(&j->mu);
+    store_latency_record(STORE_LATENCY_REPLAY, started_ns);
     return rc;
 }
 
@@ -521,10 +569,20 @@ static int take_first(void *c, const store_snapshot *s)
     l->got = 1;
     const uint8_t *view;
     size_t view_len;
-    snapshot_aad(&l->aad, l->pid, l->pid_len, s->seq, s->timestamp_ms);
+    /* The binding of a short pid on the stack: no allocation per load. */
+    uint8_t local[128];
+    const uint8_t *aad = local;
+    size_t aad_len;
+    if (STORE_BIND_HEAD_MAX(l->pid_len) + 16 <= sizeof(local)) {
+        aad_len = store_bind_snapshot_to(local, l->pid, l->pid_len, s->seq, s->timestamp_ms);
+    } else {
+        snapshot_aad(&l->aad, l->pid, l->pid_len, s->seq, s->timestamp_ms);
+        aad = l->aad.data;
+        aad_len = l->aad.len;
+    }
     l->rc = l->aad.failed ? error_oom()
-                          : seal_open_view(l->seal, l->aad.data, l->aad.len, s->data, s->len,
-                                           &l->scratch, &view, &view_len);
+                          : seal_open_view(l->seal, aad, aad_len, s->data, s->len, &l->scratch,
+                                           &view, &view_len);
     if (l->rc != ST_OK)
         return 1;
     if (view_len && view == l->scratch.data) {

@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "obs/store_latency.h"
 #include "seal/seal.h"
 #include "store/backend.h"
 #include "store/binding.h"
@@ -129,6 +130,7 @@ int state_store_upsert(state_store *s, const uint8_t *key, size_t key_len,
     if (expected_revision != STATE_ANY_REVISION && expected_revision >= STORE_SEQ_MAX)
         return error_set(ST_EINVAL, "expected revision %llu is out of range",
                          (unsigned long long)expected_revision);
+    uint64_t started_ns = store_latency_start();
     pthread_mutex_lock(&s->mu);
     if (s->seal)
         rc = sealed_upsert(s, key, key_len, expected_revision, state, state_len, new_revision);
@@ -136,6 +138,7 @@ int state_store_upsert(state_store *s, const uint8_t *key, size_t key_len,
         rc = s->be->ops->state_upsert(s->be, key, key_len, expected_revision, state, state_len,
                                       new_revision);
     pthread_mutex_unlock(&s->mu);
+    store_latency_record(STORE_LATENCY_UPSERT, started_ns);
     return rc;
 }
 
@@ -146,6 +149,8 @@ static int open_record(sealer *seal, const uint8_t *key, size_t key_len, uint64_
     state_aad(seal, &aad, key, key_len, revision);
     int rc = aad.failed ? error_oom() : seal_open(seal, aad.data, aad.len, blob, len, out);
     bytes_free(&aad);
+    if (rc == ST_ECORRUPT)
+        store_latency_seal_failure();
     if (rc != ST_OK)
         error_wrap("state '%.*s' revision %llu", error_key_len(key_len), (const char *)key,
                    (unsigned long long)revision);

@@ -47,6 +47,12 @@ class System extends FdEventEmitter {
       if (ev.kind === 'requestDone') this._settle(ev);
       else out.push([ev.kind, ev]);
     }
+    // Log records ride the same fd: each is emitted as 'log'
+    // ({event, level, fields, timeMs}); the library itself prints nothing.
+    for (let s = this._native.nextLog(); s !== undefined; s = this._native.nextLog()) {
+      const r = JSON.parse(s);
+      out.push(['log', { event: r.event, level: r.level, fields: r.fields, timeMs: r.time_ms }]);
+    }
     return out;
   }
 
@@ -91,6 +97,11 @@ class System extends FdEventEmitter {
   // Links of peers no longer admitted close.
   setPeerKeys(keys) {
     this._native.setPeerKeys(keys);
+  }
+
+  // Metrics in the Prometheus text exposition format (a string).
+  metricsText() {
+    return this._native.metricsText();
   }
 
   // Per-peer and engine statistics (dd_system_stats_json), parsed.

@@ -388,6 +388,25 @@ static napi_value text_call(napi_env env, napi_callback_info info,
     return str;
 }
 
+/* nextLog() -> the next log record's JSON text | undefined */
+static napi_value system_next_log(napi_env env, napi_callback_info info)
+{
+    size_t argc = 0;
+    void *h;
+    dd_buf out = DD_BUF_INIT;
+    if (!handle_this(env, info, &argc, NULL, &h))
+        return NULL;
+    int rc = dd_system_next_log(&out, h);
+    if (rc == DD_EDONE)
+        return addon_undefined(env);
+    if (rc)
+        return addon_fail_on(env, rc, h);
+    napi_value str;
+    napi_create_string_utf8(env, (const char *)out.data, out.len, &str);
+    dd_buf_free(&out);
+    return str;
+}
+
 /* The bound "ip:port" of a TCP node. */
 static napi_value system_listen_address(napi_env env, napi_callback_info info)
 {
@@ -395,6 +414,11 @@ static napi_value system_listen_address(napi_env env, napi_callback_info info)
 }
 
 /* Statistics as the library's canonical JSON text (lib/ parses it). */
+static napi_value system_metrics_text(napi_env env, napi_callback_info info)
+{
+    return text_call(env, info, dd_system_metrics_text);
+}
+
 static napi_value system_stats_json(napi_env env, napi_callback_info info)
 {
     return text_call(env, info, dd_system_stats_json);
@@ -722,6 +746,8 @@ bool addon_init_system(napi_env env, napi_value exports)
         M("incarnation", system_incarnation),
         M("listenAddress", system_listen_address),
         M("statsJson", system_stats_json),
+        M("metricsText", system_metrics_text),
+        M("nextLog", system_next_log),
         M("publicKey", system_public_key),
         M("setPeerKeys", system_set_peer_keys),
         M("close", handle_close_method),

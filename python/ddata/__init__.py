@@ -66,6 +66,14 @@ from ._owned import (
     OwnedUrgency,
     OwnedView,
 )
+from ._backend import (
+    BackendCheck,
+    BackendEvent,
+    StoreEngine,
+    backend_tags,
+    backend_tags_contain,
+    check_backend,
+)
 from ._store import (
     ANY_REVISION,
     Backend,
@@ -123,6 +131,7 @@ __all__ = [
     "ORMultiMapRef", "ORSetRef", "PNCounterMapRef", "PNCounterRef",
     "ANY_REVISION", "Backend", "Event", "Journal", "JournalEvent", "Keyring", "PersistStrategy", "SealAlgorithm", "Snapshot", "State",
     "StateStore", "Sync", "seal_algorithm_available", "KeyRevision", "Record",
+    "BackendCheck", "BackendEvent", "StoreEngine", "backend_tags", "backend_tags_contain", "check_backend",
     "Crdt", "Flag", "GCounter", "GCounterMap", "GSet", "LWWMap", "LWWRegister", "MVRegister", "Op", "ORMap",
     "ORMultiMap", "ORSet", "PNCounter", "PNCounterMap", "needs_causal_delta", "random_actor", "type_name",
     "Busy", "Conflict", "Corrupt", "CrdtType", "CryptoError", "Deleted", "Done", "Error",

@@ -15,6 +15,7 @@ CDEF = r"""
 #define DD_SNAPSHOT_CRITERIA_VERSION 1
 #define DD_ANY_REVISION 18446744073709551615
 #define DD_PERSIST_OPTIONS_VERSION 1
+#define DD_BACKEND_OPS_VERSION 1
 #define DD_REPLICA_OPTIONS_VERSION 1
 #define DD_OWNED_OPTIONS_VERSION 1
 #define DD_OWNED_TYPE_OPTIONS_VERSION 1
@@ -227,6 +228,60 @@ typedef struct dd_persist_options {
 } dd_persist_options;
 typedef int (*dd_recover_snapshot_fn)(void *ctx, uint64_t seq, const uint8_t *state, size_t len);
 typedef int (*dd_recover_event_fn)(void *ctx, const dd_journal_event *ev);
+typedef struct dd_backend_event {
+    uint64_t seq;
+    uint64_t timestamp_ms;
+    uint64_t ordering;
+    const uint8_t *pid;
+    size_t pid_len;
+    const uint8_t *payload;
+    size_t len;
+    const uint8_t *tags;
+    size_t tags_len;
+} dd_backend_event;
+typedef int (*dd_backend_event_fn)(void *ctx, const dd_backend_event *ev);
+typedef int (*dd_backend_key_fn)(void *ctx, const uint8_t *key, size_t key_len);
+typedef int (*dd_backend_snapshot_fn)(void *ctx, uint64_t seq, uint64_t timestamp_ms, const uint8_t *data, size_t len);
+typedef int (*dd_backend_state_fn)(void *ctx, const uint8_t *key, size_t key_len, uint64_t revision, const uint8_t *state, size_t len);
+typedef int (*dd_backend_append_fn)(void *user, const uint8_t *pid, size_t pid_len, uint64_t expected_seq, const dd_backend_event *events, size_t count);
+typedef int (*dd_backend_replay_fn)(void *user, const uint8_t *pid, size_t pid_len, uint64_t from, uint64_t to, uint64_t max, dd_backend_event_fn fn, void *ctx);
+typedef int (*dd_backend_key_out_fn)(void *user, const uint8_t *key, size_t key_len, uint64_t *out);
+typedef int (*dd_backend_key_u64_fn)(void *user, const uint8_t *key, size_t key_len, uint64_t n);
+typedef int (*dd_backend_pids_fn)(void *user, const uint8_t *after, size_t after_len, uint64_t limit, dd_backend_key_fn fn, void *ctx);
+typedef int (*dd_backend_by_tag_fn)(void *user, const uint8_t *tag, size_t tag_len, uint64_t after, uint64_t max, dd_backend_event_fn fn, void *ctx);
+typedef int (*dd_backend_snapshot_save_fn)(void *user, const uint8_t *pid, size_t pid_len, uint64_t seq, uint64_t timestamp_ms, const uint8_t *data, size_t len);
+typedef int (*dd_backend_snapshot_find_fn)(void *user, const uint8_t *pid, size_t pid_len, const dd_snapshot_criteria *criteria, dd_backend_snapshot_fn fn, void *ctx);
+typedef int (*dd_backend_snapshot_delete_fn)(void *user, const uint8_t *pid, size_t pid_len, const dd_snapshot_criteria *criteria);
+typedef int (*dd_backend_state_upsert_fn)(void *user, const uint8_t *key, size_t key_len, uint64_t expected_revision, const uint8_t *state, size_t len, uint64_t *new_revision);
+typedef int (*dd_backend_state_read_fn)(void *user, const uint8_t *key, size_t key_len, dd_backend_state_fn fn, void *ctx);
+typedef int (*dd_backend_state_range_fn)(void *user, const uint8_t *from, size_t from_len, int64_t count, dd_backend_state_fn fn, void *ctx);
+typedef int (*dd_backend_user_fn)(void *user);
+typedef void (*dd_backend_close_fn)(void *user);
+typedef struct dd_backend_ops {
+    uint32_t version;
+    const char *name;
+    dd_backend_append_fn journal_append;
+    dd_backend_replay_fn journal_replay;
+    dd_backend_key_out_fn journal_highest;
+    dd_backend_key_u64_fn journal_delete_to;
+    dd_backend_key_out_fn journal_deleted_to;
+    dd_backend_pids_fn journal_pids;
+    dd_backend_by_tag_fn journal_by_tag;
+    dd_backend_snapshot_save_fn snapshot_save;
+    dd_backend_snapshot_find_fn snapshot_find;
+    dd_backend_snapshot_delete_fn snapshot_delete;
+    dd_backend_key_u64_fn snapshot_prune;
+    dd_backend_state_upsert_fn state_upsert;
+    dd_backend_state_read_fn state_get;
+    dd_backend_key_u64_fn state_delete;
+    dd_backend_state_read_fn state_scan;
+    dd_backend_state_range_fn state_range;
+    dd_backend_user_fn state_purge;
+    dd_backend_user_fn state_begin;
+    dd_backend_user_fn state_commit;
+    dd_backend_close_fn close;
+} dd_backend_ops;
+typedef int (*dd_backend_new_fn)(void **user, void *factory_ctx);
 typedef struct dd_replica_options {
     uint32_t version;
     uint32_t delta_strategy;
@@ -398,6 +453,12 @@ int dd_state_store_purge(dd_state_store *store);
 int dd_persist_options_init(dd_persist_options *opts, uint32_t version);
 int dd_journal_persist(uint64_t *out, dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t expected_seq, const dd_append_event *event, const uint8_t *state, size_t state_len, const dd_persist_options *opts);
 int dd_journal_recover(uint64_t *out, dd_journal *journal, const uint8_t *pid, size_t pid_len, dd_recover_snapshot_fn on_snapshot, dd_recover_event_fn on_event, void *ctx);
+int dd_journal_open_custom(dd_journal **out, const dd_backend_ops *ops, void *user, const dd_store_options *opts);
+int dd_state_store_open_custom(dd_state_store **out, const dd_backend_ops *ops, void *user, const dd_store_options *opts);
+int dd_backend_tags_contain(int *out, const uint8_t *tags, size_t tags_len, const uint8_t *tag, size_t tag_len);
+int dd_backend_tags_next(const uint8_t **tag, size_t *tag_len, const uint8_t *tags, size_t tags_len, size_t *pos);
+int dd_backend_open_builtin(const dd_backend_ops **ops, void **user, const dd_store_options *opts);
+int dd_backend_check(dd_buf *report, const dd_backend_ops *ops, dd_backend_new_fn new_store, void *factory_ctx);
 int dd_replica_options_init(dd_replica_options *opts, uint32_t version);
 int dd_replica_open(dd_replica **out, dd_system *sys, const dd_replica_options *opts);
 int dd_replica_close(dd_replica *r);
@@ -446,6 +507,8 @@ int dd_system_incarnation(uint64_t *out, dd_system *sys);
 int dd_system_listen_address(dd_buf *out, dd_system *sys);
 int dd_system_connect(dd_system *sys, const char *address);
 int dd_system_stats_json(dd_buf *out, dd_system *sys);
+int dd_system_metrics_text(dd_buf *out, dd_system *sys);
+int dd_system_next_log(dd_buf *out, dd_system *sys);
 int dd_node_key_generate(dd_buf *public_key, const char *path);
 int dd_system_public_key(dd_buf *out, dd_system *sys);
 int dd_system_set_peer_keys(dd_system *sys, const uint8_t *public_keys, const char *const *node_ids, size_t count);
@@ -528,6 +591,12 @@ FUNCTIONS = (
     'dd_persist_options_init',
     'dd_journal_persist',
     'dd_journal_recover',
+    'dd_journal_open_custom',
+    'dd_state_store_open_custom',
+    'dd_backend_tags_contain',
+    'dd_backend_tags_next',
+    'dd_backend_open_builtin',
+    'dd_backend_check',
     'dd_replica_options_init',
     'dd_replica_open',
     'dd_replica_close',
@@ -576,6 +645,8 @@ FUNCTIONS = (
     'dd_system_listen_address',
     'dd_system_connect',
     'dd_system_stats_json',
+    'dd_system_metrics_text',
+    'dd_system_next_log',
     'dd_node_key_generate',
     'dd_system_public_key',
     'dd_system_set_peer_keys',

@@ -14,7 +14,11 @@ class Error(Exception):
     """A ddata call failed. `code` is the DD_E* status, `name` its name
     ("DD_ECONFLICT"), `message` the library's description of what failed."""
 
-    def __init__(self, code, name, message):
+    def __init__(self, code, name=None, message=None):
+        if name is None and message is None and not isinstance(code, int):
+            # Raised by Python code (a custom store engine): Conflict("why").
+            message, code = str(code), _CODE_OF.get(type(self), lib.DD_EIO)
+            name = ffi.string(lib.dd_status_name(code)).decode()
         super().__init__("%s: %s" % (name, message))
         self.code = code
         self.name = name
@@ -59,14 +63,14 @@ class LimitExceeded(Error):
 class IOError_(Error, OSError):
     """DD_EIO: the operating system or a storage engine failed."""
 
-    def __init__(self, code, name, message):
+    def __init__(self, code, name=None, message=None):
         Error.__init__(self, code, name, message)
 
 
 class Timeout(Error, TimeoutError):
     """DD_ETIMEOUT: a consistency level was not reached in time."""
 
-    def __init__(self, code, name, message):
+    def __init__(self, code, name=None, message=None):
         Error.__init__(self, code, name, message)
 
 
@@ -114,6 +118,9 @@ _BY_CODE = {
     lib.DD_EUNSUPPORTED: Unsupported,
     lib.DD_ECALLBACK: CallbackError,
 }
+
+
+_CODE_OF = {cls: code for code, cls in _BY_CODE.items()}
 
 
 def error_for(code, handle=None):

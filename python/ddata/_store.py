@@ -12,6 +12,7 @@ import enum
 import time
 import threading
 
+from . import _backend as _custom
 from ._aio import add_async_forms
 from ._ddata import ffi, lib
 from ._errors import InvalidArgument, check
@@ -313,6 +314,10 @@ class Journal(Handle):
 
     def __init__(self, backend="memory", path=None, **options):
         keep = []
+        if isinstance(backend, _custom.StoreEngine):  # a store of your own (_backend.py)
+            opts = _options(keep, "memory", path, **options)
+            Handle.__init__(self, _custom.open_custom("journal", backend, opts), lib.dd_journal_close)
+            return
         opts = _options(keep, backend, path, **options)
         out = ffi.new("dd_journal **")
         check(lib.dd_journal_open(out, opts))
@@ -455,6 +460,10 @@ class StateStore(Handle):
 
     def __init__(self, backend="memory", path=None, **options):
         keep = []
+        if isinstance(backend, _custom.StoreEngine):  # a store of your own (_backend.py)
+            opts = _options(keep, "memory", path, **options)
+            Handle.__init__(self, _custom.open_custom("state", backend, opts), lib.dd_state_store_close)
+            return
         opts = _options(keep, backend, path, **options)
         out = ffi.new("dd_state_store **")
         check(lib.dd_state_store_open(out, opts))

@@ -15,6 +15,7 @@ the typed read of the copy.
 import collections
 import enum
 import json
+import logging
 import time
 
 from ._core import CrdtType, OpKind, _limits_ptr
@@ -252,6 +253,12 @@ class System(Handle, Pump):
         """Engine, peer and transport statistics as a dict."""
         return json.loads(self.stats_json())
 
+    def metrics_text(self):
+        """Metrics in the Prometheus text exposition format (str)."""
+        buf = ffi.new("dd_buf *")
+        check(lib.dd_system_metrics_text(buf, self._h))
+        return take_buf(buf).decode("utf-8")
+
     # ---- the pump
 
     def tick(self, now_ms=None):
@@ -298,6 +305,40 @@ class System(Handle, Pump):
             ev = self._next_event_c()
             if ev is None or not self._route(ev):
                 return ev
+
+    # ---- log records (the library prints nothing; the host routes them)
+
+    def next_log(self):
+        """The next queued log record as a dict {"event", "level",
+        "fields", "time_ms"}, or None when none is queued."""
+        buf = ffi.new("dd_buf *")
+        rc = lib.dd_system_next_log(buf, self._h)
+        if rc == lib.DD_EDONE:
+            return None
+        check(rc, self._h)
+        return json.loads(take_buf(buf).decode("utf-8"))
+
+    _LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
+                   "error": logging.ERROR}
+
+    def forward_logs(self, logger=None):
+        """Drains the queued log records into `logger` (default the
+        "ddata" logger): one logging record each, message "event k=v ...",
+        with the record's event and fields as `ddata_event` and
+        `ddata_fields` attributes. Returns how many. Call it when
+        fileno() is readable, beside next_event()."""
+        logger = logger or logging.getLogger("ddata")
+        n = 0
+        while True:
+            rec = self.next_log()
+            if rec is None:
+                return n
+            fields = rec.get("fields", {})
+            text = " ".join([rec["event"]] + ["%s=%s" % kv for kv in sorted(fields.items())])
+            logger.log(self._LOG_LEVELS.get(rec.get("level"), logging.INFO), "%s", text,
+                       extra={"ddata_event": rec["event"], "ddata_fields": fields,
+                              "ddata_time_ms": rec.get("time_ms")})
+            n += 1
 
     def _route(self, ev):
         """Takes an awaited request's REQUEST_DONE; True when it did."""

@@ -18,6 +18,8 @@
 
 #include "commands.h"
 #include "ddata.h"
+#include "log_print.h"
+#include "metrics_http.h"
 #include "peer_keys_file.h"
 
 #define MAX_SEEDS 64
@@ -37,6 +39,7 @@ typedef struct node_ctx {
     size_t nmembers;
     const char *id;
     const char *peer_keys_path; /* reloaded on SIGHUP; NULL = none */
+    log_format log_fmt;
 } node_ctx;
 
 static volatile sig_atomic_t stop_flag, reload_flag;
@@ -85,6 +88,9 @@ void cmd_node_help(void)
            "  --store-key-file F seal the store with this 32-byte key (key id 1)\n"
            "  --durable PATTERN  a durable key, or PREFIX* (repeatable; needs --store)\n"
            "  --gossip-ms N      digest gossip interval (default 200)\n"
+           "  --metrics IP:PORT  serve Prometheus metrics at http://IP:PORT/metrics\n"
+           "  --log-format F     text (default) or json: the library's log records on\n"
+           "                     stderr, one per line\n"
            "  --control          read commands on stdin, answer one line each on stdout:\n"
            "                       inc KEY N | add KEY ELEM | remove KEY ELEM | get KEY |\n"
            "                       delete KEY | keys | members | stats | addr | quit\n"
@@ -376,6 +382,7 @@ static int run_loop(node_ctx *c, int control)
         if (n < 0 && errno != EINTR)
             return 1;
         drain_events(c);
+        log_print_drain(stderr, c->sys, c->id, c->log_fmt);
         if (reload_flag) {
             reload_flag = 0;
             if (c->peer_keys_path)
@@ -414,7 +421,9 @@ int cmd_node(int argc, char **argv)
 {
     const char *id = NULL, *listen = NULL, *key_file = NULL, *store_path = NULL,
                *store_key_file = NULL, *node_key = NULL, *peer_keys_path = NULL,
-               *next_key_file = NULL;
+               *next_key_file = NULL, *metrics_addr = NULL;
+    metrics_http *metrics = NULL;
+    int json_logs = 0;
     const char *seeds[MAX_SEEDS], *durable[MAX_DURABLE];
     size_t nseeds = 0, ndurable = 0;
     int plaintext = 0, control = 0;
@@ -449,6 +458,14 @@ int cmd_node(int argc, char **argv)
             store_path = v;
         } else if (strcmp(a, "--store-key-file") == 0) {
             store_key_file = v;
+        } else if (strcmp(a, "--metrics") == 0) {
+            metrics_addr = v;
+        } else if (strcmp(a, "--log-format") == 0) {
+            if (strcmp(v, "json") != 0 && strcmp(v, "text") != 0) {
+                fprintf(stderr, "ddata node: --log-format is text or json, not '%s'\n", v);
+                return 2;
+            }
+            json_logs = strcmp(v, "json") == 0;
         } else if (strcmp(a, "--gossip-ms") == 0) {
             gossip_ms = strtoul(v, NULL, 10);
         } else if (strcmp(a, "--seed") == 0 && nseeds < MAX_SEEDS) {
@@ -496,6 +513,7 @@ int cmd_node(int argc, char **argv)
     node_ctx c;
     memset(&c, 0, sizeof(c));
     c.id = id;
+    c.log_fmt = json_logs ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT;
     int status = 1;
     if (store_path) {
         dd_store_options so;
@@ -557,6 +575,12 @@ int cmd_node(int argc, char **argv)
         fprintf(stderr, "ddata node: cannot open the replica: %s\n", dd_error_last()->message);
         goto done;
     }
+    /* Before "ready", so a controller that reads it can scrape at once. */
+    if (metrics_addr) {
+        if (metrics_http_start(&metrics, metrics_addr, c.sys) != 0)
+            goto done;
+        fprintf(stderr, "[%s] metrics on http://%s/metrics\n", id, metrics_http_address(metrics));
+    }
     dd_buf addr = DD_BUF_INIT;
     if (dd_system_listen_address(&addr, c.sys) == DD_OK) {
         fprintf(stderr, "[%s] listening on %.*s\n", id, (int)addr.len, (const char *)addr.data);
@@ -577,6 +601,7 @@ int cmd_node(int argc, char **argv)
     status = run_loop(&c, control);
     fprintf(stderr, "[%s] stopping\n", id);
 done:
+    metrics_http_stop(metrics);
     dd_replica_close(c.rep);
     dd_system_close(c.sys);
     dd_state_store_close(c.store);

@@ -23,6 +23,8 @@ int cmd_keygen(int argc, char **argv);
 void cmd_keygen_help(void);
 int cmd_inspect(int argc, char **argv);
 void cmd_inspect_help(void);
+int cmd_top(int argc, char **argv);
+void cmd_top_help(void);
 int cmd_schema(int argc, char **argv);
 void cmd_schema_help(void);
 

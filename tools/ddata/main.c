@@ -20,6 +20,7 @@ static const command commands[] = {
     {"node", "run one cluster node", cmd_node, cmd_node_help},
     {"schema", "print the SQL that creates a PostgreSQL store's tables", cmd_schema,
      cmd_schema_help},
+    {"top", "a live view of a node from its metrics endpoint", cmd_top, cmd_top_help},
     {"version", "print library and ABI versions", cmd_version, cmd_version_help},
 };
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))

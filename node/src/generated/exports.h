@@ -9,7 +9,7 @@
 #ifndef DD_NODE_EXPORTS_GEN_H
 #define DD_NODE_EXPORTS_GEN_H
 
-#define DD_EXPORT_COUNT 123
+#define DD_EXPORT_COUNT 131
 
 #define DD_EXPORTS(X) \
     X(dd_version, "const char *", 0, "", "void") \
@@ -84,6 +84,12 @@
     X(dd_persist_options_init, "int", 2, "Su", "dd_persist_options *opts, uint32_t version") \
     X(dd_journal_persist, "int", 9, "phbnuSbnS", "uint64_t *out, dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t expected_seq, const dd_append_event *event, const uint8_t *state, size_t state_len, const dd_persist_options *opts") \
     X(dd_journal_recover, "int", 7, "phbnffp", "uint64_t *out, dd_journal *journal, const uint8_t *pid, size_t pid_len, dd_recover_snapshot_fn on_snapshot, dd_recover_event_fn on_event, void *ctx") \
+    X(dd_journal_open_custom, "int", 4, "HSpS", "dd_journal **out, const dd_backend_ops *ops, void *user, const dd_store_options *opts") \
+    X(dd_state_store_open_custom, "int", 4, "HSpS", "dd_state_store **out, const dd_backend_ops *ops, void *user, const dd_store_options *opts") \
+    X(dd_backend_tags_contain, "int", 5, "pbnbn", "int *out, const uint8_t *tags, size_t tags_len, const uint8_t *tag, size_t tag_len") \
+    X(dd_backend_tags_next, "int", 5, "bpbnp", "const uint8_t **tag, size_t *tag_len, const uint8_t *tags, size_t tags_len, size_t *pos") \
+    X(dd_backend_open_builtin, "int", 3, "SpS", "const dd_backend_ops **ops, void **user, const dd_store_options *opts") \
+    X(dd_backend_check, "int", 4, "BSfp", "dd_buf *report, const dd_backend_ops *ops, dd_backend_new_fn new_store, void *factory_ctx") \
     X(dd_replica_options_init, "int", 2, "Su", "dd_replica_options *opts, uint32_t version") \
     X(dd_replica_open, "int", 3, "HhS", "dd_replica **out, dd_system *sys, const dd_replica_options *opts") \
     X(dd_replica_close, "int", 1, "h", "dd_replica *r") \
@@ -132,6 +138,8 @@
     X(dd_system_listen_address, "int", 2, "Bh", "dd_buf *out, dd_system *sys") \
     X(dd_system_connect, "int", 2, "hs", "dd_system *sys, const char *address") \
     X(dd_system_stats_json, "int", 2, "Bh", "dd_buf *out, dd_system *sys") \
+    X(dd_system_metrics_text, "int", 2, "Bh", "dd_buf *out, dd_system *sys") \
+    X(dd_system_next_log, "int", 2, "Bh", "dd_buf *out, dd_system *sys") \
     X(dd_node_key_generate, "int", 2, "Bs", "dd_buf *public_key, const char *path") \
     X(dd_system_public_key, "int", 2, "Bh", "dd_buf *out, dd_system *sys") \
     X(dd_system_set_peer_keys, "int", 4, "hbsn", "dd_system *sys, const uint8_t *public_keys, const char *const *node_ids, size_t count")

@@ -33,6 +33,8 @@ pub const DD_SNAPSHOT_CRITERIA_VERSION: u32 = 1;
 pub const DD_ANY_REVISION: u64 = 18446744073709551615;
 /// `DD_PERSIST_OPTIONS_VERSION`: see ddata.h.
 pub const DD_PERSIST_OPTIONS_VERSION: u32 = 1;
+/// `DD_BACKEND_OPS_VERSION`: see ddata.h.
+pub const DD_BACKEND_OPS_VERSION: u32 = 1;
 /// `DD_REPLICA_OPTIONS_VERSION`: see ddata.h.
 pub const DD_REPLICA_OPTIONS_VERSION: u32 = 1;
 /// `DD_OWNED_OPTIONS_VERSION`: see ddata.h.
@@ -486,6 +488,80 @@ pub struct dd_persist_options {
     pub compact: u32,
 }
 
+/// An event as an engine stores it. On append, 'ordering' and 'pid' are unset (the pid is the call's); on read, fill every field.
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct dd_backend_event {
+    /// `dd_backend_event.seq`: see ddata.h.
+    pub seq: u64,
+    /// `dd_backend_event.timestamp_ms`: see ddata.h.
+    pub timestamp_ms: u64,
+    /// `dd_backend_event.ordering`: see ddata.h.
+    pub ordering: u64,
+    /// `dd_backend_event.pid`: see ddata.h.
+    pub pid: *const u8,
+    /// `dd_backend_event.pid_len`: see ddata.h.
+    pub pid_len: usize,
+    /// `dd_backend_event.payload`: see ddata.h.
+    pub payload: *const u8,
+    /// `dd_backend_event.len`: see ddata.h.
+    pub len: usize,
+    /// opaque; may be NULL when tags_len is 0
+    pub tags: *const u8,
+    /// `dd_backend_event.tags_len`: see ddata.h.
+    pub tags_len: usize,
+}
+
+/// `dd_backend_ops`: see ddata.h and ABI.md.
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct dd_backend_ops {
+    /// DD_BACKEND_OPS_VERSION
+    pub version: u32,
+    /// for messages; may be NULL
+    pub name: *const c_char,
+    /// `dd_backend_ops.journal_append`: see ddata.h.
+    pub journal_append: dd_backend_append_fn,
+    /// `dd_backend_ops.journal_replay`: see ddata.h.
+    pub journal_replay: dd_backend_replay_fn,
+    /// `dd_backend_ops.journal_highest`: see ddata.h.
+    pub journal_highest: dd_backend_key_out_fn,
+    /// `dd_backend_ops.journal_delete_to`: see ddata.h.
+    pub journal_delete_to: dd_backend_key_u64_fn,
+    /// `dd_backend_ops.journal_deleted_to`: see ddata.h.
+    pub journal_deleted_to: dd_backend_key_out_fn,
+    /// `dd_backend_ops.journal_pids`: see ddata.h.
+    pub journal_pids: dd_backend_pids_fn,
+    /// `dd_backend_ops.journal_by_tag`: see ddata.h.
+    pub journal_by_tag: dd_backend_by_tag_fn,
+    /// `dd_backend_ops.snapshot_save`: see ddata.h.
+    pub snapshot_save: dd_backend_snapshot_save_fn,
+    /// `dd_backend_ops.snapshot_find`: see ddata.h.
+    pub snapshot_find: dd_backend_snapshot_find_fn,
+    /// `dd_backend_ops.snapshot_delete`: see ddata.h.
+    pub snapshot_delete: dd_backend_snapshot_delete_fn,
+    /// `dd_backend_ops.snapshot_prune`: see ddata.h.
+    pub snapshot_prune: dd_backend_key_u64_fn,
+    /// `dd_backend_ops.state_upsert`: see ddata.h.
+    pub state_upsert: dd_backend_state_upsert_fn,
+    /// `dd_backend_ops.state_get`: see ddata.h.
+    pub state_get: dd_backend_state_read_fn,
+    /// `dd_backend_ops.state_delete`: see ddata.h.
+    pub state_delete: dd_backend_key_u64_fn,
+    /// `dd_backend_ops.state_scan`: see ddata.h.
+    pub state_scan: dd_backend_state_read_fn,
+    /// `dd_backend_ops.state_range`: see ddata.h.
+    pub state_range: dd_backend_state_range_fn,
+    /// `dd_backend_ops.state_purge`: see ddata.h.
+    pub state_purge: dd_backend_user_fn,
+    /// `dd_backend_ops.state_begin`: see ddata.h.
+    pub state_begin: dd_backend_user_fn,
+    /// `dd_backend_ops.state_commit`: see ddata.h.
+    pub state_commit: dd_backend_user_fn,
+    /// `dd_backend_ops.close`: see ddata.h.
+    pub close: dd_backend_close_fn,
+}
+
 /// `dd_replica_options`: see ddata.h and ABI.md.
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
@@ -705,6 +781,44 @@ pub struct dd_event {
 pub type dd_recover_snapshot_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, seq: u64, state: *const u8, len: usize) -> c_int>;
 /// Recovery callbacks run on the caller's thread, during the call, with no lock held (so they may call ddata, on this journal too); pointers are valid during the callback only. A non-zero return stops recovery: a positive code comes back as DD_ECALLBACK with the code in the message, a negative DD_E* status as itself (see DD_CALLBACK_CODE_MAX).
 pub type dd_recover_event_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, ev: *const dd_journal_event) -> c_int>;
+/// `dd_backend_event_fn`: see ddata.h and ABI.md.
+pub type dd_backend_event_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, ev: *const dd_backend_event) -> c_int>;
+/// `dd_backend_key_fn`: see ddata.h and ABI.md.
+pub type dd_backend_key_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, key: *const u8, key_len: usize) -> c_int>;
+/// `dd_backend_snapshot_fn`: see ddata.h and ABI.md.
+pub type dd_backend_snapshot_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, seq: u64, timestamp_ms: u64, data: *const u8, len: usize) -> c_int>;
+/// `dd_backend_state_fn`: see ddata.h and ABI.md.
+pub type dd_backend_state_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, key: *const u8, key_len: usize, revision: u64, state: *const u8, len: usize) -> c_int>;
+/// The members' types (one typedef each, shared where the shapes agree).
+pub type dd_backend_append_fn = Option<unsafe extern "C" fn(user: *mut c_void, pid: *const u8, pid_len: usize, expected_seq: u64, events: *const dd_backend_event, count: usize) -> c_int>;
+/// The members' types (one typedef each, shared where the shapes agree).
+pub type dd_backend_replay_fn = Option<unsafe extern "C" fn(user: *mut c_void, pid: *const u8, pid_len: usize, from: u64, to: u64, max: u64, r#fn: dd_backend_event_fn, ctx: *mut c_void) -> c_int>;
+/// The members' types (one typedef each, shared where the shapes agree).
+pub type dd_backend_key_out_fn = Option<unsafe extern "C" fn(user: *mut c_void, key: *const u8, key_len: usize, out: *mut u64) -> c_int>;
+/// The members' types (one typedef each, shared where the shapes agree).
+pub type dd_backend_key_u64_fn = Option<unsafe extern "C" fn(user: *mut c_void, key: *const u8, key_len: usize, n: u64) -> c_int>;
+/// The members' types (one typedef each, shared where the shapes agree).
+pub type dd_backend_pids_fn = Option<unsafe extern "C" fn(user: *mut c_void, after: *const u8, after_len: usize, limit: u64, r#fn: dd_backend_key_fn, ctx: *mut c_void) -> c_int>;
+/// The members' types (one typedef each, shared where the shapes agree).
+pub type dd_backend_by_tag_fn = Option<unsafe extern "C" fn(user: *mut c_void, tag: *const u8, tag_len: usize, after: u64, max: u64, r#fn: dd_backend_event_fn, ctx: *mut c_void) -> c_int>;
+/// The members' types (one typedef each, shared where the shapes agree).
+pub type dd_backend_snapshot_save_fn = Option<unsafe extern "C" fn(user: *mut c_void, pid: *const u8, pid_len: usize, seq: u64, timestamp_ms: u64, data: *const u8, len: usize) -> c_int>;
+/// The members' types (one typedef each, shared where the shapes agree).
+pub type dd_backend_snapshot_find_fn = Option<unsafe extern "C" fn(user: *mut c_void, pid: *const u8, pid_len: usize, criteria: *const dd_snapshot_criteria, r#fn: dd_backend_snapshot_fn, ctx: *mut c_void) -> c_int>;
+/// The members' types (one typedef each, shared where the shapes agree).
+pub type dd_backend_snapshot_delete_fn = Option<unsafe extern "C" fn(user: *mut c_void, pid: *const u8, pid_len: usize, criteria: *const dd_snapshot_criteria) -> c_int>;
+/// The members' types (one typedef each, shared where the shapes agree).
+pub type dd_backend_state_upsert_fn = Option<unsafe extern "C" fn(user: *mut c_void, key: *const u8, key_len: usize, expected_revision: u64, state: *const u8, len: usize, new_revision: *mut u64) -> c_int>;
+/// The members' types (one typedef each, shared where the shapes agree).
+pub type dd_backend_state_read_fn = Option<unsafe extern "C" fn(user: *mut c_void, key: *const u8, key_len: usize, r#fn: dd_backend_state_fn, ctx: *mut c_void) -> c_int>;
+/// The members' types (one typedef each, shared where the shapes agree).
+pub type dd_backend_state_range_fn = Option<unsafe extern "C" fn(user: *mut c_void, from: *const u8, from_len: usize, count: i64, r#fn: dd_backend_state_fn, ctx: *mut c_void) -> c_int>;
+/// The members' types (one typedef each, shared where the shapes agree).
+pub type dd_backend_user_fn = Option<unsafe extern "C" fn(user: *mut c_void) -> c_int>;
+/// The members' types (one typedef each, shared where the shapes agree).
+pub type dd_backend_close_fn = Option<unsafe extern "C" fn(user: *mut c_void)>;
+/// Makes a fresh, empty store for one case of dd_backend_check: *user receives the pointer the ops are called with; the check closes it with ops-&gt;close when the case ends.
+pub type dd_backend_new_fn = Option<unsafe extern "C" fn(user: *mut *mut c_void, factory_ctx: *mut c_void) -> c_int>;
 /// A clock returning milliseconds since the Unix epoch.
 pub type dd_clock_fn = Option<unsafe extern "C" fn(ctx: *mut c_void) -> u64>;
 
@@ -853,6 +967,18 @@ extern "C" {
     pub fn dd_journal_persist(out: *mut u64, journal: *mut dd_journal, pid: *const u8, pid_len: usize, expected_seq: u64, event: *const dd_append_event, state: *const u8, state_len: usize, opts: *const dd_persist_options) -> c_int;
     /// Loads the latest snapshot (on_snapshot, may be NULL) and replays the events after it (on_event). DD_ECORRUPT when an event is missing: a gap is never recovered into a wrong state. 'out' (may be NULL) receives the last sequence number applied (0 for a pid with no history).
     pub fn dd_journal_recover(out: *mut u64, journal: *mut dd_journal, pid: *const u8, pid_len: usize, on_snapshot: dd_recover_snapshot_fn, on_event: dd_recover_event_fn, ctx: *mut c_void) -> c_int;
+    /// Opens a journal or state store on your engine. 'opts' may be NULL; of it only keyring, compression_level, compression_threshold and snapshot_keep apply (backend, path and sync are the engine's business). DD_EINVAL for an unknown version or a required member left NULL.
+    pub fn dd_journal_open_custom(out: *mut *mut dd_journal, ops: *const dd_backend_ops, user: *mut c_void, opts: *const dd_store_options) -> c_int;
+    /// Opens a journal or state store on your engine. 'opts' may be NULL; of it only keyring, compression_level, compression_threshold and snapshot_keep apply (backend, path and sync are the engine's business). DD_EINVAL for an unknown version or a required member left NULL.
+    pub fn dd_state_store_open_custom(out: *mut *mut dd_state_store, ops: *const dd_backend_ops, user: *mut c_void, opts: *const dd_store_options) -> c_int;
+    /// out = 1 when the opaque tags blob of an event carries 'tag', else 0: what journal_by_tag must match. For engines that index tags in a table of their own, dd_backend_tags_next walks the blob: *pos starts at 0; DD_EDONE at the end; DD_ECORRUPT on a malformed blob.
+    pub fn dd_backend_tags_contain(out: *mut c_int, tags: *const u8, tags_len: usize, tag: *const u8, tag_len: usize) -> c_int;
+    /// out = 1 when the opaque tags blob of an event carries 'tag', else 0: what journal_by_tag must match. For engines that index tags in a table of their own, dd_backend_tags_next walks the blob: *pos starts at 0; DD_EDONE at the end; DD_ECORRUPT on a malformed blob.
+    pub fn dd_backend_tags_next(tag: *mut *const u8, tag_len: *mut usize, tags: *const u8, tags_len: usize, pos: *mut usize) -> c_int;
+    /// A built-in engine behind the public table (backend, path, sync and must_exist from 'opts'; sealing options ignored): to wrap it (count, inject faults, mirror) or to run dd_backend_check on it. *ops is static; close *user with (*ops)-&gt;close, or hand both to an open_custom.
+    pub fn dd_backend_open_builtin(ops: *mut *const dd_backend_ops, user: *mut *mut c_void, opts: *const dd_store_options) -> c_int;
+    /// The contract suite the built-in engines pass, run against your engine: each case on a fresh store from new_store, once unsealed and once sealed (a throwaway key). 'report' (may be NULL; free with dd_buf_free) receives one line per case, "ok &lt;case&gt; \[variant\]" or "FAIL &lt;case&gt; \[variant\]: &lt;message&gt;", then "&lt;n&gt; passed, &lt;m&gt; failed". DD_OK when every case passed; DD_ECORRUPT when one failed (the first failure is in dd_error_last); DD_EINVAL for bad arguments.
+    pub fn dd_backend_check(report: *mut dd_buf, ops: *const dd_backend_ops, new_store: dd_backend_new_fn, factory_ctx: *mut c_void) -> c_int;
     /// `dd_replica_options_init`: see ddata.h and ABI.md.
     pub fn dd_replica_options_init(opts: *mut dd_replica_options, version: u32) -> c_int;
     /// Opens the system's replica (one per system; DD_EBUSY if one is open). With a store, every durable key is loaded before this returns. The replica keeps the system and the store alive until dd_replica_close.
@@ -949,6 +1075,10 @@ extern "C" {
     pub fn dd_system_connect(sys: *mut dd_system, address: *const c_char) -> c_int;
     /// Statistics as canonical JSON: {"engine":{...},"node":id,"peers":\[...\], "transport":{...}} where each peer has bytes/frames in and out, delta and full-state frames and bytes apart, queue drops and queued bytes; the transport totals count rejected connections, handshake and AEAD failures and drops ("peers" absent and "transport" null in pump mode).
     pub fn dd_system_stats_json(out: *mut dd_buf, sys: *mut dd_system) -> c_int;
+    /// Metrics in the Prometheus text exposition format (version 0.0.4), every family with HELP and TYPE lines: members by state, convergence lag and heartbeat age per member, replicator messages and bytes by kind, deltas, full states, NACKs, digest rounds, keys, tombstones, pending consistency requests and timeouts, queue drops, the transport's handshake and frame counters (zeros in pump mode), and the store operation latency histograms, which are process-wide (every journal and state store of the process). docs/observability.md lists each metric. Caller owns *out; free it with dd_buf_free.
+    pub fn dd_system_metrics_text(out: *mut dd_buf, sys: *mut dd_system) -> c_int;
+    /// The next log record as one JSON object (caller owns *out; free with dd_buf_free); DD_EDONE when none is queued. The library prints nothing: what an operator should know is queued here, and the event fd (dd_system_event_fd) is readable while records are queued, as for events. A record is {"event":NAME,"fields":{KEY:VALUE,...}, "level":"debug"|"info"|"warn"|"error","time_ms":N}, every value a string; NAME is stable (docs/observability.md lists them: member.*, transport.connected/reconnected/disconnected/handshake_failed, delta.nack_sent, delta.full_state_sent, store.write_failed, store.slow_fsync, log.dropped). At most 1024 records wait per queue; beyond that they are counted and reported as one log.dropped record.
+    pub fn dd_system_next_log(out: *mut dd_buf, sys: *mut dd_system) -> c_int;
     /// Node identities of the built-in transport. generate: creates 'path' (mode 0600, never overwriting) holding a fresh X25519 key pair and returns its public key. public_key: this node's static public key. set_peer_keys: replaces the allow-list ('count' public keys of DD_KEY_BYTES each, back to back; 'node_ids' NULL or one id per key, NULL or "" = any id; count 0 = no list) and closes the links of peers it no longer admits. The last two are DD_EUNSUPPORTED in pump mode.
     pub fn dd_node_key_generate(public_key: *mut dd_buf, path: *const c_char) -> c_int;
     /// Node identities of the built-in transport. generate: creates 'path' (mode 0600, never overwriting) holding a fresh X25519 key pair and returns its public key. public_key: this node's static public key. set_peer_keys: replaces the allow-list ('count' public keys of DD_KEY_BYTES each, back to back; 'node_ids' NULL or one id per key, NULL or "" = any id; count 0 = no list) and closes the links of peers it no longer admits. The last two are DD_EUNSUPPORTED in pump mode.
@@ -1031,6 +1161,12 @@ pub const FUNCTIONS: &[&str] = &[
     "dd_persist_options_init",
     "dd_journal_persist",
     "dd_journal_recover",
+    "dd_journal_open_custom",
+    "dd_state_store_open_custom",
+    "dd_backend_tags_contain",
+    "dd_backend_tags_next",
+    "dd_backend_open_builtin",
+    "dd_backend_check",
     "dd_replica_options_init",
     "dd_replica_open",
     "dd_replica_close",
@@ -1079,6 +1215,8 @@ pub const FUNCTIONS: &[&str] = &[
     "dd_system_listen_address",
     "dd_system_connect",
     "dd_system_stats_json",
+    "dd_system_metrics_text",
+    "dd_system_next_log",
     "dd_node_key_generate",
     "dd_system_public_key",
     "dd_system_set_peer_keys",
@@ -1199,6 +1337,49 @@ mod layout {
         assert_eq!(offset_of!(dd_persist_options, strategy), 4);
         assert_eq!(offset_of!(dd_persist_options, snapshot_every), 8);
         assert_eq!(offset_of!(dd_persist_options, compact), 16);
+    }
+
+    #[test]
+    fn layout_dd_backend_event() {
+        assert_eq!(size_of::<dd_backend_event>(), 72);
+        assert_eq!(align_of::<dd_backend_event>(), 8);
+        assert_eq!(offset_of!(dd_backend_event, seq), 0);
+        assert_eq!(offset_of!(dd_backend_event, timestamp_ms), 8);
+        assert_eq!(offset_of!(dd_backend_event, ordering), 16);
+        assert_eq!(offset_of!(dd_backend_event, pid), 24);
+        assert_eq!(offset_of!(dd_backend_event, pid_len), 32);
+        assert_eq!(offset_of!(dd_backend_event, payload), 40);
+        assert_eq!(offset_of!(dd_backend_event, len), 48);
+        assert_eq!(offset_of!(dd_backend_event, tags), 56);
+        assert_eq!(offset_of!(dd_backend_event, tags_len), 64);
+    }
+
+    #[test]
+    fn layout_dd_backend_ops() {
+        assert_eq!(size_of::<dd_backend_ops>(), 176);
+        assert_eq!(align_of::<dd_backend_ops>(), 8);
+        assert_eq!(offset_of!(dd_backend_ops, version), 0);
+        assert_eq!(offset_of!(dd_backend_ops, name), 8);
+        assert_eq!(offset_of!(dd_backend_ops, journal_append), 16);
+        assert_eq!(offset_of!(dd_backend_ops, journal_replay), 24);
+        assert_eq!(offset_of!(dd_backend_ops, journal_highest), 32);
+        assert_eq!(offset_of!(dd_backend_ops, journal_delete_to), 40);
+        assert_eq!(offset_of!(dd_backend_ops, journal_deleted_to), 48);
+        assert_eq!(offset_of!(dd_backend_ops, journal_pids), 56);
+        assert_eq!(offset_of!(dd_backend_ops, journal_by_tag), 64);
+        assert_eq!(offset_of!(dd_backend_ops, snapshot_save), 72);
+        assert_eq!(offset_of!(dd_backend_ops, snapshot_find), 80);
+        assert_eq!(offset_of!(dd_backend_ops, snapshot_delete), 88);
+        assert_eq!(offset_of!(dd_backend_ops, snapshot_prune), 96);
+        assert_eq!(offset_of!(dd_backend_ops, state_upsert), 104);
+        assert_eq!(offset_of!(dd_backend_ops, state_get), 112);
+        assert_eq!(offset_of!(dd_backend_ops, state_delete), 120);
+        assert_eq!(offset_of!(dd_backend_ops, state_scan), 128);
+        assert_eq!(offset_of!(dd_backend_ops, state_range), 136);
+        assert_eq!(offset_of!(dd_backend_ops, state_purge), 144);
+        assert_eq!(offset_of!(dd_backend_ops, state_begin), 152);
+        assert_eq!(offset_of!(dd_backend_ops, state_commit), 160);
+        assert_eq!(offset_of!(dd_backend_ops, close), 168);
     }
 
     #[test]

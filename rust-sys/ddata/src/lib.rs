@@ -12,6 +12,7 @@
 mod buf;
 mod crdt;
 mod error;
+mod log;
 mod owned;
 mod store;
 #[cfg(feature = "tokio")]
@@ -24,6 +25,7 @@ mod version;
 pub use buf::Limits;
 pub use crdt::{random_actor, Crdt, CrdtType, Op, OpKind};
 pub use error::{Error, Result, Status};
+pub use log::{LogLevel, LogRecord};
 pub use owned::{
     OnMismatch, Owned, OwnedEvent, OwnedEventKind, OwnedOptions, OwnedStrategy, OwnedTypeOptions, OwnedView,
     Urgency,

@@ -445,6 +445,26 @@ impl System {
         String::from_utf8(take(b)).map_err(|_| Error::new(Status::Corrupt, "stats are not UTF-8"))
     }
 
+    /// The next queued log record, or `None`; see [`System::forward_logs`].
+    pub fn next_log(&self) -> Result<Option<crate::LogRecord>> {
+        let mut b = empty();
+        let rc = unsafe { sys::dd_system_next_log(&mut b, self.ptr()) };
+        if rc == sys::DD_EDONE {
+            return Ok(None);
+        }
+        check(rc)?;
+        let text =
+            String::from_utf8(take(b)).map_err(|_| Error::new(Status::Corrupt, "log record is not UTF-8"))?;
+        crate::LogRecord::parse(&text).map(Some)
+    }
+
+    /// Metrics in the Prometheus text exposition format.
+    pub fn metrics_text(&self) -> Result<String> {
+        let mut b = empty();
+        check(unsafe { sys::dd_system_metrics_text(&mut b, self.ptr()) })?;
+        String::from_utf8(take(b)).map_err(|_| Error::new(Status::Corrupt, "metrics are not UTF-8"))
+    }
+
     /// A descriptor readable while events are queued: poll it, never read
     /// or close it.
     pub fn event_fd(&self) -> Result<i32> {

@@ -256,3 +256,17 @@ fn a_replica_shares_its_store_with_the_application() {
     let other = Replica::open(&c, &opts(Some("other/"))).unwrap();
     assert!(other.get("hits").unwrap().is_none());
 }
+
+#[test]
+fn metrics_text_shows_both_members_up_with_help_and_type() {
+    let (a, _b, _ra, _rb) = cluster();
+    let text = a.metrics_text().unwrap();
+    let help: Vec<&str> = text.lines().filter(|l| l.starts_with("# HELP ")).collect();
+    let types: Vec<&str> = text.lines().filter(|l| l.starts_with("# TYPE ")).collect();
+    assert!(!help.is_empty());
+    assert_eq!(help.len(), types.len());
+    assert!(
+        text.lines().any(|l| l == "ddata_members{state=\"up\"} 2"),
+        "{text}"
+    );
+}

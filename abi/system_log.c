@@ -1,0 +1,35 @@
+/*
+ * dd_system_next_log: the log records of a system (core/obs/log_queue.h),
+ * drained by the host like events and signalled by the same event fd. The
+ * engine queues membership, NACK, full-state and store records; the
+ * system queues the transport's and the slow-fsync ones.
+ */
+#include "abi.h"
+#include "handle.h"
+#include "obs/store_latency.h"
+#include "node/node.h"
+#include "util/error.h"
+#include "util/status.h"
+
+int abi_impl_dd_system_next_log(dd_buf *out, dd_system *sys)
+{
+    ABI_REQUIRE(out, "out");
+    out->data = NULL;
+    out->len = 0;
+    node *s = handle_acquire(sys, HK_SYSTEM, "system");
+    if (!s)
+        return DD_EMISUSE;
+    node_lock(s);
+    bytes b = BYTES_INIT;
+    int rc = s->e ? engine_next_log(s->e, &b) : ST_EDONE;
+    if (rc == ST_EDONE)
+        rc = log_queue_pop(&s->logs, &b, node_now(s));
+    node_unlock(s);
+    handle_release(sys);
+    if (rc == ST_OK)
+        rc = abi_buf_from_bytes(out, &b);
+    else if (rc == ST_ENOMEM)
+        rc = error_oom();
+    bytes_free(&b);
+    return rc;
+}
