@@ -50,7 +50,7 @@ int abi_impl_dd_backend_check(dd_buf *report, const dd_backend_ops *ops,
     if (rc != DD_OK)
         return rc;
     ((store_backend *)probe)->ops->close((store_backend *)probe);
-    if ((rc = dd_init()) != DD_OK)
+    if ((rc = abi_impl_dd_init()) != DD_OK)
         return rc;
     check_factory f = {ops, new_store, factory_ctx};
     bytes b = BYTES_INIT;
