@@ -29,6 +29,16 @@ int abi_call_leave(int rc, const void *handle);
             return error_set(DD_EINVAL, "%s must not be NULL", name);                              \
     } while (0)
 
+/* Returns DD_EINVAL naming the struct unless `version` is the one this
+ * library knows: the one check every versioned public struct gets. */
+int abi_check_version(const char *what, uint32_t version, uint32_t known);
+#define ABI_REQUIRE_VERSION(what, version, known)                                                  \
+    do {                                                                                           \
+        int version_rc_ = abi_check_version((what), (version), (known));                           \
+        if (version_rc_)                                                                           \
+            return version_rc_;                                                                    \
+    } while (0)
+
 /* Copies a public dd_limits (NULL = defaults) into the core's struct. */
 int abi_limits(const dd_limits *in, limits *out);
 

@@ -12,10 +12,8 @@
 #include <stdlib.h>
 
 #include "abi.h"
+#include "dd_store.h"
 #include "store/backend.h"
-
-/* From abi/store.c. */
-int abi_store_engine(const dd_store_options *o, store_backend **be);
 
 static store_backend *engine(void *user)
 {

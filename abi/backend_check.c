@@ -4,12 +4,8 @@
  * the user's factory, adapted exactly as dd_journal_open_custom adapts it.
  */
 #include "abi.h"
+#include "backend_custom.h"
 #include "store/contract.h"
-
-/* From abi/backend_custom.c. */
-struct custom_backend;
-int abi_backend_custom_new(struct custom_backend **out, const dd_backend_ops *ops, void *user);
-void abi_backend_custom_own(store_backend *b);
 
 typedef struct check_factory {
     const dd_backend_ops *ops;
@@ -54,7 +50,7 @@ int abi_impl_dd_backend_check(dd_buf *report, const dd_backend_ops *ops,
     if (rc != DD_OK)
         return rc;
     ((store_backend *)probe)->ops->close((store_backend *)probe);
-    if ((rc = dd_init()) != DD_OK)
+    if ((rc = abi_impl_dd_init()) != DD_OK)
         return rc;
     check_factory f = {ops, new_store, factory_ctx};
     bytes b = BYTES_INIT;

@@ -14,16 +14,13 @@
 #include <string.h>
 
 #include "abi.h"
+#include "backend_custom.h"
+#include "dd_store.h"
 #include "seal/seal.h"
 #include "store/backend.h"
 #include "store/journal.h"
 #include "store/store.h"
 #include "store/tags.h"
-
-/* From abi/store.c. */
-int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer **seal,
-                         journal_options *jo);
-int abi_store_sealer(const dd_store_options *o, sealer **seal, journal_options *jo);
 
 typedef struct custom_backend {
     store_backend base;
@@ -275,7 +272,7 @@ static int c_get(store_backend *b, const uint8_t *key, size_t key_len, uint64_t 
     custom_read r = {.revision = revision, .state = state};
     int rc = c->ops.state_get(c->user, key, key_len, on_state_get, &r);
     if (!r.stopped && rc == DD_ENOTFOUND)
-        return error_set(ST_ENOTFOUND, "state '%.*s' not found", (int)(key_len > 64 ? 64 : key_len),
+        return error_set(ST_ENOTFOUND, "state '%.*s' not found", error_key_len(key_len),
                          (const char *)key);
     return custom_read_status(c, "state_get", &r, rc);
 }
@@ -378,11 +375,6 @@ static int check_ops(const dd_backend_ops *o)
         return error_set(DD_EINVAL, "dd_backend_ops: state_begin and state_commit come together");
     return DD_OK;
 }
-
-/* Builds the adapter (also for abi/backend_check.c); close(user) is the
- * adapter's to call only once abi_backend_custom_own says so. */
-int abi_backend_custom_new(custom_backend **out, const dd_backend_ops *ops, void *user);
-void abi_backend_custom_own(store_backend *b);
 
 void abi_backend_custom_own(store_backend *b)
 {

@@ -9,9 +9,7 @@
 int abi_impl_dd_op_init(dd_op *op, uint32_t version)
 {
     ABI_REQUIRE(op, "op");
-    if (version != DD_OP_VERSION)
-        return error_set(DD_EINVAL, "dd_op version %u is not supported (this library knows %u)",
-                         version, DD_OP_VERSION);
+    ABI_REQUIRE_VERSION("dd_op", version, DD_OP_VERSION);
     dd_op defaults = DD_OP_INIT;
     *op = defaults;
     return DD_OK;
@@ -25,9 +23,7 @@ int abi_op_convert(const dd_op *op, crdt_op *ops, uint32_t max)
     for (const dd_op *o = op; o; o = o->nested, i++) {
         if (i == max)
             return error_set(DD_ELIMIT, "op nesting exceeds %u levels", max);
-        if (o->version != DD_OP_VERSION)
-            return error_set(DD_EINVAL, "dd_op version %u is not supported (this library knows %u)",
-                             o->version, DD_OP_VERSION);
+        ABI_REQUIRE_VERSION("dd_op", o->version, DD_OP_VERSION);
         if (o->kind < DD_OP_INCREMENT || o->kind > DD_OP_UPDATE)
             return error_set(DD_EINVAL, "unknown op kind %u", o->kind);
         if ((!o->key && o->key_len) || (!o->value && o->value_len))

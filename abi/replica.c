@@ -12,21 +12,18 @@
 
 #include "abi.h"
 #include "crdt/crdt.h"
-#include "system_internal.h"
+#include "node/node.h"
 
-typedef struct replobj {
+typedef struct replica_handle {
     const void *sys_handle;
-    sysobj *sys;
+    node *sys;
     const void *store_handle; /* NULL when nothing is durable */
-} replobj;
+} replica_handle;
 
 int abi_impl_dd_replica_options_init(dd_replica_options *opts, uint32_t version)
 {
     ABI_REQUIRE(opts, "opts");
-    if (version != DD_REPLICA_OPTIONS_VERSION)
-        return error_set(DD_EINVAL,
-                         "dd_replica_options version %u is not supported (this library knows %u)",
-                         version, DD_REPLICA_OPTIONS_VERSION);
+    ABI_REQUIRE_VERSION("dd_replica_options", version, DD_REPLICA_OPTIONS_VERSION);
     dd_replica_options defaults = DD_REPLICA_OPTIONS_INIT;
     *opts = defaults;
     return DD_OK;
@@ -34,14 +31,14 @@ int abi_impl_dd_replica_options_init(dd_replica_options *opts, uint32_t version)
 
 static void replica_destroy(void *obj)
 {
-    replobj *ro = obj;
-    system_lock(ro->sys);
+    replica_handle *ro = obj;
+    node_lock(ro->sys);
     /* The last deltas go to the transport before the engine that queued
      * them is gone. */
-    system_net_flush(ro->sys);
+    node_net_flush(ro->sys);
     engine_free(ro->sys->e); /* flushes write-behind keys */
     ro->sys->e = NULL;
-    system_unlock(ro->sys);
+    node_unlock(ro->sys);
     if (ro->store_handle)
         handle_release(ro->store_handle);
     handle_release(ro->sys_handle);
@@ -80,10 +77,7 @@ static int patterns(const char *const *in, size_t n, bool all_prefix, engine_pat
 
 static int check_options(const dd_replica_options *o)
 {
-    if (o->version != DD_REPLICA_OPTIONS_VERSION)
-        return error_set(DD_EINVAL,
-                         "dd_replica_options version %u is not supported (this library knows %u)",
-                         o->version, DD_REPLICA_OPTIONS_VERSION);
+    ABI_REQUIRE_VERSION("dd_replica_options", o->version, DD_REPLICA_OPTIONS_VERSION);
     if (o->delta_strategy > DD_DELTA_NONE)
         return error_set(DD_EINVAL, "unknown delta strategy %u", o->delta_strategy);
     if (!o->gossip_interval_ms || !o->gossip_fanout || !o->notify_interval_ms)
@@ -106,9 +100,9 @@ int abi_impl_dd_replica_open(dd_replica **out, dd_system *sysh, const dd_replica
     if (rc)
         return rc;
     engine_pattern *durable = NULL, *expiry = NULL;
-    replobj *ro = NULL;
+    replica_handle *ro = NULL;
     state_store *store = NULL;
-    sysobj *s = handle_acquire(sysh, HK_SYSTEM, "system");
+    node *s = handle_acquire(sysh, HK_SYSTEM, "system");
     if (!s)
         return DD_EMISUSE;
     if (opts->store) {
@@ -166,17 +160,17 @@ int abi_impl_dd_replica_open(dd_replica **out, dd_system *sysh, const dd_replica
         c.durable_prefix = (const uint8_t *)opts->store_prefix;
         c.durable_prefix_len = strlen(opts->store_prefix);
     }
-    c.wall_clock_ms = system_wall_ms;
+    c.wall_clock_ms = node_wall_ms;
     c.wall_clock_ctx = s;
 
-    system_lock(s);
+    node_lock(s);
     if (s->e) {
-        system_unlock(s);
+        node_unlock(s);
         rc = error_set(DD_EBUSY, "system '%s' already has an open replica", s->node_id);
         goto fail;
     }
-    rc = engine_new(&s->e, &c, system_now(s));
-    system_unlock(s);
+    rc = engine_new(&s->e, &c, node_now(s));
+    node_unlock(s);
     if (rc)
         goto fail;
     free(durable);
@@ -202,15 +196,21 @@ int abi_impl_dd_replica_close(dd_replica *r)
     return handle_close(r, HK_REPLICA, "replica");
 }
 
+/* A replica whose engine is gone (closed under a running call). */
+static int replica_closed(void)
+{
+    return error_set(DD_EMISUSE, "replica is closed");
+}
+
 #define REPLICA_ENTER(var, h)                                                                      \
-    replobj *var##_ro = handle_acquire((h), HK_REPLICA, "replica");                                \
+    replica_handle *var##_ro = handle_acquire((h), HK_REPLICA, "replica");                         \
     if (!var##_ro)                                                                                 \
         return DD_EMISUSE;                                                                         \
-    sysobj *var = var##_ro->sys;                                                                   \
-    system_lock(var)
+    node *var = var##_ro->sys;                                                                     \
+    node_lock(var)
 
 #define REPLICA_LEAVE(var, h)                                                                      \
-    system_unlock(var);                                                                            \
+    node_unlock(var);                                                                              \
     handle_release(h)
 
 static int check_key(const uint8_t *key, size_t key_len)
@@ -228,8 +228,8 @@ int abi_impl_dd_replica_update(dd_replica *r, const uint8_t *key, size_t key_len
     if (rc || (rc = abi_op_convert(op, ops, LIMITS_DEFAULT_DEPTH)) != DD_OK)
         return rc;
     REPLICA_ENTER(s, r);
-    rc = s->e ? engine_update(s->e, system_now(s), key, key_len, (crdt_type)type, &ops[0])
-              : error_set(DD_EMISUSE, "replica is closed");
+    rc = s->e ? engine_update(s->e, node_now(s), key, key_len, (crdt_type)type, &ops[0])
+              : replica_closed();
     REPLICA_LEAVE(s, r);
     return rc;
 }
@@ -246,7 +246,7 @@ static int replica_value(dd_replica *r, const uint8_t *key, size_t key_len, crdt
     if (rc)
         return rc;
     REPLICA_ENTER(s, r);
-    rc = s->e ? engine_get(s->e, key, key_len, v) : error_set(DD_EMISUSE, "replica is closed");
+    rc = s->e ? engine_get(s->e, key, key_len, v) : replica_closed();
     REPLICA_LEAVE(s, r);
     return rc;
 }
@@ -292,8 +292,7 @@ int abi_impl_dd_replica_delete(dd_replica *r, const uint8_t *key, size_t key_len
     if (rc)
         return rc;
     REPLICA_ENTER(s, r);
-    rc = s->e ? engine_delete(s->e, system_now(s), key, key_len)
-              : error_set(DD_EMISUSE, "replica is closed");
+    rc = s->e ? engine_delete(s->e, node_now(s), key, key_len) : replica_closed();
     REPLICA_LEAVE(s, r);
     return rc;
 }
@@ -311,7 +310,7 @@ int abi_impl_dd_replica_keys(dd_buf *out, dd_replica *r, uint64_t *cursor, uint3
     REPLICA_ENTER(s, r);
     int rc = DD_OK;
     if (!s->e) {
-        rc = error_set(DD_EMISUSE, "replica is closed");
+        rc = replica_closed();
     } else {
         const uint8_t *key;
         size_t len;
@@ -336,7 +335,7 @@ int abi_impl_dd_replica_key_count(uint64_t *out, dd_replica *r)
 {
     ABI_REQUIRE(out, "out");
     REPLICA_ENTER(s, r);
-    int rc = s->e ? DD_OK : error_set(DD_EMISUSE, "replica is closed");
+    int rc = s->e ? DD_OK : replica_closed();
     *out = s->e ? engine_key_count(s->e) : 0;
     REPLICA_LEAVE(s, r);
     return rc;
@@ -349,8 +348,7 @@ int abi_impl_dd_replica_subscribe(dd_replica *r, const uint8_t *key, size_t key_
     if (!is_prefix && !key_len)
         return error_set(DD_EINVAL, "an exact subscription needs a key");
     REPLICA_ENTER(s, r);
-    int rc = s->e ? engine_subscribe(s->e, key, key_len, is_prefix != 0)
-                  : error_set(DD_EMISUSE, "replica is closed");
+    int rc = s->e ? engine_subscribe(s->e, key, key_len, is_prefix != 0) : replica_closed();
     REPLICA_LEAVE(s, r);
     return rc;
 }
@@ -368,9 +366,9 @@ int abi_impl_dd_replica_write(uint64_t *request_id, dd_replica *r, const uint8_t
     if (consistency > DD_CONSISTENCY_ALL)
         return error_set(DD_EINVAL, "unknown consistency level %u", consistency);
     REPLICA_ENTER(s, r);
-    rc = s->e ? engine_write(s->e, system_now(s), key, key_len, (crdt_type)type, &ops[0],
+    rc = s->e ? engine_write(s->e, node_now(s), key, key_len, (crdt_type)type, &ops[0],
                              (engine_consistency)consistency, n, timeout_ms, request_id)
-              : error_set(DD_EMISUSE, "replica is closed");
+              : replica_closed();
     REPLICA_LEAVE(s, r);
     return rc;
 }
@@ -386,9 +384,9 @@ int abi_impl_dd_replica_read(uint64_t *request_id, dd_replica *r, const uint8_t 
     if (consistency > DD_CONSISTENCY_ALL)
         return error_set(DD_EINVAL, "unknown consistency level %u", consistency);
     REPLICA_ENTER(s, r);
-    rc = s->e ? engine_read(s->e, system_now(s), key, key_len, (engine_consistency)consistency, n,
+    rc = s->e ? engine_read(s->e, node_now(s), key, key_len, (engine_consistency)consistency, n,
                             timeout_ms, request_id)
-              : error_set(DD_EMISUSE, "replica is closed");
+              : replica_closed();
     REPLICA_LEAVE(s, r);
     return rc;
 }
@@ -396,7 +394,7 @@ int abi_impl_dd_replica_read(uint64_t *request_id, dd_replica *r, const uint8_t 
 int abi_impl_dd_replica_flush(dd_replica *r)
 {
     REPLICA_ENTER(s, r);
-    int rc = s->e ? engine_flush(s->e) : error_set(DD_EMISUSE, "replica is closed");
+    int rc = s->e ? engine_flush(s->e) : replica_closed();
     REPLICA_LEAVE(s, r);
     return rc;
 }

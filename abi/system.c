@@ -1,12 +1,7 @@
 /*
- * dd_system in pump mode: a node's identity and options, the lock, the
+ * dd_system: the handle over a node (core/node/): its options, the
  * message pump (tick, deliver, next_outgoing) and the event queue with its
  * pollable fd (DESIGN.md section 2: no callbacks from hidden threads).
- *
- * The event fd is an eventfd kept "readable" exactly while events are
- * queued: written once when the queue becomes non-empty (after any call
- * that may queue events) and drained when dd_system_next_event empties
- * the queue, so a host's poll loop wakes once per batch, not per event.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,50 +9,15 @@
 #include <unistd.h>
 
 #include "abi.h"
-#include "obs/store_latency.h"
-#include "system_internal.h"
+#include "node/node.h"
 #include "util/clock.h"
 #include "util/hash.h"
-
-void system_lock(sysobj *s)
-{
-    pthread_mutex_lock(&s->mu);
-}
-
-void system_unlock(sysobj *s)
-{
-    if (s->net && s->e && engine_outgoing_count(s->e) > 0)
-        system_net_wake(s);
-    system_log_slow_fsyncs(s);
-    bool want = (s->e && engine_event_count(s->e) > 0) || system_log_count(s) > 0;
-    if (want && !s->event_fd_signaled && s->event_fd >= 0) {
-        uint64_t one = 1;
-        if (write(s->event_fd, &one, sizeof(one)) == (ssize_t)sizeof(one))
-            s->event_fd_signaled = true;
-    } else if (!want && s->event_fd_signaled && s->event_fd >= 0) {
-        uint64_t v;
-        if (read(s->event_fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
-            s->event_fd_signaled = false;
-    }
-    pthread_mutex_unlock(&s->mu);
-}
-
-uint64_t system_now(const sysobj *s)
-{
-    return s->net ? clock_monotonic_ms() : s->now_ms;
-}
-
-uint64_t system_wall_ms(void *ctx)
-{
-    const sysobj *s = ctx;
-    return s->wall_clock ? s->wall_clock(s->wall_clock_ctx) : clock_wall_ms();
-}
 
 /* Pump mode: takes the host's time, refusing one before the last (issue
  * 17.1: a clock that steps back is reported, never absorbed). With the
  * built-in transport the driver's monotonic clock is the time and now_ms
  * is not used. Called under the lock. */
-static int system_take_time(sysobj *s, uint64_t now_ms, uint64_t *out)
+static int system_take_time(node *s, uint64_t now_ms, uint64_t *out)
 {
     if (s->net) {
         *out = clock_monotonic_ms();
@@ -77,10 +37,7 @@ static int system_take_time(sysobj *s, uint64_t now_ms, uint64_t *out)
 int abi_impl_dd_system_options_init(dd_system_options *opts, uint32_t version)
 {
     ABI_REQUIRE(opts, "opts");
-    if (version != DD_SYSTEM_OPTIONS_VERSION)
-        return error_set(DD_EINVAL,
-                         "dd_system_options version %u is not supported (this library knows %u)",
-                         version, DD_SYSTEM_OPTIONS_VERSION);
+    ABI_REQUIRE_VERSION("dd_system_options", version, DD_SYSTEM_OPTIONS_VERSION);
     dd_system_options defaults = DD_SYSTEM_OPTIONS_INIT;
     *opts = defaults;
     return DD_OK;
@@ -88,20 +45,7 @@ int abi_impl_dd_system_options_init(dd_system_options *opts, uint32_t version)
 
 static void system_destroy(void *obj)
 {
-    sysobj *s = obj;
-    if (!s)
-        return;
-    system_net_stop(s);
-    engine_free(s->e); /* normally already gone with the replica */
-    if (s->event_fd >= 0)
-        close(s->event_fd);
-    for (size_t i = 0; i < s->seed_count; i++)
-        free(s->seeds[i]);
-    free(s->seeds);
-    free(s->node_id);
-    log_queue_free(&s->logs);
-    pthread_mutex_destroy(&s->mu);
-    free(s);
+    node_free(obj);
 }
 
 static int valid_node_id(const char *id, const char *what)
@@ -118,10 +62,7 @@ int abi_impl_dd_system_open(dd_system **out, const dd_system_options *opts)
     ABI_REQUIRE(out, "out");
     *out = NULL;
     ABI_REQUIRE(opts, "opts");
-    if (opts->version != DD_SYSTEM_OPTIONS_VERSION)
-        return error_set(DD_EINVAL,
-                         "dd_system_options version %u is not supported (this library knows %u)",
-                         opts->version, DD_SYSTEM_OPTIONS_VERSION);
+    ABI_REQUIRE_VERSION("dd_system_options", opts->version, DD_SYSTEM_OPTIONS_VERSION);
     int rc = valid_node_id(opts->node_id, "node id");
     if (rc)
         return rc;
@@ -141,41 +82,43 @@ int abi_impl_dd_system_open(dd_system **out, const dd_system_options *opts)
     limits lim;
     if ((rc = abi_limits(opts->limits, &lim)) != DD_OK)
         return rc;
-    if ((rc = dd_init()) != DD_OK)
+    if ((rc = abi_impl_dd_init()) != DD_OK)
         return rc;
-    sysobj *s = calloc(1, sizeof(*s));
-    if (!s)
-        return error_oom();
-    pthread_mutex_init(&s->mu, NULL);
-    s->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    s->node_id = strdup(opts->node_id);
-    s->slow_fsyncs_seen = store_latency_slow_fsyncs(); /* only this system's lifetime's */
-    s->seeds = calloc(opts->seed_count ? opts->seed_count : 1, sizeof(char *));
-    if (s->event_fd < 0 || !s->node_id || !s->seeds) {
-        rc = s->event_fd < 0 ? error_set(DD_EIO, "cannot create the event fd") : error_oom();
-        system_destroy(s);
+    node_config cfg = {
+        .node_id = opts->node_id,
+        /* A restart must never reuse its former self's incarnation (and so
+         * its CRDT actor); the wall clock in ms grows across restarts. */
+        .incarnation = opts->incarnation ? opts->incarnation : clock_wall_ms(),
+        .seed = opts->seed ? opts->seed : hash_seed_default() ^ clock_monotonic_ns(),
+        .seeds = opts->seeds,
+        .seed_count = opts->seed_count,
+        .failure_timeout_ms = opts->failure_timeout_ms,
+        .down_after_ms = opts->down_after_ms,
+        .remove_after_ms = opts->remove_after_ms,
+        .max_events = opts->max_events,
+        .lim = lim,
+    };
+    node *s;
+    if ((rc = node_open(&s, &cfg)) != DD_OK)
         return rc;
-    }
-    for (size_t i = 0; i < opts->seed_count; i++) {
-        s->seeds[i] = strdup(opts->seeds[i]);
-        if (!s->seeds[i]) {
-            system_destroy(s);
-            return error_oom();
+    if (opts->transport == DD_TRANSPORT_TCP) {
+        node_net_config nc = {
+            .listen_address = opts->listen_address,
+            .advertised_address = opts->advertised_address,
+            .secret = opts->secret,
+            .next_secret = opts->next_secret,
+            .plaintext = opts->plaintext != 0,
+            .node_key_file = opts->node_key_file,
+            .node_key = opts->node_key,
+            .peer_keys = opts->peer_keys,
+            .peer_key_ids = opts->peer_key_ids,
+            .peer_key_count = opts->peer_key_count,
+            .tick_interval_ms = opts->tick_interval_ms,
+        };
+        if ((rc = node_net_start(s, &nc)) != DD_OK) {
+            node_free(s);
+            return rc;
         }
-        s->seed_count++;
-    }
-    /* A restart must never reuse its former self's incarnation (and so its
-     * CRDT actor); the wall clock in ms grows across restarts. */
-    s->incarnation = opts->incarnation ? opts->incarnation : clock_wall_ms();
-    s->seed = opts->seed ? opts->seed : hash_seed_default() ^ clock_monotonic_ns();
-    s->failure_timeout_ms = opts->failure_timeout_ms;
-    s->down_after_ms = opts->down_after_ms;
-    s->remove_after_ms = opts->remove_after_ms;
-    s->max_events = opts->max_events;
-    s->lim = lim;
-    if (opts->transport == DD_TRANSPORT_TCP && (rc = system_net_start(s, opts)) != DD_OK) {
-        system_destroy(s);
-        return rc;
     }
     uintptr_t h = handle_register(s, HK_SYSTEM, system_destroy);
     if (!h) {
@@ -192,13 +135,13 @@ int abi_impl_dd_system_close(dd_system *sys)
 }
 
 #define SYSTEM_ENTER(var, h)                                                                       \
-    sysobj *var = handle_acquire((h), HK_SYSTEM, "system");                                        \
+    node *var = handle_acquire((h), HK_SYSTEM, "system");                                          \
     if (!var)                                                                                      \
         return DD_EMISUSE;                                                                         \
-    system_lock(var)
+    node_lock(var)
 
 #define SYSTEM_LEAVE(var, h)                                                                       \
-    system_unlock(var);                                                                            \
+    node_unlock(var);                                                                              \
     handle_release(h)
 
 int abi_impl_dd_system_tick(dd_system *sys, uint64_t now_ms)
@@ -263,9 +206,7 @@ int abi_impl_dd_system_next_outgoing(dd_buf *msg, dd_buf *to_node, dd_system *sy
 int abi_impl_dd_event_init(dd_event *ev, uint32_t version)
 {
     ABI_REQUIRE(ev, "event");
-    if (version != DD_EVENT_VERSION)
-        return error_set(DD_EINVAL, "dd_event version %u is not supported (this library knows %u)",
-                         version, DD_EVENT_VERSION);
+    ABI_REQUIRE_VERSION("dd_event", version, DD_EVENT_VERSION);
     dd_event defaults = DD_EVENT_INIT;
     *ev = defaults;
     return DD_OK;
@@ -286,9 +227,7 @@ DD_API void dd_event_clear(dd_event *ev)
 int abi_impl_dd_system_next_event(dd_event *out, dd_system *sys)
 {
     ABI_REQUIRE(out, "out");
-    if (out->version != DD_EVENT_VERSION)
-        return error_set(DD_EINVAL, "dd_event version %u is not supported (this library knows %u)",
-                         out->version, DD_EVENT_VERSION);
+    ABI_REQUIRE_VERSION("dd_event", out->version, DD_EVENT_VERSION);
     dd_event_clear(out);
     SYSTEM_ENTER(s, sys);
     engine_event ev;

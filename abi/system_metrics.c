@@ -12,7 +12,7 @@
 #include "obs/prom.h"
 #include "obs/store_latency.h"
 #include "replicator/engine_metrics.h"
-#include "system_internal.h"
+#include "node/node.h"
 #include "util/error.h"
 #include "util/status.h"
 
@@ -21,16 +21,16 @@ int abi_impl_dd_system_metrics_text(dd_buf *out, dd_system *sys)
     ABI_REQUIRE(out, "out");
     out->data = NULL;
     out->len = 0;
-    sysobj *s = handle_acquire(sys, HK_SYSTEM, "system");
+    node *s = handle_acquire(sys, HK_SYSTEM, "system");
     if (!s)
         return DD_EMISUSE;
-    system_lock(s);
+    node_lock(s);
     bytes b = BYTES_INIT;
     engine_metrics_write(&b, s->e);
     net_stats ns;
-    bool have_net = system_net_stats(s, &ns) == ST_OK;
+    bool have_net = node_net_stats(s, &ns) == ST_OK;
     net_metrics_write(&b, have_net ? &ns : NULL);
-    system_unlock(s);
+    node_unlock(s);
     handle_release(sys);
     store_latency_write_prom(&b);
     int rc = b.failed ? error_oom() : abi_buf_from_bytes(out, &b);

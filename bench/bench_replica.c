@@ -43,10 +43,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../tests/sim/sim.c"
 #include "bench.h"
+#include "sim.h"
 #include "replicator/engine.h"
 #include "store/sqlite_backend.h"
+#include "util/status.h"
 
 static bool quick(void)
 {

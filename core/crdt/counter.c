@@ -16,7 +16,7 @@
 #include "util/error.h"
 #include "util/status.h"
 
-void gc_free(gcounter *g)
+void gcounter_free(gcounter *g)
 {
     free(g->actors);
     free(g->counts);
@@ -36,7 +36,7 @@ static int clone_markers(gcounter *dst, const gcounter *src)
     return ST_OK;
 }
 
-int gc_clone(gcounter *dst, const gcounter *src)
+int gcounter_clone(gcounter *dst, const gcounter *src)
 {
     memset(dst, 0, sizeof *dst);
     if (clone_markers(dst, src))
@@ -46,7 +46,7 @@ int gc_clone(gcounter *dst, const gcounter *src)
     dst->actors = alloc_array(src->n, sizeof *dst->actors);
     dst->counts = alloc_array(src->n, sizeof *dst->counts);
     if (!dst->actors || !dst->counts) {
-        gc_free(dst);
+        gcounter_free(dst);
         return error_oom();
     }
     memcpy(dst->actors, src->actors, src->n * sizeof *dst->actors);
@@ -56,7 +56,7 @@ int gc_clone(gcounter *dst, const gcounter *src)
     return ST_OK;
 }
 
-static uint32_t gc_lower(const gcounter *g, uint64_t actor)
+static uint32_t gcounter_lower(const gcounter *g, uint64_t actor)
 {
     uint32_t lo = 0, hi = g->n;
     while (lo < hi) {
@@ -93,7 +93,7 @@ static void recount(gcounter *g)
 /* Drops the slot of `actor` if there is one; its count is returned. */
 static uint64_t drop_slot(gcounter *g, uint64_t actor)
 {
-    uint32_t p = gc_lower(g, actor);
+    uint32_t p = gcounter_lower(g, actor);
     if (p >= g->n || g->actors[p] != actor)
         return 0;
     uint64_t c = g->counts[p];
@@ -107,7 +107,7 @@ static uint64_t drop_slot(gcounter *g, uint64_t actor)
     return c;
 }
 
-static int marker_cmp(const gc_marker *a, const gc_marker *b)
+static int marker_cmp(const gcounter_marker *a, const gcounter_marker *b)
 {
     if (a->survivor != b->survivor)
         return a->survivor < b->survivor ? -1 : 1;
@@ -120,7 +120,7 @@ static int marker_cmp(const gc_marker *a, const gc_marker *b)
 
 /* Adds marker m (or keeps the smaller of two for one actor) and drops the
  * marked actor's slot. */
-static int marker_put(gcounter *g, const gc_marker *m)
+static int marker_put(gcounter *g, const gcounter_marker *m)
 {
     int64_t f = marker_find(g, m->removed);
     if (f >= 0) {
@@ -129,7 +129,7 @@ static int marker_put(gcounter *g, const gc_marker *m)
         return ST_OK;
     }
     uint32_t p = (uint32_t)(-1 - f);
-    gc_marker *nm = realloc_array(g->markers, (size_t)g->nmarkers + 1, sizeof *nm);
+    gcounter_marker *nm = realloc_array(g->markers, (size_t)g->nmarkers + 1, sizeof *nm);
     if (!nm)
         return error_oom();
     g->markers = nm;
@@ -140,16 +140,16 @@ static int marker_put(gcounter *g, const gc_marker *m)
     return ST_OK;
 }
 
-bool gc_holds(const gcounter *g, uint64_t actor)
+bool gcounter_holds(const gcounter *g, uint64_t actor)
 {
-    uint32_t p = gc_lower(g, actor);
+    uint32_t p = gcounter_lower(g, actor);
     return p < g->n && g->actors[p] == actor;
 }
 
 /* Slot of `actor`, inserted with count 0 if missing. */
-static int gc_slot(gcounter *g, uint64_t actor, uint32_t *slot)
+static int gcounter_slot(gcounter *g, uint64_t actor, uint32_t *slot)
 {
-    uint32_t p = gc_lower(g, actor);
+    uint32_t p = gcounter_lower(g, actor);
     if (p < g->n && g->actors[p] == actor) {
         *slot = p;
         return ST_OK;
@@ -175,7 +175,7 @@ static int gc_slot(gcounter *g, uint64_t actor, uint32_t *slot)
     return ST_OK;
 }
 
-int gc_add(gcounter *g, uint64_t actor, uint64_t amount, uint64_t *total)
+int gcounter_add(gcounter *g, uint64_t actor, uint64_t amount, uint64_t *total)
 {
     /* An actor is pruned only once the cluster removed its node; a write
      * under it would sit beside its own marker. The node refutes with a
@@ -185,11 +185,11 @@ int gc_add(gcounter *g, uint64_t actor, uint64_t amount, uint64_t *total)
                          "actor %016llx was pruned from this counter (its node was removed)",
                          (unsigned long long)actor);
     bool ovf;
-    uint64_t sum = gc_sum(g, &ovf);
+    uint64_t sum = gcounter_sum(g, &ovf);
     if (ovf || amount > (uint64_t)INT64_MAX || sum + amount > (uint64_t)INT64_MAX)
         return error_set(ST_ELIMIT, "counter would exceed 2^63-1");
     uint32_t slot;
-    int rc = gc_slot(g, actor, &slot);
+    int rc = gcounter_slot(g, actor, &slot);
     if (rc)
         return rc;
     g->counts[slot] += amount;
@@ -204,11 +204,11 @@ int gc_add(gcounter *g, uint64_t actor, uint64_t amount, uint64_t *total)
     return ST_OK;
 }
 
-int gc_increment_fast(gcounter *g, uint64_t actor, uint64_t amount)
+int gcounter_increment_fast(gcounter *g, uint64_t actor, uint64_t amount)
 {
     /* the common case: an actor that already has a slot, far from overflow */
     if (amount <= (uint64_t)INT64_MAX && g->sum <= (uint64_t)INT64_MAX - amount) {
-        uint32_t p = gc_lower(g, actor);
+        uint32_t p = gcounter_lower(g, actor);
         if (p < g->n && g->actors[p] == actor) {
             g->counts[p] += amount;
             g->sum += amount;
@@ -216,15 +216,15 @@ int gc_increment_fast(gcounter *g, uint64_t actor, uint64_t amount)
         }
     }
     uint64_t total;
-    return gc_add(g, actor, amount, &total);
+    return gcounter_add(g, actor, amount, &total);
 }
 
-int gc_set(gcounter *g, uint64_t actor, uint64_t total)
+int gcounter_set(gcounter *g, uint64_t actor, uint64_t total)
 {
     if (!total || (g->nmarkers && marker_find(g, actor) >= 0))
         return ST_OK; /* a pruned actor's count lives in its survivor */
     uint32_t slot;
-    int rc = gc_slot(g, actor, &slot);
+    int rc = gcounter_slot(g, actor, &slot);
     if (rc)
         return rc;
     if (total > g->counts[slot]) {
@@ -235,7 +235,7 @@ int gc_set(gcounter *g, uint64_t actor, uint64_t total)
     return ST_OK;
 }
 
-int gc_merge(gcounter *dst, const gcounter *src)
+int gcounter_merge(gcounter *dst, const gcounter *src)
 {
     for (uint32_t i = 0; i < src->nmarkers; i++) {
         int rc = marker_put(dst, &src->markers[i]);
@@ -243,20 +243,20 @@ int gc_merge(gcounter *dst, const gcounter *src)
             return rc;
     }
     for (uint32_t i = 0; i < src->n; i++) {
-        int rc = gc_set(dst, src->actors[i], src->counts[i]);
+        int rc = gcounter_set(dst, src->actors[i], src->counts[i]);
         if (rc)
             return rc;
     }
     return ST_OK;
 }
 
-uint64_t gc_sum(const gcounter *g, bool *overflow)
+uint64_t gcounter_sum(const gcounter *g, bool *overflow)
 {
     *overflow = g->sum == UINT64_MAX;
     return g->sum;
 }
 
-void gc_encode(const gcounter *g, bool with_markers, bytes *out)
+void gcounter_encode(const gcounter *g, bool with_markers, bytes *out)
 {
     bytes_put_varint(out, g->n);
     for (uint32_t i = 0; i < g->n; i++) {
@@ -274,7 +274,7 @@ void gc_encode(const gcounter *g, bool with_markers, bytes *out)
     }
 }
 
-static int gc_decode_slots(gcounter *g, reader *r, const limits *lim);
+static int gcounter_decode_slots(gcounter *g, reader *r, const limits *lim);
 
 /* Reads a list's length, bounded by the limits and by what is left of the
  * input (min_bytes per entry), so nothing is allocated for bytes that are
@@ -303,7 +303,7 @@ static int decode_markers(gcounter *g, reader *r, const limits *lim)
     if (!g->markers)
         return error_oom();
     for (uint64_t i = 0; i < n; i++) {
-        gc_marker m;
+        gcounter_marker m;
         m.removed = reader_u64(r);
         m.survivor = reader_u64(r);
         m.folded = crdt_varint(r);
@@ -313,7 +313,7 @@ static int decode_markers(gcounter *g, reader *r, const limits *lim)
         /* canonical: sorted, one per actor, never the survivor of itself,
          * and no slot left for a pruned actor */
         if ((i && m.removed <= g->markers[i - 1].removed) || m.removed == m.survivor ||
-            gc_holds(g, m.removed))
+            gcounter_holds(g, m.removed))
             return error_set(ST_ECORRUPT, "counter pruning markers are not canonical");
         g->markers[i] = m;
         g->nmarkers = (uint32_t)i + 1;
@@ -321,17 +321,17 @@ static int decode_markers(gcounter *g, reader *r, const limits *lim)
     return ST_OK;
 }
 
-int gc_decode(gcounter *g, reader *r, const limits *lim, bool with_markers)
+int gcounter_decode(gcounter *g, reader *r, const limits *lim, bool with_markers)
 {
-    int rc = gc_decode_slots(g, r, lim);
+    int rc = gcounter_decode_slots(g, r, lim);
     if (!rc && with_markers)
         rc = decode_markers(g, r, lim);
     if (rc)
-        gc_free(g);
+        gcounter_free(g);
     return rc;
 }
 
-static int gc_decode_slots(gcounter *g, reader *r, const limits *lim)
+static int gcounter_decode_slots(gcounter *g, reader *r, const limits *lim)
 {
     memset(g, 0, sizeof *g);
     uint64_t n;
@@ -341,18 +341,18 @@ static int gc_decode_slots(gcounter *g, reader *r, const limits *lim)
     g->actors = alloc_array(n, sizeof *g->actors);
     g->counts = alloc_array(n, sizeof *g->counts);
     if (!g->actors || !g->counts) {
-        gc_free(g);
+        gcounter_free(g);
         return error_oom();
     }
     g->cap = (uint32_t)n;
     for (uint64_t i = 0; i < n; i++) {
         uint64_t a = reader_u64(r), c = crdt_varint(r);
         if (!reader_ok(r)) {
-            gc_free(g);
+            gcounter_free(g);
             return crdt_truncated();
         }
         if ((i && a <= g->actors[i - 1]) || c == 0) {
-            gc_free(g);
+            gcounter_free(g);
             return error_set(ST_ECORRUPT, "counter slots are not canonical");
         }
         g->actors[i] = a;
@@ -364,7 +364,7 @@ static int gc_decode_slots(gcounter *g, reader *r, const limits *lim)
     return ST_OK;
 }
 
-bool gc_drop_markers(gcounter *g, uint64_t now_ms)
+bool gcounter_drop_markers(gcounter *g, uint64_t now_ms)
 {
     uint32_t k = 0;
     for (uint32_t i = 0; i < g->nmarkers; i++)
@@ -379,28 +379,28 @@ bool gc_drop_markers(gcounter *g, uint64_t now_ms)
     return dropped;
 }
 
-int gc_prune(gcounter *g, uint64_t removed, uint64_t survivor, uint64_t keep_until_ms)
+int gcounter_prune(gcounter *g, uint64_t removed, uint64_t survivor, uint64_t keep_until_ms)
 {
-    if (removed == survivor || !gc_holds(g, removed))
+    if (removed == survivor || !gcounter_holds(g, removed))
         return ST_OK; /* nothing to fold (or folded already: the marker stays) */
     if (g->nmarkers && marker_find(g, survivor) >= 0)
         return error_set(ST_EINVAL, "cannot prune into actor %016llx: it was pruned itself",
                          (unsigned long long)survivor);
-    uint32_t p = gc_lower(g, removed);
+    uint32_t p = gcounter_lower(g, removed);
     uint64_t c = g->counts[p];
-    gc_marker m = {removed, survivor, c, keep_until_ms};
+    gcounter_marker m = {removed, survivor, c, keep_until_ms};
     uint32_t slot;
     /* room first, so a failure leaves the counter as it was */
-    int rc = gc_slot(g, survivor, &slot);
+    int rc = gcounter_slot(g, survivor, &slot);
     if (rc)
         return rc;
     rc = marker_put(g, &m); /* drops the removed slot */
     if (rc) {
-        if (!g->counts[gc_lower(g, survivor)])
+        if (!g->counts[gcounter_lower(g, survivor)])
             (void)drop_slot(g, survivor);
         return rc;
     }
-    slot = gc_lower(g, survivor);
+    slot = gcounter_lower(g, survivor);
     if (__builtin_add_overflow(g->counts[slot], c, &g->counts[slot]))
         g->counts[slot] = UINT64_MAX;
     recount(g);
@@ -411,7 +411,7 @@ int counter_value(const crdt *v, int64_t *out)
 {
     bool o1 = false, o2 = false;
     if (v->type == CRDT_GCOUNTER) {
-        uint64_t s = gc_sum(&v->u.gc, &o1);
+        uint64_t s = gcounter_sum(&v->u.gc, &o1);
         if (o1 || s > (uint64_t)INT64_MAX)
             return error_set(ST_ELIMIT, "counter value exceeds 2^63-1");
         *out = (int64_t)s;
@@ -419,7 +419,7 @@ int counter_value(const crdt *v, int64_t *out)
     }
     if (v->type != CRDT_PNCOUNTER)
         return error_set(ST_ETYPE, "%s is not a counter", crdt_type_name(v->type));
-    uint64_t p = gc_sum(&v->u.pn.p, &o1), n = gc_sum(&v->u.pn.n, &o2);
+    uint64_t p = gcounter_sum(&v->u.pn.p, &o1), n = gcounter_sum(&v->u.pn.n, &o2);
     __int128 d = (__int128)p - (__int128)n;
     if (o1 || o2 || d > INT64_MAX || d < INT64_MIN)
         return error_set(ST_ELIMIT, "counter value does not fit in 64 bits");

@@ -68,10 +68,10 @@ void crdt_free(crdt *v)
     if (!v)
         return;
     switch (v->type) {
-    case CRDT_GCOUNTER: gc_free(&v->u.gc); break;
+    case CRDT_GCOUNTER: gcounter_free(&v->u.gc); break;
     case CRDT_PNCOUNTER:
-        gc_free(&v->u.pn.p);
-        gc_free(&v->u.pn.n);
+        gcounter_free(&v->u.pn.p);
+        gcounter_free(&v->u.pn.n);
         break;
     case CRDT_LWWREGISTER: lww_free(&v->u.reg); break;
     case CRDT_FLAG: break;
@@ -93,13 +93,13 @@ int crdt_clone(crdt **out, const crdt *v)
     c->type = v->type;
     int rc = ST_OK;
     switch (v->type) {
-    case CRDT_GCOUNTER: rc = gc_clone(&c->u.gc, &v->u.gc); break;
+    case CRDT_GCOUNTER: rc = gcounter_clone(&c->u.gc, &v->u.gc); break;
     case CRDT_PNCOUNTER:
-        rc = gc_clone(&c->u.pn.p, &v->u.pn.p);
+        rc = gcounter_clone(&c->u.pn.p, &v->u.pn.p);
         if (!rc) {
-            rc = gc_clone(&c->u.pn.n, &v->u.pn.n);
+            rc = gcounter_clone(&c->u.pn.n, &v->u.pn.n);
             if (rc)
-                gc_free(&c->u.pn.p);
+                gcounter_free(&c->u.pn.p);
         }
         break;
     case CRDT_LWWREGISTER: rc = lww_clone(&c->u.reg, &v->u.reg); break;
@@ -145,12 +145,12 @@ static int apply_to(crdt *v, const crdt_op *op, const crdt_ctx *ctx, crdt *d)
         else
             return wrong_op(v, op);
         uint64_t total;
-        rc = gc_add(g, ctx->actor, op->amount, &total);
+        rc = gcounter_add(g, ctx->actor, op->amount, &total);
         if (!rc && d) {
             gcounter *dg = v->type == CRDT_GCOUNTER        ? &d->u.gc
                            : op->kind == CRDT_OP_INCREMENT ? &d->u.pn.p
                                                            : &d->u.pn.n;
-            rc = gc_set(dg, ctx->actor, total);
+            rc = gcounter_set(dg, ctx->actor, total);
         }
         return rc;
     }
@@ -206,7 +206,7 @@ int crdt_apply(crdt *v, const crdt_op *op, const crdt_ctx *ctx, crdt **delta)
     if (delta)
         *delta = NULL;
     else if (v->type == CRDT_GCOUNTER && op->kind == CRDT_OP_INCREMENT)
-        return gc_increment_fast(&v->u.gc, ctx->actor, op->amount);
+        return gcounter_increment_fast(&v->u.gc, ctx->actor, op->amount);
     uint32_t depth = 0;
     for (const crdt_op *o = op; o; o = o->kind == CRDT_OP_UPDATE ? o->nested : NULL) {
         if (++depth > LIMITS_DEFAULT_DEPTH)
@@ -257,10 +257,10 @@ int crdt_merge(crdt *dst, const crdt *src)
     if (dst == src)
         return ST_OK;
     switch (dst->type) {
-    case CRDT_GCOUNTER: return gc_merge(&dst->u.gc, &src->u.gc);
+    case CRDT_GCOUNTER: return gcounter_merge(&dst->u.gc, &src->u.gc);
     case CRDT_PNCOUNTER: {
-        int rc = gc_merge(&dst->u.pn.p, &src->u.pn.p);
-        return rc ? rc : gc_merge(&dst->u.pn.n, &src->u.pn.n);
+        int rc = gcounter_merge(&dst->u.pn.p, &src->u.pn.p);
+        return rc ? rc : gcounter_merge(&dst->u.pn.n, &src->u.pn.n);
     }
     case CRDT_LWWREGISTER: return lww_merge(&dst->u.reg, &src->u.reg);
     case CRDT_FLAG: dst->u.flag = dst->u.flag || src->u.flag; return ST_OK;
@@ -298,10 +298,10 @@ int crdt_encode_body_v(const crdt *v, uint8_t ver, bytes *out)
     bool mk = ver >= CRDT_CODEC_VERSION_MARKERS;
     bytes_put_u8(out, (uint8_t)v->type);
     switch (v->type) {
-    case CRDT_GCOUNTER: gc_encode(&v->u.gc, mk, out); break;
+    case CRDT_GCOUNTER: gcounter_encode(&v->u.gc, mk, out); break;
     case CRDT_PNCOUNTER:
-        gc_encode(&v->u.pn.p, mk, out);
-        gc_encode(&v->u.pn.n, mk, out);
+        gcounter_encode(&v->u.pn.p, mk, out);
+        gcounter_encode(&v->u.pn.n, mk, out);
         break;
     case CRDT_LWWREGISTER: lww_encode(&v->u.reg, out); break;
     case CRDT_FLAG: bytes_put_u8(out, v->u.flag ? 1 : 0); break;
@@ -361,11 +361,11 @@ int crdt_decode_body(crdt **out, reader *r, const limits *lim, uint64_t now_ms, 
         return error_oom();
     int rc = ST_OK;
     switch (v->type) {
-    case CRDT_GCOUNTER: rc = gc_decode(&v->u.gc, r, lim, mk); break;
+    case CRDT_GCOUNTER: rc = gcounter_decode(&v->u.gc, r, lim, mk); break;
     case CRDT_PNCOUNTER:
-        rc = gc_decode(&v->u.pn.p, r, lim, mk);
+        rc = gcounter_decode(&v->u.pn.p, r, lim, mk);
         if (!rc)
-            rc = gc_decode(&v->u.pn.n, r, lim, mk);
+            rc = gcounter_decode(&v->u.pn.n, r, lim, mk);
         break;
     case CRDT_LWWREGISTER: rc = lww_decode(&v->u.reg, r, lim, now_ms); break;
     case CRDT_FLAG: {
@@ -439,9 +439,9 @@ uint64_t crdt_digest(const crdt *v)
 
 /* Calls fn on every counter in v: the value itself, or every nested value
  * of a map, per dot and joined (see map.c: each dot carries a value). */
-typedef int (*gc_visit)(gcounter *g, void *arg);
+typedef int (*gcounter_visit)(gcounter *g, void *arg);
 
-static int visit_counters(crdt *v, gc_visit fn, void *arg)
+static int visit_counters(crdt *v, gcounter_visit fn, void *arg)
 {
     switch (v->type) {
     case CRDT_GCOUNTER: return fn(&v->u.gc, arg);
@@ -521,10 +521,10 @@ static int prune_map(crdt *v, const prune_arg *a, bool top)
 static int prune_value(crdt *v, const prune_arg *a, bool top)
 {
     switch (v->type) {
-    case CRDT_GCOUNTER: return gc_prune(&v->u.gc, a->removed, a->survivor, a->keep_until_ms);
+    case CRDT_GCOUNTER: return gcounter_prune(&v->u.gc, a->removed, a->survivor, a->keep_until_ms);
     case CRDT_PNCOUNTER: {
-        int rc = gc_prune(&v->u.pn.p, a->removed, a->survivor, a->keep_until_ms);
-        return rc ? rc : gc_prune(&v->u.pn.n, a->removed, a->survivor, a->keep_until_ms);
+        int rc = gcounter_prune(&v->u.pn.p, a->removed, a->survivor, a->keep_until_ms);
+        return rc ? rc : gcounter_prune(&v->u.pn.n, a->removed, a->survivor, a->keep_until_ms);
     }
     default: return crdt_is_map(v->type) ? prune_map(v, a, top) : ST_OK;
     }
@@ -543,7 +543,7 @@ int crdt_prune(crdt *v, uint64_t removed, uint64_t survivor, uint64_t keep_until
 
 static int holds_one(gcounter *g, void *argp)
 {
-    return gc_holds(g, *(const uint64_t *)argp) ? 1 : 0;
+    return gcounter_holds(g, *(const uint64_t *)argp) ? 1 : 0;
 }
 
 bool crdt_holds_actor(const crdt *v, uint64_t actor)
@@ -570,7 +570,7 @@ typedef struct drop_arg {
 static int drop_one(gcounter *g, void *argp)
 {
     drop_arg *a = argp;
-    if (g->nmarkers && gc_drop_markers(g, a->now_ms))
+    if (g->nmarkers && gcounter_drop_markers(g, a->now_ms))
         a->dropped = true;
     return 0;
 }

@@ -18,12 +18,12 @@
 
 /* A pruned actor: its count was folded into `survivor`'s slot; slots of
  * `removed` are ignored from then on (counter.c explains why). */
-typedef struct gc_marker {
+typedef struct gcounter_marker {
     uint64_t removed;
     uint64_t survivor;
     uint64_t folded;
     uint64_t keep_until_ms; /* dropped after this time; 0 = kept forever */
-} gc_marker;
+} gcounter_marker;
 
 /* A grow-only counter: one slot per actor, sorted by actor, and the
  * pruning markers, sorted by removed actor (no actor is in both). */
@@ -32,7 +32,7 @@ typedef struct gcounter {
     uint64_t *counts;
     uint32_t n, cap;
     uint64_t sum; /* cached total, saturating at UINT64_MAX */
-    gc_marker *markers;
+    gcounter_marker *markers;
     uint32_t nmarkers;
 } gcounter;
 
@@ -60,20 +60,20 @@ struct crdt {
 crdt *crdt_alloc(crdt_type type);
 
 /* counter.c */
-void gc_free(gcounter *g);
-int gc_clone(gcounter *dst, const gcounter *src);
-int gc_add(gcounter *g, uint64_t actor, uint64_t amount, uint64_t *total);
-/* gc_add without the total, for the hot path of a counter without delta */
-int gc_increment_fast(gcounter *g, uint64_t actor, uint64_t amount);
-int gc_set(gcounter *g, uint64_t actor, uint64_t total);
-int gc_merge(gcounter *dst, const gcounter *src);
-uint64_t gc_sum(const gcounter *g, bool *overflow);
-void gc_encode(const gcounter *g, bool with_markers, bytes *out);
-int gc_decode(gcounter *g, reader *r, const limits *lim, bool with_markers);
-bool gc_holds(const gcounter *g, uint64_t actor);
-int gc_prune(gcounter *g, uint64_t removed, uint64_t survivor, uint64_t keep_until_ms);
+void gcounter_free(gcounter *g);
+int gcounter_clone(gcounter *dst, const gcounter *src);
+int gcounter_add(gcounter *g, uint64_t actor, uint64_t amount, uint64_t *total);
+/* gcounter_add without the total, for the hot path of a counter without delta */
+int gcounter_increment_fast(gcounter *g, uint64_t actor, uint64_t amount);
+int gcounter_set(gcounter *g, uint64_t actor, uint64_t total);
+int gcounter_merge(gcounter *dst, const gcounter *src);
+uint64_t gcounter_sum(const gcounter *g, bool *overflow);
+void gcounter_encode(const gcounter *g, bool with_markers, bytes *out);
+int gcounter_decode(gcounter *g, reader *r, const limits *lim, bool with_markers);
+bool gcounter_holds(const gcounter *g, uint64_t actor);
+int gcounter_prune(gcounter *g, uint64_t removed, uint64_t survivor, uint64_t keep_until_ms);
 /* Drops markers whose time has come; true if any was dropped. */
-bool gc_drop_markers(gcounter *g, uint64_t now_ms);
+bool gcounter_drop_markers(gcounter *g, uint64_t now_ms);
 int counter_value(const crdt *v, int64_t *out);
 
 /* register.c */

@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "owned/owned_int.h"
+#include "owned/owned_internal.h"
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/status.h"
@@ -129,7 +129,7 @@ static bool ring_grow(void **items, size_t item_size, size_t *head, size_t len, 
     return true;
 }
 
-void owned_send(owned *e, uint64_t to, bytes *b)
+void owned_send(owned *e, uint64_t to, bytes *b, bool reliable)
 {
     if (b->failed || e->out_len >= e->max_outgoing ||
         !ring_grow((void **)&e->out, sizeof(*e->out), &e->out_head, e->out_len, &e->out_cap)) {
@@ -139,6 +139,7 @@ void owned_send(owned *e, uint64_t to, bytes *b)
     }
     owned_out *o = &e->out[(e->out_head + e->out_len) % e->out_cap];
     o->to = to;
+    o->reliable = reliable;
     o->data = bytes_steal(b, &o->len);
     if (!o->data) {
         e->stats.outgoing_dropped++;
@@ -151,10 +152,15 @@ void owned_send_msg(owned *e, uint64_t to, const owned_msg *m)
 {
     bytes b = BYTES_INIT;
     owned_msg_encode(&b, m);
-    owned_send(e, to, &b);
+    owned_send(e, to, &b, owned_msg_reliable(m));
 }
 
 int owned_next_outgoing(owned *e, uint64_t *to, bytes *msg)
+{
+    return owned_next_outgoing_reliable(e, to, msg, NULL);
+}
+
+int owned_next_outgoing_reliable(owned *e, uint64_t *to, bytes *msg, bool *reliable)
 {
     if (!e || !to || !msg)
         return error_set(ST_EINVAL, "owned: engine, to and msg must not be NULL");
@@ -165,6 +171,8 @@ int owned_next_outgoing(owned *e, uint64_t *to, bytes *msg)
     msg->data = o->data;
     msg->len = msg->cap = o->len;
     *to = o->to;
+    if (reliable)
+        *reliable = o->reliable;
     e->out_head = (e->out_head + 1) % e->out_cap;
     e->out_len--;
     return ST_OK;

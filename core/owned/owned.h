@@ -168,6 +168,10 @@ int owned_tick(owned *e, uint64_t now_ms);
 int owned_deliver(owned *e, uint64_t from, const uint8_t *data, size_t len);
 /* ST_EDONE when nothing is queued. */
 int owned_next_outgoing(owned *e, uint64_t *to, bytes *msg);
+/* owned_next_outgoing, also saying whether a waiting query needs the
+ * message (pulls and their answers: send reliably; the rest is repeated
+ * by feeds and syncs). `reliable` may be NULL. */
+int owned_next_outgoing_reliable(owned *e, uint64_t *to, bytes *msg, bool *reliable);
 int owned_member_up(owned *e, uint64_t node, uint64_t incarnation);
 int owned_member_left(owned *e, uint64_t node);
 

@@ -21,7 +21,7 @@
  */
 #include <string.h>
 
-#include "owned/owned_int.h"
+#include "owned/owned_internal.h"
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/status.h"
@@ -135,7 +135,7 @@ static void broadcast(owned *e, const owned_msg *m)
         bytes copy = BYTES_INIT;
         bytes_put(&copy, b.data, b.len);
         copy.failed |= b.failed;
-        owned_send(e, e->members[i].node, &copy);
+        owned_send(e, e->members[i].node, &copy, owned_msg_reliable(m));
     }
     bytes_free(&b);
 }

@@ -15,7 +15,7 @@
  */
 #include <string.h>
 
-#include "owned/owned_int.h"
+#include "owned/owned_internal.h"
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/status.h"

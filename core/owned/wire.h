@@ -82,6 +82,14 @@ typedef struct owned_msg {
 int owned_msg_decode(owned_msg *out, const uint8_t *data, size_t len, const limits *lim);
 void owned_msg_free(owned_msg *m);
 
+/* Whether a waiting query needs `m`: pulls and the snapshots that answer
+ * them. */
+static inline bool owned_msg_reliable(const owned_msg *m)
+{
+    return m->kind == OWNED_MSG_PULL ||
+           (m->kind == OWNED_MSG_SNAPSHOT && (m->flags & OWNED_SNAP_REPLY));
+}
+
 /* Appends the encoding of `m` to `out` (check out->failed). */
 void owned_msg_encode(bytes *out, const owned_msg *m);
 

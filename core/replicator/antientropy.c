@@ -70,7 +70,7 @@ static void batch_init(batch *bt, engine *e, wire_type type, const char *to, siz
     bt->budget = e->cfg.max_message_bytes - WIRE_HEADER_MAX - 64;
 }
 
-static void send_to_peers(engine *e, bytes *msg)
+static void send_to_peers(engine *e, wire_type type, bytes *msg)
 {
     const member *peers[MAX_PEERS];
     size_t n = membership_up_peers(e, peers, MAX_PEERS);
@@ -79,7 +79,7 @@ static void send_to_peers(engine *e, bytes *msg)
     for (size_t i = 0; i < n; i++) {
         bytes copy = BYTES_INIT;
         bytes_put(&copy, msg->data, msg->len);
-        (void)engine_send(e, peers[i]->id, peers[i]->id_len, &copy);
+        (void)engine_send(e, type, peers[i]->id, peers[i]->id_len, &copy);
     }
     bytes_free(msg);
 }
@@ -92,9 +92,9 @@ static void batch_emit(batch *bt, const uint8_t *body, size_t len, uint64_t coun
     bytes_put_varint(&m, count);
     bytes_put(&m, body, len);
     if (bt->to)
-        (void)engine_send(bt->e, bt->to, bt->to_len, &m);
+        (void)engine_send(bt->e, bt->type, bt->to, bt->to_len, &m);
     else
-        send_to_peers(bt->e, &m);
+        send_to_peers(bt->e, bt->type, &m);
     if (bt->prefix_next.len || bt->prefix_next.data) {
         bytes_reset(&bt->prefix);
         bytes_put(&bt->prefix, bt->prefix_next.data, bt->prefix_next.len);
@@ -132,31 +132,37 @@ static void batch_finish(batch *bt, bool always)
 
 /* ---- pushes ------------------------------------------------------------ */
 
-void ae_push_delta(engine *e, uint32_t idx, const crdt *delta, uint64_t seq)
+/* One delta entry: key, type, origin actor and its per-key sequence, the
+ * change time and the encoded delta. Nothing is added when the delta does
+ * not encode. */
+static void batch_put_delta(batch *bt, const kentry *ke, const crdt *delta, uint64_t seq)
+{
+    bytes v = BYTES_INIT;
+    if (crdt_encode(delta, &v) == ST_OK) {
+        batch_begin(bt);
+        bytes_put_blob(&bt->body, ke->key, ke->key_len);
+        bytes_put_u8(&bt->body, ke->type);
+        bytes_put_u64(&bt->body, bt->e->actor);
+        bytes_put_varint(&bt->body, seq);
+        bytes_put_varint(&bt->body, ke->changed_ms);
+        bytes_put_blob(&bt->body, v.data, v.len);
+        batch_end(bt);
+    }
+    bytes_free(&v);
+}
+
+void antientropy_push_delta(engine *e, uint32_t idx, const crdt *delta, uint64_t seq)
 {
     if (!membership_up_peers(e, NULL, 0))
         return;
-    kentry *ke = kt_at(&e->kt, idx);
     batch bt;
     batch_init(&bt, e, WIRE_DELTA, NULL, 0);
-    bytes v = BYTES_INIT;
-    if (crdt_encode(delta, &v) != ST_OK) {
-        bytes_free(&v);
-        return; /* digest gossip carries the change instead */
-    }
-    batch_begin(&bt);
-    bytes_put_blob(&bt.body, ke->key, ke->key_len);
-    bytes_put_u8(&bt.body, ke->type);
-    bytes_put_u64(&bt.body, e->actor);
-    bytes_put_varint(&bt.body, seq);
-    bytes_put_varint(&bt.body, ke->changed_ms);
-    bytes_put_blob(&bt.body, v.data, v.len);
-    batch_end(&bt);
-    bytes_free(&v);
+    /* On failure digest gossip carries the change instead. */
+    batch_put_delta(&bt, kt_at(&e->kt, idx), delta, seq);
     batch_finish(&bt, false);
 }
 
-void ae_flush_batched(engine *e)
+void antientropy_flush_batched(engine *e)
 {
     if (!e->nbatched)
         return;
@@ -172,18 +178,8 @@ void ae_flush_batched(engine *e)
             continue;
         ke->my_seq++;
         (void)kt_seq_set(ke, e->actor, ke->my_seq);
-        bytes v = BYTES_INIT;
-        if (peers && crdt_encode(ke->pending_delta, &v) == ST_OK) {
-            batch_begin(&bt);
-            bytes_put_blob(&bt.body, ke->key, ke->key_len);
-            bytes_put_u8(&bt.body, ke->type);
-            bytes_put_u64(&bt.body, e->actor);
-            bytes_put_varint(&bt.body, ke->my_seq);
-            bytes_put_varint(&bt.body, ke->changed_ms);
-            bytes_put_blob(&bt.body, v.data, v.len);
-            batch_end(&bt);
-        }
-        bytes_free(&v);
+        if (peers)
+            batch_put_delta(&bt, ke, ke->pending_delta, ke->my_seq);
         crdt_free(ke->pending_delta);
         ke->pending_delta = NULL;
     }
@@ -191,7 +187,7 @@ void ae_flush_batched(engine *e)
     batch_finish(&bt, false);
 }
 
-void ae_push_state_all(engine *e, uint32_t idx, uint64_t request_id)
+void antientropy_push_state_all(engine *e, uint32_t idx, uint64_t request_id)
 {
     if (!membership_up_peers(e, NULL, 0))
         return;
@@ -229,10 +225,10 @@ static void send_gossip(engine *e, const member *to, bool with_status)
         for (uint32_t i = 0; i < nb; i++)
             bytes_put_u64(&b, kt_bucket_xor(&e->kt, i * per, per));
     }
-    (void)engine_send(e, to->id, to->id_len, &b);
+    (void)engine_send(e, WIRE_GOSSIP, to->id, to->id_len, &b);
 }
 
-void ae_gossip_round(engine *e)
+void antientropy_gossip_round(engine *e)
 {
     engine_refresh_digests(e);
     /* Candidates: live members; down or removed ones now and then, so a
@@ -291,7 +287,7 @@ static void tomb_add(kentry *ke, uint64_t h)
     s[ke->tomb_seen_n++] = h;
 }
 
-void ae_tomb_check(engine *e, uint32_t idx)
+void antientropy_tomb_check(engine *e, uint32_t idx)
 {
     kentry *ke = kt_at(&e->kt, idx);
     if (!ke->used || !(ke->flags & KE_TOMB))
@@ -312,7 +308,7 @@ void ae_tomb_check(engine *e, uint32_t idx)
     e->stats.tombstones_collected++;
 }
 
-void ae_tomb_round(engine *e)
+void antientropy_tomb_round(engine *e)
 {
     size_t w = 0;
     batch bt;
@@ -328,7 +324,7 @@ void ae_tomb_round(engine *e)
             dup = e->tombs[j] == idx;
         if (dup)
             continue;
-        ae_tomb_check(e, idx);
+        antientropy_tomb_check(e, idx);
         if (!ke->used)
             continue;
         e->tombs[w++] = idx;
@@ -560,7 +556,7 @@ static int handle_state(engine *e, const char *from, size_t from_len, reader *r)
          * copy arriving here says the opposite. */
         if (sender_tomb && idx != KT_NONE && (kt_at(&e->kt, idx)->flags & KE_TOMB)) {
             tomb_add(kt_at(&e->kt, idx), fh);
-            ae_tomb_check(e, idx);
+            antientropy_tomb_check(e, idx);
         }
     }
     if (!reader_done(r))
@@ -569,7 +565,7 @@ static int handle_state(engine *e, const char *from, size_t from_len, reader *r)
         bytes b = BYTES_INIT;
         wire_header(&b, WIRE_WRITE_ACK, e->incarnation);
         bytes_put_varint(&b, req);
-        (void)engine_send(e, from, from_len, &b);
+        (void)engine_send(e, WIRE_WRITE_ACK, from, from_len, &b);
     }
     return ST_OK;
 }
@@ -656,7 +652,7 @@ static int handle_tomb_seen(engine *e, const char *from, size_t from_len, reader
         }
         if (mine) {
             tomb_add(ke, fh);
-            ae_tomb_check(e, idx);
+            antientropy_tomb_check(e, idx);
         }
     }
     return reader_done(r) ? ST_OK : corrupt("tombstone");
@@ -678,7 +674,7 @@ static int handle_read(engine *e, const char *from, size_t from_len, reader *r)
         bytes_free(&b);
         return error_code();
     }
-    return engine_send(e, from, from_len, &b);
+    return engine_send(e, WIRE_READ_REPLY, from, from_len, &b);
 }
 
 static int handle_read_reply(engine *e, const char *from, size_t from_len, reader *r)
@@ -699,8 +695,8 @@ static int handle_read_reply(engine *e, const char *from, size_t from_len, reade
     return requests_on_ack(e, hash_bytes(from, from_len, 0), req);
 }
 
-int ae_handle(engine *e, member *from, const char *from_id, size_t from_len, wire_type type,
-              reader *r)
+int antientropy_handle(engine *e, member *from, const char *from_id, size_t from_len,
+                       wire_type type, reader *r)
 {
     switch (type) {
     case WIRE_JOIN:

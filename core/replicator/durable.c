@@ -54,8 +54,7 @@ static int merge_stored(engine *e, uint32_t idx, const bytes *stored)
     crdt *value = NULL;
     int rc = crdt_decode(&value, r.p, reader_left(&r), &e->cfg.lim, UINT64_MAX / 2);
     if (rc)
-        return error_wrap("durable key '%.*s'", (int)(ke->key_len > 64 ? 64 : ke->key_len),
-                          (const char *)ke->key);
+        return error_wrap("durable key '%.*s'", error_key_len(ke->key_len), (const char *)ke->key);
     uint64_t before = crdt_digest(ke->value);
     rc = crdt_merge(ke->value, value);
     crdt_free(value);
@@ -117,8 +116,7 @@ int durable_write(engine *e, uint32_t idx)
             goto done;
     }
     rc = error_set(ST_EBUSY, "durable key '%.*s': other writers won %d rounds in a row",
-                   (int)(ke->key_len > 64 ? 64 : ke->key_len), (const char *)ke->key,
-                   DURABLE_MAX_ROUNDS);
+                   error_key_len(ke->key_len), (const char *)ke->key, DURABLE_MAX_ROUNDS);
 done:
     if (rc != ST_OK) {
         log_field f[2] = {{"key", (const char *)ke->key, ke->key_len},
@@ -174,17 +172,16 @@ static int load_record(engine *e, const uint8_t *key, size_t key_len, const uint
     if (!reader_ok(&r) || version != RECORD_VERSION || flags > 1 || type < 1 ||
         type > CRDT_TYPE_MAX || !key_len || key_len > e->cfg.lim.max_value_bytes)
         return error_set(ST_ECORRUPT, "durable key '%.*s': malformed record",
-                         (int)(key_len > 64 ? 64 : key_len), (const char *)key);
+                         error_key_len(key_len), (const char *)key);
     crdt *value = NULL;
     if (!(flags & 1)) {
         int rc = crdt_decode(&value, r.p, reader_left(&r), &e->cfg.lim, UINT64_MAX / 2);
         if (rc)
-            return error_wrap("durable key '%.*s'", (int)(key_len > 64 ? 64 : key_len),
-                              (const char *)key);
+            return error_wrap("durable key '%.*s'", error_key_len(key_len), (const char *)key);
         if (crdt_type_of(value) != (crdt_type)type) {
             crdt_free(value);
             return error_set(ST_ECORRUPT, "durable key '%.*s': type does not match its value",
-                             (int)(key_len > 64 ? 64 : key_len), (const char *)key);
+                             error_key_len(key_len), (const char *)key);
         }
     }
     uint32_t idx;

@@ -156,6 +156,20 @@ int engine_deliver(engine *e, uint64_t now_ms, const char *from, size_t from_len
 /* Moves the next outgoing message into *to (the node id, no NUL counted)
  * and *msg; ST_EDONE when there is none. */
 int engine_next_outgoing(engine *e, bytes *to, bytes *msg);
+/* How a message should travel, handed out with it so the transport never
+ * reads a message header: what it carries (links count deltas and full
+ * states apart) and whether a waiting request needs it (never dropped). */
+typedef enum engine_traffic {
+    ENGINE_TRAFFIC_OTHER,
+    ENGINE_TRAFFIC_DELTA,
+    ENGINE_TRAFFIC_FULL
+} engine_traffic;
+typedef struct engine_outgoing_info {
+    engine_traffic traffic;
+    bool reliable;
+} engine_outgoing_info;
+/* engine_next_outgoing, also filling `info` (may be NULL). */
+int engine_next_outgoing_info(engine *e, bytes *to, bytes *msg, engine_outgoing_info *info);
 size_t engine_outgoing_count(const engine *e);
 
 int engine_next_event(engine *e, engine_event *out);

@@ -36,9 +36,9 @@ int engine_tick(engine *e, uint64_t now_ms)
         e->next_gossip_ms = now_ms + e->cfg.gossip_interval_ms;
         membership_tick(e);
         engine_expiry_scan(e);
-        ae_flush_batched(e);
-        ae_gossip_round(e);
-        ae_tomb_round(e);
+        antientropy_flush_batched(e);
+        antientropy_gossip_round(e);
+        antientropy_tomb_round(e);
         prune_tick(e);
         for (size_t i = 0; i < e->npartials;) {
             if (e->partials[i].started_ms + PARTIAL_TIMEOUT_MS < now_ms)
@@ -146,7 +146,7 @@ static int deliver_one(engine *e, const char *from, size_t from_len, const uint8
     if (type == WIRE_FRAG)
         return handle_frag(e, from, from_len, &r, depth);
     member *m = membership_heard(e, from, from_len, inc, type == WIRE_JOIN || type == WIRE_GOSSIP);
-    return ae_handle(e, m, from, from_len, (wire_type)type, &r);
+    return antientropy_handle(e, m, from, from_len, (wire_type)type, &r);
 }
 
 int engine_deliver(engine *e, uint64_t now_ms, const char *from, size_t from_len,

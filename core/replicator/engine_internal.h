@@ -35,6 +35,7 @@ typedef struct outmsg {
     size_t to_len;
     uint8_t *data;
     size_t len;
+    wire_type type; /* what it carries, for engine_outgoing_info */
 } outmsg;
 
 typedef struct subscription {
@@ -148,7 +149,7 @@ int idx_push(uint32_t **v, size_t *n, size_t *cap, uint32_t idx);
 bool engine_pattern_match(const engine_pattern *p, size_t n, const uint8_t *key, size_t len);
 
 /* engine_queues.c */
-int engine_send(engine *e, const char *to, size_t to_len, bytes *msg);
+int engine_send(engine *e, wire_type type, const char *to, size_t to_len, bytes *msg);
 void engine_emit(engine *e, engine_event *ev);
 
 /* engine_changes.c */
@@ -210,14 +211,14 @@ uint32_t membership_up_count(const engine *e); /* self included */
 bool membership_counts_for_tombstones(const member *m);
 
 /* antientropy.c */
-void ae_gossip_round(engine *e);
-int ae_handle(engine *e, member *from, const char *from_id, size_t from_len, wire_type type,
-              reader *r);
-void ae_push_delta(engine *e, uint32_t idx, const crdt *delta, uint64_t seq);
-void ae_flush_batched(engine *e);
-void ae_push_state_all(engine *e, uint32_t idx, uint64_t request_id);
-void ae_tomb_round(engine *e);
-void ae_tomb_check(engine *e, uint32_t idx);
+void antientropy_gossip_round(engine *e);
+int antientropy_handle(engine *e, member *from, const char *from_id, size_t from_len,
+                       wire_type type, reader *r);
+void antientropy_push_delta(engine *e, uint32_t idx, const crdt *delta, uint64_t seq);
+void antientropy_flush_batched(engine *e);
+void antientropy_push_state_all(engine *e, uint32_t idx, uint64_t request_id);
+void antientropy_tomb_round(engine *e);
+void antientropy_tomb_check(engine *e, uint32_t idx);
 
 /* pruning.c */
 void prune_note_dead(engine *e, uint64_t actor);

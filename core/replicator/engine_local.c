@@ -38,12 +38,12 @@ static int local_apply(engine *e, uint64_t now_ms, const uint8_t *key, size_t ke
     uint32_t idx = kt_find(&e->kt, key, key_len);
     kentry *ke = idx == KT_NONE ? NULL : kt_at(&e->kt, idx);
     if (ke && (ke->flags & KE_TOMB))
-        return error_set(ST_EDELETED, "key '%.*s' was deleted", (int)(key_len > 64 ? 64 : key_len),
+        return error_set(ST_EDELETED, "key '%.*s' was deleted", error_key_len(key_len),
                          (const char *)key);
     if (ke && ke->type != type)
-        return error_set(ST_ETYPE, "key '%.*s' holds a %s, not a %s",
-                         (int)(key_len > 64 ? 64 : key_len), (const char *)key,
-                         crdt_type_name((crdt_type)ke->type), crdt_type_name(type));
+        return error_set(ST_ETYPE, "key '%.*s' holds a %s, not a %s", error_key_len(key_len),
+                         (const char *)key, crdt_type_name((crdt_type)ke->type),
+                         crdt_type_name(type));
     crdt_ctx ctx = {e->actor, engine_wall_ms(e)};
     bool want_delta = e->cfg.delta_strategy != ENGINE_DELTA_NONE;
     if (!ke) {
@@ -71,7 +71,7 @@ static int local_apply(engine *e, uint64_t now_ms, const uint8_t *key, size_t ke
     if (e->cfg.delta_strategy == ENGINE_DELTA_IMMEDIATE && delta) {
         ke->my_seq++;
         (void)kt_seq_set(ke, e->actor, ke->my_seq);
-        ae_push_delta(e, idx, delta, ke->my_seq);
+        antientropy_push_delta(e, idx, delta, ke->my_seq);
     } else if (e->cfg.delta_strategy == ENGINE_DELTA_BATCHED && delta) {
         if (!ke->pending_delta) {
             ke->pending_delta = delta;
@@ -106,11 +106,11 @@ int engine_get(engine *e, const uint8_t *key, size_t key_len, crdt **out)
         return rc;
     uint32_t idx = kt_find(&e->kt, key, key_len);
     if (idx == KT_NONE)
-        return error_set(ST_ENOTFOUND, "no key '%.*s' in the replica",
-                         (int)(key_len > 64 ? 64 : key_len), (const char *)key);
+        return error_set(ST_ENOTFOUND, "no key '%.*s' in the replica", error_key_len(key_len),
+                         (const char *)key);
     kentry *ke = kt_at(&e->kt, idx);
     if (ke->flags & KE_TOMB)
-        return error_set(ST_EDELETED, "key '%.*s' was deleted", (int)(key_len > 64 ? 64 : key_len),
+        return error_set(ST_EDELETED, "key '%.*s' was deleted", error_key_len(key_len),
                          (const char *)key);
     return crdt_clone(out, ke->value);
 }
@@ -134,7 +134,7 @@ int engine_delete(engine *e, uint64_t now_ms, const uint8_t *key, size_t key_len
     }
     kt_at(&e->kt, idx)->changed_ms = engine_wall_ms(e);
     engine_mark_tomb(e, idx);
-    ae_push_state_all(e, idx, 0);
+    antientropy_push_state_all(e, idx, 0);
     return ST_OK;
 }
 

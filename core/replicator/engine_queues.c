@@ -15,7 +15,8 @@
 
 #define OUT_MAX_BYTES (256ull << 20)
 
-static int out_push(engine *e, const char *to, size_t to_len, uint8_t *data, size_t len)
+static int out_push(engine *e, wire_type type, const char *to, size_t to_len, uint8_t *data,
+                    size_t len)
 {
     if (e->out_bytes + len > OUT_MAX_BYTES) {
         /* The host is not pumping; gossip repairs whatever is dropped. */
@@ -49,6 +50,7 @@ static int out_push(engine *e, const char *to, size_t to_len, uint8_t *data, siz
     m->to_len = to_len;
     m->data = data;
     m->len = len;
+    m->type = type;
     e->out_len++;
     e->out_bytes += len;
     e->stats.msgs_sent++;
@@ -59,7 +61,7 @@ static int out_push(engine *e, const char *to, size_t to_len, uint8_t *data, siz
     return ST_OK;
 }
 
-int engine_send(engine *e, const char *to, size_t to_len, bytes *msg)
+int engine_send(engine *e, wire_type type, const char *to, size_t to_len, bytes *msg)
 {
     int rc = ST_OK;
     if (msg->failed) {
@@ -70,7 +72,7 @@ int engine_send(engine *e, const char *to, size_t to_len, bytes *msg)
     if (msg->len <= cap) {
         size_t len;
         uint8_t *data = bytes_steal(msg, &len);
-        return out_push(e, to, to_len, data, len);
+        return out_push(e, type, to, to_len, data, len);
     }
     /* Too large for one frame: send numbered pieces, each under the cap. */
     size_t chunk = cap - WIRE_HEADER_MAX - 40;
@@ -92,13 +94,26 @@ int engine_send(engine *e, const char *to, size_t to_len, bytes *msg)
         }
         size_t len;
         uint8_t *data = bytes_steal(&f, &len);
-        rc = out_push(e, to, to_len, data, len);
+        rc = out_push(e, WIRE_FRAG, to, to_len, data, len);
     }
     bytes_free(msg);
     return rc;
 }
 
-int engine_next_outgoing(engine *e, bytes *to, bytes *msg)
+/* Deltas and full states are counted apart on the links; replies that a
+ * waiting request needs are never silently dropped. */
+static engine_outgoing_info outgoing_info(wire_type type)
+{
+    engine_outgoing_info info;
+    info.traffic = type == WIRE_DELTA   ? ENGINE_TRAFFIC_DELTA
+                   : type == WIRE_STATE ? ENGINE_TRAFFIC_FULL
+                                        : ENGINE_TRAFFIC_OTHER;
+    info.reliable =
+        type == WIRE_WRITE_ACK || type == WIRE_READ || type == WIRE_READ_REPLY || type == WIRE_NACK;
+    return info;
+}
+
+int engine_next_outgoing_info(engine *e, bytes *to, bytes *msg, engine_outgoing_info *info)
 {
     if (!e->out_len)
         return ST_EDONE;
@@ -110,10 +125,17 @@ int engine_next_outgoing(engine *e, bytes *to, bytes *msg)
     to->cap = m->to_len + 1;
     msg->data = m->data;
     msg->len = msg->cap = m->len;
+    if (info)
+        *info = outgoing_info(m->type);
     e->out_bytes -= m->len;
     e->out_head = (e->out_head + 1) % e->out_cap;
     e->out_len--;
     return ST_OK;
+}
+
+int engine_next_outgoing(engine *e, bytes *to, bytes *msg)
+{
+    return engine_next_outgoing_info(e, to, msg, NULL);
 }
 
 size_t engine_outgoing_count(const engine *e)

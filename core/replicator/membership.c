@@ -426,7 +426,7 @@ void membership_tick(engine *e)
                 continue;
             bytes b = BYTES_INIT;
             wire_header(&b, WIRE_JOIN, e->incarnation);
-            (void)engine_send(e, s, len, &b);
+            (void)engine_send(e, WIRE_JOIN, s, len, &b);
         }
     }
 }

@@ -232,7 +232,7 @@ static void send_init(engine *e)
     for (size_t i = 0; i < n && i < MAX_PRUNE_PEERS; i++) {
         bytes copy = BYTES_INIT;
         bytes_put(&copy, b.data, b.len);
-        (void)engine_send(e, peers[i]->id, peers[i]->id_len, &copy);
+        (void)engine_send(e, WIRE_PRUNE, peers[i]->id, peers[i]->id_len, &copy);
     }
     bytes_free(&b);
 }
@@ -271,7 +271,7 @@ static void perform(engine *e, uint64_t removed)
         /* a few keys go out at once; many are left to digest gossip,
          * which batches them, rather than one message per key and peer */
         if (pushed++ < PUSH_MAX)
-            ae_push_state_all(e, idx, 0);
+            antientropy_push_state_all(e, idx, 0);
     }
     e->stats.actors_pruned++;
 }
@@ -424,7 +424,7 @@ static int handle_init(engine *e, member *from, reader *r)
         bytes_put_u64(&msg, actors[i]);
     bytes_put_varint(&msg, m);
     bytes_put(&msg, body.data, body.len);
-    rc = engine_send(e, from->id, from->id_len, &msg);
+    rc = engine_send(e, WIRE_PRUNE, from->id, from->id_len, &msg);
 done:
     bytes_free(&msg);
     bytes_free(&body);

@@ -110,7 +110,7 @@ int engine_write(engine *e, uint64_t now_ms, const uint8_t *key, size_t key_len,
         return rc;
     rc = start(e, false, key, key_len, needed_for(e, level, n), timeout_ms, request_id);
     if (rc == ST_OK && level != ENGINE_LOCAL)
-        ae_push_state_all(e, idx, *request_id);
+        antientropy_push_state_all(e, idx, *request_id);
     return rc;
 }
 
@@ -136,7 +136,7 @@ int engine_read(engine *e, uint64_t now_ms, const uint8_t *key, size_t key_len,
         wire_header(&b, WIRE_READ, e->incarnation);
         bytes_put_varint(&b, *request_id);
         bytes_put_blob(&b, key, key_len);
-        (void)engine_send(e, peers[i]->id, peers[i]->id_len, &b);
+        (void)engine_send(e, WIRE_READ, peers[i]->id, peers[i]->id_len, &b);
     }
     return ST_OK;
 }

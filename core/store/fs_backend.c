@@ -179,8 +179,8 @@ static int fs_snapshot_find(store_backend *b, const uint8_t *pid, size_t pid_len
     bool any;
     int rc = each_matching_snap((fs_backend *)b, pid, pid_len, c, fn, ctx, &any);
     if (rc == ST_OK && !any)
-        return error_set(ST_ENOTFOUND, "no snapshot of '%.*s' matches",
-                         (int)(pid_len > 64 ? 64 : pid_len), (const char *)pid);
+        return error_set(ST_ENOTFOUND, "no snapshot of '%.*s' matches", error_key_len(pid_len),
+                         (const char *)pid);
     return rc;
 }
 
@@ -295,7 +295,7 @@ static int fs_state_get(store_backend *b, const uint8_t *key, size_t key_len, ui
     size_t len = 0;
     int rc = read_state(path, &buf, &rev, &data, &len, NULL, NULL);
     if (rc == ST_ENOTFOUND)
-        rc = error_set(ST_ENOTFOUND, "state '%.*s' not found", (int)(key_len > 64 ? 64 : key_len),
+        rc = error_set(ST_ENOTFOUND, "state '%.*s' not found", error_key_len(key_len),
                        (const char *)key);
     if (rc == ST_OK) {
         if (revision)
@@ -314,8 +314,8 @@ static int fs_state_get(store_backend *b, const uint8_t *key, size_t key_len, ui
 static int state_conflict(const uint8_t *key, size_t key_len, uint64_t expected, uint64_t found)
 {
     return error_set(ST_ECONFLICT, "state '%.*s': expected revision %llu, found %llu",
-                     (int)(key_len > 64 ? 64 : key_len), (const char *)key,
-                     (unsigned long long)expected, (unsigned long long)found);
+                     error_key_len(key_len), (const char *)key, (unsigned long long)expected,
+                     (unsigned long long)found);
 }
 
 static int current_rev(fs_backend *f, const uint8_t *key, size_t key_len, uint64_t *rev)
@@ -372,7 +372,7 @@ static int fs_state_delete(store_backend *b, const uint8_t *key, size_t key_len,
     if ((rc = current_rev(f, key, key_len, &current)) != ST_OK)
         goto done;
     if (current == 0) {
-        rc = error_set(ST_ENOTFOUND, "state '%.*s' not found", (int)(key_len > 64 ? 64 : key_len),
+        rc = error_set(ST_ENOTFOUND, "state '%.*s' not found", error_key_len(key_len),
                        (const char *)key);
         goto done;
     }

@@ -269,8 +269,8 @@ int fs_journal_append(store_backend *b, const uint8_t *pid, size_t pid_len, uint
         goto done;
     if (highest != expected_seq) {
         rc = error_set(ST_ECONFLICT, "journal '%.*s': expected sequence %llu, found %llu",
-                       (int)(pid_len > 64 ? 64 : pid_len), (const char *)pid,
-                       (unsigned long long)expected_seq, (unsigned long long)highest);
+                       error_key_len(pid_len), (const char *)pid, (unsigned long long)expected_seq,
+                       (unsigned long long)highest);
         goto done;
     }
     if ((rc = read_counter(f, &ordering)) != ST_OK)

@@ -208,8 +208,8 @@ static int unseal_event(void *c, const store_event *ev)
     if (rc != ST_OK) {
         if (rc == ST_ECORRUPT)
             store_latency_seal_failure();
-        error_wrap("journal '%.*s' event %llu", (int)(ev->pid_len > 64 ? 64 : ev->pid_len),
-                   (const char *)ev->pid, (unsigned long long)ev->seq);
+        error_wrap("journal '%.*s' event %llu", error_key_len(ev->pid_len), (const char *)ev->pid,
+                   (unsigned long long)ev->seq);
         return rc;
     }
     store_event plain = *ev;
@@ -291,7 +291,7 @@ static int deleted_to(journal *j, const uint8_t *pid, size_t pid_len, uint64_t *
     return j->be->ops->journal_deleted_to(j->be, pid, pid_len, out);
 }
 
-#define PID_SHOWN(len) (int)((len) > 64 ? 64 : (len))
+#define PID_SHOWN(len) error_key_len(len)
 
 static int replay_checked(journal *j, const uint8_t *pid, size_t pid_len, uint64_t from,
                           uint64_t to, uint64_t max, store_event_fn fn, void *ctx)
@@ -628,8 +628,8 @@ int journal_snapshot_load(journal *j, const uint8_t *pid, size_t pid_len,
         rc = l.rc;
     if (rc != ST_OK) {
         if (l.got && l.rc != ST_OK)
-            error_wrap("snapshot '%.*s' at %llu", (int)(pid_len > 64 ? 64 : pid_len),
-                       (const char *)pid, (unsigned long long)l.seq);
+            error_wrap("snapshot '%.*s' at %llu", error_key_len(pid_len), (const char *)pid,
+                       (unsigned long long)l.seq);
         goto done;
     }
     bytes_free(data);

@@ -142,7 +142,7 @@ static int mem_journal_append(store_backend *b, const uint8_t *pid, size_t pid_l
     uint64_t highest = existing ? existing->highest : 0;
     if (highest != expected_seq)
         return error_set(ST_ECONFLICT, "journal '%.*s': expected sequence %llu, found %llu",
-                         (int)(pid_len > 64 ? 64 : pid_len), (const char *)pid,
+                         error_key_len(pid_len), (const char *)pid,
                          (unsigned long long)expected_seq, (unsigned long long)highest);
     int rc = ST_OK;
     mem_event *copies = alloc_array(count, sizeof(*copies));
@@ -379,8 +379,8 @@ static int mem_snapshot_find(store_backend *b, const uint8_t *pid, size_t pid_le
             return rc;
     }
     if (!any)
-        return error_set(ST_ENOTFOUND, "no snapshot of '%.*s' matches",
-                         (int)(pid_len > 64 ? 64 : pid_len), (const char *)pid);
+        return error_set(ST_ENOTFOUND, "no snapshot of '%.*s' matches", error_key_len(pid_len),
+                         (const char *)pid);
     return ST_OK;
 }
 
@@ -431,8 +431,8 @@ static size_t rec_search(mem_backend *m, const uint8_t *key, size_t len, int *fo
 static int state_conflict(const uint8_t *key, size_t key_len, uint64_t expected, uint64_t found)
 {
     return error_set(ST_ECONFLICT, "state '%.*s': expected revision %llu, found %llu",
-                     (int)(key_len > 64 ? 64 : key_len), (const char *)key,
-                     (unsigned long long)expected, (unsigned long long)found);
+                     error_key_len(key_len), (const char *)key, (unsigned long long)expected,
+                     (unsigned long long)found);
 }
 
 static int mem_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected,
@@ -480,7 +480,7 @@ static int mem_state_upsert(store_backend *b, const uint8_t *key, size_t key_len
 
 static int not_found(const uint8_t *key, size_t key_len)
 {
-    return error_set(ST_ENOTFOUND, "state '%.*s' not found", (int)(key_len > 64 ? 64 : key_len),
+    return error_set(ST_ENOTFOUND, "state '%.*s' not found", error_key_len(key_len),
                      (const char *)key);
 }
 

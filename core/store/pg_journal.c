@@ -25,8 +25,8 @@
 static int pid_conflict(const uint8_t *pid, size_t pid_len, uint64_t expected, uint64_t found)
 {
     return error_set(ST_ECONFLICT, "journal '%.*s': expected sequence %llu, found %llu",
-                     (int)(pid_len > 64 ? 64 : pid_len), (const char *)pid,
-                     (unsigned long long)expected, (unsigned long long)found);
+                     error_key_len(pid_len), (const char *)pid, (unsigned long long)expected,
+                     (unsigned long long)found);
 }
 
 int pg_journal_highest(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t *out)

@@ -70,8 +70,8 @@ int pg_snapshot_find(store_backend *b, const uint8_t *pid, size_t pid_len,
         max_seq = last - 1;
     }
     if (!any)
-        return error_set(ST_ENOTFOUND, "no snapshot of '%.*s' matches",
-                         (int)(pid_len > 64 ? 64 : pid_len), (const char *)pid);
+        return error_set(ST_ENOTFOUND, "no snapshot of '%.*s' matches", error_key_len(pid_len),
+                         (const char *)pid);
     return ST_OK;
 }
 

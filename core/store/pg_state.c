@@ -17,11 +17,10 @@
 static int key_msg(int code, const uint8_t *key, size_t key_len, uint64_t expected, uint64_t found)
 {
     if (code == ST_ENOTFOUND)
-        return error_set(code, "state '%.*s' not found", (int)(key_len > 64 ? 64 : key_len),
-                         (const char *)key);
+        return error_set(code, "state '%.*s' not found", error_key_len(key_len), (const char *)key);
     return error_set(code, "state '%.*s': expected revision %llu, found %llu",
-                     (int)(key_len > 64 ? 64 : key_len), (const char *)key,
-                     (unsigned long long)expected, (unsigned long long)found);
+                     error_key_len(key_len), (const char *)key, (unsigned long long)expected,
+                     (unsigned long long)found);
 }
 
 int pg_state_get(store_backend *b, const uint8_t *key, size_t key_len, uint64_t *revision,

@@ -107,8 +107,8 @@ int recover(journal *j, const uint8_t *pid, size_t pid_len, recover_snapshot_fn 
             rc = error_set(ST_ECORRUPT,
                            "journal '%.*s': event %llu is missing (highest is %llu); refusing "
                            "to recover a state with a gap",
-                           (int)(pid_len > 64 ? 64 : pid_len), (const char *)pid,
-                           (unsigned long long)next, (unsigned long long)highest);
+                           error_key_len(pid_len), (const char *)pid, (unsigned long long)next,
+                           (unsigned long long)highest);
             goto done;
         }
         for (size_t i = 0; i < p->n; i++) {
@@ -116,8 +116,8 @@ int recover(journal *j, const uint8_t *pid, size_t pid_len, recover_snapshot_fn 
             if (ev.seq != next) {
                 rc = error_set(ST_ECORRUPT,
                                "journal '%.*s': event %llu is missing (found %llu next)",
-                               (int)(pid_len > 64 ? 64 : pid_len), (const char *)pid,
-                               (unsigned long long)next, (unsigned long long)ev.seq);
+                               error_key_len(pid_len), (const char *)pid, (unsigned long long)next,
+                               (unsigned long long)ev.seq);
                 goto done;
             }
             ev.payload = p->arena.data + p->items[i].payload_off;

@@ -20,8 +20,8 @@
 static int pid_conflict(const uint8_t *pid, size_t pid_len, uint64_t expected, uint64_t found)
 {
     return error_set(ST_ECONFLICT, "journal '%.*s': expected sequence %llu, found %llu",
-                     (int)(pid_len > 64 ? 64 : pid_len), (const char *)pid,
-                     (unsigned long long)expected, (unsigned long long)found);
+                     error_key_len(pid_len), (const char *)pid, (unsigned long long)expected,
+                     (unsigned long long)found);
 }
 
 static int read_highest(sql_backend *s, const uint8_t *pid, size_t pid_len, uint64_t *out)

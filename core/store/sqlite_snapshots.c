@@ -62,8 +62,8 @@ int sql_snapshot_find(store_backend *b, const uint8_t *pid, size_t pid_len,
     snap_ctx sc = {fn, ctx, 0};
     int rc = sql_step_rows(s, st, snap_row, &sc);
     if (rc == ST_OK && !sc.any)
-        return error_set(ST_ENOTFOUND, "no snapshot of '%.*s' matches",
-                         (int)(pid_len > 64 ? 64 : pid_len), (const char *)pid);
+        return error_set(ST_ENOTFOUND, "no snapshot of '%.*s' matches", error_key_len(pid_len),
+                         (const char *)pid);
     return rc;
 }
 

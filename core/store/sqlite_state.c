@@ -15,16 +15,13 @@
 #include "util/error.h"
 #include "util/status.h"
 
-static int key_msg(int code, const uint8_t *key, size_t key_len, const char *what,
-                   uint64_t expected, uint64_t found)
+static int key_msg(int code, const uint8_t *key, size_t key_len, uint64_t expected, uint64_t found)
 {
     if (code == ST_ENOTFOUND)
-        return error_set(code, "state '%.*s' not found", (int)(key_len > 64 ? 64 : key_len),
-                         (const char *)key);
-    (void)what;
+        return error_set(code, "state '%.*s' not found", error_key_len(key_len), (const char *)key);
     return error_set(code, "state '%.*s': expected revision %llu, found %llu",
-                     (int)(key_len > 64 ? 64 : key_len), (const char *)key,
-                     (unsigned long long)expected, (unsigned long long)found);
+                     error_key_len(key_len), (const char *)key, (unsigned long long)expected,
+                     (unsigned long long)found);
 }
 
 int sql_state_get(store_backend *b, const uint8_t *key, size_t key_len, uint64_t *revision,
@@ -46,7 +43,7 @@ int sql_state_get(store_backend *b, const uint8_t *key, size_t key_len, uint64_t
                 out = error_oom();
         }
     } else if (rc == SQLITE_DONE) {
-        out = key_msg(ST_ENOTFOUND, key, key_len, NULL, 0, 0);
+        out = key_msg(ST_ENOTFOUND, key, key_len, 0, 0);
     } else {
         out = sql_error(s, rc, "reading state");
     }
@@ -98,7 +95,7 @@ int sql_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint6
     int rc2 = current_revision(s, key, key_len, &found);
     if (rc2 != ST_OK)
         return rc2;
-    return key_msg(ST_ECONFLICT, key, key_len, "upsert", expected, found);
+    return key_msg(ST_ECONFLICT, key, key_len, expected, found);
 }
 
 int sql_state_delete(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected)
@@ -116,8 +113,8 @@ int sql_state_delete(store_backend *b, const uint8_t *key, size_t key_len, uint6
     if ((rc = current_revision(s, key, key_len, &found)) != ST_OK)
         return rc;
     if (found == 0)
-        return key_msg(ST_ENOTFOUND, key, key_len, NULL, 0, 0);
-    return key_msg(ST_ECONFLICT, key, key_len, "delete", expected, found);
+        return key_msg(ST_ENOTFOUND, key, key_len, 0, 0);
+    return key_msg(ST_ECONFLICT, key, key_len, expected, found);
 }
 
 typedef struct scan_ctx {

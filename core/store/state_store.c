@@ -152,8 +152,8 @@ static int open_record(sealer *seal, const uint8_t *key, size_t key_len, uint64_
     if (rc == ST_ECORRUPT)
         store_latency_seal_failure();
     if (rc != ST_OK)
-        error_wrap("state '%.*s' revision %llu", (int)(key_len > 64 ? 64 : key_len),
-                   (const char *)key, (unsigned long long)revision);
+        error_wrap("state '%.*s' revision %llu", error_key_len(key_len), (const char *)key,
+                   (unsigned long long)revision);
     return rc;
 }
 

@@ -12,6 +12,14 @@
 
 #define ERROR_MESSAGE_MAX 512
 
+/* How much of a key a message quotes (as "%.*s", error_key_len(len), key):
+ * enough to recognise it, never enough to crowd out the rest. */
+#define ERROR_KEY_SHOWN 64
+static inline int error_key_len(size_t key_len)
+{
+    return (int)(key_len > ERROR_KEY_SHOWN ? ERROR_KEY_SHOWN : key_len);
+}
+
 /* Records `code` and a printf-style message; returns `code` so callers can
  * write `return error_set(ST_EINVAL, "...")`. */
 int error_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -2,7 +2,7 @@
  * Status codes used inside the core.
  *
  * The core never includes the public header (DESIGN.md: core/ never includes
- * abi/), so the codes are mirrored here; abi/status.c asserts at compile time
+ * abi/), so the codes are mirrored here; abi/dd_status.c asserts at compile time
  * that every ST_* equals its public DD_* twin.
  */
 #ifndef DD_UTIL_STATUS_H

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "owned/owned.h"
-#include "owned/owned_int.h" /* white-box: queue caps */
+#include "owned/owned_internal.h" /* white-box: queue caps */
 #include "sim.h"
 #include "test.h"
 #include "util/error.h"

@@ -2,8 +2,8 @@
  * The engine's internals, shared by engine.c (queues, membership, timers),
  * owner.c (this node's instances) and reader.c (views of other nodes).
  */
-#ifndef DD_OWNED_OWNED_INT_H
-#define DD_OWNED_OWNED_INT_H
+#ifndef DD_OWNED_OWNED_INTERNAL_H
+#define DD_OWNED_OWNED_INTERNAL_H
 
 #include "owned/owned.h"
 #include "owned/wire.h"
@@ -65,6 +65,7 @@ typedef struct owned_out {
     uint64_t to;
     uint8_t *data;
     size_t len;
+    bool reliable; /* owned_msg_reliable of what it carries */
 } owned_out;
 
 struct owned {
@@ -100,7 +101,7 @@ struct owned {
 owned_type *owned_find_type(owned *e, const uint8_t *name, size_t len, size_t *index);
 owned_member *owned_find_member(owned *e, uint64_t node);
 /* Takes the encoding in `b` (resets it). */
-void owned_send(owned *e, uint64_t to, bytes *b);
+void owned_send(owned *e, uint64_t to, bytes *b, bool reliable);
 void owned_send_msg(owned *e, uint64_t to, const owned_msg *m);
 void owned_emit(owned *e, const owned_event *ev);
 void owned_emit_simple(owned *e, uint32_t kind, const owned_type *t, uint64_t node, owned_gen gen);

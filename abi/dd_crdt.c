@@ -77,7 +77,7 @@ DD_API const char *dd_crdt_type_name(uint32_t type)
 int abi_impl_dd_actor_id_random(uint64_t *out)
 {
     ABI_REQUIRE(out, "out");
-    int rc = dd_init();
+    int rc = abi_impl_dd_init();
     if (rc != DD_OK)
         return rc;
     do

@@ -7,9 +7,7 @@
 int abi_impl_dd_limits_init(dd_limits *opts, uint32_t version)
 {
     ABI_REQUIRE(opts, "opts");
-    if (version != DD_LIMITS_VERSION)
-        return error_set(DD_EINVAL, "dd_limits version %u is not supported (this library knows %u)",
-                         version, DD_LIMITS_VERSION);
+    ABI_REQUIRE_VERSION("dd_limits", version, DD_LIMITS_VERSION);
     dd_limits defaults = DD_LIMITS_INIT;
     *opts = defaults;
     return DD_OK;
@@ -27,9 +25,7 @@ int abi_limits(const dd_limits *in, limits *out)
     *out = limits_default();
     if (!in)
         return DD_OK;
-    if (in->version != DD_LIMITS_VERSION)
-        return error_set(DD_EINVAL, "dd_limits version %u is not supported (this library knows %u)",
-                         in->version, DD_LIMITS_VERSION);
+    ABI_REQUIRE_VERSION("dd_limits", in->version, DD_LIMITS_VERSION);
     if (in->max_depth > DD_LIMITS_MAX_DEPTH)
         return error_set(DD_EINVAL, "dd_limits max_depth %u exceeds the ceiling of %u",
                          in->max_depth, DD_LIMITS_MAX_DEPTH);

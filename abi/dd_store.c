@@ -1,11 +1,13 @@
 /*
  * dd_store_options and dd_state_store: the handle layer over
  * core/store/state_store. The options are turned into an engine and a
- * sealer here once, for the journal (abi/journal.c) too.
+ * sealer here once, for the journal (abi/dd_journal.c) too.
  */
 #include <string.h>
 
 #include "abi.h"
+#include "dd_journal_cursor.h"
+#include "dd_store.h"
 #include "seal/seal.h"
 #include "store/fs_backend.h"
 #include "store/journal.h"
@@ -14,20 +16,10 @@
 #include "store/store.h"
 #include "store/store_path.h"
 
-/* Shared with abi/journal.c (declared there too; abi/ has no per-area
- * headers). */
-int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer **seal,
-                         journal_options *jo);
-int abi_store_sealer(const dd_store_options *o, sealer **seal, journal_options *jo);
-int abi_store_engine(const dd_store_options *o, store_backend **be);
-
 int abi_impl_dd_store_options_init(dd_store_options *opts, uint32_t version)
 {
     ABI_REQUIRE(opts, "opts");
-    if (version != DD_STORE_OPTIONS_VERSION)
-        return error_set(DD_EINVAL,
-                         "dd_store_options version %u is not supported (this library knows %u)",
-                         version, DD_STORE_OPTIONS_VERSION);
+    ABI_REQUIRE_VERSION("dd_store_options", version, DD_STORE_OPTIONS_VERSION);
     dd_store_options defaults = DD_STORE_OPTIONS_INIT;
     *opts = defaults;
     return DD_OK;
@@ -48,10 +40,7 @@ int abi_impl_dd_store_schema(dd_buf *out, uint32_t backend)
 /* Options a store refuses whatever its engine. */
 static int check_common(const dd_store_options *o)
 {
-    if (o->version != DD_STORE_OPTIONS_VERSION)
-        return error_set(DD_EINVAL,
-                         "dd_store_options version %u is not supported (this library knows %u)",
-                         o->version, DD_STORE_OPTIONS_VERSION);
+    ABI_REQUIRE_VERSION("dd_store_options", o->version, DD_STORE_OPTIONS_VERSION);
     if (o->seal > DD_SEAL_REQUIRED)
         return error_set(DD_EINVAL, "unknown seal mode %u", o->seal);
     if (o->seal == DD_SEAL_REQUIRED && !o->keyring)
@@ -70,7 +59,7 @@ int abi_store_sealer(const dd_store_options *o, sealer **seal, journal_options *
     int rc = check_common(o);
     if (rc != DD_OK)
         return rc;
-    if ((rc = dd_init()) != DD_OK)
+    if ((rc = abi_impl_dd_init()) != DD_OK)
         return rc;
     if (jo) {
         *jo = journal_options_default();
@@ -121,7 +110,7 @@ int abi_store_engine(const dd_store_options *o, store_backend **be)
                          o->path);
     if (o->read_only && o->backend == DD_BACKEND_MEMORY)
         return error_set(DD_EINVAL, "a memory store cannot be opened read-only (it starts empty)");
-    if ((rc = dd_init()) != DD_OK)
+    if ((rc = abi_impl_dd_init()) != DD_OK)
         return rc;
     switch (o->backend) {
     case DD_BACKEND_MEMORY: rc = store_backend_open_memory(be); break;
@@ -257,16 +246,12 @@ int abi_impl_dd_state_store_delete(dd_state_store *store, const uint8_t *key, si
         rc = DD_OK;
     } else if (rc == DD_ENOTFOUND) {
         rc = error_set(DD_ECONFLICT, "state '%.*s': expected revision %llu, found none",
-                       (int)(key_len > 64 ? 64 : key_len), (const char *)key,
+                       error_key_len(key_len), (const char *)key,
                        (unsigned long long)expected_revision);
     }
     handle_release(store);
     return rc;
 }
-
-/* From abi/journal.c: state cursors share the journal cursor. */
-int abi_state_cursor_new(dd_journal_cursor **out, dd_state_store *store, const uint8_t *start,
-                         size_t start_len, int keys, int64_t count);
 
 static int check_start(const uint8_t *start, size_t len, const char *what)
 {

@@ -15,7 +15,7 @@ int abi_impl_dd_keyring_new(dd_keyring **out)
 {
     ABI_REQUIRE(out, "out");
     *out = NULL;
-    int rc = dd_init();
+    int rc = abi_impl_dd_init();
     if (rc != DD_OK)
         return rc;
     keyring *k;

@@ -11,7 +11,7 @@
  * state_store) is used through the owned persistence adapter.
  *
  * Attached to a TCP system (options.system), the system's driver thread
- * pumps the engine (system_net.c): it takes the system lock, then this
+ * pumps the engine (core/node/owned_link.c): it takes the system lock, then this
  * lock. The host's calls take this lock only, and a call that leaves
  * messages queued wakes the driver through its wake fd.
  */
@@ -24,7 +24,7 @@
 #include "abi.h"
 #include "owned/owned.h"
 #include "owned/persist.h"
-#include "system_internal.h"
+#include "node/node.h"
 #include "util/bytes.h"
 
 _Static_assert((int)DD_OWNED_ACTIVE_PUSH == (int)OWNED_ACTIVE_PUSH &&
@@ -53,6 +53,7 @@ typedef struct abi_owned {
     int wake_fd;   /* the driver's, while attached; else -1 */
     bool ticked;   /* pump mode: the host has given a time */
     uint64_t last_tick_ms;
+    const void *handle; /* its own handle, for the node's reference */
 } abi_owned;
 
 static void abi_owned_destroy(void *obj)
@@ -111,26 +112,48 @@ static int release(dd_owned *h, abi_owned *o, int rc)
     return rc;
 }
 
-void abi_owned_lock(abi_owned *o)
+/* What the node's driver uses on an attached engine (node_owned_host). */
+static void host_lock(void *ctx)
 {
+    abi_owned *o = ctx;
     pthread_mutex_lock(&o->lock);
 }
 
-void abi_owned_unlock(abi_owned *o)
+static void host_unlock(void *ctx)
 {
+    abi_owned *o = ctx;
     sync_fd(o);
     pthread_mutex_unlock(&o->lock);
 }
 
-owned *abi_owned_engine(abi_owned *o)
+static owned *host_engine(void *ctx)
 {
-    return o->engine;
+    return ((abi_owned *)ctx)->engine;
 }
 
-void abi_owned_set_attached(abi_owned *o, int wake_fd)
+static void host_set_attached(void *ctx, int wake_fd)
 {
+    abi_owned *o = ctx;
     o->attached = wake_fd >= 0;
     o->wake_fd = wake_fd;
+}
+
+/* A closed owned handle is the host's detach: its last reference is the
+ * node's. */
+static bool host_closed(void *ctx)
+{
+    abi_owned *o = ctx;
+    if (handle_acquire(o->handle, HK_OWNED, "owned")) {
+        handle_release(o->handle);
+        return false;
+    }
+    error_clear();
+    return true;
+}
+
+static void host_release(void *ctx)
+{
+    handle_release(((abi_owned *)ctx)->handle);
 }
 
 /* The pump calls belong to whoever drives the engine. */
@@ -154,10 +177,7 @@ static int check_type(const char *type)
 int abi_impl_dd_owned_options_init(dd_owned_options *opts, uint32_t version)
 {
     ABI_REQUIRE(opts, "opts");
-    if (version != DD_OWNED_OPTIONS_VERSION)
-        return error_set(DD_EINVAL,
-                         "dd_owned_options version %u is not supported (this library knows %u)",
-                         version, DD_OWNED_OPTIONS_VERSION);
+    ABI_REQUIRE_VERSION("dd_owned_options", version, DD_OWNED_OPTIONS_VERSION);
     dd_owned_options defaults = DD_OWNED_OPTIONS_INIT;
     *opts = defaults;
     return DD_OK;
@@ -166,10 +186,7 @@ int abi_impl_dd_owned_options_init(dd_owned_options *opts, uint32_t version)
 int abi_impl_dd_owned_type_options_init(dd_owned_type_options *opts, uint32_t version)
 {
     ABI_REQUIRE(opts, "opts");
-    if (version != DD_OWNED_TYPE_OPTIONS_VERSION)
-        return error_set(
-            DD_EINVAL, "dd_owned_type_options version %u is not supported (this library knows %u)",
-            version, DD_OWNED_TYPE_OPTIONS_VERSION);
+    ABI_REQUIRE_VERSION("dd_owned_type_options", version, DD_OWNED_TYPE_OPTIONS_VERSION);
     dd_owned_type_options defaults = DD_OWNED_TYPE_OPTIONS_INIT;
     *opts = defaults;
     return DD_OK;
@@ -180,10 +197,7 @@ int abi_impl_dd_owned_open(dd_owned **out, const dd_owned_options *opts)
     ABI_REQUIRE(out, "out");
     *out = NULL;
     ABI_REQUIRE(opts, "opts");
-    if (opts->version != DD_OWNED_OPTIONS_VERSION)
-        return error_set(DD_EINVAL,
-                         "dd_owned_options version %u is not supported (this library knows %u)",
-                         opts->version, DD_OWNED_OPTIONS_VERSION);
+    ABI_REQUIRE_VERSION("dd_owned_options", opts->version, DD_OWNED_OPTIONS_VERSION);
     owned_options co;
     memset(&co, 0, sizeof(co));
     co.node_id = opts->node_id;
@@ -192,19 +206,19 @@ int abi_impl_dd_owned_open(dd_owned **out, const dd_owned_options *opts)
     int rc = abi_limits(opts->limits, &co.lim);
     if (rc)
         return rc;
-    sysobj *sys = NULL;
+    node *sys = NULL;
     if (opts->system) {
         if (!(sys = handle_acquire(opts->system, HK_SYSTEM, "system")))
             return DD_EMISUSE;
-        system_lock(sys);
-        co.node_id = system_owned_id(sys->node_id, strlen(sys->node_id));
+        node_lock(sys);
+        co.node_id = node_owned_id(sys->node_id, strlen(sys->node_id));
         co.incarnation = sys->e ? engine_incarnation(sys->e) : sys->incarnation;
         if (!sys->net)
             rc = error_set(DD_EUNSUPPORTED,
                            "system '%s' has no built-in transport: pump the owned engine "
                            "yourself (options.system = NULL)",
                            sys->node_id);
-        system_unlock(sys);
+        node_unlock(sys);
         if (rc) {
             handle_release(opts->system);
             return rc;
@@ -238,9 +252,15 @@ int abi_impl_dd_owned_open(dd_owned **out, const dd_owned_options *opts)
         goto fail;
     }
     if (sys) {
-        system_lock(sys);
-        rc = system_net_attach_owned(sys, (const void *)h, o);
-        system_unlock(sys);
+        o->handle = (const void *)h;
+        node_owned_host host = {
+            o, host_lock, host_unlock, host_engine, host_set_attached, host_closed, host_release};
+        handle_retain(o->handle); /* the node's, on success */
+        node_lock(sys);
+        rc = node_attach_owned(sys, &host);
+        node_unlock(sys);
+        if (rc)
+            handle_release(o->handle);
         handle_release(opts->system);
         if (rc) {
             (void)handle_close((const void *)h, HK_OWNED, "owned");
@@ -263,7 +283,7 @@ int abi_impl_dd_owned_node_of(uint64_t *out, const char *node_id, size_t len)
     ABI_REQUIRE(node_id, "node_id");
     if (len == 0 || len > 255)
         return error_set(DD_EINVAL, "node id must be 1 to 255 bytes, not %zu", len);
-    *out = system_owned_id(node_id, len);
+    *out = node_owned_id(node_id, len);
     return DD_OK;
 }
 
@@ -278,10 +298,7 @@ int abi_impl_dd_owned_register(dd_owned *h, const char *type, const dd_owned_typ
     if (rc)
         return rc;
     ABI_REQUIRE(opts, "opts");
-    if (opts->version != DD_OWNED_TYPE_OPTIONS_VERSION)
-        return error_set(
-            DD_EINVAL, "dd_owned_type_options version %u is not supported (this library knows %u)",
-            opts->version, DD_OWNED_TYPE_OPTIONS_VERSION);
+    ABI_REQUIRE_VERSION("dd_owned_type_options", opts->version, DD_OWNED_TYPE_OPTIONS_VERSION);
     owned_type_options co = {opts->strategy,         opts->wire_version,  opts->storage_version,
                              opts->on_mismatch,      opts->compact_every, opts->feed_interval_ms,
                              opts->sync_interval_ms, opts->pull_retry_ms, opts->pull_timeout_ms};
