@@ -20,6 +20,7 @@ int abi_impl_dd_system_next_log(dd_buf *out, dd_system *sys)
     if (!s)
         return DD_EMISUSE;
     node_lock(s);
+    s->logs_wanted = true; /* from now on log records wake the event fd too */
     bytes b = BYTES_INIT;
     int rc = s->e ? engine_next_log(s->e, &b) : ST_EDONE;
     if (rc == ST_EDONE)

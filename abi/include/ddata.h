@@ -1226,9 +1226,10 @@ DD_API int dd_system_stats_json(dd_buf *out, dd_system *sys);
 DD_API int dd_system_metrics_text(dd_buf *out, dd_system *sys);
 /* The next log record as one JSON object (caller owns *out; free with
  * dd_buf_free); DD_EDONE when none is queued. The library prints nothing:
- * what an operator should know is queued here, and the event fd
- * (dd_system_event_fd) is readable while records are queued, as for
- * events. A record is {"event":NAME,"fields":{KEY:VALUE,...},
+ * what an operator should know is queued here, and, once the host has
+ * called this function, the event fd (dd_system_event_fd) is readable
+ * while records are queued, as for events (before that they do not wake
+ * it: a host that never reads logs never polls on them). A record is {"event":NAME,"fields":{KEY:VALUE,...},
  * "level":"debug"|"info"|"warn"|"error","time_ms":N}, every value a
  * string; NAME is stable (docs/observability.md lists them: member.*,
  * transport.connected/reconnected/disconnected/handshake_failed,

@@ -2,9 +2,12 @@
  * The node's identity, its lock and its event fd (node.h).
  *
  * The event fd is an eventfd kept "readable" exactly while events are
- * queued: written once when the queue becomes non-empty (after any call
- * that may queue events) and drained when the queue empties, so a host's
- * poll loop wakes once per batch, not per event.
+ * queued: written when the queue becomes non-empty or grows (after any call
+ * that may queue events) and drained when the queue empties, so a
+ * level-triggered poll loop wakes once per batch and an edge-triggered one
+ * (tokio's AsyncFd) sees every new arrival even while older items wait.
+ * Log records count only once the host reads them (dd_system_next_log): a
+ * host that never does must not find the fd readable forever.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,16 +30,18 @@ void node_unlock(node *n)
     if (n->net && n->e && engine_outgoing_count(n->e) > 0)
         node_net_wake(n);
     node_log_slow_fsyncs(n);
-    bool want = (n->e && engine_event_count(n->e) > 0) || node_log_count(n) > 0;
-    if (want && !n->event_fd_signaled && n->event_fd >= 0) {
+    size_t queued =
+        (n->e ? engine_event_count(n->e) : 0) + (n->logs_wanted ? node_log_count(n) : 0);
+    if (queued && n->event_fd >= 0 && (!n->event_fd_signaled || queued > n->event_fd_queued)) {
         uint64_t one = 1;
         if (write(n->event_fd, &one, sizeof(one)) == (ssize_t)sizeof(one))
             n->event_fd_signaled = true;
-    } else if (!want && n->event_fd_signaled && n->event_fd >= 0) {
+    } else if (!queued && n->event_fd_signaled && n->event_fd >= 0) {
         uint64_t v;
         if (read(n->event_fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
             n->event_fd_signaled = false;
     }
+    n->event_fd_queued = queued;
     pthread_mutex_unlock(&n->mu);
 }
 

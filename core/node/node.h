@@ -55,7 +55,9 @@ typedef struct node {
     engine *e; /* NULL until a replica is open */
     int event_fd;
     bool event_fd_signaled;
-    node_net *net; /* NULL in pump mode */
+    size_t event_fd_queued; /* events (+ log records) queued at the last signal */
+    bool logs_wanted;       /* the host reads log records (dd_system_next_log) */
+    node_net *net;          /* NULL in pump mode */
     /* Log records of the node itself (transport, slow fsyncs); the engine
      * keeps its own. dd_system_next_log drains both. */
     log_queue logs;
