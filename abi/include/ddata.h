@@ -1229,9 +1229,9 @@ DD_API int dd_system_metrics_text(dd_buf *out, dd_system *sys);
  * what an operator should know is queued here, and, once the host has
  * called this function, the event fd (dd_system_event_fd) is readable
  * while records are queued, as for events (before that they do not wake
- * it: a host that never reads logs never polls on them). A record is {"event":NAME,"fields":{KEY:VALUE,...},
- * "level":"debug"|"info"|"warn"|"error","time_ms":N}, every value a
- * string; NAME is stable (docs/observability.md lists them: member.*,
+ * it: a host that never reads logs never polls on them). A record is
+ * {"event":NAME,"fields":{KEY:VALUE,...}, "level":"debug"|"info"|"warn"|"error","time_ms":N}, every
+ * value a string; NAME is stable (docs/observability.md lists them: member.*,
  * transport.connected/reconnected/disconnected/handshake_failed,
  * delta.nack_sent, delta.full_state_sent, store.write_failed,
  * store.slow_fsync, log.dropped). At most 1024 records wait per queue;
