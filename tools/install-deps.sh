@@ -22,8 +22,16 @@ have_pc libpq || need="$need libpq-dev"
 have_cmd sqlite3 || need="$need sqlite3"
 # make test makes its own venv (build/venv) with the system's python3.
 python3 -c 'import ensurepip, venv' 2>/dev/null || need="$need python3-venv"
-# The ASan build is the clang build (clang's warnings are checked there).
+# The ASan build is the clang build (clang's warnings are checked there);
+# its sanitizer runtimes are in libclang-rt-14-dev, which clang only suggests.
 have_cmd clang || need="$need clang"
+[ -n "$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.asan-x86_64.a 2>/dev/null)" ] \
+    || need="$need libclang-rt-14-dev"
+# abi.baseline: abidw/abidiff; `ddata top` is tested under tmux; the metrics
+# endpoint is checked with promtool (Debian's prometheus package).
+have_cmd abidiff || need="$need abigail-tools"
+have_cmd tmux || need="$need tmux"
+have_cmd promtool || need="$need prometheus"
 if [ "${DDATA_FUZZ_DEPS:-0}" = 1 ]; then
     have_cmd clang || need="$need clang"
     [ -n "$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null)" ] \
