@@ -10,6 +10,7 @@
 #include "net/net_metrics.h"
 #include "net/transport.h"
 #include "obs/prom.h"
+#include "obs/store_files.h"
 #include "obs/store_latency.h"
 #include "replicator/engine_metrics.h"
 #include "node/node.h"
@@ -33,6 +34,7 @@ int abi_impl_dd_system_metrics_text(dd_buf *out, dd_system *sys)
     node_unlock(s);
     handle_release(sys);
     store_latency_write_prom(&b);
+    store_files_write_prom(&b);
     int rc = b.failed ? error_oom() : abi_buf_from_bytes(out, &b);
     bytes_free(&b);
     return rc;

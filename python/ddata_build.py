@@ -154,6 +154,9 @@ def _static_from(build_dir):
     kw = _split_flags(deps)
     kw["include_dirs"].append(str(TREE_HEADER.parent))
     kw["extra_objects"] = [str(lib)]
+    # setuptools relinks only when a dependency is newer than the extension:
+    # without this a rebuilt libddata.a left a stale extension in place.
+    kw["depends"] = [str(lib)]
     return kw
 
 

@@ -48,6 +48,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "obs/store_files.h"
 #include "store/sqlite_group_commit.h"
 #include "store/sqlite_internal.h"
 #include "store/store.h"
@@ -160,6 +161,8 @@ static void sql_close(store_backend *b)
     if (s->depth && s->db && !sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     sql_group_leave(s->group);
+    if (s->listed)
+        store_files_remove(s->path);
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(s->q[i]);
     sqlite3_close_v2(s->db);
@@ -514,6 +517,8 @@ int store_backend_open_sqlite(store_backend **out, const char *path, const sqlit
         goto fail;
     if ((rc = prepare_all(s, snap)) != ST_OK)
         goto fail;
+    store_files_add(s->path);
+    s->listed = true;
     *out = &s->base;
     return ST_OK;
 fail:

@@ -61,6 +61,7 @@ typedef struct sql_backend {
      * may have dropped the pages): later writes are ST_EIO until the
      * store is reopened. */
     int failed_rc;
+    bool listed; /* in the WAL-size gauge's list (obs/store_files.h) */
     /* Group commit (sqlite_group_commit.h): joined at the first append,
      * left at close; NULL when the file has no group. */
     struct sql_group *group;

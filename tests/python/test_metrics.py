@@ -123,3 +123,21 @@ def test_metrics_pass_promtool_check(pair):
     out = subprocess.run(["promtool", "check", "metrics"], input=nodes["a"].metrics_text().encode(),
                          capture_output=True)
     assert out.returncode == 0, out.stdout.decode() + out.stderr.decode()
+
+
+def test_wal_size_of_each_open_sqlite_store_is_a_gauge(tmp_path):
+    """#22: the WAL size an operator watches (13.12), per open SQLite file;
+    a closed store leaves the list."""
+    path = tmp_path / "events.db"
+    with ddata.System("wal") as node:
+        with ddata.Journal("sqlite", path) as j:
+            for i in range(50):
+                j.append("p", i, [b"x" * 512])
+            fams = families(node.metrics_text())
+            assert fams["ddata_store_wal_bytes"].type == "gauge"
+            wal = (tmp_path / "events.db-wal").stat().st_size
+            assert wal > 0
+            assert sample(fams, "ddata_store_wal_bytes", path=str(path)) == wal
+        fams = families(node.metrics_text())
+        with pytest.raises(KeyError):
+            sample(fams, "ddata_store_wal_bytes", path=str(path))
