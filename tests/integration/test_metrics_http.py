@@ -181,25 +181,7 @@ def main():
     if not os.access(tc.BIN, os.X_OK):
         print("skipped: DDATA_BIN=%s is not an executable" % tc.BIN)
         return 77
-    only = set(sys.argv[1:])
-    failed = passed = 0
-    for t in TESTS:
-        if only and t.__name__ not in only:
-            continue
-        signal.alarm(int(90 * tc.SLOW))
-        start_s = time.monotonic()
-        try:
-            t()
-            passed += 1
-            print("ok   %s (%.1f s)" % (t.__name__, time.monotonic() - start_s))
-        except Exception as e:  # one failing test must not hide the others
-            failed += 1
-            print("FAIL %s: %s: %s" % (t.__name__, type(e).__name__, e))
-        finally:
-            signal.alarm(0)
-        sys.stdout.flush()
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return tc.run_tests(TESTS)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ int tool_open_store(const char *cmd, const char *path, const char *key_file, uin
     so.path = path;
     so.keyring = ring;
     so.read_only = read_only ? 1 : 0;
+    so.must_exist = read_only ? 0 : 1;
     int rc = j ? dd_journal_open(j, &so) : DD_OK;
     if (rc == DD_OK && st)
         rc = dd_state_store_open(st, &so);

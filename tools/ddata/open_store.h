@@ -13,8 +13,9 @@
 #include "ddata.h"
 
 /* Opens the journal and the state store at `path` (either out may be NULL
- * to skip it); read_only as dd_store_options.read_only. `cmd` names the
- * command in messages. */
+ * to skip it): read-only (dd_store_options.read_only) when read_only is
+ * set, else writable but only if a store is already there (must_exist, so
+ * a command never creates one). `cmd` names the command in messages. */
 int tool_open_store(const char *cmd, const char *path, const char *key_file, uint32_t key_id,
                     int read_only, dd_journal **j, dd_state_store **st);
 
