@@ -218,6 +218,12 @@ DD_API int dd_keyring_free(dd_keyring *ring)
     return abi_call_leave(abi_impl_dd_keyring_free(ring), ring);
 }
 
+DD_API int dd_store_rekey(const dd_store_options *opts, dd_keyring *new_keyring, uint64_t *records)
+{
+    error_call_enter();
+    return abi_call_leave(abi_impl_dd_store_rekey(opts, new_keyring, records), new_keyring);
+}
+
 DD_API int dd_journal_open(dd_journal **out, const dd_store_options *opts)
 {
     error_call_enter();

@@ -46,6 +46,8 @@ int abi_impl_dd_keyring_set_active(dd_keyring *ring, uint32_t key_id);
 int abi_impl_dd_keyring_set_algorithm(dd_keyring *ring, uint32_t algorithm);
 int abi_impl_dd_seal_algorithm_available(uint32_t algorithm);
 int abi_impl_dd_keyring_free(dd_keyring *ring);
+int abi_impl_dd_store_rekey(const dd_store_options *opts, dd_keyring *new_keyring,
+                            uint64_t *records);
 int abi_impl_dd_journal_open(dd_journal **out, const dd_store_options *opts);
 int abi_impl_dd_journal_close(dd_journal *journal);
 int abi_impl_dd_journal_append(dd_journal *journal, const uint8_t *pid, size_t pid_len,

@@ -90,6 +90,7 @@ from ._store import (
     StateStore,
     Sync,
     seal_algorithm_available,
+    store_rekey,
     store_schema,
 )
 from ._system import (
@@ -130,7 +131,7 @@ __all__ = [
     "FlagRef", "GCounterMapRef", "GCounterRef", "GSetRef", "LWWMapRef", "LWWRegisterRef", "MVRegisterRef", "ORMapRef",
     "ORMultiMapRef", "ORSetRef", "PNCounterMapRef", "PNCounterRef",
     "ANY_REVISION", "Backend", "Event", "Journal", "JournalEvent", "Keyring", "PersistStrategy", "SealAlgorithm", "Snapshot", "State",
-    "StateStore", "Sync", "seal_algorithm_available", "KeyRevision", "Record",
+    "StateStore", "Sync", "seal_algorithm_available", "store_rekey", "KeyRevision", "Record",
     "BackendCheck", "BackendEvent", "StoreEngine", "backend_tags", "backend_tags_contain", "check_backend",
     "Crdt", "Flag", "GCounter", "GCounterMap", "GSet", "LWWMap", "LWWRegister", "MVRegister", "Op", "ORMap",
     "ORMultiMap", "ORSet", "PNCounter", "PNCounterMap", "needs_causal_delta", "random_actor", "type_name",

@@ -276,6 +276,7 @@ class PersistStrategy(enum.IntEnum):
 ANY_REVISION: int
 
 def seal_algorithm_available(algorithm: int) -> bool: ...
+def store_rekey(backend: Union[str, int], path: Union[str, PathLike[str]], new_keyring: Keyring, **options: Any) -> int: ...
 
 # ---- a store engine of your own (_backend.py)
 

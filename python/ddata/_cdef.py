@@ -425,6 +425,7 @@ int dd_keyring_set_active(dd_keyring *ring, uint32_t key_id);
 int dd_keyring_set_algorithm(dd_keyring *ring, uint32_t algorithm);
 int dd_seal_algorithm_available(uint32_t algorithm);
 int dd_keyring_free(dd_keyring *ring);
+int dd_store_rekey(const dd_store_options *opts, dd_keyring *new_keyring, uint64_t *records);
 int dd_journal_open(dd_journal **out, const dd_store_options *opts);
 int dd_journal_close(dd_journal *journal);
 int dd_journal_append(dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t expected_seq, const dd_append_event *events, size_t count);
@@ -563,6 +564,7 @@ FUNCTIONS = (
     'dd_keyring_set_algorithm',
     'dd_seal_algorithm_available',
     'dd_keyring_free',
+    'dd_store_rekey',
     'dd_journal_open',
     'dd_journal_close',
     'dd_journal_append',

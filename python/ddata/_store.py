@@ -116,6 +116,20 @@ def store_schema(backend="postgres"):
     return take_buf(out).decode()
 
 
+def store_rekey(backend, path, new_keyring, **options):
+    """Rewrites every record of the store at `path` under the active key of
+    `new_keyring` (a Keyring), keeping every number; `keyring=` names the
+    ring the store is sealed with now (none: an unsealed store becomes
+    sealed). All or nothing. Returns how many records were rewritten."""
+    if not isinstance(new_keyring, Keyring):
+        raise TypeError("new_keyring must be a ddata.Keyring")
+    keep = []
+    opts = _options(keep, backend, path, **options)
+    records = ffi.new("uint64_t *")
+    check(lib.dd_store_rekey(opts, handle_arg(new_keyring, "new_keyring"), records))
+    return records[0]
+
+
 def _options(keep, backend="memory", path=None, snapshot_path=None, sync=None, busy_timeout_ms=None, keyring=None,
              compression_level=None, compression_threshold=None, snapshot_keep=None, must_exist=False,
              read_only=False):

@@ -392,3 +392,24 @@ def test_store_paths_follow_one_rule(tmp_path):
         with ddata.StateStore(backend, path) as s:
             s.upsert("k", state=b"v", expected_revision=ddata.ANY_REVISION)
         assert (tmp_path / backend / "a").stat().st_mode & 0o777 == 0o700
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "fs"])
+def test_store_rekey_moves_a_store_to_a_ring_without_the_old_key(tmp_path, kind):
+    path = tmp_path / ("r.db" if kind == "sqlite" else "r")
+    old, new = ddata.Keyring({1: KEY1}), ddata.Keyring({2: KEY2})
+    with ddata.Journal(kind, path, keyring=old) as j:
+        j.append("p", 0, [Event(b"one", 10, ["t"]), Event(b"two", 20)])
+    with ddata.StateStore(kind, path, keyring=old) as st:
+        st.upsert("k", 0, b"v1")
+        st.upsert("k", 1, b"v2")
+    assert ddata.store_rekey(kind, path, new, keyring=old) == 3
+    with ddata.Journal(kind, path, keyring=new) as j:
+        assert [(e.seq, e.payload, e.timestamp_ms, e.tags) for e in j.replay("p")] == [
+            (1, b"one", 10, ("t",)), (2, b"two", 20, ())]
+    with ddata.StateStore(kind, path, keyring=new) as st:
+        assert st.get("k") == (2, b"v2")
+    with pytest.raises(ddata.CryptoError):
+        ddata.store_rekey(kind, path, new, keyring=old)
+    with pytest.raises(TypeError):
+        ddata.store_rekey(kind, path, b"\x02" * 32, keyring=new)

@@ -9,7 +9,7 @@
 #ifndef DD_NODE_EXPORTS_GEN_H
 #define DD_NODE_EXPORTS_GEN_H
 
-#define DD_EXPORT_COUNT 131
+#define DD_EXPORT_COUNT 132
 
 #define DD_EXPORTS(X) \
     X(dd_version, "const char *", 0, "", "void") \
@@ -56,6 +56,7 @@
     X(dd_keyring_set_algorithm, "int", 2, "hu", "dd_keyring *ring, uint32_t algorithm") \
     X(dd_seal_algorithm_available, "int", 1, "u", "uint32_t algorithm") \
     X(dd_keyring_free, "int", 1, "h", "dd_keyring *ring") \
+    X(dd_store_rekey, "int", 3, "Shp", "const dd_store_options *opts, dd_keyring *new_keyring, uint64_t *records") \
     X(dd_journal_open, "int", 2, "HS", "dd_journal **out, const dd_store_options *opts") \
     X(dd_journal_close, "int", 1, "h", "dd_journal *journal") \
     X(dd_journal_append, "int", 6, "hbnuSn", "dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t expected_seq, const dd_append_event *events, size_t count") \

@@ -911,6 +911,8 @@ extern "C" {
     pub fn dd_seal_algorithm_available(algorithm: u32) -> c_int;
     /// Stores opened with the ring keep their own reference. NULL-safe.
     pub fn dd_keyring_free(ring: *mut dd_keyring) -> c_int;
+    /// Rekeying (issue 17.5): rewrites every record of the store 'opts' names (journal events, snapshots, state records) under the active key of 'new_keyring', in place, keeping every sequence number, ordering, timestamp, tag, revision and snapshot. 'opts-&gt;keyring' opens what is stored (NULL: the store is unsealed and becomes sealed). All or nothing: SQLite rewrites in one transaction, fs swaps in a rekeyed copy with one atomic rename; after a crash the store opens with the old ring or the new one. A record that does not open with the old ring is DD_ECRYPTO naming it, and nothing is changed; a memory or PostgreSQL store is DD_EUNSUPPORTED. The store must exist (opts-&gt;must_exist is implied) and may not be read_only. Writers still sealing with the old active key during the rekey keep writing under it: make the new key active everywhere first. '*records' (may be NULL) counts the records rewritten.
+    pub fn dd_store_rekey(opts: *const dd_store_options, new_keyring: *mut dd_keyring, records: *mut u64) -> c_int;
     /// `dd_journal_open`: see ddata.h and ABI.md.
     pub fn dd_journal_open(out: *mut *mut dd_journal, opts: *const dd_store_options) -> c_int;
     /// `dd_journal_close`: see ddata.h and ABI.md.
@@ -1133,6 +1135,7 @@ pub const FUNCTIONS: &[&str] = &[
     "dd_keyring_set_algorithm",
     "dd_seal_algorithm_available",
     "dd_keyring_free",
+    "dd_store_rekey",
     "dd_journal_open",
     "dd_journal_close",
     "dd_journal_append",
