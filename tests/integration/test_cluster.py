@@ -555,6 +555,51 @@ def test_backup_of_a_live_store_restores_and_replays():
         shutil.rmtree(tmp)
 
 
+def seal(*args):
+    r = subprocess.run([BIN, "seal"] + list(args), capture_output=True, timeout=30 * SLOW)
+    return r.returncode, r.stdout.decode(), r.stderr.decode()
+
+
+def test_seal_rekey_moves_a_node_store_to_a_new_key_and_the_node_reopens_it():
+    """#17.5: `ddata seal --rekey` rewrites a sealed node store under key id 2;
+    key 1 then opens nothing, a wrong old key changes nothing, and the node
+    restarted with only the new key (--store-key-id 2) has its durable keys."""
+    with Cluster() as c:
+        (n1,) = start_cluster(c, 1, store_key=KEY_B)
+        n1.ok("inc d:count 9")
+        n1.ok("add d:set x")
+        n1.stop()
+        db = os.path.join(c.tmp, "n1.db")
+        old_key = os.path.join(c.tmp, "n1.store.key")
+        new_key = os.path.join(c.tmp, "new.store.key")
+        with open(new_key, "wb") as f:
+            f.write(bytes(range(100, 132)))
+        rc, out, err = seal("--rekey", db, "--key-file", os.path.join(c.tmp, "n1.key"),
+                            "--new-key-file", new_key)  # the cluster key: wrong
+        assert rc == 1 and "nothing was changed" in err, (rc, err)
+        rc, out, err = inspect(db, "--key", "d:count", "--json", "--key-file", old_key)
+        assert rc == 0, err
+        rc, out, err = seal("--rekey", db, "--key-file", old_key, "--new-key-file", new_key)
+        assert rc == 0 and "under key id 2" in out, (rc, out, err)
+        rc, out, err = inspect(db, "--key", "d:count", "--json", "--key-file", old_key)
+        assert rc == 1 and "wrong key" in err, (rc, err)
+        rc, out, err = inspect(db, "--key", "d:count", "--json", "--key-file", new_key,
+                               "--key-id", "2")
+        assert rc == 0, err
+        assert json.loads(out)["replica"]["crdt"]["value"]["value"] == 9, out
+        rc, out, err = seal("--rekey", os.path.join(c.tmp, "missing.db"), "--new-key-file", new_key)
+        assert rc == 1 and "No such file" in err, (rc, err)
+        rc, out, err = seal(db, "--new-key-file", new_key)
+        assert rc == 2 and "--rekey" in err, (rc, err)
+        rc, out, err = seal("--help")
+        assert rc == 0 and "usage: ddata seal --rekey" in out, out
+        n1.store_key = bytes(range(100, 132))
+        n1.extra = list(n1.extra) + ["--store-key-id", "2"]
+        n1.start()
+        assert n1.get("d:count") == 9
+        assert n1.get("d:set") == ["x"]
+
+
 def test_the_first_node_of_a_fresh_cluster_lists_itself():
     """#17.11: `members` on the node that starts a cluster lists it (it was
     empty until a peer joined)."""

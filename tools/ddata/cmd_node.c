@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli_options.h"
 #include "commands.h"
 #include "ddata.h"
 #include "log_print.h"
@@ -67,35 +68,74 @@ static void reload_peer_keys(dd_system *sys, const char *path, const char *id)
     peer_keys_file_free(&pk);
 }
 
+enum {
+    OPT_ID,
+    OPT_LISTEN,
+    OPT_SEED,
+    OPT_KEY_FILE,
+    OPT_NEXT_KEY_FILE,
+    OPT_NODE_KEY,
+    OPT_PEER_KEYS,
+    OPT_PLAINTEXT,
+    OPT_STORE,
+    OPT_STORE_KEY_FILE,
+    OPT_STORE_KEY_ID,
+    OPT_DURABLE,
+    OPT_GOSSIP_MS,
+    OPT_METRICS,
+    OPT_LOG_FORMAT,
+    OPT_CONTROL,
+};
+
+static const cli_option node_options[] = {
+    [OPT_ID] = {"id", "ID", "this node's id, unique in the cluster (required)"},
+    [OPT_LISTEN] = {"listen", "IP:PORT", "where to listen; port 0 picks one (required)"},
+    [OPT_SEED] = {"seed", "IP:PORT", "a node to join through (repeatable)"},
+    [OPT_KEY_FILE] = {"key-file", "FILE", "the cluster secret: 32 bytes, raw or as 64 hex digits"},
+    [OPT_NEXT_KEY_FILE] = {"next-key-file", "F",
+                           "a second cluster secret accepted while the secret rotates"},
+    [OPT_NODE_KEY] = {"node-key", "FILE",
+                      "this node's key pair, from `ddata keygen` (default: a new\n"
+                      "one per start, and peers do not pin this node's id)"},
+    [OPT_PEER_KEYS] = {"peer-keys", "FILE",
+                       "allow-list: one public key (64 hex) per line, optionally\n"
+                       "followed by the node id it must claim; SIGHUP reloads it"},
+    [OPT_PLAINTEXT] = {"plaintext", NULL, "no secret: unauthenticated and unencrypted (tests only)"},
+    [OPT_STORE] = {"store", "PATH", "SQLite file or postgresql:// URI for durable keys"},
+    [OPT_STORE_KEY_FILE] = {"store-key-file", "F",
+                            "seal the store with this 32-byte key (id: --store-key-id)"},
+    [OPT_STORE_KEY_ID] = {"store-key-id", "N",
+                          "the id of that key (default 1; `ddata seal --rekey` moves\n"
+                          "a store to a new key and id)"},
+    [OPT_DURABLE] = {"durable", "PATTERN", "a durable key, or PREFIX* (repeatable; needs --store)"},
+    [OPT_GOSSIP_MS] = {"gossip-ms", "N", "digest gossip interval (default 200)"},
+    [OPT_METRICS] = {"metrics", "IP:PORT", "serve Prometheus metrics at http://IP:PORT/metrics"},
+    [OPT_LOG_FORMAT] = {"log-format", "F",
+                        "text (default) or json: the library's log records on\n"
+                        "stderr, one per line"},
+    [OPT_CONTROL] = {"control", NULL,
+                     "read commands on stdin, answer one line each on stdout:\n"
+                     "  inc KEY N | add KEY ELEM | remove KEY ELEM | get KEY |\n"
+                     "  delete KEY | keys | members | stats | addr | quit"},
+};
+
+static const cli_spec node_spec = {
+    "node",
+    "usage: ddata node --id ID --listen IP:PORT [options]\n"
+    "\n"
+    "Runs one cluster node over the built-in authenticated TCP transport.\n"
+    "\n"
+    "options:\n",
+    18,
+    node_options,
+    CLI_COUNT(node_options),
+    "\n"
+    "Membership changes are logged to stderr. Stops on SIGINT or SIGTERM.\n",
+};
+
 void cmd_node_help(void)
 {
-    printf("usage: ddata node --id ID --listen IP:PORT [options]\n"
-           "\n"
-           "Runs one cluster node over the built-in authenticated TCP transport.\n"
-           "\n"
-           "options:\n"
-           "  --id ID            this node's id, unique in the cluster (required)\n"
-           "  --listen IP:PORT   where to listen; port 0 picks one (required)\n"
-           "  --seed IP:PORT     a node to join through (repeatable)\n"
-           "  --key-file FILE    the cluster secret: 32 bytes, raw or as 64 hex digits\n"
-           "  --next-key-file F  a second cluster secret accepted while the secret rotates\n"
-           "  --node-key FILE    this node's key pair, from `ddata keygen` (default: a new\n"
-           "                     one per start, and peers do not pin this node's id)\n"
-           "  --peer-keys FILE   allow-list: one public key (64 hex) per line, optionally\n"
-           "                     followed by the node id it must claim; SIGHUP reloads it\n"
-           "  --plaintext        no secret: unauthenticated and unencrypted (tests only)\n"
-           "  --store PATH       SQLite file or postgresql:// URI for durable keys\n"
-           "  --store-key-file F seal the store with this 32-byte key (key id 1)\n"
-           "  --durable PATTERN  a durable key, or PREFIX* (repeatable; needs --store)\n"
-           "  --gossip-ms N      digest gossip interval (default 200)\n"
-           "  --metrics IP:PORT  serve Prometheus metrics at http://IP:PORT/metrics\n"
-           "  --log-format F     text (default) or json: the library's log records on\n"
-           "                     stderr, one per line\n"
-           "  --control          read commands on stdin, answer one line each on stdout:\n"
-           "                       inc KEY N | add KEY ELEM | remove KEY ELEM | get KEY |\n"
-           "                       delete KEY | keys | members | stats | addr | quit\n"
-           "\n"
-           "Membership changes are logged to stderr. Stops on SIGINT or SIGTERM.\n");
+    cli_help(&node_spec);
 }
 
 static int hexval(int c)
@@ -417,67 +457,80 @@ static int run_loop(node_ctx *c, int control)
     return 0;
 }
 
-int cmd_node(int argc, char **argv)
-{
-    const char *id = NULL, *listen = NULL, *key_file = NULL, *store_path = NULL,
-               *store_key_file = NULL, *node_key = NULL, *peer_keys_path = NULL,
-               *next_key_file = NULL, *metrics_addr = NULL;
-    metrics_http *metrics = NULL;
-    int json_logs = 0;
+typedef struct node_args {
+    const char *id, *listen, *key_file, *store_path, *store_key_file, *node_key, *peer_keys_path,
+        *next_key_file, *metrics_addr;
+    uint64_t store_key_id;
+    int json_logs, plaintext, control;
     const char *seeds[MAX_SEEDS], *durable[MAX_DURABLE];
-    size_t nseeds = 0, ndurable = 0;
-    int plaintext = 0, control = 0;
-    unsigned long gossip_ms = 200;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int takes = 1;
-        if (strcmp(a, "--plaintext") == 0) {
-            plaintext = 1;
-            takes = 0;
-        } else if (strcmp(a, "--control") == 0) {
-            control = 1;
-            takes = 0;
-        } else if (!v) {
-            fprintf(stderr,
-                    "ddata node: '%s' needs a value or is unknown; see `ddata node --help`\n", a);
+    size_t nseeds, ndurable;
+    unsigned long gossip_ms;
+} node_args;
+
+static int on_node_option(void *ctx, int index, const char *v)
+{
+    node_args *a = ctx;
+    switch (index) {
+    case OPT_ID: a->id = v; break;
+    case OPT_LISTEN: a->listen = v; break;
+    case OPT_KEY_FILE: a->key_file = v; break;
+    case OPT_NODE_KEY: a->node_key = v; break;
+    case OPT_PEER_KEYS: a->peer_keys_path = v; break;
+    case OPT_NEXT_KEY_FILE: a->next_key_file = v; break;
+    case OPT_STORE: a->store_path = v; break;
+    case OPT_STORE_KEY_FILE: a->store_key_file = v; break;
+    case OPT_STORE_KEY_ID:
+        if (cli_number(&node_spec, "store-key-id", v, UINT32_MAX, &a->store_key_id) != 0)
             return 2;
-        } else if (strcmp(a, "--id") == 0) {
-            id = v;
-        } else if (strcmp(a, "--listen") == 0) {
-            listen = v;
-        } else if (strcmp(a, "--key-file") == 0) {
-            key_file = v;
-        } else if (strcmp(a, "--node-key") == 0) {
-            node_key = v;
-        } else if (strcmp(a, "--peer-keys") == 0) {
-            peer_keys_path = v;
-        } else if (strcmp(a, "--next-key-file") == 0) {
-            next_key_file = v;
-        } else if (strcmp(a, "--store") == 0) {
-            store_path = v;
-        } else if (strcmp(a, "--store-key-file") == 0) {
-            store_key_file = v;
-        } else if (strcmp(a, "--metrics") == 0) {
-            metrics_addr = v;
-        } else if (strcmp(a, "--log-format") == 0) {
-            if (strcmp(v, "json") != 0 && strcmp(v, "text") != 0) {
-                fprintf(stderr, "ddata node: --log-format is text or json, not '%s'\n", v);
-                return 2;
-            }
-            json_logs = strcmp(v, "json") == 0;
-        } else if (strcmp(a, "--gossip-ms") == 0) {
-            gossip_ms = strtoul(v, NULL, 10);
-        } else if (strcmp(a, "--seed") == 0 && nseeds < MAX_SEEDS) {
-            seeds[nseeds++] = v;
-        } else if (strcmp(a, "--durable") == 0 && ndurable < MAX_DURABLE) {
-            durable[ndurable++] = v;
-        } else {
-            fprintf(stderr, "ddata node: unknown option '%s'; see `ddata node --help`\n", a);
+        break;
+    case OPT_METRICS: a->metrics_addr = v; break;
+    case OPT_PLAINTEXT: a->plaintext = 1; break;
+    case OPT_CONTROL: a->control = 1; break;
+    case OPT_LOG_FORMAT:
+        if (strcmp(v, "json") != 0 && strcmp(v, "text") != 0) {
+            fprintf(stderr, "ddata node: --log-format is text or json, not '%s'\n", v);
             return 2;
         }
-        i += takes;
+        a->json_logs = strcmp(v, "json") == 0;
+        break;
+    case OPT_GOSSIP_MS: a->gossip_ms = strtoul(v, NULL, 10); break;
+    case OPT_SEED:
+    case OPT_DURABLE: {
+        size_t *n = index == OPT_SEED ? &a->nseeds : &a->ndurable;
+        if (*n >= (index == OPT_SEED ? MAX_SEEDS : MAX_DURABLE)) {
+            fprintf(stderr, "ddata node: too many --%s options (at most %d)\n",
+                    node_options[index].name, index == OPT_SEED ? MAX_SEEDS : MAX_DURABLE);
+            return 2;
+        }
+        (index == OPT_SEED ? a->seeds : a->durable)[(*n)++] = v;
+        break;
     }
+    default:
+        fprintf(stderr, "ddata node: unexpected argument '%s'; see `ddata node --help`\n", v);
+        return 2;
+    }
+    return 0;
+}
+
+int cmd_node(int argc, char **argv)
+{
+    node_args a;
+    memset(&a, 0, sizeof(a));
+    a.gossip_ms = 200;
+    a.store_key_id = 1;
+    int parsed = cli_parse(&node_spec, argc, argv, on_node_option, &a);
+    if (parsed)
+        return parsed;
+    const char *id = a.id, *listen = a.listen, *key_file = a.key_file,
+               *store_path = a.store_path, *store_key_file = a.store_key_file,
+               *node_key = a.node_key, *peer_keys_path = a.peer_keys_path,
+               *next_key_file = a.next_key_file, *metrics_addr = a.metrics_addr;
+    metrics_http *metrics = NULL;
+    int json_logs = a.json_logs;
+    const char **seeds = a.seeds, **durable = a.durable;
+    size_t nseeds = a.nseeds, ndurable = a.ndurable;
+    int plaintext = a.plaintext, control = a.control;
+    unsigned long gossip_ms = a.gossip_ms;
     if (!id || !listen) {
         fprintf(stderr, "ddata node: --id and --listen are required; see `ddata node --help`\n");
         return 2;
@@ -526,7 +579,7 @@ int cmd_node(int argc, char **argv)
             if (read_key_file(store_key_file, skey) != 0)
                 goto done;
             if (dd_keyring_new(&ring) != DD_OK ||
-                dd_keyring_add_key(ring, 1, skey, sizeof(skey)) != DD_OK) {
+                dd_keyring_add_key(ring, (uint32_t)a.store_key_id, skey, sizeof(skey)) != DD_OK) {
                 fprintf(stderr, "ddata node: store key: %s\n", dd_error_last()->message);
                 dd_keyring_free(ring);
                 goto done;

@@ -40,6 +40,8 @@ int cmd_migrate(int argc, char **argv);
 void cmd_migrate_help(void);
 int cmd_backup(int argc, char **argv);
 void cmd_backup_help(void);
+int cmd_seal(int argc, char **argv);
+void cmd_seal_help(void);
 
 /* Reads a 32-byte key (raw, or 64 hex digits) from `path`; 0 or -1 after
  * printing what is wrong. */

@@ -15,6 +15,8 @@ static const command commands[] = {
     {"export", "write every record of a store (decrypted) as JSON lines", cmd_export,
      cmd_export_help},
     {"backup", "copy a live store consistently while a writer runs", cmd_backup, cmd_backup_help},
+    {"seal", "rewrite a store under a new key (--rekey), keeping every number", cmd_seal,
+     cmd_seal_help},
     {"migrate", "bring a store written by an older ddata to this format, in place", cmd_migrate,
      cmd_migrate_help},
     {"node", "run one cluster node", cmd_node, cmd_node_help},

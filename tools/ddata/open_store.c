@@ -26,6 +26,21 @@ dd_keyring *tool_keyring(const char *cmd, const char *key_file, uint32_t key_id)
     return ring;
 }
 
+int tool_store_backend(const char *cmd, const char *path, uint32_t *backend)
+{
+    struct stat sb;
+    if (store_path_is_postgres(path)) {
+        *backend = DD_BACKEND_POSTGRES;
+        return 0;
+    }
+    if (stat(path, &sb) != 0) {
+        fprintf(stderr, "ddata %s: '%s': %s\n", cmd, path, strerror(errno));
+        return 1;
+    }
+    *backend = S_ISDIR(sb.st_mode) ? DD_BACKEND_FS : DD_BACKEND_SQLITE;
+    return 0;
+}
+
 int tool_open_store(const char *cmd, const char *path, const char *key_file, uint32_t key_id,
                     int read_only, dd_journal **j, dd_state_store **st)
 {

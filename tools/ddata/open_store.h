@@ -19,6 +19,10 @@
 int tool_open_store(const char *cmd, const char *path, const char *key_file, uint32_t key_id,
                     int read_only, dd_journal **j, dd_state_store **st);
 
+/* The backend a path names (a postgresql:// URI, a directory: fs; else
+ * SQLite); 0, or 1 after printing that the path is missing. */
+int tool_store_backend(const char *cmd, const char *path, uint32_t *backend);
+
 /* A key ring holding the key in `key_file` under `key_id`; NULL after
  * printing what is wrong. */
 dd_keyring *tool_keyring(const char *cmd, const char *key_file, uint32_t key_id);

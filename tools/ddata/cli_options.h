@@ -1,0 +1,51 @@
+/*
+ * Command-line options of the `ddata` subcommands: one table per command
+ * says every option, its value's name and its help, and both the parser
+ * (getopt_long over the table) and `--help` are made from it, so the help
+ * cannot drift from what is accepted.
+ *
+ * Options may come before or after operands (GNU getopt permutes), as
+ * `--name VALUE` or `--name=VALUE`. A usage error prints one line naming
+ * the option and `ddata CMD --help`, and is exit code 2.
+ */
+#ifndef DD_TOOLS_CLI_OPTIONS_H
+#define DD_TOOLS_CLI_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct cli_option {
+    const char *name; /* long name, without "--" */
+    const char *arg;  /* its value's name ("FILE"); NULL for a flag */
+    const char *help; /* "\n" continues the text on a new line, aligned */
+} cli_option;
+
+typedef struct cli_spec {
+    const char *command; /* "inspect": names the command in messages */
+    const char *intro;   /* printed before the options: usage line, description */
+    int column;          /* width of the "--name ARG" column */
+    const cli_option *options;
+    size_t count;
+    const char *outro; /* printed after the options; may be NULL */
+} cli_spec;
+
+#define CLI_COUNT(table) (sizeof(table) / sizeof((table)[0]))
+
+/* Prints the help of `spec` on stdout. */
+void cli_help(const cli_spec *spec);
+
+/* Called for each option (its index in the table, its value or NULL) and
+ * for each operand (index -1); a non-zero return stops parsing and is
+ * returned. */
+typedef int (*cli_option_fn)(void *ctx, int index, const char *value);
+
+/* Parses argc/argv (the arguments after the command name). 0, the
+ * callback's non-zero return, or 2 after printing a usage error. */
+int cli_parse(const cli_spec *spec, int argc, char **argv, cli_option_fn fn, void *ctx);
+
+/* Reads `value` of option `name` as an unsigned decimal number at most
+ * `max`; 0, or 2 after printing a usage error. */
+int cli_number(const cli_spec *spec, const char *name, const char *value, uint64_t max,
+               uint64_t *out);
+
+#endif
