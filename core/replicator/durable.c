@@ -3,9 +3,8 @@
  * the state store (not one blob per replica rewritten on every change), so
  * a change costs one small upsert and opening loads records one by one.
  *
- * Record (version 1): u8 version, u8 flags (bit 0: tombstone), u8 type,
- * varint changed_ms, then the canonical CRDT encoding (absent for a
- * tombstone). Deleted durable keys keep a tombstone record until the
+ * Records follow durable.h (version 1: version, flags, type, changed_ms,
+ * then the CRDT encoding, absent for a tombstone). Deleted durable keys keep a tombstone record until the
  * tombstone is collected, so a restart does not bring them back.
  *
  * Records live under the engine's key prefix (default "dd/replica/",
@@ -33,11 +32,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "replicator/durable.h"
 #include "replicator/engine_internal.h"
 #include "util/error.h"
 #include "util/status.h"
 
-#define RECORD_VERSION 1u
+_Static_assert(sizeof(DURABLE_DEFAULT_PREFIX) == sizeof(ENGINE_DURABLE_PREFIX),
+               "durable.h names the engine's default prefix");
 
 /* Merges the value of a stored record into ke's, when both are values of
  * the same type (a tombstone or another type on either side: the local
@@ -45,14 +46,12 @@
 static int merge_stored(engine *e, uint32_t idx, const bytes *stored)
 {
     kentry *ke = kt_at(&e->kt, idx);
-    reader r = reader_make(stored->data, stored->len);
-    uint8_t version = reader_u8(&r), flags = reader_u8(&r), type = reader_u8(&r);
-    (void)reader_varint(&r);
-    if (!reader_ok(&r) || version != RECORD_VERSION || (flags & 1) || (ke->flags & KE_TOMB) ||
-        type != ke->type)
+    durable_record_head h;
+    if (durable_record_parse(stored->data, stored->len, &h) != 0 ||
+        (h.flags & DURABLE_FLAG_TOMBSTONE) || (ke->flags & KE_TOMB) || h.type != ke->type)
         return ST_OK;
     crdt *value = NULL;
-    int rc = crdt_decode(&value, r.p, reader_left(&r), &e->cfg.lim, UINT64_MAX / 2);
+    int rc = crdt_decode(&value, h.body, h.body_len, &e->cfg.lim, UINT64_MAX / 2);
     if (rc)
         return error_wrap("durable key '%.*s'", error_key_len(ke->key_len), (const char *)ke->key);
     uint64_t before = crdt_digest(ke->value);
@@ -66,8 +65,8 @@ static int merge_stored(engine *e, uint32_t idx, const bytes *stored)
 static int encode_record(const kentry *ke, bytes *b)
 {
     bytes_reset(b);
-    bytes_put_u8(b, RECORD_VERSION);
-    bytes_put_u8(b, (ke->flags & KE_TOMB) ? 1 : 0);
+    bytes_put_u8(b, DURABLE_RECORD_VERSION);
+    bytes_put_u8(b, (ke->flags & KE_TOMB) ? DURABLE_FLAG_TOMBSTONE : 0);
     bytes_put_u8(b, ke->type);
     bytes_put_varint(b, ke->changed_ms);
     int rc = ST_OK;
@@ -166,16 +165,16 @@ int durable_flush(engine *e)
 static int load_record(engine *e, const uint8_t *key, size_t key_len, const uint8_t *state,
                        size_t state_len)
 {
-    reader r = reader_make(state, state_len);
-    uint8_t version = reader_u8(&r), flags = reader_u8(&r), type = reader_u8(&r);
-    uint64_t changed_ms = reader_varint(&r);
-    if (!reader_ok(&r) || version != RECORD_VERSION || flags > 1 || type < 1 ||
-        type > CRDT_TYPE_MAX || !key_len || key_len > e->cfg.lim.max_value_bytes)
+    durable_record_head h;
+    if (durable_record_parse(state, state_len, &h) != 0 || h.type < 1 ||
+        h.type > CRDT_TYPE_MAX || !key_len || key_len > e->cfg.lim.max_value_bytes)
         return error_set(ST_ECORRUPT, "durable key '%.*s': malformed record",
                          error_key_len(key_len), (const char *)key);
+    uint8_t flags = h.flags, type = h.type;
+    uint64_t changed_ms = h.changed_ms;
     crdt *value = NULL;
-    if (!(flags & 1)) {
-        int rc = crdt_decode(&value, r.p, reader_left(&r), &e->cfg.lim, UINT64_MAX / 2);
+    if (!(flags & DURABLE_FLAG_TOMBSTONE)) {
+        int rc = crdt_decode(&value, h.body, h.body_len, &e->cfg.lim, UINT64_MAX / 2);
         if (rc)
             return error_wrap("durable key '%.*s'", error_key_len(key_len), (const char *)key);
         if (crdt_type_of(value) != (crdt_type)type) {
@@ -200,7 +199,7 @@ static int load_record(engine *e, const uint8_t *key, size_t key_len, const uint
     ke->changed_ms = changed_ms;
     ke->flags |= KE_DURABLE;
     ke->value = value;
-    if (flags & 1) {
+    if (flags & DURABLE_FLAG_TOMBSTONE) {
         ke->flags |= KE_TOMB;
         ke->tomb_seen = malloc(sizeof(uint64_t));
         if (ke->tomb_seen) {

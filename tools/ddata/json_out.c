@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "seal/envelope.h"
+
 static void put_b64(FILE *f, const uint8_t *s, size_t len)
 {
     static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -43,5 +45,6 @@ void json_put_bytes(FILE *f, const uint8_t *s, size_t len)
 
 int json_is_sealed(const uint8_t *data, size_t len)
 {
-    return len >= 4 && memcmp(data, "DDSE", 4) == 0;
+    return len >= sizeof(ENVELOPE_MAGIC) - 1 &&
+           memcmp(data, ENVELOPE_MAGIC, sizeof(ENVELOPE_MAGIC) - 1) == 0;
 }

@@ -1,31 +1,25 @@
 /*
- * Durable-key records (see record.h).
+ * Durable-key records (record.h), split by the replicator's own parser
+ * (core/replicator/durable.h) and decoded through the public CRDT API.
  */
 #include "record.h"
 
 #include <string.h>
 
+#include "replicator/durable.h"
+
 int record_decode(durable_record *out, const uint8_t *data, size_t len)
 {
     memset(out, 0, sizeof(*out));
-    if (len < 4 || data[0] != 1 || data[1] > 1)
+    durable_record_head h;
+    if (durable_record_parse(data, len, &h) != 0)
         return DD_ECORRUPT;
-    out->tombstone = data[1] & 1;
-    out->type = data[2];
-    size_t at = 3;
-    uint64_t v = 0;
-    for (int shift = 0;; shift += 7) {
-        if (at >= len || shift > 63)
-            return DD_ECORRUPT;
-        uint8_t b = data[at++];
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80))
-            break;
-    }
-    out->changed_ms = v;
+    out->tombstone = (h.flags & DURABLE_FLAG_TOMBSTONE) != 0;
+    out->type = h.type;
+    out->changed_ms = h.changed_ms;
     if (out->tombstone)
-        return at == len ? DD_OK : DD_ECORRUPT;
-    int rc = dd_crdt_decode(&out->value, data + at, len - at, NULL, UINT64_MAX / 2);
+        return h.body_len == 0 ? DD_OK : DD_ECORRUPT;
+    int rc = dd_crdt_decode(&out->value, h.body, h.body_len, NULL, UINT64_MAX / 2);
     if (rc != DD_OK)
         return rc;
     if (dd_crdt_type_of(out->value) != (int)out->type) {

@@ -1,9 +1,8 @@
 /*
- * The replicator's durable-key record (core/replicator/durable.c, version
- * 1) as the tools read it from a state store: u8 version, u8 flags (bit 0:
- * tombstone), u8 type, varint changed_ms, then the canonical CRDT encoding
- * (absent for a tombstone). Decoding is bounded: the CRDT goes through
- * dd_crdt_decode with the default limits.
+ * The replicator's durable-key record (core/replicator/durable.h) as the
+ * tools read it from a state store: the head split by the replicator's
+ * own parser, the CRDT decoded through dd_crdt_decode with the default
+ * limits, so decoding is bounded.
  */
 #ifndef DD_TOOLS_RECORD_H
 #define DD_TOOLS_RECORD_H
@@ -13,9 +12,11 @@
 
 #include "ddata.h"
 
+#include "replicator/durable.h"
+
 /* Where a replica keeps durable key K in its store (the default
  * dd_replica_options.store_prefix): the record "dd/replica/K". */
-#define RECORD_REPLICA_PREFIX "dd/replica/"
+#define RECORD_REPLICA_PREFIX DURABLE_DEFAULT_PREFIX
 
 typedef struct durable_record {
     int tombstone;
