@@ -5,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
+#include <sodium.h>
 #include <string.h>
 
 bool utf8_valid(const uint8_t *s, size_t len)
@@ -83,7 +84,7 @@ void json_put_bytes(bytes *out, const uint8_t *s, size_t len)
     }
     size_t n = base64_encoded_len(len);
     bytes_put_str(out, "{\"$bytes\":\"");
-    if (!bytes_reserve(out, n))
+    if (!bytes_reserve(out, n + 1)) /* + the NUL base64_encode writes */
         return;
     base64_encode(s, len, (char *)out->data + out->len);
     out->len += n;
@@ -100,60 +101,32 @@ void json_put_i64(bytes *out, int64_t v)
     bytes_printf(out, "%" PRId64, v);
 }
 
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
+/* base64 is libsodium's (the original alphabet, with padding): the same
+ * text as before, and a decoder that refuses anything but canonical
+ * input. */
 size_t base64_encoded_len(size_t len)
 {
-    return (len + 2) / 3 * 4;
+    return sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL) - 1;
 }
 
 void base64_encode(const uint8_t *in, size_t len, char *out)
 {
-    size_t i = 0;
-    for (; i + 3 <= len; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-        *out++ = b64[v >> 18];
-        *out++ = b64[(v >> 12) & 63];
-        *out++ = b64[(v >> 6) & 63];
-        *out++ = b64[v & 63];
-    }
-    if (i < len) {
-        uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0);
-        *out++ = b64[v >> 18];
-        *out++ = b64[(v >> 12) & 63];
-        *out++ = i + 1 < len ? b64[(v >> 6) & 63] : '=';
-        *out++ = '=';
-    }
-}
-
-static int b64_value(char c)
-{
-    const char *p = c ? strchr(b64, c) : NULL;
-    return p ? (int)(p - b64) : -1;
+    sodium_bin2base64(out, base64_encoded_len(len) + 1, in, len, sodium_base64_VARIANT_ORIGINAL);
 }
 
 bool base64_decode(const char *in, size_t len, bytes *out)
 {
     if (len % 4 != 0)
         return false;
-    for (size_t i = 0; i < len; i += 4) {
-        int v[4];
-        int pad = 0;
-        for (int k = 0; k < 4; k++) {
-            char c = in[i + k];
-            if (c == '=' && i + 4 == len && k >= 2) {
-                v[k] = 0;
-                pad++;
-            } else if (pad || (v[k] = b64_value(c)) < 0) {
-                return false;
-            }
-        }
-        uint32_t w =
-            (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
-        uint8_t tmp[3] = {(uint8_t)(w >> 16), (uint8_t)(w >> 8), (uint8_t)w};
-        bytes_put(out, tmp, (size_t)(3 - pad));
-    }
-    return !out->failed;
+    size_t max = len / 4 * 3, got = 0;
+    if (!bytes_reserve(out, max + 1))
+        return false;
+    /* b64_end NULL: any character outside the alphabet fails the call. */
+    if (sodium_base642bin(out->data + out->len, max, in, len, NULL, &got, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) != 0)
+        return false;
+    out->len += got;
+    return true;
 }
 
 bool json_read_bytes(const struct cJSON *item, bytes *out)

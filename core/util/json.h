@@ -28,7 +28,8 @@ void json_put_bytes(bytes *out, const uint8_t *s, size_t len);
 void json_put_u64(bytes *out, uint64_t v);
 void json_put_i64(bytes *out, int64_t v);
 
-/* Standard base64 with padding. out needs base64_encoded_len(len) bytes. */
+/* Standard base64 with padding (libsodium's, VARIANT_ORIGINAL). out needs
+ * base64_encoded_len(len) + 1 bytes: a NUL follows the text. */
 size_t base64_encoded_len(size_t len);
 void base64_encode(const uint8_t *in, size_t len, char *out);
 /* Returns false on any character outside the alphabet or bad padding. */

@@ -71,3 +71,36 @@ TEST(test_base64_rejects_bad_padding_and_alphabet)
     ASSERT_MEM_EQ(b.data, b.len, "hi", 2);
     bytes_free(&b);
 }
+
+TEST(test_base64_matches_the_rfc4648_vectors)
+{
+    static const char *const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+    static const char *const coded[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
+                                        "Zm9vYmFy"};
+    for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+        size_t n = strlen(plain[i]);
+        char text[16];
+        ASSERT_EQ_U64(base64_encoded_len(n), strlen(coded[i]));
+        base64_encode((const uint8_t *)plain[i], n, text);
+        ASSERT_MEM_EQ(text, base64_encoded_len(n), coded[i], strlen(coded[i]));
+        bytes b = BYTES_INIT;
+        ASSERT(base64_decode(coded[i], strlen(coded[i]), &b));
+        ASSERT_MEM_EQ(b.data, b.len, plain[i], n);
+        bytes_free(&b);
+    }
+    /* The alphabet's last two characters (bytes 0xfb 0xff 0xbf). */
+    char text[8];
+    base64_encode((const uint8_t *)"\xfb\xff\xbf", 3, text);
+    ASSERT_MEM_EQ(text, 4, "+/+/", 4);
+}
+
+TEST(test_base64_refuses_non_canonical_trailing_bits)
+{
+    /* "aGl=" would decode to "hi" only by dropping set bits; canonical JSON
+     * has one text per value, so only "aGk=" is accepted. */
+    bytes b = BYTES_INIT;
+    ASSERT(!base64_decode("aGl=", 4, &b));
+    bytes_reset(&b);
+    ASSERT(!base64_decode("aGk", 3, &b));
+    bytes_free(&b);
+}
