@@ -8,6 +8,7 @@
  * agree. It prints a table (node, key, value, time to converge) and exits 0
  * only when all nodes agree; every wait has a deadline.
  */
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_options.h"
 #include "commands.h"
 #include "ddata.h"
 #include "proc.h"
@@ -47,17 +49,31 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+enum { OPT_KEEP, OPT_VERBOSE };
+
+static const cli_option demo_options[] = {
+    [OPT_KEEP] = {"keep", NULL, "keep the temporary directory (stores and node logs)"},
+    [OPT_VERBOSE] = {"verbose", NULL, "print each step"},
+};
+
+static const cli_spec demo_spec = {
+    "demo",
+    "usage: ddata demo [--keep] [--verbose]\n"
+    "\n"
+    "Starts 3 nodes as processes on 127.0.0.1 with SQLite stores in a temporary\n"
+    "directory, updates a counter and a set on all of them at once, kills one with\n"
+    "SIGKILL, restarts it on its store, and prints who holds what and how long\n"
+    "convergence took. Exits 0 only when all nodes agree. Takes about 5 seconds.\n"
+    "\n",
+    10,
+    demo_options,
+    CLI_COUNT(demo_options),
+    NULL,
+};
+
 void cmd_demo_help(void)
 {
-    printf("usage: ddata demo [--keep] [--verbose]\n"
-           "\n"
-           "Starts 3 nodes as processes on 127.0.0.1 with SQLite stores in a temporary\n"
-           "directory, updates a counter and a set on all of them at once, kills one with\n"
-           "SIGKILL, restarts it on its store, and prints who holds what and how long\n"
-           "convergence took. Exits 0 only when all nodes agree. Takes about 5 seconds.\n"
-           "\n"
-           "  --keep     keep the temporary directory (stores and node logs)\n"
-           "  --verbose  print each step\n");
+    cli_help(&demo_spec);
 }
 
 static int start_node(demo *d, int i, const char *listen)
@@ -165,21 +181,41 @@ static int concurrent_updates(demo *d, int nodes, int round_base)
     return 0;
 }
 
+/* The canonical JSON of a value, as a node's `get` answers it, built with
+ * cJSON in canonical key order. */
+static void print_value(char *out, size_t cap, cJSON *value)
+{
+    char *text = value ? cJSON_PrintUnformatted(value) : NULL;
+    snprintf(out, cap, "%s", text ? text : "");
+    cJSON_free(text);
+    cJSON_Delete(value);
+}
+
 static void expected_users(char *out, size_t cap, int rounds_all, int rounds_two)
 {
     /* Canonical JSON sorts set elements bytewise; the names are built so
      * that this loop order is that order. */
-    size_t n = (size_t)snprintf(out, cap, "{\"elements\":[");
-    int first = 1;
+    cJSON *value = cJSON_CreateObject(), *elements = cJSON_CreateArray();
     for (int i = 0; i < NODES; i++)
         for (int r = 0; r < rounds_all + rounds_two; r++) {
             if (r >= rounds_all && i == NODES - 1)
                 continue;
-            n += (size_t)snprintf(out + n, cap - n, "%s\"user-%d-%02d\"", first ? "" : ",", i + 1,
-                                  r);
-            first = 0;
+            char name[32];
+            snprintf(name, sizeof(name), "user-%d-%02d", i + 1, r);
+            cJSON_AddItemToArray(elements, cJSON_CreateString(name));
         }
-    snprintf(out + n, cap - n, "],\"type\":\"ORSet\"}");
+    if (!cJSON_AddItemToObject(value, "elements", elements))
+        cJSON_Delete(elements);
+    cJSON_AddStringToObject(value, "type", "ORSet");
+    print_value(out, cap, value);
+}
+
+static void expected_counter(char *out, size_t cap, int total)
+{
+    cJSON *value = cJSON_CreateObject();
+    cJSON_AddStringToObject(value, "type", "PNCounter");
+    cJSON_AddNumberToObject(value, "value", total);
+    print_value(out, cap, value);
 }
 
 /* Elements of a set value, for the table: how many, not which. */
@@ -276,21 +312,34 @@ static void remove_dir(const char *dir)
     rmdir(dir);
 }
 
+typedef struct demo_args {
+    int keep, verbose;
+} demo_args;
+
+static int on_option(void *ctx, int index, const char *v)
+{
+    demo_args *a = ctx;
+    if (index == OPT_KEEP)
+        a->keep = 1;
+    else if (index == OPT_VERBOSE)
+        a->verbose = 1;
+    else {
+        fprintf(stderr, "ddata demo: unknown option '%s'; see `ddata demo --help`\n", v);
+        return 2;
+    }
+    return 0;
+}
+
 int cmd_demo(int argc, char **argv)
 {
     demo d;
     memset(&d, 0, sizeof(d));
-    int keep = 0;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--keep") == 0)
-            keep = 1;
-        else if (strcmp(argv[i], "--verbose") == 0)
-            d.verbose = 1;
-        else {
-            fprintf(stderr, "ddata demo: unknown option '%s'; see `ddata demo --help`\n", argv[i]);
-            return 2;
-        }
-    }
+    demo_args args = {0, 0};
+    int parsed = cli_parse(&demo_spec, argc, argv, on_option, &args);
+    if (parsed)
+        return parsed;
+    int keep = args.keep;
+    d.verbose = args.verbose;
     for (int i = 0; i < NODES; i++)
         d.p[i].pid = -1;
     snprintf(d.dir, sizeof(d.dir), "/tmp/ddata-demo-XXXXXX");
@@ -323,8 +372,7 @@ int cmd_demo(int argc, char **argv)
     if (concurrent_updates(&d, NODES, 0) != 0)
         goto done;
     /* Node i adds i+1 per round. */
-    snprintf(want_visits, sizeof(want_visits), "{\"type\":\"PNCounter\",\"value\":%d}",
-             ROUNDS * (1 + 2 + 3));
+    expected_counter(want_visits, sizeof(want_visits), ROUNDS * (1 + 2 + 3));
     expected_users(want_users, sizeof(want_users), ROUNDS, 0);
     t_first = wait_agree(&d, want_visits, want_users, CONVERGE_MS);
     if (t_first < 0) {
@@ -364,8 +412,7 @@ int cmd_demo(int argc, char **argv)
     else
         printf("4. n3 restarted on its store; it read %s (already merged with a peer)\n",
                recovered);
-    snprintf(want_visits, sizeof(want_visits), "{\"type\":\"PNCounter\",\"value\":%d}",
-             ROUNDS * (1 + 2 + 3) + ROUNDS * (1 + 2));
+    expected_counter(want_visits, sizeof(want_visits), ROUNDS * (1 + 2 + 3) + ROUNDS * (1 + 2));
     expected_users(want_users, sizeof(want_users), ROUNDS, ROUNDS);
     t_restart = wait_agree(&d, want_visits, want_users, CONVERGE_MS);
     if (t_restart < 0) {

@@ -5,8 +5,8 @@
  * One object per line, in a fixed order: for each persistence id (byte
  * order) its events ({"event":{...}}, by sequence number) then its
  * snapshots, newest first ({"snapshot":{...}}); then every state record
- * ({"state":{"key","revision","value"}}, key order). Byte strings follow
- * json_out.h. The store is opened read-only; a sealed store needs
+ * ({"state":{"key","revision","value"}}, key order), built with cJSON;
+ * byte strings follow json_out.h. The store is opened read-only; a sealed store needs
  * --key-file (and --key-id), and without it the command stops at the
  * first sealed record with "sealed; pass --key-file" rather than print
  * ciphertext. Exit codes follow open_store.h.
@@ -15,19 +15,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_options.h"
 #include "commands.h"
 #include "ddata.h"
 #include "json_out.h"
 #include "open_store.h"
 
+enum { OPT_KEY_FILE, OPT_KEY_ID };
+
+static const cli_option export_options[] = {
+    [OPT_KEY_FILE] = {"key-file", "FILE", "key of a sealed store: 32 bytes, raw or 64 hex digits"},
+    [OPT_KEY_ID] = {"key-id", "N", "the id that key was added with (default 1)"},
+};
+
+static const cli_spec export_spec = {
+    "export",
+    "usage: ddata export PATH [--key-file FILE] [--key-id N]\n"
+    "\n"
+    "Writes every record of a store (a SQLite file or an fs directory) to standard\n"
+    "output as JSON lines: events and snapshots per persistence id, then state\n"
+    "records. A sealed store is decrypted with --key-file (32 bytes, raw or 64 hex\n"
+    "digits) and --key-id (default 1). The store is opened read-only.\n"
+    "\n"
+    "options:\n",
+    16,
+    export_options,
+    CLI_COUNT(export_options),
+    NULL,
+};
+
 void cmd_export_help(void)
 {
-    printf("usage: ddata export PATH [--key-file FILE] [--key-id N]\n"
-           "\n"
-           "Writes every record of a store (a SQLite file or an fs directory) to standard\n"
-           "output as JSON lines: events and snapshots per persistence id, then state\n"
-           "records. A sealed store is decrypted with --key-file (32 bytes, raw or 64 hex\n"
-           "digits) and --key-id (default 1). The store is opened read-only.\n");
+    cli_help(&export_spec);
 }
 
 static int sealed_stop(const char *key_file, const uint8_t *data, size_t len, const char *what)
@@ -45,6 +64,14 @@ static int read_failed(const char *what)
     return 1;
 }
 
+static int print_json(cJSON *line)
+{
+    if (json_print_line(stdout, line) == 0)
+        return 0;
+    fprintf(stderr, "ddata export: out of memory while printing JSON\n");
+    return 1;
+}
+
 static int export_events(dd_journal *j, const dd_journal_event *p, const char *key_file)
 {
     dd_journal_cursor *cur = NULL;
@@ -55,17 +82,8 @@ static int export_events(dd_journal *j, const dd_journal_event *p, const char *k
     while ((rc = dd_journal_cursor_next(&ev, cur)) == DD_OK) {
         if ((status = sealed_stop(key_file, ev.payload, ev.len, "an event")) != 0)
             break;
-        printf("{\"event\":{\"ordering\":%llu,\"payload\":", (unsigned long long)ev.ordering);
-        json_put_bytes(stdout, ev.payload, ev.len);
-        printf(",\"pid\":");
-        json_put_bytes(stdout, ev.pid, ev.pid_len);
-        printf(",\"seq\":%llu,\"tags\":[", (unsigned long long)ev.seq);
-        for (size_t i = 0; i < ev.tag_count; i++) {
-            if (i)
-                printf(",");
-            json_put_bytes(stdout, (const uint8_t *)ev.tags[i], strlen(ev.tags[i]));
-        }
-        printf("],\"timestamp_ms\":%llu}}\n", (unsigned long long)ev.timestamp_ms);
+        if ((status = print_json(json_wrap("event", json_event_item(&ev)))) != 0)
+            break;
     }
     if (!status && rc != DD_EDONE)
         status = read_failed("reading events");
@@ -90,11 +108,12 @@ static int export_snapshots(dd_journal *j, const dd_journal_event *p, const char
             return read_failed("snapshot");
         int status = sealed_stop(key_file, snap.data, snap.len, "a snapshot");
         if (!status) {
-            printf("{\"snapshot\":{\"pid\":");
-            json_put_bytes(stdout, p->pid, p->pid_len);
-            printf(",\"seq\":%llu,\"state\":", (unsigned long long)seq);
-            json_put_bytes(stdout, snap.data, snap.len);
-            printf(",\"timestamp_ms\":%llu}}\n", (unsigned long long)ts);
+            cJSON *body = cJSON_CreateObject();
+            int failed = json_add(body, "pid", json_bytes_item(p->pid, p->pid_len));
+            failed |= json_add(body, "seq", json_u64_item(seq));
+            failed |= json_add(body, "state", json_bytes_item(snap.data, snap.len));
+            failed |= json_add(body, "timestamp_ms", json_u64_item(ts));
+            status = print_json(json_wrap("snapshot", json_checked(body, failed)));
         }
         dd_buf_free(&snap);
         if (status || seq == 0)
@@ -131,11 +150,12 @@ static int export_state(dd_state_store *st, const char *key_file)
     while ((rc = dd_journal_cursor_next(&ev, cur)) == DD_OK) {
         if ((status = sealed_stop(key_file, ev.payload, ev.len, "a state record")) != 0)
             break;
-        printf("{\"state\":{\"key\":");
-        json_put_bytes(stdout, ev.pid, ev.pid_len);
-        printf(",\"revision\":%llu,\"value\":", (unsigned long long)ev.seq);
-        json_put_bytes(stdout, ev.payload, ev.len);
-        printf("}}\n");
+        cJSON *body = cJSON_CreateObject();
+        int failed = json_add(body, "key", json_bytes_item(ev.pid, ev.pid_len));
+        failed |= json_add(body, "revision", json_u64_item(ev.seq));
+        failed |= json_add(body, "value", json_bytes_item(ev.payload, ev.len));
+        if ((status = print_json(json_wrap("state", json_checked(body, failed)))) != 0)
+            break;
     }
     if (!status && rc != DD_EDONE)
         status = read_failed("reading state records");
@@ -143,30 +163,37 @@ static int export_state(dd_state_store *st, const char *key_file)
     return status;
 }
 
-int cmd_export(int argc, char **argv)
+typedef struct export_args {
+    const char *path, *key_file;
+    uint32_t key_id;
+} export_args;
+
+static int on_option(void *ctx, int index, const char *v)
 {
-    const char *path = NULL, *key_file = NULL;
-    uint32_t key_id = 1;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (a[0] != '-') {
-            if (path) {
-                fprintf(stderr, "ddata export: one PATH only; see `ddata export --help`\n");
-                return 2;
-            }
-            path = a;
-            continue;
-        }
-        if (v && strcmp(a, "--key-file") == 0)
-            key_file = v;
-        else if (v && strcmp(a, "--key-id") == 0)
-            key_id = (uint32_t)strtoul(v, NULL, 10);
-        else {
-            fprintf(stderr, "ddata export: unknown option '%s'; see `ddata export --help`\n", a);
+    export_args *a = ctx;
+    switch (index) {
+    case -1:
+        if (a->path) {
+            fprintf(stderr, "ddata export: one PATH only; see `ddata export --help`\n");
             return 2;
         }
-        i++;
+        a->path = v;
+        break;
+    case OPT_KEY_FILE: a->key_file = v; break;
+    case OPT_KEY_ID: a->key_id = (uint32_t)strtoul(v, NULL, 10); break;
+    default: return 2;
     }
+    return 0;
+}
+
+int cmd_export(int argc, char **argv)
+{
+    export_args a = {NULL, NULL, 1};
+    int parsed = cli_parse(&export_spec, argc, argv, on_option, &a);
+    if (parsed)
+        return parsed;
+    const char *path = a.path, *key_file = a.key_file;
+    uint32_t key_id = a.key_id;
     if (!path) {
         fprintf(stderr, "ddata export: which store? `ddata export PATH` (see --help)\n");
         return 2;

@@ -10,7 +10,8 @@
  * backend lists the same way and sealed stores open with --key-file
  * exactly as a node would.
  *
- * Output is one canonical JSON object per line with --json, else text.
+ * Output is one canonical JSON object per line with --json (built with
+ * cJSON, json_out.h), else text. Options: one table (cli_options.h).
  * A missing file, a file that is not a store, a wrong key and a damaged
  * record each get their own message saying what to try.
  *
@@ -26,6 +27,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli_options.h"
 #include "commands.h"
 #include "ddata.h"
 #include "json_out.h"
@@ -42,22 +44,36 @@ typedef struct inspect_opts {
     uint64_t max_events;
 } inspect_opts;
 
+enum { OPT_PID, OPT_KEY, OPT_KEY_FILE, OPT_KEY_ID, OPT_MAX, OPT_JSON };
+
+static const cli_option inspect_options[] = {
+    [OPT_PID] = {"pid", "P", "dump the events and the newest snapshot of pid P"},
+    [OPT_KEY] = {"key", "K", "dump state key K (a replica's durable key as its CRDT)"},
+    [OPT_KEY_FILE] = {"key-file", "FILE", "key of a sealed store: 32 bytes, raw or 64 hex digits"},
+    [OPT_KEY_ID] = {"key-id", "N", "the id that key was added with (default 1)"},
+    [OPT_MAX] = {"max", "N", "dump at most N events (default 1000)"},
+    [OPT_JSON] = {"json", NULL, "one canonical JSON object per line"},
+};
+
+static const cli_spec inspect_spec = {
+    "inspect",
+    "usage: ddata inspect PATH [options]\n"
+    "\n"
+    "Lists what a store (a SQLite file, an fs-backend directory or a\n"
+    "postgresql:// URI) holds:\n"
+    "persistence ids with their sequence numbers and snapshots, and state keys\n"
+    "with their revisions.\n"
+    "\n"
+    "options:\n",
+    16,
+    inspect_options,
+    CLI_COUNT(inspect_options),
+    NULL,
+};
+
 void cmd_inspect_help(void)
 {
-    printf("usage: ddata inspect PATH [options]\n"
-           "\n"
-           "Lists what a store (a SQLite file, an fs-backend directory or a\n"
-           "postgresql:// URI) holds:\n"
-           "persistence ids with their sequence numbers and snapshots, and state keys\n"
-           "with their revisions.\n"
-           "\n"
-           "options:\n"
-           "  --pid P          dump the events and the newest snapshot of pid P\n"
-           "  --key K          dump state key K (a replica's durable key as its CRDT)\n"
-           "  --key-file FILE  key of a sealed store: 32 bytes, raw or 64 hex digits\n"
-           "  --key-id N       the id that key was added with (default 1)\n"
-           "  --max N          dump at most N events (default 1000)\n"
-           "  --json           one canonical JSON object per line\n");
+    cli_help(&inspect_spec);
 }
 
 static int open_stores(const inspect_opts *o, dd_journal **j, dd_state_store **st)
@@ -75,6 +91,14 @@ static void explain_read_error(const char *what, int rc, const inspect_opts *o)
         hint = o->key_file ? " (damaged, or the store is not sealed: try without --key-file)"
                            : " (the record is damaged)";
     fprintf(stderr, "ddata inspect: %s: %s%s\n", what, dd_error_last()->message, hint);
+}
+
+static int print_json(cJSON *line)
+{
+    if (json_print_line(stdout, line) == 0)
+        return 0;
+    fprintf(stderr, "ddata inspect: out of memory while printing JSON\n");
+    return 1;
 }
 
 static int dump_pid(const inspect_opts *o, dd_journal *j)
@@ -106,17 +130,10 @@ static int dump_pid(const inspect_opts *o, dd_journal *j)
         }
         events++;
         if (o->json) {
-            printf("{\"event\":{\"ordering\":%llu,\"payload\":", (unsigned long long)ev.ordering);
-            json_put_bytes(stdout, ev.payload, ev.len);
-            printf(",\"pid\":");
-            json_put_bytes(stdout, ev.pid, ev.pid_len);
-            printf(",\"seq\":%llu,\"tags\":[", (unsigned long long)ev.seq);
-            for (size_t i = 0; i < ev.tag_count; i++) {
-                if (i)
-                    printf(",");
-                json_put_bytes(stdout, (const uint8_t *)ev.tags[i], strlen(ev.tags[i]));
+            if (print_json(json_wrap("event", json_event_item(&ev))) != 0) {
+                dd_journal_cursor_close(cur);
+                return 1;
             }
-            printf("],\"timestamp_ms\":%llu}}\n", (unsigned long long)ev.timestamp_ms);
         } else {
             printf("event %llu at %llu ms: ", (unsigned long long)ev.seq,
                    (unsigned long long)ev.timestamp_ms);
@@ -143,11 +160,14 @@ static int dump_pid(const inspect_opts *o, dd_journal *j)
                 o->pid);
         return 1;
     }
+    int status = 0;
     if (rc == DD_OK) {
         if (o->json) {
-            printf("{\"snapshot\":{\"seq\":%llu,\"state\":", (unsigned long long)seq);
-            json_put_bytes(stdout, snap.data, snap.len);
-            printf(",\"timestamp_ms\":%llu}}\n", (unsigned long long)ts);
+            cJSON *body = cJSON_CreateObject();
+            int failed = json_add(body, "seq", json_u64_item(seq));
+            failed |= json_add(body, "state", json_bytes_item(snap.data, snap.len));
+            failed |= json_add(body, "timestamp_ms", json_u64_item(ts));
+            status = print_json(json_wrap("snapshot", json_checked(body, failed)));
         } else {
             printf("snapshot at %llu (%llu ms): ", (unsigned long long)seq, (unsigned long long)ts);
             json_put_bytes(stdout, snap.data, snap.len);
@@ -158,9 +178,40 @@ static int dump_pid(const inspect_opts *o, dd_journal *j)
         return 1;
     }
     dd_buf_free(&snap);
-    if (!o->json)
+    if (!o->json && !status)
         printf("highest sequence number: %llu\n", (unsigned long long)highest);
-    return 0;
+    return status;
+}
+
+/* The --json line of a state record: {"key", "replica" or "state",
+ * "revision"}; `js` is the CRDT's JSON when `r` decoded as a durable
+ * record (NULL otherwise). */
+static cJSON *key_line(const inspect_opts *o, uint64_t revision, const dd_buf *rec,
+                       const durable_record *r, const dd_buf *js)
+{
+    cJSON *line = cJSON_CreateObject();
+    int failed = json_add(line, "key", json_bytes_item((const uint8_t *)o->key, strlen(o->key)));
+    if (r) {
+        cJSON *replica = cJSON_CreateObject();
+        int bad = json_add(replica, "changed_ms", json_u64_item(r->changed_ms));
+        if (r->tombstone) {
+            bad |= json_add(replica, "crdt", cJSON_CreateNull());
+        } else {
+            char *text = malloc(js->len + 1);
+            if (text) {
+                memcpy(text, js->data, js->len);
+                text[js->len] = 0;
+            }
+            bad |= json_add(replica, "crdt", text ? cJSON_CreateRaw(text) : NULL);
+            free(text);
+        }
+        bad |= json_add(replica, "tombstone", cJSON_CreateBool(r->tombstone));
+        failed |= json_add(line, "replica", json_checked(replica, bad));
+    } else {
+        failed |= json_add(line, "state", json_bytes_item(rec->data, rec->len));
+    }
+    failed |= json_add(line, "revision", json_u64_item(revision));
+    return json_checked(line, failed);
 }
 
 static int dump_key(const inspect_opts *o, dd_state_store *st)
@@ -194,32 +245,28 @@ static int dump_key(const inspect_opts *o, dd_state_store *st)
     }
     durable_record r;
     dd_buf js = DD_BUF_INIT;
-    printf(o->json ? "{\"key\":" : "key ");
-    json_put_bytes(stdout, (const uint8_t *)o->key, strlen(o->key));
-    if (record_decode(&r, rec.data, rec.len) == DD_OK &&
-        (r.tombstone || dd_crdt_to_json(&js, r.value) == DD_OK)) {
-        if (o->json)
-            printf(",\"replica\":{\"changed_ms\":%llu,\"crdt\":%.*s,\"tombstone\":%s}",
-                   (unsigned long long)r.changed_ms, r.tombstone ? 4 : (int)js.len,
-                   r.tombstone ? "null" : (const char *)js.data, r.tombstone ? "true" : "false");
-        else
+    int decoded = record_decode(&r, rec.data, rec.len) == DD_OK &&
+                  (r.tombstone || dd_crdt_to_json(&js, r.value) == DD_OK);
+    int status = 0;
+    if (o->json) {
+        status = print_json(key_line(o, revision, &rec, decoded ? &r : NULL, &js));
+    } else {
+        printf("key ");
+        json_put_bytes(stdout, (const uint8_t *)o->key, strlen(o->key));
+        if (decoded) {
             printf(" revision %llu: %s %.*s\n", (unsigned long long)revision,
                    r.tombstone ? "deleted" : "replica value", r.tombstone ? 0 : (int)js.len,
                    r.tombstone ? "" : (const char *)js.data);
-    } else if (o->json) {
-        printf(",\"state\":");
-        json_put_bytes(stdout, rec.data, rec.len);
-    } else {
-        printf(" revision %llu: ", (unsigned long long)revision);
-        json_put_bytes(stdout, rec.data, rec.len);
-        printf("\n");
+        } else {
+            printf(" revision %llu: ", (unsigned long long)revision);
+            json_put_bytes(stdout, rec.data, rec.len);
+            printf("\n");
+        }
     }
-    if (o->json)
-        printf(",\"revision\":%llu}\n", (unsigned long long)revision);
     dd_crdt_free(r.value);
     dd_buf_free(&js);
     dd_buf_free(&rec);
-    return 0;
+    return status;
 }
 
 static int list_pids(const inspect_opts *o, dd_journal *j)
@@ -231,8 +278,8 @@ static int list_pids(const inspect_opts *o, dd_journal *j)
         return 1;
     }
     dd_journal_event ev;
-    int n = 0;
-    while ((rc = dd_journal_cursor_next(&ev, cur)) == DD_OK) {
+    int n = 0, status = 0;
+    while (!status && (rc = dd_journal_cursor_next(&ev, cur)) == DD_OK) {
         uint64_t highest = 0, snap_seq = 0;
         dd_journal_highest_seq(&highest, j, ev.pid, ev.pid_len);
         dd_buf snap = DD_BUF_INIT;
@@ -240,13 +287,12 @@ static int list_pids(const inspect_opts *o, dd_journal *j)
             dd_snapshot_load(&snap, &snap_seq, NULL, j, ev.pid, ev.pid_len, NULL) == DD_OK;
         dd_buf_free(&snap);
         if (o->json) {
-            printf("{\"pid\":");
-            json_put_bytes(stdout, ev.pid, ev.pid_len);
-            printf(",\"highest_seq\":%llu,\"snapshot_seq\":", (unsigned long long)highest);
-            if (has_snap)
-                printf("%llu}\n", (unsigned long long)snap_seq);
-            else
-                printf("null}\n");
+            cJSON *line = cJSON_CreateObject();
+            int failed = json_add(line, "pid", json_bytes_item(ev.pid, ev.pid_len));
+            failed |= json_add(line, "highest_seq", json_u64_item(highest));
+            failed |= json_add(line, "snapshot_seq",
+                               has_snap ? json_u64_item(snap_seq) : cJSON_CreateNull());
+            status = print_json(json_checked(line, failed));
         } else {
             if (!n)
                 printf("%-32s %12s %12s\n", "persistence id", "highest seq", "snapshot at");
@@ -260,6 +306,8 @@ static int list_pids(const inspect_opts *o, dd_journal *j)
         n++;
     }
     dd_journal_cursor_close(cur);
+    if (status)
+        return status;
     if (rc != DD_EDONE) {
         explain_read_error("listing persistence ids", rc, o);
         return 1;
@@ -278,12 +326,13 @@ static int list_state_keys(const inspect_opts *o, dd_state_store *st)
         return 1;
     }
     dd_journal_event ev;
-    int n = 0;
-    while ((rc = dd_journal_cursor_next(&ev, cur)) == DD_OK) {
+    int n = 0, status = 0;
+    while (!status && (rc = dd_journal_cursor_next(&ev, cur)) == DD_OK) {
         if (o->json) {
-            printf("{\"key\":");
-            json_put_bytes(stdout, ev.pid, ev.pid_len);
-            printf(",\"revision\":%llu}\n", (unsigned long long)ev.seq);
+            cJSON *line = cJSON_CreateObject();
+            int failed = json_add(line, "key", json_bytes_item(ev.pid, ev.pid_len));
+            failed |= json_add(line, "revision", json_u64_item(ev.seq));
+            status = print_json(json_checked(line, failed));
         } else {
             if (!n)
                 printf("%-32s %12s\n", "state key", "revision");
@@ -293,6 +342,8 @@ static int list_state_keys(const inspect_opts *o, dd_state_store *st)
         n++;
     }
     dd_journal_cursor_close(cur);
+    if (status)
+        return status;
     if (rc != DD_EDONE) {
         explain_read_error("listing state keys", rc, o);
         return 1;
@@ -302,56 +353,44 @@ static int list_state_keys(const inspect_opts *o, dd_state_store *st)
     return 0;
 }
 
+static int on_option(void *ctx, int index, const char *v)
+{
+    inspect_opts *o = ctx;
+    switch (index) {
+    case -1:
+        if (o->path) {
+            fprintf(stderr, "ddata inspect: one PATH only; see `ddata inspect --help`\n");
+            return 2;
+        }
+        o->path = v;
+        break;
+    case OPT_PID: o->pid = v; break;
+    case OPT_KEY: o->key = v; break;
+    case OPT_KEY_FILE: o->key_file = v; break;
+    case OPT_KEY_ID: o->key_id = (uint32_t)strtoul(v, NULL, 10); break;
+    case OPT_MAX: o->max_events = strtoull(v, NULL, 10); break;
+    case OPT_JSON: o->json = 1; break;
+    default: return 2;
+    }
+    return 0;
+}
+
 int cmd_inspect(int argc, char **argv)
 {
     inspect_opts o;
     memset(&o, 0, sizeof(o));
     o.key_id = 1;
     o.max_events = 1000;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--json") == 0) {
-            o.json = 1;
-            continue;
-        }
-        if (a[0] != '-') {
-            if (o.path) {
-                fprintf(stderr, "ddata inspect: one PATH only; see `ddata inspect --help`\n");
-                return 2;
-            }
-            o.path = a;
-            continue;
-        }
-        if (!v) {
-            fprintf(stderr,
-                    "ddata inspect: '%s' needs a value or is unknown; see `ddata inspect "
-                    "--help`\n",
-                    a);
-            return 2;
-        }
-        if (strcmp(a, "--pid") == 0)
-            o.pid = v;
-        else if (strcmp(a, "--key") == 0)
-            o.key = v;
-        else if (strcmp(a, "--key-file") == 0)
-            o.key_file = v;
-        else if (strcmp(a, "--key-id") == 0)
-            o.key_id = (uint32_t)strtoul(v, NULL, 10);
-        else if (strcmp(a, "--max") == 0)
-            o.max_events = strtoull(v, NULL, 10);
-        else {
-            fprintf(stderr, "ddata inspect: unknown option '%s'; see `ddata inspect --help`\n", a);
-            return 2;
-        }
-        i++;
-    }
+    int status = cli_parse(&inspect_spec, argc, argv, on_option, &o);
+    if (status)
+        return status;
     if (!o.path) {
         fprintf(stderr, "ddata inspect: which store? `ddata inspect PATH` (see --help)\n");
         return 2;
     }
     dd_journal *j = NULL;
     dd_state_store *st = NULL;
-    int status = open_stores(&o, &j, &st);
+    status = open_stores(&o, &j, &st);
     if (status == 0) {
         if (o.pid)
             status = dump_pid(&o, j);

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_options.h"
 #include "commands.h"
 
 #define MAX_SAMPLES 4096
@@ -46,17 +47,53 @@ static void on_top_signal(int sig)
     top_stop = 1;
 }
 
+enum { OPT_INTERVAL_MS, OPT_ONCE };
+
+static const cli_option top_options[] = {
+    [OPT_INTERVAL_MS] = {"interval-ms", "N", "refresh interval (default 1000)"},
+    [OPT_ONCE] = {"once", NULL, "print one screen (no rates) and exit"},
+};
+
+static const cli_spec top_spec = {
+    "top",
+    "usage: ddata top ADDRESS [--interval-ms N] [--once]\n"
+    "\n"
+    "A live view of one node from its metrics endpoint (`ddata node --metrics\n"
+    "ADDRESS`): members with state, heartbeat age and convergence lag, traffic\n"
+    "per second, store latencies. Refreshes every second; Ctrl-C quits.\n"
+    "\n"
+    "options:\n",
+    17,
+    top_options,
+    CLI_COUNT(top_options),
+    NULL,
+};
+
 void cmd_top_help(void)
 {
-    printf("usage: ddata top ADDRESS [--interval-ms N] [--once]\n"
-           "\n"
-           "A live view of one node from its metrics endpoint (`ddata node --metrics\n"
-           "ADDRESS`): members with state, heartbeat age and convergence lag, traffic\n"
-           "per second, store latencies. Refreshes every second; Ctrl-C quits.\n"
-           "\n"
-           "options:\n"
-           "  --interval-ms N   refresh interval (default 1000)\n"
-           "  --once            print one screen (no rates) and exit\n");
+    cli_help(&top_spec);
+}
+
+typedef struct top_args {
+    const char *address;
+    long interval_ms;
+    int once;
+} top_args;
+
+static int on_option(void *ctx, int index, const char *v)
+{
+    top_args *a = ctx;
+    if (index == -1 && !a->address)
+        a->address = v;
+    else if (index == OPT_INTERVAL_MS)
+        a->interval_ms = strtol(v, NULL, 10);
+    else if (index == OPT_ONCE)
+        a->once = 1;
+    else {
+        fprintf(stderr, "ddata top: unknown option '%s'; see `ddata top --help`\n", v);
+        return 2;
+    }
+    return 0;
 }
 
 static double now_s(void)
@@ -286,21 +323,13 @@ static void render(const char *address, const scrape *cur, const scrape *prev, i
 
 int cmd_top(int argc, char **argv)
 {
-    const char *address = NULL;
-    long interval_ms = 1000;
-    int once = 0;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--once") == 0) {
-            once = 1;
-        } else if (strcmp(argv[i], "--interval-ms") == 0 && i + 1 < argc) {
-            interval_ms = strtol(argv[++i], NULL, 10);
-        } else if (argv[i][0] != '-' && !address) {
-            address = argv[i];
-        } else {
-            fprintf(stderr, "ddata top: unknown option '%s'; see `ddata top --help`\n", argv[i]);
-            return 2;
-        }
-    }
+    top_args args = {NULL, 1000, 0};
+    int parsed = cli_parse(&top_spec, argc, argv, on_option, &args);
+    if (parsed)
+        return parsed;
+    const char *address = args.address;
+    long interval_ms = args.interval_ms;
+    int once = args.once;
     if (!address || interval_ms <= 0) {
         fprintf(stderr, "ddata top: give the node's metrics ADDRESS (ip:port); see `ddata top "
                         "--help`\n");
