@@ -426,8 +426,7 @@ DD_API int dd_keyring_free(dd_keyring *ring);
  * active key during the rekey keep writing under it: make the new key
  * active everywhere first. `*records` (may be NULL) counts the records
  * rewritten. */
-DD_API int dd_store_rekey(const dd_store_options *opts, dd_keyring *new_keyring,
-                          uint64_t *records);
+DD_API int dd_store_rekey(const dd_store_options *opts, dd_keyring *new_keyring, uint64_t *records);
 
 /* One event to append. Tags are NUL-terminated, non-empty, at most 256
  * bytes, at most 64 per event. */

@@ -4,8 +4,9 @@
  * a change costs one small upsert and opening loads records one by one.
  *
  * Records follow durable.h (version 1: version, flags, type, changed_ms,
- * then the CRDT encoding, absent for a tombstone). Deleted durable keys keep a tombstone record until the
- * tombstone is collected, so a restart does not bring them back.
+ * then the CRDT encoding, absent for a tombstone). Deleted durable keys
+ * keep a tombstone record until the tombstone is collected, so a restart
+ * does not bring them back.
  *
  * Records live under the engine's key prefix (default "dd/replica/",
  * issue 17.2) and loading reads only that prefix, so the store may hold
@@ -166,8 +167,8 @@ static int load_record(engine *e, const uint8_t *key, size_t key_len, const uint
                        size_t state_len)
 {
     durable_record_head h;
-    if (durable_record_parse(state, state_len, &h) != 0 || h.type < 1 ||
-        h.type > CRDT_TYPE_MAX || !key_len || key_len > e->cfg.lim.max_value_bytes)
+    if (durable_record_parse(state, state_len, &h) != 0 || h.type < 1 || h.type > CRDT_TYPE_MAX ||
+        !key_len || key_len > e->cfg.lim.max_value_bytes)
         return error_set(ST_ECORRUPT, "durable key '%.*s': malformed record",
                          error_key_len(key_len), (const char *)key);
     uint8_t flags = h.flags, type = h.type;

@@ -193,8 +193,7 @@ static int copy_file(fs_rekey_ctx *c, fs_area area, const char *name, const char
     if (rc != ST_OK)
         return rc == ST_ENOTFOUND ? fs_io_error("reading", from) : rc;
     const bytes *content = &c->file;
-    if ((area == AREA_JOURNAL && name[0] == 'b') || area == AREA_SNAPSHOTS ||
-        area == AREA_STATE) {
+    if ((area == AREA_JOURNAL && name[0] == 'b') || area == AREA_SNAPSHOTS || area == AREA_STATE) {
         rc = area == AREA_JOURNAL     ? rekey_batch(c, from)
              : area == AREA_SNAPSHOTS ? rekey_snapshot_file(c, from)
                                       : rekey_state_file(c, from);

@@ -14,8 +14,8 @@
 
 /* Opens `blob` with the old sealer under `old_binding`, seals the
  * plaintext with the new one under `new_binding`. */
-static int reseal(rekey *r, const bytes *old_binding, const bytes *new_binding,
-                  const uint8_t *blob, size_t len, bytes *out)
+static int reseal(rekey *r, const bytes *old_binding, const bytes *new_binding, const uint8_t *blob,
+                  size_t len, bytes *out)
 {
     bytes_reset(out);
     bytes_reset(&r->plain);
@@ -25,8 +25,8 @@ static int reseal(rekey *r, const bytes *old_binding, const bytes *new_binding,
     if (rc == ST_ECORRUPT && !sealer_is_sealed(r->from) && envelope_looks_sealed(blob, len))
         rc = error_set(ST_ECRYPTO, "the record is sealed; give the key ring it was sealed with");
     if (rc == ST_OK)
-        rc = seal_blob(r->to, new_binding->data, new_binding->len, r->plain.data, r->plain.len,
-                       out);
+        rc =
+            seal_blob(r->to, new_binding->data, new_binding->len, r->plain.data, r->plain.len, out);
     if (rc == ST_OK)
         r->records++;
     return rc;

@@ -96,7 +96,8 @@ static int rekey_row(rekey *r, table t, sqlite3_stmt *st, page *p)
         ev.pid = sql_col_blob(st, 1, &ev.pid_len);
         ev.seq = (uint64_t)sqlite3_column_int64(st, 2);
         ev.timestamp_ms = (uint64_t)sqlite3_column_int64(st, 3);
-        ev.tags = sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL : sql_col_blob(st, 4, &ev.tags_len);
+        ev.tags =
+            sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL : sql_col_blob(st, 4, &ev.tags_len);
         ev.payload = sql_col_blob(st, 5, &ev.payload_len);
         rc = rekey_event(r, &ev, &row->blob);
     } else if (t == T_SNAPSHOTS) {
@@ -198,7 +199,8 @@ int sqlite_rekey(store_backend *be, rekey *r)
     /* The old envelopes must not outlive the rekey in freed pages: this
      * connection is opened for the rekey alone. */
     if ((rc = sql_exec(s, "PRAGMA main.secure_delete = ON")) != ST_OK ||
-        (strcmp(schema, "snap") == 0 && (rc = sql_exec(s, "PRAGMA snap.secure_delete = ON")) != ST_OK))
+        (strcmp(schema, "snap") == 0 &&
+         (rc = sql_exec(s, "PRAGMA snap.secure_delete = ON")) != ST_OK))
         goto done;
     if ((rc = sql_tx_begin(s)) != ST_OK)
         goto done;

@@ -76,8 +76,8 @@ int cli_number(const cli_spec *spec, const char *name, const char *value, uint64
     errno = 0;
     unsigned long long v = strtoull(value, &end, 10);
     if (errno || end == value || *end || value[0] == '-' || v > max) {
-        fprintf(stderr, "ddata %s: --%s takes a number up to %llu, not '%s'\n", spec->command,
-                name, (unsigned long long)max, value);
+        fprintf(stderr, "ddata %s: --%s takes a number up to %llu, not '%s'\n", spec->command, name,
+                (unsigned long long)max, value);
         return 2;
     }
     *out = v;

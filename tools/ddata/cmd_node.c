@@ -100,7 +100,8 @@ static const cli_option node_options[] = {
     [OPT_PEER_KEYS] = {"peer-keys", "FILE",
                        "allow-list: one public key (64 hex) per line, optionally\n"
                        "followed by the node id it must claim; SIGHUP reloads it"},
-    [OPT_PLAINTEXT] = {"plaintext", NULL, "no secret: unauthenticated and unencrypted (tests only)"},
+    [OPT_PLAINTEXT] = {"plaintext", NULL,
+                       "no secret: unauthenticated and unencrypted (tests only)"},
     [OPT_STORE] = {"store", "PATH", "SQLite file or postgresql:// URI for durable keys"},
     [OPT_STORE_KEY_FILE] = {"store-key-file", "F",
                             "seal the store with this 32-byte key (id: --store-key-id)"},
@@ -521,10 +522,10 @@ int cmd_node(int argc, char **argv)
     int parsed = cli_parse(&node_spec, argc, argv, on_node_option, &a);
     if (parsed)
         return parsed;
-    const char *id = a.id, *listen = a.listen, *key_file = a.key_file,
-               *store_path = a.store_path, *store_key_file = a.store_key_file,
-               *node_key = a.node_key, *peer_keys_path = a.peer_keys_path,
-               *next_key_file = a.next_key_file, *metrics_addr = a.metrics_addr;
+    const char *id = a.id, *listen = a.listen, *key_file = a.key_file, *store_path = a.store_path,
+               *store_key_file = a.store_key_file, *node_key = a.node_key,
+               *peer_keys_path = a.peer_keys_path, *next_key_file = a.next_key_file,
+               *metrics_addr = a.metrics_addr;
     metrics_http *metrics = NULL;
     int json_logs = a.json_logs;
     const char **seeds = a.seeds, **durable = a.durable;

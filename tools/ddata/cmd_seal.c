@@ -99,8 +99,9 @@ int cmd_seal(int argc, char **argv)
     if (!a.new_key_id)
         a.new_key_id = a.key_file ? a.key_id + 1 : 1;
     if (a.key_file && a.new_key_id == a.key_id) {
-        fprintf(stderr, "ddata seal: --new-key-id %llu is the old key's id; give the new key "
-                        "an id of its own\n",
+        fprintf(stderr,
+                "ddata seal: --new-key-id %llu is the old key's id; give the new key "
+                "an id of its own\n",
                 (unsigned long long)a.new_key_id);
         return 2;
     }
@@ -112,7 +113,8 @@ int cmd_seal(int argc, char **argv)
     if ((status = tool_store_backend("seal", a.path, &backend)) != 0)
         return status;
     if (backend == DD_BACKEND_POSTGRES) {
-        fprintf(stderr, "ddata seal: PostgreSQL stores cannot be rekeyed yet (SQLite and fs can)\n");
+        fprintf(stderr,
+                "ddata seal: PostgreSQL stores cannot be rekeyed yet (SQLite and fs can)\n");
         return 1;
     }
     dd_keyring *old_ring = NULL, *new_ring = NULL;

@@ -20,8 +20,8 @@ static int is_text(const uint8_t *s, size_t len)
 
 cJSON *json_bytes_item(const uint8_t *s, size_t len)
 {
-    size_t cap = is_text(s, len) ? len + 1
-                                 : sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+    size_t cap =
+        is_text(s, len) ? len + 1 : sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
     char *text = malloc(cap);
     if (!text)
         return NULL;

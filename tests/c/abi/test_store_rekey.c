@@ -60,8 +60,9 @@ static void fill_store(const dd_store_options *o, int events)
             int n = snprintf(payload, sizeof(payload), "%s event %d %0200d", pid, i + 1, i);
             dd_append_event ev = {(const uint8_t *)payload, (size_t)n, 1000 + 7 * (uint64_t)i,
                                   i % 2 ? tags_even : tags_odd, i % 2 ? 1u : 2u};
-            ASSERT_EQ_INT(dd_journal_append(j, (const uint8_t *)pid, strlen(pid), (uint64_t)i, &ev, 1),
-                          DD_OK);
+            ASSERT_EQ_INT(
+                dd_journal_append(j, (const uint8_t *)pid, strlen(pid), (uint64_t)i, &ev, 1),
+                DD_OK);
         }
         for (int s = 1; s <= 3; s++) {
             char snap[64];
@@ -342,7 +343,8 @@ static long long now_us(void)
 /* Runs the rekey in a child process; kills it with SIGKILL after
  * `delay_us` (never when delay_us < 0). 1 when the kill landed while the
  * child still ran. */
-static int rekey_in_child(const dd_store_options *with_old, dd_keyring *new_ring, long long delay_us)
+static int rekey_in_child(const dd_store_options *with_old, dd_keyring *new_ring,
+                          long long delay_us)
 {
     pid_t pid = fork();
     ASSERT(pid >= 0);
@@ -401,8 +403,7 @@ TEST(test_rekey_killed_with_sigkill_leaves_the_old_or_the_new_store_whole)
                 break; /* rekeyed: the old ring has nothing left to open */
             old_kept++;
         }
-        ASSERT_MSG(killed_mid_way > 0, "backend %u: no kill landed during a rekey",
-                   backends[b]);
+        ASSERT_MSG(killed_mid_way > 0, "backend %u: no kill landed during a rekey", backends[b]);
         free(before);
         dd_keyring_free(old_ring);
         dd_keyring_free(new_ring);

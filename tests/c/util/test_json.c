@@ -75,8 +75,8 @@ TEST(test_base64_rejects_bad_padding_and_alphabet)
 TEST(test_base64_matches_the_rfc4648_vectors)
 {
     static const char *const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
-    static const char *const coded[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
-                                        "Zm9vYmFy"};
+    static const char *const coded[] = {"",         "Zg==",     "Zm8=",    "Zm9v",
+                                        "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
         size_t n = strlen(plain[i]);
         char text[16];
