@@ -8,6 +8,7 @@
  * integration tests drive real processes. Without it the node runs until
  * SIGINT/SIGTERM (or stdin closes, with --control).
  */
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -19,6 +20,7 @@
 #include "cli_options.h"
 #include "commands.h"
 #include "ddata.h"
+#include "json_out.h"
 #include "log_print.h"
 #include "metrics_http.h"
 #include "peer_keys_file.h"
@@ -197,27 +199,29 @@ static const char *state_name(uint32_t s)
 }
 
 /* The first 16 hex digits of the static key member `id` proved on its
- * link, read from the statistics ("key" sorts just before "node" in each
- * canonical peer object); "" when unknown. Membership changes are rare, so
- * one stats call per change is cheap. */
+ * link, read from the statistics' "peers" (dd_system_stats_json); "" when
+ * unknown. Membership changes are rare, so one stats call per change is
+ * cheap. */
 static void member_fingerprint(dd_system *sys, const char *id, char out[17])
 {
     out[0] = 0;
-    if (strpbrk(id, "\"\\") || strlen(id) > 255)
-        return;
     dd_buf stats = DD_BUF_INIT;
     if (dd_system_stats_json(&stats, sys) != DD_OK)
         return;
-    char needle[300];
-    snprintf(needle, sizeof(needle), "\",\"node\":\"%s\"", id);
-    const char *text = (const char *)stats.data, *at = NULL;
-    for (size_t i = 0; !at && i + strlen(needle) <= stats.len; i++)
-        if (memcmp(text + i, needle, strlen(needle)) == 0)
-            at = text + i;
-    if (at && at - text >= 64 + 7 && memcmp(at - 64 - 7, "\"key\":\"", 7) == 0) {
-        memcpy(out, at - 64, 16);
-        out[16] = 0;
+    cJSON *doc = cJSON_ParseWithLength((const char *)stats.data, stats.len);
+    const cJSON *peer;
+    cJSON_ArrayForEach(peer, cJSON_GetObjectItemCaseSensitive(doc, "peers"))
+    {
+        const cJSON *node = cJSON_GetObjectItemCaseSensitive(peer, "node");
+        const cJSON *key = cJSON_GetObjectItemCaseSensitive(peer, "key");
+        if (cJSON_IsString(node) && strcmp(node->valuestring, id) == 0 && cJSON_IsString(key) &&
+            strlen(key->valuestring) == 64) {
+            memcpy(out, key->valuestring, 16);
+            out[16] = 0;
+            break;
+        }
     }
+    cJSON_Delete(doc);
     dd_buf_free(&stats);
 }
 
@@ -250,19 +254,31 @@ static void drain_events(node_ctx *c)
     }
 }
 
-static void put_json_string(FILE *f, const char *s, size_t len)
+/* A key or member id as JSON: a string, or {"$bytes": base64} when it
+ * holds a NUL, which a cJSON string cannot (the library's own rule,
+ * docs/json.md). */
+static cJSON *id_item(const char *s, size_t len)
 {
-    fputc('"', f);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(f, "\\u%04x", ch);
-        else
-            fputc(ch, f);
+    if (memchr(s, 0, len))
+        return json_bytes_item((const uint8_t *)s, len);
+    char *text = malloc(len + 1);
+    if (!text)
+        return NULL;
+    memcpy(text, s, len);
+    text[len] = 0;
+    cJSON *item = cJSON_CreateString(text);
+    free(text);
+    return item;
+}
+
+/* Prints one answer line, or an error line when memory ran out. */
+static void answer_json(cJSON *item, int failed)
+{
+    if (failed || json_print_line(stdout, item) != 0) {
+        if (failed)
+            cJSON_Delete(item);
+        printf("error: out of memory\n");
     }
-    fputc('"', f);
 }
 
 static void answer_error(const char *what)
@@ -323,9 +339,9 @@ static void cmd_get(node_ctx *c, const char *key)
 static void cmd_keys(node_ctx *c)
 {
     uint64_t cursor = 0;
-    int first = 1;
+    int failed = 0;
     dd_buf page = DD_BUF_INIT;
-    printf("[");
+    cJSON *keys = cJSON_CreateArray();
     while (dd_replica_keys(&page, c->rep, &cursor, 0) == DD_OK) {
         for (size_t at = 0; at + 4 <= page.len;) {
             uint32_t len = (uint32_t)page.data[at] | (uint32_t)page.data[at + 1] << 8 |
@@ -333,15 +349,16 @@ static void cmd_keys(node_ctx *c)
             at += 4;
             if (len > page.len - at)
                 break;
-            if (!first)
-                printf(",");
-            first = 0;
-            put_json_string(stdout, (const char *)page.data + at, len);
+            cJSON *key = id_item((const char *)page.data + at, len);
+            if (!key || !cJSON_AddItemToArray(keys, key)) {
+                cJSON_Delete(key);
+                failed = 1;
+            }
             at += len;
         }
         dd_buf_free(&page);
     }
-    printf("]\n");
+    answer_json(keys, failed || !keys);
 }
 
 static void cmd_members(node_ctx *c)
@@ -353,14 +370,12 @@ static void cmd_members(node_ctx *c)
             c->members[j] = c->members[j - 1];
             c->members[j - 1] = t;
         }
-    printf("{");
-    for (size_t i = 0; i < c->nmembers; i++) {
-        if (i)
-            printf(",");
-        put_json_string(stdout, c->members[i].id, strlen(c->members[i].id));
-        printf(":\"%s\"", state_name(c->members[i].state));
-    }
-    printf("}\n");
+    cJSON *members = cJSON_CreateObject();
+    int failed = 0;
+    for (size_t i = 0; i < c->nmembers; i++)
+        failed |= json_add(members, c->members[i].id,
+                           cJSON_CreateString(state_name(c->members[i].state)));
+    answer_json(members, failed || !members);
 }
 
 /* One command line; returns 0 to stop. */
