@@ -69,6 +69,33 @@ int cli_parse(const cli_spec *spec, int argc, char **argv, cli_option_fn fn, voi
     return status;
 }
 
+typedef struct operands {
+    const cli_spec *spec;
+    const char **out;
+    size_t max, n;
+} operands;
+
+static int add_operand(void *ctx, int index, const char *value)
+{
+    operands *o = ctx;
+    if (index != -1 || o->n == o->max) {
+        fprintf(stderr, "ddata %s: unexpected argument '%s'; see `ddata %s --help`\n",
+                o->spec->command, value ? value : "", o->spec->command);
+        return 2;
+    }
+    o->out[o->n++] = value;
+    return 0;
+}
+
+int cli_operands(const cli_spec *spec, int argc, char **argv, const char **out, size_t max,
+                 size_t *count)
+{
+    operands o = {spec, out, max, 0};
+    int rc = cli_parse(spec, argc, argv, add_operand, &o);
+    *count = o.n;
+    return rc;
+}
+
 int cli_number(const cli_spec *spec, const char *name, const char *value, uint64_t max,
                uint64_t *out)
 {

@@ -43,6 +43,13 @@ typedef int (*cli_option_fn)(void *ctx, int index, const char *value);
  * callback's non-zero return, or 2 after printing a usage error. */
 int cli_parse(const cli_spec *spec, int argc, char **argv, cli_option_fn fn, void *ctx);
 
+/* For a command that takes operands only: parses argc/argv against `spec`
+ * (unknown options are usage errors) and stores the operands in
+ * out[0..max); 0 with *count set, or 2 after printing a usage error when
+ * there are more than `max`. */
+int cli_operands(const cli_spec *spec, int argc, char **argv, const char **out, size_t max,
+                 size_t *count);
+
 /* Reads `value` of option `name` as an unsigned decimal number at most
  * `max`; 0, or 2 after printing a usage error. */
 int cli_number(const cli_spec *spec, const char *name, const char *value, uint64_t max,

@@ -21,16 +21,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli_options.h"
 #include "commands.h"
+
+static const cli_spec backup_spec = {
+    "backup",
+    "usage: ddata backup SRC DEST\n"
+    "\n"
+    "Copies the store SRC (a SQLite file, or an fs directory) to DEST, which must not\n"
+    "exist, consistently while a writer keeps using SRC: SQLite through its online\n"
+    "backup API, fs under the store's lock. Sealed stores are copied as they are\n"
+    "(still sealed, same keys).\n",
+    0,
+    NULL,
+    0,
+    NULL,
+};
 
 void cmd_backup_help(void)
 {
-    printf("usage: ddata backup SRC DEST\n"
-           "\n"
-           "Copies the store SRC (a SQLite file, or an fs directory) to DEST, which must not\n"
-           "exist, consistently while a writer keeps using SRC: SQLite through its online\n"
-           "backup API, fs under the store's lock. Sealed stores are copied as they are\n"
-           "(still sealed, same keys).\n");
+    cli_help(&backup_spec);
 }
 
 static int backup_sqlite(const char *src, const char *dest)
@@ -146,11 +156,16 @@ static int backup_fs(const char *src, const char *dest)
 
 int cmd_backup(int argc, char **argv)
 {
-    if (argc != 2 || argv[0][0] == '-' || argv[1][0] == '-') {
+    const char *paths[2] = {NULL, NULL};
+    size_t n = 0;
+    int parsed = cli_operands(&backup_spec, argc, argv, paths, 2, &n);
+    if (parsed)
+        return parsed;
+    if (n != 2) {
         fprintf(stderr, "ddata backup: usage: ddata backup SRC DEST (see --help)\n");
         return 2;
     }
-    const char *src = argv[0], *dest = argv[1];
+    const char *src = paths[0], *dest = paths[1];
     struct stat sb;
     if (stat(src, &sb) != 0) {
         fprintf(stderr, "ddata backup: '%s': %s\n", src, strerror(errno));

@@ -8,14 +8,24 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli_options.h"
 #include "commands.h"
 #include "ddata.h"
 
+static const cli_spec schema_spec = {
+    "schema",
+    "usage: ddata schema postgres\n\n"
+    "Prints the SQL that creates the PostgreSQL store's tables (run it with psql as\n"
+    "their owner, then grant the nodes' role SELECT, INSERT, UPDATE, DELETE).\n",
+    0,
+    NULL,
+    0,
+    NULL,
+};
+
 void cmd_schema_help(void)
 {
-    printf("usage: ddata schema postgres\n\n"
-           "Prints the SQL that creates the PostgreSQL store's tables (run it with psql as\n"
-           "their owner, then grant the nodes' role SELECT, INSERT, UPDATE, DELETE).\n");
+    cli_help(&schema_spec);
 }
 
 int store_path_is_postgres(const char *path)
@@ -40,7 +50,12 @@ const char *store_path_for_display(const char *path, char *buf, size_t n)
 
 int cmd_schema(int argc, char **argv)
 {
-    if (argc != 1 || (strcmp(argv[0], "postgres") != 0 && strcmp(argv[0], "postgresql") != 0)) {
+    const char *backend = NULL;
+    size_t n = 0;
+    int parsed = cli_operands(&schema_spec, argc, argv, &backend, 1, &n);
+    if (parsed)
+        return parsed;
+    if (n != 1 || (strcmp(backend, "postgres") != 0 && strcmp(backend, "postgresql") != 0)) {
         fprintf(stderr, "ddata schema: expected one backend name: postgres\n");
         return 2;
     }
