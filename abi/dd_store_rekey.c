@@ -19,10 +19,8 @@ int abi_impl_dd_store_rekey(const dd_store_options *opts, dd_keyring *new_keyrin
     ABI_REQUIRE_VERSION("dd_store_options", opts->version, DD_STORE_OPTIONS_VERSION);
     if (opts->read_only)
         return error_set(DD_EINVAL, "rekey: the store options are read_only; a rekey writes");
-    if (opts->backend != DD_BACKEND_SQLITE && opts->backend != DD_BACKEND_FS)
-        return error_set(DD_EUNSUPPORTED,
-                         "rekey: only SQLite and fs stores can be rekeyed in place (backend %u)",
-                         opts->backend);
+    if (opts->backend == DD_BACKEND_MEMORY)
+        return error_set(DD_EUNSUPPORTED, "rekey: a memory store has nothing at rest to rekey");
     dd_store_options o = *opts;
     o.must_exist = 1;
     dd_store_options with_new = o;

@@ -417,11 +417,11 @@ DD_API int dd_keyring_free(dd_keyring *ring);
  * `new_keyring`, in place, keeping every sequence number, ordering,
  * timestamp, tag, revision and snapshot. `opts->keyring` opens what is
  * stored (NULL: the store is unsealed and becomes sealed). All or
- * nothing: SQLite rewrites in one transaction, fs swaps in a rekeyed copy
- * with one atomic rename; after a crash the store opens with the old ring
- * or the new one. A record that does not open with the old ring is
- * DD_ECRYPTO naming it, and nothing is changed; a memory or PostgreSQL
- * store is DD_EUNSUPPORTED. The store must exist (opts->must_exist is
+ * nothing: SQLite and PostgreSQL rewrite in one transaction, fs swaps in a
+ * rekeyed copy with one atomic rename; after a crash the store opens with
+ * the old ring or the new one. A record that does not open with the old
+ * ring is DD_ECRYPTO naming it, and nothing is changed; a memory store is
+ * DD_EUNSUPPORTED. The store must exist (opts->must_exist is
  * implied) and may not be read_only. Writers still sealing with the old
  * active key during the rekey keep writing under it: make the new key
  * active everywhere first. `*records` (may be NULL) counts the records

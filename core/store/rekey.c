@@ -84,9 +84,12 @@ int store_rekey(store_backend *be, sealer *from, sealer *to, uint64_t *records)
         rc = sqlite_rekey(be, &r);
     else if (strcmp(be->ops->name, "fs") == 0)
         rc = fs_rekey(be, &r);
+    else if (strcmp(be->ops->name, "postgres") == 0)
+        rc = pg_rekey(be, &r);
     else
         rc = error_set(ST_EUNSUPPORTED,
-                       "rekey: the %s backend cannot be rekeyed in place (SQLite and fs can)",
+                       "rekey: the %s backend cannot be rekeyed in place (SQLite, fs and "
+                       "PostgreSQL can)",
                        be->ops->name);
     if (rc == ST_OK && records)
         *records = r.records;

@@ -22,7 +22,9 @@
  *           (sqlite_rekey.c)
  *   fs      a rekeyed copy of the directory beside it, swapped in with one
  *           atomic rename exchange (fs_rekey.c)
- * Other engines (memory, PostgreSQL, a user's own) are ST_EUNSUPPORTED.
+ *   PostgreSQL  one transaction, the tables locked against writers
+ *           (pg_rekey.c)
+ * Other engines (memory, a user's own) are ST_EUNSUPPORTED.
  */
 #ifndef DD_STORE_REKEY_H
 #define DD_STORE_REKEY_H
@@ -49,9 +51,10 @@ int rekey_snapshot(rekey *r, const uint8_t *pid, size_t pid_len, uint64_t seq, u
 int rekey_state(rekey *r, const uint8_t *key, size_t key_len, uint64_t revision,
                 const uint8_t *data, size_t len, bytes *out);
 
-/* The engines' rewrites (sqlite_rekey.c, fs_rekey.c). */
+/* The engines' rewrites (sqlite_rekey.c, fs_rekey.c, pg_rekey.c). */
 int sqlite_rekey(store_backend *be, rekey *r);
 int fs_rekey(store_backend *be, rekey *r);
+int pg_rekey(store_backend *be, rekey *r);
 
 /* Rekeys the store behind `be` from `from` to `to` (neither is taken);
  * *records (may be NULL) counts the records rewritten. ST_EINVAL when `to`

@@ -117,8 +117,8 @@ def store_schema(backend="postgres"):
 
 
 def store_rekey(backend, path, new_keyring, **options):
-    """Rewrites every record of the store at `path` under the active key of
-    `new_keyring` (a Keyring), keeping every number; `keyring=` names the
+    """Rewrites every record of the store at `path` (sqlite, fs or postgres)
+    under the active key of `new_keyring` (a Keyring), keeping every number; `keyring=` names the
     ring the store is sealed with now (none: an unsealed store becomes
     sealed). All or nothing. Returns how many records were rewritten."""
     if not isinstance(new_keyring, Keyring):

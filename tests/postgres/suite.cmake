@@ -44,6 +44,13 @@ if(TEST abi.test_store_postgres)
     FIXTURES_REQUIRED pg_server ENVIRONMENT "${DDATA_PG_ENV}")
 endif()
 
+# dd_store_rekey on the postgres engine (tests/c/abi/test_store_rekey_postgres.c).
+if(TEST abi.test_store_rekey_postgres)
+  target_link_libraries(abi_test_store_rekey_postgres PRIVATE PkgConfig::LIBPQ)
+  set_tests_properties(abi.test_store_rekey_postgres PROPERTIES LABELS "abi;postgres" TIMEOUT 900
+    FIXTURES_REQUIRED pg_server ENVIRONMENT "${DDATA_PG_ENV}")
+endif()
+
 # The `ddata` command on a PostgreSQL store (schema, node --store, inspect).
 find_program(DD_PG_PYTHON3 python3)
 if(DD_PG_PYTHON3 AND TARGET ddata_cli)

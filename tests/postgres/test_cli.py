@@ -2,7 +2,8 @@
 """The `ddata` command on a PostgreSQL store, against the test server:
 `ddata schema postgres` prints the SQL, `ddata node --store postgresql://...`
 keeps durable keys on the server (a second node started cold reads what the
-first wrote), and `ddata inspect postgresql://...` lists them.
+first wrote), `ddata inspect postgresql://...` lists them, and `ddata seal
+--rekey postgresql://...` moves a sealed store to a new key.
 
 The server's URL comes from DDATA_PG_URL or the file DDATA_PG_URL_FILE names
 (the ctest fixture's throwaway server). Standard library only."""
@@ -66,6 +67,37 @@ def test_node_keeps_durable_keys_on_the_server_and_inspect_lists_them():
     assert '"value":5' in out[-2], out
     r = subprocess.run([BIN, "inspect", url], capture_output=True, text=True, timeout=30)
     assert r.returncode == 0 and key in r.stdout, r.stdout + r.stderr
+
+
+def test_seal_rekey_moves_a_sealed_server_store_to_a_new_key():
+    """#17.5: `ddata seal --rekey postgresql://...` rewrites the node's sealed
+    records under key id 2; inspect then opens them with the new key only."""
+    url = fresh_schema_url(server_url(), "cli_rekey_%d" % os.getpid())
+    tmp = os.environ.get("TMPDIR", "/tmp")
+    old_key = os.path.join(tmp, "ddata-pg-old-%d.key" % os.getpid())
+    new_key = os.path.join(tmp, "ddata-pg-new-%d.key" % os.getpid())
+    try:
+        for path, fill in ((old_key, 7), (new_key, 9)):
+            with open(path, "wb") as f:
+                f.write(bytes([fill]) * 32)
+        args = [BIN, "node", "--id", "a", "--listen", "127.0.0.1:0", "--plaintext", "--control",
+                "--store", url, "--store-key-file", old_key, "--durable", "cli:*"]
+        r = subprocess.run(args, input="inc cli:hits 4\nquit\n", capture_output=True, text=True,
+                           timeout=60)
+        assert r.returncode == 0, r.stderr
+        r = subprocess.run([BIN, "seal", "--rekey", url, "--key-file", old_key, "--new-key-file",
+                            new_key], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0 and "under key id 2" in r.stdout, r.stdout + r.stderr
+        r = subprocess.run([BIN, "inspect", url, "--key", "cli:hits", "--key-file", old_key],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 1, r.stdout + r.stderr
+        r = subprocess.run([BIN, "inspect", url, "--key", "cli:hits", "--key-file", new_key,
+                            "--key-id", "2"], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0 and '"value":4' in r.stdout, r.stdout + r.stderr
+    finally:
+        for path in (old_key, new_key):
+            if os.path.exists(path):
+                os.unlink(path)
 
 
 def main():

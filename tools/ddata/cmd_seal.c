@@ -37,10 +37,11 @@ static const cli_spec seal_spec = {
     "seal",
     "usage: ddata seal --rekey PATH --new-key-file FILE [options]\n"
     "\n"
-    "Rewrites every record of a store (a SQLite file or an fs directory) under a new\n"
-    "key, keeping every sequence number, revision, ordering, timestamp, tag and\n"
-    "snapshot. All or nothing: SQLite in one transaction, fs by swapping in a\n"
-    "rekeyed copy; a wrong key or a crash leaves the store as it was. Afterwards\n"
+    "Rewrites every record of a store (a SQLite file, an fs directory or a\n"
+    "postgresql:// URI) under a new key, keeping every sequence number, revision,\n"
+    "ordering, timestamp, tag and snapshot. All or nothing: SQLite and PostgreSQL\n"
+    "in one transaction, fs by swapping in a rekeyed copy; a wrong key or a crash leaves the store "
+    "as it was. Afterwards\n"
     "the old key opens nothing and can be dropped. Running nodes must already\n"
     "seal with the new key (give them both keys, the new one active) or be stopped.\n"
     "\n"
@@ -112,11 +113,6 @@ int cmd_seal(int argc, char **argv)
     uint32_t backend;
     if ((status = tool_store_backend("seal", a.path, &backend)) != 0)
         return status;
-    if (backend == DD_BACKEND_POSTGRES) {
-        fprintf(stderr,
-                "ddata seal: PostgreSQL stores cannot be rekeyed yet (SQLite and fs can)\n");
-        return 1;
-    }
     dd_keyring *old_ring = NULL, *new_ring = NULL;
     if (a.key_file && !(old_ring = tool_keyring("seal", a.key_file, (uint32_t)a.key_id)))
         return 1;
