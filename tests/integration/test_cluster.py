@@ -600,6 +600,28 @@ def test_seal_rekey_moves_a_node_store_to_a_new_key_and_the_node_reopens_it():
         assert n1.get("d:set") == ["x"]
 
 
+def test_options_take_the_getopt_forms_and_usage_errors_exit_2():
+    """#16.9: options are parsed with getopt_long from each command's table:
+    --name=VALUE and options after the operand work, an unknown option or a
+    missing value is exit 2 naming it, and --help lists the table."""
+    with Cluster() as c:
+        (n1,) = start_cluster(c, 1)
+        n1.ok("inc d:count 3")
+        n1.stop()
+        db = os.path.join(c.tmp, "n1.db")
+        rc, out, err = inspect("--key=d:count", "--json", db)
+        assert rc == 0, err
+        assert json.loads(out)["replica"]["crdt"]["value"]["value"] == 3, out
+        rc, out, err = inspect(db, "--bogus")
+        assert rc == 2 and "unknown option '--bogus'" in err, (rc, err)
+        rc, out, err = inspect(db, "--pid")
+        assert rc == 2 and "'--pid' needs a value" in err, (rc, err)
+        rc, out, err = inspect("--help")
+        assert rc == 0 and "--max N" in out and "--json" in out, out
+        r = subprocess.run([BIN, "export", "--key-id=1", db], capture_output=True, timeout=30)
+        assert r.returncode == 0 and b"dd/replica/d:count" in r.stdout, r
+
+
 def test_the_first_node_of_a_fresh_cluster_lists_itself():
     """#17.11: `members` on the node that starts a cluster lists it (it was
     empty until a peer joined)."""
