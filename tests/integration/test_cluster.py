@@ -612,6 +612,8 @@ def test_options_take_the_getopt_forms_and_usage_errors_exit_2():
         rc, out, err = inspect("--key=d:count", "--json", db)
         assert rc == 0, err
         assert json.loads(out)["replica"]["crdt"]["value"]["value"] == 3, out
+        rc, out, err = inspect("--json", "--", db)  # after "--", operands only
+        assert rc == 0 and "dd/replica/d:count" in out, (rc, err)
         rc, out, err = inspect(db, "--bogus")
         assert rc == 2 and "unknown option '--bogus'" in err, (rc, err)
         rc, out, err = inspect(db, "--pid")

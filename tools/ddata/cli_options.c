@@ -64,6 +64,9 @@ int cli_parse(const cli_spec *spec, int argc, char **argv, cli_option_fn fn, voi
         else
             status = fn(ctx, c - CLI_FIRST_VAL, optarg);
     }
+    /* Whatever follows "--" is operands, even when it starts with '-'. */
+    for (int i = optind; !status && i < argc + 1; i++)
+        status = fn(ctx, -1, args[i]);
     free(longs);
     free(args);
     return status;
