@@ -147,13 +147,17 @@ static int deliver_one(engine *e, const char *from, size_t from_len, const uint8
                          version);
     if (type < 1 || type > WIRE_TYPE_MAX)
         return error_set(ST_ECORRUPT, "replicator: unknown message type %u", type);
-    if (e->left && !leave_accepts((wire_type)type))
-        return ST_OK; /* a node that has left takes no part (leave.c) */
+    if (e->left && !leave_accepts((wire_type)type)) {
+        leave_answer(e, from, from_len); /* it takes no part (leave.c) */
+        return ST_OK;
+    }
     if (type == WIRE_FRAG)
         return handle_frag(e, from, from_len, &r, depth);
     if (type == WIRE_LEAVE)
         return leave_handle(e, from, from_len, inc, &r);
-    member *m = e->left ? NULL : membership_heard(e, from, from_len, inc, type == WIRE_JOIN || type == WIRE_GOSSIP);
+    member *m = e->left ? NULL
+                        : membership_heard(e, from, from_len, inc,
+                                           type == WIRE_JOIN || type == WIRE_GOSSIP);
     return antientropy_handle(e, m, from, from_len, (wire_type)type, &r);
 }
 

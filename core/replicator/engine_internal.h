@@ -248,6 +248,9 @@ int leave_refuse(const engine *e);
 /* The tick of a node that has left: announces again to whoever has not
  * acknowledged, once per gossip interval. */
 void leave_tick(engine *e);
+/* A message a node that has left does not take: the sender still thinks
+ * it is in, so it gets the announcement (unless it acknowledged one). */
+void leave_answer(engine *e, const char *from, size_t from_len);
 /* WIRE_LEAVE from `from` (announce or ack); `inc` is the header's. */
 int leave_handle(engine *e, const char *from, size_t from_len, uint64_t inc, reader *r);
 /* Whether a node that has left still takes a message of `type`: the

@@ -179,9 +179,8 @@ size_t engine_pending_requests(const engine *e)
 const char *engine_wire_kind_name(unsigned kind)
 {
     static const char *const names[] = {
-        "other", "join",      "gossip",    "keys", "want",       "state", "delta",
-        "nack",  "tomb_seen", "write_ack", "read", "read_reply", "frag",  "prune",
-        "leave",
+        "other",     "join",      "gossip", "keys",       "want", "state", "delta", "nack",
+        "tomb_seen", "write_ack", "read",   "read_reply", "frag", "prune", "leave",
     };
     return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "other";
 }

@@ -19,7 +19,9 @@
  * make it take a new incarnation), local writes refused. It still answers
  * the hand-off (WANT, NACK, KEYS, STATE, DELTA) and takes acks, and each
  * gossip interval announces (and offers) again to the members it waits
- * for that have not acknowledged.
+ * for that have not acknowledged. Whoever still sends it anything else
+ * (a member it had not heard of when it left, which knows it from its
+ * JOIN) gets the announcement in reply.
  *
  * A receiver marks the sender removed at once (MEMBER event, no
  * unreachable or down before it), stops gossiping to it (member.left) and
@@ -118,6 +120,13 @@ int engine_leave(engine *e, uint64_t now_ms)
     e->next_gossip_ms = e->now_ms + e->cfg.gossip_interval_ms;
     membership_mark_removed(e, &e->members[0]);
     return rc;
+}
+
+void leave_answer(engine *e, const char *from, size_t from_len)
+{
+    const member *m = membership_find(e, from, from_len);
+    if (!m || !m->leave_acked)
+        send_leave(e, from, from_len, LEAVE_ANNOUNCE);
 }
 
 void leave_tick(engine *e)

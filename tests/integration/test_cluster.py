@@ -563,6 +563,22 @@ def test_the_first_node_of_a_fresh_cluster_lists_itself():
         wait_until("n1 lists itself", lambda: n1.members().get("n1") == "up", 10)
 
 
+
+def test_quit_leaves_and_the_others_see_the_node_removed_at_once():
+    """#17.11: `quit` calls dd_system_leave. A stopped node is removed by
+    the failure detector only after down_after_ms (10 s) plus
+    remove_after_ms (5 min), so within the 10 s waited here the survivors
+    can only see n3 removed through its announcement."""
+    with Cluster() as c:
+        n1, n2, n3 = start_cluster(c, 3)
+        n3.ok("inc before-quit 3")
+        wait_until("all read 3", agree([n1, n2, n3], "before-quit", 3), 10)
+        assert n3.ask("quit", 5) == "bye"
+        for n in (n1, n2):
+            wait_until("%s sees n3 removed" % n.name,
+                       lambda n=n: True if n.members().get("n3") == "removed" else n.members(), 10)
+        assert n1.get("before-quit") == 3
+
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
 
 
