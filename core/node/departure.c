@@ -9,7 +9,10 @@
  * goodbye drops its link, the transport stops dialling its address and
  * the address book ignores announcements of it, so a departed node is not
  * dialled forever; the next link it opens (as a new incarnation, dialling
- * its seeds) clears that.
+ * its seeds) clears that. A seed's address is dialled all the same: a
+ * first node that left and restarted has no seeds to dial anyone with,
+ * and once its link is up again the members gossip to it as to any
+ * removed member, so it learns the cluster.
  */
 #include <string.h>
 #include <time.h>
@@ -61,12 +64,28 @@ int node_leave(node *n, uint64_t timeout_ms)
     return rc;
 }
 
+/* A seed's address stays dialled: whoever comes back there (a restarted
+ * first node has no seeds of its own) must be found again. */
+static bool is_seed(const node *n, const char *addr)
+{
+    for (size_t i = 0; i < n->seed_count; i++)
+        if (strcmp(n->seeds[i], addr) == 0)
+            return true;
+    return false;
+}
+
 void departure_link_down(node *n, node_net *nn, book_entry *b)
 {
-    if (!n->e || !engine_member_left(n->e, b->id, strlen(b->id)))
+    if (!n->e || !engine_member_left(n->e, b->id, strlen(b->id)) || is_seed(n, b->addr))
         return;
     if (b->addr[0])
         (void)net_disconnect(nn->n, b->addr);
     b->dialled = false;
     b->departed = true;
+}
+
+void departure_link_up(node *n, const char *id, size_t len)
+{
+    if (n->e)
+        engine_member_link_up(n->e, id, len);
 }

@@ -87,6 +87,7 @@ static void handle_event(node *n, node_net *nn, const net_event *ev, uint64_t no
             b->cooling_ms = 0;
             b->departed = false;
         }
+        departure_link_up(n, ev->node_id, ev->node_id_len);
         nn->book_dirty = true;
         break;
     }

@@ -84,9 +84,11 @@ void address_book_expire(node *n, node_net *nn, uint64_t now_mono);
 void address_book_free(node_net *nn);
 
 /* departure.c: a link to a member that announced its departure went
- * down: stop dialling its address, and ignore announcements of it until
- * it connects again (a new incarnation dials its seeds itself). */
+ * down: stop dialling its address (unless it is a seed), and ignore
+ * announcements of it until it connects again. */
 void departure_link_down(node *n, node_net *nn, book_entry *b);
+/* A link to `id` came up: a member that left may be back (engine_member_link_up). */
+void departure_link_up(node *n, const char *id, size_t len);
 
 /* owned_link.c (node lock held) */
 void owned_link_deliver(node *n, node_net *nn, const net_event *ev);

@@ -231,6 +231,11 @@ size_t engine_leave_unacked(const engine *e);
 /* Whether member `id` announced its departure to this node (and has not
  * come back with a new incarnation since). */
 bool engine_member_left(const engine *e, const char *id, size_t len);
+/* A new link to `id` came up (the transport saw it connect): if it had
+ * left, it may be a new incarnation that knows nobody (a seed node
+ * restarted without seeds), so it is gossiped to again now and then, as
+ * removed members are, and learns the cluster. */
+void engine_member_link_up(engine *e, const char *id, size_t len);
 
 /* Writes all write-behind keys now (also done on engine_free). */
 int engine_flush(engine *e);

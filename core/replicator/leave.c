@@ -186,3 +186,10 @@ bool engine_member_left(const engine *e, const char *id, size_t len)
             return e->members[i].left;
     return false;
 }
+
+void engine_member_link_up(engine *e, const char *id, size_t len)
+{
+    member *m = membership_find(e, id, len);
+    if (m && m != &e->members[0])
+        m->left = false; /* its announcement, if it is still the leaver, sets it again */
+}
