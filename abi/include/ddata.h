@@ -1210,7 +1210,8 @@ DD_API int dd_system_incarnation(uint64_t *out, dd_system *sys);
  * every member; each answers with an ack and at once sees this node as
  * DD_MEMBER_REMOVED (a DD_EVENT_MEMBER, without unreachable or down
  * first, whatever down_after_ms says), stops gossiping to it and stops
- * dialling it. This node queues its own DD_MEMBER_REMOVED event.
+ * dialling it (a seed address excepted). This node queues its own
+ * DD_MEMBER_REMOVED event.
  * DD_TRANSPORT_TCP: waits until every live member has acknowledged, at
  * most timeout_ms (DD_ETIMEOUT then: the node has left all the same and
  * the others learn it by gossip). Pump mode returns at once: the host
