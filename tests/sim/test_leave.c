@@ -207,3 +207,20 @@ TEST(test_malformed_leave_message_is_rejected_and_changes_nothing)
     ASSERT_EQ_INT(st, MEMBER_UP);
     sim_free(s);
 }
+
+TEST(test_leave_announcement_is_repeated_until_acknowledged_under_message_loss)
+{
+    watch w;
+    sim *s = cluster(&w);
+    ASSERT(s);
+    sim_set_faults(s, 40, 10); /* 40% of messages lost, 10% duplicated */
+    ASSERT_OK(engine_leave(sim_node_at(s, 2)->e, sim_node_now(s, 2)));
+    sim_run(s, 20 * GOSSIP_MS);
+    for (uint32_t i = 0; i < 2; i++) {
+        ASSERT_MSG(w.removed_at[i], "seed %" PRIu64 ": n%u never saw n2 removed", test_seed(), i);
+        ASSERT_EQ_U64(w.detours[i], 0);
+    }
+    ASSERT_MSG(engine_leave_unacked(sim_node_at(s, 2)->e) == 0,
+               "seed %" PRIu64 ": acks missing after 20 intervals", test_seed());
+    sim_free(s);
+}
