@@ -724,6 +724,12 @@ DD_API int dd_system_incarnation(uint64_t *out, dd_system *sys)
     return abi_call_leave(abi_impl_dd_system_incarnation(out, sys), sys);
 }
 
+DD_API int dd_system_leave(dd_system *sys, uint64_t timeout_ms)
+{
+    error_call_enter();
+    return abi_call_leave(abi_impl_dd_system_leave(sys, timeout_ms), sys);
+}
+
 DD_API int dd_system_listen_address(dd_buf *out, dd_system *sys)
 {
     error_call_enter();

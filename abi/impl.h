@@ -160,6 +160,7 @@ int abi_impl_dd_event_init(dd_event *ev, uint32_t version);
 int abi_impl_dd_system_next_event(dd_event *out, dd_system *sys);
 int abi_impl_dd_system_event_fd(int *fd, dd_system *sys);
 int abi_impl_dd_system_incarnation(uint64_t *out, dd_system *sys);
+int abi_impl_dd_system_leave(dd_system *sys, uint64_t timeout_ms);
 int abi_impl_dd_system_listen_address(dd_buf *out, dd_system *sys);
 int abi_impl_dd_system_connect(dd_system *sys, const char *address);
 int abi_impl_dd_system_stats_json(dd_buf *out, dd_system *sys);

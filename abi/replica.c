@@ -164,6 +164,11 @@ int abi_impl_dd_replica_open(dd_replica **out, dd_system *sysh, const dd_replica
     c.wall_clock_ctx = s;
 
     node_lock(s);
+    if (s->left) {
+        rc = node_refuse_left(s);
+        node_unlock(s);
+        goto fail;
+    }
     if (s->e) {
         node_unlock(s);
         rc = error_set(DD_EBUSY, "system '%s' already has an open replica", s->node_id);

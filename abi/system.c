@@ -267,3 +267,13 @@ int abi_impl_dd_system_incarnation(uint64_t *out, dd_system *sys)
     SYSTEM_LEAVE(s, sys);
     return DD_OK;
 }
+
+int abi_impl_dd_system_leave(dd_system *sys, uint64_t timeout_ms)
+{
+    node *s = handle_acquire(sys, HK_SYSTEM, "system");
+    if (!s)
+        return DD_EMISUSE;
+    int rc = node_leave(s, timeout_ms); /* takes the lock itself: it waits unlocked */
+    handle_release(sys);
+    return rc;
+}

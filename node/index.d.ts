@@ -264,6 +264,10 @@ export interface OverflowEvent { kind: 'overflow'; dropped: number | bigint; }
 export class System extends FdEventEmitter {
   constructor(options: SystemOptions);
   readonly incarnation: number | bigint;
+  /** Leaves the cluster cleanly (dd_system_leave): the others see it 'removed' at once. A TCP node waits up to timeoutMs (default 5000) for their acks; pump mode resolves at once. */
+  leave(timeoutMs?: number): Promise<void>;
+  /** leave, blocking the thread while a TCP node waits. */
+  leaveSync(timeoutMs?: number): void;
   /** The bound "ip:port" of a TCP node; give it to others as a seed. */
   readonly listenAddress: string;
   /** This node's static X25519 public key. */

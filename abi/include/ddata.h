@@ -1219,6 +1219,28 @@ DD_API int dd_system_event_fd(int *fd, dd_system *sys);
 /* This node's incarnation (chosen at open when the options said 0). */
 DD_API int dd_system_incarnation(uint64_t *out, dd_system *sys);
 
+/* Leaves the cluster cleanly (issue 17.11), instead of being noticed by
+ * the failure detector. With a replica open: pushes batched deltas,
+ * writes write-behind durable keys, offers this node's keys to up to three
+ * live peers (they fetch what they lack) and announces the departure to
+ * every member; each answers with an ack and at once sees this node as
+ * DD_MEMBER_REMOVED (a DD_EVENT_MEMBER, without unreachable or down
+ * first, whatever down_after_ms says), stops gossiping to it and stops
+ * dialling it (a seed address excepted). This node queues its own
+ * DD_MEMBER_REMOVED event.
+ * DD_TRANSPORT_TCP: waits until every live member has acknowledged, at
+ * most timeout_ms (DD_ETIMEOUT then: the node has left all the same and
+ * the others learn it by gossip). Pump mode returns at once: the host
+ * carries the announcement (dd_system_next_outgoing), the acks
+ * (dd_system_deliver) and, each gossip interval of dd_system_tick, the
+ * announcement again to members that have not acknowledged.
+ * Afterwards the replica refuses writes, deletes, consistency requests
+ * and dd_replica_open with DD_EMISUSE ("system 'id' has left the
+ * cluster"); reads, events, logs, statistics and close still work, and a
+ * second leave is DD_EMISUSE. A later dd_system_open of the same node id
+ * (a new incarnation) joins again as a restart does. */
+DD_API int dd_system_leave(dd_system *sys, uint64_t timeout_ms);
+
 /* The built-in transport. listen_address: the bound "ip:port" (useful with
  * port 0). connect: dial one more address, and again after every
  * disconnect until the system closes. Both DD_EUNSUPPORTED in pump mode. */

@@ -132,7 +132,7 @@ void address_book_receive(node_net *nn, const char *from, size_t from_len, const
         if (strcmp(ids, self) == 0 || !net_book_entry_trusted(nn->n, from, ids))
             continue;
         book_entry *b = address_book_find(nn, ids);
-        if (b && (b->connected || b->dialled || b->cooling_ms))
+        if (b && (b->connected || b->dialled || b->cooling_ms || b->departed))
             continue;
         if (!b) {
             if (book_unanswered_by(nn, announcer) >= BOOK_PER_ANNOUNCER) {

@@ -85,7 +85,9 @@ static void handle_event(node *n, node_net *nn, const net_event *ev, uint64_t no
             b->connected = true;
             b->answered = true;
             b->cooling_ms = 0;
+            b->departed = false;
         }
+        departure_link_up(n, ev->node_id, ev->node_id_len);
         nn->book_dirty = true;
         break;
     }
@@ -93,8 +95,10 @@ static void handle_event(node *n, node_net *nn, const net_event *ev, uint64_t no
         log_field f[1] = {{"peer", ev->node_id, ev->node_id_len}};
         log_queue_push(&n->logs, LOG_INFO, "transport.disconnected", clock_wall_ms(), f, 1);
         book_entry *b = address_book_find(nn, ev->node_id);
-        if (b)
+        if (b) {
             b->connected = false;
+            departure_link_down(n, nn, b);
+        }
         break;
     }
     case NET_EV_MESSAGE:

@@ -62,6 +62,7 @@ typedef struct node {
      * keeps its own. dd_system_next_log drains both. */
     log_queue logs;
     uint64_t slow_fsyncs_seen;
+    bool left; /* node_leave was called: the node takes no further part */
 } node;
 
 /* What a node is opened with; strings are copied. */
@@ -167,6 +168,17 @@ typedef struct node_owned_host {
  * the host took for it; ST_EUNSUPPORTED in pump mode, ST_ECONFLICT when
  * another engine is attached. */
 int node_attach_owned(node *n, const node_owned_host *host);
+
+/* Leaves the cluster cleanly (departure.c, issue 17.11): with a replica
+ * open, engine_leave (write-behind flushed, keys offered, departure
+ * announced); with the built-in transport, then waits up to timeout_ms
+ * for the live members' acks (ST_ETIMEOUT when some did not answer; the
+ * node has left all the same). Pump mode returns at once: the host
+ * carries the announcement (next_outgoing) and the acks (deliver). A
+ * second call is ST_EMISUSE. Call unlocked. */
+int node_leave(node *n, uint64_t timeout_ms);
+/* ST_EMISUSE naming the node once it has left (called locked). */
+int node_refuse_left(const node *n);
 
 /* Canonical JSON (keys sorted) of the engine's counters and, with a
  * transport, its totals, one object per peer and the owned engine's

@@ -40,6 +40,7 @@ typedef struct book_entry {
     uint64_t announcer;  /* hash of the announcing peer's id; 0: learned from a link */
     uint64_t dial_ms;    /* monotonic, when the dial started */
     uint64_t cooling_ms; /* monotonic, until when it stays refused; 0: not cooling */
+    bool departed;       /* the member left the cluster: not dialled again (departure.c) */
 } book_entry;
 
 struct node_net {
@@ -81,6 +82,13 @@ void address_book_receive(node_net *nn, const char *from, size_t from_len, const
  * cooled ones leave the book. */
 void address_book_expire(node *n, node_net *nn, uint64_t now_mono);
 void address_book_free(node_net *nn);
+
+/* departure.c: a link to a member that announced its departure went
+ * down: stop dialling its address (unless it is a seed), and ignore
+ * announcements of it until it connects again. */
+void departure_link_down(node *n, node_net *nn, book_entry *b);
+/* A link to `id` came up: a member that left may be back (engine_member_link_up). */
+void departure_link_up(node *n, const char *id, size_t len);
 
 /* owned_link.c (node lock held) */
 void owned_link_deliver(node *n, node_net *nn, const net_event *ev);

@@ -237,7 +237,7 @@ void antientropy_gossip_round(engine *e)
     for (size_t i = 1; i < e->nmembers; i++) {
         if (e->members[i].state == MEMBER_UP || e->members[i].state == MEMBER_JOINING)
             n++;
-        else
+        else if (!e->members[i].left) /* it said goodbye: nothing to refute */
             nother++;
     }
     for (uint32_t k = 0; k < e->cfg.gossip_fanout && n; k++) {
@@ -256,7 +256,7 @@ void antientropy_gossip_round(engine *e)
         uint64_t pick = rng_below(&e->rng, nother);
         for (size_t i = 1; i < e->nmembers; i++) {
             const member *m = &e->members[i];
-            if (m->state == MEMBER_UP || m->state == MEMBER_JOINING)
+            if (m->state == MEMBER_UP || m->state == MEMBER_JOINING || m->left)
                 continue;
             if (pick-- == 0) {
                 send_gossip(e, m, false);
@@ -394,6 +394,13 @@ static void send_keys(engine *e, const char *to, size_t to_len, bool reply_wante
     bytes_put_varint(&bt.prefix_next, 0);
     keys_for_buckets(e, &bt, hash_bytes(to, to_len, 0), buckets, n, nb);
     batch_finish(&bt, true);
+}
+
+void antientropy_offer_keys(engine *e, const char *to, size_t to_len)
+{
+    uint32_t all = 0;
+    engine_refresh_digests(e);
+    send_keys(e, to, to_len, false, &all, 1, 1);
 }
 
 static int handle_gossip(engine *e, member *m, const char *from, size_t from_len, reader *r)

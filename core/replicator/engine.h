@@ -213,6 +213,30 @@ size_t engine_up_peers(const engine *e);
 /* The state of `node_id` as this node sees it; ST_ENOTFOUND if unknown. */
 int engine_member_state_of(const engine *e, const char *node_id, engine_member_state *state);
 
+/* Leaving cleanly (leave.c, issue 17.11). engine_leave pushes batched
+ * deltas, flushes write-behind keys, offers every key to up to three live
+ * peers (KEYS: they ask for what they lack) and announces the departure
+ * to every member not removed; those answer at once with an ack and mark
+ * this node removed without waiting for the failure detector. From then
+ * on the engine refuses local writes and requests (ST_EMISUSE), no longer
+ * gossips, and only answers the hand-off, announcing again each gossip
+ * interval to live members that have not acknowledged. ST_EMISUSE when it
+ * has already left; a write-behind failure is returned after the
+ * announcement is queued. */
+int engine_leave(engine *e, uint64_t now_ms);
+bool engine_has_left(const engine *e);
+/* Members that were up and reachable at the leave and have not yet
+ * acknowledged it (0 before engine_leave). */
+size_t engine_leave_unacked(const engine *e);
+/* Whether member `id` announced its departure to this node (and has not
+ * come back with a new incarnation since). */
+bool engine_member_left(const engine *e, const char *id, size_t len);
+/* A new link to `id` came up (the transport saw it connect): if it had
+ * left, it may be a new incarnation that knows nobody (a seed node
+ * restarted without seeds), so it is gossiped to again now and then, as
+ * removed members are, and learns the cluster. */
+void engine_member_link_up(engine *e, const char *id, size_t len);
+
 /* Writes all write-behind keys now (also done on engine_free). */
 int engine_flush(engine *e);
 

@@ -32,6 +32,10 @@ int engine_tick(engine *e, uint64_t now_ms)
     if (now_ms > e->now_ms)
         e->now_ms = now_ms;
     now_ms = e->now_ms;
+    if (e->left && now_ms >= e->next_gossip_ms) { /* leave.c: no gossip any more */
+        e->next_gossip_ms = now_ms + e->cfg.gossip_interval_ms;
+        leave_tick(e);
+    }
     if (now_ms >= e->next_gossip_ms) {
         e->next_gossip_ms = now_ms + e->cfg.gossip_interval_ms;
         membership_tick(e);
@@ -143,9 +147,17 @@ static int deliver_one(engine *e, const char *from, size_t from_len, const uint8
                          version);
     if (type < 1 || type > WIRE_TYPE_MAX)
         return error_set(ST_ECORRUPT, "replicator: unknown message type %u", type);
+    if (e->left && !leave_accepts((wire_type)type)) {
+        leave_answer(e, from, from_len); /* it takes no part (leave.c) */
+        return ST_OK;
+    }
     if (type == WIRE_FRAG)
         return handle_frag(e, from, from_len, &r, depth);
-    member *m = membership_heard(e, from, from_len, inc, type == WIRE_JOIN || type == WIRE_GOSSIP);
+    if (type == WIRE_LEAVE)
+        return leave_handle(e, from, from_len, inc, &r);
+    member *m = e->left ? NULL
+                        : membership_heard(e, from, from_len, inc,
+                                           type == WIRE_JOIN || type == WIRE_GOSSIP);
     return antientropy_handle(e, m, from, from_len, (wire_type)type, &r);
 }
 

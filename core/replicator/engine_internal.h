@@ -28,6 +28,12 @@ typedef struct member {
     /* When a digest status this member sent last equalled ours, bucket for
      * bucket (0: never); the convergence-lag gauge. */
     uint64_t digest_match_ms;
+    /* leave.c: the member announced its departure to this node (not
+     * gossiped to any more); or, on a node that is leaving, the member
+     * acknowledged its announcement. */
+    bool left;
+    bool leave_acked;
+    bool leave_handoff; /* on the leaving node: this member was offered its keys */
 } member;
 
 typedef struct outmsg {
@@ -139,6 +145,10 @@ struct engine {
 
     engine_stats stats;
     log_queue logs; /* log records for the host (engine_next_log) */
+
+    /* leave.c: this node has left (engine_leave); it then only carries its
+     * announcement and answers the hand-off. */
+    bool left;
 };
 
 /* Node ids are at most this many bytes (no NUL inside). */
@@ -208,6 +218,9 @@ void membership_tick(engine *e);
  * member wrongly suspected costs little), in a stable order. */
 size_t membership_up_peers(const engine *e, const member **out, size_t max);
 uint32_t membership_up_count(const engine *e); /* self included */
+/* Marks `m` removed at once, with its MEMBER event (leave.c: a member
+ * that announced its departure, or this node itself when it leaves). */
+void membership_mark_removed(engine *e, member *m);
 bool membership_counts_for_tombstones(const member *m);
 
 /* antientropy.c */
@@ -219,12 +232,30 @@ void antientropy_flush_batched(engine *e);
 void antientropy_push_state_all(engine *e, uint32_t idx, uint64_t request_id);
 void antientropy_tomb_round(engine *e);
 void antientropy_tomb_check(engine *e, uint32_t idx);
+/* KEYS listing every key (no reply wanted) to one member: the receiver
+ * asks (WANT) for what it lacks. A leaving node's hand-off (leave.c). */
+void antientropy_offer_keys(engine *e, const char *to, size_t to_len);
 
 /* pruning.c */
 void prune_note_dead(engine *e, uint64_t actor);
 void prune_tick(engine *e);
 int prune_handle(engine *e, member *from, const char *from_id, size_t from_len, reader *r);
 void prune_free(engine *e);
+
+/* leave.c */
+/* A local write or request after engine_leave: ST_EMISUSE, said once here. */
+int leave_refuse(const engine *e);
+/* The tick of a node that has left: announces again to whoever has not
+ * acknowledged, once per gossip interval. */
+void leave_tick(engine *e);
+/* A message a node that has left does not take: the sender still thinks
+ * it is in, so it gets the announcement (unless it acknowledged one). */
+void leave_answer(engine *e, const char *from, size_t from_len);
+/* WIRE_LEAVE from `from` (announce or ack); `inc` is the header's. */
+int leave_handle(engine *e, const char *from, size_t from_len, uint64_t inc, reader *r);
+/* Whether a node that has left still takes a message of `type`: the
+ * hand-off's answers (KEYS, WANT, NACK, STATE, DELTA), acks and pieces. */
+bool leave_accepts(wire_type type);
 
 /* requests.c */
 int requests_on_ack(engine *e, uint64_t from_hash, uint64_t id);

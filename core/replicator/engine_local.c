@@ -26,6 +26,8 @@ static int local_apply(engine *e, uint64_t now_ms, const uint8_t *key, size_t ke
                        crdt_type type, const crdt_op *op, uint32_t *idx_out)
 {
     crdt *fresh = NULL, *delta = NULL;
+    if (e->left)
+        return leave_refuse(e);
     int rc = engine_check_key(e, key, key_len);
     if (rc)
         return rc;
@@ -117,6 +119,8 @@ int engine_get(engine *e, const uint8_t *key, size_t key_len, crdt **out)
 
 int engine_delete(engine *e, uint64_t now_ms, const uint8_t *key, size_t key_len)
 {
+    if (e->left)
+        return leave_refuse(e);
     int rc = engine_check_key(e, key, key_len);
     if (rc)
         return rc;
@@ -175,8 +179,8 @@ size_t engine_pending_requests(const engine *e)
 const char *engine_wire_kind_name(unsigned kind)
 {
     static const char *const names[] = {
-        "other", "join",      "gossip",    "keys", "want",       "state", "delta",
-        "nack",  "tomb_seen", "write_ack", "read", "read_reply", "frag",  "prune",
+        "other",     "join",      "gossip", "keys",       "want", "state", "delta", "nack",
+        "tomb_seen", "write_ack", "read",   "read_reply", "frag", "prune", "leave",
     };
     return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "other";
 }

@@ -204,6 +204,8 @@ static void replace_incarnation(engine *e, member *m, uint64_t inc, engine_membe
     m->last_seen_ms = e->now_ms;
     m->mean_interval_ms = (double)e->cfg.gossip_interval_ms;
     m->state_since_ms = e->now_ms;
+    m->left = false; /* a new incarnation of a member that left rejoins */
+    m->leave_acked = false;
     emit_member(e, m);
 }
 
@@ -454,6 +456,18 @@ uint32_t membership_up_count(const engine *e)
         if (e->members[i].state == MEMBER_UP)
             n++;
     return n;
+}
+
+void membership_mark_removed(engine *e, member *m)
+{
+    if (m->state == MEMBER_REMOVED)
+        return;
+    m->state = MEMBER_REMOVED;
+    m->state_since_ms = e->now_ms;
+    m->reachable = true; /* removed, not suspected: no unreachable detour in the view */
+    if (m != &e->members[0])
+        prune_note_dead(e, m->actor);
+    emit_member(e, m);
 }
 
 bool membership_counts_for_tombstones(const member *m)

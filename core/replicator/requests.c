@@ -117,6 +117,8 @@ int engine_write(engine *e, uint64_t now_ms, const uint8_t *key, size_t key_len,
 int engine_read(engine *e, uint64_t now_ms, const uint8_t *key, size_t key_len,
                 engine_consistency level, uint32_t n, uint64_t timeout_ms, uint64_t *request_id)
 {
+    if (e->left)
+        return leave_refuse(e);
     int rc = check_level(level);
     if (rc)
         return rc;

@@ -42,7 +42,8 @@ typedef enum wire_type {
     WIRE_READ_REPLY = 11, /* request id, found, state entry */
     WIRE_FRAG = 12,       /* a piece of a message above the cap */
     WIRE_PRUNE = 13,      /* removed-node pruning: init (coordinator) or ack */
-    WIRE_TYPE_MAX = 13
+    WIRE_LEAVE = 14,      /* a clean departure: announce (leaver) or ack (leave.c) */
+    WIRE_TYPE_MAX = 14
 } wire_type;
 
 static inline void wire_header(bytes *b, wire_type type, uint64_t incarnation)

@@ -83,6 +83,19 @@ class System extends FdEventEmitter {
     return this._native.incarnation();
   }
 
+  // Leaves the cluster cleanly (dd_system_leave): the others see this node
+  // 'removed' at once instead of after downAfterMs. A TCP node waits up to
+  // timeoutMs for their acks (the Promise rejects with a Timeout if some
+  // did not answer; it has left all the same); in pump mode it resolves at
+  // once and the announcement leaves through outgoing().
+  leave(timeoutMs = 5000) {
+    return this._native.leave(timeoutMs);
+  }
+
+  leaveSync(timeoutMs = 5000) {
+    return this._native.leaveSync(timeoutMs);
+  }
+
   // The bound "ip:port" of a TCP node (give it to others as a seed).
   get listenAddress() {
     return this._native.listenAddress();

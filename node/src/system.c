@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "async_job.h"
 #include "call.h"
 
 static int close_system(void *h)
@@ -368,6 +369,51 @@ static napi_value system_incarnation(napi_env env, napi_callback_info info)
         return NULL;
     int rc = dd_system_incarnation(&v, c.h);
     return call_end(&c, rc, addon_u64(env, v));
+}
+
+/* leaveSync(timeoutMs): blocks while a TCP node waits for the acks. */
+static napi_value system_leave_sync(napi_env env, napi_callback_info info)
+{
+    addon_call c;
+    uint64_t timeout_ms;
+    if (!call_begin(&c, env, info, 1, "leaveSync(timeoutMs)") ||
+        !addon_arg_u64(env, c.argv[0], &timeout_ms, "timeoutMs"))
+        return NULL;
+    return call_end(&c, dd_system_leave(c.h, timeout_ms), addon_undefined(env));
+}
+
+/* leave(timeoutMs) -> Promise<undefined>: the wait runs on the pool. */
+static void run_leave(async_job *job)
+{
+    async_job_status(job, dd_system_leave(job->h, *(uint64_t *)job->data));
+}
+
+static napi_value leave_done(napi_env env, async_job *job)
+{
+    (void)job;
+    return addon_undefined(env);
+}
+
+static napi_value system_leave(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1], self;
+    void *h = NULL;
+    uint64_t timeout_ms;
+    if (!handle_this(env, info, &argc, argv, &h))
+        return NULL;
+    napi_get_cb_info(env, info, NULL, NULL, &self, NULL);
+    if (argc < 1)
+        return addon_type_error(env, "leave(timeoutMs)");
+    if (!addon_arg_u64(env, argv[0], &timeout_ms, "timeoutMs"))
+        return NULL;
+    async_job *job = async_job_new(env, h, sizeof(uint64_t));
+    if (!job)
+        return NULL;
+    *(uint64_t *)job->data = timeout_ms;
+    job->run = run_leave;
+    job->result = leave_done;
+    return async_job_start(env, job, self, argc, argv, "ddata.System.leave");
 }
 
 /* A call that fills a dd_buf with text, as a JS string. */
@@ -744,6 +790,8 @@ bool addon_init_system(napi_env env, napi_value exports)
         M("nextEvent", system_next_event),
         M("eventFd", system_event_fd),
         M("incarnation", system_incarnation),
+        M("leave", system_leave),
+        M("leaveSync", system_leave_sync),
         M("listenAddress", system_listen_address),
         M("statsJson", system_stats_json),
         M("metricsText", system_metrics_text),

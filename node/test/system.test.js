@@ -183,3 +183,44 @@ test('a replica shares its store with the application', () => {
   c.close();
   store.close();
 });
+
+test('leaveSync in pump mode: the peer sees the node removed, and writes then throw MisuseError', async () => {
+  const c = cluster();
+  try {
+    const seen = [];
+    c.a.on('member', (ev) => { if (ev.node === 'b') seen.push(ev.state); });
+    for (let i = 0; i < 100 && !seen.includes('up'); i++) await sleep(10);
+    assert.ok(seen.includes('up'), 'node b never came up');
+    c.b.leaveSync(60000); // pump mode: returns at once
+    for (let i = 0; i < 100 && !seen.includes('removed'); i++) await sleep(10);
+    assert.strictEqual(seen[seen.length - 1], 'removed');
+    assert.ok(!seen.includes('down') && !seen.includes('unreachable'));
+    assert.throws(() => c.rb.update('x', 'GCounter', { kind: 'increment', amount: 1 }), ddata.MisuseError);
+    await assert.rejects(c.b.leave(1000), ddata.MisuseError);
+  } finally {
+    c.close();
+  }
+});
+
+test('leave over TCP resolves once the peer acknowledged, and the peer sees it removed', async () => {
+  const secret = Buffer.alloc(32, 5);
+  const a = new ddata.System({ nodeId: 'ta', tcpListen: '127.0.0.1:0', secret, downAfterMs: 60000 });
+  const b = new ddata.System({ nodeId: 'tb', tcpListen: '127.0.0.1:0', secret, downAfterMs: 60000, seeds: [a.listenAddress] });
+  const ra = new ddata.Replica(a, { gossipIntervalMs: 100 });
+  const rb = new ddata.Replica(b, { gossipIntervalMs: 100 });
+  try {
+    const seen = [];
+    a.on('member', (ev) => { if (ev.node === 'tb') seen.push(ev.state); });
+    for (let i = 0; i < 500 && !seen.includes('up'); i++) await sleep(10);
+    assert.ok(seen.includes('up'), 'node tb never came up');
+    await b.leave(5000);
+    for (let i = 0; i < 500 && !seen.includes('removed'); i++) await sleep(10);
+    assert.strictEqual(seen[seen.length - 1], 'removed');
+    assert.ok(!seen.includes('down') && !seen.includes('unreachable'));
+  } finally {
+    ra.close();
+    rb.close();
+    a.close();
+    b.close();
+  }
+});

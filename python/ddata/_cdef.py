@@ -505,6 +505,7 @@ void dd_event_clear(dd_event *ev);
 int dd_system_next_event(dd_event *out, dd_system *sys);
 int dd_system_event_fd(int *fd, dd_system *sys);
 int dd_system_incarnation(uint64_t *out, dd_system *sys);
+int dd_system_leave(dd_system *sys, uint64_t timeout_ms);
 int dd_system_listen_address(dd_buf *out, dd_system *sys);
 int dd_system_connect(dd_system *sys, const char *address);
 int dd_system_stats_json(dd_buf *out, dd_system *sys);
@@ -644,6 +645,7 @@ FUNCTIONS = (
     'dd_system_next_event',
     'dd_system_event_fd',
     'dd_system_incarnation',
+    'dd_system_leave',
     'dd_system_listen_address',
     'dd_system_connect',
     'dd_system_stats_json',

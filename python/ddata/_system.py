@@ -216,6 +216,17 @@ class System(Handle, Pump):
         check(lib.dd_system_incarnation(out, self._h), self._h)
         return out[0]
 
+    def leave(self, timeout_ms=5000):
+        """Leaves the cluster cleanly (dd_system_leave): write-behind keys
+        are written, this node's keys offered to its peers and its
+        departure announced; the others see it REMOVED at once instead of
+        waiting for down_after_ms. With the TCP transport it waits up to
+        timeout_ms for the acknowledgements (Timeout if some did not come:
+        it has left all the same); in pump mode it returns at once and the
+        announcement leaves through outgoing(). Afterwards writes raise
+        Misuse; reads, events and close still work."""
+        check(lib.dd_system_leave(self._h, timeout_ms), self._h)
+
     # ---- the built-in transport
 
     @property

@@ -632,6 +632,40 @@ def test_the_first_node_of_a_fresh_cluster_lists_itself():
         wait_until("n1 lists itself", lambda: n1.members().get("n1") == "up", 10)
 
 
+
+def test_quit_leaves_and_the_others_see_the_node_removed_at_once():
+    """#17.11: `quit` calls dd_system_leave. A stopped node is removed by
+    the failure detector only after down_after_ms (10 s) plus
+    remove_after_ms (5 min), so within the 10 s waited here the survivors
+    can only see n3 removed through its announcement."""
+    with Cluster() as c:
+        n1, n2, n3 = start_cluster(c, 3)
+        n3.ok("inc before-quit 3")
+        wait_until("all read 3", agree([n1, n2, n3], "before-quit", 3), 10)
+        assert n3.ask("quit", 5) == "bye"
+        for n in (n1, n2):
+            wait_until("%s sees n3 removed" % n.name,
+                       lambda n=n: True if n.members().get("n3") == "removed" else n.members(), 10)
+        assert n1.get("before-quit") == 3
+
+
+def test_seed_node_that_quit_comes_back_and_rejoins():
+    """#17.11: the others stop dialling a node that left, but not their
+    seed's address: the first node (it has no seeds of its own) quits,
+    restarts on the same address and is up everywhere again."""
+    with Cluster() as c:
+        n1, n2, n3 = start_cluster(c, 3)
+        assert n1.ask("quit", 5) == "bye"
+        n1.proc.wait(5)
+        for n in (n2, n3):
+            wait_until("%s sees n1 removed" % n.name,
+                       lambda n=n: True if n.members().get("n1") == "removed" else n.members(), 10)
+        n1.kill()
+        n1.start()
+        wait_up([n1, n2, n3], 20)
+        n1.ok("inc back 1")
+        wait_until("all read 1", agree([n1, n2, n3], "back", 1), 10)
+
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
 
 

@@ -372,3 +372,51 @@ def test_missing_and_deleted_read_as_absent_and_deletes_are_idempotent():
         assert j.load_snapshot("nope") is None
         j.delete_snapshot("nope", 1)
         assert j.highest_seq("nope") == 0 and list(j.replay("nope")) == []
+
+
+def _member_states(node, who):
+    states = []
+    while (ev := node.next_event()) is not None:
+        if ev.kind == EventKind.MEMBER and ev.member_id == who:
+            states.append(ev.member_state)
+    return states
+
+
+def test_leave_in_pump_mode_removes_the_node_when_the_announcement_is_carried(cluster):
+    nodes, ra, rb = cluster
+    now = pump(nodes, now_ms())
+    assert ddata.MemberState.UP in _member_states(nodes["a"], "b")
+    nodes["b"].leave(timeout_ms=60000)  # pump mode: returns at once
+    pump(nodes, now, rounds=1)
+    assert _member_states(nodes["a"], "b") == [ddata.MemberState.REMOVED]
+    with pytest.raises(ddata.Misuse, match="has left"):
+        rb.counter("x").increment()
+    with pytest.raises(ddata.Misuse):
+        nodes["b"].leave()
+
+
+def test_leave_over_tcp_is_seen_by_the_other_node_without_down():
+    secret = bytes(range(ddata.SECRET_BYTES))
+    opts = dict(transport="tcp", listen_address="127.0.0.1:0", secret=secret, down_after_ms=60000)
+    a = ddata.System("a", **opts)
+    b = ddata.System("b", seeds=[a.listen_address], **opts)
+    ra, rb = a.replica(gossip_interval_ms=100), b.replica(gossip_interval_ms=100)
+    try:
+        seen = []
+        deadline = time.monotonic() + 10
+        while ddata.MemberState.UP not in seen and time.monotonic() < deadline:
+            seen += _member_states(a, "b")
+            time.sleep(0.02)
+        assert ddata.MemberState.UP in seen
+        rb.counter("from-b").increment(4)
+        b.leave(timeout_ms=5000)
+        deadline = time.monotonic() + 5
+        while ddata.MemberState.REMOVED not in seen and time.monotonic() < deadline:
+            seen += _member_states(a, "b")
+            time.sleep(0.02)
+        assert seen[-1] == ddata.MemberState.REMOVED
+        assert ddata.MemberState.DOWN not in seen and ddata.MemberState.UNREACHABLE not in seen
+        assert ra.counter("from-b").value == 4
+    finally:
+        for x in (ra, rb, a, b):
+            x.close()

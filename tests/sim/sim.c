@@ -160,6 +160,9 @@ static int start_node(sim *s, uint32_t i, bool first_start)
     if (s->cfg.prune_marker_ttl_ms)
         c.prune_marker_ttl_ms = s->cfg.prune_marker_ttl_ms;
     c.prune_disabled = s->cfg.prune_disabled;
+    c.write_behind = s->cfg.write_behind;
+    if (s->cfg.write_behind_interval_ms)
+        c.write_behind_interval_ms = s->cfg.write_behind_interval_ms;
     /* The first start joins through node 0 (which starts the cluster);
      * a restart asks every other node, since node 0 may be down. */
     const char *self_seed[1] = {s->nodes[0].id};

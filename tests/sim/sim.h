@@ -44,6 +44,9 @@ typedef struct sim_config {
     uint64_t down_after_ms, remove_after_ms;
     uint64_t prune_interval_ms, prune_delay_ms, prune_marker_ttl_ms;
     bool prune_disabled;
+    /* write-behind of durable keys (engine_config.write_behind) */
+    bool write_behind;
+    uint64_t write_behind_interval_ms;
 } sim_config;
 
 void sim_config_default(sim_config *c);

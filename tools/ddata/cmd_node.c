@@ -388,6 +388,9 @@ static int control_line(node_ctx *c, char *line)
     if (!verb) {
         printf("error: empty command\n");
     } else if (strcmp(verb, "quit") == 0) {
+        /* Leave cleanly (#17.11): the others remove this node at once. */
+        if (dd_system_leave(c->sys, 2000) != DD_OK)
+            fprintf(stderr, "[%s] leave: %s\n", c->id, dd_error_last()->message);
         printf("bye\n");
         return 0;
     } else if (strcmp(verb, "inc") == 0 && a1 && a2) {

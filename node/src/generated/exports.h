@@ -136,6 +136,7 @@
     X(dd_system_next_event, "int", 2, "Sh", "dd_event *out, dd_system *sys") \
     X(dd_system_event_fd, "int", 2, "ph", "int *fd, dd_system *sys") \
     X(dd_system_incarnation, "int", 2, "ph", "uint64_t *out, dd_system *sys") \
+    X(dd_system_leave, "int", 2, "hu", "dd_system *sys, uint64_t timeout_ms") \
     X(dd_system_listen_address, "int", 2, "Bh", "dd_buf *out, dd_system *sys") \
     X(dd_system_connect, "int", 2, "hs", "dd_system *sys, const char *address") \
     X(dd_system_stats_json, "int", 2, "Bh", "dd_buf *out, dd_system *sys") \

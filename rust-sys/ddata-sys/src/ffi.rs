@@ -1071,6 +1071,8 @@ extern "C" {
     pub fn dd_system_event_fd(fd: *mut c_int, sys: *mut dd_system) -> c_int;
     /// This node's incarnation (chosen at open when the options said 0).
     pub fn dd_system_incarnation(out: *mut u64, sys: *mut dd_system) -> c_int;
+    /// Leaves the cluster cleanly (issue 17.11), instead of being noticed by the failure detector. With a replica open: pushes batched deltas, writes write-behind durable keys, offers this node's keys to up to three live peers (they fetch what they lack) and announces the departure to every member; each answers with an ack and at once sees this node as DD_MEMBER_REMOVED (a DD_EVENT_MEMBER, without unreachable or down first, whatever down_after_ms says), stops gossiping to it and stops dialling it (a seed address excepted). This node queues its own DD_MEMBER_REMOVED event. DD_TRANSPORT_TCP: waits until every live member has acknowledged, at most timeout_ms (DD_ETIMEOUT then: the node has left all the same and the others learn it by gossip). Pump mode returns at once: the host carries the announcement (dd_system_next_outgoing), the acks (dd_system_deliver) and, each gossip interval of dd_system_tick, the announcement again to members that have not acknowledged. Afterwards the replica refuses writes, deletes, consistency requests and dd_replica_open with DD_EMISUSE ("system 'id' has left the cluster"); reads, events, logs, statistics and close still work, and a second leave is DD_EMISUSE. A later dd_system_open of the same node id (a new incarnation) joins again as a restart does.
+    pub fn dd_system_leave(sys: *mut dd_system, timeout_ms: u64) -> c_int;
     /// The built-in transport. listen_address: the bound "ip:port" (useful with port 0). connect: dial one more address, and again after every disconnect until the system closes. Both DD_EUNSUPPORTED in pump mode.
     pub fn dd_system_listen_address(out: *mut dd_buf, sys: *mut dd_system) -> c_int;
     /// The built-in transport. listen_address: the bound "ip:port" (useful with port 0). connect: dial one more address, and again after every disconnect until the system closes. Both DD_EUNSUPPORTED in pump mode.
@@ -1215,6 +1217,7 @@ pub const FUNCTIONS: &[&str] = &[
     "dd_system_next_event",
     "dd_system_event_fd",
     "dd_system_incarnation",
+    "dd_system_leave",
     "dd_system_listen_address",
     "dd_system_connect",
     "dd_system_stats_json",

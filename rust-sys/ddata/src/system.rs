@@ -326,6 +326,19 @@ impl System {
         self.h.0.as_ptr()
     }
 
+    /// Leaves the cluster cleanly (`dd_system_leave`): write-behind keys are
+    /// written, this node's keys offered to its peers and its departure
+    /// announced, so the others see it `MemberState::Removed` at once
+    /// instead of after `down_after_ms`. A TCP node waits up to `timeout`
+    /// for their acknowledgements (`Status::Timeout` if some did not come:
+    /// it has left all the same); in pump mode it returns at once and the
+    /// announcement leaves through [`System::outgoing`]. Afterwards writes
+    /// and a second leave fail with `Status::Misuse`.
+    pub fn leave(&self, timeout: std::time::Duration) -> Result<()> {
+        let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        check_on(unsafe { sys::dd_system_leave(self.ptr(), ms) }, self.ptr())
+    }
+
     /// This node's incarnation.
     pub fn incarnation(&self) -> Result<u64> {
         let mut v = 0;

@@ -270,3 +270,24 @@ fn metrics_text_shows_both_members_up_with_help_and_type() {
         "{text}"
     );
 }
+
+#[test]
+fn a_node_that_leaves_is_removed_at_once_and_refuses_writes() {
+    let (a, b, _ra, rb) = cluster();
+    let _ = a.events().count();
+    b.leave(std::time::Duration::from_secs(60)).unwrap(); // pump mode: returns at once
+    pump(&[("a", &a), ("b", &b)], 1_005_000);
+    let states: Vec<MemberState> = a
+        .events()
+        .filter_map(|e| match e.unwrap() {
+            SystemEvent::Member { node, state, .. } if node == "b" => Some(state),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(states, vec![MemberState::Removed]);
+    let err = rb.update("x", CrdtType::GCounter, &Op::increment(1)).unwrap_err();
+    assert_eq!(err.status(), ddata::Status::Misuse);
+    assert!(err.message().contains("has left"));
+    let again = b.leave(std::time::Duration::ZERO).unwrap_err();
+    assert_eq!(again.status(), ddata::Status::Misuse);
+}

@@ -381,3 +381,39 @@ TEST(test_a_restarted_node_is_seen_with_its_new_instance)
     onode_close(&n[1]);
     onode_close(&n[0]);
 }
+
+/* Issue 17.11: owned state belongs to its node, so nothing of it is handed
+ * off; a node that leaves has its view dropped by the others as soon as
+ * the replicator removes it (its announcement), with no unreachable or
+ * down on the way, while its links are still open. */
+TEST(test_owned_view_of_a_node_that_leaves_goes_with_its_announcement)
+{
+    onode n[2];
+    onode_open(&n[0], "a", NULL, DD_OWNED_ACTIVE_PUSH);
+    onode_open(&n[1], "b", n[0].addr, DD_OWNED_ACTIVE_PUSH);
+    ASSERT_MSG(wait_nodes(n, 2, 1, 10000), "owned membership did not form");
+    publish(&n[1], 1, "base-b");
+    int seen = 0;
+    for (int waited = 0; !seen && waited <= 8000; waited += 10) {
+        seen = view_is(&n[0], &n[1], "base-b", 0);
+        if (!seen)
+            tcp_sleep_ms(10);
+    }
+    ASSERT_MSG(seen, "a never read b's view");
+    ASSERT_OK(dd_system_leave(n[1].sys, 5000));
+    ASSERT_MSG(wait_event(&n[0], DD_OWNED_EV_VIEW_REMOVED, n[1].id, 0, 10000, NULL),
+               "a did not drop the view of b, which left");
+    size_t removed = 0, detours = 0;
+    dd_event ev = DD_EVENT_INIT;
+    while (dd_system_next_event(&ev, n[0].sys) == DD_OK)
+        if (ev.kind == DD_EVENT_MEMBER && ev.member_id.len == 1 && ev.member_id.data[0] == 'b') {
+            removed += ev.member_state == DD_MEMBER_REMOVED;
+            detours +=
+                ev.member_state == DD_MEMBER_UNREACHABLE || ev.member_state == DD_MEMBER_DOWN;
+        }
+    dd_event_clear(&ev);
+    ASSERT_EQ_U64(removed, 1);
+    ASSERT_EQ_U64(detours, 0);
+    onode_close(&n[1]);
+    onode_close(&n[0]);
+}

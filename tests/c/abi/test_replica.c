@@ -545,3 +545,48 @@ TEST(test_first_node_of_a_fresh_cluster_reports_itself_up)
     ASSERT(saw_self_up);
     node_close(&a);
 }
+
+/* Issue 17.11 in pump mode: dd_system_leave returns at once, the host
+ * carries the announcement like any message, and within that one round
+ * (well under a gossip interval, far under down_after_ms) the others see
+ * the node removed, with no unreachable or down before it. */
+static void member_events_about(dd_system *sys, const char *id, uint32_t *states, size_t *n)
+{
+    dd_event ev = DD_EVENT_INIT;
+    while (dd_system_next_event(&ev, sys) == DD_OK)
+        if (ev.kind == DD_EVENT_MEMBER && ev.member_id.len == strlen(id) &&
+            !memcmp(ev.member_id.data, id, ev.member_id.len) && *n < 16)
+            states[(*n)++] = ev.member_state;
+    dd_event_clear(&ev);
+}
+
+TEST(test_pumped_node_that_leaves_is_removed_when_the_host_carries_the_announcement)
+{
+    node n[3];
+    node_open(&n[0], "a", "a", NULL, NULL, 0);
+    node_open(&n[1], "b", "a", NULL, NULL, 0);
+    node_open(&n[2], "c", "a", NULL, NULL, 0);
+    pump(n, 3, 40);
+    uint32_t states[2][16];
+    size_t count[2] = {0, 0};
+    for (int i = 0; i < 2; i++)
+        member_events_about(n[i].sys, "c", states[i], &count[i]);
+    ASSERT_OK(dd_system_leave(n[2].sys, 60000)); /* pump mode: does not wait */
+    count[0] = count[1] = 0;
+    pump(n, 3, 1);
+    for (int i = 0; i < 2; i++) {
+        member_events_about(n[i].sys, "c", states[i], &count[i]);
+        ASSERT_EQ_U64(count[i], 1);
+        ASSERT_EQ_INT(states[i][0], DD_MEMBER_REMOVED);
+    }
+    dd_op op = increment(1);
+    ASSERT_STATUS(dd_replica_update(n[2].rep, K("x"), DD_GCOUNTER, &op), DD_EMISUSE);
+    ASSERT_STATUS(dd_system_leave(n[2].sys, 0), DD_EMISUSE);
+    pump(n, 3, 20);
+    for (int i = 0; i < 2; i++) {
+        member_events_about(n[i].sys, "c", states[i], &count[i]);
+        ASSERT_EQ_U64(count[i], 1); /* nothing after the removal */
+    }
+    for (int i = 2; i >= 0; i--)
+        node_close(&n[i]);
+}

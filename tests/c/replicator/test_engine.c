@@ -623,3 +623,32 @@ TEST(test_prune_init_is_acked_only_for_the_coordinator_and_dead_actors)
     engine_free(a);
     engine_free(b);
 }
+
+/* Issue 17.11: a node that leaves before any answer to its JOIN reached it
+ * knows no member to announce to; the member that learned of it from the
+ * JOIN gossips to it, and the reply is the announcement. */
+TEST(test_node_that_left_before_hearing_anyone_answers_with_its_announcement)
+{
+    engine *a = open_engine("a", NULL, 0), *b = open_engine("b", "a", 0);
+    ASSERT(a && b);
+    uint64_t now = 1000000;
+    ASSERT_OK(engine_tick(b, now));
+    bytes to = BYTES_INIT, m = BYTES_INIT;
+    while (engine_next_outgoing(b, &to, &m) == ST_OK)
+        ASSERT_OK(engine_deliver(a, now, "b", 1, m.data, m.len)); /* the JOIN */
+    while (engine_next_outgoing(a, &to, &m) == ST_OK)
+        ; /* its answer is lost: b never hears of a */
+    bytes_free(&to);
+    bytes_free(&m);
+    engine_member_state st;
+    ASSERT_OK(engine_member_state_of(a, "b", &st));
+    ASSERT_EQ_INT(st, MEMBER_UP);
+    ASSERT_OK(engine_leave(b, now));
+    ASSERT_EQ_U64(engine_leave_unacked(b), 0);
+    run(a, b, &now, 4, NULL);
+    ASSERT_OK(engine_member_state_of(a, "b", &st));
+    ASSERT_EQ_INT(st, MEMBER_REMOVED);
+    ASSERT(engine_member_left(a, "b", 1));
+    engine_free(a);
+    engine_free(b);
+}
