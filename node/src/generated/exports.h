@@ -9,7 +9,7 @@
 #ifndef DD_NODE_EXPORTS_GEN_H
 #define DD_NODE_EXPORTS_GEN_H
 
-#define DD_EXPORT_COUNT 132
+#define DD_EXPORT_COUNT 133
 
 #define DD_EXPORTS(X) \
     X(dd_version, "const char *", 0, "", "void") \
