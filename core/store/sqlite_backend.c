@@ -192,6 +192,10 @@ static const store_backend_ops sql_ops = {
     .state_commit = sql_state_commit,
     .close = sql_close,
     .journal_deleted_to = sql_journal_deleted_to,
+    .state_scan_range = sql_state_scan_range,
+    .state_batch = sql_state_batch,
+    .state_purge_prefix = sql_state_purge_prefix,
+    .state_flush = sql_state_flush,
 };
 
 /* Migrations, in order; migration i brings a schema from version i to
