@@ -116,7 +116,7 @@ static int walk_one(void *c, const uint8_t *key, size_t key_len, uint64_t revisi
     return 0;
 }
 
-static int generic_scan_range(store_backend *b, const state_bounds *r, state_scan_fn fn, void *ctx)
+int state_generic_scan_range(store_backend *b, const state_bounds *r, state_scan_fn fn, void *ctx)
 {
     generic_walk w = {.r = r, .fn = fn, .ctx = ctx, .resume = BYTES_INIT};
     int rc = ST_OK;
@@ -147,7 +147,7 @@ int state_backend_scan_range(store_backend *b, const state_bounds *r, state_scan
 {
     if (b->ops->state_scan_range)
         return b->ops->state_scan_range(b, r, fn, ctx);
-    return generic_scan_range(b, r, fn, ctx);
+    return state_generic_scan_range(b, r, fn, ctx);
 }
 
 /* ---- batch over begin/commit -------------------------------------------- */
@@ -179,7 +179,7 @@ static int check_op(store_backend *b, size_t i, const state_op *op, uint64_t *cu
     return ST_OK;
 }
 
-static int generic_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions)
+static int generic_batch_apply(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions)
 {
     int rc = ST_OK;
     size_t written = 0;
@@ -220,12 +220,18 @@ int state_backend_batch(store_backend *b, const state_op *ops, size_t n, uint64_
 {
     if (b->ops->state_batch)
         return b->ops->state_batch(b, ops, n, revisions);
+    return state_generic_batch(b, ops, n, revisions, has_transactions);
+}
+
+int state_generic_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions,
+                        int has_transactions)
+{
     if (!has_transactions)
         return error_set(ST_EUNSUPPORTED,
                          "state batch: engine '%s' has neither state_batch nor "
                          "state_begin/state_commit, so a batch could not be all or nothing",
                          b->ops->name ? b->ops->name : "?");
-    return generic_batch(b, ops, n, revisions);
+    return generic_batch_apply(b, ops, n, revisions);
 }
 
 /* ---- purge by prefix ------------------------------------------------------ */
@@ -253,6 +259,12 @@ int state_backend_purge_prefix(store_backend *b, const uint8_t *prefix, size_t p
 {
     if (b->ops->state_purge_prefix)
         return b->ops->state_purge_prefix(b, prefix, prefix_len);
+    return state_generic_purge_prefix(b, prefix, prefix_len, has_transactions);
+}
+
+int state_generic_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefix_len,
+                               int has_transactions)
+{
     if (!prefix_len)
         return b->ops->state_purge(b);
     state_bounds r = {0};

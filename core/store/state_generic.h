@@ -24,6 +24,14 @@ int state_backend_purge_prefix(store_backend *b, const uint8_t *prefix, size_t p
                                int has_transactions);
 int state_backend_flush(store_backend *b);
 
+/* The generic forms alone, for an adapter whose own member decides
+ * (abi/backend_custom.c). */
+int state_generic_scan_range(store_backend *b, const state_bounds *r, state_scan_fn fn, void *ctx);
+int state_generic_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions,
+                        int has_transactions);
+int state_generic_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefix_len,
+                               int has_transactions);
+
 /* 1 when key k lies within the bounds (both ends; direction ignored). */
 int state_bounds_contain(const state_bounds *r, const uint8_t *k, size_t k_len);
 /* For engines: 1 when k is past the far end of a walk in r's direction
