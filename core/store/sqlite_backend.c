@@ -165,6 +165,8 @@ static void sql_close(store_backend *b)
         store_files_remove(s->path);
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(s->q[i]);
+    for (int i = 0; i < SQL_RANGE_SHAPES; i++)
+        sqlite3_finalize(s->range_q[i]);
     sqlite3_close_v2(s->db);
     free(s->path);
     free(s);

@@ -50,10 +50,16 @@ enum {
     Q_COUNT
 };
 
+/* Bounded state range statements, one per shape (start none/inclusive/
+ * exclusive x end the same x direction x limit x keys only), prepared on
+ * first use (sqlite_state.c). */
+#define SQL_RANGE_SHAPES 72
+
 typedef struct sql_backend {
     store_backend base;
     sqlite3 *db;
     sqlite3_stmt *q[Q_COUNT];
+    sqlite3_stmt *range_q[SQL_RANGE_SHAPES];
     int depth; /* open transaction levels (BEGIN, then SAVEPOINTs) */
     char *path;
     /* The first I/O error (SQLITE_IOERR, SQLITE_FULL), 0 while none. A

@@ -191,25 +191,39 @@ int sql_state_commit(store_backend *b)
 
 /* ---- building blocks: bounded ranges, batches, prefix purge, flush ---- */
 
-/* The bounded range is one query, built for the bounds it has (a prepared
- * statement per shape would be 16 more statements for a rare call). */
+/* The bounded range is one query shaped by the bounds it has, prepared
+ * the first time that shape is asked for and kept (sql_backend.range_q). */
+static int range_statement(sql_backend *s, const state_bounds *r, sqlite3_stmt **out)
+{
+    *out = NULL;
+    int start = !r->start_len ? 0 : r->start_exclusive ? 2 : 1;
+    int end = !r->end_len ? 0 : r->end_inclusive ? 2 : 1;
+    int shape = (((start * 3 + end) * 2 + !!r->reverse) * 2 + (r->limit != 0)) * 2 + !!r->keys_only;
+    if (s->range_q[shape]) {
+        *out = s->range_q[shape];
+        return ST_OK;
+    }
+    static const char *const lower[] = {"", " AND key >= ?1", " AND key > ?1"};
+    static const char *const upper[] = {"", " AND key < ?2", " AND key <= ?2"};
+    char sql[256];
+    snprintf(sql, sizeof(sql), "SELECT key, revision, %s FROM state WHERE 1%s%s ORDER BY key%s%s",
+             r->keys_only ? "x''" : "data", lower[start], upper[end], r->reverse ? " DESC" : "",
+             r->limit ? " LIMIT ?3" : "");
+    int rc =
+        sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->range_q[shape], NULL);
+    if (rc != SQLITE_OK)
+        return sql_error(s, rc, "preparing a state range");
+    *out = s->range_q[shape];
+    return ST_OK;
+}
+
 int sql_state_scan_range(store_backend *b, const state_bounds *r, state_scan_fn fn, void *ctx)
 {
     sql_backend *s = (sql_backend *)b;
-    char sql[256];
-    snprintf(sql, sizeof(sql), "SELECT key, revision, %s FROM state WHERE 1%s%s ORDER BY key%s%s",
-             r->keys_only ? "x''" : "data",
-             !r->start_len        ? ""
-             : r->start_exclusive ? " AND key > ?1"
-                                  : " AND key >= ?1",
-             !r->end_len        ? ""
-             : r->end_inclusive ? " AND key <= ?2"
-                                : " AND key < ?2",
-             r->reverse ? " DESC" : "", r->limit ? " LIMIT ?3" : "");
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return sql_error(s, rc, "preparing a state range");
+    int rc = range_statement(s, r, &st);
+    if (rc != ST_OK)
+        return rc;
     if (r->start_len)
         sql_bind_blob(st, 1, r->start, r->start_len);
     if (r->end_len)
@@ -217,8 +231,8 @@ int sql_state_scan_range(store_backend *b, const state_bounds *r, state_scan_fn 
     if (r->limit)
         sql_bind_u64(st, 3, r->limit);
     scan_ctx c = {(const uint8_t *)"", 0, fn, ctx, 0};
-    rc = sql_step_rows(s, st, scan_row, &c);
-    sqlite3_finalize(st);
+    rc = sql_step_rows(s, st, scan_row, &c); /* resets the statement */
+    sqlite3_clear_bindings(st);
     return rc;
 }
 
