@@ -116,3 +116,17 @@ def test_flush_then_reopen(opener):
         s.flush()
     with opener() as s:
         assert s.get(b"f") == (1, b"flushed")
+
+
+def test_async_forms(store):
+    import asyncio
+
+    async def run():
+        await store.upsert_async(b"a/1", 0, b"x")
+        await store.upsert_async(b"b", 0, b"y")
+        assert [r.key async for r in store.scan_async(prefix=b"a/")] == [b"a/1"]
+        assert (await store.last_async(b"a/")).key == b"a/1"
+        await store.purge_async(b"a/")
+        await store.flush_async()
+    asyncio.run(run())
+    assert [k.key for k in store.keys()] == [b"b"]
