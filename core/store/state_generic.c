@@ -210,7 +210,8 @@ static int generic_batch_apply(store_backend *b, const state_op *ops, size_t n, 
     }
     int commit = b->ops->state_commit(b);
     if (rc != ST_OK)
-        return error_wrap("batch op %zu (ops 0..%zu were written: the engine has no rollback)",
+        return error_wrap("batch op %zu failed after %zu ops were written (the engine's table "
+                          "has no rollback)",
                           written, written);
     return commit;
 }
