@@ -9,7 +9,8 @@
  * been checked under the writer lock. That rename is the commit point;
  * the ops are then applied file by file and the intent removed. A crash in
  * between leaves the intent, which the next writable open applies again
- * (applying is idempotent: each op names the revision and data it leaves).
+ * (applying is idempotent: each op names the revision and data it leaves),
+ * as does the next state write through any handle, before its own.
  * A reader in another process may see a batch half-applied while it is
  * being applied, never a batch that then does not happen. Prefix purges
  * are batches of deletes, so they are atomic the same way.
@@ -29,6 +30,18 @@
 #include "util/status.h"
 
 #define FS_BATCH_NAME "state-batch"
+
+static int recover_locked(fs_backend *f);
+
+/* Takes the writer lock and first completes a batch another handle left
+ * half-applied, so no state write (a purge above all) lands before it. */
+static int lock_state(fs_backend *f)
+{
+    int rc = fs_lock_all(f);
+    if (rc == ST_OK && (rc = recover_locked(f)) != ST_OK)
+        fs_unlock_all(f);
+    return rc;
+}
 
 /* ---- state ------------------------------------------------------------ */
 
@@ -154,7 +167,7 @@ int fs_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint64
                     const uint8_t *state, size_t state_len, uint64_t *new_revision)
 {
     fs_backend *f = (fs_backend *)b;
-    int rc = fs_lock_all(f);
+    int rc = lock_state(f);
     if (rc != ST_OK)
         return rc;
     uint64_t current;
@@ -178,7 +191,7 @@ int fs_state_delete(store_backend *b, const uint8_t *key, size_t key_len, uint64
     char path[4096], dir[4096];
     fs_path_of(f, path, sizeof(path), "state", key, key_len);
     snprintf(dir, sizeof(dir), "%s/state", f->root);
-    int rc = fs_lock_all(f);
+    int rc = lock_state(f);
     if (rc != ST_OK)
         return rc;
     uint64_t current;
@@ -308,7 +321,7 @@ int fs_state_purge(store_backend *b)
     fs_backend *f = (fs_backend *)b;
     char area[4096];
     snprintf(area, sizeof(area), "%s/state", f->root);
-    int rc = fs_lock_all(f);
+    int rc = lock_state(f);
     if (rc != ST_OK)
         return rc;
     char **names;
@@ -461,7 +474,7 @@ static int batch_locked(fs_backend *f, const state_op *ops, size_t n, uint64_t *
 int fs_state_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions)
 {
     fs_backend *f = (fs_backend *)b;
-    int rc = fs_lock_all(f);
+    int rc = lock_state(f);
     if (rc != ST_OK)
         return rc;
     rc = batch_locked(f, ops, n, revisions);
@@ -472,7 +485,7 @@ int fs_state_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *re
 int fs_state_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefix_len)
 {
     fs_backend *f = (fs_backend *)b;
-    int rc = fs_lock_all(f);
+    int rc = lock_state(f);
     if (rc != ST_OK)
         return rc;
     id_item *items = NULL;

@@ -363,3 +363,38 @@ TEST(test_fs_batch_interrupted_after_its_intent_completes_at_reopen)
     ASSERT_STATUS(state_store_get(s, K("b"), NULL, NULL), ST_ENOTFOUND);
     state_store_close(s);
 }
+
+/* The same, with a second handle already open: its next state write (here
+ * a purge, which must not run under a half-applied batch) completes the
+ * batch first. */
+TEST(test_fs_interrupted_batch_completes_before_another_handles_write)
+{
+    char dir[1024];
+    snprintf(dir, sizeof(dir), "%s/fsintent2", test_tmpdir());
+    store_backend *be_a, *be_b;
+    state_store *a, *b;
+    ASSERT_OK(store_backend_open_fs(&be_a, dir, NULL));
+    ASSERT_OK(state_store_open_backend(&a, be_a, NULL));
+    ASSERT_OK(store_backend_open_fs(&be_b, dir, NULL));
+    ASSERT_OK(state_store_open_backend(&b, be_b, NULL));
+    put(a, K("x/1"), "old");
+    state_op ops[] = {
+        {STATE_OP_UPSERT, K("x/1"), 1, K("new")},
+        {STATE_OP_UPSERT, K("y/1"), 0, K("y")},
+    };
+    fs_io_faults faults = {failing_write, NULL};
+    writes_left = 1;
+    fs_io_set_faults(&faults);
+    int rc = state_store_batch(a, ops, 2, NULL);
+    fs_io_set_faults(NULL);
+    ASSERT_STATUS(rc, ST_EIO);
+    ASSERT_OK(state_store_purge_prefix(b, K("y/")));
+    expect_state(b, "x/1", 2, "new");
+    ASSERT_STATUS(state_store_get(b, K("y/1"), NULL, NULL), ST_ENOTFOUND);
+    state_store_close(a);
+    state_store_close(b);
+    ASSERT_OK(store_backend_open_fs(&be_a, dir, NULL));
+    ASSERT_OK(state_store_open_backend(&a, be_a, NULL));
+    ASSERT_STATUS(state_store_get(a, K("y/1"), NULL, NULL), ST_ENOTFOUND);
+    state_store_close(a);
+}
