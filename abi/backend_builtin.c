@@ -14,6 +14,7 @@
 #include "abi.h"
 #include "dd_store.h"
 #include "store/backend.h"
+#include "store/state_generic.h"
 
 static store_backend *engine(void *user)
 {
@@ -225,6 +226,54 @@ static int b_commit(void *user)
     return b->ops->state_commit(b);
 }
 
+static int b_scan_range(void *user, const dd_state_range *range, dd_backend_state_fn fn, void *ctx)
+{
+    if (!range || !fn)
+        return error_set(DD_EINVAL, "state_scan_range: range and callback must not be NULL");
+    state_bounds r = {0};
+    r.start = range->start;
+    r.start_len = range->start_len;
+    r.start_exclusive = range->start_exclusive != 0;
+    r.end = range->end;
+    r.end_len = range->end_len;
+    r.end_inclusive = range->end_inclusive != 0;
+    r.reverse = range->reverse != 0;
+    r.keys_only = range->keys_only != 0;
+    r.limit = range->limit;
+    bytes scratch = BYTES_INIT;
+    int rc = state_bounds_clip_prefix(&r, range->prefix, range->prefix_len, &scratch);
+    builtin_read rd = {.state_fn = fn, .ctx = ctx};
+    if (rc == DD_OK)
+        rc = state_backend_scan_range(engine(user), &r, on_state, &rd);
+    bytes_free(&scratch);
+    return rc;
+}
+
+static int b_batch(void *user, const dd_state_op *ops, size_t count, uint64_t *revisions)
+{
+    if (!ops && count)
+        return error_set(DD_EINVAL, "state_batch: ops must not be NULL when count is %zu", count);
+    state_op *core_ops = calloc(count ? count : 1, sizeof(*core_ops));
+    if (!core_ops)
+        return error_oom();
+    for (size_t i = 0; i < count; i++)
+        core_ops[i] = (state_op){(int)ops[i].kind,         ops[i].key,   ops[i].key_len,
+                                 ops[i].expected_revision, ops[i].state, ops[i].len};
+    int rc = state_backend_batch(engine(user), core_ops, count, revisions, 1);
+    free(core_ops);
+    return rc;
+}
+
+static int b_purge_prefix(void *user, const uint8_t *prefix, size_t prefix_len)
+{
+    return state_backend_purge_prefix(engine(user), prefix, prefix_len, 1);
+}
+
+static int b_flush(void *user)
+{
+    return state_backend_flush(engine(user));
+}
+
 static void b_close(void *user)
 {
     store_backend *b = engine(user);
@@ -238,7 +287,9 @@ static void b_close(void *user)
     .snapshot_find = b_snap_find, .snapshot_delete = b_snap_delete,                                \
     .snapshot_prune = b_snap_prune, .state_upsert = b_upsert, .state_get = b_get,                  \
     .state_delete = b_delete, .state_scan = b_scan, .state_range = b_range,                        \
-    .state_purge = b_purge, .state_begin = b_begin, .state_commit = b_commit, .close = b_close
+    .state_purge = b_purge, .state_begin = b_begin, .state_commit = b_commit, .close = b_close,    \
+    .state_scan_range = b_scan_range, .state_batch = b_batch,                                      \
+    .state_purge_prefix = b_purge_prefix, .state_flush = b_flush
 
 /* Engines that keep the delete-to mark (memory, SQLite, fs) and those
  * that do not (PostgreSQL), so the member is NULL exactly when it is. */

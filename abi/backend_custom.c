@@ -10,6 +10,7 @@
  * returned after it, so a careless engine cannot turn ST_ECORRUPT into
  * success.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@
 #include "seal/seal.h"
 #include "store/backend.h"
 #include "store/journal.h"
+#include "store/state_generic.h"
 #include "store/store.h"
 #include "store/tags.h"
 
@@ -321,6 +323,94 @@ static int c_commit(store_backend *b)
                                : ST_OK;
 }
 
+/* ---- version 2: the state building blocks ------------------------------
+ * The user's member when there is one, else the generic form on the
+ * members above (core/store/state_generic.c). */
+
+static int c_scan_range(store_backend *b, const state_bounds *r, state_scan_fn fn, void *ctx)
+{
+    custom_backend *c = custom(b);
+    if (!c->ops.state_scan_range)
+        return state_generic_scan_range(b, r, fn, ctx);
+    dd_state_range range = DD_STATE_RANGE_INIT;
+    range.start = r->start;
+    range.start_len = r->start_len;
+    range.start_exclusive = (uint32_t)r->start_exclusive;
+    range.end = r->end;
+    range.end_len = r->end_len;
+    range.end_inclusive = (uint32_t)r->end_inclusive;
+    range.reverse = (uint32_t)r->reverse;
+    range.keys_only = (uint32_t)r->keys_only;
+    range.limit = r->limit;
+    custom_read rd = {.state_fn = fn, .ctx = ctx};
+    int rc = c->ops.state_scan_range(c->user, &range, on_state, &rd);
+    return custom_read_status(c, "state_scan_range", &rd, rc);
+}
+
+/* The first op whose expected revision does not hold, for a conflict the
+ * user's engine reported without saying which op. */
+static int name_conflict(store_backend *b, const state_op *ops, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t found = 0;
+        int rc = c_get(b, ops[i].key, ops[i].key_len, &found, NULL);
+        if (rc != ST_OK && rc != ST_ENOTFOUND)
+            break;
+        if (rc == ST_ENOTFOUND)
+            found = 0;
+        uint64_t want = ops[i].expected_revision;
+        if (want != STATE_ANY_REVISION &&
+            (want != found || (ops[i].kind == STATE_OP_DELETE && found == 0)))
+            return error_set(ST_ECONFLICT,
+                             "backend '%s': batch op %zu: state '%.*s': expected revision %llu, "
+                             "found %llu",
+                             custom_name(custom(b)), i, error_key_len(ops[i].key_len),
+                             (const char *)ops[i].key, (unsigned long long)want,
+                             (unsigned long long)found);
+    }
+    return error_set(ST_ECONFLICT, "backend '%s': state_batch reported a conflict",
+                     custom_name(custom(b)));
+}
+
+static int c_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions)
+{
+    custom_backend *c = custom(b);
+    if (!c->ops.state_batch && !c->ops.state_begin)
+        return error_set(DD_EUNSUPPORTED,
+                         "backend '%s' has neither state_batch nor state_begin/state_commit, so "
+                         "it cannot apply a batch all or nothing",
+                         custom_name(c));
+    if (!c->ops.state_batch)
+        return state_generic_batch(b, ops, n, revisions, 1);
+    dd_state_op *pub = calloc(n ? n : 1, sizeof(*pub));
+    if (!pub)
+        return error_oom();
+    for (size_t i = 0; i < n; i++)
+        pub[i] = (dd_state_op){(uint32_t)ops[i].kind,    ops[i].key,   ops[i].key_len,
+                               ops[i].expected_revision, ops[i].state, ops[i].state_len};
+    int rc = c->ops.state_batch(c->user, pub, n, revisions);
+    free(pub);
+    if (rc == DD_ECONFLICT)
+        return name_conflict(b, ops, n);
+    return custom_status(c, "state_batch", rc);
+}
+
+static int c_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefix_len)
+{
+    custom_backend *c = custom(b);
+    if (!c->ops.state_purge_prefix)
+        return state_generic_purge_prefix(b, prefix, prefix_len, c->ops.state_begin != NULL);
+    return custom_status(c, "state_purge_prefix",
+                         c->ops.state_purge_prefix(c->user, prefix, prefix_len));
+}
+
+static int c_flush(store_backend *b)
+{
+    custom_backend *c = custom(b);
+    return c->ops.state_flush ? custom_status(c, "state_flush", c->ops.state_flush(c->user))
+                              : ST_OK;
+}
+
 static void c_close(store_backend *b)
 {
     custom_backend *c = custom(b);
@@ -335,7 +425,9 @@ static void c_close(store_backend *b)
     .journal_by_tag = c_by_tag, .snapshot_save = c_snap_save, .snapshot_find = c_snap_find,        \
     .snapshot_delete = c_snap_delete, .snapshot_prune = c_snap_prune, .state_upsert = c_upsert,    \
     .state_get = c_get, .state_delete = c_delete, .state_scan = c_scan, .state_range = c_range,    \
-    .state_purge = c_purge, .state_begin = c_begin, .state_commit = c_commit, .close = c_close
+    .state_purge = c_purge, .state_begin = c_begin, .state_commit = c_commit, .close = c_close,    \
+    .state_scan_range = c_scan_range, .state_batch = c_batch,                                      \
+    .state_purge_prefix = c_purge_prefix, .state_flush = c_flush
 
 static const store_backend_ops custom_ops = {CUSTOM_OPS_COMMON};
 /* With journal_deleted_to, for engines that keep the mark (a NULL member
@@ -347,9 +439,9 @@ static int check_ops(const dd_backend_ops *o)
 {
     if (!o)
         return error_set(DD_EINVAL, "ops must not be NULL");
-    if (o->version != DD_BACKEND_OPS_VERSION)
+    if (o->version < 1 || o->version > DD_BACKEND_OPS_VERSION)
         return error_set(DD_EINVAL,
-                         "dd_backend_ops version %u is not supported (this library knows %u)",
+                         "dd_backend_ops version %u is not supported (this library knows 1..%u)",
                          o->version, DD_BACKEND_OPS_VERSION);
 #define REQUIRED(m)                                                                                \
     if (!o->m)                                                                                     \
@@ -390,7 +482,9 @@ int abi_backend_custom_new(custom_backend **out, const dd_backend_ops *ops, void
     custom_backend *c = calloc(1, sizeof(*c));
     if (!c)
         return error_oom();
-    c->ops = *ops;
+    /* A version 1 table ends at `close`: copy only what it has. */
+    memcpy(&c->ops, ops,
+           ops->version == 1 ? offsetof(dd_backend_ops, state_scan_range) : sizeof(c->ops));
     c->user = user;
     c->base.ops = ops->journal_deleted_to ? &custom_ops_marked : &custom_ops;
     *out = c;

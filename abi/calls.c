@@ -394,6 +394,48 @@ DD_API int dd_state_store_purge(dd_state_store *store)
     return abi_call_leave(abi_impl_dd_state_store_purge(store), store);
 }
 
+DD_API int dd_state_range_init(dd_state_range *range, uint32_t version)
+{
+    error_call_enter();
+    return abi_call_leave(abi_impl_dd_state_range_init(range, version), NULL);
+}
+
+DD_API int dd_state_store_scan(dd_journal_cursor **out, dd_state_store *store,
+                               const dd_state_range *range)
+{
+    error_call_enter();
+    return abi_call_leave(abi_impl_dd_state_store_scan(out, store, range), store);
+}
+
+DD_API int dd_state_store_last_prefix(dd_buf *out, dd_buf *key, uint64_t *revision,
+                                      dd_state_store *store, const uint8_t *prefix,
+                                      size_t prefix_len)
+{
+    error_call_enter();
+    return abi_call_leave(
+        abi_impl_dd_state_store_last_prefix(out, key, revision, store, prefix, prefix_len), store);
+}
+
+DD_API int dd_state_store_purge_prefix(dd_state_store *store, const uint8_t *prefix,
+                                       size_t prefix_len)
+{
+    error_call_enter();
+    return abi_call_leave(abi_impl_dd_state_store_purge_prefix(store, prefix, prefix_len), store);
+}
+
+DD_API int dd_state_store_batch(uint64_t *revisions, dd_state_store *store, const dd_state_op *ops,
+                                size_t count)
+{
+    error_call_enter();
+    return abi_call_leave(abi_impl_dd_state_store_batch(revisions, store, ops, count), store);
+}
+
+DD_API int dd_state_store_flush(dd_state_store *store)
+{
+    error_call_enter();
+    return abi_call_leave(abi_impl_dd_state_store_flush(store), store);
+}
+
 DD_API int dd_persist_options_init(dd_persist_options *opts, uint32_t version)
 {
     error_call_enter();

@@ -33,7 +33,14 @@
 
 /* ---- cursors ---------------------------------------------------------- */
 
-enum { CURSOR_REPLAY, CURSOR_TAG, CURSOR_PIDS, CURSOR_STATE_KEYS, CURSOR_STATE_RANGE };
+enum {
+    CURSOR_REPLAY,
+    CURSOR_TAG,
+    CURSOR_PIDS,
+    CURSOR_STATE_KEYS,
+    CURSOR_STATE_RANGE,
+    CURSOR_STATE_SCAN
+};
 
 /* A state scan callback's way of saying "past the prefix, stop". */
 #define STATE_PAGE_STOP 1
@@ -51,6 +58,8 @@ typedef struct journal_cursor {
     bytes query;  /* the pid (replay), the tag (by tag), the last pid (pids),
                      the key to resume at (state) */
     bytes prefix; /* state keys: only keys starting with it */
+    bytes end;    /* state scan: the upper bound (empty: none) */
+    int start_exclusive, end_inclusive, keys_only; /* state scan */
     uint64_t next_from, to, remaining, after;
     uint64_t seen; /* state: records the core visited for this page */
     int exhausted;
@@ -69,6 +78,7 @@ static void cursor_destroy(void *obj)
     handle_release(c->parent);
     bytes_free(&c->query);
     bytes_free(&c->prefix);
+    bytes_free(&c->end);
     bytes_free(&c->arena);
     free(c->items);
     free(c->tags);
@@ -162,6 +172,49 @@ static int state_fetch(journal_cursor *c, uint64_t want)
     return rc;
 }
 
+static int page_scan(void *ctx, const uint8_t *key, size_t key_len, uint64_t revision,
+                     const uint8_t *state, size_t state_len)
+{
+    store_event ev = {0};
+    ev.pid = key;
+    ev.pid_len = key_len;
+    ev.seq = revision;
+    ev.payload = state;
+    ev.payload_len = state ? state_len : 0;
+    return page_add(ctx, &ev);
+}
+
+/* One page of a bounded scan. The next page starts after the last key
+ * (forward: an exclusive start; reverse: an exclusive end), so a page
+ * never reads a record it does not hand out. */
+static int scan_fetch(journal_cursor *c, uint64_t want)
+{
+    state_bounds b = {0};
+    b.start = c->query.data;
+    b.start_len = c->query.len;
+    b.start_exclusive = c->start_exclusive;
+    b.end = c->end.data;
+    b.end_len = c->end.len;
+    b.end_inclusive = c->end_inclusive;
+    b.reverse = c->reverse;
+    b.keys_only = c->keys_only;
+    b.limit = want;
+    int rc = state_store_scan_range(c->s, &b, page_scan, c);
+    if (rc != ST_OK || c->n < want) {
+        c->exhausted = 1;
+        return rc;
+    }
+    const cursor_item *last = &c->items[c->n - 1];
+    bytes *resume = c->reverse ? &c->end : &c->query;
+    bytes_reset(resume);
+    bytes_put(resume, c->arena.data + last->pid_off, last->pid_len);
+    if (c->reverse)
+        c->end_inclusive = 0;
+    else
+        c->start_exclusive = 1;
+    return resume->failed ? error_oom() : ST_OK;
+}
+
 static int cursor_fetch(journal_cursor *c)
 {
     c->n = c->pos = 0;
@@ -181,6 +234,7 @@ static int cursor_fetch(journal_cursor *c)
         rc = journal_pids(c->j, c->query.len ? c->query.data : NULL, c->query.len, want, page_pid,
                           c);
         break;
+    case CURSOR_STATE_SCAN: rc = scan_fetch(c, want); break;
     default: rc = state_fetch(c, want); break;
     }
     if (rc != ST_OK) {
@@ -190,7 +244,7 @@ static int cursor_fetch(journal_cursor *c)
     if (c->n < want && c->kind != CURSOR_STATE_KEYS && c->kind != CURSOR_STATE_RANGE)
         c->exhausted = 1;
     c->remaining -= c->n;
-    if (c->n) {
+    if (c->n && c->kind != CURSOR_STATE_SCAN) {
         const cursor_item *last = &c->items[c->n - 1];
         if (last->seq == STORE_SEQ_MAX && c->kind != CURSOR_STATE_KEYS &&
             c->kind != CURSOR_STATE_RANGE)
@@ -216,7 +270,8 @@ static int cursor_new(dd_journal_cursor **out, const void *parent, int kind, con
     *made = NULL;
     ABI_REQUIRE(out, "out");
     *out = NULL;
-    int state = kind == CURSOR_STATE_KEYS || kind == CURSOR_STATE_RANGE;
+    int state =
+        kind == CURSOR_STATE_KEYS || kind == CURSOR_STATE_RANGE || kind == CURSOR_STATE_SCAN;
     void *obj = state ? handle_acquire(parent, HK_STATE_STORE, "state store")
                       : handle_acquire(parent, HK_JOURNAL, "journal");
     if (!obj)
@@ -314,6 +369,26 @@ int abi_state_cursor_new(dd_journal_cursor **out, dd_state_store *store, const u
             *out = NULL;
             return error_oom();
         }
+    }
+    return DD_OK;
+}
+
+int abi_state_scan_cursor_new(dd_journal_cursor **out, dd_state_store *store, const state_bounds *b)
+{
+    journal_cursor *c;
+    int rc = cursor_new(out, store, CURSOR_STATE_SCAN, b->start, b->start_len,
+                        b->limit ? b->limit : UINT64_MAX, &c);
+    if (rc != DD_OK)
+        return rc;
+    c->start_exclusive = b->start_exclusive;
+    c->end_inclusive = b->end_inclusive;
+    c->reverse = b->reverse;
+    c->keys_only = b->keys_only;
+    bytes_put(&c->end, b->end, b->end_len);
+    if (c->end.failed) {
+        abi_impl_dd_journal_cursor_close(*out);
+        *out = NULL;
+        return error_oom();
     }
     return DD_OK;
 }

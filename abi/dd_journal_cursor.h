@@ -17,6 +17,12 @@
 int abi_state_cursor_new(dd_journal_cursor **out, dd_state_store *store, const uint8_t *start,
                          size_t start_len, int keys, int64_t count);
 
+/* A cursor over the records within `b` (copied; the prefix already
+ * folded into start and end), for dd_state_store_scan. */
+struct state_bounds;
+int abi_state_scan_cursor_new(dd_journal_cursor **out, dd_state_store *store,
+                              const struct state_bounds *b);
+
 /* Decodes an encoded tag list into NUL-terminated strings in two fresh
  * allocations (*tags, *block), replacing and freeing the old ones. */
 int abi_journal_tags_decode(const uint8_t *blob, size_t len, char ***tags, char **block,

@@ -90,6 +90,17 @@ int abi_impl_dd_state_store_range(dd_journal_cursor **out, dd_state_store *store
 int abi_impl_dd_state_store_last(dd_buf *out, dd_buf *key, uint64_t *revision,
                                  dd_state_store *store);
 int abi_impl_dd_state_store_purge(dd_state_store *store);
+int abi_impl_dd_state_range_init(dd_state_range *range, uint32_t version);
+int abi_impl_dd_state_store_scan(dd_journal_cursor **out, dd_state_store *store,
+                                 const dd_state_range *range);
+int abi_impl_dd_state_store_last_prefix(dd_buf *out, dd_buf *key, uint64_t *revision,
+                                        dd_state_store *store, const uint8_t *prefix,
+                                        size_t prefix_len);
+int abi_impl_dd_state_store_purge_prefix(dd_state_store *store, const uint8_t *prefix,
+                                         size_t prefix_len);
+int abi_impl_dd_state_store_batch(uint64_t *revisions, dd_state_store *store,
+                                  const dd_state_op *ops, size_t count);
+int abi_impl_dd_state_store_flush(dd_state_store *store);
 int abi_impl_dd_persist_options_init(dd_persist_options *opts, uint32_t version);
 int abi_impl_dd_journal_persist(uint64_t *out, dd_journal *journal, const uint8_t *pid,
                                 size_t pid_len, uint64_t expected_seq, const dd_append_event *event,

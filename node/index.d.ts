@@ -451,20 +451,46 @@ export class StateStore {
   getSync(key: Bytes): { revision: number | bigint; state: Buffer } | undefined;
   delete(key: Bytes, expectedRevision: number): Promise<void>;
   deleteSync(key: Bytes, expectedRevision: number): void;
-  /** Keys starting with `prefix`, in byte order. */
+  /** Keys starting with `prefix`, in byte order; with `{values: true}`, whole records. */
   keys(prefix?: Bytes): Rows<{ key: Buffer; revision: number | bigint }>;
+  keys(prefix: Bytes, options: { values: true }): Rows<StateRecord>;
   keysSync(prefix?: Bytes): Array<{ key: Buffer; revision: number | bigint }>;
+  keysSync(prefix: Bytes, options: { values: true }): StateRecord[];
   /** Up to |count| records from `from` (inclusive); count < 0 walks backward. */
   range(from?: Bytes, count?: number): Rows<StateRecord>;
   rangeSync(from?: Bytes, count?: number): StateRecord[];
-  /** The record with the greatest key, or undefined when empty. */
-  last(): Promise<StateRecord | undefined>;
-  lastSync(): StateRecord | undefined;
-  /** Deletes every record. */
-  purge(): Promise<void>;
-  purgeSync(): void;
+  /** Records within the bounds (see StateScanOptions), in byte order or reversed. */
+  scan(options?: StateScanOptions): Rows<StateRecord>;
+  scanSync(options?: StateScanOptions): StateRecord[];
+  /** The record with the greatest key starting with `prefix` (any key when empty), or undefined. */
+  last(prefix?: Bytes): Promise<StateRecord | undefined>;
+  lastSync(prefix?: Bytes): StateRecord | undefined;
+  /** Deletes every record whose key starts with `prefix` (every record when empty). */
+  purge(prefix?: Bytes): Promise<void>;
+  purgeSync(prefix?: Bytes): void;
+  /** All or nothing, in one transaction: the new revision of each op (0 for deletes). */
+  batch(ops: StateOp[]): Promise<Array<number | bigint>>;
+  batchSync(ops: StateOp[]): Array<number | bigint>;
+  /** Makes every write so far durable, whatever the sync option. */
+  flush(): Promise<void>;
+  flushSync(): void;
   close(): void;
 }
+/** Bounds of StateStore.scan: start <= key (start < key with startExclusive), key < end
+ * (key <= end with endInclusive), key starting with prefix; limit 0 = all. */
+export interface StateScanOptions {
+  start?: Bytes;
+  end?: Bytes;
+  prefix?: Bytes;
+  startExclusive?: boolean;
+  endInclusive?: boolean;
+  reverse?: boolean;
+  limit?: number;
+  /** false: rows are {key, revision} and states are not read. */
+  values?: boolean;
+}
+/** One write of StateStore.batch, in the C order. */
+export type StateOp = ['upsert', Bytes, number, Bytes] | ['delete', Bytes, number];
 /** One key of a state store with its revision. */
 export interface StateRecord { key: Buffer; revision: number | bigint; state: Buffer; }
 

@@ -554,6 +554,81 @@ DD_API int dd_state_store_range(dd_journal_cursor **out, dd_state_store *store, 
 DD_API int dd_state_store_last(dd_buf *out, dd_buf *key, uint64_t *revision, dd_state_store *store);
 /* Deletes every record. */
 DD_API int dd_state_store_purge(dd_state_store *store);
+
+/* The state store as a building block (issue 17.13): a collection of
+ * another framework is a key prefix, and these calls keep to one.
+ * Key bounds, whatever the direction: start <= key (start < key with
+ * start_exclusive), key < end (key <= end with end_inclusive), and key
+ * starts with prefix; a bound of length 0 is absent. reverse walks from
+ * the greatest key down; limit 0 means no limit. keys_only: items carry
+ * no state (len 0) and sealed states are not opened. */
+typedef struct dd_state_range {
+    uint32_t version; /* DD_STATE_RANGE_VERSION */
+    uint32_t start_exclusive;
+    uint32_t end_inclusive;
+    uint32_t reverse;
+    uint32_t keys_only;
+    const uint8_t *start;
+    size_t start_len;
+    const uint8_t *end;
+    size_t end_len;
+    const uint8_t *prefix;
+    size_t prefix_len;
+    uint64_t limit;
+} dd_state_range;
+
+#define DD_STATE_RANGE_VERSION 1
+#define DD_STATE_RANGE_INIT                                                                        \
+    {                                                                                              \
+        DD_STATE_RANGE_VERSION, 0, 0, 0, 0, NULL, 0, NULL, 0, NULL, 0, 0                           \
+    }
+
+DD_API int dd_state_range_init(dd_state_range *range, uint32_t version);
+/* A cursor over the records within `range` (NULL: every record), read
+ * with dd_journal_cursor_next as dd_state_store_range's. Each page starts
+ * after the last key of the one before, so no record outside the range is
+ * read beyond one per page. */
+DD_API int dd_state_store_scan(dd_journal_cursor **out, dd_state_store *store,
+                               const dd_state_range *range);
+/* As dd_state_store_last, among the keys starting with `prefix` (every key
+ * when prefix_len is 0). DD_ENOTFOUND when there is none. */
+DD_API int dd_state_store_last_prefix(dd_buf *out, dd_buf *key, uint64_t *revision,
+                                      dd_state_store *store, const uint8_t *prefix,
+                                      size_t prefix_len);
+/* Deletes every record whose key starts with `prefix` (every record when
+ * prefix_len is 0), as one transaction on every built-in engine. */
+DD_API int dd_state_store_purge_prefix(dd_state_store *store, const uint8_t *prefix,
+                                       size_t prefix_len);
+
+typedef enum dd_state_op_kind { DD_STATE_OP_UPSERT = 1, DD_STATE_OP_DELETE = 2 } dd_state_op_kind;
+
+/* One write of a batch: an upsert (expected_revision 0, N or
+ * DD_ANY_REVISION, as dd_state_store_upsert) or a delete (N or
+ * DD_ANY_REVISION; a missing key is nothing to do with ANY and a
+ * conflict with N). state/len are ignored for deletes. */
+typedef struct dd_state_op {
+    uint32_t kind; /* dd_state_op_kind */
+    const uint8_t *key;
+    size_t key_len;
+    uint64_t expected_revision;
+    const uint8_t *state;
+    size_t len;
+} dd_state_op;
+
+/* Applies `count` ops all or nothing, in one transaction: when any op's
+ * expected revision does not hold, DD_ECONFLICT with the op's index in
+ * the message ("batch op 3: ...") and nothing is written. A key may
+ * appear once per batch (DD_EINVAL otherwise); at most 65536 ops
+ * (DD_ELIMIT). `revisions` (may be NULL; `count` entries) receives each
+ * upsert's new revision and 0 for each delete. */
+DD_API int dd_state_store_batch(uint64_t *revisions, dd_state_store *store, const dd_state_op *ops,
+                                size_t count);
+/* Makes every write so far durable, whatever the sync option: SQLite
+ * checkpoints the WAL into the database file and syncs it (or syncs the
+ * WAL when readers hold the checkpoint back); fs syncs its file system;
+ * memory and PostgreSQL (where a commit is durable as the server is
+ * configured) have nothing to do. */
+DD_API int dd_state_store_flush(dd_state_store *store);
 /* Persistence strategies for event-sourced actors. Light: every event is
  * written with a snapshot of the state after it. Full: events, and a
  * snapshot every snapshot_every events (100 by default); with compact,
@@ -691,6 +766,10 @@ typedef int (*dd_backend_state_read_fn)(void *user, const uint8_t *key, size_t k
 typedef int (*dd_backend_state_range_fn)(void *user, const uint8_t *from, size_t from_len,
                                          int64_t count, dd_backend_state_fn fn, void *ctx);
 typedef int (*dd_backend_user_fn)(void *user);
+typedef int (*dd_backend_state_scan_range_fn)(void *user, const dd_state_range *range,
+                                              dd_backend_state_fn fn, void *ctx);
+typedef int (*dd_backend_state_batch_fn)(void *user, const dd_state_op *ops, size_t count,
+                                         uint64_t *revisions);
 typedef void (*dd_backend_close_fn)(void *user);
 
 typedef struct dd_backend_ops {
@@ -745,9 +824,30 @@ typedef struct dd_backend_ops {
 
     /* May be NULL: the handle is closed; release `user`. */
     dd_backend_close_fn close;
+
+    /* Version 2 (issue 17.13). Each may be NULL on its own: the library
+     * then runs a generic form on the members above (a bounded range on
+     * state_range, a batch between state_begin and state_commit after
+     * checking every expected revision, a prefix purge as deletes in one
+     * such batch, flush as nothing). A version 1 table ends before these. */
+    /* Records within `range`, in key order (reverse: descending), at most
+     * range->limit (0: all). The library gives start and end only (a
+     * prefix is already turned into them: prefix_len is 0). keys_only:
+     * the state may be passed as NULL, 0. */
+    dd_backend_state_scan_range_fn state_scan_range;
+    /* All or nothing (one transaction): ops as dd_state_op says, keys
+     * unique, states sealed; revisions (may be NULL) as for
+     * dd_state_store_batch. On a failed expected revision: DD_ECONFLICT,
+     * nothing written, and a message naming the op's index. */
+    dd_backend_state_batch_fn state_batch;
+    /* Deletes the records whose key starts with the prefix (all when its
+     * length is 0), all or nothing. */
+    dd_backend_key_fn state_purge_prefix;
+    /* Makes every write so far durable. */
+    dd_backend_user_fn state_flush;
 } dd_backend_ops;
 
-#define DD_BACKEND_OPS_VERSION 1
+#define DD_BACKEND_OPS_VERSION 2
 
 /* Opens a journal or state store on your engine. `opts` may be NULL; of
  * it only keyring, compression_level, compression_threshold and

@@ -141,6 +141,18 @@ typedef struct store_backend_ops {
      * journal layer tells a deleted head from a lost one; without it,
      * replay checks continuity from the first event it reads. */
     int (*journal_deleted_to)(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t *out);
+
+    /* Optional, each on its own (NULL: the generic form in
+     * state_generic.c runs on the members above). */
+    /* Records within `r` (state_store.h), in key order or reversed. */
+    int (*state_scan_range)(store_backend *b, const state_bounds *r, state_scan_fn fn, void *ctx);
+    /* All or nothing, as state_store_batch; ops are checked, keys unique,
+     * blobs sealed. The conflict message names the op's index. */
+    int (*state_batch)(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions);
+    /* Deletes the records whose key starts with prefix (all when 0). */
+    int (*state_purge_prefix)(store_backend *b, const uint8_t *prefix, size_t prefix_len);
+    /* Makes every write so far durable. */
+    int (*state_flush)(store_backend *b);
 } store_backend_ops;
 
 /* Engines embed this as their first member. */

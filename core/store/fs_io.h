@@ -116,4 +116,23 @@ int fs_journal_pids(store_backend *b, const uint8_t *after, size_t after_len, ui
 int fs_journal_by_tag(store_backend *b, const uint8_t *tag, size_t tag_len, uint64_t after,
                       uint64_t max, store_event_fn fn, void *ctx);
 
+/* The state operations (fs_state.c). */
+int fs_state_get(store_backend *b, const uint8_t *key, size_t key_len, uint64_t *revision,
+                 bytes *state);
+int fs_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected,
+                    const uint8_t *state, size_t state_len, uint64_t *new_revision);
+int fs_state_delete(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected);
+int fs_state_scan(store_backend *b, const uint8_t *prefix, size_t prefix_len, state_scan_fn fn,
+                  void *ctx);
+int fs_state_range(store_backend *b, const uint8_t *from, size_t from_len, int64_t count,
+                   state_scan_fn fn, void *ctx);
+int fs_state_purge(store_backend *b);
+int fs_state_scan_range(store_backend *b, const state_bounds *r, state_scan_fn fn, void *ctx);
+int fs_state_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions);
+int fs_state_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefix_len);
+int fs_state_flush(store_backend *b);
+/* Finishes a batch a crash interrupted (its intent file is the commit
+ * point); called at a writable open, under the lock. */
+int fs_state_batch_recover(fs_backend *f);
+
 #endif

@@ -14,54 +14,13 @@
 #include <string.h>
 
 #include "store/backend.h"
+#include "store/memory_internal.h"
 #include "store/tags.h"
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/status.h"
 
-typedef struct mem_event {
-    uint64_t seq, ts, ordering;
-    uint8_t *payload;
-    size_t payload_len;
-    uint8_t *tags;
-    size_t tags_len;
-} mem_event;
-
-typedef struct mem_snap {
-    uint64_t seq, ts;
-    uint8_t *data;
-    size_t len;
-} mem_snap;
-
-typedef struct mem_pid {
-    uint8_t *pid;
-    size_t pid_len;
-    uint64_t highest;
-    uint64_t deleted_to;
-    mem_event *ev;
-    size_t nev, cap_ev;
-    mem_snap *snap;
-    size_t nsnap, cap_snap;
-} mem_pid;
-
-typedef struct mem_rec {
-    uint8_t *key;
-    size_t key_len;
-    uint64_t revision;
-    uint8_t *data;
-    size_t len;
-} mem_rec;
-
-typedef struct mem_backend {
-    store_backend base;
-    mem_pid **pids;
-    size_t npids, cap_pids;
-    mem_rec *recs;
-    size_t nrecs, cap_recs;
-    uint64_t next_ordering;
-} mem_backend;
-
-static uint8_t *dup_bytes(const uint8_t *p, size_t n)
+uint8_t *mem_dup_bytes(const uint8_t *p, size_t n)
 {
     uint8_t *d = malloc(n ? n : 1);
     if (d && n)
@@ -108,7 +67,7 @@ static int pid_get_or_add(mem_backend *m, const uint8_t *pid, size_t len, mem_pi
         m->cap_pids = cap;
     }
     mem_pid *p = calloc(1, sizeof(*p));
-    if (!p || !(p->pid = dup_bytes(pid, len))) {
+    if (!p || !(p->pid = mem_dup_bytes(pid, len))) {
         free(p);
         return error_oom();
     }
@@ -156,8 +115,8 @@ static int mem_journal_append(store_backend *b, const uint8_t *pid, size_t pid_l
         c->ts = e->timestamp_ms;
         c->payload_len = e->payload_len;
         c->tags_len = e->tags ? e->tags_len : 0;
-        c->payload = dup_bytes(e->payload, e->payload_len);
-        c->tags = c->tags_len ? dup_bytes(e->tags, e->tags_len) : NULL;
+        c->payload = mem_dup_bytes(e->payload, e->payload_len);
+        c->tags = c->tags_len ? mem_dup_bytes(e->tags, e->tags_len) : NULL;
         if (!c->payload || (c->tags_len && !c->tags)) {
             free(c->payload);
             free(c->tags);
@@ -324,7 +283,7 @@ static int mem_snapshot_save(store_backend *b, const uint8_t *pid, size_t pid_le
                              uint64_t ts, const uint8_t *data, size_t len)
 {
     mem_backend *m = (mem_backend *)b;
-    uint8_t *copy = dup_bytes(data, len);
+    uint8_t *copy = mem_dup_bytes(data, len);
     if (!copy)
         return error_oom();
     mem_pid *p;
@@ -414,170 +373,6 @@ static int mem_snapshot_prune(store_backend *b, const uint8_t *pid, size_t pid_l
     return ST_OK;
 }
 
-static size_t rec_search(mem_backend *m, const uint8_t *key, size_t len, int *found)
-{
-    size_t lo = 0, hi = m->nrecs;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (store_key_cmp(m->recs[mid].key, m->recs[mid].key_len, key, len) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *found = lo < m->nrecs && store_key_cmp(m->recs[lo].key, m->recs[lo].key_len, key, len) == 0;
-    return lo;
-}
-
-static int state_conflict(const uint8_t *key, size_t key_len, uint64_t expected, uint64_t found)
-{
-    return error_set(ST_ECONFLICT, "state '%.*s': expected revision %llu, found %llu",
-                     error_key_len(key_len), (const char *)key, (unsigned long long)expected,
-                     (unsigned long long)found);
-}
-
-static int mem_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected,
-                            const uint8_t *state, size_t state_len, uint64_t *new_revision)
-{
-    mem_backend *m = (mem_backend *)b;
-    int found;
-    size_t i = rec_search(m, key, key_len, &found);
-    uint64_t current = found ? m->recs[i].revision : 0;
-    if (expected != STATE_ANY_REVISION && expected != current)
-        return state_conflict(key, key_len, expected, current);
-    uint8_t *copy = dup_bytes(state, state_len);
-    if (!copy)
-        return error_oom();
-    if (found) {
-        free(m->recs[i].data);
-        m->recs[i].data = copy;
-        m->recs[i].len = state_len;
-        m->recs[i].revision = current + 1;
-    } else {
-        uint8_t *kc = dup_bytes(key, key_len);
-        if (!kc) {
-            free(copy);
-            return error_oom();
-        }
-        if (m->nrecs + 1 > m->cap_recs) {
-            size_t cap = grow_capacity(m->cap_recs, m->nrecs + 1);
-            mem_rec *r = realloc_array(m->recs, cap, sizeof(*r));
-            if (!r) {
-                free(copy);
-                free(kc);
-                return error_oom();
-            }
-            m->recs = r;
-            m->cap_recs = cap;
-        }
-        memmove(m->recs + i + 1, m->recs + i, (m->nrecs - i) * sizeof(*m->recs));
-        m->recs[i] = (mem_rec){kc, key_len, 1, copy, state_len};
-        m->nrecs++;
-    }
-    if (new_revision)
-        *new_revision = current + 1;
-    return ST_OK;
-}
-
-static int not_found(const uint8_t *key, size_t key_len)
-{
-    return error_set(ST_ENOTFOUND, "state '%.*s' not found", error_key_len(key_len),
-                     (const char *)key);
-}
-
-static int mem_state_get(store_backend *b, const uint8_t *key, size_t key_len, uint64_t *revision,
-                         bytes *state)
-{
-    mem_backend *m = (mem_backend *)b;
-    int found;
-    size_t i = rec_search(m, key, key_len, &found);
-    if (!found)
-        return not_found(key, key_len);
-    if (state) {
-        bytes_reset(state);
-        bytes_put(state, m->recs[i].data, m->recs[i].len);
-        if (state->failed)
-            return error_oom();
-    }
-    if (revision)
-        *revision = m->recs[i].revision;
-    return ST_OK;
-}
-
-static int mem_state_delete(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected)
-{
-    mem_backend *m = (mem_backend *)b;
-    int found;
-    size_t i = rec_search(m, key, key_len, &found);
-    if (!found)
-        return not_found(key, key_len);
-    if (expected != STATE_ANY_REVISION && expected != m->recs[i].revision)
-        return state_conflict(key, key_len, expected, m->recs[i].revision);
-    free(m->recs[i].key);
-    free(m->recs[i].data);
-    memmove(m->recs + i, m->recs + i + 1, (m->nrecs - i - 1) * sizeof(*m->recs));
-    m->nrecs--;
-    return ST_OK;
-}
-
-static int mem_state_scan(store_backend *b, const uint8_t *prefix, size_t prefix_len,
-                          state_scan_fn fn, void *ctx)
-{
-    mem_backend *m = (mem_backend *)b;
-    int found;
-    size_t i = prefix_len ? rec_search(m, prefix, prefix_len, &found) : 0;
-    for (; i < m->nrecs; i++) {
-        mem_rec *r = &m->recs[i];
-        if (r->key_len < prefix_len || (prefix_len && memcmp(r->key, prefix, prefix_len) != 0))
-            break;
-        int rc = fn(ctx, r->key, r->key_len, r->revision, r->data, r->len);
-        if (rc)
-            return rc;
-    }
-    return ST_OK;
-}
-
-static int mem_state_range(store_backend *b, const uint8_t *from, size_t from_len, int64_t count,
-                           state_scan_fn fn, void *ctx)
-{
-    mem_backend *m = (mem_backend *)b;
-    int found = 0;
-    if (count > 0) {
-        size_t i = from_len ? rec_search(m, from, from_len, &found) : 0;
-        for (int64_t sent = 0; i < m->nrecs && sent < count; i++, sent++) {
-            mem_rec *r = &m->recs[i];
-            int rc = fn(ctx, r->key, r->key_len, r->revision, r->data, r->len);
-            if (rc)
-                return rc;
-        }
-    } else if (count < 0) {
-        size_t end = m->nrecs; /* one past the first record to visit */
-        if (from_len) {
-            end = rec_search(m, from, from_len, &found);
-            if (found)
-                end++;
-        }
-        uint64_t want = (uint64_t)(-(count + 1)) + 1; /* -count, without overflow */
-        for (uint64_t sent = 0; end > 0 && sent < want; end--, sent++) {
-            mem_rec *r = &m->recs[end - 1];
-            int rc = fn(ctx, r->key, r->key_len, r->revision, r->data, r->len);
-            if (rc)
-                return rc;
-        }
-    }
-    return ST_OK;
-}
-
-static int mem_state_purge(store_backend *b)
-{
-    mem_backend *m = (mem_backend *)b;
-    for (size_t i = 0; i < m->nrecs; i++) {
-        free(m->recs[i].key);
-        free(m->recs[i].data);
-    }
-    m->nrecs = 0;
-    return ST_OK;
-}
-
 static int mem_noop(store_backend *b)
 {
     (void)b;
@@ -633,6 +428,9 @@ static const store_backend_ops mem_ops = {
     .state_commit = mem_noop,
     .close = mem_close,
     .journal_deleted_to = mem_journal_deleted_to,
+    .state_scan_range = mem_state_scan_range,
+    .state_batch = mem_state_batch,
+    .state_purge_prefix = mem_state_purge_prefix,
 };
 
 int store_backend_open_memory(store_backend **out)

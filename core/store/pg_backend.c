@@ -409,6 +409,9 @@ static const store_backend_ops pg_ops = {
     .state_begin = pg_state_begin,
     .state_commit = pg_state_commit,
     .close = pg_close,
+    .state_scan_range = pg_state_scan_range,
+    .state_batch = pg_state_batch,
+    .state_purge_prefix = pg_state_purge_prefix,
 };
 
 /* One text value of a one-row query, or "" when it returned no row. */

@@ -128,5 +128,8 @@ int pg_state_range(store_backend *b, const uint8_t *from, size_t from_len, int64
 int pg_state_purge(store_backend *b);
 int pg_state_begin(store_backend *b);
 int pg_state_commit(store_backend *b);
+int pg_state_scan_range(store_backend *b, const state_bounds *r, state_scan_fn fn, void *ctx);
+int pg_state_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions);
+int pg_state_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefix_len);
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "store/pg_internal.h"
+#include "store/state_generic.h"
 #include "store/store.h"
 #include "util/error.h"
 #include "util/status.h"
@@ -203,5 +204,159 @@ int pg_state_commit(store_backend *b)
     int rc = pg_tx_commit(pg);
     if (rc != ST_OK && pg->depth > 0)
         pg_tx_rollback(pg);
+    return rc;
+}
+
+/* ---- building blocks: bounded ranges, batches, prefix purge ---------- */
+
+/* Runs `sql` (not prepared: its shape follows the bounds it has); on
+ * success *out holds a result the caller PQclear()s. */
+static int run_sql(pg_backend *pg, const char *sql, const pg_params *p, const char *what,
+                   PGresult **out)
+{
+    *out = NULL;
+    int rc = pg_ready(pg);
+    if (rc != ST_OK)
+        return rc;
+    PGresult *r = PQexecParams(pg->conn, sql, p->n, NULL, p->values, p->lengths, p->formats, 1);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        rc = pg_error(pg, r, what);
+        PQclear(r);
+        return rc;
+    }
+    *out = r;
+    return ST_OK;
+}
+
+/* A page of the bounded range: bounds as given, at most `page` rows. */
+static int range_page(pg_backend *pg, const state_bounds *r, uint64_t page, PGresult **out)
+{
+    pg_params p = {0};
+    char sql[320], lower[48] = "", upper[48] = "";
+    if (r->start_len) {
+        pg_param_blob(&p, r->start, r->start_len);
+        snprintf(lower, sizeof(lower), " AND key %s $%d::bytea",
+                 r->start_exclusive ? ">" : ">=", p.n);
+    }
+    if (r->end_len) {
+        pg_param_blob(&p, r->end, r->end_len);
+        snprintf(upper, sizeof(upper), " AND key %s $%d::bytea", r->end_inclusive ? "<=" : "<",
+                 p.n);
+    }
+    pg_param_u64(&p, page);
+    snprintf(sql, sizeof(sql),
+             "SELECT key, revision, %s FROM ddata_state WHERE true%s%s ORDER BY key%s"
+             " LIMIT $%d::int8",
+             r->keys_only ? "''::bytea" : "data", lower, upper, r->reverse ? " DESC" : "", p.n);
+    return run_sql(pg, sql, &p, "scanning state", out);
+}
+
+int pg_state_scan_range(store_backend *b, const state_bounds *bounds, state_scan_fn fn, void *ctx)
+{
+    pg_backend *pg = (pg_backend *)b;
+    state_bounds r = *bounds;
+    bytes resume = BYTES_INIT;
+    uint64_t sent = 0;
+    int rc = ST_OK;
+    for (;;) {
+        uint64_t left = r.limit ? r.limit - sent : UINT64_MAX;
+        uint64_t page = left < PG_PAGE_ROWS ? left : PG_PAGE_ROWS;
+        PGresult *res;
+        if (page == 0 || (rc = range_page(pg, &r, page, &res)) != ST_OK)
+            break;
+        int rows = PQntuples(res);
+        for (int i = 0; i < rows && rc == ST_OK; i++) {
+            size_t kn, dn;
+            const uint8_t *k = pg_col_blob(res, i, 0, &kn);
+            const uint8_t *d = pg_col_blob(res, i, 2, &dn);
+            rc = fn(ctx, k, kn, pg_col_u64(res, i, 1), d, dn);
+            if (i == rows - 1) {
+                bytes_reset(&resume);
+                bytes_put(&resume, k, kn);
+            }
+        }
+        PQclear(res);
+        sent += (uint64_t)rows;
+        if (rc != ST_OK || (uint64_t)rows < page)
+            break;
+        if (resume.failed) {
+            rc = error_oom();
+            break;
+        }
+        /* The next page starts after the last key, in the walk's direction. */
+        if (r.reverse) {
+            r.end = resume.data;
+            r.end_len = resume.len;
+            r.end_inclusive = 0;
+        } else {
+            r.start = resume.data;
+            r.start_len = resume.len;
+            r.start_exclusive = 1;
+        }
+    }
+    bytes_free(&resume);
+    return rc;
+}
+
+static int batch_op(pg_backend *pg, size_t i, const state_op *op, uint64_t *rev)
+{
+    *rev = 0;
+    int rc;
+    if (op->kind == STATE_OP_UPSERT) {
+        rc = pg_state_upsert(&pg->base, op->key, op->key_len, op->expected_revision, op->state,
+                             op->state_len, rev);
+    } else {
+        rc = pg_state_delete(&pg->base, op->key, op->key_len, op->expected_revision);
+        if (rc == ST_ENOTFOUND && op->expected_revision == STATE_ANY_REVISION) {
+            error_clear();
+            rc = ST_OK;
+        } else if (rc == ST_ENOTFOUND) {
+            rc = key_msg(ST_ECONFLICT, op->key, op->key_len, op->expected_revision, 0);
+        }
+    }
+    return rc == ST_OK ? rc : error_wrap("batch op %zu", i);
+}
+
+/* One transaction (a savepoint inside an open one). */
+int pg_state_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions)
+{
+    pg_backend *pg = (pg_backend *)b;
+    int rc = pg_tx_begin(pg);
+    if (rc != ST_OK)
+        return rc;
+    for (size_t i = 0; i < n && rc == ST_OK; i++) {
+        uint64_t rev;
+        rc = batch_op(pg, i, &ops[i], &rev);
+        if (rc == ST_OK && revisions)
+            revisions[i] = rev;
+    }
+    if (rc == ST_OK && (rc = pg_tx_commit(pg)) == ST_OK)
+        return ST_OK;
+    if (pg->depth > 0)
+        pg_tx_rollback(pg);
+    return rc;
+}
+
+int pg_state_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefix_len)
+{
+    if (!prefix_len)
+        return pg_state_purge(b);
+    state_bounds r = {0};
+    bytes scratch = BYTES_INIT;
+    int rc = state_bounds_clip_prefix(&r, prefix, prefix_len, &scratch);
+    pg_params p = {0};
+    pg_param_blob(&p, r.start, r.start_len);
+    if (r.end_len)
+        pg_param_blob(&p, r.end, r.end_len);
+    PGresult *res = NULL;
+    if (rc == ST_OK)
+        rc =
+            run_sql((pg_backend *)b,
+                    r.end_len ? "DELETE FROM ddata_state WHERE key >= $1::bytea AND key < $2::bytea"
+                              : "DELETE FROM ddata_state WHERE key >= $1::bytea",
+                    &p, "purging state by prefix", &res);
+    PQclear(res);
+    bytes_free(&scratch);
     return rc;
 }

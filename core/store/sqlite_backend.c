@@ -165,6 +165,8 @@ static void sql_close(store_backend *b)
         store_files_remove(s->path);
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(s->q[i]);
+    for (int i = 0; i < SQL_RANGE_SHAPES; i++)
+        sqlite3_finalize(s->range_q[i]);
     sqlite3_close_v2(s->db);
     free(s->path);
     free(s);
@@ -192,6 +194,10 @@ static const store_backend_ops sql_ops = {
     .state_commit = sql_state_commit,
     .close = sql_close,
     .journal_deleted_to = sql_journal_deleted_to,
+    .state_scan_range = sql_state_scan_range,
+    .state_batch = sql_state_batch,
+    .state_purge_prefix = sql_state_purge_prefix,
+    .state_flush = sql_state_flush,
 };
 
 /* Migrations, in order; migration i brings a schema from version i to

@@ -50,10 +50,16 @@ enum {
     Q_COUNT
 };
 
+/* Bounded state range statements, one per shape (start none/inclusive/
+ * exclusive x end the same x direction x limit x keys only), prepared on
+ * first use (sqlite_state.c). */
+#define SQL_RANGE_SHAPES 72
+
 typedef struct sql_backend {
     store_backend base;
     sqlite3 *db;
     sqlite3_stmt *q[Q_COUNT];
+    sqlite3_stmt *range_q[SQL_RANGE_SHAPES];
     int depth; /* open transaction levels (BEGIN, then SAVEPOINTs) */
     char *path;
     /* The first I/O error (SQLITE_IOERR, SQLITE_FULL), 0 while none. A
@@ -137,5 +143,9 @@ int sql_state_range(store_backend *b, const uint8_t *from, size_t from_len, int6
 int sql_state_purge(store_backend *b);
 int sql_state_begin(store_backend *b);
 int sql_state_commit(store_backend *b);
+int sql_state_scan_range(store_backend *b, const state_bounds *r, state_scan_fn fn, void *ctx);
+int sql_state_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions);
+int sql_state_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefix_len);
+int sql_state_flush(store_backend *b);
 
 #endif

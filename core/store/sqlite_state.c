@@ -4,12 +4,16 @@
  * need no explicit transaction outside a batch; a failed compare reads the
  * current revision once, for the error message.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store/sqlite_internal.h"
+#include "store/state_generic.h"
 #include "store/store.h"
 #include "store/tags.h"
 #include "util/error.h"
@@ -183,4 +187,156 @@ int sql_state_commit(store_backend *b)
     if (rc != ST_OK)
         sql_tx_rollback(s);
     return rc;
+}
+
+/* ---- building blocks: bounded ranges, batches, prefix purge, flush ---- */
+
+/* The bounded range is one query shaped by the bounds it has, prepared
+ * the first time that shape is asked for and kept (sql_backend.range_q). */
+static int range_statement(sql_backend *s, const state_bounds *r, sqlite3_stmt **out)
+{
+    *out = NULL;
+    int start = !r->start_len ? 0 : r->start_exclusive ? 2 : 1;
+    int end = !r->end_len ? 0 : r->end_inclusive ? 2 : 1;
+    int shape = (((start * 3 + end) * 2 + !!r->reverse) * 2 + (r->limit != 0)) * 2 + !!r->keys_only;
+    if (s->range_q[shape]) {
+        *out = s->range_q[shape];
+        return ST_OK;
+    }
+    static const char *const lower[] = {"", " AND key >= ?1", " AND key > ?1"};
+    static const char *const upper[] = {"", " AND key < ?2", " AND key <= ?2"};
+    char sql[256];
+    snprintf(sql, sizeof(sql), "SELECT key, revision, %s FROM state WHERE 1%s%s ORDER BY key%s%s",
+             r->keys_only ? "x''" : "data", lower[start], upper[end], r->reverse ? " DESC" : "",
+             r->limit ? " LIMIT ?3" : "");
+    int rc =
+        sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->range_q[shape], NULL);
+    if (rc != SQLITE_OK)
+        return sql_error(s, rc, "preparing a state range");
+    *out = s->range_q[shape];
+    return ST_OK;
+}
+
+int sql_state_scan_range(store_backend *b, const state_bounds *r, state_scan_fn fn, void *ctx)
+{
+    sql_backend *s = (sql_backend *)b;
+    sqlite3_stmt *st = NULL;
+    int rc = range_statement(s, r, &st);
+    if (rc != ST_OK)
+        return rc;
+    if (r->start_len)
+        sql_bind_blob(st, 1, r->start, r->start_len);
+    if (r->end_len)
+        sql_bind_blob(st, 2, r->end, r->end_len);
+    if (r->limit)
+        sql_bind_u64(st, 3, r->limit);
+    scan_ctx c = {(const uint8_t *)"", 0, fn, ctx, 0};
+    rc = sql_step_rows(s, st, scan_row, &c); /* resets the statement */
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+static int batch_op(sql_backend *s, size_t i, const state_op *op, uint64_t *rev)
+{
+    *rev = 0;
+    int rc;
+    if (op->kind == STATE_OP_UPSERT) {
+        rc = sql_state_upsert(&s->base, op->key, op->key_len, op->expected_revision, op->state,
+                              op->state_len, rev);
+    } else {
+        rc = sql_state_delete(&s->base, op->key, op->key_len, op->expected_revision);
+        if (rc == ST_ENOTFOUND && op->expected_revision == STATE_ANY_REVISION) {
+            error_clear();
+            rc = ST_OK;
+        } else if (rc == ST_ENOTFOUND) {
+            rc = key_msg(ST_ECONFLICT, op->key, op->key_len, op->expected_revision, 0);
+        }
+    }
+    return rc == ST_OK ? rc : error_wrap("batch op %zu", i);
+}
+
+/* One transaction (a savepoint inside an open one): a failed op rolls
+ * back every op before it. */
+int sql_state_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions)
+{
+    sql_backend *s = (sql_backend *)b;
+    int rc = sql_check_writable(s);
+    if (rc == ST_OK)
+        rc = sql_tx_begin(s);
+    if (rc != ST_OK)
+        return rc;
+    for (size_t i = 0; i < n && rc == ST_OK; i++) {
+        uint64_t rev;
+        rc = batch_op(s, i, &ops[i], &rev);
+        if (rc == ST_OK && revisions)
+            revisions[i] = rev;
+    }
+    if (rc == ST_OK && (rc = sql_tx_commit(s)) == ST_OK)
+        return ST_OK;
+    sql_tx_rollback(s);
+    return rc;
+}
+
+int sql_state_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefix_len)
+{
+    sql_backend *s = (sql_backend *)b;
+    if (!prefix_len)
+        return sql_state_purge(b);
+    int rc = sql_check_writable(s);
+    if (rc != ST_OK)
+        return rc;
+    state_bounds r = {0};
+    bytes scratch = BYTES_INIT;
+    if ((rc = state_bounds_clip_prefix(&r, prefix, prefix_len, &scratch)) != ST_OK)
+        return rc;
+    sqlite3_stmt *st = NULL;
+    rc = sqlite3_prepare_v2(s->db,
+                            r.end_len ? "DELETE FROM state WHERE key >= ?1 AND key < ?2"
+                                      : "DELETE FROM state WHERE key >= ?1",
+                            -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sql_bind_blob(st, 1, r.start, r.start_len);
+        if (r.end_len)
+            sql_bind_blob(st, 2, r.end, r.end_len);
+        rc = sqlite3_step(st);
+    }
+    rc = rc == SQLITE_DONE ? ST_OK : sql_error(s, rc, "purging state by prefix");
+    sqlite3_finalize(st);
+    bytes_free(&scratch);
+    return rc;
+}
+
+static int fsync_path(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? ST_OK : error_set(ST_EIO, "flush: %s: %s", path, strerror(errno));
+    int rc =
+        fsync(fd) == 0 ? ST_OK : error_set(ST_EIO, "flush: fsync %s: %s", path, strerror(errno));
+    close(fd);
+    return rc;
+}
+
+/* Copies the WAL into the database file and syncs it, whatever the sync
+ * setting. When readers keep the checkpoint from finishing, the WAL itself
+ * is synced instead: the writes are durable either way. */
+int sql_state_flush(store_backend *b)
+{
+    sql_backend *s = (sql_backend *)b;
+    if (s->depth)
+        return error_set(ST_EMISUSE, "flush inside an open transaction (commit it first)");
+    int busy = 0;
+    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+        busy = 1;
+    else if (rc != SQLITE_OK)
+        return sql_error(s, rc, "checkpointing the WAL");
+    if (!s->path || !s->path[0] || strcmp(s->path, ":memory:") == 0)
+        return ST_OK;
+    if (!busy)
+        return fsync_path(s->path);
+    char wal[4096];
+    if ((size_t)snprintf(wal, sizeof(wal), "%s-wal", s->path) >= sizeof(wal))
+        return error_set(ST_ELIMIT, "flush: the path '%s' is too long", s->path);
+    return fsync_path(wal);
 }

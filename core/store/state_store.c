@@ -21,15 +21,10 @@
 #include "store/backend.h"
 #include "store/binding.h"
 #include "store/state_store.h"
+#include "store/state_store_impl.h"
 #include "store/store.h"
 #include "util/error.h"
 #include "util/status.h"
-
-struct state_store {
-    store_backend *be;
-    sealer *seal; /* sealed, or plain (checksum + compression): never NULL */
-    pthread_mutex_t mu;
-};
 
 int state_store_open_backend(state_store **out, store_backend *be, sealer *seal)
 {
@@ -77,8 +72,8 @@ static int check_key(const uint8_t *key, size_t key_len)
     return ST_OK;
 }
 
-static void state_aad(const sealer *seal, bytes *aad, const uint8_t *key, size_t key_len,
-                      uint64_t revision)
+void state_aad(const sealer *seal, bytes *aad, const uint8_t *key, size_t key_len,
+               uint64_t revision)
 {
     store_bind_state(aad, key, key_len, sealer_is_sealed(seal), revision);
 }
@@ -142,8 +137,8 @@ int state_store_upsert(state_store *s, const uint8_t *key, size_t key_len,
     return rc;
 }
 
-static int open_record(sealer *seal, const uint8_t *key, size_t key_len, uint64_t revision,
-                       const uint8_t *blob, size_t len, bytes *out)
+int state_record_open(sealer *seal, const uint8_t *key, size_t key_len, uint64_t revision,
+                      const uint8_t *blob, size_t len, bytes *out)
 {
     bytes aad = BYTES_INIT;
     state_aad(seal, &aad, key, key_len, revision);
@@ -172,7 +167,7 @@ int state_store_get(state_store *s, const uint8_t *key, size_t key_len, uint64_t
     pthread_mutex_unlock(&s->mu);
     if (rc == ST_OK && s->seal && state) {
         bytes plain = BYTES_INIT;
-        rc = open_record(s->seal, key, key_len, rev, raw.data, raw.len, &plain);
+        rc = state_record_open(s->seal, key, key_len, rev, raw.data, raw.len, &plain);
         if (rc == ST_OK) {
             bytes_free(state);
             *state = plain;
@@ -215,7 +210,7 @@ static int unseal_scan(void *c, const uint8_t *key, size_t key_len, uint64_t rev
 {
     scan_ctx *sc = c;
     bytes_reset(&sc->plain);
-    int rc = open_record(sc->seal, key, key_len, revision, blob, len, &sc->plain);
+    int rc = state_record_open(sc->seal, key, key_len, revision, blob, len, &sc->plain);
     if (rc != ST_OK) {
         sc->error = rc;
         return rc;

@@ -63,6 +63,70 @@ int state_store_last(state_store *s, bytes *key, uint64_t *revision, bytes *stat
 /* Deletes every record. */
 int state_store_purge(state_store *s);
 
+/* ---- building blocks (issue 17.13): bounded ranges, prefix-scoped
+ * last/purge, atomic batches, flush. A collection of another framework
+ * is a key prefix; these let it be one without touching its neighbours. */
+
+/* Key bounds, independent of direction: keys k with start <= k (start < k
+ * when start_exclusive) and k < end (k <= end when end_inclusive). A bound
+ * of length 0 is absent. reverse walks from the greatest key down; limit
+ * 0 means no limit. keys_only lets an engine skip reading states (it may
+ * pass state NULL, len 0). */
+typedef struct state_bounds {
+    const uint8_t *start;
+    size_t start_len;
+    const uint8_t *end;
+    size_t end_len;
+    int start_exclusive;
+    int end_inclusive;
+    int reverse;
+    int keys_only;
+    uint64_t limit;
+} state_bounds;
+
+/* Narrows `b` to keys starting with `prefix`: start becomes the prefix
+ * when it was below it, end the first key past every extension of the
+ * prefix (the prefix with trailing 0xFF bytes dropped and its last byte
+ * incremented; none when the prefix is all 0xFF) when that is lower. The
+ * new end is kept in `scratch`, which must outlive `b`'s use. */
+int state_bounds_clip_prefix(state_bounds *b, const uint8_t *prefix, size_t prefix_len,
+                             bytes *scratch);
+
+typedef enum state_op_kind { STATE_OP_UPSERT = 1, STATE_OP_DELETE = 2 } state_op_kind;
+
+/* One write of a batch. Upserts take expected revisions as
+ * state_store_upsert does; deletes N or STATE_ANY_REVISION (a missing key
+ * with ANY is nothing to do, with N a conflict). */
+typedef struct state_op {
+    int kind;
+    const uint8_t *key;
+    size_t key_len;
+    uint64_t expected_revision;
+    const uint8_t *state;
+    size_t state_len;
+} state_op;
+
+#define STATE_BATCH_MAX_OPS 65536u
+
+/* Visits the records within `b`, in key order (reverse when asked). */
+int state_store_scan_range(state_store *s, const state_bounds *b, state_scan_fn fn, void *ctx);
+/* The record with the greatest key starting with `prefix` (any key when
+ * prefix_len is 0); ST_ENOTFOUND when there is none. */
+int state_store_last_prefix(state_store *s, const uint8_t *prefix, size_t prefix_len, bytes *key,
+                            uint64_t *revision, bytes *state);
+/* Deletes every record whose key starts with `prefix` (all when
+ * prefix_len is 0), as one transaction where the engine has them. */
+int state_store_purge_prefix(state_store *s, const uint8_t *prefix, size_t prefix_len);
+/* Applies `ops` all or nothing: when any op's expected revision does not
+ * hold, ST_ECONFLICT naming the op's index and nothing is written. A key
+ * may appear once per batch. revisions (may be NULL; n entries) receives
+ * each upsert's new revision, 0 for deletes. */
+int state_store_batch(state_store *s, const state_op *ops, size_t n, uint64_t *revisions);
+/* Makes every write so far durable on the medium, whatever the sync
+ * setting (SQLite: a WAL checkpoint; fs: syncfs; memory, PostgreSQL:
+ * nothing to do). */
+int state_store_flush(state_store *s);
+
 /* Backends. More (SQLite, file system) are declared in their own headers
  * beside their sources. */
 int state_store_open_memory(state_store **out);

@@ -225,13 +225,31 @@ class StateStore {
   }
 
   // {key: Buffer, revision} for keys starting with `prefix`, in byte
-  // order: an async iterable read in batches on the pool.
-  keys(prefix = '') {
+  // order: an async iterable read in batches on the pool. With
+  // {values: true}, records {key, revision, state}.
+  keys(prefix = '', { values = false } = {}) {
+    if (values) return this.scan({ prefix });
     return cursorIterable(() => this._native.keysOpen(prefix), SHAPE.key);
   }
 
-  keysSync(prefix = '') {
+  keysSync(prefix = '', { values = false } = {}) {
+    if (values) return this.scanSync({ prefix });
     return this._native.keys(prefix);
+  }
+
+  // Records {key, revision, state} within the bounds, in byte order
+  // (reverse: greatest first): start <= key (start < key with
+  // startExclusive), key < end (key <= end with endInclusive), key starting
+  // with prefix; an empty bound is absent, limit 0 means all. values:
+  // false gives {key, revision} without reading states. An async iterable
+  // read in batches on the pool; options are checked at the call.
+  scan(options = {}) {
+    const shape = options && options.values === false ? SHAPE.key : SHAPE.keyState;
+    return cursorIterable(() => this._native.scanOpen(options), shape);
+  }
+
+  scanSync(options = {}) {
+    return this._native.scan(options);
   }
 
   // Up to |count| records {key, revision, state} from `from` (inclusive):
@@ -245,22 +263,47 @@ class StateStore {
     return this._native.range(from, count);
   }
 
-  // The record with the greatest key, or undefined when the store is empty.
-  async last() {
-    return this._native.lastAsync();
+  // The record with the greatest key starting with `prefix` (any key when
+  // empty), or undefined when there is none.
+  async last(prefix = '') {
+    return prefix.length ? this._native.lastPrefixAsync(prefix) : this._native.lastAsync();
   }
 
-  lastSync() {
-    return this._native.last();
+  lastSync(prefix = '') {
+    return prefix.length ? this._native.lastPrefix(prefix) : this._native.last();
   }
 
-  // Deletes every record.
-  async purge() {
-    return this._native.purgeAsync();
+  // Deletes every record whose key starts with `prefix` (every record when
+  // empty), in one transaction.
+  async purge(prefix = '') {
+    return prefix.length ? this._native.purgePrefixAsync(prefix) : this._native.purgeAsync();
   }
 
-  purgeSync() {
-    this._native.purge();
+  purgeSync(prefix = '') {
+    if (prefix.length) this._native.purgePrefix(prefix);
+    else this._native.purge();
+  }
+
+  // Applies ops all or nothing, in one transaction; resolves to the new
+  // revision of each (0 for deletes). Each op in the C order:
+  // ['upsert', key, expectedRevision, state] or ['delete', key,
+  // expectedRevision]. ConflictError naming the op's index when an
+  // expected revision does not hold; nothing is written then.
+  async batch(ops) {
+    return this._native.batchAsync(ops);
+  }
+
+  batchSync(ops) {
+    return this._native.batch(ops);
+  }
+
+  // Makes every write so far durable, whatever the sync option.
+  async flush() {
+    return this._native.flushAsync();
+  }
+
+  flushSync() {
+    this._native.flush();
   }
 
   close() {

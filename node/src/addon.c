@@ -231,7 +231,8 @@ NAPI_MODULE_INIT()
     if (!addon_export(env, exports, fns, ADDON_COUNT(fns)) || !addon_init_core(env, exports) ||
         !addon_init_watch(env, exports) || !addon_init_crdt(env, exports) ||
         !addon_init_system(env, exports) || !addon_init_store(env, exports) ||
-        !addon_init_store_async(env, exports) || !addon_init_owned(env, exports))
+        !addon_init_store_async(env, exports) || !addon_init_state_blocks(env, exports) ||
+        !addon_init_owned(env, exports))
         return NULL;
     return exports;
 }

@@ -80,6 +80,7 @@ bool addon_init_crdt(napi_env env, napi_value exports);
 bool addon_init_system(napi_env env, napi_value exports);
 bool addon_init_store(napi_env env, napi_value exports);
 bool addon_init_store_async(napi_env env, napi_value exports);
+bool addon_init_state_blocks(napi_env env, napi_value exports);
 bool addon_init_owned(napi_env env, napi_value exports);
 
 #define ADDON_COUNT(a) (sizeof(a) / sizeof((a)[0]))

@@ -250,7 +250,7 @@ napi_value row_to_js(napi_env env, const dd_journal_event *ev, row_shape shape)
 }
 
 /* Drains and closes `c` into a JS array of `shape` rows. */
-static napi_value cursor_to_js(napi_env env, dd_journal_cursor *c, row_shape shape)
+napi_value store_cursor_to_js(napi_env env, dd_journal_cursor *c, row_shape shape)
 {
     napi_value arr;
     napi_create_array(env, &arr);
@@ -267,7 +267,7 @@ static napi_value cursor_to_js(napi_env env, dd_journal_cursor *c, row_shape sha
 static napi_value cursor_result(addon_call *c, int rc, dd_journal_cursor *cur, row_shape shape)
 {
     call_free(c);
-    return rc ? addon_fail(c->env, rc) : cursor_to_js(c->env, cur, shape);
+    return rc ? addon_fail(c->env, rc) : store_cursor_to_js(c->env, cur, shape);
 }
 
 bool revision_arg(napi_env env, napi_value v, uint64_t *out)

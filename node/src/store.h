@@ -20,6 +20,14 @@ typedef enum row_shape {
 } row_shape;
 
 napi_value row_to_js(napi_env env, const dd_journal_event *ev, row_shape shape);
+/* Drains and closes cursor `c` into a JS array of `shape` rows (store.c). */
+napi_value store_cursor_to_js(napi_env env, dd_journal_cursor *c, row_shape shape);
+/* Cursor `cur` as a JS object with close(), which cursorNext reads
+ * (store_async.c); the object owns it, even on failure. */
+napi_value store_cursor_object(napi_env env, dd_journal_cursor *cur);
+/* Adds `props` to exports[cls].prototype (store_async.c). */
+bool store_add_methods(napi_env env, napi_value exports, const char *cls,
+                       const napi_property_descriptor *props, size_t n);
 
 /* An expected revision: -1 means any. */
 bool revision_arg(napi_env env, napi_value v, uint64_t *out);

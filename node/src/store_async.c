@@ -166,11 +166,18 @@ static int close_cursor(void *h)
 static napi_value result_cursor(napi_env env, async_job *job)
 {
     store_op *op = job->data;
-    napi_value o, close_fn;
-    if (napi_create_object(env, &o) != napi_ok)
-        return NULL;
     dd_journal_cursor *cur = op->cursor;
     op->cursor = NULL; /* handle_wrap owns it now, even on failure */
+    return store_cursor_object(env, cur);
+}
+
+napi_value store_cursor_object(napi_env env, dd_journal_cursor *cur)
+{
+    napi_value o, close_fn;
+    if (napi_create_object(env, &o) != napi_ok) {
+        dd_journal_cursor_close(cur);
+        return NULL;
+    }
     if (!handle_wrap(env, o, cur, close_cursor))
         return NULL;
     if (napi_create_function(env, "close", NAPI_AUTO_LENGTH, handle_close_method, NULL,
@@ -805,8 +812,8 @@ static napi_value store_purge_async(napi_env env, napi_callback_info info)
 #define M ADDON_METHOD
 
 /* Adds `props` to exports[cls].prototype (the class store.c defined). */
-static bool add_methods(napi_env env, napi_value exports, const char *cls,
-                        const napi_property_descriptor *props, size_t n)
+bool store_add_methods(napi_env env, napi_value exports, const char *cls,
+                       const napi_property_descriptor *props, size_t n)
 {
     napi_value ctor, proto;
     return napi_get_named_property(env, exports, cls, &ctor) == napi_ok &&
@@ -835,7 +842,7 @@ bool addon_init_store_async(napi_env env, napi_value exports)
         M("purgeAsync", store_purge_async),
     };
     static const addon_fn fns[] = {{"cursorNext", cursor_next}};
-    return add_methods(env, exports, "Journal", j, ADDON_COUNT(j)) &&
-           add_methods(env, exports, "StateStore", s, ADDON_COUNT(s)) &&
+    return store_add_methods(env, exports, "Journal", j, ADDON_COUNT(j)) &&
+           store_add_methods(env, exports, "StateStore", s, ADDON_COUNT(s)) &&
            addon_export(env, exports, fns, ADDON_COUNT(fns));
 }

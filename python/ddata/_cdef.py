@@ -14,8 +14,9 @@ CDEF = r"""
 #define DD_STORE_OPTIONS_VERSION 1
 #define DD_SNAPSHOT_CRITERIA_VERSION 1
 #define DD_ANY_REVISION 18446744073709551615
+#define DD_STATE_RANGE_VERSION 1
 #define DD_PERSIST_OPTIONS_VERSION 1
-#define DD_BACKEND_OPS_VERSION 1
+#define DD_BACKEND_OPS_VERSION 2
 #define DD_REPLICA_OPTIONS_VERSION 1
 #define DD_OWNED_OPTIONS_VERSION 1
 #define DD_OWNED_TYPE_OPTIONS_VERSION 1
@@ -86,6 +87,10 @@ typedef enum dd_seal_mode {
     DD_SEAL_IF_KEYRING = 0,
     DD_SEAL_REQUIRED = 1,
 } dd_seal_mode;
+typedef enum dd_state_op_kind {
+    DD_STATE_OP_UPSERT = 1,
+    DD_STATE_OP_DELETE = 2,
+} dd_state_op_kind;
 typedef enum dd_persist_strategy {
     DD_PERSIST_LIGHT = 1,
     DD_PERSIST_FULL = 2,
@@ -220,6 +225,28 @@ typedef struct dd_snapshot_criteria {
     uint64_t min_timestamp_ms;
     uint64_t max_timestamp_ms;
 } dd_snapshot_criteria;
+typedef struct dd_state_range {
+    uint32_t version;
+    uint32_t start_exclusive;
+    uint32_t end_inclusive;
+    uint32_t reverse;
+    uint32_t keys_only;
+    const uint8_t *start;
+    size_t start_len;
+    const uint8_t *end;
+    size_t end_len;
+    const uint8_t *prefix;
+    size_t prefix_len;
+    uint64_t limit;
+} dd_state_range;
+typedef struct dd_state_op {
+    uint32_t kind;
+    const uint8_t *key;
+    size_t key_len;
+    uint64_t expected_revision;
+    const uint8_t *state;
+    size_t len;
+} dd_state_op;
 typedef struct dd_persist_options {
     uint32_t version;
     uint32_t strategy;
@@ -256,6 +283,8 @@ typedef int (*dd_backend_state_upsert_fn)(void *user, const uint8_t *key, size_t
 typedef int (*dd_backend_state_read_fn)(void *user, const uint8_t *key, size_t key_len, dd_backend_state_fn fn, void *ctx);
 typedef int (*dd_backend_state_range_fn)(void *user, const uint8_t *from, size_t from_len, int64_t count, dd_backend_state_fn fn, void *ctx);
 typedef int (*dd_backend_user_fn)(void *user);
+typedef int (*dd_backend_state_scan_range_fn)(void *user, const dd_state_range *range, dd_backend_state_fn fn, void *ctx);
+typedef int (*dd_backend_state_batch_fn)(void *user, const dd_state_op *ops, size_t count, uint64_t *revisions);
 typedef void (*dd_backend_close_fn)(void *user);
 typedef struct dd_backend_ops {
     uint32_t version;
@@ -280,6 +309,10 @@ typedef struct dd_backend_ops {
     dd_backend_user_fn state_begin;
     dd_backend_user_fn state_commit;
     dd_backend_close_fn close;
+    dd_backend_state_scan_range_fn state_scan_range;
+    dd_backend_state_batch_fn state_batch;
+    dd_backend_key_fn state_purge_prefix;
+    dd_backend_user_fn state_flush;
 } dd_backend_ops;
 typedef int (*dd_backend_new_fn)(void **user, void *factory_ctx);
 typedef struct dd_replica_options {
@@ -451,6 +484,12 @@ int dd_state_store_keys(dd_journal_cursor **out, dd_state_store *store, const ui
 int dd_state_store_range(dd_journal_cursor **out, dd_state_store *store, const uint8_t *from, size_t from_len, int64_t count);
 int dd_state_store_last(dd_buf *out, dd_buf *key, uint64_t *revision, dd_state_store *store);
 int dd_state_store_purge(dd_state_store *store);
+int dd_state_range_init(dd_state_range *range, uint32_t version);
+int dd_state_store_scan(dd_journal_cursor **out, dd_state_store *store, const dd_state_range *range);
+int dd_state_store_last_prefix(dd_buf *out, dd_buf *key, uint64_t *revision, dd_state_store *store, const uint8_t *prefix, size_t prefix_len);
+int dd_state_store_purge_prefix(dd_state_store *store, const uint8_t *prefix, size_t prefix_len);
+int dd_state_store_batch(uint64_t *revisions, dd_state_store *store, const dd_state_op *ops, size_t count);
+int dd_state_store_flush(dd_state_store *store);
 int dd_persist_options_init(dd_persist_options *opts, uint32_t version);
 int dd_journal_persist(uint64_t *out, dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t expected_seq, const dd_append_event *event, const uint8_t *state, size_t state_len, const dd_persist_options *opts);
 int dd_journal_recover(uint64_t *out, dd_journal *journal, const uint8_t *pid, size_t pid_len, dd_recover_snapshot_fn on_snapshot, dd_recover_event_fn on_event, void *ctx);
@@ -591,6 +630,12 @@ FUNCTIONS = (
     'dd_state_store_range',
     'dd_state_store_last',
     'dd_state_store_purge',
+    'dd_state_range_init',
+    'dd_state_store_scan',
+    'dd_state_store_last_prefix',
+    'dd_state_store_purge_prefix',
+    'dd_state_store_batch',
+    'dd_state_store_flush',
     'dd_persist_options_init',
     'dd_journal_persist',
     'dd_journal_recover',

@@ -516,10 +516,13 @@ class StateStore(Handle):
         key = to_bytes(key, "key")
         check(lib.dd_state_store_delete(self._h, key, len(key), expected_revision), self._h)
 
-    def keys(self, prefix=b""):
+    def keys(self, prefix=b"", values=False):
         """KeyRevision(key, revision) for every key starting with `prefix`,
-        in byte order (an iterator, read in pages; the first at the call)."""
+        in byte order (an iterator, read in pages; the first at the call).
+        With values=True, Records (key, revision, value) instead."""
         prefix = to_bytes(prefix, "prefix")
+        if values:
+            return self.scan(prefix=prefix)
         return _walk(self, lambda out: lib.dd_state_store_keys(out, self._h, prefix, len(prefix)),
                      convert=_key_revision)
 
@@ -532,19 +535,93 @@ class StateStore(Handle):
         return _walk(self, lambda out: lib.dd_state_store_range(out, self._h, start, len(start), count),
                      convert=_record)
 
-    def last(self):
-        """The Record with the greatest key, or None when the store is empty."""
+    def scan(self, start=b"", end=b"", prefix=b"", *, start_exclusive=False, end_inclusive=False,
+             reverse=False, limit=0, values=True):
+        """Records whose key is within the bounds, in byte order (reverse:
+        greatest first): start <= key (start < key with start_exclusive),
+        key < end (key <= end with end_inclusive) and key starting with
+        prefix; an empty bound is absent, limit 0 means all. values=False
+        yields KeyRevision(key, revision) without reading states. An
+        iterator read in pages; arguments are checked at the call."""
+        start, end, prefix = to_bytes(start, "start"), to_bytes(end, "end"), to_bytes(prefix, "prefix")
+        limit = _int_arg(limit, "limit")
+        r = ffi.new("dd_state_range *")
+        check(lib.dd_state_range_init(r, lib.DD_STATE_RANGE_VERSION))
+        keep = [start, end, prefix]
+        for field in ("start", "end", "prefix"):
+            value = locals()[field]
+            setattr(r, field, ffi.from_buffer(value) if value else ffi.NULL)
+            setattr(r, field + "_len", len(value))
+        r.start_exclusive, r.end_inclusive = bool(start_exclusive), bool(end_inclusive)
+        r.reverse, r.keys_only, r.limit = bool(reverse), not values, limit
+
+        def open_cursor(out):
+            rc = lib.dd_state_store_scan(out, self._h, r)
+            del keep[:]  # the cursor copied the bounds
+            return rc
+        return _walk(self, open_cursor, convert=_record if values else _key_revision)
+
+    def last(self, prefix=b""):
+        """The Record with the greatest key starting with `prefix` (any key
+        when empty), or None when there is none."""
+        prefix = to_bytes(prefix, "prefix")
         buf, key = ffi.new("dd_buf *"), ffi.new("dd_buf *")
         rev = ffi.new("uint64_t *")
-        rc = lib.dd_state_store_last(buf, key, rev, self._h)
+        if prefix:
+            rc = lib.dd_state_store_last_prefix(buf, key, rev, self._h, prefix, len(prefix))
+        else:
+            rc = lib.dd_state_store_last(buf, key, rev, self._h)
         if rc == lib.DD_ENOTFOUND:
             return None
         check(rc, self._h)
         return Record(take_buf(key), rev[0], take_buf(buf))
 
-    def purge(self):
-        """Deletes every record."""
-        check(lib.dd_state_store_purge(self._h), self._h)
+    def purge(self, prefix=b""):
+        """Deletes every record whose key starts with `prefix` (every record
+        when empty), in one transaction."""
+        prefix = to_bytes(prefix, "prefix")
+        if prefix:
+            check(lib.dd_state_store_purge_prefix(self._h, prefix, len(prefix)), self._h)
+        else:
+            check(lib.dd_state_store_purge(self._h), self._h)
+
+    def batch(self, ops):
+        """Applies ops all or nothing, in one transaction, and returns the
+        new revision of each (0 for deletes). Each op is a tuple in the C
+        order: ("upsert", key, expected_revision, state) or ("delete", key,
+        expected_revision). Conflict (naming the op's index) when any
+        expected revision does not hold; nothing is written then."""
+        ops = list(ops)
+        arr = ffi.new("dd_state_op[]", len(ops)) if ops else ffi.NULL
+        keep = []
+        for i, op in enumerate(ops):
+            if not isinstance(op, (tuple, list)) or not op or op[0] not in _OP_ARITY:
+                raise InvalidArgument(lib.DD_EINVAL, "DD_EINVAL",
+                                      "batch op %d: expected ('upsert', key, expected_revision, state) "
+                                      "or ('delete', key, expected_revision), not %r" % (i, op))
+            if len(op) != _OP_ARITY[op[0]]:
+                raise InvalidArgument(lib.DD_EINVAL, "DD_EINVAL",
+                                      "batch op %d: %r takes %d items, not %d" % (i, op[0], _OP_ARITY[op[0]], len(op)))
+            key = to_bytes(op[1], "key")
+            keep.append(key)
+            arr[i].kind = lib.DD_STATE_OP_UPSERT if op[0] == "upsert" else lib.DD_STATE_OP_DELETE
+            arr[i].key, arr[i].key_len = ffi.from_buffer(key), len(key)
+            arr[i].expected_revision = _int_arg(op[2], "batch op %d: expected_revision" % i)
+            if op[0] == "upsert":
+                state = to_bytes(op[3], "state")
+                keep.append(state)
+                arr[i].state = ffi.from_buffer(state) if state else ffi.NULL
+                arr[i].len = len(state)
+        revs = ffi.new("uint64_t[]", len(ops)) if ops else ffi.NULL
+        check(lib.dd_state_store_batch(revs, self._h, arr, len(ops)), self._h)
+        return [revs[i] for i in range(len(ops))]
+
+    def flush(self):
+        """Makes every write so far durable, whatever the sync option."""
+        check(lib.dd_state_store_flush(self._h), self._h)
+
+
+_OP_ARITY = {"upsert": 4, "delete": 3}
 
 
 def _key_revision(ev):
@@ -560,4 +637,5 @@ def _record(ev):
 add_async_forms(Journal, ("append", "highest_seq", "delete_to", "persist", "recover", "save_snapshot",
                           "load_snapshot", "delete_snapshot", "delete_snapshots"),
                 ("replay", "by_tag", "pids"))
-add_async_forms(StateStore, ("upsert", "get", "delete", "last", "purge"), ("keys", "range"))
+add_async_forms(StateStore, ("upsert", "get", "delete", "last", "purge", "batch", "flush"),
+                ("keys", "range", "scan"))

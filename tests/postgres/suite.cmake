@@ -16,7 +16,7 @@ add_test(NAME postgres.server_stop
 set_tests_properties(postgres.server_start PROPERTIES FIXTURES_SETUP pg_server LABELS postgres)
 set_tests_properties(postgres.server_stop PROPERTIES FIXTURES_CLEANUP pg_server LABELS postgres)
 
-foreach(name test_journal test_snapshots test_state_store test_recovery)
+foreach(name test_journal test_snapshots test_state_store test_recovery test_state_blocks)
   if(TARGET store_${name})
     add_test(NAME postgres.${name} COMMAND store_${name})
     set_tests_properties(postgres.${name} PROPERTIES LABELS postgres TIMEOUT 900

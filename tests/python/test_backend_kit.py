@@ -112,7 +112,7 @@ def test_python_dict_engine_passes_the_contract_kit():
 
     result = ddata.check_backend(factory)
     assert result.ok, result.report
-    assert "32 passed, 0 failed" in result.report
+    assert "40 passed, 0 failed" in result.report
     assert made[1:] and all(e.closed for e in made)
 
 

@@ -9,7 +9,7 @@
 #ifndef DD_NODE_EXPORTS_GEN_H
 #define DD_NODE_EXPORTS_GEN_H
 
-#define DD_EXPORT_COUNT 133
+#define DD_EXPORT_COUNT 139
 
 #define DD_EXPORTS(X) \
     X(dd_version, "const char *", 0, "", "void") \
@@ -82,6 +82,12 @@
     X(dd_state_store_range, "int", 5, "Hhbni", "dd_journal_cursor **out, dd_state_store *store, const uint8_t *from, size_t from_len, int64_t count") \
     X(dd_state_store_last, "int", 4, "BBph", "dd_buf *out, dd_buf *key, uint64_t *revision, dd_state_store *store") \
     X(dd_state_store_purge, "int", 1, "h", "dd_state_store *store") \
+    X(dd_state_range_init, "int", 2, "Su", "dd_state_range *range, uint32_t version") \
+    X(dd_state_store_scan, "int", 3, "HhS", "dd_journal_cursor **out, dd_state_store *store, const dd_state_range *range") \
+    X(dd_state_store_last_prefix, "int", 6, "BBphbn", "dd_buf *out, dd_buf *key, uint64_t *revision, dd_state_store *store, const uint8_t *prefix, size_t prefix_len") \
+    X(dd_state_store_purge_prefix, "int", 3, "hbn", "dd_state_store *store, const uint8_t *prefix, size_t prefix_len") \
+    X(dd_state_store_batch, "int", 4, "phSn", "uint64_t *revisions, dd_state_store *store, const dd_state_op *ops, size_t count") \
+    X(dd_state_store_flush, "int", 1, "h", "dd_state_store *store") \
     X(dd_persist_options_init, "int", 2, "Su", "dd_persist_options *opts, uint32_t version") \
     X(dd_journal_persist, "int", 9, "phbnuSbnS", "uint64_t *out, dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t expected_seq, const dd_append_event *event, const uint8_t *state, size_t state_len, const dd_persist_options *opts") \
     X(dd_journal_recover, "int", 7, "phbnffp", "uint64_t *out, dd_journal *journal, const uint8_t *pid, size_t pid_len, dd_recover_snapshot_fn on_snapshot, dd_recover_event_fn on_event, void *ctx") \

@@ -31,10 +31,12 @@ pub const DD_STORE_OPTIONS_VERSION: u32 = 1;
 pub const DD_SNAPSHOT_CRITERIA_VERSION: u32 = 1;
 /// Durable state. Revisions start at 1 and grow by one per upsert. expected_revision 0 inserts (DD_ECONFLICT if the key exists); N replaces revision N (DD_ECONFLICT otherwise); DD_ANY_REVISION writes regardless.
 pub const DD_ANY_REVISION: u64 = 18446744073709551615;
+/// `DD_STATE_RANGE_VERSION`: see ddata.h.
+pub const DD_STATE_RANGE_VERSION: u32 = 1;
 /// `DD_PERSIST_OPTIONS_VERSION`: see ddata.h.
 pub const DD_PERSIST_OPTIONS_VERSION: u32 = 1;
 /// `DD_BACKEND_OPS_VERSION`: see ddata.h.
-pub const DD_BACKEND_OPS_VERSION: u32 = 1;
+pub const DD_BACKEND_OPS_VERSION: u32 = 2;
 /// `DD_REPLICA_OPTIONS_VERSION`: see ddata.h.
 pub const DD_REPLICA_OPTIONS_VERSION: u32 = 1;
 /// `DD_OWNED_OPTIONS_VERSION`: see ddata.h.
@@ -168,6 +170,13 @@ pub type dd_seal_mode = c_uint;
 pub const DD_SEAL_IF_KEYRING: dd_seal_mode = 0;
 /// sealed; a NULL keyring is refused (DD_EINVAL)
 pub const DD_SEAL_REQUIRED: dd_seal_mode = 1;
+
+/// `dd_state_op_kind`: see ddata.h and ABI.md.
+pub type dd_state_op_kind = c_uint;
+/// `DD_STATE_OP_UPSERT`: see ddata.h.
+pub const DD_STATE_OP_UPSERT: dd_state_op_kind = 1;
+/// `DD_STATE_OP_DELETE`: see ddata.h.
+pub const DD_STATE_OP_DELETE: dd_state_op_kind = 2;
 
 /// Persistence strategies for event-sourced actors. Light: every event is written with a snapshot of the state after it. Full: events, and a snapshot every snapshot_every events (100 by default); with compact, the events a snapshot covers are deleted.
 pub type dd_persist_strategy = c_uint;
@@ -474,6 +483,54 @@ pub struct dd_snapshot_criteria {
     pub max_timestamp_ms: u64,
 }
 
+/// The state store as a building block (issue 17.13): a collection of another framework is a key prefix, and these calls keep to one. Key bounds, whatever the direction: start &lt;= key (start &lt; key with start_exclusive), key &lt; end (key &lt;= end with end_inclusive), and key starts with prefix; a bound of length 0 is absent. reverse walks from the greatest key down; limit 0 means no limit. keys_only: items carry no state (len 0) and sealed states are not opened.
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct dd_state_range {
+    /// DD_STATE_RANGE_VERSION
+    pub version: u32,
+    /// `dd_state_range.start_exclusive`: see ddata.h.
+    pub start_exclusive: u32,
+    /// `dd_state_range.end_inclusive`: see ddata.h.
+    pub end_inclusive: u32,
+    /// `dd_state_range.reverse`: see ddata.h.
+    pub reverse: u32,
+    /// `dd_state_range.keys_only`: see ddata.h.
+    pub keys_only: u32,
+    /// `dd_state_range.start`: see ddata.h.
+    pub start: *const u8,
+    /// `dd_state_range.start_len`: see ddata.h.
+    pub start_len: usize,
+    /// `dd_state_range.end`: see ddata.h.
+    pub end: *const u8,
+    /// `dd_state_range.end_len`: see ddata.h.
+    pub end_len: usize,
+    /// `dd_state_range.prefix`: see ddata.h.
+    pub prefix: *const u8,
+    /// `dd_state_range.prefix_len`: see ddata.h.
+    pub prefix_len: usize,
+    /// `dd_state_range.limit`: see ddata.h.
+    pub limit: u64,
+}
+
+/// One write of a batch: an upsert (expected_revision 0, N or DD_ANY_REVISION, as dd_state_store_upsert) or a delete (N or DD_ANY_REVISION; a missing key is nothing to do with ANY and a conflict with N). state/len are ignored for deletes.
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct dd_state_op {
+    /// dd_state_op_kind
+    pub kind: u32,
+    /// `dd_state_op.key`: see ddata.h.
+    pub key: *const u8,
+    /// `dd_state_op.key_len`: see ddata.h.
+    pub key_len: usize,
+    /// `dd_state_op.expected_revision`: see ddata.h.
+    pub expected_revision: u64,
+    /// `dd_state_op.state`: see ddata.h.
+    pub state: *const u8,
+    /// `dd_state_op.len`: see ddata.h.
+    pub len: usize,
+}
+
 /// `dd_persist_options`: see ddata.h and ABI.md.
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
@@ -560,6 +617,14 @@ pub struct dd_backend_ops {
     pub state_commit: dd_backend_user_fn,
     /// `dd_backend_ops.close`: see ddata.h.
     pub close: dd_backend_close_fn,
+    /// `dd_backend_ops.state_scan_range`: see ddata.h.
+    pub state_scan_range: dd_backend_state_scan_range_fn,
+    /// `dd_backend_ops.state_batch`: see ddata.h.
+    pub state_batch: dd_backend_state_batch_fn,
+    /// `dd_backend_ops.state_purge_prefix`: see ddata.h.
+    pub state_purge_prefix: dd_backend_key_fn,
+    /// `dd_backend_ops.state_flush`: see ddata.h.
+    pub state_flush: dd_backend_user_fn,
 }
 
 /// `dd_replica_options`: see ddata.h and ABI.md.
@@ -816,6 +881,10 @@ pub type dd_backend_state_range_fn = Option<unsafe extern "C" fn(user: *mut c_vo
 /// The members' types (one typedef each, shared where the shapes agree).
 pub type dd_backend_user_fn = Option<unsafe extern "C" fn(user: *mut c_void) -> c_int>;
 /// The members' types (one typedef each, shared where the shapes agree).
+pub type dd_backend_state_scan_range_fn = Option<unsafe extern "C" fn(user: *mut c_void, range: *const dd_state_range, r#fn: dd_backend_state_fn, ctx: *mut c_void) -> c_int>;
+/// The members' types (one typedef each, shared where the shapes agree).
+pub type dd_backend_state_batch_fn = Option<unsafe extern "C" fn(user: *mut c_void, ops: *const dd_state_op, count: usize, revisions: *mut u64) -> c_int>;
+/// The members' types (one typedef each, shared where the shapes agree).
 pub type dd_backend_close_fn = Option<unsafe extern "C" fn(user: *mut c_void)>;
 /// Makes a fresh, empty store for one case of dd_backend_check: *user receives the pointer the ops are called with; the check closes it with ops-&gt;close when the case ends.
 pub type dd_backend_new_fn = Option<unsafe extern "C" fn(user: *mut *mut c_void, factory_ctx: *mut c_void) -> c_int>;
@@ -963,6 +1032,18 @@ extern "C" {
     pub fn dd_state_store_last(out: *mut dd_buf, key: *mut dd_buf, revision: *mut u64, store: *mut dd_state_store) -> c_int;
     /// Deletes every record.
     pub fn dd_state_store_purge(store: *mut dd_state_store) -> c_int;
+    /// `dd_state_range_init`: see ddata.h and ABI.md.
+    pub fn dd_state_range_init(range: *mut dd_state_range, version: u32) -> c_int;
+    /// A cursor over the records within 'range' (NULL: every record), read with dd_journal_cursor_next as dd_state_store_range's. Each page starts after the last key of the one before, so no record outside the range is read beyond one per page.
+    pub fn dd_state_store_scan(out: *mut *mut dd_journal_cursor, store: *mut dd_state_store, range: *const dd_state_range) -> c_int;
+    /// As dd_state_store_last, among the keys starting with 'prefix' (every key when prefix_len is 0). DD_ENOTFOUND when there is none.
+    pub fn dd_state_store_last_prefix(out: *mut dd_buf, key: *mut dd_buf, revision: *mut u64, store: *mut dd_state_store, prefix: *const u8, prefix_len: usize) -> c_int;
+    /// Deletes every record whose key starts with 'prefix' (every record when prefix_len is 0), as one transaction on every built-in engine.
+    pub fn dd_state_store_purge_prefix(store: *mut dd_state_store, prefix: *const u8, prefix_len: usize) -> c_int;
+    /// Applies 'count' ops all or nothing, in one transaction: when any op's expected revision does not hold, DD_ECONFLICT with the op's index in the message ("batch op 3: ...") and nothing is written. A key may appear once per batch (DD_EINVAL otherwise); at most 65536 ops (DD_ELIMIT). 'revisions' (may be NULL; 'count' entries) receives each upsert's new revision and 0 for each delete.
+    pub fn dd_state_store_batch(revisions: *mut u64, store: *mut dd_state_store, ops: *const dd_state_op, count: usize) -> c_int;
+    /// Makes every write so far durable, whatever the sync option: SQLite checkpoints the WAL into the database file and syncs it (or syncs the WAL when readers hold the checkpoint back); fs syncs its file system; memory and PostgreSQL (where a commit is durable as the server is configured) have nothing to do.
+    pub fn dd_state_store_flush(store: *mut dd_state_store) -> c_int;
     /// `dd_persist_options_init`: see ddata.h and ABI.md.
     pub fn dd_persist_options_init(opts: *mut dd_persist_options, version: u32) -> c_int;
     /// Appends 'event' at expected_seq + 1 and, as the strategy says, a snapshot of 'state' (the state after the event). DD_OK once the event is stored, even if the snapshot that follows fails (recovery then replays more). 'out' (may be NULL) receives the event's sequence number.
@@ -1163,6 +1244,12 @@ pub const FUNCTIONS: &[&str] = &[
     "dd_state_store_range",
     "dd_state_store_last",
     "dd_state_store_purge",
+    "dd_state_range_init",
+    "dd_state_store_scan",
+    "dd_state_store_last_prefix",
+    "dd_state_store_purge_prefix",
+    "dd_state_store_batch",
+    "dd_state_store_flush",
     "dd_persist_options_init",
     "dd_journal_persist",
     "dd_journal_recover",
@@ -1336,6 +1423,36 @@ mod layout {
     }
 
     #[test]
+    fn layout_dd_state_range() {
+        assert_eq!(size_of::<dd_state_range>(), 80);
+        assert_eq!(align_of::<dd_state_range>(), 8);
+        assert_eq!(offset_of!(dd_state_range, version), 0);
+        assert_eq!(offset_of!(dd_state_range, start_exclusive), 4);
+        assert_eq!(offset_of!(dd_state_range, end_inclusive), 8);
+        assert_eq!(offset_of!(dd_state_range, reverse), 12);
+        assert_eq!(offset_of!(dd_state_range, keys_only), 16);
+        assert_eq!(offset_of!(dd_state_range, start), 24);
+        assert_eq!(offset_of!(dd_state_range, start_len), 32);
+        assert_eq!(offset_of!(dd_state_range, end), 40);
+        assert_eq!(offset_of!(dd_state_range, end_len), 48);
+        assert_eq!(offset_of!(dd_state_range, prefix), 56);
+        assert_eq!(offset_of!(dd_state_range, prefix_len), 64);
+        assert_eq!(offset_of!(dd_state_range, limit), 72);
+    }
+
+    #[test]
+    fn layout_dd_state_op() {
+        assert_eq!(size_of::<dd_state_op>(), 48);
+        assert_eq!(align_of::<dd_state_op>(), 8);
+        assert_eq!(offset_of!(dd_state_op, kind), 0);
+        assert_eq!(offset_of!(dd_state_op, key), 8);
+        assert_eq!(offset_of!(dd_state_op, key_len), 16);
+        assert_eq!(offset_of!(dd_state_op, expected_revision), 24);
+        assert_eq!(offset_of!(dd_state_op, state), 32);
+        assert_eq!(offset_of!(dd_state_op, len), 40);
+    }
+
+    #[test]
     fn layout_dd_persist_options() {
         assert_eq!(size_of::<dd_persist_options>(), 24);
         assert_eq!(align_of::<dd_persist_options>(), 8);
@@ -1362,7 +1479,7 @@ mod layout {
 
     #[test]
     fn layout_dd_backend_ops() {
-        assert_eq!(size_of::<dd_backend_ops>(), 176);
+        assert_eq!(size_of::<dd_backend_ops>(), 208);
         assert_eq!(align_of::<dd_backend_ops>(), 8);
         assert_eq!(offset_of!(dd_backend_ops, version), 0);
         assert_eq!(offset_of!(dd_backend_ops, name), 8);
@@ -1386,6 +1503,10 @@ mod layout {
         assert_eq!(offset_of!(dd_backend_ops, state_begin), 152);
         assert_eq!(offset_of!(dd_backend_ops, state_commit), 160);
         assert_eq!(offset_of!(dd_backend_ops, close), 168);
+        assert_eq!(offset_of!(dd_backend_ops, state_scan_range), 176);
+        assert_eq!(offset_of!(dd_backend_ops, state_batch), 184);
+        assert_eq!(offset_of!(dd_backend_ops, state_purge_prefix), 192);
+        assert_eq!(offset_of!(dd_backend_ops, state_flush), 200);
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod crdt;
 mod error;
 mod log;
 mod owned;
+mod state_blocks;
 mod store;
 #[cfg(feature = "tokio")]
 mod stream;
@@ -30,6 +31,7 @@ pub use owned::{
     OnMismatch, Owned, OwnedEvent, OwnedEventKind, OwnedOptions, OwnedStrategy, OwnedTypeOptions, OwnedView,
     Urgency,
 };
+pub use state_blocks::{ScanRange, StateOp};
 pub use store::{
     Backend, Event, Events, Journal, Keyring, NewEvent, PersistStrategy, Pids, Record, Records, Recover,
     SealAlgorithm, Snapshot, SnapshotCriteria, StateStore, StoreOptions, Sync, ANY_REVISION,

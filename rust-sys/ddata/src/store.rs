@@ -745,6 +745,10 @@ pub struct Events {
 unsafe impl Send for Events {}
 
 impl Events {
+    pub(crate) fn own_cursor(c: *mut sys::dd_journal_cursor) -> Events {
+        Events::own(c)
+    }
+
     fn own(c: *mut sys::dd_journal_cursor) -> Events {
         Events {
             c: NonNull::new(c).expect("DD_OK with NULL"),
@@ -806,6 +810,12 @@ pub struct Record {
 /// left empty) from [`StateStore::keys`]. Reads in pages; keeps its store
 /// alive (in C) until dropped.
 pub struct Records(Events);
+
+impl Records {
+    pub(crate) fn from_events(events: Events) -> Records {
+        Records(events)
+    }
+}
 
 impl Iterator for Records {
     type Item = Result<Record>;

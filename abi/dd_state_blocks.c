@@ -1,0 +1,167 @@
+/*
+ * The state store's building blocks at the handle layer (issue 17.13):
+ * dd_state_range and dd_state_op turned into the core's state_bounds and
+ * state_op, one core call each (core/store/state_blocks.c). The cursor of
+ * dd_state_store_scan lives with the other cursors (dd_journal_cursor.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "abi.h"
+#include "dd_journal_cursor.h"
+#include "store/state_store.h"
+#include "store/store.h"
+#include "util/alloc.h"
+
+int abi_impl_dd_state_range_init(dd_state_range *range, uint32_t version)
+{
+    ABI_REQUIRE(range, "range");
+    ABI_REQUIRE_VERSION("dd_state_range", version, DD_STATE_RANGE_VERSION);
+    dd_state_range defaults = DD_STATE_RANGE_INIT;
+    *range = defaults;
+    return DD_OK;
+}
+
+static int check_bytes(const uint8_t *p, size_t len, const char *what)
+{
+    if (!p && len)
+        return error_set(DD_EINVAL, "%s must not be NULL when its length is %zu", what, len);
+    if (len > STORE_MAX_KEY_BYTES)
+        return error_set(DD_ELIMIT, "%s is %zu bytes, at most %u", what, len, STORE_MAX_KEY_BYTES);
+    return DD_OK;
+}
+
+static int check_flag(uint32_t v, const char *what)
+{
+    return v <= 1 ? DD_OK
+                  : error_set(DD_EINVAL, "dd_state_range.%s is %u, expected 0 or 1", what, v);
+}
+
+int abi_impl_dd_state_store_scan(dd_journal_cursor **out, dd_state_store *store,
+                                 const dd_state_range *range)
+{
+    ABI_REQUIRE(out, "out");
+    *out = NULL;
+    dd_state_range all = DD_STATE_RANGE_INIT;
+    const dd_state_range *r = range ? range : &all;
+    ABI_REQUIRE_VERSION("dd_state_range", r->version, DD_STATE_RANGE_VERSION);
+    int rc = check_bytes(r->start, r->start_len, "range start");
+    if (rc == DD_OK)
+        rc = check_bytes(r->end, r->end_len, "range end");
+    if (rc == DD_OK)
+        rc = check_bytes(r->prefix, r->prefix_len, "range prefix");
+    if (rc == DD_OK)
+        rc = check_flag(r->start_exclusive, "start_exclusive");
+    if (rc == DD_OK)
+        rc = check_flag(r->end_inclusive, "end_inclusive");
+    if (rc == DD_OK)
+        rc = check_flag(r->reverse, "reverse");
+    if (rc == DD_OK)
+        rc = check_flag(r->keys_only, "keys_only");
+    if (rc != DD_OK)
+        return rc;
+    state_bounds b = {0};
+    b.start = r->start;
+    b.start_len = r->start_len;
+    b.start_exclusive = (int)r->start_exclusive;
+    b.end = r->end;
+    b.end_len = r->end_len;
+    b.end_inclusive = (int)r->end_inclusive;
+    b.reverse = (int)r->reverse;
+    b.keys_only = (int)r->keys_only;
+    b.limit = r->limit;
+    bytes scratch = BYTES_INIT;
+    rc = state_bounds_clip_prefix(&b, r->prefix, r->prefix_len, &scratch);
+    if (rc == DD_OK)
+        rc = abi_state_scan_cursor_new(out, store, &b);
+    bytes_free(&scratch);
+    return rc;
+}
+
+int abi_impl_dd_state_store_last_prefix(dd_buf *out, dd_buf *key, uint64_t *revision,
+                                        dd_state_store *store, const uint8_t *prefix,
+                                        size_t prefix_len)
+{
+    ABI_REQUIRE(out, "out");
+    out->data = NULL;
+    out->len = 0;
+    if (key) {
+        key->data = NULL;
+        key->len = 0;
+    }
+    int rc = check_bytes(prefix, prefix_len, "prefix");
+    if (rc != DD_OK)
+        return rc;
+    state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
+    if (!s)
+        return DD_EMISUSE;
+    bytes k = BYTES_INIT, b = BYTES_INIT;
+    rc = state_store_last_prefix(s, prefix, prefix_len, key ? &k : NULL, revision, &b);
+    handle_release(store);
+    if (rc == ST_OK && key)
+        rc = abi_buf_from_bytes(key, &k);
+    if (rc == ST_OK)
+        rc = abi_buf_from_bytes(out, &b);
+    if (rc != ST_OK && key) {
+        dd_buf_free(key);
+        key->data = NULL;
+        key->len = 0;
+    }
+    bytes_free(&k);
+    bytes_free(&b);
+    return rc;
+}
+
+int abi_impl_dd_state_store_purge_prefix(dd_state_store *store, const uint8_t *prefix,
+                                         size_t prefix_len)
+{
+    int rc = check_bytes(prefix, prefix_len, "prefix");
+    if (rc != DD_OK)
+        return rc;
+    state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
+    if (!s)
+        return DD_EMISUSE;
+    rc = state_store_purge_prefix(s, prefix, prefix_len);
+    handle_release(store);
+    return rc;
+}
+
+int abi_impl_dd_state_store_batch(uint64_t *revisions, dd_state_store *store,
+                                  const dd_state_op *ops, size_t count)
+{
+    if (!ops && count)
+        return error_set(DD_EINVAL, "ops must not be NULL when count is %zu", count);
+    if (count > STATE_BATCH_MAX_OPS)
+        return error_set(DD_ELIMIT, "batch of %zu ops, at most %u", count, STATE_BATCH_MAX_OPS);
+    state_op *core_ops = alloc_array(count ? count : 1, sizeof(*core_ops));
+    if (!core_ops)
+        return error_oom();
+    for (size_t i = 0; i < count; i++) {
+        int kind = ops[i].kind > INT32_MAX ? -1 : (int)ops[i].kind;
+        int upsert = kind == STATE_OP_UPSERT;
+        core_ops[i] = (state_op){kind,
+                                 ops[i].key,
+                                 ops[i].key_len,
+                                 ops[i].expected_revision,
+                                 upsert ? ops[i].state : NULL,
+                                 upsert ? ops[i].len : 0};
+    }
+    int rc = DD_EMISUSE;
+    state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
+    if (s) {
+        rc = state_store_batch(s, core_ops, count, revisions);
+        handle_release(store);
+    }
+    free(core_ops);
+    return rc;
+}
+
+int abi_impl_dd_state_store_flush(dd_state_store *store)
+{
+    state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
+    if (!s)
+        return DD_EMISUSE;
+    int rc = state_store_flush(s);
+    handle_release(store);
+    return rc;
+}

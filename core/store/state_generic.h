@@ -1,0 +1,41 @@
+/*
+ * The state building blocks (state_store.h, "building blocks") on any
+ * engine: each call uses the engine's own member when it has one, and
+ * otherwise a generic form written on the members every engine has
+ * (state_range, state_get, state_delete, state_begin/commit). Shared by
+ * the state store layer and by abi/backend_builtin.c, so a built-in
+ * engine behind the public table always offers them.
+ *
+ * The generic batch checks every expected revision first and then writes
+ * between state_begin and state_commit: all or nothing against conflicts
+ * seen through this handle, and atomic on a crash only when the engine's
+ * begin/commit is a transaction. An engine without begin/commit gets
+ * ST_EUNSUPPORTED for a batch rather than a batch that is not one.
+ */
+#ifndef DD_STORE_STATE_GENERIC_H
+#define DD_STORE_STATE_GENERIC_H
+
+#include "store/backend.h"
+
+int state_backend_scan_range(store_backend *b, const state_bounds *r, state_scan_fn fn, void *ctx);
+int state_backend_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions,
+                        int has_transactions);
+int state_backend_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefix_len,
+                               int has_transactions);
+int state_backend_flush(store_backend *b);
+
+/* The generic forms alone, for an adapter whose own member decides
+ * (abi/backend_custom.c). */
+int state_generic_scan_range(store_backend *b, const state_bounds *r, state_scan_fn fn, void *ctx);
+int state_generic_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions,
+                        int has_transactions);
+int state_generic_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefix_len,
+                               int has_transactions);
+
+/* 1 when key k lies within the bounds (both ends; direction ignored). */
+int state_bounds_contain(const state_bounds *r, const uint8_t *k, size_t k_len);
+/* For engines: 1 when k is past the far end of a walk in r's direction
+ * (above end going forward, below start going backward). */
+int state_bounds_past(const state_bounds *r, const uint8_t *k, size_t k_len);
+
+#endif
