@@ -4,7 +4,6 @@
  * and the digest, a hash of the encoding that every node computes the same
  * way so that digest gossip can compare values across nodes.
  */
-
 #include "crdt/crdt_impl.h"
 #include "util/error.h"
 #include "util/hash.h"

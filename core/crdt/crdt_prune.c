@@ -5,7 +5,6 @@
  * Counters sit in the value itself or nested in a map's values, so every
  * operation here walks them with one visitor.
  */
-
 #include "crdt/crdt_impl.h"
 #include "util/error.h"
 #include "util/status.h"
