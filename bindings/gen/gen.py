@@ -14,8 +14,9 @@ Outputs (all checked in, never edited by hand):
   bindings/gen/layout.txt            sizes/offsets the Rust layout tests use
   bindings/gen/layout_versions.txt   per-version struct layouts (versions.py);
                                      kept, not regenerated: see its rules
-  abi/impl.h, abi/calls.c            the library's own bracket around every
-                                     public int function (error rules)
+  abi/impl.h, abi/calls_<area>.c     the library's own bracket around every
+                                     public int function (error rules), one
+                                     file per section of the header
 
 Reachability: the generated outputs cover every function by construction.
 The Python package's wrappers are written by hand, so every function must
@@ -47,8 +48,14 @@ OUTPUTS = {
     "node/src/generated/exports.h": emit.node_exports,
     "bindings/gen/layout.txt": emit.layout_table,
     "abi/impl.h": emit.abi_impl_h,
-    "abi/calls.c": emit.abi_calls_c,
 }
+# Outputs written as several files: (the glob they all match, the emitter
+# returning {path: text}). A file matching the glob that the emitter no
+# longer writes is stale: `update` deletes it, `check` fails on it.
+MULTI_OUTPUTS = [(emit.CALLS_GLOB, emit.abi_calls_files)]
+# Earlier names of generated files, stale wherever they reappear (a merge
+# of a branch generated before the rename).
+RETIRED = ["abi/calls.c"]
 ALLOW_PYTHON = "bindings/gen/python_unwrapped.txt"
 # Node and Rust (#18.4): their hand-written layers must call every function
 # too, or bindings/gen/functions_unexposed.txt says why not ("<binding>
@@ -62,7 +69,19 @@ HAND_WRITTEN = {
 
 # The library's own generated C is held to .clang-format like the rest of
 # abi/ (style.format checks it), so it goes through clang-format here.
-CLANG_FORMATTED = ("abi/impl.h", "abi/calls.c")
+CLANG_FORMATTED = ("abi/impl.h", emit.CALLS_GLOB)
+
+
+def _clang_formatted(path):
+    return any(pathlib.PurePath(path).match(g) for g in CLANG_FORMATTED)
+
+
+def _leftovers(root, files):
+    """Checked-in files matching a multi-file output's glob that are no
+    longer generated."""
+    found = [str(p.relative_to(root)) for g, _ in MULTI_OUTPUTS for p in root.glob(g)]
+    found += [path for path in RETIRED if (root / path).exists()]
+    return sorted(path for path in found if path not in files)
 
 
 def _clang_format(root, path, text):
@@ -76,8 +95,11 @@ def _clang_format(root, path, text):
 def generate(root):
     hdr = header.parse(root / HEADER)
     files = {path: fn(hdr) for path, fn in OUTPUTS.items()}
-    for path in CLANG_FORMATTED:
-        files[path] = _clang_format(root, path, files[path])
+    for _, fn in MULTI_OUTPUTS:
+        files.update(fn(hdr))
+    for path in files:
+        if _clang_formatted(path):
+            files[path] = _clang_format(root, path, files[path])
     return hdr, files
 
 
@@ -89,6 +111,9 @@ def update(root):
         if not p.exists() or p.read_text() != text:
             p.write_text(text)
             print("gen.py: wrote %s" % path)
+    for path in _leftovers(root, files):
+        (root / path).unlink()
+        print("gen.py: removed %s (no longer generated)" % path)
     update_versions(root, hdr)
     print("gen.py: %d functions, %d structs, %d enums" % (len(hdr.functions), len(hdr.structs), len(hdr.enums)))
 
@@ -207,9 +232,11 @@ def check(root):
             diff = "".join(difflib.unified_diff(have.splitlines(True), text.splitlines(True),
                                                 path + " (checked in)", path + " (generated)", n=1))
             problems.append("%s is stale; run `make bindings`:\n%s" % (path, diff[:4000]))
+    for path in _leftovers(root, files):
+        problems.append("%s is no longer generated; run `make bindings`" % path)
     declared = [fn.name for fn in hdr.functions]
     for path, text in files.items():
-        if path.endswith("layout.txt") or path in CLANG_FORMATTED:
+        if path.endswith("layout.txt") or _clang_formatted(path):
             continue  # not bindings: the library's own bracket
         missing = [n for n in declared if not re.search(r"\b%s\b" % n, text)]
         if missing:
