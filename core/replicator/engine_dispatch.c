@@ -59,11 +59,6 @@ int engine_tick(engine *e, uint64_t now_ms)
     return ST_OK;
 }
 
-int engine_flush(engine *e)
-{
-    return durable_flush(e);
-}
-
 static int deliver_one(engine *e, const char *from, size_t from_len, const uint8_t *msg, size_t len,
                        int depth);
 
