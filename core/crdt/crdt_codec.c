@@ -158,7 +158,7 @@ uint64_t crdt_digest(const crdt *v)
     bytes b = BYTES_INIT;
     uint64_t h = 0;
     if (crdt_encode(v, &b) == ST_OK)
-        h = hash_bytes(b.data, b.len, 0);
+        h = hash_digest(b.data, b.len);
     bytes_free(&b);
     return h;
 }

@@ -208,7 +208,7 @@ static void send_keys(engine *e, const char *to, size_t to_len, bool reply_wante
     bytes_put_u8(&bt.prefix_next, 0);
     bytes_put_varint(&bt.prefix_next, nb);
     bytes_put_varint(&bt.prefix_next, 0);
-    keys_for_buckets(e, &bt, hash_bytes(to, to_len, 0), buckets, n, nb);
+    keys_for_buckets(e, &bt, hash_digest(to, to_len), buckets, n, nb);
     batch_finish(&bt, true);
 }
 
@@ -318,7 +318,7 @@ static int send_listed_states(engine *e, const char *from, size_t from_len, read
     uint64_t min_entry = with_seq ? 9 : 1;
     if (!reader_ok(r) || n > reader_left(r) / min_entry || n > MAX_LIST)
         return antientropy_corrupt(what);
-    uint64_t from_hash = hash_bytes(from, from_len, 0);
+    uint64_t from_hash = hash_digest(from, from_len);
     batch state;
     batch_init(&state, e, WIRE_STATE, from, from_len);
     bytes_put_varint(&state.prefix, 0);
@@ -361,7 +361,7 @@ static int handle_state(engine *e, const char *from, size_t from_len, reader *r)
     uint64_t n = reader_varint(r);
     if (!reader_ok(r) || n > reader_left(r) || n > MAX_LIST)
         return antientropy_corrupt("state");
-    uint64_t fh = hash_bytes(from, from_len, 0);
+    uint64_t fh = hash_digest(from, from_len);
     for (uint64_t i = 0; i < n; i++) {
         uint32_t idx;
         bool sender_tomb;
@@ -480,7 +480,7 @@ static int handle_read_reply(engine *e, const char *from, size_t from_len, reade
     }
     if (!reader_done(r))
         return antientropy_corrupt("read reply");
-    return requests_on_ack(e, hash_bytes(from, from_len, 0), req);
+    return requests_on_ack(e, hash_digest(from, from_len), req);
 }
 
 int antientropy_handle(engine *e, member *from, const char *from_id, size_t from_len,
@@ -504,7 +504,7 @@ int antientropy_handle(engine *e, member *from, const char *from_id, size_t from
         uint64_t req = reader_varint(r);
         if (!reader_done(r) || !req)
             return antientropy_corrupt("write ack");
-        return requests_on_ack(e, hash_bytes(from_id, from_len, 0), req);
+        return requests_on_ack(e, hash_digest(from_id, from_len), req);
     }
     case WIRE_READ: return handle_read(e, from_id, from_len, r);
     case WIRE_READ_REPLY: return handle_read_reply(e, from_id, from_len, r);

@@ -95,7 +95,7 @@ int antientropy_handle_tomb_seen(engine *e, const char *from, size_t from_len, r
     uint64_t n = reader_varint(r);
     if (!reader_ok(r) || n > reader_left(r) / 2 || n > MAX_LIST)
         return antientropy_corrupt("tombstone");
-    uint64_t fh = hash_bytes(from, from_len, 0);
+    uint64_t fh = hash_digest(from, from_len);
     for (uint64_t i = 0; i < n; i++) {
         size_t klen;
         const uint8_t *key = reader_blob(r, e->cfg.lim.max_value_bytes, &klen);

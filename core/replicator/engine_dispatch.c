@@ -72,7 +72,7 @@ static int handle_frag(engine *e, const char *from, size_t from_len, reader *r, 
     uint64_t max_count = e->cfg.lim.max_bytes / 512 + 1;
     if (!reader_done(r) || depth > 0 || !n || count < 2 || count > max_count || index >= count)
         return error_set(ST_ECORRUPT, "replicator: malformed message piece");
-    uint64_t fh = hash_bytes(from, from_len, 0);
+    uint64_t fh = hash_digest(from, from_len);
     partial *p = NULL;
     for (size_t i = 0; i < e->npartials; i++)
         if (e->partials[i].from_hash == fh && e->partials[i].msg_id == id)

@@ -15,7 +15,7 @@
 typedef struct member {
     char *id;
     size_t id_len;
-    uint64_t id_hash; /* hash_bytes(id, 0): compact identity in tombstone sets */
+    uint64_t id_hash; /* hash_digest(id): compact identity in tombstone sets */
     uint64_t incarnation;
     uint64_t actor;
     engine_member_state state; /* gossiped: joining, up, down, removed */
