@@ -273,63 +273,6 @@ def _rust_ident(name):
     return "r#" + name if name in RUST_KEYWORDS else name
 
 
-# ---------------------------------------------------------------- Node
-
-
-def node_exports(hdr):
-    """A C table for the N-API addon: one row per function, with the C
-    return and parameter types spelled out and a one-letter code per
-    parameter so the addon can pick a marshaller without parsing C."""
-    out = [
-        "/* " + BANNER + " */",
-        "/*",
-        " * The export table of the Node addon. DD_EXPORTS(X) expands X once per",
-        " * function: X(name, return type, parameter count, codes, C parameters).",
-        " * Codes, one per parameter: h handle, H handle out (T **), b byte",
-        " * pointer, B buf out (dd_buf *), n size_t, u uint32/64, i int,",
-        " * s const char *, S struct pointer, f function pointer, p other pointer.",
-        " */",
-        "#ifndef DD_NODE_EXPORTS_GEN_H",
-        "#define DD_NODE_EXPORTS_GEN_H",
-        "",
-        "#define DD_EXPORT_COUNT %d" % len(hdr.functions),
-        "",
-        "#define DD_EXPORTS(X) \\",
-    ]
-    rows = []
-    for fn in hdr.functions:
-        codes = "".join(_node_code(hdr, p.type) for p in fn.params)
-        params = ", ".join(_c_decl(p.type, p.name) for p in fn.params) or "void"
-        rows.append('    X(%s, "%s", %d, "%s", "%s")' % (fn.name, _c_decl(fn.ret, "").strip(), len(fn.params), codes, params))
-    out.append(" \\\n".join(rows))
-    out.append("")
-    out.append("#endif")
-    return "\n".join(out) + "\n"
-
-
-def _node_code(hdr, t):
-    s = hdr.struct(t.base)
-    if s is not None and s.opaque:
-        return "H" if len(t.pointers) == 2 else "h"
-    if t.base == "dd_buf" and t.pointers and not t.const:
-        return "B"
-    if s is not None:
-        return "S"
-    if hdr.callback(t.base):
-        return "f"
-    if t.pointers:
-        if t.base == "char" and t.const:
-            return "s"
-        if t.base == "uint8_t":
-            return "b"
-        return "p"
-    if t.base == "size_t":
-        return "n"
-    if t.base in ("int", "int32_t", "int64_t", "bool") or hdr.enum(t.base):
-        return "i"
-    return "u"
-
-
 # ---------------------------------------------------------------- layout check
 
 
