@@ -16,7 +16,7 @@
 #include "util/status.h"
 
 /* The implementations behind the public functions (abi/impl.h, generated)
- * and the bracket the generated wrappers (abi/calls.c) put around each:
+ * and the bracket the generated wrappers (abi/calls_<area>.c) put around each:
  * error_call_enter before, abi_call_leave after, which records a failure
  * on `handle` (the call's first handle argument, or NULL) and returns rc. */
 #include "impl.h"

@@ -3,7 +3,7 @@
  * error (constructors, and anything without a handle), and dd_handle_error,
  * the last failure recorded on a handle (abi/handle.c keeps it in the
  * handle's slot). abi_call_leave is where the generated wrappers of
- * abi/calls.c record a failure on the call's handle and apply the rule
+ * abi/calls_<area>.c record a failure on the call's handle and apply the rule
  * that a successful call leaves the thread's error untouched.
  */
 #include "abi.h"

@@ -233,7 +233,7 @@ int abi_impl_dd_replica_update(dd_replica *r, const uint8_t *key, size_t key_len
     if (rc || (rc = abi_op_convert(op, ops, LIMITS_DEFAULT_DEPTH)) != DD_OK)
         return rc;
     REPLICA_ENTER(s, r);
-    rc = s->e ? engine_update(s->e, node_now(s), key, key_len, (crdt_type)type, &ops[0])
+    rc = s->e ? engine_update(s->e, node_now(s), key, key_len, (crdt_type)type, &ops[0], NULL)
               : replica_closed();
     REPLICA_LEAVE(s, r);
     return rc;
@@ -399,7 +399,7 @@ int abi_impl_dd_replica_read(uint64_t *request_id, dd_replica *r, const uint8_t 
 int abi_impl_dd_replica_flush(dd_replica *r)
 {
     REPLICA_ENTER(s, r);
-    int rc = s->e ? engine_flush(s->e) : replica_closed();
+    int rc = s->e ? durable_flush(s->e) : replica_closed();
     REPLICA_LEAVE(s, r);
     return rc;
 }

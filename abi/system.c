@@ -3,6 +3,7 @@
  * message pump (tick, deliver, next_outgoing) and the event queue with its
  * pollable fd (DESIGN.md section 2: no callbacks from hidden threads).
  */
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -11,7 +12,6 @@
 #include "abi.h"
 #include "node/node.h"
 #include "util/clock.h"
-#include "util/hash.h"
 
 /* Pump mode: takes the host's time, refusing one before the last (issue
  * 17.1: a clock that steps back is reported, never absorbed). With the
@@ -84,12 +84,14 @@ int abi_impl_dd_system_open(dd_system **out, const dd_system_options *opts)
         return rc;
     if ((rc = abi_impl_dd_init()) != DD_OK)
         return rc;
+    uint64_t random_seed; /* the gossip peer choice's, unless opts fixes it */
+    randombytes_buf(&random_seed, sizeof random_seed);
     node_config cfg = {
         .node_id = opts->node_id,
         /* A restart must never reuse its former self's incarnation (and so
          * its CRDT actor); the wall clock in ms grows across restarts. */
         .incarnation = opts->incarnation ? opts->incarnation : clock_wall_ms(),
-        .seed = opts->seed ? opts->seed : hash_seed_default() ^ clock_monotonic_ns(),
+        .seed = opts->seed ? opts->seed : random_seed,
         .seeds = opts->seeds,
         .seed_count = opts->seed_count,
         .failure_timeout_ms = opts->failure_timeout_ms,

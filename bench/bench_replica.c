@@ -260,7 +260,7 @@ static void update_rate(void)
     double t0 = bench_now_s();
     for (uint64_t i = 0; i < n; i++) {
         const char *k = keys[i % 1000];
-        (void)engine_update(e, 1000, (const uint8_t *)k, strlen(k), CRDT_GCOUNTER, &op);
+        (void)engine_update(e, 1000, (const uint8_t *)k, strlen(k), CRDT_GCOUNTER, &op, NULL);
         if ((i & 255) == 255)
             while (engine_next_outgoing(e, &to, &msg) == ST_OK)
                 ;
@@ -301,9 +301,9 @@ static void open_time(uint64_t keys, const char *name)
     char key[32];
     for (uint64_t i = 0; i < keys; i++) {
         snprintf(key, sizeof(key), "key-%llu", (unsigned long long)i);
-        (void)engine_update(e, 1000, (const uint8_t *)key, strlen(key), CRDT_GCOUNTER, &op);
+        (void)engine_update(e, 1000, (const uint8_t *)key, strlen(key), CRDT_GCOUNTER, &op, NULL);
     }
-    (void)engine_flush(e);
+    (void)durable_flush(e);
     engine_free(e);
     state_store_close(st);
 

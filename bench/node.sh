@@ -1,7 +1,9 @@
 #!/bin/sh
 # node.counter.increment through the Node addon, with the same loop in C as
-# baseline (node/bench/counter.js). Builds the addon against the given
-# build's libddata.a when it is missing. $1: the CMake build directory.
+# baseline (node/bench/counter.js; the C side, bench/node_baseline.c, is
+# compiled here against the same libddata.a, so the shipped addon carries
+# no benchmark code). Builds the addon against the given build's libddata.a
+# when it is missing. $1: the CMake build directory.
 set -eu
 build=${1:-build}
 cd "$(dirname "$0")/.."
@@ -10,5 +12,11 @@ if [ ! -f node/build/Release/ddata_node.node ]; then
     abs=$(cd "$build" 2>/dev/null && pwd || echo "")
     (cd node && DDATA_BUILD_DIR="$abs" npm install --no-audit --no-fund >&2)
 fi
-node node/bench/counter.js
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+lib="$(cd "$build" && pwd)/libddata.a"
+# shellcheck disable=SC2046
+cc -O2 -std=c11 -Iabi/include bench/node_baseline.c "$lib" \
+    $(pkg-config --libs --static sqlite3 libsodium zlib libcjson) $(pkg-config --libs libpq) -o "$tmp/baseline"
+node node/bench/counter.js "$tmp/baseline"
 node node/bench/journal.js

@@ -273,63 +273,6 @@ def _rust_ident(name):
     return "r#" + name if name in RUST_KEYWORDS else name
 
 
-# ---------------------------------------------------------------- Node
-
-
-def node_exports(hdr):
-    """A C table for the N-API addon: one row per function, with the C
-    return and parameter types spelled out and a one-letter code per
-    parameter so the addon can pick a marshaller without parsing C."""
-    out = [
-        "/* " + BANNER + " */",
-        "/*",
-        " * The export table of the Node addon. DD_EXPORTS(X) expands X once per",
-        " * function: X(name, return type, parameter count, codes, C parameters).",
-        " * Codes, one per parameter: h handle, H handle out (T **), b byte",
-        " * pointer, B buf out (dd_buf *), n size_t, u uint32/64, i int,",
-        " * s const char *, S struct pointer, f function pointer, p other pointer.",
-        " */",
-        "#ifndef DD_NODE_EXPORTS_GEN_H",
-        "#define DD_NODE_EXPORTS_GEN_H",
-        "",
-        "#define DD_EXPORT_COUNT %d" % len(hdr.functions),
-        "",
-        "#define DD_EXPORTS(X) \\",
-    ]
-    rows = []
-    for fn in hdr.functions:
-        codes = "".join(_node_code(hdr, p.type) for p in fn.params)
-        params = ", ".join(_c_decl(p.type, p.name) for p in fn.params) or "void"
-        rows.append('    X(%s, "%s", %d, "%s", "%s")' % (fn.name, _c_decl(fn.ret, "").strip(), len(fn.params), codes, params))
-    out.append(" \\\n".join(rows))
-    out.append("")
-    out.append("#endif")
-    return "\n".join(out) + "\n"
-
-
-def _node_code(hdr, t):
-    s = hdr.struct(t.base)
-    if s is not None and s.opaque:
-        return "H" if len(t.pointers) == 2 else "h"
-    if t.base == "dd_buf" and t.pointers and not t.const:
-        return "B"
-    if s is not None:
-        return "S"
-    if hdr.callback(t.base):
-        return "f"
-    if t.pointers:
-        if t.base == "char" and t.const:
-            return "s"
-        if t.base == "uint8_t":
-            return "b"
-        return "p"
-    if t.base == "size_t":
-        return "n"
-    if t.base in ("int", "int32_t", "int64_t", "bool") or hdr.enum(t.base):
-        return "i"
-    return "u"
-
-
 # ---------------------------------------------------------------- layout check
 
 
@@ -387,12 +330,12 @@ def _call_handle(hdr, fn):
 
 def abi_impl_h(hdr):
     """abi/impl.h: the prototypes of the implementations (abi_impl_dd_x)
-    that abi/calls.c brackets."""
+    that abi/calls_<area>.c bracket."""
     out = [
         "/* " + BANNER + " */",
         "/*",
         " * The implementations of the public int functions. Each dd_x in",
-        " * abi/calls.c brackets abi_impl_dd_x (defined in the abi/ source of",
+        " * abi/calls_<area>.c brackets abi_impl_dd_x (defined in the abi/ source of",
         " * its area) with the error rules of ABI.md section 3.",
         " */",
         "#ifndef DD_ABI_IMPL_H",
@@ -407,33 +350,71 @@ def abi_impl_h(hdr):
     return "\n".join(out) + "\n"
 
 
-def abi_calls_c(hdr):
-    """abi/calls.c: every public int function as a bracket around its
-    implementation: the thread's error is restored when the call succeeds
-    (so a failure recovered from inside never leaks out), and a failure is
-    recorded on the call's first handle argument for dd_handle_error."""
-    out = [
-        "/* " + BANNER + " */",
-        "/*",
-        " * One bracket per public int function, so that the error rules hold",
-        " * for every function by construction rather than by care in each:",
-        " * error_call_enter / abi_call_leave (abi/error.c, core/util/error.c).",
-        " */",
-        '#include "abi.h"',
-        "",
-    ]
+# abi/calls_<area>.c, one file per section of the public header (the
+# "===== section: <name> (...) =====" markers), so each area's brackets sit
+# in a file of their own size; functions outside every section are the
+# library's own (version, init, limits).
+CALLS_GLOB = "abi/calls_*.c"
+CALLS_LIBRARY = "library"
+_SECTION_RE = re.compile(r"/\* ===== (end )?section: ([^(=]+?)\s*(?:\([^)]*\))? ===== \*/")
+
+
+def _area_slug(name):
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def function_areas(hdr):
+    """{function name: area slug}, from the section markers of the header."""
+    marks = [(m.start(), None if m.group(1) else _area_slug(m.group(2))) for m in _SECTION_RE.finditer(hdr.raw)]
+    areas = {}
+    for fn in hdr.functions:
+        m = re.search(r"\bDD_API\b[^;]*?\b%s\s*\(" % re.escape(fn.name), hdr.raw)
+        pos = m.start() if m else len(hdr.raw)
+        area = CALLS_LIBRARY
+        for at, slug in marks:
+            if at > pos:
+                break
+            area = slug or CALLS_LIBRARY
+        areas[fn.name] = area
+    return areas
+
+
+def abi_calls_files(hdr):
+    """{abi/calls_<area>.c: text}: every public int function as a bracket
+    around its implementation: the thread's error is restored when the call
+    succeeds (so a failure recovered from inside never leaks out), and a
+    failure is recorded on the call's first handle argument for
+    dd_handle_error."""
+    areas = function_areas(hdr)
+    bodies = {}
     for fn in hdr.functions:
         if not _bracketed(fn):
             continue
         params = ", ".join(_c_decl(p.type, p.name) for p in fn.params) or "void"
         args = ", ".join(p.name for p in fn.params)
         handle = _call_handle(hdr, fn) or "NULL"
-        out += [
+        bodies.setdefault(areas[fn.name], []).extend([
             "DD_API int %s(%s)" % (fn.name, params),
             "{",
             "    error_call_enter();",
             "    return abi_call_leave(abi_impl_%s(%s), %s);" % (fn.name, args, handle),
             "}",
             "",
+        ])
+    files = {}
+    for area, body in bodies.items():
+        head = [
+            "/* " + BANNER + " */",
+            "/*",
+            " * The brackets of the header's %s functions, one per public int" % (
+                "library-wide" if area == CALLS_LIBRARY else "'%s'" % area.replace("_", " ")),
+            " * function, so that the error rules hold for every function by",
+            " * construction rather than by care in each: error_call_enter /",
+            " * abi_call_leave (abi/dd_error.c, core/util/error.c). One file per",
+            " * section of abi/include/ddata.h.",
+            " */",
+            '#include "abi.h"',
+            "",
         ]
-    return "\n".join(out)
+        files["abi/calls_%s.c" % area] = "\n".join(head + body)
+    return files

@@ -10,12 +10,12 @@
 Outputs (all checked in, never edited by hand):
   python/ddata/_cdef.py              cffi cdef for the API-mode extension
   rust-sys/ddata-sys/src/ffi.rs      extern "C" declarations + layout tests
-  node/src/generated/exports.h       the N-API addon's export table
   bindings/gen/layout.txt            sizes/offsets the Rust layout tests use
   bindings/gen/layout_versions.txt   per-version struct layouts (versions.py);
                                      kept, not regenerated: see its rules
-  abi/impl.h, abi/calls.c            the library's own bracket around every
-                                     public int function (error rules)
+  abi/impl.h, abi/calls_<area>.c     the library's own bracket around every
+                                     public int function (error rules), one
+                                     file per section of the header
 
 Reachability: the generated outputs cover every function by construction.
 The Python package's wrappers are written by hand, so every function must
@@ -44,11 +44,19 @@ HEADER = "abi/include/ddata.h"
 OUTPUTS = {
     "python/ddata/_cdef.py": emit.cffi_cdef,
     "rust-sys/ddata-sys/src/ffi.rs": emit.rust_ffi,
-    "node/src/generated/exports.h": emit.node_exports,
     "bindings/gen/layout.txt": emit.layout_table,
     "abi/impl.h": emit.abi_impl_h,
-    "abi/calls.c": emit.abi_calls_c,
 }
+# Outputs written as several files: (the glob they all match, the emitter
+# returning {path: text}). A file matching the glob that the emitter no
+# longer writes is stale: `update` deletes it, `check` fails on it.
+MULTI_OUTPUTS = [(emit.CALLS_GLOB, emit.abi_calls_files)]
+# Earlier names of generated files, stale wherever they reappear (a merge
+# of a branch generated before the rename).
+# node/src/generated/exports.h was an export table the addon never used:
+# its methods are written by hand (node/src), held to the header by the
+# coverage check below.
+RETIRED = ["abi/calls.c", "node/src/generated/exports.h"]
 ALLOW_PYTHON = "bindings/gen/python_unwrapped.txt"
 # Node and Rust (#18.4): their hand-written layers must call every function
 # too, or bindings/gen/functions_unexposed.txt says why not ("<binding>
@@ -62,7 +70,19 @@ HAND_WRITTEN = {
 
 # The library's own generated C is held to .clang-format like the rest of
 # abi/ (style.format checks it), so it goes through clang-format here.
-CLANG_FORMATTED = ("abi/impl.h", "abi/calls.c")
+CLANG_FORMATTED = ("abi/impl.h", emit.CALLS_GLOB)
+
+
+def _clang_formatted(path):
+    return any(pathlib.PurePath(path).match(g) for g in CLANG_FORMATTED)
+
+
+def _leftovers(root, files):
+    """Checked-in files matching a multi-file output's glob that are no
+    longer generated."""
+    found = [str(p.relative_to(root)) for g, _ in MULTI_OUTPUTS for p in root.glob(g)]
+    found += [path for path in RETIRED if (root / path).exists()]
+    return sorted(path for path in found if path not in files)
 
 
 def _clang_format(root, path, text):
@@ -76,8 +96,11 @@ def _clang_format(root, path, text):
 def generate(root):
     hdr = header.parse(root / HEADER)
     files = {path: fn(hdr) for path, fn in OUTPUTS.items()}
-    for path in CLANG_FORMATTED:
-        files[path] = _clang_format(root, path, files[path])
+    for _, fn in MULTI_OUTPUTS:
+        files.update(fn(hdr))
+    for path in files:
+        if _clang_formatted(path):
+            files[path] = _clang_format(root, path, files[path])
     return hdr, files
 
 
@@ -89,6 +112,9 @@ def update(root):
         if not p.exists() or p.read_text() != text:
             p.write_text(text)
             print("gen.py: wrote %s" % path)
+    for path in _leftovers(root, files):
+        (root / path).unlink()
+        print("gen.py: removed %s (no longer generated)" % path)
     update_versions(root, hdr)
     print("gen.py: %d functions, %d structs, %d enums" % (len(hdr.functions), len(hdr.structs), len(hdr.enums)))
 
@@ -207,9 +233,11 @@ def check(root):
             diff = "".join(difflib.unified_diff(have.splitlines(True), text.splitlines(True),
                                                 path + " (checked in)", path + " (generated)", n=1))
             problems.append("%s is stale; run `make bindings`:\n%s" % (path, diff[:4000]))
+    for path in _leftovers(root, files):
+        problems.append("%s is no longer generated; run `make bindings`" % path)
     declared = [fn.name for fn in hdr.functions]
     for path, text in files.items():
-        if path.endswith("layout.txt") or path in CLANG_FORMATTED:
+        if path.endswith("layout.txt") or _clang_formatted(path):
             continue  # not bindings: the library's own bracket
         missing = [n for n in declared if not re.search(r"\b%s\b" % n, text)]
         if missing:

@@ -66,9 +66,9 @@ void ds_free(dotset *s)
 
 uint32_t ds_hash(const uint8_t *e, size_t len)
 {
-    /* per-process seed: elements come from the network (collision floods);
-     * every set of the process shares it, so merges reuse stored hashes */
-    return (uint32_t)hash_bytes(e, len, hash_seed_default());
+    /* keyed: elements come from the network (collision floods); every set
+     * of the process shares the key, so merges reuse stored hashes */
+    return (uint32_t)hash_keyed(e, len);
 }
 
 int ds_elem_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)

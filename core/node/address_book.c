@@ -106,7 +106,7 @@ static size_t book_unanswered_by(const node_net *nn, uint64_t announcer)
 void address_book_receive(node_net *nn, const char *from, size_t from_len, const uint8_t *data,
                           size_t len)
 {
-    uint64_t announcer = hash_bytes(from, from_len, 0) | 1; /* never 0: that means "a link" */
+    uint64_t announcer = hash_digest(from, from_len) | 1; /* never 0: that means "a link" */
     uint64_t now = clock_monotonic_ms();
     reader r = reader_make(data, len);
     uint64_t n = reader_varint(&r);

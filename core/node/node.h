@@ -106,7 +106,7 @@ uint64_t node_wall_ms(void *ctx);
  * binding maps a name to the same id. */
 static inline uint64_t node_owned_id(const char *node_id, size_t len)
 {
-    return hash_bytes(node_id, len, 0);
+    return hash_digest(node_id, len);
 }
 
 /* The built-in transport's options; strings and keys are copied by

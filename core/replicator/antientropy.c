@@ -33,123 +33,22 @@
  * Every list message is built by a batch that starts a new message before
  * the cap is passed; only a single entry larger than the cap is split into
  * FRAG pieces by engine_send.
+ *
+ * This file holds the pushes, the gossip round and the message handlers;
+ * the batch is antientropy_batch.c, tombstone agreement
+ * antientropy_tombstones.c.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "replicator/antientropy_internal.h"
 #include "replicator/engine_internal.h"
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/hash.h"
 #include "util/status.h"
 
-#define MAX_LIST 1000000u
-#define MAX_PEERS 4096u
-
-/* ---- batches ----------------------------------------------------------- */
-
-typedef struct batch {
-    engine *e;
-    wire_type type;
-    const char *to; /* NULL: every up peer */
-    size_t to_len;
-    bytes prefix, prefix_next; /* fields before the count; _next after the first flush */
-    bytes body;
-    uint64_t count;
-    size_t entry_start;
-    size_t budget;
-} batch;
-
-static void batch_init(batch *bt, engine *e, wire_type type, const char *to, size_t to_len)
-{
-    memset(bt, 0, sizeof(*bt));
-    bt->e = e;
-    bt->type = type;
-    bt->to = to;
-    bt->to_len = to_len;
-    bt->budget = e->cfg.max_message_bytes - WIRE_HEADER_MAX - 64;
-}
-
-static void send_to_peers(engine *e, wire_type type, bytes *msg)
-{
-    const member *peers[MAX_PEERS];
-    size_t n = membership_up_peers(e, peers, MAX_PEERS);
-    if (n > MAX_PEERS)
-        n = MAX_PEERS;
-    for (size_t i = 0; i < n; i++) {
-        bytes copy = BYTES_INIT;
-        bytes_put(&copy, msg->data, msg->len);
-        (void)engine_send(e, type, peers[i]->id, peers[i]->id_len, &copy);
-    }
-    bytes_free(msg);
-}
-
-static void batch_emit(batch *bt, const uint8_t *body, size_t len, uint64_t count)
-{
-    bytes m = BYTES_INIT;
-    wire_header(&m, bt->type, bt->e->incarnation);
-    bytes_put(&m, bt->prefix.data, bt->prefix.len);
-    bytes_put_varint(&m, count);
-    bytes_put(&m, body, len);
-    if (bt->to)
-        (void)engine_send(bt->e, bt->type, bt->to, bt->to_len, &m);
-    else
-        send_to_peers(bt->e, bt->type, &m);
-    if (bt->prefix_next.len || bt->prefix_next.data) {
-        bytes_reset(&bt->prefix);
-        bytes_put(&bt->prefix, bt->prefix_next.data, bt->prefix_next.len);
-    }
-}
-
-static void batch_begin(batch *bt)
-{
-    bt->entry_start = bt->body.len;
-}
-
-/* Ends an entry: when it pushed the body over budget, what came before it
- * leaves as one message and the entry starts the next. */
-static void batch_end(batch *bt)
-{
-    bt->count++;
-    if (bt->body.len <= bt->budget || bt->count == 1)
-        return;
-    batch_emit(bt, bt->body.data, bt->entry_start, bt->count - 1);
-    size_t tail = bt->body.len - bt->entry_start;
-    memmove(bt->body.data, bt->body.data + bt->entry_start, tail);
-    bt->body.len = tail;
-    bt->count = 1;
-}
-
-/* Sends what is left; with `always`, also an empty list. */
-static void batch_finish(batch *bt, bool always)
-{
-    if (bt->count || always)
-        batch_emit(bt, bt->body.data, bt->body.len, bt->count);
-    bytes_free(&bt->body);
-    bytes_free(&bt->prefix);
-    bytes_free(&bt->prefix_next);
-}
-
 /* ---- pushes ------------------------------------------------------------ */
-
-/* One delta entry: key, type, origin actor and its per-key sequence, the
- * change time and the encoded delta. Nothing is added when the delta does
- * not encode. */
-static void batch_put_delta(batch *bt, const kentry *ke, const crdt *delta, uint64_t seq)
-{
-    bytes v = BYTES_INIT;
-    if (crdt_encode(delta, &v) == ST_OK) {
-        batch_begin(bt);
-        bytes_put_blob(&bt->body, ke->key, ke->key_len);
-        bytes_put_u8(&bt->body, ke->type);
-        bytes_put_u64(&bt->body, bt->e->actor);
-        bytes_put_varint(&bt->body, seq);
-        bytes_put_varint(&bt->body, ke->changed_ms);
-        bytes_put_blob(&bt->body, v.data, v.len);
-        batch_end(bt);
-    }
-    bytes_free(&v);
-}
 
 void antientropy_push_delta(engine *e, uint32_t idx, const crdt *delta, uint64_t seq)
 {
@@ -266,94 +165,11 @@ void antientropy_gossip_round(engine *e)
     }
 }
 
-/* ---- tombstones ------------------------------------------------------- */
-
-static bool tomb_has(const kentry *ke, uint64_t h)
-{
-    for (uint32_t i = 0; i < ke->tomb_seen_n; i++)
-        if (ke->tomb_seen[i] == h)
-            return true;
-    return false;
-}
-
-static void tomb_add(kentry *ke, uint64_t h)
-{
-    if (tomb_has(ke, h) || ke->tomb_seen_n >= MAX_PEERS)
-        return;
-    uint64_t *s = realloc_array(ke->tomb_seen, (size_t)ke->tomb_seen_n + 1, sizeof(uint64_t));
-    if (!s)
-        return;
-    ke->tomb_seen = s;
-    s[ke->tomb_seen_n++] = h;
-}
-
-void antientropy_tomb_check(engine *e, uint32_t idx)
-{
-    kentry *ke = kt_at(&e->kt, idx);
-    if (!ke->used || !(ke->flags & KE_TOMB))
-        return;
-    if (!ke->tomb_ms) {
-        for (size_t i = 0; i < e->nmembers; i++)
-            if (membership_counts_for_tombstones(&e->members[i]) &&
-                !tomb_has(ke, e->members[i].id_hash))
-                return;
-        ke->tomb_ms = e->now_ms ? e->now_ms : 1;
-        return;
-    }
-    if (e->now_ms - ke->tomb_ms < e->cfg.tombstone_grace_ms)
-        return;
-    if (ke->flags & KE_DURABLE)
-        (void)durable_remove(e, ke->key, ke->key_len);
-    kt_remove(&e->kt, idx);
-    e->stats.tombstones_collected++;
-}
-
-void antientropy_tomb_round(engine *e)
-{
-    size_t w = 0;
-    batch bt;
-    batch_init(&bt, e, WIRE_TOMB_SEEN, NULL, 0);
-    bool peers = membership_up_peers(e, NULL, 0) > 0;
-    for (size_t i = 0; i < e->ntombs; i++) {
-        uint32_t idx = e->tombs[i];
-        kentry *ke = kt_at(&e->kt, idx);
-        if (!ke->used || !(ke->flags & KE_TOMB))
-            continue;
-        bool dup = false;
-        for (size_t j = 0; j < w && !dup; j++)
-            dup = e->tombs[j] == idx;
-        if (dup)
-            continue;
-        antientropy_tomb_check(e, idx);
-        if (!ke->used)
-            continue;
-        e->tombs[w++] = idx;
-        if (!peers)
-            continue;
-        batch_begin(&bt);
-        bytes_put_blob(&bt.body, ke->key, ke->key_len);
-        bytes_put_varint(&bt.body, ke->tomb_seen_n);
-        for (uint32_t k = 0; k < ke->tomb_seen_n; k++)
-            bytes_put_u64(&bt.body, ke->tomb_seen[k]);
-        batch_end(&bt);
-    }
-    e->ntombs = w;
-    batch_finish(&bt, false);
-}
-
 /* ---- handlers ---------------------------------------------------------- */
 
-static int corrupt(const char *what)
+int antientropy_corrupt(const char *what)
 {
     return error_set(ST_ECORRUPT, "replicator: malformed %s message", what);
-}
-
-/* True when `ke` is a tombstone the peer with id hash `peer_hash` is known
- * to hold (or to have held and collected): digest repair must not offer it
- * back (see the top of this file). */
-static bool tomb_known_to(const kentry *ke, uint64_t peer_hash)
-{
-    return (ke->flags & KE_TOMB) && tomb_has(ke, peer_hash);
 }
 
 static void keys_for_buckets(engine *e, batch *bt, uint64_t to_hash, const uint32_t *buckets,
@@ -365,7 +181,7 @@ static void keys_for_buckets(engine *e, batch *bt, uint64_t to_hash, const uint3
             for (uint32_t idx = e->kt.leaf_head[leaf]; idx != KT_NONE;
                  idx = kt_at(&e->kt, idx)->leaf_next) {
                 const kentry *ke = kt_at(&e->kt, idx);
-                if (tomb_known_to(ke, to_hash))
+                if (antientropy_tomb_known_to(ke, to_hash))
                     continue;
                 batch_begin(bt);
                 bytes_put_blob(&bt->body, ke->key, ke->key_len);
@@ -392,7 +208,7 @@ static void send_keys(engine *e, const char *to, size_t to_len, bool reply_wante
     bytes_put_u8(&bt.prefix_next, 0);
     bytes_put_varint(&bt.prefix_next, nb);
     bytes_put_varint(&bt.prefix_next, 0);
-    keys_for_buckets(e, &bt, hash_bytes(to, to_len, 0), buckets, n, nb);
+    keys_for_buckets(e, &bt, hash_digest(to, to_len), buckets, n, nb);
     batch_finish(&bt, true);
 }
 
@@ -411,14 +227,14 @@ static int handle_gossip(engine *e, member *m, const char *from, size_t from_len
     m = membership_find(e, from, from_len); /* the member table may have moved */
     uint8_t has_status = reader_u8(r);
     if (!reader_ok(r) || has_status > 1)
-        return corrupt("gossip");
+        return antientropy_corrupt("gossip");
     if (m && (m->state == MEMBER_DOWN || m->state == MEMBER_REMOVED))
         send_gossip(e, m, false); /* tell it what the cluster decided */
     if (!has_status)
-        return reader_done(r) ? ST_OK : corrupt("gossip");
+        return reader_done(r) ? ST_OK : antientropy_corrupt("gossip");
     uint64_t nb = reader_varint(r);
     if (!reader_ok(r) || !nb || nb > KT_LEAVES || (nb & (nb - 1)) || reader_left(r) != nb * 8)
-        return corrupt("gossip status");
+        return antientropy_corrupt("gossip status");
     engine_refresh_digests(e);
     uint32_t per = KT_LEAVES / (uint32_t)nb;
     uint32_t *diff = alloc_array(nb, sizeof(uint32_t));
@@ -443,7 +259,7 @@ static int handle_keys(engine *e, const char *from, size_t from_len, reader *r)
     uint64_t nbk = reader_varint(r);
     if (!reader_ok(r) || reply_wanted > 1 || !nb || nb > KT_LEAVES || (nb & (nb - 1)) || nbk > nb ||
         nbk > reader_left(r))
-        return corrupt("keys");
+        return antientropy_corrupt("keys");
     uint32_t *buckets = alloc_array(nbk ? nbk : 1, sizeof(uint32_t));
     if (!buckets)
         return error_oom();
@@ -456,7 +272,7 @@ static int handle_keys(engine *e, const char *from, size_t from_len, reader *r)
     uint64_t n = reader_varint(r);
     if (!reader_ok(r) || n > reader_left(r) / 9 || n > MAX_LIST) {
         free(buckets);
-        return corrupt("keys");
+        return antientropy_corrupt("keys");
     }
     engine_refresh_digests(e);
     batch want, state;
@@ -469,7 +285,7 @@ static int handle_keys(engine *e, const char *from, size_t from_len, reader *r)
         const uint8_t *key = reader_blob(r, e->cfg.lim.max_value_bytes, &klen);
         uint64_t digest = reader_u64(r);
         if (!reader_ok(r) || !klen) {
-            rc = corrupt("keys");
+            rc = antientropy_corrupt("keys");
             break;
         }
         uint32_t idx = kt_find(&e->kt, key, klen);
@@ -495,7 +311,7 @@ static int handle_keys(engine *e, const char *from, size_t from_len, reader *r)
         send_keys(e, from, from_len, false, buckets, nbk, (uint32_t)nb);
     free(buckets);
     if (rc == ST_OK && !reader_done(r))
-        rc = corrupt("keys");
+        rc = antientropy_corrupt("keys");
     return rc;
 }
 
@@ -508,8 +324,8 @@ static int send_listed_states(engine *e, const char *from, size_t from_len, read
     uint64_t n = reader_varint(r);
     uint64_t min_entry = with_seq ? 9 : 1;
     if (!reader_ok(r) || n > reader_left(r) / min_entry || n > MAX_LIST)
-        return corrupt(what);
-    uint64_t from_hash = hash_bytes(from, from_len, 0);
+        return antientropy_corrupt(what);
+    uint64_t from_hash = hash_digest(from, from_len);
     batch state;
     batch_init(&state, e, WIRE_STATE, from, from_len);
     bytes_put_varint(&state.prefix, 0);
@@ -520,11 +336,11 @@ static int send_listed_states(engine *e, const char *from, size_t from_len, read
         if (with_seq)
             (void)reader_u64(r);
         if (!reader_ok(r) || !klen) {
-            rc = corrupt(what);
+            rc = antientropy_corrupt(what);
             break;
         }
         uint32_t idx = kt_find(&e->kt, key, klen);
-        if (idx == KT_NONE || tomb_known_to(kt_at(&e->kt, idx), from_hash))
+        if (idx == KT_NONE || antientropy_tomb_known_to(kt_at(&e->kt, idx), from_hash))
             continue;
         batch_begin(&state);
         if (engine_put_state_entry(e, &state.body, idx) == ST_OK)
@@ -538,7 +354,7 @@ static int send_listed_states(engine *e, const char *from, size_t from_len, read
         }
     }
     batch_finish(&state, false);
-    return rc == ST_OK && !reader_done(r) ? corrupt(what) : rc;
+    return rc == ST_OK && !reader_done(r) ? antientropy_corrupt(what) : rc;
 }
 
 static int handle_want(engine *e, const char *from, size_t from_len, reader *r)
@@ -551,8 +367,8 @@ static int handle_state(engine *e, const char *from, size_t from_len, reader *r)
     uint64_t req = reader_varint(r);
     uint64_t n = reader_varint(r);
     if (!reader_ok(r) || n > reader_left(r) || n > MAX_LIST)
-        return corrupt("state");
-    uint64_t fh = hash_bytes(from, from_len, 0);
+        return antientropy_corrupt("state");
+    uint64_t fh = hash_digest(from, from_len);
     for (uint64_t i = 0; i < n; i++) {
         uint32_t idx;
         bool sender_tomb;
@@ -562,12 +378,12 @@ static int handle_state(engine *e, const char *from, size_t from_len, reader *r)
         /* Only a sender that sent the tombstone is known to hold it; a live
          * copy arriving here says the opposite. */
         if (sender_tomb && idx != KT_NONE && (kt_at(&e->kt, idx)->flags & KE_TOMB)) {
-            tomb_add(kt_at(&e->kt, idx), fh);
+            antientropy_tomb_add(kt_at(&e->kt, idx), fh);
             antientropy_tomb_check(e, idx);
         }
     }
     if (!reader_done(r))
-        return corrupt("state");
+        return antientropy_corrupt("state");
     if (req) {
         bytes b = BYTES_INIT;
         wire_header(&b, WIRE_WRITE_ACK, e->incarnation);
@@ -581,7 +397,7 @@ static int handle_delta(engine *e, const char *from, size_t from_len, reader *r)
 {
     uint64_t n = reader_varint(r);
     if (!reader_ok(r) || n > reader_left(r) || n > MAX_LIST)
-        return corrupt("delta");
+        return antientropy_corrupt("delta");
     batch nack;
     batch_init(&nack, e, WIRE_NACK, from, from_len);
     int rc = ST_OK;
@@ -594,7 +410,7 @@ static int handle_delta(engine *e, const char *from, size_t from_len, reader *r)
         uint64_t changed_ms = reader_varint(r);
         const uint8_t *d = reader_blob(r, e->cfg.lim.max_bytes, &dlen);
         if (!reader_ok(r) || !klen || type < 1 || type > CRDT_TYPE_MAX || !seq) {
-            rc = corrupt("delta");
+            rc = antientropy_corrupt("delta");
             break;
         }
         uint32_t idx = kt_find(&e->kt, key, klen);
@@ -621,7 +437,7 @@ static int handle_delta(engine *e, const char *from, size_t from_len, reader *r)
             break;
         if (crdt_type_of(delta) != (crdt_type)type) {
             crdt_free(delta);
-            rc = corrupt("delta");
+            rc = antientropy_corrupt("delta");
             break;
         }
         rc = engine_merge_state(e, key, klen, (crdt_type)type, false, delta, changed_ms, &idx);
@@ -629,40 +445,12 @@ static int handle_delta(engine *e, const char *from, size_t from_len, reader *r)
             (void)kt_seq_set(kt_at(&e->kt, idx), origin, seq);
     }
     batch_finish(&nack, false);
-    return rc == ST_OK && !reader_done(r) ? corrupt("delta") : rc;
+    return rc == ST_OK && !reader_done(r) ? antientropy_corrupt("delta") : rc;
 }
 
 static int handle_nack(engine *e, const char *from, size_t from_len, reader *r)
 {
     return send_listed_states(e, from, from_len, r, true, "nack");
-}
-
-static int handle_tomb_seen(engine *e, const char *from, size_t from_len, reader *r)
-{
-    uint64_t n = reader_varint(r);
-    if (!reader_ok(r) || n > reader_left(r) / 2 || n > MAX_LIST)
-        return corrupt("tombstone");
-    uint64_t fh = hash_bytes(from, from_len, 0);
-    for (uint64_t i = 0; i < n; i++) {
-        size_t klen;
-        const uint8_t *key = reader_blob(r, e->cfg.lim.max_value_bytes, &klen);
-        uint64_t ns = reader_varint(r);
-        if (!reader_ok(r) || !klen || ns > MAX_PEERS || ns > reader_left(r) / 8)
-            return corrupt("tombstone");
-        uint32_t idx = kt_find(&e->kt, key, klen);
-        kentry *ke = idx == KT_NONE ? NULL : kt_at(&e->kt, idx);
-        bool mine = ke && (ke->flags & KE_TOMB);
-        for (uint64_t k = 0; k < ns; k++) {
-            uint64_t h = reader_u64(r);
-            if (mine)
-                tomb_add(ke, h);
-        }
-        if (mine) {
-            tomb_add(ke, fh);
-            antientropy_tomb_check(e, idx);
-        }
-    }
-    return reader_done(r) ? ST_OK : corrupt("tombstone");
 }
 
 static int handle_read(engine *e, const char *from, size_t from_len, reader *r)
@@ -671,7 +459,7 @@ static int handle_read(engine *e, const char *from, size_t from_len, reader *r)
     size_t klen;
     const uint8_t *key = reader_blob(r, e->cfg.lim.max_value_bytes, &klen);
     if (!reader_done(r) || !klen || !req)
-        return corrupt("read");
+        return antientropy_corrupt("read");
     uint32_t idx = kt_find(&e->kt, key, klen);
     bytes b = BYTES_INIT;
     wire_header(&b, WIRE_READ_REPLY, e->incarnation);
@@ -689,7 +477,7 @@ static int handle_read_reply(engine *e, const char *from, size_t from_len, reade
     uint64_t req = reader_varint(r);
     uint8_t found = reader_u8(r);
     if (!reader_ok(r) || found > 1 || !req)
-        return corrupt("read reply");
+        return antientropy_corrupt("read reply");
     if (found) {
         uint32_t idx;
         bool sender_tomb;
@@ -698,8 +486,8 @@ static int handle_read_reply(engine *e, const char *from, size_t from_len, reade
             return rc;
     }
     if (!reader_done(r))
-        return corrupt("read reply");
-    return requests_on_ack(e, hash_bytes(from, from_len, 0), req);
+        return antientropy_corrupt("read reply");
+    return requests_on_ack(e, hash_digest(from, from_len), req);
 }
 
 int antientropy_handle(engine *e, member *from, const char *from_id, size_t from_len,
@@ -708,7 +496,7 @@ int antientropy_handle(engine *e, member *from, const char *from_id, size_t from
     switch (type) {
     case WIRE_JOIN:
         if (!reader_done(r))
-            return corrupt("join");
+            return antientropy_corrupt("join");
         if (from)
             send_gossip(e, from, false);
         return ST_OK;
@@ -718,16 +506,16 @@ int antientropy_handle(engine *e, member *from, const char *from_id, size_t from
     case WIRE_STATE: return handle_state(e, from_id, from_len, r);
     case WIRE_DELTA: return handle_delta(e, from_id, from_len, r);
     case WIRE_NACK: return handle_nack(e, from_id, from_len, r);
-    case WIRE_TOMB_SEEN: return handle_tomb_seen(e, from_id, from_len, r);
+    case WIRE_TOMB_SEEN: return antientropy_handle_tomb_seen(e, from_id, from_len, r);
     case WIRE_WRITE_ACK: {
         uint64_t req = reader_varint(r);
         if (!reader_done(r) || !req)
-            return corrupt("write ack");
-        return requests_on_ack(e, hash_bytes(from_id, from_len, 0), req);
+            return antientropy_corrupt("write ack");
+        return requests_on_ack(e, hash_digest(from_id, from_len), req);
     }
     case WIRE_READ: return handle_read(e, from_id, from_len, r);
     case WIRE_READ_REPLY: return handle_read_reply(e, from_id, from_len, r);
     case WIRE_PRUNE: return prune_handle(e, from, from_id, from_len, r);
-    default: return corrupt("unknown");
+    default: return antientropy_corrupt("unknown");
     }
 }

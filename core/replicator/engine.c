@@ -41,7 +41,7 @@ void engine_config_default(engine_config *c)
 
 uint64_t engine_actor_of(const char *node_id, size_t len, uint64_t incarnation)
 {
-    uint64_t a = hash_u64(hash_bytes(node_id, len, 0) ^ hash_u64(incarnation + 0x9e37u));
+    uint64_t a = hash_u64(hash_digest(node_id, len) ^ hash_u64(incarnation + 0x9e37u));
     return a ? a : 1;
 }
 
@@ -159,7 +159,7 @@ int engine_new(engine **out, const engine_config *c, uint64_t now_ms)
     e->cfg.durable_prefix_len = e->durable_prefix_len;
     e->incarnation = c->incarnation;
     e->actor = engine_actor_of(e->node_id, e->node_id_len, e->incarnation);
-    rng_seed(&e->rng, c->seed ^ hash_bytes(e->node_id, e->node_id_len, 0));
+    rng_seed(&e->rng, c->seed ^ hash_digest(e->node_id, e->node_id_len));
     e->now_ms = now_ms;
     e->next_gossip_ms = now_ms;
     e->next_notify_ms = now_ms + c->notify_interval_ms;

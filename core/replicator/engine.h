@@ -177,9 +177,11 @@ size_t engine_event_count(const engine *e);
 void engine_event_clear(engine_event *ev);
 
 /* Local operations, immediate. ST_ETYPE when the key holds another type,
- * ST_EDELETED when it was deleted. */
+ * ST_EDELETED when it was deleted. engine_update writes the key's slot in
+ * the key table to `idx_out` (may be NULL; requests.c builds writes on
+ * it); the update stays applied even when the write-through fails. */
 int engine_update(engine *e, uint64_t now_ms, const uint8_t *key, size_t key_len, crdt_type type,
-                  const crdt_op *op);
+                  const crdt_op *op, uint32_t *idx_out);
 /* A copy of the value (caller frees). ST_ENOTFOUND, ST_EDELETED. */
 int engine_get(engine *e, const uint8_t *key, size_t key_len, crdt **out);
 int engine_delete(engine *e, uint64_t now_ms, const uint8_t *key, size_t key_len);
@@ -237,8 +239,9 @@ bool engine_member_left(const engine *e, const char *id, size_t len);
  * removed members are, and learns the cluster. */
 void engine_member_link_up(engine *e, const char *id, size_t len);
 
-/* Writes all write-behind keys now (also done on engine_free). */
-int engine_flush(engine *e);
+/* Writes all write-behind keys now (also done on engine_free); defined in
+ * durable.c. */
+int durable_flush(engine *e);
 
 /* Statistics, for tests, benchmarks and metrics. */
 #define ENGINE_WIRE_KINDS 16

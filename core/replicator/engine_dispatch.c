@@ -63,11 +63,6 @@ int engine_tick(engine *e, uint64_t now_ms)
     return ST_OK;
 }
 
-int engine_flush(engine *e)
-{
-    return durable_flush(e);
-}
-
 static int deliver_one(engine *e, const char *from, size_t from_len, const uint8_t *msg, size_t len,
                        int depth);
 
@@ -81,7 +76,7 @@ static int handle_frag(engine *e, const char *from, size_t from_len, reader *r, 
     uint64_t max_count = e->cfg.lim.max_bytes / 512 + 1;
     if (!reader_done(r) || depth > 0 || !n || count < 2 || count > max_count || index >= count)
         return error_set(ST_ECORRUPT, "replicator: malformed message piece");
-    uint64_t fh = hash_bytes(from, from_len, 0);
+    uint64_t fh = hash_digest(from, from_len);
     partial *p = NULL;
     for (size_t i = 0; i < e->npartials; i++)
         if (e->partials[i].from_hash == fh && e->partials[i].msg_id == id)

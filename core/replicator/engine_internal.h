@@ -15,7 +15,7 @@
 typedef struct member {
     char *id;
     size_t id_len;
-    uint64_t id_hash; /* hash_bytes(id, 0): compact identity in tombstone sets */
+    uint64_t id_hash; /* hash_digest(id): compact identity in tombstone sets */
     uint64_t incarnation;
     uint64_t actor;
     engine_member_state state; /* gossiped: joining, up, down, removed */
@@ -187,15 +187,12 @@ int engine_put_state_entry(engine *e, bytes *b, uint32_t idx);
 int engine_read_state_entry(engine *e, reader *r, uint32_t *idx_out, bool *was_tomb);
 
 /* engine_local.c */
-/* A local update; requests.c builds writes on it. */
 /* The shared time (engine_config.wall_clock_ms, else now_ms). */
 static inline uint64_t engine_wall_ms(const engine *e)
 {
     return e->cfg.wall_clock_ms ? e->cfg.wall_clock_ms(e->cfg.wall_clock_ctx) : e->now_ms;
 }
 
-int engine_local_apply(engine *e, uint64_t now_ms, const uint8_t *key, size_t key_len,
-                       crdt_type type, const crdt_op *op, uint32_t *idx_out);
 int engine_check_key(const engine *e, const uint8_t *key, size_t len);
 
 /* engine_dispatch.c */
@@ -266,6 +263,5 @@ void requests_free(engine *e);
 int durable_load(engine *e);
 int durable_write(engine *e, uint32_t idx);
 int durable_remove(engine *e, const uint8_t *key, size_t len);
-int durable_flush(engine *e);
 
 #endif

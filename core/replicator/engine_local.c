@@ -22,8 +22,8 @@ int engine_check_key(const engine *e, const uint8_t *key, size_t len)
     return ST_OK;
 }
 
-static int local_apply(engine *e, uint64_t now_ms, const uint8_t *key, size_t key_len,
-                       crdt_type type, const crdt_op *op, uint32_t *idx_out)
+int engine_update(engine *e, uint64_t now_ms, const uint8_t *key, size_t key_len, crdt_type type,
+                  const crdt_op *op, uint32_t *idx_out)
 {
     crdt *fresh = NULL, *delta = NULL;
     if (e->left)
@@ -85,19 +85,13 @@ static int local_apply(engine *e, uint64_t now_ms, const uint8_t *key, size_t ke
             ke->pending_delta = NULL; /* digest gossip repairs it */
         }
     }
-    *idx_out = idx;
+    if (idx_out)
+        *idx_out = idx;
     rc = durable_rc;
 done:
     crdt_free(fresh);
     crdt_free(delta);
     return rc;
-}
-
-int engine_update(engine *e, uint64_t now_ms, const uint8_t *key, size_t key_len, crdt_type type,
-                  const crdt_op *op)
-{
-    uint32_t idx;
-    return local_apply(e, now_ms, key, key_len, type, op, &idx);
 }
 
 int engine_get(engine *e, const uint8_t *key, size_t key_len, crdt **out)
@@ -218,10 +212,4 @@ int engine_subscribe(engine *e, const uint8_t *key, size_t key_len, bool is_pref
     e->subs[e->nsubs].is_prefix = is_prefix;
     e->nsubs++;
     return ST_OK;
-}
-
-int engine_local_apply(engine *e, uint64_t now_ms, const uint8_t *key, size_t key_len,
-                       crdt_type type, const crdt_op *op, uint32_t *idx_out)
-{
-    return local_apply(e, now_ms, key, key_len, type, op, idx_out);
 }

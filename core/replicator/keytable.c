@@ -29,7 +29,6 @@ int kt_init(keytable *t)
 {
     memset(t, 0, sizeof(*t));
     t->free_head = KT_NONE;
-    t->seed = hash_seed_default();
     t->index_cap = 64;
     t->index = calloc(t->index_cap, sizeof(uint32_t));
     if (!t->index)
@@ -111,7 +110,7 @@ static uint64_t index_slot(const keytable *t, uint64_t h)
 
 uint32_t kt_find(const keytable *t, const uint8_t *key, size_t len)
 {
-    uint64_t h = hash_bytes(key, len, t->seed);
+    uint64_t h = hash_keyed(key, len);
     for (uint64_t s = index_slot(t, h);; s = (s + 1) & (t->index_cap - 1)) {
         uint32_t v = t->index[s];
         if (!v)
@@ -216,8 +215,8 @@ int kt_insert(keytable *t, const uint8_t *key, size_t len, uint32_t *idx, bool *
     e->used = true;
     e->key = copy;
     e->key_len = (uint32_t)len;
-    e->table_hash = hash_bytes(key, len, t->seed);
-    e->wire_hash = hash_bytes(key, len, 0);
+    e->table_hash = hash_keyed(key, len);
+    e->wire_hash = hash_digest(key, len);
     e->list_next = KT_NONE;
     uint64_t s = index_slot(t, e->table_hash);
     while (t->index[s])

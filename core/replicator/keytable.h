@@ -9,8 +9,9 @@
  * buckets (a doubly linked list of entries per digest leaf) and pending
  * lists refer to entries by index across table growth.
  *
- * Digest leaves: every key falls into one of KT_LEAVES leaves by a hash of
- * its bytes with the fixed seed 0, so two nodes agree on the leaf of a key.
+ * Digest leaves: every key falls into one of KT_LEAVES leaves by its
+ * hash_digest, the same on every node, so two nodes agree on the leaf of a
+ * key. The index uses hash_keyed instead, since peers choose the keys.
  * A leaf's digest is the XOR of the digests of its keys; coarser buckets
  * (what a status message carries) are XORs of runs of leaves.
  */
@@ -48,8 +49,8 @@ typedef struct kentry {
     uint8_t flags;
     uint8_t notify_kind; /* the event the next notification will carry */
     uint16_t nseqs;
-    uint64_t table_hash; /* seeded, for the index */
-    uint64_t wire_hash;  /* fixed seed 0, for leaves and digests */
+    uint64_t table_hash; /* hash_keyed, for the index */
+    uint64_t wire_hash;  /* hash_digest, for leaves and digests */
     uint64_t digest;     /* contribution to the leaf XOR */
     crdt *value;         /* NULL for tombstones and free slots */
     crdt *pending_delta; /* batched strategy: deltas joined since the last push */
@@ -71,7 +72,6 @@ typedef struct keytable {
     uint32_t *index;    /* entry index + 1, 0 = empty */
     uint64_t index_cap; /* power of two */
     uint64_t live;      /* used entries */
-    uint64_t seed;
     uint32_t leaf_head[KT_LEAVES];
     uint64_t leaf_xor[KT_LEAVES];
     uint32_t leaf_count[KT_LEAVES];

@@ -132,7 +132,7 @@ static member *add_member(engine *e, const char *id, size_t len, uint64_t inc)
     memcpy(m->id, id, len);
     m->id[len] = 0;
     m->id_len = len;
-    m->id_hash = hash_bytes(id, len, 0);
+    m->id_hash = hash_digest(id, len);
     m->incarnation = inc;
     m->actor = engine_actor_of(id, len, inc);
     m->state = MEMBER_UP;
@@ -177,7 +177,7 @@ member *membership_find(engine *e, const char *id, size_t len)
 {
     if (e->member_slots) {
         size_t mask = e->member_slots_cap - 1;
-        for (size_t at = (size_t)hash_bytes(id, len, 0) & mask; e->member_slots[at];
+        for (size_t at = (size_t)hash_digest(id, len) & mask; e->member_slots[at];
              at = (at + 1) & mask) {
             member *m = &e->members[e->member_slots[at] - 1];
             if (m->id_len == len && memcmp(m->id, id, len) == 0)

@@ -105,7 +105,7 @@ int engine_write(engine *e, uint64_t now_ms, const uint8_t *key, size_t key_len,
     int rc = check_level(level);
     if (rc)
         return rc;
-    rc = engine_local_apply(e, now_ms, key, key_len, type, op, &idx);
+    rc = engine_update(e, now_ms, key, key_len, type, op, &idx);
     if (rc)
         return rc;
     rc = start(e, false, key, key_len, needed_for(e, level, n), timeout_ms, request_id);

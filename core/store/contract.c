@@ -13,19 +13,13 @@
 
 #include "seal/keyring.h"
 #include "seal/seal.h"
+#include "store/contract_internal.h"
 #include "store/journal.h"
 #include "store/store.h"
 #include "util/error.h"
 #include "util/status.h"
 
-#define K(s) (const uint8_t *)(s), strlen(s)
-
-typedef struct contract_case {
-    char why[320]; /* the failure, when there is one */
-} contract_case;
-
-static int fail(contract_case *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(contract_case *c, const char *fmt, ...)
+int contract_fail(contract_case *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -34,43 +28,7 @@ static int fail(contract_case *c, const char *fmt, ...)
     return -1;
 }
 
-/* An operation that must succeed. */
-#define MUST(call)                                                                                 \
-    do {                                                                                           \
-        int must_rc_ = (call);                                                                     \
-        if (must_rc_ != ST_OK)                                                                     \
-            return fail(c, "%s returned %d (%s)", #call, must_rc_, error_message());               \
-    } while (0)
-
-/* An operation that must fail with `want`. */
-#define MUST_FAIL(want, call)                                                                      \
-    do {                                                                                           \
-        int must_rc_ = (call);                                                                     \
-        if (must_rc_ != (want))                                                                    \
-            return fail(c, "%s returned %d, expected %d", #call, must_rc_, (int)(want));           \
-    } while (0)
-
-#define EXPECT(cond, ...)                                                                          \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            return fail(c, __VA_ARGS__);                                                           \
-    } while (0)
-
-/* ---- collecting what a read hands out ----------------------------------- */
-
-#define SEEN_MAX 64
-
-typedef struct seen {
-    size_t n;
-    uint64_t seq[SEEN_MAX], ts[SEEN_MAX], ordering[SEEN_MAX];
-    uint8_t first_byte[SEEN_MAX];
-    size_t len[SEEN_MAX];
-    size_t tags_len[SEEN_MAX];
-    char key[SEEN_MAX][16];
-    int stop_after; /* return 42 after this many; 0 = never */
-} seen;
-
-static int see_event(void *ctx, const store_event *ev)
+int see_event(void *ctx, const store_event *ev)
 {
     seen *s = ctx;
     if (s->n < SEEN_MAX) {
@@ -87,7 +45,7 @@ static int see_event(void *ctx, const store_event *ev)
     return s->stop_after && (int)s->n >= s->stop_after ? 42 : 0;
 }
 
-static int see_key(void *ctx, const uint8_t *key, size_t key_len)
+int see_key(void *ctx, const uint8_t *key, size_t key_len)
 {
     seen *s = ctx;
     if (s->n < SEEN_MAX)
@@ -97,7 +55,7 @@ static int see_key(void *ctx, const uint8_t *key, size_t key_len)
     return 0;
 }
 
-static int see_state(void *ctx, const uint8_t *key, size_t key_len, uint64_t revision,
+int see_state(void *ctx, const uint8_t *key, size_t key_len, uint64_t revision,
                      const uint8_t *state, size_t len)
 {
     seen *s = ctx;
@@ -123,7 +81,6 @@ static int append_n(journal *j, const char *pid, uint64_t expected, size_t n, ui
     }
     return journal_append(j, K(pid), expected, ev, n);
 }
-
 /* ---- journal cases ------------------------------------------------------ */
 
 static int append_then_replay_in_order(contract_case *c, journal *j)
@@ -281,13 +238,13 @@ static int large_and_binary_payloads_round_trip(contract_case *c, journal *j)
     for (size_t i = 0; i < BIG; i++)
         bytes_put_u8(&big, (uint8_t)(i % 251 == 0 ? 0 : i * 7));
     if (big.failed)
-        return fail(c, "out of memory");
+        return contract_fail(c, "out of memory");
     uint8_t nul = 0;
     journal_event_in ev[] = {{big.data, BIG, 5, NULL, 0}, {&nul, 1, 6, NULL, 0}};
     int rc = journal_append(j, K("bin"), 0, ev, 2);
     bytes_free(&big);
     if (rc != ST_OK)
-        return fail(c, "appending a 100,000-byte payload returned %d (%s)", rc, error_message());
+        return contract_fail(c, "appending a 100,000-byte payload returned %d (%s)", rc, error_message());
     seen s = {0};
     MUST(journal_replay(j, K("bin"), 1, UINT64_MAX, UINT64_MAX, see_event, &s));
     EXPECT(s.n == 2 && s.len[0] == BIG && s.len[1] == 1 && s.first_byte[1] == 0,
@@ -304,13 +261,13 @@ static int snapshots_latest_criteria_and_replace(contract_case *c, journal *j)
     int rc = journal_snapshot_load(j, K("p"), &any, &seq, &ts, &out);
     if (rc != ST_ENOTFOUND) {
         bytes_free(&out);
-        return fail(c, "loading a snapshot of an empty store returned %d, expected not found", rc);
+        return contract_fail(c, "loading a snapshot of an empty store returned %d, expected not found", rc);
     }
     if ((rc = journal_snapshot_save(j, K("p"), 3, 30, &d3, 1)) != ST_OK ||
         (rc = journal_snapshot_save(j, K("p"), 9, 90, &d9, 1)) != ST_OK ||
         (rc = journal_snapshot_save(j, K("p"), 5, 50, &d5, 1)) != ST_OK) {
         bytes_free(&out);
-        return fail(c, "snapshot_save returned %d (%s)", rc, error_message());
+        return contract_fail(c, "snapshot_save returned %d (%s)", rc, error_message());
     }
     rc = journal_snapshot_load(j, K("p"), &any, &seq, &ts, &out);
     int ok = rc == ST_OK && seq == 9 && ts == 90 && out.len == 1 && out.data[0] == 9;
@@ -341,213 +298,6 @@ static int snapshots_latest_criteria_and_replace(contract_case *c, journal *j)
            "snapshots: newest-first, criteria, replace at the same seq or delete by criteria "
            "went wrong (last result %d, seq %" PRIu64 ")",
            rc, seq);
-    return 0;
-}
-
-/* ---- state cases -------------------------------------------------------- */
-
-static int state_compare_and_set(contract_case *c, state_store *s)
-{
-    uint64_t rev = 0;
-    uint8_t a = 1, b = 2;
-    MUST(state_store_upsert(s, K("k"), 0, &a, 1, &rev));
-    EXPECT(rev == 1, "the first revision is %" PRIu64 ", expected 1", rev);
-    MUST_FAIL(ST_ECONFLICT, state_store_upsert(s, K("k"), 0, &b, 1, &rev));
-    MUST(state_store_upsert(s, K("k"), 1, &b, 1, &rev));
-    EXPECT(rev == 2, "the second revision is %" PRIu64 ", expected 2", rev);
-    MUST_FAIL(ST_ECONFLICT, state_store_upsert(s, K("k"), 1, &a, 1, &rev));
-    MUST(state_store_upsert(s, K("k"), STATE_ANY_REVISION, &a, 1, &rev));
-    EXPECT(rev == 3, "an unconditional upsert gave revision %" PRIu64 ", expected 3", rev);
-    bytes out = BYTES_INIT;
-    uint64_t got = 0;
-    int rc = state_store_get(s, K("k"), &got, &out);
-    int ok = rc == ST_OK && got == 3 && out.len == 1 && out.data[0] == 1;
-    bytes_free(&out);
-    EXPECT(ok, "get returned %d, revision %" PRIu64 ", not the last write", rc, got);
-    return 0;
-}
-
-static int state_missing_and_delete(contract_case *c, state_store *s)
-{
-    uint64_t rev = 0;
-    uint8_t a = 1;
-    MUST_FAIL(ST_ENOTFOUND, state_store_get(s, K("none"), &rev, NULL));
-    MUST_FAIL(ST_ENOTFOUND, state_store_delete(s, K("none"), 1));
-    MUST(state_store_upsert(s, K("k"), 0, &a, 1, &rev));
-    MUST_FAIL(ST_ECONFLICT, state_store_delete(s, K("k"), 7));
-    MUST(state_store_delete(s, K("k"), 1));
-    MUST_FAIL(ST_ENOTFOUND, state_store_get(s, K("k"), &rev, NULL));
-    return 0;
-}
-
-static int state_scan_by_prefix_in_key_order(contract_case *c, state_store *s)
-{
-    uint8_t a = 1;
-    uint64_t rev;
-    const char *keys[] = {"a/2", "b/1", "a/1", "a", "a/10"};
-    for (size_t i = 0; i < 5; i++)
-        MUST(state_store_upsert(s, K(keys[i]), 0, &a, 1, &rev));
-    seen v = {0};
-    MUST(state_store_scan(s, K("a/"), see_state, &v));
-    EXPECT(v.n == 3 && !strcmp(v.key[0], "a/1") && !strcmp(v.key[1], "a/10") &&
-               !strcmp(v.key[2], "a/2"),
-           "scan 'a/' returned %zu keys starting '%s', expected a/1 a/10 a/2", v.n, v.key[0]);
-    seen all = {0};
-    MUST(state_store_scan(s, NULL, 0, see_state, &all));
-    EXPECT(all.n == 5 && !strcmp(all.key[0], "a") && !strcmp(all.key[4], "b/1"),
-           "scan of everything returned %zu keys, not in key order", all.n);
-    return 0;
-}
-
-static int state_range_both_ways(contract_case *c, state_store *s)
-{
-    uint8_t a = 1;
-    uint64_t rev;
-    const char *keys[] = {"k3", "k1", "k5", "k2", "k4"};
-    for (size_t i = 0; i < 5; i++)
-        MUST(state_store_upsert(s, K(keys[i]), 0, &a, 1, &rev));
-    seen f = {0}, last = {0}, back = {0};
-    MUST(state_store_range(s, K("k2"), 2, see_state, &f));
-    EXPECT(f.n == 2 && !strcmp(f.key[0], "k2") && !strcmp(f.key[1], "k3"),
-           "range from k2 count 2 returned %zu keys starting '%s'", f.n, f.key[0]);
-    MUST(state_store_range(s, NULL, 0, -2, see_state, &last));
-    EXPECT(last.n == 2 && !strcmp(last.key[0], "k5") && !strcmp(last.key[1], "k4"),
-           "range from the end count -2 returned %zu keys starting '%s'", last.n, last.key[0]);
-    MUST(state_store_range(s, K("k3"), -5, see_state, &back));
-    EXPECT(back.n == 3 && !strcmp(back.key[0], "k3") && !strcmp(back.key[2], "k1"),
-           "range from k3 count -5 returned %zu keys starting '%s'", back.n, back.key[0]);
-    return 0;
-}
-
-static int state_purge_and_transactions(contract_case *c, state_store *s)
-{
-    uint8_t a = 1;
-    uint64_t rev;
-    MUST(state_store_begin(s));
-    MUST(state_store_upsert(s, K("t1"), 0, &a, 1, &rev));
-    MUST(state_store_upsert(s, K("t2"), 0, &a, 1, &rev));
-    MUST(state_store_commit(s));
-    seen v = {0};
-    MUST(state_store_scan(s, NULL, 0, see_state, &v));
-    EXPECT(v.n == 2, "after a committed transaction of 2 upserts, scan found %zu", v.n);
-    MUST(state_store_purge(s));
-    seen after = {0};
-    MUST(state_store_scan(s, NULL, 0, see_state, &after));
-    EXPECT(after.n == 0, "after purge, scan found %zu records", after.n);
-    MUST(state_store_upsert(s, K("t1"), 0, &a, 1, &rev));
-    return 0;
-}
-
-/* ---- state building blocks (dd_backend_ops version 2) ------------------
- * Through the state store, so an engine that leaves the version 2 members
- * NULL is checked on the library's generic forms of them. */
-
-static int put_keys(contract_case *c, state_store *s, const char *const *keys, size_t n)
-{
-    uint8_t a = 1;
-    uint64_t rev;
-    for (size_t i = 0; i < n; i++)
-        MUST(state_store_upsert(s, K(keys[i]), STATE_ANY_REVISION, &a, 1, &rev));
-    return 0;
-}
-
-static int state_bounded_range_and_prefix(contract_case *c, state_store *s)
-{
-    const char *keys[] = {"k1", "k2", "k3", "k4", "k5", "p\xff", "p\xff\x01", "p\xff\xff", "q"};
-    if (put_keys(c, s, keys, 9))
-        return -1;
-    state_bounds b = {0};
-    b.start = (const uint8_t *)"k2";
-    b.start_len = 2;
-    b.start_exclusive = 1;
-    b.end = (const uint8_t *)"k5";
-    b.end_len = 2;
-    seen f = {0};
-    MUST(state_store_scan_range(s, &b, see_state, &f));
-    EXPECT(f.n == 2 && !strcmp(f.key[0], "k3") && !strcmp(f.key[1], "k4"),
-           "range (k2, k5) returned %zu keys starting '%s', expected k3 k4", f.n, f.key[0]);
-    b.reverse = 1;
-    b.end_inclusive = 1;
-    b.limit = 2;
-    seen r = {0};
-    MUST(state_store_scan_range(s, &b, see_state, &r));
-    EXPECT(r.n == 2 && !strcmp(r.key[0], "k5") && !strcmp(r.key[1], "k4"),
-           "range (k2, k5] reversed, limit 2, returned %zu keys starting '%s', expected k5 k4", r.n,
-           r.key[0]);
-    state_bounds pb = {0};
-    bytes scratch = BYTES_INIT;
-    seen p = {0};
-    int rc = state_bounds_clip_prefix(&pb, K("p\xff"), &scratch);
-    if (rc == ST_OK)
-        rc = state_store_scan_range(s, &pb, see_state, &p);
-    bytes_free(&scratch);
-    MUST(rc);
-    EXPECT(p.n == 3 && !strcmp(p.key[2], "p\xff\xff"),
-           "prefix 'p\\xff' returned %zu keys, expected 3 (the 0xFF bytes are part of it)", p.n);
-    return 0;
-}
-
-static int state_last_and_purge_by_prefix(contract_case *c, state_store *s)
-{
-    const char *keys[] = {"a/1", "a/2", "ab", "b/1"};
-    if (put_keys(c, s, keys, 4))
-        return -1;
-    bytes key = BYTES_INIT;
-    int rc = state_store_last_prefix(s, K("a/"), &key, NULL, NULL);
-    int ok = rc == ST_OK && key.len == 3 && !memcmp(key.data, "a/2", 3);
-    bytes_free(&key);
-    EXPECT(ok, "last by prefix 'a/' returned %d, not a/2", rc);
-    MUST_FAIL(ST_ENOTFOUND, state_store_last_prefix(s, K("z"), NULL, NULL, NULL));
-    MUST(state_store_purge_prefix(s, K("a/")));
-    seen v = {0};
-    MUST(state_store_scan(s, NULL, 0, see_state, &v));
-    EXPECT(v.n == 2 && !strcmp(v.key[0], "ab") && !strcmp(v.key[1], "b/1"),
-           "after purging 'a/', %zu records are left starting '%s', expected ab b/1", v.n,
-           v.key[0]);
-    return 0;
-}
-
-static int state_batch_all_or_nothing(contract_case *c, state_store *s)
-{
-    const char *keys[] = {"a", "b"};
-    if (put_keys(c, s, keys, 2))
-        return -1;
-    uint8_t v = 2;
-    state_op ops[] = {
-        {STATE_OP_UPSERT, K("a"), 1, &v, 1},
-        {STATE_OP_DELETE, K("b"), 1, NULL, 0},
-        {STATE_OP_UPSERT, K("c"), 0, &v, 1},
-        {STATE_OP_UPSERT, K("d"), 9, &v, 1},
-    };
-    int rc = state_store_batch(s, ops, 4, NULL);
-    if (rc == ST_EUNSUPPORTED)
-        return 0; /* no state_batch and no begin/commit: refusing is the honest answer */
-    EXPECT(rc == ST_ECONFLICT, "a batch whose op 3 conflicts returned %d, expected %d", rc,
-           ST_ECONFLICT);
-    seen after = {0};
-    MUST(state_store_scan(s, NULL, 0, see_state, &after));
-    EXPECT(after.n == 2 && after.seq[0] == 1 && after.seq[1] == 1,
-           "a conflicting batch changed the store: %zu records, a at revision %" PRIu64, after.n,
-           after.seq[0]);
-    uint64_t revs[3] = {0};
-    MUST(state_store_batch(s, ops, 3, revs));
-    EXPECT(revs[0] == 2 && revs[1] == 0 && revs[2] == 1,
-           "batch revisions are %" PRIu64 " %" PRIu64 " %" PRIu64 ", expected 2 0 1", revs[0],
-           revs[1], revs[2]);
-    seen done = {0};
-    MUST(state_store_scan(s, NULL, 0, see_state, &done));
-    EXPECT(done.n == 2 && !strcmp(done.key[1], "c"), "after the batch %zu records, expected a c",
-           done.n);
-    return 0;
-}
-
-static int state_flush_keeps_writes(contract_case *c, state_store *s)
-{
-    const char *keys[] = {"f"};
-    if (put_keys(c, s, keys, 1))
-        return -1;
-    MUST(state_store_flush(s));
-    MUST(state_store_get(s, K("f"), NULL, NULL));
     return 0;
 }
 
@@ -608,21 +358,21 @@ static int run_case(size_t i, int sealed, contract_open_fn open, void *ctx, cont
     sealer *seal;
     int rc = open(ctx, &be);
     if (rc != ST_OK)
-        return fail(c, "opening a fresh store returned %d (%s)", rc, error_message());
+        return contract_fail(c, "opening a fresh store returned %d (%s)", rc, error_message());
     if ((rc = sealer_for(sealed, &seal)) != ST_OK) {
         be->ops->close(be);
-        return fail(c, "making the sealer returned %d (%s)", rc, error_message());
+        return contract_fail(c, "making the sealer returned %d (%s)", rc, error_message());
     }
     if (cases[i].on_journal) {
         journal *j;
         if ((rc = journal_open_backend(&j, be, seal, NULL)) != ST_OK)
-            return fail(c, "opening the journal returned %d (%s)", rc, error_message());
+            return contract_fail(c, "opening the journal returned %d (%s)", rc, error_message());
         rc = cases[i].on_journal(c, j);
         journal_close(j);
     } else {
         state_store *s;
         if ((rc = state_store_open_backend(&s, be, seal)) != ST_OK)
-            return fail(c, "opening the state store returned %d (%s)", rc, error_message());
+            return contract_fail(c, "opening the state store returned %d (%s)", rc, error_message());
         rc = cases[i].on_state(c, s);
         state_store_close(s);
     }

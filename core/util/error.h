@@ -39,7 +39,7 @@ int error_oom(void);
 
 /* Call frames: the rule "a successful call leaves the last error as it
  * was". The ABI brackets every public call with error_call_enter and
- * error_call_leave (abi/calls.c, generated). Inside the outermost frame the
+ * error_call_leave (abi/calls_<area>.c, generated). Inside the outermost frame the
  * first error_set lazily saves the error that was there before; when the
  * call then succeeds (rc >= 0, or ST_EDONE, which is not a failure), the
  * saved error is put back, so a failure the call recovered from internally

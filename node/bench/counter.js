@@ -1,11 +1,18 @@
 // node.counter.increment: calls/s of GCounter.increment(1) from JavaScript,
-// with the same loop run in C (dd_crdt_apply on a dd_crdt, in this process,
-// through the addon) as the baseline. Prints one JSON line (bench/README in
-// bench/support/bench.h): ratio = value / baseline.
+// with the same loop run in C (dd_crdt_apply on a dd_crdt, by the program
+// bench/node.sh compiles from bench/node_baseline.c, its path the first
+// argument) as the baseline; the rounds alternate. Prints one JSON line
+// (bench/README in bench/support/bench.h): ratio = value / baseline.
 'use strict';
 
+const { execFileSync } = require('child_process');
 const ddata = require('..');
-const native = require('../lib/native');
+
+const baselineProgram = process.argv[2];
+if (!baselineProgram) {
+  console.error('node/bench/counter.js: the C baseline program is missing; run bench/node.sh');
+  process.exit(2);
+}
 
 const N = Number(process.env.DDATA_BENCH_N || 20000000);
 const ROUNDS = 3;
@@ -20,8 +27,7 @@ function jsRate() {
 }
 
 function cRate() {
-  const c = new ddata.GCounter();
-  return N / native.benchCIncrements(c, N);
+  return N / Number(execFileSync(baselineProgram, [String(N)], { encoding: 'utf8' }));
 }
 
 jsRate(); // warm up the JIT

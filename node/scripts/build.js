@@ -77,6 +77,14 @@ function nodeApiHeaders() {
   }
 }
 
+// Node's own headers (include/node beside the running node) hold the uv.h
+// of the libuv this Node runs: the fd watcher's header when present, else
+// CMake looks for the system's libuv 1.x.
+function nodeOwnUvDir() {
+  const dir = path.resolve(path.dirname(process.execPath), '..', 'include', 'node');
+  return fs.existsSync(path.join(dir, 'uv.h')) ? dir : null;
+}
+
 function main() {
   const headers = nodeApiHeaders();
   const args = [
@@ -85,6 +93,8 @@ function main() {
     '-DNODE_API_INCLUDE_DIR=' + headers.include_dir,
     '-DDDATA_ADDON_OUT=' + path.join(buildDir, 'Release'),
   ];
+  const uv = nodeOwnUvDir();
+  if (uv) args.push('-DUV_INCLUDE_DIR=' + uv);
   const vendored = path.join(pkgDir, 'csrc');
   if (!process.env.DDATA_BUILD_DIR && process.env.DDATA_SYSTEM !== '1' &&
       fs.existsSync(path.join(vendored, 'abi', 'include', 'ddata.h'))) {

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "handle.h"
 
@@ -620,35 +619,6 @@ static napi_value type_name(napi_env env, napi_callback_info info)
     return out;
 }
 
-/* Runs the benchmark's loop in C, in this process: `n` increments of 1 on
- * `counter` through dd_crdt_apply, returning the seconds it took. The
- * baseline for node.counter.increment. */
-static napi_value bench_c_increments(napi_env env, napi_callback_info info)
-{
-    size_t argc = 2;
-    napi_value argv[2];
-    napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-    node_crdt *c;
-    double n;
-    if (argc < 2 || !(c = unwrap_arg(env, argv[0], "counter")) ||
-        !addon_arg_double(env, argv[1], &n, "count"))
-        return NULL;
-    struct timespec a, b;
-    clock_gettime(CLOCK_MONOTONIC, &a);
-    for (uint64_t i = 0; i < (uint64_t)n; i++) {
-        dd_op op = DD_OP_INIT;
-        op.kind = DD_OP_INCREMENT;
-        op.amount = 1;
-        int rc = dd_crdt_apply(c->h, &op, c->actor, 0, NULL);
-        if (rc)
-            return addon_fail(env, rc);
-    }
-    clock_gettime(CLOCK_MONOTONIC, &b);
-    napi_value out;
-    napi_create_double(env, (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9, &out);
-    return out;
-}
-
 #define M(name, fn)                                                                                \
     {                                                                                              \
         name, NULL, fn, NULL, NULL, NULL, napi_default_method, NULL                                \
@@ -688,8 +658,6 @@ bool addon_init_crdt(napi_env env, napi_value exports)
         napi_create_reference(env, cls, 1, &addon_get_state(env)->crdt_ctor) != napi_ok ||
         napi_set_named_property(env, exports, "Crdt", cls) != napi_ok)
         return false;
-    static const addon_fn fns[] = {{"crdtTypeName", type_name},
-                                   {"randomActor", random_actor},
-                                   {"benchCIncrements", bench_c_increments}};
+    static const addon_fn fns[] = {{"crdtTypeName", type_name}, {"randomActor", random_actor}};
     return addon_export(env, exports, fns, ADDON_COUNT(fns));
 }

@@ -14,6 +14,11 @@
  * either may run first and the environment's cleanup hook may run last.
  * The callback is invoked through napi_make_callback so promise reactions
  * and nextTicks queued by listeners run right after it, as for any I/O.
+ *
+ * uv.h is Node's own (include/node beside the running node, which
+ * scripts/build.js finds), else the system's libuv 1.x header: the calls
+ * used here are all in libuv 1.19 and later, and the handle is allocated
+ * with uv_handle_size(), so no struct layout is taken from the header.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,8 +28,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <uv.h>
+
 #include "addon.h"
-#include "uv_min.h"
 
 typedef struct watcher {
     napi_env env;
@@ -137,8 +143,8 @@ static napi_value watcher_new(napi_env env, napi_callback_info info)
     if (!w)
         return addon_fail(env, DD_ENOMEM);
     w->env = env;
-    w->poll = malloc(uv_handle_size(DD_UV_POLL));
-    if (!w->poll || napi_get_uv_event_loop(env, (struct uv_loop_s **)&loop) != napi_ok) {
+    w->poll = malloc(uv_handle_size(UV_POLL));
+    if (!w->poll || napi_get_uv_event_loop(env, &loop) != napi_ok) {
         free(w->poll);
         free(w);
         return addon_fail(env, DD_ENOMEM);
@@ -168,7 +174,7 @@ static napi_value watcher_new(napi_env env, napi_callback_info info)
         watcher_finalize(env, w, NULL);
         return addon_fail(env, DD_ENOMEM);
     }
-    rc = uv_poll_start(w->poll, DD_UV_READABLE, on_readable);
+    rc = uv_poll_start(w->poll, UV_READABLE, on_readable);
     if (rc != 0) {
         watcher_stop(w);
         return addon_type_error(env, uv_strerror(rc));

@@ -30,11 +30,11 @@ static engine *make_engine(void)
     crdt_op op = {0};
     op.kind = CRDT_OP_INCREMENT;
     op.amount = 3;
-    (void)engine_update(e, 1000000, (const uint8_t *)"count", 5, CRDT_GCOUNTER, &op);
+    (void)engine_update(e, 1000000, (const uint8_t *)"count", 5, CRDT_GCOUNTER, &op, NULL);
     op.kind = CRDT_OP_ADD;
     op.value = (const uint8_t *)"x";
     op.value_len = 1;
-    (void)engine_update(e, 1000000, (const uint8_t *)"set", 3, CRDT_ORSET, &op);
+    (void)engine_update(e, 1000000, (const uint8_t *)"set", 3, CRDT_ORSET, &op, NULL);
     (void)engine_delete(e, 1000000, (const uint8_t *)"gone", 4);
     (void)engine_subscribe(e, (const uint8_t *)"", 0, true);
     return e;

@@ -44,7 +44,7 @@ def _copy_inputs(dst):
     shutil.copy(ROOT / "python/ddata_build.py", dst / "python/ddata_build.py")
     for d in ("rust-sys/ddata-sys/src", "rust-sys/ddata/src", "node/src"):
         shutil.copytree(ROOT / d, dst / d)
-    for f in ("abi/impl.h", "abi/calls.c"):
+    for f in ["abi/impl.h"] + sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("abi/calls_*.c")):
         shutil.copy(ROOT / f, dst / f)
 
 

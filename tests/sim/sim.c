@@ -462,7 +462,7 @@ int sim_increment(sim *s, uint32_t node, const char *key, uint64_t amount)
     op.kind = CRDT_OP_INCREMENT;
     op.amount = amount;
     return engine_update(s->nodes[node].e, sim_node_now(s, node), (const uint8_t *)key, strlen(key),
-                         CRDT_GCOUNTER, &op);
+                         CRDT_GCOUNTER, &op, NULL);
 }
 
 int sim_delete(sim *s, uint32_t node, const char *key)
@@ -478,7 +478,7 @@ int sim_set_add(sim *s, uint32_t node, const char *key, const char *element, boo
     op.value = (const uint8_t *)element;
     op.value_len = strlen(element);
     return engine_update(s->nodes[node].e, sim_node_now(s, node), (const uint8_t *)key, strlen(key),
-                         CRDT_ORSET, &op);
+                         CRDT_ORSET, &op, NULL);
 }
 
 #if defined(__SANITIZE_ADDRESS__)

@@ -137,7 +137,7 @@ static const char *run_scenario(uint64_t seed)
                 op.value_len = 0;
             }
             (void)engine_update(sn->e, sim_node_now(s, node), (const uint8_t *)key, strlen(key),
-                                type, &op);
+                                type, &op, NULL);
         } else if (roll < 45 && sn->e) {
             if (rng_chance(&r, 1, 2))
                 (void)sim_increment(s, node, pick(&r, counters, 5), 1 + rng_below(&r, 5));

@@ -69,7 +69,7 @@ static int map_add(sim *s, uint32_t node, const char *key, const char *mkey, int
     op.key = (const uint8_t *)mkey;
     op.key_len = strlen(mkey);
     return engine_update(sim_node_at(s, node)->e, sim_node_now(s, node), (const uint8_t *)key,
-                         strlen(key), CRDT_PNCOUNTERMAP, &op);
+                         strlen(key), CRDT_PNCOUNTERMAP, &op, NULL);
 }
 
 static int64_t map_value_at(sim *s, uint32_t node, const char *key, const char *mkey)

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ddata.h"
 #include "util/error.h"
 
 #define MAX_TESTS 1024
@@ -60,12 +61,9 @@ unsigned test_cases(unsigned normal)
 }
 
 /* ABI tests link the shared library, whose error storage is not the copy
- * of the core that this runner links; ask the library when it is there. */
-struct dd_error_view {
-    int code;
-    const char *message;
-};
-extern const struct dd_error_view *dd_error_last(void) __attribute__((weak));
+ * of the core that this runner links; ask the library when it is there
+ * (a weak reference: null when the test links only the core). */
+#pragma weak dd_error_last
 
 const char *test_last_error(void)
 {

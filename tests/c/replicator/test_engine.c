@@ -34,7 +34,7 @@ static int incr(engine *e, uint64_t now, const char *key, uint64_t amount)
     crdt_op op = {0};
     op.kind = CRDT_OP_INCREMENT;
     op.amount = amount;
-    return engine_update(e, now, (const uint8_t *)key, strlen(key), CRDT_GCOUNTER, &op);
+    return engine_update(e, now, (const uint8_t *)key, strlen(key), CRDT_GCOUNTER, &op, NULL);
 }
 
 static int add(engine *e, uint64_t now, const char *key, const char *elem)
@@ -43,7 +43,7 @@ static int add(engine *e, uint64_t now, const char *key, const char *elem)
     op.kind = CRDT_OP_ADD;
     op.value = (const uint8_t *)elem;
     op.value_len = strlen(elem);
-    return engine_update(e, now, (const uint8_t *)key, strlen(key), CRDT_ORSET, &op);
+    return engine_update(e, now, (const uint8_t *)key, strlen(key), CRDT_ORSET, &op, NULL);
 }
 
 /* Moves every message between two engines; records them in `log` when given. */
@@ -138,11 +138,11 @@ TEST(test_local_update_type_and_deleted_errors_change_nothing)
     ASSERT_EQ_INT(value_of(e, "k"), 2);
     crdt_op bad = {0};
     bad.kind = CRDT_OP_ASSIGN; /* not a counter op */
-    ASSERT(engine_update(e, 1000000, (const uint8_t *)"k", 1, CRDT_GCOUNTER, &bad) != ST_OK);
+    ASSERT(engine_update(e, 1000000, (const uint8_t *)"k", 1, CRDT_GCOUNTER, &bad, NULL) != ST_OK);
     ASSERT_EQ_INT(value_of(e, "k"), 2);
     ASSERT_OK(engine_delete(e, 1000000, (const uint8_t *)"k", 1));
     ASSERT_STATUS(incr(e, 1000000, "k", 1), ST_EDELETED);
-    ASSERT_STATUS(engine_update(e, 1000000, NULL, 0, CRDT_GCOUNTER, &bad), ST_EINVAL);
+    ASSERT_STATUS(engine_update(e, 1000000, NULL, 0, CRDT_GCOUNTER, &bad, NULL), ST_EINVAL);
     ASSERT_EQ_U64(engine_key_count(e), 0);
     engine_free(e);
 }

@@ -82,7 +82,7 @@ static void replicas_never_lose_each_others_updates(open_store_fn open_store, co
     for (int i = 0; i < INCREMENTS; i++)
         for (int r = 0; r < REPLICAS; r++)
             ASSERT_OK(engine_update(e[r], 1000000 + (uint64_t)i, (const uint8_t *)"hits", 4,
-                                    CRDT_GCOUNTER, &op));
+                                    CRDT_GCOUNTER, &op, NULL));
     for (int r = 0; r < REPLICAS; r++) {
         engine_free(e[r]);
         state_store_close(stores[r]);
