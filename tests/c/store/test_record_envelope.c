@@ -6,38 +6,14 @@
  * envelope existed (tests/fixtures/store-format1, made by commit 7626e53)
  * still opens and reads, migrated on open (SQLite) or on read (fs).
  */
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "by_path.h"
 #include "util/error.h"
-#include "variants.h"
 
 #define K(str) (const uint8_t *)(str), strlen(str)
-
-static void raw_exec(const char *path, const char *sql)
-{
-    sqlite3 *db;
-    ASSERT(sqlite3_open(path, &db) == SQLITE_OK);
-    char *err = NULL;
-    ASSERT_MSG(sqlite3_exec(db, sql, NULL, NULL, &err) == SQLITE_OK, "%s: %s", sql,
-               err ? err : "?");
-    sqlite3_close(db);
-}
-
-static long long raw_int(const char *path, const char *sql)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    ASSERT(sqlite3_open(path, &db) == SQLITE_OK);
-    ASSERT_MSG(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s", sql);
-    ASSERT(sqlite3_step(st) == SQLITE_ROW);
-    long long v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
-}
 
 typedef struct got {
     char text[16][32];
@@ -56,34 +32,16 @@ static int keep(void *ctx, const store_event *ev)
     return 0;
 }
 
-static journal *open_sqlite_journal(const char *path, const journal_options *o)
-{
-    store_backend *be;
-    ASSERT_OK(store_backend_open_sqlite(&be, path, NULL));
-    journal *j;
-    ASSERT_OK(journal_open_backend(&j, be, NULL, o));
-    return j;
-}
-
-static state_store *open_sqlite_state(const char *path)
-{
-    store_backend *be;
-    ASSERT_OK(store_backend_open_sqlite(&be, path, NULL));
-    state_store *s;
-    ASSERT_OK(state_store_open_backend(&s, be, NULL));
-    return s;
-}
-
 TEST(test_flipped_byte_in_an_unsealed_sqlite_record_is_corrupt_not_other_data)
 {
     char path[1100];
-    snprintf(path, sizeof(path), "%s/flip.db", test_tmpdir());
-    journal *j = open_sqlite_journal(path, NULL);
+    tmp_path(path, sizeof(path), "flip.db");
+    journal *j = open_sqlite_journal(path, NULL, NULL);
     journal_event_in ev[2] = {{K("first event"), 1, NULL, 0}, {K("second event"), 2, NULL, 0}};
     ASSERT_OK(journal_append(j, K("p"), 0, ev, 2));
     ASSERT_OK(journal_snapshot_save(j, K("p"), 2, 5, K("snapshot data")));
     journal_close(j);
-    state_store *s = open_sqlite_state(path);
+    state_store *s = open_sqlite_state(path, NULL);
     ASSERT_OK(state_store_upsert(s, K("k"), 0, K("state value"), NULL));
     state_store_close(s);
 
@@ -93,7 +51,7 @@ TEST(test_flipped_byte_in_an_unsealed_sqlite_record_is_corrupt_not_other_data)
     raw_exec(path, "UPDATE snapshots SET data = substr(data, 1, length(data) - 1) || X'21'");
     raw_exec(path, "UPDATE state SET data = substr(data, 1, length(data) - 1) || X'21'");
 
-    j = open_sqlite_journal(path, NULL);
+    j = open_sqlite_journal(path, NULL, NULL);
     got g = {.n = 0};
     ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, keep, &g), ST_ECORRUPT);
     ASSERT_EQ_INT(g.n, 1);
@@ -102,7 +60,7 @@ TEST(test_flipped_byte_in_an_unsealed_sqlite_record_is_corrupt_not_other_data)
     bytes out = BYTES_INIT;
     ASSERT_STATUS(journal_snapshot_load(j, K("p"), NULL, NULL, NULL, &out), ST_ECORRUPT);
     journal_close(j);
-    s = open_sqlite_state(path);
+    s = open_sqlite_state(path, NULL);
     ASSERT_STATUS(state_store_get(s, K("k"), NULL, &out), ST_ECORRUPT);
     state_store_close(s);
     bytes_free(&out);
@@ -111,14 +69,14 @@ TEST(test_flipped_byte_in_an_unsealed_sqlite_record_is_corrupt_not_other_data)
 TEST(test_unsealed_record_moved_to_another_row_is_corrupt)
 {
     char path[1100];
-    snprintf(path, sizeof(path), "%s/moved.db", test_tmpdir());
-    journal *j = open_sqlite_journal(path, NULL);
+    tmp_path(path, sizeof(path), "moved.db");
+    journal *j = open_sqlite_journal(path, NULL, NULL);
     journal_event_in ev[2] = {{K("one"), 1, NULL, 0}, {K("two"), 1, NULL, 0}};
     ASSERT_OK(journal_append(j, K("p"), 0, ev, 2));
     journal_close(j);
     raw_exec(path, "UPDATE journal SET payload = (SELECT payload FROM journal WHERE seq = 1)"
                    " WHERE seq = 2");
-    j = open_sqlite_journal(path, NULL);
+    j = open_sqlite_journal(path, NULL, NULL);
     got g = {.n = 0};
     ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, keep, &g), ST_ECORRUPT);
     ASSERT_EQ_INT(g.n, 1);
@@ -128,15 +86,12 @@ TEST(test_unsealed_record_moved_to_another_row_is_corrupt)
 TEST(test_unsealed_compression_stores_less_and_reads_back)
 {
     char path[1100];
-    snprintf(path, sizeof(path), "%s/zip.db", test_tmpdir());
-    store_backend *be;
-    ASSERT_OK(store_backend_open_sqlite(&be, path, NULL));
+    tmp_path(path, sizeof(path), "zip.db");
     seal_options so = seal_options_default();
     so.compression_level = 9;
     sealer *plain;
     ASSERT_OK(sealer_new(&plain, NULL, &so));
-    journal *j;
-    ASSERT_OK(journal_open_backend(&j, be, plain, NULL));
+    journal *j = open_sqlite_journal(path, plain, NULL);
     static uint8_t big[4096];
     memset(big, 'a', sizeof(big));
     journal_event_in ev = {big, sizeof(big), 1, NULL, 0};
@@ -153,14 +108,14 @@ TEST(test_unsealed_compression_stores_less_and_reads_back)
 TEST(test_bare_records_are_refused_by_a_checked_journal)
 {
     char path[1100];
-    snprintf(path, sizeof(path), "%s/bare.db", test_tmpdir());
+    tmp_path(path, sizeof(path), "bare.db");
     journal_options o = journal_options_default();
     o.bare_records = true;
-    journal *j = open_sqlite_journal(path, &o);
+    journal *j = open_sqlite_journal(path, NULL, &o);
     journal_event_in ev = {K("bare"), 1, NULL, 0};
     ASSERT_OK(journal_append(j, K("p"), 0, &ev, 1));
     journal_close(j);
-    j = open_sqlite_journal(path, NULL);
+    j = open_sqlite_journal(path, NULL, NULL);
     got g = {.n = 0};
     ASSERT_STATUS(journal_replay(j, K("p"), 1, 1, 1, keep, &g), ST_ECORRUPT);
     ASSERT_MSG(strstr(error_message(), "no checksum envelope"), "%s", error_message());
@@ -171,7 +126,7 @@ TEST(test_bare_records_are_refused_by_a_checked_journal)
 static void fixture(char *out, size_t n, const char *name)
 {
     const char *src = getenv("DDATA_SOURCE_DIR");
-    snprintf(out, n, "%s/%s", test_tmpdir(), name);
+    tmp_path(out, n, name);
     char cmd[3000];
     snprintf(cmd, sizeof(cmd), "cp -R '%s/tests/fixtures/store-format1/%s' '%s'", src ? src : ".",
              name, out);
@@ -219,8 +174,8 @@ TEST(test_a_sqlite_store_written_by_format_1_is_migrated_on_open)
     char path[1100];
     fixture(path, sizeof(path), "v1.sqlite");
     ASSERT(raw_int(path, "PRAGMA user_version") == 1);
-    journal *j = open_sqlite_journal(path, NULL);
-    state_store *s = open_sqlite_state(path);
+    journal *j = open_sqlite_journal(path, NULL, NULL);
+    state_store *s = open_sqlite_state(path, NULL);
     ASSERT(raw_int(path, "PRAGMA user_version") == 3);
     ASSERT(raw_int(path, "SELECT count(*) FROM journal WHERE substr(payload, 1, 2) <> X'4450'") ==
            0);
@@ -233,10 +188,8 @@ TEST(test_an_fs_store_written_by_format_1_reads_and_takes_new_writes)
 {
     char root[1100];
     fixture(root, sizeof(root), "v1-fs");
+    journal *j = open_fs_journal(root, NULL);
     store_backend *be;
-    ASSERT_OK(store_backend_open_fs(&be, root, NULL));
-    journal *j;
-    ASSERT_OK(journal_open_backend(&j, be, NULL, NULL));
     ASSERT_OK(store_backend_open_fs(&be, root, NULL));
     state_store *s;
     ASSERT_OK(state_store_open_backend(&s, be, NULL));
