@@ -14,11 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store/journal.h"
-#include "store/sqlite_backend.h"
-#include "test.h"
 #include "util/error.h"
-#include "util/status.h"
+#include "variants.h"
 
 #define THREADS 64
 #define APPENDS 20
@@ -103,32 +100,11 @@ static void run_workers(const char *path, worker *w, int n)
     pthread_barrier_destroy(&start);
 }
 
-typedef struct replayed {
-    uint64_t seq[APPENDS * 2 + 1];
-    uint64_t ordering[APPENDS * 2 + 1];
-    char payload[APPENDS * 2 + 1][32];
-    int n;
-} replayed;
-
-static int keep(void *ctx, const store_event *ev)
-{
-    replayed *r = ctx;
-    if (r->n >= APPENDS * 2 + 1)
-        return 1;
-    r->seq[r->n] = ev->seq;
-    r->ordering[r->n] = ev->ordering;
-    size_t n = ev->payload_len < 31 ? ev->payload_len : 31;
-    memcpy(r->payload[r->n], ev->payload, n);
-    r->payload[r->n][n] = 0;
-    r->n++;
-    return 0;
-}
-
-static void replay_pid(journal *j, const char *pid, replayed *out)
+static void replay_pid(journal *j, const char *pid, events_seen *out)
 {
     memset(out, 0, sizeof(*out));
-    ASSERT_OK(
-        journal_replay(j, (const uint8_t *)pid, strlen(pid), 1, UINT64_MAX, UINT64_MAX, keep, out));
+    ASSERT_OK(journal_replay(j, (const uint8_t *)pid, strlen(pid), 1, UINT64_MAX, UINT64_MAX,
+                             record_event, out));
 }
 
 static void store_path(char *out, size_t n, const char *name)
@@ -155,13 +131,13 @@ TEST(test_concurrent_appends_from_64_journals_are_all_kept_in_pid_order)
     for (int i = 0; i < THREADS; i++) {
         ASSERT_MSG(w[i].rc == ST_OK, "thread %d: %s", i, w[i].message);
         ASSERT_EQ_INT(w[i].acked, APPENDS);
-        replayed r;
+        events_seen r;
         replay_pid(j, w[i].pid, &r);
         ASSERT_EQ_INT(r.n, APPENDS);
         for (int k = 0; k < r.n; k++) {
             char p[32];
             payload_of(p, i, (uint64_t)k + 1);
-            ASSERT_EQ_U64(r.seq[k], (uint64_t)k + 1);
+            ASSERT_EQ_U64(r.seqs[k], (uint64_t)k + 1);
             ASSERT_STR_EQ(r.payload[k], p);
             if (k)
                 ASSERT_MSG(r.ordering[k] > r.ordering[k - 1],
@@ -195,7 +171,7 @@ TEST(test_conflicting_append_fails_alone_while_its_batch_commits)
     ASSERT_EQ_INT(w[loser].rc, ST_ECONFLICT);
     journal *j;
     ASSERT_OK(open_journal(&j, path));
-    replayed r;
+    events_seen r;
     replay_pid(j, "contested", &r);
     ASSERT_EQ_INT(r.n, 1);
     char p[32];

@@ -14,19 +14,6 @@
 
 #define K(str) (const uint8_t *)(str), strlen(str)
 
-typedef struct seen {
-    uint64_t seqs[64];
-    int n;
-} seen;
-
-static int record(void *ctx, const store_event *ev)
-{
-    seen *s = ctx;
-    if (s->n < 64)
-        s->seqs[s->n++] = ev->seq;
-    return 0;
-}
-
 /* The journal on the SQLite file at `path`, sealed or not. */
 static journal *open_sqlite(const char *path, int sealed)
 {
@@ -43,14 +30,14 @@ TEST(test_replay_with_a_deleted_row_ends_corrupt_naming_the_missing_seq)
         journal_close(j);
         raw_exec(path, "DELETE FROM journal WHERE seq = 5");
         j = open_sqlite(path, sealed);
-        seen s = {{0}, 0};
-        ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record, &s),
+        events_seen s = {0};
+        ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record_event, &s),
                       ST_ECORRUPT);
         ASSERT_EQ_INT(s.n, 4);
         ASSERT_MSG(strstr(error_message(), "'p': event 5 is missing"), "%s", error_message());
         /* A range above the hole still reads. */
         s.n = 0;
-        ASSERT_OK(journal_replay(j, K("p"), 6, 10, UINT64_MAX, record, &s));
+        ASSERT_OK(journal_replay(j, K("p"), 6, 10, UINT64_MAX, record_event, &s));
         ASSERT_EQ_INT(s.n, 5);
         journal_close(j);
     }
@@ -67,8 +54,9 @@ TEST(test_replay_that_stops_short_of_the_highest_ends_corrupt)
      * 3 are not found, while the highest sequence number says 10. */
     raw_exec(path, "DELETE FROM journal WHERE seq > 3");
     j = open_sqlite(path, 0);
-    seen s = {{0}, 0};
-    ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record, &s), ST_ECORRUPT);
+    events_seen s = {0};
+    ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record_event, &s),
+                  ST_ECORRUPT);
     ASSERT_EQ_INT(s.n, 3);
     ASSERT_MSG(strstr(error_message(), "event 4 is missing (highest is 10"), "%s", error_message());
     journal_close(j);
@@ -81,15 +69,16 @@ TEST(test_replay_with_a_missing_first_event_is_corrupt_but_a_deleted_one_is_not)
     journal *j = open_sqlite(path, 0);
     append_ten(j, "payload", "t");
     ASSERT_OK(journal_delete_to(j, K("p"), 2));
-    seen s = {{0}, 0};
-    ASSERT_OK(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record, &s));
+    events_seen s = {0};
+    ASSERT_OK(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record_event, &s));
     ASSERT_EQ_INT(s.n, 8);
     ASSERT_EQ_U64(s.seqs[0], 3);
     journal_close(j);
     raw_exec(path, "DELETE FROM journal WHERE seq = 3");
     j = open_sqlite(path, 0);
     s.n = 0;
-    ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record, &s), ST_ECORRUPT);
+    ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record_event, &s),
+                  ST_ECORRUPT);
     ASSERT_EQ_INT(s.n, 0);
     ASSERT_MSG(strstr(error_message(), "event 3 is missing"), "%s", error_message());
     journal_close(j);
@@ -106,8 +95,8 @@ TEST(test_fs_batch_files_swapped_within_a_pid_end_corrupt)
         fs_pid_file(b, sizeof(b), root, "b00000000000000000005");
         snprintf(tmp, sizeof(tmp), "%s.tmp", a);
         ASSERT(rename(a, tmp) == 0 && rename(b, a) == 0 && rename(tmp, b) == 0);
-        seen s = {{0}, 0};
-        ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record, &s),
+        events_seen s = {0};
+        ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record_event, &s),
                       ST_ECORRUPT);
         ASSERT_EQ_INT(s.n, 0);
         ASSERT_MSG(strstr(error_message(), "event 1 is missing (found 5 next)"), "%s",
@@ -192,18 +181,19 @@ TEST(test_by_tag_and_replay_out_of_order_end_corrupt_on_any_engine)
     journal *j;
     ASSERT_OK(journal_open_backend(&j, &w.base, NULL, NULL));
     append_ten(j, "payload", "t");
-    seen s = {{0}, 0};
-    ASSERT_STATUS(journal_by_tag(j, "t", 0, UINT64_MAX, record, &s), ST_ECORRUPT);
+    events_seen s = {0};
+    ASSERT_STATUS(journal_by_tag(j, "t", 0, UINT64_MAX, record_event, &s), ST_ECORRUPT);
     ASSERT_EQ_INT(s.n, 1);
     ASSERT_MSG(strstr(error_message(), "out of global order"), "%s", error_message());
     s.n = 0;
-    ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record, &s), ST_ECORRUPT);
+    ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record_event, &s),
+                  ST_ECORRUPT);
     ASSERT_EQ_INT(s.n, 1);
     ASSERT_MSG(strstr(error_message(), "event 9 is out of order (expected 11)"), "%s",
                error_message());
     /* One event: nothing to be out of order with. */
     s.n = 0;
-    ASSERT_OK(journal_replay(j, K("p"), 4, 4, UINT64_MAX, record, &s));
+    ASSERT_OK(journal_replay(j, K("p"), 4, 4, UINT64_MAX, record_event, &s));
     ASSERT_EQ_INT(s.n, 1);
     journal_close(j);
 }

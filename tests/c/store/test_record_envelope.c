@@ -15,23 +15,6 @@
 
 #define K(str) (const uint8_t *)(str), strlen(str)
 
-typedef struct got {
-    char text[16][32];
-    uint64_t seq[16];
-    int n;
-} got;
-
-static int keep(void *ctx, const store_event *ev)
-{
-    got *g = ctx;
-    if (g->n < 16) {
-        snprintf(g->text[g->n], sizeof(g->text[0]), "%.*s", (int)ev->payload_len,
-                 (const char *)ev->payload);
-        g->seq[g->n++] = ev->seq;
-    }
-    return 0;
-}
-
 TEST(test_flipped_byte_in_an_unsealed_sqlite_record_is_corrupt_not_other_data)
 {
     char path[1100];
@@ -52,10 +35,11 @@ TEST(test_flipped_byte_in_an_unsealed_sqlite_record_is_corrupt_not_other_data)
     raw_exec(path, "UPDATE state SET data = substr(data, 1, length(data) - 1) || X'21'");
 
     j = open_sqlite_journal(path, NULL, NULL);
-    got g = {.n = 0};
-    ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, keep, &g), ST_ECORRUPT);
+    events_seen g = {0};
+    ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record_event, &g),
+                  ST_ECORRUPT);
     ASSERT_EQ_INT(g.n, 1);
-    ASSERT_STR_EQ(g.text[0], "first event");
+    ASSERT_STR_EQ(g.payload[0], "first event");
     ASSERT_MSG(strstr(error_message(), "checksum"), "%s", error_message());
     bytes out = BYTES_INIT;
     ASSERT_STATUS(journal_snapshot_load(j, K("p"), NULL, NULL, NULL, &out), ST_ECORRUPT);
@@ -77,8 +61,9 @@ TEST(test_unsealed_record_moved_to_another_row_is_corrupt)
     raw_exec(path, "UPDATE journal SET payload = (SELECT payload FROM journal WHERE seq = 1)"
                    " WHERE seq = 2");
     j = open_sqlite_journal(path, NULL, NULL);
-    got g = {.n = 0};
-    ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, keep, &g), ST_ECORRUPT);
+    events_seen g = {0};
+    ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record_event, &g),
+                  ST_ECORRUPT);
     ASSERT_EQ_INT(g.n, 1);
     journal_close(j);
 }
@@ -98,8 +83,8 @@ TEST(test_unsealed_compression_stores_less_and_reads_back)
     ASSERT_OK(journal_append(j, K("p"), 0, &ev, 1));
     ASSERT(raw_int(path, "SELECT length(payload) FROM journal") < 200);
     bytes out = BYTES_INIT;
-    got g = {.n = 0};
-    ASSERT_OK(journal_replay(j, K("p"), 1, 1, 1, keep, &g));
+    events_seen g = {0};
+    ASSERT_OK(journal_replay(j, K("p"), 1, 1, 1, record_event, &g));
     ASSERT_EQ_INT(g.n, 1);
     journal_close(j);
     bytes_free(&out);
@@ -116,8 +101,8 @@ TEST(test_bare_records_are_refused_by_a_checked_journal)
     ASSERT_OK(journal_append(j, K("p"), 0, &ev, 1));
     journal_close(j);
     j = open_sqlite_journal(path, NULL, NULL);
-    got g = {.n = 0};
-    ASSERT_STATUS(journal_replay(j, K("p"), 1, 1, 1, keep, &g), ST_ECORRUPT);
+    events_seen g = {0};
+    ASSERT_STATUS(journal_replay(j, K("p"), 1, 1, 1, record_event, &g), ST_ECORRUPT);
     ASSERT_MSG(strstr(error_message(), "no checksum envelope"), "%s", error_message());
     journal_close(j);
 }
@@ -138,16 +123,16 @@ static void fixture(char *out, size_t n, const char *name)
  * 8; state k1 = v1b (revision 2), k2 = v2. */
 static void expect_fixture_contents(journal *j, state_store *s)
 {
-    got g = {.n = 0};
-    ASSERT_OK(journal_replay(j, K("p1"), 1, UINT64_MAX, UINT64_MAX, keep, &g));
+    events_seen g = {0};
+    ASSERT_OK(journal_replay(j, K("p1"), 1, UINT64_MAX, UINT64_MAX, record_event, &g));
     ASSERT_EQ_INT(g.n, 10);
-    ASSERT_EQ_U64(g.seq[0], 3);
-    ASSERT_STR_EQ(g.text[0], "order-3");
-    ASSERT_STR_EQ(g.text[9], "order-12");
+    ASSERT_EQ_U64(g.seqs[0], 3);
+    ASSERT_STR_EQ(g.payload[0], "order-3");
+    ASSERT_STR_EQ(g.payload[9], "order-12");
     g.n = 0;
-    ASSERT_OK(journal_by_tag(j, "orders", 0, UINT64_MAX, keep, &g));
+    ASSERT_OK(journal_by_tag(j, "orders", 0, UINT64_MAX, record_event, &g));
     ASSERT_EQ_INT(g.n, 6); /* 3, 5, 7, 9, 11 of p1 and p2's */
-    ASSERT_STR_EQ(g.text[5], "hello");
+    ASSERT_STR_EQ(g.payload[5], "hello");
     uint64_t seq, highest;
     bytes out = BYTES_INIT;
     ASSERT_OK(journal_snapshot_load(j, K("p1"), NULL, &seq, NULL, &out));
@@ -161,9 +146,9 @@ static void expect_fixture_contents(journal *j, state_store *s)
     journal_event_in ev = {K("order-13"), 1300, NULL, 0};
     ASSERT_OK(journal_append(j, K("p1"), 12, &ev, 1));
     g.n = 0;
-    ASSERT_OK(journal_replay(j, K("p1"), 12, 13, UINT64_MAX, keep, &g));
+    ASSERT_OK(journal_replay(j, K("p1"), 12, 13, UINT64_MAX, record_event, &g));
     ASSERT_EQ_INT(g.n, 2);
-    ASSERT_STR_EQ(g.text[1], "order-13");
+    ASSERT_STR_EQ(g.payload[1], "order-13");
     ASSERT_OK(state_store_upsert(s, K("k2"), 1, K("v2b"), NULL));
     expect_state(s, "k2", 2, "v2b");
     bytes_free(&out);
