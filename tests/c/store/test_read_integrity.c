@@ -20,23 +20,37 @@ static journal *open_sqlite(const char *path, int sealed)
     return open_sqlite_journal(path, variant_sealer(sealed ? V_SQLITE + V_COUNT_ENGINES : 0), NULL);
 }
 
+/* Ten events in a new SQLite store at `path`, then `sql` run behind the
+ * engine's back; returns the journal reopened. */
+static journal *ten_then_sql(const char *path, int sealed, const char *sql)
+{
+    journal *j = open_sqlite(path, sealed);
+    append_ten(j, "payload", "t");
+    journal_close(j);
+    raw_exec(path, sql);
+    return open_sqlite(path, sealed);
+}
+
+/* A full replay of "p" hands out `delivered` events, then ends ST_ECORRUPT
+ * with `message` in the error. */
+static void expect_corrupt_replay(journal *j, int delivered, const char *message)
+{
+    events_seen s = {0};
+    ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record_event, &s),
+                  ST_ECORRUPT);
+    ASSERT_EQ_INT(s.n, delivered);
+    ASSERT_MSG(strstr(error_message(), message), "%s", error_message());
+}
+
 TEST(test_replay_with_a_deleted_row_ends_corrupt_naming_the_missing_seq)
 {
     for (int sealed = 0; sealed < 2; sealed++) {
         char path[1100];
         snprintf(path, sizeof(path), "%s/row-%d.db", test_tmpdir(), sealed);
-        journal *j = open_sqlite(path, sealed);
-        append_ten(j, "payload", "t");
-        journal_close(j);
-        raw_exec(path, "DELETE FROM journal WHERE seq = 5");
-        j = open_sqlite(path, sealed);
-        events_seen s = {0};
-        ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record_event, &s),
-                      ST_ECORRUPT);
-        ASSERT_EQ_INT(s.n, 4);
-        ASSERT_MSG(strstr(error_message(), "'p': event 5 is missing"), "%s", error_message());
+        journal *j = ten_then_sql(path, sealed, "DELETE FROM journal WHERE seq = 5");
+        expect_corrupt_replay(j, 4, "'p': event 5 is missing");
         /* A range above the hole still reads. */
-        s.n = 0;
+        events_seen s = {0};
         ASSERT_OK(journal_replay(j, K("p"), 6, 10, UINT64_MAX, record_event, &s));
         ASSERT_EQ_INT(s.n, 5);
         journal_close(j);
@@ -47,18 +61,10 @@ TEST(test_replay_that_stops_short_of_the_highest_ends_corrupt)
 {
     char path[1100];
     tmp_path(path, sizeof(path), "tail.db");
-    journal *j = open_sqlite(path, 0);
-    append_ten(j, "payload", "t");
-    journal_close(j);
     /* What a damaged (pid, seq) index looks like from above: the rows after
      * 3 are not found, while the highest sequence number says 10. */
-    raw_exec(path, "DELETE FROM journal WHERE seq > 3");
-    j = open_sqlite(path, 0);
-    events_seen s = {0};
-    ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record_event, &s),
-                  ST_ECORRUPT);
-    ASSERT_EQ_INT(s.n, 3);
-    ASSERT_MSG(strstr(error_message(), "event 4 is missing (highest is 10"), "%s", error_message());
+    journal *j = ten_then_sql(path, 0, "DELETE FROM journal WHERE seq > 3");
+    expect_corrupt_replay(j, 3, "event 4 is missing (highest is 10");
     journal_close(j);
 }
 
@@ -76,11 +82,7 @@ TEST(test_replay_with_a_missing_first_event_is_corrupt_but_a_deleted_one_is_not)
     journal_close(j);
     raw_exec(path, "DELETE FROM journal WHERE seq = 3");
     j = open_sqlite(path, 0);
-    s.n = 0;
-    ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record_event, &s),
-                  ST_ECORRUPT);
-    ASSERT_EQ_INT(s.n, 0);
-    ASSERT_MSG(strstr(error_message(), "event 3 is missing"), "%s", error_message());
+    expect_corrupt_replay(j, 0, "event 3 is missing");
     journal_close(j);
 }
 
@@ -95,12 +97,7 @@ TEST(test_fs_batch_files_swapped_within_a_pid_end_corrupt)
         fs_pid_file(b, sizeof(b), root, "b00000000000000000005");
         snprintf(tmp, sizeof(tmp), "%s.tmp", a);
         ASSERT(rename(a, tmp) == 0 && rename(b, a) == 0 && rename(tmp, b) == 0);
-        events_seen s = {0};
-        ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record_event, &s),
-                      ST_ECORRUPT);
-        ASSERT_EQ_INT(s.n, 0);
-        ASSERT_MSG(strstr(error_message(), "event 1 is missing (found 5 next)"), "%s",
-                   error_message());
+        expect_corrupt_replay(j, 0, "event 1 is missing (found 5 next)");
         journal_close(j);
     }
 }

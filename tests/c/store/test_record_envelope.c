@@ -15,13 +15,22 @@
 
 #define K(str) (const uint8_t *)(str), strlen(str)
 
+/* A new SQLite store at <tmp>/<name> (its path in `path`) holding the
+ * events `ev` of pid "p". */
+static journal *sqlite_with_events(char path[1100], const char *name, const journal_event_in *ev,
+                                   size_t count)
+{
+    tmp_path(path, 1100, name);
+    journal *j = open_sqlite_journal(path, NULL, NULL);
+    ASSERT_OK(journal_append(j, K("p"), 0, ev, count));
+    return j;
+}
+
 TEST(test_flipped_byte_in_an_unsealed_sqlite_record_is_corrupt_not_other_data)
 {
     char path[1100];
-    tmp_path(path, sizeof(path), "flip.db");
-    journal *j = open_sqlite_journal(path, NULL, NULL);
     journal_event_in ev[2] = {{K("first event"), 1, NULL, 0}, {K("second event"), 2, NULL, 0}};
-    ASSERT_OK(journal_append(j, K("p"), 0, ev, 2));
+    journal *j = sqlite_with_events(path, "flip.db", ev, 2);
     ASSERT_OK(journal_snapshot_save(j, K("p"), 2, 5, K("snapshot data")));
     journal_close(j);
     state_store *s = open_sqlite_state(path, NULL);
@@ -53,14 +62,11 @@ TEST(test_flipped_byte_in_an_unsealed_sqlite_record_is_corrupt_not_other_data)
 TEST(test_unsealed_record_moved_to_another_row_is_corrupt)
 {
     char path[1100];
-    tmp_path(path, sizeof(path), "moved.db");
-    journal *j = open_sqlite_journal(path, NULL, NULL);
     journal_event_in ev[2] = {{K("one"), 1, NULL, 0}, {K("two"), 1, NULL, 0}};
-    ASSERT_OK(journal_append(j, K("p"), 0, ev, 2));
-    journal_close(j);
+    journal_close(sqlite_with_events(path, "moved.db", ev, 2));
     raw_exec(path, "UPDATE journal SET payload = (SELECT payload FROM journal WHERE seq = 1)"
                    " WHERE seq = 2");
-    j = open_sqlite_journal(path, NULL, NULL);
+    journal *j = open_sqlite_journal(path, NULL, NULL);
     events_seen g = {0};
     ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record_event, &g),
                   ST_ECORRUPT);
