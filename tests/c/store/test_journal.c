@@ -279,11 +279,7 @@ TEST(test_sqlite_journal_survives_reopen_and_separate_snapshot_file)
             ASSERT_OK(journal_snapshot_save(j, PID("p"), 3, 77, (const uint8_t *)"S", 1));
         } else {
             expect_replay(j, 1, UINT64_MAX, UINT64_MAX, 1, 3);
-            bytes b = BYTES_INIT;
-            uint64_t seq;
-            ASSERT_OK(journal_snapshot_load(j, PID("p"), NULL, &seq, NULL, &b));
-            ASSERT_EQ_U64(seq, 3);
-            bytes_free(&b);
+            expect_latest_snapshot(j, "p", 3);
         }
         journal_close(j);
     }

@@ -201,6 +201,16 @@ static inline int record_event(void *ctx, const store_event *ev)
     return 0;
 }
 
+/* Asserts that the newest snapshot of `pid` is at sequence number `seq`. */
+static inline void expect_latest_snapshot(journal *j, const char *pid, uint64_t seq)
+{
+    bytes b = BYTES_INIT;
+    uint64_t got = 0;
+    ASSERT_OK(journal_snapshot_load(j, (const uint8_t *)pid, strlen(pid), NULL, &got, NULL, &b));
+    ASSERT_EQ_U64(got, seq);
+    bytes_free(&b);
+}
+
 static inline journal *open_journal_variant(int v, const char *dir, uint64_t snapshot_keep)
 {
     store_backend *be = open_engine(v, dir);
