@@ -91,7 +91,7 @@ TEST(test_record_copied_to_another_key_fails_to_open)
 TEST(test_wrong_key_reads_fail_and_write_nothing)
 {
     char path[1024];
-    snprintf(path, sizeof(path), "%s/wrongkey.db", test_tmpdir());
+    tmp_path(path, sizeof(path), "wrongkey.db");
     state_store *s = open_sealed(path, 0);
     ASSERT_OK(state_store_upsert(s, K("a"), 0, K("alpha"), NULL));
     state_store_close(s);
@@ -106,6 +106,7 @@ TEST(test_wrong_key_reads_fail_and_write_nothing)
     state_store_close(s);
 }
 
+/* Counters of replayed events and scanned records. */
 static int count_event(void *ctx, const store_event *ev)
 {
     (void)ev;
@@ -113,10 +114,18 @@ static int count_event(void *ctx, const store_event *ev)
     return 0;
 }
 
+static int count_rec(void *ctx, const uint8_t *key, size_t key_len, uint64_t rev,
+                     const uint8_t *state, size_t len)
+{
+    (void)key, (void)key_len, (void)rev, (void)state, (void)len;
+    ++*(int *)ctx;
+    return 0;
+}
+
 TEST(test_tampered_event_fails_replay_of_that_pid_only)
 {
     char path[1024];
-    snprintf(path, sizeof(path), "%s/events.db", test_tmpdir());
+    tmp_path(path, sizeof(path), "events.db");
     keyring *k;
     uint8_t key[32] = {1, 2, 3};
     ASSERT_OK(keyring_new(&k));
@@ -143,18 +152,10 @@ TEST(test_tampered_event_fails_replay_of_that_pid_only)
     keyring_release(k);
 }
 
-static int count_rec(void *ctx, const uint8_t *key, size_t key_len, uint64_t rev,
-                     const uint8_t *state, size_t len)
-{
-    (void)key, (void)key_len, (void)rev, (void)state, (void)len;
-    ++*(int *)ctx;
-    return 0;
-}
-
 TEST(test_damaged_database_page_is_ecorrupt_not_a_crash)
 {
     char path[1024];
-    snprintf(path, sizeof(path), "%s/damaged.db", test_tmpdir());
+    tmp_path(path, sizeof(path), "damaged.db");
     state_store *s;
     ASSERT_OK(state_store_open_sqlite(&s, path, NULL));
     char val[200];
@@ -194,7 +195,7 @@ TEST(test_damaged_database_page_is_ecorrupt_not_a_crash)
 TEST(test_newer_schema_is_refused_not_misread)
 {
     char path[1024];
-    snprintf(path, sizeof(path), "%s/future.db", test_tmpdir());
+    tmp_path(path, sizeof(path), "future.db");
     state_store *s;
     ASSERT_OK(state_store_open_sqlite(&s, path, NULL));
     ASSERT_OK(state_store_upsert(s, K("a"), 0, K("alpha"), NULL));
@@ -214,7 +215,7 @@ TEST(test_newer_schema_is_refused_not_misread)
 TEST(test_not_a_database_is_ecorrupt)
 {
     char path[1024];
-    snprintf(path, sizeof(path), "%s/garbage.db", test_tmpdir());
+    tmp_path(path, sizeof(path), "garbage.db");
     FILE *f = fopen(path, "wb");
     ASSERT(f != NULL);
     for (int i = 0; i < 8192; i++)
