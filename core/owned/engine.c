@@ -245,14 +245,8 @@ int owned_member_up(owned *e, uint64_t node, uint64_t incarnation)
     if (!m) {
         if (e->n_members >= OWNED_MEMBERS_MAX)
             return error_set(ST_ELIMIT, "owned: more than %d members", OWNED_MEMBERS_MAX);
-        if (e->n_members == e->cap_members) {
-            size_t ncap = grow_capacity(e->cap_members, e->n_members + 1);
-            owned_member *n = realloc_array(e->members, ncap, sizeof(*n));
-            if (!n)
-                return error_oom();
-            e->members = n;
-            e->cap_members = ncap;
-        }
+        if (!array_reserve(&e->members, &e->cap_members, e->n_members + 1, sizeof(*e->members)))
+            return error_oom();
         owned_view *views = NULL;
         if (e->n_types && !(views = calloc(e->n_types, sizeof(*views))))
             return error_oom();

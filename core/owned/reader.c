@@ -333,14 +333,8 @@ int owned_query(owned *e, const char *type, uint64_t node, uint64_t max_stalenes
     if (e->n_queries >= OWNED_QUERIES_MAX)
         return error_set(ST_ELIMIT, "owned query '%s': %d queries pending", type,
                          OWNED_QUERIES_MAX);
-    if (e->n_queries == e->cap_queries) {
-        size_t ncap = grow_capacity(e->cap_queries, e->n_queries + 1);
-        owned_query_req *n = realloc_array(e->queries, ncap, sizeof(*n));
-        if (!n)
-            return error_oom();
-        e->queries = n;
-        e->cap_queries = ncap;
-    }
+    if (!array_reserve(&e->queries, &e->cap_queries, e->n_queries + 1, sizeof(*e->queries)))
+        return error_oom();
     owned_query_req *q = &e->queries[e->n_queries++];
     q->id = e->next_request_id++;
     q->node = node;
