@@ -189,15 +189,21 @@ void owned_emit(owned *e, const owned_event *ev)
     e->ev_len++;
 }
 
-void owned_emit_simple(owned *e, uint32_t kind, const owned_type *t, uint64_t node, owned_gen gen)
+owned_event owned_event_about(uint32_t kind, const owned_type *t, uint64_t node)
 {
     owned_event ev;
     memset(&ev, 0, sizeof(ev));
     ev.kind = kind;
     ev.node = node;
+    memcpy(ev.type, t->name, t->name_len + 1);
+    return ev;
+}
+
+void owned_emit_simple(owned *e, uint32_t kind, const owned_type *t, uint64_t node, owned_gen gen)
+{
+    owned_event ev = owned_event_about(kind, t, node);
     ev.incarnation = gen.incarnation;
     ev.age = gen.age;
-    memcpy(ev.type, t->name, t->name_len + 1);
     owned_emit(e, &ev);
 }
 
