@@ -42,6 +42,20 @@ def pytest_runtest_makereport(item, call):
     setattr(item, "rep_" + rep.when, rep)
 
 
+@pytest.fixture
+def cluster():
+    """Two nodes in pump mode, a (the seed) and b, with a replica each:
+    ({"a": a, "b": b}, replica of a, replica of b)."""
+    import ddata
+
+    a = ddata.System("a", seeds=["a"], seed=1)
+    b = ddata.System("b", seeds=["a"], seed=2)
+    ra, rb = a.replica(), b.replica()
+    yield {"a": a, "b": b}, ra, rb
+    for x in (ra, rb, a, b):
+        x.close()
+
+
 def long_mode():
     return os.environ.get("DD_LONG") == "1"
 
