@@ -56,6 +56,20 @@ def cluster():
         x.close()
 
 
+def drop_in_random_order(objs, rng, collect_chance):
+    """Deletes the references in objs one by one in a random order, with a
+    garbage collection now and then and one at the end: handles and the
+    objects that depend on them must be freed in any order."""
+    import gc
+
+    rng.shuffle(objs)
+    while objs:
+        del objs[rng.randrange(len(objs))]
+        if rng.random() < collect_chance:
+            gc.collect()
+    gc.collect()
+
+
 def long_mode():
     return os.environ.get("DD_LONG") == "1"
 

@@ -1,7 +1,6 @@
 """Nodes and replicas in pump mode: typed handles, convergence through the
 host's message pump, events via fileno() and async for, lifetimes."""
 import asyncio
-import gc
 import select
 import time
 
@@ -9,6 +8,7 @@ import pytest
 
 import ddata
 from ddata import Consistency, CrdtType, EventKind, Op, OpKind
+from conftest import drop_in_random_order
 from pump import now_ms, pump
 
 
@@ -160,12 +160,7 @@ def test_systems_replicas_and_values_collected_in_random_order(rng):
         rep = node.replica()
         rep.counter("c").increment()
         objs += [node, rep, rep.get("c")]
-    rng.shuffle(objs)
-    while objs:
-        del objs[rng.randrange(len(objs))]
-        if rng.random() < 0.1:
-            gc.collect()
-    gc.collect()
+    drop_in_random_order(objs, rng, 0.1)
 
 
 def test_tcp_transport_converges_two_nodes_on_loopback():
