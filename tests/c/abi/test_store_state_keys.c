@@ -7,8 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ddata.h"
-#include "test.h"
+#include "abi_stores.h"
 
 #define KEY(s) (const uint8_t *)(s), strlen(s)
 
@@ -26,17 +25,7 @@ static dd_keyring *ring(void)
 /* variant % 3 picks memory, SQLite, fs; variant >= 3 seals. */
 static dd_state_store *open_store(int variant)
 {
-    static int n;
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/keys-%d-%d", test_tmpdir(), variant, n++);
-    dd_store_options o = DD_STORE_OPTIONS_INIT;
-    o.backend = (uint32_t)(variant % 3 + 1);
-    o.path = o.backend == DD_BACKEND_MEMORY ? NULL : path;
-    o.sync = DD_SYNC_OFF;
-    o.keyring = variant >= 3 ? ring() : NULL;
-    dd_state_store *s = NULL;
-    ASSERT_OK(dd_state_store_open(&s, &o));
-    return s;
+    return open_variant_store("keys", variant, variant >= 3 ? ring() : NULL, DD_SYNC_OFF);
 }
 
 static void put(dd_state_store *s, const char *key, const char *value)
