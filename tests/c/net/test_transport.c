@@ -353,24 +353,18 @@ TEST(test_reconnects_after_the_peer_restarts_on_the_same_port)
     connect_pair(a, b);
     net_close(b);
     net_event ev;
-    ASSERT(wait_event(a, NET_EV_DISCONNECTED, 3000, &ev));
-    ASSERT_STR_EQ(ev.node_id, "2");
-    net_event_clear(&ev);
+    expect_event_from(a, NET_EV_DISCONNECTED, "2", 3000);
     usleep(100 * 1000); /* a few failed redials: the backoff grows */
 
     net_config c = test_config(2, TEST_SECRET);
     c.listen_addr = addr;
     ASSERT_OK(net_open(&b, &c));
-    ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, &ev));
-    ASSERT_STR_EQ(ev.node_id, "2");
-    net_event_clear(&ev);
+    expect_event_from(a, NET_EV_CONNECTED, "2", 3000);
     ASSERT_OK(net_send(a, "2", "back", 4, NET_RELIABLE, 0));
     ASSERT(wait_event(b, NET_EV_MESSAGE, 3000, &ev));
     ASSERT_MEM_EQ(ev.data, ev.len, "back", 4);
     net_event_clear(&ev);
-    net_peer_stats ps;
-    ASSERT_OK(net_peer_stats_get(a, "2", &ps));
-    ASSERT_EQ_U64(ps.connects, 2);
+    ASSERT_EQ_U64(peer_stats_of(a, "2").connects, 2);
     net_close(a);
     net_close(b);
 }
@@ -382,10 +376,7 @@ TEST(test_disconnect_stops_redialling)
     addr_of(b, addr, sizeof(addr));
     connect_pair(a, b);
     ASSERT_OK(net_disconnect(a, addr));
-    net_event ev;
-    ASSERT(wait_event(a, NET_EV_DISCONNECTED, 3000, &ev));
-    ASSERT_STR_EQ(ev.node_id, "2");
-    net_event_clear(&ev);
+    expect_event_from(a, NET_EV_DISCONNECTED, "2", 3000);
     ASSERT(wait_event(b, NET_EV_DISCONNECTED, 3000, NULL));
     uint64_t dialled = stats_of(a).dialled;
     ASSERT(!wait_event(a, NET_EV_CONNECTED, 300, NULL)); /* backoff max is 200 ms */
