@@ -52,12 +52,18 @@ static inline net_config test_config(uint64_t id, const uint8_t *secret)
     return c;
 }
 
+/* A net opened with c, which must succeed. */
+static inline net *open_config(const net_config *c)
+{
+    net *n = NULL;
+    ASSERT_OK(net_open(&n, c));
+    return n;
+}
+
 static inline net *open_net(uint64_t id, const uint8_t *secret)
 {
     net_config c = test_config(id, secret);
-    net *n = NULL;
-    ASSERT_OK(net_open(&n, &c));
-    return n;
+    return open_config(&c);
 }
 
 /* Waits for an event of `kind` (others are discarded). */

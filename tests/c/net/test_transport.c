@@ -17,6 +17,35 @@ static void connect_pair(net *a, net *b)
     ASSERT(wait_event(b, NET_EV_CONNECTED, 3000, NULL));
 }
 
+/* A raw peer 7 that a has authenticated. */
+static void accept_raw_peer(raw_peer *r, net *a)
+{
+    ASSERT(raw_peer_open(r, net_port(a), TEST_SECRET, 7));
+    ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, NULL));
+}
+
+/* a drops its link with reason `reason` (and, unless NULL, names peer
+ * node_id). */
+static void expect_disconnect(net *a, const char *node_id, int reason)
+{
+    net_event ev;
+    ASSERT(wait_event(a, NET_EV_DISCONNECTED, 3000, &ev));
+    if (node_id)
+        ASSERT_STR_EQ(ev.node_id, node_id);
+    ASSERT_EQ_INT(ev.reason, reason);
+    net_event_clear(&ev);
+}
+
+/* a still admits new peers: ids from..to-1 connect to it in turn. */
+static void expect_admits(net *a, uint64_t from, uint64_t to)
+{
+    for (uint64_t id = from; id < to; id++) {
+        net *b = open_net(id, TEST_SECRET);
+        connect_pair(b, a);
+        net_close(b);
+    }
+}
+
 TEST(test_two_nets_exchange_messages_both_ways)
 {
     net *a = open_net(1, TEST_SECRET), *b = open_net(2, TEST_SECRET);
@@ -176,8 +205,7 @@ TEST(test_half_open_connection_times_out_without_blocking_others)
 {
     net_config c = test_config(1, TEST_SECRET);
     c.handshake_timeout_ms = 1500;
-    net *a;
-    ASSERT_OK(net_open(&a, &c));
+    net *a = open_config(&c);
     int silent = raw_connect(net_port(a));
     int partial = raw_connect(net_port(a));
     raw_send(partial,
@@ -206,8 +234,7 @@ TEST(test_unauthenticated_connections_beyond_the_cap_are_refused)
 {
     net_config c = test_config(1, TEST_SECRET);
     c.max_pending = 2;
-    net *a;
-    ASSERT_OK(net_open(&a, &c));
+    net *a = open_config(&c);
     int fds[4];
     for (int i = 0; i < 4; i++)
         fds[i] = raw_connect(net_port(a));
@@ -225,8 +252,7 @@ TEST(test_slow_reader_gets_drops_while_others_keep_flowing)
     net_config c = test_config(1, TEST_SECRET);
     c.queue_soft_bytes = 64 << 10;
     c.queue_hard_bytes = 256 << 10;
-    net *a;
-    ASSERT_OK(net_open(&a, &c));
+    net *a = open_config(&c);
     net *b = open_net(2, TEST_SECRET);
     connect_pair(b, a);
     raw_peer slow;
@@ -267,21 +293,15 @@ TEST(test_reliable_overflow_closes_the_link_and_reports_it)
     net_config c = test_config(1, TEST_SECRET);
     c.queue_soft_bytes = 16 << 10;
     c.queue_hard_bytes = 64 << 10;
-    net *a;
-    ASSERT_OK(net_open(&a, &c));
+    net *a = open_config(&c);
     raw_peer slow;
-    ASSERT(raw_peer_open(&slow, net_port(a), TEST_SECRET, 7));
-    ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, NULL));
+    accept_raw_peer(&slow, a);
     static uint8_t msg[4096];
     int rc = ST_OK;
     for (int i = 0; i < 20000 && rc == ST_OK; i++)
         rc = net_send(a, "7", msg, sizeof(msg), NET_RELIABLE, 0);
     ASSERT_STATUS(rc, ST_ELIMIT);
-    net_event ev;
-    ASSERT(wait_event(a, NET_EV_DISCONNECTED, 3000, &ev));
-    ASSERT_STR_EQ(ev.node_id, "7");
-    ASSERT_EQ_INT(ev.reason, ST_ELIMIT);
-    net_event_clear(&ev);
+    expect_disconnect(a, "7", ST_ELIMIT);
     ASSERT_EQ_U64(stats_of(a).reliable_overflows, 1);
     ASSERT_STATUS(net_send(a, "7", msg, 1, NET_RELIABLE, 0), ST_ENOTFOUND);
     raw_peer_close(&slow);
@@ -292,28 +312,19 @@ TEST(test_oversized_frame_closes_the_connection)
 {
     net_config c = test_config(1, TEST_SECRET);
     c.max_message_bytes = 1024;
-    net *a;
-    ASSERT_OK(net_open(&a, &c));
+    net *a = open_config(&c);
     raw_peer r;
-    ASSERT(raw_peer_open(&r, net_port(a), TEST_SECRET, 7));
-    ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, NULL));
+    accept_raw_peer(&r, a);
     uint8_t hdr[2] = {0xff, 0xff}; /* one Noise message, more than 1024 + overhead */
     raw_send(r.fd, hdr, 2);
-    net_event ev;
-    ASSERT(wait_event(a, NET_EV_DISCONNECTED, 3000, &ev));
-    ASSERT_EQ_INT(ev.reason, ST_ELIMIT);
-    net_event_clear(&ev);
+    expect_disconnect(a, NULL, ST_ELIMIT);
     ASSERT_EQ_U64(stats_of(a).malformed_frames, 1);
     ASSERT(raw_sees_close(r.fd, 3000));
     ASSERT_STATUS(net_send(a, "7", "x", 1, NET_RELIABLE, 0), ST_ENOTFOUND);
     uint8_t big[2000] = {0};
     ASSERT_STATUS(net_send(a, "7", big, sizeof(big), NET_RELIABLE, 0), ST_ENOTFOUND);
     raw_peer_close(&r);
-    for (uint64_t id = 2; id < 5; id++) { /* the node still admits others */
-        net *b = open_net(id, TEST_SECRET);
-        connect_pair(b, a);
-        net_close(b);
-    }
+    expect_admits(a, 2, 5); /* the node still admits others */
     net_close(a);
 }
 
@@ -321,8 +332,7 @@ TEST(test_replayed_frame_is_rejected_and_closes_the_connection)
 {
     net *a = open_net(1, TEST_SECRET);
     raw_peer r;
-    ASSERT(raw_peer_open(&r, net_port(a), TEST_SECRET, 7));
-    ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, NULL));
+    accept_raw_peer(&r, a);
     bytes frame = BYTES_INIT;
     ASSERT_OK(session_seal(&r.s, 0, (const uint8_t *)"transfer 10", 11, &frame));
     raw_send(r.fd, frame.data, frame.len);
@@ -339,9 +349,7 @@ TEST(test_replayed_frame_is_rejected_and_closes_the_connection)
     ASSERT_EQ_U64(stats_of(a).rejected_connections, 0); /* it had authenticated */
     bytes_free(&frame);
     raw_peer_close(&r);
-    net *b = open_net(2, TEST_SECRET); /* the node still admits others */
-    connect_pair(b, a);
-    net_close(b);
+    expect_admits(a, 2, 3); /* the node still admits others */
     net_close(a);
 }
 
@@ -448,8 +456,7 @@ TEST(test_slow_sender_does_not_stall_other_peers)
 {
     net *a = open_net(1, TEST_SECRET);
     raw_peer slow;
-    ASSERT(raw_peer_open(&slow, net_port(a), TEST_SECRET, 7));
-    ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, NULL));
+    accept_raw_peer(&slow, a);
     bytes frame = BYTES_INIT;
     uint8_t payload[200];
     memset(payload, 'z', sizeof(payload));
@@ -520,8 +527,7 @@ TEST(test_undrained_inbound_queue_pauses_reading_and_loses_nothing)
 {
     net_config c = test_config(2, TEST_SECRET);
     c.inbound_cap_bytes = 32 << 10;
-    net *b;
-    ASSERT_OK(net_open(&b, &c));
+    net *b = open_config(&c);
     net *a = open_net(1, TEST_SECRET);
     connect_pair(a, b);
     static uint8_t msg[1024];
