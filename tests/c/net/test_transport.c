@@ -17,6 +17,14 @@ static void connect_pair(net *a, net *b)
     ASSERT(wait_event(b, NET_EV_CONNECTED, 3000, NULL));
 }
 
+/* Net 1 with queue limits soft and hard bytes per peer (c: its config). */
+static net *open_with_queues(net_config *c, size_t soft, size_t hard)
+{
+    c->queue_soft_bytes = soft;
+    c->queue_hard_bytes = hard;
+    return open_config(c);
+}
+
 /* A raw peer 7 that a has authenticated. */
 static void accept_raw_peer(raw_peer *r, net *a)
 {
@@ -241,18 +249,14 @@ TEST(test_unauthenticated_connections_beyond_the_cap_are_refused)
     ASSERT(WAIT_UNTIL(stats_of(a).pending_rejected == 2, 3000));
     for (int i = 0; i < 4; i++)
         close(fds[i]);
-    net *b = open_net(2, TEST_SECRET);
-    connect_pair(b, a);
-    net_close(b);
+    expect_admits(a, 2, 3);
     net_close(a);
 }
 
 TEST(test_slow_reader_gets_drops_while_others_keep_flowing)
 {
     net_config c = test_config(1, TEST_SECRET);
-    c.queue_soft_bytes = 64 << 10;
-    c.queue_hard_bytes = 256 << 10;
-    net *a = open_config(&c);
+    net *a = open_with_queues(&c, 64 << 10, 256 << 10);
     net *b = open_net(2, TEST_SECRET);
     connect_pair(b, a);
     raw_peer slow;
@@ -291,9 +295,7 @@ TEST(test_slow_reader_gets_drops_while_others_keep_flowing)
 TEST(test_reliable_overflow_closes_the_link_and_reports_it)
 {
     net_config c = test_config(1, TEST_SECRET);
-    c.queue_soft_bytes = 16 << 10;
-    c.queue_hard_bytes = 64 << 10;
-    net *a = open_config(&c);
+    net *a = open_with_queues(&c, 16 << 10, 64 << 10);
     raw_peer slow;
     accept_raw_peer(&slow, a);
     static uint8_t msg[4096];
