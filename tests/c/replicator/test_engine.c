@@ -322,33 +322,54 @@ TEST(test_event_queue_is_capped_and_reports_the_overflow)
     engine_free(e);
 }
 
-TEST(test_durable_write_behind_flushes_on_close)
+/* Node "a" keeping every key durable in st (or, with no patterns, only
+ * reading st). */
+static engine_config durable_config(state_store *st, bool durable)
 {
-    state_store *st;
-    ASSERT_OK(state_store_open_memory(&st));
     static const engine_pattern all[] = {{(const uint8_t *)"", 0, true}};
     engine_config c;
     engine_config_default(&c);
     c.node_id = "a";
     c.store = st;
-    c.durable = all;
-    c.durable_count = 1;
+    c.durable = durable ? all : NULL;
+    c.durable_count = durable ? 1 : 0;
+    return c;
+}
+
+/* The node of c started again as incarnation 2: it reads `key` as want. */
+static engine *restart_reading(engine_config *c, const char *key, int64_t want)
+{
+    engine *e = NULL;
+    c->incarnation = 2;
+    ASSERT_OK(engine_new(&e, c, 1000000));
+    ASSERT_EQ_INT(value_of(e, key), want);
+    return e;
+}
+
+/* Whether st holds a record under key: ST_OK or ST_ENOTFOUND. */
+static int record_in(state_store *st, const char *key)
+{
+    bytes rec = BYTES_INIT;
+    uint64_t rev;
+    int rc = state_store_get(st, (const uint8_t *)key, strlen(key), &rev, &rec);
+    bytes_free(&rec);
+    return rc;
+}
+
+TEST(test_durable_write_behind_flushes_on_close)
+{
+    state_store *st;
+    ASSERT_OK(state_store_open_memory(&st));
+    engine_config c = durable_config(st, true);
     c.write_behind = true;
     c.write_behind_interval_ms = 60000;
     engine *e;
     ASSERT_OK(engine_new(&e, &c, 1000000));
     ASSERT_OK(incr(e, 1000000, "k", 4));
-    bytes rec = BYTES_INIT;
-    uint64_t rev;
-    ASSERT_STATUS(state_store_get(st, (const uint8_t *)"dd/replica/k", 12, &rev, &rec),
-                  ST_ENOTFOUND);
+    ASSERT_STATUS(record_in(st, "dd/replica/k"), ST_ENOTFOUND);
     engine_free(e);
-    ASSERT_OK(state_store_get(st, (const uint8_t *)"dd/replica/k", 12, &rev, &rec));
-    bytes_free(&rec);
-    c.incarnation = 2;
-    ASSERT_OK(engine_new(&e, &c, 1000000));
-    ASSERT_EQ_INT(value_of(e, "k"), 4);
-    engine_free(e);
+    ASSERT_OK(record_in(st, "dd/replica/k"));
+    engine_free(restart_reading(&c, "k", 4));
     state_store_close(st);
 }
 
@@ -358,10 +379,7 @@ TEST(test_corrupt_durable_record_fails_the_open_loudly)
     ASSERT_OK(state_store_open_memory(&st));
     ASSERT_OK(state_store_upsert(st, (const uint8_t *)"dd/replica/bad", 14, 0,
                                  (const uint8_t *)"\x01\x00\x01", 3, NULL));
-    engine_config c;
-    engine_config_default(&c);
-    c.node_id = "a";
-    c.store = st;
+    engine_config c = durable_config(st, false);
     engine *e = NULL;
     ASSERT_STATUS(engine_new(&e, &c, 1000000), ST_ECORRUPT);
     ASSERT(e == NULL);
@@ -379,13 +397,7 @@ TEST(test_records_outside_the_prefix_are_not_the_replicas)
                                  (const uint8_t *)"{\"name\":\"x\"}", 12, NULL));
     ASSERT_OK(state_store_upsert(st, (const uint8_t *)"dd/owned/load", 13, 0,
                                  (const uint8_t *)"\x01\x00\x01", 3, NULL));
-    static const engine_pattern all[] = {{(const uint8_t *)"", 0, true}};
-    engine_config c;
-    engine_config_default(&c);
-    c.node_id = "a";
-    c.store = st;
-    c.durable = all;
-    c.durable_count = 1;
+    engine_config c = durable_config(st, true);
     engine *e = NULL;
     ASSERT_OK(engine_new(&e, &c, 1000000));
     ASSERT_OK(incr(e, 1000000, "hits", 3));
@@ -395,11 +407,9 @@ TEST(test_records_outside_the_prefix_are_not_the_replicas)
     uint64_t rev;
     ASSERT_OK(state_store_get(st, (const uint8_t *)"app/user/1", 10, &rev, &rec));
     ASSERT_EQ_INT(rec.len, 12);
-    ASSERT_OK(state_store_get(st, (const uint8_t *)"dd/replica/hits", 15, &rev, &rec));
     bytes_free(&rec);
-    c.incarnation = 2;
-    ASSERT_OK(engine_new(&e, &c, 1000000));
-    ASSERT_EQ_INT(value_of(e, "hits"), 3);
+    ASSERT_OK(record_in(st, "dd/replica/hits"));
+    e = restart_reading(&c, "hits", 3);
     ASSERT(value_of(e, "app/user/1") < 0);
     engine_free(e);
     state_store_close(st);
@@ -411,13 +421,7 @@ TEST(test_bare_durable_records_of_an_older_store_move_under_the_prefix)
 {
     state_store *st;
     ASSERT_OK(state_store_open_memory(&st));
-    static const engine_pattern all[] = {{(const uint8_t *)"", 0, true}};
-    engine_config c;
-    engine_config_default(&c);
-    c.node_id = "a";
-    c.store = st;
-    c.durable = all;
-    c.durable_count = 1;
+    engine_config c = durable_config(st, true);
     c.durable_prefix = (const uint8_t *)"";
     c.durable_prefix_len = 0; /* writes as the code before the prefix did */
     engine *e = NULL;
@@ -425,15 +429,9 @@ TEST(test_bare_durable_records_of_an_older_store_move_under_the_prefix)
     ASSERT_OK(incr(e, 1000000, "hits", 5));
     engine_free(e);
     c.durable_prefix = NULL;
-    c.incarnation = 2;
-    ASSERT_OK(engine_new(&e, &c, 1000000));
-    ASSERT_EQ_INT(value_of(e, "hits"), 5);
-    engine_free(e);
-    bytes rec = BYTES_INIT;
-    uint64_t rev;
-    ASSERT_STATUS(state_store_get(st, (const uint8_t *)"hits", 4, &rev, &rec), ST_ENOTFOUND);
-    ASSERT_OK(state_store_get(st, (const uint8_t *)"dd/replica/hits", 15, &rev, &rec));
-    bytes_free(&rec);
+    engine_free(restart_reading(&c, "hits", 5));
+    ASSERT_STATUS(record_in(st, "hits"), ST_ENOTFOUND);
+    ASSERT_OK(record_in(st, "dd/replica/hits"));
     state_store_close(st);
 }
 
