@@ -26,7 +26,8 @@ static engine *open_engine(const char *id, const char *seed, size_t max_message_
     if (max_message_bytes)
         c.max_message_bytes = max_message_bytes;
     engine *e = NULL;
-    return engine_new(&e, &c, 1000000) == ST_OK ? e : NULL;
+    ASSERT_OK(engine_new(&e, &c, 1000000));
+    return e;
 }
 
 static int incr(engine *e, uint64_t now, const char *key, uint64_t amount)
@@ -132,7 +133,6 @@ TEST(test_config_is_checked)
 TEST(test_local_update_type_and_deleted_errors_change_nothing)
 {
     engine *e = open_engine("a", NULL, 0);
-    ASSERT(e);
     ASSERT_OK(incr(e, 1000000, "k", 2));
     ASSERT_STATUS(add(e, 1000000, "k", "x"), ST_ETYPE);
     ASSERT_EQ_INT(value_of(e, "k"), 2);
@@ -147,12 +147,17 @@ TEST(test_local_update_type_and_deleted_errors_change_nothing)
     engine_free(e);
 }
 
+static void msglog_free(msglog *log)
+{
+    for (size_t i = 0; i < log->n; i++)
+        bytes_free(&log->msgs[i]);
+}
+
 TEST(test_truncated_and_flipped_messages_never_lose_stored_data)
 {
     uint64_t now = 1000000;
     engine *a = open_engine("a", "a", 1024);
     engine *b = open_engine("b", "a", 1024);
-    ASSERT(a && b);
     msglog log;
     memset(&log, 0, sizeof(log));
     run(a, b, &now, 4, NULL);
@@ -184,8 +189,7 @@ TEST(test_truncated_and_flipped_messages_never_lose_stored_data)
         crdt *v = NULL;
         ASSERT_STATUS(engine_get(b, (const uint8_t *)"gone", 4, &v), ST_EDELETED);
     }
-    for (size_t i = 0; i < log.n; i++)
-        bytes_free(&log.msgs[i]);
+    msglog_free(&log);
     engine_free(a);
     engine_free(b);
 }
@@ -195,7 +199,6 @@ TEST(test_no_message_exceeds_the_cap_even_for_a_huge_value)
     uint64_t now = 1000000;
     engine *a = open_engine("a", "a", 1024);
     engine *b = open_engine("b", "a", 1024);
-    ASSERT(a && b);
     run(a, b, &now, 4, NULL);
     char elem[32];
     for (int i = 0; i < 3000; i++) {
@@ -211,7 +214,6 @@ TEST(test_no_message_exceeds_the_cap_even_for_a_huge_value)
     /* b restarts empty: the big set must travel as full state. */
     engine_free(b);
     b = open_engine("b", "a", 1024);
-    ASSERT(b);
     run(a, b, &now, 20, &log);
     ASSERT_MSG(log.max_len <= 1024, "a message of %zu bytes", log.max_len);
     crdt *va = NULL, *vb = NULL;
@@ -221,8 +223,7 @@ TEST(test_no_message_exceeds_the_cap_even_for_a_huge_value)
     ASSERT_EQ_U64(engine_key_count(b), 301);
     crdt_free(va);
     crdt_free(vb);
-    for (size_t i = 0; i < log.n; i++)
-        bytes_free(&log.msgs[i]);
+    msglog_free(&log);
     engine_free(a);
     engine_free(b);
 }
@@ -230,7 +231,6 @@ TEST(test_no_message_exceeds_the_cap_even_for_a_huge_value)
 TEST(test_prefix_subscription_coalesces_and_covers_later_keys)
 {
     engine *e = open_engine("a", NULL, 0);
-    ASSERT(e);
     ASSERT_OK(engine_subscribe(e, (const uint8_t *)"cart/", 5, true));
     ASSERT_OK(engine_subscribe(e, (const uint8_t *)"exact", 5, false));
     ASSERT_OK(incr(e, 1000000, "cart/1", 1));
@@ -493,7 +493,6 @@ TEST(test_pieces_reassemble_in_any_order_within_limits)
 TEST(test_stale_incarnation_does_not_replace_the_newer_member)
 {
     engine *e = open_engine("a", NULL, 0);
-    ASSERT(e);
     uint8_t join_new[] = {0xDD, 1, 1, 7}; /* JOIN from b, incarnation 7 */
     uint8_t join_old[] = {0xDD, 1, 1, 3}; /* a ghost: b's former self */
     ASSERT_OK(engine_deliver(e, 1000000, "b", 1, join_new, sizeof(join_new)));
@@ -524,7 +523,6 @@ TEST(test_stale_incarnation_does_not_replace_the_newer_member)
 TEST(test_node_told_it_is_down_refutes_with_a_new_incarnation)
 {
     engine *e = open_engine("a", NULL, 0);
-    ASSERT(e);
     uint64_t before = engine_incarnation(e), actor = engine_actor(e);
     bytes b = BYTES_INIT;
     bytes_put_u8(&b, 0xDD);
@@ -581,7 +579,6 @@ TEST(test_prune_init_is_acked_only_for_the_coordinator_and_dead_actors)
     uint64_t now = 1000000;
     engine *a = open_engine("a", "a", 0);
     engine *b = open_engine("b", "a", 0);
-    ASSERT(a && b);
     run(a, b, &now, 4, NULL);
     ASSERT_OK(incr(b, now, "count", 5));
     run(a, b, &now, 2, NULL);
