@@ -356,6 +356,16 @@ static int record_in(state_store *st, const char *key)
     return rc;
 }
 
+/* A memory store holding one record: key = data (len bytes). */
+static state_store *store_holding(const char *key, const char *data, size_t len)
+{
+    state_store *st;
+    ASSERT_OK(state_store_open_memory(&st));
+    ASSERT_OK(state_store_upsert(st, (const uint8_t *)key, strlen(key), 0, (const uint8_t *)data,
+                                 len, NULL));
+    return st;
+}
+
 TEST(test_durable_write_behind_flushes_on_close)
 {
     state_store *st;
@@ -375,10 +385,7 @@ TEST(test_durable_write_behind_flushes_on_close)
 
 TEST(test_corrupt_durable_record_fails_the_open_loudly)
 {
-    state_store *st;
-    ASSERT_OK(state_store_open_memory(&st));
-    ASSERT_OK(state_store_upsert(st, (const uint8_t *)"dd/replica/bad", 14, 0,
-                                 (const uint8_t *)"\x01\x00\x01", 3, NULL));
+    state_store *st = store_holding("dd/replica/bad", "\x01\x00\x01", 3);
     engine_config c = durable_config(st, false);
     engine *e = NULL;
     ASSERT_STATUS(engine_new(&e, &c, 1000000), ST_ECORRUPT);
@@ -391,10 +398,7 @@ TEST(test_corrupt_durable_record_fails_the_open_loudly)
  * ST_ECORRUPT. */
 TEST(test_records_outside_the_prefix_are_not_the_replicas)
 {
-    state_store *st;
-    ASSERT_OK(state_store_open_memory(&st));
-    ASSERT_OK(state_store_upsert(st, (const uint8_t *)"app/user/1", 10, 0,
-                                 (const uint8_t *)"{\"name\":\"x\"}", 12, NULL));
+    state_store *st = store_holding("app/user/1", "{\"name\":\"x\"}", 12);
     ASSERT_OK(state_store_upsert(st, (const uint8_t *)"dd/owned/load", 13, 0,
                                  (const uint8_t *)"\x01\x00\x01", 3, NULL));
     engine_config c = durable_config(st, true);
