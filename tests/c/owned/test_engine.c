@@ -110,21 +110,35 @@ static int deliver_deltas(owned *e, uint64_t inc, uint64_t first, size_t n, uint
     return rc;
 }
 
-/* One engine (node 1) that knows node 2 and holds its view at (5, 3). */
-static owned *reader_engine(void)
+/* Node 1, incarnation 1, default limits. */
+static owned_options node1_options(void)
 {
     owned_options o;
     memset(&o, 0, sizeof(o));
     o.node_id = 1;
     o.incarnation = 1;
     o.lim = limits_default();
+    return o;
+}
+
+/* One engine (node 1) that knows node 2 and holds its view at (5, 3),
+ * taking views of another wire version as `on_mismatch` says. */
+static owned *reader_engine_on_mismatch(uint32_t on_mismatch)
+{
+    owned_options o = node1_options();
     owned *e = NULL;
     ASSERT_OK(owned_open(&e, &o));
     owned_type_options t = owned_type_defaults();
+    t.on_mismatch = on_mismatch;
     ASSERT_OK(owned_register(e, "load", &t));
     ASSERT_OK(owned_member_up(e, 2, 1));
     ASSERT_OK(deliver_snapshot(e, 5, 3, 10, 1));
     return e;
+}
+
+static owned *reader_engine(void)
+{
+    return reader_engine_on_mismatch(owned_type_defaults().on_mismatch);
 }
 
 static size_t count_pulls(owned *e)
@@ -272,17 +286,7 @@ TEST(test_version_mismatch_keep_stale_keeps_the_view_flagged)
 
 TEST(test_version_mismatch_drop_and_wait_removes_the_view)
 {
-    owned_options o;
-    memset(&o, 0, sizeof(o));
-    o.node_id = 1;
-    o.incarnation = 1;
-    owned *e = NULL;
-    ASSERT_OK(owned_open(&e, &o));
-    owned_type_options t = owned_type_defaults();
-    t.on_mismatch = OWNED_DROP_AND_WAIT;
-    ASSERT_OK(owned_register(e, "load", &t));
-    ASSERT_OK(owned_member_up(e, 2, 1));
-    ASSERT_OK(deliver_snapshot(e, 5, 3, 10, 1));
+    owned *e = reader_engine_on_mismatch(OWNED_DROP_AND_WAIT);
     drain_events(e, 0, NULL);
     ASSERT_OK(deliver_deltas(e, 5, 4, 1, 2));
     ASSERT_EQ_INT(drain_events(e, OWNED_EV_VIEW_REMOVED, NULL), 1);
@@ -543,11 +547,7 @@ TEST(test_register_rejects_bad_options_and_duplicates)
 
 TEST(test_publish_limits_size_and_delta_count)
 {
-    owned_options o;
-    memset(&o, 0, sizeof(o));
-    o.node_id = 1;
-    o.incarnation = 1;
-    o.lim = limits_default();
+    owned_options o = node1_options();
     o.lim.max_bytes = 64;
     owned *e = NULL;
     ASSERT_OK(owned_open(&e, &o));
@@ -593,10 +593,7 @@ static int load_fails_crypto(void *ctx, const uint8_t *key, size_t key_len, byte
 
 TEST(test_a_store_that_cannot_be_read_fails_registration)
 {
-    owned_options o;
-    memset(&o, 0, sizeof(o));
-    o.node_id = 1;
-    o.incarnation = 1;
+    owned_options o = node1_options();
     o.persist.load = load_fails_crypto;
     owned *e = NULL;
     ASSERT_OK(owned_open(&e, &o));
