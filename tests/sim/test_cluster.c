@@ -39,6 +39,16 @@ static sim *cluster_holding(uint32_t nodes, const char *key)
     return s;
 }
 
+/* Partitions the first `nodes` nodes in two: n0..n(k-1) and the rest. */
+static void split_at(sim *s, uint32_t nodes, uint32_t k)
+{
+    int groups[8];
+    ASSERT(nodes <= 8);
+    for (uint32_t i = 0; i < nodes; i++)
+        groups[i] = i < k ? 0 : 1;
+    sim_partition(s, groups);
+}
+
 /* Ends a partition and runs until every node agrees. */
 static void heal_and_converge(sim *s)
 {
@@ -137,8 +147,7 @@ TEST(test_delete_reaches_every_node_and_updates_then_fail)
 TEST(test_delete_wins_over_a_concurrent_update_in_a_partition)
 {
     sim *s = cluster_holding(3, "k");
-    int groups[3] = {0, 1, 1};
-    sim_partition(s, groups);
+    split_at(s, 3, 1);
     ASSERT_OK(sim_delete(s, 0, "k"));
     ASSERT_OK(sim_increment(s, 2, "k", 5));
     sim_run(s, 3000);
@@ -167,8 +176,7 @@ TEST(test_tombstones_are_collected_once_every_member_has_them)
 TEST(test_tombstone_is_kept_while_a_member_is_cut_off)
 {
     sim *s = cluster_holding(3, "gone");
-    int groups[3] = {0, 0, 1};
-    sim_partition(s, groups);
+    split_at(s, 3, 2);
     ASSERT_OK(sim_delete(s, 0, "gone"));
     sim_run(s, 25000); /* n2 is unreachable (not yet down): it must block collection */
     engine_stats st;
@@ -225,8 +233,7 @@ TEST(test_write_to_all_times_out_in_a_partition_but_keeps_its_local_effect)
     sim *s = cluster(3, ENGINE_DELTA_IMMEDIATE);
     done_log d = {0};
     sim_on_event(s, on_done, &d);
-    int groups[3] = {0, 0, 1};
-    sim_partition(s, groups);
+    split_at(s, 3, 2);
     start_write(s, 1, ENGINE_ALL, 0, 1000, &d);
     sim_run(s, 2000);
     ASSERT_EQ_INT(d.count, 1);
@@ -382,8 +389,7 @@ TEST(test_levels_count_replicas_as_documented)
     sim *s = cluster(5, ENGINE_DELTA_IMMEDIATE);
     done_log d = {0};
     sim_on_event(s, on_done, &d);
-    int groups[5] = {0, 0, 0, 1, 1};
-    sim_partition(s, groups);
+    split_at(s, 5, 3);
     write_at(s, ENGINE_LOCAL, 0, &d);
     ASSERT_STATUS(d.status, ST_OK);
     write_at(s, ENGINE_FROM, 3, &d);
