@@ -140,6 +140,14 @@ static void query_all_lazy(sim *s, monitor *mon)
     run_checked(s, mon, 200);
 }
 
+/* The faults stop: no loss, no duplicates, delays of 5 ms at most. */
+static void quiet_network(sim *s)
+{
+    s->drop_pct = 0;
+    s->dup_pct = 0;
+    s->max_delay_ms = 5;
+}
+
 /* Churn on the push type for churn_ms, which then settles. */
 static void churn_settled(sim *s, monitor *mon, uint64_t churn_ms)
 {
@@ -373,7 +381,7 @@ TEST(test_generation_order_is_independent_of_clock_skew)
     s.nodes[1].skew_ms -= 7200000;
     s.nodes[2].skew_ms += 7200000;
     churn(&s, &mon, 600, 4);
-    s.max_delay_ms = 5;
+    quiet_network(&s); /* there was no loss or duplication */
     converge_all_types(&s, &mon, 5000);
     sim_free(&s);
 }
@@ -387,9 +395,7 @@ TEST(test_ten_node_full_mesh_converges_through_a_lossy_network)
     s.dup_pct = 5;
     s.max_delay_ms = 25;
     churn(&s, &mon, 1500, 4);
-    s.drop_pct = 0;
-    s.dup_pct = 0;
-    s.max_delay_ms = 5;
+    quiet_network(&s);
     ASSERT(settle(&s, &mon, 5000, EAGER));
     ASSERT(!all_converged(&s, 0x2)); /* lazy views wait for reads */
     query_all_lazy(&s, &mon);
@@ -473,8 +479,7 @@ TEST(test_chaos_rounds_converge_after_the_faults_stop)
         churn(&s, &mon, 150, 4);
         sim_heal(&s);
     }
-    s.drop_pct = s.dup_pct = 0;
-    s.max_delay_ms = 5;
+    quiet_network(&s);
     churn(&s, &mon, 10, 4);
     converge_all_types(&s, &mon, 5000);
     sim_free(&s);
