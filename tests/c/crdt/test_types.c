@@ -17,6 +17,17 @@ static void expect_merge(crdt *into, const crdt *from, const char *json)
     ASSERT_STR_EQ(value_of(into), json);
 }
 
+/* Two registers of `type`, assigned concurrently: *a = x by actor 1 at
+ * time tx, *b = y by actor 2 at ty. */
+static void assigned_pair(crdt_type type, crdt **a, const char *x, uint64_t tx, crdt **b,
+                          const char *y, uint64_t ty)
+{
+    *a = make(type);
+    *b = make(type);
+    apply_ok(*a, op_val(CRDT_OP_ASSIGN, x), 1, tx);
+    apply_ok(*b, op_val(CRDT_OP_ASSIGN, y), 2, ty);
+}
+
 static void free_both(crdt *a, crdt *b)
 {
     crdt_free(a);
@@ -114,9 +125,8 @@ TEST(test_gset_is_a_union)
 
 TEST(test_lww_later_timestamp_wins_and_ties_go_to_higher_actor)
 {
-    crdt *a = make(CRDT_LWWREGISTER), *b = make(CRDT_LWWREGISTER);
-    apply_ok(a, op_val(CRDT_OP_ASSIGN, "old"), 1, 100);
-    apply_ok(b, op_val(CRDT_OP_ASSIGN, "new"), 2, 200);
+    crdt *a, *b;
+    assigned_pair(CRDT_LWWREGISTER, &a, "old", 100, &b, "new", 200);
     expect_merge(a, b, "{\"type\":\"LWWRegister\",\"value\":\"new\"}");
     crdt *c = make(CRDT_LWWREGISTER), *d = make(CRDT_LWWREGISTER);
     apply_ok(c, op_val(CRDT_OP_ASSIGN, "from-9"), 9, 500);
@@ -155,9 +165,8 @@ TEST(test_flag_stays_enabled)
 
 TEST(test_mvregister_keeps_concurrent_values_and_later_assign_replaces_them)
 {
-    crdt *a = make(CRDT_MVREGISTER), *b = make(CRDT_MVREGISTER);
-    apply_ok(a, op_val(CRDT_OP_ASSIGN, "x"), 1, 0);
-    apply_ok(b, op_val(CRDT_OP_ASSIGN, "y"), 2, 0);
+    crdt *a, *b;
+    assigned_pair(CRDT_MVREGISTER, &a, "x", 0, &b, "y", 0);
     expect_merge(a, b, "{\"type\":\"MVRegister\",\"values\":[\"x\",\"y\"]}");
     apply_ok(a, op_val(CRDT_OP_ASSIGN, "z"), 1, 0);
     expect_merge(b, a, "{\"type\":\"MVRegister\",\"values\":[\"z\"]}");
