@@ -131,12 +131,18 @@ TEST(test_messages_arrive_in_order_and_intact)
     net_close(b);
 }
 
+/* `outsider` dials a, whose handshake with it fails and is counted. */
+static void expect_refused_dial(net *a, net *outsider)
+{
+    char addr[64];
+    ASSERT_OK(net_connect(outsider, addr_of(a, addr, sizeof(addr))));
+    ASSERT(WAIT_UNTIL(stats_of(a).handshake_failures >= 1, 3000));
+}
+
 TEST(test_wrong_secret_is_refused_counted_and_learns_nothing)
 {
     net *a = open_net(1, TEST_SECRET), *intruder = open_net(9, WRONG_SECRET);
-    char addr[64];
-    ASSERT_OK(net_connect(intruder, addr_of(a, addr, sizeof(addr))));
-    ASSERT(WAIT_UNTIL(stats_of(a).handshake_failures >= 1, 3000));
+    expect_refused_dial(a, intruder);
     ASSERT(stats_of(a).rejected_connections >= 1);
     ASSERT(stats_of(intruder).handshake_failures >= 1);
     ASSERT(!wait_event(a, NET_EV_CONNECTED, 200, NULL));
@@ -166,9 +172,7 @@ TEST(test_raw_peer_with_wrong_secret_never_gets_an_identity)
 TEST(test_plaintext_node_cannot_join_an_encrypted_cluster)
 {
     net *a = open_net(1, TEST_SECRET), *p = open_net(3, NULL);
-    char addr[64];
-    ASSERT_OK(net_connect(p, addr_of(a, addr, sizeof(addr))));
-    ASSERT(WAIT_UNTIL(stats_of(a).handshake_failures >= 1, 3000));
+    expect_refused_dial(a, p);
     ASSERT_EQ_INT(stats_of(a).peers_connected, 0);
     net_close(p);
     net_close(a);
