@@ -93,6 +93,23 @@ static void report(const char *name, const char *unit, double v, double base, bo
         bench_report(name, unit, v);
 }
 
+/* Seconds to add elements 0..N_ADD-1 to set (taking each delta, as a
+ * replicator does, when `with_deltas`). */
+static double time_adds(crdt *set, const crdt_ctx *ctx, bool with_deltas)
+{
+    uint8_t e[16];
+    double t = bench_now_s();
+    for (uint64_t i = 0; i < N_ADD; i++) {
+        elem(i, e);
+        crdt_op op = add_op(e);
+        crdt *d = NULL;
+        must(crdt_apply(set, &op, ctx, with_deltas ? &d : NULL), "add");
+        if (d)
+            crdt_free(d);
+    }
+    return bench_now_s() - t;
+}
+
 int main(void)
 {
     crdt_ctx ctx = {1, 0};
@@ -102,43 +119,23 @@ int main(void)
     uint64_t rss0 = bench_rss_bytes();
     crdt *set;
     must(crdt_new(&set, CRDT_ORSET), "new");
-    double t = bench_now_s();
-    for (uint64_t i = 0; i < N_ADD; i++) {
-        elem(i, e);
-        crdt_op op = add_op(e);
-        must(crdt_apply(set, &op, &ctx, NULL), "add");
-    }
     double add_rate[3];
-    add_rate[0] = N_ADD / (bench_now_s() - t);
+    add_rate[0] = N_ADD / time_adds(set, &ctx, false);
     uint64_t rss1 = bench_rss_bytes();
     for (int r = 1; r < 3; r++) {
         crdt *again;
         must(crdt_new(&again, CRDT_ORSET), "new");
-        t = bench_now_s();
-        for (uint64_t i = 0; i < N_ADD; i++) {
-            elem(i, e);
-            crdt_op op = add_op(e);
-            must(crdt_apply(again, &op, &ctx, NULL), "add");
-        }
-        add_rate[r] = N_ADD / (bench_now_s() - t);
+        add_rate[r] = N_ADD / time_adds(again, &ctx, false);
         crdt_free(again);
     }
 
     /* the same adds, each also producing its delta (what a replicator does) */
     crdt *set2;
     must(crdt_new(&set2, CRDT_ORSET), "new");
-    t = bench_now_s();
-    for (uint64_t i = 0; i < N_ADD; i++) {
-        elem(i, e);
-        crdt_op op = add_op(e);
-        crdt *d;
-        must(crdt_apply(set2, &op, &ctx, &d), "add");
-        crdt_free(d);
-    }
-    double add_delta_s = bench_now_s() - t;
+    double add_delta_s = time_adds(set2, &ctx, true);
     crdt_free(set2);
 
-    t = bench_now_s();
+    double t = bench_now_s();
     uint64_t found = 0;
     for (uint64_t i = 0; i < N_ADD; i++) {
         elem((i * 7919) % N_ADD, e);

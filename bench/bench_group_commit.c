@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "raw_sqlite.h"
 #include "store/journal.h"
 #include "store/sqlite_backend.h"
 #include "util/error.h"
@@ -131,14 +132,8 @@ static void raw_open(raw *r, const char *path, store_sync sync)
              sync == STORE_SYNC_FULL ? "FULL" : "NORMAL");
     if (sqlite3_exec(r->db, sql, NULL, NULL, NULL) != SQLITE_OK)
         die("raw pragmas", sqlite3_errmsg(r->db));
-    r->begin = prep(r, "BEGIN IMMEDIATE");
-    r->commit = prep(r, "COMMIT");
+    raw_prepare_append(r->db, 0, &r->begin, &r->commit, &r->highest, &r->insert, &r->meta);
     r->rollback = prep(r, "ROLLBACK");
-    r->highest = prep(r, "SELECT highest FROM journal_meta WHERE pid = ?1");
-    r->insert = prep(r, "INSERT INTO journal(pid, seq, ts, payload, tags) VALUES(?1, ?2, ?3, ?4, "
-                        "NULL)");
-    r->meta = prep(r, "INSERT INTO journal_meta(pid, highest) VALUES(?1, ?2) ON CONFLICT(pid) DO "
-                      "UPDATE SET highest = excluded.highest");
 }
 
 static void raw_close(raw *r)

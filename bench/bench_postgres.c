@@ -122,6 +122,16 @@ static journal *open_journal(const char *schema, PGconn **conn)
     return j;
 }
 
+/* The 64-byte payload every benchmark event carries. */
+static uint8_t event_payload[64];
+
+/* A batch of BATCH events carrying event_payload. */
+static void fill_batch(journal_event_in ev[BATCH])
+{
+    for (int i = 0; i < BATCH; i++)
+        ev[i] = (journal_event_in){event_payload, sizeof(event_payload), 1000, NULL, 0};
+}
+
 static int count_event(void *ctx, const store_event *ev)
 {
     (void)ev;
@@ -183,17 +193,15 @@ static void bench_append(void)
 {
     PGconn *c;
     journal *j = open_journal("bench_append", &c);
-    static uint8_t payload[64];
     journal_event_in ev[BATCH];
-    for (int i = 0; i < BATCH; i++)
-        ev[i] = (journal_event_in){payload, sizeof(payload), 1000, NULL, 0};
+    fill_batch(ev);
     double dd_s = 0, raw_s = 0;
     for (uint64_t r = 0; r < BATCH_ROUNDS; r++) {
         double t0 = bench_now_s();
         if (journal_append(j, (const uint8_t *)PID, PID_LEN, 2 * r * BATCH, ev, BATCH) != ST_OK)
             die("append", error_message());
         double t1 = bench_now_s();
-        raw_batch(c, (2 * r + 1) * BATCH, payload, sizeof(payload));
+        raw_batch(c, (2 * r + 1) * BATCH, event_payload, sizeof(event_payload));
         raw_s += bench_now_s() - t1;
         dd_s += t1 - t0;
     }
@@ -238,10 +246,8 @@ static void bench_replay(void)
 {
     PGconn *c;
     journal *j = open_journal("bench_replay", &c);
-    static uint8_t payload[64];
     journal_event_in ev[BATCH];
-    for (int i = 0; i < BATCH; i++)
-        ev[i] = (journal_event_in){payload, sizeof(payload), 1000, NULL, 0};
+    fill_batch(ev);
     for (uint64_t s = 0; s < REPLAY_N; s += BATCH)
         if (journal_append(j, (const uint8_t *)PID, PID_LEN, s, ev, BATCH) != ST_OK)
             die("filling", error_message());

@@ -126,6 +126,24 @@ static void convergence(uint32_t n)
 static uint64_t full_state_bytes(engine *e);
 
 /* 1,024 nodes, 10,000 keys: bytes per node per round, heap bytes per key. */
+/* Counts traffic from zero over `rounds` gossip intervals, each after ten
+ * increments of random keys key-0..key-(keys-1) on random nodes of n. */
+static void churn_rounds(sim *s, uint64_t seed, uint32_t keys, uint32_t n, uint32_t rounds,
+                         uint64_t interval_ms)
+{
+    rng r;
+    rng_seed(&r, seed);
+    sim_reset_bytes(s);
+    char key[32];
+    for (uint32_t k = 0; k < rounds; k++) {
+        for (int u = 0; u < 10; u++) {
+            snprintf(key, sizeof(key), "key-%u", (uint32_t)rng_below(&r, keys));
+            (void)sim_increment(s, (uint32_t)rng_below(&r, n), key, 1);
+        }
+        sim_run(s, interval_ms);
+    }
+}
+
 static void scale_keys(uint32_t n, uint32_t keys)
 {
     sim_config c;
@@ -152,16 +170,7 @@ static void scale_keys(uint32_t n, uint32_t keys)
     sim_run(s, 3 * c.gossip_interval_ms); /* nothing left in flight */
     uint64_t heap1 = heap_in_use();
     uint32_t rounds = 10;
-    rng r;
-    rng_seed(&r, 5);
-    sim_reset_bytes(s);
-    for (uint32_t k = 0; k < rounds; k++) {
-        for (int u = 0; u < 10; u++) {
-            snprintf(key, sizeof(key), "key-%u", (uint32_t)rng_below(&r, keys));
-            (void)sim_increment(s, (uint32_t)rng_below(&r, n), key, 1);
-        }
-        sim_run(s, c.gossip_interval_ms);
-    }
+    churn_rounds(s, 5, keys, n, rounds, c.gossip_interval_ms);
     char name[80];
     snprintf(name, sizeof(name), "gossip.bytes_per_node_round.n%u%s", n, quick() ? "(quick)" : "");
     bench_report_vs(name, "bytes", (double)sim_bytes_sent(s) / rounds / n,
@@ -213,16 +222,7 @@ static void bytes_per_round(void)
         fprintf(stderr, "bench: 100k keys did not converge\n");
     sim_run(s, 3000);
     uint32_t rounds = 10;
-    rng r;
-    rng_seed(&r, 3);
-    sim_reset_bytes(s);
-    for (uint32_t k = 0; k < rounds; k++) {
-        for (int u = 0; u < 10; u++) {
-            snprintf(key, sizeof(key), "key-%u", (uint32_t)rng_below(&r, keys));
-            (void)sim_increment(s, (uint32_t)rng_below(&r, 5), key, 1);
-        }
-        sim_run(s, c.gossip_interval_ms);
-    }
+    churn_rounds(s, 3, keys, 5, rounds, c.gossip_interval_ms);
     double per_round = (double)sim_bytes_sent(s) / rounds;
     double baseline = 5.0 * (double)full_state_bytes(sim_node_at(s, 0)->e);
     bench_report_vs(quick() ? "gossip.bytes_per_round.10k_keys_10_updates(quick)"

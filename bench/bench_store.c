@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "raw_sqlite.h"
 #include "store/journal.h"
 #include "store/sqlite_backend.h"
 #include "store/store.h"
@@ -115,13 +116,8 @@ static void raw_open(raw *r)
                            " WITHOUT ROWID;",
                            NULL, NULL, NULL),
               "schema");
-    r->begin = prep(r, "BEGIN IMMEDIATE");
-    r->commit = prep(r, "COMMIT");
-    r->highest = prep(r, "SELECT highest FROM journal_meta WHERE pid = ?1");
-    r->insert = prep(r, "INSERT INTO journal(pid, seq, ts, payload, tags) VALUES(?1, ?2, ?3, "
-                        "?4, NULL)");
-    r->meta = prep(r, "INSERT INTO journal_meta(pid, highest) VALUES(?1, ?2) ON CONFLICT(pid) DO "
-                      "UPDATE SET highest = excluded.highest");
+    raw_prepare_append(r->db, SQLITE_PREPARE_PERSISTENT, &r->begin, &r->commit, &r->highest,
+                       &r->insert, &r->meta);
     r->replay = prep(r, "SELECT ordering, seq, ts, payload, tags FROM journal WHERE pid = ?1 AND "
                         "seq >= ?2 AND seq <= ?3 ORDER BY seq LIMIT ?4");
     r->snap_save = prep(r, "INSERT OR REPLACE INTO snapshots(pid, seq, ts, data) VALUES(?1, ?2, "

@@ -58,24 +58,25 @@ static bool connected(const dd_testing_cluster *c, uint32_t a, uint32_t b)
     return !c->partitioned || c->nodes[a].group == c->nodes[b].group;
 }
 
+static int memory_store_options(dd_store_options *so)
+{
+    int rc = dd_store_options_init(so, DD_STORE_OPTIONS_VERSION);
+    so->backend = DD_BACKEND_MEMORY;
+    return rc;
+}
+
 int dd_testing_memory_store(dd_state_store **out)
 {
     dd_store_options so;
-    int rc = dd_store_options_init(&so, DD_STORE_OPTIONS_VERSION);
-    if (rc)
-        return rc;
-    so.backend = DD_BACKEND_MEMORY;
-    return dd_state_store_open(out, &so);
+    int rc = memory_store_options(&so);
+    return rc ? rc : dd_state_store_open(out, &so);
 }
 
 int dd_testing_memory_journal(dd_journal **out)
 {
     dd_store_options so;
-    int rc = dd_store_options_init(&so, DD_STORE_OPTIONS_VERSION);
-    if (rc)
-        return rc;
-    so.backend = DD_BACKEND_MEMORY;
-    return dd_journal_open(out, &so);
+    int rc = memory_store_options(&so);
+    return rc ? rc : dd_journal_open(out, &so);
 }
 
 static int node_open(dd_testing_cluster *c, uint32_t i)

@@ -52,14 +52,8 @@ peer *net_find_peer(net *n, const char *node_id)
  * its own allocation so connections can point at one across growth. */
 static peer *add_peer(net *n, const char *node_id)
 {
-    if (n->npeers == n->peers_cap) {
-        size_t cap = grow_capacity(n->peers_cap, n->npeers + 1);
-        peer **np = realloc_array(n->peers, cap, sizeof(peer *));
-        if (!np)
-            return NULL;
-        n->peers = np;
-        n->peers_cap = cap;
-    }
+    if (!array_reserve(&n->peers, &n->peers_cap, n->npeers + 1, sizeof(*n->peers)))
+        return NULL;
     peer *p = calloc(1, sizeof(*p));
     if (!p)
         return NULL;

@@ -406,45 +406,47 @@ static int check_send_args(net *n, const void *data, size_t len, net_priority pr
     return ST_OK;
 }
 
-int net_send(net *n, const char *node_id, const void *data, size_t len, net_priority prio,
-             uint8_t msg_class)
+static peer *find_peer_at(net *n, const char *address)
+{
+    for (size_t i = 0; i < n->npeers; i++) {
+        peer *p = n->peers[i];
+        if (p->conn && (strcmp(p->addr, address) == 0 || strcmp(p->conn->addr, address) == 0))
+            return p;
+    }
+    return NULL;
+}
+
+/* net_send and net_send_to: `to` names the peer by node id, or by the
+ * address it was dialled at or connected from when `by_address`. */
+static int send_to_peer(net *n, const char *to, bool by_address, const void *data, size_t len,
+                        net_priority prio, uint8_t msg_class)
 {
     int rc = check_send_args(n, data, len, prio);
     if (rc != ST_OK)
         return rc;
-    if (!node_id)
-        return error_set(ST_EINVAL, "net: NULL node id");
+    if (!to)
+        return error_set(ST_EINVAL, by_address ? "net: NULL address" : "net: NULL node id");
     pthread_mutex_lock(&n->mu);
-    peer *p = net_find_peer(n, node_id);
+    peer *p = by_address ? find_peer_at(n, to) : net_find_peer(n, to);
     if (!p || !p->conn)
-        rc = error_set(ST_ENOTFOUND, "net: node '%.64s' is not connected", node_id);
+        rc = by_address ? error_set(ST_ENOTFOUND, "net: no authenticated peer at '%s'", to)
+                        : error_set(ST_ENOTFOUND, "net: node '%.64s' is not connected", to);
     else
         rc = send_locked(n, p, data, len, prio, msg_class);
     pthread_mutex_unlock(&n->mu);
     return rc;
 }
 
+int net_send(net *n, const char *node_id, const void *data, size_t len, net_priority prio,
+             uint8_t msg_class)
+{
+    return send_to_peer(n, node_id, false, data, len, prio, msg_class);
+}
+
 int net_send_to(net *n, const char *address, const void *data, size_t len, net_priority prio,
                 uint8_t msg_class)
 {
-    int rc = check_send_args(n, data, len, prio);
-    if (rc != ST_OK)
-        return rc;
-    if (!address)
-        return error_set(ST_EINVAL, "net: NULL address");
-    pthread_mutex_lock(&n->mu);
-    peer *found = NULL;
-    for (size_t i = 0; i < n->npeers && !found; i++) {
-        peer *p = n->peers[i];
-        if (p->conn && (strcmp(p->addr, address) == 0 || strcmp(p->conn->addr, address) == 0))
-            found = p;
-    }
-    if (!found)
-        rc = error_set(ST_ENOTFOUND, "net: no authenticated peer at '%s'", address);
-    else
-        rc = send_locked(n, found, data, len, prio, msg_class);
-    pthread_mutex_unlock(&n->mu);
-    return rc;
+    return send_to_peer(n, address, true, data, len, prio, msg_class);
 }
 
 int net_poll(net *n, net_event *ev)

@@ -189,15 +189,21 @@ void owned_emit(owned *e, const owned_event *ev)
     e->ev_len++;
 }
 
-void owned_emit_simple(owned *e, uint32_t kind, const owned_type *t, uint64_t node, owned_gen gen)
+owned_event owned_event_about(uint32_t kind, const owned_type *t, uint64_t node)
 {
     owned_event ev;
     memset(&ev, 0, sizeof(ev));
     ev.kind = kind;
     ev.node = node;
+    memcpy(ev.type, t->name, t->name_len + 1);
+    return ev;
+}
+
+void owned_emit_simple(owned *e, uint32_t kind, const owned_type *t, uint64_t node, owned_gen gen)
+{
+    owned_event ev = owned_event_about(kind, t, node);
     ev.incarnation = gen.incarnation;
     ev.age = gen.age;
-    memcpy(ev.type, t->name, t->name_len + 1);
     owned_emit(e, &ev);
 }
 
@@ -245,14 +251,8 @@ int owned_member_up(owned *e, uint64_t node, uint64_t incarnation)
     if (!m) {
         if (e->n_members >= OWNED_MEMBERS_MAX)
             return error_set(ST_ELIMIT, "owned: more than %d members", OWNED_MEMBERS_MAX);
-        if (e->n_members == e->cap_members) {
-            size_t ncap = grow_capacity(e->cap_members, e->n_members + 1);
-            owned_member *n = realloc_array(e->members, ncap, sizeof(*n));
-            if (!n)
-                return error_oom();
-            e->members = n;
-            e->cap_members = ncap;
-        }
+        if (!array_reserve(&e->members, &e->cap_members, e->n_members + 1, sizeof(*e->members)))
+            return error_oom();
         owned_view *views = NULL;
         if (e->n_types && !(views = calloc(e->n_types, sizeof(*views))))
             return error_oom();

@@ -104,6 +104,8 @@ owned_member *owned_find_member(owned *e, uint64_t node);
 void owned_send(owned *e, uint64_t to, bytes *b, bool reliable);
 void owned_send_msg(owned *e, uint64_t to, const owned_msg *m);
 void owned_emit(owned *e, const owned_event *ev);
+/* An event of `kind` about type t on `node`, every other field zero. */
+owned_event owned_event_about(uint32_t kind, const owned_type *t, uint64_t node);
 void owned_emit_simple(owned *e, uint32_t kind, const owned_type *t, uint64_t node, owned_gen gen);
 
 /* chain helpers (owner.c) */

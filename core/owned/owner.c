@@ -68,14 +68,8 @@ static int chain_reserve(owned_chain *c, size_t extra)
     size_t need;
     if (!size_add_ok(c->n_deltas, extra, &need))
         return error_oom();
-    if (need <= c->cap_deltas)
-        return ST_OK;
-    size_t ncap = grow_capacity(c->cap_deltas, need);
-    bytes *n = realloc_array(c->deltas, ncap, sizeof(*n));
-    if (!n)
+    if (!array_reserve(&c->deltas, &c->cap_deltas, need, sizeof(*c->deltas)))
         return error_oom();
-    c->deltas = n;
-    c->cap_deltas = ncap;
     return ST_OK;
 }
 
@@ -303,14 +297,8 @@ int owned_register(owned *e, const char *type, const owned_type_options *opts)
     if (e->n_types >= OWNED_FEED_MAX)
         return error_set(ST_ELIMIT, "owned: more than %d types", OWNED_FEED_MAX);
     /* Make room everywhere first, so a failure leaves nothing half-added. */
-    if (e->n_types == e->cap_types) {
-        size_t ncap = grow_capacity(e->cap_types, e->n_types + 1);
-        owned_type *n = realloc_array(e->types, ncap, sizeof(*n));
-        if (!n)
-            return error_oom();
-        e->types = n;
-        e->cap_types = ncap;
-    }
+    if (!array_reserve(&e->types, &e->cap_types, e->n_types + 1, sizeof(*e->types)))
+        return error_oom();
     for (size_t i = 0; i < e->n_members; i++) {
         owned_view *v = realloc_array(e->members[i].views, e->n_types + 1, sizeof(*v));
         if (!v)

@@ -60,18 +60,14 @@ void owned_queries_complete(owned *e, uint64_t node, size_t type, int status, bo
             e->queries[keep++] = *q;
             continue;
         }
-        owned_event ev;
-        memset(&ev, 0, sizeof(ev));
-        ev.kind = OWNED_EV_QUERY_DONE;
+        owned_event ev = owned_event_about(OWNED_EV_QUERY_DONE, &e->types[type], node);
         ev.status = status;
-        ev.node = node;
         ev.request_id = q->id;
         if (m && m->up && m->views[type].present) {
             owned_gen g = owned_chain_gen(&m->views[type].chain);
             ev.incarnation = g.incarnation;
             ev.age = g.age;
         }
-        memcpy(ev.type, e->types[type].name, e->types[type].name_len + 1);
         owned_emit(e, &ev);
     }
     e->n_queries = keep;
@@ -126,12 +122,8 @@ static void version_mismatch(owned *e, owned_member *m, size_t type, uint32_t pe
     owned_type *t = &e->types[type];
     e->stats.version_dropped++;
     if (!v->mismatch) {
-        owned_event ev;
-        memset(&ev, 0, sizeof(ev));
-        ev.kind = OWNED_EV_VERSION_MISMATCH;
-        ev.node = m->node;
+        owned_event ev = owned_event_about(OWNED_EV_VERSION_MISMATCH, t, m->node);
         ev.peer_version = peer_version;
-        memcpy(ev.type, t->name, t->name_len + 1);
         owned_emit(e, &ev);
     }
     if (t->opt.on_mismatch == OWNED_DROP_AND_WAIT && v->present) {
@@ -289,13 +281,9 @@ void owned_reader_tick(owned *e)
             e->queries[keep++] = q;
             continue;
         }
-        owned_event ev;
-        memset(&ev, 0, sizeof(ev));
-        ev.kind = OWNED_EV_QUERY_DONE;
+        owned_event ev = owned_event_about(OWNED_EV_QUERY_DONE, &e->types[q.type], q.node);
         ev.status = ST_ETIMEOUT;
-        ev.node = q.node;
         ev.request_id = q.id;
-        memcpy(ev.type, e->types[q.type].name, e->types[q.type].name_len + 1);
         owned_emit(e, &ev);
     }
     e->n_queries = keep;
@@ -333,14 +321,8 @@ int owned_query(owned *e, const char *type, uint64_t node, uint64_t max_stalenes
     if (e->n_queries >= OWNED_QUERIES_MAX)
         return error_set(ST_ELIMIT, "owned query '%s': %d queries pending", type,
                          OWNED_QUERIES_MAX);
-    if (e->n_queries == e->cap_queries) {
-        size_t ncap = grow_capacity(e->cap_queries, e->n_queries + 1);
-        owned_query_req *n = realloc_array(e->queries, ncap, sizeof(*n));
-        if (!n)
-            return error_oom();
-        e->queries = n;
-        e->cap_queries = ncap;
-    }
+    if (!array_reserve(&e->queries, &e->cap_queries, e->n_queries + 1, sizeof(*e->queries)))
+        return error_oom();
     owned_query_req *q = &e->queries[e->n_queries++];
     q->id = e->next_request_id++;
     q->node = node;

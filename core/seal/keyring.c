@@ -95,15 +95,9 @@ int keyring_add(keyring *k, uint32_t id, const uint8_t *key, size_t key_len)
         rc = error_set(ST_ELIMIT, "the key ring holds at most %u keys", KEYRING_MAX_KEYS);
         goto done;
     }
-    if (k->count == k->cap) {
-        size_t cap = grow_capacity(k->cap, k->count + 1);
-        ring_key *keys = realloc_array(k->keys, cap, sizeof(*keys));
-        if (!keys) {
-            rc = error_oom();
-            goto done;
-        }
-        k->keys = keys;
-        k->cap = cap;
+    if (!array_reserve(&k->keys, &k->cap, k->count + 1, sizeof(*k->keys))) {
+        rc = error_oom();
+        goto done;
     }
     uint8_t *secret = sodium_malloc(SEAL_KEY_BYTES);
     if (!secret) {

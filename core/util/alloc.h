@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 static inline bool size_mul_ok(size_t a, size_t b, size_t *out)
 {
@@ -52,6 +53,25 @@ static inline size_t grow_capacity(size_t current, size_t need)
         cap *= 2;
     }
     return cap;
+}
+
+/* Makes room for `need` elements of `size` bytes in a dynamic array:
+ * `items` is the address of the array's pointer (T **), `cap` of its
+ * capacity. Grows by grow_capacity; false, with the array untouched, on
+ * overflow or exhaustion. The pointer moves through memcpy so that any
+ * T ** may be passed without type punning. */
+static inline bool array_reserve(void *items, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return true;
+    void *old, *grown;
+    memcpy(&old, items, sizeof(old));
+    size_t ncap = grow_capacity(*cap, need);
+    if (!(grown = realloc_array(old, ncap, size)))
+        return false;
+    memcpy(items, &grown, sizeof(grown));
+    *cap = ncap;
+    return true;
 }
 
 #endif

@@ -5,13 +5,7 @@
 // close/open (a restart), a pump that moves queued messages in order.
 const assert = require('node:assert');
 const ddata = require('..');
-
-function bytes(v) {
-  if (v === undefined || v === null) return Buffer.alloc(0);
-  if (typeof v === 'string') return Buffer.from(v, 'utf8');
-  if (typeof v === 'object' && typeof v.$bytes === 'string') return Buffer.from(v.$bytes, 'base64');
-  throw new Error('bad byte string ' + JSON.stringify(v));
-}
+const { bytes } = require('./vectors');
 
 function statusOf(fn) {
   try {

@@ -8,13 +8,7 @@
 // native calls so their completion stays an event the case can expect.
 const assert = require('node:assert');
 const ddata = require('..');
-
-function bytes(v) {
-  if (v === undefined || v === null) return Buffer.alloc(0);
-  if (typeof v === 'string') return Buffer.from(v, 'utf8');
-  if (typeof v === 'object' && typeof v.$bytes === 'string') return Buffer.from(v.$bytes, 'base64');
-  throw new Error('bad byte string ' + JSON.stringify(v));
-}
+const { bytes } = require('./vectors');
 
 const LEVELS = { local: 0, from: 1, majority: 2, majority_plus: 3, all: 4 };
 const KINDS = { changed: 'changed', deleted: 'deleted', expired: 'expired', requestDone: 'request_done', overflow: 'overflow' };

@@ -4,13 +4,7 @@
 // ddata.StateStore and ddata.Journal, both in memory and fresh per case.
 const assert = require('node:assert');
 const ddata = require('..');
-
-function bytes(v) {
-  if (v === undefined || v === null) return Buffer.alloc(0);
-  if (typeof v === 'string') return Buffer.from(v, 'utf8');
-  if (typeof v === 'object' && typeof v.$bytes === 'string') return Buffer.from(v.$bytes, 'base64');
-  throw new Error('bad byte string ' + JSON.stringify(v));
-}
+const { bytes } = require('./vectors');
 
 // The expect value with byte strings as Buffers (numbers and null stay).
 function expected(v) {

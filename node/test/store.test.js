@@ -109,6 +109,17 @@ test('tagged events are read in global order, resuming after an ordering', () =>
   j.close();
 });
 
+// Writes event 1 of pid 'p' to a SQLite journal at `file` through a plain
+// open, then returns the journal reopened with `options`, which sees it.
+function reopenWithOneEvent(file, options) {
+  const j = new ddata.Journal({ backend: 'sqlite', path: file });
+  j.appendSync('p', 0, ['x']);
+  j.close();
+  const again = new ddata.Journal({ backend: 'sqlite', path: file, ...options });
+  assert.strictEqual(again.highestSeqSync('p'), 1);
+  return again;
+}
+
 test('mustExist refuses an empty file and a missing path instead of creating a store', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ddata-must-exist-'));
   const empty = path.join(dir, 'empty.db');
@@ -120,12 +131,7 @@ test('mustExist refuses an empty file and a missing path instead of creating a s
   assert.throws(() => new ddata.StateStore({ backend: 'fs', path: missing, mustExist: true }),
     ddata.NotFoundError);
   assert.strictEqual(fs.existsSync(missing), false);
-  const j = new ddata.Journal({ backend: 'sqlite', path: empty });
-  j.appendSync('p', 0, ['x']);
-  j.close();
-  const again = new ddata.Journal({ backend: 'sqlite', path: empty, mustExist: true });
-  assert.strictEqual(again.highestSeqSync('p'), 1);
-  again.close();
+  reopenWithOneEvent(empty, { mustExist: true }).close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -209,11 +215,7 @@ test('readOnly opens an existing store without writing and refuses a path withou
   assert.throws(() => new ddata.Journal({ backend: 'sqlite', path: file, readOnly: true }),
     ddata.NotFoundError);
   assert.strictEqual(fs.existsSync(file), false);
-  const j = new ddata.Journal({ backend: 'sqlite', path: file });
-  j.appendSync('p', 0, ['x']);
-  j.close();
-  const ro = new ddata.Journal({ backend: 'sqlite', path: file, readOnly: true });
-  assert.strictEqual(ro.highestSeqSync('p'), 1);
+  const ro = reopenWithOneEvent(file, { readOnly: true });
   assert.throws(() => ro.appendSync('p', 1, ['y']));
   ro.close();
   assert.throws(() => new ddata.Journal({ backend: 'sqlite', path: file, readOnly: 'yes' }),

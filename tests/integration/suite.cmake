@@ -19,6 +19,8 @@ endif()
 # public dd_system, so it links the static library.
 dd_add_test(${CMAKE_SOURCE_DIR}/tests/integration/test_hostile_peer.c ddata_static)
 target_include_directories(integration_test_hostile_peer PRIVATE ${CMAKE_SOURCE_DIR}/abi/include)
+# Its honest nodes open as the ABI tests' TCP nodes do (public header only).
+target_sources(integration_test_hostile_peer PRIVATE ${CMAKE_SOURCE_DIR}/tests/support/tcp_node.c)
 
 # Address-book announcements under an allow-list (a core/net announcer
 # against a public dd_system, so it links the static library too).

@@ -15,8 +15,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core_peer.h"
 #include "ddata.h"
-#include "net/transport.h"
 #include "test.h"
 #include "util/bytes.h"
 
@@ -74,25 +74,7 @@ TEST(test_book_entries_are_dialled_only_for_ids_the_allow_list_binds)
     snprintf(node_addr, sizeof(node_addr), "%.*s", (int)a.len, (const char *)a.data);
     dd_buf_free(&a);
 
-    net_config cfg;
-    net_config_default(&cfg);
-    cfg.node_id = "announcer";
-    cfg.secret = secret;
-    cfg.static_sk = sk_m;
-    net *m = NULL;
-    ASSERT_OK(net_open(&m, &cfg));
-    ASSERT_OK(net_connect(m, node_addr));
-    bool connected = false;
-    for (int t = 0; t < 5000 && !connected; t += 10) {
-        net_event ev;
-        while (net_poll(m, &ev) == 0) {
-            connected |= ev.kind == NET_EV_CONNECTED;
-            net_event_clear(&ev);
-        }
-        if (!connected)
-            (void)net_wait(m, 10);
-    }
-    ASSERT_MSG(connected, "the listed announcer could not authenticate");
+    net *m = core_peer_connect("announcer", secret, sk_m, node_addr);
 
     char unbound_addr[64], bound_addr[64];
     int unbound_fd = listener(unbound_addr, sizeof(unbound_addr));

@@ -11,42 +11,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "core_peer.h"
 #include "ddata.h"
-#include "net/transport.h"
+#include "tcp_node.h"
 #include "test.h"
 #include "util/bytes.h"
 #include "util/rng.h"
 
 static const uint8_t secret[32] = {42, 42, 42};
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
+/* A node of the honest cluster: TCP on loopback, seeded on `seed` unless
+ * it is NULL, its address in addr. */
 static void open_node(dd_system **sys, dd_replica **rep, const char *id, const char *seed,
-                      char *addr, size_t cap)
+                      char addr[TCP_NODE_ADDR_BYTES])
 {
-    dd_system_options so;
-    ASSERT_OK(dd_system_options_init(&so, DD_SYSTEM_OPTIONS_VERSION));
-    so.node_id = id;
-    so.transport = DD_TRANSPORT_TCP;
-    so.listen_address = "127.0.0.1:0";
-    so.secret = secret;
-    so.seeds = &seed;
-    so.seed_count = seed ? 1 : 0;
-    ASSERT_OK(dd_system_open(sys, &so));
-    dd_buf a = DD_BUF_INIT;
-    ASSERT_OK(dd_system_listen_address(&a, *sys));
-    snprintf(addr, cap, "%.*s", (int)a.len, (const char *)a.data);
-    dd_buf_free(&a);
-    dd_replica_options ro;
-    ASSERT_OK(dd_replica_options_init(&ro, DD_REPLICA_OPTIONS_VERSION));
-    ro.gossip_interval_ms = 100;
-    ASSERT_OK(dd_replica_open(rep, *sys, &ro));
+    tcp_node_options o = {.node_id = id, .secret = secret, .seed = seed};
+    ASSERT_OK(tcp_system_open(sys, addr, &o));
+    ASSERT_OK(tcp_replica_open(rep, *sys, 0));
 }
 
 static int64_t counter(dd_replica *r, const char *key)
@@ -73,7 +55,7 @@ static int wait_value(dd_replica *r, const char *key, int64_t want, int timeout_
     for (int t = 0; t < timeout_ms; t += 10) {
         if (counter(r, key) == want)
             return 1;
-        sleep_ms(10);
+        tcp_sleep_ms(10);
     }
     return 0;
 }
@@ -84,30 +66,13 @@ TEST(test_authenticated_garbage_is_ignored_and_nothing_stored_is_lost)
     rng_seed(&r, test_seed());
     dd_system *sa, *sb;
     dd_replica *ra, *rb;
-    char addr_a[256], addr_b[256];
-    open_node(&sa, &ra, "a", NULL, addr_a, sizeof(addr_a));
-    open_node(&sb, &rb, "b", addr_a, addr_b, sizeof(addr_b));
+    char addr_a[TCP_NODE_ADDR_BYTES], addr_b[TCP_NODE_ADDR_BYTES];
+    open_node(&sa, &ra, "a", NULL, addr_a);
+    open_node(&sb, &rb, "b", addr_a, addr_b);
     incr(ra, "kept", 5);
     ASSERT(wait_value(rb, "kept", 5, 8000));
 
-    net_config cfg;
-    net_config_default(&cfg);
-    cfg.node_id = "mallory";
-    cfg.secret = secret;
-    net *m = NULL;
-    ASSERT_OK(net_open(&m, &cfg));
-    ASSERT_OK(net_connect(m, addr_a));
-    int connected = 0;
-    for (int t = 0; t < 5000 && !connected; t += 10) {
-        net_event ev;
-        while (net_poll(m, &ev) == 0) {
-            connected |= ev.kind == NET_EV_CONNECTED;
-            net_event_clear(&ev);
-        }
-        if (!connected)
-            (void)net_wait(m, 10);
-    }
-    ASSERT_MSG(connected, "the hostile peer could not authenticate");
+    net *m = core_peer_connect("mallory", secret, NULL, addr_a);
 
     uint8_t buf[2048];
     unsigned cases = test_cases(300);
@@ -133,11 +98,11 @@ TEST(test_authenticated_garbage_is_ignored_and_nothing_stored_is_lost)
         }
         (void)net_send(m, "a", buf, len, NET_RELIABLE, 0);
         if (i % 50 == 0)
-            sleep_ms(5);
+            tcp_sleep_ms(5);
     }
     uint8_t empty = 0;
     (void)net_send(m, "a", &empty, 0, NET_RELIABLE, 0);
-    sleep_ms(300);
+    tcp_sleep_ms(300);
 
     ASSERT_EQ_INT(counter(ra, "kept"), 5);
     incr(rb, "kept", 1);

@@ -42,6 +42,34 @@ def pytest_runtest_makereport(item, call):
     setattr(item, "rep_" + rep.when, rep)
 
 
+@pytest.fixture
+def cluster():
+    """Two nodes in pump mode, a (the seed) and b, with a replica each:
+    ({"a": a, "b": b}, replica of a, replica of b)."""
+    import ddata
+
+    a = ddata.System("a", seeds=["a"], seed=1)
+    b = ddata.System("b", seeds=["a"], seed=2)
+    ra, rb = a.replica(), b.replica()
+    yield {"a": a, "b": b}, ra, rb
+    for x in (ra, rb, a, b):
+        x.close()
+
+
+def drop_in_random_order(objs, rng, collect_chance):
+    """Deletes the references in objs one by one in a random order, with a
+    garbage collection now and then and one at the end: handles and the
+    objects that depend on them must be freed in any order."""
+    import gc
+
+    rng.shuffle(objs)
+    while objs:
+        del objs[rng.randrange(len(objs))]
+        if rng.random() < collect_chance:
+            gc.collect()
+    gc.collect()
+
+
 def long_mode():
     return os.environ.get("DD_LONG") == "1"
 

@@ -2,6 +2,7 @@
 the event fd, store calls have *_async forms run on the default executor,
 and blocking C calls release the GIL."""
 import asyncio
+import contextlib
 import sqlite3
 import threading
 import time
@@ -10,10 +11,7 @@ import pytest
 
 import ddata
 from ddata import Consistency, EventKind
-
-
-def now_ms():
-    return time.time_ns() // 1_000_000
+from pump import now_ms, pump
 
 
 async def pump_forever(nodes, now, step=50, cut=()):
@@ -30,22 +28,23 @@ async def pump_forever(nodes, now, step=50, cut=()):
         await asyncio.sleep(0)
 
 
-def settle(nodes, now, rounds=20, step=200):
-    for _ in range(rounds):
-        now += step
-        for n in nodes.values():
-            n.tick(now)
-        for name, n in nodes.items():
-            for to, msg in n.outgoing():
-                nodes[to].deliver(name, msg, now)
-    return now
+@contextlib.asynccontextmanager
+async def pumping(nodes, now, cut=()):
+    """pump_forever in a task for the length of the block."""
+    task = asyncio.create_task(pump_forever(nodes, now, cut=cut))
+    try:
+        yield
+    finally:
+        task.cancel()
 
 
 @pytest.fixture
 def trio():
+    """Three nodes that have met (a is the seed), a replica each, and the
+    time they met at."""
     nodes = {k: ddata.System(k, seeds=["a"], seed=i + 1) for i, k in enumerate("abc")}
     reps = {k: n.replica() for k, n in nodes.items()}
-    yield nodes, reps
+    yield nodes, reps, pump(nodes, now_ms())
     for r in reps.values():
         r.close()
     for n in nodes.values():
@@ -53,17 +52,13 @@ def trio():
 
 
 def test_awaited_all_write_and_majority_read_resolve_from_the_event_fd(trio):
-    nodes, reps = trio
-    now = settle(nodes, now_ms())
+    nodes, reps, now = trio
 
     async def main():
-        pumping = asyncio.create_task(pump_forever(nodes, now))
-        try:
+        async with pumping(nodes, now):
             done = await reps["a"].counter("k").increment(2, consistency=Consistency.ALL)
             value = await reps["b"].counter("k").read(Consistency.MAJORITY)
             return done, value
-        finally:
-            pumping.cancel()
 
     done, value = asyncio.run(asyncio.wait_for(main(), 20))
     assert done is None
@@ -71,15 +66,11 @@ def test_awaited_all_write_and_majority_read_resolve_from_the_event_fd(trio):
 
 
 def test_awaited_write_with_a_node_cut_off_raises_timeout(trio):
-    nodes, reps = trio
-    now = settle(nodes, now_ms())
+    nodes, reps, now = trio
 
     async def main():
-        pumping = asyncio.create_task(pump_forever(nodes, now, cut=("c",)))
-        try:
+        async with pumping(nodes, now, cut=("c",)):
             await reps["a"].counter("k").increment(1, consistency=Consistency.ALL, timeout_ms=500)
-        finally:
-            pumping.cancel()
 
     with pytest.raises(ddata.Timeout):
         asyncio.run(asyncio.wait_for(main(), 20))
@@ -87,21 +78,17 @@ def test_awaited_write_with_a_node_cut_off_raises_timeout(trio):
 
 
 def test_events_other_than_the_awaited_request_stay_queued(trio):
-    nodes, reps = trio
-    now = settle(nodes, now_ms())
+    nodes, reps, now = trio
     nodes["a"].drain_events()
     reps["a"].subscribe("k")
 
     async def main():
-        pumping = asyncio.create_task(pump_forever(nodes, now))
-        try:
+        async with pumping(nodes, now):
             req = reps["a"].counter("k").increment(1, consistency=Consistency.MAJORITY)
             other = reps["a"].write("k", ddata.CrdtType.PNCOUNTER, ddata.Op(ddata.OpKind.INCREMENT, amount=1),
                                     Consistency.LOCAL)
             await asyncio.gather(req, asyncio.sleep(0.3))
             return other.request_id
-        finally:
-            pumping.cancel()
 
     other = asyncio.run(asyncio.wait_for(main(), 20))
     events = nodes["a"].drain_events()
@@ -110,16 +97,12 @@ def test_events_other_than_the_awaited_request_stay_queued(trio):
 
 
 def test_two_requests_awaited_at_once_both_finish(trio):
-    nodes, reps = trio
-    now = settle(nodes, now_ms())
+    nodes, reps, now = trio
 
     async def main():
-        pumping = asyncio.create_task(pump_forever(nodes, now))
-        try:
+        async with pumping(nodes, now):
             return await asyncio.gather(reps["a"].orset("s").add("x", consistency=Consistency.ALL),
                                         reps["a"].orset("s").add("y", consistency=Consistency.MAJORITY))
-        finally:
-            pumping.cancel()
 
     assert asyncio.run(asyncio.wait_for(main(), 20)) == [None, None]
     assert reps["a"].orset("s").elements() == [b"x", b"y"]
@@ -202,26 +185,21 @@ def test_a_blocking_store_call_releases_the_gil(tmp_path):
 
 
 def test_an_events_iterator_and_an_awaited_request_share_the_event_fd(trio):
-    nodes, reps = trio
-    now = settle(nodes, now_ms())
+    nodes, reps, now = trio
     nodes["a"].drain_events()
     reps["a"].subscribe("k")
 
+    async def first_changed():
+        async for ev in nodes["a"].events():
+            if ev.kind == EventKind.CHANGED:
+                return ev.key
+
     async def main():
-        pumping = asyncio.create_task(pump_forever(nodes, now))
-
-        async def first_changed():
-            async for ev in nodes["a"].events():
-                if ev.kind == EventKind.CHANGED:
-                    return ev.key
-
-        try:
+        async with pumping(nodes, now):
             watcher = asyncio.create_task(first_changed())
             await asyncio.sleep(0)  # the iterator waits on the fd first
             await reps["b"].counter("k").increment(1, consistency=Consistency.ALL)
             done = await reps["a"].counter("k").increment(1, consistency=Consistency.ALL)
             return done, await watcher
-        finally:
-            pumping.cancel()
 
     assert asyncio.run(asyncio.wait_for(main(), 20)) == (None, b"k")

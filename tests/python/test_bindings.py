@@ -62,13 +62,19 @@ def test_a_stale_output_fails_the_check(tmp_path):
     assert r.returncode != 0 and "ffi.rs is stale" in r.stderr
 
 
-def test_an_unwrapped_function_fails_the_check(tmp_path):
-    _copy_inputs(tmp_path)
-    h = tmp_path / "abi/include/ddata.h"
+def _check_with_a_new_function(root):
+    """Declares dd_frobnicate in a copy of the inputs under root, regenerates,
+    and runs the check (which no binding can pass: nothing wraps it)."""
+    _copy_inputs(root)
+    h = root / "abi/include/ddata.h"
     h.write_text(h.read_text().replace("DD_API int dd_init(void);",
                                        "DD_API int dd_init(void);\nDD_API int dd_frobnicate(int x);"))
-    assert _gen(tmp_path, "update").returncode == 0
-    r = _gen(tmp_path)
+    assert _gen(root, "update").returncode == 0
+    return _gen(root)
+
+
+def test_an_unwrapped_function_fails_the_check(tmp_path):
+    r = _check_with_a_new_function(tmp_path)
     assert r.returncode != 0 and "does not wrap dd_frobnicate" in r.stderr
 
 
@@ -83,12 +89,7 @@ def test_allow_list_entries_must_be_real_unwrapped_functions(tmp_path):
 
 
 def test_a_function_node_or_rust_does_not_call_fails_the_check(tmp_path):
-    _copy_inputs(tmp_path)
-    h = tmp_path / "abi/include/ddata.h"
-    h.write_text(h.read_text().replace("DD_API int dd_init(void);",
-                                       "DD_API int dd_init(void);\nDD_API int dd_frobnicate(int x);"))
-    assert _gen(tmp_path, "update").returncode == 0
-    r = _gen(tmp_path)
+    r = _check_with_a_new_function(tmp_path)
     assert r.returncode != 0
     assert "the node binding does not call dd_frobnicate" in r.stderr
     assert "the rust binding does not call dd_frobnicate" in r.stderr

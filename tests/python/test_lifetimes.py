@@ -4,6 +4,7 @@ import gc
 import pytest
 
 import ddata
+from conftest import drop_in_random_order
 
 
 def test_closed_value_raises_misuse_instead_of_crashing():
@@ -41,12 +42,7 @@ def test_values_and_deltas_collected_in_random_order(rng):
         objs.append(s)
         objs.append(s.add(str(i), delta=True))
         objs.append(s.copy())
-    rng.shuffle(objs)
-    while objs:
-        del objs[rng.randrange(len(objs))]
-        if rng.random() < 0.05:
-            gc.collect()
-    gc.collect()
+    drop_in_random_order(objs, rng, 0.05)
 
 
 @pytest.mark.parametrize("make,use", [

@@ -2,25 +2,9 @@
 logging by System.forward_logs, for a node that joins and one that stops."""
 import logging
 import select
-import time
 
 import ddata
-
-
-def now_ms():
-    return time.time_ns() // 1_000_000
-
-
-def pump(nodes, now, rounds=20, step=200):
-    for _ in range(rounds):
-        now += step
-        for n in nodes.values():
-            n.tick(now)
-        for name, n in nodes.items():
-            for to, msg in n.outgoing():
-                if to in nodes:
-                    nodes[to].deliver(name, msg, now)
-    return now
+from pump import now_ms, pump
 
 
 def test_logging_receives_a_joining_node_and_a_stopped_one(caplog):

@@ -3,29 +3,13 @@
 numbers follow what the cluster did."""
 import shutil
 import subprocess
-import time
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 import ddata
 from ddata import Consistency, CrdtType, Op, OpKind
-
-
-def now_ms():
-    return time.time_ns() // 1_000_000
-
-
-def pump(nodes, now, rounds=20, step=200):
-    for _ in range(rounds):
-        now += step
-        for n in nodes.values():
-            n.tick(now)
-        for name, n in nodes.items():
-            for to, msg in n.outgoing():
-                if to in nodes:
-                    nodes[to].deliver(name, msg, now)
-    return now
+from pump import now_ms, pump
 
 
 def families(text):
@@ -39,18 +23,8 @@ def sample(fams, family, name=None, **labels):
     raise KeyError((family, labels))
 
 
-@pytest.fixture
-def pair():
-    a = ddata.System("a", seeds=["a"], seed=1)
-    b = ddata.System("b", seeds=["a"], seed=2)
-    ra, rb = a.replica(), b.replica()
-    yield {"a": a, "b": b}, ra, rb
-    for x in (ra, rb, a, b):
-        x.close()
-
-
-def test_metrics_text_has_help_and_type_for_every_family(pair):
-    nodes, ra, rb = pair
+def test_metrics_text_has_help_and_type_for_every_family(cluster):
+    nodes, ra, rb = cluster
     ra.counter("hits").increment(2)
     pump(nodes, now_ms())
     text = nodes["a"].metrics_text()
@@ -64,8 +38,8 @@ def test_metrics_text_has_help_and_type_for_every_family(pair):
         assert f.documentation
 
 
-def test_metrics_follow_the_cluster(pair):
-    nodes, ra, rb = pair
+def test_metrics_follow_the_cluster(cluster):
+    nodes, ra, rb = cluster
     now = pump(nodes, now_ms())  # joined first, so the updates travel as deltas
     ra.counter("hits").increment(2)
     rb.orset("cart").add("apple")
@@ -83,8 +57,8 @@ def test_metrics_follow_the_cluster(pair):
     assert sample(fams, "ddata_transport_handshake_failures") == 0
 
 
-def test_metrics_count_pending_requests_and_timeouts(pair):
-    nodes, ra, rb = pair
+def test_metrics_count_pending_requests_and_timeouts(cluster):
+    nodes, ra, rb = cluster
     now = pump(nodes, now_ms())
     ra.write("k", CrdtType.GCOUNTER, Op(OpKind.INCREMENT, amount=1), Consistency.ALL, timeout_ms=500)
     fams = families(nodes["a"].metrics_text())
@@ -96,8 +70,8 @@ def test_metrics_count_pending_requests_and_timeouts(pair):
     assert sample(fams, "ddata_consistency_request_timeouts") == 1
 
 
-def test_store_latency_histograms_count_journal_appends(tmp_path, pair):
-    nodes, _, _ = pair
+def test_store_latency_histograms_count_journal_appends(tmp_path, cluster):
+    nodes, _, _ = cluster
     before = families(nodes["a"].metrics_text())
     n0 = sample(before, "ddata_store_operation_duration_seconds",
                 "ddata_store_operation_duration_seconds_count", op="append")
@@ -116,8 +90,8 @@ def test_store_latency_histograms_count_journal_appends(tmp_path, pair):
 
 
 @pytest.mark.skipif(not shutil.which("promtool"), reason="promtool (Debian's prometheus) not installed")
-def test_metrics_pass_promtool_check(pair):
-    nodes, ra, _ = pair
+def test_metrics_pass_promtool_check(cluster):
+    nodes, ra, _ = cluster
     ra.counter("hits").increment(1)
     pump(nodes, now_ms())
     out = subprocess.run(["promtool", "check", "metrics"], input=nodes["a"].metrics_text().encode(),

@@ -1,7 +1,6 @@
 """Nodes and replicas in pump mode: typed handles, convergence through the
 host's message pump, events via fileno() and async for, lifetimes."""
 import asyncio
-import gc
 import select
 import time
 
@@ -9,39 +8,8 @@ import pytest
 
 import ddata
 from ddata import Consistency, CrdtType, EventKind, Op, OpKind
-
-
-
-def now_ms():
-    # Engine time follows the host's clock (it also stamps LWW values), so
-    # tests start from the current time, never a fixed one.
-    return time.time_ns() // 1_000_000
-
-
-def pump(nodes, now, rounds=20, step=200):
-    """Moves every queued message to its destination and ticks time on."""
-    by_id = {name: n for name, n in nodes.items()}
-    for _ in range(rounds):
-        now += step
-        for n in by_id.values():
-            n.tick(now)
-        moved = 0
-        for name, n in by_id.items():
-            for to, msg in n.outgoing():
-                if to in by_id:
-                    by_id[to].deliver(name, msg, now)
-                    moved += 1
-    return now
-
-
-@pytest.fixture
-def cluster():
-    a = ddata.System("a", seeds=["a"], seed=1)
-    b = ddata.System("b", seeds=["a"], seed=2)
-    ra, rb = a.replica(), b.replica()
-    yield {"a": a, "b": b}, ra, rb
-    for x in (ra, rb, a, b):
-        x.close()
+from conftest import drop_in_random_order
+from pump import now_ms, pump
 
 
 def test_typed_handles_read_what_they_wrote():
@@ -192,12 +160,7 @@ def test_systems_replicas_and_values_collected_in_random_order(rng):
         rep = node.replica()
         rep.counter("c").increment()
         objs += [node, rep, rep.get("c")]
-    rng.shuffle(objs)
-    while objs:
-        del objs[rng.randrange(len(objs))]
-        if rng.random() < 0.1:
-            gc.collect()
-    gc.collect()
+    drop_in_random_order(objs, rng, 0.1)
 
 
 def test_tcp_transport_converges_two_nodes_on_loopback():

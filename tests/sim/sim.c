@@ -55,6 +55,14 @@ void sim_config_default(sim_config *c)
     c->tombstone_grace_ms = 20000;
 }
 
+sim_config sim_config_seeded(uint64_t seed)
+{
+    sim_config c;
+    sim_config_default(&c);
+    c.seed = seed;
+    return c;
+}
+
 static bool heap_less(const flight *a, const flight *b)
 {
     return a->at < b->at || (a->at == b->at && a->order < b->order);

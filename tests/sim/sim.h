@@ -50,6 +50,8 @@ typedef struct sim_config {
 } sim_config;
 
 void sim_config_default(sim_config *c);
+/* The defaults with `seed`. */
+sim_config sim_config_seeded(uint64_t seed);
 
 typedef struct sim_node {
     engine *e; /* NULL while crashed */

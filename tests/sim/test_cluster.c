@@ -11,26 +11,61 @@
 #include "test.h"
 #include "util/status.h"
 
+/* A simulation of c, run for meet_ms so that membership, which spreads by
+ * gossip (fanout 1), has reached everyone before the scenario starts. */
+static sim *started(const sim_config *c, uint64_t meet_ms)
+{
+    sim *s = NULL;
+    ASSERT_OK(sim_new(&s, c));
+    sim_run(s, meet_ms);
+    return s;
+}
+
 static sim *cluster(uint32_t nodes, engine_delta_strategy strategy)
 {
-    sim_config c;
-    sim_config_default(&c);
-    c.seed = test_seed();
+    sim_config c = sim_config_seeded(test_seed());
     c.nodes = nodes;
     c.strategy = strategy;
-    sim *s = NULL;
-    if (sim_new(&s, &c) != ST_OK)
-        return NULL;
-    /* Membership spreads by gossip (fanout 1): give everyone time to hear
-     * of everyone before the scenario starts. */
-    sim_run(s, 10000);
+    return started(&c, 10000);
+}
+
+/* A cluster (immediate deltas) where every node has counter `key` at 1,
+ * written on n0. */
+static sim *cluster_holding(uint32_t nodes, const char *key)
+{
+    sim *s = cluster(nodes, ENGINE_DELTA_IMMEDIATE);
+    ASSERT_OK(sim_increment(s, 0, key, 1));
+    sim_run(s, 500);
     return s;
+}
+
+/* Partitions the first `nodes` nodes in two: n0..n(k-1) and the rest. */
+static void split_at(sim *s, uint32_t nodes, uint32_t k)
+{
+    int groups[8];
+    ASSERT(nodes <= 8);
+    for (uint32_t i = 0; i < nodes; i++)
+        groups[i] = i < k ? 0 : 1;
+    sim_partition(s, groups);
+}
+
+/* Ends a partition and runs until every node agrees. */
+static void heal_and_converge(sim *s)
+{
+    sim_heal(s);
+    ASSERT(sim_run_until_converged(s, 30000, 500) != UINT64_MAX);
+}
+
+/* Every one of the first `nodes` nodes reads counter `key` as want. */
+static void expect_counter_everywhere(sim *s, uint32_t nodes, const char *key, int64_t want)
+{
+    for (uint32_t i = 0; i < nodes; i++)
+        ASSERT_EQ_INT(sim_counter(sim_node_at(s, i)->e, key), want);
 }
 
 TEST(test_nodes_join_through_the_seed_and_see_each_other_up)
 {
     sim *s = cluster(4, ENGINE_DELTA_IMMEDIATE);
-    ASSERT(s);
     for (uint32_t i = 0; i < 4; i++) {
         ASSERT_EQ_U64(engine_up_peers(sim_node_at(s, i)->e), 3);
         engine_member_state st;
@@ -43,13 +78,11 @@ TEST(test_nodes_join_through_the_seed_and_see_each_other_up)
 static void propagates_with(engine_delta_strategy strategy)
 {
     sim *s = cluster(3, strategy);
-    ASSERT(s);
     ASSERT_OK(sim_increment(s, 0, "hits", 2));
     ASSERT_OK(sim_increment(s, 1, "hits", 3));
     ASSERT_OK(sim_set_add(s, 2, "tags", "red", false));
     ASSERT(sim_run_until_converged(s, 30000, 500) != UINT64_MAX);
-    for (uint32_t i = 0; i < 3; i++)
-        ASSERT_EQ_INT(sim_counter(sim_node_at(s, i)->e, "hits"), 5);
+    expect_counter_everywhere(s, 3, "hits", 5);
     sim_free(s);
 }
 
@@ -71,7 +104,6 @@ TEST(test_updates_propagate_by_digest_gossip_alone)
 TEST(test_immediate_delta_arrives_within_one_step)
 {
     sim *s = cluster(3, ENGINE_DELTA_IMMEDIATE);
-    ASSERT(s);
     ASSERT_OK(sim_increment(s, 0, "x", 7));
     sim_run(s, 100);
     ASSERT_EQ_INT(sim_counter(sim_node_at(s, 1)->e, "x"), 7);
@@ -82,7 +114,6 @@ TEST(test_immediate_delta_arrives_within_one_step)
 TEST(test_causal_gap_is_repaired_by_nack_and_full_state)
 {
     sim *s = cluster(2, ENGINE_DELTA_IMMEDIATE);
-    ASSERT(s);
     ASSERT_OK(sim_set_add(s, 0, "set", "a", false));
     sim_run(s, 200);
     /* Lose the next delta, then send one more: the receiver sees a gap. */
@@ -102,10 +133,7 @@ TEST(test_causal_gap_is_repaired_by_nack_and_full_state)
 
 TEST(test_delete_reaches_every_node_and_updates_then_fail)
 {
-    sim *s = cluster(3, ENGINE_DELTA_IMMEDIATE);
-    ASSERT(s);
-    ASSERT_OK(sim_increment(s, 0, "k", 1));
-    sim_run(s, 500);
+    sim *s = cluster_holding(3, "k");
     ASSERT_OK(sim_delete(s, 1, "k"));
     sim_run(s, 500);
     for (uint32_t i = 0; i < 3; i++) {
@@ -118,28 +146,19 @@ TEST(test_delete_reaches_every_node_and_updates_then_fail)
 
 TEST(test_delete_wins_over_a_concurrent_update_in_a_partition)
 {
-    sim *s = cluster(3, ENGINE_DELTA_IMMEDIATE);
-    ASSERT(s);
-    ASSERT_OK(sim_increment(s, 0, "k", 1));
-    sim_run(s, 500);
-    int groups[3] = {0, 1, 1};
-    sim_partition(s, groups);
+    sim *s = cluster_holding(3, "k");
+    split_at(s, 3, 1);
     ASSERT_OK(sim_delete(s, 0, "k"));
     ASSERT_OK(sim_increment(s, 2, "k", 5));
     sim_run(s, 3000);
-    sim_heal(s);
-    ASSERT(sim_run_until_converged(s, 30000, 500) != UINT64_MAX);
-    for (uint32_t i = 0; i < 3; i++)
-        ASSERT_EQ_INT(sim_counter(sim_node_at(s, i)->e, "k"), -1);
+    heal_and_converge(s);
+    expect_counter_everywhere(s, 3, "k", -1);
     sim_free(s);
 }
 
 TEST(test_tombstones_are_collected_once_every_member_has_them)
 {
-    sim *s = cluster(3, ENGINE_DELTA_IMMEDIATE);
-    ASSERT(s);
-    ASSERT_OK(sim_increment(s, 0, "gone", 1));
-    sim_run(s, 500);
+    sim *s = cluster_holding(3, "gone");
     ASSERT_OK(sim_delete(s, 0, "gone"));
     sim_run(s, 40000); /* > rounds to agree + the 20 s grace */
     for (uint32_t i = 0; i < 3; i++) {
@@ -156,19 +175,14 @@ TEST(test_tombstones_are_collected_once_every_member_has_them)
 
 TEST(test_tombstone_is_kept_while_a_member_is_cut_off)
 {
-    sim *s = cluster(3, ENGINE_DELTA_IMMEDIATE);
-    ASSERT(s);
-    ASSERT_OK(sim_increment(s, 0, "gone", 1));
-    sim_run(s, 500);
-    int groups[3] = {0, 0, 1};
-    sim_partition(s, groups);
+    sim *s = cluster_holding(3, "gone");
+    split_at(s, 3, 2);
     ASSERT_OK(sim_delete(s, 0, "gone"));
     sim_run(s, 25000); /* n2 is unreachable (not yet down): it must block collection */
     engine_stats st;
     engine_get_stats(sim_node_at(s, 0)->e, &st);
     ASSERT_EQ_U64(st.tombstones_collected, 0);
-    sim_heal(s);
-    ASSERT(sim_run_until_converged(s, 30000, 500) != UINT64_MAX);
+    heal_and_converge(s);
     ASSERT_EQ_INT(sim_counter(sim_node_at(s, 2)->e, "gone"), -1);
     sim_free(s);
 }
@@ -189,17 +203,25 @@ static void on_done(void *ctx, uint32_t node, const engine_event *ev)
     }
 }
 
+/* Starts an increment of counter "w" by `amount` on n0 at `level` (n: the
+ * replica count where the level takes one), to finish within timeout_ms;
+ * its request id goes to d. */
+static void start_write(sim *s, uint64_t amount, engine_consistency level, uint32_t n,
+                        uint64_t timeout_ms, done_log *d)
+{
+    crdt_op op = {0};
+    op.kind = CRDT_OP_INCREMENT;
+    op.amount = amount;
+    ASSERT_OK(engine_write(sim_node_at(s, 0)->e, sim_node_now(s, 0), (const uint8_t *)"w", 1,
+                           CRDT_GCOUNTER, &op, level, n, timeout_ms, &d->id));
+}
+
 TEST(test_majority_write_completes_when_a_majority_acknowledges)
 {
     sim *s = cluster(5, ENGINE_DELTA_IMMEDIATE);
-    ASSERT(s);
     done_log d = {0};
     sim_on_event(s, on_done, &d);
-    crdt_op op = {0};
-    op.kind = CRDT_OP_INCREMENT;
-    op.amount = 4;
-    ASSERT_OK(engine_write(sim_node_at(s, 0)->e, sim_node_now(s, 0), (const uint8_t *)"w", 1,
-                           CRDT_GCOUNTER, &op, ENGINE_MAJORITY, 0, 2000, &d.id));
+    start_write(s, 4, ENGINE_MAJORITY, 0, 2000, &d);
     sim_run(s, 500);
     ASSERT_EQ_INT(d.count, 1);
     ASSERT_STATUS(d.status, ST_OK);
@@ -209,16 +231,10 @@ TEST(test_majority_write_completes_when_a_majority_acknowledges)
 TEST(test_write_to_all_times_out_in_a_partition_but_keeps_its_local_effect)
 {
     sim *s = cluster(3, ENGINE_DELTA_IMMEDIATE);
-    ASSERT(s);
     done_log d = {0};
     sim_on_event(s, on_done, &d);
-    int groups[3] = {0, 0, 1};
-    sim_partition(s, groups);
-    crdt_op op = {0};
-    op.kind = CRDT_OP_INCREMENT;
-    op.amount = 1;
-    ASSERT_OK(engine_write(sim_node_at(s, 0)->e, sim_node_now(s, 0), (const uint8_t *)"w", 1,
-                           CRDT_GCOUNTER, &op, ENGINE_ALL, 0, 1000, &d.id));
+    split_at(s, 3, 2);
+    start_write(s, 1, ENGINE_ALL, 0, 1000, &d);
     sim_run(s, 2000);
     ASSERT_EQ_INT(d.count, 1);
     ASSERT_STATUS(d.status, ST_ETIMEOUT);
@@ -229,7 +245,6 @@ TEST(test_write_to_all_times_out_in_a_partition_but_keeps_its_local_effect)
 TEST(test_majority_read_merges_what_the_replies_carry)
 {
     sim *s = cluster(3, ENGINE_DELTA_NONE);
-    ASSERT(s);
     ASSERT_OK(sim_increment(s, 1, "r", 9));
     done_log d = {0};
     sim_on_event(s, on_done, &d);
@@ -257,7 +272,6 @@ static void on_member(void *ctx, uint32_t node, const engine_event *ev)
 TEST(test_crashed_node_becomes_unreachable_then_down)
 {
     sim *s = cluster(3, ENGINE_DELTA_IMMEDIATE);
-    ASSERT(s);
     state_log log = {{0}, 0};
     sim_on_event(s, on_member, &log);
     sim_crash(s, 2);
@@ -272,7 +286,6 @@ TEST(test_crashed_node_becomes_unreachable_then_down)
 TEST(test_restarted_node_replaces_its_old_self_and_catches_up)
 {
     sim *s = cluster(3, ENGINE_DELTA_IMMEDIATE);
-    ASSERT(s);
     ASSERT_OK(sim_increment(s, 0, "k", 3));
     sim_run(s, 500);
     sim_crash(s, 2);
@@ -288,14 +301,10 @@ TEST(test_restarted_node_replaces_its_old_self_and_catches_up)
 
 TEST(test_value_larger_than_the_message_cap_still_replicates)
 {
-    sim_config c;
-    sim_config_default(&c);
-    c.seed = test_seed();
+    sim_config c = sim_config_seeded(test_seed());
     c.max_message_bytes = 1024;
     c.strategy = ENGINE_DELTA_NONE;
-    sim *s;
-    ASSERT_OK(sim_new(&s, &c));
-    sim_run(s, 3000);
+    sim *s = started(&c, 3000);
     char elem[32];
     for (int i = 0; i < 2000; i++) {
         snprintf(elem, sizeof(elem), "element-%d", i);
@@ -309,15 +318,11 @@ TEST(test_durable_keys_survive_a_full_cluster_restart)
 {
     static const engine_pattern durable[] = {{(const uint8_t *)"keep/", 5, true},
                                              {(const uint8_t *)"exact", 5, false}};
-    sim_config c;
-    sim_config_default(&c);
-    c.seed = test_seed();
+    sim_config c = sim_config_seeded(test_seed());
     c.stores = true;
     c.durable = durable;
     c.durable_count = 2;
-    sim *s;
-    ASSERT_OK(sim_new(&s, &c));
-    sim_run(s, 3000);
+    sim *s = started(&c, 3000);
     ASSERT_OK(sim_increment(s, 0, "keep/a", 5));
     ASSERT_OK(sim_increment(s, 1, "keep/a", 6));
     ASSERT_OK(sim_increment(s, 2, "exact", 7));
@@ -344,23 +349,18 @@ TEST(test_durable_keys_survive_a_full_cluster_restart)
 TEST(test_idle_keys_expire_on_every_node_and_do_not_come_back)
 {
     static const engine_pattern expiry[] = {{(const uint8_t *)"sess/", 5, true}};
-    sim_config c;
-    sim_config_default(&c);
-    c.seed = test_seed();
+    sim_config c = sim_config_seeded(test_seed());
     c.expiry = expiry;
     c.expiry_count = 1;
     c.expire_after_ms = 20000;
     c.max_skew_ms = 200;
-    sim *s;
-    ASSERT_OK(sim_new(&s, &c));
-    sim_run(s, 10000);
+    sim *s = started(&c, 10000);
     ASSERT_OK(sim_increment(s, 0, "sess/1", 1));
     ASSERT_OK(sim_increment(s, 1, "sess/2", 1));
     ASSERT_OK(sim_increment(s, 2, "plain", 1));
     sim_run(s, 12000);
     ASSERT_OK(sim_increment(s, 1, "sess/2", 1)); /* still in use */
-    for (uint32_t i = 0; i < 3; i++)
-        ASSERT_EQ_INT(sim_counter(sim_node_at(s, i)->e, "sess/1"), 1);
+    expect_counter_everywhere(s, 3, "sess/1", 1);
     sim_run(s, 15000);
     for (uint32_t i = 0; i < 3; i++) {
         ASSERT_EQ_INT(sim_counter(sim_node_at(s, i)->e, "sess/1"), -1);
@@ -370,19 +370,14 @@ TEST(test_idle_keys_expire_on_every_node_and_do_not_come_back)
     sim_run(s, 30000);
     const char *why;
     ASSERT_MSG(sim_converged(s, &why), "%s", why);
-    for (uint32_t i = 0; i < 3; i++)
-        ASSERT_EQ_INT(sim_counter(sim_node_at(s, i)->e, "sess/2"), -1);
+    expect_counter_everywhere(s, 3, "sess/2", -1);
     sim_free(s);
 }
 
 static uint64_t write_at(sim *s, engine_consistency level, uint32_t n, done_log *d)
 {
-    crdt_op op = {0};
-    op.kind = CRDT_OP_INCREMENT;
-    op.amount = 1;
     d->count = 0;
-    ASSERT_OK(engine_write(sim_node_at(s, 0)->e, sim_node_now(s, 0), (const uint8_t *)"w", 1,
-                           CRDT_GCOUNTER, &op, level, n, 1500, &d->id));
+    start_write(s, 1, level, n, 1500, d);
     sim_run(s, 2000);
     ASSERT_EQ_INT(d->count, 1);
     return d->id;
@@ -392,11 +387,9 @@ TEST(test_levels_count_replicas_as_documented)
 {
     /* Five nodes, two cut off: three replicas reachable from n0. */
     sim *s = cluster(5, ENGINE_DELTA_IMMEDIATE);
-    ASSERT(s);
     done_log d = {0};
     sim_on_event(s, on_done, &d);
-    int groups[5] = {0, 0, 0, 1, 1};
-    sim_partition(s, groups);
+    split_at(s, 5, 3);
     write_at(s, ENGINE_LOCAL, 0, &d);
     ASSERT_STATUS(d.status, ST_OK);
     write_at(s, ENGINE_FROM, 3, &d);
@@ -419,7 +412,6 @@ TEST(test_levels_count_replicas_as_documented)
 TEST(test_removed_members_are_eventually_forgotten)
 {
     sim *s = cluster(3, ENGINE_DELTA_IMMEDIATE);
-    ASSERT(s);
     state_log log = {{0}, 0};
     sim_on_event(s, on_member, &log);
     sim_crash(s, 2);

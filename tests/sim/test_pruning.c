@@ -72,6 +72,16 @@ static int map_add(sim *s, uint32_t node, const char *key, const char *mkey, int
                          strlen(key), CRDT_PNCOUNTERMAP, &op, NULL);
 }
 
+/* Whether the value of key at `node` still has a slot of `actor`: 1 or 0,
+ * -1 when the node has no value. */
+static int actor_slot_at(sim *s, uint32_t node, const char *key, uint64_t actor)
+{
+    crdt *v = value_at(s, node, key);
+    int held = v ? crdt_holds_actor(v, actor) : -1;
+    crdt_free(v);
+    return held;
+}
+
 static int64_t map_value_at(sim *s, uint32_t node, const char *key, const char *mkey)
 {
     crdt *v = value_at(s, node, key);
@@ -107,9 +117,7 @@ TEST(test_removed_node_is_pruned_and_every_value_stays_exact)
         ASSERT_EQ_U64(slots_at(s, i, "c"), 3);
         ASSERT_EQ_INT(map_value_at(s, i, "m", "a"), 20);
         ASSERT_EQ_INT(map_value_at(s, i, "m", "b"), -6);
-        crdt *v = value_at(s, i, "m");
-        ASSERT(v && !crdt_holds_actor(v, removed));
-        crdt_free(v);
+        ASSERT_EQ_INT(actor_slot_at(s, i, "m", removed), 0);
     }
     sim_free(s);
 }
@@ -187,10 +195,8 @@ TEST(test_partitioned_node_with_an_unpruned_copy_heals_without_double_counting)
     sim_partition(s, groups);
     sim_crash(s, 4);
     sim_run(s, 40000);
-    crdt *v = value_at(s, 0, "c");
-    ASSERT(v && !crdt_holds_actor(v, removed));
-    crdt_free(v);
-    v = value_at(s, 3, "c");
+    ASSERT_EQ_INT(actor_slot_at(s, 0, "c", removed), 0);
+    crdt *v = value_at(s, 3, "c");
     ASSERT(v && crdt_holds_actor(v, removed) && crdt_holds_actor(v, n0));
     crdt_free(v);
     sim_heal(s);
@@ -199,9 +205,7 @@ TEST(test_partitioned_node_with_an_unpruned_copy_heals_without_double_counting)
     for (uint32_t i = 0; i < 4; i++) {
         ASSERT_EQ_INT(sim_counter(sim_node_at(s, i)->e, "c"), 6);
         ASSERT_EQ_INT(map_value_at(s, i, "m", "a"), 7);
-        v = value_at(s, i, "c");
-        ASSERT(v && !crdt_holds_actor(v, removed));
-        crdt_free(v);
+        ASSERT_EQ_INT(actor_slot_at(s, i, "c", removed), 0);
     }
     sim_free(s);
 }
@@ -219,17 +223,13 @@ TEST(test_pruning_waits_for_every_up_member_to_acknowledge)
     sim_partition(s, groups);
     ASSERT_OK(sim_restart(s, 3, false)); /* its old actor is dead */
     sim_run(s, 30000);
-    crdt *v = value_at(s, 0, "c");
-    ASSERT(v && crdt_holds_actor(v, old)); /* n2 has not acknowledged */
-    crdt_free(v);
+    ASSERT_EQ_INT(actor_slot_at(s, 0, "c", old), 1); /* n2 has not acknowledged */
     sim_heal(s);
     sim_run(s, 30000);
     ASSERT(sim_run_until_converged(s, 30000, 500) != UINT64_MAX);
     for (uint32_t i = 0; i < 4; i++) {
         ASSERT_EQ_INT(sim_counter(sim_node_at(s, i)->e, "c"), 5);
-        v = value_at(s, i, "c");
-        ASSERT(v && !crdt_holds_actor(v, old));
-        crdt_free(v);
+        ASSERT_EQ_INT(actor_slot_at(s, i, "c", old), 0);
     }
     sim_free(s);
 }

@@ -73,3 +73,16 @@ char *tcp_stats_text(dd_system *sys)
     dd_buf_free(&js);
     return text;
 }
+
+int tcp_replica_open(dd_replica **rep, dd_system *sys, uint64_t tombstone_grace_ms)
+{
+    dd_replica_options ro;
+    int rc = dd_replica_options_init(&ro, DD_REPLICA_OPTIONS_VERSION);
+    if (rc)
+        return rc;
+    ro.gossip_interval_ms = 100;
+    ro.notify_interval_ms = 50;
+    if (tombstone_grace_ms)
+        ro.tombstone_grace_ms = tombstone_grace_ms;
+    return dd_replica_open(rep, sys, &ro);
+}

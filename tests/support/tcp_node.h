@@ -39,4 +39,9 @@ bool tcp_wait_until(bool (*holds)(void *arg), void *arg, int timeout_ms);
  * on error. */
 char *tcp_stats_text(dd_system *sys);
 
+/* Opens a replica on sys paced for tests over loopback: gossip every
+ * 100 ms, change notifications every 50 ms, and tombstones kept for
+ * tombstone_grace_ms (0: the library's default). */
+int tcp_replica_open(dd_replica **rep, dd_system *sys, uint64_t tombstone_grace_ms);
+
 #endif

@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -340,6 +341,22 @@ func revisionOf(v any) uint64 {
 	return num(v)
 }
 
+// expectsNone settles a step whose `expect` is null (no record): a
+// not-found error passes, a record fails (found says so). settled is false
+// when a record is still to be checked.
+func expectsNone(expect any, hasExpect bool, err error, found string) (settled bool, check error) {
+	if expect != nil || !hasExpect {
+		return false, nil
+	}
+	if Code(err) == ENOTFOUND {
+		return true, nil
+	}
+	if err == nil {
+		return true, errors.New(found)
+	}
+	return false, nil
+}
+
 // storeStep runs one store step; the error is the call's (compared with
 // expect_status by the caller), check the comparison with `expect`.
 func storeStep(s *StateStore, j *Journal, step obj) (callErr error, check error) {
@@ -355,13 +372,8 @@ func storeStep(s *StateStore, j *Journal, step obj) (callErr error, check error)
 		return err, nil
 	case "get":
 		value, rev, err := s.Get(key)
-		if expect == nil && hasExpect {
-			if Code(err) == ENOTFOUND {
-				return nil, nil
-			}
-			if err == nil {
-				return nil, fmt.Errorf("found a record, expected none")
-			}
+		if settled, check := expectsNone(expect, hasExpect, err, "found a record, expected none"); settled {
+			return nil, check
 		}
 		if err == nil && hasExpect {
 			e := expect.(obj)
@@ -400,13 +412,8 @@ func storeStep(s *StateStore, j *Journal, step obj) (callErr error, check error)
 		return err, nil
 	case "last":
 		row, err := s.Last()
-		if expect == nil && hasExpect {
-			if Code(err) == ENOTFOUND {
-				return nil, nil
-			}
-			if err == nil {
-				return nil, fmt.Errorf("found a last record, expected none")
-			}
+		if settled, check := expectsNone(expect, hasExpect, err, "found a last record, expected none"); settled {
+			return nil, check
 		}
 		if err == nil && hasExpect {
 			return nil, rowsMatch([]Row{row}, []any{expect}, 3)

@@ -34,13 +34,18 @@ func memoryOptions(m *cmem) *C.dd_store_options {
 	return o
 }
 
-// OpenMemoryStateStore opens an empty in-memory state store.
-func OpenMemoryStateStore() (*StateStore, error) {
+// openMemory calls open with the options of an empty in-memory store.
+func openMemory(open func(o *C.dd_store_options) C.int) error {
 	var m cmem
 	defer m.free()
 	o := memoryOptions(&m)
+	return call(nil, func() C.int { return open(o) })
+}
+
+// OpenMemoryStateStore opens an empty in-memory state store.
+func OpenMemoryStateStore() (*StateStore, error) {
 	s := &StateStore{}
-	if err := call(nil, func() C.int { return C.dd_state_store_open(&s.p, o) }); err != nil {
+	if err := openMemory(func(o *C.dd_store_options) C.int { return C.dd_state_store_open(&s.p, o) }); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -48,11 +53,8 @@ func OpenMemoryStateStore() (*StateStore, error) {
 
 // OpenMemoryJournal opens an empty in-memory journal.
 func OpenMemoryJournal() (*Journal, error) {
-	var m cmem
-	defer m.free()
-	o := memoryOptions(&m)
 	j := &Journal{}
-	if err := call(nil, func() C.int { return C.dd_journal_open(&j.p, o) }); err != nil {
+	if err := openMemory(func(o *C.dd_store_options) C.int { return C.dd_journal_open(&j.p, o) }); err != nil {
 		return nil, err
 	}
 	return j, nil

@@ -197,14 +197,21 @@ TEST(test_bad_arguments_are_einval)
     dd_crdt_free(g);
 }
 
+/* A new value of `type` after op (actor 1, at now_ms) in *v, and its
+ * encoding. */
+static dd_buf encoded_after(dd_crdt **v, uint32_t type, dd_op op, uint64_t now_ms)
+{
+    ASSERT_OK(dd_crdt_new(v, type));
+    ASSERT_OK(dd_crdt_apply(*v, &op, 1, now_ms, NULL));
+    dd_buf b = DD_BUF_INIT;
+    ASSERT_OK(dd_crdt_encode(&b, *v));
+    return b;
+}
+
 TEST(test_garbage_bytes_are_corrupt_and_lose_nothing)
 {
     dd_crdt *a, *out = NULL;
-    ASSERT_OK(dd_crdt_new(&a, DD_ORSET));
-    dd_op add = op_of(DD_OP_ADD, NULL, "keep", 0);
-    ASSERT_OK(dd_crdt_apply(a, &add, 1, 0, NULL));
-    dd_buf good = DD_BUF_INIT;
-    ASSERT_OK(dd_crdt_encode(&good, a));
+    dd_buf good = encoded_after(&a, DD_ORSET, op_of(DD_OP_ADD, NULL, "keep", 0), 0);
     ASSERT_STATUS(dd_crdt_decode(&out, (const uint8_t *)"\x07garbage", 8, NULL, 0), DD_ECORRUPT);
     ASSERT(out == NULL);
     ASSERT_STATUS(dd_crdt_decode(&out, good.data, good.len - 1, NULL, 0), DD_ECORRUPT);
@@ -223,11 +230,7 @@ TEST(test_garbage_bytes_are_corrupt_and_lose_nothing)
 TEST(test_lww_timestamp_beyond_the_skew_is_elimit)
 {
     dd_crdt *r, *out = NULL;
-    ASSERT_OK(dd_crdt_new(&r, DD_LWWREGISTER));
-    dd_op as = op_of(DD_OP_ASSIGN, NULL, "v", 0);
-    ASSERT_OK(dd_crdt_apply(r, &as, 1, 10000000, NULL));
-    dd_buf b = DD_BUF_INIT;
-    ASSERT_OK(dd_crdt_encode(&b, r));
+    dd_buf b = encoded_after(&r, DD_LWWREGISTER, op_of(DD_OP_ASSIGN, NULL, "v", 0), 10000000);
     ASSERT_STATUS(dd_crdt_decode(&out, b.data, b.len, NULL, 1000), DD_ELIMIT);
     ASSERT_OK(dd_crdt_decode(&out, b.data, b.len, NULL, 10000000));
     dd_buf_free(&b);

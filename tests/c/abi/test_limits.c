@@ -17,6 +17,17 @@ static dd_limits too_deep(void)
     return lim;
 }
 
+/* A new GCounter, encoded (binary, or JSON when `json`). */
+static dd_buf encoded_gcounter(bool json)
+{
+    dd_crdt *v = NULL;
+    ASSERT_OK(dd_crdt_new(&v, DD_GCOUNTER));
+    dd_buf b = DD_BUF_INIT;
+    ASSERT_OK(json ? dd_crdt_to_json(&b, v) : dd_crdt_encode(&b, v));
+    dd_crdt_free(v);
+    return b;
+}
+
 TEST(test_depth_ceiling_macro_and_function_agree)
 {
     ASSERT_EQ_U64(dd_limits_max_depth(), DD_LIMITS_MAX_DEPTH);
@@ -26,10 +37,8 @@ TEST(test_depth_ceiling_macro_and_function_agree)
 
 TEST(test_crdt_decode_refuses_a_depth_limit_above_the_ceiling)
 {
-    dd_crdt *v = NULL, *out = NULL;
-    ASSERT_OK(dd_crdt_new(&v, DD_GCOUNTER));
-    dd_buf b = DD_BUF_INIT;
-    ASSERT_OK(dd_crdt_encode(&b, v));
+    dd_crdt *out = NULL;
+    dd_buf b = encoded_gcounter(false);
     dd_limits lim = too_deep();
     ASSERT_STATUS(dd_crdt_decode(&out, b.data, b.len, &lim, 0), DD_EINVAL);
     ASSERT(strstr(dd_error_last()->message, "max_depth"));
@@ -38,20 +47,16 @@ TEST(test_crdt_decode_refuses_a_depth_limit_above_the_ceiling)
     ASSERT_OK(dd_crdt_decode(&out, b.data, b.len, &lim, 0));
     dd_crdt_free(out);
     dd_buf_free(&b);
-    dd_crdt_free(v);
 }
 
 TEST(test_crdt_from_json_refuses_a_depth_limit_above_the_ceiling)
 {
-    dd_crdt *v = NULL, *out = NULL;
-    ASSERT_OK(dd_crdt_new(&v, DD_GCOUNTER));
-    dd_buf js = DD_BUF_INIT;
-    ASSERT_OK(dd_crdt_to_json(&js, v));
+    dd_crdt *out = NULL;
+    dd_buf js = encoded_gcounter(true);
     dd_limits lim = too_deep();
     ASSERT_STATUS(dd_crdt_from_json(&out, (const char *)js.data, js.len, &lim), DD_EINVAL);
     ASSERT(out == NULL);
     dd_buf_free(&js);
-    dd_crdt_free(v);
 }
 
 TEST(test_system_open_refuses_a_depth_limit_above_the_ceiling)

@@ -8,8 +8,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "ddata.h"
-#include "test.h"
+#include "abi_stores.h"
 
 static dd_owned *open_node(uint64_t id, uint64_t incarnation, dd_state_store *store)
 {
@@ -279,11 +278,8 @@ TEST(test_owned_handle_may_be_shared_between_threads)
 
 TEST(test_owned_instance_survives_a_restart_on_sqlite)
 {
-    char path[512];
-    snprintf(path, sizeof(path), "%s/owned.db", test_tmpdir());
-    dd_store_options so = DD_STORE_OPTIONS_INIT;
-    so.backend = DD_BACKEND_SQLITE;
-    so.path = path;
+    char path[1024];
+    dd_store_options so = sqlite_store_options(path, "owned.db");
     so.sync = DD_SYNC_FULL;
     dd_state_store *store = NULL;
     ASSERT_OK(dd_state_store_open(&store, &so));

@@ -117,6 +117,34 @@ static bool wait_nodes(onode *n, size_t count, size_t want, int timeout_ms)
     return tcp_wait_until(all_count, &g, timeout_ms);
 }
 
+/* Nodes "a", "b", "c"... (count of them) with `strategy`, seeded on the
+ * first, once every one counts the others as owned peers. */
+static void open_cluster(onode *n, int count, uint32_t strategy)
+{
+    static const char *const names[] = {"a", "b", "c"};
+    for (int i = 0; i < count; i++)
+        onode_open(&n[i], names[i], i ? n[0].addr : NULL, strategy);
+    ASSERT_MSG(wait_nodes(n, (size_t)count, (size_t)count - 1, 10000),
+               "owned membership did not form");
+}
+
+static void close_cluster(onode *n, int count)
+{
+    for (int i = count - 1; i >= 0; i--)
+        onode_close(&n[i]);
+}
+
+/* Waits up to timeout_ms for view_is(reader, owner, base, deltas). */
+static bool wait_view(onode *reader, onode *owner, const char *base, size_t deltas, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 10) {
+        if (view_is(reader, owner, base, deltas))
+            return true;
+        tcp_sleep_ms(10);
+    }
+    return false;
+}
+
 /* Drains events until one of `kind` about `node` arrives; 0 on timeout. */
 static int wait_event(onode *n, uint32_t kind, uint64_t node, uint64_t request, int timeout_ms,
                       int32_t *status)
@@ -140,25 +168,16 @@ static int wait_event(onode *n, uint32_t kind, uint64_t node, uint64_t request, 
 TEST(test_three_tcp_nodes_see_each_others_owned_state)
 {
     onode n[3];
-    onode_open(&n[0], "a", NULL, DD_OWNED_ACTIVE_PUSH);
-    onode_open(&n[1], "b", n[0].addr, DD_OWNED_ACTIVE_PUSH);
-    onode_open(&n[2], "c", n[0].addr, DD_OWNED_ACTIVE_PUSH);
-    ASSERT_MSG(wait_nodes(n, 3, 2, 10000), "owned membership did not reach 2 peers each");
+    open_cluster(n, 3, DD_OWNED_ACTIVE_PUSH);
     char bases[3][16];
     for (int i = 0; i < 3; i++) {
         snprintf(bases[i], sizeof(bases[i]), "base-%s", n[i].name);
         publish(&n[i], 1, bases[i]);
     }
-    int all = 0;
-    for (int waited = 0; !all && waited <= 8000; waited += 10) {
-        all = 1;
-        for (int r = 0; r < 3; r++)
-            for (int o = 0; o < 3; o++)
-                all &= view_is(&n[r], &n[o], bases[o], 0);
-        if (!all)
-            tcp_sleep_ms(10);
-    }
-    ASSERT_MSG(all, "not every node read every view");
+    for (int r = 0; r < 3; r++)
+        for (int o = 0; o < 3; o++)
+            ASSERT_MSG(wait_view(&n[r], &n[o], bases[o], 0, 8000), "%s did not read %s's view",
+                       n[r].name, n[o].name);
     uint64_t ids[4];
     size_t count = 0;
     ASSERT_OK(dd_owned_nodes(ids, 4, &count, n[0].own));
@@ -171,13 +190,9 @@ TEST(test_three_tcp_nodes_see_each_others_owned_state)
         snprintf(d, sizeof(d), "d%d", i);
         publish(&n[0], 0, d);
     }
-    int streamed = 0;
-    for (int waited = 0; !streamed && waited <= 8000; waited += 10) {
-        streamed = view_is(&n[1], &n[0], bases[0], 30) && view_is(&n[2], &n[0], bases[0], 30);
-        if (!streamed)
-            tcp_sleep_ms(10);
-    }
-    ASSERT_MSG(streamed, "the delta stream did not arrive in order");
+    ASSERT_MSG(wait_view(&n[1], &n[0], bases[0], 30, 8000) &&
+                   wait_view(&n[2], &n[0], bases[0], 30, 8000),
+               "the delta stream did not arrive in order");
     char *text = tcp_stats_text(n[1].sys);
     ASSERT(text);
     ASSERT_MSG(strstr(text, "\"owned\":{\"corrupt\":0,\"deltas_applied\":"), "no owned stats: %s",
@@ -204,16 +219,13 @@ TEST(test_three_tcp_nodes_see_each_others_owned_state)
     ASSERT_STATUS(dd_owned_read(&(dd_owned_view){0}, n[0].own, TYPE, n[2].id), DD_ENOTFOUND);
     ASSERT_MSG(wait_nodes(n, 2, 1, 10000), "a and b still count c");
     ASSERT(view_is(&n[1], &n[0], bases[0], 30));
-    onode_close(&n[1]);
-    onode_close(&n[0]);
+    close_cluster(n, 2);
 }
 
 TEST(test_fresh_read_pulls_through_the_transport)
 {
     onode n[2];
-    onode_open(&n[0], "a", NULL, DD_OWNED_FEED_LAZY_PULL);
-    onode_open(&n[1], "b", n[0].addr, DD_OWNED_FEED_LAZY_PULL);
-    ASSERT_MSG(wait_nodes(n, 2, 1, 10000), "owned membership did not form");
+    open_cluster(n, 2, DD_OWNED_FEED_LAZY_PULL);
     publish(&n[0], 1, "v1");
     publish(&n[0], 0, "d0");
     /* A member the failure detector drops (a starved ASan run) ends the
@@ -233,8 +245,7 @@ TEST(test_fresh_read_pulls_through_the_transport)
     ASSERT(view_is(&n[1], &n[0], "v1", 1));
     /* A node that is not a member is not found. */
     ASSERT_STATUS(dd_owned_query(&req, n[1].own, TYPE, 12345, 0), DD_ENOTFOUND);
-    onode_close(&n[1]);
-    onode_close(&n[0]);
+    close_cluster(n, 2);
 }
 
 TEST(test_closing_system_and_owned_in_either_order_is_safe)
@@ -328,9 +339,7 @@ static void *query_main(void *arg)
 TEST(test_host_threads_and_the_drivers_share_the_engines)
 {
     onode n[2];
-    onode_open(&n[0], "a", NULL, DD_OWNED_ACTIVE_PUSH);
-    onode_open(&n[1], "b", n[0].addr, DD_OWNED_ACTIVE_PUSH);
-    ASSERT_MSG(wait_nodes(n, 2, 1, 10000), "owned membership did not form");
+    open_cluster(n, 2, DD_OWNED_ACTIVE_PUSH);
     publish(&n[0], 1, "start");
     querier q = {&n[1], &n[0], 0};
     pthread_t t;
@@ -342,44 +351,24 @@ TEST(test_host_threads_and_the_drivers_share_the_engines)
     }
     pthread_join(t, NULL);
     ASSERT(q.done);
-    int streamed = 0;
-    for (int waited = 0; !streamed && waited <= 8000; waited += 10) {
-        streamed = view_is(&n[1], &n[0], "start", 200);
-        if (!streamed)
-            tcp_sleep_ms(10);
-    }
-    ASSERT_MSG(streamed, "b did not get a's 200 deltas in order");
-    onode_close(&n[1]);
-    onode_close(&n[0]);
+    ASSERT_MSG(wait_view(&n[1], &n[0], "start", 200, 8000),
+               "b did not get a's 200 deltas in order");
+    close_cluster(n, 2);
 }
 
 TEST(test_a_restarted_node_is_seen_with_its_new_instance)
 {
     onode n[2];
-    onode_open(&n[0], "a", NULL, DD_OWNED_ACTIVE_PUSH);
-    onode_open(&n[1], "b", n[0].addr, DD_OWNED_ACTIVE_PUSH);
-    ASSERT_MSG(wait_nodes(n, 2, 1, 10000), "owned membership did not form");
+    open_cluster(n, 2, DD_OWNED_ACTIVE_PUSH);
     publish(&n[1], 1, "before");
-    int seen = 0;
-    for (int waited = 0; !seen && waited <= 8000; waited += 10) {
-        seen = view_is(&n[0], &n[1], "before", 0);
-        if (!seen)
-            tcp_sleep_ms(10);
-    }
-    ASSERT_MSG(seen, "a did not read b");
+    ASSERT_MSG(wait_view(&n[0], &n[1], "before", 0, 8000), "a did not read b");
     onode_close(&n[1]);
     tcp_sleep_ms(5); /* the next incarnation (wall ms) is larger */
     onode_open(&n[1], "b", n[0].addr, DD_OWNED_ACTIVE_PUSH);
     publish(&n[1], 1, "after");
-    seen = 0;
-    for (int waited = 0; !seen && waited <= 10000; waited += 10) {
-        seen = view_is(&n[0], &n[1], "after", 0);
-        if (!seen)
-            tcp_sleep_ms(10);
-    }
-    ASSERT_MSG(seen, "a did not read the restarted b's new instance");
-    onode_close(&n[1]);
-    onode_close(&n[0]);
+    ASSERT_MSG(wait_view(&n[0], &n[1], "after", 0, 10000),
+               "a did not read the restarted b's new instance");
+    close_cluster(n, 2);
 }
 
 /* Issue 17.11: owned state belongs to its node, so nothing of it is handed

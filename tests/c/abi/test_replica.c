@@ -200,12 +200,20 @@ TEST(test_null_closed_and_garbage_inputs_are_refused_with_codes)
     ASSERT_OK(dd_system_close(NULL));
 }
 
+/* Pumped nodes "a", "b", "c"... (count of them), all seeded on "a", then
+ * `rounds` rounds of the pump for them to meet (0: none). */
+static void open_nodes(node *n, int count, int rounds)
+{
+    static const char *const ids[] = {"a", "b", "c"};
+    for (int i = 0; i < count; i++)
+        node_open(&n[i], ids[i], "a", NULL, NULL, 0);
+    pump(n, (size_t)count, rounds);
+}
+
 TEST(test_two_pumped_nodes_converge_and_report_membership)
 {
     node n[2];
-    node_open(&n[0], "a", "a", NULL, NULL, 0);
-    node_open(&n[1], "b", "a", NULL, NULL, 0);
-    pump(n, 2, 15);
+    open_nodes(n, 2, 15);
     dd_op op = increment(2);
     ASSERT_OK(dd_replica_update(n[0].rep, K("c"), DD_GCOUNTER, &op));
     ASSERT_OK(dd_replica_update(n[1].rep, K("c"), DD_GCOUNTER, &op));
@@ -243,9 +251,7 @@ static long long decode_errors(dd_system *sys)
 TEST(test_future_gossip_version_is_refused_and_counted)
 {
     node n[2];
-    node_open(&n[0], "a", "a", NULL, NULL, 0);
-    node_open(&n[1], "b", "a", NULL, NULL, 0);
-    pump(n, 2, 15);
+    open_nodes(n, 2, 15);
     dd_op op = increment(3);
     ASSERT_OK(dd_replica_update(n[0].rep, K("c"), DD_GCOUNTER, &op));
     now_ms += 100;
@@ -317,10 +323,7 @@ TEST(test_event_fd_is_readable_exactly_while_events_are_queued)
 TEST(test_majority_write_completes_with_an_event_carrying_its_id)
 {
     node n[3];
-    node_open(&n[0], "a", "a", NULL, NULL, 0);
-    node_open(&n[1], "b", "a", NULL, NULL, 0);
-    node_open(&n[2], "c", "a", NULL, NULL, 0);
-    pump(n, 3, 20);
+    open_nodes(n, 3, 20);
     dd_op op = increment(5);
     uint64_t id = 0;
     ASSERT_OK(dd_replica_write(&id, n[0].rep, K("w"), DD_GCOUNTER, &op, DD_CONSISTENCY_MAJORITY, 0,
@@ -453,9 +456,7 @@ TEST(test_pump_cluster_ticking_from_zero_converges)
 {
     now_ms = 0;
     node n[3];
-    node_open(&n[0], "a", "a", NULL, NULL, 0);
-    node_open(&n[1], "b", "a", NULL, NULL, 0);
-    node_open(&n[2], "c", "a", NULL, NULL, 0);
+    open_nodes(n, 3, 0);
     dd_op op = increment(2);
     for (int i = 0; i < 3; i++)
         ASSERT_OK(dd_replica_update(n[i].rep, K("hits"), DD_GCOUNTER, &op));
@@ -504,8 +505,7 @@ static int register_is(dd_replica *r, const char *key, const char *want)
 TEST(test_lww_stamps_come_from_the_wall_clock_not_the_pump)
 {
     node n[2];
-    node_open(&n[0], "a", "a", NULL, NULL, 0);
-    node_open(&n[1], "b", "a", NULL, NULL, 0);
+    open_nodes(n, 2, 0);
     uint64_t wall_a = 5000, wall_b = 9000;
     ASSERT_OK(dd_system_set_wall_clock(n[0].sys, fixed_wall, &wall_a));
     ASSERT_OK(dd_system_set_wall_clock(n[1].sys, fixed_wall, &wall_b));

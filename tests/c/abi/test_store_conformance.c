@@ -91,6 +91,25 @@ static int check_cursor(run *r, dd_journal_cursor *c, const cJSON *expect, int f
 
 /* Runs the step's call; returns its status, or 1 when the runner failed
  * (r->failure set), and checks `expect` only when the call succeeded. */
+/* A step whose `expect` is null expects no record: with *rc DD_ENOTFOUND
+ * it passes (*rc = DD_OK), with a record it fails (`found` says why).
+ * True when that settled the step; false when a record is to be checked. */
+static bool settled_by_absence(run *r, int *rc, const cJSON *expect, const char *found)
+{
+    if (!cJSON_IsNull(expect))
+        return false;
+    if (*rc == DD_ENOTFOUND) {
+        *rc = DD_OK;
+        return true;
+    }
+    if (*rc == DD_OK) {
+        fail(r, "%s", found);
+        *rc = 1;
+        return true;
+    }
+    return false;
+}
+
 static int call(run *r, const cJSON *step, const char *op)
 {
     blob key, value;
@@ -114,12 +133,8 @@ static int call(run *r, const cJSON *step, const char *op)
         dd_buf b = DD_BUF_INIT;
         uint64_t rev = 0;
         rc = dd_state_store_get(&b, &rev, r->s, key.data, key.len);
-        if (cJSON_IsNull(expect) && rc == DD_ENOTFOUND) {
-            rc = DD_OK;
-        } else if (rc == DD_OK && cJSON_IsNull(expect)) {
-            fail(r, "found a record, expected none");
-            rc = 1;
-        } else if (rc == DD_OK && expect) {
+        if (!settled_by_absence(r, &rc, expect, "found a record, expected none") && rc == DD_OK &&
+            expect) {
             if (to_blob(r, conf_get(expect, "value"), &value)) {
                 rc = 1;
             } else if (!blob_is(&value, b.data, b.len) ||
@@ -161,12 +176,8 @@ static int call(run *r, const cJSON *step, const char *op)
         dd_buf st = DD_BUF_INIT, k = DD_BUF_INIT;
         uint64_t rev = 0;
         rc = dd_state_store_last(&st, &k, &rev, r->s);
-        if (cJSON_IsNull(expect) && rc == DD_ENOTFOUND) {
-            rc = DD_OK;
-        } else if (rc == DD_OK && cJSON_IsNull(expect)) {
-            fail(r, "found a last record, expected none");
-            rc = 1;
-        } else if (rc == DD_OK && expect) {
+        if (!settled_by_absence(r, &rc, expect, "found a last record, expected none") &&
+            rc == DD_OK && expect) {
             blob wk, wv;
             if (to_blob(r, cJSON_GetArrayItem(expect, 0), &wk) ||
                 to_blob(r, cJSON_GetArrayItem(expect, 2), &wv)) {

@@ -5,8 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ddata.h"
-#include "test.h"
+#include "abi_stores.h"
 
 #define PID(s) (const uint8_t *)(s), strlen(s)
 
@@ -240,10 +239,7 @@ TEST(test_bad_options_are_rejected)
 TEST(test_sealed_journal_refuses_a_wrong_key)
 {
     char path[1024];
-    snprintf(path, sizeof(path), "%s/wrongkey.db", test_tmpdir());
-    dd_store_options o = DD_STORE_OPTIONS_INIT;
-    o.backend = DD_BACKEND_SQLITE;
-    o.path = path;
+    dd_store_options o = sqlite_store_options(path, "wrongkey.db");
     o.keyring = ring();
     dd_journal *j;
     ASSERT_OK(dd_journal_open(&j, &o));
@@ -286,10 +282,7 @@ static int file_contains(const char *path, const char *needle)
 TEST(test_seal_required_refuses_a_null_or_closed_keyring_and_writes_no_plaintext)
 {
     char path[1024];
-    snprintf(path, sizeof(path), "%s/required.db", test_tmpdir());
-    dd_store_options o = DD_STORE_OPTIONS_INIT;
-    o.backend = DD_BACKEND_SQLITE;
-    o.path = path;
+    dd_store_options o = sqlite_store_options(path, "required.db");
     o.seal = DD_SEAL_REQUIRED;
     dd_journal *j = NULL;
     dd_state_store *s = NULL;

@@ -25,13 +25,20 @@ static dd_store_options options(uint32_t backend, const char *path, uint32_t mus
     return o;
 }
 
-TEST(test_must_exist_refuses_an_empty_file_that_a_plain_open_turns_into_a_store)
+/* A 0-byte file "empty.db" in the test's temporary directory; its path in
+ * `path`. */
+static void make_empty_file(char path[1100])
 {
-    char path[1100];
-    snprintf(path, sizeof(path), "%s/empty.db", test_tmpdir());
+    snprintf(path, 1100, "%s/empty.db", test_tmpdir());
     int fd = open(path, O_CREAT | O_WRONLY, 0600);
     ASSERT(fd >= 0);
     close(fd);
+}
+
+TEST(test_must_exist_refuses_an_empty_file_that_a_plain_open_turns_into_a_store)
+{
+    char path[1100];
+    make_empty_file(path);
     dd_store_options o = options(DD_BACKEND_SQLITE, path, 1);
     dd_journal *j = NULL;
     ASSERT_EQ_INT(dd_journal_open(&j, &o), DD_ECORRUPT);
@@ -93,10 +100,7 @@ static int run_inspect(const char *path)
 TEST(test_inspect_refuses_empty_files_folders_and_fifos_without_writing)
 {
     char path[1100];
-    snprintf(path, sizeof(path), "%s/empty.db", test_tmpdir());
-    int fd = open(path, O_CREAT | O_WRONLY, 0600);
-    ASSERT(fd >= 0);
-    close(fd);
+    make_empty_file(path);
     int rc = run_inspect(path);
     ASSERT(rc != 0 && rc != 127);
     struct stat st;

@@ -6,24 +6,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "ddata.h"
-#include "test.h"
+#include "abi_stores.h"
 
 #define KEY(s) (const uint8_t *)(s), strlen(s)
 
 static dd_state_store *open_store(int variant, dd_keyring *k)
 {
-    static int n;
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/state-%d-%d", test_tmpdir(), variant, n++);
-    dd_store_options o = DD_STORE_OPTIONS_INIT;
-    o.backend = (uint32_t)(variant % 3 + 1);
-    o.path = o.backend == DD_BACKEND_MEMORY ? NULL : path;
-    o.sync = DD_SYNC_FULL;
-    o.keyring = k;
-    dd_state_store *s = NULL;
-    ASSERT_OK(dd_state_store_open(&s, &o));
-    return s;
+    return open_variant_store("state", variant, k, DD_SYNC_FULL);
 }
 
 TEST(test_compare_and_set_through_the_abi)

@@ -7,8 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ddata.h"
-#include "test.h"
+#include "abi_stores.h"
 
 #define KEY(s) (const uint8_t *)(s), strlen(s)
 
@@ -26,17 +25,7 @@ static dd_keyring *ring(void)
 /* variant % 3 picks memory, SQLite, fs; variant >= 3 seals. */
 static dd_state_store *open_store(int variant)
 {
-    static int n;
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/keys-%d-%d", test_tmpdir(), variant, n++);
-    dd_store_options o = DD_STORE_OPTIONS_INIT;
-    o.backend = (uint32_t)(variant % 3 + 1);
-    o.path = o.backend == DD_BACKEND_MEMORY ? NULL : path;
-    o.sync = DD_SYNC_OFF;
-    o.keyring = variant >= 3 ? ring() : NULL;
-    dd_state_store *s = NULL;
-    ASSERT_OK(dd_state_store_open(&s, &o));
-    return s;
+    return open_variant_store("keys", variant, variant >= 3 ? ring() : NULL, DD_SYNC_OFF);
 }
 
 static void put(dd_state_store *s, const char *key, const char *value)
@@ -68,6 +57,27 @@ static void drain(dd_journal_cursor *c, char *out, size_t cap, int with_state)
     ASSERT_OK(dd_journal_cursor_close(c));
 }
 
+/* dd_state_store_keys(prefix) lists `want` (as drain writes it). */
+static void expect_keys(dd_state_store *s, const char *prefix, const char *want)
+{
+    char got[512];
+    dd_journal_cursor *c;
+    ASSERT_OK(dd_state_store_keys(&c, s, (const uint8_t *)prefix, prefix ? strlen(prefix) : 0));
+    drain(c, got, sizeof(got), 0);
+    ASSERT_STR_EQ(got, want);
+}
+
+/* dd_state_store_range(start, count) walks `want` (with the states). */
+static void expect_range(dd_state_store *s, const char *start, int64_t count, const char *want)
+{
+    char got[512];
+    dd_journal_cursor *c;
+    ASSERT_OK(
+        dd_state_store_range(&c, s, (const uint8_t *)start, start ? strlen(start) : 0, count));
+    drain(c, got, sizeof(got), 1);
+    ASSERT_STR_EQ(got, want);
+}
+
 static void fill_sample(dd_state_store *s)
 {
     put(s, "user/bob", "b");
@@ -80,50 +90,28 @@ static void fill_sample(dd_state_store *s)
 
 TEST(test_keys_lists_a_prefix_in_byte_order_with_revisions)
 {
-    char got[512];
     for (int v = 0; v < 6; v++) {
         dd_state_store *s = open_store(v);
         fill_sample(s);
-        dd_journal_cursor *c;
-        ASSERT_OK(dd_state_store_keys(&c, s, KEY("user/")));
-        drain(c, got, sizeof(got), 0);
-        ASSERT_STR_EQ(got, "user/:1,user/amy:2,user/bob:1,");
-        ASSERT_OK(dd_state_store_keys(&c, s, NULL, 0));
-        drain(c, got, sizeof(got), 0);
-        ASSERT_STR_EQ(got, "order/1:1,user/:1,user/amy:2,user/bob:1,users:1,");
-        ASSERT_OK(dd_state_store_keys(&c, s, KEY("zzz")));
-        drain(c, got, sizeof(got), 0);
-        ASSERT_STR_EQ(got, "");
+        expect_keys(s, "user/", "user/:1,user/amy:2,user/bob:1,");
+        expect_keys(s, NULL, "order/1:1,user/:1,user/amy:2,user/bob:1,users:1,");
+        expect_keys(s, "zzz", "");
         ASSERT_OK(dd_state_store_close(s));
     }
 }
 
 TEST(test_range_walks_forward_and_backward_with_a_count)
 {
-    char got[512];
     for (int v = 0; v < 6; v++) {
         dd_state_store *s = open_store(v);
         fill_sample(s);
-        dd_journal_cursor *c;
-        ASSERT_OK(dd_state_store_range(&c, s, NULL, 0, 2));
-        drain(c, got, sizeof(got), 1);
-        ASSERT_STR_EQ(got, "order/1:1=o1,user/:1=empty,");
-        ASSERT_OK(dd_state_store_range(&c, s, KEY("user/amy"), 100));
-        drain(c, got, sizeof(got), 1);
-        ASSERT_STR_EQ(got, "user/amy:2=a2,user/bob:1=b,users:1=u,");
-        ASSERT_OK(dd_state_store_range(&c, s, NULL, 0, -2));
-        drain(c, got, sizeof(got), 1);
-        ASSERT_STR_EQ(got, "users:1=u,user/bob:1=b,");
+        expect_range(s, NULL, 2, "order/1:1=o1,user/:1=empty,");
+        expect_range(s, "user/amy", 100, "user/amy:2=a2,user/bob:1=b,users:1=u,");
+        expect_range(s, NULL, -2, "users:1=u,user/bob:1=b,");
         /* A start key with no record: the walk begins at its neighbour. */
-        ASSERT_OK(dd_state_store_range(&c, s, KEY("user/b"), -10));
-        drain(c, got, sizeof(got), 1);
-        ASSERT_STR_EQ(got, "user/amy:2=a2,user/:1=empty,order/1:1=o1,");
-        ASSERT_OK(dd_state_store_range(&c, s, KEY("user/b"), INT64_MIN));
-        drain(c, got, sizeof(got), 1);
-        ASSERT_STR_EQ(got, "user/amy:2=a2,user/:1=empty,order/1:1=o1,");
-        ASSERT_OK(dd_state_store_range(&c, s, NULL, 0, 0));
-        drain(c, got, sizeof(got), 1);
-        ASSERT_STR_EQ(got, "");
+        expect_range(s, "user/b", -10, "user/amy:2=a2,user/:1=empty,order/1:1=o1,");
+        expect_range(s, "user/b", INT64_MIN, "user/amy:2=a2,user/:1=empty,order/1:1=o1,");
+        expect_range(s, NULL, 0, "");
         ASSERT_OK(dd_state_store_close(s));
     }
 }

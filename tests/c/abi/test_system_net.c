@@ -27,17 +27,28 @@ static void tnode_open(tnode *n, const char *id, const char *seed, const uint8_t
     tcp_node_options o = {
         .node_id = id, .secret = secret, .seed = seed, .failure_timeout_ms = 1000};
     ASSERT_OK(tcp_system_open(&n->sys, n->addr, &o));
-    dd_replica_options ro;
-    ASSERT_OK(dd_replica_options_init(&ro, DD_REPLICA_OPTIONS_VERSION));
-    ro.gossip_interval_ms = 100;
-    ro.notify_interval_ms = 50;
-    ASSERT_OK(dd_replica_open(&n->rep, n->sys, &ro));
+    ASSERT_OK(tcp_replica_open(&n->rep, n->sys, 0));
 }
 
 static void tnode_close(tnode *n)
 {
     ASSERT_OK(dd_replica_close(n->rep));
     ASSERT_OK(dd_system_close(n->sys));
+}
+
+/* Nodes "a", "b", "c"... with secret_a, every one after the first seeded
+ * on the first. */
+static void open_cluster(tnode *n, int count)
+{
+    static const char *const ids[] = {"a", "b", "c"};
+    for (int i = 0; i < count; i++)
+        tnode_open(&n[i], ids[i], i ? n[0].addr : NULL, secret_a);
+}
+
+static void close_cluster(tnode *n, int count)
+{
+    for (int i = count - 1; i >= 0; i--)
+        tnode_close(&n[i]);
 }
 
 static void incr(tnode *n, const char *key, uint64_t amount)
@@ -82,31 +93,32 @@ static bool wait_counter(tnode *nodes, size_t count, const char *key, int64_t wa
     return tcp_wait_until(all_read, &g, timeout_ms);
 }
 
+/* Increments key on n[at], then waits as wait_counter does. */
+static bool incr_and_wait(tnode *n, size_t count, int at, const char *key, uint64_t amount,
+                          int64_t want, int timeout_ms)
+{
+    incr(&n[at], key, amount);
+    return wait_counter(n, count, key, want, timeout_ms);
+}
+
 TEST(test_three_tcp_nodes_converge_on_concurrent_increments)
 {
     tnode n[3];
-    tnode_open(&n[0], "a", NULL, secret_a);
-    tnode_open(&n[1], "b", n[0].addr, secret_a);
-    tnode_open(&n[2], "c", n[0].addr, secret_a);
+    open_cluster(n, 3);
     for (int i = 0; i < 3; i++)
         incr(&n[i], "hits", (uint64_t)i + 1);
     ASSERT_MSG(wait_counter(n, 3, "hits", 6, 8000), "nodes did not converge on 6");
     /* After joining, an update travels as a delta at once. */
-    incr(&n[2], "hits", 10);
-    ASSERT_MSG(wait_counter(n, 3, "hits", 16, 3000), "nodes did not converge on 16");
-    for (int i = 2; i >= 0; i--)
-        tnode_close(&n[i]);
+    ASSERT_MSG(incr_and_wait(n, 3, 2, "hits", 10, 16, 3000), "nodes did not converge on 16");
+    close_cluster(n, 3);
 }
 
 TEST(test_stats_json_counts_peers_and_deltas)
 {
     tnode n[2];
-    tnode_open(&n[0], "a", NULL, secret_a);
-    tnode_open(&n[1], "b", n[0].addr, secret_a);
-    incr(&n[0], "k", 1);
-    ASSERT(wait_counter(n, 2, "k", 1, 8000));
-    incr(&n[0], "k", 1);
-    ASSERT(wait_counter(n, 2, "k", 2, 3000));
+    open_cluster(n, 2);
+    ASSERT(incr_and_wait(n, 2, 0, "k", 1, 1, 8000));
+    ASSERT(incr_and_wait(n, 2, 0, "k", 1, 2, 3000));
     dd_buf to = DD_BUF_INIT, msg = DD_BUF_INIT;
     ASSERT_STATUS(dd_system_next_outgoing(&msg, &to, n[0].sys), DD_EMISUSE);
     char *text = tcp_stats_text(n[0].sys);
@@ -115,17 +127,14 @@ TEST(test_stats_json_counts_peers_and_deltas)
     ASSERT_MSG(strstr(text, "\"rejected_connections\":"), "no rejected count in %s", text);
     ASSERT_MSG(!strstr(text, "\"delta_frames_out\":0,"), "no delta left a: %s", text);
     free(text);
-    tnode_close(&n[1]);
-    tnode_close(&n[0]);
+    close_cluster(n, 2);
 }
 
 TEST(test_wrong_secret_is_refused_and_learns_nothing)
 {
     tnode n[3];
-    tnode_open(&n[0], "a", NULL, secret_a);
-    tnode_open(&n[1], "b", n[0].addr, secret_a);
-    incr(&n[0], "secret-key", 7);
-    ASSERT(wait_counter(n, 2, "secret-key", 7, 8000));
+    open_cluster(n, 2);
+    ASSERT(incr_and_wait(n, 2, 0, "secret-key", 7, 7, 8000));
     tnode_open(&n[2], "intruder", n[0].addr, secret_b);
     tcp_sleep_ms(1500);
     ASSERT_EQ_INT(counter(&n[2], "secret-key"), -1);
@@ -134,8 +143,7 @@ TEST(test_wrong_secret_is_refused_and_learns_nothing)
     ASSERT_MSG(!strstr(text, "\"handshake_failures\":0,"), "no failure counted: %s", text);
     ASSERT_MSG(!strstr(text, "intruder"), "the intruder became a peer: %s", text);
     free(text);
-    for (int i = 2; i >= 0; i--)
-        tnode_close(&n[i]);
+    close_cluster(n, 3);
 }
 
 TEST(test_tcp_options_are_checked)
@@ -178,21 +186,18 @@ TEST(test_transport_calls_in_pump_mode_and_on_closed_handles)
     ASSERT_STATUS(dd_system_stats_json(&b, NULL), DD_EMISUSE);
 }
 
-typedef struct hammer {
-    tnode *node;
-    int id;
-} hammer;
-
+/* A thread of increments on one node (arg), reading stats and the value
+ * now and then. */
 static void *hammer_main(void *arg)
 {
-    hammer *h = arg;
+    tnode *node = arg;
     for (int i = 0; i < 500; i++) {
-        incr(h->node, "shared", 1);
+        incr(node, "shared", 1);
         if (i % 50 == 0) {
             dd_buf js = DD_BUF_INIT;
-            (void)dd_system_stats_json(&js, h->node->sys);
+            (void)dd_system_stats_json(&js, node->sys);
             dd_buf_free(&js);
-            (void)counter(h->node, "shared");
+            (void)counter(node, "shared");
         }
     }
     return NULL;
@@ -201,31 +206,24 @@ static void *hammer_main(void *arg)
 TEST(test_calls_from_many_threads_while_the_driver_runs)
 {
     tnode n[2];
-    tnode_open(&n[0], "a", NULL, secret_a);
-    tnode_open(&n[1], "b", n[0].addr, secret_a);
+    open_cluster(n, 2);
     pthread_t t[4];
-    hammer h[4];
-    for (int i = 0; i < 4; i++) {
-        h[i] = (hammer){&n[i % 2], i};
-        ASSERT(pthread_create(&t[i], NULL, hammer_main, &h[i]) == 0);
-    }
+    for (int i = 0; i < 4; i++)
+        ASSERT(pthread_create(&t[i], NULL, hammer_main, &n[i % 2]) == 0);
     for (int i = 0; i < 4; i++)
         pthread_join(t[i], NULL);
     ASSERT_MSG(wait_counter(n, 2, "shared", 2000, 8000), "the nodes did not reach 2000");
-    tnode_close(&n[1]);
-    tnode_close(&n[0]);
+    close_cluster(n, 2);
 }
 
 TEST(test_system_closed_before_its_replica_stops_cleanly)
 {
     tnode n[2];
-    tnode_open(&n[0], "a", NULL, secret_a);
-    tnode_open(&n[1], "b", n[0].addr, secret_a);
-    incr(&n[1], "k", 3);
-    ASSERT(wait_counter(n, 2, "k", 3, 8000));
+    open_cluster(n, 2);
+    ASSERT(incr_and_wait(n, 2, 1, "k", 3, 3, 8000));
     ASSERT_OK(dd_system_close(n[0].sys)); /* deferred: the replica is open */
-    incr(&n[0], "k", 1);                  /* the node still works meanwhile */
-    ASSERT(wait_counter(n, 2, "k", 4, 3000));
+    /* The node still works meanwhile. */
+    ASSERT(incr_and_wait(n, 2, 0, "k", 1, 4, 3000));
     ASSERT_OK(dd_replica_close(n[0].rep)); /* now the driver stops */
     ASSERT_STATUS(dd_system_stats_json(&(dd_buf)DD_BUF_INIT, n[0].sys), DD_EMISUSE);
     incr(&n[1], "k", 1); /* the survivor keeps going alone */

@@ -29,12 +29,7 @@ static void tnode_open(tnode *n, const char *id, const char *seed)
     tcp_node_options o = {
         .node_id = id, .secret = secret, .seed = seed, .failure_timeout_ms = 1000};
     ASSERT_OK(tcp_system_open(&n->sys, n->addr, &o));
-    dd_replica_options ro;
-    ASSERT_OK(dd_replica_options_init(&ro, DD_REPLICA_OPTIONS_VERSION));
-    ro.gossip_interval_ms = 100;
-    ro.notify_interval_ms = 50;
-    ro.tombstone_grace_ms = 1000;
-    ASSERT_OK(dd_replica_open(&n->rep, n->sys, &ro));
+    ASSERT_OK(tcp_replica_open(&n->rep, n->sys, 1000));
     ASSERT_OK(dd_replica_subscribe(n->rep, (const uint8_t *)KEY, strlen(KEY), 0));
 }
 

@@ -37,10 +37,7 @@ static void nested_blob(uint32_t levels, bytes *out)
 {
     crdt_ctx ctx = {1, 0};
     crdt_op inc = op_amount(CRDT_OP_INCREMENT, 1);
-    crdt_op upd = {0};
-    upd.kind = CRDT_OP_UPDATE;
-    upd.key = (const uint8_t *)"k";
-    upd.key_len = 1;
+    crdt_op upd = op_key(CRDT_OP_UPDATE, "k", NULL, 0);
     upd.value_type = CRDT_GCOUNTER;
     upd.nested = &inc;
     crdt *leaf, *one;

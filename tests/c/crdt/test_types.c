@@ -10,6 +10,30 @@ static crdt *make(crdt_type t)
     return v;
 }
 
+/* Merges `from` into `into`, which then reads as `json`. */
+static void expect_merge(crdt *into, const crdt *from, const char *json)
+{
+    ASSERT_OK(crdt_merge(into, from));
+    ASSERT_STR_EQ(value_of(into), json);
+}
+
+/* Two registers of `type`, assigned concurrently: *a = x by actor 1 at
+ * time tx, *b = y by actor 2 at ty. */
+static void assigned_pair(crdt_type type, crdt **a, const char *x, uint64_t tx, crdt **b,
+                          const char *y, uint64_t ty)
+{
+    *a = make(type);
+    *b = make(type);
+    apply_ok(*a, op_val(CRDT_OP_ASSIGN, x), 1, tx);
+    apply_ok(*b, op_val(CRDT_OP_ASSIGN, y), 2, ty);
+}
+
+static void free_both(crdt *a, crdt *b)
+{
+    crdt_free(a);
+    crdt_free(b);
+}
+
 TEST(test_gcounter_sums_increments_of_all_actors)
 {
     crdt *a = make(CRDT_GCOUNTER), *b = make(CRDT_GCOUNTER);
@@ -17,10 +41,8 @@ TEST(test_gcounter_sums_increments_of_all_actors)
     apply_ok(b, op_amount(CRDT_OP_INCREMENT, 4), 2, 0);
     apply_ok(a, op_amount(CRDT_OP_INCREMENT, 1), 1, 0);
     ASSERT_OK(crdt_merge(a, b));
-    ASSERT_OK(crdt_merge(a, b));
-    ASSERT_STR_EQ(value_of(a), "{\"type\":\"GCounter\",\"value\":8}");
-    crdt_free(a);
-    crdt_free(b);
+    expect_merge(a, b, "{\"type\":\"GCounter\",\"value\":8}");
+    free_both(a, b);
 }
 
 TEST(test_gcounter_rejects_decrement_with_etype)
@@ -54,8 +76,7 @@ TEST(test_orset_concurrent_add_wins_over_remove)
     ASSERT_OK(crdt_merge(b, a));
     ASSERT_STR_EQ(value_of(a), "{\"elements\":[\"x\"],\"type\":\"ORSet\"}");
     ASSERT(crdt_equal(a, b));
-    crdt_free(a);
-    crdt_free(b);
+    free_both(a, b);
 }
 
 TEST(test_orset_observed_remove_removes_everywhere)
@@ -65,11 +86,9 @@ TEST(test_orset_observed_remove_removes_everywhere)
     apply_ok(a, op_val(CRDT_OP_ADD, "y"), 1, 0);
     ASSERT_OK(crdt_merge(b, a));
     apply_ok(b, op_val(CRDT_OP_REMOVE, "x"), 2, 0);
-    ASSERT_OK(crdt_merge(a, b));
-    ASSERT_STR_EQ(value_of(a), "{\"elements\":[\"y\"],\"type\":\"ORSet\"}");
+    expect_merge(a, b, "{\"elements\":[\"y\"],\"type\":\"ORSet\"}");
     ASSERT_EQ_U64(crdt_count(a), 1);
-    crdt_free(a);
-    crdt_free(b);
+    free_both(a, b);
 }
 
 TEST(test_orset_remove_leaves_no_tombstone)
@@ -91,8 +110,7 @@ TEST(test_orset_remove_leaves_no_tombstone)
     ASSERT(x.len <= y.len + 16);
     bytes_free(&x);
     bytes_free(&y);
-    crdt_free(a);
-    crdt_free(empty);
+    free_both(a, empty);
 }
 
 TEST(test_gset_is_a_union)
@@ -101,28 +119,21 @@ TEST(test_gset_is_a_union)
     apply_ok(a, op_val(CRDT_OP_ADD, "b"), 1, 0);
     apply_ok(b, op_val(CRDT_OP_ADD, "a"), 2, 0);
     apply_ok(b, op_val(CRDT_OP_ADD, "b"), 2, 0);
-    ASSERT_OK(crdt_merge(a, b));
-    ASSERT_STR_EQ(value_of(a), "{\"elements\":[\"a\",\"b\"],\"type\":\"GSet\"}");
-    crdt_free(a);
-    crdt_free(b);
+    expect_merge(a, b, "{\"elements\":[\"a\",\"b\"],\"type\":\"GSet\"}");
+    free_both(a, b);
 }
 
 TEST(test_lww_later_timestamp_wins_and_ties_go_to_higher_actor)
 {
-    crdt *a = make(CRDT_LWWREGISTER), *b = make(CRDT_LWWREGISTER);
-    apply_ok(a, op_val(CRDT_OP_ASSIGN, "old"), 1, 100);
-    apply_ok(b, op_val(CRDT_OP_ASSIGN, "new"), 2, 200);
-    ASSERT_OK(crdt_merge(a, b));
-    ASSERT_STR_EQ(value_of(a), "{\"type\":\"LWWRegister\",\"value\":\"new\"}");
+    crdt *a, *b;
+    assigned_pair(CRDT_LWWREGISTER, &a, "old", 100, &b, "new", 200);
+    expect_merge(a, b, "{\"type\":\"LWWRegister\",\"value\":\"new\"}");
     crdt *c = make(CRDT_LWWREGISTER), *d = make(CRDT_LWWREGISTER);
     apply_ok(c, op_val(CRDT_OP_ASSIGN, "from-9"), 9, 500);
     apply_ok(d, op_val(CRDT_OP_ASSIGN, "from-3"), 3, 500);
-    ASSERT_OK(crdt_merge(d, c));
-    ASSERT_STR_EQ(value_of(d), "{\"type\":\"LWWRegister\",\"value\":\"from-9\"}");
-    crdt_free(a);
-    crdt_free(b);
-    crdt_free(c);
-    crdt_free(d);
+    expect_merge(d, c, "{\"type\":\"LWWRegister\",\"value\":\"from-9\"}");
+    free_both(a, b);
+    free_both(c, d);
 }
 
 TEST(test_lww_local_write_wins_even_with_a_clock_behind)
@@ -139,10 +150,8 @@ TEST(test_lww_empty_register_always_loses)
     crdt *a = make(CRDT_LWWREGISTER), *empty = make(CRDT_LWWREGISTER);
     apply_ok(a, op_val(CRDT_OP_ASSIGN, "v"), 1, 0);
     ASSERT_OK(crdt_merge(a, empty));
-    ASSERT_OK(crdt_merge(empty, a));
-    ASSERT_STR_EQ(value_of(empty), "{\"type\":\"LWWRegister\",\"value\":\"v\"}");
-    crdt_free(a);
-    crdt_free(empty);
+    expect_merge(empty, a, "{\"type\":\"LWWRegister\",\"value\":\"v\"}");
+    free_both(a, empty);
 }
 
 TEST(test_flag_stays_enabled)
@@ -150,24 +159,18 @@ TEST(test_flag_stays_enabled)
     crdt *a = make(CRDT_FLAG), *b = make(CRDT_FLAG);
     apply_ok(a, op_val(CRDT_OP_ENABLE, NULL), 1, 0);
     ASSERT_OK(crdt_merge(a, b));
-    ASSERT_OK(crdt_merge(b, a));
-    ASSERT_STR_EQ(value_of(b), "{\"type\":\"Flag\",\"value\":true}");
-    crdt_free(a);
-    crdt_free(b);
+    expect_merge(b, a, "{\"type\":\"Flag\",\"value\":true}");
+    free_both(a, b);
 }
 
 TEST(test_mvregister_keeps_concurrent_values_and_later_assign_replaces_them)
 {
-    crdt *a = make(CRDT_MVREGISTER), *b = make(CRDT_MVREGISTER);
-    apply_ok(a, op_val(CRDT_OP_ASSIGN, "x"), 1, 0);
-    apply_ok(b, op_val(CRDT_OP_ASSIGN, "y"), 2, 0);
-    ASSERT_OK(crdt_merge(a, b));
-    ASSERT_STR_EQ(value_of(a), "{\"type\":\"MVRegister\",\"values\":[\"x\",\"y\"]}");
+    crdt *a, *b;
+    assigned_pair(CRDT_MVREGISTER, &a, "x", 0, &b, "y", 0);
+    expect_merge(a, b, "{\"type\":\"MVRegister\",\"values\":[\"x\",\"y\"]}");
     apply_ok(a, op_val(CRDT_OP_ASSIGN, "z"), 1, 0);
-    ASSERT_OK(crdt_merge(b, a));
-    ASSERT_STR_EQ(value_of(b), "{\"type\":\"MVRegister\",\"values\":[\"z\"]}");
-    crdt_free(a);
-    crdt_free(b);
+    expect_merge(b, a, "{\"type\":\"MVRegister\",\"values\":[\"z\"]}");
+    free_both(a, b);
 }
 
 TEST(test_ormap_nests_values_and_merges_them)
@@ -188,8 +191,7 @@ TEST(test_ormap_nests_values_and_merges_them)
     ASSERT_STR_EQ(value_of(a), "{\"entries\":[{\"key\":\"hits\",\"value\":{\"type\":\"GCounter\","
                                "\"value\":4}},{\"key\":\"users\",\"value\":{\"elements\":[\"u1\"],"
                                "\"type\":\"ORSet\"}}],\"type\":\"ORMap\"}");
-    crdt_free(a);
-    crdt_free(b);
+    free_both(a, b);
 }
 
 TEST(test_ormap_update_with_another_type_fails_with_etype)
@@ -228,10 +230,8 @@ TEST(test_fixed_maps_take_their_shortcut_ops)
                   "{\"entries\":[{\"key\":\"k\",\"value\":[\"b\"]}],\"type\":\"ORMultiMap\"}");
     apply_ok(mm, op_key(CRDT_OP_REMOVE, "k", NULL, 0), 1, 0);
     ASSERT_STR_EQ(value_of(mm), "{\"entries\":[],\"type\":\"ORMultiMap\"}");
-    crdt_free(lww);
-    crdt_free(pn);
-    crdt_free(gc);
-    crdt_free(mm);
+    free_both(lww, pn);
+    free_both(gc, mm);
 }
 
 TEST(test_map_remove_loses_to_concurrent_update)
@@ -247,8 +247,7 @@ TEST(test_map_remove_loses_to_concurrent_update)
     bool has;
     ASSERT_OK(crdt_contains(a, (const uint8_t *)"k", 1, &has));
     ASSERT(has);
-    crdt_free(a);
-    crdt_free(b);
+    free_both(a, b);
 }
 
 TEST(test_orset_survives_growth_compaction_and_merge_at_scale)
@@ -287,9 +286,7 @@ TEST(test_orset_survives_growth_compaction_and_merge_at_scale)
     ASSERT_OK(crdt_decode(&back, x.data, x.len, NULL, 0));
     ASSERT(crdt_equal(back, ab));
     bytes_free(&x);
-    crdt_free(back);
-    crdt_free(ab);
-    crdt_free(ba);
-    crdt_free(a);
+    free_both(back, ab);
+    free_both(ba, a);
     crdt_free(b);
 }

@@ -52,12 +52,18 @@ static inline net_config test_config(uint64_t id, const uint8_t *secret)
     return c;
 }
 
+/* A net opened with c, which must succeed. */
+static inline net *open_config(const net_config *c)
+{
+    net *n = NULL;
+    ASSERT_OK(net_open(&n, c));
+    return n;
+}
+
 static inline net *open_net(uint64_t id, const uint8_t *secret)
 {
     net_config c = test_config(id, secret);
-    net *n = NULL;
-    ASSERT_OK(net_open(&n, &c));
-    return n;
+    return open_config(&c);
 }
 
 /* Waits for an event of `kind` (others are discarded). */
@@ -83,6 +89,17 @@ static inline bool wait_event(net *n, net_event_kind kind, int timeout_ms, net_e
     }
 }
 
+/* Waits for an event of `kind` from peer `node_id`, failing the test when
+ * none comes within timeout_ms or it names another peer. */
+static inline void expect_event_from(net *n, net_event_kind kind, const char *node_id,
+                                     int timeout_ms)
+{
+    net_event ev;
+    ASSERT(wait_event(n, kind, timeout_ms, &ev));
+    ASSERT_STR_EQ(ev.node_id, node_id);
+    net_event_clear(&ev);
+}
+
 /* Polls `cond` every few milliseconds until it holds or time runs out. */
 #define WAIT_UNTIL(cond, timeout_ms)                                                               \
     ({                                                                                             \
@@ -92,6 +109,14 @@ static inline bool wait_event(net *n, net_event_kind kind, int timeout_ms, net_e
             usleep(2000);                                                                          \
         ok_;                                                                                       \
     })
+
+/* The stats n keeps of peer `node_id` (which it must know). */
+static inline net_peer_stats peer_stats_of(net *n, const char *node_id)
+{
+    net_peer_stats ps;
+    ASSERT_OK(net_peer_stats_get(n, node_id, &ps));
+    return ps;
+}
 
 static inline net_stats stats_of(net *n)
 {

@@ -16,38 +16,48 @@ static void path_in_tmp(char *out, size_t cap, const char *name)
     snprintf(out, cap, "%s/%s", test_tmpdir(), name);
 }
 
-TEST(test_generated_key_file_is_private_and_reads_back_its_key)
+/* A new key file `name` in the test's directory (its path in `path`); its
+ * public key in pk. */
+static void generate_in_tmp(char path[512], const char *name, uint8_t pk[32])
 {
-    char path[512];
-    path_in_tmp(path, sizeof(path), "node.key");
-    uint8_t pk[32], sk[32], derived[32];
+    path_in_tmp(path, 512, name);
     ASSERT_OK(key_file_generate(path, pk));
-    struct stat st;
-    ASSERT(stat(path, &st) == 0);
-    ASSERT_EQ_INT(st.st_mode & 0777, 0600);
+}
+
+/* The key file at `path` holds the secret key of public key pk. */
+static void expect_key_pair(const char *path, const uint8_t pk[32])
+{
+    uint8_t sk[32], derived[32];
     ASSERT_OK(key_file_read(path, sk));
     crypto_scalarmult_base(derived, sk);
     ASSERT_MEM_EQ(derived, 32, pk, 32);
 }
 
+TEST(test_generated_key_file_is_private_and_reads_back_its_key)
+{
+    char path[512];
+    uint8_t pk[32];
+    generate_in_tmp(path, "node.key", pk);
+    struct stat st;
+    ASSERT(stat(path, &st) == 0);
+    ASSERT_EQ_INT(st.st_mode & 0777, 0600);
+    expect_key_pair(path, pk);
+}
+
 TEST(test_existing_key_file_is_never_overwritten)
 {
     char path[512];
-    path_in_tmp(path, sizeof(path), "kept.key");
-    uint8_t pk1[32], pk2[32], sk[32], derived[32];
-    ASSERT_OK(key_file_generate(path, pk1));
+    uint8_t pk1[32], pk2[32];
+    generate_in_tmp(path, "kept.key", pk1);
     ASSERT_STATUS(key_file_generate(path, pk2), ST_ECONFLICT);
-    ASSERT_OK(key_file_read(path, sk));
-    crypto_scalarmult_base(derived, sk);
-    ASSERT_MEM_EQ(derived, 32, pk1, 32);
+    expect_key_pair(path, pk1);
 }
 
 TEST(test_key_file_readable_by_others_is_refused)
 {
     char path[512];
-    path_in_tmp(path, sizeof(path), "loose.key");
     uint8_t pk[32], sk[32];
-    ASSERT_OK(key_file_generate(path, pk));
+    generate_in_tmp(path, "loose.key", pk);
     ASSERT(chmod(path, 0644) == 0);
     ASSERT_STATUS(key_file_read(path, sk), ST_EINVAL);
     ASSERT(strstr(test_last_error(), "chmod 600") != NULL);

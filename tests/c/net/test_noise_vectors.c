@@ -12,29 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conformance.h"
 #include "net/noise.h"
 #include "test.h"
 #include "util/status.h"
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf)
-        buf[n] = 0;
-    *len = (size_t)n;
-    return buf;
-}
 
 static size_t unhex(const char *hex, uint8_t *out, size_t cap)
 {
@@ -178,9 +159,9 @@ TEST(test_every_published_vector_produces_its_bytes)
     snprintf(path, sizeof(path), "%s/tests/vectors/noise/25519_ChaChaPoly_BLAKE2b.json",
              src ? src : ".");
     size_t len = 0;
-    uint8_t *text = read_file(path, &len);
+    char *text = conf_read_file(path, &len);
     ASSERT_MSG(text, "cannot read %s", path);
-    cJSON *doc = cJSON_ParseWithLength((const char *)text, len);
+    cJSON *doc = cJSON_ParseWithLength(text, len);
     free(text);
     ASSERT(doc);
     const cJSON *vectors = cJSON_GetObjectItemCaseSensitive(doc, "vectors");

@@ -104,26 +104,17 @@ TEST(test_killed_child_is_reported_and_replacement_is_reconnected)
     net *a = open_net(1, TEST_SECRET);
     ASSERT_OK(net_connect(a, addr));
     pid_t child = spawn_child(port);
-    net_event ev;
-    ASSERT(wait_event(a, NET_EV_CONNECTED, 5000, &ev));
-    ASSERT_STR_EQ(ev.node_id, "2");
-    net_event_clear(&ev);
+    expect_event_from(a, NET_EV_CONNECTED, "2", 5000);
     echo_round_trip(a, "first life");
 
     kill_child(child);
-    ASSERT(wait_event(a, NET_EV_DISCONNECTED, 5000, &ev));
-    ASSERT_STR_EQ(ev.node_id, "2");
-    net_event_clear(&ev);
+    expect_event_from(a, NET_EV_DISCONNECTED, "2", 5000);
     ASSERT_STATUS(net_send(a, "2", "x", 1, NET_RELIABLE, 0), ST_ENOTFOUND);
 
     child = spawn_child(port);
-    ASSERT(wait_event(a, NET_EV_CONNECTED, 5000, &ev));
-    ASSERT_STR_EQ(ev.node_id, "2");
-    net_event_clear(&ev);
+    expect_event_from(a, NET_EV_CONNECTED, "2", 5000);
     echo_round_trip(a, "second life");
-    net_peer_stats ps;
-    ASSERT_OK(net_peer_stats_get(a, "2", &ps));
-    ASSERT_EQ_U64(ps.connects, 2);
+    ASSERT_EQ_U64(peer_stats_of(a, "2").connects, 2);
     kill_child(child);
     net_close(a);
 }

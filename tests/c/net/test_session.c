@@ -83,11 +83,17 @@ static void pair_free(pair *p)
     bytes_free(&p->b_out);
 }
 
+/* A pair with the same secret, its handshake pumped through. */
+static void open_pair(pair *p)
+{
+    pair_init(p, SECRET, SECRET);
+    pump(p);
+}
+
 TEST(test_handshake_opens_both_sides_and_exchanges_identities)
 {
     pair p;
-    pair_init(&p, SECRET, SECRET);
-    pump(&p);
+    open_pair(&p);
     ASSERT_EQ_INT(p.a.state, SESSION_OPEN);
     ASSERT_EQ_INT(p.b.state, SESSION_OPEN);
     ASSERT_EQ_INT(p.opened_a, 1);
@@ -103,8 +109,7 @@ TEST(test_handshake_opens_both_sides_and_exchanges_identities)
 TEST(test_messages_flow_both_ways_with_class)
 {
     pair p;
-    pair_init(&p, SECRET, SECRET);
-    pump(&p);
+    open_pair(&p);
     ASSERT_OK(session_seal(&p.a, NET_CLASS_DELTA, (const uint8_t *)"hello", 5, &p.a_out));
     pump(&p);
     ASSERT_EQ_INT(p.msgs_b, 1);
@@ -121,8 +126,7 @@ TEST(test_messages_flow_both_ways_with_class)
 TEST(test_ciphertext_does_not_contain_the_plaintext)
 {
     pair p;
-    pair_init(&p, SECRET, SECRET);
-    pump(&p);
+    open_pair(&p);
     const char *msg = "a very recognisable plaintext";
     ASSERT_OK(session_seal(&p.a, 0, (const uint8_t *)msg, strlen(msg), &p.a_out));
     ASSERT(memmem(p.a_out.data, p.a_out.len, "recognisable", 12) == NULL);
@@ -206,8 +210,7 @@ TEST(test_plaintext_mode_works_only_when_both_agree)
 TEST(test_replayed_frame_fails_the_session)
 {
     pair p;
-    pair_init(&p, SECRET, SECRET);
-    pump(&p);
+    open_pair(&p);
     ASSERT_OK(session_seal(&p.a, 0, (const uint8_t *)"pay 10", 6, &p.a_out));
     bytes copy = BYTES_INIT;
     bytes_put(&copy, p.a_out.data, p.a_out.len);
@@ -225,8 +228,7 @@ TEST(test_replayed_frame_fails_the_session)
 TEST(test_reordered_frames_fail_the_session)
 {
     pair p;
-    pair_init(&p, SECRET, SECRET);
-    pump(&p);
+    open_pair(&p);
     bytes first = BYTES_INIT, second = BYTES_INIT;
     ASSERT_OK(session_seal(&p.a, 0, (const uint8_t *)"one", 3, &first));
     ASSERT_OK(session_seal(&p.a, 0, (const uint8_t *)"two", 3, &second));
@@ -294,8 +296,7 @@ TEST(test_frame_limit_is_small_until_the_peer_authenticated)
 TEST(test_oversized_message_is_refused_by_seal_and_by_receiver)
 {
     pair p;
-    pair_init(&p, SECRET, SECRET);
-    pump(&p);
+    open_pair(&p);
     static uint8_t big[(1 << 16) + 1];
     ASSERT_STATUS(session_seal(&p.a, 0, big, sizeof(big), &p.a_out), ST_ELIMIT);
     ASSERT_OK(session_seal(&p.a, 0, big, sizeof(big) - 1, &p.a_out));
@@ -308,8 +309,7 @@ TEST(test_oversized_message_is_refused_by_seal_and_by_receiver)
 TEST(test_byte_at_a_time_delivery_gives_the_same_messages)
 {
     pair p;
-    pair_init(&p, SECRET, SECRET);
-    pump(&p);
+    open_pair(&p);
     for (int i = 0; i < 5; i++)
         ASSERT_OK(session_seal(&p.a, 0, (const uint8_t *)"abcdef", (size_t)i, &p.a_out));
     int msgs = 0;

@@ -17,6 +17,43 @@ static void connect_pair(net *a, net *b)
     ASSERT(wait_event(b, NET_EV_CONNECTED, 3000, NULL));
 }
 
+/* Net 1 with queue limits soft and hard bytes per peer (c: its config). */
+static net *open_with_queues(net_config *c, size_t soft, size_t hard)
+{
+    c->queue_soft_bytes = soft;
+    c->queue_hard_bytes = hard;
+    return open_config(c);
+}
+
+/* A raw peer 7 that a has authenticated. */
+static void accept_raw_peer(raw_peer *r, net *a)
+{
+    ASSERT(raw_peer_open(r, net_port(a), TEST_SECRET, 7));
+    ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, NULL));
+}
+
+/* a drops its link with reason `reason` (and, unless NULL, names peer
+ * node_id). */
+static void expect_disconnect(net *a, const char *node_id, int reason)
+{
+    net_event ev;
+    ASSERT(wait_event(a, NET_EV_DISCONNECTED, 3000, &ev));
+    if (node_id)
+        ASSERT_STR_EQ(ev.node_id, node_id);
+    ASSERT_EQ_INT(ev.reason, reason);
+    net_event_clear(&ev);
+}
+
+/* a still admits new peers: ids from..to-1 connect to it in turn. */
+static void expect_admits(net *a, uint64_t from, uint64_t to)
+{
+    for (uint64_t id = from; id < to; id++) {
+        net *b = open_net(id, TEST_SECRET);
+        connect_pair(b, a);
+        net_close(b);
+    }
+}
+
 TEST(test_two_nets_exchange_messages_both_ways)
 {
     net *a = open_net(1, TEST_SECRET), *b = open_net(2, TEST_SECRET);
@@ -94,12 +131,18 @@ TEST(test_messages_arrive_in_order_and_intact)
     net_close(b);
 }
 
+/* `outsider` dials a, whose handshake with it fails and is counted. */
+static void expect_refused_dial(net *a, net *outsider)
+{
+    char addr[64];
+    ASSERT_OK(net_connect(outsider, addr_of(a, addr, sizeof(addr))));
+    ASSERT(WAIT_UNTIL(stats_of(a).handshake_failures >= 1, 3000));
+}
+
 TEST(test_wrong_secret_is_refused_counted_and_learns_nothing)
 {
     net *a = open_net(1, TEST_SECRET), *intruder = open_net(9, WRONG_SECRET);
-    char addr[64];
-    ASSERT_OK(net_connect(intruder, addr_of(a, addr, sizeof(addr))));
-    ASSERT(WAIT_UNTIL(stats_of(a).handshake_failures >= 1, 3000));
+    expect_refused_dial(a, intruder);
     ASSERT(stats_of(a).rejected_connections >= 1);
     ASSERT(stats_of(intruder).handshake_failures >= 1);
     ASSERT(!wait_event(a, NET_EV_CONNECTED, 200, NULL));
@@ -129,9 +172,7 @@ TEST(test_raw_peer_with_wrong_secret_never_gets_an_identity)
 TEST(test_plaintext_node_cannot_join_an_encrypted_cluster)
 {
     net *a = open_net(1, TEST_SECRET), *p = open_net(3, NULL);
-    char addr[64];
-    ASSERT_OK(net_connect(p, addr_of(a, addr, sizeof(addr))));
-    ASSERT(WAIT_UNTIL(stats_of(a).handshake_failures >= 1, 3000));
+    expect_refused_dial(a, p);
     ASSERT_EQ_INT(stats_of(a).peers_connected, 0);
     net_close(p);
     net_close(a);
@@ -176,8 +217,7 @@ TEST(test_half_open_connection_times_out_without_blocking_others)
 {
     net_config c = test_config(1, TEST_SECRET);
     c.handshake_timeout_ms = 1500;
-    net *a;
-    ASSERT_OK(net_open(&a, &c));
+    net *a = open_config(&c);
     int silent = raw_connect(net_port(a));
     int partial = raw_connect(net_port(a));
     raw_send(partial,
@@ -206,27 +246,21 @@ TEST(test_unauthenticated_connections_beyond_the_cap_are_refused)
 {
     net_config c = test_config(1, TEST_SECRET);
     c.max_pending = 2;
-    net *a;
-    ASSERT_OK(net_open(&a, &c));
+    net *a = open_config(&c);
     int fds[4];
     for (int i = 0; i < 4; i++)
         fds[i] = raw_connect(net_port(a));
     ASSERT(WAIT_UNTIL(stats_of(a).pending_rejected == 2, 3000));
     for (int i = 0; i < 4; i++)
         close(fds[i]);
-    net *b = open_net(2, TEST_SECRET);
-    connect_pair(b, a);
-    net_close(b);
+    expect_admits(a, 2, 3);
     net_close(a);
 }
 
 TEST(test_slow_reader_gets_drops_while_others_keep_flowing)
 {
     net_config c = test_config(1, TEST_SECRET);
-    c.queue_soft_bytes = 64 << 10;
-    c.queue_hard_bytes = 256 << 10;
-    net *a;
-    ASSERT_OK(net_open(&a, &c));
+    net *a = open_with_queues(&c, 64 << 10, 256 << 10);
     net *b = open_net(2, TEST_SECRET);
     connect_pair(b, a);
     raw_peer slow;
@@ -265,23 +299,15 @@ TEST(test_slow_reader_gets_drops_while_others_keep_flowing)
 TEST(test_reliable_overflow_closes_the_link_and_reports_it)
 {
     net_config c = test_config(1, TEST_SECRET);
-    c.queue_soft_bytes = 16 << 10;
-    c.queue_hard_bytes = 64 << 10;
-    net *a;
-    ASSERT_OK(net_open(&a, &c));
+    net *a = open_with_queues(&c, 16 << 10, 64 << 10);
     raw_peer slow;
-    ASSERT(raw_peer_open(&slow, net_port(a), TEST_SECRET, 7));
-    ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, NULL));
+    accept_raw_peer(&slow, a);
     static uint8_t msg[4096];
     int rc = ST_OK;
     for (int i = 0; i < 20000 && rc == ST_OK; i++)
         rc = net_send(a, "7", msg, sizeof(msg), NET_RELIABLE, 0);
     ASSERT_STATUS(rc, ST_ELIMIT);
-    net_event ev;
-    ASSERT(wait_event(a, NET_EV_DISCONNECTED, 3000, &ev));
-    ASSERT_STR_EQ(ev.node_id, "7");
-    ASSERT_EQ_INT(ev.reason, ST_ELIMIT);
-    net_event_clear(&ev);
+    expect_disconnect(a, "7", ST_ELIMIT);
     ASSERT_EQ_U64(stats_of(a).reliable_overflows, 1);
     ASSERT_STATUS(net_send(a, "7", msg, 1, NET_RELIABLE, 0), ST_ENOTFOUND);
     raw_peer_close(&slow);
@@ -292,28 +318,19 @@ TEST(test_oversized_frame_closes_the_connection)
 {
     net_config c = test_config(1, TEST_SECRET);
     c.max_message_bytes = 1024;
-    net *a;
-    ASSERT_OK(net_open(&a, &c));
+    net *a = open_config(&c);
     raw_peer r;
-    ASSERT(raw_peer_open(&r, net_port(a), TEST_SECRET, 7));
-    ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, NULL));
+    accept_raw_peer(&r, a);
     uint8_t hdr[2] = {0xff, 0xff}; /* one Noise message, more than 1024 + overhead */
     raw_send(r.fd, hdr, 2);
-    net_event ev;
-    ASSERT(wait_event(a, NET_EV_DISCONNECTED, 3000, &ev));
-    ASSERT_EQ_INT(ev.reason, ST_ELIMIT);
-    net_event_clear(&ev);
+    expect_disconnect(a, NULL, ST_ELIMIT);
     ASSERT_EQ_U64(stats_of(a).malformed_frames, 1);
     ASSERT(raw_sees_close(r.fd, 3000));
     ASSERT_STATUS(net_send(a, "7", "x", 1, NET_RELIABLE, 0), ST_ENOTFOUND);
     uint8_t big[2000] = {0};
     ASSERT_STATUS(net_send(a, "7", big, sizeof(big), NET_RELIABLE, 0), ST_ENOTFOUND);
     raw_peer_close(&r);
-    for (uint64_t id = 2; id < 5; id++) { /* the node still admits others */
-        net *b = open_net(id, TEST_SECRET);
-        connect_pair(b, a);
-        net_close(b);
-    }
+    expect_admits(a, 2, 5); /* the node still admits others */
     net_close(a);
 }
 
@@ -321,8 +338,7 @@ TEST(test_replayed_frame_is_rejected_and_closes_the_connection)
 {
     net *a = open_net(1, TEST_SECRET);
     raw_peer r;
-    ASSERT(raw_peer_open(&r, net_port(a), TEST_SECRET, 7));
-    ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, NULL));
+    accept_raw_peer(&r, a);
     bytes frame = BYTES_INIT;
     ASSERT_OK(session_seal(&r.s, 0, (const uint8_t *)"transfer 10", 11, &frame));
     raw_send(r.fd, frame.data, frame.len);
@@ -339,9 +355,7 @@ TEST(test_replayed_frame_is_rejected_and_closes_the_connection)
     ASSERT_EQ_U64(stats_of(a).rejected_connections, 0); /* it had authenticated */
     bytes_free(&frame);
     raw_peer_close(&r);
-    net *b = open_net(2, TEST_SECRET); /* the node still admits others */
-    connect_pair(b, a);
-    net_close(b);
+    expect_admits(a, 2, 3); /* the node still admits others */
     net_close(a);
 }
 
@@ -353,24 +367,18 @@ TEST(test_reconnects_after_the_peer_restarts_on_the_same_port)
     connect_pair(a, b);
     net_close(b);
     net_event ev;
-    ASSERT(wait_event(a, NET_EV_DISCONNECTED, 3000, &ev));
-    ASSERT_STR_EQ(ev.node_id, "2");
-    net_event_clear(&ev);
+    expect_event_from(a, NET_EV_DISCONNECTED, "2", 3000);
     usleep(100 * 1000); /* a few failed redials: the backoff grows */
 
     net_config c = test_config(2, TEST_SECRET);
     c.listen_addr = addr;
     ASSERT_OK(net_open(&b, &c));
-    ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, &ev));
-    ASSERT_STR_EQ(ev.node_id, "2");
-    net_event_clear(&ev);
+    expect_event_from(a, NET_EV_CONNECTED, "2", 3000);
     ASSERT_OK(net_send(a, "2", "back", 4, NET_RELIABLE, 0));
     ASSERT(wait_event(b, NET_EV_MESSAGE, 3000, &ev));
     ASSERT_MEM_EQ(ev.data, ev.len, "back", 4);
     net_event_clear(&ev);
-    net_peer_stats ps;
-    ASSERT_OK(net_peer_stats_get(a, "2", &ps));
-    ASSERT_EQ_U64(ps.connects, 2);
+    ASSERT_EQ_U64(peer_stats_of(a, "2").connects, 2);
     net_close(a);
     net_close(b);
 }
@@ -382,10 +390,7 @@ TEST(test_disconnect_stops_redialling)
     addr_of(b, addr, sizeof(addr));
     connect_pair(a, b);
     ASSERT_OK(net_disconnect(a, addr));
-    net_event ev;
-    ASSERT(wait_event(a, NET_EV_DISCONNECTED, 3000, &ev));
-    ASSERT_STR_EQ(ev.node_id, "2");
-    net_event_clear(&ev);
+    expect_event_from(a, NET_EV_DISCONNECTED, "2", 3000);
     ASSERT(wait_event(b, NET_EV_DISCONNECTED, 3000, NULL));
     uint64_t dialled = stats_of(a).dialled;
     ASSERT(!wait_event(a, NET_EV_CONNECTED, 300, NULL)); /* backoff max is 200 ms */
@@ -457,8 +462,7 @@ TEST(test_slow_sender_does_not_stall_other_peers)
 {
     net *a = open_net(1, TEST_SECRET);
     raw_peer slow;
-    ASSERT(raw_peer_open(&slow, net_port(a), TEST_SECRET, 7));
-    ASSERT(wait_event(a, NET_EV_CONNECTED, 3000, NULL));
+    accept_raw_peer(&slow, a);
     bytes frame = BYTES_INIT;
     uint8_t payload[200];
     memset(payload, 'z', sizeof(payload));
@@ -529,8 +533,7 @@ TEST(test_undrained_inbound_queue_pauses_reading_and_loses_nothing)
 {
     net_config c = test_config(2, TEST_SECRET);
     c.inbound_cap_bytes = 32 << 10;
-    net *b;
-    ASSERT_OK(net_open(&b, &c));
+    net *b = open_config(&c);
     net *a = open_net(1, TEST_SECRET);
     connect_pair(a, b);
     static uint8_t msg[1024];

@@ -89,24 +89,56 @@ static void snapshot_msg(bytes *out, uint64_t inc, uint64_t base_age, uint64_t v
     owned_msg_encode(out, &m);
 }
 
-/* One engine (node 1) that knows node 2 and holds its view at (5, 3). */
-static owned *reader_engine(void)
+/* Delivers to e, from node 2, a snapshot_msg of these arguments. */
+static int deliver_snapshot(owned *e, uint64_t inc, uint64_t base_age, uint64_t value,
+                            uint32_t version)
+{
+    bytes b = BYTES_INIT;
+    snapshot_msg(&b, inc, base_age, value, version);
+    int rc = owned_deliver(e, 2, b.data, b.len);
+    bytes_free(&b);
+    return rc;
+}
+
+/* Delivers to e, from node 2, a deltas_msg of "load" with these arguments. */
+static int deliver_deltas(owned *e, uint64_t inc, uint64_t first, size_t n, uint32_t version)
+{
+    bytes b = BYTES_INIT;
+    deltas_msg(&b, "load", inc, first, n, version);
+    int rc = owned_deliver(e, 2, b.data, b.len);
+    bytes_free(&b);
+    return rc;
+}
+
+/* Node 1, incarnation 1, default limits. */
+static owned_options node1_options(void)
 {
     owned_options o;
     memset(&o, 0, sizeof(o));
     o.node_id = 1;
     o.incarnation = 1;
     o.lim = limits_default();
+    return o;
+}
+
+/* One engine (node 1) that knows node 2 and holds its view at (5, 3),
+ * taking views of another wire version as `on_mismatch` says. */
+static owned *reader_engine_on_mismatch(uint32_t on_mismatch)
+{
+    owned_options o = node1_options();
     owned *e = NULL;
     ASSERT_OK(owned_open(&e, &o));
     owned_type_options t = owned_type_defaults();
+    t.on_mismatch = on_mismatch;
     ASSERT_OK(owned_register(e, "load", &t));
     ASSERT_OK(owned_member_up(e, 2, 1));
-    bytes b = BYTES_INIT;
-    snapshot_msg(&b, 5, 3, 10, 1);
-    ASSERT_OK(owned_deliver(e, 2, b.data, b.len));
-    bytes_free(&b);
+    ASSERT_OK(deliver_snapshot(e, 5, 3, 10, 1));
     return e;
+}
+
+static owned *reader_engine(void)
+{
+    return reader_engine_on_mismatch(owned_type_defaults().on_mismatch);
 }
 
 static size_t count_pulls(owned *e)
@@ -140,26 +172,21 @@ TEST(test_delta_applies_only_at_exactly_age_plus_one)
 {
     owned *e = reader_engine();
     count_pulls(e);
-    bytes b = BYTES_INIT;
-    deltas_msg(&b, "load", 5, 4, 1, 1);
-    ASSERT_OK(owned_deliver(e, 2, b.data, b.len));
+    ASSERT_OK(deliver_deltas(e, 5, 4, 1, 1));
     ASSERT_EQ_U64(view_gen(e, 2).age, 4);
     /* Older and duplicate deltas are dropped without a pull. */
-    deltas_msg(&b, "load", 5, 3, 2, 1);
-    ASSERT_OK(owned_deliver(e, 2, b.data, b.len));
+    ASSERT_OK(deliver_deltas(e, 5, 3, 2, 1));
     ASSERT_EQ_U64(view_gen(e, 2).age, 4);
     ASSERT_EQ_INT(count_pulls(e), 0);
     ASSERT(owned_get_stats(e).stale_dropped >= 1);
     /* An overlapping run applies its new suffix only. */
-    deltas_msg(&b, "load", 5, 4, 3, 1);
-    ASSERT_OK(owned_deliver(e, 2, b.data, b.len));
+    ASSERT_OK(deliver_deltas(e, 5, 4, 3, 1));
     ASSERT_EQ_U64(view_gen(e, 2).age, 6);
     owned_view_copy v;
     ASSERT_OK(owned_read(e, "load", 2, &v));
     ASSERT_EQ_INT(v.n_deltas, 3);
     ASSERT_EQ_U64(sim_fold(&v), 13);
     owned_view_copy_free(&v);
-    bytes_free(&b);
     owned_close(e);
 }
 
@@ -168,13 +195,11 @@ TEST(test_gap_and_newer_incarnation_trigger_a_pull)
     owned *e = reader_engine();
     count_pulls(e);
     bytes b = BYTES_INIT;
-    deltas_msg(&b, "load", 5, 6, 1, 1); /* gap: view is at 3 */
-    ASSERT_OK(owned_deliver(e, 2, b.data, b.len));
+    ASSERT_OK(deliver_deltas(e, 5, 6, 1, 1)); /* gap: view is at 3 */
     ASSERT_EQ_U64(view_gen(e, 2).age, 3);
     ASSERT_EQ_INT(count_pulls(e), 1);
     /* A second gap while the pull is in flight does not pull again ... */
-    deltas_msg(&b, "load", 5, 7, 1, 1);
-    ASSERT_OK(owned_deliver(e, 2, b.data, b.len));
+    ASSERT_OK(deliver_deltas(e, 5, 7, 1, 1));
     ASSERT_EQ_INT(count_pulls(e), 0);
     /* ... but the retry timer does. */
     ASSERT_OK(owned_tick(e, 1000));
@@ -187,8 +212,7 @@ TEST(test_gap_and_newer_incarnation_trigger_a_pull)
     ASSERT_OK(owned_tick(e, 3000));
     ASSERT(count_pulls(e) >= 1);
     /* An older incarnation is dropped. */
-    deltas_msg(&b, "load", 4, 4, 1, 1);
-    ASSERT_OK(owned_deliver(e, 2, b.data, b.len));
+    ASSERT_OK(deliver_deltas(e, 4, 4, 1, 1));
     ASSERT_EQ_U64(view_gen(e, 2).incarnation, 5);
     bytes_free(&b);
     owned_close(e);
@@ -197,21 +221,16 @@ TEST(test_gap_and_newer_incarnation_trigger_a_pull)
 TEST(test_snapshot_not_newer_than_the_view_is_discarded)
 {
     owned *e = reader_engine();
-    bytes b = BYTES_INIT;
     uint64_t stale_before = owned_get_stats(e).stale_dropped;
-    snapshot_msg(&b, 5, 2, 99, 1); /* (5,2) < (5,3) */
-    ASSERT_OK(owned_deliver(e, 2, b.data, b.len));
-    snapshot_msg(&b, 4, 50, 99, 1); /* older incarnation, larger age */
-    ASSERT_OK(owned_deliver(e, 2, b.data, b.len));
+    ASSERT_OK(deliver_snapshot(e, 5, 2, 99, 1));  /* (5,2) < (5,3) */
+    ASSERT_OK(deliver_snapshot(e, 4, 50, 99, 1)); /* older incarnation, larger age */
     ASSERT_EQ_U64(owned_get_stats(e).stale_dropped, stale_before + 2);
     owned_view_copy v;
     ASSERT_OK(owned_read(e, "load", 2, &v));
     ASSERT_EQ_U64(sim_fold(&v), 10);
     owned_view_copy_free(&v);
-    snapshot_msg(&b, 6, 0, 1, 1); /* newer incarnation, age 0 wins */
-    ASSERT_OK(owned_deliver(e, 2, b.data, b.len));
+    ASSERT_OK(deliver_snapshot(e, 6, 0, 1, 1)); /* newer incarnation, age 0 wins */
     ASSERT_EQ_U64(view_gen(e, 2).incarnation, 6);
-    bytes_free(&b);
     owned_close(e);
 }
 
@@ -243,9 +262,7 @@ TEST(test_version_mismatch_keep_stale_keeps_the_view_flagged)
 {
     owned *e = reader_engine();
     drain_events(e, 0, NULL);
-    bytes b = BYTES_INIT;
-    snapshot_msg(&b, 5, 20, 77, 2);
-    ASSERT_OK(owned_deliver(e, 2, b.data, b.len));
+    ASSERT_OK(deliver_snapshot(e, 5, 20, 77, 2));
     owned_event ev = {0};
     ASSERT_EQ_INT(drain_events(e, OWNED_EV_VERSION_MISMATCH, &ev), 1);
     ASSERT_EQ_INT(ev.peer_version, 2);
@@ -259,42 +276,25 @@ TEST(test_version_mismatch_keep_stale_keeps_the_view_flagged)
     ASSERT_OK(owned_query(e, "load", 2, UINT64_MAX, &req));
     ASSERT(req != 0);
     /* The owner speaking version 1 again clears the flag. */
-    snapshot_msg(&b, 5, 21, 78, 1);
-    ASSERT_OK(owned_deliver(e, 2, b.data, b.len));
+    ASSERT_OK(deliver_snapshot(e, 5, 21, 78, 1));
     ASSERT_OK(owned_read(e, "load", 2, &v));
     ASSERT(!v.version_mismatch);
     ASSERT_EQ_U64(sim_fold(&v), 78);
     owned_view_copy_free(&v);
-    bytes_free(&b);
     owned_close(e);
 }
 
 TEST(test_version_mismatch_drop_and_wait_removes_the_view)
 {
-    owned_options o;
-    memset(&o, 0, sizeof(o));
-    o.node_id = 1;
-    o.incarnation = 1;
-    owned *e = NULL;
-    ASSERT_OK(owned_open(&e, &o));
-    owned_type_options t = owned_type_defaults();
-    t.on_mismatch = OWNED_DROP_AND_WAIT;
-    ASSERT_OK(owned_register(e, "load", &t));
-    ASSERT_OK(owned_member_up(e, 2, 1));
-    bytes b = BYTES_INIT;
-    snapshot_msg(&b, 5, 3, 10, 1);
-    ASSERT_OK(owned_deliver(e, 2, b.data, b.len));
+    owned *e = reader_engine_on_mismatch(OWNED_DROP_AND_WAIT);
     drain_events(e, 0, NULL);
-    deltas_msg(&b, "load", 5, 4, 1, 2);
-    ASSERT_OK(owned_deliver(e, 2, b.data, b.len));
+    ASSERT_OK(deliver_deltas(e, 5, 4, 1, 2));
     ASSERT_EQ_INT(drain_events(e, OWNED_EV_VIEW_REMOVED, NULL), 1);
     owned_view_copy v;
     ASSERT_STATUS(owned_read(e, "load", 2, &v), ST_ENOTFOUND);
     /* It waits: a matching version brings the view back. */
-    snapshot_msg(&b, 5, 30, 40, 1);
-    ASSERT_OK(owned_deliver(e, 2, b.data, b.len));
+    ASSERT_OK(deliver_snapshot(e, 5, 30, 40, 1));
     ASSERT_EQ_U64(view_gen(e, 2).age, 30);
-    bytes_free(&b);
     owned_close(e);
 }
 
@@ -547,11 +547,7 @@ TEST(test_register_rejects_bad_options_and_duplicates)
 
 TEST(test_publish_limits_size_and_delta_count)
 {
-    owned_options o;
-    memset(&o, 0, sizeof(o));
-    o.node_id = 1;
-    o.incarnation = 1;
-    o.lim = limits_default();
+    owned_options o = node1_options();
     o.lim.max_bytes = 64;
     owned *e = NULL;
     ASSERT_OK(owned_open(&e, &o));
@@ -597,10 +593,7 @@ static int load_fails_crypto(void *ctx, const uint8_t *key, size_t key_len, byte
 
 TEST(test_a_store_that_cannot_be_read_fails_registration)
 {
-    owned_options o;
-    memset(&o, 0, sizeof(o));
-    o.node_id = 1;
-    o.incarnation = 1;
+    owned_options o = node1_options();
     o.persist.load = load_fails_crypto;
     owned *e = NULL;
     ASSERT_OK(owned_open(&e, &o));

@@ -140,13 +140,55 @@ static void query_all_lazy(sim *s, monitor *mon)
     run_checked(s, mon, 200);
 }
 
+/* The faults stop: no loss, no duplicates, delays of 5 ms at most. */
+static void quiet_network(sim *s)
+{
+    s->drop_pct = 0;
+    s->dup_pct = 0;
+    s->max_delay_ms = 5;
+}
+
+/* Churn on the push type for churn_ms, which then settles. */
+static void churn_settled(sim *s, monitor *mon, uint64_t churn_ms)
+{
+    churn(s, mon, churn_ms, 1);
+    ASSERT(settle(s, mon, 2000, PUSH));
+}
+
+static void boot_settled(sim *s, monitor *mon, size_t n, uint64_t churn_ms)
+{
+    boot(s, mon, n);
+    churn_settled(s, mon, churn_ms);
+}
+
+/* Node i crashes and starts again without its state: its store wiped, or
+ * (failed_load) a store whose load fails once; its value starts at 0. */
+static void restart_without_state(sim *s, size_t i, bool failed_load)
+{
+    sim_crash(s, i, false);
+    if (failed_load)
+        s->nodes[i].store.fail_load = true;
+    else
+        sim_store_wipe(&s->nodes[i].store);
+    *sim_value(s, i, "push") = 0;
+    ASSERT_OK(sim_start(s, i));
+    s->nodes[i].store.fail_load = false;
+}
+
+/* The eager types settle within max_ms, and the lazy one once read: every
+ * type converged. */
+static void converge_all_types(sim *s, monitor *mon, uint64_t max_ms)
+{
+    ASSERT(settle(s, mon, max_ms, EAGER));
+    query_all_lazy(s, mon);
+    ASSERT(all_converged(s, 0xf));
+}
+
 TEST(test_crash_and_restart_with_persisted_state_keeps_the_incarnation)
 {
     sim s;
     monitor mon;
-    boot(&s, &mon, 4);
-    churn(&s, &mon, 300, 1);
-    ASSERT(settle(&s, &mon, 2000, PUSH));
+    boot_settled(&s, &mon, 4, 300);
     owned_gen before;
     uint64_t value;
     ASSERT(sim_view(&s, 0, 0, "push", &value, &before));
@@ -159,8 +201,7 @@ TEST(test_crash_and_restart_with_persisted_state_keeps_the_incarnation)
     ASSERT_EQ_U64(after.incarnation, before.incarnation);
     ASSERT_EQ_U64(after.age, before.age);
     ASSERT_EQ_U64(loaded, value);
-    churn(&s, &mon, 300, 1);
-    ASSERT(settle(&s, &mon, 2000, PUSH));
+    churn_settled(&s, &mon, 300);
     sim_free(&s);
 }
 
@@ -168,16 +209,11 @@ TEST(test_crash_and_restart_without_state_takes_a_new_incarnation)
 {
     sim s;
     monitor mon;
-    boot(&s, &mon, 4);
-    churn(&s, &mon, 300, 1);
-    ASSERT(settle(&s, &mon, 2000, PUSH));
+    boot_settled(&s, &mon, 4, 300);
     owned_gen before, seen;
     uint64_t v;
     ASSERT(sim_view(&s, 0, 0, "push", &v, &before));
-    sim_crash(&s, 0, false);
-    sim_store_wipe(&s.nodes[0].store);
-    *sim_value(&s, 0, "push") = 0;
-    ASSERT_OK(sim_start(&s, 0));
+    restart_without_state(&s, 0, false);
     ASSERT(settle(&s, &mon, 2000, PUSH));
     ASSERT(sim_view(&s, 1, 0, "push", &v, &seen));
     ASSERT(seen.incarnation > before.incarnation);
@@ -190,21 +226,14 @@ TEST(test_crash_and_restart_with_a_failed_load_takes_a_new_incarnation)
 {
     sim s;
     monitor mon;
-    boot(&s, &mon, 3);
-    churn(&s, &mon, 200, 1);
-    ASSERT(settle(&s, &mon, 2000, PUSH));
+    boot_settled(&s, &mon, 3, 200);
     owned_gen before, after;
     uint64_t v;
     ASSERT(sim_view(&s, 2, 2, "push", &v, &before));
-    sim_crash(&s, 2, false);
-    s.nodes[2].store.fail_load = true;
-    *sim_value(&s, 2, "push") = 0;
-    ASSERT_OK(sim_start(&s, 2));
-    s.nodes[2].store.fail_load = false;
+    restart_without_state(&s, 2, true);
     ASSERT(sim_view(&s, 2, 2, "push", &v, &after));
     ASSERT(after.incarnation > before.incarnation);
-    churn(&s, &mon, 200, 1);
-    ASSERT(settle(&s, &mon, 2000, PUSH));
+    churn_settled(&s, &mon, 200);
     sim_free(&s);
 }
 
@@ -264,9 +293,7 @@ static void version_scenario(uint32_t policy)
     monitor mon;
     memset(g_wire_version, 0, sizeof(g_wire_version));
     g_policy = policy;
-    boot(&s, &mon, 3);
-    churn(&s, &mon, 200, 1);
-    ASSERT(settle(&s, &mon, 2000, PUSH));
+    boot_settled(&s, &mon, 3, 200);
     uint64_t old_value;
     owned_gen old_gen;
     ASSERT(sim_view(&s, 1, 0, "push", &old_value, &old_gen));
@@ -333,9 +360,7 @@ TEST(test_split_brain_partition_heals)
     ASSERT(owned_gen_cmp(g3, g0) < 0);
     sim_heal(&s);
     s.drop_pct = 0;
-    ASSERT(settle(&s, &mon, 5000, EAGER));
-    query_all_lazy(&s, &mon);
-    ASSERT(all_converged(&s, 0xf));
+    converge_all_types(&s, &mon, 5000);
     sim_free(&s);
 }
 
@@ -356,10 +381,8 @@ TEST(test_generation_order_is_independent_of_clock_skew)
     s.nodes[1].skew_ms -= 7200000;
     s.nodes[2].skew_ms += 7200000;
     churn(&s, &mon, 600, 4);
-    s.max_delay_ms = 5;
-    ASSERT(settle(&s, &mon, 5000, EAGER));
-    query_all_lazy(&s, &mon);
-    ASSERT(all_converged(&s, 0xf));
+    quiet_network(&s); /* there was no loss or duplication */
+    converge_all_types(&s, &mon, 5000);
     sim_free(&s);
 }
 
@@ -372,9 +395,7 @@ TEST(test_ten_node_full_mesh_converges_through_a_lossy_network)
     s.dup_pct = 5;
     s.max_delay_ms = 25;
     churn(&s, &mon, 1500, 4);
-    s.drop_pct = 0;
-    s.dup_pct = 0;
-    s.max_delay_ms = 5;
+    quiet_network(&s);
     ASSERT(settle(&s, &mon, 5000, EAGER));
     ASSERT(!all_converged(&s, 0x2)); /* lazy views wait for reads */
     query_all_lazy(&s, &mon);
@@ -408,9 +429,7 @@ TEST(test_partition_with_membership_changes_heals)
         for (size_t b = 0; b < 6; b++)
             if ((a < 3) != (b < 3))
                 ASSERT_OK(owned_member_up(s.nodes[a].e, s.nodes[b].id, 2));
-    ASSERT(settle(&s, &mon, 3000, EAGER));
-    query_all_lazy(&s, &mon);
-    ASSERT(all_converged(&s, 0xf));
+    converge_all_types(&s, &mon, 3000);
     sim_free(&s);
 }
 
@@ -460,11 +479,8 @@ TEST(test_chaos_rounds_converge_after_the_faults_stop)
         churn(&s, &mon, 150, 4);
         sim_heal(&s);
     }
-    s.drop_pct = s.dup_pct = 0;
-    s.max_delay_ms = 5;
+    quiet_network(&s);
     churn(&s, &mon, 10, 4);
-    ASSERT(settle(&s, &mon, 5000, EAGER));
-    query_all_lazy(&s, &mon);
-    ASSERT(all_converged(&s, 0xf));
+    converge_all_types(&s, &mon, 5000);
     sim_free(&s);
 }

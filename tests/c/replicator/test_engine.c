@@ -26,7 +26,8 @@ static engine *open_engine(const char *id, const char *seed, size_t max_message_
     if (max_message_bytes)
         c.max_message_bytes = max_message_bytes;
     engine *e = NULL;
-    return engine_new(&e, &c, 1000000) == ST_OK ? e : NULL;
+    ASSERT_OK(engine_new(&e, &c, 1000000));
+    return e;
 }
 
 static int incr(engine *e, uint64_t now, const char *key, uint64_t amount)
@@ -132,7 +133,6 @@ TEST(test_config_is_checked)
 TEST(test_local_update_type_and_deleted_errors_change_nothing)
 {
     engine *e = open_engine("a", NULL, 0);
-    ASSERT(e);
     ASSERT_OK(incr(e, 1000000, "k", 2));
     ASSERT_STATUS(add(e, 1000000, "k", "x"), ST_ETYPE);
     ASSERT_EQ_INT(value_of(e, "k"), 2);
@@ -147,12 +147,17 @@ TEST(test_local_update_type_and_deleted_errors_change_nothing)
     engine_free(e);
 }
 
+static void msglog_free(msglog *log)
+{
+    for (size_t i = 0; i < log->n; i++)
+        bytes_free(&log->msgs[i]);
+}
+
 TEST(test_truncated_and_flipped_messages_never_lose_stored_data)
 {
     uint64_t now = 1000000;
     engine *a = open_engine("a", "a", 1024);
     engine *b = open_engine("b", "a", 1024);
-    ASSERT(a && b);
     msglog log;
     memset(&log, 0, sizeof(log));
     run(a, b, &now, 4, NULL);
@@ -184,8 +189,7 @@ TEST(test_truncated_and_flipped_messages_never_lose_stored_data)
         crdt *v = NULL;
         ASSERT_STATUS(engine_get(b, (const uint8_t *)"gone", 4, &v), ST_EDELETED);
     }
-    for (size_t i = 0; i < log.n; i++)
-        bytes_free(&log.msgs[i]);
+    msglog_free(&log);
     engine_free(a);
     engine_free(b);
 }
@@ -195,7 +199,6 @@ TEST(test_no_message_exceeds_the_cap_even_for_a_huge_value)
     uint64_t now = 1000000;
     engine *a = open_engine("a", "a", 1024);
     engine *b = open_engine("b", "a", 1024);
-    ASSERT(a && b);
     run(a, b, &now, 4, NULL);
     char elem[32];
     for (int i = 0; i < 3000; i++) {
@@ -211,7 +214,6 @@ TEST(test_no_message_exceeds_the_cap_even_for_a_huge_value)
     /* b restarts empty: the big set must travel as full state. */
     engine_free(b);
     b = open_engine("b", "a", 1024);
-    ASSERT(b);
     run(a, b, &now, 20, &log);
     ASSERT_MSG(log.max_len <= 1024, "a message of %zu bytes", log.max_len);
     crdt *va = NULL, *vb = NULL;
@@ -221,8 +223,7 @@ TEST(test_no_message_exceeds_the_cap_even_for_a_huge_value)
     ASSERT_EQ_U64(engine_key_count(b), 301);
     crdt_free(va);
     crdt_free(vb);
-    for (size_t i = 0; i < log.n; i++)
-        bytes_free(&log.msgs[i]);
+    msglog_free(&log);
     engine_free(a);
     engine_free(b);
 }
@@ -230,7 +231,6 @@ TEST(test_no_message_exceeds_the_cap_even_for_a_huge_value)
 TEST(test_prefix_subscription_coalesces_and_covers_later_keys)
 {
     engine *e = open_engine("a", NULL, 0);
-    ASSERT(e);
     ASSERT_OK(engine_subscribe(e, (const uint8_t *)"cart/", 5, true));
     ASSERT_OK(engine_subscribe(e, (const uint8_t *)"exact", 5, false));
     ASSERT_OK(incr(e, 1000000, "cart/1", 1));
@@ -322,46 +322,71 @@ TEST(test_event_queue_is_capped_and_reports_the_overflow)
     engine_free(e);
 }
 
-TEST(test_durable_write_behind_flushes_on_close)
+/* Node "a" keeping every key durable in st (or, with no patterns, only
+ * reading st). */
+static engine_config durable_config(state_store *st, bool durable)
 {
-    state_store *st;
-    ASSERT_OK(state_store_open_memory(&st));
     static const engine_pattern all[] = {{(const uint8_t *)"", 0, true}};
     engine_config c;
     engine_config_default(&c);
     c.node_id = "a";
     c.store = st;
-    c.durable = all;
-    c.durable_count = 1;
+    c.durable = durable ? all : NULL;
+    c.durable_count = durable ? 1 : 0;
+    return c;
+}
+
+/* The node of c started again as incarnation 2: it reads `key` as want. */
+static engine *restart_reading(engine_config *c, const char *key, int64_t want)
+{
+    engine *e = NULL;
+    c->incarnation = 2;
+    ASSERT_OK(engine_new(&e, c, 1000000));
+    ASSERT_EQ_INT(value_of(e, key), want);
+    return e;
+}
+
+/* Whether st holds a record under key: ST_OK or ST_ENOTFOUND. */
+static int record_in(state_store *st, const char *key)
+{
+    bytes rec = BYTES_INIT;
+    uint64_t rev;
+    int rc = state_store_get(st, (const uint8_t *)key, strlen(key), &rev, &rec);
+    bytes_free(&rec);
+    return rc;
+}
+
+/* A memory store holding one record: key = data (len bytes). */
+static state_store *store_holding(const char *key, const char *data, size_t len)
+{
+    state_store *st;
+    ASSERT_OK(state_store_open_memory(&st));
+    ASSERT_OK(state_store_upsert(st, (const uint8_t *)key, strlen(key), 0, (const uint8_t *)data,
+                                 len, NULL));
+    return st;
+}
+
+TEST(test_durable_write_behind_flushes_on_close)
+{
+    state_store *st;
+    ASSERT_OK(state_store_open_memory(&st));
+    engine_config c = durable_config(st, true);
     c.write_behind = true;
     c.write_behind_interval_ms = 60000;
     engine *e;
     ASSERT_OK(engine_new(&e, &c, 1000000));
     ASSERT_OK(incr(e, 1000000, "k", 4));
-    bytes rec = BYTES_INIT;
-    uint64_t rev;
-    ASSERT_STATUS(state_store_get(st, (const uint8_t *)"dd/replica/k", 12, &rev, &rec),
-                  ST_ENOTFOUND);
+    ASSERT_STATUS(record_in(st, "dd/replica/k"), ST_ENOTFOUND);
     engine_free(e);
-    ASSERT_OK(state_store_get(st, (const uint8_t *)"dd/replica/k", 12, &rev, &rec));
-    bytes_free(&rec);
-    c.incarnation = 2;
-    ASSERT_OK(engine_new(&e, &c, 1000000));
-    ASSERT_EQ_INT(value_of(e, "k"), 4);
-    engine_free(e);
+    ASSERT_OK(record_in(st, "dd/replica/k"));
+    engine_free(restart_reading(&c, "k", 4));
     state_store_close(st);
 }
 
 TEST(test_corrupt_durable_record_fails_the_open_loudly)
 {
-    state_store *st;
-    ASSERT_OK(state_store_open_memory(&st));
-    ASSERT_OK(state_store_upsert(st, (const uint8_t *)"dd/replica/bad", 14, 0,
-                                 (const uint8_t *)"\x01\x00\x01", 3, NULL));
-    engine_config c;
-    engine_config_default(&c);
-    c.node_id = "a";
-    c.store = st;
+    state_store *st = store_holding("dd/replica/bad", "\x01\x00\x01", 3);
+    engine_config c = durable_config(st, false);
     engine *e = NULL;
     ASSERT_STATUS(engine_new(&e, &c, 1000000), ST_ECORRUPT);
     ASSERT(e == NULL);
@@ -373,19 +398,10 @@ TEST(test_corrupt_durable_record_fails_the_open_loudly)
  * ST_ECORRUPT. */
 TEST(test_records_outside_the_prefix_are_not_the_replicas)
 {
-    state_store *st;
-    ASSERT_OK(state_store_open_memory(&st));
-    ASSERT_OK(state_store_upsert(st, (const uint8_t *)"app/user/1", 10, 0,
-                                 (const uint8_t *)"{\"name\":\"x\"}", 12, NULL));
+    state_store *st = store_holding("app/user/1", "{\"name\":\"x\"}", 12);
     ASSERT_OK(state_store_upsert(st, (const uint8_t *)"dd/owned/load", 13, 0,
                                  (const uint8_t *)"\x01\x00\x01", 3, NULL));
-    static const engine_pattern all[] = {{(const uint8_t *)"", 0, true}};
-    engine_config c;
-    engine_config_default(&c);
-    c.node_id = "a";
-    c.store = st;
-    c.durable = all;
-    c.durable_count = 1;
+    engine_config c = durable_config(st, true);
     engine *e = NULL;
     ASSERT_OK(engine_new(&e, &c, 1000000));
     ASSERT_OK(incr(e, 1000000, "hits", 3));
@@ -395,11 +411,9 @@ TEST(test_records_outside_the_prefix_are_not_the_replicas)
     uint64_t rev;
     ASSERT_OK(state_store_get(st, (const uint8_t *)"app/user/1", 10, &rev, &rec));
     ASSERT_EQ_INT(rec.len, 12);
-    ASSERT_OK(state_store_get(st, (const uint8_t *)"dd/replica/hits", 15, &rev, &rec));
     bytes_free(&rec);
-    c.incarnation = 2;
-    ASSERT_OK(engine_new(&e, &c, 1000000));
-    ASSERT_EQ_INT(value_of(e, "hits"), 3);
+    ASSERT_OK(record_in(st, "dd/replica/hits"));
+    e = restart_reading(&c, "hits", 3);
     ASSERT(value_of(e, "app/user/1") < 0);
     engine_free(e);
     state_store_close(st);
@@ -411,13 +425,7 @@ TEST(test_bare_durable_records_of_an_older_store_move_under_the_prefix)
 {
     state_store *st;
     ASSERT_OK(state_store_open_memory(&st));
-    static const engine_pattern all[] = {{(const uint8_t *)"", 0, true}};
-    engine_config c;
-    engine_config_default(&c);
-    c.node_id = "a";
-    c.store = st;
-    c.durable = all;
-    c.durable_count = 1;
+    engine_config c = durable_config(st, true);
     c.durable_prefix = (const uint8_t *)"";
     c.durable_prefix_len = 0; /* writes as the code before the prefix did */
     engine *e = NULL;
@@ -425,15 +433,9 @@ TEST(test_bare_durable_records_of_an_older_store_move_under_the_prefix)
     ASSERT_OK(incr(e, 1000000, "hits", 5));
     engine_free(e);
     c.durable_prefix = NULL;
-    c.incarnation = 2;
-    ASSERT_OK(engine_new(&e, &c, 1000000));
-    ASSERT_EQ_INT(value_of(e, "hits"), 5);
-    engine_free(e);
-    bytes rec = BYTES_INIT;
-    uint64_t rev;
-    ASSERT_STATUS(state_store_get(st, (const uint8_t *)"hits", 4, &rev, &rec), ST_ENOTFOUND);
-    ASSERT_OK(state_store_get(st, (const uint8_t *)"dd/replica/hits", 15, &rev, &rec));
-    bytes_free(&rec);
+    engine_free(restart_reading(&c, "hits", 5));
+    ASSERT_STATUS(record_in(st, "hits"), ST_ENOTFOUND);
+    ASSERT_OK(record_in(st, "dd/replica/hits"));
     state_store_close(st);
 }
 
@@ -495,7 +497,6 @@ TEST(test_pieces_reassemble_in_any_order_within_limits)
 TEST(test_stale_incarnation_does_not_replace_the_newer_member)
 {
     engine *e = open_engine("a", NULL, 0);
-    ASSERT(e);
     uint8_t join_new[] = {0xDD, 1, 1, 7}; /* JOIN from b, incarnation 7 */
     uint8_t join_old[] = {0xDD, 1, 1, 3}; /* a ghost: b's former self */
     ASSERT_OK(engine_deliver(e, 1000000, "b", 1, join_new, sizeof(join_new)));
@@ -526,7 +527,6 @@ TEST(test_stale_incarnation_does_not_replace_the_newer_member)
 TEST(test_node_told_it_is_down_refutes_with_a_new_incarnation)
 {
     engine *e = open_engine("a", NULL, 0);
-    ASSERT(e);
     uint64_t before = engine_incarnation(e), actor = engine_actor(e);
     bytes b = BYTES_INIT;
     bytes_put_u8(&b, 0xDD);
@@ -583,7 +583,6 @@ TEST(test_prune_init_is_acked_only_for_the_coordinator_and_dead_actors)
     uint64_t now = 1000000;
     engine *a = open_engine("a", "a", 0);
     engine *b = open_engine("b", "a", 0);
-    ASSERT(a && b);
     run(a, b, &now, 4, NULL);
     ASSERT_OK(incr(b, now, "count", 5));
     run(a, b, &now, 2, NULL);

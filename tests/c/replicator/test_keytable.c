@@ -66,14 +66,21 @@ TEST(test_random_churn_matches_a_naive_model)
     kt_free(&t);
 }
 
+/* Inserts key (len bytes), which must be new; its index. */
+static uint32_t insert_new(keytable *t, const char *key, size_t len)
+{
+    uint32_t idx;
+    bool created = false;
+    ASSERT_OK(kt_insert(t, (const uint8_t *)key, len, &idx, &created));
+    ASSERT(created);
+    return idx;
+}
+
 TEST(test_leaf_digest_is_the_xor_of_its_keys_and_removal_takes_it_out)
 {
     keytable t;
     ASSERT_OK(kt_init(&t));
-    uint32_t a, b;
-    bool created;
-    ASSERT_OK(kt_insert(&t, (const uint8_t *)"a", 1, &a, &created));
-    ASSERT_OK(kt_insert(&t, (const uint8_t *)"b", 1, &b, &created));
+    uint32_t a = insert_new(&t, "a", 1), b = insert_new(&t, "b", 1);
     kt_set_digest(&t, a, 0x1111);
     kt_set_digest(&t, b, 0x2222);
     uint64_t all = kt_bucket_xor(&t, 0, KT_LEAVES);
@@ -91,10 +98,7 @@ TEST(test_sequence_numbers_are_tracked_per_origin)
 {
     keytable t;
     ASSERT_OK(kt_init(&t));
-    uint32_t a;
-    bool created;
-    ASSERT_OK(kt_insert(&t, (const uint8_t *)"a", 1, &a, &created));
-    kentry *e = kt_at(&t, a);
+    kentry *e = kt_at(&t, insert_new(&t, "a", 1));
     ASSERT_EQ_U64(kt_seq_get(e, 7), 0);
     ASSERT_OK(kt_seq_set(e, 7, 3));
     ASSERT_OK(kt_seq_set(e, 9, 1));
@@ -109,10 +113,7 @@ TEST(test_binary_keys_with_nul_bytes_are_distinct)
 {
     keytable t;
     ASSERT_OK(kt_init(&t));
-    uint32_t a, b;
-    bool created;
-    ASSERT_OK(kt_insert(&t, (const uint8_t *)"x\0y", 3, &a, &created));
-    ASSERT_OK(kt_insert(&t, (const uint8_t *)"x\0z", 3, &b, &created));
+    uint32_t a = insert_new(&t, "x\0y", 3), b = insert_new(&t, "x\0z", 3);
     ASSERT(a != b);
     ASSERT_EQ_U64(kt_find(&t, (const uint8_t *)"x", 1), KT_NONE);
     kt_free(&t);

@@ -61,28 +61,32 @@ TEST(test_seal_then_open_round_trips_many_sizes)
     sealer_free(s);
 }
 
-TEST(test_wrong_key_is_ecrypto)
+/* Seals "secret" with key (1, salt 0) and opens it with key (id, salt):
+ * the status of the open, what it wrote in `opened`. */
+static int open_with_other_key(uint32_t id, uint8_t salt, bytes *opened)
 {
-    sealer *a = make_sealer(1, 0, 6), *b = make_sealer(1, 99, 6);
-    bytes sealed = BYTES_INIT, opened = BYTES_INIT;
+    sealer *a = make_sealer(1, 0, 6), *b = make_sealer(id, salt, 6);
+    bytes sealed = BYTES_INIT;
     ASSERT_OK(seal_blob(a, AAD, sizeof(AAD), (const uint8_t *)"secret", 6, &sealed));
-    ASSERT_STATUS(seal_open(b, AAD, sizeof(AAD), sealed.data, sealed.len, &opened), ST_ECRYPTO);
-    ASSERT_EQ_U64(opened.len, 0);
+    int rc = seal_open(b, AAD, sizeof(AAD), sealed.data, sealed.len, opened);
     bytes_free(&sealed);
     sealer_free(a);
     sealer_free(b);
+    return rc;
+}
+
+TEST(test_wrong_key_is_ecrypto)
+{
+    bytes opened = BYTES_INIT;
+    ASSERT_STATUS(open_with_other_key(1, 99, &opened), ST_ECRYPTO);
+    ASSERT_EQ_U64(opened.len, 0);
 }
 
 TEST(test_unknown_key_id_is_ecrypto)
 {
-    sealer *a = make_sealer(1, 0, 6), *b = make_sealer(2, 0, 6);
-    bytes sealed = BYTES_INIT, opened = BYTES_INIT;
-    ASSERT_OK(seal_blob(a, AAD, sizeof(AAD), (const uint8_t *)"secret", 6, &sealed));
-    ASSERT_STATUS(seal_open(b, AAD, sizeof(AAD), sealed.data, sealed.len, &opened), ST_ECRYPTO);
+    bytes opened = BYTES_INIT;
+    ASSERT_STATUS(open_with_other_key(2, 0, &opened), ST_ECRYPTO);
     ASSERT(strstr(test_last_error(), "key id 1") != NULL);
-    bytes_free(&sealed);
-    sealer_free(a);
-    sealer_free(b);
 }
 
 TEST(test_blob_moved_to_another_place_fails)

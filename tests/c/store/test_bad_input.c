@@ -8,8 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store/journal.h"
-#include "variants.h"
+#include "by_path.h"
 
 #define K(str) (const uint8_t *)(str), strlen(str)
 
@@ -31,34 +30,11 @@ static state_store *open_sealed(const char *path, uint8_t salt)
     return s;
 }
 
-static void raw_exec(const char *path, const char *sql)
-{
-    sqlite3 *db;
-    ASSERT(sqlite3_open(path, &db) == SQLITE_OK);
-    char *err = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
-    ASSERT_MSG(rc == SQLITE_OK, "%s: %s", sql, err ? err : "?");
-    sqlite3_close(db);
-}
-
-static int raw_user_version(const char *path)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    ASSERT(sqlite3_open(path, &db) == SQLITE_OK);
-    ASSERT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK);
-    ASSERT(sqlite3_step(st) == SQLITE_ROW);
-    int v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
-}
-
 /* A closed sealed store at <tmpdir>/<name> holding a=alpha and b=bravo,
  * for a test to damage. */
 static void write_two_records(char path[1024], const char *name)
 {
-    snprintf(path, 1024, "%s/%s", test_tmpdir(), name);
+    tmp_path(path, 1024, name);
     state_store *s = open_sealed(path, 0);
     ASSERT_OK(state_store_upsert(s, K("a"), 0, K("alpha"), NULL));
     ASSERT_OK(state_store_upsert(s, K("b"), 0, K("bravo"), NULL));
@@ -115,7 +91,7 @@ TEST(test_record_copied_to_another_key_fails_to_open)
 TEST(test_wrong_key_reads_fail_and_write_nothing)
 {
     char path[1024];
-    snprintf(path, sizeof(path), "%s/wrongkey.db", test_tmpdir());
+    tmp_path(path, sizeof(path), "wrongkey.db");
     state_store *s = open_sealed(path, 0);
     ASSERT_OK(state_store_upsert(s, K("a"), 0, K("alpha"), NULL));
     state_store_close(s);
@@ -130,21 +106,26 @@ TEST(test_wrong_key_reads_fail_and_write_nothing)
     state_store_close(s);
 }
 
-typedef struct count_ctx {
-    int n;
-} count_ctx;
-
+/* Counters of replayed events and scanned records. */
 static int count_event(void *ctx, const store_event *ev)
 {
     (void)ev;
-    ((count_ctx *)ctx)->n++;
+    ++*(int *)ctx;
+    return 0;
+}
+
+static int count_rec(void *ctx, const uint8_t *key, size_t key_len, uint64_t rev,
+                     const uint8_t *state, size_t len)
+{
+    (void)key, (void)key_len, (void)rev, (void)state, (void)len;
+    ++*(int *)ctx;
     return 0;
 }
 
 TEST(test_tampered_event_fails_replay_of_that_pid_only)
 {
     char path[1024];
-    snprintf(path, sizeof(path), "%s/events.db", test_tmpdir());
+    tmp_path(path, sizeof(path), "events.db");
     keyring *k;
     uint8_t key[32] = {1, 2, 3};
     ASSERT_OK(keyring_new(&k));
@@ -152,20 +133,17 @@ TEST(test_tampered_event_fails_replay_of_that_pid_only)
     for (int round = 0; round < 2; round++) {
         sealer *seal;
         ASSERT_OK(sealer_new(&seal, k, NULL));
-        store_backend *be;
-        ASSERT_OK(store_backend_open_sqlite(&be, path, NULL));
-        journal *j;
-        ASSERT_OK(journal_open_backend(&j, be, seal, NULL));
+        journal *j = open_sqlite_journal(path, seal, NULL);
         if (round == 0) {
             journal_event_in ev = {(const uint8_t *)"payload", 7, 5, NULL, 0};
             ASSERT_OK(journal_append(j, K("x"), 0, &ev, 1));
             ASSERT_OK(journal_append(j, K("y"), 0, &ev, 1));
         } else {
-            count_ctx c = {0};
-            ASSERT_STATUS(journal_replay(j, K("x"), 1, UINT64_MAX, UINT64_MAX, count_event, &c),
+            int n = 0;
+            ASSERT_STATUS(journal_replay(j, K("x"), 1, UINT64_MAX, UINT64_MAX, count_event, &n),
                           ST_ECRYPTO);
-            ASSERT_OK(journal_replay(j, K("y"), 1, UINT64_MAX, UINT64_MAX, count_event, &c));
-            ASSERT_EQ_INT(c.n, 1);
+            ASSERT_OK(journal_replay(j, K("y"), 1, UINT64_MAX, UINT64_MAX, count_event, &n));
+            ASSERT_EQ_INT(n, 1);
         }
         journal_close(j);
         if (round == 0) /* the timestamp is bound too: change it */
@@ -174,22 +152,10 @@ TEST(test_tampered_event_fails_replay_of_that_pid_only)
     keyring_release(k);
 }
 
-typedef struct scan_count {
-    int n;
-} scan_count;
-
-static int count_rec(void *ctx, const uint8_t *key, size_t key_len, uint64_t rev,
-                     const uint8_t *state, size_t len)
-{
-    (void)key, (void)key_len, (void)rev, (void)state, (void)len;
-    ((scan_count *)ctx)->n++;
-    return 0;
-}
-
 TEST(test_damaged_database_page_is_ecorrupt_not_a_crash)
 {
     char path[1024];
-    snprintf(path, sizeof(path), "%s/damaged.db", test_tmpdir());
+    tmp_path(path, sizeof(path), "damaged.db");
     state_store *s;
     ASSERT_OK(state_store_open_sqlite(&s, path, NULL));
     char val[200];
@@ -215,9 +181,10 @@ TEST(test_damaged_database_page_is_ecorrupt_not_a_crash)
     close(fd);
     int rc = state_store_open_sqlite(&s, path, NULL);
     if (rc == ST_OK) {
-        scan_count c = {0};
-        rc = state_store_scan(s, NULL, 0, count_rec, &c);
-        ASSERT_MSG(rc == ST_ECORRUPT, "scan over damaged pages returned %d after %d rows", rc, c.n);
+        int rows = 0;
+        rc = state_store_scan(s, NULL, 0, count_rec, &rows);
+        ASSERT_MSG(rc == ST_ECORRUPT, "scan over damaged pages returned %d after %d rows", rc,
+                   rows);
         ASSERT(strstr(test_last_error(), "damaged.db") != NULL);
         state_store_close(s);
     } else {
@@ -228,12 +195,12 @@ TEST(test_damaged_database_page_is_ecorrupt_not_a_crash)
 TEST(test_newer_schema_is_refused_not_misread)
 {
     char path[1024];
-    snprintf(path, sizeof(path), "%s/future.db", test_tmpdir());
+    tmp_path(path, sizeof(path), "future.db");
     state_store *s;
     ASSERT_OK(state_store_open_sqlite(&s, path, NULL));
     ASSERT_OK(state_store_upsert(s, K("a"), 0, K("alpha"), NULL));
     state_store_close(s);
-    int current = raw_user_version(path);
+    int current = (int)raw_int(path, "PRAGMA user_version");
     raw_exec(path, "PRAGMA user_version = 99");
     ASSERT_STATUS(state_store_open_sqlite(&s, path, NULL), ST_EUNSUPPORTED);
     ASSERT(strstr(test_last_error(), "schema version 99") != NULL);
@@ -248,7 +215,7 @@ TEST(test_newer_schema_is_refused_not_misread)
 TEST(test_not_a_database_is_ecorrupt)
 {
     char path[1024];
-    snprintf(path, sizeof(path), "%s/garbage.db", test_tmpdir());
+    tmp_path(path, sizeof(path), "garbage.db");
     FILE *f = fopen(path, "wb");
     ASSERT(f != NULL);
     for (int i = 0; i < 8192; i++)

@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "store/fs_io.h"
+#include "by_path.h"
 #include "util/error.h"
-#include "variants.h"
 
 #define K(str) (const uint8_t *)(str), strlen(str)
 
@@ -251,13 +251,10 @@ TEST(test_sqlite_failed_sync_on_a_state_upsert_refuses_later_upserts)
 {
     fault_vfs_install();
     char path[1100];
-    snprintf(path, sizeof(path), "%s/state.db", test_tmpdir());
-    store_backend *be;
+    tmp_path(path, sizeof(path), "state.db");
     sqlite_options o = sqlite_options_default();
     o.sync = STORE_SYNC_FULL;
-    ASSERT_OK(store_backend_open_sqlite(&be, path, &o));
-    state_store *s;
-    ASSERT_OK(state_store_open_backend(&s, be, NULL));
+    state_store *s = open_sqlite_state(path, &o);
     ASSERT_OK(state_store_upsert(s, K("k"), 0, K("one"), NULL));
     armed = SYNC_EIO;
     ASSERT_STATUS(state_store_upsert(s, K("k"), 1, K("two"), NULL), ST_EIO);
@@ -265,8 +262,7 @@ TEST(test_sqlite_failed_sync_on_a_state_upsert_refuses_later_upserts)
     ASSERT_STATUS(state_store_upsert(s, K("k"), STATE_ANY_REVISION, K("three"), NULL), ST_EIO);
     state_store_close(s);
     fault_vfs_remove();
-    ASSERT_OK(store_backend_open_sqlite(&be, path, &o));
-    ASSERT_OK(state_store_open_backend(&s, be, NULL));
+    s = open_sqlite_state(path, &o);
     bytes out = BYTES_INIT;
     uint64_t rev;
     ASSERT_OK(state_store_get(s, K("k"), &rev, &out));

@@ -10,8 +10,8 @@
 
 #include "store/fs_io.h"
 #include "store/fs_layout.h"
+#include "by_path.h"
 #include "util/error.h"
-#include "variants.h"
 
 #define K(str) (const uint8_t *)(str), strlen(str)
 
@@ -23,6 +23,24 @@ static int open_state(state_store **out, const char *root)
     return rc == ST_OK ? state_store_open_backend(out, be, NULL) : rc;
 }
 
+/* A new store at <tmp>/<name> (its path in root); `path` = its marker. */
+static state_store *new_store(char root[1024], char path[1100], const char *name)
+{
+    tmp_path(root, 1024, name);
+    snprintf(path, 1100, "%s/format", root);
+    state_store *s;
+    ASSERT_OK(open_state(&s, root));
+    return s;
+}
+
+static void write_file(const char *path, const uint8_t *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    ASSERT(f != NULL);
+    ASSERT_EQ_U64(fwrite(data, 1, len, f), len);
+    fclose(f);
+}
+
 /* Rewrites the file at path as a record of the given magic, format byte
  * and body, with a valid CRC: what a later library would have written. */
 static void write_record(const char *path, const char *magic, uint8_t format, const bytes *body)
@@ -32,10 +50,7 @@ static void write_record(const char *path, const char *magic, uint8_t format, co
     bytes_put_u8(&b, format);
     bytes_put(&b, body->data, body->len);
     fs_put_crc(&b);
-    FILE *f = fopen(path, "wb");
-    ASSERT(f != NULL);
-    ASSERT_EQ_U64(fwrite(b.data, 1, b.len, f), b.len);
-    fclose(f);
+    write_file(path, b.data, b.len);
     bytes_free(&b);
 }
 
@@ -54,23 +69,17 @@ static uint32_t marker_layout(const char *root)
 
 TEST(test_new_fs_store_records_its_layout_version)
 {
-    char root[1024];
-    snprintf(root, sizeof(root), "%s/new", test_tmpdir());
-    state_store *s;
-    ASSERT_OK(open_state(&s, root));
-    state_store_close(s);
+    char root[1024], path[1100];
+    state_store_close(new_store(root, path, "new"));
     ASSERT_EQ_U64(marker_layout(root), FS_LAYOUT_VERSION);
 }
 
 TEST(test_fs_store_from_before_the_marker_opens_as_layout_1)
 {
     char root[1024], path[1100];
-    snprintf(root, sizeof(root), "%s/old", test_tmpdir());
-    state_store *s;
-    ASSERT_OK(open_state(&s, root));
+    state_store *s = new_store(root, path, "old");
     ASSERT_OK(state_store_upsert(s, K("k"), 0, K("v"), NULL));
     state_store_close(s);
-    snprintf(path, sizeof(path), "%s/format", root);
     ASSERT_EQ_INT(unlink(path), 0);
     ASSERT_OK(open_state(&s, root));
     expect_state(s, "k", 1, "v");
@@ -81,13 +90,10 @@ TEST(test_fs_store_from_before_the_marker_opens_as_layout_1)
 TEST(test_newer_fs_layout_is_refused_by_name)
 {
     char root[1024], path[1100];
-    snprintf(root, sizeof(root), "%s/newer", test_tmpdir());
-    state_store *s;
-    ASSERT_OK(open_state(&s, root));
+    state_store *s = new_store(root, path, "newer");
     state_store_close(s);
     bytes body = BYTES_INIT;
     bytes_put_u32(&body, FS_LAYOUT_VERSION + 1);
-    snprintf(path, sizeof(path), "%s/format", root);
     write_record(path, "DDFL", 1, &body);
     bytes_free(&body);
     ASSERT_STATUS(open_state(&s, root), ST_EUNSUPPORTED);
@@ -97,9 +103,7 @@ TEST(test_newer_fs_layout_is_refused_by_name)
 TEST(test_record_file_of_a_later_format_is_unsupported_not_corrupt)
 {
     char root[1024], path[1100];
-    snprintf(root, sizeof(root), "%s/records", test_tmpdir());
-    state_store *s;
-    ASSERT_OK(open_state(&s, root));
+    state_store *s = new_store(root, path, "records");
     ASSERT_OK(state_store_upsert(s, K("k"), 0, K("v"), NULL));
     snprintf(path, sizeof(path), "%s/state/x6b", root);
     bytes file = BYTES_INIT;
@@ -112,10 +116,7 @@ TEST(test_record_file_of_a_later_format_is_unsupported_not_corrupt)
     ASSERT(strstr(error_message(), "this library reads 1..") != NULL);
     /* The same byte changed by bit rot (CRC not recomputed) is corruption. */
     file.data[4] = FS_RECORD_VERSION + 1;
-    FILE *f = fopen(path, "wb");
-    ASSERT(f != NULL);
-    ASSERT_EQ_U64(fwrite(file.data, 1, file.len, f), file.len);
-    fclose(f);
+    write_file(path, file.data, file.len);
     ASSERT_STATUS(state_store_get(s, K("k"), &rev, NULL), ST_ECORRUPT);
     bytes_free(&body);
     bytes_free(&file);

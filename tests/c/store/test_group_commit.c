@@ -14,11 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store/journal.h"
-#include "store/sqlite_backend.h"
-#include "test.h"
 #include "util/error.h"
-#include "util/status.h"
+#include "variants.h"
 
 #define THREADS 64
 #define APPENDS 20
@@ -103,65 +100,46 @@ static void run_workers(const char *path, worker *w, int n)
     pthread_barrier_destroy(&start);
 }
 
-typedef struct replayed {
-    uint64_t seq[APPENDS * 2 + 1];
-    uint64_t ordering[APPENDS * 2 + 1];
-    char payload[APPENDS * 2 + 1][32];
-    int n;
-} replayed;
-
-static int keep(void *ctx, const store_event *ev)
-{
-    replayed *r = ctx;
-    if (r->n >= APPENDS * 2 + 1)
-        return 1;
-    r->seq[r->n] = ev->seq;
-    r->ordering[r->n] = ev->ordering;
-    size_t n = ev->payload_len < 31 ? ev->payload_len : 31;
-    memcpy(r->payload[r->n], ev->payload, n);
-    r->payload[r->n][n] = 0;
-    r->n++;
-    return 0;
-}
-
-static void replay_pid(journal *j, const char *pid, replayed *out)
+static void replay_pid(journal *j, const char *pid, events_seen *out)
 {
     memset(out, 0, sizeof(*out));
-    ASSERT_OK(
-        journal_replay(j, (const uint8_t *)pid, strlen(pid), 1, UINT64_MAX, UINT64_MAX, keep, out));
+    ASSERT_OK(journal_replay(j, (const uint8_t *)pid, strlen(pid), 1, UINT64_MAX, UINT64_MAX,
+                             record_event, out));
 }
 
-static void store_path(char *out, size_t n, const char *name)
+/* Runs the workers `w` against a new store <tmp>/<name>.db whose schema
+ * exists before the race; returns a journal on it, opened after. */
+static journal *race(worker *w, const char *name)
 {
-    snprintf(out, n, "%s/%s.db", test_tmpdir(), name);
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s.db", test_tmpdir(), name);
     journal *j;
-    ASSERT_OK(open_journal(&j, out)); /* creates the schema before the race */
+    ASSERT_OK(open_journal(&j, path));
     journal_close(j);
+    run_workers(path, w, THREADS);
+    ASSERT_OK(open_journal(&j, path));
+    return j;
 }
 
 TEST(test_concurrent_appends_from_64_journals_are_all_kept_in_pid_order)
 {
-    char path[1024];
-    store_path(path, sizeof(path), "group");
     static worker w[THREADS];
     memset(w, 0, sizeof(w));
     for (int i = 0; i < THREADS; i++) {
         snprintf(w[i].pid, sizeof(w[i].pid), "actor-%d", i);
         w[i].rounds = APPENDS;
     }
-    run_workers(path, w, THREADS);
-    journal *j;
-    ASSERT_OK(open_journal(&j, path));
+    journal *j = race(w, "group");
     for (int i = 0; i < THREADS; i++) {
         ASSERT_MSG(w[i].rc == ST_OK, "thread %d: %s", i, w[i].message);
         ASSERT_EQ_INT(w[i].acked, APPENDS);
-        replayed r;
+        events_seen r;
         replay_pid(j, w[i].pid, &r);
         ASSERT_EQ_INT(r.n, APPENDS);
         for (int k = 0; k < r.n; k++) {
             char p[32];
             payload_of(p, i, (uint64_t)k + 1);
-            ASSERT_EQ_U64(r.seq[k], (uint64_t)k + 1);
+            ASSERT_EQ_U64(r.seqs[k], (uint64_t)k + 1);
             ASSERT_STR_EQ(r.payload[k], p);
             if (k)
                 ASSERT_MSG(r.ordering[k] > r.ordering[k - 1],
@@ -173,8 +151,6 @@ TEST(test_concurrent_appends_from_64_journals_are_all_kept_in_pid_order)
 
 TEST(test_conflicting_append_fails_alone_while_its_batch_commits)
 {
-    char path[1024];
-    store_path(path, sizeof(path), "conflict");
     /* 0 and 1 race for "contested" (one wins); 2 expects 5 on a new pid
      * (always a conflict); the others append to pids of their own. */
     static worker w[THREADS];
@@ -186,16 +162,14 @@ TEST(test_conflicting_append_fails_alone_while_its_batch_commits)
             snprintf(w[i].pid, sizeof(w[i].pid), "actor-%d", i);
         w[i].expected = i == 2 ? 5 : 0;
     }
-    run_workers(path, w, THREADS);
+    journal *j = race(w, "conflict");
     ASSERT_EQ_INT(w[2].rc, ST_ECONFLICT);
     ASSERT_MSG(strstr(w[2].message, "journal 'actor-2': expected sequence 5, found 0") != NULL,
                "message: %s", w[2].message);
     ASSERT_MSG((w[0].rc == ST_OK) != (w[1].rc == ST_OK), "contested: %d and %d", w[0].rc, w[1].rc);
     int loser = w[0].rc == ST_OK ? 1 : 0;
     ASSERT_EQ_INT(w[loser].rc, ST_ECONFLICT);
-    journal *j;
-    ASSERT_OK(open_journal(&j, path));
-    replayed r;
+    events_seen r;
     replay_pid(j, "contested", &r);
     ASSERT_EQ_INT(r.n, 1);
     char p[32];

@@ -11,35 +11,6 @@
 
 #define PID(str) (const uint8_t *)(str), strlen(str)
 
-typedef struct seen {
-    uint64_t seqs[256];
-    uint64_t ts[256];
-    uint64_t ordering[256];
-    char payload[256][32];
-    char pid[256][16];
-    int tags[256];
-    int n;
-} seen;
-
-static int record(void *ctx, const store_event *ev)
-{
-    seen *s = ctx;
-    if (s->n >= 256)
-        return 1;
-    s->seqs[s->n] = ev->seq;
-    s->ts[s->n] = ev->timestamp_ms;
-    s->ordering[s->n] = ev->ordering;
-    size_t n = ev->payload_len < 31 ? ev->payload_len : 31;
-    memcpy(s->payload[s->n], ev->payload, n);
-    s->payload[s->n][n] = 0;
-    n = ev->pid_len < 15 ? ev->pid_len : 15;
-    memcpy(s->pid[s->n], ev->pid, n);
-    s->pid[s->n][n] = 0;
-    s->tags[s->n] = ev->tags_len > 0;
-    s->n++;
-    return 0;
-}
-
 static void write_events(journal *j, const char *pid, uint64_t from_seq, int count)
 {
     for (int i = 0; i < count; i++) {
@@ -54,8 +25,8 @@ static void write_events(journal *j, const char *pid, uint64_t from_seq, int cou
 static void expect_replay(journal *j, uint64_t from, uint64_t to, uint64_t max, uint64_t first,
                           int count)
 {
-    seen s = {0};
-    ASSERT_OK(journal_replay(j, PID("p"), from, to, max, record, &s));
+    events_seen s = {0};
+    ASSERT_OK(journal_replay(j, PID("p"), from, to, max, record_event, &s));
     ASSERT_MSG(s.n == count, "replay(%llu, %llu, %llu): %d events, expected %d",
                (unsigned long long)from, (unsigned long long)to, (unsigned long long)max, s.n,
                count);
@@ -96,8 +67,8 @@ TEST(test_unknown_pid_replays_nothing_and_has_highest_zero)
     EACH_VARIANT("unknown")
     {
         journal *j = open_journal_variant(v, dir, 0);
-        seen s = {0};
-        ASSERT_OK(journal_replay(j, PID("nobody"), 1, UINT64_MAX, UINT64_MAX, record, &s));
+        events_seen s = {0};
+        ASSERT_OK(journal_replay(j, PID("nobody"), 1, UINT64_MAX, UINT64_MAX, record_event, &s));
         ASSERT_EQ_INT(s.n, 0);
         uint64_t h = 99;
         ASSERT_OK(journal_highest(j, PID("nobody"), &h));
@@ -176,8 +147,8 @@ TEST(test_atomic_batch_is_all_or_nothing)
         ASSERT_EQ_U64(h, 0);
         batch[2].tag_count = 1;
         ASSERT_OK(journal_append(j, PID("p"), 0, batch, 3));
-        seen s = {0};
-        ASSERT_OK(journal_replay(j, PID("p"), 1, UINT64_MAX, UINT64_MAX, record, &s));
+        events_seen s = {0};
+        ASSERT_OK(journal_replay(j, PID("p"), 1, UINT64_MAX, UINT64_MAX, record_event, &s));
         ASSERT_EQ_INT(s.n, 3);
         ASSERT_STR_EQ(s.payload[0], "a");
         ASSERT_STR_EQ(s.payload[2], "c");
@@ -206,8 +177,8 @@ TEST(test_by_tag_follows_global_order_and_resumes)
             ASSERT_OK(journal_append(j, PID(pids[i]), next[slot], &ev, 1));
             next[slot]++;
         }
-        seen s = {0};
-        ASSERT_OK(journal_by_tag(j, "blue", 0, UINT64_MAX, record, &s));
+        events_seen s = {0};
+        ASSERT_OK(journal_by_tag(j, "blue", 0, UINT64_MAX, record_event, &s));
         ASSERT_EQ_INT(s.n, 3);
         ASSERT_STR_EQ(s.payload[0], "e0");
         ASSERT_STR_EQ(s.pid[0], "b");
@@ -216,17 +187,17 @@ TEST(test_by_tag_follows_global_order_and_resumes)
         ASSERT_STR_EQ(s.payload[2], "e3");
         ASSERT(s.ordering[0] < s.ordering[1] && s.ordering[1] < s.ordering[2]);
         /* A projection resumes after the last ordering it saw. */
-        seen r = {0};
-        ASSERT_OK(journal_by_tag(j, "blue", s.ordering[0], 1, record, &r));
+        events_seen r = {0};
+        ASSERT_OK(journal_by_tag(j, "blue", s.ordering[0], 1, record_event, &r));
         ASSERT_EQ_INT(r.n, 1);
         ASSERT_STR_EQ(r.payload[0], "e1");
-        seen red = {0};
-        ASSERT_OK(journal_by_tag(j, "red", 0, UINT64_MAX, record, &red));
+        events_seen red = {0};
+        ASSERT_OK(journal_by_tag(j, "red", 0, UINT64_MAX, record_event, &red));
         ASSERT_EQ_INT(red.n, 1);
         /* Deleted events leave the tag index. */
         ASSERT_OK(journal_delete_to(j, PID("a"), 1));
-        seen after = {0};
-        ASSERT_OK(journal_by_tag(j, "blue", 0, UINT64_MAX, record, &after));
+        events_seen after = {0};
+        ASSERT_OK(journal_by_tag(j, "blue", 0, UINT64_MAX, record_event, &after));
         ASSERT_EQ_INT(after.n, 2);
         ASSERT_STR_EQ(after.payload[1], "e3");
         journal_close(j);
@@ -287,7 +258,7 @@ TEST(test_bad_arguments_are_rejected)
     ev.len = 5;
     ev.payload = NULL;
     ASSERT_STATUS(journal_append(j, PID("p"), 0, &ev, 1), ST_EINVAL);
-    ASSERT_STATUS(journal_by_tag(j, "", 0, 1, record, NULL), ST_EINVAL);
+    ASSERT_STATUS(journal_by_tag(j, "", 0, 1, record_event, NULL), ST_EINVAL);
     journal_close(j);
 }
 
@@ -308,11 +279,7 @@ TEST(test_sqlite_journal_survives_reopen_and_separate_snapshot_file)
             ASSERT_OK(journal_snapshot_save(j, PID("p"), 3, 77, (const uint8_t *)"S", 1));
         } else {
             expect_replay(j, 1, UINT64_MAX, UINT64_MAX, 1, 3);
-            bytes b = BYTES_INIT;
-            uint64_t seq;
-            ASSERT_OK(journal_snapshot_load(j, PID("p"), NULL, &seq, NULL, &b));
-            ASSERT_EQ_U64(seq, 3);
-            bytes_free(&b);
+            expect_latest_snapshot(j, "p", 3);
         }
         journal_close(j);
     }
@@ -333,8 +300,8 @@ TEST(test_large_tagged_batch_keeps_tags_on_the_right_events)
                                           (uint64_t)i, is_odd ? odd : NULL, is_odd ? 1u : 0u};
         }
         ASSERT_OK(journal_append(j, PID("p"), 0, batch, 40));
-        seen s = {0};
-        ASSERT_OK(journal_by_tag(j, "odd", 0, UINT64_MAX, record, &s));
+        events_seen s = {0};
+        ASSERT_OK(journal_by_tag(j, "odd", 0, UINT64_MAX, record_event, &s));
         ASSERT_EQ_INT(s.n, 20);
         for (int i = 0; i < 20; i++) {
             ASSERT_EQ_U64(s.seqs[i], (uint64_t)(2 * i + 1));
@@ -395,8 +362,8 @@ TEST(test_racing_writers_on_one_store_never_interleave_batches)
         uint64_t h;
         ASSERT_OK(journal_highest(j, PID("shared"), &h));
         ASSERT_EQ_U64(h, (uint64_t)wins * 2);
-        seen s = {0};
-        ASSERT_OK(journal_replay(j, PID("shared"), 1, 256, UINT64_MAX, record, &s));
+        events_seen s = {0};
+        ASSERT_OK(journal_replay(j, PID("shared"), 1, 256, UINT64_MAX, record_event, &s));
         for (int i = 0; i < s.n; i++) {
             ASSERT_EQ_U64(s.seqs[i], (uint64_t)i + 1);
             ASSERT_STR_EQ(s.payload[i], i % 2 ? "b" : "a");

@@ -28,17 +28,19 @@ static int open_pg_journal(const char *dir, journal **out)
     return journal_open_backend(out, be, NULL, NULL);
 }
 
-typedef struct writer {
+/* A writer thread or process of either story: `write` runs on the
+ * writer's own connection and random stream. */
+typedef struct writer writer;
+struct writer {
+    void (*write)(writer *w, journal *j, rng *g);
     const char *dir;
     int id;
     uint64_t seed;
-    int batches; /* batches to win */
+    int batches; /* batches to win (same_pid_writer) */
     int wins, conflicts, failures;
-} writer;
+};
 
-/* Appends batches of 1..3 events "w<id>b<n>e<k>" to pid "shared", reading
- * the highest sequence number before each try. */
-static void *same_pid_writer(void *arg)
+static void *writer_main(void *arg)
 {
     writer *w = arg;
     journal *j;
@@ -48,13 +50,22 @@ static void *same_pid_writer(void *arg)
     }
     rng g;
     rng_seed(&g, w->seed);
+    w->write(w, j, &g);
+    journal_close(j);
+    return NULL;
+}
+
+/* Appends batches of 1..3 events "w<id>b<n>e<k>" to pid "shared", reading
+ * the highest sequence number before each try. */
+static void same_pid_writer(writer *w, journal *j, rng *g)
+{
     while (w->wins < w->batches && w->failures == 0) {
         uint64_t h;
         if (journal_highest(j, PID("shared"), &h) != ST_OK) {
             w->failures++;
             break;
         }
-        int n = 1 + (int)rng_below(&g, 3);
+        int n = 1 + (int)rng_below(g, 3);
         char payload[3][32];
         journal_event_in ev[3];
         for (int k = 0; k < n; k++) {
@@ -69,8 +80,6 @@ static void *same_pid_writer(void *arg)
         else
             w->failures++;
     }
-    journal_close(j);
-    return NULL;
 }
 
 typedef struct batch_check {
@@ -138,8 +147,8 @@ TEST(test_same_pid_appends_from_threads_have_one_winner_per_sequence)
     writer w[THREADS];
     pthread_t t[THREADS];
     for (int i = 0; i < THREADS; i++) {
-        w[i] = (writer){dir, i, test_seed() + (uint64_t)i, 40, 0, 0, 0};
-        ASSERT(pthread_create(&t[i], NULL, same_pid_writer, &w[i]) == 0);
+        w[i] = (writer){same_pid_writer, dir, i, test_seed() + (uint64_t)i, 40, 0, 0, 0};
+        ASSERT(pthread_create(&t[i], NULL, writer_main, &w[i]) == 0);
     }
     int wins = 0, conflicts = 0;
     for (int i = 0; i < THREADS; i++) {
@@ -166,8 +175,8 @@ TEST(test_same_pid_appends_from_two_processes_have_one_winner_per_sequence)
         kids[i] = fork();
         ASSERT(kids[i] >= 0);
         if (kids[i] == 0) {
-            writer w = {dir, i, test_seed() + 100 + (uint64_t)i, 150, 0, 0, 0};
-            same_pid_writer(&w);
+            writer w = {same_pid_writer, dir, i, test_seed() + 100 + (uint64_t)i, 150, 0, 0, 0};
+            writer_main(&w);
             _exit(w.failures == 0 && w.wins == 150 ? 0 : 1);
         }
     }
@@ -181,30 +190,15 @@ TEST(test_same_pid_appends_from_two_processes_have_one_winner_per_sequence)
 
 enum { TAIL_WRITERS = 4, TAIL_EVENTS = 300 };
 
-typedef struct tail_writer {
-    const char *dir;
-    int id;
-    uint64_t seed;
-    int failures;
-} tail_writer;
-
 /* Appends TAIL_EVENTS events tagged "tail" to its own pid, in batches of
  * 1..4; every third event also carries "other". */
-static void *tagged_writer(void *arg)
+static void tagged_writer(writer *w, journal *j, rng *g)
 {
-    tail_writer *w = arg;
-    journal *j;
-    if (open_pg_journal(w->dir, &j) != ST_OK) {
-        w->failures++;
-        return NULL;
-    }
-    rng g;
-    rng_seed(&g, w->seed);
     char pid[16];
     snprintf(pid, sizeof(pid), "tw%d", w->id);
     const char *tail_only[] = {"tail"}, *both[] = {"tail", "other"};
     for (int done = 0; done < TAIL_EVENTS;) {
-        int n = 1 + (int)rng_below(&g, 4);
+        int n = 1 + (int)rng_below(g, 4);
         if (n > TAIL_EVENTS - done)
             n = TAIL_EVENTS - done;
         journal_event_in ev[4];
@@ -221,8 +215,6 @@ static void *tagged_writer(void *arg)
         }
         done += n;
     }
-    journal_close(j);
-    return NULL;
 }
 
 typedef struct tail_state {
@@ -262,11 +254,11 @@ TEST(test_tailing_by_tag_reader_sees_every_event_exactly_once)
     fresh_dir(dir, sizeof(dir), V_POSTGRES, "tail");
     journal *reader;
     ASSERT_OK(open_pg_journal(dir, &reader));
-    tail_writer w[TAIL_WRITERS];
+    writer w[TAIL_WRITERS];
     pthread_t t[TAIL_WRITERS];
     for (int i = 0; i < TAIL_WRITERS; i++) {
-        w[i] = (tail_writer){dir, i, test_seed() + 7 * (uint64_t)i, 0};
-        ASSERT(pthread_create(&t[i], NULL, tagged_writer, &w[i]) == 0);
+        w[i] = (writer){tagged_writer, dir, i, test_seed() + 7 * (uint64_t)i, 0, 0, 0, 0};
+        ASSERT(pthread_create(&t[i], NULL, writer_main, &w[i]) == 0);
     }
     /* Resume after the last ordering seen, in small pages, while the
      * writers commit: an event committed with a smaller ordering after a

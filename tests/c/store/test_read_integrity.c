@@ -6,59 +6,40 @@
  * on real damage to SQLite and fs stores, sealed and not, and on an engine
  * that hands rows out of order.
  */
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "store/fs_io.h"
+#include "by_path.h"
 #include "util/error.h"
-#include "variants.h"
 
 #define K(str) (const uint8_t *)(str), strlen(str)
 
-typedef struct seen {
-    uint64_t seqs[64];
-    int n;
-} seen;
-
-static int record(void *ctx, const store_event *ev)
-{
-    seen *s = ctx;
-    if (s->n < 64)
-        s->seqs[s->n++] = ev->seq;
-    return 0;
-}
-
-/* Ten events for pid "p", in batches of 4, 4 and 2, each tagged "t". */
-static void append_ten(journal *j)
-{
-    static const char *tags[] = {"t"};
-    journal_event_in ev[4];
-    for (int i = 0; i < 4; i++)
-        ev[i] = (journal_event_in){(const uint8_t *)"payload", 7, 1, tags, 1};
-    ASSERT_OK(journal_append(j, K("p"), 0, ev, 4));
-    ASSERT_OK(journal_append(j, K("p"), 4, ev, 4));
-    ASSERT_OK(journal_append(j, K("p"), 8, ev, 2));
-}
-
-static void raw_exec(const char *path, const char *sql)
-{
-    sqlite3 *db;
-    ASSERT(sqlite3_open(path, &db) == SQLITE_OK);
-    char *err = NULL;
-    ASSERT_MSG(sqlite3_exec(db, sql, NULL, NULL, &err) == SQLITE_OK, "%s: %s", sql,
-               err ? err : "?");
-    sqlite3_close(db);
-}
-
+/* The journal on the SQLite file at `path`, sealed or not. */
 static journal *open_sqlite(const char *path, int sealed)
 {
-    store_backend *be;
-    ASSERT_OK(store_backend_open_sqlite(&be, path, NULL));
-    journal *j;
-    ASSERT_OK(journal_open_backend(&j, be, variant_sealer(sealed ? V_SQLITE + V_COUNT_ENGINES : 0),
-                                   NULL));
-    return j;
+    return open_sqlite_journal(path, variant_sealer(sealed ? V_SQLITE + V_COUNT_ENGINES : 0), NULL);
+}
+
+/* Ten events in a new SQLite store at `path`, then `sql` run behind the
+ * engine's back; returns the journal reopened. */
+static journal *ten_then_sql(const char *path, int sealed, const char *sql)
+{
+    journal *j = open_sqlite(path, sealed);
+    append_ten(j, "payload", "t");
+    journal_close(j);
+    raw_exec(path, sql);
+    return open_sqlite(path, sealed);
+}
+
+/* A full replay of "p" hands out `delivered` events, then ends ST_ECORRUPT
+ * with `message` in the error. */
+static void expect_corrupt_replay(journal *j, int delivered, const char *message)
+{
+    events_seen s = {0};
+    ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record_event, &s),
+                  ST_ECORRUPT);
+    ASSERT_EQ_INT(s.n, delivered);
+    ASSERT_MSG(strstr(error_message(), message), "%s", error_message());
 }
 
 TEST(test_replay_with_a_deleted_row_ends_corrupt_naming_the_missing_seq)
@@ -66,19 +47,11 @@ TEST(test_replay_with_a_deleted_row_ends_corrupt_naming_the_missing_seq)
     for (int sealed = 0; sealed < 2; sealed++) {
         char path[1100];
         snprintf(path, sizeof(path), "%s/row-%d.db", test_tmpdir(), sealed);
-        journal *j = open_sqlite(path, sealed);
-        append_ten(j);
-        journal_close(j);
-        raw_exec(path, "DELETE FROM journal WHERE seq = 5");
-        j = open_sqlite(path, sealed);
-        seen s = {{0}, 0};
-        ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record, &s),
-                      ST_ECORRUPT);
-        ASSERT_EQ_INT(s.n, 4);
-        ASSERT_MSG(strstr(error_message(), "'p': event 5 is missing"), "%s", error_message());
+        journal *j = ten_then_sql(path, sealed, "DELETE FROM journal WHERE seq = 5");
+        expect_corrupt_replay(j, 4, "'p': event 5 is missing");
         /* A range above the hole still reads. */
-        s.n = 0;
-        ASSERT_OK(journal_replay(j, K("p"), 6, 10, UINT64_MAX, record, &s));
+        events_seen s = {0};
+        ASSERT_OK(journal_replay(j, K("p"), 6, 10, UINT64_MAX, record_event, &s));
         ASSERT_EQ_INT(s.n, 5);
         journal_close(j);
     }
@@ -87,39 +60,29 @@ TEST(test_replay_with_a_deleted_row_ends_corrupt_naming_the_missing_seq)
 TEST(test_replay_that_stops_short_of_the_highest_ends_corrupt)
 {
     char path[1100];
-    snprintf(path, sizeof(path), "%s/tail.db", test_tmpdir());
-    journal *j = open_sqlite(path, 0);
-    append_ten(j);
-    journal_close(j);
+    tmp_path(path, sizeof(path), "tail.db");
     /* What a damaged (pid, seq) index looks like from above: the rows after
      * 3 are not found, while the highest sequence number says 10. */
-    raw_exec(path, "DELETE FROM journal WHERE seq > 3");
-    j = open_sqlite(path, 0);
-    seen s = {{0}, 0};
-    ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record, &s), ST_ECORRUPT);
-    ASSERT_EQ_INT(s.n, 3);
-    ASSERT_MSG(strstr(error_message(), "event 4 is missing (highest is 10"), "%s", error_message());
+    journal *j = ten_then_sql(path, 0, "DELETE FROM journal WHERE seq > 3");
+    expect_corrupt_replay(j, 3, "event 4 is missing (highest is 10");
     journal_close(j);
 }
 
 TEST(test_replay_with_a_missing_first_event_is_corrupt_but_a_deleted_one_is_not)
 {
     char path[1100];
-    snprintf(path, sizeof(path), "%s/head.db", test_tmpdir());
+    tmp_path(path, sizeof(path), "head.db");
     journal *j = open_sqlite(path, 0);
-    append_ten(j);
+    append_ten(j, "payload", "t");
     ASSERT_OK(journal_delete_to(j, K("p"), 2));
-    seen s = {{0}, 0};
-    ASSERT_OK(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record, &s));
+    events_seen s = {0};
+    ASSERT_OK(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record_event, &s));
     ASSERT_EQ_INT(s.n, 8);
     ASSERT_EQ_U64(s.seqs[0], 3);
     journal_close(j);
     raw_exec(path, "DELETE FROM journal WHERE seq = 3");
     j = open_sqlite(path, 0);
-    s.n = 0;
-    ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record, &s), ST_ECORRUPT);
-    ASSERT_EQ_INT(s.n, 0);
-    ASSERT_MSG(strstr(error_message(), "event 3 is missing"), "%s", error_message());
+    expect_corrupt_replay(j, 0, "event 3 is missing");
     journal_close(j);
 }
 
@@ -128,24 +91,13 @@ TEST(test_fs_batch_files_swapped_within_a_pid_end_corrupt)
     for (int sealed = 0; sealed < 2; sealed++) {
         char root[1100], a[2048], b[2048], tmp[2100];
         snprintf(root, sizeof(root), "%s/swap-%d", test_tmpdir(), sealed);
-        store_backend *be;
-        ASSERT_OK(store_backend_open_fs(&be, root, NULL));
-        journal *j;
-        ASSERT_OK(journal_open_backend(&j, be, variant_sealer(sealed ? V_FS + V_COUNT_ENGINES : 0),
-                                       NULL));
-        append_ten(j);
-        char id[FS_ID_MAX];
-        fs_id_name((const uint8_t *)"p", 1, id);
-        snprintf(a, sizeof(a), "%s/journal/%s/b00000000000000000001", root, id);
-        snprintf(b, sizeof(b), "%s/journal/%s/b00000000000000000005", root, id);
+        journal *j = open_fs_journal(root, variant_sealer(sealed ? V_FS + V_COUNT_ENGINES : 0));
+        append_ten(j, "payload", "t");
+        fs_pid_file(a, sizeof(a), root, "b00000000000000000001");
+        fs_pid_file(b, sizeof(b), root, "b00000000000000000005");
         snprintf(tmp, sizeof(tmp), "%s.tmp", a);
         ASSERT(rename(a, tmp) == 0 && rename(b, a) == 0 && rename(tmp, b) == 0);
-        seen s = {{0}, 0};
-        ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record, &s),
-                      ST_ECORRUPT);
-        ASSERT_EQ_INT(s.n, 0);
-        ASSERT_MSG(strstr(error_message(), "event 1 is missing (found 5 next)"), "%s",
-                   error_message());
+        expect_corrupt_replay(j, 0, "event 1 is missing (found 5 next)");
         journal_close(j);
     }
 }
@@ -225,19 +177,20 @@ TEST(test_by_tag_and_replay_out_of_order_end_corrupt_on_any_engine)
     ASSERT_OK(store_backend_open_memory(&w.inner));
     journal *j;
     ASSERT_OK(journal_open_backend(&j, &w.base, NULL, NULL));
-    append_ten(j);
-    seen s = {{0}, 0};
-    ASSERT_STATUS(journal_by_tag(j, "t", 0, UINT64_MAX, record, &s), ST_ECORRUPT);
+    append_ten(j, "payload", "t");
+    events_seen s = {0};
+    ASSERT_STATUS(journal_by_tag(j, "t", 0, UINT64_MAX, record_event, &s), ST_ECORRUPT);
     ASSERT_EQ_INT(s.n, 1);
     ASSERT_MSG(strstr(error_message(), "out of global order"), "%s", error_message());
     s.n = 0;
-    ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record, &s), ST_ECORRUPT);
+    ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record_event, &s),
+                  ST_ECORRUPT);
     ASSERT_EQ_INT(s.n, 1);
     ASSERT_MSG(strstr(error_message(), "event 9 is out of order (expected 11)"), "%s",
                error_message());
     /* One event: nothing to be out of order with. */
     s.n = 0;
-    ASSERT_OK(journal_replay(j, K("p"), 4, 4, UINT64_MAX, record, &s));
+    ASSERT_OK(journal_replay(j, K("p"), 4, 4, UINT64_MAX, record_event, &s));
     ASSERT_EQ_INT(s.n, 1);
     journal_close(j);
 }

@@ -6,84 +6,34 @@
  * envelope existed (tests/fixtures/store-format1, made by commit 7626e53)
  * still opens and reads, migrated on open (SQLite) or on read (fs).
  */
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "by_path.h"
 #include "util/error.h"
-#include "variants.h"
 
 #define K(str) (const uint8_t *)(str), strlen(str)
 
-static void raw_exec(const char *path, const char *sql)
+/* A new SQLite store at <tmp>/<name> (its path in `path`) holding the
+ * events `ev` of pid "p". */
+static journal *sqlite_with_events(char path[1100], const char *name, const journal_event_in *ev,
+                                   size_t count)
 {
-    sqlite3 *db;
-    ASSERT(sqlite3_open(path, &db) == SQLITE_OK);
-    char *err = NULL;
-    ASSERT_MSG(sqlite3_exec(db, sql, NULL, NULL, &err) == SQLITE_OK, "%s: %s", sql,
-               err ? err : "?");
-    sqlite3_close(db);
-}
-
-static long long raw_int(const char *path, const char *sql)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    ASSERT(sqlite3_open(path, &db) == SQLITE_OK);
-    ASSERT_MSG(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s", sql);
-    ASSERT(sqlite3_step(st) == SQLITE_ROW);
-    long long v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
-}
-
-typedef struct got {
-    char text[16][32];
-    uint64_t seq[16];
-    int n;
-} got;
-
-static int keep(void *ctx, const store_event *ev)
-{
-    got *g = ctx;
-    if (g->n < 16) {
-        snprintf(g->text[g->n], sizeof(g->text[0]), "%.*s", (int)ev->payload_len,
-                 (const char *)ev->payload);
-        g->seq[g->n++] = ev->seq;
-    }
-    return 0;
-}
-
-static journal *open_sqlite_journal(const char *path, const journal_options *o)
-{
-    store_backend *be;
-    ASSERT_OK(store_backend_open_sqlite(&be, path, NULL));
-    journal *j;
-    ASSERT_OK(journal_open_backend(&j, be, NULL, o));
+    tmp_path(path, 1100, name);
+    journal *j = open_sqlite_journal(path, NULL, NULL);
+    ASSERT_OK(journal_append(j, K("p"), 0, ev, count));
     return j;
-}
-
-static state_store *open_sqlite_state(const char *path)
-{
-    store_backend *be;
-    ASSERT_OK(store_backend_open_sqlite(&be, path, NULL));
-    state_store *s;
-    ASSERT_OK(state_store_open_backend(&s, be, NULL));
-    return s;
 }
 
 TEST(test_flipped_byte_in_an_unsealed_sqlite_record_is_corrupt_not_other_data)
 {
     char path[1100];
-    snprintf(path, sizeof(path), "%s/flip.db", test_tmpdir());
-    journal *j = open_sqlite_journal(path, NULL);
     journal_event_in ev[2] = {{K("first event"), 1, NULL, 0}, {K("second event"), 2, NULL, 0}};
-    ASSERT_OK(journal_append(j, K("p"), 0, ev, 2));
+    journal *j = sqlite_with_events(path, "flip.db", ev, 2);
     ASSERT_OK(journal_snapshot_save(j, K("p"), 2, 5, K("snapshot data")));
     journal_close(j);
-    state_store *s = open_sqlite_state(path);
+    state_store *s = open_sqlite_state(path, NULL);
     ASSERT_OK(state_store_upsert(s, K("k"), 0, K("state value"), NULL));
     state_store_close(s);
 
@@ -93,16 +43,17 @@ TEST(test_flipped_byte_in_an_unsealed_sqlite_record_is_corrupt_not_other_data)
     raw_exec(path, "UPDATE snapshots SET data = substr(data, 1, length(data) - 1) || X'21'");
     raw_exec(path, "UPDATE state SET data = substr(data, 1, length(data) - 1) || X'21'");
 
-    j = open_sqlite_journal(path, NULL);
-    got g = {.n = 0};
-    ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, keep, &g), ST_ECORRUPT);
+    j = open_sqlite_journal(path, NULL, NULL);
+    events_seen g = {0};
+    ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record_event, &g),
+                  ST_ECORRUPT);
     ASSERT_EQ_INT(g.n, 1);
-    ASSERT_STR_EQ(g.text[0], "first event");
+    ASSERT_STR_EQ(g.payload[0], "first event");
     ASSERT_MSG(strstr(error_message(), "checksum"), "%s", error_message());
     bytes out = BYTES_INIT;
     ASSERT_STATUS(journal_snapshot_load(j, K("p"), NULL, NULL, NULL, &out), ST_ECORRUPT);
     journal_close(j);
-    s = open_sqlite_state(path);
+    s = open_sqlite_state(path, NULL);
     ASSERT_STATUS(state_store_get(s, K("k"), NULL, &out), ST_ECORRUPT);
     state_store_close(s);
     bytes_free(&out);
@@ -111,16 +62,14 @@ TEST(test_flipped_byte_in_an_unsealed_sqlite_record_is_corrupt_not_other_data)
 TEST(test_unsealed_record_moved_to_another_row_is_corrupt)
 {
     char path[1100];
-    snprintf(path, sizeof(path), "%s/moved.db", test_tmpdir());
-    journal *j = open_sqlite_journal(path, NULL);
     journal_event_in ev[2] = {{K("one"), 1, NULL, 0}, {K("two"), 1, NULL, 0}};
-    ASSERT_OK(journal_append(j, K("p"), 0, ev, 2));
-    journal_close(j);
+    journal_close(sqlite_with_events(path, "moved.db", ev, 2));
     raw_exec(path, "UPDATE journal SET payload = (SELECT payload FROM journal WHERE seq = 1)"
                    " WHERE seq = 2");
-    j = open_sqlite_journal(path, NULL);
-    got g = {.n = 0};
-    ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, keep, &g), ST_ECORRUPT);
+    journal *j = open_sqlite_journal(path, NULL, NULL);
+    events_seen g = {0};
+    ASSERT_STATUS(journal_replay(j, K("p"), 1, UINT64_MAX, UINT64_MAX, record_event, &g),
+                  ST_ECORRUPT);
     ASSERT_EQ_INT(g.n, 1);
     journal_close(j);
 }
@@ -128,23 +77,20 @@ TEST(test_unsealed_record_moved_to_another_row_is_corrupt)
 TEST(test_unsealed_compression_stores_less_and_reads_back)
 {
     char path[1100];
-    snprintf(path, sizeof(path), "%s/zip.db", test_tmpdir());
-    store_backend *be;
-    ASSERT_OK(store_backend_open_sqlite(&be, path, NULL));
+    tmp_path(path, sizeof(path), "zip.db");
     seal_options so = seal_options_default();
     so.compression_level = 9;
     sealer *plain;
     ASSERT_OK(sealer_new(&plain, NULL, &so));
-    journal *j;
-    ASSERT_OK(journal_open_backend(&j, be, plain, NULL));
+    journal *j = open_sqlite_journal(path, plain, NULL);
     static uint8_t big[4096];
     memset(big, 'a', sizeof(big));
     journal_event_in ev = {big, sizeof(big), 1, NULL, 0};
     ASSERT_OK(journal_append(j, K("p"), 0, &ev, 1));
     ASSERT(raw_int(path, "SELECT length(payload) FROM journal") < 200);
     bytes out = BYTES_INIT;
-    got g = {.n = 0};
-    ASSERT_OK(journal_replay(j, K("p"), 1, 1, 1, keep, &g));
+    events_seen g = {0};
+    ASSERT_OK(journal_replay(j, K("p"), 1, 1, 1, record_event, &g));
     ASSERT_EQ_INT(g.n, 1);
     journal_close(j);
     bytes_free(&out);
@@ -153,16 +99,16 @@ TEST(test_unsealed_compression_stores_less_and_reads_back)
 TEST(test_bare_records_are_refused_by_a_checked_journal)
 {
     char path[1100];
-    snprintf(path, sizeof(path), "%s/bare.db", test_tmpdir());
+    tmp_path(path, sizeof(path), "bare.db");
     journal_options o = journal_options_default();
     o.bare_records = true;
-    journal *j = open_sqlite_journal(path, &o);
+    journal *j = open_sqlite_journal(path, NULL, &o);
     journal_event_in ev = {K("bare"), 1, NULL, 0};
     ASSERT_OK(journal_append(j, K("p"), 0, &ev, 1));
     journal_close(j);
-    j = open_sqlite_journal(path, NULL);
-    got g = {.n = 0};
-    ASSERT_STATUS(journal_replay(j, K("p"), 1, 1, 1, keep, &g), ST_ECORRUPT);
+    j = open_sqlite_journal(path, NULL, NULL);
+    events_seen g = {0};
+    ASSERT_STATUS(journal_replay(j, K("p"), 1, 1, 1, record_event, &g), ST_ECORRUPT);
     ASSERT_MSG(strstr(error_message(), "no checksum envelope"), "%s", error_message());
     journal_close(j);
 }
@@ -171,7 +117,7 @@ TEST(test_bare_records_are_refused_by_a_checked_journal)
 static void fixture(char *out, size_t n, const char *name)
 {
     const char *src = getenv("DDATA_SOURCE_DIR");
-    snprintf(out, n, "%s/%s", test_tmpdir(), name);
+    tmp_path(out, n, name);
     char cmd[3000];
     snprintf(cmd, sizeof(cmd), "cp -R '%s/tests/fixtures/store-format1/%s' '%s'", src ? src : ".",
              name, out);
@@ -183,16 +129,16 @@ static void fixture(char *out, size_t n, const char *name)
  * 8; state k1 = v1b (revision 2), k2 = v2. */
 static void expect_fixture_contents(journal *j, state_store *s)
 {
-    got g = {.n = 0};
-    ASSERT_OK(journal_replay(j, K("p1"), 1, UINT64_MAX, UINT64_MAX, keep, &g));
+    events_seen g = {0};
+    ASSERT_OK(journal_replay(j, K("p1"), 1, UINT64_MAX, UINT64_MAX, record_event, &g));
     ASSERT_EQ_INT(g.n, 10);
-    ASSERT_EQ_U64(g.seq[0], 3);
-    ASSERT_STR_EQ(g.text[0], "order-3");
-    ASSERT_STR_EQ(g.text[9], "order-12");
+    ASSERT_EQ_U64(g.seqs[0], 3);
+    ASSERT_STR_EQ(g.payload[0], "order-3");
+    ASSERT_STR_EQ(g.payload[9], "order-12");
     g.n = 0;
-    ASSERT_OK(journal_by_tag(j, "orders", 0, UINT64_MAX, keep, &g));
+    ASSERT_OK(journal_by_tag(j, "orders", 0, UINT64_MAX, record_event, &g));
     ASSERT_EQ_INT(g.n, 6); /* 3, 5, 7, 9, 11 of p1 and p2's */
-    ASSERT_STR_EQ(g.text[5], "hello");
+    ASSERT_STR_EQ(g.payload[5], "hello");
     uint64_t seq, highest;
     bytes out = BYTES_INIT;
     ASSERT_OK(journal_snapshot_load(j, K("p1"), NULL, &seq, NULL, &out));
@@ -206,9 +152,9 @@ static void expect_fixture_contents(journal *j, state_store *s)
     journal_event_in ev = {K("order-13"), 1300, NULL, 0};
     ASSERT_OK(journal_append(j, K("p1"), 12, &ev, 1));
     g.n = 0;
-    ASSERT_OK(journal_replay(j, K("p1"), 12, 13, UINT64_MAX, keep, &g));
+    ASSERT_OK(journal_replay(j, K("p1"), 12, 13, UINT64_MAX, record_event, &g));
     ASSERT_EQ_INT(g.n, 2);
-    ASSERT_STR_EQ(g.text[1], "order-13");
+    ASSERT_STR_EQ(g.payload[1], "order-13");
     ASSERT_OK(state_store_upsert(s, K("k2"), 1, K("v2b"), NULL));
     expect_state(s, "k2", 2, "v2b");
     bytes_free(&out);
@@ -219,8 +165,8 @@ TEST(test_a_sqlite_store_written_by_format_1_is_migrated_on_open)
     char path[1100];
     fixture(path, sizeof(path), "v1.sqlite");
     ASSERT(raw_int(path, "PRAGMA user_version") == 1);
-    journal *j = open_sqlite_journal(path, NULL);
-    state_store *s = open_sqlite_state(path);
+    journal *j = open_sqlite_journal(path, NULL, NULL);
+    state_store *s = open_sqlite_state(path, NULL);
     ASSERT(raw_int(path, "PRAGMA user_version") == 3);
     ASSERT(raw_int(path, "SELECT count(*) FROM journal WHERE substr(payload, 1, 2) <> X'4450'") ==
            0);
@@ -233,10 +179,8 @@ TEST(test_an_fs_store_written_by_format_1_reads_and_takes_new_writes)
 {
     char root[1100];
     fixture(root, sizeof(root), "v1-fs");
+    journal *j = open_fs_journal(root, NULL);
     store_backend *be;
-    ASSERT_OK(store_backend_open_fs(&be, root, NULL));
-    journal *j;
-    ASSERT_OK(journal_open_backend(&j, be, NULL, NULL));
     ASSERT_OK(store_backend_open_fs(&be, root, NULL));
     state_store *s;
     ASSERT_OK(state_store_open_backend(&s, be, NULL));

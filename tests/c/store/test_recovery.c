@@ -5,10 +5,8 @@
  */
 #include <string.h>
 
-#include <sqlite3.h>
-
+#include "by_path.h"
 #include "store/recovery.h"
-#include "variants.h"
 
 #define PID(s) (const uint8_t *)(s), strlen(s)
 #define EACH_VARIANT(name)                                                                         \
@@ -67,26 +65,26 @@ static void expect_recovery(journal *j, const persist_options *o, int events, ui
     ASSERT_EQ_U64(rec, (uint64_t)events);
 }
 
-TEST(test_light_recovers_from_the_last_snapshot)
+/* expect_recovery on a fresh journal of every variant. */
+static void expect_recovery_everywhere(const char *name, persist_options o, int events,
+                                       uint64_t snapshot_seq, uint64_t replayed)
 {
-    EACH_VARIANT("light")
+    EACH_VARIANT(name)
     {
         journal *j = open_journal_variant(v, dir, 0);
-        persist_options o = {PERSIST_LIGHT, 0, false};
-        expect_recovery(j, &o, 30, 30, 0);
+        expect_recovery(j, &o, events, snapshot_seq, replayed);
         journal_close(j);
     }
 }
 
+TEST(test_light_recovers_from_the_last_snapshot)
+{
+    expect_recovery_everywhere("light", (persist_options){PERSIST_LIGHT, 0, false}, 30, 30, 0);
+}
+
 TEST(test_full_snapshots_every_n_and_replays_the_rest)
 {
-    EACH_VARIANT("full")
-    {
-        journal *j = open_journal_variant(v, dir, 0);
-        persist_options o = {PERSIST_FULL, 10, false};
-        expect_recovery(j, &o, 37, 30, 7);
-        journal_close(j);
-    }
+    expect_recovery_everywhere("full", (persist_options){PERSIST_FULL, 10, false}, 37, 30, 7);
 }
 
 TEST(test_full_with_compaction_deletes_covered_events)
@@ -152,20 +150,13 @@ TEST(test_unknown_pid_recovers_empty)
 TEST(test_event_missing_in_the_middle_fails_loudly)
 {
     char path[1024];
-    snprintf(path, sizeof(path), "%s/middle.db", test_tmpdir());
-    store_backend *be;
-    ASSERT_OK(store_backend_open_sqlite(&be, path, NULL));
-    journal *j;
-    ASSERT_OK(journal_open_backend(&j, be, NULL, NULL));
+    tmp_path(path, sizeof(path), "middle.db");
+    journal *j = open_sqlite_journal(path, NULL, NULL);
     persist_options o = {PERSIST_FULL, 5, false};
     run_actor(j, &o, 12);
     journal_close(j);
-    sqlite3 *db;
-    ASSERT(sqlite3_open(path, &db) == SQLITE_OK);
-    ASSERT(sqlite3_exec(db, "DELETE FROM journal WHERE seq = 11", NULL, NULL, NULL) == SQLITE_OK);
-    sqlite3_close(db);
-    ASSERT_OK(store_backend_open_sqlite(&be, path, NULL));
-    ASSERT_OK(journal_open_backend(&j, be, NULL, NULL));
+    raw_exec(path, "DELETE FROM journal WHERE seq = 11");
+    j = open_sqlite_journal(path, NULL, NULL);
     counter c = {0};
     ASSERT_STATUS(recover(j, PID("actor"), apply_snapshot, apply_event, &c, NULL), ST_ECORRUPT);
     ASSERT(strstr(test_last_error(), "event 11 is missing") != NULL);

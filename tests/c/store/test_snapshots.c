@@ -42,12 +42,27 @@ static uint64_t load_seq(journal *j, snapshot_criteria c)
     return seq;
 }
 
+/* The criteria "at sequence number `max_seq` or below". */
+static snapshot_criteria seq_at_most(uint64_t max_seq)
+{
+    snapshot_criteria c = snapshot_criteria_any();
+    c.max_seq = max_seq;
+    return c;
+}
+
+/* A journal of variant v holding save_five's snapshots, keeping `keep`. */
+static journal *five_snapshots(int v, const char *dir, uint64_t keep)
+{
+    journal *j = open_journal_variant(v, dir, keep);
+    save_five(j);
+    return j;
+}
+
 TEST(test_load_latest_matching_criteria)
 {
     EACH_VARIANT("criteria")
     {
-        journal *j = open_journal_variant(v, dir, 0);
-        save_five(j);
+        journal *j = five_snapshots(v, dir, 0);
         snapshot_criteria c = snapshot_criteria_any();
         ASSERT_EQ_U64(load_seq(j, c), 5);
         c.max_seq = 3;
@@ -74,17 +89,14 @@ TEST(test_delete_one_by_metadata)
 {
     EACH_VARIANT("delone")
     {
-        journal *j = open_journal_variant(v, dir, 0);
-        save_five(j);
+        journal *j = five_snapshots(v, dir, 0);
         snapshot_criteria c = snapshot_criteria_any();
         c.min_seq = c.max_seq = 5;
         ASSERT_OK(journal_snapshot_delete(j, PID("p"), &c));
         ASSERT_EQ_U64(load_seq(j, snapshot_criteria_any()), 4);
         c.min_seq = c.max_seq = 2;
         ASSERT_OK(journal_snapshot_delete(j, PID("p"), &c));
-        c = snapshot_criteria_any();
-        c.max_seq = 2;
-        ASSERT_EQ_U64(load_seq(j, c), 1);
+        ASSERT_EQ_U64(load_seq(j, seq_at_most(2)), 1);
         journal_close(j);
     }
 }
@@ -93,14 +105,10 @@ TEST(test_delete_all_matching_criteria)
 {
     EACH_VARIANT("delmany")
     {
-        journal *j = open_journal_variant(v, dir, 0);
-        save_five(j);
-        snapshot_criteria c = snapshot_criteria_any();
-        c.max_seq = 3;
+        journal *j = five_snapshots(v, dir, 0);
+        snapshot_criteria c = seq_at_most(3);
         ASSERT_OK(journal_snapshot_delete(j, PID("p"), &c));
-        c = snapshot_criteria_any();
-        c.max_seq = 3;
-        ASSERT_EQ_U64(load_seq(j, c), 0);
+        ASSERT_EQ_U64(load_seq(j, seq_at_most(3)), 0);
         ASSERT_EQ_U64(load_seq(j, snapshot_criteria_any()), 5);
         c = snapshot_criteria_any();
         c.max_ts = 450;
@@ -153,14 +161,10 @@ TEST(test_keep_last_n_prunes_older)
 {
     EACH_VARIANT("keep")
     {
-        journal *j = open_journal_variant(v, dir, 2);
-        save_five(j);
+        journal *j = five_snapshots(v, dir, 2);
         ASSERT_EQ_U64(load_seq(j, snapshot_criteria_any()), 5);
-        snapshot_criteria c = snapshot_criteria_any();
-        c.max_seq = 4;
-        ASSERT_EQ_U64(load_seq(j, c), 4);
-        c.max_seq = 3;
-        ASSERT_EQ_U64(load_seq(j, c), 0);
+        ASSERT_EQ_U64(load_seq(j, seq_at_most(4)), 4);
+        ASSERT_EQ_U64(load_seq(j, seq_at_most(3)), 0);
         journal_close(j);
     }
 }

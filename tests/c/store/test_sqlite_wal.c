@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "variants.h"
+#include "by_path.h"
 
 #define WAL_BOUND_BYTES (16ull << 20)
 
@@ -23,11 +23,8 @@ static uint64_t wal_bytes(const char *db)
 TEST(test_wal_stays_bounded_over_100k_upserts_and_100k_appends)
 {
     char db[1100];
-    snprintf(db, sizeof(db), "%s/wal.db", test_tmpdir());
-    store_backend *be;
-    ASSERT_OK(store_backend_open_sqlite(&be, db, NULL));
-    state_store *s;
-    ASSERT_OK(state_store_open_backend(&s, be, NULL));
+    tmp_path(db, sizeof(db), "wal.db");
+    state_store *s = open_sqlite_state(db, NULL);
     uint8_t data[256];
     memset(data, 7, sizeof(data));
     uint64_t revs[100] = {0};
@@ -45,9 +42,7 @@ TEST(test_wal_stays_bounded_over_100k_upserts_and_100k_appends)
                (unsigned long long)after_upserts);
     state_store_close(s);
 
-    ASSERT_OK(store_backend_open_sqlite(&be, db, NULL));
-    journal *j;
-    ASSERT_OK(journal_open_backend(&j, be, NULL, NULL));
+    journal *j = open_sqlite_journal(db, NULL, NULL);
     journal_event_in ev = {data, 100, 1, NULL, 0};
     for (uint64_t seq = 0; seq < 100000; seq++)
         ASSERT_OK(journal_append(j, (const uint8_t *)"p", 1, seq, &ev, 1));

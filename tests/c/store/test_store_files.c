@@ -10,9 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store/fs_io.h"
+#include "by_path.h"
 #include "util/error.h"
-#include "variants.h"
 
 #define K(str) (const uint8_t *)(str), strlen(str)
 
@@ -41,14 +40,30 @@ static void expect_private_tree(const char *dir)
     closedir(d);
 }
 
-static void write_some(store_backend *be)
+static store_backend *open_at(bool fs, const char *path)
+{
+    store_backend *be;
+    if (fs)
+        ASSERT_OK(store_backend_open_fs(&be, path, NULL));
+    else
+        ASSERT_OK(store_backend_open_sqlite(&be, path, NULL));
+    return be;
+}
+
+/* An event and a snapshot of pid "p" through one connection to the store
+ * at `path`, then state k = v through a second one, left open. */
+static state_store *write_some(bool fs, const char *path)
 {
     journal *j;
-    ASSERT_OK(journal_open_backend(&j, be, NULL, NULL));
+    ASSERT_OK(journal_open_backend(&j, open_at(fs, path), NULL, NULL));
     journal_event_in ev = {(const uint8_t *)"e", 1, 1, NULL, 0};
     ASSERT_OK(journal_append(j, K("p"), 0, &ev, 1));
     ASSERT_OK(journal_snapshot_save(j, K("p"), 1, 1, K("snap")));
     journal_close(j);
+    state_store *s;
+    ASSERT_OK(state_store_open_backend(&s, open_at(fs, path), NULL));
+    ASSERT_OK(state_store_upsert(s, K("k"), 0, K("v"), NULL));
+    return s;
 }
 
 TEST(test_stores_are_created_private_under_a_permissive_umask)
@@ -58,26 +73,15 @@ TEST(test_stores_are_created_private_under_a_permissive_umask)
     snprintf(dir, sizeof(dir), "%s/private-sqlite", test_tmpdir());
     ASSERT(mkdir(dir, 0700) == 0);
     snprintf(path, sizeof(path), "%s/store.db", dir);
-    store_backend *be;
-    ASSERT_OK(store_backend_open_sqlite(&be, path, NULL));
-    write_some(be);
     /* An open connection keeps the -wal and -shm files in place. */
-    ASSERT_OK(store_backend_open_sqlite(&be, path, NULL));
-    state_store *s;
-    ASSERT_OK(state_store_open_backend(&s, be, NULL));
-    ASSERT_OK(state_store_upsert(s, K("k"), 0, K("v"), NULL));
+    state_store *s = write_some(false, path);
     snprintf(path, sizeof(path), "%s/store.db-wal", dir);
     ASSERT(access(path, F_OK) == 0);
     expect_private_tree(dir);
     state_store_close(s);
 
-    snprintf(path, sizeof(path), "%s/private-fs", test_tmpdir());
-    ASSERT_OK(store_backend_open_fs(&be, path, NULL));
-    write_some(be);
-    ASSERT_OK(store_backend_open_fs(&be, path, NULL));
-    ASSERT_OK(state_store_open_backend(&s, be, NULL));
-    ASSERT_OK(state_store_upsert(s, K("k"), 0, K("v"), NULL));
-    state_store_close(s);
+    tmp_path(path, sizeof(path), "private-fs");
+    state_store_close(write_some(true, path));
     expect_private_tree(path);
     umask(old);
 }
@@ -99,14 +103,8 @@ static void make_fifo(const char *path)
 TEST(test_fs_fifo_in_place_of_a_record_is_corrupt_not_a_hang)
 {
     char root[1100], path[2048];
-    snprintf(root, sizeof(root), "%s/fifo-fs", test_tmpdir());
-    store_backend *be;
-    ASSERT_OK(store_backend_open_fs(&be, root, NULL));
-    write_some(be);
-    ASSERT_OK(store_backend_open_fs(&be, root, NULL));
-    state_store *s;
-    ASSERT_OK(state_store_open_backend(&s, be, NULL));
-    ASSERT_OK(state_store_upsert(s, K("k"), 0, K("v"), NULL));
+    tmp_path(root, sizeof(root), "fifo-fs");
+    state_store *s = write_some(true, root);
     char id[FS_ID_MAX];
     fs_id_name((const uint8_t *)"k", 1, id);
     snprintf(path, sizeof(path), "%s/state/%s", root, id);
@@ -116,18 +114,16 @@ TEST(test_fs_fifo_in_place_of_a_record_is_corrupt_not_a_hang)
     ASSERT(strstr(error_message(), "not a regular file"));
     state_store_close(s);
 
-    fs_id_name((const uint8_t *)"p", 1, id);
-    snprintf(path, sizeof(path), "%s/journal/%s/b00000000000000000001", root, id);
+    fs_pid_file(path, sizeof(path), root, "b00000000000000000001");
     make_fifo(path);
-    ASSERT_OK(store_backend_open_fs(&be, root, NULL));
-    journal *j;
-    ASSERT_OK(journal_open_backend(&j, be, NULL, NULL));
+    journal *j = open_fs_journal(root, NULL);
     int n = 0;
     ASSERT_STATUS(journal_replay(j, K("p"), 1, 10, 10, count_event, &n), ST_ECORRUPT);
     journal_close(j);
 
     snprintf(path, sizeof(path), "%s/lock", root);
     make_fifo(path);
+    store_backend *be;
     ASSERT_STATUS(store_backend_open_fs(&be, root, NULL), ST_ECORRUPT);
     bytes_free(&out);
 }
@@ -142,43 +138,52 @@ TEST(test_sqlite_fifo_at_the_store_path_is_refused_not_a_hang)
     ASSERT(strstr(error_message(), "not a regular file"));
 }
 
+static int open_checked(bool fs, const char *path, bool must_exist, store_backend **be)
+{
+    if (fs) {
+        fs_options fo = {STORE_SYNC_OFF, must_exist};
+        return store_backend_open_fs(be, path, &fo);
+    }
+    sqlite_options so = sqlite_options_default();
+    so.must_exist = must_exist;
+    return store_backend_open_sqlite(be, path, &so);
+}
+
+/* An ordinary open makes the store at `path`, which must_exist then
+ * accepts. */
+static void expect_made_then_accepted(bool fs, const char *path)
+{
+    store_backend *be;
+    ASSERT_OK(open_checked(fs, path, false, &be));
+    be->ops->close(be);
+    ASSERT_OK(open_checked(fs, path, true, &be));
+    be->ops->close(be);
+}
+
 TEST(test_must_exist_refuses_a_missing_or_empty_store)
 {
     char path[1100];
     store_backend *be;
-    sqlite_options so = sqlite_options_default();
-    so.must_exist = true;
-    snprintf(path, sizeof(path), "%s/missing.db", test_tmpdir());
-    ASSERT_STATUS(store_backend_open_sqlite(&be, path, &so), ST_ENOTFOUND);
+    tmp_path(path, sizeof(path), "missing.db");
+    ASSERT_STATUS(open_checked(false, path, true, &be), ST_ENOTFOUND);
     ASSERT(access(path, F_OK) != 0);
-    snprintf(path, sizeof(path), "%s/empty.db", test_tmpdir());
+    tmp_path(path, sizeof(path), "empty.db");
     int fd = open(path, O_CREAT | O_WRONLY, 0600);
     ASSERT(fd >= 0);
     close(fd);
-    ASSERT_STATUS(store_backend_open_sqlite(&be, path, &so), ST_ECORRUPT);
+    ASSERT_STATUS(open_checked(false, path, true, &be), ST_ECORRUPT);
     struct stat st;
     ASSERT(stat(path, &st) == 0 && st.st_size == 0);
-    so.must_exist = false;
-    ASSERT_OK(store_backend_open_sqlite(&be, path, &so));
-    be->ops->close(be);
-    so.must_exist = true;
-    ASSERT_OK(store_backend_open_sqlite(&be, path, &so));
-    be->ops->close(be);
+    expect_made_then_accepted(false, path);
 
-    fs_options fo = {STORE_SYNC_OFF, true};
-    snprintf(path, sizeof(path), "%s/missing-fs", test_tmpdir());
-    ASSERT_STATUS(store_backend_open_fs(&be, path, &fo), ST_ENOTFOUND);
+    tmp_path(path, sizeof(path), "missing-fs");
+    ASSERT_STATUS(open_checked(true, path, true, &be), ST_ENOTFOUND);
     ASSERT(access(path, F_OK) != 0);
-    snprintf(path, sizeof(path), "%s/plain-folder", test_tmpdir());
+    tmp_path(path, sizeof(path), "plain-folder");
     ASSERT(mkdir(path, 0700) == 0);
-    ASSERT_STATUS(store_backend_open_fs(&be, path, &fo), ST_ECORRUPT);
+    ASSERT_STATUS(open_checked(true, path, true, &be), ST_ECORRUPT);
     char sub[1200];
     snprintf(sub, sizeof(sub), "%s/journal", path);
     ASSERT(access(sub, F_OK) != 0);
-    fo.must_exist = false;
-    ASSERT_OK(store_backend_open_fs(&be, path, &fo));
-    be->ops->close(be);
-    fo.must_exist = true;
-    ASSERT_OK(store_backend_open_fs(&be, path, &fo));
-    be->ops->close(be);
+    expect_made_then_accepted(true, path);
 }

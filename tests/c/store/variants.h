@@ -169,6 +169,48 @@ static inline void expect_state(state_store *s, const char *key, uint64_t rev, c
     bytes_free(&out);
 }
 
+/* What a replay or a by-tag read handed out, in order (up to 256 events;
+ * the read stops there): sequence number, timestamp, ordering, payload and
+ * pid (as text, cut at 31 and 15 bytes), and whether it had tags. */
+typedef struct events_seen {
+    uint64_t seqs[256];
+    uint64_t ts[256];
+    uint64_t ordering[256];
+    char payload[256][32];
+    char pid[256][16];
+    int tags[256];
+    int n;
+} events_seen;
+
+static inline int record_event(void *ctx, const store_event *ev)
+{
+    events_seen *s = ctx;
+    if (s->n >= 256)
+        return 1;
+    s->seqs[s->n] = ev->seq;
+    s->ts[s->n] = ev->timestamp_ms;
+    s->ordering[s->n] = ev->ordering;
+    size_t n = ev->payload_len < 31 ? ev->payload_len : 31;
+    memcpy(s->payload[s->n], ev->payload, n);
+    s->payload[s->n][n] = 0;
+    n = ev->pid_len < 15 ? ev->pid_len : 15;
+    memcpy(s->pid[s->n], ev->pid, n);
+    s->pid[s->n][n] = 0;
+    s->tags[s->n] = ev->tags_len > 0;
+    s->n++;
+    return 0;
+}
+
+/* Asserts that the newest snapshot of `pid` is at sequence number `seq`. */
+static inline void expect_latest_snapshot(journal *j, const char *pid, uint64_t seq)
+{
+    bytes b = BYTES_INIT;
+    uint64_t got = 0;
+    ASSERT_OK(journal_snapshot_load(j, (const uint8_t *)pid, strlen(pid), NULL, &got, NULL, &b));
+    ASSERT_EQ_U64(got, seq);
+    bytes_free(&b);
+}
+
 static inline journal *open_journal_variant(int v, const char *dir, uint64_t snapshot_keep)
 {
     store_backend *be = open_engine(v, dir);

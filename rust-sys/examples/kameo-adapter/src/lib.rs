@@ -18,9 +18,4 @@ pub mod persistent;
 pub mod replica_actor;
 
 /// Milliseconds since the Unix epoch: the clock every node is ticked with.
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+pub use ddata_actor_example_support::now_ms;

@@ -9,7 +9,8 @@
 //! not (the next start replays the tail after the last periodic snapshot).
 use std::sync::Arc;
 
-use ddata::{Event, Journal, NewEvent, PersistStrategy, Recover};
+use ddata::{Journal, PersistStrategy};
+use ddata_actor_example_support::PersistentCounter;
 use kameo::prelude::*;
 
 /// Add `n`; replies with the new total, or the persistence error.
@@ -26,38 +27,8 @@ pub struct CounterArgs {
 }
 
 pub struct CounterActor {
-    journal: Arc<Journal>,
-    pid: String,
+    counter: PersistentCounter,
     strategy: PersistStrategy,
-    total: i64,
-    seq: u64,
-    recovered: (Option<u64>, u64),
-}
-
-fn decode(bytes: &[u8]) -> ddata::Result<i64> {
-    std::str::from_utf8(bytes)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| ddata::Error::new(ddata::Status::Corrupt, "counter record is not an integer"))
-}
-
-struct Replay {
-    total: i64,
-    snapshot: Option<u64>,
-    events: u64,
-}
-
-impl Recover for Replay {
-    fn snapshot(&mut self, seq: u64, state: &[u8]) -> ddata::Result<()> {
-        self.total = decode(state)?;
-        self.snapshot = Some(seq);
-        Ok(())
-    }
-    fn event(&mut self, ev: &Event) -> ddata::Result<()> {
-        self.total += decode(&ev.payload)?;
-        self.events += 1;
-        Ok(())
-    }
 }
 
 impl Actor for CounterActor {
@@ -65,30 +36,15 @@ impl Actor for CounterActor {
     type Error = ddata::Error;
 
     async fn on_start(args: CounterArgs, _: ActorRef<Self>) -> Result<Self, ddata::Error> {
-        let mut r = Replay {
-            total: 0,
-            snapshot: None,
-            events: 0,
-        };
-        let seq = args.journal.recover(&args.pid, &mut r)?;
         Ok(CounterActor {
-            journal: args.journal,
-            pid: args.pid,
+            counter: PersistentCounter::recover(args.journal, args.pid)?,
             strategy: args.strategy,
-            total: r.total,
-            seq,
-            recovered: (r.snapshot, r.events),
         })
     }
 
     async fn on_stop(&mut self, _: WeakActorRef<Self>, reason: ActorStopReason) -> Result<(), ddata::Error> {
-        if matches!(reason, ActorStopReason::Normal) && self.seq > 0 {
-            self.journal.save_snapshot(
-                &self.pid,
-                self.seq,
-                crate::now_ms(),
-                self.total.to_string().as_bytes(),
-            )?;
+        if matches!(reason, ActorStopReason::Normal) {
+            self.counter.save_snapshot()?;
         }
         Ok(())
     }
@@ -97,32 +53,20 @@ impl Actor for CounterActor {
 impl Message<Add> for CounterActor {
     type Reply = ddata::Result<i64>;
     async fn handle(&mut self, Add(n): Add, _: &mut Context<Self, Self::Reply>) -> Self::Reply {
-        let next = self.total + n;
-        let event = NewEvent::new(n.to_string());
-        // Persist first; change the state only once the event is stored.
-        let seq = self.journal.persist(
-            &self.pid,
-            self.seq,
-            &event,
-            next.to_string().as_bytes(),
-            self.strategy,
-        )?;
-        self.total = next;
-        self.seq = seq;
-        Ok(next)
+        self.counter.add(n, self.strategy)
     }
 }
 
 impl Message<GetTotal> for CounterActor {
     type Reply = (i64, u64);
     async fn handle(&mut self, _: GetTotal, _: &mut Context<Self, Self::Reply>) -> (i64, u64) {
-        (self.total, self.seq)
+        self.counter.total()
     }
 }
 
 impl Message<Recovered> for CounterActor {
     type Reply = (Option<u64>, u64);
     async fn handle(&mut self, _: Recovered, _: &mut Context<Self, Self::Reply>) -> (Option<u64>, u64) {
-        self.recovered
+        self.counter.recovered()
     }
 }

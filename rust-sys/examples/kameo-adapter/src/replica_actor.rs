@@ -2,7 +2,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use ddata::{Crdt, CrdtType, Op, Replica, ReplicaOptions, System, SystemEvent, SystemOptions};
+use ddata::{Crdt, CrdtType, Op, Replica, System, SystemEvent};
+use ddata_actor_example_support::open_node;
 use kameo::prelude::*;
 
 /// Sent to subscribers when a key they watch changes on this node.
@@ -103,14 +104,7 @@ impl Actor for ReplicaActor {
     type Error = ddata::Error;
 
     async fn on_start(args: ReplicaArgs, actor_ref: ActorRef<Self>) -> Result<Self, ddata::Error> {
-        let system = System::open(&SystemOptions::new(&args.node_id).seeds(args.seeds))?;
-        system.tick(crate::now_ms())?;
-        let opts = ReplicaOptions {
-            notify_interval_ms: 50,
-            gossip_interval_ms: 200,
-            ..Default::default()
-        };
-        let replica = Replica::open(&system, &opts)?;
+        let (system, replica) = open_node(&args.node_id, args.seeds)?;
         // kameo has no send_interval: a task ticks through a weak reference
         // and ends with the actor.
         let weak = actor_ref.downgrade();

@@ -8,7 +8,8 @@
 //! snapshot so the next start replays nothing.
 use std::sync::Arc;
 
-use ddata::{Event, Journal, NewEvent, PersistStrategy, Recover};
+use ddata::{Journal, PersistStrategy};
+use ddata_actor_example_support::PersistentCounter;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 pub enum CounterMsg {
@@ -24,42 +25,13 @@ pub struct CounterArgs {
 }
 
 pub struct CounterState {
-    journal: Arc<Journal>,
-    pid: String,
+    counter: PersistentCounter,
     snapshot_every: u64,
-    total: i64,
-    seq: u64,
     /// How this start recovered: (snapshot seq if any, events replayed).
     pub recovered: (Option<u64>, u64),
 }
 
 pub struct CounterActor;
-
-fn decode(bytes: &[u8]) -> ddata::Result<i64> {
-    std::str::from_utf8(bytes)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| ddata::Error::new(ddata::Status::Corrupt, "counter record is not an integer"))
-}
-
-struct Replay {
-    total: i64,
-    snapshot: Option<u64>,
-    events: u64,
-}
-
-impl Recover for Replay {
-    fn snapshot(&mut self, seq: u64, state: &[u8]) -> ddata::Result<()> {
-        self.total = decode(state)?;
-        self.snapshot = Some(seq);
-        Ok(())
-    }
-    fn event(&mut self, ev: &Event) -> ddata::Result<()> {
-        self.total += decode(&ev.payload)?;
-        self.events += 1;
-        Ok(())
-    }
-}
 
 impl Actor for CounterActor {
     type Msg = CounterMsg;
@@ -71,19 +43,11 @@ impl Actor for CounterActor {
         _: ActorRef<CounterMsg>,
         args: CounterArgs,
     ) -> Result<CounterState, ActorProcessingErr> {
-        let mut r = Replay {
-            total: 0,
-            snapshot: None,
-            events: 0,
-        };
-        let seq = args.journal.recover(&args.pid, &mut r)?;
+        let counter = PersistentCounter::recover(args.journal, args.pid)?;
         Ok(CounterState {
-            journal: args.journal,
-            pid: args.pid,
+            recovered: counter.recovered(),
+            counter,
             snapshot_every: args.snapshot_every,
-            total: r.total,
-            seq,
-            recovered: (r.snapshot, r.events),
         })
     }
 
@@ -95,30 +59,15 @@ impl Actor for CounterActor {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             CounterMsg::Add(n, reply) => {
-                let next = state.total + n;
                 let strategy = PersistStrategy::Full {
                     snapshot_every: state.snapshot_every,
                     compact: false,
                 };
-                let event = NewEvent::new(n.to_string());
-                let result = state.journal.persist(
-                    &state.pid,
-                    state.seq,
-                    &event,
-                    next.to_string().as_bytes(),
-                    strategy,
-                );
-                let _ = reply.send(match result {
-                    Ok(seq) => {
-                        state.total = next;
-                        state.seq = seq;
-                        Ok(next)
-                    }
-                    Err(e) => Err(e), // rollback: nothing changed
-                });
+                // An error leaves the counter as it was: nothing to roll back.
+                let _ = reply.send(state.counter.add(n, strategy));
             }
             CounterMsg::Get(reply) => {
-                let _ = reply.send((state.total, state.seq));
+                let _ = reply.send(state.counter.total());
             }
         }
         Ok(())
@@ -129,14 +78,7 @@ impl Actor for CounterActor {
         _: ActorRef<CounterMsg>,
         state: &mut CounterState,
     ) -> Result<(), ActorProcessingErr> {
-        if state.seq > 0 {
-            state.journal.save_snapshot(
-                &state.pid,
-                state.seq,
-                crate::now_ms(),
-                state.total.to_string().as_bytes(),
-            )?;
-        }
+        state.counter.save_snapshot()?;
         Ok(())
     }
 }

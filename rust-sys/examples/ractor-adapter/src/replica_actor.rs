@@ -2,7 +2,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use ddata::{Crdt, CrdtType, Op, Replica, ReplicaOptions, System, SystemEvent, SystemOptions};
+use ddata::{Crdt, CrdtType, Op, Replica, System, SystemEvent};
+use ddata_actor_example_support::open_node;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 /// Sent to subscribers when a key they watch changes.
@@ -97,14 +98,7 @@ impl Actor for ReplicaActor {
         myself: ActorRef<ReplicaMsg>,
         args: ReplicaArgs,
     ) -> Result<ReplicaState, ActorProcessingErr> {
-        let system = System::open(&SystemOptions::new(&args.node_id).seeds(args.seeds))?;
-        system.tick(crate::now_ms())?;
-        let opts = ReplicaOptions {
-            notify_interval_ms: 50,
-            gossip_interval_ms: 200,
-            ..Default::default()
-        };
-        let replica = Replica::open(&system, &opts)?;
+        let (system, replica) = open_node(&args.node_id, args.seeds)?;
         myself.send_interval(args.tick_every, || ReplicaMsg::Tick);
         Ok(ReplicaState {
             node_id: args.node_id,
