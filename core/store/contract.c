@@ -56,7 +56,7 @@ int see_key(void *ctx, const uint8_t *key, size_t key_len)
 }
 
 int see_state(void *ctx, const uint8_t *key, size_t key_len, uint64_t revision,
-                     const uint8_t *state, size_t len)
+              const uint8_t *state, size_t len)
 {
     seen *s = ctx;
     if (s->n < SEEN_MAX) {
@@ -244,7 +244,8 @@ static int large_and_binary_payloads_round_trip(contract_case *c, journal *j)
     int rc = journal_append(j, K("bin"), 0, ev, 2);
     bytes_free(&big);
     if (rc != ST_OK)
-        return contract_fail(c, "appending a 100,000-byte payload returned %d (%s)", rc, error_message());
+        return contract_fail(c, "appending a 100,000-byte payload returned %d (%s)", rc,
+                             error_message());
     seen s = {0};
     MUST(journal_replay(j, K("bin"), 1, UINT64_MAX, UINT64_MAX, see_event, &s));
     EXPECT(s.n == 2 && s.len[0] == BIG && s.len[1] == 1 && s.first_byte[1] == 0,
@@ -261,7 +262,8 @@ static int snapshots_latest_criteria_and_replace(contract_case *c, journal *j)
     int rc = journal_snapshot_load(j, K("p"), &any, &seq, &ts, &out);
     if (rc != ST_ENOTFOUND) {
         bytes_free(&out);
-        return contract_fail(c, "loading a snapshot of an empty store returned %d, expected not found", rc);
+        return contract_fail(
+            c, "loading a snapshot of an empty store returned %d, expected not found", rc);
     }
     if ((rc = journal_snapshot_save(j, K("p"), 3, 30, &d3, 1)) != ST_OK ||
         (rc = journal_snapshot_save(j, K("p"), 9, 90, &d9, 1)) != ST_OK ||
@@ -372,7 +374,8 @@ static int run_case(size_t i, int sealed, contract_open_fn open, void *ctx, cont
     } else {
         state_store *s;
         if ((rc = state_store_open_backend(&s, be, seal)) != ST_OK)
-            return contract_fail(c, "opening the state store returned %d (%s)", rc, error_message());
+            return contract_fail(c, "opening the state store returned %d (%s)", rc,
+                                 error_message());
         rc = cases[i].on_state(c, s);
         state_store_close(s);
     }

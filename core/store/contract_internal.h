@@ -30,7 +30,7 @@ int contract_fail(contract_case *c, const char *fmt, ...) __attribute__((format(
     do {                                                                                           \
         int must_rc_ = (call);                                                                     \
         if (must_rc_ != ST_OK)                                                                     \
-            return contract_fail(c, "%s returned %d (%s)", #call, must_rc_, error_message());               \
+            return contract_fail(c, "%s returned %d (%s)", #call, must_rc_, error_message());      \
     } while (0)
 
 /* An operation that must fail with `want`. */
@@ -38,13 +38,13 @@ int contract_fail(contract_case *c, const char *fmt, ...) __attribute__((format(
     do {                                                                                           \
         int must_rc_ = (call);                                                                     \
         if (must_rc_ != (want))                                                                    \
-            return contract_fail(c, "%s returned %d, expected %d", #call, must_rc_, (int)(want));           \
+            return contract_fail(c, "%s returned %d, expected %d", #call, must_rc_, (int)(want));  \
     } while (0)
 
 #define EXPECT(cond, ...)                                                                          \
     do {                                                                                           \
         if (!(cond))                                                                               \
-            return contract_fail(c, __VA_ARGS__);                                                           \
+            return contract_fail(c, __VA_ARGS__);                                                  \
     } while (0)
 
 /* ---- collecting what a read hands out ----------------------------------- */

@@ -216,4 +216,3 @@ int state_flush_keeps_writes(contract_case *c, state_store *s)
     MUST(state_store_get(s, K("f"), NULL, NULL));
     return 0;
 }
-

@@ -215,11 +215,13 @@ def find_cycle(graph):
     return None
 
 
-def abi_call_graph(objects):
+def abi_call_graph(objects, root):
     """File-level call graph of the abi/ objects: a -> b when a's object
-    uses a symbol b's defines."""
+    uses a symbol b's defines. An object whose source is gone (a file
+    renamed or split since that build directory was made) is left out."""
     defined, used = {}, {}
-    objs = sorted(pathlib.Path(objects).glob("*.o"))
+    objs = [o for o in sorted(pathlib.Path(objects).glob("*.o"))
+            if (root / "abi" / o.name[:-len(".o")]).exists()]
     if not objs:
         raise FileNotFoundError("no object files in %s (build first)" % objects)
     for o in objs:
@@ -254,7 +256,7 @@ def main():
     calls = "not checked"
     if args.objects:
         try:
-            cg = abi_call_graph(args.objects)
+            cg = abi_call_graph(args.objects, root)
         except FileNotFoundError as e:
             problems.append(str(e))
             cg = {}
