@@ -192,7 +192,8 @@ static inline unsigned fixture_envelope_key_ids(const char *path)
             if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
                 continue;
             char sub[2048];
-            snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+            int len = snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+            ASSERT(len > 0 && (size_t)len < sizeof(sub));
             ids |= fixture_envelope_key_ids(sub);
         }
         if (d)
