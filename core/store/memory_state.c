@@ -311,7 +311,8 @@ int mem_state_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefi
         free(m->recs[last].data);
         last++;
     }
-    memmove(m->recs + first, m->recs + last, (m->nrecs - last) * sizeof(*m->recs));
+    if (last > first) /* recs is NULL while the store is empty */
+        memmove(m->recs + first, m->recs + last, (m->nrecs - last) * sizeof(*m->recs));
     m->nrecs -= last - first;
     return ST_OK;
 }
