@@ -274,8 +274,7 @@ static int c_get(store_backend *b, const uint8_t *key, size_t key_len, uint64_t 
     custom_read r = {.revision = revision, .state = state};
     int rc = c->ops.state_get(c->user, key, key_len, on_state_get, &r);
     if (!r.stopped && rc == DD_ENOTFOUND)
-        return error_set(ST_ENOTFOUND, "state '%.*s' not found", error_key_len(key_len),
-                         (const char *)key);
+        return state_error_not_found(key, key_len);
     return custom_read_status(c, "state_get", &r, rc);
 }
 

@@ -15,15 +15,6 @@
 #include "util/error.h"
 #include "util/status.h"
 
-static int key_msg(int code, const uint8_t *key, size_t key_len, uint64_t expected, uint64_t found)
-{
-    if (code == ST_ENOTFOUND)
-        return error_set(code, "state '%.*s' not found", error_key_len(key_len), (const char *)key);
-    return error_set(code, "state '%.*s': expected revision %llu, found %llu",
-                     error_key_len(key_len), (const char *)key, (unsigned long long)expected,
-                     (unsigned long long)found);
-}
-
 int pg_state_get(store_backend *b, const uint8_t *key, size_t key_len, uint64_t *revision,
                  bytes *state)
 {
@@ -35,7 +26,7 @@ int pg_state_get(store_backend *b, const uint8_t *key, size_t key_len, uint64_t 
         return rc;
     if (!PQntuples(r)) {
         PQclear(r);
-        return key_msg(ST_ENOTFOUND, key, key_len, 0, 0);
+        return state_error_not_found(key, key_len);
     }
     if (revision)
         *revision = pg_col_u64(r, 0, 0);
@@ -85,7 +76,7 @@ int pg_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint64
     uint64_t found;
     if ((rc = current_revision(b, key, key_len, &found)) != ST_OK)
         return rc;
-    return key_msg(ST_ECONFLICT, key, key_len, expected, found);
+    return state_error_conflict(key, key_len, expected, found);
 }
 
 int pg_state_delete(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected)
@@ -105,8 +96,8 @@ int pg_state_delete(store_backend *b, const uint8_t *key, size_t key_len, uint64
     if ((rc = current_revision(b, key, key_len, &found)) != ST_OK)
         return rc;
     if (found == 0)
-        return key_msg(ST_ENOTFOUND, key, key_len, 0, 0);
-    return key_msg(ST_ECONFLICT, key, key_len, expected, found);
+        return state_error_not_found(key, key_len);
+    return state_error_conflict(key, key_len, expected, found);
 }
 
 /* Visits up to |count| records from `from` (see backend.h), page by page;
@@ -299,25 +290,6 @@ int pg_state_scan_range(store_backend *b, const state_bounds *bounds, state_scan
     return rc;
 }
 
-static int batch_op(pg_backend *pg, size_t i, const state_op *op, uint64_t *rev)
-{
-    *rev = 0;
-    int rc;
-    if (op->kind == STATE_OP_UPSERT) {
-        rc = pg_state_upsert(&pg->base, op->key, op->key_len, op->expected_revision, op->state,
-                             op->state_len, rev);
-    } else {
-        rc = pg_state_delete(&pg->base, op->key, op->key_len, op->expected_revision);
-        if (rc == ST_ENOTFOUND && op->expected_revision == STATE_ANY_REVISION) {
-            error_clear();
-            rc = ST_OK;
-        } else if (rc == ST_ENOTFOUND) {
-            rc = key_msg(ST_ECONFLICT, op->key, op->key_len, op->expected_revision, 0);
-        }
-    }
-    return rc == ST_OK ? rc : error_wrap("batch op %zu", i);
-}
-
 /* One transaction (a savepoint inside an open one). */
 int pg_state_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions)
 {
@@ -327,7 +299,7 @@ int pg_state_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *re
         return rc;
     for (size_t i = 0; i < n && rc == ST_OK; i++) {
         uint64_t rev;
-        rc = batch_op(pg, i, &ops[i], &rev);
+        rc = state_batch_apply_op(b, i, &ops[i], &rev);
         if (rc == ST_OK && revisions)
             revisions[i] = rev;
     }

@@ -70,32 +70,6 @@ int state_store_scan_range(state_store *s, const state_bounds *b, state_scan_fn 
     return rc;
 }
 
-typedef struct last_found {
-    bytes *key, *state;
-    uint64_t *revision;
-    int found;
-} last_found;
-
-static int take_one(void *c, const uint8_t *key, size_t key_len, uint64_t revision,
-                    const uint8_t *state, size_t state_len)
-{
-    last_found *l = c;
-    l->found = 1;
-    if (l->key) {
-        bytes_reset(l->key);
-        bytes_put(l->key, key, key_len);
-    }
-    if (l->state) {
-        bytes_reset(l->state);
-        bytes_put(l->state, state, state_len);
-    }
-    if (l->revision)
-        *l->revision = revision;
-    if ((l->key && l->key->failed) || (l->state && l->state->failed))
-        return error_oom();
-    return 0;
-}
-
 int state_store_last_prefix(state_store *s, const uint8_t *prefix, size_t prefix_len, bytes *key,
                             uint64_t *revision, bytes *state)
 {
@@ -107,10 +81,10 @@ int state_store_last_prefix(state_store *s, const uint8_t *prefix, size_t prefix
     b.limit = 1;
     b.keys_only = state == NULL;
     bytes scratch = BYTES_INIT;
-    last_found l = {key, state, revision, 0};
+    state_last l = {key, state, revision, 0};
     rc = state_bounds_clip_prefix(&b, prefix, prefix_len, &scratch);
     if (rc == ST_OK)
-        rc = state_store_scan_range(s, &b, take_one, &l);
+        rc = state_store_scan_range(s, &b, state_take_last, &l);
     bytes_free(&scratch);
     if (rc == ST_OK && !l.found)
         rc = prefix_len ? error_set(ST_ENOTFOUND, "no state key starts with '%.*s'",
@@ -134,12 +108,8 @@ int state_store_purge_prefix(state_store *s, const uint8_t *prefix, size_t prefi
 
 int state_store_flush(state_store *s)
 {
-    if (!s)
-        return error_set(ST_EMISUSE, "state store is NULL");
-    pthread_mutex_lock(&s->mu);
-    int rc = state_backend_flush(s->be);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    return s ? state_store_locked(s, state_backend_flush)
+             : error_set(ST_EMISUSE, "state store is NULL");
 }
 
 /* ---- batch ------------------------------------------------------------- */

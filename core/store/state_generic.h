@@ -32,6 +32,17 @@ int state_generic_batch(store_backend *b, const state_op *ops, size_t n, uint64_
 int state_generic_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefix_len,
                                int has_transactions);
 
+/* The errors every engine gives for a state record, in the same words
+ * whichever engine found them. */
+int state_error_not_found(const uint8_t *key, size_t key_len);
+int state_error_conflict(const uint8_t *key, size_t key_len, uint64_t expected, uint64_t found);
+int state_error_batch_conflict(size_t i, const state_op *op, uint64_t found);
+/* Applies op i of a batch through the engine's own upsert or delete, for
+ * an engine whose batch is a transaction around single writes; *rev gets
+ * the new revision (0 for a delete). A delete of an absent key is fine
+ * unconditionally and a conflict otherwise; the error names the op. */
+int state_batch_apply_op(store_backend *b, size_t i, const state_op *op, uint64_t *rev);
+
 /* 1 when key k lies within the bounds (both ends; direction ignored). */
 int state_bounds_contain(const state_bounds *r, const uint8_t *k, size_t k_len);
 /* For engines: 1 when k is past the far end of a walk in r's direction

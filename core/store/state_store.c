@@ -258,16 +258,10 @@ int state_store_range(state_store *s, const uint8_t *from, size_t from_len, int6
     return rc;
 }
 
-typedef struct last_ctx {
-    bytes *key, *state;
-    uint64_t *revision;
-    int found;
-} last_ctx;
-
-static int take_last(void *c, const uint8_t *key, size_t key_len, uint64_t revision,
-                     const uint8_t *state, size_t state_len)
+int state_take_last(void *c, const uint8_t *key, size_t key_len, uint64_t revision,
+                    const uint8_t *state, size_t state_len)
 {
-    last_ctx *l = c;
+    state_last *l = c;
     l->found = 1;
     if (l->key) {
         bytes_reset(l->key);
@@ -286,8 +280,8 @@ static int take_last(void *c, const uint8_t *key, size_t key_len, uint64_t revis
 
 int state_store_last(state_store *s, bytes *key, uint64_t *revision, bytes *state)
 {
-    last_ctx l = {key, state, revision, 0};
-    int rc = state_store_range(s, NULL, 0, -1, take_last, &l);
+    state_last l = {key, state, revision, 0};
+    int rc = state_store_range(s, NULL, 0, -1, state_take_last, &l);
     if (rc == ST_OK && !l.found)
         return error_set(ST_ENOTFOUND, "the state store is empty");
     return rc;
@@ -295,30 +289,26 @@ int state_store_last(state_store *s, bytes *key, uint64_t *revision, bytes *stat
 
 int state_store_purge(state_store *s)
 {
-    if (!s)
-        return error_set(ST_EMISUSE, "state store is NULL");
-    pthread_mutex_lock(&s->mu);
-    int rc = s->be->ops->state_purge(s->be);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    return s ? state_store_locked(s, s->be->ops->state_purge)
+             : error_set(ST_EMISUSE, "state store is NULL");
 }
 
 int state_store_begin(state_store *s)
 {
-    if (!s)
-        return error_set(ST_EMISUSE, "state store is NULL");
-    pthread_mutex_lock(&s->mu);
-    int rc = s->be->ops->state_begin(s->be);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    return s ? state_store_locked(s, s->be->ops->state_begin)
+             : error_set(ST_EMISUSE, "state store is NULL");
 }
 
 int state_store_commit(state_store *s)
 {
-    if (!s)
-        return error_set(ST_EMISUSE, "state store is NULL");
+    return s ? state_store_locked(s, s->be->ops->state_commit)
+             : error_set(ST_EMISUSE, "state store is NULL");
+}
+
+int state_store_locked(state_store *s, int (*op)(store_backend *be))
+{
     pthread_mutex_lock(&s->mu);
-    int rc = s->be->ops->state_commit(s->be);
+    int rc = op(s->be);
     pthread_mutex_unlock(&s->mu);
     return rc;
 }

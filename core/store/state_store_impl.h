@@ -24,4 +24,17 @@ void state_aad(const sealer *seal, bytes *aad, const uint8_t *key, size_t key_le
 int state_record_open(sealer *seal, const uint8_t *key, size_t key_len, uint64_t revision,
                       const uint8_t *blob, size_t len, bytes *out);
 
+/* Runs op on the store's engine under the store's lock. */
+int state_store_locked(state_store *s, int (*op)(store_backend *be));
+
+/* What state_take_last keeps of the last record a walk visits: each of
+ * key, state and revision may be NULL; found is set once one was seen. */
+typedef struct state_last {
+    bytes *key, *state;
+    uint64_t *revision;
+    int found;
+} state_last;
+int state_take_last(void *c, const uint8_t *key, size_t key_len, uint64_t revision,
+                    const uint8_t *state, size_t state_len);
+
 #endif
