@@ -33,13 +33,9 @@ int abi_impl_dd_journal_open(dd_journal **out, const dd_store_options *opts)
     journal *j;
     if ((rc = journal_open_backend(&j, be, seal, &jo)) != ST_OK)
         return rc;
-    uintptr_t h = handle_register(j, HK_JOURNAL, journal_destroy);
-    if (!h) {
-        journal_close(j);
-        return DD_ENOMEM;
-    }
+    uintptr_t h = abi_store_register(j, HK_JOURNAL, journal_destroy);
     *out = (dd_journal *)h;
-    return DD_OK;
+    return h ? DD_OK : DD_ENOMEM;
 }
 
 int abi_impl_dd_journal_close(dd_journal *journal)

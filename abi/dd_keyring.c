@@ -4,6 +4,7 @@
  * the caller frees the handle.
  */
 #include "abi.h"
+#include "dd_store.h"
 #include "seal/keyring.h"
 
 static void keyring_destroy(void *obj)
@@ -21,13 +22,9 @@ int abi_impl_dd_keyring_new(dd_keyring **out)
     keyring *k;
     if ((rc = keyring_new(&k)) != ST_OK)
         return rc;
-    uintptr_t h = handle_register(k, HK_KEYRING, keyring_destroy);
-    if (!h) {
-        keyring_release(k);
-        return DD_ENOMEM;
-    }
+    uintptr_t h = abi_store_register(k, HK_KEYRING, keyring_destroy);
     *out = (dd_keyring *)h;
-    return DD_OK;
+    return h ? DD_OK : DD_ENOMEM;
 }
 
 int abi_impl_dd_keyring_add_key(dd_keyring *ring, uint32_t key_id, const uint8_t *key,
