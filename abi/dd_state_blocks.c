@@ -11,6 +11,7 @@
 
 #include "abi.h"
 #include "dd_journal_cursor.h"
+#include "dd_store.h"
 #include "store/state_store.h"
 #include "store/store.h"
 #include "util/alloc.h"
@@ -117,9 +118,7 @@ static int state_last(dd_buf *out, dd_buf *key, uint64_t *revision, dd_state_sto
     int rc = by_prefix ? check_bytes(prefix, prefix_len, "prefix") : DD_OK;
     if (rc != DD_OK)
         return rc;
-    state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
-    if (!s)
-        return DD_EMISUSE;
+    STORE_ACQUIRE(state_store, s, store, HK_STATE_STORE, "state store");
     bytes k = BYTES_INIT, b = BYTES_INIT;
     rc = by_prefix ? state_store_last_prefix(s, prefix, prefix_len, key ? &k : NULL, revision, &b)
                    : state_store_last(s, key ? &k : NULL, revision, &b);
@@ -157,9 +156,7 @@ int abi_impl_dd_state_store_purge_prefix(dd_state_store *store, const uint8_t *p
     int rc = check_bytes(prefix, prefix_len, "prefix");
     if (rc != DD_OK)
         return rc;
-    state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
-    if (!s)
-        return DD_EMISUSE;
+    STORE_ACQUIRE(state_store, s, store, HK_STATE_STORE, "state store");
     rc = state_store_purge_prefix(s, prefix, prefix_len);
     handle_release(store);
     return rc;
@@ -197,10 +194,5 @@ int abi_impl_dd_state_store_batch(uint64_t *revisions, dd_state_store *store,
 
 int abi_impl_dd_state_store_flush(dd_state_store *store)
 {
-    state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
-    if (!s)
-        return DD_EMISUSE;
-    int rc = state_store_flush(s);
-    handle_release(store);
-    return rc;
+    return abi_state_store_call(store, state_store_flush);
 }

@@ -208,9 +208,7 @@ int abi_impl_dd_state_store_upsert(uint64_t *out, dd_state_store *store, const u
                                    size_t key_len, uint64_t expected_revision, const uint8_t *state,
                                    size_t len)
 {
-    state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
-    if (!s)
-        return DD_EMISUSE;
+    STORE_ACQUIRE(state_store, s, store, HK_STATE_STORE, "state store");
     int rc = state_store_upsert(s, key, key_len, expected_revision, state, len, out);
     handle_release(store);
     return rc;
@@ -222,9 +220,7 @@ int abi_impl_dd_state_store_get(dd_buf *out, uint64_t *revision, dd_state_store 
     ABI_REQUIRE(out, "out");
     out->data = NULL;
     out->len = 0;
-    state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
-    if (!s)
-        return DD_EMISUSE;
+    STORE_ACQUIRE(state_store, s, store, HK_STATE_STORE, "state store");
     bytes b = BYTES_INIT;
     int rc = state_store_get(s, key, key_len, revision, &b);
     handle_release(store);
@@ -237,9 +233,7 @@ int abi_impl_dd_state_store_get(dd_buf *out, uint64_t *revision, dd_state_store 
 int abi_impl_dd_state_store_delete(dd_state_store *store, const uint8_t *key, size_t key_len,
                                    uint64_t expected_revision)
 {
-    state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
-    if (!s)
-        return DD_EMISUSE;
+    STORE_ACQUIRE(state_store, s, store, HK_STATE_STORE, "state store");
     int rc = state_store_delete(s, key, key_len, expected_revision);
     /* Missing items are one rule (ABI.md): deleting what is not there
      * succeeds, as for snapshots and replica keys; a delete that expected
@@ -256,12 +250,15 @@ int abi_impl_dd_state_store_delete(dd_state_store *store, const uint8_t *key, si
     return rc;
 }
 
-int abi_impl_dd_state_store_purge(dd_state_store *store)
+int abi_state_store_call(dd_state_store *store, int (*op)(state_store *s))
 {
-    state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
-    if (!s)
-        return DD_EMISUSE;
-    int rc = state_store_purge(s);
+    STORE_ACQUIRE(state_store, s, store, HK_STATE_STORE, "state store");
+    int rc = op(s);
     handle_release(store);
     return rc;
+}
+
+int abi_impl_dd_state_store_purge(dd_state_store *store)
+{
+    return abi_state_store_call(store, state_store_purge);
 }

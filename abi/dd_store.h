@@ -10,6 +10,7 @@
 #include "handle.h"
 #include "seal/seal.h"
 #include "store/journal.h"
+#include "store/state_store.h"
 #include "store/store.h"
 
 /* Checks `o` and opens its backend and sealer (both freed by the caller on
@@ -28,5 +29,17 @@ int abi_store_engine(const dd_store_options *o, store_backend **be);
  * room, destroys `obj` and returns 0 (error set), so the caller writes
  * `*out = (dd_x *)h` and returns `h ? DD_OK : DD_ENOMEM`. */
 uintptr_t abi_store_register(void *obj, handle_kind kind, handle_destroy_fn destroy);
+
+/* Runs op on the state store behind `store`, inside the bracket below. */
+int abi_state_store_call(dd_state_store *store, int (*op)(state_store *s));
+
+/* The bracket every call on a store-side handle (journal, state store,
+ * keyring) opens with: `var` is the `type` object behind handle `h`, or the
+ * call returns DD_EMISUSE (error set, naming `what`). The call closes the
+ * bracket with handle_release(h) once it is done with `var`. */
+#define STORE_ACQUIRE(type, var, h, kind, what)                                                    \
+    type *var = handle_acquire((h), (kind), (what));                                               \
+    if (!var)                                                                                      \
+    return DD_EMISUSE
 
 #endif
