@@ -93,11 +93,7 @@ static int export_events(dd_journal *j, const dd_journal_event *p, const char *k
 
 static int export_snapshots(dd_journal *j, const dd_journal_event *p, const char *key_file)
 {
-    dd_snapshot_criteria c;
-    memset(&c, 0, sizeof(c));
-    c.version = DD_SNAPSHOT_CRITERIA_VERSION;
-    c.max_seq = UINT64_MAX;
-    c.max_timestamp_ms = UINT64_MAX;
+    dd_snapshot_criteria c = DD_SNAPSHOT_CRITERIA_INIT;
     for (;;) {
         dd_buf snap = DD_BUF_INIT;
         uint64_t seq = 0, ts = 0;
@@ -172,13 +168,7 @@ static int on_option(void *ctx, int index, const char *v)
 {
     export_args *a = ctx;
     switch (index) {
-    case -1:
-        if (a->path) {
-            fprintf(stderr, "ddata export: one PATH only; see `ddata export --help`\n");
-            return 2;
-        }
-        a->path = v;
-        break;
+    case -1: return cli_path_operand(&export_spec, &a->path, v);
     case OPT_KEY_FILE: a->key_file = v; break;
     case OPT_KEY_ID: a->key_id = (uint32_t)strtoul(v, NULL, 10); break;
     default: return 2;
@@ -194,13 +184,12 @@ int cmd_export(int argc, char **argv)
         return parsed;
     const char *path = a.path, *key_file = a.key_file;
     uint32_t key_id = a.key_id;
-    if (!path) {
-        fprintf(stderr, "ddata export: which store? `ddata export PATH` (see --help)\n");
-        return 2;
-    }
+    int status = cli_path_required(&export_spec, path);
+    if (status)
+        return status;
     dd_journal *j = NULL;
     dd_state_store *st = NULL;
-    int status = tool_open_store("export", path, key_file, key_id, 1, &j, &st);
+    status = tool_open_store("export", path, key_file, key_id, 1, &j, &st);
     if (!status)
         status = export_journal(j, key_file);
     if (!status)

@@ -357,13 +357,7 @@ static int on_option(void *ctx, int index, const char *v)
 {
     inspect_opts *o = ctx;
     switch (index) {
-    case -1:
-        if (o->path) {
-            fprintf(stderr, "ddata inspect: one PATH only; see `ddata inspect --help`\n");
-            return 2;
-        }
-        o->path = v;
-        break;
+    case -1: return cli_path_operand(&inspect_spec, &o->path, v);
     case OPT_PID: o->pid = v; break;
     case OPT_KEY: o->key = v; break;
     case OPT_KEY_FILE: o->key_file = v; break;
@@ -382,12 +376,8 @@ int cmd_inspect(int argc, char **argv)
     o.key_id = 1;
     o.max_events = 1000;
     int status = cli_parse(&inspect_spec, argc, argv, on_option, &o);
-    if (status)
+    if (status || (status = cli_path_required(&inspect_spec, o.path)) != 0)
         return status;
-    if (!o.path) {
-        fprintf(stderr, "ddata inspect: which store? `ddata inspect PATH` (see --help)\n");
-        return 2;
-    }
     dd_journal *j = NULL;
     dd_state_store *st = NULL;
     status = open_stores(&o, &j, &st);
