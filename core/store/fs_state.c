@@ -155,6 +155,22 @@ static int write_record(fs_backend *f, const uint8_t *key, size_t key_len, uint6
     return rc;
 }
 
+/* Reads key's revision into *current (0: absent) and checks it against
+ * `expected`; with must_exist, an absent key is not found. The lock is
+ * held. */
+static int check_current(fs_backend *f, const uint8_t *key, size_t key_len, uint64_t expected,
+                         int must_exist, uint64_t *current)
+{
+    int rc = current_rev(f, key, key_len, current);
+    if (rc != ST_OK)
+        return rc;
+    if (must_exist && *current == 0)
+        return state_error_not_found(key, key_len);
+    if (expected != STATE_ANY_REVISION && expected != *current)
+        return state_error_conflict(key, key_len, expected, *current);
+    return ST_OK;
+}
+
 int fs_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected,
                     const uint8_t *state, size_t state_len, uint64_t *new_revision)
 {
@@ -163,12 +179,8 @@ int fs_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint64
     if (rc != ST_OK)
         return rc;
     uint64_t current;
-    if ((rc = current_rev(f, key, key_len, &current)) != ST_OK)
+    if ((rc = check_current(f, key, key_len, expected, 0, &current)) != ST_OK)
         goto done;
-    if (expected != STATE_ANY_REVISION && expected != current) {
-        rc = state_error_conflict(key, key_len, expected, current);
-        goto done;
-    }
     if ((rc = write_record(f, key, key_len, current + 1, state, state_len)) == ST_OK &&
         new_revision)
         *new_revision = current + 1;
@@ -187,16 +199,8 @@ int fs_state_delete(store_backend *b, const uint8_t *key, size_t key_len, uint64
     if (rc != ST_OK)
         return rc;
     uint64_t current;
-    if ((rc = current_rev(f, key, key_len, &current)) != ST_OK)
+    if ((rc = check_current(f, key, key_len, expected, 1, &current)) != ST_OK)
         goto done;
-    if (current == 0) {
-        rc = state_error_not_found(key, key_len);
-        goto done;
-    }
-    if (expected != STATE_ANY_REVISION && expected != current) {
-        rc = state_error_conflict(key, key_len, expected, current);
-        goto done;
-    }
     if (unlink(path) != 0) {
         rc = fs_io_error("deleting", path);
         goto done;

@@ -83,6 +83,9 @@ int pg_ready(pg_backend *pg);
  * PQclear()s. Errors are mapped to ST_E* with the server's message and
  * `what` was being done. */
 int pg_run(pg_backend *pg, int q, const pg_params *p, const char *what, PGresult **out);
+/* The same for `sql` run unprepared (its shape follows what it is given). */
+int pg_run_sql(pg_backend *pg, const char *sql, const pg_params *p, const char *what,
+               PGresult **out);
 /* Maps a failed result (or a NULL one: the connection) to ST_E*. */
 int pg_error(pg_backend *pg, const PGresult *res, const char *what);
 /* Runs a parameterless command (BEGIN, COMMIT, ...). */

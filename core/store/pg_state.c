@@ -200,26 +200,6 @@ int pg_state_commit(store_backend *b)
 
 /* ---- building blocks: bounded ranges, batches, prefix purge ---------- */
 
-/* Runs `sql` (not prepared: its shape follows the bounds it has); on
- * success *out holds a result the caller PQclear()s. */
-static int run_sql(pg_backend *pg, const char *sql, const pg_params *p, const char *what,
-                   PGresult **out)
-{
-    *out = NULL;
-    int rc = pg_ready(pg);
-    if (rc != ST_OK)
-        return rc;
-    PGresult *r = PQexecParams(pg->conn, sql, p->n, NULL, p->values, p->lengths, p->formats, 1);
-    ExecStatusType st = PQresultStatus(r);
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        rc = pg_error(pg, r, what);
-        PQclear(r);
-        return rc;
-    }
-    *out = r;
-    return ST_OK;
-}
-
 /* A page of the bounded range: bounds as given, at most `page` rows. */
 static int range_page(pg_backend *pg, const state_bounds *r, uint64_t page, PGresult **out)
 {
@@ -240,7 +220,7 @@ static int range_page(pg_backend *pg, const state_bounds *r, uint64_t page, PGre
              "SELECT key, revision, %s FROM ddata_state WHERE true%s%s ORDER BY key%s"
              " LIMIT $%d::int8",
              r->keys_only ? "''::bytea" : "data", lower, upper, r->reverse ? " DESC" : "", p.n);
-    return run_sql(pg, sql, &p, "scanning state", out);
+    return pg_run_sql(pg, sql, &p, "scanning state", out);
 }
 
 int pg_state_scan_range(store_backend *b, const state_bounds *bounds, state_scan_fn fn, void *ctx)
@@ -323,11 +303,11 @@ int pg_state_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefix
         pg_param_blob(&p, r.end, r.end_len);
     PGresult *res = NULL;
     if (rc == ST_OK)
-        rc =
-            run_sql((pg_backend *)b,
-                    r.end_len ? "DELETE FROM ddata_state WHERE key >= $1::bytea AND key < $2::bytea"
-                              : "DELETE FROM ddata_state WHERE key >= $1::bytea",
-                    &p, "purging state by prefix", &res);
+        rc = pg_run_sql((pg_backend *)b,
+                        r.end_len
+                            ? "DELETE FROM ddata_state WHERE key >= $1::bytea AND key < $2::bytea"
+                            : "DELETE FROM ddata_state WHERE key >= $1::bytea",
+                        &p, "purging state by prefix", &res);
     PQclear(res);
     bytes_free(&scratch);
     return rc;
