@@ -308,18 +308,20 @@ static int c_purge(store_backend *b)
     return custom_status(c, "state_purge", c->ops.state_purge(c->user));
 }
 
+/* An optional member taking only the user pointer: absent, it succeeds. */
+static int optional_call(custom_backend *c, const char *what, dd_backend_user_fn fn)
+{
+    return fn ? custom_status(c, what, fn(c->user)) : ST_OK;
+}
+
 static int c_begin(store_backend *b)
 {
-    custom_backend *c = custom(b);
-    return c->ops.state_begin ? custom_status(c, "state_begin", c->ops.state_begin(c->user))
-                              : ST_OK;
+    return optional_call(custom(b), "state_begin", custom(b)->ops.state_begin);
 }
 
 static int c_commit(store_backend *b)
 {
-    custom_backend *c = custom(b);
-    return c->ops.state_commit ? custom_status(c, "state_commit", c->ops.state_commit(c->user))
-                               : ST_OK;
+    return optional_call(custom(b), "state_commit", custom(b)->ops.state_commit);
 }
 
 /* ---- version 2: the state building blocks ------------------------------
@@ -405,9 +407,7 @@ static int c_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefix
 
 static int c_flush(store_backend *b)
 {
-    custom_backend *c = custom(b);
-    return c->ops.state_flush ? custom_status(c, "state_flush", c->ops.state_flush(c->user))
-                              : ST_OK;
+    return optional_call(custom(b), "state_flush", custom(b)->ops.state_flush);
 }
 
 static void c_close(store_backend *b)
