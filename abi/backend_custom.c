@@ -500,6 +500,17 @@ static void state_destroy(void *obj)
     state_store_close(obj);
 }
 
+/* The adapter over the user's table and the sealer of `opts` (`jo` may
+ * be NULL); neither is left open on failure. */
+static int custom_parts(custom_backend **c, const dd_backend_ops *ops, void *user,
+                        const dd_store_options *opts, sealer **seal, journal_options *jo)
+{
+    int rc = abi_backend_custom_new(c, ops, user);
+    if (rc == DD_OK && (rc = abi_store_sealer(opts, seal, jo)) != DD_OK)
+        c_close(&(*c)->base);
+    return rc;
+}
+
 int abi_impl_dd_journal_open_custom(dd_journal **out, const dd_backend_ops *ops, void *user,
                                     const dd_store_options *opts)
 {
@@ -508,21 +519,15 @@ int abi_impl_dd_journal_open_custom(dd_journal **out, const dd_backend_ops *ops,
     custom_backend *c;
     sealer *seal = NULL;
     journal_options jo;
-    int rc = abi_backend_custom_new(&c, ops, user);
+    int rc = custom_parts(&c, ops, user, opts, &seal, &jo);
     if (rc != DD_OK)
         return rc;
-    if ((rc = abi_store_sealer(opts, &seal, &jo)) != DD_OK) {
-        c_close(&c->base);
-        return rc;
-    }
     journal *j;
     if ((rc = journal_open_backend(&j, &c->base, seal, &jo)) != ST_OK)
         return rc; /* closed the adapter (not the user's store) and the sealer */
-    uintptr_t h = handle_register(j, HK_JOURNAL, journal_destroy);
-    if (!h) {
-        journal_close(j);
+    uintptr_t h = abi_store_register(j, HK_JOURNAL, journal_destroy);
+    if (!h)
         return DD_ENOMEM;
-    }
     c->owns_user = 1;
     *out = (dd_journal *)h;
     return DD_OK;
@@ -535,21 +540,15 @@ int abi_impl_dd_state_store_open_custom(dd_state_store **out, const dd_backend_o
     *out = NULL;
     custom_backend *c;
     sealer *seal = NULL;
-    int rc = abi_backend_custom_new(&c, ops, user);
+    int rc = custom_parts(&c, ops, user, opts, &seal, NULL);
     if (rc != DD_OK)
         return rc;
-    if ((rc = abi_store_sealer(opts, &seal, NULL)) != DD_OK) {
-        c_close(&c->base);
-        return rc;
-    }
     state_store *s;
     if ((rc = state_store_open_backend(&s, &c->base, seal)) != ST_OK)
         return rc;
-    uintptr_t h = handle_register(s, HK_STATE_STORE, state_destroy);
-    if (!h) {
-        state_store_close(s);
+    uintptr_t h = abi_store_register(s, HK_STATE_STORE, state_destroy);
+    if (!h)
         return DD_ENOMEM;
-    }
     c->owns_user = 1;
     *out = (dd_state_store *)h;
     return DD_OK;
