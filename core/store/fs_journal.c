@@ -482,14 +482,8 @@ static int collect_tagged(void *c, const store_event *ev)
     if (ev->ordering <= t->after || ev->seq <= t->deleted_to ||
         !store_tags_contain(ev->tags, ev->tags_len, t->tag, t->tag_len))
         return 0;
-    if (t->n == t->cap) {
-        size_t cap = grow_capacity(t->cap, t->n + 1);
-        tag_item *p = realloc_array(t->items, cap, sizeof(*p));
-        if (!p)
-            return error_oom();
-        t->items = p;
-        t->cap = cap;
-    }
+    if (!array_reserve(&t->items, &t->cap, t->n + 1, sizeof(*t->items)))
+        return error_oom();
     size_t total = ev->pid_len + ev->payload_len + ev->tags_len;
     uint8_t *copy = malloc(total ? total : 1);
     if (!copy)

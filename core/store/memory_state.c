@@ -51,16 +51,10 @@ int mem_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint6
             free(copy);
             return error_oom();
         }
-        if (m->nrecs + 1 > m->cap_recs) {
-            size_t cap = grow_capacity(m->cap_recs, m->nrecs + 1);
-            mem_rec *r = realloc_array(m->recs, cap, sizeof(*r));
-            if (!r) {
-                free(copy);
-                free(kc);
-                return error_oom();
-            }
-            m->recs = r;
-            m->cap_recs = cap;
+        if (!array_reserve(&m->recs, &m->cap_recs, m->nrecs + 1, sizeof(*m->recs))) {
+            free(copy);
+            free(kc);
+            return error_oom();
         }
         memmove(m->recs + i + 1, m->recs + i, (m->nrecs - i) * sizeof(*m->recs));
         m->recs[i] = (mem_rec){kc, key_len, 1, copy, state_len};
@@ -235,19 +229,13 @@ int mem_state_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *r
             rc = error_oom();
         }
     }
-    if (rc == ST_OK && m->nrecs + inserts > m->cap_recs) {
-        size_t cap = grow_capacity(m->cap_recs, m->nrecs + inserts);
-        mem_rec *grown = realloc_array(m->recs, cap, sizeof(*grown));
-        if (!grown) {
-            for (size_t j = 0; j < n; j++) {
-                free(copies[j]);
-                free(keys[j]);
-            }
-            rc = error_oom();
-        } else {
-            m->recs = grown;
-            m->cap_recs = cap;
+    if (rc == ST_OK &&
+        !array_reserve(&m->recs, &m->cap_recs, m->nrecs + inserts, sizeof(*m->recs))) {
+        for (size_t j = 0; j < n; j++) {
+            free(copies[j]);
+            free(keys[j]);
         }
+        rc = error_oom();
     }
     for (size_t i = 0; rc == ST_OK && i < n; i++) {
         int found;
