@@ -277,12 +277,7 @@ int pg_state_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *re
     int rc = pg_tx_begin(pg);
     if (rc != ST_OK)
         return rc;
-    for (size_t i = 0; i < n && rc == ST_OK; i++) {
-        uint64_t rev;
-        rc = state_batch_apply_op(b, i, &ops[i], &rev);
-        if (rc == ST_OK && revisions)
-            revisions[i] = rev;
-    }
+    rc = state_batch_apply_all(b, ops, n, revisions);
     if (rc == ST_OK && (rc = pg_tx_commit(pg)) == ST_OK)
         return ST_OK;
     if (pg->depth > 0)

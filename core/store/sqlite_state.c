@@ -237,12 +237,7 @@ int sql_state_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *r
         rc = sql_tx_begin(s);
     if (rc != ST_OK)
         return rc;
-    for (size_t i = 0; i < n && rc == ST_OK; i++) {
-        uint64_t rev;
-        rc = state_batch_apply_op(b, i, &ops[i], &rev);
-        if (rc == ST_OK && revisions)
-            revisions[i] = rev;
-    }
+    rc = state_batch_apply_all(b, ops, n, revisions);
     if (rc == ST_OK && (rc = sql_tx_commit(s)) == ST_OK)
         return ST_OK;
     sql_tx_rollback(s);

@@ -172,7 +172,7 @@ int state_error_batch_conflict(size_t i, const state_op *op, uint64_t found)
                      (unsigned long long)op->expected_revision, (unsigned long long)found);
 }
 
-int state_batch_apply_op(store_backend *b, size_t i, const state_op *op, uint64_t *rev)
+static int batch_apply_op(store_backend *b, size_t i, const state_op *op, uint64_t *rev)
 {
     *rev = 0;
     int rc;
@@ -189,6 +189,18 @@ int state_batch_apply_op(store_backend *b, size_t i, const state_op *op, uint64_
         }
     }
     return rc == ST_OK ? rc : error_wrap("batch op %zu", i);
+}
+
+int state_batch_apply_all(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions)
+{
+    int rc = ST_OK;
+    for (size_t i = 0; i < n && rc == ST_OK; i++) {
+        uint64_t rev;
+        rc = batch_apply_op(b, i, &ops[i], &rev);
+        if (rc == ST_OK && revisions)
+            revisions[i] = rev;
+    }
+    return rc;
 }
 
 /* Checks op i's expected revision against the engine; *current receives
