@@ -263,6 +263,14 @@ int pg_run(pg_backend *pg, int q, const pg_params *p, const char *what, PGresult
                        what, out);
 }
 
+int pg_command(pg_backend *pg, int q, const pg_params *p, const char *what)
+{
+    PGresult *r;
+    int rc = pg_run(pg, q, p, what, &r);
+    PQclear(r);
+    return rc;
+}
+
 int pg_run_sql(pg_backend *pg, const char *sql, const pg_params *p, const char *what,
                PGresult **out)
 {

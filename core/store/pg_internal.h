@@ -83,6 +83,8 @@ int pg_ready(pg_backend *pg);
  * PQclear()s. Errors are mapped to ST_E* with the server's message and
  * `what` was being done. */
 int pg_run(pg_backend *pg, int q, const pg_params *p, const char *what, PGresult **out);
+/* Runs prepared statement q for its effect alone (the result is freed). */
+int pg_command(pg_backend *pg, int q, const pg_params *p, const char *what);
 /* The same for `sql` run unprepared (its shape follows what it is given). */
 int pg_run_sql(pg_backend *pg, const char *sql, const pg_params *p, const char *what,
                PGresult **out);

@@ -269,10 +269,7 @@ int pg_journal_delete_to(store_backend *b, const uint8_t *pid, size_t pid_len, u
     pg_params p = {0};
     pg_param_blob(&p, pid, pid_len);
     pg_param_u64(&p, to);
-    PGresult *r;
-    int rc = pg_run((pg_backend *)b, PQ_J_DELETE, &p, "deleting events", &r);
-    PQclear(r);
-    return rc;
+    return pg_command((pg_backend *)b, PQ_J_DELETE, &p, "deleting events");
 }
 
 int pg_journal_pids(store_backend *b, const uint8_t *after, size_t after_len, uint64_t limit,

@@ -176,10 +176,7 @@ int pg_state_range(store_backend *b, const uint8_t *from, size_t from_len, int64
 
 int pg_state_purge(store_backend *b)
 {
-    PGresult *r;
-    int rc = pg_run((pg_backend *)b, PQ_K_PURGE, NULL, "purging state", &r);
-    PQclear(r);
-    return rc;
+    return pg_command((pg_backend *)b, PQ_K_PURGE, NULL, "purging state");
 }
 
 int pg_state_begin(store_backend *b)
