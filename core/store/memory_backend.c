@@ -15,6 +15,7 @@
 
 #include "store/backend.h"
 #include "store/memory_internal.h"
+#include "store/state_generic.h"
 #include "store/tags.h"
 #include "util/alloc.h"
 #include "util/error.h"
@@ -349,12 +350,6 @@ static int mem_snapshot_prune(store_backend *b, const uint8_t *pid, size_t pid_l
     return ST_OK;
 }
 
-static int mem_noop(store_backend *b)
-{
-    (void)b;
-    return ST_OK;
-}
-
 static void mem_close(store_backend *b)
 {
     mem_backend *m = (mem_backend *)b;
@@ -400,8 +395,8 @@ static const store_backend_ops mem_ops = {
     .state_scan = mem_state_scan,
     .state_range = mem_state_range,
     .state_purge = mem_state_purge,
-    .state_begin = mem_noop,
-    .state_commit = mem_noop,
+    .state_begin = state_no_transaction,
+    .state_commit = state_no_transaction,
     .close = mem_close,
     .journal_deleted_to = mem_journal_deleted_to,
     .state_scan_range = mem_state_scan_range,

@@ -30,27 +30,6 @@ static int check_bound(const uint8_t *k, size_t len, const char *what)
     return ST_OK;
 }
 
-typedef struct open_walk {
-    sealer *seal;
-    int keys_only;
-    state_scan_fn fn;
-    void *ctx;
-    bytes plain;
-} open_walk;
-
-static int open_one(void *c, const uint8_t *key, size_t key_len, uint64_t revision,
-                    const uint8_t *blob, size_t len)
-{
-    open_walk *w = c;
-    if (w->keys_only)
-        return w->fn(w->ctx, key, key_len, revision, NULL, 0);
-    bytes_reset(&w->plain);
-    int rc = state_record_open(w->seal, key, key_len, revision, blob, len, &w->plain);
-    if (rc != ST_OK)
-        return rc;
-    return w->fn(w->ctx, key, key_len, revision, w->plain.data, w->plain.len);
-}
-
 int state_store_scan_range(state_store *s, const state_bounds *b, state_scan_fn fn, void *ctx)
 {
     if (!s)
@@ -62,9 +41,9 @@ int state_store_scan_range(state_store *s, const state_bounds *b, state_scan_fn 
         rc = check_bound(b->end, b->end_len, "end");
     if (rc != ST_OK)
         return rc;
-    open_walk w = {s->seal, b->keys_only, fn, ctx, BYTES_INIT};
+    state_open_walk w = {s->seal, b->keys_only, fn, ctx, BYTES_INIT};
     pthread_mutex_lock(&s->mu);
-    rc = state_backend_scan_range(s->be, b, open_one, &w);
+    rc = state_backend_scan_range(s->be, b, state_open_one, &w);
     pthread_mutex_unlock(&s->mu);
     bytes_free(&w.plain);
     return rc;

@@ -152,6 +152,12 @@ int state_backend_scan_range(store_backend *b, const state_bounds *r, state_scan
 
 /* ---- batch over begin/commit -------------------------------------------- */
 
+int state_no_transaction(store_backend *b)
+{
+    (void)b;
+    return ST_OK;
+}
+
 int state_error_not_found(const uint8_t *key, size_t key_len)
 {
     return error_set(ST_ENOTFOUND, "state '%.*s' not found", error_key_len(key_len),

@@ -32,6 +32,10 @@ int state_generic_batch(store_backend *b, const state_op *ops, size_t n, uint64_
 int state_generic_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefix_len,
                                int has_transactions);
 
+/* state_begin and state_commit of an engine whose every write is atomic
+ * on its own and that has no transaction to open (memory, fs): succeeds. */
+int state_no_transaction(store_backend *b);
+
 /* The errors every engine gives for a state record, in the same words
  * whichever engine found them. */
 int state_error_not_found(const uint8_t *key, size_t key_len);

@@ -197,25 +197,17 @@ int state_store_delete(state_store *s, const uint8_t *key, size_t key_len,
     return rc;
 }
 
-typedef struct scan_ctx {
-    sealer *seal;
-    state_scan_fn fn;
-    void *ctx;
-    bytes plain;
-    int error;
-} scan_ctx;
-
-static int unseal_scan(void *c, const uint8_t *key, size_t key_len, uint64_t revision,
-                       const uint8_t *blob, size_t len)
+int state_open_one(void *c, const uint8_t *key, size_t key_len, uint64_t revision,
+                   const uint8_t *blob, size_t len)
 {
-    scan_ctx *sc = c;
-    bytes_reset(&sc->plain);
-    int rc = state_record_open(sc->seal, key, key_len, revision, blob, len, &sc->plain);
-    if (rc != ST_OK) {
-        sc->error = rc;
+    state_open_walk *w = c;
+    if (w->keys_only)
+        return w->fn(w->ctx, key, key_len, revision, NULL, 0);
+    bytes_reset(&w->plain);
+    int rc = state_record_open(w->seal, key, key_len, revision, blob, len, &w->plain);
+    if (rc != ST_OK)
         return rc;
-    }
-    return sc->fn(sc->ctx, key, key_len, revision, sc->plain.data, sc->plain.len);
+    return w->fn(w->ctx, key, key_len, revision, w->plain.data, w->plain.len);
 }
 
 int state_store_scan(state_store *s, const uint8_t *prefix, size_t prefix_len, state_scan_fn fn,
@@ -225,16 +217,11 @@ int state_store_scan(state_store *s, const uint8_t *prefix, size_t prefix_len, s
         return error_set(ST_EMISUSE, "state store is NULL");
     if (!fn || (!prefix && prefix_len))
         return error_set(ST_EINVAL, "state scan: callback and prefix must not be NULL");
-    int rc;
+    state_open_walk w = {s->seal, 0, fn, ctx, BYTES_INIT};
     pthread_mutex_lock(&s->mu);
-    if (s->seal) {
-        scan_ctx sc = {s->seal, fn, ctx, BYTES_INIT, 0};
-        rc = s->be->ops->state_scan(s->be, prefix, prefix_len, unseal_scan, &sc);
-        bytes_free(&sc.plain);
-    } else {
-        rc = s->be->ops->state_scan(s->be, prefix, prefix_len, fn, ctx);
-    }
+    int rc = s->be->ops->state_scan(s->be, prefix, prefix_len, state_open_one, &w);
     pthread_mutex_unlock(&s->mu);
+    bytes_free(&w.plain);
     return rc;
 }
 
@@ -245,16 +232,11 @@ int state_store_range(state_store *s, const uint8_t *from, size_t from_len, int6
         return error_set(ST_EMISUSE, "state store is NULL");
     if (!fn || (!from && from_len))
         return error_set(ST_EINVAL, "state range: callback and start key must not be NULL");
-    int rc;
+    state_open_walk w = {s->seal, 0, fn, ctx, BYTES_INIT};
     pthread_mutex_lock(&s->mu);
-    if (s->seal) {
-        scan_ctx sc = {s->seal, fn, ctx, BYTES_INIT, 0};
-        rc = s->be->ops->state_range(s->be, from, from_len, count, unseal_scan, &sc);
-        bytes_free(&sc.plain);
-    } else {
-        rc = s->be->ops->state_range(s->be, from, from_len, count, fn, ctx);
-    }
+    int rc = s->be->ops->state_range(s->be, from, from_len, count, state_open_one, &w);
     pthread_mutex_unlock(&s->mu);
+    bytes_free(&w.plain);
     return rc;
 }
 
