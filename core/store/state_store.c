@@ -62,8 +62,11 @@ int state_store_open_memory(state_store **out)
     return state_store_open_backend(out, be, NULL);
 }
 
-static int check_key(const uint8_t *key, size_t key_len)
+/* The checks every call on one key opens with. */
+static int check_call(const state_store *s, const uint8_t *key, size_t key_len)
 {
+    if (!s)
+        return error_set(ST_EMISUSE, "state store is NULL");
     if (!key || !key_len)
         return error_set(ST_EINVAL, "state key must not be empty");
     if (key_len > STORE_MAX_KEY_BYTES)
@@ -115,9 +118,7 @@ int state_store_upsert(state_store *s, const uint8_t *key, size_t key_len,
                        uint64_t expected_revision, const uint8_t *state, size_t state_len,
                        uint64_t *new_revision)
 {
-    if (!s)
-        return error_set(ST_EMISUSE, "state store is NULL");
-    int rc = check_key(key, key_len);
+    int rc = check_call(s, key, key_len);
     if (rc != ST_OK)
         return rc;
     if (!state && state_len)
@@ -155,9 +156,7 @@ int state_record_open(sealer *seal, const uint8_t *key, size_t key_len, uint64_t
 int state_store_get(state_store *s, const uint8_t *key, size_t key_len, uint64_t *revision,
                     bytes *state)
 {
-    if (!s)
-        return error_set(ST_EMISUSE, "state store is NULL");
-    int rc = check_key(key, key_len);
+    int rc = check_call(s, key, key_len);
     if (rc != ST_OK)
         return rc;
     bytes raw = BYTES_INIT;
@@ -184,9 +183,7 @@ int state_store_get(state_store *s, const uint8_t *key, size_t key_len, uint64_t
 int state_store_delete(state_store *s, const uint8_t *key, size_t key_len,
                        uint64_t expected_revision)
 {
-    if (!s)
-        return error_set(ST_EMISUSE, "state store is NULL");
-    int rc = check_key(key, key_len);
+    int rc = check_call(s, key, key_len);
     if (rc != ST_OK)
         return rc;
     if (expected_revision == 0)
