@@ -279,7 +279,8 @@ int mem_state_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefi
         free(m->recs[last].data);
         last++;
     }
-    memmove(m->recs + first, m->recs + last, (m->nrecs - last) * sizeof(*m->recs));
+    if (last > first) /* an empty store has no array: memmove(NULL, ...) is undefined */
+        memmove(m->recs + first, m->recs + last, (m->nrecs - last) * sizeof(*m->recs));
     m->nrecs -= last - first;
     return ST_OK;
 }
