@@ -274,8 +274,7 @@ static int c_get(store_backend *b, const uint8_t *key, size_t key_len, uint64_t 
     custom_read r = {.revision = revision, .state = state};
     int rc = c->ops.state_get(c->user, key, key_len, on_state_get, &r);
     if (!r.stopped && rc == DD_ENOTFOUND)
-        return error_set(ST_ENOTFOUND, "state '%.*s' not found", error_key_len(key_len),
-                         (const char *)key);
+        return state_error_not_found(key, key_len);
     return custom_read_status(c, "state_get", &r, rc);
 }
 
@@ -309,18 +308,20 @@ static int c_purge(store_backend *b)
     return custom_status(c, "state_purge", c->ops.state_purge(c->user));
 }
 
+/* An optional member taking only the user pointer: absent, it succeeds. */
+static int optional_call(custom_backend *c, const char *what, dd_backend_user_fn fn)
+{
+    return fn ? custom_status(c, what, fn(c->user)) : ST_OK;
+}
+
 static int c_begin(store_backend *b)
 {
-    custom_backend *c = custom(b);
-    return c->ops.state_begin ? custom_status(c, "state_begin", c->ops.state_begin(c->user))
-                              : ST_OK;
+    return optional_call(custom(b), "state_begin", custom(b)->ops.state_begin);
 }
 
 static int c_commit(store_backend *b)
 {
-    custom_backend *c = custom(b);
-    return c->ops.state_commit ? custom_status(c, "state_commit", c->ops.state_commit(c->user))
-                               : ST_OK;
+    return optional_call(custom(b), "state_commit", custom(b)->ops.state_commit);
 }
 
 /* ---- version 2: the state building blocks ------------------------------
@@ -406,9 +407,7 @@ static int c_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefix
 
 static int c_flush(store_backend *b)
 {
-    custom_backend *c = custom(b);
-    return c->ops.state_flush ? custom_status(c, "state_flush", c->ops.state_flush(c->user))
-                              : ST_OK;
+    return optional_call(custom(b), "state_flush", custom(b)->ops.state_flush);
 }
 
 static void c_close(store_backend *b)
@@ -501,6 +500,17 @@ static void state_destroy(void *obj)
     state_store_close(obj);
 }
 
+/* The adapter over the user's table and the sealer of `opts` (`jo` may
+ * be NULL); neither is left open on failure. */
+static int custom_parts(custom_backend **c, const dd_backend_ops *ops, void *user,
+                        const dd_store_options *opts, sealer **seal, journal_options *jo)
+{
+    int rc = abi_backend_custom_new(c, ops, user);
+    if (rc == DD_OK && (rc = abi_store_sealer(opts, seal, jo)) != DD_OK)
+        c_close(&(*c)->base);
+    return rc;
+}
+
 int abi_impl_dd_journal_open_custom(dd_journal **out, const dd_backend_ops *ops, void *user,
                                     const dd_store_options *opts)
 {
@@ -509,21 +519,15 @@ int abi_impl_dd_journal_open_custom(dd_journal **out, const dd_backend_ops *ops,
     custom_backend *c;
     sealer *seal = NULL;
     journal_options jo;
-    int rc = abi_backend_custom_new(&c, ops, user);
+    int rc = custom_parts(&c, ops, user, opts, &seal, &jo);
     if (rc != DD_OK)
         return rc;
-    if ((rc = abi_store_sealer(opts, &seal, &jo)) != DD_OK) {
-        c_close(&c->base);
-        return rc;
-    }
     journal *j;
     if ((rc = journal_open_backend(&j, &c->base, seal, &jo)) != ST_OK)
         return rc; /* closed the adapter (not the user's store) and the sealer */
-    uintptr_t h = handle_register(j, HK_JOURNAL, journal_destroy);
-    if (!h) {
-        journal_close(j);
+    uintptr_t h = abi_store_register(j, HK_JOURNAL, journal_destroy);
+    if (!h)
         return DD_ENOMEM;
-    }
     c->owns_user = 1;
     *out = (dd_journal *)h;
     return DD_OK;
@@ -536,21 +540,15 @@ int abi_impl_dd_state_store_open_custom(dd_state_store **out, const dd_backend_o
     *out = NULL;
     custom_backend *c;
     sealer *seal = NULL;
-    int rc = abi_backend_custom_new(&c, ops, user);
+    int rc = custom_parts(&c, ops, user, opts, &seal, NULL);
     if (rc != DD_OK)
         return rc;
-    if ((rc = abi_store_sealer(opts, &seal, NULL)) != DD_OK) {
-        c_close(&c->base);
-        return rc;
-    }
     state_store *s;
     if ((rc = state_store_open_backend(&s, &c->base, seal)) != ST_OK)
         return rc;
-    uintptr_t h = handle_register(s, HK_STATE_STORE, state_destroy);
-    if (!h) {
-        state_store_close(s);
+    uintptr_t h = abi_store_register(s, HK_STATE_STORE, state_destroy);
+    if (!h)
         return DD_ENOMEM;
-    }
     c->owns_user = 1;
     *out = (dd_state_store *)h;
     return DD_OK;

@@ -33,13 +33,9 @@ int abi_impl_dd_journal_open(dd_journal **out, const dd_store_options *opts)
     journal *j;
     if ((rc = journal_open_backend(&j, be, seal, &jo)) != ST_OK)
         return rc;
-    uintptr_t h = handle_register(j, HK_JOURNAL, journal_destroy);
-    if (!h) {
-        journal_close(j);
-        return DD_ENOMEM;
-    }
+    uintptr_t h = abi_store_register(j, HK_JOURNAL, journal_destroy);
     *out = (dd_journal *)h;
-    return DD_OK;
+    return h ? DD_OK : DD_ENOMEM;
 }
 
 int abi_impl_dd_journal_close(dd_journal *journal)
@@ -50,9 +46,7 @@ int abi_impl_dd_journal_close(dd_journal *journal)
 int abi_impl_dd_journal_append(dd_journal *jh, const uint8_t *pid, size_t pid_len,
                                uint64_t expected_seq, const dd_append_event *events, size_t count)
 {
-    journal *j = handle_acquire(jh, HK_JOURNAL, "journal");
-    if (!j)
-        return DD_EMISUSE;
+    STORE_ACQUIRE(journal, j, jh, HK_JOURNAL, "journal");
     /* dd_append_event and journal_event_in have the same fields; copying keeps
      * the public struct free to grow. */
     journal_event_in stack[16];
@@ -81,9 +75,7 @@ int abi_impl_dd_journal_highest_seq(uint64_t *out, dd_journal *jh, const uint8_t
                                     size_t pid_len)
 {
     ABI_REQUIRE(out, "out");
-    journal *j = handle_acquire(jh, HK_JOURNAL, "journal");
-    if (!j)
-        return DD_EMISUSE;
+    STORE_ACQUIRE(journal, j, jh, HK_JOURNAL, "journal");
     int rc = journal_highest(j, pid, pid_len, out);
     handle_release(jh);
     return rc;
@@ -92,9 +84,7 @@ int abi_impl_dd_journal_highest_seq(uint64_t *out, dd_journal *jh, const uint8_t
 int abi_impl_dd_journal_delete_to(dd_journal *jh, const uint8_t *pid, size_t pid_len,
                                   uint64_t to_seq)
 {
-    journal *j = handle_acquire(jh, HK_JOURNAL, "journal");
-    if (!j)
-        return DD_EMISUSE;
+    STORE_ACQUIRE(journal, j, jh, HK_JOURNAL, "journal");
     int rc = journal_delete_to(j, pid, pid_len, to_seq);
     handle_release(jh);
     return rc;
@@ -132,9 +122,7 @@ static int criteria_in(const dd_snapshot_criteria *in, snapshot_criteria *out)
 int abi_impl_dd_snapshot_save(dd_journal *jh, const uint8_t *pid, size_t pid_len, uint64_t seq,
                               uint64_t timestamp_ms, const uint8_t *state, size_t len)
 {
-    journal *j = handle_acquire(jh, HK_JOURNAL, "journal");
-    if (!j)
-        return DD_EMISUSE;
+    STORE_ACQUIRE(journal, j, jh, HK_JOURNAL, "journal");
     int rc = journal_snapshot_save(j, pid, pid_len, seq, timestamp_ms, state, len);
     handle_release(jh);
     return rc;
@@ -151,9 +139,7 @@ int abi_impl_dd_snapshot_load(dd_buf *out, uint64_t *seq, uint64_t *timestamp_ms
     int rc = criteria_in(criteria, &c);
     if (rc != DD_OK)
         return rc;
-    journal *j = handle_acquire(jh, HK_JOURNAL, "journal");
-    if (!j)
-        return DD_EMISUSE;
+    STORE_ACQUIRE(journal, j, jh, HK_JOURNAL, "journal");
     bytes b = BYTES_INIT;
     rc = journal_snapshot_load(j, pid, pid_len, &c, seq, timestamp_ms, &b);
     handle_release(jh);
@@ -165,9 +151,7 @@ int abi_impl_dd_snapshot_load(dd_buf *out, uint64_t *seq, uint64_t *timestamp_ms
 
 int abi_impl_dd_snapshot_delete(dd_journal *jh, const uint8_t *pid, size_t pid_len, uint64_t seq)
 {
-    journal *j = handle_acquire(jh, HK_JOURNAL, "journal");
-    if (!j)
-        return DD_EMISUSE;
+    STORE_ACQUIRE(journal, j, jh, HK_JOURNAL, "journal");
     snapshot_criteria c = snapshot_criteria_any();
     c.min_seq = c.max_seq = clamp(seq);
     int rc = journal_snapshot_delete(j, pid, pid_len, &c);
@@ -182,9 +166,7 @@ int abi_impl_dd_snapshot_delete_matching(dd_journal *jh, const uint8_t *pid, siz
     int rc = criteria_in(criteria, &c);
     if (rc != DD_OK)
         return rc;
-    journal *j = handle_acquire(jh, HK_JOURNAL, "journal");
-    if (!j)
-        return DD_EMISUSE;
+    STORE_ACQUIRE(journal, j, jh, HK_JOURNAL, "journal");
     rc = journal_snapshot_delete(j, pid, pid_len, &c);
     handle_release(jh);
     return rc;
@@ -209,9 +191,7 @@ int abi_impl_dd_journal_persist(uint64_t *out, dd_journal *jh, const uint8_t *pi
     ABI_REQUIRE(event, "event");
     ABI_REQUIRE(opts, "opts");
     ABI_REQUIRE_VERSION("dd_persist_options", opts->version, DD_PERSIST_OPTIONS_VERSION);
-    journal *j = handle_acquire(jh, HK_JOURNAL, "journal");
-    if (!j)
-        return DD_EMISUSE;
+    STORE_ACQUIRE(journal, j, jh, HK_JOURNAL, "journal");
     journal_event_in in = {event->payload, event->len, event->timestamp_ms, event->tags,
                            event->tag_count};
     persist_options po = {(persist_strategy)opts->strategy, opts->snapshot_every,
@@ -282,9 +262,7 @@ int abi_impl_dd_journal_recover(uint64_t *out, dd_journal *jh, const uint8_t *pi
                                 void *ctx)
 {
     ABI_REQUIRE(on_event, "on_event");
-    journal *j = handle_acquire(jh, HK_JOURNAL, "journal");
-    if (!j)
-        return DD_EMISUSE;
+    STORE_ACQUIRE(journal, j, jh, HK_JOURNAL, "journal");
     recover_ctx r = {on_snapshot, on_event, ctx, NULL, NULL};
     int rc = recover(j, pid, pid_len, recover_snapshot, recover_event, &r, out);
     free(r.tags);

@@ -88,14 +88,8 @@ static void cursor_destroy(void *obj)
 
 static int page_add(journal_cursor *c, const store_event *ev)
 {
-    if (c->n == c->cap) {
-        size_t cap = grow_capacity(c->cap, c->n + 1);
-        cursor_item *p = realloc_array(c->items, cap, sizeof(*p));
-        if (!p)
-            return error_oom();
-        c->items = p;
-        c->cap = cap;
-    }
+    if (!array_reserve(&c->items, &c->cap, c->n + 1, sizeof(*c->items)))
+        return error_oom();
     cursor_item *it = &c->items[c->n];
     it->seq = ev->seq;
     it->ts = ev->timestamp_ms;

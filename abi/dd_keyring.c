@@ -4,6 +4,7 @@
  * the caller frees the handle.
  */
 #include "abi.h"
+#include "dd_store.h"
 #include "seal/keyring.h"
 
 static void keyring_destroy(void *obj)
@@ -21,21 +22,15 @@ int abi_impl_dd_keyring_new(dd_keyring **out)
     keyring *k;
     if ((rc = keyring_new(&k)) != ST_OK)
         return rc;
-    uintptr_t h = handle_register(k, HK_KEYRING, keyring_destroy);
-    if (!h) {
-        keyring_release(k);
-        return DD_ENOMEM;
-    }
+    uintptr_t h = abi_store_register(k, HK_KEYRING, keyring_destroy);
     *out = (dd_keyring *)h;
-    return DD_OK;
+    return h ? DD_OK : DD_ENOMEM;
 }
 
 int abi_impl_dd_keyring_add_key(dd_keyring *ring, uint32_t key_id, const uint8_t *key,
                                 size_t key_len)
 {
-    keyring *k = handle_acquire(ring, HK_KEYRING, "keyring");
-    if (!k)
-        return DD_EMISUSE;
+    STORE_ACQUIRE(keyring, k, ring, HK_KEYRING, "keyring");
     int rc = keyring_add(k, key_id, key, key_len);
     handle_release(ring);
     return rc;
@@ -43,9 +38,7 @@ int abi_impl_dd_keyring_add_key(dd_keyring *ring, uint32_t key_id, const uint8_t
 
 int abi_impl_dd_keyring_set_active(dd_keyring *ring, uint32_t key_id)
 {
-    keyring *k = handle_acquire(ring, HK_KEYRING, "keyring");
-    if (!k)
-        return DD_EMISUSE;
+    STORE_ACQUIRE(keyring, k, ring, HK_KEYRING, "keyring");
     int rc = keyring_set_active(k, key_id);
     handle_release(ring);
     return rc;
@@ -53,9 +46,7 @@ int abi_impl_dd_keyring_set_active(dd_keyring *ring, uint32_t key_id)
 
 int abi_impl_dd_keyring_set_algorithm(dd_keyring *ring, uint32_t algorithm)
 {
-    keyring *k = handle_acquire(ring, HK_KEYRING, "keyring");
-    if (!k)
-        return DD_EMISUSE;
+    STORE_ACQUIRE(keyring, k, ring, HK_KEYRING, "keyring");
     int rc = keyring_set_algorithm(k, (seal_alg)algorithm);
     handle_release(ring);
     return rc;

@@ -1,14 +1,17 @@
 /*
- * The state store's building blocks at the handle layer (issue 17.13):
- * dd_state_range and dd_state_op turned into the core's state_bounds and
- * state_op, one core call each (core/store/state_blocks.c). The cursor of
- * dd_state_store_scan lives with the other cursors (dd_journal_cursor.c).
+ * The state store's reads past a single key and its building blocks at
+ * the handle layer (issue 17.13): the key and range cursors, the last
+ * record (of the store or of a prefix), and dd_state_range and dd_state_op
+ * turned into the core's state_bounds and state_op, one core call each
+ * (core/store/state_blocks.c). The cursors themselves live with the
+ * journal's (dd_journal_cursor.c); the record calls in dd_store.c.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "abi.h"
 #include "dd_journal_cursor.h"
+#include "dd_store.h"
 #include "store/state_store.h"
 #include "store/store.h"
 #include "util/alloc.h"
@@ -35,6 +38,28 @@ static int check_flag(uint32_t v, const char *what)
 {
     return v <= 1 ? DD_OK
                   : error_set(DD_EINVAL, "dd_state_range.%s is %u, expected 0 or 1", what, v);
+}
+
+int abi_impl_dd_state_store_keys(dd_journal_cursor **out, dd_state_store *store,
+                                 const uint8_t *prefix, size_t prefix_len)
+{
+    ABI_REQUIRE(out, "out");
+    *out = NULL;
+    int rc = check_bytes(prefix, prefix_len, "prefix");
+    if (rc != DD_OK)
+        return rc;
+    return abi_state_cursor_new(out, store, prefix, prefix_len, 1, 0);
+}
+
+int abi_impl_dd_state_store_range(dd_journal_cursor **out, dd_state_store *store,
+                                  const uint8_t *from, size_t from_len, int64_t count)
+{
+    ABI_REQUIRE(out, "out");
+    *out = NULL;
+    int rc = check_bytes(from, from_len, "from");
+    if (rc != DD_OK)
+        return rc;
+    return abi_state_cursor_new(out, store, from, from_len, 0, count);
 }
 
 int abi_impl_dd_state_store_scan(dd_journal_cursor **out, dd_state_store *store,
@@ -78,9 +103,10 @@ int abi_impl_dd_state_store_scan(dd_journal_cursor **out, dd_state_store *store,
     return rc;
 }
 
-int abi_impl_dd_state_store_last_prefix(dd_buf *out, dd_buf *key, uint64_t *revision,
-                                        dd_state_store *store, const uint8_t *prefix,
-                                        size_t prefix_len)
+/* The last record of the store (by_prefix 0) or of the keys starting
+ * with prefix, into out (its state) and key (its key, when not NULL). */
+static int state_last(dd_buf *out, dd_buf *key, uint64_t *revision, dd_state_store *store,
+                      const uint8_t *prefix, size_t prefix_len, int by_prefix)
 {
     ABI_REQUIRE(out, "out");
     out->data = NULL;
@@ -89,14 +115,13 @@ int abi_impl_dd_state_store_last_prefix(dd_buf *out, dd_buf *key, uint64_t *revi
         key->data = NULL;
         key->len = 0;
     }
-    int rc = check_bytes(prefix, prefix_len, "prefix");
+    int rc = by_prefix ? check_bytes(prefix, prefix_len, "prefix") : DD_OK;
     if (rc != DD_OK)
         return rc;
-    state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
-    if (!s)
-        return DD_EMISUSE;
+    STORE_ACQUIRE(state_store, s, store, HK_STATE_STORE, "state store");
     bytes k = BYTES_INIT, b = BYTES_INIT;
-    rc = state_store_last_prefix(s, prefix, prefix_len, key ? &k : NULL, revision, &b);
+    rc = by_prefix ? state_store_last_prefix(s, prefix, prefix_len, key ? &k : NULL, revision, &b)
+                   : state_store_last(s, key ? &k : NULL, revision, &b);
     handle_release(store);
     if (rc == ST_OK && key)
         rc = abi_buf_from_bytes(key, &k);
@@ -112,15 +137,26 @@ int abi_impl_dd_state_store_last_prefix(dd_buf *out, dd_buf *key, uint64_t *revi
     return rc;
 }
 
+int abi_impl_dd_state_store_last(dd_buf *out, dd_buf *key, uint64_t *revision,
+                                 dd_state_store *store)
+{
+    return state_last(out, key, revision, store, NULL, 0, 0);
+}
+
+int abi_impl_dd_state_store_last_prefix(dd_buf *out, dd_buf *key, uint64_t *revision,
+                                        dd_state_store *store, const uint8_t *prefix,
+                                        size_t prefix_len)
+{
+    return state_last(out, key, revision, store, prefix, prefix_len, 1);
+}
+
 int abi_impl_dd_state_store_purge_prefix(dd_state_store *store, const uint8_t *prefix,
                                          size_t prefix_len)
 {
     int rc = check_bytes(prefix, prefix_len, "prefix");
     if (rc != DD_OK)
         return rc;
-    state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
-    if (!s)
-        return DD_EMISUSE;
+    STORE_ACQUIRE(state_store, s, store, HK_STATE_STORE, "state store");
     rc = state_store_purge_prefix(s, prefix, prefix_len);
     handle_release(store);
     return rc;
@@ -158,10 +194,5 @@ int abi_impl_dd_state_store_batch(uint64_t *revisions, dd_state_store *store,
 
 int abi_impl_dd_state_store_flush(dd_state_store *store)
 {
-    state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
-    if (!s)
-        return DD_EMISUSE;
-    int rc = state_store_flush(s);
-    handle_release(store);
-    return rc;
+    return abi_state_store_call(store, state_store_flush);
 }

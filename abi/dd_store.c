@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "abi.h"
-#include "dd_journal_cursor.h"
 #include "dd_store.h"
 #include "seal/seal.h"
 #include "store/fs_backend.h"
@@ -165,6 +164,14 @@ int abi_store_open_parts(const dd_store_options *o, store_backend **be, sealer *
     return rc;
 }
 
+uintptr_t abi_store_register(void *obj, handle_kind kind, handle_destroy_fn destroy)
+{
+    uintptr_t h = handle_register(obj, kind, destroy);
+    if (!h)
+        destroy(obj);
+    return h;
+}
+
 static void state_destroy(void *obj)
 {
     state_store_close(obj);
@@ -187,13 +194,9 @@ int abi_impl_dd_state_store_open(dd_state_store **out, const dd_store_options *o
     state_store *s;
     if ((rc = state_store_open_backend(&s, be, seal)) != ST_OK)
         return rc;
-    uintptr_t h = handle_register(s, HK_STATE_STORE, state_destroy);
-    if (!h) {
-        state_store_close(s);
-        return DD_ENOMEM;
-    }
+    uintptr_t h = abi_store_register(s, HK_STATE_STORE, state_destroy);
     *out = (dd_state_store *)h;
-    return DD_OK;
+    return h ? DD_OK : DD_ENOMEM;
 }
 
 int abi_impl_dd_state_store_close(dd_state_store *store)
@@ -205,9 +208,7 @@ int abi_impl_dd_state_store_upsert(uint64_t *out, dd_state_store *store, const u
                                    size_t key_len, uint64_t expected_revision, const uint8_t *state,
                                    size_t len)
 {
-    state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
-    if (!s)
-        return DD_EMISUSE;
+    STORE_ACQUIRE(state_store, s, store, HK_STATE_STORE, "state store");
     int rc = state_store_upsert(s, key, key_len, expected_revision, state, len, out);
     handle_release(store);
     return rc;
@@ -219,9 +220,7 @@ int abi_impl_dd_state_store_get(dd_buf *out, uint64_t *revision, dd_state_store 
     ABI_REQUIRE(out, "out");
     out->data = NULL;
     out->len = 0;
-    state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
-    if (!s)
-        return DD_EMISUSE;
+    STORE_ACQUIRE(state_store, s, store, HK_STATE_STORE, "state store");
     bytes b = BYTES_INIT;
     int rc = state_store_get(s, key, key_len, revision, &b);
     handle_release(store);
@@ -234,9 +233,7 @@ int abi_impl_dd_state_store_get(dd_buf *out, uint64_t *revision, dd_state_store 
 int abi_impl_dd_state_store_delete(dd_state_store *store, const uint8_t *key, size_t key_len,
                                    uint64_t expected_revision)
 {
-    state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
-    if (!s)
-        return DD_EMISUSE;
+    STORE_ACQUIRE(state_store, s, store, HK_STATE_STORE, "state store");
     int rc = state_store_delete(s, key, key_len, expected_revision);
     /* Missing items are one rule (ABI.md): deleting what is not there
      * succeeds, as for snapshots and replica keys; a delete that expected
@@ -253,73 +250,15 @@ int abi_impl_dd_state_store_delete(dd_state_store *store, const uint8_t *key, si
     return rc;
 }
 
-static int check_start(const uint8_t *start, size_t len, const char *what)
+int abi_state_store_call(dd_state_store *store, int (*op)(state_store *s))
 {
-    if (!start && len)
-        return error_set(DD_EINVAL, "%s must not be NULL when its length is %zu", what, len);
-    if (len > STORE_MAX_KEY_BYTES)
-        return error_set(DD_ELIMIT, "%s is %zu bytes, at most %u", what, len, STORE_MAX_KEY_BYTES);
-    return DD_OK;
-}
-
-int abi_impl_dd_state_store_keys(dd_journal_cursor **out, dd_state_store *store,
-                                 const uint8_t *prefix, size_t prefix_len)
-{
-    ABI_REQUIRE(out, "out");
-    *out = NULL;
-    int rc = check_start(prefix, prefix_len, "prefix");
-    if (rc != DD_OK)
-        return rc;
-    return abi_state_cursor_new(out, store, prefix, prefix_len, 1, 0);
-}
-
-int abi_impl_dd_state_store_range(dd_journal_cursor **out, dd_state_store *store,
-                                  const uint8_t *from, size_t from_len, int64_t count)
-{
-    ABI_REQUIRE(out, "out");
-    *out = NULL;
-    int rc = check_start(from, from_len, "from");
-    if (rc != DD_OK)
-        return rc;
-    return abi_state_cursor_new(out, store, from, from_len, 0, count);
-}
-
-int abi_impl_dd_state_store_last(dd_buf *out, dd_buf *key, uint64_t *revision,
-                                 dd_state_store *store)
-{
-    ABI_REQUIRE(out, "out");
-    out->data = NULL;
-    out->len = 0;
-    if (key) {
-        key->data = NULL;
-        key->len = 0;
-    }
-    state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
-    if (!s)
-        return DD_EMISUSE;
-    bytes k = BYTES_INIT, b = BYTES_INIT;
-    int rc = state_store_last(s, key ? &k : NULL, revision, &b);
+    STORE_ACQUIRE(state_store, s, store, HK_STATE_STORE, "state store");
+    int rc = op(s);
     handle_release(store);
-    if (rc == ST_OK && key)
-        rc = abi_buf_from_bytes(key, &k);
-    if (rc == ST_OK)
-        rc = abi_buf_from_bytes(out, &b);
-    if (rc != ST_OK && key) {
-        dd_buf_free(key);
-        key->data = NULL;
-        key->len = 0;
-    }
-    bytes_free(&k);
-    bytes_free(&b);
     return rc;
 }
 
 int abi_impl_dd_state_store_purge(dd_state_store *store)
 {
-    state_store *s = handle_acquire(store, HK_STATE_STORE, "state store");
-    if (!s)
-        return DD_EMISUSE;
-    int rc = state_store_purge(s);
-    handle_release(store);
-    return rc;
+    return abi_state_store_call(store, state_store_purge);
 }

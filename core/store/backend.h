@@ -79,60 +79,99 @@ typedef int (*store_snapshot_fn)(void *ctx, const store_snapshot *snap);
 
 typedef struct store_backend store_backend;
 
+/* The members of the table below as function types, so an engine declares
+ * its own with one line each (`backend_state_get_fn pg_state_get;`) and
+ * the parameter lists are written once, here. What each does is said at
+ * its member. */
+typedef int backend_journal_append_fn(store_backend *b, const uint8_t *pid, size_t pid_len,
+                                      uint64_t expected_seq, const store_event *events,
+                                      size_t count);
+typedef int backend_journal_replay_fn(store_backend *b, const uint8_t *pid, size_t pid_len,
+                                      uint64_t from, uint64_t to, uint64_t max, store_event_fn fn,
+                                      void *ctx);
+typedef int backend_journal_highest_fn(store_backend *b, const uint8_t *pid, size_t pid_len,
+                                       uint64_t *out);
+typedef int backend_journal_delete_to_fn(store_backend *b, const uint8_t *pid, size_t pid_len,
+                                         uint64_t to);
+typedef int backend_journal_pids_fn(store_backend *b, const uint8_t *after, size_t after_len,
+                                    uint64_t limit, store_pid_fn fn, void *ctx);
+typedef int backend_journal_by_tag_fn(store_backend *b, const uint8_t *tag, size_t tag_len,
+                                      uint64_t after, uint64_t max, store_event_fn fn, void *ctx);
+typedef int backend_snapshot_save_fn(store_backend *b, const uint8_t *pid, size_t pid_len,
+                                     uint64_t seq, uint64_t timestamp_ms, const uint8_t *data,
+                                     size_t len);
+typedef int backend_snapshot_find_fn(store_backend *b, const uint8_t *pid, size_t pid_len,
+                                     const snapshot_criteria *c, store_snapshot_fn fn, void *ctx);
+typedef int backend_snapshot_delete_fn(store_backend *b, const uint8_t *pid, size_t pid_len,
+                                       const snapshot_criteria *c);
+typedef int backend_snapshot_prune_fn(store_backend *b, const uint8_t *pid, size_t pid_len,
+                                      uint64_t keep);
+typedef int backend_state_upsert_fn(store_backend *b, const uint8_t *key, size_t key_len,
+                                    uint64_t expected_revision, const uint8_t *state,
+                                    size_t state_len, uint64_t *new_revision);
+typedef int backend_state_get_fn(store_backend *b, const uint8_t *key, size_t key_len,
+                                 uint64_t *revision, bytes *state);
+typedef int backend_state_delete_fn(store_backend *b, const uint8_t *key, size_t key_len,
+                                    uint64_t expected_revision);
+typedef int backend_state_scan_fn(store_backend *b, const uint8_t *prefix, size_t prefix_len,
+                                  state_scan_fn fn, void *ctx);
+typedef int backend_state_range_fn(store_backend *b, const uint8_t *from, size_t from_len,
+                                   int64_t count, state_scan_fn fn, void *ctx);
+typedef int backend_state_purge_fn(store_backend *b);
+typedef int backend_state_begin_fn(store_backend *b);
+typedef int backend_state_commit_fn(store_backend *b);
+typedef void backend_close_fn(store_backend *b);
+typedef int backend_journal_deleted_to_fn(store_backend *b, const uint8_t *pid, size_t pid_len,
+                                          uint64_t *out);
+typedef int backend_state_scan_range_fn(store_backend *b, const state_bounds *r, state_scan_fn fn,
+                                        void *ctx);
+typedef int backend_state_batch_fn(store_backend *b, const state_op *ops, size_t n,
+                                   uint64_t *revisions);
+typedef int backend_state_purge_prefix_fn(store_backend *b, const uint8_t *prefix,
+                                          size_t prefix_len);
+typedef int backend_state_flush_fn(store_backend *b);
+
 typedef struct store_backend_ops {
     const char *name;
 
     /* Journal. */
-    int (*journal_append)(store_backend *b, const uint8_t *pid, size_t pid_len,
-                          uint64_t expected_seq, const store_event *events, size_t count);
+    backend_journal_append_fn *journal_append;
     /* Events with from <= seq <= to, ascending, at most max. */
-    int (*journal_replay)(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t from,
-                          uint64_t to, uint64_t max, store_event_fn fn, void *ctx);
+    backend_journal_replay_fn *journal_replay;
     /* 0 for an unknown pid. */
-    int (*journal_highest)(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t *out);
-    int (*journal_delete_to)(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t to);
+    backend_journal_highest_fn *journal_highest;
+    backend_journal_delete_to_fn *journal_delete_to;
     /* Pids greater than `after` (all when after_len is 0), ascending, at
      * most `limit`. */
-    int (*journal_pids)(store_backend *b, const uint8_t *after, size_t after_len, uint64_t limit,
-                        store_pid_fn fn, void *ctx);
+    backend_journal_pids_fn *journal_pids;
     /* Events carrying `tag` with ordering > after, ascending, at most max. */
-    int (*journal_by_tag)(store_backend *b, const uint8_t *tag, size_t tag_len, uint64_t after,
-                          uint64_t max, store_event_fn fn, void *ctx);
+    backend_journal_by_tag_fn *journal_by_tag;
 
     /* Snapshots. Save replaces a snapshot at the same (pid, seq). */
-    int (*snapshot_save)(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t seq,
-                         uint64_t timestamp_ms, const uint8_t *data, size_t len);
+    backend_snapshot_save_fn *snapshot_save;
     /* Calls fn for matching snapshots, newest (highest seq) first, until fn
      * returns non-zero; ST_ENOTFOUND when none matched. */
-    int (*snapshot_find)(store_backend *b, const uint8_t *pid, size_t pid_len,
-                         const snapshot_criteria *c, store_snapshot_fn fn, void *ctx);
-    int (*snapshot_delete)(store_backend *b, const uint8_t *pid, size_t pid_len,
-                           const snapshot_criteria *c);
+    backend_snapshot_find_fn *snapshot_find;
+    backend_snapshot_delete_fn *snapshot_delete;
     /* Keeps the newest `keep` snapshots of pid, deletes the rest. */
-    int (*snapshot_prune)(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t keep);
+    backend_snapshot_prune_fn *snapshot_prune;
 
     /* Durable state, as state_store.h describes (expected_revision is
      * never STATE_ANY_REVISION here when the caller seals). */
-    int (*state_upsert)(store_backend *b, const uint8_t *key, size_t key_len,
-                        uint64_t expected_revision, const uint8_t *state, size_t state_len,
-                        uint64_t *new_revision);
-    int (*state_get)(store_backend *b, const uint8_t *key, size_t key_len, uint64_t *revision,
-                     bytes *state);
-    int (*state_delete)(store_backend *b, const uint8_t *key, size_t key_len,
-                        uint64_t expected_revision);
-    int (*state_scan)(store_backend *b, const uint8_t *prefix, size_t prefix_len, state_scan_fn fn,
-                      void *ctx);
+    backend_state_upsert_fn *state_upsert;
+    backend_state_get_fn *state_get;
+    backend_state_delete_fn *state_delete;
+    backend_state_scan_fn *state_scan;
     /* Up to |count| records: from `from` (inclusive; the first key when
      * from_len is 0) in key order when count > 0, from `from` (inclusive;
      * the last key when from_len is 0) in reverse key order when count < 0. */
-    int (*state_range)(store_backend *b, const uint8_t *from, size_t from_len, int64_t count,
-                       state_scan_fn fn, void *ctx);
+    backend_state_range_fn *state_range;
     /* Deletes every state record. */
-    int (*state_purge)(store_backend *b);
-    int (*state_begin)(store_backend *b);
-    int (*state_commit)(store_backend *b);
+    backend_state_purge_fn *state_purge;
+    backend_state_begin_fn *state_begin;
+    backend_state_commit_fn *state_commit;
 
-    void (*close)(store_backend *b);
+    backend_close_fn *close;
 
     /* Optional (NULL is allowed; kept last so engines written against the
      * table before it still fit): the delete-to mark of pid, the highest
@@ -140,19 +179,19 @@ typedef struct store_backend_ops {
      * apart from the events like the highest sequence number. With it the
      * journal layer tells a deleted head from a lost one; without it,
      * replay checks continuity from the first event it reads. */
-    int (*journal_deleted_to)(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t *out);
+    backend_journal_deleted_to_fn *journal_deleted_to;
 
     /* Optional, each on its own (NULL: the generic form in
      * state_generic.c runs on the members above). */
     /* Records within `r` (state_store.h), in key order or reversed. */
-    int (*state_scan_range)(store_backend *b, const state_bounds *r, state_scan_fn fn, void *ctx);
+    backend_state_scan_range_fn *state_scan_range;
     /* All or nothing, as state_store_batch; ops are checked, keys unique,
      * blobs sealed. The conflict message names the op's index. */
-    int (*state_batch)(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions);
+    backend_state_batch_fn *state_batch;
     /* Deletes the records whose key starts with prefix (all when 0). */
-    int (*state_purge_prefix)(store_backend *b, const uint8_t *prefix, size_t prefix_len);
+    backend_state_purge_prefix_fn *state_purge_prefix;
     /* Makes every write so far durable. */
-    int (*state_flush)(store_backend *b);
+    backend_state_flush_fn *state_flush;
 } store_backend_ops;
 
 /* Engines embed this as their first member. */

@@ -46,13 +46,23 @@ int state_missing_and_delete(contract_case *c, state_store *s)
     return 0;
 }
 
-int state_scan_by_prefix_in_key_order(contract_case *c, state_store *s)
+/* Writes a one-byte state under each of `keys`, each upsert expecting
+ * `expected` (0: the key is new). */
+static int put_keys(contract_case *c, state_store *s, const char *const *keys, size_t n,
+                    uint64_t expected)
 {
     uint8_t a = 1;
     uint64_t rev;
+    for (size_t i = 0; i < n; i++)
+        MUST(state_store_upsert(s, K(keys[i]), expected, &a, 1, &rev));
+    return 0;
+}
+
+int state_scan_by_prefix_in_key_order(contract_case *c, state_store *s)
+{
     const char *keys[] = {"a/2", "b/1", "a/1", "a", "a/10"};
-    for (size_t i = 0; i < 5; i++)
-        MUST(state_store_upsert(s, K(keys[i]), 0, &a, 1, &rev));
+    if (put_keys(c, s, keys, 5, 0))
+        return -1;
     seen v = {0};
     MUST(state_store_scan(s, K("a/"), see_state, &v));
     EXPECT(v.n == 3 && !strcmp(v.key[0], "a/1") && !strcmp(v.key[1], "a/10") &&
@@ -67,11 +77,9 @@ int state_scan_by_prefix_in_key_order(contract_case *c, state_store *s)
 
 int state_range_both_ways(contract_case *c, state_store *s)
 {
-    uint8_t a = 1;
-    uint64_t rev;
     const char *keys[] = {"k3", "k1", "k5", "k2", "k4"};
-    for (size_t i = 0; i < 5; i++)
-        MUST(state_store_upsert(s, K(keys[i]), 0, &a, 1, &rev));
+    if (put_keys(c, s, keys, 5, 0))
+        return -1;
     seen f = {0}, last = {0}, back = {0};
     MUST(state_store_range(s, K("k2"), 2, see_state, &f));
     EXPECT(f.n == 2 && !strcmp(f.key[0], "k2") && !strcmp(f.key[1], "k3"),
@@ -108,19 +116,10 @@ int state_purge_and_transactions(contract_case *c, state_store *s)
  * Through the state store, so an engine that leaves the version 2 members
  * NULL is checked on the library's generic forms of them. */
 
-static int put_keys(contract_case *c, state_store *s, const char *const *keys, size_t n)
-{
-    uint8_t a = 1;
-    uint64_t rev;
-    for (size_t i = 0; i < n; i++)
-        MUST(state_store_upsert(s, K(keys[i]), STATE_ANY_REVISION, &a, 1, &rev));
-    return 0;
-}
-
 int state_bounded_range_and_prefix(contract_case *c, state_store *s)
 {
     const char *keys[] = {"k1", "k2", "k3", "k4", "k5", "p\xff", "p\xff\x01", "p\xff\xff", "q"};
-    if (put_keys(c, s, keys, 9))
+    if (put_keys(c, s, keys, 9, STATE_ANY_REVISION))
         return -1;
     state_bounds b = {0};
     b.start = (const uint8_t *)"k2";
@@ -156,7 +155,7 @@ int state_bounded_range_and_prefix(contract_case *c, state_store *s)
 int state_last_and_purge_by_prefix(contract_case *c, state_store *s)
 {
     const char *keys[] = {"a/1", "a/2", "ab", "b/1"};
-    if (put_keys(c, s, keys, 4))
+    if (put_keys(c, s, keys, 4, STATE_ANY_REVISION))
         return -1;
     bytes key = BYTES_INIT;
     int rc = state_store_last_prefix(s, K("a/"), &key, NULL, NULL);
@@ -176,7 +175,7 @@ int state_last_and_purge_by_prefix(contract_case *c, state_store *s)
 int state_batch_all_or_nothing(contract_case *c, state_store *s)
 {
     const char *keys[] = {"a", "b"};
-    if (put_keys(c, s, keys, 2))
+    if (put_keys(c, s, keys, 2, STATE_ANY_REVISION))
         return -1;
     uint8_t v = 2;
     state_op ops[] = {
@@ -210,7 +209,7 @@ int state_batch_all_or_nothing(contract_case *c, state_store *s)
 int state_flush_keeps_writes(contract_case *c, state_store *s)
 {
     const char *keys[] = {"f"};
-    if (put_keys(c, s, keys, 1))
+    if (put_keys(c, s, keys, 1, STATE_ANY_REVISION))
         return -1;
     MUST(state_store_flush(s));
     MUST(state_store_get(s, K("f"), NULL, NULL));

@@ -55,6 +55,7 @@
 #include "store/fs_layout.h"
 #include "store/journal.h"
 #include "store/store.h"
+#include "store/state_generic.h"
 #include "store/tags.h"
 #include "util/alloc.h"
 #include "util/error.h"
@@ -227,12 +228,6 @@ static int fs_snapshot_prune(store_backend *b, const uint8_t *pid, size_t pid_le
     return rc;
 }
 
-static int fs_noop(store_backend *b)
-{
-    (void)b;
-    return ST_OK;
-}
-
 static void fs_close(store_backend *b)
 {
     fs_backend *f = (fs_backend *)b;
@@ -262,8 +257,8 @@ static const store_backend_ops fs_ops = {
     .state_scan = fs_state_scan,
     .state_range = fs_state_range,
     .state_purge = fs_state_purge,
-    .state_begin = fs_noop,
-    .state_commit = fs_noop,
+    .state_begin = state_no_transaction,
+    .state_commit = state_no_transaction,
     .close = fs_close,
     .journal_deleted_to = fs_journal_deleted_to,
     .state_scan_range = fs_state_scan_range,

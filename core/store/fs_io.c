@@ -314,14 +314,8 @@ static int add_numbered(void *ctx, const char *name)
     uint64_t v = strtoull(num, &end, 10);
     if (*end)
         return ST_OK;
-    if (l->n == l->cap) {
-        size_t cap = grow_capacity(l->cap, l->n + 1);
-        uint64_t *p = realloc_array(l->v, cap, sizeof(*p));
-        if (!p)
-            return error_oom();
-        l->v = p;
-        l->cap = cap;
-    }
+    if (!array_reserve(&l->v, &l->cap, l->n + 1, sizeof(*l->v)))
+        return error_oom();
     l->v[l->n++] = v;
     return ST_OK;
 }
@@ -352,14 +346,8 @@ static int add_name(void *ctx, const char *name)
     names *l = ctx;
     if (name[0] != 'x' && name[0] != 'h')
         return ST_OK;
-    if (l->n == l->cap) {
-        size_t cap = grow_capacity(l->cap, l->n + 1);
-        char **p = realloc_array(l->v, cap, sizeof(*p));
-        if (!p)
-            return error_oom();
-        l->v = p;
-        l->cap = cap;
-    }
+    if (!array_reserve(&l->v, &l->cap, l->n + 1, sizeof(*l->v)))
+        return error_oom();
     if (!(l->v[l->n] = strdup(name)))
         return error_oom();
     l->n++;

@@ -104,33 +104,25 @@ void fs_free_items(id_item *items, size_t n);
 uint8_t *fs_dup_bytes(const uint8_t *p, size_t n);
 
 /* The journal operations (fs_journal.c). */
-int fs_journal_append(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t expected_seq,
-                      const store_event *events, size_t count);
-int fs_journal_replay(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t from,
-                      uint64_t to, uint64_t max, store_event_fn fn, void *ctx);
-int fs_journal_highest(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t *out);
-int fs_journal_delete_to(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t to);
-int fs_journal_deleted_to(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t *out);
-int fs_journal_pids(store_backend *b, const uint8_t *after, size_t after_len, uint64_t limit,
-                    store_pid_fn fn, void *ctx);
-int fs_journal_by_tag(store_backend *b, const uint8_t *tag, size_t tag_len, uint64_t after,
-                      uint64_t max, store_event_fn fn, void *ctx);
+backend_journal_append_fn fs_journal_append;
+backend_journal_replay_fn fs_journal_replay;
+backend_journal_highest_fn fs_journal_highest;
+backend_journal_delete_to_fn fs_journal_delete_to;
+backend_journal_deleted_to_fn fs_journal_deleted_to;
+backend_journal_pids_fn fs_journal_pids;
+backend_journal_by_tag_fn fs_journal_by_tag;
 
 /* The state operations (fs_state.c). */
-int fs_state_get(store_backend *b, const uint8_t *key, size_t key_len, uint64_t *revision,
-                 bytes *state);
-int fs_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected,
-                    const uint8_t *state, size_t state_len, uint64_t *new_revision);
-int fs_state_delete(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected);
-int fs_state_scan(store_backend *b, const uint8_t *prefix, size_t prefix_len, state_scan_fn fn,
-                  void *ctx);
-int fs_state_range(store_backend *b, const uint8_t *from, size_t from_len, int64_t count,
-                   state_scan_fn fn, void *ctx);
-int fs_state_purge(store_backend *b);
-int fs_state_scan_range(store_backend *b, const state_bounds *r, state_scan_fn fn, void *ctx);
-int fs_state_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions);
-int fs_state_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefix_len);
-int fs_state_flush(store_backend *b);
+backend_state_get_fn fs_state_get;
+backend_state_upsert_fn fs_state_upsert;
+backend_state_delete_fn fs_state_delete;
+backend_state_scan_fn fs_state_scan;
+backend_state_range_fn fs_state_range;
+backend_state_purge_fn fs_state_purge;
+backend_state_scan_range_fn fs_state_scan_range;
+backend_state_batch_fn fs_state_batch;
+backend_state_purge_prefix_fn fs_state_purge_prefix;
+backend_state_flush_fn fs_state_flush;
 /* Finishes a batch a crash interrupted (its intent file is the commit
  * point); called at a writable open, under the lock. */
 int fs_state_batch_recover(fs_backend *f);

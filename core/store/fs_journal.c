@@ -171,23 +171,27 @@ static int pid_highest(const char *dir, const pid_meta *m, uint64_t *out)
     return rc;
 }
 
+/* The directory of pid's journal and its meta file. */
+static int pid_dir_meta(store_backend *b, const uint8_t *pid, size_t pid_len, char *dir,
+                        size_t dir_size, pid_meta *m)
+{
+    fs_path_of((fs_backend *)b, dir, dir_size, "journal", pid, pid_len);
+    return read_meta(dir, m);
+}
+
 int fs_journal_highest(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t *out)
 {
-    fs_backend *f = (fs_backend *)b;
     char dir[4096];
-    fs_path_of(f, dir, sizeof(dir), "journal", pid, pid_len);
     pid_meta m;
-    int rc = read_meta(dir, &m);
+    int rc = pid_dir_meta(b, pid, pid_len, dir, sizeof(dir), &m);
     return rc == ST_OK ? pid_highest(dir, &m, out) : rc;
 }
 
 int fs_journal_deleted_to(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t *out)
 {
-    fs_backend *f = (fs_backend *)b;
     char dir[4096];
-    fs_path_of(f, dir, sizeof(dir), "journal", pid, pid_len);
     pid_meta m;
-    int rc = read_meta(dir, &m);
+    int rc = pid_dir_meta(b, pid, pid_len, dir, sizeof(dir), &m);
     *out = rc == ST_OK ? m.deleted_to : 0;
     return rc;
 }
@@ -478,14 +482,8 @@ static int collect_tagged(void *c, const store_event *ev)
     if (ev->ordering <= t->after || ev->seq <= t->deleted_to ||
         !store_tags_contain(ev->tags, ev->tags_len, t->tag, t->tag_len))
         return 0;
-    if (t->n == t->cap) {
-        size_t cap = grow_capacity(t->cap, t->n + 1);
-        tag_item *p = realloc_array(t->items, cap, sizeof(*p));
-        if (!p)
-            return error_oom();
-        t->items = p;
-        t->cap = cap;
-    }
+    if (!array_reserve(&t->items, &t->cap, t->n + 1, sizeof(*t->items)))
+        return error_oom();
     size_t total = ev->pid_len + ev->payload_len + ev->tags_len;
     uint8_t *copy = malloc(total ? total : 1);
     if (!copy)

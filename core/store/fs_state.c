@@ -111,8 +111,7 @@ int fs_state_get(store_backend *b, const uint8_t *key, size_t key_len, uint64_t 
     size_t len = 0;
     int rc = read_state(path, &buf, &rev, &data, &len, NULL, NULL);
     if (rc == ST_ENOTFOUND)
-        rc = error_set(ST_ENOTFOUND, "state '%.*s' not found", error_key_len(key_len),
-                       (const char *)key);
+        rc = state_error_not_found(key, key_len);
     if (rc == ST_OK) {
         if (revision)
             *revision = rev;
@@ -125,13 +124,6 @@ int fs_state_get(store_backend *b, const uint8_t *key, size_t key_len, uint64_t 
     }
     bytes_free(&buf);
     return rc;
-}
-
-static int state_conflict(const uint8_t *key, size_t key_len, uint64_t expected, uint64_t found)
-{
-    return error_set(ST_ECONFLICT, "state '%.*s': expected revision %llu, found %llu",
-                     error_key_len(key_len), (const char *)key, (unsigned long long)expected,
-                     (unsigned long long)found);
 }
 
 static int current_rev(fs_backend *f, const uint8_t *key, size_t key_len, uint64_t *rev)
@@ -163,6 +155,22 @@ static int write_record(fs_backend *f, const uint8_t *key, size_t key_len, uint6
     return rc;
 }
 
+/* Reads key's revision into *current (0: absent) and checks it against
+ * `expected`; with must_exist, an absent key is not found. The lock is
+ * held. */
+static int check_current(fs_backend *f, const uint8_t *key, size_t key_len, uint64_t expected,
+                         int must_exist, uint64_t *current)
+{
+    int rc = current_rev(f, key, key_len, current);
+    if (rc != ST_OK)
+        return rc;
+    if (must_exist && *current == 0)
+        return state_error_not_found(key, key_len);
+    if (expected != STATE_ANY_REVISION && expected != *current)
+        return state_error_conflict(key, key_len, expected, *current);
+    return ST_OK;
+}
+
 int fs_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected,
                     const uint8_t *state, size_t state_len, uint64_t *new_revision)
 {
@@ -171,12 +179,8 @@ int fs_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint64
     if (rc != ST_OK)
         return rc;
     uint64_t current;
-    if ((rc = current_rev(f, key, key_len, &current)) != ST_OK)
+    if ((rc = check_current(f, key, key_len, expected, 0, &current)) != ST_OK)
         goto done;
-    if (expected != STATE_ANY_REVISION && expected != current) {
-        rc = state_conflict(key, key_len, expected, current);
-        goto done;
-    }
     if ((rc = write_record(f, key, key_len, current + 1, state, state_len)) == ST_OK &&
         new_revision)
         *new_revision = current + 1;
@@ -195,17 +199,8 @@ int fs_state_delete(store_backend *b, const uint8_t *key, size_t key_len, uint64
     if (rc != ST_OK)
         return rc;
     uint64_t current;
-    if ((rc = current_rev(f, key, key_len, &current)) != ST_OK)
+    if ((rc = check_current(f, key, key_len, expected, 1, &current)) != ST_OK)
         goto done;
-    if (current == 0) {
-        rc = error_set(ST_ENOTFOUND, "state '%.*s' not found", error_key_len(key_len),
-                       (const char *)key);
-        goto done;
-    }
-    if (expected != STATE_ANY_REVISION && expected != current) {
-        rc = state_conflict(key, key_len, expected, current);
-        goto done;
-    }
     if (unlink(path) != 0) {
         rc = fs_io_error("deleting", path);
         goto done;
@@ -427,13 +422,6 @@ int fs_state_batch_recover(fs_backend *f)
     return rc;
 }
 
-static int batch_conflict(size_t i, const state_op *op, uint64_t found)
-{
-    return error_set(ST_ECONFLICT, "batch op %zu: state '%.*s': expected revision %llu, found %llu",
-                     i, error_key_len(op->key_len), (const char *)op->key,
-                     (unsigned long long)op->expected_revision, (unsigned long long)found);
-}
-
 /* Checks every op, writes the intent (the commit point) and applies it;
  * the lock is held. */
 static int batch_locked(fs_backend *f, const state_op *ops, size_t n, uint64_t *revisions)
@@ -449,7 +437,7 @@ static int batch_locked(fs_backend *f, const state_op *ops, size_t n, uint64_t *
         uint64_t want = ops[i].expected_revision;
         if (want != STATE_ANY_REVISION &&
             (want != current || (ops[i].kind == STATE_OP_DELETE && current == 0))) {
-            rc = batch_conflict(i, &ops[i], current);
+            rc = state_error_batch_conflict(i, &ops[i], current);
             break;
         }
         int upsert = ops[i].kind == STATE_OP_UPSERT;

@@ -75,8 +75,10 @@ void journal_close(journal *j)
     free(j);
 }
 
-int journal_check_pid(const uint8_t *pid, size_t pid_len)
+int journal_check_call(const journal *j, const uint8_t *pid, size_t pid_len)
 {
+    if (!j)
+        return error_set(ST_EMISUSE, "journal is NULL");
     if (!pid || !pid_len)
         return error_set(ST_EINVAL, "persistence id must not be empty");
     if (pid_len > STORE_MAX_KEY_BYTES)
@@ -94,9 +96,7 @@ static void event_aad(bytes *aad, const uint8_t *pid, size_t pid_len, uint64_t s
 int journal_append(journal *j, const uint8_t *pid, size_t pid_len, uint64_t expected_seq,
                    const journal_event_in *events, size_t count)
 {
-    if (!j)
-        return error_set(ST_EMISUSE, "journal is NULL");
-    int rc = journal_check_pid(pid, pid_len);
+    int rc = journal_check_call(j, pid, pid_len);
     if (rc != ST_OK)
         return rc;
     if (!events || !count)
@@ -350,9 +350,7 @@ static int replay_checked(journal *j, const uint8_t *pid, size_t pid_len, uint64
 int journal_replay(journal *j, const uint8_t *pid, size_t pid_len, uint64_t from, uint64_t to,
                    uint64_t max, store_event_fn fn, void *ctx)
 {
-    if (!j)
-        return error_set(ST_EMISUSE, "journal is NULL");
-    int rc = journal_check_pid(pid, pid_len);
+    int rc = journal_check_call(j, pid, pid_len);
     if (rc != ST_OK)
         return rc;
     if (!fn)
@@ -388,9 +386,7 @@ int journal_replay(journal *j, const uint8_t *pid, size_t pid_len, uint64_t from
 
 int journal_highest(journal *j, const uint8_t *pid, size_t pid_len, uint64_t *out)
 {
-    if (!j)
-        return error_set(ST_EMISUSE, "journal is NULL");
-    int rc = journal_check_pid(pid, pid_len);
+    int rc = journal_check_call(j, pid, pid_len);
     if (rc != ST_OK)
         return rc;
     if (!out)
@@ -403,9 +399,7 @@ int journal_highest(journal *j, const uint8_t *pid, size_t pid_len, uint64_t *ou
 
 int journal_delete_to(journal *j, const uint8_t *pid, size_t pid_len, uint64_t to)
 {
-    if (!j)
-        return error_set(ST_EMISUSE, "journal is NULL");
-    int rc = journal_check_pid(pid, pid_len);
+    int rc = journal_check_call(j, pid, pid_len);
     if (rc != ST_OK)
         return rc;
     pthread_mutex_lock(&j->mu);

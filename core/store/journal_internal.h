@@ -21,7 +21,9 @@ struct journal {
     pthread_mutex_t mu;
 };
 
-/* ST_EINVAL for an empty persistence id, ST_ELIMIT past STORE_MAX_KEY_BYTES. */
-int journal_check_pid(const uint8_t *pid, size_t pid_len);
+/* The checks every call on one persistence id opens with: ST_EMISUSE for
+ * a NULL journal, ST_EINVAL for an empty persistence id, ST_ELIMIT past
+ * STORE_MAX_KEY_BYTES. */
+int journal_check_call(const journal *j, const uint8_t *pid, size_t pid_len);
 
 #endif

@@ -21,9 +21,7 @@ static void snapshot_aad(bytes *aad, const uint8_t *pid, size_t pid_len, uint64_
 int journal_snapshot_save(journal *j, const uint8_t *pid, size_t pid_len, uint64_t seq,
                           uint64_t timestamp_ms, const uint8_t *data, size_t len)
 {
-    if (!j)
-        return error_set(ST_EMISUSE, "journal is NULL");
-    int rc = journal_check_pid(pid, pid_len);
+    int rc = journal_check_call(j, pid, pid_len);
     if (rc != ST_OK)
         return rc;
     if (!data && len)
@@ -123,9 +121,7 @@ int journal_snapshot_load(journal *j, const uint8_t *pid, size_t pid_len,
                           const snapshot_criteria *c, uint64_t *seq, uint64_t *timestamp_ms,
                           bytes *data)
 {
-    if (!j)
-        return error_set(ST_EMISUSE, "journal is NULL");
-    int rc = journal_check_pid(pid, pid_len);
+    int rc = journal_check_call(j, pid, pid_len);
     if (rc != ST_OK)
         return rc;
     if (!data)
@@ -161,9 +157,7 @@ done:
 int journal_snapshot_delete(journal *j, const uint8_t *pid, size_t pid_len,
                             const snapshot_criteria *c)
 {
-    if (!j)
-        return error_set(ST_EMISUSE, "journal is NULL");
-    int rc = journal_check_pid(pid, pid_len);
+    int rc = journal_check_call(j, pid, pid_len);
     if (rc != ST_OK)
         return rc;
     if (!c)

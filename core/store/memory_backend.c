@@ -15,6 +15,7 @@
 
 #include "store/backend.h"
 #include "store/memory_internal.h"
+#include "store/state_generic.h"
 #include "store/tags.h"
 #include "util/alloc.h"
 #include "util/error.h"
@@ -58,14 +59,8 @@ static int pid_get_or_add(mem_backend *m, const uint8_t *pid, size_t len, mem_pi
         *out = m->pids[i];
         return ST_OK;
     }
-    if (m->npids == m->cap_pids) {
-        size_t cap = grow_capacity(m->cap_pids, m->npids + 1);
-        mem_pid **p = realloc_array(m->pids, cap, sizeof(*p));
-        if (!p)
-            return error_oom();
-        m->pids = p;
-        m->cap_pids = cap;
-    }
+    if (!array_reserve(&m->pids, &m->cap_pids, m->npids + 1, sizeof(*m->pids)))
+        return error_oom();
     mem_pid *p = calloc(1, sizeof(*p));
     if (!p || !(p->pid = mem_dup_bytes(pid, len))) {
         free(p);
@@ -127,15 +122,9 @@ static int mem_journal_append(store_backend *b, const uint8_t *pid, size_t pid_l
     mem_pid *p;
     if ((rc = pid_get_or_add(m, pid, pid_len, &p)) != ST_OK)
         goto done;
-    if (p->nev + count > p->cap_ev) {
-        size_t cap = grow_capacity(p->cap_ev, p->nev + count);
-        mem_event *ev = realloc_array(p->ev, cap, sizeof(*ev));
-        if (!ev) {
-            rc = error_oom();
-            goto done;
-        }
-        p->ev = ev;
-        p->cap_ev = cap;
+    if (!array_reserve(&p->ev, &p->cap_ev, p->nev + count, sizeof(*p->ev))) {
+        rc = error_oom();
+        goto done;
     }
     for (size_t i = 0; i < count; i++) {
         copies[i].ordering = ++m->next_ordering;
@@ -252,15 +241,9 @@ static int mem_journal_by_tag(store_backend *b, const uint8_t *tag, size_t tag_l
             const mem_event *e = &p->ev[j];
             if (e->ordering <= after || !store_tags_contain(e->tags, e->tags_len, tag, tag_len))
                 continue;
-            if (n == cap) {
-                size_t nc = grow_capacity(cap, n + 1);
-                tag_hit *h = realloc_array(hits, nc, sizeof(*h));
-                if (!h) {
-                    rc = error_oom();
-                    goto done;
-                }
-                hits = h;
-                cap = nc;
+            if (!array_reserve(&hits, &cap, n + 1, sizeof(*hits))) {
+                rc = error_oom();
+                goto done;
             }
             hits[n].p = p;
             hits[n].e = e;
@@ -302,15 +285,9 @@ static int mem_snapshot_save(store_backend *b, const uint8_t *pid, size_t pid_le
         p->snap[i].ts = ts;
         return ST_OK;
     }
-    if (p->nsnap == p->cap_snap) {
-        size_t cap = grow_capacity(p->cap_snap, p->nsnap + 1);
-        mem_snap *s = realloc_array(p->snap, cap, sizeof(*s));
-        if (!s) {
-            free(copy);
-            return error_oom();
-        }
-        p->snap = s;
-        p->cap_snap = cap;
+    if (!array_reserve(&p->snap, &p->cap_snap, p->nsnap + 1, sizeof(*p->snap))) {
+        free(copy);
+        return error_oom();
     }
     memmove(p->snap + i + 1, p->snap + i, (p->nsnap - i) * sizeof(*p->snap));
     p->snap[i] = (mem_snap){seq, ts, copy, len};
@@ -373,12 +350,6 @@ static int mem_snapshot_prune(store_backend *b, const uint8_t *pid, size_t pid_l
     return ST_OK;
 }
 
-static int mem_noop(store_backend *b)
-{
-    (void)b;
-    return ST_OK;
-}
-
 static void mem_close(store_backend *b)
 {
     mem_backend *m = (mem_backend *)b;
@@ -424,8 +395,8 @@ static const store_backend_ops mem_ops = {
     .state_scan = mem_state_scan,
     .state_range = mem_state_range,
     .state_purge = mem_state_purge,
-    .state_begin = mem_noop,
-    .state_commit = mem_noop,
+    .state_begin = state_no_transaction,
+    .state_commit = state_no_transaction,
     .close = mem_close,
     .journal_deleted_to = mem_journal_deleted_to,
     .state_scan_range = mem_state_scan_range,

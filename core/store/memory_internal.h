@@ -54,18 +54,15 @@ typedef struct mem_backend {
 
 uint8_t *mem_dup_bytes(const uint8_t *p, size_t n);
 
-int mem_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected,
-                     const uint8_t *state, size_t state_len, uint64_t *new_revision);
-int mem_state_get(store_backend *b, const uint8_t *key, size_t key_len, uint64_t *revision,
-                  bytes *state);
-int mem_state_delete(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected);
-int mem_state_scan(store_backend *b, const uint8_t *prefix, size_t prefix_len, state_scan_fn fn,
-                   void *ctx);
-int mem_state_range(store_backend *b, const uint8_t *from, size_t from_len, int64_t count,
-                    state_scan_fn fn, void *ctx);
-int mem_state_purge(store_backend *b);
-int mem_state_scan_range(store_backend *b, const state_bounds *r, state_scan_fn fn, void *ctx);
-int mem_state_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions);
-int mem_state_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefix_len);
+/* The state members of the table (backend.h), in memory_state.c. */
+backend_state_upsert_fn mem_state_upsert;
+backend_state_get_fn mem_state_get;
+backend_state_delete_fn mem_state_delete;
+backend_state_scan_fn mem_state_scan;
+backend_state_range_fn mem_state_range;
+backend_state_purge_fn mem_state_purge;
+backend_state_scan_range_fn mem_state_scan_range;
+backend_state_batch_fn mem_state_batch;
+backend_state_purge_prefix_fn mem_state_purge_prefix;
 
 #endif

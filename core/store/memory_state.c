@@ -28,13 +28,6 @@ static size_t rec_search(mem_backend *m, const uint8_t *key, size_t len, int *fo
     return lo;
 }
 
-static int state_conflict(const uint8_t *key, size_t key_len, uint64_t expected, uint64_t found)
-{
-    return error_set(ST_ECONFLICT, "state '%.*s': expected revision %llu, found %llu",
-                     error_key_len(key_len), (const char *)key, (unsigned long long)expected,
-                     (unsigned long long)found);
-}
-
 int mem_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected,
                      const uint8_t *state, size_t state_len, uint64_t *new_revision)
 {
@@ -43,7 +36,7 @@ int mem_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint6
     size_t i = rec_search(m, key, key_len, &found);
     uint64_t current = found ? m->recs[i].revision : 0;
     if (expected != STATE_ANY_REVISION && expected != current)
-        return state_conflict(key, key_len, expected, current);
+        return state_error_conflict(key, key_len, expected, current);
     uint8_t *copy = mem_dup_bytes(state, state_len);
     if (!copy)
         return error_oom();
@@ -58,16 +51,10 @@ int mem_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint6
             free(copy);
             return error_oom();
         }
-        if (m->nrecs + 1 > m->cap_recs) {
-            size_t cap = grow_capacity(m->cap_recs, m->nrecs + 1);
-            mem_rec *r = realloc_array(m->recs, cap, sizeof(*r));
-            if (!r) {
-                free(copy);
-                free(kc);
-                return error_oom();
-            }
-            m->recs = r;
-            m->cap_recs = cap;
+        if (!array_reserve(&m->recs, &m->cap_recs, m->nrecs + 1, sizeof(*m->recs))) {
+            free(copy);
+            free(kc);
+            return error_oom();
         }
         memmove(m->recs + i + 1, m->recs + i, (m->nrecs - i) * sizeof(*m->recs));
         m->recs[i] = (mem_rec){kc, key_len, 1, copy, state_len};
@@ -78,12 +65,6 @@ int mem_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint6
     return ST_OK;
 }
 
-static int not_found(const uint8_t *key, size_t key_len)
-{
-    return error_set(ST_ENOTFOUND, "state '%.*s' not found", error_key_len(key_len),
-                     (const char *)key);
-}
-
 int mem_state_get(store_backend *b, const uint8_t *key, size_t key_len, uint64_t *revision,
                   bytes *state)
 {
@@ -91,7 +72,7 @@ int mem_state_get(store_backend *b, const uint8_t *key, size_t key_len, uint64_t
     int found;
     size_t i = rec_search(m, key, key_len, &found);
     if (!found)
-        return not_found(key, key_len);
+        return state_error_not_found(key, key_len);
     if (state) {
         bytes_reset(state);
         bytes_put(state, m->recs[i].data, m->recs[i].len);
@@ -109,9 +90,9 @@ int mem_state_delete(store_backend *b, const uint8_t *key, size_t key_len, uint6
     int found;
     size_t i = rec_search(m, key, key_len, &found);
     if (!found)
-        return not_found(key, key_len);
+        return state_error_not_found(key, key_len);
     if (expected != STATE_ANY_REVISION && expected != m->recs[i].revision)
-        return state_conflict(key, key_len, expected, m->recs[i].revision);
+        return state_error_conflict(key, key_len, expected, m->recs[i].revision);
     free(m->recs[i].key);
     free(m->recs[i].data);
     memmove(m->recs + i, m->recs + i + 1, (m->nrecs - i - 1) * sizeof(*m->recs));
@@ -212,13 +193,6 @@ int mem_state_scan_range(store_backend *b, const state_bounds *r, state_scan_fn 
     return ST_OK;
 }
 
-static int batch_conflict(size_t i, const state_op *op, uint64_t found)
-{
-    return error_set(ST_ECONFLICT, "batch op %zu: state '%.*s': expected revision %llu, found %llu",
-                     i, error_key_len(op->key_len), (const char *)op->key,
-                     (unsigned long long)op->expected_revision, (unsigned long long)found);
-}
-
 int mem_state_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions)
 {
     mem_backend *m = (mem_backend *)b;
@@ -230,7 +204,7 @@ int mem_state_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *r
         uint64_t want = ops[i].expected_revision;
         if (want != STATE_ANY_REVISION &&
             (want != current || (ops[i].kind == STATE_OP_DELETE && !found)))
-            return batch_conflict(i, &ops[i], current);
+            return state_error_batch_conflict(i, &ops[i], current);
         if (ops[i].kind == STATE_OP_UPSERT && !found)
             inserts++;
     }
@@ -255,19 +229,13 @@ int mem_state_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *r
             rc = error_oom();
         }
     }
-    if (rc == ST_OK && m->nrecs + inserts > m->cap_recs) {
-        size_t cap = grow_capacity(m->cap_recs, m->nrecs + inserts);
-        mem_rec *grown = realloc_array(m->recs, cap, sizeof(*grown));
-        if (!grown) {
-            for (size_t j = 0; j < n; j++) {
-                free(copies[j]);
-                free(keys[j]);
-            }
-            rc = error_oom();
-        } else {
-            m->recs = grown;
-            m->cap_recs = cap;
+    if (rc == ST_OK &&
+        !array_reserve(&m->recs, &m->cap_recs, m->nrecs + inserts, sizeof(*m->recs))) {
+        for (size_t j = 0; j < n; j++) {
+            free(copies[j]);
+            free(keys[j]);
         }
+        rc = error_oom();
     }
     for (size_t i = 0; rc == ST_OK && i < n; i++) {
         int found;
@@ -311,7 +279,7 @@ int mem_state_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefi
         free(m->recs[last].data);
         last++;
     }
-    if (last > first) /* recs is NULL while the store is empty */
+    if (last > first) /* an empty store has no array: memmove(NULL, ...) is undefined */
         memmove(m->recs + first, m->recs + last, (m->nrecs - last) * sizeof(*m->recs));
     m->nrecs -= last - first;
     return ST_OK;

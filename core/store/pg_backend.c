@@ -228,11 +228,23 @@ int pg_error(pg_backend *pg, const PGresult *res, const char *what)
     return error_set(code, "postgres: %s: %s", what, msg);
 }
 
+/* *out = r when r succeeded; otherwise maps r to ST_E* and frees it. */
+static int take_result(pg_backend *pg, PGresult *r, const char *what, PGresult **out)
+{
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        int rc = pg_error(pg, r, what);
+        PQclear(r);
+        return rc;
+    }
+    *out = r;
+    return ST_OK;
+}
+
 int pg_exec(pg_backend *pg, const char *sql, const char *what)
 {
-    PGresult *r = PQexec(pg->conn, sql);
-    ExecStatusType st = PQresultStatus(r);
-    int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? ST_OK : pg_error(pg, r, what);
+    PGresult *r = NULL;
+    int rc = take_result(pg, PQexec(pg->conn, sql), what, &r);
     PQclear(r);
     return rc;
 }
@@ -245,16 +257,30 @@ int pg_run(pg_backend *pg, int q, const pg_params *p, const char *what, PGresult
         return rc;
     char name[16];
     snprintf(name, sizeof(name), "dd%d", q);
-    PGresult *r = PQexecPrepared(pg->conn, name, p ? p->n : 0, p ? p->values : NULL,
-                                 p ? p->lengths : NULL, p ? p->formats : NULL, 1);
-    ExecStatusType st = PQresultStatus(r);
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        rc = pg_error(pg, r, what);
-        PQclear(r);
+    return take_result(pg,
+                       PQexecPrepared(pg->conn, name, p ? p->n : 0, p ? p->values : NULL,
+                                      p ? p->lengths : NULL, p ? p->formats : NULL, 1),
+                       what, out);
+}
+
+int pg_command(pg_backend *pg, int q, const pg_params *p, const char *what)
+{
+    PGresult *r;
+    int rc = pg_run(pg, q, p, what, &r);
+    PQclear(r);
+    return rc;
+}
+
+int pg_run_sql(pg_backend *pg, const char *sql, const pg_params *p, const char *what,
+               PGresult **out)
+{
+    *out = NULL;
+    int rc = pg_ready(pg);
+    if (rc != ST_OK)
         return rc;
-    }
-    *out = r;
-    return ST_OK;
+    return take_result(
+        pg, PQexecParams(pg->conn, sql, p->n, NULL, p->values, p->lengths, p->formats, 1), what,
+        out);
 }
 
 int pg_pipeline_flush(pg_backend *pg)

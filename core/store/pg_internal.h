@@ -83,6 +83,11 @@ int pg_ready(pg_backend *pg);
  * PQclear()s. Errors are mapped to ST_E* with the server's message and
  * `what` was being done. */
 int pg_run(pg_backend *pg, int q, const pg_params *p, const char *what, PGresult **out);
+/* Runs prepared statement q for its effect alone (the result is freed). */
+int pg_command(pg_backend *pg, int q, const pg_params *p, const char *what);
+/* The same for `sql` run unprepared (its shape follows what it is given). */
+int pg_run_sql(pg_backend *pg, const char *sql, const pg_params *p, const char *what,
+               PGresult **out);
 /* Maps a failed result (or a NULL one: the connection) to ST_E*. */
 int pg_error(pg_backend *pg, const PGresult *res, const char *what);
 /* Runs a parameterless command (BEGIN, COMMIT, ...). */
@@ -99,37 +104,28 @@ int pg_tx_begin(pg_backend *pg);
 int pg_tx_commit(pg_backend *pg);
 void pg_tx_rollback(pg_backend *pg);
 
-int pg_journal_append(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t expected_seq,
-                      const store_event *events, size_t count);
-int pg_journal_replay(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t from,
-                      uint64_t to, uint64_t max, store_event_fn fn, void *ctx);
-int pg_journal_highest(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t *out);
-int pg_journal_delete_to(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t to);
-int pg_journal_pids(store_backend *b, const uint8_t *after, size_t after_len, uint64_t limit,
-                    store_pid_fn fn, void *ctx);
-int pg_journal_by_tag(store_backend *b, const uint8_t *tag, size_t tag_len, uint64_t after,
-                      uint64_t max, store_event_fn fn, void *ctx);
-int pg_snapshot_save(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t seq,
-                     uint64_t ts, const uint8_t *data, size_t len);
-int pg_snapshot_find(store_backend *b, const uint8_t *pid, size_t pid_len,
-                     const snapshot_criteria *c, store_snapshot_fn fn, void *ctx);
-int pg_snapshot_delete(store_backend *b, const uint8_t *pid, size_t pid_len,
-                       const snapshot_criteria *c);
-int pg_snapshot_prune(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t keep);
-int pg_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected,
-                    const uint8_t *state, size_t state_len, uint64_t *new_revision);
-int pg_state_get(store_backend *b, const uint8_t *key, size_t key_len, uint64_t *revision,
-                 bytes *state);
-int pg_state_delete(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected);
-int pg_state_scan(store_backend *b, const uint8_t *prefix, size_t prefix_len, state_scan_fn fn,
-                  void *ctx);
-int pg_state_range(store_backend *b, const uint8_t *from, size_t from_len, int64_t count,
-                   state_scan_fn fn, void *ctx);
-int pg_state_purge(store_backend *b);
-int pg_state_begin(store_backend *b);
-int pg_state_commit(store_backend *b);
-int pg_state_scan_range(store_backend *b, const state_bounds *r, state_scan_fn fn, void *ctx);
-int pg_state_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions);
-int pg_state_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefix_len);
+/* The engine's members of the table (backend.h), one file per table
+ * family: pg_journal.c, pg_snapshots.c, pg_state.c. */
+backend_journal_append_fn pg_journal_append;
+backend_journal_replay_fn pg_journal_replay;
+backend_journal_highest_fn pg_journal_highest;
+backend_journal_delete_to_fn pg_journal_delete_to;
+backend_journal_pids_fn pg_journal_pids;
+backend_journal_by_tag_fn pg_journal_by_tag;
+backend_snapshot_save_fn pg_snapshot_save;
+backend_snapshot_find_fn pg_snapshot_find;
+backend_snapshot_delete_fn pg_snapshot_delete;
+backend_snapshot_prune_fn pg_snapshot_prune;
+backend_state_upsert_fn pg_state_upsert;
+backend_state_get_fn pg_state_get;
+backend_state_delete_fn pg_state_delete;
+backend_state_scan_fn pg_state_scan;
+backend_state_range_fn pg_state_range;
+backend_state_purge_fn pg_state_purge;
+backend_state_begin_fn pg_state_begin;
+backend_state_commit_fn pg_state_commit;
+backend_state_scan_range_fn pg_state_scan_range;
+backend_state_batch_fn pg_state_batch;
+backend_state_purge_prefix_fn pg_state_purge_prefix;
 
 #endif

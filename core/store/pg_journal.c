@@ -221,6 +221,17 @@ static int emit_row(const PGresult *r, int row, const uint8_t *pid, size_t pid_l
     return fn(ctx, &ev);
 }
 
+/* Calls fn for each row of r (pid NULL: each row names its own), until it
+ * returns non-zero. */
+static int emit_rows(const PGresult *r, const uint8_t *pid, size_t pid_len, store_event_fn fn,
+                     void *ctx)
+{
+    int rc = 0;
+    for (int i = 0, rows = PQntuples(r); i < rows && rc == 0; i++)
+        rc = emit_row(r, i, pid, pid_len, fn, ctx);
+    return rc;
+}
+
 int pg_journal_replay(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t from,
                       uint64_t to, uint64_t max, store_event_fn fn, void *ctx)
 {
@@ -240,14 +251,11 @@ int pg_journal_replay(store_backend *b, const uint8_t *pid, size_t pid_len, uint
         if (rc != ST_OK)
             return rc;
         int rows = PQntuples(r);
-        for (int i = 0; i < rows; i++) {
-            if ((rc = emit_row(r, i, pid, pid_len, fn, ctx)) != 0) {
-                PQclear(r);
-                return rc;
-            }
-        }
+        rc = emit_rows(r, pid, pid_len, fn, ctx);
         uint64_t last = rows ? pg_col_u64(r, rows - 1, 1) : 0;
         PQclear(r);
+        if (rc != 0)
+            return rc;
         if ((uint64_t)rows < page || last >= to)
             break;
         left -= (uint64_t)rows;
@@ -261,10 +269,7 @@ int pg_journal_delete_to(store_backend *b, const uint8_t *pid, size_t pid_len, u
     pg_params p = {0};
     pg_param_blob(&p, pid, pid_len);
     pg_param_u64(&p, to);
-    PGresult *r;
-    int rc = pg_run((pg_backend *)b, PQ_J_DELETE, &p, "deleting events", &r);
-    PQclear(r);
-    return rc;
+    return pg_command((pg_backend *)b, PQ_J_DELETE, &p, "deleting events");
 }
 
 int pg_journal_pids(store_backend *b, const uint8_t *after, size_t after_len, uint64_t limit,
@@ -327,15 +332,12 @@ int pg_journal_by_tag(store_backend *b, const uint8_t *tag, size_t tag_len, uint
         if (rc != ST_OK)
             return rc;
         int rows = PQntuples(r);
-        for (int i = 0; i < rows; i++) {
-            if ((rc = emit_row(r, i, NULL, 0, fn, ctx)) != 0) {
-                PQclear(r);
-                return rc;
-            }
-        }
+        rc = emit_rows(r, NULL, 0, fn, ctx);
         if (rows)
             after = pg_col_u64(r, rows - 1, 0);
         PQclear(r);
+        if (rc != 0)
+            return rc;
         if ((uint64_t)rows < page)
             break;
         max -= (uint64_t)rows;

@@ -20,10 +20,7 @@ int pg_snapshot_save(store_backend *b, const uint8_t *pid, size_t pid_len, uint6
     pg_param_u64(&p, seq);
     pg_param_u64(&p, ts);
     pg_param_blob(&p, data, len);
-    PGresult *r;
-    int rc = pg_run((pg_backend *)b, PQ_S_SAVE, &p, "saving a snapshot", &r);
-    PQclear(r);
-    return rc;
+    return pg_command((pg_backend *)b, PQ_S_SAVE, &p, "saving a snapshot");
 }
 
 static void criteria_params(pg_params *p, const uint8_t *pid, size_t pid_len,
@@ -80,10 +77,7 @@ int pg_snapshot_delete(store_backend *b, const uint8_t *pid, size_t pid_len,
 {
     pg_params p;
     criteria_params(&p, pid, pid_len, c, c->max_seq);
-    PGresult *r;
-    int rc = pg_run((pg_backend *)b, PQ_S_DELETE, &p, "deleting snapshots", &r);
-    PQclear(r);
-    return rc;
+    return pg_command((pg_backend *)b, PQ_S_DELETE, &p, "deleting snapshots");
 }
 
 int pg_snapshot_prune(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t keep)
@@ -91,8 +85,5 @@ int pg_snapshot_prune(store_backend *b, const uint8_t *pid, size_t pid_len, uint
     pg_params p = {0};
     pg_param_blob(&p, pid, pid_len);
     pg_param_u64(&p, keep);
-    PGresult *r;
-    int rc = pg_run((pg_backend *)b, PQ_S_PRUNE, &p, "pruning snapshots", &r);
-    PQclear(r);
-    return rc;
+    return pg_command((pg_backend *)b, PQ_S_PRUNE, &p, "pruning snapshots");
 }

@@ -15,15 +15,6 @@
 #include "util/error.h"
 #include "util/status.h"
 
-static int key_msg(int code, const uint8_t *key, size_t key_len, uint64_t expected, uint64_t found)
-{
-    if (code == ST_ENOTFOUND)
-        return error_set(code, "state '%.*s' not found", error_key_len(key_len), (const char *)key);
-    return error_set(code, "state '%.*s': expected revision %llu, found %llu",
-                     error_key_len(key_len), (const char *)key, (unsigned long long)expected,
-                     (unsigned long long)found);
-}
-
 int pg_state_get(store_backend *b, const uint8_t *key, size_t key_len, uint64_t *revision,
                  bytes *state)
 {
@@ -35,7 +26,7 @@ int pg_state_get(store_backend *b, const uint8_t *key, size_t key_len, uint64_t 
         return rc;
     if (!PQntuples(r)) {
         PQclear(r);
-        return key_msg(ST_ENOTFOUND, key, key_len, 0, 0);
+        return state_error_not_found(key, key_len);
     }
     if (revision)
         *revision = pg_col_u64(r, 0, 0);
@@ -85,7 +76,7 @@ int pg_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint64
     uint64_t found;
     if ((rc = current_revision(b, key, key_len, &found)) != ST_OK)
         return rc;
-    return key_msg(ST_ECONFLICT, key, key_len, expected, found);
+    return state_error_conflict(key, key_len, expected, found);
 }
 
 int pg_state_delete(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected)
@@ -105,8 +96,8 @@ int pg_state_delete(store_backend *b, const uint8_t *key, size_t key_len, uint64
     if ((rc = current_revision(b, key, key_len, &found)) != ST_OK)
         return rc;
     if (found == 0)
-        return key_msg(ST_ENOTFOUND, key, key_len, 0, 0);
-    return key_msg(ST_ECONFLICT, key, key_len, expected, found);
+        return state_error_not_found(key, key_len);
+    return state_error_conflict(key, key_len, expected, found);
 }
 
 /* Visits up to |count| records from `from` (see backend.h), page by page;
@@ -185,10 +176,7 @@ int pg_state_range(store_backend *b, const uint8_t *from, size_t from_len, int64
 
 int pg_state_purge(store_backend *b)
 {
-    PGresult *r;
-    int rc = pg_run((pg_backend *)b, PQ_K_PURGE, NULL, "purging state", &r);
-    PQclear(r);
-    return rc;
+    return pg_command((pg_backend *)b, PQ_K_PURGE, NULL, "purging state");
 }
 
 int pg_state_begin(store_backend *b)
@@ -208,26 +196,6 @@ int pg_state_commit(store_backend *b)
 }
 
 /* ---- building blocks: bounded ranges, batches, prefix purge ---------- */
-
-/* Runs `sql` (not prepared: its shape follows the bounds it has); on
- * success *out holds a result the caller PQclear()s. */
-static int run_sql(pg_backend *pg, const char *sql, const pg_params *p, const char *what,
-                   PGresult **out)
-{
-    *out = NULL;
-    int rc = pg_ready(pg);
-    if (rc != ST_OK)
-        return rc;
-    PGresult *r = PQexecParams(pg->conn, sql, p->n, NULL, p->values, p->lengths, p->formats, 1);
-    ExecStatusType st = PQresultStatus(r);
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        rc = pg_error(pg, r, what);
-        PQclear(r);
-        return rc;
-    }
-    *out = r;
-    return ST_OK;
-}
 
 /* A page of the bounded range: bounds as given, at most `page` rows. */
 static int range_page(pg_backend *pg, const state_bounds *r, uint64_t page, PGresult **out)
@@ -249,7 +217,7 @@ static int range_page(pg_backend *pg, const state_bounds *r, uint64_t page, PGre
              "SELECT key, revision, %s FROM ddata_state WHERE true%s%s ORDER BY key%s"
              " LIMIT $%d::int8",
              r->keys_only ? "''::bytea" : "data", lower, upper, r->reverse ? " DESC" : "", p.n);
-    return run_sql(pg, sql, &p, "scanning state", out);
+    return pg_run_sql(pg, sql, &p, "scanning state", out);
 }
 
 int pg_state_scan_range(store_backend *b, const state_bounds *bounds, state_scan_fn fn, void *ctx)
@@ -299,25 +267,6 @@ int pg_state_scan_range(store_backend *b, const state_bounds *bounds, state_scan
     return rc;
 }
 
-static int batch_op(pg_backend *pg, size_t i, const state_op *op, uint64_t *rev)
-{
-    *rev = 0;
-    int rc;
-    if (op->kind == STATE_OP_UPSERT) {
-        rc = pg_state_upsert(&pg->base, op->key, op->key_len, op->expected_revision, op->state,
-                             op->state_len, rev);
-    } else {
-        rc = pg_state_delete(&pg->base, op->key, op->key_len, op->expected_revision);
-        if (rc == ST_ENOTFOUND && op->expected_revision == STATE_ANY_REVISION) {
-            error_clear();
-            rc = ST_OK;
-        } else if (rc == ST_ENOTFOUND) {
-            rc = key_msg(ST_ECONFLICT, op->key, op->key_len, op->expected_revision, 0);
-        }
-    }
-    return rc == ST_OK ? rc : error_wrap("batch op %zu", i);
-}
-
 /* One transaction (a savepoint inside an open one). */
 int pg_state_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions)
 {
@@ -325,12 +274,7 @@ int pg_state_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *re
     int rc = pg_tx_begin(pg);
     if (rc != ST_OK)
         return rc;
-    for (size_t i = 0; i < n && rc == ST_OK; i++) {
-        uint64_t rev;
-        rc = batch_op(pg, i, &ops[i], &rev);
-        if (rc == ST_OK && revisions)
-            revisions[i] = rev;
-    }
+    rc = state_batch_apply_all(b, ops, n, revisions);
     if (rc == ST_OK && (rc = pg_tx_commit(pg)) == ST_OK)
         return ST_OK;
     if (pg->depth > 0)
@@ -351,11 +295,11 @@ int pg_state_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefix
         pg_param_blob(&p, r.end, r.end_len);
     PGresult *res = NULL;
     if (rc == ST_OK)
-        rc =
-            run_sql((pg_backend *)b,
-                    r.end_len ? "DELETE FROM ddata_state WHERE key >= $1::bytea AND key < $2::bytea"
-                              : "DELETE FROM ddata_state WHERE key >= $1::bytea",
-                    &p, "purging state by prefix", &res);
+        rc = pg_run_sql((pg_backend *)b,
+                        r.end_len
+                            ? "DELETE FROM ddata_state WHERE key >= $1::bytea AND key < $2::bytea"
+                            : "DELETE FROM ddata_state WHERE key >= $1::bytea",
+                        &p, "purging state by prefix", &res);
     PQclear(res);
     bytes_free(&scratch);
     return rc;

@@ -113,39 +113,28 @@ static inline const uint8_t *sql_col_blob(sqlite3_stmt *st, int i, size_t *len)
 }
 
 /* The backend operations, one file per table family. */
-int sql_journal_append(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t expected_seq,
-                       const store_event *events, size_t count);
-int sql_journal_replay(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t from,
-                       uint64_t to, uint64_t max, store_event_fn fn, void *ctx);
-int sql_journal_highest(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t *out);
-int sql_journal_delete_to(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t to);
-int sql_journal_deleted_to(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t *out);
-int sql_journal_pids(store_backend *b, const uint8_t *after, size_t after_len, uint64_t limit,
-                     store_pid_fn fn, void *ctx);
-int sql_journal_by_tag(store_backend *b, const uint8_t *tag, size_t tag_len, uint64_t after,
-                       uint64_t max, store_event_fn fn, void *ctx);
-int sql_snapshot_save(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t seq,
-                      uint64_t ts, const uint8_t *data, size_t len);
-int sql_snapshot_find(store_backend *b, const uint8_t *pid, size_t pid_len,
-                      const snapshot_criteria *c, store_snapshot_fn fn, void *ctx);
-int sql_snapshot_delete(store_backend *b, const uint8_t *pid, size_t pid_len,
-                        const snapshot_criteria *c);
-int sql_snapshot_prune(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t keep);
-int sql_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected,
-                     const uint8_t *state, size_t state_len, uint64_t *new_revision);
-int sql_state_get(store_backend *b, const uint8_t *key, size_t key_len, uint64_t *revision,
-                  bytes *state);
-int sql_state_delete(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected);
-int sql_state_scan(store_backend *b, const uint8_t *prefix, size_t prefix_len, state_scan_fn fn,
-                   void *ctx);
-int sql_state_range(store_backend *b, const uint8_t *from, size_t from_len, int64_t count,
-                    state_scan_fn fn, void *ctx);
-int sql_state_purge(store_backend *b);
-int sql_state_begin(store_backend *b);
-int sql_state_commit(store_backend *b);
-int sql_state_scan_range(store_backend *b, const state_bounds *r, state_scan_fn fn, void *ctx);
-int sql_state_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions);
-int sql_state_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefix_len);
-int sql_state_flush(store_backend *b);
+backend_journal_append_fn sql_journal_append;
+backend_journal_replay_fn sql_journal_replay;
+backend_journal_highest_fn sql_journal_highest;
+backend_journal_delete_to_fn sql_journal_delete_to;
+backend_journal_deleted_to_fn sql_journal_deleted_to;
+backend_journal_pids_fn sql_journal_pids;
+backend_journal_by_tag_fn sql_journal_by_tag;
+backend_snapshot_save_fn sql_snapshot_save;
+backend_snapshot_find_fn sql_snapshot_find;
+backend_snapshot_delete_fn sql_snapshot_delete;
+backend_snapshot_prune_fn sql_snapshot_prune;
+backend_state_upsert_fn sql_state_upsert;
+backend_state_get_fn sql_state_get;
+backend_state_delete_fn sql_state_delete;
+backend_state_scan_fn sql_state_scan;
+backend_state_range_fn sql_state_range;
+backend_state_purge_fn sql_state_purge;
+backend_state_begin_fn sql_state_begin;
+backend_state_commit_fn sql_state_commit;
+backend_state_scan_range_fn sql_state_scan_range;
+backend_state_batch_fn sql_state_batch;
+backend_state_purge_prefix_fn sql_state_purge_prefix;
+backend_state_flush_fn sql_state_flush;
 
 #endif

@@ -19,15 +19,6 @@
 #include "util/error.h"
 #include "util/status.h"
 
-static int key_msg(int code, const uint8_t *key, size_t key_len, uint64_t expected, uint64_t found)
-{
-    if (code == ST_ENOTFOUND)
-        return error_set(code, "state '%.*s' not found", error_key_len(key_len), (const char *)key);
-    return error_set(code, "state '%.*s': expected revision %llu, found %llu",
-                     error_key_len(key_len), (const char *)key, (unsigned long long)expected,
-                     (unsigned long long)found);
-}
-
 int sql_state_get(store_backend *b, const uint8_t *key, size_t key_len, uint64_t *revision,
                   bytes *state)
 {
@@ -47,7 +38,7 @@ int sql_state_get(store_backend *b, const uint8_t *key, size_t key_len, uint64_t
                 out = error_oom();
         }
     } else if (rc == SQLITE_DONE) {
-        out = key_msg(ST_ENOTFOUND, key, key_len, 0, 0);
+        out = state_error_not_found(key, key_len);
     } else {
         out = sql_error(s, rc, "reading state");
     }
@@ -99,7 +90,7 @@ int sql_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint6
     int rc2 = current_revision(s, key, key_len, &found);
     if (rc2 != ST_OK)
         return rc2;
-    return key_msg(ST_ECONFLICT, key, key_len, expected, found);
+    return state_error_conflict(key, key_len, expected, found);
 }
 
 int sql_state_delete(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected)
@@ -117,8 +108,8 @@ int sql_state_delete(store_backend *b, const uint8_t *key, size_t key_len, uint6
     if ((rc = current_revision(s, key, key_len, &found)) != ST_OK)
         return rc;
     if (found == 0)
-        return key_msg(ST_ENOTFOUND, key, key_len, 0, 0);
-    return key_msg(ST_ECONFLICT, key, key_len, expected, found);
+        return state_error_not_found(key, key_len);
+    return state_error_conflict(key, key_len, expected, found);
 }
 
 typedef struct scan_ctx {
@@ -236,25 +227,6 @@ int sql_state_scan_range(store_backend *b, const state_bounds *r, state_scan_fn 
     return rc;
 }
 
-static int batch_op(sql_backend *s, size_t i, const state_op *op, uint64_t *rev)
-{
-    *rev = 0;
-    int rc;
-    if (op->kind == STATE_OP_UPSERT) {
-        rc = sql_state_upsert(&s->base, op->key, op->key_len, op->expected_revision, op->state,
-                              op->state_len, rev);
-    } else {
-        rc = sql_state_delete(&s->base, op->key, op->key_len, op->expected_revision);
-        if (rc == ST_ENOTFOUND && op->expected_revision == STATE_ANY_REVISION) {
-            error_clear();
-            rc = ST_OK;
-        } else if (rc == ST_ENOTFOUND) {
-            rc = key_msg(ST_ECONFLICT, op->key, op->key_len, op->expected_revision, 0);
-        }
-    }
-    return rc == ST_OK ? rc : error_wrap("batch op %zu", i);
-}
-
 /* One transaction (a savepoint inside an open one): a failed op rolls
  * back every op before it. */
 int sql_state_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions)
@@ -265,12 +237,7 @@ int sql_state_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *r
         rc = sql_tx_begin(s);
     if (rc != ST_OK)
         return rc;
-    for (size_t i = 0; i < n && rc == ST_OK; i++) {
-        uint64_t rev;
-        rc = batch_op(s, i, &ops[i], &rev);
-        if (rc == ST_OK && revisions)
-            revisions[i] = rev;
-    }
+    rc = state_batch_apply_all(b, ops, n, revisions);
     if (rc == ST_OK && (rc = sql_tx_commit(s)) == ST_OK)
         return ST_OK;
     sql_tx_rollback(s);

@@ -30,27 +30,6 @@ static int check_bound(const uint8_t *k, size_t len, const char *what)
     return ST_OK;
 }
 
-typedef struct open_walk {
-    sealer *seal;
-    int keys_only;
-    state_scan_fn fn;
-    void *ctx;
-    bytes plain;
-} open_walk;
-
-static int open_one(void *c, const uint8_t *key, size_t key_len, uint64_t revision,
-                    const uint8_t *blob, size_t len)
-{
-    open_walk *w = c;
-    if (w->keys_only)
-        return w->fn(w->ctx, key, key_len, revision, NULL, 0);
-    bytes_reset(&w->plain);
-    int rc = state_record_open(w->seal, key, key_len, revision, blob, len, &w->plain);
-    if (rc != ST_OK)
-        return rc;
-    return w->fn(w->ctx, key, key_len, revision, w->plain.data, w->plain.len);
-}
-
 int state_store_scan_range(state_store *s, const state_bounds *b, state_scan_fn fn, void *ctx)
 {
     if (!s)
@@ -62,38 +41,12 @@ int state_store_scan_range(state_store *s, const state_bounds *b, state_scan_fn 
         rc = check_bound(b->end, b->end_len, "end");
     if (rc != ST_OK)
         return rc;
-    open_walk w = {s->seal, b->keys_only, fn, ctx, BYTES_INIT};
+    state_open_walk w = {s->seal, b->keys_only, fn, ctx, BYTES_INIT};
     pthread_mutex_lock(&s->mu);
-    rc = state_backend_scan_range(s->be, b, open_one, &w);
+    rc = state_backend_scan_range(s->be, b, state_open_one, &w);
     pthread_mutex_unlock(&s->mu);
     bytes_free(&w.plain);
     return rc;
-}
-
-typedef struct last_found {
-    bytes *key, *state;
-    uint64_t *revision;
-    int found;
-} last_found;
-
-static int take_one(void *c, const uint8_t *key, size_t key_len, uint64_t revision,
-                    const uint8_t *state, size_t state_len)
-{
-    last_found *l = c;
-    l->found = 1;
-    if (l->key) {
-        bytes_reset(l->key);
-        bytes_put(l->key, key, key_len);
-    }
-    if (l->state) {
-        bytes_reset(l->state);
-        bytes_put(l->state, state, state_len);
-    }
-    if (l->revision)
-        *l->revision = revision;
-    if ((l->key && l->key->failed) || (l->state && l->state->failed))
-        return error_oom();
-    return 0;
 }
 
 int state_store_last_prefix(state_store *s, const uint8_t *prefix, size_t prefix_len, bytes *key,
@@ -107,10 +60,10 @@ int state_store_last_prefix(state_store *s, const uint8_t *prefix, size_t prefix
     b.limit = 1;
     b.keys_only = state == NULL;
     bytes scratch = BYTES_INIT;
-    last_found l = {key, state, revision, 0};
+    state_last l = {key, state, revision, 0};
     rc = state_bounds_clip_prefix(&b, prefix, prefix_len, &scratch);
     if (rc == ST_OK)
-        rc = state_store_scan_range(s, &b, take_one, &l);
+        rc = state_store_scan_range(s, &b, state_take_last, &l);
     bytes_free(&scratch);
     if (rc == ST_OK && !l.found)
         rc = prefix_len ? error_set(ST_ENOTFOUND, "no state key starts with '%.*s'",
@@ -134,12 +87,8 @@ int state_store_purge_prefix(state_store *s, const uint8_t *prefix, size_t prefi
 
 int state_store_flush(state_store *s)
 {
-    if (!s)
-        return error_set(ST_EMISUSE, "state store is NULL");
-    pthread_mutex_lock(&s->mu);
-    int rc = state_backend_flush(s->be);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    return s ? state_store_locked(s, state_backend_flush)
+             : error_set(ST_EMISUSE, "state store is NULL");
 }
 
 /* ---- batch ------------------------------------------------------------- */

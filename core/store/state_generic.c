@@ -152,11 +152,61 @@ int state_backend_scan_range(store_backend *b, const state_bounds *r, state_scan
 
 /* ---- batch over begin/commit -------------------------------------------- */
 
-static int batch_conflict(size_t i, const state_op *op, uint64_t found)
+int state_no_transaction(store_backend *b)
+{
+    (void)b;
+    return ST_OK;
+}
+
+int state_error_not_found(const uint8_t *key, size_t key_len)
+{
+    return error_set(ST_ENOTFOUND, "state '%.*s' not found", error_key_len(key_len),
+                     (const char *)key);
+}
+
+int state_error_conflict(const uint8_t *key, size_t key_len, uint64_t expected, uint64_t found)
+{
+    return error_set(ST_ECONFLICT, "state '%.*s': expected revision %llu, found %llu",
+                     error_key_len(key_len), (const char *)key, (unsigned long long)expected,
+                     (unsigned long long)found);
+}
+
+int state_error_batch_conflict(size_t i, const state_op *op, uint64_t found)
 {
     return error_set(ST_ECONFLICT, "batch op %zu: state '%.*s': expected revision %llu, found %llu",
                      i, error_key_len(op->key_len), (const char *)op->key,
                      (unsigned long long)op->expected_revision, (unsigned long long)found);
+}
+
+static int batch_apply_op(store_backend *b, size_t i, const state_op *op, uint64_t *rev)
+{
+    *rev = 0;
+    int rc;
+    if (op->kind == STATE_OP_UPSERT) {
+        rc = b->ops->state_upsert(b, op->key, op->key_len, op->expected_revision, op->state,
+                                  op->state_len, rev);
+    } else {
+        rc = b->ops->state_delete(b, op->key, op->key_len, op->expected_revision);
+        if (rc == ST_ENOTFOUND && op->expected_revision == STATE_ANY_REVISION) {
+            error_clear();
+            rc = ST_OK;
+        } else if (rc == ST_ENOTFOUND) {
+            rc = state_error_conflict(op->key, op->key_len, op->expected_revision, 0);
+        }
+    }
+    return rc == ST_OK ? rc : error_wrap("batch op %zu", i);
+}
+
+int state_batch_apply_all(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions)
+{
+    int rc = ST_OK;
+    for (size_t i = 0; i < n && rc == ST_OK; i++) {
+        uint64_t rev;
+        rc = batch_apply_op(b, i, &ops[i], &rev);
+        if (rc == ST_OK && revisions)
+            revisions[i] = rev;
+    }
+    return rc;
 }
 
 /* Checks op i's expected revision against the engine; *current receives
@@ -175,7 +225,7 @@ static int check_op(store_backend *b, size_t i, const state_op *op, uint64_t *cu
     if (want == STATE_ANY_REVISION)
         return ST_OK;
     if (want != *current || (op->kind == STATE_OP_DELETE && *current == 0))
-        return batch_conflict(i, op, *current);
+        return state_error_batch_conflict(i, op, *current);
     return ST_OK;
 }
 

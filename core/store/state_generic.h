@@ -32,6 +32,22 @@ int state_generic_batch(store_backend *b, const state_op *ops, size_t n, uint64_
 int state_generic_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefix_len,
                                int has_transactions);
 
+/* state_begin and state_commit of an engine whose every write is atomic
+ * on its own and that has no transaction to open (memory, fs): succeeds. */
+int state_no_transaction(store_backend *b);
+
+/* The errors every engine gives for a state record, in the same words
+ * whichever engine found them. */
+int state_error_not_found(const uint8_t *key, size_t key_len);
+int state_error_conflict(const uint8_t *key, size_t key_len, uint64_t expected, uint64_t found);
+int state_error_batch_conflict(size_t i, const state_op *op, uint64_t found);
+/* Applies the ops of a batch one by one through the engine's own upsert
+ * and delete, for an engine whose batch is a transaction around single
+ * writes (the caller opens and ends it); revisions (may be NULL) gets each
+ * op's new revision (0 for a delete). A delete of an absent key is fine
+ * unconditionally and a conflict otherwise; the error names the op. */
+int state_batch_apply_all(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions);
+
 /* 1 when key k lies within the bounds (both ends; direction ignored). */
 int state_bounds_contain(const state_bounds *r, const uint8_t *k, size_t k_len);
 /* For engines: 1 when k is past the far end of a walk in r's direction

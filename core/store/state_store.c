@@ -62,8 +62,11 @@ int state_store_open_memory(state_store **out)
     return state_store_open_backend(out, be, NULL);
 }
 
-static int check_key(const uint8_t *key, size_t key_len)
+/* The checks every call on one key opens with. */
+static int check_call(const state_store *s, const uint8_t *key, size_t key_len)
 {
+    if (!s)
+        return error_set(ST_EMISUSE, "state store is NULL");
     if (!key || !key_len)
         return error_set(ST_EINVAL, "state key must not be empty");
     if (key_len > STORE_MAX_KEY_BYTES)
@@ -115,9 +118,7 @@ int state_store_upsert(state_store *s, const uint8_t *key, size_t key_len,
                        uint64_t expected_revision, const uint8_t *state, size_t state_len,
                        uint64_t *new_revision)
 {
-    if (!s)
-        return error_set(ST_EMISUSE, "state store is NULL");
-    int rc = check_key(key, key_len);
+    int rc = check_call(s, key, key_len);
     if (rc != ST_OK)
         return rc;
     if (!state && state_len)
@@ -155,9 +156,7 @@ int state_record_open(sealer *seal, const uint8_t *key, size_t key_len, uint64_t
 int state_store_get(state_store *s, const uint8_t *key, size_t key_len, uint64_t *revision,
                     bytes *state)
 {
-    if (!s)
-        return error_set(ST_EMISUSE, "state store is NULL");
-    int rc = check_key(key, key_len);
+    int rc = check_call(s, key, key_len);
     if (rc != ST_OK)
         return rc;
     bytes raw = BYTES_INIT;
@@ -184,9 +183,7 @@ int state_store_get(state_store *s, const uint8_t *key, size_t key_len, uint64_t
 int state_store_delete(state_store *s, const uint8_t *key, size_t key_len,
                        uint64_t expected_revision)
 {
-    if (!s)
-        return error_set(ST_EMISUSE, "state store is NULL");
-    int rc = check_key(key, key_len);
+    int rc = check_call(s, key, key_len);
     if (rc != ST_OK)
         return rc;
     if (expected_revision == 0)
@@ -197,25 +194,17 @@ int state_store_delete(state_store *s, const uint8_t *key, size_t key_len,
     return rc;
 }
 
-typedef struct scan_ctx {
-    sealer *seal;
-    state_scan_fn fn;
-    void *ctx;
-    bytes plain;
-    int error;
-} scan_ctx;
-
-static int unseal_scan(void *c, const uint8_t *key, size_t key_len, uint64_t revision,
-                       const uint8_t *blob, size_t len)
+int state_open_one(void *c, const uint8_t *key, size_t key_len, uint64_t revision,
+                   const uint8_t *blob, size_t len)
 {
-    scan_ctx *sc = c;
-    bytes_reset(&sc->plain);
-    int rc = state_record_open(sc->seal, key, key_len, revision, blob, len, &sc->plain);
-    if (rc != ST_OK) {
-        sc->error = rc;
+    state_open_walk *w = c;
+    if (w->keys_only)
+        return w->fn(w->ctx, key, key_len, revision, NULL, 0);
+    bytes_reset(&w->plain);
+    int rc = state_record_open(w->seal, key, key_len, revision, blob, len, &w->plain);
+    if (rc != ST_OK)
         return rc;
-    }
-    return sc->fn(sc->ctx, key, key_len, revision, sc->plain.data, sc->plain.len);
+    return w->fn(w->ctx, key, key_len, revision, w->plain.data, w->plain.len);
 }
 
 int state_store_scan(state_store *s, const uint8_t *prefix, size_t prefix_len, state_scan_fn fn,
@@ -225,16 +214,11 @@ int state_store_scan(state_store *s, const uint8_t *prefix, size_t prefix_len, s
         return error_set(ST_EMISUSE, "state store is NULL");
     if (!fn || (!prefix && prefix_len))
         return error_set(ST_EINVAL, "state scan: callback and prefix must not be NULL");
-    int rc;
+    state_open_walk w = {s->seal, 0, fn, ctx, BYTES_INIT};
     pthread_mutex_lock(&s->mu);
-    if (s->seal) {
-        scan_ctx sc = {s->seal, fn, ctx, BYTES_INIT, 0};
-        rc = s->be->ops->state_scan(s->be, prefix, prefix_len, unseal_scan, &sc);
-        bytes_free(&sc.plain);
-    } else {
-        rc = s->be->ops->state_scan(s->be, prefix, prefix_len, fn, ctx);
-    }
+    int rc = s->be->ops->state_scan(s->be, prefix, prefix_len, state_open_one, &w);
     pthread_mutex_unlock(&s->mu);
+    bytes_free(&w.plain);
     return rc;
 }
 
@@ -245,29 +229,18 @@ int state_store_range(state_store *s, const uint8_t *from, size_t from_len, int6
         return error_set(ST_EMISUSE, "state store is NULL");
     if (!fn || (!from && from_len))
         return error_set(ST_EINVAL, "state range: callback and start key must not be NULL");
-    int rc;
+    state_open_walk w = {s->seal, 0, fn, ctx, BYTES_INIT};
     pthread_mutex_lock(&s->mu);
-    if (s->seal) {
-        scan_ctx sc = {s->seal, fn, ctx, BYTES_INIT, 0};
-        rc = s->be->ops->state_range(s->be, from, from_len, count, unseal_scan, &sc);
-        bytes_free(&sc.plain);
-    } else {
-        rc = s->be->ops->state_range(s->be, from, from_len, count, fn, ctx);
-    }
+    int rc = s->be->ops->state_range(s->be, from, from_len, count, state_open_one, &w);
     pthread_mutex_unlock(&s->mu);
+    bytes_free(&w.plain);
     return rc;
 }
 
-typedef struct last_ctx {
-    bytes *key, *state;
-    uint64_t *revision;
-    int found;
-} last_ctx;
-
-static int take_last(void *c, const uint8_t *key, size_t key_len, uint64_t revision,
-                     const uint8_t *state, size_t state_len)
+int state_take_last(void *c, const uint8_t *key, size_t key_len, uint64_t revision,
+                    const uint8_t *state, size_t state_len)
 {
-    last_ctx *l = c;
+    state_last *l = c;
     l->found = 1;
     if (l->key) {
         bytes_reset(l->key);
@@ -286,8 +259,8 @@ static int take_last(void *c, const uint8_t *key, size_t key_len, uint64_t revis
 
 int state_store_last(state_store *s, bytes *key, uint64_t *revision, bytes *state)
 {
-    last_ctx l = {key, state, revision, 0};
-    int rc = state_store_range(s, NULL, 0, -1, take_last, &l);
+    state_last l = {key, state, revision, 0};
+    int rc = state_store_range(s, NULL, 0, -1, state_take_last, &l);
     if (rc == ST_OK && !l.found)
         return error_set(ST_ENOTFOUND, "the state store is empty");
     return rc;
@@ -295,30 +268,26 @@ int state_store_last(state_store *s, bytes *key, uint64_t *revision, bytes *stat
 
 int state_store_purge(state_store *s)
 {
-    if (!s)
-        return error_set(ST_EMISUSE, "state store is NULL");
-    pthread_mutex_lock(&s->mu);
-    int rc = s->be->ops->state_purge(s->be);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    return s ? state_store_locked(s, s->be->ops->state_purge)
+             : error_set(ST_EMISUSE, "state store is NULL");
 }
 
 int state_store_begin(state_store *s)
 {
-    if (!s)
-        return error_set(ST_EMISUSE, "state store is NULL");
-    pthread_mutex_lock(&s->mu);
-    int rc = s->be->ops->state_begin(s->be);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    return s ? state_store_locked(s, s->be->ops->state_begin)
+             : error_set(ST_EMISUSE, "state store is NULL");
 }
 
 int state_store_commit(state_store *s)
 {
-    if (!s)
-        return error_set(ST_EMISUSE, "state store is NULL");
+    return s ? state_store_locked(s, s->be->ops->state_commit)
+             : error_set(ST_EMISUSE, "state store is NULL");
+}
+
+int state_store_locked(state_store *s, int (*op)(store_backend *be))
+{
     pthread_mutex_lock(&s->mu);
-    int rc = s->be->ops->state_commit(s->be);
+    int rc = op(s->be);
     pthread_mutex_unlock(&s->mu);
     return rc;
 }

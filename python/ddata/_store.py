@@ -318,6 +318,20 @@ def _walk(parent, open_cursor, pids_only=False, convert=None):
     return _Walk(parent, open_cursor, pids_only, convert)
 
 
+def _open_store(handle, which, backend, path, options, out_type, open_fn, close_fn):
+    """Opens `handle` (a Journal or StateStore) on a built-in engine or on a
+    store of your own (_backend.py)."""
+    keep = []
+    if isinstance(backend, _custom.StoreEngine):
+        opts = _options(keep, "memory", path, **options)
+        Handle.__init__(handle, _custom.open_custom(which, backend, opts), close_fn)
+        return
+    opts = _options(keep, backend, path, **options)
+    out = ffi.new(out_type)
+    check(open_fn(out, opts))
+    Handle.__init__(handle, out[0], close_fn)
+
+
 class Journal(Handle):
     """An event journal plus a snapshot store.
 
@@ -327,15 +341,7 @@ class Journal(Handle):
     __slots__ = ()
 
     def __init__(self, backend="memory", path=None, **options):
-        keep = []
-        if isinstance(backend, _custom.StoreEngine):  # a store of your own (_backend.py)
-            opts = _options(keep, "memory", path, **options)
-            Handle.__init__(self, _custom.open_custom("journal", backend, opts), lib.dd_journal_close)
-            return
-        opts = _options(keep, backend, path, **options)
-        out = ffi.new("dd_journal **")
-        check(lib.dd_journal_open(out, opts))
-        Handle.__init__(self, out[0], lib.dd_journal_close)
+        _open_store(self, "journal", backend, path, options, "dd_journal **", lib.dd_journal_open, lib.dd_journal_close)
 
     def append(self, pid, expected_seq, events):
         """Appends events expected_seq+1.. atomically; returns the new highest
@@ -473,15 +479,7 @@ class StateStore(Handle):
     __slots__ = ()
 
     def __init__(self, backend="memory", path=None, **options):
-        keep = []
-        if isinstance(backend, _custom.StoreEngine):  # a store of your own (_backend.py)
-            opts = _options(keep, "memory", path, **options)
-            Handle.__init__(self, _custom.open_custom("state", backend, opts), lib.dd_state_store_close)
-            return
-        opts = _options(keep, backend, path, **options)
-        out = ffi.new("dd_state_store **")
-        check(lib.dd_state_store_open(out, opts))
-        Handle.__init__(self, out[0], lib.dd_state_store_close)
+        _open_store(self, "state", backend, path, options, "dd_state_store **", lib.dd_state_store_open, lib.dd_state_store_close)
 
     def upsert(self, key, expected_revision, state):
         """Writes and returns the new revision; Conflict when the revision moved."""

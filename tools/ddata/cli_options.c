@@ -113,3 +113,23 @@ int cli_number(const cli_spec *spec, const char *name, const char *value, uint64
     *out = v;
     return 0;
 }
+
+int cli_path_operand(const cli_spec *spec, const char **path, const char *value)
+{
+    if (*path) {
+        fprintf(stderr, "ddata %s: one PATH only; see `ddata %s --help`\n", spec->command,
+                spec->command);
+        return 2;
+    }
+    *path = value;
+    return 0;
+}
+
+int cli_path_required(const cli_spec *spec, const char *path)
+{
+    if (path)
+        return 0;
+    fprintf(stderr, "ddata %s: which store? `ddata %s PATH` (see --help)\n", spec->command,
+            spec->command);
+    return 2;
+}

@@ -55,4 +55,12 @@ int cli_operands(const cli_spec *spec, int argc, char **argv, const char **out, 
 int cli_number(const cli_spec *spec, const char *name, const char *value, uint64_t max,
                uint64_t *out);
 
+/* The one PATH operand of a store command: stores `value` in *path; 0, or
+ * 2 after printing a usage error when a PATH was given already. */
+int cli_path_operand(const cli_spec *spec, const char **path, const char *value);
+
+/* 0 when a store command got its PATH, or 2 after printing that it is
+ * missing. */
+int cli_path_required(const cli_spec *spec, const char *path);
+
 #endif

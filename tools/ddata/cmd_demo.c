@@ -232,6 +232,24 @@ static void short_value(const char *json, char *out, size_t cap)
     snprintf(out, cap, "%.*s", v ? (int)strcspn(v + 8, "}") : 0, v ? v + 8 : "");
 }
 
+/* Waits until the nodes agree on what ROUNDS rounds on all three nodes and
+ * then `rounds_two` on n1 and n2 alone (node i adds i+1 per round) leave;
+ * the milliseconds it took, or -1 after saying that they did not agree
+ * after `phase`. want_visits gets the expected counter. */
+static long long agree_after(demo *d, int rounds_two, char *want_visits, size_t visits_size,
+                             const char *phase)
+{
+    char want_users[8192];
+    expected_counter(want_visits, visits_size, ROUNDS * (1 + 2 + 3) + rounds_two * (1 + 2));
+    expected_users(want_users, sizeof(want_users), ROUNDS, rounds_two);
+    long long t = wait_agree(d, want_visits, want_users, CONVERGE_MS);
+    if (t < 0)
+        fprintf(stderr,
+                "ddata demo: the nodes did not agree after %s; logs in %s (run with --keep)\n",
+                phase, d->dir);
+    return t;
+}
+
 static void print_table(demo *d, long long t_first, long long t_restart)
 {
     static const char *keys[] = {"demo:visits", "demo:users"};
@@ -350,7 +368,7 @@ int cmd_demo(int argc, char **argv)
     int ok = 0;
     long long t_first = -1, t_restart = -1;
     char recovered[256] = "";
-    char want_visits[128], want_users[8192];
+    char want_visits[128];
     printf("ddata %s: 3 nodes on 127.0.0.1, SQLite stores in %s\n", dd_version(), d.dir);
     if (write_key_file(&d) != 0) {
         fprintf(stderr, "ddata demo: cannot write the cluster key in %s\n", d.dir);
@@ -371,17 +389,9 @@ int cmd_demo(int argc, char **argv)
 
     if (concurrent_updates(&d, NODES, 0) != 0)
         goto done;
-    /* Node i adds i+1 per round. */
-    expected_counter(want_visits, sizeof(want_visits), ROUNDS * (1 + 2 + 3));
-    expected_users(want_users, sizeof(want_users), ROUNDS, 0);
-    t_first = wait_agree(&d, want_visits, want_users, CONVERGE_MS);
-    if (t_first < 0) {
-        fprintf(stderr,
-                "ddata demo: the nodes did not agree after the concurrent updates; logs in "
-                "%s (run with --keep)\n",
-                d.dir);
+    t_first = agree_after(&d, 0, want_visits, sizeof(want_visits), "the concurrent updates");
+    if (t_first < 0)
         goto done;
-    }
     printf("2. %d rounds of `inc demo:visits` and `add demo:users` on all 3 nodes at once: "
            "agreed in %lld ms\n",
            ROUNDS, t_first);
@@ -412,16 +422,9 @@ int cmd_demo(int argc, char **argv)
     else
         printf("4. n3 restarted on its store; it read %s (already merged with a peer)\n",
                recovered);
-    expected_counter(want_visits, sizeof(want_visits), ROUNDS * (1 + 2 + 3) + ROUNDS * (1 + 2));
-    expected_users(want_users, sizeof(want_users), ROUNDS, ROUNDS);
-    t_restart = wait_agree(&d, want_visits, want_users, CONVERGE_MS);
-    if (t_restart < 0) {
-        fprintf(stderr,
-                "ddata demo: the nodes did not agree after the restart; logs in %s (run "
-                "with --keep)\n",
-                d.dir);
+    t_restart = agree_after(&d, ROUNDS, want_visits, sizeof(want_visits), "the restart");
+    if (t_restart < 0)
         goto done;
-    }
     printf("5. n3 caught up with what it missed\n\n");
     print_table(&d, t_first, t_restart);
     ok = 1;

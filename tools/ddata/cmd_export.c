@@ -72,32 +72,42 @@ static int print_json(cJSON *line)
     return 1;
 }
 
-static int export_events(dd_journal *j, const dd_journal_event *p, const char *key_file)
+/* What every record of the export needs: the journal (for a pid's events
+ * and snapshots) and the key file (NULL: sealed records stop it). */
+typedef struct export_ctx {
+    dd_journal *j;
+    const char *key_file;
+} export_ctx;
+
+typedef int (*export_item_fn)(const export_ctx *x, const dd_journal_event *ev);
+
+/* Runs `item` on every record of `cur` (`opened`: the status that opened
+ * it) until one fails; a failed open or read is reported naming
+ * `open_what` or `read_what`. Closes cur. */
+static int export_each(int opened, dd_journal_cursor *cur, const char *open_what,
+                       const char *read_what, export_item_fn item, const export_ctx *x)
 {
-    dd_journal_cursor *cur = NULL;
-    if (dd_journal_replay(&cur, j, p->pid, p->pid_len, 1, UINT64_MAX, UINT64_MAX) != DD_OK)
-        return read_failed("replay");
+    if (opened != DD_OK)
+        return read_failed(open_what);
     dd_journal_event ev;
     int rc, status = 0;
-    while ((rc = dd_journal_cursor_next(&ev, cur)) == DD_OK) {
-        if ((status = sealed_stop(key_file, ev.payload, ev.len, "an event")) != 0)
-            break;
-        if ((status = print_json(json_wrap("event", json_event_item(&ev)))) != 0)
-            break;
-    }
+    while (!status && (rc = dd_journal_cursor_next(&ev, cur)) == DD_OK)
+        status = item(x, &ev);
     if (!status && rc != DD_EDONE)
-        status = read_failed("reading events");
+        status = read_failed(read_what);
     dd_journal_cursor_close(cur);
     return status;
 }
 
+static int export_event(const export_ctx *x, const dd_journal_event *ev)
+{
+    int status = sealed_stop(x->key_file, ev->payload, ev->len, "an event");
+    return status ? status : print_json(json_wrap("event", json_event_item(ev)));
+}
+
 static int export_snapshots(dd_journal *j, const dd_journal_event *p, const char *key_file)
 {
-    dd_snapshot_criteria c;
-    memset(&c, 0, sizeof(c));
-    c.version = DD_SNAPSHOT_CRITERIA_VERSION;
-    c.max_seq = UINT64_MAX;
-    c.max_timestamp_ms = UINT64_MAX;
+    dd_snapshot_criteria c = DD_SNAPSHOT_CRITERIA_INIT;
     for (;;) {
         dd_buf snap = DD_BUF_INIT;
         uint64_t seq = 0, ts = 0;
@@ -122,45 +132,41 @@ static int export_snapshots(dd_journal *j, const dd_journal_event *p, const char
     }
 }
 
-static int export_journal(dd_journal *j, const char *key_file)
+/* A persistence id: its events, then its snapshots. */
+static int export_pid(const export_ctx *x, const dd_journal_event *p)
 {
     dd_journal_cursor *cur = NULL;
-    if (dd_journal_pids(&cur, j, NULL, 0, UINT64_MAX) != DD_OK)
-        return read_failed("listing persistence ids");
-    dd_journal_event ev;
-    int rc, status = 0;
-    while (!status && (rc = dd_journal_cursor_next(&ev, cur)) == DD_OK) {
-        status = export_events(j, &ev, key_file);
-        if (!status)
-            status = export_snapshots(j, &ev, key_file);
-    }
-    if (!status && rc != DD_EDONE)
-        status = read_failed("listing persistence ids");
-    dd_journal_cursor_close(cur);
-    return status;
+    int opened = dd_journal_replay(&cur, x->j, p->pid, p->pid_len, 1, UINT64_MAX, UINT64_MAX);
+    int status = export_each(opened, cur, "replay", "reading events", export_event, x);
+    return status ? status : export_snapshots(x->j, p, x->key_file);
 }
 
-static int export_state(dd_state_store *st, const char *key_file)
+static int export_journal(const export_ctx *x)
 {
     dd_journal_cursor *cur = NULL;
-    if (dd_state_store_range(&cur, st, NULL, 0, INT64_MAX) != DD_OK)
-        return read_failed("listing state records");
-    dd_journal_event ev;
-    int rc, status = 0;
-    while ((rc = dd_journal_cursor_next(&ev, cur)) == DD_OK) {
-        if ((status = sealed_stop(key_file, ev.payload, ev.len, "a state record")) != 0)
-            break;
-        cJSON *body = cJSON_CreateObject();
-        int failed = json_add(body, "key", json_bytes_item(ev.pid, ev.pid_len));
-        failed |= json_add(body, "revision", json_u64_item(ev.seq));
-        failed |= json_add(body, "value", json_bytes_item(ev.payload, ev.len));
-        if ((status = print_json(json_wrap("state", json_checked(body, failed)))) != 0)
-            break;
-    }
-    if (!status && rc != DD_EDONE)
-        status = read_failed("reading state records");
-    dd_journal_cursor_close(cur);
-    return status;
+    int opened = dd_journal_pids(&cur, x->j, NULL, 0, UINT64_MAX);
+    return export_each(opened, cur, "listing persistence ids", "listing persistence ids",
+                       export_pid, x);
+}
+
+static int export_record(const export_ctx *x, const dd_journal_event *ev)
+{
+    int status = sealed_stop(x->key_file, ev->payload, ev->len, "a state record");
+    if (status)
+        return status;
+    cJSON *body = cJSON_CreateObject();
+    int failed = json_add(body, "key", json_bytes_item(ev->pid, ev->pid_len));
+    failed |= json_add(body, "revision", json_u64_item(ev->seq));
+    failed |= json_add(body, "value", json_bytes_item(ev->payload, ev->len));
+    return print_json(json_wrap("state", json_checked(body, failed)));
+}
+
+static int export_state(dd_state_store *st, const export_ctx *x)
+{
+    dd_journal_cursor *cur = NULL;
+    int opened = dd_state_store_range(&cur, st, NULL, 0, INT64_MAX);
+    return export_each(opened, cur, "listing state records", "reading state records", export_record,
+                       x);
 }
 
 typedef struct export_args {
@@ -172,13 +178,7 @@ static int on_option(void *ctx, int index, const char *v)
 {
     export_args *a = ctx;
     switch (index) {
-    case -1:
-        if (a->path) {
-            fprintf(stderr, "ddata export: one PATH only; see `ddata export --help`\n");
-            return 2;
-        }
-        a->path = v;
-        break;
+    case -1: return cli_path_operand(&export_spec, &a->path, v);
     case OPT_KEY_FILE: a->key_file = v; break;
     case OPT_KEY_ID: a->key_id = (uint32_t)strtoul(v, NULL, 10); break;
     default: return 2;
@@ -194,17 +194,17 @@ int cmd_export(int argc, char **argv)
         return parsed;
     const char *path = a.path, *key_file = a.key_file;
     uint32_t key_id = a.key_id;
-    if (!path) {
-        fprintf(stderr, "ddata export: which store? `ddata export PATH` (see --help)\n");
-        return 2;
-    }
+    int status = cli_path_required(&export_spec, path);
+    if (status)
+        return status;
     dd_journal *j = NULL;
     dd_state_store *st = NULL;
-    int status = tool_open_store("export", path, key_file, key_id, 1, &j, &st);
+    status = tool_open_store("export", path, key_file, key_id, 1, &j, &st);
+    export_ctx x = {j, key_file};
     if (!status)
-        status = export_journal(j, key_file);
+        status = export_journal(&x);
     if (!status)
-        status = export_state(st, key_file);
+        status = export_state(st, &x);
     if (fflush(stdout) != 0 && !status) {
         fprintf(stderr, "ddata export: writing the output failed\n");
         status = 1;

@@ -269,101 +269,96 @@ static int dump_key(const inspect_opts *o, dd_state_store *st)
     return status;
 }
 
-static int list_pids(const inspect_opts *o, dd_journal *j)
+typedef int (*list_item_fn)(const inspect_opts *o, void *ctx, const dd_journal_event *ev,
+                            int first);
+
+/* Runs `item` on every record of `cur` (`opened`: the status that opened
+ * it) and, in text, says `none` when there was none; a failed open or read
+ * is explained naming `what`. Closes cur. */
+static int list_each(const inspect_opts *o, int opened, dd_journal_cursor *cur, const char *what,
+                     const char *none, list_item_fn item, void *ctx)
 {
-    dd_journal_cursor *cur = NULL;
-    int rc = dd_journal_pids(&cur, j, NULL, 0, UINT64_MAX);
-    if (rc != DD_OK) {
-        explain_read_error("listing persistence ids", rc, o);
+    if (opened != DD_OK) {
+        explain_read_error(what, opened, o);
         return 1;
     }
     dd_journal_event ev;
-    int n = 0, status = 0;
-    while (!status && (rc = dd_journal_cursor_next(&ev, cur)) == DD_OK) {
-        uint64_t highest = 0, snap_seq = 0;
-        dd_journal_highest_seq(&highest, j, ev.pid, ev.pid_len);
-        dd_buf snap = DD_BUF_INIT;
-        int has_snap =
-            dd_snapshot_load(&snap, &snap_seq, NULL, j, ev.pid, ev.pid_len, NULL) == DD_OK;
-        dd_buf_free(&snap);
-        if (o->json) {
-            cJSON *line = cJSON_CreateObject();
-            int failed = json_add(line, "pid", json_bytes_item(ev.pid, ev.pid_len));
-            failed |= json_add(line, "highest_seq", json_u64_item(highest));
-            failed |= json_add(line, "snapshot_seq",
-                               has_snap ? json_u64_item(snap_seq) : cJSON_CreateNull());
-            status = print_json(json_checked(line, failed));
-        } else {
-            if (!n)
-                printf("%-32s %12s %12s\n", "persistence id", "highest seq", "snapshot at");
-            printf("%-32.*s %12llu ", (int)ev.pid_len, (const char *)ev.pid,
-                   (unsigned long long)highest);
-            if (has_snap)
-                printf("%12llu\n", (unsigned long long)snap_seq);
-            else
-                printf("%12s\n", "-");
-        }
-        n++;
-    }
+    int rc, n = 0, status = 0;
+    while (!status && (rc = dd_journal_cursor_next(&ev, cur)) == DD_OK)
+        status = item(o, ctx, &ev, n++ == 0);
     dd_journal_cursor_close(cur);
     if (status)
         return status;
     if (rc != DD_EDONE) {
-        explain_read_error("listing persistence ids", rc, o);
+        explain_read_error(what, rc, o);
         return 1;
     }
     if (!o->json && !n)
-        printf("no persistence ids\n");
+        printf("%s\n", none);
+    return 0;
+}
+
+static int pid_row(const inspect_opts *o, void *ctx, const dd_journal_event *ev, int first)
+{
+    dd_journal *j = ctx;
+    uint64_t highest = 0, snap_seq = 0;
+    dd_journal_highest_seq(&highest, j, ev->pid, ev->pid_len);
+    dd_buf snap = DD_BUF_INIT;
+    int has_snap = dd_snapshot_load(&snap, &snap_seq, NULL, j, ev->pid, ev->pid_len, NULL) == DD_OK;
+    dd_buf_free(&snap);
+    if (o->json) {
+        cJSON *line = cJSON_CreateObject();
+        int failed = json_add(line, "pid", json_bytes_item(ev->pid, ev->pid_len));
+        failed |= json_add(line, "highest_seq", json_u64_item(highest));
+        failed |=
+            json_add(line, "snapshot_seq", has_snap ? json_u64_item(snap_seq) : cJSON_CreateNull());
+        return print_json(json_checked(line, failed));
+    }
+    if (first)
+        printf("%-32s %12s %12s\n", "persistence id", "highest seq", "snapshot at");
+    printf("%-32.*s %12llu ", (int)ev->pid_len, (const char *)ev->pid, (unsigned long long)highest);
+    if (has_snap)
+        printf("%12llu\n", (unsigned long long)snap_seq);
+    else
+        printf("%12s\n", "-");
+    return 0;
+}
+
+static int list_pids(const inspect_opts *o, dd_journal *j)
+{
+    dd_journal_cursor *cur = NULL;
+    int opened = dd_journal_pids(&cur, j, NULL, 0, UINT64_MAX);
+    return list_each(o, opened, cur, "listing persistence ids", "no persistence ids", pid_row, j);
+}
+
+static int key_row(const inspect_opts *o, void *ctx, const dd_journal_event *ev, int first)
+{
+    (void)ctx;
+    if (o->json) {
+        cJSON *line = cJSON_CreateObject();
+        int failed = json_add(line, "key", json_bytes_item(ev->pid, ev->pid_len));
+        failed |= json_add(line, "revision", json_u64_item(ev->seq));
+        return print_json(json_checked(line, failed));
+    }
+    if (first)
+        printf("%-32s %12s\n", "state key", "revision");
+    printf("%-32.*s %12llu\n", (int)ev->pid_len, (const char *)ev->pid,
+           (unsigned long long)ev->seq);
     return 0;
 }
 
 static int list_state_keys(const inspect_opts *o, dd_state_store *st)
 {
     dd_journal_cursor *cur = NULL;
-    int rc = dd_state_store_keys(&cur, st, NULL, 0);
-    if (rc != DD_OK) {
-        explain_read_error("listing state keys", rc, o);
-        return 1;
-    }
-    dd_journal_event ev;
-    int n = 0, status = 0;
-    while (!status && (rc = dd_journal_cursor_next(&ev, cur)) == DD_OK) {
-        if (o->json) {
-            cJSON *line = cJSON_CreateObject();
-            int failed = json_add(line, "key", json_bytes_item(ev.pid, ev.pid_len));
-            failed |= json_add(line, "revision", json_u64_item(ev.seq));
-            status = print_json(json_checked(line, failed));
-        } else {
-            if (!n)
-                printf("%-32s %12s\n", "state key", "revision");
-            printf("%-32.*s %12llu\n", (int)ev.pid_len, (const char *)ev.pid,
-                   (unsigned long long)ev.seq);
-        }
-        n++;
-    }
-    dd_journal_cursor_close(cur);
-    if (status)
-        return status;
-    if (rc != DD_EDONE) {
-        explain_read_error("listing state keys", rc, o);
-        return 1;
-    }
-    if (!o->json && !n)
-        printf("no state keys\n");
-    return 0;
+    int opened = dd_state_store_keys(&cur, st, NULL, 0);
+    return list_each(o, opened, cur, "listing state keys", "no state keys", key_row, NULL);
 }
 
 static int on_option(void *ctx, int index, const char *v)
 {
     inspect_opts *o = ctx;
     switch (index) {
-    case -1:
-        if (o->path) {
-            fprintf(stderr, "ddata inspect: one PATH only; see `ddata inspect --help`\n");
-            return 2;
-        }
-        o->path = v;
-        break;
+    case -1: return cli_path_operand(&inspect_spec, &o->path, v);
     case OPT_PID: o->pid = v; break;
     case OPT_KEY: o->key = v; break;
     case OPT_KEY_FILE: o->key_file = v; break;
@@ -382,12 +377,8 @@ int cmd_inspect(int argc, char **argv)
     o.key_id = 1;
     o.max_events = 1000;
     int status = cli_parse(&inspect_spec, argc, argv, on_option, &o);
-    if (status)
+    if (status || (status = cli_path_required(&inspect_spec, o.path)) != 0)
         return status;
-    if (!o.path) {
-        fprintf(stderr, "ddata inspect: which store? `ddata inspect PATH` (see --help)\n");
-        return 2;
-    }
     dd_journal *j = NULL;
     dd_state_store *st = NULL;
     status = open_stores(&o, &j, &st);

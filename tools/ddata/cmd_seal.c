@@ -67,13 +67,7 @@ static int on_option(void *ctx, int index, const char *value)
 {
     seal_args *a = ctx;
     switch (index) {
-    case -1:
-        if (a->path) {
-            fprintf(stderr, "ddata seal: one PATH only; see `ddata seal --help`\n");
-            return 2;
-        }
-        a->path = value;
-        return 0;
+    case -1: return cli_path_operand(&seal_spec, &a->path, value);
     case OPT_REKEY: a->rekey = 1; return 0;
     case OPT_KEY_FILE: a->key_file = value; return 0;
     case OPT_NEW_KEY_FILE: a->new_key_file = value; return 0;

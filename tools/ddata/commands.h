@@ -6,27 +6,31 @@
 #ifndef DD_TOOLS_COMMANDS_H
 #define DD_TOOLS_COMMANDS_H
 
+/* A subcommand's two entry points, declared below one line each. */
+typedef int command_run_fn(int argc, char **argv);
+typedef void command_help_fn(void);
+
 typedef struct command {
     const char *name;
     const char *summary;
-    int (*run)(int argc, char **argv);
-    void (*help)(void);
+    command_run_fn *run;
+    command_help_fn *help;
 } command;
 
-int cmd_version(int argc, char **argv);
-void cmd_version_help(void);
-int cmd_demo(int argc, char **argv);
-void cmd_demo_help(void);
-int cmd_node(int argc, char **argv);
-void cmd_node_help(void);
-int cmd_keygen(int argc, char **argv);
-void cmd_keygen_help(void);
-int cmd_inspect(int argc, char **argv);
-void cmd_inspect_help(void);
-int cmd_top(int argc, char **argv);
-void cmd_top_help(void);
-int cmd_schema(int argc, char **argv);
-void cmd_schema_help(void);
+command_run_fn cmd_version;
+command_help_fn cmd_version_help;
+command_run_fn cmd_demo;
+command_help_fn cmd_demo_help;
+command_run_fn cmd_node;
+command_help_fn cmd_node_help;
+command_run_fn cmd_keygen;
+command_help_fn cmd_keygen_help;
+command_run_fn cmd_inspect;
+command_help_fn cmd_inspect_help;
+command_run_fn cmd_top;
+command_help_fn cmd_top_help;
+command_run_fn cmd_schema;
+command_help_fn cmd_schema_help;
 
 /* True when a --store / inspect path is a PostgreSQL URI
  * (postgresql://... or postgres://...). */
@@ -34,14 +38,14 @@ int store_path_is_postgres(const char *path);
 /* `path` fit for a message: a PostgreSQL URI's password replaced by ***.
  * Returns buf (or path itself when there is nothing to hide). */
 const char *store_path_for_display(const char *path, char *buf, size_t n);
-int cmd_export(int argc, char **argv);
-void cmd_export_help(void);
-int cmd_migrate(int argc, char **argv);
-void cmd_migrate_help(void);
-int cmd_backup(int argc, char **argv);
-void cmd_backup_help(void);
-int cmd_seal(int argc, char **argv);
-void cmd_seal_help(void);
+command_run_fn cmd_export;
+command_help_fn cmd_export_help;
+command_run_fn cmd_migrate;
+command_help_fn cmd_migrate_help;
+command_run_fn cmd_backup;
+command_help_fn cmd_backup_help;
+command_run_fn cmd_seal;
+command_help_fn cmd_seal_help;
 
 /* Reads a 32-byte key (raw, or 64 hex digits) from `path`; 0 or -1 after
  * printing what is wrong. */
