@@ -22,11 +22,29 @@
 #include "impl.h"
 int abi_call_leave(int rc, const void *handle);
 
+/* The body of every generated public function: `impl_call` runs between
+ * error_call_enter and abi_call_leave, so the error rules of ABI.md section 3
+ * are one piece of code. */
+#define ABI_CALL(impl_call, handle)                                                                \
+    do {                                                                                           \
+        error_call_enter();                                                                        \
+        return abi_call_leave((impl_call), (handle));                                              \
+    } while (0)
+
 /* Returns DD_EINVAL naming the parameter when `ptr` is NULL. */
 #define ABI_REQUIRE(ptr, name)                                                                     \
     do {                                                                                           \
         if (!(ptr))                                                                                \
             return error_set(DD_EINVAL, "%s must not be NULL", name);                              \
+    } while (0)
+
+/* Returns DD_EINVAL naming the parameter when the result buffer `buf` is
+ * NULL; otherwise empties it, so a failed call leaves nothing to free. */
+#define ABI_REQUIRE_BUF(buf, name)                                                                 \
+    do {                                                                                           \
+        ABI_REQUIRE(buf, name);                                                                    \
+        (buf)->data = NULL;                                                                        \
+        (buf)->len = 0;                                                                            \
     } while (0)
 
 /* Returns DD_EINVAL naming the struct unless `version` is the one this

@@ -153,9 +153,7 @@ int abi_impl_dd_crdt_digest(uint64_t *out, const dd_crdt *vh)
 /* Runs a writer into a bytes buffer and hands the result out as a dd_buf. */
 static int to_buf(dd_buf *out, const dd_crdt *vh, int (*fn)(const crdt *, bytes *))
 {
-    ABI_REQUIRE(out, "out");
-    out->data = NULL;
-    out->len = 0;
+    ABI_REQUIRE_BUF(out, "out");
     ACQUIRE(v, vh);
     bytes b = BYTES_INIT;
     int rc = fn(v, &b);
@@ -249,9 +247,7 @@ int abi_impl_dd_crdt_count(uint64_t *out, const dd_crdt *vh)
 
 int abi_impl_dd_crdt_register_get(dd_buf *out, const dd_crdt *vh)
 {
-    ABI_REQUIRE(out, "out");
-    out->data = NULL;
-    out->len = 0;
+    ABI_REQUIRE_BUF(out, "out");
     ACQUIRE(v, vh);
     const uint8_t *p;
     size_t len;

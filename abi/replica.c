@@ -275,9 +275,7 @@ int abi_impl_dd_replica_get(dd_crdt **out, dd_replica *r, const uint8_t *key, si
 
 int abi_impl_dd_replica_to_json(dd_buf *out, dd_replica *r, const uint8_t *key, size_t key_len)
 {
-    ABI_REQUIRE(out, "out");
-    out->data = NULL;
-    out->len = 0;
+    ABI_REQUIRE_BUF(out, "out");
     crdt *v = NULL;
     int rc = replica_value(r, key, key_len, &v);
     if (rc)
@@ -304,9 +302,7 @@ int abi_impl_dd_replica_delete(dd_replica *r, const uint8_t *key, size_t key_len
 
 int abi_impl_dd_replica_keys(dd_buf *out, dd_replica *r, uint64_t *cursor, uint32_t max)
 {
-    ABI_REQUIRE(out, "out");
-    out->data = NULL;
-    out->len = 0;
+    ABI_REQUIRE_BUF(out, "out");
     ABI_REQUIRE(cursor, "cursor");
     if (!max)
         max = 1000;

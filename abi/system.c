@@ -9,8 +9,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "abi.h"
-#include "node/node.h"
+#include "system.h"
 #include "util/clock.h"
 
 /* Pump mode: takes the host's time, refusing one before the last (issue
@@ -135,16 +134,6 @@ int abi_impl_dd_system_close(dd_system *sys)
 {
     return handle_close(sys, HK_SYSTEM, "system");
 }
-
-#define SYSTEM_ENTER(var, h)                                                                       \
-    node *var = handle_acquire((h), HK_SYSTEM, "system");                                          \
-    if (!var)                                                                                      \
-        return DD_EMISUSE;                                                                         \
-    node_lock(var)
-
-#define SYSTEM_LEAVE(var, h)                                                                       \
-    node_unlock(var);                                                                              \
-    handle_release(h)
 
 int abi_impl_dd_system_tick(dd_system *sys, uint64_t now_ms)
 {

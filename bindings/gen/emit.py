@@ -396,8 +396,7 @@ def abi_calls_files(hdr):
         bodies.setdefault(areas[fn.name], []).extend([
             "DD_API int %s(%s)" % (fn.name, params),
             "{",
-            "    error_call_enter();",
-            "    return abi_call_leave(abi_impl_%s(%s), %s);" % (fn.name, args, handle),
+            "    ABI_CALL(abi_impl_%s(%s), %s);" % (fn.name, args, handle),
             "}",
             "",
         ])
@@ -409,9 +408,8 @@ def abi_calls_files(hdr):
             " * The brackets of the header's %s functions, one per public int" % (
                 "library-wide" if area == CALLS_LIBRARY else "'%s'" % area.replace("_", " ")),
             " * function, so that the error rules hold for every function by",
-            " * construction rather than by care in each: error_call_enter /",
-            " * abi_call_leave (abi/dd_error.c, core/util/error.c). One file per",
-            " * section of abi/include/ddata.h.",
+            " * construction rather than by care in each: ABI_CALL (abi/abi.h). One",
+            " * file per section of abi/include/ddata.h.",
             " */",
             '#include "abi.h"',
             "",
