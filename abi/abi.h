@@ -57,8 +57,24 @@ int abi_check_version(const char *what, uint32_t version, uint32_t known);
             return version_rc_;                                                                    \
     } while (0)
 
+/* The body of every dd_<struct>_init(ptr, version): checks both, then fills
+ * in the struct's defaults (`init`, its DD_*_INIT). */
+#define ABI_INIT_DEFAULTS(ptr, name, type, version, known, init)                                   \
+    do {                                                                                           \
+        ABI_REQUIRE(ptr, name);                                                                    \
+        ABI_REQUIRE_VERSION(#type, version, known);                                                \
+        type defaults_ = init;                                                                     \
+        *(ptr) = defaults_;                                                                        \
+        return DD_OK;                                                                              \
+    } while (0)
+
 /* Copies a public dd_limits (NULL = defaults) into the core's struct. */
 int abi_limits(const dd_limits *in, limits *out);
+
+/* Hands out `v` as a dd_crdt handle (*out); on failure frees `v` and
+ * returns DD_ENOMEM. */
+struct crdt;
+int abi_crdt_wrap(dd_crdt **out, struct crdt *v);
 
 /* Moves a core buffer into a dd_buf (ownership passes to the caller). */
 struct bytes;

@@ -176,20 +176,14 @@ static int check_type(const char *type)
 
 int abi_impl_dd_owned_options_init(dd_owned_options *opts, uint32_t version)
 {
-    ABI_REQUIRE(opts, "opts");
-    ABI_REQUIRE_VERSION("dd_owned_options", version, DD_OWNED_OPTIONS_VERSION);
-    dd_owned_options defaults = DD_OWNED_OPTIONS_INIT;
-    *opts = defaults;
-    return DD_OK;
+    ABI_INIT_DEFAULTS(opts, "opts", dd_owned_options, version, DD_OWNED_OPTIONS_VERSION,
+                      DD_OWNED_OPTIONS_INIT);
 }
 
 int abi_impl_dd_owned_type_options_init(dd_owned_type_options *opts, uint32_t version)
 {
-    ABI_REQUIRE(opts, "opts");
-    ABI_REQUIRE_VERSION("dd_owned_type_options", version, DD_OWNED_TYPE_OPTIONS_VERSION);
-    dd_owned_type_options defaults = DD_OWNED_TYPE_OPTIONS_INIT;
-    *opts = defaults;
-    return DD_OK;
+    ABI_INIT_DEFAULTS(opts, "opts", dd_owned_type_options, version, DD_OWNED_TYPE_OPTIONS_VERSION,
+                      DD_OWNED_TYPE_OPTIONS_INIT);
 }
 
 int abi_impl_dd_owned_open(dd_owned **out, const dd_owned_options *opts)

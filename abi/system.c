@@ -35,11 +35,8 @@ static int system_take_time(node *s, uint64_t now_ms, uint64_t *out)
 
 int abi_impl_dd_system_options_init(dd_system_options *opts, uint32_t version)
 {
-    ABI_REQUIRE(opts, "opts");
-    ABI_REQUIRE_VERSION("dd_system_options", version, DD_SYSTEM_OPTIONS_VERSION);
-    dd_system_options defaults = DD_SYSTEM_OPTIONS_INIT;
-    *opts = defaults;
-    return DD_OK;
+    ABI_INIT_DEFAULTS(opts, "opts", dd_system_options, version, DD_SYSTEM_OPTIONS_VERSION,
+                      DD_SYSTEM_OPTIONS_INIT);
 }
 
 static void system_destroy(void *obj)
@@ -196,11 +193,7 @@ int abi_impl_dd_system_next_outgoing(dd_buf *msg, dd_buf *to_node, dd_system *sy
 
 int abi_impl_dd_event_init(dd_event *ev, uint32_t version)
 {
-    ABI_REQUIRE(ev, "event");
-    ABI_REQUIRE_VERSION("dd_event", version, DD_EVENT_VERSION);
-    dd_event defaults = DD_EVENT_INIT;
-    *ev = defaults;
-    return DD_OK;
+    ABI_INIT_DEFAULTS(ev, "event", dd_event, version, DD_EVENT_VERSION, DD_EVENT_INIT);
 }
 
 DD_API void dd_event_clear(dd_event *ev)
