@@ -21,13 +21,7 @@ static void destroy_crdt(void *obj)
 
 int abi_crdt_wrap(dd_crdt **out, crdt *v)
 {
-    uintptr_t h = handle_register(v, HK_CRDT, destroy_crdt);
-    if (!h) {
-        crdt_free(v);
-        return DD_ENOMEM;
-    }
-    *out = (dd_crdt *)h;
-    return DD_OK;
+    HANDLE_PUBLISH(out, v, HK_CRDT, destroy_crdt);
 }
 
 #define ACQUIRE(var, handle)                                                                       \

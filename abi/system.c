@@ -118,13 +118,7 @@ int abi_impl_dd_system_open(dd_system **out, const dd_system_options *opts)
             return rc;
         }
     }
-    uintptr_t h = handle_register(s, HK_SYSTEM, system_destroy);
-    if (!h) {
-        system_destroy(s);
-        return DD_ENOMEM;
-    }
-    *out = (dd_system *)h;
-    return DD_OK;
+    HANDLE_PUBLISH(out, s, HK_SYSTEM, system_destroy);
 }
 
 int abi_impl_dd_system_close(dd_system *sys)
