@@ -177,6 +177,13 @@ class _HeaderDocs:
         return "`%s.%s`: see ddata.h." % (struct, name)
 
 
+def _rust_signature(hdr, fn):
+    """"(a: T, b: U) -> R" for a function or callback; no arrow for void."""
+    params = ", ".join("%s: %s" % (_rust_ident(p.name), _rust_type(hdr, p.type)) for p in fn.params)
+    ret = _rust_type(hdr, fn.ret, for_return=True)
+    return "(%s)%s" % (params, " -> " + ret if ret else "")
+
+
 def rust_ffi(hdr):
     out = [
         "// " + BANNER,
@@ -225,18 +232,14 @@ def rust_ffi(hdr):
             out.append("}")
         out.append("")
     for cb in hdr.callbacks:
-        params = ", ".join("%s: %s" % (_rust_ident(p.name), _rust_type(hdr, p.type)) for p in cb.params)
-        ret = _rust_type(hdr, cb.ret, for_return=True)
         out.append("/// " + docs.typedef(cb.name))
-        out.append('pub type %s = Option<unsafe extern "C" fn(%s)%s>;' % (cb.name, params, " -> " + ret if ret else ""))
+        out.append('pub type %s = Option<unsafe extern "C" fn%s>;' % (cb.name, _rust_signature(hdr, cb)))
     if hdr.callbacks:
         out.append("")
     out.append('extern "C" {')
     for fn in hdr.functions:
-        params = ", ".join("%s: %s" % (_rust_ident(p.name), _rust_type(hdr, p.type)) for p in fn.params)
-        ret = _rust_type(hdr, fn.ret, for_return=True)
         out.append("    /// " + docs.function(fn.name))
-        out.append("    pub fn %s(%s)%s;" % (fn.name, params, " -> " + ret if ret else ""))
+        out.append("    pub fn %s%s;" % (fn.name, _rust_signature(hdr, fn)))
     out.append("}")
     out.append("")
     out.append("/// Every function the header exports, for binding-coverage checks.")
