@@ -74,4 +74,26 @@ static inline bool array_reserve(void *items, size_t *cap, size_t need, size_t s
     return true;
 }
 
+/* Makes room for one more item in a ring buffer of `size`-byte items:
+ * `items` is the address of its pointer (T **), `len` items are in use from
+ * *head of *cap. When full, moves them in order into a larger array and
+ * sets *head to 0. false, with the ring untouched, on exhaustion. */
+static inline bool ring_reserve(void *items, size_t *cap, size_t *head, size_t len, size_t size)
+{
+    if (len < *cap)
+        return true;
+    size_t ncap = grow_capacity(*cap, len + 1);
+    unsigned char *old, *grown = alloc_array(ncap, size);
+    if (!grown)
+        return false;
+    memcpy(&old, items, sizeof(old));
+    for (size_t i = 0; i < len; i++)
+        memcpy(grown + i * size, old + ((*head + i) % *cap) * size, size);
+    free(old);
+    memcpy(items, &grown, sizeof(grown));
+    *cap = ncap;
+    *head = 0;
+    return true;
+}
+
 #endif
