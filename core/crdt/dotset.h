@@ -117,6 +117,18 @@ static inline bool ds_ctx_has(const dotset *s, uint32_t ax, uint64_t ctr)
     return ctr <= s->vv[ax] || (s->ncloud && ds_cloud_has(s, ax, ctr));
 }
 int ds_ctx_add(dotset *s, uint32_t ax, uint64_t ctr);
+/* The index of dot (ax, ctr) in d[0..n), or UINT32_MAX. With `map`, d's
+ * actor slots are another dotset's, mapped through it (src slots to dst
+ * slots) before comparing. Inline for the same reason as ds_ctx_has: a join
+ * asks it for every dot of both sides. */
+static inline uint32_t ds_dot_index(const ds_dot *d, uint32_t n, const uint32_t *map, uint32_t ax,
+                                    uint64_t ctr)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if ((map ? map[d[i].ax] : d[i].ax) == ax && d[i].ctr == ctr)
+            return i;
+    return UINT32_MAX;
+}
 /* Claims every dot of `ax` up to `ctr` as seen. */
 void ds_ctx_raise(dotset *s, uint32_t ax, uint64_t ctr);
 /* The next fresh counter of `ax` in this context. */

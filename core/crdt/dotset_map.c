@@ -138,27 +138,18 @@ int ds_join_map_entry(dotset *dst, uint32_t i, const ds_dot *a, uint32_t na, con
     }
     uint32_t n = 0;
     for (uint32_t k = 0; k < na; k++) {
-        bool in_b = false;
-        for (uint32_t m = 0; m < nb; m++)
-            if (map[b[m].ax] == a[k].ax && b[m].ctr == a[k].ctr)
-                in_b = true;
+        uint32_t in_b = ds_dot_index(b, nb, map, a[k].ax, a[k].ctr);
         uint32_t sax = rmap[a[k].ax];
-        if (in_b || sax == UINT32_MAX || !ds_ctx_has(src, sax, a[k].ctr)) {
+        if (in_b != UINT32_MAX || sax == UINT32_MAX || !ds_ctx_has(src, sax, a[k].ctr)) {
             keep[n].d = a[k];
             keep[n].val = ds_dot_val(dst, i, k);
-            keep[n].other = NULL;
-            for (uint32_t m = 0; in_b && m < nb; m++)
-                if (map[b[m].ax] == a[k].ax && b[m].ctr == a[k].ctr)
-                    keep[n].other = ds_dot_val(src, (uint32_t)j, m);
+            keep[n].other = in_b != UINT32_MAX ? ds_dot_val(src, (uint32_t)j, in_b) : NULL;
             n++;
         }
     }
     for (uint32_t m = 0; m < nb; m++) {
         uint32_t dax = map[b[m].ax];
-        bool in_a = false;
-        for (uint32_t k = 0; k < na; k++)
-            if (a[k].ax == dax && a[k].ctr == b[m].ctr)
-                in_a = true;
+        bool in_a = ds_dot_index(a, na, NULL, dax, b[m].ctr) != UINT32_MAX;
         if (!in_a && !ds_ctx_has(dst, dax, b[m].ctr)) {
             keep[n].d.ax = dax;
             keep[n].d.ctr = b[m].ctr;
