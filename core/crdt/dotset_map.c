@@ -67,6 +67,19 @@ fail:
     return rc;
 }
 
+/* The end of a clone loop that stopped at value k - 1: with rc ST_OK hands
+ * v[0..n) to entry idx of dst, otherwise frees the k - 1 values cloned
+ * before the one that failed and returns rc. */
+static int set_cloned_vals(dotset *dst, uint32_t idx, const ds_dot *d, crdt **v, uint32_t n, int rc,
+                           uint32_t k)
+{
+    if (rc == ST_OK)
+        return ds_set_dot_vals(dst, idx, d, v, n);
+    for (uint32_t j = 0; j + 1 < k; j++)
+        crdt_free(v[j]);
+    return rc;
+}
+
 int ds_clone_dot_vals(dotset *dst, uint32_t idx, const dotset *src, uint32_t i, const ds_dot *d,
                       uint32_t n)
 {
@@ -78,12 +91,7 @@ int ds_clone_dot_vals(dotset *dst, uint32_t idx, const dotset *src, uint32_t i, 
     uint32_t k = 0;
     for (; k < n && !rc; k++)
         rc = crdt_clone(&v[k], ds_dot_val(src, i, k));
-    if (rc) {
-        for (uint32_t j = 0; j + 1 < k; j++)
-            crdt_free(v[j]);
-    } else {
-        rc = ds_set_dot_vals(dst, idx, d, v, n);
-    }
+    rc = set_cloned_vals(dst, idx, d, v, n, rc, k);
     if (v != stackv)
         free(v);
     return rc;
@@ -183,12 +191,7 @@ int ds_join_map_entry(dotset *dst, uint32_t i, const ds_dot *a, uint32_t na, con
             }
         }
     }
-    if (rc) {
-        for (uint32_t m = 0; m + 1 < k; m++)
-            crdt_free(vals[m]);
-    } else {
-        rc = ds_set_dot_vals(dst, i, dots, vals, n);
-    }
+    rc = set_cloned_vals(dst, i, dots, vals, n, rc, k);
     if (dots != stackd)
         free(dots);
 done:
