@@ -100,6 +100,16 @@ static inline const uint8_t *ds_elem(const dotset *s, const ds_entry *e)
 int64_t ds_find(const dotset *s, const uint8_t *e, size_t len, uint32_t hash);
 /* Appends a new entry without dots (the caller sets them); *idx receives it. */
 int ds_insert(dotset *s, const uint8_t *e, size_t len, uint32_t hash, uint32_t *idx);
+/* The entry a write of a new dot goes to: `found` (from ds_find) when `e`
+ * is there, else a new one (ds_insert). */
+static inline int ds_entry_for(dotset *s, int64_t found, const uint8_t *e, size_t len,
+                               uint32_t hash, uint32_t *idx)
+{
+    if (found < 0)
+        return ds_insert(s, e, len, hash, idx);
+    *idx = (uint32_t)found;
+    return 0;
+}
 /* Removes entry `i` (freeing its value); the last entry moves to `i`. */
 void ds_remove_at(dotset *s, uint32_t i);
 void ds_remove_all(dotset *s);
@@ -140,6 +150,19 @@ int ds_ctx_join(dotset *dst, const dotset *src);
 int ds_map_actors(dotset *dst, const dotset *src, uint32_t **map);
 /* ds_ctx_join with the actor map already made. */
 int ds_ctx_join_mapped(dotset *dst, const dotset *src, const uint32_t *map);
+
+/* Where a write of a new dot for element (or key) `e` by `actor` stands:
+ * the actor's slot and next counter, e's hash and its entry (`found`, -1
+ * when absent). ds_write_begin fills it and, with a delta, records the
+ * write there (*didx: its entry in the delta). */
+typedef struct ds_write {
+    uint32_t ax;
+    uint64_t ctr;
+    uint32_t hash;
+    int64_t found;
+} ds_write;
+int ds_write_begin(dotset *s, const uint8_t *e, size_t len, uint64_t actor, dotset *delta,
+                   ds_write *w, uint32_t *didx);
 
 /* Causal mutators; `delta` (may be NULL) is an empty dotset to fill. */
 int ds_add(dotset *s, const uint8_t *e, size_t len, uint64_t actor, dotset *delta,

@@ -204,34 +204,20 @@ done:
 
 int ds_map_put(dotset *s, const uint8_t *key, size_t len, uint64_t actor, crdt *val, dotset *delta)
 {
-    uint32_t ax;
-    int rc = ds_actor_slot(s, actor, &ax);
+    ds_write w;
+    uint32_t didx = 0, idx = 0;
+    int rc = ds_write_begin(s, key, len, actor, delta, &w, &didx);
+    if (rc == ST_OK && delta)
+        rc = crdt_clone(&delta->vals[didx], val);
+    if (rc == ST_OK)
+        rc = ds_entry_for(s, w.found, key, len, w.hash, &idx);
     if (rc)
         goto fail;
-    uint64_t ctr = ds_next_ctr(s, ax);
-    uint32_t h = ds_hash(key, len);
-    int64_t found = ds_find(s, key, len, h);
-    if (delta) {
-        uint32_t didx;
-        rc = ds_delta_add(delta, s, found, key, len, h, actor, ctr, &didx);
-        if (!rc)
-            rc = crdt_clone(&delta->vals[didx], val);
-        if (rc)
-            goto fail;
-    }
-    uint32_t idx;
-    if (found < 0) {
-        rc = ds_insert(s, key, len, h, &idx);
-        if (rc)
-            goto fail;
-    } else {
-        idx = (uint32_t)found;
-    }
-    ds_dot d = {ax, ctr};
+    ds_dot d = {w.ax, w.ctr};
     rc = ds_set_dot_vals(s, idx, &d, &val, 1);
     if (rc)
         return rc; /* val already freed */
-    return ds_ctx_add(s, ax, ctr);
+    return ds_ctx_add(s, w.ax, w.ctr);
 fail:
     crdt_free(val);
     return rc;
