@@ -22,11 +22,29 @@
 #include "impl.h"
 int abi_call_leave(int rc, const void *handle);
 
+/* The body of every generated public function: `impl_call` runs between
+ * error_call_enter and abi_call_leave, so the error rules of ABI.md section 3
+ * are one piece of code. */
+#define ABI_CALL(impl_call, handle)                                                                \
+    do {                                                                                           \
+        error_call_enter();                                                                        \
+        return abi_call_leave((impl_call), (handle));                                              \
+    } while (0)
+
 /* Returns DD_EINVAL naming the parameter when `ptr` is NULL. */
 #define ABI_REQUIRE(ptr, name)                                                                     \
     do {                                                                                           \
         if (!(ptr))                                                                                \
             return error_set(DD_EINVAL, "%s must not be NULL", name);                              \
+    } while (0)
+
+/* Returns DD_EINVAL naming the parameter when the result buffer `buf` is
+ * NULL; otherwise empties it, so a failed call leaves nothing to free. */
+#define ABI_REQUIRE_BUF(buf, name)                                                                 \
+    do {                                                                                           \
+        ABI_REQUIRE(buf, name);                                                                    \
+        (buf)->data = NULL;                                                                        \
+        (buf)->len = 0;                                                                            \
     } while (0)
 
 /* Returns DD_EINVAL naming the struct unless `version` is the one this
@@ -39,8 +57,24 @@ int abi_check_version(const char *what, uint32_t version, uint32_t known);
             return version_rc_;                                                                    \
     } while (0)
 
+/* The body of every dd_<struct>_init(ptr, version): checks both, then fills
+ * in the struct's defaults (`init`, its DD_*_INIT). */
+#define ABI_INIT_DEFAULTS(ptr, name, type, version, known, init)                                   \
+    do {                                                                                           \
+        ABI_REQUIRE(ptr, name);                                                                    \
+        ABI_REQUIRE_VERSION(#type, version, known);                                                \
+        type defaults_ = init;                                                                     \
+        *(ptr) = defaults_;                                                                        \
+        return DD_OK;                                                                              \
+    } while (0)
+
 /* Copies a public dd_limits (NULL = defaults) into the core's struct. */
 int abi_limits(const dd_limits *in, limits *out);
+
+/* Hands out `v` as a dd_crdt handle (*out); on failure frees `v` and
+ * returns DD_ENOMEM. */
+struct crdt;
+int abi_crdt_wrap(dd_crdt **out, struct crdt *v);
 
 /* Moves a core buffer into a dd_buf (ownership passes to the caller). */
 struct bytes;

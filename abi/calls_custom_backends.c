@@ -2,51 +2,43 @@
 /*
  * The brackets of the header's 'custom backends' functions, one per public int
  * function, so that the error rules hold for every function by
- * construction rather than by care in each: error_call_enter /
- * abi_call_leave (abi/dd_error.c, core/util/error.c). One file per
- * section of abi/include/ddata.h.
+ * construction rather than by care in each: ABI_CALL (abi/abi.h). One
+ * file per section of abi/include/ddata.h.
  */
 #include "abi.h"
 
 DD_API int dd_journal_open_custom(dd_journal **out, const dd_backend_ops *ops, void *user,
                                   const dd_store_options *opts)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_journal_open_custom(out, ops, user, opts), NULL);
+    ABI_CALL(abi_impl_dd_journal_open_custom(out, ops, user, opts), NULL);
 }
 
 DD_API int dd_state_store_open_custom(dd_state_store **out, const dd_backend_ops *ops, void *user,
                                       const dd_store_options *opts)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_state_store_open_custom(out, ops, user, opts), NULL);
+    ABI_CALL(abi_impl_dd_state_store_open_custom(out, ops, user, opts), NULL);
 }
 
 DD_API int dd_backend_tags_contain(int *out, const uint8_t *tags, size_t tags_len,
                                    const uint8_t *tag, size_t tag_len)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_backend_tags_contain(out, tags, tags_len, tag, tag_len),
-                          NULL);
+    ABI_CALL(abi_impl_dd_backend_tags_contain(out, tags, tags_len, tag, tag_len), NULL);
 }
 
 DD_API int dd_backend_tags_next(const uint8_t **tag, size_t *tag_len, const uint8_t *tags,
                                 size_t tags_len, size_t *pos)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_backend_tags_next(tag, tag_len, tags, tags_len, pos), NULL);
+    ABI_CALL(abi_impl_dd_backend_tags_next(tag, tag_len, tags, tags_len, pos), NULL);
 }
 
 DD_API int dd_backend_open_builtin(const dd_backend_ops **ops, void **user,
                                    const dd_store_options *opts)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_backend_open_builtin(ops, user, opts), NULL);
+    ABI_CALL(abi_impl_dd_backend_open_builtin(ops, user, opts), NULL);
 }
 
 DD_API int dd_backend_check(dd_buf *report, const dd_backend_ops *ops, dd_backend_new_fn new_store,
                             void *factory_ctx)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_backend_check(report, ops, new_store, factory_ctx), NULL);
+    ABI_CALL(abi_impl_dd_backend_check(report, ops, new_store, factory_ctx), NULL);
 }

@@ -2,32 +2,27 @@
 /*
  * The brackets of the header's library-wide functions, one per public int
  * function, so that the error rules hold for every function by
- * construction rather than by care in each: error_call_enter /
- * abi_call_leave (abi/dd_error.c, core/util/error.c). One file per
- * section of abi/include/ddata.h.
+ * construction rather than by care in each: ABI_CALL (abi/abi.h). One
+ * file per section of abi/include/ddata.h.
  */
 #include "abi.h"
 
 DD_API int dd_version_number(void)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_version_number(), NULL);
+    ABI_CALL(abi_impl_dd_version_number(), NULL);
 }
 
 DD_API int dd_abi_version(void)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_abi_version(), NULL);
+    ABI_CALL(abi_impl_dd_abi_version(), NULL);
 }
 
 DD_API int dd_init(void)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_init(), NULL);
+    ABI_CALL(abi_impl_dd_init(), NULL);
 }
 
 DD_API int dd_limits_init(dd_limits *opts, uint32_t version)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_limits_init(opts, version), NULL);
+    ABI_CALL(abi_impl_dd_limits_init(opts, version), NULL);
 }

@@ -2,93 +2,78 @@
 /*
  * The brackets of the header's 'replica' functions, one per public int
  * function, so that the error rules hold for every function by
- * construction rather than by care in each: error_call_enter /
- * abi_call_leave (abi/dd_error.c, core/util/error.c). One file per
- * section of abi/include/ddata.h.
+ * construction rather than by care in each: ABI_CALL (abi/abi.h). One
+ * file per section of abi/include/ddata.h.
  */
 #include "abi.h"
 
 DD_API int dd_replica_options_init(dd_replica_options *opts, uint32_t version)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_replica_options_init(opts, version), NULL);
+    ABI_CALL(abi_impl_dd_replica_options_init(opts, version), NULL);
 }
 
 DD_API int dd_replica_open(dd_replica **out, dd_system *sys, const dd_replica_options *opts)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_replica_open(out, sys, opts), sys);
+    ABI_CALL(abi_impl_dd_replica_open(out, sys, opts), sys);
 }
 
 DD_API int dd_replica_close(dd_replica *r)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_replica_close(r), r);
+    ABI_CALL(abi_impl_dd_replica_close(r), r);
 }
 
 DD_API int dd_replica_update(dd_replica *r, const uint8_t *key, size_t key_len, uint32_t type,
                              const dd_op *op)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_replica_update(r, key, key_len, type, op), r);
+    ABI_CALL(abi_impl_dd_replica_update(r, key, key_len, type, op), r);
 }
 
 DD_API int dd_replica_get(dd_crdt **out, dd_replica *r, const uint8_t *key, size_t key_len)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_replica_get(out, r, key, key_len), r);
+    ABI_CALL(abi_impl_dd_replica_get(out, r, key, key_len), r);
 }
 
 DD_API int dd_replica_to_json(dd_buf *out, dd_replica *r, const uint8_t *key, size_t key_len)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_replica_to_json(out, r, key, key_len), r);
+    ABI_CALL(abi_impl_dd_replica_to_json(out, r, key, key_len), r);
 }
 
 DD_API int dd_replica_delete(dd_replica *r, const uint8_t *key, size_t key_len)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_replica_delete(r, key, key_len), r);
+    ABI_CALL(abi_impl_dd_replica_delete(r, key, key_len), r);
 }
 
 DD_API int dd_replica_keys(dd_buf *out, dd_replica *r, uint64_t *cursor, uint32_t max)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_replica_keys(out, r, cursor, max), r);
+    ABI_CALL(abi_impl_dd_replica_keys(out, r, cursor, max), r);
 }
 
 DD_API int dd_replica_key_count(uint64_t *out, dd_replica *r)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_replica_key_count(out, r), r);
+    ABI_CALL(abi_impl_dd_replica_key_count(out, r), r);
 }
 
 DD_API int dd_replica_subscribe(dd_replica *r, const uint8_t *key, size_t key_len, int is_prefix)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_replica_subscribe(r, key, key_len, is_prefix), r);
+    ABI_CALL(abi_impl_dd_replica_subscribe(r, key, key_len, is_prefix), r);
 }
 
 DD_API int dd_replica_write(uint64_t *request_id, dd_replica *r, const uint8_t *key, size_t key_len,
                             uint32_t type, const dd_op *op, uint32_t consistency, uint32_t n,
                             uint64_t timeout_ms)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_replica_write(request_id, r, key, key_len, type, op,
-                                                    consistency, n, timeout_ms),
-                          r);
+    ABI_CALL(abi_impl_dd_replica_write(request_id, r, key, key_len, type, op, consistency, n,
+                                       timeout_ms),
+             r);
 }
 
 DD_API int dd_replica_read(uint64_t *request_id, dd_replica *r, const uint8_t *key, size_t key_len,
                            uint32_t consistency, uint32_t n, uint64_t timeout_ms)
 {
-    error_call_enter();
-    return abi_call_leave(
-        abi_impl_dd_replica_read(request_id, r, key, key_len, consistency, n, timeout_ms), r);
+    ABI_CALL(abi_impl_dd_replica_read(request_id, r, key, key_len, consistency, n, timeout_ms), r);
 }
 
 DD_API int dd_replica_flush(dd_replica *r)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_replica_flush(r), r);
+    ABI_CALL(abi_impl_dd_replica_flush(r), r);
 }

@@ -2,130 +2,109 @@
 /*
  * The brackets of the header's 'system' functions, one per public int
  * function, so that the error rules hold for every function by
- * construction rather than by care in each: error_call_enter /
- * abi_call_leave (abi/dd_error.c, core/util/error.c). One file per
- * section of abi/include/ddata.h.
+ * construction rather than by care in each: ABI_CALL (abi/abi.h). One
+ * file per section of abi/include/ddata.h.
  */
 #include "abi.h"
 
 DD_API int dd_system_options_init(dd_system_options *opts, uint32_t version)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_system_options_init(opts, version), NULL);
+    ABI_CALL(abi_impl_dd_system_options_init(opts, version), NULL);
 }
 
 DD_API int dd_system_open(dd_system **out, const dd_system_options *opts)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_system_open(out, opts), NULL);
+    ABI_CALL(abi_impl_dd_system_open(out, opts), NULL);
 }
 
 DD_API int dd_system_close(dd_system *sys)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_system_close(sys), sys);
+    ABI_CALL(abi_impl_dd_system_close(sys), sys);
 }
 
 DD_API int dd_system_tick(dd_system *sys, uint64_t now_ms)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_system_tick(sys, now_ms), sys);
+    ABI_CALL(abi_impl_dd_system_tick(sys, now_ms), sys);
 }
 
 DD_API int dd_system_deliver(dd_system *sys, uint64_t now_ms, const char *from, size_t from_len,
                              const uint8_t *bytes, size_t len)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_system_deliver(sys, now_ms, from, from_len, bytes, len), sys);
+    ABI_CALL(abi_impl_dd_system_deliver(sys, now_ms, from, from_len, bytes, len), sys);
 }
 
 DD_API int dd_system_next_outgoing(dd_buf *msg, dd_buf *to_node, dd_system *sys)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_system_next_outgoing(msg, to_node, sys), sys);
+    ABI_CALL(abi_impl_dd_system_next_outgoing(msg, to_node, sys), sys);
 }
 
 DD_API int dd_system_set_wall_clock(dd_system *sys, dd_clock_fn clock, void *ctx)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_system_set_wall_clock(sys, clock, ctx), sys);
+    ABI_CALL(abi_impl_dd_system_set_wall_clock(sys, clock, ctx), sys);
 }
 
 DD_API int dd_event_init(dd_event *ev, uint32_t version)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_event_init(ev, version), NULL);
+    ABI_CALL(abi_impl_dd_event_init(ev, version), NULL);
 }
 
 DD_API int dd_system_next_event(dd_event *out, dd_system *sys)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_system_next_event(out, sys), sys);
+    ABI_CALL(abi_impl_dd_system_next_event(out, sys), sys);
 }
 
 DD_API int dd_system_event_fd(int *fd, dd_system *sys)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_system_event_fd(fd, sys), sys);
+    ABI_CALL(abi_impl_dd_system_event_fd(fd, sys), sys);
 }
 
 DD_API int dd_system_incarnation(uint64_t *out, dd_system *sys)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_system_incarnation(out, sys), sys);
+    ABI_CALL(abi_impl_dd_system_incarnation(out, sys), sys);
 }
 
 DD_API int dd_system_leave(dd_system *sys, uint64_t timeout_ms)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_system_leave(sys, timeout_ms), sys);
+    ABI_CALL(abi_impl_dd_system_leave(sys, timeout_ms), sys);
 }
 
 DD_API int dd_system_listen_address(dd_buf *out, dd_system *sys)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_system_listen_address(out, sys), sys);
+    ABI_CALL(abi_impl_dd_system_listen_address(out, sys), sys);
 }
 
 DD_API int dd_system_connect(dd_system *sys, const char *address)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_system_connect(sys, address), sys);
+    ABI_CALL(abi_impl_dd_system_connect(sys, address), sys);
 }
 
 DD_API int dd_system_stats_json(dd_buf *out, dd_system *sys)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_system_stats_json(out, sys), sys);
+    ABI_CALL(abi_impl_dd_system_stats_json(out, sys), sys);
 }
 
 DD_API int dd_system_metrics_text(dd_buf *out, dd_system *sys)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_system_metrics_text(out, sys), sys);
+    ABI_CALL(abi_impl_dd_system_metrics_text(out, sys), sys);
 }
 
 DD_API int dd_system_next_log(dd_buf *out, dd_system *sys)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_system_next_log(out, sys), sys);
+    ABI_CALL(abi_impl_dd_system_next_log(out, sys), sys);
 }
 
 DD_API int dd_node_key_generate(dd_buf *public_key, const char *path)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_node_key_generate(public_key, path), NULL);
+    ABI_CALL(abi_impl_dd_node_key_generate(public_key, path), NULL);
 }
 
 DD_API int dd_system_public_key(dd_buf *out, dd_system *sys)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_system_public_key(out, sys), sys);
+    ABI_CALL(abi_impl_dd_system_public_key(out, sys), sys);
 }
 
 DD_API int dd_system_set_peer_keys(dd_system *sys, const uint8_t *public_keys,
                                    const char *const *node_ids, size_t count)
 {
-    error_call_enter();
-    return abi_call_leave(abi_impl_dd_system_set_peer_keys(sys, public_keys, node_ids, count), sys);
+    ABI_CALL(abi_impl_dd_system_set_peer_keys(sys, public_keys, node_ids, count), sys);
 }

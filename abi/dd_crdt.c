@@ -19,15 +19,9 @@ static void destroy_crdt(void *obj)
     crdt_free(obj);
 }
 
-static int wrap(dd_crdt **out, crdt *v)
+int abi_crdt_wrap(dd_crdt **out, crdt *v)
 {
-    uintptr_t h = handle_register(v, HK_CRDT, destroy_crdt);
-    if (!h) {
-        crdt_free(v);
-        return DD_ENOMEM;
-    }
-    *out = (dd_crdt *)h;
-    return DD_OK;
+    HANDLE_PUBLISH(out, v, HK_CRDT, destroy_crdt);
 }
 
 #define ACQUIRE(var, handle)                                                                       \
@@ -41,7 +35,7 @@ int abi_impl_dd_crdt_new(dd_crdt **out, uint32_t type)
     *out = NULL;
     crdt *v;
     int rc = crdt_new(&v, (crdt_type)type);
-    return rc ? rc : wrap(out, v);
+    return rc ? rc : abi_crdt_wrap(out, v);
 }
 
 int abi_impl_dd_crdt_free(dd_crdt *v)
@@ -57,7 +51,7 @@ int abi_impl_dd_crdt_clone(dd_crdt **out, const dd_crdt *vh)
     crdt *c;
     int rc = crdt_clone(&c, v);
     handle_release(vh);
-    return rc ? rc : wrap(out, c);
+    return rc ? rc : abi_crdt_wrap(out, c);
 }
 
 int abi_impl_dd_crdt_type_of(const dd_crdt *vh)
@@ -110,7 +104,7 @@ int abi_impl_dd_crdt_apply(dd_crdt *vh, const dd_op *op, uint64_t actor, uint64_
     handle_release(vh);
     if (rc || !delta_out)
         return rc;
-    return wrap(delta_out, delta);
+    return abi_crdt_wrap(delta_out, delta);
 }
 
 int abi_impl_dd_crdt_merge(dd_crdt *dsth, const dd_crdt *srch)
@@ -153,9 +147,7 @@ int abi_impl_dd_crdt_digest(uint64_t *out, const dd_crdt *vh)
 /* Runs a writer into a bytes buffer and hands the result out as a dd_buf. */
 static int to_buf(dd_buf *out, const dd_crdt *vh, int (*fn)(const crdt *, bytes *))
 {
-    ABI_REQUIRE(out, "out");
-    out->data = NULL;
-    out->len = 0;
+    ABI_REQUIRE_BUF(out, "out");
     ACQUIRE(v, vh);
     bytes b = BYTES_INIT;
     int rc = fn(v, &b);
@@ -187,35 +179,37 @@ int abi_impl_dd_crdt_elements(dd_buf *out, const dd_crdt *v)
     return to_buf(out, v, crdt_elements);
 }
 
-int abi_impl_dd_crdt_decode(dd_crdt **out, const uint8_t *data, size_t len, const dd_limits *lim,
-                            uint64_t now_ms)
+/* The checks both readers of outside input (encoded bytes, JSON) start with:
+ * `out` cleared, `in` (named `what`) present unless empty, `lim` converted. */
+static int input_begin(dd_crdt **out, const void *in, size_t len, const char *what,
+                       const dd_limits *lim, limits *l)
 {
     ABI_REQUIRE(out, "out");
     *out = NULL;
-    if (!data && len)
-        return error_set(DD_EINVAL, "data is NULL with length %zu", len);
+    if (!in && len)
+        return error_set(DD_EINVAL, "%s is NULL with length %zu", what, len);
+    return abi_limits(lim, l);
+}
+
+int abi_impl_dd_crdt_decode(dd_crdt **out, const uint8_t *data, size_t len, const dd_limits *lim,
+                            uint64_t now_ms)
+{
     limits l;
-    int rc = abi_limits(lim, &l);
-    if (rc)
-        return rc;
-    crdt *v;
-    rc = crdt_decode(&v, data, len, &l, now_ms);
-    return rc ? rc : wrap(out, v);
+    crdt *v = NULL;
+    int rc = input_begin(out, data, len, "data", lim, &l);
+    if (rc == DD_OK)
+        rc = crdt_decode(&v, data, len, &l, now_ms);
+    return rc ? rc : abi_crdt_wrap(out, v);
 }
 
 int abi_impl_dd_crdt_from_json(dd_crdt **out, const char *json, size_t len, const dd_limits *lim)
 {
-    ABI_REQUIRE(out, "out");
-    *out = NULL;
-    if (!json && len)
-        return error_set(DD_EINVAL, "json is NULL with length %zu", len);
     limits l;
-    int rc = abi_limits(lim, &l);
-    if (rc)
-        return rc;
-    crdt *v;
-    rc = crdt_from_json(&v, json, len, &l);
-    return rc ? rc : wrap(out, v);
+    crdt *v = NULL;
+    int rc = input_begin(out, json, len, "json", lim, &l);
+    if (rc == DD_OK)
+        rc = crdt_from_json(&v, json, len, &l);
+    return rc ? rc : abi_crdt_wrap(out, v);
 }
 
 int abi_impl_dd_crdt_counter_value(int64_t *out, const dd_crdt *vh)
@@ -249,9 +243,7 @@ int abi_impl_dd_crdt_count(uint64_t *out, const dd_crdt *vh)
 
 int abi_impl_dd_crdt_register_get(dd_buf *out, const dd_crdt *vh)
 {
-    ABI_REQUIRE(out, "out");
-    out->data = NULL;
-    out->len = 0;
+    ABI_REQUIRE_BUF(out, "out");
     ACQUIRE(v, vh);
     const uint8_t *p;
     size_t len;
@@ -290,5 +282,5 @@ int abi_impl_dd_crdt_map_get(dd_crdt **out, const dd_crdt *mh, const uint8_t *ke
         rc = val ? crdt_clone(&copy, val) : error_set(DD_ENOTFOUND, "map has no such key");
     }
     handle_release(mh);
-    return rc ? rc : wrap(out, copy);
+    return rc ? rc : abi_crdt_wrap(out, copy);
 }

@@ -6,11 +6,7 @@
 
 int abi_impl_dd_limits_init(dd_limits *opts, uint32_t version)
 {
-    ABI_REQUIRE(opts, "opts");
-    ABI_REQUIRE_VERSION("dd_limits", version, DD_LIMITS_VERSION);
-    dd_limits defaults = DD_LIMITS_INIT;
-    *opts = defaults;
-    return DD_OK;
+    ABI_INIT_DEFAULTS(opts, "opts", dd_limits, version, DD_LIMITS_VERSION, DD_LIMITS_INIT);
 }
 
 _Static_assert(DD_LIMITS_MAX_DEPTH == LIMITS_MAX_DEPTH, "public and core depth ceilings agree");

@@ -174,22 +174,26 @@ static int check_type(const char *type)
     return DD_OK;
 }
 
+/* acquire for the calls naming a type: the name is checked first. */
+static int acquire_for_type(dd_owned *h, const char *type, abi_owned **out)
+{
+    int rc = check_type(type);
+    if (rc)
+        return rc;
+    *out = acquire(h);
+    return *out ? DD_OK : DD_EMISUSE;
+}
+
 int abi_impl_dd_owned_options_init(dd_owned_options *opts, uint32_t version)
 {
-    ABI_REQUIRE(opts, "opts");
-    ABI_REQUIRE_VERSION("dd_owned_options", version, DD_OWNED_OPTIONS_VERSION);
-    dd_owned_options defaults = DD_OWNED_OPTIONS_INIT;
-    *opts = defaults;
-    return DD_OK;
+    ABI_INIT_DEFAULTS(opts, "opts", dd_owned_options, version, DD_OWNED_OPTIONS_VERSION,
+                      DD_OWNED_OPTIONS_INIT);
 }
 
 int abi_impl_dd_owned_type_options_init(dd_owned_type_options *opts, uint32_t version)
 {
-    ABI_REQUIRE(opts, "opts");
-    ABI_REQUIRE_VERSION("dd_owned_type_options", version, DD_OWNED_TYPE_OPTIONS_VERSION);
-    dd_owned_type_options defaults = DD_OWNED_TYPE_OPTIONS_INIT;
-    *opts = defaults;
-    return DD_OK;
+    ABI_INIT_DEFAULTS(opts, "opts", dd_owned_type_options, version, DD_OWNED_TYPE_OPTIONS_VERSION,
+                      DD_OWNED_TYPE_OPTIONS_INIT);
 }
 
 int abi_impl_dd_owned_open(dd_owned **out, const dd_owned_options *opts)
@@ -404,12 +408,10 @@ int abi_impl_dd_owned_query(uint64_t *out_request, dd_owned *h, const char *type
 {
     ABI_REQUIRE(out_request, "out_request");
     *out_request = 0;
-    int rc = check_type(type);
+    abi_owned *o;
+    int rc = acquire_for_type(h, type, &o);
     if (rc)
         return rc;
-    abi_owned *o = acquire(h);
-    if (!o)
-        return DD_EMISUSE;
     return release(h, o, owned_query(o->engine, type, node_id, max_staleness_ms, out_request));
 }
 
@@ -454,12 +456,10 @@ int abi_impl_dd_owned_read(dd_owned_view *out, dd_owned *h, const char *type, ui
 {
     ABI_REQUIRE(out, "out");
     memset(out, 0, sizeof(*out));
-    int rc = check_type(type);
+    abi_owned *o;
+    int rc = acquire_for_type(h, type, &o);
     if (rc)
         return rc;
-    abi_owned *o = acquire(h);
-    if (!o)
-        return DD_EMISUSE;
     owned_view_copy v;
     rc = owned_read(o->engine, type, node_id, &v);
     if (rc == DD_OK) {

@@ -45,6 +45,20 @@ uintptr_t handle_register(void *obj, handle_kind kind, handle_destroy_fn destroy
 void *handle_acquire(const void *h, handle_kind kind, const char *what);
 void handle_release(const void *h);
 
+/* The last step of every opener: registers `obj` and hands the handle out
+ * through *out, returning DD_OK from the caller; when out of memory destroys
+ * `obj` with `destroy` and returns DD_ENOMEM. */
+#define HANDLE_PUBLISH(out, obj, kind, destroy)                                                    \
+    do {                                                                                           \
+        uintptr_t handle_ = handle_register((obj), (kind), (destroy));                             \
+        if (!handle_) {                                                                            \
+            (destroy)(obj);                                                                        \
+            return DD_ENOMEM;                                                                      \
+        }                                                                                          \
+        *(out) = (void *)handle_;                                                                  \
+        return DD_OK;                                                                              \
+    } while (0)
+
 /* Takes an extra reference on an already-acquired handle (a child holding
  * its parent). Pair with handle_release. */
 void handle_retain(const void *h);

@@ -8,11 +8,7 @@
 
 int abi_impl_dd_op_init(dd_op *op, uint32_t version)
 {
-    ABI_REQUIRE(op, "op");
-    ABI_REQUIRE_VERSION("dd_op", version, DD_OP_VERSION);
-    dd_op defaults = DD_OP_INIT;
-    *op = defaults;
-    return DD_OK;
+    ABI_INIT_DEFAULTS(op, "op", dd_op, version, DD_OP_VERSION, DD_OP_INIT);
 }
 
 int abi_op_convert(const dd_op *op, crdt_op *ops, uint32_t max)

@@ -22,11 +22,8 @@ typedef struct replica_handle {
 
 int abi_impl_dd_replica_options_init(dd_replica_options *opts, uint32_t version)
 {
-    ABI_REQUIRE(opts, "opts");
-    ABI_REQUIRE_VERSION("dd_replica_options", version, DD_REPLICA_OPTIONS_VERSION);
-    dd_replica_options defaults = DD_REPLICA_OPTIONS_INIT;
-    *opts = defaults;
-    return DD_OK;
+    ABI_INIT_DEFAULTS(opts, "opts", dd_replica_options, version, DD_REPLICA_OPTIONS_VERSION,
+                      DD_REPLICA_OPTIONS_INIT);
 }
 
 static void replica_destroy(void *obj)
@@ -239,11 +236,6 @@ int abi_impl_dd_replica_update(dd_replica *r, const uint8_t *key, size_t key_len
     return rc;
 }
 
-static void destroy_crdt(void *obj)
-{
-    crdt_free(obj);
-}
-
 /* A copy of the key's current value (caller frees), for the readers below. */
 static int replica_value(dd_replica *r, const uint8_t *key, size_t key_len, crdt **v)
 {
@@ -262,22 +254,12 @@ int abi_impl_dd_replica_get(dd_crdt **out, dd_replica *r, const uint8_t *key, si
     *out = NULL;
     crdt *v = NULL;
     int rc = replica_value(r, key, key_len, &v);
-    if (rc)
-        return rc;
-    uintptr_t h = handle_register(v, HK_CRDT, destroy_crdt);
-    if (!h) {
-        crdt_free(v);
-        return DD_ENOMEM;
-    }
-    *out = (dd_crdt *)h;
-    return DD_OK;
+    return rc ? rc : abi_crdt_wrap(out, v);
 }
 
 int abi_impl_dd_replica_to_json(dd_buf *out, dd_replica *r, const uint8_t *key, size_t key_len)
 {
-    ABI_REQUIRE(out, "out");
-    out->data = NULL;
-    out->len = 0;
+    ABI_REQUIRE_BUF(out, "out");
     crdt *v = NULL;
     int rc = replica_value(r, key, key_len, &v);
     if (rc)
@@ -304,9 +286,7 @@ int abi_impl_dd_replica_delete(dd_replica *r, const uint8_t *key, size_t key_len
 
 int abi_impl_dd_replica_keys(dd_buf *out, dd_replica *r, uint64_t *cursor, uint32_t max)
 {
-    ABI_REQUIRE(out, "out");
-    out->data = NULL;
-    out->len = 0;
+    ABI_REQUIRE_BUF(out, "out");
     ABI_REQUIRE(cursor, "cursor");
     if (!max)
         max = 1000;

@@ -9,8 +9,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "abi.h"
-#include "node/node.h"
+#include "system.h"
 #include "util/clock.h"
 
 /* Pump mode: takes the host's time, refusing one before the last (issue
@@ -36,11 +35,8 @@ static int system_take_time(node *s, uint64_t now_ms, uint64_t *out)
 
 int abi_impl_dd_system_options_init(dd_system_options *opts, uint32_t version)
 {
-    ABI_REQUIRE(opts, "opts");
-    ABI_REQUIRE_VERSION("dd_system_options", version, DD_SYSTEM_OPTIONS_VERSION);
-    dd_system_options defaults = DD_SYSTEM_OPTIONS_INIT;
-    *opts = defaults;
-    return DD_OK;
+    ABI_INIT_DEFAULTS(opts, "opts", dd_system_options, version, DD_SYSTEM_OPTIONS_VERSION,
+                      DD_SYSTEM_OPTIONS_INIT);
 }
 
 static void system_destroy(void *obj)
@@ -122,29 +118,13 @@ int abi_impl_dd_system_open(dd_system **out, const dd_system_options *opts)
             return rc;
         }
     }
-    uintptr_t h = handle_register(s, HK_SYSTEM, system_destroy);
-    if (!h) {
-        system_destroy(s);
-        return DD_ENOMEM;
-    }
-    *out = (dd_system *)h;
-    return DD_OK;
+    HANDLE_PUBLISH(out, s, HK_SYSTEM, system_destroy);
 }
 
 int abi_impl_dd_system_close(dd_system *sys)
 {
     return handle_close(sys, HK_SYSTEM, "system");
 }
-
-#define SYSTEM_ENTER(var, h)                                                                       \
-    node *var = handle_acquire((h), HK_SYSTEM, "system");                                          \
-    if (!var)                                                                                      \
-        return DD_EMISUSE;                                                                         \
-    node_lock(var)
-
-#define SYSTEM_LEAVE(var, h)                                                                       \
-    node_unlock(var);                                                                              \
-    handle_release(h)
 
 int abi_impl_dd_system_tick(dd_system *sys, uint64_t now_ms)
 {
@@ -207,11 +187,7 @@ int abi_impl_dd_system_next_outgoing(dd_buf *msg, dd_buf *to_node, dd_system *sy
 
 int abi_impl_dd_event_init(dd_event *ev, uint32_t version)
 {
-    ABI_REQUIRE(ev, "event");
-    ABI_REQUIRE_VERSION("dd_event", version, DD_EVENT_VERSION);
-    dd_event defaults = DD_EVENT_INIT;
-    *ev = defaults;
-    return DD_OK;
+    ABI_INIT_DEFAULTS(ev, "event", dd_event, version, DD_EVENT_VERSION, DD_EVENT_INIT);
 }
 
 DD_API void dd_event_clear(dd_event *ev)

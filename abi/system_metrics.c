@@ -5,34 +5,26 @@
  * (core/replicator/engine_metrics.c, core/net/net_metrics.c,
  * core/obs/store_latency.c). docs/observability.md lists every metric.
  */
-#include "abi.h"
-#include "handle.h"
+#include "system.h"
 #include "net/net_metrics.h"
 #include "net/transport.h"
 #include "obs/prom.h"
 #include "obs/store_files.h"
 #include "obs/store_latency.h"
 #include "replicator/engine_metrics.h"
-#include "node/node.h"
 #include "util/error.h"
 #include "util/status.h"
 
 int abi_impl_dd_system_metrics_text(dd_buf *out, dd_system *sys)
 {
-    ABI_REQUIRE(out, "out");
-    out->data = NULL;
-    out->len = 0;
-    node *s = handle_acquire(sys, HK_SYSTEM, "system");
-    if (!s)
-        return DD_EMISUSE;
-    node_lock(s);
+    ABI_REQUIRE_BUF(out, "out");
+    SYSTEM_ENTER(s, sys);
     bytes b = BYTES_INIT;
     engine_metrics_write(&b, s->e);
     net_stats ns;
     bool have_net = node_net_stats(s, &ns) == ST_OK;
     net_metrics_write(&b, have_net ? &ns : NULL);
-    node_unlock(s);
-    handle_release(sys);
+    SYSTEM_LEAVE(s, sys);
     store_latency_write_prom(&b);
     store_files_write_prom(&b);
     int rc = b.failed ? error_oom() : abi_buf_from_bytes(out, &b);

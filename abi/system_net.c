@@ -6,9 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "abi.h"
 #include "net/key_file.h"
-#include "node/node.h"
+#include "system.h"
 #include "util/bytes.h"
 
 DD_API uint32_t dd_secret_bytes(void)
@@ -22,29 +21,17 @@ static int no_transport(const node *s)
                      s->node_id);
 }
 
-#define NET_ENTER(var, h)                                                                          \
-    node *var = handle_acquire((h), HK_SYSTEM, "system");                                          \
-    if (!var)                                                                                      \
-        return DD_EMISUSE;                                                                         \
-    node_lock(var)
-
-#define NET_LEAVE(var, h)                                                                          \
-    node_unlock(var);                                                                              \
-    handle_release(h)
-
 int abi_impl_dd_system_listen_address(dd_buf *out, dd_system *sys)
 {
-    ABI_REQUIRE(out, "out");
-    out->data = NULL;
-    out->len = 0;
-    NET_ENTER(s, sys);
+    ABI_REQUIRE_BUF(out, "out");
+    SYSTEM_ENTER(s, sys);
     bytes b = BYTES_INIT;
     int rc = DD_OK;
     if (!s->net)
         rc = no_transport(s);
     else
         bytes_put_str(&b, net_address(node_transport(s)));
-    NET_LEAVE(s, sys);
+    SYSTEM_LEAVE(s, sys);
     if (rc == DD_OK)
         rc = b.failed ? error_oom() : abi_buf_from_bytes(out, &b);
     bytes_free(&b);
@@ -56,25 +43,23 @@ int abi_impl_dd_system_connect(dd_system *sys, const char *address)
     ABI_REQUIRE(address, "address");
     if (!address[0] || strlen(address) > NODE_ADDR_MAX)
         return error_set(DD_EINVAL, "address must be 1..%u bytes (\"ip:port\")", NODE_ADDR_MAX);
-    NET_ENTER(s, sys);
+    SYSTEM_ENTER(s, sys);
     int rc;
     if (!s->net)
         rc = no_transport(s);
     else
         rc = net_connect(node_transport(s), address);
-    NET_LEAVE(s, sys);
+    SYSTEM_LEAVE(s, sys);
     return rc;
 }
 
 int abi_impl_dd_system_stats_json(dd_buf *out, dd_system *sys)
 {
-    ABI_REQUIRE(out, "out");
-    out->data = NULL;
-    out->len = 0;
-    NET_ENTER(s, sys);
+    ABI_REQUIRE_BUF(out, "out");
+    SYSTEM_ENTER(s, sys);
     bytes b = BYTES_INIT;
     int rc = node_stats_json(s, &b);
-    NET_LEAVE(s, sys);
+    SYSTEM_LEAVE(s, sys);
     if (rc == DD_OK)
         rc = abi_buf_from_bytes(out, &b);
     bytes_free(&b);
@@ -88,9 +73,7 @@ DD_API uint32_t dd_key_bytes(void)
 
 int abi_impl_dd_node_key_generate(dd_buf *public_key, const char *path)
 {
-    ABI_REQUIRE(public_key, "public_key");
-    public_key->data = NULL;
-    public_key->len = 0;
+    ABI_REQUIRE_BUF(public_key, "public_key");
     ABI_REQUIRE(path, "path");
     uint8_t pk[DD_KEY_BYTES];
     int rc = key_file_generate(path, pk);
@@ -105,10 +88,8 @@ int abi_impl_dd_node_key_generate(dd_buf *public_key, const char *path)
 
 int abi_impl_dd_system_public_key(dd_buf *out, dd_system *sys)
 {
-    ABI_REQUIRE(out, "out");
-    out->data = NULL;
-    out->len = 0;
-    NET_ENTER(s, sys);
+    ABI_REQUIRE_BUF(out, "out");
+    SYSTEM_ENTER(s, sys);
     bytes b = BYTES_INIT;
     int rc = DD_OK;
     if (!s->net) {
@@ -118,7 +99,7 @@ int abi_impl_dd_system_public_key(dd_buf *out, dd_system *sys)
         net_public_key(node_transport(s), pk);
         bytes_put(&b, pk, sizeof(pk));
     }
-    NET_LEAVE(s, sys);
+    SYSTEM_LEAVE(s, sys);
     if (rc == DD_OK)
         rc = b.failed ? error_oom() : abi_buf_from_bytes(out, &b);
     bytes_free(&b);
@@ -142,7 +123,7 @@ int abi_impl_dd_system_set_peer_keys(dd_system *sys, const uint8_t *public_keys,
         rc = no_transport(s);
     else
         rc = net_set_peer_keys(node_transport(s), keys, keys ? count : 0);
-    NET_LEAVE(s, sys);
+    SYSTEM_LEAVE(s, sys);
     free(keys);
     return rc;
 }

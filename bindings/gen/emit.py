@@ -177,6 +177,13 @@ class _HeaderDocs:
         return "`%s.%s`: see ddata.h." % (struct, name)
 
 
+def _rust_signature(hdr, fn):
+    """"(a: T, b: U) -> R" for a function or callback; no arrow for void."""
+    params = ", ".join("%s: %s" % (_rust_ident(p.name), _rust_type(hdr, p.type)) for p in fn.params)
+    ret = _rust_type(hdr, fn.ret, for_return=True)
+    return "(%s)%s" % (params, " -> " + ret if ret else "")
+
+
 def rust_ffi(hdr):
     out = [
         "// " + BANNER,
@@ -225,18 +232,14 @@ def rust_ffi(hdr):
             out.append("}")
         out.append("")
     for cb in hdr.callbacks:
-        params = ", ".join("%s: %s" % (_rust_ident(p.name), _rust_type(hdr, p.type)) for p in cb.params)
-        ret = _rust_type(hdr, cb.ret, for_return=True)
         out.append("/// " + docs.typedef(cb.name))
-        out.append('pub type %s = Option<unsafe extern "C" fn(%s)%s>;' % (cb.name, params, " -> " + ret if ret else ""))
+        out.append('pub type %s = Option<unsafe extern "C" fn%s>;' % (cb.name, _rust_signature(hdr, cb)))
     if hdr.callbacks:
         out.append("")
     out.append('extern "C" {')
     for fn in hdr.functions:
-        params = ", ".join("%s: %s" % (_rust_ident(p.name), _rust_type(hdr, p.type)) for p in fn.params)
-        ret = _rust_type(hdr, fn.ret, for_return=True)
         out.append("    /// " + docs.function(fn.name))
-        out.append("    pub fn %s(%s)%s;" % (fn.name, params, " -> " + ret if ret else ""))
+        out.append("    pub fn %s%s;" % (fn.name, _rust_signature(hdr, fn)))
     out.append("}")
     out.append("")
     out.append("/// Every function the header exports, for binding-coverage checks.")
@@ -396,8 +399,7 @@ def abi_calls_files(hdr):
         bodies.setdefault(areas[fn.name], []).extend([
             "DD_API int %s(%s)" % (fn.name, params),
             "{",
-            "    error_call_enter();",
-            "    return abi_call_leave(abi_impl_%s(%s), %s);" % (fn.name, args, handle),
+            "    ABI_CALL(abi_impl_%s(%s), %s);" % (fn.name, args, handle),
             "}",
             "",
         ])
@@ -409,9 +411,8 @@ def abi_calls_files(hdr):
             " * The brackets of the header's %s functions, one per public int" % (
                 "library-wide" if area == CALLS_LIBRARY else "'%s'" % area.replace("_", " ")),
             " * function, so that the error rules hold for every function by",
-            " * construction rather than by care in each: error_call_enter /",
-            " * abi_call_leave (abi/dd_error.c, core/util/error.c). One file per",
-            " * section of abi/include/ddata.h.",
+            " * construction rather than by care in each: ABI_CALL (abi/abi.h). One",
+            " * file per section of abi/include/ddata.h.",
             " */",
             '#include "abi.h"',
             "",

@@ -156,14 +156,9 @@ static int gcounter_slot(gcounter *g, uint64_t actor, uint32_t *slot)
     }
     if (g->n == g->cap) {
         uint32_t ncap = (uint32_t)grow_capacity(g->cap, g->n + 1);
-        uint64_t *a = realloc_array(g->actors, ncap, sizeof *a);
-        if (!a)
+        if (!array_resize(&g->actors, ncap, sizeof *g->actors) ||
+            !array_resize(&g->counts, ncap, sizeof *g->counts))
             return error_oom();
-        g->actors = a;
-        uint64_t *c = realloc_array(g->counts, ncap, sizeof *c);
-        if (!c)
-            return error_oom();
-        g->counts = c;
         g->cap = ncap;
     }
     memmove(&g->actors[p + 1], &g->actors[p], (g->n - p) * sizeof *g->actors);

@@ -455,34 +455,33 @@ int ds_delta_add(dotset *delta, const dotset *s, int64_t found, const uint8_t *e
     return ST_OK;
 }
 
+int ds_write_begin(dotset *s, const uint8_t *e, size_t len, uint64_t actor, dotset *delta,
+                   ds_write *w, uint32_t *didx)
+{
+    int rc = ds_actor_slot(s, actor, &w->ax);
+    if (rc)
+        return rc;
+    w->ctr = ds_next_ctr(s, w->ax);
+    w->hash = ds_hash(e, len);
+    w->found = ds_find(s, e, len, w->hash);
+    return delta ? ds_delta_add(delta, s, w->found, e, len, w->hash, actor, w->ctr, didx) : ST_OK;
+}
+
 int ds_add(dotset *s, const uint8_t *e, size_t len, uint64_t actor, dotset *delta,
            uint32_t *idx_out)
 {
-    uint32_t ax;
-    int rc = ds_actor_slot(s, actor, &ax);
+    ds_write w;
+    uint32_t didx = 0, idx = 0;
+    int rc = ds_write_begin(s, e, len, actor, delta, &w, &didx);
+    if (rc == ST_OK)
+        rc = ds_entry_for(s, w.found, e, len, w.hash, &idx);
     if (rc)
         return rc;
-    uint64_t ctr = ds_next_ctr(s, ax);
-    uint32_t h = ds_hash(e, len);
-    int64_t found = ds_find(s, e, len, h);
-    uint32_t idx;
-    if (delta) {
-        uint32_t didx;
-        rc = ds_delta_add(delta, s, found, e, len, h, actor, ctr, &didx);
-        if (rc)
-            return rc;
-    }
-    if (found < 0) {
-        rc = ds_insert(s, e, len, h, &idx);
-        if (rc)
-            return rc;
-    } else {
-        idx = (uint32_t)found;
+    if (w.found >= 0)
         ds_release_multi(s, &s->entries[idx]);
-    }
-    s->entries[idx].ax = ax;
-    s->entries[idx].ctr = ctr;
-    rc = ds_ctx_add(s, ax, ctr);
+    s->entries[idx].ax = w.ax;
+    s->entries[idx].ctr = w.ctr;
+    rc = ds_ctx_add(s, w.ax, w.ctr);
     if (idx_out)
         *idx_out = idx;
     return rc;

@@ -100,6 +100,16 @@ static inline const uint8_t *ds_elem(const dotset *s, const ds_entry *e)
 int64_t ds_find(const dotset *s, const uint8_t *e, size_t len, uint32_t hash);
 /* Appends a new entry without dots (the caller sets them); *idx receives it. */
 int ds_insert(dotset *s, const uint8_t *e, size_t len, uint32_t hash, uint32_t *idx);
+/* The entry a write of a new dot goes to: `found` (from ds_find) when `e`
+ * is there, else a new one (ds_insert). */
+static inline int ds_entry_for(dotset *s, int64_t found, const uint8_t *e, size_t len,
+                               uint32_t hash, uint32_t *idx)
+{
+    if (found < 0)
+        return ds_insert(s, e, len, hash, idx);
+    *idx = (uint32_t)found;
+    return 0;
+}
 /* Removes entry `i` (freeing its value); the last entry moves to `i`. */
 void ds_remove_at(dotset *s, uint32_t i);
 void ds_remove_all(dotset *s);
@@ -117,6 +127,18 @@ static inline bool ds_ctx_has(const dotset *s, uint32_t ax, uint64_t ctr)
     return ctr <= s->vv[ax] || (s->ncloud && ds_cloud_has(s, ax, ctr));
 }
 int ds_ctx_add(dotset *s, uint32_t ax, uint64_t ctr);
+/* The index of dot (ax, ctr) in d[0..n), or UINT32_MAX. With `map`, d's
+ * actor slots are another dotset's, mapped through it (src slots to dst
+ * slots) before comparing. Inline for the same reason as ds_ctx_has: a join
+ * asks it for every dot of both sides. */
+static inline uint32_t ds_dot_index(const ds_dot *d, uint32_t n, const uint32_t *map, uint32_t ax,
+                                    uint64_t ctr)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if ((map ? map[d[i].ax] : d[i].ax) == ax && d[i].ctr == ctr)
+            return i;
+    return UINT32_MAX;
+}
 /* Claims every dot of `ax` up to `ctr` as seen. */
 void ds_ctx_raise(dotset *s, uint32_t ax, uint64_t ctr);
 /* The next fresh counter of `ax` in this context. */
@@ -128,6 +150,19 @@ int ds_ctx_join(dotset *dst, const dotset *src);
 int ds_map_actors(dotset *dst, const dotset *src, uint32_t **map);
 /* ds_ctx_join with the actor map already made. */
 int ds_ctx_join_mapped(dotset *dst, const dotset *src, const uint32_t *map);
+
+/* Where a write of a new dot for element (or key) `e` by `actor` stands:
+ * the actor's slot and next counter, e's hash and its entry (`found`, -1
+ * when absent). ds_write_begin fills it and, with a delta, records the
+ * write there (*didx: its entry in the delta). */
+typedef struct ds_write {
+    uint32_t ax;
+    uint64_t ctr;
+    uint32_t hash;
+    int64_t found;
+} ds_write;
+int ds_write_begin(dotset *s, const uint8_t *e, size_t len, uint64_t actor, dotset *delta,
+                   ds_write *w, uint32_t *didx);
 
 /* Causal mutators; `delta` (may be NULL) is an empty dotset to fill. */
 int ds_add(dotset *s, const uint8_t *e, size_t len, uint64_t actor, dotset *delta,

@@ -22,14 +22,9 @@ int ds_actor_slot(dotset *s, uint64_t actor, uint32_t *ax)
     }
     if (s->nactors == s->capactors) {
         uint32_t ncap = (uint32_t)grow_capacity(s->capactors, s->nactors + 1);
-        uint64_t *a = realloc_array(s->actors, ncap, sizeof *a);
-        if (!a)
+        if (!array_resize(&s->actors, ncap, sizeof *s->actors) ||
+            !array_resize(&s->vv, ncap, sizeof *s->vv))
             return error_oom();
-        s->actors = a;
-        uint64_t *v = realloc_array(s->vv, ncap, sizeof *v);
-        if (!v)
-            return error_oom();
-        s->vv = v;
         s->capactors = ncap;
     }
     s->actors[s->nactors] = actor;
@@ -111,10 +106,8 @@ int ds_ctx_add(dotset *s, uint32_t ax, uint64_t ctr)
         return ST_OK;
     if (s->ncloud == s->capcloud) {
         uint32_t ncap = (uint32_t)grow_capacity(s->capcloud, s->ncloud + 1);
-        ds_dot *c = realloc_array(s->cloud, ncap, sizeof *c);
-        if (!c)
+        if (!array_resize(&s->cloud, ncap, sizeof *s->cloud))
             return error_oom();
-        s->cloud = c;
         s->capcloud = ncap;
     }
     memmove(&s->cloud[p + 1], &s->cloud[p], (s->ncloud - p) * sizeof *s->cloud);

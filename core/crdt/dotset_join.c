@@ -21,10 +21,7 @@ static uint32_t join_dots(const dotset *dst, const ds_dot *a, uint32_t na, const
 {
     uint32_t n = 0;
     for (uint32_t i = 0; i < na; i++) {
-        bool in_b = false;
-        for (uint32_t j = 0; j < nb; j++)
-            if (map[b[j].ax] == a[i].ax && b[j].ctr == a[i].ctr)
-                in_b = true;
+        bool in_b = ds_dot_index(b, nb, map, a[i].ax, a[i].ctr) != UINT32_MAX;
         uint32_t sax = rmap[a[i].ax];
         bool seen_by_src = sax != UINT32_MAX && ds_ctx_has(src, sax, a[i].ctr);
         if (in_b || !seen_by_src)
@@ -32,10 +29,7 @@ static uint32_t join_dots(const dotset *dst, const ds_dot *a, uint32_t na, const
     }
     for (uint32_t j = 0; j < nb; j++) {
         uint32_t dax = map[b[j].ax];
-        bool in_a = false;
-        for (uint32_t i = 0; i < na; i++)
-            if (a[i].ax == dax && a[i].ctr == b[j].ctr)
-                in_a = true;
+        bool in_a = ds_dot_index(a, na, NULL, dax, b[j].ctr) != UINT32_MAX;
         if (!in_a && !ds_ctx_has(dst, dax, b[j].ctr)) {
             out[n].ax = dax;
             out[n].ctr = b[j].ctr;

@@ -67,6 +67,19 @@ fail:
     return rc;
 }
 
+/* The end of a clone loop that stopped at value k - 1: with rc ST_OK hands
+ * v[0..n) to entry idx of dst, otherwise frees the k - 1 values cloned
+ * before the one that failed and returns rc. */
+static int set_cloned_vals(dotset *dst, uint32_t idx, const ds_dot *d, crdt **v, uint32_t n, int rc,
+                           uint32_t k)
+{
+    if (rc == ST_OK)
+        return ds_set_dot_vals(dst, idx, d, v, n);
+    for (uint32_t j = 0; j + 1 < k; j++)
+        crdt_free(v[j]);
+    return rc;
+}
+
 int ds_clone_dot_vals(dotset *dst, uint32_t idx, const dotset *src, uint32_t i, const ds_dot *d,
                       uint32_t n)
 {
@@ -78,12 +91,7 @@ int ds_clone_dot_vals(dotset *dst, uint32_t idx, const dotset *src, uint32_t i, 
     uint32_t k = 0;
     for (; k < n && !rc; k++)
         rc = crdt_clone(&v[k], ds_dot_val(src, i, k));
-    if (rc) {
-        for (uint32_t j = 0; j + 1 < k; j++)
-            crdt_free(v[j]);
-    } else {
-        rc = ds_set_dot_vals(dst, idx, d, v, n);
-    }
+    rc = set_cloned_vals(dst, idx, d, v, n, rc, k);
     if (v != stackv)
         free(v);
     return rc;
@@ -138,27 +146,18 @@ int ds_join_map_entry(dotset *dst, uint32_t i, const ds_dot *a, uint32_t na, con
     }
     uint32_t n = 0;
     for (uint32_t k = 0; k < na; k++) {
-        bool in_b = false;
-        for (uint32_t m = 0; m < nb; m++)
-            if (map[b[m].ax] == a[k].ax && b[m].ctr == a[k].ctr)
-                in_b = true;
+        uint32_t in_b = ds_dot_index(b, nb, map, a[k].ax, a[k].ctr);
         uint32_t sax = rmap[a[k].ax];
-        if (in_b || sax == UINT32_MAX || !ds_ctx_has(src, sax, a[k].ctr)) {
+        if (in_b != UINT32_MAX || sax == UINT32_MAX || !ds_ctx_has(src, sax, a[k].ctr)) {
             keep[n].d = a[k];
             keep[n].val = ds_dot_val(dst, i, k);
-            keep[n].other = NULL;
-            for (uint32_t m = 0; in_b && m < nb; m++)
-                if (map[b[m].ax] == a[k].ax && b[m].ctr == a[k].ctr)
-                    keep[n].other = ds_dot_val(src, (uint32_t)j, m);
+            keep[n].other = in_b != UINT32_MAX ? ds_dot_val(src, (uint32_t)j, in_b) : NULL;
             n++;
         }
     }
     for (uint32_t m = 0; m < nb; m++) {
         uint32_t dax = map[b[m].ax];
-        bool in_a = false;
-        for (uint32_t k = 0; k < na; k++)
-            if (a[k].ax == dax && a[k].ctr == b[m].ctr)
-                in_a = true;
+        bool in_a = ds_dot_index(a, na, NULL, dax, b[m].ctr) != UINT32_MAX;
         if (!in_a && !ds_ctx_has(dst, dax, b[m].ctr)) {
             keep[n].d.ax = dax;
             keep[n].d.ctr = b[m].ctr;
@@ -192,12 +191,7 @@ int ds_join_map_entry(dotset *dst, uint32_t i, const ds_dot *a, uint32_t na, con
             }
         }
     }
-    if (rc) {
-        for (uint32_t m = 0; m + 1 < k; m++)
-            crdt_free(vals[m]);
-    } else {
-        rc = ds_set_dot_vals(dst, i, dots, vals, n);
-    }
+    rc = set_cloned_vals(dst, i, dots, vals, n, rc, k);
     if (dots != stackd)
         free(dots);
 done:
@@ -210,34 +204,20 @@ done:
 
 int ds_map_put(dotset *s, const uint8_t *key, size_t len, uint64_t actor, crdt *val, dotset *delta)
 {
-    uint32_t ax;
-    int rc = ds_actor_slot(s, actor, &ax);
+    ds_write w;
+    uint32_t didx = 0, idx = 0;
+    int rc = ds_write_begin(s, key, len, actor, delta, &w, &didx);
+    if (rc == ST_OK && delta)
+        rc = crdt_clone(&delta->vals[didx], val);
+    if (rc == ST_OK)
+        rc = ds_entry_for(s, w.found, key, len, w.hash, &idx);
     if (rc)
         goto fail;
-    uint64_t ctr = ds_next_ctr(s, ax);
-    uint32_t h = ds_hash(key, len);
-    int64_t found = ds_find(s, key, len, h);
-    if (delta) {
-        uint32_t didx;
-        rc = ds_delta_add(delta, s, found, key, len, h, actor, ctr, &didx);
-        if (!rc)
-            rc = crdt_clone(&delta->vals[didx], val);
-        if (rc)
-            goto fail;
-    }
-    uint32_t idx;
-    if (found < 0) {
-        rc = ds_insert(s, key, len, h, &idx);
-        if (rc)
-            goto fail;
-    } else {
-        idx = (uint32_t)found;
-    }
-    ds_dot d = {ax, ctr};
+    ds_dot d = {w.ax, w.ctr};
     rc = ds_set_dot_vals(s, idx, &d, &val, 1);
     if (rc)
         return rc; /* val already freed */
-    return ds_ctx_add(s, ax, ctr);
+    return ds_ctx_add(s, w.ax, w.ctr);
 fail:
     crdt_free(val);
     return rc;

@@ -29,14 +29,8 @@ static owned_peer *opeer_find(node_net *nn, uint64_t id)
 
 static owned_peer *opeer_add(node_net *nn, uint64_t id, const char *name, size_t len)
 {
-    if (nn->opeers_n == nn->opeers_cap) {
-        size_t cap = grow_capacity(nn->opeers_cap, nn->opeers_n + 1);
-        owned_peer *np = realloc_array(nn->opeers, cap, sizeof(*np));
-        if (!np)
-            return NULL;
-        nn->opeers = np;
-        nn->opeers_cap = cap;
-    }
+    if (!array_reserve(&nn->opeers, &nn->opeers_cap, nn->opeers_n + 1, sizeof(*nn->opeers)))
+        return NULL;
     owned_peer *p = &nn->opeers[nn->opeers_n];
     memset(p, 0, sizeof(*p));
     if (!(p->name = strndup(name, len)))

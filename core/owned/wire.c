@@ -110,17 +110,28 @@ static int read_count(reader *r, uint64_t cap, size_t min_item, const char *what
     return ST_OK;
 }
 
+/* read_count, then the array for that many items of `size` bytes into
+ * *items (a T **, left NULL for an empty list). The pointer moves through
+ * memcpy so any T ** may be passed, as in array_reserve. */
+static int read_list(reader *r, uint64_t cap, size_t min_item, const char *what, size_t *n,
+                     void *items, size_t size)
+{
+    int rc = read_count(r, cap, min_item, what, n);
+    if (rc || *n == 0)
+        return rc;
+    void *array = alloc_array(*n, size);
+    if (!array)
+        return error_oom();
+    memcpy(items, &array, sizeof(array));
+    return ST_OK;
+}
+
 static int read_deltas(reader *r, owned_msg *m, const limits *lim)
 {
     uint64_t cap = lim->max_elements < OWNED_DELTAS_MAX ? lim->max_elements : OWNED_DELTAS_MAX;
-    int rc = read_count(r, cap, 1, "deltas", &m->n_deltas);
+    int rc = read_list(r, cap, 1, "deltas", &m->n_deltas, &m->deltas, sizeof(*m->deltas));
     if (rc)
         return rc;
-    if (m->n_deltas == 0)
-        return ST_OK;
-    m->deltas = alloc_array(m->n_deltas, sizeof(*m->deltas));
-    if (!m->deltas)
-        return error_oom();
     for (size_t i = 0; i < m->n_deltas; i++) {
         m->deltas[i].data = reader_blob(r, lim->max_bytes, &m->deltas[i].len);
         if (!reader_ok(r))
@@ -160,13 +171,9 @@ static int decode_body(reader *r, owned_msg *m, const limits *lim)
             return error_set(ST_ECORRUPT, "owned message: age overflows");
         return ST_OK;
     case OWNED_MSG_FEED:
-        if ((rc = read_count(r, OWNED_FEED_MAX, 5, "feed entries", &m->n_feed)))
+        if ((rc = read_list(r, OWNED_FEED_MAX, 5, "feed entries", &m->n_feed, &m->feed,
+                            sizeof(*m->feed))))
             return rc;
-        if (m->n_feed == 0)
-            return ST_OK;
-        m->feed = alloc_array(m->n_feed, sizeof(*m->feed));
-        if (!m->feed)
-            return error_oom();
         for (size_t i = 0; i < m->n_feed; i++) {
             owned_feed_entry *e = &m->feed[i];
             if ((rc = read_name(r, &e->type)) || (rc = read_version(r, &e->type_version)))

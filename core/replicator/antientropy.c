@@ -91,8 +91,7 @@ void antientropy_push_state_all(engine *e, uint32_t idx, uint64_t request_id)
     if (!membership_up_peers(e, NULL, 0))
         return;
     batch bt;
-    batch_init(&bt, e, WIRE_STATE, NULL, 0);
-    bytes_put_varint(&bt.prefix, request_id);
+    batch_init_states(&bt, e, NULL, 0, request_id);
     batch_begin(&bt);
     if (engine_put_state_entry(e, &bt.body, idx) == ST_OK)
         batch_end(&bt);
@@ -277,8 +276,7 @@ static int handle_keys(engine *e, const char *from, size_t from_len, reader *r)
     engine_refresh_digests(e);
     batch want, state;
     batch_init(&want, e, WIRE_WANT, from, from_len);
-    batch_init(&state, e, WIRE_STATE, from, from_len);
-    bytes_put_varint(&state.prefix, 0);
+    batch_init_states(&state, e, from, from_len, 0);
     int rc = ST_OK;
     for (uint64_t i = 0; i < n; i++) {
         size_t klen;
@@ -297,13 +295,8 @@ static int handle_keys(engine *e, const char *from, size_t from_len, reader *r)
             bytes_put_blob(&want.body, key, klen);
             batch_end(&want);
         }
-        if (ke) {
-            batch_begin(&state);
-            if (engine_put_state_entry(e, &state.body, idx) == ST_OK)
-                batch_end(&state);
-            else
-                state.body.len = state.entry_start;
-        }
+        if (ke)
+            batch_put_state(&state, idx);
     }
     batch_finish(&want, false);
     batch_finish(&state, false);
@@ -327,8 +320,7 @@ static int send_listed_states(engine *e, const char *from, size_t from_len, read
         return antientropy_corrupt(what);
     uint64_t from_hash = hash_digest(from, from_len);
     batch state;
-    batch_init(&state, e, WIRE_STATE, from, from_len);
-    bytes_put_varint(&state.prefix, 0);
+    batch_init_states(&state, e, from, from_len, 0);
     int rc = ST_OK;
     for (uint64_t i = 0; i < n; i++) {
         size_t klen;
@@ -342,11 +334,7 @@ static int send_listed_states(engine *e, const char *from, size_t from_len, read
         uint32_t idx = kt_find(&e->kt, key, klen);
         if (idx == KT_NONE || antientropy_tomb_known_to(kt_at(&e->kt, idx), from_hash))
             continue;
-        batch_begin(&state);
-        if (engine_put_state_entry(e, &state.body, idx) == ST_OK)
-            batch_end(&state);
-        else
-            state.body.len = state.entry_start;
+        batch_put_state(&state, idx);
         e->stats.full_states_sent++;
         if (with_seq) { /* a NACK's fallback; WANT answers are ordinary repair */
             log_field f[2] = {{"key", (const char *)key, klen}, {"to", from, from_len}};

@@ -99,3 +99,18 @@ void batch_put_delta(batch *bt, const kentry *ke, const crdt *delta, uint64_t se
     }
     bytes_free(&v);
 }
+
+void batch_init_states(batch *bt, engine *e, const char *to, size_t to_len, uint64_t request_id)
+{
+    batch_init(bt, e, WIRE_STATE, to, to_len);
+    bytes_put_varint(&bt->prefix, request_id);
+}
+
+void batch_put_state(batch *bt, uint32_t idx)
+{
+    batch_begin(bt);
+    if (engine_put_state_entry(bt->e, &bt->body, idx) == ST_OK)
+        batch_end(bt);
+    else
+        bt->body.len = bt->entry_start;
+}

@@ -43,6 +43,12 @@ void batch_finish(batch *bt, bool always);
  * change time and the encoded delta. Nothing is added when the delta does
  * not encode. */
 void batch_put_delta(batch *bt, const kentry *ke, const crdt *delta, uint64_t seq);
+/* A STATE batch: the full states of keys, answering `request_id` (0 for
+ * repair nobody asked for by id). */
+void batch_init_states(batch *bt, engine *e, const char *to, size_t to_len, uint64_t request_id);
+/* One full-state entry for key `idx`; an entry that does not encode is
+ * taken back out. */
+void batch_put_state(batch *bt, uint32_t idx);
 
 /* Sets ST_ECORRUPT, "replicator: malformed <what> message", and returns it. */
 int antientropy_corrupt(const char *what);

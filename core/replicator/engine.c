@@ -265,14 +265,8 @@ void engine_free(engine *e)
 
 int idx_push(uint32_t **v, size_t *n, size_t *cap, uint32_t idx)
 {
-    if (*n == *cap) {
-        size_t c = grow_capacity(*cap, *n + 1);
-        uint32_t *p = realloc_array(*v, c, sizeof(uint32_t));
-        if (!p)
-            return error_oom();
-        *v = p;
-        *cap = c;
-    }
+    if (!array_reserve(v, cap, *n + 1, sizeof(uint32_t)))
+        return error_oom();
     (*v)[(*n)++] = idx;
     return ST_OK;
 }

@@ -11,18 +11,46 @@
 
 static const char *const state_names[] = {"joining", "up", "unreachable", "down", "removed"};
 
+/* The state a member is shown in: gossiped up, but suspected by this node's
+ * failure detector, reads as unreachable. 0 for a state out of range. */
+static engine_member_state shown_state(const engine_member_info *mi)
+{
+    engine_member_state st = mi->state;
+    if (st == MEMBER_UP && !mi->reachable && !mi->is_self)
+        st = MEMBER_UNREACHABLE;
+    return st >= MEMBER_JOINING && st <= MEMBER_REMOVED ? st : 0;
+}
+
+/* One gauge sample per member not removed: the seconds since its digest
+ * last matched ours, or (heartbeat) since its heartbeat last advanced;
+ * members with no such time have no sample. */
+static void write_member_seconds(bytes *b, const engine *e, size_t n, const char *name,
+                                 const char *help, bool heartbeat)
+{
+    prom_family(b, name, PROM_GAUGE, help);
+    uint64_t now = e ? engine_now_ms(e) : 0;
+    for (size_t i = 1; i < n; i++) {
+        engine_member_info mi;
+        if (engine_member_at(e, i, &mi) != 0 || mi.state == MEMBER_REMOVED)
+            continue;
+        uint64_t since = heartbeat ? mi.last_seen_ms : mi.digest_match_ms;
+        if (!since)
+            continue;
+        double seconds = now > since ? (double)(now - since) / 1000.0 : 0;
+        prom_sample_double_n(b, name, "member", mi.id, mi.id_len, seconds);
+    }
+}
+
+/* The member families; with no engine yet (e NULL) every state counts 0
+ * and the per-member families have no samples. */
 static void write_members(bytes *b, const engine *e)
 {
     uint64_t by_state[5] = {0};
-    size_t n = engine_member_count(e);
+    size_t n = e ? engine_member_count(e) : 0;
     for (size_t i = 0; i < n; i++) {
         engine_member_info mi;
-        if (engine_member_at(e, i, &mi) != 0)
-            continue;
-        engine_member_state st = mi.state;
-        if (st == MEMBER_UP && !mi.reachable && !mi.is_self)
-            st = MEMBER_UNREACHABLE; /* gossiped up, but this node's detector says not */
-        if (st >= MEMBER_JOINING && st <= MEMBER_REMOVED)
+        engine_member_state st;
+        if (engine_member_at(e, i, &mi) == 0 && (st = shown_state(&mi)))
             by_state[st - 1]++;
     }
     prom_family(b, "ddata_members", PROM_GAUGE,
@@ -35,38 +63,19 @@ static void write_members(bytes *b, const engine *e)
                 "Each member this node knows (itself included), 1 in its current state");
     for (size_t i = 0; i < n; i++) {
         engine_member_info mi;
-        if (engine_member_at(e, i, &mi) != 0)
-            continue;
-        engine_member_state st = mi.state;
-        if (st == MEMBER_UP && !mi.reachable && !mi.is_self)
-            st = MEMBER_UNREACHABLE;
-        if (st >= MEMBER_JOINING && st <= MEMBER_REMOVED)
+        engine_member_state st;
+        if (engine_member_at(e, i, &mi) == 0 && (st = shown_state(&mi)))
             prom_sample2_u64(b, "ddata_member_state", "member", mi.id, mi.id_len, "state",
                              state_names[st - 1], 1);
     }
 
-    prom_family(b, "ddata_member_convergence_lag_seconds", PROM_GAUGE,
-                "Seconds since a digest status this member gossiped equalled this node's "
-                "digest on arrival (members never seen to match have no sample)");
-    uint64_t now = engine_now_ms(e);
-    for (size_t i = 1; i < n; i++) {
-        engine_member_info mi;
-        if (engine_member_at(e, i, &mi) != 0 || !mi.digest_match_ms || mi.state == MEMBER_REMOVED)
-            continue;
-        double lag = now > mi.digest_match_ms ? (double)(now - mi.digest_match_ms) / 1000.0 : 0;
-        prom_sample_double_n(b, "ddata_member_convergence_lag_seconds", "member", mi.id, mi.id_len,
-                             lag);
-    }
-    prom_family(b, "ddata_member_heartbeat_age_seconds", PROM_GAUGE,
-                "Seconds since this member's heartbeat last advanced, as this node saw it");
-    for (size_t i = 1; i < n; i++) {
-        engine_member_info mi;
-        if (engine_member_at(e, i, &mi) != 0 || !mi.last_seen_ms || mi.state == MEMBER_REMOVED)
-            continue;
-        double age = now > mi.last_seen_ms ? (double)(now - mi.last_seen_ms) / 1000.0 : 0;
-        prom_sample_double_n(b, "ddata_member_heartbeat_age_seconds", "member", mi.id, mi.id_len,
-                             age);
-    }
+    write_member_seconds(b, e, n, "ddata_member_convergence_lag_seconds",
+                         "Seconds since a digest status this member gossiped equalled this "
+                         "node's digest on arrival (members never seen to match have no sample)",
+                         false);
+    write_member_seconds(b, e, n, "ddata_member_heartbeat_age_seconds",
+                         "Seconds since this member's heartbeat last advanced, as this node saw it",
+                         true);
 }
 
 static void write_by_kind(bytes *b, const char *name, const char *help, const uint64_t *v)
@@ -91,21 +100,7 @@ void engine_metrics_write(bytes *b, const engine *e)
     memset(&st, 0, sizeof(st));
     if (e)
         engine_get_stats(e, &st);
-    if (e) {
-        write_members(b, e);
-    } else {
-        prom_family(b, "ddata_members", PROM_GAUGE,
-                    "Members this node knows, itself included, by state");
-        for (int i = 0; i < 5; i++)
-            prom_sample_u64(b, "ddata_members", "state", state_names[i], 0);
-        prom_family(b, "ddata_member_state", PROM_GAUGE,
-                    "Each member this node knows (itself included), 1 in its current state");
-        prom_family(b, "ddata_member_convergence_lag_seconds", PROM_GAUGE,
-                    "Seconds since a digest status this member gossiped equalled this node's "
-                    "digest on arrival (members never seen to match have no sample)");
-        prom_family(b, "ddata_member_heartbeat_age_seconds", PROM_GAUGE,
-                    "Seconds since this member's heartbeat last advanced, as this node saw it");
-    }
+    write_members(b, e);
     write_by_kind(b, "ddata_messages_sent_total", "Replicator messages queued to send, by kind",
                   st.msgs_sent_by_type);
     write_by_kind(b, "ddata_messages_sent_bytes_total",

@@ -24,19 +24,9 @@ static int out_push(engine *e, wire_type type, const char *to, size_t to_len, ui
         e->stats.outgoing_dropped++;
         return error_set(ST_ELIMIT, "replicator: outgoing queue is full");
     }
-    if (e->out_len == e->out_cap) {
-        size_t cap = grow_capacity(e->out_cap, e->out_len + 1);
-        outmsg *o = alloc_array(cap, sizeof(outmsg));
-        if (!o) {
-            free(data);
-            return error_oom();
-        }
-        for (size_t i = 0; i < e->out_len; i++)
-            o[i] = e->out[(e->out_head + i) % e->out_cap];
-        free(e->out);
-        e->out = o;
-        e->out_cap = cap;
-        e->out_head = 0;
+    if (!ring_reserve(&e->out, &e->out_cap, &e->out_head, e->out_len, sizeof(outmsg))) {
+        free(data);
+        return error_oom();
     }
     char *t = malloc(to_len + 1);
     if (!t) {
@@ -150,20 +140,10 @@ void engine_emit(engine *e, engine_event *ev)
         engine_event_clear(ev);
         return;
     }
-    if (e->ev_len == e->ev_cap) {
-        size_t cap = grow_capacity(e->ev_cap, e->ev_len + 1);
-        engine_event *q = alloc_array(cap, sizeof(engine_event));
-        if (!q) {
-            e->ev_dropped++;
-            engine_event_clear(ev);
-            return;
-        }
-        for (size_t i = 0; i < e->ev_len; i++)
-            q[i] = e->events[(e->ev_head + i) % e->ev_cap];
-        free(e->events);
-        e->events = q;
-        e->ev_cap = cap;
-        e->ev_head = 0;
+    if (!ring_reserve(&e->events, &e->ev_cap, &e->ev_head, e->ev_len, sizeof(engine_event))) {
+        e->ev_dropped++;
+        engine_event_clear(ev);
+        return;
     }
     e->events[(e->ev_head + e->ev_len) % e->ev_cap] = *ev;
     e->ev_len++;

@@ -116,14 +116,8 @@ static member *add_member(engine *e, const char *id, size_t len, uint64_t inc)
 {
     if (e->nmembers >= MAX_MEMBERS)
         return NULL;
-    if (e->nmembers == e->cap_members) {
-        size_t cap = grow_capacity(e->cap_members, e->nmembers + 1);
-        member *m = realloc_array(e->members, cap, sizeof(member));
-        if (!m)
-            return NULL;
-        e->members = m;
-        e->cap_members = cap;
-    }
+    if (!array_reserve(&e->members, &e->cap_members, e->nmembers + 1, sizeof(member)))
+        return NULL;
     member *m = &e->members[e->nmembers];
     memset(m, 0, sizeof(*m));
     m->id = malloc(len + 1);

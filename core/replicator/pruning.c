@@ -84,14 +84,8 @@ void prune_note_dead(engine *e, uint64_t actor)
         memmove(e->dead, e->dead + 1, (e->ndead - 1) * sizeof *e->dead);
         e->ndead--;
     }
-    if (e->ndead == e->cap_dead) {
-        size_t cap = grow_capacity(e->cap_dead, e->ndead + 1);
-        dead_actor *d = realloc_array(e->dead, cap, sizeof *d);
-        if (!d)
-            return; /* not pruned: the state only stays larger */
-        e->dead = d;
-        e->cap_dead = cap;
-    }
+    if (!array_reserve(&e->dead, &e->cap_dead, e->ndead + 1, sizeof(*e->dead)))
+        return; /* not pruned: the state only stays larger */
     e->dead[e->ndead].actor = actor;
     e->dead[e->ndead].since_ms = e->now_ms;
     e->ndead++;

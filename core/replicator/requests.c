@@ -62,14 +62,8 @@ static int start(engine *e, bool is_read, const uint8_t *key, size_t key_len, ui
         done_event(e, id, ST_OK, key, key_len);
         return ST_OK;
     }
-    if (e->nreqs == e->cap_reqs) {
-        size_t cap = grow_capacity(e->cap_reqs, e->nreqs + 1);
-        request *r = realloc_array(e->reqs, cap, sizeof(request));
-        if (!r)
-            return error_oom();
-        e->reqs = r;
-        e->cap_reqs = cap;
-    }
+    if (!array_reserve(&e->reqs, &e->cap_reqs, e->nreqs + 1, sizeof(request)))
+        return error_oom();
     request *q = &e->reqs[e->nreqs];
     memset(q, 0, sizeof(*q));
     q->key = malloc(key_len);

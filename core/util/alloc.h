@@ -55,22 +55,55 @@ static inline size_t grow_capacity(size_t current, size_t need)
     return cap;
 }
 
+/* Reallocates the array whose pointer is at `items` (a T **) to `count`
+ * elements of `size` bytes: the step of growing arrays that share one
+ * capacity. false, with the array untouched, on overflow or exhaustion. The
+ * pointer moves through memcpy so that any T ** may be passed without type
+ * punning. */
+static inline bool array_resize(void *items, size_t count, size_t size)
+{
+    void *old, *grown;
+    memcpy(&old, items, sizeof(old));
+    if (!(grown = realloc_array(old, count, size)))
+        return false;
+    memcpy(items, &grown, sizeof(grown));
+    return true;
+}
+
 /* Makes room for `need` elements of `size` bytes in a dynamic array:
  * `items` is the address of the array's pointer (T **), `cap` of its
- * capacity. Grows by grow_capacity; false, with the array untouched, on
- * overflow or exhaustion. The pointer moves through memcpy so that any
- * T ** may be passed without type punning. */
+ * capacity. Grows by grow_capacity (array_resize); false, with the array
+ * untouched, on overflow or exhaustion. */
 static inline bool array_reserve(void *items, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap)
         return true;
-    void *old, *grown;
-    memcpy(&old, items, sizeof(old));
     size_t ncap = grow_capacity(*cap, need);
-    if (!(grown = realloc_array(old, ncap, size)))
+    if (!array_resize(items, ncap, size))
         return false;
+    *cap = ncap;
+    return true;
+}
+
+/* Makes room for one more item in a ring buffer of `size`-byte items:
+ * `items` is the address of its pointer (T **), `len` items are in use from
+ * *head of *cap. When full, moves them in order into a larger array and
+ * sets *head to 0. false, with the ring untouched, on exhaustion. */
+static inline bool ring_reserve(void *items, size_t *cap, size_t *head, size_t len, size_t size)
+{
+    if (len < *cap)
+        return true;
+    size_t ncap = grow_capacity(*cap, len + 1);
+    unsigned char *old, *grown = alloc_array(ncap, size);
+    if (!grown)
+        return false;
+    memcpy(&old, items, sizeof(old));
+    for (size_t i = 0; i < len; i++)
+        memcpy(grown + i * size, old + ((*head + i) % *cap) * size, size);
+    free(old);
     memcpy(items, &grown, sizeof(grown));
     *cap = ncap;
+    *head = 0;
     return true;
 }
 

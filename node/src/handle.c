@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void handle_finalize(napi_env env, void *data, void *hint)
 {
@@ -143,6 +144,26 @@ char *addon_dup_string(napi_env env, napi_value v, const char *what)
     }
     napi_get_value_string_utf8(env, v, s, n + 1, &n);
     return s;
+}
+
+bool addon_dup_bytes(napi_env env, napi_value v, uint8_t **out, size_t *n, const char *what)
+{
+    const uint8_t *p;
+    char *scratch = NULL;
+    if (!addon_arg_bytes(env, v, &p, n, &scratch, what))
+        return false;
+    if (scratch) {
+        *out = (uint8_t *)scratch;
+        return true;
+    }
+    *out = malloc(*n ? *n : 1);
+    if (!*out) {
+        addon_fail(env, DD_ENOMEM);
+        return false;
+    }
+    if (*n)
+        memcpy(*out, p, *n);
+    return true;
 }
 
 void addon_lp_append(napi_env env, napi_value arr, uint32_t *idx, const dd_buf *b, bool as_string)

@@ -41,6 +41,11 @@ napi_value addon_bytes(napi_env env, const uint8_t *p, size_t n);
 /* Copies a JS string into malloc'd memory (caller frees); throws and
  * returns NULL when `v` is no string. */
 char *addon_dup_string(napi_env env, napi_value v, const char *what);
+/* Copies the bytes of `v` (a Buffer, a Uint8Array or a string) into
+ * malloc'd memory (*out, caller frees; never NULL on success): a pool
+ * thread must not read JS memory the caller may change. Throws and returns
+ * false on failure. */
+bool addon_dup_bytes(napi_env env, napi_value v, uint8_t **out, size_t *n, const char *what);
 /* Appends the items of a length-prefixed list (u32 little-endian length,
  * then the bytes; the library's list format) to `arr` from index *idx, as
  * strings or Buffers; stops at a truncated item. */

@@ -141,14 +141,20 @@ static napi_value owned_publish(napi_env env, napi_callback_info info)
     return addon_pair(env, addon_u64(env, inc), addon_u64(env, age));
 }
 
-static napi_value owned_tick(napi_env env, napi_callback_info info)
+/* The methods whose one argument is a u64 (a time, a node id). */
+static napi_value u64_method(napi_env env, napi_callback_info info, const char *usage,
+                             const char *what, int (*fn)(dd_owned *, uint64_t))
 {
     addon_call c;
-    uint64_t now;
-    if (!call_begin(&c, env, info, 1, "tick(nowMs)") ||
-        !addon_arg_u64(env, c.argv[0], &now, "nowMs"))
+    uint64_t v;
+    if (!call_begin(&c, env, info, 1, usage) || !addon_arg_u64(env, c.argv[0], &v, what))
         return NULL;
-    return call_end(&c, dd_owned_tick(c.h, now), addon_undefined(env));
+    return call_end(&c, fn(c.h, v), addon_undefined(env));
+}
+
+static napi_value owned_tick(napi_env env, napi_callback_info info)
+{
+    return u64_method(env, info, "tick(nowMs)", "nowMs", dd_owned_tick);
 }
 
 static napi_value owned_deliver(napi_env env, napi_callback_info info)
@@ -195,12 +201,7 @@ static napi_value owned_member_up(napi_env env, napi_callback_info info)
 
 static napi_value owned_member_left(napi_env env, napi_callback_info info)
 {
-    addon_call c;
-    uint64_t node;
-    if (!call_begin(&c, env, info, 1, "memberLeft(node)") ||
-        !addon_arg_u64(env, c.argv[0], &node, "node"))
-        return NULL;
-    return call_end(&c, dd_owned_member_left(c.h, node), addon_undefined(env));
+    return u64_method(env, info, "memberLeft(node)", "node", dd_owned_member_left);
 }
 
 /* query(type, node, maxStalenessMs?) -> requestId (0: fresh, read now) */

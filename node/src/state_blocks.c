@@ -51,25 +51,6 @@ static void blocks_free(blocks_op *op)
         dd_journal_cursor_close(op->cursor);
 }
 
-/* A copy of bytes `v` (Buffer, Uint8Array or string) in malloc'd memory. */
-static bool copy_bytes(napi_env env, napi_value v, uint8_t **out, size_t *n, const char *what)
-{
-    const uint8_t *p;
-    char *scratch = NULL;
-    if (!addon_arg_bytes(env, v, &p, n, &scratch, what))
-        return false;
-    if (scratch) {
-        *out = (uint8_t *)scratch;
-        return true;
-    }
-    if (!(*out = malloc(*n ? *n : 1))) {
-        addon_fail(env, DD_ENOMEM);
-        return false;
-    }
-    memcpy(*out, p, *n);
-    return true;
-}
-
 static bool bool_prop(napi_env env, napi_value obj, const char *name, uint32_t *out)
 {
     napi_value v;
@@ -112,7 +93,7 @@ static bool read_scan(napi_env env, size_t argc, napi_value *argv, blocks_op *op
         napi_value v;
         if (!addon_prop(env, argv[0], names[i], &v))
             continue;
-        if (!copy_bytes(env, v, &op->bytes[i], lens[i], names[i]))
+        if (!addon_dup_bytes(env, v, &op->bytes[i], lens[i], names[i]))
             return false;
         *ptrs[i] = op->bytes[i];
     }
@@ -139,7 +120,7 @@ static bool read_prefix(napi_env env, size_t argc, napi_value *argv, blocks_op *
     napi_typeof(env, argv[0], &t);
     if (t == napi_undefined)
         return true;
-    return copy_bytes(env, argv[0], &op->bytes[2], &op->range.prefix_len, "prefix");
+    return addon_dup_bytes(env, argv[0], &op->bytes[2], &op->range.prefix_len, "prefix");
 }
 
 /* batch([['upsert', key, expectedRevision, state], ['delete', key,
@@ -187,13 +168,13 @@ static bool read_batch(napi_env env, size_t argc, napi_value *argv, blocks_op *o
         o->kind = kind[0] == 'u' ? DD_STATE_OP_UPSERT : DD_STATE_OP_DELETE;
         napi_get_element(env, item, 1, &key_v);
         napi_get_element(env, item, 2, &rev_v);
-        if (!copy_bytes(env, key_v, &op->owned[2 * i], &o->key_len, "key") ||
+        if (!addon_dup_bytes(env, key_v, &op->owned[2 * i], &o->key_len, "key") ||
             !revision_arg(env, rev_v, &o->expected_revision))
             return false;
         o->key = op->owned[2 * i];
         if (o->kind == DD_STATE_OP_UPSERT) {
             napi_get_element(env, item, 3, &state_v);
-            if (!copy_bytes(env, state_v, &op->owned[2 * i + 1], &o->len, "state"))
+            if (!addon_dup_bytes(env, state_v, &op->owned[2 * i + 1], &o->len, "state"))
                 return false;
             o->state = op->owned[2 * i + 1];
         }

@@ -72,28 +72,6 @@ static void op_release(async_job *job)
     free_rows(op);
 }
 
-/* Copies the bytes of a Buffer, Uint8Array or string into malloc'd memory:
- * the pool thread must not read JS memory the caller may change. */
-static bool dup_bytes(napi_env env, napi_value v, uint8_t **out, size_t *n, const char *what)
-{
-    const uint8_t *p;
-    char *scratch = NULL;
-    if (!addon_arg_bytes(env, v, &p, n, &scratch, what))
-        return false;
-    if (scratch) {
-        *out = (uint8_t *)scratch;
-        return true;
-    }
-    *out = malloc(*n ? *n : 1);
-    if (!*out) {
-        addon_fail(env, DD_ENOMEM);
-        return false;
-    }
-    if (*n)
-        memcpy(*out, p, *n);
-    return true;
-}
-
 /* The start of every method: `this`, its handle, at least `min_args`
  * arguments, and a fresh job with a store_op. */
 typedef struct op_call {
@@ -218,7 +196,7 @@ static napi_value journal_highest_seq_async(napi_env env, napi_callback_info inf
     op_call c;
     if (!op_begin(env, info, &c, 1, "highestSeq(pid) needs a pid"))
         return NULL;
-    if (!dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "pid"))
+    if (!addon_dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "pid"))
         return op_abort(env, &c);
     return op_start(env, &c, run_highest_seq, result_u64, "ddata.journal.highestSeq");
 }
@@ -234,7 +212,7 @@ static napi_value journal_delete_to_async(napi_env env, napi_callback_info info)
     op_call c;
     if (!op_begin(env, info, &c, 2, "deleteTo(pid, toSeq) needs two arguments"))
         return NULL;
-    if (!dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "pid") ||
+    if (!addon_dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "pid") ||
         !addon_arg_u64(env, c.argv[1], &c.op->u1, "toSeq"))
         return op_abort(env, &c);
     return op_start(env, &c, run_delete_to, result_undefined, "ddata.journal.deleteTo");
@@ -254,10 +232,10 @@ static napi_value journal_save_snapshot_async(napi_env env, napi_callback_info i
     if (!op_begin(env, info, &c, 4,
                   "saveSnapshot(pid, seq, timestampMs, state) needs four arguments"))
         return NULL;
-    if (!dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "pid") ||
+    if (!addon_dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "pid") ||
         !addon_arg_u64(env, c.argv[1], &c.op->u1, "seq") ||
         !addon_arg_u64(env, c.argv[2], &c.op->u2, "timestampMs") ||
-        !dup_bytes(env, c.argv[3], &c.op->state, &c.op->state_len, "state"))
+        !addon_dup_bytes(env, c.argv[3], &c.op->state, &c.op->state_len, "state"))
         return op_abort(env, &c);
     return op_start(env, &c, run_save_snapshot, result_undefined, "ddata.journal.saveSnapshot");
 }
@@ -290,7 +268,7 @@ static napi_value journal_load_snapshot_async(napi_env env, napi_callback_info i
     op_call c;
     if (!op_begin(env, info, &c, 1, "pid is required"))
         return NULL;
-    if (!dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "pid") ||
+    if (!addon_dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "pid") ||
         !snapshot_criteria_arg(env, c.argc > 1 ? c.argv[1] : NULL, &c.op->criteria))
         return op_abort(env, &c);
     return op_start(env, &c, run_load_snapshot, result_snapshot, "ddata.journal.loadSnapshot");
@@ -318,10 +296,10 @@ static napi_value journal_persist_async(napi_env env, napi_callback_info info)
                   "persist(pid, expectedSeq, payload, state, strategy, every, compact)"))
         return NULL;
     napi_get_value_bool(env, c.argv[6], &c.op->compact);
-    if (!dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "pid") ||
+    if (!addon_dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "pid") ||
         !addon_arg_u64(env, c.argv[1], &c.op->u1, "expectedSeq") ||
-        !dup_bytes(env, c.argv[2], &c.op->state, &c.op->state_len, "payload") ||
-        !dup_bytes(env, c.argv[3], &c.op->state2, &c.op->state2_len, "state") ||
+        !addon_dup_bytes(env, c.argv[2], &c.op->state, &c.op->state_len, "payload") ||
+        !addon_dup_bytes(env, c.argv[3], &c.op->state2, &c.op->state2_len, "state") ||
         !addon_arg_u32(env, c.argv[4], &c.op->strategy, "strategy") ||
         !addon_arg_u64(env, c.argv[5], &c.op->u2, "snapshotEvery"))
         return op_abort(env, &c);
@@ -341,7 +319,7 @@ static napi_value journal_replay_open(napi_env env, napi_callback_info info)
     op_call c;
     if (!op_begin(env, info, &c, 4, "replay(pid, fromSeq, toSeq, max) needs four arguments"))
         return NULL;
-    if (!dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "pid") ||
+    if (!addon_dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "pid") ||
         !addon_arg_u64(env, c.argv[1], &c.op->u1, "fromSeq") ||
         !addon_arg_u64(env, c.argv[2], &c.op->u2, "toSeq") ||
         !addon_arg_u64(env, c.argv[3], &c.op->u3, "max"))
@@ -380,7 +358,7 @@ static napi_value journal_pids_open(napi_env env, napi_callback_info info)
     op_call c;
     if (!op_begin(env, info, &c, 2, "pids(after, max) needs two arguments"))
         return NULL;
-    if (!dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "after") ||
+    if (!addon_dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "after") ||
         !addon_arg_u64(env, c.argv[1], &c.op->u1, "max"))
         return op_abort(env, &c);
     return op_start(env, &c, run_pids_open, result_cursor, "ddata.journal.pids");
@@ -643,7 +621,7 @@ static napi_value journal_recover_async(napi_env env, napi_callback_info info)
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
     job->release = recover_release;
-    if (!dup_bytes(env, argv[0], &r->pid, &r->pid_len, "pid") ||
+    if (!addon_dup_bytes(env, argv[0], &r->pid, &r->pid_len, "pid") ||
         napi_create_string_utf8(env, "ddata.journal.recover", NAPI_AUTO_LENGTH, &name) != napi_ok ||
         napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, NULL,
                                         recover_batch_js, &r->tsfn) != napi_ok) {
@@ -673,8 +651,8 @@ static napi_value store_upsert_async(napi_env env, napi_callback_info info)
     if (!op_begin(env, info, &c, 3, "upsert(key, expectedRevision, state) needs three arguments"))
         return NULL;
     if (!revision_arg(env, c.argv[1], &c.op->u1) ||
-        !dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "key") ||
-        !dup_bytes(env, c.argv[2], &c.op->state, &c.op->state_len, "state"))
+        !addon_dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "key") ||
+        !addon_dup_bytes(env, c.argv[2], &c.op->state, &c.op->state_len, "state"))
         return op_abort(env, &c);
     return op_start(env, &c, run_upsert, result_u64, "ddata.stateStore.upsert");
 }
@@ -704,7 +682,7 @@ static napi_value store_get_async(napi_env env, napi_callback_info info)
     op_call c;
     if (!op_begin(env, info, &c, 1, "key is required"))
         return NULL;
-    if (!dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "key"))
+    if (!addon_dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "key"))
         return op_abort(env, &c);
     return op_start(env, &c, run_get, result_get, "ddata.stateStore.get");
 }
@@ -721,7 +699,7 @@ static napi_value store_delete_async(napi_env env, napi_callback_info info)
     if (!op_begin(env, info, &c, 2, "delete(key, expectedRevision) needs two arguments"))
         return NULL;
     if (!revision_arg(env, c.argv[1], &c.op->u1) ||
-        !dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "key"))
+        !addon_dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "key"))
         return op_abort(env, &c);
     return op_start(env, &c, run_delete, result_undefined, "ddata.stateStore.delete");
 }
@@ -737,7 +715,7 @@ static napi_value store_keys_open(napi_env env, napi_callback_info info)
     op_call c;
     if (!op_begin(env, info, &c, 1, "keys(prefix) needs one argument"))
         return NULL;
-    if (!dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "prefix"))
+    if (!addon_dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "prefix"))
         return op_abort(env, &c);
     return op_start(env, &c, run_keys_open, result_cursor, "ddata.stateStore.keys");
 }
@@ -762,7 +740,7 @@ static napi_value store_range_open(napi_env env, napi_callback_info info)
         return op_abort(env, &c);
     }
     c.op->count = (int64_t)d;
-    if (!dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "from"))
+    if (!addon_dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "from"))
         return op_abort(env, &c);
     return op_start(env, &c, run_range_open, result_cursor, "ddata.stateStore.range");
 }

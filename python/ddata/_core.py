@@ -1,10 +1,9 @@
 """Versions, status codes, CRDT type numbers and decoding limits: the
 foundation of the ABI, mirrored as Python values."""
-import enum
 
 from ._ddata import ffi, lib
 from ._errors import check
-from ._util import text
+from ._util import lib_enum, text
 
 
 def version():
@@ -27,25 +26,9 @@ def init():
     check(lib.dd_init())
 
 
-class Status(enum.IntEnum):
-    """The library's status codes: OK and the negative DD_E* errors."""
-    OK = lib.DD_OK
-    EINVAL = lib.DD_EINVAL
-    ENOMEM = lib.DD_ENOMEM
-    EMISUSE = lib.DD_EMISUSE
-    ENOTFOUND = lib.DD_ENOTFOUND
-    ECONFLICT = lib.DD_ECONFLICT
-    ECORRUPT = lib.DD_ECORRUPT
-    ECRYPTO = lib.DD_ECRYPTO
-    ELIMIT = lib.DD_ELIMIT
-    EIO = lib.DD_EIO
-    ETIMEOUT = lib.DD_ETIMEOUT
-    EDELETED = lib.DD_EDELETED
-    ETYPE = lib.DD_ETYPE
-    EBUSY = lib.DD_EBUSY
-    EDONE = lib.DD_EDONE
-    EUNSUPPORTED = lib.DD_EUNSUPPORTED
-    ECALLBACK = lib.DD_ECALLBACK
+Status = lib_enum(
+    __name__, "Status", "DD_", "OK EINVAL ENOMEM EMISUSE ENOTFOUND ECONFLICT ECORRUPT ECRYPTO ELIMIT EIO ETIMEOUT EDELETED ETYPE EBUSY EDONE EUNSUPPORTED ECALLBACK",
+    """The library's status codes: OK and the negative DD_E* errors.""")
 
 
 def status_name(code):
@@ -58,32 +41,14 @@ def status_str(code):
     return text(lib.dd_status_str(int(code)))
 
 
-class CrdtType(enum.IntEnum):
-    """The CRDT types (DD_CRDT_*)."""
-    GCOUNTER = lib.DD_GCOUNTER
-    PNCOUNTER = lib.DD_PNCOUNTER
-    GSET = lib.DD_GSET
-    ORSET = lib.DD_ORSET
-    LWWREGISTER = lib.DD_LWWREGISTER
-    FLAG = lib.DD_FLAG
-    MVREGISTER = lib.DD_MVREGISTER
-    ORMAP = lib.DD_ORMAP
-    LWWMAP = lib.DD_LWWMAP
-    PNCOUNTERMAP = lib.DD_PNCOUNTERMAP
-    GCOUNTERMAP = lib.DD_GCOUNTERMAP
-    ORMULTIMAP = lib.DD_ORMULTIMAP
+CrdtType = lib_enum(
+    __name__, "CrdtType", "DD_", "GCOUNTER PNCOUNTER GSET ORSET LWWREGISTER FLAG MVREGISTER ORMAP LWWMAP PNCOUNTERMAP GCOUNTERMAP ORMULTIMAP",
+    """The CRDT types (DD_CRDT_*).""")
 
 
-class OpKind(enum.IntEnum):
-    """The op kinds (DD_OP_*)."""
-    INCREMENT = lib.DD_OP_INCREMENT
-    DECREMENT = lib.DD_OP_DECREMENT
-    ADD = lib.DD_OP_ADD
-    REMOVE = lib.DD_OP_REMOVE
-    CLEAR = lib.DD_OP_CLEAR
-    ASSIGN = lib.DD_OP_ASSIGN
-    ENABLE = lib.DD_OP_ENABLE
-    UPDATE = lib.DD_OP_UPDATE
+OpKind = lib_enum(
+    __name__, "OpKind", "DD_OP_", "INCREMENT DECREMENT ADD REMOVE CLEAR ASSIGN ENABLE UPDATE",
+    """The op kinds (DD_OP_*).""")
 
 
 _LIMIT_FIELDS = ("max_depth", "max_bytes", "max_elements", "max_value_bytes", "max_clock_skew_ms")

@@ -250,17 +250,19 @@ class Crdt(Handle):
 
     def digest(self):
         """A stable 64-bit digest of the value: equal values have equal digests."""
-        out = ffi.new("uint64_t *")
+        return self._read_out("uint64_t *", lib.dd_crdt_digest)[0]
+
+    def _read_out(self, ctype, fn):
+        """A new `ctype` (a pointer type) filled by fn(out, handle), one of the
+        dd_crdt_* readers, under the lock."""
+        out = ffi.new(ctype)
         with self._lock:
-            check(lib.dd_crdt_digest(out, self._h), self._h)
-        return out[0]
+            check(fn(out, self._h), self._h)
+        return out
 
     def encode(self):
         """The canonical binary form (bytes)."""
-        buf = ffi.new("dd_buf *")
-        with self._lock:
-            check(lib.dd_crdt_encode(buf, self._h), self._h)
-        return take_buf(buf)
+        return take_buf(self._read_out("dd_buf *", lib.dd_crdt_encode))
 
     @staticmethod
     def decode(data, limits=None, now_ms=None, actor=None):
@@ -273,10 +275,7 @@ class Crdt(Handle):
 
     def to_json(self):
         """The full state as canonical JSON text (reads back exactly)."""
-        buf = ffi.new("dd_buf *")
-        with self._lock:
-            check(lib.dd_crdt_to_json(buf, self._h), self._h)
-        return take_buf(buf).decode("utf-8")
+        return take_buf(self._read_out("dd_buf *", lib.dd_crdt_to_json)).decode("utf-8")
 
     @staticmethod
     def from_json(text_, limits=None, actor=None):
@@ -288,10 +287,7 @@ class Crdt(Handle):
 
     def value_json(self):
         """The value a user sees, as canonical JSON text."""
-        buf = ffi.new("dd_buf *")
-        with self._lock:
-            check(lib.dd_crdt_value_json(buf, self._h), self._h)
-        return take_buf(buf).decode("utf-8")
+        return take_buf(self._read_out("dd_buf *", lib.dd_crdt_value_json)).decode("utf-8")
 
     @property
     def value(self):
@@ -303,10 +299,7 @@ class Crdt(Handle):
     # ---- reads shared by several types
 
     def __len__(self):
-        out = ffi.new("uint64_t *")
-        with self._lock:
-            check(lib.dd_crdt_count(out, self._h), self._h)
-        return out[0]
+        return self._read_out("uint64_t *", lib.dd_crdt_count)[0]
 
     def _contains(self, item):
         item = to_bytes(item, "element")
@@ -314,16 +307,10 @@ class Crdt(Handle):
             return bool(check(lib.dd_crdt_contains(self._h, item, len(item)), self._h))
 
     def _elements(self):
-        buf = ffi.new("dd_buf *")
-        with self._lock:
-            check(lib.dd_crdt_elements(buf, self._h), self._h)
-        return _elements(buf)
+        return _elements(self._read_out("dd_buf *", lib.dd_crdt_elements))
 
     def _counter(self):
-        out = ffi.new("int64_t *")
-        with self._lock:
-            check(lib.dd_crdt_counter_value(out, self._h), self._h)
-        return out[0]
+        return self._read_out("int64_t *", lib.dd_crdt_counter_value)[0]
 
     def _map_get(self, key):
         with self._lock:
@@ -487,8 +474,25 @@ class Flag(Crdt):
         return self.value
 
 
+_ABSENT = object()  # _MapReads._entry: raise KeyError instead of a default
+
+
 class _MapReads:
     __slots__ = ()
+
+    def _entry(self, key, default):
+        """_entry_value of a copy of the value at `key`, closed after; `default`
+        when absent (KeyError when `default` is _ABSENT)."""
+        v = self._map_get(key)
+        if v is None:
+            if default is _ABSENT:
+                raise KeyError(key)
+            return default
+        with v:
+            return self._entry_value(v)
+
+    def __getitem__(self, key):
+        return self._entry(key, _ABSENT)
 
     def keys(self):
         return self._elements()
@@ -541,18 +545,10 @@ class LWWMap(_MapReads, Crdt):
 
     def get(self, key, default=None):
         """The value under `key` (bytes), or `default` when absent."""
-        reg = self._map_get(key)
-        if reg is None:
-            return default
-        with reg:
-            return reg.get()
+        return self._entry(key, default)
 
-    def __getitem__(self, key):
-        reg = self._map_get(key)
-        if reg is None:
-            raise KeyError(key)
-        with reg:
-            return reg.get()
+    def _entry_value(self, reg):
+        return reg.get()
 
     def __delitem__(self, key):
         self.remove(key)
@@ -569,18 +565,10 @@ class GCounterMap(_MapReads, Crdt):
 
     def get(self, key, default=0):
         """The counter under `key`, or `default` when absent."""
-        c = self._map_get(key)
-        if c is None:
-            return default
-        with c:
-            return c._counter()
+        return self._entry(key, default)
 
-    def __getitem__(self, key):
-        c = self._map_get(key)
-        if c is None:
-            raise KeyError(key)
-        with c:
-            return c._counter()
+    def _entry_value(self, counter):
+        return counter._counter()
 
 
 @_typed(CrdtType.PNCOUNTERMAP)
@@ -609,18 +597,10 @@ class ORMultiMap(_MapReads, Crdt):
 
     def get(self, key):
         """The values under key as a sorted list of bytes ([] when absent)."""
-        s = self._map_get(key)
-        if s is None:
-            return []
-        with s:
-            return s._elements()
+        return self._entry(key, [])
 
-    def __getitem__(self, key):
-        s = self._map_get(key)
-        if s is None:
-            raise KeyError(key)
-        with s:
-            return s._elements()
+    def _entry_value(self, values):
+        return values._elements()
 
 
 __all__ = ["Op", "Crdt", "GCounter", "PNCounter", "GSet", "ORSet", "LWWRegister", "MVRegister", "Flag", "ORMap",

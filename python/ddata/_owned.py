@@ -8,48 +8,36 @@ outgoing() move the bytes, events are drained with next_event() or awaited
 with `async for ev in owned.events()` on the eventfd from fileno().
 """
 import collections
-import enum
 
 from ._core import _limits_ptr
 from ._ddata import ffi, lib
 from ._errors import check
 from ._handle import Handle, handle_arg
 from ._pump import Pump
-from ._util import copy_bytes, take_buf, to_bytes
+from ._util import copy_bytes, lib_enum, take_buf, to_bytes
 
 ANY_STALENESS = 2**64 - 1
 
 
-class OwnedStrategy(enum.IntEnum):
-    """How a type's views spread (DD_OWNED_ACTIVE_PUSH ... DD_OWNED_PERIODIC_ONLY)."""
-    ACTIVE_PUSH = lib.DD_OWNED_ACTIVE_PUSH
-    FEED_LAZY_PULL = lib.DD_OWNED_FEED_LAZY_PULL
-    FEED_WITH_PERIODIC_SYNC = lib.DD_OWNED_FEED_WITH_PERIODIC_SYNC
-    PERIODIC_ONLY = lib.DD_OWNED_PERIODIC_ONLY
+OwnedStrategy = lib_enum(
+    __name__, "OwnedStrategy", "DD_OWNED_", "ACTIVE_PUSH FEED_LAZY_PULL FEED_WITH_PERIODIC_SYNC PERIODIC_ONLY",
+    """How a type's views spread (DD_OWNED_ACTIVE_PUSH ... DD_OWNED_PERIODIC_ONLY).""")
 
 
-class OwnedMismatch(enum.IntEnum):
+OwnedMismatch = lib_enum(
+    __name__, "OwnedMismatch", "DD_OWNED_", "KEEP_STALE DROP_AND_WAIT",
     """What a reader does with a view of another wire version
-    (DD_OWNED_KEEP_STALE, DD_OWNED_DROP_AND_WAIT)."""
-    KEEP_STALE = lib.DD_OWNED_KEEP_STALE
-    DROP_AND_WAIT = lib.DD_OWNED_DROP_AND_WAIT
+    (DD_OWNED_KEEP_STALE, DD_OWNED_DROP_AND_WAIT).""")
 
 
-class OwnedUrgency(enum.IntEnum):
-    """When a publish is announced (DD_OWNED_URGENCY_*)."""
-    DEFAULT = lib.DD_OWNED_URGENCY_DEFAULT
-    IMMEDIATE = lib.DD_OWNED_URGENCY_IMMEDIATE
-    DELAYED = lib.DD_OWNED_URGENCY_DELAYED
-    SUPPRESSED = lib.DD_OWNED_URGENCY_SUPPRESSED
+OwnedUrgency = lib_enum(
+    __name__, "OwnedUrgency", "DD_OWNED_URGENCY_", "DEFAULT IMMEDIATE DELAYED SUPPRESSED",
+    """When a publish is announced (DD_OWNED_URGENCY_*).""")
 
 
-class OwnedEventKind(enum.IntEnum):
-    """What an OwnedEvent reports (DD_OWNED_EV_*)."""
-    VIEW_CHANGED = lib.DD_OWNED_EV_VIEW_CHANGED
-    VIEW_REMOVED = lib.DD_OWNED_EV_VIEW_REMOVED
-    QUERY_DONE = lib.DD_OWNED_EV_QUERY_DONE
-    VERSION_MISMATCH = lib.DD_OWNED_EV_VERSION_MISMATCH
-    COMPACT_WANTED = lib.DD_OWNED_EV_COMPACT_WANTED
+OwnedEventKind = lib_enum(
+    __name__, "OwnedEventKind", "DD_OWNED_EV_", "VIEW_CHANGED VIEW_REMOVED QUERY_DONE VERSION_MISMATCH COMPACT_WANTED",
+    """What an OwnedEvent reports (DD_OWNED_EV_*).""")
 
 
 OwnedView = collections.namedtuple(

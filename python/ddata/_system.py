@@ -13,7 +13,6 @@ the C stack (see python/ddata_build.py), each read is dd_replica_get plus
 the typed read of the copy.
 """
 import collections
-import enum
 import json
 import logging
 import time
@@ -25,14 +24,14 @@ from ._errors import Deleted, InvalidArgument, check
 from ._handle import Handle, handle_arg
 from ._pump import Pump
 from ._requests import Request
-from ._util import take_buf, to_bytes
+from ._util import lib_enum, take_buf, to_bytes
 
 
-class Transport(enum.IntEnum):
+# NONE: pump mode: the host moves the bytes; TCP: built-in authenticated TCP, one driver thread.
+Transport = lib_enum(
+    __name__, "Transport", "DD_TRANSPORT_", "NONE TCP",
     """How a System talks to its peers: PUMP (the host moves the bytes) or
-    TCP (the built-in transport)."""
-    NONE = lib.DD_TRANSPORT_NONE  # pump mode: the host moves the bytes
-    TCP = lib.DD_TRANSPORT_TCP  # built-in authenticated TCP, one driver thread
+    TCP (the built-in transport).""")
 
 
 SECRET_BYTES = lib.dd_secret_bytes()
@@ -69,41 +68,26 @@ def _peer_key_arrays(peer_keys, keep):
     return blob, arr, len(keys)
 
 
-class EventKind(enum.IntEnum):
-    """The kind of a queued system event (DD_EVENT_*)."""
-    MEMBER = lib.DD_EVENT_MEMBER
-    CHANGED = lib.DD_EVENT_CHANGED
-    DELETED = lib.DD_EVENT_DELETED
-    EXPIRED = lib.DD_EVENT_EXPIRED
-    REQUEST_DONE = lib.DD_EVENT_REQUEST_DONE
-    OVERFLOW = lib.DD_EVENT_OVERFLOW
+EventKind = lib_enum(
+    __name__, "EventKind", "DD_EVENT_", "MEMBER CHANGED DELETED EXPIRED REQUEST_DONE OVERFLOW",
+    """The kind of a queued system event (DD_EVENT_*).""")
 
 
-class MemberState(enum.IntEnum):
-    """A membership state (DD_MEMBER_*)."""
-    JOINING = lib.DD_MEMBER_JOINING
-    UP = lib.DD_MEMBER_UP
-    UNREACHABLE = lib.DD_MEMBER_UNREACHABLE
-    DOWN = lib.DD_MEMBER_DOWN
-    REMOVED = lib.DD_MEMBER_REMOVED
+MemberState = lib_enum(
+    __name__, "MemberState", "DD_MEMBER_", "JOINING UP UNREACHABLE DOWN REMOVED",
+    """A membership state (DD_MEMBER_*).""")
 
 
-class Consistency(enum.IntEnum):
+Consistency = lib_enum(
+    __name__, "Consistency", "DD_CONSISTENCY_", "LOCAL FROM MAJORITY MAJORITY_PLUS ALL",
     """How many replicas a read or write must reach (DD_CONSISTENCY_*); FROM
-    and MAJORITY_PLUS take a count."""
-    LOCAL = lib.DD_CONSISTENCY_LOCAL
-    FROM = lib.DD_CONSISTENCY_FROM
-    MAJORITY = lib.DD_CONSISTENCY_MAJORITY
-    MAJORITY_PLUS = lib.DD_CONSISTENCY_MAJORITY_PLUS
-    ALL = lib.DD_CONSISTENCY_ALL
+    and MAJORITY_PLUS take a count.""")
 
 
-class DeltaStrategy(enum.IntEnum):
+DeltaStrategy = lib_enum(
+    __name__, "DeltaStrategy", "DD_DELTA_", "IMMEDIATE BATCHED NONE",
     """How deltas leave a node after a local update: IMMEDIATE, BATCHED per
-    gossip interval, or NONE (digest anti-entropy only)."""
-    IMMEDIATE = lib.DD_DELTA_IMMEDIATE
-    BATCHED = lib.DD_DELTA_BATCHED
-    NONE = lib.DD_DELTA_NONE
+    gossip interval, or NONE (digest anti-entropy only).""")
 
 
 SystemEvent = collections.namedtuple(

@@ -5,6 +5,8 @@ on the way in; bytes, bytearray and memoryview pass through unchanged. What
 comes back is bytes, except where the API is text by definition (JSON,
 status names, versions), so a caller never gets a silently decoded value.
 """
+import enum
+
 from ._ddata import ffi, lib
 
 
@@ -33,3 +35,11 @@ def take_buf(buf):
 
 def text(cstr):
     return ffi.string(cstr).decode("utf-8") if cstr != ffi.NULL else ""
+
+
+def lib_enum(module, name, prefix, members, doc):
+    """An enum.IntEnum mirroring the library's constants: each member M of
+    the space-separated `members` has the value lib.<prefix>M."""
+    cls = enum.IntEnum(name, [(m, getattr(lib, prefix + m)) for m in members.split()], module=module)
+    cls.__doc__ = doc
+    return cls

@@ -86,3 +86,32 @@ int tcp_replica_open(dd_replica **rep, dd_system *sys, uint64_t tombstone_grace_
         ro.tombstone_grace_ms = tombstone_grace_ms;
     return dd_replica_open(rep, sys, &ro);
 }
+
+int tcp_counter_add(dd_replica *rep, const char *key, uint64_t amount)
+{
+    dd_op op = DD_OP_INIT;
+    op.kind = DD_OP_INCREMENT;
+    op.amount = amount;
+    return dd_replica_update(rep, (const uint8_t *)key, strlen(key), DD_GCOUNTER, &op);
+}
+
+int tcp_counter_read(int64_t *out, dd_replica *rep, const char *key)
+{
+    dd_crdt *v = NULL;
+    *out = -1;
+    if (dd_replica_get(&v, rep, (const uint8_t *)key, strlen(key)) != DD_OK)
+        return DD_OK;
+    int rc = dd_crdt_counter_value(out, v);
+    dd_crdt_free(v);
+    return rc;
+}
+
+int tcp_pump_system_open(dd_system **sys, const char *node_id)
+{
+    dd_system_options so;
+    int rc = dd_system_options_init(&so, DD_SYSTEM_OPTIONS_VERSION);
+    if (rc != DD_OK)
+        return rc;
+    so.node_id = node_id;
+    return dd_system_open(sys, &so);
+}

@@ -39,9 +39,19 @@ bool tcp_wait_until(bool (*holds)(void *arg), void *arg, int timeout_ms);
  * on error. */
 char *tcp_stats_text(dd_system *sys);
 
+/* Opens a system in pump mode (no transport) named `node_id`: the
+ * contrast the TCP tests check their refusals against. */
+int tcp_pump_system_open(dd_system **sys, const char *node_id);
+
 /* Opens a replica on sys paced for tests over loopback: gossip every
  * 100 ms, change notifications every 50 ms, and tombstones kept for
  * tombstone_grace_ms (0: the library's default). */
 int tcp_replica_open(dd_replica **rep, dd_system *sys, uint64_t tombstone_grace_ms);
+
+/* Adds `amount` to the GCounter at `key` (a C string) on `rep`. */
+int tcp_counter_add(dd_replica *rep, const char *key, uint64_t amount);
+/* The GCounter at `key` on `rep` into *out, -1 while the replica holds no
+ * value there; the status of reading the value. */
+int tcp_counter_read(int64_t *out, dd_replica *rep, const char *key);
 
 #endif

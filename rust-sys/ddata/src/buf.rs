@@ -20,6 +20,20 @@ pub(crate) fn empty() -> sys::dd_buf {
     }
 }
 
+/// The library's defaults for a versioned struct: `init` (a
+/// `dd_*_init`) with this crate's `version`. It cannot fail; a failure means
+/// a mismatched library, and panics naming `what`.
+pub(crate) fn lib_defaults<T>(
+    init: unsafe extern "C" fn(*mut T, u32) -> std::os::raw::c_int,
+    version: u32,
+    what: &str,
+) -> T {
+    let mut raw = std::mem::MaybeUninit::<T>::zeroed();
+    let rc = unsafe { init(raw.as_mut_ptr(), version) };
+    assert_eq!(rc, 0, "{what} rejected its own version");
+    unsafe { raw.assume_init() }
+}
+
 /// Bounds for everything ddata decodes (DD_LIMITS_INIT by default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -37,10 +51,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        let mut raw = std::mem::MaybeUninit::<sys::dd_limits>::zeroed();
-        let rc = unsafe { sys::dd_limits_init(raw.as_mut_ptr(), sys::DD_LIMITS_VERSION) };
-        assert_eq!(rc, 0, "dd_limits_init rejected its own version");
-        let raw = unsafe { raw.assume_init() };
+        let raw = lib_defaults(sys::dd_limits_init, sys::DD_LIMITS_VERSION, "dd_limits_init");
         Limits {
             max_depth: raw.max_depth,
             max_bytes: raw.max_bytes,

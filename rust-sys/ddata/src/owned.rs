@@ -9,7 +9,7 @@ use std::ptr::{self, NonNull};
 
 use ddata_sys as sys;
 
-use crate::buf::{empty, take, Limits};
+use crate::buf::{empty, lib_defaults, take, Limits};
 use crate::error::{check, check_on, Error, Result, Status};
 use crate::store::StateStore;
 use crate::system::System;
@@ -88,11 +88,11 @@ pub struct OwnedTypeOptions {
 
 impl Default for OwnedTypeOptions {
     fn default() -> Self {
-        let mut raw = std::mem::MaybeUninit::<sys::dd_owned_type_options>::zeroed();
-        let rc =
-            unsafe { sys::dd_owned_type_options_init(raw.as_mut_ptr(), sys::DD_OWNED_TYPE_OPTIONS_VERSION) };
-        assert_eq!(rc, 0);
-        let raw = unsafe { raw.assume_init() };
+        let raw = lib_defaults(
+            sys::dd_owned_type_options_init,
+            sys::DD_OWNED_TYPE_OPTIONS_VERSION,
+            "dd_owned_type_options_init",
+        );
         OwnedTypeOptions {
             strategy: match raw.strategy {
                 2 => OwnedStrategy::FeedLazyPull,

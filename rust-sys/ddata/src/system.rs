@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use ddata_sys as sys;
 
-use crate::buf::{empty, take};
+use crate::buf::{empty, lib_defaults, take};
 use crate::crdt::{Crdt, CrdtType, Op};
 use crate::error::{check, check_on, Error, Result, Status};
 use crate::store::StateStore;
@@ -114,10 +114,11 @@ impl PeerKeyArrays {
 impl SystemOptions {
     /// Options for a pump-mode node named `node_id`, other fields at their defaults.
     pub fn new(node_id: impl Into<String>) -> SystemOptions {
-        let mut raw = std::mem::MaybeUninit::<sys::dd_system_options>::zeroed();
-        let rc = unsafe { sys::dd_system_options_init(raw.as_mut_ptr(), sys::DD_SYSTEM_OPTIONS_VERSION) };
-        assert_eq!(rc, 0, "dd_system_options_init rejected its own version");
-        let raw = unsafe { raw.assume_init() };
+        let raw = lib_defaults(
+            sys::dd_system_options_init,
+            sys::DD_SYSTEM_OPTIONS_VERSION,
+            "dd_system_options_init",
+        );
         SystemOptions {
             node_id: node_id.into(),
             incarnation: raw.incarnation,
@@ -574,10 +575,11 @@ pub struct ReplicaOptions<'a> {
 
 impl<'a> Default for ReplicaOptions<'a> {
     fn default() -> Self {
-        let mut raw = std::mem::MaybeUninit::<sys::dd_replica_options>::zeroed();
-        let rc = unsafe { sys::dd_replica_options_init(raw.as_mut_ptr(), sys::DD_REPLICA_OPTIONS_VERSION) };
-        assert_eq!(rc, 0);
-        let raw = unsafe { raw.assume_init() };
+        let raw = lib_defaults(
+            sys::dd_replica_options_init,
+            sys::DD_REPLICA_OPTIONS_VERSION,
+            "dd_replica_options_init",
+        );
         ReplicaOptions {
             delta_strategy: match raw.delta_strategy {
                 1 => DeltaStrategy::Batched,

@@ -284,10 +284,7 @@ TEST(test_closing_system_and_owned_in_either_order_is_safe)
 TEST(test_attach_is_checked)
 {
     dd_system *pump = NULL;
-    dd_system_options so;
-    ASSERT_OK(dd_system_options_init(&so, DD_SYSTEM_OPTIONS_VERSION));
-    so.node_id = "pump";
-    ASSERT_OK(dd_system_open(&pump, &so));
+    ASSERT_OK(tcp_pump_system_open(&pump, "pump"));
     dd_owned_options oo;
     ASSERT_OK(dd_owned_options_init(&oo, DD_OWNED_OPTIONS_VERSION));
     ASSERT(oo.system == NULL);

@@ -53,20 +53,13 @@ static void close_cluster(tnode *n, int count)
 
 static void incr(tnode *n, const char *key, uint64_t amount)
 {
-    dd_op op = DD_OP_INIT;
-    op.kind = DD_OP_INCREMENT;
-    op.amount = amount;
-    ASSERT_OK(dd_replica_update(n->rep, (const uint8_t *)key, strlen(key), DD_GCOUNTER, &op));
+    ASSERT_OK(tcp_counter_add(n->rep, key, amount));
 }
 
 static int64_t counter(tnode *n, const char *key)
 {
-    dd_crdt *v = NULL;
-    if (dd_replica_get(&v, n->rep, (const uint8_t *)key, strlen(key)) != DD_OK)
-        return -1;
-    int64_t out = -1;
-    ASSERT_OK(dd_crdt_counter_value(&out, v));
-    dd_crdt_free(v);
+    int64_t out;
+    ASSERT_OK(tcp_counter_read(&out, n->rep, key));
     return out;
 }
 
@@ -168,10 +161,7 @@ TEST(test_tcp_options_are_checked)
 TEST(test_transport_calls_in_pump_mode_and_on_closed_handles)
 {
     dd_system *s = NULL;
-    dd_system_options so;
-    ASSERT_OK(dd_system_options_init(&so, DD_SYSTEM_OPTIONS_VERSION));
-    so.node_id = "pump";
-    ASSERT_OK(dd_system_open(&s, &so));
+    ASSERT_OK(tcp_pump_system_open(&s, "pump"));
     dd_buf b = DD_BUF_INIT;
     ASSERT_STATUS(dd_system_listen_address(&b, s), DD_EUNSUPPORTED);
     ASSERT_STATUS(dd_system_connect(s, "127.0.0.1:1"), DD_EUNSUPPORTED);
