@@ -176,7 +176,11 @@ static void keys_for_buckets(engine *e, batch *bt, uint64_t to_hash, const uint3
 {
     uint32_t per = KT_LEAVES / nb;
     for (size_t i = 0; i < n; i++) {
-        for (uint32_t leaf = buckets[i] * per; leaf < (buckets[i] + 1) * per; leaf++) {
+        /* Bounds in locals: the batch calls below live in another file, so
+         * the compiler would otherwise reload buckets[i] for every leaf,
+         * and most leaves are empty. */
+        const uint32_t first = buckets[i] * per, end = first + per;
+        for (uint32_t leaf = first; leaf < end; leaf++) {
             for (uint32_t idx = e->kt.leaf_head[leaf]; idx != KT_NONE;
                  idx = kt_at(&e->kt, idx)->leaf_next) {
                 const kentry *ke = kt_at(&e->kt, idx);

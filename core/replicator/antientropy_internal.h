@@ -55,10 +55,22 @@ int antientropy_corrupt(const char *what);
 
 /* Records that the peer with id hash `peer_hash` holds tombstone `ke`. */
 void antientropy_tomb_add(kentry *ke, uint64_t peer_hash);
+/* Whether the peer with id hash `peer_hash` is recorded as holding `ke`. */
+static inline bool antientropy_tomb_has(const kentry *ke, uint64_t peer_hash)
+{
+    for (uint32_t i = 0; i < ke->tomb_seen_n; i++)
+        if (ke->tomb_seen[i] == peer_hash)
+            return true;
+    return false;
+}
 /* True when `ke` is a tombstone the peer with id hash `peer_hash` is known
  * to hold (or to have held and collected): digest repair must not offer it
- * back (see the top of antientropy.c). */
-bool antientropy_tomb_known_to(const kentry *ke, uint64_t peer_hash);
+ * back (see the top of antientropy.c). Inline: it is asked once per key of
+ * every KEYS list built (keys_for_buckets). */
+static inline bool antientropy_tomb_known_to(const kentry *ke, uint64_t peer_hash)
+{
+    return (ke->flags & KE_TOMB) && antientropy_tomb_has(ke, peer_hash);
+}
 int antientropy_handle_tomb_seen(engine *e, const char *from, size_t from_len, reader *r);
 
 #endif

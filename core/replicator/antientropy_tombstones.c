@@ -12,17 +12,9 @@
 #include "util/hash.h"
 #include "util/status.h"
 
-static bool tomb_has(const kentry *ke, uint64_t h)
-{
-    for (uint32_t i = 0; i < ke->tomb_seen_n; i++)
-        if (ke->tomb_seen[i] == h)
-            return true;
-    return false;
-}
-
 void antientropy_tomb_add(kentry *ke, uint64_t h)
 {
-    if (tomb_has(ke, h) || ke->tomb_seen_n >= MAX_PEERS)
+    if (antientropy_tomb_has(ke, h) || ke->tomb_seen_n >= MAX_PEERS)
         return;
     uint64_t *s = realloc_array(ke->tomb_seen, (size_t)ke->tomb_seen_n + 1, sizeof(uint64_t));
     if (!s)
@@ -39,7 +31,7 @@ void antientropy_tomb_check(engine *e, uint32_t idx)
     if (!ke->tomb_ms) {
         for (size_t i = 0; i < e->nmembers; i++)
             if (membership_counts_for_tombstones(&e->members[i]) &&
-                !tomb_has(ke, e->members[i].id_hash))
+                !antientropy_tomb_has(ke, e->members[i].id_hash))
                 return;
         ke->tomb_ms = e->now_ms ? e->now_ms : 1;
         return;
@@ -83,11 +75,6 @@ void antientropy_tomb_round(engine *e)
     }
     e->ntombs = w;
     batch_finish(&bt, false);
-}
-
-bool antientropy_tomb_known_to(const kentry *ke, uint64_t peer_hash)
-{
-    return (ke->flags & KE_TOMB) && tomb_has(ke, peer_hash);
 }
 
 int antientropy_handle_tomb_seen(engine *e, const char *from, size_t from_len, reader *r)
