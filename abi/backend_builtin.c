@@ -259,14 +259,14 @@ static int b_batch(void *user, const dd_state_op *ops, size_t count, uint64_t *r
     for (size_t i = 0; i < count; i++)
         core_ops[i] = (state_op){(int)ops[i].kind,         ops[i].key,   ops[i].key_len,
                                  ops[i].expected_revision, ops[i].state, ops[i].len};
-    int rc = state_backend_batch(engine(user), core_ops, count, revisions, 1);
+    int rc = state_backend_batch(engine(user), core_ops, count, revisions);
     free(core_ops);
     return rc;
 }
 
 static int b_purge_prefix(void *user, const uint8_t *prefix, size_t prefix_len)
 {
-    return state_backend_purge_prefix(engine(user), prefix, prefix_len, 1);
+    return state_backend_purge_prefix(engine(user), prefix, prefix_len);
 }
 
 static int b_flush(void *user)

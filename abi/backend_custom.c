@@ -382,7 +382,7 @@ static int c_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *re
                          "it cannot apply a batch all or nothing",
                          custom_name(c));
     if (!c->ops.state_batch)
-        return state_generic_batch(b, ops, n, revisions, 1);
+        return state_generic_batch(b, ops, n, revisions);
     dd_state_op *pub = calloc(n ? n : 1, sizeof(*pub));
     if (!pub)
         return error_oom();

@@ -80,7 +80,7 @@ int state_store_purge_prefix(state_store *s, const uint8_t *prefix, size_t prefi
     if (rc != ST_OK)
         return rc;
     pthread_mutex_lock(&s->mu);
-    rc = state_backend_purge_prefix(s->be, prefix, prefix_len, 1);
+    rc = state_backend_purge_prefix(s->be, prefix, prefix_len);
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
@@ -219,7 +219,7 @@ int state_store_batch(state_store *s, const state_op *ops, size_t n, uint64_t *r
         int retry;
         if ((rc = seal_ops(s, ops, n, sealed, blobs, &retry)) != ST_OK)
             break;
-        rc = state_backend_batch(s->be, sealed, n, revisions, 1);
+        rc = state_backend_batch(s->be, sealed, n, revisions);
         if (rc != ST_ECONFLICT || !retry || attempt >= 100)
             break;
     }

@@ -229,10 +229,9 @@ static int check_op(store_backend *b, size_t i, const state_op *op, uint64_t *cu
     return ST_OK;
 }
 
-static int generic_batch_apply(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions)
+int state_generic_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions)
 {
     int rc = ST_OK;
-    size_t written = 0;
     for (size_t i = 0; i < n; i++) {
         uint64_t current;
         if ((rc = check_op(b, i, &ops[i], &current)) != ST_OK)
@@ -240,49 +239,26 @@ static int generic_batch_apply(store_backend *b, const state_op *ops, size_t n, 
     }
     if ((rc = b->ops->state_begin(b)) != ST_OK)
         return rc;
-    for (size_t i = 0; i < n && rc == ST_OK; i++) {
-        const state_op *op = &ops[i];
-        uint64_t rev = 0;
-        if (op->kind == STATE_OP_UPSERT) {
-            rc = b->ops->state_upsert(b, op->key, op->key_len, op->expected_revision, op->state,
-                                      op->state_len, &rev);
-        } else {
-            rc = b->ops->state_delete(b, op->key, op->key_len, op->expected_revision);
-            if (rc == ST_ENOTFOUND && op->expected_revision == STATE_ANY_REVISION) {
-                error_clear();
-                rc = ST_OK;
-            }
-        }
-        if (rc == ST_OK && revisions)
-            revisions[i] = rev;
-        if (rc == ST_OK)
-            written++;
+    size_t written = 0;
+    for (; written < n; written++) {
+        uint64_t rev;
+        if ((rc = batch_apply_op(b, written, &ops[written], &rev)) != ST_OK)
+            break;
+        if (revisions)
+            revisions[written] = rev;
     }
     int commit = b->ops->state_commit(b);
     if (rc != ST_OK)
-        return error_wrap("batch op %zu failed after %zu ops were written (the engine's table "
-                          "has no rollback)",
-                          written, written);
+        return error_wrap("%zu ops before it were written (the engine's table has no rollback)",
+                          written);
     return commit;
 }
 
-int state_backend_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions,
-                        int has_transactions)
+int state_backend_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions)
 {
     if (b->ops->state_batch)
         return b->ops->state_batch(b, ops, n, revisions);
-    return state_generic_batch(b, ops, n, revisions, has_transactions);
-}
-
-int state_generic_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions,
-                        int has_transactions)
-{
-    if (!has_transactions)
-        return error_set(ST_EUNSUPPORTED,
-                         "state batch: engine '%s' has neither state_batch nor "
-                         "state_begin/state_commit, so a batch could not be all or nothing",
-                         b->ops->name ? b->ops->name : "?");
-    return generic_batch_apply(b, ops, n, revisions);
+    return state_generic_batch(b, ops, n, revisions);
 }
 
 /* ---- purge by prefix ------------------------------------------------------ */
@@ -305,12 +281,11 @@ static int collect_key(void *c, const uint8_t *key, size_t key_len, uint64_t rev
     return l->keys.failed ? error_oom() : 0;
 }
 
-int state_backend_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefix_len,
-                               int has_transactions)
+int state_backend_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefix_len)
 {
     if (b->ops->state_purge_prefix)
         return b->ops->state_purge_prefix(b, prefix, prefix_len);
-    return state_generic_purge_prefix(b, prefix, prefix_len, has_transactions);
+    return state_generic_purge_prefix(b, prefix, prefix_len, 1);
 }
 
 int state_generic_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefix_len,

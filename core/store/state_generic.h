@@ -9,8 +9,9 @@
  * The generic batch checks every expected revision first and then writes
  * between state_begin and state_commit: all or nothing against conflicts
  * seen through this handle, and atomic on a crash only when the engine's
- * begin/commit is a transaction. An engine without begin/commit gets
- * ST_EUNSUPPORTED for a batch rather than a batch that is not one.
+ * begin/commit is a transaction. A user's engine without begin/commit gets
+ * DD_EUNSUPPORTED for a batch rather than a batch that is not one
+ * (abi/backend_custom.c); every built-in engine has its own batch.
  */
 #ifndef DD_STORE_STATE_GENERIC_H
 #define DD_STORE_STATE_GENERIC_H
@@ -18,17 +19,16 @@
 #include "store/backend.h"
 
 int state_backend_scan_range(store_backend *b, const state_bounds *r, state_scan_fn fn, void *ctx);
-int state_backend_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions,
-                        int has_transactions);
-int state_backend_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefix_len,
-                               int has_transactions);
+int state_backend_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions);
+int state_backend_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefix_len);
 int state_backend_flush(store_backend *b);
 
 /* The generic forms alone, for an adapter whose own member decides
- * (abi/backend_custom.c). */
+ * (abi/backend_custom.c). The generic batch needs state_begin/commit: an
+ * adapter whose engine has none refuses the batch itself. The generic
+ * purge deletes key by key, inside begin/commit when has_transactions. */
 int state_generic_scan_range(store_backend *b, const state_bounds *r, state_scan_fn fn, void *ctx);
-int state_generic_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions,
-                        int has_transactions);
+int state_generic_batch(store_backend *b, const state_op *ops, size_t n, uint64_t *revisions);
 int state_generic_purge_prefix(store_backend *b, const uint8_t *prefix, size_t prefix_len,
                                int has_transactions);
 
