@@ -64,6 +64,14 @@ mkdir -p "$stage/rust-sys"
 (cd rust-sys && tar --exclude=target -cf - .) | (cd "$stage/rust-sys" && tar -xf -)
 sh tools/dist/vendor.sh "$stage/rust-sys/ddata-sys/csrc"
 for c in ddata-sys ddata; do cp LICENSE LICENSE-MIT LICENSE-APACHE "$stage/rust-sys/$c/"; done
+# Verifying ddata builds it against ddata-sys from a scratch registry under
+# the target folder, which cargo unpacks into CARGO_HOME once per path and
+# version and never again: a checkout at a fixed path would verify today's
+# ddata against an earlier run's ddata-sys (the version does not change
+# between commits). Our own crates' unpacked copies go first.
+cargo_home=${CARGO_HOME:-$HOME/.cargo}
+rm -rf "$cargo_home"/registry/src/*/ddata-sys-[0-9]* "$cargo_home"/registry/src/*/ddata-[0-9]* \
+    "$cargo_home"/registry/cache/*/ddata-sys-[0-9]* "$cargo_home"/registry/cache/*/ddata-[0-9]*
 (cd "$stage/rust-sys" && cargo package -q --allow-dirty -p ddata-sys -p ddata -j "$jobs" \
     && cargo publish -q --dry-run --allow-dirty -p ddata-sys -p ddata -j "$jobs")
 cp "$CARGO_TARGET_DIR"/package/ddata-sys-*.crate "$CARGO_TARGET_DIR"/package/ddata-0*.crate "$dist/"
