@@ -33,6 +33,17 @@ bool call_bytes(addon_call *c, size_t i, const uint8_t **p, size_t *n, const cha
     return true;
 }
 
+bool call_begin_bytes(addon_call *c, napi_env env, napi_callback_info info, size_t min_args,
+                      const char *usage, const uint8_t **p, size_t *n, const char *what)
+{
+    if (!call_begin(c, env, info, min_args, usage))
+        return false;
+    if (call_bytes(c, 0, p, n, what))
+        return true;
+    call_free(c);
+    return false;
+}
+
 void call_free(addon_call *c)
 {
     while (c->nscratch > 0)
@@ -45,13 +56,25 @@ napi_value call_end(addon_call *c, int rc, napi_value ok)
     return rc ? addon_fail_on(c->env, rc, c->h) : ok;
 }
 
-bool call_found(addon_call *c, int rc, napi_value *out)
+/* call_found and call_polled: `absent` is the status that answers
+ * undefined. */
+static bool call_settle(addon_call *c, int rc, int absent, napi_value *out)
 {
     call_free(c);
     *out = NULL;
-    if (rc == DD_ENOTFOUND)
+    if (rc == absent)
         *out = addon_undefined(c->env);
     else if (rc)
         addon_fail_on(c->env, rc, c->h);
     return rc == DD_OK;
+}
+
+bool call_found(addon_call *c, int rc, napi_value *out)
+{
+    return call_settle(c, rc, DD_ENOTFOUND, out);
+}
+
+bool call_polled(addon_call *c, int rc, napi_value *out)
+{
+    return call_settle(c, rc, DD_EDONE, out);
 }

@@ -26,6 +26,10 @@ typedef struct addon_call {
  * throws `usage` as a DD_EINVAL error. False when it threw. */
 bool call_begin(addon_call *c, napi_env env, napi_callback_info info, size_t min_args,
                 const char *usage);
+/* call_begin, then argument 0 as bytes: the key, pid or prefix most
+ * methods take first. False when it threw (the call is freed). */
+bool call_begin_bytes(addon_call *c, napi_env env, napi_callback_info info, size_t min_args,
+                      const char *usage, const uint8_t **p, size_t *n, const char *what);
 /* Argument i as bytes (a Buffer, a Uint8Array or a string). */
 bool call_bytes(addon_call *c, size_t i, const uint8_t **p, size_t *n, const char *what);
 /* Frees what the conversions allocated. */
@@ -39,5 +43,8 @@ napi_value call_end(addon_call *c, int rc, napi_value ok);
  * builds the result into *out; otherwise *out is undefined (DD_ENOTFOUND)
  * or NULL with the error thrown. */
 bool call_found(addon_call *c, int rc, napi_value *out);
+/* The same for a poll (nextEvent, nextOutgoing, nextLog), where DD_EDONE
+ * (nothing waiting) answers undefined. */
+bool call_polled(addon_call *c, int rc, napi_value *out);
 
 #endif

@@ -172,17 +172,6 @@ static napi_value crdt_increment(napi_env env, napi_callback_info info)
 static const char *const KIND_NAMES[] = {NULL,    "increment", "decrement", "add",   "remove",
                                          "clear", "assign",    "enable",    "update"};
 
-static bool get_prop(napi_env env, napi_value obj, const char *name, napi_value *out)
-{
-    bool has = false;
-    napi_valuetype t = napi_undefined;
-    if (napi_has_named_property(env, obj, name, &has) != napi_ok || !has)
-        return false;
-    if (napi_get_named_property(env, obj, name, out) != napi_ok)
-        return false;
-    return napi_typeof(env, *out, &t) == napi_ok && t != napi_undefined && t != napi_null;
-}
-
 static bool read_kind(napi_env env, napi_value v, uint32_t *out, const char *what)
 {
     napi_valuetype t;
@@ -218,32 +207,32 @@ static bool read_op_at(napi_env env, napi_value obj, op_scratch *s, int depth)
     dd_op *op = &s->ops[depth];
     dd_op_init(op, DD_OP_VERSION);
     napi_value v;
-    if (!get_prop(env, obj, "kind", &v)) {
+    if (!addon_prop(env, obj, "kind", &v)) {
         addon_type_error(env, "op.kind is required");
         return false;
     }
     if (!read_kind(env, v, &op->kind, "op.kind"))
         return false;
-    if (get_prop(env, obj, "amount", &v) && !addon_arg_u64(env, v, &op->amount, "op.amount"))
+    if (addon_prop(env, obj, "amount", &v) && !addon_arg_u64(env, v, &op->amount, "op.amount"))
         return false;
-    if (get_prop(env, obj, "key", &v)) {
+    if (addon_prop(env, obj, "key", &v)) {
         char *scratch = NULL;
         if (!addon_arg_bytes(env, v, &op->key, &op->key_len, &scratch, "op.key"))
             return false;
         if (scratch)
             s->strings[s->nstrings++] = scratch;
     }
-    if (get_prop(env, obj, "value", &v)) {
+    if (addon_prop(env, obj, "value", &v)) {
         char *scratch = NULL;
         if (!addon_arg_bytes(env, v, &op->value, &op->value_len, &scratch, "op.value"))
             return false;
         if (scratch)
             s->strings[s->nstrings++] = scratch;
     }
-    if (get_prop(env, obj, "valueType", &v) &&
+    if (addon_prop(env, obj, "valueType", &v) &&
         !addon_arg_u32(env, v, &op->value_type, "op.valueType"))
         return false;
-    if (get_prop(env, obj, "nested", &v)) {
+    if (addon_prop(env, obj, "nested", &v)) {
         if (!read_op_at(env, v, s, depth + 1))
             return false;
         op->nested = &s->ops[depth + 1];
@@ -356,60 +345,48 @@ static napi_value crdt_type(napi_env env, napi_callback_info info)
     return rc < 0 ? addon_fail_on(env, rc, c->h) : addon_int(env, rc);
 }
 
-typedef int (*buf_read_fn)(dd_buf *out, const dd_crdt *v);
+/* The readers that fill a dd_buf from the value (encode, toJson,
+ * valueJson, registerGet, elements): one method, crdt_buf_read, serves
+ * them all, told apart by the table row's data. */
+typedef enum buf_shape {
+    BUF_BYTES, /* a Buffer */
+    BUF_TEXT,  /* a string */
+    BUF_LIST,  /* an array of Buffers, from the library's list format */
+} buf_shape;
 
-static napi_value buf_read(napi_env env, napi_callback_info info, buf_read_fn fn, bool as_string)
+typedef struct buf_reader {
+    int (*fn)(dd_buf *out, const dd_crdt *v);
+    buf_shape shape;
+} buf_reader;
+
+static const buf_reader ENCODE = {dd_crdt_encode, BUF_BYTES};
+static const buf_reader TO_JSON = {dd_crdt_to_json, BUF_TEXT};
+static const buf_reader VALUE_JSON = {dd_crdt_value_json, BUF_TEXT};
+static const buf_reader REGISTER_GET = {dd_crdt_register_get, BUF_BYTES};
+static const buf_reader ELEMENTS = {dd_crdt_elements, BUF_LIST};
+
+static napi_value crdt_buf_read(napi_env env, napi_callback_info info)
 {
+    const buf_reader *reader = addon_method_data(env, info);
     node_crdt *c = this_crdt(env, info);
     if (!c)
         return NULL;
     dd_buf b = DD_BUF_INIT;
-    int rc = fn(&b, c->h);
+    int rc = reader->fn(&b, c->h);
     if (rc)
         return addon_fail_on(env, rc, c->h);
-    if (!as_string)
+    if (reader->shape == BUF_BYTES)
         return addon_buf_to_js(env, &b);
     napi_value out = NULL;
-    napi_create_string_utf8(env, (const char *)b.data, b.len, &out);
+    if (reader->shape == BUF_TEXT) {
+        napi_create_string_utf8(env, (const char *)b.data, b.len, &out);
+    } else {
+        uint32_t i = 0;
+        napi_create_array(env, &out);
+        addon_lp_append(env, out, &i, &b, false);
+    }
     dd_buf_free(&b);
     return out;
-}
-
-static napi_value crdt_encode(napi_env env, napi_callback_info info)
-{
-    return buf_read(env, info, dd_crdt_encode, false);
-}
-
-static napi_value crdt_to_json(napi_env env, napi_callback_info info)
-{
-    return buf_read(env, info, dd_crdt_to_json, true);
-}
-
-static napi_value crdt_value_json(napi_env env, napi_callback_info info)
-{
-    return buf_read(env, info, dd_crdt_value_json, true);
-}
-
-static napi_value crdt_register_get(napi_env env, napi_callback_info info)
-{
-    return buf_read(env, info, dd_crdt_register_get, false);
-}
-
-static napi_value crdt_elements(napi_env env, napi_callback_info info)
-{
-    node_crdt *c = this_crdt(env, info);
-    if (!c)
-        return NULL;
-    dd_buf b = DD_BUF_INIT;
-    int rc = dd_crdt_elements(&b, c->h);
-    if (rc)
-        return addon_fail_on(env, rc, c->h);
-    napi_value arr;
-    napi_create_array(env, &arr);
-    uint32_t i = 0;
-    addon_lp_append(env, arr, &i, &b, false);
-    dd_buf_free(&b);
-    return arr;
 }
 
 /* counterValue() -> number when exact, else bigint */
@@ -474,19 +451,32 @@ static napi_value crdt_flag_value(napi_env env, napi_callback_info info)
     return c ? bool_result(env, dd_crdt_flag_value(c->h)) : NULL;
 }
 
-static napi_value crdt_contains(napi_env env, napi_callback_info info)
+/* `this` for a method of one bytes argument, read into p[0..n) (from
+ * *scratch when it was a string: caller frees); NULL when it threw. */
+static node_crdt *this_with_bytes(napi_env env, napi_callback_info info, const char *usage,
+                                  const char *what, const uint8_t **p, size_t *n, char **scratch)
 {
     size_t argc = 1;
     napi_value argv[1];
+    *scratch = NULL;
     node_crdt *c = unwrap_this(env, info, &argc, argv);
     if (!c)
         return NULL;
-    if (argc < 1)
-        return addon_type_error(env, "contains(element) needs an element");
+    if (argc < 1) {
+        addon_type_error(env, usage);
+        return NULL;
+    }
+    return addon_arg_bytes(env, argv[0], p, n, scratch, what) ? c : NULL;
+}
+
+static napi_value crdt_contains(napi_env env, napi_callback_info info)
+{
     const uint8_t *p;
     size_t n;
-    char *scratch = NULL;
-    if (!addon_arg_bytes(env, argv[0], &p, &n, &scratch, "element"))
+    char *scratch;
+    node_crdt *c = this_with_bytes(env, info, "contains(element) needs an element", "element", &p,
+                                   &n, &scratch);
+    if (!c)
         return NULL;
     napi_value out = bool_result(env, dd_crdt_contains(c->h, p, n));
     free(scratch);
@@ -496,17 +486,11 @@ static napi_value crdt_contains(napi_env env, napi_callback_info info)
 /* mapGet(key) -> Crdt | undefined */
 static napi_value crdt_map_get(napi_env env, napi_callback_info info)
 {
-    size_t argc = 1;
-    napi_value argv[1];
-    node_crdt *c = unwrap_this(env, info, &argc, argv);
-    if (!c)
-        return NULL;
-    if (argc < 1)
-        return addon_type_error(env, "mapGet(key) needs a key");
     const uint8_t *p;
     size_t n;
-    char *scratch = NULL;
-    if (!addon_arg_bytes(env, argv[0], &p, &n, &scratch, "key"))
+    char *scratch;
+    node_crdt *c = this_with_bytes(env, info, "mapGet(key) needs a key", "key", &p, &n, &scratch);
+    if (!c)
         return NULL;
     dd_crdt *v = NULL;
     int rc = dd_crdt_map_get(&v, c->h, p, n);
@@ -538,7 +522,7 @@ bool addon_read_limits(napi_env env, napi_value v, dd_limits *lim)
                   {"maxClockSkewMs", &lim->max_clock_skew_ms, NULL},
                   {"maxDepth", NULL, &lim->max_depth}};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        if (!get_prop(env, v, fields[i].name, &f))
+        if (!addon_prop(env, v, fields[i].name, &f))
             continue;
         if (!addon_arg_u64(env, f, &x, fields[i].name))
             return false;
@@ -550,57 +534,65 @@ bool addon_read_limits(napi_env env, napi_value v, dd_limits *lim)
     return true;
 }
 
+/* The arguments decode and fromJson start with: (source, limits?), the
+ * source as bytes, the limits the defaults when absent. */
+typedef struct source_args {
+    size_t argc;
+    napi_value argv[3];
+    const uint8_t *p;
+    size_t n;
+    char *scratch; /* the source's bytes when it was a string */
+    dd_limits lim;
+} source_args;
+
+/* Reads at most `max_args` (up to 3) arguments into `a`; free a->scratch
+ * afterwards, also on failure. False when it threw. */
+static bool read_source(napi_env env, napi_callback_info info, size_t max_args, const char *usage,
+                        const char *what, source_args *a)
+{
+    a->argc = max_args;
+    a->scratch = NULL;
+    napi_get_cb_info(env, info, &a->argc, a->argv, NULL, NULL);
+    if (a->argc < 1) {
+        addon_type_error(env, usage);
+        return false;
+    }
+    if (!addon_arg_bytes(env, a->argv[0], &a->p, &a->n, &a->scratch, what))
+        return false;
+    if (a->argc < 2) {
+        dd_limits_init(&a->lim, DD_LIMITS_VERSION);
+        return true;
+    }
+    return addon_read_limits(env, a->argv[1], &a->lim);
+}
+
 /* Crdt.decode(bytes, limits?, nowMs = Date.now()) */
 static napi_value crdt_decode(napi_env env, napi_callback_info info)
 {
-    size_t argc = 3;
-    napi_value argv[3];
-    napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-    if (argc < 1)
-        return addon_type_error(env, "decode(bytes) needs bytes");
-    const uint8_t *p;
-    size_t n;
-    char *scratch = NULL;
-    dd_limits lim;
+    source_args a;
     uint64_t now = 0;
-    if (!addon_arg_bytes(env, argv[0], &p, &n, &scratch, "bytes"))
-        return NULL;
     napi_value out = NULL;
-    if ((argc < 2 || addon_read_limits(env, argv[1], &lim)) &&
-        (argc < 3 || addon_arg_u64(env, argv[2], &now, "nowMs"))) {
-        if (argc < 2)
-            dd_limits_init(&lim, DD_LIMITS_VERSION);
+    if (read_source(env, info, 3, "decode(bytes) needs bytes", "bytes", &a) &&
+        (a.argc < 3 || addon_arg_u64(env, a.argv[2], &now, "nowMs"))) {
         dd_crdt *v = NULL;
-        int rc = dd_crdt_decode(&v, p, n, &lim, now);
+        int rc = dd_crdt_decode(&v, a.p, a.n, &a.lim, now);
         out = rc ? addon_fail(env, rc) : addon_wrap_crdt(env, v, 1);
     }
-    free(scratch);
+    free(a.scratch);
     return out;
 }
 
 /* Crdt.fromJson(text, limits?) */
 static napi_value crdt_from_json(napi_env env, napi_callback_info info)
 {
-    size_t argc = 2;
-    napi_value argv[2];
-    napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-    if (argc < 1)
-        return addon_type_error(env, "fromJson(text) needs text");
-    const uint8_t *p;
-    size_t n;
-    char *scratch = NULL;
-    dd_limits lim;
-    if (!addon_arg_bytes(env, argv[0], &p, &n, &scratch, "text"))
-        return NULL;
+    source_args a;
     napi_value out = NULL;
-    if (argc < 2 || addon_read_limits(env, argv[1], &lim)) {
-        if (argc < 2)
-            dd_limits_init(&lim, DD_LIMITS_VERSION);
+    if (read_source(env, info, 2, "fromJson(text) needs text", "text", &a)) {
         dd_crdt *v = NULL;
-        int rc = dd_crdt_from_json(&v, (const char *)p, n, &lim);
+        int rc = dd_crdt_from_json(&v, (const char *)a.p, a.n, &a.lim);
         out = rc ? addon_fail(env, rc) : addon_wrap_crdt(env, v, 1);
     }
-    free(scratch);
+    free(a.scratch);
     return out;
 }
 
@@ -619,44 +611,37 @@ static napi_value type_name(napi_env env, napi_callback_info info)
     return out;
 }
 
-#define M(name, fn)                                                                                \
-    {                                                                                              \
-        name, NULL, fn, NULL, NULL, NULL, napi_default_method, NULL                                \
-    }
-#define S(name, fn)                                                                                \
-    {                                                                                              \
-        name, NULL, fn, NULL, NULL, NULL, napi_static, NULL                                        \
-    }
+#define M ADDON_METHOD
+
+static const napi_property_descriptor CRDT_METHODS[] = {
+    M("increment", crdt_increment),
+    M("apply", crdt_apply),
+    M("merge", crdt_merge),
+    M("equals", crdt_equals),
+    M("clone", crdt_clone),
+    M("close", crdt_close),
+    M("typeOf", crdt_type),
+    ADDON_METHOD_DATA("encode", crdt_buf_read, &ENCODE),
+    ADDON_METHOD_DATA("toJson", crdt_buf_read, &TO_JSON),
+    ADDON_METHOD_DATA("valueJson", crdt_buf_read, &VALUE_JSON),
+    M("counterValue", crdt_counter_value),
+    M("digest", crdt_digest),
+    M("count", crdt_count),
+    M("flagValue", crdt_flag_value),
+    M("contains", crdt_contains),
+    ADDON_METHOD_DATA("registerGet", crdt_buf_read, &REGISTER_GET),
+    ADDON_METHOD_DATA("elements", crdt_buf_read, &ELEMENTS),
+    M("mapGet", crdt_map_get),
+    ADDON_STATIC("decode", crdt_decode),
+    ADDON_STATIC("fromJson", crdt_from_json),
+};
 
 bool addon_init_crdt(napi_env env, napi_value exports)
 {
-    napi_property_descriptor props[] = {
-        M("increment", crdt_increment),
-        M("apply", crdt_apply),
-        M("merge", crdt_merge),
-        M("equals", crdt_equals),
-        M("clone", crdt_clone),
-        M("close", crdt_close),
-        M("typeOf", crdt_type),
-        M("encode", crdt_encode),
-        M("toJson", crdt_to_json),
-        M("valueJson", crdt_value_json),
-        M("counterValue", crdt_counter_value),
-        M("digest", crdt_digest),
-        M("count", crdt_count),
-        M("flagValue", crdt_flag_value),
-        M("contains", crdt_contains),
-        M("registerGet", crdt_register_get),
-        M("elements", crdt_elements),
-        M("mapGet", crdt_map_get),
-        S("decode", crdt_decode),
-        S("fromJson", crdt_from_json),
-    };
     napi_value cls;
-    if (napi_define_class(env, "Crdt", NAPI_AUTO_LENGTH, crdt_construct, NULL,
-                          sizeof props / sizeof props[0], props, &cls) != napi_ok ||
-        napi_create_reference(env, cls, 1, &addon_get_state(env)->crdt_ctor) != napi_ok ||
-        napi_set_named_property(env, exports, "Crdt", cls) != napi_ok)
+    if (!ADDON_DEFINE_CLASS(env, exports, "Crdt", crdt_construct, CRDT_METHODS) ||
+        napi_get_named_property(env, exports, "Crdt", &cls) != napi_ok ||
+        napi_create_reference(env, cls, 1, &addon_get_state(env)->crdt_ctor) != napi_ok)
         return false;
     static const addon_fn fns[] = {{"crdtTypeName", type_name}, {"randomActor", random_actor}};
     return addon_export(env, exports, fns, ADDON_COUNT(fns));

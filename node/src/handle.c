@@ -103,6 +103,23 @@ bool addon_prop(napi_env env, napi_value obj, const char *name, napi_value *out)
     return napi_typeof(env, *out, &t) == napi_ok && t != napi_undefined && t != napi_null;
 }
 
+bool addon_number_options(napi_env env, napi_value obj, void *opts,
+                          const addon_number_option *specs, size_t n, const char *prefix)
+{
+    for (size_t i = 0; i < n; i++) {
+        napi_value v;
+        char what[96];
+        if (!addon_prop(env, obj, specs[i].name, &v))
+            continue;
+        snprintf(what, sizeof what, "%s%s", prefix, specs[i].name);
+        void *field = (char *)opts + specs[i].offset;
+        if (specs[i].wide ? !addon_arg_u64(env, v, field, what)
+                          : !addon_arg_u32(env, v, field, what))
+            return false;
+    }
+    return true;
+}
+
 napi_value addon_u64(napi_env env, uint64_t v)
 {
     napi_value out = NULL;
@@ -187,6 +204,22 @@ bool addon_define_class(napi_env env, napi_value exports, const char *name, napi
     napi_value cls;
     return napi_define_class(env, name, NAPI_AUTO_LENGTH, ctor, NULL, n, props, &cls) == napi_ok &&
            napi_set_named_property(env, exports, name, cls) == napi_ok;
+}
+
+const void *addon_method_data(napi_env env, napi_callback_info info)
+{
+    void *data = NULL;
+    napi_get_cb_info(env, info, NULL, NULL, NULL, &data);
+    return data;
+}
+
+bool addon_extend_class(napi_env env, napi_value exports, const char *name,
+                        const napi_property_descriptor *props, size_t n)
+{
+    napi_value ctor, proto;
+    return napi_get_named_property(env, exports, name, &ctor) == napi_ok &&
+           napi_get_named_property(env, ctor, "prototype", &proto) == napi_ok &&
+           napi_define_properties(env, proto, n, props) == napi_ok;
 }
 
 napi_value addon_pair(napi_env env, napi_value a, napi_value b)

@@ -30,6 +30,18 @@ napi_value handle_close_method(napi_env env, napi_callback_info info);
 
 /* Reads an optional property; false when absent, undefined or null. */
 bool addon_prop(napi_env env, napi_value obj, const char *name, napi_value *out);
+/* An optional numeric field of an options struct: read from property
+ * `name` into the field at `offset`, a uint64_t when `wide`, else a
+ * uint32_t. */
+typedef struct addon_number_option {
+    const char *name;
+    size_t offset;
+    bool wide;
+} addon_number_option;
+/* Reads the `n` options of `specs` present on `obj` into `opts`, in table
+ * order; an error names the option as prefix + name. False when it threw. */
+bool addon_number_options(napi_env env, napi_value obj, void *opts,
+                          const addon_number_option *specs, size_t n, const char *prefix);
 /* Returns a u64 as a number when exact, else a bigint. */
 napi_value addon_u64(napi_env env, uint64_t v);
 napi_value addon_str(napi_env env, const uint8_t *p, size_t n);
@@ -51,13 +63,40 @@ bool addon_dup_bytes(napi_env env, napi_value v, uint8_t **out, size_t *n, const
  * strings or Buffers; stops at a truncated item. */
 void addon_lp_append(napi_env env, napi_value arr, uint32_t *idx, const dd_buf *b, bool as_string);
 
-/* A prototype method, for the property tables of the classes. */
+/* The rows of a class's method table: a prototype method, and a static
+ * one (a function on the class itself). Each file keeps its tables static
+ * const at file scope, beside the functions they name, and hands them to
+ * addon_define_class or addon_extend_class. */
 #define ADDON_METHOD(name, fn)                                                                     \
     {                                                                                              \
         name, NULL, fn, NULL, NULL, NULL, napi_default_method, NULL                                \
     }
-/* Defines class `name` with constructor `ctor` and sets exports[name]. */
+/* A method whose callback serves a family of methods that differ by one
+ * function or constant: `data` (a static const object) tells them apart,
+ * read back with addon_method_data. */
+#define ADDON_METHOD_DATA(name, fn, data)                                                          \
+    {                                                                                              \
+        name, NULL, fn, NULL, NULL, NULL, napi_default_method, (void *)(data)                      \
+    }
+#define ADDON_STATIC(name, fn)                                                                     \
+    {                                                                                              \
+        name, NULL, fn, NULL, NULL, NULL, napi_static, NULL                                        \
+    }
+/* The `data` of the table row that `info`'s call came through. */
+const void *addon_method_data(napi_env env, napi_callback_info info);
+/* Defines class `name` with constructor `ctor` and the `n` methods of
+ * `props`, and sets exports[name]. */
 bool addon_define_class(napi_env env, napi_value exports, const char *name, napi_callback ctor,
                         const napi_property_descriptor *props, size_t n);
+/* Adds `props` to exports[name].prototype: methods of a class that another
+ * file defined (the Promise forms of Journal and StateStore, StateStore's
+ * block calls). */
+bool addon_extend_class(napi_env env, napi_value exports, const char *name,
+                        const napi_property_descriptor *props, size_t n);
+/* The two with the count taken from the table, an array in scope. */
+#define ADDON_DEFINE_CLASS(env, exports, name, ctor, table)                                        \
+    addon_define_class(env, exports, name, ctor, table, ADDON_COUNT(table))
+#define ADDON_EXTEND_CLASS(env, exports, name, table)                                              \
+    addon_extend_class(env, exports, name, table, ADDON_COUNT(table))
 
 #endif

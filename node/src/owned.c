@@ -174,17 +174,14 @@ static napi_value owned_deliver(napi_env env, napi_callback_info info)
 /* nextOutgoing() -> [toNode, Buffer] | undefined */
 static napi_value owned_next_outgoing(napi_env env, napi_callback_info info)
 {
-    size_t argc = 0;
-    void *h;
-    if (!handle_this(env, info, &argc, NULL, &h))
-        return NULL;
+    addon_call c;
     dd_buf b = DD_BUF_INIT;
     uint64_t to = 0;
-    int rc = dd_owned_next_outgoing(&b, &to, h);
-    if (rc == DD_EDONE)
-        return addon_undefined(env);
-    if (rc)
-        return addon_fail_on(env, rc, h);
+    napi_value out;
+    if (!call_begin(&c, env, info, 0, NULL))
+        return NULL;
+    if (!call_polled(&c, dd_owned_next_outgoing(&b, &to, c.h), &out))
+        return out;
     return addon_pair(env, addon_u64(env, to), addon_buf_to_js(env, &b));
 }
 
@@ -299,18 +296,14 @@ static const char *const EVENT_KINDS[] = {"unknown",   "viewChanged",     "viewR
 
 static napi_value owned_next_event(napi_env env, napi_callback_info info)
 {
-    size_t argc = 0;
-    void *h;
-    if (!handle_this(env, info, &argc, NULL, &h))
-        return NULL;
+    addon_call c;
     dd_owned_event ev;
-    int rc = dd_owned_next_event(&ev, h);
-    if (rc == DD_EDONE)
-        return addon_undefined(env);
-    if (rc)
-        return addon_fail_on(env, rc, h);
-    const char *kind = EVENT_KINDS[ev.kind <= 5 ? ev.kind : 0];
     napi_value o;
+    if (!call_begin(&c, env, info, 0, NULL))
+        return NULL;
+    if (!call_polled(&c, dd_owned_next_event(&ev, c.h), &o))
+        return o;
+    const char *kind = EVENT_KINDS[ev.kind <= 5 ? ev.kind : 0];
     napi_create_object(env, &o);
     napi_set_named_property(env, o, "kind", addon_str(env, (const uint8_t *)kind, strlen(kind)));
     napi_set_named_property(env, o, "status", addon_int(env, ev.status));
@@ -356,23 +349,24 @@ static napi_value owned_node_of(napi_env env, napi_callback_info info)
 
 #define M ADDON_METHOD
 
+static const napi_property_descriptor OWNED_METHODS[] = {
+    M("register", owned_register),
+    M("publish", owned_publish),
+    M("tick", owned_tick),
+    M("deliver", owned_deliver),
+    M("nextOutgoing", owned_next_outgoing),
+    M("memberUp", owned_member_up),
+    M("memberLeft", owned_member_left),
+    M("query", owned_query),
+    M("read", owned_read),
+    M("nodes", owned_nodes),
+    M("nextEvent", owned_next_event),
+    M("eventFd", owned_event_fd),
+    M("close", handle_close_method),
+    ADDON_STATIC("nodeOf", owned_node_of),
+};
+
 bool addon_init_owned(napi_env env, napi_value exports)
 {
-    napi_property_descriptor p[] = {
-        M("register", owned_register),
-        M("publish", owned_publish),
-        M("tick", owned_tick),
-        M("deliver", owned_deliver),
-        M("nextOutgoing", owned_next_outgoing),
-        M("memberUp", owned_member_up),
-        M("memberLeft", owned_member_left),
-        M("query", owned_query),
-        M("read", owned_read),
-        M("nodes", owned_nodes),
-        M("nextEvent", owned_next_event),
-        M("eventFd", owned_event_fd),
-        M("close", handle_close_method),
-        {"nodeOf", NULL, owned_node_of, NULL, NULL, NULL, napi_static, NULL},
-    };
-    return addon_define_class(env, exports, "Owned", owned_new, p, sizeof p / sizeof p[0]);
+    return ADDON_DEFINE_CLASS(env, exports, "Owned", owned_new, OWNED_METHODS);
 }

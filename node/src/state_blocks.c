@@ -226,48 +226,46 @@ static napi_value blocks_result(napi_env env, blocks_op *op)
 
 typedef bool (*blocks_reader)(napi_env env, size_t argc, napi_value *argv, blocks_op *op);
 
+/* What tells the calls apart: how the arguments are read (NULL: a prefix,
+ * read_prefix), which ABI call is made, and the Promise form's async
+ * resource name. Each is the table row data of both forms. */
+typedef struct block_call {
+    blocks_reader read;
+    int kind;
+    const char *resource;
+} block_call;
+
+static const block_call SCAN = {read_scan, BLOCK_SCAN, "ddata.stateStore.scan"};
+static const block_call LAST_PREFIX = {NULL, BLOCK_LAST, "ddata.stateStore.last"};
+static const block_call PURGE_PREFIX = {NULL, BLOCK_PURGE, "ddata.stateStore.purge"};
+static const block_call BATCH = {read_batch, BLOCK_BATCH, "ddata.stateStore.batch"};
+static const block_call FLUSH = {NULL, BLOCK_FLUSH, "ddata.stateStore.flush"};
+
+static bool block_read_args(napi_env env, const block_call *call, size_t argc, napi_value *argv,
+                            blocks_op *op)
+{
+    return call->read ? call->read(env, argc, argv, op)
+                      : read_prefix(env, argc, argv, op, call->kind);
+}
+
 /* ---- blocking forms ---- */
 
-static napi_value run_sync(napi_env env, napi_callback_info info, blocks_reader read, int kind)
+static napi_value run_sync(napi_env env, napi_callback_info info)
 {
+    const block_call *call = addon_method_data(env, info);
     addon_call c;
     if (!call_begin(&c, env, info, 0, NULL))
         return NULL;
     blocks_op op;
     memset(&op, 0, sizeof op);
     op.sync = 1;
-    bool ok = read ? read(env, c.argc, c.argv, &op) : read_prefix(env, c.argc, c.argv, &op, kind);
+    bool ok = block_read_args(env, call, c.argc, c.argv, &op);
     napi_value out = NULL;
     int rc = DD_OK;
     if (ok && (rc = blocks_call(&op, c.h)) == DD_OK)
         out = blocks_result(env, &op);
     blocks_free(&op);
     return call_end(&c, rc, out);
-}
-
-static napi_value scan_sync(napi_env env, napi_callback_info info)
-{
-    return run_sync(env, info, read_scan, BLOCK_SCAN);
-}
-
-static napi_value last_prefix_sync(napi_env env, napi_callback_info info)
-{
-    return run_sync(env, info, NULL, BLOCK_LAST);
-}
-
-static napi_value purge_prefix_sync(napi_env env, napi_callback_info info)
-{
-    return run_sync(env, info, NULL, BLOCK_PURGE);
-}
-
-static napi_value batch_sync(napi_env env, napi_callback_info info)
-{
-    return run_sync(env, info, read_batch, BLOCK_BATCH);
-}
-
-static napi_value flush_sync(napi_env env, napi_callback_info info)
-{
-    return run_sync(env, info, NULL, BLOCK_FLUSH);
 }
 
 /* ---- Promise forms ---- */
@@ -288,9 +286,9 @@ static void job_release(async_job *job)
         blocks_free(job->data);
 }
 
-static napi_value run_async(napi_env env, napi_callback_info info, blocks_reader read, int kind,
-                            const char *name)
+static napi_value run_async(napi_env env, napi_callback_info info)
 {
+    const block_call *call = addon_method_data(env, info);
     size_t argc = 4;
     napi_value argv[4], self;
     void *h = NULL;
@@ -303,55 +301,29 @@ static napi_value run_async(napi_env env, napi_callback_info info, blocks_reader
     job->release = job_release;
     job->run = job_run;
     job->result = job_result;
-    bool ok =
-        read ? read(env, argc, argv, job->data) : read_prefix(env, argc, argv, job->data, kind);
-    if (!ok) {
+    if (!block_read_args(env, call, argc, argv, job->data)) {
         job_release(job);
         free(job->data);
         free(job);
         return NULL;
     }
-    return async_job_start(env, job, self, argc, argv, name);
+    return async_job_start(env, job, self, argc, argv, call->resource);
 }
 
-static napi_value scan_open(napi_env env, napi_callback_info info)
-{
-    return run_async(env, info, read_scan, BLOCK_SCAN, "ddata.stateStore.scan");
-}
-
-static napi_value last_prefix_async(napi_env env, napi_callback_info info)
-{
-    return run_async(env, info, NULL, BLOCK_LAST, "ddata.stateStore.last");
-}
-
-static napi_value purge_prefix_async(napi_env env, napi_callback_info info)
-{
-    return run_async(env, info, NULL, BLOCK_PURGE, "ddata.stateStore.purge");
-}
-
-static napi_value batch_async(napi_env env, napi_callback_info info)
-{
-    return run_async(env, info, read_batch, BLOCK_BATCH, "ddata.stateStore.batch");
-}
-
-static napi_value flush_async(napi_env env, napi_callback_info info)
-{
-    return run_async(env, info, NULL, BLOCK_FLUSH, "ddata.stateStore.flush");
-}
+static const napi_property_descriptor STATE_STORE_BLOCK_METHODS[] = {
+    ADDON_METHOD_DATA("scan", run_sync, &SCAN),
+    ADDON_METHOD_DATA("scanOpen", run_async, &SCAN),
+    ADDON_METHOD_DATA("lastPrefix", run_sync, &LAST_PREFIX),
+    ADDON_METHOD_DATA("lastPrefixAsync", run_async, &LAST_PREFIX),
+    ADDON_METHOD_DATA("purgePrefix", run_sync, &PURGE_PREFIX),
+    ADDON_METHOD_DATA("purgePrefixAsync", run_async, &PURGE_PREFIX),
+    ADDON_METHOD_DATA("batch", run_sync, &BATCH),
+    ADDON_METHOD_DATA("batchAsync", run_async, &BATCH),
+    ADDON_METHOD_DATA("flush", run_sync, &FLUSH),
+    ADDON_METHOD_DATA("flushAsync", run_async, &FLUSH),
+};
 
 bool addon_init_state_blocks(napi_env env, napi_value exports)
 {
-    napi_property_descriptor s[] = {
-        ADDON_METHOD("scan", scan_sync),
-        ADDON_METHOD("scanOpen", scan_open),
-        ADDON_METHOD("lastPrefix", last_prefix_sync),
-        ADDON_METHOD("lastPrefixAsync", last_prefix_async),
-        ADDON_METHOD("purgePrefix", purge_prefix_sync),
-        ADDON_METHOD("purgePrefixAsync", purge_prefix_async),
-        ADDON_METHOD("batch", batch_sync),
-        ADDON_METHOD("batchAsync", batch_async),
-        ADDON_METHOD("flush", flush_sync),
-        ADDON_METHOD("flushAsync", flush_async),
-    };
-    return store_add_methods(env, exports, "StateStore", s, ADDON_COUNT(s));
+    return ADDON_EXTEND_CLASS(env, exports, "StateStore", STATE_STORE_BLOCK_METHODS);
 }

@@ -280,6 +280,19 @@ bool revision_arg(napi_env env, napi_value v, uint64_t *out)
     return addon_arg_u64(env, v, out, "expectedRevision");
 }
 
+bool count_arg(napi_env env, napi_value v, int64_t *out)
+{
+    double d;
+    if (!addon_arg_double(env, v, &d, "count"))
+        return false;
+    if (d != d || d > 9007199254740991.0 || d < -9007199254740991.0 || d != (double)(int64_t)d) {
+        addon_type_error(env, "count must be a safe integer");
+        return false;
+    }
+    *out = (int64_t)d;
+    return true;
+}
+
 #define MAX_BATCH 4096
 
 bool append_args_read(napi_env env, size_t argc, napi_value *argv, append_args *a)
@@ -396,10 +409,8 @@ static napi_value journal_highest_seq(napi_env env, napi_callback_info info)
     const uint8_t *pid;
     size_t n;
     uint64_t v = 0;
-    if (!call_begin(&c, env, info, 1, "pid is required"))
+    if (!call_begin_bytes(&c, env, info, 1, "pid is required", &pid, &n, "pid"))
         return NULL;
-    if (!call_bytes(&c, 0, &pid, &n, "pid"))
-        return call_end(&c, DD_OK, NULL);
     int rc = dd_journal_highest_seq(&v, c.h, pid, n);
     return call_end(&c, rc, addon_u64(env, v));
 }
@@ -410,9 +421,10 @@ static napi_value journal_delete_to(napi_env env, napi_callback_info info)
     const uint8_t *pid;
     size_t n;
     uint64_t to;
-    if (!call_begin(&c, env, info, 2, "deleteTo(pid, toSeq) needs two arguments"))
+    if (!call_begin_bytes(&c, env, info, 2, "deleteTo(pid, toSeq) needs two arguments", &pid, &n,
+                          "pid"))
         return NULL;
-    if (!call_bytes(&c, 0, &pid, &n, "pid") || !addon_arg_u64(env, c.argv[1], &to, "toSeq"))
+    if (!addon_arg_u64(env, c.argv[1], &to, "toSeq"))
         return call_end(&c, DD_OK, NULL);
     return call_end(&c, dd_journal_delete_to(c.h, pid, n, to), addon_undefined(env));
 }
@@ -424,9 +436,10 @@ static napi_value journal_replay(napi_env env, napi_callback_info info)
     const uint8_t *pid;
     size_t n;
     uint64_t from, to, max;
-    if (!call_begin(&c, env, info, 4, "replay(pid, fromSeq, toSeq, max) needs four arguments"))
+    if (!call_begin_bytes(&c, env, info, 4, "replay(pid, fromSeq, toSeq, max) needs four arguments",
+                          &pid, &n, "pid"))
         return NULL;
-    if (!call_bytes(&c, 0, &pid, &n, "pid") || !addon_arg_u64(env, c.argv[1], &from, "fromSeq") ||
+    if (!addon_arg_u64(env, c.argv[1], &from, "fromSeq") ||
         !addon_arg_u64(env, c.argv[2], &to, "toSeq") || !addon_arg_u64(env, c.argv[3], &max, "max"))
         return call_end(&c, DD_OK, NULL);
     dd_journal_cursor *cur = NULL;
@@ -461,10 +474,11 @@ static napi_value journal_save_snapshot(napi_env env, napi_callback_info info)
     const uint8_t *pid, *state;
     size_t n, len;
     uint64_t seq, ts;
-    if (!call_begin(&c, env, info, 4,
-                    "saveSnapshot(pid, seq, timestampMs, state) needs four arguments"))
+    if (!call_begin_bytes(&c, env, info, 4,
+                          "saveSnapshot(pid, seq, timestampMs, state) needs four arguments", &pid,
+                          &n, "pid"))
         return NULL;
-    if (!call_bytes(&c, 0, &pid, &n, "pid") || !addon_arg_u64(env, c.argv[1], &seq, "seq") ||
+    if (!addon_arg_u64(env, c.argv[1], &seq, "seq") ||
         !addon_arg_u64(env, c.argv[2], &ts, "timestampMs") ||
         !call_bytes(&c, 3, &state, &len, "state"))
         return call_end(&c, DD_OK, NULL);
@@ -496,11 +510,10 @@ static napi_value journal_load_snapshot(napi_env env, napi_callback_info info)
     addon_call c;
     const uint8_t *pid;
     size_t n;
-    if (!call_begin(&c, env, info, 1, "pid is required"))
-        return NULL;
     dd_snapshot_criteria crit;
-    if (!call_bytes(&c, 0, &pid, &n, "pid") ||
-        !snapshot_criteria_arg(env, c.argc > 1 ? c.argv[1] : NULL, &crit))
+    if (!call_begin_bytes(&c, env, info, 1, "pid is required", &pid, &n, "pid"))
+        return NULL;
+    if (!snapshot_criteria_arg(env, c.argc > 1 ? c.argv[1] : NULL, &crit))
         return call_end(&c, DD_OK, NULL);
     dd_buf b = DD_BUF_INIT;
     uint64_t seq = 0, ts = 0;
@@ -582,10 +595,8 @@ static napi_value journal_recover(napi_env env, napi_callback_info info)
     addon_call c;
     const uint8_t *pid;
     size_t pn;
-    if (!call_begin(&c, env, info, 3, "recover(pid, onSnapshot, onEvent)"))
+    if (!call_begin_bytes(&c, env, info, 3, "recover(pid, onSnapshot, onEvent)", &pid, &pn, "pid"))
         return NULL;
-    if (!call_bytes(&c, 0, &pid, &pn, "pid"))
-        return call_end(&c, DD_OK, NULL);
     recover_ctx rc_ctx = {env, c.argv[1], c.argv[2]};
     uint64_t last = 0;
     int rc = dd_journal_recover(&last, c.h, pid, pn, on_snapshot, on_event, &rc_ctx);
@@ -619,10 +630,8 @@ static napi_value store_get(napi_env env, napi_callback_info info)
     addon_call c;
     const uint8_t *key;
     size_t kn;
-    if (!call_begin(&c, env, info, 1, "key is required"))
+    if (!call_begin_bytes(&c, env, info, 1, "key is required", &key, &kn, "key"))
         return NULL;
-    if (!call_bytes(&c, 0, &key, &kn, "key"))
-        return call_end(&c, DD_OK, NULL);
     dd_buf b = DD_BUF_INIT;
     uint64_t rev = 0;
     napi_value out;
@@ -655,9 +664,10 @@ static napi_value journal_pids(napi_env env, napi_callback_info info)
     const uint8_t *after;
     size_t n;
     uint64_t max;
-    if (!call_begin(&c, env, info, 2, "pids(after, max) needs two arguments"))
+    if (!call_begin_bytes(&c, env, info, 2, "pids(after, max) needs two arguments", &after, &n,
+                          "after"))
         return NULL;
-    if (!call_bytes(&c, 0, &after, &n, "after") || !addon_arg_u64(env, c.argv[1], &max, "max"))
+    if (!addon_arg_u64(env, c.argv[1], &max, "max"))
         return call_end(&c, DD_OK, NULL);
     dd_journal_cursor *cur = NULL;
     int rc = dd_journal_pids(&cur, c.h, after, n, max);
@@ -670,10 +680,9 @@ static napi_value store_keys(napi_env env, napi_callback_info info)
     addon_call c;
     const uint8_t *prefix;
     size_t n;
-    if (!call_begin(&c, env, info, 1, "keys(prefix) needs one argument"))
+    if (!call_begin_bytes(&c, env, info, 1, "keys(prefix) needs one argument", &prefix, &n,
+                          "prefix"))
         return NULL;
-    if (!call_bytes(&c, 0, &prefix, &n, "prefix"))
-        return call_end(&c, DD_OK, NULL);
     dd_journal_cursor *cur = NULL;
     int rc = dd_state_store_keys(&cur, c.h, prefix, n);
     return cursor_result(&c, rc, cur, ROW_KEY);
@@ -685,16 +694,14 @@ static napi_value store_range(napi_env env, napi_callback_info info)
     addon_call c;
     const uint8_t *from;
     size_t n;
-    double d;
+    int64_t count;
     if (!call_begin(&c, env, info, 2, "range(from, count) needs two arguments") ||
-        !addon_arg_double(env, c.argv[1], &d, "count"))
+        !count_arg(env, c.argv[1], &count))
         return NULL;
-    if (d != d || d > 9007199254740991.0 || d < -9007199254740991.0 || d != (double)(int64_t)d)
-        return addon_type_error(env, "count must be a safe integer");
     if (!call_bytes(&c, 0, &from, &n, "from"))
         return call_end(&c, DD_OK, NULL);
     dd_journal_cursor *cur = NULL;
-    int rc = dd_state_store_range(&cur, c.h, from, n, (int64_t)d);
+    int rc = dd_state_store_range(&cur, c.h, from, n, count);
     return cursor_result(&c, rc, cur, ROW_KEY_STATE);
 }
 
@@ -744,37 +751,39 @@ static napi_value seal_algorithm_available(napi_env env, napi_callback_info info
 
 #define M ADDON_METHOD
 
+static const napi_property_descriptor JOURNAL_METHODS[] = {
+    M("append", journal_append),
+    M("highestSeq", journal_highest_seq),
+    M("deleteTo", journal_delete_to),
+    M("replay", journal_replay),
+    M("saveSnapshot", journal_save_snapshot),
+    M("loadSnapshot", journal_load_snapshot),
+    M("byTag", journal_by_tag),
+    M("persist", journal_persist),
+    M("recover", journal_recover),
+    M("pids", journal_pids),
+    M("close", handle_close_method),
+};
+
+static const napi_property_descriptor KEYRING_METHODS[] = {
+    M("addKey", keyring_add_key),
+    M("setActive", keyring_set_active),
+    M("setAlgorithm", keyring_set_algorithm),
+    M("close", handle_close_method),
+};
+
+static const napi_property_descriptor STATE_STORE_METHODS[] = {
+    M("upsert", store_upsert), M("get", store_get),
+    M("delete", store_delete), M("keys", store_keys),
+    M("range", store_range),   M("last", store_last),
+    M("purge", store_purge),   M("close", handle_close_method),
+};
+
 bool addon_init_store(napi_env env, napi_value exports)
 {
-    napi_property_descriptor j[] = {
-        M("append", journal_append),
-        M("highestSeq", journal_highest_seq),
-        M("deleteTo", journal_delete_to),
-        M("replay", journal_replay),
-        M("saveSnapshot", journal_save_snapshot),
-        M("loadSnapshot", journal_load_snapshot),
-        M("byTag", journal_by_tag),
-        M("persist", journal_persist),
-        M("recover", journal_recover),
-        M("pids", journal_pids),
-        M("close", handle_close_method),
-    };
-    napi_property_descriptor k[] = {
-        M("addKey", keyring_add_key),
-        M("setActive", keyring_set_active),
-        M("setAlgorithm", keyring_set_algorithm),
-        M("close", handle_close_method),
-    };
-    napi_property_descriptor s[] = {
-        M("upsert", store_upsert), M("get", store_get),
-        M("delete", store_delete), M("keys", store_keys),
-        M("range", store_range),   M("last", store_last),
-        M("purge", store_purge),   M("close", handle_close_method),
-    };
     static const addon_fn fns[] = {{"sealAlgorithmAvailable", seal_algorithm_available}};
     return addon_export(env, exports, fns, ADDON_COUNT(fns)) &&
-           addon_define_class(env, exports, "Keyring", keyring_new, k, sizeof k / sizeof k[0]) &&
-           addon_define_class(env, exports, "Journal", journal_new, j, sizeof j / sizeof j[0]) &&
-           addon_define_class(env, exports, "StateStore", state_store_new, s,
-                              sizeof s / sizeof s[0]);
+           ADDON_DEFINE_CLASS(env, exports, "Keyring", keyring_new, KEYRING_METHODS) &&
+           ADDON_DEFINE_CLASS(env, exports, "Journal", journal_new, JOURNAL_METHODS) &&
+           ADDON_DEFINE_CLASS(env, exports, "StateStore", state_store_new, STATE_STORE_METHODS);
 }

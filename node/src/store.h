@@ -25,12 +25,11 @@ napi_value store_cursor_to_js(napi_env env, dd_journal_cursor *c, row_shape shap
 /* Cursor `cur` as a JS object with close(), which cursorNext reads
  * (store_async.c); the object owns it, even on failure. */
 napi_value store_cursor_object(napi_env env, dd_journal_cursor *cur);
-/* Adds `props` to exports[cls].prototype (store_async.c). */
-bool store_add_methods(napi_env env, napi_value exports, const char *cls,
-                       const napi_property_descriptor *props, size_t n);
 
 /* An expected revision: -1 means any. */
 bool revision_arg(napi_env env, napi_value v, uint64_t *out);
+/* range's count: a safe integer, negative to walk backward. */
+bool count_arg(napi_env env, napi_value v, int64_t *out);
 
 /* loadSnapshot's bound: undefined (none), a number (maxSeq) or an object
  * {minSeq, maxSeq, minTimestampMs, maxTimestampMs}; absent fields keep

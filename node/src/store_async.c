@@ -114,14 +114,6 @@ static napi_value op_abort(napi_env env, op_call *c)
     return NULL;
 }
 
-static napi_value op_start(napi_env env, op_call *c, void (*run)(async_job *),
-                           napi_value (*result)(napi_env, async_job *), const char *name)
-{
-    c->job->run = run;
-    c->job->result = result;
-    return async_job_start(env, c->job, c->self, c->argc, c->argv, name);
-}
-
 /* ---- results built on the main thread */
 
 static napi_value result_undefined(napi_env env, async_job *job)
@@ -165,7 +157,7 @@ napi_value store_cursor_object(napi_env env, dd_journal_cursor *cur)
     return o;
 }
 
-/* ---- journal */
+/* ---- journal: the ABI calls, made on the pool */
 
 static void run_append(async_job *job)
 {
@@ -174,31 +166,10 @@ static void run_append(async_job *job)
     async_job_status(job, dd_journal_append(job->h, a->pid, a->pid_len, a->expected, a->evs, a->n));
 }
 
-/* appendAsync(pid, expectedSeq, events) -> Promise<undefined> */
-static napi_value journal_append_async(napi_env env, napi_callback_info info)
-{
-    op_call c;
-    if (!op_begin(env, info, &c, 0, ""))
-        return NULL;
-    if (!append_args_read(env, c.argc, c.argv, &c.op->append))
-        return op_abort(env, &c);
-    return op_start(env, &c, run_append, result_undefined, "ddata.journal.append");
-}
-
 static void run_highest_seq(async_job *job)
 {
     store_op *op = job->data;
     async_job_status(job, dd_journal_highest_seq(&op->out, job->h, op->key, op->key_len));
-}
-
-static napi_value journal_highest_seq_async(napi_env env, napi_callback_info info)
-{
-    op_call c;
-    if (!op_begin(env, info, &c, 1, "highestSeq(pid) needs a pid"))
-        return NULL;
-    if (!addon_dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "pid"))
-        return op_abort(env, &c);
-    return op_start(env, &c, run_highest_seq, result_u64, "ddata.journal.highestSeq");
 }
 
 static void run_delete_to(async_job *job)
@@ -207,37 +178,11 @@ static void run_delete_to(async_job *job)
     async_job_status(job, dd_journal_delete_to(job->h, op->key, op->key_len, op->u1));
 }
 
-static napi_value journal_delete_to_async(napi_env env, napi_callback_info info)
-{
-    op_call c;
-    if (!op_begin(env, info, &c, 2, "deleteTo(pid, toSeq) needs two arguments"))
-        return NULL;
-    if (!addon_dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "pid") ||
-        !addon_arg_u64(env, c.argv[1], &c.op->u1, "toSeq"))
-        return op_abort(env, &c);
-    return op_start(env, &c, run_delete_to, result_undefined, "ddata.journal.deleteTo");
-}
-
 static void run_save_snapshot(async_job *job)
 {
     store_op *op = job->data;
     async_job_status(job, dd_snapshot_save(job->h, op->key, op->key_len, op->u1, op->u2, op->state,
                                            op->state_len));
-}
-
-/* saveSnapshotAsync(pid, seq, timestampMs, state) */
-static napi_value journal_save_snapshot_async(napi_env env, napi_callback_info info)
-{
-    op_call c;
-    if (!op_begin(env, info, &c, 4,
-                  "saveSnapshot(pid, seq, timestampMs, state) needs four arguments"))
-        return NULL;
-    if (!addon_dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "pid") ||
-        !addon_arg_u64(env, c.argv[1], &c.op->u1, "seq") ||
-        !addon_arg_u64(env, c.argv[2], &c.op->u2, "timestampMs") ||
-        !addon_dup_bytes(env, c.argv[3], &c.op->state, &c.op->state_len, "state"))
-        return op_abort(env, &c);
-    return op_start(env, &c, run_save_snapshot, result_undefined, "ddata.journal.saveSnapshot");
 }
 
 static void run_load_snapshot(async_job *job)
@@ -262,18 +207,6 @@ static napi_value result_snapshot(napi_env env, async_job *job)
     return o;
 }
 
-/* loadSnapshotAsync(pid, maxSeq | criteria?) -> Promise<{seq, timestampMs, state} | undefined> */
-static napi_value journal_load_snapshot_async(napi_env env, napi_callback_info info)
-{
-    op_call c;
-    if (!op_begin(env, info, &c, 1, "pid is required"))
-        return NULL;
-    if (!addon_dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "pid") ||
-        !snapshot_criteria_arg(env, c.argc > 1 ? c.argv[1] : NULL, &c.op->criteria))
-        return op_abort(env, &c);
-    return op_start(env, &c, run_load_snapshot, result_snapshot, "ddata.journal.loadSnapshot");
-}
-
 static void run_persist(async_job *job)
 {
     store_op *op = job->data;
@@ -289,42 +222,11 @@ static void run_persist(async_job *job)
 
 /* persistAsync(pid, expectedSeq, payload, state, strategy, snapshotEvery, compact) -> Promise<seq>
  */
-static napi_value journal_persist_async(napi_env env, napi_callback_info info)
-{
-    op_call c;
-    if (!op_begin(env, info, &c, 7,
-                  "persist(pid, expectedSeq, payload, state, strategy, every, compact)"))
-        return NULL;
-    napi_get_value_bool(env, c.argv[6], &c.op->compact);
-    if (!addon_dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "pid") ||
-        !addon_arg_u64(env, c.argv[1], &c.op->u1, "expectedSeq") ||
-        !addon_dup_bytes(env, c.argv[2], &c.op->state, &c.op->state_len, "payload") ||
-        !addon_dup_bytes(env, c.argv[3], &c.op->state2, &c.op->state2_len, "state") ||
-        !addon_arg_u32(env, c.argv[4], &c.op->strategy, "strategy") ||
-        !addon_arg_u64(env, c.argv[5], &c.op->u2, "snapshotEvery"))
-        return op_abort(env, &c);
-    return op_start(env, &c, run_persist, result_u64, "ddata.journal.persist");
-}
-
 static void run_replay_open(async_job *job)
 {
     store_op *op = job->data;
     async_job_status(
         job, dd_journal_replay(&op->cursor, job->h, op->key, op->key_len, op->u1, op->u2, op->u3));
-}
-
-/* replayOpen(pid, fromSeq, toSeq, max) -> Promise<cursor> */
-static napi_value journal_replay_open(napi_env env, napi_callback_info info)
-{
-    op_call c;
-    if (!op_begin(env, info, &c, 4, "replay(pid, fromSeq, toSeq, max) needs four arguments"))
-        return NULL;
-    if (!addon_dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "pid") ||
-        !addon_arg_u64(env, c.argv[1], &c.op->u1, "fromSeq") ||
-        !addon_arg_u64(env, c.argv[2], &c.op->u2, "toSeq") ||
-        !addon_arg_u64(env, c.argv[3], &c.op->u3, "max"))
-        return op_abort(env, &c);
-    return op_start(env, &c, run_replay_open, result_cursor, "ddata.journal.replay");
 }
 
 static void run_by_tag_open(async_job *job)
@@ -333,35 +235,10 @@ static void run_by_tag_open(async_job *job)
     async_job_status(job, dd_journal_by_tag(&op->cursor, job->h, op->tag, op->u1, op->u2));
 }
 
-/* byTagOpen(tag, afterOrdering, max) -> Promise<cursor> */
-static napi_value journal_by_tag_open(napi_env env, napi_callback_info info)
-{
-    op_call c;
-    if (!op_begin(env, info, &c, 3, "byTag(tag, afterOrdering, max) needs three arguments"))
-        return NULL;
-    if (!(c.op->tag = addon_dup_string(env, c.argv[0], "tag")) ||
-        !addon_arg_u64(env, c.argv[1], &c.op->u1, "afterOrdering") ||
-        !addon_arg_u64(env, c.argv[2], &c.op->u2, "max"))
-        return op_abort(env, &c);
-    return op_start(env, &c, run_by_tag_open, result_cursor, "ddata.journal.byTag");
-}
-
 static void run_pids_open(async_job *job)
 {
     store_op *op = job->data;
     async_job_status(job, dd_journal_pids(&op->cursor, job->h, op->key, op->key_len, op->u1));
-}
-
-/* pidsOpen(after, max) -> Promise<cursor> */
-static napi_value journal_pids_open(napi_env env, napi_callback_info info)
-{
-    op_call c;
-    if (!op_begin(env, info, &c, 2, "pids(after, max) needs two arguments"))
-        return NULL;
-    if (!addon_dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "after") ||
-        !addon_arg_u64(env, c.argv[1], &c.op->u1, "max"))
-        return op_abort(env, &c);
-    return op_start(env, &c, run_pids_open, result_cursor, "ddata.journal.pids");
 }
 
 /* ---- cursors: the next batch, read and copied on the pool */
@@ -635,26 +512,13 @@ static napi_value journal_recover_async(napi_env env, napi_callback_info info)
     return async_job_start(env, job, self, argc, argv, "ddata.journal.recover");
 }
 
-/* ---- state store */
+/* ---- state store: the ABI calls, made on the pool */
 
 static void run_upsert(async_job *job)
 {
     store_op *op = job->data;
     async_job_status(job, dd_state_store_upsert(&op->out, job->h, op->key, op->key_len, op->u1,
                                                 op->state, op->state_len));
-}
-
-/* upsertAsync(key, expectedRevision, state) -> Promise<revision> */
-static napi_value store_upsert_async(napi_env env, napi_callback_info info)
-{
-    op_call c;
-    if (!op_begin(env, info, &c, 3, "upsert(key, expectedRevision, state) needs three arguments"))
-        return NULL;
-    if (!revision_arg(env, c.argv[1], &c.op->u1) ||
-        !addon_dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "key") ||
-        !addon_dup_bytes(env, c.argv[2], &c.op->state, &c.op->state_len, "state"))
-        return op_abort(env, &c);
-    return op_start(env, &c, run_upsert, result_u64, "ddata.stateStore.upsert");
 }
 
 static void run_get(async_job *job)
@@ -677,31 +541,10 @@ static napi_value result_get(napi_env env, async_job *job)
     return o;
 }
 
-static napi_value store_get_async(napi_env env, napi_callback_info info)
-{
-    op_call c;
-    if (!op_begin(env, info, &c, 1, "key is required"))
-        return NULL;
-    if (!addon_dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "key"))
-        return op_abort(env, &c);
-    return op_start(env, &c, run_get, result_get, "ddata.stateStore.get");
-}
-
 static void run_delete(async_job *job)
 {
     store_op *op = job->data;
     async_job_status(job, dd_state_store_delete(job->h, op->key, op->key_len, op->u1));
-}
-
-static napi_value store_delete_async(napi_env env, napi_callback_info info)
-{
-    op_call c;
-    if (!op_begin(env, info, &c, 2, "delete(key, expectedRevision) needs two arguments"))
-        return NULL;
-    if (!revision_arg(env, c.argv[1], &c.op->u1) ||
-        !addon_dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "key"))
-        return op_abort(env, &c);
-    return op_start(env, &c, run_delete, result_undefined, "ddata.stateStore.delete");
 }
 
 static void run_keys_open(async_job *job)
@@ -710,39 +553,11 @@ static void run_keys_open(async_job *job)
     async_job_status(job, dd_state_store_keys(&op->cursor, job->h, op->key, op->key_len));
 }
 
-static napi_value store_keys_open(napi_env env, napi_callback_info info)
-{
-    op_call c;
-    if (!op_begin(env, info, &c, 1, "keys(prefix) needs one argument"))
-        return NULL;
-    if (!addon_dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "prefix"))
-        return op_abort(env, &c);
-    return op_start(env, &c, run_keys_open, result_cursor, "ddata.stateStore.keys");
-}
-
 static void run_range_open(async_job *job)
 {
     store_op *op = job->data;
     async_job_status(job,
                      dd_state_store_range(&op->cursor, job->h, op->key, op->key_len, op->count));
-}
-
-static napi_value store_range_open(napi_env env, napi_callback_info info)
-{
-    op_call c;
-    double d;
-    if (!op_begin(env, info, &c, 2, "range(from, count) needs two arguments"))
-        return NULL;
-    if (!addon_arg_double(env, c.argv[1], &d, "count"))
-        return op_abort(env, &c);
-    if (d != d || d > 9007199254740991.0 || d < -9007199254740991.0 || d != (double)(int64_t)d) {
-        addon_type_error(env, "count must be a safe integer");
-        return op_abort(env, &c);
-    }
-    c.op->count = (int64_t)d;
-    if (!addon_dup_bytes(env, c.argv[0], &c.op->key, &c.op->key_len, "from"))
-        return op_abort(env, &c);
-    return op_start(env, &c, run_range_open, result_cursor, "ddata.stateStore.range");
 }
 
 static void run_last(async_job *job)
@@ -766,61 +581,267 @@ static napi_value result_last(napi_env env, async_job *job)
     return o;
 }
 
-static napi_value store_last_async(napi_env env, napi_callback_info info)
-{
-    op_call c;
-    if (!op_begin(env, info, &c, 0, ""))
-        return NULL;
-    return op_start(env, &c, run_last, result_last, "ddata.stateStore.last");
-}
-
 static void run_purge(async_job *job)
 {
     async_job_status(job, dd_state_store_purge(job->h));
 }
 
-static napi_value store_purge_async(napi_env env, napi_callback_info info)
+/* ---- the methods: what each reads, in the order it reads it (the order
+ * decides which bad argument is reported), and what runs on the pool */
+
+/* Where one argument goes in the store_op. */
+typedef enum op_arg_kind {
+    ARG_END,    /* ends the list */
+    ARG_KEY,    /* bytes, copied: pid, key, `after`, `prefix` or `from` */
+    ARG_STATE,  /* bytes, copied: state, or persist's payload */
+    ARG_STATE2, /* bytes, copied: persist's state */
+    ARG_TAG,    /* a string, copied */
+    ARG_U1,     /* u64 arguments: u1, u2, u3 in the order the ABI call takes them */
+    ARG_U2,
+    ARG_U3,
+    ARG_REVISION, /* an expected revision (-1: any), into u1 */
+    ARG_STRATEGY, /* u32 */
+    ARG_COMPACT,  /* a boolean, never refused */
+    ARG_CRITERIA, /* loadSnapshot's optional bound */
+    ARG_COUNT,    /* range's signed count */
+    ARG_APPEND,   /* all of append's arguments (append_args_read) */
+} op_arg_kind;
+
+typedef struct op_arg {
+    op_arg_kind kind;
+    uint32_t index; /* which argument */
+    const char *what;
+} op_arg;
+
+typedef struct store_async_method {
+    size_t min_args;
+    const char *usage; /* thrown with fewer than min_args arguments */
+    op_arg args[8];    /* read in this order, up to ARG_END */
+    void (*run)(async_job *job);
+    napi_value (*result)(napi_env env, async_job *job);
+    const char *resource; /* the async resource name */
+} store_async_method;
+
+static bool read_arg(napi_env env, const op_arg *a, op_call *c)
 {
+    store_op *op = c->op;
+    napi_value v = c->argv[a->index];
+    switch (a->kind) {
+    case ARG_KEY: return addon_dup_bytes(env, v, &op->key, &op->key_len, a->what);
+    case ARG_STATE: return addon_dup_bytes(env, v, &op->state, &op->state_len, a->what);
+    case ARG_STATE2: return addon_dup_bytes(env, v, &op->state2, &op->state2_len, a->what);
+    case ARG_TAG: return (op->tag = addon_dup_string(env, v, a->what)) != NULL;
+    case ARG_U1: return addon_arg_u64(env, v, &op->u1, a->what);
+    case ARG_U2: return addon_arg_u64(env, v, &op->u2, a->what);
+    case ARG_U3: return addon_arg_u64(env, v, &op->u3, a->what);
+    case ARG_REVISION: return revision_arg(env, v, &op->u1);
+    case ARG_STRATEGY: return addon_arg_u32(env, v, &op->strategy, a->what);
+    case ARG_COMPACT: napi_get_value_bool(env, v, &op->compact); return true;
+    case ARG_CRITERIA:
+        return snapshot_criteria_arg(env, c->argc > a->index ? v : NULL, &op->criteria);
+    case ARG_COUNT: return count_arg(env, v, &op->count);
+    case ARG_APPEND: return append_args_read(env, c->argc, c->argv, &op->append);
+    case ARG_END: break;
+    }
+    return true;
+}
+
+/* The callback of every method below but recoverAsync: the table row's
+ * store_async_method says what to read and what to run. */
+static napi_value store_async_call(napi_env env, napi_callback_info info)
+{
+    const store_async_method *m = addon_method_data(env, info);
     op_call c;
-    if (!op_begin(env, info, &c, 0, ""))
+    if (!op_begin(env, info, &c, m->min_args, m->usage))
         return NULL;
-    return op_start(env, &c, run_purge, result_undefined, "ddata.stateStore.purge");
+    for (const op_arg *a = m->args; a->kind != ARG_END; a++)
+        if (!read_arg(env, a, &c))
+            return op_abort(env, &c);
+    c.job->run = m->run;
+    c.job->result = m->result;
+    return async_job_start(env, c.job, c.self, c.argc, c.argv, m->resource);
 }
 
-#define M ADDON_METHOD
+/* appendAsync(pid, expectedSeq, events) -> Promise<undefined> */
+static const store_async_method APPEND = {
+    .args = {{ARG_APPEND, 0, NULL}},
+    .run = run_append,
+    .result = result_undefined,
+    .resource = "ddata.journal.append",
+};
 
-/* Adds `props` to exports[cls].prototype (the class store.c defined). */
-bool store_add_methods(napi_env env, napi_value exports, const char *cls,
-                       const napi_property_descriptor *props, size_t n)
-{
-    napi_value ctor, proto;
-    return napi_get_named_property(env, exports, cls, &ctor) == napi_ok &&
-           napi_get_named_property(env, ctor, "prototype", &proto) == napi_ok &&
-           napi_define_properties(env, proto, n, props) == napi_ok;
-}
+static const store_async_method HIGHEST_SEQ = {
+    .min_args = 1,
+    .usage = "highestSeq(pid) needs a pid",
+    .args = {{ARG_KEY, 0, "pid"}},
+    .run = run_highest_seq,
+    .result = result_u64,
+    .resource = "ddata.journal.highestSeq",
+};
+
+static const store_async_method DELETE_TO = {
+    .min_args = 2,
+    .usage = "deleteTo(pid, toSeq) needs two arguments",
+    .args = {{ARG_KEY, 0, "pid"}, {ARG_U1, 1, "toSeq"}},
+    .run = run_delete_to,
+    .result = result_undefined,
+    .resource = "ddata.journal.deleteTo",
+};
+
+/* saveSnapshotAsync(pid, seq, timestampMs, state) */
+static const store_async_method SAVE_SNAPSHOT = {
+    .min_args = 4,
+    .usage = "saveSnapshot(pid, seq, timestampMs, state) needs four arguments",
+    .args = {{ARG_KEY, 0, "pid"},
+             {ARG_U1, 1, "seq"},
+             {ARG_U2, 2, "timestampMs"},
+             {ARG_STATE, 3, "state"}},
+    .run = run_save_snapshot,
+    .result = result_undefined,
+    .resource = "ddata.journal.saveSnapshot",
+};
+
+/* loadSnapshotAsync(pid, maxSeq | criteria?) -> Promise<{seq, timestampMs, state} | undefined> */
+static const store_async_method LOAD_SNAPSHOT = {
+    .min_args = 1,
+    .usage = "pid is required",
+    .args = {{ARG_KEY, 0, "pid"}, {ARG_CRITERIA, 1, NULL}},
+    .run = run_load_snapshot,
+    .result = result_snapshot,
+    .resource = "ddata.journal.loadSnapshot",
+};
+
+/* persistAsync(pid, expectedSeq, payload, state, strategy, snapshotEvery, compact) -> Promise<seq>
+ */
+static const store_async_method PERSIST = {
+    .min_args = 7,
+    .usage = "persist(pid, expectedSeq, payload, state, strategy, every, compact)",
+    .args = {{ARG_COMPACT, 6, NULL},
+             {ARG_KEY, 0, "pid"},
+             {ARG_U1, 1, "expectedSeq"},
+             {ARG_STATE, 2, "payload"},
+             {ARG_STATE2, 3, "state"},
+             {ARG_STRATEGY, 4, "strategy"},
+             {ARG_U2, 5, "snapshotEvery"}},
+    .run = run_persist,
+    .result = result_u64,
+    .resource = "ddata.journal.persist",
+};
+
+/* replayOpen(pid, fromSeq, toSeq, max) -> Promise<cursor> */
+static const store_async_method REPLAY_OPEN = {
+    .min_args = 4,
+    .usage = "replay(pid, fromSeq, toSeq, max) needs four arguments",
+    .args = {{ARG_KEY, 0, "pid"}, {ARG_U1, 1, "fromSeq"}, {ARG_U2, 2, "toSeq"}, {ARG_U3, 3, "max"}},
+    .run = run_replay_open,
+    .result = result_cursor,
+    .resource = "ddata.journal.replay",
+};
+
+/* byTagOpen(tag, afterOrdering, max) -> Promise<cursor> */
+static const store_async_method BY_TAG_OPEN = {
+    .min_args = 3,
+    .usage = "byTag(tag, afterOrdering, max) needs three arguments",
+    .args = {{ARG_TAG, 0, "tag"}, {ARG_U1, 1, "afterOrdering"}, {ARG_U2, 2, "max"}},
+    .run = run_by_tag_open,
+    .result = result_cursor,
+    .resource = "ddata.journal.byTag",
+};
+
+/* pidsOpen(after, max) -> Promise<cursor> */
+static const store_async_method PIDS_OPEN = {
+    .min_args = 2,
+    .usage = "pids(after, max) needs two arguments",
+    .args = {{ARG_KEY, 0, "after"}, {ARG_U1, 1, "max"}},
+    .run = run_pids_open,
+    .result = result_cursor,
+    .resource = "ddata.journal.pids",
+};
+
+/* upsertAsync(key, expectedRevision, state) -> Promise<revision> */
+static const store_async_method UPSERT = {
+    .min_args = 3,
+    .usage = "upsert(key, expectedRevision, state) needs three arguments",
+    .args = {{ARG_REVISION, 1, NULL}, {ARG_KEY, 0, "key"}, {ARG_STATE, 2, "state"}},
+    .run = run_upsert,
+    .result = result_u64,
+    .resource = "ddata.stateStore.upsert",
+};
+
+static const store_async_method GET = {
+    .min_args = 1,
+    .usage = "key is required",
+    .args = {{ARG_KEY, 0, "key"}},
+    .run = run_get,
+    .result = result_get,
+    .resource = "ddata.stateStore.get",
+};
+
+static const store_async_method DELETE = {
+    .min_args = 2,
+    .usage = "delete(key, expectedRevision) needs two arguments",
+    .args = {{ARG_REVISION, 1, NULL}, {ARG_KEY, 0, "key"}},
+    .run = run_delete,
+    .result = result_undefined,
+    .resource = "ddata.stateStore.delete",
+};
+
+static const store_async_method KEYS_OPEN = {
+    .min_args = 1,
+    .usage = "keys(prefix) needs one argument",
+    .args = {{ARG_KEY, 0, "prefix"}},
+    .run = run_keys_open,
+    .result = result_cursor,
+    .resource = "ddata.stateStore.keys",
+};
+
+static const store_async_method RANGE_OPEN = {
+    .min_args = 2,
+    .usage = "range(from, count) needs two arguments",
+    .args = {{ARG_COUNT, 1, NULL}, {ARG_KEY, 0, "from"}},
+    .run = run_range_open,
+    .result = result_cursor,
+    .resource = "ddata.stateStore.range",
+};
+
+static const store_async_method LAST = {
+    .run = run_last,
+    .result = result_last,
+    .resource = "ddata.stateStore.last",
+};
+
+static const store_async_method PURGE = {
+    .run = run_purge,
+    .result = result_undefined,
+    .resource = "ddata.stateStore.purge",
+};
+
+/* A method served by store_async_call, as `method` says. */
+#define ASYNC(name, method) ADDON_METHOD_DATA(name, store_async_call, method)
+
+static const napi_property_descriptor JOURNAL_ASYNC_METHODS[] = {
+    ASYNC("appendAsync", &APPEND),
+    ASYNC("highestSeqAsync", &HIGHEST_SEQ),
+    ASYNC("deleteToAsync", &DELETE_TO),
+    ASYNC("saveSnapshotAsync", &SAVE_SNAPSHOT),
+    ASYNC("loadSnapshotAsync", &LOAD_SNAPSHOT),
+    ASYNC("persistAsync", &PERSIST),
+    ADDON_METHOD("recoverAsync", journal_recover_async),
+    ASYNC("replayOpen", &REPLAY_OPEN),
+    ASYNC("byTagOpen", &BY_TAG_OPEN),
+    ASYNC("pidsOpen", &PIDS_OPEN),
+};
+
+static const napi_property_descriptor STATE_STORE_ASYNC_METHODS[] = {
+    ASYNC("upsertAsync", &UPSERT), ASYNC("getAsync", &GET),         ASYNC("deleteAsync", &DELETE),
+    ASYNC("keysOpen", &KEYS_OPEN), ASYNC("rangeOpen", &RANGE_OPEN), ASYNC("lastAsync", &LAST),
+    ASYNC("purgeAsync", &PURGE),
+};
 
 bool addon_init_store_async(napi_env env, napi_value exports)
 {
-    napi_property_descriptor j[] = {
-        M("appendAsync", journal_append_async),
-        M("highestSeqAsync", journal_highest_seq_async),
-        M("deleteToAsync", journal_delete_to_async),
-        M("saveSnapshotAsync", journal_save_snapshot_async),
-        M("loadSnapshotAsync", journal_load_snapshot_async),
-        M("persistAsync", journal_persist_async),
-        M("recoverAsync", journal_recover_async),
-        M("replayOpen", journal_replay_open),
-        M("byTagOpen", journal_by_tag_open),
-        M("pidsOpen", journal_pids_open),
-    };
-    napi_property_descriptor s[] = {
-        M("upsertAsync", store_upsert_async), M("getAsync", store_get_async),
-        M("deleteAsync", store_delete_async), M("keysOpen", store_keys_open),
-        M("rangeOpen", store_range_open),     M("lastAsync", store_last_async),
-        M("purgeAsync", store_purge_async),
-    };
     static const addon_fn fns[] = {{"cursorNext", cursor_next}};
-    return store_add_methods(env, exports, "Journal", j, ADDON_COUNT(j)) &&
-           store_add_methods(env, exports, "StateStore", s, ADDON_COUNT(s)) &&
+    return ADDON_EXTEND_CLASS(env, exports, "Journal", JOURNAL_ASYNC_METHODS) &&
+           ADDON_EXTEND_CLASS(env, exports, "StateStore", STATE_STORE_ASYNC_METHODS) &&
            addon_export(env, exports, fns, ADDON_COUNT(fns));
 }

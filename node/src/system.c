@@ -4,6 +4,7 @@
  * EventEmitter (fed from the event fd through FdWatcher) and the Promises
  * for consistency-level reads and writes.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,52 @@ static bool peer_list_read(napi_env env, napi_value v, peer_list *pl, const char
     return true;
 }
 
+/* An optional string option, copied into *out (caller frees; NULL when
+ * absent). False when it threw. */
+static bool string_option(napi_env env, napi_value obj, const char *name, char **out)
+{
+    napi_value v;
+    char what[64];
+    *out = NULL;
+    if (!addon_prop(env, obj, name, &v))
+        return true;
+    snprintf(what, sizeof what, "options.%s", name);
+    return (*out = addon_dup_string(env, v, what)) != NULL;
+}
+
+/* An optional key or secret of exactly `len` bytes: *data borrows it (NULL
+ * when absent), from *scratch when it was given as a string (caller frees).
+ * False when it threw. */
+static bool key_option(napi_env env, napi_value obj, const char *name, size_t len,
+                       const uint8_t **data, char **scratch)
+{
+    napi_value v;
+    size_t n = 0;
+    char what[64], msg[96];
+    *data = NULL;
+    if (!addon_prop(env, obj, name, &v))
+        return true;
+    snprintf(what, sizeof what, "options.%s", name);
+    if (!addon_arg_bytes(env, v, data, &n, scratch, what))
+        return false;
+    if (n != len) {
+        snprintf(msg, sizeof msg, "%s must be %zu bytes", what, len);
+        addon_type_error(env, msg);
+        return false;
+    }
+    return true;
+}
+
+static const addon_number_option SYSTEM_NUMBERS[] = {
+    {"incarnation", offsetof(dd_system_options, incarnation), true},
+    {"seed", offsetof(dd_system_options, seed), true},
+    {"failureTimeoutMs", offsetof(dd_system_options, failure_timeout_ms), true},
+    {"maxEvents", offsetof(dd_system_options, max_events), false},
+    {"downAfterMs", offsetof(dd_system_options, down_after_ms), true},
+    {"removeAfterMs", offsetof(dd_system_options, remove_after_ms), true},
+    {"tickIntervalMs", offsetof(dd_system_options, tick_interval_ms), false},
+};
+
 /* new System({nodeId, seeds, incarnation, seed, tcpListen, secret, ...}) */
 static napi_value system_new(napi_env env, napi_callback_info info)
 {
@@ -130,7 +177,6 @@ static napi_value system_new(napi_env env, napi_callback_info info)
     const char *seed_ptrs[MAX_SEEDS];
     uint32_t nseeds = 0;
     const uint8_t *secret = NULL, *next_secret = NULL, *node_key = NULL;
-    size_t secret_len = 0, next_len = 0, node_key_len = 0;
     char *node_key_scratch = NULL;
     char *secret_scratch = NULL, *next_scratch = NULL, *key_file = NULL, *advertised = NULL;
     dd_limits limits;
@@ -151,77 +197,43 @@ static napi_value system_new(napi_env env, napi_callback_info info)
         so.seeds = seed_ptrs;
         so.seed_count = nseeds;
     }
-    if (addon_prop(env, argv[0], "incarnation", &v) &&
-        !addon_arg_u64(env, v, &so.incarnation, "options.incarnation"))
+    if (!addon_number_options(env, argv[0], &so, SYSTEM_NUMBERS, ADDON_COUNT(SYSTEM_NUMBERS),
+                              "options."))
         goto done;
-    if (addon_prop(env, argv[0], "seed", &v) && !addon_arg_u64(env, v, &so.seed, "options.seed"))
+    if (!string_option(env, argv[0], "tcpListen", &listen))
         goto done;
-    if (addon_prop(env, argv[0], "failureTimeoutMs", &v) &&
-        !addon_arg_u64(env, v, &so.failure_timeout_ms, "options.failureTimeoutMs"))
-        goto done;
-    if (addon_prop(env, argv[0], "maxEvents", &v) &&
-        !addon_arg_u32(env, v, &so.max_events, "options.maxEvents"))
-        goto done;
-    if (addon_prop(env, argv[0], "downAfterMs", &v) &&
-        !addon_arg_u64(env, v, &so.down_after_ms, "options.downAfterMs"))
-        goto done;
-    if (addon_prop(env, argv[0], "removeAfterMs", &v) &&
-        !addon_arg_u64(env, v, &so.remove_after_ms, "options.removeAfterMs"))
-        goto done;
-    if (addon_prop(env, argv[0], "tickIntervalMs", &v) &&
-        !addon_arg_u32(env, v, &so.tick_interval_ms, "options.tickIntervalMs"))
-        goto done;
-    if (addon_prop(env, argv[0], "tcpListen", &v)) {
-        if (!(listen = addon_dup_string(env, v, "options.tcpListen")))
-            goto done;
+    if (listen) {
         so.transport = DD_TRANSPORT_TCP;
         so.listen_address = listen;
         so.plaintext = 1;
     }
-    if (addon_prop(env, argv[0], "advertisedAddress", &v)) {
-        if (!(advertised = addon_dup_string(env, v, "options.advertisedAddress")))
-            goto done;
+    if (!string_option(env, argv[0], "advertisedAddress", &advertised))
+        goto done;
+    if (advertised)
         so.advertised_address = advertised;
-    }
     if (addon_prop(env, argv[0], "limits", &v)) {
         if (!addon_read_limits(env, v, &limits))
             goto done;
         so.limits = &limits;
     }
-    if (addon_prop(env, argv[0], "secret", &v)) {
-        if (!addon_arg_bytes(env, v, &secret, &secret_len, &secret_scratch, "options.secret"))
-            goto done;
-        if (secret_len != dd_secret_bytes()) {
-            addon_type_error(env, "options.secret must be 32 bytes");
-            goto done;
-        }
+    if (!key_option(env, argv[0], "secret", dd_secret_bytes(), &secret, &secret_scratch))
+        goto done;
+    if (secret) {
         so.secret = secret;
         so.plaintext = 0;
     }
-    if (addon_prop(env, argv[0], "nodeKeyFile", &v)) {
-        if (!(key_file = addon_dup_string(env, v, "options.nodeKeyFile")))
-            goto done;
+    if (!string_option(env, argv[0], "nodeKeyFile", &key_file))
+        goto done;
+    if (key_file)
         so.node_key_file = key_file;
-    }
-    if (addon_prop(env, argv[0], "nodeKey", &v)) {
-        if (!addon_arg_bytes(env, v, &node_key, &node_key_len, &node_key_scratch,
-                             "options.nodeKey"))
-            goto done;
-        if (node_key_len != dd_key_bytes()) {
-            addon_type_error(env, "options.nodeKey must be 32 bytes");
-            goto done;
-        }
+    if (!key_option(env, argv[0], "nodeKey", dd_key_bytes(), &node_key, &node_key_scratch))
+        goto done;
+    if (node_key)
         so.node_key = node_key;
-    }
-    if (addon_prop(env, argv[0], "nextSecret", &v)) {
-        if (!addon_arg_bytes(env, v, &next_secret, &next_len, &next_scratch, "options.nextSecret"))
-            goto done;
-        if (next_len != dd_secret_bytes()) {
-            addon_type_error(env, "options.nextSecret must be 32 bytes");
-            goto done;
-        }
+    if (!key_option(env, argv[0], "nextSecret", dd_secret_bytes(), &next_secret, &next_scratch))
+        goto done;
+    if (next_secret)
         so.next_secret = next_secret;
-    }
     if (addon_prop(env, argv[0], "peerKeys", &v)) {
         if (!peer_list_read(env, v, &peers, "options.peerKeys"))
             goto done;
@@ -279,17 +291,14 @@ static napi_value system_deliver(napi_env env, napi_callback_info info)
 /* nextOutgoing() -> [toNodeId, Buffer] | undefined */
 static napi_value system_next_outgoing(napi_env env, napi_callback_info info)
 {
-    size_t argc = 0;
-    void *h;
-    if (!handle_this(env, info, &argc, NULL, &h))
-        return NULL;
+    addon_call c;
     dd_buf to = DD_BUF_INIT, msg = DD_BUF_INIT;
-    int rc = dd_system_next_outgoing(&msg, &to, h);
-    if (rc == DD_EDONE)
-        return addon_undefined(env);
-    if (rc)
-        return addon_fail_on(env, rc, h);
-    napi_value arr = addon_pair(env, addon_str(env, to.data, to.len), addon_buf_to_js(env, &msg));
+    napi_value arr;
+    if (!call_begin(&c, env, info, 0, NULL))
+        return NULL;
+    if (!call_polled(&c, dd_system_next_outgoing(&msg, &to, c.h), &arr))
+        return arr;
+    arr = addon_pair(env, addon_str(env, to.data, to.len), addon_buf_to_js(env, &msg));
     dd_buf_free(&to);
     return arr;
 }
@@ -305,17 +314,13 @@ static void set(napi_env env, napi_value obj, const char *name, napi_value v)
 /* nextEvent() -> {kind, ...} | undefined */
 static napi_value system_next_event(napi_env env, napi_callback_info info)
 {
-    size_t argc = 0;
-    void *h;
-    if (!handle_this(env, info, &argc, NULL, &h))
-        return NULL;
+    addon_call c;
     dd_event ev = DD_EVENT_INIT;
-    int rc = dd_system_next_event(&ev, h);
-    if (rc == DD_EDONE)
-        return addon_undefined(env);
-    if (rc)
-        return addon_fail_on(env, rc, h);
     napi_value obj;
+    if (!call_begin(&c, env, info, 0, NULL))
+        return NULL;
+    if (!call_polled(&c, dd_system_next_event(&ev, c.h), &obj))
+        return obj;
     napi_create_object(env, &obj);
     const char *kind = "unknown";
     switch (ev.kind) {
@@ -416,16 +421,27 @@ static napi_value system_leave(napi_env env, napi_callback_info info)
     return async_job_start(env, job, self, argc, argv, "ddata.System.leave");
 }
 
-/* A call that fills a dd_buf with text, as a JS string. */
-static napi_value text_call(napi_env env, napi_callback_info info,
-                            int (*fn)(dd_buf *out, dd_system *sys))
+/* The calls that fill a dd_buf with text (listenAddress: the bound
+ * "ip:port" of a TCP node; metricsText and statsJson: statistics as the
+ * library's canonical text, which lib/ parses), as a JS string: one
+ * method, text_call, told apart by the table row's data. */
+typedef struct text_reader {
+    int (*fn)(dd_buf *out, dd_system *sys);
+} text_reader;
+
+static const text_reader LISTEN_ADDRESS = {dd_system_listen_address};
+static const text_reader METRICS_TEXT = {dd_system_metrics_text};
+static const text_reader STATS_JSON = {dd_system_stats_json};
+
+static napi_value text_call(napi_env env, napi_callback_info info)
 {
+    const text_reader *reader = addon_method_data(env, info);
     size_t argc = 0;
     void *h;
     dd_buf out = DD_BUF_INIT;
     if (!handle_this(env, info, &argc, NULL, &h))
         return NULL;
-    int rc = fn(&out, h);
+    int rc = reader->fn(&out, h);
     if (rc)
         return addon_fail(env, rc);
     napi_value str;
@@ -437,37 +453,16 @@ static napi_value text_call(napi_env env, napi_callback_info info,
 /* nextLog() -> the next log record's JSON text | undefined */
 static napi_value system_next_log(napi_env env, napi_callback_info info)
 {
-    size_t argc = 0;
-    void *h;
+    addon_call c;
     dd_buf out = DD_BUF_INIT;
-    if (!handle_this(env, info, &argc, NULL, &h))
-        return NULL;
-    int rc = dd_system_next_log(&out, h);
-    if (rc == DD_EDONE)
-        return addon_undefined(env);
-    if (rc)
-        return addon_fail_on(env, rc, h);
     napi_value str;
+    if (!call_begin(&c, env, info, 0, NULL))
+        return NULL;
+    if (!call_polled(&c, dd_system_next_log(&out, c.h), &str))
+        return str;
     napi_create_string_utf8(env, (const char *)out.data, out.len, &str);
     dd_buf_free(&out);
     return str;
-}
-
-/* The bound "ip:port" of a TCP node. */
-static napi_value system_listen_address(napi_env env, napi_callback_info info)
-{
-    return text_call(env, info, dd_system_listen_address);
-}
-
-/* Statistics as the library's canonical JSON text (lib/ parses it). */
-static napi_value system_metrics_text(napi_env env, napi_callback_info info)
-{
-    return text_call(env, info, dd_system_metrics_text);
-}
-
-static napi_value system_stats_json(napi_env env, napi_callback_info info)
-{
-    return text_call(env, info, dd_system_stats_json);
 }
 
 /* This node's static public key, as a Buffer. */
@@ -522,6 +517,22 @@ static napi_value generate_node_key(napi_env env, napi_callback_info info)
 
 /* ---- Replica */
 
+/* The numeric Replica options, in the order they are read (the order
+ * decides which bad option is reported first). */
+static const addon_number_option REPLICA_TUNING[] = {
+    {"gossipFanout", offsetof(dd_replica_options, gossip_fanout), false},
+    {"maxMessageBytes", offsetof(dd_replica_options, max_message_bytes), false},
+    {"tombstoneGraceMs", offsetof(dd_replica_options, tombstone_grace_ms), true},
+    {"expireAfterMs", offsetof(dd_replica_options, expire_after_ms), true},
+    {"writeBehindIntervalMs", offsetof(dd_replica_options, write_behind_interval_ms), true},
+    {"deltaStrategy", offsetof(dd_replica_options, delta_strategy), false},
+};
+
+static const addon_number_option REPLICA_INTERVALS[] = {
+    {"gossipIntervalMs", offsetof(dd_replica_options, gossip_interval_ms), true},
+    {"notifyIntervalMs", offsetof(dd_replica_options, notify_interval_ms), true},
+};
+
 /* new Replica(system, {gossipIntervalMs, gossipFanout, notifyIntervalMs,
  * tombstoneGraceMs, store, durableKeys, writeBehind, writeBehindIntervalMs,
  * expiryPrefixes, expireAfterMs, deltaStrategy, storePrefix}) */
@@ -555,23 +566,8 @@ static napi_value replica_new(napi_env env, napi_callback_info info)
             }
             ro.store_prefix = store_prefix;
         }
-        if (addon_prop(env, argv[1], "gossipFanout", &v) &&
-            !addon_arg_u32(env, v, &ro.gossip_fanout, "gossipFanout"))
-            goto done;
-        if (addon_prop(env, argv[1], "maxMessageBytes", &v) &&
-            !addon_arg_u32(env, v, &ro.max_message_bytes, "maxMessageBytes"))
-            goto done;
-        if (addon_prop(env, argv[1], "tombstoneGraceMs", &v) &&
-            !addon_arg_u64(env, v, &ro.tombstone_grace_ms, "tombstoneGraceMs"))
-            goto done;
-        if (addon_prop(env, argv[1], "expireAfterMs", &v) &&
-            !addon_arg_u64(env, v, &ro.expire_after_ms, "expireAfterMs"))
-            goto done;
-        if (addon_prop(env, argv[1], "writeBehindIntervalMs", &v) &&
-            !addon_arg_u64(env, v, &ro.write_behind_interval_ms, "writeBehindIntervalMs"))
-            goto done;
-        if (addon_prop(env, argv[1], "deltaStrategy", &v) &&
-            !addon_arg_u32(env, v, &ro.delta_strategy, "deltaStrategy"))
+        if (!addon_number_options(env, argv[1], &ro, REPLICA_TUNING, ADDON_COUNT(REPLICA_TUNING),
+                                  ""))
             goto done;
         if (addon_prop(env, argv[1], "writeBehind", &v)) {
             napi_get_value_bool(env, v, &write_behind);
@@ -583,11 +579,8 @@ static napi_value replica_new(napi_env env, napi_callback_info info)
             ro.expiry_prefixes = prefix_ptrs;
             ro.expiry_prefix_count = nprefixes;
         }
-        if (addon_prop(env, argv[1], "gossipIntervalMs", &v) &&
-            !addon_arg_u64(env, v, &ro.gossip_interval_ms, "gossipIntervalMs"))
-            goto done;
-        if (addon_prop(env, argv[1], "notifyIntervalMs", &v) &&
-            !addon_arg_u64(env, v, &ro.notify_interval_ms, "notifyIntervalMs"))
+        if (!addon_number_options(env, argv[1], &ro, REPLICA_INTERVALS,
+                                  ADDON_COUNT(REPLICA_INTERVALS), ""))
             goto done;
         if (addon_prop(env, argv[1], "store", &v)) {
             if (!handle_arg(env, v, &store, "store"))
@@ -623,10 +616,8 @@ static napi_value replica_update(napi_env env, napi_callback_info info)
     size_t kn;
     uint32_t type;
     op_scratch ops;
-    if (!call_begin(&c, env, info, 1, "key is required"))
+    if (!call_begin_bytes(&c, env, info, 1, "key is required", &k, &kn, "key"))
         return NULL;
-    if (!call_bytes(&c, 0, &k, &kn, "key"))
-        return call_end(&c, DD_OK, NULL);
     if (c.argc < 3) {
         addon_type_error(env, "update(key, type, op) needs three arguments");
         return call_end(&c, DD_OK, NULL);
@@ -644,10 +635,8 @@ static napi_value replica_get(napi_env env, napi_callback_info info)
     addon_call c;
     const uint8_t *k;
     size_t kn;
-    if (!call_begin(&c, env, info, 1, "key is required"))
+    if (!call_begin_bytes(&c, env, info, 1, "key is required", &k, &kn, "key"))
         return NULL;
-    if (!call_bytes(&c, 0, &k, &kn, "key"))
-        return call_end(&c, DD_OK, NULL);
     dd_crdt *v = NULL;
     int rc = dd_replica_get(&v, c.h, k, kn);
     call_free(&c);
@@ -661,10 +650,8 @@ static napi_value replica_delete(napi_env env, napi_callback_info info)
     addon_call c;
     const uint8_t *k;
     size_t kn;
-    if (!call_begin(&c, env, info, 1, "key is required"))
+    if (!call_begin_bytes(&c, env, info, 1, "key is required", &k, &kn, "key"))
         return NULL;
-    if (!call_bytes(&c, 0, &k, &kn, "key"))
-        return call_end(&c, DD_OK, NULL);
     return call_end(&c, dd_replica_delete(c.h, k, kn), addon_undefined(env));
 }
 
@@ -675,10 +662,8 @@ static napi_value replica_subscribe(napi_env env, napi_callback_info info)
     const uint8_t *k;
     size_t kn;
     bool prefix = false;
-    if (!call_begin(&c, env, info, 1, "key is required"))
+    if (!call_begin_bytes(&c, env, info, 1, "key is required", &k, &kn, "key"))
         return NULL;
-    if (!call_bytes(&c, 0, &k, &kn, "key"))
-        return call_end(&c, DD_OK, NULL);
     if (c.argc > 1)
         napi_get_value_bool(env, c.argv[1], &prefix);
     return call_end(&c, dd_replica_subscribe(c.h, k, kn, prefix), addon_undefined(env));
@@ -718,10 +703,8 @@ static napi_value replica_write(napi_env env, napi_callback_info info)
     uint32_t type, level, n;
     uint64_t timeout, id = 0;
     op_scratch ops;
-    if (!call_begin(&c, env, info, 1, "key is required"))
+    if (!call_begin_bytes(&c, env, info, 1, "key is required", &k, &kn, "key"))
         return NULL;
-    if (!call_bytes(&c, 0, &k, &kn, "key"))
-        return call_end(&c, DD_OK, NULL);
     if (c.argc < 6) {
         addon_type_error(env,
                          "write(key, type, op, consistency, n, timeoutMs) needs six arguments");
@@ -745,10 +728,8 @@ static napi_value replica_read(napi_env env, napi_callback_info info)
     size_t kn;
     uint32_t level, n;
     uint64_t timeout, id = 0;
-    if (!call_begin(&c, env, info, 1, "key is required"))
+    if (!call_begin_bytes(&c, env, info, 1, "key is required", &k, &kn, "key"))
         return NULL;
-    if (!call_bytes(&c, 0, &k, &kn, "key"))
-        return call_end(&c, DD_OK, NULL);
     if (c.argc < 4) {
         addon_type_error(env, "read(key, consistency, n, timeoutMs) needs four arguments");
         return call_end(&c, DD_OK, NULL);
@@ -781,36 +762,35 @@ static napi_value replica_key_count(napi_env env, napi_callback_info info)
 
 #define M ADDON_METHOD
 
+static const napi_property_descriptor SYSTEM_METHODS[] = {
+    M("tick", system_tick),
+    M("deliver", system_deliver),
+    M("nextOutgoing", system_next_outgoing),
+    M("nextEvent", system_next_event),
+    M("eventFd", system_event_fd),
+    M("incarnation", system_incarnation),
+    M("leave", system_leave),
+    M("leaveSync", system_leave_sync),
+    ADDON_METHOD_DATA("listenAddress", text_call, &LISTEN_ADDRESS),
+    ADDON_METHOD_DATA("statsJson", text_call, &STATS_JSON),
+    ADDON_METHOD_DATA("metricsText", text_call, &METRICS_TEXT),
+    M("nextLog", system_next_log),
+    M("publicKey", system_public_key),
+    M("setPeerKeys", system_set_peer_keys),
+    M("close", handle_close_method),
+};
+
+static const napi_property_descriptor REPLICA_METHODS[] = {
+    M("update", replica_update),       M("get", replica_get),   M("delete", replica_delete),
+    M("subscribe", replica_subscribe), M("keys", replica_keys), M("keyCount", replica_key_count),
+    M("write", replica_write),         M("read", replica_read), M("flush", replica_flush),
+    M("close", handle_close_method),
+};
+
 bool addon_init_system(napi_env env, napi_value exports)
 {
-    napi_property_descriptor sys[] = {
-        M("tick", system_tick),
-        M("deliver", system_deliver),
-        M("nextOutgoing", system_next_outgoing),
-        M("nextEvent", system_next_event),
-        M("eventFd", system_event_fd),
-        M("incarnation", system_incarnation),
-        M("leave", system_leave),
-        M("leaveSync", system_leave_sync),
-        M("listenAddress", system_listen_address),
-        M("statsJson", system_stats_json),
-        M("metricsText", system_metrics_text),
-        M("nextLog", system_next_log),
-        M("publicKey", system_public_key),
-        M("setPeerKeys", system_set_peer_keys),
-        M("close", handle_close_method),
-    };
-    napi_property_descriptor rep[] = {
-        M("update", replica_update), M("get", replica_get),
-        M("delete", replica_delete), M("subscribe", replica_subscribe),
-        M("keys", replica_keys),     M("keyCount", replica_key_count),
-        M("write", replica_write),   M("read", replica_read),
-        M("flush", replica_flush),   M("close", handle_close_method),
-    };
     static const addon_fn fns[] = {{"generateNodeKey", generate_node_key}};
     return addon_export(env, exports, fns, ADDON_COUNT(fns)) &&
-           addon_define_class(env, exports, "System", system_new, sys,
-                              sizeof sys / sizeof sys[0]) &&
-           addon_define_class(env, exports, "Replica", replica_new, rep,
-                              sizeof rep / sizeof rep[0]);
+           ADDON_DEFINE_CLASS(env, exports, "System", system_new, SYSTEM_METHODS) &&
+           ADDON_DEFINE_CLASS(env, exports, "Replica", replica_new, REPLICA_METHODS);
 }
