@@ -348,22 +348,16 @@ static napi_value crdt_type(napi_env env, napi_callback_info info)
 /* The readers that fill a dd_buf from the value (encode, toJson,
  * valueJson, registerGet, elements): one method, crdt_buf_read, serves
  * them all, told apart by the table row's data. */
-typedef enum buf_shape {
-    BUF_BYTES, /* a Buffer */
-    BUF_TEXT,  /* a string */
-    BUF_LIST,  /* an array of Buffers, from the library's list format */
-} buf_shape;
-
 typedef struct buf_reader {
     int (*fn)(dd_buf *out, const dd_crdt *v);
-    buf_shape shape;
+    addon_buf_shape shape;
 } buf_reader;
 
-static const buf_reader ENCODE = {dd_crdt_encode, BUF_BYTES};
-static const buf_reader TO_JSON = {dd_crdt_to_json, BUF_TEXT};
-static const buf_reader VALUE_JSON = {dd_crdt_value_json, BUF_TEXT};
-static const buf_reader REGISTER_GET = {dd_crdt_register_get, BUF_BYTES};
-static const buf_reader ELEMENTS = {dd_crdt_elements, BUF_LIST};
+static const buf_reader ENCODE = {dd_crdt_encode, ADDON_BUF_BYTES};
+static const buf_reader TO_JSON = {dd_crdt_to_json, ADDON_BUF_TEXT};
+static const buf_reader VALUE_JSON = {dd_crdt_value_json, ADDON_BUF_TEXT};
+static const buf_reader REGISTER_GET = {dd_crdt_register_get, ADDON_BUF_BYTES};
+static const buf_reader ELEMENTS = {dd_crdt_elements, ADDON_BUF_LIST};
 
 static napi_value crdt_buf_read(napi_env env, napi_callback_info info)
 {
@@ -373,20 +367,7 @@ static napi_value crdt_buf_read(napi_env env, napi_callback_info info)
         return NULL;
     dd_buf b = DD_BUF_INIT;
     int rc = reader->fn(&b, c->h);
-    if (rc)
-        return addon_fail_on(env, rc, c->h);
-    if (reader->shape == BUF_BYTES)
-        return addon_buf_to_js(env, &b);
-    napi_value out = NULL;
-    if (reader->shape == BUF_TEXT) {
-        napi_create_string_utf8(env, (const char *)b.data, b.len, &out);
-    } else {
-        uint32_t i = 0;
-        napi_create_array(env, &out);
-        addon_lp_append(env, out, &i, &b, false);
-    }
-    dd_buf_free(&b);
-    return out;
+    return rc ? addon_fail_on(env, rc, c->h) : addon_buf_as(env, &b, reader->shape);
 }
 
 /* counterValue() -> number when exact, else bigint */

@@ -183,6 +183,22 @@ bool addon_dup_bytes(napi_env env, napi_value v, uint8_t **out, size_t *n, const
     return true;
 }
 
+napi_value addon_buf_as(napi_env env, dd_buf *b, addon_buf_shape shape)
+{
+    if (shape == ADDON_BUF_BYTES)
+        return addon_buf_to_js(env, b);
+    napi_value out = NULL;
+    if (shape == ADDON_BUF_TEXT) {
+        napi_create_string_utf8(env, (const char *)b->data, b->len, &out);
+    } else {
+        uint32_t i = 0;
+        napi_create_array(env, &out);
+        addon_lp_append(env, out, &i, b, false);
+    }
+    dd_buf_free(b);
+    return out;
+}
+
 void addon_lp_append(napi_env env, napi_value arr, uint32_t *idx, const dd_buf *b, bool as_string)
 {
     for (size_t off = 0; off + 4 <= b->len;) {

@@ -48,6 +48,14 @@ napi_value addon_str(napi_env env, const uint8_t *p, size_t n);
 /* [a, b]: the two-value results (destination and message, incarnation
  * and age). */
 napi_value addon_pair(napi_env env, napi_value a, napi_value b);
+/* How a dd_buf the library filled reaches JS. */
+typedef enum addon_buf_shape {
+    ADDON_BUF_BYTES, /* a Buffer */
+    ADDON_BUF_TEXT,  /* a string */
+    ADDON_BUF_LIST,  /* an array of Buffers, from the library's list format */
+} addon_buf_shape;
+/* `b` as `shape`; frees b. */
+napi_value addon_buf_as(napi_env env, dd_buf *b, addon_buf_shape shape);
 /* A new Buffer holding a copy of p[0..n) (p may be NULL when n is 0). */
 napi_value addon_bytes(napi_env env, const uint8_t *p, size_t n);
 /* Copies a JS string into malloc'd memory (caller frees); throws and

@@ -421,33 +421,31 @@ static napi_value system_leave(napi_env env, napi_callback_info info)
     return async_job_start(env, job, self, argc, argv, "ddata.System.leave");
 }
 
-/* The calls that fill a dd_buf with text (listenAddress: the bound
- * "ip:port" of a TCP node; metricsText and statsJson: statistics as the
- * library's canonical text, which lib/ parses), as a JS string: one
- * method, text_call, told apart by the table row's data. */
-typedef struct text_reader {
+/* The calls that fill a dd_buf: listenAddress (the bound "ip:port" of a
+ * TCP node), metricsText and statsJson (statistics as the library's
+ * canonical text, which lib/ parses) as JS strings, publicKey (this node's
+ * static public key) as a Buffer. One method, buf_call, serves them all,
+ * told apart by the table row's data. */
+typedef struct buf_reader {
     int (*fn)(dd_buf *out, dd_system *sys);
-} text_reader;
+    addon_buf_shape shape;
+} buf_reader;
 
-static const text_reader LISTEN_ADDRESS = {dd_system_listen_address};
-static const text_reader METRICS_TEXT = {dd_system_metrics_text};
-static const text_reader STATS_JSON = {dd_system_stats_json};
+static const buf_reader LISTEN_ADDRESS = {dd_system_listen_address, ADDON_BUF_TEXT};
+static const buf_reader METRICS_TEXT = {dd_system_metrics_text, ADDON_BUF_TEXT};
+static const buf_reader STATS_JSON = {dd_system_stats_json, ADDON_BUF_TEXT};
+static const buf_reader PUBLIC_KEY = {dd_system_public_key, ADDON_BUF_BYTES};
 
-static napi_value text_call(napi_env env, napi_callback_info info)
+static napi_value buf_call(napi_env env, napi_callback_info info)
 {
-    const text_reader *reader = addon_method_data(env, info);
+    const buf_reader *reader = addon_method_data(env, info);
     size_t argc = 0;
     void *h;
     dd_buf out = DD_BUF_INIT;
     if (!handle_this(env, info, &argc, NULL, &h))
         return NULL;
     int rc = reader->fn(&out, h);
-    if (rc)
-        return addon_fail(env, rc);
-    napi_value str;
-    napi_create_string_utf8(env, (const char *)out.data, out.len, &str);
-    dd_buf_free(&out);
-    return str;
+    return rc ? addon_fail(env, rc) : addon_buf_as(env, &out, reader->shape);
 }
 
 /* nextLog() -> the next log record's JSON text | undefined */
@@ -460,23 +458,7 @@ static napi_value system_next_log(napi_env env, napi_callback_info info)
         return NULL;
     if (!call_polled(&c, dd_system_next_log(&out, c.h), &str))
         return str;
-    napi_create_string_utf8(env, (const char *)out.data, out.len, &str);
-    dd_buf_free(&out);
-    return str;
-}
-
-/* This node's static public key, as a Buffer. */
-static napi_value system_public_key(napi_env env, napi_callback_info info)
-{
-    size_t argc = 0;
-    void *h;
-    dd_buf out = DD_BUF_INIT;
-    if (!handle_this(env, info, &argc, NULL, &h))
-        return NULL;
-    int rc = dd_system_public_key(&out, h);
-    if (rc)
-        return addon_fail(env, rc);
-    return addon_buf_to_js(env, &out);
+    return addon_buf_as(env, &out, ADDON_BUF_TEXT);
 }
 
 /* setPeerKeys([key | {key, nodeId}, ...]): replaces the allow-list. */
@@ -771,11 +753,11 @@ static const napi_property_descriptor SYSTEM_METHODS[] = {
     M("incarnation", system_incarnation),
     M("leave", system_leave),
     M("leaveSync", system_leave_sync),
-    ADDON_METHOD_DATA("listenAddress", text_call, &LISTEN_ADDRESS),
-    ADDON_METHOD_DATA("statsJson", text_call, &STATS_JSON),
-    ADDON_METHOD_DATA("metricsText", text_call, &METRICS_TEXT),
+    ADDON_METHOD_DATA("listenAddress", buf_call, &LISTEN_ADDRESS),
+    ADDON_METHOD_DATA("statsJson", buf_call, &STATS_JSON),
+    ADDON_METHOD_DATA("metricsText", buf_call, &METRICS_TEXT),
     M("nextLog", system_next_log),
-    M("publicKey", system_public_key),
+    ADDON_METHOD_DATA("publicKey", buf_call, &PUBLIC_KEY),
     M("setPeerKeys", system_set_peer_keys),
     M("close", handle_close_method),
 };
