@@ -103,6 +103,21 @@ bool addon_prop(napi_env env, napi_value obj, const char *name, napi_value *out)
     return napi_typeof(env, *out, &t) == napi_ok && t != napi_undefined && t != napi_null;
 }
 
+bool addon_bool_option(napi_env env, napi_value obj, const char *name, uint32_t *out,
+                       const char *message)
+{
+    napi_value v;
+    bool b = false;
+    if (!addon_prop(env, obj, name, &v))
+        return true;
+    if (napi_get_value_bool(env, v, &b) != napi_ok) {
+        addon_type_error(env, message);
+        return false;
+    }
+    *out = b ? 1 : 0;
+    return true;
+}
+
 bool addon_number_options(napi_env env, napi_value obj, void *opts,
                           const addon_number_option *specs, size_t n, const char *prefix)
 {

@@ -30,6 +30,11 @@ napi_value handle_close_method(napi_env env, napi_callback_info info);
 
 /* Reads an optional property; false when absent, undefined or null. */
 bool addon_prop(napi_env env, napi_value obj, const char *name, napi_value *out);
+/* An optional boolean option, into *out as 1 or 0 (left as it is when
+ * absent); a value that is no boolean throws `message`. False when it
+ * threw. */
+bool addon_bool_option(napi_env env, napi_value obj, const char *name, uint32_t *out,
+                       const char *message);
 /* An optional numeric field of an options struct: read from property
  * `name` into the field at `offset`, a uint64_t when `wide`, else a
  * uint32_t. */

@@ -53,16 +53,7 @@ static void blocks_free(blocks_op *op)
 
 static bool bool_prop(napi_env env, napi_value obj, const char *name, uint32_t *out)
 {
-    napi_value v;
-    bool b = false;
-    if (!addon_prop(env, obj, name, &v))
-        return true;
-    if (napi_get_value_bool(env, v, &b) != napi_ok) {
-        addon_type_error(env, "scan options: a flag must be a boolean");
-        return false;
-    }
-    *out = b;
-    return true;
+    return addon_bool_option(env, obj, name, out, "scan options: a flag must be a boolean");
 }
 
 /* scan({start, end, prefix, startExclusive, endInclusive, reverse, limit,

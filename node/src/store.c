@@ -78,22 +78,11 @@ static bool read_store_options(napi_env env, napi_value o, dd_store_options *so,
     if (addon_prop(env, o, "snapshotKeep", &v) &&
         !addon_arg_u32(env, v, &so->snapshot_keep, "options.snapshotKeep"))
         return false;
-    if (addon_prop(env, o, "mustExist", &v)) {
-        bool must_exist;
-        if (napi_get_value_bool(env, v, &must_exist) != napi_ok) {
-            addon_type_error(env, "options.mustExist must be a boolean");
-            return false;
-        }
-        so->must_exist = must_exist ? 1 : 0;
-    }
-    if (addon_prop(env, o, "readOnly", &v)) {
-        bool read_only;
-        if (napi_get_value_bool(env, v, &read_only) != napi_ok) {
-            addon_type_error(env, "options.readOnly must be a boolean");
-            return false;
-        }
-        so->read_only = read_only ? 1 : 0;
-    }
+    if (!addon_bool_option(env, o, "mustExist", &so->must_exist,
+                           "options.mustExist must be a boolean") ||
+        !addon_bool_option(env, o, "readOnly", &so->read_only,
+                           "options.readOnly must be a boolean"))
+        return false;
     if (addon_prop(env, o, "busyTimeoutMs", &v) &&
         !addon_arg_u32(env, v, &so->busy_timeout_ms, "options.busyTimeoutMs"))
         return false;
