@@ -44,7 +44,12 @@ static js_handle *unwrap(napi_env env, napi_value v)
 bool handle_this(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv, void **out)
 {
     napi_value self;
+    size_t capacity = *argc;
     napi_get_cb_info(env, info, argc, argv, &self, NULL);
+    /* N-API counts every argument given but writes only `capacity` of them;
+     * callers loop to argc (async jobs keep each argument alive) */
+    if (*argc > capacity)
+        *argc = capacity;
     js_handle *j = unwrap(env, self);
     if (!j) {
         addon_type_error(env, "method called on the wrong object");

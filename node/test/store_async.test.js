@@ -108,6 +108,21 @@ test('async forms reject with the library error and validate at the call', async
   await assert.rejects(j.highestSeq('p'), ddata.MisuseError);
 });
 
+// N-API reports every argument a call was given, more than the addon's
+// argument array holds; the extra ones must be ignored, not read past it.
+test('an async call given more arguments than it takes ignores the rest', async () => {
+  const j = new ddata.Journal();
+  const extra = Array.from({ length: 24 }, (_, i) => ({ extra: i }));
+  await j.append('p', 0, ['a']);
+  await j._native.deleteToAsync('p', 0, ...extra);
+  assert.strictEqual(await j._native.highestSeqAsync('p', ...extra), 1);
+  const s = new ddata.StateStore();
+  await s._native.upsertAsync('k', ddata.ANY_REVISION, Buffer.from('v'), ...extra);
+  assert.strictEqual((await s.get('k')).state.toString(), 'v');
+  j.close();
+  s.close();
+});
+
 test('the journal async forms match the sync forms', async () => {
   const j = new ddata.Journal();
   await j.append('a', 0, [{ payload: 'a1', tags: ['order'] }, 'a2']);
