@@ -5,11 +5,13 @@
  * the protocol tolerates (a lost message is repaired by a pull, a feed or
  * a periodic sync).
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "owned/owned_internal.h"
 #include "util/alloc.h"
 #include "util/error.h"
+#include "util/sorted.h"
 #include "util/status.h"
 
 #define OWNED_QUEUE_DEFAULT 65536
@@ -94,15 +96,8 @@ owned_type *owned_find_type(owned *e, const uint8_t *name, size_t len, size_t *i
  * lists them in order without sorting. */
 static size_t member_lower_bound(const owned *e, uint64_t node)
 {
-    size_t lo = 0, hi = e->n_members;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (e->members[mid].node < node)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return sorted_lower_bound_u64(e->members, e->n_members, sizeof *e->members,
+                                  offsetof(owned_member, node), node);
 }
 
 owned_member *owned_find_member(owned *e, uint64_t node)
