@@ -142,13 +142,9 @@ static int gcounter_slot(gcounter *g, uint64_t actor, uint32_t *slot)
         *slot = p;
         return ST_OK;
     }
-    if (g->n == g->cap) {
-        uint32_t ncap = (uint32_t)grow_capacity(g->cap, g->n + 1);
-        if (!array_resize(&g->actors, ncap, sizeof *g->actors) ||
-            !array_resize(&g->counts, ncap, sizeof *g->counts))
-            return error_oom();
-        g->cap = ncap;
-    }
+    if (!array_pair_reserve(&g->actors, sizeof *g->actors, &g->counts, sizeof *g->counts, &g->cap,
+                            (size_t)g->n + 1))
+        return error_oom();
     memmove(&g->actors[p + 1], &g->actors[p], (g->n - p) * sizeof *g->actors);
     memmove(&g->counts[p + 1], &g->counts[p], (g->n - p) * sizeof *g->counts);
     g->actors[p] = actor;

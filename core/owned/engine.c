@@ -161,15 +161,13 @@ int owned_next_outgoing_reliable(owned *e, uint64_t *to, bytes *msg, bool *relia
         return error_set(ST_EINVAL, "owned: engine, to and msg must not be NULL");
     if (e->out_len == 0)
         return ST_EDONE;
-    owned_out *o = &e->out[e->out_head];
+    owned_out *o = &e->out[ring_take_oldest(&e->out_head, &e->out_len, e->out_cap)];
     bytes_free(msg);
     msg->data = o->data;
     msg->len = msg->cap = o->len;
     *to = o->to;
     if (reliable)
         *reliable = o->reliable;
-    e->out_head = (e->out_head + 1) % e->out_cap;
-    e->out_len--;
     return ST_OK;
 }
 
@@ -208,9 +206,7 @@ int owned_next_event(owned *e, owned_event *out)
         return error_set(ST_EINVAL, "owned: engine and out must not be NULL");
     if (e->ev_len == 0)
         return ST_EDONE;
-    *out = e->events[e->ev_head];
-    e->ev_head = (e->ev_head + 1) % e->ev_cap;
-    e->ev_len--;
+    *out = e->events[ring_take_oldest(&e->ev_head, &e->ev_len, e->ev_cap)];
     return ST_OK;
 }
 
