@@ -524,9 +524,7 @@ static int on_node_option(void *ctx, int index, const char *v)
         (index == OPT_SEED ? a->seeds : a->durable)[(*n)++] = v;
         break;
     }
-    default:
-        fprintf(stderr, "ddata node: unexpected argument '%s'; see `ddata node --help`\n", v);
-        return 2;
+    default: return cli_usage_error(&node_spec, "unexpected argument", v);
     }
     return 0;
 }
