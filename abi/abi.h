@@ -22,14 +22,17 @@
 #include "impl.h"
 int abi_call_leave(int rc, const void *handle);
 
-/* The body of every generated public function: `impl_call` runs between
- * error_call_enter and abi_call_leave, so the error rules of ABI.md section 3
- * are one piece of code. */
-#define ABI_CALL(impl_call, handle)                                                                \
-    do {                                                                                           \
+/* Every generated public function, one row each in abi/calls_<area>.c:
+ * `name`, taking the parameters after `args`, runs abi_impl_<name>`args`
+ * between error_call_enter and abi_call_leave, so the error rules of
+ * ABI.md section 3 are one piece of code. `handle` is the call's first
+ * handle argument, or NULL. */
+#define ABI_BRACKET(name, handle, args, ...)                                                       \
+    DD_API int name(__VA_ARGS__)                                                                   \
+    {                                                                                              \
         error_call_enter();                                                                        \
-        return abi_call_leave((impl_call), (handle));                                              \
-    } while (0)
+        return abi_call_leave((abi_impl_##name args), (handle));                                   \
+    }
 
 /* Returns DD_EINVAL naming the parameter when `ptr` is NULL. */
 #define ABI_REQUIRE(ptr, name)                                                                     \

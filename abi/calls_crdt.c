@@ -2,124 +2,36 @@
 /*
  * The brackets of the header's 'crdt' functions, one per public int
  * function, so that the error rules hold for every function by
- * construction rather than by care in each: ABI_CALL (abi/abi.h). One
- * file per section of abi/include/ddata.h.
+ * construction rather than by care in each: ABI_BRACKET (abi/abi.h),
+ * one row a function (name, handle argument, arguments, parameters).
+ * One file per section of abi/include/ddata.h.
  */
 #include "abi.h"
 
-DD_API int dd_op_init(dd_op *op, uint32_t version)
-{
-    ABI_CALL(abi_impl_dd_op_init(op, version), NULL);
-}
-
-DD_API int dd_crdt_new(dd_crdt **out, uint32_t type)
-{
-    ABI_CALL(abi_impl_dd_crdt_new(out, type), NULL);
-}
-
-DD_API int dd_crdt_free(dd_crdt *v)
-{
-    ABI_CALL(abi_impl_dd_crdt_free(v), v);
-}
-
-DD_API int dd_crdt_clone(dd_crdt **out, const dd_crdt *v)
-{
-    ABI_CALL(abi_impl_dd_crdt_clone(out, v), v);
-}
-
-DD_API int dd_crdt_type_of(const dd_crdt *v)
-{
-    ABI_CALL(abi_impl_dd_crdt_type_of(v), v);
-}
-
-DD_API int dd_actor_id_random(uint64_t *out)
-{
-    ABI_CALL(abi_impl_dd_actor_id_random(out), NULL);
-}
-
-DD_API int dd_crdt_needs_causal_delta(uint32_t type)
-{
-    ABI_CALL(abi_impl_dd_crdt_needs_causal_delta(type), NULL);
-}
-
-DD_API int dd_crdt_apply(dd_crdt *v, const dd_op *op, uint64_t actor, uint64_t now_ms,
-                         dd_crdt **delta_out)
-{
-    ABI_CALL(abi_impl_dd_crdt_apply(v, op, actor, now_ms, delta_out), v);
-}
-
-DD_API int dd_crdt_merge(dd_crdt *dst, const dd_crdt *src)
-{
-    ABI_CALL(abi_impl_dd_crdt_merge(dst, src), dst);
-}
-
-DD_API int dd_crdt_equal(const dd_crdt *a, const dd_crdt *b)
-{
-    ABI_CALL(abi_impl_dd_crdt_equal(a, b), a);
-}
-
-DD_API int dd_crdt_digest(uint64_t *out, const dd_crdt *v)
-{
-    ABI_CALL(abi_impl_dd_crdt_digest(out, v), v);
-}
-
-DD_API int dd_crdt_encode(dd_buf *out, const dd_crdt *v)
-{
-    ABI_CALL(abi_impl_dd_crdt_encode(out, v), v);
-}
-
-DD_API int dd_crdt_decode(dd_crdt **out, const uint8_t *data, size_t len, const dd_limits *limits,
-                          uint64_t now_ms)
-{
-    ABI_CALL(abi_impl_dd_crdt_decode(out, data, len, limits, now_ms), NULL);
-}
-
-DD_API int dd_crdt_to_json(dd_buf *out, const dd_crdt *v)
-{
-    ABI_CALL(abi_impl_dd_crdt_to_json(out, v), v);
-}
-
-DD_API int dd_crdt_from_json(dd_crdt **out, const char *json, size_t len, const dd_limits *limits)
-{
-    ABI_CALL(abi_impl_dd_crdt_from_json(out, json, len, limits), NULL);
-}
-
-DD_API int dd_crdt_value_json(dd_buf *out, const dd_crdt *v)
-{
-    ABI_CALL(abi_impl_dd_crdt_value_json(out, v), v);
-}
-
-DD_API int dd_crdt_counter_value(int64_t *out, const dd_crdt *v)
-{
-    ABI_CALL(abi_impl_dd_crdt_counter_value(out, v), v);
-}
-
-DD_API int dd_crdt_contains(const dd_crdt *v, const uint8_t *elem, size_t len)
-{
-    ABI_CALL(abi_impl_dd_crdt_contains(v, elem, len), v);
-}
-
-DD_API int dd_crdt_count(uint64_t *out, const dd_crdt *v)
-{
-    ABI_CALL(abi_impl_dd_crdt_count(out, v), v);
-}
-
-DD_API int dd_crdt_register_get(dd_buf *out, const dd_crdt *v)
-{
-    ABI_CALL(abi_impl_dd_crdt_register_get(out, v), v);
-}
-
-DD_API int dd_crdt_flag_value(const dd_crdt *v)
-{
-    ABI_CALL(abi_impl_dd_crdt_flag_value(v), v);
-}
-
-DD_API int dd_crdt_map_get(dd_crdt **out, const dd_crdt *map, const uint8_t *key, size_t key_len)
-{
-    ABI_CALL(abi_impl_dd_crdt_map_get(out, map, key, key_len), map);
-}
-
-DD_API int dd_crdt_elements(dd_buf *out, const dd_crdt *v)
-{
-    ABI_CALL(abi_impl_dd_crdt_elements(out, v), v);
-}
+ABI_BRACKET(dd_op_init, NULL, (op, version), dd_op *op, uint32_t version)
+ABI_BRACKET(dd_crdt_new, NULL, (out, type), dd_crdt **out, uint32_t type)
+ABI_BRACKET(dd_crdt_free, v, (v), dd_crdt *v)
+ABI_BRACKET(dd_crdt_clone, v, (out, v), dd_crdt **out, const dd_crdt *v)
+ABI_BRACKET(dd_crdt_type_of, v, (v), const dd_crdt *v)
+ABI_BRACKET(dd_actor_id_random, NULL, (out), uint64_t *out)
+ABI_BRACKET(dd_crdt_needs_causal_delta, NULL, (type), uint32_t type)
+ABI_BRACKET(dd_crdt_apply, v, (v, op, actor, now_ms, delta_out), dd_crdt *v, const dd_op *op,
+            uint64_t actor, uint64_t now_ms, dd_crdt **delta_out)
+ABI_BRACKET(dd_crdt_merge, dst, (dst, src), dd_crdt *dst, const dd_crdt *src)
+ABI_BRACKET(dd_crdt_equal, a, (a, b), const dd_crdt *a, const dd_crdt *b)
+ABI_BRACKET(dd_crdt_digest, v, (out, v), uint64_t *out, const dd_crdt *v)
+ABI_BRACKET(dd_crdt_encode, v, (out, v), dd_buf *out, const dd_crdt *v)
+ABI_BRACKET(dd_crdt_decode, NULL, (out, data, len, limits, now_ms), dd_crdt **out,
+            const uint8_t *data, size_t len, const dd_limits *limits, uint64_t now_ms)
+ABI_BRACKET(dd_crdt_to_json, v, (out, v), dd_buf *out, const dd_crdt *v)
+ABI_BRACKET(dd_crdt_from_json, NULL, (out, json, len, limits), dd_crdt **out, const char *json,
+            size_t len, const dd_limits *limits)
+ABI_BRACKET(dd_crdt_value_json, v, (out, v), dd_buf *out, const dd_crdt *v)
+ABI_BRACKET(dd_crdt_counter_value, v, (out, v), int64_t *out, const dd_crdt *v)
+ABI_BRACKET(dd_crdt_contains, v, (v, elem, len), const dd_crdt *v, const uint8_t *elem, size_t len)
+ABI_BRACKET(dd_crdt_count, v, (out, v), uint64_t *out, const dd_crdt *v)
+ABI_BRACKET(dd_crdt_register_get, v, (out, v), dd_buf *out, const dd_crdt *v)
+ABI_BRACKET(dd_crdt_flag_value, v, (v), const dd_crdt *v)
+ABI_BRACKET(dd_crdt_map_get, map, (out, map, key, key_len), dd_crdt **out, const dd_crdt *map,
+            const uint8_t *key, size_t key_len)
+ABI_BRACKET(dd_crdt_elements, v, (out, v), dd_buf *out, const dd_crdt *v)

@@ -2,43 +2,21 @@
 /*
  * The brackets of the header's 'custom backends' functions, one per public int
  * function, so that the error rules hold for every function by
- * construction rather than by care in each: ABI_CALL (abi/abi.h). One
- * file per section of abi/include/ddata.h.
+ * construction rather than by care in each: ABI_BRACKET (abi/abi.h),
+ * one row a function (name, handle argument, arguments, parameters).
+ * One file per section of abi/include/ddata.h.
  */
 #include "abi.h"
 
-DD_API int dd_journal_open_custom(dd_journal **out, const dd_backend_ops *ops, void *user,
-                                  const dd_store_options *opts)
-{
-    ABI_CALL(abi_impl_dd_journal_open_custom(out, ops, user, opts), NULL);
-}
-
-DD_API int dd_state_store_open_custom(dd_state_store **out, const dd_backend_ops *ops, void *user,
-                                      const dd_store_options *opts)
-{
-    ABI_CALL(abi_impl_dd_state_store_open_custom(out, ops, user, opts), NULL);
-}
-
-DD_API int dd_backend_tags_contain(int *out, const uint8_t *tags, size_t tags_len,
-                                   const uint8_t *tag, size_t tag_len)
-{
-    ABI_CALL(abi_impl_dd_backend_tags_contain(out, tags, tags_len, tag, tag_len), NULL);
-}
-
-DD_API int dd_backend_tags_next(const uint8_t **tag, size_t *tag_len, const uint8_t *tags,
-                                size_t tags_len, size_t *pos)
-{
-    ABI_CALL(abi_impl_dd_backend_tags_next(tag, tag_len, tags, tags_len, pos), NULL);
-}
-
-DD_API int dd_backend_open_builtin(const dd_backend_ops **ops, void **user,
-                                   const dd_store_options *opts)
-{
-    ABI_CALL(abi_impl_dd_backend_open_builtin(ops, user, opts), NULL);
-}
-
-DD_API int dd_backend_check(dd_buf *report, const dd_backend_ops *ops, dd_backend_new_fn new_store,
-                            void *factory_ctx)
-{
-    ABI_CALL(abi_impl_dd_backend_check(report, ops, new_store, factory_ctx), NULL);
-}
+ABI_BRACKET(dd_journal_open_custom, NULL, (out, ops, user, opts), dd_journal **out,
+            const dd_backend_ops *ops, void *user, const dd_store_options *opts)
+ABI_BRACKET(dd_state_store_open_custom, NULL, (out, ops, user, opts), dd_state_store **out,
+            const dd_backend_ops *ops, void *user, const dd_store_options *opts)
+ABI_BRACKET(dd_backend_tags_contain, NULL, (out, tags, tags_len, tag, tag_len), int *out,
+            const uint8_t *tags, size_t tags_len, const uint8_t *tag, size_t tag_len)
+ABI_BRACKET(dd_backend_tags_next, NULL, (tag, tag_len, tags, tags_len, pos), const uint8_t **tag,
+            size_t *tag_len, const uint8_t *tags, size_t tags_len, size_t *pos)
+ABI_BRACKET(dd_backend_open_builtin, NULL, (ops, user, opts), const dd_backend_ops **ops,
+            void **user, const dd_store_options *opts)
+ABI_BRACKET(dd_backend_check, NULL, (report, ops, new_store, factory_ctx), dd_buf *report,
+            const dd_backend_ops *ops, dd_backend_new_fn new_store, void *factory_ctx)

@@ -2,27 +2,13 @@
 /*
  * The brackets of the header's library-wide functions, one per public int
  * function, so that the error rules hold for every function by
- * construction rather than by care in each: ABI_CALL (abi/abi.h). One
- * file per section of abi/include/ddata.h.
+ * construction rather than by care in each: ABI_BRACKET (abi/abi.h),
+ * one row a function (name, handle argument, arguments, parameters).
+ * One file per section of abi/include/ddata.h.
  */
 #include "abi.h"
 
-DD_API int dd_version_number(void)
-{
-    ABI_CALL(abi_impl_dd_version_number(), NULL);
-}
-
-DD_API int dd_abi_version(void)
-{
-    ABI_CALL(abi_impl_dd_abi_version(), NULL);
-}
-
-DD_API int dd_init(void)
-{
-    ABI_CALL(abi_impl_dd_init(), NULL);
-}
-
-DD_API int dd_limits_init(dd_limits *opts, uint32_t version)
-{
-    ABI_CALL(abi_impl_dd_limits_init(opts, version), NULL);
-}
+ABI_BRACKET(dd_version_number, NULL, (), void)
+ABI_BRACKET(dd_abi_version, NULL, (), void)
+ABI_BRACKET(dd_init, NULL, (), void)
+ABI_BRACKET(dd_limits_init, NULL, (opts, version), dd_limits *opts, uint32_t version)

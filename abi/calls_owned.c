@@ -2,97 +2,39 @@
 /*
  * The brackets of the header's 'owned' functions, one per public int
  * function, so that the error rules hold for every function by
- * construction rather than by care in each: ABI_CALL (abi/abi.h). One
- * file per section of abi/include/ddata.h.
+ * construction rather than by care in each: ABI_BRACKET (abi/abi.h),
+ * one row a function (name, handle argument, arguments, parameters).
+ * One file per section of abi/include/ddata.h.
  */
 #include "abi.h"
 
-DD_API int dd_owned_options_init(dd_owned_options *opts, uint32_t version)
-{
-    ABI_CALL(abi_impl_dd_owned_options_init(opts, version), NULL);
-}
-
-DD_API int dd_owned_type_options_init(dd_owned_type_options *opts, uint32_t version)
-{
-    ABI_CALL(abi_impl_dd_owned_type_options_init(opts, version), NULL);
-}
-
-DD_API int dd_owned_open(dd_owned **out, const dd_owned_options *opts)
-{
-    ABI_CALL(abi_impl_dd_owned_open(out, opts), NULL);
-}
-
-DD_API int dd_owned_close(dd_owned *owned)
-{
-    ABI_CALL(abi_impl_dd_owned_close(owned), owned);
-}
-
-DD_API int dd_owned_register(dd_owned *owned, const char *type, const dd_owned_type_options *opts)
-{
-    ABI_CALL(abi_impl_dd_owned_register(owned, type, opts), owned);
-}
-
-DD_API int dd_owned_publish(uint64_t *out_incarnation, uint64_t *out_age, dd_owned *owned,
-                            const char *type, int is_full, const uint8_t *data, size_t len,
-                            uint32_t urgency, uint64_t delay_ms)
-{
-    ABI_CALL(abi_impl_dd_owned_publish(out_incarnation, out_age, owned, type, is_full, data, len,
-                                       urgency, delay_ms),
-             owned);
-}
-
-DD_API int dd_owned_tick(dd_owned *owned, uint64_t now_ms)
-{
-    ABI_CALL(abi_impl_dd_owned_tick(owned, now_ms), owned);
-}
-
-DD_API int dd_owned_deliver(dd_owned *owned, uint64_t from_node, const uint8_t *data, size_t len)
-{
-    ABI_CALL(abi_impl_dd_owned_deliver(owned, from_node, data, len), owned);
-}
-
-DD_API int dd_owned_next_outgoing(dd_buf *out, uint64_t *to_node, dd_owned *owned)
-{
-    ABI_CALL(abi_impl_dd_owned_next_outgoing(out, to_node, owned), owned);
-}
-
-DD_API int dd_owned_member_up(dd_owned *owned, uint64_t node_id, uint64_t incarnation)
-{
-    ABI_CALL(abi_impl_dd_owned_member_up(owned, node_id, incarnation), owned);
-}
-
-DD_API int dd_owned_member_left(dd_owned *owned, uint64_t node_id)
-{
-    ABI_CALL(abi_impl_dd_owned_member_left(owned, node_id), owned);
-}
-
-DD_API int dd_owned_query(uint64_t *out_request, dd_owned *owned, const char *type,
-                          uint64_t node_id, uint64_t max_staleness_ms)
-{
-    ABI_CALL(abi_impl_dd_owned_query(out_request, owned, type, node_id, max_staleness_ms), owned);
-}
-
-DD_API int dd_owned_read(dd_owned_view *out, dd_owned *owned, const char *type, uint64_t node_id)
-{
-    ABI_CALL(abi_impl_dd_owned_read(out, owned, type, node_id), owned);
-}
-
-DD_API int dd_owned_nodes(uint64_t *out, size_t cap, size_t *out_count, dd_owned *owned)
-{
-    ABI_CALL(abi_impl_dd_owned_nodes(out, cap, out_count, owned), owned);
-}
-
-DD_API int dd_owned_next_event(dd_owned_event *out, dd_owned *owned)
-{
-    ABI_CALL(abi_impl_dd_owned_next_event(out, owned), owned);
-}
-
-DD_API int dd_owned_event_fd(int *out, dd_owned *owned)
-{
-    ABI_CALL(abi_impl_dd_owned_event_fd(out, owned), owned);
-}
-
-DD_API int dd_owned_node_of(uint64_t *out, const char *node_id, size_t len)
-{
-    ABI_CALL(abi_impl_dd_owned_node_of(out, node_id, len), NULL);
-}
+ABI_BRACKET(dd_owned_options_init, NULL, (opts, version), dd_owned_options *opts, uint32_t version)
+ABI_BRACKET(dd_owned_type_options_init, NULL, (opts, version), dd_owned_type_options *opts,
+            uint32_t version)
+ABI_BRACKET(dd_owned_open, NULL, (out, opts), dd_owned **out, const dd_owned_options *opts)
+ABI_BRACKET(dd_owned_close, owned, (owned), dd_owned *owned)
+ABI_BRACKET(dd_owned_register, owned, (owned, type, opts), dd_owned *owned, const char *type,
+            const dd_owned_type_options *opts)
+ABI_BRACKET(dd_owned_publish, owned,
+            (out_incarnation, out_age, owned, type, is_full, data, len, urgency, delay_ms),
+            uint64_t *out_incarnation, uint64_t *out_age, dd_owned *owned, const char *type,
+            int is_full, const uint8_t *data, size_t len, uint32_t urgency, uint64_t delay_ms)
+ABI_BRACKET(dd_owned_tick, owned, (owned, now_ms), dd_owned *owned, uint64_t now_ms)
+ABI_BRACKET(dd_owned_deliver, owned, (owned, from_node, data, len), dd_owned *owned,
+            uint64_t from_node, const uint8_t *data, size_t len)
+ABI_BRACKET(dd_owned_next_outgoing, owned, (out, to_node, owned), dd_buf *out, uint64_t *to_node,
+            dd_owned *owned)
+ABI_BRACKET(dd_owned_member_up, owned, (owned, node_id, incarnation), dd_owned *owned,
+            uint64_t node_id, uint64_t incarnation)
+ABI_BRACKET(dd_owned_member_left, owned, (owned, node_id), dd_owned *owned, uint64_t node_id)
+ABI_BRACKET(dd_owned_query, owned, (out_request, owned, type, node_id, max_staleness_ms),
+            uint64_t *out_request, dd_owned *owned, const char *type, uint64_t node_id,
+            uint64_t max_staleness_ms)
+ABI_BRACKET(dd_owned_read, owned, (out, owned, type, node_id), dd_owned_view *out, dd_owned *owned,
+            const char *type, uint64_t node_id)
+ABI_BRACKET(dd_owned_nodes, owned, (out, cap, out_count, owned), uint64_t *out, size_t cap,
+            size_t *out_count, dd_owned *owned)
+ABI_BRACKET(dd_owned_next_event, owned, (out, owned), dd_owned_event *out, dd_owned *owned)
+ABI_BRACKET(dd_owned_event_fd, owned, (out, owned), int *out, dd_owned *owned)
+ABI_BRACKET(dd_owned_node_of, NULL, (out, node_id, len), uint64_t *out, const char *node_id,
+            size_t len)

@@ -2,78 +2,35 @@
 /*
  * The brackets of the header's 'replica' functions, one per public int
  * function, so that the error rules hold for every function by
- * construction rather than by care in each: ABI_CALL (abi/abi.h). One
- * file per section of abi/include/ddata.h.
+ * construction rather than by care in each: ABI_BRACKET (abi/abi.h),
+ * one row a function (name, handle argument, arguments, parameters).
+ * One file per section of abi/include/ddata.h.
  */
 #include "abi.h"
 
-DD_API int dd_replica_options_init(dd_replica_options *opts, uint32_t version)
-{
-    ABI_CALL(abi_impl_dd_replica_options_init(opts, version), NULL);
-}
-
-DD_API int dd_replica_open(dd_replica **out, dd_system *sys, const dd_replica_options *opts)
-{
-    ABI_CALL(abi_impl_dd_replica_open(out, sys, opts), sys);
-}
-
-DD_API int dd_replica_close(dd_replica *r)
-{
-    ABI_CALL(abi_impl_dd_replica_close(r), r);
-}
-
-DD_API int dd_replica_update(dd_replica *r, const uint8_t *key, size_t key_len, uint32_t type,
-                             const dd_op *op)
-{
-    ABI_CALL(abi_impl_dd_replica_update(r, key, key_len, type, op), r);
-}
-
-DD_API int dd_replica_get(dd_crdt **out, dd_replica *r, const uint8_t *key, size_t key_len)
-{
-    ABI_CALL(abi_impl_dd_replica_get(out, r, key, key_len), r);
-}
-
-DD_API int dd_replica_to_json(dd_buf *out, dd_replica *r, const uint8_t *key, size_t key_len)
-{
-    ABI_CALL(abi_impl_dd_replica_to_json(out, r, key, key_len), r);
-}
-
-DD_API int dd_replica_delete(dd_replica *r, const uint8_t *key, size_t key_len)
-{
-    ABI_CALL(abi_impl_dd_replica_delete(r, key, key_len), r);
-}
-
-DD_API int dd_replica_keys(dd_buf *out, dd_replica *r, uint64_t *cursor, uint32_t max)
-{
-    ABI_CALL(abi_impl_dd_replica_keys(out, r, cursor, max), r);
-}
-
-DD_API int dd_replica_key_count(uint64_t *out, dd_replica *r)
-{
-    ABI_CALL(abi_impl_dd_replica_key_count(out, r), r);
-}
-
-DD_API int dd_replica_subscribe(dd_replica *r, const uint8_t *key, size_t key_len, int is_prefix)
-{
-    ABI_CALL(abi_impl_dd_replica_subscribe(r, key, key_len, is_prefix), r);
-}
-
-DD_API int dd_replica_write(uint64_t *request_id, dd_replica *r, const uint8_t *key, size_t key_len,
-                            uint32_t type, const dd_op *op, uint32_t consistency, uint32_t n,
-                            uint64_t timeout_ms)
-{
-    ABI_CALL(abi_impl_dd_replica_write(request_id, r, key, key_len, type, op, consistency, n,
-                                       timeout_ms),
-             r);
-}
-
-DD_API int dd_replica_read(uint64_t *request_id, dd_replica *r, const uint8_t *key, size_t key_len,
-                           uint32_t consistency, uint32_t n, uint64_t timeout_ms)
-{
-    ABI_CALL(abi_impl_dd_replica_read(request_id, r, key, key_len, consistency, n, timeout_ms), r);
-}
-
-DD_API int dd_replica_flush(dd_replica *r)
-{
-    ABI_CALL(abi_impl_dd_replica_flush(r), r);
-}
+ABI_BRACKET(dd_replica_options_init, NULL, (opts, version), dd_replica_options *opts,
+            uint32_t version)
+ABI_BRACKET(dd_replica_open, sys, (out, sys, opts), dd_replica **out, dd_system *sys,
+            const dd_replica_options *opts)
+ABI_BRACKET(dd_replica_close, r, (r), dd_replica *r)
+ABI_BRACKET(dd_replica_update, r, (r, key, key_len, type, op), dd_replica *r, const uint8_t *key,
+            size_t key_len, uint32_t type, const dd_op *op)
+ABI_BRACKET(dd_replica_get, r, (out, r, key, key_len), dd_crdt **out, dd_replica *r,
+            const uint8_t *key, size_t key_len)
+ABI_BRACKET(dd_replica_to_json, r, (out, r, key, key_len), dd_buf *out, dd_replica *r,
+            const uint8_t *key, size_t key_len)
+ABI_BRACKET(dd_replica_delete, r, (r, key, key_len), dd_replica *r, const uint8_t *key,
+            size_t key_len)
+ABI_BRACKET(dd_replica_keys, r, (out, r, cursor, max), dd_buf *out, dd_replica *r, uint64_t *cursor,
+            uint32_t max)
+ABI_BRACKET(dd_replica_key_count, r, (out, r), uint64_t *out, dd_replica *r)
+ABI_BRACKET(dd_replica_subscribe, r, (r, key, key_len, is_prefix), dd_replica *r,
+            const uint8_t *key, size_t key_len, int is_prefix)
+ABI_BRACKET(dd_replica_write, r,
+            (request_id, r, key, key_len, type, op, consistency, n, timeout_ms),
+            uint64_t *request_id, dd_replica *r, const uint8_t *key, size_t key_len, uint32_t type,
+            const dd_op *op, uint32_t consistency, uint32_t n, uint64_t timeout_ms)
+ABI_BRACKET(dd_replica_read, r, (request_id, r, key, key_len, consistency, n, timeout_ms),
+            uint64_t *request_id, dd_replica *r, const uint8_t *key, size_t key_len,
+            uint32_t consistency, uint32_t n, uint64_t timeout_ms)
+ABI_BRACKET(dd_replica_flush, r, (r), dd_replica *r)

@@ -2,253 +2,93 @@
 /*
  * The brackets of the header's 'store' functions, one per public int
  * function, so that the error rules hold for every function by
- * construction rather than by care in each: ABI_CALL (abi/abi.h). One
- * file per section of abi/include/ddata.h.
+ * construction rather than by care in each: ABI_BRACKET (abi/abi.h),
+ * one row a function (name, handle argument, arguments, parameters).
+ * One file per section of abi/include/ddata.h.
  */
 #include "abi.h"
 
-DD_API int dd_store_options_init(dd_store_options *opts, uint32_t version)
-{
-    ABI_CALL(abi_impl_dd_store_options_init(opts, version), NULL);
-}
-
-DD_API int dd_store_schema(dd_buf *out, uint32_t backend)
-{
-    ABI_CALL(abi_impl_dd_store_schema(out, backend), NULL);
-}
-
-DD_API int dd_keyring_new(dd_keyring **out)
-{
-    ABI_CALL(abi_impl_dd_keyring_new(out), NULL);
-}
-
-DD_API int dd_keyring_add_key(dd_keyring *ring, uint32_t key_id, const uint8_t *key, size_t key_len)
-{
-    ABI_CALL(abi_impl_dd_keyring_add_key(ring, key_id, key, key_len), ring);
-}
-
-DD_API int dd_keyring_set_active(dd_keyring *ring, uint32_t key_id)
-{
-    ABI_CALL(abi_impl_dd_keyring_set_active(ring, key_id), ring);
-}
-
-DD_API int dd_keyring_set_algorithm(dd_keyring *ring, uint32_t algorithm)
-{
-    ABI_CALL(abi_impl_dd_keyring_set_algorithm(ring, algorithm), ring);
-}
-
-DD_API int dd_seal_algorithm_available(uint32_t algorithm)
-{
-    ABI_CALL(abi_impl_dd_seal_algorithm_available(algorithm), NULL);
-}
-
-DD_API int dd_keyring_free(dd_keyring *ring)
-{
-    ABI_CALL(abi_impl_dd_keyring_free(ring), ring);
-}
-
-DD_API int dd_store_rekey(const dd_store_options *opts, dd_keyring *new_keyring, uint64_t *records)
-{
-    ABI_CALL(abi_impl_dd_store_rekey(opts, new_keyring, records), new_keyring);
-}
-
-DD_API int dd_journal_open(dd_journal **out, const dd_store_options *opts)
-{
-    ABI_CALL(abi_impl_dd_journal_open(out, opts), NULL);
-}
-
-DD_API int dd_journal_close(dd_journal *journal)
-{
-    ABI_CALL(abi_impl_dd_journal_close(journal), journal);
-}
-
-DD_API int dd_journal_append(dd_journal *journal, const uint8_t *pid, size_t pid_len,
-                             uint64_t expected_seq, const dd_append_event *events, size_t count)
-{
-    ABI_CALL(abi_impl_dd_journal_append(journal, pid, pid_len, expected_seq, events, count),
-             journal);
-}
-
-DD_API int dd_journal_highest_seq(uint64_t *out, dd_journal *journal, const uint8_t *pid,
-                                  size_t pid_len)
-{
-    ABI_CALL(abi_impl_dd_journal_highest_seq(out, journal, pid, pid_len), journal);
-}
-
-DD_API int dd_journal_delete_to(dd_journal *journal, const uint8_t *pid, size_t pid_len,
-                                uint64_t to_seq)
-{
-    ABI_CALL(abi_impl_dd_journal_delete_to(journal, pid, pid_len, to_seq), journal);
-}
-
-DD_API int dd_journal_replay(dd_journal_cursor **out, dd_journal *journal, const uint8_t *pid,
-                             size_t pid_len, uint64_t from_seq, uint64_t to_seq, uint64_t max)
-{
-    ABI_CALL(abi_impl_dd_journal_replay(out, journal, pid, pid_len, from_seq, to_seq, max),
-             journal);
-}
-
-DD_API int dd_journal_by_tag(dd_journal_cursor **out, dd_journal *journal, const char *tag,
-                             uint64_t after_ordering, uint64_t max)
-{
-    ABI_CALL(abi_impl_dd_journal_by_tag(out, journal, tag, after_ordering, max), journal);
-}
-
-DD_API int dd_journal_pids(dd_journal_cursor **out, dd_journal *journal, const uint8_t *after,
-                           size_t after_len, uint64_t max)
-{
-    ABI_CALL(abi_impl_dd_journal_pids(out, journal, after, after_len, max), journal);
-}
-
-DD_API int dd_journal_cursor_next(dd_journal_event *ev, dd_journal_cursor *cursor)
-{
-    ABI_CALL(abi_impl_dd_journal_cursor_next(ev, cursor), cursor);
-}
-
-DD_API int dd_journal_cursor_close(dd_journal_cursor *cursor)
-{
-    ABI_CALL(abi_impl_dd_journal_cursor_close(cursor), cursor);
-}
-
-DD_API int dd_snapshot_criteria_init(dd_snapshot_criteria *criteria, uint32_t version)
-{
-    ABI_CALL(abi_impl_dd_snapshot_criteria_init(criteria, version), NULL);
-}
-
-DD_API int dd_snapshot_save(dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t seq,
-                            uint64_t timestamp_ms, const uint8_t *state, size_t len)
-{
-    ABI_CALL(abi_impl_dd_snapshot_save(journal, pid, pid_len, seq, timestamp_ms, state, len),
-             journal);
-}
-
-DD_API int dd_snapshot_load(dd_buf *out, uint64_t *seq, uint64_t *timestamp_ms, dd_journal *journal,
-                            const uint8_t *pid, size_t pid_len,
-                            const dd_snapshot_criteria *criteria)
-{
-    ABI_CALL(abi_impl_dd_snapshot_load(out, seq, timestamp_ms, journal, pid, pid_len, criteria),
-             journal);
-}
-
-DD_API int dd_snapshot_delete(dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t seq)
-{
-    ABI_CALL(abi_impl_dd_snapshot_delete(journal, pid, pid_len, seq), journal);
-}
-
-DD_API int dd_snapshot_delete_matching(dd_journal *journal, const uint8_t *pid, size_t pid_len,
-                                       const dd_snapshot_criteria *criteria)
-{
-    ABI_CALL(abi_impl_dd_snapshot_delete_matching(journal, pid, pid_len, criteria), journal);
-}
-
-DD_API int dd_state_store_open(dd_state_store **out, const dd_store_options *opts)
-{
-    ABI_CALL(abi_impl_dd_state_store_open(out, opts), NULL);
-}
-
-DD_API int dd_state_store_close(dd_state_store *store)
-{
-    ABI_CALL(abi_impl_dd_state_store_close(store), store);
-}
-
-DD_API int dd_state_store_upsert(uint64_t *out, dd_state_store *store, const uint8_t *key,
-                                 size_t key_len, uint64_t expected_revision, const uint8_t *state,
-                                 size_t len)
-{
-    ABI_CALL(
-        abi_impl_dd_state_store_upsert(out, store, key, key_len, expected_revision, state, len),
-        store);
-}
-
-DD_API int dd_state_store_get(dd_buf *out, uint64_t *revision, dd_state_store *store,
-                              const uint8_t *key, size_t key_len)
-{
-    ABI_CALL(abi_impl_dd_state_store_get(out, revision, store, key, key_len), store);
-}
-
-DD_API int dd_state_store_delete(dd_state_store *store, const uint8_t *key, size_t key_len,
-                                 uint64_t expected_revision)
-{
-    ABI_CALL(abi_impl_dd_state_store_delete(store, key, key_len, expected_revision), store);
-}
-
-DD_API int dd_state_store_keys(dd_journal_cursor **out, dd_state_store *store,
-                               const uint8_t *prefix, size_t prefix_len)
-{
-    ABI_CALL(abi_impl_dd_state_store_keys(out, store, prefix, prefix_len), store);
-}
-
-DD_API int dd_state_store_range(dd_journal_cursor **out, dd_state_store *store, const uint8_t *from,
-                                size_t from_len, int64_t count)
-{
-    ABI_CALL(abi_impl_dd_state_store_range(out, store, from, from_len, count), store);
-}
-
-DD_API int dd_state_store_last(dd_buf *out, dd_buf *key, uint64_t *revision, dd_state_store *store)
-{
-    ABI_CALL(abi_impl_dd_state_store_last(out, key, revision, store), store);
-}
-
-DD_API int dd_state_store_purge(dd_state_store *store)
-{
-    ABI_CALL(abi_impl_dd_state_store_purge(store), store);
-}
-
-DD_API int dd_state_range_init(dd_state_range *range, uint32_t version)
-{
-    ABI_CALL(abi_impl_dd_state_range_init(range, version), NULL);
-}
-
-DD_API int dd_state_store_scan(dd_journal_cursor **out, dd_state_store *store,
-                               const dd_state_range *range)
-{
-    ABI_CALL(abi_impl_dd_state_store_scan(out, store, range), store);
-}
-
-DD_API int dd_state_store_last_prefix(dd_buf *out, dd_buf *key, uint64_t *revision,
-                                      dd_state_store *store, const uint8_t *prefix,
-                                      size_t prefix_len)
-{
-    ABI_CALL(abi_impl_dd_state_store_last_prefix(out, key, revision, store, prefix, prefix_len),
-             store);
-}
-
-DD_API int dd_state_store_purge_prefix(dd_state_store *store, const uint8_t *prefix,
-                                       size_t prefix_len)
-{
-    ABI_CALL(abi_impl_dd_state_store_purge_prefix(store, prefix, prefix_len), store);
-}
-
-DD_API int dd_state_store_batch(uint64_t *revisions, dd_state_store *store, const dd_state_op *ops,
-                                size_t count)
-{
-    ABI_CALL(abi_impl_dd_state_store_batch(revisions, store, ops, count), store);
-}
-
-DD_API int dd_state_store_flush(dd_state_store *store)
-{
-    ABI_CALL(abi_impl_dd_state_store_flush(store), store);
-}
-
-DD_API int dd_persist_options_init(dd_persist_options *opts, uint32_t version)
-{
-    ABI_CALL(abi_impl_dd_persist_options_init(opts, version), NULL);
-}
-
-DD_API int dd_journal_persist(uint64_t *out, dd_journal *journal, const uint8_t *pid,
-                              size_t pid_len, uint64_t expected_seq, const dd_append_event *event,
-                              const uint8_t *state, size_t state_len,
-                              const dd_persist_options *opts)
-{
-    ABI_CALL(abi_impl_dd_journal_persist(out, journal, pid, pid_len, expected_seq, event, state,
-                                         state_len, opts),
-             journal);
-}
-
-DD_API int dd_journal_recover(uint64_t *out, dd_journal *journal, const uint8_t *pid,
-                              size_t pid_len, dd_recover_snapshot_fn on_snapshot,
-                              dd_recover_event_fn on_event, void *ctx)
-{
-    ABI_CALL(abi_impl_dd_journal_recover(out, journal, pid, pid_len, on_snapshot, on_event, ctx),
-             journal);
-}
+ABI_BRACKET(dd_store_options_init, NULL, (opts, version), dd_store_options *opts, uint32_t version)
+ABI_BRACKET(dd_store_schema, NULL, (out, backend), dd_buf *out, uint32_t backend)
+ABI_BRACKET(dd_keyring_new, NULL, (out), dd_keyring **out)
+ABI_BRACKET(dd_keyring_add_key, ring, (ring, key_id, key, key_len), dd_keyring *ring,
+            uint32_t key_id, const uint8_t *key, size_t key_len)
+ABI_BRACKET(dd_keyring_set_active, ring, (ring, key_id), dd_keyring *ring, uint32_t key_id)
+ABI_BRACKET(dd_keyring_set_algorithm, ring, (ring, algorithm), dd_keyring *ring, uint32_t algorithm)
+ABI_BRACKET(dd_seal_algorithm_available, NULL, (algorithm), uint32_t algorithm)
+ABI_BRACKET(dd_keyring_free, ring, (ring), dd_keyring *ring)
+ABI_BRACKET(dd_store_rekey, new_keyring, (opts, new_keyring, records), const dd_store_options *opts,
+            dd_keyring *new_keyring, uint64_t *records)
+ABI_BRACKET(dd_journal_open, NULL, (out, opts), dd_journal **out, const dd_store_options *opts)
+ABI_BRACKET(dd_journal_close, journal, (journal), dd_journal *journal)
+ABI_BRACKET(dd_journal_append, journal, (journal, pid, pid_len, expected_seq, events, count),
+            dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t expected_seq,
+            const dd_append_event *events, size_t count)
+ABI_BRACKET(dd_journal_highest_seq, journal, (out, journal, pid, pid_len), uint64_t *out,
+            dd_journal *journal, const uint8_t *pid, size_t pid_len)
+ABI_BRACKET(dd_journal_delete_to, journal, (journal, pid, pid_len, to_seq), dd_journal *journal,
+            const uint8_t *pid, size_t pid_len, uint64_t to_seq)
+ABI_BRACKET(dd_journal_replay, journal, (out, journal, pid, pid_len, from_seq, to_seq, max),
+            dd_journal_cursor **out, dd_journal *journal, const uint8_t *pid, size_t pid_len,
+            uint64_t from_seq, uint64_t to_seq, uint64_t max)
+ABI_BRACKET(dd_journal_by_tag, journal, (out, journal, tag, after_ordering, max),
+            dd_journal_cursor **out, dd_journal *journal, const char *tag, uint64_t after_ordering,
+            uint64_t max)
+ABI_BRACKET(dd_journal_pids, journal, (out, journal, after, after_len, max),
+            dd_journal_cursor **out, dd_journal *journal, const uint8_t *after, size_t after_len,
+            uint64_t max)
+ABI_BRACKET(dd_journal_cursor_next, cursor, (ev, cursor), dd_journal_event *ev,
+            dd_journal_cursor *cursor)
+ABI_BRACKET(dd_journal_cursor_close, cursor, (cursor), dd_journal_cursor *cursor)
+ABI_BRACKET(dd_snapshot_criteria_init, NULL, (criteria, version), dd_snapshot_criteria *criteria,
+            uint32_t version)
+ABI_BRACKET(dd_snapshot_save, journal, (journal, pid, pid_len, seq, timestamp_ms, state, len),
+            dd_journal *journal, const uint8_t *pid, size_t pid_len, uint64_t seq,
+            uint64_t timestamp_ms, const uint8_t *state, size_t len)
+ABI_BRACKET(dd_snapshot_load, journal, (out, seq, timestamp_ms, journal, pid, pid_len, criteria),
+            dd_buf *out, uint64_t *seq, uint64_t *timestamp_ms, dd_journal *journal,
+            const uint8_t *pid, size_t pid_len, const dd_snapshot_criteria *criteria)
+ABI_BRACKET(dd_snapshot_delete, journal, (journal, pid, pid_len, seq), dd_journal *journal,
+            const uint8_t *pid, size_t pid_len, uint64_t seq)
+ABI_BRACKET(dd_snapshot_delete_matching, journal, (journal, pid, pid_len, criteria),
+            dd_journal *journal, const uint8_t *pid, size_t pid_len,
+            const dd_snapshot_criteria *criteria)
+ABI_BRACKET(dd_state_store_open, NULL, (out, opts), dd_state_store **out,
+            const dd_store_options *opts)
+ABI_BRACKET(dd_state_store_close, store, (store), dd_state_store *store)
+ABI_BRACKET(dd_state_store_upsert, store, (out, store, key, key_len, expected_revision, state, len),
+            uint64_t *out, dd_state_store *store, const uint8_t *key, size_t key_len,
+            uint64_t expected_revision, const uint8_t *state, size_t len)
+ABI_BRACKET(dd_state_store_get, store, (out, revision, store, key, key_len), dd_buf *out,
+            uint64_t *revision, dd_state_store *store, const uint8_t *key, size_t key_len)
+ABI_BRACKET(dd_state_store_delete, store, (store, key, key_len, expected_revision),
+            dd_state_store *store, const uint8_t *key, size_t key_len, uint64_t expected_revision)
+ABI_BRACKET(dd_state_store_keys, store, (out, store, prefix, prefix_len), dd_journal_cursor **out,
+            dd_state_store *store, const uint8_t *prefix, size_t prefix_len)
+ABI_BRACKET(dd_state_store_range, store, (out, store, from, from_len, count),
+            dd_journal_cursor **out, dd_state_store *store, const uint8_t *from, size_t from_len,
+            int64_t count)
+ABI_BRACKET(dd_state_store_last, store, (out, key, revision, store), dd_buf *out, dd_buf *key,
+            uint64_t *revision, dd_state_store *store)
+ABI_BRACKET(dd_state_store_purge, store, (store), dd_state_store *store)
+ABI_BRACKET(dd_state_range_init, NULL, (range, version), dd_state_range *range, uint32_t version)
+ABI_BRACKET(dd_state_store_scan, store, (out, store, range), dd_journal_cursor **out,
+            dd_state_store *store, const dd_state_range *range)
+ABI_BRACKET(dd_state_store_last_prefix, store, (out, key, revision, store, prefix, prefix_len),
+            dd_buf *out, dd_buf *key, uint64_t *revision, dd_state_store *store,
+            const uint8_t *prefix, size_t prefix_len)
+ABI_BRACKET(dd_state_store_purge_prefix, store, (store, prefix, prefix_len), dd_state_store *store,
+            const uint8_t *prefix, size_t prefix_len)
+ABI_BRACKET(dd_state_store_batch, store, (revisions, store, ops, count), uint64_t *revisions,
+            dd_state_store *store, const dd_state_op *ops, size_t count)
+ABI_BRACKET(dd_state_store_flush, store, (store), dd_state_store *store)
+ABI_BRACKET(dd_persist_options_init, NULL, (opts, version), dd_persist_options *opts,
+            uint32_t version)
+ABI_BRACKET(dd_journal_persist, journal,
+            (out, journal, pid, pid_len, expected_seq, event, state, state_len, opts),
+            uint64_t *out, dd_journal *journal, const uint8_t *pid, size_t pid_len,
+            uint64_t expected_seq, const dd_append_event *event, const uint8_t *state,
+            size_t state_len, const dd_persist_options *opts)
+ABI_BRACKET(dd_journal_recover, journal, (out, journal, pid, pid_len, on_snapshot, on_event, ctx),
+            uint64_t *out, dd_journal *journal, const uint8_t *pid, size_t pid_len,
+            dd_recover_snapshot_fn on_snapshot, dd_recover_event_fn on_event, void *ctx)

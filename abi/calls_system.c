@@ -2,109 +2,34 @@
 /*
  * The brackets of the header's 'system' functions, one per public int
  * function, so that the error rules hold for every function by
- * construction rather than by care in each: ABI_CALL (abi/abi.h). One
- * file per section of abi/include/ddata.h.
+ * construction rather than by care in each: ABI_BRACKET (abi/abi.h),
+ * one row a function (name, handle argument, arguments, parameters).
+ * One file per section of abi/include/ddata.h.
  */
 #include "abi.h"
 
-DD_API int dd_system_options_init(dd_system_options *opts, uint32_t version)
-{
-    ABI_CALL(abi_impl_dd_system_options_init(opts, version), NULL);
-}
-
-DD_API int dd_system_open(dd_system **out, const dd_system_options *opts)
-{
-    ABI_CALL(abi_impl_dd_system_open(out, opts), NULL);
-}
-
-DD_API int dd_system_close(dd_system *sys)
-{
-    ABI_CALL(abi_impl_dd_system_close(sys), sys);
-}
-
-DD_API int dd_system_tick(dd_system *sys, uint64_t now_ms)
-{
-    ABI_CALL(abi_impl_dd_system_tick(sys, now_ms), sys);
-}
-
-DD_API int dd_system_deliver(dd_system *sys, uint64_t now_ms, const char *from, size_t from_len,
-                             const uint8_t *bytes, size_t len)
-{
-    ABI_CALL(abi_impl_dd_system_deliver(sys, now_ms, from, from_len, bytes, len), sys);
-}
-
-DD_API int dd_system_next_outgoing(dd_buf *msg, dd_buf *to_node, dd_system *sys)
-{
-    ABI_CALL(abi_impl_dd_system_next_outgoing(msg, to_node, sys), sys);
-}
-
-DD_API int dd_system_set_wall_clock(dd_system *sys, dd_clock_fn clock, void *ctx)
-{
-    ABI_CALL(abi_impl_dd_system_set_wall_clock(sys, clock, ctx), sys);
-}
-
-DD_API int dd_event_init(dd_event *ev, uint32_t version)
-{
-    ABI_CALL(abi_impl_dd_event_init(ev, version), NULL);
-}
-
-DD_API int dd_system_next_event(dd_event *out, dd_system *sys)
-{
-    ABI_CALL(abi_impl_dd_system_next_event(out, sys), sys);
-}
-
-DD_API int dd_system_event_fd(int *fd, dd_system *sys)
-{
-    ABI_CALL(abi_impl_dd_system_event_fd(fd, sys), sys);
-}
-
-DD_API int dd_system_incarnation(uint64_t *out, dd_system *sys)
-{
-    ABI_CALL(abi_impl_dd_system_incarnation(out, sys), sys);
-}
-
-DD_API int dd_system_leave(dd_system *sys, uint64_t timeout_ms)
-{
-    ABI_CALL(abi_impl_dd_system_leave(sys, timeout_ms), sys);
-}
-
-DD_API int dd_system_listen_address(dd_buf *out, dd_system *sys)
-{
-    ABI_CALL(abi_impl_dd_system_listen_address(out, sys), sys);
-}
-
-DD_API int dd_system_connect(dd_system *sys, const char *address)
-{
-    ABI_CALL(abi_impl_dd_system_connect(sys, address), sys);
-}
-
-DD_API int dd_system_stats_json(dd_buf *out, dd_system *sys)
-{
-    ABI_CALL(abi_impl_dd_system_stats_json(out, sys), sys);
-}
-
-DD_API int dd_system_metrics_text(dd_buf *out, dd_system *sys)
-{
-    ABI_CALL(abi_impl_dd_system_metrics_text(out, sys), sys);
-}
-
-DD_API int dd_system_next_log(dd_buf *out, dd_system *sys)
-{
-    ABI_CALL(abi_impl_dd_system_next_log(out, sys), sys);
-}
-
-DD_API int dd_node_key_generate(dd_buf *public_key, const char *path)
-{
-    ABI_CALL(abi_impl_dd_node_key_generate(public_key, path), NULL);
-}
-
-DD_API int dd_system_public_key(dd_buf *out, dd_system *sys)
-{
-    ABI_CALL(abi_impl_dd_system_public_key(out, sys), sys);
-}
-
-DD_API int dd_system_set_peer_keys(dd_system *sys, const uint8_t *public_keys,
-                                   const char *const *node_ids, size_t count)
-{
-    ABI_CALL(abi_impl_dd_system_set_peer_keys(sys, public_keys, node_ids, count), sys);
-}
+ABI_BRACKET(dd_system_options_init, NULL, (opts, version), dd_system_options *opts,
+            uint32_t version)
+ABI_BRACKET(dd_system_open, NULL, (out, opts), dd_system **out, const dd_system_options *opts)
+ABI_BRACKET(dd_system_close, sys, (sys), dd_system *sys)
+ABI_BRACKET(dd_system_tick, sys, (sys, now_ms), dd_system *sys, uint64_t now_ms)
+ABI_BRACKET(dd_system_deliver, sys, (sys, now_ms, from, from_len, bytes, len), dd_system *sys,
+            uint64_t now_ms, const char *from, size_t from_len, const uint8_t *bytes, size_t len)
+ABI_BRACKET(dd_system_next_outgoing, sys, (msg, to_node, sys), dd_buf *msg, dd_buf *to_node,
+            dd_system *sys)
+ABI_BRACKET(dd_system_set_wall_clock, sys, (sys, clock, ctx), dd_system *sys, dd_clock_fn clock,
+            void *ctx)
+ABI_BRACKET(dd_event_init, NULL, (ev, version), dd_event *ev, uint32_t version)
+ABI_BRACKET(dd_system_next_event, sys, (out, sys), dd_event *out, dd_system *sys)
+ABI_BRACKET(dd_system_event_fd, sys, (fd, sys), int *fd, dd_system *sys)
+ABI_BRACKET(dd_system_incarnation, sys, (out, sys), uint64_t *out, dd_system *sys)
+ABI_BRACKET(dd_system_leave, sys, (sys, timeout_ms), dd_system *sys, uint64_t timeout_ms)
+ABI_BRACKET(dd_system_listen_address, sys, (out, sys), dd_buf *out, dd_system *sys)
+ABI_BRACKET(dd_system_connect, sys, (sys, address), dd_system *sys, const char *address)
+ABI_BRACKET(dd_system_stats_json, sys, (out, sys), dd_buf *out, dd_system *sys)
+ABI_BRACKET(dd_system_metrics_text, sys, (out, sys), dd_buf *out, dd_system *sys)
+ABI_BRACKET(dd_system_next_log, sys, (out, sys), dd_buf *out, dd_system *sys)
+ABI_BRACKET(dd_node_key_generate, NULL, (public_key, path), dd_buf *public_key, const char *path)
+ABI_BRACKET(dd_system_public_key, sys, (out, sys), dd_buf *out, dd_system *sys)
+ABI_BRACKET(dd_system_set_peer_keys, sys, (sys, public_keys, node_ids, count), dd_system *sys,
+            const uint8_t *public_keys, const char *const *node_ids, size_t count)

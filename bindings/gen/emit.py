@@ -396,13 +396,8 @@ def abi_calls_files(hdr):
         params = ", ".join(_c_decl(p.type, p.name) for p in fn.params) or "void"
         args = ", ".join(p.name for p in fn.params)
         handle = _call_handle(hdr, fn) or "NULL"
-        bodies.setdefault(areas[fn.name], []).extend([
-            "DD_API int %s(%s)" % (fn.name, params),
-            "{",
-            "    ABI_CALL(abi_impl_%s(%s), %s);" % (fn.name, args, handle),
-            "}",
-            "",
-        ])
+        bodies.setdefault(areas[fn.name], []).append(
+            "ABI_BRACKET(%s, %s, (%s), %s)" % (fn.name, handle, args, params))
     files = {}
     for area, body in bodies.items():
         head = [
@@ -411,11 +406,12 @@ def abi_calls_files(hdr):
             " * The brackets of the header's %s functions, one per public int" % (
                 "library-wide" if area == CALLS_LIBRARY else "'%s'" % area.replace("_", " ")),
             " * function, so that the error rules hold for every function by",
-            " * construction rather than by care in each: ABI_CALL (abi/abi.h). One",
-            " * file per section of abi/include/ddata.h.",
+            " * construction rather than by care in each: ABI_BRACKET (abi/abi.h),",
+            " * one row a function (name, handle argument, arguments, parameters).",
+            " * One file per section of abi/include/ddata.h.",
             " */",
             '#include "abi.h"',
             "",
         ]
-        files["abi/calls_%s.c" % area] = "\n".join(head + body)
+        files["abi/calls_%s.c" % area] = "\n".join(head + body) + "\n"
     return files

@@ -8,12 +8,14 @@
  * actor's new total alone, which joins idempotently anywhere (no causal
  * delivery needed).
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "crdt/crdt_impl.h"
 #include "util/alloc.h"
 #include "util/error.h"
+#include "util/sorted.h"
 #include "util/status.h"
 
 void gcounter_free(gcounter *g)
@@ -58,27 +60,13 @@ int gcounter_clone(gcounter *dst, const gcounter *src)
 
 static uint32_t gcounter_lower(const gcounter *g, uint64_t actor)
 {
-    uint32_t lo = 0, hi = g->n;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (g->actors[mid] < actor)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return (uint32_t)sorted_lower_bound_u64(g->actors, g->n, sizeof *g->actors, 0, actor);
 }
 
 static int64_t marker_find(const gcounter *g, uint64_t removed)
 {
-    uint32_t lo = 0, hi = g->nmarkers;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (g->markers[mid].removed < removed)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    uint32_t lo = (uint32_t)sorted_lower_bound_u64(g->markers, g->nmarkers, sizeof *g->markers,
+                                                   offsetof(gcounter_marker, removed), removed);
     return lo < g->nmarkers && g->markers[lo].removed == removed ? (int64_t)lo : -1 - (int64_t)lo;
 }
 
@@ -154,13 +142,9 @@ static int gcounter_slot(gcounter *g, uint64_t actor, uint32_t *slot)
         *slot = p;
         return ST_OK;
     }
-    if (g->n == g->cap) {
-        uint32_t ncap = (uint32_t)grow_capacity(g->cap, g->n + 1);
-        if (!array_resize(&g->actors, ncap, sizeof *g->actors) ||
-            !array_resize(&g->counts, ncap, sizeof *g->counts))
-            return error_oom();
-        g->cap = ncap;
-    }
+    if (!array_pair_reserve(&g->actors, sizeof *g->actors, &g->counts, sizeof *g->counts, &g->cap,
+                            (size_t)g->n + 1))
+        return error_oom();
     memmove(&g->actors[p + 1], &g->actors[p], (g->n - p) * sizeof *g->actors);
     memmove(&g->counts[p + 1], &g->counts[p], (g->n - p) * sizeof *g->counts);
     g->actors[p] = actor;

@@ -20,13 +20,9 @@ int ds_actor_slot(dotset *s, uint64_t actor, uint32_t *ax)
             return ST_OK;
         }
     }
-    if (s->nactors == s->capactors) {
-        uint32_t ncap = (uint32_t)grow_capacity(s->capactors, s->nactors + 1);
-        if (!array_resize(&s->actors, ncap, sizeof *s->actors) ||
-            !array_resize(&s->vv, ncap, sizeof *s->vv))
-            return error_oom();
-        s->capactors = ncap;
-    }
+    if (!array_pair_reserve(&s->actors, sizeof *s->actors, &s->vv, sizeof *s->vv, &s->capactors,
+                            (size_t)s->nactors + 1))
+        return error_oom();
     s->actors[s->nactors] = actor;
     s->vv[s->nactors] = 0;
     *ax = s->nactors++;

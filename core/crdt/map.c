@@ -94,6 +94,20 @@ static int map_update(crdt *v, const uint8_t *key, size_t klen, crdt_type vtype,
     return ds_map_put(s, key, klen, ctx->actor, val, d ? &d->u.ds : NULL);
 }
 
+/* Whether a map of `type` passes an op of `kind` on to the value at its
+ * key: an LWWMap assigns its register, the counter maps count, an
+ * ORMultiMap adds to its set. */
+static bool map_passes_on(crdt_type type, crdt_op_kind kind)
+{
+    switch (kind) {
+    case CRDT_OP_ASSIGN: return type == CRDT_LWWMAP;
+    case CRDT_OP_INCREMENT: return type == CRDT_PNCOUNTERMAP || type == CRDT_GCOUNTERMAP;
+    case CRDT_OP_DECREMENT: return type == CRDT_PNCOUNTERMAP;
+    case CRDT_OP_ADD: return type == CRDT_ORMULTIMAP;
+    default: return false;
+    }
+}
+
 int map_apply(crdt *v, const crdt_op *op, const crdt_ctx *ctx, crdt *d)
 {
     const uint8_t *key = op->key ? op->key : (const uint8_t *)"";
@@ -116,27 +130,11 @@ int map_apply(crdt *v, const crdt_op *op, const crdt_ctx *ctx, crdt *d)
             return error_set(ST_ETYPE, "%s values are %s, not %s", crdt_type_name(v->type),
                              crdt_type_name(fixed), crdt_type_name(op->value_type));
         return map_update(v, key, op->key_len, op->value_type, op->nested, ctx, d);
-    case CRDT_OP_ASSIGN:
-        if (v->type != CRDT_LWWMAP)
+    default:
+        if (!map_passes_on(v->type, op->kind))
             goto wrong;
-        inner.kind = CRDT_OP_ASSIGN;
+        inner.kind = op->kind;
         break;
-    case CRDT_OP_INCREMENT:
-        if (v->type != CRDT_PNCOUNTERMAP && v->type != CRDT_GCOUNTERMAP)
-            goto wrong;
-        inner.kind = CRDT_OP_INCREMENT;
-        break;
-    case CRDT_OP_DECREMENT:
-        if (v->type != CRDT_PNCOUNTERMAP)
-            goto wrong;
-        inner.kind = CRDT_OP_DECREMENT;
-        break;
-    case CRDT_OP_ADD:
-        if (v->type != CRDT_ORMULTIMAP)
-            goto wrong;
-        inner.kind = CRDT_OP_ADD;
-        break;
-    default: goto wrong;
     }
     if (!fixed)
         goto wrong;

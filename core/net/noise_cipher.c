@@ -5,6 +5,7 @@
  * libsodium's crypto_aead_chacha20poly1305_ietf.
  */
 #include <sodium.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "net/noise.h"
@@ -28,12 +29,14 @@ void noise_cipher_init(noise_cipher *c, const uint8_t *key)
     c->n = 0;
 }
 
-int noise_cipher_encrypt(noise_cipher *c, const uint8_t *ad, size_t ad_len, const uint8_t *plain,
-                         size_t len, uint8_t *out, size_t *out_len)
+/* EncryptWithAd or DecryptWithAd (§5.1): one message through the cipher.
+ * Both directions share the keyless copy, the nonce and its exhaustion. */
+static int cipher_with_ad(noise_cipher *c, bool encrypt, const uint8_t *ad, size_t ad_len,
+                          const uint8_t *in, size_t len, uint8_t *out, size_t *out_len)
 {
-    if (!c->has_key) {
-        if (len && out != plain)
-            memmove(out, plain, len);
+    if (!c->has_key) { /* without a key both return their input as it is */
+        if (len && out != in)
+            memmove(out, in, len);
         *out_len = len;
         return ST_OK;
     }
@@ -41,36 +44,32 @@ int noise_cipher_encrypt(noise_cipher *c, const uint8_t *ad, size_t ad_len, cons
         return error_set(ST_ELIMIT, "noise: cipher nonce exhausted (rekey or reconnect)");
     uint8_t nonce[12];
     nonce_bytes(c->n, nonce);
-    unsigned long long clen = 0;
-    crypto_aead_chacha20poly1305_ietf_encrypt(out, &clen, plain, len, ad, ad_len, NULL, nonce,
-                                              c->k);
+    unsigned long long written = 0;
+    if (encrypt) {
+        crypto_aead_chacha20poly1305_ietf_encrypt(out, &written, in, len, ad, ad_len, NULL, nonce,
+                                                  c->k);
+    } else {
+        if (len < NOISE_TAGLEN)
+            return error_set(ST_ECRYPTO, "noise: message shorter than its tag");
+        if (crypto_aead_chacha20poly1305_ietf_decrypt(out, &written, NULL, in, len, ad, ad_len,
+                                                      nonce, c->k) != 0)
+            return error_set(ST_ECRYPTO, "noise: message failed authentication");
+    }
     c->n++;
-    *out_len = (size_t)clen;
+    *out_len = (size_t)written;
     return ST_OK;
+}
+
+int noise_cipher_encrypt(noise_cipher *c, const uint8_t *ad, size_t ad_len, const uint8_t *plain,
+                         size_t len, uint8_t *out, size_t *out_len)
+{
+    return cipher_with_ad(c, true, ad, ad_len, plain, len, out, out_len);
 }
 
 int noise_cipher_decrypt(noise_cipher *c, const uint8_t *ad, size_t ad_len, const uint8_t *cipher,
                          size_t len, uint8_t *out, size_t *out_len)
 {
-    if (!c->has_key) {
-        if (len && out != cipher)
-            memmove(out, cipher, len);
-        *out_len = len;
-        return ST_OK;
-    }
-    if (c->n == UINT64_MAX)
-        return error_set(ST_ELIMIT, "noise: cipher nonce exhausted (rekey or reconnect)");
-    if (len < NOISE_TAGLEN)
-        return error_set(ST_ECRYPTO, "noise: message shorter than its tag");
-    uint8_t nonce[12];
-    nonce_bytes(c->n, nonce);
-    unsigned long long mlen = 0;
-    if (crypto_aead_chacha20poly1305_ietf_decrypt(out, &mlen, NULL, cipher, len, ad, ad_len, nonce,
-                                                  c->k) != 0)
-        return error_set(ST_ECRYPTO, "noise: message failed authentication");
-    c->n++;
-    *out_len = (size_t)mlen;
-    return ST_OK;
+    return cipher_with_ad(c, false, ad, ad_len, cipher, len, out, out_len);
 }
 
 void noise_cipher_rekey(noise_cipher *c)

@@ -117,27 +117,17 @@ bool noise_handshake_my_turn(const noise_handshake *hs)
     return !hs->failed && !noise_handshake_complete(hs) && sends(hs, hs->message);
 }
 
-/* The DH a token names, from this side's point of view (§5.3). */
+/* The DH a token names, from this side's point of view (§5.3): the token
+ * spells the initiator's key, then the responder's ("es" is the
+ * initiator's e with the responder's s), so the initiator takes its first
+ * letter locally and the responder its second. */
 static int mix_dh(noise_handshake *hs, token t)
 {
-    const uint8_t *sk = NULL, *pk = NULL;
-    bool ok;
-    switch (t) {
-    case T_EE: sk = hs->e_sk, pk = hs->re, ok = hs->has_e && hs->has_re; break;
-    case T_ES:
-        if (hs->initiator)
-            sk = hs->e_sk, pk = hs->rs, ok = hs->has_e && hs->has_rs;
-        else
-            sk = hs->s_sk, pk = hs->re, ok = hs->has_s && hs->has_re;
-        break;
-    case T_SE:
-        if (hs->initiator)
-            sk = hs->s_sk, pk = hs->re, ok = hs->has_s && hs->has_re;
-        else
-            sk = hs->e_sk, pk = hs->rs, ok = hs->has_e && hs->has_rs;
-        break;
-    default: sk = hs->s_sk, pk = hs->rs, ok = hs->has_s && hs->has_rs; break;
-    }
+    bool initiator_e = t == T_EE || t == T_ES, responder_e = t == T_EE || t == T_SE;
+    bool local_e = hs->initiator ? initiator_e : responder_e;
+    bool remote_e = hs->initiator ? responder_e : initiator_e;
+    const uint8_t *sk = local_e ? hs->e_sk : hs->s_sk, *pk = remote_e ? hs->re : hs->rs;
+    bool ok = (local_e ? hs->has_e : hs->has_s) && (remote_e ? hs->has_re : hs->has_rs);
     if (!ok)
         return fail(hs, ST_EINVAL, "a key the pattern needs is missing");
     uint8_t shared[NOISE_DHLEN];
@@ -148,53 +138,111 @@ static int mix_dh(noise_handshake *hs, token t)
     return ST_OK;
 }
 
+/* Where a message is written or read: bytes [0, at) are done. */
+typedef struct message_cursor {
+    uint8_t *out;      /* writing */
+    const uint8_t *in; /* reading */
+    size_t len;        /* the buffer's room (writing) or the message's length (reading) */
+    size_t at;
+} message_cursor;
+
+/* An "e" token's hashing, and the psk modifier's MixKey (§9.2). */
+static void mix_ephemeral(noise_handshake *hs, const uint8_t e_pub[NOISE_DHLEN])
+{
+    noise_symmetric_mix_hash(&hs->sym, e_pub, NOISE_DHLEN);
+    if (PATTERNS[hs->pattern].has_psk)
+        noise_symmetric_mix_key(&hs->sym, e_pub, NOISE_DHLEN);
+}
+
+/* WriteMessage's "e" and "s": this side's keys into the message. */
+static int write_key_token(noise_handshake *hs, token t, message_cursor *m)
+{
+    if (t == T_E) {
+        if (m->len - m->at < NOISE_DHLEN)
+            return fail(hs, ST_ELIMIT, "message buffer too small");
+        if (!hs->fixed_e)
+            randombytes_buf(hs->e_sk, NOISE_DHLEN);
+        crypto_scalarmult_base(hs->e_pk, hs->e_sk);
+        hs->has_e = true;
+        memcpy(m->out + m->at, hs->e_pk, NOISE_DHLEN);
+        m->at += NOISE_DHLEN;
+        mix_ephemeral(hs, hs->e_pk);
+        return ST_OK;
+    }
+    if (!hs->has_s)
+        return fail(hs, ST_EINVAL, "the pattern sends a static key and none is set");
+    if (m->len - m->at < NOISE_DHLEN + NOISE_TAGLEN)
+        return fail(hs, ST_ELIMIT, "message buffer too small");
+    size_t n = 0;
+    int rc = noise_symmetric_encrypt_and_hash(&hs->sym, hs->s_pk, NOISE_DHLEN, m->out + m->at, &n);
+    if (rc != ST_OK)
+        return fail(hs, rc, "could not write the message");
+    m->at += n;
+    return ST_OK;
+}
+
+/* ReadMessage's "e" and "s": the peer's keys out of the message. */
+static int read_key_token(noise_handshake *hs, token t, message_cursor *m)
+{
+    if (t == T_E) {
+        if (m->len - m->at < NOISE_DHLEN)
+            return fail(hs, ST_ECORRUPT, "message too short for an ephemeral key");
+        memcpy(hs->re, m->in + m->at, NOISE_DHLEN);
+        hs->has_re = true;
+        m->at += NOISE_DHLEN;
+        mix_ephemeral(hs, hs->re);
+        return ST_OK;
+    }
+    size_t need = NOISE_DHLEN + (hs->sym.cipher.has_key ? NOISE_TAGLEN : 0);
+    if (m->len - m->at < need)
+        return fail(hs, ST_ECORRUPT, "message too short for a static key");
+    uint8_t rs[NOISE_DHLEN];
+    size_t n = 0;
+    if (noise_symmetric_decrypt_and_hash(&hs->sym, m->in + m->at, need, rs, &n) != ST_OK)
+        return fail(hs, ST_ECRYPTO, "peer's static key failed authentication");
+    memcpy(hs->rs, rs, NOISE_DHLEN);
+    hs->has_rs = true;
+    m->at += need;
+    return ST_OK;
+}
+
+/* The tokens of the current message, in order. "e" and "s" differ between
+ * the writer and the reader; "psk" and the DHs are alike on both sides,
+ * except that a writer reports a failed DH as a failed write. */
+static int walk_tokens(noise_handshake *hs, bool writing, message_cursor *m)
+{
+    const token *tokens = PATTERNS[hs->pattern].tokens[hs->message];
+    for (size_t i = 0; i < MAX_TOKENS && tokens[i] != T_END; i++) {
+        int rc = ST_OK;
+        if (tokens[i] == T_E || tokens[i] == T_S) {
+            rc = writing ? write_key_token(hs, tokens[i], m) : read_key_token(hs, tokens[i], m);
+        } else if (tokens[i] == T_PSK) {
+            noise_symmetric_mix_key_and_hash(&hs->sym, hs->psk, NOISE_PSKLEN);
+        } else if ((rc = mix_dh(hs, tokens[i])) != ST_OK && writing) {
+            rc = fail(hs, rc, "could not write the message");
+        }
+        if (rc != ST_OK)
+            return rc;
+    }
+    return ST_OK;
+}
+
 int noise_handshake_write(noise_handshake *hs, const uint8_t *payload, size_t payload_len,
                           uint8_t *out, size_t cap, size_t *out_len)
 {
     if (hs->failed || !noise_handshake_my_turn(hs))
         return error_set(ST_EMISUSE, "noise handshake: not this side's turn to write");
-    const pattern_def *p = &PATTERNS[hs->pattern];
-    if (cap > NOISE_MAX_MESSAGE)
-        cap = NOISE_MAX_MESSAGE;
-    size_t at = 0, n = 0;
-    for (const token *t = p->tokens[hs->message];
-         t < p->tokens[hs->message] + MAX_TOKENS && *t != T_END; t++) {
-        int rc = ST_OK;
-        switch (*t) {
-        case T_E:
-            if (cap - at < NOISE_DHLEN)
-                return fail(hs, ST_ELIMIT, "message buffer too small");
-            if (!hs->fixed_e)
-                randombytes_buf(hs->e_sk, NOISE_DHLEN);
-            crypto_scalarmult_base(hs->e_pk, hs->e_sk);
-            hs->has_e = true;
-            memcpy(out + at, hs->e_pk, NOISE_DHLEN);
-            at += NOISE_DHLEN;
-            noise_symmetric_mix_hash(&hs->sym, hs->e_pk, NOISE_DHLEN);
-            if (p->has_psk)
-                noise_symmetric_mix_key(&hs->sym, hs->e_pk, NOISE_DHLEN);
-            break;
-        case T_S:
-            if (!hs->has_s)
-                return fail(hs, ST_EINVAL, "the pattern sends a static key and none is set");
-            if (cap - at < NOISE_DHLEN + NOISE_TAGLEN)
-                return fail(hs, ST_ELIMIT, "message buffer too small");
-            rc = noise_symmetric_encrypt_and_hash(&hs->sym, hs->s_pk, NOISE_DHLEN, out + at, &n);
-            at += n;
-            break;
-        case T_PSK: noise_symmetric_mix_key_and_hash(&hs->sym, hs->psk, NOISE_PSKLEN); break;
-        default: rc = mix_dh(hs, *t); break;
-        }
-        if (rc != ST_OK)
-            return fail(hs, rc, "could not write the message");
-    }
-    size_t tag = hs->sym.cipher.has_key ? NOISE_TAGLEN : 0;
-    if (payload_len > cap - at || cap - at - payload_len < tag)
+    message_cursor m = {out, NULL, cap > NOISE_MAX_MESSAGE ? NOISE_MAX_MESSAGE : cap, 0};
+    int rc = walk_tokens(hs, true, &m);
+    if (rc != ST_OK)
+        return rc;
+    size_t tag = hs->sym.cipher.has_key ? NOISE_TAGLEN : 0, n = 0;
+    if (payload_len > m.len - m.at || m.len - m.at - payload_len < tag)
         return fail(hs, ST_ELIMIT, "payload does not fit in one noise message");
-    int rc = noise_symmetric_encrypt_and_hash(&hs->sym, payload, payload_len, out + at, &n);
+    rc = noise_symmetric_encrypt_and_hash(&hs->sym, payload, payload_len, out + m.at, &n);
     if (rc != ST_OK)
         return fail(hs, rc, "could not encrypt the payload");
-    *out_len = at + n;
+    *out_len = m.at + n;
     hs->message++;
     return ST_OK;
 }
@@ -204,42 +252,12 @@ int noise_handshake_read(noise_handshake *hs, const uint8_t *msg, size_t len, ui
 {
     if (hs->failed || noise_handshake_complete(hs) || sends(hs, hs->message))
         return error_set(ST_EMISUSE, "noise handshake: not this side's turn to read");
-    const pattern_def *p = &PATTERNS[hs->pattern];
-    size_t at = 0, n = 0;
-    for (const token *t = p->tokens[hs->message];
-         t < p->tokens[hs->message] + MAX_TOKENS && *t != T_END; t++) {
-        int rc = ST_OK;
-        switch (*t) {
-        case T_E:
-            if (len - at < NOISE_DHLEN)
-                return fail(hs, ST_ECORRUPT, "message too short for an ephemeral key");
-            memcpy(hs->re, msg + at, NOISE_DHLEN);
-            hs->has_re = true;
-            at += NOISE_DHLEN;
-            noise_symmetric_mix_hash(&hs->sym, hs->re, NOISE_DHLEN);
-            if (p->has_psk)
-                noise_symmetric_mix_key(&hs->sym, hs->re, NOISE_DHLEN);
-            break;
-        case T_S: {
-            size_t need = NOISE_DHLEN + (hs->sym.cipher.has_key ? NOISE_TAGLEN : 0);
-            if (len - at < need)
-                return fail(hs, ST_ECORRUPT, "message too short for a static key");
-            uint8_t rs[NOISE_DHLEN];
-            rc = noise_symmetric_decrypt_and_hash(&hs->sym, msg + at, need, rs, &n);
-            if (rc != ST_OK)
-                return fail(hs, ST_ECRYPTO, "peer's static key failed authentication");
-            memcpy(hs->rs, rs, NOISE_DHLEN);
-            hs->has_rs = true;
-            at += need;
-            break;
-        }
-        case T_PSK: noise_symmetric_mix_key_and_hash(&hs->sym, hs->psk, NOISE_PSKLEN); break;
-        default: rc = mix_dh(hs, *t); break;
-        }
-        if (rc != ST_OK)
-            return rc;
-    }
-    int rc = noise_symmetric_decrypt_and_hash(&hs->sym, msg + at, len - at, payload, &n);
+    message_cursor m = {NULL, msg, len, 0};
+    int rc = walk_tokens(hs, false, &m);
+    if (rc != ST_OK)
+        return rc;
+    size_t n = 0;
+    rc = noise_symmetric_decrypt_and_hash(&hs->sym, msg + m.at, len - m.at, payload, &n);
     if (rc != ST_OK)
         return fail(hs, ST_ECRYPTO,
                     "message failed authentication (wrong psk or not the expected peer)");

@@ -107,9 +107,7 @@ int log_queue_pop(log_queue *q, bytes *out, uint64_t now_ms)
     }
     if (!q->len)
         return ST_EDONE;
-    *out = q->items[q->head];
-    q->head = (q->head + 1) % q->cap;
-    q->len--;
+    *out = q->items[ring_take_oldest(&q->head, &q->len, q->cap)];
     return ST_OK;
 }
 

@@ -5,11 +5,13 @@
  * the protocol tolerates (a lost message is repaired by a pull, a feed or
  * a periodic sync).
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "owned/owned_internal.h"
 #include "util/alloc.h"
 #include "util/error.h"
+#include "util/sorted.h"
 #include "util/status.h"
 
 #define OWNED_QUEUE_DEFAULT 65536
@@ -94,15 +96,8 @@ owned_type *owned_find_type(owned *e, const uint8_t *name, size_t len, size_t *i
  * lists them in order without sorting. */
 static size_t member_lower_bound(const owned *e, uint64_t node)
 {
-    size_t lo = 0, hi = e->n_members;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (e->members[mid].node < node)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return sorted_lower_bound_u64(e->members, e->n_members, sizeof *e->members,
+                                  offsetof(owned_member, node), node);
 }
 
 owned_member *owned_find_member(owned *e, uint64_t node)
@@ -166,15 +161,13 @@ int owned_next_outgoing_reliable(owned *e, uint64_t *to, bytes *msg, bool *relia
         return error_set(ST_EINVAL, "owned: engine, to and msg must not be NULL");
     if (e->out_len == 0)
         return ST_EDONE;
-    owned_out *o = &e->out[e->out_head];
+    owned_out *o = &e->out[ring_take_oldest(&e->out_head, &e->out_len, e->out_cap)];
     bytes_free(msg);
     msg->data = o->data;
     msg->len = msg->cap = o->len;
     *to = o->to;
     if (reliable)
         *reliable = o->reliable;
-    e->out_head = (e->out_head + 1) % e->out_cap;
-    e->out_len--;
     return ST_OK;
 }
 
@@ -213,9 +206,7 @@ int owned_next_event(owned *e, owned_event *out)
         return error_set(ST_EINVAL, "owned: engine and out must not be NULL");
     if (e->ev_len == 0)
         return ST_EDONE;
-    *out = e->events[e->ev_head];
-    e->ev_head = (e->ev_head + 1) % e->ev_cap;
-    e->ev_len--;
+    *out = e->events[ring_take_oldest(&e->ev_head, &e->ev_len, e->ev_cap)];
     return ST_OK;
 }
 

@@ -225,18 +225,13 @@ void engine_free(engine *e)
     kt_free(&e->kt);
     membership_free(e);
     while (e->out_len) {
-        outmsg *m = &e->out[e->out_head];
+        outmsg *m = &e->out[ring_take_oldest(&e->out_head, &e->out_len, e->out_cap)];
         free(m->to);
         free(m->data);
-        e->out_head = (e->out_head + 1) % e->out_cap;
-        e->out_len--;
     }
     free(e->out);
-    while (e->ev_len) {
-        engine_event_clear(&e->events[e->ev_head]);
-        e->ev_head = (e->ev_head + 1) % e->ev_cap;
-        e->ev_len--;
-    }
+    while (e->ev_len)
+        engine_event_clear(&e->events[ring_take_oldest(&e->ev_head, &e->ev_len, e->ev_cap)]);
     free(e->events);
     log_queue_free(&e->logs); /* calloc'd zero is an empty queue */
     for (size_t i = 0; i < e->nsubs; i++)

@@ -107,7 +107,7 @@ int engine_next_outgoing_info(engine *e, bytes *to, bytes *msg, engine_outgoing_
 {
     if (!e->out_len)
         return ST_EDONE;
-    outmsg *m = &e->out[e->out_head];
+    outmsg *m = &e->out[ring_take_oldest(&e->out_head, &e->out_len, e->out_cap)];
     bytes_free(to);
     bytes_free(msg);
     to->data = (uint8_t *)m->to;
@@ -118,8 +118,6 @@ int engine_next_outgoing_info(engine *e, bytes *to, bytes *msg, engine_outgoing_
     if (info)
         *info = outgoing_info(m->type);
     e->out_bytes -= m->len;
-    e->out_head = (e->out_head + 1) % e->out_cap;
-    e->out_len--;
     return ST_OK;
 }
 
@@ -161,9 +159,7 @@ int engine_next_event(engine *e, engine_event *out)
         e->ev_dropped = 0;
         return ST_OK;
     }
-    *out = e->events[e->ev_head];
-    e->ev_head = (e->ev_head + 1) % e->ev_cap;
-    e->ev_len--;
+    *out = e->events[ring_take_oldest(&e->ev_head, &e->ev_len, e->ev_cap)];
     return ST_OK;
 }
 

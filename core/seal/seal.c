@@ -60,24 +60,25 @@ void sealer_free(sealer *s)
     free(s);
 }
 
-static int aead_encrypt(seal_alg alg, uint8_t *c, const uint8_t *m, size_t mlen, const uint8_t *ad,
-                        size_t adlen, const uint8_t *nonce, const uint8_t *key)
-{
-    unsigned long long clen;
-    if (alg == SEAL_AES256GCM)
-        return crypto_aead_aes256gcm_encrypt(c, &clen, m, mlen, ad, adlen, NULL, nonce, key);
-    return crypto_aead_xchacha20poly1305_ietf_encrypt(c, &clen, m, mlen, ad, adlen, NULL, nonce,
-                                                      key);
-}
+/* One of libsodium's AEADs: every combined-mode construction has these two
+ * signatures, so a pair of pointers is all that differs between them. */
+typedef struct aead_impl {
+    int (*encrypt)(unsigned char *c, unsigned long long *clen, const unsigned char *m,
+                   unsigned long long mlen, const unsigned char *ad, unsigned long long adlen,
+                   const unsigned char *nsec, const unsigned char *npub, const unsigned char *k);
+    int (*decrypt)(unsigned char *m, unsigned long long *mlen, unsigned char *nsec,
+                   const unsigned char *c, unsigned long long clen, const unsigned char *ad,
+                   unsigned long long adlen, const unsigned char *npub, const unsigned char *k);
+} aead_impl;
 
-static int aead_decrypt(seal_alg alg, uint8_t *m, const uint8_t *c, size_t clen, const uint8_t *ad,
-                        size_t adlen, const uint8_t *nonce, const uint8_t *key)
+/* AES-256-GCM when asked for, XChaCha20-Poly1305 (the default) otherwise. */
+static const aead_impl *aead_for(seal_alg alg)
 {
-    unsigned long long mlen;
-    if (alg == SEAL_AES256GCM)
-        return crypto_aead_aes256gcm_decrypt(m, &mlen, NULL, c, clen, ad, adlen, nonce, key);
-    return crypto_aead_xchacha20poly1305_ietf_decrypt(m, &mlen, NULL, c, clen, ad, adlen, nonce,
-                                                      key);
+    static const aead_impl aes256gcm = {crypto_aead_aes256gcm_encrypt,
+                                        crypto_aead_aes256gcm_decrypt};
+    static const aead_impl xchacha20poly1305 = {crypto_aead_xchacha20poly1305_ietf_encrypt,
+                                                crypto_aead_xchacha20poly1305_ietf_decrypt};
+    return alg == SEAL_AES256GCM ? &aes256gcm : &xchacha20poly1305;
 }
 
 int seal_blob(sealer *s, const uint8_t *aad, size_t aad_len, const uint8_t *plain, size_t len,
@@ -132,8 +133,9 @@ int seal_blob(sealer *s, const uint8_t *aad, size_t aad_len, const uint8_t *plai
         rc = error_oom();
         goto done;
     }
-    aead_encrypt(alg, out->data + out->len, body, body_len, ad.data, ad.len,
-                 header + ENVELOPE_FIXED_BYTES, key);
+    unsigned long long cipher_len;
+    aead_for(alg)->encrypt(out->data + out->len, &cipher_len, body, body_len, ad.data, ad.len, NULL,
+                           header + ENVELOPE_FIXED_BYTES, key);
     out->len += body_len + ENVELOPE_TAG_BYTES;
     (void)start;
 done:
@@ -173,8 +175,10 @@ int seal_open(sealer *s, const uint8_t *aad, size_t aad_len, const uint8_t *blob
         rc = error_oom();
         goto done;
     }
-    if (aead_decrypt((seal_alg)env.alg, body, env.cipher, env.cipher_len, ad.data, ad.len,
-                     env.nonce, key) != 0) {
+    const aead_impl *aead = aead_for((seal_alg)env.alg);
+    unsigned long long opened_len;
+    if (aead->decrypt(body, &opened_len, NULL, env.cipher, env.cipher_len, ad.data, ad.len,
+                      env.nonce, key) != 0) {
         rc = error_set(ST_ECRYPTO, "sealed blob failed authentication (wrong key, tampered "
                                    "bytes, or moved from another record)");
         goto done;

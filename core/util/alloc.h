@@ -85,6 +85,22 @@ static inline bool array_reserve(void *items, size_t *cap, size_t need, size_t s
     return true;
 }
 
+/* array_reserve for two arrays side by side that share one uint32_t
+ * capacity (the CRDTs' actors beside their counts or versions): room for
+ * `need` elements in both. false, with *cap unchanged, on overflow or
+ * exhaustion (a first array already grown keeps its larger block). */
+static inline bool array_pair_reserve(void *first, size_t first_size, void *second,
+                                      size_t second_size, uint32_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return true;
+    uint32_t ncap = (uint32_t)grow_capacity(*cap, need);
+    if (!array_resize(first, ncap, first_size) || !array_resize(second, ncap, second_size))
+        return false;
+    *cap = ncap;
+    return true;
+}
+
 /* Makes room for one more item in a ring buffer of `size`-byte items:
  * `items` is the address of its pointer (T **), `len` items are in use from
  * *head of *cap. When full, moves them in order into a larger array and
@@ -105,6 +121,17 @@ static inline bool ring_reserve(void *items, size_t *cap, size_t *head, size_t l
     *cap = ncap;
     *head = 0;
     return true;
+}
+
+/* Takes the oldest item off a ring of `cap` slots that holds *len > 0:
+ * *head moves on, *len shrinks, and the returned index is where the item
+ * still lies, for the caller to move out or free before the next push. */
+static inline size_t ring_take_oldest(size_t *head, size_t *len, size_t cap)
+{
+    size_t oldest = *head;
+    *head = (oldest + 1) % cap;
+    (*len)--;
+    return oldest;
 }
 
 #endif

@@ -30,6 +30,13 @@ void cli_help(const cli_spec *spec)
         fputs(spec->outro, stdout);
 }
 
+int cli_usage_error(const cli_spec *spec, const char *problem, const char *value)
+{
+    fprintf(stderr, "ddata %s: %s '%s'; see `ddata %s --help`\n", spec->command, problem, value,
+            spec->command);
+    return 2;
+}
+
 int cli_parse(const cli_spec *spec, int argc, char **argv, cli_option_fn fn, void *ctx)
 {
     struct option *longs = calloc(spec->count + 1, sizeof(*longs));
@@ -59,8 +66,7 @@ int cli_parse(const cli_spec *spec, int argc, char **argv, cli_option_fn fn, voi
             status = 2, fprintf(stderr, "ddata %s: '%s' needs a value; see `ddata %s --help`\n",
                                 spec->command, args[optind - 1], spec->command);
         else if (c == '?')
-            status = 2, fprintf(stderr, "ddata %s: unknown option '%s'; see `ddata %s --help`\n",
-                                spec->command, args[optind - 1], spec->command);
+            status = cli_usage_error(spec, "unknown option", args[optind - 1]);
         else
             status = fn(ctx, c - CLI_FIRST_VAL, optarg);
     }
@@ -81,11 +87,8 @@ typedef struct operands {
 static int add_operand(void *ctx, int index, const char *value)
 {
     operands *o = ctx;
-    if (index != -1 || o->n == o->max) {
-        fprintf(stderr, "ddata %s: unexpected argument '%s'; see `ddata %s --help`\n",
-                o->spec->command, value ? value : "", o->spec->command);
-        return 2;
-    }
+    if (index != -1 || o->n == o->max)
+        return cli_usage_error(o->spec, "unexpected argument", value ? value : "");
     o->out[o->n++] = value;
     return 0;
 }

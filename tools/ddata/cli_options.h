@@ -43,6 +43,11 @@ typedef int (*cli_option_fn)(void *ctx, int index, const char *value);
  * callback's non-zero return, or 2 after printing a usage error. */
 int cli_parse(const cli_spec *spec, int argc, char **argv, cli_option_fn fn, void *ctx);
 
+/* Prints "ddata CMD: <problem> '<value>'; see `ddata CMD --help`" on
+ * stderr and returns 2: the usage error for an argument a command does
+ * not take (problem: "unknown option", "unexpected argument"). */
+int cli_usage_error(const cli_spec *spec, const char *problem, const char *value);
+
 /* For a command that takes operands only: parses argc/argv against `spec`
  * (unknown options are usage errors) and stores the operands in
  * out[0..max); 0 with *count set, or 2 after printing a usage error when

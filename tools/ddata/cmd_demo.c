@@ -341,10 +341,8 @@ static int on_option(void *ctx, int index, const char *v)
         a->keep = 1;
     else if (index == OPT_VERBOSE)
         a->verbose = 1;
-    else {
-        fprintf(stderr, "ddata demo: unknown option '%s'; see `ddata demo --help`\n", v);
-        return 2;
-    }
+    else
+        return cli_usage_error(&demo_spec, "unknown option", v);
     return 0;
 }
 

@@ -20,6 +20,7 @@
 #include "cli_options.h"
 #include "commands.h"
 #include "ddata.h"
+#include "hex_key.h"
 #include "json_out.h"
 #include "log_print.h"
 #include "metrics_http.h"
@@ -141,17 +142,6 @@ void cmd_node_help(void)
     cli_help(&node_spec);
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int read_key_file(const char *path, uint8_t key[32])
 {
     FILE *f = fopen(path, "rb");
@@ -169,16 +159,8 @@ int read_key_file(const char *path, uint8_t key[32])
     }
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
         n--;
-    if (n == 64) {
-        for (size_t i = 0; i < 32; i++) {
-            int hi = hexval(buf[2 * i]), lo = hexval(buf[2 * i + 1]);
-            if (hi < 0 || lo < 0)
-                goto bad;
-            key[i] = (uint8_t)(hi << 4 | lo);
-        }
+    if (n == HEX_KEY_DIGITS && hex_key_decode((const char *)buf, key) == 0)
         return 0;
-    }
-bad:
     fprintf(stderr,
             "ddata: key file '%s' must hold 32 bytes, raw or as 64 hex digits (make one with "
             "`head -c 32 /dev/urandom > FILE`)\n",
@@ -524,9 +506,7 @@ static int on_node_option(void *ctx, int index, const char *v)
         (index == OPT_SEED ? a->seeds : a->durable)[(*n)++] = v;
         break;
     }
-    default:
-        fprintf(stderr, "ddata node: unexpected argument '%s'; see `ddata node --help`\n", v);
-        return 2;
+    default: return cli_usage_error(&node_spec, "unexpected argument", v);
     }
     return 0;
 }

@@ -89,10 +89,8 @@ static int on_option(void *ctx, int index, const char *v)
         a->interval_ms = strtol(v, NULL, 10);
     else if (index == OPT_ONCE)
         a->once = 1;
-    else {
-        fprintf(stderr, "ddata top: unknown option '%s'; see `ddata top --help`\n", v);
-        return 2;
-    }
+    else
+        return cli_usage_error(&top_spec, "unknown option", v);
     return 0;
 }
 

@@ -3,6 +3,8 @@
  */
 #include "peer_keys_file.h"
 
+#include "hex_key.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -10,14 +12,6 @@
 #include <string.h>
 
 #define MAX_PEER_KEYS 4096
-
-static int hex_digit(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
 
 void peer_keys_file_free(peer_keys_file *f)
 {
@@ -54,22 +48,15 @@ int peer_keys_file_read(const char *path, peer_keys_file *out)
             break;
         }
         uint8_t *key = out->keys + out->count * 32;
-        for (int i = 0; i < 32 && rc == 0; i++) {
-            int hi = hex_digit((unsigned char)p[2 * i]),
-                lo = hi < 0 ? -1 : hex_digit((unsigned char)p[2 * i + 1]);
-            if (hi < 0 || lo < 0) {
-                fprintf(stderr,
-                        "ddata: peer keys file '%s' line %u: expected a public key of 64 hex "
-                        "digits\n",
-                        path, lineno);
-                rc = -1;
-            } else {
-                key[i] = (uint8_t)(hi << 4 | lo);
-            }
-        }
-        if (rc != 0)
+        if (hex_key_decode(p, key) != 0) {
+            fprintf(stderr,
+                    "ddata: peer keys file '%s' line %u: expected a public key of 64 hex "
+                    "digits\n",
+                    path, lineno);
+            rc = -1;
             break;
-        p += 64;
+        }
+        p += HEX_KEY_DIGITS;
         if (*p && !isspace((unsigned char)*p)) {
             fprintf(stderr, "ddata: peer keys file '%s' line %u: key longer than 64 hex digits\n",
                     path, lineno);
