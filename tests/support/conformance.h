@@ -2,7 +2,8 @@
  * Helpers shared by the C runners of the conformance vectors
  * (tests/conformance/runner.c for crdt/, tests/c/abi/test_owned_conformance.c
  * and test_store_conformance.c): reading a vector file, the byte-string
- * encoding of SCHEMA.md, status names, and the known-failures list.
+ * encoding of SCHEMA.md, status and CRDT type names, playing a case's
+ * steps, and the known-failures list.
  *
  * They see only the public header and libcjson, like the runners, so the
  * runner that links nothing but libddata.so can use them too; hence they
@@ -30,9 +31,32 @@ char *conf_read_file(const char *path, size_t *len);
 /* The status whose dd_status_name is `name`, or 1 (no status) when none. */
 int conf_status_of_name(const char *name);
 
+/* The CRDT type whose dd_crdt_type_name is `name`, or -1 when none. */
+int conf_type_of_name(const char *name);
+
 /* A JSON string (its UTF-8 bytes) or {"$bytes": base64} into buf (at most
  * cap bytes). NULL on success, else what was wrong. */
 const char *conf_bytes(const cJSON *v, uint8_t *buf, size_t cap, size_t *len);
+
+/* One step of a case: 0 when it passes, else nonzero after writing why
+ * into the case's failure message. */
+typedef int (*conf_step_fn)(void *run, const cJSON *step);
+
+/* Plays the "steps" of case c in order through do_step until one fails,
+ * and reports that one on stderr as
+ * "  <area>/<file>: <name>: step N (<op>): <failure>", where failure is the
+ * message the steps write into. 1 when a step failed, else 0. */
+int conf_play_steps(const char *area, const char *file, const char *name, const cJSON *c,
+                    conf_step_fn do_step, void *run, const char *failure);
+
+/* Calls the ABI function a step's "op" names; returns its status, or 1
+ * after writing why into the case's failure message. */
+typedef int (*conf_call_fn)(void *run, const cJSON *step, const char *op);
+
+/* A step whose op returns a status (the store and replicator vectors): the
+ * status must be the step's "expect_status", DD_OK when absent. 0 when it
+ * is; else -1, with why in msg (cap bytes), unless call wrote it already. */
+int conf_call_step(char *msg, size_t cap, const cJSON *step, conf_call_fn call, void *run);
 
 /* known_failures_c.txt: one case id per line, '#' starts a comment. A listed
  * case must fail; one that passes fails the run, so the list only shrinks. */
