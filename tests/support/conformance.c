@@ -86,20 +86,36 @@ int conf_play_steps(const char *area, const char *file, const char *name, const 
     return 0;
 }
 
-int conf_call_step(char *msg, size_t cap, const cJSON *step, conf_call_fn call, void *run)
+/* A status step: the call and where both it and the check write why. */
+typedef struct status_step {
+    conf_call_fn call;
+    void *run;
+    char *msg;
+    size_t cap;
+} status_step;
+
+static int play_status_step(void *ctx, const cJSON *step)
 {
+    const status_step *s = ctx;
     const cJSON *op = conf_get(step, "op");
     if (!cJSON_IsString(op))
-        return conf_fail(msg, cap, "step without op");
+        return conf_fail(s->msg, s->cap, "step without op");
     const cJSON *es = conf_get(step, "expect_status");
     int want = cJSON_IsString(es) ? conf_status_of_name(es->valuestring) : DD_OK;
-    int rc = call(run, step, op->valuestring);
+    int rc = s->call(s->run, step, op->valuestring);
     if (rc == 1)
         return -1;
     if (rc != want)
-        return conf_fail(msg, cap, "status %s (%s), expected %s", dd_status_name(rc),
+        return conf_fail(s->msg, s->cap, "status %s (%s), expected %s", dd_status_name(rc),
                          dd_error_last()->message, dd_status_name(want));
     return 0;
+}
+
+int conf_play_status_steps(const char *area, const char *file, const char *name, const cJSON *c,
+                           conf_call_fn call, void *run, char *failure, size_t cap)
+{
+    status_step s = {call, run, failure, cap};
+    return conf_play_steps(area, file, name, c, play_status_step, &s, failure);
 }
 
 static int b64_digit(char c)

@@ -53,10 +53,12 @@ int conf_play_steps(const char *area, const char *file, const char *name, const 
  * after writing why into the case's failure message. */
 typedef int (*conf_call_fn)(void *run, const cJSON *step, const char *op);
 
-/* A step whose op returns a status (the store and replicator vectors): the
- * status must be the step's "expect_status", DD_OK when absent. 0 when it
- * is; else -1, with why in msg (cap bytes), unless call wrote it already. */
-int conf_call_step(char *msg, size_t cap, const cJSON *step, conf_call_fn call, void *run);
+/* conf_play_steps for cases whose every step calls its "op" through call
+ * (the store and replicator vectors): the status it returns must be the
+ * step's "expect_status", DD_OK when absent; failure (cap bytes) is the
+ * run's message, which call writes into too. */
+int conf_play_status_steps(const char *area, const char *file, const char *name, const cJSON *c,
+                           conf_call_fn call, void *run, char *failure, size_t cap);
 
 /* known_failures_c.txt: one case id per line, '#' starts a comment. A listed
  * case must fail; one that passes fails the run, so the list only shrinks. */

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "conformance.h"
+#include "conformance_test.h"
 #include "ddata.h"
 #include "test.h"
 
@@ -472,12 +472,6 @@ static int call(void *ctx, const cJSON *s, const char *op)
     return 1;
 }
 
-static int do_step(void *ctx, const cJSON *step)
-{
-    run *r = ctx;
-    return conf_call_step(r->failure, sizeof(r->failure), step, call, r);
-}
-
 static int play_case(const char *file, const char *name, const cJSON *c)
 {
     run *r = calloc(1, sizeof *r);
@@ -501,7 +495,8 @@ static int play_case(const char *file, const char *name, const cJSON *c)
             fprintf(stderr, "  replicator/%s: %s: %s\n", file, name, r->failure);
             failed = true;
         }
-    failed = failed || conf_play_steps("replicator", file, name, c, do_step, r, r->failure);
+    failed = failed || conf_play_status_steps("replicator", file, name, c, call, r, r->failure,
+                                              sizeof(r->failure));
     for (int i = 0; i < r->nheld; i++)
         dd_buf_free(&r->held[i].msg);
     for (int i = 0; i < r->count; i++) {
@@ -514,9 +509,5 @@ static int play_case(const char *file, const char *name, const cJSON *c)
 
 TEST(test_replicator_conformance_vectors_pass)
 {
-    conf_tally t;
-    ASSERT_MSG(conf_run_area("replicator", play_case, &t) == 0,
-               "cannot read the replicator vectors");
-    ASSERT(t.files > 0 && t.cases > 0);
-    ASSERT_EQ_INT(t.failures, 0);
+    expect_conformance_area_passes("replicator", play_case);
 }

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conformance.h"
+#include "conformance_test.h"
 #include "ddata.h"
 #include "test.h"
 
@@ -223,12 +223,6 @@ static int call(void *ctx, const cJSON *step, const char *op)
     return 1;
 }
 
-static int do_step(void *ctx, const cJSON *step)
-{
-    run *r = ctx;
-    return conf_call_step(r->failure, sizeof(r->failure), step, call, r);
-}
-
 /* One case: a fresh in-memory store and journal play the steps until one
  * fails. */
 static int play_case(const char *file, const char *name, const cJSON *c)
@@ -236,8 +230,9 @@ static int play_case(const char *file, const char *name, const cJSON *c)
     run r;
     memset(&r, 0, sizeof(r));
     dd_store_options o = DD_STORE_OPTIONS_INIT;
-    bool failed = dd_state_store_open(&r.s, &o) != DD_OK || dd_journal_open(&r.j, &o) != DD_OK ||
-                  conf_play_steps("store", file, name, c, do_step, &r, r.failure);
+    bool failed =
+        dd_state_store_open(&r.s, &o) != DD_OK || dd_journal_open(&r.j, &o) != DD_OK ||
+        conf_play_status_steps("store", file, name, c, call, &r, r.failure, sizeof(r.failure));
     dd_state_store_close(r.s);
     dd_journal_close(r.j);
     return failed;
@@ -245,8 +240,5 @@ static int play_case(const char *file, const char *name, const cJSON *c)
 
 TEST(test_store_conformance_vectors_pass)
 {
-    conf_tally t;
-    ASSERT_MSG(conf_run_area("store", play_case, &t) == 0, "cannot read the store vectors");
-    ASSERT(t.files > 0 && t.cases > 0);
-    ASSERT_EQ_INT(t.failures, 0);
+    expect_conformance_area_passes("store", play_case);
 }
