@@ -79,23 +79,18 @@ static int drain(dd_journal_cursor *c, const char *prefix)
 
 /* One pass over the collection, through the bounded scan or the old
  * workaround (a range from the prefix, stopping past it). */
-typedef struct scan_pass {
-    dd_state_store *s;
-    int bounded;
-} scan_pass;
-
-static int scan_once(void *ctx, double *elapsed_s)
+static int scan_once(void *store, int bounded, double *elapsed_s)
 {
-    const scan_pass *p = ctx;
     dd_journal_cursor *c = NULL;
     double t0 = bench_now_s();
-    if (p->bounded) {
+    if (bounded) {
         dd_state_range range = DD_STATE_RANGE_INIT;
         range.prefix = (const uint8_t *)"coll/";
         range.prefix_len = 5;
-        bench_must(dd_state_store_scan(&c, p->s, &range), "scan");
+        bench_must(dd_state_store_scan(&c, store, &range), "scan");
     } else {
-        bench_must(dd_state_store_range(&c, p->s, (const uint8_t *)"coll/", 5, INT64_MAX), "range");
+        bench_must(dd_state_store_range(&c, store, (const uint8_t *)"coll/", 5, INT64_MAX),
+                   "range");
     }
     int n = drain(c, "coll/");
     *elapsed_s = bench_now_s() - t0;
@@ -104,8 +99,7 @@ static int scan_once(void *ctx, double *elapsed_s)
 
 static double scan_rate(dd_state_store *s, int bounded)
 {
-    scan_pass p = {s, bounded};
-    return bench_best_rate(ROUNDS, COLLECTION, "scan", scan_once, &p);
+    return bench_best_rate(ROUNDS, COLLECTION, "scan", scan_once, s, bounded);
 }
 
 static double purge_rate(dd_state_store *s, int by_prefix)

@@ -41,18 +41,12 @@ static dd_state_store *fill(uint32_t backend, const char *path, int n)
 }
 
 /* One walk through the public cursor: every key, or every record. */
-typedef struct walk_pass {
-    dd_state_store *s;
-    int keys_only;
-} walk_pass;
-
-static int walk_once(void *ctx, double *elapsed_s)
+static int walk_once(void *store, int keys_only, double *elapsed_s)
 {
-    const walk_pass *p = ctx;
     dd_journal_cursor *c = NULL;
     double t0 = bench_now_s();
-    int rc = p->keys_only ? dd_state_store_keys(&c, p->s, NULL, 0)
-                          : dd_state_store_range(&c, p->s, NULL, 0, INT64_MAX);
+    int rc = keys_only ? dd_state_store_keys(&c, store, NULL, 0)
+                       : dd_state_store_range(&c, store, NULL, 0, INT64_MAX);
     dd_journal_event ev;
     int seen = 0;
     while (rc == DD_OK && (rc = dd_journal_cursor_next(&ev, c)) == DD_OK)
@@ -65,8 +59,7 @@ static int walk_once(void *ctx, double *elapsed_s)
 /* Best of ROUNDS walks through the public cursor; items per second. */
 static double walk_rate(dd_state_store *s, int keys_only, int n)
 {
-    walk_pass p = {s, keys_only};
-    return bench_best_rate(ROUNDS, n, "walk", walk_once, &p);
+    return bench_best_rate(ROUNDS, n, "walk", walk_once, s, keys_only);
 }
 
 static int count_one(void *ctx, const uint8_t *key, size_t key_len, uint64_t revision,
@@ -77,11 +70,13 @@ static int count_one(void *ctx, const uint8_t *key, size_t key_len, uint64_t rev
     return 0;
 }
 
-static int core_scan_once(void *ctx, double *elapsed_s)
+/* One core scan of every record (there is one way). */
+static int core_scan_once(void *store, int way, double *elapsed_s)
 {
+    (void)way;
     int seen = 0;
     double t0 = bench_now_s();
-    state_store_scan(ctx, NULL, 0, count_one, &seen);
+    state_store_scan(store, NULL, 0, count_one, &seen);
     *elapsed_s = bench_now_s() - t0;
     return seen;
 }
@@ -103,7 +98,7 @@ static double scan_rate(int backend, const char *path, int n)
         fprintf(stderr, "core open %s failed\n", path);
         exit(1);
     }
-    double best = bench_best_rate(ROUNDS, n, "scan", core_scan_once, s);
+    double best = bench_best_rate(ROUNDS, n, "scan", core_scan_once, s, 0);
     state_store_close(s);
     return best;
 }

@@ -39,20 +39,22 @@ static inline dd_state_store *bench_state_open(uint32_t backend, const char *pat
     return s;
 }
 
-/* One measured pass: returns how many items it saw and its own duration in
- * *elapsed_s (each pass decides what the clock covers). */
-typedef int (*bench_pass_fn)(void *ctx, double *elapsed_s);
+/* One measured pass over `store`, done the `way` the benchmark compares
+ * (the new building block or the old workaround): returns how many items
+ * it saw and its own duration in *elapsed_s (each pass decides what the
+ * clock covers). */
+typedef int (*bench_pass_fn)(void *store, int way, double *elapsed_s);
 
 /* The best of `rounds` passes, in items per second. Every pass must see
  * exactly `n` items: a rate over fewer would flatter, so a short pass exits
  * with "<what> saw <seen> of <n>". */
 static inline double bench_best_rate(int rounds, int n, const char *what, bench_pass_fn pass,
-                                     void *ctx)
+                                     void *store, int way)
 {
     double best = 0;
     for (int r = 0; r < rounds; r++) {
         double dt = 0;
-        int seen = pass(ctx, &dt);
+        int seen = pass(store, way, &dt);
         if (seen != n) {
             fprintf(stderr, "%s saw %d of %d\n", what, seen, n);
             exit(1);
