@@ -35,6 +35,7 @@ static void store_path(char *out, size_t n, uint32_t backend, const char *name)
  * `sealed` is false), its text before any rekey, and options that open it
  * with its ring as made (with_old) and with key 2 only (with_new). */
 typedef struct rekey_store {
+    uint32_t backend;
     char path[1100];
     dd_keyring *old_ring, *new_ring;
     dd_store_options with_old, with_new;
@@ -44,6 +45,7 @@ typedef struct rekey_store {
 static void rekey_store_make(rekey_store *r, uint32_t backend, const char *name, bool sealed,
                              int events)
 {
+    r->backend = backend;
     store_path(r->path, sizeof(r->path), backend, name);
     r->old_ring = sealed ? fixture_ring(1, 0x11) : NULL;
     r->new_ring = fixture_ring(2, 0x22);
@@ -63,39 +65,44 @@ static void rekey_store_free(rekey_store *r)
     dd_keyring_free(r->new_ring);
 }
 
+/* Runs the block once per backend (SQLite, fs) on a fresh rekey_store r,
+ * and frees r after it. */
+#define FOR_EACH_REKEY_STORE(r, name, sealed, events)                                              \
+    for (size_t b_ = 0; b_ < 2; b_++)                                                              \
+        for (rekey_store r,                                                                        \
+             *once_ = (rekey_store_make(&r, backends[b_], name, sealed, events), &r);              \
+             once_; rekey_store_free(&r), once_ = NULL)
+
 TEST(test_rekey_moves_every_record_to_the_new_key_and_keeps_every_number)
 {
-    for (size_t b = 0; b < 2; b++) {
-        rekey_store r;
-        rekey_store_make(&r, backends[b], "rekey", true, 12);
+    FOR_EACH_REKEY_STORE(r, "rekey", true, 12)
+    {
         ASSERT_EQ_INT(fixture_envelope_key_ids(r.path) & 1u << 1, 1u << 1);
 
         uint64_t records = 0;
         ASSERT_MSG(dd_store_rekey(&r.with_old, r.new_ring, &records) == DD_OK, "backend %u: %s",
-                   backends[b], dd_error_last()->message);
+                   r.backend, dd_error_last()->message);
         /* 24 events (2 deleted), 6 snapshots, 20 state records. */
         ASSERT_EQ_U64(records, 22 + 6 + 20);
 
         int rc;
         char *after = fixture_dump(&r.with_new, &rc);
-        ASSERT_MSG(after, "backend %u: reading with key 2 only: %s", backends[b],
+        ASSERT_MSG(after, "backend %u: reading with key 2 only: %s", r.backend,
                    dd_error_last()->message);
         ASSERT_STR_EQ(after, r.before);
         ASSERT_EQ_INT(fixture_dump(&r.with_old, &rc) == NULL, 1);
         ASSERT_EQ_INT(rc, DD_ECRYPTO);
         ASSERT_EQ_INT(fixture_envelope_key_ids(r.path), 1u << 2);
         free(after);
-        rekey_store_free(&r);
     }
 }
 
 TEST(test_rekey_with_the_wrong_old_key_fails_and_changes_nothing)
 {
-    for (size_t b = 0; b < 2; b++) {
-        rekey_store r;
-        rekey_store_make(&r, backends[b], "wrong", true, 5);
+    FOR_EACH_REKEY_STORE(r, "wrong", true, 5)
+    {
         dd_keyring *wrong = fixture_ring(1, 0x33);
-        dd_store_options with_wrong = fixture_options(backends[b], r.path, wrong);
+        dd_store_options with_wrong = fixture_options(r.backend, r.path, wrong);
         ASSERT_EQ_INT(dd_store_rekey(&with_wrong, r.new_ring, NULL), DD_ECRYPTO);
         ASSERT_MSG(strstr(dd_error_last()->message, "rekey: journal 'order-a' event 3"),
                    "message: %s", dd_error_last()->message);
@@ -112,15 +119,13 @@ TEST(test_rekey_with_the_wrong_old_key_fails_and_changes_nothing)
         closedir(d);
         free(after);
         dd_keyring_free(wrong);
-        rekey_store_free(&r);
     }
 }
 
 TEST(test_rekey_seals_an_unsealed_store)
 {
-    for (size_t b = 0; b < 2; b++) {
-        rekey_store r;
-        rekey_store_make(&r, backends[b], "plain", false, 6);
+    FOR_EACH_REKEY_STORE(r, "plain", false, 6)
+    {
         dd_store_options *plain = &r.with_old; /* no ring */
         ASSERT_EQ_INT(fixture_envelope_key_ids(r.path), 0);
         ASSERT_MSG(dd_store_rekey(plain, r.new_ring, NULL) == DD_OK, "%s",
@@ -132,7 +137,6 @@ TEST(test_rekey_seals_an_unsealed_store)
         ASSERT_EQ_INT(fixture_dump(plain, &rc) == NULL, 1);
         ASSERT_EQ_INT(fixture_envelope_key_ids(r.path), 1u << 2);
         free(after);
-        rekey_store_free(&r);
     }
 }
 
