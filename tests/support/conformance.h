@@ -1,9 +1,9 @@
 /*
  * Helpers shared by the C runners of the conformance vectors
- * (tests/conformance/runner.c for crdt/, tests/c/abi/test_owned_conformance.c
- * and test_store_conformance.c): reading a vector file, the byte-string
- * encoding of SCHEMA.md, status and CRDT type names, playing a case's
- * steps, and the known-failures list.
+ * (tests/conformance/runner.c for crdt/, tests/c/abi/test_owned_conformance.c,
+ * test_store_conformance.c and test_replicator_conformance.c): reading a
+ * vector file, the byte-string encoding of SCHEMA.md, status and CRDT type
+ * names, playing a case's steps, and the known-failures list.
  *
  * They see only the public header and libcjson, like the runners, so the
  * runner that links nothing but libddata.so can use them too; hence they
