@@ -223,7 +223,5 @@ int main(void)
         die("mkdtemp", dir);
     bench_sync(STORE_SYNC_FULL, "journal.append.concurrent64", "full");
     bench_sync(STORE_SYNC_NORMAL, "journal.append.concurrent64.normal", "normal");
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : 1;
+    return bench_remove_dir(dir) == 0 ? 0 : 1;
 }

@@ -149,6 +149,19 @@ static void raw_send(PGconn *c, int q, const pg_params *p)
         die("send", PQerrorMessage(c));
 }
 
+/* Runs statement q and dies (saying `what`) unless its result has status
+ * `want`; the caller clears the result. */
+static PGresult *raw_exec(PGconn *c, int q, const pg_params *p, ExecStatusType want,
+                          const char *what)
+{
+    char name[16];
+    snprintf(name, sizeof(name), "dd%d", q);
+    PGresult *r = PQexecPrepared(c, name, p->n, p->values, p->lengths, p->formats, 1);
+    if (PQresultStatus(r) != want)
+        die(what, PQresultErrorMessage(r));
+    return r;
+}
+
 /* One batch of BATCH events through raw libpq: the engine's pipeline. */
 static void raw_batch(PGconn *c, uint64_t expected, const uint8_t *payload, size_t len)
 {
@@ -221,11 +234,7 @@ static uint64_t raw_replay(PGconn *c)
         pg_param_u64(&p, next);
         pg_param_u64(&p, STORE_SEQ_MAX);
         pg_param_u64(&p, PG_PAGE_ROWS);
-        char name[16];
-        snprintf(name, sizeof(name), "dd%d", PQ_J_REPLAY);
-        PGresult *r = PQexecPrepared(c, name, p.n, p.values, p.lengths, p.formats, 1);
-        if (PQresultStatus(r) != PGRES_TUPLES_OK)
-            die("raw replay", PQresultErrorMessage(r));
+        PGresult *r = raw_exec(c, PQ_J_REPLAY, &p, PGRES_TUPLES_OK, "raw replay");
         int rows = PQntuples(r);
         for (int i = 0; i < rows; i++) {
             size_t len;
@@ -276,8 +285,6 @@ static void bench_snapshot(void)
     journal *j = open_journal("bench_snapshot", &c);
     static uint8_t data[1024];
     static double dd_us[SNAP_N], raw_us[SNAP_N];
-    char name[16];
-    snprintf(name, sizeof(name), "dd%d", PQ_S_SAVE);
     for (int i = 0; i < SNAP_N; i++) {
         double t0 = bench_now_s();
         if (journal_snapshot_save(j, (const uint8_t *)PID, PID_LEN, 2 * (uint64_t)i + 1, 1000, data,
@@ -289,10 +296,7 @@ static void bench_snapshot(void)
         pg_param_u64(&p, 2 * (uint64_t)i + 2);
         pg_param_u64(&p, 1000);
         pg_param_blob(&p, data, sizeof(data));
-        PGresult *r = PQexecPrepared(c, name, p.n, p.values, p.lengths, p.formats, 1);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK)
-            die("raw snapshot", PQresultErrorMessage(r));
-        PQclear(r);
+        PQclear(raw_exec(c, PQ_S_SAVE, &p, PGRES_COMMAND_OK, "raw snapshot"));
         raw_us[i] = (bench_now_s() - t1) * 1e6;
         dd_us[i] = (t1 - t0) * 1e6;
     }
@@ -326,10 +330,8 @@ static void bench_state(void)
             pg_param_u64(&p, (uint64_t)i);
             q = PQ_K_UPDATE;
         }
-        char name[16];
-        snprintf(name, sizeof(name), "dd%d", q);
-        PGresult *r = PQexecPrepared(c, name, p.n, p.values, p.lengths, p.formats, 1);
-        if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+        PGresult *r = raw_exec(c, q, &p, PGRES_TUPLES_OK, "raw upsert");
+        if (PQntuples(r) != 1)
             die("raw upsert", PQresultErrorMessage(r));
         PQclear(r);
         raw_us[i] = (bench_now_s() - t1) * 1e6;

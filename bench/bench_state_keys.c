@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "ddata.h"
+#include "bench_state.h"
 #include "store/fs_backend.h"
 #include "store/sqlite_backend.h"
 #include "store/state_store.h"
@@ -25,54 +25,41 @@
 #define FS_N 5000
 #define ROUNDS 5
 
-static dd_state_store *fill(int backend, const char *path, int n)
+static dd_state_store *fill(uint32_t backend, const char *path, int n)
 {
-    dd_store_options o = DD_STORE_OPTIONS_INIT;
-    o.backend = (uint32_t)backend;
-    o.path = path;
-    o.sync = DD_SYNC_OFF;
-    dd_state_store *s = NULL;
-    if (dd_state_store_open(&s, &o) != DD_OK) {
-        fprintf(stderr, "open %s: %s\n", path, dd_error_last()->message);
-        exit(1);
-    }
+    dd_state_store *s = bench_state_open(backend, path, DD_SYNC_OFF);
     uint8_t value[64];
     memset(value, 'v', sizeof(value));
     char key[32];
     for (int i = 0; i < n; i++) {
         int len = snprintf(key, sizeof(key), "key/%08d", i);
-        if (dd_state_store_upsert(NULL, s, (const uint8_t *)key, (size_t)len, dd_any_revision(),
-                                  value, sizeof(value)) != DD_OK) {
-            fprintf(stderr, "upsert: %s\n", dd_error_last()->message);
-            exit(1);
-        }
+        bench_must(dd_state_store_upsert(NULL, s, (const uint8_t *)key, (size_t)len,
+                                         dd_any_revision(), value, sizeof(value)),
+                   "upsert");
     }
     return s;
+}
+
+/* One walk through the public cursor: every key, or every record. */
+static int walk_once(void *store, int keys_only, double *elapsed_s)
+{
+    dd_journal_cursor *c = NULL;
+    double t0 = bench_now_s();
+    int rc = keys_only ? dd_state_store_keys(&c, store, NULL, 0)
+                       : dd_state_store_range(&c, store, NULL, 0, INT64_MAX);
+    dd_journal_event ev;
+    int seen = 0;
+    while (rc == DD_OK && (rc = dd_journal_cursor_next(&ev, c)) == DD_OK)
+        seen++;
+    *elapsed_s = bench_now_s() - t0;
+    dd_journal_cursor_close(c);
+    return seen;
 }
 
 /* Best of ROUNDS walks through the public cursor; items per second. */
 static double walk_rate(dd_state_store *s, int keys_only, int n)
 {
-    double best = 0;
-    for (int r = 0; r < ROUNDS; r++) {
-        dd_journal_cursor *c = NULL;
-        double t0 = bench_now_s();
-        int rc = keys_only ? dd_state_store_keys(&c, s, NULL, 0)
-                           : dd_state_store_range(&c, s, NULL, 0, INT64_MAX);
-        dd_journal_event ev;
-        int seen = 0;
-        while (rc == DD_OK && (rc = dd_journal_cursor_next(&ev, c)) == DD_OK)
-            seen++;
-        double dt = bench_now_s() - t0;
-        dd_journal_cursor_close(c);
-        if (seen != n) {
-            fprintf(stderr, "walk saw %d of %d\n", seen, n);
-            exit(1);
-        }
-        if (n / dt > best)
-            best = n / dt;
-    }
-    return best;
+    return bench_best_rate(ROUNDS, n, "walk", walk_once, s, keys_only);
 }
 
 static int count_one(void *ctx, const uint8_t *key, size_t key_len, uint64_t revision,
@@ -81,6 +68,17 @@ static int count_one(void *ctx, const uint8_t *key, size_t key_len, uint64_t rev
     (void)key, (void)key_len, (void)revision, (void)state, (void)state_len;
     ++*(int *)ctx;
     return 0;
+}
+
+/* One core scan of every record (there is one way). */
+static int core_scan_once(void *store, int way, double *elapsed_s)
+{
+    (void)way;
+    int seen = 0;
+    double t0 = bench_now_s();
+    state_store_scan(store, NULL, 0, count_one, &seen);
+    *elapsed_s = bench_now_s() - t0;
+    return seen;
 }
 
 /* Best of ROUNDS core scans of the same file; records per second. */
@@ -100,19 +98,7 @@ static double scan_rate(int backend, const char *path, int n)
         fprintf(stderr, "core open %s failed\n", path);
         exit(1);
     }
-    double best = 0;
-    for (int r = 0; r < ROUNDS; r++) {
-        int seen = 0;
-        double t0 = bench_now_s();
-        state_store_scan(s, NULL, 0, count_one, &seen);
-        double dt = bench_now_s() - t0;
-        if (seen != n) {
-            fprintf(stderr, "scan saw %d of %d\n", seen, n);
-            exit(1);
-        }
-        if (n / dt > best)
-            best = n / dt;
-    }
+    double best = bench_best_rate(ROUNDS, n, "scan", core_scan_once, s, 0);
     state_store_close(s);
     return best;
 }
@@ -138,7 +124,5 @@ int main(void)
     dd_state_store_close(s);
     bench_report_vs("state.keys.fs", "keys/s", keys, scan_rate(DD_BACKEND_FS, fsdir, FS_N), true);
 
-    char cmd[400];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : 1;
+    return bench_remove_dir(dir) == 0 ? 0 : 1;
 }

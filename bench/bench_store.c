@@ -518,9 +518,7 @@ int main(int argc, char **argv)
     bench_checksums();
     bench_state();
 done:;
-    char cmd[320];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
+    if (bench_remove_dir(dir) != 0)
         fprintf(stderr, "bench_store: could not remove %s\n", dir);
     return 0;
 }

@@ -71,6 +71,15 @@ uint64_t bench_rss_bytes(void)
     return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
+int bench_remove_dir(const char *dir)
+{
+    char cmd[4200];
+    int n = snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (n < 0 || (size_t)n >= sizeof(cmd))
+        return -1;
+    return system(cmd) == 0 ? 0 : -1;
+}
+
 void bench_peer_run(bench_peer *p, const char *cmd)
 {
     p->n = 0;

@@ -23,6 +23,10 @@ double bench_percentile(double *samples, uint64_t n, double p);
 /* The process's resident set size in bytes (from /proc/self/statm). */
 uint64_t bench_rss_bytes(void);
 
+/* Removes the directory `dir` a benchmark made (mkdtemp) and everything in
+ * it; 0 when that worked. */
+int bench_remove_dir(const char *dir);
+
 /* A peer's figures: the JSON lines another program printed, by name. */
 #define BENCH_PEER_MAX 32
 typedef struct bench_peer {

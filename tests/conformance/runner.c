@@ -23,16 +23,6 @@ static char failure[1024];
 /* Records why the case failed; -1. */
 #define fail(...) conf_fail(failure, sizeof failure, __VA_ARGS__)
 
-static int type_of_name(const char *name)
-{
-    for (uint32_t t = 1; t < 64; t++) {
-        const char *n = dd_crdt_type_name(t);
-        if (n && strcmp(n, name) == 0)
-            return (int)t;
-    }
-    return -1;
-}
-
 static int kind_of_name(const char *name)
 {
     static const char *const kinds[] = {"",      "increment", "decrement", "add",   "remove",
@@ -84,9 +74,9 @@ static int build_op(const cJSON *j, opbuf *b, int level)
         op->value = b->vals[level];
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(j, "value_type"))) {
-        if (!cJSON_IsString(it) || type_of_name(it->valuestring) < 0)
+        if (!cJSON_IsString(it) || conf_type_of_name(it->valuestring) < 0)
             return fail("unknown value_type");
-        op->value_type = (uint32_t)type_of_name(it->valuestring);
+        op->value_type = (uint32_t)conf_type_of_name(it->valuestring);
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(j, "nested"))) {
         if (build_op(it, b, level + 1))
@@ -173,13 +163,14 @@ static int run_case(const cJSON *c)
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(c, "type");
     const cJSON *nrep = cJSON_GetObjectItemCaseSensitive(c, "replicas");
     const cJSON *steps = cJSON_GetObjectItemCaseSensitive(c, "steps");
-    if (!cJSON_IsString(type) || type_of_name(type->valuestring) < 0 || !cJSON_IsNumber(nrep) ||
-        nrep->valueint < 1 || nrep->valueint > MAX_REPLICAS || !cJSON_IsArray(steps))
+    if (!cJSON_IsString(type) || conf_type_of_name(type->valuestring) < 0 ||
+        !cJSON_IsNumber(nrep) || nrep->valueint < 1 || nrep->valueint > MAX_REPLICAS ||
+        !cJSON_IsArray(steps))
         return fail("case needs type, replicas (1..8) and steps");
     int n = nrep->valueint, rc = 0;
     dd_crdt *rep[MAX_REPLICAS] = {0};
     for (int i = 0; i < n; i++)
-        if (dd_crdt_new(&rep[i], (uint32_t)type_of_name(type->valuestring)))
+        if (dd_crdt_new(&rep[i], (uint32_t)conf_type_of_name(type->valuestring)))
             return fail("dd_crdt_new: %s", dd_error_last()->message);
     int index = 0;
     const cJSON *s;

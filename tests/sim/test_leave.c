@@ -41,7 +41,8 @@ static void on_event(void *ctx, uint32_t node, const engine_event *ev)
 static const engine_pattern durable_keys[] = {{(const uint8_t *)"d-", 2, true}};
 
 /* Three nodes that know each other; digest gossip only (no deltas), so a
- * write on the leaver reaches the others only through its hand-off. */
+ * write on the leaver reaches the others only through its hand-off. Fails
+ * the test when the simulator cannot start. */
 static sim *cluster(watch *w)
 {
     sim_config c;
@@ -57,8 +58,8 @@ static sim *cluster(watch *w)
     c.write_behind = true;
     c.write_behind_interval_ms = 3600000; /* only an explicit flush writes */
     sim *s = NULL;
-    if (sim_new(&s, &c) != ST_OK)
-        return NULL;
+    ASSERT_MSG(sim_new(&s, &c) == ST_OK, "seed %" PRIu64 ": the simulator did not start",
+               test_seed());
     sim_run(s, 10000);
     memset(w, 0, sizeof(*w));
     w->s = s;
@@ -82,7 +83,6 @@ TEST(test_leaving_node_is_removed_within_one_gossip_interval_without_down)
 {
     watch w;
     sim *s = cluster(&w);
-    ASSERT(s);
     for (uint32_t i = 0; i < 2; i++) {
         engine_member_state st;
         ASSERT_OK(engine_member_state_of(sim_node_at(s, i)->e, "n2", &st));
@@ -117,7 +117,6 @@ TEST(test_leaving_node_hands_off_writes_and_flushes_write_behind_keys)
 {
     watch w;
     sim *s = cluster(&w);
-    ASSERT(s);
     ASSERT_OK(sim_increment(s, 0, "d-shared", 2));
     ASSERT_OK(sim_increment(s, 2, "d-shared", 5));
     ASSERT_OK(sim_increment(s, 2, "d-only-n2", 7));
@@ -146,7 +145,6 @@ TEST(test_node_that_left_refuses_writes_and_a_second_leave)
 {
     watch w;
     sim *s = cluster(&w);
-    ASSERT(s);
     engine *e = sim_node_at(s, 2)->e;
     ASSERT(!engine_has_left(e));
     ASSERT_OK(engine_leave(e, sim_node_now(s, 2)));
@@ -168,7 +166,6 @@ TEST(test_node_that_left_rejoins_with_a_new_incarnation)
 {
     watch w;
     sim *s = cluster(&w);
-    ASSERT(s);
     ASSERT_OK(engine_leave(sim_node_at(s, 2)->e, sim_node_now(s, 2)));
     sim_run(s, GOSSIP_MS);
     ASSERT_OK(sim_restart(s, 2, true));
@@ -190,7 +187,6 @@ TEST(test_malformed_leave_message_is_rejected_and_changes_nothing)
 {
     watch w;
     sim *s = cluster(&w);
-    ASSERT(s);
     engine *e = sim_node_at(s, 0)->e;
     /* magic, version, WIRE_LEAVE (14), incarnation 1, then the body */
     const uint8_t bad_phase[] = {0xDD, 1, 14, 1, 3};
@@ -212,7 +208,6 @@ TEST(test_leave_announcement_is_repeated_until_acknowledged_under_message_loss)
 {
     watch w;
     sim *s = cluster(&w);
-    ASSERT(s);
     sim_set_faults(s, 40, 10); /* 40% of messages lost, 10% duplicated */
     ASSERT_OK(engine_leave(sim_node_at(s, 2)->e, sim_node_now(s, 2)));
     sim_run(s, 20 * GOSSIP_MS);

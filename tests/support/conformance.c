@@ -1,7 +1,8 @@
 /*
  * The conformance runners' shared plumbing (see conformance.h): file
- * reading, SCHEMA.md's byte strings, status names, the known-failures list
- * and the loop over an area's vector files. Public header and libcjson only.
+ * reading, SCHEMA.md's byte strings, status and type names, the loop over a
+ * case's steps, the known-failures list and the loop over an area's vector
+ * files. Public header and libcjson only.
  */
 #include "conformance.h"
 
@@ -55,6 +56,66 @@ int conf_status_of_name(const char *name)
         if (strcmp(dd_status_name(c), name) == 0)
             return c;
     return 1;
+}
+
+int conf_type_of_name(const char *name)
+{
+    for (uint32_t t = 1; t < 64; t++) {
+        const char *n = dd_crdt_type_name(t);
+        if (n && strcmp(n, name) == 0)
+            return (int)t;
+    }
+    return -1;
+}
+
+int conf_play_steps(const char *area, const char *file, const char *name, const cJSON *c,
+                    conf_step_fn do_step, void *run, const char *failure)
+{
+    int s = 0;
+    const cJSON *step;
+    cJSON_ArrayForEach(step, conf_get(c, "steps"))
+    {
+        if (do_step(run, step)) {
+            const cJSON *op = conf_get(step, "op");
+            fprintf(stderr, "  %s/%s: %s: step %d (%s): %s\n", area, file, name, s,
+                    cJSON_IsString(op) ? op->valuestring : "?", failure);
+            return 1;
+        }
+        s++;
+    }
+    return 0;
+}
+
+/* A status step: the call and where both it and the check write why. */
+typedef struct status_step {
+    conf_call_fn call;
+    void *run;
+    char *msg;
+    size_t cap;
+} status_step;
+
+static int play_status_step(void *ctx, const cJSON *step)
+{
+    const status_step *s = ctx;
+    const cJSON *op = conf_get(step, "op");
+    if (!cJSON_IsString(op))
+        return conf_fail(s->msg, s->cap, "step without op");
+    const cJSON *es = conf_get(step, "expect_status");
+    int want = cJSON_IsString(es) ? conf_status_of_name(es->valuestring) : DD_OK;
+    int rc = s->call(s->run, step, op->valuestring);
+    if (rc == 1)
+        return -1;
+    if (rc != want)
+        return conf_fail(s->msg, s->cap, "status %s (%s), expected %s", dd_status_name(rc),
+                         dd_error_last()->message, dd_status_name(want));
+    return 0;
+}
+
+int conf_play_status_steps(const char *area, const char *file, const char *name, const cJSON *c,
+                           conf_call_fn call, void *run, char *failure, size_t cap)
+{
+    status_step s = {call, run, failure, cap};
+    return conf_play_steps(area, file, name, c, play_status_step, &s, failure);
 }
 
 static int b64_digit(char c)

@@ -1,8 +1,9 @@
 /*
  * Helpers shared by the C runners of the conformance vectors
- * (tests/conformance/runner.c for crdt/, tests/c/abi/test_owned_conformance.c
- * and test_store_conformance.c): reading a vector file, the byte-string
- * encoding of SCHEMA.md, status names, and the known-failures list.
+ * (tests/conformance/runner.c for crdt/, tests/c/abi/test_owned_conformance.c,
+ * test_store_conformance.c and test_replicator_conformance.c): reading a
+ * vector file, the byte-string encoding of SCHEMA.md, status and CRDT type
+ * names, playing a case's steps, and the known-failures list.
  *
  * They see only the public header and libcjson, like the runners, so the
  * runner that links nothing but libddata.so can use them too; hence they
@@ -30,9 +31,34 @@ char *conf_read_file(const char *path, size_t *len);
 /* The status whose dd_status_name is `name`, or 1 (no status) when none. */
 int conf_status_of_name(const char *name);
 
+/* The CRDT type whose dd_crdt_type_name is `name`, or -1 when none. */
+int conf_type_of_name(const char *name);
+
 /* A JSON string (its UTF-8 bytes) or {"$bytes": base64} into buf (at most
  * cap bytes). NULL on success, else what was wrong. */
 const char *conf_bytes(const cJSON *v, uint8_t *buf, size_t cap, size_t *len);
+
+/* One step of a case: 0 when it passes, else nonzero after writing why
+ * into the case's failure message. */
+typedef int (*conf_step_fn)(void *run, const cJSON *step);
+
+/* Plays the "steps" of case c in order through do_step until one fails,
+ * and reports that one on stderr as
+ * "  <area>/<file>: <name>: step N (<op>): <failure>", where failure is the
+ * message the steps write into. 1 when a step failed, else 0. */
+int conf_play_steps(const char *area, const char *file, const char *name, const cJSON *c,
+                    conf_step_fn do_step, void *run, const char *failure);
+
+/* Calls the ABI function a step's "op" names; returns its status, or 1
+ * after writing why into the case's failure message. */
+typedef int (*conf_call_fn)(void *run, const cJSON *step, const char *op);
+
+/* conf_play_steps for cases whose every step calls its "op" through call
+ * (the store and replicator vectors): the status it returns must be the
+ * step's "expect_status", DD_OK when absent; failure (cap bytes) is the
+ * run's message, which call writes into too. */
+int conf_play_status_steps(const char *area, const char *file, const char *name, const cJSON *c,
+                           conf_call_fn call, void *run, char *failure, size_t cap);
 
 /* known_failures_c.txt: one case id per line, '#' starts a comment. A listed
  * case must fail; one that passes fails the run, so the list only shrinks. */

@@ -142,12 +142,16 @@ func (s *StateStore) Purge() error {
 	return call(unsafe.Pointer(s.p), func() C.int { return C.dd_state_store_purge(s.p) })
 }
 
-// readAll opens a cursor with open, reads it to DD_EDONE and closes it.
-func readAll(handle unsafe.Pointer, open func(**C.dd_journal_cursor) C.int) ([]Row, error) {
+// readAll opens a cursor with open, handing it bound (the prefix, start
+// key or pid the call takes) in C memory, reads it to DD_EDONE and closes it.
+func readAll(handle unsafe.Pointer, bound []byte, open func(c **C.dd_journal_cursor, p *C.uint8_t, n C.size_t) C.int) ([]Row, error) {
+	var m cmem
+	defer m.free()
+	p, n := m.bytes(bound)
 	var c *C.dd_journal_cursor
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	if err := callError(open(&c), handle); err != nil {
+	if err := callError(open(&c, p, n), handle); err != nil {
 		return nil, err
 	}
 	defer C.dd_journal_cursor_close(c)
@@ -177,18 +181,14 @@ func cursorNext(ev *C.dd_journal_event, c *C.dd_journal_cursor) C.int {
 
 // Keys is dd_state_store_keys read to the end.
 func (s *StateStore) Keys(prefix []byte) ([]Row, error) {
-	var m cmem
-	defer m.free()
-	p, n := m.bytes(prefix)
-	return readAll(unsafe.Pointer(s.p), func(c **C.dd_journal_cursor) C.int { return C.dd_state_store_keys(c, s.p, p, n) })
+	return readAll(unsafe.Pointer(s.p), prefix, func(c **C.dd_journal_cursor, p *C.uint8_t, n C.size_t) C.int {
+		return C.dd_state_store_keys(c, s.p, p, n)
+	})
 }
 
 // Range is dd_state_store_range read to the end.
 func (s *StateStore) Range(from []byte, count int64) ([]Row, error) {
-	var m cmem
-	defer m.free()
-	p, n := m.bytes(from)
-	return readAll(unsafe.Pointer(s.p), func(c **C.dd_journal_cursor) C.int {
+	return readAll(unsafe.Pointer(s.p), from, func(c **C.dd_journal_cursor, p *C.uint8_t, n C.size_t) C.int {
 		return C.dd_state_store_range(c, s.p, p, n, C.int64_t(count))
 	})
 }
@@ -214,10 +214,7 @@ func (j *Journal) Append(pid []byte, expectedSeq uint64, payloads [][]byte) erro
 
 // Pids is dd_journal_pids read to the end.
 func (j *Journal) Pids(after []byte, max uint64) ([]Row, error) {
-	var m cmem
-	defer m.free()
-	p, n := m.bytes(after)
-	return readAll(unsafe.Pointer(j.p), func(c **C.dd_journal_cursor) C.int {
+	return readAll(unsafe.Pointer(j.p), after, func(c **C.dd_journal_cursor, p *C.uint8_t, n C.size_t) C.int {
 		return C.dd_journal_pids(c, j.p, p, n, C.uint64_t(max))
 	})
 }

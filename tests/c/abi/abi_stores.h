@@ -1,6 +1,7 @@
 /*
  * Stores the ABI tests open in the test's temporary directory: a fresh
- * state store of each backend, and the options of a SQLite file. Shared by
+ * state store of each backend, the options of a SQLite file, and the one
+ * key ring the state store tests seal with. Shared by
  * the tests in this directory (a header, not a test: only test_*.c become
  * executables). Public header only.
  */
@@ -11,6 +12,20 @@
 
 #include "ddata.h"
 #include "test.h"
+
+/* A key ring of one key (id 1), made at the first call and kept for the
+ * whole test run: the tests only need some sealing key, and sharing it
+ * keeps each variant loop free of ring bookkeeping. Never freed. */
+static inline dd_keyring *shared_test_keyring(void)
+{
+    static dd_keyring *k;
+    if (!k) {
+        uint8_t key[32] = {7};
+        ASSERT_OK(dd_keyring_new(&k));
+        ASSERT_OK(dd_keyring_add_key(k, 1, key, 32));
+    }
+    return k;
+}
 
 /* A fresh state store of backend variant % 3 + 1 (memory, SQLite, fs), its
  * files (if any) under a new name beginning with `prefix`, sealed with k

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conformance.h"
+#include "conformance_test.h"
 #include "ddata.h"
 #include "test.h"
 
@@ -220,8 +220,9 @@ static int find_event(run *r, dd_owned *h, int idx, const cJSON *step, bool *fou
     return 0;
 }
 
-static int do_step(run *r, const cJSON *step)
+static int do_step(void *ctx, const cJSON *step)
 {
+    run *r = ctx;
     const char *op = str(step, "op", "");
     int idx = node_index(r, num(step, "node", 0));
     dd_owned *h = idx >= 0 ? r->h[idx] : NULL;
@@ -361,26 +362,12 @@ static int play_case(const char *file, const char *name, const cJSON *c)
     run r;
     memset(&r, 0, sizeof(r));
     r.types = conf_get(c, "types");
-    int s = 0, failed = 0;
-    const cJSON *step;
-    cJSON_ArrayForEach(step, conf_get(c, "steps"))
-    {
-        if (do_step(&r, step)) {
-            fprintf(stderr, "  owned/%s: %s: step %d (%s): %s\n", file, name, s,
-                    str(step, "op", "?"), r.failure);
-            failed = 1;
-            break;
-        }
-        s++;
-    }
+    int failed = conf_play_steps("owned", file, name, c, do_step, &r, r.failure);
     run_free(&r);
     return failed;
 }
 
 TEST(test_owned_conformance_vectors_pass)
 {
-    conf_tally t;
-    ASSERT_MSG(conf_run_area("owned", play_case, &t) == 0, "cannot read the owned vectors");
-    ASSERT(t.files > 0 && t.cases > 0);
-    ASSERT_EQ_INT(t.failures, 0);
+    expect_conformance_area_passes("owned", play_case);
 }

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "conformance.h"
+#include "conformance_test.h"
 #include "ddata.h"
 #include "test.h"
 
@@ -258,16 +258,6 @@ static int step_release(run *r, const cJSON *s)
     return 0;
 }
 
-static int type_of_name(const char *name)
-{
-    for (uint32_t t = 1; t < 64; t++) {
-        const char *n = dd_crdt_type_name(t);
-        if (n && strcmp(n, name) == 0)
-            return (int)t;
-    }
-    return -1;
-}
-
 typedef struct flat_op {
     dd_op op;
     uint8_t key[MAX_BYTES], value[MAX_BYTES];
@@ -416,8 +406,9 @@ static int step_expect_keys(run *r, node *n, const cJSON *s)
 
 /* Runs one step; its status (compared with expect_status), or 1 when the
  * runner failed (r->failure set). */
-static int call(run *r, const cJSON *s, const char *op)
+static int call(void *ctx, const cJSON *s, const char *op)
 {
+    run *r = ctx;
     if (strcmp(op, "run") == 0)
         return step_run(r, s) ? 1 : 0;
     if (strcmp(op, "release") == 0)
@@ -463,19 +454,19 @@ static int call(run *r, const cJSON *s, const char *op)
     if (strcmp(op, "update") == 0 || strcmp(op, "write") == 0) {
         const cJSON *type = conf_get(s, "type");
         flat_op f;
-        if (!cJSON_IsString(type) || type_of_name(type->valuestring) < 0) {
+        if (!cJSON_IsString(type) || conf_type_of_name(type->valuestring) < 0) {
             fail(r, "unknown type");
             return 1;
         }
         if (read_op(r, conf_get(s, "apply"), &f))
             return 1;
         if (op[0] == 'u')
-            return dd_replica_update(n->rep, key, klen, (uint32_t)type_of_name(type->valuestring),
-                                     &f.op);
+            return dd_replica_update(n->rep, key, klen,
+                                     (uint32_t)conf_type_of_name(type->valuestring), &f.op);
         uint64_t rid = 0;
-        return dd_replica_write(&rid, n->rep, key, klen, (uint32_t)type_of_name(type->valuestring),
-                                &f.op, (uint32_t)consistency_of(s), (uint32_t)num(s, "n", 0),
-                                num(s, "timeout_ms", 5000));
+        return dd_replica_write(
+            &rid, n->rep, key, klen, (uint32_t)conf_type_of_name(type->valuestring), &f.op,
+            (uint32_t)consistency_of(s), (uint32_t)num(s, "n", 0), num(s, "timeout_ms", 5000));
     }
     fail(r, "unknown op");
     return 1;
@@ -504,25 +495,8 @@ static int play_case(const char *file, const char *name, const cJSON *c)
             fprintf(stderr, "  replicator/%s: %s: %s\n", file, name, r->failure);
             failed = true;
         }
-    int si = 0;
-    cJSON_ArrayForEach(it, conf_get(c, "steps"))
-    {
-        if (failed)
-            break;
-        const cJSON *op = conf_get(it, "op"), *es = conf_get(it, "expect_status");
-        int want = cJSON_IsString(es) ? conf_status_of_name(es->valuestring) : DD_OK;
-        int rc =
-            cJSON_IsString(op) ? call(r, it, op->valuestring) : (fail(r, "step without op"), 1);
-        if (rc == 1 || rc != want) {
-            if (rc != 1)
-                fail(r, "status %s (%s), expected %s", dd_status_name(rc), dd_error_last()->message,
-                     dd_status_name(want));
-            fprintf(stderr, "  replicator/%s: %s: step %d (%s): %s\n", file, name, si,
-                    cJSON_IsString(op) ? op->valuestring : "?", r->failure);
-            failed = true;
-        }
-        si++;
-    }
+    failed = failed || conf_play_status_steps("replicator", file, name, c, call, r, r->failure,
+                                              sizeof(r->failure));
     for (int i = 0; i < r->nheld; i++)
         dd_buf_free(&r->held[i].msg);
     for (int i = 0; i < r->count; i++) {
@@ -535,9 +509,5 @@ static int play_case(const char *file, const char *name, const cJSON *c)
 
 TEST(test_replicator_conformance_vectors_pass)
 {
-    conf_tally t;
-    ASSERT_MSG(conf_run_area("replicator", play_case, &t) == 0,
-               "cannot read the replicator vectors");
-    ASSERT(t.files > 0 && t.cases > 0);
-    ASSERT_EQ_INT(t.failures, 0);
+    expect_conformance_area_passes("replicator", play_case);
 }

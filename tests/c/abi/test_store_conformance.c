@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conformance.h"
+#include "conformance_test.h"
 #include "ddata.h"
 #include "test.h"
 
@@ -110,8 +110,9 @@ static bool settled_by_absence(run *r, int *rc, const cJSON *expect, const char 
     return false;
 }
 
-static int call(run *r, const cJSON *step, const char *op)
+static int call(void *ctx, const cJSON *step, const char *op)
 {
+    run *r = ctx;
     blob key, value;
     const cJSON *expect = conf_get(step, "expect");
     int rc;
@@ -222,22 +223,6 @@ static int call(run *r, const cJSON *step, const char *op)
     return 1;
 }
 
-static int do_step(run *r, const cJSON *step)
-{
-    const cJSON *op = conf_get(step, "op");
-    if (!cJSON_IsString(op))
-        return fail(r, "step without op");
-    const cJSON *es = conf_get(step, "expect_status");
-    int want = cJSON_IsString(es) ? conf_status_of_name(es->valuestring) : DD_OK;
-    int rc = call(r, step, op->valuestring);
-    if (rc == 1)
-        return -1;
-    if (rc != want)
-        return fail(r, "status %s (%s), expected %s", dd_status_name(rc), dd_error_last()->message,
-                    dd_status_name(want));
-    return 0;
-}
-
 /* One case: a fresh in-memory store and journal play the steps until one
  * fails. */
 static int play_case(const char *file, const char *name, const cJSON *c)
@@ -245,21 +230,9 @@ static int play_case(const char *file, const char *name, const cJSON *c)
     run r;
     memset(&r, 0, sizeof(r));
     dd_store_options o = DD_STORE_OPTIONS_INIT;
-    bool failed = dd_state_store_open(&r.s, &o) != DD_OK || dd_journal_open(&r.j, &o) != DD_OK;
-    int s = 0;
-    const cJSON *step;
-    cJSON_ArrayForEach(step, conf_get(c, "steps"))
-    {
-        if (failed)
-            break;
-        if (do_step(&r, step)) {
-            const cJSON *op = conf_get(step, "op");
-            fprintf(stderr, "  store/%s: %s: step %d (%s): %s\n", file, name, s,
-                    cJSON_IsString(op) ? op->valuestring : "?", r.failure);
-            failed = true;
-        }
-        s++;
-    }
+    bool failed =
+        dd_state_store_open(&r.s, &o) != DD_OK || dd_journal_open(&r.j, &o) != DD_OK ||
+        conf_play_status_steps("store", file, name, c, call, &r, r.failure, sizeof(r.failure));
     dd_state_store_close(r.s);
     dd_journal_close(r.j);
     return failed;
@@ -267,8 +240,5 @@ static int play_case(const char *file, const char *name, const cJSON *c)
 
 TEST(test_store_conformance_vectors_pass)
 {
-    conf_tally t;
-    ASSERT_MSG(conf_run_area("store", play_case, &t) == 0, "cannot read the store vectors");
-    ASSERT(t.files > 0 && t.cases > 0);
-    ASSERT_EQ_INT(t.failures, 0);
+    expect_conformance_area_passes("store", play_case);
 }

@@ -10,21 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ddata.h"
-#include "test.h"
+#include "abi_stores.h"
 
 #define KEY(s) (const uint8_t *)(s), strlen(s)
-
-static dd_keyring *ring(void)
-{
-    static dd_keyring *k;
-    if (!k) {
-        uint8_t key[32] = {7};
-        ASSERT_OK(dd_keyring_new(&k));
-        ASSERT_OK(dd_keyring_add_key(k, 1, key, 32));
-    }
-    return k;
-}
 
 static void options_for(int variant, char *path, size_t n, dd_store_options *o)
 {
@@ -35,7 +23,7 @@ static void options_for(int variant, char *path, size_t n, dd_store_options *o)
     o->backend = (uint32_t)(variant % 3 + 1);
     o->path = o->backend == DD_BACKEND_MEMORY ? NULL : path;
     o->sync = DD_SYNC_OFF;
-    o->keyring = variant % 6 >= 3 ? ring() : NULL;
+    o->keyring = variant % 6 >= 3 ? shared_test_keyring() : NULL;
 }
 
 /* The user's table: a built-in engine's, as a version 1 table (so every

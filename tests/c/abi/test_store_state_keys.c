@@ -11,21 +11,11 @@
 
 #define KEY(s) (const uint8_t *)(s), strlen(s)
 
-static dd_keyring *ring(void)
-{
-    static dd_keyring *k;
-    if (!k) {
-        uint8_t key[32] = {7};
-        ASSERT_OK(dd_keyring_new(&k));
-        ASSERT_OK(dd_keyring_add_key(k, 1, key, 32));
-    }
-    return k;
-}
-
 /* variant % 3 picks memory, SQLite, fs; variant >= 3 seals. */
 static dd_state_store *open_store(int variant)
 {
-    return open_variant_store("keys", variant, variant >= 3 ? ring() : NULL, DD_SYNC_OFF);
+    return open_variant_store("keys", variant, variant >= 3 ? shared_test_keyring() : NULL,
+                              DD_SYNC_OFF);
 }
 
 static void put(dd_state_store *s, const char *key, const char *value)

@@ -51,6 +51,22 @@ static void mode_dir(char *dir, size_t n, int v, int generic, const char *name)
     for (int m = 0; m < 2; m++)                                                                    \
         for (char dir[1024], once_ = (mode_dir(dir, sizeof(dir), v, m, name), 1); once_; once_ = 0)
 
+/* A test whose body runs on a fresh store `s` once per engine, sealing and
+ * mode (native or generic), and closes it after; a body that must reopen
+ * its store writes the loop out instead. */
+#define STORE_MODE_TEST(test_name, dir_name)                                                       \
+    static void test_name##_on(state_store *s);                                                    \
+    TEST(test_name)                                                                                \
+    {                                                                                              \
+        FOR_EACH_MODE(v, m, dir, dir_name)                                                         \
+        {                                                                                          \
+            state_store *s = open_mode(v, dir, m);                                                 \
+            test_name##_on(s);                                                                     \
+            state_store_close(s);                                                                  \
+        }                                                                                          \
+    }                                                                                              \
+    static void test_name##_on(state_store *s)
+
 typedef struct seen {
     char keys[32][16];
     size_t lens[32];
@@ -91,166 +107,156 @@ static void put_names(state_store *s, const char *const *keys, int n)
         put(s, K(keys[i]), keys[i]);
 }
 
-TEST(test_scan_excludes_start_and_stops_at_end)
+STORE_MODE_TEST(test_scan_excludes_start_and_stops_at_end, "bounds")
 {
-    FOR_EACH_MODE(v, m, dir, "bounds")
-    {
-        state_store *s = open_mode(v, dir, m);
-        const char *keys[] = {"k5", "k1", "k9", "k3", "k7", "k2", "k4", "k6", "k8"};
-        put_names(s, keys, 9);
-        state_bounds b = {0};
-        b.start = (const uint8_t *)"k3";
-        b.start_len = 2;
-        b.start_exclusive = 1;
-        b.end = (const uint8_t *)"k7";
-        b.end_len = 2;
-        seen c = {0};
-        ASSERT_OK(state_store_scan_range(s, &b, see, &c));
-        const char *fwd[] = {"k4", "k5", "k6"};
-        size_t two[] = {2, 2, 2, 2};
-        expect_keys(&c, fwd, two, 3);
+    const char *keys[] = {"k5", "k1", "k9", "k3", "k7", "k2", "k4", "k6", "k8"};
+    put_names(s, keys, 9);
+    state_bounds b = {0};
+    b.start = (const uint8_t *)"k3";
+    b.start_len = 2;
+    b.start_exclusive = 1;
+    b.end = (const uint8_t *)"k7";
+    b.end_len = 2;
+    seen c = {0};
+    ASSERT_OK(state_store_scan_range(s, &b, see, &c));
+    const char *fwd[] = {"k4", "k5", "k6"};
+    size_t two[] = {2, 2, 2, 2};
+    expect_keys(&c, fwd, two, 3);
 
-        b.end_inclusive = 1;
-        b.reverse = 1;
-        b.limit = 2;
-        memset(&c, 0, sizeof(c));
-        ASSERT_OK(state_store_scan_range(s, &b, see, &c));
-        const char *rev[] = {"k7", "k6"};
-        expect_keys(&c, rev, two, 2);
-        state_store_close(s);
-    }
+    b.end_inclusive = 1;
+    b.reverse = 1;
+    b.limit = 2;
+    memset(&c, 0, sizeof(c));
+    ASSERT_OK(state_store_scan_range(s, &b, see, &c));
+    const char *rev[] = {"k7", "k6"};
+    expect_keys(&c, rev, two, 2);
 }
 
-TEST(test_scan_prefix_bound_with_ff_bytes)
+STORE_MODE_TEST(test_scan_prefix_bound_with_ff_bytes, "ffprefix")
 {
-    FOR_EACH_MODE(v, m, dir, "ffprefix")
-    {
-        state_store *s = open_mode(v, dir, m);
-        put(s, K("a"), "x");
-        put(s, KB("a\xff"), "x");
-        put(s, KB("a\xff\x01"), "x");
-        put(s, KB("a\xff\xff"), "x");
-        put(s, K("b"), "x");
-        put(s, KB("\xff"), "x");
-        put(s, KB("\xff\xff\x02"), "x");
-        state_bounds b = {0};
-        bytes scratch = BYTES_INIT;
-        ASSERT_OK(state_bounds_clip_prefix(&b, KB("a\xff"), &scratch));
-        seen c = {0};
-        ASSERT_OK(state_store_scan_range(s, &b, see, &c));
-        const char *want[] = {"a\xff", "a\xff\x01", "a\xff\xff"};
-        size_t lens[] = {2, 3, 3};
-        expect_keys(&c, want, lens, 3);
+    put(s, K("a"), "x");
+    put(s, KB("a\xff"), "x");
+    put(s, KB("a\xff\x01"), "x");
+    put(s, KB("a\xff\xff"), "x");
+    put(s, K("b"), "x");
+    put(s, KB("\xff"), "x");
+    put(s, KB("\xff\xff\x02"), "x");
+    state_bounds b = {0};
+    bytes scratch = BYTES_INIT;
+    ASSERT_OK(state_bounds_clip_prefix(&b, KB("a\xff"), &scratch));
+    seen c = {0};
+    ASSERT_OK(state_store_scan_range(s, &b, see, &c));
+    const char *want[] = {"a\xff", "a\xff\x01", "a\xff\xff"};
+    size_t lens[] = {2, 3, 3};
+    expect_keys(&c, want, lens, 3);
 
-        /* All 0xFF: no upper key exists, every key above extends it. */
-        state_bounds all = {0};
-        all.reverse = 1;
-        ASSERT_OK(state_bounds_clip_prefix(&all, KB("\xff"), &scratch));
-        memset(&c, 0, sizeof(c));
-        ASSERT_OK(state_store_scan_range(s, &all, see, &c));
-        const char *ff[] = {"\xff\xff\x02", "\xff"};
-        size_t fflens[] = {3, 1};
-        expect_keys(&c, ff, fflens, 2);
-        bytes_free(&scratch);
-        state_store_close(s);
-    }
+    /* All 0xFF: no upper key exists, every key above extends it. */
+    state_bounds all = {0};
+    all.reverse = 1;
+    ASSERT_OK(state_bounds_clip_prefix(&all, KB("\xff"), &scratch));
+    memset(&c, 0, sizeof(c));
+    ASSERT_OK(state_store_scan_range(s, &all, see, &c));
+    const char *ff[] = {"\xff\xff\x02", "\xff"};
+    size_t fflens[] = {3, 1};
+    expect_keys(&c, ff, fflens, 2);
+    bytes_free(&scratch);
 }
 
-TEST(test_scan_carries_values_unless_keys_only)
+STORE_MODE_TEST(test_scan_carries_values_unless_keys_only, "values")
 {
-    FOR_EACH_MODE(v, m, dir, "values")
-    {
-        state_store *s = open_mode(v, dir, m);
-        put(s, K("c/1"), "hello");
-        put(s, K("c/2"), "world!");
-        state_bounds b = {0};
-        seen c = {0};
-        ASSERT_OK(state_store_scan_range(s, &b, see, &c));
-        ASSERT_EQ_INT(c.n, 2);
-        ASSERT_EQ_U64(c.state_lens[0], 5);
-        ASSERT_EQ_U64(c.state_lens[1], 6);
-        b.keys_only = 1;
-        memset(&c, 0, sizeof(c));
-        ASSERT_OK(state_store_scan_range(s, &b, see, &c));
-        ASSERT_EQ_INT(c.n, 2);
-        ASSERT_EQ_U64(c.state_lens[0], 0);
-        state_store_close(s);
-    }
+    put(s, K("c/1"), "hello");
+    put(s, K("c/2"), "world!");
+    state_bounds b = {0};
+    seen c = {0};
+    ASSERT_OK(state_store_scan_range(s, &b, see, &c));
+    ASSERT_EQ_INT(c.n, 2);
+    ASSERT_EQ_U64(c.state_lens[0], 5);
+    ASSERT_EQ_U64(c.state_lens[1], 6);
+    b.keys_only = 1;
+    memset(&c, 0, sizeof(c));
+    ASSERT_OK(state_store_scan_range(s, &b, see, &c));
+    ASSERT_EQ_INT(c.n, 2);
+    ASSERT_EQ_U64(c.state_lens[0], 0);
 }
 
-TEST(test_last_by_prefix_ignores_other_prefixes)
+STORE_MODE_TEST(test_last_by_prefix_ignores_other_prefixes, "lastprefix")
 {
-    FOR_EACH_MODE(v, m, dir, "lastprefix")
-    {
-        state_store *s = open_mode(v, dir, m);
-        const char *keys[] = {"a/1", "a/2", "b/1", "c"};
-        put_names(s, keys, 4);
-        bytes key = BYTES_INIT, val = BYTES_INIT;
-        uint64_t rev = 0;
-        ASSERT_OK(state_store_last_prefix(s, K("a/"), &key, &rev, &val));
-        ASSERT_MEM_EQ(key.data, key.len, "a/2", 3);
-        ASSERT_MEM_EQ(val.data, val.len, "a/2", 3);
-        ASSERT_EQ_U64(rev, 1);
-        ASSERT_OK(state_store_last_prefix(s, K("b/"), &key, NULL, NULL));
-        ASSERT_MEM_EQ(key.data, key.len, "b/1", 3);
-        ASSERT_STATUS(state_store_last_prefix(s, K("z"), &key, NULL, NULL), ST_ENOTFOUND);
-        ASSERT_OK(state_store_last_prefix(s, NULL, 0, &key, NULL, NULL));
-        ASSERT_MEM_EQ(key.data, key.len, "c", 1);
-        bytes_free(&key);
-        bytes_free(&val);
-        state_store_close(s);
-    }
+    const char *keys[] = {"a/1", "a/2", "b/1", "c"};
+    put_names(s, keys, 4);
+    bytes key = BYTES_INIT, val = BYTES_INIT;
+    uint64_t rev = 0;
+    ASSERT_OK(state_store_last_prefix(s, K("a/"), &key, &rev, &val));
+    ASSERT_MEM_EQ(key.data, key.len, "a/2", 3);
+    ASSERT_MEM_EQ(val.data, val.len, "a/2", 3);
+    ASSERT_EQ_U64(rev, 1);
+    ASSERT_OK(state_store_last_prefix(s, K("b/"), &key, NULL, NULL));
+    ASSERT_MEM_EQ(key.data, key.len, "b/1", 3);
+    ASSERT_STATUS(state_store_last_prefix(s, K("z"), &key, NULL, NULL), ST_ENOTFOUND);
+    ASSERT_OK(state_store_last_prefix(s, NULL, 0, &key, NULL, NULL));
+    ASSERT_MEM_EQ(key.data, key.len, "c", 1);
+    bytes_free(&key);
+    bytes_free(&val);
 }
 
-TEST(test_purge_by_prefix_leaves_other_prefixes)
+STORE_MODE_TEST(test_purge_by_prefix_leaves_other_prefixes, "purgeprefix")
 {
-    FOR_EACH_MODE(v, m, dir, "purgeprefix")
-    {
-        state_store *s = open_mode(v, dir, m);
-        const char *keys[] = {"a", "a/1", "a/2", "ab", "b/1"};
-        put_names(s, keys, 5);
-        put(s, KB("\xff\x01"), "x");
-        ASSERT_OK(state_store_purge_prefix(s, K("a/")));
-        state_bounds all = {0};
-        seen c = {0};
-        ASSERT_OK(state_store_scan_range(s, &all, see, &c));
-        const char *left[] = {"a", "ab", "b/1", "\xff\x01"};
-        size_t lens[] = {1, 2, 3, 2};
-        expect_keys(&c, left, lens, 4);
-        ASSERT_OK(state_store_purge_prefix(s, KB("\xff")));
-        memset(&c, 0, sizeof(c));
-        ASSERT_OK(state_store_scan_range(s, &all, see, &c));
-        expect_keys(&c, left, lens, 3);
-        state_store_close(s);
-    }
+    const char *keys[] = {"a", "a/1", "a/2", "ab", "b/1"};
+    put_names(s, keys, 5);
+    put(s, KB("\xff\x01"), "x");
+    ASSERT_OK(state_store_purge_prefix(s, K("a/")));
+    state_bounds all = {0};
+    seen c = {0};
+    ASSERT_OK(state_store_scan_range(s, &all, see, &c));
+    const char *left[] = {"a", "ab", "b/1", "\xff\x01"};
+    size_t lens[] = {1, 2, 3, 2};
+    expect_keys(&c, left, lens, 4);
+    ASSERT_OK(state_store_purge_prefix(s, KB("\xff")));
+    memset(&c, 0, sizeof(c));
+    ASSERT_OK(state_store_scan_range(s, &all, see, &c));
+    expect_keys(&c, left, lens, 3);
 }
 
-TEST(test_batch_applies_upserts_and_deletes_together)
+STORE_MODE_TEST(test_batch_applies_upserts_and_deletes_together, "batch")
 {
-    FOR_EACH_MODE(v, m, dir, "batch")
-    {
-        state_store *s = open_mode(v, dir, m);
-        put(s, K("x"), "x1");
-        put(s, K("y"), "y1");
-        state_op ops[] = {
-            {STATE_OP_UPSERT, K("x"), 1, K("x2")},
-            {STATE_OP_DELETE, K("y"), 1, NULL, 0},
-            {STATE_OP_UPSERT, K("z"), STATE_ANY_REVISION, K("z1")},
-            {STATE_OP_UPSERT, K("w"), 0, K("w1")},
-            {STATE_OP_DELETE, K("never"), STATE_ANY_REVISION, NULL, 0},
-        };
-        uint64_t revs[5] = {9, 9, 9, 9, 9};
-        ASSERT_OK(state_store_batch(s, ops, 5, revs));
-        ASSERT_EQ_U64(revs[0], 2);
-        ASSERT_EQ_U64(revs[1], 0);
-        ASSERT_EQ_U64(revs[2], 1);
-        ASSERT_EQ_U64(revs[3], 1);
-        expect_state(s, "x", 2, "x2");
-        expect_state(s, "z", 1, "z1");
-        expect_state(s, "w", 1, "w1");
-        ASSERT_STATUS(state_store_get(s, K("y"), NULL, NULL), ST_ENOTFOUND);
-        state_store_close(s);
-    }
+    put(s, K("x"), "x1");
+    put(s, K("y"), "y1");
+    state_op ops[] = {
+        {STATE_OP_UPSERT, K("x"), 1, K("x2")},
+        {STATE_OP_DELETE, K("y"), 1, NULL, 0},
+        {STATE_OP_UPSERT, K("z"), STATE_ANY_REVISION, K("z1")},
+        {STATE_OP_UPSERT, K("w"), 0, K("w1")},
+        {STATE_OP_DELETE, K("never"), STATE_ANY_REVISION, NULL, 0},
+    };
+    uint64_t revs[5] = {9, 9, 9, 9, 9};
+    ASSERT_OK(state_store_batch(s, ops, 5, revs));
+    ASSERT_EQ_U64(revs[0], 2);
+    ASSERT_EQ_U64(revs[1], 0);
+    ASSERT_EQ_U64(revs[2], 1);
+    ASSERT_EQ_U64(revs[3], 1);
+    expect_state(s, "x", 2, "x2");
+    expect_state(s, "z", 1, "z1");
+    expect_state(s, "w", 1, "w1");
+    ASSERT_STATUS(state_store_get(s, K("y"), NULL, NULL), ST_ENOTFOUND);
+}
+
+/* The store the failing batches start from (a1 and b1, each at revision
+ * 1), and the batch they refuse or interrupt: a to a2 (revision 2), b
+ * deleted, c created (revision 1). */
+static void put_a1_b1(state_store *s)
+{
+    put(s, K("a"), "a1");
+    put(s, K("b"), "b1");
+}
+
+/* Writes that batch into ops[0..2]. */
+static void batch_over_a1_b1(state_op ops[3])
+{
+    const state_op batch[] = {
+        {STATE_OP_UPSERT, K("a"), 1, K("a2")},
+        {STATE_OP_DELETE, K("b"), 1, NULL, 0},
+        {STATE_OP_UPSERT, K("c"), 0, K("c1")},
+    };
+    memcpy(ops, batch, sizeof(batch));
 }
 
 TEST(test_batch_conflict_writes_nothing_even_after_reopen)
@@ -258,14 +264,10 @@ TEST(test_batch_conflict_writes_nothing_even_after_reopen)
     FOR_EACH_MODE(v, m, dir, "batchconflict")
     {
         state_store *s = open_mode(v, dir, m);
-        put(s, K("a"), "a1");
-        put(s, K("b"), "b1");
-        state_op ops[] = {
-            {STATE_OP_UPSERT, K("a"), 1, K("a2")},
-            {STATE_OP_DELETE, K("b"), 1, NULL, 0},
-            {STATE_OP_UPSERT, K("c"), 0, K("c1")},
-            {STATE_OP_UPSERT, K("d"), 5, K("d?")},
-        };
+        put_a1_b1(s);
+        state_op ops[4];
+        batch_over_a1_b1(ops);
+        ops[3] = (state_op){STATE_OP_UPSERT, K("d"), 5, K("d?")}; /* the conflict */
         ASSERT_STATUS(state_store_batch(s, ops, 4, NULL), ST_ECONFLICT);
         ASSERT_MSG(strstr(error_message(), "op 3") != NULL, "message: %s", error_message());
         for (int round = 0; round < 2; round++) {
@@ -342,13 +344,9 @@ TEST(test_fs_batch_interrupted_after_its_intent_completes_at_reopen)
     ASSERT_OK(store_backend_open_fs(&be, dir, NULL));
     state_store *s;
     ASSERT_OK(state_store_open_backend(&s, be, NULL));
-    put(s, K("a"), "a1");
-    put(s, K("b"), "b1");
-    state_op ops[] = {
-        {STATE_OP_UPSERT, K("a"), 1, K("a2")},
-        {STATE_OP_DELETE, K("b"), 1, NULL, 0},
-        {STATE_OP_UPSERT, K("c"), 0, K("c1")},
-    };
+    put_a1_b1(s);
+    state_op ops[3];
+    batch_over_a1_b1(ops);
     fs_io_faults faults = {failing_write, NULL};
     writes_left = 1; /* the intent file's one write, then nothing */
     fs_io_set_faults(&faults);
