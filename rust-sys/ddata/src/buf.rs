@@ -2,6 +2,8 @@
 //! every decoder takes.
 use ddata_sys as sys;
 
+use crate::error::{Error, Result, Status};
+
 /// Copies a dd_buf the library filled into a Vec and frees it.
 pub(crate) fn take(mut b: sys::dd_buf) -> Vec<u8> {
     let v = if b.data.is_null() || b.len == 0 {
@@ -11,6 +13,32 @@ pub(crate) fn take(mut b: sys::dd_buf) -> Vec<u8> {
     };
     unsafe { sys::dd_buf_free(&mut b) };
     v
+}
+
+/// Appends to `out` the items of a list the library encodes as
+/// (u32 little-endian length, bytes) pairs; a length past the end is
+/// `truncated`, a Corrupt error.
+pub(crate) fn split_length_prefixed(bytes: &[u8], out: &mut Vec<Vec<u8>>, truncated: &str) -> Result<()> {
+    let mut rest = bytes;
+    while rest.len() >= 4 {
+        let n = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+        rest = &rest[4..];
+        if n > rest.len() {
+            return Err(Error::new(Status::Corrupt, truncated));
+        }
+        out.push(rest[..n].to_vec());
+        rest = &rest[n..];
+    }
+    Ok(())
+}
+
+/// A slice as the C calls take an optional array: NULL when empty.
+pub(crate) fn slice_ptr<T>(items: &[T]) -> *const T {
+    if items.is_empty() {
+        std::ptr::null()
+    } else {
+        items.as_ptr()
+    }
 }
 
 pub(crate) fn empty() -> sys::dd_buf {

@@ -8,8 +8,8 @@ use std::ptr::{self, NonNull};
 
 use ddata_sys as sys;
 
-use crate::buf::{empty, take, Limits};
-use crate::error::{check, check_on, cstr_static, Error, Result, Status};
+use crate::buf::{empty, split_length_prefixed, take, Limits};
+use crate::error::{check, check_on, cstr_static, found, Error, Result, Status};
 
 /// The data types; numbering is the library's and never changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -415,14 +415,11 @@ impl Crdt {
     /// LWWRegister: the value, or None when never assigned.
     pub fn register_get(&self) -> Result<Option<Vec<u8>>> {
         let mut b = empty();
-        match check_on(
+        let found = found(check_on(
             unsafe { sys::dd_crdt_register_get(&mut b, self.ptr()) },
             self.ptr(),
-        ) {
-            Ok(()) => Ok(Some(take(b))),
-            Err(e) if e.status() == Status::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
+        ))?;
+        Ok(found.then(|| take(b)))
     }
 
     /// Whether a flag is enabled.
@@ -436,32 +433,19 @@ impl Crdt {
     pub fn map_get(&self, key: impl AsRef<[u8]>) -> Result<Option<Crdt>> {
         let k = key.as_ref();
         let mut h = ptr::null_mut();
-        match check_on(
+        let found = found(check_on(
             unsafe { sys::dd_crdt_map_get(&mut h, self.ptr(), k.as_ptr(), k.len()) },
             self.ptr(),
-        ) {
-            Ok(()) => Ok(Some(Crdt::own(h, self.actor))),
-            Err(e) if e.status() == Status::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
+        ))?;
+        Ok(found.then(|| Crdt::own(h, self.actor)))
     }
 
     /// Set elements, MVRegister values or map keys, in bytewise order.
     pub fn elements(&self) -> Result<Vec<Vec<u8>>> {
         let mut b = empty();
         check_on(unsafe { sys::dd_crdt_elements(&mut b, self.ptr()) }, self.ptr())?;
-        let bytes = take(b);
         let mut out = Vec::new();
-        let mut rest = &bytes[..];
-        while rest.len() >= 4 {
-            let n = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
-            rest = &rest[4..];
-            if n > rest.len() {
-                return Err(Error::new(Status::Corrupt, "dd_crdt_elements: truncated element"));
-            }
-            out.push(rest[..n].to_vec());
-            rest = &rest[n..];
-        }
+        split_length_prefixed(&take(b), &mut out, "dd_crdt_elements: truncated element")?;
         Ok(out)
     }
 }

@@ -231,3 +231,21 @@ pub(crate) fn check(rc: i32) -> Result<()> {
         Err(Error::last(rc))
     }
 }
+
+/// Runs a constructor that writes a new handle through its first argument
+/// (`dd_*_open`, `dd_*_new`) and returns the handle: never NULL on success.
+pub(crate) fn open_handle<T>(open: impl FnOnce(&mut *mut T) -> i32) -> Result<std::ptr::NonNull<T>> {
+    let mut h = std::ptr::null_mut();
+    check(open(&mut h))?;
+    Ok(std::ptr::NonNull::new(h).expect("DD_OK with NULL"))
+}
+
+/// A lookup's outcome: true when found, false on `DD_ENOTFOUND` (not an
+/// error for a getter that answers with an Option), any other failure as is.
+pub(crate) fn found(looked_up: Result<()>) -> Result<bool> {
+    match looked_up {
+        Ok(()) => Ok(true),
+        Err(e) if e.status() == Status::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}

@@ -10,7 +10,7 @@ use std::ptr::{self, NonNull};
 use ddata_sys as sys;
 
 use crate::buf::{empty, lib_defaults, take, Limits};
-use crate::error::{check, check_on, Error, Result, Status};
+use crate::error::{check, check_on, open_handle, Error, Result, Status};
 use crate::store::StateStore;
 use crate::system::System;
 
@@ -255,11 +255,8 @@ impl Owned {
             .as_ref()
             .map_or(ptr::null(), |l| l as *const sys::dd_limits);
         raw.max_queued = options.max_queued;
-        let mut h = ptr::null_mut();
-        check(unsafe { sys::dd_owned_open(&mut h, &raw) })?;
-        Ok(Owned {
-            h: NonNull::new(h).expect("DD_OK with NULL"),
-        })
+        let h = open_handle(|h| unsafe { sys::dd_owned_open(h, &raw) })?;
+        Ok(Owned { h })
     }
 
     fn ptr(&self) -> *mut sys::dd_owned {

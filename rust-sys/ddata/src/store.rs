@@ -10,8 +10,8 @@ use std::ptr::{self, NonNull};
 
 use ddata_sys as sys;
 
-use crate::buf::{empty, take};
-use crate::error::{check, check_on, Error, Result, Status};
+use crate::buf::{empty, slice_ptr, take};
+use crate::error::{check, check_on, found, open_handle, Error, Result, Status};
 
 /// Where a store keeps its records.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,11 +49,8 @@ unsafe impl Send for Keyring {}
 impl Keyring {
     /// An empty keyring; add keys before sealing a store.
     pub fn new() -> Result<Keyring> {
-        let mut h = ptr::null_mut();
-        check(unsafe { sys::dd_keyring_new(&mut h) })?;
-        Ok(Keyring {
-            h: NonNull::new(h).expect("DD_OK with NULL"),
-        })
+        let h = open_handle(|h| unsafe { sys::dd_keyring_new(h) })?;
+        Ok(Keyring { h })
     }
 
     /// Adds a 32-byte key; the first key added is active.
@@ -363,7 +360,7 @@ fn raw_events(events: &[NewEvent]) -> Result<RawEvents> {
             payload: e.payload.as_ptr(),
             len: e.payload.len(),
             timestamp_ms: e.timestamp_ms,
-            tags: if p.is_empty() { ptr::null() } else { p.as_ptr() },
+            tags: slice_ptr(p),
             tag_count: p.len(),
         })
         .collect();
@@ -497,11 +494,8 @@ impl Journal {
     /// Opens (or creates) the journal described by `opts`.
     pub fn open(opts: &StoreOptions) -> Result<Journal> {
         opts.with_raw(|raw| {
-            let mut h = ptr::null_mut();
-            check(unsafe { sys::dd_journal_open(&mut h, raw) })?;
-            Ok(Journal {
-                h: NonNull::new(h).expect("DD_OK with NULL"),
-            })
+            let h = open_handle(|h| unsafe { sys::dd_journal_open(h, raw) })?;
+            Ok(Journal { h })
         })
     }
 
@@ -620,7 +614,7 @@ impl Journal {
         let pid = pid.as_ref();
         let raw = criteria.raw();
         let (mut b, mut seq, mut ts) = (empty(), 0, 0);
-        match check_on(
+        let found = found(check_on(
             unsafe {
                 sys::dd_snapshot_load(
                     &mut b,
@@ -633,15 +627,12 @@ impl Journal {
                 )
             },
             self.ptr(),
-        ) {
-            Ok(()) => Ok(Some(Snapshot {
-                seq,
-                timestamp_ms: ts,
-                state: take(b),
-            })),
-            Err(e) if e.status() == Status::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
+        ))?;
+        Ok(found.then(|| Snapshot {
+            seq,
+            timestamp_ms: ts,
+            state: take(b),
+        }))
     }
 
     /// Deletes the snapshots of `pid` that match `criteria`.
@@ -806,6 +797,17 @@ pub struct Record {
     pub state: Vec<u8>,
 }
 
+impl Record {
+    /// A record from the buffers a lookup filled, which it frees.
+    pub(crate) fn from_bufs(key: sys::dd_buf, revision: u64, state: sys::dd_buf) -> Record {
+        Record {
+            key: take(key),
+            revision,
+            state: take(state),
+        }
+    }
+}
+
 /// Records from [`StateStore::range`], or keys with their revisions (state
 /// left empty) from [`StateStore::keys`]. Reads in pages; keeps its store
 /// alive (in C) until dropped.
@@ -846,11 +848,8 @@ impl StateStore {
     /// Opens (or creates) the state store described by `opts`.
     pub fn open(opts: &StoreOptions) -> Result<StateStore> {
         opts.with_raw(|raw| {
-            let mut h = ptr::null_mut();
-            check(unsafe { sys::dd_state_store_open(&mut h, raw) })?;
-            Ok(StateStore {
-                h: NonNull::new(h).expect("DD_OK with NULL"),
-            })
+            let h = open_handle(|h| unsafe { sys::dd_state_store_open(h, raw) })?;
+            Ok(StateStore { h })
         })
     }
 
@@ -884,14 +883,11 @@ impl StateStore {
     pub fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<(u64, Vec<u8>)>> {
         let key = key.as_ref();
         let (mut b, mut rev) = (empty(), 0);
-        match check_on(
+        let found = found(check_on(
             unsafe { sys::dd_state_store_get(&mut b, &mut rev, self.ptr(), key.as_ptr(), key.len()) },
             self.ptr(),
-        ) {
-            Ok(()) => Ok(Some((rev, take(b)))),
-            Err(e) if e.status() == Status::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
+        ))?;
+        Ok(found.then(|| (rev, take(b))))
     }
 
     /// Deletes `key` if its revision is `expected_revision`; else a Conflict error.
@@ -931,18 +927,11 @@ impl StateStore {
     /// The record with the greatest key, or None when the store is empty.
     pub fn last(&self) -> Result<Option<Record>> {
         let (mut state, mut key, mut revision) = (empty(), empty(), 0);
-        match check_on(
+        let found = found(check_on(
             unsafe { sys::dd_state_store_last(&mut state, &mut key, &mut revision, self.ptr()) },
             self.ptr(),
-        ) {
-            Ok(()) => Ok(Some(Record {
-                key: take(key),
-                revision,
-                state: take(state),
-            })),
-            Err(e) if e.status() == Status::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
+        ))?;
+        Ok(found.then(|| Record::from_bufs(key, revision, state)))
     }
 
     /// Deletes every record.
