@@ -212,9 +212,11 @@ impl Error {
     }
 }
 
-/// Turns the status of a call made with `handle` into a Result.
+/// Makes one ABI call with `handle` and turns its status into a Result,
+/// reading the message the call recorded on that same handle.
 #[inline]
-pub(crate) fn check_on<T>(rc: i32, handle: *mut T) -> Result<()> {
+pub(crate) fn call_on<T>(handle: *mut T, call: impl FnOnce(*mut T) -> i32) -> Result<()> {
+    let rc = call(handle);
     if rc >= 0 {
         Ok(())
     } else {

@@ -7,7 +7,7 @@ use std::ptr;
 use ddata_sys as sys;
 
 use crate::buf::{empty, slice_ptr};
-use crate::error::{check, check_on, found, Result};
+use crate::error::{call_on, check, found, Result};
 use crate::store::{Events, Record, Records, StateStore};
 
 /// Bounds of [`StateStore::scan`]: `start <= key` (`start < key` with
@@ -88,10 +88,9 @@ impl StateStore {
         raw.keys_only = (!range.values) as u32;
         raw.limit = range.limit;
         let mut c = ptr::null_mut();
-        check_on(
-            unsafe { sys::dd_state_store_scan(&mut c, self.ptr(), &raw) },
-            self.ptr(),
-        )?;
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_state_store_scan(&mut c, handle, &raw)
+        })?;
         Ok(Records::from_events(Events::own_cursor(c)))
     }
 
@@ -99,19 +98,16 @@ impl StateStore {
     pub fn last_prefix(&self, prefix: impl AsRef<[u8]>) -> Result<Option<Record>> {
         let prefix = prefix.as_ref();
         let (mut state, mut key, mut revision) = (empty(), empty(), 0);
-        let found = found(check_on(
-            unsafe {
-                sys::dd_state_store_last_prefix(
-                    &mut state,
-                    &mut key,
-                    &mut revision,
-                    self.ptr(),
-                    slice_ptr(prefix),
-                    prefix.len(),
-                )
-            },
-            self.ptr(),
-        ))?;
+        let found = found(call_on(self.ptr(), |handle| unsafe {
+            sys::dd_state_store_last_prefix(
+                &mut state,
+                &mut key,
+                &mut revision,
+                handle,
+                slice_ptr(prefix),
+                prefix.len(),
+            )
+        }))?;
         Ok(found.then(|| Record::from_bufs(key, revision, state)))
     }
 
@@ -119,10 +115,9 @@ impl StateStore {
     /// when empty), in one transaction.
     pub fn purge_prefix(&self, prefix: impl AsRef<[u8]>) -> Result<()> {
         let prefix = prefix.as_ref();
-        check_on(
-            unsafe { sys::dd_state_store_purge_prefix(self.ptr(), slice_ptr(prefix), prefix.len()) },
-            self.ptr(),
-        )
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_state_store_purge_prefix(handle, slice_ptr(prefix), prefix.len())
+        })
     }
 
     /// Applies `ops` all or nothing, in one transaction; returns each op's
@@ -151,15 +146,14 @@ impl StateStore {
             })
             .collect();
         let mut revisions = vec![0u64; ops.len()];
-        check_on(
-            unsafe { sys::dd_state_store_batch(revisions.as_mut_ptr(), self.ptr(), raw.as_ptr(), raw.len()) },
-            self.ptr(),
-        )?;
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_state_store_batch(revisions.as_mut_ptr(), handle, raw.as_ptr(), raw.len())
+        })?;
         Ok(revisions)
     }
 
     /// Makes every write so far durable, whatever the sync option.
     pub fn flush(&self) -> Result<()> {
-        check_on(unsafe { sys::dd_state_store_flush(self.ptr()) }, self.ptr())
+        call_on(self.ptr(), |handle| unsafe { sys::dd_state_store_flush(handle) })
     }
 }

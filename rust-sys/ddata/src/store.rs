@@ -11,7 +11,7 @@ use std::ptr::{self, NonNull};
 use ddata_sys as sys;
 
 use crate::buf::{empty, slice_ptr, take};
-use crate::error::{check, check_on, found, open_handle, Error, Result, Status};
+use crate::error::{call_on, check, found, open_handle, Error, Result, Status};
 
 /// Where a store keeps its records.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,18 +55,16 @@ impl Keyring {
 
     /// Adds a 32-byte key; the first key added is active.
     pub fn add_key(&mut self, key_id: u32, key: &[u8]) -> Result<()> {
-        check_on(
-            unsafe { sys::dd_keyring_add_key(self.h.as_ptr(), key_id, key.as_ptr(), key.len()) },
-            self.h.as_ptr(),
-        )
+        call_on(self.h.as_ptr(), |handle| unsafe {
+            sys::dd_keyring_add_key(handle, key_id, key.as_ptr(), key.len())
+        })
     }
 
     /// Makes `key_id` the key new blobs are sealed with.
     pub fn set_active(&mut self, key_id: u32) -> Result<()> {
-        check_on(
-            unsafe { sys::dd_keyring_set_active(self.h.as_ptr(), key_id) },
-            self.h.as_ptr(),
-        )
+        call_on(self.h.as_ptr(), |handle| unsafe {
+            sys::dd_keyring_set_active(handle, key_id)
+        })
     }
 
     /// The AEAD new records are sealed with; [`Status::Unsupported`] for
@@ -508,51 +506,43 @@ impl Journal {
     pub fn append(&self, pid: impl AsRef<[u8]>, expected_seq: u64, events: &[NewEvent]) -> Result<()> {
         let pid = pid.as_ref();
         let r = raw_events(events)?;
-        check_on(
-            unsafe {
-                sys::dd_journal_append(
-                    self.ptr(),
-                    pid.as_ptr(),
-                    pid.len(),
-                    expected_seq,
-                    r.raw.as_ptr(),
-                    r.raw.len(),
-                )
-            },
-            self.ptr(),
-        )
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_journal_append(
+                handle,
+                pid.as_ptr(),
+                pid.len(),
+                expected_seq,
+                r.raw.as_ptr(),
+                r.raw.len(),
+            )
+        })
     }
 
     /// Highest sequence number written for `pid` (0 = none).
     pub fn highest_seq(&self, pid: impl AsRef<[u8]>) -> Result<u64> {
         let pid = pid.as_ref();
         let mut out = 0;
-        check_on(
-            unsafe { sys::dd_journal_highest_seq(&mut out, self.ptr(), pid.as_ptr(), pid.len()) },
-            self.ptr(),
-        )?;
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_journal_highest_seq(&mut out, handle, pid.as_ptr(), pid.len())
+        })?;
         Ok(out)
     }
 
     /// Deletes the events of `pid` up to and including `to_seq`.
     pub fn delete_to(&self, pid: impl AsRef<[u8]>, to_seq: u64) -> Result<()> {
         let pid = pid.as_ref();
-        check_on(
-            unsafe { sys::dd_journal_delete_to(self.ptr(), pid.as_ptr(), pid.len(), to_seq) },
-            self.ptr(),
-        )
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_journal_delete_to(handle, pid.as_ptr(), pid.len(), to_seq)
+        })
     }
 
     /// Events from_seq ..= to_seq, at most max, as an iterator.
     pub fn replay(&self, pid: impl AsRef<[u8]>, from_seq: u64, to_seq: u64, max: u64) -> Result<Events> {
         let pid = pid.as_ref();
         let mut c = ptr::null_mut();
-        check_on(
-            unsafe {
-                sys::dd_journal_replay(&mut c, self.ptr(), pid.as_ptr(), pid.len(), from_seq, to_seq, max)
-            },
-            self.ptr(),
-        )?;
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_journal_replay(&mut c, handle, pid.as_ptr(), pid.len(), from_seq, to_seq, max)
+        })?;
         Ok(Events::own(c))
     }
 
@@ -561,10 +551,9 @@ impl Journal {
     pub fn pids(&self, after: impl AsRef<[u8]>, max: u64) -> Result<Pids> {
         let after = after.as_ref();
         let mut c = ptr::null_mut();
-        check_on(
-            unsafe { sys::dd_journal_pids(&mut c, self.ptr(), after.as_ptr(), after.len(), max) },
-            self.ptr(),
-        )?;
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_journal_pids(&mut c, handle, after.as_ptr(), after.len(), max)
+        })?;
         Ok(Pids(Events::own(c)))
     }
 
@@ -573,10 +562,9 @@ impl Journal {
         let tag =
             CString::new(tag).map_err(|_| Error::new(Status::InvalidArgument, "tag contains a NUL byte"))?;
         let mut c = ptr::null_mut();
-        check_on(
-            unsafe { sys::dd_journal_by_tag(&mut c, self.ptr(), tag.as_ptr(), after_ordering, max) },
-            self.ptr(),
-        )?;
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_journal_by_tag(&mut c, handle, tag.as_ptr(), after_ordering, max)
+        })?;
         Ok(Events::own(c))
     }
 
@@ -589,20 +577,17 @@ impl Journal {
         state: &[u8],
     ) -> Result<()> {
         let pid = pid.as_ref();
-        check_on(
-            unsafe {
-                sys::dd_snapshot_save(
-                    self.ptr(),
-                    pid.as_ptr(),
-                    pid.len(),
-                    seq,
-                    timestamp_ms,
-                    state.as_ptr(),
-                    state.len(),
-                )
-            },
-            self.ptr(),
-        )
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_snapshot_save(
+                handle,
+                pid.as_ptr(),
+                pid.len(),
+                seq,
+                timestamp_ms,
+                state.as_ptr(),
+                state.len(),
+            )
+        })
     }
 
     /// The newest snapshot matching `criteria`, or None.
@@ -614,20 +599,9 @@ impl Journal {
         let pid = pid.as_ref();
         let raw = criteria.raw();
         let (mut b, mut seq, mut ts) = (empty(), 0, 0);
-        let found = found(check_on(
-            unsafe {
-                sys::dd_snapshot_load(
-                    &mut b,
-                    &mut seq,
-                    &mut ts,
-                    self.ptr(),
-                    pid.as_ptr(),
-                    pid.len(),
-                    &raw,
-                )
-            },
-            self.ptr(),
-        ))?;
+        let found = found(call_on(self.ptr(), |handle| unsafe {
+            sys::dd_snapshot_load(&mut b, &mut seq, &mut ts, handle, pid.as_ptr(), pid.len(), &raw)
+        }))?;
         Ok(found.then(|| Snapshot {
             seq,
             timestamp_ms: ts,
@@ -639,10 +613,9 @@ impl Journal {
     pub fn delete_snapshots(&self, pid: impl AsRef<[u8]>, criteria: &SnapshotCriteria) -> Result<()> {
         let pid = pid.as_ref();
         let raw = criteria.raw();
-        check_on(
-            unsafe { sys::dd_snapshot_delete_matching(self.ptr(), pid.as_ptr(), pid.len(), &raw) },
-            self.ptr(),
-        )
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_snapshot_delete_matching(handle, pid.as_ptr(), pid.len(), &raw)
+        })
     }
 
     /// Appends `event` at expected_seq + 1 and, per `strategy`, a snapshot
@@ -675,22 +648,19 @@ impl Journal {
             },
         };
         let mut seq = 0;
-        check_on(
-            unsafe {
-                sys::dd_journal_persist(
-                    &mut seq,
-                    self.ptr(),
-                    pid.as_ptr(),
-                    pid.len(),
-                    expected_seq,
-                    r.raw.as_ptr(),
-                    state.as_ptr(),
-                    state.len(),
-                    &opts,
-                )
-            },
-            self.ptr(),
-        )?;
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_journal_persist(
+                &mut seq,
+                handle,
+                pid.as_ptr(),
+                pid.len(),
+                expected_seq,
+                r.raw.as_ptr(),
+                state.as_ptr(),
+                state.len(),
+                &opts,
+            )
+        })?;
         Ok(seq)
     }
 
@@ -862,20 +832,17 @@ impl StateStore {
     pub fn upsert(&self, key: impl AsRef<[u8]>, expected_revision: u64, state: &[u8]) -> Result<u64> {
         let key = key.as_ref();
         let mut rev = 0;
-        check_on(
-            unsafe {
-                sys::dd_state_store_upsert(
-                    &mut rev,
-                    self.ptr(),
-                    key.as_ptr(),
-                    key.len(),
-                    expected_revision,
-                    state.as_ptr(),
-                    state.len(),
-                )
-            },
-            self.ptr(),
-        )?;
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_state_store_upsert(
+                &mut rev,
+                handle,
+                key.as_ptr(),
+                key.len(),
+                expected_revision,
+                state.as_ptr(),
+                state.len(),
+            )
+        })?;
         Ok(rev)
     }
 
@@ -883,20 +850,18 @@ impl StateStore {
     pub fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<(u64, Vec<u8>)>> {
         let key = key.as_ref();
         let (mut b, mut rev) = (empty(), 0);
-        let found = found(check_on(
-            unsafe { sys::dd_state_store_get(&mut b, &mut rev, self.ptr(), key.as_ptr(), key.len()) },
-            self.ptr(),
-        ))?;
+        let found = found(call_on(self.ptr(), |handle| unsafe {
+            sys::dd_state_store_get(&mut b, &mut rev, handle, key.as_ptr(), key.len())
+        }))?;
         Ok(found.then(|| (rev, take(b))))
     }
 
     /// Deletes `key` if its revision is `expected_revision`; else a Conflict error.
     pub fn delete(&self, key: impl AsRef<[u8]>, expected_revision: u64) -> Result<()> {
         let key = key.as_ref();
-        check_on(
-            unsafe { sys::dd_state_store_delete(self.ptr(), key.as_ptr(), key.len(), expected_revision) },
-            self.ptr(),
-        )
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_state_store_delete(handle, key.as_ptr(), key.len(), expected_revision)
+        })
     }
 
     /// Keys starting with `prefix` (all when empty), in byte order; each
@@ -904,10 +869,9 @@ impl StateStore {
     pub fn keys(&self, prefix: impl AsRef<[u8]>) -> Result<Records> {
         let prefix = prefix.as_ref();
         let mut c = ptr::null_mut();
-        check_on(
-            unsafe { sys::dd_state_store_keys(&mut c, self.ptr(), prefix.as_ptr(), prefix.len()) },
-            self.ptr(),
-        )?;
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_state_store_keys(&mut c, handle, prefix.as_ptr(), prefix.len())
+        })?;
         Ok(Records(Events::own(c)))
     }
 
@@ -917,26 +881,24 @@ impl StateStore {
     pub fn range(&self, from: impl AsRef<[u8]>, count: i64) -> Result<Records> {
         let from = from.as_ref();
         let mut c = ptr::null_mut();
-        check_on(
-            unsafe { sys::dd_state_store_range(&mut c, self.ptr(), from.as_ptr(), from.len(), count) },
-            self.ptr(),
-        )?;
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_state_store_range(&mut c, handle, from.as_ptr(), from.len(), count)
+        })?;
         Ok(Records(Events::own(c)))
     }
 
     /// The record with the greatest key, or None when the store is empty.
     pub fn last(&self) -> Result<Option<Record>> {
         let (mut state, mut key, mut revision) = (empty(), empty(), 0);
-        let found = found(check_on(
-            unsafe { sys::dd_state_store_last(&mut state, &mut key, &mut revision, self.ptr()) },
-            self.ptr(),
-        ))?;
+        let found = found(call_on(self.ptr(), |handle| unsafe {
+            sys::dd_state_store_last(&mut state, &mut key, &mut revision, handle)
+        }))?;
         Ok(found.then(|| Record::from_bufs(key, revision, state)))
     }
 
     /// Deletes every record.
     pub fn purge(&self) -> Result<()> {
-        check_on(unsafe { sys::dd_state_store_purge(self.ptr()) }, self.ptr())
+        call_on(self.ptr(), |handle| unsafe { sys::dd_state_store_purge(handle) })
     }
 }
 

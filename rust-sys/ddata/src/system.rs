@@ -16,7 +16,7 @@ use ddata_sys as sys;
 
 use crate::buf::{empty, lib_defaults, slice_ptr, split_length_prefixed, take};
 use crate::crdt::{Crdt, CrdtType, Op};
-use crate::error::{check, check_on, open_handle, Error, Result, Status};
+use crate::error::{call_on, check, open_handle, Error, Result, Status};
 use crate::store::StateStore;
 
 fn cstring(s: &str, what: &str) -> Result<CString> {
@@ -332,40 +332,38 @@ impl System {
     /// and a second leave fail with `Status::Misuse`.
     pub fn leave(&self, timeout: std::time::Duration) -> Result<()> {
         let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
-        check_on(unsafe { sys::dd_system_leave(self.ptr(), ms) }, self.ptr())
+        call_on(self.ptr(), |handle| unsafe { sys::dd_system_leave(handle, ms) })
     }
 
     /// This node's incarnation.
     pub fn incarnation(&self) -> Result<u64> {
         let mut v = 0;
-        check_on(
-            unsafe { sys::dd_system_incarnation(&mut v, self.ptr()) },
-            self.ptr(),
-        )?;
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_system_incarnation(&mut v, handle)
+        })?;
         Ok(v)
     }
 
     /// Lets time pass: gossip, failure detection, timeouts.
     pub fn tick(&self, now_ms: u64) -> Result<()> {
-        check_on(unsafe { sys::dd_system_tick(self.ptr(), now_ms) }, self.ptr())
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_system_tick(handle, now_ms)
+        })
     }
 
     /// One message received from node `from`. Malformed bytes are an error
     /// and change nothing.
     pub fn deliver(&self, now_ms: u64, from: &str, bytes: &[u8]) -> Result<()> {
-        check_on(
-            unsafe {
-                sys::dd_system_deliver(
-                    self.ptr(),
-                    now_ms,
-                    from.as_ptr().cast(),
-                    from.len(),
-                    bytes.as_ptr(),
-                    bytes.len(),
-                )
-            },
-            self.ptr(),
-        )
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_system_deliver(
+                handle,
+                now_ms,
+                from.as_ptr().cast(),
+                from.len(),
+                bytes.as_ptr(),
+                bytes.len(),
+            )
+        })
     }
 
     /// The next message to send: (destination node id, bytes), or None.
@@ -411,10 +409,9 @@ impl System {
     /// [`Status::Unsupported`] in pump mode.
     pub fn listen_address(&self) -> Result<String> {
         let mut b = empty();
-        check_on(
-            unsafe { sys::dd_system_listen_address(&mut b, self.ptr()) },
-            self.ptr(),
-        )?;
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_system_listen_address(&mut b, handle)
+        })?;
         Ok(String::from_utf8_lossy(&take(b)).into_owned())
     }
 
@@ -422,10 +419,9 @@ impl System {
     /// disconnect until the system closes).
     pub fn connect(&self, address: &str) -> Result<()> {
         let a = cstring(address, "address")?;
-        check_on(
-            unsafe { sys::dd_system_connect(self.ptr(), a.as_ptr()) },
-            self.ptr(),
-        )
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_system_connect(handle, a.as_ptr())
+        })
     }
 
     /// TCP transport: this node's static X25519 public key.
@@ -447,10 +443,9 @@ impl System {
     /// Statistics as canonical JSON (engine, peers, transport).
     pub fn stats_json(&self) -> Result<String> {
         let mut b = empty();
-        check_on(
-            unsafe { sys::dd_system_stats_json(&mut b, self.ptr()) },
-            self.ptr(),
-        )?;
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_system_stats_json(&mut b, handle)
+        })?;
         String::from_utf8(take(b)).map_err(|_| Error::new(Status::Corrupt, "stats are not UTF-8"))
     }
 
@@ -478,10 +473,9 @@ impl System {
     /// or close it.
     pub fn event_fd(&self) -> Result<i32> {
         let mut fd = -1;
-        check_on(
-            unsafe { sys::dd_system_event_fd(&mut fd, self.ptr()) },
-            self.ptr(),
-        )?;
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_system_event_fd(&mut fd, handle)
+        })?;
         Ok(fd)
     }
 }
@@ -658,10 +652,9 @@ impl Replica {
     pub fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<Crdt>> {
         let k = key.as_ref();
         let mut out = ptr::null_mut();
-        match check_on(
-            unsafe { sys::dd_replica_get(&mut out, self.ptr(), k.as_ptr(), k.len()) },
-            self.ptr(),
-        ) {
+        match call_on(self.ptr(), |handle| unsafe {
+            sys::dd_replica_get(&mut out, handle, k.as_ptr(), k.len())
+        }) {
             Ok(()) => Ok(Some(Crdt::from_raw(out))),
             Err(e) if matches!(e.status(), Status::NotFound | Status::Deleted) => Ok(None),
             Err(e) => Err(e),
@@ -671,19 +664,17 @@ impl Replica {
     /// Deletes `key` everywhere (a tombstone until every member saw it).
     pub fn delete(&self, key: impl AsRef<[u8]>) -> Result<()> {
         let k = key.as_ref();
-        check_on(
-            unsafe { sys::dd_replica_delete(self.ptr(), k.as_ptr(), k.len()) },
-            self.ptr(),
-        )
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_replica_delete(handle, k.as_ptr(), k.len())
+        })
     }
 
     /// Number of keys this replica holds.
     pub fn key_count(&self) -> Result<u64> {
         let mut n = 0;
-        check_on(
-            unsafe { sys::dd_replica_key_count(&mut n, self.ptr()) },
-            self.ptr(),
-        )?;
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_replica_key_count(&mut n, handle)
+        })?;
         Ok(n)
     }
 
@@ -706,10 +697,9 @@ impl Replica {
     /// that prefix).
     pub fn subscribe(&self, key: impl AsRef<[u8]>, prefix: bool) -> Result<()> {
         let k = key.as_ref();
-        check_on(
-            unsafe { sys::dd_replica_subscribe(self.ptr(), k.as_ptr(), k.len(), prefix as i32) },
-            self.ptr(),
-        )
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_replica_subscribe(handle, k.as_ptr(), k.len(), prefix as i32)
+        })
     }
 
     /// Applies locally at once, then replicates to `consistency`; returns
@@ -749,16 +739,15 @@ impl Replica {
         let k = key.as_ref();
         let (level, n) = consistency.raw();
         let mut id = 0;
-        check_on(
-            unsafe { sys::dd_replica_read(&mut id, self.ptr(), k.as_ptr(), k.len(), level, n, timeout_ms) },
-            self.ptr(),
-        )?;
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_replica_read(&mut id, handle, k.as_ptr(), k.len(), level, n, timeout_ms)
+        })?;
         Ok(id)
     }
 
     /// Writes pending write-behind keys to the store now.
     pub fn flush(&self) -> Result<()> {
-        check_on(unsafe { sys::dd_replica_flush(self.ptr()) }, self.ptr())
+        call_on(self.ptr(), |handle| unsafe { sys::dd_replica_flush(handle) })
     }
 }
 
