@@ -162,22 +162,12 @@ fn two_nodes_over_the_builtin_tcp_transport_converge() {
     ob.tcp_listen = Some("127.0.0.1:0".into());
     ob.secret = Some([9u8; 32]);
     let b = System::open(&ob).unwrap();
-    let ra = Replica::open(
-        &a,
-        &ReplicaOptions {
-            gossip_interval_ms: 50,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let rb = Replica::open(
-        &b,
-        &ReplicaOptions {
-            gossip_interval_ms: 50,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let gossip_fast = ReplicaOptions {
+        gossip_interval_ms: 50,
+        ..Default::default()
+    };
+    let ra = Replica::open(&a, &gossip_fast).unwrap();
+    let rb = Replica::open(&b, &gossip_fast).unwrap();
     ra.update("k", CrdtType::GCounter, &Op::increment(3)).unwrap();
     let mut got = None;
     for _ in 0..200 {

@@ -3,6 +3,7 @@
 //! node an actor owns, the event-sourced counter's recovery from journal
 //! and snapshot, and the clock every node is ticked with.
 use std::sync::Arc;
+use std::time::Duration;
 
 use ddata::{
     Event, Journal, NewEvent, PersistStrategy, Recover, Replica, ReplicaOptions, System, SystemOptions,
@@ -14,6 +15,24 @@ pub fn now_ms() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+/// How a replica actor starts: the node it opens and how often it ticks it.
+pub struct ReplicaArgs {
+    pub node_id: String,
+    /// Node ids to join through (may include this node).
+    pub seeds: Vec<String>,
+    pub tick_every: Duration,
+}
+
+/// Whether a change to `key` is one a subscription to `subscribed_key`
+/// asked for: that key exactly, or with `prefix` every key starting with it.
+pub fn subscribed(key: &[u8], subscribed_key: &[u8], prefix: bool) -> bool {
+    if prefix {
+        key.starts_with(subscribed_key)
+    } else {
+        key == subscribed_key
+    }
 }
 
 /// A pump-mode node `node_id` seeded with `seeds`, ticked once, and its

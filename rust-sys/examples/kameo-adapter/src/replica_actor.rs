@@ -1,9 +1,9 @@
 //! A replica owned by a kameo actor, gossiping over kameo messages.
 use std::collections::HashMap;
-use std::time::Duration;
 
 use ddata::{Crdt, CrdtType, Op, Replica, System, SystemEvent};
-use ddata_actor_example_support::open_node;
+pub use ddata_actor_example_support::ReplicaArgs;
+use ddata_actor_example_support::{open_node, subscribed};
 use kameo::prelude::*;
 
 /// Sent to subscribers when a key they watch changes on this node.
@@ -48,13 +48,6 @@ pub struct Gossip {
 /// Let time pass (sent by the actor's ticker task).
 pub struct Tick;
 
-pub struct ReplicaArgs {
-    pub node_id: String,
-    /// Node ids to join through (may include this node).
-    pub seeds: Vec<String>,
-    pub tick_every: Duration,
-}
-
 pub struct ReplicaActor {
     node_id: String,
     system: System,
@@ -85,7 +78,7 @@ impl ReplicaActor {
         while let Ok(Some(ev)) = self.system.next_event() {
             if let SystemEvent::Changed { key } = ev {
                 for (k, prefix, to) in &self.subscribers {
-                    if (*prefix && key.starts_with(k)) || (!*prefix && &key == k) {
+                    if subscribed(&key, k, *prefix) {
                         let _ = to
                             .tell(KeyChanged {
                                 node: self.node_id.clone(),

@@ -1,9 +1,9 @@
 //! A replica owned by an actor, gossiping over actor messages.
 use std::collections::HashMap;
-use std::time::Duration;
 
 use ddata::{Crdt, CrdtType, Op, Replica, System, SystemEvent};
-use ddata_actor_example_support::open_node;
+pub use ddata_actor_example_support::ReplicaArgs;
+use ddata_actor_example_support::{open_node, subscribed};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 /// Sent to subscribers when a key they watch changes.
@@ -44,13 +44,6 @@ pub enum ReplicaMsg {
     Tick,
 }
 
-pub struct ReplicaArgs {
-    pub node_id: String,
-    /// Node ids to join through (may include this node).
-    pub seeds: Vec<String>,
-    pub tick_every: Duration,
-}
-
 pub struct ReplicaState {
     node_id: String,
     system: System,
@@ -76,7 +69,7 @@ impl ReplicaState {
         while let Ok(Some(ev)) = self.system.next_event() {
             if let SystemEvent::Changed { key } = ev {
                 for (k, prefix, to) in &self.subscribers {
-                    if (*prefix && key.starts_with(k)) || (!*prefix && &key == k) {
+                    if subscribed(&key, k, *prefix) {
                         let _ = to.cast(KeyChanged {
                             node: self.node_id.clone(),
                             key: key.clone(),
