@@ -50,15 +50,15 @@ pub(crate) fn empty() -> sys::dd_buf {
 
 /// The library's defaults for a versioned struct: `init` (a
 /// `dd_*_init`) with this crate's `version`. It cannot fail; a failure means
-/// a mismatched library, and panics naming `what`.
+/// a mismatched library, and panics naming the struct.
 pub(crate) fn lib_defaults<T>(
     init: unsafe extern "C" fn(*mut T, u32) -> std::os::raw::c_int,
     version: u32,
-    what: &str,
 ) -> T {
     let mut raw = std::mem::MaybeUninit::<T>::zeroed();
     let rc = unsafe { init(raw.as_mut_ptr(), version) };
-    assert_eq!(rc, 0, "{what} rejected its own version");
+    let what = std::any::type_name::<T>();
+    assert_eq!(rc, 0, "the init of {what} rejected its own version");
     unsafe { raw.assume_init() }
 }
 
@@ -79,7 +79,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        let raw = lib_defaults(sys::dd_limits_init, sys::DD_LIMITS_VERSION, "dd_limits_init");
+        let raw = lib_defaults(sys::dd_limits_init, sys::DD_LIMITS_VERSION);
         Limits {
             max_depth: raw.max_depth,
             max_bytes: raw.max_bytes,

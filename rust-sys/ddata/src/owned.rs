@@ -91,7 +91,6 @@ impl Default for OwnedTypeOptions {
         let raw = lib_defaults(
             sys::dd_owned_type_options_init,
             sys::DD_OWNED_TYPE_OPTIONS_VERSION,
-            "dd_owned_type_options_init",
         );
         OwnedTypeOptions {
             strategy: match raw.strategy {

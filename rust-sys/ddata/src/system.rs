@@ -127,11 +127,7 @@ impl PeerKeyArrays {
 impl SystemOptions {
     /// Options for a pump-mode node named `node_id`, other fields at their defaults.
     pub fn new(node_id: impl Into<String>) -> SystemOptions {
-        let raw = lib_defaults(
-            sys::dd_system_options_init,
-            sys::DD_SYSTEM_OPTIONS_VERSION,
-            "dd_system_options_init",
-        );
+        let raw = lib_defaults(sys::dd_system_options_init, sys::DD_SYSTEM_OPTIONS_VERSION);
         SystemOptions {
             node_id: node_id.into(),
             incarnation: raw.incarnation,
@@ -564,11 +560,7 @@ pub struct ReplicaOptions<'a> {
 
 impl<'a> Default for ReplicaOptions<'a> {
     fn default() -> Self {
-        let raw = lib_defaults(
-            sys::dd_replica_options_init,
-            sys::DD_REPLICA_OPTIONS_VERSION,
-            "dd_replica_options_init",
-        );
+        let raw = lib_defaults(sys::dd_replica_options_init, sys::DD_REPLICA_OPTIONS_VERSION);
         ReplicaOptions {
             delta_strategy: match raw.delta_strategy {
                 1 => DeltaStrategy::Batched,
