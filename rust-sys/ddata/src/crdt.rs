@@ -9,7 +9,7 @@ use std::ptr::{self, NonNull};
 use ddata_sys as sys;
 
 use crate::buf::{empty, split_length_prefixed, take, Limits};
-use crate::error::{call_on, check, cstr_static, found, Error, Result, Status};
+use crate::error::{call_on, check, cstr_static, found, read_on, Error, Result, Status};
 
 /// The data types; numbering is the library's and never changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -346,11 +346,9 @@ impl Crdt {
 
     /// A stable 64-bit digest of the value (equal values, equal digests).
     pub fn digest(&self) -> Result<u64> {
-        let mut d = 0;
-        call_on(self.ptr(), |handle| unsafe {
-            sys::dd_crdt_digest(&mut d, handle)
-        })?;
-        Ok(d)
+        read_on(self.ptr(), |out, handle| unsafe {
+            sys::dd_crdt_digest(out, handle)
+        })
     }
 
     /// The canonical binary form.
@@ -398,11 +396,9 @@ impl Crdt {
 
     /// GCounter, PNCounter.
     pub fn counter_value(&self) -> Result<i64> {
-        let mut v = 0;
-        call_on(self.ptr(), |handle| unsafe {
-            sys::dd_crdt_counter_value(&mut v, handle)
-        })?;
-        Ok(v)
+        read_on(self.ptr(), |out, handle| unsafe {
+            sys::dd_crdt_counter_value(out, handle)
+        })
     }
 
     /// Set element, MVRegister value or map key.
@@ -415,9 +411,9 @@ impl Crdt {
 
     /// Number of elements (sets), entries (maps) or values (MVRegister).
     pub fn count(&self) -> Result<u64> {
-        let mut n = 0;
-        call_on(self.ptr(), |handle| unsafe { sys::dd_crdt_count(&mut n, handle) })?;
-        Ok(n)
+        read_on(self.ptr(), |out, handle| unsafe {
+            sys::dd_crdt_count(out, handle)
+        })
     }
 
     /// LWWRegister: the value, or None when never assigned.

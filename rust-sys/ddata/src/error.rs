@@ -224,6 +224,15 @@ pub(crate) fn call_on<T>(handle: *mut T, call: impl FnOnce(*mut T) -> i32) -> Re
     }
 }
 
+/// [`call_on`] for a call that writes its one result through its first
+/// argument: returns that result.
+#[inline]
+pub(crate) fn read_on<H, T: Default>(handle: *mut H, call: impl FnOnce(&mut T, *mut H) -> i32) -> Result<T> {
+    let mut out = T::default();
+    call_on(handle, |handle| call(&mut out, handle))?;
+    Ok(out)
+}
+
 /// Turns a status into a Result, reading the message on failure.
 #[inline]
 pub(crate) fn check(rc: i32) -> Result<()> {

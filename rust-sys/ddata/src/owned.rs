@@ -10,7 +10,7 @@ use std::ptr::{self, NonNull};
 use ddata_sys as sys;
 
 use crate::buf::{empty, lib_defaults, take, Limits};
-use crate::error::{call_on, check, open_handle, Error, Result, Status};
+use crate::error::{call_on, check, open_handle, read_on, Error, Result, Status};
 use crate::store::StateStore;
 use crate::system::System;
 
@@ -450,11 +450,9 @@ impl Owned {
 
     /// A descriptor readable while events are queued.
     pub fn event_fd(&self) -> Result<i32> {
-        let mut fd = -1;
-        call_on(self.ptr(), |handle| unsafe {
-            sys::dd_owned_event_fd(&mut fd, handle)
-        })?;
-        Ok(fd)
+        read_on(self.ptr(), |out, handle| unsafe {
+            sys::dd_owned_event_fd(out, handle)
+        })
     }
 }
 

@@ -11,7 +11,7 @@ use std::ptr::{self, NonNull};
 use ddata_sys as sys;
 
 use crate::buf::{empty, slice_ptr, take};
-use crate::error::{call_on, check, found, open_handle, Error, Result, Status};
+use crate::error::{call_on, check, found, open_handle, read_on, Error, Result, Status};
 
 /// Where a store keeps its records.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -521,11 +521,9 @@ impl Journal {
     /// Highest sequence number written for `pid` (0 = none).
     pub fn highest_seq(&self, pid: impl AsRef<[u8]>) -> Result<u64> {
         let pid = pid.as_ref();
-        let mut out = 0;
-        call_on(self.ptr(), |handle| unsafe {
-            sys::dd_journal_highest_seq(&mut out, handle, pid.as_ptr(), pid.len())
-        })?;
-        Ok(out)
+        read_on(self.ptr(), |out, handle| unsafe {
+            sys::dd_journal_highest_seq(out, handle, pid.as_ptr(), pid.len())
+        })
     }
 
     /// Deletes the events of `pid` up to and including `to_seq`.
@@ -647,10 +645,9 @@ impl Journal {
                 compact: compact as u32,
             },
         };
-        let mut seq = 0;
-        call_on(self.ptr(), |handle| unsafe {
+        read_on(self.ptr(), |out, handle| unsafe {
             sys::dd_journal_persist(
-                &mut seq,
+                out,
                 handle,
                 pid.as_ptr(),
                 pid.len(),
@@ -660,8 +657,7 @@ impl Journal {
                 state.len(),
                 &opts,
             )
-        })?;
-        Ok(seq)
+        })
     }
 
     /// Loads the latest snapshot and replays the events after it into `r`;
@@ -831,10 +827,9 @@ impl StateStore {
     /// writes regardless; returns the new revision.
     pub fn upsert(&self, key: impl AsRef<[u8]>, expected_revision: u64, state: &[u8]) -> Result<u64> {
         let key = key.as_ref();
-        let mut rev = 0;
-        call_on(self.ptr(), |handle| unsafe {
+        read_on(self.ptr(), |out, handle| unsafe {
             sys::dd_state_store_upsert(
-                &mut rev,
+                out,
                 handle,
                 key.as_ptr(),
                 key.len(),
@@ -842,8 +837,7 @@ impl StateStore {
                 state.as_ptr(),
                 state.len(),
             )
-        })?;
-        Ok(rev)
+        })
     }
 
     /// (revision, bytes), or None when the key has no record.

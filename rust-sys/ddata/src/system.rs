@@ -16,7 +16,7 @@ use ddata_sys as sys;
 
 use crate::buf::{empty, lib_defaults, slice_ptr, split_length_prefixed, take};
 use crate::crdt::{Crdt, CrdtType, Op};
-use crate::error::{call_on, check, open_handle, Error, Result, Status};
+use crate::error::{call_on, check, open_handle, read_on, Error, Result, Status};
 use crate::store::StateStore;
 
 fn cstring(s: &str, what: &str) -> Result<CString> {
@@ -333,11 +333,9 @@ impl System {
 
     /// This node's incarnation.
     pub fn incarnation(&self) -> Result<u64> {
-        let mut v = 0;
-        call_on(self.ptr(), |handle| unsafe {
-            sys::dd_system_incarnation(&mut v, handle)
-        })?;
-        Ok(v)
+        read_on(self.ptr(), |out, handle| unsafe {
+            sys::dd_system_incarnation(out, handle)
+        })
     }
 
     /// Lets time pass: gossip, failure detection, timeouts.
@@ -468,11 +466,9 @@ impl System {
     /// A descriptor readable while events are queued: poll it, never read
     /// or close it.
     pub fn event_fd(&self) -> Result<i32> {
-        let mut fd = -1;
-        call_on(self.ptr(), |handle| unsafe {
-            sys::dd_system_event_fd(&mut fd, handle)
-        })?;
-        Ok(fd)
+        read_on(self.ptr(), |out, handle| unsafe {
+            sys::dd_system_event_fd(out, handle)
+        })
     }
 }
 
@@ -663,11 +659,9 @@ impl Replica {
 
     /// Number of keys this replica holds.
     pub fn key_count(&self) -> Result<u64> {
-        let mut n = 0;
-        call_on(self.ptr(), |handle| unsafe {
-            sys::dd_replica_key_count(&mut n, handle)
-        })?;
-        Ok(n)
+        read_on(self.ptr(), |out, handle| unsafe {
+            sys::dd_replica_key_count(out, handle)
+        })
     }
 
     /// Every live key.
@@ -730,11 +724,9 @@ impl Replica {
     pub fn read(&self, key: impl AsRef<[u8]>, consistency: Consistency, timeout_ms: u64) -> Result<u64> {
         let k = key.as_ref();
         let (level, n) = consistency.raw();
-        let mut id = 0;
-        call_on(self.ptr(), |handle| unsafe {
-            sys::dd_replica_read(&mut id, handle, k.as_ptr(), k.len(), level, n, timeout_ms)
-        })?;
-        Ok(id)
+        read_on(self.ptr(), |out, handle| unsafe {
+            sys::dd_replica_read(out, handle, k.as_ptr(), k.len(), level, n, timeout_ms)
+        })
     }
 
     /// Writes pending write-behind keys to the store now.
