@@ -87,11 +87,10 @@ impl StateStore {
         raw.reverse = range.reverse as u32;
         raw.keys_only = (!range.values) as u32;
         raw.limit = range.limit;
-        let mut c = ptr::null_mut();
-        call_on(self.ptr(), |handle| unsafe {
-            sys::dd_state_store_scan(&mut c, handle, &raw)
-        })?;
-        Ok(Records::from_events(Events::own_cursor(c)))
+        Events::open(self.ptr(), |c, handle| unsafe {
+            sys::dd_state_store_scan(c, handle, &raw)
+        })
+        .map(Records::from_events)
     }
 
     /// The record with the greatest key starting with `prefix`, or None.

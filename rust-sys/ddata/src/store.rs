@@ -537,33 +537,28 @@ impl Journal {
     /// Events from_seq ..= to_seq, at most max, as an iterator.
     pub fn replay(&self, pid: impl AsRef<[u8]>, from_seq: u64, to_seq: u64, max: u64) -> Result<Events> {
         let pid = pid.as_ref();
-        let mut c = ptr::null_mut();
-        call_on(self.ptr(), |handle| unsafe {
-            sys::dd_journal_replay(&mut c, handle, pid.as_ptr(), pid.len(), from_seq, to_seq, max)
-        })?;
-        Ok(Events::own(c))
+        Events::open(self.ptr(), |c, handle| unsafe {
+            sys::dd_journal_replay(c, handle, pid.as_ptr(), pid.len(), from_seq, to_seq, max)
+        })
     }
 
     /// Persistence ids greater than `after` (all when empty), in byte order,
     /// at most max.
     pub fn pids(&self, after: impl AsRef<[u8]>, max: u64) -> Result<Pids> {
         let after = after.as_ref();
-        let mut c = ptr::null_mut();
-        call_on(self.ptr(), |handle| unsafe {
-            sys::dd_journal_pids(&mut c, handle, after.as_ptr(), after.len(), max)
-        })?;
-        Ok(Pids(Events::own(c)))
+        Events::open(self.ptr(), |c, handle| unsafe {
+            sys::dd_journal_pids(c, handle, after.as_ptr(), after.len(), max)
+        })
+        .map(Pids)
     }
 
     /// Events tagged `tag` after `after_ordering`, in global order.
     pub fn by_tag(&self, tag: &str, after_ordering: u64, max: u64) -> Result<Events> {
         let tag =
             CString::new(tag).map_err(|_| Error::new(Status::InvalidArgument, "tag contains a NUL byte"))?;
-        let mut c = ptr::null_mut();
-        call_on(self.ptr(), |handle| unsafe {
-            sys::dd_journal_by_tag(&mut c, handle, tag.as_ptr(), after_ordering, max)
-        })?;
-        Ok(Events::own(c))
+        Events::open(self.ptr(), |c, handle| unsafe {
+            sys::dd_journal_by_tag(c, handle, tag.as_ptr(), after_ordering, max)
+        })
     }
 
     /// Saves `state` as the snapshot of `pid` at `seq`.
@@ -702,8 +697,14 @@ pub struct Events {
 unsafe impl Send for Events {}
 
 impl Events {
-    pub(crate) fn own_cursor(c: *mut sys::dd_journal_cursor) -> Events {
-        Events::own(c)
+    /// The cursor a call on `handle` opens through its first argument.
+    pub(crate) fn open<H>(
+        handle: *mut H,
+        open: impl FnOnce(*mut *mut sys::dd_journal_cursor, *mut H) -> i32,
+    ) -> Result<Events> {
+        let mut c = ptr::null_mut();
+        call_on(handle, |handle| open(&mut c, handle))?;
+        Ok(Events::own(c))
     }
 
     fn own(c: *mut sys::dd_journal_cursor) -> Events {
@@ -862,11 +863,10 @@ impl StateStore {
     /// Record carries the key and its revision, with an empty state.
     pub fn keys(&self, prefix: impl AsRef<[u8]>) -> Result<Records> {
         let prefix = prefix.as_ref();
-        let mut c = ptr::null_mut();
-        call_on(self.ptr(), |handle| unsafe {
-            sys::dd_state_store_keys(&mut c, handle, prefix.as_ptr(), prefix.len())
-        })?;
-        Ok(Records(Events::own(c)))
+        Events::open(self.ptr(), |c, handle| unsafe {
+            sys::dd_state_store_keys(c, handle, prefix.as_ptr(), prefix.len())
+        })
+        .map(Records)
     }
 
     /// Up to |count| records from `from` (inclusive): forward in byte order
@@ -874,11 +874,10 @@ impl StateStore {
     /// when count < 0 (from the last key when `from` is empty).
     pub fn range(&self, from: impl AsRef<[u8]>, count: i64) -> Result<Records> {
         let from = from.as_ref();
-        let mut c = ptr::null_mut();
-        call_on(self.ptr(), |handle| unsafe {
-            sys::dd_state_store_range(&mut c, handle, from.as_ptr(), from.len(), count)
-        })?;
-        Ok(Records(Events::own(c)))
+        Events::open(self.ptr(), |c, handle| unsafe {
+            sys::dd_state_store_range(c, handle, from.as_ptr(), from.len(), count)
+        })
+        .map(Records)
     }
 
     /// The record with the greatest key, or None when the store is empty.
