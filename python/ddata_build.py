@@ -42,9 +42,9 @@ DEPS = ["sqlite3", "libsodium", "zlib", "libcjson"]
 SHARED_DEPS = ["libpq"]
 
 SHIMS = r"""
-static int ddpy_apply(dd_crdt *v, uint32_t kind, uint64_t amount, const uint8_t *key, size_t key_len,
-                      const uint8_t *value, size_t value_len, uint64_t actor, uint64_t now_ms,
-                      dd_crdt **delta_out)
+/* The flat op of the Python fast paths below: no nesting, no value type. */
+static dd_op ddpy_op(uint32_t kind, uint64_t amount, const uint8_t *key, size_t key_len,
+                     const uint8_t *value, size_t value_len)
 {
     dd_op op = DD_OP_INIT;
     op.kind = kind;
@@ -53,6 +53,14 @@ static int ddpy_apply(dd_crdt *v, uint32_t kind, uint64_t amount, const uint8_t 
     op.key_len = key_len;
     op.value = value;
     op.value_len = value_len;
+    return op;
+}
+
+static int ddpy_apply(dd_crdt *v, uint32_t kind, uint64_t amount, const uint8_t *key, size_t key_len,
+                      const uint8_t *value, size_t value_len, uint64_t actor, uint64_t now_ms,
+                      dd_crdt **delta_out)
+{
+    dd_op op = ddpy_op(kind, amount, key, key_len, value, value_len);
     return dd_crdt_apply(v, &op, actor, now_ms, delta_out);
 }
 
@@ -60,22 +68,14 @@ static int ddpy_replica_update(dd_replica *r, const uint8_t *key, size_t key_len
                                uint32_t kind, uint64_t amount, const uint8_t *op_key,
                                size_t op_key_len, const uint8_t *value, size_t value_len)
 {
-    dd_op op = DD_OP_INIT;
-    op.kind = kind;
-    op.amount = amount;
-    op.key = op_key;
-    op.key_len = op_key_len;
-    op.value = value;
-    op.value_len = value_len;
+    dd_op op = ddpy_op(kind, amount, op_key, op_key_len, value, value_len);
     return dd_replica_update(r, key, key_len, type, &op);
 }
 
 static int ddpy_replica_count(dd_replica *r, const uint8_t *key, size_t key_len, uint32_t type,
                               uint32_t kind, uint64_t amount)
 {
-    dd_op op = DD_OP_INIT;
-    op.kind = kind;
-    op.amount = amount;
+    dd_op op = ddpy_op(kind, amount, NULL, 0, NULL, 0);
     return dd_replica_update(r, key, key_len, type, &op);
 }
 """

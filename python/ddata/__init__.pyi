@@ -22,6 +22,8 @@ from typing import (
 
 from os import PathLike
 
+from typing_extensions import TypedDict, Unpack
+
 _BytesLike = Union[bytes, bytearray, memoryview, str]
 _PathArg = Union[str, bytes, "PathLike[str]"]
 _H = TypeVar("_H", bound="_Handle")
@@ -360,19 +362,30 @@ class Record(NamedTuple):
     revision: int
     value: bytes
 
+# The keyword options of Journal and StateStore (docs/python.md), which
+# both take them as **options.
+class _StoreOptions(TypedDict, total=False):
+    snapshot_path: Optional[_PathArg]
+    sync: Optional[int]
+    busy_timeout_ms: Optional[int]
+    keyring: Optional[Keyring]
+    compression_level: Optional[int]
+    compression_threshold: Optional[int]
+    snapshot_keep: Optional[int]
+
+# The bounds Journal.load_snapshot and delete_snapshots take as **criteria.
+class _SnapshotCriteria(TypedDict, total=False):
+    min_seq: int
+    max_seq: int
+    min_timestamp_ms: int
+    max_timestamp_ms: int
+
 class Journal(_Handle):
     def __init__(
         self,
         backend: Union[str, int, "StoreEngine"] = "memory",
         path: Optional[_PathArg] = None,
-        *,
-        snapshot_path: Optional[_PathArg] = None,
-        sync: Optional[int] = None,
-        busy_timeout_ms: Optional[int] = None,
-        keyring: Optional[Keyring] = None,
-        compression_level: Optional[int] = None,
-        compression_threshold: Optional[int] = None,
-        snapshot_keep: Optional[int] = None,
+        **options: Unpack[_StoreOptions],
     ) -> None: ...
     def append(self, pid: _BytesLike, expected_seq: int, events: Iterable[Union[Event, _BytesLike]]) -> int: ...
     def highest_seq(self, pid: _BytesLike) -> int: ...
@@ -397,15 +410,7 @@ class Journal(_Handle):
         on_snapshot: Optional[Callable[[int, bytes], Any]] = None,
     ) -> int: ...
     def save_snapshot(self, pid: _BytesLike, seq: int, state: _BytesLike, timestamp_ms: Optional[int] = None) -> None: ...
-    def load_snapshot(
-        self,
-        pid: _BytesLike,
-        *,
-        min_seq: int = ...,
-        max_seq: int = ...,
-        min_timestamp_ms: int = ...,
-        max_timestamp_ms: int = ...,
-    ) -> Optional[Snapshot]: ...
+    def load_snapshot(self, pid: _BytesLike, **criteria: Unpack[_SnapshotCriteria]) -> Optional[Snapshot]: ...
     def delete_snapshot(self, pid: _BytesLike, seq: int) -> None: ...
     async def append_async(self, pid: _BytesLike, expected_seq: int, events: Iterable[Union[Event, _BytesLike]]) -> int: ...
     async def highest_seq_async(self, pid: _BytesLike) -> int: ...
@@ -419,29 +424,14 @@ class Journal(_Handle):
     def replay_async(self, pid: _BytesLike, from_seq: int = 1, to_seq: int = ..., max: int = ...) -> AsyncIterator[JournalEvent]: ...
     def by_tag_async(self, tag: _BytesLike, after_ordering: int = 0, max: int = ...) -> AsyncIterator[JournalEvent]: ...
     def pids_async(self, after: _BytesLike = b"", max: int = ...) -> AsyncIterator[bytes]: ...
-    def delete_snapshots(
-        self,
-        pid: _BytesLike,
-        *,
-        min_seq: int = ...,
-        max_seq: int = ...,
-        min_timestamp_ms: int = ...,
-        max_timestamp_ms: int = ...,
-    ) -> None: ...
+    def delete_snapshots(self, pid: _BytesLike, **criteria: Unpack[_SnapshotCriteria]) -> None: ...
 
 class StateStore(_Handle):
     def __init__(
         self,
         backend: Union[str, int, "StoreEngine"] = "memory",
         path: Optional[_PathArg] = None,
-        *,
-        snapshot_path: Optional[_PathArg] = None,
-        sync: Optional[int] = None,
-        busy_timeout_ms: Optional[int] = None,
-        keyring: Optional[Keyring] = None,
-        compression_level: Optional[int] = None,
-        compression_threshold: Optional[int] = None,
-        snapshot_keep: Optional[int] = None,
+        **options: Unpack[_StoreOptions],
     ) -> None: ...
     def upsert(self, key: _BytesLike, expected_revision: int, state: _BytesLike) -> int: ...
     def get(self, key: _BytesLike) -> Optional[State]: ...
@@ -527,6 +517,21 @@ class SystemEvent(NamedTuple):
     member_state: Optional[MemberState]
     dropped: Optional[int]
 
+# The keyword options System.replica takes as **options: Replica's own.
+class _ReplicaOptions(TypedDict, total=False):
+    delta_strategy: Optional[int]
+    gossip_interval_ms: Optional[int]
+    gossip_fanout: Optional[int]
+    max_message_bytes: Optional[int]
+    notify_interval_ms: Optional[int]
+    tombstone_grace_ms: Optional[int]
+    store: Optional[StateStore]
+    durable_keys: Sequence[_BytesLike]
+    write_behind: Optional[int]
+    write_behind_interval_ms: Optional[int]
+    expiry_prefixes: Sequence[_BytesLike]
+    expire_after_ms: Optional[int]
+
 class System(_Handle):
     def __init__(
         self,
@@ -571,22 +576,7 @@ class System(_Handle):
     def next_event(self) -> Optional[SystemEvent]: ...
     def drain_events(self) -> List[SystemEvent]: ...
     def events(self) -> AsyncIterator[SystemEvent]: ...
-    def replica(
-        self,
-        *,
-        delta_strategy: Optional[int] = None,
-        gossip_interval_ms: Optional[int] = None,
-        gossip_fanout: Optional[int] = None,
-        max_message_bytes: Optional[int] = None,
-        notify_interval_ms: Optional[int] = None,
-        tombstone_grace_ms: Optional[int] = None,
-        store: Optional[StateStore] = None,
-        durable_keys: Sequence[_BytesLike] = (),
-        write_behind: Optional[int] = None,
-        write_behind_interval_ms: Optional[int] = None,
-        expiry_prefixes: Sequence[_BytesLike] = (),
-        expire_after_ms: Optional[int] = None,
-    ) -> "Replica": ...
+    def replica(self, **options: Unpack[_ReplicaOptions]) -> "Replica": ...
 
 class Request:
     """A consistency-level write or read in flight; `await` it."""

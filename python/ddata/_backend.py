@@ -140,8 +140,9 @@ def _status(engine, exc):
     return lib.DD_EIO
 
 
-def _guard(fn):
-    """Runs one engine call; any exception becomes a status."""
+def _engine_call(fn):
+    """The `extern "Python"` callback named as `fn`: runs `fn` on the engine
+    of the call's user pointer; any exception becomes a status."""
 
     @functools.wraps(fn)
     def run(user, *args):
@@ -152,7 +153,7 @@ def _guard(fn):
         except BaseException as exc:  # noqa: BLE001 -- nothing may cross the C frames
             return _status(engine, exc)
 
-    return run
+    return ffi.def_extern(name=fn.__name__)(run)
 
 
 def _bytes(p, n):
@@ -187,39 +188,33 @@ def _emit_records(records, fn, ctx):
     return 0
 
 
-@ffi.def_extern()
-@_guard
+@_engine_call
 def ddpy_be_append(e, pid, pid_len, expected, events, count):
     p = _bytes(pid, pid_len)
     e.journal_append(p, expected, [_event_in(events[i], p) for i in range(count)])
 
 
-@ffi.def_extern()
-@_guard
+@_engine_call
 def ddpy_be_replay(e, pid, pid_len, from_seq, to_seq, max, fn, ctx):
     return _emit_events(e.journal_replay(_bytes(pid, pid_len), from_seq, to_seq, max), fn, ctx)
 
 
-@ffi.def_extern()
-@_guard
+@_engine_call
 def ddpy_be_highest(e, pid, pid_len, out):
     out[0] = e.journal_highest(_bytes(pid, pid_len))
 
 
-@ffi.def_extern()
-@_guard
+@_engine_call
 def ddpy_be_deleted_to(e, pid, pid_len, out):
     out[0] = e.journal_deleted_to(_bytes(pid, pid_len))
 
 
-@ffi.def_extern()
-@_guard
+@_engine_call
 def ddpy_be_delete_to(e, pid, pid_len, to_seq):
     e.journal_delete_to(_bytes(pid, pid_len), to_seq)
 
 
-@ffi.def_extern()
-@_guard
+@_engine_call
 def ddpy_be_pids(e, after, after_len, limit, fn, ctx):
     for pid in e.journal_pids(_bytes(after, after_len), limit):
         pid = bytes(pid)
@@ -229,14 +224,12 @@ def ddpy_be_pids(e, after, after_len, limit, fn, ctx):
     return 0
 
 
-@ffi.def_extern()
-@_guard
+@_engine_call
 def ddpy_be_by_tag(e, tag, tag_len, after, max, fn, ctx):
     return _emit_events(e.journal_by_tag(_bytes(tag, tag_len), after, max), fn, ctx)
 
 
-@ffi.def_extern()
-@_guard
+@_engine_call
 def ddpy_be_snapshot_save(e, pid, pid_len, seq, ts, data, length):
     e.snapshot_save(_bytes(pid, pid_len), seq, ts, _bytes(data, length))
 
@@ -245,8 +238,7 @@ def _criteria(c):
     return c.min_seq, c.max_seq, c.min_timestamp_ms, c.max_timestamp_ms
 
 
-@ffi.def_extern()
-@_guard
+@_engine_call
 def ddpy_be_snapshot_find(e, pid, pid_len, criteria, fn, ctx):
     found = False
     for seq, ts, data in e.snapshot_find(_bytes(pid, pid_len), *_criteria(criteria)):
@@ -258,26 +250,22 @@ def ddpy_be_snapshot_find(e, pid, pid_len, criteria, fn, ctx):
     return 0 if found else lib.DD_ENOTFOUND
 
 
-@ffi.def_extern()
-@_guard
+@_engine_call
 def ddpy_be_snapshot_delete(e, pid, pid_len, criteria):
     e.snapshot_delete(_bytes(pid, pid_len), *_criteria(criteria))
 
 
-@ffi.def_extern()
-@_guard
+@_engine_call
 def ddpy_be_snapshot_prune(e, pid, pid_len, keep):
     e.snapshot_prune(_bytes(pid, pid_len), keep)
 
 
-@ffi.def_extern()
-@_guard
+@_engine_call
 def ddpy_be_state_upsert(e, key, key_len, expected, data, length, new_revision):
     new_revision[0] = e.state_upsert(_bytes(key, key_len), expected, _bytes(data, length))
 
 
-@ffi.def_extern()
-@_guard
+@_engine_call
 def ddpy_be_state_get(e, key, key_len, fn, ctx):
     k = _bytes(key, key_len)
     got = e.state_get(k)
@@ -287,26 +275,22 @@ def ddpy_be_state_get(e, key, key_len, fn, ctx):
     return _emit_records([(k, revision, data)], fn, ctx)
 
 
-@ffi.def_extern()
-@_guard
+@_engine_call
 def ddpy_be_state_delete(e, key, key_len, expected):
     e.state_delete(_bytes(key, key_len), expected)
 
 
-@ffi.def_extern()
-@_guard
+@_engine_call
 def ddpy_be_state_scan(e, prefix, prefix_len, fn, ctx):
     return _emit_records(e.state_scan(_bytes(prefix, prefix_len)), fn, ctx)
 
 
-@ffi.def_extern()
-@_guard
+@_engine_call
 def ddpy_be_state_range(e, from_key, from_len, count, fn, ctx):
     return _emit_records(e.state_range(_bytes(from_key, from_len), count), fn, ctx)
 
 
-@ffi.def_extern()
-@_guard
+@_engine_call
 def ddpy_be_state_purge(e):
     e.state_purge()
 

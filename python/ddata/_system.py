@@ -525,57 +525,8 @@ class Replica(Handle):
         """Writes pending write-behind keys to the store now."""
         check(lib.dd_replica_flush(self._h), self._h)
 
-    # ---- typed views of one key
-
-    def counter(self, key):
-        """A PNCounterRef view of `key`."""
-        return PNCounterRef(self, key)
-
-    def gcounter(self, key):
-        """A GCounterRef view of `key`."""
-        return GCounterRef(self, key)
-
-    def gset(self, key):
-        """A GSetRef view of `key`."""
-        return GSetRef(self, key)
-
-    def orset(self, key):
-        """An ORSetRef view of `key`."""
-        return ORSetRef(self, key)
-
-    def register(self, key):
-        """An LWWRegisterRef view of `key` (also `lwwregister`)."""
-        return LWWRegisterRef(self, key)
-
-    lwwregister = register
-
-    def mvregister(self, key):
-        """An MVRegisterRef view of `key`."""
-        return MVRegisterRef(self, key)
-
-    def flag(self, key):
-        """A FlagRef view of `key`."""
-        return FlagRef(self, key)
-
-    def ormap(self, key):
-        """An ORMapRef view of `key`."""
-        return ORMapRef(self, key)
-
-    def lwwmap(self, key):
-        """An LWWMapRef view of `key`."""
-        return LWWMapRef(self, key)
-
-    def pncountermap(self, key):
-        """A PNCounterMapRef view of `key`."""
-        return PNCounterMapRef(self, key)
-
-    def gcountermap(self, key):
-        """A GCounterMapRef view of `key`."""
-        return GCounterMapRef(self, key)
-
-    def ormultimap(self, key):
-        """An ORMultiMapRef view of `key`."""
-        return ORMultiMapRef(self, key)
+    # ---- typed views of one key: counter(), gset(), ... are installed
+    # from _KEY_VIEWS below the view classes they return.
 
 
 _INC, _DEC, _ADD, _REMOVE, _CLEAR, _ASSIGN, _ENABLE = (int(k) for k in (
@@ -632,23 +583,32 @@ def _with(ref, read, default):
         return read(v)
 
 
+def _counter_step(qualname, kind, doc):
+    """GCounterRef.increment and PNCounterRef.decrement: a method of its own
+    for each `kind` (a closure, not a shared helper it calls) because this
+    is the hot path of the package (python.counter.increment): one crossing
+    into C, no optional arguments to convert, no extra Python call."""
+    def step(self, n=1, *, consistency=None, replicas=0, timeout_ms=5000):
+        if consistency is not None:
+            return self.replica._update(self.key, self.TYPE, kind, n, consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
+        try:
+            rc = _count(self.replica._h, self.key, self._len, self.TYPE, kind, n)
+        except OverflowError:
+            raise InvalidArgument(lib.DD_EINVAL, "DD_EINVAL", "amount must be between 0 and 2**64-1") from None
+        if rc < 0:
+            check(rc)
+    step.__qualname__ = qualname
+    step.__name__ = qualname.rpartition(".")[2]
+    step.__doc__ = doc
+    return step
+
+
 class GCounterRef(KeyRef):
     """A GCounter key of a replica."""
     __slots__ = ()
     TYPE = int(CrdtType.GCOUNTER)
 
-    def increment(self, n=1, *, consistency=None, replicas=0, timeout_ms=5000):
-        """Adds `n`. With `consistency`, returns a Request to await; else applies locally."""
-        if consistency is not None:
-            return self.replica._update(self.key, self.TYPE, _INC, n, consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
-        # The hot path of the package (python.counter.increment): one
-        # crossing into C, no optional arguments to convert.
-        try:
-            rc = _count(self.replica._h, self.key, self._len, self.TYPE, _INC, n)
-        except OverflowError:
-            raise InvalidArgument(lib.DD_EINVAL, "DD_EINVAL", "amount must be between 0 and 2**64-1") from None
-        if rc < 0:
-            check(rc)
+    increment = _counter_step("GCounterRef.increment", _INC, "Adds `n`. With `consistency`, returns a Request to await; else applies locally.")
 
     @property
     def value(self):
@@ -661,16 +621,7 @@ class PNCounterRef(GCounterRef):
     __slots__ = ()
     TYPE = int(CrdtType.PNCOUNTER)
 
-    def decrement(self, n=1, *, consistency=None, replicas=0, timeout_ms=5000):
-        """Subtracts `n`. With `consistency`, returns a Request to await; else applies locally."""
-        if consistency is not None:
-            return self.replica._update(self.key, self.TYPE, _DEC, n, consistency=consistency, replicas=replicas, timeout_ms=timeout_ms)
-        try:
-            rc = _count(self.replica._h, self.key, self._len, self.TYPE, _DEC, n)
-        except OverflowError:
-            raise InvalidArgument(lib.DD_EINVAL, "DD_EINVAL", "amount must be between 0 and 2**64-1") from None
-        if rc < 0:
-            check(rc)
+    decrement = _counter_step("PNCounterRef.decrement", _DEC, "Subtracts `n`. With `consistency`, returns a Request to await; else applies locally.")
 
 
 class GSetRef(KeyRef):
@@ -873,6 +824,36 @@ class ORMultiMapRef(_MapRef):
     def get(self, k):
         """The set under `k`, as a list of bytes."""
         return _with(self, lambda v: v.get(k), [])
+
+
+def _key_view(name, ref_class, doc):
+    def view(self, key):
+        return ref_class(self, key)
+    view.__name__ = name
+    view.__qualname__ = "Replica." + name
+    view.__doc__ = doc
+    return view
+
+
+# Replica's typed views of one key: replica.orset(key) is ORSetRef(replica, key).
+_KEY_VIEWS = (
+    ("counter", PNCounterRef, "A PNCounterRef view of `key`."),
+    ("gcounter", GCounterRef, "A GCounterRef view of `key`."),
+    ("gset", GSetRef, "A GSetRef view of `key`."),
+    ("orset", ORSetRef, "An ORSetRef view of `key`."),
+    ("register", LWWRegisterRef, "An LWWRegisterRef view of `key` (also `lwwregister`)."),
+    ("mvregister", MVRegisterRef, "An MVRegisterRef view of `key`."),
+    ("flag", FlagRef, "A FlagRef view of `key`."),
+    ("ormap", ORMapRef, "An ORMapRef view of `key`."),
+    ("lwwmap", LWWMapRef, "An LWWMapRef view of `key`."),
+    ("pncountermap", PNCounterMapRef, "A PNCounterMapRef view of `key`."),
+    ("gcountermap", GCounterMapRef, "A GCounterMapRef view of `key`."),
+    ("ormultimap", ORMultiMapRef, "An ORMultiMapRef view of `key`."),
+)
+for _name, _ref_class, _doc in _KEY_VIEWS:
+    setattr(Replica, _name, _key_view(_name, _ref_class, _doc))
+Replica.lwwregister = Replica.register
+del _name, _ref_class, _doc
 
 
 __all__ = ["System", "Replica", "Transport", "SECRET_BYTES", "SystemEvent", "EventKind", "MemberState", "Consistency", "DeltaStrategy"]

@@ -66,16 +66,20 @@ fn source_tree() -> PathBuf {
     tree
 }
 
-fn probe_deps() -> Vec<PathBuf> {
+/// The dependencies' include paths; with `link`, also their link lines
+/// (and pthread's) for cargo.
+fn probe_deps(link: bool) -> Vec<PathBuf> {
     let mut includes = Vec::new();
     for dep in DEPS {
         let lib = pkg_config::Config::new()
-            .cargo_metadata(true)
+            .cargo_metadata(link)
             .probe(dep)
             .unwrap_or_else(|e| panic!("ddata-sys: pkg-config {dep}: {e}"));
         includes.extend(lib.include_paths);
     }
-    println!("cargo:rustc-link-lib=pthread");
+    if link {
+        println!("cargo:rustc-link-lib=pthread");
+    }
     includes
 }
 
@@ -119,26 +123,12 @@ mod bundled {
             .flag("-Wno-unused-parameter");
         // Dependencies' headers first, then compile: cc emits the link line
         // for libddata.a before pkg-config's for its dependencies.
-        let includes = super::probe_deps_quiet();
+        let includes = super::probe_deps(false);
         build.includes(includes);
         build.compile("ddata");
-        super::probe_deps();
+        super::probe_deps(true);
         println!("cargo:include={}", tree.join("abi/include").display());
     }
-}
-
-/// Include paths of the dependencies without emitting link lines yet.
-#[cfg(feature = "bundled")]
-fn probe_deps_quiet() -> Vec<PathBuf> {
-    let mut includes = Vec::new();
-    for dep in DEPS {
-        let lib = pkg_config::Config::new()
-            .cargo_metadata(false)
-            .probe(dep)
-            .unwrap_or_else(|e| panic!("ddata-sys: pkg-config {dep}: {e}"));
-        includes.extend(lib.include_paths);
-    }
-    includes
 }
 
 fn link_cmake_build(tree: &Path, build: &Path) {
@@ -154,7 +144,7 @@ fn link_cmake_build(tree: &Path, build: &Path) {
     println!("cargo:rustc-link-search=native={}", build.display());
     println!("cargo:rustc-link-lib=static=ddata");
     println!("cargo:include={}", tree.join("abi/include").display());
-    probe_deps();
+    probe_deps(true);
 }
 
 fn run(cmd: &mut Command) {

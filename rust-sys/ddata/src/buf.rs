@@ -2,6 +2,8 @@
 //! every decoder takes.
 use ddata_sys as sys;
 
+use crate::error::{Error, Result, Status};
+
 /// Copies a dd_buf the library filled into a Vec and frees it.
 pub(crate) fn take(mut b: sys::dd_buf) -> Vec<u8> {
     let v = if b.data.is_null() || b.len == 0 {
@@ -13,6 +15,32 @@ pub(crate) fn take(mut b: sys::dd_buf) -> Vec<u8> {
     v
 }
 
+/// Appends to `out` the items of a list the library encodes as
+/// (u32 little-endian length, bytes) pairs; a length past the end is
+/// `truncated`, a Corrupt error.
+pub(crate) fn split_length_prefixed(bytes: &[u8], out: &mut Vec<Vec<u8>>, truncated: &str) -> Result<()> {
+    let mut rest = bytes;
+    while rest.len() >= 4 {
+        let n = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+        rest = &rest[4..];
+        if n > rest.len() {
+            return Err(Error::new(Status::Corrupt, truncated));
+        }
+        out.push(rest[..n].to_vec());
+        rest = &rest[n..];
+    }
+    Ok(())
+}
+
+/// A slice as the C calls take an optional array: NULL when empty.
+pub(crate) fn slice_ptr<T>(items: &[T]) -> *const T {
+    if items.is_empty() {
+        std::ptr::null()
+    } else {
+        items.as_ptr()
+    }
+}
+
 pub(crate) fn empty() -> sys::dd_buf {
     sys::dd_buf {
         data: std::ptr::null_mut(),
@@ -22,15 +50,15 @@ pub(crate) fn empty() -> sys::dd_buf {
 
 /// The library's defaults for a versioned struct: `init` (a
 /// `dd_*_init`) with this crate's `version`. It cannot fail; a failure means
-/// a mismatched library, and panics naming `what`.
+/// a mismatched library, and panics naming the struct.
 pub(crate) fn lib_defaults<T>(
     init: unsafe extern "C" fn(*mut T, u32) -> std::os::raw::c_int,
     version: u32,
-    what: &str,
 ) -> T {
     let mut raw = std::mem::MaybeUninit::<T>::zeroed();
     let rc = unsafe { init(raw.as_mut_ptr(), version) };
-    assert_eq!(rc, 0, "{what} rejected its own version");
+    let what = std::any::type_name::<T>();
+    assert_eq!(rc, 0, "the init of {what} rejected its own version");
     unsafe { raw.assume_init() }
 }
 
@@ -51,7 +79,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        let raw = lib_defaults(sys::dd_limits_init, sys::DD_LIMITS_VERSION, "dd_limits_init");
+        let raw = lib_defaults(sys::dd_limits_init, sys::DD_LIMITS_VERSION);
         Limits {
             max_depth: raw.max_depth,
             max_bytes: raw.max_bytes,

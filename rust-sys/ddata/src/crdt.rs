@@ -8,8 +8,8 @@ use std::ptr::{self, NonNull};
 
 use ddata_sys as sys;
 
-use crate::buf::{empty, take, Limits};
-use crate::error::{check, check_on, cstr_static, Error, Result, Status};
+use crate::buf::{empty, split_length_prefixed, take, Limits};
+use crate::error::{call_on, check, cstr_static, found, read_on, Error, Result, Status};
 
 /// The data types; numbering is the library's and never changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -306,10 +306,9 @@ impl Crdt {
             value_type: 0,
             nested: ptr::null(),
         };
-        check_on(
-            unsafe { sys::dd_crdt_apply(self.ptr(), &op, self.actor, 0, ptr::null_mut()) },
-            self.ptr(),
-        )
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_crdt_apply(handle, &op, self.actor, 0, ptr::null_mut())
+        })
     }
 
     /// Applies `op` at `now_ms` (LWW timestamps). On failure nothing changes.
@@ -333,27 +332,31 @@ impl Crdt {
 
     /// Joins `other` (a full value or a delta) into this one.
     pub fn merge(&mut self, other: &Crdt) -> Result<()> {
-        check_on(unsafe { sys::dd_crdt_merge(self.ptr(), other.ptr()) }, self.ptr())
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_crdt_merge(handle, other.ptr())
+        })
     }
 
     /// A deep copy (same actor).
     pub fn try_clone(&self) -> Result<Crdt> {
         let mut h = ptr::null_mut();
-        check_on(unsafe { sys::dd_crdt_clone(&mut h, self.ptr()) }, self.ptr())?;
+        call_on(self.ptr(), |handle| unsafe { sys::dd_crdt_clone(&mut h, handle) })?;
         Ok(Crdt::own(h, self.actor))
     }
 
     /// A stable 64-bit digest of the value (equal values, equal digests).
     pub fn digest(&self) -> Result<u64> {
-        let mut d = 0;
-        check_on(unsafe { sys::dd_crdt_digest(&mut d, self.ptr()) }, self.ptr())?;
-        Ok(d)
+        read_on(self.ptr(), |out, handle| unsafe {
+            sys::dd_crdt_digest(out, handle)
+        })
     }
 
     /// The canonical binary form.
     pub fn encode(&self) -> Result<Vec<u8>> {
         let mut b = empty();
-        check_on(unsafe { sys::dd_crdt_encode(&mut b, self.ptr()) }, self.ptr())?;
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_crdt_encode(&mut b, handle)
+        })?;
         Ok(take(b))
     }
 
@@ -368,7 +371,9 @@ impl Crdt {
     /// The full state as canonical JSON.
     pub fn to_json(&self) -> Result<String> {
         let mut b = empty();
-        check_on(unsafe { sys::dd_crdt_to_json(&mut b, self.ptr()) }, self.ptr())?;
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_crdt_to_json(&mut b, handle)
+        })?;
         utf8(take(b))
     }
 
@@ -383,18 +388,17 @@ impl Crdt {
     /// The value a user sees, as canonical JSON ({"type":"PNCounter","value":5}).
     pub fn value_json(&self) -> Result<String> {
         let mut b = empty();
-        check_on(unsafe { sys::dd_crdt_value_json(&mut b, self.ptr()) }, self.ptr())?;
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_crdt_value_json(&mut b, handle)
+        })?;
         utf8(take(b))
     }
 
     /// GCounter, PNCounter.
     pub fn counter_value(&self) -> Result<i64> {
-        let mut v = 0;
-        check_on(
-            unsafe { sys::dd_crdt_counter_value(&mut v, self.ptr()) },
-            self.ptr(),
-        )?;
-        Ok(v)
+        read_on(self.ptr(), |out, handle| unsafe {
+            sys::dd_crdt_counter_value(out, handle)
+        })
     }
 
     /// Set element, MVRegister value or map key.
@@ -407,22 +411,18 @@ impl Crdt {
 
     /// Number of elements (sets), entries (maps) or values (MVRegister).
     pub fn count(&self) -> Result<u64> {
-        let mut n = 0;
-        check_on(unsafe { sys::dd_crdt_count(&mut n, self.ptr()) }, self.ptr())?;
-        Ok(n)
+        read_on(self.ptr(), |out, handle| unsafe {
+            sys::dd_crdt_count(out, handle)
+        })
     }
 
     /// LWWRegister: the value, or None when never assigned.
     pub fn register_get(&self) -> Result<Option<Vec<u8>>> {
         let mut b = empty();
-        match check_on(
-            unsafe { sys::dd_crdt_register_get(&mut b, self.ptr()) },
-            self.ptr(),
-        ) {
-            Ok(()) => Ok(Some(take(b))),
-            Err(e) if e.status() == Status::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
+        let found = found(call_on(self.ptr(), |handle| unsafe {
+            sys::dd_crdt_register_get(&mut b, handle)
+        }))?;
+        Ok(found.then(|| take(b)))
     }
 
     /// Whether a flag is enabled.
@@ -436,32 +436,20 @@ impl Crdt {
     pub fn map_get(&self, key: impl AsRef<[u8]>) -> Result<Option<Crdt>> {
         let k = key.as_ref();
         let mut h = ptr::null_mut();
-        match check_on(
-            unsafe { sys::dd_crdt_map_get(&mut h, self.ptr(), k.as_ptr(), k.len()) },
-            self.ptr(),
-        ) {
-            Ok(()) => Ok(Some(Crdt::own(h, self.actor))),
-            Err(e) if e.status() == Status::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
+        let found = found(call_on(self.ptr(), |handle| unsafe {
+            sys::dd_crdt_map_get(&mut h, handle, k.as_ptr(), k.len())
+        }))?;
+        Ok(found.then(|| Crdt::own(h, self.actor)))
     }
 
     /// Set elements, MVRegister values or map keys, in bytewise order.
     pub fn elements(&self) -> Result<Vec<Vec<u8>>> {
         let mut b = empty();
-        check_on(unsafe { sys::dd_crdt_elements(&mut b, self.ptr()) }, self.ptr())?;
-        let bytes = take(b);
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_crdt_elements(&mut b, handle)
+        })?;
         let mut out = Vec::new();
-        let mut rest = &bytes[..];
-        while rest.len() >= 4 {
-            let n = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
-            rest = &rest[4..];
-            if n > rest.len() {
-                return Err(Error::new(Status::Corrupt, "dd_crdt_elements: truncated element"));
-            }
-            out.push(rest[..n].to_vec());
-            rest = &rest[n..];
-        }
+        split_length_prefixed(&take(b), &mut out, "dd_crdt_elements: truncated element")?;
         Ok(out)
     }
 }

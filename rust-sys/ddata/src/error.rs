@@ -212,14 +212,25 @@ impl Error {
     }
 }
 
-/// Turns the status of a call made with `handle` into a Result.
+/// Makes one ABI call with `handle` and turns its status into a Result,
+/// reading the message the call recorded on that same handle.
 #[inline]
-pub(crate) fn check_on<T>(rc: i32, handle: *mut T) -> Result<()> {
+pub(crate) fn call_on<T>(handle: *mut T, call: impl FnOnce(*mut T) -> i32) -> Result<()> {
+    let rc = call(handle);
     if rc >= 0 {
         Ok(())
     } else {
         Err(Error::on(rc, handle))
     }
+}
+
+/// [`call_on`] for a call that writes its one result through its first
+/// argument: returns that result.
+#[inline]
+pub(crate) fn read_on<H, T: Default>(handle: *mut H, call: impl FnOnce(&mut T, *mut H) -> i32) -> Result<T> {
+    let mut out = T::default();
+    call_on(handle, |handle| call(&mut out, handle))?;
+    Ok(out)
 }
 
 /// Turns a status into a Result, reading the message on failure.
@@ -229,5 +240,23 @@ pub(crate) fn check(rc: i32) -> Result<()> {
         Ok(())
     } else {
         Err(Error::last(rc))
+    }
+}
+
+/// Runs a constructor that writes a new handle through its first argument
+/// (`dd_*_open`, `dd_*_new`) and returns the handle: never NULL on success.
+pub(crate) fn open_handle<T>(open: impl FnOnce(&mut *mut T) -> i32) -> Result<std::ptr::NonNull<T>> {
+    let mut h = std::ptr::null_mut();
+    check(open(&mut h))?;
+    Ok(std::ptr::NonNull::new(h).expect("DD_OK with NULL"))
+}
+
+/// A lookup's outcome: true when found, false on `DD_ENOTFOUND` (not an
+/// error for a getter that answers with an Option), any other failure as is.
+pub(crate) fn found(looked_up: Result<()>) -> Result<bool> {
+    match looked_up {
+        Ok(()) => Ok(true),
+        Err(e) if e.status() == Status::NotFound => Ok(false),
+        Err(e) => Err(e),
     }
 }

@@ -10,7 +10,7 @@ use std::ptr::{self, NonNull};
 use ddata_sys as sys;
 
 use crate::buf::{empty, lib_defaults, take, Limits};
-use crate::error::{check, check_on, Error, Result, Status};
+use crate::error::{call_on, check, open_handle, read_on, Error, Result, Status};
 use crate::store::StateStore;
 use crate::system::System;
 
@@ -91,7 +91,6 @@ impl Default for OwnedTypeOptions {
         let raw = lib_defaults(
             sys::dd_owned_type_options_init,
             sys::DD_OWNED_TYPE_OPTIONS_VERSION,
-            "dd_owned_type_options_init",
         );
         OwnedTypeOptions {
             strategy: match raw.strategy {
@@ -255,11 +254,8 @@ impl Owned {
             .as_ref()
             .map_or(ptr::null(), |l| l as *const sys::dd_limits);
         raw.max_queued = options.max_queued;
-        let mut h = ptr::null_mut();
-        check(unsafe { sys::dd_owned_open(&mut h, &raw) })?;
-        Ok(Owned {
-            h: NonNull::new(h).expect("DD_OK with NULL"),
-        })
+        let h = open_handle(|h| unsafe { sys::dd_owned_open(h, &raw) })?;
+        Ok(Owned { h })
     }
 
     fn ptr(&self) -> *mut sys::dd_owned {
@@ -281,10 +277,9 @@ impl Owned {
             pull_retry_ms: o.pull_retry_ms,
             pull_timeout_ms: o.pull_timeout_ms,
         };
-        check_on(
-            unsafe { sys::dd_owned_register(self.ptr(), t.as_ptr(), &raw) },
-            self.ptr(),
-        )
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_owned_register(handle, t.as_ptr(), &raw)
+        })
     }
 
     /// Persists, then publishes a full view or a delta; returns the new
@@ -299,36 +294,32 @@ impl Owned {
     ) -> Result<(u64, u64)> {
         let t = ctype(type_name)?;
         let (mut inc, mut age) = (0, 0);
-        check_on(
-            unsafe {
-                sys::dd_owned_publish(
-                    &mut inc,
-                    &mut age,
-                    self.ptr(),
-                    t.as_ptr(),
-                    full as i32,
-                    data.as_ptr(),
-                    data.len(),
-                    urgency.raw(),
-                    delay_ms,
-                )
-            },
-            self.ptr(),
-        )?;
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_owned_publish(
+                &mut inc,
+                &mut age,
+                handle,
+                t.as_ptr(),
+                full as i32,
+                data.as_ptr(),
+                data.len(),
+                urgency.raw(),
+                delay_ms,
+            )
+        })?;
         Ok((inc, age))
     }
 
     /// Advances the engine's clock to `now_ms` (pump mode).
     pub fn tick(&self, now_ms: u64) -> Result<()> {
-        check_on(unsafe { sys::dd_owned_tick(self.ptr(), now_ms) }, self.ptr())
+        call_on(self.ptr(), |handle| unsafe { sys::dd_owned_tick(handle, now_ms) })
     }
 
     /// Undecodable bytes are an error and change nothing.
     pub fn deliver(&self, from_node: u64, data: &[u8]) -> Result<()> {
-        check_on(
-            unsafe { sys::dd_owned_deliver(self.ptr(), from_node, data.as_ptr(), data.len()) },
-            self.ptr(),
-        )
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_owned_deliver(handle, from_node, data.as_ptr(), data.len())
+        })
     }
 
     /// The next message to send: (destination node, bytes), or None.
@@ -344,18 +335,16 @@ impl Owned {
 
     /// Tells the engine a node joined (pump mode).
     pub fn member_up(&self, node_id: u64, incarnation: u64) -> Result<()> {
-        check_on(
-            unsafe { sys::dd_owned_member_up(self.ptr(), node_id, incarnation) },
-            self.ptr(),
-        )
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_owned_member_up(handle, node_id, incarnation)
+        })
     }
 
     /// Tells the engine a node left; its views are removed (pump mode).
     pub fn member_left(&self, node_id: u64) -> Result<()> {
-        check_on(
-            unsafe { sys::dd_owned_member_left(self.ptr(), node_id) },
-            self.ptr(),
-        )
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_owned_member_left(handle, node_id)
+        })
     }
 
     /// A read with a maximum staleness (None: any). Returns None when the
@@ -364,18 +353,15 @@ impl Owned {
     pub fn query(&self, type_name: &str, node_id: u64, max_staleness_ms: Option<u64>) -> Result<Option<u64>> {
         let t = ctype(type_name)?;
         let mut req = 0;
-        check_on(
-            unsafe {
-                sys::dd_owned_query(
-                    &mut req,
-                    self.ptr(),
-                    t.as_ptr(),
-                    node_id,
-                    max_staleness_ms.unwrap_or(u64::MAX),
-                )
-            },
-            self.ptr(),
-        )?;
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_owned_query(
+                &mut req,
+                handle,
+                t.as_ptr(),
+                node_id,
+                max_staleness_ms.unwrap_or(u64::MAX),
+            )
+        })?;
         Ok(if req == 0 { None } else { Some(req) })
     }
 
@@ -383,10 +369,9 @@ impl Owned {
     pub fn read(&self, type_name: &str, node_id: u64) -> Result<OwnedView> {
         let t = ctype(type_name)?;
         let mut v = std::mem::MaybeUninit::<sys::dd_owned_view>::zeroed();
-        check_on(
-            unsafe { sys::dd_owned_read(v.as_mut_ptr(), self.ptr(), t.as_ptr(), node_id) },
-            self.ptr(),
-        )?;
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_owned_read(v.as_mut_ptr(), handle, t.as_ptr(), node_id)
+        })?;
         let mut v = unsafe { v.assume_init() };
         let copy = |b: &sys::dd_buf| {
             if b.data.is_null() {
@@ -416,16 +401,14 @@ impl Owned {
     /// The members that are up, ascending.
     pub fn nodes(&self) -> Result<Vec<u64>> {
         let mut n = 0usize;
-        check_on(
-            unsafe { sys::dd_owned_nodes(ptr::null_mut(), 0, &mut n, self.ptr()) },
-            self.ptr(),
-        )?;
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_owned_nodes(ptr::null_mut(), 0, &mut n, handle)
+        })?;
         let mut ids = vec![0u64; n];
         let mut got = 0usize;
-        check_on(
-            unsafe { sys::dd_owned_nodes(ids.as_mut_ptr(), ids.len(), &mut got, self.ptr()) },
-            self.ptr(),
-        )?;
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_owned_nodes(ids.as_mut_ptr(), ids.len(), &mut got, handle)
+        })?;
         ids.truncate(got.min(n));
         Ok(ids)
     }
@@ -467,9 +450,9 @@ impl Owned {
 
     /// A descriptor readable while events are queued.
     pub fn event_fd(&self) -> Result<i32> {
-        let mut fd = -1;
-        check_on(unsafe { sys::dd_owned_event_fd(&mut fd, self.ptr()) }, self.ptr())?;
-        Ok(fd)
+        read_on(self.ptr(), |out, handle| unsafe {
+            sys::dd_owned_event_fd(out, handle)
+        })
     }
 }
 

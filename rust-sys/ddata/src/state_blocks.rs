@@ -6,8 +6,8 @@ use std::ptr;
 
 use ddata_sys as sys;
 
-use crate::buf::{empty, take};
-use crate::error::{check, check_on, Result, Status};
+use crate::buf::{empty, slice_ptr};
+use crate::error::{call_on, check, found, Result};
 use crate::store::{Events, Record, Records, StateStore};
 
 /// Bounds of [`StateStore::scan`]: `start <= key` (`start < key` with
@@ -70,74 +70,53 @@ pub enum StateOp {
     Delete(Vec<u8>, u64),
 }
 
-fn bytes_ptr(b: &[u8]) -> *const u8 {
-    if b.is_empty() {
-        ptr::null()
-    } else {
-        b.as_ptr()
-    }
-}
-
 impl StateStore {
     /// Records within `range`, in byte order (or reversed), read in pages.
     pub fn scan(&self, range: &ScanRange) -> Result<Records> {
         let mut raw = std::mem::MaybeUninit::<sys::dd_state_range>::zeroed();
         check(unsafe { sys::dd_state_range_init(raw.as_mut_ptr(), sys::DD_STATE_RANGE_VERSION) })?;
         let mut raw = unsafe { raw.assume_init() };
-        raw.start = bytes_ptr(&range.start);
+        raw.start = slice_ptr(&range.start);
         raw.start_len = range.start.len();
         raw.start_exclusive = range.start_exclusive as u32;
-        raw.end = bytes_ptr(&range.end);
+        raw.end = slice_ptr(&range.end);
         raw.end_len = range.end.len();
         raw.end_inclusive = range.end_inclusive as u32;
-        raw.prefix = bytes_ptr(&range.prefix);
+        raw.prefix = slice_ptr(&range.prefix);
         raw.prefix_len = range.prefix.len();
         raw.reverse = range.reverse as u32;
         raw.keys_only = (!range.values) as u32;
         raw.limit = range.limit;
-        let mut c = ptr::null_mut();
-        check_on(
-            unsafe { sys::dd_state_store_scan(&mut c, self.ptr(), &raw) },
-            self.ptr(),
-        )?;
-        Ok(Records::from_events(Events::own_cursor(c)))
+        Events::open(self.ptr(), |c, handle| unsafe {
+            sys::dd_state_store_scan(c, handle, &raw)
+        })
+        .map(Records::from_events)
     }
 
     /// The record with the greatest key starting with `prefix`, or None.
     pub fn last_prefix(&self, prefix: impl AsRef<[u8]>) -> Result<Option<Record>> {
         let prefix = prefix.as_ref();
         let (mut state, mut key, mut revision) = (empty(), empty(), 0);
-        match check_on(
-            unsafe {
-                sys::dd_state_store_last_prefix(
-                    &mut state,
-                    &mut key,
-                    &mut revision,
-                    self.ptr(),
-                    bytes_ptr(prefix),
-                    prefix.len(),
-                )
-            },
-            self.ptr(),
-        ) {
-            Ok(()) => Ok(Some(Record {
-                key: take(key),
-                revision,
-                state: take(state),
-            })),
-            Err(e) if e.status() == Status::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
+        let found = found(call_on(self.ptr(), |handle| unsafe {
+            sys::dd_state_store_last_prefix(
+                &mut state,
+                &mut key,
+                &mut revision,
+                handle,
+                slice_ptr(prefix),
+                prefix.len(),
+            )
+        }))?;
+        Ok(found.then(|| Record::from_bufs(key, revision, state)))
     }
 
     /// Deletes every record whose key starts with `prefix` (every record
     /// when empty), in one transaction.
     pub fn purge_prefix(&self, prefix: impl AsRef<[u8]>) -> Result<()> {
         let prefix = prefix.as_ref();
-        check_on(
-            unsafe { sys::dd_state_store_purge_prefix(self.ptr(), bytes_ptr(prefix), prefix.len()) },
-            self.ptr(),
-        )
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_state_store_purge_prefix(handle, slice_ptr(prefix), prefix.len())
+        })
     }
 
     /// Applies `ops` all or nothing, in one transaction; returns each op's
@@ -149,15 +128,15 @@ impl StateStore {
             .map(|op| match op {
                 StateOp::Upsert(key, rev, state) => sys::dd_state_op {
                     kind: sys::DD_STATE_OP_UPSERT,
-                    key: bytes_ptr(key),
+                    key: slice_ptr(key),
                     key_len: key.len(),
                     expected_revision: *rev,
-                    state: bytes_ptr(state),
+                    state: slice_ptr(state),
                     len: state.len(),
                 },
                 StateOp::Delete(key, rev) => sys::dd_state_op {
                     kind: sys::DD_STATE_OP_DELETE,
-                    key: bytes_ptr(key),
+                    key: slice_ptr(key),
                     key_len: key.len(),
                     expected_revision: *rev,
                     state: ptr::null(),
@@ -166,15 +145,14 @@ impl StateStore {
             })
             .collect();
         let mut revisions = vec![0u64; ops.len()];
-        check_on(
-            unsafe { sys::dd_state_store_batch(revisions.as_mut_ptr(), self.ptr(), raw.as_ptr(), raw.len()) },
-            self.ptr(),
-        )?;
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_state_store_batch(revisions.as_mut_ptr(), handle, raw.as_ptr(), raw.len())
+        })?;
         Ok(revisions)
     }
 
     /// Makes every write so far durable, whatever the sync option.
     pub fn flush(&self) -> Result<()> {
-        check_on(unsafe { sys::dd_state_store_flush(self.ptr()) }, self.ptr())
+        call_on(self.ptr(), |handle| unsafe { sys::dd_state_store_flush(handle) })
     }
 }

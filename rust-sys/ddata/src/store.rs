@@ -10,8 +10,8 @@ use std::ptr::{self, NonNull};
 
 use ddata_sys as sys;
 
-use crate::buf::{empty, take};
-use crate::error::{check, check_on, Error, Result, Status};
+use crate::buf::{empty, slice_ptr, take};
+use crate::error::{call_on, check, found, open_handle, read_on, Error, Result, Status};
 
 /// Where a store keeps its records.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,27 +49,22 @@ unsafe impl Send for Keyring {}
 impl Keyring {
     /// An empty keyring; add keys before sealing a store.
     pub fn new() -> Result<Keyring> {
-        let mut h = ptr::null_mut();
-        check(unsafe { sys::dd_keyring_new(&mut h) })?;
-        Ok(Keyring {
-            h: NonNull::new(h).expect("DD_OK with NULL"),
-        })
+        let h = open_handle(|h| unsafe { sys::dd_keyring_new(h) })?;
+        Ok(Keyring { h })
     }
 
     /// Adds a 32-byte key; the first key added is active.
     pub fn add_key(&mut self, key_id: u32, key: &[u8]) -> Result<()> {
-        check_on(
-            unsafe { sys::dd_keyring_add_key(self.h.as_ptr(), key_id, key.as_ptr(), key.len()) },
-            self.h.as_ptr(),
-        )
+        call_on(self.h.as_ptr(), |handle| unsafe {
+            sys::dd_keyring_add_key(handle, key_id, key.as_ptr(), key.len())
+        })
     }
 
     /// Makes `key_id` the key new blobs are sealed with.
     pub fn set_active(&mut self, key_id: u32) -> Result<()> {
-        check_on(
-            unsafe { sys::dd_keyring_set_active(self.h.as_ptr(), key_id) },
-            self.h.as_ptr(),
-        )
+        call_on(self.h.as_ptr(), |handle| unsafe {
+            sys::dd_keyring_set_active(handle, key_id)
+        })
     }
 
     /// The AEAD new records are sealed with; [`Status::Unsupported`] for
@@ -363,7 +358,7 @@ fn raw_events(events: &[NewEvent]) -> Result<RawEvents> {
             payload: e.payload.as_ptr(),
             len: e.payload.len(),
             timestamp_ms: e.timestamp_ms,
-            tags: if p.is_empty() { ptr::null() } else { p.as_ptr() },
+            tags: slice_ptr(p),
             tag_count: p.len(),
         })
         .collect();
@@ -497,11 +492,8 @@ impl Journal {
     /// Opens (or creates) the journal described by `opts`.
     pub fn open(opts: &StoreOptions) -> Result<Journal> {
         opts.with_raw(|raw| {
-            let mut h = ptr::null_mut();
-            check(unsafe { sys::dd_journal_open(&mut h, raw) })?;
-            Ok(Journal {
-                h: NonNull::new(h).expect("DD_OK with NULL"),
-            })
+            let h = open_handle(|h| unsafe { sys::dd_journal_open(h, raw) })?;
+            Ok(Journal { h })
         })
     }
 
@@ -514,76 +506,59 @@ impl Journal {
     pub fn append(&self, pid: impl AsRef<[u8]>, expected_seq: u64, events: &[NewEvent]) -> Result<()> {
         let pid = pid.as_ref();
         let r = raw_events(events)?;
-        check_on(
-            unsafe {
-                sys::dd_journal_append(
-                    self.ptr(),
-                    pid.as_ptr(),
-                    pid.len(),
-                    expected_seq,
-                    r.raw.as_ptr(),
-                    r.raw.len(),
-                )
-            },
-            self.ptr(),
-        )
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_journal_append(
+                handle,
+                pid.as_ptr(),
+                pid.len(),
+                expected_seq,
+                r.raw.as_ptr(),
+                r.raw.len(),
+            )
+        })
     }
 
     /// Highest sequence number written for `pid` (0 = none).
     pub fn highest_seq(&self, pid: impl AsRef<[u8]>) -> Result<u64> {
         let pid = pid.as_ref();
-        let mut out = 0;
-        check_on(
-            unsafe { sys::dd_journal_highest_seq(&mut out, self.ptr(), pid.as_ptr(), pid.len()) },
-            self.ptr(),
-        )?;
-        Ok(out)
+        read_on(self.ptr(), |out, handle| unsafe {
+            sys::dd_journal_highest_seq(out, handle, pid.as_ptr(), pid.len())
+        })
     }
 
     /// Deletes the events of `pid` up to and including `to_seq`.
     pub fn delete_to(&self, pid: impl AsRef<[u8]>, to_seq: u64) -> Result<()> {
         let pid = pid.as_ref();
-        check_on(
-            unsafe { sys::dd_journal_delete_to(self.ptr(), pid.as_ptr(), pid.len(), to_seq) },
-            self.ptr(),
-        )
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_journal_delete_to(handle, pid.as_ptr(), pid.len(), to_seq)
+        })
     }
 
     /// Events from_seq ..= to_seq, at most max, as an iterator.
     pub fn replay(&self, pid: impl AsRef<[u8]>, from_seq: u64, to_seq: u64, max: u64) -> Result<Events> {
         let pid = pid.as_ref();
-        let mut c = ptr::null_mut();
-        check_on(
-            unsafe {
-                sys::dd_journal_replay(&mut c, self.ptr(), pid.as_ptr(), pid.len(), from_seq, to_seq, max)
-            },
-            self.ptr(),
-        )?;
-        Ok(Events::own(c))
+        Events::open(self.ptr(), |c, handle| unsafe {
+            sys::dd_journal_replay(c, handle, pid.as_ptr(), pid.len(), from_seq, to_seq, max)
+        })
     }
 
     /// Persistence ids greater than `after` (all when empty), in byte order,
     /// at most max.
     pub fn pids(&self, after: impl AsRef<[u8]>, max: u64) -> Result<Pids> {
         let after = after.as_ref();
-        let mut c = ptr::null_mut();
-        check_on(
-            unsafe { sys::dd_journal_pids(&mut c, self.ptr(), after.as_ptr(), after.len(), max) },
-            self.ptr(),
-        )?;
-        Ok(Pids(Events::own(c)))
+        Events::open(self.ptr(), |c, handle| unsafe {
+            sys::dd_journal_pids(c, handle, after.as_ptr(), after.len(), max)
+        })
+        .map(Pids)
     }
 
     /// Events tagged `tag` after `after_ordering`, in global order.
     pub fn by_tag(&self, tag: &str, after_ordering: u64, max: u64) -> Result<Events> {
         let tag =
             CString::new(tag).map_err(|_| Error::new(Status::InvalidArgument, "tag contains a NUL byte"))?;
-        let mut c = ptr::null_mut();
-        check_on(
-            unsafe { sys::dd_journal_by_tag(&mut c, self.ptr(), tag.as_ptr(), after_ordering, max) },
-            self.ptr(),
-        )?;
-        Ok(Events::own(c))
+        Events::open(self.ptr(), |c, handle| unsafe {
+            sys::dd_journal_by_tag(c, handle, tag.as_ptr(), after_ordering, max)
+        })
     }
 
     /// Saves `state` as the snapshot of `pid` at `seq`.
@@ -595,20 +570,17 @@ impl Journal {
         state: &[u8],
     ) -> Result<()> {
         let pid = pid.as_ref();
-        check_on(
-            unsafe {
-                sys::dd_snapshot_save(
-                    self.ptr(),
-                    pid.as_ptr(),
-                    pid.len(),
-                    seq,
-                    timestamp_ms,
-                    state.as_ptr(),
-                    state.len(),
-                )
-            },
-            self.ptr(),
-        )
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_snapshot_save(
+                handle,
+                pid.as_ptr(),
+                pid.len(),
+                seq,
+                timestamp_ms,
+                state.as_ptr(),
+                state.len(),
+            )
+        })
     }
 
     /// The newest snapshot matching `criteria`, or None.
@@ -620,38 +592,23 @@ impl Journal {
         let pid = pid.as_ref();
         let raw = criteria.raw();
         let (mut b, mut seq, mut ts) = (empty(), 0, 0);
-        match check_on(
-            unsafe {
-                sys::dd_snapshot_load(
-                    &mut b,
-                    &mut seq,
-                    &mut ts,
-                    self.ptr(),
-                    pid.as_ptr(),
-                    pid.len(),
-                    &raw,
-                )
-            },
-            self.ptr(),
-        ) {
-            Ok(()) => Ok(Some(Snapshot {
-                seq,
-                timestamp_ms: ts,
-                state: take(b),
-            })),
-            Err(e) if e.status() == Status::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
+        let found = found(call_on(self.ptr(), |handle| unsafe {
+            sys::dd_snapshot_load(&mut b, &mut seq, &mut ts, handle, pid.as_ptr(), pid.len(), &raw)
+        }))?;
+        Ok(found.then(|| Snapshot {
+            seq,
+            timestamp_ms: ts,
+            state: take(b),
+        }))
     }
 
     /// Deletes the snapshots of `pid` that match `criteria`.
     pub fn delete_snapshots(&self, pid: impl AsRef<[u8]>, criteria: &SnapshotCriteria) -> Result<()> {
         let pid = pid.as_ref();
         let raw = criteria.raw();
-        check_on(
-            unsafe { sys::dd_snapshot_delete_matching(self.ptr(), pid.as_ptr(), pid.len(), &raw) },
-            self.ptr(),
-        )
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_snapshot_delete_matching(handle, pid.as_ptr(), pid.len(), &raw)
+        })
     }
 
     /// Appends `event` at expected_seq + 1 and, per `strategy`, a snapshot
@@ -683,24 +640,19 @@ impl Journal {
                 compact: compact as u32,
             },
         };
-        let mut seq = 0;
-        check_on(
-            unsafe {
-                sys::dd_journal_persist(
-                    &mut seq,
-                    self.ptr(),
-                    pid.as_ptr(),
-                    pid.len(),
-                    expected_seq,
-                    r.raw.as_ptr(),
-                    state.as_ptr(),
-                    state.len(),
-                    &opts,
-                )
-            },
-            self.ptr(),
-        )?;
-        Ok(seq)
+        read_on(self.ptr(), |out, handle| unsafe {
+            sys::dd_journal_persist(
+                out,
+                handle,
+                pid.as_ptr(),
+                pid.len(),
+                expected_seq,
+                r.raw.as_ptr(),
+                state.as_ptr(),
+                state.len(),
+                &opts,
+            )
+        })
     }
 
     /// Loads the latest snapshot and replays the events after it into `r`;
@@ -745,8 +697,14 @@ pub struct Events {
 unsafe impl Send for Events {}
 
 impl Events {
-    pub(crate) fn own_cursor(c: *mut sys::dd_journal_cursor) -> Events {
-        Events::own(c)
+    /// The cursor a call on `handle` opens through its first argument.
+    pub(crate) fn open<H>(
+        handle: *mut H,
+        open: impl FnOnce(*mut *mut sys::dd_journal_cursor, *mut H) -> i32,
+    ) -> Result<Events> {
+        let mut c = ptr::null_mut();
+        call_on(handle, |handle| open(&mut c, handle))?;
+        Ok(Events::own(c))
     }
 
     fn own(c: *mut sys::dd_journal_cursor) -> Events {
@@ -806,6 +764,17 @@ pub struct Record {
     pub state: Vec<u8>,
 }
 
+impl Record {
+    /// A record from the buffers a lookup filled, which it frees.
+    pub(crate) fn from_bufs(key: sys::dd_buf, revision: u64, state: sys::dd_buf) -> Record {
+        Record {
+            key: take(key),
+            revision,
+            state: take(state),
+        }
+    }
+}
+
 /// Records from [`StateStore::range`], or keys with their revisions (state
 /// left empty) from [`StateStore::keys`]. Reads in pages; keeps its store
 /// alive (in C) until dropped.
@@ -846,11 +815,8 @@ impl StateStore {
     /// Opens (or creates) the state store described by `opts`.
     pub fn open(opts: &StoreOptions) -> Result<StateStore> {
         opts.with_raw(|raw| {
-            let mut h = ptr::null_mut();
-            check(unsafe { sys::dd_state_store_open(&mut h, raw) })?;
-            Ok(StateStore {
-                h: NonNull::new(h).expect("DD_OK with NULL"),
-            })
+            let h = open_handle(|h| unsafe { sys::dd_state_store_open(h, raw) })?;
+            Ok(StateStore { h })
         })
     }
 
@@ -862,57 +828,45 @@ impl StateStore {
     /// writes regardless; returns the new revision.
     pub fn upsert(&self, key: impl AsRef<[u8]>, expected_revision: u64, state: &[u8]) -> Result<u64> {
         let key = key.as_ref();
-        let mut rev = 0;
-        check_on(
-            unsafe {
-                sys::dd_state_store_upsert(
-                    &mut rev,
-                    self.ptr(),
-                    key.as_ptr(),
-                    key.len(),
-                    expected_revision,
-                    state.as_ptr(),
-                    state.len(),
-                )
-            },
-            self.ptr(),
-        )?;
-        Ok(rev)
+        read_on(self.ptr(), |out, handle| unsafe {
+            sys::dd_state_store_upsert(
+                out,
+                handle,
+                key.as_ptr(),
+                key.len(),
+                expected_revision,
+                state.as_ptr(),
+                state.len(),
+            )
+        })
     }
 
     /// (revision, bytes), or None when the key has no record.
     pub fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<(u64, Vec<u8>)>> {
         let key = key.as_ref();
         let (mut b, mut rev) = (empty(), 0);
-        match check_on(
-            unsafe { sys::dd_state_store_get(&mut b, &mut rev, self.ptr(), key.as_ptr(), key.len()) },
-            self.ptr(),
-        ) {
-            Ok(()) => Ok(Some((rev, take(b)))),
-            Err(e) if e.status() == Status::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
+        let found = found(call_on(self.ptr(), |handle| unsafe {
+            sys::dd_state_store_get(&mut b, &mut rev, handle, key.as_ptr(), key.len())
+        }))?;
+        Ok(found.then(|| (rev, take(b))))
     }
 
     /// Deletes `key` if its revision is `expected_revision`; else a Conflict error.
     pub fn delete(&self, key: impl AsRef<[u8]>, expected_revision: u64) -> Result<()> {
         let key = key.as_ref();
-        check_on(
-            unsafe { sys::dd_state_store_delete(self.ptr(), key.as_ptr(), key.len(), expected_revision) },
-            self.ptr(),
-        )
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_state_store_delete(handle, key.as_ptr(), key.len(), expected_revision)
+        })
     }
 
     /// Keys starting with `prefix` (all when empty), in byte order; each
     /// Record carries the key and its revision, with an empty state.
     pub fn keys(&self, prefix: impl AsRef<[u8]>) -> Result<Records> {
         let prefix = prefix.as_ref();
-        let mut c = ptr::null_mut();
-        check_on(
-            unsafe { sys::dd_state_store_keys(&mut c, self.ptr(), prefix.as_ptr(), prefix.len()) },
-            self.ptr(),
-        )?;
-        Ok(Records(Events::own(c)))
+        Events::open(self.ptr(), |c, handle| unsafe {
+            sys::dd_state_store_keys(c, handle, prefix.as_ptr(), prefix.len())
+        })
+        .map(Records)
     }
 
     /// Up to |count| records from `from` (inclusive): forward in byte order
@@ -920,34 +874,24 @@ impl StateStore {
     /// when count < 0 (from the last key when `from` is empty).
     pub fn range(&self, from: impl AsRef<[u8]>, count: i64) -> Result<Records> {
         let from = from.as_ref();
-        let mut c = ptr::null_mut();
-        check_on(
-            unsafe { sys::dd_state_store_range(&mut c, self.ptr(), from.as_ptr(), from.len(), count) },
-            self.ptr(),
-        )?;
-        Ok(Records(Events::own(c)))
+        Events::open(self.ptr(), |c, handle| unsafe {
+            sys::dd_state_store_range(c, handle, from.as_ptr(), from.len(), count)
+        })
+        .map(Records)
     }
 
     /// The record with the greatest key, or None when the store is empty.
     pub fn last(&self) -> Result<Option<Record>> {
         let (mut state, mut key, mut revision) = (empty(), empty(), 0);
-        match check_on(
-            unsafe { sys::dd_state_store_last(&mut state, &mut key, &mut revision, self.ptr()) },
-            self.ptr(),
-        ) {
-            Ok(()) => Ok(Some(Record {
-                key: take(key),
-                revision,
-                state: take(state),
-            })),
-            Err(e) if e.status() == Status::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
+        let found = found(call_on(self.ptr(), |handle| unsafe {
+            sys::dd_state_store_last(&mut state, &mut key, &mut revision, handle)
+        }))?;
+        Ok(found.then(|| Record::from_bufs(key, revision, state)))
     }
 
     /// Deletes every record.
     pub fn purge(&self) -> Result<()> {
-        check_on(unsafe { sys::dd_state_store_purge(self.ptr()) }, self.ptr())
+        call_on(self.ptr(), |handle| unsafe { sys::dd_state_store_purge(handle) })
     }
 }
 

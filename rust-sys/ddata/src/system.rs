@@ -8,18 +8,42 @@
 //! event fd ([`crate::EventStream`]). Both handles are `Send + Sync`: every
 //! call takes the system's lock in C.
 use std::ffi::CString;
+use std::os::raw::c_char;
 use std::ptr::{self, NonNull};
 use std::sync::Arc;
 
 use ddata_sys as sys;
 
-use crate::buf::{empty, lib_defaults, take};
+use crate::buf::{empty, lib_defaults, slice_ptr, split_length_prefixed, take};
 use crate::crdt::{Crdt, CrdtType, Op};
-use crate::error::{check, check_on, Error, Result, Status};
+use crate::error::{call_on, check, open_handle, read_on, Error, Result, Status};
 use crate::store::StateStore;
 
 fn cstring(s: &str, what: &str) -> Result<CString> {
     CString::new(s).map_err(|_| Error::new(Status::InvalidArgument, format!("{what} contains a NUL byte")))
+}
+
+fn opt_cstring(s: Option<&str>, what: &str) -> Result<Option<CString>> {
+    s.map(|s| cstring(s, what)).transpose()
+}
+
+/// The pointer an optional C string argument takes: NULL for None.
+fn opt_ptr(s: &Option<CString>) -> *const c_char {
+    s.as_ref().map_or(ptr::null(), |c| c.as_ptr())
+}
+
+/// A list of strings as a C array of pointers; the CStrings back the pointers.
+struct CStrings {
+    _owned: Vec<CString>,
+    ptrs: Vec<*const c_char>,
+}
+
+impl CStrings {
+    fn new(list: &[String], what: &str) -> Result<CStrings> {
+        let owned: Vec<CString> = list.iter().map(|s| cstring(s, what)).collect::<Result<_>>()?;
+        let ptrs = owned.iter().map(|s| s.as_ptr()).collect();
+        Ok(CStrings { _owned: owned, ptrs })
+    }
 }
 
 /// How a node starts (pump mode unless `tcp_listen` is set).
@@ -74,19 +98,16 @@ fn key_from(bytes: Vec<u8>) -> Result<[u8; 32]> {
 struct PeerKeyArrays {
     keys: Vec<u8>,
     _ids: Vec<Option<CString>>,
-    id_ptrs: Vec<*const std::os::raw::c_char>,
+    id_ptrs: Vec<*const c_char>,
 }
 
 impl PeerKeyArrays {
     fn new(list: &[([u8; 32], Option<String>)]) -> Result<PeerKeyArrays> {
         let ids: Vec<Option<CString>> = list
             .iter()
-            .map(|(_, id)| id.as_deref().map(|s| cstring(s, "peer key node id")).transpose())
+            .map(|(_, id)| opt_cstring(id.as_deref(), "peer key node id"))
             .collect::<Result<_>>()?;
-        let id_ptrs = ids
-            .iter()
-            .map(|c| c.as_ref().map_or(ptr::null(), |c| c.as_ptr()))
-            .collect();
+        let id_ptrs = ids.iter().map(opt_ptr).collect();
         Ok(PeerKeyArrays {
             keys: list.iter().flat_map(|(k, _)| k.iter().copied()).collect(),
             _ids: ids,
@@ -95,30 +116,18 @@ impl PeerKeyArrays {
     }
 
     fn keys_ptr(&self) -> *const u8 {
-        if self.keys.is_empty() {
-            ptr::null()
-        } else {
-            self.keys.as_ptr()
-        }
+        slice_ptr(&self.keys)
     }
 
-    fn ids_ptr(&self) -> *const *const std::os::raw::c_char {
-        if self.id_ptrs.is_empty() {
-            ptr::null()
-        } else {
-            self.id_ptrs.as_ptr()
-        }
+    fn ids_ptr(&self) -> *const *const c_char {
+        slice_ptr(&self.id_ptrs)
     }
 }
 
 impl SystemOptions {
     /// Options for a pump-mode node named `node_id`, other fields at their defaults.
     pub fn new(node_id: impl Into<String>) -> SystemOptions {
-        let raw = lib_defaults(
-            sys::dd_system_options_init,
-            sys::DD_SYSTEM_OPTIONS_VERSION,
-            "dd_system_options_init",
-        );
+        let raw = lib_defaults(sys::dd_system_options_init, sys::DD_SYSTEM_OPTIONS_VERSION);
         SystemOptions {
             node_id: node_id.into(),
             incarnation: raw.incarnation,
@@ -266,22 +275,9 @@ impl System {
     /// Opens a node with `opts`.
     pub fn open(opts: &SystemOptions) -> Result<System> {
         let node = cstring(&opts.node_id, "node_id")?;
-        let seeds: Vec<CString> = opts
-            .seeds
-            .iter()
-            .map(|s| cstring(s, "seed"))
-            .collect::<Result<_>>()?;
-        let seed_ptrs: Vec<_> = seeds.iter().map(|s| s.as_ptr()).collect();
-        let listen = opts
-            .tcp_listen
-            .as_deref()
-            .map(|s| cstring(s, "listen address"))
-            .transpose()?;
-        let key_file = opts
-            .node_key_file
-            .as_deref()
-            .map(|s| cstring(s, "node key file"))
-            .transpose()?;
+        let seeds = CStrings::new(&opts.seeds, "seed")?;
+        let listen = opt_cstring(opts.tcp_listen.as_deref(), "listen address")?;
+        let key_file = opt_cstring(opts.node_key_file.as_deref(), "node key file")?;
         let peers = PeerKeyArrays::new(&opts.peer_keys)?;
         let raw = sys::dd_system_options {
             version: sys::DD_SYSTEM_OPTIONS_VERSION,
@@ -293,33 +289,28 @@ impl System {
             } else {
                 sys::DD_TRANSPORT_NONE
             },
-            seeds: if seed_ptrs.is_empty() {
-                ptr::null()
-            } else {
-                seed_ptrs.as_ptr()
-            },
-            seed_count: seed_ptrs.len(),
+            seeds: slice_ptr(&seeds.ptrs),
+            seed_count: seeds.ptrs.len(),
             failure_timeout_ms: opts.failure_timeout_ms,
             down_after_ms: opts.down_after_ms,
             remove_after_ms: opts.remove_after_ms,
             max_events: opts.max_events,
             limits: ptr::null(),
-            listen_address: listen.as_ref().map_or(ptr::null(), |c| c.as_ptr()),
+            listen_address: opt_ptr(&listen),
             advertised_address: ptr::null(),
             secret: opts.secret.as_ref().map_or(ptr::null(), |s| s.as_ptr()),
             plaintext: (listen.is_some() && opts.secret.is_none()) as u32,
             tick_interval_ms: 0,
-            node_key_file: key_file.as_ref().map_or(ptr::null(), |c| c.as_ptr()),
+            node_key_file: opt_ptr(&key_file),
             node_key: ptr::null(),
             next_secret: opts.next_secret.as_ref().map_or(ptr::null(), |s| s.as_ptr()),
             peer_keys: peers.keys_ptr(),
             peer_key_ids: peers.ids_ptr(),
             peer_key_count: opts.peer_keys.len(),
         };
-        let mut h = ptr::null_mut();
-        check(unsafe { sys::dd_system_open(&mut h, &raw) })?;
+        let h = open_handle(|h| unsafe { sys::dd_system_open(h, &raw) })?;
         Ok(System {
-            h: Arc::new(SystemHandle(NonNull::new(h).expect("DD_OK with NULL"))),
+            h: Arc::new(SystemHandle(h)),
         })
     }
 
@@ -337,40 +328,36 @@ impl System {
     /// and a second leave fail with `Status::Misuse`.
     pub fn leave(&self, timeout: std::time::Duration) -> Result<()> {
         let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
-        check_on(unsafe { sys::dd_system_leave(self.ptr(), ms) }, self.ptr())
+        call_on(self.ptr(), |handle| unsafe { sys::dd_system_leave(handle, ms) })
     }
 
     /// This node's incarnation.
     pub fn incarnation(&self) -> Result<u64> {
-        let mut v = 0;
-        check_on(
-            unsafe { sys::dd_system_incarnation(&mut v, self.ptr()) },
-            self.ptr(),
-        )?;
-        Ok(v)
+        read_on(self.ptr(), |out, handle| unsafe {
+            sys::dd_system_incarnation(out, handle)
+        })
     }
 
     /// Lets time pass: gossip, failure detection, timeouts.
     pub fn tick(&self, now_ms: u64) -> Result<()> {
-        check_on(unsafe { sys::dd_system_tick(self.ptr(), now_ms) }, self.ptr())
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_system_tick(handle, now_ms)
+        })
     }
 
     /// One message received from node `from`. Malformed bytes are an error
     /// and change nothing.
     pub fn deliver(&self, now_ms: u64, from: &str, bytes: &[u8]) -> Result<()> {
-        check_on(
-            unsafe {
-                sys::dd_system_deliver(
-                    self.ptr(),
-                    now_ms,
-                    from.as_ptr().cast(),
-                    from.len(),
-                    bytes.as_ptr(),
-                    bytes.len(),
-                )
-            },
-            self.ptr(),
-        )
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_system_deliver(
+                handle,
+                now_ms,
+                from.as_ptr().cast(),
+                from.len(),
+                bytes.as_ptr(),
+                bytes.len(),
+            )
+        })
     }
 
     /// The next message to send: (destination node id, bytes), or None.
@@ -416,10 +403,9 @@ impl System {
     /// [`Status::Unsupported`] in pump mode.
     pub fn listen_address(&self) -> Result<String> {
         let mut b = empty();
-        check_on(
-            unsafe { sys::dd_system_listen_address(&mut b, self.ptr()) },
-            self.ptr(),
-        )?;
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_system_listen_address(&mut b, handle)
+        })?;
         Ok(String::from_utf8_lossy(&take(b)).into_owned())
     }
 
@@ -427,10 +413,9 @@ impl System {
     /// disconnect until the system closes).
     pub fn connect(&self, address: &str) -> Result<()> {
         let a = cstring(address, "address")?;
-        check_on(
-            unsafe { sys::dd_system_connect(self.ptr(), a.as_ptr()) },
-            self.ptr(),
-        )
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_system_connect(handle, a.as_ptr())
+        })
     }
 
     /// TCP transport: this node's static X25519 public key.
@@ -452,10 +437,9 @@ impl System {
     /// Statistics as canonical JSON (engine, peers, transport).
     pub fn stats_json(&self) -> Result<String> {
         let mut b = empty();
-        check_on(
-            unsafe { sys::dd_system_stats_json(&mut b, self.ptr()) },
-            self.ptr(),
-        )?;
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_system_stats_json(&mut b, handle)
+        })?;
         String::from_utf8(take(b)).map_err(|_| Error::new(Status::Corrupt, "stats are not UTF-8"))
     }
 
@@ -482,12 +466,9 @@ impl System {
     /// A descriptor readable while events are queued: poll it, never read
     /// or close it.
     pub fn event_fd(&self) -> Result<i32> {
-        let mut fd = -1;
-        check_on(
-            unsafe { sys::dd_system_event_fd(&mut fd, self.ptr()) },
-            self.ptr(),
-        )?;
-        Ok(fd)
+        read_on(self.ptr(), |out, handle| unsafe {
+            sys::dd_system_event_fd(out, handle)
+        })
     }
 }
 
@@ -575,11 +556,7 @@ pub struct ReplicaOptions<'a> {
 
 impl<'a> Default for ReplicaOptions<'a> {
     fn default() -> Self {
-        let raw = lib_defaults(
-            sys::dd_replica_options_init,
-            sys::DD_REPLICA_OPTIONS_VERSION,
-            "dd_replica_options_init",
-        );
+        let raw = lib_defaults(sys::dd_replica_options_init, sys::DD_REPLICA_OPTIONS_VERSION);
         ReplicaOptions {
             delta_strategy: match raw.delta_strategy {
                 1 => DeltaStrategy::Batched,
@@ -614,23 +591,9 @@ unsafe impl std::marker::Sync for Replica {}
 impl Replica {
     /// Opens the replicator on `system` (one replica per system).
     pub fn open(system: &System, opts: &ReplicaOptions) -> Result<Replica> {
-        let keys: Vec<CString> = opts
-            .durable_keys
-            .iter()
-            .map(|k| cstring(k, "durable key"))
-            .collect::<Result<_>>()?;
-        let key_ptrs: Vec<_> = keys.iter().map(|k| k.as_ptr()).collect();
-        let prefixes: Vec<CString> = opts
-            .expiry_prefixes
-            .iter()
-            .map(|k| cstring(k, "expiry prefix"))
-            .collect::<Result<_>>()?;
-        let prefix_ptrs: Vec<_> = prefixes.iter().map(|k| k.as_ptr()).collect();
-        let store_prefix = opts
-            .store_prefix
-            .as_deref()
-            .map(|p| cstring(p, "store prefix"))
-            .transpose()?;
+        let keys = CStrings::new(&opts.durable_keys, "durable key")?;
+        let prefixes = CStrings::new(&opts.expiry_prefixes, "expiry prefix")?;
+        let store_prefix = opt_cstring(opts.store_prefix.as_deref(), "store prefix")?;
         let raw = sys::dd_replica_options {
             version: sys::DD_REPLICA_OPTIONS_VERSION,
             delta_strategy: opts.delta_strategy as u32,
@@ -640,27 +603,18 @@ impl Replica {
             notify_interval_ms: opts.notify_interval_ms,
             tombstone_grace_ms: opts.tombstone_grace_ms,
             store: opts.store.map_or(ptr::null_mut(), |s| s.ptr()),
-            durable_keys: if key_ptrs.is_empty() {
-                ptr::null()
-            } else {
-                key_ptrs.as_ptr()
-            },
-            durable_key_count: key_ptrs.len(),
+            durable_keys: slice_ptr(&keys.ptrs),
+            durable_key_count: keys.ptrs.len(),
             write_behind: opts.write_behind as u32,
             write_behind_interval_ms: opts.write_behind_interval_ms,
-            expiry_prefixes: if prefix_ptrs.is_empty() {
-                ptr::null()
-            } else {
-                prefix_ptrs.as_ptr()
-            },
-            expiry_prefix_count: prefix_ptrs.len(),
+            expiry_prefixes: slice_ptr(&prefixes.ptrs),
+            expiry_prefix_count: prefixes.ptrs.len(),
             expire_after_ms: opts.expire_after_ms,
-            store_prefix: store_prefix.as_ref().map_or(ptr::null(), |p| p.as_ptr()),
+            store_prefix: opt_ptr(&store_prefix),
         };
-        let mut h = ptr::null_mut();
-        check(unsafe { sys::dd_replica_open(&mut h, system.ptr(), &raw) })?;
+        let h = open_handle(|h| unsafe { sys::dd_replica_open(h, system.ptr(), &raw) })?;
         Ok(Replica {
-            h: NonNull::new(h).expect("DD_OK with NULL"),
+            h,
             system: system.clone(),
         })
     }
@@ -686,10 +640,9 @@ impl Replica {
     pub fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<Crdt>> {
         let k = key.as_ref();
         let mut out = ptr::null_mut();
-        match check_on(
-            unsafe { sys::dd_replica_get(&mut out, self.ptr(), k.as_ptr(), k.len()) },
-            self.ptr(),
-        ) {
+        match call_on(self.ptr(), |handle| unsafe {
+            sys::dd_replica_get(&mut out, handle, k.as_ptr(), k.len())
+        }) {
             Ok(()) => Ok(Some(Crdt::from_raw(out))),
             Err(e) if matches!(e.status(), Status::NotFound | Status::Deleted) => Ok(None),
             Err(e) => Err(e),
@@ -699,20 +652,16 @@ impl Replica {
     /// Deletes `key` everywhere (a tombstone until every member saw it).
     pub fn delete(&self, key: impl AsRef<[u8]>) -> Result<()> {
         let k = key.as_ref();
-        check_on(
-            unsafe { sys::dd_replica_delete(self.ptr(), k.as_ptr(), k.len()) },
-            self.ptr(),
-        )
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_replica_delete(handle, k.as_ptr(), k.len())
+        })
     }
 
     /// Number of keys this replica holds.
     pub fn key_count(&self) -> Result<u64> {
-        let mut n = 0;
-        check_on(
-            unsafe { sys::dd_replica_key_count(&mut n, self.ptr()) },
-            self.ptr(),
-        )?;
-        Ok(n)
+        read_on(self.ptr(), |out, handle| unsafe {
+            sys::dd_replica_key_count(out, handle)
+        })
     }
 
     /// Every live key.
@@ -726,17 +675,7 @@ impl Replica {
                 return Ok(out);
             }
             check(rc)?;
-            let bytes = take(b);
-            let mut rest = &bytes[..];
-            while rest.len() >= 4 {
-                let n = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
-                rest = &rest[4..];
-                if n > rest.len() {
-                    return Err(Error::new(Status::Corrupt, "dd_replica_keys: truncated key"));
-                }
-                out.push(rest[..n].to_vec());
-                rest = &rest[n..];
-            }
+            split_length_prefixed(&take(b), &mut out, "dd_replica_keys: truncated key")?;
         }
     }
 
@@ -744,10 +683,9 @@ impl Replica {
     /// that prefix).
     pub fn subscribe(&self, key: impl AsRef<[u8]>, prefix: bool) -> Result<()> {
         let k = key.as_ref();
-        check_on(
-            unsafe { sys::dd_replica_subscribe(self.ptr(), k.as_ptr(), k.len(), prefix as i32) },
-            self.ptr(),
-        )
+        call_on(self.ptr(), |handle| unsafe {
+            sys::dd_replica_subscribe(handle, k.as_ptr(), k.len(), prefix as i32)
+        })
     }
 
     /// Applies locally at once, then replicates to `consistency`; returns
@@ -786,17 +724,14 @@ impl Replica {
     pub fn read(&self, key: impl AsRef<[u8]>, consistency: Consistency, timeout_ms: u64) -> Result<u64> {
         let k = key.as_ref();
         let (level, n) = consistency.raw();
-        let mut id = 0;
-        check_on(
-            unsafe { sys::dd_replica_read(&mut id, self.ptr(), k.as_ptr(), k.len(), level, n, timeout_ms) },
-            self.ptr(),
-        )?;
-        Ok(id)
+        read_on(self.ptr(), |out, handle| unsafe {
+            sys::dd_replica_read(out, handle, k.as_ptr(), k.len(), level, n, timeout_ms)
+        })
     }
 
     /// Writes pending write-behind keys to the store now.
     pub fn flush(&self) -> Result<()> {
-        check_on(unsafe { sys::dd_replica_flush(self.ptr()) }, self.ptr())
+        call_on(self.ptr(), |handle| unsafe { sys::dd_replica_flush(handle) })
     }
 }
 

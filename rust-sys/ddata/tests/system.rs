@@ -20,6 +20,14 @@ fn pump(nodes: &[(&str, &System)], now: u64) {
     }
 }
 
+/// One round of the two-node clock: both nodes tick at `now`, then their
+/// messages move until none is left.
+fn tick_both(a: &System, b: &System, now: u64) {
+    a.tick(now).unwrap();
+    b.tick(now).unwrap();
+    pump(&[("a", a), ("b", b)], now);
+}
+
 fn cluster() -> (System, System, Replica, Replica) {
     let a = System::open(&SystemOptions::new("a").seeds(["a"])).unwrap();
     let b = System::open(&SystemOptions::new("b").seeds(["a"])).unwrap();
@@ -28,9 +36,7 @@ fn cluster() -> (System, System, Replica, Replica) {
     let mut now = 1_000_000;
     for _ in 0..20 {
         now += 200;
-        a.tick(now).unwrap();
-        b.tick(now).unwrap();
-        pump(&[("a", &a), ("b", &b)], now);
+        tick_both(&a, &b, now);
     }
     (a, b, ra, rb)
 }
@@ -43,9 +49,7 @@ fn two_nodes_in_pump_mode_converge() {
     let mut now = 2_000_000;
     for _ in 0..20 {
         now += 500;
-        a.tick(now).unwrap();
-        b.tick(now).unwrap();
-        pump(&[("a", &a), ("b", &b)], now);
+        tick_both(&a, &b, now);
     }
     assert_eq!(ra.get("hits").unwrap().unwrap().counter_value().unwrap(), 7);
     assert_eq!(rb.get("hits").unwrap().unwrap().counter_value().unwrap(), 7);
@@ -76,9 +80,7 @@ fn a_majority_write_completes_with_an_event() {
     let mut done = None;
     for _ in 0..20 {
         now += 100;
-        a.tick(now).unwrap();
-        b.tick(now).unwrap();
-        pump(&[("a", &a), ("b", &b)], now);
+        tick_both(&a, &b, now);
         for e in a.events() {
             if let SystemEvent::RequestDone { request_id, status } = e.unwrap() {
                 if request_id == id {
@@ -162,22 +164,12 @@ fn two_nodes_over_the_builtin_tcp_transport_converge() {
     ob.tcp_listen = Some("127.0.0.1:0".into());
     ob.secret = Some([9u8; 32]);
     let b = System::open(&ob).unwrap();
-    let ra = Replica::open(
-        &a,
-        &ReplicaOptions {
-            gossip_interval_ms: 50,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let rb = Replica::open(
-        &b,
-        &ReplicaOptions {
-            gossip_interval_ms: 50,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let gossip_fast = ReplicaOptions {
+        gossip_interval_ms: 50,
+        ..Default::default()
+    };
+    let ra = Replica::open(&a, &gossip_fast).unwrap();
+    let rb = Replica::open(&b, &gossip_fast).unwrap();
     ra.update("k", CrdtType::GCounter, &Op::increment(3)).unwrap();
     let mut got = None;
     for _ in 0..200 {

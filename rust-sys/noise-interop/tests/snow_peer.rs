@@ -162,6 +162,30 @@ fn snow_handshake(
     Some((t, s))
 }
 
+/// Has the node dial a listener of this test: the accepted stream (5 s
+/// read timeout) and the preamble the node opened with.
+fn accept_from(sys: &System) -> (TcpStream, [u8; 4]) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    sys.connect(&listener.local_addr().unwrap().to_string()).unwrap();
+    let (mut s, _) = listener.accept().unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut pre = [0u8; 4];
+    s.read_exact(&mut pre).unwrap();
+    (s, pre)
+}
+
+/// snow as responder with `psk`: reads message 1, answers with message 2;
+/// the caller reads message 3 (the node's static key and AUTH).
+fn snow_responds(s: &mut TcpStream, key: &snow::Keypair, psk: &[u8; 32]) -> snow::HandshakeState {
+    let mut hs = builder(key, psk).build_responder().unwrap();
+    let mut buf = vec![0u8; 65535];
+    let mut plain = vec![0u8; 65535];
+    hs.read_message(&recv(s).unwrap(), &mut plain).unwrap();
+    let n = hs.write_message(&[], &mut buf).unwrap();
+    send(s, &buf[..n]);
+    hs
+}
+
 /// Reads until a DATA chunk arrives; returns its (class, payload).
 fn next_data(t: &mut snow::TransportState, s: &mut TcpStream) -> (u8, Vec<u8>) {
     let mut plain = vec![0u8; 65535];
@@ -215,19 +239,11 @@ fn snow_initiator_completes_the_handshake_and_exchanges_messages_with_a_node() {
 fn snow_responder_completes_the_handshake_and_exchanges_messages_with_a_node() {
     let (sys, _r) = node("ddata-i", vec![]);
     let key = keypair();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    sys.connect(&listener.local_addr().unwrap().to_string()).unwrap();
-    let (mut s, _) = listener.accept().unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let mut pre = [0u8; 4];
-    s.read_exact(&mut pre).unwrap();
+    let (mut s, pre) = accept_from(&sys);
     assert_eq!(pre, PREAMBLE);
-    let mut hs = builder(&key, &SECRET).build_responder().unwrap();
+    let mut hs = snow_responds(&mut s, &key, &SECRET);
     let mut buf = vec![0u8; 65535];
     let mut plain = vec![0u8; 65535];
-    hs.read_message(&recv(&mut s).unwrap(), &mut plain).unwrap();
-    let n = hs.write_message(&[], &mut buf).unwrap();
-    send(&mut s, &buf[..n]);
     let n = hs.read_message(&recv(&mut s).unwrap(), &mut plain).unwrap();
     assert_eq!(auth_id(&plain[..n]), "ddata-i");
     assert_eq!(hs.get_remote_static().unwrap(), &sys.public_key().unwrap()[..]);
@@ -257,19 +273,9 @@ fn snow_with_a_wrong_psk_is_refused_by_the_node_and_refuses_the_node() {
     assert!(peer(&st, "snow-bad").is_none());
 
     // As responder, snow finds the node's message 3 does not decrypt.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    sys.connect(&listener.local_addr().unwrap().to_string()).unwrap();
-    let (mut s, _) = listener.accept().unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let mut pre = [0u8; 4];
-    s.read_exact(&mut pre).unwrap();
-    let wrong = [9u8; 32];
-    let mut hs = builder(&key, &wrong).build_responder().unwrap();
-    let mut buf = vec![0u8; 65535];
+    let (mut s, _) = accept_from(&sys);
+    let mut hs = snow_responds(&mut s, &key, &[9u8; 32]);
     let mut plain = vec![0u8; 65535];
-    hs.read_message(&recv(&mut s).unwrap(), &mut plain).unwrap();
-    let n = hs.write_message(&[], &mut buf).unwrap();
-    send(&mut s, &buf[..n]);
     assert!(hs.read_message(&recv(&mut s).unwrap(), &mut plain).is_err());
 }
 

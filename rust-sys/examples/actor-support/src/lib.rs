@@ -2,10 +2,13 @@
 //! share, so that each of them shows only what its framework changes: the
 //! node an actor owns, the event-sourced counter's recovery from journal
 //! and snapshot, and the clock every node is ticked with.
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use ddata::{
-    Event, Journal, NewEvent, PersistStrategy, Recover, Replica, ReplicaOptions, System, SystemOptions,
+    Event, Journal, NewEvent, PersistStrategy, Recover, Replica, ReplicaOptions, System, SystemEvent,
+    SystemOptions,
 };
 
 /// Milliseconds since the Unix epoch: the clock every node is ticked with.
@@ -14,6 +17,71 @@ pub fn now_ms() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+/// How a replica actor starts: the node it opens and how often it ticks it.
+pub struct ReplicaArgs {
+    pub node_id: String,
+    /// Node ids to join through (may include this node).
+    pub seeds: Vec<String>,
+    pub tick_every: Duration,
+}
+
+/// What a replica actor owns, whatever its framework: the node and its
+/// replica, the address of each peer actor (`P`) and the subscriptions,
+/// each with where its notes go (`S`).
+pub struct ReplicaNode<P, S> {
+    pub node_id: String,
+    pub system: System,
+    pub replica: Replica,
+    pub peers: HashMap<String, P>,
+    pub subscribers: Vec<(Vec<u8>, bool, S)>,
+}
+
+impl<P, S> ReplicaNode<P, S> {
+    /// Opens the node `args` describes (see [`open_node`]), with no peers
+    /// and no subscriptions yet.
+    pub fn open(args: ReplicaArgs) -> ddata::Result<Self> {
+        let (system, replica) = open_node(&args.node_id, args.seeds)?;
+        Ok(ReplicaNode {
+            node_id: args.node_id,
+            system,
+            replica,
+            peers: HashMap::new(),
+            subscribers: Vec::new(),
+        })
+    }
+
+    /// The I/O pump: hands each message the engine wants sent to a known
+    /// peer to `send` (a peer that is unknown loses it; gossip repairs
+    /// that), and each changed key a subscription asked for to `notify`.
+    /// The framework's part is only how `send` and `notify` deliver.
+    pub fn pump(&self, mut send: impl FnMut(&P, Vec<u8>), mut notify: impl FnMut(&S, &[u8])) {
+        while let Ok(Some((to, bytes))) = self.system.next_outgoing() {
+            if let Some(peer) = self.peers.get(&to) {
+                send(peer, bytes);
+            }
+        }
+        while let Ok(Some(ev)) = self.system.next_event() {
+            if let SystemEvent::Changed { key } = ev {
+                for (k, prefix, to) in &self.subscribers {
+                    if subscribed(&key, k, *prefix) {
+                        notify(to, &key);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Whether a change to `key` is one a subscription to `subscribed_key`
+/// asked for: that key exactly, or with `prefix` every key starting with it.
+fn subscribed(key: &[u8], subscribed_key: &[u8], prefix: bool) -> bool {
+    if prefix {
+        key.starts_with(subscribed_key)
+    } else {
+        key == subscribed_key
+    }
 }
 
 /// A pump-mode node `node_id` seeded with `seeds`, ticked once, and its

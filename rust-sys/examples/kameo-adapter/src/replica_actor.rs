@@ -1,9 +1,7 @@
 //! A replica owned by a kameo actor, gossiping over kameo messages.
-use std::collections::HashMap;
-use std::time::Duration;
-
-use ddata::{Crdt, CrdtType, Op, Replica, System, SystemEvent};
-use ddata_actor_example_support::open_node;
+use ddata::{Crdt, CrdtType, Op};
+pub use ddata_actor_example_support::ReplicaArgs;
+use ddata_actor_example_support::ReplicaNode;
 use kameo::prelude::*;
 
 /// Sent to subscribers when a key they watch changes on this node.
@@ -48,54 +46,39 @@ pub struct Gossip {
 /// Let time pass (sent by the actor's ticker task).
 pub struct Tick;
 
-pub struct ReplicaArgs {
-    pub node_id: String,
-    /// Node ids to join through (may include this node).
-    pub seeds: Vec<String>,
-    pub tick_every: Duration,
-}
-
 pub struct ReplicaActor {
-    node_id: String,
-    system: System,
-    replica: Replica,
-    peers: HashMap<String, ActorRef<ReplicaActor>>,
-    subscribers: Vec<(Vec<u8>, bool, Recipient<KeyChanged>)>,
+    /// The node; peers are replica actors, subscribers any KeyChanged recipient.
+    node: ReplicaNode<ActorRef<ReplicaActor>, Recipient<KeyChanged>>,
     /// Gossip messages dropped because a peer's mailbox was full.
     pub dropped: u64,
 }
 
 impl ReplicaActor {
-    /// The I/O pump: route what the engine wants sent, deliver events.
-    /// Gossip is told with try_send: a full (bounded) mailbox drops the
-    /// message instead of blocking this handler on a peer that may itself
-    /// be blocked on us; the replicator's anti-entropy repairs the loss.
+    /// The I/O pump, kameo's part. Gossip is told with try_send: a full
+    /// (bounded) mailbox drops the message instead of blocking this
+    /// handler on a peer that may itself be blocked on us; the
+    /// replicator's anti-entropy repairs the loss.
     fn pump(&mut self) {
-        while let Ok(Some((to, bytes))) = self.system.next_outgoing() {
-            if let Some(peer) = self.peers.get(&to) {
+        let (node, dropped) = (&self.node, &mut self.dropped);
+        node.pump(
+            |peer, bytes| {
                 let gossip = Gossip {
-                    from: self.node_id.clone(),
+                    from: node.node_id.clone(),
                     bytes,
                 };
                 if peer.tell(gossip).try_send().is_err() {
-                    self.dropped += 1;
+                    *dropped += 1;
                 }
-            }
-        }
-        while let Ok(Some(ev)) = self.system.next_event() {
-            if let SystemEvent::Changed { key } = ev {
-                for (k, prefix, to) in &self.subscribers {
-                    if (*prefix && key.starts_with(k)) || (!*prefix && &key == k) {
-                        let _ = to
-                            .tell(KeyChanged {
-                                node: self.node_id.clone(),
-                                key: key.clone(),
-                            })
-                            .try_send();
-                    }
-                }
-            }
-        }
+            },
+            |to, key| {
+                let _ = to
+                    .tell(KeyChanged {
+                        node: node.node_id.clone(),
+                        key: key.to_vec(),
+                    })
+                    .try_send();
+            },
+        );
     }
 }
 
@@ -104,11 +87,11 @@ impl Actor for ReplicaActor {
     type Error = ddata::Error;
 
     async fn on_start(args: ReplicaArgs, actor_ref: ActorRef<Self>) -> Result<Self, ddata::Error> {
-        let (system, replica) = open_node(&args.node_id, args.seeds)?;
+        let every = args.tick_every;
+        let node = ReplicaNode::open(args)?;
         // kameo has no send_interval: a task ticks through a weak reference
         // and ends with the actor.
         let weak = actor_ref.downgrade();
-        let every = args.tick_every;
         tokio::spawn(async move {
             let mut interval = tokio::time::interval(every);
             loop {
@@ -119,21 +102,14 @@ impl Actor for ReplicaActor {
                 } // a full mailbox skips one tick
             }
         });
-        Ok(ReplicaActor {
-            node_id: args.node_id,
-            system,
-            replica,
-            peers: HashMap::new(),
-            subscribers: Vec::new(),
-            dropped: 0,
-        })
+        Ok(ReplicaActor { node, dropped: 0 })
     }
 }
 
 impl Message<Update> for ReplicaActor {
     type Reply = ddata::Result<()>;
     async fn handle(&mut self, m: Update, _: &mut Context<Self, Self::Reply>) -> Self::Reply {
-        let r = self.replica.update(&m.key, m.ty, &m.op);
+        let r = self.node.replica.update(&m.key, m.ty, &m.op);
         self.pump();
         r
     }
@@ -142,15 +118,15 @@ impl Message<Update> for ReplicaActor {
 impl Message<Get> for ReplicaActor {
     type Reply = ddata::Result<Option<Crdt>>;
     async fn handle(&mut self, m: Get, _: &mut Context<Self, Self::Reply>) -> Self::Reply {
-        self.replica.get(&m.key)
+        self.node.replica.get(&m.key)
     }
 }
 
 impl Message<Subscribe> for ReplicaActor {
     type Reply = ddata::Result<()>;
     async fn handle(&mut self, m: Subscribe, _: &mut Context<Self, Self::Reply>) -> Self::Reply {
-        self.replica.subscribe(&m.key, m.prefix)?;
-        self.subscribers.push((m.key, m.prefix, m.to));
+        self.node.replica.subscribe(&m.key, m.prefix)?;
+        self.node.subscribers.push((m.key, m.prefix, m.to));
         Ok(())
     }
 }
@@ -158,7 +134,7 @@ impl Message<Subscribe> for ReplicaActor {
 impl Message<Peer> for ReplicaActor {
     type Reply = ();
     async fn handle(&mut self, m: Peer, _: &mut Context<Self, Self::Reply>) {
-        self.peers.insert(m.node_id, m.actor);
+        self.node.peers.insert(m.node_id, m.actor);
         self.pump();
     }
 }
@@ -168,7 +144,7 @@ impl Message<Gossip> for ReplicaActor {
     async fn handle(&mut self, m: Gossip, _: &mut Context<Self, Self::Reply>) {
         // Bad bytes from a peer are refused by the engine and change
         // nothing; the actor keeps running.
-        let _ = self.system.deliver(crate::now_ms(), &m.from, &m.bytes);
+        let _ = self.node.system.deliver(crate::now_ms(), &m.from, &m.bytes);
         self.pump();
     }
 }
@@ -176,7 +152,7 @@ impl Message<Gossip> for ReplicaActor {
 impl Message<Tick> for ReplicaActor {
     type Reply = ddata::Result<()>;
     async fn handle(&mut self, _: Tick, _: &mut Context<Self, Self::Reply>) -> Self::Reply {
-        let r = self.system.tick(crate::now_ms());
+        let r = self.node.system.tick(crate::now_ms());
         self.pump();
         r
     }

@@ -1,9 +1,7 @@
 //! A replica owned by an actor, gossiping over actor messages.
-use std::collections::HashMap;
-use std::time::Duration;
-
-use ddata::{Crdt, CrdtType, Op, Replica, System, SystemEvent};
-use ddata_actor_example_support::open_node;
+use ddata::{Crdt, CrdtType, Op};
+pub use ddata_actor_example_support::ReplicaArgs;
+use ddata_actor_example_support::ReplicaNode;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 /// Sent to subscribers when a key they watch changes.
@@ -44,48 +42,28 @@ pub enum ReplicaMsg {
     Tick,
 }
 
-pub struct ReplicaArgs {
-    pub node_id: String,
-    /// Node ids to join through (may include this node).
-    pub seeds: Vec<String>,
-    pub tick_every: Duration,
-}
-
-pub struct ReplicaState {
-    node_id: String,
-    system: System,
-    replica: Replica,
-    peers: HashMap<String, ActorRef<ReplicaMsg>>,
-    subscribers: Vec<(Vec<u8>, bool, ActorRef<KeyChanged>)>,
-}
+/// The node the actor owns; peers and subscribers are ractor actors.
+pub type ReplicaState = ReplicaNode<ActorRef<ReplicaMsg>, ActorRef<KeyChanged>>;
 
 pub struct ReplicaActor;
 
-impl ReplicaState {
-    /// The I/O pump: route what the engine wants sent, deliver events.
-    fn pump(&mut self) {
-        while let Ok(Some((to, bytes))) = self.system.next_outgoing() {
-            if let Some(peer) = self.peers.get(&to) {
-                // A peer that is gone loses the message; gossip repairs it.
-                let _ = peer.cast(ReplicaMsg::Gossip {
-                    from: self.node_id.clone(),
-                    bytes,
-                });
-            }
-        }
-        while let Ok(Some(ev)) = self.system.next_event() {
-            if let SystemEvent::Changed { key } = ev {
-                for (k, prefix, to) in &self.subscribers {
-                    if (*prefix && key.starts_with(k)) || (!*prefix && &key == k) {
-                        let _ = to.cast(KeyChanged {
-                            node: self.node_id.clone(),
-                            key: key.clone(),
-                        });
-                    }
-                }
-            }
-        }
-    }
+/// The I/O pump, ractor's part: gossip and notes are cast (an actor that
+/// is gone loses its message; gossip repairs it).
+fn pump(state: &ReplicaState) {
+    state.pump(
+        |peer, bytes| {
+            let _ = peer.cast(ReplicaMsg::Gossip {
+                from: state.node_id.clone(),
+                bytes,
+            });
+        },
+        |to, key| {
+            let _ = to.cast(KeyChanged {
+                node: state.node_id.clone(),
+                key: key.to_vec(),
+            });
+        },
+    );
 }
 
 impl Actor for ReplicaActor {
@@ -98,15 +76,10 @@ impl Actor for ReplicaActor {
         myself: ActorRef<ReplicaMsg>,
         args: ReplicaArgs,
     ) -> Result<ReplicaState, ActorProcessingErr> {
-        let (system, replica) = open_node(&args.node_id, args.seeds)?;
-        myself.send_interval(args.tick_every, || ReplicaMsg::Tick);
-        Ok(ReplicaState {
-            node_id: args.node_id,
-            system,
-            replica,
-            peers: HashMap::new(),
-            subscribers: Vec::new(),
-        })
+        let tick_every = args.tick_every;
+        let state = ReplicaState::open(args)?;
+        myself.send_interval(tick_every, || ReplicaMsg::Tick);
+        Ok(state)
     }
 
     async fn handle(
@@ -136,7 +109,7 @@ impl Actor for ReplicaActor {
             }
             ReplicaMsg::Tick => state.system.tick(crate::now_ms())?,
         }
-        state.pump();
+        pump(state);
         Ok(())
     }
 }

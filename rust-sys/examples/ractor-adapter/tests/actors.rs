@@ -4,7 +4,7 @@ use std::time::Duration;
 use ddata::{CrdtType, Journal, NewEvent, Op, Status, StoreOptions};
 use ddata_ractor_example::persistent::{CounterActor, CounterArgs, CounterMsg};
 use ddata_ractor_example::replica_actor::{KeyChanged, ReplicaActor, ReplicaArgs, ReplicaMsg};
-use ractor::{Actor, ActorProcessingErr, ActorRef};
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use tokio::sync::mpsc;
 
 /// Forwards KeyChanged notifications to a channel the test reads.
@@ -40,19 +40,21 @@ async fn node(id: &str) -> ActorRef<ReplicaMsg> {
     Actor::spawn(None, ReplicaActor, args).await.unwrap().0
 }
 
+/// Calls the replica actor and unwraps all three layers: the message was
+/// delivered, the actor replied, the engine succeeded.
+async fn ask<T: Send + 'static>(
+    r: &ActorRef<ReplicaMsg>,
+    msg: impl FnOnce(RpcReplyPort<ddata::Result<T>>) -> ReplicaMsg,
+) -> T {
+    r.call(msg, None).await.unwrap().unwrap().unwrap()
+}
+
 async fn counter(r: &ActorRef<ReplicaMsg>, key: &str) -> Option<i64> {
-    let v = r
-        .call(
-            |reply| ReplicaMsg::Get {
-                key: key.into(),
-                reply,
-            },
-            None,
-        )
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    let v = ask(r, |reply| ReplicaMsg::Get {
+        key: key.into(),
+        reply,
+    })
+    .await;
     v.map(|c| c.counter_value().unwrap())
 }
 
@@ -81,19 +83,13 @@ async fn replica_actors_gossip_over_ractor_and_notify_subscribers() {
     // Let the two nodes see each other, then write on a and read on b.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let op = Op::increment(5);
-    a.call(
-        |reply| ReplicaMsg::Update {
-            key: b"hits".to_vec(),
-            ty: CrdtType::GCounter,
-            op,
-            reply,
-        },
-        None,
-    )
-    .await
-    .unwrap()
-    .unwrap()
-    .unwrap();
+    ask(&a, |reply| ReplicaMsg::Update {
+        key: b"hits".to_vec(),
+        ty: CrdtType::GCounter,
+        op,
+        reply,
+    })
+    .await;
     let mut seen = None;
     for _ in 0..100 {
         seen = counter(&b, "hits").await;
