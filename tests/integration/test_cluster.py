@@ -113,7 +113,12 @@ class Node:
             self.proc.kill()
             self.proc.wait(10)
         if self.proc:
-            self.proc.stdin.close()
+            try:
+                self.proc.stdin.close()
+            except BrokenPipeError:
+                # stop() raced a node exiting by itself (after `quit`): the
+                # line it could not send stays buffered and close flushes it
+                pass
             self.proc.stdout.close()
         self.log.close()
         self.proc = None
