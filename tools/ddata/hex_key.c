@@ -3,25 +3,16 @@
  */
 #include "hex_key.h"
 
-static int hex_digit(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include <sodium.h>
 
 int hex_key_decode(const char *hex, uint8_t key[HEX_KEY_BYTES])
 {
-    for (int i = 0; i < HEX_KEY_BYTES; i++) {
-        int hi = hex_digit((unsigned char)hex[2 * i]);
-        int lo = hi < 0 ? -1 : hex_digit((unsigned char)hex[2 * i + 1]);
-        if (lo < 0)
-            return -1;
-        key[i] = (uint8_t)(hi << 4 | lo);
-    }
+    /* libsodium stops at the first character that is not a hex digit (a
+     * NUL included), so a short string is never read past its end */
+    size_t len = 0;
+    const char *end = NULL;
+    if (sodium_hex2bin(key, HEX_KEY_BYTES, hex, HEX_KEY_DIGITS, NULL, &len, &end) != 0 ||
+        len != HEX_KEY_BYTES)
+        return -1;
     return 0;
 }
