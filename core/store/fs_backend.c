@@ -242,8 +242,7 @@ static void fs_close(store_backend *b)
 static const store_backend_ops fs_ops = {
     .name = "fs",
     STORE_BACKEND_OPS_NAMED(fs),
-    .state_begin = state_no_transaction,
-    .state_commit = state_no_transaction,
+    STORE_BACKEND_NO_TRANSACTIONS,
     .journal_deleted_to = fs_journal_deleted_to,
     .state_flush = fs_state_flush,
 };

@@ -380,8 +380,7 @@ static void mem_close(store_backend *b)
 static const store_backend_ops mem_ops = {
     .name = "memory",
     STORE_BACKEND_OPS_NAMED(mem),
-    .state_begin = state_no_transaction,
-    .state_commit = state_no_transaction,
+    STORE_BACKEND_NO_TRANSACTIONS,
     .journal_deleted_to = mem_journal_deleted_to,
 };
 
