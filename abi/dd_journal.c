@@ -94,11 +94,8 @@ int abi_impl_dd_journal_delete_to(dd_journal *jh, const uint8_t *pid, size_t pid
 
 int abi_impl_dd_snapshot_criteria_init(dd_snapshot_criteria *criteria, uint32_t version)
 {
-    ABI_REQUIRE(criteria, "criteria");
-    ABI_REQUIRE_VERSION("dd_snapshot_criteria", version, DD_SNAPSHOT_CRITERIA_VERSION);
-    dd_snapshot_criteria defaults = DD_SNAPSHOT_CRITERIA_INIT;
-    *criteria = defaults;
-    return DD_OK;
+    ABI_INIT_DEFAULTS(criteria, "criteria", dd_snapshot_criteria, version,
+                      DD_SNAPSHOT_CRITERIA_VERSION, DD_SNAPSHOT_CRITERIA_INIT);
 }
 
 static uint64_t clamp(uint64_t v)
@@ -176,11 +173,8 @@ int abi_impl_dd_snapshot_delete_matching(dd_journal *jh, const uint8_t *pid, siz
 
 int abi_impl_dd_persist_options_init(dd_persist_options *opts, uint32_t version)
 {
-    ABI_REQUIRE(opts, "opts");
-    ABI_REQUIRE_VERSION("dd_persist_options", version, DD_PERSIST_OPTIONS_VERSION);
-    dd_persist_options defaults = DD_PERSIST_OPTIONS_INIT;
-    *opts = defaults;
-    return DD_OK;
+    ABI_INIT_DEFAULTS(opts, "opts", dd_persist_options, version, DD_PERSIST_OPTIONS_VERSION,
+                      DD_PERSIST_OPTIONS_INIT);
 }
 
 int abi_impl_dd_journal_persist(uint64_t *out, dd_journal *jh, const uint8_t *pid, size_t pid_len,

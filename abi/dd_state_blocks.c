@@ -18,11 +18,8 @@
 
 int abi_impl_dd_state_range_init(dd_state_range *range, uint32_t version)
 {
-    ABI_REQUIRE(range, "range");
-    ABI_REQUIRE_VERSION("dd_state_range", version, DD_STATE_RANGE_VERSION);
-    dd_state_range defaults = DD_STATE_RANGE_INIT;
-    *range = defaults;
-    return DD_OK;
+    ABI_INIT_DEFAULTS(range, "range", dd_state_range, version, DD_STATE_RANGE_VERSION,
+                      DD_STATE_RANGE_INIT);
 }
 
 static int check_bytes(const uint8_t *p, size_t len, const char *what)
