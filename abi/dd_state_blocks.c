@@ -14,6 +14,7 @@
 #include "dd_store.h"
 #include "store/state_store.h"
 #include "store/store.h"
+#include "store_call_internal.h"
 #include "util/alloc.h"
 
 int abi_impl_dd_state_range_init(dd_state_range *range, uint32_t version)
@@ -153,10 +154,8 @@ int abi_impl_dd_state_store_purge_prefix(dd_state_store *store, const uint8_t *p
     int rc = check_bytes(prefix, prefix_len, "prefix");
     if (rc != DD_OK)
         return rc;
-    STORE_ACQUIRE(state_store, s, store, HK_STATE_STORE, "state store");
-    rc = state_store_purge_prefix(s, prefix, prefix_len);
-    handle_release(store);
-    return rc;
+    STORE_CALL(state_store, s, store, HK_STATE_STORE, "state store",
+               state_store_purge_prefix(s, prefix, prefix_len));
 }
 
 int abi_impl_dd_state_store_batch(uint64_t *revisions, dd_state_store *store,
