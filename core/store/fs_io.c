@@ -170,6 +170,14 @@ int fs_write_atomic(fs_backend *f, const char *dir, const char *name, const byte
     return fs_fsync_dir(f, dir);
 }
 
+int fs_write_record(fs_backend *f, const char *dir, const char *name, bytes *b)
+{
+    fs_put_crc(b);
+    int rc = fs_write_atomic(f, dir, name, b);
+    bytes_free(b);
+    return rc;
+}
+
 int fs_open_regular(const char *path, int flags, int *out)
 {
     *out = -1;

@@ -149,10 +149,7 @@ static int write_record(fs_backend *f, const uint8_t *key, size_t key_len, uint6
     bytes_put_blob(&buf, key, key_len);
     bytes_put_u64(&buf, revision);
     bytes_put_blob(&buf, data, len);
-    fs_put_crc(&buf);
-    int rc = buf.failed ? error_oom() : fs_write_atomic(f, dir, name, &buf);
-    bytes_free(&buf);
-    return rc;
+    return fs_write_record(f, dir, name, &buf);
 }
 
 /* Reads key's revision into *current (0: absent) and checks it against
