@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "abi.h"
+#include "dd_state_blocks_internal.h"
 #include "dd_store.h"
 #include "store/backend.h"
 #include "store/state_generic.h"
@@ -230,18 +231,9 @@ static int b_scan_range(void *user, const dd_state_range *range, dd_backend_stat
 {
     if (!range || !fn)
         return error_set(DD_EINVAL, "state_scan_range: range and callback must not be NULL");
-    state_bounds r = {0};
-    r.start = range->start;
-    r.start_len = range->start_len;
-    r.start_exclusive = range->start_exclusive != 0;
-    r.end = range->end;
-    r.end_len = range->end_len;
-    r.end_inclusive = range->end_inclusive != 0;
-    r.reverse = range->reverse != 0;
-    r.keys_only = range->keys_only != 0;
-    r.limit = range->limit;
+    state_bounds r;
     bytes scratch = BYTES_INIT;
-    int rc = state_bounds_clip_prefix(&r, range->prefix, range->prefix_len, &scratch);
+    int rc = abi_state_bounds(range, &r, &scratch);
     builtin_read rd = {.state_fn = fn, .ctx = ctx};
     if (rc == DD_OK)
         rc = state_backend_scan_range(engine(user), &r, on_state, &rd);

@@ -500,15 +500,35 @@ static void state_destroy(void *obj)
     state_store_close(obj);
 }
 
-/* The adapter over the user's table and the sealer of `opts` (`jo` may
- * be NULL); neither is left open on failure. */
-static int custom_parts(custom_backend **c, const dd_backend_ops *ops, void *user,
-                        const dd_store_options *opts, sealer **seal, journal_options *jo)
+/* Opens a journal (kind HK_JOURNAL) or a state store over the adapter of
+ * the user's table with the sealer of `opts`, and registers its handle.
+ * Nothing is left open on failure, the user's store excepted: it becomes
+ * the handle's only once the handle exists. */
+static int open_custom(uintptr_t *out, handle_kind kind, const dd_backend_ops *ops, void *user,
+                       const dd_store_options *opts)
 {
-    int rc = abi_backend_custom_new(c, ops, user);
-    if (rc == DD_OK && (rc = abi_store_sealer(opts, seal, jo)) != DD_OK)
-        c_close(&(*c)->base);
-    return rc;
+    custom_backend *c;
+    sealer *seal = NULL;
+    journal_options jo;
+    int is_journal = kind == HK_JOURNAL;
+    int rc = abi_backend_custom_new(&c, ops, user);
+    if (rc == DD_OK && (rc = abi_store_sealer(opts, &seal, is_journal ? &jo : NULL)) != DD_OK)
+        c_close(&c->base);
+    if (rc != DD_OK)
+        return rc;
+    journal *j = NULL;
+    state_store *s = NULL;
+    rc = is_journal ? journal_open_backend(&j, &c->base, seal, &jo)
+                    : state_store_open_backend(&s, &c->base, seal);
+    if (rc != ST_OK)
+        return rc; /* closed the adapter (not the user's store) and the sealer */
+    uintptr_t h = is_journal ? abi_store_register(j, kind, journal_destroy)
+                             : abi_store_register(s, kind, state_destroy);
+    if (!h)
+        return DD_ENOMEM;
+    c->owns_user = 1;
+    *out = h;
+    return DD_OK;
 }
 
 int abi_impl_dd_journal_open_custom(dd_journal **out, const dd_backend_ops *ops, void *user,
@@ -516,21 +536,11 @@ int abi_impl_dd_journal_open_custom(dd_journal **out, const dd_backend_ops *ops,
 {
     ABI_REQUIRE(out, "out");
     *out = NULL;
-    custom_backend *c;
-    sealer *seal = NULL;
-    journal_options jo;
-    int rc = custom_parts(&c, ops, user, opts, &seal, &jo);
-    if (rc != DD_OK)
-        return rc;
-    journal *j;
-    if ((rc = journal_open_backend(&j, &c->base, seal, &jo)) != ST_OK)
-        return rc; /* closed the adapter (not the user's store) and the sealer */
-    uintptr_t h = abi_store_register(j, HK_JOURNAL, journal_destroy);
-    if (!h)
-        return DD_ENOMEM;
-    c->owns_user = 1;
-    *out = (dd_journal *)h;
-    return DD_OK;
+    uintptr_t h;
+    int rc = open_custom(&h, HK_JOURNAL, ops, user, opts);
+    if (rc == DD_OK)
+        *out = (dd_journal *)h;
+    return rc;
 }
 
 int abi_impl_dd_state_store_open_custom(dd_state_store **out, const dd_backend_ops *ops, void *user,
@@ -538,18 +548,9 @@ int abi_impl_dd_state_store_open_custom(dd_state_store **out, const dd_backend_o
 {
     ABI_REQUIRE(out, "out");
     *out = NULL;
-    custom_backend *c;
-    sealer *seal = NULL;
-    int rc = custom_parts(&c, ops, user, opts, &seal, NULL);
-    if (rc != DD_OK)
-        return rc;
-    state_store *s;
-    if ((rc = state_store_open_backend(&s, &c->base, seal)) != ST_OK)
-        return rc;
-    uintptr_t h = abi_store_register(s, HK_STATE_STORE, state_destroy);
-    if (!h)
-        return DD_ENOMEM;
-    c->owns_user = 1;
-    *out = (dd_state_store *)h;
-    return DD_OK;
+    uintptr_t h;
+    int rc = open_custom(&h, HK_STATE_STORE, ops, user, opts);
+    if (rc == DD_OK)
+        *out = (dd_state_store *)h;
+    return rc;
 }

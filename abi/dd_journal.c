@@ -9,6 +9,7 @@
 #include "abi.h"
 #include "dd_journal_cursor.h"
 #include "dd_store.h"
+#include "store_call_internal.h"
 #include "store/journal.h"
 #include "store/recovery.h"
 #include "store/state_store.h"
@@ -75,30 +76,21 @@ int abi_impl_dd_journal_highest_seq(uint64_t *out, dd_journal *jh, const uint8_t
                                     size_t pid_len)
 {
     ABI_REQUIRE(out, "out");
-    STORE_ACQUIRE(journal, j, jh, HK_JOURNAL, "journal");
-    int rc = journal_highest(j, pid, pid_len, out);
-    handle_release(jh);
-    return rc;
+    STORE_CALL(journal, j, jh, HK_JOURNAL, "journal", journal_highest(j, pid, pid_len, out));
 }
 
 int abi_impl_dd_journal_delete_to(dd_journal *jh, const uint8_t *pid, size_t pid_len,
                                   uint64_t to_seq)
 {
-    STORE_ACQUIRE(journal, j, jh, HK_JOURNAL, "journal");
-    int rc = journal_delete_to(j, pid, pid_len, to_seq);
-    handle_release(jh);
-    return rc;
+    STORE_CALL(journal, j, jh, HK_JOURNAL, "journal", journal_delete_to(j, pid, pid_len, to_seq));
 }
 
 /* ---- snapshots -------------------------------------------------------- */
 
 int abi_impl_dd_snapshot_criteria_init(dd_snapshot_criteria *criteria, uint32_t version)
 {
-    ABI_REQUIRE(criteria, "criteria");
-    ABI_REQUIRE_VERSION("dd_snapshot_criteria", version, DD_SNAPSHOT_CRITERIA_VERSION);
-    dd_snapshot_criteria defaults = DD_SNAPSHOT_CRITERIA_INIT;
-    *criteria = defaults;
-    return DD_OK;
+    ABI_INIT_DEFAULTS(criteria, "criteria", dd_snapshot_criteria, version,
+                      DD_SNAPSHOT_CRITERIA_VERSION, DD_SNAPSHOT_CRITERIA_INIT);
 }
 
 static uint64_t clamp(uint64_t v)
@@ -122,10 +114,8 @@ static int criteria_in(const dd_snapshot_criteria *in, snapshot_criteria *out)
 int abi_impl_dd_snapshot_save(dd_journal *jh, const uint8_t *pid, size_t pid_len, uint64_t seq,
                               uint64_t timestamp_ms, const uint8_t *state, size_t len)
 {
-    STORE_ACQUIRE(journal, j, jh, HK_JOURNAL, "journal");
-    int rc = journal_snapshot_save(j, pid, pid_len, seq, timestamp_ms, state, len);
-    handle_release(jh);
-    return rc;
+    STORE_CALL(journal, j, jh, HK_JOURNAL, "journal",
+               journal_snapshot_save(j, pid, pid_len, seq, timestamp_ms, state, len));
 }
 
 int abi_impl_dd_snapshot_load(dd_buf *out, uint64_t *seq, uint64_t *timestamp_ms, dd_journal *jh,
@@ -151,12 +141,9 @@ int abi_impl_dd_snapshot_load(dd_buf *out, uint64_t *seq, uint64_t *timestamp_ms
 
 int abi_impl_dd_snapshot_delete(dd_journal *jh, const uint8_t *pid, size_t pid_len, uint64_t seq)
 {
-    STORE_ACQUIRE(journal, j, jh, HK_JOURNAL, "journal");
     snapshot_criteria c = snapshot_criteria_any();
     c.min_seq = c.max_seq = clamp(seq);
-    int rc = journal_snapshot_delete(j, pid, pid_len, &c);
-    handle_release(jh);
-    return rc;
+    STORE_CALL(journal, j, jh, HK_JOURNAL, "journal", journal_snapshot_delete(j, pid, pid_len, &c));
 }
 
 int abi_impl_dd_snapshot_delete_matching(dd_journal *jh, const uint8_t *pid, size_t pid_len,
@@ -166,21 +153,15 @@ int abi_impl_dd_snapshot_delete_matching(dd_journal *jh, const uint8_t *pid, siz
     int rc = criteria_in(criteria, &c);
     if (rc != DD_OK)
         return rc;
-    STORE_ACQUIRE(journal, j, jh, HK_JOURNAL, "journal");
-    rc = journal_snapshot_delete(j, pid, pid_len, &c);
-    handle_release(jh);
-    return rc;
+    STORE_CALL(journal, j, jh, HK_JOURNAL, "journal", journal_snapshot_delete(j, pid, pid_len, &c));
 }
 
 /* ---- persistence strategies and recovery ------------------------------ */
 
 int abi_impl_dd_persist_options_init(dd_persist_options *opts, uint32_t version)
 {
-    ABI_REQUIRE(opts, "opts");
-    ABI_REQUIRE_VERSION("dd_persist_options", version, DD_PERSIST_OPTIONS_VERSION);
-    dd_persist_options defaults = DD_PERSIST_OPTIONS_INIT;
-    *opts = defaults;
-    return DD_OK;
+    ABI_INIT_DEFAULTS(opts, "opts", dd_persist_options, version, DD_PERSIST_OPTIONS_VERSION,
+                      DD_PERSIST_OPTIONS_INIT);
 }
 
 int abi_impl_dd_journal_persist(uint64_t *out, dd_journal *jh, const uint8_t *pid, size_t pid_len,
@@ -191,14 +172,12 @@ int abi_impl_dd_journal_persist(uint64_t *out, dd_journal *jh, const uint8_t *pi
     ABI_REQUIRE(event, "event");
     ABI_REQUIRE(opts, "opts");
     ABI_REQUIRE_VERSION("dd_persist_options", opts->version, DD_PERSIST_OPTIONS_VERSION);
-    STORE_ACQUIRE(journal, j, jh, HK_JOURNAL, "journal");
     journal_event_in in = {event->payload, event->len, event->timestamp_ms, event->tags,
                            event->tag_count};
     persist_options po = {(persist_strategy)opts->strategy, opts->snapshot_every,
                           opts->compact != 0};
-    int rc = persist_event(j, pid, pid_len, expected_seq, &in, state, state_len, &po, out);
-    handle_release(jh);
-    return rc;
+    STORE_CALL(journal, j, jh, HK_JOURNAL, "journal",
+               persist_event(j, pid, pid_len, expected_seq, &in, state, state_len, &po, out));
 }
 
 typedef struct recover_ctx {

@@ -6,6 +6,7 @@
 #include "abi.h"
 #include "dd_store.h"
 #include "seal/keyring.h"
+#include "store_call_internal.h"
 
 static void keyring_destroy(void *obj)
 {
@@ -30,26 +31,18 @@ int abi_impl_dd_keyring_new(dd_keyring **out)
 int abi_impl_dd_keyring_add_key(dd_keyring *ring, uint32_t key_id, const uint8_t *key,
                                 size_t key_len)
 {
-    STORE_ACQUIRE(keyring, k, ring, HK_KEYRING, "keyring");
-    int rc = keyring_add(k, key_id, key, key_len);
-    handle_release(ring);
-    return rc;
+    STORE_CALL(keyring, k, ring, HK_KEYRING, "keyring", keyring_add(k, key_id, key, key_len));
 }
 
 int abi_impl_dd_keyring_set_active(dd_keyring *ring, uint32_t key_id)
 {
-    STORE_ACQUIRE(keyring, k, ring, HK_KEYRING, "keyring");
-    int rc = keyring_set_active(k, key_id);
-    handle_release(ring);
-    return rc;
+    STORE_CALL(keyring, k, ring, HK_KEYRING, "keyring", keyring_set_active(k, key_id));
 }
 
 int abi_impl_dd_keyring_set_algorithm(dd_keyring *ring, uint32_t algorithm)
 {
-    STORE_ACQUIRE(keyring, k, ring, HK_KEYRING, "keyring");
-    int rc = keyring_set_algorithm(k, (seal_alg)algorithm);
-    handle_release(ring);
-    return rc;
+    STORE_CALL(keyring, k, ring, HK_KEYRING, "keyring",
+               keyring_set_algorithm(k, (seal_alg)algorithm));
 }
 
 int abi_impl_dd_seal_algorithm_available(uint32_t algorithm)

@@ -11,18 +11,33 @@
 
 #include "abi.h"
 #include "dd_journal_cursor.h"
+#include "dd_state_blocks_internal.h"
 #include "dd_store.h"
 #include "store/state_store.h"
 #include "store/store.h"
+#include "store_call_internal.h"
 #include "util/alloc.h"
 
 int abi_impl_dd_state_range_init(dd_state_range *range, uint32_t version)
 {
-    ABI_REQUIRE(range, "range");
-    ABI_REQUIRE_VERSION("dd_state_range", version, DD_STATE_RANGE_VERSION);
-    dd_state_range defaults = DD_STATE_RANGE_INIT;
-    *range = defaults;
-    return DD_OK;
+    ABI_INIT_DEFAULTS(range, "range", dd_state_range, version, DD_STATE_RANGE_VERSION,
+                      DD_STATE_RANGE_INIT);
+}
+
+int abi_state_bounds(const dd_state_range *range, state_bounds *out, bytes *scratch)
+{
+    state_bounds b = {0};
+    b.start = range->start;
+    b.start_len = range->start_len;
+    b.start_exclusive = range->start_exclusive != 0;
+    b.end = range->end;
+    b.end_len = range->end_len;
+    b.end_inclusive = range->end_inclusive != 0;
+    b.reverse = range->reverse != 0;
+    b.keys_only = range->keys_only != 0;
+    b.limit = range->limit;
+    *out = b;
+    return state_bounds_clip_prefix(out, range->prefix, range->prefix_len, scratch);
 }
 
 static int check_bytes(const uint8_t *p, size_t len, const char *what)
@@ -85,18 +100,9 @@ int abi_impl_dd_state_store_scan(dd_journal_cursor **out, dd_state_store *store,
         rc = check_flag(r->keys_only, "keys_only");
     if (rc != DD_OK)
         return rc;
-    state_bounds b = {0};
-    b.start = r->start;
-    b.start_len = r->start_len;
-    b.start_exclusive = (int)r->start_exclusive;
-    b.end = r->end;
-    b.end_len = r->end_len;
-    b.end_inclusive = (int)r->end_inclusive;
-    b.reverse = (int)r->reverse;
-    b.keys_only = (int)r->keys_only;
-    b.limit = r->limit;
+    state_bounds b;
     bytes scratch = BYTES_INIT;
-    rc = state_bounds_clip_prefix(&b, r->prefix, r->prefix_len, &scratch);
+    rc = abi_state_bounds(r, &b, &scratch);
     if (rc == DD_OK)
         rc = abi_state_scan_cursor_new(out, store, &b);
     bytes_free(&scratch);
@@ -156,10 +162,8 @@ int abi_impl_dd_state_store_purge_prefix(dd_state_store *store, const uint8_t *p
     int rc = check_bytes(prefix, prefix_len, "prefix");
     if (rc != DD_OK)
         return rc;
-    STORE_ACQUIRE(state_store, s, store, HK_STATE_STORE, "state store");
-    rc = state_store_purge_prefix(s, prefix, prefix_len);
-    handle_release(store);
-    return rc;
+    STORE_CALL(state_store, s, store, HK_STATE_STORE, "state store",
+               state_store_purge_prefix(s, prefix, prefix_len));
 }
 
 int abi_impl_dd_state_store_batch(uint64_t *revisions, dd_state_store *store,

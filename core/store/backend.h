@@ -194,6 +194,23 @@ typedef struct store_backend_ops {
     backend_state_flush_fn *state_flush;
 } store_backend_ops;
 
+/* The members every built-in engine defines under one naming convention,
+ * <engine>_<member> (fs_journal_append, sql_state_batch, ...), so that an
+ * engine's table states only its name and where it differs: the members
+ * it shares with another engine or leaves out (begin/commit, the
+ * delete-to mark, flush). */
+#define STORE_BACKEND_OPS_NAMED(engine)                                                            \
+    .journal_append = engine##_journal_append, .journal_replay = engine##_journal_replay,          \
+    .journal_highest = engine##_journal_highest, .journal_delete_to = engine##_journal_delete_to,  \
+    .journal_pids = engine##_journal_pids, .journal_by_tag = engine##_journal_by_tag,              \
+    .snapshot_save = engine##_snapshot_save, .snapshot_find = engine##_snapshot_find,              \
+    .snapshot_delete = engine##_snapshot_delete, .snapshot_prune = engine##_snapshot_prune,        \
+    .state_upsert = engine##_state_upsert, .state_get = engine##_state_get,                        \
+    .state_delete = engine##_state_delete, .state_scan = engine##_state_scan,                      \
+    .state_range = engine##_state_range, .state_purge = engine##_state_purge,                      \
+    .close = engine##_close, .state_scan_range = engine##_state_scan_range,                        \
+    .state_batch = engine##_state_batch, .state_purge_prefix = engine##_state_purge_prefix
+
 /* Engines embed this as their first member. */
 struct store_backend {
     const store_backend_ops *ops;

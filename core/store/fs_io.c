@@ -118,6 +118,23 @@ void fs_put_crc(bytes *b)
     bytes_put_u32(b, crc);
 }
 
+int fs_write_all(int fd, const bytes *b)
+{
+    size_t off = 0;
+    while (off < b->len) {
+        ssize_t n = io_write(fd, b->data + off, b->len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = ENOSPC;
+            return -1;
+        }
+        off += (size_t)n;
+    }
+    return 0;
+}
+
 int fs_write_atomic(fs_backend *f, const char *dir, const char *name, const bytes *b)
 {
     char tmp[4096], final[4096];
@@ -132,20 +149,11 @@ int fs_write_atomic(fs_backend *f, const char *dir, const char *name, const byte
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, FS_FILE_MODE);
     if (fd < 0)
         return fs_io_error("creating", tmp);
-    size_t off = 0;
-    while (off < b->len) {
-        ssize_t n = io_write(fd, b->data + off, b->len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                errno = ENOSPC;
-            int rc = fs_write_failed(f, "writing", tmp);
-            close(fd);
-            unlink(tmp);
-            return rc;
-        }
-        off += (size_t)n;
+    if (fs_write_all(fd, b) != 0) {
+        int rc = fs_write_failed(f, "writing", tmp);
+        close(fd);
+        unlink(tmp);
+        return rc;
     }
     if (f->sync && io_fsync(fd) != 0) {
         int rc = fs_write_failed(f, "syncing", tmp);
@@ -160,6 +168,14 @@ int fs_write_atomic(fs_backend *f, const char *dir, const char *name, const byte
         return rc;
     }
     return fs_fsync_dir(f, dir);
+}
+
+int fs_write_record(fs_backend *f, const char *dir, const char *name, bytes *b)
+{
+    fs_put_crc(b);
+    int rc = fs_write_atomic(f, dir, name, b);
+    bytes_free(b);
+    return rc;
 }
 
 int fs_open_regular(const char *path, int flags, int *out)

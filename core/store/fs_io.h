@@ -62,8 +62,15 @@ int fs_mkdir_p(const char *path);
 int fs_fsync_dir(fs_backend *f, const char *dir);
 /* Appends a CRC-32 of everything so far; files are checked on read. */
 void fs_put_crc(bytes *b);
+/* Writes all of `b` to fd (through the fault hooks), again after a short
+ * write or EINTR; -1 with errno set on failure (ENOSPC when a write
+ * wrote nothing). */
+int fs_write_all(int fd, const bytes *b);
 /* Temporary file, fsync, rename over `name`, fsync the directory. */
 int fs_write_atomic(fs_backend *f, const char *dir, const char *name, const bytes *b);
+/* Ends the record built in `b` with its CRC and writes it as dir/name
+ * (fs_write_atomic); frees `b` either way. */
+int fs_write_record(fs_backend *f, const char *dir, const char *name, bytes *b);
 /* ST_ENOTFOUND (no message) when the file does not exist. */
 int fs_read_file(const char *path, bytes *out);
 /* Checks magic, version (1) and CRC; on success *r reads the body. */

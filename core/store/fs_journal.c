@@ -86,10 +86,7 @@ static int write_meta(fs_backend *f, const char *dir, const uint8_t *pid, size_t
     bytes_put_blob(&b, pid, pid_len);
     bytes_put_u64(&b, m->highest);
     bytes_put_u64(&b, m->deleted_to);
-    fs_put_crc(&b);
-    int rc = fs_write_atomic(f, dir, "meta", &b);
-    bytes_free(&b);
-    return rc;
+    return fs_write_record(f, dir, "meta", &b);
 }
 
 typedef int (*batch_event_fn)(void *ctx, const store_event *ev);
@@ -251,10 +248,7 @@ static int write_counter(fs_backend *f, uint64_t v)
     bytes b = BYTES_INIT;
     bytes_put(&b, "DDFO\1", 5);
     bytes_put_u64(&b, v);
-    fs_put_crc(&b);
-    int rc = fs_write_atomic(f, f->root, "ordering", &b);
-    bytes_free(&b);
-    return rc;
+    return fs_write_record(f, f->root, "ordering", &b);
 }
 
 int fs_journal_append(store_backend *b, const uint8_t *pid, size_t pid_len, uint64_t expected_seq,

@@ -18,10 +18,7 @@ static int write_marker(fs_backend *f)
     bytes b = BYTES_INIT;
     bytes_put(&b, "DDFL\1", 5);
     bytes_put_u32(&b, FS_LAYOUT_VERSION);
-    fs_put_crc(&b);
-    int rc = fs_write_atomic(f, f->root, "format", &b);
-    bytes_free(&b);
-    return rc;
+    return fs_write_record(f, f->root, "format", &b);
 }
 
 int fs_layout_read(fs_backend *f)

@@ -54,20 +54,7 @@ static int write_new(fs_rekey_ctx *c, const char *path, const bytes *b)
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, FS_FILE_MODE);
     if (fd < 0)
         return fs_io_error("creating", path);
-    size_t off = 0;
-    int rc = ST_OK;
-    while (rc == ST_OK && off < b->len) {
-        ssize_t n = write(fd, b->data + off, b->len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                errno = ENOSPC;
-            rc = fs_io_error("writing", path);
-        } else {
-            off += (size_t)n;
-        }
-    }
+    int rc = fs_write_all(fd, b) == 0 ? ST_OK : fs_io_error("writing", path);
     if (rc == ST_OK && c->f->sync && fsync(fd) != 0)
         rc = fs_io_error("syncing", path);
     close(fd);

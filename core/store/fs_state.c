@@ -149,10 +149,7 @@ static int write_record(fs_backend *f, const uint8_t *key, size_t key_len, uint6
     bytes_put_blob(&buf, key, key_len);
     bytes_put_u64(&buf, revision);
     bytes_put_blob(&buf, data, len);
-    fs_put_crc(&buf);
-    int rc = buf.failed ? error_oom() : fs_write_atomic(f, dir, name, &buf);
-    bytes_free(&buf);
-    return rc;
+    return fs_write_record(f, dir, name, &buf);
 }
 
 /* Reads key's revision into *current (0: absent) and checks it against
@@ -171,44 +168,48 @@ static int check_current(fs_backend *f, const uint8_t *key, size_t key_len, uint
     return ST_OK;
 }
 
-int fs_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected,
-                    const uint8_t *state, size_t state_len, uint64_t *new_revision)
+static int remove_record(fs_backend *f, const uint8_t *key, size_t key_len)
 {
-    fs_backend *f = (fs_backend *)b;
+    char path[4096], dir[4096];
+    fs_path_of(f, path, sizeof(path), "state", key, key_len);
+    snprintf(dir, sizeof(dir), "%s/state", f->root);
+    if (unlink(path) != 0)
+        return fs_io_error("deleting", path);
+    return fs_fsync_dir(f, dir);
+}
+
+/* One record's upsert or delete, alone: under the state lock, checks the
+ * revision (a delete needs the key to exist), then writes the next
+ * revision's file atomically or removes the file. */
+static int change_record(fs_backend *f, const state_op *op, uint64_t *new_revision)
+{
+    int is_delete = op->kind == STATE_OP_DELETE;
     int rc = lock_state(f);
     if (rc != ST_OK)
         return rc;
     uint64_t current;
-    if ((rc = check_current(f, key, key_len, expected, 0, &current)) != ST_OK)
-        goto done;
-    if ((rc = write_record(f, key, key_len, current + 1, state, state_len)) == ST_OK &&
-        new_revision)
+    rc = check_current(f, op->key, op->key_len, op->expected_revision, is_delete, &current);
+    if (rc == ST_OK && is_delete)
+        rc = remove_record(f, op->key, op->key_len);
+    else if (rc == ST_OK)
+        rc = write_record(f, op->key, op->key_len, current + 1, op->state, op->state_len);
+    if (rc == ST_OK && new_revision)
         *new_revision = current + 1;
-done:
     fs_unlock_all(f);
     return rc;
 }
 
+int fs_state_upsert(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected,
+                    const uint8_t *state, size_t state_len, uint64_t *new_revision)
+{
+    state_op op = {STATE_OP_UPSERT, key, key_len, expected, state, state_len};
+    return change_record((fs_backend *)b, &op, new_revision);
+}
+
 int fs_state_delete(store_backend *b, const uint8_t *key, size_t key_len, uint64_t expected)
 {
-    fs_backend *f = (fs_backend *)b;
-    char path[4096], dir[4096];
-    fs_path_of(f, path, sizeof(path), "state", key, key_len);
-    snprintf(dir, sizeof(dir), "%s/state", f->root);
-    int rc = lock_state(f);
-    if (rc != ST_OK)
-        return rc;
-    uint64_t current;
-    if ((rc = check_current(f, key, key_len, expected, 1, &current)) != ST_OK)
-        goto done;
-    if (unlink(path) != 0) {
-        rc = fs_io_error("deleting", path);
-        goto done;
-    }
-    rc = fs_fsync_dir(f, dir);
-done:
-    fs_unlock_all(f);
-    return rc;
+    state_op op = {STATE_OP_DELETE, key, key_len, expected, NULL, 0};
+    return change_record((fs_backend *)b, &op, NULL);
 }
 
 /* Every record whose key starts with prefix, sorted by key. */

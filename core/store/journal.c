@@ -38,9 +38,7 @@ int journal_open_backend(journal **out, store_backend *be, sealer *seal,
     if (!seal && !j->opts.bare_records) {
         /* Unsealed records still get the plain envelope (checksum, and
          * compression when asked): seal/plain.h. */
-        seal_options so = seal_options_default();
-        so.compression_level = 0;
-        int rc = sealer_new(&seal, NULL, &so);
+        int rc = store_plain_sealer(&seal);
         if (rc != ST_OK) {
             be->ops->close(be);
             free(j);
@@ -77,14 +75,7 @@ void journal_close(journal *j)
 
 int journal_check_call(const journal *j, const uint8_t *pid, size_t pid_len)
 {
-    if (!j)
-        return error_set(ST_EMISUSE, "journal is NULL");
-    if (!pid || !pid_len)
-        return error_set(ST_EINVAL, "persistence id must not be empty");
-    if (pid_len > STORE_MAX_KEY_BYTES)
-        return error_set(ST_ELIMIT, "persistence id is %zu bytes, at most %u", pid_len,
-                         STORE_MAX_KEY_BYTES);
-    return ST_OK;
+    return store_check_call(j, "journal", pid, pid_len, "persistence id");
 }
 
 static void event_aad(bytes *aad, const uint8_t *pid, size_t pid_len, uint64_t seq, uint64_t ts,

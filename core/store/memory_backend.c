@@ -379,29 +379,9 @@ static void mem_close(store_backend *b)
 
 static const store_backend_ops mem_ops = {
     .name = "memory",
-    .journal_append = mem_journal_append,
-    .journal_replay = mem_journal_replay,
-    .journal_highest = mem_journal_highest,
-    .journal_delete_to = mem_journal_delete_to,
-    .journal_pids = mem_journal_pids,
-    .journal_by_tag = mem_journal_by_tag,
-    .snapshot_save = mem_snapshot_save,
-    .snapshot_find = mem_snapshot_find,
-    .snapshot_delete = mem_snapshot_delete,
-    .snapshot_prune = mem_snapshot_prune,
-    .state_upsert = mem_state_upsert,
-    .state_get = mem_state_get,
-    .state_delete = mem_state_delete,
-    .state_scan = mem_state_scan,
-    .state_range = mem_state_range,
-    .state_purge = mem_state_purge,
-    .state_begin = state_no_transaction,
-    .state_commit = state_no_transaction,
-    .close = mem_close,
+    STORE_BACKEND_OPS_NAMED(mem),
+    STORE_BACKEND_NO_TRANSACTIONS,
     .journal_deleted_to = mem_journal_deleted_to,
-    .state_scan_range = mem_state_scan_range,
-    .state_batch = mem_state_batch,
-    .state_purge_prefix = mem_state_purge_prefix,
 };
 
 int store_backend_open_memory(store_backend **out)

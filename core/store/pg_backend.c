@@ -416,28 +416,9 @@ static void pg_close(store_backend *b)
 
 static const store_backend_ops pg_ops = {
     .name = "postgres",
-    .journal_append = pg_journal_append,
-    .journal_replay = pg_journal_replay,
-    .journal_highest = pg_journal_highest,
-    .journal_delete_to = pg_journal_delete_to,
-    .journal_pids = pg_journal_pids,
-    .journal_by_tag = pg_journal_by_tag,
-    .snapshot_save = pg_snapshot_save,
-    .snapshot_find = pg_snapshot_find,
-    .snapshot_delete = pg_snapshot_delete,
-    .snapshot_prune = pg_snapshot_prune,
-    .state_upsert = pg_state_upsert,
-    .state_get = pg_state_get,
-    .state_delete = pg_state_delete,
-    .state_scan = pg_state_scan,
-    .state_range = pg_state_range,
-    .state_purge = pg_state_purge,
+    STORE_BACKEND_OPS_NAMED(pg),
     .state_begin = pg_state_begin,
     .state_commit = pg_state_commit,
-    .close = pg_close,
-    .state_scan_range = pg_state_scan_range,
-    .state_batch = pg_state_batch,
-    .state_purge_prefix = pg_state_purge_prefix,
 };
 
 /* One text value of a one-row query, or "" when it returned no row. */

@@ -26,6 +26,11 @@ static const uint8_t *arg_blob(sqlite3_value *v, size_t *len)
     return p ? p : (const uint8_t *)"";
 }
 
+static uint64_t arg_u64(sqlite3_value *v)
+{
+    return (uint64_t)sqlite3_value_int64(v);
+}
+
 /* Wraps the last argument under `binding`, or returns it unchanged. */
 static void wrap_result(sqlite3_context *cx, sqlite3_value *data, bytes *binding)
 {
@@ -44,52 +49,38 @@ static void wrap_result(sqlite3_context *cx, sqlite3_value *data, bytes *binding
     bytes_free(&out);
 }
 
-static void wrap_event(sqlite3_context *cx, int argc, sqlite3_value **argv)
+/* Each dd_wrap_* function: the record's identity, then its data. The
+ * number of arguments tells the kind (state 2, snapshot 4, event 5), each
+ * registered under its own name with its own count. */
+static void wrap_record(sqlite3_context *cx, int argc, sqlite3_value **argv)
 {
-    (void)argc;
-    size_t pid_len, tags_len;
-    const uint8_t *pid = arg_blob(argv[0], &pid_len);
-    const uint8_t *tags = arg_blob(argv[3], &tags_len);
+    size_t id_len;
+    const uint8_t *id = arg_blob(argv[0], &id_len);
     bytes b = BYTES_INIT;
-    store_bind_event(&b, pid, pid_len, (uint64_t)sqlite3_value_int64(argv[1]),
-                     (uint64_t)sqlite3_value_int64(argv[2]), tags_len ? tags : NULL, tags_len);
-    wrap_result(cx, argv[4], &b);
-    bytes_free(&b);
-}
-
-static void wrap_snapshot(sqlite3_context *cx, int argc, sqlite3_value **argv)
-{
-    (void)argc;
-    size_t pid_len;
-    const uint8_t *pid = arg_blob(argv[0], &pid_len);
-    bytes b = BYTES_INIT;
-    store_bind_snapshot(&b, pid, pid_len, (uint64_t)sqlite3_value_int64(argv[1]),
-                        (uint64_t)sqlite3_value_int64(argv[2]));
-    wrap_result(cx, argv[3], &b);
-    bytes_free(&b);
-}
-
-static void wrap_state(sqlite3_context *cx, int argc, sqlite3_value **argv)
-{
-    (void)argc;
-    size_t key_len;
-    const uint8_t *key = arg_blob(argv[0], &key_len);
-    bytes b = BYTES_INIT;
-    store_bind_state(&b, key, key_len, false, 0);
-    wrap_result(cx, argv[1], &b);
+    if (argc == 2) {
+        store_bind_state(&b, id, id_len, false, 0);
+    } else if (argc == 4) {
+        store_bind_snapshot(&b, id, id_len, arg_u64(argv[1]), arg_u64(argv[2]));
+    } else {
+        size_t tags_len;
+        const uint8_t *tags = arg_blob(argv[3], &tags_len);
+        store_bind_event(&b, id, id_len, arg_u64(argv[1]), arg_u64(argv[2]), tags_len ? tags : NULL,
+                         tags_len);
+    }
+    wrap_result(cx, argv[argc - 1], &b);
     bytes_free(&b);
 }
 
 int sql_register_wrap(sql_backend *s)
 {
+    static const struct {
+        const char *name;
+        int argc;
+    } wraps[] = {{"dd_wrap_event", 5}, {"dd_wrap_snapshot", 4}, {"dd_wrap_state", 2}};
     int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY;
-    int rc = sqlite3_create_function_v2(s->db, "dd_wrap_event", 5, flags, NULL, wrap_event, NULL,
-                                        NULL, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_create_function_v2(s->db, "dd_wrap_snapshot", 4, flags, NULL, wrap_snapshot,
-                                        NULL, NULL, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_create_function_v2(s->db, "dd_wrap_state", 2, flags, NULL, wrap_state, NULL,
-                                        NULL, NULL);
+    int rc = SQLITE_OK;
+    for (size_t i = 0; rc == SQLITE_OK && i < sizeof(wraps) / sizeof(wraps[0]); i++)
+        rc = sqlite3_create_function_v2(s->db, wraps[i].name, wraps[i].argc, flags, NULL,
+                                        wrap_record, NULL, NULL, NULL);
     return rc == SQLITE_OK ? 0 : sql_error(s, rc, "registering the migration functions");
 }

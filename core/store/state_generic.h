@@ -35,6 +35,9 @@ int state_generic_purge_prefix(store_backend *b, const uint8_t *prefix, size_t p
 /* state_begin and state_commit of an engine whose every write is atomic
  * on its own and that has no transaction to open (memory, fs): succeeds. */
 int state_no_transaction(store_backend *b);
+/* The begin/commit members of such an engine's ops table. */
+#define STORE_BACKEND_NO_TRANSACTIONS                                                              \
+    .state_begin = state_no_transaction, .state_commit = state_no_transaction
 
 /* The errors every engine gives for a state record, in the same words
  * whichever engine found them. */

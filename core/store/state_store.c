@@ -32,9 +32,7 @@ int state_store_open_backend(state_store **out, store_backend *be, sealer *seal)
         return error_set(ST_EINVAL, "state store: backend must not be NULL");
     *out = NULL;
     if (!seal) {
-        seal_options so = seal_options_default();
-        so.compression_level = 0;
-        int rc = sealer_new(&seal, NULL, &so);
+        int rc = store_plain_sealer(&seal);
         if (rc != ST_OK) {
             be->ops->close(be);
             return rc;
@@ -65,14 +63,7 @@ int state_store_open_memory(state_store **out)
 /* The checks every call on one key opens with. */
 static int check_call(const state_store *s, const uint8_t *key, size_t key_len)
 {
-    if (!s)
-        return error_set(ST_EMISUSE, "state store is NULL");
-    if (!key || !key_len)
-        return error_set(ST_EINVAL, "state key must not be empty");
-    if (key_len > STORE_MAX_KEY_BYTES)
-        return error_set(ST_ELIMIT, "state key is %zu bytes, at most %u", key_len,
-                         STORE_MAX_KEY_BYTES);
-    return ST_OK;
+    return store_check_call(s, "state store", key, key_len, "state key");
 }
 
 void state_aad(const sealer *seal, bytes *aad, const uint8_t *key, size_t key_len,
