@@ -193,6 +193,22 @@ static bool read_kind(napi_env env, napi_value v, uint32_t *out, const char *wha
     return addon_arg_u32(env, v, out, what);
 }
 
+/* The optional bytes property `name` of an op (key, value): a string is
+ * copied into the op's scratch. False when it threw. */
+static bool read_op_bytes(napi_env env, napi_value obj, const char *name, const char *what,
+                          const uint8_t **p, size_t *n, op_scratch *s)
+{
+    napi_value v;
+    char *scratch = NULL;
+    if (!addon_prop(env, obj, name, &v))
+        return true;
+    if (!addon_arg_bytes(env, v, p, n, &scratch, what))
+        return false;
+    if (scratch)
+        s->strings[s->nstrings++] = scratch;
+    return true;
+}
+
 static bool read_op_at(napi_env env, napi_value obj, op_scratch *s, int depth)
 {
     napi_valuetype t;
@@ -215,20 +231,9 @@ static bool read_op_at(napi_env env, napi_value obj, op_scratch *s, int depth)
         return false;
     if (addon_prop(env, obj, "amount", &v) && !addon_arg_u64(env, v, &op->amount, "op.amount"))
         return false;
-    if (addon_prop(env, obj, "key", &v)) {
-        char *scratch = NULL;
-        if (!addon_arg_bytes(env, v, &op->key, &op->key_len, &scratch, "op.key"))
-            return false;
-        if (scratch)
-            s->strings[s->nstrings++] = scratch;
-    }
-    if (addon_prop(env, obj, "value", &v)) {
-        char *scratch = NULL;
-        if (!addon_arg_bytes(env, v, &op->value, &op->value_len, &scratch, "op.value"))
-            return false;
-        if (scratch)
-            s->strings[s->nstrings++] = scratch;
-    }
+    if (!read_op_bytes(env, obj, "key", "op.key", &op->key, &op->key_len, s) ||
+        !read_op_bytes(env, obj, "value", "op.value", &op->value, &op->value_len, s))
+        return false;
     if (addon_prop(env, obj, "valueType", &v) &&
         !addon_arg_u32(env, v, &op->value_type, "op.valueType"))
         return false;
@@ -287,14 +292,23 @@ static napi_value crdt_apply(napi_env env, napi_callback_info info)
     return result;
 }
 
-static napi_value crdt_merge(napi_env env, napi_callback_info info)
+/* `this` and the Crdt passed as `other`, the two values merge and equals
+ * compare. NULL when it threw, or when no argument came (the method then
+ * answers undefined, as it always has). */
+static node_crdt *this_and_other(napi_env env, napi_callback_info info, node_crdt **other)
 {
     size_t argc = 1;
     napi_value argv[1];
-    node_crdt *c = unwrap_this(env, info, &argc, argv), *o;
-    if (!c)
+    node_crdt *c = unwrap_this(env, info, &argc, argv);
+    if (!c || argc < 1 || !(*other = unwrap_arg(env, argv[0], "other")))
         return NULL;
-    if (argc < 1 || !(o = unwrap_arg(env, argv[0], "other")))
+    return c;
+}
+
+static napi_value crdt_merge(napi_env env, napi_callback_info info)
+{
+    node_crdt *o, *c = this_and_other(env, info, &o);
+    if (!c)
         return NULL;
     int rc = dd_crdt_merge(c->h, o->h);
     return rc ? addon_fail_on(env, rc, c->h) : addon_undefined(env);
@@ -302,12 +316,9 @@ static napi_value crdt_merge(napi_env env, napi_callback_info info)
 
 static napi_value crdt_equals(napi_env env, napi_callback_info info)
 {
-    size_t argc = 1;
-    napi_value argv[1], out;
-    node_crdt *c = unwrap_this(env, info, &argc, argv), *o;
+    napi_value out;
+    node_crdt *o, *c = this_and_other(env, info, &o);
     if (!c)
-        return NULL;
-    if (argc < 1 || !(o = unwrap_arg(env, argv[0], "other")))
         return NULL;
     int rc = dd_crdt_equal(c->h, o->h);
     if (rc < 0)

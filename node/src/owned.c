@@ -141,35 +141,10 @@ static napi_value owned_publish(napi_env env, napi_callback_info info)
     return addon_pair(env, addon_u64(env, inc), addon_u64(env, age));
 }
 
-/* The methods whose one argument is a u64 (a time, a node id). */
-static napi_value u64_method(napi_env env, napi_callback_info info, const char *usage,
-                             const char *what, int (*fn)(dd_owned *, uint64_t))
-{
-    addon_call c;
-    uint64_t v;
-    if (!call_begin(&c, env, info, 1, usage) || !addon_arg_u64(env, c.argv[0], &v, what))
-        return NULL;
-    return call_end(&c, fn(c.h, v), addon_undefined(env));
-}
+CALL_WITH_NUMBER(owned_tick, dd_owned_tick, uint64_t, addon_arg_u64, "tick(nowMs)", "nowMs")
 
-static napi_value owned_tick(napi_env env, napi_callback_info info)
-{
-    return u64_method(env, info, "tick(nowMs)", "nowMs", dd_owned_tick);
-}
-
-static napi_value owned_deliver(napi_env env, napi_callback_info info)
-{
-    addon_call c;
-    uint64_t from;
-    const uint8_t *data;
-    size_t len;
-    if (!call_begin(&c, env, info, 2, "deliver(fromNode, bytes)"))
-        return NULL;
-    if (!addon_arg_u64(env, c.argv[0], &from, "fromNode") ||
-        !call_bytes(&c, 1, &data, &len, "bytes"))
-        return call_end(&c, DD_OK, NULL);
-    return call_end(&c, dd_owned_deliver(c.h, from, data, len), addon_undefined(env));
-}
+CALL_WITH_NUMBER_BYTES(owned_deliver, dd_owned_deliver, uint64_t, addon_arg_u64,
+                       "deliver(fromNode, bytes)", "fromNode", "bytes")
 
 /* nextOutgoing() -> [toNode, Buffer] | undefined */
 static napi_value owned_next_outgoing(napi_env env, napi_callback_info info)
@@ -178,9 +153,7 @@ static napi_value owned_next_outgoing(napi_env env, napi_callback_info info)
     dd_buf b = DD_BUF_INIT;
     uint64_t to = 0;
     napi_value out;
-    if (!call_begin(&c, env, info, 0, NULL))
-        return NULL;
-    if (!call_polled(&c, dd_owned_next_outgoing(&b, &to, c.h), &out))
+    if (!CALL_POLL(&c, env, info, dd_owned_next_outgoing(&b, &to, c.h), &out))
         return out;
     return addon_pair(env, addon_u64(env, to), addon_buf_to_js(env, &b));
 }
@@ -196,10 +169,8 @@ static napi_value owned_member_up(napi_env env, napi_callback_info info)
     return call_end(&c, dd_owned_member_up(c.h, node, inc), addon_undefined(env));
 }
 
-static napi_value owned_member_left(napi_env env, napi_callback_info info)
-{
-    return u64_method(env, info, "memberLeft(node)", "node", dd_owned_member_left);
-}
+CALL_WITH_NUMBER(owned_member_left, dd_owned_member_left, uint64_t, addon_arg_u64,
+                 "memberLeft(node)", "node")
 
 /* query(type, node, maxStalenessMs?) -> requestId (0: fresh, read now) */
 static napi_value owned_query(napi_env env, napi_callback_info info)
@@ -299,9 +270,7 @@ static napi_value owned_next_event(napi_env env, napi_callback_info info)
     addon_call c;
     dd_owned_event ev;
     napi_value o;
-    if (!call_begin(&c, env, info, 0, NULL))
-        return NULL;
-    if (!call_polled(&c, dd_owned_next_event(&ev, c.h), &o))
+    if (!CALL_POLL(&c, env, info, dd_owned_next_event(&ev, c.h), &o))
         return o;
     const char *kind = EVENT_KINDS[ev.kind <= 5 ? ev.kind : 0];
     napi_create_object(env, &o);
@@ -318,15 +287,7 @@ static napi_value owned_next_event(napi_env env, napi_callback_info info)
     return o;
 }
 
-static napi_value owned_event_fd(napi_env env, napi_callback_info info)
-{
-    addon_call c;
-    int fd = -1;
-    if (!call_begin(&c, env, info, 0, NULL))
-        return NULL;
-    int rc = dd_owned_event_fd(&fd, c.h);
-    return call_end(&c, rc, addon_int(env, fd));
-}
+CALL_GETTER(owned_event_fd, dd_owned_event_fd, int, addon_int)
 
 /* Owned.nodeOf(nodeId): the id views use for a system's node id. */
 static napi_value owned_node_of(napi_env env, napi_callback_info info)

@@ -133,43 +133,37 @@ static napi_value keyring_new(napi_env env, napi_callback_info info)
 }
 
 /* addKey(keyId, key32) */
-static napi_value keyring_add_key(napi_env env, napi_callback_info info)
+CALL_WITH_NUMBER_BYTES(keyring_add_key, dd_keyring_add_key, uint32_t, addon_arg_u32,
+                       "addKey(keyId, key) needs two arguments", "keyId", "key")
+
+/* A seal algorithm named from JS, 'xchacha20poly1305' or 'aes256gcm', as
+ * its DD_SEAL_* value; `v` NULL (no argument) or any other value throws.
+ * False when it threw. */
+static bool algorithm_arg(napi_env env, napi_value v, uint32_t *out)
 {
-    addon_call c;
-    uint32_t id;
-    const uint8_t *key;
-    size_t len;
-    if (!call_begin(&c, env, info, 2, "addKey(keyId, key) needs two arguments"))
-        return NULL;
-    if (!addon_arg_u32(env, c.argv[0], &id, "keyId") || !call_bytes(&c, 1, &key, &len, "key"))
-        return call_end(&c, DD_OK, NULL);
-    return call_end(&c, dd_keyring_add_key(c.h, id, key, len), addon_undefined(env));
+    char name[24];
+    size_t n = 0;
+    if (!v || napi_get_value_string_utf8(env, v, name, sizeof name, &n) != napi_ok ||
+        (strcmp(name, "xchacha20poly1305") && strcmp(name, "aes256gcm"))) {
+        addon_type_error(env, "algorithm must be 'xchacha20poly1305' or 'aes256gcm'");
+        return false;
+    }
+    *out = name[0] == 'a' ? DD_SEAL_AES256GCM : DD_SEAL_XCHACHA20POLY1305;
+    return true;
 }
 
 /* setAlgorithm('xchacha20poly1305' | 'aes256gcm') */
 static napi_value keyring_set_algorithm(napi_env env, napi_callback_info info)
 {
     addon_call c;
-    char name[24];
-    size_t n = 0;
-    if (!call_begin(&c, env, info, 1, "setAlgorithm(name)"))
+    uint32_t alg;
+    if (!call_begin(&c, env, info, 1, "setAlgorithm(name)") || !algorithm_arg(env, c.argv[0], &alg))
         return NULL;
-    if (napi_get_value_string_utf8(env, c.argv[0], name, sizeof name, &n) != napi_ok ||
-        (strcmp(name, "xchacha20poly1305") && strcmp(name, "aes256gcm")))
-        return addon_type_error(env, "algorithm must be 'xchacha20poly1305' or 'aes256gcm'");
-    uint32_t alg = name[0] == 'a' ? DD_SEAL_AES256GCM : DD_SEAL_XCHACHA20POLY1305;
     return call_end(&c, dd_keyring_set_algorithm(c.h, alg), addon_undefined(env));
 }
 
-static napi_value keyring_set_active(napi_env env, napi_callback_info info)
-{
-    addon_call c;
-    uint32_t id;
-    if (!call_begin(&c, env, info, 1, "setActive(keyId)") ||
-        !addon_arg_u32(env, c.argv[0], &id, "keyId"))
-        return NULL;
-    return call_end(&c, dd_keyring_set_active(c.h, id), addon_undefined(env));
-}
+CALL_WITH_NUMBER(keyring_set_active, dd_keyring_set_active, uint32_t, addon_arg_u32,
+                 "setActive(keyId)", "keyId")
 
 typedef int (*open_fn)(void **out, const dd_store_options *so);
 
@@ -726,15 +720,11 @@ static napi_value seal_algorithm_available(napi_env env, napi_callback_info info
 {
     size_t argc = 1;
     napi_value argv[1], out;
-    char name[24];
-    size_t n = 0;
+    uint32_t alg;
     napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-    if (argc < 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &n) != napi_ok ||
-        (strcmp(name, "xchacha20poly1305") && strcmp(name, "aes256gcm")))
-        return addon_type_error(env, "algorithm must be 'xchacha20poly1305' or 'aes256gcm'");
-    int rc =
-        dd_seal_algorithm_available(name[0] == 'a' ? DD_SEAL_AES256GCM : DD_SEAL_XCHACHA20POLY1305);
-    napi_get_boolean(env, rc == 1, &out);
+    if (!algorithm_arg(env, argc > 0 ? argv[0] : NULL, &alg))
+        return NULL;
+    napi_get_boolean(env, dd_seal_algorithm_available(alg) == 1, &out);
     return out;
 }
 

@@ -46,6 +46,14 @@ static bool string_array(napi_env env, napi_value v, uint32_t max, char **strs, 
     return true;
 }
 
+/* Frees the `n` strings of a list read from JS (string_array's, the ids
+ * of a peer list). */
+static void free_strings(char **strs, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        free(strs[i]);
+}
+
 #define MAX_SEEDS 64
 #define MAX_PEER_KEYS 4096
 
@@ -58,8 +66,7 @@ typedef struct peer_list {
 
 static void peer_list_free(peer_list *pl)
 {
-    for (uint32_t i = 0; i < pl->n; i++)
-        free(pl->ids[i]);
+    free_strings(pl->ids, pl->n);
     free(pl->ids);
     free(pl->keys);
     memset(pl, 0, sizeof(*pl));
@@ -257,20 +264,11 @@ done:
     free(advertised);
     free(node_key_scratch);
     peer_list_free(&peers);
-    for (uint32_t i = 0; i < nseeds; i++)
-        free(seeds[i]);
+    free_strings(seeds, nseeds);
     return result;
 }
 
-static napi_value system_tick(napi_env env, napi_callback_info info)
-{
-    addon_call c;
-    uint64_t now;
-    if (!call_begin(&c, env, info, 1, "tick(nowMs)") ||
-        !addon_arg_u64(env, c.argv[0], &now, "nowMs"))
-        return NULL;
-    return call_end(&c, dd_system_tick(c.h, now), addon_undefined(env));
-}
+CALL_WITH_NUMBER(system_tick, dd_system_tick, uint64_t, addon_arg_u64, "tick(nowMs)", "nowMs")
 
 /* deliver(nowMs, from, bytes) */
 static napi_value system_deliver(napi_env env, napi_callback_info info)
@@ -294,9 +292,7 @@ static napi_value system_next_outgoing(napi_env env, napi_callback_info info)
     addon_call c;
     dd_buf to = DD_BUF_INIT, msg = DD_BUF_INIT;
     napi_value arr;
-    if (!call_begin(&c, env, info, 0, NULL))
-        return NULL;
-    if (!call_polled(&c, dd_system_next_outgoing(&msg, &to, c.h), &arr))
+    if (!CALL_POLL(&c, env, info, dd_system_next_outgoing(&msg, &to, c.h), &arr))
         return arr;
     arr = addon_pair(env, addon_str(env, to.data, to.len), addon_buf_to_js(env, &msg));
     dd_buf_free(&to);
@@ -317,9 +313,7 @@ static napi_value system_next_event(napi_env env, napi_callback_info info)
     addon_call c;
     dd_event ev = DD_EVENT_INIT;
     napi_value obj;
-    if (!call_begin(&c, env, info, 0, NULL))
-        return NULL;
-    if (!call_polled(&c, dd_system_next_event(&ev, c.h), &obj))
+    if (!CALL_POLL(&c, env, info, dd_system_next_event(&ev, c.h), &obj))
         return obj;
     napi_create_object(env, &obj);
     const char *kind = "unknown";
@@ -356,36 +350,12 @@ static napi_value system_next_event(napi_env env, napi_callback_info info)
     return obj;
 }
 
-static napi_value system_event_fd(napi_env env, napi_callback_info info)
-{
-    addon_call c;
-    int fd = -1;
-    if (!call_begin(&c, env, info, 0, NULL))
-        return NULL;
-    int rc = dd_system_event_fd(&fd, c.h);
-    return call_end(&c, rc, addon_int(env, fd));
-}
-
-static napi_value system_incarnation(napi_env env, napi_callback_info info)
-{
-    addon_call c;
-    uint64_t v = 0;
-    if (!call_begin(&c, env, info, 0, NULL))
-        return NULL;
-    int rc = dd_system_incarnation(&v, c.h);
-    return call_end(&c, rc, addon_u64(env, v));
-}
+CALL_GETTER(system_event_fd, dd_system_event_fd, int, addon_int)
+CALL_GETTER(system_incarnation, dd_system_incarnation, uint64_t, addon_u64)
 
 /* leaveSync(timeoutMs): blocks while a TCP node waits for the acks. */
-static napi_value system_leave_sync(napi_env env, napi_callback_info info)
-{
-    addon_call c;
-    uint64_t timeout_ms;
-    if (!call_begin(&c, env, info, 1, "leaveSync(timeoutMs)") ||
-        !addon_arg_u64(env, c.argv[0], &timeout_ms, "timeoutMs"))
-        return NULL;
-    return call_end(&c, dd_system_leave(c.h, timeout_ms), addon_undefined(env));
-}
+CALL_WITH_NUMBER(system_leave_sync, dd_system_leave, uint64_t, addon_arg_u64,
+                 "leaveSync(timeoutMs)", "timeoutMs")
 
 /* leave(timeoutMs) -> Promise<undefined>: the wait runs on the pool. */
 static void run_leave(async_job *job)
@@ -454,9 +424,7 @@ static napi_value system_next_log(napi_env env, napi_callback_info info)
     addon_call c;
     dd_buf out = DD_BUF_INIT;
     napi_value str;
-    if (!call_begin(&c, env, info, 0, NULL))
-        return NULL;
-    if (!call_polled(&c, dd_system_next_log(&out, c.h), &str))
+    if (!CALL_POLL(&c, env, info, dd_system_next_log(&out, c.h), &str))
         return str;
     return addon_buf_as(env, &out, ADDON_BUF_TEXT);
 }
@@ -583,10 +551,8 @@ static napi_value replica_new(napi_env env, napi_callback_info info)
     else if (handle_wrap(env, self, r, close_replica))
         result = self;
 done:
-    for (uint32_t i = 0; i < nkeys; i++)
-        free(keys[i]);
-    for (uint32_t i = 0; i < nprefixes; i++)
-        free(prefixes[i]);
+    free_strings(keys, nkeys);
+    free_strings(prefixes, nprefixes);
     return result;
 }
 
@@ -732,15 +698,7 @@ static napi_value replica_flush(napi_env env, napi_callback_info info)
     return call_end(&c, dd_replica_flush(c.h), addon_undefined(env));
 }
 
-static napi_value replica_key_count(napi_env env, napi_callback_info info)
-{
-    addon_call c;
-    uint64_t n = 0;
-    if (!call_begin(&c, env, info, 0, NULL))
-        return NULL;
-    int rc = dd_replica_key_count(&n, c.h);
-    return call_end(&c, rc, addon_u64(env, n));
-}
+CALL_GETTER(replica_key_count, dd_replica_key_count, uint64_t, addon_u64)
 
 #define M ADDON_METHOD
 
