@@ -253,8 +253,7 @@ bool addon_read_op(napi_env env, napi_value obj, op_scratch *s)
 
 void addon_op_free(op_scratch *s)
 {
-    for (int i = 0; i < s->nstrings; i++)
-        free(s->strings[i]);
+    addon_free_strings(s->strings, (size_t)s->nstrings);
 }
 
 /* apply(op, nowMs = 0, wantDelta = false, actor = this.actor) -> delta | undefined */

@@ -183,6 +183,12 @@ char *addon_dup_string(napi_env env, napi_value v, const char *what)
     return s;
 }
 
+void addon_free_strings(char **strs, size_t n)
+{
+    for (size_t i = 0; strs && i < n; i++)
+        free(strs[i]);
+}
+
 bool addon_dup_bytes(napi_env env, napi_value v, uint8_t **out, size_t *n, const char *what)
 {
     const uint8_t *p;

@@ -66,6 +66,9 @@ napi_value addon_bytes(napi_env env, const uint8_t *p, size_t n);
 /* Copies a JS string into malloc'd memory (caller frees); throws and
  * returns NULL when `v` is no string. */
 char *addon_dup_string(napi_env env, napi_value v, const char *what);
+/* Frees strs[0..n), the strings of a list copied from JS (the list itself
+ * stays the caller's); `strs` NULL frees nothing. */
+void addon_free_strings(char **strs, size_t n);
 /* Copies the bytes of `v` (a Buffer, a Uint8Array or a string) into
  * malloc'd memory (*out, caller frees; never NULL on success): a pool
  * thread must not read JS memory the caller may change. Throws and returns

@@ -351,9 +351,7 @@ bool append_args_read(napi_env env, size_t argc, napi_value *argv, append_args *
 
 void append_args_free(append_args *a)
 {
-    if (a->scratch)
-        for (uint32_t i = 0; i < a->n; i++)
-            free(a->scratch[i]);
+    addon_free_strings(a->scratch, a->n);
     if (a->tag_lists)
         for (uint32_t i = 0; i < a->n; i++) {
             for (uint32_t t = 0; a->tag_lists[i] && t < a->tag_counts[i]; t++)

@@ -46,14 +46,6 @@ static bool string_array(napi_env env, napi_value v, uint32_t max, char **strs, 
     return true;
 }
 
-/* Frees the `n` strings of a list read from JS (string_array's, the ids
- * of a peer list). */
-static void free_strings(char **strs, uint32_t n)
-{
-    for (uint32_t i = 0; i < n; i++)
-        free(strs[i]);
-}
-
 #define MAX_SEEDS 64
 #define MAX_PEER_KEYS 4096
 
@@ -66,7 +58,7 @@ typedef struct peer_list {
 
 static void peer_list_free(peer_list *pl)
 {
-    free_strings(pl->ids, pl->n);
+    addon_free_strings(pl->ids, pl->n);
     free(pl->ids);
     free(pl->keys);
     memset(pl, 0, sizeof(*pl));
@@ -264,7 +256,7 @@ done:
     free(advertised);
     free(node_key_scratch);
     peer_list_free(&peers);
-    free_strings(seeds, nseeds);
+    addon_free_strings(seeds, nseeds);
     return result;
 }
 
@@ -551,8 +543,8 @@ static napi_value replica_new(napi_env env, napi_callback_info info)
     else if (handle_wrap(env, self, r, close_replica))
         result = self;
 done:
-    free_strings(keys, nkeys);
-    free_strings(prefixes, nprefixes);
+    addon_free_strings(keys, nkeys);
+    addon_free_strings(prefixes, nprefixes);
     return result;
 }
 
