@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "abi_stores.h"
+#include "sum_actor.h"
 
 #define PID(s) (const uint8_t *)(s), strlen(s)
 
@@ -309,25 +310,9 @@ TEST(test_seal_required_refuses_a_null_or_closed_keyring_and_writes_no_plaintext
     ASSERT(!file_contains(path, "TOP-SECRET"));
 }
 
-typedef struct sum_actor {
-    uint64_t sum, applied, from_snapshot;
-} sum_actor;
-
-static int on_snap(void *ctx, uint64_t seq, const uint8_t *state, size_t len)
-{
-    sum_actor *a = ctx;
-    ASSERT_EQ_U64(len, 8);
-    memcpy(&a->sum, state, 8);
-    a->from_snapshot = seq;
-    return 0;
-}
-
 static int on_ev(void *ctx, const dd_journal_event *ev)
 {
-    sum_actor *a = ctx;
-    a->sum += ev->payload[0];
-    a->applied++;
-    return 0;
+    return sum_actor_apply(ctx, ev->payload);
 }
 
 TEST(test_persist_and_recover_through_the_abi)
@@ -346,16 +331,18 @@ TEST(test_persist_and_recover_through_the_abi)
     ASSERT_EQ_U64(seq, 10);
     sum_actor a = {0};
     uint64_t rec;
-    ASSERT_OK(dd_journal_recover(&rec, j, PID("a"), on_snap, on_ev, &a));
+    ASSERT_OK(dd_journal_recover(&rec, j, PID("a"), sum_actor_load_snapshot, on_ev, &a));
     ASSERT_EQ_U64(rec, 10);
     ASSERT_EQ_U64(a.sum, sum);
-    ASSERT_EQ_U64(a.from_snapshot, 8);
-    ASSERT_EQ_U64(a.applied, 2);
-    ASSERT_STATUS(dd_journal_recover(&rec, j, PID("a"), on_snap, NULL, &a), DD_EINVAL);
+    ASSERT_EQ_U64(a.snapshot_seq, 8);
+    ASSERT_EQ_U64(a.events_applied, 2);
+    ASSERT_STATUS(dd_journal_recover(&rec, j, PID("a"), sum_actor_load_snapshot, NULL, &a),
+                  DD_EINVAL);
     o.strategy = 9;
     uint8_t b = 1;
     dd_append_event ev = {&b, 1, 0, NULL, 0};
     ASSERT_STATUS(dd_journal_persist(&seq, j, PID("a"), seq, &ev, &b, 1, &o), DD_EINVAL);
     ASSERT_OK(dd_journal_close(j));
-    ASSERT_STATUS(dd_journal_recover(&rec, j, PID("a"), on_snap, on_ev, &a), DD_EMISUSE);
+    ASSERT_STATUS(dd_journal_recover(&rec, j, PID("a"), sum_actor_load_snapshot, on_ev, &a),
+                  DD_EMISUSE);
 }

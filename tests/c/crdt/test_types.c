@@ -17,15 +17,18 @@ static void expect_merge(crdt *into, const crdt *from, const char *json)
     ASSERT_STR_EQ(value_of(into), json);
 }
 
-/* Two registers of `type`, assigned concurrently: *a = x by actor 1 at
- * time tx, *b = y by actor 2 at ty. */
-static void assigned_pair(crdt_type type, crdt **a, const char *x, uint64_t tx, crdt **b,
-                          const char *y, uint64_t ty)
+/* `actor` assigns `value` to register r, its clock reading now_ms. */
+static void assign(crdt *r, const char *value, uint64_t actor, uint64_t now_ms)
 {
-    *a = make(type);
-    *b = make(type);
-    apply_ok(*a, op_val(CRDT_OP_ASSIGN, x), 1, tx);
-    apply_ok(*b, op_val(CRDT_OP_ASSIGN, y), 2, ty);
+    apply_ok(r, op_val(CRDT_OP_ASSIGN, value), actor, now_ms);
+}
+
+/* A new register of `type` that `actor` assigned `value` at now_ms. */
+static crdt *assigned(crdt_type type, const char *value, uint64_t actor, uint64_t now_ms)
+{
+    crdt *r = make(type);
+    assign(r, value, actor, now_ms);
+    return r;
 }
 
 static void free_both(crdt *a, crdt *b)
@@ -125,12 +128,11 @@ TEST(test_gset_is_a_union)
 
 TEST(test_lww_later_timestamp_wins_and_ties_go_to_higher_actor)
 {
-    crdt *a, *b;
-    assigned_pair(CRDT_LWWREGISTER, &a, "old", 100, &b, "new", 200);
+    crdt *a = assigned(CRDT_LWWREGISTER, "old", 1, 100);
+    crdt *b = assigned(CRDT_LWWREGISTER, "new", 2, 200);
     expect_merge(a, b, "{\"type\":\"LWWRegister\",\"value\":\"new\"}");
-    crdt *c = make(CRDT_LWWREGISTER), *d = make(CRDT_LWWREGISTER);
-    apply_ok(c, op_val(CRDT_OP_ASSIGN, "from-9"), 9, 500);
-    apply_ok(d, op_val(CRDT_OP_ASSIGN, "from-3"), 3, 500);
+    crdt *c = assigned(CRDT_LWWREGISTER, "from-9", 9, 500);
+    crdt *d = assigned(CRDT_LWWREGISTER, "from-3", 3, 500);
     expect_merge(d, c, "{\"type\":\"LWWRegister\",\"value\":\"from-9\"}");
     free_both(a, b);
     free_both(c, d);
@@ -138,17 +140,15 @@ TEST(test_lww_later_timestamp_wins_and_ties_go_to_higher_actor)
 
 TEST(test_lww_local_write_wins_even_with_a_clock_behind)
 {
-    crdt *a = make(CRDT_LWWREGISTER);
-    apply_ok(a, op_val(CRDT_OP_ASSIGN, "first"), 1, 1000);
-    apply_ok(a, op_val(CRDT_OP_ASSIGN, "second"), 1, 10);
+    crdt *a = assigned(CRDT_LWWREGISTER, "first", 1, 1000);
+    assign(a, "second", 1, 10);
     ASSERT_STR_EQ(value_of(a), "{\"type\":\"LWWRegister\",\"value\":\"second\"}");
     crdt_free(a);
 }
 
 TEST(test_lww_empty_register_always_loses)
 {
-    crdt *a = make(CRDT_LWWREGISTER), *empty = make(CRDT_LWWREGISTER);
-    apply_ok(a, op_val(CRDT_OP_ASSIGN, "v"), 1, 0);
+    crdt *a = assigned(CRDT_LWWREGISTER, "v", 1, 0), *empty = make(CRDT_LWWREGISTER);
     ASSERT_OK(crdt_merge(a, empty));
     expect_merge(empty, a, "{\"type\":\"LWWRegister\",\"value\":\"v\"}");
     free_both(a, empty);
@@ -165,10 +165,9 @@ TEST(test_flag_stays_enabled)
 
 TEST(test_mvregister_keeps_concurrent_values_and_later_assign_replaces_them)
 {
-    crdt *a, *b;
-    assigned_pair(CRDT_MVREGISTER, &a, "x", 0, &b, "y", 0);
+    crdt *a = assigned(CRDT_MVREGISTER, "x", 1, 0), *b = assigned(CRDT_MVREGISTER, "y", 2, 0);
     expect_merge(a, b, "{\"type\":\"MVRegister\",\"values\":[\"x\",\"y\"]}");
-    apply_ok(a, op_val(CRDT_OP_ASSIGN, "z"), 1, 0);
+    assign(a, "z", 1, 0);
     expect_merge(b, a, "{\"type\":\"MVRegister\",\"values\":[\"z\"]}");
     free_both(a, b);
 }

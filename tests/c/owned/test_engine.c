@@ -32,6 +32,14 @@ static void start(sim *s, size_t n, uint32_t strategy)
     sim_run(s, 20);
 }
 
+/* n nodes of `strategy` started; node 0 has published one delta of `value`
+ * at the default urgency. */
+static void start_published(sim *s, size_t n, uint32_t strategy, uint64_t value)
+{
+    start(s, n, strategy);
+    ASSERT_OK(sim_add(s, 0, "load", value, false, OWNED_URGENCY_DEFAULT));
+}
+
 /* Counts events of a kind, draining the queue. */
 static size_t drain_events(owned *e, uint32_t kind, owned_event *last)
 {
@@ -353,8 +361,7 @@ TEST(test_active_push_reaches_every_member)
 TEST(test_publish_persists_before_it_publishes)
 {
     sim s;
-    start(&s, 2, OWNED_ACTIVE_PUSH);
-    ASSERT_OK(sim_add(&s, 0, "load", 1, false, OWNED_URGENCY_DEFAULT));
+    start_published(&s, 2, OWNED_ACTIVE_PUSH, 1);
     sim_run(&s, 10);
     s.nodes[0].store.fail_save = true;
     int rc = sim_add(&s, 0, "load", 5, false, OWNED_URGENCY_IMMEDIATE);
@@ -374,8 +381,7 @@ TEST(test_publish_persists_before_it_publishes)
 TEST(test_restart_with_store_keeps_incarnation_without_takes_a_larger_one)
 {
     sim s;
-    start(&s, 2, OWNED_ACTIVE_PUSH);
-    ASSERT_OK(sim_add(&s, 0, "load", 3, false, OWNED_URGENCY_DEFAULT));
+    start_published(&s, 2, OWNED_ACTIVE_PUSH, 3);
     ASSERT_OK(sim_add(&s, 0, "load", 4, true, OWNED_URGENCY_DEFAULT));
     owned_gen before = view_gen(s.nodes[0].e, s.nodes[0].id);
     sim_crash(&s, 0, false);
@@ -394,8 +400,7 @@ TEST(test_restart_with_store_keeps_incarnation_without_takes_a_larger_one)
 TEST(test_other_storage_version_starts_fresh_above_the_old_incarnation)
 {
     sim s;
-    start(&s, 1, OWNED_ACTIVE_PUSH);
-    ASSERT_OK(sim_add(&s, 0, "load", 3, false, OWNED_URGENCY_DEFAULT));
+    start_published(&s, 1, OWNED_ACTIVE_PUSH, 3);
     sim_crash(&s, 0, false);
     s.next_incarnation = 1; /* a host that reuses incarnations */
     g_opts.storage_version = 2;
@@ -448,10 +453,9 @@ TEST(test_suppressed_and_delayed_mutations_wait_then_arrive_in_order)
 TEST(test_feed_lazy_pull_reads_pull_only_when_stale)
 {
     sim s;
-    start(&s, 2, OWNED_FEED_LAZY_PULL);
+    start_published(&s, 2, OWNED_FEED_LAZY_PULL, 7);
     owned *reader = s.nodes[1].e;
     uint64_t owner = s.nodes[0].id;
-    ASSERT_OK(sim_add(&s, 0, "load", 7, false, OWNED_URGENCY_DEFAULT));
     sim_run(&s, 150); /* a feed goes out, no data */
     uint64_t v;
     owned_gen g;
@@ -502,8 +506,7 @@ TEST(test_query_times_out_when_the_owner_is_unreachable)
 TEST(test_periodic_only_sends_snapshots_on_its_interval)
 {
     sim s;
-    start(&s, 2, OWNED_PERIODIC_ONLY);
-    ASSERT_OK(sim_add(&s, 0, "load", 4, false, OWNED_URGENCY_DEFAULT));
+    start_published(&s, 2, OWNED_PERIODIC_ONLY, 4);
     sim_run(&s, 20);
     uint64_t v = 0;
     owned_gen g;

@@ -7,34 +7,16 @@
 
 #include "by_path.h"
 #include "store/recovery.h"
+#include "sum_actor.h"
 
 #define PID(s) (const uint8_t *)(s), strlen(s)
 #define EACH_VARIANT(name)                                                                         \
     FOR_EACH_VARIANT(v)                                                                            \
     for (char dir[1024], once_ = (fresh_dir(dir, sizeof(dir), v, name), 1); once_; once_ = 0)
 
-/* The actor: a running sum of the events' single-byte payloads. */
-typedef struct counter {
-    uint64_t sum;
-    uint64_t events_applied;
-    uint64_t snapshot_seq;
-} counter;
-
-static int apply_snapshot(void *ctx, uint64_t seq, const uint8_t *state, size_t len)
-{
-    counter *c = ctx;
-    ASSERT_EQ_U64(len, 8);
-    memcpy(&c->sum, state, 8);
-    c->snapshot_seq = seq;
-    return 0;
-}
-
 static int apply_event(void *ctx, const store_event *ev)
 {
-    counter *c = ctx;
-    c->sum += ev->payload[0];
-    c->events_applied++;
-    return 0;
+    return sum_actor_apply(ctx, ev->payload);
 }
 
 static uint64_t run_actor(journal *j, const persist_options *o, int events)
@@ -56,9 +38,9 @@ static void expect_recovery(journal *j, const persist_options *o, int events, ui
                             uint64_t replayed)
 {
     uint64_t sum = run_actor(j, o, events);
-    counter c = {0};
+    sum_actor c = {0};
     uint64_t rec;
-    ASSERT_OK(recover(j, PID("actor"), apply_snapshot, apply_event, &c, &rec));
+    ASSERT_OK(recover(j, PID("actor"), sum_actor_load_snapshot, apply_event, &c, &rec));
     ASSERT_EQ_U64(c.sum, sum);
     ASSERT_EQ_U64(c.snapshot_seq, snapshot_seq);
     ASSERT_EQ_U64(c.events_applied, replayed);
@@ -98,7 +80,7 @@ TEST(test_full_with_compaction_deletes_covered_events)
         uint64_t h;
         ASSERT_OK(journal_highest(j, PID("actor"), &h));
         ASSERT_EQ_U64(h, 25);
-        counter none = {0};
+        sum_actor none = {0};
         ASSERT_OK(journal_replay(j, PID("actor"), 1, 20, UINT64_MAX, apply_event, &none));
         ASSERT_EQ_U64(none.events_applied, 0);
         journal_close(j);
@@ -111,8 +93,8 @@ TEST(test_default_full_snapshots_every_hundred)
     ASSERT_OK(journal_open_memory(&j));
     persist_options o = {PERSIST_FULL, 0, false};
     run_actor(j, &o, 150);
-    counter c = {0};
-    ASSERT_OK(recover(j, PID("actor"), apply_snapshot, apply_event, &c, NULL));
+    sum_actor c = {0};
+    ASSERT_OK(recover(j, PID("actor"), sum_actor_load_snapshot, apply_event, &c, NULL));
     ASSERT_EQ_U64(c.snapshot_seq, 100);
     ASSERT_EQ_U64(c.events_applied, 50);
     journal_close(j);
@@ -127,8 +109,9 @@ TEST(test_gap_in_the_log_fails_loudly)
         run_actor(j, &o, 12);
         /* Events deleted with no snapshot covering them. */
         ASSERT_OK(journal_delete_to(j, PID("actor"), 4));
-        counter c = {0};
-        ASSERT_STATUS(recover(j, PID("actor"), apply_snapshot, apply_event, &c, NULL), ST_ECORRUPT);
+        sum_actor c = {0};
+        ASSERT_STATUS(recover(j, PID("actor"), sum_actor_load_snapshot, apply_event, &c, NULL),
+                      ST_ECORRUPT);
         ASSERT(strstr(test_last_error(), "event 1 is missing") != NULL);
         ASSERT_EQ_U64(c.events_applied, 0);
         journal_close(j);
@@ -139,9 +122,9 @@ TEST(test_unknown_pid_recovers_empty)
 {
     journal *j;
     ASSERT_OK(journal_open_memory(&j));
-    counter c = {0};
+    sum_actor c = {0};
     uint64_t rec = 99;
-    ASSERT_OK(recover(j, PID("nobody"), apply_snapshot, apply_event, &c, &rec));
+    ASSERT_OK(recover(j, PID("nobody"), sum_actor_load_snapshot, apply_event, &c, &rec));
     ASSERT_EQ_U64(rec, 0);
     ASSERT_EQ_U64(c.events_applied, 0);
     journal_close(j);
@@ -157,8 +140,9 @@ TEST(test_event_missing_in_the_middle_fails_loudly)
     journal_close(j);
     raw_exec(path, "DELETE FROM journal WHERE seq = 11");
     j = open_sqlite_journal(path, NULL, NULL);
-    counter c = {0};
-    ASSERT_STATUS(recover(j, PID("actor"), apply_snapshot, apply_event, &c, NULL), ST_ECORRUPT);
+    sum_actor c = {0};
+    ASSERT_STATUS(recover(j, PID("actor"), sum_actor_load_snapshot, apply_event, &c, NULL),
+                  ST_ECORRUPT);
     ASSERT(strstr(test_last_error(), "event 11 is missing") != NULL);
     journal_close(j);
 }
