@@ -19,11 +19,13 @@
 static inline size_t sorted_lower_bound_u64(const void *base, size_t count, size_t stride,
                                             size_t key_offset, uint64_t key)
 {
-    const unsigned char *first = (const unsigned char *)base + key_offset;
+    /* no pointer arithmetic before the first element is read: an empty
+     * array may be NULL (UBSan: offset applied to a null pointer) */
+    const unsigned char *bytes = base;
     size_t lo = 0, hi = count;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (*(const uint64_t *)(const void *)(first + mid * stride) < key)
+        if (*(const uint64_t *)(const void *)(bytes + mid * stride + key_offset) < key)
             lo = mid + 1;
         else
             hi = mid;
