@@ -53,6 +53,7 @@
 #include "store/sqlite_internal.h"
 #include "store/store.h"
 #include "store/tags.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/status.h"
 
@@ -83,6 +84,25 @@ int sql_exec(sql_backend *s, const char *sql)
     int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
     sqlite3_free(msg);
     return rc == SQLITE_OK ? ST_OK : sql_error(s, rc, "executing a statement");
+}
+
+/* A statement of the open (the switch to WAL, the migration's BEGIN
+ * IMMEDIATE) retried until it gets its lock or `wait_ms` has passed.
+ * SQLite answers SQLITE_BUSY at once, without the busy handler, where
+ * waiting could deadlock: connections opening one new file together (the
+ * first ones all switch it to WAL) failed with "database is locked". */
+static int sql_exec_waiting(sql_backend *s, const char *sql, int wait_ms)
+{
+    uint64_t deadline = clock_monotonic_ms() + (uint64_t)wait_ms;
+    useconds_t pause_us = 500;
+    for (;;) {
+        int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+        if (rc != SQLITE_BUSY || clock_monotonic_ms() >= deadline)
+            return rc == SQLITE_OK ? ST_OK : sql_error(s, rc, "executing a statement");
+        usleep(pause_us);
+        if (pause_us < 16000)
+            pause_us *= 2;
+    }
 }
 
 int sql_check_writable(sql_backend *s)
@@ -227,9 +247,9 @@ static int user_version(sql_backend *s, const char *schema, int *out)
 /* Brings `schema` up to SCHEMA_VERSION; `with_main` and `with_snap` say
  * which tables live there. Runs under BEGIN IMMEDIATE, re-reading the
  * version inside, so two processes opening a new file migrate it once. */
-static int migrate(sql_backend *s, const char *schema, int with_main, int with_snap)
+static int migrate(sql_backend *s, const char *schema, int with_main, int with_snap, int wait_ms)
 {
-    int rc = sql_exec(s, "BEGIN IMMEDIATE");
+    int rc = sql_exec_waiting(s, "BEGIN IMMEDIATE", wait_ms);
     if (rc != ST_OK)
         return rc;
     int v;
@@ -384,7 +404,7 @@ static int pragmas(sql_backend *s, const char *schema, const sqlite_options *o)
     char sql[160];
     snprintf(sql, sizeof(sql), "PRAGMA %s.journal_mode = WAL; PRAGMA %s.synchronous = %s", schema,
              schema, sync_names[o->sync]);
-    return sql_exec(s, sql);
+    return sql_exec_waiting(s, sql, o->busy_timeout_ms);
 }
 
 /* Creates the file before SQLite does, so it is private (0600: SQLite
@@ -494,11 +514,11 @@ int store_backend_open_sqlite(store_backend **out, const char *path, const sqlit
     if (strcmp(snap, "main") != 0 && (rc = pragmas(s, snap, &o)) != ST_OK)
         goto fail;
     if (strcmp(snap, "main") == 0) {
-        rc = migrate(s, "main", 1, 1);
+        rc = migrate(s, "main", 1, 1, o.busy_timeout_ms);
     } else {
-        rc = migrate(s, "main", 1, 0);
+        rc = migrate(s, "main", 1, 0, o.busy_timeout_ms);
         if (rc == ST_OK)
-            rc = migrate(s, snap, 0, 1);
+            rc = migrate(s, snap, 0, 1, o.busy_timeout_ms);
     }
     if (rc != ST_OK)
         goto fail;

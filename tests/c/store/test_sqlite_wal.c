@@ -6,9 +6,11 @@
  * page ever written (82 MB after 20,000 upserts).
  */
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include "by_path.h"
+#include "util/error.h"
 
 #define WAL_BOUND_BYTES (16ull << 20)
 
@@ -50,4 +52,54 @@ TEST(test_wal_stays_bounded_over_100k_upserts_and_100k_appends)
     ASSERT_MSG(after_appends <= WAL_BOUND_BYTES, "wal is %llu bytes after 100,000 appends",
                (unsigned long long)after_appends);
     journal_close(j);
+}
+
+/* Several processes or threads opening one new file at once (the crash
+ * test's group writer opens four): the first connections race to switch
+ * it to WAL and create the schema. SQLite answers a lock it cannot take
+ * without risking a deadlock with SQLITE_BUSY at once, whatever the busy
+ * timeout, so the open itself must wait its turn. */
+#define OPENERS 8
+
+typedef struct opener {
+    const char *path;
+    pthread_barrier_t *start;
+    int rc;
+    char message[256];
+} opener;
+
+static void *open_at_once(void *arg)
+{
+    opener *o = arg;
+    pthread_barrier_wait(o->start);
+    store_backend *be = NULL;
+    o->rc = store_backend_open_sqlite(&be, o->path, NULL);
+    if (o->rc != ST_OK)
+        snprintf(o->message, sizeof(o->message), "%s", error_message());
+    else
+        be->ops->close(be);
+    return NULL;
+}
+
+TEST(test_threads_opening_one_new_file_at_once_all_succeed)
+{
+    for (int round = 0; round < 60; round++) {
+        char db[1100];
+        char name[32];
+        snprintf(name, sizeof(name), "at-once-%d.db", round);
+        tmp_path(db, sizeof(db), name);
+        pthread_barrier_t start;
+        pthread_barrier_init(&start, NULL, OPENERS);
+        pthread_t t[OPENERS];
+        opener o[OPENERS];
+        for (int i = 0; i < OPENERS; i++) {
+            o[i] = (opener){.path = db, .start = &start};
+            ASSERT(pthread_create(&t[i], NULL, open_at_once, &o[i]) == 0);
+        }
+        for (int i = 0; i < OPENERS; i++)
+            pthread_join(t[i], NULL);
+        pthread_barrier_destroy(&start);
+        for (int i = 0; i < OPENERS; i++)
+            ASSERT_MSG(o[i].rc == ST_OK, "round %d opener %d: %s", round, i, o[i].message);
+    }
 }
