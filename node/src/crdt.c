@@ -248,7 +248,13 @@ static bool read_op_at(napi_env env, napi_value obj, op_scratch *s, int depth)
 bool addon_read_op(napi_env env, napi_value obj, op_scratch *s)
 {
     s->nstrings = 0;
-    return read_op_at(env, obj, s, 0);
+    if (read_op_at(env, obj, s, 0))
+        return true;
+    /* the strings copied before the failure go here, so a caller frees
+     * only an op it read (replica update and write leaked them) */
+    addon_op_free(s);
+    s->nstrings = 0;
+    return false;
 }
 
 void addon_op_free(op_scratch *s)
