@@ -48,7 +48,8 @@ def sources(root, globs, exclude):
 
 
 def sets(text, binding, field):
-    pats = [r"(?:\.|->)%s\b" % field]
+    # a member access, or an option table row that writes through offsetof
+    pats = [r"(?:\.|->)%s\b" % field, r"\boffsetof\(\s*\w+\s*,\s*%s\s*\)" % field]
     if binding == "rust":
         pats.append(r"\b%s\s*:" % field)
     if binding == "python":
