@@ -78,14 +78,6 @@ int sql_error(sql_backend *s, int src, const char *what)
                      s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(src));
 }
 
-int sql_exec(sql_backend *s, const char *sql)
-{
-    char *msg = NULL;
-    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
-    sqlite3_free(msg);
-    return rc == SQLITE_OK ? ST_OK : sql_error(s, rc, "executing a statement");
-}
-
 /* A statement of the open (the switch to WAL, the migration's BEGIN
  * IMMEDIATE) retried until it gets its lock or `wait_ms` has passed.
  * SQLite answers SQLITE_BUSY at once, without the busy handler, where
@@ -103,6 +95,12 @@ static int sql_exec_waiting(sql_backend *s, const char *sql, int wait_ms)
         if (pause_us < 16000)
             pause_us *= 2;
     }
+}
+
+/* Run once: a busy database is an error at once. */
+int sql_exec(sql_backend *s, const char *sql)
+{
+    return sql_exec_waiting(s, sql, 0);
 }
 
 int sql_check_writable(sql_backend *s)
